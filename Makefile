@@ -1,0 +1,152 @@
+# Patchbay: `make` builds everything into build/, `make image` the disk
+# image, `make run` boots it, `make test` runs every test, `make bench` the
+# benchmarks.  PE32+ images come straight from clang + lld-link.
+
+B := build
+CLANG ?= clang
+LLD_LINK ?= lld-link
+HOSTCC ?= cc
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+PE_CFLAGS := --target=x86_64-unknown-windows -std=c11 -O2 -g0 $(WARN) \
+	-ffreestanding -fno-builtin -fshort-wchar -mno-red-zone \
+	-fno-stack-protector -mno-stack-arg-probe -fno-asynchronous-unwind-tables \
+	-MMD -MP
+# The hub and the modules take interrupts at any instruction and do not
+# save vector registers: general-purpose registers only.
+KERN_CFLAGS := $(PE_CFLAGS) -mgeneral-regs-only -mcmodel=small
+EFI_CFLAGS := $(PE_CFLAGS) -mgeneral-regs-only -I/usr/include/efi \
+	-I/usr/include/efi/x86_64
+LDFLAGS_PE := -nodefaultlib -machine:x64 -debug:none -opt:ref
+
+HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -DPB_HOSTED -MMD -MP
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+
+RT_SRCS := $(wildcard abi/rt/*.c)
+HUB_PORT_SRCS := $(wildcard hub/*.c)
+HUB_ARCH_SRCS := $(wildcard hub/x86_64/*.c) $(wildcard hub/x86_64/*.S)
+EFI_SRCS := $(wildcard efi/*.c) hub/pe.c abi/rt/string.c abi/rt/util.c \
+	abi/rt/fmt.c
+
+# Modules: every mods/NAME/mod.mk adds NAME to MODULES.
+MODULES :=
+include $(wildcard mods/*/mod.mk)
+TEST_MODULES :=
+include $(wildcard tests/mods/*/mod.mk)
+
+obj = $(patsubst %,$(B)/obj/$(1)/%.o,$(basename $(2)))
+
+STUB := $(B)/esp/EFI/BOOT/BOOTX64.EFI
+HUB := $(B)/esp/patchbay/hub.pe
+MOD_FILES := $(patsubst %,$(B)/mods/%.mod,$(MODULES))
+TEST_MOD_FILES := $(patsubst %,$(B)/test-mods/%.mod,$(TEST_MODULES))
+IMAGE := $(B)/patchbay.img
+TOOLS := $(B)/tools/mkgpt $(B)/tools/modinfo $(B)/tools/depgraph
+
+.PHONY: all image run test bench fuzz clean usb deps host-tests
+all: $(STUB) $(HUB) $(MOD_FILES) $(TEST_MOD_FILES) $(TOOLS)
+
+# --- the stub --------------------------------------------------------------
+$(B)/obj/efi/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) $(EFI_CFLAGS) -c $< -o $@
+
+$(STUB): $(call obj,efi,$(EFI_SRCS))
+	@mkdir -p $(@D)
+	$(LLD_LINK) $(LDFLAGS_PE) -subsystem:efi_application -entry:efi_main \
+		-out:$@ -implib:$(B)/obj/$(@F).lib $^
+
+# --- the hub ---------------------------------------------------------------
+HUB_OBJS := $(call obj,hub,$(HUB_PORT_SRCS) $(HUB_ARCH_SRCS) $(RT_SRCS))
+$(B)/obj/hub/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) $(KERN_CFLAGS) -c $< -o $@
+$(B)/obj/hub/%.o: %.S
+	@mkdir -p $(@D)
+	$(CLANG) --target=x86_64-unknown-windows -c $< -o $@
+
+$(HUB): $(HUB_OBJS)
+	@mkdir -p $(@D)
+	$(LLD_LINK) $(LDFLAGS_PE) -dll -entry:hub_entry -subsystem:native \
+		-out:$@ -implib:$(B)/obj/$(@F).lib $^
+
+# --- modules ---------------------------------------------------------------
+$(B)/obj/mod/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) $(KERN_CFLAGS) -c $< -o $@
+
+MOD_RT_OBJS := $(call obj,mod,$(RT_SRCS))
+define module_rule
+$(2)/$(1).mod: $(call obj,mod,$(wildcard $(3)/$(1)/*.c)) $(MOD_RT_OBJS)
+	@mkdir -p $$(@D)
+	$(LLD_LINK) $(LDFLAGS_PE) -dll -noentry -subsystem:native -out:$$@ -implib:$(B)/obj/$$(@F).lib $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rule,$(m),$(B)/mods,mods)))
+$(foreach m,$(TEST_MODULES),$(eval $(call module_rule,$(m),$(B)/test-mods,tests/mods)))
+
+# --- host tools ------------------------------------------------------------
+$(B)/tools/mkgpt: tools/mkgpt.c
+	@mkdir -p $(@D)
+	$(HOSTCC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+HOST_PORT_SRCS := hub/pe.c abi/rt/util.c abi/rt/fmt.c
+$(B)/tools/modinfo: tools/modinfo.c $(HOST_PORT_SRCS)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^
+$(B)/tools/depgraph: tools/depgraph.c $(HOST_PORT_SRCS)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^
+
+# --- the image -------------------------------------------------------------
+ESP_STAGE := $(B)/esp
+image: $(IMAGE)
+$(IMAGE): $(STUB) $(HUB) $(MOD_FILES) fs-image/boot.cfg $(B)/tools/mkgpt tools/mkimage
+	@mkdir -p $(ESP_STAGE)/patchbay/mods
+	rm -f $(ESP_STAGE)/patchbay/mods/*.mod
+	$(if $(MOD_FILES),cp $(MOD_FILES) $(ESP_STAGE)/patchbay/mods/)
+	cp fs-image/boot.cfg $(ESP_STAGE)/patchbay/boot.cfg
+	MKGPT=$(B)/tools/mkgpt tools/mkimage $@ $(ESP_STAGE)
+
+deps:
+	@tools/install-deps --check >/dev/null 2>&1 || tools/install-deps
+
+run: deps
+	$(MAKE) image
+	tools/qemu-run --config $(or $(CONFIG),default) --image $(IMAGE)
+
+usb: image
+	@test -n "$(DEV)" || { echo "error: usage: make usb DEV=/dev/sdX"; exit 1; }
+	YES=$(YES) tools/usb-write $(IMAGE) $(DEV)
+
+# --- tests -----------------------------------------------------------------
+HOST_TEST_SRCS := $(wildcard tests/host/*.c) $(HUB_PORT_SRCS) abi/rt/util.c \
+	abi/rt/fmt.c
+$(B)/tests/host-tests: $(HOST_TEST_SRCS)
+	@mkdir -p $(@D)
+	$(CLANG) $(HOST_CFLAGS) $(SAN) -o $@ $(HOST_TEST_SRCS)
+
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
+$(B)/fuzz/%: tests/fuzz/%.c $(HUB_PORT_SRCS) abi/rt/util.c abi/rt/fmt.c
+	@mkdir -p $(@D)
+	$(CLANG) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^
+
+FUZZ_SECONDS ?= 20
+test: deps
+	$(MAKE) all image $(B)/tests/host-tests $(FUZZ_TARGETS)
+	tests/run "$(B)/tests/host-tests" \
+		"tests/image/check-image $(IMAGE)" \
+		"tests/fuzz/run $(FUZZ_SECONDS)" \
+		"tests/scenario/run"
+
+fuzz: $(FUZZ_TARGETS)
+	tests/fuzz/run $(or $(SECONDS),600)
+
+bench: deps
+	$(MAKE) all image
+	tests/bench/run
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,303 @@
+/*
+ * pb.h - the module ABI: what a module is, and what the hub offers it.
+ *
+ * A module is a PE32+ DLL with base relocations and no import table.  It
+ * describes itself in a `.modinfo` section holding one `struct pb_modinfo`
+ * (see PB_MODULE below); the hub reads that descriptor straight from the file
+ * before running any of the module's code.  Every pointer inside the
+ * descriptor is an absolute address relative to the image's preferred base,
+ * so the hub turns it into an RVA by subtracting OptionalHeader.ImageBase and
+ * checks it lies inside the image before using it.
+ *
+ * Rules a module lives by:
+ *  - it includes only abi/ and its own folder;
+ *  - it gets memory, MMIO, interrupt vectors and DMA buffers only through
+ *    `struct pb_hub`, so the hub's ledger knows everything it holds;
+ *  - it calls other modules only through connections (`struct pb_conn`),
+ *    reading conn->ops and conn->ctx again on every call, so the hub can
+ *    rebind a connection to another provider between two work items.
+ *
+ * Versions: the ABI is PB_ABI_MAJOR.PB_ABI_MINOR.  A hub accepts a module
+ * whose abi_major equals its own and whose abi_minor is not newer.  Interfaces
+ * are versioned the same way: a provider of `x M.m` serves a client asking for
+ * `x M.n` when n <= m.  Minor versions only append operations.
+ */
+#ifndef PB_ABI_PB_H
+#define PB_ABI_PB_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PB_ABI_MAJOR 1
+#define PB_ABI_MINOR 0
+
+#define PB_MODINFO_MAGIC 0x494d4250u	/* "PBMI" little-endian */
+
+#define PB_NAME_MAX 24		/* module names, with the NUL */
+#define PB_IFACE_MAX 16		/* interface names, with the NUL */
+#define PB_VERSION_MAX 16
+#define PB_DESC_MAX 64
+#define PB_MATCH_MAX 96		/* a bind rule's property pattern */
+#define PB_MAX_PROVIDES 6
+#define PB_MAX_REQUIRES 10
+#define PB_MAX_BINDS 4
+
+/* Errors: negative return values.  0 means success. */
+enum pb_err {
+	PB_OK = 0,
+	PB_ENOMEM = -1,		/* out of memory */
+	PB_EINVAL = -2,		/* bad argument */
+	PB_ENOENT = -3,		/* no such thing */
+	PB_EBUSY = -4,		/* in use */
+	PB_EIO = -5,		/* the device failed */
+	PB_ETIMEDOUT = -6,	/* a bounded wait ran out */
+	PB_ENOTSUP = -7,	/* not supported by this provider */
+	PB_ESTATE = -8,		/* state blob of an unknown version */
+	PB_EAGAIN = -9,		/* nothing now, try later */
+	PB_ENODEV = -10,	/* the hardware is absent: decline cleanly */
+	PB_EFAULT = -11,	/* the module faulted */
+};
+
+/* How many providers a requirement wants. */
+enum pb_card {
+	PB_CARD_ONE = 0,	/* exactly one: the best-ranked provider */
+	PB_CARD_OPTIONAL = 1,	/* zero or one; never blocks a start */
+	PB_CARD_ALL = 2,	/* every instance, now and later */
+};
+
+/* When a requirement must be met. */
+enum pb_when {
+	PB_AT_START = 0,	/* before start() is called */
+	PB_LATER = 1,		/* accepted whenever it appears */
+};
+
+/* One interface a module provides.  `extends` names a base interface that a
+ * provider of this one also serves (empty when none). */
+struct pb_provide {
+	char iface[PB_IFACE_MAX];
+	uint16_t major, minor;
+	char extends[PB_IFACE_MAX];
+	uint16_t ext_major, ext_minor;
+};
+_Static_assert(sizeof(struct pb_provide) == 40, "pb_provide layout");
+
+/* One requirement: interface, minimal version, cardinality, timing. */
+struct pb_require {
+	char iface[PB_IFACE_MAX];
+	uint16_t major, minor;
+	uint8_t card;		/* enum pb_card */
+	uint8_t when;		/* enum pb_when */
+	uint16_t reserved;
+};
+_Static_assert(sizeof(struct pb_require) == 24, "pb_require layout");
+
+/* A bind rule: when a resource of `iface` appears whose properties match
+ * `match` (space-separated key=value pairs, a value may end in `*`), the hub
+ * loads this module for it (supply-driven loading). */
+struct pb_bind {
+	char iface[PB_IFACE_MAX];
+	char match[PB_MATCH_MAX];
+};
+_Static_assert(sizeof(struct pb_bind) == 112, "pb_bind layout");
+
+struct pb_module;	/* the hub's record of a loaded module (opaque) */
+struct pb_resource;	/* a published resource (opaque) */
+struct pb_conn;
+struct pb_hub;
+
+/* Why start() is called. */
+enum pb_start_mode {
+	PB_START_NORMAL = 0,	/* take the hardware and serve */
+	PB_START_STANDBY = 1,	/* set up, publish, but touch no hardware */
+};
+
+/* Connection events, delivered to the client's event() entry. */
+enum pb_event {
+	PB_EV_CONNECTED = 1,	/* a new connection for requirement `req` */
+	PB_EV_DISCONNECTED = 2,	/* the resource is gone; conn dies after this */
+	PB_EV_REBOUND = 3,	/* conn now leads to another provider */
+	PB_EV_RESOURCE = 4,	/* a resource appeared (subscriptions) */
+};
+
+/*
+ * The module's entry points.  Only start is mandatory; a module without
+ * quiesce/export_state/import_state cannot be swapped out under clients.
+ * Swap protocol (P old, P' new), each step run between two work items:
+ *   P'.start(STANDBY); P.quiesce(); P.export_state(); P.release();
+ *   P'.import_state(); P'.activate(); rebind; P.stop().
+ * If a step fails: P'.stop(); P.resume() and P keeps serving.
+ */
+struct pb_module_ops {
+	int (*start)(struct pb_module *self, const struct pb_hub *hub, int mode);
+	void (*stop)(struct pb_module *self);
+	int (*quiesce)(struct pb_module *self);
+	/* Write the state into buf (cap bytes); buf NULL asks for the size. */
+	int (*export_state)(struct pb_module *self, void *buf, size_t cap,
+	    size_t *len, uint32_t *version);
+	int (*import_state)(struct pb_module *self, const void *buf, size_t len,
+	    uint32_t version);
+	int (*release)(struct pb_module *self);		/* let go of hardware */
+	int (*activate)(struct pb_module *self);	/* take it (after import) */
+	int (*resume)(struct pb_module *self);		/* undo quiesce+release */
+	void (*event)(struct pb_module *self, int event, struct pb_conn *conn,
+	    int req);
+};
+
+/* The descriptor, in the `.modinfo` section. */
+struct pb_modinfo {
+	uint32_t magic;			/* PB_MODINFO_MAGIC */
+	uint16_t abi_major, abi_minor;
+	char name[PB_NAME_MAX];
+	char version[PB_VERSION_MAX];
+	char desc[PB_DESC_MAX];
+	int32_t rank;			/* higher supersedes lower */
+	uint32_t flags;			/* PB_MOD_* */
+	uint8_t nprovides, nrequires, nbinds, reserved;
+	uint32_t reserved2;
+	struct pb_provide provides[PB_MAX_PROVIDES];
+	struct pb_require requires[PB_MAX_REQUIRES];
+	struct pb_bind binds[PB_MAX_BINDS];
+	const struct pb_module_ops *ops;
+};
+_Static_assert(offsetof(struct pb_modinfo, provides) == 128, "modinfo");
+_Static_assert(sizeof(struct pb_modinfo) == 128 + 6 * 40 + 10 * 24 + 4 * 112 + 8,
+    "pb_modinfo layout");
+
+#define PB_MOD_BOOT	0x1u	/* boot-only: gc may unload it once unused */
+#define PB_MOD_HARDWARE	0x2u	/* drives hardware: started after takeover */
+#define PB_MOD_FIRMWARE	0x4u	/* uses firmware boot services */
+
+/* Memory flags for alloc_pages. */
+#define PB_MEM_ZERO	0x1u	/* zero-filled */
+#define PB_MEM_DMA32	0x2u	/* physical address below 4 GiB */
+
+/* Cache types for map_mmio. */
+enum pb_cache { PB_CACHE_UC = 0, PB_CACHE_WC = 1, PB_CACHE_WB = 2 };
+
+/* Log levels. */
+enum pb_level { PB_LOG_ERR = 0, PB_LOG_WARN = 1, PB_LOG_INFO = 2, PB_LOG_DEBUG = 3 };
+
+/*
+ * A connection: the client's handle on a resource.  The hub owns it; the
+ * client reads ops and ctx afresh on every call (use PB_CALL), never keeping
+ * either across calls.  `res` names the resource for the client's own use.
+ */
+struct pb_conn {
+	const void *ops;	/* the provider's operations for this interface */
+	void *ctx;		/* the provider's instance */
+	void *client_data;	/* free for the client */
+	const char *res;	/* resource name, e.g. "console:serial0" */
+};
+
+/* Call operation `op` of interface struct `type` through connection `c`. */
+#define PB_CALL(c, type, op, ...) \
+	(((const struct type *)(c)->ops)->op((c)->ctx, ##__VA_ARGS__))
+
+/* What a resource looks like through the hub's inventory services. */
+struct pb_res_info {
+	const char *name;	/* "display:gop0" */
+	const char *iface;
+	uint16_t major, minor;
+	const char *props;	/* "w=1024 h=768 fmt=bgrx" */
+	const char *owner;	/* module name */
+	uint32_t clients;
+};
+
+/* One module, as the inventory services tell it. */
+struct pb_mod_info {
+	const char *name;
+	const char *version;
+	const char *state;	/* "known", "running", "standby", ... */
+	const struct pb_modinfo *desc;
+	uint64_t base, size;	/* image */
+	uint64_t pages;		/* pages held (image, heap, DMA) */
+	uint32_t nres, nconn, nirq;
+};
+
+typedef void (*pb_work_fn)(void *arg);
+typedef void (*pb_irq_fn)(void *arg);
+typedef void (*pb_line_fn)(void *arg, const char *line);
+
+/*
+ * The hub's services.  Every call names the calling module (`self`), so the
+ * ledger records what it takes.  `size` is the size of this table as the hub
+ * built it: services are only appended, and a module checks size before
+ * calling one newer than ABI 1.0.
+ */
+struct pb_hub {
+	uint32_t size;
+	uint16_t abi_major, abi_minor;
+
+	void (*log)(struct pb_module *self, int level, const char *msg);
+
+	/* Memory: pages come zeroed when asked, and are mapped RW+NX. */
+	void *(*alloc_pages)(struct pb_module *self, size_t npages,
+	    uint32_t flags, uint64_t *phys);
+	void (*free_pages)(struct pb_module *self, void *va, size_t npages);
+	void *(*alloc)(struct pb_module *self, size_t bytes);
+	void (*free)(struct pb_module *self, void *p);
+	void *(*map_mmio)(struct pb_module *self, uint64_t phys, size_t len,
+	    int cache);
+	void (*unmap_mmio)(struct pb_module *self, void *va);
+
+	/* Resources this module provides.  `props` is copied. */
+	struct pb_resource *(*publish)(struct pb_module *self,
+	    const char *iface, const char *name, const char *props,
+	    const void *ops, void *ctx);
+	int (*set_props)(struct pb_module *self, struct pb_resource *r,
+	    const char *props);
+	int (*withdraw)(struct pb_module *self, struct pb_resource *r);
+
+	/* Connections this module makes beyond its declared requirements. */
+	struct pb_conn *(*connect)(struct pb_module *self, const char *iface,
+	    uint16_t major, uint16_t minor, const char *resname);
+	void (*disconnect)(struct pb_module *self, struct pb_conn *c);
+	/* Tell me (event PB_EV_RESOURCE) when a resource of iface appears. */
+	int (*subscribe)(struct pb_module *self, const char *iface);
+
+	/* Deferred work: runs to completion on the event loop. */
+	int (*queue_work)(struct pb_module *self, pb_work_fn fn, void *arg);
+
+	/* Interrupts: a handler acknowledges and queues work. */
+	int (*irq_alloc)(struct pb_module *self);	/* a free vector */
+	int (*irq_register)(struct pb_module *self, int vector, pb_irq_fn fn,
+	    void *arg);
+	void (*irq_unregister)(struct pb_module *self, int vector);
+
+	/* Time: nanoseconds since boot; one-shot timers run as work. */
+	uint64_t (*now_ns)(void);
+	int (*timer_after)(struct pb_module *self, uint64_t ns, pb_work_fn fn,
+	    void *arg);
+	void (*timer_cancel)(struct pb_module *self, int id);
+
+	/* Inventory and control, for the shell and tools. */
+	int (*mod_info)(unsigned index, struct pb_mod_info *out);
+	int (*res_info)(const char *module, unsigned index,
+	    struct pb_res_info *out);
+	int (*control)(struct pb_module *self, const char *cmd,
+	    pb_line_fn out, void *arg);
+};
+
+/*
+ * PB_MODULE(name, ...) defines the module's descriptor in `.modinfo`.
+ * Use designated initialisers for the rest, e.g.
+ *   PB_MODULE(.name = "serial", .version = "1.0", .ops = &serial_ops,
+ *       .nprovides = 1, .provides = { PB_PROVIDE("console", 1, 0) });
+ */
+#define PB_MODULE(...) \
+	__attribute__((used, section(".modinfo"))) \
+	const struct pb_modinfo pb_modinfo = { \
+		.magic = PB_MODINFO_MAGIC, \
+		.abi_major = PB_ABI_MAJOR, .abi_minor = PB_ABI_MINOR, \
+		__VA_ARGS__ }
+
+#define PB_PROVIDE(i, ma, mi) { .iface = i, .major = ma, .minor = mi }
+#define PB_PROVIDE_EXT(i, ma, mi, b, bma, bmi) \
+	{ .iface = i, .major = ma, .minor = mi, .extends = b, \
+	  .ext_major = bma, .ext_minor = bmi }
+#define PB_REQUIRE(i, ma, mi, c, w) \
+	{ .iface = i, .major = ma, .minor = mi, .card = c, .when = w }
+#define PB_BIND(i, m) { .iface = i, .match = m }
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * rt.h - the freestanding runtime compiled into the hub and every module.
+ *
+ * Shared at build time, never linked at run time: each image carries its
+ * own copy.  The mem and str functions keep their C library names and
+ * meanings because the compiler emits calls to memcpy and memset by itself;
+ * host builds use the C library's instead.  Formatting is rt_ prefixed so
+ * host tests can exercise it beside the C library's printf.
+ *
+ * Formats: %d %i %u %x %X %o %c %s %p %%, with flags '-' '0', a width and
+ * precision (also '*'), and the length modifiers l, ll, z, h, hh.
+ */
+#ifndef PB_RT_H
+#define PB_RT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef PB_HOSTED
+#include <string.h>
+#else
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+#endif
+
+/* Copy at most size-1 bytes and always terminate; returns strlen(src). */
+size_t rt_strlcpy(char *dst, const char *src, size_t size);
+/* Parse an unsigned number in base 10, or 16 with 0x; end set past it. */
+uint64_t rt_strtou(const char *s, const char **end, int base);
+
+int rt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int rt_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * firmware.c - the `firmware` operations the hub publishes as a resource,
+ * and ExitBootServices.
+ *
+ * Boot-services operations check `booted` (cleared when boot services are
+ * exited) and answer PB_ENOTSUP afterwards rather than calling into a
+ * firmware that is gone.  Runtime services stay callable: we never call
+ * SetVirtualAddressMap, and the hub's page tables map them 1:1.
+ */
+#include "stub.h"
+#include "../abi/pb.h"
+#include "../abi/rt/rt.h"
+
+static int booted = 1;
+static EFI_FILE_HANDLE boot_root;
+
+static int
+fw_con_write(void *ctx, const char *s, size_t len)
+{
+	(void)ctx;
+	if (!booted)
+		return PB_ENOTSUP;
+	stub_write(s, len);
+	return PB_OK;
+}
+
+static int
+fw_con_read_key(void *ctx, struct firmware_key *key)
+{
+	EFI_INPUT_KEY k;
+	EFI_STATUS s;
+
+	(void)ctx;
+	if (!booted)
+		return PB_ENOTSUP;
+	s = st->ConIn->ReadKeyStroke(st->ConIn, &k);
+	if (s == EFI_NOT_READY)
+		return PB_EAGAIN;
+	if (EFI_ERROR(s))
+		return PB_EIO;
+	key->ch = k.UnicodeChar;
+	key->scan = k.ScanCode;
+	key->reserved = 0;
+	return PB_OK;
+}
+
+static int
+fw_con_clear(void *ctx)
+{
+	(void)ctx;
+	if (!booted)
+		return PB_ENOTSUP;
+	return EFI_ERROR(st->ConOut->ClearScreen(st->ConOut)) ? PB_EIO : PB_OK;
+}
+
+static int
+fw_con_size(void *ctx, uint32_t *cols, uint32_t *rows)
+{
+	UINTN c, r;
+
+	(void)ctx;
+	if (!booted)
+		return PB_ENOTSUP;
+	if (EFI_ERROR(st->ConOut->QueryMode(st->ConOut, st->ConOut->Mode->Mode,
+	    &c, &r)))
+		return PB_EIO;
+	*cols = (uint32_t)c;
+	*rows = (uint32_t)r;
+	return PB_OK;
+}
+
+static int
+fw_read_file(void *ctx, const char *path, void **data, size_t *len)
+{
+	CHAR16 wpath[256];
+	UINTN size, i;
+	EFI_STATUS s;
+
+	(void)ctx;
+	if (!booted || !boot_root)
+		return PB_ENOTSUP;
+	for (i = 0; path[i] && i + 1 < 256; i++)
+		wpath[i] = path[i] == '/' ? L'\\' : (unsigned char)path[i];
+	wpath[i] = 0;
+	s = files_read(boot_root, wpath, data, &size);
+	if (s == EFI_NOT_FOUND)
+		return PB_ENOENT;
+	if (EFI_ERROR(s))
+		return PB_EIO;
+	*len = size;
+	return PB_OK;
+}
+
+static int
+fw_get_time(void *ctx, struct firmware_time *t)
+{
+	EFI_TIME et;
+
+	(void)ctx;
+	if (EFI_ERROR(st->RuntimeServices->GetTime(&et, NULL)))
+		return PB_EIO;
+	*t = (struct firmware_time){
+		.year = et.Year, .month = et.Month, .day = et.Day,
+		.hour = et.Hour, .minute = et.Minute, .second = et.Second,
+		.nanosecond = et.Nanosecond, .tz_minutes = et.TimeZone,
+		.daylight = et.Daylight,
+	};
+	return PB_OK;
+}
+
+static void
+fw_reset(void *ctx, int kind)
+{
+	EFI_RESET_TYPE type = kind == FIRMWARE_RESET_SHUTDOWN ? EfiResetShutdown :
+	    kind == FIRMWARE_RESET_WARM ? EfiResetWarm : EfiResetCold;
+
+	(void)ctx;
+	st->RuntimeServices->ResetSystem(type, EFI_SUCCESS, 0, NULL);
+}
+
+static const struct firmware_ops fw_ops = {
+	.con_write = fw_con_write,
+	.con_read_key = fw_con_read_key,
+	.con_clear = fw_con_clear,
+	.con_size = fw_con_size,
+	.read_file = fw_read_file,
+	.get_time = fw_get_time,
+	.reset = fw_reset,
+};
+
+/*
+ * UEFI 2.10 §7.4.6: ExitBootServices fails with EFI_INVALID_PARAMETER when
+ * the map key is stale (an event allocated memory after GetMemoryMap), and
+ * then only GetMemoryMap may be called before trying again.  The buffer was
+ * allocated with slack beforehand, since AllocatePool would change the map.
+ */
+static int
+exit_boot_services(struct handoff *h)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		UINTN size = h->memmap_cap, key, dsize;
+		UINT32 dver;
+		EFI_STATUS s;
+
+		s = bs->GetMemoryMap(&size, (EFI_MEMORY_DESCRIPTOR *)h->memmap,
+		    &key, &dsize, &dver);
+		if (EFI_ERROR(s))
+			return PB_ENOMEM;
+		h->memmap_size = size;
+		h->desc_size = dsize;
+		s = bs->ExitBootServices(image_handle, key);
+		if (!EFI_ERROR(s)) {
+			booted = 0;
+			return PB_OK;
+		}
+		if (s != EFI_INVALID_PARAMETER)
+			return PB_EIO;
+	}
+	return PB_EAGAIN;
+}
+
+void
+firmware_setup(struct handoff *h, EFI_FILE_HANDLE root)
+{
+	UINTN size = 0, key, dsize;
+	UINT32 dver;
+	void *buf;
+
+	boot_root = root;
+	h->fw = &fw_ops;
+	h->fw_ctx = NULL;
+	h->exit_boot_services = exit_boot_services;
+	/* Size the map once now, with room for the allocations still to come. */
+	bs->GetMemoryMap(&size, NULL, &key, &dsize, &dver);
+	size += 64 * dsize;
+	if (EFI_ERROR(bs->AllocatePool(EfiLoaderData, size, &buf)))
+		return;
+	h->memmap = buf;
+	h->memmap_cap = size;
+	h->desc_size = dsize;
+	size = h->memmap_cap;
+	if (!EFI_ERROR(bs->GetMemoryMap(&size, buf, &key, &dsize, &dver)))
+		h->memmap_size = size;
+}

@@ -1,0 +1,55 @@
+/*
+ * stub.h - the UEFI stub: reads the hub and the modules from the ESP,
+ * gathers the handoff and starts the hub.
+ *
+ * The only part of Patchbay that includes gnu-efi's headers.  Everything
+ * here runs under boot services.  Messages go to ConOut, which OVMF also
+ * copies to the serial port, and errors start with "error: stub: ".
+ */
+#ifndef PB_EFI_STUB_H
+#define PB_EFI_STUB_H
+
+#include <efi.h>
+
+#include "../hub/handoff.h"
+
+extern EFI_SYSTEM_TABLE *st;
+extern EFI_BOOT_SERVICES *bs;
+extern EFI_HANDLE image_handle;
+
+/* console.c */
+void stub_write(const char *s, size_t len);
+void stub_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *efi_strerror(EFI_STATUS s);
+size_t utf16_to_utf8(const CHAR16 *in, size_t inlen, char *out, size_t cap);
+
+/* files.c */
+EFI_STATUS files_open_volume(EFI_FILE_HANDLE *root);
+EFI_STATUS files_read(EFI_FILE_HANDLE root, const CHAR16 *path, void **data,
+    UINTN *size);
+EFI_STATUS files_read_mods(EFI_FILE_HANDLE root, struct handoff *h);
+
+/* gather.c */
+void gather_fb(struct handoff *h);
+void gather_acpi(struct handoff *h);
+void gather_boot_device(struct handoff *h);
+void gather_cmdline(struct handoff *h, const void *cfg, UINTN cfg_size);
+void gather_tsc(struct handoff *h);
+
+/* firmware.c */
+void firmware_setup(struct handoff *h, EFI_FILE_HANDLE root);
+
+/* hubload.c */
+EFI_STATUS hub_load(const void *file, UINTN size, struct handoff *h,
+    hub_entry_fn *entry);
+
+static inline uint64_t
+rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * cfg.h - boot settings: `key=value` lines from boot.cfg, then from the
+ * firmware's load options (the stub joins them).  The last value of a key
+ * wins; `#` starts a comment.  Keys the hub knows:
+ *   target=IFACE     what to boot to (default `os`)
+ *   takeover=no      stay in the firmware phase (no ExitBootServices)
+ *   poweroff         power off once booted (for tests)
+ *   exec=COMMAND     run a hub command once booted (repeatable, in order)
+ *   font-scale=N     passed to console modules as a resource property
+ */
+#ifndef PB_HUB_CFG_H
+#define PB_HUB_CFG_H
+
+#include <stddef.h>
+
+/* The value of `key`, "" for a bare key, NULL when absent. */
+const char *cfg_get(const char *cfg, const char *key, char *buf, size_t cap);
+/* The n-th value of a repeatable key, NULL past the last. */
+const char *cfg_get_nth(const char *cfg, const char *key, unsigned n,
+    char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * handoff.h - what the UEFI stub gives the hub.
+ *
+ * The stub (efi/) fills this while boot services run and calls the hub's
+ * entry with it.  Only plain data and the firmware operations cross: the
+ * hub never includes UEFI headers.  Memory descriptors keep UEFI's layout
+ * (UEFI 2.10 §7.2, EFI_MEMORY_DESCRIPTOR) and are walked by desc_size,
+ * which the firmware may make larger than the struct.
+ */
+#ifndef PB_HUB_HANDOFF_H
+#define PB_HUB_HANDOFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../abi/firmware.h"
+
+#define HANDOFF_MAGIC 0x46464f4448425050ull	/* "PPBHDOFF" */
+#define HANDOFF_VERSION 1
+
+/* UEFI memory types we act on (UEFI 2.10 Table 7-6). */
+enum {
+	EFI_MT_RESERVED = 0,
+	EFI_MT_LOADER_CODE = 1,
+	EFI_MT_LOADER_DATA = 2,
+	EFI_MT_BS_CODE = 3,
+	EFI_MT_BS_DATA = 4,
+	EFI_MT_RT_CODE = 5,
+	EFI_MT_RT_DATA = 6,
+	EFI_MT_CONVENTIONAL = 7,
+	EFI_MT_UNUSABLE = 8,
+	EFI_MT_ACPI_RECLAIM = 9,
+	EFI_MT_ACPI_NVS = 10,
+	EFI_MT_MMIO = 11,
+	EFI_MT_MMIO_PORT = 12,
+	EFI_MT_PAL = 13,
+	EFI_MT_PERSISTENT = 14,
+};
+
+struct handoff_memdesc {
+	uint32_t type;
+	uint32_t pad;
+	uint64_t phys;
+	uint64_t virt;
+	uint64_t npages;	/* 4 KiB pages */
+	uint64_t attr;
+};
+_Static_assert(sizeof(struct handoff_memdesc) == 40, "EFI_MEMORY_DESCRIPTOR");
+
+/* Pixel formats, GOP's EFI_GRAPHICS_PIXEL_FORMAT (UEFI 2.10 §12.9). */
+enum handoff_pixfmt {
+	HANDOFF_PIX_RGBX = 0,	/* byte 0 red */
+	HANDOFF_PIX_BGRX = 1,	/* byte 0 blue */
+	HANDOFF_PIX_BITMASK = 2,
+	HANDOFF_PIX_BLT_ONLY = 3,	/* no framebuffer */
+	HANDOFF_PIX_NONE = 4,	/* no GOP at all */
+};
+
+struct handoff_fb {
+	uint64_t base;
+	uint64_t size;
+	uint32_t width, height;
+	uint32_t stride;	/* pixels per scan line */
+	uint32_t format;	/* enum handoff_pixfmt */
+	uint32_t mask_r, mask_g, mask_b, mask_x;	/* for BITMASK */
+	uint32_t mode;		/* GOP mode number */
+	uint32_t pad;
+};
+
+/* One file of the boot ramdisk. */
+struct handoff_file {
+	char name[64];		/* e.g. "serial.mod" */
+	const void *data;	/* NULL: could not be read */
+	uint64_t size;
+	int32_t status;		/* 0, or why it could not be read */
+	uint32_t pad;
+};
+
+#define HANDOFF_MAX_FILES 128
+#define HANDOFF_CMDLINE_MAX 1024
+
+struct handoff {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t size;		/* sizeof(struct handoff) */
+
+	/* The memory map: refreshed by exit_boot_services(). */
+	struct handoff_memdesc *memmap;
+	uint64_t memmap_size;	/* bytes used */
+	uint64_t memmap_cap;	/* bytes available */
+	uint64_t desc_size;
+
+	struct handoff_fb fb;
+	uint64_t rsdp;		/* physical address, 0 if none */
+	uint32_t acpi_rev;	/* 2 when the RSDP came from the ACPI 2.0 GUID */
+	uint32_t pad;
+
+	char boot_device[256];	/* device path as text */
+	char cmdline[HANDOFF_CMDLINE_MAX];	/* load options, then boot.cfg */
+
+	uint64_t tsc_start;	/* TSC at stub entry */
+	uint64_t tsc_hz;	/* measured against the firmware's Stall() */
+
+	/* Memory the stub set aside for the hub before ExitBootServices. */
+	uint64_t pool_base;
+	uint64_t pool_size;
+
+	/* The hub image as loaded. */
+	uint64_t hub_base;
+	uint64_t hub_size;
+
+	uint32_t nfiles;
+	uint32_t pad2;
+	struct handoff_file files[HANDOFF_MAX_FILES];
+
+	/* The firmware, and the one call only the hub makes. */
+	const struct firmware_ops *fw;
+	void *fw_ctx;
+	/* Exit boot services, retrying on a stale map key; refreshes memmap.
+	 * After success, only fw->get_time and fw->reset may be called. */
+	int (*exit_boot_services)(struct handoff *h);
+};
+
+typedef void (*hub_entry_fn)(struct handoff *h);
+
+#endif

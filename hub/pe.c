@@ -1,0 +1,409 @@
+/*
+ * pe.c - validate and lay out PE32+ images (see pe.h).
+ *
+ * The order of checks follows the file: DOS header, signature, COFF header,
+ * optional header, data directories, section table, relocations.  A check
+ * reads only bytes an earlier check proved to be inside the file.
+ */
+#include "pe.h"
+#include "pe_format.h"
+#include "../abi/rt/rt.h"
+
+#define REFUSE(msg) do { *why = (msg); return PB_EINVAL; } while (0)
+
+static int
+in_range(uint64_t off, uint64_t len, uint64_t limit)
+{
+	return off <= limit && len <= limit - off;
+}
+
+static uint32_t
+page_up(uint32_t v)
+{
+	return (v + PE_PAGE - 1) & ~(PE_PAGE - 1);
+}
+
+static int
+check_headers(struct pe_image *img, struct pe_coff_header *coff,
+    struct pe_opt_header *opt, uint32_t *sect_off, const char **why)
+{
+	struct pe_dos_header dos;
+	uint32_t sig, off;
+
+	if (img->file_size < sizeof(dos))
+		REFUSE("truncated: no DOS header");
+	memcpy(&dos, img->file, sizeof(dos));
+	if (dos.e_magic != PE_DOS_MAGIC)
+		REFUSE("not a PE image: no MZ signature");
+	off = dos.e_lfanew;
+	if ((off & 3) || !in_range(off, 4 + sizeof(*coff), img->file_size))
+		REFUSE("bad e_lfanew");
+	memcpy(&sig, img->file + off, 4);
+	if (sig != PE_SIGNATURE)
+		REFUSE("not a PE image: no PE signature");
+	memcpy(coff, img->file + off + 4, sizeof(*coff));
+	if (coff->machine != PE_MACHINE_AMD64)
+		REFUSE("machine is not x86-64");
+	if (coff->nsections == 0 || coff->nsections > PE_MAX_SECTIONS)
+		REFUSE("bad number of sections");
+	if (!(coff->characteristics & PE_FILE_EXECUTABLE))
+		REFUSE("not an executable image");
+	if (coff->characteristics & PE_FILE_RELOCS_STRIPPED)
+		REFUSE("relocations stripped");
+	off += 4 + sizeof(*coff);
+	if (coff->opt_size < offsetof(struct pe_opt_header, dirs) ||
+	    coff->opt_size > sizeof(*opt) ||
+	    !in_range(off, coff->opt_size, img->file_size))
+		REFUSE("bad optional header size");
+	memset(opt, 0, sizeof(*opt));
+	memcpy(opt, img->file + off, coff->opt_size);
+	if (opt->magic != PE_OPT_MAGIC_PE32P)
+		REFUSE("not PE32+");
+	if (opt->ndirs > PE_DIR_MAX ||
+	    coff->opt_size != offsetof(struct pe_opt_header, dirs) +
+	    opt->ndirs * sizeof(struct pe_data_dir))
+		REFUSE("bad number of data directories");
+	*sect_off = off + coff->opt_size;
+	return PB_OK;
+}
+
+static int
+check_layout(struct pe_image *img, const struct pe_opt_header *opt,
+    const char **why)
+{
+	if (opt->section_align != PE_PAGE)
+		REFUSE("section alignment is not 4096");
+	if (opt->file_align < 512 || opt->file_align > PE_PAGE ||
+	    (opt->file_align & (opt->file_align - 1)))
+		REFUSE("bad file alignment");
+	if (opt->image_size == 0 || opt->image_size > PE_MAX_IMAGE ||
+	    (opt->image_size & (PE_PAGE - 1)))
+		REFUSE("absurd SizeOfImage");
+	if (opt->headers_size == 0 || opt->headers_size > img->file_size ||
+	    opt->headers_size > opt->image_size)
+		REFUSE("bad SizeOfHeaders");
+	if (opt->image_base & (PE_PAGE - 1))
+		REFUSE("image base not page aligned");
+	img->image_base = opt->image_base;
+	img->image_size = opt->image_size;
+	img->entry_rva = opt->entry_rva;
+	return PB_OK;
+}
+
+static int
+check_dirs(struct pe_image *img, const struct pe_opt_header *opt,
+    const char **why)
+{
+	for (uint32_t i = 0; i < opt->ndirs; i++) {
+		const struct pe_data_dir *d = &opt->dirs[i];
+
+		if (d->size == 0)
+			continue;
+		if (!in_range(d->rva, d->size, img->image_size))
+			REFUSE("data directory outside the image");
+		if (i == PE_DIR_IMPORT || i == PE_DIR_DELAY_IMPORT ||
+		    i == PE_DIR_IAT)
+			REFUSE("has imports");
+		if (i == PE_DIR_TLS)
+			REFUSE("has TLS");
+		if (i == PE_DIR_CLR)
+			REFUSE("is a .NET image");
+	}
+	if (opt->ndirs > PE_DIR_BASERELOC) {
+		img->reloc_rva = opt->dirs[PE_DIR_BASERELOC].rva;
+		img->reloc_size = opt->dirs[PE_DIR_BASERELOC].size;
+	}
+	if (img->reloc_size == 0)
+		REFUSE("no base relocations");
+	return PB_OK;
+}
+
+static int
+section_prot(uint32_t ch, int *prot, const char **why)
+{
+	int code = (ch & PE_SCN_CNT_CODE) != 0;
+	int data = (ch & (PE_SCN_CNT_IDATA | PE_SCN_CNT_UDATA)) != 0;
+
+	if ((ch & PE_SCN_MEM_EXECUTE) && (ch & PE_SCN_MEM_WRITE))
+		REFUSE("writable code section (W+X)");
+	if ((ch & PE_SCN_MEM_EXECUTE) && (data || !code))
+		REFUSE("executable data section");
+	if (code && !(ch & PE_SCN_MEM_EXECUTE))
+		REFUSE("code section not executable");
+	*prot = PE_PROT_R;
+	if (ch & PE_SCN_MEM_WRITE)
+		*prot |= PE_PROT_W;
+	if (ch & PE_SCN_MEM_EXECUTE)
+		*prot |= PE_PROT_X;
+	return PB_OK;
+}
+
+static int
+check_sections(struct pe_image *img, const struct pe_coff_header *coff,
+    const struct pe_opt_header *opt, uint32_t off, const char **why)
+{
+	uint32_t next_free = page_up(opt->headers_size);
+
+	if (!in_range(off, (uint64_t)coff->nsections *
+	    sizeof(struct pe_section_header), opt->headers_size))
+		REFUSE("section table outside the headers");
+	img->modinfo = -1;
+	for (uint32_t i = 0; i < coff->nsections; i++) {
+		struct pe_section_header sh;
+		struct pe_section *s = &img->sections[i];
+		uint32_t vsize;
+
+		memcpy(&sh, img->file + off + i * sizeof(sh), sizeof(sh));
+		memcpy(s->name, sh.name, 8);
+		s->name[8] = '\0';
+		vsize = sh.vsize ? sh.vsize : sh.raw_size;
+		if (sh.rva & (PE_PAGE - 1))
+			REFUSE("section not page aligned");
+		if (sh.rva < next_free)
+			REFUSE("overlapping sections");
+		if (vsize == 0 || !in_range(sh.rva, vsize, img->image_size))
+			REFUSE("section outside SizeOfImage");
+		if (!in_range(sh.raw_ptr, sh.raw_size, img->file_size))
+			REFUSE("section data outside the file");
+		if (section_prot(sh.characteristics, &s->prot, why))
+			return PB_EINVAL;
+		s->rva = sh.rva;
+		s->vsize = vsize;
+		s->raw_off = sh.raw_ptr;
+		s->raw_size = sh.raw_size < vsize ? sh.raw_size : vsize;
+		next_free = page_up(sh.rva + vsize);
+		if (strcmp(s->name, ".modinfo") == 0)
+			img->modinfo = (int)i;
+	}
+	img->nsections = coff->nsections;
+	return PB_OK;
+}
+
+const struct pe_section *
+pe_section_at(const struct pe_image *img, uint64_t rva)
+{
+	for (uint32_t i = 0; i < img->nsections; i++) {
+		const struct pe_section *s = &img->sections[i];
+
+		if (rva >= s->rva && rva < (uint64_t)s->rva + s->vsize)
+			return s;
+	}
+	return NULL;
+}
+
+/* Read n bytes at rva as the loaded image would hold them (before
+ * relocation): file bytes where the section has them, zero beyond. */
+static int
+read_rva(const struct pe_image *img, uint32_t rva, void *out, uint32_t n)
+{
+	const struct pe_section *s = pe_section_at(img, rva);
+	uint32_t in;
+
+	if (!s || !in_range(rva - s->rva, n, s->vsize))
+		return PB_EINVAL;
+	in = rva - s->rva;
+	memset(out, 0, n);
+	if (in < s->raw_size) {
+		uint32_t k = s->raw_size - in < n ? s->raw_size - in : n;
+		memcpy(out, img->file + s->raw_off + in, k);
+	}
+	return PB_OK;
+}
+
+/* Walk the relocation blocks (spec 6.6); with dest NULL, only check. */
+static int
+walk_relocs(const struct pe_image *img, uint8_t *dest, uint64_t delta,
+    const char **why)
+{
+	uint32_t off = 0;
+
+	while (off < img->reloc_size) {
+		struct pe_reloc_block b;
+		uint32_t n;
+
+		if (img->reloc_size - off < sizeof(b) ||
+		    read_rva(img, img->reloc_rva + off, &b, sizeof(b)))
+			REFUSE("truncated relocation block");
+		if (b.block_size < sizeof(b) || (b.block_size & 1) ||
+		    b.block_size > img->reloc_size - off)
+			REFUSE("bad relocation block size");
+		if ((b.page_rva & (PE_PAGE - 1)) || b.page_rva >= img->image_size)
+			REFUSE("relocation block outside the image");
+		n = (b.block_size - sizeof(b)) / 2;
+		for (uint32_t i = 0; i < n; i++) {
+			uint16_t e;
+			uint32_t at;
+
+			if (read_rva(img, img->reloc_rva + off + 8 + 2 * i, &e, 2))
+				REFUSE("truncated relocation block");
+			at = b.page_rva + (e & 0xfff);
+			if ((e >> 12) == PE_REL_ABSOLUTE)
+				continue;
+			if ((e >> 12) != PE_REL_DIR64)
+				REFUSE("unknown relocation type");
+			if (!in_range(at, 8, img->image_size) ||
+			    !pe_section_at(img, at) || !pe_section_at(img, at + 7))
+				REFUSE("relocation target outside the sections");
+			if (dest) {
+				uint64_t v;
+				memcpy(&v, dest + at, 8);
+				v += delta;
+				memcpy(dest + at, &v, 8);
+			}
+		}
+		off += b.block_size;
+	}
+	return PB_OK;
+}
+
+int
+pe_parse(const void *file, size_t size, struct pe_image *img, const char **why)
+{
+	struct pe_coff_header coff;
+	struct pe_opt_header opt;
+	uint32_t sect_off;
+	int err;
+
+	memset(img, 0, sizeof(*img));
+	img->file = file;
+	img->file_size = size;
+	if ((err = check_headers(img, &coff, &opt, &sect_off, why)) ||
+	    (err = check_layout(img, &opt, why)) ||
+	    (err = check_dirs(img, &opt, why)) ||
+	    (err = check_sections(img, &coff, &opt, sect_off, why)))
+		return err;
+	if (img->entry_rva) {
+		const struct pe_section *s = pe_section_at(img, img->entry_rva);
+		if (!s || !(s->prot & PE_PROT_X))
+			REFUSE("entry point outside code");
+	}
+	return walk_relocs(img, NULL, 0, why);
+}
+
+int
+pe_load(const struct pe_image *img, void *dest, uint64_t load_addr,
+    const char **why)
+{
+	uint8_t *d = dest;
+
+	for (uint32_t i = 0; i < img->nsections; i++) {
+		const struct pe_section *s = &img->sections[i];
+		memcpy(d + s->rva, img->file + s->raw_off, s->raw_size);
+	}
+	return walk_relocs(img, d, load_addr - img->image_base, why);
+}
+
+static int
+check_name(const char *s, size_t max, int allow_empty)
+{
+	size_t n = strnlen(s, max);
+
+	if (n == max || (n == 0 && !allow_empty))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.'))
+			return -1;
+	}
+	return 0;
+}
+
+static int
+check_text(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	if (n == max)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return -1;
+	return 0;
+}
+
+static int
+check_interfaces(const struct pb_modinfo *m, const char **why)
+{
+	for (unsigned i = 0; i < m->nprovides; i++)
+		if (check_name(m->provides[i].iface, PB_IFACE_MAX, 0) ||
+		    check_name(m->provides[i].extends, PB_IFACE_MAX, 1))
+			REFUSE("descriptor: bad provided interface name");
+	for (unsigned i = 0; i < m->nrequires; i++) {
+		const struct pb_require *r = &m->requires[i];
+		if (check_name(r->iface, PB_IFACE_MAX, 0))
+			REFUSE("descriptor: bad required interface name");
+		if (r->card > PB_CARD_ALL || r->when > PB_LATER)
+			REFUSE("descriptor: bad requirement kind");
+	}
+	for (unsigned i = 0; i < m->nbinds; i++)
+		if (check_name(m->binds[i].iface, PB_IFACE_MAX, 0) ||
+		    check_text(m->binds[i].match, PB_MATCH_MAX))
+			REFUSE("descriptor: bad bind rule");
+	return PB_OK;
+}
+
+/* Each entry point is 0 or an address inside an executable section. */
+static int
+check_ops(const struct pe_image *img, uint32_t ops_rva, const char **why)
+{
+	uint64_t fn[sizeof(struct pb_module_ops) / 8];
+	const struct pe_section *s = pe_section_at(img, ops_rva);
+
+	_Static_assert(sizeof(struct pb_module_ops) == sizeof(fn), "ops");
+	if (!s || (s->prot & PE_PROT_X) ||
+	    read_rva(img, ops_rva, fn, sizeof(fn)))
+		REFUSE("descriptor: entry points table outside the data");
+	for (unsigned i = 0; i < sizeof(fn) / 8; i++) {
+		const struct pe_section *t;
+
+		if (fn[i] == 0) {
+			if (i == 0)
+				REFUSE("descriptor: no start entry point");
+			continue;
+		}
+		t = fn[i] >= img->image_base ?
+		    pe_section_at(img, fn[i] - img->image_base) : NULL;
+		if (!t || !(t->prot & PE_PROT_X))
+			REFUSE("descriptor: entry point outside code");
+	}
+	return PB_OK;
+}
+
+int
+pe_read_modinfo(const struct pe_image *img, struct pb_modinfo *m,
+    uint32_t *ops_rva, const char **why)
+{
+	const struct pe_section *s;
+	uint64_t ops;
+
+	if (img->modinfo < 0)
+		REFUSE("no .modinfo section");
+	s = &img->sections[img->modinfo];
+	if (s->prot != PE_PROT_R)
+		REFUSE(".modinfo section is writable or executable");
+	if (s->raw_size < sizeof(*m))
+		REFUSE("descriptor: truncated");
+	memcpy(m, img->file + s->raw_off, sizeof(*m));
+	if (m->magic != PB_MODINFO_MAGIC)
+		REFUSE("descriptor: bad magic");
+	if (m->abi_major != PB_ABI_MAJOR || m->abi_minor > PB_ABI_MINOR)
+		REFUSE("descriptor: unsupported ABI version");
+	if (check_name(m->name, PB_NAME_MAX, 0) ||
+	    check_text(m->version, PB_VERSION_MAX) ||
+	    check_text(m->desc, PB_DESC_MAX))
+		REFUSE("descriptor: bad name, version or description");
+	if (m->nprovides > PB_MAX_PROVIDES || m->nrequires > PB_MAX_REQUIRES ||
+	    m->nbinds > PB_MAX_BINDS)
+		REFUSE("descriptor: too many entries");
+	if (check_interfaces(m, why))
+		return PB_EINVAL;
+	memcpy(&ops, (const uint8_t *)m + offsetof(struct pb_modinfo, ops), 8);
+	if (ops < img->image_base || ops - img->image_base >= img->image_size)
+		REFUSE("descriptor: entry points table offset outside the image");
+	*ops_rva = (uint32_t)(ops - img->image_base);
+	if (check_ops(img, *ops_rva, why))
+		return PB_EINVAL;
+	m->ops = NULL;	/* a file address: only the loaded copy is usable */
+	return PB_OK;
+}

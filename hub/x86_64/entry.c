@@ -1,0 +1,109 @@
+/*
+ * entry.c - hub_entry: where the stub hands over.
+ *
+ * Order: log to the firmware console; read the settings; publish the
+ * firmware; resolve and load the boot modules; exit boot services (the
+ * firmware's withdrawal); take the CPU (GDT, IDT, page tables); start the
+ * native world; run the event loop.
+ */
+#include "arch.h"
+#include "../hub.h"
+#include "../cfg.h"
+#include "../../abi/rt/rt.h"
+
+void uart_write(const char *s, size_t len);
+int uart_init(void);
+
+static struct handoff *handoff;
+static uint64_t tsc_hz;
+
+uint64_t
+arch_cycles(void)
+{
+	return rdtsc();
+}
+
+uint64_t
+arch_now_ns(void)
+{
+	uint64_t t = rdtsc() - handoff->tsc_start;
+
+	/* Split to avoid overflow: seconds, then the remainder. */
+	return t / tsc_hz * 1000000000ull + t % tsc_hz * 1000000000ull / tsc_hz;
+}
+
+/* Before ExitBootServices: the firmware console, which OVMF copies to
+ * the serial port as well. */
+static void
+sink_firmware(const char *s, size_t len)
+{
+	handoff->fw->con_write(handoff->fw_ctx, s, len);
+}
+
+static void
+sink_uart(const char *s, size_t len)
+{
+	uart_write(s, len);
+}
+
+static const char *
+pixfmt_name(uint32_t f)
+{
+	static const char *const names[] = { "rgbx", "bgrx", "bitmask",
+	    "blt-only", "none" };
+
+	return f <= HANDOFF_PIX_NONE ? names[f] : "?";
+}
+
+static void
+banner(struct handoff *h)
+{
+	uint64_t ram = 0;
+
+	for (uint64_t off = 0; off < h->memmap_size; off += h->desc_size) {
+		const struct handoff_memdesc *d = (const void *)
+		    ((const uint8_t *)h->memmap + off);
+		if (d->type == EFI_MT_CONVENTIONAL || d->type == EFI_MT_BS_CODE ||
+		    d->type == EFI_MT_BS_DATA || d->type == EFI_MT_LOADER_CODE ||
+		    d->type == EFI_MT_LOADER_DATA)
+			ram += d->npages * 4096;
+	}
+	log_event(LOG_BOOT, "Patchbay hub %s", HUB_VERSION);
+	log_event(LOG_BOOT, "memory: %u MiB usable, %u map entries",
+	    (unsigned)(ram >> 20), (unsigned)(h->memmap_size / h->desc_size));
+	log_event(LOG_BOOT, "display: %ux%u stride %u %s at 0x%llx",
+	    h->fb.width, h->fb.height, h->fb.stride, pixfmt_name(h->fb.format),
+	    (unsigned long long)h->fb.base);
+	log_event(LOG_BOOT, "acpi: rsdp 0x%llx (revision %u)",
+	    (unsigned long long)h->rsdp, h->acpi_rev);
+	log_event(LOG_BOOT, "boot device: %s", h->boot_device);
+	log_event(LOG_BOOT, "tsc: %llu MHz; %u module files",
+	    (unsigned long long)(h->tsc_hz / 1000000), h->nfiles);
+}
+
+void hub_main(struct handoff *h);
+
+void
+hub_entry(struct handoff *h)
+{
+	handoff = h;
+	tsc_hz = h->tsc_hz ? h->tsc_hz : 1000000000ull;
+	log_set_clock(arch_now_ns);
+	log_set_sink(sink_firmware);
+	uart_init();
+	banner(h);
+	hub_main(h);
+}
+
+/* Called by the boot once the firmware is withdrawn. */
+void
+arch_after_exit(void)
+{
+	log_set_sink(sink_uart);
+}
+
+void
+arch_poweroff(void)
+{
+	handoff->fw->reset(handoff->fw_ctx, FIRMWARE_RESET_SHUTDOWN);
+}
