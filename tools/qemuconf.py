@@ -1,0 +1,223 @@
+"""Named QEMU machine configurations for Patchbay, shared by tools/qemu-run and
+the scenario harness (tests/scenario/pbtest.py).
+
+Every configuration is q35 + OVMF as split pflash: OVMF_CODE read-only from
+/usr/share/OVMF, OVMF_VARS copied per run into a temporary file (never written
+in place).  A configuration names the memory size, the CPU count, the display
+device, how the boot disk is attached and any extra devices.  To add one, add
+an entry to CONFIGS; both the runner and the harness pick it up.
+
+The command this module builds for `default` looks like:
+
+    qemu-system-x86_64 -name patchbay-default -machine q35 -m 512M -smp 1
+      -accel tcg -cpu max                      (or -enable-kvm -cpu host)
+      -drive if=pflash,format=raw,unit=0,readonly=on,file=OVMF_CODE_4M.fd
+      -drive if=pflash,format=raw,unit=1,file=/tmp/.../OVMF_VARS_4M.fd
+      -vga std -nic none
+      -drive if=none,id=disk,format=raw,file=IMG
+      -device ide-hd,drive=disk,bus=ide.0
+      <mode arguments: display, serial, monitor>  <extra arguments>
+
+Environment overrides: PB_QEMU (the QEMU binary), PB_OVMF_CODE and
+PB_OVMF_VARS (firmware files), PB_ACCEL=kvm|tcg (force an accelerator).
+"""
+
+import os
+import shlex
+import shutil
+
+QEMU = 'qemu-system-x86_64'
+
+# OVMF CODE/VARS pairs, best first.  The 4M build pairs only with the 4M VARS.
+# Secure-boot and Microsoft-keyed builds are left out on purpose: the stub is
+# not signed, and the secboot build needs SMM.
+OVMF_DIRS = ['/usr/share/OVMF', '/usr/share/edk2/ovmf', '/usr/share/ovmf']
+OVMF_PAIRS = [('OVMF_CODE_4M.fd', 'OVMF_VARS_4M.fd'),
+              ('OVMF_CODE.fd', 'OVMF_VARS.fd')]
+
+# How the boot disk (-drive id=disk) is attached to the machine.
+DISKS = {
+    # q35's built-in AHCI controller (ICH9, 00:1f.2), port 0.
+    'sata': ['-device', 'ide-hd,drive=disk,bus=ide.0'],
+    # USB mass storage on an xHCI controller the config adds (id=xhci).
+    'usb': ['-device', 'usb-storage,bus=xhci.0,drive=disk,bootindex=0'],
+    # No disk at all (firmware experiments).
+    'none': [],
+}
+
+_BASE = {
+    'about': '',
+    'memory': '512M',
+    'smp': 1,
+    'vga': 'std',      # -vga value; 'none' for no legacy VGA device
+    'disk': 'sata',    # key of DISKS
+    'devices': [],     # extra QEMU arguments, placed before the disk
+}
+
+
+def _config(about, **fields):
+    unknown = set(fields) - set(_BASE)
+    if unknown:
+        raise ValueError('unknown configuration fields: %s' % sorted(unknown))
+    c = dict(_BASE)
+    c.update(fields)
+    c['about'] = about
+    return c
+
+
+CONFIGS = {
+    'default': _config(
+        'q35, 512 MiB, std VGA, SATA disk on the AHCI, PS/2 keyboard, COM1'),
+    'usb': _config(
+        'as default, but the disk is USB storage on xHCI and a USB keyboard is added',
+        disk='usb',
+        devices=['-device', 'qemu-xhci,id=xhci',
+                 '-device', 'usb-kbd,bus=xhci.0']),
+    'nodisplay': _config(
+        'as default, with no display device at all (-vga none)',
+        vga='none'),
+    'bochs': _config(
+        'as default, with bochs-display (PCI, no legacy VGA) instead of std VGA',
+        vga='none',
+        devices=['-device', 'bochs-display']),
+    'smp2': _config(
+        'as default, with 2 CPUs',
+        smp=2),
+    'bigmem': _config(
+        'as default, with 4 GiB of memory (RAM above 4 GiB too)',
+        memory='4G'),
+}
+
+
+class ConfigError(Exception):
+    """A configuration cannot be used here (unknown name, no firmware...)."""
+
+
+def config(name):
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError('unknown configuration %r (known: %s)'
+                          % (name, ', '.join(sorted(CONFIGS))))
+
+
+def qemu_binary():
+    return os.environ.get('PB_QEMU') or QEMU
+
+
+def find_ovmf():
+    """Return (code, vars) paths of the OVMF firmware, or raise ConfigError."""
+    code = os.environ.get('PB_OVMF_CODE')
+    vars_ = os.environ.get('PB_OVMF_VARS')
+    if code or vars_:
+        if not (code and vars_):
+            raise ConfigError('set both PB_OVMF_CODE and PB_OVMF_VARS')
+        for p in (code, vars_):
+            if not os.path.isfile(p):
+                raise ConfigError('OVMF file not found: %s' % p)
+        return code, vars_
+    for d in OVMF_DIRS:
+        for c, v in OVMF_PAIRS:
+            c, v = os.path.join(d, c), os.path.join(d, v)
+            if os.path.isfile(c) and os.path.isfile(v):
+                return c, v
+    raise ConfigError('OVMF firmware not found in %s (run tools/install-deps)'
+                      % ', '.join(OVMF_DIRS))
+
+
+def copy_vars(directory):
+    """Copy the OVMF VARS template into directory; return the copy's path."""
+    _, vars_ = find_ovmf()
+    dst = os.path.join(directory, os.path.basename(vars_))
+    shutil.copyfile(vars_, dst)
+    os.chmod(dst, 0o600)
+    return dst
+
+
+def kvm_usable():
+    """True when /dev/kvm can be opened read-write by this process."""
+    try:
+        fd = os.open('/dev/kvm', os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+def accel():
+    """'kvm' or 'tcg': PB_ACCEL if set, else KVM when /dev/kvm is usable."""
+    forced = os.environ.get('PB_ACCEL', '').strip().lower()
+    if forced in ('kvm', 'tcg'):
+        return forced
+    if forced:
+        raise ConfigError('PB_ACCEL must be kvm or tcg, not %r' % forced)
+    return 'kvm' if kvm_usable() else 'tcg'
+
+
+def accel_args(kind):
+    if kind == 'kvm':
+        return ['-enable-kvm', '-cpu', 'host']
+    # TCG: 'max' is every feature TCG emulates (NX, SSE4, x2APIC, RDRAND...).
+    # It also advertises LA57, which only matters if the guest sets CR4.LA57.
+    return ['-accel', 'tcg', '-cpu', 'max']
+
+
+def _opt(path):
+    """Quote a path for QEMU's key=value option syntax (commas double)."""
+    return str(path).replace(',', ',,')
+
+
+def command(name, image, vars_copy, *, mode_args=(), snapshot=False,
+            extra=(), accel_kind=None, qemu=None):
+    """Build the QEMU argument list for configuration `name`.
+
+    image      the raw disk image (ignored by disk='none' configurations)
+    vars_copy  the per-run copy of OVMF_VARS (see copy_vars)
+    mode_args  display/serial/monitor arguments chosen by the caller
+    snapshot   attach the disk with snapshot=on (writes go to a temp overlay)
+    extra      raw QEMU arguments appended last (a list, or a shell-like string)
+    """
+    c = config(name)
+    code, _ = find_ovmf()
+    if accel_kind is None:
+        accel_kind = accel()
+    if isinstance(extra, str):
+        extra = shlex.split(extra)
+    argv = [qemu or qemu_binary(),
+            '-name', 'patchbay-' + name,
+            '-machine', 'q35',
+            '-m', str(c['memory']),
+            '-smp', str(c['smp'])]
+    argv += accel_args(accel_kind)
+    argv += ['-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=' + _opt(code),
+             '-drive', 'if=pflash,format=raw,unit=1,file=' + _opt(vars_copy),
+             '-vga', c['vga'],
+             # No NIC: OVMF would otherwise try PXE and HTTP boot first.
+             '-nic', 'none']
+    argv += c['devices']
+    if c['disk'] != 'none':
+        drive = 'if=none,id=disk,format=raw,file=' + _opt(image)
+        if snapshot:
+            drive += ',snapshot=on'
+        argv += ['-drive', drive] + DISKS[c['disk']]
+    argv += list(mode_args)
+    argv += list(extra or ())
+    return argv
+
+
+def test_mode_args(serial, monitor=None, qmp=None):
+    """Arguments for unattended runs: no display, no reboot, given serial
+    chardev spec ('stdio', 'file:PATH'...), HMP and/or QMP on unix sockets."""
+    args = ['-display', 'none', '-no-reboot', '-serial', serial]
+    if monitor:
+        args += ['-monitor', 'unix:%s,server=on,wait=off' % _opt(monitor)]
+    if qmp:
+        args += ['-qmp', 'unix:%s,server=on,wait=off' % _opt(qmp)]
+    return args
+
+
+def describe():
+    """One line per configuration, for --list."""
+    w = max(len(n) for n in CONFIGS)
+    return '\n'.join('%-*s  %s' % (w, n, CONFIGS[n]['about'])
+                     for n in CONFIGS)
