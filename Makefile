@@ -3,6 +3,8 @@
 # benchmarks.  PE32+ images come straight from clang + lld-link.
 
 B := build
+# V=1 shows every command.
+Q := $(if $(V),,@)
 CLANG ?= clang
 LLD_LINK ?= lld-link
 HOSTCC ?= cc
@@ -19,12 +21,15 @@ EFI_CFLAGS := $(PE_CFLAGS) -mgeneral-regs-only -I/usr/include/efi \
 	-I/usr/include/efi/x86_64
 LDFLAGS_PE := -nodefaultlib -machine:x64 -debug:none -opt:ref
 
-HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -DPB_HOSTED -MMD -MP
+HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -DPB_HOSTED -D_DEFAULT_SOURCE -MMD -MP
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 
 RT_SRCS := $(wildcard abi/rt/*.c)
+# boot.c is the policy that glues the hub to the handoff and the CPU; every
+# other hub/*.c is portable and is also compiled into the host tests.
 HUB_PORT_SRCS := $(wildcard hub/*.c)
+HUB_HOST_SRCS := $(filter-out hub/boot.c,$(HUB_PORT_SRCS))
 HUB_ARCH_SRCS := $(wildcard hub/x86_64/*.c) $(wildcard hub/x86_64/*.S)
 EFI_SRCS := $(wildcard efi/*.c) hub/pe.c abi/rt/string.c abi/rt/util.c \
 	abi/rt/fmt.c
@@ -50,37 +55,44 @@ all: $(STUB) $(HUB) $(MOD_FILES) $(TEST_MOD_FILES) $(TOOLS)
 # --- the stub --------------------------------------------------------------
 $(B)/obj/efi/%.o: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(EFI_CFLAGS) -c $< -o $@
+	@echo "  CC(efi)  $<"
+	$(Q)$(CLANG) $(EFI_CFLAGS) -c $< -o $@
 
 $(STUB): $(call obj,efi,$(EFI_SRCS))
 	@mkdir -p $(@D)
-	$(LLD_LINK) $(LDFLAGS_PE) -subsystem:efi_application -entry:efi_main \
+	@echo "  LINK     $@"
+	$(Q)$(LLD_LINK) $(LDFLAGS_PE) -subsystem:efi_application -entry:efi_main \
 		-out:$@ -implib:$(B)/obj/$(@F).lib $^
 
 # --- the hub ---------------------------------------------------------------
 HUB_OBJS := $(call obj,hub,$(HUB_PORT_SRCS) $(HUB_ARCH_SRCS) $(RT_SRCS))
 $(B)/obj/hub/%.o: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(KERN_CFLAGS) -c $< -o $@
+	@echo "  CC(hub)  $<"
+	$(Q)$(CLANG) $(KERN_CFLAGS) -c $< -o $@
 $(B)/obj/hub/%.o: %.S
 	@mkdir -p $(@D)
-	$(CLANG) --target=x86_64-unknown-windows -c $< -o $@
+	@echo "  AS(hub)  $<"
+	$(Q)$(CLANG) --target=x86_64-unknown-windows -c $< -o $@
 
 $(HUB): $(HUB_OBJS)
 	@mkdir -p $(@D)
-	$(LLD_LINK) $(LDFLAGS_PE) -dll -entry:hub_entry -subsystem:native \
+	@echo "  LINK     $@"
+	$(Q)$(LLD_LINK) $(LDFLAGS_PE) -dll -entry:hub_entry -subsystem:native \
 		-out:$@ -implib:$(B)/obj/$(@F).lib $^
 
 # --- modules ---------------------------------------------------------------
 $(B)/obj/mod/%.o: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(KERN_CFLAGS) -c $< -o $@
+	@echo "  CC(mod)  $<"
+	$(Q)$(CLANG) $(KERN_CFLAGS) -c $< -o $@
 
 MOD_RT_OBJS := $(call obj,mod,$(RT_SRCS))
 define module_rule
 $(2)/$(1).mod: $(call obj,mod,$(wildcard $(3)/$(1)/*.c)) $(MOD_RT_OBJS)
 	@mkdir -p $$(@D)
-	$(LLD_LINK) $(LDFLAGS_PE) -dll -noentry -subsystem:native -out:$$@ -implib:$(B)/obj/$$(@F).lib $$^
+	@echo "  LINK     $$@"
+	$(Q)$(LLD_LINK) $(LDFLAGS_PE) -dll -noentry -subsystem:native -out:$$@ -implib:$(B)/obj/$$(@F).lib $$^
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m),$(B)/mods,mods)))
 $(foreach m,$(TEST_MODULES),$(eval $(call module_rule,$(m),$(B)/test-mods,tests/mods)))
@@ -120,14 +132,15 @@ usb: image
 	YES=$(YES) tools/usb-write $(IMAGE) $(DEV)
 
 # --- tests -----------------------------------------------------------------
-HOST_TEST_SRCS := $(wildcard tests/host/*.c) $(HUB_PORT_SRCS) abi/rt/util.c \
+HOST_TEST_SRCS := $(wildcard tests/host/*.c) $(HUB_HOST_SRCS) abi/rt/util.c \
 	abi/rt/fmt.c
 $(B)/tests/host-tests: $(HOST_TEST_SRCS)
 	@mkdir -p $(@D)
 	$(CLANG) $(HOST_CFLAGS) $(SAN) -o $@ $(HOST_TEST_SRCS)
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
-$(B)/fuzz/%: tests/fuzz/%.c $(HUB_PORT_SRCS) abi/rt/util.c abi/rt/fmt.c
+# Each fuzz target names the hub file it exercises: fuzz_pe -> hub/pe.c.
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c hub/%.c abi/rt/util.c abi/rt/fmt.c
 	@mkdir -p $(@D)
 	$(CLANG) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^
 

@@ -120,6 +120,12 @@ enum pb_event {
 	PB_EV_RESOURCE = 4,	/* a resource appeared (subscriptions) */
 };
 
+/* The `req` of a connection the hub made because a bind rule matched:
+ * the resource the module was loaded for. */
+#define PB_REQ_BIND (-2)
+/* The `req` of a connection the module asked for itself (connect()). */
+#define PB_REQ_NONE (-1)
+
 /*
  * The module's entry points.  Only start is mandatory; a module without
  * quiesce/export_state/import_state cannot be swapped out under clients.

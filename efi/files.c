@@ -130,8 +130,8 @@ files_read_mods(EFI_FILE_HANDLE root, struct handoff *h)
 		s = dir->Read(dir, &len, &u);
 		if (EFI_ERROR(s) || len == 0)
 			break;
-		if ((u.info.Attribute & EFI_FILE_DIRECTORY) ||
-		    !is_module_name(u.info.FileName))
+		/* A directory named *.mod is reported as unreadable. */
+		if (!is_module_name(u.info.FileName))
 			continue;
 		if (h->nfiles == HANDOFF_MAX_FILES) {
 			stub_printf("error: stub: more than %d modules; "

@@ -1,35 +1,334 @@
 /*
- * boot.c - the boot policy: from the handoff to the target.
+ * boot.c - the boot policy: from the handoff to the target, and then the
+ * event loop.
+ *
+ *  1. firmware phase: the pool the stub set aside feeds the allocator; the
+ *     hub publishes `firmware` and the boot ramdisk, reads every module's
+ *     descriptor and resolves the target (`os` unless boot.cfg says
+ *     otherwise).  Hardware drivers are loaded but not started.
+ *  2. takeover: each firmware-backed provider with clients is swapped for
+ *     the best native one (steps 1-3 now, 4-6 after the exit), boot
+ *     services are exited, and `firmware` is withdrawn like any resource.
+ *  3. native: the CPU and page tables become the hub's, the rest of memory
+ *     joins the allocator, deferred modules start, exec= commands run, gc.
  */
 #include "hub.h"
 #include "cfg.h"
+#include "swap.h"
+#include "../abi/modsrc.h"
 #include "../abi/rt/rt.h"
 
 void arch_after_exit(void);
 void arch_poweroff(void);
+void arch_cpu_init_firmware(void);
+void arch_cpu_init_native(void);
+int arch_paging_init(const struct handoff *h);
+
+static struct handoff *handoff;
+static struct pb_resource *firmware_res;
+
+#define MAX_TAKEOVER 8
+
+static void
+add_memory(const struct handoff *h, uint32_t type)
+{
+	for (uint64_t off = 0; off < h->memmap_size; off += h->desc_size) {
+		const struct handoff_memdesc *d = (const void *)
+		    ((const uint8_t *)h->memmap + off);
+
+		if (d->type == type)
+			mem_add_range(d->phys, d->npages * 4096);
+	}
+}
+
+/* The boot ramdisk as a module-source: the files the stub read. */
+static int
+ramdisk_name(void *ctx, unsigned index, char *buf, size_t cap)
+{
+	struct handoff *h = ctx;
+
+	if (index >= h->nfiles)
+		return PB_ENOENT;
+	rt_strlcpy(buf, h->files[index].name, cap);
+	return PB_OK;
+}
+
+static int
+ramdisk_read(void *ctx, const char *name, const void **data, size_t *len)
+{
+	struct handoff *h = ctx;
+
+	for (uint32_t i = 0; i < h->nfiles; i++)
+		if (strcmp(h->files[i].name, name) == 0) {
+			if (!h->files[i].data)
+				return PB_EIO;
+			*data = h->files[i].data;
+			*len = h->files[i].size;
+			return PB_OK;
+		}
+	return PB_ENOENT;
+}
+
+static const struct modsrc_ops ramdisk_ops = {
+	.name = ramdisk_name,
+	.read = ramdisk_read,
+};
+
+static void
+register_ramdisk(struct handoff *h)
+{
+	char path[96], props[64];
+
+	for (uint32_t i = 0; i < h->nfiles; i++) {
+		struct handoff_file *f = &h->files[i];
+
+		rt_snprintf(path, sizeof(path), "\\patchbay\\mods\\%s", f->name);
+		mod_register(path, f->data, f->size);
+	}
+	rt_snprintf(props, sizeof(props), "files=%u source=esp", h->nfiles);
+	res_publish(NULL, MODSRC_IFACE, "ramdisk", props, &ramdisk_ops, h);
+}
+
+int
+hub_load_path(const char *path, char *err, size_t cap)
+{
+	struct pb_module *m;
+	void *data;
+	size_t len;
+	int r;
+
+	if (hub_native || !handoff->fw->read_file) {
+		rt_strlcpy(err, "no module source reads paths since the "
+		    "firmware left", cap);
+		return PB_ENOENT;
+	}
+	r = handoff->fw->read_file(handoff->fw_ctx, path, &data, &len);
+	if (r != PB_OK) {
+		rt_snprintf(err, cap, "cannot read it (%d)", r);
+		return r;
+	}
+	if (!(m = mod_register(path, data, len))) {
+		rt_strlcpy(err, "refused (see log)", cap);
+		return PB_EINVAL;
+	}
+	return hub_start_module(m, err, cap);
+}
+
+static int
+requires_firmware(const struct pb_module *m)
+{
+	for (unsigned i = 0; i < m->desc.nrequires; i++)
+		if (strcmp(m->desc.requires[i].iface, FIRMWARE_IFACE) == 0)
+			return 1;
+	return 0;
+}
+
+/* The best native module to take over from firmware-backed f. */
+static struct pb_module *
+native_for(const struct pb_module *f)
+{
+	struct pb_module *best = NULL;
+
+	for (unsigned i = 0; i < nmodules; i++) {
+		struct pb_module *n = &modules[i];
+		int serves = 0;
+
+		if (n == f || requires_firmware(n) ||
+		    (n->state != MOD_KNOWN && n->state != MOD_LOADED))
+			continue;
+		for (unsigned k = 0; k < MAX_RESOURCES; k++) {
+			struct pb_resource *r = &resources[k];
+			for (unsigned p = 0; r->used && r->owner == f &&
+			    p < n->desc.nprovides; p++)
+				if (strcmp(n->desc.provides[p].iface,
+				    r->iface.iface) == 0)
+					serves = 1;
+		}
+		if (serves && (!best || n->desc.rank > best->desc.rank))
+			best = n;
+	}
+	return best;
+}
+
+static int
+has_clients(const struct pb_module *m)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++)
+		if (resources[i].used && resources[i].owner == m &&
+		    res_clients(&resources[i]))
+			return 1;
+	return 0;
+}
+
+/* Re-map modules loaded under the firmware's page tables, W^X. */
+static void
+remap_modules(void)
+{
+	for (unsigned i = 0; i < nmodules; i++) {
+		struct pb_module *m = &modules[i];
+		struct pe_image img;
+		const char *why;
+
+		if (m->base && pe_parse(m->file, m->file_size, &img, &why) == 0)
+			arch_map_image(m->base, &img);
+	}
+}
+
+static void
+go_native(struct handoff *h)
+{
+	arch_after_exit();
+	hub_native = 1;
+	arch_cpu_init_native();
+	add_memory(h, EFI_MT_CONVENTIONAL);
+	if (arch_paging_init(h) != PB_OK)
+		log_event(LOG_ERROR, "hub: own page tables failed; "
+		    "staying on the firmware's");
+	else
+		remap_modules();
+	/* The firmware's page tables and data are ours now too. */
+	add_memory(h, EFI_MT_BS_CODE);
+	add_memory(h, EFI_MT_BS_DATA);
+}
+
+/*
+ * The takeover.  Boot services end; `firmware` is withdrawn; what used it
+ * is swapped for native providers or stopped.  Runtime services remain as
+ * `firmware-rt`.
+ */
+static void
+takeover(struct handoff *h)
+{
+	struct swap sw[MAX_TAKEOVER];
+	unsigned nsw = 0;
+	char err[160];
+
+	for (unsigned i = 0; i < nmodules && nsw < MAX_TAKEOVER; i++) {
+		struct pb_module *f = &modules[i], *n;
+
+		if (f->state != MOD_RUNNING || !requires_firmware(f) ||
+		    !has_clients(f) || !(n = native_for(f)))
+			continue;
+		sw[nsw] = (struct swap){ .old = f, .new = n };
+		if (swap_begin(&sw[nsw], err, sizeof(err)) == PB_OK)
+			nsw++;
+		else
+			log_event(LOG_ERROR, "takeover %s -> %s: %s", f->name,
+			    n->name, err);
+	}
+	if (h->exit_boot_services(h) != PB_OK) {
+		log_event(LOG_ERROR, "hub: ExitBootServices failed; staying in "
+		    "the firmware phase");
+		for (unsigned i = 0; i < nsw; i++)
+			swap_abort(&sw[i]);
+		return;
+	}
+	go_native(h);
+	log_event(LOG_BOOT, "boot services exited (%u map entries)",
+	    (unsigned)(h->memmap_size / h->desc_size));
+	for (unsigned i = 0; i < nsw; i++) {
+		/* The firmware is gone: the old provider cannot resume. */
+		if (swap_finish(&sw[i], err, sizeof(err)) != PB_OK)
+			log_event(LOG_ERROR, "takeover %s -> %s: %s",
+			    sw[i].old->name, sw[i].new->name, err);
+		sw[i].new->swapped_from = NULL;
+	}
+	res_withdraw(firmware_res);
+	for (unsigned i = 0; i < nmodules; i++)
+		if (requires_firmware(&modules[i]) && modules[i].base)
+			mod_unload(&modules[i]);
+	res_publish(NULL, "firmware-rt", "uefi", "services=time,reset",
+	    h->fw, h->fw_ctx);
+	hub_start_deferred();
+}
+
+static void
+print_line(void *arg, const char *line)
+{
+	(void)arg;
+	log_raw(line, strlen(line));
+	log_raw("\n", 1);
+}
+
+static void
+run_exec_lines(const char *cfg)
+{
+	char cmd[160];
+
+	for (unsigned i = 0; cfg_get_nth(cfg, "exec", i, cmd, sizeof(cmd)); i++) {
+		log_event(LOG_INFO, "exec: %s", cmd);
+		hub_control(cmd, print_line, NULL);
+		while (work_run_one())
+			;
+	}
+}
+
+static void
+drain_work(void)
+{
+	while (work_run_one())
+		;
+}
+
+void
+hub_loop_once(void)
+{
+	uint64_t next;
+
+	timers_run(arch_now_ns());
+	if (work_run_one())
+		return;
+	/* Until a timer provider interrupts us, a pending timer is polled. */
+	next = timers_next();
+	if (next != ~0ull)
+		__asm__ volatile("pause");
+	else
+		arch_idle();
+}
+
+static void
+poweroff_now(void *arg)
+{
+	(void)arg;
+	log_event(LOG_BOOT, "powering off");
+	arch_poweroff();
+}
 
 void
 hub_main(struct handoff *h)
 {
-	char buf[64];
+	char buf[64], err[160];
+
+	handoff = h;
+	mem_add_range(h->pool_base, h->pool_size);
+	arch_cpu_init_firmware();
+	if (cfg_get(h->cmdline, "target", buf, sizeof(buf)) && buf[0])
+		rt_strlcpy(hub_target, buf, sizeof(hub_target));
+	if (cfg_get(h->cmdline, "watch", buf, sizeof(buf)))
+		swap_watch_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
+	firmware_res = res_publish(NULL, FIRMWARE_IFACE, "uefi",
+	    "services=console,files,time,reset", h->fw, h->fw_ctx);
+	register_ramdisk(h);
+	hub_resolve_and_start(hub_target, 1, 0, err, sizeof(err));
+	drain_work();
 
 	if (cfg_get(h->cmdline, "takeover", buf, sizeof(buf)) &&
-	    strcmp(buf, "no") == 0) {
+	    strcmp(buf, "no") == 0)
 		log_event(LOG_BOOT, "takeover=no: staying in the firmware phase");
-	} else {
-		if (h->exit_boot_services(h) != PB_OK) {
-			log_event(LOG_ERROR, "hub: ExitBootServices failed");
-			for (;;)
-				;
-		}
-		arch_after_exit();
-		log_event(LOG_BOOT, "boot services exited; %u map entries",
-		    (unsigned)(h->memmap_size / h->desc_size));
-	}
+	else
+		takeover(h);
+	drain_work();
+	run_exec_lines(h->cmdline);
+	if (!cfg_get(h->cmdline, "gc", buf, sizeof(buf)) || strcmp(buf, "no"))
+		hub_gc(hub_target, NULL, NULL);
+	log_event(LOG_BOOT, "boot done");
+	/* poweroff, or poweroff=MS to let the event loop run that long. */
 	if (cfg_get(h->cmdline, "poweroff", buf, sizeof(buf))) {
-		log_event(LOG_BOOT, "powering off");
-		arch_poweroff();
+		uint64_t ms = rt_strtou(buf, NULL, 10);
+		if (!ms || timer_add(NULL, ms * 1000000ull, poweroff_now,
+		    NULL) < 0)
+			poweroff_now(NULL);
 	}
 	for (;;)
-		__asm__ volatile("hlt");
+		hub_loop_once();
 }

@@ -50,11 +50,19 @@ struct pb_module {
 	uint64_t load_ns;		/* load + relocate + start time */
 	unsigned generation;		/* bumped on unload: stale work dies */
 	int boot_loaded;		/* loaded by the boot, not by hand */
+	int faults;			/* faults since it was loaded */
+	int fault_pending;		/* set by the fault handler */
+	uint64_t fault_rip, fault_addr;
+	int fault_vector;
+	struct pb_module *swapped_from;	/* watch window: the old provider */
+	uint64_t watch_until_ns;
+	int deferred;			/* waits for the takeover to start */
 };
 
 struct pb_resource {
 	int used;
 	int standby;			/* published by a standby module */
+	int offered;			/* clients and bind rules served */
 	char name[RES_NAME_MAX];
 	struct pb_provide iface;	/* interface, version and base */
 	char props[RES_PROPS_MAX];
@@ -82,15 +90,103 @@ void arch_unmap_mmio(void *va, size_t len);
 uint64_t arch_irq_hold(void);		/* hold interrupts back */
 void arch_irq_release(uint64_t held);
 void arch_idle(void);			/* wait for an interrupt */
+/* Run fn(arg); if a module faults inside, return PB_EFAULT instead. */
+long arch_call_guarded(long (*fn)(void *arg), void *arg);
 
-/* --- the page allocator (mem.c) ----------------------------------------- */
+/* --- the page allocator and memory ledger (mem.c) ---------------------- */
+enum { MEM_KIND_PAGES, MEM_KIND_HEAP, MEM_KIND_IMAGE, MEM_KIND_MMIO };
 void mem_add_range(uint64_t base, uint64_t size);
 void *mem_alloc(struct pb_module *owner, size_t npages, uint32_t flags,
     int kind);
 int mem_free(struct pb_module *owner, void *p);
+int mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len);
+size_t mem_forget_mmio(struct pb_module *owner, uint64_t base);
 uint64_t mem_free_pages(void);
-uint64_t mem_owned_pages(const struct pb_module *owner);
-void mem_reclaim(struct pb_module *owner);
-enum { MEM_KIND_PAGES, MEM_KIND_HEAP, MEM_KIND_IMAGE };
+uint64_t mem_owned(const struct pb_module *owner, int kind);
+unsigned mem_reclaim(struct pb_module *owner,
+    void (*unmap)(void *va, size_t len));
+void mem_reset(void);
+
+/* --- modules (module.c) -------------------------------------------------- */
+extern struct pb_module modules[MAX_MODULES];
+extern unsigned nmodules;
+struct pb_module *mod_register(const char *path, const void *file,
+    size_t size);
+struct pb_module *mod_find(const char *name);
+int mod_load(struct pb_module *m);
+int mod_start(struct pb_module *m, int mode);
+void mod_stop(struct pb_module *m);
+int mod_unload(struct pb_module *m);
+int mod_holds_nothing(struct pb_module *m, char *why, size_t cap);
+const char *mod_state_name(int state);
+struct pb_module *hub_module_at(uint64_t addr);
+void hub_note_fault(struct pb_module *m, int vector, uint64_t rip,
+    uint64_t addr);
+long mod_call(struct pb_module *m, long (*fn)(void *), void *arg);
+void mod_handle_fault(struct pb_module *m);
+
+/* --- resources and connections (res.c) ----------------------------------- */
+extern struct pb_resource resources[MAX_RESOURCES];
+extern struct conn conns[MAX_CONNS];
+struct pb_resource *res_publish(struct pb_module *owner, const char *iface,
+    const char *name, const char *props, const void *ops, void *ctx);
+int res_withdraw(struct pb_resource *r);
+struct pb_resource *res_find(const char *name);
+struct pb_resource *res_best(const char *iface, uint16_t major,
+    uint16_t minor, const struct pb_module *exclude);
+struct conn *conn_open(struct pb_module *client, struct pb_resource *r,
+    int req);
+void conn_close(struct conn *c);
+void conn_rebind(struct conn *c, struct pb_resource *to);
+void conn_tell(struct conn *c, int event);
+void res_offer_module(struct pb_module *m);
+void res_notify(struct pb_module *m, struct pb_resource *r);
+int res_connect_requirements(struct pb_module *m, int at_start);
+void res_offer(struct pb_resource *r);
+unsigned res_count(const struct pb_module *m, unsigned *nconn);
+unsigned res_clients(const struct pb_resource *r);
+void res_drop_module(struct pb_module *m);
+int res_serves(const struct pb_resource *r, const char *iface, uint16_t major,
+    uint16_t minor);
+
+/* --- work, timers and interrupts (work.c) -------------------------------- */
+int work_queue(struct pb_module *owner, pb_work_fn fn, void *arg);
+int work_run_one(void);
+void work_drop_module(struct pb_module *m);
+int timer_add(struct pb_module *owner, uint64_t ns, pb_work_fn fn,
+    void *arg);
+void timer_cancel(struct pb_module *owner, int id);
+void timers_run(uint64_t now);
+int irq_alloc(struct pb_module *owner);
+int irq_register(struct pb_module *owner, int vector, pb_irq_fn fn,
+    void *arg);
+void irq_unregister(struct pb_module *owner, int vector);
+void irq_hold_module(struct pb_module *m, int hold);
+unsigned irq_count(const struct pb_module *m);
+unsigned irq_free_count(void);
+uint64_t timers_next(void);
+void hub_irq_dispatch(int vector);
+
+/* --- the swap engine (swap.c) -------------------------------------------- */
+int swap_provider(struct pb_module *old, struct pb_module *new,
+    const char *iface, char *err, size_t cap);
+void swap_watch_fault(struct pb_module *m);
+
+/* --- services to modules, control (services.c, control.c) ---------------- */
+extern const struct pb_hub hub_services;
+int hub_control(const char *cmd, pb_line_fn out, void *arg);
+int hub_resolve_and_start(const char *iface, uint16_t major, uint16_t minor,
+    char *err, size_t cap);
+int hub_start_module(struct pb_module *m, char *err, size_t cap);
+int hub_gc(const char *target, pb_line_fn out, void *arg);
+int hub_unload(struct pb_module *m, char *err, size_t cap);
+int hub_dependants(const struct pb_module *m, char *out, size_t cap);
+void hub_start_deferred(void);
+void hub_bind(struct pb_resource *r);
+extern int hub_native;		/* boot services have been exited */
+extern char hub_target[PB_IFACE_MAX];	/* what the boot resolves */
+/* Load a module by path through the firmware (boot.c). */
+int hub_load_path(const char *path, char *err, size_t cap);
+void hub_loop_once(void);
 
 #endif

@@ -210,10 +210,13 @@ read_rva(const struct pe_image *img, uint32_t rva, void *out, uint32_t n)
 	return PB_OK;
 }
 
+/* Called with the target of every DIR64 relocation; nonzero refuses. */
+typedef int (*reloc_visit_fn)(void *arg, uint32_t at, const char **why);
+
 /* Walk the relocation blocks (spec 6.6); with dest NULL, only check. */
 static int
 walk_relocs(const struct pe_image *img, uint8_t *dest, uint64_t delta,
-    const char **why)
+    reloc_visit_fn visit, void *arg, const char **why)
 {
 	uint32_t off = 0;
 
@@ -231,6 +234,7 @@ walk_relocs(const struct pe_image *img, uint8_t *dest, uint64_t delta,
 			REFUSE("relocation block outside the image");
 		n = (b.block_size - sizeof(b)) / 2;
 		for (uint32_t i = 0; i < n; i++) {
+			const struct pe_section *s;
 			uint16_t e;
 			uint32_t at;
 
@@ -241,9 +245,14 @@ walk_relocs(const struct pe_image *img, uint8_t *dest, uint64_t delta,
 				continue;
 			if ((e >> 12) != PE_REL_DIR64)
 				REFUSE("unknown relocation type");
+			/* All 8 bytes inside one section: not in a gap, not
+			 * across two sections of different protections. */
 			if (!in_range(at, 8, img->image_size) ||
-			    !pe_section_at(img, at) || !pe_section_at(img, at + 7))
+			    !(s = pe_section_at(img, at)) ||
+			    !in_range(at - s->rva, 8, s->vsize))
 				REFUSE("relocation target outside the sections");
+			if (visit && visit(arg, at, why))
+				return PB_EINVAL;
 			if (dest) {
 				uint64_t v;
 				memcpy(&v, dest + at, 8);
@@ -277,7 +286,7 @@ pe_parse(const void *file, size_t size, struct pe_image *img, const char **why)
 		if (!s || !(s->prot & PE_PROT_X))
 			REFUSE("entry point outside code");
 	}
-	return walk_relocs(img, NULL, 0, why);
+	return walk_relocs(img, NULL, 0, NULL, NULL, why);
 }
 
 int
@@ -290,7 +299,8 @@ pe_load(const struct pe_image *img, void *dest, uint64_t load_addr,
 		const struct pe_section *s = &img->sections[i];
 		memcpy(d + s->rva, img->file + s->raw_off, s->raw_size);
 	}
-	return walk_relocs(img, d, load_addr - img->image_base, why);
+	return walk_relocs(img, d, load_addr - img->image_base, NULL, NULL,
+	    why);
 }
 
 static int
@@ -343,18 +353,20 @@ check_interfaces(const struct pb_modinfo *m, const char **why)
 	return PB_OK;
 }
 
+#define NOPS (sizeof(struct pb_module_ops) / 8)
+
 /* Each entry point is 0 or an address inside an executable section. */
 static int
-check_ops(const struct pe_image *img, uint32_t ops_rva, const char **why)
+check_ops(const struct pe_image *img, uint32_t ops_rva, uint64_t *fn,
+    const char **why)
 {
-	uint64_t fn[sizeof(struct pb_module_ops) / 8];
 	const struct pe_section *s = pe_section_at(img, ops_rva);
 
-	_Static_assert(sizeof(struct pb_module_ops) == sizeof(fn), "ops");
+	_Static_assert(sizeof(struct pb_module_ops) == NOPS * 8, "ops");
 	if (!s || (s->prot & PE_PROT_X) ||
-	    read_rva(img, ops_rva, fn, sizeof(fn)))
+	    read_rva(img, ops_rva, fn, NOPS * 8))
 		REFUSE("descriptor: entry points table outside the data");
-	for (unsigned i = 0; i < sizeof(fn) / 8; i++) {
+	for (unsigned i = 0; i < NOPS; i++) {
 		const struct pe_section *t;
 
 		if (fn[i] == 0) {
@@ -370,12 +382,73 @@ check_ops(const struct pe_image *img, uint32_t ops_rva, const char **why)
 	return PB_OK;
 }
 
+/*
+ * The hub calls the entry points as the loaded image holds them, after
+ * relocation, so the values checked in the file must be the ones it gets:
+ * the descriptor's ops pointer and every non-NULL entry point are each moved
+ * by exactly one aligned DIR64 relocation, and no other relocation touches
+ * the descriptor or the entry points table.
+ */
+struct entry_relocs {
+	uint32_t desc_rva, ops_rva;
+	const uint64_t *fn;
+	uint32_t seen;		/* bit i: fn[i]; bit NOPS: the ops pointer */
+};
+
+static int
+overlaps(uint32_t at, uint32_t lo, uint32_t len)
+{
+	return (uint64_t)at + 8 > lo && at < (uint64_t)lo + len;
+}
+
+static int
+visit_entry_reloc(void *arg, uint32_t at, const char **why)
+{
+	struct entry_relocs *r = arg;
+	uint32_t k;
+
+	if (overlaps(at, r->desc_rva, sizeof(struct pb_modinfo))) {
+		if (at != r->desc_rva + offsetof(struct pb_modinfo, ops) ||
+		    (r->seen & 1u << NOPS))
+			REFUSE("descriptor: relocation inside the descriptor");
+		r->seen |= 1u << NOPS;
+	}
+	if (overlaps(at, r->ops_rva, NOPS * 8)) {
+		k = (at - r->ops_rva) / 8;
+		if (at < r->ops_rva || (at - r->ops_rva) % 8 || r->fn[k] == 0 ||
+		    (r->seen & 1u << k))
+			REFUSE("descriptor: bad relocation in the entry points "
+			    "table");
+		r->seen |= 1u << k;
+	}
+	return PB_OK;
+}
+
+static int
+check_entry_relocs(const struct pe_image *img, uint32_t ops_rva,
+    const uint64_t *fn, const char **why)
+{
+	struct entry_relocs r = {
+		.desc_rva = img->sections[img->modinfo].rva,
+		.ops_rva = ops_rva, .fn = fn,
+	};
+
+	if (walk_relocs(img, NULL, 0, visit_entry_reloc, &r, why))
+		return PB_EINVAL;
+	if (!(r.seen & 1u << NOPS))
+		REFUSE("descriptor: entry points table pointer not relocated");
+	for (unsigned i = 0; i < NOPS; i++)
+		if (fn[i] && !(r.seen & 1u << i))
+			REFUSE("descriptor: entry point not relocated");
+	return PB_OK;
+}
+
 int
 pe_read_modinfo(const struct pe_image *img, struct pb_modinfo *m,
     uint32_t *ops_rva, const char **why)
 {
 	const struct pe_section *s;
-	uint64_t ops;
+	uint64_t ops, fn[NOPS];
 
 	if (img->modinfo < 0)
 		REFUSE("no .modinfo section");
@@ -402,7 +475,8 @@ pe_read_modinfo(const struct pe_image *img, struct pb_modinfo *m,
 	if (ops < img->image_base || ops - img->image_base >= img->image_size)
 		REFUSE("descriptor: entry points table offset outside the image");
 	*ops_rva = (uint32_t)(ops - img->image_base);
-	if (check_ops(img, *ops_rva, why))
+	if (check_ops(img, *ops_rva, fn, why) ||
+	    check_entry_relocs(img, *ops_rva, fn, why))
 		return PB_EINVAL;
 	m->ops = NULL;	/* a file address: only the loaded copy is usable */
 	return PB_OK;

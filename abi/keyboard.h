@@ -1,0 +1,46 @@
+/*
+ * keyboard.h - interface `keyboard` 1.0: key events.
+ *
+ * Keys are polled by the client from a work item or after a notification;
+ * a provider queues what arrives until it is read (and exports that queue
+ * when it is swapped, so no key is lost).
+ */
+#ifndef PB_ABI_KEYBOARD_H
+#define PB_ABI_KEYBOARD_H
+
+#include <stdint.h>
+
+#define KEYBOARD_IFACE "keyboard"
+#define KEYBOARD_MAJOR 1
+#define KEYBOARD_MINOR 0
+
+/* Key codes beyond Unicode characters. */
+enum key_code {
+	KEY_NONE = 0,
+	KEY_UP = 0x110000, KEY_DOWN, KEY_LEFT, KEY_RIGHT,
+	KEY_HOME, KEY_END, KEY_INSERT, KEY_DELETE, KEY_PGUP, KEY_PGDN,
+	KEY_F1, KEY_F2, KEY_F3, KEY_F4, KEY_F5, KEY_F6,
+	KEY_F7, KEY_F8, KEY_F9, KEY_F10, KEY_F11, KEY_F12, KEY_ESC,
+};
+
+#define KEYMOD_SHIFT	0x01
+#define KEYMOD_CTRL	0x02
+#define KEYMOD_ALT	0x04
+#define KEYMOD_CAPS	0x08
+#define KEYMOD_NUM	0x10
+
+struct key_event {
+	uint32_t code;		/* Unicode character, or enum key_code */
+	uint16_t mods;		/* KEYMOD_* */
+	uint8_t pressed;	/* 1 press, 0 release */
+	uint8_t reserved;
+};
+
+struct keyboard_ops {
+	/* The next event, or PB_EAGAIN when none is waiting. */
+	int (*read)(void *ctx, struct key_event *ev);
+	/* Set caps/num/scroll lock LEDs (KEYMOD_CAPS | KEYMOD_NUM | 0x20). */
+	int (*set_leds)(void *ctx, uint16_t leds);
+};
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * pbmod.h - conveniences for module authors, on top of pb.h.
+ *
+ * A module keeps the `self` and `hub` pointers start() receives; these
+ * helpers take them explicitly so the header defines no variables.
+ */
+#ifndef PB_ABI_PBMOD_H
+#define PB_ABI_PBMOD_H
+
+#include "pb.h"
+#include "rt/rt.h"
+
+/* printf-style logging through the hub (one line, no newline needed). */
+static inline void __attribute__((format(printf, 4, 5)))
+pb_logf(const struct pb_hub *hub, struct pb_module *self, int level,
+    const char *fmt, ...)
+{
+	char line[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	rt_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	hub->log(self, level, line);
+}
+
+#endif

@@ -1,0 +1,311 @@
+/*
+ * control.c - the hub's commands: load, unload, swap, gc, and the listings
+ * mods, res, mem and log.  The shell reaches them through the `control`
+ * service; boot.cfg's `exec=` lines run them at the end of the boot.
+ *
+ * Every command answers through `out`, one line per call; a failure is one
+ * line beginning "error: " and a negative return.
+ */
+#include "hub.h"
+#include "cfg.h"
+#include "../abi/rt/rt.h"
+
+
+struct ctl {
+	pb_line_fn out;
+	void *arg;
+};
+
+static void
+say(struct ctl *c, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	rt_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (c->out)
+		c->out(c->arg, line);
+}
+
+static int
+error(struct ctl *c, int code, const char *fmt, const char *a, const char *b)
+{
+	char msg[200];
+
+	rt_snprintf(msg, sizeof(msg), fmt, a, b);
+	say(c, "error: %s", msg);
+	return code < 0 ? code : PB_EINVAL;
+}
+
+/* Split "cmd a b" into at most 3 words, in place. */
+static int
+split(char *s, char *w[3])
+{
+	int n = 0;
+
+	while (*s && n < 3) {
+		while (*s == ' ' || *s == '\t')
+			*s++ = '\0';
+		if (!*s)
+			break;
+		w[n++] = s;
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return *s ? -1 : n;
+}
+
+static void
+provides_text(const struct pb_modinfo *d, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	for (unsigned i = 0; i < d->nprovides; i++) {
+		size_t n = strlen(buf);
+		rt_snprintf(buf + n, cap - n, "%s%s %u.%u", i ? "," : "",
+		    d->provides[i].iface, d->provides[i].major,
+		    d->provides[i].minor);
+	}
+	if (!buf[0])
+		rt_strlcpy(buf, "-", cap);
+}
+
+static void
+requires_text(const struct pb_modinfo *d, char *buf, size_t cap)
+{
+	static const char *const card[] = { "", "?", "*" };
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < d->nrequires; i++) {
+		size_t n = strlen(buf);
+		rt_snprintf(buf + n, cap - n, "%s%s%s", i ? "," : "",
+		    d->requires[i].iface, card[d->requires[i].card % 3]);
+	}
+	if (!buf[0])
+		rt_strlcpy(buf, "-", cap);
+}
+
+static int
+cmd_mods(struct ctl *c)
+{
+	char p[96], r[96];
+
+	say(c, "%-14s %-6s %-9s %-12s %6s  %-24s %s", "NAME", "VER", "STATE",
+	    "BASE", "SIZE", "PROVIDES", "REQUIRES");
+	for (unsigned i = 0; i < nmodules; i++) {
+		struct pb_module *m = &modules[i];
+
+		provides_text(&m->desc, p, sizeof(p));
+		requires_text(&m->desc, r, sizeof(r));
+		say(c, "%-14s %-6s %-9s 0x%010llx %5uK  %-24s %s", m->name,
+		    m->desc.version[0] ? m->desc.version : "-",
+		    mod_state_name(m->state), (unsigned long long)m->base,
+		    m->size / 1024, p, r);
+	}
+	return PB_OK;
+}
+
+static void
+res_of(struct ctl *c, const struct pb_module *owner)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *r = &resources[i];
+
+		if (r->used && r->owner == owner)
+			say(c, "  %s%s %s (%u clients)", r->name,
+			    r->standby ? " [standby]" : "", r->props,
+			    res_clients(r));
+	}
+}
+
+/* The inventory, module by module, as in the "No Kernel" appendix 1. */
+static int
+cmd_res(struct ctl *c)
+{
+	say(c, "hub, provides \"firmware\", \"module-source\"");
+	res_of(c, NULL);
+	for (unsigned i = 0; i < nmodules; i++) {
+		struct pb_module *m = &modules[i];
+		char line[200];
+		size_t n;
+
+		if (m->state != MOD_RUNNING && m->state != MOD_STANDBY &&
+		    m->state != MOD_QUIESCED)
+			continue;
+		rt_snprintf(line, sizeof(line), "%s", m->name);
+		for (unsigned k = 0; k < m->desc.nprovides; k++) {
+			n = strlen(line);
+			rt_snprintf(line + n, sizeof(line) - n, "%s\"%s\"",
+			    k ? ", " : ", provides ", m->desc.provides[k].iface);
+		}
+		for (unsigned k = 0; k < m->desc.nrequires; k++) {
+			n = strlen(line);
+			rt_snprintf(line + n, sizeof(line) - n, "%s\"%s\"",
+			    k ? ", " : ", requires ", m->desc.requires[k].iface);
+		}
+		say(c, "%s", line);
+		res_of(c, m);
+	}
+	return PB_OK;
+}
+
+static int
+cmd_mem(struct ctl *c)
+{
+	say(c, "%-14s %10s %10s %10s", "OWNER", "IMAGE KiB", "DATA KiB",
+	    "MMIO KiB");
+	say(c, "%-14s %10s %10llu %10llu", "hub", "-",
+	    (unsigned long long)mem_owned(NULL, -1) * 4,
+	    (unsigned long long)mem_owned(NULL, MEM_KIND_MMIO) * 4);
+	for (unsigned i = 0; i < nmodules; i++) {
+		struct pb_module *m = &modules[i];
+		uint64_t img = mem_owned(m, MEM_KIND_IMAGE);
+		uint64_t all = mem_owned(m, -1);
+		uint64_t mmio = mem_owned(m, MEM_KIND_MMIO);
+
+		if (all || mmio)
+			say(c, "%-14s %10llu %10llu %10llu", m->name,
+			    (unsigned long long)img * 4,
+			    (unsigned long long)(all - img) * 4,
+			    (unsigned long long)mmio * 4);
+	}
+	say(c, "free: %llu KiB, %u vectors", (unsigned long long)mem_free_pages() * 4,
+	    irq_free_count());
+	return PB_OK;
+}
+
+static int
+cmd_log(struct ctl *c)
+{
+	const struct log_entry *e;
+	char line[LOG_LINE_MAX + 32];
+
+	for (unsigned i = 0; (e = log_get(i)); i++) {
+		log_format_entry(e, line, sizeof(line));
+		line[strlen(line) - 1] = '\0';	/* the newline */
+		say(c, "%s", line);
+	}
+	return PB_OK;
+}
+
+static int
+cmd_load(struct ctl *c, const char *what)
+{
+	struct pb_module *m = mod_find(what);
+	char err[160];
+
+	if (!m) {
+		if (!strchr(what, '/') && !strchr(what, '\\'))
+			return error(c, PB_ENOENT, "load %s: no such module%s",
+			    what, "");
+		if (hub_load_path(what, err, sizeof(err)) != PB_OK)
+			return error(c, PB_EIO, "load %s: %s", what, err);
+		return PB_OK;
+	}
+	if (m->state == MOD_RUNNING)
+		return error(c, PB_EBUSY, "load %s: already running%s", what, "");
+	if (hub_start_module(m, err, sizeof(err)) != PB_OK ||
+	    (m->state != MOD_RUNNING && !m->deferred))
+		return error(c, PB_EIO, "load %s: %s", what,
+		    m->why ? m->why : "start failed (see log)");
+	say(c, "%s: %s", m->name, mod_state_name(m->state));
+	return PB_OK;
+}
+
+static int
+cmd_unload(struct ctl *c, const char *name)
+{
+	struct pb_module *m = mod_find(name);
+	char err[160];
+
+	if (!m)
+		return error(c, PB_ENOENT, "unload %s: no such module%s", name, "");
+	if (hub_unload(m, err, sizeof(err)) != PB_OK)
+		return error(c, PB_EBUSY, "unload %s: %s", name, err);
+	say(c, "%s unloaded", name);
+	return PB_OK;
+}
+
+/* The running module serving `what` (an interface or a resource name). */
+static struct pb_module *
+provider_of(const char *what, const char **iface)
+{
+	struct pb_resource *r = strchr(what, ':') ? res_find(what) : NULL;
+	struct pb_resource *best = NULL;
+
+	if (r) {
+		*iface = r->iface.iface;
+		return r->owner;
+	}
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		r = &resources[i];
+		if (r->used && !r->standby && r->owner &&
+		    strcmp(r->iface.iface, what) == 0 &&
+		    (!best || res_clients(r) > res_clients(best)))
+			best = r;
+	}
+	if (best)
+		*iface = best->iface.iface;
+	return best ? best->owner : NULL;
+}
+
+static int
+cmd_swap(struct ctl *c, const char *what, const char *name)
+{
+	const char *iface = NULL;
+	struct pb_module *old = provider_of(what, &iface), *new = mod_find(name);
+	char err[160];
+	int provides = 0;
+
+	if (!old)
+		return error(c, PB_ENOENT, "swap %s: no running provider%s", what,
+		    "");
+	if (!new)
+		return error(c, PB_ENOENT, "swap: no module %s%s", name, "");
+	for (unsigned i = 0; i < new->desc.nprovides; i++)
+		if (strcmp(new->desc.provides[i].iface, iface) == 0)
+			provides = 1;
+	if (!provides)
+		return error(c, PB_EINVAL, "swap: %s does not provide %s", name,
+		    iface);
+	if (swap_provider(old, new, iface, err, sizeof(err)) != PB_OK)
+		return error(c, PB_EIO, "swap %s: %s; nothing changed", what, err);
+	say(c, "swapped %s: %s -> %s", iface, old->name, new->name);
+	return PB_OK;
+}
+
+int
+hub_control(const char *line, pb_line_fn out, void *arg)
+{
+	struct ctl c = { out, arg };
+	char buf[160];
+	char *w[3] = { 0 };
+	int n;
+
+	rt_strlcpy(buf, line, sizeof(buf));
+	n = split(buf, w);
+	if (n <= 0)
+		return n == 0 ? PB_OK : error(&c, PB_EINVAL,
+		    "too many arguments: %s%s", line, "");
+	if (strcmp(w[0], "mods") == 0 && n == 1)
+		return cmd_mods(&c);
+	if (strcmp(w[0], "res") == 0 && n == 1)
+		return cmd_res(&c);
+	if (strcmp(w[0], "mem") == 0 && n == 1)
+		return cmd_mem(&c);
+	if (strcmp(w[0], "log") == 0 && n == 1)
+		return cmd_log(&c);
+	if (strcmp(w[0], "gc") == 0 && n == 1)
+		return hub_gc(hub_target, out, arg) >= 0 ? PB_OK : PB_EIO;
+	if (strcmp(w[0], "load") == 0 && n == 2)
+		return cmd_load(&c, w[1]);
+	if (strcmp(w[0], "unload") == 0 && n == 2)
+		return cmd_unload(&c, w[1]);
+	if (strcmp(w[0], "swap") == 0 && n == 3)
+		return cmd_swap(&c, w[1], w[2]);
+	return error(&c, PB_EINVAL, "unknown command or bad arguments: %s%s",
+	    line, "");
+}

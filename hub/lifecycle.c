@@ -1,0 +1,344 @@
+/*
+ * lifecycle.c - starting modules with what they need, binding drivers to
+ * resources, superseding a provider by a better-ranked one, unloading and
+ * garbage collection.
+ *
+ * The resolver (resolve.c) decides what to start and in which order; this
+ * file carries its plan out.  Before ExitBootServices, modules flagged
+ * PB_MOD_HARDWARE are loaded but not started (two drivers must never drive
+ * one device), and so is anything that needs them: both are "deferred" and
+ * started, in plan order, right after the takeover.
+ */
+#include "hub.h"
+#include "resolve.h"
+#include "match.h"
+#include "swap.h"
+#include "../abi/rt/rt.h"
+
+int hub_native;
+char hub_target[PB_IFACE_MAX] = "os";
+static struct pb_module *deferred[MAX_MODULES];
+static unsigned ndeferred;
+
+static int
+rs_state(const struct pb_module *m)
+{
+	switch (m->state) {
+	case MOD_KNOWN:
+	case MOD_UNLOADED:
+		return RS_AVAILABLE;
+	case MOD_LOADED:
+	case MOD_STANDBY:
+	case MOD_RUNNING:
+	case MOD_QUIESCED:
+		return RS_RUNNING;
+	default:
+		return RS_REFUSED;
+	}
+}
+
+/*
+ * The resolver's view: every module, and the hub's own resources.  Before
+ * the takeover a hardware driver that is not loaded yet cannot serve (the
+ * firmware still drives the hardware), so the resolver picks firmware-backed
+ * providers; after it, firmware-backed modules cannot serve any more.
+ */
+static int
+usable_now(const struct pb_module *m)
+{
+	if (m->state != MOD_KNOWN && m->state != MOD_UNLOADED)
+		return 1;
+	if (!hub_native)
+		return !(m->desc.flags & PB_MOD_HARDWARE);
+	return !(m->desc.flags & PB_MOD_FIRMWARE);
+}
+
+static void
+build_set(struct rs_set *set, struct rs_cand *cands, struct rs_res *ext)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nmodules; i++)
+		cands[i] = (struct rs_cand){ &modules[i].desc,
+		    usable_now(&modules[i]) ? rs_state(&modules[i]) :
+		    RS_REFUSED };
+	for (unsigned i = 0; i < MAX_RESOURCES && n < RS_MAX_EXT; i++)
+		if (resources[i].used && !resources[i].owner)
+			ext[n++] = (struct rs_res){ resources[i].iface.iface,
+			    resources[i].iface.major, resources[i].iface.minor };
+	*set = (struct rs_set){ .cands = cands, .ncands = (int)nmodules,
+	    .ext = ext, .next = (int)n };
+}
+
+static void
+defer(struct pb_module *m, const char *why)
+{
+	for (unsigned i = 0; i < ndeferred; i++)
+		if (deferred[i] == m)
+			return;
+	deferred[ndeferred++] = m;
+	m->deferred = 1;
+	log_event(LOG_MOD, "%s: deferred until the takeover (%s)", m->name,
+	    why);
+}
+
+/* A running, lower-ranked provider of what m provides, with clients. */
+static struct pb_module *
+superseded_by(const struct pb_module *m, const char **iface)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *r = &resources[i];
+
+		if (!r->used || r->standby || !r->owner || r->owner == m ||
+		    r->owner->state != MOD_RUNNING ||
+		    r->owner->desc.rank >= m->desc.rank || !res_clients(r))
+			continue;
+		for (unsigned k = 0; k < m->desc.nprovides; k++)
+			if (strcmp(m->desc.provides[k].iface, r->iface.iface) == 0) {
+				*iface = m->desc.provides[k].iface;
+				return r->owner;
+			}
+	}
+	return NULL;
+}
+
+/* Start m itself; its providers are running already. */
+static int
+start_one(struct pb_module *m)
+{
+	struct pb_module *old;
+	const char *iface = NULL;
+	char err[128];
+	int r;
+
+	if (m->state == MOD_RUNNING || m->state == MOD_STANDBY)
+		return PB_OK;
+	if (m->state != MOD_LOADED && (r = mod_load(m)) != PB_OK)
+		return r;
+	if (!hub_native && (m->desc.flags & PB_MOD_HARDWARE)) {
+		defer(m, "drives hardware");
+		return PB_OK;
+	}
+	if ((old = superseded_by(m, &iface)) && old->ops->export_state) {
+		r = swap_provider(old, m, iface, err, sizeof(err));
+		if (r != PB_OK)
+			log_event(LOG_ERROR, "swap %s -> %s failed: %s", old->name,
+			    m->name, err);
+		return r;
+	}
+	if ((r = res_connect_requirements(m, 1)) != PB_OK) {
+		res_drop_module(m);
+		if (!hub_native) {
+			defer(m, "its providers are deferred");
+			return PB_OK;
+		}
+		mod_unload(m);
+		m->state = MOD_FAILED;
+		return r;
+	}
+	if ((r = mod_start(m, PB_START_NORMAL)) != PB_OK)
+		return r;
+	res_connect_requirements(m, 0);
+	return PB_OK;
+}
+
+static int
+start_plan(const struct rs_plan *plan)
+{
+	int err = PB_OK;
+
+	for (int i = 0; i < plan->n; i++) {
+		int r = start_one(&modules[plan->order[i]]);
+		if (r != PB_OK && err == PB_OK)
+			err = r;
+	}
+	if (plan->notes[0])
+		log_event(LOG_INFO, "resolver: %s", plan->notes);
+	return err;
+}
+
+int
+hub_start_module(struct pb_module *m, char *err, size_t cap)
+{
+	static struct rs_cand cands[MAX_MODULES];
+	static struct rs_res ext[RS_MAX_EXT];
+	struct rs_set set;
+	struct rs_plan plan;
+
+	if (m->state == MOD_FAILED || m->state == MOD_UNLOADED)
+		m->state = MOD_KNOWN;
+	build_set(&set, cands, ext);
+	if (resolve_module(&set, (int)(m - modules), &plan) != 0) {
+		log_event(LOG_ERROR, "%s", plan.error);
+		if (err)
+			rt_strlcpy(err, plan.error, cap);
+		return PB_ENOENT;
+	}
+	return start_plan(&plan);
+}
+
+int
+hub_resolve_and_start(const char *iface, uint16_t major, uint16_t minor,
+    char *err, size_t cap)
+{
+	static struct rs_cand cands[MAX_MODULES];
+	static struct rs_res ext[RS_MAX_EXT];
+	struct rs_set set;
+	struct rs_plan plan;
+	char order[256] = "";
+
+	build_set(&set, cands, ext);
+	if (resolve(&set, iface, major, minor, &plan) != 0) {
+		log_event(LOG_ERROR, "%s", plan.error);
+		rt_strlcpy(err, plan.error, cap);
+		return PB_ENOENT;
+	}
+	for (int i = 0; i < plan.n; i++) {
+		size_t n = strlen(order);
+		rt_snprintf(order + n, sizeof(order) - n, "%s%s", i ? " " : "",
+		    modules[plan.order[i]].name);
+	}
+	log_event(LOG_INFO, "resolved %s: %s", iface, order[0] ? order :
+	    "(already running)");
+	return start_plan(&plan);
+}
+
+/* After the takeover: start what waited for it. */
+void
+hub_start_deferred(void)
+{
+	unsigned n = ndeferred;
+
+	ndeferred = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct pb_module *m = deferred[i];
+
+		m->deferred = 0;
+		if (m->state == MOD_LOADED || m->state == MOD_KNOWN)
+			start_one(m);
+	}
+}
+
+/* A resource appeared: load the modules whose bind rules match it. */
+void
+hub_bind(struct pb_resource *r)
+{
+	static struct rs_cand cands[MAX_MODULES];
+	static struct rs_res ext[RS_MAX_EXT];
+	struct rs_set set;
+	int idx[8], n;
+
+	build_set(&set, cands, ext);
+	n = bind_candidates(&set, r->iface.iface, r->props, idx, 8);
+	for (int i = 0; i < n; i++) {
+		struct pb_module *m = &modules[idx[i]];
+
+		log_event(LOG_BIND, "%s binds to %s", m->name, r->name);
+		if (hub_start_module(m, NULL, 0) == PB_OK &&
+		    m->state == MOD_RUNNING)
+			conn_open(m, r, PB_REQ_BIND);
+	}
+}
+
+/* Is `name` one of the comma-separated names in `list`? */
+static int
+list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; *p; ) {
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		while (*p && *p != ',')
+			p++;
+		while (*p == ',' || *p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+/* Running modules with a connection to one of m's resources. */
+int
+hub_dependants(const struct pb_module *m, char *out, size_t cap)
+{
+	int n = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &conns[i];
+		size_t len = strlen(out);
+
+		if (!c->used || !c->res || c->res->owner != m || !c->client ||
+		    c->client == m || list_has(out, c->client->name))
+			continue;
+		rt_snprintf(out + len, cap - len, "%s%s", n ? ", " : "",
+		    c->client->name);
+		n++;
+	}
+	return n;
+}
+
+int
+hub_unload(struct pb_module *m, char *err, size_t cap)
+{
+	char deps[128];
+
+	if (m->state == MOD_KNOWN || m->state == MOD_REFUSED ||
+	    m->state == MOD_UNLOADED) {
+		rt_snprintf(err, cap, "%s is not loaded", m->name);
+		return PB_EINVAL;
+	}
+	if (hub_dependants(m, deps, sizeof(deps))) {
+		rt_snprintf(err, cap, "%s is in use by %s", m->name, deps);
+		return PB_EBUSY;
+	}
+	return mod_unload(m);
+}
+
+/* Can gc take m?  Boot-only or idle modules nothing connects to. */
+static int
+collectable(const struct pb_module *m, const char *target)
+{
+	char deps[8];
+
+	if (m->swapped_from || (m->state != MOD_RUNNING &&
+	    m->state != MOD_LOADED && m->state != MOD_FAILED))
+		return 0;
+	for (unsigned i = 0; i < m->desc.nprovides; i++)
+		if (strcmp(m->desc.provides[i].iface, target) == 0)
+			return 0;
+	if (hub_dependants(m, deps, sizeof(deps)))
+		return 0;
+	if (m->state == MOD_FAILED)
+		return m->base != 0;
+	return (m->desc.flags & PB_MOD_BOOT) || m->state == MOD_LOADED;
+}
+
+int
+hub_gc(const char *target, pb_line_fn out, void *arg)
+{
+	uint64_t before = mem_free_pages();
+	int n = 0, again = 1;
+	char line[96];
+
+	/* Unloading one may free another: repeat until nothing changes. */
+	while (again) {
+		again = 0;
+		for (unsigned i = 0; i < nmodules; i++) {
+			struct pb_module *m = &modules[i];
+
+			if (!collectable(m, target) || m->deferred)
+				continue;
+			if (mod_unload(m) == PB_OK) {
+				n++;
+				again = 1;
+			}
+		}
+	}
+	rt_snprintf(line, sizeof(line), "gc: %d modules unloaded, %llu KiB "
+	    "returned", n, (unsigned long long)(mem_free_pages() - before) * 4);
+	log_event(LOG_UNLOAD, "%s", line);
+	if (out)
+		out(arg, line);
+	return n;
+}

@@ -1,0 +1,235 @@
+/*
+ * mem.c - the page allocator over the firmware memory map, and the memory
+ * half of the ledger.
+ *
+ * Free memory is a sorted array of page runs; every allocation is a record
+ * naming its owner (NULL for the hub), so unloading a module can return all
+ * of its pages and `mem` can say who holds what.  MMIO mappings are recorded
+ * here too, as records that take no free pages.  Addresses are physical and
+ * identity-mapped: the portable code never needs a separate virtual space.
+ */
+#include "hub.h"
+#include "../abi/rt/rt.h"
+
+#define MAX_RUNS 512
+#define PAGE 4096ull
+
+struct run {
+	uint64_t base;
+	uint64_t npages;
+};
+
+struct alloc {
+	uint64_t base;
+	uint64_t npages;	/* for MMIO: bytes / PAGE, rounded up */
+	struct pb_module *owner;
+	int kind;		/* MEM_KIND_*, or -1 for an unused slot */
+};
+
+static struct run runs[MAX_RUNS];
+static unsigned nruns;
+static struct alloc allocs[MAX_ALLOCS];
+static unsigned nallocs;	/* high-water mark of used slots */
+
+/* Insert a run at its sorted place, merging with its neighbours. */
+static void
+runs_insert(uint64_t base, uint64_t npages)
+{
+	unsigned i = 0;
+
+	while (i < nruns && runs[i].base < base)
+		i++;
+	if (i > 0 && runs[i - 1].base + runs[i - 1].npages * PAGE == base) {
+		runs[i - 1].npages += npages;
+		if (i < nruns && base + npages * PAGE == runs[i].base) {
+			runs[i - 1].npages += runs[i].npages;
+			memmove(&runs[i], &runs[i + 1],
+			    (nruns - i - 1) * sizeof(runs[0]));
+			nruns--;
+		}
+		return;
+	}
+	if (i < nruns && base + npages * PAGE == runs[i].base) {
+		runs[i].base = base;
+		runs[i].npages += npages;
+		return;
+	}
+	if (nruns == MAX_RUNS) {
+		log_event(LOG_ERROR, "mem: too many free runs; %llu pages lost",
+		    (unsigned long long)npages);
+		return;
+	}
+	memmove(&runs[i + 1], &runs[i], (nruns - i) * sizeof(runs[0]));
+	runs[i] = (struct run){ base, npages };
+	nruns++;
+}
+
+void
+mem_add_range(uint64_t base, uint64_t size)
+{
+	uint64_t start = (base + PAGE - 1) & ~(PAGE - 1);
+	uint64_t end = (base + size) & ~(PAGE - 1);
+
+	/* Page 0 stays unused so that NULL is never a valid allocation. */
+	if (start == 0)
+		start = PAGE;
+	if (end > start)
+		runs_insert(start, (end - start) / PAGE);
+}
+
+/* Take npages from the first run that fits, below `limit`. */
+static uint64_t
+runs_take(uint64_t npages, uint64_t limit)
+{
+	for (unsigned i = 0; i < nruns; i++) {
+		struct run *r = &runs[i];
+		uint64_t base = r->base;
+
+		if (r->npages < npages || base + npages * PAGE > limit)
+			continue;
+		r->base += npages * PAGE;
+		r->npages -= npages;
+		if (r->npages == 0) {
+			memmove(r, r + 1, (nruns - i - 1) * sizeof(*r));
+			nruns--;
+		}
+		return base;
+	}
+	return 0;
+}
+
+static struct alloc *
+alloc_slot(void)
+{
+	for (unsigned i = 0; i < nallocs; i++)
+		if (allocs[i].kind < 0)
+			return &allocs[i];
+	if (nallocs < MAX_ALLOCS)
+		return &allocs[nallocs++];
+	return NULL;
+}
+
+static struct alloc *
+alloc_find(uint64_t base)
+{
+	for (unsigned i = 0; i < nallocs; i++)
+		if (allocs[i].kind >= 0 && allocs[i].base == base)
+			return &allocs[i];
+	return NULL;
+}
+
+void *
+mem_alloc(struct pb_module *owner, size_t npages, uint32_t flags, int kind)
+{
+	struct alloc *a;
+	uint64_t base;
+
+	if (npages == 0 || !(a = alloc_slot()))
+		return NULL;
+	base = runs_take(npages, flags & PB_MEM_DMA32 ? 1ull << 32 : ~0ull);
+	if (!base)
+		return NULL;
+	*a = (struct alloc){ base, npages, owner, kind };
+	if (flags & PB_MEM_ZERO)
+		memset((void *)(uintptr_t)base, 0, npages * PAGE);
+	return (void *)(uintptr_t)base;
+}
+
+static void
+alloc_release(struct alloc *a)
+{
+	if (a->kind != MEM_KIND_MMIO)
+		runs_insert(a->base, a->npages);
+	a->kind = -1;
+}
+
+int
+mem_free(struct pb_module *owner, void *p)
+{
+	struct alloc *a = alloc_find((uint64_t)(uintptr_t)p);
+
+	if (!a || a->owner != owner || a->kind == MEM_KIND_MMIO)
+		return PB_EINVAL;
+	alloc_release(a);
+	return PB_OK;
+}
+
+int
+mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len)
+{
+	struct alloc *a = alloc_slot();
+
+	if (!a)
+		return PB_ENOMEM;
+	*a = (struct alloc){ base, (len + PAGE - 1) / PAGE, owner,
+	    MEM_KIND_MMIO };
+	return PB_OK;
+}
+
+/* Forget an MMIO record; returns its length in bytes (page rounded). */
+size_t
+mem_forget_mmio(struct pb_module *owner, uint64_t base)
+{
+	struct alloc *a = alloc_find(base);
+	size_t len;
+
+	if (!a || a->owner != owner || a->kind != MEM_KIND_MMIO)
+		return 0;
+	len = a->npages * PAGE;
+	a->kind = -1;
+	return len;
+}
+
+uint64_t
+mem_free_pages(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < nruns; i++)
+		n += runs[i].npages;
+	return n;
+}
+
+/* Pages `owner` holds, of one kind or (kind < 0) of every kind but MMIO. */
+uint64_t
+mem_owned(const struct pb_module *owner, int kind)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < nallocs; i++) {
+		const struct alloc *a = &allocs[i];
+
+		if (a->kind < 0 || a->owner != owner)
+			continue;
+		if (kind < 0 ? a->kind != MEM_KIND_MMIO : a->kind == kind)
+			n += a->npages;
+	}
+	return n;
+}
+
+/* Return everything `owner` holds: pages to the free runs, MMIO to the
+ * arch side through `unmap`.  Returns how many records were reclaimed. */
+unsigned
+mem_reclaim(struct pb_module *owner, void (*unmap)(void *va, size_t len))
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nallocs; i++) {
+		struct alloc *a = &allocs[i];
+
+		if (a->kind < 0 || a->owner != owner)
+			continue;
+		if (a->kind == MEM_KIND_MMIO && unmap)
+			unmap((void *)(uintptr_t)a->base, a->npages * PAGE);
+		alloc_release(a);
+		n++;
+	}
+	return n;
+}
+
+void
+mem_reset(void)
+{
+	nruns = 0;
+	nallocs = 0;
+}

@@ -1,0 +1,305 @@
+/*
+ * module.c - the module table: register a file, load it, start it, stop
+ * it, unload it, and handle its faults.
+ *
+ * Registering reads the descriptor without running any of the module's
+ * code.  Loading validates the image completely (pe.c), copies it into
+ * pages the module owns, relocates it and maps it W^X.  Every call into a
+ * module goes through mod_call(), a guarded call: if the module faults, the
+ * call returns PB_EFAULT and the hub, not the module, decides what follows.
+ */
+#include "hub.h"
+#include "../abi/rt/rt.h"
+
+struct pb_module modules[MAX_MODULES];
+unsigned nmodules;
+
+static const char *const state_names[] = {
+	[MOD_KNOWN] = "known", [MOD_REFUSED] = "refused",
+	[MOD_LOADED] = "loaded", [MOD_STANDBY] = "standby",
+	[MOD_RUNNING] = "running", [MOD_QUIESCED] = "quiesced",
+	[MOD_FAILED] = "failed", [MOD_UNLOADED] = "unloaded",
+};
+
+const char *
+mod_state_name(int state)
+{
+	return state >= 0 && state <= MOD_UNLOADED ? state_names[state] : "?";
+}
+
+struct pb_module *
+mod_find(const char *name)
+{
+	for (unsigned i = 0; i < nmodules; i++)
+		if (modules[i].state != MOD_REFUSED &&
+		    strcmp(modules[i].name, name) == 0)
+			return &modules[i];
+	return NULL;
+}
+
+/* Read the descriptor of `file`; a refusal is logged and remembered. */
+struct pb_module *
+mod_register(const char *path, const void *file, size_t size)
+{
+	struct pb_module *m;
+	struct pe_image img;
+	const char *why = "";
+
+	if (nmodules == MAX_MODULES) {
+		log_event(LOG_REFUSE, "%s: refused: more than %d modules", path,
+		    MAX_MODULES);
+		return NULL;
+	}
+	m = &modules[nmodules];
+	memset(m, 0, sizeof(*m));
+	rt_strlcpy(m->path, path, sizeof(m->path));
+	m->file = file;
+	m->file_size = size;
+	if (!file || pe_parse(file, size, &img, &why) ||
+	    pe_read_modinfo(&img, &m->desc, &m->ops_rva, &why)) {
+		if (!file)
+			why = "unreadable";
+		log_event(LOG_REFUSE, "%s: refused: %s", path, why);
+		m->state = MOD_REFUSED;
+		m->why = why;
+		rt_strlcpy(m->name, path, sizeof(m->name));
+		nmodules++;
+		return NULL;
+	}
+	if (mod_find(m->desc.name)) {
+		log_event(LOG_REFUSE, "%s: refused: a module named %s exists",
+		    path, m->desc.name);
+		return NULL;
+	}
+	rt_strlcpy(m->name, m->desc.name, sizeof(m->name));
+	m->state = MOD_KNOWN;
+	nmodules++;
+	return m;
+}
+
+int
+mod_load(struct pb_module *m)
+{
+	struct pe_image img;
+	const char *why = "";
+	uint64_t t0 = arch_now_ns();
+	void *dest;
+
+	if (m->state != MOD_KNOWN && m->state != MOD_UNLOADED &&
+	    m->state != MOD_FAILED)
+		return PB_EBUSY;
+	/* Parsed again: the file is the module's, and may have changed. */
+	if (pe_parse(m->file, m->file_size, &img, &why))
+		goto refuse;
+	dest = mem_alloc(m, img.image_size / PE_PAGE, PB_MEM_ZERO,
+	    MEM_KIND_IMAGE);
+	if (!dest) {
+		why = "out of memory for the image";
+		goto refuse;
+	}
+	m->base = (uint64_t)(uintptr_t)dest;
+	m->size = img.image_size;
+	if (pe_load(&img, dest, m->base, &why) ||
+	    arch_map_image(m->base, &img)) {
+		if (!*why)
+			why = "cannot map the image";
+		mem_reclaim(m, NULL);
+		goto refuse;
+	}
+	m->ops = (const struct pb_module_ops *)(uintptr_t)(m->base + m->ops_rva);
+	m->state = MOD_LOADED;
+	m->load_ns = arch_now_ns() - t0;
+	log_event(LOG_LOAD, "%s %s loaded at 0x%llx, %u KiB", m->name,
+	    m->desc.version, (unsigned long long)m->base, m->size / 1024);
+	return PB_OK;
+refuse:
+	log_event(LOG_REFUSE, "%s: refused: %s", m->path, why);
+	m->why = why;
+	m->state = MOD_FAILED;
+	return PB_EINVAL;
+}
+
+struct pb_module *
+hub_module_at(uint64_t addr)
+{
+	for (unsigned i = 0; i < nmodules; i++) {
+		struct pb_module *m = &modules[i];
+
+		if (m->base && addr >= m->base && addr < m->base + m->size &&
+		    m->state != MOD_KNOWN && m->state != MOD_UNLOADED)
+			return m;
+	}
+	return NULL;
+}
+
+/* Called from the exception handler: only record. */
+void
+hub_note_fault(struct pb_module *m, int vector, uint64_t rip, uint64_t addr)
+{
+	m->fault_pending = 1;
+	m->fault_vector = vector;
+	m->fault_rip = rip;
+	m->fault_addr = addr;
+}
+
+/* The module that faulted in the last guarded call, if any. */
+static struct pb_module *
+take_faulted(void)
+{
+	for (unsigned i = 0; i < nmodules; i++)
+		if (modules[i].fault_pending) {
+			modules[i].fault_pending = 0;
+			return &modules[i];
+		}
+	return NULL;
+}
+
+/*
+ * Call into module code.  A fault inside (in m, or in any module m calls)
+ * is handled here, after the guard unwound: the faulting module is stopped
+ * and restarted or replaced, and the caller sees PB_EFAULT.
+ */
+long
+mod_call(struct pb_module *m, long (*fn)(void *), void *arg)
+{
+	long r = arch_call_guarded(fn, arg);
+	struct pb_module *bad;
+
+	(void)m;
+	if (r == PB_EFAULT && (bad = take_faulted()))
+		mod_handle_fault(bad);
+	return r;
+}
+
+struct start_args {
+	struct pb_module *m;
+	int mode;
+};
+
+static long
+call_start(void *p)
+{
+	struct start_args *a = p;
+
+	return a->m->ops->start(a->m, &hub_services, a->mode);
+}
+
+int
+mod_start(struct pb_module *m, int mode)
+{
+	struct start_args a = { m, mode };
+	uint64_t t0 = arch_now_ns();
+	long r;
+
+	if (m->state != MOD_LOADED)
+		return PB_EBUSY;
+	m->state = mode == PB_START_STANDBY ? MOD_STANDBY : MOD_RUNNING;
+	r = mod_call(m, call_start, &a);
+	if (r == PB_EFAULT)
+		return PB_EFAULT;	/* mod_handle_fault cleaned up */
+	if (r != PB_OK) {
+		log_event(r == PB_ENODEV ? LOG_START : LOG_ERROR,
+		    "%s: start failed (%ld)%s", m->name, r,
+		    r == PB_ENODEV ? ": no device, declined" : "");
+		mod_stop(m);
+		m->state = MOD_FAILED;
+		return (int)r;
+	}
+	m->load_ns += arch_now_ns() - t0;
+	log_event(LOG_START, "%s started%s (load+start %llu us)", m->name,
+	    mode == PB_START_STANDBY ? " in standby" : "",
+	    (unsigned long long)(m->load_ns / 1000));
+	return PB_OK;
+}
+
+static long
+call_stop(void *p)
+{
+	struct pb_module *m = p;
+
+	m->ops->stop(m);
+	return PB_OK;
+}
+
+/* Stop m and take back everything it holds except its image. */
+void
+mod_stop(struct pb_module *m)
+{
+	if (m->ops && m->ops->stop && !m->fault_pending)
+		mod_call(m, call_stop, m);
+	work_drop_module(m);
+	res_drop_module(m);
+	irq_unregister(m, -1);
+	m->state = MOD_LOADED;
+}
+
+/* Nothing may remain against an unloaded module: say what does. */
+int
+mod_holds_nothing(struct pb_module *m, char *why, size_t cap)
+{
+	unsigned nconn, nres = res_count(m, &nconn);
+	uint64_t pages = mem_owned(m, -1) + mem_owned(m, MEM_KIND_MMIO);
+	unsigned nirq = irq_count(m);
+
+	if (!nres && !nconn && !pages && !nirq)
+		return 1;
+	rt_snprintf(why, cap, "%u resources, %u connections, %llu pages, "
+	    "%u vectors", nres, nconn, (unsigned long long)pages, nirq);
+	return 0;
+}
+
+int
+mod_unload(struct pb_module *m)
+{
+	char why[96];
+
+	if (m->state == MOD_RUNNING || m->state == MOD_STANDBY ||
+	    m->state == MOD_QUIESCED)
+		mod_stop(m);
+	if (m->base)
+		arch_unmap_image(m->base, m->size);
+	mem_reclaim(m, arch_unmap_mmio);
+	m->base = 0;
+	m->ops = NULL;
+	m->generation++;
+	m->state = MOD_UNLOADED;
+	if (!mod_holds_nothing(m, why, sizeof(why))) {
+		log_event(LOG_ERROR, "%s: ledger not empty after unload: %s",
+		    m->name, why);
+		return PB_EBUSY;
+	}
+	log_event(LOG_UNLOAD, "%s unloaded; ledger empty", m->name);
+	return PB_OK;
+}
+
+/*
+ * A module faulted: stop it without calling it again, reclaim its ledger,
+ * let its clients be rebound or told (res_drop_module does both), and then
+ * either swap back (inside a swap's watch window) or restart it from the
+ * in-memory copy of its image, at most twice.
+ */
+void
+mod_handle_fault(struct pb_module *m)
+{
+	m->faults++;
+	log_event(LOG_FAULT, "%s faulted: vector %d at rip 0x%llx addr 0x%llx",
+	    m->name, m->fault_vector, (unsigned long long)m->fault_rip,
+	    (unsigned long long)m->fault_addr);
+	m->fault_pending = 1;	/* keeps mod_stop from calling it */
+	if (m->swapped_from && arch_now_ns() < m->watch_until_ns) {
+		swap_watch_fault(m);
+		return;
+	}
+	mod_unload(m);
+	m->fault_pending = 0;
+	if (m->faults > 2) {
+		log_event(LOG_ERROR, "%s: faulted %d times, not restarted",
+		    m->name, m->faults);
+		m->state = MOD_FAILED;
+		return;
+	}
+	log_event(LOG_MOD, "%s: restarting from its image", m->name);
+	m->state = MOD_KNOWN;
+	if (hub_start_module(m, NULL, 0) != PB_OK)
+		m->state = MOD_FAILED;
+}

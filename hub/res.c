@@ -1,0 +1,362 @@
+/*
+ * res.c - resources and connections.
+ *
+ * A resource is one published instance of an interface.  A connection is
+ * a client's handle on one; the client reads conn->ops and conn->ctx on
+ * every call, so rebinding is two stores made between work items.  When a
+ * resource is withdrawn, each connection to it is rebound to the best other
+ * provider of the same interface (the fallback ladder) or, when there is
+ * none, its client is told; a client that needed it to run is stopped.
+ */
+#include "hub.h"
+#include "match.h"
+#include "../abi/rt/rt.h"
+
+struct pb_resource resources[MAX_RESOURCES];
+struct conn conns[MAX_CONNS];
+
+static int
+visible(const struct pb_resource *r)
+{
+	return r->used && !r->standby;
+}
+
+int
+res_serves(const struct pb_resource *r, const char *iface, uint16_t major,
+    uint16_t minor)
+{
+	return iface_serves(&r->iface, iface, major, minor);
+}
+
+static int32_t
+owner_rank(const struct pb_resource *r)
+{
+	return r->owner ? r->owner->desc.rank : 0;
+}
+
+struct pb_resource *
+res_find(const char *name)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++)
+		if (visible(&resources[i]) &&
+		    strcmp(resources[i].name, name) == 0)
+			return &resources[i];
+	return NULL;
+}
+
+/* The best visible provider: highest owner rank, then name. */
+struct pb_resource *
+res_best(const char *iface, uint16_t major, uint16_t minor,
+    const struct pb_module *exclude)
+{
+	struct pb_resource *best = NULL;
+
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *r = &resources[i];
+
+		if (!visible(r) || (exclude && r->owner == exclude) ||
+		    !res_serves(r, iface, major, minor))
+			continue;
+		if (!best || owner_rank(r) > owner_rank(best) ||
+		    (owner_rank(r) == owner_rank(best) &&
+		    strcmp(r->name, best->name) < 0))
+			best = r;
+	}
+	return best;
+}
+
+struct pb_resource *
+res_publish(struct pb_module *owner, const char *iface, const char *name,
+    const char *props, const void *ops, void *ctx)
+{
+	const struct pb_provide *p = NULL;
+	struct pb_resource *r = NULL;
+	char full[RES_NAME_MAX];
+
+	for (unsigned i = 0; owner && i < owner->desc.nprovides; i++)
+		if (strcmp(owner->desc.provides[i].iface, iface) == 0)
+			p = &owner->desc.provides[i];
+	if (owner && !p) {
+		log_event(LOG_ERROR, "%s: publishes %s, which it does not "
+		    "declare", owner->name, iface);
+		return NULL;
+	}
+	rt_snprintf(full, sizeof(full), "%s:%s", iface, name);
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		if (resources[i].used && strcmp(resources[i].name, full) == 0) {
+			log_event(LOG_ERROR, "%s: resource %s exists",
+			    owner ? owner->name : "hub", full);
+			return NULL;
+		}
+		if (!resources[i].used && !r)
+			r = &resources[i];
+	}
+	if (!r || !ops)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	r->used = 1;
+	r->standby = owner && owner->state == MOD_STANDBY;
+	rt_strlcpy(r->name, full, sizeof(r->name));
+	if (p)
+		r->iface = *p;
+	else
+		rt_strlcpy(r->iface.iface, iface, sizeof(r->iface.iface));
+	rt_strlcpy(r->props, props ? props : "", sizeof(r->props));
+	r->ops = ops;
+	r->ctx = ctx;
+	r->owner = owner;
+	return r;
+}
+
+unsigned
+res_clients(const struct pb_resource *r)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].res == r)
+			n++;
+	return n;
+}
+
+unsigned
+res_count(const struct pb_module *m, unsigned *nconn)
+{
+	unsigned nres = 0;
+
+	*nconn = 0;
+	for (unsigned i = 0; i < MAX_RESOURCES; i++)
+		if (resources[i].used && resources[i].owner == m)
+			nres++;
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].client == m)
+			(*nconn)++;
+	return nres;
+}
+
+struct event_args {
+	struct pb_module *m;
+	int event;
+	struct conn *c;
+};
+
+static long
+call_event(void *p)
+{
+	struct event_args *a = p;
+
+	a->m->ops->event(a->m, a->event, &a->c->pub, a->c->req);
+	return PB_OK;
+}
+
+void
+conn_tell(struct conn *c, int event)
+{
+	struct event_args a = { c->client, event, c };
+
+	if (c->client && c->client->ops && c->client->ops->event &&
+	    !c->client->fault_pending)
+		mod_call(c->client, call_event, &a);
+}
+
+struct conn *
+conn_open(struct pb_module *client, struct pb_resource *r, int req)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &conns[i];
+
+		if (c->used)
+			continue;
+		memset(c, 0, sizeof(*c));
+		c->used = 1;
+		c->client = client;
+		c->req = req;
+		conn_rebind(c, r);
+		log_event(LOG_BIND, "%s -> %s (%s)", client ? client->name : "hub",
+		    r->name, r->owner ? r->owner->name : "hub");
+		if (req >= 0)
+			conn_tell(c, PB_EV_CONNECTED);
+		return c;
+	}
+	log_event(LOG_ERROR, "hub: out of connections");
+	return NULL;
+}
+
+void
+conn_rebind(struct conn *c, struct pb_resource *to)
+{
+	c->res = to;
+	c->pub.ops = to->ops;
+	c->pub.ctx = to->ctx;
+	c->pub.res = to->name;
+}
+
+void
+conn_close(struct conn *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+/* Is client m already connected to r? */
+static int
+connected(const struct pb_module *m, const struct pb_resource *r, int req)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].client == m &&
+		    conns[i].res == r && conns[i].req == req)
+			return 1;
+	return 0;
+}
+
+static int
+req_connections(const struct pb_module *m, int req)
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].client == m && conns[i].req == req)
+			n++;
+	return n;
+}
+
+/* Connect requirement `i` of m to what is published now. */
+static int
+connect_requirement(struct pb_module *m, int i)
+{
+	const struct pb_require *q = &m->desc.requires[i];
+	struct pb_resource *r;
+
+	if (q->card != PB_CARD_ALL) {
+		if (req_connections(m, i))
+			return PB_OK;
+		r = res_best(q->iface, q->major, q->minor, m);
+		if (!r)
+			return q->card == PB_CARD_ONE && q->when == PB_AT_START ?
+			    PB_ENOENT : PB_OK;
+		return conn_open(m, r, i) ? PB_OK : PB_ENOMEM;
+	}
+	for (unsigned k = 0; k < MAX_RESOURCES; k++) {
+		r = &resources[k];
+		if (visible(r) && r->owner != m &&
+		    res_serves(r, q->iface, q->major, q->minor) &&
+		    !connected(m, r, i) && !conn_open(m, r, i))
+			return PB_ENOMEM;
+	}
+	if (q->when == PB_AT_START && !req_connections(m, i))
+		return PB_ENOENT;
+	return PB_OK;
+}
+
+/*
+ * Connect m's requirements: those needed at start (at_start) or the rest
+ * (after start).  A missing AT_START requirement fails with its name.
+ */
+int
+res_connect_requirements(struct pb_module *m, int at_start)
+{
+	for (unsigned i = 0; i < m->desc.nrequires; i++) {
+		const struct pb_require *q = &m->desc.requires[i];
+		int err;
+
+		if ((q->when == PB_AT_START) != at_start)
+			continue;
+		err = connect_requirement(m, (int)i);
+		if (err) {
+			log_event(LOG_ERROR, "%s -> %s: no provider", m->name,
+			    q->iface);
+			return err;
+		}
+	}
+	return PB_OK;
+}
+
+/* A resource became visible: connect every running module that wants it. */
+void
+res_offer(struct pb_resource *r)
+{
+	for (unsigned i = 0; i < nmodules; i++) {
+		struct pb_module *m = &modules[i];
+
+		if (m->state != MOD_RUNNING || m == r->owner)
+			continue;
+		for (unsigned k = 0; k < m->desc.nrequires; k++) {
+			const struct pb_require *q = &m->desc.requires[k];
+
+			if (res_serves(r, q->iface, q->major, q->minor))
+				connect_requirement(m, (int)k);
+		}
+	}
+}
+
+/* Move connection c off resource r: rebind or tell its client. */
+static void
+conn_fall_back(struct conn *c, const struct pb_resource *r)
+{
+	const struct pb_require *q = c->req >= 0 && c->client ?
+	    &c->client->desc.requires[c->req] : NULL;
+	struct pb_resource *alt = NULL;
+
+	if (q && q->card != PB_CARD_ALL)
+		alt = res_best(q->iface, q->major, q->minor, c->client);
+	if (alt && alt != r) {
+		log_event(LOG_BIND, "%s: %s gone, rebound to %s",
+		    c->client->name, r->name, alt->name);
+		conn_rebind(c, alt);
+		conn_tell(c, PB_EV_REBOUND);
+		return;
+	}
+	conn_tell(c, PB_EV_DISCONNECTED);
+	conn_close(c);
+	if (q && q->card == PB_CARD_ONE && q->when == PB_AT_START &&
+	    c->client->state == MOD_RUNNING) {
+		log_event(LOG_MOD, "%s: lost %s, which it needs; stopping",
+		    c->client->name, r->name);
+		mod_stop(c->client);
+	}
+}
+
+int
+res_withdraw(struct pb_resource *r)
+{
+	if (!r->used)
+		return PB_EINVAL;
+	r->standby = 1;		/* invisible: no fallback picks it */
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &conns[i];
+
+		if (c->used && c->res == r)
+			conn_fall_back(c, r);
+	}
+	memset(r, 0, sizeof(*r));
+	return PB_OK;
+}
+
+/* m stops: its own connections close silently, its resources go. */
+void
+res_drop_module(struct pb_module *m)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].client == m)
+			conn_close(&conns[i]);
+	for (unsigned i = 0; i < MAX_RESOURCES; i++)
+		if (resources[i].used && resources[i].owner == m)
+			res_withdraw(&resources[i]);
+}
+
+void
+res_offer_module(struct pb_module *m)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++)
+		if (visible(&resources[i]) && resources[i].owner == m)
+			res_offer(&resources[i]);
+}
+
+/* A resource appeared that m subscribed to: tell it the name. */
+void
+res_notify(struct pb_module *m, struct pb_resource *r)
+{
+	struct conn note = { .pub = { .res = r->name }, .client = m,
+	    .req = -1 };
+
+	conn_tell(&note, PB_EV_RESOURCE);
+}

@@ -1,0 +1,291 @@
+/*
+ * services.c - struct pb_hub: what the hub offers modules (abi/pb.h).
+ *
+ * Each service names its caller, checks what the caller may do, and
+ * records what it takes in the ledger, so that unloading the caller can
+ * take everything back.  A module gets memory and hardware no other way.
+ */
+#include "hub.h"
+#include "../abi/rt/rt.h"
+
+#define MAX_SUBS 32
+
+static struct {
+	struct pb_module *m;
+	char iface[PB_IFACE_MAX];
+} subs[MAX_SUBS];
+
+static void
+svc_log(struct pb_module *self, int level, const char *msg)
+{
+	int kind = level == PB_LOG_ERR ? LOG_ERROR : LOG_MOD;
+
+	if (level > PB_LOG_INFO)
+		return;
+	log_event(kind, "%s: %s", self ? self->name : "?", msg);
+}
+
+static void *
+svc_alloc_pages(struct pb_module *self, size_t npages, uint32_t flags,
+    uint64_t *phys)
+{
+	void *p = mem_alloc(self, npages, flags, MEM_KIND_PAGES);
+
+	if (p && phys)
+		*phys = (uint64_t)(uintptr_t)p;	/* identity mapped */
+	return p;
+}
+
+static void
+svc_free_pages(struct pb_module *self, void *va, size_t npages)
+{
+	(void)npages;
+	if (mem_free(self, va) != PB_OK)
+		log_event(LOG_ERROR, "%s: frees pages it does not own at %p",
+		    self->name, va);
+}
+
+/* The heap hands out whole pages: modules allocate rarely and in bulk. */
+static void *
+svc_alloc(struct pb_module *self, size_t bytes)
+{
+	return mem_alloc(self, (bytes + 4095) / 4096, PB_MEM_ZERO,
+	    MEM_KIND_HEAP);
+}
+
+static void
+svc_free(struct pb_module *self, void *p)
+{
+	if (p)
+		svc_free_pages(self, p, 0);
+}
+
+static void *
+svc_map_mmio(struct pb_module *self, uint64_t phys, size_t len, int cache)
+{
+	void *va = arch_map_mmio(phys, len, cache);
+
+	if (va && mem_note_mmio(self, (uint64_t)(uintptr_t)va, len) != PB_OK) {
+		arch_unmap_mmio(va, len);
+		return NULL;
+	}
+	return va;
+}
+
+static void
+svc_unmap_mmio(struct pb_module *self, void *va)
+{
+	size_t len = mem_forget_mmio(self, (uint64_t)(uintptr_t)va);
+
+	if (len)
+		arch_unmap_mmio(va, len);
+}
+
+static void offer_pending(void *arg);
+
+static struct pb_resource *
+svc_publish(struct pb_module *self, const char *iface, const char *name,
+    const char *props, const void *ops, void *ctx)
+{
+	struct pb_resource *r = res_publish(self, iface, name, props, ops, ctx);
+
+	/* Clients and bind rules are served between work items. */
+	if (r && !r->standby)
+		work_queue(NULL, offer_pending, NULL);
+	return r;
+}
+
+static int
+svc_set_props(struct pb_module *self, struct pb_resource *r,
+    const char *props)
+{
+	if (!r || !r->used || r->owner != self)
+		return PB_EINVAL;
+	rt_strlcpy(r->props, props, sizeof(r->props));
+	return PB_OK;
+}
+
+static int
+svc_withdraw(struct pb_module *self, struct pb_resource *r)
+{
+	if (!r || !r->used || r->owner != self)
+		return PB_EINVAL;
+	return res_withdraw(r);
+}
+
+static struct pb_conn *
+svc_connect(struct pb_module *self, const char *iface, uint16_t major,
+    uint16_t minor, const char *resname)
+{
+	struct pb_resource *r = resname ? res_find(resname) :
+	    res_best(iface, major, minor, self);
+	struct conn *c;
+
+	if (!r || !res_serves(r, iface, major, minor))
+		return NULL;
+	c = conn_open(self, r, -1);
+	return c ? &c->pub : NULL;
+}
+
+static void
+svc_disconnect(struct pb_module *self, struct pb_conn *pc)
+{
+	struct conn *c = (struct conn *)pc;
+
+	if (c < conns || c >= conns + MAX_CONNS || !c->used ||
+	    c->client != self) {
+		log_event(LOG_ERROR, "%s: disconnects a connection it does "
+		    "not hold", self->name);
+		return;
+	}
+	conn_close(c);
+}
+
+static int
+svc_subscribe(struct pb_module *self, const char *iface)
+{
+	for (unsigned i = 0; i < MAX_SUBS; i++)
+		if (!subs[i].m || subs[i].m->state == MOD_UNLOADED) {
+			subs[i].m = self;
+			rt_strlcpy(subs[i].iface, iface, sizeof(subs[i].iface));
+			work_queue(NULL, offer_pending, NULL);
+			return PB_OK;
+		}
+	return PB_ENOMEM;
+}
+
+static int
+svc_queue_work(struct pb_module *self, pb_work_fn fn, void *arg)
+{
+	return work_queue(self, fn, arg);
+}
+
+static int
+svc_irq_alloc(struct pb_module *self)
+{
+	return irq_alloc(self);
+}
+
+static int
+svc_irq_register(struct pb_module *self, int vector, pb_irq_fn fn, void *arg)
+{
+	return irq_register(self, vector, fn, arg);
+}
+
+static void
+svc_irq_unregister(struct pb_module *self, int vector)
+{
+	irq_unregister(self, vector);
+}
+
+static int
+svc_timer_after(struct pb_module *self, uint64_t ns, pb_work_fn fn, void *arg)
+{
+	return timer_add(self, ns, fn, arg);
+}
+
+static void
+svc_timer_cancel(struct pb_module *self, int id)
+{
+	timer_cancel(self, id);
+}
+
+static int
+svc_mod_info(unsigned index, struct pb_mod_info *out)
+{
+	struct pb_module *m;
+	unsigned nconn;
+
+	if (index >= nmodules)
+		return PB_ENOENT;
+	m = &modules[index];
+	*out = (struct pb_mod_info){
+		.name = m->name, .version = m->desc.version,
+		.state = mod_state_name(m->state), .desc = &m->desc,
+		.base = m->base, .size = m->size,
+		.pages = mem_owned(m, -1),
+	};
+	out->nres = res_count(m, &nconn);
+	out->nconn = nconn;
+	out->nirq = irq_count(m);
+	return PB_OK;
+}
+
+static int
+svc_res_info(const char *module, unsigned index, struct pb_res_info *out)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *r = &resources[i];
+		const char *owner = r->owner ? r->owner->name : "hub";
+
+		if (!r->used || (module && strcmp(module, owner) != 0) ||
+		    index-- > 0)
+			continue;
+		*out = (struct pb_res_info){
+			.name = r->name, .iface = r->iface.iface,
+			.major = r->iface.major, .minor = r->iface.minor,
+			.props = r->props, .owner = owner,
+			.clients = res_clients(r),
+		};
+		return PB_OK;
+	}
+	return PB_ENOENT;
+}
+
+static int
+svc_control(struct pb_module *self, const char *cmd, pb_line_fn out,
+    void *arg)
+{
+	(void)self;
+	return hub_control(cmd, out, arg);
+}
+
+/* Tell subscribers about resources, connect waiting clients, and load
+ * the modules whose bind rules match: for every resource not yet offered. */
+static void
+offer_pending(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *r = &resources[i];
+
+		if (!r->used || r->standby || r->offered)
+			continue;
+		r->offered = 1;
+		res_offer(r);
+		hub_bind(r);
+		for (unsigned k = 0; k < MAX_SUBS; k++)
+			if (subs[k].m && subs[k].m->state == MOD_RUNNING &&
+			    strcmp(subs[k].iface, r->iface.iface) == 0)
+				res_notify(subs[k].m, r);
+	}
+}
+
+const struct pb_hub hub_services = {
+	.size = sizeof(struct pb_hub),
+	.abi_major = PB_ABI_MAJOR,
+	.abi_minor = PB_ABI_MINOR,
+	.log = svc_log,
+	.alloc_pages = svc_alloc_pages,
+	.free_pages = svc_free_pages,
+	.alloc = svc_alloc,
+	.free = svc_free,
+	.map_mmio = svc_map_mmio,
+	.unmap_mmio = svc_unmap_mmio,
+	.publish = svc_publish,
+	.set_props = svc_set_props,
+	.withdraw = svc_withdraw,
+	.connect = svc_connect,
+	.disconnect = svc_disconnect,
+	.subscribe = svc_subscribe,
+	.queue_work = svc_queue_work,
+	.irq_alloc = svc_irq_alloc,
+	.irq_register = svc_irq_register,
+	.irq_unregister = svc_irq_unregister,
+	.now_ns = arch_now_ns,
+	.timer_after = svc_timer_after,
+	.timer_cancel = svc_timer_cancel,
+	.mod_info = svc_mod_info,
+	.res_info = svc_res_info,
+	.control = svc_control,
+};

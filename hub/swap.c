@@ -1,0 +1,348 @@
+/*
+ * swap.c - the swap engine: replace provider P by P' under its clients.
+ *
+ * The six steps of DESIGN.md, each between two work items:
+ *   1. load P' and start it in standby (it touches no hardware);
+ *   2. hold P's interrupts back; P quiesces;
+ *   3. P exports its state and lets go of the hardware;
+ *   4. P' imports the state and takes the hardware;
+ *   5. every connection to P's resources moves to P''s, clients are told;
+ *   6. P stays quiesced for a watch window, then is stopped and unloaded.
+ * A failure at any step undoes the earlier ones: P resumes, P' is unloaded,
+ * and no client sees anything.  The blackout, logged with each swap, runs
+ * from the quiesce of P to the end of the rebind.
+ *
+ * The boot's takeover uses the same steps split in two (swap_begin before
+ * ExitBootServices, swap_finish after): P is then a firmware-backed module
+ * that cannot resume, so a failure after the exit disconnects its clients.
+ */
+#include "hub.h"
+#include "swap.h"
+#include "../abi/rt/rt.h"
+
+uint64_t swap_watch_ns = 2000000000ull;	/* the watch window */
+struct swap_stats swap_stats;
+
+struct call_args {
+	struct pb_module *m;
+	int which;
+	void *buf;
+	size_t cap, len;
+	uint32_t ver;
+};
+
+enum { CALL_QUIESCE, CALL_EXPORT, CALL_RELEASE, CALL_IMPORT, CALL_ACTIVATE,
+    CALL_RESUME };
+
+static long
+call_entry(void *p)
+{
+	struct call_args *a = p;
+	const struct pb_module_ops *o = a->m->ops;
+
+	switch (a->which) {
+	case CALL_QUIESCE:
+		return o->quiesce ? o->quiesce(a->m) : PB_OK;
+	case CALL_EXPORT:
+		return o->export_state ? o->export_state(a->m, a->buf, a->cap,
+		    &a->len, &a->ver) : (a->len = 0, PB_OK);
+	case CALL_RELEASE:
+		return o->release ? o->release(a->m) : PB_OK;
+	case CALL_IMPORT:
+		return o->import_state ? o->import_state(a->m, a->buf, a->len,
+		    a->ver) : PB_OK;
+	case CALL_ACTIVATE:
+		return o->activate ? o->activate(a->m) : PB_OK;
+	case CALL_RESUME:
+		return o->resume ? o->resume(a->m) : PB_OK;
+	}
+	return PB_EINVAL;
+}
+
+static int
+entry(struct pb_module *m, int which, struct call_args *a)
+{
+	a->m = m;
+	a->which = which;
+	return (int)mod_call(m, call_entry, a);
+}
+
+/* Does m publish a resource serving iface (NULL: any)? */
+static int
+owns_iface(const struct pb_module *m, const struct pb_resource *r,
+    const char *iface)
+{
+	return r->used && r->owner == m &&
+	    (!iface || strcmp(r->iface.iface, iface) == 0);
+}
+
+/* The k-th resource of `m` with interface `iface`. */
+static struct pb_resource *
+nth_resource(const struct pb_module *m, const char *iface, unsigned k)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++)
+		if (owns_iface(m, &resources[i], iface) && k-- == 0)
+			return &resources[i];
+	return NULL;
+}
+
+static unsigned
+rank_in_owner(const struct pb_resource *r)
+{
+	unsigned k = 0;
+
+	for (const struct pb_resource *q = resources; q < r; q++)
+		if (owns_iface(r->owner, q, r->iface.iface))
+			k++;
+	return k;
+}
+
+/* Every resource of `from` (of iface) must have a counterpart in `to`. */
+static int
+check_counterparts(struct swap *s, char *err, size_t cap)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *r = &resources[i];
+
+		if (!owns_iface(s->old, r, s->iface) ||
+		    nth_resource(s->new, r->iface.iface, rank_in_owner(r)))
+			continue;
+		rt_snprintf(err, cap, "%s publishes no %s to take over %s",
+		    s->new->name, r->iface.iface, r->name);
+		return PB_ENOENT;
+	}
+	return PB_OK;
+}
+
+/* Steps 1-3.  On failure everything is undone and err says why. */
+int
+swap_begin(struct swap *s, char *err, size_t cap)
+{
+	struct call_args a = { 0 };
+	int r;
+
+	if (!s->old->ops->export_state || !s->old->ops->quiesce) {
+		rt_snprintf(err, cap, "%s cannot be swapped out (no export_state)",
+		    s->old->name);
+		return PB_ENOTSUP;
+	}
+	if (s->new->state != MOD_LOADED && (r = mod_load(s->new)) != PB_OK) {
+		rt_snprintf(err, cap, "%s cannot be loaded (%d)", s->new->name, r);
+		return r;
+	}
+	if ((r = res_connect_requirements(s->new, 1)) != PB_OK ||
+	    (r = mod_start(s->new, PB_START_STANDBY)) != PB_OK) {
+		rt_snprintf(err, cap, "%s cannot start in standby (%d)", s->new->name, r);
+		goto unload_new;
+	}
+	if ((r = check_counterparts(s, err, cap)) != PB_OK)
+		goto unload_new;
+
+	irq_hold_module(s->old, 1);
+	s->t0 = arch_cycles();
+	s->t0_ns = arch_now_ns();
+	if ((r = entry(s->old, CALL_QUIESCE, &a)) != PB_OK) {
+		rt_snprintf(err, cap, "%s refused to quiesce (%d)", s->old->name, r);
+		goto resume_old;
+	}
+	s->old->state = MOD_QUIESCED;
+	if ((r = entry(s->old, CALL_EXPORT, &a)) != PB_OK)
+		goto export_failed;
+	s->len = a.len;
+	s->buf = s->len ? mem_alloc(NULL, (s->len + 4095) / 4096, 0,
+	    MEM_KIND_HEAP) : NULL;
+	if (s->len && !s->buf) {
+		r = PB_ENOMEM;
+		goto export_failed;
+	}
+	a.buf = s->buf;
+	a.cap = s->len;
+	if ((r = entry(s->old, CALL_EXPORT, &a)) != PB_OK)
+		goto export_failed;
+	s->len = a.len;
+	s->ver = a.ver;
+	if ((r = entry(s->old, CALL_RELEASE, &a)) != PB_OK) {
+		rt_snprintf(err, cap, "%s cannot release the hardware (%d)",
+		    s->old->name, r);
+		goto resume_old;
+	}
+	return PB_OK;
+
+export_failed:
+	rt_snprintf(err, cap, "%s cannot export its state (%d)", s->old->name, r);
+resume_old:
+	swap_abort(s);
+	return r ? r : PB_EIO;
+unload_new:
+	mod_unload(s->new);
+	return r;
+}
+
+/* Undo steps 1-3 (or 1-4): P resumes, P' goes. */
+void
+swap_abort(struct swap *s)
+{
+	struct call_args a = { 0 };
+
+	if (s->old->state == MOD_QUIESCED) {
+		if (entry(s->old, CALL_RESUME, &a) != PB_OK)
+			log_event(LOG_ERROR, "%s: resume after a failed swap "
+			    "failed", s->old->name);
+		s->old->state = MOD_RUNNING;
+	}
+	irq_hold_module(s->old, 0);
+	if (s->buf)
+		mem_free(NULL, s->buf);
+	s->buf = NULL;
+	if (s->new->state != MOD_UNLOADED && s->new->state != MOD_KNOWN)
+		mod_unload(s->new);
+	s->new->state = MOD_KNOWN;
+}
+
+/* Step 5: move every connection of old's resources to new's. */
+static void
+rebind_all(struct swap *s)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *r = &resources[i], *to;
+
+		if (!owns_iface(s->old, r, s->iface))
+			continue;
+		to = nth_resource(s->new, r->iface.iface, rank_in_owner(r));
+		to->standby = 0;
+		for (unsigned k = 0; k < MAX_CONNS; k++)
+			if (conns[k].used && conns[k].res == r)
+				conn_rebind(&conns[k], to);
+		r->standby = 1;		/* kept for the watch window */
+	}
+	/* New's other resources (not counterparts) become visible too. */
+	for (unsigned i = 0; i < MAX_RESOURCES; i++)
+		if (resources[i].used && resources[i].owner == s->new)
+			resources[i].standby = 0;
+}
+
+static void
+tell_rebound(struct swap *s)
+{
+	for (unsigned k = 0; k < MAX_CONNS; k++) {
+		struct conn *c = &conns[k];
+
+		if (c->used && c->res && c->res->owner == s->new)
+			conn_tell(c, PB_EV_REBOUND);
+	}
+}
+
+static void
+watch_expired(void *arg)
+{
+	struct pb_module *new = arg;
+	struct pb_module *old = new->swapped_from;
+
+	if (!old || arch_now_ns() < new->watch_until_ns)
+		return;
+	new->swapped_from = NULL;
+	if (old->state == MOD_QUIESCED)
+		mod_unload(old);
+}
+
+/* Steps 4-6. */
+int
+swap_finish(struct swap *s, char *err, size_t cap)
+{
+	struct call_args a = { .buf = s->buf, .len = s->len, .ver = s->ver };
+	uint64_t t1;
+	int r;
+
+	if ((r = entry(s->new, CALL_IMPORT, &a)) != PB_OK) {
+		rt_snprintf(err, cap, "%s cannot import the state (%d)", s->new->name, r);
+		goto abort;
+	}
+	if ((r = entry(s->new, CALL_ACTIVATE, &a)) != PB_OK) {
+		rt_snprintf(err, cap, "%s cannot take the hardware (%d)", s->new->name, r);
+		goto abort;
+	}
+	s->new->state = MOD_RUNNING;
+	rebind_all(s);
+	t1 = arch_cycles();
+	s->blackout_ns = arch_now_ns() - s->t0_ns;
+	s->blackout_cycles = t1 - s->t0;
+	irq_hold_module(s->old, 0);
+	tell_rebound(s);
+	if (s->buf)
+		mem_free(NULL, s->buf);
+	s->buf = NULL;
+	swap_stats.count++;
+	swap_stats.last_ns = s->blackout_ns;
+	if (s->blackout_ns > swap_stats.worst_ns)
+		swap_stats.worst_ns = s->blackout_ns;
+	log_event(LOG_SWAP, "%s -> %s%s%s: blackout %llu us, state %u bytes",
+	    s->old->name, s->new->name, s->iface ? " for " : "",
+	    s->iface ? s->iface : "", (unsigned long long)(s->blackout_ns / 1000),
+	    (unsigned)s->len);
+	/* Step 6: P waits, quiesced, for the watch window. */
+	s->new->swapped_from = s->old;
+	s->new->watch_until_ns = arch_now_ns() + swap_watch_ns;
+	res_offer_module(s->new);
+	if (timer_add(NULL, swap_watch_ns, watch_expired, s->new) < 0)
+		watch_expired(s->new);
+	return PB_OK;
+abort:
+	swap_abort(s);
+	return r;
+}
+
+int
+swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
+    char *err, size_t cap)
+{
+	struct swap s = { .old = old, .new = new, .iface = iface };
+	int r;
+
+	if (old == new || old->state != MOD_RUNNING) {
+		rt_snprintf(err, cap, "%s is not a running provider", old->name);
+		return PB_EINVAL;
+	}
+	/* A provider still in a watch window is replaced by a fresh copy. */
+	for (unsigned i = 0; i < nmodules; i++)
+		if (modules[i].swapped_from == new) {
+			modules[i].swapped_from = NULL;
+			mod_unload(new);
+		}
+	if (new->state == MOD_UNLOADED || new->state == MOD_FAILED)
+		new->state = MOD_KNOWN;
+	if ((r = swap_begin(&s, err, cap)) != PB_OK)
+		return r;
+	return swap_finish(&s, err, cap);
+}
+
+/* P' faulted inside its watch window: give the clients P back. */
+void
+swap_watch_fault(struct pb_module *new)
+{
+	struct pb_module *old = new->swapped_from;
+	struct call_args a = { 0 };
+
+	new->swapped_from = NULL;
+	log_event(LOG_SWAP, "%s faulted in its watch window: back to %s",
+	    new->name, old->name);
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *r = &resources[i], *to;
+
+		if (!r->used || r->owner != new)
+			continue;
+		to = nth_resource(old, r->iface.iface, rank_in_owner(r));
+		if (!to)
+			continue;
+		to->standby = 0;
+		for (unsigned k = 0; k < MAX_CONNS; k++)
+			if (conns[k].used && conns[k].res == r)
+				conn_rebind(&conns[k], to);
+	}
+	if (entry(old, CALL_RESUME, &a) != PB_OK)
+		log_event(LOG_ERROR, "%s: resume failed", old->name);
+	old->state = MOD_RUNNING;
+	irq_hold_module(old, 0);
+	mod_unload(new);
+	new->fault_pending = 0;
+	new->state = MOD_FAILED;
+}

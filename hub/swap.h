@@ -1,0 +1,32 @@
+/*
+ * swap.h - the swap engine's steps, for the boot's takeover and the tests
+ * (swap_provider in hub.h runs them all).
+ */
+#ifndef PB_HUB_SWAP_H
+#define PB_HUB_SWAP_H
+
+#include "hub.h"
+
+struct swap {
+	struct pb_module *old, *new;
+	const char *iface;	/* NULL: every interface old publishes */
+	void *buf;		/* the exported state */
+	size_t len;
+	uint32_t ver;
+	uint64_t t0, t0_ns;	/* start of the blackout */
+	uint64_t blackout_ns, blackout_cycles;
+};
+
+struct swap_stats {
+	unsigned count;
+	uint64_t last_ns, worst_ns;
+};
+
+extern uint64_t swap_watch_ns;
+extern struct swap_stats swap_stats;
+
+int swap_begin(struct swap *s, char *err, size_t cap);	/* steps 1-3 */
+int swap_finish(struct swap *s, char *err, size_t cap);	/* steps 4-6 */
+void swap_abort(struct swap *s);
+
+#endif

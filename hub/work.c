@@ -1,0 +1,318 @@
+/*
+ * work.c - the event loop's work queue, one-shot timers, and the table of
+ * interrupt handlers.
+ *
+ * Work items run to completion, one at a time, each through a guarded call.
+ * Every item and timer remembers its owner's generation: unloading a module
+ * bumps it, so an item queued by a module that is gone never runs.
+ * Interrupt handlers of a module can be held back (during a swap): the
+ * interrupt is counted and replayed when the hold is released.
+ */
+#include "hub.h"
+#include "../abi/rt/rt.h"
+
+#define WORK_SLOTS 256
+#define TIMER_SLOTS 64
+#define VECTORS 256
+#define VECTOR_FIRST 32		/* 0-31 are exceptions */
+#define VECTOR_DYNAMIC 64	/* irq_alloc hands out 64..239 */
+#define VECTOR_LAST 239		/* 240-255: kept for the irq provider */
+
+struct work {
+	pb_work_fn fn;
+	void *arg;
+	struct pb_module *owner;
+	unsigned gen;
+};
+
+struct timer {
+	int id;			/* 0: unused */
+	uint64_t when;
+	pb_work_fn fn;
+	void *arg;
+	struct pb_module *owner;
+	unsigned gen;
+};
+
+struct vector {
+	struct pb_module *owner;
+	pb_irq_fn fn;
+	void *arg;
+	int used;
+	int held;
+	unsigned pending;
+	uint64_t count;
+};
+
+static struct work queue[WORK_SLOTS];
+static unsigned q_head, q_tail;		/* head: next to run */
+static struct timer timers[TIMER_SLOTS];
+static int next_timer_id = 1;
+static struct vector vectors[VECTORS];
+
+static int
+owner_alive(struct pb_module *owner, unsigned gen)
+{
+	return !owner || (owner->generation == gen &&
+	    (owner->state == MOD_RUNNING || owner->state == MOD_STANDBY ||
+	    owner->state == MOD_QUIESCED));
+}
+
+int
+work_queue(struct pb_module *owner, pb_work_fn fn, void *arg)
+{
+	uint64_t held = arch_irq_hold();	/* handlers queue work too */
+	int err = PB_OK;
+
+	if (q_tail - q_head == WORK_SLOTS)
+		err = PB_ENOMEM;
+	else
+		queue[q_tail++ % WORK_SLOTS] = (struct work){ fn, arg, owner,
+		    owner ? owner->generation : 0 };
+	arch_irq_release(held);
+	return err;
+}
+
+struct work_args {
+	pb_work_fn fn;
+	void *arg;
+};
+
+static long
+call_work(void *p)
+{
+	struct work_args *a = p;
+
+	a->fn(a->arg);
+	return PB_OK;
+}
+
+/* Run one queued item; 0 when the queue was empty. */
+int
+work_run_one(void)
+{
+	uint64_t held = arch_irq_hold();
+	struct work w;
+
+	if (q_head == q_tail) {
+		arch_irq_release(held);
+		return 0;
+	}
+	w = queue[q_head++ % WORK_SLOTS];
+	arch_irq_release(held);
+	if (owner_alive(w.owner, w.gen)) {
+		struct work_args a = { w.fn, w.arg };
+		if (w.owner)
+			mod_call(w.owner, call_work, &a);
+		else
+			w.fn(w.arg);
+	}
+	return 1;
+}
+
+/* Nothing of m's may run after this. */
+void
+work_drop_module(struct pb_module *m)
+{
+	uint64_t held = arch_irq_hold();
+
+	for (unsigned i = q_head; i != q_tail; i++)
+		if (queue[i % WORK_SLOTS].owner == m)
+			queue[i % WORK_SLOTS].gen = ~0u;	/* never alive */
+	for (unsigned i = 0; i < TIMER_SLOTS; i++)
+		if (timers[i].id && timers[i].owner == m)
+			timers[i].id = 0;
+	arch_irq_release(held);
+}
+
+int
+timer_add(struct pb_module *owner, uint64_t ns, pb_work_fn fn, void *arg)
+{
+	for (unsigned i = 0; i < TIMER_SLOTS; i++) {
+		struct timer *t = &timers[i];
+
+		if (t->id)
+			continue;
+		*t = (struct timer){ next_timer_id++, arch_now_ns() + ns, fn,
+		    arg, owner, owner ? owner->generation : 0 };
+		if (next_timer_id <= 0)
+			next_timer_id = 1;
+		return t->id;
+	}
+	return PB_ENOMEM;
+}
+
+void
+timer_cancel(struct pb_module *owner, int id)
+{
+	for (unsigned i = 0; i < TIMER_SLOTS; i++)
+		if (timers[i].id == id && timers[i].owner == owner)
+			timers[i].id = 0;
+}
+
+/* Queue the work of every timer that is due. */
+void
+timers_run(uint64_t now)
+{
+	for (unsigned i = 0; i < TIMER_SLOTS; i++) {
+		struct timer *t = &timers[i];
+
+		if (!t->id || t->when > now)
+			continue;
+		t->id = 0;
+		if (owner_alive(t->owner, t->gen))
+			work_queue(t->owner, t->fn, t->arg);
+	}
+}
+
+int
+irq_alloc(struct pb_module *owner)
+{
+	for (int v = VECTOR_DYNAMIC; v <= VECTOR_LAST; v++)
+		if (!vectors[v].used) {
+			vectors[v] = (struct vector){ .owner = owner, .used = 1 };
+			return v;
+		}
+	return PB_ENOMEM;
+}
+
+/* Claim `vector` (if not yet ours) and set its handler. */
+int
+irq_register(struct pb_module *owner, int vector, pb_irq_fn fn, void *arg)
+{
+	struct vector *v;
+	uint64_t held;
+
+	if (vector < VECTOR_FIRST || vector >= VECTORS || !fn)
+		return PB_EINVAL;
+	v = &vectors[vector];
+	if (v->used && v->owner != owner)
+		return PB_EBUSY;
+	held = arch_irq_hold();
+	*v = (struct vector){ .owner = owner, .fn = fn, .arg = arg, .used = 1,
+	    .count = v->count };
+	arch_irq_release(held);
+	return PB_OK;
+}
+
+/* Release one vector of owner's, or all of them when vector < 0. */
+void
+irq_unregister(struct pb_module *owner, int vector)
+{
+	uint64_t held = arch_irq_hold();
+
+	for (int i = VECTOR_FIRST; i < VECTORS; i++)
+		if (vectors[i].used && vectors[i].owner == owner &&
+		    (vector < 0 || vector == i))
+			vectors[i] = (struct vector){ 0 };
+	arch_irq_release(held);
+}
+
+unsigned
+irq_count(const struct pb_module *m)
+{
+	unsigned n = 0;
+
+	for (int i = VECTOR_FIRST; i < VECTORS; i++)
+		if (vectors[i].used && vectors[i].owner == m)
+			n++;
+	return n;
+}
+
+struct irq_args {
+	struct vector *v;
+	int vector;
+};
+
+static long
+call_irq(void *p)
+{
+	struct irq_args *a = p;
+
+	a->v->fn(a->v->arg);
+	return PB_OK;
+}
+
+static void
+irq_deliver(int vector)
+{
+	struct vector *v = &vectors[vector];
+	struct irq_args a = { v, vector };
+
+	if (v->owner)
+		mod_call(v->owner, call_irq, &a);
+	else
+		v->fn(v->arg);
+}
+
+/* Called by the arch side for vectors 32-255, interrupts disabled. */
+void
+hub_irq_dispatch(int vector)
+{
+	struct vector *v;
+
+	if (vector < VECTOR_FIRST || vector >= VECTORS)
+		return;
+	v = &vectors[vector];
+	v->count++;
+	if (!v->fn)
+		return;
+	if (v->held) {
+		v->pending++;
+		return;
+	}
+	irq_deliver(vector);
+}
+
+/* Hold back (or release, replaying what came meanwhile) m's interrupts. */
+void
+irq_hold_module(struct pb_module *m, int hold)
+{
+	for (int i = VECTOR_FIRST; i < VECTORS; i++) {
+		struct vector *v = &vectors[i];
+		uint64_t held;
+
+		if (!v->used || v->owner != m)
+			continue;
+		held = arch_irq_hold();
+		v->held = hold;
+		if (!hold && v->pending && v->fn) {
+			v->pending = 0;
+			irq_deliver(i);
+		}
+		arch_irq_release(held);
+	}
+}
+
+/* Vectors irq_alloc can still hand out. */
+unsigned
+irq_free_count(void)
+{
+	unsigned n = 0;
+
+	for (int v = VECTOR_DYNAMIC; v <= VECTOR_LAST; v++)
+		n += !vectors[v].used;
+	return n;
+}
+
+/* Interrupts counted per vector, for the shell's `irqs`. */
+uint64_t
+irq_stats(int vector, struct pb_module **owner)
+{
+	if (vector < 0 || vector >= VECTORS)
+		return 0;
+	*owner = vectors[vector].owner;
+	return vectors[vector].count;
+}
+
+/* When the next timer is due, or ~0 when none is set. */
+uint64_t
+timers_next(void)
+{
+	uint64_t next = ~0ull;
+
+	for (unsigned i = 0; i < TIMER_SLOTS; i++)
+		if (timers[i].id && timers[i].when < next)
+			next = timers[i].when;
+	return next;
+}

@@ -1,0 +1,61 @@
+/*
+ * fake_arch.c - the hub's arch side for host tests: a clock the tests can
+ * move, guarded calls that simply call, and no page tables.
+ *
+ * A test makes a module "fault" by calling fake_fault() inside a guarded
+ * call: like the real exception path, it records the fault against the
+ * module and unwinds to the innermost guard, which returns PB_EFAULT.
+ */
+#include <setjmp.h>
+#include <stdlib.h>
+
+#include "fake_arch.h"
+
+uint64_t fake_now;
+static jmp_buf *guards[16];
+static int nguards;
+
+uint64_t arch_now_ns(void) { return fake_now; }
+uint64_t arch_cycles(void) { return fake_now; }
+int arch_map_image(uint64_t base, const struct pe_image *img) { return 0; }
+void arch_unmap_image(uint64_t base, uint32_t size) { }
+void *arch_map_mmio(uint64_t phys, size_t len, int cache)
+{
+	return (void *)(uintptr_t)phys;
+}
+void arch_unmap_mmio(void *va, size_t len) { }
+uint64_t arch_irq_hold(void) { return 0; }
+void arch_irq_release(uint64_t held) { }
+void arch_idle(void) { }
+
+long
+arch_call_guarded(long (*fn)(void *), void *arg)
+{
+	jmp_buf env;
+	long r;
+
+	if (nguards == 16)
+		abort();
+	if (setjmp(env)) {
+		nguards--;
+		return PB_EFAULT;
+	}
+	guards[nguards++] = &env;
+	r = fn(arg);
+	nguards--;
+	return r;
+}
+
+void
+fake_fault(struct pb_module *m)
+{
+	hub_note_fault(m, 14, 0, 0);
+	longjmp(*guards[nguards - 1], 1);
+}
+
+int
+hub_load_path(const char *path, char *err, size_t cap)
+{
+	rt_snprintf(err, cap, "no firmware in host tests");
+	return PB_ENOENT;
+}

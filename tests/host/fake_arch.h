@@ -1,0 +1,14 @@
+/*
+ * fake_arch.h - host-test doubles for the hub's arch side (fake_arch.c).
+ */
+#ifndef PB_TESTS_FAKE_ARCH_H
+#define PB_TESTS_FAKE_ARCH_H
+
+#include "../../hub/hub.h"
+#include "../../abi/rt/rt.h"
+
+extern uint64_t fake_now;	/* what arch_now_ns() returns */
+/* Fault inside a guarded call, as module m. */
+void fake_fault(struct pb_module *m) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,60 @@
+"""The skeleton's contract: the image boots under OVMF as a SATA disk and as
+a USB stick, shows the handoff banner, powers off when asked, and says
+clearly what is wrong when the hub or a module cannot be read."""
+
+import os
+
+from pbtest import Machine, esp_delete, esp_mkdir, workdir
+from images import custom_image
+
+BANNER = [r'Patchbay hub \d', r'memory: \d+ MiB usable', r'display: \d+x\d+',
+          r'acpi: rsdp 0x[0-9a-f]+ \(revision 2\)', r'boot device: \S+',
+          r'tsc: \d+ MHz']
+
+
+def boot_and_poweroff(config):
+    img = custom_image('poweroff', ['target=os', 'poweroff'])
+    with Machine(config, image=img, timeout=150) as m:
+        m.expect(r'Patchbay stub: loading the hub', 90)
+        for line in BANNER:
+            m.expect(line, 30)
+        m.expect(r'boot services exited', 30)
+        m.expect(r'powering off', 30)
+        assert m.wait_exit(30) == 0
+        return m.serial_text()
+
+
+def test_default_sata():
+    text = boot_and_poweroff('default')
+    assert 'Sata(' in text, 'boot device is not the SATA disk'
+
+
+def test_usb_stick():
+    text = boot_and_poweroff('usb')
+    assert 'USB(' in text, 'boot device is not the USB stick'
+
+
+def test_missing_hub():
+    img = custom_image('nohub', ['poweroff'])
+    esp_delete(img, '/patchbay/hub.pe')
+    with Machine('default', image=img, timeout=120) as m:
+        m.expect(r'error: stub: cannot read \\patchbay\\hub\.pe: not found', 90)
+        m.expect(r'returning to the firmware', 10)
+
+
+def test_bad_module_files():
+    """An unreadable entry and a garbage file: one clear line each, and the
+    boot goes on to the end."""
+    junk = os.path.join(workdir(), 'junk.mod')
+    with open(junk, 'wb') as f:
+        f.write(b'MZ this is not a module' * 10)
+    img = custom_image('badmods', ['poweroff'],
+                       files=[(junk, '/patchbay/mods/junk.mod')])
+    esp_mkdir(img, '/patchbay/mods/dir.mod')
+    with Machine('default', image=img, timeout=150) as m:
+        m.expect(r'error: stub: cannot read \\patchbay\\mods\\dir\.mod: '
+                 r'access denied', 90)
+        m.expect(r'error: \\patchbay\\mods\\dir\.mod: refused: unreadable', 30)
+        m.expect(r'error: \\patchbay\\mods\\junk\.mod: refused: \S', 30)
+        m.expect(r'powering off', 60)
+        assert m.wait_exit(30) == 0

@@ -1,0 +1,89 @@
+"""The hub with the test modules of tests/mods: the resolver's order, the
+takeover as a swap, swaps on demand with state carried and rollback, the
+ledger after unload, gc, refusal of a broken module, and a faulting module
+that the hub survives."""
+
+import re
+
+from pbtest import Machine
+from images import custom_image
+
+TEST_MODS = ['tfw', 'tser', 'tbuf', 'tbad', 'tos', 'tleaf']
+
+
+def run(cfg, mods=TEST_MODS, broken=(), timeout=150):
+    img = custom_image('hub', ['target=os'] + cfg, mods=mods, broken=broken)
+    with Machine('default', image=img, timeout=timeout) as m:
+        m.expect(r'powering off', timeout - 20)
+        assert m.wait_exit(30) == 0
+        return m.serial_text()
+
+
+def lines_with(text, word):
+    return [l for l in text.split('\n') if word in l]
+
+
+def test_resolve_takeover_and_swaps():
+    text = run(['exec=swap tcon tbuf', 'exec=swap tcon tser',
+                'exec=swap tcon tbad', 'exec=res', 'exec=mods', 'poweroff'],
+               broken=['wx_section'])
+    # The firmware phase resolves os on the firmware-backed tcon.
+    assert re.search(r'resolved os: tfw tos', text), text
+    assert '[tfw] tos: hello via tcon:tfw0' in text
+    # The broken module is refused with its reason; the boot goes on.
+    assert re.search(r'error: \\patchbay\\mods\\broken-wx_section\.mod: '
+                     r'refused: writable code section', text), text
+    # The takeover swaps tfw for tser; the line count carries over.
+    assert re.search(r'tfw -> tser: blackout \d+ us', text), text
+    assert '[tser] took over with 1 lines written' in text
+    assert '[tser] tos: rebound #1 via tcon:tser0' in text
+    # On demand: to tbuf and back, state carried each time.
+    assert '[tbuf] took over with 2 lines written' in text
+    assert '[tbuf] tos: rebound #2 via tcon:tbuf0' in text
+    assert '[tser] took over with 4 lines written' in text
+    assert '[tser] tos: rebound #3 via tcon:tser0' in text
+    # A failing import rolls back: tser keeps the client.
+    assert re.search(r'error: swap tcon: tbad cannot import the state '
+                     r'\(-8\); nothing changed', text), text
+    assert re.search(r'\n  tcon:tser0 port=0x3f8 \(1 clients\)', text), text
+    assert 'rebound #4' not in text
+    # The firmware-backed module is gone after the takeover.
+    assert re.search(r'tfw unloaded; ledger empty', text), text
+
+
+def test_ledger_unload_and_gc():
+    text = run(['exec=mem', 'exec=load tleaf', 'exec=mem', 'exec=unload tleaf',
+                'exec=mem', 'exec=load tleaf', 'exec=gc',
+                'exec=mem', 'poweroff=1500'])
+    free = [(int(k), int(v)) for k, v in
+            re.findall(r'free: (\d+) KiB, (\d+) vectors', text)]
+    assert len(free) == 4, free
+    before, loaded, after, after_gc = free
+    assert loaded[0] < before[0] and loaded[1] < before[1], free
+    assert after == before, 'unload left residue: %s' % (free,)
+    assert after_gc == before, 'gc left residue: %s' % (free,)
+    assert 'tleaf: holding 16+3 pages' in text
+    assert re.search(r'tleaf unloaded; ledger empty', text), text
+    assert re.search(r'gc: [1-9]\d* modules unloaded', text), text
+    # The timer of the unloaded tleaf never fires (poweroff waits 1.5 s).
+    assert 'timer of an unloaded module ran' not in text
+
+
+def test_unload_in_use_refused():
+    text = run(['exec=unload tser', 'exec=load nosuch', 'exec=frobnicate',
+                'poweroff'])
+    assert re.search(r'error: unload tser: tser is in use by tos', text), text
+    assert re.search(r'error: load nosuch: no such module', text), text
+    assert re.search(r'error: unknown command or bad arguments: frobnicate',
+                     text), text
+
+
+def test_fault_restart_and_give_up():
+    text = run(['exec=load tfault', 'poweroff=3000'],
+               mods=TEST_MODS + ['tfault'])
+    faults = lines_with(text, 'tfault faulted: vector 14')
+    assert len(faults) == 3, text
+    assert len(lines_with(text, 'tfault: restarting from its image')) == 2
+    assert 'tfault: faulted 3 times, not restarted' in text
+    # The rest of the system lives on: the delayed poweroff still runs.
+    assert 'powering off' in text
