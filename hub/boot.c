@@ -15,6 +15,7 @@
 #include "hub.h"
 #include "cfg.h"
 #include "swap.h"
+#include "../abi/framebuffer.h"
 #include "../abi/modsrc.h"
 #include "../abi/rt/rt.h"
 
@@ -114,6 +115,27 @@ hub_load_path(const char *path, char *err, size_t cap)
 	return hub_start_module(m, err, cap);
 }
 
+/* The GOP framebuffer, in the ABI's terms, for a display driver. */
+static struct fb_info fb;
+
+_Static_assert(sizeof(struct fb_info) == sizeof(struct handoff_fb),
+    "fb_info mirrors handoff_fb");
+
+static void
+publish_framebuffer(const struct handoff *h)
+{
+	char props[128];
+
+	if (h->fb.format > HANDOFF_PIX_BITMASK || !h->fb.base)
+		return;
+	memcpy(&fb, &h->fb, sizeof(fb));
+	rt_snprintf(props, sizeof(props), "w=%u h=%u stride=%u fmt=%s "
+	    "base=0x%llx", fb.width, fb.height, fb.stride,
+	    fb.format == FB_RGBX ? "rgbx" : fb.format == FB_BGRX ? "bgrx" :
+	    "bitmask", (unsigned long long)fb.base);
+	res_publish(NULL, FRAMEBUFFER_IFACE, "gop0", props, &fb, NULL);
+}
+
 static int
 requires_firmware(const struct pb_module *m)
 {
@@ -123,41 +145,74 @@ requires_firmware(const struct pb_module *m)
 	return 0;
 }
 
-/* The best native module to take over from firmware-backed f. */
+/* The best native provider of iface to take over from firmware-backed f. */
 static struct pb_module *
-native_for(const struct pb_module *f)
+native_for(const struct pb_module *f, const char *iface)
 {
 	struct pb_module *best = NULL;
 
 	for (unsigned i = 0; i < nmodules; i++) {
 		struct pb_module *n = &modules[i];
-		int serves = 0;
 
 		if (n == f || requires_firmware(n) ||
 		    (n->state != MOD_KNOWN && n->state != MOD_LOADED))
 			continue;
-		for (unsigned k = 0; k < MAX_RESOURCES; k++) {
-			struct pb_resource *r = &resources[k];
-			for (unsigned p = 0; r->used && r->owner == f &&
-			    p < n->desc.nprovides; p++)
-				if (strcmp(n->desc.provides[p].iface,
-				    r->iface.iface) == 0)
-					serves = 1;
-		}
-		if (serves && (!best || n->desc.rank > best->desc.rank))
-			best = n;
+		for (unsigned p = 0; p < n->desc.nprovides; p++)
+			if (strcmp(n->desc.provides[p].iface, iface) == 0 &&
+			    (!best || n->desc.rank > best->desc.rank))
+				best = n;
 	}
 	return best;
 }
 
 static int
-has_clients(const struct pb_module *m)
+word_in(const char *list, const char *w)
 {
-	for (unsigned i = 0; i < MAX_RESOURCES; i++)
-		if (resources[i].used && resources[i].owner == m &&
-		    res_clients(&resources[i]))
+	size_t n = strlen(w);
+
+	for (const char *p = list; *p; p++)
+		if ((p == list || p[-1] == ' ') && strncmp(p, w, n) == 0 &&
+		    (p[n] == ' ' || p[n] == '\0'))
 			return 1;
 	return 0;
+}
+
+/*
+ * Plan the swaps that take f's clients over: each interface of f's with
+ * clients goes to its best native provider, and interfaces going to the
+ * same provider share one swap (`ifaces` lists them).
+ */
+static unsigned
+plan_takeover(struct pb_module *f, struct swap *sw, char (*ifaces)[64],
+    unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *r = &resources[i];
+		struct pb_module *to;
+		unsigned k;
+
+		if (!r->used || r->owner != f || !res_clients(r) ||
+		    !(to = native_for(f, r->iface.iface)))
+			continue;
+		for (k = 0; k < n && sw[k].new != to; k++)
+			;
+		if (k == n) {
+			if (n == max)
+				break;
+			sw[n] = (struct swap){ .old = f, .new = to,
+			    .iface = ifaces[n] };
+			ifaces[n][0] = '\0';
+			n++;
+		}
+		if (!word_in(ifaces[k], r->iface.iface)) {
+			size_t len = strlen(ifaces[k]);
+			rt_snprintf(ifaces[k] + len, 64 - len, "%s%s",
+			    len ? " " : "", r->iface.iface);
+		}
+	}
+	return n;
 }
 
 /* Re-map modules loaded under the firmware's page tables, W^X. */
@@ -199,22 +254,27 @@ go_native(struct handoff *h)
 static void
 takeover(struct handoff *h)
 {
-	struct swap sw[MAX_TAKEOVER];
-	unsigned nsw = 0;
+	static char ifaces[MAX_TAKEOVER][64];
+	struct swap sw[MAX_TAKEOVER], plan[MAX_TAKEOVER];
+	unsigned nsw = 0, nnames = 0;
 	char err[160];
 
-	for (unsigned i = 0; i < nmodules && nsw < MAX_TAKEOVER; i++) {
-		struct pb_module *f = &modules[i], *n;
+	for (unsigned i = 0; i < nmodules && nnames < MAX_TAKEOVER; i++) {
+		struct pb_module *f = &modules[i];
+		unsigned planned;
 
-		if (f->state != MOD_RUNNING || !requires_firmware(f) ||
-		    !has_clients(f) || !(n = native_for(f)))
+		if (f->state != MOD_RUNNING || !requires_firmware(f))
 			continue;
-		sw[nsw] = (struct swap){ .old = f, .new = n };
-		if (swap_begin(&sw[nsw], err, sizeof(err)) == PB_OK)
-			nsw++;
-		else
-			log_event(LOG_ERROR, "takeover %s -> %s: %s", f->name,
-			    n->name, err);
+		planned = plan_takeover(f, plan, ifaces + nnames,
+		    MAX_TAKEOVER - nnames);
+		nnames += planned;
+		for (unsigned k = 0; k < planned; k++) {
+			if (swap_begin(&plan[k], err, sizeof(err)) == PB_OK)
+				sw[nsw++] = plan[k];
+			else
+				log_event(LOG_ERROR, "takeover %s -> %s: %s",
+				    f->name, plan[k].new->name, err);
+		}
 	}
 	if (h->exit_boot_services(h) != PB_OK) {
 		log_event(LOG_ERROR, "hub: ExitBootServices failed; staying in "
@@ -237,8 +297,6 @@ takeover(struct handoff *h)
 	for (unsigned i = 0; i < nmodules; i++)
 		if (requires_firmware(&modules[i]) && modules[i].base)
 			mod_unload(&modules[i]);
-	res_publish(NULL, "firmware-rt", "uefi", "services=time,reset",
-	    h->fw, h->fw_ctx);
 	hub_start_deferred();
 }
 
@@ -308,6 +366,10 @@ hub_main(struct handoff *h)
 		swap_watch_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
 	firmware_res = res_publish(NULL, FIRMWARE_IFACE, "uefi",
 	    "services=console,files,time,reset", h->fw, h->fw_ctx);
+	/* Runtime services outlive the takeover: their own resource. */
+	res_publish(NULL, "firmware-rt", "uefi", "services=time,reset",
+	    h->fw, h->fw_ctx);
+	publish_framebuffer(h);
 	register_ramdisk(h);
 	hub_resolve_and_start(hub_target, 1, 0, err, sizeof(err));
 	drain_work();

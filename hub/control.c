@@ -191,6 +191,43 @@ cmd_log(struct ctl *c)
 	return PB_OK;
 }
 
+/* One module and, indented below, the providers its connections reach. */
+static void
+deps_of(struct ctl *c, const struct pb_module *m, int depth, uint64_t *seen)
+{
+	unsigned idx = (unsigned)(m - modules);
+	int again = (seen[idx / 64] >> (idx % 64)) & 1;
+
+	seen[idx / 64] |= 1ull << (idx % 64);
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		struct conn *k = &conns[i];
+		const struct pb_resource *r = k->res;
+
+		if (!k->used || k->client != m || !r)
+			continue;
+		say(c, "%*s%s -> %s (%s)%s", depth * 2 + 2, "", r->iface.iface,
+		    r->name, r->owner ? r->owner->name : "hub",
+		    again ? " ..." : "");
+		if (r->owner && !again && depth < 8)
+			deps_of(c, r->owner, depth + 1, seen);
+	}
+}
+
+/* The dependency tree from the target, as in the "No Kernel" appendix 2. */
+static int
+cmd_deps(struct ctl *c)
+{
+	struct pb_resource *root = res_best(hub_target, 1, 0, NULL);
+	uint64_t seen[(MAX_MODULES + 63) / 64] = { 0 };
+
+	if (!root || !root->owner)
+		return error(c, PB_ENOENT, "deps: nothing provides %s%s",
+		    hub_target, "");
+	say(c, "%s: %s", hub_target, root->owner->name);
+	deps_of(c, root->owner, 0, seen);
+	return PB_OK;
+}
+
 static int
 cmd_load(struct ctl *c, const char *what)
 {
@@ -298,6 +335,8 @@ hub_control(const char *line, pb_line_fn out, void *arg)
 		return cmd_mem(&c);
 	if (strcmp(w[0], "log") == 0 && n == 1)
 		return cmd_log(&c);
+	if (strcmp(w[0], "deps") == 0 && n == 1)
+		return cmd_deps(&c);
 	if (strcmp(w[0], "gc") == 0 && n == 1)
 		return hub_gc(hub_target, out, arg) >= 0 ? PB_OK : PB_EIO;
 	if (strcmp(w[0], "load") == 0 && n == 2)

@@ -9,23 +9,12 @@
 #include "match.h"
 #include "../abi/rt/rt.h"
 
-/* strnlen, which hosted C11 does not declare. */
-static size_t
-bound_len(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	while (n < max && s[n])
-		n++;
-	return n;
-}
-
 /* Is the name field (size bytes, maybe unterminated) exactly s? */
 static int
 name_is(const char *field, size_t size, const char *s)
 {
 	/* s shorter than the field: comparing size bytes includes its NUL. */
-	if (!s || !*s || bound_len(s, size) == size)
+	if (!s || !*s || strnlen(s, size) == size)
 		return 0;
 	return strncmp(field, s, size) == 0;
 }
@@ -34,12 +23,14 @@ int
 iface_serves(const struct pb_provide *p, const char *iface, uint16_t major,
     uint16_t minor)
 {
-	if (name_is(p->iface, sizeof(p->iface), iface))
-		return p->major == major && p->minor >= minor;
-	/* An empty `extends` means none: name_is never matches "". */
-	if (name_is(p->extends, sizeof(p->extends), iface))
-		return p->ext_major == major && p->ext_minor >= minor;
-	return 0;
+	if (name_is(p->iface, sizeof(p->iface), iface) &&
+	    p->major == major && p->minor >= minor)
+		return 1;
+	/* The base may have the same name at an older major, so it is
+	 * checked too.  An empty `extends` means none: name_is never
+	 * matches "". */
+	return name_is(p->extends, sizeof(p->extends), iface) &&
+	    p->ext_major == major && p->ext_minor >= minor;
 }
 
 /* One token of a property list: key, and value when it has an `=`. */

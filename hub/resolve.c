@@ -55,17 +55,6 @@ struct want {
 	int self;
 };
 
-/* strnlen, which hosted C11 does not declare. */
-static size_t
-bound_len(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	while (n < max && s[n])
-		n++;
-	return n;
-}
-
 /* --- descriptors ---------------------------------------------------------- */
 
 static const struct pb_modinfo *
@@ -118,7 +107,7 @@ better(const struct rs_set *set, int a, int b)
 static int
 ext_serves(const struct rs_res *e, const struct want *w)
 {
-	if (!e->iface || bound_len(w->iface, PB_IFACE_MAX) == PB_IFACE_MAX)
+	if (!e->iface || strnlen(w->iface, PB_IFACE_MAX) == PB_IFACE_MAX)
 		return 0;
 	return strcmp(e->iface, w->iface) == 0 && e->major == w->major &&
 	    e->minor >= w->minor;
@@ -169,7 +158,7 @@ append(char *buf, size_t cap, const char *fmt, ...)
 static void
 append(char *buf, size_t cap, const char *fmt, ...)
 {
-	size_t n = bound_len(buf, cap);
+	size_t n = strnlen(buf, cap);
 	va_list ap;
 
 	if (n + 1 >= cap)
@@ -186,7 +175,7 @@ chain_len(const struct ctx *x, int depth)
 	size_t n = 0;
 
 	for (int i = 0; i < depth; i++)
-		n += (i ? 4 : 0) + bound_len(x->chain[i], NAME_W);
+		n += (i ? 4 : 0) + strnlen(x->chain[i], NAME_W);
 	return n;
 }
 
@@ -216,7 +205,7 @@ offers(const struct pb_provide *q, const struct want *w, uint16_t *ma,
 {
 	int name = 0, base = 0;
 
-	if (w->iface[0] && bound_len(w->iface, PB_IFACE_MAX) < PB_IFACE_MAX) {
+	if (w->iface[0] && strnlen(w->iface, PB_IFACE_MAX) < PB_IFACE_MAX) {
 		name = strncmp(q->iface, w->iface, PB_IFACE_MAX) == 0;
 		base = strncmp(q->extends, w->iface, PB_IFACE_MAX) == 0;
 	}
@@ -481,6 +470,20 @@ plan_later(struct ctx *x)
 	}
 }
 
+/* Can the set be walked at all?  Every entry point checks this first. */
+static int
+set_ok(const struct rs_set *set)
+{
+	if (!set || set->ncands < 0 || set->ncands > RS_MAX ||
+	    (set->ncands && !set->cands) || set->next < 0 ||
+	    (set->next && !set->ext))
+		return 0;
+	for (int c = 0; c < set->ncands; c++)
+		if (!set->cands[c].desc)
+			return 0;
+	return 1;
+}
+
 static int
 setup(struct ctx *x, const struct rs_set *set, struct rs_plan *plan)
 {
@@ -490,19 +493,11 @@ setup(struct ctx *x, const struct rs_set *set, struct rs_plan *plan)
 	x->plan = plan;
 	x->err = x->cycles = x->nstack = x->nchain = 0;
 	memset(x->mark, M_NONE, sizeof(x->mark));
-	if (!set || set->ncands < 0 || set->ncands > RS_MAX ||
-	    (set->ncands && !set->cands) || set->next < 0 ||
-	    (set->next && !set->ext)) {
-		rt_snprintf(plan->error, ERR_MAX, "resolver: bad set (at most %d "
-		    "modules)", RS_MAX);
+	if (!set_ok(set)) {
+		rt_snprintf(plan->error, ERR_MAX, "resolver: bad set (at most "
+		    "%d modules, each with a descriptor)", RS_MAX);
 		return PB_EINVAL;
 	}
-	for (int c = 0; c < set->ncands; c++)
-		if (!set->cands[c].desc) {
-			rt_snprintf(plan->error, ERR_MAX, "resolver: candidate "
-			    "%d has no descriptor", c);
-			return PB_EINVAL;
-		}
 	return 0;
 }
 
@@ -569,8 +564,8 @@ binds_to(const struct pb_modinfo *d, const char *iface, const char *props)
 	for (int i = 0; i < nbind(d); i++) {
 		const struct pb_bind *b = &d->binds[i];
 
-		if (bound_len(b->iface, PB_IFACE_MAX) == PB_IFACE_MAX ||
-		    bound_len(b->match, PB_MATCH_MAX) == PB_MATCH_MAX)
+		if (strnlen(b->iface, PB_IFACE_MAX) == PB_IFACE_MAX ||
+		    strnlen(b->match, PB_MATCH_MAX) == PB_MATCH_MAX)
 			continue;	/* unterminated: the loader refuses these */
 		if (b->iface[0] && strcmp(b->iface, iface) == 0 &&
 		    props_match(b->match, props))
@@ -585,7 +580,7 @@ bind_candidates(const struct rs_set *set, const char *iface,
 {
 	int n = 0, prev = -1;
 
-	if (!set || !iface || set->ncands < 0 || set->ncands > RS_MAX)
+	if (!set_ok(set) || !iface || !out)
 		return 0;
 	/* Selection, best first: each pass takes the best after prev. */
 	while (n < max) {
@@ -593,7 +588,6 @@ bind_candidates(const struct rs_set *set, const char *iface,
 
 		for (int c = 0; c < set->ncands; c++) {
 			if (set->cands[c].state != RS_AVAILABLE ||
-			    !set->cands[c].desc ||
 			    !binds_to(desc(set, c), iface, props))
 				continue;
 			if (prev >= 0 && !better(set, prev, c))
@@ -631,12 +625,11 @@ dependants(const struct rs_set *set, int index, int *out, int max)
 {
 	int n = 0;
 
-	if (!set || set->ncands < 0 || set->ncands > RS_MAX || index < 0 ||
-	    index >= set->ncands || !set->cands[index].desc)
+	if (!set_ok(set) || !out || index < 0 || index >= set->ncands)
 		return 0;
 	for (int c = 0; c < set->ncands && n < max; c++)
 		if (c != index && set->cands[c].state == RS_RUNNING &&
-		    set->cands[c].desc && needs_only(set, c, index))
+		    needs_only(set, c, index))
 			out[n++] = c;
 	return n;
 }

@@ -30,12 +30,14 @@
  *    requirements names its members: `cycle: a -> b -> a`.  When every
  *    provider of a requirement fails, the best one's reason is reported.
  *
- * Limits: at most RS_MAX candidates (more is PB_EINVAL) and RS_MAX_EXT hub
- * resources are looked at.  The resolver keeps its working state in static
- * storage (about 34 KiB): the hub is single-threaded, and resolve calls do
- * not nest.  Failures of modules are remembered within one call, so no
- * module's requirements are explored more than a few times even when many
- * alternatives fail.
+ * Limits: at most RS_MAX candidates, each with a descriptor (otherwise
+ * PB_EINVAL, and bind_candidates/dependants find nothing); RS_MAX_EXT sizes
+ * the callers' arrays of hub resources.  The resolver keeps its working
+ * state in static storage (about 34 KiB): the hub is single-threaded, and
+ * resolve calls do not nest.  Recursion is one level per module on the
+ * stack, a few small frames each.  Failures of modules are remembered
+ * within one call, so no module's requirements are explored more than a
+ * few times even when many alternatives fail.
  */
 #ifndef PB_HUB_RESOLVE_H
 #define PB_HUB_RESOLVE_H

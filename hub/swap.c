@@ -67,13 +67,30 @@ entry(struct pb_module *m, int which, struct call_args *a)
 	return (int)mod_call(m, call_entry, a);
 }
 
-/* Does m publish a resource serving iface (NULL: any)? */
+/* Is word w in the space-separated list? */
+static int
+in_list(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = list; *p; ) {
+		if (strncmp(p, w, n) == 0 && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+/* Is r m's, and of one of the swapped interfaces (NULL: all)? */
 static int
 owns_iface(const struct pb_module *m, const struct pb_resource *r,
-    const char *iface)
+    const char *ifaces)
 {
 	return r->used && r->owner == m &&
-	    (!iface || strcmp(r->iface.iface, iface) == 0);
+	    (!ifaces || in_list(ifaces, r->iface.iface));
 }
 
 /* The k-th resource of `m` with interface `iface`. */
@@ -114,6 +131,35 @@ check_counterparts(struct swap *s, char *err, size_t cap)
 	return PB_OK;
 }
 
+/* Step 3's export: ask the size, then take the state into hub memory. */
+static int
+export_state(struct swap *s, char *err, size_t cap)
+{
+	struct call_args a = { 0 };
+	int r;
+
+	if ((r = entry(s->old, CALL_EXPORT, &a)) != PB_OK)
+		goto failed;
+	s->len = a.len;
+	s->buf = s->len ? mem_alloc(NULL, (s->len + 4095) / 4096, 0,
+	    MEM_KIND_HEAP) : NULL;
+	if (s->len && !s->buf) {
+		r = PB_ENOMEM;
+		goto failed;
+	}
+	a.buf = s->buf;
+	a.cap = s->len;
+	if ((r = entry(s->old, CALL_EXPORT, &a)) != PB_OK)
+		goto failed;
+	s->len = a.len;
+	s->ver = a.ver;
+	return PB_OK;
+failed:
+	rt_snprintf(err, cap, "%s cannot export its state (%d)", s->old->name, r);
+	swap_abort(s);
+	return r;
+}
+
 /* Steps 1-3.  On failure everything is undone and err says why. */
 int
 swap_begin(struct swap *s, char *err, size_t cap)
@@ -138,29 +184,18 @@ swap_begin(struct swap *s, char *err, size_t cap)
 	if ((r = check_counterparts(s, err, cap)) != PB_OK)
 		goto unload_new;
 
-	irq_hold_module(s->old, 1);
 	s->t0 = arch_cycles();
 	s->t0_ns = arch_now_ns();
+	if (s->old->state == MOD_QUIESCED)	/* a second swap of a takeover */
+		return export_state(s, err, cap);
+	irq_hold_module(s->old, 1);
 	if ((r = entry(s->old, CALL_QUIESCE, &a)) != PB_OK) {
 		rt_snprintf(err, cap, "%s refused to quiesce (%d)", s->old->name, r);
 		goto resume_old;
 	}
 	s->old->state = MOD_QUIESCED;
-	if ((r = entry(s->old, CALL_EXPORT, &a)) != PB_OK)
-		goto export_failed;
-	s->len = a.len;
-	s->buf = s->len ? mem_alloc(NULL, (s->len + 4095) / 4096, 0,
-	    MEM_KIND_HEAP) : NULL;
-	if (s->len && !s->buf) {
-		r = PB_ENOMEM;
-		goto export_failed;
-	}
-	a.buf = s->buf;
-	a.cap = s->len;
-	if ((r = entry(s->old, CALL_EXPORT, &a)) != PB_OK)
-		goto export_failed;
-	s->len = a.len;
-	s->ver = a.ver;
+	if ((r = export_state(s, err, cap)) != PB_OK)
+		return r;
 	if ((r = entry(s->old, CALL_RELEASE, &a)) != PB_OK) {
 		rt_snprintf(err, cap, "%s cannot release the hardware (%d)",
 		    s->old->name, r);
@@ -168,8 +203,6 @@ swap_begin(struct swap *s, char *err, size_t cap)
 	}
 	return PB_OK;
 
-export_failed:
-	rt_snprintf(err, cap, "%s cannot export its state (%d)", s->old->name, r);
 resume_old:
 	swap_abort(s);
 	return r ? r : PB_EIO;

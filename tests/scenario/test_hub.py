@@ -12,7 +12,7 @@ TEST_MODS = ['tfw', 'tser', 'tbuf', 'tbad', 'tos', 'tleaf']
 
 
 def run(cfg, mods=TEST_MODS, broken=(), timeout=150):
-    img = custom_image('hub', ['target=os'] + cfg, mods=mods, broken=broken)
+    img = custom_image('hub', ['target=testos'] + cfg, mods=mods, broken=broken)
     with Machine('default', image=img, timeout=timeout) as m:
         m.expect(r'powering off', timeout - 20)
         assert m.wait_exit(30) == 0
@@ -28,7 +28,7 @@ def test_resolve_takeover_and_swaps():
                 'exec=swap tcon tbad', 'exec=res', 'exec=mods', 'poweroff'],
                broken=['wx_section'])
     # The firmware phase resolves os on the firmware-backed tcon.
-    assert re.search(r'resolved os: tfw tos', text), text
+    assert re.search(r'resolved testos: tfw tos', text), text
     assert '[tfw] tos: hello via tcon:tfw0' in text
     # The broken module is refused with its reason; the boot goes on.
     assert re.search(r'error: \\patchbay\\mods\\broken-wx_section\.mod: '

@@ -1,5 +1,5 @@
 /*
- * tos - test module: provides `os`, the boot target of the hub's tests.
+ * tos - test module: provides `testos`, the boot target of the hub's tests.
  * Requires one `tcon` at start, and an optional `tnothing` nobody provides
  * (which must not block it).  Writes a line when it starts and whenever
  * its tcon connection is rebound, naming the resource it reaches.
@@ -29,7 +29,7 @@ tos_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	if (!con)
 		return PB_ENOENT;
 	say("hello");
-	return hub->publish(self, "os", "tos0", "test=1", &con, NULL) ?
+	return hub->publish(self, "testos", "tos0", "test=1", &con, NULL) ?
 	    PB_OK : PB_ENOMEM;
 }
 
@@ -57,7 +57,7 @@ static const struct pb_module_ops ops = {
 
 PB_MODULE(.name = "tos", .version = "1.0", .desc = "test: the os target",
     .ops = &ops,
-    .nprovides = 1, .provides = { PB_PROVIDE("os", 1, 0) },
+    .nprovides = 1, .provides = { PB_PROVIDE("testos", 1, 0) },
     .nrequires = 2,
     .requires = { PB_REQUIRE("tcon", 1, 0, PB_CARD_ONE, PB_AT_START),
 	PB_REQUIRE("tnothing", 1, 0, PB_CARD_OPTIONAL, PB_AT_START) });
