@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keyboard.h"
+
 #define CONSOLE_IFACE "console"
 #define CONSOLE_MAJOR 1
 #define CONSOLE_MINOR 0
@@ -23,5 +25,29 @@ struct console_ops {
 	int (*size)(void *ctx, uint32_t *cols, uint32_t *rows);
 	int (*clear)(void *ctx);
 };
+
+/*
+ * The state every console provider exports and imports when it is swapped
+ * (export_state version CONSOLE_STATE_VERSION), so any console can take
+ * over from any other: the recent output to redraw or replay, the cursor,
+ * the colours, and the keys typed but not yet read (for providers that
+ * are keyboards too).  A provider takes what it can use and ignores the
+ * rest; the blob is the struct followed by text_len bytes of text.
+ */
+#define CONSOLE_STATE_VERSION 1
+#define CONSOLE_STATE_KEYS 32
+#define CONSOLE_STATE_TEXT_MAX (64u << 10)
+
+struct console_state {
+	uint32_t cols, rows;		/* the exporter's size; 0 if unknown */
+	uint32_t cur_x, cur_y;
+	uint32_t fg, bg;		/* 0x00RRGGBB */
+	uint32_t text_len;		/* bytes following the struct */
+	uint32_t nkeys;
+	struct key_event keys[CONSOLE_STATE_KEYS];	/* oldest first */
+	/* then: char text[text_len], oldest first, as written */
+};
+_Static_assert(sizeof(struct console_state) == 32 + 8 * CONSOLE_STATE_KEYS,
+    "console_state layout");
 
 #endif

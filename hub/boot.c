@@ -136,6 +136,34 @@ publish_framebuffer(const struct handoff *h)
 	res_publish(NULL, FRAMEBUFFER_IFACE, "gop0", props, &fb, NULL);
 }
 
+/* boot.cfg's one-word settings (key=value with no spaces), as properties
+ * of `config:boot`, for modules with settings of their own (font-scale). */
+static void
+publish_config(const struct handoff *h)
+{
+	static char props[RES_PROPS_MAX];
+	const char *p = h->cmdline;
+	size_t n = 0;
+
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		int plain = len && p[0] != '#';
+
+		for (size_t i = 0; i < len; i++)
+			plain &= p[i] != ' ' && p[i] != '\t' && p[i] != '\r';
+		if (plain && n + len + 2 < sizeof(props)) {
+			if (n)
+				props[n++] = ' ';
+			memcpy(props + n, p, len);
+			n += len;
+		}
+		p += len + (e != NULL);
+	}
+	props[n] = '\0';
+	res_publish(NULL, "config", "boot", props, props, NULL);
+}
+
 static int
 requires_firmware(const struct pb_module *m)
 {
@@ -294,10 +322,13 @@ takeover(struct handoff *h)
 		sw[i].new->swapped_from = NULL;
 	}
 	res_withdraw(firmware_res);
+	firmware_res = NULL;
 	for (unsigned i = 0; i < nmodules; i++)
 		if (requires_firmware(&modules[i]) && modules[i].base)
 			mod_unload(&modules[i]);
 	hub_start_deferred();
+	/* What only native providers could serve is resolved now. */
+	hub_resolve_and_start(hub_target, 1, 0, err, sizeof(err));
 }
 
 static void
@@ -370,6 +401,7 @@ hub_main(struct handoff *h)
 	res_publish(NULL, "firmware-rt", "uefi", "services=time,reset",
 	    h->fw, h->fw_ctx);
 	publish_framebuffer(h);
+	publish_config(h);
 	register_ramdisk(h);
 	hub_resolve_and_start(hub_target, 1, 0, err, sizeof(err));
 	drain_work();
