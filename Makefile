@@ -17,6 +17,9 @@ PE_CFLAGS := --target=x86_64-unknown-windows -std=c11 -O2 -g0 $(WARN) \
 # The hub and the modules take interrupts at any instruction and do not
 # save vector registers: general-purpose registers only.
 KERN_CFLAGS := $(PE_CFLAGS) -mgeneral-regs-only -mcmodel=small
+# The hub is optimised for size: it must stay small (a .text budget of
+# 32 KiB), and nothing in it is a hot loop the way module code can be.
+HUB_CFLAGS := $(KERN_CFLAGS) -Os -ffunction-sections -fdata-sections
 EFI_CFLAGS := $(PE_CFLAGS) -mgeneral-regs-only -I/usr/include/efi \
 	-I/usr/include/efi/x86_64
 LDFLAGS_PE := -nodefaultlib -machine:x64 -debug:none -opt:ref
@@ -69,7 +72,7 @@ HUB_OBJS := $(call obj,hub,$(HUB_PORT_SRCS) $(HUB_ARCH_SRCS) $(RT_SRCS))
 $(B)/obj/hub/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC(hub)  $<"
-	$(Q)$(CLANG) $(KERN_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(HUB_CFLAGS) -c $< -o $@
 $(B)/obj/hub/%.o: %.S
 	@mkdir -p $(@D)
 	@echo "  AS(hub)  $<"

@@ -30,6 +30,18 @@ static struct pb_resource *firmware_res;
 
 #define MAX_TAKEOVER 8
 
+/* A resource of the hub's own, at version major.0. */
+static struct pb_resource *
+publish_own(const char *iface, uint16_t major, const char *name,
+    const char *props, const void *ops, void *ctx)
+{
+	struct pb_resource *r = res_publish(NULL, iface, name, props, ops, ctx);
+
+	if (r)
+		r->iface.major = major;
+	return r;
+}
+
 static void
 add_memory(const struct handoff *h, uint32_t type)
 {
@@ -87,7 +99,7 @@ register_ramdisk(struct handoff *h)
 		mod_register(path, f->data, f->size);
 	}
 	rt_snprintf(props, sizeof(props), "files=%u source=esp", h->nfiles);
-	res_publish(NULL, MODSRC_IFACE, "ramdisk", props, &ramdisk_ops, h);
+	publish_own(MODSRC_IFACE, 1, "ramdisk", props, &ramdisk_ops, h);
 }
 
 int
@@ -133,7 +145,7 @@ publish_framebuffer(const struct handoff *h)
 	    "base=0x%llx", fb.width, fb.height, fb.stride,
 	    fb.format == FB_RGBX ? "rgbx" : fb.format == FB_BGRX ? "bgrx" :
 	    "bitmask", (unsigned long long)fb.base);
-	res_publish(NULL, FRAMEBUFFER_IFACE, "gop0", props, &fb, NULL);
+	publish_own(FRAMEBUFFER_IFACE, 1, "gop0", props, &fb, NULL);
 }
 
 /* boot.cfg's one-word settings (key=value with no spaces), as properties
@@ -161,7 +173,7 @@ publish_config(const struct handoff *h)
 		p += len + (e != NULL);
 	}
 	props[n] = '\0';
-	res_publish(NULL, "config", "boot", props, props, NULL);
+	publish_own("config", 1, "boot", props, props, NULL);
 }
 
 static int
@@ -243,20 +255,6 @@ plan_takeover(struct pb_module *f, struct swap *sw, char (*ifaces)[64],
 	return n;
 }
 
-/* Re-map modules loaded under the firmware's page tables, W^X. */
-static void
-remap_modules(void)
-{
-	for (unsigned i = 0; i < nmodules; i++) {
-		struct pb_module *m = &modules[i];
-		struct pe_image img;
-		const char *why;
-
-		if (m->base && pe_parse(m->file, m->file_size, &img, &why) == 0)
-			arch_map_image(m->base, &img);
-	}
-}
-
 static void
 go_native(struct handoff *h)
 {
@@ -264,11 +262,10 @@ go_native(struct handoff *h)
 	hub_native = 1;
 	arch_cpu_init_native();
 	add_memory(h, EFI_MT_CONVENTIONAL);
+	/* Images mapped before this are re-mapped W^X by the arch side. */
 	if (arch_paging_init(h) != PB_OK)
 		log_event(LOG_ERROR, "hub: own page tables failed; "
 		    "staying on the firmware's");
-	else
-		remap_modules();
 	/* The firmware's page tables and data are ours now too. */
 	add_memory(h, EFI_MT_BS_CODE);
 	add_memory(h, EFI_MT_BS_DATA);
@@ -395,10 +392,10 @@ hub_main(struct handoff *h)
 		rt_strlcpy(hub_target, buf, sizeof(hub_target));
 	if (cfg_get(h->cmdline, "watch", buf, sizeof(buf)))
 		swap_watch_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
-	firmware_res = res_publish(NULL, FIRMWARE_IFACE, "uefi",
+	firmware_res = publish_own(FIRMWARE_IFACE, FIRMWARE_MAJOR, "uefi",
 	    "services=console,files,time,reset", h->fw, h->fw_ctx);
 	/* Runtime services outlive the takeover: their own resource. */
-	res_publish(NULL, "firmware-rt", "uefi", "services=time,reset",
+	publish_own("firmware-rt", 1, "uefi", "services=time,reset",
 	    h->fw, h->fw_ctx);
 	publish_framebuffer(h);
 	publish_config(h);

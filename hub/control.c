@@ -103,7 +103,7 @@ cmd_mods(struct ctl *c)
 		say(c, "%-14s %-6s %-9s 0x%010llx %5uK  %-24s %s", m->name,
 		    m->desc.version[0] ? m->desc.version : "-",
 		    mod_state_name(m->state), (unsigned long long)m->base,
-		    m->size / 1024, p, r);
+		    m->base ? m->size / 1024 : 0, p, r);
 	}
 	return PB_OK;
 }

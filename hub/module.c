@@ -37,6 +37,17 @@ mod_find(const char *name)
 	return NULL;
 }
 
+static const char *
+basename(const char *path)
+{
+	const char *b = path;
+
+	for (const char *p = path; *p; p++)
+		if (*p == '\\' || *p == '/')
+			b = p + 1;
+	return b;
+}
+
 /* Read the descriptor of `file`; a refusal is logged and remembered. */
 struct pb_module *
 mod_register(const char *path, const void *file, size_t size)
@@ -62,7 +73,7 @@ mod_register(const char *path, const void *file, size_t size)
 		log_event(LOG_REFUSE, "%s: refused: %s", path, why);
 		m->state = MOD_REFUSED;
 		m->why = why;
-		rt_strlcpy(m->name, path, sizeof(m->name));
+		rt_strlcpy(m->name, basename(path), sizeof(m->name));
 		nmodules++;
 		return NULL;
 	}

@@ -87,6 +87,7 @@ check_layout(struct pe_image *img, const struct pe_opt_header *opt,
 	img->image_base = opt->image_base;
 	img->image_size = opt->image_size;
 	img->entry_rva = opt->entry_rva;
+	img->headers_size = opt->headers_size;
 	return PB_OK;
 }
 
@@ -295,6 +296,8 @@ pe_load(const struct pe_image *img, void *dest, uint64_t load_addr,
 {
 	uint8_t *d = dest;
 
+	/* The headers too: the hub maps its own sections from them. */
+	memcpy(d, img->file, img->headers_size);
 	for (uint32_t i = 0; i < img->nsections; i++) {
 		const struct pe_section *s = &img->sections[i];
 		memcpy(d + s->rva, img->file + s->raw_off, s->raw_size);

@@ -45,6 +45,7 @@ struct pe_image {
 	uint64_t image_base;	/* preferred base */
 	uint32_t image_size;	/* SizeOfImage, page aligned */
 	uint32_t entry_rva;	/* 0: none */
+	uint32_t headers_size;	/* SizeOfHeaders: copied to the image too */
 	uint32_t nsections;
 	struct pe_section sections[PE_MAX_SECTIONS];
 	uint32_t reloc_rva, reloc_size;

@@ -295,6 +295,7 @@ conn_fall_back(struct conn *c, const struct pb_resource *r)
 	const struct pb_require *q = c->req >= 0 && c->client ?
 	    &c->client->desc.requires[c->req] : NULL;
 	struct pb_resource *alt = NULL;
+	struct pb_module *client;
 
 	if (q && q->card != PB_CARD_ALL)
 		alt = res_best(q->iface, q->major, q->minor, c->client);
@@ -305,13 +306,14 @@ conn_fall_back(struct conn *c, const struct pb_resource *r)
 		conn_tell(c, PB_EV_REBOUND);
 		return;
 	}
+	client = c->client;
 	conn_tell(c, PB_EV_DISCONNECTED);
 	conn_close(c);
 	if (q && q->card == PB_CARD_ONE && q->when == PB_AT_START &&
-	    c->client->state == MOD_RUNNING) {
+	    client->state == MOD_RUNNING) {
 		log_event(LOG_MOD, "%s: lost %s, which it needs; stopping",
-		    c->client->name, r->name);
-		mod_stop(c->client);
+		    client->name, r->name);
+		mod_stop(client);
 	}
 }
 

@@ -107,11 +107,17 @@ def test_id():
     return re.sub(r'[^A-Za-z0-9_.-]', '_', os.environ.get('PB_TEST_ID', 'manual'))
 
 
+_workdirs = set()
+
+
 def workdir():
-    """A fresh per-test scratch directory: build/test-work/<test>/."""
+    """The per-test scratch directory build/test-work/<test>/, emptied the
+    first time a test process asks for it."""
     d = os.path.join(WORK_DIR, test_id())
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
+    if d not in _workdirs:
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        _workdirs.add(d)
     return d
 
 

@@ -34,13 +34,14 @@ def test_resolve_takeover_and_swaps():
     assert re.search(r'error: \\patchbay\\mods\\broken-wx_section\.mod: '
                      r'refused: writable code section', text), text
     # The takeover swaps tfw for tser; the line count carries over.
-    assert re.search(r'tfw -> tser: blackout \d+ us', text), text
+    assert re.search(r'tfw -> tser for tcon: blackout \d+ us', text), text
     assert '[tser] took over with 1 lines written' in text
     assert '[tser] tos: rebound #1 via tcon:tser0' in text
-    # On demand: to tbuf and back, state carried each time.
-    assert '[tbuf] took over with 2 lines written' in text
+    # On demand: to tbuf and back, state carried each time (each console
+    # counts its own two lines, "took over" and the rebound notice, too).
+    assert '[tbuf] took over with 3 lines written' in text
     assert '[tbuf] tos: rebound #2 via tcon:tbuf0' in text
-    assert '[tser] took over with 4 lines written' in text
+    assert '[tser] took over with 5 lines written' in text
     assert '[tser] tos: rebound #3 via tcon:tser0' in text
     # A failing import rolls back: tser keeps the client.
     assert re.search(r'error: swap tcon: tbad cannot import the state '

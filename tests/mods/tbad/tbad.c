@@ -33,5 +33,5 @@ static const struct pb_module_ops ops = {
 };
 
 PB_MODULE(.name = "tbad", .version = "1.0", .desc = "test: fails to import",
-    .rank = 1, .ops = &ops,
+    .flags = PB_MOD_HARDWARE, .rank = 1, .ops = &ops,
     .nprovides = 1, .provides = { PB_PROVIDE("tcon", 1, 0) });

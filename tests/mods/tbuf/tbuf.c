@@ -166,5 +166,5 @@ static const struct pb_module_ops ops = {
 };
 
 PB_MODULE(.name = "tbuf", .version = "1.0", .desc = "test: buffered tcon",
-    .rank = 5, .ops = &ops,
+    .flags = PB_MOD_HARDWARE, .rank = 5, .ops = &ops,
     .nprovides = 1, .provides = { PB_PROVIDE("tcon", 1, 0) });

@@ -1,0 +1,168 @@
+/*
+ * fault.c - what happens on a CPU exception.
+ *
+ * Every exception is logged with the registers.  If the instruction pointer
+ * lies in a module's image and a guarded call is active (above the current
+ * interrupt's floor), the fault is the module's: the core records it and
+ * the innermost guarded call returns PB_EFAULT.  Anything else is a fault
+ * of the hub (or of the firmware), and is fatal.
+ *
+ * Runs with interrupts disabled (interrupt gates), on the faulting stack,
+ * or on an IST stack for #DF, NMI and #MC.
+ */
+#include "arch.h"
+#include "cpu.h"
+#include "../hub.h"
+
+/* SDM 3A Table 6-1 "Protected-Mode Exceptions and Interrupts"; AMD APM
+ * Vol. 2 Table 8-1 adds #VC (29); #HV is AMD's (28). */
+static const char *const vec_short[NVEC_EXC] = {
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+	"#DF", "#CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
+	"#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "#22", "#23",
+	"#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
+};
+
+static const char *const vec_long[NVEC_EXC] = {
+	"divide error", "debug", "non-maskable interrupt", "breakpoint",
+	"overflow", "bound range exceeded", "invalid opcode",
+	"device not available", "double fault", "coprocessor segment overrun",
+	"invalid TSS", "segment not present", "stack fault",
+	"general protection", "page fault", "reserved", "x87 error",
+	"alignment check", "machine check", "SIMD exception",
+	"virtualization exception", "control protection", "reserved",
+	"reserved", "reserved", "reserved", "reserved", "reserved",
+	"hypervisor injection", "VMM communication", "security exception",
+	"reserved",
+};
+
+/* Nesting of arch_exception: a fault while reporting a fault must not
+ * recurse into the same report. */
+static unsigned nesting;
+
+static __attribute__((noreturn)) void
+halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+/* #PF error code bits (SDM 3A §4.7 "Page-Fault Exceptions", Figure 4-12). */
+static void
+log_pf_error(uint64_t err, uint64_t cr2)
+{
+	log_event(LOG_FAULT, "  cr2 0x%016llx: %s, %s, %s%s%s",
+	    (unsigned long long)cr2,
+	    err & 1 ? "protection" : "not present",
+	    err & 2 ? "write" : "read",
+	    err & 4 ? "user" : "supervisor",
+	    err & 8 ? ", reserved bit" : "",
+	    err & 16 ? ", instruction fetch" : "");
+}
+
+static void
+log_frame(const struct intr_frame *f, uint64_t cr2, struct pb_module *m)
+{
+	int v = (int)f->vector;
+
+	log_event(LOG_FAULT, "%s %s, error 0x%llx, rip 0x%016llx%s%s",
+	    vec_short[v], vec_long[v], (unsigned long long)f->error,
+	    (unsigned long long)f->rip, m ? " in module " : "",
+	    m ? m->name : "");
+	if (m)
+		log_event(LOG_FAULT, "  %s+0x%llx", m->name,
+		    (unsigned long long)(f->rip - m->base));
+	if (v == VEC_PF)
+		log_pf_error(f->error, cr2);
+	log_event(LOG_FAULT, "  rsp 0x%016llx rflags 0x%llx cs 0x%llx ss 0x%llx",
+	    (unsigned long long)f->rsp, (unsigned long long)f->rflags,
+	    (unsigned long long)f->cs, (unsigned long long)f->ss);
+	log_event(LOG_FAULT, "  rax %016llx rbx %016llx rcx %016llx rdx %016llx",
+	    (unsigned long long)f->rax, (unsigned long long)f->rbx,
+	    (unsigned long long)f->rcx, (unsigned long long)f->rdx);
+	log_event(LOG_FAULT, "  rsi %016llx rdi %016llx rbp %016llx r8  %016llx",
+	    (unsigned long long)f->rsi, (unsigned long long)f->rdi,
+	    (unsigned long long)f->rbp, (unsigned long long)f->r8);
+	log_event(LOG_FAULT, "  r9  %016llx r10 %016llx r11 %016llx r12 %016llx",
+	    (unsigned long long)f->r9, (unsigned long long)f->r10,
+	    (unsigned long long)f->r11, (unsigned long long)f->r12);
+	log_event(LOG_FAULT, "  r13 %016llx r14 %016llx r15 %016llx",
+	    (unsigned long long)f->r13, (unsigned long long)f->r14,
+	    (unsigned long long)f->r15);
+}
+
+/*
+ * Resume the innermost guarded call as if it returned PB_EFAULT: pop its
+ * context and make iretq load it.  Only IF is taken from the guard's
+ * RFLAGS; DF and AC come back clear as the ABI expects at a return.
+ */
+static void
+unwind_to_guard(struct intr_frame *f)
+{
+	uint32_t d = guard_depth - 1;
+	const struct guard *g = &guard_stack[d];
+
+	guard_depth = d;
+	f->rbx = g->rbx;
+	f->rbp = g->rbp;
+	f->rdi = g->rdi;
+	f->rsi = g->rsi;
+	f->r12 = g->r12;
+	f->r13 = g->r13;
+	f->r14 = g->r14;
+	f->r15 = g->r15;
+	f->rax = (uint64_t)(int64_t)PB_EFAULT;
+	f->rip = g->rip;
+	f->rsp = g->rsp;
+	f->cs = g->cs;
+	f->ss = g->ss;
+	f->rflags = (g->rflags & RFLAGS_IF) | RFLAGS_RESERVED1;
+}
+
+/* #DF and #MC are aborts: the interrupted state may not be restartable
+ * (SDM 3A §6.5 "Exception Classifications"), so no guard can absorb them. */
+static int
+recoverable(int vec)
+{
+	return vec != VEC_DF && vec != VEC_MC;
+}
+
+static __attribute__((noreturn)) void
+fatal(const struct intr_frame *f)
+{
+	log_event(LOG_ERROR, "hub: fatal %s at 0x%llx",
+	    vec_short[f->vector & (NVEC_EXC - 1)], (unsigned long long)f->rip);
+	halt_forever();
+}
+
+void
+arch_exception(struct intr_frame *f)
+{
+	/* CR2 first: a page fault while logging would overwrite it. */
+	uint64_t cr2 = read_cr2();
+	int v = (int)(f->vector & (NVEC_EXC - 1));
+	struct pb_module *m;
+
+	if (v == VEC_NMI) {
+		/* Not a fault of the interrupted code: note it and go on,
+		 * silently if it cut into a report (the log is not
+		 * reentrant). */
+		if (!nesting)
+			log_event(LOG_ERROR, "hub: NMI at 0x%llx",
+			    (unsigned long long)f->rip);
+		return;
+	}
+	if (++nesting > 2)
+		halt_forever();		/* faulted while reporting twice */
+	if (nesting > 1)
+		fatal(f);		/* no lookups: they may be what faulted */
+	m = hub_module_at(f->rip);
+	log_frame(f, cr2, m);
+	if (!m || !recoverable(v) || guard_depth <= guard_floor)
+		fatal(f);
+	hub_note_fault(m, v, f->rip, v == VEC_PF ? cr2 : 0);
+	unwind_to_guard(f);
+	log_event(LOG_FAULT, "  module %s: guarded call returns PB_EFAULT",
+	    m->name);
+	nesting--;
+}

@@ -1,0 +1,97 @@
+/*
+ * guard.S - guarded calls into modules.
+ *
+ *	long arch_call_guarded(long (*fn)(void *arg), void *arg);
+ *
+ * Runs fn(arg) on the current stack and returns its result.  Before the
+ * call it records a recovery context: the registers the Microsoft x64 ABI
+ * makes callee-saved (RBX, RBP, RDI, RSI, R12-R15), where the call returns
+ * to (RSP after `ret` and the return address, both kept here rather than
+ * read back from a stack a faulting module may have scribbled on), RFLAGS,
+ * CS and SS.  If a module faults inside, however deep, arch_exception()
+ * (fault.c) pops the innermost context and rewrites the interrupt frame
+ * from it, so iretq lands at the return address with RAX = PB_EFAULT, as
+ * if this function had returned that.  Contexts nest, at most GUARD_MAX.
+ *
+ * The slot is claimed (guard_depth incremented) before it is filled: an
+ * interrupt arriving in between takes the next slot for its own guards and
+ * gives it back before returning, and cannot unwind into ours because the
+ * interrupt path raises guard_floor to the depth it found.
+ *
+ * Offsets follow struct guard in cpu.h, which _Static_asserts them.
+ */
+
+#define GUARD_MAX 16
+#define GUARD_SHIFT 7		/* sizeof(struct guard) == 128 */
+#define G_RBX 0
+#define G_RBP 8
+#define G_RDI 16
+#define G_RSI 24
+#define G_R12 32
+#define G_R13 40
+#define G_R14 48
+#define G_R15 56
+#define G_RSP 64
+#define G_RIP 72
+#define G_RFLAGS 80
+#define G_CS 88
+#define G_SS 96
+#define PB_EBUSY (-4)
+
+	.text
+	.globl arch_call_guarded
+	.balign 16
+arch_call_guarded:
+	movl guard_depth(%rip), %eax
+	cmpl $GUARD_MAX, %eax
+	jae 9f
+	incl guard_depth(%rip)
+	shlq $GUARD_SHIFT, %rax
+	leaq guard_stack(%rip), %r10
+	addq %rax, %r10
+	movq %rbx, G_RBX(%r10)
+	movq %rbp, G_RBP(%r10)
+	movq %rdi, G_RDI(%r10)
+	movq %rsi, G_RSI(%r10)
+	movq %r12, G_R12(%r10)
+	movq %r13, G_R13(%r10)
+	movq %r14, G_R14(%r10)
+	movq %r15, G_R15(%r10)
+	leaq 8(%rsp), %rax
+	movq %rax, G_RSP(%r10)
+	movq (%rsp), %rax
+	movq %rax, G_RIP(%r10)
+	pushfq
+	popq %rax
+	movq %rax, G_RFLAGS(%r10)
+	xorl %eax, %eax
+	movw %cs, %ax
+	movq %rax, G_CS(%r10)
+	movw %ss, %ax
+	movq %rax, G_SS(%r10)
+	/* fn(arg): RCX = arg, 32 bytes of shadow space, RSP 16-aligned at
+	 * the call (it is 8 past alignment on entry, after our caller's
+	 * call pushed the return address). */
+	movq %rcx, %rax
+	movq %rdx, %rcx
+	subq $40, %rsp
+	call *%rax
+	addq $40, %rsp
+	decl guard_depth(%rip)
+	ret
+9:
+	movq $PB_EBUSY, %rax
+	ret
+
+	.bss
+	.balign 128
+	.globl guard_stack
+guard_stack:
+	.zero GUARD_MAX << GUARD_SHIFT
+	.balign 4
+	.globl guard_depth
+guard_depth:
+	.zero 4
+	.globl guard_floor
+guard_floor:
+	.zero 4

@@ -1,0 +1,1026 @@
+/*
+ * paging.c - the hub's own page tables, built after ExitBootServices.
+ *
+ * Physical memory is identity-mapped, so every address the portable code
+ * holds is both physical and virtual.  The boot map covers every region of
+ * the firmware memory map and everything below 4 GiB, with 2 MiB pages
+ * where a whole 2 MiB chunk has one kind of memory and 4 KiB pages where
+ * kinds meet:
+ *   RAM                      write-back, read-write, no-execute
+ *   MMIO, reserved, unlisted below 4 GiB   uncached (PCD|PWT), no-execute
+ *   EFI runtime code, loader code          write-back, read-write-execute
+ *   the hub's own image      per PE section (text RX, rdata R, data RW)
+ *   page 0                   not present, so NULL dereferences fault
+ * Module images get per-section protections (W^X) through arch_map_image,
+ * and MMIO above the boot map is added by arch_map_mmio.
+ *
+ * 4-level paging: SDM 3A §4.5 "4-Level Paging", Tables 4-14 to 4-20; AMD
+ * APM Vol. 2 §5.3.  If the firmware left 5-level paging on (CR4.LA57,
+ * which cannot change in long mode), one PML5 entry leads to our PML4.
+ */
+#include "arch.h"
+#include "cpu.h"
+#include "../hub.h"
+#include "../pe_format.h"
+#include "../../abi/rt/rt.h"
+
+typedef uint64_t pte_t;
+_Static_assert(sizeof(pte_t) == 8, "page-table entry");
+
+#define PAGE 4096ull
+#define BIG (2ull << 20)		/* a 2 MiB page */
+#define ENTRIES 512
+#define GIB4 (4ull << 30)
+
+struct ptable {
+	pte_t e[ENTRIES];
+};
+_Static_assert(sizeof(struct ptable) == PAGE, "page table");
+
+/* Entry bits, the same at every level unless noted (SDM 3A Tables 4-14 to
+ * 4-20).  PS is bit 7 in a PDE; in a 4 KiB PTE bit 7 is PAT instead, which
+ * we never set: our cache types come from PWT and PCD alone. */
+#define PTE_P (1ull << 0)
+#define PTE_W (1ull << 1)
+#define PTE_US (1ull << 2)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4)
+#define PTE_A (1ull << 5)
+#define PTE_D (1ull << 6)
+#define PTE_PS (1ull << 7)
+#define PTE_G (1ull << 8)
+#define PTE_NX (1ull << 63)
+#define PTE_ADDR 0x000ffffffffff000ull	/* bits 51:12 */
+_Static_assert((PTE_ADDR & (PTE_P | PTE_W | PTE_PS | PTE_NX)) == 0,
+    "address bits apart from flag bits");
+
+/* The flags of a leaf that carry over when a 2 MiB page is split. */
+#define LEAF_FLAGS (PTE_P | PTE_W | PTE_US | PTE_PWT | PTE_PCD | PTE_G | PTE_NX)
+/* Tables above a leaf are permissive: the leaf alone decides. */
+#define TABLE_FLAGS (PTE_P | PTE_W)
+
+/* Cache types through the PAT index PAT:PCD:PWT (SDM 3A §11.12.3
+ * "Selecting a Memory Type from the PAT").  Index 0 is WB and index 3 UC
+ * at reset; we make index 1 (PWT alone) write-combining. */
+#define CACHE_WB 0ull
+#define CACHE_WC PTE_PWT
+#define CACHE_UC (PTE_PCD | PTE_PWT)
+#define CACHE_MASK (PTE_PCD | PTE_PWT)
+
+#define MSR_PAT 0x277u
+#define PAT_WC 0x01ull
+#define CR4_PGE (1ull << 7)
+#define CR4_LA57 (1ull << 12)
+
+/* What the boot map puts at a physical address. */
+enum mem_class { CL_NONE, CL_RAM, CL_UC, CL_EXEC };
+
+struct region {
+	uint64_t base, end;
+	int cls;
+};
+
+#define MAX_REGIONS 512
+static struct region regions[MAX_REGIONS];
+static unsigned nregions;
+
+static struct ptable *pml4;
+static int paging_on;
+static uint64_t nx;		/* PTE_NX, or 0 without EFER.NXE */
+static int wc_ok;		/* the PAT has a write-combining entry */
+static uint64_t phys_limit;	/* 1 << MAXPHYADDR */
+static unsigned ntables;
+
+/* Table pages come from the core's allocator 16 at a time, so the hub's
+ * ledger holds a few records rather than one per table. */
+static uint8_t *pool;
+static unsigned pool_left;
+
+static uint64_t
+page_up(uint64_t v)
+{
+	return (v + PAGE - 1) & ~(PAGE - 1);
+}
+
+static struct ptable *
+table_new(void)
+{
+	if (!pool_left) {
+		pool_left = 16;
+		pool = mem_alloc(NULL, pool_left, PB_MEM_ZERO, MEM_KIND_PAGES);
+		if (!pool) {
+			pool_left = 1;
+			pool = mem_alloc(NULL, 1, PB_MEM_ZERO, MEM_KIND_PAGES);
+		}
+		if (!pool) {
+			pool_left = 0;
+			return NULL;
+		}
+	}
+	pool_left--;
+	ntables++;
+	pool += PAGE;
+	return (struct ptable *)(pool - PAGE);
+}
+
+static struct ptable *
+table_at(pte_t e)
+{
+	return (struct ptable *)(uintptr_t)(e & PTE_ADDR);
+}
+
+/* The next-level table under *e, made if absent and `create`. */
+static struct ptable *
+table_under(pte_t *e, int create)
+{
+	struct ptable *t;
+
+	if (*e & PTE_P)
+		return table_at(*e);
+	if (!create || !(t = table_new()))
+		return NULL;
+	*e = (uint64_t)(uintptr_t)t | TABLE_FLAGS;
+	return t;
+}
+
+/* The PDE mapping va, making the PML4 and PDPT levels as needed. */
+static pte_t *
+pde_for(uint64_t va, int create)
+{
+	struct ptable *pdpt, *pd;
+
+	pdpt = table_under(&pml4->e[(va >> 39) & 511], create);
+	if (!pdpt)
+		return NULL;
+	pd = table_under(&pdpt->e[(va >> 30) & 511], create);
+	if (!pd)
+		return NULL;
+	return &pd->e[(va >> 21) & 511];
+}
+
+/* Turn a 2 MiB leaf into a table of 512 4 KiB leaves with the same
+ * translation and attributes, so nothing changes until a leaf does. */
+static int
+split_big(pte_t *pde)
+{
+	struct ptable *pt = table_new();
+	uint64_t base = *pde & PTE_ADDR & ~(BIG - 1);
+	uint64_t flags = *pde & LEAF_FLAGS;
+
+	if (!pt)
+		return PB_ENOMEM;
+	for (unsigned i = 0; i < ENTRIES; i++)
+		pt->e[i] = (base + i * PAGE) | flags;
+	*pde = (uint64_t)(uintptr_t)pt | TABLE_FLAGS;
+	invlpg(base);
+	return PB_OK;
+}
+
+/* The 4 KiB PTE mapping va, splitting a 2 MiB page if one maps it. */
+static pte_t *
+pte_for(uint64_t va, int create)
+{
+	pte_t *pde = pde_for(va, create);
+	struct ptable *pt;
+
+	if (!pde)
+		return NULL;
+	if ((*pde & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS) &&
+	    (!create || split_big(pde)))
+		return NULL;
+	pt = table_under(pde, create);
+	return pt ? &pt->e[(va >> 12) & 511] : NULL;
+}
+
+static uint64_t
+class_flags(int cls)
+{
+	switch (cls) {
+	case CL_RAM:
+		return PTE_P | PTE_W | nx | CACHE_WB;
+	case CL_UC:
+		return PTE_P | PTE_W | nx | CACHE_UC;
+	case CL_EXEC:
+		return PTE_P | PTE_W | CACHE_WB;
+	default:
+		return 0;
+	}
+}
+
+/* --- the boot map's regions --------------------------------------------- */
+
+static int
+type_class(uint32_t type)
+{
+	switch (type) {
+	case EFI_MT_LOADER_DATA:
+	case EFI_MT_BS_CODE:	/* free memory once boot services are gone */
+	case EFI_MT_BS_DATA:
+	case EFI_MT_RT_DATA:
+	case EFI_MT_CONVENTIONAL:
+	case EFI_MT_ACPI_RECLAIM:
+	case EFI_MT_ACPI_NVS:
+	case EFI_MT_PERSISTENT:
+		return CL_RAM;
+	case EFI_MT_LOADER_CODE:	/* the stub and the hub */
+	case EFI_MT_RT_CODE:		/* called for reset and time */
+		return CL_EXEC;
+	default:	/* reserved, unusable, MMIO, port space, PAL: may be
+			 * devices, so never cached */
+		return CL_UC;
+	}
+}
+
+/* Insert keeping regions sorted by base; the firmware's map usually is
+ * sorted already, so this is a short walk from the end. */
+static void
+region_add(uint64_t base, uint64_t end, int cls)
+{
+	unsigned i = nregions;
+
+	if (end > phys_limit)
+		end = phys_limit;
+	if (base >= end)
+		return;
+	if (nregions == MAX_REGIONS) {
+		log_event(LOG_ERROR, "paging: memory map too long; "
+		    "0x%llx-0x%llx left out", (unsigned long long)base,
+		    (unsigned long long)end);
+		return;
+	}
+	while (i > 0 && regions[i - 1].base > base) {
+		regions[i] = regions[i - 1];
+		i--;
+	}
+	regions[i] = (struct region){ base, end, cls };
+	nregions++;
+}
+
+static void
+regions_from_memmap(const struct handoff *h)
+{
+	nregions = 0;
+	for (uint64_t off = 0; off + h->desc_size <= h->memmap_size;
+	    off += h->desc_size) {
+		const struct handoff_memdesc *d = (const void *)
+		    ((const uint8_t *)h->memmap + off);
+		uint64_t end = d->phys + d->npages * PAGE;
+
+		if (d->npages && end > d->phys)
+			region_add(d->phys, end, type_class(d->type));
+	}
+}
+
+/*
+ * The class at pa, and in *end where that answer stops holding (the end
+ * of its region, or the start of the next one for a gap).  Gaps below
+ * 4 GiB are device space to us; gaps above are not mapped at boot.
+ */
+static int
+class_at(uint64_t pa, uint64_t *end)
+{
+	uint64_t next = ~0ull;
+
+	if (pa < PAGE) {
+		*end = PAGE;
+		return CL_NONE;
+	}
+	for (unsigned i = 0; i < nregions; i++) {
+		if (pa >= regions[i].base && pa < regions[i].end) {
+			*end = regions[i].end;
+			return regions[i].cls;
+		}
+		if (regions[i].base > pa) {
+			next = regions[i].base;
+			break;
+		}
+	}
+	if (pa < GIB4) {
+		*end = next < GIB4 ? next : GIB4;
+		return CL_UC;
+	}
+	*end = next;
+	return CL_NONE;
+}
+
+static uint64_t
+boot_map_top(void)
+{
+	uint64_t top = GIB4;
+
+	if (nregions && regions[nregions - 1].end > top)
+		top = regions[nregions - 1].end;
+	return (top + BIG - 1) & ~(BIG - 1);
+}
+
+/* Map one 2 MiB chunk at pa: one big page if a single class covers it,
+ * else a table of 4 KiB pages.  *skip_to lets the caller jump over a long
+ * unmapped gap. */
+static int
+map_chunk(uint64_t pa, uint64_t *skip_to)
+{
+	uint64_t end, p;
+	int cls = class_at(pa, &end);
+	pte_t *pde;
+
+	*skip_to = pa + BIG;
+	if (end >= pa + BIG) {
+		if (cls == CL_NONE) {
+			*skip_to = end & ~(BIG - 1);
+			return PB_OK;
+		}
+		if (!(pde = pde_for(pa, 1)))
+			return PB_ENOMEM;
+		*pde = pa | PTE_PS | class_flags(cls);
+		return PB_OK;
+	}
+	for (p = pa; p < pa + BIG; p += PAGE) {
+		pte_t *pte;
+
+		cls = class_at(p, &end);
+		if (cls == CL_NONE)
+			continue;
+		if (!(pte = pte_for(p, 1)))
+			return PB_ENOMEM;
+		*pte = p | class_flags(cls);
+	}
+	return PB_OK;
+}
+
+static int
+map_boot(void)
+{
+	uint64_t top = boot_map_top(), pa = 0, next;
+
+	while (pa < top) {
+		if (map_chunk(pa, &next))
+			return PB_ENOMEM;
+		pa = next > pa ? next : pa + BIG;
+	}
+	return PB_OK;
+}
+
+/* --- per-page protections ----------------------------------------------- */
+
+/* Give every 4 KiB page its own PTE before changing any, so a failure to
+ * find table memory leaves the protections as they were. */
+static int
+ensure_small(uint64_t base, uint64_t size)
+{
+	for (uint64_t va = base; va < base + size; va += PAGE)
+		if (!pte_for(va, 1))
+			return PB_ENOMEM;
+	return PB_OK;
+}
+
+/* Forget stale translations of [base, base + size): page by page when
+ * few, by reloading CR3 when many (SDM 3A §4.10.4.1). */
+static void
+flush_range(uint64_t base, uint64_t size)
+{
+	if (size / PAGE > 64) {
+		write_cr3(read_cr3());
+		return;
+	}
+	for (uint64_t va = base; va < base + size; va += PAGE)
+		invlpg(va);
+}
+
+/* Set leaf flags (everything but the address) on identity-mapped pages.
+ * Returns whether some page changed away from write-back. */
+static int
+set_pages(uint64_t base, uint64_t size, uint64_t flags)
+{
+	int uncached = 0;
+
+	for (uint64_t va = base; va < base + size; va += PAGE) {
+		pte_t *pte = pte_for(va, 0);
+
+		if (!pte)
+			continue;	/* ensure_small ran: cannot happen */
+		if ((*pte & PTE_P) && !(*pte & CACHE_MASK) &&
+		    (flags & CACHE_MASK))
+			uncached = 1;
+		*pte = va | flags;
+	}
+	flush_range(base, size);
+	return uncached;
+}
+
+static uint64_t
+prot_flags(int prot)
+{
+	uint64_t f = PTE_P | CACHE_WB;
+
+	if (prot & PE_PROT_W)
+		f |= PTE_W;
+	if (!(prot & PE_PROT_X))
+		f |= nx;
+	return f;
+}
+
+/* The protection of the image page at rva: its section's, or read-only
+ * for headers and the gaps between sections. */
+static int
+page_prot(const struct pe_image *img, uint64_t rva)
+{
+	for (uint32_t i = 0; i < img->nsections; i++) {
+		const struct pe_section *s = &img->sections[i];
+
+		if (rva >= s->rva && rva < s->rva + page_up(s->vsize))
+			return s->prot;
+	}
+	return PE_PROT_R;
+}
+
+/*
+ * Each page gets its final protection in one write, so an image that is
+ * already running (re-protected after the switch to our tables) never
+ * sees its code non-executable for a moment.
+ */
+static int
+protect_image(uint64_t base, const struct pe_image *img)
+{
+	uint64_t size = page_up(img->image_size);
+	int err;
+
+	if ((base & (PAGE - 1)) || !size || base + size < base)
+		return PB_EINVAL;
+	for (uint32_t i = 0; i < img->nsections; i++) {
+		const struct pe_section *s = &img->sections[i];
+
+		if ((s->prot & PE_PROT_W) && (s->prot & PE_PROT_X))
+			return PB_EINVAL;	/* W^X */
+		if ((s->rva & (PAGE - 1)) || (uint64_t)s->rva + s->vsize > size)
+			return PB_EINVAL;
+	}
+	if ((err = ensure_small(base, size)))
+		return err;
+	for (uint64_t off = 0; off < size; off += PAGE)
+		*pte_for(base + off, 0) = (base + off) |
+		    prot_flags(page_prot(img, off));
+	flush_range(base, size);
+	return PB_OK;
+}
+
+/* --- what the firmware phase asked for ---------------------------------- */
+
+/*
+ * Before arch_paging_init the firmware's tables stay, so images and MMIO
+ * mapped then are only remembered, and arch_paging_init applies them to the
+ * new tables: a module loaded or a framebuffer mapped in the firmware phase
+ * keeps working across the switch.
+ */
+struct early_image {
+	uint64_t base;			/* 0: unused */
+	uint32_t size, nsections;
+	struct pe_section sections[PE_MAX_SECTIONS];
+};
+
+struct early_mmio {
+	uint64_t start, end;		/* end 0: unused */
+	int cache;
+};
+
+#define EARLY_MMIO 64
+static struct early_image early_images[MAX_MODULES];
+static struct early_mmio early_mmios[EARLY_MMIO];
+
+static int
+early_image_add(uint64_t base, const struct pe_image *img)
+{
+	struct early_image *e = NULL;
+
+	/* The same image mapped again replaces its record. */
+	for (unsigned i = 0; i < MAX_MODULES && !e; i++)
+		if (early_images[i].base == base)
+			e = &early_images[i];
+	for (unsigned i = 0; i < MAX_MODULES && !e; i++)
+		if (!early_images[i].base)
+			e = &early_images[i];
+	if (!e)
+		return PB_ENOMEM;
+	e->base = base;
+	e->size = img->image_size;
+	e->nsections = img->nsections;
+	memcpy(e->sections, img->sections, sizeof(e->sections));
+	return PB_OK;
+}
+
+static void
+early_image_remove(uint64_t base)
+{
+	for (unsigned i = 0; i < MAX_MODULES; i++)
+		if (early_images[i].base == base)
+			early_images[i].base = 0;
+}
+
+static int
+early_mmio_add(uint64_t start, uint64_t end, int cache)
+{
+	for (unsigned i = 0; i < EARLY_MMIO; i++) {
+		struct early_mmio *e = &early_mmios[i];
+
+		if (e->end)
+			continue;
+		*e = (struct early_mmio){ start, end, cache };
+		return PB_OK;
+	}
+	return PB_ENOMEM;
+}
+
+static void
+early_mmio_remove(uint64_t start)
+{
+	for (unsigned i = 0; i < EARLY_MMIO; i++)
+		if (early_mmios[i].start == start)
+			early_mmios[i].end = 0;
+}
+
+static int map_mmio_now(uint64_t start, uint64_t end, int cache);
+
+/* Called with our tables built but not loaded. */
+static int
+apply_early(void)
+{
+	struct pe_image img;
+	int err;
+
+	for (unsigned i = 0; i < MAX_MODULES; i++) {
+		const struct early_image *e = &early_images[i];
+
+		if (!e->base)
+			continue;
+		memset(&img, 0, sizeof(img));
+		img.image_size = e->size;
+		img.nsections = e->nsections;
+		memcpy(img.sections, e->sections, sizeof(img.sections));
+		if ((err = protect_image(e->base, &img)))
+			return err;
+	}
+	for (unsigned i = 0; i < EARLY_MMIO; i++) {
+		const struct early_mmio *e = &early_mmios[i];
+
+		if (e->end && e->end <= phys_limit &&
+		    (err = map_mmio_now(e->start, e->end, e->cache)))
+			return err;
+	}
+	return PB_OK;
+}
+
+int
+arch_map_image(uint64_t base, const struct pe_image *img)
+{
+	/* Sections are page-separated already: under the firmware's tables
+	 * the image runs as it is. */
+	if (!paging_on)
+		return early_image_add(base, img);
+	return protect_image(base, img);
+}
+
+void
+arch_unmap_image(uint64_t base, uint32_t size)
+{
+	if (!paging_on) {
+		early_image_remove(base);
+		return;
+	}
+	if ((base & (PAGE - 1)) || !size)
+		return;
+	if (ensure_small(base, page_up(size)))
+		return;		/* cannot happen: the image was mapped small */
+	set_pages(base, page_up(size), class_flags(CL_RAM));
+}
+
+/* --- the hub's own image ------------------------------------------------ */
+
+/* Read the hub's PE headers where it runs, if the loader kept them. */
+static int
+hub_layout_from_headers(uint64_t base, uint64_t size, struct pe_image *img)
+{
+	const uint8_t *p = (const uint8_t *)(uintptr_t)base;
+	struct pe_dos_header dos;
+	struct pe_coff_header coff;
+	uint32_t sig, off;
+
+	memcpy(&dos, p, sizeof(dos));
+	if (dos.e_magic != PE_DOS_MAGIC || dos.e_lfanew > PAGE - 24)
+		return PB_EINVAL;
+	memcpy(&sig, p + dos.e_lfanew, 4);
+	memcpy(&coff, p + dos.e_lfanew + 4, sizeof(coff));
+	if (sig != PE_SIGNATURE || coff.nsections > PE_MAX_SECTIONS)
+		return PB_EINVAL;
+	off = dos.e_lfanew + 4 + sizeof(coff) + coff.opt_size;
+	if (off + coff.nsections * sizeof(struct pe_section_header) > PAGE)
+		return PB_EINVAL;
+	img->nsections = coff.nsections;
+	for (uint32_t i = 0; i < coff.nsections; i++) {
+		struct pe_section_header sh;
+		struct pe_section *s = &img->sections[i];
+
+		memcpy(&sh, p + off + i * sizeof(sh), sizeof(sh));
+		s->rva = sh.rva;
+		s->vsize = sh.vsize ? sh.vsize : sh.raw_size;
+		s->prot = PE_PROT_R;
+		if (sh.characteristics & PE_SCN_MEM_WRITE)
+			s->prot |= PE_PROT_W;
+		if (sh.characteristics & PE_SCN_MEM_EXECUTE)
+			s->prot |= PE_PROT_X;
+		if ((uint64_t)s->rva + s->vsize > size)
+			return PB_EINVAL;
+	}
+	return PB_OK;
+}
+
+/*
+ * Without headers (the loader copies sections only), the boundaries come
+ * from markers that layout.S places in ".text$zzzz" and ".rdata$zzzz":
+ * grouped sections are merged into the section named before the '$' in
+ * suffix order (Microsoft PE/COFF specification §4.2 "Grouped Sections").
+ * Code is never merged, so the .text marker is its last byte.  lld-link
+ * may append merged string constants after the .rdata marker, so that one
+ * only bounds .rdata from below: pages after its page stay read-write,
+ * which is never wrong for data, only less strict.  The link keeps
+ * sections page-aligned in the order .text, .rdata, .data, .reloc.
+ */
+extern const uint8_t hub_text_end[], hub_rdata_end[];
+static const uint8_t hub_rdata_probe[] = "rdata";
+static uint8_t hub_data_probe[1];
+
+static int
+hub_layout_from_markers(uint64_t base, uint64_t size, struct pe_image *img)
+{
+	uint64_t text = page_up((uint64_t)(uintptr_t)hub_text_end);
+	uint64_t rdata = page_up((uint64_t)(uintptr_t)hub_rdata_end + 1);
+	uint64_t self = (uint64_t)(uintptr_t)&arch_paging_init;
+
+	/* Check the markers landed where the argument above says. */
+	if (self < base + PAGE || self >= text || text >= rdata ||
+	    (uint64_t)(uintptr_t)hub_rdata_probe < text ||
+	    (uint64_t)(uintptr_t)hub_rdata_probe >= rdata ||
+	    (uint64_t)(uintptr_t)hub_data_probe < rdata ||
+	    rdata > base + size)
+		return PB_EINVAL;
+	img->nsections = 3;
+	img->sections[0] = (struct pe_section){ .rva = PAGE,
+	    .vsize = (uint32_t)(text - base - PAGE),
+	    .prot = PE_PROT_R | PE_PROT_X };
+	img->sections[1] = (struct pe_section){ .rva = (uint32_t)(text - base),
+	    .vsize = (uint32_t)(rdata - text), .prot = PE_PROT_R };
+	img->sections[2] = (struct pe_section){ .rva = (uint32_t)(rdata - base),
+	    .vsize = (uint32_t)(base + size - rdata),
+	    .prot = PE_PROT_R | PE_PROT_W };
+	return PB_OK;
+}
+
+static int
+map_hub(const struct handoff *h)
+{
+	struct pe_image img;
+	const char *how = "PE headers";
+	int err;
+
+	memset(&img, 0, sizeof(img));
+	img.image_size = (uint32_t)h->hub_size;
+	if (hub_layout_from_headers(h->hub_base, h->hub_size, &img)) {
+		how = "section markers (the end of .rdata stays writable)";
+		memset(&img.sections, 0, sizeof(img.sections));
+		if (hub_layout_from_markers(h->hub_base, h->hub_size, &img)) {
+			log_event(LOG_ERROR, "paging: hub layout unknown; "
+			    "its image stays read-write-execute");
+			return PB_OK;
+		}
+	}
+	for (uint32_t i = 0; i < img.nsections; i++)
+		log_event(LOG_BOOT, "paging: hub +0x%05x %6u KiB %c%c%c",
+		    img.sections[i].rva,
+		    (unsigned)(page_up(img.sections[i].vsize) >> 10),
+		    'r', img.sections[i].prot & PE_PROT_W ? 'w' : '-',
+		    img.sections[i].prot & PE_PROT_X ? 'x' : '-');
+	log_event(LOG_BOOT, "paging: hub image protected by its %s", how);
+	err = protect_image(h->hub_base, &img);
+	if (err == PB_EINVAL) {
+		log_event(LOG_ERROR, "paging: hub sections not W^X; "
+		    "its image stays read-write-execute");
+		return PB_OK;
+	}
+	return err;
+}
+
+/* --- switching on ------------------------------------------------------- */
+
+static uint64_t
+read_cr4(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static void
+write_cr4(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+static void
+wbinvd(void)
+{
+	__asm__ volatile("wbinvd" : : : "memory");
+}
+
+/* NX needs CPUID 0x80000001 EDX bit 20 before EFER.NXE may be set; else
+ * bit 63 is reserved and must stay clear (SDM 3A §4.1.4). */
+static void
+probe_cpu(void)
+{
+	uint32_t r[4];
+
+	cpuid(0x80000000u, 0, r);
+	uint32_t max_ext = r[0];
+
+	nx = 0;
+	phys_limit = 1ull << 36;
+	if (max_ext >= 0x80000001u) {
+		cpuid(0x80000001u, 0, r);
+		if (r[3] & (1u << 20))
+			nx = PTE_NX;
+	}
+	if (max_ext >= 0x80000008u) {
+		cpuid(0x80000008u, 0, r);
+		if ((r[0] & 0xff) >= 32 && (r[0] & 0xff) <= 52)
+			phys_limit = 1ull << (r[0] & 0xff);
+	}
+	cpuid(1, 0, r);
+	wc_ok = (r[3] >> 16) & 1;	/* PAT */
+}
+
+/*
+ * Make PAT entry 1 (PWT alone) write-combining (SDM 3A §11.12.2 "IA32_PAT
+ * MSR").  Only MMIO mapped write-combining uses entry 1, and until now it
+ * read as write-through: wbinvd and the CR3 reload after the write flush
+ * lines and TLB entries of the old type (§11.12.4 "Programming the PAT").
+ */
+static void
+pat_setup(void)
+{
+	uint64_t pat;
+
+	if (!wc_ok)
+		return;
+	pat = rdmsr(MSR_PAT);
+	pat = (pat & ~(0xffull << 8)) | (PAT_WC << 8);
+	wrmsr(MSR_PAT, pat);
+	wbinvd();
+	write_cr3(read_cr3());
+}
+
+static int
+load_tables(void)
+{
+	uint64_t cr3 = (uint64_t)(uintptr_t)pml4;
+	uint64_t cr4 = read_cr4();
+
+	if (cr4 & CR4_LA57) {
+		struct ptable *pml5 = table_new();
+
+		if (!pml5)
+			return PB_ENOMEM;
+		pml5->e[0] = cr3 | TABLE_FLAGS;
+		cr3 = (uint64_t)(uintptr_t)pml5;
+	}
+	if (nx)
+		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+	write_cr3(cr3);
+	/* Global entries survive a CR3 load; we have none, so turning PGE
+	 * off flushes the firmware's (SDM 3A §4.10.4.1). */
+	if (cr4 & CR4_PGE)
+		write_cr4(cr4 & ~CR4_PGE);
+	/* Make read-only pages read-only for ring 0 too (SDM 3A §4.6.1). */
+	write_cr0(read_cr0() | CR0_WP);
+	return PB_OK;
+}
+
+int
+arch_paging_init(const struct handoff *h)
+{
+	int err;
+
+	if (paging_on)
+		return PB_OK;
+	probe_cpu();
+	regions_from_memmap(h);
+	if (!(pml4 = table_new()))
+		return PB_ENOMEM;
+	if ((err = map_boot()) || (err = map_hub(h)) || (err = apply_early()) ||
+	    (err = load_tables())) {
+		log_event(LOG_ERROR, "paging: out of memory for page tables");
+		return err;
+	}
+	paging_on = 1;
+	pat_setup();
+	log_event(LOG_BOOT, "paging: identity map to 0x%llx, %u regions, "
+	    "%u tables; nx %s, write-combining %s",
+	    (unsigned long long)boot_map_top(), nregions, ntables,
+	    nx ? "on" : "unsupported", wc_ok ? "via PAT" : "unsupported (UC)");
+	return PB_OK;
+}
+
+/* --- MMIO --------------------------------------------------------------- */
+
+static uint64_t
+cache_flags(int cache)
+{
+	switch (cache) {
+	case PB_CACHE_WB:
+		return CACHE_WB;
+	case PB_CACHE_WC:
+		return wc_ok ? CACHE_WC : CACHE_UC;
+	default:
+		return CACHE_UC;
+	}
+}
+
+/* A whole 2 MiB chunk not already split into 4 KiB pages: one big page. */
+static int
+map_big(uint64_t pa, uint64_t flags, int *uncached)
+{
+	pte_t *pde = pde_for(pa, 1);
+
+	if (!pde)
+		return PB_ENOMEM;
+	if ((*pde & PTE_P) && !(*pde & PTE_PS))
+		return PB_EAGAIN;	/* a table: go page by page */
+	if ((*pde & PTE_P) && !(*pde & CACHE_MASK) && (flags & CACHE_MASK))
+		*uncached = 1;
+	*pde = pa | PTE_PS | flags;
+	invlpg(pa);
+	return PB_OK;
+}
+
+/* Map [pa, end) with flags, in big pages where whole chunks allow. */
+static int
+map_range(uint64_t pa, uint64_t end, uint64_t flags, int *uncached)
+{
+	int err;
+
+	while (pa < end) {
+		if (!(pa & (BIG - 1)) && end - pa >= BIG) {
+			err = map_big(pa, flags, uncached);
+			if (err == PB_OK) {
+				pa += BIG;
+				continue;
+			}
+			if (err != PB_EAGAIN)
+				return err;
+		}
+		if ((err = ensure_small(pa, PAGE)))
+			return err;
+		*uncached |= set_pages(pa, PAGE, flags);
+		pa += PAGE;
+	}
+	return PB_OK;
+}
+
+/*
+ * Device pages get the cache type asked for, read-write, no-execute.  RAM
+ * of the boot map is left as it is: it is mapped already, and remapping
+ * it would let a module make an image's read-only or code pages writable.
+ */
+static int
+map_mmio_now(uint64_t start, uint64_t end, int cache)
+{
+	uint64_t flags = PTE_P | PTE_W | nx | cache_flags(cache), run_end;
+	int uncached = 0, err = PB_OK;
+
+	for (uint64_t pa = start; pa < end && !err; pa = run_end) {
+		int cls = class_at(pa, &run_end);
+
+		if (run_end > end)
+			run_end = end;
+		if (cls != CL_RAM && cls != CL_EXEC)
+			err = map_range(pa, run_end, flags, &uncached);
+	}
+	/* Lines cached through a write-back mapping must not outlive it. */
+	if (uncached)
+		wbinvd();
+	return err;
+}
+
+void *
+arch_map_mmio(uint64_t phys, size_t len, int cache)
+{
+	uint64_t start = phys & ~(PAGE - 1), end = page_up(phys + len);
+
+	if (!len || end <= start)
+		return NULL;
+	if (!paging_on) {
+		/* The firmware's tables map its whole address space with
+		 * its cache types; ours take over at arch_paging_init. */
+		return early_mmio_add(start, end, cache) ? NULL :
+		    (void *)(uintptr_t)phys;
+	}
+	if (end > phys_limit || map_mmio_now(start, end, cache))
+		return NULL;
+	return (void *)(uintptr_t)phys;
+}
+
+/* Unmap the page at pa, or the whole big page there if it lies outside
+ * the boot map and inside [pa, end); returns how far that reached. */
+static uint64_t
+unmap_page(uint64_t pa, uint64_t end)
+{
+	pte_t *pde = pde_for(pa, 0), *pte;
+
+	if (!pde || !(*pde & PTE_P))
+		return pa + PAGE;
+	if ((*pde & PTE_PS) && !(pa & (BIG - 1)) && end - pa >= BIG) {
+		*pde = 0;
+		invlpg(pa);
+		return pa + BIG;
+	}
+	if ((pte = pte_for(pa, 1))) {
+		*pte = 0;
+		invlpg(pa);
+	}
+	return pa + PAGE;
+}
+
+/* Pages outside the boot map go; device pages of the boot map return to
+ * uncached; RAM was never touched. */
+void
+arch_unmap_mmio(void *va, size_t len)
+{
+	uint64_t start = (uint64_t)(uintptr_t)va & ~(PAGE - 1);
+	uint64_t end = page_up((uint64_t)(uintptr_t)va + len), run_end;
+	int uncached = 0;
+
+	if (end <= start)
+		return;
+	if (!paging_on) {
+		early_mmio_remove(start);
+		return;
+	}
+	for (uint64_t pa = start; pa < end; pa = run_end) {
+		int cls = class_at(pa, &run_end);
+		uint64_t p = pa;
+
+		if (run_end > end)
+			run_end = end;
+		if (cls == CL_UC)
+			map_range(pa, run_end, class_flags(CL_UC), &uncached);
+		else if (cls == CL_NONE)
+			while (p < run_end)
+				p = unmap_page(p, run_end);
+	}
+}
+
+/* --- queries ------------------------------------------------------------ */
+
+/*
+ * The effective leaf for va in the tables CR3 points at (ours or the
+ * firmware's): writable only if every level allows it, executable only if
+ * no level sets XD (SDM 3A §4.6 "Access Rights").  Returns 0 when va is not
+ * mapped, else 1 with *w and *x set.
+ */
+static int
+walk(uint64_t va, int *w, int *x)
+{
+	uint64_t e = read_cr3() & PTE_ADDR;
+	int levels = read_cr4() & CR4_LA57 ? 5 : 4;
+	int nxe = (rdmsr(MSR_EFER) & EFER_NXE) != 0;
+
+	*w = 1;
+	*x = 1;
+	for (int lvl = levels; lvl >= 1; lvl--) {
+		const struct ptable *t = (const void *)(uintptr_t)(e & PTE_ADDR);
+
+		e = t->e[(va >> (12 + 9 * (lvl - 1))) & 511];
+		if (!(e & PTE_P))
+			return 0;
+		if (!(e & PTE_W))
+			*w = 0;
+		if (nxe && (e & PTE_NX))
+			*x = 0;
+		if (lvl == 1 || ((lvl == 2 || lvl == 3) && (e & PTE_PS)))
+			return 1;
+	}
+	return 1;
+}
+
+int
+arch_addr_writable(uint64_t va)
+{
+	int w, x;
+
+	return walk(va, &w, &x) && w;
+}
+
+int
+arch_addr_executable(uint64_t va)
+{
+	int w, x;
+
+	return walk(va, &w, &x) && x;
+}
