@@ -150,9 +150,10 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c hub/%.c abi/rt/util.c abi/rt/fmt.c
 FUZZ_SECONDS ?= 20
 test: deps
 	$(MAKE) all image $(B)/tests/host-tests $(FUZZ_TARGETS)
-	tests/run "$(B)/tests/host-tests" \
+	tests/run "PB_WRITE_BROKEN=1 $(B)/tests/host-tests" \
 		"tests/image/check-image $(IMAGE)" \
 		"tests/fuzz/run $(FUZZ_SECONDS)" \
+		"tests/scenario/selftest.py --no-real" \
 		"tests/scenario/run"
 
 fuzz: $(FUZZ_TARGETS)
