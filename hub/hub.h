@@ -57,6 +57,7 @@ struct pb_module {
 	struct pb_module *swapped_from;	/* watch window: the old provider */
 	uint64_t watch_until_ns;
 	int deferred;			/* waits for the takeover to start */
+	struct pb_resource *bind_res;	/* to connect before start (bind) */
 };
 
 struct pb_resource {

@@ -136,6 +136,9 @@ start_one(struct pb_module *m)
 		m->state = MOD_FAILED;
 		return r;
 	}
+	if (m->bind_res && m->bind_res->used)
+		conn_open(m, m->bind_res, PB_REQ_BIND);
+	m->bind_res = NULL;
 	if ((r = mod_start(m, PB_START_NORMAL)) != PB_OK)
 		return r;
 	res_connect_requirements(m, 0);
@@ -234,9 +237,8 @@ hub_bind(struct pb_resource *r)
 		struct pb_module *m = &modules[idx[i]];
 
 		log_event(LOG_BIND, "%s binds to %s", m->name, r->name);
-		if (hub_start_module(m, NULL, 0) == PB_OK &&
-		    m->state == MOD_RUNNING)
-			conn_open(m, r, PB_REQ_BIND);
+		m->bind_res = r;	/* connected just before its start */
+		hub_start_module(m, NULL, 0);
 	}
 }
 

@@ -174,7 +174,7 @@ conn_open(struct pb_module *client, struct pb_resource *r, int req)
 		conn_rebind(c, r);
 		log_event(LOG_BIND, "%s -> %s (%s)", client ? client->name : "hub",
 		    r->name, r->owner ? r->owner->name : "hub");
-		if (req >= 0)
+		if (req != PB_REQ_NONE)
 			conn_tell(c, PB_EV_CONNECTED);
 		return c;
 	}

@@ -88,3 +88,14 @@ def test_fault_restart_and_give_up():
     assert 'tfault: faulted 3 times, not restarted' in text
     # The rest of the system lives on: the delayed poweroff still runs.
     assert 'powering off' in text
+
+
+def test_bind_rule_loads_driver():
+    """A resource whose properties match a bind rule loads the module for
+    it (supply-driven loading), connected to that resource."""
+    text = run(['exec=load tleaf', 'exec=unload tleaf', 'exec=deps',
+                'poweroff'], mods=TEST_MODS + ['tbind'])
+    assert re.search(r'tbind binds to tleaf:leaf0', text), text
+    assert 'tbind: started for tleaf:leaf0' in text
+    # tleaf now has a client: unloading it is refused, naming it.
+    assert 'error: unload tleaf: tleaf is in use by tbind' in text

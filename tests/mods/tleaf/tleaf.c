@@ -38,7 +38,8 @@ tleaf_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	if (hub->timer_after(self, 1000000000ull, late, NULL) < 0)
 		return PB_ENOMEM;
 	pb_logf(hub, self, PB_LOG_INFO, "holding 16+3 pages, vector %d", v);
-	return hub->publish(self, "tleaf", "leaf0", "", &leaf_ops, NULL) ?
+	return hub->publish(self, "tleaf", "leaf0", "kind=leaf size=16", &leaf_ops,
+	    NULL) ?
 	    PB_OK : PB_ENOMEM;
 }
 
