@@ -15,6 +15,7 @@
 #include "hub.h"
 #include "cfg.h"
 #include "swap.h"
+#include "match.h"
 #include "../abi/framebuffer.h"
 #include "../abi/modsrc.h"
 #include "../abi/rt/rt.h"
@@ -205,18 +206,6 @@ native_for(const struct pb_module *f, const char *iface)
 	return best;
 }
 
-static int
-word_in(const char *list, const char *w)
-{
-	size_t n = strlen(w);
-
-	for (const char *p = list; *p; p++)
-		if ((p == list || p[-1] == ' ') && strncmp(p, w, n) == 0 &&
-		    (p[n] == ' ' || p[n] == '\0'))
-			return 1;
-	return 0;
-}
-
 /*
  * Plan the swaps that take f's clients over: each interface of f's with
  * clients goes to its best native provider, and interfaces going to the
@@ -246,7 +235,7 @@ plan_takeover(struct pb_module *f, struct swap *sw, char (*ifaces)[64],
 			ifaces[n][0] = '\0';
 			n++;
 		}
-		if (!word_in(ifaces[k], r->iface.iface)) {
+		if (!list_has(ifaces[k], r->iface.iface)) {
 			size_t len = strlen(ifaces[k]);
 			rt_snprintf(ifaces[k] + len, 64 - len, "%s%s",
 			    len ? " " : "", r->iface.iface);

@@ -242,23 +242,6 @@ hub_bind(struct pb_resource *r)
 	}
 }
 
-/* Is `name` one of the comma-separated names in `list`? */
-static int
-list_has(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = list; *p; ) {
-		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
-			return 1;
-		while (*p && *p != ',')
-			p++;
-		while (*p == ',' || *p == ' ')
-			p++;
-	}
-	return 0;
-}
-
 /* Running modules with a connection to one of m's resources. */
 int
 hub_dependants(const struct pb_module *m, char *out, size_t cap)

@@ -139,3 +139,20 @@ props_get(const char *props, const char *key, char *out, size_t cap)
 	}
 	return NULL;
 }
+
+int
+list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; *p; ) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (n && strncmp(p, word, n) == 0 &&
+		    (p[n] == ' ' || p[n] == ',' || p[n] == '\0'))
+			return 1;
+		while (*p && *p != ' ' && *p != ',')
+			p++;
+	}
+	return 0;
+}

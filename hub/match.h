@@ -38,4 +38,8 @@ int props_match(const char *pattern, const char *props);
 const char *props_get(const char *props, const char *key, char *out,
     size_t cap);
 
+/* Is `word` one of the items of `list`, separated by spaces and/or
+ * commas?  ("console keyboard", "tos, shell") */
+int list_has(const char *list, const char *word);
+
 #endif

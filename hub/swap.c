@@ -18,6 +18,7 @@
  */
 #include "hub.h"
 #include "swap.h"
+#include "match.h"
 #include "../abi/rt/rt.h"
 
 uint64_t swap_watch_ns = 2000000000ull;	/* the watch window */
@@ -67,30 +68,13 @@ entry(struct pb_module *m, int which, struct call_args *a)
 	return (int)mod_call(m, call_entry, a);
 }
 
-/* Is word w in the space-separated list? */
-static int
-in_list(const char *list, const char *w)
-{
-	size_t n = strlen(w);
-
-	for (const char *p = list; *p; ) {
-		if (strncmp(p, w, n) == 0 && (p[n] == ' ' || p[n] == '\0'))
-			return 1;
-		while (*p && *p != ' ')
-			p++;
-		while (*p == ' ')
-			p++;
-	}
-	return 0;
-}
-
 /* Is r m's, and of one of the swapped interfaces (NULL: all)? */
 static int
 owns_iface(const struct pb_module *m, const struct pb_resource *r,
     const char *ifaces)
 {
 	return r->used && r->owner == m &&
-	    (!ifaces || in_list(ifaces, r->iface.iface));
+	    (!ifaces || list_has(ifaces, r->iface.iface));
 }
 
 /* The k-th resource of `m` with interface `iface`. */

@@ -220,3 +220,14 @@ TEST(match_props_get_edges)
 	CHECK(props_get("", "a", buf, sizeof(buf)) == NULL);
 	CHECK(props_get("   ", "a", buf, sizeof(buf)) == NULL);
 }
+
+TEST(match_list_has)
+{
+	CHECK(list_has("console keyboard", "keyboard"));
+	CHECK(list_has("tos, shell", "tos"));
+	CHECK(list_has("tos, shell", "shell"));
+	CHECK(!list_has("tos, shell", "sh"));
+	CHECK(!list_has("console", "cons"));
+	CHECK(!list_has("", "x"));
+	CHECK(!list_has("a b", ""));
+}
