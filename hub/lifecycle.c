@@ -28,6 +28,9 @@ rs_state(const struct pb_module *m)
 	case MOD_UNLOADED:
 		return RS_AVAILABLE;
 	case MOD_LOADED:
+		/* Loaded, not started: it serves nobody unless it only waits
+		 * for the takeover; a stopped module can be started again. */
+		return m->deferred ? RS_RUNNING : RS_AVAILABLE;
 	case MOD_STANDBY:
 	case MOD_RUNNING:
 	case MOD_QUIESCED:
@@ -242,6 +245,18 @@ hub_bind(struct pb_resource *r)
 	}
 }
 
+/* Does a connection before conns[upto] lead client to one of m's? */
+static int
+seen_client(const struct pb_module *m, unsigned upto,
+    const struct pb_module *client)
+{
+	for (unsigned k = 0; k < upto; k++)
+		if (conns[k].used && conns[k].res && conns[k].res->owner == m &&
+		    conns[k].client == client)
+			return 1;
+	return 0;
+}
+
 /* Running modules with a connection to one of m's resources. */
 int
 hub_dependants(const struct pb_module *m, char *out, size_t cap)
@@ -254,7 +269,7 @@ hub_dependants(const struct pb_module *m, char *out, size_t cap)
 		size_t len = strlen(out);
 
 		if (!c->used || !c->res || c->res->owner != m || !c->client ||
-		    c->client == m || list_has(out, c->client->name))
+		    c->client == m || seen_client(m, i, c->client))
 			continue;
 		rt_snprintf(out + len, cap - len, "%s%s", n ? ", " : "",
 		    c->client->name);

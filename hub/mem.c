@@ -127,8 +127,10 @@ mem_alloc(struct pb_module *owner, size_t npages, uint32_t flags, int kind)
 	if (npages == 0 || !(a = alloc_slot()))
 		return NULL;
 	base = runs_take(npages, flags & PB_MEM_DMA32 ? 1ull << 32 : ~0ull);
-	if (!base)
+	if (!base) {
+		a->kind = -1;		/* the slot stays free */
 		return NULL;
+	}
 	*a = (struct alloc){ base, npages, owner, kind };
 	if (flags & PB_MEM_ZERO)
 		memset((void *)(uintptr_t)base, 0, npages * PAGE);

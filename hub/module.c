@@ -270,6 +270,10 @@ mod_unload(struct pb_module *m)
 	if (m->base)
 		arch_unmap_image(m->base, m->size);
 	mem_reclaim(m, arch_unmap_mmio);
+	/* No watch window may lead back to m any more. */
+	for (unsigned i = 0; i < nmodules; i++)
+		if (modules[i].swapped_from == m)
+			modules[i].swapped_from = NULL;
 	m->base = 0;
 	m->ops = NULL;
 	m->generation++;
@@ -299,6 +303,15 @@ mod_handle_fault(struct pb_module *m)
 	m->fault_pending = 1;	/* keeps mod_stop from calling it */
 	if (m->swapped_from && arch_now_ns() < m->watch_until_ns) {
 		swap_watch_fault(m);
+		return;
+	}
+	if (m->state == MOD_STANDBY) {
+		/* Being swapped in: the swap rolls back and the old provider
+		 * keeps serving.  A restart here would start m beside it, or
+		 * nest a second swap. */
+		mod_unload(m);
+		m->fault_pending = 0;
+		m->state = MOD_FAILED;
 		return;
 	}
 	mod_unload(m);

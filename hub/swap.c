@@ -103,14 +103,31 @@ static int
 check_counterparts(struct swap *s, char *err, size_t cap)
 {
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
-		struct pb_resource *r = &resources[i];
+		struct pb_resource *r = &resources[i], *to;
 
-		if (!owns_iface(s->old, r, s->iface) ||
-		    nth_resource(s->new, r->iface.iface, rank_in_owner(r)))
+		if (!owns_iface(s->old, r, s->iface))
 			continue;
-		rt_snprintf(err, cap, "%s publishes no %s to take over %s",
-		    s->new->name, r->iface.iface, r->name);
-		return PB_ENOENT;
+		if (!(to = nth_resource(s->new, r->iface.iface,
+		    rank_in_owner(r)))) {
+			rt_snprintf(err, cap, "%s publishes no %s to take over %s",
+			    s->new->name, r->iface.iface, r->name);
+			return PB_ENOENT;
+		}
+		/* Every client of r must be served by its counterpart. */
+		for (unsigned k = 0; k < MAX_CONNS; k++) {
+			const struct conn *c = &conns[k];
+			const struct pb_require *q;
+
+			if (!c->used || c->res != r || c->req < 0 || !c->client)
+				continue;
+			q = &c->client->desc.requires[c->req];
+			if (res_serves(to, q->iface, q->major, q->minor))
+				continue;
+			rt_snprintf(err, cap, "%s cannot serve %s (%s %u.%u)",
+			    to->name, c->client->name, q->iface, q->major,
+			    q->minor);
+			return PB_ENOTSUP;
+		}
 	}
 	return PB_OK;
 }
@@ -191,6 +208,7 @@ resume_old:
 	swap_abort(s);
 	return r ? r : PB_EIO;
 unload_new:
+	res_drop_module(s->new);	/* requirements connected before */
 	mod_unload(s->new);
 	return r;
 }
@@ -201,6 +219,11 @@ swap_abort(struct swap *s)
 {
 	struct call_args a = { 0 };
 
+	/* P' lets go first (abi/pb.h: P'.stop(); P.resume()): two drivers
+	 * must never drive one device. */
+	if (s->new->state != MOD_UNLOADED && s->new->state != MOD_KNOWN)
+		mod_unload(s->new);
+	s->new->state = MOD_KNOWN;
 	if (s->old->state == MOD_QUIESCED) {
 		if (entry(s->old, CALL_RESUME, &a) != PB_OK)
 			log_event(LOG_ERROR, "%s: resume after a failed swap "
@@ -211,9 +234,6 @@ swap_abort(struct swap *s)
 	if (s->buf)
 		mem_free(NULL, s->buf);
 	s->buf = NULL;
-	if (s->new->state != MOD_UNLOADED && s->new->state != MOD_KNOWN)
-		mod_unload(s->new);
-	s->new->state = MOD_KNOWN;
 }
 
 /* Step 5: move every connection of old's resources to new's. */
@@ -359,6 +379,9 @@ swap_watch_fault(struct pb_module *new)
 		log_event(LOG_ERROR, "%s: resume failed", old->name);
 	old->state = MOD_RUNNING;
 	irq_hold_module(old, 0);
+	for (unsigned k = 0; k < MAX_CONNS; k++)	/* step 5: the clients are told */
+		if (conns[k].used && conns[k].res && conns[k].res->owner == old)
+			conn_tell(&conns[k], PB_EV_REBOUND);
 	mod_unload(new);
 	new->fault_pending = 0;
 	new->state = MOD_FAILED;

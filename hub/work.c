@@ -276,6 +276,11 @@ irq_hold_module(struct pb_module *m, int hold)
 			continue;
 		held = arch_irq_hold();
 		v->held = hold;
+		/* Replay only to a provider that still drives the device: one
+		 * that was swapped out released it, and the new one has its
+		 * own handlers. */
+		if (!hold && m->state != MOD_RUNNING)
+			v->pending = 0;
 		if (!hold && v->pending && v->fn) {
 			v->pending = 0;
 			irq_deliver(i);

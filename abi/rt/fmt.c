@@ -58,15 +58,18 @@ put_num(struct out *o, const struct spec *sp, uint64_t v, int neg)
 	const char *set = sp->conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
 	unsigned base = sp->conv == 'o' ? 8 :
 	    (sp->conv == 'x' || sp->conv == 'X' || sp->conv == 'p') ? 16 : 10;
+	/* C: with a precision, the '0' flag is ignored. */
+	char pad = sp->prec >= 0 ? ' ' : sp->pad;
 	int n = 0, zeros, total;
 
-	do {
+	/* C: a zero value with a zero precision is no characters. */
+	while (v || (n == 0 && sp->prec != 0)) {
 		digits[n++] = set[v % base];
 		v /= base;
-	} while (v);
+	}
 	zeros = sp->prec > n ? sp->prec - n : 0;
 	total = n + zeros + neg + (sp->conv == 'p' ? 2 : 0);
-	if (!sp->left && sp->pad == ' ')
+	if (!sp->left && pad == ' ')
 		put_padding(o, ' ', sp->width - total);
 	if (neg)
 		put(o, '-');
@@ -74,7 +77,7 @@ put_num(struct out *o, const struct spec *sp, uint64_t v, int neg)
 		put(o, '0');
 		put(o, 'x');
 	}
-	if (!sp->left && sp->pad == '0')
+	if (!sp->left && pad == '0')
 		put_padding(o, '0', sp->width - total);
 	put_padding(o, '0', zeros);
 	while (n)
@@ -97,6 +100,11 @@ parse_spec(const char *f, struct spec *sp, va_list *ap)
 	}
 	if (*f == '*') {
 		sp->width = va_arg(*ap, int);
+		if (sp->width < 0) {	/* C: a '-' flag and a positive width */
+			sp->left = 1;
+			sp->width = sp->width < -0x7fffffff ? 0x7fffffff :
+			    -sp->width;
+		}
 		f++;
 	} else {
 		while (*f >= '0' && *f <= '9')
@@ -175,7 +183,11 @@ put_conv(struct out *o, struct spec *sp, va_list *ap)
 		put_num(o, sp, (uintptr_t)va_arg(*ap, void *), 0);
 		break;
 	case 'c':
+		if (!sp->left)
+			put_padding(o, ' ', sp->width - 1);
 		put(o, (char)va_arg(*ap, int));
+		if (sp->left)
+			put_padding(o, ' ', sp->width - 1);
 		break;
 	case 's':
 		put_str(o, sp, va_arg(*ap, const char *));

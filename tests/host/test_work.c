@@ -1,0 +1,421 @@
+/*
+ * test_work.c - the work queue, timers and interrupt vectors (hub/work.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "fakemod.h"
+
+/* work.c's, for the shell's `irqs`; not in hub.h. */
+uint64_t irq_stats(int vector, struct pb_module **owner);
+
+#define DYNAMIC_VECTORS 176	/* 64..239 */
+
+static char ran[256];
+
+static void
+note(void *arg)
+{
+	size_t n = strlen(ran);
+
+	snprintf(ran + n, sizeof(ran) - n, "%s", (const char *)arg);
+}
+
+/* A fake module in MOD_RUNNING, without starting anything. */
+static struct fm *
+running(const char *name)
+{
+	struct fm *f = fm_add(name, 0);
+
+	f->m->state = MOD_RUNNING;
+	return f;
+}
+
+TEST(work_runs_in_fifo_order)
+{
+	struct fm *m;
+
+	fm_setup();
+	m = running("m");
+	ran[0] = '\0';
+	CHECK_EQ_INT(work_run_one(), 0);
+	CHECK_EQ_INT(work_queue(NULL, note, "1"), PB_OK);
+	CHECK_EQ_INT(work_queue(m->m, note, "2"), PB_OK);
+	CHECK_EQ_INT(work_queue(NULL, note, "3"), PB_OK);
+	CHECK_EQ_INT(work_queue(m->m, note, "4"), PB_OK);
+	CHECK_EQ_INT(work_run_one(), 1);
+	CHECK_STR(ran, "1");
+	CHECK_EQ_INT(work_queue(NULL, note, "5"), PB_OK);	/* behind 2-4 */
+	CHECK_EQ_INT(fm_run_work(), 4);
+	CHECK_STR(ran, "12345");
+	CHECK_EQ_INT(work_run_one(), 0);
+	fm_teardown();
+}
+
+TEST(work_queue_full)
+{
+	int n = 0;
+
+	fm_setup();
+	ran[0] = '\0';
+	for (int i = 0; i < 300; i++)
+		n += work_queue(NULL, note, "") == PB_OK;
+	CHECK_EQ_INT(n, 256);
+	CHECK_EQ_INT(work_queue(NULL, note, "x"), PB_ENOMEM);
+	CHECK_EQ_INT(fm_run_work(), 256);
+	/* The ring wraps cleanly. */
+	CHECK_EQ_INT(work_queue(NULL, note, "a"), PB_OK);
+	CHECK_EQ_INT(work_queue(NULL, note, "b"), PB_OK);
+	CHECK_EQ_INT(fm_run_work(), 2);
+	CHECK_STR(ran, "ab");
+	fm_teardown();
+}
+
+/* Work of a module that went away never runs, even if the slot holds a
+ * running module again (a new generation). */
+TEST(work_of_a_gone_module_never_runs)
+{
+	struct fm *m, *k;
+
+	fm_setup();
+	m = running("m");
+	k = running("k");
+	ran[0] = '\0';
+	CHECK_EQ_INT(work_queue(m->m, note, "m1"), PB_OK);
+	CHECK_EQ_INT(work_queue(k->m, note, "k1"), PB_OK);
+	CHECK_EQ_INT(mod_unload(m->m), PB_OK);
+	CHECK_EQ_INT(fm_run_work(), 2);
+	CHECK_STR(ran, "k1");
+
+	/* A generation bump alone is enough, whatever the state. */
+	ran[0] = '\0';
+	CHECK_EQ_INT(work_queue(k->m, note, "k2"), PB_OK);
+	k->m->generation++;
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK_STR(ran, "");
+
+	/* So is a module that is no longer running (stopped). */
+	CHECK_EQ_INT(work_queue(k->m, note, "k3"), PB_OK);
+	k->m->state = MOD_LOADED;
+	fm_run_work();
+	CHECK_STR(ran, "");
+	k->m->state = MOD_RUNNING;
+	CHECK_EQ_INT(work_queue(k->m, note, "k4"), PB_OK);
+	work_drop_module(k->m);
+	fm_run_work();
+	CHECK_STR(ran, "");
+	CHECK_EQ_INT(work_queue(k->m, note, "k5"), PB_OK);
+	fm_run_work();
+	CHECK_STR(ran, "k5");
+	fm_teardown();
+}
+
+static void
+fault_in_work(void *arg)
+{
+	fake_fault(arg);
+}
+
+/* A work item that faults is its module's fault, not the hub's. */
+TEST(work_fault_is_the_modules)
+{
+	struct fm *m;
+
+	fm_setup();
+	m = running("m");
+	ran[0] = '\0';
+	CHECK_EQ_INT(work_queue(m->m, fault_in_work, m->m), PB_OK);
+	CHECK_EQ_INT(work_queue(NULL, note, "after"), PB_OK);
+	CHECK_EQ_INT(fm_run_work(), 2);
+	CHECK_STR(ran, "after");
+	CHECK_EQ_INT(m->m->faults, 1);
+	CHECK(fm_log_has("m faulted"));
+	CHECK(m->m->state != MOD_RUNNING);
+	fm_teardown();
+}
+
+TEST(timers_fire_when_due_not_before)
+{
+	struct fm *m;
+	int id1, id2, id3;
+	uint64_t t0;
+
+	fm_setup();
+	m = running("m");
+	ran[0] = '\0';
+	t0 = fake_now;
+	CHECK_EQ_INT(timers_next(), ~0ull);
+	id1 = timer_add(NULL, 500, note, "a");
+	id2 = timer_add(m->m, 300, note, "b");
+	id3 = timer_add(NULL, 500, note, "c");
+	CHECK(id1 > 0 && id2 > 0 && id3 > 0);
+	CHECK(id1 != id2 && id2 != id3 && id1 != id3);
+	CHECK_EQ_INT(timers_next(), t0 + 300);
+	timers_run(t0 + 299);
+	CHECK_EQ_INT(fm_run_work(), 0);
+	timers_run(t0 + 300);
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK_STR(ran, "b");
+	CHECK_EQ_INT(timers_next(), t0 + 500);
+	timers_run(t0 + 499);
+	CHECK_EQ_INT(fm_run_work(), 0);
+	timers_run(t0 + 10000);			/* late is fine */
+	CHECK_EQ_INT(fm_run_work(), 2);
+	CHECK_STR(ran, "bac");
+	/* One-shot. */
+	timers_run(t0 + 20000);
+	CHECK_EQ_INT(fm_run_work(), 0);
+	CHECK_EQ_INT(timers_next(), ~0ull);
+	fm_teardown();
+}
+
+TEST(timer_cancel)
+{
+	struct fm *m, *k;
+	int a, b, c;
+
+	fm_setup();
+	m = running("m");
+	k = running("k");
+	ran[0] = '\0';
+	a = timer_add(m->m, 100, note, "a");
+	b = timer_add(m->m, 100, note, "b");
+	c = timer_add(NULL, 100, note, "c");
+	timer_cancel(m->m, a);
+	timer_cancel(k->m, b);		/* not k's: no effect */
+	timer_cancel(m->m, c);		/* the hub's: no effect */
+	timer_cancel(m->m, 12345);	/* no such timer */
+	fm_advance(100);
+	CHECK_STR(ran, "bc");
+	timer_cancel(m->m, b);		/* already fired: harmless */
+	fm_teardown();
+}
+
+TEST(timers_of_a_dropped_module_never_fire)
+{
+	struct fm *m, *k;
+
+	fm_setup();
+	m = running("m");
+	k = running("k");
+	ran[0] = '\0';
+	CHECK(timer_add(m->m, 100, note, "m") > 0);
+	CHECK(timer_add(k->m, 100, note, "k") > 0);
+	CHECK_EQ_INT(mod_unload(m->m), PB_OK);
+	fm_advance(1000);
+	CHECK_STR(ran, "k");
+
+	/* Due and queued, then the module goes: still nothing. */
+	ran[0] = '\0';
+	CHECK(timer_add(k->m, 100, note, "k2") > 0);
+	fake_now += 100;
+	timers_run(fake_now);
+	CHECK_EQ_INT(mod_unload(k->m), PB_OK);
+	fm_run_work();
+	CHECK_STR(ran, "");
+
+	/* A new generation of the module: the old timer is dead. */
+	k->m->state = MOD_RUNNING;
+	CHECK(timer_add(k->m, 100, note, "k3") > 0);
+	k->m->generation++;
+	fm_advance(100);
+	CHECK_STR(ran, "");
+	fm_teardown();
+}
+
+/* --- interrupts ------------------------------------------------------------ */
+
+static unsigned hits;
+static void *hit_arg;
+
+static void
+handler(void *arg)
+{
+	hits++;
+	hit_arg = arg;
+}
+
+TEST(irq_alloc_register_unregister)
+{
+	struct fm *m, *k;
+	int v, w;
+
+	fm_setup();
+	m = running("m");
+	k = running("k");
+	CHECK_EQ_INT(irq_free_count(), DYNAMIC_VECTORS);
+	v = irq_alloc(m->m);
+	CHECK(v >= 64 && v <= 239);
+	CHECK_EQ_INT(irq_free_count(), DYNAMIC_VECTORS - 1);
+	CHECK_EQ_INT(irq_count(m->m), 1);
+	w = irq_alloc(k->m);
+	CHECK(w != v && w >= 64 && w <= 239);
+	CHECK_EQ_INT(irq_register(m->m, v, handler, &hits), PB_OK);
+	CHECK_EQ_INT(irq_register(k->m, v, handler, NULL), PB_EBUSY);
+	CHECK_EQ_INT(irq_register(m->m, w, handler, NULL), PB_EBUSY);
+	CHECK_EQ_INT(irq_register(m->m, 31, handler, NULL), PB_EINVAL);
+	CHECK_EQ_INT(irq_register(m->m, 256, handler, NULL), PB_EINVAL);
+	CHECK_EQ_INT(irq_register(m->m, -1, handler, NULL), PB_EINVAL);
+	CHECK_EQ_INT(irq_register(m->m, v, NULL, NULL), PB_EINVAL);
+	/* A fixed vector outside the dynamic range can be claimed too. */
+	CHECK_EQ_INT(irq_register(m->m, 240, handler, NULL), PB_OK);
+	CHECK_EQ_INT(irq_count(m->m), 2);
+	CHECK_EQ_INT(irq_free_count(), DYNAMIC_VECTORS - 2);
+	irq_unregister(k->m, v);		/* not k's */
+	CHECK_EQ_INT(irq_count(m->m), 2);
+	irq_unregister(m->m, v);
+	CHECK_EQ_INT(irq_count(m->m), 1);
+	CHECK_EQ_INT(irq_free_count(), DYNAMIC_VECTORS - 1);
+	CHECK_EQ_INT(irq_register(k->m, v, handler, NULL), PB_OK);
+	irq_unregister(m->m, -1);
+	irq_unregister(k->m, -1);
+	CHECK_EQ_INT(irq_count(m->m) + irq_count(k->m), 0);
+	CHECK_EQ_INT(irq_free_count(), DYNAMIC_VECTORS);
+	fm_teardown();
+}
+
+TEST(irq_alloc_runs_out)
+{
+	struct fm *m;
+	int n = 0;
+
+	fm_setup();
+	m = running("m");
+	while (irq_alloc(m->m) >= 0 && n < 1000)
+		n++;
+	CHECK_EQ_INT(n, DYNAMIC_VECTORS);
+	CHECK_EQ_INT(irq_free_count(), 0);
+	CHECK_EQ_INT(irq_alloc(m->m), PB_ENOMEM);
+	/* Unloading the module gives them all back. */
+	CHECK_EQ_INT(mod_unload(m->m), PB_OK);
+	CHECK_EQ_INT(irq_free_count(), DYNAMIC_VECTORS);
+	fm_teardown();
+}
+
+TEST(irq_dispatch_counts_and_calls)
+{
+	struct pb_module *owner = NULL;
+	struct fm *m;
+	int v, bare;
+
+	fm_setup();
+	m = running("m");
+	hits = 0;
+	v = irq_alloc(m->m);
+	bare = irq_alloc(m->m);			/* no handler yet */
+	REQUIRE(v > 0 && bare > 0);
+	REQUIRE(irq_register(m->m, v, handler, &owner) == PB_OK);
+	hub_irq_dispatch(v);
+	hub_irq_dispatch(v);
+	CHECK_EQ_INT(hits, 2);
+	CHECK(hit_arg == &owner);
+	CHECK_EQ_INT(irq_stats(v, &owner), 2);
+	CHECK(owner == m->m);
+	hub_irq_dispatch(bare);
+	CHECK_EQ_INT(irq_stats(bare, &owner), 1);
+	CHECK_EQ_INT(hits, 2);
+	hub_irq_dispatch(5);			/* an exception vector */
+	hub_irq_dispatch(-1);
+	hub_irq_dispatch(256);
+	CHECK_EQ_INT(hits, 2);
+	/* The count survives a new handler. */
+	REQUIRE(irq_register(m->m, v, handler, NULL) == PB_OK);
+	hub_irq_dispatch(v);
+	CHECK_EQ_INT(irq_stats(v, &owner), 3);
+	CHECK(hit_arg == NULL);
+	fm_teardown();
+}
+
+/* Interrupts of a held module are counted and delivered on release. */
+TEST(irq_held_and_replayed)
+{
+	struct pb_module *owner;
+	struct fm *m, *k;
+	int v, w;
+
+	fm_setup();
+	m = running("m");
+	k = running("k");
+	hits = 0;
+	v = irq_alloc(m->m);
+	w = irq_alloc(k->m);
+	REQUIRE(irq_register(m->m, v, handler, NULL) == PB_OK);
+	REQUIRE(irq_register(k->m, w, handler, NULL) == PB_OK);
+	irq_hold_module(m->m, 1);
+	hub_irq_dispatch(v);
+	hub_irq_dispatch(v);
+	hub_irq_dispatch(v);
+	CHECK_EQ_INT(hits, 0);
+	CHECK_EQ_INT(irq_stats(v, &owner), 3);
+	hub_irq_dispatch(w);			/* k is not held */
+	CHECK_EQ_INT(hits, 1);
+	irq_hold_module(m->m, 0);
+	/* At least one delivery for what came meanwhile (a device's
+	 * interrupts coalesce: the handler reads the device's state). */
+	CHECK(hits >= 2 && hits <= 4);
+	{
+		unsigned after = hits;
+
+		irq_hold_module(m->m, 0);	/* nothing more to replay */
+		CHECK_EQ_INT(hits, after);
+		hub_irq_dispatch(v);
+		CHECK_EQ_INT(hits, after + 1);
+	}
+	/* Held, then the module goes: nothing is delivered to it. */
+	irq_hold_module(m->m, 1);
+	hub_irq_dispatch(v);
+	hits = 0;
+	CHECK_EQ_INT(mod_unload(m->m), PB_OK);
+	irq_hold_module(m->m, 0);
+	CHECK_EQ_INT(hits, 0);
+	CHECK_EQ_INT(irq_count(m->m), 0);
+	fm_teardown();
+}
+
+static void
+faulting_handler(void *arg)
+{
+	fake_fault(arg);
+}
+
+/* A handler that faults takes its module down, not the hub; its vectors
+ * are released. */
+TEST(irq_handler_fault)
+{
+	struct fm *m;
+	int v;
+
+	fm_setup();
+	m = running("m");
+	v = irq_alloc(m->m);
+	REQUIRE(irq_register(m->m, v, faulting_handler, m->m) == PB_OK);
+	hub_irq_dispatch(v);
+	CHECK_EQ_INT(m->m->faults, 1);
+	CHECK_EQ_INT(irq_count(m->m), 0);
+	CHECK(fm_log_has("m faulted"));
+	hub_irq_dispatch(v);			/* no handler any more */
+	CHECK_EQ_INT(m->m->faults, 1);
+	fm_teardown();
+}
+
+/* A module's vectors go when it stops (mod_stop). */
+TEST(irq_released_on_stop)
+{
+	struct fm *m;
+
+	fm_setup();
+	m = fm_add("m", 0);
+	m->want_irq = 1;
+	REQUIRE(fm_start(m) == PB_OK);
+	CHECK_EQ_INT(irq_count(m->m), 1);
+	CHECK_EQ_INT(irq_free_count(), DYNAMIC_VECTORS - 1);
+	hub_irq_dispatch(m->irq_vector);
+	CHECK_EQ_INT(m->nirq, 1);
+	mod_stop(m->m);
+	CHECK_EQ_INT(irq_count(m->m), 0);
+	CHECK_EQ_INT(irq_free_count(), DYNAMIC_VECTORS);
+	hub_irq_dispatch(m->irq_vector);
+	CHECK_EQ_INT(m->nirq, 1);
+	fm_teardown();
+}
