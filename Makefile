@@ -135,11 +135,25 @@ usb: image
 	YES=$(YES) tools/usb-write $(IMAGE) $(DEV)
 
 # --- tests -----------------------------------------------------------------
-HOST_TEST_SRCS := $(wildcard tests/host/*.c) $(HUB_HOST_SRCS) abi/rt/util.c \
-	abi/rt/fmt.c
+# tests/host/test_*.c test the hub: one binary with its portable sources.
+# tests/host/mod_NAME.c test a module's pure logic by including its files:
+# one binary each, since modules may use the same names.
+HOST_TEST_SRCS := $(wildcard tests/host/test_*.c) tests/host/main.c \
+	tests/host/fake_arch.c tests/host/fakemod.c $(HUB_HOST_SRCS) \
+	abi/rt/util.c abi/rt/fmt.c
 $(B)/tests/host-tests: $(HOST_TEST_SRCS)
 	@mkdir -p $(@D)
-	$(CLANG) $(HOST_CFLAGS) $(SAN) -o $@ $(HOST_TEST_SRCS)
+	@echo "  HOSTCC   $@"
+	$(Q)$(CLANG) $(HOST_CFLAGS) $(SAN) -o $@ $(HOST_TEST_SRCS)
+
+MOD_TESTS := $(patsubst tests/host/mod_%.c,$(B)/tests/mod_%,\
+	$(wildcard tests/host/mod_*.c))
+$(B)/tests/mod_%: tests/host/mod_%.c tests/host/main.c abi/rt/util.c \
+		abi/rt/fmt.c $(wildcard mods/*/*.c mods/*/*.h)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC   $@"
+	$(Q)$(CLANG) $(HOST_CFLAGS) $(SAN) -o $@ $< tests/host/main.c \
+		abi/rt/util.c abi/rt/fmt.c
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
 # Each fuzz target names the hub file it exercises: fuzz_pe -> hub/pe.c.
@@ -149,8 +163,9 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c hub/%.c abi/rt/util.c abi/rt/fmt.c
 
 FUZZ_SECONDS ?= 20
 test: deps
-	$(MAKE) all image $(B)/tests/host-tests $(FUZZ_TARGETS)
+	$(MAKE) all image $(B)/tests/host-tests $(MOD_TESTS) $(FUZZ_TARGETS)
 	tests/run "PB_WRITE_BROKEN=1 $(B)/tests/host-tests" \
+		$(foreach t,$(MOD_TESTS),"$(t)") \
 		"tests/image/check-image $(IMAGE)" \
 		"tests/fuzz/run $(FUZZ_SECONDS)" \
 		"tests/scenario/selftest.py --no-real" \

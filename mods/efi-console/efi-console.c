@@ -1,0 +1,211 @@
+/*
+ * efi-console - `console` and `keyboard` over the firmware's ConOut and
+ * ConIn, for the firmware phase: the user sees a console from the first
+ * millisecond.  Requires `firmware` (abi/firmware.h), so it lives only
+ * until ExitBootServices; there the hub swaps its console to the best
+ * native console (fbcon) and its keyboard to the best native keyboard
+ * (serial), and unloads it.
+ *
+ * Swap steps, mostly as the old provider:
+ *   quiesce	accept nothing new; read every key ConIn holds into keys[]
+ *   export	struct console_state + the recent text (state.c)
+ *   resume	serve again (a failed swap); never calls the firmware, which
+ *		may be gone by then
+ *   import	only for a swap back in the firmware phase (swap keyboard
+ *		efi-console): the unread keys, served before ConIn's
+ * There is no hardware to take or release: no activate or release.
+ *
+ * ConOut shows characters only: ansi.c removes escape sequences and turns
+ * a clear-screen into ConOut's ClearScreen; the text kept for the takeover
+ * is exactly what clients wrote.
+ */
+#include "efi-console.h"
+
+#define OUT_CHUNK 256		/* bytes per con_write */
+#define READ_TRIES 8		/* ConIn keys skipped per read at most */
+#define DRAIN_TRIES 64		/* ConIn keys read per drain at most */
+
+struct eficon efc;
+static char eficon_text[EFICON_TEXT];
+
+static int
+eficon_write(void *ctx, const char *s, size_t len)
+{
+	char out[OUT_CHUNK];
+	size_t done = 0, n;
+	int act, r;
+
+	if (efc.quiet)
+		return PB_EBUSY;
+	if (!efc.fw)
+		return PB_EIO;
+	ring_put(&efc.text, s, len);
+	while (done < len || ansi_pending(&efc.ansi)) {
+		done += ansi_filter(&efc.ansi, s + done, len - done, out,
+		    sizeof(out), &n, &act);
+		if (n && (r = PB_CALL(efc.fw, firmware_ops, con_write, out,
+		    n)) != PB_OK)
+			return r;
+		if (act == ANSI_CLEAR && (r = PB_CALL(efc.fw, firmware_ops,
+		    con_clear)) != PB_OK)
+			return r;
+	}
+	return len > 0x7fffffff ? 0x7fffffff : (int)len;
+}
+
+static int
+eficon_size(void *ctx, uint32_t *cols, uint32_t *rows)
+{
+	*cols = efc.cols;
+	*rows = efc.rows;
+	return PB_OK;
+}
+
+static int
+eficon_clear(void *ctx)
+{
+	static const char cls[] = "\033[2J\033[H";	/* ED 2, CUP */
+
+	return eficon_write(ctx, cls, sizeof(cls) - 1) < 0 ? PB_EIO : PB_OK;
+}
+
+static const struct console_ops eficon_console_ops = {
+	.write = eficon_write,		/* ConOut, escape sequences removed */
+	.size = eficon_size,		/* ConOut's mode at start */
+	.clear = eficon_clear,		/* ConOut's ClearScreen */
+};
+
+/* One key from ConIn: PB_OK, PB_EAGAIN, or the firmware's error. */
+static int
+eficon_conin_key(struct key_event *ev)
+{
+	struct firmware_key k;
+	int r;
+
+	for (int i = 0; i < READ_TRIES; i++) {
+		if ((r = PB_CALL(efc.fw, firmware_ops, con_read_key, &k)) !=
+		    PB_OK)
+			return r;
+		if (efikey_translate(&k, ev))
+			return PB_OK;
+	}
+	return PB_EAGAIN;
+}
+
+static int
+eficon_read(void *ctx, struct key_event *ev)
+{
+	if (efc.quiet)
+		return PB_EAGAIN;
+	if (keybuf_get(&efc.keys, ev))
+		return PB_OK;		/* held back by a swap that failed */
+	if (!efc.fw)
+		return PB_EAGAIN;
+	return eficon_conin_key(ev);
+}
+
+static int
+eficon_set_leds(void *ctx, uint16_t leds)
+{
+	return PB_ENOTSUP;		/* ConIn has no LEDs to set */
+}
+
+static const struct keyboard_ops eficon_keyboard_ops = {
+	.read = eficon_read,		/* ConIn's ReadKeyStroke */
+	.set_leds = eficon_set_leds,	/* not supported */
+};
+
+/* Everything ConIn holds, into keys[] (as much as a state carries). */
+void
+eficon_drain_conin(void)
+{
+	struct key_event ev;
+
+	for (int i = 0; i < DRAIN_TRIES && efc.fw; i++) {
+		if (keybuf_full(&efc.keys) || eficon_conin_key(&ev) != PB_OK)
+			break;
+		keybuf_put(&efc.keys, &ev);
+	}
+}
+
+static void
+eficon_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
+{
+	if (ev == PB_EV_CONNECTED && req == 0)
+		efc.fw = c;
+	else if (ev == PB_EV_DISCONNECTED && c == efc.fw)
+		efc.fw = NULL;
+}
+
+static int
+eficon_start(struct pb_module *m, const struct pb_hub *h, int mode)
+{
+	char props[64];
+
+	efc.hub = h;
+	efc.self = m;
+	if (!efc.fw)
+		return PB_ENOENT;
+	if (PB_CALL(efc.fw, firmware_ops, con_size, &efc.cols, &efc.rows) !=
+	    PB_OK || !efc.cols || !efc.rows) {
+		efc.cols = 80;		/* UEFI's mode 0 */
+		efc.rows = 25;
+	}
+	ansi_init(&efc.ansi, efc.cols, efc.rows);
+	ring_init(&efc.text, eficon_text, sizeof(eficon_text));
+	rt_snprintf(props, sizeof(props), "via=conout cols=%u rows=%u",
+	    efc.cols, efc.rows);
+	if (!h->publish(m, CONSOLE_IFACE, "efi", props, &eficon_console_ops,
+	    NULL) || !h->publish(m, KEYBOARD_IFACE, "efi", "via=conin",
+	    &eficon_keyboard_ops, NULL))
+		return PB_ENOMEM;
+	return PB_OK;
+}
+
+static int
+eficon_quiesce(struct pb_module *m)
+{
+	efc.quiet = 1;
+	eficon_drain_conin();
+	return PB_OK;
+}
+
+static int
+eficon_export_state(struct pb_module *m, void *buf, size_t cap, size_t *len,
+    uint32_t *version)
+{
+	return eficon_export(buf, cap, len, version);
+}
+
+static int
+eficon_import_state(struct pb_module *m, const void *buf, size_t len,
+    uint32_t version)
+{
+	return eficon_import(buf, len, version);
+}
+
+static int
+eficon_resume(struct pb_module *m)
+{
+	efc.quiet = 0;
+	return PB_OK;
+}
+
+static const struct pb_module_ops eficon_ops = {
+	.start = eficon_start,
+	.event = eficon_event,
+	.quiesce = eficon_quiesce,
+	.export_state = eficon_export_state,
+	.import_state = eficon_import_state,
+	.resume = eficon_resume,
+};
+
+PB_MODULE(.name = "efi-console", .version = "1.0",
+    .desc = "console and keyboard over UEFI ConOut/ConIn",
+    .flags = PB_MOD_BOOT | PB_MOD_FIRMWARE, .rank = 0, .ops = &eficon_ops,
+    .nprovides = 2,
+    .provides = { PB_PROVIDE(CONSOLE_IFACE, CONSOLE_MAJOR, CONSOLE_MINOR),
+	PB_PROVIDE(KEYBOARD_IFACE, KEYBOARD_MAJOR, KEYBOARD_MINOR) },
+    .nrequires = 1,
+    .requires = { PB_REQUIRE(FIRMWARE_IFACE, FIRMWARE_MAJOR, FIRMWARE_MINOR,
+	PB_CARD_ONE, PB_AT_START) });

@@ -1,0 +1,43 @@
+/*
+ * efi-console.h - the firmware console module's shared state.
+ *
+ *   efi-console.c	the module: descriptor, console and keyboard
+ *			operations over the `firmware` connection, swap steps
+ *   state.c		struct console_state export and import
+ *   ansi.c		what of the text ConOut can show (pure)
+ *   keys.c		ConIn keys as key events, keys held back (pure)
+ *   ring.c		the recent output, as written (pure)
+ */
+#ifndef EFICON_H
+#define EFICON_H
+
+#include "../../abi/pbmod.h"
+#include "../../abi/console.h"
+#include "../../abi/firmware.h"
+#include "../../abi/keyboard.h"
+#include "ansi.h"
+#include "keys.h"
+#include "ring.h"
+
+#define EFICON_TEXT (32u << 10)		/* output kept for the takeover */
+
+struct eficon {
+	const struct pb_hub *hub;
+	struct pb_module *self;
+	struct pb_conn *fw;	/* requirement 0; NULL once withdrawn */
+	int quiet;		/* quiesced: accepts nothing new */
+	uint32_t cols, rows;	/* ConOut's mode, as last asked */
+	struct ansi ansi;	/* escape sequences, colours, cursor */
+	struct ring text;	/* recent output, as written */
+	struct keybuf keys;	/* read from ConIn, not yet by the client */
+};
+
+extern struct eficon efc;
+
+/* efi-console.c */
+void eficon_drain_conin(void);
+/* state.c */
+int eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version);
+int eficon_import(const void *buf, size_t len, uint32_t version);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * ring.c - the output ring (see ring.h).
+ */
+#include "ring.h"
+
+void
+ring_init(struct ring *r, char *buf, uint32_t cap)
+{
+	r->buf = buf;
+	r->cap = cap;
+	r->total = 0;
+}
+
+void
+ring_put(struct ring *r, const char *s, size_t len)
+{
+	if (!r->cap)
+		return;
+	if (len > r->cap) {		/* only the tail can survive */
+		r->total += len - r->cap;
+		s += len - r->cap;
+		len = r->cap;
+	}
+	for (size_t i = 0; i < len; i++)
+		r->buf[(r->total + i) % r->cap] = s[i];
+	r->total += len;
+}
+
+/* Where the copy of the newest n bytes starts: after a newline if cut. */
+static uint64_t
+copy_start(const struct ring *r, uint64_t n)
+{
+	uint64_t from = r->total - n;
+
+	if (from == 0)
+		return 0;		/* nothing before it was lost */
+	for (uint64_t p = from; p < r->total; p++)
+		if (r->buf[p % r->cap] == '\n')
+			return p + 1;
+	return from;			/* one long line: keep it all */
+}
+
+size_t
+ring_copy(const struct ring *r, char *out, size_t max)
+{
+	uint64_t held = r->total < r->cap ? r->total : r->cap;
+	uint64_t from = copy_start(r, held < max ? held : max);
+	uint64_t n = r->total - from;
+
+	for (uint64_t i = 0; out && i < n; i++)
+		out[i] = r->buf[(from + i) % r->cap];
+	return (size_t)n;
+}

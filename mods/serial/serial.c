@@ -1,0 +1,213 @@
+/*
+ * serial - the native 16550 driver: provides `console` and `keyboard` on
+ * every COM port present (console:com1, keyboard:com1 ...).
+ *
+ * Output goes straight to THR ("\n" as "\r\n"); input is decoded from the
+ * terminal's bytes into key events and queued until the client reads it.
+ * Fully swappable:
+ *   start(NORMAL)	probe COM1-4, publish each present, start receiving;
+ *			PB_ENODEV when there is none
+ *   start(STANDBY)	publish COM1's resources only, touch no port (the
+ *			firmware may still drive it); activate probes, and
+ *			moves them to the first port present if COM1 is not
+ *   quiesce		stop receiving, keep what the FIFO held as keys
+ *   export/import	struct console_state (state.c)
+ *   release		let go (writes and reads refused)
+ *   activate		probe and take the ports present (PB_ENODEV: none)
+ *   resume		serve again after a failed swap
+ *
+ * QEMU: tools/qemu-run gives COM1 on stdio; the QEMU lines for COM2 and
+ * for no port at all are in uart.c.
+ */
+#include "serial.h"
+#include "uart.h"
+
+static char serial_text[SERIAL_TEXT];
+
+static int
+serial_write(void *ctx, const char *s, size_t len)
+{
+	struct port *p = ctx;
+
+	if (!ser.active || !p->present)
+		return PB_EBUSY;
+	if (p == ser.primary)
+		txring_put(&ser.text, s, len);
+	return uart_write(p, s, len);
+}
+
+/* What is on the other end of the wire is not known: a VT100's size. */
+static int
+serial_size(void *ctx, uint32_t *cols, uint32_t *rows)
+{
+	*cols = 80;
+	*rows = 24;
+	return PB_OK;
+}
+
+static int
+serial_clear(void *ctx)
+{
+	static const char cls[] = "\033[2J\033[H";	/* ED 2, CUP */
+
+	return serial_write(ctx, cls, sizeof(cls) - 1) < 0 ? PB_EIO : PB_OK;
+}
+
+const struct console_ops serial_console_ops = {
+	.write = serial_write,		/* to THR, bounded by LSR.THRE */
+	.size = serial_size,		/* 80x24: unknown terminal */
+	.clear = serial_clear,		/* ANSI clear and home */
+};
+
+static int
+serial_read(void *ctx, struct key_event *ev)
+{
+	struct port *p = ctx;
+
+	if (!ser.active)
+		return PB_EAGAIN;
+	return keyq_get(&p->keys, ev) ? PB_OK : PB_EAGAIN;
+}
+
+static int
+serial_set_leds(void *ctx, uint16_t leds)
+{
+	return PB_ENOTSUP;		/* a terminal has none we can reach */
+}
+
+const struct keyboard_ops serial_keyboard_ops = {
+	.read = serial_read,		/* from the port's key queue */
+	.set_leds = serial_set_leds,	/* not supported */
+};
+
+/* Keys handed over to a port that turned out absent go to the primary. */
+static void
+move_keys(struct port *from, struct port *to)
+{
+	struct key_event ev;
+
+	while (from != to && keyq_get(&from->keys, &ev))
+		keyq_put(&to->keys, &ev);
+}
+
+/*
+ * Probe every port, publish those present and make the first of them the
+ * primary (its keys and text are what a swap hands over).  A resource
+ * published in standby for a port that is absent is withdrawn: its
+ * clients get the primary's at the rebind, which goes by position.
+ */
+static int
+take_ports(void)
+{
+	struct port *primary = NULL;
+
+	for (unsigned i = 0; i < SERIAL_NPORTS; i++)
+		if (port_bringup(&ser.ports[i]) == PB_OK && !primary)
+			primary = &ser.ports[i];
+	if (!primary) {
+		pb_logf(ser.hub, ser.self, PB_LOG_INFO, "no 16550 at 0x3f8, "
+		    "0x2f8, 0x3e8 or 0x2e8");
+		return PB_ENODEV;
+	}
+	for (unsigned i = 0; i < SERIAL_NPORTS; i++) {
+		struct port *p = &ser.ports[i];
+
+		if (p->present) {
+			if (port_publish(p) != PB_OK)
+				return PB_ENOMEM;
+			continue;
+		}
+		move_keys(p, primary);
+		if (p->con)
+			port_withdraw(p);
+	}
+	ser.primary = primary;
+	ser.active = 1;
+	rx_start();		/* a failure is logged; output still works */
+	return PB_OK;
+}
+
+static int
+serial_start(struct pb_module *m, const struct pb_hub *h, int mode)
+{
+	ser.hub = h;
+	ser.self = m;
+	ser.active = 0;
+	txring_init(&ser.text, serial_text, sizeof(serial_text));
+	port_init_table();
+	ser.primary = &ser.ports[0];
+	if (mode == PB_START_STANDBY)
+		return port_publish(ser.primary);	/* probed at activate */
+	return take_ports();
+}
+
+static void
+serial_stop(struct pb_module *m)
+{
+	rx_stop();
+	ser.active = 0;
+}
+
+/* Stop receiving; what the FIFOs hold now is keys, for the export. */
+static int
+serial_quiesce(struct pb_module *m)
+{
+	rx_stop();
+	port_drain_all(UART_FIFO_DEPTH * 4);
+	ser.active = 0;
+	return PB_OK;
+}
+
+static int
+serial_export(struct pb_module *m, void *buf, size_t cap, size_t *len,
+    uint32_t *version)
+{
+	return state_export(buf, cap, len, version);
+}
+
+static int
+serial_import(struct pb_module *m, const void *buf, size_t len,
+    uint32_t version)
+{
+	return state_import(buf, len, version);
+}
+
+/* Polled, with IER at 0: nothing to hand back but the timer. */
+static int
+serial_release(struct pb_module *m)
+{
+	rx_stop();
+	ser.active = 0;
+	return PB_OK;
+}
+
+static int
+serial_activate(struct pb_module *m)
+{
+	return take_ports();
+}
+
+static int
+serial_resume(struct pb_module *m)
+{
+	ser.active = 1;
+	return rx_start();
+}
+
+static const struct pb_module_ops serial_ops = {
+	.start = serial_start,
+	.stop = serial_stop,
+	.quiesce = serial_quiesce,
+	.export_state = serial_export,
+	.import_state = serial_import,
+	.release = serial_release,
+	.activate = serial_activate,
+	.resume = serial_resume,
+};
+
+PB_MODULE(.name = "serial", .version = "1.0",
+    .desc = "16550 UART: console and keyboard on COM1-COM4",
+    .flags = PB_MOD_HARDWARE, .rank = 10, .ops = &serial_ops,
+    .nprovides = 2,
+    .provides = { PB_PROVIDE(CONSOLE_IFACE, CONSOLE_MAJOR, CONSOLE_MINOR),
+	PB_PROVIDE(KEYBOARD_IFACE, KEYBOARD_MAJOR, KEYBOARD_MINOR) });

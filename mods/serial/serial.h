@@ -1,0 +1,79 @@
+/*
+ * serial.h - the serial module's shared state: the ports, and what its
+ * files offer one another.
+ *
+ *   serial.c	the module: descriptor, console and keyboard operations,
+ *		start/stop and the swap entry points
+ *   port.c	one port: probe and bring-up, receive into keys, resources
+ *   uart.c	the 16550 at the register level
+ *   poll.c	the receiver, polled from a hub timer (until an `irq`
+ *		provider exists: then an irq.c offers the same rx_start/rx_stop
+ *		with IER.ERBFI, its handler queueing port_rx work and a
+ *		one-shot timer for port_rx_idle while vt_pending; poll.c
+ *		stays as the fallback)
+ *   state.c	struct console_state export and import
+ *   vt.c, keyq.c, txring.c	pure logic, tested on the host
+ */
+#ifndef SERIAL_SERIAL_H
+#define SERIAL_SERIAL_H
+
+#include "../../abi/pbmod.h"
+#include "../../abi/console.h"
+#include "../../abi/keyboard.h"
+#include "keyq.h"
+#include "txring.h"
+#include "vt.h"
+
+#define SERIAL_NPORTS	4
+#define SERIAL_BAUD	115200
+#define SERIAL_TEXT	(16u << 10)	/* output kept for a swap */
+
+/* One COM port.  Only `present` ports are ever touched after probing. */
+struct port {
+	const char *name;	/* "com1" */
+	uint16_t base;		/* I/O base, 0x3f8 */
+	uint8_t irq;		/* the ISA line by convention (for issue 5) */
+	uint8_t present;	/* probed and brought up: ours to drive */
+	uint8_t dead;		/* THR stopped emptying; writes fail fast */
+	uint8_t fifo;		/* bytes THR takes after THRE: 16, or 1 */
+	uint8_t idle;		/* receive ticks with nothing, ESC pending */
+	uint8_t dead_lsr;	/* LSR when it died */
+	uint32_t deaths;	/* times THR stopped emptying */
+	uint32_t overruns;	/* LSR.OE seen */
+	uint32_t deaths_said, overruns_said, dropped_said;  /* last logged */
+	struct vt vt;		/* bytes -> keys */
+	struct keyq keys;	/* keys not yet read */
+	struct pb_resource *con, *kbd;
+};
+
+struct serial {
+	const struct pb_hub *hub;
+	struct pb_module *self;
+	int active;		/* ours to drive: writes and reads go out */
+	struct port ports[SERIAL_NPORTS];
+	struct port *primary;	/* the first present: what a swap hands over */
+	struct txring text;	/* the primary's console output, for export */
+};
+
+extern struct serial ser;
+
+/* serial.c */
+extern const struct console_ops serial_console_ops;
+extern const struct keyboard_ops serial_keyboard_ops;
+/* port.c */
+void port_init_table(void);
+int port_bringup(struct port *p);
+int port_publish(struct port *p);
+void port_withdraw(struct port *p);
+unsigned port_rx(struct port *p, unsigned budget);	/* bytes read */
+void port_rx_idle(struct port *p);
+void port_drain_all(unsigned budget);
+void port_check(struct port *p);
+/* poll.c (or, later, irq.c): run the receivers of the present ports. */
+int rx_start(void);
+void rx_stop(void);
+/* state.c */
+int state_export(void *buf, size_t cap, size_t *len, uint32_t *version);
+int state_import(const void *buf, size_t len, uint32_t version);
+
+#endif
