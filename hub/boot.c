@@ -261,6 +261,52 @@ go_native(struct handoff *h)
 }
 
 /*
+ * A native provider that takes over at the exit may itself need a provider
+ * that is not running yet (fbcon needs gop-fb's display): start that one in
+ * standby now, visible to it, and activate it right after the exit.
+ */
+static unsigned
+standby_providers(const struct pb_module *n, struct pb_module **early,
+    unsigned nearly, unsigned max, int depth)
+{
+	for (unsigned i = 0; i < n->desc.nrequires && depth < 4; i++) {
+		const struct pb_require *q = &n->desc.requires[i];
+		struct pb_module *d;
+
+		if (q->when != PB_AT_START || q->card != PB_CARD_ONE ||
+		    res_best(q->iface, q->major, q->minor, n) ||
+		    !(d = native_for(n, q->iface)) || nearly == max)
+			continue;
+		nearly = standby_providers(d, early, nearly, max, depth + 1);
+		if ((d->state != MOD_LOADED && mod_load(d) != PB_OK) ||
+		    res_connect_requirements(d, 1) != PB_OK ||
+		    mod_start(d, PB_START_STANDBY) != PB_OK) {
+			log_event(LOG_ERROR, "takeover: %s cannot stand by for %s",
+			    d->name, n->name);
+			continue;
+		}
+		for (unsigned k = 0; k < MAX_RESOURCES; k++)
+			if (resources[k].used && resources[k].owner == d)
+				resources[k].standby = 0;
+		early[nearly++] = d;
+	}
+	return nearly;
+}
+
+static void
+activate_early(struct pb_module **early, unsigned nearly)
+{
+	for (unsigned i = 0; i < nearly; i++) {
+		if (mod_activate(early[i]) != PB_OK) {
+			log_event(LOG_ERROR, "takeover: %s cannot take the "
+			    "hardware", early[i]->name);
+			continue;
+		}
+		res_offer_module(early[i]);
+	}
+}
+
+/*
  * The takeover.  Boot services end; `firmware` is withdrawn; what used it
  * is swapped for native providers or stopped.  Runtime services remain as
  * `firmware-rt`.
@@ -270,7 +316,8 @@ takeover(struct handoff *h)
 {
 	static char ifaces[MAX_TAKEOVER][64];
 	struct swap sw[MAX_TAKEOVER], plan[MAX_TAKEOVER];
-	unsigned nsw = 0, nnames = 0;
+	struct pb_module *early[MAX_TAKEOVER];
+	unsigned nsw = 0, nnames = 0, nearly = 0;
 	char err[160];
 
 	for (unsigned i = 0; i < nmodules && nnames < MAX_TAKEOVER; i++) {
@@ -283,6 +330,8 @@ takeover(struct handoff *h)
 		    MAX_TAKEOVER - nnames);
 		nnames += planned;
 		for (unsigned k = 0; k < planned; k++) {
+			nearly = standby_providers(plan[k].new, early, nearly,
+			    MAX_TAKEOVER, 0);
 			if (swap_begin(&plan[k], err, sizeof(err)) == PB_OK)
 				sw[nsw++] = plan[k];
 			else
@@ -300,6 +349,7 @@ takeover(struct handoff *h)
 	go_native(h);
 	log_event(LOG_BOOT, "boot services exited (%u map entries)",
 	    (unsigned)(h->memmap_size / h->desc_size));
+	activate_early(early, nearly);
 	for (unsigned i = 0; i < nsw; i++) {
 		/* The firmware is gone: the old provider cannot resume. */
 		if (swap_finish(&sw[i], err, sizeof(err)) != PB_OK)

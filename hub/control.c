@@ -121,11 +121,30 @@ res_of(struct ctl *c, const struct pb_module *owner)
 	}
 }
 
+/* The hub's own line: the interfaces of the resources it publishes. */
+static void
+hub_line(struct ctl *c)
+{
+	char line[200] = "hub";
+	size_t n;
+
+	for (unsigned i = 0, k = 0; i < MAX_RESOURCES; i++) {
+		const struct pb_resource *r = &resources[i];
+
+		if (!r->used || r->owner)
+			continue;
+		n = strlen(line);
+		rt_snprintf(line + n, sizeof(line) - n, "%s\"%s\"",
+		    k++ ? ", " : ", provides ", r->iface.iface);
+	}
+	say(c, "%s", line);
+}
+
 /* The inventory, module by module, as in the "No Kernel" appendix 1. */
 static int
 cmd_res(struct ctl *c)
 {
-	say(c, "hub, provides \"firmware\", \"module-source\"");
+	hub_line(c);
 	res_of(c, NULL);
 	for (unsigned i = 0; i < nmodules; i++) {
 		struct pb_module *m = &modules[i];
@@ -289,6 +308,26 @@ provider_of(const char *what, const char **iface)
 	return best ? best->owner : NULL;
 }
 
+/* Does new provide every interface old serves to clients?  Then the
+ * swap takes old over whole. */
+static int
+serves_all(const struct pb_module *old, const struct pb_module *new)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		const struct pb_resource *r = &resources[i];
+		int found = 0;
+
+		if (!r->used || r->owner != old || !res_clients(r))
+			continue;
+		for (unsigned k = 0; k < new->desc.nprovides; k++)
+			found |= strcmp(new->desc.provides[k].iface,
+			    r->iface.iface) == 0;
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
 static int
 cmd_swap(struct ctl *c, const char *what, const char *name)
 {
@@ -308,7 +347,8 @@ cmd_swap(struct ctl *c, const char *what, const char *name)
 	if (!provides)
 		return error(c, PB_EINVAL, "swap: %s does not provide %s", name,
 		    iface);
-	if (swap_provider(old, new, iface, err, sizeof(err)) != PB_OK)
+	if (swap_provider(old, new, serves_all(old, new) ? NULL : iface, err,
+	    sizeof(err)) != PB_OK)
 		return error(c, PB_EIO, "swap %s: %s; nothing changed", what, err);
 	say(c, "swapped %s: %s -> %s", iface, old->name, new->name);
 	return PB_OK;

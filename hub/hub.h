@@ -117,6 +117,7 @@ struct pb_module *mod_find(const char *name);
 int mod_load(struct pb_module *m);
 int mod_start(struct pb_module *m, int mode);
 void mod_stop(struct pb_module *m);
+int mod_activate(struct pb_module *m);
 int mod_unload(struct pb_module *m);
 int mod_holds_nothing(struct pb_module *m, char *why, size_t cap);
 const char *mod_state_name(int state);

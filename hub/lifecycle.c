@@ -85,7 +85,25 @@ defer(struct pb_module *m, const char *why)
 	    why);
 }
 
-/* A running, lower-ranked provider of what m provides, with clients. */
+/* Clients of r that want one provider (not every instance): only those
+ * are better served by a higher-ranked newcomer. */
+static unsigned
+single_clients(const struct pb_resource *r)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		const struct conn *c = &conns[i];
+
+		if (c->used && c->res == r && c->client && c->req >= 0 &&
+		    c->client->desc.requires[c->req].card != PB_CARD_ALL)
+			n++;
+	}
+	return n;
+}
+
+/* A running, lower-ranked provider of what m provides, with clients that
+ * want a single provider: m supersedes it through a swap. */
 static struct pb_module *
 superseded_by(const struct pb_module *m, const char **iface)
 {
@@ -94,7 +112,7 @@ superseded_by(const struct pb_module *m, const char **iface)
 
 		if (!r->used || r->standby || !r->owner || r->owner == m ||
 		    r->owner->state != MOD_RUNNING ||
-		    r->owner->desc.rank >= m->desc.rank || !res_clients(r))
+		    r->owner->desc.rank >= m->desc.rank || !single_clients(r))
 			continue;
 		for (unsigned k = 0; k < m->desc.nprovides; k++)
 			if (strcmp(m->desc.provides[k].iface, r->iface.iface) == 0) {

@@ -327,3 +327,27 @@ mod_handle_fault(struct pb_module *m)
 	if (hub_start_module(m, NULL, 0) != PB_OK)
 		m->state = MOD_FAILED;
 }
+
+static long
+call_activate(void *p)
+{
+	struct pb_module *m = p;
+
+	return m->ops->activate ? m->ops->activate(m) : PB_OK;
+}
+
+/* A module started in standby takes its hardware and runs. */
+int
+mod_activate(struct pb_module *m)
+{
+	long r;
+
+	if (m->state != MOD_STANDBY)
+		return PB_EINVAL;
+	r = mod_call(m, call_activate, m);
+	if (r != PB_OK)
+		return (int)r;
+	m->state = MOD_RUNNING;
+	log_event(LOG_START, "%s active", m->name);
+	return PB_OK;
+}

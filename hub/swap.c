@@ -328,6 +328,27 @@ abort:
 	return r;
 }
 
+/*
+ * A swap quiesces the whole of old: refuse to swap one interface while old
+ * serves another to clients, who would be left with a quiesced provider.
+ */
+static int
+other_clients(const struct pb_module *old, const char *iface, char *err,
+    size_t cap)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		const struct pb_resource *r = &resources[i];
+
+		if (!r->used || r->owner != old || list_has(iface, r->iface.iface) ||
+		    !res_clients(r))
+			continue;
+		rt_snprintf(err, cap, "%s also serves %s to %u clients; it can "
+		    "only be swapped whole", old->name, r->name, res_clients(r));
+		return PB_EBUSY;
+	}
+	return PB_OK;
+}
+
 int
 swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
     char *err, size_t cap)
@@ -339,6 +360,8 @@ swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
 		rt_snprintf(err, cap, "%s is not a running provider", old->name);
 		return PB_EINVAL;
 	}
+	if (iface && (r = other_clients(old, iface, err, cap)) != PB_OK)
+		return r;
 	/* A provider still in a watch window is replaced by a fresh copy. */
 	for (unsigned i = 0; i < nmodules; i++)
 		if (modules[i].swapped_from == new) {

@@ -1,0 +1,388 @@
+/*
+ * fbcon - the framebuffer console: provides `console` 1.0 over any
+ * `display` 1.0, as text cells drawn with an 8x16 font (font.c) scaled by
+ * boot.cfg's font-scale=N (1-4).
+ *
+ * Writes go through the ANSI parser (ansi.c, term.c) into the grid of
+ * cells and its scrollback (grid.c), which is the console's whole state:
+ * the screen is only a picture of it, redrawn from the cells when the
+ * display connection is rebound (a display swap) or the mode changes.
+ * Frames (render.c) are paced: a write draws at once when the screen is
+ * idle, otherwise a work item draws once the writer is done, so a burst
+ * of text costs a few frames, not one per write.
+ *
+ * A console swap carries struct console_state (state.c) both ways; fbcon
+ * outranks the firmware console, so the takeover at ExitBootServices
+ * swaps it in and it redraws what the firmware console showed.
+ *
+ * Try it: tools/qemu-run --config default with `target=console` and
+ * `font-scale=2` in boot.cfg; the log names the grid it drew.
+ */
+#include "../../abi/pbmod.h"
+#include "../../abi/console.h"
+#include "../../abi/display.h"
+#include "render.h"
+#include "state.h"
+#include "term.h"
+
+#define FRAME_MIN_NS 10000000ull	/* frames at least 10 ms apart... */
+#define FRAME_SHARE 4			/* ...and drawing at most 1/4 of it */
+#define RETRY_NS 100000000ull		/* the display refused: try again */
+
+static const struct pb_hub *hub;
+static struct pb_module *self;
+static struct pb_conn *disp;		/* requirement 0 */
+static struct pb_resource *res;
+
+static struct term term;
+static void *grid_mem;
+static struct render rend;
+static void *rend_mem;
+static void *state_buf;			/* STATE_MAX bytes, for export */
+static uint32_t scale_cfg = 1;		/* boot.cfg's font-scale */
+
+static int serving;			/* writes accepted */
+static int drawing;			/* owns the picture on the display */
+static int work_queued, retry_queued;
+static uint64_t last_frame_ns, frame_cost_ns;
+
+/* --- settings -------------------------------------------------------- */
+
+/* The value of `key=` among space-separated words, or NULL. */
+static const char *
+word_value(const char *words, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *p = words; *p; p++)
+		if ((p == words || p[-1] == ' ') && strncmp(p, key, n) == 0 &&
+		    p[n] == '=')
+			return p + n + 1;
+	return NULL;
+}
+
+/* font-scale from `config:boot`, the hub's resource for boot.cfg. */
+static uint32_t
+config_font_scale(void)
+{
+	struct pb_res_info info;
+	const char *v, *end;
+	uint64_t n;
+
+	for (unsigned i = 0; hub->res_info("hub", i, &info) == PB_OK; i++) {
+		if (strcmp(info.name, "config:boot") != 0 ||
+		    !(v = word_value(info.props, "font-scale")))
+			continue;
+		n = rt_strtou(v, &end, 10);
+		if (end != v && (*end == ' ' || *end == '\0') && n >= 1 &&
+		    n <= RENDER_MAX_SCALE)
+			return (uint32_t)n;
+		pb_logf(hub, self, PB_LOG_WARN, "font-scale must be 1 to %d; "
+		    "using 1", RENDER_MAX_SCALE);
+	}
+	return 1;
+}
+
+/* --- size ------------------------------------------------------------ */
+
+/* The configured scale, or a smaller one if the grid would be tiny. */
+static uint32_t
+fit_scale(uint32_t w, uint32_t h)
+{
+	uint32_t s = scale_cfg, cols, rows;
+
+	for (; s > 1; s--) {
+		render_fit(w, h, s, &cols, &rows);
+		if (cols >= 40 && rows >= 12)
+			break;
+	}
+	return s;
+}
+
+static void
+set_props(void)
+{
+	char props[128];
+
+	if (!res)
+		return;
+	rt_snprintf(props, sizeof(props), "cols=%u rows=%u font=8x16 scale=%u "
+	    "history=%u", term.g.cols, term.g.rows, rend.scale, GRID_HISTORY);
+	hub->set_props(self, res, props);
+}
+
+/*
+ * Size the grid and the renderer for the display's mode.  The text moves
+ * into the new grid (grid_resize); the next frame redraws everything.
+ */
+static int
+fit_display(void)
+{
+	struct display_mode m;
+	uint32_t s, cols, rows;
+	void *gm, *rm;
+	struct grid g;
+	int err;
+
+	if (!disp)
+		return PB_ENODEV;
+	if ((err = PB_CALL(disp, display_ops, get_mode, &m)) != PB_OK)
+		return err;
+	s = fit_scale(m.width, m.height);
+	if (grid_mem && m.width == rend.width && m.height == rend.height &&
+	    s == rend.scale)
+		return PB_OK;
+	render_fit(m.width, m.height, s, &cols, &rows);
+	if (!cols || !rows)
+		return PB_ENODEV;
+	gm = hub->alloc(self, grid_bytes(cols, rows));
+	rm = hub->alloc(self, render_bytes(m.width, m.height, s));
+	if (!gm || !rm) {
+		hub->free(self, gm);
+		hub->free(self, rm);
+		return PB_ENOMEM;
+	}
+	if (grid_mem) {
+		grid_resize(&g, gm, cols, rows, &term.g);
+		term.g = g;
+	} else {
+		grid_init(&term.g, gm, cols, rows);
+		term_init(&term);
+	}
+	hub->free(self, grid_mem);
+	hub->free(self, rend_mem);
+	grid_mem = gm;
+	rend_mem = rm;
+	render_setup(&rend, rm, m.width, m.height, s);
+	set_props();
+	return PB_OK;
+}
+
+/* --- frames ---------------------------------------------------------- */
+
+static void frame(void);
+
+static void
+retry(void *arg)
+{
+	retry_queued = 0;
+	frame();
+}
+
+static void
+frame(void)
+{
+	uint64_t t0 = hub->now_ns();
+	int err;
+
+	if (!drawing || !disp)
+		return;
+	if ((err = fit_display()) == PB_OK)
+		err = render_frame(&rend, disp, &term.g, term.cursor_on);
+	last_frame_ns = hub->now_ns();
+	frame_cost_ns = last_frame_ns - t0;
+	if (err != PB_OK && !retry_queued &&
+	    hub->timer_after(self, RETRY_NS, retry, NULL) >= 0)
+		retry_queued = 1;
+}
+
+static void
+frame_work(void *arg)
+{
+	work_queued = 0;
+	frame();
+}
+
+/* Text changed: draw now if the screen was idle, else soon. */
+static void
+kick(void)
+{
+	uint64_t gap = frame_cost_ns * FRAME_SHARE;
+
+	if (!drawing)
+		return;
+	if (gap < FRAME_MIN_NS)
+		gap = FRAME_MIN_NS;
+	if (hub->now_ns() - last_frame_ns >= gap) {
+		frame();
+		return;
+	}
+	if (!work_queued) {
+		if (hub->queue_work(self, frame_work, NULL) == PB_OK)
+			work_queued = 1;
+		else
+			frame();
+	}
+}
+
+/* A full redraw from the cells. */
+static void
+redraw(void)
+{
+	rend.valid = 0;
+	frame();
+}
+
+/* --- console 1.0 ----------------------------------------------------- */
+
+static int
+fbcon_write(void *ctx, const char *s, size_t len)
+{
+	if (!serving)
+		return PB_EBUSY;
+	if (len > 0x7fffffff)
+		len = 0x7fffffff;
+	term_write(&term, s, len);
+	kick();
+	return (int)len;
+}
+
+static int
+fbcon_size(void *ctx, uint32_t *cols, uint32_t *rows)
+{
+	*cols = term.g.cols;
+	*rows = term.g.rows;
+	return PB_OK;
+}
+
+static int
+fbcon_clear(void *ctx)
+{
+	if (!serving)
+		return PB_EBUSY;
+	term_write(&term, "\033[0m\033[2J\033[H", 11);
+	kick();
+	return PB_OK;
+}
+
+static const struct console_ops console_ops = {
+	.write = fbcon_write,
+	.size = fbcon_size,
+	.clear = fbcon_clear,
+};
+
+/* --- the module ------------------------------------------------------ */
+
+static int
+fbcon_start(struct pb_module *m, const struct pb_hub *h, int mode)
+{
+	int err;
+
+	self = m;
+	hub = h;
+	if (!disp)
+		return PB_ENOENT;
+	render_init_tables();
+	scale_cfg = config_font_scale();
+	if ((err = fit_display()) != PB_OK)
+		return err;
+	if (!(state_buf = hub->alloc(self, STATE_MAX)))
+		return PB_ENOMEM;
+	res = hub->publish(self, CONSOLE_IFACE, "fb0", "", &console_ops, NULL);
+	if (!res)
+		return PB_ENOMEM;
+	set_props();
+	pb_logf(hub, self, PB_LOG_INFO, "%ux%u cells on %s (%ux%u, font 8x16 "
+	    "x%u, %u lines of history)", term.g.cols, term.g.rows, disp->res,
+	    rend.width, rend.height, rend.scale, GRID_HISTORY);
+	/* In standby the text may come from an import; activate draws it. */
+	serving = drawing = mode == PB_START_NORMAL;
+	if (drawing)
+		redraw();
+	return PB_OK;
+}
+
+static void
+fbcon_stop(struct pb_module *m)
+{
+	serving = drawing = 0;
+	hub->free(self, state_buf);
+	hub->free(self, rend_mem);
+	hub->free(self, grid_mem);
+	state_buf = rend_mem = grid_mem = NULL;
+}
+
+static int
+fbcon_quiesce(struct pb_module *m)
+{
+	serving = drawing = 0;
+	return PB_OK;
+}
+
+static int
+fbcon_export(struct pb_module *m, void *buf, size_t cap, size_t *len,
+    uint32_t *version)
+{
+	*len = state_export(&term, state_buf);
+	*version = CONSOLE_STATE_VERSION;
+	if (buf) {
+		if (cap < *len)
+			return PB_EINVAL;
+		memcpy(buf, state_buf, *len);
+	}
+	return PB_OK;
+}
+
+static int
+fbcon_release(struct pb_module *m)
+{
+	drawing = 0;		/* the display's picture is the new console's */
+	return PB_OK;
+}
+
+static int
+fbcon_import(struct pb_module *m, const void *buf, size_t len,
+    uint32_t version)
+{
+	return state_import(&term, buf, len, version);
+}
+
+/* Take the screen (after an import, or back after a failed swap). */
+static int
+fbcon_activate(struct pb_module *m)
+{
+	serving = drawing = 1;
+	redraw();
+	return PB_OK;
+}
+
+static void
+fbcon_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
+{
+	if (req != 0)
+		return;
+	switch (ev) {
+	case PB_EV_CONNECTED:
+		disp = c;
+		if (grid_mem)		/* a display again, after none */
+			redraw();
+		break;
+	case PB_EV_DISCONNECTED:
+		disp = NULL;
+		break;
+	case PB_EV_REBOUND:	/* another display: its mode, then all again */
+		if (hub)
+			redraw();
+		break;
+	}
+}
+
+static const struct pb_module_ops ops = {
+	.start = fbcon_start,
+	.stop = fbcon_stop,
+	.quiesce = fbcon_quiesce,
+	.export_state = fbcon_export,
+	.import_state = fbcon_import,
+	.release = fbcon_release,
+	.activate = fbcon_activate,
+	.resume = fbcon_activate,
+	.event = fbcon_event,
+};
+
+PB_MODULE(.name = "fbcon", .version = "1.0",
+    .desc = "text console on any display: 8x16 font, ANSI, scrollback",
+    .rank = 20, .flags = PB_MOD_HARDWARE, .ops = &ops,
+    .nprovides = 1, .provides = { PB_PROVIDE(CONSOLE_IFACE, 1, 0) },
+    .nrequires = 1,
+    .requires = { PB_REQUIRE(DISPLAY_IFACE, 1, 0, PB_CARD_ONE,
+	PB_AT_START) });

@@ -1,0 +1,30 @@
+/*
+ * font.h - the console's bitmap font: 8x16 cells, one byte per row, the
+ * leftmost pixel in bit 7.  Glyphs for printable ASCII (0x20-0x7E) and a
+ * box for everything else (font.c).
+ */
+#ifndef FBCON_FONT_H
+#define FBCON_FONT_H
+
+#include <stdint.h>
+
+#define FONT_W 8
+#define FONT_H 16
+#define FONT_FIRST 0x20
+#define FONT_LAST 0x7e
+#define FONT_BOX (FONT_LAST - FONT_FIRST + 1)	/* index of the box */
+#define FONT_NGLYPHS (FONT_BOX + 1)
+
+#ifndef FONT_ROW
+extern const uint8_t font_8x16[FONT_NGLYPHS][FONT_H];
+
+/* The rows of character c's glyph. */
+static inline const uint8_t *
+font_glyph(uint32_t c)
+{
+	return font_8x16[c >= FONT_FIRST && c <= FONT_LAST ? c - FONT_FIRST :
+	    FONT_BOX];
+}
+#endif
+
+#endif

@@ -1,0 +1,391 @@
+/*
+ * gop-fb - provides `display` 1.1 over the framebuffer the firmware's GOP
+ * left: the hub's `framebuffer:gop0` resource, whose ops pointer leads to
+ * a struct fb_info (abi/framebuffer.h).  No firmware calls, so it serves
+ * after ExitBootServices; it is a hardware module (it owns the screen), so
+ * the hub starts it only then, while the firmware console draws before.
+ *
+ * Every operation clips its rectangle to the screen.  A rectangle of zero
+ * size is nothing; one that starts outside the screen, a NULL buffer or a
+ * pitch shorter than the rectangle is PB_EINVAL; PB_EBUSY while it does
+ * not own the screen (standby, or swapped out).  GOP offers one mode
+ * after ExitBootServices, so list_modes lists it and set_mode accepts it.
+ *
+ * Swaps: the state is the mode as a struct fb_info (version
+ * GOPFB_STATE_VERSION).  A PCI display driver can take over from it; it
+ * takes the screen back only while the mode is still the firmware's one
+ * (import refuses any other with PB_ESTATE).  boot.cfg `gopfb-shadow=no`
+ * turns the RAM copy of the screen off (reads then come from video memory).
+ *
+ * QEMU: tools/qemu-run --config default (-vga std: OVMF's GOP gives BGRX,
+ * 1280x800 unless the EDID asks otherwise: --config nodisplay plus
+ * -device VGA,xres=1024,yres=768 gives 1024x768) or --config bochs.  QEMU
+ * only shows widths that are multiples of 8 (1366 is drawn sheared, the
+ * firmware's own console too).
+ */
+#include "../../abi/pbmod.h"
+#include "../../abi/display.h"
+#include "../../abi/framebuffer.h"
+#include "fb.h"
+#include "pixfmt.h"
+
+#define GOPFB_STATE_VERSION 1	/* the blob is one struct fb_info */
+#define GOPFB_MAX_SIDE 16384	/* keeps every offset product in range */
+
+_Static_assert(sizeof(struct fb_info) == 56, "fb_info layout");
+
+static const struct pb_hub *hub;
+static struct pb_module *self;
+static struct pb_conn *fbres;		/* requirement 0: framebuffer */
+static struct pb_resource *res;
+
+static struct fb_info info;		/* the firmware's mode */
+static struct pixfmt fmt;
+static struct fb fb;
+static size_t map_len;			/* bytes of the mode */
+static size_t shadow_pages;
+static int want_shadow = 1;
+static int active;			/* owns the screen */
+
+/* --- checks ---------------------------------------------------------- */
+
+/* Is the firmware's description usable?  Its format and size if so. */
+static int
+check_info(const struct fb_info *i, struct pixfmt *p, size_t *len,
+    const char **why)
+{
+	if (pixfmt_init(p, i->format, i->mask_r, i->mask_g, i->mask_b,
+	    i->mask_x) != PB_OK) {
+		*why = "unsupported pixel format";
+		return PB_ENOTSUP;
+	}
+	if (!i->base || !i->width || !i->height) {
+		*why = "no framebuffer";
+		return PB_ENODEV;
+	}
+	if (i->width > i->stride || i->stride > GOPFB_MAX_SIDE ||
+	    i->height > GOPFB_MAX_SIDE) {
+		*why = "bad geometry";
+		return PB_EINVAL;
+	}
+	*len = (size_t)i->stride * i->height * p->bytes;
+	if (i->size && i->size < *len) {
+		*why = "framebuffer smaller than its mode";
+		return PB_EINVAL;
+	}
+	return PB_OK;
+}
+
+/* Clip [x, x + *w) to [0, limit); PB_EINVAL if it starts outside. */
+static int
+clip1(uint32_t x, uint32_t *w, uint32_t limit)
+{
+	if (x >= limit)
+		return PB_EINVAL;
+	if (*w > limit - x)
+		*w = limit - x;
+	return PB_OK;
+}
+
+static int
+clip(uint32_t x, uint32_t y, uint32_t *w, uint32_t *h)
+{
+	int err = clip1(x, w, fb.width);
+
+	return err ? err : clip1(y, h, fb.height);
+}
+
+/* A client buffer of h rows of `pitch` pixels, w of them used. */
+static int
+check_buffer(const uint32_t *px, uint32_t pitch, uint32_t w, uint32_t h)
+{
+	return !px || (h > 1 && pitch < w) ? PB_EINVAL : PB_OK;
+}
+
+/* --- display 1.1 ----------------------------------------------------- */
+
+static int
+gopfb_get_mode(void *ctx, struct display_mode *m)
+{
+	if (!m)
+		return PB_EINVAL;
+	*m = (struct display_mode){ info.width, info.height, fmt.bytes * 8,
+	    info.mode };
+	return PB_OK;
+}
+
+static int
+gopfb_fill(void *ctx, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+    uint32_t rgb)
+{
+	int err;
+
+	if (!active)
+		return PB_EBUSY;
+	if (!w || !h)
+		return PB_OK;
+	if ((err = clip(x, y, &w, &h)) != PB_OK)
+		return err;
+	fb_fill(&fb, x, y, w, h, rgb);
+	return PB_OK;
+}
+
+static int
+gopfb_blit(void *ctx, const uint32_t *px, uint32_t pitch, uint32_t x,
+    uint32_t y, uint32_t w, uint32_t h)
+{
+	int err;
+
+	if (!active)
+		return PB_EBUSY;
+	if (!w || !h)
+		return PB_OK;
+	if ((err = check_buffer(px, pitch, w, h)) != PB_OK ||
+	    (err = clip(x, y, &w, &h)) != PB_OK)
+		return err;
+	fb_blit(&fb, px, pitch, x, y, w, h);
+	return PB_OK;
+}
+
+static int
+gopfb_copy(void *ctx, uint32_t sx, uint32_t sy, uint32_t dx, uint32_t dy,
+    uint32_t w, uint32_t h)
+{
+	int err;
+
+	if (!active)
+		return PB_EBUSY;
+	if (!w || !h)
+		return PB_OK;
+	/* Both rectangles on the screen: clip to the smaller room. */
+	if ((err = clip(sx, sy, &w, &h)) != PB_OK ||
+	    (err = clip(dx, dy, &w, &h)) != PB_OK)
+		return err;
+	fb_copy(&fb, sx, sy, dx, dy, w, h);
+	return PB_OK;
+}
+
+static int
+gopfb_read(void *ctx, uint32_t *px, uint32_t pitch, uint32_t x, uint32_t y,
+    uint32_t w, uint32_t h)
+{
+	int err;
+
+	if (!active)
+		return PB_EBUSY;
+	if (!w || !h)
+		return PB_OK;
+	if ((err = check_buffer(px, pitch, w, h)) != PB_OK ||
+	    (err = clip(x, y, &w, &h)) != PB_OK)
+		return err;
+	fb_read(&fb, px, pitch, x, y, w, h);
+	return PB_OK;
+}
+
+static int
+gopfb_list_modes(void *ctx, unsigned index, struct display_mode *m)
+{
+	return index == 0 ? gopfb_get_mode(ctx, m) : PB_ENOENT;
+}
+
+static int
+gopfb_set_mode(void *ctx, uint32_t id)
+{
+	return id == info.mode ? PB_OK : PB_ENOTSUP;
+}
+
+static const struct display_ops display_ops = {
+	.get_mode = gopfb_get_mode,		/* works in standby too */
+	.fill = gopfb_fill,
+	.blit = gopfb_blit,
+	.copy = gopfb_copy,			/* overlapping: scrolling */
+	.read = gopfb_read,			/* from the shadow if any */
+	.list_modes = gopfb_list_modes,		/* the firmware's mode only */
+	.set_mode = gopfb_set_mode,
+};
+
+/* --- the screen ------------------------------------------------------ */
+
+static void
+read_config(void)
+{
+	struct pb_res_info ri;
+
+	for (unsigned i = 0; hub->res_info("hub", i, &ri) == PB_OK; i++) {
+		const char *p = ri.props;
+
+		if (strcmp(ri.name, "config:boot") != 0)
+			continue;
+		for (; *p; p++)
+			if ((p == ri.props || p[-1] == ' ') &&
+			    strncmp(p, "gopfb-shadow=no", 15) == 0 &&
+			    (p[15] == ' ' || p[15] == '\0'))
+				want_shadow = 0;
+	}
+}
+
+/* Map the framebuffer (write-combining, HARDWARE.md) and own it. */
+static int
+take_screen(void)
+{
+	void *va = hub->map_mmio(self, info.base, map_len, PB_CACHE_WC);
+
+	if (!va)
+		return PB_ENOMEM;
+	fb.base = va;
+	fb_stale(&fb);		/* whatever is on the screen now */
+	active = 1;
+	return PB_OK;
+}
+
+static void
+drop_screen(void)
+{
+	active = 0;
+	if (fb.base)
+		hub->unmap_mmio(self, fb.base);
+	fb.base = NULL;
+}
+
+/* The RAM copy of the screen; without memory for it, reads are slower. */
+static void
+alloc_shadow(void)
+{
+	size_t bytes = (size_t)info.width * info.height * 4;
+
+	shadow_pages = (bytes + 4095) / 4096;
+	fb.shadow = want_shadow ? hub->alloc_pages(self, shadow_pages, 0,
+	    NULL) : NULL;
+}
+
+static int
+gopfb_start(struct pb_module *m, const struct pb_hub *h, int mode)
+{
+	const char *why;
+	char props[128];
+	int err;
+
+	self = m;
+	hub = h;
+	if (!fbres)
+		return PB_ENOENT;
+	memcpy(&info, fbres->ops, sizeof(info));
+	if ((err = check_info(&info, &fmt, &map_len, &why)) != PB_OK) {
+		pb_logf(hub, self, PB_LOG_ERR, "%s: %s", fbres->res, why);
+		return err;
+	}
+	read_config();
+	fb = (struct fb){ .width = info.width, .height = info.height,
+	    .pitch = (size_t)info.stride * fmt.bytes, .fmt = &fmt };
+	alloc_shadow();
+	rt_snprintf(props, sizeof(props), "w=%u h=%u bpp=%u stride=%u fmt=%s "
+	    "shadow=%s", info.width, info.height, fmt.bytes * 8, info.stride,
+	    fmt.name, fb.shadow ? "yes" : "no");
+	if (!(res = hub->publish(self, DISPLAY_IFACE, "gop0", props,
+	    &display_ops, NULL)))
+		return PB_ENOMEM;
+	if (mode == PB_START_NORMAL && (err = take_screen()) != PB_OK)
+		return err;
+	pb_logf(hub, self, PB_LOG_INFO, "%ux%u %s, stride %u, at 0x%llx%s",
+	    info.width, info.height, fmt.name, info.stride,
+	    (unsigned long long)info.base, fb.shadow ? ", shadowed" : "");
+	return PB_OK;
+}
+
+static void
+gopfb_stop(struct pb_module *m)
+{
+	drop_screen();
+	if (fb.shadow)
+		hub->free_pages(self, fb.shadow, shadow_pages);
+	fb.shadow = NULL;
+}
+
+static int
+gopfb_quiesce(struct pb_module *m)
+{
+	active = 0;
+	return PB_OK;
+}
+
+static int
+gopfb_export(struct pb_module *m, void *buf, size_t cap, size_t *len,
+    uint32_t *version)
+{
+	*len = sizeof(info);
+	*version = GOPFB_STATE_VERSION;
+	if (buf) {
+		if (cap < sizeof(info))
+			return PB_EINVAL;
+		memcpy(buf, &info, sizeof(info));
+	}
+	return PB_OK;
+}
+
+static int
+gopfb_release(struct pb_module *m)
+{
+	drop_screen();
+	return PB_OK;
+}
+
+/* Is the screen still in the firmware's mode, laid out where it was? */
+static int
+gopfb_import(struct pb_module *m, const void *buf, size_t len,
+    uint32_t version)
+{
+	struct fb_info s;
+
+	if (version != GOPFB_STATE_VERSION || len != sizeof(s))
+		return PB_ESTATE;
+	memcpy(&s, buf, sizeof(s));
+	if (s.base != info.base || s.width != info.width ||
+	    s.height != info.height || s.stride != info.stride ||
+	    s.format != info.format || (info.format == FB_BITMASK &&
+	    (s.mask_r != info.mask_r || s.mask_g != info.mask_g ||
+	    s.mask_b != info.mask_b))) {
+		pb_logf(hub, self, PB_LOG_WARN, "refusing %ux%u stride %u: the "
+		    "screen is no longer in the firmware's mode", s.width,
+		    s.height, s.stride);
+		return PB_ESTATE;
+	}
+	return PB_OK;
+}
+
+static int
+gopfb_activate(struct pb_module *m)
+{
+	if (fb.base) {
+		active = 1;
+		return PB_OK;
+	}
+	return take_screen();
+}
+
+static void
+gopfb_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
+{
+	if (req == 0)
+		fbres = ev == PB_EV_DISCONNECTED ? NULL : c;
+}
+
+static const struct pb_module_ops ops = {
+	.start = gopfb_start,
+	.stop = gopfb_stop,
+	.quiesce = gopfb_quiesce,
+	.export_state = gopfb_export,
+	.import_state = gopfb_import,
+	.release = gopfb_release,
+	.activate = gopfb_activate,
+	.resume = gopfb_activate,	/* maps again if it had let go */
+	.event = gopfb_event,
+};
+
+PB_MODULE(.name = "gop-fb", .version = "1.0",
+    .desc = "display on the GOP framebuffer",
+    .rank = 0, .flags = PB_MOD_HARDWARE, .ops = &ops,
+    .nprovides = 1,
+    .provides = { PB_PROVIDE(DISPLAY_IFACE, DISPLAY_MAJOR, DISPLAY_MINOR) },
+    .nrequires = 1,
+    .requires = { PB_REQUIRE(FRAMEBUFFER_IFACE, 1, 0, PB_CARD_ONE,
+	PB_AT_START) });
