@@ -382,7 +382,7 @@ run_exec_lines(const char *cfg)
 
 	for (unsigned i = 0; cfg_get_nth(cfg, "exec", i, cmd, sizeof(cmd)); i++) {
 		log_event(LOG_INFO, "exec: %s", cmd);
-		hub_control(cmd, print_line, NULL);
+		hub_control(NULL, cmd, print_line, NULL);
 		while (work_run_one())
 			;
 	}

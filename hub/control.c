@@ -14,6 +14,7 @@
 struct ctl {
 	pb_line_fn out;
 	void *arg;
+	struct pb_module *caller;	/* NULL: the hub's own exec= lines */
 };
 
 static void
@@ -115,9 +116,10 @@ res_of(struct ctl *c, const struct pb_module *owner)
 		struct pb_resource *r = &resources[i];
 
 		if (r->used && r->owner == owner)
-			say(c, "  %s%s %s (%u clients)", r->name,
-			    r->standby ? " [standby]" : "", r->props,
-			    res_clients(r));
+			say(c, "  %s%s%s%s (%u client%s)", r->name,
+			    r->standby ? " [standby]" : "", r->props[0] ? " " : "",
+			    r->props, res_clients(r),
+			    res_clients(r) == 1 ? "" : "s");
 	}
 }
 
@@ -279,6 +281,9 @@ cmd_unload(struct ctl *c, const char *name)
 
 	if (!m)
 		return error(c, PB_ENOENT, "unload %s: no such module%s", name, "");
+	if (m == c->caller)
+		return error(c, PB_EBUSY, "unload %s: it is running this "
+		    "command%s", name, "");
 	if (hub_unload(m, err, sizeof(err)) != PB_OK)
 		return error(c, PB_EBUSY, "unload %s: %s", name, err);
 	say(c, "%s unloaded", name);
@@ -355,9 +360,10 @@ cmd_swap(struct ctl *c, const char *what, const char *name)
 }
 
 int
-hub_control(const char *line, pb_line_fn out, void *arg)
+hub_control(struct pb_module *caller, const char *line, pb_line_fn out,
+    void *arg)
 {
-	struct ctl c = { out, arg };
+	struct ctl c = { out, arg, caller };
 	char buf[160];
 	char *w[3] = { 0 };
 	int n;

@@ -176,7 +176,8 @@ void swap_watch_fault(struct pb_module *m);
 
 /* --- services to modules, control (services.c, control.c) ---------------- */
 extern const struct pb_hub hub_services;
-int hub_control(const char *cmd, pb_line_fn out, void *arg);
+int hub_control(struct pb_module *caller, const char *cmd, pb_line_fn out,
+    void *arg);
 int hub_resolve_and_start(const char *iface, uint16_t major, uint16_t minor,
     char *err, size_t cap);
 int hub_start_module(struct pb_module *m, char *err, size_t cap);

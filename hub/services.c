@@ -236,8 +236,7 @@ static int
 svc_control(struct pb_module *self, const char *cmd, pb_line_fn out,
     void *arg)
 {
-	(void)self;
-	return hub_control(cmd, out, arg);
+	return hub_control(self, cmd, out, arg);
 }
 
 /* Tell subscribers about resources, connect waiting clients, and load

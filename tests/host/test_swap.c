@@ -827,7 +827,7 @@ TEST(swap_control_command)
 	WORLD();
 	ctl_out[0] = '\0';
 	new_->fail_at = FM_IMPORT;
-	CHECK(hub_control("swap tcon new", ctl_line, NULL) < 0);
+	CHECK(hub_control(NULL, "swap tcon new", ctl_line, NULL) < 0);
 	CHECK_CONTAINS(ctl_out, "error: swap tcon: new cannot import the state");
 	CHECK_CONTAINS(ctl_out, "nothing changed");
 	CHECK(bound_to(fm_conn(cli, 0, 0), old_, 0));
@@ -837,11 +837,11 @@ TEST(swap_control_command)
 	new_->m->ops = &fm_ops;
 	new_->m->state = MOD_LOADED;
 	ctl_out[0] = '\0';
-	CHECK_EQ_INT(hub_control("swap tcon new", ctl_line, NULL), PB_OK);
+	CHECK_EQ_INT(hub_control(NULL, "swap tcon new", ctl_line, NULL), PB_OK);
 	CHECK_STR(ctl_out, "swapped tcon: old -> new\n");
 	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
 	ctl_out[0] = '\0';
-	CHECK(hub_control("swap tcon cli", ctl_line, NULL) < 0);
+	CHECK(hub_control(NULL, "swap tcon cli", ctl_line, NULL) < 0);
 	CHECK_CONTAINS(ctl_out, "error: swap: cli does not provide tcon");
 	fm_teardown();
 }

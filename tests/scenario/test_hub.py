@@ -46,7 +46,7 @@ def test_resolve_takeover_and_swaps():
     # A failing import rolls back: tser keeps the client.
     assert re.search(r'error: swap tcon: tbad cannot import the state '
                      r'\(-8\); nothing changed', text), text
-    assert re.search(r'\n  tcon:tser0 port=0x3f8 \(1 clients\)', text), text
+    assert re.search(r'\n  tcon:tser0 port=0x3f8 \(1 client\)', text), text
     assert 'rebound #4' not in text
     # The firmware-backed module is gone after the takeover.
     assert re.search(r'tfw unloaded; ledger empty', text), text

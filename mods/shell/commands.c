@@ -1,0 +1,110 @@
+/*
+ * commands.c - the command table: a line is split into words, the first
+ * names the command, the argument count is checked against its usage, and
+ * `help` prints the table.
+ *
+ * Words are separated by spaces and tabs; there is no quoting (no command
+ * takes an argument with spaces yet).  Every failure is one line starting
+ * "error: ", printed by the command or here.
+ */
+#include "shell.h"
+#include "lineedit.h"
+
+/* A line of LE_LINE_MAX bytes cannot hold more words than this. */
+#define MAX_WORDS (LE_LINE_MAX / 2 + 1)
+#define MANY 1000
+
+struct command {
+	const char *name;
+	const char *usage;
+	const char *about;
+	int min, max;		/* arguments after the name */
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "help", "help [COMMAND]", "what the commands do", 0, 1, cmd_help },
+	{ "mods", "mods", "modules: state, image, provides, requires", 0, 0,
+	    cmd_hub },
+	{ "res", "res", "resources, module by module", 0, 0, cmd_hub },
+	{ "deps", "deps", "the dependency tree from os", 0, 0, cmd_hub },
+	{ "log", "log", "the hub's event log", 0, 0, cmd_hub },
+	{ "mem", "mem", "memory held by the hub and each module", 0, 0,
+	    cmd_hub },
+	{ "load", "load PATH|NAME", "load and start a module", 1, 1, cmd_hub },
+	{ "unload", "unload NAME", "stop and unload a module nothing uses",
+	    1, 1, cmd_unload },
+	{ "swap", "swap INTERFACE|RESOURCE MODULE",
+	    "hand a provider's clients to another module", 2, 2, cmd_hub },
+	{ "gc", "gc", "unload the modules nothing needs", 0, 0, cmd_hub },
+	{ "ls", "ls [PATH]", "list a directory", 0, 1, cmd_ls },
+	{ "cat", "cat PATH", "print a file", 1, 1, cmd_cat },
+	{ "echo", "echo [ARGS...]", "print the arguments", 0, MANY, cmd_echo },
+	{ "date", "date", "the date and time of the firmware's clock", 0, 0,
+	    cmd_date },
+	{ "uptime", "uptime", "the time since the boot", 0, 0, cmd_uptime },
+	{ "reboot", "reboot", "restart the machine", 0, 0, cmd_reboot },
+	{ "poweroff", "poweroff", "turn the machine off", 0, 0,
+	    cmd_poweroff },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *
+find(const char *name)
+{
+	for (unsigned i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* Split s into words in place; returns their count. */
+static int
+split(char *s, char **argv)
+{
+	int n = 0;
+
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			*s++ = '\0';
+		if (!*s || n == MAX_WORDS)
+			return n;
+		argv[n++] = s;
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+	}
+}
+
+int
+commands_run(char *line)
+{
+	char *argv[MAX_WORDS];
+	const struct command *c;
+	int argc = split(line, argv);
+
+	if (argc == 0)
+		return PB_OK;
+	if (!(c = find(argv[0])))
+		return fail("unknown command: %s (try help)", argv[0]);
+	if (argc - 1 < c->min || argc - 1 > c->max)
+		return fail("%s: usage: %s", c->name, c->usage);
+	return c->run(argc, argv);
+}
+
+int
+cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc == 2) {
+		if (!(c = find(argv[1])))
+			return fail("help: no command %s", argv[1]);
+		say("usage: %s", c->usage);
+		say("  %s", c->about);
+		return PB_OK;
+	}
+	for (unsigned i = 0; i < NCOMMANDS; i++)
+		say("  %-32s %s", commands[i].usage, commands[i].about);
+	return PB_OK;
+}

@@ -1,0 +1,112 @@
+/*
+ * session.c - the interactive session: the prompt, the line being edited,
+ * and running complete lines.
+ *
+ * Everything typed is echoed to every console, so whichever screen a
+ * person looks at shows the same line.  A console that connects later
+ * gets a prompt of its own with the line typed so far.
+ */
+#include "shell.h"
+#include "lineedit.h"
+
+static struct lineedit le;
+static struct le_echo echo;	/* static: one key at a time, and small stacks */
+static int prompted;		/* the first prompt was shown */
+static int busy;		/* a command line is running */
+
+/* A prompt at the start of a line, and the line typed so far. */
+static void
+prompt(void)
+{
+	if (!out_at_col0())
+		out_str("\r\n");
+	out_str(SHELL_PROMPT);
+	le_redraw(&le, &echo);
+	out_write(echo.buf, echo.len);
+	prompted = 1;
+}
+
+static int
+run_line(const char *line)
+{
+	char buf[LE_LINE_MAX];
+	int r;
+
+	if (rt_strlcpy(buf, line, sizeof(buf)) >= sizeof(buf))
+		return fail("line too long (at most %u characters)",
+		    LE_LINE_MAX - 1);
+	busy = 1;
+	r = commands_run(buf);
+	busy = 0;
+	return r;
+}
+
+/* The first prompt, once the boot is over (see poll.c). */
+void
+session_begin(void)
+{
+	if (prompted)
+		return;
+	if (!out_at_col0())
+		out_str("\r\n");
+	say("Patchbay shell %s: type help for the commands",
+	    pb_modinfo.version);
+	prompt();
+}
+
+/* Stopped: a new start begins with a new first prompt. */
+void
+session_end(void)
+{
+	prompted = busy = 0;
+}
+
+/* One key pressed; returns 1 when it completed a line that ran. */
+int
+session_key(const struct key_event *ev)
+{
+	int st;
+
+	if (busy)	/* keys read by a command belong to it */
+		return 0;
+	st = le_key(&le, ev->code, ev->mods, &echo);
+	out_write(echo.buf, echo.len);
+	if (st == LE_EDITING)
+		return 0;
+	out_str("\n");
+	if (st == LE_ENTER)
+		run_line(le.entered);
+	prompt();
+	return st == LE_ENTER;
+}
+
+/* os.run(): a line from another module, as if typed.  Whatever was being
+ * typed stays, and is shown again under a fresh prompt afterwards. */
+int
+session_run(const char *line)
+{
+	int r;
+
+	if (busy)
+		return PB_EBUSY;
+	if (prompted)
+		out_str("\r\n");
+	r = run_line(line);
+	if (prompted)
+		prompt();
+	return r;
+}
+
+void
+session_console_added(struct pb_conn *c)
+{
+	static struct le_echo line;
+
+	/* Before the first prompt, or during a command, the next prompt
+	 * goes to every console anyway. */
+	if (!prompted || busy)
+		return;
+	out_write_to(c, "\r\n" SHELL_PROMPT, 2 + sizeof(SHELL_PROMPT) - 1);
+	le_redraw(&le, &line);
+	out_write_to(c, line.buf, line.len);
+}

@@ -1,0 +1,80 @@
+/*
+ * shell.h - the shell module's parts and what they share.
+ *
+ *   shell.c     descriptor, start/stop, connection events, the `os` resource
+ *   consoles.c  every console connection; output goes to all of them
+ *   keyboards.c every keyboard connection; keys come from any of them
+ *   poll.c      the 10 ms timer that reads the keyboards
+ *   session.c   the prompt, the line editor, running a line
+ *   lineedit.c  the line editor itself (pure C, host-tested)
+ *   commands.c  the command table: words, usage, dispatch, help
+ *   cmd_*.c     the commands
+ */
+#ifndef PB_SHELL_H
+#define PB_SHELL_H
+
+#include "../../abi/pbmod.h"
+#include "../../abi/console.h"
+#include "../../abi/keyboard.h"
+
+#define SHELL_PROMPT "patchbay> "
+
+/* The requirements, in descriptor order: the `req` of events. */
+enum { REQ_CONSOLE = 0, REQ_KEYBOARD = 1, REQ_FIRMWARE_RT = 2 };
+
+extern const struct pb_hub *shell_hub;
+extern struct pb_module *shell_self;
+extern const struct pb_modinfo pb_modinfo;	/* our own descriptor */
+
+/* shell.c: the inventory line of the os resource changed. */
+void shell_props_changed(void);
+
+/* consoles.c */
+void consoles_event(int ev, struct pb_conn *c);
+void consoles_forget(void);
+unsigned consoles_count(void);
+void out_write(const char *s, size_t len);		/* every console */
+void out_write_to(struct pb_conn *c, const char *s, size_t len);
+void out_str(const char *s);
+int out_at_col0(void);
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* keyboards.c */
+void keyboards_event(int ev, struct pb_conn *c);
+void keyboards_forget(void);
+unsigned keyboards_count(void);
+unsigned keyboards_slots(void);
+int keyboard_read(unsigned slot, struct key_event *ev);
+
+/* poll.c */
+int poll_start(void);
+void poll_stop(void);
+
+/* session.c */
+void session_begin(void);
+void session_end(void);
+int session_key(const struct key_event *ev);
+int session_run(const char *line);
+void session_console_added(struct pb_conn *c);
+
+/* commands.c */
+int commands_run(char *line);
+
+/* cmd_firmware.c */
+void firmware_event(int ev, struct pb_conn *c);
+void firmware_forget(void);
+
+/* The commands, argv[0] being the command's name. */
+int cmd_help(int argc, char **argv);
+int cmd_hub(int argc, char **argv);
+int cmd_unload(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_echo(int argc, char **argv);
+int cmd_uptime(int argc, char **argv);
+int cmd_date(int argc, char **argv);
+int cmd_reboot(int argc, char **argv);
+int cmd_poweroff(int argc, char **argv);
+
+#endif

@@ -1,0 +1,46 @@
+"""The takeover of the consoles at ExitBootServices: the firmware console
+gives way to fbcon (screen) and serial (COM1) with nothing lost."""
+
+import re
+from pbtest import Machine, read_ppm
+
+
+def lit(px, w, y0, y1):
+    """How many pixels of rows y0..y1 are not black."""
+    n = 0
+    for y in range(y0, y1):
+        row = px[y * w * 3:(y + 1) * w * 3]
+        n += sum(1 for x in range(0, len(row), 3) if row[x:x + 3] != b'\0\0\0')
+    return n
+
+
+def test_key_typed_before_takeover_is_not_lost():
+    """Keys typed while the firmware still owns the console (ConIn) are
+    handed from efi-console to serial and reach the shell."""
+    with Machine('default', timeout=120) as m:
+        m.expect(r'Patchbay stub: loading the hub', 90)
+        m.send('echo early\r')  # OVMF's ConIn holds about 16 keys
+        m.expect(r'^patchbay> ', 60)
+        m.expect(r'^early$', 30)
+        m.sendline('poweroff')
+        assert m.wait_exit(30) == 0
+
+
+def test_takeover_swaps_to_fbcon_and_serial():
+    with Machine('default', timeout=120) as m:
+        m.expect(r'^patchbay> ', 90)
+        text = m.serial_text()
+        assert re.search(r'efi-console -> fbcon for console: blackout', text), text
+        assert re.search(r'efi-console -> serial for keyboard: blackout',
+                         text), text
+        assert re.search(r'efi-console unloaded; ledger empty', text), text
+        out = m.cmd('res', 20)
+        assert re.search(r'console:fb0 .*\(1 client\)', out), out
+        assert re.search(r'console:com1 .*\(1 client\)', out), out
+        # The shell's banner, written before the takeover through the
+        # firmware console, is on fbcon's screen after it: the top text
+        # row has lit pixels.
+        w, h, px = read_ppm(m.screendump('takeover.ppm'))
+        assert lit(px, w, 0, 48) > 200, 'no text in the top rows'
+        m.sendline('poweroff')
+        assert m.wait_exit(30) == 0
