@@ -362,6 +362,14 @@ swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
 	}
 	if (iface && (r = other_clients(old, iface, err, cap)) != PB_OK)
 		return r;
+	/* Before the takeover the firmware still drives the devices: two
+	 * drivers must never drive one (its serial terminal would steal the
+	 * bytes a native serial driver waits for). */
+	if (!hub_native && (new->desc.flags & PB_MOD_HARDWARE)) {
+		rt_snprintf(err, cap, "%s drives hardware the firmware still "
+		    "owns; it can take over after the takeover", new->name);
+		return PB_EBUSY;
+	}
 	/* A provider still in a watch window is replaced by a fresh copy. */
 	for (unsigned i = 0; i < nmodules; i++)
 		if (modules[i].swapped_from == new) {

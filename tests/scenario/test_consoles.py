@@ -44,3 +44,18 @@ def test_takeover_swaps_to_fbcon_and_serial():
         assert lit(px, w, 0, 48) > 200, 'no text in the top rows'
         m.sendline('poweroff')
         assert m.wait_exit(30) == 0
+
+
+def test_no_native_driver_before_takeover():
+    """With takeover=no the firmware keeps the devices: a swap to a native
+    hardware driver is refused with one error line, and nothing changes."""
+    from images import custom_image
+    img = custom_image('notakeover', ['target=os', 'takeover=no'])
+    with Machine('default', image=img, timeout=120) as m:
+        m.expect(r'^patchbay> ', 90)
+        out = m.cmd('swap console serial', 20)
+        assert re.search(r'^error: swap console: serial drives hardware the '
+                         r'firmware still owns', out, re.M), out
+        assert 'still here' in m.cmd('echo still here', 20)
+        m.sendline('poweroff')
+        assert m.wait_exit(30) == 0
