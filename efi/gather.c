@@ -109,6 +109,9 @@ append(struct handoff *h, const char *s, size_t len)
 	for (size_t i = 0; i < len && n + 1 < sizeof(h->cmdline); i++)
 		h->cmdline[n++] = s[i] == '\r' ? '\n' : s[i];
 	h->cmdline[n] = '\0';
+	if (n + 1 == sizeof(h->cmdline))
+		stub_printf("error: stub: settings longer than %u bytes are cut "
+		    "short\n", (unsigned)sizeof(h->cmdline) - 1);
 }
 
 /*

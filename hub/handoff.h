@@ -77,7 +77,7 @@ struct handoff_file {
 };
 
 #define HANDOFF_MAX_FILES 128
-#define HANDOFF_CMDLINE_MAX 1024
+#define HANDOFF_CMDLINE_MAX 8192
 
 struct handoff {
 	uint64_t magic;

@@ -1,20 +1,20 @@
 /*
  * string.c - mem* and str* for freestanding images.
  *
- * Byte loops on purpose: the images are small and these are not hot paths
- * yet; clang still vectorises the simple ones.  They keep their C names
- * because the compiler calls memcpy/memset for struct copies.
+ * memcpy and memset use the string instructions (rep movsb/stosb), which
+ * recent x86 CPUs run at cache-line speed ("fast strings", Intel SDM 1
+ * §7.3.9.3) and which emulators run as one operation; the rest are plain
+ * byte loops.  They keep their C names because the compiler calls
+ * memcpy/memset for struct copies.
  */
 #include "rt.h"
 
 void *
 memcpy(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
+	void *d = dst;
 
-	while (n--)
-		*d++ = *s++;
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
 	return dst;
 }
 
@@ -34,10 +34,9 @@ memmove(void *dst, const void *src, size_t n)
 void *
 memset(void *dst, int c, size_t n)
 {
-	unsigned char *d = dst;
+	void *d = dst;
 
-	while (n--)
-		*d++ = (unsigned char)c;
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return dst;
 }
 
