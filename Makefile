@@ -106,10 +106,10 @@ $(B)/tools/mkgpt: tools/mkgpt.c
 	$(HOSTCC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
 
 HOST_PORT_SRCS := hub/pe.c abi/rt/util.c abi/rt/fmt.c
-$(B)/tools/modinfo: tools/modinfo.c $(HOST_PORT_SRCS)
+$(B)/tools/modinfo: tools/modinfo.c tools/slurp.c $(HOST_PORT_SRCS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^
-$(B)/tools/depgraph: tools/depgraph.c $(HOST_PORT_SRCS)
+$(B)/tools/depgraph: tools/depgraph.c tools/slurp.c $(HOST_PORT_SRCS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^
 

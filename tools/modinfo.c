@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "../hub/pe.h"
+#include "slurp.h"
 
 static const char *only;	/* -F FIELD */
 
@@ -54,45 +55,6 @@ field(const char *name, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
-}
-
-static unsigned char *
-slurp(const char *path, size_t *size)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n == cap) {
-			unsigned char *nb;
-
-			cap = cap ? cap * 2 : 65536;
-			if (cap > PE_MAX_IMAGE * 4u + 65536) {
-				errno = EFBIG;
-				break;
-			}
-			if (!(nb = realloc(buf, cap)))
-				break;
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f))
-				break;
-			fclose(f);
-			*size = n;
-			return buf ? buf : malloc(1);
-		}
-	}
-	fclose(f);
-	free(buf);
-	if (!errno)
-		errno = EIO;
-	return NULL;
 }
 
 /* n bytes at rva, as the unrelocated image holds them. */
