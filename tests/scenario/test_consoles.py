@@ -59,3 +59,32 @@ def test_no_native_driver_before_takeover():
         assert 'still here' in m.cmd('echo still here', 20)
         m.sendline('poweroff')
         assert m.wait_exit(30) == 0
+
+
+def test_swap_display_both_ways_keeps_the_screen():
+    """swap display between gop-fb and the test provider tdisp, there and
+    back: fbcon redraws from its cells, so the text already on screen is
+    pixel for pixel the same, and the shell keeps working throughout."""
+    from images import custom_image
+    img = custom_image('swapdisp', ['target=os'], mods=['tdisp'])
+    with Machine('default', image=img, timeout=150) as m:
+        m.expect(r'^patchbay> ', 90)
+        m.cmd('echo before the swaps', 20)
+        w, h, before = read_ppm(m.screendump('before.ppm'))
+        top = 3 * 16 * w * 3          # the first three text rows
+        out = m.cmd('swap display tdisp', 30)
+        assert 'swapped display: gop-fb -> tdisp' in out, out
+        w2, h2, there = read_ppm(m.screendump('there.ppm'))
+        assert (w2, h2) == (w, h)
+        assert there[:top] == before[:top], 'text changed after the swap'
+        assert 'display:tdisp0' in m.cmd('res', 20)
+        out = m.cmd('swap display gop-fb', 30)
+        assert 'swapped display: tdisp -> gop-fb' in out, out
+        _, _, back = read_ppm(m.screendump('back.ppm'))
+        assert back[:top] == before[:top], 'text changed after swapping back'
+        assert 'after' in m.cmd('echo after', 20)
+        text = m.serial_text()
+        assert len(re.findall(r'-> [\w-]+(?: for display)?: blackout \d+ us',
+                              text)) >= 2, text
+        m.sendline('poweroff')
+        assert m.wait_exit(30) == 0
