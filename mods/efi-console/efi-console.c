@@ -39,7 +39,7 @@ eficon_write(void *ctx, const char *s, size_t len)
 		return PB_EBUSY;
 	if (!efc.fw)
 		return PB_EIO;
-	ring_put(&efc.text, s, len);
+	rt_textring_put(&efc.text, s, len);
 	while (done < len || ansi_pending(&efc.ansi)) {
 		done += ansi_filter(&efc.ansi, s + done, len - done, out,
 		    sizeof(out), &n, &act);
@@ -152,7 +152,7 @@ eficon_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		efc.rows = 25;
 	}
 	ansi_init(&efc.ansi, efc.cols, efc.rows);
-	ring_init(&efc.text, eficon_text, sizeof(eficon_text));
+	rt_textring_init(&efc.text, eficon_text, sizeof(eficon_text));
 	rt_snprintf(props, sizeof(props), "via=conout cols=%u rows=%u",
 	    efc.cols, efc.rows);
 	if (!h->publish(m, CONSOLE_IFACE, "efi", props, &eficon_console_ops,

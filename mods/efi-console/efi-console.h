@@ -6,7 +6,6 @@
  *   state.c		struct console_state export and import
  *   ansi.c		what of the text ConOut can show (pure)
  *   keys.c		ConIn keys as key events, keys held back (pure)
- *   ring.c		the recent output, as written (pure)
  */
 #ifndef EFICON_H
 #define EFICON_H
@@ -17,7 +16,7 @@
 #include "../../abi/keyboard.h"
 #include "ansi.h"
 #include "keys.h"
-#include "ring.h"
+#include "../../abi/rt/textring.h"
 
 #define EFICON_TEXT (32u << 10)		/* output kept for the takeover */
 
@@ -28,7 +27,7 @@ struct eficon {
 	int quiet;		/* quiesced: accepts nothing new */
 	uint32_t cols, rows;	/* ConOut's mode, as last asked */
 	struct ansi ansi;	/* escape sequences, colours, cursor */
-	struct ring text;	/* recent output, as written */
+	struct rt_textring text;	/* recent output, as written */
 	struct keybuf keys;	/* read from ConIn, not yet by the client */
 };
 

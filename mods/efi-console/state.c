@@ -29,7 +29,7 @@ eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 
 	*version = CONSOLE_STATE_VERSION;
 	if (!buf) {
-		*len = sizeof(st) + ring_copy(&efc.text, NULL, max);
+		*len = sizeof(st) + rt_textring_copy(&efc.text, NULL, max);
 		return PB_OK;
 	}
 	if (cap < sizeof(st))
@@ -37,7 +37,7 @@ eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	eficon_drain_conin();
 	if (cap - sizeof(st) < max)
 		max = cap - sizeof(st);
-	text = ring_copy(&efc.text, (char *)buf + sizeof(st), max);
+	text = rt_textring_copy(&efc.text, (char *)buf + sizeof(st), max);
 	st = (struct console_state){
 		.cols = efc.cols, .rows = efc.rows,
 		.cur_x = efc.ansi.col, .cur_y = efc.ansi.row,
@@ -70,7 +70,7 @@ eficon_import(const void *buf, size_t len, uint32_t version)
 	memcpy(&st, buf, sizeof(st));
 	if (!eficon_state_valid(&st, len, version))
 		return PB_ESTATE;
-	ring_put(&efc.text, (const char *)buf + sizeof(st), st.text_len);
+	rt_textring_put(&efc.text, (const char *)buf + sizeof(st), st.text_len);
 	for (uint32_t i = 0; i < st.nkeys; i++)
 		keybuf_put(&efc.keys, &st.keys[i]);
 	return PB_OK;

@@ -32,7 +32,7 @@ serial_write(void *ctx, const char *s, size_t len)
 	if (!ser.active || !p->present)
 		return PB_EBUSY;
 	if (p == ser.primary)
-		txring_put(&ser.text, s, len);
+		rt_textring_put(&ser.text, s, len);
 	return uart_write(p, s, len);
 }
 
@@ -133,7 +133,7 @@ serial_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	ser.hub = h;
 	ser.self = m;
 	ser.active = 0;
-	txring_init(&ser.text, serial_text, sizeof(serial_text));
+	rt_textring_init(&ser.text, serial_text, sizeof(serial_text));
 	port_init_table();
 	ser.primary = &ser.ports[0];
 	if (mode == PB_START_STANDBY)

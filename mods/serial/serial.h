@@ -12,7 +12,7 @@
  *		one-shot timer for port_rx_idle while vt_pending; poll.c
  *		stays as the fallback)
  *   state.c	struct console_state export and import
- *   vt.c, keyq.c, txring.c	pure logic, tested on the host
+ *   vt.c, keyq.c	pure logic, tested on the host
  */
 #ifndef SERIAL_SERIAL_H
 #define SERIAL_SERIAL_H
@@ -21,7 +21,7 @@
 #include "../../abi/console.h"
 #include "../../abi/keyboard.h"
 #include "keyq.h"
-#include "txring.h"
+#include "../../abi/rt/textring.h"
 #include "vt.h"
 
 #define SERIAL_NPORTS	4
@@ -52,7 +52,7 @@ struct serial {
 	int active;		/* ours to drive: writes and reads go out */
 	struct port ports[SERIAL_NPORTS];
 	struct port *primary;	/* the first present: what a swap hands over */
-	struct txring text;	/* the primary's console output, for export */
+	struct rt_textring text;	/* the primary's console output, for export */
 };
 
 extern struct serial ser;

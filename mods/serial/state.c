@@ -28,14 +28,14 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 
 	*version = CONSOLE_STATE_VERSION;
 	if (!buf) {
-		*len = sizeof(st) + txring_copy(&ser.text, NULL, max);
+		*len = sizeof(st) + rt_textring_copy(&ser.text, NULL, max);
 		return PB_OK;
 	}
 	if (cap < sizeof(st))
 		return PB_EINVAL;
 	if (cap - sizeof(st) < max)
 		max = cap - sizeof(st);
-	text = txring_copy(&ser.text, (char *)buf + sizeof(st), max);
+	text = rt_textring_copy(&ser.text, (char *)buf + sizeof(st), max);
 	st.text_len = (uint32_t)text;
 	st.nkeys = keyq_peek(&p->keys, st.keys, CONSOLE_STATE_KEYS);
 	if (keyq_len(&p->keys) > st.nkeys)
@@ -67,7 +67,7 @@ state_import(const void *buf, size_t len, uint32_t version)
 	memcpy(&st, buf, sizeof(st));
 	if (!state_valid(&st, len, version))
 		return PB_ESTATE;
-	txring_put(&ser.text, (const char *)buf + sizeof(st), st.text_len);
+	rt_textring_put(&ser.text, (const char *)buf + sizeof(st), st.text_len);
 	for (uint32_t i = 0; i < st.nkeys; i++)
 		keyq_put(&p->keys, &st.keys[i]);
 	if (st.nkeys)

@@ -15,10 +15,9 @@
 #include "check.h"
 #include "../../mods/serial/vt.c"
 #include "../../mods/serial/keyq.c"
-#include "../../mods/serial/txring.c"
+#include "../../abi/rt/textring.c"
 #include "../../mods/efi-console/ansi.c"
 #include "../../mods/efi-console/keys.c"
-#include "../../mods/efi-console/ring.c"
 
 /* ---- serial: vt.c ------------------------------------------------ */
 
@@ -339,47 +338,40 @@ TEST(serial_keyq_wraps)
 TEST(console_rings_keep_text_as_written)
 {
 	char store[16], out[64];
-	struct txring t;
-	struct ring r;
+	struct rt_textring t;
 
-	txring_init(&t, store, sizeof(store));
-	txring_put(&t, "one\n", 4);
-	txring_put(&t, "\033[1mtwo", 7);
-	CHECK_STR(RING_TEXT(txring_copy, &t, 64, out), "one\n\033[1mtwo");
-	CHECK_EQ_INT(txring_copy(&t, NULL, 64), 11);
-
-	ring_init(&r, store, sizeof(store));
-	ring_put(&r, "one\n", 4);
-	ring_put(&r, "\033[1mtwo", 7);
-	CHECK_STR(RING_TEXT(ring_copy, &r, 64, out), "one\n\033[1mtwo");
+	rt_textring_init(&t, store, sizeof(store));
+	rt_textring_put(&t, "one\n", 4);
+	rt_textring_put(&t, "\033[1mtwo", 7);
+	CHECK_STR(RING_TEXT(rt_textring_copy, &t, 64, out), "one\n\033[1mtwo");
+	CHECK_EQ_INT(rt_textring_copy(&t, NULL, 64), 11);
 }
 
 TEST(console_rings_cut_at_a_line_when_full)
 {
 	char store[16], out[64];
-	struct txring t;
-	struct ring r;
+	struct rt_textring t, r;
 
 	/* 22 bytes into 16: the oldest go, and the copy starts at a line. */
-	txring_init(&t, store, sizeof(store));
-	txring_put(&t, "first\nsecond\nthird", 18);
-	txring_put(&t, "!!!\n", 4);
-	CHECK_STR(RING_TEXT(txring_copy, &t, 64, out), "third!!!\n");
+	rt_textring_init(&t, store, sizeof(store));
+	rt_textring_put(&t, "first\nsecond\nthird", 18);
+	rt_textring_put(&t, "!!!\n", 4);
+	CHECK_STR(RING_TEXT(rt_textring_copy, &t, 64, out), "third!!!\n");
 	/* Asked for less than it holds: cut too. */
-	txring_init(&t, store, sizeof(store));
-	txring_put(&t, "ab\ncd\nef", 8);
-	CHECK_STR(RING_TEXT(txring_copy, &t, 4, out), "ef");
-	CHECK_EQ_INT(txring_copy(&t, NULL, 4), 2);
+	rt_textring_init(&t, store, sizeof(store));
+	rt_textring_put(&t, "ab\ncd\nef", 8);
+	CHECK_STR(RING_TEXT(rt_textring_copy, &t, 4, out), "ef");
+	CHECK_EQ_INT(rt_textring_copy(&t, NULL, 4), 2);
 	/* One long line: kept whole, as far as it goes. */
-	txring_put(&t, "0123456789abcdefXYZ", 19);
-	CHECK_STR(RING_TEXT(txring_copy, &t, 64, out), "3456789abcdefXYZ");
+	rt_textring_put(&t, "0123456789abcdefXYZ", 19);
+	CHECK_STR(RING_TEXT(rt_textring_copy, &t, 64, out), "3456789abcdefXYZ");
 
-	ring_init(&r, store, sizeof(store));
-	ring_put(&r, "first\nsecond\nthird", 18);
-	ring_put(&r, "!!!\n", 4);
-	CHECK_STR(RING_TEXT(ring_copy, &r, 64, out), "third!!!\n");
-	ring_put(&r, "a very long write, longer than the ring", 39);
-	CHECK_STR(RING_TEXT(ring_copy, &r, 64, out), "er than the ring");
+	rt_textring_init(&r, store, sizeof(store));
+	rt_textring_put(&r, "first\nsecond\nthird", 18);
+	rt_textring_put(&r, "!!!\n", 4);
+	CHECK_STR(RING_TEXT(rt_textring_copy, &r, 64, out), "third!!!\n");
+	rt_textring_put(&r, "a very long write, longer than the ring", 39);
+	CHECK_STR(RING_TEXT(rt_textring_copy, &r, 64, out), "er than the ring");
 	CHECK_EQ_INT(r.total, 61);
 }
 
@@ -1391,7 +1383,7 @@ TEST(eficon_writes_what_conout_can_show)
 	CHECK_EQ_INT(fw_clears, 2);
 	CHECK_STR(fw_out, "red     x\nab");
 	/* The ring has the text as written. */
-	raw[ring_copy(&efc.text, raw, sizeof(raw) - 1)] = '\0';
+	raw[rt_textring_copy(&efc.text, raw, sizeof(raw) - 1)] = '\0';
 	CHECK_STR(raw, "\033[31mred\033[0m\tx\na\033[2Jb\033[2J\033[H");
 }
 
@@ -1487,7 +1479,7 @@ TEST(eficon_to_serial_keys_survive)
 	REQUIRE(serial_ops.activate(SELF) == PB_OK);
 	CHECK_STR(keys_of("keyboard:com1"), "6c,73,d");
 	/* And serial hands the whole history on to the next console. */
-	CHECK_EQ_INT(txring_copy(&ser.text, NULL, 100), 10);
+	CHECK_EQ_INT(rt_textring_copy(&ser.text, NULL, 100), 10);
 	serial_ops.stop(SELF);
 }
 
@@ -1502,5 +1494,5 @@ TEST(eficon_import_takes_keys)
 	CHECK_EQ_INT(eficon_ops.import_state(SELF, blob, len, 7), PB_ESTATE);
 	CHECK_EQ_INT(eficon_ops.import_state(SELF, blob, len, 1), PB_OK);
 	CHECK_STR(keys_of("keyboard:efi"), "61,62,63");
-	CHECK_EQ_INT(ring_copy(&efc.text, NULL, 100), 9);
+	CHECK_EQ_INT(rt_textring_copy(&efc.text, NULL, 100), 9);
 }

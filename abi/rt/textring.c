@@ -1,10 +1,11 @@
 /*
- * ring.c - the output ring (see ring.h).
+ * textring.c - the output ring of console modules (see textring.h).
  */
-#include "ring.h"
+#include "textring.h"
+#include "rt.h"
 
 void
-ring_init(struct ring *r, char *buf, uint32_t cap)
+rt_textring_init(struct rt_textring *r, char *buf, uint32_t cap)
 {
 	r->buf = buf;
 	r->cap = cap;
@@ -12,7 +13,7 @@ ring_init(struct ring *r, char *buf, uint32_t cap)
 }
 
 void
-ring_put(struct ring *r, const char *s, size_t len)
+rt_textring_put(struct rt_textring *r, const char *s, size_t len)
 {
 	if (!r->cap)
 		return;
@@ -28,7 +29,7 @@ ring_put(struct ring *r, const char *s, size_t len)
 
 /* Where the copy of the newest n bytes starts: after a newline if cut. */
 static uint64_t
-copy_start(const struct ring *r, uint64_t n)
+textring_start(const struct rt_textring *r, uint64_t n)
 {
 	uint64_t from = r->total - n;
 
@@ -41,10 +42,10 @@ copy_start(const struct ring *r, uint64_t n)
 }
 
 size_t
-ring_copy(const struct ring *r, char *out, size_t max)
+rt_textring_copy(const struct rt_textring *r, char *out, size_t max)
 {
 	uint64_t held = r->total < r->cap ? r->total : r->cap;
-	uint64_t from = copy_start(r, held < max ? held : max);
+	uint64_t from = textring_start(r, held < max ? held : max);
 	uint64_t n = r->total - from;
 
 	for (uint64_t i = 0; out && i < n; i++)
