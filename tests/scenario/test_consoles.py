@@ -88,3 +88,29 @@ def test_swap_display_both_ways_keeps_the_screen():
                               text)) >= 2, text
         m.sendline('poweroff')
         assert m.wait_exit(30) == 0
+
+
+def test_swap_console_both_ways_under_the_shell():
+    """swap the serial console and keyboard to the plain test driver tcom
+    and back: the shell keeps answering on COM1 and on the screen, and no
+    output is lost on either side of the swaps."""
+    from images import custom_image
+    img = custom_image('swapcon', ['target=os'], mods=['tcom'])
+    with Machine('default', image=img, timeout=150) as m:
+        m.expect(r'^patchbay> ', 90)
+        assert 'one' in m.cmd('echo one', 20)
+        out = m.cmd('swap console:com1 tcom', 30)
+        assert 'swapped console: serial -> tcom' in out, out
+        assert 'two' in m.cmd('echo two', 20)
+        res = m.cmd('res', 20)
+        assert re.search(r'console:tcom0 .*\(1 client\)', res), res
+        assert re.search(r'keyboard:tcom0 .*\(1 client\)', res), res
+        out = m.cmd('swap console:tcom0 serial', 30)
+        assert 'swapped console: tcom -> serial' in out, out
+        assert 'three' in m.cmd('echo three', 20)
+        assert re.search(r'console:com1 .*\(1 client\)', m.cmd('res', 20))
+        # fbcon saw all of it too: the screen shows the three echoes.
+        w, h, px = read_ppm(m.screendump('after.ppm'))
+        assert lit(px, w, 0, h) > 2000, 'screen empty'
+        m.sendline('poweroff')
+        assert m.wait_exit(30) == 0
