@@ -6,20 +6,7 @@
 
 #include <stdint.h>
 
-static inline void
-outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t
-inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
+#include "../../abi/portio.h"
 
 static inline uint64_t
 rdtsc(void)

@@ -12,7 +12,7 @@
  * -device isa-serial,index=1,chardev=c2`.
  */
 #include "serial.h"
-#include "io.h"
+#include "../../abi/portio.h"
 #include "uart.h"
 
 #define THRE_WAIT_NS	50000000ull	/* 50 ms; 16 bytes leave in 1.4 ms */

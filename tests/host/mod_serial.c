@@ -619,7 +619,7 @@ TEST(eficon_keybuf_holds_a_state_worth)
 /* ==== the modules themselves, against models ==========================
  *
  * The serial module runs against a model of four 16550s behind inb/outb
- * (mods/serial/io.h declares them for host builds), and efi-console
+ * (abi/portio.h declares them for host builds), and efi-console
  * against a fake `firmware`; both get a fake hub with a clock that moves
  * 1 us per look, so every bounded wait ends quickly.
  */

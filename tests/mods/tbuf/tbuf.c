@@ -5,6 +5,7 @@
  */
 #include "../../../abi/pbmod.h"
 #include "../../../abi/console.h"
+#include "../../../abi/portio.h"
 
 #define COM1 0x3f8
 #define RING 4096
@@ -19,21 +20,6 @@ static const struct pb_hub *hub;
 static struct pb_module *self;
 static struct state st;
 static int active, flush_queued;
-
-static inline void
-outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t
-inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static void
 put(char c)

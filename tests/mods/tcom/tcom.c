@@ -8,6 +8,7 @@
  */
 #include "../../../abi/pbmod.h"
 #include "../../../abi/console.h"
+#include "../../../abi/portio.h"
 
 #define COM1 0x3f8
 #define LSR_DR 0x01
@@ -18,21 +19,6 @@ static struct pb_module *self;
 static struct key_event keys[CONSOLE_STATE_KEYS];
 static unsigned nkeys;
 static int active;
-
-static inline void
-outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t
-inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static void
 put(char c)

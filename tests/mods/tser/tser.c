@@ -9,6 +9,7 @@
  */
 #include "../../../abi/pbmod.h"
 #include "../../../abi/console.h"
+#include "../../../abi/portio.h"
 
 #define COM1 0x3f8
 
@@ -16,21 +17,6 @@ static const struct pb_hub *hub;
 static struct pb_module *self;
 static uint32_t lines;
 static int active;		/* owns the port */
-
-static inline void
-outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t
-inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static void
 put(char c)

@@ -1,13 +1,16 @@
 /*
- * io.h - x86 port I/O, the only way to reach a PC's 16550s.
+ * portio.h - x86 port I/O (in/out), for the hub and for modules that
+ * drive legacy devices (16550 UARTs, the i8042, the CMOS clock).
+ *
+ * Host tests of a module's logic (PB_HOSTED) put a model of the device
+ * behind these two functions instead.
  */
-#ifndef SERIAL_IO_H
-#define SERIAL_IO_H
+#ifndef PB_ABI_PORTIO_H
+#define PB_ABI_PORTIO_H
 
 #include <stdint.h>
 
 #ifdef PB_HOSTED
-/* The host tests put a model of the 16550 behind these. */
 void outb(uint16_t port, uint8_t v);
 uint8_t inb(uint16_t port);
 #else
