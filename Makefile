@@ -106,12 +106,14 @@ $(B)/tools/mkgpt: tools/mkgpt.c
 	$(HOSTCC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
 
 HOST_PORT_SRCS := hub/pe.c abi/rt/util.c abi/rt/fmt.c
-$(B)/tools/modinfo: tools/modinfo.c tools/slurp.c $(HOST_PORT_SRCS)
+# One compile of several sources leaves an incomplete .d: name the headers.
+TOOL_HDRS := $(wildcard abi/*.h abi/rt/*.h hub/*.h)
+$(B)/tools/modinfo: tools/modinfo.c tools/slurp.c $(HOST_PORT_SRCS) $(TOOL_HDRS)
 	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^
-$(B)/tools/depgraph: tools/depgraph.c tools/slurp.c $(HOST_PORT_SRCS)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^)
+$(B)/tools/depgraph: tools/depgraph.c tools/slurp.c $(HOST_PORT_SRCS) $(TOOL_HDRS)
 	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^)
 
 # --- the image -------------------------------------------------------------
 ESP_STAGE := $(B)/esp

@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #define PB_ABI_MAJOR 1
-#define PB_ABI_MINOR 0
+#define PB_ABI_MINOR 1
 
 #define PB_MODINFO_MAGIC 0x494d4250u	/* "PBMI" little-endian */
 
@@ -208,6 +208,7 @@ struct pb_res_info {
 	const char *props;	/* "w=1024 h=768 fmt=bgrx" */
 	const char *owner;	/* module name */
 	uint32_t clients;
+	const char *client;	/* the first client's module name, or NULL */
 };
 
 /* One module, as the inventory services tell it. */
@@ -224,6 +225,17 @@ struct pb_mod_info {
 typedef void (*pb_work_fn)(void *arg);
 typedef void (*pb_irq_fn)(void *arg);
 typedef void (*pb_line_fn)(void *arg, const char *line);
+
+/* A clock and alarm a timer provider gives the hub (set_clock). */
+struct pb_clock {
+	uint64_t (*now_ns)(void *ctx);		/* monotonic */
+	/* Interrupt once, ns from now (replacing the previous request);
+	 * ns == ~0 cancels.  Called with interrupts held. */
+	void (*arm)(void *ctx, uint64_t ns);
+};
+
+/* An interrupt controller's end-of-interrupt hook (set_irq_eoi). */
+typedef void (*pb_eoi_fn)(void *ctx, int vector);
 
 /*
  * The hub's services.  Every call names the calling module (`self`), so the
@@ -283,6 +295,22 @@ struct pb_hub {
 	    struct pb_res_info *out);
 	int (*control)(struct pb_module *self, const char *cmd,
 	    pb_line_fn out, void *arg);
+
+	/* ABI 1.1 (check size first). */
+	/* fn(arg) runs as work every ns until timer_cancel. */
+	int (*timer_every)(struct pb_module *self, uint64_t ns, pb_work_fn fn,
+	    void *arg);
+	/* Become the hub's clock and alarm (a timer provider); clk NULL
+	 * gives them back.  The hub keeps now_ns monotonic across the
+	 * change. */
+	int (*set_clock)(struct pb_module *self, const struct pb_clock *clk,
+	    void *ctx);
+	/* Become the end-of-interrupt hook run after every device vector's
+	 * handler (an interrupt controller); fn NULL gives it back. */
+	int (*set_irq_eoi)(struct pb_module *self, pb_eoi_fn fn, void *ctx);
+	/* Accept at most max clients on resource r (pci: one driver). */
+	int (*res_limit)(struct pb_module *self, struct pb_resource *r,
+	    unsigned max);
 };
 
 /*

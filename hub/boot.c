@@ -16,6 +16,7 @@
 #include "cfg.h"
 #include "swap.h"
 #include "match.h"
+#include "../abi/acpi.h"
 #include "../abi/framebuffer.h"
 #include "../abi/modsrc.h"
 #include "../abi/rt/rt.h"
@@ -147,6 +148,22 @@ publish_framebuffer(const struct handoff *h)
 	    fb.format == FB_RGBX ? "rgbx" : fb.format == FB_BGRX ? "bgrx" :
 	    "bitmask", (unsigned long long)fb.base);
 	publish_own(FRAMEBUFFER_IFACE, 1, "gop0", props, &fb, NULL);
+}
+
+/* The ACPI RSDP the stub found, for the module that parses the tables. */
+static struct acpi_rsdp rsdp;
+
+static void
+publish_rsdp(const struct handoff *h)
+{
+	char props[64];
+
+	if (!h->rsdp)
+		return;
+	rsdp = (struct acpi_rsdp){ .phys = h->rsdp, .revision = h->acpi_rev };
+	rt_snprintf(props, sizeof(props), "phys=0x%llx revision=%u",
+	    (unsigned long long)h->rsdp, h->acpi_rev);
+	publish_own(RSDP_IFACE, 1, "uefi", props, &rsdp, NULL);
 }
 
 /* boot.cfg's one-word settings (key=value with no spaces), as properties
@@ -395,20 +412,31 @@ drain_work(void)
 		;
 }
 
+/*
+ * One turn of the event loop.  Work items run with interrupts held; the
+ * loop opens a window between two items so a busy queue cannot starve
+ * the devices, and sleeps until the next interrupt when there is nothing
+ * to do: the timer provider's alarm wakes it for the next timer.  Without
+ * an alarm (the firmware phase, or no timer module) a pending timer is
+ * polled.
+ */
 void
 hub_loop_once(void)
 {
-	uint64_t next;
+	uint64_t held, next;
 
-	timers_run(arch_now_ns());
-	if (work_run_one())
+	timers_run(hub_now_ns());
+	if (work_run_one()) {
+		arch_irq_window();
 		return;
-	/* Until a timer provider interrupts us, a pending timer is polled. */
+	}
+	held = arch_irq_hold();
 	next = timers_next();
-	if (next != ~0ull)
-		__asm__ volatile("pause");
-	else
+	if (hub_arm_alarm(next) || next == ~0ull)
 		arch_idle();
+	else
+		__asm__ volatile("pause");
+	arch_irq_release(held);
 }
 
 static void
@@ -437,6 +465,7 @@ hub_main(struct handoff *h)
 	publish_own("firmware-rt", 1, "uefi", "services=time,reset",
 	    h->fw, h->fw_ctx);
 	publish_framebuffer(h);
+	publish_rsdp(h);
 	publish_config(h);
 	register_ramdisk(h);
 	hub_resolve_and_start(hub_target, 1, 0, err, sizeof(err));

@@ -198,6 +198,32 @@ cmd_mem(struct ctl *c)
 	return PB_OK;
 }
 
+/* Interrupts taken per vector, and per module. */
+static int
+cmd_irqs(struct ctl *c)
+{
+	struct pb_module *owner;
+	uint64_t count;
+
+	say(c, "%-6s %12s  %s", "VECTOR", "COUNT", "MODULE");
+	for (int v = 32; v < 256; v++) {
+		owner = NULL;
+		if ((count = irq_stats(v, &owner)) || owner)
+			say(c, "%-6d %12llu  %s", v, (unsigned long long)count,
+			    owner ? owner->name : "-");
+	}
+	for (unsigned i = 0; i < nmodules; i++) {
+		count = 0;
+		for (int v = 32; v < 256; v++)
+			if (irq_stats(v, &owner) && owner == &modules[i])
+				count += irq_stats(v, &owner);
+		if (count)
+			say(c, "module %-14s %12llu", modules[i].name,
+			    (unsigned long long)count);
+	}
+	return PB_OK;
+}
+
 static int
 cmd_log(struct ctl *c)
 {
@@ -381,6 +407,8 @@ hub_control(struct pb_module *caller, const char *line, pb_line_fn out,
 		return cmd_mem(&c);
 	if (strcmp(w[0], "log") == 0 && n == 1)
 		return cmd_log(&c);
+	if (strcmp(w[0], "irqs") == 0 && n == 1)
+		return cmd_irqs(&c);
 	if (strcmp(w[0], "deps") == 0 && n == 1)
 		return cmd_deps(&c);
 	if (strcmp(w[0], "gc") == 0 && n == 1)

@@ -70,6 +70,7 @@ struct pb_resource {
 	const void *ops;
 	void *ctx;
 	struct pb_module *owner;	/* NULL: the hub itself */
+	unsigned max_clients;		/* 0: any number */
 };
 
 struct conn {
@@ -91,6 +92,7 @@ void arch_unmap_mmio(void *va, size_t len);
 uint64_t arch_irq_hold(void);		/* hold interrupts back */
 void arch_irq_release(uint64_t held);
 void arch_idle(void);			/* wait for an interrupt */
+void arch_irq_window(void);		/* let pending interrupts in */
 /* Run fn(arg); if a module faults inside, return PB_EFAULT instead. */
 long arch_call_guarded(long (*fn)(void *arg), void *arg);
 
@@ -147,6 +149,7 @@ int res_connect_requirements(struct pb_module *m, int at_start);
 void res_offer(struct pb_resource *r);
 unsigned res_count(const struct pb_module *m, unsigned *nconn);
 unsigned res_clients(const struct pb_resource *r);
+int res_full(const struct pb_resource *r);
 void res_drop_module(struct pb_module *m);
 int res_serves(const struct pb_resource *r, const char *iface, uint16_t major,
     uint16_t minor);
@@ -157,6 +160,13 @@ int work_run_one(void);
 void work_drop_module(struct pb_module *m);
 int timer_add(struct pb_module *owner, uint64_t ns, pb_work_fn fn,
     void *arg);
+int timer_add_every(struct pb_module *owner, uint64_t ns, uint64_t period,
+    pb_work_fn fn, void *arg);
+uint64_t hub_now_ns(void);
+int hub_set_clock(struct pb_module *owner, const struct pb_clock *clk,
+    void *ctx);
+int hub_arm_alarm(uint64_t deadline);
+int hub_set_irq_eoi(struct pb_module *owner, pb_eoi_fn fn, void *ctx);
 void timer_cancel(struct pb_module *owner, int id);
 void timers_run(uint64_t now);
 int irq_alloc(struct pb_module *owner);
@@ -167,6 +177,7 @@ void irq_hold_module(struct pb_module *m, int hold);
 unsigned irq_count(const struct pb_module *m);
 unsigned irq_free_count(void);
 uint64_t timers_next(void);
+uint64_t irq_stats(int vector, struct pb_module **owner);
 void hub_irq_dispatch(int vector);
 
 /* --- the swap engine (swap.c) -------------------------------------------- */

@@ -93,7 +93,7 @@ mod_load(struct pb_module *m)
 {
 	struct pe_image img;
 	const char *why = "";
-	uint64_t t0 = arch_now_ns();
+	uint64_t t0 = hub_now_ns();
 	void *dest;
 
 	if (m->state != MOD_KNOWN && m->state != MOD_UNLOADED &&
@@ -119,7 +119,7 @@ mod_load(struct pb_module *m)
 	}
 	m->ops = (const struct pb_module_ops *)(uintptr_t)(m->base + m->ops_rva);
 	m->state = MOD_LOADED;
-	m->load_ns = arch_now_ns() - t0;
+	m->load_ns = hub_now_ns() - t0;
 	log_event(LOG_LOAD, "%s %s loaded at 0x%llx, %u KiB", m->name,
 	    m->desc.version, (unsigned long long)m->base, m->size / 1024);
 	return PB_OK;
@@ -199,7 +199,7 @@ int
 mod_start(struct pb_module *m, int mode)
 {
 	struct start_args a = { m, mode };
-	uint64_t t0 = arch_now_ns();
+	uint64_t t0 = hub_now_ns();
 	long r;
 
 	if (m->state != MOD_LOADED)
@@ -216,7 +216,7 @@ mod_start(struct pb_module *m, int mode)
 		m->state = MOD_FAILED;
 		return (int)r;
 	}
-	m->load_ns += arch_now_ns() - t0;
+	m->load_ns += hub_now_ns() - t0;
 	log_event(LOG_START, "%s started%s (load+start %llu us)", m->name,
 	    mode == PB_START_STANDBY ? " in standby" : "",
 	    (unsigned long long)(m->load_ns / 1000));
@@ -301,7 +301,7 @@ mod_handle_fault(struct pb_module *m)
 	    m->name, m->fault_vector, (unsigned long long)m->fault_rip,
 	    (unsigned long long)m->fault_addr);
 	m->fault_pending = 1;	/* keeps mod_stop from calling it */
-	if (m->swapped_from && arch_now_ns() < m->watch_until_ns) {
+	if (m->swapped_from && hub_now_ns() < m->watch_until_ns) {
 		swap_watch_fault(m);
 		return;
 	}

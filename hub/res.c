@@ -55,7 +55,7 @@ res_best(const char *iface, uint16_t major, uint16_t minor,
 		struct pb_resource *r = &resources[i];
 
 		if (!visible(r) || (exclude && r->owner == exclude) ||
-		    !res_serves(r, iface, major, minor))
+		    res_full(r) || !res_serves(r, iface, major, minor))
 			continue;
 		if (!best || owner_rank(r) > owner_rank(best) ||
 		    (owner_rank(r) == owner_rank(best) &&
@@ -119,6 +119,13 @@ res_clients(const struct pb_resource *r)
 	return n;
 }
 
+/* Does r accept no more clients? */
+int
+res_full(const struct pb_resource *r)
+{
+	return r->max_clients && res_clients(r) >= r->max_clients;
+}
+
 unsigned
 res_count(const struct pb_module *m, unsigned *nconn)
 {
@@ -167,6 +174,12 @@ conn_open(struct pb_module *client, struct pb_resource *r, int req)
 
 		if (c->used)
 			continue;
+		if (res_full(r)) {
+			log_event(LOG_ERROR, "hub: %s refused to %s: it takes %u "
+			    "client%s", r->name, client ? client->name : "hub",
+			    r->max_clients, r->max_clients == 1 ? "" : "s");
+			return NULL;
+		}
 		memset(c, 0, sizeof(*c));
 		c->used = 1;
 		c->client = client;
@@ -237,7 +250,7 @@ connect_requirement(struct pb_module *m, int i)
 	}
 	for (unsigned k = 0; k < MAX_RESOURCES; k++) {
 		r = &resources[k];
-		if (visible(r) && r->owner != m &&
+		if (visible(r) && r->owner != m && !res_full(r) &&
 		    res_serves(r, q->iface, q->major, q->minor) &&
 		    !connected(m, r, i) && !conn_open(m, r, i))
 			return PB_ENOMEM;

@@ -211,6 +211,16 @@ svc_mod_info(unsigned index, struct pb_mod_info *out)
 	return PB_OK;
 }
 
+/* The first client of r, by module name. */
+static const char *
+first_client(const struct pb_resource *r)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].res == r)
+			return conns[i].client ? conns[i].client->name : "hub";
+	return NULL;
+}
+
 static int
 svc_res_info(const char *module, unsigned index, struct pb_res_info *out)
 {
@@ -225,11 +235,26 @@ svc_res_info(const char *module, unsigned index, struct pb_res_info *out)
 			.name = r->name, .iface = r->iface.iface,
 			.major = r->iface.major, .minor = r->iface.minor,
 			.props = r->props, .owner = owner,
-			.clients = res_clients(r),
+			.clients = res_clients(r), .client = first_client(r),
 		};
 		return PB_OK;
 	}
 	return PB_ENOENT;
+}
+
+static int
+svc_timer_every(struct pb_module *self, uint64_t ns, pb_work_fn fn, void *arg)
+{
+	return timer_add_every(self, ns ? ns : 1, ns ? ns : 1, fn, arg);
+}
+
+static int
+svc_res_limit(struct pb_module *self, struct pb_resource *r, unsigned max)
+{
+	if (!r || !r->used || r->owner != self)
+		return PB_EINVAL;
+	r->max_clients = max;
+	return PB_OK;
 }
 
 static int
@@ -281,10 +306,14 @@ const struct pb_hub hub_services = {
 	.irq_alloc = svc_irq_alloc,
 	.irq_register = svc_irq_register,
 	.irq_unregister = svc_irq_unregister,
-	.now_ns = arch_now_ns,
+	.now_ns = hub_now_ns,
 	.timer_after = svc_timer_after,
 	.timer_cancel = svc_timer_cancel,
 	.mod_info = svc_mod_info,
 	.res_info = svc_res_info,
 	.control = svc_control,
+	.timer_every = svc_timer_every,
+	.set_clock = hub_set_clock,
+	.set_irq_eoi = hub_set_irq_eoi,
+	.res_limit = svc_res_limit,
 };

@@ -186,7 +186,7 @@ swap_begin(struct swap *s, char *err, size_t cap)
 		goto unload_new;
 
 	s->t0 = arch_cycles();
-	s->t0_ns = arch_now_ns();
+	s->t0_ns = hub_now_ns();
 	if (s->old->state == MOD_QUIESCED)	/* a second swap of a takeover */
 		return export_state(s, err, cap);
 	irq_hold_module(s->old, 1);
@@ -275,7 +275,7 @@ watch_expired(void *arg)
 	struct pb_module *new = arg;
 	struct pb_module *old = new->swapped_from;
 
-	if (!old || arch_now_ns() < new->watch_until_ns)
+	if (!old || hub_now_ns() < new->watch_until_ns)
 		return;
 	new->swapped_from = NULL;
 	if (old->state == MOD_QUIESCED)
@@ -301,7 +301,7 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	s->new->state = MOD_RUNNING;
 	rebind_all(s);
 	t1 = arch_cycles();
-	s->blackout_ns = arch_now_ns() - s->t0_ns;
+	s->blackout_ns = hub_now_ns() - s->t0_ns;
 	s->blackout_cycles = t1 - s->t0;
 	irq_hold_module(s->old, 0);
 	tell_rebound(s);
@@ -318,7 +318,7 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	    (unsigned)s->len);
 	/* Step 6: P waits, quiesced, for the watch window. */
 	s->new->swapped_from = s->old;
-	s->new->watch_until_ns = arch_now_ns() + swap_watch_ns;
+	s->new->watch_until_ns = hub_now_ns() + swap_watch_ns;
 	res_offer_module(s->new);
 	if (timer_add(NULL, swap_watch_ns, watch_expired, s->new) < 0)
 		watch_expired(s->new);

@@ -28,6 +28,7 @@ struct work {
 struct timer {
 	int id;			/* 0: unused */
 	uint64_t when;
+	uint64_t period;	/* 0: one-shot */
 	pb_work_fn fn;
 	void *arg;
 	struct pb_module *owner;
@@ -49,6 +50,95 @@ static unsigned q_head, q_tail;		/* head: next to run */
 static struct timer timers[TIMER_SLOTS];
 static int next_timer_id = 1;
 static struct vector vectors[VECTORS];
+
+/* The timer provider's clock and alarm, and the interrupt controller's
+ * end-of-interrupt hook, while modules give them. */
+static struct {
+	const struct pb_clock *clk;
+	void *ctx;
+	struct pb_module *owner;
+	int64_t offset;		/* keeps hub_now_ns continuous across changes */
+	uint64_t armed;		/* deadline asked of the alarm, ~0 none */
+} clock = { .armed = ~0ull };
+
+static struct {
+	pb_eoi_fn fn;
+	void *ctx;
+	struct pb_module *owner;
+} eoi;
+
+/* Nanoseconds since boot: the timer provider's clock once there is one,
+ * the CPU's (the stub's TSC calibration) before. */
+uint64_t
+hub_now_ns(void)
+{
+	uint64_t held = arch_irq_hold();
+	uint64_t raw = clock.clk ? clock.clk->now_ns(clock.ctx) :
+	    arch_now_ns();
+	arch_irq_release(held);
+	return raw + (uint64_t)clock.offset;
+}
+
+/* Switch clocks without a jump: the new one continues from now. */
+int
+hub_set_clock(struct pb_module *owner, const struct pb_clock *clk, void *ctx)
+{
+	uint64_t held = arch_irq_hold();
+	uint64_t now = hub_now_ns();
+
+	if (clock.clk && clock.owner != owner && clk) {
+		arch_irq_release(held);
+		return PB_EBUSY;
+	}
+	if (!clk && clock.owner != owner) {
+		arch_irq_release(held);
+		return PB_OK;
+	}
+	clock.clk = clk;
+	clock.ctx = ctx;
+	clock.owner = clk ? owner : NULL;
+	clock.offset = (int64_t)(now - (clk ? clk->now_ns(ctx) :
+	    arch_now_ns()));
+	clock.armed = ~0ull;
+	arch_irq_release(held);
+	log_event(LOG_INFO, "hub: clock %s", clk ? owner->name : "cpu");
+	return PB_OK;
+}
+
+/* Ask the alarm for an interrupt at `deadline` (hub time); ~0 none.
+ * Returns 0 when there is no alarm to ask (the caller polls). */
+int
+hub_arm_alarm(uint64_t deadline)
+{
+	uint64_t now;
+
+	if (!clock.clk || !clock.clk->arm)
+		return 0;
+	if (deadline == clock.armed)
+		return 1;
+	now = hub_now_ns();
+	clock.armed = deadline;
+	clock.clk->arm(clock.ctx, deadline == ~0ull ? ~0ull :
+	    deadline > now ? deadline - now : 0);
+	return 1;
+}
+
+int
+hub_set_irq_eoi(struct pb_module *owner, pb_eoi_fn fn, void *ctx)
+{
+	uint64_t held = arch_irq_hold();
+	int err = PB_OK;
+
+	if (eoi.fn && eoi.owner != owner && fn)
+		err = PB_EBUSY;
+	else if (fn || eoi.owner == owner) {
+		eoi.fn = fn;
+		eoi.ctx = ctx;
+		eoi.owner = fn ? owner : NULL;
+	}
+	arch_irq_release(held);
+	return err;
+}
 
 static int
 owner_alive(struct pb_module *owner, unsigned gen)
@@ -122,19 +212,33 @@ work_drop_module(struct pb_module *m)
 	for (unsigned i = 0; i < TIMER_SLOTS; i++)
 		if (timers[i].id && timers[i].owner == m)
 			timers[i].id = 0;
+	if (clock.owner == m)
+		hub_set_clock(m, NULL, NULL);
+	if (eoi.owner == m)
+		hub_set_irq_eoi(m, NULL, NULL);
 	arch_irq_release(held);
 }
 
 int
 timer_add(struct pb_module *owner, uint64_t ns, pb_work_fn fn, void *arg)
 {
+	return timer_add_every(owner, ns, 0, fn, arg);
+}
+
+/* fn runs after ns, then every period ns when period is not 0. */
+int
+timer_add_every(struct pb_module *owner, uint64_t ns, uint64_t period,
+    pb_work_fn fn, void *arg)
+{
+	if (!fn)
+		return PB_EINVAL;
 	for (unsigned i = 0; i < TIMER_SLOTS; i++) {
 		struct timer *t = &timers[i];
 
 		if (t->id)
 			continue;
-		*t = (struct timer){ next_timer_id++, arch_now_ns() + ns, fn,
-		    arg, owner, owner ? owner->generation : 0 };
+		*t = (struct timer){ next_timer_id++, hub_now_ns() + ns, period,
+		    fn, arg, owner, owner ? owner->generation : 0 };
 		if (next_timer_id <= 0)
 			next_timer_id = 1;
 		return t->id;
@@ -159,9 +263,15 @@ timers_run(uint64_t now)
 
 		if (!t->id || t->when > now)
 			continue;
-		t->id = 0;
-		if (owner_alive(t->owner, t->gen))
-			work_queue(t->owner, t->fn, t->arg);
+		if (!owner_alive(t->owner, t->gen)) {
+			t->id = 0;
+			continue;
+		}
+		work_queue(t->owner, t->fn, t->arg);
+		if (!t->period)
+			t->id = 0;
+		else	/* the next tick after now: a late loop skips ticks */
+			t->when += ((now - t->when) / t->period + 1) * t->period;
 	}
 }
 
@@ -255,13 +365,14 @@ hub_irq_dispatch(int vector)
 		return;
 	v = &vectors[vector];
 	v->count++;
-	if (!v->fn)
-		return;
-	if (v->held) {
+	if (v->fn && v->held)
 		v->pending++;
-		return;
-	}
-	irq_deliver(vector);
+	else if (v->fn)
+		irq_deliver(vector);
+	/* The controller's end of interrupt, after the handler quieted its
+	 * device (a level-triggered line would fire again otherwise). */
+	if (eoi.fn)
+		eoi.fn(eoi.ctx, vector);
 }
 
 /* Hold back (or release, replaying what came meanwhile) m's interrupts. */

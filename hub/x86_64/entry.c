@@ -88,7 +88,7 @@ hub_entry(struct handoff *h)
 {
 	handoff = h;
 	tsc_hz = h->tsc_hz ? h->tsc_hz : 1000000000ull;
-	log_set_clock(arch_now_ns);
+	log_set_clock(hub_now_ns);
 	log_set_sink(sink_firmware);
 	uart_init();
 	banner(h);

@@ -34,3 +34,15 @@ arch_idle(void)
 	if (!(flags & RFLAGS_IF))
 		__asm__ volatile("cli" : : : "memory");
 }
+
+/* Let interrupts that are pending in, then hold them again: STI's shadow
+ * covers the NOP, so at least one instruction runs with IF set. */
+void
+arch_irq_window(void)
+{
+	uint64_t flags;
+
+	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
+	if (!(flags & RFLAGS_IF))
+		__asm__ volatile("sti; nop; cli" : : : "memory");
+}

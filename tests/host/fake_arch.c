@@ -27,6 +27,7 @@ void arch_unmap_mmio(void *va, size_t len) { }
 uint64_t arch_irq_hold(void) { return 0; }
 void arch_irq_release(uint64_t held) { }
 void arch_idle(void) { }
+void arch_irq_window(void) { }
 
 long
 arch_call_guarded(long (*fn)(void *), void *arg)

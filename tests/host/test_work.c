@@ -8,7 +8,6 @@
 #include "fakemod.h"
 
 /* work.c's, for the shell's `irqs`; not in hub.h. */
-uint64_t irq_stats(int vector, struct pb_module **owner);
 
 #define DYNAMIC_VECTORS 176	/* 64..239 */
 
