@@ -173,6 +173,10 @@ _Static_assert(sizeof(struct pb_modinfo) == 128 + 6 * 40 + 10 * 24 + 4 * 112 + 8
 #define PB_MOD_BOOT	0x1u	/* boot-only: gc may unload it once unused */
 #define PB_MOD_HARDWARE	0x2u	/* drives hardware: started after takeover */
 #define PB_MOD_FIRMWARE	0x4u	/* uses firmware boot services */
+/* Started at boot although nothing requires it: bus enumerators and
+ * platform services (pci, timer), whose resources bind rules and the hub
+ * itself use. */
+#define PB_MOD_AUTOSTART 0x8u
 
 /* Memory flags for alloc_pages. */
 #define PB_MEM_ZERO	0x1u	/* zero-filled */

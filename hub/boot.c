@@ -384,6 +384,18 @@ takeover(struct handoff *h)
 	hub_resolve_and_start(hub_target, 1, 0, err, sizeof(err));
 }
 
+/* Bus enumerators and platform services start though nothing asks. */
+static void
+start_autostart(void)
+{
+	char err[160];
+
+	for (unsigned i = 0; i < nmodules; i++)
+		if ((modules[i].desc.flags & PB_MOD_AUTOSTART) &&
+		    modules[i].state == MOD_KNOWN)
+			hub_start_module(&modules[i], err, sizeof(err));
+}
+
 static void
 print_line(void *arg, const char *line)
 {
@@ -468,6 +480,7 @@ hub_main(struct handoff *h)
 	publish_rsdp(h);
 	publish_config(h);
 	register_ramdisk(h);
+	start_autostart();
 	hub_resolve_and_start(hub_target, 1, 0, err, sizeof(err));
 	drain_work();
 
