@@ -8,6 +8,7 @@
  */
 #include "hub.h"
 #include "cfg.h"
+#include "swap.h"
 #include "../abi/rt/rt.h"
 
 
@@ -381,7 +382,8 @@ cmd_swap(struct ctl *c, const char *what, const char *name)
 	if (swap_provider(old, new, serves_all(old, new) ? NULL : iface, err,
 	    sizeof(err)) != PB_OK)
 		return error(c, PB_EIO, "swap %s: %s; nothing changed", what, err);
-	say(c, "swapped %s: %s -> %s", iface, old->name, new->name);
+	say(c, "swapped %s: %s -> %s, blackout %llu us", iface, old->name,
+	    new->name, (unsigned long long)(swap_stats.last_ns / 1000));
 	return PB_OK;
 }
 

@@ -123,6 +123,45 @@ superseded_by(const struct pb_module *m, const char **iface)
 	return NULL;
 }
 
+/* A free, visible resource one of m's bind rules matches. */
+static struct pb_resource *
+bind_match(const struct pb_module *m)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *r = &resources[i];
+
+		if (!r->used || r->standby || r->owner == m || res_full(r))
+			continue;
+		for (unsigned k = 0; k < m->desc.nbinds; k++)
+			if (strcmp(m->desc.binds[k].iface, r->iface.iface) == 0 &&
+			    props_match(m->desc.binds[k].match, r->props))
+				return r;
+	}
+	return NULL;
+}
+
+/*
+ * Connect m to the resource it drives (PB_REQ_BIND) before it starts,
+ * normally or in standby for a swap: the one a bind rule just matched, or,
+ * when m starts again later (swapped back in, restarted after a fault),
+ * the first free one its rules match.
+ */
+void
+hub_bind_connect(struct pb_module *m)
+{
+	struct pb_resource *r = m->bind_res;
+
+	m->bind_res = NULL;
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].client == m &&
+		    conns[i].req == PB_REQ_BIND)
+			return;
+	if (!r || !r->used)
+		r = bind_match(m);
+	if (r)
+		conn_open(m, r, PB_REQ_BIND);
+}
+
 /* Start m itself; its providers are running already. */
 static int
 start_one(struct pb_module *m)
@@ -157,9 +196,7 @@ start_one(struct pb_module *m)
 		m->state = MOD_FAILED;
 		return r;
 	}
-	if (m->bind_res && m->bind_res->used)
-		conn_open(m, m->bind_res, PB_REQ_BIND);
-	m->bind_res = NULL;
+	hub_bind_connect(m);
 	if ((r = mod_start(m, PB_START_NORMAL)) != PB_OK)
 		return r;
 	res_connect_requirements(m, 0);

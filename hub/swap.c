@@ -177,8 +177,11 @@ swap_begin(struct swap *s, char *err, size_t cap)
 		rt_snprintf(err, cap, "%s cannot be loaded (%d)", s->new->name, r);
 		return r;
 	}
-	if ((r = res_connect_requirements(s->new, 1)) != PB_OK ||
-	    (r = mod_start(s->new, PB_START_STANDBY)) != PB_OK) {
+	if ((r = res_connect_requirements(s->new, 1)) == PB_OK) {
+		hub_bind_connect(s->new);	/* the device it drives */
+		r = mod_start(s->new, PB_START_STANDBY);
+	}
+	if (r != PB_OK) {
 		rt_snprintf(err, cap, "%s cannot start in standby (%d)", s->new->name, r);
 		goto unload_new;
 	}

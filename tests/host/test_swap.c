@@ -811,6 +811,98 @@ TEST(swap_on_start_of_a_better_provider)
 	fm_teardown();
 }
 
+/* --- drivers a bind rule loaded -------------------------------------------- */
+
+static struct fm *bus_;
+static int bound_at_standby;
+
+/* The client's connection to the resource its bind rule chose. */
+static struct conn *
+bind_conn(const struct fm *f)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].client == f->m &&
+		    conns[i].req == PB_REQ_BIND)
+			return &conns[i];
+	return NULL;
+}
+
+static void
+note_bound(struct fm *f, int step)
+{
+	if (f == new_ && step == FM_STANDBY)
+		bound_at_standby = bind_conn(f) != NULL;
+}
+
+/* The usual world, new (loadable) binding to `dev` resources of vendor 1,
+ * and a bus that publishes one, taking a single client. */
+static int
+bind_world(void)
+{
+	struct pb_modinfo *d;
+
+	fm_setup();
+	err[0] = '\0';
+	old_ = fm_add_loadable("old", 1);
+	fm_serve(old_, "tcon", "old0");
+	new_ = fm_add_loadable("new", 2);
+	fm_serve(new_, "tcon", "new0");
+	cli = fm_add("cli", 0);
+	fm_require(cli, "tcon", 1, 0, PB_CARD_ONE, PB_AT_START);
+	if (fm_start(old_) != PB_OK || fm_start(cli) != PB_OK)
+		return 0;
+	d = &new_->m->desc;
+	rt_strlcpy(d->binds[0].iface, "dev", sizeof(d->binds[0].iface));
+	rt_strlcpy(d->binds[0].match, "vendor=1", sizeof(d->binds[0].match));
+	d->nbinds = 1;
+	bus_ = fm_add("bus", 0);
+	fm_provide(bus_, "dev", 1, 0);
+	fm_publish(bus_, "dev", "d0", "vendor=1 device=2");
+	bound_at_standby = 0;
+	fm_step_hook = note_bound;
+	if (fm_start(bus_) != PB_OK)
+		return 0;
+	bus_->res[0]->max_clients = 1;
+	return 1;
+}
+
+/* A driver a bind rule loads that outranks the running provider comes in
+ * through a swap, connected to its device before its standby start. */
+TEST(swap_of_a_bound_driver_connects_its_device_first)
+{
+	REQUIRE(bind_world());
+	fm_run_work();			/* the offer: bind rule, supersede */
+	CHECK(bound_at_standby);
+	CHECK_EQ_INT(new_->m->state, MOD_RUNNING);
+	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
+	REQUIRE(bind_conn(new_) != NULL);
+	CHECK(bind_conn(new_)->res == bus_->res[0]);
+	fm_step_hook = NULL;
+	fm_teardown();
+}
+
+/* Swapped out and back in, a fresh copy of the driver finds its device
+ * again through its rule: the hub matched nothing for it this time. */
+TEST(swap_back_to_a_bound_driver_reconnects_its_device)
+{
+	REQUIRE(bind_world());
+	fm_run_work();
+	REQUIRE(new_->m->state == MOD_RUNNING);
+	CHECK_EQ_INT(swap_provider(new_->m, old_->m, "tcon", err, sizeof(err)),
+	    PB_OK);
+	CHECK(bind_conn(new_) != NULL);	/* quiesced in its watch window */
+	bound_at_standby = 0;
+	CHECK_EQ_INT(swap_provider(old_->m, new_->m, "tcon", err, sizeof(err)),
+	    PB_OK);
+	CHECK(bound_at_standby);
+	REQUIRE(bind_conn(new_) != NULL);
+	CHECK(bind_conn(new_)->res == bus_->res[0]);
+	CHECK_EQ_INT(res_clients(bus_->res[0]), 1);
+	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
+	fm_step_hook = NULL;
+	fm_teardown();
+}
+
 static char ctl_out[1024];
 
 static void
@@ -838,7 +930,8 @@ TEST(swap_control_command)
 	new_->m->state = MOD_LOADED;
 	ctl_out[0] = '\0';
 	CHECK_EQ_INT(hub_control(NULL, "swap tcon new", ctl_line, NULL), PB_OK);
-	CHECK_STR(ctl_out, "swapped tcon: old -> new\n");
+	CHECK_CONTAINS(ctl_out, "swapped tcon: old -> new, blackout ");
+	CHECK_CONTAINS(ctl_out, " us\n");
 	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
 	ctl_out[0] = '\0';
 	CHECK(hub_control(NULL, "swap tcon cli", ctl_line, NULL) < 0);
