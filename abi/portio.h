@@ -1,6 +1,7 @@
 /*
  * portio.h - x86 port I/O (in/out), for the hub and for modules that
- * drive legacy devices (16550 UARTs, the i8042, the CMOS clock).
+ * drive legacy devices (16550 UARTs, the i8042, the CMOS clock) and for
+ * 16-bit ports (the Bochs DISPI index and data ports).
  *
  * Host tests of a module's logic (PB_HOSTED) put a model of the device
  * behind these two functions instead.
@@ -13,6 +14,8 @@
 #ifdef PB_HOSTED
 void outb(uint16_t port, uint8_t v);
 uint8_t inb(uint16_t port);
+void outw(uint16_t port, uint16_t v);
+uint16_t inw(uint16_t port);
 #else
 static inline void
 outb(uint16_t port, uint8_t v)
@@ -26,6 +29,21 @@ inb(uint16_t port)
 	uint8_t v;
 
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void
+outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint16_t
+inw(uint16_t port)
+{
+	uint16_t v;
+
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
 #endif
