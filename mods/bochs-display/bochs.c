@@ -1,0 +1,637 @@
+/*
+ * bochs-display - provides `display` 1.1 on QEMU's std VGA (-vga std) and
+ * on bochs-display (-device bochs-display): PCI 1234:1111 with the Bochs
+ * DISPI registers (dispi.c), its framebuffer in BAR0 mapped
+ * write-combining, any mode of modes.c at 32 bpp.
+ *
+ * It binds to the function's `pci` resource (a bind rule on vendor and
+ * device) and outranks gop-fb: when pci publishes the function after the
+ * takeover, the hub swaps gop-fb out and bochs-display in.  It takes
+ * gop-fb's state (state.c: one struct fb_info), keeps the firmware's mode
+ * as it finds it on the registers, and fbcon redraws its text on it.
+ * Swapping back works while the mode is still the firmware's one: gop-fb
+ * refuses any other.
+ *
+ * The two devices share their IDs and differ in class and legacy VGA:
+ * std VGA is 03.00 (VGA compatible) and blanks after a DISPI mode set
+ * until the attribute controller is told (vga.c); bochs-display is 03.80
+ * and has no VGA side.  The registers are in BAR2 on both; an old std VGA
+ * without BAR2 is driven through the DISPI I/O ports.
+ *
+ * Every drawing operation clips to the screen as gop-fb does: a rectangle
+ * of zero size is nothing, one that starts outside is PB_EINVAL, and all
+ * of them are PB_EBUSY while the module does not own the screen.
+ *
+ * boot.cfg: `bochs-display=no` keeps it off the device (gop-fb stays);
+ * `bochs-mmio=no` uses the I/O ports although BAR2 is there (std VGA).
+ * QEMU: tools/qemu-run --config default (std VGA) or --config bochs.
+ */
+#include "../../abi/pbmod.h"
+#include "../../abi/display.h"
+#include "../../abi/pci.h"
+#include "dispi.h"
+#include "draw.h"
+#include "modes.h"
+#include "state.h"
+#include "vga.h"
+
+#define PCI_CLASS_DISPLAY 0x03
+#define PCI_SUBCLASS_VGA 0x00
+#define FB_MIN_BYTES (1u << 20)
+#define DEFAULT_W 1024		/* with no usable mode on the registers */
+#define DEFAULT_H 768
+
+static const struct pb_hub *hub;
+static struct pb_module *self;
+static struct pb_conn *pci;		/* the function the bind rule chose */
+static struct pb_resource *res;
+
+static struct pci_func_info fn;
+static struct dispi dispi;
+static struct dispi_caps caps;
+static uint32_t *fb;			/* BAR0, write-combining */
+static uint64_t fb_base, fb_size;
+static uint64_t vram;			/* bytes a mode may use */
+static int has_vga;			/* std VGA: the legacy side exists */
+
+static struct mode_list modes;
+static struct dispi_mode cur;		/* what the module shows */
+static struct draw draw;
+static size_t shadow_pages;
+static struct fb_info want;		/* the mode an import asked for */
+static int have_want;
+static int active;			/* owns the screen */
+
+/* --- checks ---------------------------------------------------------- */
+
+static int
+clip1(uint32_t x, uint32_t *w, uint32_t limit)
+{
+	if (x >= limit)
+		return PB_EINVAL;
+	if (*w > limit - x)
+		*w = limit - x;
+	return PB_OK;
+}
+
+static int
+clip(uint32_t x, uint32_t y, uint32_t *w, uint32_t *h)
+{
+	int err = clip1(x, w, draw.width);
+
+	return err ? err : clip1(y, h, draw.height);
+}
+
+static int
+check_buffer(const uint32_t *px, uint32_t pitch, uint32_t w, uint32_t h)
+{
+	return !px || (h > 1 && pitch < w) ? PB_EINVAL : PB_OK;
+}
+
+/* --- display 1.1 ----------------------------------------------------- */
+
+static int
+bochs_get_mode(void *ctx, struct display_mode *m)
+{
+	if (!m)
+		return PB_EINVAL;
+	*m = (struct display_mode){ cur.width, cur.height, DISPI_BPP,
+	    mode_id(cur.width, cur.height) };
+	return PB_OK;
+}
+
+static int
+bochs_fill(void *ctx, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+    uint32_t rgb)
+{
+	int err;
+
+	if (!active)
+		return PB_EBUSY;
+	if (!w || !h)
+		return PB_OK;
+	if ((err = clip(x, y, &w, &h)) != PB_OK)
+		return err;
+	draw_fill(&draw, x, y, w, h, rgb);
+	return PB_OK;
+}
+
+static int
+bochs_blit(void *ctx, const uint32_t *px, uint32_t pitch, uint32_t x,
+    uint32_t y, uint32_t w, uint32_t h)
+{
+	int err;
+
+	if (!active)
+		return PB_EBUSY;
+	if (!w || !h)
+		return PB_OK;
+	if ((err = check_buffer(px, pitch, w, h)) != PB_OK ||
+	    (err = clip(x, y, &w, &h)) != PB_OK)
+		return err;
+	draw_blit(&draw, px, pitch, x, y, w, h);
+	return PB_OK;
+}
+
+static int
+bochs_copy(void *ctx, uint32_t sx, uint32_t sy, uint32_t dx, uint32_t dy,
+    uint32_t w, uint32_t h)
+{
+	int err;
+
+	if (!active)
+		return PB_EBUSY;
+	if (!w || !h)
+		return PB_OK;
+	if ((err = clip(sx, sy, &w, &h)) != PB_OK ||
+	    (err = clip(dx, dy, &w, &h)) != PB_OK)
+		return err;
+	draw_copy(&draw, sx, sy, dx, dy, w, h);
+	return PB_OK;
+}
+
+static int
+bochs_read(void *ctx, uint32_t *px, uint32_t pitch, uint32_t x, uint32_t y,
+    uint32_t w, uint32_t h)
+{
+	int err;
+
+	if (!active)
+		return PB_EBUSY;
+	if (!w || !h)
+		return PB_OK;
+	if ((err = check_buffer(px, pitch, w, h)) != PB_OK ||
+	    (err = clip(x, y, &w, &h)) != PB_OK)
+		return err;
+	draw_read(&draw, px, pitch, x, y, w, h);
+	return PB_OK;
+}
+
+static int
+bochs_list_modes(void *ctx, unsigned index, struct display_mode *m)
+{
+	if (!m)
+		return PB_EINVAL;
+	if (index >= modes.n)
+		return PB_ENOENT;
+	*m = modes.m[index];
+	return PB_OK;
+}
+
+static int switch_mode(uint32_t w, uint32_t h);
+
+static int
+bochs_set_mode(void *ctx, uint32_t id)
+{
+	const struct display_mode *m = modes_find(&modes, id);
+
+	if (!active)
+		return PB_EBUSY;
+	if (!m)
+		return PB_ENOTSUP;
+	if (m->width == cur.width && m->height == cur.height)
+		return PB_OK;
+	return switch_mode(m->width, m->height);
+}
+
+static const struct display_ops display_ops = {
+	.get_mode = bochs_get_mode,		/* works in standby too */
+	.fill = bochs_fill,
+	.blit = bochs_blit,
+	.copy = bochs_copy,			/* overlapping: scrolling */
+	.read = bochs_read,			/* from the shadow */
+	.list_modes = bochs_list_modes,		/* modes.c, smallest first */
+	.set_mode = bochs_set_mode,		/* ids from list_modes */
+};
+
+/* --- settings -------------------------------------------------------- */
+
+/* Does boot.cfg (the hub's `config:boot`) hold the word? */
+static int
+config_says(const char *word)
+{
+	struct pb_res_info ri;
+	size_t n = strlen(word);
+
+	for (unsigned i = 0; hub->res_info("hub", i, &ri) == PB_OK; i++) {
+		if (strcmp(ri.name, "config:boot") != 0)
+			continue;
+		for (const char *p = ri.props; *p; p++)
+			if ((p == ri.props || p[-1] == ' ') &&
+			    strncmp(p, word, n) == 0 &&
+			    (p[n] == ' ' || p[n] == '\0'))
+				return 1;
+	}
+	return 0;
+}
+
+static void
+set_props(void)
+{
+	char props[160];
+
+	if (!res)
+		return;
+	rt_snprintf(props, sizeof(props), "w=%u h=%u bpp=32 stride=%u "
+	    "fmt=bgrx modes=%u dispi=0x%04x regs=%s vga=%s shadow=%s",
+	    cur.width, cur.height, cur.pitch, modes.n, dispi.id,
+	    dispi.regs ? "mmio" : "ports", has_vga ? "yes" : "no",
+	    draw.shadow ? "yes" : "no");
+	hub->set_props(self, res, props);
+}
+
+/* --- the function ---------------------------------------------------- */
+
+static int
+mem_bar(const struct pci_bar *b, uint64_t min)
+{
+	return (b->kind == PCI_BAR_MEM32 || b->kind == PCI_BAR_MEM64) &&
+	    b->base && b->size >= min;
+}
+
+/* Which device this is and how its registers are reached. */
+static int
+check_function(int *use_bar2, const char **why)
+{
+	if (PB_CALL(pci, pci_ops, info, &fn) != PB_OK) {
+		*why = "pci gives no function info";
+		return PB_EIO;
+	}
+	if (fn.class_code != PCI_CLASS_DISPLAY) {
+		*why = "not a display controller";
+		return PB_ENODEV;
+	}
+	has_vga = fn.subclass == PCI_SUBCLASS_VGA;
+	if (!mem_bar(&fn.bars[0], FB_MIN_BYTES)) {
+		*why = "BAR0 is no framebuffer";
+		return PB_ENODEV;
+	}
+	*use_bar2 = mem_bar(&fn.bars[2], DISPI_MMIO_END) &&
+	    !(has_vga && config_says("bochs-mmio=no"));
+	if (!*use_bar2 && !has_vga) {
+		*why = "no DISPI registers (no BAR2, no VGA ports)";
+		return PB_ENODEV;
+	}
+	return PB_OK;
+}
+
+/*
+ * Decoding on, the BARs mapped, the DISPI identified and measured.  Only
+ * reads and GETCAPS: the picture stays as the firmware (or the display
+ * driver in charge) left it, so this is done in standby too.
+ */
+static int
+probe(const char **why)
+{
+	int use_bar2 = 0, err;
+
+	if ((err = check_function(&use_bar2, why)) != PB_OK)
+		return err;
+	if (PB_CALL(pci, pci_ops, enable, use_bar2 ? PCI_CMD_MEM :
+	    PCI_CMD_MEM | PCI_CMD_IO, 1) != PB_OK) {
+		*why = "decoding cannot be enabled";
+		return PB_EIO;
+	}
+	dispi.regs = NULL;
+	if (use_bar2 && !(dispi.regs = PB_CALL(pci, pci_ops, map_bar, self, 2,
+	    PB_CACHE_UC))) {
+		*why = "BAR2 cannot be mapped";
+		return PB_ENOMEM;
+	}
+	fb_base = fn.bars[0].base;
+	fb_size = fn.bars[0].size;
+	if (!(fb = PB_CALL(pci, pci_ops, map_bar, self, 0, PB_CACHE_WC))) {
+		*why = "BAR0 cannot be mapped";
+		return PB_ENOMEM;
+	}
+	if ((err = dispi_probe(&dispi, why)) != PB_OK)
+		return err;
+	dispi_caps(&dispi, &caps);
+	vram = fb_size;
+	if (caps.vram && caps.vram < vram)
+		vram = caps.vram;
+	dispi_read_mode(&dispi, &cur);
+	return PB_OK;
+}
+
+/* --- the screen ------------------------------------------------------ */
+
+static size_t
+pages_for(uint32_t w, uint32_t h)
+{
+	return (size_t)((mode_bytes(w, h) + 4095) / 4096);
+}
+
+/* A shadow for a w x h screen (the one there is if its size fits). */
+static uint32_t *
+shadow_for(uint32_t w, uint32_t h, size_t *npages)
+{
+	*npages = pages_for(w, h);
+	if (draw.shadow && *npages == shadow_pages)
+		return draw.shadow;
+	return hub->alloc_pages(self, *npages, 0, NULL);
+}
+
+static void
+drop_shadow(uint32_t *keep)
+{
+	if (draw.shadow && draw.shadow != keep)
+		hub->free_pages(self, draw.shadow, shadow_pages);
+	draw.shadow = NULL;
+}
+
+/* Draw on mode m from now on; the screen holds what it holds. */
+static void
+use_mode(const struct dispi_mode *m, uint32_t *shadow, size_t npages)
+{
+	drop_shadow(shadow);
+	shadow_pages = shadow ? npages : 0;
+	cur = *m;
+	draw = (struct draw){ fb, m->width, m->height, m->pitch, shadow, 0 };
+	draw_stale(&draw);
+	set_props();
+}
+
+/* The shadow back on the screen (after a failed mode set cleared it). */
+static void
+repaint(void)
+{
+	if (draw.shadow && !draw.stale)
+		draw_blit(&draw, draw.shadow, draw.width, 0, 0, draw.width,
+		    draw.height);
+}
+
+/*
+ * Program w x h and draw on it.  The device clears the video memory when
+ * it is enabled (no NOCLEARMEM), so the screen is black after it.  On
+ * failure the previous mode is programmed again and repainted from the
+ * shadow.
+ */
+static int
+program(uint32_t w, uint32_t h, uint32_t *shadow, size_t npages)
+{
+	struct dispi_mode got, old = cur;
+	const char *why;
+	int err;
+
+	if ((err = dispi_set_mode(&dispi, w, h, &got, &why)) != PB_OK) {
+		pb_logf(hub, self, PB_LOG_ERR, "mode %ux%u: %s (XRES %u YRES %u "
+		    "BPP %u VIRT_WIDTH %u ENABLE 0x%x)", w, h, why, got.width,
+		    got.height, got.bpp, got.pitch, got.enable);
+		if (old.width && dispi_set_mode(&dispi, old.width, old.height,
+		    &got, &why) == PB_OK)
+			repaint();
+		if (has_vga)
+			vga_unblank(dispi.regs);
+		return err;
+	}
+	if (has_vga)
+		vga_unblank(dispi.regs);
+	use_mode(&got, shadow, npages);
+	return PB_OK;
+}
+
+/* A new mode for the clients: black, and the shadow knows it. */
+static int
+switch_mode(uint32_t w, uint32_t h)
+{
+	size_t npages;
+	uint32_t *shadow = shadow_for(w, h, &npages);
+	int err;
+
+	if (!shadow)
+		pb_logf(hub, self, PB_LOG_WARN, "no memory for a %ux%u shadow: "
+		    "reads come from video memory", w, h);
+	if ((err = program(w, h, shadow, npages)) != PB_OK) {
+		if (shadow && shadow != draw.shadow)
+			hub->free_pages(self, shadow, npages);
+		return err;
+	}
+	if (draw.shadow)
+		memset(draw.shadow, 0, mode_bytes(w, h));
+	draw.stale = 0;
+	pb_logf(hub, self, PB_LOG_INFO, "mode %ux%u, stride %u", cur.width,
+	    cur.height, cur.pitch);
+	return PB_OK;
+}
+
+/* The mode to show when nothing asks for one: the registers' if usable. */
+static void
+initial_mode(uint32_t *w, uint32_t *h)
+{
+	const char *why;
+
+	if (dispi_shows(&cur, 0, 0) &&
+	    mode_fits(&caps, vram, cur.width, cur.height, &why)) {
+		*w = cur.width, *h = cur.height;
+		return;
+	}
+	*w = DEFAULT_W, *h = DEFAULT_H;
+	if (!modes_find(&modes, mode_id(*w, *h)) && modes.n)
+		*w = modes.m[0].width, *h = modes.m[0].height;
+}
+
+/*
+ * Own the screen in mode w x h.  When the registers show it already (the
+ * firmware's mode, handed over by gop-fb), nothing is programmed and the
+ * picture stays; else the mode is set.
+ */
+static int
+take_screen(uint32_t w, uint32_t h)
+{
+	struct dispi_mode now;
+	size_t npages;
+	uint32_t *shadow;
+	int err;
+
+	dispi_read_mode(&dispi, &now);
+	if (dispi_shows(&now, w, h)) {
+		shadow = shadow_for(w, h, &npages);
+		use_mode(&now, shadow, npages);
+	} else if ((err = switch_mode(w, h)) != PB_OK)
+		return err;
+	active = 1;
+	return PB_OK;
+}
+
+/* --- the module ------------------------------------------------------ */
+
+static int
+bochs_start(struct pb_module *m, const struct pb_hub *h, int mode)
+{
+	uint32_t w, ht;
+	size_t npages;
+	const char *why;
+	int err;
+
+	self = m;
+	hub = h;
+	if (config_says("bochs-display=no")) {
+		pb_logf(hub, self, PB_LOG_INFO, "off (boot.cfg bochs-display=no)");
+		return PB_ENODEV;
+	}
+	if (!pci) {
+		pb_logf(hub, self, PB_LOG_ERR, "no PCI function bound");
+		return PB_ENODEV;
+	}
+	if ((err = probe(&why)) != PB_OK) {
+		pb_logf(hub, self, PB_LOG_ERR, "%s: %s", pci->res, why);
+		return err;
+	}
+	modes_build(&modes, &caps, vram, dispi_shows(&cur, 0, 0) ?
+	    cur.width : 0, cur.height);
+	if (!modes.n) {
+		pb_logf(hub, self, PB_LOG_ERR, "%s: no mode fits (%llu KiB, "
+		    "max %ux%u)", pci->res, (unsigned long long)(vram >> 10),
+		    caps.max_width, caps.max_height);
+		return PB_ENODEV;
+	}
+	initial_mode(&w, &ht);
+	if (mode == PB_START_STANDBY) {
+		/* Ready for the likely import: the mode on the screen. */
+		draw.shadow = shadow_for(w, ht, &npages);
+		shadow_pages = draw.shadow ? npages : 0;
+	}
+	if (!(res = hub->publish(self, DISPLAY_IFACE, "bochs0", "",
+	    &display_ops, NULL)))
+		return PB_ENOMEM;
+	if (mode == PB_START_NORMAL && (err = take_screen(w, ht)) != PB_OK)
+		return err;
+	set_props();
+	pb_logf(hub, self, PB_LOG_INFO, "%s %s: DISPI 0x%04x via %s, %llu MiB, "
+	    "up to %ux%u, %u modes; %ux%u on the registers", has_vga ?
+	    "std VGA" : "bochs-display", pci->res, dispi.id, dispi.regs ?
+	    "BAR2" : "ports 0x1ce/0x1cf", (unsigned long long)(vram >> 20),
+	    caps.max_width, caps.max_height, modes.n, cur.width, cur.height);
+	return PB_OK;
+}
+
+static void
+bochs_stop(struct pb_module *m)
+{
+	active = 0;
+	drop_shadow(NULL);
+	shadow_pages = 0;
+	/* The picture stays: whoever comes next takes it over.  The BAR
+	 * mappings go back with the module's ledger. */
+}
+
+static int
+bochs_quiesce(struct pb_module *m)
+{
+	active = 0;
+	return PB_OK;
+}
+
+static int
+bochs_export(struct pb_module *m, void *buf, size_t cap, size_t *len,
+    uint32_t *version)
+{
+	struct fb_info st;
+
+	*len = sizeof(st);
+	*version = FB_STATE_VERSION;
+	if (!buf)
+		return PB_OK;
+	if (cap < sizeof(st))
+		return PB_EINVAL;
+	state_export(&st, fb_base, fb_size, &cur);
+	memcpy(buf, &st, sizeof(st));
+	return PB_OK;
+}
+
+static int
+bochs_release(struct pb_module *m)
+{
+	active = 0;	/* the mappings stay until stop: a resume is quick */
+	return PB_OK;
+}
+
+/* Can this device show the mode the old provider had? */
+static int
+bochs_import(struct pb_module *m, const void *buf, size_t len,
+    uint32_t version)
+{
+	const char *why;
+	int err;
+
+	if ((err = state_import(buf, len, version, fb_base, fb_size, &want,
+	    &why)) != PB_OK) {
+		pb_logf(hub, self, PB_LOG_WARN, "refusing the display state: %s",
+		    why);
+		return err;
+	}
+	if (!mode_fits(&caps, vram, want.width, want.height, &why)) {
+		pb_logf(hub, self, PB_LOG_WARN, "refusing %ux%u: %s", want.width,
+		    want.height, why);
+		return PB_ESTATE;
+	}
+	have_want = 1;
+	return PB_OK;
+}
+
+static int
+bochs_activate(struct pb_module *m)
+{
+	uint32_t w = want.width, h = want.height;
+
+	if (!have_want) {
+		dispi_read_mode(&dispi, &cur);
+		initial_mode(&w, &h);
+	}
+	have_want = 0;
+	return take_screen(w, h);
+}
+
+/* Back after a failed swap: the mode is ours unless the other driver
+ * changed it, and then the shadow has the picture to put back. */
+static int
+bochs_resume(struct pb_module *m)
+{
+	struct dispi_mode now;
+	int known = draw.shadow && !draw.stale, err;
+
+	dispi_read_mode(&dispi, &now);
+	if (!dispi_shows(&now, cur.width, cur.height)) {
+		if ((err = program(cur.width, cur.height, draw.shadow,
+		    shadow_pages)) != PB_OK)
+			return err;
+		draw.stale = !known;
+		repaint();
+	}
+	active = 1;
+	return PB_OK;
+}
+
+static void
+bochs_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
+{
+	if (req != PB_REQ_BIND)
+		return;
+	if (ev == PB_EV_DISCONNECTED) {
+		pci = NULL;
+		active = 0;	/* the function is gone: hands off */
+	} else if (ev == PB_EV_CONNECTED) {
+		pci = c;
+	}
+}
+
+static const struct pb_module_ops ops = {
+	.start = bochs_start,
+	.stop = bochs_stop,
+	.quiesce = bochs_quiesce,
+	.export_state = bochs_export,
+	.import_state = bochs_import,
+	.release = bochs_release,
+	.activate = bochs_activate,
+	.resume = bochs_resume,
+	.event = bochs_event,
+};
+
+PB_MODULE(.name = "bochs-display", .version = "1.0",
+    .desc = "display on QEMU std VGA and bochs-display (DISPI)",
+    .rank = 10, .flags = PB_MOD_HARDWARE, .ops = &ops,
+    .nprovides = 1,
+    .provides = { PB_PROVIDE(DISPLAY_IFACE, DISPLAY_MAJOR, DISPLAY_MINOR) },
+    .nbinds = 1,
+    .binds = { PB_BIND(PCI_IFACE, "vendor=1234 device=1111") });
