@@ -329,24 +329,46 @@ gopfb_release(struct pb_module *m)
 	return PB_OK;
 }
 
-/* Is the screen still in the firmware's mode, laid out where it was? */
+/* Does s lay pixels out as the firmware's mode does, under whichever
+ * name (a bit mask may spell out BGRX)? */
+static int
+same_layout(const struct fb_info *s)
+{
+	struct pixfmt p;
+
+	if (pixfmt_init(&p, s->format, s->mask_r, s->mask_g, s->mask_b,
+	    s->mask_x) != PB_OK)
+		return 0;
+	return p.kind == fmt.kind && p.bytes == fmt.bytes &&
+	    memcmp(p.shift, fmt.shift, sizeof(p.shift)) == 0 &&
+	    memcmp(p.max, fmt.max, sizeof(p.max)) == 0;
+}
+
+/*
+ * Is the screen still in the firmware's mode, laid out where it was?  GOP
+ * cannot set a mode after ExitBootServices, so gop-fb takes the screen
+ * back from a PCI display driver only in that mode.
+ */
 static int
 gopfb_import(struct pb_module *m, const void *buf, size_t len,
     uint32_t version)
 {
 	struct fb_info s;
 
-	if (version != GOPFB_STATE_VERSION || len != sizeof(s))
+	if (version != GOPFB_STATE_VERSION || len != sizeof(s) || !buf) {
+		pb_logf(hub, self, PB_LOG_WARN, "refusing a display state of "
+		    "version %u, %zu bytes: not a struct fb_info", version, len);
 		return PB_ESTATE;
+	}
 	memcpy(&s, buf, sizeof(s));
 	if (s.base != info.base || s.width != info.width ||
 	    s.height != info.height || s.stride != info.stride ||
-	    s.format != info.format || (info.format == FB_BITMASK &&
-	    (s.mask_r != info.mask_r || s.mask_g != info.mask_g ||
-	    s.mask_b != info.mask_b))) {
-		pb_logf(hub, self, PB_LOG_WARN, "refusing %ux%u stride %u: the "
-		    "screen is no longer in the firmware's mode", s.width,
-		    s.height, s.stride);
+	    !same_layout(&s)) {
+		pb_logf(hub, self, PB_LOG_WARN, "refusing %ux%u stride %u at "
+		    "0x%llx: GOP can show only the firmware's mode, %ux%u "
+		    "stride %u at 0x%llx", s.width,
+		    s.height, s.stride, (unsigned long long)s.base, info.width,
+		    info.height, info.stride, (unsigned long long)info.base);
 		return PB_ESTATE;
 	}
 	return PB_OK;

@@ -3,7 +3,8 @@
  * bit masks of 32, 24 and 16 bits) encoded and decoded, fills, blits,
  * overlapping copies and reads against a reference model on a framebuffer
  * whose stride exceeds its width (with and without the RAM shadow), and
- * the clipping and argument checks of the display operations.
+ * the clipping and argument checks of the display operations; and the
+ * swap state both ways with bochs-display (its state.c compiled in).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include "../../mods/gop-fb/pixfmt.c"
 #include "../../mods/gop-fb/fb.c"
 #include "../../mods/gop-fb/gopfb.c"
+/* bochs-display's swap state, to check both take over from each other. */
+#include "../../mods/bochs-display/state.c"
 
 static int fails;
 static void fake_log(struct pb_module *m, int l, const char *msg) { (void)m; (void)l; (void)msg; }
@@ -169,4 +172,75 @@ TEST(gopfb_formats_and_clipping)
 	s.width = 40;
 	EXPECT(gopfb_import(NULL, &s, sizeof(s), 1) == PB_ESTATE, "other mode");
 	CHECK_MSG(fails == 0, "%d failures, the first: %s", fails, first_fail);
+}
+
+static char gop_log[512];
+
+static void
+gop_log_line(struct pb_module *m, int l, const char *msg)
+{
+	snprintf(gop_log, sizeof(gop_log), "%s", msg);
+}
+
+static const struct pb_hub log_hub = { .log = gop_log_line };
+
+/* gop-fb and bochs-display hand the screen to each other: gop-fb's state
+ * is what bochs-display takes, and bochs-display's is what gop-fb takes
+ * back while the mode is the firmware's, refusing any other. */
+TEST(gopfb_state_swaps_with_bochs_display)
+{
+	struct dispi_mode fw = { 1280, 800, 32, 1280, 0, 0, 0x41 };
+	struct dispi_mode big = { 1280, 1024, 32, 1280, 0, 0, 0x41 };
+	struct fb_info st, got;
+	unsigned char blob[64];
+	const char *why = NULL;
+	size_t len;
+	uint32_t ver;
+
+	hub = &log_hub;
+	info = (struct fb_info){ .base = 0xc0000000, .size = 1280 * 800 * 4,
+	    .width = 1280, .height = 800, .stride = 1280, .format = FB_BGRX };
+	CHECK(pixfmt_init(&fmt, FB_BGRX, 0, 0, 0, 0) == PB_OK);
+
+	/* gop-fb -> bochs-display */
+	CHECK(gopfb_export(NULL, blob, sizeof(blob), &len, &ver) == PB_OK);
+	CHECK_EQ_INT(ver, FB_STATE_VERSION);
+	CHECK_EQ_INT(state_import(blob, len, ver, 0xc0000000, 16u << 20, &got,
+	    &why), PB_OK);
+	CHECK(got.width == 1280 && got.height == 800 && got.stride == 1280);
+	CHECK_EQ_INT(state_import(blob, len, ver, 0xd0000000, 16u << 20, &got,
+	    &why), PB_ESTATE);		/* another device's framebuffer */
+
+	/* bochs-display -> gop-fb, in the firmware's mode */
+	state_export(&st, 0xc0000000, 16u << 20, &fw);
+	CHECK_EQ_INT(gopfb_import(NULL, &st, sizeof(st), FB_STATE_VERSION),
+	    PB_OK);
+	/* ... and in a mode GOP cannot show */
+	state_export(&st, 0xc0000000, 16u << 20, &big);
+	gop_log[0] = '\0';
+	CHECK_EQ_INT(gopfb_import(NULL, &st, sizeof(st), FB_STATE_VERSION),
+	    PB_ESTATE);
+	CHECK_CONTAINS(gop_log, "refusing 1280x1024");
+	CHECK_CONTAINS(gop_log, "only the firmware's mode, 1280x800");
+
+	/* A firmware that names BGRX by its masks takes the same layout. */
+	info.format = FB_BITMASK;
+	info.mask_r = 0xff0000, info.mask_g = 0xff00, info.mask_b = 0xff;
+	info.mask_x = 0xff000000u;
+	CHECK(pixfmt_init(&fmt, FB_BITMASK, info.mask_r, info.mask_g,
+	    info.mask_b, info.mask_x) == PB_OK);
+	state_export(&st, 0xc0000000, 16u << 20, &fw);
+	CHECK_EQ_INT(gopfb_import(NULL, &st, sizeof(st), FB_STATE_VERSION),
+	    PB_OK);
+	CHECK(gopfb_export(NULL, blob, sizeof(blob), &len, &ver) == PB_OK);
+	CHECK_EQ_INT(state_import(blob, len, ver, 0xc0000000, 16u << 20, &got,
+	    &why), PB_OK);
+	/* RGBX is another layout: refused both ways. */
+	info.format = FB_RGBX;
+	CHECK(pixfmt_init(&fmt, FB_RGBX, 0, 0, 0, 0) == PB_OK);
+	CHECK_EQ_INT(gopfb_import(NULL, &st, sizeof(st), FB_STATE_VERSION),
+	    PB_ESTATE);
+	CHECK(gopfb_export(NULL, blob, sizeof(blob), &len, &ver) == PB_OK);
+	CHECK_EQ_INT(state_import(blob, len, ver, 0xc0000000, 16u << 20, &got,
+	    &why), PB_ESTATE);
 }
