@@ -213,8 +213,9 @@ native_for(const struct pb_module *f, const char *iface)
 		struct pb_module *n = &modules[i];
 
 		if (n == f || requires_firmware(n) ||
-		    (n->state != MOD_KNOWN && n->state != MOD_LOADED))
-			continue;
+		    (n->state != MOD_KNOWN && n->state != MOD_LOADED) ||
+		    (n->desc.nbinds && !hub_bind_match(n)))
+			continue;	/* a driver without its device too */
 		for (unsigned p = 0; p < n->desc.nprovides; p++)
 			if (strcmp(n->desc.provides[p].iface, iface) == 0 &&
 			    (!best || n->desc.rank > best->desc.rank))

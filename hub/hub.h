@@ -198,6 +198,7 @@ int hub_dependants(const struct pb_module *m, char *out, size_t cap);
 void hub_start_deferred(void);
 void hub_bind(struct pb_resource *r);
 void hub_bind_connect(struct pb_module *m);
+struct pb_resource *hub_bind_match(const struct pb_module *m);
 extern int hub_native;		/* boot services have been exited */
 extern char hub_target[PB_IFACE_MAX];	/* what the boot resolves */
 /* Load a module by path through the firmware (boot.c). */

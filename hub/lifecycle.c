@@ -40,6 +40,23 @@ rs_state(const struct pb_module *m)
 	}
 }
 
+/* A free, visible resource one of m's bind rules matches. */
+struct pb_resource *
+hub_bind_match(const struct pb_module *m)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *r = &resources[i];
+
+		if (!r->used || r->standby || r->owner == m || res_full(r))
+			continue;
+		for (unsigned k = 0; k < m->desc.nbinds; k++)
+			if (strcmp(m->desc.binds[k].iface, r->iface.iface) == 0 &&
+			    props_match(m->desc.binds[k].match, r->props))
+				return r;
+	}
+	return NULL;
+}
+
 /*
  * The resolver's view: every module, and the hub's own resources.  Before
  * the takeover a hardware driver that is not loaded yet cannot serve (the
@@ -51,6 +68,9 @@ usable_now(const struct pb_module *m)
 {
 	if (m->state != MOD_KNOWN && m->state != MOD_UNLOADED)
 		return 1;
+	/* A driver a bind rule loads serves only with its device. */
+	if (m->desc.nbinds && !m->bind_res && !hub_bind_match(m))
+		return 0;
 	if (!hub_native)
 		return !(m->desc.flags & PB_MOD_HARDWARE);
 	return !(m->desc.flags & PB_MOD_FIRMWARE);
@@ -123,23 +143,6 @@ superseded_by(const struct pb_module *m, const char **iface)
 	return NULL;
 }
 
-/* A free, visible resource one of m's bind rules matches. */
-static struct pb_resource *
-bind_match(const struct pb_module *m)
-{
-	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
-		struct pb_resource *r = &resources[i];
-
-		if (!r->used || r->standby || r->owner == m || res_full(r))
-			continue;
-		for (unsigned k = 0; k < m->desc.nbinds; k++)
-			if (strcmp(m->desc.binds[k].iface, r->iface.iface) == 0 &&
-			    props_match(m->desc.binds[k].match, r->props))
-				return r;
-	}
-	return NULL;
-}
-
 /*
  * Connect m to the resource it drives (PB_REQ_BIND) before it starts,
  * normally or in standby for a swap: the one a bind rule just matched, or,
@@ -157,7 +160,7 @@ hub_bind_connect(struct pb_module *m)
 		    conns[i].req == PB_REQ_BIND)
 			return;
 	if (!r || !r->used)
-		r = bind_match(m);
+		r = hub_bind_match(m);
 	if (r)
 		conn_open(m, r, PB_REQ_BIND);
 }

@@ -903,6 +903,38 @@ TEST(swap_back_to_a_bound_driver_reconnects_its_device)
 	fm_teardown();
 }
 
+/* Without its device a driver is no provider: the resolver takes the
+ * plain one of lower rank; once the device appears, the driver binds to
+ * it and takes over. */
+TEST(bound_driver_serves_only_with_its_device)
+{
+	struct pb_modinfo *d;
+	char e[160] = "";
+
+	fm_setup();
+	old_ = fm_add_loadable("plain", 1);
+	fm_serve(old_, "tcon", "plain0");
+	new_ = fm_add_loadable("drv", 2);
+	fm_serve(new_, "tcon", "drv0");
+	d = &new_->m->desc;
+	rt_strlcpy(d->binds[0].iface, "dev", sizeof(d->binds[0].iface));
+	rt_strlcpy(d->binds[0].match, "vendor=1", sizeof(d->binds[0].match));
+	d->nbinds = 1;
+	cli = fm_add("cli", 0);
+	fm_require(cli, "tcon", 1, 0, PB_CARD_ONE, PB_AT_START);
+	CHECK_EQ_INT(hub_start_module(cli->m, e, sizeof(e)), PB_OK);
+	CHECK(bound_to(fm_conn(cli, 0, 0), old_, 0));
+	CHECK_EQ_INT(new_->nstart, 0);
+	bus_ = fm_add("bus", 0);
+	fm_provide(bus_, "dev", 1, 0);
+	fm_publish(bus_, "dev", "d0", "vendor=1");
+	REQUIRE(fm_start(bus_) == PB_OK);
+	fm_run_work();
+	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
+	CHECK(bind_conn(new_) != NULL);
+	fm_teardown();
+}
+
 static char ctl_out[1024];
 
 static void
