@@ -56,6 +56,7 @@ struct pb_module {
 	int fault_vector;
 	struct pb_module *swapped_from;	/* watch window: the old provider */
 	uint64_t watch_until_ns;
+	int watch_timer;		/* the window's timer id, 0: none */
 	int deferred;			/* waits for the takeover to start */
 	struct pb_resource *bind_res;	/* to connect before start (bind) */
 };

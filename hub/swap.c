@@ -272,12 +272,25 @@ tell_rebound(struct swap *s)
 	}
 }
 
+/* m's watch window ends before its time (m is swapped out or faulted):
+ * its timer goes too, or swaps in quick succession would fill the timer
+ * table with windows that are over. */
+static void
+end_window(struct pb_module *m)
+{
+	m->swapped_from = NULL;
+	if (m->watch_timer)
+		timer_cancel(NULL, m->watch_timer);
+	m->watch_timer = 0;
+}
+
 static void
 watch_expired(void *arg)
 {
 	struct pb_module *new = arg;
 	struct pb_module *old = new->swapped_from;
 
+	new->watch_timer = 0;
 	if (!old || hub_now_ns() < new->watch_until_ns)
 		return;
 	new->swapped_from = NULL;
@@ -323,8 +336,10 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	s->new->swapped_from = s->old;
 	s->new->watch_until_ns = hub_now_ns() + swap_watch_ns;
 	res_offer_module(s->new);
-	if (timer_add(NULL, swap_watch_ns, watch_expired, s->new) < 0)
+	if ((r = timer_add(NULL, swap_watch_ns, watch_expired, s->new)) < 0)
 		watch_expired(s->new);
+	else
+		s->new->watch_timer = r;
 	return PB_OK;
 abort:
 	swap_abort(s);
@@ -376,7 +391,7 @@ swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
 	/* A provider still in a watch window is replaced by a fresh copy. */
 	for (unsigned i = 0; i < nmodules; i++)
 		if (modules[i].swapped_from == new) {
-			modules[i].swapped_from = NULL;
+			end_window(&modules[i]);
 			mod_unload(new);
 		}
 	if (new->state == MOD_UNLOADED || new->state == MOD_FAILED)
@@ -393,7 +408,7 @@ swap_watch_fault(struct pb_module *new)
 	struct pb_module *old = new->swapped_from;
 	struct call_args a = { 0 };
 
-	new->swapped_from = NULL;
+	end_window(new);
 	log_event(LOG_SWAP, "%s faulted in its watch window: back to %s",
 	    new->name, old->name);
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {

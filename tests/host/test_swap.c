@@ -793,6 +793,46 @@ TEST(swap_aba_after_watch_window)
 	fm_teardown();
 }
 
+static void
+nothing(void *arg)
+{
+	(void)arg;
+}
+
+/* Swaps back and forth inside each other's windows, many more than the
+ * timer table holds: each window that ends early takes its timer along,
+ * and timers stay free for everyone else. */
+TEST(swap_many_quick_swaps_keep_timers_free)
+{
+	struct pb_module *from, *to;
+	int id;
+
+	fm_setup();
+	err[0] = '\0';
+	a_ = fm_add_loadable("a", 1);
+	fm_serve(a_, "tcon", "a0");
+	b_ = fm_add_loadable("b", 2);
+	fm_serve(b_, "tcon", "b0");
+	cli = fm_add("cli", 0);
+	fm_require(cli, "tcon", 1, 0, PB_CARD_ONE, PB_AT_START);
+	REQUIRE(fm_start(a_) == PB_OK && fm_start(cli) == PB_OK);
+	from = a_->m, to = b_->m;
+	for (int i = 0; i < 200; i++) {
+		REQUIRE(swap_provider(from, to, "tcon", err, sizeof(err)) ==
+		    PB_OK);
+		from = to, to = to == a_->m ? b_->m : a_->m;
+	}
+	CHECK(bound_to(fm_conn(cli, 0, 0), a_, 0));
+	id = timer_add(NULL, 1000, nothing, NULL);
+	CHECK(id > 0);
+	timer_cancel(NULL, id);
+	/* The last window runs out as usual: b goes. */
+	fm_advance(swap_watch_ns);
+	CHECK_EQ_INT(b_->m->state, MOD_UNLOADED);
+	CHECK_EQ_INT(a_->m->state, MOD_RUNNING);
+	fm_teardown();
+}
+
 /* --- the ways in ------------------------------------------------------------ */
 
 /* Starting a better-ranked provider of what a running one serves swaps it
