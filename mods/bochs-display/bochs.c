@@ -53,6 +53,9 @@ static uint32_t *fb;			/* BAR0, write-combining */
 static uint64_t fb_base, fb_size;
 static uint64_t vram;			/* bytes a mode may use */
 static int has_vga;			/* std VGA: the legacy side exists */
+static uint16_t decode;			/* the COMMAND bits it needs */
+static int is_ready;			/* see ready() */
+static struct dispi_mode found;		/* the mode it found (firmware's) */
 
 static struct mode_list modes;
 static struct dispi_mode cur;		/* what the module shows */
@@ -172,6 +175,9 @@ bochs_list_modes(void *ctx, unsigned index, struct display_mode *m)
 {
 	if (!m)
 		return PB_EINVAL;
+	if (!is_ready)		/* standby: the mode on the registers */
+		return index == 0 && dispi_shows(&cur, 0, 0) ?
+		    bochs_get_mode(ctx, m) : PB_ENOENT;
 	if (index >= modes.n)
 		return PB_ENOENT;
 	*m = modes.m[index];
@@ -276,33 +282,55 @@ check_function(int *use_bar2, const char **why)
 }
 
 /*
- * Decoding on, the BARs mapped, the DISPI identified and measured.  Only
- * reads and GETCAPS: the picture stays as the firmware (or the display
- * driver in charge) left it, so this is done in standby too.
+ * The BARs mapped and, when the function decodes already, the DISPI
+ * identified and its mode read.  Nothing is written to the device: in
+ * standby the firmware or the display driver in charge is still drawing.
  */
 static int
-probe(const char **why)
+attach(const char **why)
 {
+	uint32_t cmd = 0;
 	int use_bar2 = 0, err;
 
 	if ((err = check_function(&use_bar2, why)) != PB_OK)
 		return err;
-	if (PB_CALL(pci, pci_ops, enable, use_bar2 ? PCI_CMD_MEM :
-	    PCI_CMD_MEM | PCI_CMD_IO, 1) != PB_OK) {
-		*why = "decoding cannot be enabled";
-		return PB_EIO;
-	}
+	fb_base = fn.bars[0].base;
+	fb_size = fn.bars[0].size;
+	decode = use_bar2 ? PCI_CMD_MEM : PCI_CMD_MEM | PCI_CMD_IO;
 	dispi.regs = NULL;
 	if (use_bar2 && !(dispi.regs = PB_CALL(pci, pci_ops, map_bar, self, 2,
 	    PB_CACHE_UC))) {
 		*why = "BAR2 cannot be mapped";
 		return PB_ENOMEM;
 	}
-	fb_base = fn.bars[0].base;
-	fb_size = fn.bars[0].size;
 	if (!(fb = PB_CALL(pci, pci_ops, map_bar, self, 0, PB_CACHE_WC))) {
 		*why = "BAR0 cannot be mapped";
 		return PB_ENOMEM;
+	}
+	if (PB_CALL(pci, pci_ops, cfg_read, PCI_COMMAND, 2, &cmd) != PB_OK ||
+	    (cmd & decode) != decode)
+		return PB_OK;		/* ready() enables it and looks then */
+	if ((err = dispi_probe(&dispi, why)) != PB_OK)
+		return err;
+	dispi_read_mode(&dispi, &found);
+	cur = found;
+	return PB_OK;
+}
+
+/*
+ * Take the device: decoding on, the DISPI identified and measured, the
+ * mode list built around the mode found on it (the firmware's).
+ */
+static int
+ready(const char **why)
+{
+	int err;
+
+	if (is_ready)
+		return PB_OK;
+	if (PB_CALL(pci, pci_ops, enable, decode, 1) != PB_OK) {
+		*why = "decoding cannot be enabled";
+		return PB_EIO;
 	}
 	if ((err = dispi_probe(&dispi, why)) != PB_OK)
 		return err;
@@ -310,7 +338,17 @@ probe(const char **why)
 	vram = fb_size;
 	if (caps.vram && caps.vram < vram)
 		vram = caps.vram;
-	dispi_read_mode(&dispi, &cur);
+	dispi_read_mode(&dispi, &cur);		/* not ours yet: as it is */
+	if (!found.enable)
+		found = cur;
+	modes_build(&modes, &caps, vram, dispi_shows(&found, 0, 0) ?
+	    found.width : 0, found.height);
+	if (!modes.n) {
+		*why = "no mode fits the device";
+		return PB_ENODEV;
+	}
+	is_ready = 1;
+	set_props();
 	return PB_OK;
 }
 
@@ -474,35 +512,30 @@ bochs_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		pb_logf(hub, self, PB_LOG_ERR, "no PCI function bound");
 		return PB_ENODEV;
 	}
-	if ((err = probe(&why)) != PB_OK) {
+	if ((err = attach(&why)) != PB_OK ||
+	    (mode == PB_START_NORMAL && (err = ready(&why)) != PB_OK)) {
 		pb_logf(hub, self, PB_LOG_ERR, "%s: %s", pci->res, why);
 		return err;
 	}
-	modes_build(&modes, &caps, vram, dispi_shows(&cur, 0, 0) ?
-	    cur.width : 0, cur.height);
-	if (!modes.n) {
-		pb_logf(hub, self, PB_LOG_ERR, "%s: no mode fits (%llu KiB, "
-		    "max %ux%u)", pci->res, (unsigned long long)(vram >> 10),
-		    caps.max_width, caps.max_height);
-		return PB_ENODEV;
-	}
-	initial_mode(&w, &ht);
-	if (mode == PB_START_STANDBY) {
+	if (mode == PB_START_STANDBY && dispi_shows(&cur, 0, 0)) {
 		/* Ready for the likely import: the mode on the screen. */
-		draw.shadow = shadow_for(w, ht, &npages);
+		draw.shadow = shadow_for(cur.width, cur.height, &npages);
 		shadow_pages = draw.shadow ? npages : 0;
 	}
 	if (!(res = hub->publish(self, DISPLAY_IFACE, "bochs0", "",
 	    &display_ops, NULL)))
 		return PB_ENOMEM;
-	if (mode == PB_START_NORMAL && (err = take_screen(w, ht)) != PB_OK)
-		return err;
+	if (mode == PB_START_NORMAL) {
+		initial_mode(&w, &ht);
+		if ((err = take_screen(w, ht)) != PB_OK)
+			return err;
+	}
 	set_props();
-	pb_logf(hub, self, PB_LOG_INFO, "%s %s: DISPI 0x%04x via %s, %llu MiB, "
-	    "up to %ux%u, %u modes; %ux%u on the registers", has_vga ?
-	    "std VGA" : "bochs-display", pci->res, dispi.id, dispi.regs ?
-	    "BAR2" : "ports 0x1ce/0x1cf", (unsigned long long)(vram >> 20),
-	    caps.max_width, caps.max_height, modes.n, cur.width, cur.height);
+	pb_logf(hub, self, PB_LOG_INFO, "%s %s: DISPI 0x%04x via %s, BAR0 "
+	    "%llu MiB at 0x%llx; %ux%u on the registers", has_vga ? "std VGA" :
+	    "bochs-display", pci->res, dispi.id, dispi.regs ? "BAR2" :
+	    "ports 0x1ce/0x1cf", (unsigned long long)(fb_size >> 20),
+	    (unsigned long long)fb_base, cur.width, cur.height);
 	return PB_OK;
 }
 
@@ -555,6 +588,10 @@ bochs_import(struct pb_module *m, const void *buf, size_t len,
 	const char *why;
 	int err;
 
+	if ((err = ready(&why)) != PB_OK) {
+		pb_logf(hub, self, PB_LOG_ERR, "%s: %s", pci->res, why);
+		return err;
+	}
 	if ((err = state_import(buf, len, version, fb_base, fb_size, &want,
 	    &why)) != PB_OK) {
 		pb_logf(hub, self, PB_LOG_WARN, "refusing the display state: %s",
@@ -574,7 +611,13 @@ static int
 bochs_activate(struct pb_module *m)
 {
 	uint32_t w = want.width, h = want.height;
+	const char *why;
+	int err;
 
+	if ((err = ready(&why)) != PB_OK) {
+		pb_logf(hub, self, PB_LOG_ERR, "%s: %s", pci->res, why);
+		return err;
+	}
 	if (!have_want) {
 		dispi_read_mode(&dispi, &cur);
 		initial_mode(&w, &h);

@@ -349,6 +349,15 @@ fake_info(void *ctx, struct pci_func_info *i)
 	return PB_OK;
 }
 
+static uint32_t cmd_reg;	/* COMMAND as cfg_read finds it */
+
+static int
+fake_cfg_read(void *ctx, uint16_t off, unsigned width, uint32_t *v)
+{
+	*v = off == PCI_COMMAND ? cmd_reg : 0;
+	return PB_OK;
+}
+
 static int
 fake_enable(void *ctx, uint16_t bits, int on)
 {
@@ -367,7 +376,8 @@ fake_map_bar(void *ctx, struct pb_module *client, unsigned bar, int cache)
 }
 
 static const struct pci_ops fake_pci = {
-	.info = fake_info, .enable = fake_enable, .map_bar = fake_map_bar,
+	.info = fake_info, .cfg_read = fake_cfg_read, .enable = fake_enable,
+	.map_bar = fake_map_bar,
 };
 static struct pb_conn pci_conn = { .ops = &fake_pci, .res = "pci:00:02.0" };
 static int dummy_module;
@@ -386,6 +396,7 @@ function(int vga, int with_bar2)
 		func.bars[2] = (struct pci_bar){ 0xc1000000, 4096,
 		    PCI_BAR_MEM32, 0, 0, 0 };
 	decode_bits = 0;
+	cmd_reg = 0;
 }
 
 /* The module as freshly loaded, bound to the function. */
@@ -403,7 +414,9 @@ fresh_module(void)
 	memset(&draw, 0, sizeof(draw));
 	memset(&want, 0, sizeof(want));
 	fb = NULL, fb_base = fb_size = vram = 0;
-	has_vga = have_want = active = 0;
+	has_vga = have_want = active = is_ready = 0;
+	decode = 0;
+	memset(&found, 0, sizeof(found));
 	shadow_pages = 0;
 	logbuf[0] = res_props[0] = cfg_props[0] = '\0';
 	bochs_event(SELF, PB_EV_CONNECTED, &pci_conn, PB_REQ_BIND);
@@ -703,16 +716,26 @@ TEST(bochs_takes_over_the_firmware_mode_untouched)
 	device(16u << 20, 16000, 12000, 1280, 800);
 	function(1, 1);
 	fresh_module();
+	cmd_reg = PCI_CMD_MEM | PCI_CMD_IO;	/* as the firmware left it */
 	REQUIRE(bochs_start(SELF, &fake_hub, PB_START_STANDBY) == PB_OK);
-	CHECK_EQ_INT(decode_bits & PCI_CMD_MEM, PCI_CMD_MEM);
+	/* Standby: nothing written, to the function or the registers. */
+	CHECK_EQ_INT(decode_bits, 0);
+	CHECK_EQ_INT(dev.nw, 0);
 	CHECK_EQ_INT(bochs_fill(NULL, 0, 0, 1, 1, 0), PB_EBUSY);
 	CHECK(bochs_get_mode(NULL, &m) == PB_OK && m.width == 1280 &&
 	    m.height == 800 && m.bpp == 32);
+	CHECK(bochs_list_modes(NULL, 0, &m) == PB_OK && m.width == 1280);
+	CHECK_EQ_INT(bochs_list_modes(NULL, 1, &m), PB_ENOENT);
 	before = pixel(5, 5);
-	dev.nw = 0;
 	CHECK_EQ_INT(bochs_import(SELF, &st, sizeof(st), 1), PB_OK);
+	CHECK_EQ_INT(decode_bits & PCI_CMD_MEM, PCI_CMD_MEM);
+	CHECK(bochs_list_modes(NULL, 1, &m) == PB_OK);
 	CHECK_EQ_INT(bochs_activate(SELF), PB_OK);
-	CHECK_EQ_INT(dev.nw, 0);		/* not a register written */
+	/* No mode register written: GETCAPS on and off, ENABLED kept. */
+	for (unsigned i = 0; i < dev.nw; i++)
+		CHECK_MSG(dev.w[i].index == DISPI_INDEX_ENABLE &&
+		    (dev.w[i].value & DISPI_ENABLED), "write %u: index %u = 0x%x",
+		    i, dev.w[i].index, dev.w[i].value);
 	CHECK_EQ_INT(dev.cleared, 0);
 	CHECK_EQ_INT(pixel(5, 5), before);
 	CHECK_EQ_INT(dev.ar_index_writes, 0);
