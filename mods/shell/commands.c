@@ -46,6 +46,13 @@ static const struct command commands[] = {
 	{ "reboot", "reboot", "restart the machine", 0, 0, cmd_reboot },
 	{ "poweroff", "poweroff", "turn the machine off", 0, 0,
 	    cmd_poweroff },
+	{ "modes", "modes", "the display's modes, the current one marked",
+	    0, 0, cmd_modes },
+	{ "mode", "mode WIDTHxHEIGHT", "switch the display's mode", 1, 1,
+	    cmd_mode },
+	{ "swaptest", "swaptest N [MODULE]",
+	    "swap the display N times under printing; blackouts, losses",
+	    1, 2, cmd_swaptest },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -13,6 +13,7 @@ static struct lineedit le;
 static struct le_echo echo;	/* static: one key at a time, and small stacks */
 static int prompted;		/* the first prompt was shown */
 static int busy;		/* a command line is running */
+static int held;		/* a command goes on after it returned */
 
 /* A prompt at the start of a line, and the line typed so far. */
 static void
@@ -37,8 +38,29 @@ run_line(const char *line)
 		    LE_LINE_MAX - 1);
 	busy = 1;
 	r = commands_run(buf);
-	busy = 0;
+	busy = held;
 	return r;
+}
+
+/*
+ * A command whose work goes on in work items after it returns (swaptest)
+ * holds the session: no prompt and no new line until it lets go, keys
+ * typed meanwhile belonging to it as they do to any running command.
+ */
+void
+session_hold(void)
+{
+	held = 1;
+}
+
+void
+session_release(void)
+{
+	if (!held)
+		return;
+	held = busy = 0;
+	if (prompted)
+		prompt();
 }
 
 /* The first prompt, once the boot is over (see poll.c). */
@@ -58,7 +80,7 @@ session_begin(void)
 void
 session_end(void)
 {
-	prompted = busy = 0;
+	prompted = busy = held = 0;
 }
 
 /* One key pressed; returns 1 when it completed a line that ran. */
@@ -76,7 +98,8 @@ session_key(const struct key_event *ev)
 	out_str("\n");
 	if (st == LE_ENTER)
 		run_line(le.entered);
-	prompt();
+	if (!held)
+		prompt();
 	return st == LE_ENTER;
 }
 
@@ -92,7 +115,7 @@ session_run(const char *line)
 	if (prompted)
 		out_str("\r\n");
 	r = run_line(line);
-	if (prompted)
+	if (prompted && !held)
 		prompt();
 	return r;
 }

@@ -8,7 +8,7 @@
  *   session.c   the prompt, the line editor, running a line
  *   lineedit.c  the line editor itself (pure C, host-tested)
  *   commands.c  the command table: words, usage, dispatch, help
- *   cmd_*.c     the commands
+ *   cmd_*.c     the commands (cmd_display.c: modes, mode, swaptest)
  */
 #ifndef PB_SHELL_H
 #define PB_SHELL_H
@@ -57,6 +57,8 @@ void session_end(void);
 int session_key(const struct key_event *ev);
 int session_run(const char *line);
 void session_console_added(struct pb_conn *c);
+void session_hold(void);	/* the command goes on after it returns */
+void session_release(void);	/* ...and is done: the prompt */
 
 /* commands.c */
 int commands_run(char *line);
@@ -76,5 +78,8 @@ int cmd_uptime(int argc, char **argv);
 int cmd_date(int argc, char **argv);
 int cmd_reboot(int argc, char **argv);
 int cmd_poweroff(int argc, char **argv);
+int cmd_modes(int argc, char **argv);
+int cmd_mode(int argc, char **argv);
+int cmd_swaptest(int argc, char **argv);
 
 #endif
