@@ -24,9 +24,9 @@
  * normal start.  Tables are mapped write-back, which is how the firmware
  * maps them (EFI ACPI reclaim/NVS memory), copied and unmapped.
  *
- * QEMU: any tools/qemu-run configuration (q35: RSDP revision 2, XSDT with
- * FACP, APIC, HPET, MCFG, WAET, and the FADT's DSDT and FACS); --config
- * smp2 gives two Local APIC entries.
+ * QEMU: any tools/qemu-run configuration (q35 + OVMF: RSDP revision 2,
+ * XSDT listing FACP, APIC, HPET, MCFG, WAET and OVMF's BGRT, and the
+ * FADT's DSDT and FACS: 9 tables); --config smp2 gives two Local APICs.
  */
 #include "../../abi/pbmod.h"
 #include "scan.h"

@@ -10,9 +10,10 @@
  * both a 32-bit field and its X_ twin are set, the X_ one wins (§5.2.9,
  * Table 5.9 notes on X_DSDT, X_FIRMWARE_CTRL and X_PM_TMR_BLK).
  *
- * QEMU q35: revision 3 (or later), PM timer at I/O port 0x608, TMR_VAL_EXT,
- * century at CMOS 0x32, reset register I/O 0xcf9 value 0x6, SCI 9,
- * IAPC_BOOT_ARCH with 8042 and legacy devices.
+ * QEMU 7.2 q35: revision 3, 244 bytes; PM timer at I/O port 0x608 (also
+ * in X_PM_TMR_BLK), 24 bits (no TMR_VAL_EXT); century at CMOS 0x32; reset register I/O
+ * 0xcf9, value 0xf; SCI 9; IAPC_BOOT_ARCH 0x2 (8042 only); X_DSDT set,
+ * the FACS in FIRMWARE_CTRL only.
  */
 #include "../../abi/rt/rt.h"
 #include "scan.h"

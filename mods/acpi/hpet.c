@@ -4,8 +4,9 @@
  * firmware allows for periodic mode.
  *
  * The block is memory-mapped: a base address in I/O space (or a null one)
- * is logged and ignored, and hpet_phys stays 0 (no HPET).  QEMU q35: one
- * block at 0xfed00000, minimum tick 128 (absent with -machine hpet=off).
+ * is logged and ignored, and hpet_phys stays 0 (no HPET).  QEMU 7.2 q35:
+ * one block at 0xfed00000, number 0, minimum tick 0 (QEMU leaves it
+ * unset); no table with -machine hpet=off.
  */
 #include "../../abi/rt/rt.h"
 #include "scan.h"

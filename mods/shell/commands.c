@@ -46,6 +46,8 @@ static const struct command commands[] = {
 	{ "reboot", "reboot", "restart the machine", 0, 0, cmd_reboot },
 	{ "poweroff", "poweroff", "turn the machine off", 0, 0,
 	    cmd_poweroff },
+	{ "acpi", "acpi", "the ACPI tables and their checks", 0, 0, cmd_acpi },
+	{ "cpus", "cpus", "the CPUs the ACPI MADT lists", 0, 0, cmd_cpus },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -76,5 +76,7 @@ int cmd_uptime(int argc, char **argv);
 int cmd_date(int argc, char **argv);
 int cmd_reboot(int argc, char **argv);
 int cmd_poweroff(int argc, char **argv);
+int cmd_acpi(int argc, char **argv);
+int cmd_cpus(int argc, char **argv);
 
 #endif
