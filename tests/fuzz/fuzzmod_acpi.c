@@ -17,7 +17,8 @@
  * without a problem.
  *
  * Seeds: tests/fuzz/seeds/fuzzmod_acpi/ (QEMU q35's tables; made by
- * tests/fuzz/mkseeds-acpi from tests/host/mod_acpi_qemu.h).
+ * tests/fuzz/mkseeds-acpi, with QEMU's MADT and FADT from
+ * tests/host/mod_acpi.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
