@@ -1,7 +1,8 @@
 /*
  * cpu.h - the x86-64 instructions drivers of the CPU's own devices need:
  * model-specific registers (the local APIC in x2APIC mode, IA32_APIC_BASE),
- * CPUID (features), the time-stamp counter, and PAUSE in bounded polls.
+ * CPUID (features), the time-stamp counter, PAUSE in bounded polls, and
+ * holding interrupts back around a register pair a handler also uses.
  *
  * Host tests of a module's logic (PB_HOSTED) put a model of the CPU behind
  * these functions instead, as they do for portio.h.
@@ -18,6 +19,8 @@ void wrmsr(uint32_t msr, uint64_t v);
 void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);
 uint64_t rdtsc(void);
 void cpu_pause(void);
+uint64_t cpu_irq_save(void);
+void cpu_irq_restore(uint64_t flags);
 #else
 static inline uint64_t
 rdmsr(uint32_t msr)
@@ -56,6 +59,28 @@ static inline void
 cpu_pause(void)
 {
 	__asm__ volatile("pause" : : : "memory");
+}
+
+/*
+ * Hold interrupts back for a few instructions: around state a device's
+ * handler also touches (work items run with interrupts open), such as an
+ * index/data register pair.  Returns RFLAGS for cpu_irq_restore, which
+ * opens them again only if they were open; the pairs nest.
+ */
+static inline uint64_t
+cpu_irq_save(void)
+{
+	uint64_t flags;
+
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+static inline void
+cpu_irq_restore(uint64_t flags)
+{
+	if (flags & 0x200)		/* RFLAGS.IF */
+		__asm__ volatile("sti" : : : "memory");
 }
 #endif
 

@@ -23,35 +23,55 @@
 static struct apic apic;
 static struct pb_conn *acpi_conn;	/* requirement 0 */
 
+/*
+ * The operations are called from clients' work items, which run with
+ * interrupts open, and from their handlers: each holds interrupts back
+ * while it works, so an I/O APIC's select/window pair, the ICR or the
+ * table of routes is never seen half-changed.
+ */
 static int
 apic_route_isa(void *ctx, unsigned isa_irq, int vector)
 {
 	struct apic *a = ctx;
+	uint64_t held = cpu_irq_save();
 	uint32_t gsi;
 	unsigned flags;
 	int err;
 
-	if ((err = isa_to_gsi(a->plat, isa_irq, &gsi, &flags)) != PB_OK)
-		return err;
-	return route_line(ctx, gsi, flags, vector);
+	if ((err = isa_to_gsi(a->plat, isa_irq, &gsi, &flags)) == PB_OK)
+		err = route_line(a, gsi, flags, vector);
+	cpu_irq_restore(held);
+	return err;
 }
 
 static int
 apic_route_gsi(void *ctx, unsigned gsi, unsigned flags, int vector)
 {
-	return route_line(ctx, gsi, flags, vector);
+	uint64_t held = cpu_irq_save();
+	int err = route_line(ctx, gsi, flags, vector);
+
+	cpu_irq_restore(held);
+	return err;
 }
 
 static int
 apic_mask(void *ctx, int vector, int masked)
 {
-	return route_mask(ctx, vector, masked);
+	uint64_t held = cpu_irq_save();
+	int err = route_mask(ctx, vector, masked);
+
+	cpu_irq_restore(held);
+	return err;
 }
 
 static int
 apic_unroute(void *ctx, int vector)
 {
-	return route_forget(ctx, vector);
+	uint64_t held = cpu_irq_save();
+	int err = route_forget(ctx, vector);
+
+	cpu_irq_restore(held);
+	return err;
 }
 
 static int
@@ -65,7 +85,11 @@ apic_msi_message(void *ctx, int vector, uint64_t *addr, uint32_t *data)
 static int
 apic_send_self(void *ctx, int vector)
 {
-	return lapic_send_self(ctx, vector);
+	uint64_t held = cpu_irq_save();
+	int err = lapic_send_self(ctx, vector);
+
+	cpu_irq_restore(held);
+	return err;
 }
 
 static int
@@ -90,8 +114,11 @@ apic_local_timer(void *ctx, int vector, unsigned divide, uint32_t count,
     int periodic)
 {
 	struct apic *a = ctx;
+	uint64_t held = cpu_irq_save();
+	int err = lapic_timer(&a->lapic, vector, divide, count, periodic);
 
-	return lapic_timer(&a->lapic, vector, divide, count, periodic);
+	cpu_irq_restore(held);
+	return err;
 }
 
 static int
