@@ -76,8 +76,9 @@ next_edge(struct calib *c, uint64_t *ref)
 	uint64_t start = *ref;
 
 	for (uint32_t same = 0; same < c->stuck_reads; same++) {
-		if (c->reads++ >= c->max_reads)
+		if (c->reads >= c->max_reads)
 			return PB_ETIMEDOUT;
+		c->reads++;
 		if ((*ref = counter_ticks(c->ref)) != start)
 			return PB_OK;
 		cpu_pause();
