@@ -11,6 +11,8 @@
  *   stop	every routed line masked and forgotten, the local timer
  *		stopped, the EOI hook and the spurious vector given back
  *
+ * boot.cfg: `x2apic=no` keeps a local APIC the firmware left in xAPIC
+ * mode there.
  * Not swappable: nothing else drives these chips, and the hub's EOI hook
  * has one owner.  Interrupts reach the hub's IDT, which runs the driver's
  * handler and then apic_eoi() below.

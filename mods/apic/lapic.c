@@ -7,7 +7,8 @@
  * set) must be met there, since leaving x2APIC needs a full disable
  * (SDM "x2APIC State Transitions"); otherwise x2APIC is switched on when
  * CPUID.1:ECX[21] offers it (TCG's `-cpu max` does), and the xAPIC's MMIO
- * page, mapped uncached, is the last resort.  Registers are named by their
+ * page, mapped uncached, is the last resort (or the choice, with
+ * `x2apic=no` in boot.cfg).  Registers are named by their
  * xAPIC offsets everywhere; in x2APIC mode each is the MSR 0x800 + off/16.
  *
  * Set-up (SDM "Local Vector Table", "Spurious-Interrupt Vector Register",
@@ -155,14 +156,22 @@ int
 lapic_init(struct apic *a)
 {
 	struct lapic *l = &a->lapic;
+	enum lapic_mode mode;
 	uint32_t r[4];
 	uint64_t base;
 	int err;
 
 	cpuid(1, 0, r);
 	base = rdmsr(MSR_IA32_APIC_BASE);
-	if ((err = lapic_enter_mode(a, lapic_choose(base, r[2], r[3]),
-	    base)) != PB_OK)
+	mode = lapic_choose(base, r[2], r[3]);
+	if (mode == LAPIC_X2APIC_ENABLE && setting_off(a->hub, "x2apic")) {
+		pb_logf(a->hub, a->self, PB_LOG_INFO, "x2apic=no: staying in "
+		    "xAPIC mode");
+		mode = LAPIC_XAPIC;
+	} else if (mode == LAPIC_X2APIC_ON && setting_off(a->hub, "x2apic"))
+		pb_logf(a->hub, a->self, PB_LOG_WARN, "x2apic=no ignored: the "
+		    "firmware handed over in x2APIC mode");
+	if ((err = lapic_enter_mode(a, mode, base)) != PB_OK)
 		return err;
 	l->id = lapic_read(l, LAPIC_ID);
 	if (!l->x2apic)

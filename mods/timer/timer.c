@@ -15,6 +15,8 @@
  *		wrapping clock read even with nothing to wait for.
  *   stop	the hub gets its own clock back, the local timer stops
  *
+ * boot.cfg: `hpet=no` leaves the HPET alone (the PM timer is the clock),
+ * `tsc-clock=no` keeps the TSC out even when invariant.
  * Not swappable (the hub's clock has one owner at a time).
  * QEMU: every configuration; `-machine q35,hpet=off` for the PM timer.
  */
@@ -137,6 +139,11 @@ take_hpet(struct tmod *t, const struct acpi_platform *p)
 		    "tables");
 		return PB_ENODEV;
 	}
+	if (setting_off(t->hub, "hpet")) {
+		pb_logf(t->hub, t->self, PB_LOG_INFO, "hpet=no: the HPET is "
+		    "not used");
+		return PB_ENODEV;
+	}
 	if ((err = hpet_start(&t->hpet, t->hub, t->self, p->hpet_phys)) !=
 	    PB_OK)
 		return err;
@@ -196,6 +203,11 @@ take_tsc(struct tmod *t)
 	if (!tsc_invariant()) {
 		pb_logf(t->hub, t->self, PB_LOG_INFO, "TSC not invariant "
 		    "(CPUID.80000007H:EDX[8]): clock stays %s", t->ref.name);
+		return;
+	}
+	if (setting_off(t->hub, "tsc-clock")) {
+		pb_logf(t->hub, t->self, PB_LOG_INFO, "tsc-clock=no: clock "
+		    "stays %s", t->ref.name);
 		return;
 	}
 	if (measure(t, &c, "TSC") != PB_OK)

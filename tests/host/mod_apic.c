@@ -24,6 +24,7 @@
 #include "../../mods/apic/route.c"
 #include "../../mods/apic/pic8259.c"
 #include "../../mods/apic/msi.c"
+#include "../../mods/apic/setting.c"
 
 /* ---- the CPU: MSRs, CPUID, interrupt flag ------------------------------ */
 
@@ -240,6 +241,22 @@ add_model(uint64_t phys, uint32_t id, unsigned npins)
 	return m;
 }
 
+
+/* boot.cfg as the hub publishes it: config:boot's properties. */
+static const char *boot_cfg = "target=os";
+
+static int
+fake_res_info(const char *module, unsigned index, struct pb_res_info *out)
+{
+	static const char *const names[] = { "framebuffer:gop0", "config:boot" };
+
+	if (strcmp(module, "hub") != 0 || index >= 2)
+		return PB_ENOENT;
+	*out = (struct pb_res_info){ .name = names[index], .iface = "x",
+	    .props = index == 1 ? boot_cfg : "w=1 h=1", .owner = "hub" };
+	return PB_OK;
+}
+
 /* ---- a fake hub ----------------------------------------------------------- */
 
 static char logbuf[8192];
@@ -326,6 +343,7 @@ static const struct pb_hub fake_hub = {
 	.irq_register = fake_irq_register,
 	.irq_unregister = fake_irq_unregister,
 	.set_irq_eoi = fake_set_irq_eoi,
+	.res_info = fake_res_info,
 };
 
 /* ---- the platform (what the acpi module would parse) --------------------- */
@@ -383,6 +401,7 @@ reset(void)
 	logbuf[0] = '\0';
 	irq_open = 1;
 	irq_saves = 0;
+	boot_cfg = "target=os";
 	msr[MSR_IA32_APIC_BASE] = xapic_phys | APIC_BASE_EN | APIC_BASE_BSP;
 	msr[X2APIC_MSR(LAPIC_VERSION)] = 0x50014;	/* 6 LVTs */
 	*(uint32_t *)(xapic_page + LAPIC_VERSION) = 0x50014;
@@ -893,4 +912,29 @@ TEST(apic_needs_acpi_and_abi)
 	CHECK_EQ_INT(apic_start(SELF, &fake_hub, PB_START_STANDBY),
 	    PB_ENOTSUP);
 	CHECK(eoi_fn == NULL);
+}
+
+TEST(apic_x2apic_switch)
+{
+	reset();
+	boot_cfg = "target=os x2apic=no font-scale=2";
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(apic.lapic.x2apic, 0);
+	CHECK_EQ_INT(msr_write_count(MSR_IA32_APIC_BASE), 0);
+	CHECK_CONTAINS(logbuf, "x2apic=no: staying in xAPIC mode");
+	apic_stop(SELF);
+	/* only `no` turns it off, and only the whole key */
+	reset();
+	boot_cfg = "x2apic=nope myx2apic=no";
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(apic.lapic.x2apic, 1);
+	apic_stop(SELF);
+	/* handed over in x2APIC mode: it cannot be left */
+	reset();
+	boot_cfg = "x2apic=no";
+	msr[MSR_IA32_APIC_BASE] |= APIC_BASE_EXTD;
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(apic.lapic.x2apic, 1);
+	CHECK_CONTAINS(logbuf, "x2apic=no ignored");
+	apic_stop(SELF);
 }

@@ -25,6 +25,7 @@
 #include "../../mods/timer/pmtimer.c"
 #include "../../mods/timer/tsc.c"
 #include "../../mods/timer/timer.c"
+#include "../../mods/timer/setting.c"
 
 /* ---- one time line, and the counters on it ----------------------------- */
 
@@ -189,6 +190,22 @@ fake_platform(void *ctx)
 static const struct acpi_ops fake_acpi_ops = { .platform = fake_platform };
 static struct pb_conn fake_acpi_conn = { .ops = &fake_acpi_ops };
 
+
+/* boot.cfg as the hub publishes it: config:boot's properties. */
+static const char *boot_cfg = "target=os";
+
+static int
+fake_res_info(const char *module, unsigned index, struct pb_res_info *out)
+{
+	static const char *const names[] = { "framebuffer:gop0", "config:boot" };
+
+	if (strcmp(module, "hub") != 0 || index >= 2)
+		return PB_ENOENT;
+	*out = (struct pb_res_info){ .name = names[index], .iface = "x",
+	    .props = index == 1 ? boot_cfg : "w=1 h=1", .owner = "hub" };
+	return PB_OK;
+}
+
 /* ---- a fake hub ----------------------------------------------------------- */
 
 static char logbuf[8192];
@@ -299,6 +316,7 @@ static const struct pb_hub fake_hub = {
 	.irq_unregister = fake_irq_unregister, .now_ns = fake_now,
 	.timer_after = fake_after, .timer_cancel = fake_cancel,
 	.timer_every = fake_every, .set_clock = fake_set_clock,
+	.res_info = fake_res_info,
 };
 
 static struct pb_module *const SELF = (struct pb_module *)&plat;
@@ -334,6 +352,7 @@ reset(void)
 	given_clock = NULL;
 	set_clock_calls = 0;
 	logbuf[0] = pub_props[0] = '\0';
+	boot_cfg = "target=os";
 	timer_event(SELF, PB_EV_CONNECTED, &fake_acpi_conn, 0);
 	timer_event(SELF, PB_EV_CONNECTED, &fake_irq_conn, 1);
 }
@@ -771,4 +790,22 @@ TEST(timer_needs_abi_and_providers)
 	timer_event(SELF, PB_EV_DISCONNECTED, &fake_irq_conn, 1);
 	CHECK_EQ_INT(start(), PB_ENOTSUP);
 	CHECK_EQ_INT(set_clock_calls, 0);
+}
+
+TEST(timer_boot_switches)
+{
+	reset();
+	boot_cfg = "target=os hpet=no";
+	REQUIRE(start() == PB_OK);
+	CHECK_CONTAINS(logbuf, "hpet=no: the HPET is not used");
+	CHECK_STR(tm.clock->name, "pm-timer");
+	CHECK_EQ_INT(hpet_regs[HPET_GEN_CONF / 8], CONF_LEG_RT);  /* untouched */
+	timer_stop(SELF);
+	reset();
+	invariant_tsc = 1;
+	boot_cfg = "tsc-clock=no";
+	REQUIRE(start() == PB_OK);
+	CHECK_CONTAINS(logbuf, "tsc-clock=no: clock stays hpet");
+	CHECK_STR(tm.clock->name, "hpet");
+	timer_stop(SELF);
 }

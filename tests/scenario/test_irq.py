@@ -4,7 +4,7 @@ with nothing asking for them (timer is AUTOSTART), the local APIC timer
 interrupts the hub's sleep (its vector's count grows under `irqs`), the
 shell keeps answering (its 10 ms keyboard poll is a hub timer the alarm
 must wake), `uptime` keeps pace with the host, and the PM timer replaces a
-missing HPET.  No timing is asserted beyond a 5% agreement of two clocks
+missing HPET (or one switched off by `hpet=no`).  No timing is asserted beyond a 5% agreement of two clocks
 over 10 s."""
 
 import contextlib
@@ -12,6 +12,7 @@ import re
 import time
 
 from pbtest import Machine, PROMPT
+from images import custom_image
 
 BOOT_TIMEOUT = 90
 CLOCK_LINE = re.compile(r'timer: clock (\S+) at (\d+) Hz.*, alarm local APIC '
@@ -20,9 +21,9 @@ UPTIME = re.compile(r'up \d+:\d\d:\d\d \((\d+)\.(\d{3}) s\)')
 
 
 @contextlib.contextmanager
-def boot(config='default', extra=None):
+def boot(config='default', extra=None, image='build/patchbay.img'):
     """A machine booted up to the shell's first prompt."""
-    with Machine(config, timeout=240, extra=extra) as m:
+    with Machine(config, image=image, timeout=240, extra=extra) as m:
         m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
         yield m
 
@@ -111,6 +112,14 @@ def test_pm_timer_without_hpet():
         time.sleep(2)
         g2, h2 = uptime_s(m)
         assert g2 - g1 >= 1.0, (g1, g2)
+
+
+def test_hpet_switched_off_in_boot_cfg():
+    img = custom_image('nohpet', ['target=os', 'hpet=no'])
+    with boot(image=img) as m:
+        assert 'timer: hpet=no: the HPET is not used' in m.serial_text(), \
+            m.tail()
+        assert ticks_by_interrupt(m) == 'pm-timer'
 
 
 def test_smp2_boots_with_interrupts():
