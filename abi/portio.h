@@ -1,9 +1,10 @@
 /*
  * portio.h - x86 port I/O (in/out), for the hub and for modules that
- * drive legacy devices (16550 UARTs, the i8042, the CMOS clock).
+ * drive legacy devices (16550 UARTs, the i8042, the CMOS clock, the ACPI
+ * PM timer).
  *
  * Host tests of a module's logic (PB_HOSTED) put a model of the device
- * behind these two functions instead.
+ * behind these functions instead.
  */
 #ifndef PB_ABI_PORTIO_H
 #define PB_ABI_PORTIO_H
@@ -13,6 +14,7 @@
 #ifdef PB_HOSTED
 void outb(uint16_t port, uint8_t v);
 uint8_t inb(uint16_t port);
+uint32_t inl(uint16_t port);
 #else
 static inline void
 outb(uint16_t port, uint8_t v)
@@ -26,6 +28,16 @@ inb(uint16_t port)
 	uint8_t v;
 
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+/* 32-bit ports: the ACPI PM timer. */
+static inline uint32_t
+inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
 #endif

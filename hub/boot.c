@@ -384,7 +384,8 @@ takeover(struct handoff *h)
 	hub_resolve_and_start(hub_target, 1, 0, err, sizeof(err));
 }
 
-/* Bus enumerators and platform services start though nothing asks. */
+/* Bus enumerators and platform services start though nothing asks;
+ * those that drive hardware once the firmware has let go of it. */
 static void
 start_autostart(void)
 {
@@ -392,7 +393,8 @@ start_autostart(void)
 
 	for (unsigned i = 0; i < nmodules; i++)
 		if ((modules[i].desc.flags & PB_MOD_AUTOSTART) &&
-		    modules[i].state == MOD_KNOWN)
+		    modules[i].state == MOD_KNOWN && (hub_native ||
+		    !(modules[i].desc.flags & PB_MOD_HARDWARE)))
 			hub_start_module(&modules[i], err, sizeof(err));
 }
 
@@ -492,6 +494,9 @@ hub_main(struct handoff *h)
 		log_event(LOG_BOOT, "takeover=no: staying in the firmware phase");
 	else
 		takeover(h);
+	drain_work();
+	if (hub_native)
+		start_autostart();
 	drain_work();
 	run_exec_lines(h->cmdline);
 	if (!cfg_get(h->cmdline, "gc", buf, sizeof(buf)) || strcmp(buf, "no"))

@@ -37,6 +37,8 @@ static const struct command commands[] = {
 	{ "swap", "swap INTERFACE|RESOURCE MODULE",
 	    "hand a provider's clients to another module", 2, 2, cmd_hub },
 	{ "gc", "gc", "unload the modules nothing needs", 0, 0, cmd_hub },
+	{ "irqs", "irqs", "interrupts taken, per vector and module", 0, 0,
+	    cmd_hub },
 	{ "ls", "ls [PATH]", "list a directory", 0, 1, cmd_ls },
 	{ "cat", "cat PATH", "print a file", 1, 1, cmd_cat },
 	{ "echo", "echo [ARGS...]", "print the arguments", 0, MANY, cmd_echo },
