@@ -116,6 +116,21 @@ def test_two_cpus():
         assert re.search(r'^  cpu:1 apic=1 uid=1 enabled=1 ', res, re.M), res
 
 
+def unload_with_dependants(m, name, depth=0):
+    """Unload name, first unloading what uses it (the platform modules
+    that need acpi: apic, timer...), as the refusal names them."""
+    assert depth < 6, m.tail()
+    out = m.cmd('unload ' + name)
+    if 'is not loaded' in out and depth:
+        return      # a dependant of an earlier dependant: already gone
+    used = re.search(r'is in use by (.*)$', out)
+    if used:
+        for dep in used.group(1).split(', '):
+            unload_with_dependants(m, dep.strip(), depth + 1)
+        out = m.cmd('unload ' + name)
+    assert '%s unloaded' % name in out, out
+
+
 def test_no_provider():
     """Both commands are in help.  Without an acpi provider each answers one
     error line; the module loads again and they work."""
@@ -123,7 +138,7 @@ def test_no_provider():
         for command in ('acpi', 'cpus'):
             assert m.cmd('help ' + command).startswith(
                 'usage: %s\n  ' % command), m.tail()
-        assert 'acpi unloaded' in m.cmd('unload acpi', check=True)
+        unload_with_dependants(m, 'acpi')
         for command in ('acpi', 'cpus'):
             out = m.cmd(command)
             assert out == 'error: %s: no acpi provider' % command, out
