@@ -76,5 +76,6 @@ int cmd_uptime(int argc, char **argv);
 int cmd_date(int argc, char **argv);
 int cmd_reboot(int argc, char **argv);
 int cmd_poweroff(int argc, char **argv);
+int cmd_pci(int argc, char **argv);
 
 #endif
