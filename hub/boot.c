@@ -474,6 +474,9 @@ hub_main(struct handoff *h)
 		rt_strlcpy(hub_target, buf, sizeof(hub_target));
 	if (cfg_get(h->cmdline, "watch", buf, sizeof(buf)))
 		swap_watch_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
+	/* watchdog=MS: how long a work item may run; 0 turns it off. */
+	if (cfg_get(h->cmdline, "watchdog", buf, sizeof(buf)))
+		hub_watchdog_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
 	firmware_res = publish_own(FIRMWARE_IFACE, FIRMWARE_MAJOR, "uefi",
 	    "services=console,files,time,reset", h->fw, h->fw_ctx);
 	/* Runtime services outlive the takeover: their own resource. */
