@@ -10,11 +10,38 @@
  * off.
  *
  * Nothing is printed while decode is off: the console may be that very
- * device.  What sizing read is decoded afterwards; a BAR that reads
- * nonsense is kept out of use and told by bars_report().  The addresses
- * the firmware assigned are kept as they are.
+ * device.  Work items run with interrupts open, so they are held for the
+ * few accesses sizing one function takes: no handler may print, or touch
+ * the device, meanwhile.  What sizing read is decoded afterwards; a BAR
+ * that reads nonsense is kept out of use and told by bars_report().  The
+ * addresses the firmware assigned are kept as they are.
  */
 #include "pcibus.h"
+
+/* Hold interrupts (RFLAGS.IF) and give them back as they were.  The host
+ * tests watch these instead (PB_HOSTED). */
+#ifdef PB_HOSTED
+uint64_t sizing_irq_hold(void);
+void sizing_irq_release(uint64_t flags);
+#else
+#define RFLAGS_IF 0x200u
+
+static uint64_t
+sizing_irq_hold(void)
+{
+	uint64_t flags;
+
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+static void
+sizing_irq_release(uint64_t flags)
+{
+	if (flags & RFLAGS_IF)
+		__asm__ volatile("sti" : : : "memory");
+}
+#endif
 
 #define BAR_IO		0x1u	/* bit 0: I/O space */
 #define BAR_MEM_TYPE(v)	((v) >> 1 & 3)	/* 0: 32-bit, 1: < 1 MiB, 2: 64-bit */
@@ -130,10 +157,12 @@ bars_size(struct func *f)
 {
 	struct probe p[6];
 	uint16_t cmd;
+	uint64_t held;
 	int toggle = !host_bridge(f);
 
 	if (!f->nbars)
 		return;
+	held = sizing_irq_hold();
 	cmd = cfg_read(f, PCI_COMMAND, 2);
 	if (toggle && (cmd & (PCI_CMD_IO | PCI_CMD_MEM)))
 		cfg_write(f, PCI_COMMAND, 2, cmd & ~(PCI_CMD_IO | PCI_CMD_MEM));
@@ -147,6 +176,7 @@ bars_size(struct func *f)
 	}
 	if (toggle && (cmd & (PCI_CMD_IO | PCI_CMD_MEM)))
 		cfg_write(f, PCI_COMMAND, 2, cmd);
+	sizing_irq_release(held);
 	decode(f, p);
 }
 

@@ -2,8 +2,8 @@
  * mod_pci.c - host tests of the pci module (mods/pci) against a model of
  * configuration space: every function is 4 KiB of registers with a mask
  * of writable bits, so BAR sizing reads back what a real BAR would, and
- * writes are watched (was decode off while a BAR was sized? did anything
- * get printed meanwhile?).
+ * writes are watched (were decode off and interrupts held while a BAR was
+ * sized? did anything get printed meanwhile?).
  *
  * The machine modelled:
  *   00:00.0 host bridge 8086:29c0 (decode on, never toggled)
@@ -54,6 +54,8 @@ static struct fdev devs[NBUS][32][8];
 static unsigned sized_with_decode;	/* all-ones BAR writes, decode on */
 static unsigned bar_writes;		/* all-ones BAR writes in all */
 static unsigned logged_while_off;	/* log lines while decode was off */
+static int irq_held;			/* sizing_irq_hold() in force */
+static unsigned sized_with_irqs;	/* all-ones BAR writes, irqs open */
 static unsigned bus1_scans;		/* header type reads, 01:00.0 */
 static uint8_t barmem[0x1000];		/* 00:02.0 BAR0: the MSI-X table */
 
@@ -128,6 +130,8 @@ model_write(void *ctx, unsigned bus, unsigned dev, unsigned fn, unsigned off,
 		bar_writes++;
 		if ((get(d, 4, 2) & 3) && !is_host_bridge(d))
 			sized_with_decode++;
+		if (!irq_held)
+			sized_with_irqs++;
 	}
 	for (unsigned i = 0; i < width; i++)
 		d->cfg[off + i] = (uint8_t)((d->cfg[off + i] & ~d->wmask[off + i]) |
@@ -208,6 +212,8 @@ build_model(void)
 	memset(devs, 0, sizeof(devs));
 	memset(barmem, 0, sizeof(barmem));
 	sized_with_decode = bar_writes = logged_while_off = bus1_scans = 0;
+	sized_with_irqs = 0;
+	irq_held = 0;
 
 	d = fnew(0, 0, 0, 0x8086, 0x29c0, 0x060000, 0, 0);
 	put(d, 0x04, 2, 0x0006);		/* memory + master */
@@ -308,6 +314,24 @@ cfgport_out(uint16_t port, unsigned width, uint32_t v)
 	    (cf8 & 0x80000000u))
 		model_write(NULL, cf8 >> 16 & 0xff, cf8 >> 11 & 0x1f,
 		    cf8 >> 8 & 7, (cf8 & 0xfc) + (port - 0xcfc), width, v);
+}
+
+/* ---- interrupts, as bar.c holds them -------------------------------- */
+
+uint64_t
+sizing_irq_hold(void)
+{
+	uint64_t was = irq_held ? 0 : 0x200;
+
+	irq_held = 1;
+	return was;
+}
+
+void
+sizing_irq_release(uint64_t flags)
+{
+	if (flags & 0x200)
+		irq_held = 0;
 }
 
 /* ---- the hub ------------------------------------------------------- */
@@ -536,6 +560,9 @@ TEST(pci_bar_sizing_decodes_and_restores)
 	CHECK(bar_writes >= 40);
 	CHECK_EQ_INT(sized_with_decode, 0);
 	CHECK_EQ_INT(logged_while_off, 0);
+	/* ... with interrupts held, and given back after */
+	CHECK_EQ_INT(sized_with_irqs, 0);
+	CHECK_EQ_INT(irq_held, 0);
 	/* COMMAND and the BARs are as the firmware left them. */
 	for (unsigned v = 0; v < 32; v++)
 		for (unsigned fn = 0; fn < 8; fn++)
