@@ -3,11 +3,14 @@ the functions QEMU's monitor reports (`info pci`: bus, device, function,
 vendor, device, class), and the properties of each `pci:` resource (`res`)
 carry the BARs QEMU says the firmware assigned, on the default machine,
 with qemu-xhci (usb), with bochs-display, and with bridges, a
-multi-function device and 64-bit prefetchable BARs behind them."""
+multi-function device and 64-bit prefetchable BARs behind them.  A test
+driver (tests/mods/tpci) bound by its rule checks the ops: BAR mapping,
+MSI-X programming, one client per function."""
 
 import re
 
 from pbtest import Machine, PROMPT
+from images import custom_image
 
 BOOT_TIMEOUT = 120
 
@@ -95,8 +98,8 @@ def resource_bars(m):
     return bars
 
 
-def check_against_qemu(config, extra=None):
-    with Machine(config, timeout=240, extra=extra) as m:
+def check_against_qemu(config, extra=None, image='build/patchbay.img'):
+    with Machine(config, timeout=240, extra=extra, image=image) as m:
         m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
         ours = shell_functions(m.cmd('pci', check=True))
         qemu = monitor_functions(m)
@@ -121,16 +124,16 @@ def check_against_qemu(config, extra=None):
         assert re.search(r'pci: %02x:%02x\.%x %04x:%04x class ' % (
             bus, dev, fn, ven, did), log), (bus, dev, fn)
     assert 'unusable' not in log and 'not followed' not in log
-    return ours, bars
+    return ours, bars, log
 
 
 def test_pci_default():
-    ours, _ = check_against_qemu('default')
+    ours, _, _ = check_against_qemu('default')
     assert ours[(0, 0x1f, 2)][:3] == (0x8086, 0x2922, 0x0106)
 
 
 def test_pci_usb_xhci():
-    ours, bars = check_against_qemu('usb')
+    ours, bars, _ = check_against_qemu('usb')
     xhci = [k for k, v in ours.items() if v[:3] == (0x1b36, 0x000d, 0x0c03)]
     assert len(xhci) == 1, ours
     # qemu-xhci has a 64-bit BAR0 (HARDWARE.md: MSI-X, no MSI).
@@ -138,7 +141,7 @@ def test_pci_usb_xhci():
 
 
 def test_pci_bochs_display():
-    ours, bars = check_against_qemu('bochs')
+    ours, bars, _ = check_against_qemu('bochs')
     disp = [k for k, v in ours.items() if v[:3] == (0x1234, 0x1111, 0x0380)]
     assert len(disp) == 1, ours
     assert bars[disp[0]][0][0] == 'mem32p', bars[disp[0]]
@@ -153,7 +156,29 @@ def test_pci_bridges_and_multifunction():
              '-device virtio-rng-pci,bus=rp1,addr=0.3 '
              '-device pcie-pci-bridge,id=pb1,bus=pcie.0,addr=5 '
              '-device virtio-rng-pci,bus=pb1,addr=2')
-    ours, bars = check_against_qemu('default', extra)
+    ours, bars, _ = check_against_qemu('default', extra)
     for key in [(1, 0, 0), (1, 0, 3), (2, 2, 0)]:
         assert key in ours, ours
     assert any(b[0] == 'mem64p' for b in bars[(1, 0, 3)].values())
+
+
+def test_pci_driver_bound_by_rule():
+    """tpci's bind rule (vendor=1af4 device=1044) loads it for a modern
+    virtio-rng; `pci` names it as the driver, and its calls land."""
+    img = custom_image('tpci', ['target=os'], mods=['tpci'])
+    extra = '-device virtio-rng-pci,disable-legacy=on,addr=6'
+    ours, _, log = check_against_qemu('default', extra, image=img)
+    assert ours[(0, 6, 0)] == (0x1af4, 0x1044, 0x00ff, 'tpci'), ours
+    assert all(v[3] == '-' for k, v in ours.items() if k != (0, 6, 0)), ours
+    assert re.search(r'tpci binds to pci:00:06\.0', log), log
+    assert re.search(r'tpci: bound to pci:00:06\.0: 1af4:1044 msix=\d+ '
+                     r'entries', log)
+    e = re.search(r'tpci: msix entry 1: r=0 addr=00000000:fee00000 '
+                  r'data=0x([0-9a-f]+) vector=0x([0-9a-f]+) masked=0 '
+                  r'enabled=1 fmask=0 intx-off=1', log)
+    assert e and e.group(1) == e.group(2), log
+    assert re.search(r'tpci: entry \d+: -2\b', log)	# past the table
+    assert 'tpci: msi_disable: r=0 enabled=0 masked=1' in log
+    assert 'tpci: second connection refused' in log
+    assert re.search(r'error: hub: pci:00:06\.0 refused to tpci: it takes '
+                     r'1 client', log)
