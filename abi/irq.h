@@ -10,6 +10,10 @@
  *                msi_enable with that address and data.
  * The hub's IDT runs the handler, then the provider's end-of-interrupt
  * hook (hub->set_irq_eoi).  A driver unroutes its lines before it stops.
+ *
+ * 1.1 appends the local APIC timer of this CPU, so that the timer provider
+ * can use it as its alarm without touching the local APIC itself: the
+ * irq provider owns every local APIC register.
  */
 #ifndef PB_ABI_IRQ_H
 #define PB_ABI_IRQ_H
@@ -18,7 +22,7 @@
 
 #define IRQ_IFACE "irq"
 #define IRQ_MAJOR 1
-#define IRQ_MINOR 0
+#define IRQ_MINOR 1		/* 1.1: the local APIC timer */
 
 /* Flags of route_gsi. */
 #define IRQ_EDGE	0x0
@@ -47,6 +51,15 @@ struct irq_ops {
 	/* Raise vector on this CPU (a self-IPI): tests and benchmarks. */
 	int (*send_self)(void *ctx, int vector);
 	int (*info)(void *ctx, struct irq_info *info);
+
+	/* 1.1 */
+	/* Count initial_count timer ticks (the bus clock divided by
+	 * `divide`: 1, 2, 4 ... 128), then raise vector; once, or every
+	 * initial_count ticks when periodic.  initial_count 0 stops it. */
+	int (*local_timer)(void *ctx, int vector, unsigned divide,
+	    uint32_t initial_count, int periodic);
+	/* The ticks left before the local timer fires (0 once it has). */
+	int (*local_timer_count)(void *ctx, uint32_t *current);
 };
 
 #endif

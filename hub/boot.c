@@ -324,6 +324,20 @@ activate_early(struct pb_module **early, unsigned nearly)
 	}
 }
 
+/* Bus enumerators and platform services start though nothing asks:
+ * at boot, and the hardware ones (pci) right after the takeover. */
+static void
+start_autostart(void)
+{
+	char err[160];
+
+	for (unsigned i = 0; i < nmodules; i++)
+		if ((modules[i].desc.flags & PB_MOD_AUTOSTART) &&
+		    modules[i].state == MOD_KNOWN && (hub_native ||
+		    !(modules[i].desc.flags & PB_MOD_HARDWARE)))
+			hub_start_module(&modules[i], err, sizeof(err));
+}
+
 /*
  * The takeover.  Boot services end; `firmware` is withdrawn; what used it
  * is swapped for native providers or stopped.  Runtime services remain as
@@ -381,20 +395,9 @@ takeover(struct handoff *h)
 		if (requires_firmware(&modules[i]) && modules[i].base)
 			mod_unload(&modules[i]);
 	hub_start_deferred();
+	start_autostart();
 	/* What only native providers could serve is resolved now. */
 	hub_resolve_and_start(hub_target, 1, 0, err, sizeof(err));
-}
-
-/* Bus enumerators and platform services start though nothing asks. */
-static void
-start_autostart(void)
-{
-	char err[160];
-
-	for (unsigned i = 0; i < nmodules; i++)
-		if ((modules[i].desc.flags & PB_MOD_AUTOSTART) &&
-		    modules[i].state == MOD_KNOWN)
-			hub_start_module(&modules[i], err, sizeof(err));
 }
 
 static void
@@ -472,6 +475,9 @@ hub_main(struct handoff *h)
 		rt_strlcpy(hub_target, buf, sizeof(hub_target));
 	if (cfg_get(h->cmdline, "watch", buf, sizeof(buf)))
 		swap_watch_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
+	/* watchdog=MS: how long a work item may run; 0 turns it off. */
+	if (cfg_get(h->cmdline, "watchdog", buf, sizeof(buf)))
+		hub_watchdog_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
 	firmware_res = publish_own(FIRMWARE_IFACE, FIRMWARE_MAJOR, "uefi",
 	    "services=console,files,time,reset", h->fw, h->fw_ctx);
 	/* Runtime services outlive the takeover: their own resource. */

@@ -91,6 +91,7 @@ void arch_unmap_image(uint64_t base, uint32_t size);
 void *arch_map_mmio(uint64_t phys, size_t len, int cache);
 void arch_unmap_mmio(void *va, size_t len);
 uint64_t arch_irq_hold(void);		/* hold interrupts back */
+#define ARCH_IRQ_OPEN 0x200		/* arch_irq_release(it) opens them */
 void arch_irq_release(uint64_t held);
 void arch_idle(void);			/* wait for an interrupt */
 void arch_irq_window(void);		/* let pending interrupts in */
@@ -105,6 +106,8 @@ void *mem_alloc(struct pb_module *owner, size_t npages, uint32_t flags,
 int mem_free(struct pb_module *owner, void *p);
 int mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len);
 size_t mem_forget_mmio(struct pb_module *owner, uint64_t base);
+void mem_unmap_unshared(uint64_t base, size_t len,
+    void (*unmap)(void *va, size_t len));
 uint64_t mem_free_pages(void);
 uint64_t mem_owned(const struct pb_module *owner, int kind);
 unsigned mem_reclaim(struct pb_module *owner,
@@ -164,6 +167,9 @@ int timer_add(struct pb_module *owner, uint64_t ns, pb_work_fn fn,
 int timer_add_every(struct pb_module *owner, uint64_t ns, uint64_t period,
     pb_work_fn fn, void *arg);
 uint64_t hub_now_ns(void);
+struct pb_module *hub_watchdog_due(void);
+extern uint64_t hub_watchdog_ns;
+#define FAULT_WATCHDOG 256		/* fault_vector of a hung module */
 int hub_set_clock(struct pb_module *owner, const struct pb_clock *clk,
     void *ctx);
 int hub_arm_alarm(uint64_t deadline);

@@ -1,7 +1,7 @@
 /*
  * log.c - the event ring (see log.h).
  */
-#include "log.h"
+#include "hub.h"
 #include "../abi/rt/rt.h"
 
 static struct log_entry ring[LOG_LINES];
@@ -55,9 +55,11 @@ log_raw(const char *s, size_t len)
 		sink(s, len);
 }
 
+/* Interrupt handlers log too: an entry is written with them held. */
 void
 log_event(int kind, const char *fmt, ...)
 {
+	uint64_t held = arch_irq_hold();
 	struct log_entry *e = &ring[head++ % LOG_LINES];
 	char line[LOG_LINE_MAX + 32];
 	va_list ap;
@@ -69,6 +71,7 @@ log_event(int kind, const char *fmt, ...)
 	va_end(ap);
 	log_format_entry(e, line, sizeof(line));
 	log_raw(line, strlen(line));
+	arch_irq_release(held);
 }
 
 const struct log_entry *

@@ -297,9 +297,14 @@ void
 mod_handle_fault(struct pb_module *m)
 {
 	m->faults++;
-	log_event(LOG_FAULT, "%s faulted: vector %d at rip 0x%llx addr 0x%llx",
-	    m->name, m->fault_vector, (unsigned long long)m->fault_rip,
-	    (unsigned long long)m->fault_addr);
+	if (m->fault_vector == FAULT_WATCHDOG)
+		log_event(LOG_FAULT, "%s hung at rip 0x%llx: stopped by the "
+		    "watchdog", m->name, (unsigned long long)m->fault_rip);
+	else
+		log_event(LOG_FAULT, "%s faulted: vector %d at rip 0x%llx "
+		    "addr 0x%llx", m->name, m->fault_vector,
+		    (unsigned long long)m->fault_rip,
+		    (unsigned long long)m->fault_addr);
 	m->fault_pending = 1;	/* keeps mod_stop from calling it */
 	if (m->swapped_from && hub_now_ns() < m->watch_until_ns) {
 		swap_watch_fault(m);

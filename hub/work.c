@@ -114,8 +114,6 @@ hub_arm_alarm(uint64_t deadline)
 
 	if (!clock.clk || !clock.clk->arm)
 		return 0;
-	if (deadline == clock.armed)
-		return 1;
 	now = hub_now_ns();
 	clock.armed = deadline;
 	clock.clk->arm(clock.ctx, deadline == ~0ull ? ~0ull :
@@ -168,13 +166,54 @@ struct work_args {
 	void *arg;
 };
 
+/* The module work item running now, for the watchdog. */
+static struct {
+	uint64_t since;		/* 0: none */
+	struct pb_module *owner;
+} running;
+uint64_t hub_watchdog_ns = 5000000000ull;
+
+/*
+ * A module's work item runs with interrupts open: its devices' handlers
+ * cut in (they only acknowledge and queue work), and the alarm can end
+ * an item that never returns (the watchdog).  The hub's own code runs
+ * with them held.
+ */
 static long
 call_work(void *p)
 {
 	struct work_args *a = p;
 
+	arch_irq_release(ARCH_IRQ_OPEN);
 	a->fn(a->arg);
+	arch_irq_hold();
 	return PB_OK;
+}
+
+/* The module whose work item has run too long, or NULL. */
+struct pb_module *
+hub_watchdog_due(void)
+{
+	if (!running.since || !hub_watchdog_ns ||
+	    hub_now_ns() - running.since < hub_watchdog_ns)
+		return NULL;
+	return running.owner;
+}
+
+static void
+run_module_work(struct work *w)
+{
+	struct work_args a = { w->fn, w->arg };
+	uint64_t now = hub_now_ns();
+
+	running.since = now;
+	running.owner = w->owner;
+	/* The alarm must come by the watchdog's deadline, timers or not. */
+	if (hub_watchdog_ns && (clock.armed <= now ||
+	    clock.armed > now + hub_watchdog_ns))
+		hub_arm_alarm(now + hub_watchdog_ns);
+	mod_call(w->owner, call_work, &a);
+	running.since = 0;
 }
 
 /* Run one queued item; 0 when the queue was empty. */
@@ -191,9 +230,8 @@ work_run_one(void)
 	w = queue[q_head++ % WORK_SLOTS];
 	arch_irq_release(held);
 	if (owner_alive(w.owner, w.gen)) {
-		struct work_args a = { w.fn, w.arg };
 		if (w.owner)
-			mod_call(w.owner, call_work, &a);
+			run_module_work(&w);
 		else
 			w.fn(w.arg);
 	}

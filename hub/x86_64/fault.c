@@ -166,3 +166,25 @@ arch_exception(struct intr_frame *f)
 	    m->name);
 	nesting--;
 }
+
+/*
+ * After a device interrupt: if a module's work item has run past the
+ * watchdog's limit and the interrupt cut into module code under a guard,
+ * end that call as if the module had faulted.  Code of the hub's own is
+ * never cut short: its data may be half-way through a change.
+ */
+void
+arch_irq_exit(struct intr_frame *f)
+{
+	struct pb_module *m;
+
+	if (guard_depth <= guard_floor || !hub_watchdog_due() ||
+	    !(m = hub_module_at(f->rip)))
+		return;
+	log_event(LOG_FAULT, "watchdog: %s has not returned for %llu ms "
+	    "(rip %s+0x%llx)", m->name,
+	    (unsigned long long)(hub_watchdog_ns / 1000000), m->name,
+	    (unsigned long long)(f->rip - m->base));
+	hub_note_fault(m, FAULT_WATCHDOG, f->rip, 0);
+	unwind_to_guard(f);
+}

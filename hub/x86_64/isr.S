@@ -106,7 +106,8 @@ exc_common:
  * Device interrupts: guard_floor is raised to the current guard depth for
  * the handler's duration, so a fault in code the handler runs can only
  * unwind to a guard the handler itself set, never into the code the
- * interrupt cut into.  R12 (callee-saved) keeps the old floor.
+ * interrupt cut into.  R12 (callee-saved) keeps the old floor.  With the
+ * floor back, arch_irq_exit may end a module call that ran too long.
  */
 irq_common:
 	SAVE_REGS
@@ -120,6 +121,8 @@ irq_common:
 	movl FRAME_VECTOR(%rbx), %ecx
 	call hub_irq_dispatch
 	movl %r12d, guard_floor(%rip)
+	movq %rbx, %rcx
+	call arch_irq_exit
 	movq %rbx, %rsp
 	RESTORE_REGS
 	addq $16, %rsp

@@ -2,8 +2,8 @@
  * dispi.c - the DISPI registers (see dispi.h).
  */
 #include "dispi.h"
-#include "mmio.h"
 #include "../../abi/pb.h"
+#include "../../abi/mmio.h"
 #include "../../abi/portio.h"
 
 uint16_t

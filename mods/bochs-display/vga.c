@@ -2,7 +2,7 @@
  * vga.c - the attribute controller unblank (see vga.h).
  */
 #include "vga.h"
-#include "mmio.h"
+#include "../../abi/mmio.h"
 #include "../../abi/portio.h"
 
 void

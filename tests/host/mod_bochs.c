@@ -162,9 +162,9 @@ vga_write(uint16_t port, uint8_t v)
 }
 
 static size_t
-bar2_off(volatile uint8_t *p)
+bar2_off(const volatile void *reg)
 {
-	size_t off = (size_t)(p - bar2);
+	size_t off = (size_t)((const volatile uint8_t *)reg - bar2);
 
 	if (off >= sizeof(bar2)) {
 		fprintf(stderr, "access outside BAR2\n");
@@ -175,7 +175,7 @@ bar2_off(volatile uint8_t *p)
 }
 
 uint16_t
-mmio_read16(volatile uint8_t *p)
+mmio_read16(const volatile void *p)
 {
 	size_t off = bar2_off(p);
 
@@ -185,7 +185,7 @@ mmio_read16(volatile uint8_t *p)
 }
 
 void
-mmio_write16(volatile uint8_t *p, uint16_t v)
+mmio_write16(volatile void *p, uint16_t v)
 {
 	size_t off = bar2_off(p);
 
@@ -194,7 +194,7 @@ mmio_write16(volatile uint8_t *p, uint16_t v)
 }
 
 uint8_t
-mmio_read8(volatile uint8_t *p)
+mmio_read8(const volatile void *p)
 {
 	size_t off = bar2_off(p);
 
@@ -204,7 +204,7 @@ mmio_read8(volatile uint8_t *p)
 }
 
 void
-mmio_write8(volatile uint8_t *p, uint8_t v)
+mmio_write8(volatile void *p, uint8_t v)
 {
 	size_t off = bar2_off(p);
 
