@@ -55,6 +55,7 @@ static uint64_t vram;			/* bytes a mode may use */
 static int has_vga;			/* std VGA: the legacy side exists */
 static uint16_t decode;			/* the COMMAND bits it needs */
 static int is_ready;			/* see ready() */
+static int measured;			/* see measure() */
 static struct dispi_mode found;		/* the mode it found (firmware's) */
 
 static struct mode_list modes;
@@ -170,12 +171,16 @@ bochs_read(void *ctx, uint32_t *px, uint32_t pitch, uint32_t x, uint32_t y,
 	return PB_OK;
 }
 
+static int measure(const char **why);
+
 static int
 bochs_list_modes(void *ctx, unsigned index, struct display_mode *m)
 {
+	const char *why;
+
 	if (!m)
 		return PB_EINVAL;
-	if (!is_ready)		/* standby: the mode on the registers */
+	if (!active || measure(&why) != PB_OK)	/* the mode it has */
 		return index == 0 && dispi_shows(&cur, 0, 0) ?
 		    bochs_get_mode(ctx, m) : PB_ENOENT;
 	if (index >= modes.n)
@@ -189,11 +194,12 @@ static int switch_mode(uint32_t w, uint32_t h);
 static int
 bochs_set_mode(void *ctx, uint32_t id)
 {
-	const struct display_mode *m = modes_find(&modes, id);
+	const struct display_mode *m;
+	const char *why;
 
 	if (!active)
 		return PB_EBUSY;
-	if (!m)
+	if (measure(&why) != PB_OK || !(m = modes_find(&modes, id)))
 		return PB_ENOTSUP;
 	if (m->width == cur.width && m->height == cur.height)
 		return PB_OK;
@@ -240,7 +246,7 @@ set_props(void)
 		return;
 	rt_snprintf(props, sizeof(props), "w=%u h=%u bpp=32 stride=%u "
 	    "fmt=bgrx modes=%u dispi=0x%04x regs=%s vga=%s shadow=%s",
-	    cur.width, cur.height, cur.pitch, modes.n, dispi.id,
+	    cur.width, cur.height, cur.pitch, measured ? modes.n : 1, dispi.id,
 	    dispi.regs ? "mmio" : "ports", has_vga ? "yes" : "no",
 	    draw.shadow ? "yes" : "no");
 	hub->set_props(self, res, props);
@@ -318,36 +324,56 @@ attach(const char **why)
 }
 
 /*
- * Take the device: decoding on, the DISPI identified and measured, the
- * mode list built around the mode found on it (the firmware's).
+ * Take the device: decoding on and the DISPI identified.  Only reads,
+ * and a COMMAND write when decoding is off: this runs inside a swap's
+ * blackout.  (Writing COMMAND or ENABLE makes QEMU rebuild its memory
+ * map, which costs milliseconds under emulation.)
  */
 static int
 ready(const char **why)
 {
+	uint32_t cmd = 0;
 	int err;
 
 	if (is_ready)
 		return PB_OK;
-	if (PB_CALL(pci, pci_ops, enable, decode, 1) != PB_OK) {
+	if ((PB_CALL(pci, pci_ops, cfg_read, PCI_COMMAND, 2, &cmd) != PB_OK ||
+	    (cmd & decode) != decode) &&
+	    PB_CALL(pci, pci_ops, enable, decode, 1) != PB_OK) {
 		*why = "decoding cannot be enabled";
 		return PB_EIO;
 	}
 	if ((err = dispi_probe(&dispi, why)) != PB_OK)
 		return err;
+	dispi_read_mode(&dispi, &cur);		/* not ours yet: as it is */
+	if (!found.enable)
+		found = cur;
+	is_ready = 1;
+	return PB_OK;
+}
+
+/*
+ * What the device can show (GETCAPS and the video memory) and the mode
+ * list built around the mode found on it (the firmware's).  Asked for
+ * when modes are listed or set, or a mode must be checked: not in the
+ * blackout of a swap that keeps the mode on the screen.
+ */
+static int
+measure(const char **why)
+{
+	if (measured)
+		return PB_OK;
 	dispi_caps(&dispi, &caps);
 	vram = fb_size;
 	if (caps.vram && caps.vram < vram)
 		vram = caps.vram;
-	dispi_read_mode(&dispi, &cur);		/* not ours yet: as it is */
-	if (!found.enable)
-		found = cur;
 	modes_build(&modes, &caps, vram, dispi_shows(&found, 0, 0) ?
 	    found.width : 0, found.height);
 	if (!modes.n) {
 		*why = "no mode fits the device";
 		return PB_ENODEV;
 	}
-	is_ready = 1;
+	measured = 1;
 	set_props();
 	return PB_OK;
 }
@@ -400,10 +426,8 @@ repaint(void)
 }
 
 /*
- * Program w x h and draw on it.  The device clears the video memory when
- * it is enabled (no NOCLEARMEM), so the screen is black after it.  On
- * failure the previous mode is programmed again and repainted from the
- * shadow.
+ * Program w x h and draw on it.  On failure the previous mode is
+ * programmed again and repainted from the shadow.
  */
 static int
 program(uint32_t w, uint32_t h, uint32_t *shadow, size_t npages)
@@ -429,7 +453,8 @@ program(uint32_t w, uint32_t h, uint32_t *shadow, size_t npages)
 	return PB_OK;
 }
 
-/* A new mode for the clients: black, and the shadow knows it. */
+/* A new mode for the clients, black: std VGA clears its memory when
+ * enabled, bochs-display does not. */
 static int
 switch_mode(uint32_t w, uint32_t h)
 {
@@ -445,9 +470,7 @@ switch_mode(uint32_t w, uint32_t h)
 			hub->free_pages(self, shadow, npages);
 		return err;
 	}
-	if (draw.shadow)
-		memset(draw.shadow, 0, mode_bytes(w, h));
-	draw.stale = 0;
+	draw_fill(&draw, 0, 0, draw.width, draw.height, 0);
 	pb_logf(hub, self, PB_LOG_INFO, "mode %ux%u, stride %u", cur.width,
 	    cur.height, cur.pitch);
 	return PB_OK;
@@ -512,8 +535,8 @@ bochs_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		pb_logf(hub, self, PB_LOG_ERR, "no PCI function bound");
 		return PB_ENODEV;
 	}
-	if ((err = attach(&why)) != PB_OK ||
-	    (mode == PB_START_NORMAL && (err = ready(&why)) != PB_OK)) {
+	if ((err = attach(&why)) != PB_OK || (mode == PB_START_NORMAL &&
+	    ((err = ready(&why)) != PB_OK || (err = measure(&why)) != PB_OK))) {
 		pb_logf(hub, self, PB_LOG_ERR, "%s: %s", pci->res, why);
 		return err;
 	}
@@ -598,7 +621,10 @@ bochs_import(struct pb_module *m, const void *buf, size_t len,
 		    why);
 		return err;
 	}
-	if (!mode_fits(&caps, vram, want.width, want.height, &why)) {
+	/* A mode on the registers the device shows; another must fit. */
+	if (!dispi_shows(&cur, want.width, want.height) &&
+	    ((err = measure(&why)) != PB_OK ||
+	    !mode_fits(&caps, vram, want.width, want.height, &why))) {
 		pb_logf(hub, self, PB_LOG_WARN, "refusing %ux%u: %s", want.width,
 		    want.height, why);
 		return PB_ESTATE;
@@ -620,6 +646,10 @@ bochs_activate(struct pb_module *m)
 	}
 	if (!have_want) {
 		dispi_read_mode(&dispi, &cur);
+		if ((err = measure(&why)) != PB_OK) {
+			pb_logf(hub, self, PB_LOG_ERR, "%s: %s", pci->res, why);
+			return err;
+		}
 		initial_mode(&w, &h);
 	}
 	have_want = 0;

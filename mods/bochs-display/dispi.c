@@ -51,21 +51,32 @@ side(uint16_t v)
 void
 dispi_caps(const struct dispi *d, struct dispi_caps *c)
 {
-	uint16_t en;
+	uint16_t en, w, h, bpp;
 
 	/* Before GETCAPS (ID3) the Bochs VBE stopped at 1024x768. */
 	*c = (struct dispi_caps){ 1024, 768, DISPI_BPP, 0 };
-	if (d->id >= DISPI_ID3) {
-		/* GETCAPS changes only what XRES/YRES/BPP read back: keeping
-		 * the other ENABLE bits leaves the picture as it is. */
-		en = dispi_get(d, DISPI_INDEX_ENABLE);
-		dispi_set(d, DISPI_INDEX_ENABLE, en | DISPI_GETCAPS);
-		c->max_width = side(dispi_get(d, DISPI_INDEX_XRES));
-		c->max_height = side(dispi_get(d, DISPI_INDEX_YRES));
-		c->max_bpp = dispi_get(d, DISPI_INDEX_BPP);
-		dispi_set(d, DISPI_INDEX_ENABLE, en & ~DISPI_GETCAPS);
-	}
 	c->vram = (uint64_t)dispi_get(d, DISPI_INDEX_VIDEO_MEMORY_64K) << 16;
+	if (d->id < DISPI_ID3)
+		return;
+	/* GETCAPS changes only what XRES/YRES/BPP read back: keeping the
+	 * other ENABLE bits leaves the picture as it is. */
+	w = dispi_get(d, DISPI_INDEX_XRES);
+	h = dispi_get(d, DISPI_INDEX_YRES);
+	bpp = dispi_get(d, DISPI_INDEX_BPP);
+	en = dispi_get(d, DISPI_INDEX_ENABLE);
+	dispi_set(d, DISPI_INDEX_ENABLE, en | DISPI_GETCAPS);
+	c->max_width = side(dispi_get(d, DISPI_INDEX_XRES));
+	c->max_height = side(dispi_get(d, DISPI_INDEX_YRES));
+	c->max_bpp = dispi_get(d, DISPI_INDEX_BPP);
+	dispi_set(d, DISPI_INDEX_ENABLE, en & ~DISPI_GETCAPS);
+	/* QEMU's bochs-display reports ID5 but ignores GETCAPS: the
+	 * registers read as they are, and only the video memory limits a
+	 * mode (a maximum equal to the current mode is taken for that). */
+	if (c->max_width == w && c->max_height == h && c->max_bpp == bpp) {
+		c->max_width = DISPI_MAX_XRES;
+		c->max_height = DISPI_MAX_YRES;
+		c->max_bpp = DISPI_BPP;
+	}
 }
 
 void

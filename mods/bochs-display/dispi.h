@@ -11,6 +11,11 @@
  * A mode is 32 bits per pixel, byte 0 blue (0x00RRGGBB little-endian),
  * pitch VIRT_WIDTH * 4 bytes, starting at offset 0 of the framebuffer
  * (BAR0).  Nothing here waits: DISPI writes take effect at once.
+ *
+ * QEMU's bochs-display keeps the registers as plain storage: it ignores
+ * GETCAPS, does not clear the video memory when enabled and does not
+ * round what it cannot show (hw/display/bochs-display.c); std VGA does
+ * all three (hw/display/vga.c).
  */
 #ifndef BOCHS_DISPI_H
 #define BOCHS_DISPI_H
@@ -52,6 +57,8 @@ enum dispi_index {
 
 #define DISPI_BPP		32
 #define DISPI_MAX_SIDE		16384	/* keeps every offset product small */
+#define DISPI_MAX_XRES		16000	/* Bochs and QEMU: VBE_DISPI_MAX_XRES */
+#define DISPI_MAX_YRES		12000
 
 struct dispi {
 	volatile uint8_t *regs;	/* the register BAR, or NULL: I/O ports */

@@ -35,10 +35,8 @@ mode_fits(const struct dispi_caps *c, uint64_t vram, uint32_t w, uint32_t h,
 static int
 smaller(const struct display_mode *a, const struct display_mode *b)
 {
-	uint64_t pa = (uint64_t)a->width * a->height;
-	uint64_t pb = (uint64_t)b->width * b->height;
-
-	return pa != pb ? pa < pb : a->width < b->width;
+	return a->width != b->width ? a->width < b->width :
+	    a->height < b->height;
 }
 
 /* Insert w x h in order, unless it is there already or the list is full. */

@@ -3,7 +3,7 @@
  * device can show (at most the maxima GETCAPS reports, a width that is a
  * multiple of 8, as QEMU rounds XRES down to one, and 32 bpp within the
  * VRAM), plus the mode it found on the screen (the firmware's), so that
- * it can always go back to it.  Sorted by size.
+ * it can always go back to it.  Sorted by width, then height.
  *
  * A mode's id is width << 16 | height: the same mode keeps its number
  * whatever the list holds.  Pure C (tests/host/mod_bochs.c).

@@ -49,6 +49,7 @@ static struct model {
 	unsigned is1_reads, ar_index_writes;
 	uint8_t ar_index;
 	unsigned port_accesses, mmio_accesses;
+	int plain;			/* QEMU's bochs-display: plain storage */
 } dev;
 
 static uint8_t bar2[4096];
@@ -94,6 +95,15 @@ reg_write(uint16_t i, uint16_t v)
 
 	if (dev.nw < 256)
 		dev.w[dev.nw].index = i, dev.w[dev.nw++].value = v;
+	if (dev.plain) {		/* no checks, no clearing */
+		if (i != DISPI_INDEX_ID && i < 0xa)
+			r[i] = v;
+		if (i == DISPI_INDEX_ENABLE || i == DISPI_INDEX_VIRT_WIDTH)
+			dev.line_offset = (r[DISPI_INDEX_VIRT_WIDTH] >
+			    r[DISPI_INDEX_XRES] ? r[DISPI_INDEX_VIRT_WIDTH] :
+			    r[DISPI_INDEX_XRES]) * 4u;
+		return;
+	}
 	switch (i) {
 	case DISPI_INDEX_XRES: case DISPI_INDEX_YRES: case DISPI_INDEX_BPP:
 	case DISPI_INDEX_VIRT_WIDTH: case DISPI_INDEX_X_OFFSET:
@@ -129,7 +139,7 @@ reg_read(uint16_t i)
 		return (uint16_t)(dev.vram_bytes >> 16);
 	if (i > 0xa)
 		return 0;
-	if (r[DISPI_INDEX_ENABLE] & DISPI_GETCAPS) {
+	if ((r[DISPI_INDEX_ENABLE] & DISPI_GETCAPS) && !dev.plain) {
 		if (i == DISPI_INDEX_XRES)
 			return (uint16_t)dev.max_w;
 		if (i == DISPI_INDEX_YRES)
@@ -414,7 +424,7 @@ fresh_module(void)
 	memset(&draw, 0, sizeof(draw));
 	memset(&want, 0, sizeof(want));
 	fb = NULL, fb_base = fb_size = vram = 0;
-	has_vga = have_want = active = is_ready = 0;
+	has_vga = have_want = active = is_ready = measured = 0;
 	decode = 0;
 	memset(&found, 0, sizeof(found));
 	shadow_pages = 0;
@@ -579,8 +589,9 @@ TEST(bochs_mode_list_from_caps_and_vram)
 	CHECK(listed(&l, 1600, 1200));
 	CHECK(!listed(&l, 1920, 1080));		/* wider than the maximum */
 	for (unsigned i = 1; i < l.n; i++)
-		CHECK_MSG((uint64_t)l.m[i - 1].width * l.m[i - 1].height <=
-		    (uint64_t)l.m[i].width * l.m[i].height, "order at %u", i);
+		CHECK_MSG(l.m[i - 1].width < l.m[i].width ||
+		    (l.m[i - 1].width == l.m[i].width &&
+		    l.m[i - 1].height < l.m[i].height), "order at %u", i);
 	for (unsigned i = 0; i < l.n; i++)
 		CHECK(l.m[i].bpp == 32 && l.m[i].id ==
 		    mode_id(l.m[i].width, l.m[i].height) && l.m[i].width % 8 == 0);
@@ -728,10 +739,12 @@ TEST(bochs_takes_over_the_firmware_mode_untouched)
 	CHECK_EQ_INT(bochs_list_modes(NULL, 1, &m), PB_ENOENT);
 	before = pixel(5, 5);
 	CHECK_EQ_INT(bochs_import(SELF, &st, sizeof(st), 1), PB_OK);
-	CHECK_EQ_INT(decode_bits & PCI_CMD_MEM, PCI_CMD_MEM);
-	CHECK(bochs_list_modes(NULL, 1, &m) == PB_OK);
 	CHECK_EQ_INT(bochs_activate(SELF), PB_OK);
-	/* No mode register written: GETCAPS on and off, ENABLED kept. */
+	/* Nothing written: decoding was on, and the mode is the one shown
+	 * (GETCAPS waits for the first listing). */
+	CHECK_EQ_INT(decode_bits, 0);
+	CHECK_EQ_INT(dev.nw, 0);
+	CHECK(bochs_list_modes(NULL, 1, &m) == PB_OK);
 	for (unsigned i = 0; i < dev.nw; i++)
 		CHECK_MSG(dev.w[i].index == DISPI_INDEX_ENABLE &&
 		    (dev.w[i].value & DISPI_ENABLED), "write %u: index %u = 0x%x",
@@ -960,5 +973,37 @@ TEST(bochs_resume_restores_mode_and_picture)
 	CHECK_EQ_INT(pixel(7, 7), 0x777777);
 	CHECK_EQ_INT(pixel(8, 7), 0x111111);
 	CHECK_EQ_INT(bochs_fill(NULL, 0, 0, 1, 1, 0), PB_OK);
+	done();
+}
+
+/* QEMU's bochs-display: GETCAPS ignored (the video memory is the limit),
+ * nothing cleared on enable (the driver clears), no VGA side. */
+TEST(bochs_display_without_getcaps)
+{
+	struct display_mode m;
+
+	device(16u << 20, 16000, 12000, 0, 0);
+	dev.plain = 1;
+	reg_write(DISPI_INDEX_BPP, 32);
+	reg_write(DISPI_INDEX_XRES, 1280);
+	reg_write(DISPI_INDEX_YRES, 800);
+	reg_write(DISPI_INDEX_ENABLE, DISPI_ENABLED | DISPI_LFB_ENABLED);
+	memset(dev.vram, 0x5a, 8u << 20);	/* the firmware's picture */
+	dev.nw = 0;
+	function(0, 1);
+	fresh_module();
+	REQUIRE(bochs_start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	CHECK_EQ_INT(caps.max_width, DISPI_MAX_XRES);
+	CHECK(modes_find(&modes, mode_id(1600, 1200)) != NULL);
+	CHECK(modes_find(&modes, mode_id(1920, 1200)) != NULL);
+	CHECK(modes_find(&modes, mode_id(3840, 2160)) == NULL);	/* 33 MB */
+	CHECK_EQ_INT(dev.regs[DISPI_INDEX_ENABLE],
+	    DISPI_ENABLED | DISPI_LFB_ENABLED);	/* GETCAPS taken back */
+	CHECK_EQ_INT(bochs_set_mode(NULL, mode_id(1280, 1024)), PB_OK);
+	CHECK(bochs_get_mode(NULL, &m) == PB_OK && m.width == 1280 &&
+	    m.height == 1024);
+	CHECK_EQ_INT(pixel(1000, 1000) & 0xffffff, 0);	/* cleared by us */
+	CHECK_EQ_INT(pixel(0, 0) & 0xffffff, 0);
+	CHECK_EQ_INT(dev.ar_index_writes, 0);
 	done();
 }
