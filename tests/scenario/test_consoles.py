@@ -66,7 +66,9 @@ def test_swap_display_both_ways_keeps_the_screen():
     back: fbcon redraws from its cells, so the text already on screen is
     pixel for pixel the same, and the shell keeps working throughout."""
     from images import custom_image
-    img = custom_image('swapdisp', ['target=os'], mods=['tdisp'])
+    # gop-fb and tdisp only: bochs-display would take the screen at boot.
+    img = custom_image('swapdisp', ['target=os', 'bochs-display=no'],
+                       mods=['tdisp'])
     with Machine('default', image=img, timeout=150) as m:
         m.expect(r'^patchbay> ', 90)
         m.cmd('echo before the swaps', 20)
