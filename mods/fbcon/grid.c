@@ -12,21 +12,37 @@
 size_t
 grid_bytes(uint32_t cols, uint32_t rows)
 {
-	return (size_t)cols * (rows + GRID_HISTORY) * sizeof(struct cell);
+	return ((size_t)cols * sizeof(struct cell) + 1) * (rows + GRID_HISTORY);
+}
+
+static uint32_t
+hindex(const struct grid *g, uint32_t i)
+{
+	return (g->top + g->nlines - g->hist + i) % g->nlines;
 }
 
 struct cell *
 grid_hline(const struct grid *g, uint32_t i)
 {
-	uint32_t k = (g->top + g->nlines - g->hist + i) % g->nlines;
+	return g->ring + (size_t)hindex(g, i) * g->cols;
+}
 
-	return g->ring + (size_t)k * g->cols;
+uint8_t *
+grid_hcont(const struct grid *g, uint32_t i)
+{
+	return g->cont + hindex(g, i);
 }
 
 struct cell *
 grid_line(const struct grid *g, uint32_t row)
 {
 	return g->ring + (size_t)((g->top + row) % g->nlines) * g->cols;
+}
+
+static uint8_t *
+cont_of(const struct grid *g, uint32_t row)
+{
+	return g->cont + (g->top + row) % g->nlines;
 }
 
 struct cell
@@ -50,48 +66,10 @@ grid_init(struct grid *g, void *mem, uint32_t cols, uint32_t rows)
 	g->cols = cols;
 	g->rows = rows;
 	g->nlines = rows + GRID_HISTORY;
+	g->cont = (uint8_t *)(g->ring + (size_t)g->nlines * cols);
 	g->pen = (struct cell){ ' ', GRID_FG, GRID_BG, 0 };
 	fill(g->ring, g->nlines * cols, g->pen);
-}
-
-/*
- * Which content line (of hist + rows) becomes the new screen's top: when
- * the screen shrinks, as few lines go up into the history as keep the
- * cursor on it; when it grows, lines come back down from the history.
- */
-static uint32_t
-resize_top(const struct grid *src, uint32_t rows)
-{
-	uint32_t grow, need = src->cy + 1;
-
-	if (rows <= src->rows)
-		return src->hist + (need > rows ? need - rows : 0);
-	grow = rows - src->rows;
-	return src->hist - (grow < src->hist ? grow : src->hist);
-}
-
-void
-grid_resize(struct grid *dst, void *mem, uint32_t cols, uint32_t rows,
-    const struct grid *src)
-{
-	uint32_t top = resize_top(src, rows), first = 0, end;
-	uint32_t n = cols < src->cols ? cols : src->cols;
-
-	grid_init(dst, mem, cols, rows);
-	if (top > GRID_HISTORY)
-		first = top - GRID_HISTORY;	/* the oldest lines go */
-	end = src->hist + src->rows;
-	if (end > top + rows)
-		end = top + rows;		/* below the new screen: gone */
-	for (uint32_t i = first; i < end; i++)
-		memcpy(dst->ring + (size_t)(i - first) * cols,
-		    grid_hline(src, i), n * sizeof(struct cell));
-	dst->hist = dst->top = top - first;
-	dst->cy = src->hist + src->cy - top;
-	dst->cx = src->cx < cols ? src->cx : cols - 1;
-	dst->wrap = cols == src->cols ? src->wrap : 0;
-	dst->pen = src->pen;
-	dst->scrolled = rows;		/* everything moved */
+	memset(g->cont, 0, g->nlines);
 }
 
 static void
@@ -101,6 +79,7 @@ scroll_up(struct grid *g)
 	if (g->hist < g->nlines - g->rows)
 		g->hist++;
 	fill(grid_line(g, g->rows - 1), g->cols, grid_blank(g));
+	*cont_of(g, g->rows - 1) = 0;
 	if (g->scrolled < g->rows)
 		g->scrolled++;
 }
@@ -121,6 +100,7 @@ wrap(struct grid *g)
 	g->wrap = 0;
 	g->cx = 0;
 	grid_linefeed(g);
+	*cont_of(g, g->cy) = 1;
 }
 
 void
@@ -185,6 +165,12 @@ grid_erase(struct grid *g, uint32_t row, uint32_t x0, uint32_t x1)
 		x1 = g->cols;
 	if (x0 < x1)
 		fill(grid_line(g, row) + x0, x1 - x0, grid_blank(g));
+	/* A line erased to its end no longer runs on into the next; one
+	 * erased whole no longer continues the one above. */
+	if (x1 == g->cols && row + 1 < g->rows)
+		*cont_of(g, row + 1) = 0;
+	if (x0 == 0 && x1 == g->cols)
+		*cont_of(g, row) = 0;
 }
 
 void

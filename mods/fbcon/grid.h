@@ -5,8 +5,13 @@
  * text gets) and the count of lines scrolled since the renderer last
  * looked live here too.
  *
+ * Each line also records whether it continues the one above it: text
+ * that ran past the last column wrapped there (a soft wrap), rather than
+ * a line feed starting it.  A resize (reflow.c) joins such lines and
+ * wraps them again at the new width.
+ *
  * Pure C over memory its caller provides: no hub calls, so the host tests
- * can drive it (tests/host/test_ansi.c).  Every function keeps the
+ * can drive it (tests/host/mod_fbcon_ansi.c).  Every function keeps the
  * invariants cx < cols, cy < rows and hist <= nlines - rows.
  */
 #ifndef FBCON_GRID_H
@@ -35,6 +40,7 @@ _Static_assert(sizeof(struct cell) == 4, "struct cell is one word");
 
 struct grid {
 	struct cell *ring;	/* nlines lines of cols cells */
+	uint8_t *cont;		/* nlines flags, by ring line: a soft wrap */
 	uint32_t nlines;	/* rows + GRID_HISTORY */
 	uint32_t cols, rows;
 	uint32_t top;		/* ring index of screen row 0 */
@@ -49,13 +55,16 @@ struct grid {
 /* Bytes of memory a grid of cols x rows needs. */
 size_t grid_bytes(uint32_t cols, uint32_t rows);
 void grid_init(struct grid *g, void *mem, uint32_t cols, uint32_t rows);
-/* Move src's text into dst (a fresh size), keeping the cursor visible. */
+/* Move src's text into dst (a fresh size), wrapped again at the new
+ * width, keeping the cursor where it is in its text (reflow.c). */
 void grid_resize(struct grid *dst, void *mem, uint32_t cols, uint32_t rows,
     const struct grid *src);
 
 /* Screen row `row`; or line i of the hist + rows lines, oldest first. */
 struct cell *grid_line(const struct grid *g, uint32_t row);
 struct cell *grid_hline(const struct grid *g, uint32_t i);
+/* Does line i (of hist + rows) continue line i - 1 (a soft wrap)? */
+uint8_t *grid_hcont(const struct grid *g, uint32_t i);
 struct cell grid_blank(const struct grid *g);	/* an erased cell */
 
 void grid_text(struct grid *g, const char *s, size_t n);	/* ASCII */

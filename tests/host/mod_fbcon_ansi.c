@@ -19,6 +19,7 @@
 
 #include "../../mods/fbcon/ansi.c"
 #include "../../mods/fbcon/grid.c"
+#include "../../mods/fbcon/reflow.c"
 #include "../../mods/fbcon/palette.c"
 #include "../../mods/fbcon/term.c"
 #include "../../mods/fbcon/state.c"
@@ -329,6 +330,22 @@ tw(struct term *t, const char *s)
 	term_write(t, s, strlen(s));
 }
 
+/* Line i of the scrollback and screen, oldest first, as text. */
+static const char *
+row_h(const struct term *t, uint32_t i)
+{
+	static char buf[GRID_MAX_COLS + 1];
+	const struct cell *c = grid_hline(&t->g, i);
+	uint32_t n = t->g.cols;
+
+	for (uint32_t k = 0; k < n; k++)
+		buf[k] = (char)c[k].ch;
+	while (n && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
 #define AT(t, x, y) do { CHECK_EQ_INT((t)->g.cx, x); \
 	CHECK_EQ_INT((t)->g.cy, y); } while (0)
 
@@ -548,6 +565,136 @@ TEST(grid_resize_keeps_the_cursor_line)
 	CHECK_EQ_INT(g.hist, 0);
 	free(t->g.ring);
 	t->g = g;
+	term_free(t);
+}
+
+/* Resize t's grid in place, as fbcon does on a mode change. */
+static void
+resize(struct term *t, uint32_t cols, uint32_t rows)
+{
+	struct grid g;
+	void *mem = malloc(grid_bytes(cols, rows));
+
+	grid_resize(&g, mem, cols, rows, &t->g);
+	free(t->g.ring);
+	t->g = g;
+}
+
+/* A long line wraps again at every width; hard line ends stay. */
+TEST(grid_reflow_rewraps_long_lines)
+{
+	struct term *t = term_new(10, 6);
+
+	tw(t, "0123456789abcdefghij\nshort\nxy");	/* 2 rows, 1, 1 */
+	CHECK_STR(row(t, 0), "0123456789");
+	CHECK_STR(row(t, 1), "abcdefghij");
+	resize(t, 20, 6);
+	CHECK_STR(row(t, 0), "0123456789abcdefghij");
+	CHECK_STR(row(t, 1), "short");
+	CHECK_STR(row(t, 2), "xy");
+	AT(t, 2, 2);
+	resize(t, 6, 6);
+	CHECK_STR(row(t, 0), "012345");
+	CHECK_STR(row(t, 1), "6789ab");
+	CHECK_STR(row(t, 2), "cdefgh");
+	CHECK_STR(row(t, 3), "ij");
+	CHECK_STR(row(t, 4), "short");
+	CHECK_STR(row(t, 5), "xy");
+	AT(t, 2, 5);
+	tw(t, "zw");				/* the text goes on where it was */
+	CHECK_STR(row(t, 5), "xyzw");
+	resize(t, 10, 6);
+	CHECK_STR(row(t, 0), "0123456789");
+	CHECK_STR(row(t, 1), "abcdefghij");
+	CHECK_STR(row(t, 3), "xyzw");
+	AT(t, 4, 3);
+	term_free(t);
+}
+
+/* Narrower and shorter: rows go into the scrollback and come back. */
+TEST(grid_reflow_keeps_the_scrollback)
+{
+	struct term *t = term_new(8, 4);
+
+	tw(t, "aaaaaaaaAA\nbb\ncc\ndd");	/* aaaaaaaa AA bb cc dd */
+	CHECK_EQ_INT(t->g.hist, 1);
+	resize(t, 4, 3);			/* aaaa aaaa AA bb cc dd */
+	CHECK_STR(row(t, 0), "bb");
+	CHECK_STR(row(t, 2), "dd");
+	CHECK_EQ_INT(t->g.hist, 3);
+	CHECK_STR(row_h(t, 0), "aaaa");
+	resize(t, 10, 8);
+	CHECK_STR(row(t, 0), "aaaaaaaaAA");
+	CHECK_STR(row(t, 1), "bb");
+	CHECK_STR(row(t, 3), "dd");
+	CHECK_EQ_INT(t->g.hist, 0);
+	AT(t, 2, 3);
+	term_free(t);
+}
+
+/* The cursor in the middle of its line, after blanks, or with a wrap
+ * pending keeps its place in the text. */
+TEST(grid_reflow_keeps_the_cursor_in_its_text)
+{
+	struct term *t = term_new(12, 4);
+
+	tw(t, "patchbay> ");			/* the trailing blank counts */
+	resize(t, 4, 4);
+	CHECK_STR(row(t, 2), ">");
+	AT(t, 2, 2);
+	tw(t, "x");
+	resize(t, 20, 4);
+	CHECK_STR(row(t, 0), "patchbay> x");
+	AT(t, 11, 0);
+
+	tw(t, "\r\n0123456789012345678\033[5D");	/* back over text */
+	AT(t, 14, 1);
+	resize(t, 8, 4);	/* patchbay / > x / 01234567 / 89012345 / 678 */
+	CHECK_STR(row(t, 0), "> x");
+	CHECK_STR(row(t, 1), "01234567");
+	AT(t, 6, 2);				/* on the '4' of 14 */
+	CHECK_EQ_INT(grid_line(&t->g, 2)[6].ch, '4');
+	CHECK_EQ_INT(t->g.hist, 1);
+	term_free(t);
+
+	t = term_new(8, 4);
+	tw(t, "abcdefgh");			/* exactly full: wrap pending */
+	CHECK_EQ_INT(t->g.wrap, 1);
+	resize(t, 4, 4);
+	CHECK_STR(row(t, 1), "efgh");
+	AT(t, 3, 1);
+	CHECK_EQ_INT(t->g.wrap, 1);
+	tw(t, "Z");
+	CHECK_STR(row(t, 2), "Z");
+	resize(t, 3, 4);			/* abc def gh Z: no wrap now */
+	CHECK_STR(row(t, 2), "ghZ");
+	CHECK_EQ_INT(t->g.wrap, 1);
+	term_free(t);
+}
+
+/* A line a line feed ended is never joined to the next one, full or not. */
+TEST(grid_reflow_joins_only_soft_wraps)
+{
+	struct term *t = term_new(4, 4);
+
+	tw(t, "abcd\r\nefgh\r\nij");		/* full lines, hard ends */
+	resize(t, 8, 4);
+	CHECK_STR(row(t, 0), "abcd");
+	CHECK_STR(row(t, 1), "efgh");
+	CHECK_STR(row(t, 2), "ij");
+	term_free(t);
+
+	t = term_new(4, 4);
+	tw(t, "abcdefgh\r\nij");		/* soft: one line of 8 */
+	resize(t, 8, 4);
+	CHECK_STR(row(t, 0), "abcdefgh");
+	CHECK_STR(row(t, 1), "ij");
+	resize(t, 4, 4);
+	tw(t, "\033[1;1H\033[2K");		/* its first row erased: */
+	resize(t, 8, 4);			/* the rest stands alone */
+	CHECK_STR(row(t, 0), "");
+	CHECK_STR(row(t, 1), "efgh");
+	CHECK_STR(row(t, 2), "ij");
 	term_free(t);
 }
 
