@@ -236,19 +236,53 @@ def test_bochs_display_device():
         assert m.wait_exit(30) == 0
 
 
-def test_std_vga_through_the_ports():
-    """boot.cfg bochs-mmio=no: std VGA driven through the DISPI ports."""
+def cell(w, px, row, col):
+    return b''.join(px[((row * ROW + y) * w + col * 8) * 3:
+                       ((row * ROW + y) * w + col * 8 + 8) * 3]
+                    for y in range(ROW))
+
+
+def run_of(w, px, row, glyph):
+    """How many cells from the start of a row show glyph."""
+    n = 0
+    while (n + 1) * 8 <= w and cell(w, px, row, n) == glyph:
+        n += 1
+    return n
+
+
+def test_std_vga_through_the_ports_and_reflow():
+    """boot.cfg bochs-mmio=no: std VGA driven through the DISPI ports.  A
+    line of 130 characters on 160 columns wraps at 100 in 800x600, and is
+    one row again back at 1280x800: fbcon reflows, nothing is cut."""
     img = custom_image('ports', ['target=os', 'bochs-mmio=no'])
     with Machine('default', image=img, timeout=120) as m:
         text = booted(m)
         assert re.search(r'std VGA pci:\S+: DISPI 0xb0c5 via ports '
                          r'0x1ce/0x1cf', text), text
+        m.cmd('echo ' + 'x' * 130, 20)
+        w, h, px = dump(m, 'wide')
+        row = prompt_row(w, h, px) - 1
+        x = cell(w, px, row, 0)
+        assert run_of(w, px, row, x) == 130, run_of(w, px, row, x)
         out = m.cmd('mode 800x600', 30)
         assert 'display:bochs0: 800x600' in out, out
-        w, h, px = settled_dump(m, 'ports', lambda w, h, px: (w, h) ==
-                                (800, 600) and len(lit_rows(w, h, px)) >= 3)
+
+        def wrapped(w, h, px):
+            rows = lit_rows(w, h, px)
+            return (w, h) == (800, 600) and any(
+                run_of(w, px, r, x) == 100 and run_of(w, px, r + 1, x) == 30
+                for r in rows)
+        w, h, px = settled_dump(m, 'narrow', wrapped)
         assert (w, h) == (800, 600)
-        assert len(lit_rows(w, h, px)) >= 3, 'no text after the mode change'
+        assert wrapped(w, h, px), 'the long line is not wrapped at 100'
+        out = m.cmd('mode 1280x800', 30)
+        assert 'display:bochs0: 1280x800' in out, out
+
+        def joined(w, h, px):
+            return (w, h) == (1280, 800) and any(
+                run_of(w, px, r, x) == 130 for r in lit_rows(w, h, px))
+        w, h, px = settled_dump(m, 'wide-again', joined)
+        assert joined(w, h, px), 'the long line is not one row again'
         m.sendline('poweroff')
         assert m.wait_exit(30) == 0
 
