@@ -1,12 +1,12 @@
 /*
  * draw.c - rectangles on the framebuffer (see draw.h).
  *
- * Video memory is written 64 bits at a time: under emulation every guest
- * access costs, and on hardware write-combining buffers fill best with
- * wide stores.  The shadow is RAM: memcpy and memmove do.
+ * Rows move 64 bits at a time, in video memory and in the shadow alike:
+ * on hardware write-combining buffers fill best with wide stores, and
+ * under emulation every guest access costs (a string instruction is a
+ * step per byte there).
  */
 #include "draw.h"
-#include "../../abi/rt/rt.h"
 
 static uint32_t *
 screen_at(const struct draw *d, uint32_t x, uint32_t y)
@@ -51,6 +51,16 @@ put_back(uint32_t *dst, const uint32_t *s, size_t n)
 	}
 	if (n)
 		__builtin_memcpy(dp - 4, sp - 4, 4);
+}
+
+/* Overlapping rows of one line: the order that reads before it writes. */
+static void
+move(uint32_t *dst, const uint32_t *s, size_t n)
+{
+	if (dst > s && dst < s + n)
+		put_back(dst, s, n);
+	else
+		put(dst, s, n);
 }
 
 static void
@@ -115,7 +125,7 @@ draw_blit(struct draw *d, const uint32_t *px, size_t pitch, uint32_t x,
 {
 	for (uint32_t j = 0; j < h; j++, px += pitch) {
 		if (d->shadow)
-			memcpy(shadow_at(d, x, y + j), px, (size_t)w * 4);
+			put(shadow_at(d, x, y + j), px, w);
 		put(screen_at(d, x, y + j), px, w);
 	}
 }
@@ -125,20 +135,12 @@ static void
 copy_row(struct draw *d, uint32_t sx, uint32_t sy, uint32_t dx, uint32_t dy,
     uint32_t w)
 {
-	uint32_t *src, *dst;
-
 	if (d->shadow) {
-		memmove(shadow_at(d, dx, dy), shadow_at(d, sx, sy),
-		    (size_t)w * 4);
+		move(shadow_at(d, dx, dy), shadow_at(d, sx, sy), w);
 		put(screen_at(d, dx, dy), shadow_at(d, dx, dy), w);
 		return;
 	}
-	src = screen_at(d, sx, sy);
-	dst = screen_at(d, dx, dy);
-	if (dst > src && dst < src + w)
-		put_back(dst, src, w);
-	else
-		put(dst, src, w);
+	move(screen_at(d, dx, dy), screen_at(d, sx, sy), w);
 }
 
 void
@@ -164,7 +166,7 @@ draw_read(struct draw *d, uint32_t *px, size_t pitch, uint32_t x, uint32_t y,
 		load_shadow(d);
 	for (uint32_t j = 0; j < h; j++, px += pitch) {
 		if (d->shadow)
-			memcpy(px, shadow_at(d, x, y + j), (size_t)w * 4);
+			put(px, shadow_at(d, x, y + j), w);
 		else
 			get(px, screen_at(d, x, y + j), w);
 	}
