@@ -323,6 +323,20 @@ activate_early(struct pb_module **early, unsigned nearly)
 	}
 }
 
+/* Bus enumerators and platform services start though nothing asks:
+ * at boot, and the hardware ones (pci) right after the takeover. */
+static void
+start_autostart(void)
+{
+	char err[160];
+
+	for (unsigned i = 0; i < nmodules; i++)
+		if ((modules[i].desc.flags & PB_MOD_AUTOSTART) &&
+		    modules[i].state == MOD_KNOWN && (hub_native ||
+		    !(modules[i].desc.flags & PB_MOD_HARDWARE)))
+			hub_start_module(&modules[i], err, sizeof(err));
+}
+
 /*
  * The takeover.  Boot services end; `firmware` is withdrawn; what used it
  * is swapped for native providers or stopped.  Runtime services remain as
@@ -380,22 +394,9 @@ takeover(struct handoff *h)
 		if (requires_firmware(&modules[i]) && modules[i].base)
 			mod_unload(&modules[i]);
 	hub_start_deferred();
+	start_autostart();
 	/* What only native providers could serve is resolved now. */
 	hub_resolve_and_start(hub_target, 1, 0, err, sizeof(err));
-}
-
-/* Bus enumerators and platform services start though nothing asks;
- * those that drive hardware once the firmware has let go of it. */
-static void
-start_autostart(void)
-{
-	char err[160];
-
-	for (unsigned i = 0; i < nmodules; i++)
-		if ((modules[i].desc.flags & PB_MOD_AUTOSTART) &&
-		    modules[i].state == MOD_KNOWN && (hub_native ||
-		    !(modules[i].desc.flags & PB_MOD_HARDWARE)))
-			hub_start_module(&modules[i], err, sizeof(err));
 }
 
 static void
@@ -494,9 +495,6 @@ hub_main(struct handoff *h)
 		log_event(LOG_BOOT, "takeover=no: staying in the firmware phase");
 	else
 		takeover(h);
-	drain_work();
-	if (hub_native)
-		start_autostart();
 	drain_work();
 	run_exec_lines(h->cmdline);
 	if (!cfg_get(h->cmdline, "gc", buf, sizeof(buf)) || strcmp(buf, "no"))

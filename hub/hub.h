@@ -105,6 +105,8 @@ void *mem_alloc(struct pb_module *owner, size_t npages, uint32_t flags,
 int mem_free(struct pb_module *owner, void *p);
 int mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len);
 size_t mem_forget_mmio(struct pb_module *owner, uint64_t base);
+void mem_unmap_unshared(uint64_t base, size_t len,
+    void (*unmap)(void *va, size_t len));
 uint64_t mem_free_pages(void);
 uint64_t mem_owned(const struct pb_module *owner, int kind);
 unsigned mem_reclaim(struct pb_module *owner,

@@ -168,18 +168,61 @@ mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len)
 	return PB_OK;
 }
 
-/* Forget an MMIO record; returns its length in bytes (page rounded). */
+/* Forget owner's MMIO record at base (another module may map the same
+ * address); returns its length in bytes (page rounded). */
 size_t
 mem_forget_mmio(struct pb_module *owner, uint64_t base)
 {
-	struct alloc *a = alloc_find(base);
-	size_t len;
+	for (unsigned i = 0; i < nallocs; i++) {
+		struct alloc *a = &allocs[i];
 
-	if (!a || a->owner != owner || a->kind != MEM_KIND_MMIO)
-		return 0;
-	len = a->npages * PAGE;
-	a->kind = -1;
-	return len;
+		if (a->kind == MEM_KIND_MMIO && a->base == base &&
+		    a->owner == owner) {
+			a->kind = -1;
+			return a->npages * PAGE;
+		}
+	}
+	return 0;
+}
+
+/* Does a live MMIO record reach into the page at pa? */
+static int
+mmio_covers(uint64_t pa)
+{
+	for (unsigned i = 0; i < nallocs; i++) {
+		const struct alloc *a = &allocs[i];
+
+		if (a->kind == MEM_KIND_MMIO && a->base < pa + PAGE &&
+		    a->base + a->npages * PAGE > pa)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Unmap the pages of [base, base + len) that no live MMIO record covers
+ * any more.  Two modules may map one device page (a driver its BAR, pci
+ * the MSI-X table inside it): one letting go must not pull the page from
+ * under the other.  Call after the record is forgotten.
+ */
+void
+mem_unmap_unshared(uint64_t base, size_t len,
+    void (*unmap)(void *va, size_t len))
+{
+	uint64_t pa = base & ~(PAGE - 1);
+	uint64_t end = (base + len + PAGE - 1) & ~(PAGE - 1);
+
+	while (pa < end) {
+		uint64_t run = pa;
+
+		while (run < end && !mmio_covers(run))
+			run += PAGE;
+		if (run > pa)
+			unmap((void *)(uintptr_t)pa, run - pa);
+		while (run < end && mmio_covers(run))
+			run += PAGE;
+		pa = run;
+	}
 }
 
 uint64_t
@@ -221,9 +264,12 @@ mem_reclaim(struct pb_module *owner, void (*unmap)(void *va, size_t len))
 
 		if (a->kind < 0 || a->owner != owner)
 			continue;
-		if (a->kind == MEM_KIND_MMIO && unmap)
-			unmap((void *)(uintptr_t)a->base, a->npages * PAGE);
-		alloc_release(a);
+		if (a->kind == MEM_KIND_MMIO && unmap) {
+			alloc_release(a);
+			mem_unmap_unshared(a->base, a->npages * PAGE, unmap);
+		} else {
+			alloc_release(a);
+		}
 		n++;
 	}
 	return n;

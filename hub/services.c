@@ -66,7 +66,8 @@ svc_map_mmio(struct pb_module *self, uint64_t phys, size_t len, int cache)
 	void *va = arch_map_mmio(phys, len, cache);
 
 	if (va && mem_note_mmio(self, (uint64_t)(uintptr_t)va, len) != PB_OK) {
-		arch_unmap_mmio(va, len);
+		mem_unmap_unshared((uint64_t)(uintptr_t)va, len,
+		    arch_unmap_mmio);
 		return NULL;
 	}
 	return va;
@@ -78,7 +79,8 @@ svc_unmap_mmio(struct pb_module *self, void *va)
 	size_t len = mem_forget_mmio(self, (uint64_t)(uintptr_t)va);
 
 	if (len)
-		arch_unmap_mmio(va, len);
+		mem_unmap_unshared((uint64_t)(uintptr_t)va, len,
+		    arch_unmap_mmio);
 }
 
 static void offer_pending(void *arg);

@@ -42,6 +42,8 @@ static const struct command commands[] = {
 	{ "ls", "ls [PATH]", "list a directory", 0, 1, cmd_ls },
 	{ "cat", "cat PATH", "print a file", 1, 1, cmd_cat },
 	{ "echo", "echo [ARGS...]", "print the arguments", 0, MANY, cmd_echo },
+	{ "pci", "pci", "PCI functions and their drivers, like lspci -nn",
+	    0, 0, cmd_pci },
 	{ "date", "date", "the date and time of the firmware's clock", 0, 0,
 	    cmd_date },
 	{ "uptime", "uptime", "the time since the boot", 0, 0, cmd_uptime },

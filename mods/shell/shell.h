@@ -78,5 +78,6 @@ int cmd_reboot(int argc, char **argv);
 int cmd_poweroff(int argc, char **argv);
 int cmd_acpi(int argc, char **argv);
 int cmd_cpus(int argc, char **argv);
+int cmd_pci(int argc, char **argv);
 
 #endif

@@ -281,6 +281,38 @@ TEST(mem_forget_mmio)
 	fresh();
 }
 
+/* Two modules map one device page (a driver its BAR, pci the MSI-X table
+ * inside it): whoever lets go first leaves the shared pages mapped. */
+TEST(mem_shared_mmio_stays_mapped)
+{
+	fresh();
+	/* a: a 4-page BAR; b: 256 bytes at its offset 0x2000 */
+	CHECK_EQ_INT(mem_note_mmio(&owner_a, 0xfe000000, 4 * PG), PB_OK);
+	CHECK_EQ_INT(mem_note_mmio(&owner_b, 0xfe002000, 0x100), PB_OK);
+	CHECK_EQ_INT(mem_note_mmio(&owner_c, 0xfe000000, PG), PB_OK);
+	/* c's record at the same base: a's and b's stay */
+	CHECK_EQ_INT(mem_forget_mmio(&owner_c, 0xfe000000), PG);
+	CHECK_EQ_INT(mem_owned(&owner_a, MEM_KIND_MMIO), 4);
+	nunmapped = 0;
+	mem_unmap_unshared(0xfe000000, PG, record_unmap);
+	CHECK_EQ_INT(nunmapped, 0);		/* a still maps it */
+	/* a goes: all but b's page is unmapped, in two runs */
+	CHECK_EQ_INT(mem_reclaim(&owner_a, record_unmap), 1);
+	REQUIRE(nunmapped == 2);
+	CHECK_EQ_INT(unmapped[0].va, 0xfe000000);
+	CHECK_EQ_INT(unmapped[0].len, 2 * PG);
+	CHECK_EQ_INT(unmapped[1].va, 0xfe003000);
+	CHECK_EQ_INT(unmapped[1].len, PG);
+	/* b goes: its page now */
+	nunmapped = 0;
+	CHECK_EQ_INT(mem_forget_mmio(&owner_b, 0xfe002000), PG);
+	mem_unmap_unshared(0xfe002000, PG, record_unmap);
+	REQUIRE(nunmapped == 1);
+	CHECK_EQ_INT(unmapped[0].va, 0xfe002000);
+	CHECK_EQ_INT(unmapped[0].len, PG);
+	fresh();
+}
+
 /* Every slot of the ledger holds a live record of owner_c; then the ledger
  * is reset, as it is between tests. */
 static void

@@ -99,3 +99,17 @@ def test_bind_rule_loads_driver():
     assert 'tbind: started for tleaf:leaf0' in text
     # tleaf now has a client: unloading it is refused, naming it.
     assert 'error: unload tleaf: tleaf is in use by tbind' in text
+
+
+def test_watchdog_stops_a_hung_module():
+    """A work item that never returns is ended by the watchdog at the
+    timer's next interrupt, blamed on its module, restarted twice and then
+    given up; the rest of the system lives on."""
+    text = run(['watchdog=400', 'exec=load thang', 'poweroff=6000'],
+               mods=TEST_MODS + ['thang'])
+    hangs = lines_with(text, 'thang hung at rip')
+    assert len(hangs) == 3, text
+    assert len(lines_with(text, 'watchdog: thang has not returned')) == 3
+    assert len(lines_with(text, 'thang: restarting from its image')) == 2
+    assert 'thang: faulted 3 times, not restarted' in text
+    assert 'powering off' in text
