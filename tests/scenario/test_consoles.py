@@ -77,7 +77,8 @@ def test_swap_display_both_ways_keeps_the_screen():
         w2, h2, there = read_ppm(m.screendump('there.ppm'))
         assert (w2, h2) == (w, h)
         assert there[:top] == before[:top], 'text changed after the swap'
-        assert 'display:tdisp0' in m.cmd('res', 20)
+        # No long listing here (res): once the screen is full every new
+        # line scrolls it, and the first rows would no longer compare.
         out = m.cmd('swap display gop-fb', 30)
         assert 'swapped display: tdisp -> gop-fb' in out, out
         _, _, back = read_ppm(m.screendump('back.ppm'))
