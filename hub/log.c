@@ -55,23 +55,44 @@ log_raw(const char *s, size_t len)
 		sink(s, len);
 }
 
-/* Interrupt handlers log too: an entry is written with them held. */
-void
-log_event(int kind, const char *fmt, ...)
+static void
+log_vrecord(int kind, int echo, const char *fmt, va_list ap)
 {
 	uint64_t held = arch_irq_hold();
 	struct log_entry *e = &ring[head++ % LOG_LINES];
 	char line[LOG_LINE_MAX + 32];
-	va_list ap;
 
 	e->ns = clock_ns ? clock_ns() : 0;
 	e->kind = (uint8_t)kind;
-	va_start(ap, fmt);
 	rt_vsnprintf(e->text, sizeof(e->text), fmt, ap);
-	va_end(ap);
-	log_format_entry(e, line, sizeof(line));
-	log_raw(line, strlen(line));
+	if (echo) {
+		log_format_entry(e, line, sizeof(line));
+		log_raw(line, strlen(line));
+	}
 	arch_irq_release(held);
+}
+
+/* Interrupt handlers log too: an entry is written with them held. */
+void
+log_event(int kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vrecord(kind, 1, fmt, ap);
+	va_end(ap);
+}
+
+/* Into the ring only, not on the console: routine detail that would cut
+ * into a command's output (a command's own connections). */
+void
+log_quiet(int kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vrecord(kind, 0, fmt, ap);
+	va_end(ap);
 }
 
 const struct log_entry *

@@ -32,6 +32,8 @@ typedef void (*log_sink_fn)(const char *s, size_t len);
 void log_set_clock(uint64_t (*now_ns)(void));
 /* Sinks receive each line with its trailing newline. */
 void log_set_sink(log_sink_fn sink);
+void log_quiet(int kind, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void log_event(int kind, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void log_raw(const char *s, size_t len);	/* to the sink, not the ring */

@@ -185,7 +185,10 @@ conn_open(struct pb_module *client, struct pb_resource *r, int req)
 		c->client = client;
 		c->req = req;
 		conn_rebind(c, r);
-		log_event(LOG_BIND, "%s -> %s (%s)", client ? client->name : "hub",
+		/* A connection a module makes by hand (a shell command's)
+		 * goes to the log's ring but not the console. */
+		(req == PB_REQ_NONE ? log_quiet : log_event)(LOG_BIND,
+		    "%s -> %s (%s)", client ? client->name : "hub",
 		    r->name, r->owner ? r->owner->name : "hub");
 		if (req != PB_REQ_NONE)
 			conn_tell(c, PB_EV_CONNECTED);

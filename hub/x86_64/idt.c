@@ -79,7 +79,7 @@ arch_cpu_init_firmware(void)
 	size_t n;
 	uint64_t held;
 
-	held = irq_save();
+	held = cpu_irq_save();
 	idt_read_current(&fw);
 	/* Copy what the firmware has (its limit may cover fewer than 256
 	 * gates); gates beyond stay not-present. */
@@ -93,7 +93,7 @@ arch_cpu_init_firmware(void)
 	for (int v = 0; v < NVEC_EXC; v++)
 		idt_set_gate(v, stub(v), cs, 0);
 	idt_load();
-	irq_restore(held);
+	cpu_irq_restore(held);
 }
 
 static int

@@ -7,13 +7,13 @@
 uint64_t
 arch_irq_hold(void)
 {
-	return irq_save();
+	return cpu_irq_save();
 }
 
 void
 arch_irq_release(uint64_t held)
 {
-	irq_restore(held);
+	cpu_irq_restore(held);
 }
 
 /*

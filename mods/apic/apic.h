@@ -10,7 +10,6 @@
  *		the table of routed lines
  *   pic8259.c	the two legacy 8259s: remapped, then masked for good
  *   msi.c	MSI messages (SDM 3A "Message Signalled Interrupts")
- *   setting.c	the boot.cfg switch x2apic=no
  *
  * Vectors: the 8259s are parked at 0x20-0x2f, where nothing else lives, so
  * a stray IRQ7/IRQ15 from them is never taken for an exception.  Device
@@ -150,9 +149,6 @@ int route_mask(struct apic *a, int vector, int masked);
 int route_forget(struct apic *a, int vector);
 void route_mask_everything(struct apic *a);
 void route_nmi_sources(struct apic *a);
-
-/* setting.c: boot.cfg switches (`x2apic=no`) */
-int setting_off(const struct pb_hub *hub, const char *key);
 
 /* pic8259.c */
 void pic_disable(void);

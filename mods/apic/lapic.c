@@ -164,11 +164,11 @@ lapic_init(struct apic *a)
 	cpuid(1, 0, r);
 	base = rdmsr(MSR_IA32_APIC_BASE);
 	mode = lapic_choose(base, r[2], r[3]);
-	if (mode == LAPIC_X2APIC_ENABLE && setting_off(a->hub, "x2apic")) {
+	if (mode == LAPIC_X2APIC_ENABLE && pb_setting_off(a->hub, "x2apic")) {
 		pb_logf(a->hub, a->self, PB_LOG_INFO, "x2apic=no: staying in "
 		    "xAPIC mode");
 		mode = LAPIC_XAPIC;
-	} else if (mode == LAPIC_X2APIC_ON && setting_off(a->hub, "x2apic"))
+	} else if (mode == LAPIC_X2APIC_ON && pb_setting_off(a->hub, "x2apic"))
 		pb_logf(a->hub, a->self, PB_LOG_WARN, "x2apic=no ignored: the "
 		    "firmware handed over in x2APIC mode");
 	if ((err = lapic_enter_mode(a, mode, base)) != PB_OK)

@@ -139,7 +139,7 @@ take_hpet(struct tmod *t, const struct acpi_platform *p)
 		    "tables");
 		return PB_ENODEV;
 	}
-	if (setting_off(t->hub, "hpet")) {
+	if (pb_setting_off(t->hub, "hpet")) {
 		pb_logf(t->hub, t->self, PB_LOG_INFO, "hpet=no: the HPET is "
 		    "not used");
 		return PB_ENODEV;
@@ -205,7 +205,7 @@ take_tsc(struct tmod *t)
 		    "(CPUID.80000007H:EDX[8]): clock stays %s", t->ref.name);
 		return;
 	}
-	if (setting_off(t->hub, "tsc-clock")) {
+	if (pb_setting_off(t->hub, "tsc-clock")) {
 		pb_logf(t->hub, t->self, PB_LOG_INFO, "tsc-clock=no: clock "
 		    "stays %s", t->ref.name);
 		return;

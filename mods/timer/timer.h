@@ -9,7 +9,6 @@
  *   tsc.c	the time-stamp counter, when it is invariant
  *   calibrate.c	counters extended to 64 bits, ticks <-> ns, and one
  *		bounded way to measure a counter's rate against another
- *   setting.c	the boot.cfg switches hpet=no and tsc-clock=no
  *
  * The clock is the first of HPET, PM timer that works; the TSC replaces it
  * when invariant, once measured against it.  The alarm is the local APIC
@@ -109,9 +108,6 @@ uint64_t pmtimer_read(void *ctx);
 /* tsc.c */
 int tsc_invariant(void);
 uint64_t tsc_read(void *ctx);
-
-/* setting.c: boot.cfg switches (`hpet=no`, `tsc-clock=no`) */
-int setting_off(const struct pb_hub *hub, const char *key);
 
 /* The bounded check that a counter moves at all. */
 int counter_moves(uint64_t (*read)(void *ctx), void *ctx, uint32_t reads,

@@ -24,7 +24,7 @@
 #include "../../mods/apic/route.c"
 #include "../../mods/apic/pic8259.c"
 #include "../../mods/apic/msi.c"
-#include "../../mods/apic/setting.c"
+#include "../../abi/rt/setting.c"
 
 /* ---- the CPU: MSRs, CPUID, interrupt flag ------------------------------ */
 

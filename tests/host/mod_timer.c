@@ -25,7 +25,7 @@
 #include "../../mods/timer/pmtimer.c"
 #include "../../mods/timer/tsc.c"
 #include "../../mods/timer/timer.c"
-#include "../../mods/timer/setting.c"
+#include "../../abi/rt/setting.c"
 
 /* ---- one time line, and the counters on it ----------------------------- */
 

@@ -8,9 +8,11 @@ Corrupt tables cannot be made here (QEMU recomputes the checksums of
 -acpitable): tests/host/mod_acpi.c covers them."""
 
 import contextlib
+import os
 import re
 
-from pbtest import Machine, PROMPT
+from pbtest import (Machine, PROMPT, ROOT, esp_delete, esp_ls, image_copy,
+                    workdir)
 
 BOOT_TIMEOUT = 90
 # The tables QEMU's q35 builds (hw/i386/acpi-build.c), and the FADT's two.
@@ -20,9 +22,9 @@ _ROW = re.compile(r'(\S{4}) (0x[0-9a-f]{16}) +(\d+) +(\d+) (.*\S)')
 
 
 @contextlib.contextmanager
-def booted(config='default'):
+def booted(config='default', image='build/patchbay.img'):
     """A machine booted up to the shell's first prompt."""
-    with Machine(config, timeout=240) as m:
+    with Machine(config, image=image, timeout=240) as m:
         m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
         yield m
 
@@ -131,7 +133,7 @@ def unload_with_dependants(m, name, depth=0):
     assert '%s unloaded' % name in out, out
 
 
-def test_no_provider():
+def test_unload_and_load_again():
     """Both commands are in help.  Without an acpi provider each answers one
     error line; the module loads again and they work."""
     with booted() as m:
@@ -146,3 +148,17 @@ def test_no_provider():
         rows, total = cpus(m)
         assert total == '1 CPU, 1 enabled', total
         assert 'APIC' in tables(m)
+
+
+def test_no_acpi_module():
+    """An image without acpi.mod boots to the shell all the same (what
+    needs acpi does not start); `acpi` and `cpus` answer one error line."""
+    img = image_copy(os.path.join(ROOT, 'build', 'patchbay.img'),
+                     os.path.join(workdir(), 'noacpi.img'))
+    esp_delete(img, 'patchbay/mods/acpi.mod')
+    assert 'acpi.mod' not in esp_ls(img, 'patchbay/mods')
+    with booted(image=img) as m:
+        for command in ('acpi', 'cpus'):
+            out = m.cmd(command)
+            assert out == 'error: %s: no acpi provider' % command, out
+        assert m.cmd('echo still here') == 'still here'
