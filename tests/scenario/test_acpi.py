@@ -140,6 +140,9 @@ def test_unload_and_load_again():
         for command in ('acpi', 'cpus'):
             assert m.cmd('help ' + command).startswith(
                 'usage: %s\n  ' % command), m.tail()
+        # bochs-display draws fbcon's screen through pci, which needs
+        # acpi: the screen goes back to gop-fb before pci can go.
+        assert 'swapped display' in m.cmd('swap display gop-fb', check=True)
         unload_with_dependants(m, 'acpi')
         for command in ('acpi', 'cpus'):
             out = m.cmd(command)
