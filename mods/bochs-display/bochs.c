@@ -289,8 +289,9 @@ check_function(int *use_bar2, const char **why)
 
 /*
  * The BARs mapped and, when the function decodes already, the DISPI
- * identified and its mode read.  Nothing is written to the device: in
- * standby the firmware or the display driver in charge is still drawing.
+ * identified and its mode read.  Nothing is written to the device but,
+ * through the I/O ports, the DISPI index: in standby the display driver
+ * in charge is still drawing.
  */
 static int
 attach(const char **why)
@@ -562,14 +563,19 @@ bochs_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	return PB_OK;
 }
 
+/* The picture stays: whoever comes next takes it over. */
 static void
 bochs_stop(struct pb_module *m)
 {
 	active = 0;
 	drop_shadow(NULL);
 	shadow_pages = 0;
-	/* The picture stays: whoever comes next takes it over.  The BAR
-	 * mappings go back with the module's ledger. */
+	if (fb)
+		hub->unmap_mmio(self, fb);
+	if (dispi.regs)
+		hub->unmap_mmio(self, (void *)dispi.regs);
+	fb = NULL;
+	dispi.regs = NULL;
 }
 
 static int

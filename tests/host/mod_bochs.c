@@ -340,8 +340,18 @@ fake_res_info(const char *module, unsigned index, struct pb_res_info *out)
 	return PB_OK;
 }
 
+static unsigned unmaps;
+
+static void
+fake_unmap_mmio(struct pb_module *m, void *va)
+{
+	if (va == (void *)dev.vram || va == (void *)bar2)
+		unmaps++;
+}
+
 static const struct pb_hub fake_hub = {
 	.log = fake_log,
+	.unmap_mmio = fake_unmap_mmio,
 	.alloc_pages = fake_alloc_pages,
 	.free_pages = fake_free_pages,
 	.publish = fake_publish,
@@ -435,8 +445,12 @@ fresh_module(void)
 static void
 done(void)
 {
+	int mapped = (fb != NULL) + (dispi.regs != NULL);
+
+	unmaps = 0;
 	bochs_stop(SELF);
 	CHECK_EQ_INT(pages_out, 0);
+	CHECK_EQ_INT(unmaps, mapped);
 	free(dev.vram);
 	dev.vram = NULL;
 }
