@@ -43,4 +43,24 @@ struct keyboard_ops {
 	int (*set_leds)(void *ctx, uint16_t leds);
 };
 
+/*
+ * The state a keyboard-only provider exports and imports when it is
+ * swapped (export_state version KEYBOARD_STATE_VERSION), so another
+ * keyboard driver takes over with nothing lost: the modifiers held and
+ * the locks on, what the LEDs show, and the keys not yet read.  Console
+ * providers that are keyboards too hand over struct console_state
+ * (console.h) instead; a keyboard provider may accept both.
+ */
+#define KEYBOARD_STATE_VERSION 0x4b420001u	/* "KB", 1: never a console's */
+#define KEYBOARD_STATE_KEYS 32
+
+struct keyboard_state {
+	uint16_t mods;		/* KEYMOD_*: held now, and the locks on */
+	uint16_t leds;		/* KEYMOD_CAPS | KEYMOD_NUM | 0x20 (scroll) */
+	uint32_t nkeys;
+	struct key_event keys[KEYBOARD_STATE_KEYS];	/* oldest first */
+};
+_Static_assert(sizeof(struct keyboard_state) == 8 + 8 * KEYBOARD_STATE_KEYS,
+    "keyboard_state layout");
+
 #endif

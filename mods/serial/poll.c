@@ -1,13 +1,9 @@
 /*
- * poll.c - the receivers, polled.  There is no `irq` provider yet, so a
- * hub timer reads every present port every 10 ms, at most POLL_BUDGET
- * bytes each, and re-arms itself.  At 115200 baud 10 ms is 115 bytes, so a
- * paste longer than the 16-byte FIFO can overrun (LSR.OE, counted);
- * typing cannot.
- *
- * This file is the whole of the polling: an irq.c offering the same
- * rx_start/rx_stop (IER.ERBFI on, a handler that queues port_rx work) can
- * take its place once issue 5's `irq` provider exists.
+ * poll.c - the receivers, polled: the fallback while there is no `irq`
+ * provider (irq.c decides).  A hub timer reads every present port every
+ * 10 ms, at most POLL_BUDGET bytes each, and re-arms itself.  At 115200
+ * baud 10 ms is 115 bytes, so a paste longer than the 16-byte FIFO can
+ * overrun (LSR.OE, counted); typing cannot.
  */
 #include "serial.h"
 
@@ -52,13 +48,13 @@ tick(void *arg)
 }
 
 int
-rx_start(void)
+poll_start(void)
 {
 	return timer ? PB_OK : arm();
 }
 
 void
-rx_stop(void)
+poll_stop(void)
 {
 	if (timer)
 		ser.hub->timer_cancel(ser.self, timer);

@@ -56,7 +56,16 @@ port_rx(struct port *p, unsigned budget)
 	unsigned n = 0;
 	int c;
 
-	while (n < budget && (c = uart_getc(p)) != UART_NONE) {
+	/* Flow control: with the key queue nearly full, bytes stay in the
+	 * UART (and the sender waits) rather than being read and lost. */
+	p->throttled = 0;
+	while (n < budget) {
+		if (KEYQ_SIZE - keyq_len(&p->keys) < VT_MAX_OUT) {
+			p->throttled = 1;
+			break;
+		}
+		if ((c = uart_getc(p)) == UART_NONE)
+			break;
 		n++;
 		if (c != UART_BAD)
 			port_byte(p, (uint8_t)c);

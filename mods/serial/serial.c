@@ -3,16 +3,20 @@
  * every COM port present (console:com1, keyboard:com1 ...).
  *
  * Output goes straight to THR ("\n" as "\r\n"); input is decoded from the
- * terminal's bytes into key events and queued until the client reads it.
+ * terminal's bytes into key events and queued until the client reads it,
+ * received by interrupt once an `irq` provider appears, polled before
+ * (irq.c, poll.c).
  * Fully swappable:
  *   start(NORMAL)	probe COM1-4, publish each present, start receiving;
  *			PB_ENODEV when there is none
  *   start(STANDBY)	publish COM1's resources only, touch no port (the
  *			firmware may still drive it); activate probes, and
  *			moves them to the first port present if COM1 is not
- *   quiesce		stop receiving, keep what the FIFO held as keys
+ *   quiesce		stop receiving (IER off, lines unrouted, or the poll
+ *			stopped), keep what the FIFO held as keys
  *   export/import	struct console_state (state.c)
  *   release		let go (writes and reads refused)
+ *   event		the irq provider came or went (irq.c)
  *   activate		probe and take the ports present (PB_ENODEV: none)
  *   resume		serve again after a failed swap
  *
@@ -20,7 +24,9 @@
  * for no port at all are in uart.c.
  */
 #include "serial.h"
+#include "../../abi/cpu.h"
 #include "uart.h"
+#include "../../abi/irq.h"
 
 static char serial_text[SERIAL_TEXT];
 
@@ -63,10 +69,18 @@ static int
 serial_read(void *ctx, struct key_event *ev)
 {
 	struct port *p = ctx;
+	uint64_t held;
+	int got;
 
 	if (!ser.active)
 		return PB_EAGAIN;
-	return keyq_get(&p->keys, ev) ? PB_OK : PB_EAGAIN;
+	/* The receive interrupt fills the queue: held while we take. */
+	held = cpu_irq_save();
+	got = keyq_get(&p->keys, ev);
+	if (p->throttled && keyq_len(&p->keys) <= KEYQ_SIZE / 2)
+		rx_unthrottle(p);
+	cpu_irq_restore(held);
+	return got ? PB_OK : PB_EAGAIN;
 }
 
 static int
@@ -145,6 +159,7 @@ static void
 serial_stop(struct pb_module *m)
 {
 	rx_stop();
+	rx_forget();
 	ser.active = 0;
 }
 
@@ -172,7 +187,8 @@ serial_import(struct pb_module *m, const void *buf, size_t len,
 	return state_import(buf, len, version);
 }
 
-/* Polled, with IER at 0: nothing to hand back but the timer. */
+/* Quiesced, the ports raise no interrupt and no line is routed: nothing
+ * to hand back but a timer. */
 static int
 serial_release(struct pb_module *m)
 {
@@ -194,6 +210,13 @@ serial_resume(struct pb_module *m)
 	return rx_start();
 }
 
+static void
+serial_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
+{
+	if (req == REQ_IRQ)
+		rx_irq_event(ev, c);
+}
+
 static const struct pb_module_ops serial_ops = {
 	.start = serial_start,
 	.stop = serial_stop,
@@ -203,6 +226,7 @@ static const struct pb_module_ops serial_ops = {
 	.release = serial_release,
 	.activate = serial_activate,
 	.resume = serial_resume,
+	.event = serial_event,
 };
 
 PB_MODULE(.name = "serial", .version = "1.0",
@@ -210,4 +234,7 @@ PB_MODULE(.name = "serial", .version = "1.0",
     .flags = PB_MOD_HARDWARE, .rank = 10, .ops = &serial_ops,
     .nprovides = 2,
     .provides = { PB_PROVIDE(CONSOLE_IFACE, CONSOLE_MAJOR, CONSOLE_MINOR),
-	PB_PROVIDE(KEYBOARD_IFACE, KEYBOARD_MAJOR, KEYBOARD_MINOR) });
+	PB_PROVIDE(KEYBOARD_IFACE, KEYBOARD_MAJOR, KEYBOARD_MINOR) },
+    .nrequires = 1,
+    .requires = { [REQ_IRQ] = PB_REQUIRE(IRQ_IFACE, IRQ_MAJOR, IRQ_MINOR,
+	PB_CARD_OPTIONAL, PB_LATER) });

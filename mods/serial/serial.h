@@ -6,11 +6,10 @@
  *		start/stop and the swap entry points
  *   port.c	one port: probe and bring-up, receive into keys, resources
  *   uart.c	the 16550 at the register level
- *   poll.c	the receiver, polled from a hub timer (until an `irq`
- *		provider exists: then an irq.c offers the same rx_start/rx_stop
- *		with IER.ERBFI, its handler queueing port_rx work and a
- *		one-shot timer for port_rx_idle while vt_pending; poll.c
- *		stays as the fallback)
+ *   irq.c	the receiver, interrupt-driven when there is an `irq`
+ *		provider (IER.ERBFI, the ISA line routed through it), and
+ *		the choice between that and poll.c
+ *   poll.c	the receiver, polled from a hub timer: the fallback
  *   state.c	struct console_state export and import
  *   vt.c, keyq.c	pure logic, tested on the host
  */
@@ -24,6 +23,9 @@
 #include "../../abi/rt/textring.h"
 #include "vt.h"
 
+/* The requirements, in descriptor order: the `req` of events. */
+enum { REQ_IRQ = 0 };
+
 #define SERIAL_NPORTS	4
 #define SERIAL_BAUD	115200
 #define SERIAL_TEXT	(16u << 10)	/* output kept for a swap */
@@ -32,12 +34,13 @@
 struct port {
 	const char *name;	/* "com1" */
 	uint16_t base;		/* I/O base, 0x3f8 */
-	uint8_t irq;		/* the ISA line by convention (for issue 5) */
+	uint8_t irq;		/* the ISA line by convention: 4 or 3 */
 	uint8_t present;	/* probed and brought up: ours to drive */
 	uint8_t dead;		/* THR stopped emptying; writes fail fast */
 	uint8_t fifo;		/* bytes THR takes after THRE: 16, or 1 */
 	uint8_t idle;		/* receive ticks with nothing, ESC pending */
 	uint8_t dead_lsr;	/* LSR when it died */
+	uint8_t throttled;	/* key queue full: bytes wait in the FIFO */
 	uint32_t deaths;	/* times THR stopped emptying */
 	uint32_t overruns;	/* LSR.OE seen */
 	uint32_t deaths_said, overruns_said, dropped_said;  /* last logged */
@@ -69,9 +72,16 @@ unsigned port_rx(struct port *p, unsigned budget);	/* bytes read */
 void port_rx_idle(struct port *p);
 void port_drain_all(unsigned budget);
 void port_check(struct port *p);
-/* poll.c (or, later, irq.c): run the receivers of the present ports. */
+/* irq.c: run the receivers of the present ports, by interrupt when an
+ * irq provider routes the lines, else by polling. */
 int rx_start(void);
 void rx_stop(void);
+void rx_irq_event(int ev, struct pb_conn *c);
+void rx_forget(void);
+void rx_unthrottle(struct port *p);
+/* poll.c */
+int poll_start(void);
+void poll_stop(void);
 /* state.c */
 int state_export(void *buf, size_t cap, size_t *len, uint32_t *version);
 int state_import(const void *buf, size_t len, uint32_t version);

@@ -73,7 +73,7 @@ uart_setup(struct port *p, uint32_t baud)
 {
 	uint16_t div = (uint16_t)(UART_CLOCK_BAUD / baud);
 
-	wr(p, UART_IER, 0);			/* polled: no interrupts */
+	wr(p, UART_IER, 0);		/* none until rx_start chooses */
 	wr(p, UART_LCR, LCR_DLAB);
 	wr(p, UART_DLL, (uint8_t)div);
 	wr(p, UART_DLM, (uint8_t)(div >> 8));
@@ -186,4 +186,13 @@ int
 uart_thr_empty(struct port *p)
 {
 	return (rd(p, UART_LSR) & LSR_THRE) != 0;
+}
+
+/* "Interrupt Enable Register": bit 0 raises INTRPT for received data
+ * (and the FIFO's character timeout); MCR.OUT2, set in uart_setup, gates
+ * INTRPT onto the PC's ISA line. */
+void
+uart_rx_interrupts(struct port *p, int on)
+{
+	wr(p, UART_IER, on ? IER_ERBFI : 0);
 }

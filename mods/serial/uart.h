@@ -76,6 +76,8 @@ int uart_write(struct port *p, const char *s, size_t len);
 #define UART_NONE	(-1)
 #define UART_BAD	(-2)
 int uart_getc(struct port *p);
+/* Receive interrupts (IER.ERBFI) on or off. */
+void uart_rx_interrupts(struct port *p, int on);
 /* Has a dead port's THR emptied again? */
 int uart_thr_empty(struct port *p);
 

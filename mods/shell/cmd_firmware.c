@@ -1,6 +1,7 @@
 /*
- * cmd_firmware.c - reboot, poweroff and date, through the firmware's
- * runtime services (`firmware-rt`, which outlives ExitBootServices).
+ * cmd_firmware.c - reboot and poweroff through the firmware's runtime
+ * services (`firmware-rt`, which outlives ExitBootServices), and its
+ * clock for `date` (cmd_time.c) when there is no `rtc` provider.
  * The requirement is optional: a machine without them still has a shell,
  * and these commands say why they cannot work.
  */
@@ -49,34 +50,12 @@ cmd_poweroff(int argc, char **argv)
 	return reset(argv[0], FIRMWARE_RESET_SHUTDOWN, "powering off");
 }
 
-/* " UTC+hh:mm", or nothing when the firmware keeps local time. */
-static void
-zone_text(const struct firmware_time *t, char *buf, size_t cap)
-{
-	int z = t->tz_minutes;
-
-	buf[0] = '\0';
-	if (z == 2047 || z < -1440 || z > 1440)
-		return;
-	rt_snprintf(buf, cap, " UTC%c%02d:%02d", z < 0 ? '-' : '+',
-	    (z < 0 ? -z : z) / 60, (z < 0 ? -z : z) % 60);
-}
-
+/* The firmware's clock: PB_ENOENT without firmware-rt. */
 int
-cmd_date(int argc, char **argv)
+firmware_time(struct firmware_time *t)
 {
-	struct firmware_time t;
-	char zone[16];
-	int r;
-
-	(void)argc;
 	if (!rt)
-		return fail("%s: no firmware-rt", argv[0]);
-	memset(&t, 0, sizeof(t));
-	if ((r = PB_CALL(rt, firmware_ops, get_time, &t)) != PB_OK)
-		return fail("%s: the firmware's clock failed (%d)", argv[0], r);
-	zone_text(&t, zone, sizeof(zone));
-	say("%04u-%02u-%02u %02u:%02u:%02u%s", t.year, t.month, t.day,
-	    t.hour, t.minute, t.second, zone);
-	return PB_OK;
+		return PB_ENOENT;
+	memset(t, 0, sizeof(*t));
+	return PB_CALL(rt, firmware_ops, get_time, t);
 }

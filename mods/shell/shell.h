@@ -8,7 +8,8 @@
  *   session.c   the prompt, the line editor, running a line
  *   lineedit.c  the line editor itself (pure C, host-tested)
  *   commands.c  the command table: words, usage, dispatch, help
- *   cmd_*.c     the commands (cmd_display.c: modes, mode, swaptest)
+ *   cmd_*.c     the commands, one file per topic (cmd_display.c: modes,
+ *               mode, swaptest; cmd_time.c: date, uptime)
  */
 #ifndef PB_SHELL_H
 #define PB_SHELL_H
@@ -64,8 +65,10 @@ void session_release(void);	/* ...and is done: the prompt */
 int commands_run(char *line);
 
 /* cmd_firmware.c */
+struct firmware_time;
 void firmware_event(int ev, struct pb_conn *c);
 void firmware_forget(void);
+int firmware_time(struct firmware_time *t);	/* PB_ENOENT: no firmware-rt */
 
 /* The commands, argv[0] being the command's name. */
 int cmd_help(int argc, char **argv);

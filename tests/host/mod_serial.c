@@ -632,6 +632,7 @@ TEST(eficon_keybuf_holds_a_state_worth)
 #include "../../mods/serial/uart.c"
 #include "../../mods/serial/port.c"
 #include "../../mods/serial/poll.c"
+#include "../../mods/serial/irq.c"
 #include "../../mods/serial/state.c"
 #include "../../mods/serial/serial.c"
 #undef MODINFO
@@ -756,6 +757,83 @@ run_timers(void)
 		}
 }
 
+/* Work items and interrupt vectors, as the hub keeps them. */
+static struct {
+	pb_work_fn fn;
+	void *arg;
+} fwork[8];
+static unsigned fwork_n;
+static struct {
+	int used;
+	pb_irq_fn fn;
+	void *arg;
+} fvec[80];
+
+static int
+fake_queue_work(struct pb_module *self, pb_work_fn fn, void *arg)
+{
+	if (fwork_n == 8)
+		return PB_ENOMEM;
+	fwork[fwork_n].fn = fn;
+	fwork[fwork_n++].arg = arg;
+	return PB_OK;
+}
+
+/* Run the queued work (what the event loop does between interrupts). */
+static unsigned
+run_work(void)
+{
+	unsigned n = 0;
+
+	while (fwork_n) {
+		pb_work_fn fn = fwork[0].fn;
+		void *arg = fwork[0].arg;
+
+		memmove(fwork, fwork + 1, --fwork_n * sizeof(fwork[0]));
+		fn(arg);
+		n++;
+	}
+	return n;
+}
+
+static int
+fake_irq_alloc(struct pb_module *self)
+{
+	for (int v = 64; v < 80; v++)
+		if (!fvec[v].used) {
+			fvec[v].used = 1;
+			return v;
+		}
+	return PB_ENOMEM;
+}
+
+static int
+fake_irq_register(struct pb_module *self, int v, pb_irq_fn fn, void *arg)
+{
+	if (v < 64 || v >= 80 || !fvec[v].used)
+		return PB_EINVAL;
+	fvec[v].fn = fn;
+	fvec[v].arg = arg;
+	return PB_OK;
+}
+
+static void
+fake_irq_unregister(struct pb_module *self, int v)
+{
+	if (v >= 64 && v < 80)
+		memset(&fvec[v], 0, sizeof(fvec[v]));
+}
+
+static unsigned
+vectors_used(void)
+{
+	unsigned n = 0;
+
+	for (int v = 64; v < 80; v++)
+		n += fvec[v].used;
+	return n;
+}
+
 static const struct pb_hub fake_hub = {
 	.size = sizeof(struct pb_hub),
 	.abi_major = PB_ABI_MAJOR,
@@ -764,6 +842,10 @@ static const struct pb_hub fake_hub = {
 	.publish = fake_publish,
 	.set_props = fake_set_props,
 	.withdraw = fake_withdraw,
+	.queue_work = fake_queue_work,
+	.irq_alloc = fake_irq_alloc,
+	.irq_register = fake_irq_register,
+	.irq_unregister = fake_irq_unregister,
 	.now_ns = fake_now,
 	.timer_after = fake_timer_after,
 	.timer_cancel = fake_timer_cancel,
@@ -803,6 +885,8 @@ fake_hub_reset(void)
 {
 	memset(fres, 0, sizeof(fres));
 	memset(ftimer, 0, sizeof(ftimer));
+	memset(fvec, 0, sizeof(fvec));
+	fwork_n = 0;
 	fake_log_text[0] = '\0';
 }
 
@@ -865,6 +949,24 @@ model_msr(const struct uart_model *u)
 		return 0xb0;		/* DCD DSR CTS from the terminal */
 	return (uint8_t)((m & MCR_OUT2) << 4 | (m & MCR_OUT1) << 4 |
 	    (m & MCR_DTR) << 5 | (m & MCR_RTS) << 3);
+}
+
+/* Holding interrupts: the model raises none, so only the pairing
+ * matters: every hold is released. */
+static int irq_holds;
+
+uint64_t
+cpu_irq_save(void)
+{
+	irq_holds++;
+	return 0x200;
+}
+
+void
+cpu_irq_restore(uint64_t flags)
+{
+	(void)flags;
+	irq_holds--;
 }
 
 uint8_t
@@ -952,6 +1054,7 @@ serial_setup(unsigned present)
 	static const uint16_t bases[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 
 	rx_stop();		/* poll.c's timer, from an earlier test */
+	rx_forget();
 	memset(um, 0, sizeof(um));
 	for (unsigned i = 0; i < 4; i++) {
 		um[i].base = bases[i];
@@ -1274,6 +1377,237 @@ TEST(serial_import_checks_the_state)
 	CHECK_EQ_INT(serial_ops.import_state(SELF, blob, len, 1), PB_ESTATE);
 	CHECK_EQ_INT(keyq_len(&ser.primary->keys), 0);	/* nothing taken */
 	CHECK_EQ_INT(ser.text.total, 0);
+	serial_ops.stop(SELF);
+}
+
+/* ---- serial: receiving by interrupt ------------------------------ */
+
+/* A fake `irq` provider: ISA line -> vector, as route_isa was told. */
+static int froute[16];
+static int froute_fail;
+
+static int
+firq_route_isa(void *ctx, unsigned isa, int vector)
+{
+	if (isa >= 16 || froute_fail)
+		return PB_EIO;
+	froute[isa] = vector;
+	return PB_OK;
+}
+
+static int
+firq_unroute(void *ctx, int vector)
+{
+	for (unsigned i = 0; i < 16; i++)
+		if (froute[i] == vector)
+			froute[i] = 0;
+	return PB_OK;
+}
+
+static const struct irq_ops firq_ops = {
+	.route_isa = firq_route_isa,
+	.unroute = firq_unroute,
+};
+static struct pb_conn firq_conn = { .ops = &firq_ops, .res = "irq:apic" };
+
+/* The ISA line fires: the handler routed to it runs, if any. */
+static int
+raise_isa(unsigned isa)
+{
+	int v = froute[isa];
+
+	if (!v || !fvec[v].fn)
+		return 0;
+	fvec[v].fn(fvec[v].arg);
+	return 1;
+}
+
+static void
+irq_setup(unsigned present)
+{
+	serial_setup(present);
+	memset(froute, 0, sizeof(froute));
+	froute_fail = 0;
+}
+
+TEST(serial_irq_provider_switches_from_polling)
+{
+	irq_setup(3);				/* COM1 (IRQ 4), COM2 (IRQ 3) */
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	CHECK_EQ_INT(timers_armed(), 1);	/* polled: no provider yet */
+	CHECK_EQ_INT(um[0].ier, 0);
+	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
+	CHECK_EQ_INT(timers_armed(), 0);	/* the poll stopped */
+	CHECK(froute[4] >= 64);
+	CHECK(froute[3] >= 64);
+	CHECK(froute[4] != froute[3]);
+	CHECK_EQ_INT(vectors_used(), 2);
+	CHECK_EQ_INT(um[0].ier, IER_ERBFI);
+	CHECK_EQ_INT(um[1].ier, IER_ERBFI);
+	CHECK_CONTAINS(fake_log_text, "receiving by interrupt: ISA IRQ 4 on "
+	    "vector");
+	run_work();
+	/* A key on COM1: the handler reads it, the keys are there at once. */
+	TYPE(&um[0], "hi\033[A");
+	REQUIRE(raise_isa(4));
+	CHECK_EQ_INT(um[0].rxn, 0);
+	CHECK_STR(keys_of("keyboard:com1"), "68,69,110000");
+	CHECK_EQ_INT(fwork_n, 1);		/* port_check and the rest */
+	raise_isa(4);
+	CHECK_EQ_INT(fwork_n, 1);		/* queued once */
+	run_work();
+	TYPE(&um[1], "z");
+	raise_isa(3);
+	CHECK_STR(keys_of("keyboard:com2"), "7a");
+	CHECK_STR(keys_of("keyboard:com1"), "");
+	run_work();
+	CHECK_EQ_INT(timers_armed(), 0);	/* nothing pending, no tick */
+	serial_ops.stop(SELF);
+	CHECK_EQ_INT(vectors_used(), 0);
+	CHECK_EQ_INT(froute[4], 0);
+	CHECK_EQ_INT(um[0].ier, 0);
+}
+
+TEST(serial_irq_handler_is_bounded)
+{
+	char many[200];
+
+	irq_setup(1);
+	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	CHECK_EQ_INT(timers_armed(), 0);	/* by interrupt from the start */
+	CHECK_EQ_INT(froute[3], 0);		/* no port on IRQ 3 */
+	run_work();
+	memset(many, 'q', sizeof(many));
+	rx_push(&um[0], many, sizeof(many));
+	raise_isa(4);
+	CHECK_EQ_INT(um[0].rxn, sizeof(many) - IRQ_BUDGET);
+	run_work();				/* the work reads on */
+	CHECK_EQ_INT(um[0].rxn, sizeof(many) - IRQ_BUDGET - WORK_BUDGET);
+	serial_ops.stop(SELF);
+}
+
+/* More than the key queue holds, typed at once: the port is throttled
+ * (receive interrupt off, bytes left in the UART) until reads make room,
+ * and no key is lost. */
+TEST(serial_irq_full_queue_throttles_and_loses_nothing)
+{
+	char many[250];		/* the model FIFO holds 256 */
+	struct pb_conn c;
+	struct key_event ev;
+	unsigned got = 0;
+
+	irq_setup(1);
+	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	run_work();
+	memset(many, 'x', sizeof(many));
+	rx_push(&um[0], many, sizeof(many));
+	for (int i = 0; i < 20; i++) {
+		raise_isa(4);
+		run_work();
+	}
+	CHECK(um[0].rxn > 0);			/* the rest waits in the UART */
+	CHECK_EQ_INT(um[0].ier, 0);		/* receive interrupt off */
+	c = conn_to("keyboard:com1");
+	for (int spins = 0; spins < 100 && got < sizeof(many); spins++) {
+		while (PB_CALL(&c, keyboard_ops, read, &ev) == PB_OK) {
+			CHECK_EQ_INT(ev.code, 'x');
+			got++;
+		}
+		run_work();			/* unthrottled: reads on */
+		raise_isa(4);
+		run_work();
+	}
+	CHECK_EQ_INT(got, sizeof(many));
+	CHECK_EQ_INT(um[0].rxn, 0);
+	CHECK_EQ_INT(um[0].ier, IER_ERBFI);	/* on again */
+	CHECK_EQ_INT(irq_holds, 0);
+	serial_ops.stop(SELF);
+}
+
+TEST(serial_irq_lone_escape_times_out)
+{
+	irq_setup(1);
+	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	run_work();
+	TYPE(&um[0], "\033");
+	raise_isa(4);
+	run_work();
+	CHECK_STR(keys_of("keyboard:com1"), "");
+	CHECK_EQ_INT(timers_armed(), 1);	/* the ESC tick */
+	run_timers();
+	run_timers();
+	CHECK_STR(keys_of("keyboard:com1"), "");
+	run_timers();
+	CHECK_STR(keys_of("keyboard:com1"), "110016");
+	CHECK_EQ_INT(timers_armed(), 0);
+	serial_ops.stop(SELF);
+}
+
+TEST(serial_irq_route_failure_falls_back_to_polling)
+{
+	irq_setup(1);
+	froute_fail = 1;
+	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	CHECK_CONTAINS(fake_log_text, "ISA IRQ 4 not routed (-5): polling "
+	    "instead");
+	CHECK_EQ_INT(vectors_used(), 0);
+	CHECK_EQ_INT(um[0].ier, 0);
+	CHECK_EQ_INT(timers_armed(), 1);
+	TYPE(&um[0], "p");
+	run_timers();
+	CHECK_STR(keys_of("keyboard:com1"), "70");
+	serial_ops.stop(SELF);
+}
+
+TEST(serial_irq_quiesce_export_resume)
+{
+	struct console_state st;
+	char buf[4096];
+	size_t len = 0;
+	uint32_t ver = 0;
+
+	irq_setup(1);
+	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	run_work();
+	TYPE(&um[0], "ab");			/* no interrupt yet */
+	REQUIRE(serial_ops.quiesce(SELF) == PB_OK);
+	CHECK_EQ_INT(um[0].ier, 0);		/* the port is quiet */
+	CHECK_EQ_INT(froute[4], 0);		/* and the line unrouted */
+	CHECK_EQ_INT(vectors_used(), 0);
+	CHECK_EQ_INT(timers_armed(), 0);
+	CHECK_EQ_INT(um[0].rxn, 0);		/* the FIFO kept as keys */
+	REQUIRE(serial_ops.export_state(SELF, buf, sizeof(buf), &len, &ver) ==
+	    PB_OK);
+	memcpy(&st, buf, sizeof(st));
+	CHECK_EQ_INT(st.nkeys, 2);
+	REQUIRE(serial_ops.release(SELF) == PB_OK);
+	REQUIRE(serial_ops.resume(SELF) == PB_OK);
+	CHECK(froute[4] >= 64);
+	CHECK_EQ_INT(um[0].ier, IER_ERBFI);
+	CHECK_EQ_INT(timers_armed(), 0);
+	CHECK_STR(keys_of("keyboard:com1"), "61,62");
+	serial_ops.stop(SELF);
+}
+
+TEST(serial_irq_provider_leaves)
+{
+	irq_setup(1);
+	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	run_work();
+	serial_ops.event(SELF, PB_EV_DISCONNECTED, &firq_conn, REQ_IRQ);
+	CHECK_CONTAINS(fake_log_text, "the irq provider left: polling");
+	CHECK_EQ_INT(um[0].ier, 0);
+	CHECK_EQ_INT(vectors_used(), 0);
+	CHECK_EQ_INT(timers_armed(), 1);
+	TYPE(&um[0], "k");
+	run_timers();
+	CHECK_STR(keys_of("keyboard:com1"), "6b");
 	serial_ops.stop(SELF);
 }
 

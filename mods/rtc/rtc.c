@@ -1,0 +1,256 @@
+/*
+ * rtc - wall-clock time: provides `rtc` (rtc:rtc0) from the PC's CMOS
+ * clock (cmos.c), or from the firmware's GetTime when there is no CMOS
+ * clock or it reads garbage.
+ *
+ *   start	the FADT (through `acpi`, optional) gives the century
+ *		register and may say there is no CMOS clock (IAPC_BOOT_ARCH
+ *		bit 5); a first reading decides the source; no clock at
+ *		all declines (PB_ENODEV)
+ *   get_time	a fresh reading each time; a CMOS reading that fails its
+ *		checks is logged and replaced by GetTime's
+ *   source	"cmos" or "uefi": where the last time came from
+ *
+ * The CMOS clock is taken to hold UTC, as QEMU (-rtc base=utc, the
+ * default), Linux and the BSDs keep it; a PC that keeps local time there
+ * (Windows' habit) shows local time labelled UTC.  GetTime's time is UTC
+ * only when its TimeZone is 0: the sign of other zones changed meaning
+ * between UEFI versions, so they are reported as local time (utc 0).
+ *
+ * Nothing here holds the hardware between calls, and the state is the
+ * choice of source, so the module needs no swap entry points: a new
+ * provider simply reads the clock itself.
+ */
+#include "../../abi/pbmod.h"
+#include "../../abi/acpi.h"
+#include "../../abi/firmware.h"
+#include "cmos.h"
+
+#define UEFI_TZ_UNSPECIFIED 2047
+
+/* The requirements, in descriptor order: the `req` of events. */
+enum { REQ_ACPI = 0, REQ_FIRMWARE_RT = 1 };
+
+static struct {
+	const struct pb_hub *hub;
+	struct pb_module *self;
+	struct pb_conn *acpi, *fw;
+	uint8_t century_reg;	/* FADT CENTURY; 0 none */
+	int use_cmos;		/* the CMOS clock is there and sane */
+	const char *source;	/* of the last time given */
+	uint32_t failures, failures_said;
+	int century_told;
+} rtc;
+
+static uint64_t
+now_ns(void)
+{
+	return rtc.hub->now_ns();
+}
+
+static int
+from_cmos(struct rtc_time *t, const char **why)
+{
+	struct cmos_raw raw;
+	int r, century_bad;
+
+	if ((r = cmos_read(rtc.century_reg, now_ns, &raw, why)) != PB_OK)
+		return r;
+	if ((r = cmos_decode(&raw, rtc.century_reg != 0, t, &century_bad,
+	    why)) != PB_OK)
+		return r;
+	if (century_bad && !rtc.century_told++)
+		pb_logf(rtc.hub, rtc.self, PB_LOG_WARN, "CMOS register 0x%02x "
+		    "(the FADT's CENTURY) reads 0x%02x: 20xx assumed",
+		    rtc.century_reg, raw.century);
+	return PB_OK;
+}
+
+static int
+valid_uefi(const struct firmware_time *f)
+{
+	return f->year >= 1900 && f->year <= 9999 && f->month >= 1 &&
+	    f->month <= 12 && f->day >= 1 && f->day <= 31 && f->hour <= 23 &&
+	    f->minute <= 59 && f->second <= 59 && f->nanosecond < 1000000000u;
+}
+
+static int
+from_uefi(struct rtc_time *t)
+{
+	struct firmware_time f;
+	int r;
+
+	if (!rtc.fw)
+		return PB_ENODEV;
+	memset(&f, 0, sizeof(f));
+	if ((r = PB_CALL(rtc.fw, firmware_ops, get_time, &f)) != PB_OK)
+		return r;
+	if (!valid_uefi(&f))
+		return PB_EIO;
+	*t = (struct rtc_time){ .year = f.year, .month = f.month,
+	    .day = f.day, .hour = f.hour, .minute = f.minute,
+	    .second = f.second, .nanosecond = f.nanosecond,
+	    .utc = f.tz_minutes == 0 };
+	return PB_OK;
+}
+
+/* Failures are told at 1, 2, 4, 8...: seen, never a flood. */
+static void
+cmos_failed(const char *why)
+{
+	uint32_t n = ++rtc.failures;
+
+	if (n & (n - 1))
+		return;
+	rtc.failures_said = n;
+	pb_logf(rtc.hub, rtc.self, PB_LOG_WARN, "CMOS clock: %s; %s (%u "
+	    "times)", why, rtc.fw ? "using UEFI GetTime" : "no other clock",
+	    (unsigned)n);
+}
+
+static int
+rtc_get_time(void *ctx, struct rtc_time *t)
+{
+	const char *why;
+	int r;
+
+	(void)ctx;
+	if (rtc.use_cmos) {
+		if ((r = from_cmos(t, &why)) == PB_OK) {
+			rtc.source = "cmos";
+			return PB_OK;
+		}
+		cmos_failed(why);
+	}
+	if ((r = from_uefi(t)) == PB_OK)
+		rtc.source = "uefi";
+	return r;
+}
+
+static const char *
+rtc_source(void *ctx)
+{
+	(void)ctx;
+	return rtc.source;
+}
+
+static const struct rtc_ops rtc_ops = {
+	.get_time = rtc_get_time,	/* CMOS, else GetTime */
+	.source = rtc_source,		/* "cmos" or "uefi" */
+};
+
+/* What the FADT says: the century register, and whether there is a CMOS
+ * clock at all (IAPC_BOOT_ARCH bit 5, ACPI 6.5 Table 5.11). */
+static void
+read_fadt(void)
+{
+	const struct acpi_platform *p;
+
+	rtc.century_reg = 0;
+	rtc.use_cmos = 1;
+	if (!rtc.acpi || !(p = PB_CALL(rtc.acpi, acpi_ops, platform)) ||
+	    !p->have_fadt)
+		return;
+	rtc.century_reg = p->century;
+	if (p->iapc_boot_arch & ACPI_BOOT_NO_CMOS_RTC) {
+		rtc.use_cmos = 0;
+		pb_logf(rtc.hub, rtc.self, PB_LOG_INFO, "FADT IAPC_BOOT_ARCH "
+		    "bit 5: no CMOS clock; using UEFI GetTime");
+	}
+}
+
+/* The first reading decides the source.  A CMOS clock that fails it is
+ * not asked again. */
+static int
+first_reading(struct rtc_time *t)
+{
+	const char *why;
+	int r;
+
+	if (rtc.use_cmos && (r = from_cmos(t, &why)) != PB_OK) {
+		rtc.use_cmos = 0;
+		pb_logf(rtc.hub, rtc.self, PB_LOG_WARN, "CMOS clock: %s; %s",
+		    why, rtc.fw ? "using UEFI GetTime" : "no other clock");
+	}
+	if (rtc.use_cmos) {
+		rtc.source = "cmos";
+		return PB_OK;
+	}
+	if ((r = from_uefi(t)) != PB_OK) {
+		pb_logf(rtc.hub, rtc.self, PB_LOG_INFO, "no clock: %s; "
+		    "declining", rtc.fw ? "UEFI GetTime failed" :
+		    "no firmware-rt");
+		return PB_ENODEV;
+	}
+	rtc.source = "uefi";
+	return PB_OK;
+}
+
+static int
+rtc_start(struct pb_module *m, const struct pb_hub *h, int mode)
+{
+	struct rtc_time t;
+	char props[48];
+	int r;
+
+	(void)mode;	/* nothing held: standby is the same start */
+	rtc.hub = h;
+	rtc.self = m;
+	rtc.failures = rtc.failures_said = 0;
+	rtc.century_told = 0;
+	read_fadt();
+	if ((r = first_reading(&t)) != PB_OK)
+		return r;
+	pb_logf(h, m, PB_LOG_INFO, "%04u-%02u-%02u %02u:%02u:%02u%s from %s"
+	    "%s", t.year, t.month, t.day, t.hour, t.minute, t.second,
+	    t.utc ? " UTC" : "", rtc.source, rtc.century_reg ?
+	    " (century register from the FADT)" : "");
+	rt_snprintf(props, sizeof(props), "source=%s century=0x%02x",
+	    rtc.source, rtc.century_reg);
+	if (!h->publish(m, RTC_IFACE, "rtc0", props, &rtc_ops, NULL))
+		return PB_ENOMEM;
+	return PB_OK;
+}
+
+static void
+rtc_stop(struct pb_module *m)
+{
+	(void)m;
+	/* The hub closes our connections: a new start gets new ones. */
+	rtc.acpi = rtc.fw = NULL;
+}
+
+static void
+rtc_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
+{
+	struct pb_conn **slot = req == REQ_ACPI ? &rtc.acpi :
+	    req == REQ_FIRMWARE_RT ? &rtc.fw : NULL;
+
+	(void)m;
+	if (!slot)
+		return;
+	if (ev == PB_EV_CONNECTED)
+		*slot = c;
+	else if (ev == PB_EV_DISCONNECTED && *slot == c)
+		*slot = NULL;
+}
+
+static const struct pb_module_ops rtc_mod_ops = {
+	.start = rtc_start,
+	.stop = rtc_stop,
+	.event = rtc_event,
+};
+
+PB_MODULE(.name = "rtc", .version = "1.0",
+    .desc = "wall-clock time: the CMOS clock, else UEFI GetTime",
+    .flags = PB_MOD_HARDWARE | PB_MOD_AUTOSTART, .rank = 10,
+    .ops = &rtc_mod_ops,
+    .nprovides = 1,
+    .provides = { PB_PROVIDE(RTC_IFACE, RTC_MAJOR, RTC_MINOR) },
+    .nrequires = 2,
+    .requires = {
+	[REQ_ACPI] = PB_REQUIRE(ACPI_IFACE, ACPI_MAJOR, ACPI_MINOR,
+	    PB_CARD_OPTIONAL, PB_AT_START),
+	[REQ_FIRMWARE_RT] = PB_REQUIRE("firmware-rt", FIRMWARE_MAJOR,
+	    FIRMWARE_MINOR, PB_CARD_OPTIONAL, PB_AT_START),
+    });

@@ -1,0 +1,1014 @@
+/*
+ * mod_ps2.c - the ps2 module against a model of the 8042 controller and
+ * its keyboard behind inb/outb (abi/portio.h declares them for host
+ * builds), with a fake hub (clock moving 1 us per look, so every bounded
+ * wait ends quickly), a fake `irq` provider and a fake `acpi`.
+ *
+ * The model answers the controller commands the driver uses (0x20, 0x60,
+ * 0xa7, 0xaa, 0xab, 0xad, 0xae) and, behind port 1, the keyboard commands
+ * (0xff, 0xed, 0xf0, 0xf3, 0xf4) with their ACKs; bytes typed are set 1
+ * codes, as the controller hands them over with translation on.  An
+ * interrupt is the test calling the handler routed to ISA IRQ 1, which
+ * it only does while the configuration byte enables it.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "../../abi/pbmod.h"
+#include "../../abi/console.h"
+
+#include "../../mods/ps2/i8042.c"
+#include "../../mods/ps2/kbd.c"
+#include "../../mods/ps2/scancode.c"
+#include "../../mods/ps2/keymap_us.c"
+#include "../../mods/ps2/queue.c"
+#include "../../mods/ps2/state.c"
+#undef PB_MODULE
+#define PB_MODULE(...) const struct pb_modinfo ps2_modinfo = { \
+	.magic = PB_MODINFO_MAGIC, __VA_ARGS__ }
+#include "../../mods/ps2/ps2.c"
+
+/* ---- the fake hub ------------------------------------------------ */
+
+static char self_storage;
+#define SELF ((struct pb_module *)&self_storage)
+
+static char log_text[16384];
+static uint64_t fake_ns;
+static struct {
+	int used;
+	char name[48];
+	char props[96];
+	const void *ops;
+} res;
+static struct {
+	int id;
+	uint64_t when;
+	pb_work_fn fn;
+} ftimer[4];
+static int ftimer_next = 1;
+static struct {
+	pb_work_fn fn;
+	void *arg;
+} fwork[8];
+static unsigned fwork_n;
+static struct {
+	int used;
+	pb_irq_fn fn;
+	void *arg;
+} fvec[80];
+
+static uint64_t
+fake_now(void)
+{
+	return fake_ns += 1000;
+}
+
+static void
+fake_log(struct pb_module *self, int level, const char *msg)
+{
+	size_t n = strlen(log_text);
+
+	snprintf(log_text + n, sizeof(log_text) - n, "%s\n", msg);
+}
+
+static struct pb_resource *
+fake_publish(struct pb_module *self, const char *iface, const char *name,
+    const char *props, const void *ops, void *ctx)
+{
+	if (res.used)
+		return NULL;
+	res.used = 1;
+	snprintf(res.name, sizeof(res.name), "%s:%s", iface, name);
+	snprintf(res.props, sizeof(res.props), "%s", props);
+	res.ops = ops;
+	return (struct pb_resource *)&res;
+}
+
+static int
+fake_timer_after(struct pb_module *self, uint64_t ns, pb_work_fn fn,
+    void *arg)
+{
+	for (unsigned i = 0; i < 4; i++)
+		if (!ftimer[i].id) {
+			ftimer[i].id = ftimer_next++;
+			ftimer[i].when = fake_ns + ns;
+			ftimer[i].fn = fn;
+			return ftimer[i].id;
+		}
+	return PB_ENOMEM;
+}
+
+static void
+fake_timer_cancel(struct pb_module *self, int id)
+{
+	for (unsigned i = 0; i < 4; i++)
+		if (ftimer[i].id == id)
+			ftimer[i].id = 0;
+}
+
+static unsigned
+timers_armed(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < 4; i++)
+		n += ftimer[i].id != 0;
+	return n;
+}
+
+/* Let time pass: timers due by then run. */
+static void
+advance(uint64_t ns)
+{
+	fake_ns += ns;
+	for (unsigned i = 0; i < 4; i++)
+		if (ftimer[i].id && ftimer[i].when <= fake_ns) {
+			ftimer[i].id = 0;
+			ftimer[i].fn(NULL);
+		}
+}
+
+static int
+fake_queue_work(struct pb_module *self, pb_work_fn fn, void *arg)
+{
+	if (fwork_n == 8)
+		return PB_ENOMEM;
+	fwork[fwork_n].fn = fn;
+	fwork[fwork_n++].arg = arg;
+	return PB_OK;
+}
+
+static unsigned
+run_work(void)
+{
+	unsigned n = 0;
+
+	while (fwork_n) {
+		pb_work_fn fn = fwork[0].fn;
+		void *arg = fwork[0].arg;
+
+		memmove(fwork, fwork + 1, --fwork_n * sizeof(fwork[0]));
+		fn(arg);
+		n++;
+	}
+	return n;
+}
+
+static int
+fake_irq_alloc(struct pb_module *self)
+{
+	for (int v = 64; v < 80; v++)
+		if (!fvec[v].used) {
+			fvec[v].used = 1;
+			return v;
+		}
+	return PB_ENOMEM;
+}
+
+static int
+fake_irq_register(struct pb_module *self, int v, pb_irq_fn fn, void *arg)
+{
+	if (v < 64 || v >= 80 || !fvec[v].used)
+		return PB_EINVAL;
+	fvec[v].fn = fn;
+	fvec[v].arg = arg;
+	return PB_OK;
+}
+
+static void
+fake_irq_unregister(struct pb_module *self, int v)
+{
+	if (v >= 64 && v < 80)
+		memset(&fvec[v], 0, sizeof(fvec[v]));
+}
+
+static unsigned
+vectors_used(void)
+{
+	unsigned n = 0;
+
+	for (int v = 64; v < 80; v++)
+		n += fvec[v].used;
+	return n;
+}
+
+static const struct pb_hub fake_hub = {
+	.size = sizeof(struct pb_hub),
+	.abi_major = PB_ABI_MAJOR,
+	.abi_minor = PB_ABI_MINOR,
+	.log = fake_log,
+	.publish = fake_publish,
+	.queue_work = fake_queue_work,
+	.irq_alloc = fake_irq_alloc,
+	.irq_register = fake_irq_register,
+	.irq_unregister = fake_irq_unregister,
+	.now_ns = fake_now,
+	.timer_after = fake_timer_after,
+	.timer_cancel = fake_timer_cancel,
+};
+
+/* ---- fake irq and acpi providers --------------------------------- */
+
+static int irq1_vector;		/* where route_isa sent ISA IRQ 1; 0 none */
+
+static int
+firq_route_isa(void *ctx, unsigned isa, int vector)
+{
+	if (isa != 1)
+		return PB_EINVAL;
+	irq1_vector = vector;
+	return PB_OK;
+}
+
+static int
+firq_unroute(void *ctx, int vector)
+{
+	if (irq1_vector == vector)
+		irq1_vector = 0;
+	return PB_OK;
+}
+
+static const struct irq_ops firq_ops = {
+	.route_isa = firq_route_isa,
+	.unroute = firq_unroute,
+};
+static struct pb_conn firq = { .ops = &firq_ops, .res = "irq:apic" };
+
+static struct acpi_platform fplat;
+
+static const struct acpi_platform *
+facpi_platform(void *ctx)
+{
+	return &fplat;
+}
+
+static const struct acpi_ops facpi_ops = { .platform = facpi_platform };
+static struct pb_conn facpi = { .ops = &facpi_ops, .res = "acpi:acpi" };
+
+/* ---- the 8042 and keyboard model --------------------------------- */
+
+static struct model {
+	int present;		/* else every port reads 0xff */
+	int ibf_stuck;		/* the input buffer never empties */
+	uint8_t cfg;
+	uint8_t out[256];	/* the output buffer and what queues behind */
+	uint8_t out_aux[256];	/* 1: the byte came from port 2 */
+	unsigned outn;
+	int cfg_next;		/* the next 0x60 write is the config byte */
+	uint8_t self_test;	/* answer to 0xaa */
+	int self_test_clears_cfg;
+	uint8_t port_test;	/* answer to 0xab */
+	/* the keyboard */
+	int kbd;		/* there is one on port 1 */
+	int kbd_mute;		/* it answers nothing */
+	uint8_t bat;		/* its self-test result after 0xff */
+	uint8_t arg_of;		/* command waiting for its argument */
+	uint8_t leds, set, typematic;
+	int scanning;
+	int hold_acks;		/* ACKs owed, sent by release_acks() */
+	unsigned owed;
+	int resends;		/* answer 0xfe this many times */
+	uint8_t after_bat[8];	/* typed right after the reset */
+	unsigned nafter_bat;
+	uint8_t sent[64];	/* bytes the keyboard received */
+	unsigned nsent;
+	int irq_on_before_route;	/* CFG_IRQ1 set while unrouted */
+} mdl;
+static unsigned io_count;
+
+static void
+push(uint8_t b, int aux)
+{
+	if (mdl.outn < sizeof(mdl.out)) {
+		mdl.out_aux[mdl.outn] = (uint8_t)aux;
+		mdl.out[mdl.outn++] = b;
+	}
+}
+
+static uint8_t
+pop(void)
+{
+	uint8_t b;
+
+	if (!mdl.outn)
+		return 0;
+	b = mdl.out[0];
+	memmove(mdl.out, mdl.out + 1, --mdl.outn);
+	memmove(mdl.out_aux, mdl.out_aux + 1, mdl.outn);
+	return b;
+}
+
+static void
+ack(void)
+{
+	if (mdl.hold_acks)
+		mdl.owed++;
+	else
+		push(KBD_ACK, 0);
+}
+
+/* A byte reaches the keyboard (port 1's clock must be on). */
+static void
+kbd_byte(uint8_t v)
+{
+	if (!mdl.kbd || (mdl.cfg & CFG_CLK1_OFF))
+		return;
+	if (mdl.nsent < sizeof(mdl.sent))
+		mdl.sent[mdl.nsent++] = v;
+	if (mdl.kbd_mute)
+		return;
+	if (mdl.resends) {		/* "say again": the byte is not taken */
+		mdl.resends--;
+		push(KBD_RESEND, 0);
+		return;
+	}
+	if (mdl.arg_of) {
+		if (mdl.arg_of == KBD_SET_LEDS)
+			mdl.leds = v;
+		else if (mdl.arg_of == KBD_SCANSET)
+			mdl.set = v;
+		else
+			mdl.typematic = v;
+		mdl.arg_of = 0;
+		ack();
+		return;
+	}
+	switch (v) {
+	case KBD_RESET:
+		ack();
+		push(mdl.bat, 0);
+		for (unsigned i = 0; i < mdl.nafter_bat; i++)
+			push(mdl.after_bat[i], 0);
+		mdl.set = 2;
+		mdl.scanning = 1;
+		break;
+	case KBD_SET_LEDS: case KBD_SCANSET: case KBD_TYPEMATIC:
+		mdl.arg_of = v;
+		ack();
+		break;
+	case KBD_SCAN_ON:
+		mdl.scanning = 1;
+		ack();
+		break;
+	default:
+		push(KBD_RESEND, 0);
+	}
+}
+
+static void
+controller_cmd(uint8_t v)
+{
+	switch (v) {
+	case CMD_READ_CFG: push(mdl.cfg, 0); break;
+	case CMD_WRITE_CFG: mdl.cfg_next = 1; break;
+	case CMD_PORT2_OFF: mdl.cfg |= CFG_CLK2_OFF; break;
+	case CMD_PORT1_OFF: mdl.cfg |= CFG_CLK1_OFF; break;
+	case CMD_PORT1_ON: mdl.cfg &= (uint8_t)~CFG_CLK1_OFF; break;
+	case CMD_SELF_TEST:
+		if (mdl.self_test_clears_cfg)
+			mdl.cfg = CFG_CLK1_OFF | CFG_CLK2_OFF;
+		push(mdl.self_test, 0);
+		break;
+	case CMD_PORT1_TEST: push(mdl.port_test, 0); break;
+	}
+}
+
+uint8_t
+inb(uint16_t port)
+{
+	io_count++;
+	if (!mdl.present)
+		return 0xff;
+	if (port == I8042_STATUS)
+		return (uint8_t)((mdl.outn ? ST_OBF : 0) |
+		    (mdl.outn && mdl.out_aux[0] ? ST_AUX : 0) |
+		    (mdl.ibf_stuck ? ST_IBF : 0) | ST_SYS);
+	if (port == I8042_DATA)
+		return pop();
+	return 0xff;
+}
+
+void
+outb(uint16_t port, uint8_t v)
+{
+	io_count++;
+	if (!mdl.present || mdl.ibf_stuck)
+		return;
+	if (port == I8042_CMD) {
+		controller_cmd(v);
+		return;
+	}
+	if (port != I8042_DATA)
+		return;
+	if (mdl.cfg_next) {
+		mdl.cfg_next = 0;
+		if ((v & CFG_IRQ1) && !irq1_vector)
+			mdl.irq_on_before_route = 1;
+		mdl.cfg = v;
+		return;
+	}
+	kbd_byte(v);
+}
+
+/* The keyboard sends the ACKs it owes. */
+static void
+release_acks(void)
+{
+	for (; mdl.owed; mdl.owed--)
+		push(KBD_ACK, 0);
+}
+
+/* ISA IRQ 1 fires if the controller may raise it and it is routed;
+ * then the event loop runs the work.  Until nothing is left. */
+static void
+settle(void)
+{
+	for (int i = 0; i < 20; i++) {
+		if (mdl.outn && (mdl.cfg & CFG_IRQ1) && irq1_vector &&
+		    fvec[irq1_vector].fn)
+			fvec[irq1_vector].fn(fvec[irq1_vector].arg);
+		if (!run_work() && !mdl.outn)
+			return;
+	}
+}
+
+static void
+type(const uint8_t *codes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		push(codes[i], 0);
+	settle();
+}
+
+#define TYPE(...) do { \
+	static const uint8_t c_[] = { __VA_ARGS__ }; \
+	type(c_, sizeof(c_)); \
+} while (0)
+
+/* A fresh model with a working controller and keyboard, a fresh hub. */
+static void
+setup(void)
+{
+	if (ps2.hub)
+		ps2_ops.stop(SELF);
+	memset(&mdl, 0, sizeof(mdl));
+	mdl.present = mdl.kbd = 1;
+	mdl.cfg = CFG_IRQ1 | CFG_SYS | CFG_XLATE;	/* as firmware leaves it */
+	mdl.self_test = SELF_TEST_OK;
+	mdl.port_test = PORT_TEST_OK;
+	mdl.bat = KBD_BAT_OK;
+	memset(&res, 0, sizeof(res));
+	memset(ftimer, 0, sizeof(ftimer));
+	memset(fvec, 0, sizeof(fvec));
+	memset(&fplat, 0, sizeof(fplat));
+	fwork_n = 0;
+	irq1_vector = 0;
+	log_text[0] = '\0';
+	io_count = 0;
+	ps2_ops.event(SELF, PB_EV_CONNECTED, &firq, REQ_IRQ);
+}
+
+static int
+start(void)
+{
+	return ps2_ops.start(SELF, &fake_hub, PB_START_NORMAL);
+}
+
+/* Keys waiting, as "code+/code-" (pressed/released) in hex, with
+ * ":mods" when there are modifiers. */
+static char *
+keys(void)
+{
+	static char out[1024];
+	struct key_event ev;
+	size_t n = 0;
+
+	out[0] = '\0';
+	while (ps2_keyboard_ops.read(NULL, &ev) == PB_OK &&
+	    n < sizeof(out) - 32) {
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%x%c",
+		    n ? "," : "", ev.code, ev.pressed ? '+' : '-');
+		if (ev.mods)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, ":%x",
+			    ev.mods);
+	}
+	return out;
+}
+
+/* Only the presses, as text (ASCII codes only). */
+static char *
+typed(void)
+{
+	static char out[256];
+	struct key_event ev;
+	size_t n = 0;
+
+	while (ps2_keyboard_ops.read(NULL, &ev) == PB_OK &&
+	    n < sizeof(out) - 1)
+		if (ev.pressed && ev.code < 0x80)
+			out[n++] = (char)ev.code;
+	out[n] = '\0';
+	return out;
+}
+
+/* ---- bring-up ---------------------------------------------------- */
+
+TEST(ps2_brings_up_controller_and_keyboard)
+{
+	static const uint8_t want[] = { KBD_RESET, KBD_SCANSET, 2,
+	    KBD_TYPEMATIC, 0x24, KBD_SET_LEDS, 0, KBD_SCAN_ON };
+
+	setup();
+	REQUIRE(start() == PB_OK);
+	CHECK_STR(res.name, "keyboard:ps2");
+	CHECK_STR(res.props, "port=0x60 irq=1 layout=us");
+	/* Interrupt on (last, once routed), translation on, port 1 on,
+	 * port 2 off without its interrupt. */
+	CHECK_EQ_INT(mdl.cfg & (CFG_IRQ1 | CFG_IRQ12 | CFG_XLATE |
+	    CFG_CLK1_OFF | CFG_CLK2_OFF), CFG_IRQ1 | CFG_XLATE | CFG_CLK2_OFF);
+	CHECK(!mdl.irq_on_before_route);
+	CHECK(irq1_vector >= 64);
+	CHECK_EQ_INT(vectors_used(), 1);
+	REQUIRE(mdl.nsent == sizeof(want));
+	CHECK(memcmp(mdl.sent, want, sizeof(want)) == 0);
+	CHECK_EQ_INT(mdl.set, 2);
+	CHECK(mdl.scanning);
+	CHECK_CONTAINS(log_text, "keyboard on i8042 port 1: set 2, translated "
+	    "to set 1; IRQ 1 on vector");
+	CHECK_EQ_INT(mdl.outn, 0);
+	ps2_ops.stop(SELF);
+	CHECK_EQ_INT(mdl.cfg & CFG_IRQ1, 0);	/* stop turns it off */
+	CHECK_EQ_INT(irq1_vector, 0);		/* unroutes */
+	CHECK_EQ_INT(vectors_used(), 0);	/* gives the vector back */
+}
+
+TEST(ps2_declines_without_controller)
+{
+	setup();
+	mdl.present = 0;
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_CONTAINS(log_text, "no i8042: status port 0x64 reads 0xff; "
+	    "declining");
+	CHECK(!res.used);
+	CHECK_EQ_INT(vectors_used(), 0);
+	CHECK_MSG(io_count < 5, "%u port accesses to find nothing", io_count);
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_fadt_without_8042_is_told_not_obeyed)
+{
+	setup();
+	fplat.have_fadt = 1;
+	fplat.fadt_revision = 3;
+	fplat.iapc_boot_arch = ACPI_BOOT_LEGACY_DEVICES;	/* no 8042 bit */
+	ps2_ops.event(SELF, PB_EV_CONNECTED, &facpi, REQ_ACPI);
+	CHECK_EQ_INT(start(), PB_OK);		/* there is one after all */
+	CHECK_CONTAINS(log_text, "FADT (revision 3) IAPC_BOOT_ARCH bit 1 "
+	    "(8042) is clear: probing port 0x64 anyway");
+
+	setup();
+	fplat.have_fadt = 1;
+	fplat.fadt_revision = 3;
+	ps2_ops.event(SELF, PB_EV_CONNECTED, &facpi, REQ_ACPI);
+	mdl.present = 0;
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_CONTAINS(log_text, "status port 0x64 reads 0xff");
+
+	setup();				/* revision 1: no such field */
+	fplat.have_fadt = 1;
+	fplat.fadt_revision = 1;
+	ps2_ops.event(SELF, PB_EV_CONNECTED, &facpi, REQ_ACPI);
+	CHECK_EQ_INT(start(), PB_OK);
+	CHECK(!strstr(log_text, "IAPC_BOOT_ARCH"));
+
+	setup();				/* the bit set: nothing to say */
+	fplat.have_fadt = 1;
+	fplat.fadt_revision = 6;
+	fplat.iapc_boot_arch = ACPI_BOOT_8042;
+	ps2_ops.event(SELF, PB_EV_CONNECTED, &facpi, REQ_ACPI);
+	CHECK_EQ_INT(start(), PB_OK);
+	CHECK(!strstr(log_text, "IAPC_BOOT_ARCH"));
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_keyboard_never_answers_reset)
+{
+	uint64_t t0;
+
+	setup();
+	mdl.kbd_mute = 1;
+	t0 = fake_ns;
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_MSG(fake_ns - t0 < 200000000ull, "waited %llu ns",
+	    (unsigned long long)(fake_ns - t0));
+	CHECK_CONTAINS(log_text, "no keyboard on port 1: no ACK to 0xff within "
+	    "100 ms (status 0x64 bit 0 (output buffer full) was not set); "
+	    "declining");
+	CHECK(!res.used);
+	CHECK_EQ_INT(vectors_used(), 0);
+	/* The controller stays usable, its interrupts off. */
+	CHECK_EQ_INT(mdl.cfg & (CFG_IRQ1 | CFG_IRQ12 | CFG_CLK1_OFF), 0);
+	ps2_ops.stop(SELF);
+
+	setup();				/* no keyboard plugged in */
+	mdl.kbd = 0;
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_CONTAINS(log_text, "no keyboard on port 1: no ACK to 0xff");
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_keyboard_self_test_fails)
+{
+	setup();
+	mdl.bat = KBD_BAT_FAIL1;
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_CONTAINS(log_text, "no keyboard on port 1: self-test failed "
+	    "(0xfc); declining");
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_keyboard_resends_then_acks)
+{
+	setup();
+	mdl.resends = 2;			/* the reset, asked twice */
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(mdl.sent[0], KBD_RESET);
+	CHECK_EQ_INT(mdl.sent[1], KBD_RESET);
+	CHECK_EQ_INT(mdl.sent[2], KBD_RESET);
+	CHECK_EQ_INT(mdl.sent[3], KBD_SCANSET);
+	ps2_ops.stop(SELF);
+
+	setup();
+	mdl.resends = 100;			/* never satisfied */
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_CONTAINS(log_text, "0xff: resend (0xfe) asked 4 times");
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_controller_failures_decline)
+{
+	uint64_t t0;
+
+	setup();
+	mdl.self_test = 0xfc;
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_CONTAINS(log_text, "i8042: self-test (0xaa) answered 0xfc; "
+	    "declining");
+	ps2_ops.stop(SELF);
+
+	setup();
+	mdl.port_test = 0x03;
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_CONTAINS(log_text, "i8042: port 1 test (0xab) answered 0x03");
+	ps2_ops.stop(SELF);
+
+	setup();
+	mdl.ibf_stuck = 1;
+	t0 = fake_ns;
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_MSG(fake_ns - t0 < 100000000ull, "waited %llu ns",
+	    (unsigned long long)(fake_ns - t0));
+	CHECK_CONTAINS(log_text, "i8042: status 0x64 bit 1 (input buffer "
+	    "full) did not clear; declining");
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_self_test_that_resets_the_config)
+{
+	setup();
+	mdl.self_test_clears_cfg = 1;
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(mdl.cfg & (CFG_XLATE | CFG_IRQ1 | CFG_CLK1_OFF),
+	    CFG_XLATE | CFG_IRQ1);
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_keys_pressed_during_setup_are_kept)
+{
+	setup();
+	mdl.after_bat[0] = 0x1e;		/* a, pressed after the reset */
+	mdl.after_bat[1] = 0x9e;
+	mdl.nafter_bat = 2;
+	REQUIRE(start() == PB_OK);
+	run_work();
+	CHECK_STR(keys(), "61+,61-");
+	ps2_ops.stop(SELF);
+}
+
+/* ---- keys -------------------------------------------------------- */
+
+TEST(ps2_types_a_command)
+{
+	setup();
+	REQUIRE(start() == PB_OK);
+	/* e c h o space h i enter, each pressed and released */
+	TYPE(0x12, 0x92, 0x2e, 0xae, 0x23, 0xa3, 0x18, 0x98, 0x39, 0xb9,
+	    0x23, 0xa3, 0x17, 0x97, 0x1c, 0x9c);
+	CHECK_STR(typed(), "echo hi\r");
+	TYPE(0x1e, 0x9e);
+	CHECK_STR(keys(), "61+,61-");
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_shift_and_control)
+{
+	setup();
+	REQUIRE(start() == PB_OK);
+	TYPE(0x2a, 0x1e, 0x9e, 0xaa, 0x1e);	/* shift-a, a */
+	CHECK_STR(keys(), "41+:1,41-:1,61+");
+	TYPE(0x36, 0x02, 0x0d, 0x2b, 0xb6);	/* right shift: ! + | */
+	CHECK_STR(typed(), "!+|");
+	TYPE(0x1d, 0x2e, 0xae, 0x9d);		/* ctrl-c */
+	CHECK_STR(keys(), "63+:2,63-:2");
+	TYPE(0xe0, 0x1d, 0x26, 0xe0, 0x9d, 0x26);	/* right ctrl-l, l */
+	CHECK_STR(keys(), "6c+:2,6c+");
+	/* Left and right apart: releasing one shift leaves the other. */
+	TYPE(0x2a, 0x36, 0xaa, 0x10, 0xb6, 0x10);
+	CHECK_STR(typed(), "Qq");
+	TYPE(0x38, 0x20, 0xa0, 0xb8, 0xe0, 0x38, 0x20, 0xe0, 0xb8); /* alt-d */
+	CHECK_STR(keys(), "64+:4,64-:4,64+:4");
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_extended_keys)
+{
+	setup();
+	REQUIRE(start() == PB_OK);
+	TYPE(0xe0, 0x48, 0xe0, 0xc8);		/* up */
+	CHECK_STR(keys(), "110000+,110000-");
+	TYPE(0xe0, 0x4b, 0xe0, 0x4d, 0xe0, 0x50, 0xe0, 0x47, 0xe0, 0x4f,
+	    0xe0, 0x49, 0xe0, 0x51, 0xe0, 0x52, 0xe0, 0x53);
+	CHECK_STR(keys(), "110002+,110003+,110001+,110004+,110005+,110008+,"
+	    "110009+,110006+,110007+");
+	/* The fake shifts around a navigation key mean nothing. */
+	TYPE(0xe0, 0x2a, 0xe0, 0x53, 0xe0, 0xd3, 0xe0, 0xaa);
+	CHECK_STR(keys(), "110007+,110007-");
+	TYPE(0xe0, 0x1c, 0xe0, 0x35);		/* keypad enter and / */
+	CHECK_STR(typed(), "\r/");
+	TYPE(0xe0, 0x5b, 0xe0, 0x37, 0x01, 0x3b, 0x44, 0x57, 0x58, 0x0e,
+	    0x0f);				/* win, prtsc: nothing */
+	CHECK_STR(keys(), "110016+,11000a+,110013+,110014+,110015+,8+,9+");
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_pause_is_swallowed)
+{
+	setup();
+	REQUIRE(start() == PB_OK);
+	TYPE(0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5, 0x1e);
+	CHECK_STR(keys(), "61+");
+	CHECK_EQ_INT(scan_mods(&ps2.scan), 0);	/* no ctrl, no num lock */
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_caps_lock_sends_leds)
+{
+	setup();
+	REQUIRE(start() == PB_OK);
+	mdl.nsent = 0;
+	TYPE(0x3a, 0x3a, 0x3a, 0xba);		/* held: repeats, one toggle */
+	CHECK_EQ_INT(mdl.nsent, 2);
+	CHECK_EQ_INT(mdl.sent[0], KBD_SET_LEDS);
+	CHECK_EQ_INT(mdl.sent[1], 0x04);
+	CHECK_EQ_INT(mdl.leds, 0x04);
+	CHECK_EQ_INT(timers_armed(), 0);	/* both bytes acknowledged */
+	TYPE(0x1e, 0x2a, 0x1e, 0xaa, 0x02);	/* a, shift-a, 1 */
+	CHECK_STR(keys(), "41+:8,61+:9,31+:8");
+	TYPE(0x3a, 0xba, 0x1e);
+	CHECK_EQ_INT(mdl.leds, 0);
+	CHECK_STR(typed(), "a");
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_num_lock_and_keypad)
+{
+	setup();
+	REQUIRE(start() == PB_OK);
+	TYPE(0x48, 0x4f, 0x37, 0x4a, 0x4e);	/* num lock off */
+	CHECK_STR(keys(), "110000+,110005+,2a+,2d+,2b+");
+	TYPE(0x45, 0xc5, 0x48, 0x4f, 0x53);
+	CHECK_EQ_INT(mdl.leds, 0x02);
+	CHECK_STR(typed(), "81.");
+	TYPE(0x2a, 0x48, 0xaa);			/* shift inverts num lock */
+	CHECK_STR(keys(), "110000+:11");
+	TYPE(0x46, 0xc6);			/* scroll lock: LED only */
+	CHECK_EQ_INT(mdl.leds, 0x03);
+	TYPE(0x3a, 0xba);
+	CHECK_EQ_INT(mdl.leds, 0x07);
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_led_command_in_flight)
+{
+	setup();
+	REQUIRE(start() == PB_OK);
+	mdl.nsent = 0;
+	mdl.hold_acks = 1;
+	TYPE(0x3a, 0xba);			/* caps: 0xED sent, no ACK yet */
+	CHECK_EQ_INT(mdl.nsent, 1);
+	CHECK_EQ_INT(timers_armed(), 1);
+	TYPE(0x45, 0xc5, 0x1e);			/* num meanwhile; keys go on */
+	CHECK_STR(typed(), "A");
+	CHECK_EQ_INT(mdl.nsent, 1);		/* waits for the first */
+	release_acks();
+	settle();				/* 0x04 sent */
+	release_acks();
+	settle();				/* then ED 06 */
+	release_acks();
+	settle();
+	release_acks();
+	settle();
+	CHECK_EQ_INT(mdl.nsent, 4);
+	CHECK_EQ_INT(mdl.leds, 0x06);
+	CHECK_EQ_INT(timers_armed(), 0);
+
+	/* A resend is sent again. */
+	mdl.hold_acks = 0;
+	mdl.resends = 1;
+	mdl.nsent = 0;
+	TYPE(0x3a, 0xba);
+	CHECK_EQ_INT(mdl.nsent, 3);
+	CHECK_EQ_INT(mdl.sent[0], KBD_SET_LEDS);
+	CHECK_EQ_INT(mdl.sent[1], KBD_SET_LEDS);
+	CHECK_EQ_INT(mdl.leds, 0x02);
+
+	/* A keyboard that stops answering: one line, no wait, and the
+	 * next lock change tries again. */
+	mdl.kbd_mute = 1;
+	TYPE(0x3a, 0xba);
+	CHECK_EQ_INT(timers_armed(), 1);
+	advance(150000000ull);
+	CHECK_CONTAINS(log_text, "keyboard: 0xed not acknowledged within "
+	    "100 ms: LEDs not set (1 times)");
+	mdl.kbd_mute = 0;
+	TYPE(0x3a, 0xba);
+	CHECK_EQ_INT(mdl.leds, 0x02);
+	CHECK_STR(typed(), "");
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_set_leds_from_the_client)
+{
+	setup();
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(ps2_keyboard_ops.set_leds(NULL, KEYMOD_CAPS |
+	    LOCK_SCROLL), PB_OK);
+	settle();
+	CHECK_EQ_INT(mdl.leds, 0x05);
+	TYPE(0x1e);
+	CHECK_STR(keys(), "41+:8");
+	ps2_ops.stop(SELF);
+	CHECK_EQ_INT(ps2_keyboard_ops.set_leds(NULL, 0), PB_EBUSY);
+}
+
+TEST(ps2_handler_is_bounded_and_drops_port2)
+{
+	setup();
+	REQUIRE(start() == PB_OK);
+	for (int i = 0; i < 40; i++)
+		push(i % 2 ? 0x9e : 0x1e, 0);
+	push(0x55, 1);				/* a mouse byte */
+	push(0x1e, 0);
+	fvec[irq1_vector].fn(NULL);
+	CHECK_EQ_INT(mdl.outn, 41 - HANDLER_MAX + 1);
+	CHECK_EQ_INT(fwork_n, 1);
+	fvec[irq1_vector].fn(NULL);
+	CHECK_EQ_INT(fwork_n, 1);		/* one work item queued */
+	settle();
+	CHECK_EQ_INT(mdl.outn, 0);
+	CHECK_EQ_INT(strlen(typed()), 21);	/* the mouse byte is no key */
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_decoder_survives_random_bytes)
+{
+	struct scan s;
+	struct key_event ev;
+	uint32_t seed = 12345;
+	int locks;
+
+	scan_init(&s);
+	for (int i = 0; i < 200000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		if (scan_feed(&s, &keymap_us, (uint8_t)(seed >> 16), &ev,
+		    &locks))
+			CHECK(ev.code != 0);
+	}
+	/* And it still decodes after the noise settles. */
+	scan_feed(&s, &keymap_us, 0x9e, &ev, &locks);
+	scan_feed(&s, &keymap_us, 0x9e, &ev, &locks);
+	scan_feed(&s, &keymap_us, 0x9e, &ev, &locks);
+	CHECK(scan_feed(&s, &keymap_us, 0x1e, &ev, &locks));
+}
+
+/* ---- the swap ---------------------------------------------------- */
+
+TEST(ps2_quiesce_export_resume)
+{
+	struct keyboard_state st;
+	char buf[512];
+	size_t len = 0;
+	uint32_t ver = 0;
+
+	setup();
+	REQUIRE(start() == PB_OK);
+	TYPE(0x3a, 0xba, 0x2a);			/* caps on, shift held */
+	TYPE(0x10, 0x90);			/* q, not read */
+	push(0x11, 0);				/* w, no interrupt yet */
+	REQUIRE(ps2_ops.quiesce(SELF) == PB_OK);
+	CHECK_EQ_INT(mdl.cfg & CFG_IRQ1, 0);
+	CHECK_EQ_INT(mdl.outn, 0);		/* drained into keys */
+	CHECK_STR(keys(), "");			/* reads refused meanwhile */
+	REQUIRE(ps2_ops.export_state(SELF, NULL, 0, &len, &ver) == PB_OK);
+	CHECK_EQ_INT(len, sizeof(st));
+	CHECK_EQ_INT(ver, KEYBOARD_STATE_VERSION);
+	CHECK_EQ_INT(ps2_ops.export_state(SELF, buf, 8, &len, &ver),
+	    PB_EINVAL);
+	REQUIRE(ps2_ops.export_state(SELF, buf, sizeof(buf), &len, &ver) ==
+	    PB_OK);
+	memcpy(&st, buf, sizeof(st));
+	CHECK_EQ_INT(st.mods, KEYMOD_SHIFT | KEYMOD_CAPS);
+	CHECK_EQ_INT(st.leds, KEYMOD_CAPS);
+	REQUIRE(st.nkeys == 3);
+	CHECK_EQ_INT(st.keys[0].code, 'q');	/* caps and shift: lower */
+	CHECK_EQ_INT(st.keys[2].code, 'w');
+	REQUIRE(ps2_ops.release(SELF) == PB_OK);
+	CHECK_EQ_INT(irq1_vector, 0);
+	CHECK_EQ_INT(vectors_used(), 0);
+	/* The swap failed: the keyboard is brought up anew, nothing lost. */
+	mdl.nsent = 0;
+	REQUIRE(ps2_ops.resume(SELF) == PB_OK);
+	CHECK_EQ_INT(mdl.sent[0], KBD_RESET);
+	CHECK_EQ_INT(mdl.leds, 0x04);		/* the locks kept */
+	CHECK(irq1_vector >= 64);
+	CHECK_EQ_INT(mdl.cfg & CFG_IRQ1, CFG_IRQ1);
+	CHECK_STR(keys(), "71+:9,71-:9,77+:9");
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_quiesce_then_resume_without_release)
+{
+	setup();
+	REQUIRE(start() == PB_OK);
+	REQUIRE(ps2_ops.quiesce(SELF) == PB_OK);
+	mdl.nsent = 0;
+	REQUIRE(ps2_ops.resume(SELF) == PB_OK);
+	CHECK_EQ_INT(mdl.nsent, 0);		/* no reset needed */
+	CHECK_EQ_INT(mdl.cfg & CFG_IRQ1, CFG_IRQ1);
+	TYPE(0x1e);
+	CHECK_STR(typed(), "a");
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_standby_takes_over)
+{
+	struct keyboard_state st = { .mods = KEYMOD_NUM,
+	    .leds = KEYMOD_NUM | LOCK_SCROLL, .nkeys = 2 };
+
+	st.keys[0] = (struct key_event){ .code = 'x', .pressed = 1 };
+	st.keys[1] = (struct key_event){ .code = 'y', .pressed = 1 };
+	setup();
+	REQUIRE(ps2_ops.start(SELF, &fake_hub, PB_START_STANDBY) == PB_OK);
+	CHECK_EQ_INT(io_count, 0);		/* no port touched */
+	CHECK_STR(res.name, "keyboard:ps2");
+	CHECK_STR(keys(), "");
+	CHECK_EQ_INT(ps2_ops.import_state(SELF, &st, sizeof(st),
+	    KEYBOARD_STATE_VERSION), PB_OK);
+	CHECK_EQ_INT(io_count, 0);
+	REQUIRE(ps2_ops.activate(SELF) == PB_OK);
+	CHECK_EQ_INT(mdl.leds, 0x03);		/* num and scroll */
+	TYPE(0x1e, 0x48);
+	CHECK_STR(typed(), "xya8");
+	ps2_ops.stop(SELF);
+}
+
+TEST(ps2_import_takes_a_consoles_keys_and_checks)
+{
+	struct console_state cs = { .nkeys = 1 };
+	struct keyboard_state st = { .nkeys = 1 };
+
+	cs.keys[0] = (struct key_event){ .code = 'c', .pressed = 1 };
+	setup();
+	REQUIRE(ps2_ops.start(SELF, &fake_hub, PB_START_STANDBY) == PB_OK);
+	CHECK_EQ_INT(ps2_ops.import_state(SELF, &st, sizeof(st) - 1,
+	    KEYBOARD_STATE_VERSION), PB_ESTATE);
+	CHECK_EQ_INT(ps2_ops.import_state(SELF, &st, sizeof(st), 7),
+	    PB_ESTATE);
+	st.nkeys = KEYBOARD_STATE_KEYS + 1;
+	CHECK_EQ_INT(ps2_ops.import_state(SELF, &st, sizeof(st),
+	    KEYBOARD_STATE_VERSION), PB_ESTATE);
+	cs.text_len = 5;			/* says text follows: none */
+	CHECK_EQ_INT(ps2_ops.import_state(SELF, &cs, sizeof(cs),
+	    CONSOLE_STATE_VERSION), PB_ESTATE);
+	CHECK_EQ_INT(keyq_len(&ps2.keys), 0);	/* nothing taken */
+	cs.text_len = 0;
+	CHECK_EQ_INT(ps2_ops.import_state(SELF, &cs, sizeof(cs),
+	    CONSOLE_STATE_VERSION), PB_OK);
+	REQUIRE(ps2_ops.activate(SELF) == PB_OK);
+	CHECK_STR(typed(), "c");
+	ps2_ops.stop(SELF);
+}
