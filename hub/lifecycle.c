@@ -303,37 +303,50 @@ hub_bind(struct pb_resource *r)
 	}
 }
 
-/* Does a connection before conns[upto] lead client to one of m's? */
+/* Does c lead to one of m's resources, and does it count: every client
+ * does, or (hard) only those that cannot go on without it: a requirement
+ * of exactly one, a bind, a connection made by hand.  A client that takes
+ * every instance or an optional one is told the provider went instead. */
 static int
-seen_client(const struct pb_module *m, unsigned upto,
-    const struct pb_module *client)
+leads_to(const struct conn *c, const struct pb_module *m, int hard)
 {
-	for (unsigned k = 0; k < upto; k++)
-		if (conns[k].used && conns[k].res && conns[k].res->owner == m &&
-		    conns[k].client == client)
-			return 1;
-	return 0;
+	if (!c->used || !c->res || c->res->owner != m || !c->client ||
+	    c->client == m)
+		return 0;
+	return !hard || c->req < 0 ||
+	    c->client->desc.requires[c->req].card == PB_CARD_ONE;
+}
+
+static int
+clients_of(const struct pb_module *m, int hard, char *out, size_t cap)
+{
+	int n = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		size_t len = strlen(out);
+		unsigned k;
+
+		if (!leads_to(&conns[i], m, hard))
+			continue;
+		for (k = 0; k < i; k++)
+			if (leads_to(&conns[k], m, hard) &&
+			    conns[k].client == conns[i].client)
+				break;
+		if (k < i)
+			continue;	/* named already */
+		rt_snprintf(out + len, cap - len, "%s%s", n ? ", " : "",
+		    conns[i].client->name);
+		n++;
+	}
+	return n;
 }
 
 /* Running modules with a connection to one of m's resources. */
 int
 hub_dependants(const struct pb_module *m, char *out, size_t cap)
 {
-	int n = 0;
-
-	out[0] = '\0';
-	for (unsigned i = 0; i < MAX_CONNS; i++) {
-		struct conn *c = &conns[i];
-		size_t len = strlen(out);
-
-		if (!c->used || !c->res || c->res->owner != m || !c->client ||
-		    c->client == m || seen_client(m, i, c->client))
-			continue;
-		rt_snprintf(out + len, cap - len, "%s%s", n ? ", " : "",
-		    c->client->name);
-		n++;
-	}
-	return n;
+	return clients_of(m, 0, out, cap);
 }
 
 int
@@ -346,7 +359,7 @@ hub_unload(struct pb_module *m, char *err, size_t cap)
 		rt_snprintf(err, cap, "%s is not loaded", m->name);
 		return PB_EINVAL;
 	}
-	if (hub_dependants(m, deps, sizeof(deps))) {
+	if (clients_of(m, 1, deps, sizeof(deps))) {
 		rt_snprintf(err, cap, "%s is in use by %s", m->name, deps);
 		return PB_EBUSY;
 	}
