@@ -304,9 +304,10 @@ hub_bind(struct pb_resource *r)
 }
 
 /* Does c lead to one of m's resources, and does it count: every client
- * does, or (hard) only those that cannot go on without it: a requirement
- * of exactly one, a bind, a connection made by hand.  A client that takes
- * every instance or an optional one is told the provider went instead. */
+ * does, or (hard) only those that use it for more than an option: an
+ * optional client is told the provider went instead.  A client taking
+ * every instance keeps each (the shell's consoles: unloading the one
+ * being typed on would cut the user off). */
 static int
 leads_to(const struct conn *c, const struct pb_module *m, int hard)
 {
@@ -314,7 +315,7 @@ leads_to(const struct conn *c, const struct pb_module *m, int hard)
 	    c->client == m)
 		return 0;
 	return !hard || c->req < 0 ||
-	    c->client->desc.requires[c->req].card == PB_CARD_ONE;
+	    c->client->desc.requires[c->req].card != PB_CARD_OPTIONAL;
 }
 
 static int

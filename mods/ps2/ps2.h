@@ -20,14 +20,13 @@
 #include "../../abi/keyboard.h"
 #include "../../abi/irq.h"
 #include "../../abi/acpi.h"
+#include "../../abi/rt/keyq.h"
 #include "scancode.h"
 
 #define PS2_ISA_IRQ	1	/* the keyboard's line on every PC */
 #define PS2_RAW_SIZE	64	/* bytes between interrupt and work */
-#define PS2_KEYS	128	/* key events not yet read */
 
 _Static_assert((PS2_RAW_SIZE & (PS2_RAW_SIZE - 1)) == 0, "ring size");
-_Static_assert((PS2_KEYS & (PS2_KEYS - 1)) == 0, "queue size");
 
 /* The requirements, in descriptor order: the `req` of events. */
 enum { REQ_IRQ = 0, REQ_ACPI = 1 };
@@ -43,12 +42,6 @@ struct rawq {
 };
 
 /* Key events, oldest first; when full the newest is dropped and counted. */
-struct keyq {
-	struct key_event ev[PS2_KEYS];
-	uint32_t head, tail;
-	uint32_t dropped;
-};
-
 /* The keyboard command in flight once interrupts deliver (kbd.c). */
 struct kbd_cmd {
 	uint8_t bytes[2];	/* command, argument */
@@ -89,11 +82,6 @@ void ps2_decode(void);		/* the byte ring into keys */
 void rawq_init(struct rawq *q);
 int rawq_put(struct rawq *q, uint8_t b);
 int rawq_get(struct rawq *q, uint8_t *b);
-void keyq_init(struct keyq *q);
-unsigned keyq_len(const struct keyq *q);
-int keyq_put(struct keyq *q, const struct key_event *ev);
-int keyq_get(struct keyq *q, struct key_event *ev);
-unsigned keyq_peek(const struct keyq *q, struct key_event *out, unsigned max);
 /* kbd.c: polled, before the interrupt is on */
 int kbd_reset(const char **why);
 int kbd_setup(uint16_t locks, const char **why);

@@ -19,7 +19,7 @@
 #include "../../abi/pbmod.h"
 #include "../../abi/console.h"
 #include "../../abi/keyboard.h"
-#include "keyq.h"
+#include "../../abi/rt/keyq.h"
 #include "../../abi/rt/textring.h"
 #include "vt.h"
 

@@ -25,6 +25,7 @@
 #include "../../mods/ps2/scancode.c"
 #include "../../mods/ps2/keymap_us.c"
 #include "../../mods/ps2/queue.c"
+#include "../../abi/rt/keyq.c"
 #include "../../mods/ps2/state.c"
 #undef PB_MODULE
 #define PB_MODULE(...) const struct pb_modinfo ps2_modinfo = { \

@@ -14,7 +14,7 @@
 
 #include "check.h"
 #include "../../mods/serial/vt.c"
-#include "../../mods/serial/keyq.c"
+#include "../../abi/rt/keyq.c"
 #include "../../abi/rt/textring.c"
 #include "../../mods/efi-console/ansi.c"
 #include "../../mods/efi-console/keys.c"

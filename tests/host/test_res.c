@@ -586,6 +586,26 @@ TEST(res_services_publish_connect)
 
 /* --- dependants, unload, gc ---------------------------------------------- */
 
+/* A client that uses p only as an option does not keep it: it is told p
+ * went (serial without `irq` goes back to polling). */
+TEST(res_unload_past_an_optional_client)
+{
+	struct fm *p, *opt;
+	char e[160], out[64];
+
+	fm_setup();
+	p = provider("p", 1, 0);
+	REQUIRE(p != NULL);
+	opt = client("opt", PB_CARD_OPTIONAL, PB_LATER);
+	REQUIRE(fm_start(opt) == PB_OK);
+	CHECK_EQ_INT(hub_dependants(p->m, out, sizeof(out)), 1);
+	CHECK_EQ_INT(hub_unload(p->m, e, sizeof(e)), PB_OK);
+	CHECK_EQ_INT(p->m->state, MOD_UNLOADED);
+	CHECK_EQ_INT(opt->m->state, MOD_RUNNING);
+	CHECK(fm_log_has("p unloaded; ledger empty"));
+	fm_teardown();
+}
+
 TEST(res_dependants_and_unload)
 {
 	struct fm *p, *c1, *c, *c2;
@@ -610,19 +630,16 @@ TEST(res_dependants_and_unload)
 	CHECK_EQ_INT(hub_dependants(c1->m, out, sizeof(out)), 0);
 	CHECK_STR(out, "");
 
-	/* c takes every provider (ALL): it is told p went, it does not
-	 * keep p.  c1 needs exactly one, c2 connected by hand: they do. */
 	CHECK_EQ_INT(hub_unload(p->m, e, sizeof(e)), PB_EBUSY);
-	CHECK_STR(e, "p is in use by c1, c2");
+	CHECK_STR(e, "p is in use by c1, c, c2");
 	CHECK_EQ_INT(p->m->state, MOD_RUNNING);
 	CHECK_EQ_INT(p->nstop, 0);
 
 	CHECK_EQ_INT(hub_unload(c1->m, e, sizeof(e)), PB_OK);
+	CHECK_EQ_INT(hub_unload(c->m, e, sizeof(e)), PB_OK);
 	CHECK_EQ_INT(hub_unload(c2->m, e, sizeof(e)), PB_OK);
-	CHECK_EQ_INT(hub_dependants(p->m, out, sizeof(out)), 1);
-	CHECK_STR(out, "c");
+	CHECK_EQ_INT(hub_dependants(p->m, out, sizeof(out)), 0);
 	CHECK_EQ_INT(hub_unload(p->m, e, sizeof(e)), PB_OK);
-	CHECK_EQ_INT(c->m->state, MOD_RUNNING);	/* c lives on without p */
 	CHECK_EQ_INT(p->m->state, MOD_UNLOADED);
 	CHECK_EQ_INT(p->nstop, 1);
 	CHECK(ledger_empty(p));

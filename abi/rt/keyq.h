@@ -1,16 +1,17 @@
 /*
- * keyq.h - a port's queue of key events, oldest first, until the client
- * reads them or a swap exports them.  Pure logic; tested on the host.
+ * keyq.h - a keyboard provider's queue of key events, oldest first,
+ * until the client reads them or a swap exports them (serial, ps2).  Pure
+ * logic; tested on the host.
  *
  * When full, the newest key is dropped and counted: what was typed first
  * is what a line editor most needs.
  */
-#ifndef SERIAL_KEYQ_H
-#define SERIAL_KEYQ_H
+#ifndef PB_RT_KEYQ_H
+#define PB_RT_KEYQ_H
 
 #include <stdint.h>
 
-#include "../../abi/keyboard.h"
+#include "../keyboard.h"
 
 #define KEYQ_SIZE 128		/* a power of two */
 
