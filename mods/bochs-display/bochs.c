@@ -216,27 +216,6 @@ static const struct display_ops display_ops = {
 	.set_mode = bochs_set_mode,		/* ids from list_modes */
 };
 
-/* --- settings -------------------------------------------------------- */
-
-/* Does boot.cfg (the hub's `config:boot`) hold the word? */
-static int
-config_says(const char *word)
-{
-	struct pb_res_info ri;
-	size_t n = strlen(word);
-
-	for (unsigned i = 0; hub->res_info("hub", i, &ri) == PB_OK; i++) {
-		if (strcmp(ri.name, "config:boot") != 0)
-			continue;
-		for (const char *p = ri.props; *p; p++)
-			if ((p == ri.props || p[-1] == ' ') &&
-			    strncmp(p, word, n) == 0 &&
-			    (p[n] == ' ' || p[n] == '\0'))
-				return 1;
-	}
-	return 0;
-}
-
 static void
 set_props(void)
 {
@@ -279,7 +258,7 @@ check_function(int *use_bar2, const char **why)
 		return PB_ENODEV;
 	}
 	*use_bar2 = mem_bar(&fn.bars[2], DISPI_MMIO_END) &&
-	    !(has_vga && config_says("bochs-mmio=no"));
+	    !(has_vga && pb_setting_off(hub, "bochs-mmio"));
 	if (!*use_bar2 && !has_vga) {
 		*why = "no DISPI registers (no BAR2, no VGA ports)";
 		return PB_ENODEV;
@@ -528,7 +507,7 @@ bochs_start(struct pb_module *m, const struct pb_hub *h, int mode)
 
 	self = m;
 	hub = h;
-	if (config_says("bochs-display=no")) {
+	if (pb_setting_off(hub, "bochs-display")) {
 		pb_logf(hub, self, PB_LOG_INFO, "off (boot.cfg bochs-display=no)");
 		return PB_ENODEV;
 	}

@@ -49,38 +49,21 @@ static uint64_t redraw_ns;		/* the last full redraw took */
 
 /* --- settings -------------------------------------------------------- */
 
-/* The value of `key=` among space-separated words, or NULL. */
-static const char *
-word_value(const char *words, const char *key)
-{
-	size_t n = strlen(key);
-
-	for (const char *p = words; *p; p++)
-		if ((p == words || p[-1] == ' ') && strncmp(p, key, n) == 0 &&
-		    p[n] == '=')
-			return p + n + 1;
-	return NULL;
-}
-
 /* font-scale from `config:boot`, the hub's resource for boot.cfg. */
 static uint32_t
 config_font_scale(void)
 {
-	struct pb_res_info info;
-	const char *v, *end;
+	char v[16];
+	const char *end;
 	uint64_t n;
 
-	for (unsigned i = 0; hub->res_info("hub", i, &info) == PB_OK; i++) {
-		if (strcmp(info.name, "config:boot") != 0 ||
-		    !(v = word_value(info.props, "font-scale")))
-			continue;
-		n = rt_strtou(v, &end, 10);
-		if (end != v && (*end == ' ' || *end == '\0') && n >= 1 &&
-		    n <= RENDER_MAX_SCALE)
-			return (uint32_t)n;
-		pb_logf(hub, self, PB_LOG_WARN, "font-scale must be 1 to %d; "
-		    "using 1", RENDER_MAX_SCALE);
-	}
+	if (!pb_setting(hub, "font-scale", v, sizeof(v)))
+		return 1;
+	n = rt_strtou(v, &end, 10);
+	if (end != v && *end == '\0' && n >= 1 && n <= RENDER_MAX_SCALE)
+		return (uint32_t)n;
+	pb_logf(hub, self, PB_LOG_WARN, "font-scale must be 1 to %d; using 1",
+	    RENDER_MAX_SCALE);
 	return 1;
 }
 

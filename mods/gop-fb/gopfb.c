@@ -206,24 +206,6 @@ static const struct display_ops display_ops = {
 
 /* --- the screen ------------------------------------------------------ */
 
-static void
-read_config(void)
-{
-	struct pb_res_info ri;
-
-	for (unsigned i = 0; hub->res_info("hub", i, &ri) == PB_OK; i++) {
-		const char *p = ri.props;
-
-		if (strcmp(ri.name, "config:boot") != 0)
-			continue;
-		for (; *p; p++)
-			if ((p == ri.props || p[-1] == ' ') &&
-			    strncmp(p, "gopfb-shadow=no", 15) == 0 &&
-			    (p[15] == ' ' || p[15] == '\0'))
-				want_shadow = 0;
-	}
-}
-
 /* Map the framebuffer (write-combining, HARDWARE.md) and own it. */
 static int
 take_screen(void)
@@ -274,7 +256,8 @@ gopfb_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		pb_logf(hub, self, PB_LOG_ERR, "%s: %s", fbres->res, why);
 		return err;
 	}
-	read_config();
+	if (pb_setting_off(hub, "gopfb-shadow"))
+		want_shadow = 0;
 	fb = (struct fb){ .width = info.width, .height = info.height,
 	    .pitch = (size_t)info.stride * fmt.bytes, .fmt = &fmt };
 	alloc_shadow();
