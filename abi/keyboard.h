@@ -1,18 +1,22 @@
 /*
- * keyboard.h - interface `keyboard` 1.0: key events.
+ * keyboard.h - interface `keyboard` 1.1: key events.
  *
- * Keys are polled by the client from a work item or after a notification;
- * a provider queues what arrives until it is read (and exports that queue
- * when it is swapped, so no key is lost).
+ * A provider queues what arrives until it is read (and exports that queue
+ * when it is swapped, so no key is lost).  Minor 1.1 adds notify: the
+ * client's work runs when keys wait, so it need not poll.  A client
+ * registers again after PB_EV_REBOUND (the new provider does not know
+ * it), and polls a 1.0 provider.
  */
 #ifndef PB_ABI_KEYBOARD_H
 #define PB_ABI_KEYBOARD_H
 
 #include <stdint.h>
 
+struct pb_module;
+
 #define KEYBOARD_IFACE "keyboard"
 #define KEYBOARD_MAJOR 1
-#define KEYBOARD_MINOR 0
+#define KEYBOARD_MINOR 1
 
 /* Key codes beyond Unicode characters. */
 enum key_code {
@@ -41,6 +45,11 @@ struct keyboard_ops {
 	int (*read)(void *ctx, struct key_event *ev);
 	/* Set caps/num/scroll lock LEDs (KEYMOD_CAPS | KEYMOD_NUM | 0x20). */
 	int (*set_leds)(void *ctx, uint16_t leds);
+	/* 1.1: fn(arg) runs as client's work (client: the caller's own
+	 * self) once keys wait, again after read has said PB_EAGAIN and
+	 * more came.  fn NULL stops it. */
+	int (*notify)(void *ctx, struct pb_module *client, void (*fn)(void *),
+	    void *arg);
 };
 
 /*

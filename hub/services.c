@@ -159,6 +159,11 @@ svc_subscribe(struct pb_module *self, const char *iface)
 static int
 svc_queue_work(struct pb_module *self, pb_work_fn fn, void *arg)
 {
+	/* A module may queue another's work (a keyboard notifying its
+	 * client), but only code of that module: a pointer kept from an
+	 * image that is gone is refused, not run. */
+	if (self && hub_module_at((uint64_t)(uintptr_t)fn) != self)
+		return PB_EINVAL;
 	return work_queue(self, fn, arg);
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../keyboard.h"
+#include "../pb.h"
 
 #define KEYQ_SIZE 128		/* a power of two */
 
@@ -22,6 +23,12 @@ struct keyq {
 	struct key_event ev[KEYQ_SIZE];
 	uint32_t head, tail;	/* head: next to read; tail - head queued */
 	uint32_t dropped;	/* keys lost to a full queue */
+	/* keyboard 1.1's notify: the client's work to queue when keys wait
+	 * (kept across keyq_init: the client registered it) */
+	struct pb_module *client;
+	pb_work_fn notify;
+	void *notify_arg;
+	int notified;		/* queued, and no read said "none" since */
 };
 
 void keyq_init(struct keyq *q);
@@ -34,5 +41,11 @@ int keyq_get(struct keyq *q, struct key_event *ev);
 void keyq_trim(struct keyq *q, unsigned len);
 /* Copy up to max keys, oldest first, leaving them queued. */
 unsigned keyq_peek(const struct keyq *q, struct key_event *out, unsigned max);
+/* The keyboard 1.1 notify op's work: remember (fn NULL forgets) and tell
+ * at once if keys wait. */
+int keyq_set_notify(struct keyq *q, const struct pb_hub *hub,
+    struct pb_module *client, pb_work_fn fn, void *arg);
+/* Keys came: queue the client's work unless it is queued already. */
+void keyq_tell(struct keyq *q, const struct pb_hub *hub);
 
 #endif

@@ -204,8 +204,9 @@ PB_MODULE(.name = "efi-console", .version = "1.0",
     .desc = "console and keyboard over UEFI ConOut/ConIn",
     .flags = PB_MOD_BOOT | PB_MOD_FIRMWARE, .rank = 0, .ops = &eficon_ops,
     .nprovides = 2,
+    /* keyboard 1.0: ConIn raises nothing we could notify with. */
     .provides = { PB_PROVIDE(CONSOLE_IFACE, CONSOLE_MAJOR, CONSOLE_MINOR),
-	PB_PROVIDE(KEYBOARD_IFACE, KEYBOARD_MAJOR, KEYBOARD_MINOR) },
+	PB_PROVIDE(KEYBOARD_IFACE, KEYBOARD_MAJOR, 0) },
     .nrequires = 1,
     .requires = { PB_REQUIRE(FIRMWARE_IFACE, FIRMWARE_MAJOR, FIRMWARE_MINOR,
 	PB_CARD_ONE, PB_AT_START) });

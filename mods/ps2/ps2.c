@@ -55,9 +55,18 @@ ps2_set_leds(void *ctx, uint16_t leds)
 	return PB_OK;
 }
 
+static int
+ps2_notify(void *ctx, struct pb_module *client, void (*fn)(void *),
+    void *arg)
+{
+	(void)ctx;
+	return keyq_set_notify(&ps2.keys, ps2.hub, client, fn, arg);
+}
+
 static const struct keyboard_ops ps2_keyboard_ops = {
 	.read = ps2_read,		/* from the key queue */
 	.set_leds = ps2_set_leds,	/* the locks, and 0xED to the keyboard */
+	.notify = ps2_notify,		/* keyq_tell once decoded */
 };
 
 /* --- the interrupt and its work ----------------------------------------- */
@@ -87,6 +96,7 @@ ps2_decode(void)
 		if (locks && ps2.active)
 			kbd_set_leds(ps2.scan.locks);
 	}
+	keyq_tell(&ps2.keys, ps2.hub);
 	if (worth_saying(ps2.raw.dropped, &ps2.raw_said))
 		pb_logf(ps2.hub, ps2.self, PB_LOG_WARN, "byte ring full: %u "
 		    "bytes from port 0x60 lost", (unsigned)ps2.raw.dropped);

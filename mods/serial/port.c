@@ -48,6 +48,7 @@ port_byte(struct port *p, uint8_t c)
 
 	for (unsigned i = 0; i < n; i++)
 		keyq_put(&p->keys, &ev[i]);
+	keyq_tell(&p->keys, ser.hub);
 }
 
 unsigned
@@ -70,8 +71,10 @@ port_rx(struct port *p, unsigned budget)
 		if (c != UART_BAD)
 			port_byte(p, (uint8_t)c);
 	}
-	if (n)
+	if (n) {
 		p->idle = 0;
+		keyq_tell(&p->keys, ser.hub);
+	}
 	return n;
 }
 

@@ -89,9 +89,22 @@ serial_set_leds(void *ctx, uint16_t leds)
 	return PB_ENOTSUP;		/* a terminal has none we can reach */
 }
 
+static int
+serial_notify(void *ctx, struct pb_module *client, void (*fn)(void *),
+    void *arg)
+{
+	struct port *p = ctx;
+	uint64_t held = cpu_irq_save();
+	int r = keyq_set_notify(&p->keys, ser.hub, client, fn, arg);
+
+	cpu_irq_restore(held);
+	return r;
+}
+
 const struct keyboard_ops serial_keyboard_ops = {
 	.read = serial_read,		/* from the port's key queue */
 	.set_leds = serial_set_leds,	/* not supported */
+	.notify = serial_notify,	/* keyq_tell when bytes become keys */
 };
 
 /* Keys handed over to a port that turned out absent go to the primary. */

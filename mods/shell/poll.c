@@ -1,10 +1,8 @@
 /*
- * poll.c - reading the keyboards by polling.
- *
- * No keyboard can notify its clients yet, so a hub timer reads every
- * keyboard each 10 ms, re-armed at each tick.  This file is the only one
- * that knows: when keyboards can notify, a notification handler replaces
- * it and calls session_key() the same way.
+ * poll.c - reading the keyboards: when one tells of keys (keyboard 1.1's
+ * notify, keyboards.c), and every 10 ms while one cannot (the firmware's
+ * ConIn, a 1.0 provider).  The first tick also begins the session, once
+ * the boot is done.
  */
 #include "shell.h"
 
@@ -26,20 +24,40 @@ arm(void)
 		    "no timer (%d): keys are not read any more", timer);
 }
 
-/* Feed waiting keys to the session; stop after a command line ran, since
- * the command may have changed the set of keyboards. */
 static void
-read_keys(void)
+keys_again(void *arg)
+{
+	(void)arg;
+	keys_read();
+}
+
+/*
+ * Feed waiting keys to the session; stop after a command line ran, since
+ * the command may have changed the set of keyboards, or after a budget.
+ * What is left is read by a work item of its own: a keyboard that
+ * notifies tells again only once a read has found it empty.
+ */
+void
+keys_read(void)
 {
 	struct key_event ev;
+	int n;
 
-	for (unsigned i = 0; i < keyboards_slots(); i++)
-		for (int n = 0; n < KEYS_PER_TICK; n++) {
+	for (unsigned i = 0; i < keyboards_slots(); i++) {
+		for (n = 0; n < KEYS_PER_TICK; n++) {
 			if (keyboard_read(i, &ev) != PB_OK)
 				break;
 			if (ev.pressed && session_key(&ev))
-				return;
+				goto more;
 		}
+		if (n == KEYS_PER_TICK)
+			goto more;
+	}
+	return;
+more:
+	if (shell_hub->queue_work(shell_self, keys_again, NULL) != PB_OK)
+		pb_logf(shell_hub, shell_self, PB_LOG_ERR, "work queue full: "
+		    "keys wait for the next one");
 }
 
 static void
@@ -50,8 +68,16 @@ tick(void *arg)
 	/* Timers run once the boot is done: the first prompt comes after
 	 * the boot's log, not in the middle of it. */
 	session_begin();
-	read_keys();
-	if (running)
+	keys_read();
+	if (running && keyboards_polled())
+		arm();
+}
+
+/* The set of keyboards changed: poll again if one needs it. */
+void
+poll_kick(void)
+{
+	if (running && timer < 0 && keyboards_polled())
 		arm();
 }
 

@@ -76,6 +76,13 @@ session_begin(void)
 	prompt();
 }
 
+/* Has the first prompt been given (the boot is done)? */
+int
+session_begun(void)
+{
+	return prompted;
+}
+
 /* Stopped: a new start begins with a new first prompt. */
 void
 session_end(void)

@@ -46,14 +46,18 @@ void keyboards_event(int ev, struct pb_conn *c);
 void keyboards_forget(void);
 unsigned keyboards_count(void);
 unsigned keyboards_slots(void);
+int keyboards_polled(void);
 int keyboard_read(unsigned slot, struct key_event *ev);
 
 /* poll.c */
 int poll_start(void);
 void poll_stop(void);
+void poll_kick(void);
+void keys_read(void);
 
 /* session.c */
 void session_begin(void);
+int session_begun(void);
 void session_end(void);
 int session_key(const struct key_event *ev);
 int session_run(const char *line);

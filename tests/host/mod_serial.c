@@ -1526,6 +1526,60 @@ TEST(serial_irq_full_queue_throttles_and_loses_nothing)
 	serial_ops.stop(SELF);
 }
 
+/* keyboard 1.1: the client's work is queued once when keys wait, and
+ * again only after a read found the queue empty. */
+static unsigned told;
+
+static void
+client_told(void *arg)
+{
+	(void)arg;
+	told++;
+}
+
+TEST(serial_notify_tells_once_until_read_empty)
+{
+	struct pb_conn c;
+	struct key_event ev;
+
+	irq_setup(1);
+	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	run_work();
+	told = 0;
+	c = conn_to("keyboard:com1");
+	REQUIRE(PB_CALL(&c, keyboard_ops, notify, SELF, client_told, NULL) ==
+	    PB_OK);
+	run_work();
+	CHECK_EQ_INT(told, 0);			/* nothing waits yet */
+	TYPE(&um[0], "ab");
+	raise_isa(4);
+	TYPE(&um[0], "c");
+	raise_isa(4);
+	run_work();
+	CHECK_EQ_INT(told, 1);			/* once, not per key */
+	CHECK(PB_CALL(&c, keyboard_ops, read, &ev) == PB_OK);
+	TYPE(&um[0], "d");
+	raise_isa(4);
+	run_work();
+	CHECK_EQ_INT(told, 1);			/* not read empty yet */
+	while (PB_CALL(&c, keyboard_ops, read, &ev) == PB_OK)
+		;
+	TYPE(&um[0], "e");
+	raise_isa(4);
+	run_work();
+	CHECK_EQ_INT(told, 2);
+	/* Unregistered: no more. */
+	PB_CALL(&c, keyboard_ops, notify, SELF, NULL, NULL);
+	while (PB_CALL(&c, keyboard_ops, read, &ev) == PB_OK)
+		;
+	TYPE(&um[0], "f");
+	raise_isa(4);
+	run_work();
+	CHECK_EQ_INT(told, 2);
+	serial_ops.stop(SELF);
+}
+
 TEST(serial_irq_lone_escape_times_out)
 {
 	irq_setup(1);

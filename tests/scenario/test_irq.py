@@ -21,8 +21,11 @@ UPTIME = re.compile(r'up \d+:\d\d:\d\d \((\d+)\.(\d{3}) s\)')
 
 
 @contextlib.contextmanager
-def boot(config='default', extra=None, image='build/patchbay.img'):
-    """A machine booted up to the shell's first prompt."""
+def boot(config='default', extra=None, image=None):
+    """A machine booted up to the shell's first prompt, with the test
+    module ttick on its disk (see ticks_by_interrupt)."""
+    if image is None:
+        image = custom_image('ttick', ['target=os'], mods=['ttick'])
     with Machine(config, image=image, timeout=240, extra=extra) as m:
         m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
         yield m
@@ -54,6 +57,10 @@ def vector_count(m, vector):
 
 
 def ticks_by_interrupt(m):
+    """The alarm interrupts while a timer is pending.  An idle system has
+    none (the hub sleeps until the next deadline), so ttick sets one every
+    20 ms; its ticks must come, by the alarm's vector."""
+    m.cmd('load ttick', check=True)
     clock, vector = timer_setup(m)
     n1, owner = vector_count(m, vector)
     assert owner == 'timer', owner
@@ -62,6 +69,8 @@ def ticks_by_interrupt(m):
     if n2 <= n1:
         m.fail('vector %d: %d then %d interrupts a second later' %
                (vector, n1, n2))
+    ticks = re.search(r'ttick:t0 ticks=(\d+)', m.cmd('res', check=True))
+    assert ticks and int(ticks.group(1)) >= 10, m.tail()
     return clock
 
 
@@ -115,7 +124,7 @@ def test_pm_timer_without_hpet():
 
 
 def test_hpet_switched_off_in_boot_cfg():
-    img = custom_image('nohpet', ['target=os', 'hpet=no'])
+    img = custom_image('nohpet', ['target=os', 'hpet=no'], mods=['ttick'])
     with boot(image=img) as m:
         assert 'timer: hpet=no: the HPET is not used' in m.serial_text(), \
             m.tail()

@@ -83,7 +83,8 @@ tcom_leds(void *ctx, uint16_t leds)
 
 static const struct console_ops con_ops = { tcom_write, tcom_size,
     tcom_clear };
-static const struct keyboard_ops kbd_ops = { tcom_read, tcom_leds };
+/* No notify: a plain driver its clients poll. */
+static const struct keyboard_ops kbd_ops = { tcom_read, tcom_leds, NULL };
 
 static int
 tcom_start(struct pb_module *m, const struct pb_hub *h, int mode)
