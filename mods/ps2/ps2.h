@@ -32,16 +32,16 @@ _Static_assert((PS2_RAW_SIZE & (PS2_RAW_SIZE - 1)) == 0, "ring size");
 enum { REQ_IRQ = 0, REQ_ACPI = 1 };
 
 /* Bytes the interrupt read from port 0x60, for the work to decode.  The
- * handler only appends and the work only takes; they never run at once
- * (work runs with interrupts held), and head/tail are each written by
- * one side only. */
+ * handler only appends and the work only takes: a single-producer ring,
+ * safe though the handler cuts into the work (work runs with interrupts
+ * open), since tail is written by the handler only and head by the work
+ * only (queue.c orders each index after its byte). */
 struct rawq {
 	uint8_t b[PS2_RAW_SIZE];
 	volatile uint32_t head, tail;
 	uint32_t dropped;
 };
 
-/* Key events, oldest first; when full the newest is dropped and counted. */
 /* The keyboard command in flight once interrupts deliver (kbd.c). */
 struct kbd_cmd {
 	uint8_t bytes[2];	/* command, argument */
