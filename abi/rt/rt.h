@@ -40,4 +40,10 @@ int rt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int rt_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A display provider's argument checks (rect.c). */
+int rt_clip_rect(uint32_t x, uint32_t y, uint32_t *w, uint32_t *h,
+    uint32_t width, uint32_t height);
+int rt_check_pixels(const uint32_t *px, uint32_t pitch, uint32_t w,
+    uint32_t h);
+
 #endif

@@ -68,28 +68,11 @@ static int active;			/* owns the screen */
 
 /* --- checks ---------------------------------------------------------- */
 
-static int
-clip1(uint32_t x, uint32_t *w, uint32_t limit)
-{
-	if (x >= limit)
-		return PB_EINVAL;
-	if (*w > limit - x)
-		*w = limit - x;
-	return PB_OK;
-}
-
+/* Cut a client's rectangle to the screen (abi/rt/rect.c). */
 static int
 clip(uint32_t x, uint32_t y, uint32_t *w, uint32_t *h)
 {
-	int err = clip1(x, w, draw.width);
-
-	return err ? err : clip1(y, h, draw.height);
-}
-
-static int
-check_buffer(const uint32_t *px, uint32_t pitch, uint32_t w, uint32_t h)
-{
-	return !px || (h > 1 && pitch < w) ? PB_EINVAL : PB_OK;
+	return rt_clip_rect(x, y, w, h, draw.width, draw.height);
 }
 
 /* --- display 1.1 ----------------------------------------------------- */
@@ -130,7 +113,7 @@ bochs_blit(void *ctx, const uint32_t *px, uint32_t pitch, uint32_t x,
 		return PB_EBUSY;
 	if (!w || !h)
 		return PB_OK;
-	if ((err = check_buffer(px, pitch, w, h)) != PB_OK ||
+	if ((err = rt_check_pixels(px, pitch, w, h)) != PB_OK ||
 	    (err = clip(x, y, &w, &h)) != PB_OK)
 		return err;
 	draw_blit(&draw, px, pitch, x, y, w, h);
@@ -164,7 +147,7 @@ bochs_read(void *ctx, uint32_t *px, uint32_t pitch, uint32_t x, uint32_t y,
 		return PB_EBUSY;
 	if (!w || !h)
 		return PB_OK;
-	if ((err = check_buffer(px, pitch, w, h)) != PB_OK ||
+	if ((err = rt_check_pixels(px, pitch, w, h)) != PB_OK ||
 	    (err = clip(x, y, &w, &h)) != PB_OK)
 		return err;
 	draw_read(&draw, px, pitch, x, y, w, h);

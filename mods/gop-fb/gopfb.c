@@ -76,30 +76,11 @@ check_info(const struct fb_info *i, struct pixfmt *p, size_t *len,
 	return PB_OK;
 }
 
-/* Clip [x, x + *w) to [0, limit); PB_EINVAL if it starts outside. */
-static int
-clip1(uint32_t x, uint32_t *w, uint32_t limit)
-{
-	if (x >= limit)
-		return PB_EINVAL;
-	if (*w > limit - x)
-		*w = limit - x;
-	return PB_OK;
-}
-
+/* Cut a client's rectangle to the screen (abi/rt/rect.c). */
 static int
 clip(uint32_t x, uint32_t y, uint32_t *w, uint32_t *h)
 {
-	int err = clip1(x, w, fb.width);
-
-	return err ? err : clip1(y, h, fb.height);
-}
-
-/* A client buffer of h rows of `pitch` pixels, w of them used. */
-static int
-check_buffer(const uint32_t *px, uint32_t pitch, uint32_t w, uint32_t h)
-{
-	return !px || (h > 1 && pitch < w) ? PB_EINVAL : PB_OK;
+	return rt_clip_rect(x, y, w, h, fb.width, fb.height);
 }
 
 /* --- display 1.1 ----------------------------------------------------- */
@@ -140,7 +121,7 @@ gopfb_blit(void *ctx, const uint32_t *px, uint32_t pitch, uint32_t x,
 		return PB_EBUSY;
 	if (!w || !h)
 		return PB_OK;
-	if ((err = check_buffer(px, pitch, w, h)) != PB_OK ||
+	if ((err = rt_check_pixels(px, pitch, w, h)) != PB_OK ||
 	    (err = clip(x, y, &w, &h)) != PB_OK)
 		return err;
 	fb_blit(&fb, px, pitch, x, y, w, h);
@@ -175,7 +156,7 @@ gopfb_read(void *ctx, uint32_t *px, uint32_t pitch, uint32_t x, uint32_t y,
 		return PB_EBUSY;
 	if (!w || !h)
 		return PB_OK;
-	if ((err = check_buffer(px, pitch, w, h)) != PB_OK ||
+	if ((err = rt_check_pixels(px, pitch, w, h)) != PB_OK ||
 	    (err = clip(x, y, &w, &h)) != PB_OK)
 		return err;
 	fb_read(&fb, px, pitch, x, y, w, h);

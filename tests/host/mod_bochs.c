@@ -27,6 +27,7 @@
 #include "../../mods/bochs-display/draw.c"
 #include "../../mods/bochs-display/state.c"
 #include "../../mods/bochs-display/bochs.c"
+#include "../../abi/rt/rect.c"
 #include "../../abi/rt/setting.c"
 
 /* --- the device model ------------------------------------------------ */

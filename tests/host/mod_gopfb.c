@@ -15,6 +15,7 @@
 #include "../../mods/gop-fb/pixfmt.c"
 #include "../../mods/gop-fb/fb.c"
 #include "../../mods/gop-fb/gopfb.c"
+#include "../../abi/rt/rect.c"
 #include "../../abi/rt/setting.c"
 /* bochs-display's swap state, to check both take over from each other. */
 #include "../../mods/bochs-display/state.c"
