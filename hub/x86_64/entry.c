@@ -90,7 +90,6 @@ hub_entry(struct handoff *h)
 	tsc_hz = h->tsc_hz ? h->tsc_hz : 1000000000ull;
 	log_set_clock(hub_now_ns);
 	log_set_sink(sink_firmware);
-	uart_init();
 	banner(h);
 	hub_main(h);
 }
@@ -99,6 +98,7 @@ hub_entry(struct handoff *h)
 void
 arch_after_exit(void)
 {
+	uart_init();
 	log_set_sink(sink_uart);
 }
 

@@ -2,16 +2,23 @@
  * uart.c - the hub's own minimal COM1 writer: the log's sink from
  * ExitBootServices until a console module takes over.
  *
- * 16550 registers (PC16550D data sheet): THR/RBR at +0, IER +1, FCR +2,
- * LCR +3, MCR +4, LSR +5, SCR +7.  Many PCs have no COM1 and read 0xFF
+ * 16550 registers (PC16550D data sheet): THR/RBR at +0, IER +1, IIR/FCR
+ * +2, LCR +3, MCR +4, LSR +5, SCR +7.  Many PCs have no COM1 and read 0xFF
  * everywhere, so we probe with the scratch register first and bound every
  * wait on LSR.THRE.
+ *
+ * The UART is the firmware's until ExitBootServices, and even after it
+ * its receiver may hold keys the user typed that the serial module will
+ * take over: so uart_init runs only after the exit, and never resets the
+ * receiver FIFO (FCR.RXRESET), which would drop them.
  */
 #include "arch.h"
 #include "../hub.h"
 
 #define COM1 0x3f8
 #define LSR_THRE 0x20
+#define IIR_FIFOS 0xc0		/* IIR bits 7:6: the FIFOs are on */
+#define FCR_ENABLE 0x01
 
 static int uart_present;
 
@@ -26,7 +33,9 @@ uart_init(void)
 	outb(COM1 + 0, 0x01);		/* 115200 = 115200 / 1 */
 	outb(COM1 + 1, 0x00);
 	outb(COM1 + 3, 0x03);		/* 8N1 */
-	outb(COM1 + 2, 0x07);		/* FCR: enable and clear FIFOs */
+	/* Turning the FIFOs on (or off) clears them; leave them if on. */
+	if ((inb(COM1 + 2) & IIR_FIFOS) != IIR_FIFOS)
+		outb(COM1 + 2, FCR_ENABLE);
 	outb(COM1 + 4, 0x03);		/* MCR: DTR, RTS */
 	return uart_present = 1;
 }
@@ -51,13 +60,4 @@ uart_write(const char *s, size_t len)
 			uart_putc('\r');
 		uart_putc(s[i]);
 	}
-}
-
-/* A byte from COM1, or -1 when none is waiting. */
-int
-uart_getc(void)
-{
-	if (!uart_present || !(inb(COM1 + 5) & 0x01))
-		return -1;
-	return inb(COM1);
 }

@@ -26,6 +26,24 @@ def test_key_typed_before_takeover_is_not_lost():
         assert m.wait_exit(30) == 0
 
 
+def test_keys_trickled_through_the_takeover_are_not_lost():
+    """Keys sent one at a time from the stub's first line until past the
+    takeover: each lands at some phase (the firmware's UART FIFO, ConIn,
+    efi-console's held keys, the serial module), and none may be lost in
+    between, e.g. by a FIFO reset while the firmware still owns COM1."""
+    import time
+    line = 'echo abcdefgh\r'      # 14 keys: within what ConIn holds
+    with Machine('default', timeout=120) as m:
+        m.expect(r'Patchbay stub: loading the hub', 90)
+        for ch in line:
+            m.send(ch)
+            time.sleep(0.03)
+        m.expect(r'^patchbay> ', 60)
+        m.expect(r'^abcdefgh$', 30)
+        m.sendline('poweroff')
+        assert m.wait_exit(30) == 0
+
+
 def test_takeover_swaps_to_fbcon_and_serial():
     with Machine('default', timeout=120) as m:
         m.expect(r'^patchbay> ', 90)
