@@ -131,6 +131,7 @@ struct pb_module *hub_module_at(uint64_t addr);
 void hub_note_fault(struct pb_module *m, int vector, uint64_t rip,
     uint64_t addr);
 long mod_call(struct pb_module *m, long (*fn)(void *), void *arg);
+long mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg);
 void mod_handle_fault(struct pb_module *m);
 
 /* --- resources and connections (res.c) ----------------------------------- */
@@ -167,7 +168,14 @@ int timer_add(struct pb_module *owner, uint64_t ns, pb_work_fn fn,
 int timer_add_every(struct pb_module *owner, uint64_t ns, uint64_t period,
     pb_work_fn fn, void *arg);
 uint64_t hub_now_ns(void);
+struct watch {
+	uint64_t since;		/* 0: no module call is watched */
+	struct pb_module *owner;
+};
+struct watch watch_begin(struct pb_module *m);
+void watch_end(struct watch outer);
 struct pb_module *hub_watchdog_due(void);
+void hub_watchdog_rearm(void);
 extern uint64_t hub_watchdog_ns;
 #define FAULT_WATCHDOG 256		/* fault_vector of a hung module */
 int hub_set_clock(struct pb_module *owner, const struct pb_clock *clk,

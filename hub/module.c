@@ -165,21 +165,84 @@ take_faulted(void)
 	return NULL;
 }
 
-/*
- * Call into module code.  A fault inside (in m, or in any module m calls)
- * is handled here, after the guard unwound: the faulting module is stopped
- * and restarted or replaced, and the caller sees PB_EFAULT.
- */
-long
-mod_call(struct pb_module *m, long (*fn)(void *), void *arg)
+/* Calls into modules now, nested: an interrupt's handler counts too. */
+static unsigned calls_in;
+
+static long
+guarded(long (*fn)(void *), void *arg)
 {
-	long r = arch_call_guarded(fn, arg);
+	long r;
+
+	calls_in++;
+	r = arch_call_guarded(fn, arg);
+	calls_in--;
+	return r;
+}
+
+/* A fault inside a call (in its module, or in any module it called) is
+ * handled after the guard unwound: the faulting module is stopped and
+ * restarted or replaced, and the caller sees PB_EFAULT. */
+static long
+after_call(long r)
+{
 	struct pb_module *bad;
 
-	(void)m;
 	if (r == PB_EFAULT && (bad = take_faulted()))
 		mod_handle_fault(bad);
 	return r;
+}
+
+/* Call into module code, with the interrupt state as it is. */
+long
+mod_call(struct pb_module *m, long (*fn)(void *), void *arg)
+{
+	(void)m;
+	return after_call(guarded(fn, arg));
+}
+
+struct open_args {
+	long (*fn)(void *);
+	void *arg;
+	int open;
+};
+
+static long
+call_open(void *p)
+{
+	struct open_args *a = p;
+	uint64_t held;
+	long r;
+
+	if (!a->open)
+		return a->fn(a->arg);
+	held = arch_irq_hold();
+	arch_irq_release(ARCH_IRQ_OPEN);
+	r = a->fn(a->arg);
+	arch_irq_hold();
+	arch_irq_release(held);		/* as the caller had them */
+	return r;
+}
+
+/*
+ * A call the watchdog may end (everything but interrupt handlers): the
+ * module's start, stop, swap entries, events and work items.  Called
+ * from the hub's own code, it runs with interrupts open, so its devices'
+ * handlers cut in and the alarm can end a call that never returns.
+ * Called from inside a module (or its interrupt handler), it keeps the
+ * interrupt state that module chose.  The watch ends before a fault is handled, so
+ * a restart gets a count of its own.
+ */
+long
+mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg)
+{
+	struct open_args a = { fn, arg, calls_in == 0 };
+	struct watch outer = watch_begin(m);
+	long r;
+
+	r = guarded(call_open, &a);
+
+	watch_end(outer);
+	return after_call(r);
 }
 
 struct start_args {
@@ -205,7 +268,7 @@ mod_start(struct pb_module *m, int mode)
 	if (m->state != MOD_LOADED)
 		return PB_EBUSY;
 	m->state = mode == PB_START_STANDBY ? MOD_STANDBY : MOD_RUNNING;
-	r = mod_call(m, call_start, &a);
+	r = mod_call_watched(m, call_start, &a);
 	if (r == PB_EFAULT)
 		return PB_EFAULT;	/* mod_handle_fault cleaned up */
 	if (r != PB_OK) {
@@ -237,7 +300,7 @@ void
 mod_stop(struct pb_module *m)
 {
 	if (m->ops && m->ops->stop && !m->fault_pending)
-		mod_call(m, call_stop, m);
+		mod_call_watched(m, call_stop, m);
 	work_drop_module(m);
 	res_drop_module(m);
 	irq_unregister(m, -1);
@@ -349,7 +412,7 @@ mod_activate(struct pb_module *m)
 
 	if (m->state != MOD_STANDBY)
 		return PB_EINVAL;
-	r = mod_call(m, call_activate, m);
+	r = mod_call_watched(m, call_activate, m);
 	if (r != PB_OK)
 		return (int)r;
 	m->state = MOD_RUNNING;

@@ -163,7 +163,7 @@ conn_tell(struct conn *c, int event)
 
 	if (c->client && c->client->ops && c->client->ops->event &&
 	    !c->client->fault_pending)
-		mod_call(c->client, call_event, &a);
+		mod_call_watched(c->client, call_event, &a);
 }
 
 struct conn *

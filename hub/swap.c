@@ -65,7 +65,7 @@ entry(struct pb_module *m, int which, struct call_args *a)
 {
 	a->m = m;
 	a->which = which;
-	return (int)mod_call(m, call_entry, a);
+	return (int)mod_call_watched(m, call_entry, a);
 }
 
 /* Is r m's, and of one of the swapped interfaces (NULL: all)? */

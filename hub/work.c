@@ -166,31 +166,62 @@ struct work_args {
 	void *arg;
 };
 
-/* The module work item running now, for the watchdog. */
-static struct {
-	uint64_t since;		/* 0: none */
-	struct pb_module *owner;
-} running;
+/* The innermost watched module call running now. */
+static struct watch running;
 uint64_t hub_watchdog_ns = 5000000000ull;
 
+/* The alarm must come by the watchdog's deadline, timers or not. */
+static void
+watch_arm(uint64_t since)
+{
+	uint64_t deadline = since + hub_watchdog_ns;
+
+	if (hub_watchdog_ns && (clock.armed <= hub_now_ns() ||
+	    clock.armed > deadline))
+		hub_arm_alarm(deadline);
+}
+
 /*
- * A module's work item runs with interrupts open: its devices' handlers
- * cut in (they only acknowledge and queue work), and the alarm can end
- * an item that never returns (the watchdog).  The hub's own code runs
- * with them held.
+ * The watchdog counts the innermost watched call.  A call that makes
+ * others (a work item connecting, a command loading a module) has its
+ * count paused meanwhile: they are counted, and blamed, on their own.
  */
+struct watch
+watch_begin(struct pb_module *m)
+{
+	uint64_t held = arch_irq_hold();
+	struct watch outer = running;
+
+	running.since = hub_now_ns();
+	running.owner = m;
+	watch_arm(running.since);
+	arch_irq_release(held);
+	return outer;
+}
+
+void
+watch_end(struct watch outer)
+{
+	uint64_t held = arch_irq_hold();
+
+	if (outer.since) {
+		outer.since += hub_now_ns() - running.since;
+		watch_arm(outer.since);
+	}
+	running = outer;
+	arch_irq_release(held);
+}
+
 static long
 call_work(void *p)
 {
 	struct work_args *a = p;
 
-	arch_irq_release(ARCH_IRQ_OPEN);
 	a->fn(a->arg);
-	arch_irq_hold();
 	return PB_OK;
 }
 
-/* The module whose work item has run too long, or NULL. */
+/* The module whose watched call has run too long, or NULL. */
 struct pb_module *
 hub_watchdog_due(void)
 {
@@ -200,20 +231,22 @@ hub_watchdog_due(void)
 	return running.owner;
 }
 
+/* After an interrupt: an alarm that came for a timer leaves the watched
+ * call's deadline unarmed, and the event loop that would arm it again
+ * does not run until the call returns. */
+void
+hub_watchdog_rearm(void)
+{
+	if (running.since)
+		watch_arm(running.since);
+}
+
 static void
 run_module_work(struct work *w)
 {
 	struct work_args a = { w->fn, w->arg };
-	uint64_t now = hub_now_ns();
 
-	running.since = now;
-	running.owner = w->owner;
-	/* The alarm must come by the watchdog's deadline, timers or not. */
-	if (hub_watchdog_ns && (clock.armed <= now ||
-	    clock.armed > now + hub_watchdog_ns))
-		hub_arm_alarm(now + hub_watchdog_ns);
-	mod_call(w->owner, call_work, &a);
-	running.since = 0;
+	mod_call_watched(w->owner, call_work, &a);
 }
 
 /* Run one queued item; 0 when the queue was empty. */

@@ -179,8 +179,10 @@ arch_irq_exit(struct intr_frame *f)
 	struct pb_module *m;
 
 	if (guard_depth <= guard_floor || !hub_watchdog_due() ||
-	    !(m = hub_module_at(f->rip)))
+	    !(m = hub_module_at(f->rip))) {
+		hub_watchdog_rearm();
 		return;
+	}
 	log_event(LOG_FAULT, "watchdog: %s has not returned for %llu ms "
 	    "(rip %s+0x%llx)", m->name,
 	    (unsigned long long)(hub_watchdog_ns / 1000000), m->name,

@@ -176,15 +176,24 @@ take_pmtimer(struct tmod *t, const struct acpi_platform *p)
 	return PB_OK;
 }
 
+/*
+ * Interrupts are held for the measurement (bounded by its read budget): a
+ * handler cutting in between a reference edge and the counter's read would
+ * stretch one side of the ratio.
+ */
 static int
 measure(struct tmod *t, struct calib *c, const char *what)
 {
+	uint64_t held;
 	int err;
 
 	c->window_ns = CAL_WINDOW_NS;
 	c->max_reads = CAL_MAX_READS;
 	c->stuck_reads = CAL_STUCK_READS;
-	if ((err = calibrate(c)) != PB_OK)
+	held = cpu_irq_save();
+	err = calibrate(c);
+	cpu_irq_restore(held);
+	if (err != PB_OK)
 		pb_logf(t->hub, t->self, PB_LOG_WARN, "%s against %s: %s "
 		    "(%llu of its ticks in %u reads, %llu ticks measured)",
 		    what, c->ref->name, err == PB_EIO ? "it does not count" :

@@ -1,6 +1,7 @@
 /*
  * fake_arch.c - the hub's arch side for host tests: a clock the tests can
- * move, guarded calls that simply call, and no page tables.
+ * move, guarded calls that simply call, no page tables, and an interrupt
+ * flag (fake_if) that holding and releasing move as RFLAGS.IF would.
  *
  * A test makes a module "fault" by calling fake_fault() inside a guarded
  * call: like the real exception path, it records the fault against the
@@ -24,8 +25,16 @@ void *arch_map_mmio(uint64_t phys, size_t len, int cache)
 	return (void *)(uintptr_t)phys;
 }
 void arch_unmap_mmio(void *va, size_t len) { }
-uint64_t arch_irq_hold(void) { return 0; }
-void arch_irq_release(uint64_t held) { }
+int fake_if;
+uint64_t
+arch_irq_hold(void)
+{
+	uint64_t was = fake_if ? ARCH_IRQ_OPEN : 0;
+
+	fake_if = 0;
+	return was;
+}
+void arch_irq_release(uint64_t held) { if (held & ARCH_IRQ_OPEN) fake_if = 1; }
 void arch_idle(void) { }
 void arch_irq_window(void) { }
 

@@ -76,6 +76,7 @@ clk_arm(void *ctx, uint64_t ns)
 }
 
 static const struct pb_clock fake_clock = { clk_read, clk_arm };
+static uint64_t rearm_first, rearm_after;
 
 TEST(clock_change_keeps_time_continuous)
 {
@@ -193,6 +194,152 @@ TEST(watchdog_due_only_while_a_long_item_runs)
 	CHECK_EQ_INT(work_queue(m->m, long_item, NULL), PB_OK);
 	fm_run_work();
 	CHECK_EQ_INT(seen_due, 0);
+	hub_watchdog_ns = limit;
+	fm_teardown();
+}
+
+/* What a fake saw at its start step: the watchdog's verdict, and whether
+ * interrupts were open. */
+static struct pb_module *due_at_start;
+static int if_at_start;
+
+static void
+note_start(struct fm *f, int step)
+{
+	if (step != FM_START)
+		return;
+	due_at_start = hub_watchdog_due();
+	if_at_start = fake_if;
+}
+
+TEST(watchdog_counts_a_start_which_runs_with_interrupts_open)
+{
+	struct fm *f;
+	uint64_t limit = hub_watchdog_ns;
+
+	fm_setup();
+	hub_watchdog_ns = 2000000000ull;
+	f = fm_add("slow", 0);
+	f->tick_ns = 3000000000ull;	/* start() takes 3 s */
+	fm_step_hook = note_start;
+	fake_if = 0;			/* the hub's own code holds them */
+	due_at_start = NULL;
+	if_at_start = 0;
+	CHECK_EQ_INT(fm_start(f), PB_OK);
+	CHECK(due_at_start == f->m);
+	CHECK_EQ_INT(if_at_start, 1);
+	CHECK_EQ_INT(fake_if, 0);		/* held again after */
+	CHECK(hub_watchdog_due() == NULL);
+	hub_watchdog_ns = limit;
+	fm_teardown();
+}
+
+static struct fm *inner_fm;
+static struct pb_module *due_inside, *due_back, *due_paused, *due_own;
+static int if_inside;
+
+static long
+inner_call(void *arg)
+{
+	(void)arg;
+	due_inside = hub_watchdog_due();
+	if_inside = fake_if;
+	return PB_OK;
+}
+
+static long
+inner_long_call(void *arg)
+{
+	(void)arg;
+	fake_now += 3000000000ull;
+	return PB_OK;
+}
+
+/* A work item that holds interrupts, runs 3 s, then calls another
+ * module: the inner call keeps them held, and does not inherit the
+ * item's overdue count; the item's count is back after. */
+static void
+late_caller(void *arg)
+{
+	uint64_t held = arch_irq_hold();
+
+	(void)arg;
+	fake_now += 3000000000ull;
+	mod_call_watched(inner_fm->m, inner_call, NULL);
+	due_back = hub_watchdog_due();
+	arch_irq_release(held);
+}
+
+/* A work item whose inner call takes 3 s: not the item's time. */
+static void
+patient_caller(void *arg)
+{
+	(void)arg;
+	mod_call_watched(inner_fm->m, inner_long_call, NULL);
+	due_paused = hub_watchdog_due();
+	fake_now += 3000000000ull;
+	due_own = hub_watchdog_due();
+}
+
+TEST(watchdog_nested_call_keeps_the_callers_interrupts_and_own_count)
+{
+	struct fm *outer;
+	uint64_t limit = hub_watchdog_ns;
+
+	fm_setup();
+	hub_watchdog_ns = 2000000000ull;
+	outer = running("outer");
+	inner_fm = running("inner");
+	fake_if = 0;
+	due_inside = due_back = due_own = NULL;
+	due_paused = outer->m;
+	if_inside = 1;
+	CHECK_EQ_INT(work_queue(outer->m, late_caller, NULL), PB_OK);
+	CHECK_EQ_INT(work_queue(outer->m, patient_caller, NULL), PB_OK);
+	fm_run_work();
+	CHECK(due_inside == NULL);		/* a count of its own */
+	CHECK_EQ_INT(if_inside, 0);		/* as the item chose */
+	CHECK(due_back == outer->m);		/* the item's 3 s again */
+	CHECK(due_paused == NULL);		/* the inner 3 s not counted */
+	CHECK(due_own == outer->m);		/* the item's own 3 s */
+	CHECK_EQ_INT(fake_if, 0);
+	hub_watchdog_ns = limit;
+	fm_teardown();
+}
+
+/* A watched item arms the alarm for its deadline; an alarm for an
+ * earlier timer takes that place, and after its interrupt the deadline is
+ * armed again (the event loop, which would, is not running). */
+static void
+rearm_item(void *arg)
+{
+	uint64_t start = hub_now_ns();
+
+	(void)arg;
+	rearm_first = armed_ns;
+	hub_arm_alarm(start + 1000000);		/* a timer 1 ms away */
+	clk_now += 2000000;			/* it fired */
+	fake_now += 2000000;
+	hub_watchdog_rearm();
+	rearm_after = armed_ns;
+}
+
+TEST(watchdog_deadline_armed_again_after_a_timers_alarm)
+{
+	struct fm *t, *m;
+	uint64_t limit = hub_watchdog_ns;
+
+	fm_setup();
+	hub_watchdog_ns = 2000000000ull;
+	t = running("timer");
+	m = running("m");
+	clk_now = fake_now;
+	CHECK_EQ_INT(hub_set_clock(t->m, &fake_clock, NULL), PB_OK);
+	CHECK_EQ_INT(work_queue(m->m, rearm_item, NULL), PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(rearm_first, 2000000000ull);
+	CHECK_EQ_INT(rearm_after, 2000000000ull - 2000000);
+	work_drop_module(t->m);
 	hub_watchdog_ns = limit;
 	fm_teardown();
 }

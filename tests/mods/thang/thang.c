@@ -1,10 +1,12 @@
 /*
  * thang - test module: hangs on purpose.  A timer's work item spins and
- * never returns, so the hub's watchdog must cut it off at the next
- * interrupt, blame this module, restart it from its image, and give up
- * after the third hang, while everything else keeps running.
+ * never returns (or, with thang=start in boot.cfg, start() itself), so
+ * the hub's watchdog must cut it off at the next interrupt, blame this
+ * module, restart it from its image, and give up after the third hang,
+ * while everything else keeps running.
  */
 #include "../../../abi/pbmod.h"
+#include "../../../abi/rt/rt.h"
 
 static const struct pb_hub *hub;
 static struct pb_module *self;
@@ -22,8 +24,13 @@ spin(void *arg)
 static int
 thang_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
+	char where[16];
+
 	self = m;
 	hub = h;
+	if (pb_setting(hub, "thang", where, sizeof(where)) &&
+	    !strcmp(where, "start"))
+		spin(NULL);
 	if (hub->timer_after(self, 50000000ull, spin, NULL) < 0)
 		return PB_ENOMEM;
 	return hub->publish(self, "thang", "h0", "", &hang_ops, NULL) ?
