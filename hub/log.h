@@ -2,10 +2,11 @@
  * log.h - the hub's event log: a ring of timestamped lines.
  *
  * Every load, start, bind, swap, unload, refusal and fault is one line,
- * kept in the ring for the shell's `log` and written to the current sink
- * (the firmware console before ExitBootServices, COM1 after, the console
- * modules once they run).  Portable: the clock and the sink are set by the
- * caller.
+ * kept in the ring for the shell's `log` and written to the current sink:
+ * the firmware console before ExitBootServices, COM1 after (the hub's own
+ * polled writer, hub/x86_64/uart.c, whole lines between the serial
+ * module's; on a PC without COM1 the ring alone).  Portable: the clock and
+ * the sink are set by the caller.
  */
 #ifndef PB_HUB_LOG_H
 #define PB_HUB_LOG_H
