@@ -8,7 +8,9 @@
  *
  * Swap steps, mostly as the old provider:
  *   quiesce	accept nothing new; read every key ConIn holds into keys[]
- *   export	struct console_state + the recent text (state.c)
+ *   export	struct console_state + the recent text (state.c), after
+ *		ConIn has stayed empty for one poll of the firmware's
+ *		terminal (eficon_drain_conin_quiet)
  *   resume	serve again (a failed swap); never calls the firmware, which
  *		may be gone by then
  *   import	only for a swap back in the firmware phase (swap keyboard
@@ -24,6 +26,8 @@
 #define OUT_CHUNK 256		/* bytes per con_write */
 #define READ_TRIES 8		/* ConIn keys skipped per read at most */
 #define DRAIN_TRIES 64		/* ConIn keys read per drain at most */
+#define DRAIN_QUIET_NS 25000000ull	/* > TerminalDxe's 20 ms serial poll */
+#define DRAIN_QUIET_MAX_NS 100000000ull
 
 struct eficon efc;
 static char eficon_text[EFICON_TEXT];
@@ -115,16 +119,43 @@ static const struct keyboard_ops eficon_keyboard_ops = {
 	.set_leds = eficon_set_leds,	/* not supported */
 };
 
-/* Everything ConIn holds, into keys[] (as much as a state carries). */
-void
+/* Everything ConIn holds, into keys[] (as much as a state carries).
+ * 1 when it read a key. */
+int
 eficon_drain_conin(void)
 {
 	struct key_event ev;
+	int got = 0;
 
 	for (int i = 0; i < DRAIN_TRIES && efc.fw; i++) {
 		if (keybuf_full(&efc.keys) || eficon_conin_key(&ev) != PB_OK)
 			break;
 		keybuf_put(&efc.keys, &ev);
+		got = 1;
+	}
+	return got;
+}
+
+/*
+ * Everything typed, for a swap: a byte the firmware's serial driver has
+ * already taken from the UART (EDK2's takes what has arrived whenever it
+ * writes, too, so every ConOut line may take some) reaches ConIn only at
+ * the terminal's next poll of its serial driver, every 20 ms in EDK2's
+ * TerminalDxe, and is gone at ExitBootServices if it has not.  So drain
+ * until ConIn has stayed empty for longer than that poll; keys still
+ * coming after DRAIN_QUIET_MAX_NS stay the firmware's.
+ */
+void
+eficon_drain_conin_quiet(void)
+{
+	uint64_t start = efc.hub->now_ns(), quiet_since = start, now = start;
+
+	while (efc.fw && !keybuf_full(&efc.keys) &&
+	    now - quiet_since < DRAIN_QUIET_NS &&
+	    now - start < DRAIN_QUIET_MAX_NS) {
+		if (eficon_drain_conin())
+			quiet_since = efc.hub->now_ns();
+		now = efc.hub->now_ns();
 	}
 }
 

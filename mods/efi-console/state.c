@@ -5,7 +5,8 @@
  * The text is the recent output exactly as written, escape sequences and
  * all, for the console that takes over to show again (fbcon redraws it);
  * the keys are those ConIn had but the client had not read, including any
- * typed while the swap runs (read again here, after the quiesce).  The
+ * typed while the swap runs (read again here, after the quiesce, until
+ * ConIn stays empty for a poll of the firmware's terminal).  The
  * colours are those the text's SGR sequences left; the cursor is where
  * this module's own output moved it (ConOut's real cursor is not exposed
  * through `firmware`).  Export may be asked twice at the takeover, once
@@ -34,7 +35,7 @@ eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	}
 	if (cap < sizeof(st))
 		return PB_EINVAL;
-	eficon_drain_conin();
+	eficon_drain_conin_quiet();
 	if (cap - sizeof(st) < max)
 		max = cap - sizeof(st);
 	text = rt_textring_copy(&efc.text, (char *)buf + sizeof(st), max);

@@ -1686,13 +1686,17 @@ fw_write(void *ctx, const char *s, size_t len)
 	return PB_OK;
 }
 
+/* When each key reaches ConIn (fake_ns), as the firmware's terminal
+ * polls its serial driver: 0, at once. */
+static uint64_t fw_key_at[64];
+
 static int
 fw_read_key(void *ctx, struct firmware_key *k)
 {
 	fw_calls++;
 	if (fw_gone)
 		return PB_ENOTSUP;
-	if (fw_keyi == fw_nkeys)
+	if (fw_keyi == fw_nkeys || fw_key_at[fw_keyi] > fake_ns)
 		return PB_EAGAIN;
 	*k = fw_keys[fw_keyi++];
 	return PB_OK;
@@ -1733,6 +1737,7 @@ eficon_setup(void)
 	fake_hub_reset();
 	memset(&efc, 0, sizeof(efc));
 	fw_outn = fw_clears = fw_calls = fw_nkeys = fw_keyi = 0;
+	memset(fw_key_at, 0, sizeof(fw_key_at));
 	fw_gone = 0;
 	fw_out[0] = '\0';
 	eficon_ops.event(SELF, PB_EV_CONNECTED, &fw_conn, 0);
@@ -1827,6 +1832,38 @@ TEST(eficon_quiesce_keeps_every_key)
 	fw_key(0, 'y');
 	REQUIRE(eficon_ops.resume(SELF) == PB_OK);
 	CHECK_STR(keys_of("keyboard:efi"), "61,110001,7a,79");
+}
+
+/* A key the firmware's serial driver already holds reaches ConIn at the
+ * terminal's next poll (20 ms apart in EDK2): export waits for ConIn to
+ * stay empty longer than that, and no longer than its bound. */
+TEST(eficon_export_waits_for_the_terminals_poll)
+{
+	struct console_state st;
+	char buf[4096];
+	size_t len = 0;
+	uint32_t ver = 0;
+	uint64_t t0;
+
+	eficon_setup();
+	REQUIRE(eficon_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	REQUIRE(eficon_ops.quiesce(SELF) == PB_OK);
+	t0 = fake_ns;
+	fw_key(0, 'q');
+	fw_key_at[0] = t0 + 15000000;		/* the next poll */
+	fw_key(0, 'r');
+	fw_key_at[1] = t0 + 35000000;		/* the one after */
+	fw_key(0, 's');
+	fw_key_at[2] = t0 + 200000000;		/* past the bound */
+	REQUIRE(eficon_ops.export_state(SELF, buf, sizeof(buf), &len, &ver) ==
+	    PB_OK);
+	memcpy(&st, buf, sizeof(st));
+	CHECK_EQ_INT(st.nkeys, 2);
+	CHECK_EQ_INT(st.keys[0].code, 'q');
+	CHECK_EQ_INT(st.keys[1].code, 'r');
+	/* Quiet for 25 ms after 'r', and within 100 ms in all. */
+	CHECK(fake_ns >= t0 + 60000000);
+	CHECK(fake_ns < t0 + 110000000);
 }
 
 TEST(eficon_resume_after_the_firmware_left)
