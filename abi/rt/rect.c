@@ -2,6 +2,7 @@
  * rect.c - the checks a display provider makes on its clients' rectangles
  * and pixel buffers (display.h): a rectangle must start on the screen and
  * is cut to it; a buffer of h rows needs a pitch of at least w pixels.
+ * rt_rect_begin makes them all, in the order display.h's errors take.
  */
 #include "rt.h"
 #include "../pb.h"
@@ -32,4 +33,27 @@ int
 rt_check_pixels(const uint32_t *px, uint32_t pitch, uint32_t w, uint32_t h)
 {
 	return !px || (h > 1 && pitch < w) ? PB_EINVAL : PB_OK;
+}
+
+/*
+ * Before a display operation on w x h at (x, y): PB_EBUSY while the
+ * provider is not active (standby, quiesced); PB_OK with *w or *h 0 when
+ * there is nothing to draw (then nothing else is checked); else the
+ * client's buffer checked, when it passes one (px_used), and the
+ * rectangle cut to the screen.
+ */
+int
+rt_rect_begin(int active, const uint32_t *px, uint32_t pitch, int px_used,
+    uint32_t x, uint32_t y, uint32_t *w, uint32_t *h, uint32_t width,
+    uint32_t height)
+{
+	int err;
+
+	if (!active)
+		return PB_EBUSY;
+	if (!*w || !*h)
+		return PB_OK;
+	if (px_used && (err = rt_check_pixels(px, pitch, *w, *h)) != PB_OK)
+		return err;
+	return rt_clip_rect(x, y, w, h, width, height);
 }

@@ -45,5 +45,8 @@ int rt_clip_rect(uint32_t x, uint32_t y, uint32_t *w, uint32_t *h,
     uint32_t width, uint32_t height);
 int rt_check_pixels(const uint32_t *px, uint32_t pitch, uint32_t w,
     uint32_t h);
+int rt_rect_begin(int active, const uint32_t *px, uint32_t pitch,
+    int px_used, uint32_t x, uint32_t y, uint32_t *w, uint32_t *h,
+    uint32_t width, uint32_t height);
 
 #endif

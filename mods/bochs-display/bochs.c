@@ -75,6 +75,16 @@ clip(uint32_t x, uint32_t y, uint32_t *w, uint32_t *h)
 	return rt_clip_rect(x, y, w, h, draw.width, draw.height);
 }
 
+/* The checks every drawing operation begins with (abi/rt/rect.c): 0 or
+ * an error to return, and *w or *h 0 for nothing to draw. */
+static int
+begin(const uint32_t *px, uint32_t pitch, int px_used, uint32_t x,
+    uint32_t y, uint32_t *w, uint32_t *h)
+{
+	return rt_rect_begin(active, px, pitch, px_used, x, y, w, h,
+	    draw.width, draw.height);
+}
+
 /* --- display 1.1 ----------------------------------------------------- */
 
 static int
@@ -91,67 +101,45 @@ static int
 bochs_fill(void *ctx, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
     uint32_t rgb)
 {
-	int err;
+	int err = begin(NULL, 0, 0, x, y, &w, &h);
 
-	if (!active)
-		return PB_EBUSY;
-	if (!w || !h)
-		return PB_OK;
-	if ((err = clip(x, y, &w, &h)) != PB_OK)
-		return err;
-	draw_fill(&draw, x, y, w, h, rgb);
-	return PB_OK;
+	if (err == PB_OK && w && h)
+		draw_fill(&draw, x, y, w, h, rgb);
+	return err;
 }
 
 static int
 bochs_blit(void *ctx, const uint32_t *px, uint32_t pitch, uint32_t x,
     uint32_t y, uint32_t w, uint32_t h)
 {
-	int err;
+	int err = begin(px, pitch, 1, x, y, &w, &h);
 
-	if (!active)
-		return PB_EBUSY;
-	if (!w || !h)
-		return PB_OK;
-	if ((err = rt_check_pixels(px, pitch, w, h)) != PB_OK ||
-	    (err = clip(x, y, &w, &h)) != PB_OK)
-		return err;
-	draw_blit(&draw, px, pitch, x, y, w, h);
-	return PB_OK;
+	if (err == PB_OK && w && h)
+		draw_blit(&draw, px, pitch, x, y, w, h);
+	return err;
 }
 
 static int
 bochs_copy(void *ctx, uint32_t sx, uint32_t sy, uint32_t dx, uint32_t dy,
     uint32_t w, uint32_t h)
 {
-	int err;
+	int err = begin(NULL, 0, 0, sx, sy, &w, &h);
 
-	if (!active)
-		return PB_EBUSY;
-	if (!w || !h)
-		return PB_OK;
-	if ((err = clip(sx, sy, &w, &h)) != PB_OK ||
-	    (err = clip(dx, dy, &w, &h)) != PB_OK)
-		return err;
-	draw_copy(&draw, sx, sy, dx, dy, w, h);
-	return PB_OK;
+	/* Both rectangles on the screen: cut to the smaller room. */
+	if (err == PB_OK && w && h && (err = clip(dx, dy, &w, &h)) == PB_OK)
+		draw_copy(&draw, sx, sy, dx, dy, w, h);
+	return err;
 }
 
 static int
 bochs_read(void *ctx, uint32_t *px, uint32_t pitch, uint32_t x, uint32_t y,
     uint32_t w, uint32_t h)
 {
-	int err;
+	int err = begin(px, pitch, 1, x, y, &w, &h);
 
-	if (!active)
-		return PB_EBUSY;
-	if (!w || !h)
-		return PB_OK;
-	if ((err = rt_check_pixels(px, pitch, w, h)) != PB_OK ||
-	    (err = clip(x, y, &w, &h)) != PB_OK)
-		return err;
-	draw_read(&draw, px, pitch, x, y, w, h);
-	return PB_OK;
+	if (err == PB_OK && w && h)
+		draw_read(&draw, px, pitch, x, y, w, h);
+	return err;
 }
 
 static int measure(const char **why);

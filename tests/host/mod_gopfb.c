@@ -139,7 +139,13 @@ TEST(gopfb_formats_and_clipping)
 	uint32_t px[100 * 4];
 	active = 0;
 	EXPECT(gopfb_fill(NULL, 0, 0, 1, 1, 0) == PB_EBUSY, "busy");
+	/* rt_rect_begin's order: busy, then nothing to draw, then the rest */
+	EXPECT(gopfb_blit(NULL, NULL, 0, 99, 99, 1, 1) == PB_EBUSY, "busy first");
+	EXPECT(gopfb_read(NULL, NULL, 0, 0, 0, 1, 1) == PB_EBUSY, "read busy");
+	EXPECT(gopfb_copy(NULL, 0, 0, 0, 0, 1, 1) == PB_EBUSY, "copy busy");
 	active = 1;
+	EXPECT(gopfb_blit(NULL, NULL, 0, 99, 99, 1, 0) == PB_OK, "empty before px");
+	EXPECT(gopfb_copy(NULL, 99, 0, 99, 0, 0, 1) == PB_OK, "empty copy");
 	EXPECT(gopfb_fill(NULL, 0, 0, 0, 5, 0) == PB_OK, "zero w");
 	EXPECT(gopfb_fill(NULL, 50, 0, 1, 1, 0) == PB_EINVAL, "x off");
 	EXPECT(gopfb_fill(NULL, 0, 40, 1, 1, 0) == PB_EINVAL, "y off");
