@@ -348,17 +348,7 @@ static const struct pb_hub fake_hub = {
 
 /* ---- the platform (what the acpi module would parse) --------------------- */
 
-static struct acpi_platform plat;
-
-static const struct acpi_platform *
-fake_platform(void *ctx)
-{
-	(void)ctx;
-	return &plat;
-}
-
-static const struct acpi_ops fake_acpi_ops = { .platform = fake_platform };
-static struct pb_conn fake_acpi_conn = { .ops = &fake_acpi_ops };
+#include "fakeacpi.h"
 
 /* QEMU q35's MADT (hw/i386/acpi-common.c): one CPU, one I/O APIC of 24
  * pins, IRQ0 -> GSI2 conforming, IRQs 5, 9, 10, 11 level/high, LINT1 NMI

@@ -937,16 +937,7 @@ TEST(pci_ports_without_devices)
 }
 
 /* The acpi module, as far as pci uses it. */
-static struct acpi_platform plat;
-
-static const struct acpi_platform *
-fake_platform(void *ctx)
-{
-	(void)ctx;
-	return &plat;
-}
-
-static const struct acpi_ops fake_acpi_ops = { .platform = fake_platform };
+#include "fakeacpi.h"
 
 TEST(pci_no_mcfg_falls_back_to_ports)
 {

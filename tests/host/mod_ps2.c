@@ -34,48 +34,14 @@
 
 /* ---- the fake hub ------------------------------------------------ */
 
-static char self_storage;
-#define SELF ((struct pb_module *)&self_storage)
+#include "fakehub.h"
 
-static char log_text[16384];
-static uint64_t fake_ns;
 static struct {
 	int used;
 	char name[48];
 	char props[96];
 	const void *ops;
 } res;
-static struct {
-	int id;
-	uint64_t when;
-	pb_work_fn fn;
-} ftimer[4];
-static int ftimer_next = 1;
-static struct {
-	pb_work_fn fn;
-	void *arg;
-} fwork[8];
-static unsigned fwork_n;
-static struct {
-	int used;
-	pb_irq_fn fn;
-	void *arg;
-} fvec[80];
-
-static uint64_t
-fake_now(void)
-{
-	return fake_ns += 1000;
-}
-
-static void
-fake_log(struct pb_module *self, int level, const char *msg)
-{
-	size_t n = strlen(log_text);
-
-	snprintf(log_text + n, sizeof(log_text) - n, "%s\n", msg);
-}
-
 static struct pb_resource *
 fake_publish(struct pb_module *self, const char *iface, const char *name,
     const char *props, const void *ops, void *ctx)
@@ -87,114 +53,6 @@ fake_publish(struct pb_module *self, const char *iface, const char *name,
 	snprintf(res.props, sizeof(res.props), "%s", props);
 	res.ops = ops;
 	return (struct pb_resource *)&res;
-}
-
-static int
-fake_timer_after(struct pb_module *self, uint64_t ns, pb_work_fn fn,
-    void *arg)
-{
-	for (unsigned i = 0; i < 4; i++)
-		if (!ftimer[i].id) {
-			ftimer[i].id = ftimer_next++;
-			ftimer[i].when = fake_ns + ns;
-			ftimer[i].fn = fn;
-			return ftimer[i].id;
-		}
-	return PB_ENOMEM;
-}
-
-static void
-fake_timer_cancel(struct pb_module *self, int id)
-{
-	for (unsigned i = 0; i < 4; i++)
-		if (ftimer[i].id == id)
-			ftimer[i].id = 0;
-}
-
-static unsigned
-timers_armed(void)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < 4; i++)
-		n += ftimer[i].id != 0;
-	return n;
-}
-
-/* Let time pass: timers due by then run. */
-static void
-advance(uint64_t ns)
-{
-	fake_ns += ns;
-	for (unsigned i = 0; i < 4; i++)
-		if (ftimer[i].id && ftimer[i].when <= fake_ns) {
-			ftimer[i].id = 0;
-			ftimer[i].fn(NULL);
-		}
-}
-
-static int
-fake_queue_work(struct pb_module *self, pb_work_fn fn, void *arg)
-{
-	if (fwork_n == 8)
-		return PB_ENOMEM;
-	fwork[fwork_n].fn = fn;
-	fwork[fwork_n++].arg = arg;
-	return PB_OK;
-}
-
-static unsigned
-run_work(void)
-{
-	unsigned n = 0;
-
-	while (fwork_n) {
-		pb_work_fn fn = fwork[0].fn;
-		void *arg = fwork[0].arg;
-
-		memmove(fwork, fwork + 1, --fwork_n * sizeof(fwork[0]));
-		fn(arg);
-		n++;
-	}
-	return n;
-}
-
-static int
-fake_irq_alloc(struct pb_module *self)
-{
-	for (int v = 64; v < 80; v++)
-		if (!fvec[v].used) {
-			fvec[v].used = 1;
-			return v;
-		}
-	return PB_ENOMEM;
-}
-
-static int
-fake_irq_register(struct pb_module *self, int v, pb_irq_fn fn, void *arg)
-{
-	if (v < 64 || v >= 80 || !fvec[v].used)
-		return PB_EINVAL;
-	fvec[v].fn = fn;
-	fvec[v].arg = arg;
-	return PB_OK;
-}
-
-static void
-fake_irq_unregister(struct pb_module *self, int v)
-{
-	if (v >= 64 && v < 80)
-		memset(&fvec[v], 0, sizeof(fvec[v]));
-}
-
-static unsigned
-vectors_used(void)
-{
-	unsigned n = 0;
-
-	for (int v = 64; v < 80; v++)
-		n += fvec[v].used;
-	return n;
 }
 
 static const struct pb_hub fake_hub = {
@@ -842,7 +700,7 @@ TEST(ps2_led_command_in_flight)
 	mdl.kbd_mute = 1;
 	TYPE(0x3a, 0xba);
 	CHECK_EQ_INT(timers_armed(), 1);
-	advance(150000000ull);
+	time_passes(150000000ull);
 	CHECK_CONTAINS(log_text, "keyboard: 0xed not acknowledged within "
 	    "100 ms: LEDs not set (1 times)");
 	mdl.kbd_mute = 0;

@@ -21,31 +21,14 @@
 
 /* ---- the fake hub and providers ---------------------------------- */
 
-static char self_storage;
-#define SELF ((struct pb_module *)&self_storage)
+#include "fakehub.h"
 
-static char log_text[8192];
-static uint64_t fake_ns;
 static struct {
 	int used;
 	char name[48];
 	char props[96];
 	const void *ops;
 } res;
-
-static uint64_t
-fake_now(void)
-{
-	return fake_ns += 1000;
-}
-
-static void
-fake_log(struct pb_module *self, int level, const char *msg)
-{
-	size_t n = strlen(log_text);
-
-	snprintf(log_text + n, sizeof(log_text) - n, "%s\n", msg);
-}
 
 static struct pb_resource *
 fake_publish(struct pb_module *self, const char *iface, const char *name,

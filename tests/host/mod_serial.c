@@ -640,7 +640,8 @@ TEST(eficon_keybuf_holds_a_state_worth)
 #include "../../mods/efi-console/efi-console.c"
 #include "../../mods/efi-console/state.c"
 
-/* ---- the fake hub ------------------------------------------------ */
+/* ---- the fake hub (the rest is fakehub.h) ------------------------ */
+#include "fakehub.h"
 
 struct fake_res {
 	int used;
@@ -651,31 +652,6 @@ struct fake_res {
 };
 
 static struct fake_res fres[16];
-static char fake_log_text[16384];
-static uint64_t fake_ns;
-static struct {
-	int id;
-	pb_work_fn fn;
-	void *arg;
-} ftimer[4];
-static int ftimer_next = 1;
-static char self_storage;
-#define SELF ((struct pb_module *)&self_storage)
-
-static uint64_t
-fake_now(void)
-{
-	return fake_ns += 1000;
-}
-
-static void
-fake_log(struct pb_module *self, int level, const char *msg)
-{
-	size_t n = strlen(fake_log_text);
-
-	snprintf(fake_log_text + n, sizeof(fake_log_text) - n, "%s\n", msg);
-}
-
 static struct pb_resource *
 fake_publish(struct pb_module *self, const char *iface, const char *name,
     const char *props, const void *ops, void *ctx)
@@ -711,129 +687,7 @@ fake_withdraw(struct pb_module *self, struct pb_resource *r)
 	return PB_OK;
 }
 
-static int
-fake_timer_after(struct pb_module *self, uint64_t ns, pb_work_fn fn,
-    void *arg)
-{
-	for (unsigned i = 0; i < 4; i++)
-		if (!ftimer[i].id) {
-			ftimer[i].id = ftimer_next++;
-			ftimer[i].fn = fn;
-			ftimer[i].arg = arg;
-			return ftimer[i].id;
-		}
-	return PB_ENOMEM;
-}
-
-static void
-fake_timer_cancel(struct pb_module *self, int id)
-{
-	for (unsigned i = 0; i < 4; i++)
-		if (ftimer[i].id == id)
-			ftimer[i].id = 0;
-}
-
-static unsigned
-timers_armed(void)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < 4; i++)
-		n += ftimer[i].id != 0;
-	return n;
-}
-
 /* Run every armed timer once (what 10 ms of the event loop does). */
-static void
-run_timers(void)
-{
-	for (unsigned i = 0; i < 4; i++)
-		if (ftimer[i].id) {
-			pb_work_fn fn = ftimer[i].fn;
-			void *arg = ftimer[i].arg;
-
-			ftimer[i].id = 0;
-			fn(arg);
-		}
-}
-
-/* Work items and interrupt vectors, as the hub keeps them. */
-static struct {
-	pb_work_fn fn;
-	void *arg;
-} fwork[8];
-static unsigned fwork_n;
-static struct {
-	int used;
-	pb_irq_fn fn;
-	void *arg;
-} fvec[80];
-
-static int
-fake_queue_work(struct pb_module *self, pb_work_fn fn, void *arg)
-{
-	if (fwork_n == 8)
-		return PB_ENOMEM;
-	fwork[fwork_n].fn = fn;
-	fwork[fwork_n++].arg = arg;
-	return PB_OK;
-}
-
-/* Run the queued work (what the event loop does between interrupts). */
-static unsigned
-run_work(void)
-{
-	unsigned n = 0;
-
-	while (fwork_n) {
-		pb_work_fn fn = fwork[0].fn;
-		void *arg = fwork[0].arg;
-
-		memmove(fwork, fwork + 1, --fwork_n * sizeof(fwork[0]));
-		fn(arg);
-		n++;
-	}
-	return n;
-}
-
-static int
-fake_irq_alloc(struct pb_module *self)
-{
-	for (int v = 64; v < 80; v++)
-		if (!fvec[v].used) {
-			fvec[v].used = 1;
-			return v;
-		}
-	return PB_ENOMEM;
-}
-
-static int
-fake_irq_register(struct pb_module *self, int v, pb_irq_fn fn, void *arg)
-{
-	if (v < 64 || v >= 80 || !fvec[v].used)
-		return PB_EINVAL;
-	fvec[v].fn = fn;
-	fvec[v].arg = arg;
-	return PB_OK;
-}
-
-static void
-fake_irq_unregister(struct pb_module *self, int v)
-{
-	if (v >= 64 && v < 80)
-		memset(&fvec[v], 0, sizeof(fvec[v]));
-}
-
-static unsigned
-vectors_used(void)
-{
-	unsigned n = 0;
-
-	for (int v = 64; v < 80; v++)
-		n += fvec[v].used;
-	return n;
-}
-
 static const struct pb_hub fake_hub = {
 	.size = sizeof(struct pb_hub),
 	.abi_major = PB_ABI_MAJOR,
@@ -875,7 +729,7 @@ log_count(const char *needle)
 {
 	unsigned n = 0;
 
-	for (const char *p = fake_log_text; (p = strstr(p, needle)); p++)
+	for (const char *p = log_text; (p = strstr(p, needle)); p++)
 		n++;
 	return n;
 }
@@ -887,7 +741,7 @@ fake_hub_reset(void)
 	memset(ftimer, 0, sizeof(ftimer));
 	memset(fvec, 0, sizeof(fvec));
 	fwork_n = 0;
-	fake_log_text[0] = '\0';
+	log_text[0] = '\0';
 }
 
 /* ---- the 16550 model --------------------------------------------- */
@@ -1109,7 +963,7 @@ TEST(serial_declines_without_ports)
 	    PB_ENODEV);
 	CHECK_EQ_INT(fake_count(), 0);
 	CHECK_EQ_INT(timers_armed(), 0);
-	CHECK_CONTAINS(fake_log_text, "no 16550 at 0x3f8");
+	CHECK_CONTAINS(log_text, "no 16550 at 0x3f8");
 	CHECK_MSG(io_count < 40, "%u port accesses to find nothing", io_count);
 	serial_ops.stop(SELF);
 }
@@ -1153,7 +1007,7 @@ TEST(serial_probes_every_port)
 	CHECK(!fake_find("console:com3"));
 	CHECK(fake_find("console:com4"));
 	CHECK_EQ_INT(fake_count(), 6);
-	CHECK_CONTAINS(fake_log_text, "com3 at 0x3e8: scratch register "
+	CHECK_CONTAINS(log_text, "com3 at 0x3e8: scratch register "
 	    "answers but loopback");
 	CHECK_EQ_INT(con_write_to("console:com4", "4"), 1);
 	CHECK_STR(um[3].tx, "4");
@@ -1218,7 +1072,7 @@ TEST(serial_dead_port_never_hangs)
 	serial_setup(1);
 	um[0].stuck = 1;
 	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
-	CHECK_CONTAINS(fake_log_text, "LSR.TEMT not set within 20 ms");
+	CHECK_CONTAINS(log_text, "LSR.TEMT not set within 20 ms");
 	t0 = fake_ns;
 	CHECK_EQ_INT(con_write_to("console:com1", "hello"), PB_EIO);
 	CHECK_MSG(fake_ns - t0 < 60000000ull, "waited %llu ns",
@@ -1248,7 +1102,7 @@ TEST(serial_dead_port_never_hangs)
 	}
 	CHECK_EQ_INT(log_count("marked dead"), 4);	/* 1, 2, 4, 8 */
 	CHECK_EQ_INT(log_count("port back"), 4);
-	CHECK_CONTAINS(fake_log_text, "marked dead (8 times)");
+	CHECK_CONTAINS(log_text, "marked dead (8 times)");
 	serial_ops.stop(SELF);
 }
 
@@ -1306,7 +1160,7 @@ TEST(serial_standby_without_com1_moves_to_com2)
 	CHECK(!fake_find("keyboard:com1"));
 	CHECK(fake_find("console:com2"));
 	CHECK_STR(keys_of("keyboard:com2"), "71");
-	CHECK_CONTAINS(fake_log_text, "com1 is absent: its resources are "
+	CHECK_CONTAINS(log_text, "com1 is absent: its resources are "
 	    "withdrawn");
 	serial_ops.stop(SELF);
 }
@@ -1444,7 +1298,7 @@ TEST(serial_irq_provider_switches_from_polling)
 	CHECK_EQ_INT(vectors_used(), 2);
 	CHECK_EQ_INT(um[0].ier, IER_ERBFI);
 	CHECK_EQ_INT(um[1].ier, IER_ERBFI);
-	CHECK_CONTAINS(fake_log_text, "receiving by interrupt: ISA IRQ 4 on "
+	CHECK_CONTAINS(log_text, "receiving by interrupt: ISA IRQ 4 on "
 	    "vector");
 	run_work();
 	/* A key on COM1: the handler reads it, the keys are there at once. */
@@ -1606,7 +1460,7 @@ TEST(serial_irq_route_failure_falls_back_to_polling)
 	froute_fail = 1;
 	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
 	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
-	CHECK_CONTAINS(fake_log_text, "ISA IRQ 4 not routed (-5): polling "
+	CHECK_CONTAINS(log_text, "ISA IRQ 4 not routed (-5): polling "
 	    "instead");
 	CHECK_EQ_INT(vectors_used(), 0);
 	CHECK_EQ_INT(um[0].ier, 0);
@@ -1655,7 +1509,7 @@ TEST(serial_irq_provider_leaves)
 	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
 	run_work();
 	serial_ops.event(SELF, PB_EV_DISCONNECTED, &firq_conn, REQ_IRQ);
-	CHECK_CONTAINS(fake_log_text, "the irq provider left: polling");
+	CHECK_CONTAINS(log_text, "the irq provider left: polling");
 	CHECK_EQ_INT(um[0].ier, 0);
 	CHECK_EQ_INT(vectors_used(), 0);
 	CHECK_EQ_INT(timers_armed(), 1);

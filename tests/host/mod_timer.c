@@ -178,18 +178,7 @@ static struct pb_conn fake_irq_conn = { .ops = &fake_irq_ops };
 
 /* ---- the platform --------------------------------------------------------- */
 
-static struct acpi_platform plat;
-
-static const struct acpi_platform *
-fake_platform(void *ctx)
-{
-	(void)ctx;
-	return &plat;
-}
-
-static const struct acpi_ops fake_acpi_ops = { .platform = fake_platform };
-static struct pb_conn fake_acpi_conn = { .ops = &fake_acpi_ops };
-
+#include "fakeacpi.h"
 
 /* boot.cfg as the hub publishes it: config:boot's properties. */
 static const char *boot_cfg = "target=os";
