@@ -229,17 +229,15 @@ call_open(void *p)
  * from the hub's own code, it runs with interrupts open, so its devices'
  * handlers cut in and the alarm can end a call that never returns.
  * Called from inside a module (or its interrupt handler), it keeps the
- * interrupt state that module chose.  The watch ends before a fault is handled, so
- * a restart gets a count of its own.
+ * interrupt state that module chose.  The watch ends before a fault is
+ * handled, so a restart gets a count of its own.
  */
 long
 mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg)
 {
 	struct open_args a = { fn, arg, calls_in == 0 };
 	struct watch outer = watch_begin(m);
-	long r;
-
-	r = guarded(call_open, &a);
+	long r = guarded(call_open, &a);
 
 	watch_end(outer);
 	return after_call(r);
