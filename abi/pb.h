@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #define PB_ABI_MAJOR 1
-#define PB_ABI_MINOR 1
+#define PB_ABI_MINOR 2
 
 #define PB_MODINFO_MAGIC 0x494d4250u	/* "PBMI" little-endian */
 
@@ -57,6 +57,16 @@ enum pb_err {
 	PB_EAGAIN = -9,		/* nothing now, try later */
 	PB_ENODEV = -10,	/* the hardware is absent: decline cleanly */
 	PB_EFAULT = -11,	/* the module faulted */
+	/* ABI 1.2 */
+	PB_ENOSPC = -12,	/* no space left (a full volume) */
+	PB_EROFS = -13,		/* read-only medium or mount */
+	PB_EMEDIA = -14,	/* the medium changed under the request */
+	PB_ECANCELED = -15,	/* the request was cancelled (device gone) */
+	PB_ENOTDIR = -16,	/* a path component is not a directory */
+	PB_EISDIR = -17,	/* a directory where a file was wanted */
+	PB_EEXIST = -18,	/* it exists already */
+	PB_ENOTEMPTY = -19,	/* a directory that is not empty */
+	PB_ECORRUPT = -20,	/* on-disk structures are inconsistent */
 };
 
 /* How many providers a requirement wants. */
@@ -118,6 +128,12 @@ enum pb_event {
 	PB_EV_DISCONNECTED = 2,	/* the resource is gone; conn dies after this */
 	PB_EV_REBOUND = 3,	/* conn now leads to another provider */
 	PB_EV_RESOURCE = 4,	/* a resource appeared (subscriptions) */
+	/* ABI 1.2, delivered to a provider: the client behind `conn` is
+	 * going (unloaded, faulted, disconnected).  Called before the
+	 * client's memory and vectors are taken back, so a bus provider
+	 * can silence the client's device first (pci: bus mastering and
+	 * MSI/MSI-X off).  `req` is the client's requirement index. */
+	PB_EV_CLIENT_GONE = 5,
 };
 
 /* The `req` of a connection the hub made because a bind rule matched:
@@ -127,12 +143,27 @@ enum pb_event {
 #define PB_REQ_NONE (-1)
 
 /*
+ * Concurrency (holds for every interface): a module's interrupt handlers,
+ * work items and entry points run one at a time, in order; no two of them
+ * overlap, except that an interrupt handler may cut into the module's own
+ * work (it only acknowledges and posts work).  A provider serving several
+ * clients keeps their shared state consistent itself.  Nothing in the ABI
+ * relies on there being one CPU: when a second one comes, the hub adds a
+ * spinlock type here and keeps this rule per module.
+ *
  * The module's entry points.  Only start is mandatory; a module without
  * quiesce/export_state/import_state cannot be swapped out under clients.
  * Swap protocol (P old, P' new), each step run between two work items:
  *   P'.start(STANDBY); P.quiesce(); P.export_state(); P.release();
  *   P'.import_state(); P'.activate(); rebind; P.stop().
  * If a step fails: P'.stop(); P.resume() and P keeps serving.
+ *
+ * ABI 1.2: quiesce may answer PB_EAGAIN: "I have stopped taking new work
+ * but requests are still in flight".  The hub then keeps running the
+ * event loop (P's interrupts and work still run, so completions arrive)
+ * and calls quiesce again until it answers PB_OK or the deadline
+ * (boot.cfg `swap-drain=MS`, default 1000) passes, which fails the swap
+ * (P resumes).  P's interrupts are held only from the PB_OK on.
  */
 struct pb_module_ops {
 	int (*start)(struct pb_module *self, const struct pb_hub *hub, int mode);
@@ -204,8 +235,11 @@ struct pb_conn {
 #define PB_CALL(c, type, op, ...) \
 	(((const struct type *)(c)->ops)->op((c)->ctx, ##__VA_ARGS__))
 
-/* What a resource looks like through the hub's inventory services. */
+/* What a resource looks like through the hub's inventory services.
+ * ABI 1.2 (res_info_sized): `struct_size` first, set by the caller to the
+ * size of the struct it has; the hub fills no more than that. */
 struct pb_res_info {
+	uint32_t struct_size;
 	const char *name;	/* "display:gop0" */
 	const char *iface;
 	uint16_t major, minor;
@@ -215,8 +249,10 @@ struct pb_res_info {
 	const char *client;	/* the first client's module name, or NULL */
 };
 
-/* One module, as the inventory services tell it. */
+/* One module, as the inventory services tell it.  ABI 1.2
+ * (mod_info_sized): `struct_size` first, as in pb_res_info. */
 struct pb_mod_info {
+	uint32_t struct_size;
 	const char *name;
 	const char *version;
 	const char *state;	/* "known", "running", "standby", ... */
@@ -227,6 +263,26 @@ struct pb_mod_info {
 };
 
 typedef void (*pb_work_fn)(void *arg);
+
+/*
+ * ABI 1.2: a work item the module owns, in its own memory (intrusive).
+ * work_init sets it up once for its owner (the module whose work it is);
+ * work_post queues it to run fn(arg) once on the event loop, from anywhere
+ * (an interrupt handler, another module's work: a block provider posts its
+ * client's completion this way).  Posting never fails and never allocates:
+ * an item already queued stays queued once.  work_cancel takes it off the
+ * queue; after it returns fn does not run for any earlier post.  The
+ * fields after `arg` are the hub's.
+ */
+struct pb_work {
+	pb_work_fn fn;
+	void *arg;
+	struct pb_work *next;
+	struct pb_module *owner;
+	uint32_t gen;
+	uint32_t queued;
+};
+_Static_assert(sizeof(struct pb_work) == 40, "pb_work layout");
 typedef void (*pb_irq_fn)(void *arg);
 typedef void (*pb_line_fn)(void *arg, const char *line);
 
@@ -291,6 +347,9 @@ struct pb_hub {
 	uint64_t (*now_ns)(void);
 	int (*timer_after)(struct pb_module *self, uint64_t ns, pb_work_fn fn,
 	    void *arg);
+	/* After timer_cancel returns, fn does not run for this timer, even
+	 * if its expiry was already due and queued (ABI 1.2 guarantees it;
+	 * a 1.1 hub did not). */
 	void (*timer_cancel)(struct pb_module *self, int id);
 
 	/* Inventory and control, for the shell and tools. */
@@ -315,6 +374,33 @@ struct pb_hub {
 	/* Accept at most max clients on resource r (pci: one driver). */
 	int (*res_limit)(struct pb_module *self, struct pb_resource *r,
 	    unsigned max);
+
+	/* ABI 1.2 (check size first). */
+	/* DMA memory: `len` bytes (less than a page is fine) aligned to
+	 * `align` (a power of two, at most 4096 for sub-page requests),
+	 * not crossing a multiple of `boundary` (a power of two, 0: none),
+	 * wholly at or below bus address `limit` (~0: anywhere), zeroed.
+	 * Returns the CPU address; *bus is what the device is given.  A
+	 * driver never assumes the two are equal. */
+	void *(*dma_alloc)(struct pb_module *self, size_t len, size_t align,
+	    uint64_t boundary, uint64_t limit, uint64_t *bus);
+	void (*dma_free)(struct pb_module *self, void *va);
+	/* The bus address of `va` in memory the caller may hand a device
+	 * (its own pages, or a buffer a client gave it for a request), and
+	 * how many bytes from there are contiguous on the bus (*run, at most
+	 * len).  PB_EINVAL for memory that is not RAM. */
+	int (*dma_addr)(struct pb_module *self, const void *va, size_t len,
+	    uint64_t *bus, size_t *run);
+	/* Intrusive work (struct pb_work above). */
+	void (*work_init)(struct pb_module *self, struct pb_work *w,
+	    pb_work_fn fn, void *arg);
+	void (*work_post)(struct pb_module *self, struct pb_work *w);
+	void (*work_cancel)(struct pb_module *self, struct pb_work *w);
+	/* Inventory with sized structs (their struct_size);
+	 * mod_info and res_info above keep the 1.1 layout for old callers. */
+	int (*mod_info_sized)(unsigned index, struct pb_mod_info *out);
+	int (*res_info_sized)(const char *module, unsigned index,
+	    struct pb_res_info *out);
 };
 
 /*
