@@ -300,9 +300,7 @@ write_steps(struct fat_vol *v, struct fat_op *o, const uint8_t *buf)
 		o->phase = 3;
 		return FAT_CONTINUE;
 	default:
-		if ((r = file_entry_step(v, o)) != PB_OK)
-			return r;
-		return o->status;
+		return file_entry_step(v, o);	/* o->status says how */
 	}
 }
 
@@ -338,8 +336,8 @@ op_write(struct fat_vol *v, struct fat_op *o)
 		q->result = o->pos > o->start ? o->pos - o->start : 0;
 		if (q->result)
 			o->h->cursor = o->start + q->result;
-		if (r == PB_OK && o->short_write)
-			r = PB_ENOSPC;
+		if (r == PB_OK && o->status == PB_OK && o->short_write)
+			o->status = PB_ENOSPC;
 		handle_keep_pos(o);
 	}
 	return r;

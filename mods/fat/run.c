@@ -263,8 +263,8 @@ run_once(struct fat_vol *v)
 	case FAT_CONTINUE:
 		o->last = 0;
 		return 1;
-	default:
-		op_finish(v, r);
+	default:		/* a step that stands may end with an error */
+		op_finish(v, r == PB_OK ? o->status : r);
 		return 1;
 	}
 }

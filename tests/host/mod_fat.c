@@ -45,7 +45,16 @@
 /* ---- images made by the host's tools ------------------------------- */
 
 static char tmp[64];
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+static void
+tmp_remove(void)
+{
+	if (tmp[0] && !getenv("FAT_TEST_KEEP"))
+		sh("rm -rf '%s'", tmp);
+}
+
+/* A directory for this run's images (FAT_TEST_KEEP=1 keeps it). */
 static void
 tmp_make(void)
 {
@@ -54,13 +63,12 @@ tmp_make(void)
 		if (!mkdtemp(tmp))
 			tmp[0] = '\0';
 		setenv("MTOOLS_SKIP_CHECK", "1", 1);
-		setenv("MTOOLS_NO_VFAT", "", 1);
-		unsetenv("MTOOLS_NO_VFAT");
+		atexit(tmp_remove);
 	}
 }
 
 /* Run a shell command (printf-style); its exit status. */
-static int __attribute__((format(printf, 1, 2)))
+static int
 sh(const char *fmt, ...)
 {
 	char cmd[4096];
@@ -627,4 +635,278 @@ TEST(fat_read_fat16)
 TEST(fat_read_fat32)
 {
 	read_back("r32.img", "-F 32 -s 1 -n TESTVOL", 40960, FAT32);
+}
+
+/* ---- writing, checked by fsck.fat and mtools ------------------------ */
+
+static int
+write_file(const char *path, uint64_t len, unsigned seed, unsigned chunk)
+{
+	uint8_t *buf = malloc(len ? len : 1);
+	uint64_t put;
+	uint32_t h;
+	int r;
+
+	fill(buf, len, seed, 0);
+	if ((r = ff_open(&fsc, path, FS_O_WRITE | FS_O_CREATE | FS_O_TRUNC,
+	    &h)) != PB_OK) {
+		free(buf);
+		return r;
+	}
+	for (uint64_t off = 0; off < len && r == PB_OK; off += chunk) {
+		uint64_t n = len - off < chunk ? len - off : chunk;
+
+		r = ff_write(&fsc, h, FS_CURSOR, buf + off, n, &put);
+		if (r == PB_OK && put != n)
+			r = PB_EIO;
+	}
+	ff_close(&fsc, h);
+	free(buf);
+	return r;
+}
+
+static void
+write_tree(const char *img, const char *args, unsigned kib)
+{
+	char out[4096], why[160];
+	uint8_t *data;
+	uint64_t len, put;
+	uint32_t h;
+	unsigned n;
+
+	REQUIRE(make_image(img, args, kib));
+	REQUIRE(mount_img(img));
+	/* create, in pieces of odd sizes (cache and direct paths) */
+	CHECK_EQ_INT(write_file("new.bin", 200000, 101, 7777), PB_OK);
+	CHECK_EQ_INT(write_file("Grüße aus Köln 2.txt", 40000, 102, 40000),
+	    PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_MKDIR, "made", NULL), PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_MKDIR, "made/日本語のディレクトリ",
+	    NULL), PB_OK);
+	CHECK_EQ_INT(write_file("made/日本語のディレクトリ/ファイル.txt",
+	    1000, 103, 1000), PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_MKDIR, "made", NULL), PB_EEXIST);
+	/* append */
+	CHECK_EQ_INT(write_file("log.txt", 1000, 104, 1000), PB_OK);
+	REQUIRE(ff_open(&fsc, "LOG.TXT", FS_O_WRITE | FS_O_APPEND, &h) ==
+	    PB_OK);
+	data = malloc(60000);
+	fill(data, 60000, 104, 1000);
+	CHECK_EQ_INT(ff_write(&fsc, h, 0, data, 60000, &put), PB_OK);
+	CHECK_EQ_INT(put, 60000);
+	ff_close(&fsc, h);
+	free(data);
+	/* truncate an existing file down, and another up (zeros) */
+	REQUIRE(ff_open(&fsc, "big.bin", FS_O_WRITE, &h) == PB_OK);
+	CHECK_EQ_INT(ff_truncate(&fsc, h, 12345), PB_OK);
+	ff_close(&fsc, h);
+	REQUIRE(ff_open(&fsc, "README.TXT", FS_O_WRITE, &h) == PB_OK);
+	CHECK_EQ_INT(ff_truncate(&fsc, h, 50000), PB_OK);
+	ff_close(&fsc, h);
+	/* rename within and across directories, unlink, rmdir */
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_RENAME, "new.bin", "dir/sub/moved "
+	    "here.bin"), PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_RENAME, "dir/sub", "made/sub2"),
+	    PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_RENAME, "empty.txt", "EMPTY.txt"),
+	    PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_RENAME, "made", "made/sub2/x"),
+	    PB_EINVAL);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_RENAME, "log.txt", "README.TXT"),
+	    PB_EEXIST);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_UNLINK, tfiles[4].path, NULL), PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_UNLINK, "dir", NULL), PB_EISDIR);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_RMDIR, "made", NULL), PB_ENOTEMPTY);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_MKDIR, "gone", NULL), PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_RMDIR, "gone", NULL), PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_RMDIR, "gone", NULL), PB_ENOENT);
+	/* what fat reads back */
+	CHECK_MSG(same_as_pattern("dir/../made/sub2/moved here.bin", 200000,
+	    101, why, sizeof(why)), "%s", why);
+	CHECK_EQ_INT(read_all("README.TXT", &data, &len), PB_OK);
+	CHECK_EQ_INT(len, 50000);
+	for (uint64_t i = 0; data && i < len; i++)
+		if (data[i] != (i < 100 ? pattern(2, i) : 0)) {
+			CHECK_MSG(0, "README.TXT byte %llu",
+			    (unsigned long long)i);
+			break;
+		}
+	free(data);
+	CHECK_EQ_INT(disk->bad, 0);
+	CHECK_MSG(disk->bad == 0, "%s", disk->why);
+	REQUIRE(unmount_to(img));
+
+	CHECK_MSG(fsck_clean(img, out, sizeof(out)), "%s", out);
+	CHECK(mtools_same(img, "made/sub2/moved here.bin", 200000, 101));
+	CHECK(mtools_same(img, "Grüße aus Köln 2.txt", 40000, 102));
+	CHECK(mtools_same(img, "made/日本語のディレクトリ/ファイル.txt", 1000,
+	    103));
+	CHECK(mtools_same(img, "made/sub2/deep.dat", 300000, 6));
+	host_file("in.bin", 61000, 104);
+	CHECK(mtools_same(img, "log.txt", 61000, 104));
+	sh_out(out, sizeof(out), "mdir -b -i %s ::/ 2>&1", tpath(img));
+	CHECK_MSG(strstr(out, "EMPTY.txt") && !strstr(out, "rather long"),
+	    "%s", out);
+	sh_out(out, sizeof(out), "mdir -i %s ::/made 2>&1", tpath(img));
+	CHECK_MSG(strstr(out, "日本語のディレクトリ"), "%s", out);
+
+	/* and a second mount finds it all again */
+	REQUIRE(mount_img(img));
+	CHECK_MSG(same_as_pattern("MADE/SUB2/MOVED HERE.BIN", 200000, 101,
+	    why, sizeof(why)), "%s", why);
+	CHECK_EQ_INT(list_dir("made/sub2", out, sizeof(out), &n), PB_OK);
+	CHECK_EQ_INT(n, 3);
+	unmount_to(NULL);
+}
+
+TEST(fat_write_fat12)
+{
+	write_tree("w12.img", "-F 12", 8192);
+}
+
+TEST(fat_write_fat16)
+{
+	write_tree("w16.img", "-F 16 -s 4", 16384);
+}
+
+TEST(fat_write_fat32)
+{
+	write_tree("w32.img", "-F 32 -s 1", 40960);
+}
+
+/* ---- big directories, fragmentation, a full volume ------------------ */
+
+TEST(fat_thousand_files_in_one_directory)
+{
+	char path[128], out[200000], why[160];
+	unsigned n;
+
+	tmp_make();
+	REQUIRE(mkfs("k.img", "-F 16 -s 4", 16384));
+	REQUIRE(mount_img("k.img"));
+	REQUIRE(ff_path_op(&fsc, FS_MKDIR, "many", NULL) == PB_OK);
+	for (unsigned i = 0; i < 1000; i++) {
+		snprintf(path, sizeof(path), "many/File number %04u with a "
+		    "long name.txt", i);
+		if (write_file(path, 100 + i, 1000 + i, 4096) != PB_OK) {
+			CHECK_MSG(0, "creating %s", path);
+			break;
+		}
+	}
+	CHECK_EQ_INT(list_dir("many", out, sizeof(out), &n), PB_OK);
+	CHECK_EQ_INT(n, 1000);
+	CHECK(has_line(out, "File number 0999 with a long name.txt"));
+	CHECK_MSG(same_as_pattern("MANY/file NUMBER 0500 with a long name.TXT",
+	    600, 1500, why, sizeof(why)), "%s", why);
+	REQUIRE(unmount_to("k.img"));
+	CHECK_MSG(fsck_clean("k.img", out, sizeof(out)), "%s", out);
+	sh_out(out, sizeof(out), "mdir -b -i %s ::/many 2>&1 | wc -l",
+	    tpath("k.img"));
+	CHECK_EQ_INT(atoi(out), 1000);
+	CHECK(mtools_same("k.img", "many/File number 0777 with a long name.txt",
+	    877, 1777));
+	/* The aliases are distinct: ~1 up to ~1000 of one basis. */
+	sh_out(out, sizeof(out), "mdir -i %s ::/many 2>&1 | grep -c 'FILENU~'",
+	    tpath("k.img"));
+	CHECK(atoi(out) >= 9);
+	sh_out(out, sizeof(out), "mdir -i %s ::/many 2>&1 | grep '~' | "
+	    "awk '{print $1 $2}' | sort | uniq -d | wc -l", tpath("k.img"));
+	CHECK_EQ_INT(atoi(out), 0);
+}
+
+/* Clusters of the chain from first that do not follow the previous. */
+static unsigned
+fragments(struct fat_vol *v, uint32_t first)
+{
+	unsigned runs = 1;
+	uint32_t c = first, next;
+
+	tx_begin(v);
+	while (fat_next(v, c, &next) == PB_OK && next) {
+		runs += next != c + 1;
+		c = next;
+	}
+	tx_commit(v);
+	return runs;
+}
+
+/* Make a 64 MiB FAT32 image whose free space is mostly holes of 64 KiB:
+ * 960 files of 64 KiB, every other one deleted. */
+static int
+make_fragmented(const char *img)
+{
+	tmp_make();
+	if (!mkfs(img, "-F 32 -s 1", 65536) || !host_file("piece.bin", 65536, 7))
+		return 0;
+	return sh("cd %s && mkdir -p pieces && cd pieces && "
+	    "for i in $(seq -w 0 959); do ln -f ../piece.bin p$i.bin; done && "
+	    "mcopy -i ../%s p*.bin ::/ && "
+	    "mdel -i ../%s $(seq -f '::p%%03g.bin' 0 2 958)", tmp, img, img) == 0;
+}
+
+TEST(fat_fragmented_20mib_file)
+{
+	char why[160], out[4096];
+	struct fs_stat st;
+
+	REQUIRE(make_fragmented("f.img"));
+	REQUIRE(host_file("twenty.bin", 20u << 20, 20));
+	REQUIRE(mcopy_in("f.img", "twenty.bin", "twenty.bin"));
+	REQUIRE(mount_img("f.img"));
+	CHECK_EQ_INT(ff_stat(&fsc, "twenty.bin", 0, &st), PB_OK);
+	CHECK_MSG(fragments(fm.vols[0], (uint32_t)st.id) > 20,
+	    "%u fragments", fragments(fm.vols[0], (uint32_t)st.id));
+	CHECK_MSG(same_as_pattern("twenty.bin", 20u << 20, 20, why,
+	    sizeof(why)), "%s", why);
+	/* fat's own 20 MiB file, in the same holes */
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_UNLINK, "twenty.bin", NULL), PB_OK);
+	CHECK_EQ_INT(write_file("again.bin", 20u << 20, 21, 1u << 20), PB_OK);
+	CHECK_EQ_INT(ff_stat(&fsc, "again.bin", 0, &st), PB_OK);
+	CHECK_MSG(fragments(fm.vols[0], (uint32_t)st.id) > 20, "%u fragments",
+	    fragments(fm.vols[0], (uint32_t)st.id));
+	CHECK_MSG(same_as_pattern("again.bin", 20u << 20, 21, why,
+	    sizeof(why)), "%s", why);
+	CHECK_MSG(disk->bad == 0, "%s", disk->why);
+	REQUIRE(unmount_to("f.img"));
+	CHECK_MSG(fsck_clean("f.img", out, sizeof(out)), "%s", out);
+	CHECK(mtools_same("f.img", "again.bin", 20u << 20, 21));
+}
+
+TEST(fat_full_volume)
+{
+	char out[4096], why[160];
+	struct fs_statfs sf;
+	uint8_t *buf = malloc(1 << 20);
+	uint64_t put, total = 0;
+	uint32_t h;
+	int r = PB_OK;
+
+	tmp_make();
+	REQUIRE(mkfs("full.img", "-F 12", 1440));
+	REQUIRE(host_file("in.bin", 10000, 3));
+	REQUIRE(mcopy_in("full.img", "in.bin", "keep.bin"));
+	REQUIRE(mount_img("full.img"));
+	REQUIRE(ff_open(&fsc, "filler.bin", FS_O_WRITE | FS_O_CREATE, &h) ==
+	    PB_OK);
+	for (int i = 0; i < 10 && r == PB_OK; i++) {
+		fill(buf, 1 << 20, 4, total);
+		r = ff_write(&fsc, h, FS_CURSOR, buf, 1 << 20, &put);
+		total += put;
+	}
+	CHECK_EQ_INT(r, PB_ENOSPC);
+	CHECK(total > 1300000 && total < 1474560);
+	CHECK_EQ_INT(ff_write(&fsc, h, FS_CURSOR, buf, 100, &put), PB_ENOSPC);
+	CHECK_EQ_INT(put, 0);
+	ff_close(&fsc, h);
+	CHECK_EQ_INT(ff_statfs(&fsc, &sf), PB_OK);
+	CHECK_EQ_INT(sf.free, 0);
+	CHECK_EQ_INT(write_file("more.bin", 5000, 5, 5000), PB_ENOSPC);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_MKDIR, "nodir", NULL), PB_ENOSPC);
+	CHECK_MSG(same_as_pattern("keep.bin", 10000, 3, why, sizeof(why)),
+	    "%s", why);
+	REQUIRE(unmount_to("full.img"));
+	CHECK_MSG(fsck_clean("full.img", out, sizeof(out)), "%s", out);
+	CHECK(mtools_same("full.img", "filler.bin", total, 4));
+	CHECK(mtools_same("full.img", "keep.bin", 10000, 3));
+	free(buf);
 }
