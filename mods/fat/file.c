@@ -160,9 +160,10 @@ file_read_step(struct fat_vol *v, struct fat_op *o, uint8_t *buf)
 			if (r != PB_EINVAL)
 				return r == FAT_PENDING ? r : transfer_end(o, r);
 		}
-		ra = 0;
-		if (!cache_resident(v, sec) &&
-		    (r = read_ahead(v, c, in, left, &ra)) != PB_OK)
+		ra = 0;			/* ahead in the file, not the request */
+		if (!cache_resident(v, sec) && (r = read_ahead(v, c, in,
+		    o->node.size > o->pos ? o->node.size - o->pos : 0, &ra)) !=
+		    PB_OK)
 			return r == FAT_MISS ? FAT_PENDING : transfer_end(o, r);
 		if ((r = cache_get(v, sec, ra, CG_NOPIN, &p)) != PB_OK)
 			return r == FAT_MISS ? FAT_PENDING : transfer_end(o, r);

@@ -910,3 +910,251 @@ TEST(fat_full_volume)
 	CHECK(mtools_same("full.img", "keep.bin", 10000, 3));
 	free(buf);
 }
+
+/* ---- the dirty flag and read-only mounts ----------------------------- */
+
+/* FAT[1] of FAT copy `copy` in an image, and the geometry. */
+static uint32_t
+fat1_of(const uint8_t *img, unsigned copy, struct fat_geom *g)
+{
+	char why[96];
+	const uint8_t *p;
+
+	if (bpb_parse(img, 512, g, why, sizeof(why)) != PB_OK)
+		return 0;
+	p = img + (uint64_t)(g->fat_start + copy * g->fat_sectors) * g->bps;
+	return g->type == FAT32 ? get32(p + 4) : get16(p + 2);
+}
+
+static void
+dirty_flag(const char *img, const char *args, unsigned kib, uint32_t bit)
+{
+	struct fat_geom g;
+	char out[4096];
+
+	tmp_make();
+	REQUIRE(mkfs(img, args, kib));
+	REQUIRE(mount_img(img));
+	for (unsigned k = 0; k < 2; k++)
+		CHECK_MSG(!(fat1_of(disk->img, k, &g) & bit), "FAT %u: %08x", k,
+		    fat1_of(disk->img, k, &g));
+	CHECK_EQ_INT(write_file("x.bin", 10, 1, 10), PB_OK);
+	REQUIRE(unmount_to(img));
+	for (unsigned k = 0; k < 2; k++)
+		CHECK(fat1_of(disk->img, k, &g) & bit);
+	CHECK_MSG(fsck_clean(img, out, sizeof(out)), "%s", out);
+}
+
+TEST(fat_dirty_flag_fat16)
+{
+	dirty_flag("d16.img", "-F 16", 16384, FAT16_CLEAN);
+}
+
+TEST(fat_dirty_flag_fat32)
+{
+	dirty_flag("d32.img", "-F 32 -s 1", 40960, FAT32_CLEAN);
+}
+
+/* Nothing may write to a volume mounted read-only. */
+static void
+read_only_refusals(void)
+{
+	struct fs_statfs sf;
+	char why[160];
+	uint32_t h;
+
+	CHECK_EQ_INT(ff_statfs(&fsc, &sf), PB_OK);
+	CHECK(sf.flags & FS_STATFS_RO);
+	CHECK_EQ_INT(write_file("new.bin", 10, 1, 10), PB_EROFS);
+	CHECK_EQ_INT(ff_open(&fsc, "README.TXT", FS_O_WRITE, &h), PB_EROFS);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_MKDIR, "d", NULL), PB_EROFS);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_UNLINK, "README.TXT", NULL), PB_EROFS);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_RENAME, "README.TXT", "x"),
+	    PB_EROFS);
+	CHECK_MSG(same_as_pattern("README.TXT", 100, 2, why, sizeof(why)),
+	    "%s", why);
+}
+
+TEST(fat_dirty_volume_mounts_read_only)
+{
+	struct fat_geom g;
+	uint8_t *before;
+	uint64_t len;
+
+	REQUIRE(make_image("dv.img", "-F 16 -s 4", 16384));
+	before = load(tpath("dv.img"), &len);
+	REQUIRE(before);
+	fat1_of(before, 0, &g);
+	before[g.fat_start * 512 + 3] &= 0x7f;	/* FAT[1] bit 15: dirty */
+	save(tpath("dv.img"), before, len);
+	REQUIRE(mount_img("dv.img"));
+	CHECK_CONTAINS(ff_log, "not unmounted cleanly");
+	read_only_refusals();
+	REQUIRE(unmount_to("dv.img"));
+	CHECK_EQ_INT(disk->writes, 0);
+	CHECK(memcmp(disk->img, before, len) == 0);
+	free(before);
+}
+
+TEST(fat_read_only_medium)
+{
+	uint64_t len;
+	uint8_t *buf;
+
+	REQUIRE(make_image("ro.img", "-F 32 -s 1", 40960));
+	ff_reset();
+	buf = load(tpath("ro.img"), &len);
+	REQUIRE(buf);
+	disk = ff_disk_add("disk0", buf, len, "fat=1 disk=block:disk");
+	disk->info.flags |= BLOCK_RO;
+	REQUIRE(fat_ops.start(FF_SELF, &ff_hub, PB_START_NORMAL) == PB_OK);
+	ff_pump();
+	REQUIRE(ff_fs_conn("fs:disk0", &fsc));
+	CHECK_CONTAINS(ff_log, "read-only medium");
+	read_only_refusals();
+	CHECK(unmount_to(NULL));
+	CHECK_EQ_INT(disk->writes, 0);
+}
+
+/* ---- the cache: write-back by timer, reads that bypass it ------------ */
+
+/* Is the file's first cluster on the disk image the pattern? */
+static int
+on_disk(uint32_t first, uint64_t len, unsigned seed)
+{
+	struct fat_vol *v = fm.vols[0];
+	const uint8_t *p = disk->img + (uint64_t)clus_sec(v, first) * v->g.bps;
+
+	for (uint64_t i = 0; i < len; i++)
+		if (p[i] != pattern(seed, i))
+			return 0;
+	return 1;
+}
+
+TEST(fat_write_back_by_timer)
+{
+	struct fs_stat st;
+
+	REQUIRE(make_image("t.img", "-F 16 -s 4", 16384));
+	REQUIRE(mount_img("t.img"));
+	CHECK_EQ_INT(write_file("small.bin", 1500, 77, 1500), PB_OK);
+	CHECK_EQ_INT(ff_stat(&fsc, "small.bin", 0, &st), PB_OK);
+	CHECK(!on_disk((uint32_t)st.id, 1500, 77));
+	ff_time_passes(4000ull * 1000000);
+	ff_pump();
+	CHECK(!on_disk((uint32_t)st.id, 1500, 77));
+	ff_time_passes(1000ull * 1000000);
+	ff_pump();
+	CHECK(on_disk((uint32_t)st.id, 1500, 77));
+	CHECK_EQ_INT(fm.vols[0]->c.ndirty, 0);
+	unmount_to(NULL);
+
+	/* fs-flush=300; and FS_SYNC writes at once */
+	REQUIRE(make_image("t.img", "-F 16 -s 4", 16384));
+	ff_reset();
+	{
+		uint64_t len;
+		uint8_t *buf = load(tpath("t.img"), &len);
+
+		disk = ff_disk_add("disk0", buf, len, "fat=1 disk=x");
+	}
+	snprintf(ff_cfg, sizeof(ff_cfg), "target=os fs-flush=300 fs-cache=512");
+	REQUIRE(fat_ops.start(FF_SELF, &ff_hub, PB_START_NORMAL) == PB_OK);
+	ff_pump();
+	REQUIRE(ff_fs_conn("fs:disk0", &fsc));
+	CHECK_EQ_INT(fm.vols[0]->c.nunits, 128);
+	CHECK_EQ_INT(write_file("small.bin", 1500, 78, 1500), PB_OK);
+	CHECK_EQ_INT(ff_stat(&fsc, "small.bin", 0, &st), PB_OK);
+	ff_time_passes(300ull * 1000000);
+	ff_pump();
+	CHECK(on_disk((uint32_t)st.id, 1500, 78));
+	CHECK_EQ_INT(write_file("small2.bin", 1500, 79, 1500), PB_OK);
+	CHECK_EQ_INT(ff_stat(&fsc, "small2.bin", 0, &st), PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_SYNC, NULL, NULL), PB_OK);
+	CHECK(on_disk((uint32_t)st.id, 1500, 79));
+	CHECK(disk->flushes > 0);
+	unmount_to(NULL);
+}
+
+TEST(fat_large_reads_bypass_the_cache)
+{
+	uint8_t *buf = malloc(1 << 20);
+	uint64_t got;
+	uint32_t h;
+	unsigned reads;
+	int ok = 1;
+
+	tmp_make();
+	REQUIRE(mkfs("big.img", "-F 32 -s 8", 524288));
+	REQUIRE(host_file("in.bin", 8u << 20, 9));
+	REQUIRE(mcopy_in("big.img", "in.bin", "eight.bin"));
+	REQUIRE(mount_img("big.img"));
+	REQUIRE(ff_open(&fsc, "eight.bin", FS_O_READ, &h) == PB_OK);
+	disk->reads = 0;
+	disk->rbytes = 0;
+	for (unsigned i = 0; i < 8; i++) {
+		CHECK_EQ_INT(ff_read(&fsc, h, FS_CURSOR, buf, 1 << 20, &got),
+		    PB_OK);
+		for (uint64_t k = 0; k < got && ok; k++)
+			ok = buf[k] == pattern(9, ((uint64_t)i << 20) + k);
+	}
+	CHECK(ok);
+	/* 128 KiB requests straight into the buffer, a few for the FAT */
+	CHECK_MSG(disk->reads <= 64 + 4, "%u reads", disk->reads);
+	CHECK_MSG(disk->rbytes < (8u << 20) + (64u << 10), "%llu bytes",
+	    (unsigned long long)disk->rbytes);
+	CHECK_MSG(disk->max_queued >= 4, "%u in flight at most",
+	    disk->max_queued);
+	/* small reads go through the cache, which reads ahead */
+	reads = disk->reads;
+	for (unsigned k = 0; k < 1024; k++)
+		ff_read(&fsc, h, 100000 + k * 100, buf, 100, &got);
+	CHECK_MSG(disk->reads - reads <= 4, "%u reads", disk->reads - reads);
+	ff_close(&fsc, h);
+	unmount_to(NULL);
+	free(buf);
+}
+
+/* Requests queued together run in order, each completed once. */
+TEST(fat_queued_requests_run_in_order)
+{
+	struct fs_req q[4];
+	uint8_t wbuf[3000], rbuf[3000];
+	uint32_t h;
+
+	REQUIRE(make_image("q.img", "-F 12", 4096));
+	REQUIRE(mount_img("q.img"));
+	REQUIRE(ff_open(&fsc, "q.bin", FS_O_WRITE | FS_O_READ | FS_O_CREATE,
+	    &h) == PB_OK);
+	fill(wbuf, sizeof(wbuf), 5, 0);
+	memset(q, 0, sizeof(q));
+	q[0] = (struct fs_req){ .op = FS_WRITE, .handle = h, .offset = 0,
+	    .buf = wbuf, .len = sizeof(wbuf) };
+	q[1] = (struct fs_req){ .op = FS_READ, .handle = h, .offset = 0,
+	    .buf = rbuf, .len = sizeof(rbuf) };
+	q[2] = (struct fs_req){ .op = FS_CLOSE, .handle = h };
+	q[3] = (struct fs_req){ .op = FS_READ, .handle = h, .offset = 0,
+	    .buf = rbuf, .len = 1 };
+	for (unsigned i = 0; i < 4; i++) {
+		q[i].size = sizeof(q[i]);
+		ff_work_init(FF_SELF, &q[i].done, ff_req_done, &q[i]);
+		CHECK_EQ_INT(PB_CALL(&fsc, fs_ops, submit, &q[i]), PB_OK);
+		CHECK(q[i].client_data == NULL);
+	}
+	ff_pump();
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_MSG(q[i].client_data == (void *)1, "request %u done %p "
+		    "times", i, q[i].client_data);
+	CHECK_EQ_INT(q[0].status, PB_OK);
+	CHECK_EQ_INT(q[1].status, PB_OK);
+	CHECK_EQ_INT(q[1].result, sizeof(rbuf));
+	CHECK(memcmp(wbuf, rbuf, sizeof(rbuf)) == 0);
+	CHECK_EQ_INT(q[2].status, PB_OK);
+	CHECK_EQ_INT(q[3].status, PB_EINVAL);	/* the handle is closed */
+	/* refused at once: no completion */
+	q[0] = (struct fs_req){ .size = sizeof(q[0]), .op = 99 };
+	CHECK_EQ_INT(PB_CALL(&fsc, fs_ops, submit, &q[0]), PB_EINVAL);
+	q[0] = (struct fs_req){ .size = 8, .op = FS_SYNC };
+	CHECK_EQ_INT(PB_CALL(&fsc, fs_ops, submit, &q[0]), PB_EINVAL);
+	unmount_to(NULL);
+}
