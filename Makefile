@@ -175,6 +175,7 @@ test: deps
 	$(MAKE) all image $(B)/tests/host-tests $(MOD_TESTS) $(FUZZ_TARGETS)
 	tests/run "PB_WRITE_BROKEN=1 $(B)/tests/host-tests" \
 		$(foreach t,$(MOD_TESTS),"$(t)") \
+		"tests/deps/check-deps.py" \
 		"tests/image/check-image $(IMAGE)" \
 		"tests/fuzz/run $(FUZZ_SECONDS)" \
 		"tests/scenario/selftest.py --no-real" \
