@@ -188,6 +188,12 @@ bench: deps
 	$(MAKE) all image
 	tests/bench/run
 
+# The README's two commands on a fresh Debian 12 root (debootstrap, then only
+# git and make): needs root and a few minutes, so not part of make test.
+.PHONY: fresh-check
+fresh-check:
+	tools/fresh-check
+
 clean:
 	rm -rf $(B)
 

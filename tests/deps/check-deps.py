@@ -18,7 +18,10 @@ interpreters of every #! line.  Each program must be one of:
   - a shell builtin or keyword, or a function the script defines,
   - one of the programs of a minimal Debian 12 (debootstrap --variant=minbase:
     the Essential and required packages and apt), the BASE table below,
-  - a file of the repository (tools/mkimage, build/tools/mkgpt...).
+  - a file of the repository (tools/mkimage, build/tools/mkgpt...),
+  - git, the README's prerequisite, or a program a script installs for
+    itself (SELF_INSTALLED: debootstrap in tools/fresh-check), or sudo,
+    which install-deps uses only when it is there.
 
 A new program is a FAIL naming the file and line that runs it: add its
 package to install-deps (or, if minbase really has it, to BASE).  The test
@@ -74,6 +77,11 @@ BASE = {
 # Used only when present, never needed: install-deps runs apt-get through
 # sudo when it is not root and sudo exists.
 OPTIONAL = {'sudo'}
+# The README's prerequisites, there before anything runs: a user clones the
+# repository with git and types make (make is in install-deps too).
+PREREQUISITES = {'git'}
+# Programs a script installs for itself before it runs them, and only there.
+SELF_INSTALLED = {'tools/fresh-check': {'debootstrap'}}
 
 SHELL_BUILTINS = set('''. : [ alias bg bind break builtin caller cd command
     compgen complete continue declare dirs disown echo enable eval exec exit
@@ -183,7 +191,7 @@ class Lexer:
                 out.append(Word(self.arith(2), self.line, True))
             elif c in '<>' and self.peek(2) in ('<(', '>('):
                 self.i += 2
-                self.nested.append(self.sub_tokens(')'))
+                self.sub_tokens(')')
                 out.append(Word('<(...)', self.line, True))
             elif any(self.s.startswith(r, self.i) for r in REDIRS) and \
                     not self.s.startswith('&&', self.i):
@@ -872,7 +880,8 @@ def scan(root=ROOT):
     return found
 
 
-def covered_by(name, table):
+def covered_by(name, table, where=()):
+    """What provides program `name`, run at `where` ['file:line'...], or None."""
     if name in table:
         return 'install-deps (%s)' % table[name]
     if name in SHELL_BUILTINS:
@@ -882,11 +891,17 @@ def covered_by(name, table):
             return 'base (%s)' % pkg
     if name in OPTIONAL:
         return 'optional'
+    if name in PREREQUISITES:
+        return 'prerequisite'
+    files = {w.rsplit(':', 1)[0] for w in where}
+    if files and all(name in SELF_INSTALLED.get(f, ()) for f in files):
+        return 'installed by %s' % ' '.join(sorted(files))
     return None
 
 
 def uncovered(found, table):
-    return sorted(n for n in found.programs if covered_by(n, table) is None)
+    return sorted(n for n, where in found.programs.items()
+                  if covered_by(n, table, where) is None)
 
 
 # -------------------------------------------------------------- self-tests
@@ -1025,7 +1040,7 @@ def main(argv):
         w = max(len(n) for n in found.programs)
         for name in sorted(found.programs):
             where = found.programs[name]
-            print('%-*s  %-28s %s%s' % (w, name, covered_by(name, table) or 'NOT COVERED',
+            print('%-*s  %-28s %s%s' % (w, name, covered_by(name, table, where) or 'NOT COVERED',
                                         ', '.join(where[:3]),
                                         ' (+%d)' % (len(where) - 3) if len(where) > 3 else ''))
         unused = sorted(n for n in set(table) - set(found.programs) if not n.startswith('/'))
@@ -1051,8 +1066,8 @@ def main(argv):
                 'run by %s; not in tools/install-deps DEPS nor in the base system'
                 % ', '.join(found.programs[name][:3]))
     if not missing:
-        print('PASS deps/programs (%d programs run, all installed by '
-              'tools/install-deps or in base Debian)' % len(found.programs), flush=True)
+        print('PASS deps/programs (%d programs run, each covered: --list says by what)'
+              % len(found.programs), flush=True)
 
     # The check must catch a program dropped from the table: sgdisk (run by
     # tests/image/check-image), and every other entry that something runs
