@@ -96,6 +96,10 @@ SHELL_KEYWORDS = set('''if then else elif fi do done while until for select
 PREFIXES = {'exec': 0, 'command': 0, 'env': 0, 'nice': 0, 'nohup': 0,
             'timeout': 1, 'xargs': 0, 'sudo': 0, 'setsid': 0, 'stdbuf': 0,
             'builtin': 0, 'chroot': 1, 'ionice': 0, 'taskset': 1}
+# Their options that take the next word as a value.
+PREFIX_OPTARGS = {'timeout': {'-k', '-s'}, 'nice': {'-n'}, 'env': {'-u', '-C'},
+                  'xargs': {'-n', '-I', '-P', '-L', '-d', '-a', '-s', '-E'},
+                  'sudo': {'-u', '-g'}, 'ionice': {'-c', '-n', '-p'}}
 
 
 def base_programs():
@@ -317,8 +321,9 @@ class Lexer:
         self.error('unterminated "')
 
     def dollar(self, text):
-        """An expansion at self.i: $(cmd), `cmd`, $((...)), ${...}, $name."""
-        text.append('$')
+        """An expansion at self.i: $(cmd), `cmd`, $((...)), ${...}, $name.
+        The word keeps a parameter's text ("$@" stays $@), not a command's."""
+        start = self.i
         if self.s.startswith('$((', self.i):
             self.arith(3)
         elif self.s.startswith('$(', self.i):
@@ -340,6 +345,9 @@ class Lexer:
             m = re.compile(r'[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]').match(self.s, self.i)
             if m:
                 self.i = m.end()
+            text.append(self.s[start:self.i])
+            return
+        text.append('${...}' if self.s[start + 1] == '{' else '$(...)')
 
 
 class ShellScript:
@@ -354,11 +362,19 @@ class ShellScript:
         self.functions = set()
         for toks in lists:
             self.parse(toks)
-        self.runners = {f for ws, f in self.commands
-                        if f and ws[0].dynamic and ws[0].text in ('$', '$@')}
-        self.lookups = {f for ws, f in self.commands
-                        if f and len(ws) >= 3 and [w.text for w in ws[:2]] == ['command', '-v']
-                        and ws[2].dynamic}
+        self.runners = set()
+        self.lookups = set()
+        for words, f in self.commands:
+            if f and [w.text for w in words[:3]] in (['command', '-v', '$1'],
+                                                     ['command', '-v', '${1}']):
+                self.lookups.add(f)
+        # A runner may run "$@" through another runner: repeat until stable.
+        while True:
+            more = {f for words, f in self.commands
+                    if f and self._run(words)[1] in ('$@', '${@}')} - self.runners
+            if not more:
+                break
+            self.runners |= more
 
     def parse(self, toks):
         cmd = None              # words of the simple command being read
@@ -443,36 +459,42 @@ class ShellScript:
         """[(program, line)]: the programs this script runs."""
         out = []
         for words, _ in self.commands:
-            out += self._run(words)
-        return [(w.text, w.line) for w in out]
+            out += self._run(words)[0]
+        return out
 
     def _run(self, words):
-        """The words of a simple command that name a program it runs."""
-        if not words or words[0].dynamic:
-            return []
+        """([(program, line)] a simple command runs, the text of the word it
+        finally runs): `env A=1 timeout -k 5 10 "$@"` runs env and timeout,
+        and its target is $@."""
+        if not words:
+            return [], None
         first = words[0].text
-        found = [words[0]]
+        if words[0].dynamic:
+            return [], first
+        found = [(first, words[0].line)]
         rest = words[1:]
+        first = os.path.basename(first)     # /usr/bin/env is env
         if first in PREFIXES:
-            args = PREFIXES[first]
             if first == 'command' and rest and rest[0].text in ('-v', '-V'):
-                return found + [w for w in rest[1:] if not w.dynamic]
+                return found + [(w.text, w.line) for w in rest[1:] if not w.dynamic], None
             while rest and (rest[0].text.startswith('-') or
                             (first == 'env' and NAME_RE.match(rest[0].text))):
-                rest = rest[1:]
-            rest = rest[args:]
-            return found + self._run(rest)
+                rest = rest[1 + (rest[0].text in PREFIX_OPTARGS.get(first, ())):]
+            sub, target = self._run(rest[PREFIXES[first]:])
+            return found + sub, target
         if first in self.runners:
-            return found + self._run(rest)
+            sub, target = self._run(rest)
+            return found + sub, target
         if first in self.lookups:
-            return found + [w for w in rest[:1] if not w.dynamic]
-        return found
+            return found + [(w.text, w.line) for w in rest[:1] if not w.dynamic], None
+        # sh -c 'TEXT': TEXT is a script of its own.
+        if first in ('sh', 'bash') and len(rest) >= 2 and \
+                rest[0].text == '-c' and not rest[1].dynamic:
+            return found + ShellScript(rest[1].text, rest[1].line).invoked(), None
+        return found, first
 
 
 # ----------------------------------------------------------------- Makefile
-
-MAKE_AUTO = re.compile(r'\$[@<^?*|+]|\$\([@<^*?][DF]\)')
-
 
 def make_expand(s, vars_, depth=0):
     """Expand $(VAR) and ${VAR} of a recipe line with the Makefile's simple
@@ -927,11 +949,14 @@ run prog8 -x
 have prog9 || exec prog10
 "$fz" -flag 2>&1 | env A=1 timeout 5 prog11 <(prog12) >out
 if prog13; then :; fi
+inroot() { chroot /x /usr/bin/env -i A=1 "$@"; }
+inroot sh -c 'cd /x && exec timeout -k 5 10 prog14'
 '''
     want = {'set', 'command', 'echo', 'exit', 'prog1', 'prog2', 'prog3', 'prog4',
             'continue', 'prog5', 'prog6', 'cat', 'prog7', 'prog8', 'prog9',
             'exec', 'prog10', 'env', 'timeout', 'prog11', 'prog12', 'prog13',
-            'run', 'have', ':', 'die'}
+            'run', 'have', ':', 'die', 'chroot', '/usr/bin/env', 'sh', 'cd',
+            'prog14', 'inroot'}
     sh = ShellScript(text)
     got = {n for n, _ in sh.invoked()}
     return got == want, 'got %s, want %s' % (sorted(got), sorted(want))
