@@ -90,6 +90,9 @@ int arch_map_image(uint64_t base, const struct pe_image *img);
 void arch_unmap_image(uint64_t base, uint32_t size);
 void *arch_map_mmio(uint64_t phys, size_t len, int cache);
 void arch_unmap_mmio(void *va, size_t len);
+/* The address a device uses for RAM at physical address pa (identity
+ * until an IOMMU or bounce buffers come). */
+uint64_t arch_bus_addr(uint64_t pa);
 uint64_t arch_irq_hold(void);		/* hold interrupts back */
 #define ARCH_IRQ_OPEN 0x200		/* arch_irq_release(it) opens them */
 void arch_irq_release(uint64_t held);
@@ -99,11 +102,16 @@ void arch_irq_window(void);		/* let pending interrupts in */
 long arch_call_guarded(long (*fn)(void *arg), void *arg);
 
 /* --- the page allocator and memory ledger (mem.c) ---------------------- */
-enum { MEM_KIND_PAGES, MEM_KIND_HEAP, MEM_KIND_IMAGE, MEM_KIND_MMIO };
+enum { MEM_KIND_PAGES, MEM_KIND_HEAP, MEM_KIND_IMAGE, MEM_KIND_MMIO,
+    MEM_KIND_DMA };
 void mem_add_range(uint64_t base, uint64_t size);
 void *mem_alloc(struct pb_module *owner, size_t npages, uint32_t flags,
     int kind);
+void *mem_alloc_at(struct pb_module *owner, size_t npages, uint64_t align,
+    uint64_t boundary, uint64_t last, uint32_t flags, int kind);
+int mem_kind_at(uint64_t addr, uint64_t *end);
 int mem_free(struct pb_module *owner, void *p);
+int mem_free_kind(struct pb_module *owner, void *p, int kind);
 int mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len);
 size_t mem_forget_mmio(struct pb_module *owner, uint64_t base);
 void mem_unmap_unshared(uint64_t base, size_t len,
@@ -113,6 +121,14 @@ uint64_t mem_owned(const struct pb_module *owner, int kind);
 unsigned mem_reclaim(struct pb_module *owner,
     void (*unmap)(void *va, size_t len));
 void mem_reset(void);
+
+/* --- DMA memory (dma.c): the services of abi/pb.h ------------------------ */
+void *dma_alloc(struct pb_module *self, size_t len, size_t align,
+    uint64_t boundary, uint64_t limit, uint64_t *bus);
+void dma_free(struct pb_module *self, void *va);
+int dma_addr(struct pb_module *self, const void *va, size_t len,
+    uint64_t *bus, size_t *run);
+void dma_forget(struct pb_module *owner);
 
 /* --- modules (module.c) -------------------------------------------------- */
 extern struct pb_module modules[MAX_MODULES];

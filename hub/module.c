@@ -331,6 +331,7 @@ mod_unload(struct pb_module *m)
 	if (m->base)
 		arch_unmap_image(m->base, m->size);
 	mem_reclaim(m, arch_unmap_mmio);
+	dma_forget(m);
 	/* No watch window may lead back to m any more. */
 	for (unsigned i = 0; i < nmodules; i++)
 		if (modules[i].swapped_from == m)

@@ -486,6 +486,7 @@ forget_everything(void)
 	for (unsigned i = 0; i < MAX_MODULES; i++) {
 		work_drop_module(&modules[i]);
 		irq_unregister(&modules[i], -1);
+		dma_forget(&modules[i]);
 	}
 	irq_unregister(NULL, -1);
 	last = timer_add(NULL, 1, nothing, NULL);
