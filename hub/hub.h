@@ -80,6 +80,8 @@ struct conn {
 	struct pb_module *client;
 	struct pb_resource *res;
 	int req;			/* requirement index, -1 if by hand */
+	int handover;			/* a swap hands r to the new client:
+					 * no client-gone for either side */
 };
 
 /* --- the arch side (hub/x86_64, or fakes in tests) ---------------------- */
@@ -164,6 +166,8 @@ struct conn *conn_open(struct pb_module *client, struct pb_resource *r,
 void conn_close(struct conn *c);
 void conn_rebind(struct conn *c, struct pb_resource *to);
 void conn_tell(struct conn *c, int event);
+int conn_tell_gone(struct conn *c);
+unsigned res_tell_gone(struct pb_module *m);
 void res_offer_module(struct pb_module *m);
 void res_notify(struct pb_module *m, struct pb_resource *r);
 int res_connect_requirements(struct pb_module *m, int at_start);
@@ -209,6 +213,8 @@ int irq_register(struct pb_module *owner, int vector, pb_irq_fn fn,
     void *arg);
 void irq_unregister(struct pb_module *owner, int vector);
 void irq_hold_module(struct pb_module *m, int hold);
+void irq_quarantine(struct pb_module *m);
+extern struct pb_module hub_quarantine;	/* owns quarantined vectors */
 unsigned irq_count(const struct pb_module *m);
 unsigned irq_free_count(void);
 uint64_t timers_next(void);

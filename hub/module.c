@@ -293,16 +293,28 @@ call_stop(void *p)
 	return PB_OK;
 }
 
-/* Stop m and take back everything it holds except its image. */
+/*
+ * Stop m and take back everything it holds except its image.  Its
+ * providers hear that it goes first (a bus provider silences its device);
+ * if one of them fails to, m's vectors are quarantined: the device may
+ * still raise them.
+ */
 void
 mod_stop(struct pb_module *m)
 {
+	unsigned failed;
+
 	if (m->ops && m->ops->stop && !m->fault_pending)
 		mod_call_watched(m, call_stop, m);
-	work_drop_module(m);
-	res_drop_module(m);
-	irq_unregister(m, -1);
+	/* Stopped from here on: a provider that faults while hearing it
+	 * goes must not have m stopped a second time, inside this stop. */
 	m->state = MOD_LOADED;
+	work_drop_module(m);
+	failed = res_tell_gone(m);
+	res_drop_module(m);
+	if (failed)
+		irq_quarantine(m);
+	irq_unregister(m, -1);
 }
 
 /* Nothing may remain against an unloaded module: say what does. */

@@ -140,6 +140,7 @@ svc_disconnect(struct pb_module *self, struct pb_conn *pc)
 		    "not hold", self->name);
 		return;
 	}
+	conn_tell_gone(c);
 	conn_close(c);
 }
 

@@ -474,7 +474,7 @@ irq_register(struct pb_module *owner, int vector, pb_irq_fn fn, void *arg)
 	if (vector < VECTOR_FIRST || vector >= VECTORS || !fn)
 		return PB_EINVAL;
 	v = &vectors[vector];
-	if (v->used && v->owner != owner)
+	if (v->used && (v->owner != owner || owner == &hub_quarantine))
 		return PB_EBUSY;
 	held = arch_irq_hold();
 	*v = (struct vector){ .owner = owner, .fn = fn, .arg = arg, .used = 1,
@@ -576,6 +576,32 @@ irq_hold_module(struct pb_module *m, int hold)
 		}
 		arch_irq_release(held);
 	}
+}
+
+struct pb_module hub_quarantine = { .name = "quarantine" };
+
+/* m is going but its device may still raise its vectors: they go to
+ * nobody, for good (counted, never delivered, never handed out). */
+void
+irq_quarantine(struct pb_module *m)
+{
+	char list[96] = "";
+	uint64_t held = arch_irq_hold();
+
+	for (int i = VECTOR_FIRST; i < VECTORS; i++) {
+		struct vector *v = &vectors[i];
+		size_t n = strlen(list);
+
+		if (!v->used || v->owner != m)
+			continue;
+		*v = (struct vector){ .owner = &hub_quarantine, .used = 1,
+		    .count = v->count };
+		rt_snprintf(list + n, sizeof(list) - n, " %d", i);
+	}
+	arch_irq_release(held);
+	if (list[0])
+		log_event(LOG_ERROR, "%s: vectors%s quarantined: a provider "
+		    "failed to silence its device", m->name, list);
 }
 
 /* Vectors irq_alloc can still hand out. */

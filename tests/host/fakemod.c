@@ -21,6 +21,7 @@ unsigned char fm_last_import[FM_BLOB_MAX];
 size_t fm_last_import_len;
 uint32_t fm_last_import_version;
 void (*fm_step_hook)(struct fm *f, int step);
+void (*fm_event_hook)(struct fm *f, int event, struct pb_conn *c, int req);
 
 static void *arena;		/* the page allocator's memory, this test */
 static char logbuf[65536];	/* what the hub logged, this test */
@@ -334,13 +335,15 @@ static void
 fm_event(struct pb_module *self, int event, struct pb_conn *conn, int req)
 {
 	static const char *const names[] = { "?", "connected",
-	    "disconnected", "rebound", "resource" };
+	    "disconnected", "rebound", "resource", "client-gone" };
 	struct fm *f = fm_of(self);
 
 	f->nevents++;
 	tracef("%s.%s(%s)", self->name,
-	    event >= 1 && event <= 4 ? names[event] : "?",
+	    event >= 1 && event <= 5 ? names[event] : "?",
 	    conn && conn->res ? conn->res : "-");
+	if (fm_event_hook)
+		fm_event_hook(f, event, conn, req);
 	switch (event) {
 	case PB_EV_CONNECTED:
 		f->nconnected++;
@@ -358,6 +361,11 @@ fm_event(struct pb_module *self, int event, struct pb_conn *conn, int req)
 		break;
 	case PB_EV_RESOURCE:
 		f->nresource++;
+		break;
+	case PB_EV_CLIENT_GONE:
+		f->ngone++;
+		if (f->fault_at == FM_GONE)
+			fake_fault(self);
 		break;
 	}
 	if (f->fault_at == FM_EVENT)
@@ -489,6 +497,7 @@ forget_everything(void)
 		dma_forget(&modules[i]);
 	}
 	irq_unregister(NULL, -1);
+	irq_unregister(&hub_quarantine, -1);
 	last = timer_add(NULL, 1, nothing, NULL);
 	if (last < 0) {
 		fprintf(stderr, "fakemod: the hub's timer table is full\n");
@@ -505,6 +514,7 @@ forget_everything(void)
 		;
 	memset(fms, 0, sizeof(fms));
 	fm_step_hook = NULL;
+	fm_event_hook = NULL;
 }
 
 void
