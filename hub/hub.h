@@ -57,6 +57,7 @@ struct pb_module {
 	struct pb_module *swapped_from;	/* watch window: the old provider */
 	uint64_t watch_until_ns;
 	int watch_timer;		/* the window's timer id, 0: none */
+	unsigned busy;			/* calls into it under way */
 	int deferred;			/* waits for the takeover to start */
 	struct pb_resource *bind_res;	/* to connect before start (bind) */
 };
@@ -100,6 +101,7 @@ uint64_t arch_irq_hold(void);		/* hold interrupts back */
 void arch_irq_release(uint64_t held);
 void arch_idle(void);			/* wait for an interrupt */
 void arch_irq_window(void);		/* let pending interrupts in */
+void arch_pause(void);			/* a moment, polling */
 /* Run fn(arg); if a module faults inside, return PB_EFAULT instead. */
 long arch_call_guarded(long (*fn)(void *arg), void *arg);
 
@@ -186,6 +188,7 @@ void work_init(struct pb_module *owner, struct pb_work *w, pb_work_fn fn,
 void work_post(struct pb_work *w);
 void work_cancel(struct pb_work *w);
 int work_run_one(void);
+void hub_wait_step(uint64_t until);
 void work_drop_module(struct pb_module *m);
 int timer_add(struct pb_module *owner, uint64_t ns, pb_work_fn fn,
     void *arg);

@@ -196,8 +196,12 @@ after_call(long r)
 long
 mod_call(struct pb_module *m, long (*fn)(void *), void *arg)
 {
-	(void)m;
-	return after_call(guarded(fn, arg));
+	long r;
+
+	m->busy++;
+	r = guarded(fn, arg);
+	m->busy--;
+	return after_call(r);
 }
 
 struct open_args {
@@ -237,8 +241,11 @@ mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg)
 {
 	struct open_args a = { fn, arg, calls_in == 0 };
 	struct watch outer = watch_begin(m);
-	long r = guarded(call_open, &a);
+	long r;
 
+	m->busy++;
+	r = guarded(call_open, &a);
+	m->busy--;
 	watch_end(outer);
 	return after_call(r);
 }

@@ -3,7 +3,10 @@
  *
  * The six steps of DESIGN.md, each between two work items:
  *   1. load P' and start it in standby (it touches no hardware);
- *   2. hold P's interrupts back; P quiesces;
+ *   2. P quiesces; while it answers PB_EAGAIN (requests in flight) the
+ *      hub runs the event loop, P's interrupts and work included, and
+ *      asks again, up to swap_drain_ns; from its PB_OK on, P's
+ *      interrupts are held back;
  *   3. P exports its state and lets go of the hardware;
  *   4. P' imports the state and takes the hardware;
  *   5. every connection to P's resources moves to P''s, clients are told;
@@ -22,6 +25,7 @@
 #include "../abi/rt/rt.h"
 
 uint64_t swap_watch_ns = 2000000000ull;	/* the watch window */
+uint64_t swap_drain_ns = 1000000000ull;	/* boot.cfg swap-drain=MS */
 struct swap_stats swap_stats;
 
 struct call_args {
@@ -161,6 +165,50 @@ failed:
 	return r;
 }
 
+/* The P of the swap still the one it started with (not faulted and
+ * restarted while the hub waited for it)? */
+static int
+old_intact(const struct swap *s)
+{
+	return s->old->generation == s->old_gen;
+}
+
+/*
+ * Step 2.  P's interrupts run while it drains (they carry its
+ * completions) and are held from its PB_OK on.
+ */
+static int
+quiesce_old(struct swap *s, char *err, size_t cap)
+{
+	uint64_t deadline = hub_now_ns() + swap_drain_ns;
+	struct call_args a = { 0 };
+	int r;
+
+	while ((r = entry(s->old, CALL_QUIESCE, &a)) == PB_EAGAIN) {
+		s->draining = 1;
+		if (hub_now_ns() >= deadline) {
+			rt_snprintf(err, cap, "%s did not drain in %llu ms",
+			    s->old->name,
+			    (unsigned long long)(swap_drain_ns / 1000000));
+			return PB_ETIMEDOUT;
+		}
+		hub_wait_step(deadline);
+		if (!old_intact(s) || s->old->state != MOD_RUNNING ||
+		    s->new->state != MOD_STANDBY) {
+			rt_snprintf(err, cap, "%s failed while %s drained",
+			    old_intact(s) && s->old->state == MOD_RUNNING ?
+			    s->new->name : s->old->name, s->old->name);
+			return PB_EFAULT;
+		}
+	}
+	if (r != PB_OK)
+		rt_snprintf(err, cap, "%s refused to quiesce (%d)", s->old->name,
+		    r);
+	else
+		irq_hold_module(s->old, 1);
+	return r;
+}
+
 /* Steps 1-3.  On failure everything is undone and err says why. */
 int
 swap_begin(struct swap *s, char *err, size_t cap)
@@ -190,13 +238,11 @@ swap_begin(struct swap *s, char *err, size_t cap)
 
 	s->t0 = arch_cycles();
 	s->t0_ns = hub_now_ns();
+	s->old_gen = s->old->generation;
 	if (s->old->state == MOD_QUIESCED)	/* a second swap of a takeover */
 		return export_state(s, err, cap);
-	irq_hold_module(s->old, 1);
-	if ((r = entry(s->old, CALL_QUIESCE, &a)) != PB_OK) {
-		rt_snprintf(err, cap, "%s refused to quiesce (%d)", s->old->name, r);
+	if ((r = quiesce_old(s, err, cap)) != PB_OK)
 		goto resume_old;
-	}
 	s->old->state = MOD_QUIESCED;
 	if ((r = export_state(s, err, cap)) != PB_OK)
 		return r;
@@ -227,7 +273,9 @@ swap_abort(struct swap *s)
 	if (s->new->state != MOD_UNLOADED && s->new->state != MOD_KNOWN)
 		mod_unload(s->new);
 	s->new->state = MOD_KNOWN;
-	if (s->old->state == MOD_QUIESCED) {
+	/* P stopped taking work once it was asked (PB_EAGAIN included),
+	 * unless it faulted meanwhile and is a new instance now. */
+	if ((s->old->state == MOD_QUIESCED || s->draining) && old_intact(s)) {
 		if (entry(s->old, CALL_RESUME, &a) != PB_OK)
 			log_event(LOG_ERROR, "%s: resume after a failed swap "
 			    "failed", s->old->name);

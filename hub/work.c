@@ -342,16 +342,28 @@ timer_dequeued(const struct pb_work *w)
 			timers[i].id = 0;
 }
 
-/* Run one queued item; 0 when the queue was empty. */
-int
-work_run_one(void)
+/* May w run while the hub waits inside a call (a swap's drain)?  Only
+ * work of a module not in a call itself; not the hub's own. */
+static int
+may_run_waiting(const struct pb_work *w)
+{
+	return w->owner && !w->owner->busy;
+}
+
+/* Run the first queued item (that may run while waiting); 0: none. */
+static int
+run_one(int waiting)
 {
 	uint64_t held = arch_irq_hold();
-	struct pb_work *w = q_head;
+	struct pb_work *w = q_head, *prev = NULL;
 	struct work_args a;
 	struct pb_module *owner;
 	int alive;
 
+	while (w && waiting && !may_run_waiting(w)) {
+		prev = w;
+		w = w->next;
+	}
 	if (!w) {
 		arch_irq_release(held);
 		return 0;
@@ -359,7 +371,7 @@ work_run_one(void)
 	a = (struct work_args){ w->fn, w->arg };
 	owner = w->owner;
 	alive = owner_alive(owner, w->gen);
-	unlink_item(NULL, w);
+	unlink_item(prev, w);
 	timer_dequeued(w);
 	arch_irq_release(held);
 	if (alive && owner)
@@ -367,6 +379,41 @@ work_run_one(void)
 	else if (alive)
 		a.fn(a.arg);
 	return 1;
+}
+
+/* Run one queued item; 0 when the queue was empty. */
+int
+work_run_one(void)
+{
+	return run_one(0);
+}
+
+/*
+ * One turn of the event loop for hub code that waits inside a call (a
+ * swap whose old provider drains): due timers, one item of a module not
+ * in a call (see may_run_waiting), else sleep until an interrupt, the
+ * next timer or `until`.  The caller's watchdog count is paused: the
+ * wait is the hub's, bounded by its caller.
+ */
+void
+hub_wait_step(uint64_t until)
+{
+	struct watch outer = watch_begin(NULL);
+	uint64_t held, next;
+
+	timers_run(hub_now_ns());
+	if (run_one(1)) {
+		arch_irq_window();
+	} else {
+		held = arch_irq_hold();
+		next = timers_next();
+		if (hub_arm_alarm(next < until ? next : until))
+			arch_idle();
+		else
+			arch_pause();	/* no alarm: poll */
+		arch_irq_release(held);
+	}
+	watch_end(outer);
 }
 
 static int

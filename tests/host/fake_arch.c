@@ -38,7 +38,9 @@ arch_irq_hold(void)
 	return was;
 }
 void arch_irq_release(uint64_t held) { if (held & ARCH_IRQ_OPEN) fake_if = 1; }
-void arch_idle(void) { }
+/* Waiting takes time: an interrupt or the alarm comes 1 ms later. */
+void arch_idle(void) { fake_now += 1000000; }
+void arch_pause(void) { fake_now += 1000000; }
 void arch_irq_window(void) { }
 
 long

@@ -244,6 +244,10 @@ fm_quiesce(struct pb_module *self)
 	struct fm *f = fm_of(self);
 	int r = step(f, FM_QUIESCE, "quiesce");
 
+	if (r == PB_OK && f->again) {
+		f->again--;
+		return PB_EAGAIN;	/* still draining */
+	}
 	if (r == PB_OK)
 		f->quiesced = 1;
 	return r;
@@ -527,6 +531,7 @@ fm_setup(void)
 	forget_everything();
 	swap_stats = (struct swap_stats){ 0 };
 	swap_watch_ns = default_watch_ns;
+	swap_drain_ns = 1000000000ull;
 	fake_now = 1000000000ull;
 	fm_trace_clear();
 	fm_last_export_len = fm_last_import_len = 0;

@@ -101,6 +101,8 @@ struct fm {
 	int fail_at, fail_err;		/* enum fm_step, error returned */
 	int fault_at;			/* enum fm_step */
 	uint64_t tick_ns;		/* every entry point moves fake_now */
+	unsigned again;			/* quiesce answers PB_EAGAIN first,
+					 * this many times (~0u: always) */
 	/* flags and counters */
 	int quiesced, released, active;
 	unsigned nstart, nstop, nresume, nevents;
