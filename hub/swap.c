@@ -81,25 +81,40 @@ owns_iface(const struct pb_module *m, const struct pb_resource *r,
 	    (!ifaces || list_has(ifaces, r->iface.iface));
 }
 
-/* The k-th resource of `m` with interface `iface`. */
-static struct pb_resource *
-nth_resource(const struct pb_module *m, const char *iface, unsigned k)
+/* r's identity: its path= property ("" when it has none). */
+static const char *
+path_of(const struct pb_resource *r, char *buf)
 {
-	for (unsigned i = 0; i < MAX_RESOURCES; i++)
-		if (owns_iface(m, &resources[i], iface) && k-- == 0)
-			return &resources[i];
-	return NULL;
+	if (!props_get(r->props, "path", buf, RES_PROPS_MAX))
+		buf[0] = '\0';
+	return buf;
 }
 
-static unsigned
-rank_in_owner(const struct pb_resource *r)
+/*
+ * The resource of `to` that takes r's place: the one of r's interface
+ * with r's path= (pci:00:1f.2/sata:0), so that each client stays on its
+ * own device whatever order the new provider found them in.  Resources
+ * without a path pair by order among those without one.
+ */
+static struct pb_resource *
+counterpart(const struct pb_module *to, const struct pb_resource *r)
 {
+	static char want[RES_PROPS_MAX], have[RES_PROPS_MAX];
+	const char *iface = r->iface.iface;
 	unsigned k = 0;
 
-	for (const struct pb_resource *q = resources; q < r; q++)
-		if (owns_iface(r->owner, q, r->iface.iface))
-			k++;
-	return k;
+	path_of(r, want);
+	if (!want[0])
+		for (const struct pb_resource *q = resources; q < r; q++)
+			k += owns_iface(r->owner, q, iface) && !*path_of(q, have);
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *q = &resources[i];
+
+		if (owns_iface(to, q, iface) &&
+		    strcmp(path_of(q, have), want) == 0 && (want[0] || k-- == 0))
+			return q;
+	}
+	return NULL;
 }
 
 /* Every resource of `from` (of iface) must have a counterpart in `to`. */
@@ -111,10 +126,13 @@ check_counterparts(struct swap *s, char *err, size_t cap)
 
 		if (!owns_iface(s->old, r, s->iface))
 			continue;
-		if (!(to = nth_resource(s->new, r->iface.iface,
-		    rank_in_owner(r)))) {
-			rt_snprintf(err, cap, "%s publishes no %s to take over %s",
-			    s->new->name, r->iface.iface, r->name);
+		if (!(to = counterpart(s->new, r))) {
+			static char path[RES_PROPS_MAX];
+
+			rt_snprintf(err, cap, "%s publishes no %s%s%s to take "
+			    "over %s", s->new->name, r->iface.iface,
+			    *path_of(r, path) ? " with path=" : "", path,
+			    r->name);
 			return PB_ENOENT;
 		}
 		/* Every client of r must be served by its counterpart. */
@@ -296,7 +314,7 @@ rebind_all(struct swap *s)
 
 		if (!owns_iface(s->old, r, s->iface))
 			continue;
-		to = nth_resource(s->new, r->iface.iface, rank_in_owner(r));
+		to = counterpart(s->new, r);
 		to->standby = 0;
 		for (unsigned k = 0; k < MAX_CONNS; k++)
 			if (conns[k].used && conns[k].res == r)
@@ -464,8 +482,7 @@ swap_watch_fault(struct pb_module *new)
 
 		if (!r->used || r->owner != new)
 			continue;
-		to = nth_resource(old, r->iface.iface, rank_in_owner(r));
-		if (!to)
+		if (!(to = counterpart(old, r)))
 			continue;
 		to->standby = 0;
 		for (unsigned k = 0; k < MAX_CONNS; k++)

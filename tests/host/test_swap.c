@@ -1160,3 +1160,80 @@ TEST(swap_begin_drains_for_the_takeover)
 	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
 	fm_teardown();
 }
+
+/* --- counterparts by identity (ABI 1.2) ------------------------------------- */
+
+/*
+ * old drives two disks, new finds them in the other order: each client
+ * must stay on its disk (path=), not on whatever came first.
+ */
+static struct fm *c0, *c1;
+
+static int
+two_disks(const char *n0, const char *n1, const char *m0, const char *m1)
+{
+	fm_setup();
+	err[0] = '\0';
+	old_ = fm_add("old", 1);
+	fm_provide(old_, "tcon", 1, 0);
+	fm_publish(old_, "tcon", "a0", n0);
+	fm_publish(old_, "tcon", "a1", n1);
+	new_ = fm_add("new", 2);
+	fm_provide(new_, "tcon", 1, 0);
+	fm_publish(new_, "tcon", "b0", m0);
+	fm_publish(new_, "tcon", "b1", m1);
+	c0 = fm_add("c0", 0);
+	c1 = fm_add("c1", 0);
+	if (fm_start(old_) != PB_OK || fm_start(c0) != PB_OK ||
+	    fm_start(c1) != PB_OK)
+		return 0;
+	return hub_services.connect(c0->m, "tcon", 1, 0, "tcon:a0") &&
+	    hub_services.connect(c1->m, "tcon", 1, 0, "tcon:a1");
+}
+
+TEST(swap_pairs_resources_by_path_not_order)
+{
+	REQUIRE(two_disks("path=pci:00:1f.2/sata:0 serial=QM1",
+	    "path=pci:00:1f.2/sata:1", "path=pci:00:1f.2/sata:1",
+	    "path=pci:00:1f.2/sata:0 serial=QM1"));
+	CHECK_EQ_INT(swap(), PB_OK);
+	CHECK(bound_to(fm_conn(c0, PB_REQ_NONE, 0), new_, 1));
+	CHECK(bound_to(fm_conn(c1, PB_REQ_NONE, 0), new_, 0));
+	/* The swap back pairs by path too. */
+	new_->fault_at = FM_WRITE;
+	CHECK_EQ_INT(work_queue(c0->m, cli_writes,
+	    fm_conn(c0, PB_REQ_NONE, 0)), PB_OK);
+	fm_run_work();
+	CHECK(fm_log_has("back to old"));
+	CHECK(bound_to(fm_conn(c0, PB_REQ_NONE, 0), old_, 0));
+	CHECK(bound_to(fm_conn(c1, PB_REQ_NONE, 0), old_, 1));
+	fm_teardown();
+}
+
+/* Without paths on either side, order decides (as before); a resource
+ * with a path never takes one without. */
+TEST(swap_pairs_pathless_resources_by_order)
+{
+	REQUIRE(two_disks("path=pci:00:1f.2/sata:0", "", "",
+	    "path=pci:00:1f.2/sata:0"));
+	CHECK_EQ_INT(swap(), PB_OK);
+	CHECK(bound_to(fm_conn(c0, PB_REQ_NONE, 0), new_, 1));
+	CHECK(bound_to(fm_conn(c1, PB_REQ_NONE, 0), new_, 0));
+	fm_teardown();
+}
+
+/* A disk new does not have: the swap fails naming it; nothing changed. */
+TEST(swap_fails_naming_the_missing_path)
+{
+	REQUIRE(two_disks("path=pci:00:1f.2/sata:0",
+	    "path=pci:00:1f.2/sata:1", "path=pci:00:1f.2/sata:0",
+	    "path=pci:00:1f.2/sata:2"));
+	CHECK_EQ_INT(swap(), PB_ENOENT);
+	CHECK_CONTAINS(err, "path=pci:00:1f.2/sata:1");
+	CHECK_EQ_INT(old_->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(old_->nresume, 0);		/* never quiesced */
+	CHECK(bound_to(fm_conn(c0, PB_REQ_NONE, 0), old_, 0));
+	CHECK(bound_to(fm_conn(c1, PB_REQ_NONE, 0), old_, 1));
+	CHECK(new_->m->state != MOD_RUNNING && new_->m->state != MOD_STANDBY);
+	fm_teardown();
+}
