@@ -6,6 +6,7 @@
  *   madt.c    MADT: CPUs, I/O APICs, overrides, NMIs, LAPIC address
  *   mcfg.c    MCFG: the ECAM windows
  *   hpet.c    HPET: the timer block
+ *   dmar.c    DMAR: the flags (x2APIC opt-out, interrupt remapping)
  *   fadt.c    FADT: PM timer, boot architecture flags, reset register,
  *             and where the DSDT and FACS are
  *   props.c   the resources' property lines
@@ -93,6 +94,7 @@ void acpi_madt_parse(struct acpi_set *s, const uint8_t *t, uint32_t len);
 void acpi_mcfg_parse(struct acpi_set *s, const uint8_t *t, uint32_t len);
 void acpi_hpet_parse(struct acpi_set *s, const uint8_t *t, uint32_t len);
 void acpi_fadt_parse(struct acpi_set *s, const uint8_t *t, uint32_t len);
+void acpi_dmar_parse(struct acpi_set *s, const uint8_t *t, uint32_t len);
 /* fadt.c: where the FADT says the DSDT and FACS are (0 when it does not). */
 void acpi_fadt_links(const uint8_t *t, uint32_t len, uint64_t *dsdt,
     uint64_t *facs);
@@ -106,6 +108,7 @@ void acpi_override_props(const struct acpi_override *o, char *buf,
 void acpi_nmi_props(const struct acpi_nmi *n, char *buf, size_t cap);
 void acpi_ecam_props(const struct acpi_ecam *e, char *buf, size_t cap);
 void acpi_hpet_props(const struct acpi_platform *p, char *buf, size_t cap);
+void acpi_tables_props(const struct acpi_set *s, char *buf, size_t cap);
 void acpi_summary(const struct acpi_set *s, char *buf, size_t cap);
 
 #endif

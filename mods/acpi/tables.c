@@ -49,6 +49,7 @@ min_length(const char *sig)
 		{ "HPET", sizeof(struct hpet_table) },
 		{ "MCFG", sizeof(struct mcfg) },
 		{ "FACS", sizeof(struct facs) },
+		{ "DMAR", sizeof(struct dmar) },
 	};
 
 	for (unsigned i = 0; i < sizeof(mins) / sizeof(mins[0]); i++)
@@ -240,6 +241,7 @@ parse_all(struct acpi_set *s)
 		{ "MCFG", acpi_mcfg_parse },
 		{ "HPET", acpi_hpet_parse },
 		{ "FACP", acpi_fadt_parse },
+		{ "DMAR", acpi_dmar_parse },
 	};
 
 	for (unsigned i = 0; i < sizeof(parsers) / sizeof(parsers[0]); i++) {

@@ -31,6 +31,7 @@
 #include "../../mods/acpi/mcfg.c"
 #include "../../mods/acpi/hpet.c"
 #include "../../mods/acpi/fadt.c"
+#include "../../mods/acpi/dmar.c"
 #include "../../mods/acpi/props.c"
 
 #define MAX_COPIES (ACPI_MAX_TABLES + 4)

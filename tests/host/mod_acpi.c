@@ -23,6 +23,7 @@
 #include "../../mods/acpi/mcfg.c"
 #include "../../mods/acpi/hpet.c"
 #include "../../mods/acpi/fadt.c"
+#include "../../mods/acpi/dmar.c"
 #include "../../mods/acpi/props.c"
 #include "../../mods/acpi/acpi.c"
 
@@ -998,6 +999,46 @@ TEST(acpi_hpet_table)
 	/* Too short to hold the base: not read. */
 	acpi_hpet_parse(&S, (const uint8_t *)&h, 50);
 	CHECK_EQ_INT(S.plat.hpet_phys, 0);
+}
+
+/* The DMAR's fixed part (VT-d 4.1 §8.1): its flags, through a scan, and
+ * on acpi:tables. */
+TEST(acpi_dmar_flags)
+{
+	uint64_t x[] = { 0x3000 };
+	struct tb t;
+	char props[128];
+
+	mem_reset();
+	put_rsdp(0xe0000, 2, 0, 0x2000);
+	put_root(0x2000, "XSDT", 8, x, 1);
+	tb_start(&t, "DMAR", 1);
+	tb_u8(&t, 38);				/* 39-bit host addresses */
+	tb_u8(&t, ACPI_DMAR_INTR_REMAP | ACPI_DMAR_X2APIC_OPT_OUT);
+	tb_u64(&t, 0), tb_u16(&t, 0);		/* reserved */
+	tb_u16(&t, 0), tb_u16(&t, 16);		/* a DRHD, not read */
+	tb_u64(&t, 0), tb_u64(&t, 0xfed90000);
+	put_table(0x3000, &t);
+	REQUIRE(scan_at(0xe0000) == PB_OK);
+	CHECK_EQ_INT(S.plat.have_dmar, 1);
+	CHECK_EQ_INT(S.plat.dmar_flags, 3);
+	acpi_tables_props(&S, props, sizeof(props));
+	CHECK_STR(props, "tables=2 bad=0 rev=2 oem=PBOEM dmar-flags=0x3");
+
+	/* Too short for its flags: listed as truncated, nothing read. */
+	mem_reset();
+	put_rsdp(0xe0000, 2, 0, 0x2000);
+	put_root(0x2000, "XSDT", 8, x, 1);
+	tb_start(&t, "DMAR", 1);
+	tb_u8(&t, 38), tb_u8(&t, ACPI_DMAR_X2APIC_OPT_OUT);
+	put_table(0x3000, &t);
+	REQUIRE(scan_at(0xe0000) == PB_OK);
+	CHECK_STR(listed(0x3000)->info.problem, "truncated");
+	CHECK_EQ_INT(S.plat.have_dmar, 0);
+	CHECK_EQ_INT(S.plat.dmar_flags, 0);
+	acpi_tables_props(&S, props, sizeof(props));
+	CHECK_STR(props, "tables=2 bad=1 rev=2 oem=PBOEM");
+	mem_reset();
 }
 
 TEST(acpi_polarity_and_trigger_names)
