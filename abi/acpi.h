@@ -7,8 +7,10 @@
  * XSDT (RSDT when there is none), verifies every table's length and
  * checksum, and offers what the platform drivers need: the MADT (CPUs,
  * I/O APICs, interrupt source overrides, NMIs), MCFG, HPET, FADT and
- * (1.1) the DMAR's flags.  A
- * table that fails its checks is listed with the reason and never used.
+ * (1.1) the DMAR's flags.  A table that fails its checks is listed with
+ * the reason and not used, unless its only fault is the checksum (its
+ * signature and length sane): that one is used all the same, as Linux
+ * does, and listed as not valid with the problem "bad checksum, used".
  * Field names follow ACPI 6.5 (§5.2.x cited where the parser reads them).
  */
 #ifndef PB_ABI_ACPI_H
@@ -151,8 +153,9 @@ struct acpi_ops {
 	const struct acpi_platform *(*platform)(void *ctx);
 	/* Table number `index` in the order found; PB_ENOENT past the end. */
 	int (*table)(void *ctx, unsigned index, struct acpi_table_info *t);
-	/* The `instance`th valid table with signature sig (4 characters):
-	 * its mapped bytes and length. */
+	/* The `instance`th usable table (valid, or used despite its
+	 * checksum) with signature sig (4 characters): its mapped bytes and
+	 * length. */
 	int (*find)(void *ctx, const char *sig, unsigned instance,
 	    const void **data, uint32_t *len);
 };

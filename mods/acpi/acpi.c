@@ -156,7 +156,7 @@ acpi_find(void *ctx, const char *sig, unsigned instance, const void **data,
 static const struct acpi_ops acpi_ops = {
 	.platform = acpi_platform,	/* parsed once, at start */
 	.table = acpi_table,		/* every table, with its problem */
-	.find = acpi_find,		/* valid tables only: the copies */
+	.find = acpi_find,		/* usable tables only: the copies */
 };
 
 /* --- resources --------------------------------------------------------- */

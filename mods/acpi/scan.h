@@ -46,8 +46,12 @@ struct acpi_io {
 /* One table found: what `acpi` lists, and its verified copy. */
 struct acpi_table {
 	struct acpi_table_info info;
-	const uint8_t *data;		/* the copy; NULL unless info.valid */
+	const uint8_t *data;		/* the copy; NULL unless info.valid or
+					 * info.problem is CHECKSUM_USED */
 };
+
+/* The problem of a table used despite its checksum (tables.c). */
+extern const char CHECKSUM_USED[];
 
 struct acpi_set {
 	const struct acpi_io *io;
@@ -78,7 +82,8 @@ int acpi_scan(struct acpi_set *s, const struct acpi_io *io,
  * or NULL when the list is full or phys is already in it. */
 struct acpi_table *acpi_table_read(struct acpi_set *s, uint64_t phys,
     const char *expect);
-/* The instance'th valid table with signature sig. */
+/* The instance'th usable table with signature sig: valid, or used
+ * despite its checksum. */
 const struct acpi_table *acpi_table_find(const struct acpi_set *s,
     const char *sig, unsigned instance);
 /* Sum of len bytes, modulo 256: 0 for a good table. */
