@@ -4,8 +4,8 @@
  * publishes as `rsdp:uefi`.
  *
  * At start it reads every table (tables.c), parses MADT, MCFG, HPET,
- * FADT and DMAR, and publishes what the platform has, so that `res` and bind
- * rules see it.  Each resource's ops pointer leads to the parsed entry
+ * FADT and DMAR, and publishes what the platform has, so that `res` and
+ * bind rules see it.  Each resource's ops pointer leads to the parsed entry
  * (read-only data, like the hub's `rsdp:uefi`):
  *
  *	acpi:tables	 struct acpi_ops	 tables=N bad=N rev=N oem=...
@@ -204,7 +204,6 @@ publish_all(void)
 		acpi_hpet_props(p, props, sizeof(props));
 		publish("hpet", 0, props, p);
 	}
-
 	return PB_OK;
 }
 

@@ -71,7 +71,8 @@ x2apic_wanted(struct apic *a, uint32_t cpuid1_ecx)
 		return 0;
 	if (a->plat->dmar_flags & ACPI_DMAR_X2APIC_OPT_OUT) {
 		pb_logf(a->hub, a->self, PB_LOG_INFO, "x2apic=yes not "
-		    "followed: the DMAR table opts out of x2APIC (flags bit 1)");
+		    "followed: the DMAR table opts out of x2APIC (flags bit "
+		    "1)");
 		return 0;
 	}
 	if (!(cpuid1_ecx & CPUID1_ECX_X2APIC)) {

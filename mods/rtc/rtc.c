@@ -107,9 +107,9 @@ local_to_utc(struct rtc_time *t)
 		return;
 	}
 	if (!rtc.no_zone_told++)
-		pb_logf(rtc.hub, rtc.self, PB_LOG_WARN, "rtc=local, but neither "
-		    "tz= nor the firmware names the zone: the time stays "
-		    "local");
+		pb_logf(rtc.hub, rtc.self, PB_LOG_WARN, "rtc=local, but "
+		    "neither tz= nor the firmware names the zone: the time "
+		    "stays local");
 }
 
 static int
@@ -272,8 +272,8 @@ read_settings(void)
 		else if (strcmp(v, "utc") == 0)
 			rtc.keeps = KEEPS_UTC;
 		else
-			pb_logf(rtc.hub, rtc.self, PB_LOG_WARN, "rtc=%s: neither "
-			    "local nor utc; ignored", v);
+			pb_logf(rtc.hub, rtc.self, PB_LOG_WARN, "rtc=%s: "
+			    "neither local nor utc; ignored", v);
 	}
 	rtc.tz_set = 0;
 	if (!pb_setting(rtc.hub, "tz", v, sizeof(v)))

@@ -49,7 +49,7 @@ tsc_rates_decode(const uint32_t l15[4], uint32_t base_mhz,
 	uint64_t den = l15[0], num = l15[1], crystal = l15[2];
 
 	if (!den || !num)
-		return PB_ENOTSUP;		/* the ratio is not enumerated */
+		return PB_ENOTSUP;	/* the ratio is not enumerated */
 	if (crystal) {
 		out->tsc_hz = crystal * num / den;
 		out->crystal_hz = crystal;

@@ -798,7 +798,7 @@ TEST(timer_no_hpet_no_pm_timer_measured)
 	CHECK_CONTAINS(logbuf, "the TSC is the clock but not invariant");
 	timer_stop(SELF);
 
-	reset();				/* Intel without leaf 0x15 data */
+	reset();				/* Intel, no leaf 0x15 data */
 	plat.hpet_phys = 0;
 	plat.pm_tmr_port = 0;
 	intel = 1;
