@@ -21,7 +21,7 @@
 #define MAX_RESOURCES 128
 #define MAX_CONNS 256
 #define MAX_ALLOCS 1024
-#define RES_NAME_MAX 48
+#define RES_NAME_MAX 64		/* "iface:name" with the NUL */
 #define RES_PROPS_MAX 256
 
 enum mod_state {
@@ -235,7 +235,8 @@ int swap_provider(struct pb_module *old, struct pb_module *new,
 void swap_watch_fault(struct pb_module *m);
 
 /* --- services to modules, control (services.c, control.c) ---------------- */
-extern const struct pb_hub hub_services;
+extern const struct pb_hub hub_services;		/* ABI 1.2 modules */
+extern const struct pb_hub hub_services_11;	/* ABI 1.0 and 1.1 ones */
 int hub_control(struct pb_module *caller, const char *cmd, pb_line_fn out,
     void *arg);
 int hub_resolve_and_start(const char *iface, uint16_t major, uint16_t minor,

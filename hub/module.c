@@ -327,7 +327,9 @@ call_start(void *p)
 {
 	struct start_args *a = p;
 
-	return a->m->ops->start(a->m, &hub_services, a->mode);
+	/* A module built for ABI 1.1 gets the inventory in its layout. */
+	return a->m->ops->start(a->m, a->m->desc.abi_minor < 2 ?
+	    &hub_services_11 : &hub_services, a->mode);
 }
 
 int

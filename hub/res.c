@@ -88,7 +88,12 @@ res_publish(struct pb_module *owner, const char *iface, const char *name,
 		    "declare", owner->name, iface);
 		return NULL;
 	}
-	rt_snprintf(full, sizeof(full), "%s:%s", iface, name);
+	if ((size_t)rt_snprintf(full, sizeof(full), "%s:%s", iface, name) >=
+	    sizeof(full)) {
+		log_event(LOG_ERROR, "%s: resource name %s:%s too long",
+		    owner ? owner->name : "hub", iface, name);
+		return NULL;
+	}
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
 		/* Two instances of one module (an update) publish the same
 		 * names; only one of the two is visible at a time. */
