@@ -25,6 +25,9 @@ void *arch_map_mmio(uint64_t phys, size_t len, int cache)
 	return (void *)(uintptr_t)phys;
 }
 void arch_unmap_mmio(void *va, size_t len) { }
+/* A bus that is not the CPU's view when a test says so (an IOMMU). */
+uint64_t fake_bus_offset;
+uint64_t arch_bus_addr(uint64_t pa) { return pa + fake_bus_offset; }
 int fake_if;
 uint64_t
 arch_irq_hold(void)
@@ -35,7 +38,9 @@ arch_irq_hold(void)
 	return was;
 }
 void arch_irq_release(uint64_t held) { if (held & ARCH_IRQ_OPEN) fake_if = 1; }
-void arch_idle(void) { }
+/* Waiting takes time: an interrupt or the alarm comes 1 ms later. */
+void arch_idle(void) { fake_now += 1000000; }
+void arch_pause(void) { fake_now += 1000000; }
 void arch_irq_window(void) { }
 
 long
@@ -64,7 +69,8 @@ fake_fault(struct pb_module *m)
 }
 
 int
-hub_load_path(const char *path, char *err, size_t cap)
+hub_read_path(const char *path, const void **data, size_t *len, char *err,
+    size_t cap)
 {
 	rt_snprintf(err, cap, "no firmware in host tests");
 	return PB_ENOENT;
