@@ -92,8 +92,19 @@ take_disks(void)
 	return PB_OK;
 }
 
-/* Standby: a counterpart for each FAT resource there is now, in the
- * order of the inventory (what the hub pairs them by). */
+/* Is fs resource `name` one of ours already? */
+static int
+mirrored(const char *name)
+{
+	for (unsigned k = 0; k < FAT_MAX_VOLS; k++)
+		if (fm.vols[k] && strcmp(fm.vols[k]->res_name, name + 3) == 0)
+			return 1;
+	return 0;
+}
+
+/* Standby: a counterpart for each FAT resource there is now, with the
+ * same name and properties (path= is what the hub pairs them by; an
+ * update of fat itself may publish the same names). */
 static void
 mirror_resources(void)
 {
@@ -109,8 +120,10 @@ mirror_resources(void)
 		if (!info.name || !info.iface || !info.props)
 			continue;
 		if (strcmp(info.iface, FS_IFACE) == 0 &&
+		    strncmp(info.name, "fs:", 3) == 0 && !mirrored(info.name) &&
+		    rt_prop_get(info.props, "type", val, sizeof(val)) &&
+		    strncmp(val, "fat", 3) == 0 &&
 		    rt_prop_get(info.props, "disk", val, sizeof(val)) &&
-		    strncmp(info.name, "fs:", 3) == 0 &&
 		    (v = vol_new(NULL, val, 0))) {
 			rt_strlcpy(v->res_name, info.name + 3,
 			    sizeof(v->res_name));
@@ -234,7 +247,10 @@ fat_activate(struct pb_module *m)
 
 		if (!v || v->blk)
 			continue;
-		if (!(v->blk = fm.hub->connect(fm.self, BLOCK_IFACE,
+		if (fm.bind && strcmp(fm.bind->res, v->disk) == 0) {
+			v->blk = fm.bind;	/* handed over by the swap */
+			fm.bind = NULL;
+		} else if (!(v->blk = fm.hub->connect(fm.self, BLOCK_IFACE,
 		    BLOCK_MAJOR, BLOCK_MINOR, v->disk))) {
 			LOGF(PB_LOG_ERR, "fs:%s: cannot connect to %s",
 			    v->res_name, v->disk);

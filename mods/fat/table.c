@@ -223,13 +223,15 @@ fat_walk(struct fat_vol *v, uint32_t first, uint32_t index, uint32_t *c)
 	return PB_OK;
 }
 
-/* The last cluster of the chain from first and its length; a chain with
- * more links than the volume has clusters loops. */
+/* The last cluster of the chain from first and its length.  A loop is
+ * found within a few times the chain's length (Brent's cycle finding:
+ * a marker left at each power of two), and no walk is longer than the
+ * volume has clusters. */
 int
 fat_chain_end(struct fat_vol *v, uint32_t first, uint32_t *last,
     uint32_t *len)
 {
-	uint32_t cur = first, next, n = 1;
+	uint32_t cur = first, next, n = 1, mark = first, power = 1, lam = 0;
 	int r;
 
 	for (;;) {
@@ -237,11 +239,16 @@ fat_chain_end(struct fat_vol *v, uint32_t first, uint32_t *last,
 			return r;
 		if (next == 0)
 			break;
-		if (++n > v->g.clusters) {
+		if (next == mark || ++n > v->g.clusters) {
 			vol_corrupt(v, "cluster chain loops from", first);
 			return PB_ECORRUPT;
 		}
 		cur = next;
+		if (++lam == power) {
+			mark = cur;
+			power *= 2;
+			lam = 0;
+		}
 	}
 	*last = cur;
 	*len = n;

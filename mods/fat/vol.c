@@ -287,6 +287,11 @@ vol_block_event(struct fat_vol *v, int ev)
 {
 	struct block_info info;
 
+	if (!fm.active) {		/* swapped out: the disk is the new one's */
+		if (ev == PB_EV_DISCONNECTED)
+			v->blk = NULL;
+		return;
+	}
 	if (ev == PB_EV_REBOUND) {
 		memset(&info, 0, sizeof(info));
 		info.size = sizeof(info);

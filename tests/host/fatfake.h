@@ -360,7 +360,8 @@ FF struct ff_res *
 ff_res_find(const char *name)
 {
 	for (unsigned i = 0; i < FF_RES; i++)
-		if (ff_res[i].used && strcmp(ff_res[i].name, name) == 0)
+		if (ff_res[i].used && strcmp(ff_res[i].name, name) == 0 &&
+		    strcmp(ff_res[i].owner, "fat") == 0)
 			return &ff_res[i];
 	return NULL;
 }
@@ -372,8 +373,11 @@ ff_publish(struct pb_module *self, const char *iface, const char *name,
 	char full[64];
 
 	snprintf(full, sizeof(full), "%s:%s", iface, name);
-	if (ff_res_find(full))
-		return NULL;
+	/* A name is taken, unless by another instance (an update). */
+	for (unsigned i = 0; i < FF_RES; i++)
+		if (ff_res[i].used && strcmp(ff_res[i].name, full) == 0 &&
+		    strcmp(ff_res[i].owner, ff_owner) == 0)
+			return NULL;
 	for (unsigned i = 0; i < FF_RES; i++) {
 		struct ff_res *r = &ff_res[i];
 

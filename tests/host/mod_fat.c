@@ -1158,3 +1158,217 @@ TEST(fat_queued_requests_run_in_order)
 	CHECK_EQ_INT(PB_CALL(&fsc, fs_ops, submit, &q[0]), PB_EINVAL);
 	unmount_to(NULL);
 }
+
+/* ---- a swap of the fs provider ----------------------------------- */
+
+static uint64_t
+ff_done_count(const struct fs_req *q)
+{
+	return (uint64_t)(uintptr_t)q->client_data;
+}
+
+TEST(fat_swap_hands_over_handles_and_requests)
+{
+	struct ff_res ghosts[FF_RES];
+	struct fs_req late = { 0 };
+	struct fs_dirent *de = malloc(2 * sizeof(*de));
+	uint8_t buf[6000], exp[6000];
+	uint32_t h1, h2, h3, ver;
+	unsigned n, ng = 0;
+	struct fat_geom g;
+	uint64_t got;
+	size_t len;
+	void *blob;
+	char out[4096];
+	int r;
+
+	REQUIRE(make_image("s.img", "-F 32 -s 1", 40960));
+	REQUIRE(mount_img("s.img"));
+	REQUIRE(ff_open(&fsc, "big.bin", FS_O_READ, &h1) == PB_OK);
+	CHECK_EQ_INT(ff_read(&fsc, h1, FS_CURSOR, buf, 1000, &got), PB_OK);
+	REQUIRE(ff_open(&fsc, "dir/new.txt", FS_O_WRITE | FS_O_CREATE, &h2) ==
+	    PB_OK);
+	fill(buf, 5000, 60, 0);
+	CHECK_EQ_INT(ff_write(&fsc, h2, FS_CURSOR, buf, 5000, &got), PB_OK);
+	REQUIRE(ff_open(&fsc, "dir", FS_O_DIR, &h3) == PB_OK);
+	CHECK_EQ_INT(ff_readdir(&fsc, h3, FS_REWIND, de, 1, &n), PB_OK);
+	CHECK_EQ_INT(n, 1);
+
+	/* The quiesce starts; a request after it waits for the new one. */
+	CHECK_EQ_INT(fat_ops.quiesce(FF_SELF), PB_EAGAIN);
+	late = (struct fs_req){ .size = sizeof(late), .op = FS_READ,
+	    .handle = h1, .offset = FS_CURSOR, .buf = buf, .len = 500 };
+	ff_work_init(FF_SELF, &late.done, ff_req_done, &late);
+	CHECK_EQ_INT(PB_CALL(&fsc, fs_ops, submit, &late), PB_OK);
+	for (int i = 0; i < 50 && (r = fat_ops.quiesce(FF_SELF)) == PB_EAGAIN;
+	    i++)
+		ff_pump();
+	CHECK_EQ_INT(r, PB_OK);
+	CHECK_EQ_INT(ff_done_count(&late), 0);
+	CHECK(fat1_of(disk->img, 0, &g) & FAT32_CLEAN);
+	REQUIRE(fat_ops.export_state(FF_SELF, NULL, 0, &len, &ver) == PB_OK);
+	blob = malloc(len);
+	REQUIRE(fat_ops.export_state(FF_SELF, blob, len, &len, &ver) == PB_OK);
+	CHECK_EQ_INT(((struct fs_state *)blob)->nhandles, 3);
+	CHECK_EQ_INT(((struct fs_state *)blob)->nreqs, 1);
+	CHECK_EQ_INT(fat_ops.release(FF_SELF), PB_OK);
+	CHECK_EQ_INT(PB_CALL(&fsc, fs_ops, submit, &late), PB_EBUSY);
+	for (unsigned i = 0; i < FF_RES; i++)
+		if (ff_res[i].used)
+			ghosts[ng++] = ff_res[i];
+	fat_ops.stop(FF_SELF);
+	ff_pump();
+	CHECK_EQ_INT(ff_done_count(&late), 0);
+
+	/* The new provider: standby beside the old one's resources. */
+	ff_owner = "fat-old";
+	for (unsigned i = 0; i < ng; i++)
+		ff_publish(FF_SELF, ghosts[i].iface, strchr(ghosts[i].name, ':')
+		    + 1, ghosts[i].props, ghosts[i].ops, ghosts[i].ctx);
+	ff_owner = "fat";
+	CHECK_EQ_INT(fat_ops.start(FF_SELF, &ff_hub, PB_START_STANDBY), PB_OK);
+	CHECK(ff_res_find("fs:disk0") != NULL);
+	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len, ver + 1),
+	    PB_ESTATE);
+	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len - 8, ver),
+	    PB_ESTATE);
+	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len, ver), PB_OK);
+	for (unsigned i = 0; i < FF_RES; i++)
+		if (ff_res[i].used && strcmp(ff_res[i].owner, "fat-old") == 0)
+			ff_res[i].used = 0;
+	CHECK_EQ_INT(fat_ops.activate(FF_SELF), PB_OK);
+	ff_pump();
+	REQUIRE(ff_fs_conn("fs:disk0", &fsc));
+
+	/* The request ran once, where the handle's cursor was. */
+	CHECK_EQ_INT(ff_done_count(&late), 1);
+	CHECK_EQ_INT(late.status, PB_OK);
+	CHECK_EQ_INT(late.result, 500);
+	fill(exp, 500, 9, 1000);
+	CHECK(memcmp(buf, exp, 500) == 0);
+	CHECK_EQ_INT(ff_read(&fsc, h1, FS_CURSOR, buf, 100, &got), PB_OK);
+	fill(exp, 100, 9, 1500);
+	CHECK(memcmp(buf, exp, 100) == 0);
+	fill(buf, 1000, 60, 5000);
+	CHECK_EQ_INT(ff_write(&fsc, h2, FS_CURSOR, buf, 1000, &got), PB_OK);
+	CHECK_EQ_INT(ff_readdir(&fsc, h3, FS_CURSOR, de, 2, &n), PB_OK);
+	CHECK_EQ_INT(n, 2);
+	CHECK(!(fat1_of(disk->img, 0, &g) & FAT32_CLEAN));
+	ff_close(&fsc, h1);
+	ff_close(&fsc, h2);
+	ff_close(&fsc, h3);
+	REQUIRE(unmount_to("s.img"));
+	CHECK_MSG(fsck_clean("s.img", out, sizeof(out)), "%s", out);
+	CHECK(mtools_same("s.img", "dir/new.txt", 6000, 60));
+	free(blob);
+	free(de);
+}
+
+/* A swap that fails after the quiesce: the old provider serves again,
+ * and its volume is marked dirty again. */
+TEST(fat_resume_after_a_failed_swap)
+{
+	struct fat_geom g;
+	char why[160];
+	int r;
+
+	REQUIRE(make_image("re.img", "-F 16", 16384));
+	REQUIRE(mount_img("re.img"));
+	while ((r = fat_ops.quiesce(FF_SELF)) == PB_EAGAIN)
+		ff_pump();
+	CHECK(fat1_of(disk->img, 0, &g) & FAT16_CLEAN);
+	CHECK_EQ_INT(fat_ops.resume(FF_SELF), PB_OK);
+	ff_pump();
+	CHECK(!(fat1_of(disk->img, 0, &g) & FAT16_CLEAN));
+	CHECK_EQ_INT(write_file("after.bin", 3000, 70, 3000), PB_OK);
+	CHECK_MSG(same_as_pattern("after.bin", 3000, 70, why, sizeof(why)),
+	    "%s", why);
+	REQUIRE(unmount_to("re.img"));
+	CHECK(mtools_same("re.img", "after.bin", 3000, 70));
+}
+
+/* ---- module-source -------------------------------------------------- */
+
+static void
+ms_done(void *arg)
+{
+	struct modsrc_req *q = arg;
+
+	q->client_data = (void *)((uintptr_t)q->client_data + 1);
+}
+
+static int
+ms_call(struct pb_conn *c, struct modsrc_req *q, const char *name,
+    uint64_t off, void *buf, uint64_t len)
+{
+	int r;
+
+	memset(q, 0, sizeof(*q));
+	q->size = sizeof(*q);
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	q->offset = off;
+	q->buf = buf;
+	q->len = len;
+	ff_work_init(FF_SELF, &q->done, ms_done, q);
+	if ((r = PB_CALL(c, modsrc_ops, submit, q)) != PB_OK)
+		return r;
+	ff_pump();
+	return q->client_data == (void *)1 ? q->status : -999;
+}
+
+TEST(fat_module_source)
+{
+	struct modsrc_req q;
+	struct pb_conn ms;
+	struct ff_res *r;
+	char name[64];
+	uint8_t buf[12000], exp[12000];
+	uint64_t size;
+	const void *data;
+	size_t dlen;
+
+	REQUIRE(make_image("m.img", "-F 16", 16384));
+	REQUIRE(mmd("m.img", "patchbay") && mmd("m.img", "patchbay/mods"));
+	REQUIRE(host_file("in.bin", 10000, 31) && mcopy_in("m.img", "in.bin",
+	    "patchbay/mods/alpha.mod"));
+	REQUIRE(host_file("in.bin", 300, 32) && mcopy_in("m.img", "in.bin",
+	    "patchbay/mods/BETA.MOD"));
+	REQUIRE(mcopy_in("m.img", "in.bin", "patchbay/mods/notes.txt"));
+	REQUIRE(mount_img("m.img"));
+	REQUIRE((r = ff_res_find("module-source:disk0")));
+	CHECK_STR(r->props, "fs=fs:disk0 files=2");
+	ms = (struct pb_conn){ .ops = r->ops, .ctx = r->ctx };
+	CHECK_EQ_INT(PB_CALL(&ms, modsrc_ops, name, 0, name, sizeof(name)),
+	    PB_OK);
+	CHECK_STR(name, "alpha.mod");
+	CHECK_EQ_INT(PB_CALL(&ms, modsrc_ops, name, 1, name, sizeof(name)),
+	    PB_OK);
+	CHECK_STR(name, "BETA.MOD");
+	CHECK_EQ_INT(PB_CALL(&ms, modsrc_ops, name, 2, name, sizeof(name)),
+	    PB_ENOENT);
+	CHECK_EQ_INT(PB_CALL(&ms, modsrc_ops, size, "alpha.mod", &size), PB_OK);
+	CHECK_EQ_INT(size, 10000);
+	CHECK_EQ_INT(PB_CALL(&ms, modsrc_ops, size, "gamma.mod", &size),
+	    PB_ENOENT);
+	CHECK_EQ_INT(PB_CALL(&ms, modsrc_ops, read, "alpha.mod", &data, &dlen),
+	    PB_ENOTSUP);
+	CHECK_EQ_INT(ms_call(&ms, &q, "alpha.mod", 0, buf, sizeof(buf)), PB_OK);
+	CHECK_EQ_INT(q.result, 10000);
+	fill(exp, 10000, 31, 0);
+	CHECK(memcmp(buf, exp, 10000) == 0);
+	CHECK_EQ_INT(ms_call(&ms, &q, "alpha.mod", 9000, buf, 5000), PB_OK);
+	CHECK_EQ_INT(q.result, 1000);
+	CHECK(memcmp(buf, exp + 9000, 1000) == 0);
+	CHECK_EQ_INT(ms_call(&ms, &q, "gamma.mod", 0, buf, 10), PB_ENOENT);
+	CHECK_EQ_INT(ms_call(&ms, &q, "../x.mod", 0, buf, 10), PB_EINVAL);
+	/* the listing follows changes under patchbay/ */
+	CHECK_EQ_INT(write_file("patchbay/mods/gamma.mod", 123, 33, 123), PB_OK);
+	CHECK_EQ_INT(PB_CALL(&ms, modsrc_ops, name, 2, name, sizeof(name)),
+	    PB_OK);
+	CHECK_STR(name, "gamma.mod");
+	CHECK_STR(r->props, "fs=fs:disk0 files=3");
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_RENAME, "patchbay/mods", "old-mods"),
+	    PB_OK);
+	CHECK(ff_res_find("module-source:disk0") == NULL);
+	unmount_to(NULL);
+}
