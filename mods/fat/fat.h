@@ -52,6 +52,7 @@
 #define FAT_CACHE_MIN_KIB	256u
 #define FAT_FLUSH_DEFAULT_MS	5000u
 #define FAT_MODS_MAX	64	/* files the module-source lists */
+#define FAT_BAD_KINDS	16	/* kinds of corruption logged per volume */
 #define FAT_MODS_DIR	"patchbay/mods"
 
 enum fat_type { FAT12 = 12, FAT16 = 16, FAT32 = 32 };
@@ -409,7 +410,7 @@ struct fat_vol {
 	int wb_result;			/* the last write-back's status */
 	int direct_wrote;		/* direct writes since the last flush */
 	int dirty_on_disk;		/* FAT[1] says "not clean" */
-	int bad_logged;			/* corruption said once */
+	const char *bad[FAT_BAD_KINDS];	/* corruption said, once a kind */
 	struct pb_resource *res, *mres;
 	struct cache c;
 	struct wb wb;

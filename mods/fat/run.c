@@ -152,16 +152,22 @@ op_begin(struct fat_vol *v, struct fat_job *j)
 	memset(&o->node, 0, sizeof(o->node));
 }
 
-/* Corruption found: say so once per volume and kind of problem (the
- * first few), and go on refusing what needs it. */
+/* Corruption found: say so once per volume and kind of problem (`what`
+ * is a literal, so its address names the kind), and go on refusing what
+ * needs it. */
 void
 vol_corrupt(struct fat_vol *v, const char *what, uint32_t where)
 {
-	if (v->bad_logged >= 4)
+	unsigned i;
+
+	for (i = 0; i < FAT_BAD_KINDS && v->bad[i]; i++)
+		if (v->bad[i] == what)
+			return;
+	if (i == FAT_BAD_KINDS)
 		return;
-	v->bad_logged++;
-	LOGF(PB_LOG_ERR, "%s: corrupt: %s %u", v->res_name[0] ? v->res_name :
-	    v->disk, what, where);
+	v->bad[i] = what;
+	LOGF(PB_LOG_ERR, "%s%s: corrupt: %s %u", v->res_name[0] ? "fs:" : "",
+	    v->res_name[0] ? v->res_name : v->disk, what, where);
 }
 
 /* Is the cache stuck: nothing to evict and nothing in flight? */

@@ -1372,3 +1372,419 @@ TEST(fat_module_source)
 	CHECK(ff_res_find("module-source:disk0") == NULL);
 	unmount_to(NULL);
 }
+
+/* ---- bad input: refused or read-only, one log line, no hang ------ */
+
+static uint8_t *
+find_bytes(uint8_t *img, uint64_t len, const void *pat, size_t n)
+{
+	for (uint64_t i = 0; i + n <= len; i++)
+		if (memcmp(img + i, pat, n) == 0)
+			return img + i;
+	return NULL;
+}
+
+/* Entry n := val in every FAT of an image (FAT16/32). */
+static void
+set_fat(uint8_t *img, uint32_t n, uint32_t val)
+{
+	struct fat_geom g;
+	char why[96];
+
+	if (bpb_parse(img, 512, &g, why, sizeof(why)) != PB_OK)
+		return;
+	for (unsigned k = 0; k < g.nfats; k++) {
+		uint8_t *p = img + (uint64_t)(g.fat_start + k * g.fat_sectors) *
+		    g.bps;
+
+		if (g.type == FAT32)
+			put32(p + n * 4, val);
+		else
+			put16(p + n * 2, (uint16_t)val);
+	}
+}
+
+/* The image file of make_image, loaded for patching. */
+static uint8_t *
+patchable(const char *img, uint64_t *len, uint32_t *deep_first)
+{
+	struct fs_stat st;
+
+	if (!make_image(img, "-F 32 -s 1", 40960) || !mount_img(img) ||
+	    ff_stat(&fsc, "dir/sub/deep.dat", 0, &st) != PB_OK)
+		return NULL;
+	*deep_first = (uint32_t)st.id;
+	unmount_to(NULL);
+	return load(tpath(img), len);
+}
+
+static int
+remount(const char *img, uint8_t *buf, uint64_t len)
+{
+	save(tpath(img), buf, len);
+	free(buf);
+	return mount_img(img);
+}
+
+TEST(fat_corrupt_chains)
+{
+	uint8_t *img, data[4096];
+	uint64_t len, got;
+	uint32_t first, h;
+	char why[160];
+
+	/* a loop: reads stay bounded by the size; walking to the end finds
+	 * it */
+	REQUIRE((img = patchable("c.img", &len, &first)));
+	set_fat(img, first + 10, first + 3);
+	REQUIRE(remount("c.img", img, len));
+	REQUIRE(ff_open(&fsc, "dir/sub/deep.dat", FS_O_WRITE, &h) == PB_OK);
+	CHECK_EQ_INT(ff_write(&fsc, h, 300000, "x", 1, &got), PB_ECORRUPT);
+	CHECK_CONTAINS(ff_log, "cluster chain loops");
+	ff_close(&fsc, h);
+	CHECK_MSG(same_as_pattern("README.TXT", 100, 2, why, sizeof(why)),
+	    "%s", why);
+	unmount_to(NULL);
+
+	/* a link out of the volume, and one to a free cluster */
+	REQUIRE((img = patchable("c.img", &len, &first)));
+	set_fat(img, first + 2, 0x0FFFFF00);
+	set_fat(img, 6, 0);		/* big.bin's chain starts near 5 */
+	REQUIRE(remount("c.img", img, len));
+	REQUIRE(ff_open(&fsc, "dir/sub/deep.dat", FS_O_READ, &h) == PB_OK);
+	CHECK_EQ_INT(ff_read(&fsc, h, 0, data, sizeof(data), &got),
+	    PB_ECORRUPT);
+	CHECK_CONTAINS(ff_log, "chain leaves the volume");
+	ff_close(&fsc, h);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_UNLINK, "dir/sub/deep.dat", NULL),
+	    PB_OK);
+	CHECK_MSG(same_as_pattern("README.TXT", 100, 2, why, sizeof(why)),
+	    "%s", why);
+	CHECK_MSG(disk->bad == 0, "%s", disk->why);
+	unmount_to(NULL);
+}
+
+TEST(fat_corrupt_entries)
+{
+	static const uint8_t sub_name[12] = "SUB        \x10";
+	static const uint8_t dir_name[12] = "DIR        \x10";
+	static const uint8_t readme[11] = "README  TXT";
+	static const uint8_t lfn[6] = { 'G', 0, 'r', 0, 0xfc, 0 };
+	uint8_t *img, *sub, *dir, *p, buf[200000];
+	char names[4096];
+	struct fs_stat st;
+	uint64_t len, got;
+	uint32_t first, h;
+	unsigned n;
+
+	REQUIRE((img = patchable("e.img", &len, &first)));
+	/* dir/sub leads back to dir; README.TXT claims 100000 bytes; a long
+	 * name gets an unpaired surrogate */
+	REQUIRE((sub = find_bytes(img, len, sub_name, 12)));
+	REQUIRE((dir = find_bytes(img, len, dir_name, 12)));
+	memcpy(sub + 20, dir + 20, 2);
+	memcpy(sub + 26, dir + 26, 2);
+	REQUIRE((p = find_bytes(img, len, readme, 11)));
+	put32(p + 28, 100000);
+	REQUIRE((p = find_bytes(img, len, lfn, 6)));
+	put16(p + 2, 0xd800);
+	REQUIRE(remount("e.img", img, len));
+
+	CHECK_EQ_INT(ff_stat(&fsc, "dir/sub", 0, &st), PB_ECORRUPT);
+	CHECK_EQ_INT(ff_stat(&fsc, "dir/sub/deep.dat", 0, &st), PB_ECORRUPT);
+	CHECK_EQ_INT(ff_open(&fsc, "dir/sub", FS_O_DIR, &h), PB_ECORRUPT);
+	CHECK_CONTAINS(ff_log, "contains itself");
+	CHECK_EQ_INT(list_dir("dir", names, sizeof(names), &n), PB_OK);
+	CHECK(has_line(names, "sub"));
+
+	REQUIRE(ff_open(&fsc, "README.TXT", FS_O_READ, &h) == PB_OK);
+	CHECK_EQ_INT(ff_read(&fsc, h, 0, buf, sizeof(buf), &got), PB_ECORRUPT);
+	CHECK_CONTAINS(ff_log, "larger than its cluster chain");
+	ff_close(&fsc, h);
+
+	CHECK_EQ_INT(list_dir("/", names, sizeof(names), &n), PB_OK);
+	CHECK_MSG(has_line(names, "GRÜßEA~1.TXT"), "%s", names);
+	CHECK(!has_line(names, "Grüße aus Köln.txt"));
+	CHECK_CONTAINS(ff_log, "unpaired surrogate");
+	CHECK_EQ_INT(ff_stat(&fsc, "grüßea~1.txt", 0, &st), PB_ENOENT);
+	CHECK_EQ_INT(ff_stat(&fsc, "GRÜßEA~1.TXT", 0, &st), PB_OK);
+	CHECK_EQ_INT(st.size, 5000);
+	unmount_to(NULL);
+}
+
+TEST(fat_fsinfo_checked)
+{
+	static const uint8_t sig[4] = { 0x52, 0x52, 0x61, 0x41 };
+	struct fs_statfs good, sf;
+	uint8_t *img, *fi;
+	char out[4096];
+	uint64_t len;
+	uint32_t first;
+	size_t at;
+
+	REQUIRE((img = patchable("i.img", &len, &first)));
+	REQUIRE(remount("i.img", img, len));
+	CHECK_EQ_INT(ff_statfs(&fsc, &good), PB_OK);
+	unmount_to("i.img");
+	img = load(tpath("i.img"), &len);
+	REQUIRE((fi = find_bytes(img, 4096, sig, 4)));
+	at = (size_t)(fi - img);
+	put32(fi + 488, 0xFFFFFFF0);		/* more than the volume has */
+	put32(fi + 492, 1);
+	REQUIRE(remount("i.img", img, len));
+	CHECK_EQ_INT(ff_statfs(&fsc, &sf), PB_OK);
+	CHECK_EQ_INT(sf.free, good.free);
+	CHECK_EQ_INT(write_file("after.bin", 5000, 3, 5000), PB_OK);
+	unmount_to("i.img");
+	img = load(tpath("i.img"), &len);
+	REQUIRE(img);
+	CHECK_EQ_INT(get32(img + at + 488), good.free - 10);
+	free(img);
+	CHECK_MSG(fsck_clean("i.img", out, sizeof(out)), "%s", out);
+}
+
+TEST(fat_refused_boot_sector)
+{
+	uint64_t len;
+	uint8_t *img;
+
+	tmp_make();
+	REQUIRE(mkfs("b.img", "-F 16", 16384));
+	img = load(tpath("b.img"), &len);
+	REQUIRE(img);
+	img[13] = 0;			/* sectors per cluster */
+	save(tpath("b.img"), img, len);
+	free(img);
+	CHECK(!mount_img("b.img"));
+	CHECK_CONTAINS(ff_log, "block:disk0: not a FAT volume: sectors per "
+	    "cluster 0");
+	CHECK_EQ_INT(ff_conns_open(), 0);
+	CHECK(fm.vols[0] == NULL);
+	CHECK_EQ_INT(disk->writes, 0);
+	unmount_to(NULL);
+}
+
+/* ---- what the module binds to --------------------------------------- */
+
+TEST(fat_binds_and_probes)
+{
+	uint64_t len;
+	uint8_t *a, *b, *c;
+	struct pb_conn *bc;
+
+	tmp_make();
+	REQUIRE(mkfs("p.img", "-F 16", 16384));
+	REQUIRE(mkfs("l.img", "-F 16 -n STICK", 16384));
+	ff_reset();
+	a = load(tpath("p.img"), &len);
+	b = load(tpath("l.img"), &len);
+	c = load(tpath("p.img"), &len);
+	REQUIRE(a && b && c);
+	memset(c, 0, 512);		/* a disk with no BPB (say, GPT) */
+	ff_disk_add("esp", a, len, "esp=1 disk=block:sata0 path=p/part:1");
+	ff_disk_add("stick", b, len, "path=usb:1");
+	ff_disk_add("gptdisk", c, len, "path=sata:0");
+	/* the bind's connection comes before start */
+	bc = ff_connect(FF_SELF, "block", 1, 0, "block:esp");
+	fat_ops.event(FF_SELF, PB_EV_CONNECTED, bc, PB_REQ_BIND);
+	REQUIRE(fat_ops.start(FF_SELF, &ff_hub, PB_START_NORMAL) == PB_OK);
+	ff_pump();
+	CHECK_STR(ff_subscribed, "block");
+	CHECK(ff_res_find("fs:esp") != NULL);
+	CHECK(ff_res_find("fs:STICK") != NULL);	/* its label names it */
+	CHECK(ff_res_find("fs:gptdisk") == NULL);
+	CHECK_EQ_INT(ff_conns_open(), 2);
+	CHECK_CONTAINS(ff_log, "block:gptdisk: not a FAT volume");
+	if (ff_res_find("fs:esp")) {
+		CHECK_CONTAINS(ff_res_find("fs:esp")->props, "label= uuid=");
+		CHECK_CONTAINS(ff_res_find("fs:esp")->props, " type=fat16 ro=0 "
+		    "disk=block:esp path=p/part:1");
+	}
+	if (ff_res_find("fs:STICK"))
+		CHECK_CONTAINS(ff_res_find("fs:STICK")->props, "label=STICK");
+	/* a partition that appears later */
+	a = load(tpath("p.img"), &len);
+	ff_disk_add("late", a, len, "fat=1 disk=block:sata1 path=q/part:2");
+	fat_ops.event(FF_SELF, PB_EV_RESOURCE, &(struct pb_conn){
+	    .res = "block:late" }, PB_REQ_NONE);
+	ff_pump();
+	CHECK(ff_res_find("fs:late") != NULL);
+	unmount_to(NULL);
+}
+
+/* ---- the disk under the volume ------------------------------------- */
+
+TEST(fat_block_provider_swapped_and_gone)
+{
+	struct fs_req q = { 0 };
+	struct pb_conn *bc;
+	char why[160];
+	uint8_t buf[100];
+	uint32_t h;
+
+	REQUIRE(make_image("g.img", "-F 16", 16384));
+	REQUIRE(mount_img("g.img"));
+	REQUIRE(ff_open(&fsc, "README.TXT", FS_O_READ, &h) == PB_OK);
+	bc = fm.vols[0]->blk;
+	/* a new provider of the same disk: limits may change, nothing else */
+	disk->info.max_transfer = 16 * 1024;
+	disk->info.max_segments = 4;
+	fat_ops.event(FF_SELF, PB_EV_REBOUND, bc, PB_REQ_NONE);
+	CHECK_MSG(same_as_pattern("big.bin", 3u << 20, 9, why, sizeof(why)),
+	    "%s", why);
+	CHECK_EQ_INT(write_file("after.bin", 100000, 8, 100000), PB_OK);
+	CHECK_MSG(disk->bad == 0, "%s", disk->why);
+	/* the disk goes: queued requests fail, the volume is withdrawn */
+	q = (struct fs_req){ .size = sizeof(q), .op = FS_READ, .handle = h,
+	    .buf = buf, .len = sizeof(buf) };
+	ff_work_init(FF_SELF, &q.done, ff_req_done, &q);
+	fm.vols[0]->quiescing = 1;	/* hold the queue for a moment */
+	fm.vols[0]->barrier_passed = 1;
+	CHECK_EQ_INT(PB_CALL(&fsc, fs_ops, submit, &q), PB_OK);
+	ff_pump();
+	fat_ops.event(FF_SELF, PB_EV_DISCONNECTED, bc, PB_REQ_NONE);
+	ff_disconnect(FF_SELF, bc);
+	ff_pump();
+	CHECK_EQ_INT(ff_done_count(&q), 1);
+	CHECK_EQ_INT(q.status, PB_EIO);
+	CHECK(ff_res_find("fs:disk0") == NULL);
+	CHECK(fm.vols[0] == NULL);
+	CHECK_CONTAINS(ff_log, "went with");
+	unmount_to(NULL);
+}
+
+TEST(fat_write_errors_reported)
+{
+	uint8_t buf[3000];
+	uint64_t put;
+	uint32_t h;
+
+	REQUIRE(make_image("x.img", "-F 16", 16384));
+	REQUIRE(mount_img("x.img"));
+	REQUIRE(ff_open(&fsc, "e.bin", FS_O_WRITE | FS_O_CREATE, &h) == PB_OK);
+	fill(buf, sizeof(buf), 1, 0);
+	CHECK_EQ_INT(ff_write(&fsc, h, 0, buf, sizeof(buf), &put), PB_OK);
+	disk->fail_writes_after = 0;
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_SYNC, NULL, NULL), PB_EIO);
+	CHECK_CONTAINS(ff_log, "write of sectors");
+	disk->fail_writes_after = -1;
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_SYNC, NULL, NULL), PB_OK);
+	ff_close(&fsc, h);
+	REQUIRE(unmount_to("x.img"));
+	CHECK(mtools_same("x.img", "e.bin", sizeof(buf), 1));
+}
+
+/* ---- directories of every kind ------------------------------------ */
+
+TEST(fat_fixed_root_fills_and_subdirectories_grow)
+{
+	char path[64], out[8192];
+	unsigned n, made = 0;
+	int r = PB_OK;
+
+	tmp_make();
+	REQUIRE(mkfs("root.img", "-F 12 -r 32 -s 1", 2048));
+	REQUIRE(mount_img("root.img"));
+	for (unsigned i = 0; i < 40 && r == PB_OK; i++) {
+		snprintf(path, sizeof(path), "R%u.TXT", i);
+		if ((r = write_file(path, 10, i, 10)) == PB_OK)
+			made++;
+	}
+	CHECK_EQ_INT(r, PB_ENOSPC);
+	CHECK_EQ_INT(made, 32);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_MKDIR, "long directory name", NULL),
+	    PB_ENOSPC);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_UNLINK, "R3.TXT", NULL), PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_MKDIR, "D", NULL), PB_OK);
+	/* a directory of 512-byte clusters grows one cluster at a time */
+	for (unsigned i = 0; i < 100 && r; i++) {
+		snprintf(path, sizeof(path), "D/entry with a long name %u", i);
+		CHECK_EQ_INT(write_file(path, 0, 0, 1), PB_OK);
+	}
+	CHECK_EQ_INT(list_dir("D", out, sizeof(out), &n), PB_OK);
+	CHECK_EQ_INT(n, 100);
+	for (unsigned i = 0; i < 100; i += 2) {
+		snprintf(path, sizeof(path), "d/ENTRY WITH A LONG NAME %u", i);
+		CHECK_EQ_INT(ff_path_op(&fsc, FS_UNLINK, path, NULL), PB_OK);
+	}
+	CHECK_EQ_INT(list_dir("D", out, sizeof(out), &n), PB_OK);
+	CHECK_EQ_INT(n, 50);
+	REQUIRE(unmount_to("root.img"));
+	CHECK_MSG(fsck_clean("root.img", out, sizeof(out)), "%s", out);
+	sh_out(out, sizeof(out), "mdir -b -i %s ::/D 2>&1 | wc -l",
+	    tpath("root.img"));
+	CHECK_EQ_INT(atoi(out), 50);
+}
+
+/* ---- time stamps -------------------------------------------------- */
+
+static int
+frtc_get(void *ctx, struct rtc_time *t)
+{
+	*t = (struct rtc_time){ .year = 2026, .month = 12, .day = 5,
+	    .hour = 13, .minute = 14, .second = 15, .utc = 1 };
+	return PB_OK;
+}
+
+static const char *
+frtc_source(void *ctx)
+{
+	return "test";
+}
+
+static const struct rtc_ops frtc_ops = { frtc_get, frtc_source };
+
+TEST(fat_timestamps_from_rtc)
+{
+	struct pb_conn rtc = { .ops = &frtc_ops, .res = "rtc:test" };
+	struct fs_stat st;
+	char out[4096];
+
+	REQUIRE(make_image("ts.img", "-F 16", 16384));
+	REQUIRE(mount_img("ts.img"));
+	CHECK_EQ_INT(write_file("before.txt", 10, 1, 10), PB_OK);
+	CHECK_EQ_INT(ff_stat(&fsc, "before.txt", 0, &st), PB_OK);
+	CHECK_EQ_INT(st.mtime.year, 1980);	/* no rtc: 1980-01-01 */
+	CHECK_EQ_INT(st.mtime.day, 1);
+	fat_ops.event(FF_SELF, PB_EV_CONNECTED, &rtc, FAT_REQ_RTC);
+	CHECK_EQ_INT(write_file("after.txt", 10, 1, 10), PB_OK);
+	CHECK_EQ_INT(ff_stat(&fsc, "after.txt", 0, &st), PB_OK);
+	CHECK_EQ_INT(st.mtime.year, 2026);
+	CHECK_EQ_INT(st.mtime.month, 12);
+	CHECK_EQ_INT(st.mtime.day, 5);
+	CHECK_EQ_INT(st.mtime.hour, 13);
+	CHECK_EQ_INT(st.mtime.minute, 14);
+	CHECK_EQ_INT(st.mtime.second, 14);	/* two-second steps */
+	CHECK_EQ_INT(st.ctime.year, 2026);
+	fat_ops.event(FF_SELF, PB_EV_DISCONNECTED, &rtc, FAT_REQ_RTC);
+	REQUIRE(unmount_to("ts.img"));
+	sh_out(out, sizeof(out), "mdir -i %s ::/ 2>&1", tpath("ts.img"));
+	CHECK_CONTAINS(out, "2026-12-05  13:14");
+}
+
+/* Buffers a device cannot take go through the cache. */
+TEST(fat_unaligned_buffers)
+{
+	uint8_t *raw = malloc((1 << 20) + 16), *buf = raw + 1;
+	uint64_t got;
+	uint32_t h;
+	int ok = 1;
+
+	REQUIRE(make_image("u.img", "-F 32 -s 8", 300000));
+	REQUIRE(mount_img("u.img"));
+	REQUIRE(ff_open(&fsc, "big.bin", FS_O_READ, &h) == PB_OK);
+	CHECK_EQ_INT(ff_read(&fsc, h, 4097, buf, 1 << 20, &got), PB_OK);
+	for (uint64_t k = 0; k < got && ok; k++)
+		ok = buf[k] == pattern(9, 4097 + k);
+	CHECK(ok);
+	ff_close(&fsc, h);
+	fill(buf, 1 << 20, 40, 0);
+	REQUIRE(ff_open(&fsc, "odd.bin", FS_O_WRITE | FS_O_CREATE, &h) ==
+	    PB_OK);
+	CHECK_EQ_INT(ff_write(&fsc, h, 0, buf, 1 << 20, &got), PB_OK);
+	ff_close(&fsc, h);
+	CHECK_MSG(disk->bad == 0, "%s", disk->why);
+	REQUIRE(unmount_to("u.img"));
+	CHECK(mtools_same("u.img", "odd.bin", 1 << 20, 40));
+	free(raw);
+}
