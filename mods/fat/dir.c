@@ -157,10 +157,39 @@ lfn_length(const uint16_t *lfn, unsigned units)
 	return units;
 }
 
+/* Can a short name be shown and looked up: no control character, no
+ * '/' or '\\', not blank? */
+static int
+short_name_sane(const uint8_t *e)
+{
+	if (e[0] == ' ')
+		return 0;
+	for (int i = 0; i < 11; i++)
+		if ((e[i] < 0x20 && !(i == 0 && e[i] == DIR_KANJI_E5)) ||
+		    e[i] == '/' || e[i] == '\\')
+			return 0;
+	return 1;
+}
+
+/* Can a long name be shown and looked up: paired surrogates, no control
+ * character, no '/', not "." or ".."? */
+static int
+long_name_sane(const uint16_t *u, unsigned n)
+{
+	if (!utf16_valid(u, n) || (n == 1 && u[0] == '.') ||
+	    (n == 2 && u[0] == '.' && u[1] == '.'))
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		if (u[i] < 0x20 || u[i] == '/')
+			return 0;
+	return 1;
+}
+
 /*
  * The next entry from it: a short entry with its long name, skipping
  * free slots (and the volume label unless DR_LABEL).  PB_ENOENT at the
- * end.  `it` ends past the entry returned.
+ * end.  `it` ends past the entry returned.  A short name no path can
+ * name is corruption: skipped (logged once).
  */
 int
 dir_read(struct fat_vol *v, struct dir_iter *it, struct dent *d, int flags)
@@ -176,6 +205,7 @@ dir_read(struct fat_vol *v, struct dir_iter *it, struct dent *d, int flags)
 		int gflags = flags & DR_NOPIN ? CG_NOPIN : 0;
 		uint32_t idx = it->idx, clus;
 		uint8_t *e, attr, ord;
+		int label;
 
 		if ((r = entry_at(v, it, 0, gflags, &e)) != PB_OK)
 			return r;
@@ -208,8 +238,15 @@ dir_read(struct fat_vol *v, struct dir_iter *it, struct dent *d, int flags)
 			}
 			continue;
 		}
-		if ((attr & ATTR_VOLUME_ID) && !(attr & ATTR_DIRECTORY) &&
-		    !(flags & DR_LABEL)) {
+		label = (attr & ATTR_VOLUME_ID) && !(attr & ATTR_DIRECTORY);
+		if (label && !(flags & DR_LABEL)) {
+			want = -1;
+			continue;
+		}
+		if (!label && !short_name_sane(e) &&
+		    !(e[0] == '.' && (e[1] == ' ' || e[1] == '.'))) {
+			vol_corrupt(v, "entry with an unusable 8.3 name skipped "
+			    "in directory", it->dir);
 			want = -1;
 			continue;
 		}
@@ -227,6 +264,11 @@ dir_read(struct fat_vol *v, struct dir_iter *it, struct dent *d, int flags)
 		if (!utf16_valid(lfn, units)) {
 			vol_corrupt(v, "long name with an unpaired surrogate "
 			    "(the 8.3 name stands) in directory", it->dir);
+			return PB_OK;
+		}
+		if (!long_name_sane(lfn, units)) {
+			vol_corrupt(v, "long name with a control character or "
+			    "'/' (the 8.3 name stands) in directory", it->dir);
 			return PB_OK;
 		}
 		d->lfn_len = units;

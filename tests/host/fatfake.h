@@ -169,8 +169,19 @@ ff_dma_addr(struct pb_module *self, const void *va, size_t len,
 #define FF_DISKS 4
 #define FF_QUEUE 64
 
+/* A sparse image: the sectors given, zeros elsewhere (the fuzzer's). */
+#define FF_SPARSE 4096
+
+struct ff_sparse {
+	uint32_t n;
+	uint32_t lba[FF_SPARSE];
+	uint8_t data[FF_SPARSE][512];
+	int32_t index[FF_SPARSE * 2];	/* open addressing, -1 free */
+};
+
 struct ff_disk {
 	int used;
+	struct ff_sparse *sparse;	/* instead of img when set */
 	char name[48];		/* "block:disk0" */
 	char props[200];
 	uint8_t *img;
@@ -249,14 +260,67 @@ FF const struct block_ops ff_disk_ops = {
 	.submit = ff_disk_submit,
 };
 
+FF int32_t *
+ff_sparse_slot(struct ff_sparse *s, uint32_t lba)
+{
+	uint32_t h = lba * 2654435761u % (FF_SPARSE * 2);
+
+	while (s->index[h] >= 0 && s->lba[s->index[h]] != lba)
+		h = (h + 1) % (FF_SPARSE * 2);
+	return &s->index[h];
+}
+
+/* Sector lba of a sparse image: its data, or NULL (zeros). */
+FF uint8_t *
+ff_sparse_get(struct ff_sparse *s, uint32_t lba, int make)
+{
+	int32_t *slot = ff_sparse_slot(s, lba);
+
+	if (*slot >= 0)
+		return s->data[*slot];
+	if (!make || s->n == FF_SPARSE)
+		return NULL;
+	*slot = (int32_t)s->n;
+	s->lba[s->n] = lba;
+	memset(s->data[s->n], 0, 512);
+	return s->data[s->n++];
+}
+
+FF int
+ff_sparse_io(struct ff_disk *d, struct block_req *r)
+{
+	uint32_t lba = (uint32_t)r->lba;
+
+	for (unsigned i = 0; i < r->nseg; i++)
+		for (uint32_t off = 0; off < r->segs[i].len; off += 512, lba++) {
+			uint8_t *va = (uint8_t *)r->segs[i].va + off;
+			uint8_t *p = ff_sparse_get(d->sparse, lba,
+			    r->op == BLOCK_WRITE);
+
+			if (r->op == BLOCK_READ && p)
+				memcpy(va, p, 512);
+			else if (r->op == BLOCK_READ)
+				memset(va, 0, 512);
+			else if (p)
+				memcpy(p, va, 512);
+			else
+				return PB_EIO;	/* the map is full */
+		}
+	return PB_OK;
+}
+
 /* Carry out one request, as a device would, and post its completion. */
 FF void
 ff_disk_do(struct ff_disk *d, struct block_req *r)
 {
-	uint8_t *p = d->img + r->lba * d->info.block_size;
+	uint8_t *p = d->img ? d->img + r->lba * d->info.block_size : NULL;
 
 	r->status = PB_OK;
-	if (r->op == BLOCK_FLUSH) {
+	if (d->sparse && r->op != BLOCK_FLUSH) {
+		r->status = ff_sparse_io(d, r);
+		d->reads += r->op == BLOCK_READ;
+		d->writes += r->op == BLOCK_WRITE;
+	} else if (r->op == BLOCK_FLUSH) {
 		d->flushes++;
 	} else if (r->op == BLOCK_WRITE && d->fail_writes_after == 0) {
 		r->status = PB_EIO;
@@ -294,10 +358,12 @@ ff_disk_complete(struct ff_disk *d)
 }
 
 /* Run everything until the system is idle; 0 if it never got there. */
+FF unsigned ff_pump_max = 10000000;
+
 FF int
 ff_pump(void)
 {
-	for (unsigned round = 0; round < 10000000; round++) {
+	for (unsigned round = 0; round < ff_pump_max; round++) {
 		unsigned n = ff_run_work();
 
 		for (unsigned i = 0; i < FF_DISKS; i++)
@@ -587,8 +653,10 @@ FF void
 ff_reset(void)
 {
 	for (unsigned i = 0; i < FF_DISKS; i++) {
-		if (ff_disks[i].used)
+		if (ff_disks[i].used) {
 			free(ff_disks[i].img);
+			free(ff_disks[i].sparse);
+		}
 		memset(&ff_disks[i], 0, sizeof(ff_disks[i]));
 	}
 	memset(ff_res, 0, sizeof(ff_res));
