@@ -302,14 +302,12 @@ dir_lookup(struct fat_vol *v, uint32_t dir, const uint16_t *name,
 static int
 zero_cluster(struct fat_vol *v, uint32_t c)
 {
-	int whole = v->g.cluster_bytes >= v->c.unit_bytes;
 	uint32_t sec = clus_sec(v, c);
 	uint8_t *p;
 	int r;
 
 	for (uint32_t i = 0; i < v->g.spc; i++) {
-		if ((r = cache_write(v, sec + i, WB_DIR, whole ? CG_NEW : 0,
-		    &p)) != PB_OK)
+		if ((r = cache_write(v, sec + i, WB_DIR, CG_NEW, &p)) != PB_OK)
 			return r;
 		memset(p, 0, v->g.bps);
 	}

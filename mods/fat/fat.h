@@ -47,7 +47,7 @@
 #define FAT_ALLOC_STEP	256	/* clusters one step allocates or frees */
 #define FAT_DIRECT_MIN	(16u * 1024)	/* bytes worth a direct transfer */
 #define FAT_SCRATCH	(64u * 1024)	/* the mount's own read buffer */
-#define FAT_UNIT_MIN	4096u	/* bytes of a cache unit, at least */
+#define FAT_UNIT_MAX	4096u	/* bytes of a cache unit, at most */
 #define FAT_CACHE_DEFAULT_KIB	4096u
 #define FAT_CACHE_MIN_KIB	256u
 #define FAT_FLUSH_DEFAULT_MS	5000u

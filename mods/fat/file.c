@@ -111,6 +111,8 @@ direct_span(struct fat_vol *v, uint32_t c, uint32_t in, uint64_t left,
 	*nsect = 0;
 	if (in % v->g.bps || left < FAT_DIRECT_MIN)
 		return PB_OK;
+	if (left > (uint64_t)max * v->g.bps)
+		left = (uint64_t)max * v->g.bps;	/* one request's worth */
 	maxc = clusters_for(v, in + left);
 	if ((r = fat_run(v, c, maxc, &n, &after)) != PB_OK)
 		return r;
@@ -174,17 +176,16 @@ file_read_step(struct fat_vol *v, struct fat_op *o, uint8_t *buf)
 	return transfer_end(o, PB_OK);
 }
 
-/* Does a write of `left` bytes at sector sec cover its whole unit,
- * inside one cluster (units tile clusters of a unit or more)? */
+/* Does a write of `left` bytes at sector sec cover its whole unit (one
+ * cluster's, since units tile clusters)? */
 static int
 whole_unit(const struct fat_vol *v, uint32_t sec, uint32_t soff,
     uint64_t left)
 {
 	const struct cache *c = &v->c;
 
-	return soff == 0 && v->g.cluster_bytes >= c->unit_bytes &&
-	    sec >= c->origin && (sec - c->origin) % c->spu == 0 &&
-	    left >= c->unit_bytes;
+	return soff == 0 && sec >= c->origin &&
+	    (sec - c->origin) % c->spu == 0 && left >= c->unit_bytes;
 }
 
 int
