@@ -504,6 +504,7 @@ void vol_consider(const char *name, struct pb_conn *c);
 void vol_scan(void);
 void vol_block_event(struct fat_vol *v, int ev);
 struct fat_vol *vol_by_conn(struct pb_conn *c);
+int res_at(unsigned i, struct pb_res_info *info);
 int res_props(const char *name, char *buf, size_t cap);
 
 /* handle.c */

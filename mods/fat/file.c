@@ -296,24 +296,35 @@ file_alloc_step(struct fat_vol *v, struct fat_op *o)
 	return FAT_CONTINUE;
 }
 
+/* The file's entry := its first cluster and size, written now; every
+ * handle on it learns them. */
+static int
+entry_set(struct fat_vol *v, struct fat_op *o, uint32_t first,
+    uint64_t size)
+{
+	struct dirent83 *e;
+	int r;
+
+	if ((r = dir_update(v, &o->node.loc, &e)) != PB_OK)
+		return r;
+	dent_set_cluster(e, first);
+	e->file_size = (uint32_t)size;
+	dent_touch(e);
+	o->node.first = first;
+	o->node.size = (uint32_t)size;
+	handles_update(v, &o->node);
+	return PB_OK;
+}
+
 /* The entry after a write: chain, size (if the data went), time. */
 int
 file_entry_step(struct fat_vol *v, struct fat_op *o)
 {
-	struct dirent83 *e;
 	uint64_t size = o->node.size;
-	int r;
 
 	if (o->status == PB_OK && o->pos > size)
 		size = o->pos;
-	if ((r = dir_update(v, &o->node.loc, &e)) != PB_OK)
-		return r;
-	dent_set_cluster(e, o->node.first);
-	e->file_size = (uint32_t)size;
-	dent_touch(e);
-	o->node.size = (uint32_t)size;
-	handles_update(v, &o->node);
-	return PB_OK;
+	return entry_set(v, o, o->node.first, size);
 }
 
 /*
@@ -325,7 +336,6 @@ file_truncate_step(struct fat_vol *v, struct fat_op *o, uint64_t size)
 {
 	uint32_t keep = clusters_for(v, size), first = o->node.first;
 	uint32_t last, rest = 0;
-	struct dirent83 *e;
 	int r;
 
 	if (keep == 0) {
@@ -342,14 +352,8 @@ file_truncate_step(struct fat_vol *v, struct fat_op *o, uint64_t size)
 		if (rest && (r = fat_set(v, last, fat_eoc(v))) != PB_OK)
 			return r;
 	}
-	if ((r = dir_update(v, &o->node.loc, &e)) != PB_OK)
+	if ((r = entry_set(v, o, first, size)) != PB_OK)
 		return r;
-	dent_set_cluster(e, first);
-	e->file_size = (uint32_t)size;
-	dent_touch(e);
-	o->node.first = first;
-	o->node.size = (uint32_t)size;
-	handles_update(v, &o->node);
 	o->rest = rest;
 	return PB_OK;
 }
