@@ -192,6 +192,7 @@ struct ff_disk {
 	unsigned reads, writes, flushes;
 	uint64_t rbytes, wbytes;
 	int fail_writes_after;	/* -1: never; else writes before EIO */
+	int reads_first;	/* complete queued reads before writes */
 	int bad;		/* a request broke the limits */
 	char why[120];
 };
@@ -350,8 +351,15 @@ ff_disk_complete(struct ff_disk *d)
 {
 	unsigned n = d->nq;
 
-	for (unsigned i = 0; i < n; i++)
-		ff_disk_do(d, d->q[i]);
+	/* A device may finish requests in any order: reads_first runs the
+	 * reads queued now before the writes queued before them. */
+	for (int pass = d->reads_first ? 0 : 1; pass < 2; pass++)
+		for (unsigned i = 0; i < n; i++)
+			if (d->q[i] && (pass == 1 ||
+			    d->q[i]->op == BLOCK_READ)) {
+				ff_disk_do(d, d->q[i]);
+				d->q[i] = NULL;
+			}
 	memmove(d->q, d->q + n, (d->nq - n) * sizeof(d->q[0]));
 	d->nq -= n;
 	return n;

@@ -1827,3 +1827,33 @@ TEST(fat_small_cache_under_pressure)
 	    599));
 	free(raw);
 }
+
+/* A direct write and a cached tail in the same unit: the unit is not
+ * read while the direct write is on its way (a device may finish the
+ * read first). */
+TEST(fat_direct_write_then_cached_tail)
+{
+	uint8_t buf[18020], *data;
+	char out[4096];
+	uint64_t put, len;
+	uint32_t h;
+	int ok;
+
+	REQUIRE(make_image("dt.img", "-F 32 -s 8", 300000));
+	REQUIRE(mount_img("dt.img"));
+	disk->reads_first = 1;
+	fill(buf, sizeof(buf), 55, 0);
+	REQUIRE(ff_open(&fsc, "big.bin", FS_O_WRITE, &h) == PB_OK);
+	CHECK_EQ_INT(ff_write(&fsc, h, 0, buf, sizeof(buf), &put), PB_OK);
+	ff_close(&fsc, h);
+	REQUIRE(unmount_to("dt.img"));
+	CHECK_MSG(fsck_clean("dt.img", out, sizeof(out)), "%s", out);
+	REQUIRE(mount_img("dt.img"));
+	CHECK_EQ_INT(read_all("big.bin", &data, &len), PB_OK);
+	ok = data && len == 3u << 20;
+	for (uint64_t i = 0; ok && i < len; i++)
+		ok = data[i] == (i < sizeof(buf) ? buf[i] : pattern(9, i));
+	CHECK(ok);
+	free(data);
+	unmount_to(NULL);
+}
