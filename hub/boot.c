@@ -466,6 +466,7 @@ poweroff_now(void *arg)
 void
 hub_main(struct handoff *h)
 {
+	struct pb_resource *rt;
 	char buf[64], err[160];
 
 	handoff = h;
@@ -479,10 +480,13 @@ hub_main(struct handoff *h)
 	if (cfg_get(h->cmdline, "watchdog", buf, sizeof(buf)))
 		hub_watchdog_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
 	firmware_res = publish_own(FIRMWARE_IFACE, FIRMWARE_MAJOR, "uefi",
-	    "services=console,files,time,reset", h->fw, h->fw_ctx);
-	/* Runtime services outlive the takeover: their own resource. */
-	publish_own("firmware-rt", 1, "uefi", "services=time,reset",
+	    "services=console,files,time,reset,disks", h->fw, h->fw_ctx);
+	/* Runtime services outlive the takeover: their own resource.  Both
+	 * are the stub's firmware_ops, at its minor version. */
+	rt = publish_own("firmware-rt", 1, "uefi", "services=time,reset",
 	    h->fw, h->fw_ctx);
+	if (firmware_res && rt)
+		firmware_res->iface.minor = rt->iface.minor = FIRMWARE_MINOR;
 	publish_framebuffer(h);
 	publish_rsdp(h);
 	publish_config(h);
