@@ -220,4 +220,13 @@ extern char hub_target[PB_IFACE_MAX];	/* what the boot resolves */
 int hub_load_path(const char *path, char *err, size_t cap);
 void hub_loop_once(void);
 
+/* --- disks parked over the takeover until their native driver (park.c) --- */
+extern uint64_t park_wait_ns;		/* boot.cfg disk-wait=MS */
+unsigned park_module(struct pb_module *f);	/* before ExitBootServices */
+void park_abort(void);			/* ExitBootServices failed */
+void park_start_clock(void);		/* after it: the deadline runs */
+int park_holds(const struct pb_module *m);
+void park_claim(struct pb_resource *r);	/* r is offered: its disk? */
+void park_expire(void);			/* the deadline: the rest go */
+
 #endif

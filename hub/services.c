@@ -283,6 +283,7 @@ offer_pending(void *arg)
 		if (!r->used || r->standby || r->offered)
 			continue;
 		r->offered = 1;
+		park_claim(r);	/* a parked disk's native self takes it first */
 		res_offer(r);
 		hub_bind(r);
 		for (unsigned k = 0; k < MAX_SUBS; k++)
