@@ -161,6 +161,10 @@ int res_serves(const struct pb_resource *r, const char *iface, uint16_t major,
 
 /* --- work, timers and interrupts (work.c) -------------------------------- */
 int work_queue(struct pb_module *owner, pb_work_fn fn, void *arg);
+void work_init(struct pb_module *owner, struct pb_work *w, pb_work_fn fn,
+    void *arg);
+void work_post(struct pb_work *w);
+void work_cancel(struct pb_work *w);
 int work_run_one(void);
 void work_drop_module(struct pb_module *m);
 int timer_add(struct pb_module *owner, uint64_t ns, pb_work_fn fn,
