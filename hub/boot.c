@@ -510,6 +510,7 @@ hub_main(struct handoff *h)
 	else
 		takeover(h);
 	drain_work();
+	park_check();	/* disks whose controller no driver took go now */
 	run_exec_lines(h->cmdline);
 	if (!cfg_get(h->cmdline, "gc", buf, sizeof(buf)) || strcmp(buf, "no"))
 		hub_gc(hub_target, NULL, NULL);

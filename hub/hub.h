@@ -231,6 +231,7 @@ void park_abort(void);			/* ExitBootServices failed */
 void park_start_clock(void);		/* after it: the deadline runs */
 int park_holds(const struct pb_module *m);
 void park_claim(struct pb_resource *r);	/* r is offered: its disk? */
+void park_check(void);			/* the boot's end, then 100 ms */
 void park_expire(void);			/* the deadline: the rest go */
 
 #endif

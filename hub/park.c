@@ -24,11 +24,19 @@
  *	PB_EV_REBOUND, the parked resource withdrawn, and the parked module
  *	unloaded once it has none left.  A provider that refuses the
  *	requests leaves the disk parked, the exporter holding them again.
- *  park_expire (the deadline, boot.cfg disk-wait=MS, 10 s after the exit):
- *	every parked resource left is withdrawn; its clients are told
- *	PB_EV_DISCONNECTED (never rebound to another disk) and its module
- *	unloaded, whose stop() completes the queued requests (efi-block:
- *	PB_ECANCELED).
+ *  park_check (at the end of the boot, then every 100 ms): a parked disk
+ *	whose controller no driver holds goes at once, without waiting for
+ *	the deadline: its path begins with its controller's PCI function
+ *	(pci:00:1f.2/sata:0), which a native driver binds to, so once pci
+ *	has published that function and offered it to the bind rules, a
+ *	function nobody holds means no driver is coming (a real PC with an
+ *	unsupported controller, or ahci=no); a path in the firmware's own
+ *	words (not pci:) no driver spells.  Otherwise the disk waits until
+ *	the deadline, boot.cfg disk-wait=MS, 10 s after the exit.
+ *  park_expire: the disks left are withdrawn; their clients are told
+ *	PB_EV_DISCONNECTED (never rebound to another disk), and the parked
+ *	module is unloaded, whose stop() completes the queued requests
+ *	(efi-block: PB_ECANCELED).
  *
  * Each step is one log line, e.g.
  *   takeover: block:efi0 (path=pci:00:1f.2/sata:0) -> block:sata0 (ahci),
@@ -40,6 +48,7 @@
 #include "../abi/rt/rt.h"
 
 #define PARK_MAX 16
+#define PARK_CHECK_NS 100000000ull	/* 100 ms */
 
 uint64_t park_wait_ns = 10000000000ull;
 
@@ -51,7 +60,7 @@ static struct parked {
 } parked[PARK_MAX];
 static unsigned nparked;
 static uint64_t since_ns;		/* the exit */
-static int deadline_timer;
+static int check_timer;
 
 /* --- calling the modules ------------------------------------------------- */
 
@@ -238,7 +247,7 @@ park_abort(void)
 	nparked = 0;
 }
 
-static void deadline(void *arg);
+static void tick(void *arg);
 
 /* After the exit: the deadline starts. */
 void
@@ -249,13 +258,14 @@ park_start_clock(void)
 	if (!nparked)
 		return;
 	since_ns = hub_now_ns();
-	if ((id = timer_add(NULL, park_wait_ns, deadline, NULL)) < 0) {
+	id = timer_add_every(NULL, PARK_CHECK_NS, PARK_CHECK_NS, tick, NULL);
+	if (id < 0) {
 		log_event(LOG_ERROR, "takeover: no timer for the disks' "
 		    "deadline; they go now");
 		park_expire();
 		return;
 	}
-	deadline_timer = id;
+	check_timer = id;
 }
 
 static void
@@ -263,9 +273,9 @@ unload_if_done(struct pb_module *owner)
 {
 	if (!park_holds(owner) && owner->state == MOD_QUIESCED)
 		mod_unload(owner);
-	if (!nparked && deadline_timer) {
-		timer_cancel(NULL, deadline_timer);
-		deadline_timer = 0;
+	if (!nparked && check_timer) {
+		timer_cancel(NULL, check_timer);
+		check_timer = 0;
 	}
 }
 
@@ -531,33 +541,91 @@ disconnect_clients(struct pb_resource *r)
 	return n;
 }
 
+/* p goes: its clients are told, then its module may go. */
+static void
+let_go(struct parked *p, const char *why)
+{
+	struct pb_module *old = p->owner;
+	unsigned n = disconnect_clients(p->res);
+
+	log_event(LOG_SWAP, "takeover: %s (path=%s) gone: %s; %u client%s "
+	    "told", p->name, p->path, why, n, n == 1 ? "" : "s");
+	res_withdraw(p->res);
+	forget(p);
+	unload_if_done(old);
+}
+
 void
 park_expire(void)
 {
+	char why[64];
+
+	rt_snprintf(why, sizeof(why), "no native driver took it in %llu ms",
+	    (unsigned long long)((hub_now_ns() - since_ns) / 1000000));
 	while (nparked) {
 		struct parked *p = &parked[nparked - 1];
-		struct pb_module *old = p->owner;
-		unsigned n;
+
+		if (still_parked(p))
+			let_go(p, why);
+		else
+			forget(p);
+	}
+}
+
+/*
+ * Could a native driver still take p?  Not when its path does not begin
+ * with a PCI function, and not when that function, published and offered
+ * to the bind rules, has no client: no driver holds the controller.
+ */
+static int
+driver_may_come(const struct parked *p, char *fn, size_t cap)
+{
+	const char *slash = strchr(p->path, '/');
+	size_t len = slash ? (size_t)(slash - p->path) : strlen(p->path);
+	const struct pb_resource *r;
+
+	if (strncmp(p->path, "pci:", 4) != 0 || len >= cap) {
+		rt_strlcpy(fn, "", cap);
+		return 0;
+	}
+	memcpy(fn, p->path, len);
+	fn[len] = '\0';
+	r = res_find(fn);
+	return !r || !r->offered || res_clients(r) > 0;
+}
+
+void
+park_check(void)
+{
+	char fn[RES_NAME_MAX], why[96];
+
+	if (nparked && hub_now_ns() - since_ns >= park_wait_ns) {
+		park_expire();
+		return;
+	}
+	for (unsigned i = 0; i < nparked;) {
+		struct parked *p = &parked[i];
 
 		if (!still_parked(p)) {
 			forget(p);
-			continue;
+		} else if (!driver_may_come(p, fn, sizeof(fn))) {
+			rt_snprintf(why, sizeof(why), fn[0] ? "no driver holds "
+			    "its controller %s" : "no native driver names it",
+			    fn);
+			let_go(p, why);
+		} else {
+			i++;
 		}
-		n = disconnect_clients(p->res);
-		log_event(LOG_SWAP, "takeover: %s (path=%s) gone: no native "
-		    "driver took it in %llu ms; %u client%s told", p->name,
-		    p->path, (unsigned long long)((hub_now_ns() - since_ns) /
-		    1000000), n, n == 1 ? "" : "s");
-		res_withdraw(p->res);
-		forget(p);
-		unload_if_done(old);
+	}
+	if (!nparked && check_timer) {
+		timer_cancel(NULL, check_timer);
+		check_timer = 0;
 	}
 }
 
 static void
-deadline(void *arg)
+tick(void *arg)
 {
 	(void)arg;
-	deadline_timer = 0;
-	park_expire();
+	park_check();
 }

@@ -484,3 +484,60 @@ TEST(park_forgets_a_module_unloaded_meanwhile)
 	CHECK(!fm_log_has("gone"));
 	fm_teardown();
 }
+
+/* pci's part: the controller's function, published and offered. */
+static struct fm *
+pci_bus(void)
+{
+	struct fm *pcib = fm_add("pcib", 0);
+
+	fm_provide(pcib, "pci", 1, 0);
+	fm_publish(pcib, "pci", "00:1f.2", "class=01.06.01");
+	return fm_start(pcib) == PB_OK ? pcib : NULL;
+}
+
+TEST(park_controller_nobody_drives_lets_its_disks_go_at_once)
+{
+	struct fm *drv;
+	struct pb_conn *held;
+
+	REQUIRE(world());
+	REQUIRE(pci_bus() != NULL);
+	queue_req(0, 0);
+	/* A driver holds the controller: the disks wait for it. */
+	drv = fm_add("drv", 0);
+	REQUIRE(fm_start(drv) == PB_OK);
+	held = hub_services.connect(drv->m, "pci", 1, 0, "pci:00:1f.2");
+	REQUIRE(held != NULL);
+	REQUIRE(park() == 2);
+	park_check();
+	fm_advance(300000000ull);
+	CHECK(park_holds(efib->m));
+	/* It lets go (it found no port it could drive): the next check
+	 * lets the disks go, long before the deadline. */
+	hub_services.disconnect(drv->m, held);
+	fm_advance(100000000ull);
+	CHECK(!park_holds(efib->m));
+	CHECK(fm_log_has("takeover: block:efi0 (path=" PATH0 ") gone: no "
+	    "driver holds its controller pci:00:1f.2; 2 clients told"));
+	CHECK_EQ_INT(cancels[0], 1);
+	CHECK_EQ_INT(efib->m->state, MOD_UNLOADED);
+	fm_teardown();
+}
+
+TEST(park_disk_named_only_by_the_firmware_goes_at_the_boots_end)
+{
+	REQUIRE(world());
+	REQUIRE(pci_bus() != NULL);
+	/* efi1's path is the firmware's text: no driver spells it. */
+	rt_strlcpy(efib->res[1]->props, "path=PciRoot(0x0)/Pci(0x3,0x0)/"
+	    "Scsi(0x0,0x0) size=1", sizeof(efib->res[1]->props));
+	REQUIRE(park() == 2);
+	park_check();		/* boot.c, once the takeover's work ran */
+	CHECK(fm_log_has("takeover: block:efi1 (path=PciRoot(0x0)/Pci(0x3,0x0)"
+	    "/Scsi(0x0,0x0)) gone: no native driver names it; 1 client told"));
+	CHECK(fm_log_has("takeover: block:efi0 (path=" PATH0 ") gone: no "
+	    "driver holds its controller pci:00:1f.2"));
+	CHECK(!park_holds(efib->m));
+	fm_teardown();
+}
