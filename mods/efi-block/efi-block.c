@@ -53,6 +53,12 @@ efiblk_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	efb.self = m;
 	if (!fw)
 		return PB_ENOENT;
+#ifdef EFIBLK_STANDBY_ONLY
+	/* The second build that swap tests alternate with this one
+	 * (tests/mods/tefiblk) only ever takes over from it. */
+	if (mode != PB_START_STANDBY)
+		return PB_ENODEV;
+#endif
 	if (!HUB_HAS(h, work_cancel)) {
 		pb_logf(h, m, PB_LOG_ERR, "needs the hub's work items (ABI "
 		    "1.2)");

@@ -59,6 +59,14 @@ static const struct command commands[] = {
 	{ "swaptest", "swaptest N [MODULE]",
 	    "swap the display N times under printing; blackouts, losses",
 	    1, 2, cmd_swaptest },
+	{ "disks", "disks", "the disks: size, driver, model, identity path",
+	    0, 0, cmd_disks },
+	{ "blkread", "blkread DISK [MIB] [-q N]",
+	    "read a disk's first MiBs: MiB/s and their CRC-32", 1, 4,
+	    cmd_blkread },
+	{ "blkswaptest", "blkswaptest DISK N [MODULE]",
+	    "swap a disk's provider N times under reads; losses, blackouts",
+	    2, 3, cmd_blkswaptest },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
