@@ -90,26 +90,6 @@ disk_named(const char *name)
 
 /* --- helpers ---------------------------------------------------------------- */
 
-/* CRC-32 as zlib computes it (reflected, polynomial 0xEDB88320). */
-static uint32_t
-crc32(uint32_t crc, const uint8_t *p, size_t len)
-{
-	static uint32_t table[256];
-
-	if (!table[1])
-		for (uint32_t i = 0; i < 256; i++) {
-			uint32_t c = i;
-
-			for (int k = 0; k < 8; k++)
-				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-			table[i] = c;
-		}
-	crc = ~crc;
-	while (len--)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
-
 /* "65.0M", like lsblk: binary units, one decimal. */
 static void
 human(uint64_t bytes, char *out, size_t cap)
@@ -317,7 +297,7 @@ read_consume(void)
 			    (int)io->req.status);
 			return;
 		}
-		run.crc = crc32(run.crc, io->buf, io->seg.len);
+		run.crc = rt_crc32(run.crc, io->buf, io->seg.len);
 		run.consumed++;
 		io_next(io);
 	}
@@ -332,7 +312,7 @@ ref_consume(struct io *io)
 		    (unsigned long long)io->req.lba, (int)io->req.status);
 		return;
 	}
-	run.ref[io->chunk] = crc32(0, io->buf, io->seg.len);
+	run.ref[io->chunk] = rt_crc32(0, io->buf, io->seg.len);
 	if (run.next < run.nchunks) {
 		io_submit(io, run.next++);
 		return;
@@ -354,7 +334,7 @@ swap_consume(struct io *io)
 	run.since_swap++;
 	if (io->req.status != PB_OK)
 		run.failed++;
-	else if (crc32(0, io->buf, io->seg.len) != run.ref[io->chunk])
+	else if (rt_crc32(0, io->buf, io->seg.len) != run.ref[io->chunk])
 		run.corrupt++;
 	io_next(io);
 }
