@@ -140,6 +140,7 @@ svc_disconnect(struct pb_module *self, struct pb_conn *pc)
 		    "not hold", self->name);
 		return;
 	}
+	conn_tell_gone(c);
 	conn_close(c);
 }
 
@@ -360,6 +361,9 @@ const struct pb_hub hub_services = {
 	.set_clock = hub_set_clock,
 	.set_irq_eoi = hub_set_irq_eoi,
 	.res_limit = svc_res_limit,
+	.dma_alloc = dma_alloc,
+	.dma_free = dma_free,
+	.dma_addr = dma_addr,
 	.work_init = svc_work_init,
 	.work_post = svc_work_post,
 	.work_cancel = svc_work_cancel,

@@ -342,16 +342,28 @@ timer_dequeued(const struct pb_work *w)
 			timers[i].id = 0;
 }
 
-/* Run one queued item; 0 when the queue was empty. */
-int
-work_run_one(void)
+/* May w run while the hub waits inside a call (a swap's drain)?  Only
+ * work of a module not in a call itself; not the hub's own. */
+static int
+may_run_waiting(const struct pb_work *w)
+{
+	return w->owner && !w->owner->busy;
+}
+
+/* Run the first queued item (that may run while waiting); 0: none. */
+static int
+run_one(int waiting)
 {
 	uint64_t held = arch_irq_hold();
-	struct pb_work *w = q_head;
+	struct pb_work *w = q_head, *prev = NULL;
 	struct work_args a;
 	struct pb_module *owner;
 	int alive;
 
+	while (w && waiting && !may_run_waiting(w)) {
+		prev = w;
+		w = w->next;
+	}
 	if (!w) {
 		arch_irq_release(held);
 		return 0;
@@ -359,7 +371,7 @@ work_run_one(void)
 	a = (struct work_args){ w->fn, w->arg };
 	owner = w->owner;
 	alive = owner_alive(owner, w->gen);
-	unlink_item(NULL, w);
+	unlink_item(prev, w);
 	timer_dequeued(w);
 	arch_irq_release(held);
 	if (alive && owner)
@@ -367,6 +379,41 @@ work_run_one(void)
 	else if (alive)
 		a.fn(a.arg);
 	return 1;
+}
+
+/* Run one queued item; 0 when the queue was empty. */
+int
+work_run_one(void)
+{
+	return run_one(0);
+}
+
+/*
+ * One turn of the event loop for hub code that waits inside a call (a
+ * swap whose old provider drains): due timers, one item of a module not
+ * in a call (see may_run_waiting), else sleep until an interrupt, the
+ * next timer or `until`.  The caller's watchdog count is paused: the
+ * wait is the hub's, bounded by its caller.
+ */
+void
+hub_wait_step(uint64_t until)
+{
+	struct watch outer = watch_begin(NULL);
+	uint64_t held, next;
+
+	timers_run(hub_now_ns());
+	if (run_one(1)) {
+		arch_irq_window();
+	} else {
+		held = arch_irq_hold();
+		next = timers_next();
+		if (hub_arm_alarm(next < until ? next : until))
+			arch_idle();
+		else
+			arch_pause();	/* no alarm: poll */
+		arch_irq_release(held);
+	}
+	watch_end(outer);
 }
 
 static int
@@ -474,7 +521,7 @@ irq_register(struct pb_module *owner, int vector, pb_irq_fn fn, void *arg)
 	if (vector < VECTOR_FIRST || vector >= VECTORS || !fn)
 		return PB_EINVAL;
 	v = &vectors[vector];
-	if (v->used && v->owner != owner)
+	if (v->used && (v->owner != owner || owner == &hub_quarantine))
 		return PB_EBUSY;
 	held = arch_irq_hold();
 	*v = (struct vector){ .owner = owner, .fn = fn, .arg = arg, .used = 1,
@@ -576,6 +623,32 @@ irq_hold_module(struct pb_module *m, int hold)
 		}
 		arch_irq_release(held);
 	}
+}
+
+struct pb_module hub_quarantine = { .name = "quarantine" };
+
+/* m is going but its device may still raise its vectors: they go to
+ * nobody, for good (counted, never delivered, never handed out). */
+void
+irq_quarantine(struct pb_module *m)
+{
+	char list[96] = "";
+	uint64_t held = arch_irq_hold();
+
+	for (int i = VECTOR_FIRST; i < VECTORS; i++) {
+		struct vector *v = &vectors[i];
+		size_t n = strlen(list);
+
+		if (!v->used || v->owner != m)
+			continue;
+		*v = (struct vector){ .owner = &hub_quarantine, .used = 1,
+		    .count = v->count };
+		rt_snprintf(list + n, sizeof(list) - n, " %d", i);
+	}
+	arch_irq_release(held);
+	if (list[0])
+		log_event(LOG_ERROR, "%s: vectors%s quarantined: a provider "
+		    "failed to silence its device", m->name, list);
 }
 
 /* Vectors irq_alloc can still hand out. */
