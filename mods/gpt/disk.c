@@ -417,8 +417,14 @@ disk_rebound(struct pb_conn *c)
 	disk_look_soon(d);	/* the new provider may see another medium */
 }
 
+/* gpt stops: the hub takes back its memory and connections, and drops
+ * its queued work, walking the queue after this; the look items in our
+ * own data are taken off it first, or zeroing them would cut the queue. */
 void
 disk_forget_all(void)
 {
+	for (unsigned i = 0; i < GPT_DISKS; i++)
+		if (gpt_disks[i].used)
+			gpt_hub->work_cancel(gpt_self, &gpt_disks[i].look);
 	memset(gpt_disks, 0, sizeof(gpt_disks));
 }
