@@ -152,15 +152,21 @@ scan_io_submit(struct gdisk *d)
 static void
 scan_report(const struct gdisk *d, const struct scan *s)
 {
+	char nums[96] = "";
+	size_t n = 0;
+
 	if (s->kind == SCAN_NONE) {
 		gpt_log(PB_LOG_INFO, "%s: left alone: %s", d->res, s->why);
 		return;
 	}
-	gpt_log(PB_LOG_INFO, "%s: %s%s, %u partition%s%s", d->res,
+	for (unsigned i = 0; i < s->nparts && n + 12 < sizeof(nums); i++)
+		n += (size_t)rt_snprintf(nums + n, sizeof(nums) - n, " p%u",
+		    s->parts[i].num);
+	gpt_log(PB_LOG_INFO, "%s: %s%s, %u partition%s%s%s%s", d->res,
 	    s->kind == SCAN_GPT ? "GPT" : "MBR",
 	    s->kind == SCAN_GPT && s->backup ? " (the backup)" : "",
-	    s->nparts, s->nparts == 1 ? "" : "s",
-	    s->nrefused ? ", some entries refused" : "");
+	    s->nparts, s->nparts == 1 ? "" : "s", s->nparts ? ":" : "", nums,
+	    s->nrefused ? "; some entries refused" : "");
 }
 
 static void

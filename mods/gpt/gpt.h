@@ -72,7 +72,7 @@ struct gdisk {
 	char path[BLOCK_PATH_MAX];
 	struct block_info info;		/* when last scanned */
 	int scanned;			/* partitions follow info */
-	int look_again;			/* look when the scan in progress ends */
+	int look_again;			/* look when this scan ends */
 	int look_held;			/* a look waits for the resume */
 	struct pb_work look;		/* look at the disk: scan if changed */
 

@@ -79,14 +79,15 @@ header_problem(const struct scan *s, const uint8_t *blk, uint64_t lba,
 	} else if (h->first_usable == 0 ||
 	    (lba >= h->first_usable && lba <= h->last_usable)) {
 		fixed = "usable blocks cover the MBR or the header";
-	} else if (h->entry_size < GPT_ENTRY_MIN || h->entry_size > GPT_ENTRY_MAX ||
+	} else if (h->entry_size < GPT_ENTRY_MIN ||
+	    h->entry_size > GPT_ENTRY_MAX ||
 	    (h->entry_size & (h->entry_size - 1))) {
 		rt_snprintf(why, cap, "SizeOfPartitionEntry %u is not 128*2^n "
 		    "up to %u", h->entry_size, GPT_ENTRY_MAX);
 		return 1;
 	} else if (h->nentries == 0 || array_bytes(h) > GPT_ARRAY_MAX) {
-		rt_snprintf(why, cap, "%u entries of %u bytes (at most %u bytes)",
-		    h->nentries, h->entry_size, GPT_ARRAY_MAX);
+		rt_snprintf(why, cap, "%u entries of %u bytes (at most %u "
+		    "bytes)", h->nentries, h->entry_size, GPT_ARRAY_MAX);
 		return 1;
 	} else
 		fixed = array_problem(s, h, lba);
@@ -133,7 +134,8 @@ gpt_take_header(struct scan *s, const uint8_t *blk, uint64_t lba)
 	}
 	s->hdr = h;
 	s->backup = lba != 1;
-	scan_want(s, ST_GPT_ENTRIES, h.entry_lba, (uint32_t)array_blocks(s, &h));
+	scan_want(s, ST_GPT_ENTRIES, h.entry_lba,
+	    (uint32_t)array_blocks(s, &h));
 }
 
 static int

@@ -43,8 +43,8 @@ ebr_visit(struct scan *s, uint64_t lba)
 {
 	for (unsigned i = 0; i < s->nebr; i++)
 		if (s->ebr_seen[i] == lba) {
-			scan_note(s, PB_LOG_WARN, "extended partitions loop back "
-			    "to the EBR at LBA %llu: the chain ends",
+			scan_note(s, PB_LOG_WARN, "extended partitions loop "
+			    "back to the EBR at LBA %llu: the chain ends",
 			    (unsigned long long)lba);
 			return 0;
 		}
@@ -101,7 +101,8 @@ mbr_take(struct scan *s, const uint8_t *blk)
 	for (unsigned i = 0; i < 4; i++)
 		if (s->prim[i].type == MBR_TYPE_PROTECTIVE) {
 			if (s->count < 2)
-				scan_none(s, "protective MBR on a one-block disk");
+				scan_none(s, "protective MBR on a one-block "
+				    "disk");
 			else
 				gpt_take_header(s, blk + s->bs, 1);
 			return;
@@ -110,8 +111,8 @@ mbr_take(struct scan *s, const uint8_t *blk)
 		/* A boot sector without a table (a FAT "superfloppy")
 		 * has code here, not boot indicators. */
 		if (s->prim[i].boot != 0 && s->prim[i].boot != 0x80) {
-			scan_none(s, "not a partition table (record %u has boot "
-			    "indicator 0x%02x)", i + 1, s->prim[i].boot);
+			scan_none(s, "not a partition table (record %u has "
+			    "boot indicator 0x%02x)", i + 1, s->prim[i].boot);
 			return;
 		}
 		used += s->prim[i].type != 0;
@@ -162,9 +163,9 @@ mbr_take_ebr(struct scan *s, const uint8_t *blk)
 	if (mbr_type_extended(e[1].type) && e[1].first != 0) {
 		next = s->ext_first + e[1].first;
 		if (next >= s->ext_end)
-			scan_note(s, PB_LOG_WARN, "EBR at LBA %llu links to LBA "
-			    "%llu, outside its extended partition: the chain "
-			    "ends", (unsigned long long)here,
+			scan_note(s, PB_LOG_WARN, "EBR at LBA %llu links to "
+			    "LBA %llu, outside its extended partition: the "
+			    "chain ends", (unsigned long long)here,
 			    (unsigned long long)next);
 		else if (ebr_visit(s, next)) {
 			scan_want(s, ST_EBR, next, 1);

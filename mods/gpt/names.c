@@ -66,13 +66,13 @@ utf16le_to_prop(const uint8_t *src, unsigned units, char *dst, size_t cap)
 	char enc[4];
 
 	for (unsigned i = 0; i < units; i++) {
-		uint32_t c = (uint32_t)src[2 * i] | (uint32_t)src[2 * i + 1] << 8;
+		uint32_t c = src[2 * i] | (uint32_t)src[2 * i + 1] << 8;
 		unsigned len;
 
 		if (c == 0)
 			break;
 		if (c >= 0xd800 && c <= 0xdbff && i + 1 < units) {
-			uint32_t lo = (uint32_t)src[2 * i + 2] |
+			uint32_t lo = src[2 * i + 2] |
 			    (uint32_t)src[2 * i + 3] << 8;
 
 			if (lo >= 0xdc00 && lo <= 0xdfff) {

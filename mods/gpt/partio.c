@@ -190,7 +190,7 @@ part_info(void *ctx, struct block_info *info)
 	if ((err = PB_CALL(d->conn, block_ops, info, &di)) != PB_OK)
 		return err;
 	if (di.block_size != d->info.block_size)
-		return PB_EMEDIA;	/* not the medium the table was read on */
+		return PB_EMEDIA;	/* not the medium the table came from */
 	di.block_count = gp->nblocks;
 	cap = info->size < sizeof(di) ? info->size : sizeof(di);
 	memcpy(info, &di, cap);

@@ -19,8 +19,8 @@ part_add(struct gdisk *d, const char *name, uint32_t num, uint64_t first,
 	for (gp = gpt_parts; gp < gpt_parts + GPT_PARTS && gp->disk; gp++)
 		;
 	if (gp == gpt_parts + GPT_PARTS) {
-		gpt_log(PB_LOG_WARN, "%s: partition %u: more than %u partitions "
-		    "in all; not published", d->res, num, GPT_PARTS);
+		gpt_log(PB_LOG_WARN, "%s: partition %u: more than %u "
+		    "partitions in all; not published", d->res, num, GPT_PARTS);
 		return NULL;
 	}
 	memset(gp, 0, sizeof(*gp));

@@ -127,8 +127,8 @@ scan_check_range(struct scan *s, const struct part *p, uint64_t lo,
     uint64_t hi, const char *what)
 {
 	if (p->first > p->last) {
-		scan_note(s, PB_LOG_WARN, "partition %u: ends (LBA %llu) before "
-		    "it begins (LBA %llu); refused", p->num,
+		scan_note(s, PB_LOG_WARN, "partition %u: ends (LBA %llu) "
+		    "before it begins (LBA %llu); refused", p->num,
 		    (unsigned long long)p->last, (unsigned long long)p->first);
 	} else if (p->first < lo || p->last > hi) {
 		scan_note(s, PB_LOG_WARN, "partition %u: LBAs %llu-%llu lie "
@@ -168,9 +168,9 @@ refuse_overlaps(struct scan *s)
 	for (unsigned i = 0; i < s->nparts; i++)
 		for (unsigned k = i + 1; k < s->nparts; k++)
 			if (overlap(&s->parts[i], &s->parts[k])) {
-				scan_note(s, PB_LOG_WARN, "partitions %u and %u "
-				    "overlap; both refused", s->parts[i].num,
-				    s->parts[k].num);
+				scan_note(s, PB_LOG_WARN, "partitions %u and "
+				    "%u overlap; both refused",
+				    s->parts[i].num, s->parts[k].num);
 				bad[i] = bad[k] = 1;
 			}
 	for (unsigned i = 0; i < s->nparts; i++) {

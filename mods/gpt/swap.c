@@ -179,8 +179,8 @@ gpt_import(struct pb_module *m, const void *buf, size_t len, uint32_t version)
 		memcpy(&sd, b + sizeof(st) + i * sizeof(sd), sizeof(sd));
 		gp = part_by_path(sd.path);
 		if (!gp && sd.nreq)
-			gpt_log(PB_LOG_WARN, "%s: no such partition here; its %u "
-			    "requests are cancelled", sd.path, sd.nreq);
+			gpt_log(PB_LOG_WARN, "%s: no such partition here; "
+			    "its %u requests are cancelled", sd.path, sd.nreq);
 		for (uint32_t k = 0; k < sd.nreq; k++) {
 			struct block_req *o;
 
@@ -310,8 +310,8 @@ adopt_part(const struct pb_res_info *ri)
 	    rt_strtou(v, NULL, 10) : 0;
 	if (!(d = disk_by_res(disk)) || first > last || !d->info.block_size)
 		return PB_ENOENT;
-	if (!part_add(d, res_short(ri->name), (uint32_t)rt_strtou(num, NULL, 10),
-	    first, last, ri->props))
+	if (!part_add(d, res_short(ri->name),
+	    (uint32_t)rt_strtou(num, NULL, 10), first, last, ri->props))
 		return PB_ENOMEM;
 	d->scanned = 1;
 	return PB_OK;
@@ -330,8 +330,8 @@ gpt_adopt(void)
 		    part_by_name(res_short(ri.name)))
 			continue;	/* not a gpt's partition, or ours now */
 		if ((err = adopt_part(&ri)) != PB_OK) {
-			gpt_log(PB_LOG_ERR, "standby: cannot take over %s (error "
-			    "%d)", ri.name, err);
+			gpt_log(PB_LOG_ERR, "standby: cannot take over %s "
+			    "(error %d)", ri.name, err);
 			return err;
 		}
 	}

@@ -76,7 +76,8 @@ check_name(const char *s)
 	const uint8_t *p = (const uint8_t *)s;
 
 	while (*p) {
-		unsigned n = *p < 0x80 ? 0 : *p >= 0xf0 ? 3 : *p >= 0xe0 ? 2 : 1;
+		unsigned n = *p < 0x80 ? 0 : *p >= 0xf0 ? 3 :
+		    *p >= 0xe0 ? 2 : 1;
 
 		must(*p > 0x20 && *p != 0x7f && (*p < 0x80 || *p >= 0xc2));
 		p++;

@@ -808,7 +808,8 @@ TEST(gpt_scan_entries_refused_others_kept)
 	CHECK_CONTAINS(log_text, "partition 7: LBAs 8100-8197 lie outside the "
 	    "usable blocks (34-8158); refused");
 	CHECK_CONTAINS(log_text, "partition 8: LBAs 10-20 lie outside");
-	CHECK_CONTAINS(log_text, "partition 9: ends (LBA 200) before it begins");
+	CHECK_CONTAINS(log_text, "partition 9: ends (LBA 200) before it "
+	    "begins");
 	CHECK_CONTAINS(log_text, "partitions 10 and 11 overlap; both refused");
 	CHECK_EQ_INT(log_lines(), 4);
 	free(im);
@@ -848,7 +849,8 @@ TEST(gpt_scan_name_fills_36_units)
 	}
 	CHECK_EQ_INT(utf16le_to_prop(units, 36, out, sizeof(out)), 108);
 	CHECK_EQ_INT(strlen(out), 108);
-	CHECK_EQ_INT(utf16le_to_prop(units, 36, out, 8), 6);	/* whole chars */
+	/* Cut before a character that does not fit whole. */
+	CHECK_EQ_INT(utf16le_to_prop(units, 36, out, 8), 6);
 }
 
 /* 4096-byte blocks: the header at LBA 1 of 4 KiB, 4 entries a block. */
@@ -953,7 +955,7 @@ TEST(gpt_scan_mbr_chain_leaves_disk)
 	CHECK_EQ_INT(S.nparts, 4);
 	CHECK_CONTAINS(log_text, "links to LBA 40000, outside its extended");
 	im = (free(im), mbr_disk());
-	im[16000 * 512 + 510] = 0;				/* no signature */
+	im[16000 * 512 + 510] = 0;			/* no signature */
 	CHECK_EQ_INT(scan_image(&S, im, 512, MBR_BLOCKS), SCAN_MBR);
 	CHECK_EQ_INT(S.nparts, 4);
 	CHECK_CONTAINS(log_text, "EBR at LBA 16000 has no 0x55AA signature");
@@ -1049,7 +1051,7 @@ TEST(gpt_module_publishes_partitions)
 	    "name=EFI_system");
 	CHECK(props_of("block:sata0.p2") != NULL);
 	CHECK(props_of("block:sata0.p5") != NULL);
-	CHECK_CONTAINS(log_text, "block:sata0: GPT, 3 partitions");
+	CHECK_CONTAINS(log_text, "block:sata0: GPT, 3 partitions: p1 p2 p5\n");
 	CHECK_EQ_INT(disk.ntrace, 2);	/* LBA 0-1, then the array */
 	CHECK_EQ_INT(disk.trace[1].lba, 2);
 	CHECK_EQ_INT(disk.trace[1].count, 32);
@@ -1086,7 +1088,8 @@ TEST(gpt_module_mbr_disk)
 	    "/part:6 disk=block:usb0 type=mbr:0x0c uuid=1234abcd-06 "
 	    "first=12063 last=14062");
 	CHECK_CONTAINS(props_of("block:usb0.p6"), " fat=1");
-	CHECK_CONTAINS(log_text, "block:usb0: MBR, 5 partitions");
+	CHECK_CONTAINS(log_text, "block:usb0: MBR, 5 partitions: p1 p3 p5 p6 "
+	    "p7\n");
 	world_end();
 }
 
@@ -1095,7 +1098,8 @@ TEST(gpt_module_leaves_partitions_and_bare_disks_alone)
 	REQUIRE(world_start() == PB_OK);
 	img = image_new(512, 64);
 	fakedisk_init(&disk, img, 512, 64);
-	attach(&disk, &disk_conn, "block:other.p1", "path=x/part:1 disk=block:x");
+	attach(&disk, &disk_conn, "block:other.p1",
+	    "path=x/part:1 disk=block:x");
 	CHECK_EQ_INT(disk.ntrace, 0);		/* a partition: never read */
 	attach(&disk, &disk2_conn, "block:blank0", "path=y");
 	CHECK_EQ_INT(disk.ntrace, 1);
@@ -1114,7 +1118,8 @@ TEST(gpt_module_disk_info_fails)
 	disk.info_err = PB_EIO;
 	attach(&disk, &disk_conn, "block:sata0", "path=p");
 	CHECK_EQ_INT(disk.ntrace, 0);
-	CHECK_CONTAINS(log_text, "block:sata0: cannot tell its size (error -5)");
+	CHECK_CONTAINS(log_text, "block:sata0: cannot tell its size "
+	    "(error -5)");
 	world_end();
 }
 
