@@ -187,7 +187,9 @@ scan_done(struct gdisk *d)
 }
 
 /* Issue the scan's next read, or its next piece, until one is on the
- * disk, the scan ends, or gpt is quiesced (gpt_resume goes on). */
+ * disk, the scan ends, or gpt is quiesced: a swap is under way, and what
+ * the scan would publish now would have no counterpart in the next gpt
+ * (gpt_resume or, in the next gpt, activate goes on). */
 static void
 scan_io_next(struct gdisk *d)
 {
@@ -196,6 +198,8 @@ scan_io_next(struct gdisk *d)
 	int err;
 
 	for (;;) {
+		if (gpt_quiesced)
+			return;
 		if (d->io_len == 0) {
 			if (!scan_next(d->scan, &lba, &count)) {
 				scan_done(d);
@@ -210,8 +214,6 @@ scan_io_next(struct gdisk *d)
 			d->io_len = count * d->info.block_size;
 			d->io_done = 0;
 		}
-		if (gpt_quiesced)
-			return;
 		if ((err = scan_io_submit(d)) == PB_OK)
 			return;
 		d->io_len = 0;

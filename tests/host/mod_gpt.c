@@ -1519,3 +1519,30 @@ TEST(gpt_module_two_disks)
 	CHECK_EQ_INT(nparts_published(), 5);
 	world_end();
 }
+
+/* A scan under way when a swap begins publishes nothing until gpt goes
+ * on: the next gpt would have no counterpart for it. */
+TEST(gpt_module_quiesce_holds_a_scan)
+{
+	uint8_t ent[128 * 128];
+
+	REQUIRE(world_start() == PB_OK);
+	img = gpt_small(ent);
+	fakedisk_init(&disk, img, 512, SMALL_BLOCKS);
+	disk.hold = 1;
+	attach(&disk, &disk_conn, "block:sata0", "path=p");
+	CHECK_EQ_INT(disk.nheld, 1);			/* LBA 0-1 */
+	CHECK_EQ_INT(gpt_quiesce(SELF), PB_EAGAIN);
+	fakedisk_finish(&disk, 0, 0);
+	fb_run_work();
+	CHECK_EQ_INT(disk.nheld, 0);			/* the array waits */
+	CHECK_EQ_INT(gpt_quiesce(SELF), PB_OK);
+	CHECK_EQ_INT(nparts_published(), 0);
+	CHECK_EQ_INT(gpt_resume(SELF), PB_OK);
+	for (unsigned i = 0; i < 4 && disk.nheld; i++) {
+		fakedisk_finish(&disk, 0, 0);
+		fb_run_work();
+	}
+	CHECK_EQ_INT(nparts_published(), 3);
+	world_end();
+}
