@@ -278,13 +278,14 @@ attach(struct fakedisk *d, struct pb_conn *c, const char *res,
 	fb_run_work();
 }
 
+#define SATA0_PROPS "path=pci:00:1f.2/sata:0 size=1 bs=512 model=QEMU_HARDDISK"
+
 static void
 attach_sata0(uint8_t *image, uint32_t bs, uint64_t nblocks)
 {
 	img = image;
 	fakedisk_init(&disk, image, bs, nblocks);
-	attach(&disk, &disk_conn, "block:sata0",
-	    "path=pci:00:1f.2/sata:0 size=1 bs=512 model=QEMU_HARDDISK");
+	attach(&disk, &disk_conn, "block:sata0", SATA0_PROPS);
 }
 
 /* A client's request on a partition, completed into done/status. */
@@ -483,6 +484,18 @@ gpt_small(uint8_t entries[128 * 128])
 	entry_set(entries + 4 * 128, T_LINUX, U3, 4096, 8000, "root");
 	gpt_write(im, 512, SMALL_BLOCKS, entries, 128);
 	return im;
+}
+
+/* The disk of gpt_small() as block:sata0, running `depth` requests at
+ * once; with `hold`, the scan's reads wait for the test too. */
+static void
+attach_small(uint8_t ent[128 * 128], unsigned depth, int hold)
+{
+	img = gpt_small(ent);
+	fakedisk_init(&disk, img, 512, SMALL_BLOCKS);
+	disk.info.queue_depth = depth;
+	disk.hold = hold;
+	attach(&disk, &disk_conn, "block:sata0", SATA0_PROPS);
 }
 
 static void
@@ -1209,10 +1222,7 @@ TEST(gpt_module_pool_exhaustion_queues)
 	struct creq c[N];
 
 	REQUIRE(world_start() == PB_OK);
-	img = gpt_small(ent);
-	fakedisk_init(&disk, img, 512, SMALL_BLOCKS);
-	disk.info.queue_depth = 4;
-	attach(&disk, &disk_conn, "block:sata0", "path=p");
+	attach_small(ent, 4, 0);
 	disk.hold = 1;
 	disk.ntrace = 0;
 	for (unsigned i = 0; i < N; i++) {
@@ -1243,10 +1253,7 @@ TEST(gpt_module_disk_refusal)
 	struct creq a, b;
 
 	REQUIRE(world_start() == PB_OK);
-	img = gpt_small(ent);
-	fakedisk_init(&disk, img, 512, SMALL_BLOCKS);
-	disk.info.queue_depth = 1;
-	attach(&disk, &disk_conn, "block:sata0", "path=p");
+	attach_small(ent, 1, 0);
 	disk.submit_err = PB_EROFS;
 	creq_init(&a, BLOCK_WRITE, 0, 1, buf[0], 512);
 	CHECK_EQ_INT(part_call_submit("block:sata0.p1", &a), PB_EROFS);
@@ -1279,10 +1286,7 @@ TEST(gpt_module_disk_gone)
 	struct creq c[N];
 
 	REQUIRE(world_start() == PB_OK);
-	img = gpt_small(ent);
-	fakedisk_init(&disk, img, 512, SMALL_BLOCKS);
-	disk.info.queue_depth = 2;
-	attach(&disk, &disk_conn, "block:sata0", "path=p");
+	attach_small(ent, 2, 0);
 	disk.hold = 1;
 	for (unsigned i = 0; i < N; i++) {
 		creq_init(&c[i], BLOCK_READ, i, 1, bufs[i], 512);
@@ -1368,10 +1372,7 @@ TEST(gpt_module_client_gone)
 	struct creq a, b;
 
 	REQUIRE(world_start() == PB_OK);
-	img = gpt_small(ent);
-	fakedisk_init(&disk, img, 512, SMALL_BLOCKS);
-	disk.info.queue_depth = 1;
-	attach(&disk, &disk_conn, "block:sata0", "path=p");
+	attach_small(ent, 1, 0);
 	disk.hold = 1;
 	creq_init(&a, BLOCK_READ, 0, 1, buf[0], 512);
 	creq_init(&b, BLOCK_READ, 1, 1, buf[1], 512);
@@ -1402,10 +1403,7 @@ TEST(gpt_module_swap_hands_requests_over)
 	uint32_t ver;
 
 	REQUIRE(world_start() == PB_OK);
-	img = gpt_small(ent);
-	fakedisk_init(&disk, img, 512, SMALL_BLOCKS);
-	disk.info.queue_depth = 1;
-	attach(&disk, &disk_conn, "block:sata0", "path=pci:00:1f.2/sata:0");
+	attach_small(ent, 1, 0);
 	disk.hold = 1;
 	for (unsigned i = 0; i < N; i++) {
 		creq_init(&c[i], BLOCK_READ, i, 1, bufs[i], 512);
@@ -1527,10 +1525,7 @@ TEST(gpt_module_quiesce_holds_a_scan)
 	uint8_t ent[128 * 128];
 
 	REQUIRE(world_start() == PB_OK);
-	img = gpt_small(ent);
-	fakedisk_init(&disk, img, 512, SMALL_BLOCKS);
-	disk.hold = 1;
-	attach(&disk, &disk_conn, "block:sata0", "path=p");
+	attach_small(ent, 32, 1);
 	CHECK_EQ_INT(disk.nheld, 1);			/* LBA 0-1 */
 	CHECK_EQ_INT(gpt_quiesce(SELF), PB_EAGAIN);
 	fakedisk_finish(&disk, 0, 0);
