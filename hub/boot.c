@@ -104,12 +104,12 @@ register_ramdisk(struct handoff *h)
 	publish_own(MODSRC_IFACE, 1, "ramdisk", props, &ramdisk_ops, h);
 }
 
+/* A file by path, through the firmware while it is there. */
 int
-hub_load_path(const char *path, char *err, size_t cap)
+hub_read_path(const char *path, const void **data, size_t *len, char *err,
+    size_t cap)
 {
-	struct pb_module *m;
-	void *data;
-	size_t len;
+	void *buf;
 	int r;
 
 	if (hub_native || !handoff->fw->read_file) {
@@ -117,16 +117,13 @@ hub_load_path(const char *path, char *err, size_t cap)
 		    "firmware left", cap);
 		return PB_ENOENT;
 	}
-	r = handoff->fw->read_file(handoff->fw_ctx, path, &data, &len);
+	r = handoff->fw->read_file(handoff->fw_ctx, path, &buf, len);
 	if (r != PB_OK) {
 		rt_snprintf(err, cap, "cannot read it (%d)", r);
 		return r;
 	}
-	if (!(m = mod_register(path, data, len))) {
-		rt_strlcpy(err, "refused (see log)", cap);
-		return PB_EINVAL;
-	}
-	return hub_start_module(m, err, cap);
+	*data = buf;
+	return PB_OK;
 }
 
 /* The GOP framebuffer, in the ABI's terms, for a display driver. */
