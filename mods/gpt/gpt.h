@@ -23,7 +23,7 @@
 #define GPT_DISKS 16		/* disks read at once */
 #define GPT_PARTS 128		/* partitions served, all disks together */
 #define GPT_POOL 32		/* inner requests per disk, at most */
-#define GPT_RES_MAX 48		/* a resource's name, as the hub keeps it */
+#define GPT_RES_MAX 64		/* a resource's name, as the hub keeps it */
 #define GPT_PROPS 256		/* its properties, as the hub keeps them */
 
 enum { REQ_DISK = 0 };		/* the requirement disks come through */

@@ -85,7 +85,7 @@ ledger_free_all(void)
 #define FRES 64
 static struct fres {
 	int used;
-	char name[48], iface[16], owner[24], props[256];
+	char name[64], iface[16], owner[24], props[256];
 	const void *ops;
 	void *ctx;
 } fres[FRES];
@@ -147,7 +147,7 @@ static struct pb_resource *
 fake_publish(struct pb_module *self, const char *iface, const char *name,
     const char *props, const void *ops, void *ctx)
 {
-	char full[48];
+	char full[64];
 
 	snprintf(full, sizeof(full), "%s:%s", iface, name);
 	return (struct pb_resource *)fres_add("gpt", iface, full, props, ops,

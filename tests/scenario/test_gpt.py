@@ -162,3 +162,23 @@ def test_second_disk_mbr_partitions():
             assert (q.get('esp') == '1') == (typ == 'mbr:0xef'), q
         assert re.search(r'block:\S+: MBR, 5 partitions: p1 p3 p5 p6 p7\n',
                          m.serial_text()), 'no scan line in the log'
+
+
+def test_update_keeps_partitions():
+    """`update gpt gpt.mod` swaps a second instance of gpt in: it takes
+    the partitions over from the inventory with the same names and
+    properties (their clients stay), and the disk is not read again."""
+    with booted() as m:
+        before = {n: p for n, p in block_resources(m).items() if 'disk' in p}
+        assert before, 'no partitions before the update'
+        out = m.cmd('update gpt gpt.mod', timeout=60, check=True)
+        assert re.search(r'updated gpt: 1\.0 -> 1\.0, blackout \d+ us', out), \
+            out
+        after = {n: p for n, p in block_resources(m).items() if 'disk' in p}
+        assert after == before, (before, after)
+        mods = m.cmd('mods', timeout=60)
+        assert re.search(r'^gpt +1\.0 +running', mods, re.M), mods
+        text = m.serial_text()
+        assert 'standby: cannot take over' not in text, text
+        assert len(re.findall(r'block:\S+: GPT, ', text)) == 1, \
+            'the disk was read again after the update'
