@@ -44,7 +44,6 @@ struct ginner {
 struct outer {
 	struct block_req *next;		/* the disk's FIFO */
 	struct gpart *part;
-	struct ginner *inner;		/* while on the disk */
 };
 _Static_assert(sizeof(struct outer) <= BLOCK_SCRATCH, "outer in scratch");
 

@@ -61,12 +61,10 @@ dispatch(struct gdisk *d, struct block_req *o)
 	r->segs = o->segs;
 	r->status = 0;
 	in->outer = o;
-	ou->inner = in;
 	d->busy++;
 	err = PB_CALL(d->conn, block_ops, submit, r);
 	if (err != PB_OK) {
 		in->outer = NULL;
-		ou->inner = NULL;
 		in->next_free = d->free;
 		d->free = in;
 		d->busy--;
@@ -107,10 +105,8 @@ io_inner_done(void *arg)
 	in->next_free = d->free;
 	d->free = in;
 	d->busy--;
-	if (o) {
-		outer_of(o)->inner = NULL;
+	if (o)
 		io_complete(o, status);
-	}
 	if (status == PB_EMEDIA)
 		disk_look_soon(d);	/* the medium changed: read it again */
 	if (d->conn)
@@ -129,23 +125,19 @@ void
 io_forget(struct gpart *gp, int status)
 {
 	struct gdisk *d = gp->disk;
-	struct block_req *keep = NULL, *last = NULL, *o;
+	struct block_req **link = &d->head, *o;
 
-	while ((o = dequeue(d))) {
+	d->tail = NULL;
+	while ((o = *link)) {
 		if (outer_of(o)->part != gp) {
-			outer_of(o)->next = NULL;
-			if (last)
-				outer_of(last)->next = o;
-			else
-				keep = o;
-			last = o;
+			d->tail = o;
+			link = &outer_of(o)->next;
 			continue;
 		}
+		*link = outer_of(o)->next;
 		if (status)
 			io_complete(o, status);
 	}
-	d->head = keep;
-	d->tail = last;
 	for (unsigned i = 0; i < d->npool; i++) {
 		struct ginner *in = &d->pool[i];
 
@@ -153,7 +145,6 @@ io_forget(struct gpart *gp, int status)
 			continue;
 		o = in->outer;
 		in->outer = NULL;
-		outer_of(o)->inner = NULL;
 		if (status)
 			io_complete(o, status);
 	}
@@ -224,7 +215,6 @@ part_submit(void *ctx, struct block_req *o)
 	ou = outer_of(o);
 	ou->next = NULL;
 	ou->part = gp;
-	ou->inner = NULL;
 	if (!gpt_quiesced && !d->head && d->free)
 		return dispatch(d, o);
 	io_enqueue(d, o);

@@ -150,7 +150,6 @@ take(struct gpart *gp, struct block_req *o)
 	    o->lba < gp->nblocks && o->count <= gp->nblocks - o->lba);
 
 	outer_of(o)->part = gp;
-	outer_of(o)->inner = NULL;
 	if (gp && gp->disk->conn && fits) {
 		io_enqueue(gp->disk, o);
 		return;
