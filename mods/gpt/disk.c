@@ -398,8 +398,29 @@ prop_replace(char *props, size_t cap, const char *key, const char *val)
 	rt_strlcpy(props, out, cap);
 }
 
+/* A second connection to one disk: its partitions would be published
+ * twice, under two names, with one path. */
+static void
+disk_drop_twin(const struct gdisk *d)
+{
+	for (unsigned i = 0; i < GPT_DISKS; i++) {
+		struct gdisk *e = &gpt_disks[i];
+
+		if (e == d || !e->used || !e->conn || strcmp(e->res, d->res))
+			continue;
+		for (unsigned k = 0; k < GPT_PARTS; k++)
+			if (gpt_parts[k].disk == e)
+				part_remove(&gpt_parts[k]);
+		gpt_hub->disconnect(gpt_self, e->conn);
+		e->conn = NULL;
+		disk_free_if_idle(e);
+	}
+}
+
 /* Another provider serves the disk now: the same disk by its path, so
- * the partitions stay; their properties name the new resource. */
+ * the partitions stay; their properties name the new resource.  If that
+ * resource reached gpt on its own first, the partitions found through it
+ * go: those found before have the clients. */
 void
 disk_rebound(struct pb_conn *c)
 {
@@ -409,6 +430,7 @@ disk_rebound(struct pb_conn *c)
 	if (!d)
 		return;
 	rt_strlcpy(d->res, c->res, sizeof(d->res));
+	disk_drop_twin(d);
 	if (disk_props(c->res, props, sizeof(props)))
 		rt_prop_get(props, "path", d->path, sizeof(d->path));
 	for (unsigned i = 0; i < GPT_PARTS; i++) {

@@ -210,10 +210,15 @@ fake_connect(struct pb_module *self, const char *iface, uint16_t major,
 	return NULL;
 }
 
+static unsigned disconnects;
+
 static void
 fake_disconnect(struct pb_module *self, struct pb_conn *c)
 {
-	fconn_used[c - fconn] = 0;
+	for (unsigned i = 0; i < FCONNS; i++)
+		if (c == &fconn[i])
+			fconn_used[i] = 0;
+	disconnects++;
 }
 
 static const struct pb_hub fake_hub = {
@@ -254,7 +259,7 @@ world_end(void)
 	memset(fres, 0, sizeof(fres));
 	memset(fconn_used, 0, sizeof(fconn_used));
 	allow_same_name = 0;
-	withdrawals = 0;
+	withdrawals = disconnects = 0;
 	free(img);
 	free(img2);
 	img = img2 = NULL;
@@ -1539,5 +1544,36 @@ TEST(gpt_module_quiesce_holds_a_scan)
 		fb_run_work();
 	}
 	CHECK_EQ_INT(nparts_published(), 3);
+	world_end();
+}
+
+/* The native driver's disk reaches gpt on its own before the firmware's
+ * connection is rebound to it: the partitions found first stay, the
+ * twins go, and the second connection is let go. */
+TEST(gpt_module_rebound_onto_a_disk_seen_already)
+{
+	uint8_t ent[128 * 128];
+	struct pb_conn native;
+	struct fres *p1;
+
+	REQUIRE(world_start() == PB_OK);
+	attach_small(ent, 32, 0);
+	p1 = fres_find("block:sata0.p1");
+	fres_add("ahci", "block", "block:ahci9", SATA0_PROPS, &fakedisk_ops,
+	    &disk);
+	native = (struct pb_conn){ &fakedisk_ops, &disk, NULL,
+	    fres_find("block:ahci9")->name };
+	gpt_event(SELF, PB_EV_CONNECTED, &native, REQ_DISK);
+	fb_run_work();
+	CHECK(fres_find("block:ahci9.p1") != NULL);
+	disk_conn.res = native.res;
+	gpt_event(SELF, PB_EV_REBOUND, &disk_conn, REQ_DISK);
+	fb_run_work();
+	CHECK(fres_find("block:ahci9.p1") == NULL);
+	CHECK(fres_find("block:sata0.p1") == p1);
+	CHECK_CONTAINS(p1->props, "disk=block:ahci9 ");
+	CHECK_EQ_INT(nparts_published(), 3);
+	CHECK(gpt_disks[0].used && !gpt_disks[1].used);
+	CHECK_EQ_INT(disconnects, 1);
 	world_end();
 }
