@@ -97,7 +97,9 @@ header_problem(const struct scan *s, const uint8_t *blk, uint64_t lba,
 	return 1;
 }
 
-/* The primary (header or array) is damaged: try the backup, once. */
+/* The primary (header or array) is damaged: try the backup, once.  One
+ * line says what became of the disk, when that is known: the backup's
+ * table used, or the disk left alone with both reasons. */
 void
 gpt_fall_back(struct scan *s, const char *why)
 {
@@ -112,8 +114,6 @@ gpt_fall_back(struct scan *s, const char *why)
 		    "backup", why);
 		return;
 	}
-	scan_note(s, PB_LOG_WARN, "primary GPT damaged (%s); trying the backup "
-	    "header at LBA %llu", why, (unsigned long long)(s->nblocks - 1));
 	scan_want(s, ST_GPT_BACKUP, s->nblocks - 1, 1);
 }
 
@@ -163,8 +163,9 @@ gpt_take_entries(struct scan *s, const uint8_t *array)
 		return;
 	}
 	if (s->backup)
-		scan_note(s, PB_LOG_WARN, "the backup GPT at LBA %llu is good: "
-		    "its partitions are used", (unsigned long long)h->my_lba);
+		scan_note(s, PB_LOG_WARN, "primary GPT damaged (%s); the backup "
+		    "at LBA %llu is good: its partitions are used",
+		    s->primary_why, (unsigned long long)h->my_lba);
 	for (uint32_t i = 0; i < h->nentries; i++) {
 		const uint8_t *raw = array + (size_t)i * h->entry_size;
 		struct gpt_entry e;
