@@ -16,8 +16,9 @@
  *
  * Every problem is one line through the log callback (at most
  * SCAN_LOG_MAX, then one line saying how many more); a bad entry is
- * refused and the others kept; a disk with no usable table is left alone.
- * Nothing is read outside the blocks handed in, however the table lies.
+ * refused and the others kept; a disk with no usable table is left alone
+ * with the reason in `why`, for the caller's one line.  Nothing is read
+ * outside the blocks handed in, however the table lies.
  */
 #ifndef PB_GPT_SCAN_H
 #define PB_GPT_SCAN_H
