@@ -30,22 +30,27 @@ disk_by_conn(const struct pb_conn *c)
 	return NULL;
 }
 
+/* The inventory's i-th resource: 1, or 0 past the last. */
+int
+res_at(unsigned i, struct pb_res_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	ri->struct_size = sizeof(*ri);
+	return gpt_hub->res_info_sized(NULL, i, ri) == PB_OK;
+}
+
 /* The properties of resource `res`: 1, or 0 when it is not there. */
 int
 disk_props(const char *res, char *props, size_t cap)
 {
 	struct pb_res_info ri;
 
-	for (unsigned i = 0;; i++) {
-		memset(&ri, 0, sizeof(ri));
-		ri.struct_size = sizeof(ri);
-		if (gpt_hub->res_info_sized(NULL, i, &ri) != PB_OK)
-			return 0;
+	for (unsigned i = 0; res_at(i, &ri); i++)
 		if (ri.name && strcmp(ri.name, res) == 0) {
 			rt_strlcpy(props, ri.props ? ri.props : "", cap);
 			return 1;
 		}
-	}
+	return 0;
 }
 
 static void

@@ -109,6 +109,7 @@ void disk_look_soon(struct gdisk *d);
 void disk_free_if_idle(struct gdisk *d);
 void disk_scan_resume(struct gdisk *d);
 struct gdisk *disk_by_res(const char *res);
+int res_at(unsigned i, struct pb_res_info *ri);
 int disk_props(const char *res, char *props, size_t cap);
 int disk_pool(struct gdisk *d);
 void disk_forget_all(void);

@@ -243,14 +243,6 @@ gpt_resume(struct pb_module *m)
 /* ---- a standby start: the counterparts, from the inventory ------------ */
 
 static int
-res_at(unsigned i, struct pb_res_info *ri)
-{
-	memset(ri, 0, sizeof(*ri));
-	ri->struct_size = sizeof(*ri);
-	return gpt_hub->res_info_sized(NULL, i, ri) == PB_OK;
-}
-
-static int
 is_block(const struct pb_res_info *ri)
 {
 	return ri->name && ri->iface && ri->props && ri->owner &&
