@@ -175,6 +175,7 @@ test: deps
 	$(MAKE) all image $(B)/tests/host-tests $(MOD_TESTS) $(FUZZ_TARGETS)
 	tests/run "PB_WRITE_BROKEN=1 $(B)/tests/host-tests" \
 		$(foreach t,$(MOD_TESTS),"$(t)") \
+		"tests/deps/check-deps.py" \
 		"tests/image/check-image $(IMAGE)" \
 		"tests/fuzz/run $(FUZZ_SECONDS)" \
 		"tests/scenario/selftest.py --no-real" \
@@ -186,6 +187,12 @@ fuzz: $(FUZZ_TARGETS)
 bench: deps
 	$(MAKE) all image
 	tests/bench/run
+
+# The README's two commands on a fresh Debian 12 root (debootstrap, then only
+# git and make): needs root and a few minutes, so not part of make test.
+.PHONY: fresh-check
+fresh-check:
+	tools/fresh-check
 
 clean:
 	rm -rf $(B)

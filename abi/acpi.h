@@ -6,8 +6,11 @@
  * ops pointer leads to a struct acpi_rsdp.  The `acpi` module reads the
  * XSDT (RSDT when there is none), verifies every table's length and
  * checksum, and offers what the platform drivers need: the MADT (CPUs,
- * I/O APICs, interrupt source overrides, NMIs), MCFG, HPET and FADT.  A
- * table that fails its checks is listed with the reason and never used.
+ * I/O APICs, interrupt source overrides, NMIs), MCFG, HPET, FADT and
+ * (1.1) the DMAR's flags.  A table that fails its checks is listed with
+ * the reason and not used, unless its only fault is the checksum (its
+ * signature and length sane): that one is used all the same, as Linux
+ * does, and listed as not valid with the problem "bad checksum, used".
  * Field names follow ACPI 6.5 (§5.2.x cited where the parser reads them).
  */
 #ifndef PB_ABI_ACPI_H
@@ -18,7 +21,7 @@
 #define RSDP_IFACE "rsdp"
 #define ACPI_IFACE "acpi"
 #define ACPI_MAJOR 1
-#define ACPI_MINOR 0
+#define ACPI_MINOR 1	/* 1.1: the DMAR's flags in acpi_platform */
 
 /* What the hub publishes as `rsdp:uefi`. */
 struct acpi_rsdp {
@@ -94,6 +97,11 @@ struct acpi_ecam {
 #define ACPI_BOOT_NO_VGA	0x4
 #define ACPI_BOOT_NO_CMOS_RTC	0x20
 
+/* DMAR flags (Intel VT-d 4.1 §8.1, "DMA Remapping Reporting Structure"). */
+#define ACPI_DMAR_INTR_REMAP	0x1	/* interrupt remapping supported */
+#define ACPI_DMAR_X2APIC_OPT_OUT 0x2	/* firmware asks: no x2APIC switch */
+#define ACPI_DMAR_DMA_CTRL_OPT_IN 0x4
+
 struct acpi_platform {
 	/* MADT (§5.2.12) */
 	uint64_t lapic_phys;
@@ -121,6 +129,10 @@ struct acpi_platform {
 	uint8_t reset_value;
 	uint8_t fadt_revision;
 	struct acpi_gas reset_reg;	/* valid when fadt_flags bit 10 */
+	/* 1.1: DMAR (Intel VT-d 4.1 §8.1); all 0 when there is none */
+	uint8_t have_dmar;
+	uint8_t dmar_flags;		/* ACPI_DMAR_* */
+	uint16_t reserved_dmar;
 };
 
 /* One table the module found, valid or not. */
@@ -141,8 +153,9 @@ struct acpi_ops {
 	const struct acpi_platform *(*platform)(void *ctx);
 	/* Table number `index` in the order found; PB_ENOENT past the end. */
 	int (*table)(void *ctx, unsigned index, struct acpi_table_info *t);
-	/* The `instance`th valid table with signature sig (4 characters):
-	 * its mapped bytes and length. */
+	/* The `instance`th usable table (valid, or used despite its
+	 * checksum) with signature sig (4 characters): its mapped bytes and
+	 * length. */
 	int (*find)(void *ctx, const char *sig, unsigned instance,
 	    const void **data, uint32_t *len);
 };

@@ -475,6 +475,9 @@ hub_main(struct handoff *h)
 		rt_strlcpy(hub_target, buf, sizeof(hub_target));
 	if (cfg_get(h->cmdline, "watch", buf, sizeof(buf)))
 		swap_watch_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
+	/* swap-drain=MS: how long a swap waits for its provider to drain. */
+	if (cfg_get(h->cmdline, "swap-drain", buf, sizeof(buf)))
+		swap_drain_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
 	/* watchdog=MS: how long a work item may run; 0 turns it off. */
 	if (cfg_get(h->cmdline, "watchdog", buf, sizeof(buf)))
 		hub_watchdog_ns = rt_strtou(buf, NULL, 10) * 1000000ull;

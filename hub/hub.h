@@ -57,6 +57,7 @@ struct pb_module {
 	struct pb_module *swapped_from;	/* watch window: the old provider */
 	uint64_t watch_until_ns;
 	int watch_timer;		/* the window's timer id, 0: none */
+	unsigned busy;			/* calls into it under way */
 	int deferred;			/* waits for the takeover to start */
 	struct pb_resource *bind_res;	/* to connect before start (bind) */
 };
@@ -80,6 +81,8 @@ struct conn {
 	struct pb_module *client;
 	struct pb_resource *res;
 	int req;			/* requirement index, -1 if by hand */
+	int handover;			/* a swap hands r to the new client:
+					 * no client-gone for either side */
 };
 
 /* --- the arch side (hub/x86_64, or fakes in tests) ---------------------- */
@@ -90,20 +93,29 @@ int arch_map_image(uint64_t base, const struct pe_image *img);
 void arch_unmap_image(uint64_t base, uint32_t size);
 void *arch_map_mmio(uint64_t phys, size_t len, int cache);
 void arch_unmap_mmio(void *va, size_t len);
+/* The address a device uses for RAM at physical address pa (identity
+ * until an IOMMU or bounce buffers come). */
+uint64_t arch_bus_addr(uint64_t pa);
 uint64_t arch_irq_hold(void);		/* hold interrupts back */
 #define ARCH_IRQ_OPEN 0x200		/* arch_irq_release(it) opens them */
 void arch_irq_release(uint64_t held);
 void arch_idle(void);			/* wait for an interrupt */
 void arch_irq_window(void);		/* let pending interrupts in */
+void arch_pause(void);			/* a moment, polling */
 /* Run fn(arg); if a module faults inside, return PB_EFAULT instead. */
 long arch_call_guarded(long (*fn)(void *arg), void *arg);
 
 /* --- the page allocator and memory ledger (mem.c) ---------------------- */
-enum { MEM_KIND_PAGES, MEM_KIND_HEAP, MEM_KIND_IMAGE, MEM_KIND_MMIO };
+enum { MEM_KIND_PAGES, MEM_KIND_HEAP, MEM_KIND_IMAGE, MEM_KIND_MMIO,
+    MEM_KIND_DMA };
 void mem_add_range(uint64_t base, uint64_t size);
 void *mem_alloc(struct pb_module *owner, size_t npages, uint32_t flags,
     int kind);
+void *mem_alloc_at(struct pb_module *owner, size_t npages, uint64_t align,
+    uint64_t boundary, uint64_t last, uint32_t flags, int kind);
+int mem_kind_at(uint64_t addr, uint64_t *end);
 int mem_free(struct pb_module *owner, void *p);
+int mem_free_kind(struct pb_module *owner, void *p, int kind);
 int mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len);
 size_t mem_forget_mmio(struct pb_module *owner, uint64_t base);
 void mem_unmap_unshared(uint64_t base, size_t len,
@@ -113,6 +125,14 @@ uint64_t mem_owned(const struct pb_module *owner, int kind);
 unsigned mem_reclaim(struct pb_module *owner,
     void (*unmap)(void *va, size_t len));
 void mem_reset(void);
+
+/* --- DMA memory (dma.c): the services of abi/pb.h ------------------------ */
+void *dma_alloc(struct pb_module *self, size_t len, size_t align,
+    uint64_t boundary, uint64_t limit, uint64_t *bus);
+void dma_free(struct pb_module *self, void *va);
+int dma_addr(struct pb_module *self, const void *va, size_t len,
+    uint64_t *bus, size_t *run);
+void dma_forget(struct pb_module *owner);
 
 /* --- modules (module.c) -------------------------------------------------- */
 extern struct pb_module modules[MAX_MODULES];
@@ -148,6 +168,8 @@ struct conn *conn_open(struct pb_module *client, struct pb_resource *r,
 void conn_close(struct conn *c);
 void conn_rebind(struct conn *c, struct pb_resource *to);
 void conn_tell(struct conn *c, int event);
+int conn_tell_gone(struct conn *c);
+unsigned res_tell_gone(struct pb_module *m);
 void res_offer_module(struct pb_module *m);
 void res_notify(struct pb_module *m, struct pb_resource *r);
 int res_connect_requirements(struct pb_module *m, int at_start);
@@ -161,7 +183,12 @@ int res_serves(const struct pb_resource *r, const char *iface, uint16_t major,
 
 /* --- work, timers and interrupts (work.c) -------------------------------- */
 int work_queue(struct pb_module *owner, pb_work_fn fn, void *arg);
+void work_init(struct pb_module *owner, struct pb_work *w, pb_work_fn fn,
+    void *arg);
+void work_post(struct pb_work *w);
+void work_cancel(struct pb_work *w);
 int work_run_one(void);
+void hub_wait_step(uint64_t until);
 void work_drop_module(struct pb_module *m);
 int timer_add(struct pb_module *owner, uint64_t ns, pb_work_fn fn,
     void *arg);
@@ -189,6 +216,8 @@ int irq_register(struct pb_module *owner, int vector, pb_irq_fn fn,
     void *arg);
 void irq_unregister(struct pb_module *owner, int vector);
 void irq_hold_module(struct pb_module *m, int hold);
+void irq_quarantine(struct pb_module *m);
+extern struct pb_module hub_quarantine;	/* owns quarantined vectors */
 unsigned irq_count(const struct pb_module *m);
 unsigned irq_free_count(void);
 uint64_t timers_next(void);

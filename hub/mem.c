@@ -77,23 +77,42 @@ mem_add_range(uint64_t base, uint64_t size)
 		runs_insert(start, (end - start) / PAGE);
 }
 
-/* Take npages from the first run that fits, below `limit`. */
+/* The lowest address in run r for npages aligned to align, not crossing
+ * a multiple of boundary (0: none), ending at or below last; 0: none.
+ * align and boundary are powers of two, at least a page. */
 static uint64_t
-runs_take(uint64_t npages, uint64_t limit)
+run_fit(const struct run *r, uint64_t npages, uint64_t align,
+    uint64_t boundary, uint64_t last)
+{
+	uint64_t len = npages * PAGE;
+	uint64_t at = (r->base + align - 1) & ~(align - 1);
+
+	if (boundary && at / boundary != (at + len - 1) / boundary)
+		at = (at + boundary - 1) & ~(boundary - 1);
+	if (at + len < at || at + len > r->base + r->npages * PAGE ||
+	    at + len - 1 > last)
+		return 0;
+	return at;
+}
+
+/* Take npages from the first run that fits (the lowest addresses). */
+static uint64_t
+runs_take(uint64_t npages, uint64_t align, uint64_t boundary, uint64_t last)
 {
 	for (unsigned i = 0; i < nruns; i++) {
-		struct run *r = &runs[i];
-		uint64_t base = r->base;
+		struct run r = runs[i];
+		uint64_t at = run_fit(&r, npages, align, boundary, last);
+		uint64_t end = at + npages * PAGE;
 
-		if (r->npages < npages || base + npages * PAGE > limit)
+		if (!at)
 			continue;
-		r->base += npages * PAGE;
-		r->npages -= npages;
-		if (r->npages == 0) {
-			memmove(r, r + 1, (nruns - i - 1) * sizeof(*r));
-			nruns--;
-		}
-		return base;
+		memmove(&runs[i], &runs[i + 1], (nruns - i - 1) * sizeof(r));
+		nruns--;
+		if (at > r.base)
+			runs_insert(r.base, (at - r.base) / PAGE);
+		if (end < r.base + r.npages * PAGE)
+			runs_insert(end, (r.base + r.npages * PAGE - end) / PAGE);
+		return at;
 	}
 	return 0;
 }
@@ -118,15 +137,18 @@ alloc_find(uint64_t base)
 	return NULL;
 }
 
+/* npages for owner: aligned to align, within no multiple of boundary,
+ * at or below last (see run_fit); zeroed on request. */
 void *
-mem_alloc(struct pb_module *owner, size_t npages, uint32_t flags, int kind)
+mem_alloc_at(struct pb_module *owner, size_t npages, uint64_t align,
+    uint64_t boundary, uint64_t last, uint32_t flags, int kind)
 {
 	struct alloc *a;
 	uint64_t base;
 
 	if (npages == 0 || !(a = alloc_slot()))
 		return NULL;
-	base = runs_take(npages, flags & PB_MEM_DMA32 ? 1ull << 32 : ~0ull);
+	base = runs_take(npages, align, boundary, last);
 	if (!base) {
 		a->kind = -1;		/* the slot stays free */
 		return NULL;
@@ -137,6 +159,30 @@ mem_alloc(struct pb_module *owner, size_t npages, uint32_t flags, int kind)
 	return (void *)(uintptr_t)base;
 }
 
+void *
+mem_alloc(struct pb_module *owner, size_t npages, uint32_t flags, int kind)
+{
+	return mem_alloc_at(owner, npages, PAGE, 0, flags & PB_MEM_DMA32 ?
+	    0xffffffffull : ~0ull, flags, kind);
+}
+
+/* The kind of the record holding addr (not MMIO), and where it ends;
+ * -1 when no page, heap, image or DMA record holds it. */
+int
+mem_kind_at(uint64_t addr, uint64_t *end)
+{
+	for (unsigned i = 0; i < nallocs; i++) {
+		const struct alloc *a = &allocs[i];
+
+		if (a->kind >= 0 && a->kind != MEM_KIND_MMIO &&
+		    addr >= a->base && addr - a->base < a->npages * PAGE) {
+			*end = a->base + a->npages * PAGE;
+			return a->kind;
+		}
+	}
+	return -1;
+}
+
 static void
 alloc_release(struct alloc *a)
 {
@@ -145,15 +191,23 @@ alloc_release(struct alloc *a)
 	a->kind = -1;
 }
 
+/* Free owner's record at p, of `kind` (-1: any but MMIO). */
 int
-mem_free(struct pb_module *owner, void *p)
+mem_free_kind(struct pb_module *owner, void *p, int kind)
 {
 	struct alloc *a = alloc_find((uint64_t)(uintptr_t)p);
 
-	if (!a || a->owner != owner || a->kind == MEM_KIND_MMIO)
+	if (!a || a->owner != owner || a->kind == MEM_KIND_MMIO ||
+	    (kind >= 0 && a->kind != kind))
 		return PB_EINVAL;
 	alloc_release(a);
 	return PB_OK;
+}
+
+int
+mem_free(struct pb_module *owner, void *p)
+{
+	return mem_free_kind(owner, p, -1);
 }
 
 int

@@ -196,8 +196,12 @@ after_call(long r)
 long
 mod_call(struct pb_module *m, long (*fn)(void *), void *arg)
 {
-	(void)m;
-	return after_call(guarded(fn, arg));
+	long r;
+
+	m->busy++;
+	r = guarded(fn, arg);
+	m->busy--;
+	return after_call(r);
 }
 
 struct open_args {
@@ -237,8 +241,11 @@ mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg)
 {
 	struct open_args a = { fn, arg, calls_in == 0 };
 	struct watch outer = watch_begin(m);
-	long r = guarded(call_open, &a);
+	long r;
 
+	m->busy++;
+	r = guarded(call_open, &a);
+	m->busy--;
 	watch_end(outer);
 	return after_call(r);
 }
@@ -293,16 +300,28 @@ call_stop(void *p)
 	return PB_OK;
 }
 
-/* Stop m and take back everything it holds except its image. */
+/*
+ * Stop m and take back everything it holds except its image.  Its
+ * providers hear that it goes first (a bus provider silences its device);
+ * if one of them fails to, m's vectors are quarantined: the device may
+ * still raise them.
+ */
 void
 mod_stop(struct pb_module *m)
 {
+	unsigned failed;
+
 	if (m->ops && m->ops->stop && !m->fault_pending)
 		mod_call_watched(m, call_stop, m);
-	work_drop_module(m);
-	res_drop_module(m);
-	irq_unregister(m, -1);
+	/* Stopped from here on: a provider that faults while hearing it
+	 * goes must not have m stopped a second time, inside this stop. */
 	m->state = MOD_LOADED;
+	work_drop_module(m);
+	failed = res_tell_gone(m);
+	res_drop_module(m);
+	if (failed)
+		irq_quarantine(m);
+	irq_unregister(m, -1);
 }
 
 /* Nothing may remain against an unloaded module: say what does. */
@@ -331,6 +350,7 @@ mod_unload(struct pb_module *m)
 	if (m->base)
 		arch_unmap_image(m->base, m->size);
 	mem_reclaim(m, arch_unmap_mmio);
+	dma_forget(m);
 	/* No watch window may lead back to m any more. */
 	for (unsigned i = 0; i < nmodules; i++)
 		if (modules[i].swapped_from == m)

@@ -166,6 +166,46 @@ conn_tell(struct conn *c, int event)
 		mod_call_watched(c->client, call_event, &a);
 }
 
+static long
+call_provider_event(void *p)
+{
+	struct event_args *a = p;
+
+	a->m->ops->event(a->m, a->event, &a->c->pub, a->c->req);
+	return PB_OK;
+}
+
+/*
+ * ABI 1.2: the client behind c is going; tell the provider before the
+ * client's memory and vectors are taken back (pci turns the device's bus
+ * mastering and MSI off).  PB_EFAULT when the provider faulted instead.
+ */
+int
+conn_tell_gone(struct conn *c)
+{
+	struct pb_module *p = c->res ? c->res->owner : NULL;
+	struct event_args a = { p, PB_EV_CLIENT_GONE, c };
+
+	if (!p || !p->ops || !p->ops->event || p->fault_pending ||
+	    c->handover)
+		return PB_OK;
+	return (int)mod_call_watched(p, call_provider_event, &a);
+}
+
+/* m goes: tell the provider of each of its connections.  The number of
+ * providers that failed to hear it. */
+unsigned
+res_tell_gone(struct pb_module *m)
+{
+	unsigned failed = 0;
+
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].client == m &&
+		    conn_tell_gone(&conns[i]) != PB_OK)
+			failed++;
+	return failed;
+}
+
 struct conn *
 conn_open(struct pb_module *client, struct pb_resource *r, int req)
 {

@@ -140,6 +140,7 @@ svc_disconnect(struct pb_module *self, struct pb_conn *pc)
 		    "not hold", self->name);
 		return;
 	}
+	conn_tell_gone(c);
 	conn_close(c);
 }
 
@@ -165,6 +166,42 @@ svc_queue_work(struct pb_module *self, pb_work_fn fn, void *arg)
 	if (self && hub_module_at((uint64_t)(uintptr_t)fn) != self)
 		return PB_EINVAL;
 	return work_queue(self, fn, arg);
+}
+
+/* ABI 1.2: intrusive work.  Like queue_work, the function must be code
+ * of the owner's image; an item that fails the check never runs. */
+static void
+svc_work_init(struct pb_module *self, struct pb_work *w, pb_work_fn fn,
+    void *arg)
+{
+	if (!w)
+		return;
+	work_init(self, w, fn, arg);
+	if (self && hub_module_at((uint64_t)(uintptr_t)fn) != self) {
+		log_event(LOG_ERROR, "%s: work function %p not in its image",
+		    self->name, (void *)(uintptr_t)fn);
+		w->gen = ~0u;		/* never alive */
+	}
+}
+
+/* Anyone may post a module's item (a provider its client's completion),
+ * but not one that claims to be the hub's. */
+static void
+svc_work_post(struct pb_module *self, struct pb_work *w)
+{
+	if (w && w->owner >= modules && w->owner < modules + MAX_MODULES)
+		work_post(w);
+	else
+		log_event(LOG_ERROR, "%s: posts a work item nobody set up",
+		    self ? self->name : "?");
+}
+
+static void
+svc_work_cancel(struct pb_module *self, struct pb_work *w)
+{
+	(void)self;
+	if (w)
+		work_cancel(w);
 }
 
 static int
@@ -323,4 +360,10 @@ const struct pb_hub hub_services = {
 	.set_clock = hub_set_clock,
 	.set_irq_eoi = hub_set_irq_eoi,
 	.res_limit = svc_res_limit,
+	.dma_alloc = dma_alloc,
+	.dma_free = dma_free,
+	.dma_addr = dma_addr,
+	.work_init = svc_work_init,
+	.work_post = svc_work_post,
+	.work_cancel = svc_work_cancel,
 };

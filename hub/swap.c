@@ -3,7 +3,10 @@
  *
  * The six steps of DESIGN.md, each between two work items:
  *   1. load P' and start it in standby (it touches no hardware);
- *   2. hold P's interrupts back; P quiesces;
+ *   2. P quiesces; while it answers PB_EAGAIN (requests in flight) the
+ *      hub runs the event loop, P's interrupts and work included, and
+ *      asks again, up to swap_drain_ns; from its PB_OK on, P's
+ *      interrupts are held back;
  *   3. P exports its state and lets go of the hardware;
  *   4. P' imports the state and takes the hardware;
  *   5. every connection to P's resources moves to P''s, clients are told;
@@ -22,6 +25,7 @@
 #include "../abi/rt/rt.h"
 
 uint64_t swap_watch_ns = 2000000000ull;	/* the watch window */
+uint64_t swap_drain_ns = 1000000000ull;	/* boot.cfg swap-drain=MS */
 struct swap_stats swap_stats;
 
 struct call_args {
@@ -77,25 +81,40 @@ owns_iface(const struct pb_module *m, const struct pb_resource *r,
 	    (!ifaces || list_has(ifaces, r->iface.iface));
 }
 
-/* The k-th resource of `m` with interface `iface`. */
-static struct pb_resource *
-nth_resource(const struct pb_module *m, const char *iface, unsigned k)
+/* r's identity: its path= property ("" when it has none). */
+static const char *
+path_of(const struct pb_resource *r, char *buf)
 {
-	for (unsigned i = 0; i < MAX_RESOURCES; i++)
-		if (owns_iface(m, &resources[i], iface) && k-- == 0)
-			return &resources[i];
-	return NULL;
+	if (!props_get(r->props, "path", buf, RES_PROPS_MAX))
+		buf[0] = '\0';
+	return buf;
 }
 
-static unsigned
-rank_in_owner(const struct pb_resource *r)
+/*
+ * The resource of `to` that takes r's place: the one of r's interface
+ * with r's path= (pci:00:1f.2/sata:0), so that each client stays on its
+ * own device whatever order the new provider found them in.  Resources
+ * without a path pair by order among those without one.
+ */
+static struct pb_resource *
+counterpart(const struct pb_module *to, const struct pb_resource *r)
 {
+	static char want[RES_PROPS_MAX], have[RES_PROPS_MAX];
+	const char *iface = r->iface.iface;
 	unsigned k = 0;
 
-	for (const struct pb_resource *q = resources; q < r; q++)
-		if (owns_iface(r->owner, q, r->iface.iface))
-			k++;
-	return k;
+	path_of(r, want);
+	if (!want[0])
+		for (const struct pb_resource *q = resources; q < r; q++)
+			k += owns_iface(r->owner, q, iface) && !*path_of(q, have);
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		struct pb_resource *q = &resources[i];
+
+		if (owns_iface(to, q, iface) &&
+		    strcmp(path_of(q, have), want) == 0 && (want[0] || k-- == 0))
+			return q;
+	}
+	return NULL;
 }
 
 /* Every resource of `from` (of iface) must have a counterpart in `to`. */
@@ -107,10 +126,13 @@ check_counterparts(struct swap *s, char *err, size_t cap)
 
 		if (!owns_iface(s->old, r, s->iface))
 			continue;
-		if (!(to = nth_resource(s->new, r->iface.iface,
-		    rank_in_owner(r)))) {
-			rt_snprintf(err, cap, "%s publishes no %s to take over %s",
-			    s->new->name, r->iface.iface, r->name);
+		if (!(to = counterpart(s->new, r))) {
+			static char path[RES_PROPS_MAX];
+
+			rt_snprintf(err, cap, "%s publishes no %s%s%s to take "
+			    "over %s", s->new->name, r->iface.iface,
+			    *path_of(r, path) ? " with path=" : "", path,
+			    r->name);
 			return PB_ENOENT;
 		}
 		/* Every client of r must be served by its counterpart. */
@@ -161,6 +183,50 @@ failed:
 	return r;
 }
 
+/* The P of the swap still the one it started with (not faulted and
+ * restarted while the hub waited for it)? */
+static int
+old_intact(const struct swap *s)
+{
+	return s->old->generation == s->old_gen;
+}
+
+/*
+ * Step 2.  P's interrupts run while it drains (they carry its
+ * completions) and are held from its PB_OK on.
+ */
+static int
+quiesce_old(struct swap *s, char *err, size_t cap)
+{
+	uint64_t deadline = hub_now_ns() + swap_drain_ns;
+	struct call_args a = { 0 };
+	int r;
+
+	while ((r = entry(s->old, CALL_QUIESCE, &a)) == PB_EAGAIN) {
+		s->draining = 1;
+		if (hub_now_ns() >= deadline) {
+			rt_snprintf(err, cap, "%s did not drain in %llu ms",
+			    s->old->name,
+			    (unsigned long long)(swap_drain_ns / 1000000));
+			return PB_ETIMEDOUT;
+		}
+		hub_wait_step(deadline);
+		if (!old_intact(s) || s->old->state != MOD_RUNNING ||
+		    s->new->state != MOD_STANDBY) {
+			rt_snprintf(err, cap, "%s failed while %s drained",
+			    old_intact(s) && s->old->state == MOD_RUNNING ?
+			    s->new->name : s->old->name, s->old->name);
+			return PB_EFAULT;
+		}
+	}
+	if (r != PB_OK)
+		rt_snprintf(err, cap, "%s refused to quiesce (%d)", s->old->name,
+		    r);
+	else
+		irq_hold_module(s->old, 1);
+	return r;
+}
+
 /* Steps 1-3.  On failure everything is undone and err says why. */
 int
 swap_begin(struct swap *s, char *err, size_t cap)
@@ -190,13 +256,11 @@ swap_begin(struct swap *s, char *err, size_t cap)
 
 	s->t0 = arch_cycles();
 	s->t0_ns = hub_now_ns();
+	s->old_gen = s->old->generation;
 	if (s->old->state == MOD_QUIESCED)	/* a second swap of a takeover */
 		return export_state(s, err, cap);
-	irq_hold_module(s->old, 1);
-	if ((r = entry(s->old, CALL_QUIESCE, &a)) != PB_OK) {
-		rt_snprintf(err, cap, "%s refused to quiesce (%d)", s->old->name, r);
+	if ((r = quiesce_old(s, err, cap)) != PB_OK)
 		goto resume_old;
-	}
 	s->old->state = MOD_QUIESCED;
 	if ((r = export_state(s, err, cap)) != PB_OK)
 		return r;
@@ -227,7 +291,9 @@ swap_abort(struct swap *s)
 	if (s->new->state != MOD_UNLOADED && s->new->state != MOD_KNOWN)
 		mod_unload(s->new);
 	s->new->state = MOD_KNOWN;
-	if (s->old->state == MOD_QUIESCED) {
+	/* P stopped taking work once it was asked (PB_EAGAIN included),
+	 * unless it faulted meanwhile and is a new instance now. */
+	if ((s->old->state == MOD_QUIESCED || s->draining) && old_intact(s)) {
 		if (entry(s->old, CALL_RESUME, &a) != PB_OK)
 			log_event(LOG_ERROR, "%s: resume after a failed swap "
 			    "failed", s->old->name);
@@ -248,7 +314,7 @@ rebind_all(struct swap *s)
 
 		if (!owns_iface(s->old, r, s->iface))
 			continue;
-		to = nth_resource(s->new, r->iface.iface, rank_in_owner(r));
+		to = counterpart(s->new, r);
 		to->standby = 0;
 		for (unsigned k = 0; k < MAX_CONNS; k++)
 			if (conns[k].used && conns[k].res == r)
@@ -416,8 +482,7 @@ swap_watch_fault(struct pb_module *new)
 
 		if (!r->used || r->owner != new)
 			continue;
-		to = nth_resource(old, r->iface.iface, rank_in_owner(r));
-		if (!to)
+		if (!(to = counterpart(old, r)))
 			continue;
 		to->standby = 0;
 		for (unsigned k = 0; k < MAX_CONNS; k++)

@@ -14,6 +14,8 @@ struct swap {
 	size_t len;
 	uint32_t ver;
 	uint64_t t0, t0_ns;	/* start of the blackout */
+	unsigned old_gen;	/* old's generation when it started */
+	int draining;		/* old answered PB_EAGAIN at least once */
 	uint64_t blackout_ns, blackout_cycles;
 };
 
@@ -23,6 +25,7 @@ struct swap_stats {
 };
 
 extern uint64_t swap_watch_ns;
+extern uint64_t swap_drain_ns;	/* how long quiesce may answer PB_EAGAIN */
 extern struct swap_stats swap_stats;
 
 int swap_begin(struct swap *s, char *err, size_t cap);	/* steps 1-3 */

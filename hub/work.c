@@ -1,38 +1,39 @@
 /*
- * work.c - the event loop's work queue, one-shot timers, and the table of
+ * work.c - the event loop's work queue, timers, and the table of
  * interrupt handlers.
  *
- * Work items run to completion, one at a time, each through a guarded call.
- * Every item and timer remembers its owner's generation: unloading a module
- * bumps it, so an item queued by a module that is gone never runs.
- * Interrupt handlers of a module can be held back (during a swap): the
- * interrupt is counted and replayed when the hold is released.
+ * The queue is one first-in, first-out list of struct pb_work (abi/pb.h).
+ * Items are intrusive: a module's lives in its own memory, so posting one
+ * never allocates and never fails, and an item already queued stays
+ * queued once.  queue_work (ABI 1.0) takes its items from a pool here and
+ * can run out; timers carry their own item, so a cancelled timer's
+ * expiry is taken off the queue with it.  The list is touched with
+ * interrupts held: handlers post work.
+ *
+ * Work items run to completion, one at a time, each through a guarded
+ * call.  Every item remembers its owner's generation: unloading a module
+ * bumps it and unlinks the module's items (their memory goes back to the
+ * allocator), so an item of a module that is gone never runs.  Interrupt
+ * handlers of a module can be held back (during a swap): the interrupt
+ * is counted and replayed when the hold is released.
  */
 #include "hub.h"
 #include "../abi/rt/rt.h"
 
-#define WORK_SLOTS 256
+#define WORK_SLOTS 256		/* queue_work's pool */
 #define TIMER_SLOTS 64
 #define VECTORS 256
 #define VECTOR_FIRST 32		/* 0-31 are exceptions */
 #define VECTOR_DYNAMIC 64	/* irq_alloc hands out 64..239 */
 #define VECTOR_LAST 239		/* 240-255: kept for the irq provider */
 
-struct work {
-	pb_work_fn fn;
-	void *arg;
-	struct pb_module *owner;
-	unsigned gen;
-};
-
+/* A slot is free when id is 0 and its item is not queued: a one-shot
+ * timer keeps its id until its item runs, so timer_cancel finds it. */
 struct timer {
 	int id;			/* 0: unused */
-	uint64_t when;
+	uint64_t when;		/* ~0: due and queued (one-shot) */
 	uint64_t period;	/* 0: one-shot */
-	pb_work_fn fn;
-	void *arg;
-	struct pb_module *owner;
-	unsigned gen;
+	struct pb_work work;	/* fn, arg, owner and generation */
 };
 
 struct vector {
@@ -45,8 +46,10 @@ struct vector {
 	uint64_t count;
 };
 
-static struct work queue[WORK_SLOTS];
-static unsigned q_head, q_tail;		/* head: next to run */
+static struct pb_work *q_head, *q_tail;	/* head: next to run */
+static struct pb_work pool[WORK_SLOTS];	/* queue_work's items */
+static struct pb_work *pool_free;
+static unsigned pool_used;		/* high-water mark */
 static struct timer timers[TIMER_SLOTS];
 static int next_timer_id = 1;
 static struct vector vectors[VECTORS];
@@ -146,19 +149,108 @@ owner_alive(struct pb_module *owner, unsigned gen)
 	    owner->state == MOD_QUIESCED));
 }
 
+/* Set w up to run fn(arg) as owner's work (NULL: the hub's). */
+void
+work_init(struct pb_module *owner, struct pb_work *w, pb_work_fn fn,
+    void *arg)
+{
+	*w = (struct pb_work){ .fn = fn, .arg = arg, .owner = owner,
+	    .gen = owner ? owner->generation : 0 };
+}
+
+/* Queue w at the tail, unless it is queued already.  Never fails. */
+void
+work_post(struct pb_work *w)
+{
+	uint64_t held = arch_irq_hold();	/* handlers post work too */
+
+	if (!w->queued) {
+		w->queued = 1;
+		w->next = NULL;
+		if (q_tail)
+			q_tail->next = w;
+		else
+			q_head = w;
+		q_tail = w;
+	}
+	arch_irq_release(held);
+}
+
+static int
+from_pool(const struct pb_work *w)
+{
+	return w >= pool && w < pool + WORK_SLOTS;
+}
+
+/* Take w off the list; prev is the item before it (NULL: the head).
+ * Interrupts are held.  A pool item goes back to the pool. */
+static void
+unlink_item(struct pb_work *prev, struct pb_work *w)
+{
+	if (prev)
+		prev->next = w->next;
+	else
+		q_head = w->next;
+	if (q_tail == w)
+		q_tail = prev;
+	w->next = NULL;
+	w->queued = 0;
+	if (from_pool(w)) {
+		w->next = pool_free;
+		pool_free = w;
+	}
+}
+
+/* Take off the list every item `drop` says; interrupts are held. */
+static void
+unlink_if(int (*drop)(const struct pb_work *w, const void *key),
+    const void *key)
+{
+	struct pb_work *prev = NULL, *w = q_head, *next;
+
+	for (; w; w = next) {
+		next = w->next;
+		if (drop(w, key))
+			unlink_item(prev, w);
+		else
+			prev = w;
+	}
+}
+
+static int
+is_item(const struct pb_work *w, const void *key)
+{
+	return w == key;
+}
+
+/* After this returns, w does not run for any earlier post. */
+void
+work_cancel(struct pb_work *w)
+{
+	uint64_t held = arch_irq_hold();
+
+	if (w->queued)
+		unlink_if(is_item, w);
+	arch_irq_release(held);
+}
+
+/* ABI 1.0: fn(arg) as owner's work, on an item of the hub's pool. */
 int
 work_queue(struct pb_module *owner, pb_work_fn fn, void *arg)
 {
-	uint64_t held = arch_irq_hold();	/* handlers queue work too */
-	int err = PB_OK;
+	uint64_t held = arch_irq_hold();
+	struct pb_work *w = pool_free;
 
-	if (q_tail - q_head == WORK_SLOTS)
-		err = PB_ENOMEM;
-	else
-		queue[q_tail++ % WORK_SLOTS] = (struct work){ fn, arg, owner,
-		    owner ? owner->generation : 0 };
+	if (w)
+		pool_free = w->next;
+	else if (pool_used < WORK_SLOTS)
+		w = &pool[pool_used++];
+	if (w) {
+		work_init(owner, w, fn, arg);
+		work_post(w);
+	}
 	arch_irq_release(held);
-	return err;
+	return w ? PB_OK : PB_ENOMEM;
 }
 
 struct work_args {
@@ -241,47 +333,105 @@ hub_watchdog_rearm(void)
 		watch_arm(running.since);
 }
 
+/* A one-shot timer's item left the queue to run: the slot is free. */
 static void
-run_module_work(struct work *w)
+timer_dequeued(const struct pb_work *w)
 {
-	struct work_args a = { w->fn, w->arg };
+	for (unsigned i = 0; i < TIMER_SLOTS; i++)
+		if (w == &timers[i].work && !timers[i].period)
+			timers[i].id = 0;
+}
 
-	mod_call_watched(w->owner, call_work, &a);
+/* May w run while the hub waits inside a call (a swap's drain)?  Only
+ * work of a module not in a call itself; not the hub's own. */
+static int
+may_run_waiting(const struct pb_work *w)
+{
+	return w->owner && !w->owner->busy;
+}
+
+/* Run the first queued item (that may run while waiting); 0: none. */
+static int
+run_one(int waiting)
+{
+	uint64_t held = arch_irq_hold();
+	struct pb_work *w = q_head, *prev = NULL;
+	struct work_args a;
+	struct pb_module *owner;
+	int alive;
+
+	while (w && waiting && !may_run_waiting(w)) {
+		prev = w;
+		w = w->next;
+	}
+	if (!w) {
+		arch_irq_release(held);
+		return 0;
+	}
+	a = (struct work_args){ w->fn, w->arg };
+	owner = w->owner;
+	alive = owner_alive(owner, w->gen);
+	unlink_item(prev, w);
+	timer_dequeued(w);
+	arch_irq_release(held);
+	if (alive && owner)
+		mod_call_watched(owner, call_work, &a);
+	else if (alive)
+		a.fn(a.arg);
+	return 1;
 }
 
 /* Run one queued item; 0 when the queue was empty. */
 int
 work_run_one(void)
 {
-	uint64_t held = arch_irq_hold();
-	struct work w;
-
-	if (q_head == q_tail) {
-		arch_irq_release(held);
-		return 0;
-	}
-	w = queue[q_head++ % WORK_SLOTS];
-	arch_irq_release(held);
-	if (owner_alive(w.owner, w.gen)) {
-		if (w.owner)
-			run_module_work(&w);
-		else
-			w.fn(w.arg);
-	}
-	return 1;
+	return run_one(0);
 }
 
-/* Nothing of m's may run after this. */
+/*
+ * One turn of the event loop for hub code that waits inside a call (a
+ * swap whose old provider drains): due timers, one item of a module not
+ * in a call (see may_run_waiting), else sleep until an interrupt, the
+ * next timer or `until`.  The caller's watchdog count is paused: the
+ * wait is the hub's, bounded by its caller.
+ */
+void
+hub_wait_step(uint64_t until)
+{
+	struct watch outer = watch_begin(NULL);
+	uint64_t held, next;
+
+	timers_run(hub_now_ns());
+	if (run_one(1)) {
+		arch_irq_window();
+	} else {
+		held = arch_irq_hold();
+		next = timers_next();
+		if (hub_arm_alarm(next < until ? next : until))
+			arch_idle();
+		else
+			arch_pause();	/* no alarm: poll */
+		arch_irq_release(held);
+	}
+	watch_end(outer);
+}
+
+static int
+owned_by(const struct pb_work *w, const void *m)
+{
+	return w->owner == m;
+}
+
+/* Nothing of m's may run after this, and nothing queued may point into
+ * its memory. */
 void
 work_drop_module(struct pb_module *m)
 {
 	uint64_t held = arch_irq_hold();
 
-	for (unsigned i = q_head; i != q_tail; i++)
-		if (queue[i % WORK_SLOTS].owner == m)
-			queue[i % WORK_SLOTS].gen = ~0u;	/* never alive */
+	unlink_if(owned_by, m);
 	for (unsigned i = 0; i < TIMER_SLOTS; i++)
-		if (timers[i].id && timers[i].owner == m)
+		if (timers[i].id && timers[i].work.owner == m)
 			timers[i].id = 0;
 	if (clock.owner == m)
 		hub_set_clock(m, NULL, NULL);
@@ -306,10 +456,11 @@ timer_add_every(struct pb_module *owner, uint64_t ns, uint64_t period,
 	for (unsigned i = 0; i < TIMER_SLOTS; i++) {
 		struct timer *t = &timers[i];
 
-		if (t->id)
+		if (t->id || t->work.queued)
 			continue;
-		*t = (struct timer){ next_timer_id++, hub_now_ns() + ns, period,
-		    fn, arg, owner, owner ? owner->generation : 0 };
+		*t = (struct timer){ .id = next_timer_id++,
+		    .when = hub_now_ns() + ns, .period = period };
+		work_init(owner, &t->work, fn, arg);
 		if (next_timer_id <= 0)
 			next_timer_id = 1;
 		return t->id;
@@ -317,12 +468,15 @@ timer_add_every(struct pb_module *owner, uint64_t ns, uint64_t period,
 	return PB_ENOMEM;
 }
 
+/* After this, the timer's function does not run, even if it was due. */
 void
 timer_cancel(struct pb_module *owner, int id)
 {
 	for (unsigned i = 0; i < TIMER_SLOTS; i++)
-		if (timers[i].id == id && timers[i].owner == owner)
+		if (timers[i].id == id && timers[i].work.owner == owner) {
+			work_cancel(&timers[i].work);
 			timers[i].id = 0;
+		}
 }
 
 /* Queue the work of every timer that is due. */
@@ -334,13 +488,13 @@ timers_run(uint64_t now)
 
 		if (!t->id || t->when > now)
 			continue;
-		if (!owner_alive(t->owner, t->gen)) {
+		if (!owner_alive(t->work.owner, t->work.gen)) {
 			t->id = 0;
 			continue;
 		}
-		work_queue(t->owner, t->fn, t->arg);
+		work_post(&t->work);	/* once, if still queued */
 		if (!t->period)
-			t->id = 0;
+			t->when = ~0ull;
 		else	/* the next tick after now: a late loop skips ticks */
 			t->when += ((now - t->when) / t->period + 1) * t->period;
 	}
@@ -367,7 +521,7 @@ irq_register(struct pb_module *owner, int vector, pb_irq_fn fn, void *arg)
 	if (vector < VECTOR_FIRST || vector >= VECTORS || !fn)
 		return PB_EINVAL;
 	v = &vectors[vector];
-	if (v->used && v->owner != owner)
+	if (v->used && (v->owner != owner || owner == &hub_quarantine))
 		return PB_EBUSY;
 	held = arch_irq_hold();
 	*v = (struct vector){ .owner = owner, .fn = fn, .arg = arg, .used = 1,
@@ -469,6 +623,32 @@ irq_hold_module(struct pb_module *m, int hold)
 		}
 		arch_irq_release(held);
 	}
+}
+
+struct pb_module hub_quarantine = { .name = "quarantine" };
+
+/* m is going but its device may still raise its vectors: they go to
+ * nobody, for good (counted, never delivered, never handed out). */
+void
+irq_quarantine(struct pb_module *m)
+{
+	char list[96] = "";
+	uint64_t held = arch_irq_hold();
+
+	for (int i = VECTOR_FIRST; i < VECTORS; i++) {
+		struct vector *v = &vectors[i];
+		size_t n = strlen(list);
+
+		if (!v->used || v->owner != m)
+			continue;
+		*v = (struct vector){ .owner = &hub_quarantine, .used = 1,
+		    .count = v->count };
+		rt_snprintf(list + n, sizeof(list) - n, " %d", i);
+	}
+	arch_irq_release(held);
+	if (list[0])
+		log_event(LOG_ERROR, "%s: vectors%s quarantined: a provider "
+		    "failed to silence its device", m->name, list);
 }
 
 /* Vectors irq_alloc can still hand out. */

@@ -134,7 +134,7 @@ def copy_vars(directory):
     return dst
 
 
-def kvm_usable():
+def kvm_openable():
     """True when /dev/kvm can be opened read-write by this process."""
     try:
         fd = os.open('/dev/kvm', os.O_RDWR | os.O_CLOEXEC)
@@ -142,6 +142,97 @@ def kvm_usable():
         return False
     os.close(fd)
     return True
+
+
+# An openable /dev/kvm is not a working one: under nested virtualisation
+# without unrestricted guests KVM stops at OVMF's first real-mode x87
+# instruction ("KVM internal error. Suberror: 1 ... emulation failure")
+# and the machine hangs.  So KVM is used only after a probe ran OVMF
+# under it far enough to print on COM1.  The answer is kept per boot of
+# the host (boot_id) in build/, so each test does not probe again.
+PROBE_SECONDS = 20
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROBE_CACHE = os.path.join(_ROOT, 'build', 'kvm-probe')
+_probed = None
+
+
+def _boot_id():
+    try:
+        with open('/proc/sys/kernel/random/boot_id') as f:
+            return f.read().strip()
+    except OSError:
+        return 'unknown'
+
+
+def probe_kvm(qemu=None, seconds=PROBE_SECONDS):
+    """Run OVMF under KVM until it prints on COM1: (works, why)."""
+    import subprocess
+    import tempfile
+    import time
+    code, _ = find_ovmf()
+    with tempfile.TemporaryDirectory(prefix='pbkvm.') as d:
+        argv = [qemu or QEMU, '-machine', 'q35', '-m', '128M', '-nodefaults',
+                '-display', 'none', '-no-reboot', '-serial', 'stdio',
+                '-enable-kvm', '-cpu', 'host',
+                '-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=' +
+                _opt(code),
+                '-drive', 'if=pflash,format=raw,unit=1,file=' +
+                _opt(copy_vars(d))]
+        try:
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        except OSError as e:
+            return False, 'cannot run %s: %s' % (argv[0], e)
+        os.set_blocking(p.stdout.fileno(), False)
+        os.set_blocking(p.stderr.fileno(), False)
+        end = time.monotonic() + seconds
+        why = 'no output from OVMF in %ds' % seconds
+        works = False
+        err = b''
+        while time.monotonic() < end:
+            if p.stdout.read(4096):
+                works, why = True, 'OVMF ran'
+                break
+            err += p.stderr.read(4096) or b''
+            if b'internal error' in err:
+                why = 'KVM internal error (emulation failure)'
+                break
+            if p.poll() is not None:
+                why = 'QEMU exited (%d)' % p.returncode
+                break
+            time.sleep(0.1)
+        p.kill()
+        p.communicate()
+        return works, why
+
+
+def kvm_usable():
+    """True when /dev/kvm opens and OVMF runs under it (probed once per
+    host boot, see PROBE_CACHE)."""
+    global _probed
+    if _probed is not None:
+        return _probed
+    if not kvm_openable():
+        _probed = False
+        return False
+    key = _boot_id()
+    try:
+        with open(PROBE_CACHE) as f:
+            cached_key, answer = f.read().split()[:2]
+        if cached_key == key:
+            _probed = answer == 'kvm'
+            return _probed
+    except (OSError, ValueError):
+        pass
+    _probed, why = probe_kvm()
+    try:
+        os.makedirs(os.path.dirname(PROBE_CACHE), exist_ok=True)
+        with open(PROBE_CACHE, 'w') as f:
+            f.write('%s %s %s\n' % (key, 'kvm' if _probed else 'tcg', why))
+    except OSError:
+        pass
+    return _probed
 
 
 def accel():

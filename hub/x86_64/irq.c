@@ -46,3 +46,10 @@ arch_irq_window(void)
 	if (!(flags & RFLAGS_IF))
 		__asm__ volatile("sti; nop; cli" : : : "memory");
 }
+
+/* A moment, while polling (SDM 2B "PAUSE"). */
+void
+arch_pause(void)
+{
+	__asm__ volatile("pause" : : : "memory");
+}

@@ -908,6 +908,14 @@ map_mmio_now(uint64_t start, uint64_t end, int cache)
 	return err;
 }
 
+/* RAM is identity mapped and devices see physical addresses: no IOMMU
+ * is set up, so the bus address is the physical one. */
+uint64_t
+arch_bus_addr(uint64_t pa)
+{
+	return pa;
+}
+
 void *
 arch_map_mmio(uint64_t phys, size_t len, int cache)
 {

@@ -3,9 +3,9 @@
  * the platform they describe (abi/acpi.h), from the RSDP the hub
  * publishes as `rsdp:uefi`.
  *
- * At start it reads every table (tables.c), parses MADT, MCFG, HPET and
- * FADT, and publishes what the platform has, so that `res` and bind
- * rules see it.  Each resource's ops pointer leads to the parsed entry
+ * At start it reads every table (tables.c), parses MADT, MCFG, HPET,
+ * FADT and DMAR, and publishes what the platform has, so that `res` and
+ * bind rules see it.  Each resource's ops pointer leads to the parsed entry
  * (read-only data, like the hub's `rsdp:uefi`):
  *
  *	acpi:tables	 struct acpi_ops	 tables=N bad=N rev=N oem=...
@@ -14,6 +14,9 @@
  *	nmi:N		 struct acpi_nmi	 uid=all lint=1 flags=0x0 ...
  *	ecam:N		 struct acpi_ecam	 seg=0 bus=0-255 base=0xb0000000
  *	hpet:0		 struct acpi_platform	 base=0xfed00000 min-tick=128 ...
+ *
+ * With a DMAR, acpi:tables adds its flags: `dmar-flags=0x3` (bit 1 is the
+ * x2APIC opt-out the apic module honours; ACPI_DMAR_* in abi/acpi.h).
  *
  * (The apic module publishes `ioapic:N` itself: it reads the line count.)
  * Only the first ACPI_PUBLISH_CPUS CPUs become resources, so a large
@@ -114,7 +117,7 @@ static const struct acpi_io io = {
 	.log = hub_log,
 };
 
-/* --- acpi 1.0 ---------------------------------------------------------- */
+/* --- acpi 1.1 ---------------------------------------------------------- */
 
 static const struct acpi_platform *
 acpi_platform(void *ctx)
@@ -153,7 +156,7 @@ acpi_find(void *ctx, const char *sig, unsigned instance, const void **data,
 static const struct acpi_ops acpi_ops = {
 	.platform = acpi_platform,	/* parsed once, at start */
 	.table = acpi_table,		/* every table, with its problem */
-	.find = acpi_find,		/* valid tables only: the copies */
+	.find = acpi_find,		/* usable tables only: the copies */
 };
 
 /* --- resources --------------------------------------------------------- */
@@ -175,8 +178,7 @@ publish_all(void)
 	const struct acpi_platform *p = &set.plat;
 	char props[128];
 
-	rt_snprintf(props, sizeof(props), "tables=%u bad=%u rev=%u oem=%s",
-	    set.ntables, set.nbad, set.rsdp_revision, set.rsdp_oem);
+	acpi_tables_props(&set, props, sizeof(props));
 	if (!hub->publish(self, ACPI_IFACE, "tables", props, &acpi_ops, &set))
 		return PB_ENOMEM;
 	for (unsigned i = 0; i < p->ncpus && i < ACPI_PUBLISH_CPUS; i++) {
@@ -258,7 +260,7 @@ static const struct pb_module_ops ops = {
 };
 
 PB_MODULE(.name = "acpi", .version = "1.0",
-    .desc = "ACPI tables: CPUs, interrupts, ECAM, HPET, FADT",
+    .desc = "ACPI tables: CPUs, interrupts, ECAM, HPET, FADT, DMAR",
     .rank = 0, .flags = PB_MOD_AUTOSTART, .ops = &ops,
     .nprovides = 6,
     .provides = {

@@ -89,6 +89,20 @@ acpi_hpet_props(const struct acpi_platform *p, char *buf, size_t cap)
 	    p->hpet_number);
 }
 
+/* acpi:tables: the count, the RSDP, and the DMAR's flags when there is
+ * one. */
+void
+acpi_tables_props(const struct acpi_set *s, char *buf, size_t cap)
+{
+	char dmar[24] = "";
+
+	if (s->plat.have_dmar)
+		rt_snprintf(dmar, sizeof(dmar), " dmar-flags=0x%x",
+		    s->plat.dmar_flags);
+	rt_snprintf(buf, cap, "tables=%u bad=%u rev=%u oem=%s%s", s->ntables,
+	    s->nbad, s->rsdp_revision, s->rsdp_oem, dmar);
+}
+
 static const char *
 plural(unsigned n)
 {

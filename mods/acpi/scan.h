@@ -6,6 +6,7 @@
  *   madt.c    MADT: CPUs, I/O APICs, overrides, NMIs, LAPIC address
  *   mcfg.c    MCFG: the ECAM windows
  *   hpet.c    HPET: the timer block
+ *   dmar.c    DMAR: the flags (x2APIC opt-out, interrupt remapping)
  *   fadt.c    FADT: PM timer, boot architecture flags, reset register,
  *             and where the DSDT and FACS are
  *   props.c   the resources' property lines
@@ -45,8 +46,12 @@ struct acpi_io {
 /* One table found: what `acpi` lists, and its verified copy. */
 struct acpi_table {
 	struct acpi_table_info info;
-	const uint8_t *data;		/* the copy; NULL unless info.valid */
+	const uint8_t *data;		/* the copy; NULL unless info.valid or
+					 * info.problem is CHECKSUM_USED */
 };
+
+/* The problem of a table used despite its checksum (tables.c). */
+extern const char CHECKSUM_USED[];
 
 struct acpi_set {
 	const struct acpi_io *io;
@@ -77,7 +82,8 @@ int acpi_scan(struct acpi_set *s, const struct acpi_io *io,
  * or NULL when the list is full or phys is already in it. */
 struct acpi_table *acpi_table_read(struct acpi_set *s, uint64_t phys,
     const char *expect);
-/* The instance'th valid table with signature sig. */
+/* The instance'th usable table with signature sig: valid, or used
+ * despite its checksum. */
 const struct acpi_table *acpi_table_find(const struct acpi_set *s,
     const char *sig, unsigned instance);
 /* Sum of len bytes, modulo 256: 0 for a good table. */
@@ -93,6 +99,7 @@ void acpi_madt_parse(struct acpi_set *s, const uint8_t *t, uint32_t len);
 void acpi_mcfg_parse(struct acpi_set *s, const uint8_t *t, uint32_t len);
 void acpi_hpet_parse(struct acpi_set *s, const uint8_t *t, uint32_t len);
 void acpi_fadt_parse(struct acpi_set *s, const uint8_t *t, uint32_t len);
+void acpi_dmar_parse(struct acpi_set *s, const uint8_t *t, uint32_t len);
 /* fadt.c: where the FADT says the DSDT and FACS are (0 when it does not). */
 void acpi_fadt_links(const uint8_t *t, uint32_t len, uint64_t *dsdt,
     uint64_t *facs);
@@ -106,6 +113,7 @@ void acpi_override_props(const struct acpi_override *o, char *buf,
 void acpi_nmi_props(const struct acpi_nmi *n, char *buf, size_t cap);
 void acpi_ecam_props(const struct acpi_ecam *e, char *buf, size_t cap);
 void acpi_hpet_props(const struct acpi_platform *p, char *buf, size_t cap);
+void acpi_tables_props(const struct acpi_set *s, char *buf, size_t cap);
 void acpi_summary(const struct acpi_set *s, char *buf, size_t cap);
 
 #endif

@@ -275,4 +275,15 @@ struct hpet_table {
 _Static_assert(sizeof(struct hpet_table) == 56, "HPET table");
 _Static_assert(offsetof(struct hpet_table, hpet_number) == 52, "HPET number");
 
+/* DMA Remapping Reporting table (Intel VT-d 4.1 §8.1, Table 3): remapping
+ * structures (DRHD, RMRR...) follow the fixed part. */
+struct dmar {
+	struct sdt_header header;	/* "DMAR" */
+	uint8_t host_address_width;	/* the width less one */
+	uint8_t flags;			/* ACPI_DMAR_* */
+	uint8_t reserved[10];
+} ACPI_PACKED;
+_Static_assert(sizeof(struct dmar) == 48, "DMAR");
+_Static_assert(offsetof(struct dmar, flags) == 37, "DMAR flags");
+
 #endif

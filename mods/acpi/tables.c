@@ -8,10 +8,18 @@
  * most ACPI_MAX_TABLE_LEN, at least the fixed part its signature needs,
  * and a checksum summing to 0.  One that fails is listed with its
  * problem, logged once, and never parsed; the rest of the walk goes on.
+ * Except the checksum alone: firmware ships tables whose sum is off by a
+ * byte it patched late, and dropping its MADT or FADT would lose the
+ * interrupt routing, so a table with a sane signature and length but a
+ * bad checksum is used all the same, as Linux (ACPICA) does, and listed
+ * as not valid with the problem CHECKSUM_USED, warned about once.  Not
+ * the XSDT or RSDT, though (checksum_forgiven).
  */
 #include "../../abi/rt/rt.h"
 #include "scan.h"
 #include "spec.h"
+
+const char CHECKSUM_USED[] = "bad checksum, used";
 
 uint8_t
 acpi_sum(const void *p, size_t len)
@@ -49,6 +57,7 @@ min_length(const char *sig)
 		{ "HPET", sizeof(struct hpet_table) },
 		{ "MCFG", sizeof(struct mcfg) },
 		{ "FACS", sizeof(struct facs) },
+		{ "DMAR", sizeof(struct dmar) },
 	};
 
 	for (unsigned i = 0; i < sizeof(mins) / sizeof(mins[0]); i++)
@@ -92,13 +101,32 @@ read_header(struct acpi_set *s, struct acpi_table *t)
 	return NULL;
 }
 
-/* Map, check and copy the whole table.  NULL, or the problem. */
+/* May a table with this signature be used despite a bad checksum?  Four
+ * of A-Z, 0-9 and `_`, as every signature ACPI defines, is what a table's
+ * first bytes hold when they are a table at all.  Not a root table: its
+ * checksum stays binding (ACPICA checks it strictly too), as a broken
+ * XSDT leaves the RSDT, which lists the same tables. */
+static int
+checksum_forgiven(const char *sig)
+{
+	if (!strcmp(sig, "XSDT") || !strcmp(sig, "RSDT"))
+		return 0;
+	for (unsigned i = 0; i < 4; i++)
+		if (!((sig[i] >= 'A' && sig[i] <= 'Z') ||
+		    (sig[i] >= '0' && sig[i] <= '9') || sig[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Map, check and copy the whole table.  NULL, or the problem; with
+ * CHECKSUM_USED the copy is made too. */
 static const char *
 read_body(struct acpi_set *s, struct acpi_table *t)
 {
 	const struct acpi_io *io = s->io;
 	uint32_t len = t->info.length;
 	int facs = strcmp(t->info.sig, "FACS") == 0;
+	int bad_sum;
 	const uint8_t *p;
 	uint8_t *copy;
 
@@ -111,7 +139,8 @@ read_body(struct acpi_set *s, struct acpi_table *t)
 	if (!(p = io->map(io->arg, t->info.phys, len)))
 		return "cannot map";
 	/* The FACS has no checksum (§5.2.10). */
-	if (!facs && acpi_sum(p, len) != 0) {
+	bad_sum = !facs && acpi_sum(p, len) != 0;
+	if (bad_sum && !checksum_forgiven(t->info.sig)) {
 		io->unmap(io->arg, p, len);
 		return "bad checksum";
 	}
@@ -124,7 +153,7 @@ read_body(struct acpi_set *s, struct acpi_table *t)
 	if (facs)
 		t->info.revision = ((const struct facs *)copy)->version;
 	t->data = copy;
-	return NULL;
+	return bad_sum ? CHECKSUM_USED : NULL;
 }
 
 struct acpi_table *
@@ -151,15 +180,18 @@ acpi_table_read(struct acpi_set *s, uint64_t phys, const char *expect)
 		why = "wrong signature";
 	if (!why)
 		why = read_body(s, t);
-	if (why) {
-		t->info.problem = why;
-		s->nbad++;
+	if (why == CHECKSUM_USED)
+		acpi_logf(s, PB_LOG_WARN, "table %s at 0x%llx (%u bytes): bad "
+		    "checksum; used all the same (its signature and length "
+		    "are sane)", t->info.sig, (unsigned long long)phys,
+		    t->info.length);
+	else if (why)
 		acpi_logf(s, PB_LOG_WARN, "table %s at 0x%llx (%u bytes): %s; "
 		    "skipped", t->info.sig, (unsigned long long)phys,
 		    t->info.length, why);
-		return t;
-	}
-	t->info.valid = 1;
+	t->info.problem = why;
+	t->info.valid = !why;
+	s->nbad += why != NULL;
 	return t;
 }
 
@@ -169,7 +201,7 @@ acpi_table_find(const struct acpi_set *s, const char *sig, unsigned instance)
 	for (unsigned i = 0; i < s->ntables; i++) {
 		const struct acpi_table *t = &s->tables[i];
 
-		if (t->info.valid && strncmp(t->info.sig, sig, 4) == 0 &&
+		if (t->data && strncmp(t->info.sig, sig, 4) == 0 &&
 		    instance-- == 0)
 			return t;
 	}
@@ -240,6 +272,7 @@ parse_all(struct acpi_set *s)
 		{ "MCFG", acpi_mcfg_parse },
 		{ "HPET", acpi_hpet_parse },
 		{ "FACP", acpi_fadt_parse },
+		{ "DMAR", acpi_dmar_parse },
 	};
 
 	for (unsigned i = 0; i < sizeof(parsers) / sizeof(parsers[0]); i++) {

@@ -11,8 +11,9 @@
  *   stop	every routed line masked and forgotten, the local timer
  *		stopped, the EOI hook and the spurious vector given back
  *
- * boot.cfg: `x2apic=no` keeps a local APIC the firmware left in xAPIC
- * mode there.
+ * boot.cfg: `x2apic=yes` switches a local APIC the firmware left in xAPIC
+ * mode to x2APIC (unless the DMAR opts out); by default it stays in the
+ * mode the firmware left (lapic.c).
  * Not swappable: nothing else drives these chips, and the hub's EOI hook
  * has one owner.  Interrupts reach the hub's IDT, which runs the driver's
  * handler and then apic_eoi() below.

@@ -107,7 +107,7 @@ struct apic {
 enum lapic_mode { LAPIC_NONE, LAPIC_XAPIC, LAPIC_X2APIC_ON, LAPIC_X2APIC_ENABLE };
 
 enum lapic_mode lapic_choose(uint64_t apic_base, uint32_t cpuid1_ecx,
-    uint32_t cpuid1_edx);
+    uint32_t cpuid1_edx, int switch_on);
 int lapic_init(struct apic *a);
 uint32_t lapic_read(const struct lapic *l, uint32_t reg);
 void lapic_write(const struct lapic *l, uint32_t reg, uint32_t v);

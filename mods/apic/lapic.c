@@ -3,13 +3,17 @@
  * Programmable Interrupt Controller (APIC)"; section titles given since
  * the numbers move between editions).
  *
- * Mode: a firmware that handed over in x2APIC mode (IA32_APIC_BASE.EXTD
- * set) must be met there, since leaving x2APIC needs a full disable
- * (SDM "x2APIC State Transitions"); otherwise x2APIC is switched on when
- * CPUID.1:ECX[21] offers it (TCG's `-cpu max` does), and the xAPIC's MMIO
- * page, mapped uncached, is the last resort (or the choice, with
- * `x2apic=no` in boot.cfg).  Registers are named by their
- * xAPIC offsets everywhere; in x2APIC mode each is the MSR 0x800 + off/16.
+ * Mode: the one the firmware left.  A firmware that handed over in
+ * x2APIC mode (IA32_APIC_BASE.EXTD set) must be met there, since leaving
+ * x2APIC needs a full disable (SDM "x2APIC State Transitions"); one that
+ * left xAPIC mode is kept in it, through the MMIO page mapped uncached,
+ * even when CPUID.1:ECX[21] offers x2APIC: the firmware's SMM code may
+ * still reach the local APIC through that page, and a board whose SMM
+ * copes with x2APIC says so by switching it on itself.  `x2apic=yes` in
+ * boot.cfg switches x2APIC on where CPUID offers it, unless the DMAR
+ * table's X2APIC_OPT_OUT flag (Intel VT-d 4.1 §8.1) asks the OS not to,
+ * as Linux honours it too.  Registers are named by their xAPIC offsets
+ * everywhere; in x2APIC mode each is the MSR 0x800 + off/16.
  *
  * Set-up (SDM "Local Vector Table", "Spurious-Interrupt Vector Register",
  * "Error Handling"): software enable with spurious vector 0xff, TPR 0 so
@@ -40,18 +44,63 @@ lapic_write(const struct lapic *l, uint32_t reg, uint32_t v)
 		mmio_write32(l->mmio + reg, v);
 }
 
-/* Which mode to run the local APIC in, from IA32_APIC_BASE and CPUID.1. */
+/* Which mode to run the local APIC in, from IA32_APIC_BASE and CPUID.1:
+ * x2APIC when the firmware left it on, or when asked to switch it on
+ * (switch_on) and CPUID offers it; xAPIC otherwise. */
 enum lapic_mode
-lapic_choose(uint64_t apic_base, uint32_t cpuid1_ecx, uint32_t cpuid1_edx)
+lapic_choose(uint64_t apic_base, uint32_t cpuid1_ecx, uint32_t cpuid1_edx,
+    int switch_on)
 {
 	if (!(cpuid1_edx & CPUID1_EDX_APIC))
 		return LAPIC_NONE;
 	if ((apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) ==
 	    (APIC_BASE_EN | APIC_BASE_EXTD))
 		return LAPIC_X2APIC_ON;
-	if (cpuid1_ecx & CPUID1_ECX_X2APIC)
+	if (switch_on && (cpuid1_ecx & CPUID1_ECX_X2APIC))
 		return LAPIC_X2APIC_ENABLE;
 	return LAPIC_XAPIC;
+}
+
+/* boot.cfg's x2apic=yes, unless the firmware's DMAR opts out. */
+static int
+x2apic_wanted(struct apic *a, uint32_t cpuid1_ecx)
+{
+	char v[8];
+
+	if (!pb_setting(a->hub, "x2apic", v, sizeof(v)) || strcmp(v, "yes"))
+		return 0;
+	if (a->plat->dmar_flags & ACPI_DMAR_X2APIC_OPT_OUT) {
+		pb_logf(a->hub, a->self, PB_LOG_INFO, "x2apic=yes not "
+		    "followed: the DMAR table opts out of x2APIC (flags bit "
+		    "1)");
+		return 0;
+	}
+	if (!(cpuid1_ecx & CPUID1_ECX_X2APIC)) {
+		pb_logf(a->hub, a->self, PB_LOG_INFO, "x2apic=yes: this CPU "
+		    "has no x2APIC (CPUID.1:ECX[21] clear)");
+		return 0;
+	}
+	return 1;
+}
+
+/* What the firmware left, and what boot.cfg asked, told when they
+ * disagree. */
+static enum lapic_mode
+lapic_mode_for(struct apic *a, uint64_t base, const uint32_t r[4])
+{
+	enum lapic_mode mode = lapic_choose(base, r[2], r[3],
+	    x2apic_wanted(a, r[2]));
+
+	if (mode != LAPIC_X2APIC_ON)
+		return mode;
+	if (pb_setting_off(a->hub, "x2apic"))
+		pb_logf(a->hub, a->self, PB_LOG_WARN, "x2apic=no ignored: the "
+		    "firmware handed over in x2APIC mode");
+	if (a->plat->dmar_flags & ACPI_DMAR_X2APIC_OPT_OUT)
+		pb_logf(a->hub, a->self, PB_LOG_WARN, "the firmware handed "
+		    "over in x2APIC mode though its DMAR opts out of it: "
+		    "staying in x2APIC mode");
+	return mode;
 }
 
 /* Put the local APIC in the chosen mode and find its registers. */
@@ -163,14 +212,7 @@ lapic_init(struct apic *a)
 
 	cpuid(1, 0, r);
 	base = rdmsr(MSR_IA32_APIC_BASE);
-	mode = lapic_choose(base, r[2], r[3]);
-	if (mode == LAPIC_X2APIC_ENABLE && pb_setting_off(a->hub, "x2apic")) {
-		pb_logf(a->hub, a->self, PB_LOG_INFO, "x2apic=no: staying in "
-		    "xAPIC mode");
-		mode = LAPIC_XAPIC;
-	} else if (mode == LAPIC_X2APIC_ON && pb_setting_off(a->hub, "x2apic"))
-		pb_logf(a->hub, a->self, PB_LOG_WARN, "x2apic=no ignored: the "
-		    "firmware handed over in x2APIC mode");
+	mode = lapic_mode_for(a, base, r);
 	if ((err = lapic_enter_mode(a, mode, base)) != PB_OK)
 		return err;
 	l->id = lapic_read(l, LAPIC_ID);

@@ -144,10 +144,36 @@ pci_stop(struct pb_module *self)
 	close_segments();
 }
 
+/*
+ * ABI 1.2: the driver behind c is going (unloaded, faulted), and the hub
+ * is about to reuse its memory and vectors.  The function stops mastering
+ * the bus (PCI 3.0 §6.2.2, COMMAND bit 2) and raising interrupts: MSI and
+ * MSI-X off (§6.8), INTx disabled (COMMAND bit 10).  Decode stays on:
+ * BARs do nothing by themselves, and the next driver sets COMMAND anyway.
+ */
+static void
+client_gone(struct pb_conn *c)
+{
+	struct func *f = c->ctx;
+
+	if (c->ops != &pci_func_ops || f < pci.funcs ||
+	    f >= pci.funcs + pci.nfuncs)
+		return;
+	cfg_write(f, PCI_COMMAND, 2, (cfg_read(f, PCI_COMMAND, 2) &
+	    ~PCI_CMD_MASTER) | PCI_CMD_INTX_DISABLE);
+	msi_disable(f);
+	pci_log(PB_LOG_INFO, "%s: its driver is gone: bus mastering and "
+	    "interrupts off", f->name);
+}
+
 static void
 pci_event(struct pb_module *self, int ev, struct pb_conn *c, int req)
 {
 	(void)self;
+	if (ev == PB_EV_CLIENT_GONE) {
+		client_gone(c);
+		return;
+	}
 	if (req != REQ_ACPI)
 		return;
 	if (ev == PB_EV_CONNECTED || ev == PB_EV_REBOUND)

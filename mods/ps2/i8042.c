@@ -110,18 +110,45 @@ answered(const char *what, uint8_t v, const char **why)
 	return PB_EIO;
 }
 
+/* Steps 6 and 8: the controller's self-test, then port 1's lines.  Some
+ * controllers come out of the self-test reset: the configuration byte
+ * is written again. */
+static int
+self_tests(uint8_t cfg, const char **why)
+{
+	uint8_t v;
+
+	if (i8042_query(CMD_SELF_TEST, I8042_TEST_NS, &v, why) != PB_OK)
+		return PB_ETIMEDOUT;
+	if (v != SELF_TEST_OK)
+		return answered("self-test (0xaa)", v, why);
+	if (i8042_write_cfg(cfg, why) != PB_OK)
+		return PB_ETIMEDOUT;
+	if (i8042_query(CMD_PORT1_TEST, I8042_READ_NS, &v, why) != PB_OK)
+		return PB_ETIMEDOUT;
+	if (v != PORT_TEST_OK)
+		return answered("port 1 test (0xab)", v, why);
+	return PB_OK;
+}
+
 /*
  * Bring the controller up, wiki.osdev.org "8042 PS/2 Controller",
  * "Initialising the PS/2 Controller", steps 3-9 (step 1, the USB legacy
  * handoff, belongs to the USB host driver; step 2, the FADT, to ps2.c).
+ * The self-tests (6, 8) only when asked: the 8042 that many laptops'
+ * embedded controllers emulate fails them, or comes out of them wedged,
+ * while it passes keys along well; Linux skips them on x86 too (its
+ * i8042.reset is off there by default).  A real 8042 the firmware
+ * already tested needs no second test.
  * Port 2 (the mouse) stays off: nothing here drives it.  The keyboard's
  * interrupt stays off too: ps2.c turns it on last, once IRQ 1 is routed.
  * Returns the configuration byte as written, port 1 on.
  */
 int
-i8042_init(uint8_t *cfgp, const char **why)
+i8042_init(int selftest, uint8_t *cfgp, const char **why)
 {
-	uint8_t cfg, v;
+	uint8_t cfg;
+	int r;
 
 	/* 3: both ports off, so no device adds to the buffer meanwhile. */
 	if (i8042_write_cmd(CMD_PORT1_OFF, why) != PB_OK ||
@@ -136,19 +163,8 @@ i8042_init(uint8_t *cfgp, const char **why)
 	    CFG_CLK2_OFF);
 	if (i8042_write_cfg(cfg, why) != PB_OK)
 		return PB_ETIMEDOUT;
-	/* 6: self-test.  Some controllers come out of it reset: the
-	 * configuration byte is written again. */
-	if (i8042_query(CMD_SELF_TEST, I8042_TEST_NS, &v, why) != PB_OK)
-		return PB_ETIMEDOUT;
-	if (v != SELF_TEST_OK)
-		return answered("self-test (0xaa)", v, why);
-	if (i8042_write_cfg(cfg, why) != PB_OK)
-		return PB_ETIMEDOUT;
-	/* 8: the keyboard port's clock and data lines. */
-	if (i8042_query(CMD_PORT1_TEST, I8042_READ_NS, &v, why) != PB_OK)
-		return PB_ETIMEDOUT;
-	if (v != PORT_TEST_OK)
-		return answered("port 1 test (0xab)", v, why);
+	if (selftest && (r = self_tests(cfg, why)) != PB_OK)
+		return r;
 	/* 9: port 1 on (0xae clears the configuration's clock-off bit). */
 	if (i8042_write_cmd(CMD_PORT1_ON, why) != PB_OK)
 		return PB_ETIMEDOUT;

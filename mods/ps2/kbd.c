@@ -2,10 +2,15 @@
  * kbd.c - the keyboard on port 1: its commands and their answers (IBM
  * PS/2 keyboard; wiki.osdev.org "PS/2 Keyboard", "Commands").
  *
- * At start, with the interrupt still off, everything is polled: reset and
- * self-test, scan code set 2, typematic rate, LEDs, scanning on.  Each
- * byte sent must be acknowledged (0xFA) within KBD_ACK_NS; a resend
- * (0xFE) sends it again, a few times at most.
+ * At start, with the interrupt still off, everything is polled: scan
+ * code set 2, typematic rate, LEDs, scanning on.  Each byte sent must be
+ * acknowledged (0xFA) within KBD_ACK_NS; a resend (0xFE) sends it again,
+ * a few times at most.  A keyboard that acknowledges scanning on (0xF4)
+ * is taken.  The reset and self-test (0xFF) come first only with
+ * `ps2-reset=yes`: the keyboards laptops' embedded controllers emulate
+ * often answer it wrongly or late, though they type well, so, like
+ * Linux's atkbd on x86 (atkbd.reset off), the firmware's keyboard is
+ * taken as it is.
  *
  * Set 2 with the controller's translation on: the keyboard speaks set 2
  * (every keyboard must, and resets into it) and the 8042 hands the CPU
@@ -122,17 +127,22 @@ kbd_reset(const char **why)
 	return PB_OK;
 }
 
+/* A command and its argument; the first failure's error. */
 static int
 send2_sync(uint8_t cmd, uint8_t arg, const char **why)
 {
-	if (send_sync(cmd, 1, why) != PB_OK)
-		return PB_EIO;
+	int r;
+
+	if ((r = send_sync(cmd, 1, why)) != PB_OK)
+		return r;
 	return send_sync(arg, 1, why);
 }
 
 /* Scan code set 2, typematic, the LEDs, scanning on.  A keyboard that
- * refuses one of the first three is still usable (it resets into set 2
- * with scanning on): a warning; refusing to scan is an error. */
+ * refuses one of the first three is still usable (it is in set 2 with
+ * scanning on after its power-on reset): a warning.  One that answers
+ * nothing at all is not asked the rest: scanning on, which must be
+ * acknowledged, says whether there is a keyboard. */
 int
 kbd_setup(uint16_t locks, const char **why)
 {
@@ -144,18 +154,31 @@ kbd_setup(uint16_t locks, const char **why)
 		{ KBD_TYPEMATIC, TYPEMATIC_500MS_20CPS, "typematic rate" },
 		{ KBD_SET_LEDS, 0, "LEDs" },
 	};
+	const char *what = NULL;
+	int r;
 
 	for (unsigned i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		uint8_t arg = steps[i].cmd == KBD_SET_LEDS ?
 		    scan_led_byte(locks) : steps[i].arg;
 
-		if (send2_sync(steps[i].cmd, arg, why) != PB_OK)
-			pb_logf(ps2.hub, ps2.self, PB_LOG_WARN, "keyboard: %s "
-			    "(0x%02x 0x%02x) refused: %s; going on",
-			    steps[i].what, steps[i].cmd, arg, *why);
+		if ((r = send2_sync(steps[i].cmd, arg, why)) == PB_OK)
+			continue;
+		if (r == PB_ETIMEDOUT) {
+			what = steps[i].what;
+			break;
+		}
+		pb_logf(ps2.hub, ps2.self, PB_LOG_WARN, "keyboard: %s "
+		    "(0x%02x 0x%02x) refused: %s; going on", steps[i].what,
+		    steps[i].cmd, arg, *why);
 	}
 	ps2.leds = locks;
-	return send_sync(KBD_SCAN_ON, 1, why);
+	if ((r = send_sync(KBD_SCAN_ON, 1, why)) != PB_OK)
+		return r;
+	if (what)
+		pb_logf(ps2.hub, ps2.self, PB_LOG_WARN, "keyboard: no answer "
+		    "to %s, but scanning on (0xf4) acknowledged: set-up "
+		    "skipped from there", what);
+	return PB_OK;
 }
 
 /* --- commands in flight, once the interrupt delivers ------------------- */

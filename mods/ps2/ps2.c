@@ -7,6 +7,7 @@
  *			controller (i8042.c) and the keyboard (kbd.c), route
  *			IRQ 1, turn the keyboard's interrupt on last;
  *			PB_ENODEV when there is no controller or no keyboard
+ *			(one that acknowledges scanning on is one)
  *   start(STANDBY)	publish keyboard:ps2, touch nothing
  *   quiesce		interrupt off, what the controller holds decoded
  *   export/import	struct keyboard_state (state.c): modifiers, locks,
@@ -21,6 +22,12 @@
  * the work that decodes them (scancode.c) into key events, which `read`
  * hands out.  Lock keys change the LEDs through a command in flight
  * (kbd.c), acknowledged through the same ring.
+ *
+ * boot.cfg: `ps2-reset=yes` adds the controller's self-tests (0xAA,
+ * 0xAB) and the keyboard's reset (0xFF) to the bring-up, for a machine
+ * whose keyboard needs them; by default they are skipped, because the
+ * 8042s that laptops' embedded controllers emulate fail them while
+ * passing keys along well (Linux skips them on x86 too).
  *
  * QEMU: the q35 machine's i8042 with its keyboard (tools/qemu-run, the
  * monitor's `sendkey`); none with -machine q35,i8042=off.
@@ -239,10 +246,11 @@ irq_off(void)
 }
 
 /*
- * The whole bring-up: the controller, the keyboard (reset, set 2,
- * typematic, LEDs showing the locks held now, scanning), then the
- * interrupt.  A missing controller or keyboard declines (PB_ENODEV)
- * with one log line, leaving the controller with its interrupts off.
+ * The whole bring-up: the controller, the keyboard (reset with
+ * ps2-reset=yes, set 2, typematic, LEDs showing the locks held now,
+ * scanning), then the interrupt.  A missing controller or keyboard
+ * declines (PB_ENODEV) with one log line, leaving the controller with its
+ * interrupts off.
  */
 static int
 take(void)
@@ -254,15 +262,15 @@ take(void)
 	ps2.present = 0;
 	if ((r = probe()) != PB_OK)
 		return r;
-	if ((r = i8042_init(&cfg, &why)) != PB_OK) {
+	if ((r = i8042_init(ps2.full_reset, &cfg, &why)) != PB_OK) {
 		pb_logf(ps2.hub, ps2.self, PB_LOG_ERR, "i8042: %s; declining",
 		    why);
 		return PB_ENODEV;
 	}
 	ps2.cfg = cfg;
 	ps2.present = 1;
-	if (kbd_reset(&why) != PB_OK || kbd_setup(ps2.scan.locks, &why) !=
-	    PB_OK) {
+	if ((ps2.full_reset && kbd_reset(&why) != PB_OK) ||
+	    kbd_setup(ps2.scan.locks, &why) != PB_OK) {
 		pb_logf(ps2.hub, ps2.self, PB_LOG_INFO, "no keyboard on port "
 		    "1: %s; declining", why);
 		return PB_ENODEV;
@@ -278,8 +286,9 @@ take(void)
 		ps2.work_queued = ps2.hub->queue_work(ps2.self, decode_work,
 		    NULL) == PB_OK;
 	pb_logf(ps2.hub, ps2.self, PB_LOG_INFO, "keyboard on i8042 port 1: "
-	    "set 2, translated to set 1; IRQ 1 on vector %d; layout %s",
-	    ps2.vector, ps2.map->name);
+	    "set 2, translated to set 1; IRQ 1 on vector %d; layout %s%s",
+	    ps2.vector, ps2.map->name, ps2.full_reset ? "; controller and "
+	    "keyboard self-tested (ps2-reset=yes)" : "");
 	return PB_OK;
 }
 
@@ -300,11 +309,14 @@ publish(void)
 static int
 ps2_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
+	char v[8];
 	int r;
 
 	ps2.hub = h;
 	ps2.self = m;
 	ps2.map = &keymap_us;
+	ps2.full_reset = pb_setting(h, "ps2-reset", v, sizeof(v)) &&
+	    strcmp(v, "yes") == 0;
 	ps2.active = ps2.present = ps2.routed = ps2.work_queued = 0;
 	ps2.vector = -1;
 	ps2.cmd = (struct kbd_cmd){ 0 };

@@ -64,6 +64,7 @@ struct ps2 {
 	int present;		/* controller and keyboard brought up */
 	int vector;		/* from irq_alloc; -1 none */
 	int routed;		/* ISA IRQ 1 routed to vector */
+	int full_reset;		/* ps2-reset=yes: self-tests and 0xFF */
 	int work_queued;	/* the decode work is queued */
 	uint8_t cfg;		/* the configuration byte as last written */
 	uint16_t leds;		/* what the LEDs were last set to */

@@ -19,6 +19,7 @@
 #include "../../abi/rt/rt.h"
 #include "../../abi/portio.h"
 #include "cmos.h"
+#include "zone.h"
 
 static char why_buf[96];
 
@@ -108,16 +109,6 @@ number(uint8_t v, int binary, unsigned *out)
 		return 0;
 	*out = (v >> 4) * 10u + (v & 0x0fu);
 	return 1;
-}
-
-static unsigned
-days_in(unsigned year, unsigned month)
-{
-	static const uint8_t days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
-	    31, 30, 31 };
-	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-
-	return days[month - 1] + (month == 2 && leap);
 }
 
 /* The hour register: 0-23, or in 12-hour mode 1-12 with PM in bit 7

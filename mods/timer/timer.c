@@ -5,18 +5,23 @@
  *
  *   clock	the HPET's main counter; the ACPI PM timer when there is no
  *		HPET; the TSC instead of either when it is invariant, once
- *		measured against it.  Neither HPET nor PM timer: PB_ENODEV,
- *		and the hub keeps the stub-calibrated TSC it started with.
+ *		measured against it.  Neither HPET nor PM timer (low-power
+ *		platforms hide both): the TSC, its rate from CPUID 0x15/0x16
+ *		(tsc.c) or measured against the hub's clock, which runs on
+ *		the TSC rate the stub timed with the firmware's Stall().
  *   alarm	the local APIC timer, one-shot, through the irq provider
- *		(irq 1.1 local_timer), its rate measured against the clock;
- *		its vector from the hub.  A sleep longer than ALARM_MAX_NS
+ *		(irq 1.1 local_timer), at the core crystal's rate when CPUID
+ *		0x15 gives it, else measured against the clock; its vector
+ *		from the hub.  A sleep longer than ALARM_MAX_NS
  *		(or a quarter of the clock's wrap) is cut into several: the
  *		handler re-arms until the deadline is reached, and keeps a
  *		wrapping clock read even with nothing to wait for.
  *   stop	the hub gets its own clock back, the local timer stops
  *
  * boot.cfg: `hpet=no` leaves the HPET alone (the PM timer is the clock),
- * `tsc-clock=no` keeps the TSC out even when invariant.
+ * `pm-timer=no` the PM timer (with both, QEMU shows a low-power
+ * platform's TSC-only clock), `tsc-clock=no` keeps the TSC out even when
+ * invariant (unless it is the only clock left).
  * Not swappable (the hub's clock has one owner at a time).
  * QEMU: every configuration; `-machine q35,hpet=off` for the PM timer.
  */
@@ -27,6 +32,10 @@
 #define NO_DEADLINE	(~0ull)
 #define CAL_WINDOW_NS	(20ull * 1000 * 1000)
 #define CAL_MAX_READS	4000000u
+/* Against the TSC, which changes at every read and costs ~10 ns a read,
+ * a 20 ms window takes more reads than an HPET or PM timer would: the
+ * same bound in time is a larger one in reads. */
+#define CAL_MAX_READS_TSC 16000000u
 #define CAL_STUCK_READS	100000u
 #define PM_MOVE_READS	100000u
 #define LAPIC_DIVIDE	1
@@ -37,11 +46,13 @@ struct tmod {
 	struct pb_module *self;
 	struct hpet hpet;
 	struct pmtimer pm;
-	struct counter ref;		/* HPET or PM timer */
+	struct counter ref;		/* HPET, PM timer or the hub's clock */
 	struct counter tsc;
 	struct counter *clock;		/* &ref or &tsc */
+	char clock_from[56];		/* how the TSC's rate was found */
 	int vector;			/* the alarm's; 0: none */
 	uint64_t alarm_hz;		/* local APIC timer, 0: no alarm */
+	uint64_t crystal_hz;		/* from CPUID 0x15; 0: unknown */
 	uint64_t deadline;		/* clock ns, NO_DEADLINE */
 	uint64_t max_sleep_ns;		/* one alarm at most this far */
 	int wraps;			/* the clock must be read periodically */
@@ -162,6 +173,11 @@ take_pmtimer(struct tmod *t, const struct acpi_platform *p)
 		    "the FADT (PM_TMR_BLK 0x%x)", p->pm_tmr_port);
 		return PB_ENODEV;
 	}
+	if (pb_setting_off(t->hub, "pm-timer")) {
+		pb_logf(t->hub, t->self, PB_LOG_INFO, "pm-timer=no: the PM "
+		    "timer is not used");
+		return PB_ENODEV;
+	}
 	t->pm = (struct pmtimer){ .port = (uint16_t)p->pm_tmr_port,
 	    .wide = p->pm_tmr_32bit != 0 };
 	if (counter_moves(pmtimer_read, &t->pm, PM_MOVE_READS, &stuck) !=
@@ -188,7 +204,8 @@ measure(struct tmod *t, struct calib *c, const char *what)
 	int err;
 
 	c->window_ns = CAL_WINDOW_NS;
-	c->max_reads = CAL_MAX_READS;
+	c->max_reads = c->ref->read == tsc_read ? CAL_MAX_READS_TSC :
+	    CAL_MAX_READS;
 	c->stuck_reads = CAL_STUCK_READS;
 	held = cpu_irq_save();
 	err = calibrate(c);
@@ -223,6 +240,55 @@ take_tsc(struct tmod *t)
 		return;
 	counter_init(&t->tsc, "tsc", c.hz, 64, tsc_read, NULL);
 	t->clock = &t->tsc;
+	rt_snprintf(t->clock_from, sizeof(t->clock_from), "measured against "
+	    "%s", t->ref.name);
+}
+
+/* The hub's clock before set_clock: the TSC at the stub's rate. */
+static uint64_t
+hub_clock_read(void *ctx)
+{
+	struct tmod *t = ctx;
+
+	return t->hub->now_ns();
+}
+
+/*
+ * Neither HPET nor PM timer: the TSC is the clock, invariant or not (a
+ * part without an invariant TSC and without either timer has nothing
+ * better).  Its rate from CPUID where that may be believed, else
+ * measured against the hub's clock, which the stub timed against the
+ * firmware's Stall().
+ */
+static int
+take_tsc_alone(struct tmod *t)
+{
+	struct tsc_rates rates;
+	struct calib c = { .ref = &t->ref, .read = tsc_read };
+	const char *why;
+	int err;
+
+	if (tsc_rates_from_cpuid(&rates, &why) == PB_OK) {
+		counter_init(&t->tsc, "tsc", rates.tsc_hz, 64, tsc_read, NULL);
+		t->crystal_hz = rates.crystal_hz;
+		rt_strlcpy(t->clock_from, rates.how, sizeof(t->clock_from));
+	} else {
+		pb_logf(t->hub, t->self, PB_LOG_INFO, "TSC rate not from CPUID "
+		    "0x15: %s; measuring it against the hub's clock", why);
+		counter_init(&t->ref, "the hub's clock", NS_PER_S, 64,
+		    hub_clock_read, t);
+		if ((err = measure(t, &c, "TSC")) != PB_OK)
+			return err;
+		counter_init(&t->tsc, "tsc", c.hz, 64, tsc_read, NULL);
+		rt_strlcpy(t->clock_from, "measured against the hub's clock, "
+		    "timed by Stall()", sizeof(t->clock_from));
+	}
+	t->clock = &t->tsc;
+	if (!tsc_invariant())
+		pb_logf(t->hub, t->self, PB_LOG_WARN, "the TSC is the clock "
+		    "but not invariant (CPUID.80000007H:EDX[8]): its rate may "
+		    "follow the CPU's");
+	return PB_OK;
 }
 
 /* The local timer counts down from LAPIC_CAL_COUNT: what it has counted. */
@@ -235,6 +301,8 @@ lapic_elapsed(void *ctx)
 	return LAPIC_CAL_COUNT - cur;
 }
 
+/* The local timer at divide 1 counts the core crystal where CPUID 0x15
+ * names one (tsc.c); otherwise it is measured against the clock. */
 static int
 take_alarm(struct tmod *t)
 {
@@ -248,6 +316,10 @@ take_alarm(struct tmod *t)
 		return PB_ENOMEM;
 	}
 	t->vector = v;
+	if (t->crystal_hz) {
+		t->alarm_hz = t->crystal_hz;
+		return PB_OK;
+	}
 	if ((err = PB_CALL(irq_conn, irq_ops, local_timer, v, LAPIC_DIVIDE,
 	    LAPIC_CAL_COUNT, 0)) == PB_OK)
 		err = measure(t, &c, "local APIC timer");
@@ -346,6 +418,22 @@ publish(struct tmod *t)
 		    "timer:system");
 }
 
+/* "clock tsc at 2400000000 Hz (measured against hpet), alarm ..." */
+static void
+log_choice(struct tmod *t)
+{
+	char from[64] = "";
+
+	if (t->clock_from[0])
+		rt_snprintf(from, sizeof(from), " (%s)", t->clock_from);
+	pb_logf(t->hub, t->self, PB_LOG_INFO, "clock %s at %llu Hz%s, alarm "
+	    "%s at %llu Hz on vector %d%s", t->clock->name,
+	    (unsigned long long)t->clock->hz, from,
+	    t->alarm_hz ? "local APIC timer" : "none (polled)",
+	    (unsigned long long)t->alarm_hz, t->vector,
+	    t->crystal_hz && t->alarm_hz ? " (the core crystal)" : "");
+}
+
 static int
 timer_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
@@ -361,13 +449,14 @@ timer_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		return PB_ENOTSUP;
 	if (!(p = PB_CALL(acpi_conn, acpi_ops, platform)))
 		return PB_ENODEV;
-	if (take_hpet(t, p) != PB_OK && take_pmtimer(t, p) != PB_OK) {
-		pb_logf(h, m, PB_LOG_WARN, "neither HPET nor PM timer: the "
-		    "hub keeps its TSC clock");
+	if (take_hpet(t, p) == PB_OK || take_pmtimer(t, p) == PB_OK) {
+		t->clock = &t->ref;
+		take_tsc(t);
+	} else if (take_tsc_alone(t) != PB_OK) {
+		pb_logf(h, m, PB_LOG_WARN, "neither HPET, PM timer nor a TSC "
+		    "rate: the hub keeps its TSC clock");
 		return PB_ENODEV;
 	}
-	t->clock = &t->ref;
-	take_tsc(t);
 	wrap = counter_wrap_ns(t->clock);
 	t->wraps = wrap != ~0ull;
 	t->max_sleep_ns = wrap / 4 < ALARM_MAX_NS ? wrap / 4 : ALARM_MAX_NS;
@@ -381,13 +470,7 @@ timer_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	}
 	t->clock_given = 1;
 	publish(t);
-	pb_logf(h, m, PB_LOG_INFO, "clock %s at %llu Hz%s%s%s, alarm %s at "
-	    "%llu Hz on vector %d", t->clock->name,
-	    (unsigned long long)t->clock->hz, t->clock == &t->ref ? "" :
-	    " (measured against ", t->clock == &t->ref ? "" : t->ref.name,
-	    t->clock == &t->ref ? "" : ")",
-	    t->alarm_hz ? "local APIC timer" : "none (polled)",
-	    (unsigned long long)t->alarm_hz, t->vector);
+	log_choice(t);
 	return PB_OK;
 }
 

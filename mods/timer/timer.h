@@ -6,14 +6,17 @@
  *		and alarm (struct pb_clock), start/stop
  *   hpet.c	the HPET's main counter (IA-PC HPET spec 1.0a)
  *   pmtimer.c	the ACPI PM timer (ACPI 6.5 §4.8.3.3)
- *   tsc.c	the time-stamp counter, when it is invariant
+ *   tsc.c	the time-stamp counter: when it is invariant, or the only
+ *		clock left; its rate and the crystal's from CPUID 0x15/0x16
  *   calibrate.c	counters extended to 64 bits, ticks <-> ns, and one
  *		bounded way to measure a counter's rate against another
  *
  * The clock is the first of HPET, PM timer that works; the TSC replaces it
- * when invariant, once measured against it.  The alarm is the local APIC
- * timer, one-shot, driven through the irq provider (irq 1.1) and measured
- * against the clock.
+ * when invariant, once measured against it.  With neither, the TSC is the
+ * clock, its rate from CPUID or measured against the hub's own clock (the
+ * stub's Stall()-timed rate).  The alarm is the local APIC timer,
+ * one-shot, driven through the irq provider (irq 1.1), at the crystal's
+ * rate when CPUID gives it, else measured against the clock.
  */
 #ifndef TIMER_TIMER_H
 #define TIMER_TIMER_H
@@ -106,8 +109,19 @@ struct pmtimer {
 uint64_t pmtimer_read(void *ctx);
 
 /* tsc.c */
+#define CPUID1_ECX_HYPERVISOR	(1u << 31)	/* SDM 2A: reserved, 0 */
+
+struct tsc_rates {
+	uint64_t tsc_hz;
+	uint64_t crystal_hz;		/* the core crystal: the APIC timer's */
+	const char *how;		/* which leaves said so */
+};
+
 int tsc_invariant(void);
 uint64_t tsc_read(void *ctx);
+int tsc_rates_decode(const uint32_t l15[4], uint32_t base_mhz,
+    struct tsc_rates *out);
+int tsc_rates_from_cpuid(struct tsc_rates *out, const char **why);
 
 /* The bounded check that a counter moves at all. */
 int counter_moves(uint64_t (*read)(void *ctx), void *ctx, uint32_t reads,

@@ -25,6 +25,9 @@ void *arch_map_mmio(uint64_t phys, size_t len, int cache)
 	return (void *)(uintptr_t)phys;
 }
 void arch_unmap_mmio(void *va, size_t len) { }
+/* A bus that is not the CPU's view when a test says so (an IOMMU). */
+uint64_t fake_bus_offset;
+uint64_t arch_bus_addr(uint64_t pa) { return pa + fake_bus_offset; }
 int fake_if;
 uint64_t
 arch_irq_hold(void)
@@ -35,7 +38,9 @@ arch_irq_hold(void)
 	return was;
 }
 void arch_irq_release(uint64_t held) { if (held & ARCH_IRQ_OPEN) fake_if = 1; }
-void arch_idle(void) { }
+/* Waiting takes time: an interrupt or the alarm comes 1 ms later. */
+void arch_idle(void) { fake_now += 1000000; }
+void arch_pause(void) { fake_now += 1000000; }
 void arch_irq_window(void) { }
 
 long

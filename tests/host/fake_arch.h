@@ -8,7 +8,8 @@
 #include "../../abi/rt/rt.h"
 
 extern uint64_t fake_now;	/* what arch_now_ns() returns */
-extern int fake_if;		/* interrupts open, as arch_irq_* leave it */
+extern int fake_if;
+extern uint64_t fake_bus_offset;	/* arch_bus_addr adds it */		/* interrupts open, as arch_irq_* leave it */
 /* Fault inside a guarded call, as module m. */
 void fake_fault(struct pb_module *m) __attribute__((noreturn));
 

@@ -200,6 +200,20 @@ fakehub_reset(void)
 	memset(ftimer, 0, sizeof(ftimer));
 }
 
+/* ---- boot.cfg: the hub's config:boot, which pb_setting() reads ---- */
+
+FAKE const char *fake_boot_cfg = "";
+
+FAKE int
+fake_res_info(const char *module, unsigned index, struct pb_res_info *out)
+{
+	if (strcmp(module, "hub") != 0 || index > 0)
+		return PB_ENOENT;
+	*out = (struct pb_res_info){ .name = "config:boot", .iface = "config",
+	    .props = fake_boot_cfg, .owner = "hub" };
+	return PB_OK;
+}
+
 #endif
 
 /* ==== ABI 1.2 services (appended for mod_ahci; other tests may use them)

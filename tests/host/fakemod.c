@@ -21,6 +21,7 @@ unsigned char fm_last_import[FM_BLOB_MAX];
 size_t fm_last_import_len;
 uint32_t fm_last_import_version;
 void (*fm_step_hook)(struct fm *f, int step);
+void (*fm_event_hook)(struct fm *f, int event, struct pb_conn *c, int req);
 
 static void *arena;		/* the page allocator's memory, this test */
 static char logbuf[65536];	/* what the hub logged, this test */
@@ -243,6 +244,10 @@ fm_quiesce(struct pb_module *self)
 	struct fm *f = fm_of(self);
 	int r = step(f, FM_QUIESCE, "quiesce");
 
+	if (r == PB_OK && f->again) {
+		f->again--;
+		return PB_EAGAIN;	/* still draining */
+	}
 	if (r == PB_OK)
 		f->quiesced = 1;
 	return r;
@@ -334,13 +339,15 @@ static void
 fm_event(struct pb_module *self, int event, struct pb_conn *conn, int req)
 {
 	static const char *const names[] = { "?", "connected",
-	    "disconnected", "rebound", "resource" };
+	    "disconnected", "rebound", "resource", "client-gone" };
 	struct fm *f = fm_of(self);
 
 	f->nevents++;
 	tracef("%s.%s(%s)", self->name,
-	    event >= 1 && event <= 4 ? names[event] : "?",
+	    event >= 1 && event <= 5 ? names[event] : "?",
 	    conn && conn->res ? conn->res : "-");
+	if (fm_event_hook)
+		fm_event_hook(f, event, conn, req);
 	switch (event) {
 	case PB_EV_CONNECTED:
 		f->nconnected++;
@@ -358,6 +365,11 @@ fm_event(struct pb_module *self, int event, struct pb_conn *conn, int req)
 		break;
 	case PB_EV_RESOURCE:
 		f->nresource++;
+		break;
+	case PB_EV_CLIENT_GONE:
+		f->ngone++;
+		if (f->fault_at == FM_GONE)
+			fake_fault(self);
 		break;
 	}
 	if (f->fault_at == FM_EVENT)
@@ -486,8 +498,10 @@ forget_everything(void)
 	for (unsigned i = 0; i < MAX_MODULES; i++) {
 		work_drop_module(&modules[i]);
 		irq_unregister(&modules[i], -1);
+		dma_forget(&modules[i]);
 	}
 	irq_unregister(NULL, -1);
+	irq_unregister(&hub_quarantine, -1);
 	last = timer_add(NULL, 1, nothing, NULL);
 	if (last < 0) {
 		fprintf(stderr, "fakemod: the hub's timer table is full\n");
@@ -504,6 +518,7 @@ forget_everything(void)
 		;
 	memset(fms, 0, sizeof(fms));
 	fm_step_hook = NULL;
+	fm_event_hook = NULL;
 }
 
 void
@@ -516,6 +531,7 @@ fm_setup(void)
 	forget_everything();
 	swap_stats = (struct swap_stats){ 0 };
 	swap_watch_ns = default_watch_ns;
+	swap_drain_ns = 1000000000ull;
 	fake_now = 1000000000ull;
 	fm_trace_clear();
 	fm_last_export_len = fm_last_import_len = 0;

@@ -57,6 +57,7 @@ enum fm_step {
 	FM_RESUME,
 	FM_EVENT,		/* event(), as a client */
 	FM_WRITE,		/* tcon write() through a connection */
+	FM_GONE,		/* event(PB_EV_CLIENT_GONE), as a provider */
 };
 
 #define FM_RES_MAX 4
@@ -100,6 +101,8 @@ struct fm {
 	int fail_at, fail_err;		/* enum fm_step, error returned */
 	int fault_at;			/* enum fm_step */
 	uint64_t tick_ns;		/* every entry point moves fake_now */
+	unsigned again;			/* quiesce answers PB_EAGAIN first,
+					 * this many times (~0u: always) */
 	/* flags and counters */
 	int quiesced, released, active;
 	unsigned nstart, nstop, nresume, nevents;
@@ -107,6 +110,8 @@ struct fm {
 	/* as a client */
 	struct pb_conn *conn[PB_MAX_REQUIRES];	/* by requirement, CONNECTED */
 	unsigned nconnected, nrebound, ndisconnected, nresource;
+	/* as a provider */
+	unsigned ngone;			/* PB_EV_CLIENT_GONE events */
 };
 
 extern struct fm fms[MAX_MODULES];
@@ -115,6 +120,9 @@ extern const struct pb_module_ops fm_ops;
 extern const struct pb_module_ops fm_ops_noexport;	/* no export_state */
 /* Called at every step of every fake, after the trace (NULL: none). */
 extern void (*fm_step_hook)(struct fm *f, int step);
+/* Called at every event of every fake, after the trace (NULL: none). */
+extern void (*fm_event_hook)(struct fm *f, int event, struct pb_conn *c,
+    int req);
 extern char fm_trace[4096];
 extern unsigned char fm_last_export[FM_BLOB_MAX];
 extern size_t fm_last_export_len;

@@ -23,6 +23,7 @@
 #include "../../mods/acpi/mcfg.c"
 #include "../../mods/acpi/hpet.c"
 #include "../../mods/acpi/fadt.c"
+#include "../../mods/acpi/dmar.c"
 #include "../../mods/acpi/props.c"
 #include "../../mods/acpi/acpi.c"
 
@@ -491,43 +492,83 @@ TEST(acpi_broken_xsdt_falls_back_to_the_rsdt)
 
 /* ---- verification ------------------------------------------------------ */
 
-TEST(acpi_bad_checksum_is_listed_and_skipped)
+/* A MADT whose checksum is off (firmware that patched a byte late): its
+ * signature and length are sane, so it is parsed, with one warning, and
+ * listed as not valid with its problem, as Linux does; losing it would
+ * lose the interrupt routing. */
+TEST(acpi_bad_checksum_is_listed_and_used)
 {
-	uint64_t x[] = { 0x3000, 0x4000 };
+	uint64_t x[] = { 0x3000, 0x4000, 0x5000 };
+	struct fadt f = { .pm_tmr_blk = 0x608, .pm_tmr_len = 4, .sci_int = 9 };
 	struct tb t;
 	const void *data;
 	uint32_t len;
 
 	mem_reset();
 	put_rsdp(0xe0000, 2, 0, 0x2000);
-	put_root(0x2000, "XSDT", 8, x, 2);
+	put_root(0x2000, "XSDT", 8, x, 3);
 	madt_start(&t, 0xfee00000, 1);
 	madt_lapic(&t, 0, 0, MADT_ENABLED);
+	madt_iso(&t, 0, 2, 0);
 	put_table(0x3000, &t);
 	mem_at(0x3000)[44 + 3] = 7;	/* APIC id 7, checksum not fixed */
 	put_empty(0x4000, "HPXT");
+	put_fadt(0x5000, &f, 3, sizeof(f));
+	mem_at(0x5000)[9] ^= 0x5a;	/* the FADT's checksum spoilt */
 
 	REQUIRE(scan_at(0xe0000) == PB_OK);
 	REQUIRE(listed(0x3000));
 	CHECK_STR(listed(0x3000)->info.sig, "APIC");
 	CHECK_EQ_INT(listed(0x3000)->info.valid, 0);
-	CHECK_STR(listed(0x3000)->info.problem, "bad checksum");
-	CHECK(listed(0x3000)->data == NULL);
-	CHECK_EQ_INT(S.nbad, 1);
-	CHECK(acpi_table_find(&S, "APIC", 0) == NULL);
-	/* Never parsed: no CPU. */
-	CHECK_EQ_INT(S.plat.ncpus, 0);
-	CHECK_EQ_INT(S.plat.lapic_phys, 0);
-	/* Logged once, and the next table is fine. */
-	CHECK_EQ_INT(logged("bad checksum"), 1);
-	CHECK_CONTAINS(logbuf, "table APIC at 0x3000 (52 bytes): bad checksum");
+	CHECK_STR(listed(0x3000)->info.problem, "bad checksum, used");
+	CHECK(listed(0x3000)->data != NULL);
+	CHECK_EQ_INT(S.nbad, 2);
+	CHECK(acpi_table_find(&S, "APIC", 0) == listed(0x3000));
+	/* Parsed: the CPU with its ID as the table has it, the override. */
+	CHECK_EQ_INT(S.plat.ncpus, 1);
+	CHECK_EQ_INT(S.plat.cpus[0].apic_id, 7);
+	CHECK_EQ_INT(S.plat.lapic_phys, 0xfee00000);
+	CHECK_EQ_INT(S.plat.noverrides, 1);
+	CHECK_EQ_INT(S.plat.overrides[0].gsi, 2);
+	/* The FADT too: the PM timer and the SCI are there. */
+	CHECK_STR(listed(0x5000)->info.problem, "bad checksum, used");
+	CHECK_EQ_INT(S.plat.have_fadt, 1);
+	CHECK_EQ_INT(S.plat.pm_tmr_port, 0x608);
+	/* Warned once each, and the next table is fine. */
+	CHECK_EQ_INT(logged("bad checksum"), 2);
+	CHECK_CONTAINS(logbuf, "table APIC at 0x3000 (62 bytes): bad checksum; "
+	    "used all the same (its signature and length are sane)");
 	CHECK(listed(0x4000) && listed(0x4000)->info.valid);
 	/* Through the operations too. */
-	CHECK_EQ_INT(acpi_find(&S, "APIC", 0, &data, &len), PB_ENOENT);
+	CHECK_EQ_INT(acpi_find(&S, "APIC", 0, &data, &len), PB_OK);
+	CHECK_EQ_INT(len, 62);
 	CHECK_EQ_INT(acpi_find(&S, "HPXT", 0, &data, &len), PB_OK);
 	CHECK_EQ_INT(len, 36);
 	CHECK_EQ_INT(acpi_find(&S, "HPX", 0, &data, &len), PB_EINVAL);
 	CHECK_EQ_INT(maps_live, 0);
+	mem_reset();
+}
+
+/* A bad checksum and a signature that is no signature: garbage, skipped;
+ * so is a root table with a bad checksum (broken_xsdt test above). */
+TEST(acpi_bad_checksum_and_garbage_signature_is_skipped)
+{
+	uint64_t x[] = { 0x3000 };
+	const void *data;
+	uint32_t len;
+
+	mem_reset();
+	put_rsdp(0xe0000, 2, 0, 0x2000);
+	put_root(0x2000, "XSDT", 8, x, 1);
+	put_empty(0x3000, "AP\x01" "C");
+	mem_at(0x3000)[20]++;
+	REQUIRE(scan_at(0xe0000) == PB_OK);
+	CHECK_STR(listed(0x3000)->info.sig, "AP?C");
+	CHECK_STR(listed(0x3000)->info.problem, "bad checksum");
+	CHECK(listed(0x3000)->data == NULL);
+	CHECK_EQ_INT(acpi_find(&S, "AP?C", 0, &data, &len), PB_ENOENT);
+	CHECK_CONTAINS(logbuf, "table AP?C at 0x3000 (36 bytes): bad checksum; "
+	    "skipped");
 	mem_reset();
 }
 
@@ -998,6 +1039,46 @@ TEST(acpi_hpet_table)
 	/* Too short to hold the base: not read. */
 	acpi_hpet_parse(&S, (const uint8_t *)&h, 50);
 	CHECK_EQ_INT(S.plat.hpet_phys, 0);
+}
+
+/* The DMAR's fixed part (VT-d 4.1 §8.1): its flags, through a scan, and
+ * on acpi:tables. */
+TEST(acpi_dmar_flags)
+{
+	uint64_t x[] = { 0x3000 };
+	struct tb t;
+	char props[128];
+
+	mem_reset();
+	put_rsdp(0xe0000, 2, 0, 0x2000);
+	put_root(0x2000, "XSDT", 8, x, 1);
+	tb_start(&t, "DMAR", 1);
+	tb_u8(&t, 38);				/* 39-bit host addresses */
+	tb_u8(&t, ACPI_DMAR_INTR_REMAP | ACPI_DMAR_X2APIC_OPT_OUT);
+	tb_u64(&t, 0), tb_u16(&t, 0);		/* reserved */
+	tb_u16(&t, 0), tb_u16(&t, 16);		/* a DRHD, not read */
+	tb_u64(&t, 0), tb_u64(&t, 0xfed90000);
+	put_table(0x3000, &t);
+	REQUIRE(scan_at(0xe0000) == PB_OK);
+	CHECK_EQ_INT(S.plat.have_dmar, 1);
+	CHECK_EQ_INT(S.plat.dmar_flags, 3);
+	acpi_tables_props(&S, props, sizeof(props));
+	CHECK_STR(props, "tables=2 bad=0 rev=2 oem=PBOEM dmar-flags=0x3");
+
+	/* Too short for its flags: listed as truncated, nothing read. */
+	mem_reset();
+	put_rsdp(0xe0000, 2, 0, 0x2000);
+	put_root(0x2000, "XSDT", 8, x, 1);
+	tb_start(&t, "DMAR", 1);
+	tb_u8(&t, 38), tb_u8(&t, ACPI_DMAR_X2APIC_OPT_OUT);
+	put_table(0x3000, &t);
+	REQUIRE(scan_at(0xe0000) == PB_OK);
+	CHECK_STR(listed(0x3000)->info.problem, "truncated");
+	CHECK_EQ_INT(S.plat.have_dmar, 0);
+	CHECK_EQ_INT(S.plat.dmar_flags, 0);
+	acpi_tables_props(&S, props, sizeof(props));
+	CHECK_STR(props, "tables=2 bad=1 rev=2 oem=PBOEM");
+	mem_reset();
 }
 
 TEST(acpi_polarity_and_trigger_names)

@@ -6,7 +6,8 @@
  * instructions (abi/cpu.h), MMIO (abi/mmio.h) and port I/O (abi/portio.h)
  * land in the models below.
  *
- * Checked: the mode chosen from IA32_APIC_BASE and CPUID, the local APIC
+ * Checked: the mode chosen from IA32_APIC_BASE, CPUID, boot.cfg's x2apic=
+ * and the DMAR's x2APIC opt-out (the firmware's mode kept), the local APIC
  * set-up (SVR, TPR, LVTs, LINT NMIs from the MADT, ESR), the 8259
  * initialisation words, every I/O APIC pin masked at start, redirection
  * entries written for ISA overrides (polarity/trigger decoded, "conforms"
@@ -378,7 +379,8 @@ qemu_platform(void)
 
 static struct pb_module *const SELF = (struct pb_module *)&plat;
 
-/* A fresh machine: x2APIC offered by CPUID, the QEMU MADT, one model. */
+/* A fresh machine: x2APIC offered by CPUID and left on by the firmware
+ * (so the tests see the MSR path), the QEMU MADT, one model. */
 static void
 reset(void)
 {
@@ -392,7 +394,8 @@ reset(void)
 	irq_open = 1;
 	irq_saves = 0;
 	boot_cfg = "target=os";
-	msr[MSR_IA32_APIC_BASE] = xapic_phys | APIC_BASE_EN | APIC_BASE_BSP;
+	msr[MSR_IA32_APIC_BASE] = xapic_phys | APIC_BASE_EN | APIC_BASE_EXTD |
+	    APIC_BASE_BSP;
 	msr[X2APIC_MSR(LAPIC_VERSION)] = 0x50014;	/* 6 LVTs */
 	*(uint32_t *)(xapic_page + LAPIC_VERSION) = 0x50014;
 	cpuid1_ecx = CPUID1_ECX_X2APIC;
@@ -419,19 +422,20 @@ ops(void)
 TEST(apic_mode_choice)
 {
 	uint64_t en = APIC_BASE_EN, x2 = APIC_BASE_EN | APIC_BASE_EXTD;
+	uint32_t ecx = CPUID1_ECX_X2APIC, edx = CPUID1_EDX_APIC;
 
-	CHECK_EQ_INT(lapic_choose(x2, 0, CPUID1_EDX_APIC), LAPIC_X2APIC_ON);
-	CHECK_EQ_INT(lapic_choose(x2, CPUID1_ECX_X2APIC, CPUID1_EDX_APIC),
-	    LAPIC_X2APIC_ON);
-	CHECK_EQ_INT(lapic_choose(en, CPUID1_ECX_X2APIC, CPUID1_EDX_APIC),
-	    LAPIC_X2APIC_ENABLE);
-	CHECK_EQ_INT(lapic_choose(0, CPUID1_ECX_X2APIC, CPUID1_EDX_APIC),
-	    LAPIC_X2APIC_ENABLE);
-	CHECK_EQ_INT(lapic_choose(en, 0, CPUID1_EDX_APIC), LAPIC_XAPIC);
+	CHECK_EQ_INT(lapic_choose(x2, 0, edx, 0), LAPIC_X2APIC_ON);
+	CHECK_EQ_INT(lapic_choose(x2, ecx, edx, 0), LAPIC_X2APIC_ON);
+	CHECK_EQ_INT(lapic_choose(x2, ecx, edx, 1), LAPIC_X2APIC_ON);
+	/* Offered but off: kept off unless asked. */
+	CHECK_EQ_INT(lapic_choose(en, ecx, edx, 0), LAPIC_XAPIC);
+	CHECK_EQ_INT(lapic_choose(0, ecx, edx, 0), LAPIC_XAPIC);
+	CHECK_EQ_INT(lapic_choose(en, ecx, edx, 1), LAPIC_X2APIC_ENABLE);
+	CHECK_EQ_INT(lapic_choose(0, ecx, edx, 1), LAPIC_X2APIC_ENABLE);
+	CHECK_EQ_INT(lapic_choose(en, 0, edx, 1), LAPIC_XAPIC);
 	/* EXTD without EN is not a mode (SDM: invalid); not x2APIC "on". */
-	CHECK_EQ_INT(lapic_choose(APIC_BASE_EXTD, 0, CPUID1_EDX_APIC),
-	    LAPIC_XAPIC);
-	CHECK_EQ_INT(lapic_choose(x2, CPUID1_ECX_X2APIC, 0), LAPIC_NONE);
+	CHECK_EQ_INT(lapic_choose(APIC_BASE_EXTD, 0, edx, 0), LAPIC_XAPIC);
+	CHECK_EQ_INT(lapic_choose(x2, ecx, 0, 1), LAPIC_NONE);
 }
 
 TEST(apic_x2apic_setup)
@@ -469,6 +473,7 @@ TEST(apic_x2apic_setup)
 TEST(apic_x2apic_from_disabled)
 {
 	reset();
+	boot_cfg = "x2apic=yes";
 	msr[MSR_IA32_APIC_BASE] = xapic_phys | APIC_BASE_BSP;	/* EN clear */
 	REQUIRE(start() == PB_OK);
 	/* EN first, then EN|EXTD: never EXTD alone. */
@@ -504,6 +509,7 @@ TEST(apic_already_x2apic)
 TEST(apic_xapic_setup)
 {
 	reset();
+	msr[MSR_IA32_APIC_BASE] &= ~APIC_BASE_EXTD;
 	cpuid1_ecx = 0;
 	*(uint32_t *)(xapic_page + LAPIC_ID) = 3u << 24;
 	plat.lapic_phys = 0xfee01000;	/* the MADT disagrees: MSR wins */
@@ -802,7 +808,7 @@ TEST(apic_send_self)
 	apic_stop(SELF);
 
 	reset();
-	cpuid1_ecx = 0;
+	msr[MSR_IA32_APIC_BASE] &= ~APIC_BASE_EXTD;	/* xAPIC: the ICR */
 	REQUIRE(start() == PB_OK);
 	CHECK_EQ_INT(ops()->send_self(&apic, 0x56), PB_OK);
 	CHECK_EQ_INT(*(uint32_t *)(xapic_page + LAPIC_ICR),
@@ -904,25 +910,105 @@ TEST(apic_needs_acpi_and_abi)
 	CHECK(eoi_fn == NULL);
 }
 
-TEST(apic_x2apic_switch)
+/* The mode the firmware left is kept: x2APIC offered by CPUID is not
+ * switched on (the firmware's SMM may use the xAPIC page), x2APIC left on
+ * stays on; x2apic=yes switches it on, unless the DMAR opts out. */
+TEST(apic_keeps_the_firmwares_mode)
 {
 	reset();
-	boot_cfg = "target=os x2apic=no font-scale=2";
+	msr[MSR_IA32_APIC_BASE] &= ~APIC_BASE_EXTD;	/* left in xAPIC */
+	*(uint32_t *)(xapic_page + LAPIC_ID) = 2u << 24;
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(apic.lapic.x2apic, 0);
+	CHECK(apic.lapic.mmio == xapic_page);
+	CHECK_EQ_INT(apic.lapic.id, 2);
+	CHECK_EQ_INT(msr_write_count(MSR_IA32_APIC_BASE), 0);
+	CHECK_EQ_INT(*(uint32_t *)(xapic_page + LAPIC_SVR), 0x1ff);
+	CHECK_STR(pubs[0].props, "mode=xapic id=2 ioapics=1 lines=24");
+	CHECK_CONTAINS(logbuf, "xAPIC id 2");
+	apic_stop(SELF);
+
+	reset();				/* left in x2APIC */
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(apic.lapic.x2apic, 1);
+	CHECK_EQ_INT(msr_write_count(MSR_IA32_APIC_BASE), 0);
+	CHECK_CONTAINS(logbuf, "x2APIC id 0");
+	apic_stop(SELF);
+}
+
+TEST(apic_x2apic_on_request_and_dmar_opt_out)
+{
+	reset();
+	boot_cfg = "target=os x2apic=yes";
+	msr[MSR_IA32_APIC_BASE] &= ~APIC_BASE_EXTD;
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(apic.lapic.x2apic, 1);
+	CHECK((msr[MSR_IA32_APIC_BASE] & (APIC_BASE_EN | APIC_BASE_EXTD)) ==
+	    (APIC_BASE_EN | APIC_BASE_EXTD));
+	apic_stop(SELF);
+
+	reset();				/* the DMAR says no */
+	boot_cfg = "x2apic=yes";
+	msr[MSR_IA32_APIC_BASE] &= ~APIC_BASE_EXTD;
+	plat.have_dmar = 1;
+	plat.dmar_flags = ACPI_DMAR_INTR_REMAP | ACPI_DMAR_X2APIC_OPT_OUT;
 	REQUIRE(start() == PB_OK);
 	CHECK_EQ_INT(apic.lapic.x2apic, 0);
 	CHECK_EQ_INT(msr_write_count(MSR_IA32_APIC_BASE), 0);
-	CHECK_CONTAINS(logbuf, "x2apic=no: staying in xAPIC mode");
+	CHECK_CONTAINS(logbuf, "x2apic=yes not followed: the DMAR table opts "
+	    "out of x2APIC (flags bit 1)");
 	apic_stop(SELF);
-	/* only `no` turns it off, and only the whole key */
-	reset();
-	boot_cfg = "x2apic=nope myx2apic=no";
+
+	reset();				/* a DMAR without the flag */
+	boot_cfg = "x2apic=yes";
+	msr[MSR_IA32_APIC_BASE] &= ~APIC_BASE_EXTD;
+	plat.have_dmar = 1;
+	plat.dmar_flags = ACPI_DMAR_INTR_REMAP;
 	REQUIRE(start() == PB_OK);
 	CHECK_EQ_INT(apic.lapic.x2apic, 1);
+	apic_stop(SELF);
+
+	reset();				/* asked, but not offered */
+	boot_cfg = "x2apic=yes";
+	msr[MSR_IA32_APIC_BASE] &= ~APIC_BASE_EXTD;
+	cpuid1_ecx = 0;
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(apic.lapic.x2apic, 0);
+	CHECK_CONTAINS(logbuf, "x2apic=yes: this CPU has no x2APIC");
+	apic_stop(SELF);
+
+	/* Left in x2APIC despite the opt-out: it cannot be left safely. */
+	reset();
+	plat.have_dmar = 1;
+	plat.dmar_flags = ACPI_DMAR_X2APIC_OPT_OUT;
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(apic.lapic.x2apic, 1);
+	CHECK_EQ_INT(msr_write_count(MSR_IA32_APIC_BASE), 0);
+	CHECK_CONTAINS(logbuf, "though its DMAR opts out of it: staying in "
+	    "x2APIC mode");
+	apic_stop(SELF);
+}
+
+TEST(apic_x2apic_switch)
+{
+	/* x2apic=no is the default now: nothing to do, nothing said */
+	reset();
+	boot_cfg = "target=os x2apic=no font-scale=2";
+	msr[MSR_IA32_APIC_BASE] &= ~APIC_BASE_EXTD;
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(apic.lapic.x2apic, 0);
+	CHECK_EQ_INT(msr_write_count(MSR_IA32_APIC_BASE), 0);
+	apic_stop(SELF);
+	/* only `yes` turns it on, and only the whole key */
+	reset();
+	boot_cfg = "x2apic=yess myx2apic=yes";
+	msr[MSR_IA32_APIC_BASE] &= ~APIC_BASE_EXTD;
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(apic.lapic.x2apic, 0);
 	apic_stop(SELF);
 	/* handed over in x2APIC mode: it cannot be left */
 	reset();
 	boot_cfg = "x2apic=no";
-	msr[MSR_IA32_APIC_BASE] |= APIC_BASE_EXTD;
 	REQUIRE(start() == PB_OK);
 	CHECK_EQ_INT(apic.lapic.x2apic, 1);
 	CHECK_CONTAINS(logbuf, "x2apic=no ignored");

@@ -1027,3 +1027,40 @@ TEST(pci_walk_uses_the_cfg_ops)
 	CHECK_CONTAINS(logbuf, "00:01.0: bridge to bus 1, not below bus 0 or "
 	    "outside the segment's 0-0: not followed");
 }
+
+/* ABI 1.2: the driver bound to a function is gone (unloaded, faulted):
+ * before its DMA memory is reused, the function stops mastering the bus
+ * and raising interrupts, in all three forms. */
+TEST(pci_client_gone_silences_the_function)
+{
+	struct fdev *d = &devs[0][2][0];
+	struct pb_conn c, other = { .ops = &fake_acpi_ops };
+	struct func *f;
+
+	REQUIRE(boot() == PB_OK);
+	REQUIRE((f = func_at(0, 2, 0)) != NULL);
+	c = (struct pb_conn){ .ops = &pci_func_ops, .ctx = f,
+	    .res = "pci:00:02.0" };
+	CHECK_EQ_INT(pci_func_ops.enable(f, PCI_CMD_MASTER | PCI_CMD_MEM, 1),
+	    PB_OK);
+	CHECK_EQ_INT(pci_func_ops.msi_enable(f, PCI_IRQ_MSIX, 1, 0xfee00000,
+	    0x51), PB_OK);
+	REQUIRE(get(d, 0x6a, 2) & 0x8000);
+	/* Someone else's connection going is none of this function's. */
+	pci_event(SELF, PB_EV_CLIENT_GONE, &other, 0);
+	CHECK(get(d, 4, 2) & PCI_CMD_MASTER);
+	pci_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
+	CHECK_EQ_INT(get(d, 4, 2) & PCI_CMD_MASTER, 0);
+	CHECK(get(d, 4, 2) & PCI_CMD_INTX_DISABLE);
+	CHECK_EQ_INT(get(d, 0x6a, 2) & 0x8000, 0);	/* MSI-X off */
+	CHECK_EQ_INT(get(d, 0x52, 2) & 1, 0);		/* MSI off */
+	CHECK_EQ_INT(entry_dw(1, 3), 1);		/* entry masked */
+	CHECK(get(d, 4, 2) & PCI_CMD_MEM);	/* decode stays: BARs are inert */
+	CHECK_CONTAINS(logbuf, "00:02.0: its driver is gone");
+	/* And the acpi requirement's own events still work. */
+	pci_event(SELF, PB_EV_CONNECTED, &other, REQ_ACPI);
+	CHECK(pci.acpi == &other);
+	pci_event(SELF, PB_EV_CLIENT_GONE, &other, REQ_ACPI);
+	CHECK(pci.acpi == &other);
+	pci_stop(SELF);
+}

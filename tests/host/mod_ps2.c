@@ -7,7 +7,9 @@
  * The model answers the controller commands the driver uses (0x20, 0x60,
  * 0xa7, 0xaa, 0xab, 0xad, 0xae) and, behind port 1, the keyboard commands
  * (0xff, 0xed, 0xf0, 0xf3, 0xf4) with their ACKs; bytes typed are set 1
- * codes, as the controller hands them over with translation on.  An
+ * codes, as the controller hands them over with translation on.  It can
+ * also be the 8042 a laptop's embedded controller emulates: self-tests
+ * that fail, a keyboard that ignores its reset or answers only 0xf4.  An
  * interrupt is the test calling the handler routed to ISA IRQ 1, which
  * it only does while the configuration byte enables it.
  */
@@ -27,6 +29,7 @@
 #include "../../mods/ps2/queue.c"
 #include "../../abi/rt/keyq.c"
 #include "../../mods/ps2/state.c"
+#include "../../abi/rt/setting.c"
 #undef PB_MODULE
 #define PB_MODULE(...) const struct pb_modinfo ps2_modinfo = { \
 	.magic = PB_MODINFO_MAGIC, __VA_ARGS__ }
@@ -68,6 +71,7 @@ static const struct pb_hub fake_hub = {
 	.now_ns = fake_now,
 	.timer_after = fake_timer_after,
 	.timer_cancel = fake_timer_cancel,
+	.res_info = fake_res_info,
 };
 
 /* ---- fake irq and acpi providers --------------------------------- */
@@ -121,9 +125,12 @@ static struct model {
 	uint8_t self_test;	/* answer to 0xaa */
 	int self_test_clears_cfg;
 	uint8_t port_test;	/* answer to 0xab */
+	unsigned self_tests;	/* 0xaa and 0xab commands received */
 	/* the keyboard */
 	int kbd;		/* there is one on port 1 */
 	int kbd_mute;		/* it answers nothing */
+	int reset_mute;		/* it ignores 0xff (an EC's emulation) */
+	int only_scan_on;	/* it answers 0xf4 alone (an EC's emulation) */
 	uint8_t bat;		/* its self-test result after 0xff */
 	uint8_t arg_of;		/* command waiting for its argument */
 	uint8_t leds, set, typematic;
@@ -178,7 +185,8 @@ kbd_byte(uint8_t v)
 		return;
 	if (mdl.nsent < sizeof(mdl.sent))
 		mdl.sent[mdl.nsent++] = v;
-	if (mdl.kbd_mute)
+	if (mdl.kbd_mute || (mdl.reset_mute && v == KBD_RESET) ||
+	    (mdl.only_scan_on && v != KBD_SCAN_ON))
 		return;
 	if (mdl.resends) {		/* "say again": the byte is not taken */
 		mdl.resends--;
@@ -228,11 +236,15 @@ controller_cmd(uint8_t v)
 	case CMD_PORT1_OFF: mdl.cfg |= CFG_CLK1_OFF; break;
 	case CMD_PORT1_ON: mdl.cfg &= (uint8_t)~CFG_CLK1_OFF; break;
 	case CMD_SELF_TEST:
+		mdl.self_tests++;
 		if (mdl.self_test_clears_cfg)
 			mdl.cfg = CFG_CLK1_OFF | CFG_CLK2_OFF;
 		push(mdl.self_test, 0);
 		break;
-	case CMD_PORT1_TEST: push(mdl.port_test, 0); break;
+	case CMD_PORT1_TEST:
+		mdl.self_tests++;
+		push(mdl.port_test, 0);
+		break;
 	}
 }
 
@@ -328,6 +340,7 @@ setup(void)
 	irq1_vector = 0;
 	log_text[0] = '\0';
 	io_count = 0;
+	fake_boot_cfg = "target=os";
 	ps2_ops.event(SELF, PB_EV_CONNECTED, &firq, REQ_IRQ);
 }
 
@@ -378,8 +391,8 @@ typed(void)
 
 TEST(ps2_brings_up_controller_and_keyboard)
 {
-	static const uint8_t want[] = { KBD_RESET, KBD_SCANSET, 2,
-	    KBD_TYPEMATIC, 0x24, KBD_SET_LEDS, 0, KBD_SCAN_ON };
+	static const uint8_t want[] = { KBD_SCANSET, 2, KBD_TYPEMATIC, 0x24,
+	    KBD_SET_LEDS, 0, KBD_SCAN_ON };
 
 	setup();
 	REQUIRE(start() == PB_OK);
@@ -392,17 +405,96 @@ TEST(ps2_brings_up_controller_and_keyboard)
 	CHECK(!mdl.irq_on_before_route);
 	CHECK(irq1_vector >= 64);
 	CHECK_EQ_INT(vectors_used(), 1);
+	/* No self-tests, no reset: the firmware's keyboard as it is. */
 	REQUIRE(mdl.nsent == sizeof(want));
 	CHECK(memcmp(mdl.sent, want, sizeof(want)) == 0);
+	CHECK_EQ_INT(mdl.self_tests, 0);
 	CHECK_EQ_INT(mdl.set, 2);
 	CHECK(mdl.scanning);
 	CHECK_CONTAINS(log_text, "keyboard on i8042 port 1: set 2, translated "
 	    "to set 1; IRQ 1 on vector");
+	CHECK(!strstr(log_text, "self-tested"));
 	CHECK_EQ_INT(mdl.outn, 0);
 	ps2_ops.stop(SELF);
 	CHECK_EQ_INT(mdl.cfg & CFG_IRQ1, 0);	/* stop turns it off */
 	CHECK_EQ_INT(irq1_vector, 0);		/* unroutes */
 	CHECK_EQ_INT(vectors_used(), 0);	/* gives the vector back */
+}
+
+TEST(ps2_full_reset_when_asked)
+{
+	static const uint8_t want[] = { KBD_RESET, KBD_SCANSET, 2,
+	    KBD_TYPEMATIC, 0x24, KBD_SET_LEDS, 0, KBD_SCAN_ON };
+
+	setup();
+	fake_boot_cfg = "target=os ps2-reset=yes";
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(mdl.self_tests, 2);	/* 0xaa, 0xab */
+	REQUIRE(mdl.nsent == sizeof(want));
+	CHECK(memcmp(mdl.sent, want, sizeof(want)) == 0);
+	CHECK_CONTAINS(log_text, "; controller and keyboard self-tested "
+	    "(ps2-reset=yes)");
+	TYPE(0x1e, 0x9e);
+	CHECK_STR(typed(), "a");
+	ps2_ops.stop(SELF);
+
+	setup();				/* only `yes` asks for it */
+	fake_boot_cfg = "ps2-reset=no";
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(mdl.self_tests, 0);
+	CHECK(mdl.sent[0] != KBD_RESET);
+	ps2_ops.stop(SELF);
+}
+
+/* An 8042 that a laptop's embedded controller emulates: its self-test
+ * and port test fail and its keyboard ignores the reset, yet it passes
+ * keys along.  Taken as it is; ps2-reset=yes would decline it. */
+TEST(ps2_embedded_controller_keyboard)
+{
+	setup();
+	mdl.self_test = 0xfc;
+	mdl.port_test = 0x01;
+	mdl.reset_mute = 1;
+	mdl.bat = KBD_BAT_FAIL1;
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(mdl.self_tests, 0);
+	for (unsigned i = 0; i < mdl.nsent; i++)
+		CHECK(mdl.sent[i] != KBD_RESET);
+	CHECK(mdl.scanning);
+	CHECK_STR(res.name, "keyboard:ps2");
+	CHECK(irq1_vector >= 64);
+	TYPE(0x12, 0x92, 0x2e, 0xae, 0x23, 0xa3, 0x18, 0x98, 0x1c, 0x9c);
+	CHECK_STR(typed(), "echo\r");
+	ps2_ops.stop(SELF);
+
+	setup();				/* the full test fails it */
+	fake_boot_cfg = "ps2-reset=yes";
+	mdl.self_test = 0xfc;
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_CONTAINS(log_text, "i8042: self-test (0xaa) answered 0xfc");
+	ps2_ops.stop(SELF);
+}
+
+/* A keyboard that answers scanning on and nothing else is a keyboard:
+ * the set-up stops at the first silence, with one warning. */
+TEST(ps2_keyboard_that_only_acks_scan_on)
+{
+	uint64_t t0;
+
+	setup();
+	mdl.only_scan_on = 1;
+	t0 = fake_ns;
+	REQUIRE(start() == PB_OK);
+	CHECK_MSG(fake_ns - t0 < 250000000ull, "waited %llu ns",
+	    (unsigned long long)(fake_ns - t0));
+	CHECK_EQ_INT(mdl.nsent, 2);		/* 0xf0, then 0xf4 */
+	CHECK_EQ_INT(mdl.sent[1], KBD_SCAN_ON);
+	CHECK_CONTAINS(log_text, "keyboard: no answer to scan code set 2, but "
+	    "scanning on (0xf4) acknowledged");
+	CHECK(!strstr(log_text, "refused"));
+	TYPE(0x1e, 0x9e);
+	CHECK_STR(typed(), "a");
+	ps2_ops.stop(SELF);
 }
 
 TEST(ps2_declines_without_controller)
@@ -454,11 +546,25 @@ TEST(ps2_fadt_without_8042_is_told_not_obeyed)
 	ps2_ops.stop(SELF);
 }
 
-TEST(ps2_keyboard_never_answers_reset)
+TEST(ps2_keyboard_never_answers)
 {
 	uint64_t t0;
 
 	setup();
+	mdl.kbd_mute = 1;
+	t0 = fake_ns;
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_MSG(fake_ns - t0 < 300000000ull, "waited %llu ns",
+	    (unsigned long long)(fake_ns - t0));
+	CHECK_CONTAINS(log_text, "no keyboard on port 1: no ACK to 0xf4 within "
+	    "100 ms (status 0x64 bit 0 (output buffer full) was not set); "
+	    "declining");
+	CHECK(!strstr(log_text, "refused"));	/* one line, no more */
+	CHECK(!res.used);
+	ps2_ops.stop(SELF);
+
+	setup();				/* the reset, when asked */
+	fake_boot_cfg = "ps2-reset=yes";
 	mdl.kbd_mute = 1;
 	t0 = fake_ns;
 	CHECK_EQ_INT(start(), PB_ENODEV);
@@ -476,13 +582,14 @@ TEST(ps2_keyboard_never_answers_reset)
 	setup();				/* no keyboard plugged in */
 	mdl.kbd = 0;
 	CHECK_EQ_INT(start(), PB_ENODEV);
-	CHECK_CONTAINS(log_text, "no keyboard on port 1: no ACK to 0xff");
+	CHECK_CONTAINS(log_text, "no keyboard on port 1: no ACK to 0xf4");
 	ps2_ops.stop(SELF);
 }
 
 TEST(ps2_keyboard_self_test_fails)
 {
 	setup();
+	fake_boot_cfg = "ps2-reset=yes";
 	mdl.bat = KBD_BAT_FAIL1;
 	CHECK_EQ_INT(start(), PB_ENODEV);
 	CHECK_CONTAINS(log_text, "no keyboard on port 1: self-test failed "
@@ -493,6 +600,7 @@ TEST(ps2_keyboard_self_test_fails)
 TEST(ps2_keyboard_resends_then_acks)
 {
 	setup();
+	fake_boot_cfg = "ps2-reset=yes";
 	mdl.resends = 2;			/* the reset, asked twice */
 	REQUIRE(start() == PB_OK);
 	CHECK_EQ_INT(mdl.sent[0], KBD_RESET);
@@ -502,9 +610,25 @@ TEST(ps2_keyboard_resends_then_acks)
 	ps2_ops.stop(SELF);
 
 	setup();
+	fake_boot_cfg = "ps2-reset=yes";
 	mdl.resends = 100;			/* never satisfied */
 	CHECK_EQ_INT(start(), PB_ENODEV);
 	CHECK_CONTAINS(log_text, "0xff: resend (0xfe) asked 4 times");
+	ps2_ops.stop(SELF);
+
+	setup();				/* without the reset */
+	mdl.resends = 2;
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(mdl.sent[2], KBD_SCANSET);
+	CHECK_EQ_INT(mdl.sent[3], 2);
+	ps2_ops.stop(SELF);
+	setup();
+	mdl.resends = 100;
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_CONTAINS(log_text, "keyboard: scan code set 2 (0xf0 0x02) "
+	    "refused: 0xf0: resend (0xfe) asked 4 times; going on");
+	CHECK_CONTAINS(log_text, "no keyboard on port 1: 0xf4: resend (0xfe) "
+	    "asked 4 times");
 	ps2_ops.stop(SELF);
 }
 
@@ -513,6 +637,7 @@ TEST(ps2_controller_failures_decline)
 	uint64_t t0;
 
 	setup();
+	fake_boot_cfg = "ps2-reset=yes";
 	mdl.self_test = 0xfc;
 	CHECK_EQ_INT(start(), PB_ENODEV);
 	CHECK_CONTAINS(log_text, "i8042: self-test (0xaa) answered 0xfc; "
@@ -520,6 +645,7 @@ TEST(ps2_controller_failures_decline)
 	ps2_ops.stop(SELF);
 
 	setup();
+	fake_boot_cfg = "ps2-reset=yes";
 	mdl.port_test = 0x03;
 	CHECK_EQ_INT(start(), PB_ENODEV);
 	CHECK_CONTAINS(log_text, "i8042: port 1 test (0xab) answered 0x03");
@@ -539,6 +665,7 @@ TEST(ps2_controller_failures_decline)
 TEST(ps2_self_test_that_resets_the_config)
 {
 	setup();
+	fake_boot_cfg = "ps2-reset=yes";
 	mdl.self_test_clears_cfg = 1;
 	REQUIRE(start() == PB_OK);
 	CHECK_EQ_INT(mdl.cfg & (CFG_XLATE | CFG_IRQ1 | CFG_CLK1_OFF),
@@ -549,6 +676,7 @@ TEST(ps2_self_test_that_resets_the_config)
 TEST(ps2_keys_pressed_during_setup_are_kept)
 {
 	setup();
+	fake_boot_cfg = "ps2-reset=yes";
 	mdl.after_bat[0] = 0x1e;		/* a, pressed after the reset */
 	mdl.after_bat[1] = 0x9e;
 	mdl.nafter_bat = 2;
@@ -801,7 +929,7 @@ TEST(ps2_quiesce_export_resume)
 	/* The swap failed: the keyboard is brought up anew, nothing lost. */
 	mdl.nsent = 0;
 	REQUIRE(ps2_ops.resume(SELF) == PB_OK);
-	CHECK_EQ_INT(mdl.sent[0], KBD_RESET);
+	CHECK_EQ_INT(mdl.sent[0], KBD_SCANSET);
 	CHECK_EQ_INT(mdl.leds, 0x04);		/* the locks kept */
 	CHECK(irq1_vector >= 64);
 	CHECK_EQ_INT(mdl.cfg & CFG_IRQ1, CFG_IRQ1);

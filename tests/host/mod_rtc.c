@@ -3,7 +3,8 @@
  * behind ports 0x70/0x71 (abi/portio.h declares inb/outb for host
  * builds), a fake hub (clock moving 1 us per look, so bounded waits end
  * quickly), a fake `acpi` (the FADT's century register and boot flags)
- * and a fake `firmware-rt` whose GetTime is the fallback.
+ * and a fake `firmware-rt` whose GetTime is the fallback and names the
+ * firmware's time zone; boot.cfg's rtc= and tz= through config:boot.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -14,6 +15,8 @@
 #include "../../abi/pbmod.h"
 
 #include "../../mods/rtc/cmos.c"
+#include "../../mods/rtc/zone.c"
+#include "../../abi/rt/setting.c"
 #undef PB_MODULE
 #define PB_MODULE(...) const struct pb_modinfo rtc_modinfo = { \
 	.magic = PB_MODINFO_MAGIC, __VA_ARGS__ }
@@ -48,6 +51,7 @@ static const struct pb_hub fake_hub = {
 	.log = fake_log,
 	.publish = fake_publish,
 	.now_ns = fake_now,
+	.res_info = fake_res_info,
 };
 
 static struct acpi_platform fplat;
@@ -155,6 +159,7 @@ setup(void)
 	memset(&res, 0, sizeof(res));
 	log_text[0] = '\0';
 	io_count = 0;
+	fake_boot_cfg = "target=os";
 	rtc_event(SELF, PB_EV_CONNECTED, &facpi, REQ_ACPI);
 	rtc_event(SELF, PB_EV_CONNECTED, &ffw, REQ_FIRMWARE_RT);
 }
@@ -400,7 +405,19 @@ TEST(rtc_uefi_time_and_zone)
 	fw_time.tz_minutes = UEFI_TZ_UNSPECIFIED;	/* local time */
 	REQUIRE(start() == PB_OK);
 	CHECK_STR(now_text(), "2030-01-02 03:04:05 L uefi");
-	fw_time.tz_minutes = 60;		/* a zone: reported as local */
+	/* A zone: Localtime = UTC - TimeZone (UEFI 2.10 §8.3), so UTC is
+	 * the local time plus TimeZone. */
+	fw_time.tz_minutes = 60;		/* UTC-01:00 */
+	CHECK_STR(now_text(), "2030-01-02 04:04:05 U uefi");
+	fw_time.tz_minutes = -60;		/* UTC+01:00 */
+	CHECK_STR(now_text(), "2030-01-02 02:04:05 U uefi");
+	fw_time.tz_minutes = -240;		/* UTC+04:00, across midnight */
+	CHECK_STR(now_text(), "2030-01-01 23:04:05 U uefi");
+	fw_time.tz_minutes = 0;			/* in summer time: an hour on */
+	fw_time.daylight = EFI_TIME_IN_DAYLIGHT | 1;
+	CHECK_STR(now_text(), "2030-01-02 02:04:05 U uefi");
+	fw_time.daylight = 0;
+	fw_time.tz_minutes = 1441;		/* out of range: unspecified */
 	CHECK_STR(now_text(), "2030-01-02 03:04:05 L uefi");
 	fw_time.tz_minutes = 0;
 	fw_time.month = 13;			/* the firmware's garbage */
@@ -411,4 +428,137 @@ TEST(rtc_uefi_time_and_zone)
 	fw_err = PB_EIO;
 	CHECK_EQ_INT(start(), PB_ENODEV);
 	CHECK_CONTAINS(log_text, "no clock: UEFI GetTime failed; declining");
+}
+
+TEST(rtc_zone_parse_and_arithmetic)
+{
+	static const struct {
+		const char *in;
+		int ok, minutes;
+	} z[] = {
+		{ "+0100", 1, 60 }, { "-0530", 1, -330 }, { "+05:30", 1, 330 },
+		{ "-300", 1, -300 }, { "60", 1, 60 }, { "0", 1, 0 },
+		{ "+2400", 1, 1440 }, { "-2400", 1, -1440 },
+		{ "1440", 1, 1440 },
+		{ "-1440", 1, -880 },	/* a sign and four digits: HHMM */
+		{ "+2401", 0, 0 }, { "+0160", 0, 0 }, { "+1:00", 0, 0 },
+		{ "", 0, 0 }, { "+", 0, 0 }, { "abc", 0, 0 }, { "12345", 0, 0 },
+		{ "1441", 0, 0 }, { "+01:0x", 0, 0 }, { "--60", 0, 0 },
+	};
+	struct rtc_time t;
+	char buf[8];
+	int m;
+
+	for (unsigned i = 0; i < sizeof(z) / sizeof(z[0]); i++) {
+		m = 12345;
+		CHECK_MSG((zone_parse(z[i].in, &m) == PB_OK) == z[i].ok,
+		    "tz=%s", z[i].in);
+		if (z[i].ok)
+			CHECK_MSG(m == z[i].minutes, "tz=%s: %d", z[i].in, m);
+	}
+	zone_text(-330, buf, sizeof(buf));
+	CHECK_STR(buf, "-05:30");
+	zone_text(60, buf, sizeof(buf));
+	CHECK_STR(buf, "+01:00");
+	/* Across a year's end, a leap day, a month's end, both ways. */
+	t = (struct rtc_time){ 2027, 1, 1, 0, 30, 0, 0, 0 };
+	zone_to_utc(&t, 60);
+	CHECK(t.year == 2026 && t.month == 12 && t.day == 31 &&
+	    t.hour == 23 && t.minute == 30 && t.utc);
+	t = (struct rtc_time){ 2028, 2, 28, 20, 0, 0, 0, 0 };
+	zone_to_utc(&t, -300);
+	CHECK(t.month == 2 && t.day == 29 && t.hour == 1);
+	t = (struct rtc_time){ 2026, 2, 28, 22, 15, 0, 0, 0 };
+	zone_to_utc(&t, -330);
+	CHECK(t.month == 3 && t.day == 1 && t.hour == 3 && t.minute == 45);
+	t = (struct rtc_time){ 2026, 3, 1, 0, 0, 7, 0, 0 };
+	zone_to_utc(&t, 1440);
+	CHECK(t.month == 2 && t.day == 28 && t.hour == 0 && t.second == 7);
+	t = (struct rtc_time){ 2026, 12, 31, 23, 59, 59, 0, 0 };
+	zone_to_utc(&t, -1440);
+	CHECK(t.year == 2027 && t.month == 1 && t.day == 1 && t.hour == 23);
+}
+
+/* A PC that also runs Windows: the CMOS clock keeps local time. */
+TEST(rtc_cmos_in_local_time)
+{
+	setup();
+	fake_boot_cfg = "target=os rtc=local tz=+0100";
+	REQUIRE(start() == PB_OK);
+	CHECK_STR(now_text(), "2026-11-22 07:50:12 U cmos");
+	CHECK_STR(res.props, "source=cmos century=0x32 rtc=local");
+	CHECK_CONTAINS(log_text, "2026-11-22 07:50:12 UTC from cmos (local "
+	    "time at UTC+01:00, by tz=)");
+	set_time(0, 2027, 1, 1, 0, 30, 0);	/* just after New Year */
+	CHECK_STR(now_text(), "2026-12-31 23:30:00 U cmos");
+
+	setup();				/* west of Greenwich, minutes */
+	fake_boot_cfg = "rtc=local tz=-300";
+	set_time(1, 2028, 2, 28, 22, 0, 0);
+	REQUIRE(start() == PB_OK);
+	CHECK_STR(now_text(), "2028-02-29 03:00:00 U cmos");
+
+	setup();				/* the firmware's zone */
+	fake_boot_cfg = "rtc=local";
+	fw_time.tz_minutes = -120;		/* UTC+02:00 */
+	REQUIRE(start() == PB_OK);
+	CHECK_STR(now_text(), "2026-11-22 06:50:12 U cmos");
+	CHECK_CONTAINS(log_text, "(local time at UTC+02:00, by the firmware's "
+	    "time zone)");
+	fw_time.daylight = EFI_TIME_IN_DAYLIGHT;	/* summer: UTC+03:00 */
+	CHECK_STR(now_text(), "2026-11-22 05:50:12 U cmos");
+
+	setup();				/* tz= comes first */
+	fake_boot_cfg = "rtc=local tz=-01:00";
+	fw_time.tz_minutes = -120;
+	REQUIRE(start() == PB_OK);
+	CHECK_STR(now_text(), "2026-11-22 09:50:12 U cmos");
+
+	setup();				/* no zone anywhere: local */
+	fake_boot_cfg = "rtc=local";
+	fw_time.tz_minutes = UEFI_TZ_UNSPECIFIED;
+	REQUIRE(start() == PB_OK);
+	CHECK_STR(now_text(), "2026-11-22 08:50:12 L cmos");
+	CHECK_STR(now_text(), "2026-11-22 08:50:12 L cmos");
+	CHECK_EQ_INT(log_count("neither tz= nor the firmware names the zone"),
+	    1);
+	CHECK(!strstr(log_text, " UTC from"));
+
+	setup();				/* nor a firmware at all */
+	fake_boot_cfg = "rtc=local";
+	rtc_event(SELF, PB_EV_DISCONNECTED, &ffw, REQ_FIRMWARE_RT);
+	REQUIRE(start() == PB_OK);
+	CHECK_STR(now_text(), "2026-11-22 08:50:12 L cmos");
+}
+
+TEST(rtc_unspecified_firmware_zone_and_settings)
+{
+	/* GetTime's local time of no zone: UTC with rtc=utc, made UTC by
+	 * tz= under rtc=local. */
+	setup();
+	fake_boot_cfg = "rtc=utc";
+	fplat.iapc_boot_arch |= ACPI_BOOT_NO_CMOS_RTC;
+	fw_time.tz_minutes = UEFI_TZ_UNSPECIFIED;
+	REQUIRE(start() == PB_OK);
+	CHECK_STR(now_text(), "2030-01-02 03:04:05 U uefi");
+	setup();
+	fake_boot_cfg = "rtc=local tz=+05:30";
+	fplat.iapc_boot_arch |= ACPI_BOOT_NO_CMOS_RTC;
+	fw_time.tz_minutes = UEFI_TZ_UNSPECIFIED;
+	REQUIRE(start() == PB_OK);
+	CHECK_STR(now_text(), "2030-01-01 21:34:05 U uefi");
+
+	/* Settings that mean nothing are told and ignored. */
+	setup();
+	fake_boot_cfg = "rtc=gmt tz=+2500";
+	REQUIRE(start() == PB_OK);
+	CHECK_CONTAINS(log_text, "rtc=gmt: neither local nor utc; ignored");
+	CHECK_CONTAINS(log_text, "tz=+2500: not +HHMM, +HH:MM or minutes "
+	    "within a day; ignored");
+	CHECK_STR(now_text(), "2026-11-22 08:50:12 U cmos");
+	setup();				/* tz= alone: UTC clock */
+	fake_boot_cfg = "tz=+0100";
+	REQUIRE(start() == PB_OK);
+	CHECK_CONTAINS(log_text, "tz=+0100: only used with rtc=local");
+	CHECK_STR(now_text(), "2026-11-22 08:50:12 U cmos");
 }

@@ -10,7 +10,9 @@
  * width), 24- and 32-bit counters extended across wraps, tick/ns
  * conversions without overflow, calibration results and their bounds (a
  * reference that never moves is an error after a bounded number of
- * reads), the choice HPET -> PM timer -> decline, the invariant TSC, the
+ * reads), the choice HPET -> PM timer -> TSC alone (its rate and the
+ * crystal's from CPUID 0x15/0x16, or measured against the hub's clock) ->
+ * decline, the invariant TSC, the
  * alarm's programming (long sleeps cut, zero delays fire, re-arming until
  * the deadline, a wrapping clock kept read), the `timer` operations with
  * the client's handle, and stop().
@@ -115,11 +117,28 @@ rdtsc(void)
 	return tsc_stuck ? 42 : now * tsc_mhz / 1000;
 }
 
+/* CPUID: by default a CPU that names no vendor and no leaf 0x15 (as TCG
+ * reads); `intel` makes it GenuineIntel with leaves up to 0x16. */
+static int intel, hypervisor;
+static uint32_t leaf15[4], leaf16_mhz;
+
 void
 cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	(void)sub;
 	r[0] = r[1] = r[2] = r[3] = 0;
+	if (leaf == 0 && intel) {
+		r[0] = 0x16;
+		memcpy(&r[1], "Genu", 4);
+		memcpy(&r[3], "ineI", 4);
+		memcpy(&r[2], "ntel", 4);
+	}
+	if (leaf == 1 && hypervisor)
+		r[2] = CPUID1_ECX_HYPERVISOR;
+	if (leaf == 0x15 && intel)
+		memcpy(r, leaf15, sizeof(leaf15));
+	if (leaf == 0x16 && intel)
+		r[0] = leaf16_mhz;
 	if (leaf == 0x80000000u)
 		r[0] = 0x80000008u;
 	if (leaf == 0x80000007u && invariant_tsc)
@@ -268,7 +287,16 @@ fake_publish(struct pb_module *m, const char *iface, const char *name,
 	return (struct pb_resource *)pub_props;
 }
 
-static uint64_t fake_now(void) { return 777; }
+/* The hub's own clock before set_clock: the TSC at the rate the stub
+ * measured, here exactly right (nanoseconds on the time line); or a
+ * fixed value the test chooses. */
+static uint64_t hub_now_fixed;
+
+static uint64_t
+fake_now(void)
+{
+	return hub_now_fixed ? hub_now_fixed : tick();
+}
 
 static int
 fake_after(struct pb_module *m, uint64_t ns, pb_work_fn fn, void *arg)
@@ -326,6 +354,10 @@ reset(void)
 	invariant_tsc = hpet_stuck = pm_stuck = lapic_stuck = tsc_stuck = 0;
 	hpet_32bit = 0;
 	hpet_at_enable = 0;
+	intel = hypervisor = 0;
+	memset(leaf15, 0, sizeof(leaf15));
+	leaf16_mhz = 0;
+	hub_now_fixed = 0;
 	pm_high_garbage = 0xab000000u;
 	memset(hpet_regs, 0, sizeof(hpet_regs));
 	hpet_regs[HPET_GCAP_ID / 8] = QEMU_GCAP;
@@ -637,21 +669,143 @@ TEST(timer_start_pm_timer_and_decline)
 	CHECK_EQ_INT(tm.clock->mask, 0xffffffffu);
 	timer_stop(SELF);
 
-	/* neither: decline, and the hub keeps its clock */
-	reset();
-	plat.hpet_phys = 0;
-	plat.pm_tmr_port = 0;
-	CHECK_EQ_INT(start(), PB_ENODEV);
-	CHECK_CONTAINS(logbuf, "neither HPET nor PM timer");
-	CHECK_EQ_INT(set_clock_calls, 0);
-
-	/* a PM timer that does not count is no clock either */
+	/* a PM timer that does not count is no clock: the TSC is */
 	reset();
 	plat.hpet_phys = 0;
 	pm_stuck = 1;
-	CHECK_EQ_INT(start(), PB_ENODEV);
+	REQUIRE(start() == PB_OK);
 	CHECK_CONTAINS(logbuf, "PM timer at port 0x608 stuck at 0x123456");
+	CHECK_STR(tm.clock->name, "tsc");
+	timer_stop(SELF);
+
+	/* nothing at all, the hub's clock stuck too: decline, and the hub
+	 * keeps its clock */
+	reset();
+	plat.hpet_phys = 0;
+	plat.pm_tmr_port = 0;
+	hub_now_fixed = 777;
+	CHECK_EQ_INT(start(), PB_ENODEV);
+	CHECK_CONTAINS(logbuf, "neither HPET, PM timer nor a TSC rate: the hub "
+	    "keeps its TSC clock");
 	CHECK_EQ_INT(set_clock_calls, 0);
+}
+
+TEST(timer_tsc_rates_from_cpuid_leaves)
+{
+	static const uint32_t skylake[4] = { 2, 216, 24000000, 0 };
+	static const uint32_t no_crystal[4] = { 2, 188, 0, 0 };
+	static const uint32_t none[4] = { 0, 0, 0, 0 };
+	struct tsc_rates r;
+
+	/* TSC = crystal x EBX / EAX */
+	REQUIRE(tsc_rates_decode(skylake, 0, &r) == PB_OK);
+	CHECK_EQ_INT(r.tsc_hz, 2592000000ull);
+	CHECK_EQ_INT(r.crystal_hz, 24000000);
+	CHECK_STR(r.how, "CPUID 0x15");
+	/* no crystal: the TSC at 0x16's base, the crystal from the ratio */
+	REQUIRE(tsc_rates_decode(no_crystal, 2256, &r) == PB_OK);
+	CHECK_EQ_INT(r.tsc_hz, 2256000000ull);
+	CHECK_EQ_INT(r.crystal_hz, 24000000);
+	CHECK_STR(r.how, "CPUID 0x15 and 0x16");
+	CHECK_EQ_INT(tsc_rates_decode(no_crystal, 0, &r), PB_ENOTSUP);
+	CHECK_EQ_INT(tsc_rates_decode(no_crystal, 0x10000, &r), PB_ENOTSUP);
+	CHECK_EQ_INT(tsc_rates_decode(none, 2256, &r), PB_ENOTSUP);
+}
+
+/* A low-power platform: no HPET, no PM timer.  The TSC's rate and the
+ * local APIC timer's come from CPUID 0x15; nothing is measured. */
+TEST(timer_no_hpet_no_pm_timer_cpuid_0x15)
+{
+	reset();
+	plat.hpet_phys = 0;
+	plat.have_fadt = 0;
+	plat.pm_tmr_port = 0;
+	intel = invariant_tsc = 1;
+	leaf15[0] = 2, leaf15[1] = 200, leaf15[2] = 25000000;	/* 2.5 GHz */
+	lapic_hz = 25000000;			/* the crystal */
+	REQUIRE(start() == PB_OK);
+	CHECK_STR(tm.clock->name, "tsc");
+	CHECK_EQ_INT(tm.clock->hz, 2500000000ull);
+	CHECK_EQ_INT(tm.alarm_hz, 25000000);
+	CHECK_EQ_INT(lt.calls, 0);		/* not run to be measured */
+	CHECK(given_clock == &clock_with_alarm && given_ctx == &tm);
+	CHECK_EQ_INT(tm.wraps, 0);
+	CHECK_CONTAINS(pub_props, "clock=tsc clock_hz=2500000000 alarm=lapic "
+	    "alarm_hz=25000000");
+	CHECK_CONTAINS(logbuf, "clock tsc at 2500000000 Hz (CPUID 0x15), "
+	    "alarm local APIC timer at 25000000 Hz on vector 64 (the core "
+	    "crystal)");
+	/* the clock counts nanoseconds, the alarm crystal ticks */
+	uint64_t a = given_clock->now_ns(given_ctx);
+	vt_ns += 3 * NS_PER_S;
+	CHECK(near(given_clock->now_ns(given_ctx) - a, 3 * NS_PER_S, 10));
+	alarm_arm(&tm, 4000000);		/* 4 ms */
+	CHECK_MSG(lt.count > 99900 && lt.count <= 100000, "count %u",
+	    lt.count);
+	timer_stop(SELF);
+
+	/* the crystal not enumerated: from 0x16's base frequency */
+	reset();
+	plat.hpet_phys = 0;
+	plat.pm_tmr_port = 0;
+	intel = invariant_tsc = 1;
+	leaf15[0] = 2, leaf15[1] = 200;
+	leaf16_mhz = 2500;
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(tm.clock->hz, 2500000000ull);
+	CHECK_EQ_INT(tm.alarm_hz, 25000000);
+	CHECK_CONTAINS(logbuf, "(CPUID 0x15 and 0x16)");
+	timer_stop(SELF);
+}
+
+/* Where CPUID cannot be believed (no leaf 0x15, a hypervisor, another
+ * vendor), the TSC is measured against the hub's clock, which the stub
+ * timed, and the local APIC timer against the TSC. */
+TEST(timer_no_hpet_no_pm_timer_measured)
+{
+	reset();
+	plat.hpet_phys = 0;
+	plat.pm_tmr_port = 0;
+	invariant_tsc = 1;
+	tsc_mhz = 2100;
+	lapic_hz = 100000000;
+	REQUIRE(start() == PB_OK);
+	CHECK_CONTAINS(logbuf, "TSC rate not from CPUID 0x15: not an Intel "
+	    "CPU; measuring it against the hub's clock");
+	CHECK_STR(tm.clock->name, "tsc");
+	CHECK_MSG(near(tm.clock->hz, 2100000000ull, 200), "%llu Hz",
+	    (unsigned long long)tm.clock->hz);
+	CHECK_MSG(near(tm.alarm_hz, 100000000, 500), "lapic %llu Hz",
+	    (unsigned long long)tm.alarm_hz);
+	CHECK(given_clock == &clock_with_alarm);
+	CHECK_CONTAINS(logbuf, "(measured against the hub's clock, timed by "
+	    "Stall())");
+	CHECK(!strstr(logbuf, "not invariant"));
+	timer_stop(SELF);
+
+	reset();				/* a hypervisor's leaf 0x15 */
+	plat.hpet_phys = 0;
+	plat.pm_tmr_port = 0;
+	intel = hypervisor = 1;
+	leaf15[0] = 2, leaf15[1] = 200, leaf15[2] = 25000000;
+	REQUIRE(start() == PB_OK);
+	CHECK_CONTAINS(logbuf, "under a hypervisor (CPUID.1:ECX[31])");
+	CHECK_MSG(near(tm.clock->hz, 2500000000ull, 200), "%llu Hz",
+	    (unsigned long long)tm.clock->hz);
+	CHECK_MSG(near(tm.alarm_hz, lapic_hz, 500), "lapic %llu Hz",
+	    (unsigned long long)tm.alarm_hz);
+	/* the TSC is not invariant: it is the clock all the same */
+	CHECK_CONTAINS(logbuf, "the TSC is the clock but not invariant");
+	timer_stop(SELF);
+
+	reset();				/* Intel, no leaf 0x15 data */
+	plat.hpet_phys = 0;
+	plat.pm_tmr_port = 0;
+	intel = 1;
+	REQUIRE(start() == PB_OK);
+	CHECK_CONTAINS(logbuf, "CPUID 0x15/0x16 do not give the rates");
+	CHECK(near(tm.clock->hz, 2500000000ull, 200));
+	timer_stop(SELF);
 }
 
 TEST(timer_invariant_tsc_clock)
@@ -755,6 +909,7 @@ TEST(timer_ops_use_client_handle)
 	timer_ops.cancel(&tm, CLIENT, 6);
 	CHECK(last_client == CLIENT && last_ns == 6 && last_op == 3);
 	CHECK_EQ_INT(timer_ops.after(&tm, NULL, 1, NULL, NULL), PB_EINVAL);
+	hub_now_fixed = 777;
 	CHECK_EQ_INT(timer_ops.now_ns(&tm), 777);
 	REQUIRE(timer_ops.info(&tm, &info) == PB_OK);
 	CHECK_STR(info.clock, "hpet");
@@ -789,6 +944,13 @@ TEST(timer_boot_switches)
 	CHECK_CONTAINS(logbuf, "hpet=no: the HPET is not used");
 	CHECK_STR(tm.clock->name, "pm-timer");
 	CHECK_EQ_INT(hpet_regs[HPET_GEN_CONF / 8], CONF_LEG_RT);  /* untouched */
+	timer_stop(SELF);
+	reset();				/* both off: the TSC alone */
+	boot_cfg = "hpet=no pm-timer=no";
+	REQUIRE(start() == PB_OK);
+	CHECK_CONTAINS(logbuf, "pm-timer=no: the PM timer is not used");
+	CHECK_STR(tm.clock->name, "tsc");
+	CHECK_CONTAINS(logbuf, "measured against the hub's clock");
 	timer_stop(SELF);
 	reset();
 	invariant_tsc = 1;

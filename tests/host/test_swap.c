@@ -1010,3 +1010,230 @@ TEST(swap_control_command)
 	CHECK_CONTAINS(ctl_out, "error: swap: cli does not provide tcon");
 	fm_teardown();
 }
+
+/* --- asynchronous quiesce (ABI 1.2) ----------------------------------------- */
+
+/*
+ * The old provider answers PB_EAGAIN while requests are in flight: the
+ * hub runs the event loop (the old provider's completions and interrupts
+ * come through) and asks again; its interrupts are held only from the
+ * PB_OK on.
+ */
+static struct pb_work completion;
+static unsigned drain_calls, irqs_while_draining, completions;
+
+static void
+complete(void *arg)
+{
+	(void)arg;
+	completions++;
+}
+
+static void
+drain_hook(struct fm *f, int step)
+{
+	if (f != old_ || step != FM_QUIESCE)
+		return;
+	drain_calls++;
+	if (drain_calls == 1) {
+		/* a completion the device raises while draining */
+		work_post(&completion);
+		hub_irq_dispatch(old_->irq_vector);
+		irqs_while_draining = old_->nirq;
+	}
+}
+
+TEST(swap_quiesce_drains_with_the_loop_running)
+{
+	REQUIRE(world_with(0, 1));
+	old_->again = 2;
+	drain_calls = irqs_while_draining = completions = 0;
+	work_init(old_->m, &completion, complete, NULL);
+	fm_step_hook = drain_hook;
+	fm_trace_clear();
+	CHECK_EQ_INT(swap(), PB_OK);
+	CHECK_EQ_INT(drain_calls, 3);
+	CHECK_EQ_INT(irqs_while_draining, 1);	/* not held while draining */
+	CHECK_EQ_INT(completions, 1);		/* its work ran meanwhile */
+	CHECK_STR(fm_trace, "new.start(standby) old.quiesce old.irq "
+	    "old.quiesce old.quiesce old.export(size) old.export old.release "
+	    "new.import new.activate cli.rebound(tcon:new0)");
+	CHECK_EQ_INT(old_->nresume, 0);
+	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
+	fm_teardown();
+}
+
+/* Interrupts that come after PB_OK are held across the flip. */
+TEST(swap_quiesce_holds_interrupts_from_ok_on)
+{
+	REQUIRE(world_with(0, 1));
+	old_->again = 1;
+	irqs_seen_in_import = 99;
+	fm_step_hook = irq_in_import;
+	CHECK_EQ_INT(swap(), PB_OK);
+	CHECK_EQ_INT(irqs_seen_in_import, 0);
+	fm_teardown();
+}
+
+/* A provider that never drains: past swap-drain the swap fails, the old
+ * provider resumes (it had stopped taking work) and keeps its clients. */
+TEST(swap_quiesce_deadline_fails_the_swap)
+{
+	uint64_t t0;
+
+	WORLD();
+	old_->again = ~0u;
+	old_->tick_ns = 50000000ull;		/* 50 ms per call */
+	swap_drain_ns = 1000000000ull;
+	t0 = fake_now;
+	CHECK_EQ_INT(swap(), PB_ETIMEDOUT);
+	CHECK_CONTAINS(err, "old did not drain in 1000 ms");
+	CHECK(fake_now - t0 >= 1000000000ull && fake_now - t0 < 1200000000ull);
+	CHECK_EQ_INT(old_->nresume, 1);
+	CHECK_EQ_INT(old_->m->state, MOD_RUNNING);
+	CHECK(new_->m->state != MOD_RUNNING && new_->m->state != MOD_STANDBY);
+	CHECK(bound_to(fm_conn(cli, 0, 0), old_, 0));
+	CHECK_EQ_INT(fm_write(fm_conn(cli, 0, 0), "x"), PB_OK);
+	fm_teardown();
+}
+
+/* While the hub waits for a drain it runs the work of modules that are
+ * not in a call, never that of the module that asked for the swap (it is
+ * inside its own work item) nor the hub's own (offers, bind rules). */
+static struct fm *sh;
+static int swap_result;
+static char order[64];
+
+static void
+mark(void *arg)
+{
+	size_t n = strlen(order);
+
+	snprintf(order + n, sizeof(order) - n, "%s", (const char *)arg);
+}
+
+static void
+shell_swaps(void *arg)
+{
+	(void)arg;
+	swap_result = swap();
+}
+
+static void
+queue_during_drain(struct fm *f, int step)
+{
+	if (f != old_ || step != FM_QUIESCE || order[0])
+		return;
+	mark("q");
+	work_queue(sh->m, mark, "S");		/* the busy caller's */
+	work_queue(NULL, mark, "H");		/* the hub's */
+	work_queue(cli->m, mark, "C");		/* an idle module's */
+}
+
+TEST(swap_drain_runs_only_idle_modules_work)
+{
+	WORLD();
+	sh = fm_add("sh", 0);
+	sh->m->state = MOD_RUNNING;
+	old_->again = 1;
+	order[0] = '\0';
+	fm_step_hook = queue_during_drain;
+	REQUIRE(work_queue(sh->m, shell_swaps, NULL) == PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(swap_result, PB_OK);
+	CHECK_STR(order, "qCSH");
+	fm_teardown();
+}
+
+/* The takeover's split swap (swap_begin before ExitBootServices) drains
+ * the same way. */
+TEST(swap_begin_drains_for_the_takeover)
+{
+	struct swap s;
+
+	WORLD();
+	old_->again = 3;
+	s = (struct swap){ .old = old_->m, .new = new_->m, .iface = "tcon" };
+	CHECK_EQ_INT(swap_begin(&s, err, sizeof(err)), PB_OK);
+	CHECK(old_->quiesced && old_->released);
+	CHECK_EQ_INT(swap_finish(&s, err, sizeof(err)), PB_OK);
+	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
+	fm_teardown();
+}
+
+/* --- counterparts by identity (ABI 1.2) ------------------------------------- */
+
+/*
+ * old drives two disks, new finds them in the other order: each client
+ * must stay on its disk (path=), not on whatever came first.
+ */
+static struct fm *c0, *c1;
+
+static int
+two_disks(const char *n0, const char *n1, const char *m0, const char *m1)
+{
+	fm_setup();
+	err[0] = '\0';
+	old_ = fm_add("old", 1);
+	fm_provide(old_, "tcon", 1, 0);
+	fm_publish(old_, "tcon", "a0", n0);
+	fm_publish(old_, "tcon", "a1", n1);
+	new_ = fm_add("new", 2);
+	fm_provide(new_, "tcon", 1, 0);
+	fm_publish(new_, "tcon", "b0", m0);
+	fm_publish(new_, "tcon", "b1", m1);
+	c0 = fm_add("c0", 0);
+	c1 = fm_add("c1", 0);
+	if (fm_start(old_) != PB_OK || fm_start(c0) != PB_OK ||
+	    fm_start(c1) != PB_OK)
+		return 0;
+	return hub_services.connect(c0->m, "tcon", 1, 0, "tcon:a0") &&
+	    hub_services.connect(c1->m, "tcon", 1, 0, "tcon:a1");
+}
+
+TEST(swap_pairs_resources_by_path_not_order)
+{
+	REQUIRE(two_disks("path=pci:00:1f.2/sata:0 serial=QM1",
+	    "path=pci:00:1f.2/sata:1", "path=pci:00:1f.2/sata:1",
+	    "path=pci:00:1f.2/sata:0 serial=QM1"));
+	CHECK_EQ_INT(swap(), PB_OK);
+	CHECK(bound_to(fm_conn(c0, PB_REQ_NONE, 0), new_, 1));
+	CHECK(bound_to(fm_conn(c1, PB_REQ_NONE, 0), new_, 0));
+	/* The swap back pairs by path too. */
+	new_->fault_at = FM_WRITE;
+	CHECK_EQ_INT(work_queue(c0->m, cli_writes,
+	    fm_conn(c0, PB_REQ_NONE, 0)), PB_OK);
+	fm_run_work();
+	CHECK(fm_log_has("back to old"));
+	CHECK(bound_to(fm_conn(c0, PB_REQ_NONE, 0), old_, 0));
+	CHECK(bound_to(fm_conn(c1, PB_REQ_NONE, 0), old_, 1));
+	fm_teardown();
+}
+
+/* Without paths on either side, order decides (as before); a resource
+ * with a path never takes one without. */
+TEST(swap_pairs_pathless_resources_by_order)
+{
+	REQUIRE(two_disks("path=pci:00:1f.2/sata:0", "", "",
+	    "path=pci:00:1f.2/sata:0"));
+	CHECK_EQ_INT(swap(), PB_OK);
+	CHECK(bound_to(fm_conn(c0, PB_REQ_NONE, 0), new_, 1));
+	CHECK(bound_to(fm_conn(c1, PB_REQ_NONE, 0), new_, 0));
+	fm_teardown();
+}
+
+/* A disk new does not have: the swap fails naming it; nothing changed. */
+TEST(swap_fails_naming_the_missing_path)
+{
+	REQUIRE(two_disks("path=pci:00:1f.2/sata:0",
+	    "path=pci:00:1f.2/sata:1", "path=pci:00:1f.2/sata:0",
+	    "path=pci:00:1f.2/sata:2"));
+	CHECK_EQ_INT(swap(), PB_ENOENT);
+	CHECK_CONTAINS(err, "path=pci:00:1f.2/sata:1");
+	CHECK_EQ_INT(old_->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(old_->nresume, 0);		/* never quiesced */
+	CHECK(bound_to(fm_conn(c0, PB_REQ_NONE, 0), old_, 0));
+	CHECK(bound_to(fm_conn(c1, PB_REQ_NONE, 0), old_, 1));
+	CHECK(new_->m->state != MOD_RUNNING && new_->m->state != MOD_STANDBY);
+	fm_teardown();
+}

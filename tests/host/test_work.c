@@ -84,7 +84,7 @@ TEST(work_of_a_gone_module_never_runs)
 	CHECK_EQ_INT(work_queue(m->m, note, "m1"), PB_OK);
 	CHECK_EQ_INT(work_queue(k->m, note, "k1"), PB_OK);
 	CHECK_EQ_INT(mod_unload(m->m), PB_OK);
-	CHECK_EQ_INT(fm_run_work(), 2);
+	CHECK_EQ_INT(fm_run_work(), 1);		/* m's item left the queue */
 	CHECK_STR(ran, "k1");
 
 	/* A generation bump alone is enough, whatever the state. */
@@ -416,5 +416,243 @@ TEST(irq_released_on_stop)
 	CHECK_EQ_INT(irq_free_count(), DYNAMIC_VECTORS);
 	hub_irq_dispatch(m->irq_vector);
 	CHECK_EQ_INT(m->nirq, 1);
+	fm_teardown();
+}
+
+/* --- intrusive work items (ABI 1.2) ---------------------------------------- */
+
+static struct pb_work items[300];
+
+TEST(work_item_services_present)
+{
+	CHECK(hub_services.size >= offsetof(struct pb_hub, work_cancel) +
+	    sizeof(hub_services.work_cancel));
+	CHECK(hub_services.work_init != NULL);
+	CHECK(hub_services.work_post != NULL);
+	CHECK(hub_services.work_cancel != NULL);
+}
+
+/* A completion posted while queue_work's table is full still runs: the
+ * item is the caller's memory, posting takes nothing from the hub. */
+TEST(work_post_never_fails)
+{
+	static unsigned count;
+	struct fm *m;
+	int legacy = 0;
+
+	fm_setup();
+	m = running("m");
+	ran[0] = '\0';
+	count = 0;
+	while (work_queue(NULL, note, "") == PB_OK && legacy < 1000)
+		legacy++;
+	CHECK_EQ_INT(work_queue(m->m, note, "x"), PB_ENOMEM);
+	for (unsigned i = 0; i < 300; i++) {
+		work_init(m->m, &items[i], note,
+		    "");
+		work_post(&items[i]);
+		CHECK(items[i].queued);
+	}
+	CHECK_EQ_INT(fm_run_work(), legacy + 300);
+	for (unsigned i = 0; i < 300; i++)
+		count += !items[i].queued;
+	CHECK_EQ_INT(count, 300);
+	fm_teardown();
+}
+
+static void
+note_and_repost(void *arg)
+{
+	struct pb_work *w = arg;
+
+	note("r");
+	if (strlen(ran) < 2)
+		work_post(w);		/* from its own run: runs again */
+}
+
+/* Posting an item already queued keeps it queued once; posting it from
+ * its own run queues it again. */
+TEST(work_post_is_idempotent_while_queued)
+{
+	struct fm *m;
+	struct pb_work w;
+
+	fm_setup();
+	m = running("m");
+	ran[0] = '\0';
+	work_init(m->m, &w, note, "a");
+	work_post(&w);
+	work_post(&w);
+	work_post(&w);
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK_STR(ran, "a");
+	ran[0] = '\0';
+	work_init(m->m, &w, note_and_repost, &w);
+	work_post(&w);
+	CHECK_EQ_INT(fm_run_work(), 2);
+	CHECK_STR(ran, "rr");
+	CHECK(!w.queued);
+	fm_teardown();
+}
+
+/* queue_work and work_post share one first-in, first-out order. */
+TEST(work_items_and_queued_work_share_fifo_order)
+{
+	struct fm *m;
+	struct pb_work a, b;
+
+	fm_setup();
+	m = running("m");
+	ran[0] = '\0';
+	work_init(m->m, &a, note, "2");
+	work_init(NULL, &b, note, "4");
+	CHECK_EQ_INT(work_queue(m->m, note, "1"), PB_OK);
+	work_post(&a);
+	CHECK_EQ_INT(work_queue(NULL, note, "3"), PB_OK);
+	work_post(&b);
+	work_post(&a);				/* still queued: no change */
+	CHECK_EQ_INT(fm_run_work(), 4);
+	CHECK_STR(ran, "1234");
+	fm_teardown();
+}
+
+TEST(work_cancel_takes_it_off)
+{
+	struct fm *m;
+	struct pb_work a, b, c;
+
+	fm_setup();
+	m = running("m");
+	ran[0] = '\0';
+	work_init(m->m, &a, note, "a");
+	work_init(m->m, &b, note, "b");
+	work_init(m->m, &c, note, "c");
+	work_cancel(&a);			/* not queued: harmless */
+	work_post(&a);
+	work_post(&b);
+	work_post(&c);
+	work_cancel(&b);			/* the middle one */
+	work_cancel(&c);			/* the last one */
+	CHECK(!b.queued && !c.queued);
+	work_post(&c);				/* the tail is right again */
+	CHECK_EQ_INT(fm_run_work(), 2);
+	CHECK_STR(ran, "ac");
+	work_post(&b);
+	work_cancel(&b);			/* the only one */
+	CHECK_EQ_INT(fm_run_work(), 0);
+	fm_teardown();
+}
+
+/* Posting and cancelling hold interrupts around the list and give them
+ * back as they were: a handler posts with them held, work with them open. */
+TEST(work_post_keeps_the_interrupt_state)
+{
+	struct fm *m;
+	struct pb_work w;
+
+	fm_setup();
+	m = running("m");
+	work_init(m->m, &w, note, "");
+	fake_if = 1;
+	work_post(&w);
+	CHECK_EQ_INT(fake_if, 1);
+	work_cancel(&w);
+	CHECK_EQ_INT(fake_if, 1);
+	fake_if = 0;
+	work_post(&w);
+	CHECK_EQ_INT(fake_if, 0);
+	fm_run_work();
+	fm_teardown();
+}
+
+/* An unloaded module's items leave the queue (its memory goes back to the
+ * allocator: nothing may point into it), and an item set up for an
+ * earlier generation of a module never runs. */
+TEST(work_items_of_a_gone_module_never_run)
+{
+	struct fm *m, *k;
+	struct pb_work a, b, c, h;
+
+	fm_setup();
+	m = running("m");
+	k = running("k");
+	ran[0] = '\0';
+	work_init(m->m, &a, note, "a");
+	work_init(k->m, &b, note, "b");
+	work_init(m->m, &c, note, "c");
+	work_init(NULL, &h, note, "h");
+	work_post(&a);
+	work_post(&b);
+	work_post(&c);
+	CHECK_EQ_INT(mod_unload(m->m), PB_OK);
+	CHECK(!a.queued && !c.queued && b.queued);
+	work_post(&h);
+	CHECK_EQ_INT(fm_run_work(), 2);
+	CHECK_STR(ran, "bh");
+
+	/* k restarts (a new generation): its old item is dead. */
+	ran[0] = '\0';
+	k->m->generation++;
+	work_post(&b);
+	fm_run_work();
+	CHECK_STR(ran, "");
+	work_init(k->m, &b, note, "B");
+	work_post(&b);
+	fm_run_work();
+	CHECK_STR(ran, "B");
+	fm_teardown();
+}
+
+/* The service checks the function lies in the owner's image (as
+ * queue_work does): a fake module has none, so nothing runs. */
+TEST(work_init_service_refuses_code_outside_the_owner)
+{
+	struct fm *m;
+	struct pb_work w;
+
+	fm_setup();
+	m = running("m");
+	ran[0] = '\0';
+	REQUIRE(hub_services.work_init && hub_services.work_post);
+	hub_services.work_init(m->m, &w, note, "x");
+	hub_services.work_post(m->m, &w);
+	fm_run_work();
+	CHECK_STR(ran, "");
+	CHECK(fm_log_has("not in its image"));
+	fm_teardown();
+}
+
+/* ABI 1.2: after timer_cancel returns, the function does not run, even
+ * when its expiry was already due and queued as work. */
+TEST(timer_cancel_after_its_expiry_was_queued)
+{
+	struct fm *m;
+	int one, every;
+
+	fm_setup();
+	m = running("m");
+	ran[0] = '\0';
+	one = timer_add(m->m, 100, note, "o");
+	every = timer_add_every(m->m, 100, 100, note, "e");
+	REQUIRE(one > 0 && every > 0);
+	fake_now += 100;
+	timers_run(fake_now);			/* both queued */
+	timer_cancel(m->m, one);
+	timer_cancel(m->m, every);
+	CHECK_EQ_INT(fm_run_work(), 0);
+	CHECK_STR(ran, "");
+	fm_advance(1000);
+	CHECK_STR(ran, "");
+
+	/* A periodic timer whose work is still queued at its next tick
+	 * runs once for both; its slot is not reused meanwhile. */
+	every = timer_add_every(m->m, 100, 100, note, "e");
+	fake_now += 100;
+	timers_run(fake_now);
+	fake_now += 100;
+	timers_run(fake_now);
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK_STR(ran, "e");
+	timer_cancel(m->m, every);
 	fm_teardown();
 }

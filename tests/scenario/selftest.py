@@ -113,6 +113,28 @@ def sh(args, timeout=60, **kw):
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
 
 
+def procs_with_env(var, value):
+    """Command lines of the live processes whose environment has var=value.
+    A scan of /proc rather than pgrep: a minimal Debian has no procps, and
+    the value tells this run's processes from another run's."""
+    want = ('%s=%s' % (var, value)).encode()
+    found = []
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            with open('/proc/%s/environ' % pid, 'rb') as f:
+                if want not in f.read().split(b'\0'):
+                    continue
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                cmd = f.read()
+        except OSError:
+            continue            # gone meanwhile, or not ours to read
+        if cmd:                 # a zombie's is empty: it is dead already
+            found.append('%s %s' % (pid, cmd.replace(b'\0', b' ').decode(errors='replace')))
+    return found
+
+
 # ---------------------------------------------------------------- qemuconf
 
 def test_conf_table():
@@ -163,6 +185,32 @@ def test_conf_accel_env():
         raises(qemuconf.accel, qemuconf.ConfigError)
     finally:
         os.environ['PB_ACCEL'] = old or ''
+
+
+def _fake_qemu(body):
+    path = os.path.join(tempfile.mkdtemp(dir=SCRATCH), 'qemu')
+    with open(path, 'w') as f:
+        f.write('#!/bin/sh\n' + body + '\n')
+    os.chmod(path, 0o755)
+    return path
+
+
+def test_conf_kvm_probe():
+    """An openable /dev/kvm that cannot run OVMF (nested KVM stopping with
+    an emulation failure) must not be chosen; one that prints is."""
+    broken = _fake_qemu('echo "KVM internal error. Suberror: 1" >&2; '
+                        'echo "emulation failure" >&2; exec sleep 30')
+    works, why = qemuconf.probe_kvm(broken, seconds=10)
+    check(not works and 'internal error' in why, why)
+    good = _fake_qemu('printf "BdsDxe: loading"; exec sleep 30')
+    works, why = qemuconf.probe_kvm(good, seconds=10)
+    check(works, why)
+    silent = _fake_qemu('exec sleep 30')
+    works, why = qemuconf.probe_kvm(silent, seconds=1)
+    check(not works and 'no output' in why, why)
+    gone = _fake_qemu('exit 3')
+    works, why = qemuconf.probe_kvm(gone, seconds=10)
+    check(not works and 'exited (3)' in why, why)
 
 
 # ---------------------------------------------------------------- qemu-run
@@ -575,15 +623,16 @@ def test_aggregator():
     check(r.stdout == 'PASS one\n1 passed, 0 failed\n', repr(r.stdout))
     # Ctrl-C: the running suite's whole group dies, one failure, exit 130.
     p = subprocess.Popen([AGGREGATOR, 'echo PASS before', 'echo started; sleep 300 & sleep 301; echo after',
-                          'echo PASS never'], stdout=subprocess.PIPE, text=True)
+                          'echo PASS never'], stdout=subprocess.PIPE, text=True,
+                         env=dict(os.environ, PB_SELFTEST_RUN=SCRATCH))
     check(p.stdout.readline() == 'PASS before\n', 'streamed')
     check(p.stdout.readline() == 'started\n', 'streamed')
     p.send_signal(signal.SIGINT)
     out = p.stdout.read()
     check(p.wait(10) == 130, p.returncode)
     check(out.rstrip('\n').split('\n')[-1] == '1 passed, 1 failed' and 'PASS never' not in out, out)
-    r = sh(['pgrep', '-f', 'sleep 30[01]'])
-    check(r.stdout.strip() == '', 'sleep left running: ' + r.stdout)
+    left = procs_with_env('PB_SELFTEST_RUN', SCRATCH)
+    check(not left, 'left running: %s' % left)
 
 
 # ---------------------------------------------------------------- real QEMU

@@ -3,8 +3,9 @@ timer module (`timer`, the hub's clock and alarm) start after the takeover
 with nothing asking for them (timer is AUTOSTART), the local APIC timer
 interrupts the hub's sleep (its vector's count grows under `irqs`), the
 shell keeps answering (its 10 ms keyboard poll is a hub timer the alarm
-must wake), `uptime` keeps pace with the host, and the PM timer replaces a
-missing HPET (or one switched off by `hpet=no`).  No timing is asserted beyond a 5% agreement of two clocks
+must wake), `uptime` keeps pace with the host, the PM timer replaces a
+missing HPET (or one switched off by `hpet=no`), and the TSC alone is the
+clock with neither (`hpet=no pm-timer=no`, as on a low-power platform).  No timing is asserted beyond a 5% agreement of two clocks
 over 10 s."""
 
 import contextlib
@@ -84,6 +85,18 @@ def uptime_s(m):
     return int(u.group(1)) + int(u.group(2)) / 1000.0, (t0 + t1) / 2
 
 
+def uptime_follows_host(m, seconds=10):
+    """The guest's uptime and the host's clock agree within 5% over
+    `seconds`."""
+    g1, h1 = uptime_s(m)
+    time.sleep(seconds)
+    g2, h2 = uptime_s(m)
+    ratio = (g2 - g1) / (h2 - h1)
+    if not 0.95 <= ratio <= 1.05:
+        m.fail('uptime advanced %.3f s in %.3f s of host time' %
+               (g2 - g1, h2 - h1))
+
+
 def test_timer_ticks_by_interrupt():
     with boot() as m:
         running(m, 'acpi', 'apic', 'timer')
@@ -103,13 +116,7 @@ def test_timer_ticks_by_interrupt():
 
 def test_uptime_follows_host_time():
     with boot() as m:
-        g1, h1 = uptime_s(m)
-        time.sleep(10)
-        g2, h2 = uptime_s(m)
-        ratio = (g2 - g1) / (h2 - h1)
-        if not 0.95 <= ratio <= 1.05:
-            m.fail('uptime advanced %.3f s in %.3f s of host time' %
-                   (g2 - g1, h2 - h1))
+        uptime_follows_host(m)
 
 
 def test_pm_timer_without_hpet():
@@ -129,6 +136,20 @@ def test_hpet_switched_off_in_boot_cfg():
         assert 'timer: hpet=no: the HPET is not used' in m.serial_text(), \
             m.tail()
         assert ticks_by_interrupt(m) == 'pm-timer'
+
+
+def test_tsc_alone_without_hpet_and_pm_timer():
+    """A low-power platform hides the HPET and the PM timer: the TSC is the
+    clock (TCG has no CPUID 0x15, so its rate is measured against the
+    hub's clock, which the stub timed with Stall()), and the local APIC
+    timer, measured against it, still wakes the hub."""
+    img = custom_image('tsconly', ['target=os', 'hpet=no', 'pm-timer=no'],
+                       mods=['ttick'])
+    with boot(image=img) as m:
+        assert 'timer: pm-timer=no: the PM timer is not used' in \
+            m.serial_text(), m.tail()
+        assert ticks_by_interrupt(m) == 'tsc'
+        uptime_follows_host(m)
 
 
 def test_smp2_boots_with_interrupts():
