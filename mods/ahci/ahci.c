@@ -177,16 +177,20 @@ name_taken(const struct ahci *a, const char *name)
 	struct pb_res_info info;
 	char full[8 + AHCI_NAME_MAX];
 
-	if (a->hub->size <= offsetof(struct pb_hub, res_info_sized))
-		return 0;
+	/* A hub without res_info_sized fills this struct from res_info. */
+	int (*list)(const char *, unsigned, struct pb_res_info *) =
+	    a->hub->size > offsetof(struct pb_hub, res_info_sized) &&
+	    a->hub->res_info_sized ? a->hub->res_info_sized : a->hub->res_info;
+
 	rt_snprintf(full, sizeof(full), "%s:%s", BLOCK_IFACE, name);
-	for (unsigned i = 0; ; i++) {
+	for (unsigned i = 0; list; i++) {
 		info = (struct pb_res_info){ .struct_size = sizeof(info) };
-		if (a->hub->res_info_sized(NULL, i, &info) != PB_OK)
+		if (list(NULL, i, &info) != PB_OK)
 			return 0;
 		if (info.name && strcmp(info.name, full) == 0)
 			return 1;
 	}
+	return 0;
 }
 
 void
@@ -298,7 +302,8 @@ ahci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 		err = PB_ENODEV;
 		goto out;
 	}
-	if (hub->size <= offsetof(struct pb_hub, work_cancel)) {
+	if (hub->size <= offsetof(struct pb_hub, work_cancel) ||
+	    !hub->dma_alloc || !hub->dma_addr || !hub->work_post) {
 		alog(a, PB_LOG_INFO, "needs the hub's ABI 1.2 services "
 		    "(dma_alloc, work_post): declined");
 		err = PB_ENODEV;

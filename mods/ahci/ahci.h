@@ -245,18 +245,6 @@ px_wr(const struct ahci_port *p, unsigned off, uint32_t v)
 	mmio_write32(p->regs + off, v);
 }
 
-/*
- * Ordering between DMA memory and the registers.  x86 keeps stores in
- * order (uncached MMIO after write-back memory included) and loads too,
- * so only the compiler must be kept from moving a command's memory
- * writes after the PxCI write, or a result's reads before the PxCI read.
- */
-static inline void
-dma_barrier(void)
-{
-	__asm__ volatile("" : : : "memory");
-}
-
 #define alog(a, lvl, ...) pb_logf((a)->hub, (a)->self, (lvl), __VA_ARGS__)
 
 /* ahci.c */

@@ -212,7 +212,7 @@ cmd_issue(struct ahci_port *p, unsigned slot, int ncq)
 {
 	uint32_t bit = 1u << slot;
 
-	dma_barrier();
+	mmio_wmb();		/* the command in memory before the doorbell */
 	p->issued |= bit;
 	if (ncq) {
 		p->ncq |= bit;

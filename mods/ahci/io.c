@@ -305,7 +305,7 @@ io_scan(struct ahci_port *p, uint32_t is)
 	uint32_t tfd = px_rd(p, PX_TFD), stray;
 	int err = port_error(p, is, tfd);
 
-	dma_barrier();
+	mmio_rmb();		/* PxCI/PxSACT before the results in memory */
 	stray = (ci | sact) & ~p->issued;
 	if (stray && !p->never_issued_logged) {
 		p->never_issued_logged = 1;

@@ -464,7 +464,7 @@ port_internal_done(struct ahci_port *p, int err)
 		    err == PB_ETIMEDOUT ? RESTART_COMRESET : RESTART_PLAIN);
 		return;
 	}
-	dma_barrier();
+	mmio_rmb();
 	if (capacity)
 		err = ident_capacity(p->mem + MEM_IBUF, &p->disk, &why);
 	else if (p->disk.kind == DISK_ATAPI)
