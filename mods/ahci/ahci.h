@@ -57,6 +57,8 @@ _Static_assert(AHCI_TABLE_SIZE % CMD_TABLE_ALIGN == 0, "table alignment");
 #define T_HBA_RESET	(1000 * MS)	/* GHC.HR to clear (§10.4.3) */
 #define T_SETTLE	(50 * MS)	/* a link change settles */
 #define T_POLL		(1 * MS)	/* a step looks again */
+#define T_POLL_FAST	(20 * MS)	/* ... so often, then */
+#define T_POLL_SLOW	(10 * MS)	/* ... this often */
 #define T_POLL_IDLE	(100 * MS)	/* no interrupt: idle polling */
 #define T_SPIN_NS	(200 * 1000ull)	/* most a synchronous wait spins */
 #define AHCI_FLAP_NS	(10000 * MS)
@@ -115,6 +117,7 @@ struct ahci_port {
 	int restart;		/* how far back they go (RESTART_*) */
 	unsigned probe_tries;	/* internal commands failed in this probe */
 	uint64_t next_poll;	/* look again at (0: not waiting) */
+	uint64_t step_t0;	/* the step began */
 	uint64_t deadline;	/* give up at */
 	unsigned flaps;		/* link changes in this window */
 	uint64_t flap_t0;

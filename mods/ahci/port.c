@@ -28,8 +28,6 @@
 
 enum step { STEP_WAIT, STEP_NEXT };
 
-
-
 static uint64_t
 now(const struct ahci_port *p)
 {
@@ -55,8 +53,18 @@ wait_in(struct ahci_port *p, enum port_state s, uint64_t limit)
 	uint64_t t = now(p);
 
 	p->state = s;
+	p->step_t0 = t;
 	p->deadline = t + limit;
 	p->next_poll = t + T_POLL;
+}
+
+/* When a waiting step looks again: every millisecond at first (QEMU
+ * and most devices answer at once), every 10 ms after 20 ms (a spin-up,
+ * an empty port's link that never comes). */
+static uint64_t
+poll_again(const struct ahci_port *p, uint64_t t)
+{
+	return t + (t - p->step_t0 < T_POLL_FAST ? T_POLL : T_POLL_SLOW);
 }
 
 /* --- memory ----------------------------------------------------------- */
@@ -393,9 +401,13 @@ step_once(struct ahci_port *p)
 void
 port_step(struct ahci_port *p)
 {
+	uint64_t t;
+
 	for (unsigned guard = 0; guard < 16; guard++)
 		if (step_once(p) != STEP_NEXT)
 			break;
+	if (p->next_poll && p->next_poll <= (t = now(p)))
+		p->next_poll = poll_again(p, t);
 	if (p->next_poll)
 		tick_arm(p->a, p->next_poll);
 	else if (p->deadline && (p->state == PS_IDENTIFY ||

@@ -168,6 +168,16 @@ fake_unmap_mmio(struct pb_module *self, void *va)
 {
 }
 
+static unsigned timer_calls;	/* timers asked for: the driver's ticks */
+
+static int
+counting_timer_after(struct pb_module *self, uint64_t ns, pb_work_fn fn,
+    void *arg)
+{
+	timer_calls++;
+	return fake_timer_after(self, ns, fn, arg);
+}
+
 static struct pb_hub hub = {
 	.size = sizeof(struct pb_hub),
 	.abi_major = PB_ABI_MAJOR,
@@ -184,7 +194,7 @@ static struct pb_hub hub = {
 	.irq_register = fake_irq_register,
 	.irq_unregister = fake_irq_unregister,
 	.now_ns = fake_now,
-	.timer_after = fake_timer_after,
+	.timer_after = counting_timer_after,
 	.timer_cancel = fake_timer_cancel,
 	.res_info = fake_res_info,
 	.dma_alloc = fake_dma_alloc,
@@ -545,6 +555,12 @@ TEST(ahci_bringup_publishes_the_disk)
 	CHECK(bi.flags & BLOCK_FUA);
 	CHECK_EQ_INT(bi.dma_limit, ~0ull);
 	CHECK_CONTAINS(log_text, "interrupts by MSI");
+	/* Five empty ports wait a second for a link: the timer looks every
+	 * millisecond at first, then every 10 ms, not without a pause. */
+	timer_calls = 0;
+	wait_ms(1000);
+	CHECK_MSG(timer_calls < 150, "%u timers in a second", timer_calls);
+	CHECK_EQ_INT(ahci_of(SELF, 0)->port[5].state, PS_EMPTY);
 	CHECK_MSG(m.bad == 0, "model: %s", m.why);
 	shutdown(SELF);
 	CHECK(clean_end());
