@@ -205,6 +205,7 @@ struct ahci_rq {
 	uint8_t slot;
 	uint8_t tries;			/* issues that failed it alone */
 	uint8_t suspect;		/* in flight at an unattributed error */
+	uint8_t checked;		/* io_check passed on a known disk */
 };
 _Static_assert(sizeof(struct ahci_rq) <= BLOCK_SCRATCH, "scratch too small");
 

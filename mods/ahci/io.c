@@ -155,6 +155,7 @@ io_submit(void *ctx, struct block_req *r)
 		return PB_OK;
 	}
 	io_queue(p, r);
+	rq_of(r)->checked = disk_known(p);
 	io_dispatch(p);
 	return PB_OK;
 }
@@ -248,7 +249,7 @@ io_dispatch(struct ahci_port *p)
 		if ((slot = free_slot(p, ncq)) < 0)
 			break;
 		pop(p);
-		if ((err = io_check(p, r)) != PB_OK ||
+		if ((!rq_of(r)->checked && (err = io_check(p, r)) != PB_OK) ||
 		    (!flush_is_noop(p, r) &&
 		    (err = cmd_build_io(p, (unsigned)slot, r)) != PB_OK)) {
 			complete(p, r, err);

@@ -205,11 +205,11 @@ issue_internal(struct ahci_port *p)
 	cmd_issue(p, 0, 0);
 }
 
-/* Which device PxSIG names, for the probe. */
+/* Which device PxSIG names, for the probe: PB_ENOTSUP for none we
+ * drive (a port multiplier, an enclosure processor). */
 static int
-signature(struct ahci_port *p)
+signature(struct ahci_port *p, uint32_t sig)
 {
-	uint32_t sig = px_rd(p, PX_SIG);
 	uint32_t cmd = cmd_rd(p);
 
 	switch (sig) {
@@ -222,8 +222,6 @@ signature(struct ahci_port *p)
 		px_wr(p, PX_CMD, cmd | PXCMD_ATAPI);
 		return PB_OK;
 	default:
-		alog(p->a, PB_LOG_WARN, "port %u: declined: signature 0x%08x "
-		    "is no disk (port multiplier, enclosure?)", p->no, sig);
 		return PB_ENOTSUP;
 	}
 }
@@ -289,13 +287,18 @@ step_link(struct ahci_port *p)
 static enum step
 step_busy(struct ahci_port *p)
 {
+	uint32_t sig = px_rd(p, PX_SIG);
+	char why[64];
+
 	if (px_rd(p, PX_TFD) & (TFD_BSY | TFD_DRQ))
 		return STEP_WAIT;
-	if (p->recovering == AFTER_IDENTIFY && px_rd(p, PX_SIG) == 0xffffffffu)
+	if (p->recovering == AFTER_IDENTIFY && sig == 0xffffffffu)
 		return STEP_WAIT;	/* the device's first FIS is to come */
 	if (p->recovering == AFTER_IDENTIFY && p->probe_tries == 0 &&
-	    signature(p) != PB_OK) {
-		decline(p, "not a disk");
+	    signature(p, sig) != PB_OK) {
+		rt_snprintf(why, sizeof(why), "signature 0x%08x is no disk",
+		    sig);
+		decline(p, why);
 		return STEP_WAIT;
 	}
 	engine_start(p);

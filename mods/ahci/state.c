@@ -147,12 +147,12 @@ state_export(struct ahci *a, void *buf, size_t cap, size_t *len)
 /* --- quiesce, release, resume (the old side) ---------------------------- */
 
 /* A probe in progress is dropped (the next driver probes again): only
- * an attached disk's recovery must finish. */
+ * a known disk's recovery or link change must run its (bounded) course. */
 static int
 probing(const struct ahci_port *p)
 {
 	return p->state >= PS_SETTLE && p->state < PS_READY &&
-	    !(p->res && disk_known(p) && p->recovering == AFTER_READY);
+	    !(p->res && disk_known(p));
 }
 
 int

@@ -57,6 +57,7 @@ struct mdev {
 	unsigned fail_next;	/* the next N commands end with ABRT */
 	uint64_t bad_from, bad_to;	/* [from, to): UNC, every time */
 	int unit_attention;	/* ATAPI: the next packet command */
+	uint32_t sig;		/* another signature (a port multiplier) */
 	/* what it saw */
 	unsigned resets, cmds, flushes, fua_writes, ncq_cmds, identifies;
 	unsigned max_ncq;	/* most FPDMA commands held at once */
@@ -207,7 +208,7 @@ m_signature_fis(struct mport *p)
 	if (!p->d.present || (p->ssts & 0xf) != 3 || !(p->cmd & (1u << 4)) ||
 	    p->d2h_sent)
 		return;
-	p->sig = p->d.atapi ? M_SIG_ATAPI : M_SIG_ATA;
+	p->sig = p->d.sig ? p->d.sig : p->d.atapi ? M_SIG_ATAPI : M_SIG_ATA;
 	p->tfd = p->d.bsy_stuck ? 0x80 : M_STS_OK;
 	p->d2h_sent = 1;
 	if (m_rfis(p)) {

@@ -1473,3 +1473,91 @@ TEST(ahci_import_refuses_a_disk_it_does_not_have)
 	shutdown(SELF);
 	CHECK(clean_end());
 }
+
+TEST(ahci_port_multiplier_declined)
+{
+	world();
+	model_disk(0, 4096, 0);
+	m.p[0].d.sig = 0x96690101u;
+	declines("signature 0x96690101 is no disk");
+	CHECK_EQ_INT(count_of(log_text, "declined"), 1);
+}
+
+/* Quiesce while a port recovers from an error: PB_EAGAIN until the
+ * recovery ends (the request it put back waits in the queue), then a
+ * failed swap's resume runs it. */
+TEST(ahci_quiesce_waits_for_a_recovery)
+{
+	struct fres *a0;
+	struct tio t;
+	unsigned again;
+
+	world();
+	m.cap &= ~(1u << 30);
+	model_disk(0, 4096, 0);
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE((a0 = res_named("block:sata0")) != NULL);
+	m.p[0].d.fail_next = 1;
+	tio_make(&t, BLOCK_READ, 64, 16, 512, 2, BUS_ZERO, 0, 0);
+	REQUIRE(submit(a0, &t) == PB_OK);
+	pump();				/* the error: COMRESET is held 1 ms */
+	CHECK_EQ_INT(ahci_of(SELF, 0)->port[0].state, PS_COMRESET);
+	CHECK_EQ_INT(ahci_quiesce(SELF), PB_EAGAIN);
+	CHECK_EQ_INT(quiesce_drained(SELF, &again), PB_OK);
+	CHECK_EQ_INT(ahci_of(SELF, 0)->port[0].state, PS_READY);
+	CHECK_EQ_INT(t.done, 0);		/* queued, not dispatched */
+	REQUIRE(ahci_resume(SELF) == PB_OK);
+	pump();
+	CHECK_EQ_INT(t.done, 1);
+	CHECK_EQ_INT(t.r.status, PB_OK);
+	CHECK(same_as_disk(&t, 0));
+	tio_free(&t);
+	CHECK_MSG(m.bad == 0, "model: %s", m.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
+/* A swap while a new disk is being probed: the old driver drops the
+ * probe, the new one probes it again and publishes it. */
+TEST(ahci_swap_drops_a_probe_the_next_driver_redoes)
+{
+	struct fres *b3;
+	unsigned again;
+	uint32_t ver;
+	size_t len;
+	void *st;
+
+	world();
+	model_disk(0, 4096, 1);
+	REQUIRE(boot(1) == PB_OK);
+	model_disk(3, 2048, 1);
+	m.p[3].d.present = 0;
+	m.p[3].ssts = 0;
+	wait_ms(1100);			/* port 3 is empty */
+	m.p[3].d.bsy_stuck = 1;		/* its probe waits for BSY */
+	model_plug(3, 1);
+	pump();
+	wait_ms(100);
+	CHECK(ahci_of(SELF, 0)->port[3].state > PS_SETTLE);
+	CHECK(ahci_of(SELF, 0)->port[3].state < PS_READY);
+	REQUIRE(start_as(SELF2, PB_START_STANDBY, 1) == PB_OK);
+	CHECK_EQ_INT(quiesce_drained(SELF, &again), PB_OK);
+	/* B published it in standby (A had not): as sata3, by path. */
+	REQUIRE((b3 = res_named("block:sata3")) != NULL);
+	CHECK(b3->owner == SELF2);
+	CHECK_STR(prop(b3, "size"), "(none)");
+	m.p[3].d.bsy_stuck = 0;
+	REQUIRE((st = export_from(SELF, &len, &ver)) != NULL);
+	REQUIRE(ahci_release(SELF) == PB_OK);
+	REQUIRE(ahci_import(SELF2, st, len, ver) == PB_OK);
+	REQUIRE(ahci_activate(SELF2) == PB_OK);
+	free(st);
+	ahci_stop(SELF);
+	wait_ms(30);
+	CHECK_STR(prop(b3, "size"), "1048576");
+	CHECK_STR(prop(b3, "path"), "pci:00:1f.2/sata:3");
+	write_then_read(res_named("block:sata0-2"), 8, 8, 1, 1, BUS_ZERO, 0, 0);
+	CHECK_MSG(m.bad == 0, "model: %s", m.why);
+	shutdown(SELF2);
+	CHECK(clean_end());
+}
