@@ -298,6 +298,7 @@ int ident_ata(const uint16_t *id, uint32_t cap, unsigned nslots,
 int ident_atapi(const uint16_t *id, struct ahci_disk *d, const char **why);
 int ident_capacity(const uint8_t *buf, struct ahci_disk *d,
     const char **why);
+int disk_sane(const struct ahci_disk *d, unsigned nslots);
 void disk_props(const struct ahci_port *p, char *buf, size_t cap);
 
 /* io.c */
