@@ -177,6 +177,7 @@ struct ahci {
 	int msi;			/* interrupts arrive by MSI */
 	int tick_id;			/* the step timer, 0: none */
 	uint64_t tick_at;
+	int timer_failed;		/* said once */
 
 	int standby;			/* started as the new side of a swap */
 	int quiesced;			/* no dispatching */
