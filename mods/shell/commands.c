@@ -36,6 +36,9 @@ static const struct command commands[] = {
 	    1, 1, cmd_unload },
 	{ "swap", "swap INTERFACE|RESOURCE MODULE",
 	    "hand a provider's clients to another module", 2, 2, cmd_hub },
+	{ "update", "update MODULE SOURCE",
+	    "replace a running module by another build of itself", 2, 2,
+	    cmd_hub },
 	{ "gc", "gc", "unload the modules nothing needs", 0, 0, cmd_hub },
 	{ "irqs", "irqs", "interrupts taken, per vector and module", 0, 0,
 	    cmd_hub },
@@ -59,6 +62,14 @@ static const struct command commands[] = {
 	{ "swaptest", "swaptest N [MODULE]",
 	    "swap the display N times under printing; blackouts, losses",
 	    1, 2, cmd_swaptest },
+	{ "disks", "disks", "the disks: size, driver, model, identity path",
+	    0, 0, cmd_disks },
+	{ "blkread", "blkread DISK [MIB] [-q N]",
+	    "read a disk's first MiBs: MiB/s and their CRC-32", 1, 4,
+	    cmd_blkread },
+	{ "blkswaptest", "blkswaptest DISK N [MODULE]",
+	    "swap a disk's provider N times under reads; losses, blackouts",
+	    2, 3, cmd_blkswaptest },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -2,7 +2,7 @@
 by class, probes the ports and publishes one `block` resource per device
 with the properties abi/block.h names, sized as QEMU's backing files are;
 a second SATA disk (config twodisks) and an ATAPI CD-ROM (config cdrom,
-read-only, 2048-byte blocks) are listed too.  The test module tblk reads
+read-only, 2048-byte blocks) are listed too.  The test module tdisk reads
 the first and last 64 KiB of every disk through the driver (requests of
 four DMA segments) and the test compares its checksums with the files on
 the host; on the second disk it also writes, flushes and reads back.
@@ -30,7 +30,7 @@ def fnv1a64(data):
 
 
 def ends(path):
-    """(head, tail) checksums of a file as tblk computes them."""
+    """(head, tail) checksums of a file as tdisk computes them."""
     with open(path, 'rb') as f:
         head = f.read(SPAN)
         f.seek(-SPAN, os.SEEK_END)
@@ -46,9 +46,9 @@ def block_line(res, name):
 
 
 def image(name, cfg=(), media=None):
-    """A test image with tblk loaded; media: {suffix: bytes} beside it."""
-    img = custom_image(name, ['target=os', 'exec=load tblk'] + list(cfg),
-                       mods=['tblk'])
+    """A test image with tdisk loaded; media: {suffix: bytes} beside it."""
+    img = custom_image(name, ['target=os', 'exec=load tdisk'] + list(cfg),
+                       mods=['tdisk'])
     for suffix, data in (media or {}).items():
         with open(img + '.' + suffix, 'wb') as f:
             f.write(data)
@@ -74,16 +74,16 @@ def seen(m, pattern, timeout=90):
 
 
 def checked(m, img, name, suffix=None):
-    """The disk's resource matches its backing file: size, and what tblk
+    """The disk's resource matches its backing file: size, and what tdisk
     read at both ends."""
     path = img + ('.' + suffix if suffix else '')
     size = os.path.getsize(path)
-    line = seen(m, r'tblk: block:%s bs=(\d+) count=(\d+) '
+    line = seen(m, r'tdisk: block:%s bs=(\d+) count=(\d+) '
                 r'head=([0-9a-f]{16}) tail=([0-9a-f]{16})' % name)
     bs, count, head, tail = line.groups()
     assert int(bs) * int(count) == size, (bs, count, size)
     assert (int(head, 16), int(tail, 16)) == ends(path), \
-        'tblk read other bytes than %s holds' % path
+        'tdisk read other bytes than %s holds' % path
     return size
 
 
@@ -109,14 +109,14 @@ def test_second_disk_read_and_written():
     """twodisks: a second disk of an odd size on port 1, read at both
     ends, then written, flushed and read back through the driver."""
     size = (10 << 20) + 3 * 512
-    img = image('ahci-two', ['tblk-write=sata1'],
+    img = image('ahci-two', ['tdisk-write=sata1'],
                 {'disk2': pattern(size, 3)})
     with Machine('twodisks', image=img, timeout=BOOT_TIMEOUT,
                   snapshot=True) as m:
         seen(m, PUBLISHED % (1, 1))
         checked(m, img, 'sata0')
         assert checked(m, img, 'sata1', 'disk2') == size
-        seen(m, r'tblk: block:sata1 wrote 32 blocks, read back equal')
+        seen(m, r'tdisk: block:sata1 wrote 32 blocks, read back equal')
         p = block_line(m.cmd('res', 30, check=True), 'sata1')
         assert p['path'] == 'pci:00:1f.2/sata:1', p
         assert int(p['size']) == size, (p, size)
@@ -125,7 +125,7 @@ def test_second_disk_read_and_written():
 
 def test_atapi_listed_read_only():
     """cdrom: QEMU's ide-cd on port 2, read-only, 2048-byte blocks, its
-    size the medium's; tblk reads it too (READ(10) through PACKET)."""
+    size the medium's; tdisk reads it too (READ(10) through PACKET)."""
     size = 700 * 2048
     img = image('ahci-cd', media={'cdrom': pattern(size, 9)})
     with Machine('cdrom', image=img, timeout=BOOT_TIMEOUT) as m:
