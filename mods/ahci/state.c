@@ -31,6 +31,10 @@ struct ahci_state_tail {
 	uint32_t port_size;		/* sizeof(struct ahci_state_port) */
 	uint32_t reserved;
 };
+/* The tail passes between builds of the module: its layout is fixed. */
+_Static_assert(sizeof(struct ahci_disk) == 112, "ahci_disk layout");
+_Static_assert(sizeof(struct ahci_state_port) == 120, "state port layout");
+_Static_assert(sizeof(struct ahci_state_tail) == 16, "state tail layout");
 
 static int
 implemented(const struct ahci *a, unsigned i)
@@ -353,18 +357,13 @@ import_tail(struct ahci *a, const uint8_t *at, size_t left)
 			continue;
 		p = &a->port[sp[k].port];
 		sig = px_rd(p, PX_SIG);
-		if (p->state != PS_STANDBY || !d->block_count ||
-		    d->block_size < 512 || (d->block_size & (d->block_size - 1)) ||
-		    (d->kind == DISK_ATA ? sig != SIG_ATA : d->kind == DISK_ATAPI ?
-		    sig != SIG_ATAPI : 1) || d->ncq_depth > a->nslots) {
+		if (p->state != PS_STANDBY || !disk_sane(d, a->nslots) ||
+		    sig != (d->kind == DISK_ATA ? SIG_ATA : SIG_ATAPI)) {
 			alog(a, PB_LOG_WARN, "port %u: the handed-over disk "
 			    "does not match the port: probing it", p->no);
 			continue;
 		}
 		p->disk = *d;
-		p->disk.model[sizeof(d->model) - 1] = '\0';
-		p->disk.serial[sizeof(d->serial) - 1] = '\0';
-		p->disk.wwn[sizeof(d->wwn) - 1] = '\0';
 		ahci_set_props(p);
 	}
 }

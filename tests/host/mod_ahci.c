@@ -633,6 +633,7 @@ write_then_read(struct fres *f, uint64_t lba, uint32_t count, unsigned wseg,
 		w.buf[i] = (uint8_t)(i * 29 + lba + count);
 	REQUIRE(submit(f, &w) == PB_OK);
 	pump();
+	wait_ms(2);			/* polling: the timer finds it */
 	CHECK_EQ_INT(w.done, 1);
 	CHECK_EQ_INT(w.r.status, PB_OK);
 	CHECK(same_as_disk(&w, 0));
@@ -640,6 +641,7 @@ write_then_read(struct fres *f, uint64_t lba, uint32_t count, unsigned wseg,
 	    scattered);
 	REQUIRE(submit(f, &r) == PB_OK);
 	pump();
+	wait_ms(2);
 	CHECK_EQ_INT(r.done, 1);
 	CHECK_EQ_INT(r.r.status, PB_OK);
 	CHECK(memcmp(r.buf, w.buf, w.len) == 0);
@@ -1185,7 +1187,7 @@ TEST(ahci_polls_without_msi)
 	world();
 	model_disk(0, 4096, 1);
 	REQUIRE(boot(0) == PB_OK);		/* no irq provider */
-	CHECK_CONTAINS(log_text, "polling every 1 ms (no irq provider");
+	CHECK_CONTAINS(log_text, "polling every 1 ms until an irq provider");
 	CHECK(!m.msi_on);
 	REQUIRE((f = res_named("block:sata0")) != NULL);
 	tio_make(&t, BLOCK_READ, 0, 64, 512, 4, BUS_ZERO, 0, 0);
@@ -1202,6 +1204,25 @@ TEST(ahci_polls_without_msi)
 	CHECK(m.msi_on);
 	shutdown(SELF);
 	CHECK(clean_end());
+
+	/* A function without MSI, and MSI turned off in boot.cfg. */
+	for (unsigned k = 0; k < 2; k++) {
+		world();
+		model_disk(0, 4096, 1);
+		if (k == 0)
+			func.cap_msi = 0;
+		else
+			strcpy(cfg_props, "ahci-msi=no");
+		REQUIRE(boot(1) == PB_OK);
+		CHECK_CONTAINS(log_text, k == 0 ? "(no MSI capability; INTx "
+		    "would need ACPI _PRT routing)" : "(boot.cfg ahci-msi=no");
+		CHECK(!m.msi_on);
+		CHECK_EQ_INT(vectors_used(), 0);
+		REQUIRE((f = res_named("block:sata0")) != NULL);
+		write_then_read(f, 30, 8, 2, 1, BUS_GIVEN, 0, 0);
+		shutdown(SELF);
+		CHECK(clean_end());
+	}
 }
 
 TEST(ahci_stop_leaves_the_device_quiet)
