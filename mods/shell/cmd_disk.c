@@ -21,7 +21,8 @@
  *                        read the first 4 MiB once, then read them over
  *                        and over, 4 requests at a time, while the disk's
  *                        provider is swapped N times (with MODULE and
- *                        back, or with a fresh copy of itself); every
+ *                        back, or for a fresh copy of itself from the
+ *                        boot ramdisk: `update`); every
  *                        block is checked against the first read, every
  *                        request must complete exactly once
  */
@@ -110,15 +111,17 @@ human(uint64_t bytes, char *out, size_t cap)
 	    (unsigned)(bytes % div * 10 / div), units[u]);
 }
 
-static const char *
-mod_state(const char *name)
+/* Does a module of this name run?  (After an update the old instance
+ * stays, quiesced, for its watch window, under the same name.) */
+static int
+mod_running(const char *name)
 {
 	struct pb_mod_info mi;
 
 	for (unsigned i = 0; shell_hub->mod_info(i, &mi) == PB_OK; i++)
-		if (strcmp(mi.name, name) == 0)
-			return mi.state;
-	return "?";
+		if (strcmp(mi.name, name) == 0 && strcmp(mi.state, "running") == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -134,7 +137,6 @@ static void
 disk_line(const struct pb_res_info *ri)
 {
 	struct pb_conn *c = disk_named(ri->name);
-	const char *state = mod_state(ri->owner);
 	char size[16], model[48], path[80], ro[4], driver[40];
 	struct block_info bi;
 	uint64_t bytes = 0;
@@ -151,7 +153,7 @@ disk_line(const struct pb_res_info *ri)
 		bytes = rt_strtou(size, NULL, 10);
 	human(bytes, size, sizeof(size));
 	rt_snprintf(driver, sizeof(driver), "%s%s", ri->owner,
-	    strcmp(state, "running") == 0 ? "" : " (parked)");
+	    mod_running(ri->owner) ? "" : " (parked)");
 	say("%-14s %7s %-3s %-20s %-16s %s", ri->name, size, ro, driver, model,
 	    path);
 }
@@ -167,8 +169,9 @@ cmd_disks(int argc, char **argv)
 	for (unsigned i = 0; shell_hub->res_info(NULL, i, &ri) == PB_OK; i++) {
 		if (strcmp(ri.iface, BLOCK_IFACE) != 0)
 			continue;
-		/* The old side of a swap in its watch window: not a disk. */
-		if (strcmp(mod_state(ri.owner), "running") != 0 && !ri.clients)
+		/* The shell takes every disk: one without clients is the old
+		 * side of a swap in its watch window, hidden. */
+		if (!ri.clients)
 			continue;
 		if (!n++)
 			say("%-14s %7s %-3s %-20s %-16s %s", "NAME", "SIZE", "RO",
@@ -541,7 +544,8 @@ swap_line(void *arg, const char *line)
 	const char *p;
 
 	rt_strlcpy(a->text, line, sizeof(a->text));
-	if (strncmp(line, "swapped ", 8) != 0)
+	if (strncmp(line, "swapped ", 8) != 0 &&
+	    strncmp(line, "updated ", 8) != 0)
 		return;
 	for (p = line; *p; p++)
 		if (strncmp(p, "blackout ", 9) == 0) {
@@ -563,8 +567,12 @@ swapper(void *arg)
 		return;
 	if (run.since_swap >= SWAP_EVERY) {
 		run.since_swap = 0;
-		rt_snprintf(cmd, sizeof(cmd), "swap %s %s", run.conn->res,
-		    run.swaps % 2 ? run.from : run.to);
+		if (strcmp(run.to, run.from) == 0)	/* a fresh copy of it */
+			rt_snprintf(cmd, sizeof(cmd), "update %s %s.mod",
+			    run.from, run.from);
+		else
+			rt_snprintf(cmd, sizeof(cmd), "swap %s %s",
+			    run.conn->res, run.swaps % 2 ? run.from : run.to);
 		if (shell_hub->control(shell_self, cmd, swap_line, &a) != PB_OK ||
 		    !a.ok) {
 			run_error("swap %u: %s", run.swaps + 1,

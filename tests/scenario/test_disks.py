@@ -119,6 +119,27 @@ def test_blkswaptest_between_two_builds_of_efi_block():
         no_errors(m.serial_text())
 
 
+def test_blkswaptest_updates_efi_block_to_fresh_copies():
+    img = custom_image('update', ['target=os', 'takeover=no'])
+    with Machine('default', image=img, timeout=400) as m:
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+        out = m.cmd('blkswaptest efi0 10', 300, check=True)
+        assert re.search(r'^blkswaptest: 10 swaps, 0 lost, 0 duplicated, 0 '
+                         r'corrupt, blackout median \d+ us worst \d+ us$',
+                         out, re.M), out
+        assert re.search(r'^blkswaptest: block:efi0, 4096 KiB, \d+ reads '
+                         r'checked, 0 failed, efi-block <-> efi-block$', out,
+                         re.M), out
+        swaps = re.findall(r'efi-block -> efi-block: blackout \d+ us, state '
+                           r'(\d+) bytes', m.serial_text())
+        assert len(swaps) == 10 and max(map(int, swaps)) > 80, swaps
+        rows = disk_rows(m.cmd('disks', check=True))
+        assert list(rows) == ['block:efi0'] and \
+            rows['block:efi0'][2] == 'efi-block', rows
+        out = m.cmd('blkread efi0 4', 120, check=True)
+        assert 'crc32 %s,' % crc_of(img, 4) in out, out
+
+
 def tblk_image(cfg, name):
     """An image whose tblk reads the first 8 MiB before and across the
     takeover."""
