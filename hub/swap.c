@@ -310,6 +310,10 @@ swap_begin(struct swap *s, char *err, size_t cap)
 		return export_state(s, err, cap);
 	if ((r = quiesce_old(s, err, cap)) != PB_OK)
 		goto resume_old;
+	/* While P drained, either side may have published more (a disk
+	 * probed): every resource must still have its counterpart. */
+	if (s->draining && (r = check_counterparts(s, err, cap)) != PB_OK)
+		goto resume_old;
 	s->old->state = MOD_QUIESCED;
 	if ((r = export_state(s, err, cap)) != PB_OK)
 		return r;

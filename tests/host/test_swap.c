@@ -1264,3 +1264,31 @@ TEST(swap_refuses_a_second_swap_while_draining)
 	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
 	fm_teardown();
 }
+
+/*
+ * The old provider publishes a resource while it drains (a disk it was
+ * probing comes up): the new one has no counterpart for it, so the swap
+ * fails with the resource named and the old provider resumes with every
+ * client, instead of the rebind meeting a resource without a counterpart.
+ */
+static void
+publish_while_draining(struct fm *f, int step)
+{
+	if (f != old_ || step != FM_QUIESCE || drain_calls++)
+		return;
+	hub_services.publish(old_->m, "tcon", "late", "path=pci:00:1f.2/x:9",
+	    &fm_tcon_ops[0], old_);
+}
+
+TEST(swap_resource_published_while_draining_needs_a_counterpart)
+{
+	REQUIRE(world_with(0, 0));
+	old_->again = 1;
+	drain_calls = 0;
+	fm_step_hook = publish_while_draining;
+	CHECK_EQ_INT(swap(), PB_ENOENT);
+	CHECK_CONTAINS(err, "tcon:late");
+	CHECK_EQ_INT(old_->nresume, 1);
+	CHECK(bound_to(fm_conn(cli, 0, 0), old_, 0));
+	fm_teardown();
+}
