@@ -1582,3 +1582,99 @@ TEST(ahci_swap_drops_a_probe_the_next_driver_redoes)
 	shutdown(SELF2);
 	CHECK(clean_end());
 }
+
+/* The takeover of a parked firmware disk (hub/park.c): the hub gives the
+ * running driver the disk's queued requests through import_state. */
+TEST(ahci_running_import_takes_a_parked_disks_requests)
+{
+	struct {
+		struct block_state st;
+		struct block_state_disk d;
+		struct block_req *r[3];
+	} s;
+	struct tio t[3];
+
+	world();
+	model_disk(0, 4096, 1);
+	REQUIRE(boot(1) == PB_OK);
+	for (unsigned i = 0; i < 3; i++)
+		tio_make(&t[i], i == 2 ? BLOCK_FLUSH : BLOCK_READ, 100 + i * 8,
+		    i == 2 ? 0 : 8, 512, i == 2 ? 0 : 2, BUS_GIVEN, 0, 0);
+	memset(&s, 0, sizeof(s));
+	s.st = (struct block_state){ 1, 3 };
+	strcpy(s.d.path, "pci:00:1f.2/sata:0");
+	s.d.nreq = 3;
+	for (unsigned i = 0; i < 3; i++)
+		s.r[i] = &t[i].r;
+
+	/* Refused, nothing taken: a request beyond the disk, a path that
+	 * is not ours, another version. */
+	t[1].r.lba = 4095;
+	CHECK_EQ_INT(ahci_import(SELF, &s, sizeof(s), BLOCK_STATE_VERSION),
+	    PB_ESTATE);
+	t[1].r.lba = 108;
+	strcpy(s.d.path, "pci:00:1f.2/sata:1");
+	CHECK_EQ_INT(ahci_import(SELF, &s, sizeof(s), BLOCK_STATE_VERSION),
+	    PB_ESTATE);
+	strcpy(s.d.path, "pci:00:1f.2/sata:0");
+	CHECK_EQ_INT(ahci_import(SELF, &s, sizeof(s), 7), PB_ESTATE);
+	pump();
+	for (unsigned i = 0; i < 3; i++)
+		CHECK_EQ_INT(t[i].done, 0);
+	CHECK_EQ_INT(heap_out, 0);
+
+	/* Taken: each runs and completes once. */
+	CHECK_EQ_INT(ahci_import(SELF, &s, sizeof(s), BLOCK_STATE_VERSION),
+	    PB_OK);
+	pump();
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_EQ_INT(t[i].done, 1);
+		CHECK_EQ_INT(t[i].r.status, PB_OK);
+		if (i < 2)
+			CHECK(same_as_disk(&t[i], 0));
+		tio_free(&t[i]);
+	}
+	CHECK_EQ_INT(m.p[0].d.flushes, 1);
+	CHECK_CONTAINS(log_text, "took 3 handed-over requests");
+	CHECK_MSG(m.bad == 0, "model: %s", m.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
+/* The hub gives an exporter back requests it handed over (the other
+ * disks' at a takeover): they go first again and complete once. */
+TEST(ahci_requests_given_back_run_once)
+{
+	struct fres *a0;
+	struct tio t[3];
+	unsigned again;
+	uint32_t ver;
+	size_t len;
+	void *st;
+
+	world();
+	model_disk(0, 4096, 1);
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE((a0 = res_named("block:sata0")) != NULL);
+	CHECK_EQ_INT(quiesce_drained(SELF, &again), PB_OK);
+	for (unsigned i = 0; i < 2; i++) {
+		tio_make(&t[i], BLOCK_READ, i * 16, 8, 512, 1, BUS_ZERO, 0, 0);
+		REQUIRE(submit(a0, &t[i]) == PB_OK);	/* queued */
+	}
+	REQUIRE((st = export_from(SELF, &len, &ver)) != NULL);
+	CHECK_EQ_INT(ahci_of(SELF, 0)->port[0].nqueued, 0);	/* handed */
+	CHECK_EQ_INT(ahci_import(SELF, st, len, ver), PB_OK);	/* back */
+	free(st);
+	tio_make(&t[2], BLOCK_READ, 64, 8, 512, 1, BUS_ZERO, 0, 0);
+	REQUIRE(submit(a0, &t[2]) == PB_OK);
+	REQUIRE(ahci_resume(SELF) == PB_OK);
+	pump();
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_EQ_INT(t[i].done, 1);
+		CHECK_EQ_INT(t[i].r.status, PB_OK);
+		CHECK(same_as_disk(&t[i], 0));
+		tio_free(&t[i]);
+	}
+	shutdown(SELF);
+	CHECK(clean_end());
+}
