@@ -3,9 +3,9 @@
  * names the command, the argument count is checked against its usage, and
  * `help` prints the table.
  *
- * Words are separated by spaces and tabs; there is no quoting (no command
- * takes an argument with spaces yet).  Every failure is one line starting
- * "error: ", printed by the command or here.
+ * Words are separated by spaces and tabs; double quotes keep spaces in a
+ * word (words.c: file names with spaces).  Every failure is one line
+ * starting "error: ", printed by the command or here.
  */
 #include "shell.h"
 #include "lineedit.h"
@@ -72,30 +72,15 @@ find(const char *name)
 	return NULL;
 }
 
-/* Split s into words in place; returns their count. */
-static int
-split(char *s, char **argv)
-{
-	int n = 0;
-
-	for (;;) {
-		while (*s == ' ' || *s == '\t')
-			*s++ = '\0';
-		if (!*s || n == MAX_WORDS)
-			return n;
-		argv[n++] = s;
-		while (*s && *s != ' ' && *s != '\t')
-			s++;
-	}
-}
-
 int
 commands_run(char *line)
 {
 	char *argv[MAX_WORDS];
 	const struct command *c;
-	int argc = split(line, argv);
+	int argc = words_split(line, argv, MAX_WORDS);
 
+	if (argc < 0)
+		return fail("a double quote is not closed");
 	if (argc == 0)
 		return PB_OK;
 	if (!(c = find(argv[0])))

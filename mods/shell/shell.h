@@ -10,6 +10,7 @@
  *   commands.c  the command table: words, usage, dispatch, help
  *   cmd_*.c     the commands, one file per topic (cmd_display.c: modes,
  *               mode, swaptest; cmd_time.c: date, uptime)
+ *   words.c     a line cut into words, with double quotes
  */
 #ifndef PB_SHELL_H
 #define PB_SHELL_H
@@ -91,5 +92,8 @@ int cmd_pci(int argc, char **argv);
 int cmd_modes(int argc, char **argv);
 int cmd_mode(int argc, char **argv);
 int cmd_swaptest(int argc, char **argv);
+
+/* words.c */
+int words_split(char *s, char **argv, int max);
 
 #endif
