@@ -271,8 +271,9 @@ typedef void (*pb_work_fn)(void *arg);
  * (an interrupt handler, another module's work: a block provider posts its
  * client's completion this way).  Posting never fails and never allocates:
  * an item already queued stays queued once.  work_cancel takes it off the
- * queue; after it returns fn does not run for any earlier post.  The
- * fields after `arg` are the hub's.
+ * queue; after it returns fn does not run for any earlier post (cancel
+ * an item before freeing its memory).  The fields after `arg` are the
+ * hub's.
  */
 struct pb_work {
 	pb_work_fn fn;
@@ -396,8 +397,11 @@ struct pb_hub {
 	    pb_work_fn fn, void *arg);
 	void (*work_post)(struct pb_module *self, struct pb_work *w);
 	void (*work_cancel)(struct pb_module *self, struct pb_work *w);
-	/* Inventory with sized structs (their struct_size);
-	 * mod_info and res_info above keep the 1.1 layout for old callers. */
+	/* Inventory with sized structs: the hub fills at most the caller's
+	 * struct_size bytes and sets struct_size to what it filled.
+	 * mod_info and res_info above fill the layout the caller was built
+	 * with: the 1.1 one (no struct_size) for a module whose descriptor
+	 * says ABI 1.0 or 1.1, the whole 1.2 struct otherwise. */
 	int (*mod_info_sized)(unsigned index, struct pb_mod_info *out);
 	int (*res_info_sized)(const char *module, unsigned index,
 	    struct pb_res_info *out);

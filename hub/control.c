@@ -1,7 +1,8 @@
 /*
- * control.c - the hub's commands: load, unload, swap, gc, and the listings
- * mods, res, mem and log.  The shell reaches them through the `control`
- * service; boot.cfg's `exec=` lines run them at the end of the boot.
+ * control.c - the hub's commands: load, unload, swap, update, gc, and the
+ * listings mods, res, mem and log.  The shell reaches them through the
+ * `control` service; boot.cfg's `exec=` lines run them at the end of the
+ * boot.
  *
  * Every command answers through `out`, one line per call; a failure is one
  * line beginning "error: " and a negative return.
@@ -387,6 +388,26 @@ cmd_swap(struct ctl *c, const char *what, const char *name)
 	return PB_OK;
 }
 
+/* update MODULE SOURCE: a new build of a running module takes its place
+ * (a file of a module source, or a path the firmware can read). */
+static int
+cmd_update(struct ctl *c, const char *name, const char *source)
+{
+	struct pb_module *old = mod_find(name), *new;
+	char err[160];
+
+	if (old && old == c->caller)
+		return error(c, PB_EBUSY, "update %s: it is running this "
+		    "command%s", name, "");
+	if (hub_update(name, source, err, sizeof(err)) != PB_OK)
+		return error(c, PB_EIO, "update %s: %s", name, err);
+	new = mod_find(name);
+	say(c, "updated %s: %s -> %s, blackout %llu us", name,
+	    old->desc.version, new->desc.version,
+	    (unsigned long long)(swap_stats.last_ns / 1000));
+	return PB_OK;
+}
+
 int
 hub_control(struct pb_module *caller, const char *line, pb_line_fn out,
     void *arg)
@@ -421,6 +442,8 @@ hub_control(struct pb_module *caller, const char *line, pb_line_fn out,
 		return cmd_unload(&c, w[1]);
 	if (strcmp(w[0], "swap") == 0 && n == 3)
 		return cmd_swap(&c, w[1], w[2]);
+	if (strcmp(w[0], "update") == 0 && n == 3)
+		return cmd_update(&c, w[1], w[2]);
 	return error(&c, PB_EINVAL, "unknown command or bad arguments: %s%s",
 	    line, "");
 }

@@ -21,7 +21,7 @@
 #define MAX_RESOURCES 128
 #define MAX_CONNS 256
 #define MAX_ALLOCS 1024
-#define RES_NAME_MAX 48
+#define RES_NAME_MAX 64		/* "iface:name" with the NUL */
 #define RES_PROPS_MAX 256
 
 enum mod_state {
@@ -33,6 +33,7 @@ enum mod_state {
 	MOD_QUIESCED,	/* being swapped out */
 	MOD_FAILED,	/* start failed or it faulted */
 	MOD_UNLOADED,
+	MOD_REPLACED,	/* unloaded for good: a newer instance took over */
 };
 
 struct pb_module {
@@ -139,6 +140,8 @@ extern struct pb_module modules[MAX_MODULES];
 extern unsigned nmodules;
 struct pb_module *mod_register(const char *path, const void *file,
     size_t size);
+struct pb_module *mod_register_instance(const char *path, const void *file,
+    size_t size, const char *name, char *err, size_t cap);
 struct pb_module *mod_find(const char *name);
 int mod_load(struct pb_module *m);
 int mod_start(struct pb_module *m, int mode);
@@ -164,6 +167,8 @@ struct pb_resource *res_find(const char *name);
 struct pb_resource *res_best(const char *iface, uint16_t major,
     uint16_t minor, const struct pb_module *exclude);
 struct conn *conn_open(struct pb_module *client, struct pb_resource *r,
+    int req);
+struct conn *conn_open_any(struct pb_module *client, struct pb_resource *r,
     int req);
 void conn_close(struct conn *c);
 void conn_rebind(struct conn *c, struct pb_resource *to);
@@ -230,7 +235,8 @@ int swap_provider(struct pb_module *old, struct pb_module *new,
 void swap_watch_fault(struct pb_module *m);
 
 /* --- services to modules, control (services.c, control.c) ---------------- */
-extern const struct pb_hub hub_services;
+extern const struct pb_hub hub_services;		/* ABI 1.2 modules */
+extern const struct pb_hub hub_services_11;	/* ABI 1.0 and 1.1 ones */
 int hub_control(struct pb_module *caller, const char *cmd, pb_line_fn out,
     void *arg);
 int hub_resolve_and_start(const char *iface, uint16_t major, uint16_t minor,
@@ -243,10 +249,26 @@ void hub_start_deferred(void);
 void hub_bind(struct pb_resource *r);
 void hub_bind_connect(struct pb_module *m);
 struct pb_resource *hub_bind_match(const struct pb_module *m);
+int hub_binds(const struct pb_module *m, const struct pb_resource *r);
+int hub_update_module(struct pb_module *old, struct pb_module *new,
+    char *err, size_t cap);
+int hub_update(const char *name, const char *source, char *err, size_t cap);
 extern int hub_native;		/* boot services have been exited */
 extern char hub_target[PB_IFACE_MAX];	/* what the boot resolves */
-/* Load a module by path through the firmware (boot.c). */
+/* Read a file by path through the firmware (boot.c), load a module so. */
+int hub_read_path(const char *path, const void **data, size_t *len,
+    char *err, size_t cap);
 int hub_load_path(const char *path, char *err, size_t cap);
 void hub_loop_once(void);
+
+/* --- disks parked over the takeover until their native driver (park.c) --- */
+extern uint64_t park_wait_ns;		/* boot.cfg disk-wait=MS */
+unsigned park_module(struct pb_module *f);	/* before ExitBootServices */
+void park_abort(void);			/* ExitBootServices failed */
+void park_start_clock(void);		/* after it: the deadline runs */
+int park_holds(const struct pb_module *m);
+void park_claim(struct pb_resource *r);	/* r is offered: its disk? */
+void park_check(void);			/* the boot's end, then 100 ms */
+void park_expire(void);			/* the deadline: the rest go */
 
 #endif

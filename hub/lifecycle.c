@@ -13,6 +13,7 @@
 #include "resolve.h"
 #include "match.h"
 #include "swap.h"
+#include "../abi/modsrc.h"
 #include "../abi/rt/rt.h"
 
 int hub_native;
@@ -40,6 +41,17 @@ rs_state(const struct pb_module *m)
 	}
 }
 
+/* Does one of m's bind rules match r? */
+int
+hub_binds(const struct pb_module *m, const struct pb_resource *r)
+{
+	for (unsigned k = 0; k < m->desc.nbinds; k++)
+		if (strcmp(m->desc.binds[k].iface, r->iface.iface) == 0 &&
+		    props_match(m->desc.binds[k].match, r->props))
+			return 1;
+	return 0;
+}
+
 /* A free, visible resource one of m's bind rules matches. */
 struct pb_resource *
 hub_bind_match(const struct pb_module *m)
@@ -47,12 +59,9 @@ hub_bind_match(const struct pb_module *m)
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
 		struct pb_resource *r = &resources[i];
 
-		if (!r->used || r->standby || r->owner == m || res_full(r))
-			continue;
-		for (unsigned k = 0; k < m->desc.nbinds; k++)
-			if (strcmp(m->desc.binds[k].iface, r->iface.iface) == 0 &&
-			    props_match(m->desc.binds[k].match, r->props))
-				return r;
+		if (r->used && !r->standby && r->owner != m && !res_full(r) &&
+		    hub_binds(m, r))
+			return r;
 	}
 	return NULL;
 }
@@ -301,6 +310,98 @@ hub_bind(struct pb_resource *r)
 		m->bind_res = r;	/* connected just before its start */
 		hub_start_module(m, NULL, 0);
 	}
+}
+
+/*
+ * `update`: new, another instance of the running module old (a newer
+ * build), takes over every interface old provides, and the device old
+ * drives with it (swap.c hands it over).  A new instance that fails is
+ * refused for good, so it never serves in old's place later.
+ */
+int
+hub_update_module(struct pb_module *old, struct pb_module *new, char *err,
+    size_t cap)
+{
+	int r;
+
+	if (old->state != MOD_RUNNING) {
+		rt_snprintf(err, cap, "%s is not running", old->name);
+		r = PB_EINVAL;
+	} else {
+		r = swap_provider(old, new, NULL, err, cap);
+	}
+	if (r != PB_OK) {
+		if (new->base)
+			mod_unload(new);
+		new->state = MOD_REFUSED;
+		new->why = "its update failed";
+	}
+	return r;
+}
+
+/* The file `name` of some module source (the boot ramdisk first). */
+static int
+source_read(const char *name, const void **data, size_t *len, char *path,
+    size_t cap)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		const struct pb_resource *r = &resources[i];
+		const struct modsrc_ops *ops = r->ops;
+
+		/* Only the hub's own sources (a module's would be a call
+		 * into it, and the data its memory). */
+		if (!r->used || r->owner || strcmp(r->iface.iface,
+		    MODSRC_IFACE) != 0 || ops->read(r->ctx, name, data, len))
+			continue;
+		rt_snprintf(path, cap, "%s/%s", r->name, name);
+		return PB_OK;
+	}
+	return PB_ENOENT;
+}
+
+/* `update NAME SOURCE`: SOURCE is a file of a module source or a path. */
+int
+hub_update(const char *name, const char *source, char *err, size_t cap)
+{
+	struct pb_module *old = mod_find(name), *new;
+	const void *data;
+	size_t len;
+	char path[64];
+	int r;
+
+	if (!old || old->state != MOD_RUNNING) {
+		rt_snprintf(err, cap, "%s is not a running module", name);
+		return PB_ENOENT;
+	}
+	if (strchr(source, '/') || strchr(source, '\\')) {
+		if ((r = hub_read_path(source, &data, &len, err, cap)) != PB_OK)
+			return r;
+		rt_strlcpy(path, source, sizeof(path));
+	} else if (source_read(source, &data, &len, path, sizeof(path))) {
+		rt_snprintf(err, cap, "no module source has %s", source);
+		return PB_ENOENT;
+	}
+	if (!(new = mod_register_instance(path, data, len, name, err, cap)))
+		return PB_EINVAL;
+	return hub_update_module(old, new, err, cap);
+}
+
+/* Load a module by path through the firmware's file access. */
+int
+hub_load_path(const char *path, char *err, size_t cap)
+{
+	struct pb_module *m;
+	const void *data;
+	size_t len;
+	int r;
+
+	if ((r = hub_read_path(path, &data, &len, err, cap)) != PB_OK)
+		return r;
+	if (!(m = mod_register(path, data, len))) {
+		rt_strlcpy(err, "refused (see log)", cap);
+		return PB_EINVAL;
+	}
+	return hub_start_module(m, err, cap);
 }
 
 /* Does c lead to one of m's resources, and does it count: every client

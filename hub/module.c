@@ -19,22 +19,48 @@ static const char *const state_names[] = {
 	[MOD_LOADED] = "loaded", [MOD_STANDBY] = "standby",
 	[MOD_RUNNING] = "running", [MOD_QUIESCED] = "quiesced",
 	[MOD_FAILED] = "failed", [MOD_UNLOADED] = "unloaded",
+	[MOD_REPLACED] = "replaced",
 };
 
 const char *
 mod_state_name(int state)
 {
-	return state >= 0 && state <= MOD_UNLOADED ? state_names[state] : "?";
+	return state >= 0 && state <= MOD_REPLACED ? state_names[state] : "?";
 }
 
+/* How much a record named like others is "the" module: running beats
+ * loaded (standby, quiesced), which beats the rest; refused and replaced
+ * records are no module. */
+static int
+liveness(const struct pb_module *m)
+{
+	switch (m->state) {
+	case MOD_REFUSED:
+	case MOD_REPLACED:
+		return 0;
+	case MOD_RUNNING:
+		return 3;
+	case MOD_LOADED:
+	case MOD_STANDBY:
+	case MOD_QUIESCED:
+		return 2;
+	default:
+		return 1;
+	}
+}
+
+/* The module of that name; of two instances (an update under way), the
+ * live one, else the first. */
 struct pb_module *
 mod_find(const char *name)
 {
+	struct pb_module *best = NULL;
+
 	for (unsigned i = 0; i < nmodules; i++)
-		if (modules[i].state != MOD_REFUSED &&
-		    strcmp(modules[i].name, name) == 0)
-			return &modules[i];
-	return NULL;
+		if (liveness(&modules[i]) && strcmp(modules[i].name, name) == 0 &&
+		    (!best || liveness(&modules[i]) > liveness(best)))
+			best = &modules[i];
+	return best;
 }
 
 static const char *
@@ -48,13 +74,32 @@ basename(const char *path)
 	return b;
 }
 
+/* Read file's descriptor into m (not yet counted); why on failure. */
+static int
+read_descriptor(struct pb_module *m, const char *path, const void *file,
+    size_t size, const char **why)
+{
+	struct pe_image img;
+
+	memset(m, 0, sizeof(*m));
+	rt_strlcpy(m->path, path, sizeof(m->path));
+	m->file = file;
+	m->file_size = size;
+	*why = "unreadable";
+	if (!file || pe_parse(file, size, &img, why) ||
+	    pe_read_modinfo(&img, &m->desc, &m->ops_rva, why))
+		return PB_EINVAL;
+	rt_strlcpy(m->name, m->desc.name, sizeof(m->name));
+	m->state = MOD_KNOWN;
+	return PB_OK;
+}
+
 /* Read the descriptor of `file`; a refusal is logged and remembered. */
 struct pb_module *
 mod_register(const char *path, const void *file, size_t size)
 {
 	struct pb_module *m;
-	struct pe_image img;
-	const char *why = "";
+	const char *why;
 
 	if (nmodules == MAX_MODULES) {
 		log_event(LOG_REFUSE, "%s: refused: more than %d modules", path,
@@ -62,14 +107,7 @@ mod_register(const char *path, const void *file, size_t size)
 		return NULL;
 	}
 	m = &modules[nmodules];
-	memset(m, 0, sizeof(*m));
-	rt_strlcpy(m->path, path, sizeof(m->path));
-	m->file = file;
-	m->file_size = size;
-	if (!file || pe_parse(file, size, &img, &why) ||
-	    pe_read_modinfo(&img, &m->desc, &m->ops_rva, &why)) {
-		if (!file)
-			why = "unreadable";
+	if (read_descriptor(m, path, file, size, &why) != PB_OK) {
 		log_event(LOG_REFUSE, "%s: refused: %s", path, why);
 		m->state = MOD_REFUSED;
 		m->why = why;
@@ -82,9 +120,38 @@ mod_register(const char *path, const void *file, size_t size)
 		    path, m->desc.name);
 		return NULL;
 	}
-	rt_strlcpy(m->name, m->desc.name, sizeof(m->name));
-	m->state = MOD_KNOWN;
 	nmodules++;
+	return m;
+}
+
+/*
+ * A second record of module `name` from another image (a newer build, for
+ * `update`): its descriptor must name the same module.  Nothing is kept
+ * when it does not; err says why.
+ */
+struct pb_module *
+mod_register_instance(const char *path, const void *file, size_t size,
+    const char *name, char *err, size_t cap)
+{
+	struct pb_module *m = &modules[nmodules];
+	const char *why;
+
+	if (nmodules == MAX_MODULES) {
+		rt_snprintf(err, cap, "more than %d modules", MAX_MODULES);
+		return NULL;
+	}
+	if (read_descriptor(m, path, file, size, &why) != PB_OK) {
+		rt_snprintf(err, cap, "%s: %s", path, why);
+		return NULL;
+	}
+	if (strcmp(m->name, name) != 0) {
+		rt_snprintf(err, cap, "%s is module %s, not %s", path, m->name,
+		    name);
+		return NULL;
+	}
+	nmodules++;
+	log_event(LOG_LOAD, "%s %s: a new instance from %s", m->name,
+	    m->desc.version, path);
 	return m;
 }
 
@@ -260,7 +327,9 @@ call_start(void *p)
 {
 	struct start_args *a = p;
 
-	return a->m->ops->start(a->m, &hub_services, a->mode);
+	/* A module built for ABI 1.1 gets the inventory in its layout. */
+	return a->m->ops->start(a->m, a->m->desc.abi_minor < 2 ?
+	    &hub_services_11 : &hub_services, a->mode);
 }
 
 int

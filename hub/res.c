@@ -65,6 +65,13 @@ res_best(const char *iface, uint16_t major, uint16_t minor,
 	return best;
 }
 
+/* Are a and b two instances of one module? */
+static int
+same_module(const struct pb_module *a, const struct pb_module *b)
+{
+	return a && b && a != b && strcmp(a->name, b->name) == 0;
+}
+
 struct pb_resource *
 res_publish(struct pb_module *owner, const char *iface, const char *name,
     const char *props, const void *ops, void *ctx)
@@ -81,9 +88,17 @@ res_publish(struct pb_module *owner, const char *iface, const char *name,
 		    "declare", owner->name, iface);
 		return NULL;
 	}
-	rt_snprintf(full, sizeof(full), "%s:%s", iface, name);
+	if ((size_t)rt_snprintf(full, sizeof(full), "%s:%s", iface, name) >=
+	    sizeof(full)) {
+		log_event(LOG_ERROR, "%s: resource name %s:%s too long",
+		    owner ? owner->name : "hub", iface, name);
+		return NULL;
+	}
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
-		if (resources[i].used && strcmp(resources[i].name, full) == 0) {
+		/* Two instances of one module (an update) publish the same
+		 * names; only one of the two is visible at a time. */
+		if (resources[i].used && strcmp(resources[i].name, full) == 0 &&
+		    !same_module(resources[i].owner, owner)) {
 			log_event(LOG_ERROR, "%s: resource %s exists",
 			    owner ? owner->name : "hub", full);
 			return NULL;
@@ -166,15 +181,6 @@ conn_tell(struct conn *c, int event)
 		mod_call_watched(c->client, call_event, &a);
 }
 
-static long
-call_provider_event(void *p)
-{
-	struct event_args *a = p;
-
-	a->m->ops->event(a->m, a->event, &a->c->pub, a->c->req);
-	return PB_OK;
-}
-
 /*
  * ABI 1.2: the client behind c is going; tell the provider before the
  * client's memory and vectors are taken back (pci turns the device's bus
@@ -189,7 +195,7 @@ conn_tell_gone(struct conn *c)
 	if (!p || !p->ops || !p->ops->event || p->fault_pending ||
 	    c->handover)
 		return PB_OK;
-	return (int)mod_call_watched(p, call_provider_event, &a);
+	return (int)mod_call_watched(p, call_event, &a);
 }
 
 /* m goes: tell the provider of each of its connections.  The number of
@@ -206,20 +212,16 @@ res_tell_gone(struct pb_module *m)
 	return failed;
 }
 
+/* A connection, whatever r's client limit (a swap handing a device
+ * over); the client hears PB_EV_CONNECTED unless it made it by hand. */
 struct conn *
-conn_open(struct pb_module *client, struct pb_resource *r, int req)
+conn_open_any(struct pb_module *client, struct pb_resource *r, int req)
 {
 	for (unsigned i = 0; i < MAX_CONNS; i++) {
 		struct conn *c = &conns[i];
 
 		if (c->used)
 			continue;
-		if (res_full(r)) {
-			log_event(LOG_ERROR, "hub: %s refused to %s: it takes %u "
-			    "client%s", r->name, client ? client->name : "hub",
-			    r->max_clients, r->max_clients == 1 ? "" : "s");
-			return NULL;
-		}
 		memset(c, 0, sizeof(*c));
 		c->used = 1;
 		c->client = client;
@@ -236,6 +238,18 @@ conn_open(struct pb_module *client, struct pb_resource *r, int req)
 	}
 	log_event(LOG_ERROR, "hub: out of connections");
 	return NULL;
+}
+
+struct conn *
+conn_open(struct pb_module *client, struct pb_resource *r, int req)
+{
+	if (res_full(r)) {
+		log_event(LOG_ERROR, "hub: %s refused to %s: it takes %u "
+		    "client%s", r->name, client ? client->name : "hub",
+		    r->max_clients, r->max_clients == 1 ? "" : "s");
+		return NULL;
+	}
+	return conn_open_any(client, r, req);
 }
 
 void

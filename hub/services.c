@@ -234,8 +234,30 @@ svc_timer_cancel(struct pb_module *self, int id)
 	timer_cancel(self, id);
 }
 
+/* The ABI 1.1 layouts of the inventory structs (no struct_size), for
+ * modules built against them. */
+struct mod_info_11 {
+	const char *name;
+	const char *version;
+	const char *state;
+	const struct pb_modinfo *desc;
+	uint64_t base, size;
+	uint64_t pages;
+	uint32_t nres, nconn, nirq;
+};
+
+struct res_info_11 {
+	const char *name;
+	const char *iface;
+	uint16_t major, minor;
+	const char *props;
+	const char *owner;
+	uint32_t clients;
+	const char *client;
+};
+
 static int
-svc_mod_info(unsigned index, struct pb_mod_info *out)
+mod_info_full(unsigned index, struct pb_mod_info *out)
 {
 	struct pb_module *m;
 	unsigned nconn;
@@ -244,6 +266,7 @@ svc_mod_info(unsigned index, struct pb_mod_info *out)
 		return PB_ENOENT;
 	m = &modules[index];
 	*out = (struct pb_mod_info){
+		.struct_size = sizeof(*out),
 		.name = m->name, .version = m->desc.version,
 		.state = mod_state_name(m->state), .desc = &m->desc,
 		.base = m->base, .size = m->size,
@@ -266,7 +289,7 @@ first_client(const struct pb_resource *r)
 }
 
 static int
-svc_res_info(const char *module, unsigned index, struct pb_res_info *out)
+res_info_full(const char *module, unsigned index, struct pb_res_info *out)
 {
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
 		struct pb_resource *r = &resources[i];
@@ -276,6 +299,7 @@ svc_res_info(const char *module, unsigned index, struct pb_res_info *out)
 		    index-- > 0)
 			continue;
 		*out = (struct pb_res_info){
+			.struct_size = sizeof(*out),
 			.name = r->name, .iface = r->iface.iface,
 			.major = r->iface.major, .minor = r->iface.minor,
 			.props = r->props, .owner = owner,
@@ -284,6 +308,71 @@ svc_res_info(const char *module, unsigned index, struct pb_res_info *out)
 		return PB_OK;
 	}
 	return PB_ENOENT;
+}
+
+/* ABI 1.2: no more of the struct than the caller's struct_size says it
+ * has; struct_size comes back as what was filled. */
+static int
+copy_sized(void *out, const void *full, size_t full_size, int r)
+{
+	uint32_t cap = *(const uint32_t *)out;
+	uint32_t n = cap < full_size ? cap : (uint32_t)full_size;
+
+	if (r == PB_OK) {
+		memcpy(out, full, n);
+		*(uint32_t *)out = n;
+	}
+	return r;
+}
+
+static int
+svc_mod_info_sized(unsigned index, struct pb_mod_info *out)
+{
+	struct pb_mod_info full;
+
+	if (!out || out->struct_size < sizeof(out->struct_size))
+		return PB_EINVAL;
+	return copy_sized(out, &full, sizeof(full), mod_info_full(index,
+	    &full));
+}
+
+static int
+svc_res_info_sized(const char *module, unsigned index,
+    struct pb_res_info *out)
+{
+	struct pb_res_info full;
+
+	if (!out || out->struct_size < sizeof(out->struct_size))
+		return PB_EINVAL;
+	return copy_sized(out, &full, sizeof(full), res_info_full(module,
+	    index, &full));
+}
+
+/* mod_info and res_info for a module built for ABI 1.1: its layout. */
+static int
+svc_mod_info_11(unsigned index, struct pb_mod_info *out)
+{
+	struct mod_info_11 *o = (struct mod_info_11 *)out;
+	struct pb_mod_info f;
+	int r = mod_info_full(index, &f);
+
+	if (r == PB_OK)
+		*o = (struct mod_info_11){ f.name, f.version, f.state, f.desc,
+		    f.base, f.size, f.pages, f.nres, f.nconn, f.nirq };
+	return r;
+}
+
+static int
+svc_res_info_11(const char *module, unsigned index, struct pb_res_info *out)
+{
+	struct res_info_11 *o = (struct res_info_11 *)out;
+	struct pb_res_info f;
+	int r = res_info_full(module, index, &f);
+
+	if (r == PB_OK)
+		*o = (struct res_info_11){ f.name, f.iface, f.major, f.minor,
+		    f.props, f.owner, f.clients, f.client };
+	return r;
 }
 
 static int
@@ -320,6 +409,7 @@ offer_pending(void *arg)
 		if (!r->used || r->standby || r->offered)
 			continue;
 		r->offered = 1;
+		park_claim(r);	/* a parked disk's native self takes it first */
 		res_offer(r);
 		hub_bind(r);
 		for (unsigned k = 0; k < MAX_SUBS; k++)
@@ -329,41 +419,50 @@ offer_pending(void *arg)
 	}
 }
 
-const struct pb_hub hub_services = {
-	.size = sizeof(struct pb_hub),
-	.abi_major = PB_ABI_MAJOR,
-	.abi_minor = PB_ABI_MINOR,
-	.log = svc_log,
-	.alloc_pages = svc_alloc_pages,
-	.free_pages = svc_free_pages,
-	.alloc = svc_alloc,
-	.free = svc_free,
-	.map_mmio = svc_map_mmio,
-	.unmap_mmio = svc_unmap_mmio,
-	.publish = svc_publish,
-	.set_props = svc_set_props,
-	.withdraw = svc_withdraw,
-	.connect = svc_connect,
-	.disconnect = svc_disconnect,
-	.subscribe = svc_subscribe,
-	.queue_work = svc_queue_work,
-	.irq_alloc = svc_irq_alloc,
-	.irq_register = svc_irq_register,
-	.irq_unregister = svc_irq_unregister,
-	.now_ns = hub_now_ns,
-	.timer_after = svc_timer_after,
-	.timer_cancel = svc_timer_cancel,
-	.mod_info = svc_mod_info,
-	.res_info = svc_res_info,
-	.control = svc_control,
-	.timer_every = svc_timer_every,
-	.set_clock = hub_set_clock,
-	.set_irq_eoi = hub_set_irq_eoi,
-	.res_limit = svc_res_limit,
-	.dma_alloc = dma_alloc,
-	.dma_free = dma_free,
-	.dma_addr = dma_addr,
-	.work_init = svc_work_init,
-	.work_post = svc_work_post,
-	.work_cancel = svc_work_cancel,
-};
+/* One table per ABI minor a module may be built for: they differ in
+ * the layout mod_info and res_info fill (the caller's). */
+#define HUB_SERVICES(mod_info_fn, res_info_fn) { \
+	.size = sizeof(struct pb_hub), \
+	.abi_major = PB_ABI_MAJOR, \
+	.abi_minor = PB_ABI_MINOR, \
+	.log = svc_log, \
+	.alloc_pages = svc_alloc_pages, \
+	.free_pages = svc_free_pages, \
+	.alloc = svc_alloc, \
+	.free = svc_free, \
+	.map_mmio = svc_map_mmio, \
+	.unmap_mmio = svc_unmap_mmio, \
+	.publish = svc_publish, \
+	.set_props = svc_set_props, \
+	.withdraw = svc_withdraw, \
+	.connect = svc_connect, \
+	.disconnect = svc_disconnect, \
+	.subscribe = svc_subscribe, \
+	.queue_work = svc_queue_work, \
+	.irq_alloc = svc_irq_alloc, \
+	.irq_register = svc_irq_register, \
+	.irq_unregister = svc_irq_unregister, \
+	.now_ns = hub_now_ns, \
+	.timer_after = svc_timer_after, \
+	.timer_cancel = svc_timer_cancel, \
+	.mod_info = mod_info_fn, \
+	.res_info = res_info_fn, \
+	.control = svc_control, \
+	.timer_every = svc_timer_every, \
+	.set_clock = hub_set_clock, \
+	.set_irq_eoi = hub_set_irq_eoi, \
+	.res_limit = svc_res_limit, \
+	.dma_alloc = dma_alloc, \
+	.dma_free = dma_free, \
+	.dma_addr = dma_addr, \
+	.work_init = svc_work_init, \
+	.work_post = svc_work_post, \
+	.work_cancel = svc_work_cancel, \
+	.mod_info_sized = svc_mod_info_sized, \
+	.res_info_sized = svc_res_info_sized, \
+}
+
+const struct pb_hub hub_services = HUB_SERVICES(mod_info_full,
+    res_info_full);
+const struct pb_hub hub_services_11 = HUB_SERVICES(svc_mod_info_11,
+    svc_res_info_11);

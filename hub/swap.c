@@ -227,6 +227,54 @@ quiesce_old(struct swap *s, char *err, size_t cap)
 	return r;
 }
 
+/*
+ * A driver bound to a device that takes one client (a pci function) is
+ * replaced by one whose bind rules match it too (a newer build of
+ * itself): the new one gets the device inside the swap, before its
+ * standby start, despite the limit.  Both connections are marked: neither
+ * side's going silences a device the other drives.  At the rebind the old
+ * one's is closed (hand_over_done); if the swap fails, the new one's goes
+ * with it (swap_abort).
+ */
+static void
+hand_over_devices(struct swap *s)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &conns[i], *n;
+
+		if (!c->used || c->client != s->old || c->req != PB_REQ_BIND ||
+		    !hub_binds(s->new, c->res))
+			continue;
+		for (unsigned k = 0; k < MAX_CONNS; k++)
+			if (conns[k].used && conns[k].client == s->new &&
+			    conns[k].req == PB_REQ_BIND)
+				return;		/* one device per driver */
+		if ((n = conn_open_any(s->new, c->res, PB_REQ_BIND)))
+			n->handover = c->handover = 1;
+		return;
+	}
+}
+
+/* The handover is over: the new side keeps its device as any client; the
+ * old side lets go of it (if it comes back after a fault of the new one,
+ * it connects to the same device again: bind_res). */
+static void
+hand_over_done(struct swap *s, int done)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &conns[i];
+
+		if (!c->used || !c->handover)
+			continue;
+		c->handover = 0;
+		if (done && c->client == s->old) {
+			s->old->bind_res = c->res;
+			conn_tell(c, PB_EV_DISCONNECTED);
+			conn_close(c);
+		}
+	}
+}
+
 /* Steps 1-3.  On failure everything is undone and err says why. */
 int
 swap_begin(struct swap *s, char *err, size_t cap)
@@ -234,6 +282,7 @@ swap_begin(struct swap *s, char *err, size_t cap)
 	struct call_args a = { 0 };
 	int r;
 
+	s->old_gen = s->old->generation;
 	if (!s->old->ops->export_state || !s->old->ops->quiesce) {
 		rt_snprintf(err, cap, "%s cannot be swapped out (no export_state)",
 		    s->old->name);
@@ -244,6 +293,7 @@ swap_begin(struct swap *s, char *err, size_t cap)
 		return r;
 	}
 	if ((r = res_connect_requirements(s->new, 1)) == PB_OK) {
+		hand_over_devices(s);
 		hub_bind_connect(s->new);	/* the device it drives */
 		r = mod_start(s->new, PB_START_STANDBY);
 	}
@@ -256,10 +306,13 @@ swap_begin(struct swap *s, char *err, size_t cap)
 
 	s->t0 = arch_cycles();
 	s->t0_ns = hub_now_ns();
-	s->old_gen = s->old->generation;
 	if (s->old->state == MOD_QUIESCED)	/* a second swap of a takeover */
 		return export_state(s, err, cap);
 	if ((r = quiesce_old(s, err, cap)) != PB_OK)
+		goto resume_old;
+	/* While P drained, either side may have published more (a disk
+	 * probed): every resource must still have its counterpart. */
+	if (s->draining && (r = check_counterparts(s, err, cap)) != PB_OK)
 		goto resume_old;
 	s->old->state = MOD_QUIESCED;
 	if ((r = export_state(s, err, cap)) != PB_OK)
@@ -291,6 +344,7 @@ swap_abort(struct swap *s)
 	if (s->new->state != MOD_UNLOADED && s->new->state != MOD_KNOWN)
 		mod_unload(s->new);
 	s->new->state = MOD_KNOWN;
+	hand_over_done(s, 0);
 	/* P stopped taking work once it was asked (PB_EAGAIN included),
 	 * unless it faulted meanwhile and is a new instance now. */
 	if ((s->old->state == MOD_QUIESCED || s->draining) && old_intact(s)) {
@@ -325,6 +379,7 @@ rebind_all(struct swap *s)
 	for (unsigned i = 0; i < MAX_RESOURCES; i++)
 		if (resources[i].used && resources[i].owner == s->new)
 			resources[i].standby = 0;
+	hand_over_done(s, 1);
 }
 
 static void
@@ -360,8 +415,12 @@ watch_expired(void *arg)
 	if (!old || hub_now_ns() < new->watch_until_ns)
 		return;
 	new->swapped_from = NULL;
+	old->bind_res = NULL;
 	if (old->state == MOD_QUIESCED)
 		mod_unload(old);
+	/* An older instance of the same module is done for good. */
+	if (old->state == MOD_UNLOADED && strcmp(old->name, new->name) == 0)
+		old->state = MOD_REPLACED;
 }
 
 /* Steps 4-6. */
@@ -437,12 +496,17 @@ int
 swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
     char *err, size_t cap)
 {
+	static int under_way;	/* the loop runs while a provider drains */
 	struct swap s = { .old = old, .new = new, .iface = iface };
 	int r;
 
 	if (old == new || old->state != MOD_RUNNING) {
 		rt_snprintf(err, cap, "%s is not a running provider", old->name);
 		return PB_EINVAL;
+	}
+	if (under_way) {
+		rt_snprintf(err, cap, "another swap is under way");
+		return PB_EBUSY;
 	}
 	if (iface && (r = other_clients(old, iface, err, cap)) != PB_OK)
 		return r;
@@ -462,12 +526,16 @@ swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
 		}
 	if (new->state == MOD_UNLOADED || new->state == MOD_FAILED)
 		new->state = MOD_KNOWN;
-	if ((r = swap_begin(&s, err, cap)) != PB_OK)
-		return r;
-	return swap_finish(&s, err, cap);
+	under_way = 1;
+	if ((r = swap_begin(&s, err, cap)) == PB_OK)
+		r = swap_finish(&s, err, cap);
+	under_way = 0;
+	return r;
 }
 
-/* P' faulted inside its watch window: give the clients P back. */
+/* P' faulted inside its watch window: give the clients P back.  P' goes
+ * first (its device silenced), then P gets its device again, if it had
+ * handed it over, and resumes. */
 void
 swap_watch_fault(struct pb_module *new)
 {
@@ -489,6 +557,11 @@ swap_watch_fault(struct pb_module *new)
 			if (conns[k].used && conns[k].res == r)
 				conn_rebind(&conns[k], to);
 	}
+	mod_unload(new);
+	new->fault_pending = 0;
+	new->state = MOD_FAILED;
+	if (old->bind_res)
+		hub_bind_connect(old);
 	if (entry(old, CALL_RESUME, &a) != PB_OK)
 		log_event(LOG_ERROR, "%s: resume failed", old->name);
 	old->state = MOD_RUNNING;
@@ -496,7 +569,4 @@ swap_watch_fault(struct pb_module *new)
 	for (unsigned k = 0; k < MAX_CONNS; k++)	/* step 5: the clients are told */
 		if (conns[k].used && conns[k].res && conns[k].res->owner == old)
 			conn_tell(&conns[k], PB_EV_REBOUND);
-	mod_unload(new);
-	new->fault_pending = 0;
-	new->state = MOD_FAILED;
 }

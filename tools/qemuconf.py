@@ -45,6 +45,18 @@ DISKS = {
     'none': [],
 }
 
+# Media beside the boot disk, each in a file next to the image (IMG.NAME),
+# made as a sparse file of the given size when missing (a test makes its
+# own first, of the size it checks): name -> (bytes, QEMU arguments with
+# {file} for the file).  q35's AHCI is ide.0-ide.5, one device per port.
+MEDIA = {
+    'disk2': (8 << 20, ['-drive', 'if=none,id=disk2,format=raw,file={file}',
+                        '-device', 'ide-hd,drive=disk2,bus=ide.1']),
+    'cdrom': (4 << 20, ['-drive', 'if=none,id=cdrom,format=raw,media=cdrom,'
+                        'readonly=on,file={file}',
+                        '-device', 'ide-cd,drive=cdrom,bus=ide.2']),
+}
+
 _BASE = {
     'about': '',
     'memory': '512M',
@@ -52,6 +64,7 @@ _BASE = {
     'vga': 'std',      # -vga value; 'none' for no legacy VGA device
     'disk': 'sata',    # key of DISKS
     'devices': [],     # extra QEMU arguments, placed before the disk
+    'media': [],       # keys of MEDIA, after the boot disk
 }
 
 
@@ -86,6 +99,12 @@ CONFIGS = {
     'bigmem': _config(
         'as default, with 4 GiB of memory (RAM above 4 GiB too)',
         memory='4G'),
+    'twodisks': _config(
+        'as default, with a second SATA disk (IMG.disk2) on AHCI port 1',
+        media=['disk2']),
+    'cdrom': _config(
+        'as default, with a SATA CD-ROM (ide-cd, IMG.cdrom) on AHCI port 2',
+        media=['cdrom']),
 }
 
 
@@ -134,7 +153,7 @@ def copy_vars(directory):
     return dst
 
 
-def kvm_usable():
+def kvm_openable():
     """True when /dev/kvm can be opened read-write by this process."""
     try:
         fd = os.open('/dev/kvm', os.O_RDWR | os.O_CLOEXEC)
@@ -142,6 +161,97 @@ def kvm_usable():
         return False
     os.close(fd)
     return True
+
+
+# An openable /dev/kvm is not a working one: under nested virtualisation
+# without unrestricted guests KVM stops at OVMF's first real-mode x87
+# instruction ("KVM internal error. Suberror: 1 ... emulation failure")
+# and the machine hangs.  So KVM is used only after a probe ran OVMF
+# under it far enough to print on COM1.  The answer is kept per boot of
+# the host (boot_id) in build/, so each test does not probe again.
+PROBE_SECONDS = 20
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROBE_CACHE = os.path.join(_ROOT, 'build', 'kvm-probe')
+_probed = None
+
+
+def _boot_id():
+    try:
+        with open('/proc/sys/kernel/random/boot_id') as f:
+            return f.read().strip()
+    except OSError:
+        return 'unknown'
+
+
+def probe_kvm(qemu=None, seconds=PROBE_SECONDS):
+    """Run OVMF under KVM until it prints on COM1: (works, why)."""
+    import subprocess
+    import tempfile
+    import time
+    code, _ = find_ovmf()
+    with tempfile.TemporaryDirectory(prefix='pbkvm.') as d:
+        argv = [qemu or QEMU, '-machine', 'q35', '-m', '128M', '-nodefaults',
+                '-display', 'none', '-no-reboot', '-serial', 'stdio',
+                '-enable-kvm', '-cpu', 'host',
+                '-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=' +
+                _opt(code),
+                '-drive', 'if=pflash,format=raw,unit=1,file=' +
+                _opt(copy_vars(d))]
+        try:
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        except OSError as e:
+            return False, 'cannot run %s: %s' % (argv[0], e)
+        os.set_blocking(p.stdout.fileno(), False)
+        os.set_blocking(p.stderr.fileno(), False)
+        end = time.monotonic() + seconds
+        why = 'no output from OVMF in %ds' % seconds
+        works = False
+        err = b''
+        while time.monotonic() < end:
+            if p.stdout.read(4096):
+                works, why = True, 'OVMF ran'
+                break
+            err += p.stderr.read(4096) or b''
+            if b'internal error' in err:
+                why = 'KVM internal error (emulation failure)'
+                break
+            if p.poll() is not None:
+                why = 'QEMU exited (%d)' % p.returncode
+                break
+            time.sleep(0.1)
+        p.kill()
+        p.communicate()
+        return works, why
+
+
+def kvm_usable():
+    """True when /dev/kvm opens and OVMF runs under it (probed once per
+    host boot, see PROBE_CACHE)."""
+    global _probed
+    if _probed is not None:
+        return _probed
+    if not kvm_openable():
+        _probed = False
+        return False
+    key = _boot_id()
+    try:
+        with open(PROBE_CACHE) as f:
+            cached_key, answer = f.read().split()[:2]
+        if cached_key == key:
+            _probed = answer == 'kvm'
+            return _probed
+    except (OSError, ValueError):
+        pass
+    _probed, why = probe_kvm()
+    try:
+        os.makedirs(os.path.dirname(PROBE_CACHE), exist_ok=True)
+        with open(PROBE_CACHE, 'w') as f:
+            f.write('%s %s %s\n' % (key, 'kvm' if _probed else 'tcg', why))
+    except OSError:
+        pass
+    return _probed
 
 
 def accel():
@@ -165,6 +275,20 @@ def accel_args(kind):
 def _opt(path):
     """Quote a path for QEMU's key=value option syntax (commas double)."""
     return str(path).replace(',', ',,')
+
+
+def media_args(name, image, snapshot):
+    """QEMU arguments for MEDIA[name] in IMG.name, made when missing."""
+    size, args = MEDIA[name]
+    path = '%s.%s' % (image, name)
+    if not os.path.exists(path):
+        with open(path, 'wb') as f:
+            f.truncate(size)
+    out = [a.replace('{file}', _opt(path)) for a in args]
+    if snapshot:
+        out = [a + ',snapshot=on' if a.startswith('if=none,') and
+               'readonly=on' not in a else a for a in out]
+    return out
 
 
 def command(name, image, vars_copy, *, mode_args=(), snapshot=False,
@@ -200,6 +324,8 @@ def command(name, image, vars_copy, *, mode_args=(), snapshot=False,
         if snapshot:
             drive += ',snapshot=on'
         argv += ['-drive', drive] + DISKS[c['disk']]
+    for name in c['media']:
+        argv += media_args(name, image, snapshot)
     argv += list(mode_args)
     argv += list(extra or ())
     return argv

@@ -9,7 +9,8 @@
  *   lineedit.c  the line editor itself (pure C, host-tested)
  *   commands.c  the command table: words, usage, dispatch, help
  *   cmd_*.c     the commands, one file per topic (cmd_display.c: modes,
- *               mode, swaptest; cmd_time.c: date, uptime)
+ *               mode, swaptest; cmd_time.c: date, uptime; cmd_disk.c:
+ *               disks, blkread, blkswaptest, and the disks' connections)
  *   words.c     a line cut into words, with double quotes
  *   files.h     the files: mounts, paths, file commands (see there)
  */
@@ -23,7 +24,8 @@
 #define SHELL_PROMPT "patchbay> "
 
 /* The requirements, in descriptor order: the `req` of events. */
-enum { REQ_CONSOLE = 0, REQ_KEYBOARD = 1, REQ_FIRMWARE_RT = 2, REQ_FS = 3 };
+enum { REQ_CONSOLE = 0, REQ_KEYBOARD = 1, REQ_FIRMWARE_RT = 2,
+    REQ_BLOCK = 3, REQ_FS = 4 };
 
 extern const struct pb_hub *shell_hub;
 extern struct pb_module *shell_self;
@@ -76,6 +78,10 @@ void firmware_event(int ev, struct pb_conn *c);
 void firmware_forget(void);
 int firmware_time(struct firmware_time *t);	/* PB_ENOENT: no firmware-rt */
 
+/* cmd_disk.c */
+void disks_event(int ev, struct pb_conn *c);
+void disks_forget(void);
+
 /* The commands, argv[0] being the command's name. */
 int cmd_help(int argc, char **argv);
 int cmd_hub(int argc, char **argv);
@@ -93,6 +99,9 @@ int cmd_pci(int argc, char **argv);
 int cmd_modes(int argc, char **argv);
 int cmd_mode(int argc, char **argv);
 int cmd_swaptest(int argc, char **argv);
+int cmd_disks(int argc, char **argv);
+int cmd_blkread(int argc, char **argv);
+int cmd_blkswaptest(int argc, char **argv);
 
 /* words.c */
 int words_split(char *s, char **argv, int max);

@@ -860,13 +860,15 @@ def scan(root=ROOT):
         k = kind(path, text)
         if k:
             texts[path] = (k, text)
-    project = {}
+    project = {}        # importable modules (NAME.py) by name, for imports
+    scripts = {}        # every Python file by path (tests/run, tests/bench/run...)
     for path, (k, text) in texts.items():
         rel = os.path.relpath(path, root)
         try:
             if k == 'python':
-                project[os.path.splitext(os.path.basename(path))[0]] = \
-                    PyModule(rel, text, project)
+                scripts[path] = PyModule(rel, text, project)
+                if path.endswith('.py'):
+                    project[scripts[path].name] = scripts[path]
         except SyntaxError as e:
             found.errors.append('%s: %s' % (rel, e))
     for path, (k, text) in texts.items():
@@ -884,8 +886,8 @@ def scan(root=ROOT):
                     add_shell(found, cmd, rel, line)
             elif k == 'shell':
                 add_shell(found, text, rel)
-            else:
-                mod = project[os.path.splitext(os.path.basename(path))[0]]
+            elif path in scripts:
+                mod = scripts[path]
                 progs, unknown = mod.invoked()
                 for s, line, is_shell in progs:
                     if is_shell:
@@ -896,7 +898,7 @@ def scan(root=ROOT):
                             found.add(p, '%s:%d' % (rel, line))
                 found.unknown += [('%s:%d' % (rel, line), w) for line, w in unknown]
                 found.imports += [(m, '%s:%d' % (rel, line)) for m, line in mod.imports()]
-        except (SyntaxError, KeyError) as e:
+        except SyntaxError as e:
             found.errors.append('%s: %s' % (rel, e))
     found.project_modules = set(project)
     return found

@@ -69,7 +69,8 @@ fake_fault(struct pb_module *m)
 }
 
 int
-hub_load_path(const char *path, char *err, size_t cap)
+hub_read_path(const char *path, const void **data, size_t *len, char *err,
+    size_t cap)
 {
 	rt_snprintf(err, cap, "no firmware in host tests");
 	return PB_ENOENT;

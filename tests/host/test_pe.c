@@ -731,6 +731,34 @@ TEST(pe_generated_variants)
 	gen_free(g);
 }
 
+/* ABI 1.2 keeps loading modules built for 1.1 (and 1.0): the descriptor
+ * did not change.  Interface names of 15 characters fit it. */
+TEST(pe_abi_11_descriptor_still_loads)
+{
+	struct gen *g = gen_new();
+	struct pe_image img;
+	struct pb_modinfo mi;
+	uint32_t ops_rva;
+	const char *why = NULL;
+
+	REQUIRE(g);
+	for (unsigned minor = 0; minor <= PB_ABI_MINOR; minor++) {
+		g->mi->abi_minor = (uint16_t)minor;
+		strcpy(g->mi->provides[1].iface, minor ? "block-partition" :
+		    "display");
+		if (CHECK_MSG(try_accept(g->buf, g->size, &img, &mi, &ops_rva,
+		    &why) == 0, "ABI 1.%u refused: %s", minor, why)) {
+			CHECK_EQ_INT(mi.abi_minor, minor);
+			check_load("ABI 1.1", &img, G_BASE);
+		}
+	}
+	CHECK_STR(mi.provides[1].iface, "block-partition");
+	g->mi->abi_minor = PB_ABI_MINOR + 1;
+	CHECK(try_accept(g->buf, g->size, &img, &mi, &ops_rva, &why) != 0);
+	CHECK_CONTAINS(why, "unsupported ABI version");
+	gen_free(g);
+}
+
 /* Break the generated module with `stmt`, then expect a refusal whose
  * reason contains `want`. */
 static void

@@ -187,6 +187,32 @@ def test_conf_accel_env():
         os.environ['PB_ACCEL'] = old or ''
 
 
+def _fake_qemu(body):
+    path = os.path.join(tempfile.mkdtemp(dir=SCRATCH), 'qemu')
+    with open(path, 'w') as f:
+        f.write('#!/bin/sh\n' + body + '\n')
+    os.chmod(path, 0o755)
+    return path
+
+
+def test_conf_kvm_probe():
+    """An openable /dev/kvm that cannot run OVMF (nested KVM stopping with
+    an emulation failure) must not be chosen; one that prints is."""
+    broken = _fake_qemu('echo "KVM internal error. Suberror: 1" >&2; '
+                        'echo "emulation failure" >&2; exec sleep 30')
+    works, why = qemuconf.probe_kvm(broken, seconds=10)
+    check(not works and 'internal error' in why, why)
+    good = _fake_qemu('printf "BdsDxe: loading"; exec sleep 30')
+    works, why = qemuconf.probe_kvm(good, seconds=10)
+    check(works, why)
+    silent = _fake_qemu('exec sleep 30')
+    works, why = qemuconf.probe_kvm(silent, seconds=1)
+    check(not works and 'no output' in why, why)
+    gone = _fake_qemu('exit 3')
+    works, why = qemuconf.probe_kvm(gone, seconds=10)
+    check(not works and 'exited (3)' in why, why)
+
+
 # ---------------------------------------------------------------- qemu-run
 
 def test_qemu_run_dry_run():

@@ -1,0 +1,294 @@
+/*
+ * test_update.c - a driver replaces itself (ABI 1.2): a second instance
+ * of the same module, another build loaded by `update`, swapped in for
+ * the first although the device it drives takes one client (res_limit 1,
+ * as pci functions do).  The device is handed over inside the swap.
+ *
+ * The world: `bus` publishes dev:d0 for one client; `drv` (a bind rule on
+ * dev vendor=1) drives it and serves tcon:drv0 to `cli`; a second record
+ * named `drv` is the new build.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fakemod.h"
+#include "../../abi/modsrc.h"
+
+static struct fm *bus, *drv, *drv2, *cli;
+static char err[200];
+static int bound_in_standby;
+
+static void
+bind_rule(struct fm *f)
+{
+	struct pb_modinfo *d = &f->m->desc;
+
+	rt_strlcpy(d->binds[0].iface, "dev", sizeof(d->binds[0].iface));
+	rt_strlcpy(d->binds[0].match, "vendor=1", sizeof(d->binds[0].match));
+	d->nbinds = 1;
+}
+
+static void
+note_standby(struct fm *f, int step)
+{
+	if (f == drv2 && step == FM_STANDBY) {
+		struct conn *c = fm_bind_conn(f);
+
+		bound_in_standby = c && c->res == bus->res[0] &&
+		    f->conn[0] == NULL && f->nconnected >= 1;
+	}
+}
+
+static int
+world(void)
+{
+	fm_setup();
+	err[0] = '\0';
+	bus = fm_add("bus", 0);
+	fm_provide(bus, "dev", 1, 0);
+	fm_publish(bus, "dev", "d0", "vendor=1 device=2");
+	drv = fm_add_loadable("drv", 1);
+	fm_provide(drv, "tcon", 1, 0);
+	fm_publish(drv, "tcon", "drv0", "path=dev:d0");
+	bind_rule(drv);
+	cli = fm_add("cli", 0);
+	fm_require(cli, "tcon", 1, 0, PB_CARD_ONE, PB_AT_START);
+	if (fm_start(bus) != PB_OK)
+		return 0;
+	bus->res[0]->max_clients = 1;
+	fm_run_work();				/* the bind rule loads drv */
+	if (drv->m->state != MOD_RUNNING || !fm_bind_conn(drv) ||
+	    fm_start(cli) != PB_OK)
+		return 0;
+	/* The new build: another record of the same name. */
+	drv2 = fm_add_loadable("drv", 1);
+	fm_provide(drv2, "tcon", 1, 0);
+	fm_publish(drv2, "tcon", "drv0", "path=dev:d0");
+	bind_rule(drv2);
+	rt_strlcpy(drv2->m->desc.version, "1.1", sizeof(drv2->m->desc.version));
+	bound_in_standby = 0;
+	fm_step_hook = note_standby;
+	return fm_conn_res(cli, 0, 0) == drv->res[0];
+}
+
+TEST(update_hands_the_device_over)
+{
+	struct conn *c;
+
+	REQUIRE(world());
+	fm_trace_clear();
+	CHECK_EQ_INT(hub_update_module(drv->m, drv2->m, err, sizeof(err)),
+	    PB_OK);
+	CHECK_MSG(err[0] == '\0', "%s", err);
+	CHECK(bound_in_standby);		/* despite the limit */
+	CHECK_EQ_INT(drv2->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(drv->m->state, MOD_QUIESCED);
+	c = fm_bind_conn(drv2);
+	REQUIRE(c != NULL);
+	CHECK(c->res == bus->res[0] && !c->handover);
+	CHECK(fm_bind_conn(drv) == NULL);		/* closed at the rebind */
+	CHECK_EQ_INT(res_clients(bus->res[0]), 1);
+	CHECK_EQ_INT(drv->ndisconnected, 1);	/* and told */
+	CHECK_EQ_INT(bus->ngone, 0);		/* the device stays on */
+	CHECK(fm_conn_res(cli, 0, 0) == drv2->res[0]);
+	CHECK(mod_find("drv") == drv2->m);
+	/* The old build goes after the watch window and stays gone. */
+	fm_advance(swap_watch_ns);
+	CHECK_EQ_INT(drv->m->state, MOD_REPLACED);
+	CHECK(mod_find("drv") == drv2->m);
+	CHECK_EQ_INT(bus->ngone, 0);
+	CHECK_EQ_INT(res_clients(bus->res[0]), 1);
+	/* The new one is an ordinary client now: unloading it silences the
+	 * device. */
+	CHECK_EQ_INT(mod_unload(drv2->m), PB_OK);
+	CHECK_EQ_INT(bus->ngone, 1);
+	fm_teardown();
+}
+
+/* A failed update loses nothing: the old build keeps its device, the new
+ * one's going does not silence it, and it is marked refused. */
+TEST(update_that_fails_keeps_the_old_driver)
+{
+	REQUIRE(world());
+	drv2->fail_at = FM_ACTIVATE;
+	CHECK(hub_update_module(drv->m, drv2->m, err, sizeof(err)) != PB_OK);
+	CHECK_CONTAINS(err, "cannot take the hardware");
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	CHECK(fm_bind_conn(drv) && !fm_bind_conn(drv)->handover);
+	CHECK(fm_bind_conn(drv2) == NULL);
+	CHECK_EQ_INT(res_clients(bus->res[0]), 1);
+	CHECK_EQ_INT(bus->ngone, 0);
+	CHECK_EQ_INT(drv2->m->state, MOD_REFUSED);
+	CHECK(mod_find("drv") == drv->m);
+	CHECK(fm_conn_res(cli, 0, 0) == drv->res[0]);
+	/* The old one's connection counts again when it goes. */
+	CHECK_EQ_INT(mod_unload(drv->m), PB_OK);
+	CHECK_EQ_INT(bus->ngone, 1);
+	fm_teardown();
+}
+
+static void
+cli_writes(void *arg)
+{
+	fm_write(arg, "x\n");
+}
+
+/* The new build faults inside its watch window: the old one gets its
+ * device back (connected before it resumes) and its clients. */
+TEST(update_swaps_back_with_the_device)
+{
+	struct conn *c;
+
+	REQUIRE(world());
+	REQUIRE(hub_update_module(drv->m, drv2->m, err, sizeof(err)) == PB_OK);
+	drv2->fault_at = FM_WRITE;
+	CHECK_EQ_INT(work_queue(cli->m, cli_writes, fm_conn(cli, 0, 0)), PB_OK);
+	fm_run_work();
+	CHECK(fm_log_has("back to drv"));
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	c = fm_bind_conn(drv);
+	REQUIRE(c != NULL);
+	CHECK(c->res == bus->res[0]);
+	CHECK(drv->conn[0] == NULL);
+	CHECK_EQ_INT(res_clients(bus->res[0]), 1);
+	CHECK_EQ_INT(bus->ngone, 1);		/* the faulted build's */
+	CHECK(fm_conn_res(cli, 0, 0) == drv->res[0]);
+	CHECK(mod_find("drv") == drv->m);
+	fm_teardown();
+}
+
+/* The update command's registration: a second record of a module needs
+ * the same name in its descriptor; built modules serve as the images. */
+static void *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	void *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	*len = buf ? (size_t)n : 0;
+	fclose(f);
+	return buf;
+}
+
+static void
+check_instances(void *img, size_t len, void *other, size_t len2)
+{
+	struct pb_module *a, *b;
+
+	a = mod_register("serial.mod", img, len);
+	REQUIRE(a != NULL);
+	CHECK(mod_register("again.mod", img, len) == NULL);	/* as before */
+	b = mod_register_instance("new/serial.mod", img, len, "serial", err,
+	    sizeof(err));
+	REQUIRE(b != NULL);
+	CHECK(b != a);
+	CHECK_STR(b->name, "serial");
+	CHECK_EQ_INT(b->state, MOD_KNOWN);
+	CHECK(mod_find("serial") == a);		/* the first, until it runs */
+	a->state = MOD_REPLACED;
+	CHECK(mod_find("serial") == b);
+	CHECK(mod_register_instance("rtc.mod", other, len2, "serial", err,
+	    sizeof(err)) == NULL);
+	CHECK_CONTAINS(err, "rtc.mod is module rtc, not serial");
+	CHECK(mod_register_instance("junk", "MZ", 2, "serial", err,
+	    sizeof(err)) == NULL);
+	CHECK_CONTAINS(err, "junk: ");
+}
+
+TEST(update_registers_a_second_instance_by_name)
+{
+	size_t len, len2;
+	void *img = slurp("build/mods/serial.mod", &len);
+	void *other = slurp("build/mods/rtc.mod", &len2);
+
+	if (img && other) {		/* nothing built: nothing to check */
+		fm_setup();
+		check_instances(img, len, other, len2);
+		fm_teardown();
+	}
+	free(img);
+	free(other);
+}
+
+/* The command: what it reads and what it refuses, each in one line. */
+static const void *src_data;
+static size_t src_len;
+static char out[1024];
+
+static int
+src_name(void *ctx, unsigned i, char *buf, size_t cap)
+{
+	(void)ctx;
+	(void)cap;
+	if (i)
+		return PB_ENOENT;
+	rt_strlcpy(buf, "other.mod", 16);
+	return PB_OK;
+}
+
+static int
+src_read(void *ctx, const char *name, const void **data, size_t *len)
+{
+	(void)ctx;
+	if (strcmp(name, "other.mod") != 0)
+		return PB_ENOENT;
+	*data = src_data;
+	*len = src_len;
+	return PB_OK;
+}
+
+static const struct modsrc_ops src_ops = { src_name, src_read };
+
+static void
+line(void *arg, const char *s)
+{
+	size_t n = strlen(out);
+
+	(void)arg;
+	snprintf(out + n, sizeof(out) - n, "%s\n", s);
+}
+
+static int
+ctl(const char *cmd)
+{
+	out[0] = '\0';
+	return hub_control(NULL, cmd, line, NULL);
+}
+
+TEST(update_command_errors)
+{
+	size_t len;
+	void *other = slurp("build/mods/rtc.mod", &len);
+
+	REQUIRE(world());
+	src_data = other;
+	src_len = len;
+	REQUIRE(res_publish(NULL, MODSRC_IFACE, "test", "", &src_ops, NULL));
+	CHECK(ctl("update nosuch other.mod") != PB_OK);
+	CHECK_STR(out, "error: update nosuch: nosuch is not a running "
+	    "module\n");
+	CHECK(ctl("update drv missing.mod") != PB_OK);
+	CHECK_STR(out, "error: update drv: no module source has "
+	    "missing.mod\n");
+	CHECK(ctl("update drv /efi/drv.mod") != PB_OK);
+	CHECK_CONTAINS(out, "error: update drv: no firmware");
+	if (other) {
+		CHECK(ctl("update drv other.mod") != PB_OK);
+		CHECK_STR(out, "error: update drv: module-source:test/other.mod "
+		    "is module rtc, not drv\n");
+	}
+	CHECK(mod_find("drv") == drv->m && drv->m->state == MOD_RUNNING);
+	fm_teardown();
+	free(other);
+}
