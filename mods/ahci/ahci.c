@@ -91,9 +91,10 @@ tick_arm(struct ahci *a, uint64_t when)
 	id = a->hub->timer_after(a->self, when > t ? when - t : 0, tick, a);
 	a->tick_id = id > 0 ? id : 0;
 	a->tick_at = when;
-	if (id <= 0)
-		alog(a, PB_LOG_ERR, "no timer (%d): steps and timeouts stall",
-		    id);
+	if (id <= 0 && !a->timer_failed)
+		alog(a, PB_LOG_ERR, "no timer (%d): steps and timeouts wait "
+		    "for the next interrupt", id);
+	a->timer_failed = id <= 0;
 }
 
 static int

@@ -177,6 +177,7 @@ struct ahci {
 	int msi;			/* interrupts arrive by MSI */
 	int tick_id;			/* the step timer, 0: none */
 	uint64_t tick_at;
+	int timer_failed;		/* said once */
 
 	int standby;			/* started as the new side of a swap */
 	int quiesced;			/* no dispatching */
@@ -298,13 +299,16 @@ int ident_ata(const uint16_t *id, uint32_t cap, unsigned nslots,
 int ident_atapi(const uint16_t *id, struct ahci_disk *d, const char **why);
 int ident_capacity(const uint8_t *buf, struct ahci_disk *d,
     const char **why);
+int disk_sane(const struct ahci_disk *d, unsigned nslots);
 void disk_props(const struct ahci_port *p, char *buf, size_t cap);
 
 /* io.c */
 extern const struct block_ops ahci_block_ops;
 int io_check(struct ahci_port *p, const struct block_req *r);
 void io_queue(struct ahci_port *p, struct block_req *r);
+void io_take(struct ahci_port *p, struct block_req *r);
 void io_requeue(struct ahci_port *p, struct block_req *r);
+void io_queue_first(struct ahci_port *p, struct block_req *r);
 void io_dispatch(struct ahci_port *p);
 void io_scan(struct ahci_port *p, uint32_t is);
 void io_timeouts(struct ahci_port *p, uint64_t now);

@@ -198,6 +198,35 @@ ident_capacity(const uint8_t *b, struct ahci_disk *d, const char **why)
 	return PB_OK;
 }
 
+static int
+value_clean(const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+
+	if (n == cap)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == '=')
+			return 0;
+	return 1;
+}
+
+/* A disk record from elsewhere (a swap's state): as ident_* would have
+ * made it, or refused. */
+int
+disk_sane(const struct ahci_disk *d, unsigned nslots)
+{
+	return (d->kind == DISK_ATA || d->kind == DISK_ATAPI) &&
+	    block_size_ok(d->block_size) && d->block_count &&
+	    d->block_count <= ATA_MAX_LBA48 &&
+	    (d->ncq_depth == 0 || (d->kind == DISK_ATA &&
+	    d->ncq_depth >= 2 && d->ncq_depth <= nslots)) &&
+	    (d->kind == DISK_ATA || (d->flags & BLOCK_RO)) &&
+	    value_clean(d->model, sizeof(d->model)) &&
+	    value_clean(d->serial, sizeof(d->serial)) &&
+	    value_clean(d->wwn, sizeof(d->wwn));
+}
+
 /* The property line of abi/block.h. */
 void
 disk_props(const struct ahci_port *p, char *buf, size_t cap)

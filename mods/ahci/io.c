@@ -142,6 +142,19 @@ complete(struct ahci_port *p, struct block_req *r, int status)
 	ahci_post_done(p->a, r, status);
 }
 
+/* A checked request is ours: queued (or done at once, a flush that
+ * needs no device). */
+void
+io_take(struct ahci_port *p, struct block_req *r)
+{
+	if (flush_is_noop(p, r)) {
+		ahci_post_done(p->a, r, PB_OK);
+		return;
+	}
+	io_queue(p, r);
+	rq_of(r)->checked = disk_known(p);
+}
+
 static int
 io_submit(void *ctx, struct block_req *r)
 {
@@ -150,12 +163,7 @@ io_submit(void *ctx, struct block_req *r)
 
 	if ((err = io_check(p, r)) != PB_OK)
 		return err;
-	if (flush_is_noop(p, r)) {
-		ahci_post_done(p->a, r, PB_OK);
-		return PB_OK;
-	}
-	io_queue(p, r);
-	rq_of(r)->checked = disk_known(p);
+	io_take(p, r);
 	io_dispatch(p);
 	return PB_OK;
 }
@@ -199,6 +207,24 @@ io_queue(struct ahci_port *p, struct block_req *r)
 	else
 		p->head = r;
 	p->tail = r;
+	p->nqueued++;
+}
+
+/* At the head of the queue (a request given back: the oldest). */
+void
+io_queue_first(struct ahci_port *p, struct block_req *r)
+{
+	struct ahci_rq *q = rq_of(r);
+	uint32_t seq = p->head ? rq_of(p->head)->seq - 1 : ++p->a->seq;
+
+	memset(q, 0, sizeof(*q));
+	q->owner = p->a;
+	q->seq = seq;
+	q->state = RQ_QUEUED;
+	q->next = p->head;
+	p->head = r;
+	if (!p->tail)
+		p->tail = r;
 	p->nqueued++;
 }
 

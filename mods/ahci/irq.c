@@ -115,6 +115,9 @@ irq_setup(struct ahci *a)
 	if (a->msi)
 		alog(a, PB_LOG_INFO, "interrupts by MSI on vector %d",
 		    a->vector);
+	else if (!a->irqc)
+		alog(a, PB_LOG_INFO, "polling every %llu ms until an irq "
+		    "provider comes", (unsigned long long)(T_POLL / MS));
 	else
 		alog(a, PB_LOG_INFO, "polling every %llu ms (%s; INTx would "
 		    "need ACPI _PRT routing)", (unsigned long long)(T_POLL /

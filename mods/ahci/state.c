@@ -10,10 +10,13 @@
  * without the tail (from efi-block) makes activate reset the HBA and
  * probe, with the handed-over requests waiting in their disks' queues.
  *
- * Exactly once: the new driver marks a handed-over request as its own
- * (rq->owner) only at the end of activate, which cannot fail after that
- * point; the old driver, resumed after a failed swap, re-queues the
- * requests it listed at release that are still its own.
+ * Exactly once (docs/abi.md, a block provider's swap entries): export
+ * hands the listed requests over: the old driver keeps them aside (held),
+ * neither serves nor completes them, and takes them all back at resume
+ * (a failed swap).  The new driver takes them at activate, after its last
+ * step that can fail, as if they had been submitted to it.  An import
+ * while running (the takeover of a parked firmware disk, hub/park.c)
+ * checks every request before taking any.
  */
 #include "ahci.h"
 
@@ -31,6 +34,10 @@ struct ahci_state_tail {
 	uint32_t port_size;		/* sizeof(struct ahci_state_port) */
 	uint32_t reserved;
 };
+/* The tail passes between builds of the module: its layout is fixed. */
+_Static_assert(sizeof(struct ahci_disk) == 112, "ahci_disk layout");
+_Static_assert(sizeof(struct ahci_state_port) == 120, "state port layout");
+_Static_assert(sizeof(struct ahci_state_tail) == 16, "state tail layout");
 
 static int
 implemented(const struct ahci *a, unsigned i)
@@ -111,6 +118,7 @@ state_export(struct ahci *a, void *buf, size_t cap, size_t *len)
 	struct block_req **reqs;
 	struct ahci_state_tail *tail;
 	struct ahci_state_port *sp;
+	struct ahci_held *held = NULL;
 
 	state_size(a, len);
 	if (cap < *len)
@@ -126,13 +134,18 @@ state_export(struct ahci *a, void *buf, size_t cap, size_t *len)
 	*tail = (struct ahci_state_tail){ AHCI_STATE_MAGIC, nknown,
 	    sizeof(struct ahci_state_port), 0 };
 	sp = (struct ahci_state_port *)(tail + 1);
+	if (nreq && !(held = a->hub->alloc(a->self, nreq * sizeof(*held))))
+		return PB_ENOMEM;
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
-		const struct ahci_port *p = &a->port[i];
+		struct ahci_port *p = &a->port[i];
 		unsigned n;
 
 		if (!p->res)
 			continue;
 		n = port_requests(p, reqs + first);
+		for (unsigned j = 0; j < n; j++)
+			held[first + j] = (struct ahci_held){ reqs[first + j],
+			    i };
 		rt_strlcpy(disks[d].path, p->path, BLOCK_PATH_MAX);
 		disks[d].first = first;
 		disks[d++].nreq = n;
@@ -140,7 +153,12 @@ state_export(struct ahci *a, void *buf, size_t cap, size_t *len)
 		if (disk_known(p))
 			sp[k++] = (struct ahci_state_port){ i,
 			    sizeof(struct ahci_disk), p->disk };
+		io_forget(p);		/* handed over */
 	}
+	if (a->held)
+		a->hub->free(a->self, a->held);
+	a->held = held;
+	a->nheld = nreq;
 	return PB_OK;
 }
 
@@ -182,35 +200,9 @@ state_quiesce(struct ahci *a)
 	return busy ? PB_EAGAIN : PB_OK;
 }
 
-/* The requests we hold, kept aside in case the swap fails and we
- * resume: their scratch may be the next driver's by then. */
-static int
-hold_requests(struct ahci *a)
-{
-	uint32_t ndisks, nreq, nknown, n = 0;
-
-	count(a, &ndisks, &nreq, &nknown);
-	if (a->held)
-		a->hub->free(a->self, a->held);
-	a->held = NULL;
-	a->nheld = 0;
-	if (!nreq)
-		return PB_OK;
-	if (!(a->held = a->hub->alloc(a->self, nreq * sizeof(*a->held))))
-		return PB_ENOMEM;
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
-		for (struct block_req *r = a->port[i].head; r;
-		    r = rq_of(r)->next)
-			a->held[n++] = (struct ahci_held){ r, i };
-	a->nheld = n;
-	return PB_OK;
-}
-
 int
 state_release(struct ahci *a)
 {
-	int err;
-
 	if (a->standby) {
 		a->released = 1;
 		return PB_OK;
@@ -218,8 +210,6 @@ state_release(struct ahci *a)
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
 		if (implemented(a, i) && port_stop_now(&a->port[i]) != PB_OK)
 			return PB_EBUSY;
-	if ((err = hold_requests(a)) != PB_OK)
-		return err;
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
 		if (implemented(a, i))
 			px_wr(&a->port[i], PX_IE, 0);
@@ -232,18 +222,12 @@ state_release(struct ahci *a)
 	return PB_OK;
 }
 
-/* Our queues again from what we held, minus what the next driver took. */
+/* What the last export handed over, ours again, first in its queues. */
 static void
-requeue_held(struct ahci *a)
+take_back_held(struct ahci *a)
 {
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
-		io_forget(&a->port[i]);
-	for (uint32_t k = 0; k < a->nheld; k++) {
-		struct block_req *r = a->held[k].r;
-
-		if (rq_of(r)->owner == a && rq_of(r)->state == RQ_QUEUED)
-			io_requeue(&a->port[a->held[k].port], r);
-	}
+	for (uint32_t k = a->nheld; k-- > 0; )
+		io_queue_first(&a->port[a->held[k].port], a->held[k].r);
 	if (a->held)
 		a->hub->free(a->self, a->held);
 	a->held = NULL;
@@ -258,10 +242,10 @@ state_resume(struct ahci *a)
 	a->quiesced = 0;
 	if (a->standby)
 		return PB_OK;
+	take_back_held(a);
 	if (a->released) {
 		a->released = 0;
 		hba_enable_pci(a);
-		requeue_held(a);
 		hba_wr(a, HBA_GHC, hba_rd(a, HBA_GHC) | GHC_AE | GHC_IE);
 		irq_setup(a);
 	}
@@ -353,44 +337,34 @@ import_tail(struct ahci *a, const uint8_t *at, size_t left)
 			continue;
 		p = &a->port[sp[k].port];
 		sig = px_rd(p, PX_SIG);
-		if (p->state != PS_STANDBY || !d->block_count ||
-		    d->block_size < 512 || (d->block_size & (d->block_size - 1)) ||
-		    (d->kind == DISK_ATA ? sig != SIG_ATA : d->kind == DISK_ATAPI ?
-		    sig != SIG_ATAPI : 1) || d->ncq_depth > a->nslots) {
+		if (p->state != PS_STANDBY || !disk_sane(d, a->nslots) ||
+		    sig != (d->kind == DISK_ATA ? SIG_ATA : SIG_ATAPI)) {
 			alog(a, PB_LOG_WARN, "port %u: the handed-over disk "
 			    "does not match the port: probing it", p->no);
 			continue;
 		}
 		p->disk = *d;
-		p->disk.model[sizeof(d->model) - 1] = '\0';
-		p->disk.serial[sizeof(d->serial) - 1] = '\0';
-		p->disk.wwn[sizeof(d->wwn) - 1] = '\0';
 		ahci_set_props(p);
 	}
 }
 
-int
-state_import(struct ahci *a, const void *buf, size_t len, uint32_t version)
+/*
+ * The requests of a block_state, checked, into a->imported (request and
+ * port): every disk one of our published ports, every request whole (and,
+ * while running, one the port can run).  PB_ESTATE having kept nothing.
+ */
+static int
+import_requests(struct ahci *a, const struct block_state *st, size_t len)
 {
-	const struct block_state *st = buf;
 	const struct block_state_disk *disks;
 	struct block_req *const *reqs;
 	uint32_t next = 0;
 
-	if (!a->standby)
+	if (len < sizeof(*st) || st->ndisks > AHCI_MAX_PORTS ||
+	    st->nreq > (1u << 20) || len < base_size(st->ndisks, st->nreq))
 		return PB_ESTATE;
-	a->have_import = 0;
-	if (!buf || !len)
-		return PB_OK;		/* nothing handed over: probe all */
-	if (version != BLOCK_STATE_VERSION || len < sizeof(*st) ||
-	    st->ndisks > AHCI_MAX_PORTS || st->nreq > (1u << 20) ||
-	    len < base_size(st->ndisks, st->nreq)) {
-		alog(a, PB_LOG_WARN, "refusing a block state of version 0x%x, "
-		    "%zu bytes", version, len);
-		return PB_ESTATE;
-	}
 	disks = (const struct block_state_disk *)(st + 1);
-	reqs = (struct block_req *const *)(const void *)((const uint8_t *)buf +
+	reqs = (struct block_req *const *)(const void *)((const uint8_t *)st +
 	    base_size(st->ndisks, 0));
 	if (st->nreq && !(a->imported = a->hub->alloc(a->self, st->nreq *
 	    sizeof(*a->imported))))
@@ -401,7 +375,8 @@ state_import(struct ahci *a, const void *buf, size_t len, uint32_t version)
 
 		if (strnlen(disks[d].path, BLOCK_PATH_MAX) == BLOCK_PATH_MAX ||
 		    disks[d].first != next || disks[d].nreq > st->nreq - next ||
-		    !(p = port_by_path(a, disks[d].path))) {
+		    !(p = port_by_path(a, disks[d].path)) ||
+		    (!a->standby && (p->state != PS_READY || !disk_known(p)))) {
 			alog(a, PB_LOG_WARN, "refusing the block state: disk "
 			    "%u (%.64s) is not one of ours", d, disks[d].path);
 			return PB_ESTATE;
@@ -409,15 +384,96 @@ state_import(struct ahci *a, const void *buf, size_t len, uint32_t version)
 		for (uint32_t k = 0; k < disks[d].nreq; k++) {
 			struct block_req *r = reqs[next + k];
 
-			if (!r || r->size < sizeof(*r))
+			if (!r || r->size < sizeof(*r) ||
+			    (!a->standby && io_check(p, r) != PB_OK)) {
+				alog(a, PB_LOG_WARN, "refusing the block state: "
+				    "request %u of %s is not one it can run",
+				    k, p->path);
 				return PB_ESTATE;
+			}
 			a->imported[a->nimported++] = (struct ahci_held){ r,
 			    p->no };
 		}
 		next += disks[d].nreq;
 	}
-	import_tail(a, (const uint8_t *)buf + base_size(st->ndisks, st->nreq),
-	    len - base_size(st->ndisks, st->nreq));
+	return PB_OK;
+}
+
+static void
+drop_imported(struct ahci *a)
+{
+	if (a->imported)
+		a->hub->free(a->self, a->imported);
+	a->imported = NULL;
+	a->nimported = 0;
+}
+
+/* Is r one the last export handed over (the hub gives it back)? */
+static int
+handed_over(struct ahci *a, const struct block_req *r)
+{
+	for (uint32_t k = 0; k < a->nheld; k++)
+		if (a->held[k].r == r) {
+			a->held[k] = a->held[--a->nheld];
+			return 1;
+		}
+	return 0;
+}
+
+/* A running import (the takeover of a parked disk): the requests are
+ * ours from now on, as if submitted; those we handed over ourselves go
+ * first in their queues again (docs/abi.md). */
+static void
+take_imported(struct ahci *a)
+{
+	for (uint32_t k = a->nimported; k-- > 0; ) {
+		struct ahci_held *h = &a->imported[k];
+
+		if (handed_over(a, h->r)) {
+			io_queue_first(&a->port[h->port], h->r);
+			rq_of(h->r)->checked = 1;
+			h->r = NULL;
+		}
+	}
+	for (uint32_t k = 0; k < a->nimported; k++)
+		if (a->imported[k].r)
+			io_take(&a->port[a->imported[k].port], a->imported[k].r);
+	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+		if (a->port[i].head)
+			a->hub->work_post(a->self, &a->port[i].work);
+	if (a->nimported)
+		alog(a, PB_LOG_INFO, "took %u handed-over request%s",
+		    a->nimported, a->nimported == 1 ? "" : "s");
+	drop_imported(a);
+}
+
+int
+state_import(struct ahci *a, const void *buf, size_t len, uint32_t version)
+{
+	const struct block_state *st = buf;
+	size_t base;
+	int err;
+
+	drop_imported(a);
+	if (a->standby)
+		a->have_import = 0;
+	if (!buf || !len)
+		return PB_OK;		/* nothing handed over */
+	if (version != BLOCK_STATE_VERSION) {
+		alog(a, PB_LOG_WARN, "refusing a state of version 0x%x",
+		    version);
+		return PB_ESTATE;
+	}
+	if ((err = import_requests(a, buf, len)) != PB_OK) {
+		drop_imported(a);
+		return err;
+	}
+	if (!a->standby) {
+		take_imported(a);
+		return PB_OK;
+	}
+	base = base_size(st->ndisks, st->nreq);
+	import_tail(a, (const uint8_t *)buf + base, len - base);
 	return PB_OK;
 }
 
@@ -484,10 +540,7 @@ state_activate(struct ahci *a)
 	alog(a, PB_LOG_INFO, "took over %u disk%s and %u request%s%s", taken,
 	    taken == 1 ? "" : "s", a->nimported, a->nimported == 1 ? "" : "s",
 	    a->have_import ? " without a reset" : "; the HBA is reset");
-	if (a->imported)
-		a->hub->free(a->self, a->imported);
-	a->imported = NULL;
-	a->nimported = 0;
+	drop_imported(a);
 	/* Dispatched by the ports' work, right after the swap's blackout. */
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
 		if (a->port[i].head)

@@ -32,7 +32,7 @@
 
 #define MAX_DISKS 16
 #define CHUNK (128u << 10)		/* bytes per request */
-#define DEPTH_MAX 16
+#define DEPTH_MAX 32			/* NCQ's 32 tags (the queue depth 32) */
 #define READ_MIB_DEFAULT 8
 #define SWAP_REGION (4u << 20)
 #define SWAP_DEPTH 4

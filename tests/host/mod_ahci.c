@@ -633,6 +633,7 @@ write_then_read(struct fres *f, uint64_t lba, uint32_t count, unsigned wseg,
 		w.buf[i] = (uint8_t)(i * 29 + lba + count);
 	REQUIRE(submit(f, &w) == PB_OK);
 	pump();
+	wait_ms(2);			/* polling: the timer finds it */
 	CHECK_EQ_INT(w.done, 1);
 	CHECK_EQ_INT(w.r.status, PB_OK);
 	CHECK(same_as_disk(&w, 0));
@@ -640,6 +641,7 @@ write_then_read(struct fres *f, uint64_t lba, uint32_t count, unsigned wseg,
 	    scattered);
 	REQUIRE(submit(f, &r) == PB_OK);
 	pump();
+	wait_ms(2);
 	CHECK_EQ_INT(r.done, 1);
 	CHECK_EQ_INT(r.r.status, PB_OK);
 	CHECK(memcmp(r.buf, w.buf, w.len) == 0);
@@ -1185,7 +1187,7 @@ TEST(ahci_polls_without_msi)
 	world();
 	model_disk(0, 4096, 1);
 	REQUIRE(boot(0) == PB_OK);		/* no irq provider */
-	CHECK_CONTAINS(log_text, "polling every 1 ms (no irq provider");
+	CHECK_CONTAINS(log_text, "polling every 1 ms until an irq provider");
 	CHECK(!m.msi_on);
 	REQUIRE((f = res_named("block:sata0")) != NULL);
 	tio_make(&t, BLOCK_READ, 0, 64, 512, 4, BUS_ZERO, 0, 0);
@@ -1202,6 +1204,25 @@ TEST(ahci_polls_without_msi)
 	CHECK(m.msi_on);
 	shutdown(SELF);
 	CHECK(clean_end());
+
+	/* A function without MSI, and MSI turned off in boot.cfg. */
+	for (unsigned k = 0; k < 2; k++) {
+		world();
+		model_disk(0, 4096, 1);
+		if (k == 0)
+			func.cap_msi = 0;
+		else
+			strcpy(cfg_props, "ahci-msi=no");
+		REQUIRE(boot(1) == PB_OK);
+		CHECK_CONTAINS(log_text, k == 0 ? "(no MSI capability; INTx "
+		    "would need ACPI _PRT routing)" : "(boot.cfg ahci-msi=no");
+		CHECK(!m.msi_on);
+		CHECK_EQ_INT(vectors_used(), 0);
+		REQUIRE((f = res_named("block:sata0")) != NULL);
+		write_then_read(f, 30, 8, 2, 1, BUS_GIVEN, 0, 0);
+		shutdown(SELF);
+		CHECK(clean_end());
+	}
 }
 
 TEST(ahci_stop_leaves_the_device_quiet)
@@ -1559,5 +1580,101 @@ TEST(ahci_swap_drops_a_probe_the_next_driver_redoes)
 	write_then_read(res_named("block:sata0-2"), 8, 8, 1, 1, BUS_ZERO, 0, 0);
 	CHECK_MSG(m.bad == 0, "model: %s", m.why);
 	shutdown(SELF2);
+	CHECK(clean_end());
+}
+
+/* The takeover of a parked firmware disk (hub/park.c): the hub gives the
+ * running driver the disk's queued requests through import_state. */
+TEST(ahci_running_import_takes_a_parked_disks_requests)
+{
+	struct {
+		struct block_state st;
+		struct block_state_disk d;
+		struct block_req *r[3];
+	} s;
+	struct tio t[3];
+
+	world();
+	model_disk(0, 4096, 1);
+	REQUIRE(boot(1) == PB_OK);
+	for (unsigned i = 0; i < 3; i++)
+		tio_make(&t[i], i == 2 ? BLOCK_FLUSH : BLOCK_READ, 100 + i * 8,
+		    i == 2 ? 0 : 8, 512, i == 2 ? 0 : 2, BUS_GIVEN, 0, 0);
+	memset(&s, 0, sizeof(s));
+	s.st = (struct block_state){ 1, 3 };
+	strcpy(s.d.path, "pci:00:1f.2/sata:0");
+	s.d.nreq = 3;
+	for (unsigned i = 0; i < 3; i++)
+		s.r[i] = &t[i].r;
+
+	/* Refused, nothing taken: a request beyond the disk, a path that
+	 * is not ours, another version. */
+	t[1].r.lba = 4095;
+	CHECK_EQ_INT(ahci_import(SELF, &s, sizeof(s), BLOCK_STATE_VERSION),
+	    PB_ESTATE);
+	t[1].r.lba = 108;
+	strcpy(s.d.path, "pci:00:1f.2/sata:1");
+	CHECK_EQ_INT(ahci_import(SELF, &s, sizeof(s), BLOCK_STATE_VERSION),
+	    PB_ESTATE);
+	strcpy(s.d.path, "pci:00:1f.2/sata:0");
+	CHECK_EQ_INT(ahci_import(SELF, &s, sizeof(s), 7), PB_ESTATE);
+	pump();
+	for (unsigned i = 0; i < 3; i++)
+		CHECK_EQ_INT(t[i].done, 0);
+	CHECK_EQ_INT(heap_out, 0);
+
+	/* Taken: each runs and completes once. */
+	CHECK_EQ_INT(ahci_import(SELF, &s, sizeof(s), BLOCK_STATE_VERSION),
+	    PB_OK);
+	pump();
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_EQ_INT(t[i].done, 1);
+		CHECK_EQ_INT(t[i].r.status, PB_OK);
+		if (i < 2)
+			CHECK(same_as_disk(&t[i], 0));
+		tio_free(&t[i]);
+	}
+	CHECK_EQ_INT(m.p[0].d.flushes, 1);
+	CHECK_CONTAINS(log_text, "took 3 handed-over requests");
+	CHECK_MSG(m.bad == 0, "model: %s", m.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
+/* The hub gives an exporter back requests it handed over (the other
+ * disks' at a takeover): they go first again and complete once. */
+TEST(ahci_requests_given_back_run_once)
+{
+	struct fres *a0;
+	struct tio t[3];
+	unsigned again;
+	uint32_t ver;
+	size_t len;
+	void *st;
+
+	world();
+	model_disk(0, 4096, 1);
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE((a0 = res_named("block:sata0")) != NULL);
+	CHECK_EQ_INT(quiesce_drained(SELF, &again), PB_OK);
+	for (unsigned i = 0; i < 2; i++) {
+		tio_make(&t[i], BLOCK_READ, i * 16, 8, 512, 1, BUS_ZERO, 0, 0);
+		REQUIRE(submit(a0, &t[i]) == PB_OK);	/* queued */
+	}
+	REQUIRE((st = export_from(SELF, &len, &ver)) != NULL);
+	CHECK_EQ_INT(ahci_of(SELF, 0)->port[0].nqueued, 0);	/* handed */
+	CHECK_EQ_INT(ahci_import(SELF, st, len, ver), PB_OK);	/* back */
+	free(st);
+	tio_make(&t[2], BLOCK_READ, 64, 8, 512, 1, BUS_ZERO, 0, 0);
+	REQUIRE(submit(a0, &t[2]) == PB_OK);
+	REQUIRE(ahci_resume(SELF) == PB_OK);
+	pump();
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_EQ_INT(t[i].done, 1);
+		CHECK_EQ_INT(t[i].r.status, PB_OK);
+		CHECK(same_as_disk(&t[i], 0));
+		tio_free(&t[i]);
+	}
+	shutdown(SELF);
 	CHECK(clean_end());
 }

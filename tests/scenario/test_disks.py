@@ -89,7 +89,7 @@ def test_disks_and_blkread_before_the_takeover():
             '%08x' % zlib.crc32(open(img, 'rb').read())), out), out
         for cmd, err in (('blkread nosuch', 'no disk nosuch (see disks)'),
                          ('blkread efi0 x', 'x is not a number of MiB'),
-                         ('blkread efi0 -q 99', '-q takes 1 to 16'),
+                         ('blkread efi0 -q 99', '-q takes 1 to 32'),
                          ('blkswaptest efi0 0', 'N must be 1 to 1000')):
             assert m.cmd(cmd) == 'error: %s: %s' % (cmd.split()[0], err), cmd
 
