@@ -248,7 +248,8 @@ src_read(void *ctx, const char *name, const void **data, size_t *len)
 	return PB_OK;
 }
 
-static const struct modsrc_ops src_ops = { src_name, src_read };
+static const struct modsrc_ops src_ops = { .name = src_name,
+    .read = src_read };
 
 static void
 line(void *arg, const char *s)
