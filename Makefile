@@ -166,7 +166,8 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c hub/%.c abi/rt/util.c abi/rt/fmt.c
 # A module's fuzz target includes the module's own .c files:
 # fuzzmod_NAME.c -> mods/NAME/.
 $(B)/fuzz/fuzzmod_%: tests/fuzz/fuzzmod_%.c $(wildcard mods/*/*.c mods/*/*.h) \
-		efi/devpath.c efi/devpath.h abi/rt/util.c abi/rt/fmt.c
+		efi/devpath.c efi/devpath.h $(wildcard tests/host/*.h) abi/rt/util.c \
+		abi/rt/fmt.c
 	@mkdir -p $(@D)
 	$(CLANG) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
 		abi/rt/util.c abi/rt/fmt.c

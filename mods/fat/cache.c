@@ -1,13 +1,13 @@
 /*
- * cache.c - a volume's sector cache: fixed-size units (4 KiB, or a
- * sector when sectors are larger) allocated once at mount (boot.cfg
- * fs-cache=KiB, 4 MiB by default), found by hash, evicted least recently
- * used first, written back by class (wb.c).
+ * cache.c - a volume's sector cache: fixed-size units (a cluster, 4 KiB
+ * at most) allocated once at mount (boot.cfg fs-cache=KiB, 4 MiB by
+ * default), found by hash, evicted least recently used first, written
+ * back by class (wb.c).
  *
- * Units tile the volume from the data area's start, so every cluster of
- * 4 KiB or more is a whole number of units: a new directory cluster or a
- * file's full unit is written without being read first (CG_NEW).  The
- * unit holding sectors before that phase point is shorter.
+ * Units tile the volume from the data area's start, so every cluster is a
+ * whole number of units: a new directory cluster or a file's full unit is
+ * written without being read first (CG_NEW).  The unit holding sectors
+ * before that phase point is shorter.
  *
  * The running step's units are pinned (not evicted) until it commits:
  * after a miss it runs again and finds what it read before.  A scan that
@@ -154,7 +154,11 @@ cache_init(struct fat_vol *v, size_t bytes)
 	unsigned nhash = 1;
 
 	memset(c, 0, sizeof(*c));
-	c->unit_bytes = v->g.bps > FAT_UNIT_MIN ? v->g.bps : FAT_UNIT_MIN;
+	/* A cluster, up to 4 KiB: a unit never holds two clusters, so a
+	 * fragmented directory of small clusters takes no more units than
+	 * it has clusters. */
+	c->unit_bytes = v->g.cluster_bytes < FAT_UNIT_MAX ?
+	    v->g.cluster_bytes : FAT_UNIT_MAX;
 	c->spu = c->unit_bytes / v->g.bps;
 	c->origin = v->g.data_start % c->spu;
 	c->nunits = (unsigned)(bytes / c->unit_bytes);

@@ -63,11 +63,18 @@ dent_set_cluster(struct dirent83 *e, uint32_t c)
 	e->fst_clus_lo = (uint16_t)c;
 }
 
+/* Is an 11-byte name "." or ".." (spec "Directory Structure")? */
+static int
+dot_name(const uint8_t *name)
+{
+	return memcmp(name, ".          ", 11) == 0 ||
+	    memcmp(name, "..         ", 11) == 0;
+}
+
 int
 dent_is_dot(const struct dent *d)
 {
-	return d->e.name[0] == '.' && (d->e.name[1] == ' ' ||
-	    (d->e.name[1] == '.' && d->e.name[2] == ' '));
+	return dot_name(d->e.name);
 }
 
 /*
@@ -243,8 +250,7 @@ dir_read(struct fat_vol *v, struct dir_iter *it, struct dent *d, int flags)
 			want = -1;
 			continue;
 		}
-		if (!label && !short_name_sane(e) &&
-		    !(e[0] == '.' && (e[1] == ' ' || e[1] == '.'))) {
+		if (!label && !short_name_sane(e) && !dot_name(e)) {
 			vol_corrupt(v, "entry with an unusable 8.3 name skipped "
 			    "in directory", it->dir);
 			want = -1;
@@ -302,14 +308,12 @@ dir_lookup(struct fat_vol *v, uint32_t dir, const uint16_t *name,
 static int
 zero_cluster(struct fat_vol *v, uint32_t c)
 {
-	int whole = v->g.cluster_bytes >= v->c.unit_bytes;
 	uint32_t sec = clus_sec(v, c);
 	uint8_t *p;
 	int r;
 
 	for (uint32_t i = 0; i < v->g.spc; i++) {
-		if ((r = cache_write(v, sec + i, WB_DIR, whole ? CG_NEW : 0,
-		    &p)) != PB_OK)
+		if ((r = cache_write(v, sec + i, WB_DIR, CG_NEW, &p)) != PB_OK)
 			return r;
 		memset(p, 0, v->g.bps);
 	}

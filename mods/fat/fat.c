@@ -112,13 +112,7 @@ mirror_resources(void)
 	char val[FS_RES_MAX];
 	struct fat_vol *v;
 
-	for (unsigned i = 0; ; i++) {
-		memset(&info, 0, sizeof(info));
-		info.struct_size = sizeof(info);
-		if (fm.hub->res_info(NULL, i, &info) != PB_OK)
-			break;
-		if (!info.name || !info.iface || !info.props)
-			continue;
+	for (unsigned i = 0; res_at(i, &info) == PB_OK; i++) {
 		if (strcmp(info.iface, FS_IFACE) == 0 &&
 		    strncmp(info.name, "fs:", 3) == 0 && !mirrored(info.name) &&
 		    rt_prop_get(info.props, "type", val, sizeof(val)) &&

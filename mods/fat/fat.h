@@ -47,7 +47,7 @@
 #define FAT_ALLOC_STEP	256	/* clusters one step allocates or frees */
 #define FAT_DIRECT_MIN	(16u * 1024)	/* bytes worth a direct transfer */
 #define FAT_SCRATCH	(64u * 1024)	/* the mount's own read buffer */
-#define FAT_UNIT_MIN	4096u	/* bytes of a cache unit, at least */
+#define FAT_UNIT_MAX	4096u	/* bytes of a cache unit, at most */
 #define FAT_CACHE_DEFAULT_KIB	4096u
 #define FAT_CACHE_MIN_KIB	256u
 #define FAT_FLUSH_DEFAULT_MS	5000u
@@ -504,6 +504,7 @@ void vol_consider(const char *name, struct pb_conn *c);
 void vol_scan(void);
 void vol_block_event(struct fat_vol *v, int ev);
 struct fat_vol *vol_by_conn(struct pb_conn *c);
+int res_at(unsigned i, struct pb_res_info *info);
 int res_props(const char *name, char *buf, size_t cap);
 
 /* handle.c */

@@ -111,6 +111,8 @@ direct_span(struct fat_vol *v, uint32_t c, uint32_t in, uint64_t left,
 	*nsect = 0;
 	if (in % v->g.bps || left < FAT_DIRECT_MIN)
 		return PB_OK;
+	if (left > (uint64_t)max * v->g.bps)
+		left = (uint64_t)max * v->g.bps;	/* one request's worth */
 	maxc = clusters_for(v, in + left);
 	if ((r = fat_run(v, c, maxc, &n, &after)) != PB_OK)
 		return r;
@@ -174,17 +176,16 @@ file_read_step(struct fat_vol *v, struct fat_op *o, uint8_t *buf)
 	return transfer_end(o, PB_OK);
 }
 
-/* Does a write of `left` bytes at sector sec cover its whole unit,
- * inside one cluster (units tile clusters of a unit or more)? */
+/* Does a write of `left` bytes at sector sec cover its whole unit (one
+ * cluster's, since units tile clusters)? */
 static int
 whole_unit(const struct fat_vol *v, uint32_t sec, uint32_t soff,
     uint64_t left)
 {
 	const struct cache *c = &v->c;
 
-	return soff == 0 && v->g.cluster_bytes >= c->unit_bytes &&
-	    sec >= c->origin && (sec - c->origin) % c->spu == 0 &&
-	    left >= c->unit_bytes;
+	return soff == 0 && sec >= c->origin &&
+	    (sec - c->origin) % c->spu == 0 && left >= c->unit_bytes;
 }
 
 int
@@ -295,24 +296,35 @@ file_alloc_step(struct fat_vol *v, struct fat_op *o)
 	return FAT_CONTINUE;
 }
 
+/* The file's entry := its first cluster and size, written now; every
+ * handle on it learns them. */
+static int
+entry_set(struct fat_vol *v, struct fat_op *o, uint32_t first,
+    uint64_t size)
+{
+	struct dirent83 *e;
+	int r;
+
+	if ((r = dir_update(v, &o->node.loc, &e)) != PB_OK)
+		return r;
+	dent_set_cluster(e, first);
+	e->file_size = (uint32_t)size;
+	dent_touch(e);
+	o->node.first = first;
+	o->node.size = (uint32_t)size;
+	handles_update(v, &o->node);
+	return PB_OK;
+}
+
 /* The entry after a write: chain, size (if the data went), time. */
 int
 file_entry_step(struct fat_vol *v, struct fat_op *o)
 {
-	struct dirent83 *e;
 	uint64_t size = o->node.size;
-	int r;
 
 	if (o->status == PB_OK && o->pos > size)
 		size = o->pos;
-	if ((r = dir_update(v, &o->node.loc, &e)) != PB_OK)
-		return r;
-	dent_set_cluster(e, o->node.first);
-	e->file_size = (uint32_t)size;
-	dent_touch(e);
-	o->node.size = (uint32_t)size;
-	handles_update(v, &o->node);
-	return PB_OK;
+	return entry_set(v, o, o->node.first, size);
 }
 
 /*
@@ -324,7 +336,6 @@ file_truncate_step(struct fat_vol *v, struct fat_op *o, uint64_t size)
 {
 	uint32_t keep = clusters_for(v, size), first = o->node.first;
 	uint32_t last, rest = 0;
-	struct dirent83 *e;
 	int r;
 
 	if (keep == 0) {
@@ -341,14 +352,8 @@ file_truncate_step(struct fat_vol *v, struct fat_op *o, uint64_t size)
 		if (rest && (r = fat_set(v, last, fat_eoc(v))) != PB_OK)
 			return r;
 	}
-	if ((r = dir_update(v, &o->node.loc, &e)) != PB_OK)
+	if ((r = entry_set(v, o, first, size)) != PB_OK)
 		return r;
-	dent_set_cluster(e, first);
-	e->file_size = (uint32_t)size;
-	dent_touch(e);
-	o->node.first = first;
-	o->node.size = (uint32_t)size;
-	handles_update(v, &o->node);
 	o->rest = rest;
 	return PB_OK;
 }

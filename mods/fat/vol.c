@@ -13,22 +13,36 @@
  */
 #include "fat.h"
 
-/* The properties of resource `name` (from the hub's inventory). */
+/* The i-th resource of the hub's inventory; PB_ENOENT past the last.
+ * Names, interfaces and properties are never NULL. */
+int
+res_at(unsigned i, struct pb_res_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->struct_size = sizeof(*info);
+	if (fm.hub->res_info(NULL, i, info) != PB_OK)
+		return PB_ENOENT;
+	if (!info->name)
+		info->name = "";
+	if (!info->iface)
+		info->iface = "";
+	if (!info->props)
+		info->props = "";
+	return PB_OK;
+}
+
+/* The properties of resource `name`. */
 int
 res_props(const char *name, char *buf, size_t cap)
 {
 	struct pb_res_info info;
 
-	for (unsigned i = 0; ; i++) {
-		memset(&info, 0, sizeof(info));
-		info.struct_size = sizeof(info);
-		if (fm.hub->res_info(NULL, i, &info) != PB_OK)
-			return PB_ENOENT;
-		if (info.name && strcmp(info.name, name) == 0) {
-			rt_strlcpy(buf, info.props ? info.props : "", cap);
+	for (unsigned i = 0; res_at(i, &info) == PB_OK; i++)
+		if (strcmp(info.name, name) == 0) {
+			rt_strlcpy(buf, info.props, cap);
 			return PB_OK;
 		}
-	}
+	return PB_ENOENT;
 }
 
 static int
@@ -270,15 +284,9 @@ vol_scan(void)
 {
 	struct pb_res_info info;
 
-	for (unsigned i = 0; ; i++) {
-		memset(&info, 0, sizeof(info));
-		info.struct_size = sizeof(info);
-		if (fm.hub->res_info(NULL, i, &info) != PB_OK)
-			return;
-		if (info.iface && strcmp(info.iface, BLOCK_IFACE) == 0 &&
-		    info.name)
+	for (unsigned i = 0; res_at(i, &info) == PB_OK; i++)
+		if (strcmp(info.iface, BLOCK_IFACE) == 0)
 			vol_consider(info.name, NULL);
-	}
 }
 
 /* The block connection under v changed. */

@@ -16,30 +16,7 @@
 
 #include "check.h"
 #include "../../abi/pbmod.h"
-#include "../../abi/rt/setting.c"
-
-#include "../../mods/fat/bpb.c"
-#include "../../mods/fat/cache.c"
-#include "../../mods/fat/io.c"
-#include "../../mods/fat/wb.c"
-#include "../../mods/fat/table.c"
-#include "../../mods/fat/name.c"
-#include "../../mods/fat/dir.c"
-#include "../../mods/fat/path.c"
-#include "../../mods/fat/file.c"
-#include "../../mods/fat/ops.c"
-#include "../../mods/fat/run.c"
-#include "../../mods/fat/mount.c"
-#include "../../mods/fat/vol.c"
-#include "../../mods/fat/handle.c"
-#include "../../mods/fat/time.c"
-#include "../../mods/fat/modsrc.c"
-#include "../../mods/fat/state.c"
-#undef PB_MODULE
-#define PB_MODULE(...) const struct pb_modinfo fat_modinfo = { \
-	.magic = PB_MODINFO_MAGIC, __VA_ARGS__ }
-#include "../../mods/fat/fat.c"
-
+#include "fatsrc.h"
 #include "fatfake.h"
 
 /* ---- images made by the host's tools ------------------------------- */
@@ -820,14 +797,21 @@ fragments(struct fat_vol *v, uint32_t first)
 {
 	unsigned runs = 1;
 	uint32_t c = first, next;
+	int r;
 
-	tx_begin(v);
-	while (fat_next(v, c, &next) == PB_OK && next) {
+	for (;;) {
+		tx_begin(v);
+		r = fat_next(v, c, &next);
+		tx_commit(v);
+		if (r == FAT_MISS) {	/* the FAT sector is being read */
+			ff_pump();
+			continue;
+		}
+		if (r != PB_OK || next == 0)
+			return runs;
 		runs += next != c + 1;
 		c = next;
 	}
-	tx_commit(v);
-	return runs;
 }
 
 /* Make a 64 MiB FAT32 image whose free space is mostly holes of 64 KiB:
@@ -1062,7 +1046,7 @@ TEST(fat_write_back_by_timer)
 	REQUIRE(fat_ops.start(FF_SELF, &ff_hub, PB_START_NORMAL) == PB_OK);
 	ff_pump();
 	REQUIRE(ff_fs_conn("fs:disk0", &fsc));
-	CHECK_EQ_INT(fm.vols[0]->c.nunits, 128);
+	CHECK_EQ_INT(fm.vols[0]->c.nunits, 512 * 1024 / 2048);
 	CHECK_EQ_INT(write_file("small.bin", 1500, 78, 1500), PB_OK);
 	CHECK_EQ_INT(ff_stat(&fsc, "small.bin", 0, &st), PB_OK);
 	ff_time_passes(300ull * 1000000);
@@ -1786,5 +1770,60 @@ TEST(fat_unaligned_buffers)
 	CHECK_MSG(disk->bad == 0, "%s", disk->why);
 	REQUIRE(unmount_to("u.img"));
 	CHECK(mtools_same("u.img", "odd.bin", 1 << 20, 40));
+	free(raw);
+}
+
+/* ---- geometry and cache extremes ----------------------------------- */
+
+/* 4 KiB sectors (8 device blocks each) and 64 KiB clusters. */
+TEST(fat_4k_sectors_64k_clusters)
+{
+	read_back("s4k.img", "-F 12 -S 4096 -s 16", 65536, FAT12);
+	write_tree("s4k.img", "-F 12 -S 4096 -s 16", 65536);
+}
+
+/* The smallest cache: write-back under pressure, directories larger
+ * than the cache, data through it from an unaligned buffer. */
+TEST(fat_small_cache_under_pressure)
+{
+	uint8_t *raw = malloc((2 << 20) + 1), *buf = raw + 1;
+	char path[96], out[4096], why[160];
+	uint64_t len, put;
+	uint32_t h;
+
+	REQUIRE(make_image("sc.img", "-F 16 -s 1", 32768));
+	ff_reset();
+	disk = ff_disk_add("disk0", load(tpath("sc.img"), &len), len,
+	    "fat=1 disk=x");
+	snprintf(ff_cfg, sizeof(ff_cfg), "fs-cache=256 fs-flush=0");
+	REQUIRE(fat_ops.start(FF_SELF, &ff_hub, PB_START_NORMAL) == PB_OK);
+	ff_pump();
+	REQUIRE(ff_fs_conn("fs:disk0", &fsc));
+	CHECK_EQ_INT(fm.vols[0]->c.nunits, 256 * 1024 / 512);
+	fill(buf, 2 << 20, 90, 0);
+	REQUIRE(ff_open(&fsc, "big2.bin", FS_O_WRITE | FS_O_CREATE, &h) ==
+	    PB_OK);
+	CHECK_EQ_INT(ff_write(&fsc, h, 0, buf, 2 << 20, &put), PB_OK);
+	ff_close(&fsc, h);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_MKDIR, "many", NULL), PB_OK);
+	for (unsigned i = 0; i < 400; i++) {
+		snprintf(path, sizeof(path), "many/a long file name number %u", i);
+		if (write_file(path, 700, 200 + i, 700) != PB_OK) {
+			CHECK_MSG(0, "%s", path);
+			break;
+		}
+	}
+	CHECK_MSG(same_as_pattern("big2.bin", 2 << 20, 90, why, sizeof(why)),
+	    "%s", why);
+	CHECK_MSG(same_as_pattern("many/A LONG FILE NAME NUMBER 333", 700, 533,
+	    why, sizeof(why)), "%s", why);
+	CHECK_MSG(same_as_pattern("big.bin", 3u << 20, 9, why, sizeof(why)),
+	    "%s", why);
+	CHECK_MSG(disk->bad == 0, "%s", disk->why);
+	REQUIRE(unmount_to("sc.img"));
+	CHECK_MSG(fsck_clean("sc.img", out, sizeof(out)), "%s", out);
+	CHECK(mtools_same("sc.img", "big2.bin", 2 << 20, 90));
+	CHECK(mtools_same("sc.img", "many/a long file name number 399", 700,
+	    599));
 	free(raw);
 }
