@@ -9,9 +9,10 @@
  * own, so a long read holds the session (no prompt) but never the event
  * loop, as swaptest does (cmd_display.c).
  *
- *   disks                like lsblk: every disk, its size, model, driver,
- *                        identity path; a disk of a quiesced driver that
- *                        still has clients is parked (the takeover)
+ *   disks                like lsblk: every disk and partition, its size,
+ *                        model, driver, identity path; a disk whose
+ *                        driver does not run but has clients is parked
+ *                        (the takeover)
  *   blkread DISK [MIB] [-q N]
  *                        read the first MIB MiB (8 by default) in 128 KiB
  *                        requests, N at a time (1 by default): MiB/s and
@@ -31,7 +32,7 @@
 
 #define MAX_DISKS 16
 #define CHUNK (128u << 10)		/* bytes per request */
-#define DEPTH_MAX 16
+#define DEPTH_MAX 32			/* NCQ's 32 tags (the queue depth 32) */
 #define READ_MIB_DEFAULT 8
 #define SWAP_REGION (4u << 20)
 #define SWAP_DEPTH 4
@@ -147,10 +148,12 @@ disk_line(const struct pb_res_info *ri)
 		rt_strlcpy(model, "-", sizeof(model));
 	if (!rt_prop_get(ri->props, "ro", ro, sizeof(ro)))
 		rt_strlcpy(ro, "?", sizeof(ro));
-	if (c && disk_info(c, &bi) == PB_OK)
+	if (c && disk_info(c, &bi) == PB_OK) {
 		bytes = bi.block_count * bi.block_size;
-	else if (rt_prop_get(ri->props, "size", size, sizeof(size)))
+		rt_strlcpy(ro, bi.flags & BLOCK_RO ? "1" : "0", sizeof(ro));
+	} else if (rt_prop_get(ri->props, "size", size, sizeof(size))) {
 		bytes = rt_strtou(size, NULL, 10);
+	}
 	human(bytes, size, sizeof(size));
 	rt_snprintf(driver, sizeof(driver), "%s%s", ri->owner,
 	    mod_running(ri->owner) ? "" : " (parked)");

@@ -292,3 +292,37 @@ TEST(update_command_errors)
 	fm_teardown();
 	free(other);
 }
+
+/* `update` N times uses two records, not N: the record of an instance
+ * that was replaced and holds nothing is used again, with a newer
+ * generation (nothing queued for the old instance runs for the new). */
+TEST(update_reuses_the_record_of_a_replaced_instance)
+{
+	size_t len;
+	void *img = slurp("build/mods/serial.mod", &len);
+	struct pb_module *live, *next;
+	unsigned before, gen;
+
+	if (!img)			/* nothing built: nothing to check */
+		return;
+	fm_setup();
+	REQUIRE((live = mod_register("serial.mod", img, len)) != NULL);
+	live->state = MOD_RUNNING;
+	before = nmodules;
+	for (unsigned i = 0; i < 2 * MAX_MODULES; i++) {
+		gen = modules[before].generation;
+		next = mod_register_instance("new/serial.mod", img, len,
+		    "serial", err, sizeof(err));
+		REQUIRE(next != NULL);
+		CHECK(next != live);
+		if (i >= 2 && next == &modules[before])
+			CHECK_EQ_INT(next->generation, gen + 1);
+		live->state = MOD_REPLACED;	/* the swap and window are over */
+		next->state = MOD_RUNNING;
+		live = next;
+	}
+	CHECK_EQ_INT(nmodules, before + 1);
+	CHECK(mod_find("serial") == live);
+	fm_teardown();
+	free(img);
+}
