@@ -17,6 +17,7 @@ import time
 
 from pbtest import Machine, PROMPT, ROOT, esp_cat, esp_ls, esp_put, \
     image_copy, workdir
+from images import custom_image
 
 BOOT_TIMEOUT = 120
 # The hub's log goes to COM1 too, and a line of it may come anywhere, in
@@ -277,6 +278,28 @@ def test_reading():
                    for l in ls_l), ls_l
         assert any(l.startswith('d') and l.endswith('  mods/')
                    for l in ls_l), ls_l
+    finally:
+        m.close()
+
+
+def test_before_the_takeover():
+    """takeover=no: the firmware's disk (efi-block) under gpt and fat, and
+    the same paths: /esp by the boot identity, read and written."""
+    img = custom_image('files-fw', ['target=os', 'takeover=no'])
+    m = booted(img)
+    try:
+        assert 'efi-block' in cmd(m, 'res')
+        mounts = [l.split() for l in cmd(m, 'mounts').split('\n')[1:]]
+        assert [r[0] for r in mounts] == ['/esp'], mounts
+        assert mounts[0][5] == 'pci:00:1f.2/sata:0/part:1', mounts
+        listed = cmd(m, 'ls /esp/patchbay/mods').split('\n')
+        assert listed == sorted(os.listdir(MODS), key=lambda s: s.encode())
+        with open(os.path.join(MODS, 'shell.mod'), 'rb') as f:
+            want = hashlib.sha256(f.read()).hexdigest()
+        assert cmd(m, 'sha256sum /esp/patchbay/mods/shell.mod').split()[0] \
+            == want
+        assert cmd(m, 'write /esp/fw.txt "on the firmware\'s disk"') == ''
+        assert cmd(m, 'cat /esp/fw.txt') == "on the firmware's disk"
     finally:
         m.close()
 
