@@ -34,8 +34,9 @@ failed_op(struct job *j, const char *shown, int err)
 	return err;
 }
 
+/* The last step (the source renamed or removed): its error, or done. */
 static void
-xfer_src_gone(struct job *j, struct jreq *r)
+xfer_src_done(struct job *j, struct jreq *r)
 {
 	struct xfer *x = j->data;
 
@@ -57,7 +58,7 @@ xfer_closed(struct job *j, struct jreq *r)
 	if (j->failed)		/* a close failed: the source stays */
 		job_end(j);
 	else
-		job_path_op(j, &x->src, FS_UNLINK, 0, NULL, 0, xfer_src_gone);
+		job_path_op(j, &x->src, FS_UNLINK, 0, NULL, 0, xfer_src_done);
 }
 
 static void
@@ -120,17 +121,6 @@ xfer_dst_opened(struct job *j, struct jreq *r)
 }
 
 static void
-xfer_renamed(struct job *j, struct jreq *r)
-{
-	struct xfer *x = j->data;
-
-	if (r->fs.status != PB_OK)
-		failed_op(j, x->src.abs, r->fs.status);
-	else
-		job_end(j);
-}
-
-static void
 xfer_rename(struct job *j, struct jreq *r)
 {
 	struct xfer *x = j->data;
@@ -142,7 +132,7 @@ xfer_rename(struct job *j, struct jreq *r)
 	r = job_slot(j);
 	r->fs.path = ON_VOLUME(&x->src);
 	r->fs.path2 = ON_VOLUME(&x->dst);
-	job_submit(j, r, x->src.m, FS_RENAME, x->src.abs, xfer_renamed);
+	job_submit(j, r, x->src.m, FS_RENAME, x->src.abs, xfer_src_done);
 }
 
 /* Where the destination is known: rename, or copy. */

@@ -57,8 +57,12 @@ df_line(struct job *j)
 	struct every *e = j->data;
 	uint64_t size = e->sf.blocks * e->sf.block_size;
 	uint64_t avail = e->sf.free * e->sf.block_size;
-	uint64_t used = size - avail;
+	uint64_t used;
 	char s[16], u[16], f[16];
+
+	if (avail > size)	/* more free than there is: clamped, not wrapped */
+		avail = size;
+	used = size - avail;
 
 	size_text(size, s, sizeof(s));
 	size_text(used, u, sizeof(u));

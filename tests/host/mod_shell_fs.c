@@ -60,31 +60,35 @@ out_write(const char *s, size_t len)
 	out_add(s, len);
 }
 
+static void
+out_line(const char *prefix, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	out_add(prefix, strlen(prefix));
+	out_add(line, strlen(line));
+	out_add("\n", 1);
+}
+
 void
 say(const char *fmt, ...)
 {
-	char line[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	out_line("", fmt, ap);
 	va_end(ap);
-	out_add(line, strlen(line));
-	out_add("\n", 1);
 }
 
 int
 fail(const char *fmt, ...)
 {
-	char line[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	out_line("error: ", fmt, ap);
 	va_end(ap);
-	out_add("error: ", 7);
-	out_add(line, strlen(line));
-	out_add("\n", 1);
 	return PB_EINVAL;
 }
 
@@ -121,65 +125,10 @@ t_free(struct pb_module *self, void *p)
 	free(p);
 }
 
-static struct pb_work *wq_head, *wq_tail;
-
-static void
-t_work_init(struct pb_module *self, struct pb_work *w, pb_work_fn fn,
-    void *arg)
-{
-	memset(w, 0, sizeof(*w));
-	w->fn = fn;
-	w->arg = arg;
-}
-
-static void
-t_work_post(struct pb_module *self, struct pb_work *w)
-{
-	if (w->queued)
-		return;
-	w->queued = 1;
-	w->next = NULL;
-	if (wq_tail)
-		wq_tail->next = w;
-	else
-		wq_head = w;
-	wq_tail = w;
-}
-
-static void
-t_work_cancel(struct pb_module *self, struct pb_work *w)
-{
-	struct pb_work **pp = &wq_head, *prev = NULL;
-
-	for (; *pp; prev = *pp, pp = &(*pp)->next)
-		if (*pp == w) {
-			*pp = w->next;
-			if (wq_tail == w)
-				wq_tail = prev;
-			w->queued = 0;
-			return;
-		}
-}
-
-static int
-run_one_work(void)
-{
-	struct pb_work *w = wq_head;
-
-	if (!w)
-		return 0;
-	wq_head = w->next;
-	if (!wq_head)
-		wq_tail = NULL;
-	w->queued = 0;
-	w->fn(w->arg);
-	return 1;
-}
-
 static void
 post_from_provider(struct pb_work *w)
 {
-	t_work_post(NULL, w);
+	fake_work_post(NULL, w);
 }
 
 /* The hub's resources: config:boot, block partitions, fs volumes. */
@@ -226,9 +175,9 @@ static const struct pb_hub hub = {
 	.timer_after = fake_timer_after,
 	.timer_cancel = fake_timer_cancel,
 	.res_info = t_res_info,
-	.work_init = t_work_init,
-	.work_post = t_work_post,
-	.work_cancel = t_work_cancel,
+	.work_init = fake_work_init,
+	.work_post = fake_work_post,
+	.work_cancel = fake_work_cancel,
 };
 
 /* ---- the volumes ----------------------------------------------------- */
@@ -242,7 +191,7 @@ static struct pb_conn cdata = { &fv_ops, &vdata, NULL, "fs:DATA" };
 static void
 pump(void)
 {
-	while (fv_run(&vesp) + fv_run(&vdata) + run_one_work())
+	while (fv_run(&vesp) + fv_run(&vdata) + run_posted())
 		;
 }
 
@@ -310,7 +259,7 @@ reset(void)
 {
 	fakehub_reset();
 	shell_hub = &hub;
-	wq_head = wq_tail = NULL;
+	fpost_head = fpost_tail = NULL;
 	nres = 0;
 	allocs = 0;
 	held = 0;
@@ -946,7 +895,7 @@ TEST(fs_volume_gone_mid_read)
 	fv_put(&vesp, "big", data, n);
 	start("cat /esp/big");
 	fv_run(&vesp);		/* the open */
-	run_one_work();		/* ...its completion: the reads go out */
+	run_posted();		/* ...its completion: the reads go out */
 	vesp.hold = 1;
 	REQUIRE(vesp.qn > 0);
 	mounts_event(PB_EV_DISCONNECTED, &cesp);
