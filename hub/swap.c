@@ -359,6 +359,22 @@ swap_abort(struct swap *s)
 	s->buf = NULL;
 }
 
+/*
+ * A module replaced by another build of itself (update) keeps its
+ * resources' names: the new instance published beside the old one under
+ * names of its own (block:sata0-2), and takes the old names over here,
+ * so `disks` and scripts see block:sata0 before and after.
+ */
+static void
+swap_names(struct pb_resource *a, struct pb_resource *b)
+{
+	char name[RES_NAME_MAX];
+
+	rt_strlcpy(name, a->name, sizeof(name));
+	rt_strlcpy(a->name, b->name, sizeof(a->name));
+	rt_strlcpy(b->name, name, sizeof(b->name));
+}
+
 /* Step 5: move every connection of old's resources to new's. */
 static void
 rebind_all(struct swap *s)
@@ -370,6 +386,8 @@ rebind_all(struct swap *s)
 			continue;
 		to = counterpart(s->new, r);
 		to->standby = 0;
+		if (strcmp(s->old->name, s->new->name) == 0)
+			swap_names(r, to);
 		for (unsigned k = 0; k < MAX_CONNS; k++)
 			if (conns[k].used && conns[k].res == r)
 				conn_rebind(&conns[k], to);
@@ -446,6 +464,9 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	s->blackout_cycles = t1 - s->t0;
 	irq_hold_module(s->old, 0);
 	tell_rebound(s);
+	/* What P' takes whenever it comes (irq for a driver that polls till
+	 * then) was not connected by the standby start. */
+	res_connect_requirements(s->new, 0);
 	if (s->buf)
 		mem_free(NULL, s->buf);
 	s->buf = NULL;
@@ -553,6 +574,8 @@ swap_watch_fault(struct pb_module *new)
 		if (!(to = counterpart(old, r)))
 			continue;
 		to->standby = 0;
+		if (strcmp(old->name, new->name) == 0)
+			swap_names(r, to);	/* the names go back too */
 		for (unsigned k = 0; k < MAX_CONNS; k++)
 			if (conns[k].used && conns[k].res == r)
 				conn_rebind(&conns[k], to);

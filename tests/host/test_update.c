@@ -386,3 +386,29 @@ TEST(module_images_are_bounded_and_reused)
 	CHECK_EQ_INT(image_add(NULL, "/esp/new.mod", img, sizeof(img)), PB_OK);
 	fm_teardown();
 }
+
+/* The new build published beside the old one under a name of its own;
+ * after the update it has the old names (`disks` shows block:sata0
+ * before and after), and what it takes whenever it comes (LATER: an irq
+ * provider, for a driver that polls till then) is connected too. */
+TEST(update_keeps_resource_names_and_connects_later_requirements)
+{
+	struct fm *irq;
+	char before[64];
+
+	REQUIRE(world());
+	irq = fm_add("irqp", 0);
+	fm_serve(irq, "irqx", "i0");
+	REQUIRE(fm_start(irq) == PB_OK);
+	rt_strlcpy(drv2->pub[0].name, "drv0-2", sizeof(drv2->pub[0].name));
+	fm_require(drv2, "irqx", 1, 0, PB_CARD_OPTIONAL, PB_LATER);
+	rt_strlcpy(before, drv->res[0]->name, sizeof(before));
+	CHECK_EQ_INT(hub_update_module(drv->m, drv2->m, err, sizeof(err)),
+	    PB_OK);
+	CHECK_STR(drv2->res[0]->name, before);
+	CHECK_CONTAINS(drv->res[0]->name, "drv0-2");
+	CHECK_STR(fm_conn(cli, 0, 0)->pub.res, before);
+	CHECK(fm_conn(drv2, 0, 0) != NULL &&
+	    fm_conn_res(drv2, 0, 0) == irq->res[0]);
+	fm_teardown();
+}
