@@ -36,6 +36,11 @@
 #ifndef AHCI_INSTANCES
 #define AHCI_INSTANCES 1	/* a module image drives one controller */
 #endif
+/* A second build under other names (tests/mods/tahci) for swap tests. */
+#ifndef AHCI_NAME
+#define AHCI_NAME "ahci"
+#define AHCI_PREFIX "sata"
+#endif
 
 enum { REQ_IRQ = 0 };
 
@@ -164,6 +169,41 @@ tick(void *arg)
 
 /* --- resources ------------------------------------------------------------- */
 
+/* A log line said after the swap's blackout (a line on the serial
+ * console costs a fraction of a millisecond under emulation): kept and
+ * logged by a work item, in order; one that does not fit is said now. */
+void
+ahci_note(struct ahci *a, const char *fmt, ...)
+{
+	size_t n = strlen(a->notes);
+	char line[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	rt_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n + strlen(line) + 2 > sizeof(a->notes)) {
+		a->hub->log(a->self, PB_LOG_INFO, line);
+		return;
+	}
+	rt_snprintf(a->notes + n, sizeof(a->notes) - n, "%s\n", line);
+	a->hub->work_post(a->self, &a->note_work);
+}
+
+static void
+say_notes(void *arg)
+{
+	struct ahci *a = arg;
+	char *line = a->notes, *end;
+
+	while ((end = strchr(line, '\n'))) {
+		*end = '\0';
+		a->hub->log(a->self, PB_LOG_INFO, line);
+		line = end + 1;
+	}
+	a->notes[0] = '\0';
+}
+
 void
 ahci_post_done(struct ahci *a, struct block_req *r, int status)
 {
@@ -219,10 +259,11 @@ ahci_publish(struct ahci_port *p)
 	disk_props(p, props, sizeof(props));
 	for (unsigned k = 1; k < 10; k++) {
 		if (k == 1)
-			rt_snprintf(p->name, sizeof(p->name), "sata%u", p->no);
+			rt_snprintf(p->name, sizeof(p->name), "%s%u",
+			    AHCI_PREFIX, p->no);
 		else
-			rt_snprintf(p->name, sizeof(p->name), "sata%u-%u",
-			    p->no, k);
+			rt_snprintf(p->name, sizeof(p->name), "%s%u-%u",
+			    AHCI_PREFIX, p->no, k);
 		if (name_taken(a, p->name))
 			continue;
 		p->res = a->hub->publish(a->self, BLOCK_IFACE, p->name, props,
@@ -247,6 +288,7 @@ ahci_withdraw(struct ahci_port *p)
 static void
 ports_init(struct ahci *a)
 {
+	a->hub->work_init(a->self, &a->note_work, say_notes, a);
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
 		struct ahci_port *p = &a->port[i];
 
@@ -269,6 +311,8 @@ forget(struct ahci *a)
 		if (hub && hub->size > offsetof(struct pb_hub, work_cancel))
 			hub->work_cancel(self, &a->port[i].work);
 	}
+	if (hub && hub->size > offsetof(struct pb_hub, work_cancel))
+		hub->work_cancel(self, &a->note_work);
 	if (a->imported)
 		hub->free(self, a->imported);
 	if (a->held)
@@ -310,6 +354,13 @@ ahci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 		err = PB_ENODEV;
 		goto out;
 	}
+#ifdef AHCI_STANDBY_ONLY
+	/* The second build only ever takes over from the first. */
+	if (mode != PB_START_STANDBY) {
+		err = PB_ENODEV;
+		goto out;
+	}
+#endif
 	if (!a->pci) {
 		alog(a, PB_LOG_ERR, "no PCI function bound");
 		err = PB_ENODEV;
@@ -425,10 +476,15 @@ ahci_resume(struct pb_module *self)
 }
 
 /* The function went away under us: every request ends, nothing more
- * touches it. */
+ * touches it.  (After a swap it went to the next driver: nothing to do,
+ * and the resources stay for a swap back in the watch window.) */
 static void
 pci_gone(struct ahci *a)
 {
+	if (a->released) {
+		a->pci = NULL;
+		return;
+	}
 	alog(a, PB_LOG_WARN, "%s went away: its disks are withdrawn",
 	    a->pci ? a->pci->res : "the PCI function");
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
@@ -484,13 +540,13 @@ static const struct pb_module_ops ops = {
 	.event = ahci_event,		/* the PCI function, the irq provider */
 };
 
-PB_MODULE(.name = "ahci", .version = "1.0",
+PB_MODULE(.name = AHCI_NAME, .version = "1.0",
     .desc = "SATA disks and ATAPI drives on an AHCI controller",
     .rank = 20, .flags = PB_MOD_HARDWARE, .ops = &ops,
     .nprovides = 1,
     .provides = { PB_PROVIDE(BLOCK_IFACE, BLOCK_MAJOR, BLOCK_MINOR) },
     .nrequires = 1,
     .requires = { [REQ_IRQ] = PB_REQUIRE(IRQ_IFACE, IRQ_MAJOR, 0,
-	PB_CARD_OPTIONAL, PB_LATER) },
+	PB_CARD_OPTIONAL, PB_AT_START) },
     .nbinds = 1,
     .binds = { PB_BIND(PCI_IFACE, "class=01.06.01") });

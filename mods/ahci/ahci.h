@@ -189,6 +189,9 @@ struct ahci {
 	struct ahci_held *imported;
 	uint32_t nimported;
 	int have_import;		/* an ahci state with IDENTIFY data came */
+	/* log lines said after a swap's blackout (ahci_note) */
+	struct pb_work note_work;
+	char notes[320];
 	/* release's, for a resume */
 	struct ahci_held *held;
 	uint32_t nheld;
@@ -260,6 +263,8 @@ int ahci_publish(struct ahci_port *p);
 void ahci_withdraw(struct ahci_port *p);
 void ahci_set_props(struct ahci_port *p);
 void ahci_log_caps(struct ahci *a);
+void ahci_note(struct ahci *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* hba.c */
 int hba_attach(struct ahci *a, const char **why);

@@ -113,15 +113,13 @@ irq_setup(struct ahci *a)
 
 	a->msi = !why;
 	if (a->msi)
-		alog(a, PB_LOG_INFO, "interrupts by MSI on vector %d",
-		    a->vector);
+		ahci_note(a, "interrupts by MSI on vector %d", a->vector);
 	else if (!a->irqc)
-		alog(a, PB_LOG_INFO, "polling every %llu ms until an irq "
-		    "provider comes", (unsigned long long)(T_POLL / MS));
+		ahci_note(a, "polling every %llu ms until an irq provider "
+		    "comes", (unsigned long long)(T_POLL / MS));
 	else
-		alog(a, PB_LOG_INFO, "polling every %llu ms (%s; INTx would "
-		    "need ACPI _PRT routing)", (unsigned long long)(T_POLL /
-		    MS), why);
+		ahci_note(a, "polling every %llu ms (%s; INTx would need ACPI "
+		    "_PRT routing)", (unsigned long long)(T_POLL / MS), why);
 	tick_arm(a, ahci_now(a) + T_POLL);
 	return PB_OK;
 }

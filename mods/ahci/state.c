@@ -442,8 +442,8 @@ take_imported(struct ahci *a)
 		if (a->port[i].head)
 			a->hub->work_post(a->self, &a->port[i].work);
 	if (a->nimported)
-		alog(a, PB_LOG_INFO, "took %u handed-over request%s",
-		    a->nimported, a->nimported == 1 ? "" : "s");
+		ahci_note(a, "took %u handed-over request%s", a->nimported,
+		    a->nimported == 1 ? "" : "s");
 	drop_imported(a);
 }
 
@@ -537,7 +537,7 @@ state_activate(struct ahci *a)
 	}
 	for (uint32_t k = 0; k < a->nimported; k++)
 		io_queue(&a->port[a->imported[k].port], a->imported[k].r);
-	alog(a, PB_LOG_INFO, "took over %u disk%s and %u request%s%s", taken,
+	ahci_note(a, "took over %u disk%s and %u request%s%s", taken,
 	    taken == 1 ? "" : "s", a->nimported, a->nimported == 1 ? "" : "s",
 	    a->have_import ? " without a reset" : "; the HBA is reset");
 	drop_imported(a);
