@@ -169,24 +169,15 @@ tick(void *arg)
 
 /* --- resources ------------------------------------------------------------- */
 
-/* A log line said after the swap's blackout (a line on the serial
- * console costs a fraction of a millisecond under emulation): kept and
- * logged by a work item, in order; one that does not fit is said now. */
+/*
+ * Log lines of a swap's new side are said after its blackout, by a work
+ * item: formatting and printing a line costs a fraction of a millisecond
+ * under emulation, more the first time its code runs in a fresh image.
+ */
 void
-ahci_note(struct ahci *a, const char *fmt, ...)
+ahci_note(struct ahci *a, unsigned what)
 {
-	size_t n = strlen(a->notes);
-	char line[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	rt_vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n + strlen(line) + 2 > sizeof(a->notes)) {
-		a->hub->log(a->self, PB_LOG_INFO, line);
-		return;
-	}
-	rt_snprintf(a->notes + n, sizeof(a->notes) - n, "%s\n", line);
+	a->notes |= what;
 	a->hub->work_post(a->self, &a->note_work);
 }
 
@@ -194,14 +185,16 @@ static void
 say_notes(void *arg)
 {
 	struct ahci *a = arg;
-	char *line = a->notes, *end;
+	unsigned what = a->notes;
 
-	while ((end = strchr(line, '\n'))) {
-		*end = '\0';
-		a->hub->log(a->self, PB_LOG_INFO, line);
-		line = end + 1;
-	}
-	a->notes[0] = '\0';
+	a->notes = 0;
+	if (what & NOTE_IRQ)
+		irq_say(a);
+	if (what & NOTE_TAKEOVER)
+		alog(a, PB_LOG_INFO, "took over %u disk%s and %u request%s%s",
+		    a->note_disks, a->note_disks == 1 ? "" : "s", a->note_reqs,
+		    a->note_reqs == 1 ? "" : "s", a->have_import ?
+		    " without a reset" : "; the HBA is reset");
 }
 
 void
