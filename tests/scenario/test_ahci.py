@@ -6,7 +6,10 @@ read-only, 2048-byte blocks) are listed too.  The test module tdisk reads
 the first and last 64 KiB of every disk through the driver (requests of
 four DMA segments) and the test compares its checksums with the files on
 the host; on the second disk it also writes, flushes and reads back.
-boot.cfg `ahci=no` keeps the module off the controller."""
+boot.cfg `ahci=no` keeps the module off the controller, `ahci-msi=no`
+makes it poll.  blkswaptest swaps it with a second build of itself
+(tests/mods/tahci) under streaming reads: nothing lost, duplicated or
+corrupt, no HBA reset."""
 
 import os
 import re
@@ -174,3 +177,14 @@ def test_swap_with_reads_streaming():
         errors = [l for l in text.split('\n') if 'error: ' in l and
                   'refused to tahci: it takes 1 client' not in l]
         assert not errors, errors
+
+
+def test_polling_without_msi():
+    """ahci-msi=no: the controller's timer finds what the HBA finished;
+    tdisk reads the boot disk as with MSI."""
+    img = image('ahci-poll', ['ahci-msi=no'])
+    with Machine('default', image=img, timeout=BOOT_TIMEOUT) as m:
+        seen(m, r'ahci: polling every 1 ms \(boot\.cfg ahci-msi=no; INTx')
+        checked(m, img, 'sata0')
+        assert 'interrupts by MSI' not in m.serial_text(), m.tail()
+        assert 'error: ' not in m.serial_text(), m.tail()
