@@ -16,15 +16,17 @@
  *
  * Swaps (state.c): quiesce stops dispatching and answers PB_EAGAIN until
  * nothing is on the device and every port's command list has stopped;
- * export_state lists the requests not completed (struct block_state) and
- * adds each disk's IDENTIFY results; release lets go of the interrupt.
- * The new side, started in standby, publishes every port whose registers
- * show a disk (PxSSTS, PxSIG) without touching anything; at activate it
- * programs its own command lists and FIS areas into those ports and
- * starts them: no HBA reset and no COMRESET, so the blackout is a few
- * register writes.  Taking over from a driver that gives no IDENTIFY
- * results (the firmware's) resets the HBA and probes, and the requests
- * wait in the queue until their disk is ready.
+ * export_state hands the requests not completed over (struct block_state)
+ * with each disk's IDENTIFY results; release lets go of the interrupt;
+ * resume takes everything back.  The new side, started in standby,
+ * publishes every port whose registers show a disk (PxSSTS, PxSIG)
+ * without touching anything; at activate it programs its own command
+ * lists and FIS areas into those ports and starts them: no HBA reset and
+ * no COMRESET, so the blackout is a few register writes.  Taking over
+ * from a driver that gives no IDENTIFY results resets the HBA and probes,
+ * the requests waiting in the queue until their disk is ready.  At the
+ * boot's takeover the hub hands a parked firmware disk's requests to the
+ * running driver through import_state (hub/park.c).
  *
  * boot.cfg: `ahci=no` keeps it off the controller; `ahci-msi=no` polls;
  * `ahci-ncq=no`; `ahci-handoff=no` skips the BIOS handoff.
