@@ -271,8 +271,9 @@ typedef void (*pb_work_fn)(void *arg);
  * (an interrupt handler, another module's work: a block provider posts its
  * client's completion this way).  Posting never fails and never allocates:
  * an item already queued stays queued once.  work_cancel takes it off the
- * queue; after it returns fn does not run for any earlier post.  The
- * fields after `arg` are the hub's.
+ * queue; after it returns fn does not run for any earlier post (cancel
+ * an item before freeing its memory).  The fields after `arg` are the
+ * hub's.
  */
 struct pb_work {
 	pb_work_fn fn;

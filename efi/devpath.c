@@ -2,14 +2,18 @@
  * devpath.c - a disk's identity from the device path nodes after its PCI
  * function (see devpath.h).  Node layouts: UEFI 2.10 §10.3.1 (the generic
  * header: type, subtype, 16-bit length), §10.3.4 (messaging: USB 5,
- * Device Logical Unit 17, SATA 18, NVMe namespace 23), End type 0x7f.
+ * Device Logical Unit 17, SATA 18, NVMe namespace 23), §10.3.5.1 (media:
+ * Hard Drive 1, whose PartitionNumber counts GPT entries and MBR slots
+ * from 1), End type 0x7f.
  */
 #include "devpath.h"
 #include "../abi/rt/rt.h"
 
 enum {
 	DP_TYPE_MSG = 0x03,
+	DP_TYPE_MEDIA = 0x04,
 	DP_TYPE_END = 0x7f,
+	DP_MEDIA_HD = 1,	/* PartitionNumber, start, size, signature */
 	DP_MSG_USB = 5,		/* ParentPortNumber, InterfaceNumber */
 	DP_MSG_UNIT = 17,	/* Lun */
 	DP_MSG_SATA = 18,	/* HBAPortNumber, PortMultiplierPortNumber, Lun */
@@ -28,6 +32,7 @@ struct ident {
 	uint32_t usb[USB_TIERS];
 	unsigned tiers;
 	int unit_seen;
+	uint32_t part;		/* 0: the whole disk */
 };
 
 static uint32_t
@@ -78,6 +83,17 @@ node(struct ident *id, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* A partition's node, the last before End: the disk's identity must be
+ * known by then. */
+static int
+media_node(struct ident *id, const uint8_t *p, size_t len)
+{
+	if (p[1] != DP_MEDIA_HD || len < 42 || id->kind == K_NONE || id->part)
+		return 0;
+	id->part = le32(p + 4);
+	return id->part != 0;
+}
+
 /* Walk the nodes up to End: 0 for a malformed or unknown one. */
 static int
 walk(struct ident *id, const uint8_t *p, size_t max)
@@ -92,7 +108,10 @@ walk(struct ident *id, const uint8_t *p, size_t max)
 			return 0;
 		if (p[0] == DP_TYPE_END)
 			return 1;
-		if (p[0] != DP_TYPE_MSG || !node(id, p, len))
+		if (id->part)		/* nothing may follow a partition */
+			return 0;
+		if (p[0] == DP_TYPE_MEDIA ? !media_node(id, p, len) :
+		    p[0] != DP_TYPE_MSG || !node(id, p, len))
 			return 0;
 		p += len;
 		max -= len;
@@ -149,5 +168,7 @@ devpath_identity(const struct devpath_pci *pci, const void *tail, size_t max,
 	case K_NONE:
 		break;
 	}
+	if (id.part)
+		put(&t, "/part:%u", id.part);
 	return t.n < cap;
 }

@@ -19,7 +19,8 @@ struct devpath_pci {
 
 /*
  * The identity of the disk whose device path continues with `tail` (at
- * most `max` bytes, up to its End node) after the PCI function `pci`:
+ * most `max` bytes, up to its End node) after the PCI function `pci`, and
+ * `/part:N` when the path ends in a partition's Hard Drive node:
  * 1 and out filled, or 0 when the nodes are not ones we spell (the caller
  * then uses the text of the whole path) or out is too small.
  */

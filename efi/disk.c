@@ -112,9 +112,10 @@ path_text(EFI_DEVICE_PATH *dp, char *out, size_t cap)
 			*p = '_';
 }
 
-/* The identity: the PCI function under the disk, then what follows it. */
-static void
-disk_path(EFI_HANDLE h, char *out, size_t cap)
+/* The identity: the PCI function under the disk, then what follows it
+ * (a partition's handle adds /part:N). */
+void
+device_identity(EFI_HANDLE h, char *out, size_t cap)
 {
 	EFI_DEVICE_PATH *dp, *rest;
 	EFI_HANDLE pci_handle;
@@ -226,7 +227,7 @@ fw_disk_info(void *ctx, unsigned index, struct firmware_disk *out)
 		.media_present = m->MediaPresent,
 		.write_caching = m->WriteCaching,
 	};
-	disk_path(disks[index].handle, d.path, sizeof(d.path));
+	device_identity(disks[index].handle, d.path, sizeof(d.path));
 	disk_names(disks[index].handle, &d);
 	n = out->size < sizeof(d) ? out->size : sizeof(d);
 	d.size = (uint32_t)n;

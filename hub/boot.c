@@ -166,13 +166,19 @@ publish_rsdp(const struct handoff *h)
 }
 
 /* boot.cfg's one-word settings (key=value with no spaces), as properties
- * of `config:boot`, for modules with settings of their own (font-scale). */
+ * of `config:boot`, for modules with settings of their own (font-scale),
+ * after the boot partition's identity (boot-path=, which the shell's
+ * mount table puts at /esp). */
 static void
 publish_config(const struct handoff *h)
 {
 	static char props[RES_PROPS_MAX];
 	const char *p = h->cmdline;
-	size_t n = 0;
+	size_t n = (size_t)rt_snprintf(props, sizeof(props) / 2,
+	    "boot-path=%s", h->boot_path);
+
+	if (n >= sizeof(props) / 2 || strchr(h->boot_path, ' '))
+		n = 0;
 
 	while (*p) {
 		const char *e = strchr(p, '\n');

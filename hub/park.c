@@ -16,14 +16,16 @@
  *	they have keep their connections.  Its other resources go.
  *  park_claim (a resource is offered, before its clients and binds): a
  *	`block` resource of a running native module with a parked one's
- *	path takes it over.  The parked module exports its state, the part
- *	listing this disk's requests goes to the new provider's import_state
- *	(it is running: it takes them as if they had been submitted to it,
- *	see docs/abi.md), the rest goes back to the exporter through its own
- *	import_state; the connections are rebound, their clients told
- *	PB_EV_REBOUND, the parked resource withdrawn, and the parked module
- *	unloaded once it has none left.  A provider that refuses the
- *	requests leaves the disk parked, the exporter holding them again.
+ *	path takes it over.  The parked module exports its state (handing
+ *	its requests over), the requests of this disk are submitted to the
+ *	new resource in their order, as their clients would have, and those
+ *	of its other disks go back to it through its import_state; the
+ *	connections are rebound, their clients told PB_EV_REBOUND, the parked
+ *	resource withdrawn, and the parked module unloaded once it has none
+ *	left.  The native driver needs nothing but its block_ops: a request
+ *	it refuses completes with its answer, as a client's submit would.  If
+ *	the new resource goes meanwhile (its module faulted), the requests
+ *	not submitted complete with PB_EIO and the disk stays parked.
  *  park_check (at the end of the boot, then every 100 ms): a parked disk
  *	whose controller no driver holds goes at once, without waiting for
  *	the deadline: its path begins with its controller's PCI function
@@ -64,7 +66,8 @@ static int check_timer;
 
 /* --- calling the modules ------------------------------------------------- */
 
-enum { CALL_QUIESCE, CALL_RELEASE, CALL_RESUME, CALL_EXPORT, CALL_IMPORT };
+enum { CALL_QUIESCE, CALL_RELEASE, CALL_RESUME, CALL_EXPORT, CALL_IMPORT,
+    CALL_SUBMIT };
 
 struct call {
 	struct pb_module *m;
@@ -72,6 +75,7 @@ struct call {
 	void *buf;
 	size_t cap, len;
 	uint32_t ver;
+	const struct pb_resource *res;	/* CALL_SUBMIT: to this resource */
 };
 
 static long
@@ -92,6 +96,9 @@ call_entry(void *arg)
 	case CALL_IMPORT:
 		return o->import_state ? o->import_state(c->m, c->buf, c->len,
 		    c->ver) : PB_ENOTSUP;
+	case CALL_SUBMIT:
+		return ((const struct block_ops *)c->res->ops)->submit(
+		    c->res->ctx, c->buf);
 	}
 	return PB_EINVAL;
 }
@@ -403,11 +410,16 @@ rebind_clients(struct pb_resource *from, struct pb_resource *to)
 			conn_rebind(&conns[k], to);
 			n++;
 		}
-	/* `to` is not offered yet: every connection on it is one of these. */
+	return n;
+}
+
+/* `to` is not offered yet: every connection on it was rebound. */
+static void
+tell_rebound(struct pb_resource *to)
+{
 	for (unsigned k = 0; k < MAX_CONNS; k++)
 		if (conns[k].used && conns[k].res == to)
 			conn_tell(&conns[k], PB_EV_REBOUND);
-	return n;
 }
 
 /* Give the exporter back what no one took; an error here loses them. */
@@ -423,15 +435,64 @@ give_back(struct pb_module *old, struct state *s, const char *what)
 		    "own back (%d): %s", old->name, s->st.nreq, r, what);
 }
 
+/* Is `to` still the resource `new` published? */
+static int
+still_there(const struct pb_resource *to, const struct pb_module *new,
+    const char *name)
+{
+	return to->used && to->owner == new && new->state == MOD_RUNNING &&
+	    strcmp(to->name, name) == 0;
+}
+
+/*
+ * Submit the requests of `mine` to `to`, in order, as their clients would
+ * have.  One it refuses completes with its answer; once `to` is gone,
+ * every one left completes with PB_EIO.  How many it took.
+ */
+static unsigned
+resubmit(const struct state *mine, struct pb_resource *to)
+{
+	struct pb_module *new = to->owner;
+	char name[RES_NAME_MAX];
+	const uint8_t *reqs;
+	unsigned taken = 0;
+
+	rt_strlcpy(name, to->name, sizeof(name));
+	for (uint32_t d = 0; d < mine->st.ndisks; d++) {
+		struct block_state_disk disk = disk_of(mine, d);
+
+		reqs = reqs_of(mine, &disk);
+		for (uint32_t k = 0; k < disk.nreq; k++) {
+			struct call c = { 0 };
+			struct block_req *req;
+			int r = PB_EIO;
+
+			memcpy(&req, reqs + k * sizeof(req), sizeof(req));
+			c.buf = req;
+			c.res = to;
+			if (still_there(to, new, name) &&
+			    (r = call(new, CALL_SUBMIT, &c)) == PB_OK) {
+				taken++;
+				continue;
+			}
+			req->status = r;	/* the provider's part, once */
+			work_post(&req->done);
+		}
+	}
+	return taken;
+}
+
 /* The whole handover; 0 when the disk stays parked. */
 static int
 hand_over(struct parked *p, struct pb_resource *to, unsigned *nreq)
 {
 	struct pb_module *old = p->owner, *new = to->owner;
+	char name[RES_NAME_MAX];
 	struct state all, mine, rest;
 	uint8_t *parts = NULL;
 	int r;
 
+	rt_strlcpy(name, to->name, sizeof(name));
 	if ((r = export_from(old, &all)) != PB_OK) {
 		log_event(LOG_ERROR, "takeover: %s cannot hand %s over: its "
 		    "state (%d)", old->name, p->name, r);
@@ -446,15 +507,17 @@ hand_over(struct parked *p, struct pb_resource *to, unsigned *nreq)
 		goto out;
 	}
 	split(&all, p->path, &mine, &rest, parts);
-	if ((r = import(new, mine.buf, mine.len)) != PB_OK) {
-		log_event(LOG_ERROR, "takeover: %s (%s) refused the %u requests "
-		    "of %s (%d); it stays parked", to->name, new->name,
-		    mine.st.nreq, p->name, r);
-		give_back(old, &all, "the refused ones");
-		goto out;
-	}
 	give_back(old, &rest, "other disks'");
-	*nreq = mine.st.nreq;
+	*nreq = resubmit(&mine, to);
+	if (*nreq < mine.st.nreq)
+		log_event(LOG_ERROR, "takeover: %s took %u of the %u requests "
+		    "of %s; the others completed with its answer", name,
+		    *nreq, mine.st.nreq, p->name);
+	if (!still_there(to, new, name)) {
+		log_event(LOG_ERROR, "takeover: %s went while it took %s over; "
+		    "%s stays parked", name, p->name, p->name);
+		r = PB_EIO;
+	}
 out:
 	if (parts)
 		mem_free(NULL, parts);
@@ -494,6 +557,7 @@ park_claim(struct pb_resource *to)
 		    p->name, p->path, to->name, to->owner->name, nreq,
 		    nreq == 1 ? "" : "s", nclients, nclients == 1 ? "" : "s",
 		    (unsigned long long)((hub_now_ns() - since_ns) / 1000000));
+		tell_rebound(to);
 		res_withdraw(p->res);	/* no connections left on it */
 		forget(p);
 		unload_if_done(old);

@@ -282,6 +282,7 @@ swap_begin(struct swap *s, char *err, size_t cap)
 	struct call_args a = { 0 };
 	int r;
 
+	s->old_gen = s->old->generation;
 	if (!s->old->ops->export_state || !s->old->ops->quiesce) {
 		rt_snprintf(err, cap, "%s cannot be swapped out (no export_state)",
 		    s->old->name);
@@ -305,10 +306,13 @@ swap_begin(struct swap *s, char *err, size_t cap)
 
 	s->t0 = arch_cycles();
 	s->t0_ns = hub_now_ns();
-	s->old_gen = s->old->generation;
 	if (s->old->state == MOD_QUIESCED)	/* a second swap of a takeover */
 		return export_state(s, err, cap);
 	if ((r = quiesce_old(s, err, cap)) != PB_OK)
+		goto resume_old;
+	/* While P drained, either side may have published more (a disk
+	 * probed): every resource must still have its counterpart. */
+	if (s->draining && (r = check_counterparts(s, err, cap)) != PB_OK)
 		goto resume_old;
 	s->old->state = MOD_QUIESCED;
 	if ((r = export_state(s, err, cap)) != PB_OK)
@@ -492,12 +496,17 @@ int
 swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
     char *err, size_t cap)
 {
+	static int under_way;	/* the loop runs while a provider drains */
 	struct swap s = { .old = old, .new = new, .iface = iface };
 	int r;
 
 	if (old == new || old->state != MOD_RUNNING) {
 		rt_snprintf(err, cap, "%s is not a running provider", old->name);
 		return PB_EINVAL;
+	}
+	if (under_way) {
+		rt_snprintf(err, cap, "another swap is under way");
+		return PB_EBUSY;
 	}
 	if (iface && (r = other_clients(old, iface, err, cap)) != PB_OK)
 		return r;
@@ -517,9 +526,11 @@ swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
 		}
 	if (new->state == MOD_UNLOADED || new->state == MOD_FAILED)
 		new->state = MOD_KNOWN;
-	if ((r = swap_begin(&s, err, cap)) != PB_OK)
-		return r;
-	return swap_finish(&s, err, cap);
+	under_way = 1;
+	if ((r = swap_begin(&s, err, cap)) == PB_OK)
+		r = swap_finish(&s, err, cap);
+	under_way = 0;
+	return r;
 }
 
 /* P' faulted inside its watch window: give the clients P back.  P' goes

@@ -307,46 +307,6 @@ disk_look(void *arg)
 
 /* ---- connections ----------------------------------------------------- */
 
-void
-disk_connected(struct pb_conn *c, int by_hand)
-{
-	char props[GPT_PROPS];
-	struct gdisk *d;
-
-	if (!disk_props(c->res, props, sizeof(props)))
-		props[0] = '\0';
-	if (rt_prop_get(props, "disk", NULL, 0))
-		return;		/* a partition: never read as a disk */
-	if ((d = disk_by_res(c->res))) {
-		/* Held by hand since a standby start: take the hub's. */
-		if (d->conn != c && d->by_hand && !by_hand) {
-			gpt_hub->disconnect(gpt_self, d->conn);
-			d->conn = c;
-			d->by_hand = 0;
-		}
-		return;
-	}
-	for (d = gpt_disks; d < gpt_disks + GPT_DISKS && d->used; d++)
-		;
-	if (d == gpt_disks + GPT_DISKS) {
-		gpt_log(PB_LOG_WARN, "%s: more than %u disks; not read", c->res,
-		    GPT_DISKS);
-		return;
-	}
-	memset(d, 0, sizeof(*d));
-	d->used = 1;
-	d->conn = c;
-	d->by_hand = by_hand;
-	rt_strlcpy(d->res, c->res, sizeof(d->res));
-	if (!rt_prop_get(props, "path", d->path, sizeof(d->path)))
-		rt_strlcpy(d->path, res_short(c->res), sizeof(d->path));
-	d->io.disk = d;
-	gpt_hub->work_init(gpt_self, &d->io.req.done, scan_io_done, d);
-	gpt_hub->work_init(gpt_self, &d->look, disk_look, d);
-	if (!by_hand)
-		disk_look_soon(d);
-}
-
 /* Once a gone disk has nothing on it any more, its slot is free. */
 void
 disk_free_if_idle(struct gdisk *d)
@@ -422,18 +382,13 @@ disk_drop_twin(const struct gdisk *d)
 	}
 }
 
-/* Another provider serves the disk now: the same disk by its path, so
- * the partitions stay; their properties name the new resource.  If that
- * resource reached gpt on its own first, the partitions found through it
- * go: those found before have the clients. */
-void
-disk_rebound(struct pb_conn *c)
+/* d is reached through c now, under c's name: the same disk by its path,
+ * so the partitions stay; their properties name the new resource. */
+static void
+disk_moved(struct gdisk *d, struct pb_conn *c)
 {
-	struct gdisk *d = disk_by_conn(c);
 	char props[GPT_PROPS], path[BLOCK_PATH_MAX + 16];
 
-	if (!d)
-		return;
 	rt_strlcpy(d->res, c->res, sizeof(d->res));
 	disk_drop_twin(d);
 	if (disk_props(c->res, props, sizeof(props)))
@@ -450,6 +405,82 @@ disk_rebound(struct pb_conn *c)
 		gpt_hub->set_props(gpt_self, gp->res, gp->props);
 	}
 	disk_look_soon(d);	/* the new provider may see another medium */
+}
+
+/* Another provider serves the disk now (a swap, or the takeover's
+ * handover of a parked firmware disk).  If that resource reached gpt on
+ * its own first, the partitions found through it go: those found before
+ * have the clients. */
+void
+disk_rebound(struct pb_conn *c)
+{
+	struct gdisk *d = disk_by_conn(c);
+
+	if (d)
+		disk_moved(d, c);
+}
+
+static struct gdisk *
+disk_by_path(const char *path)
+{
+	for (unsigned i = 0; i < GPT_DISKS; i++)
+		if (gpt_disks[i].used && gpt_disks[i].conn &&
+		    strcmp(gpt_disks[i].path, path) == 0)
+			return &gpt_disks[i];
+	return NULL;
+}
+
+void
+disk_connected(struct pb_conn *c, int by_hand)
+{
+	char props[GPT_PROPS], path[BLOCK_PATH_MAX];
+	struct gdisk *d;
+
+	if (!disk_props(c->res, props, sizeof(props)))
+		props[0] = '\0';
+	if (rt_prop_get(props, "disk", NULL, 0))
+		return;		/* a partition: never read as a disk */
+	if ((d = disk_by_res(c->res))) {
+		/* Held by hand since a standby start: take the hub's. */
+		if (d->conn != c && d->by_hand && !by_hand) {
+			gpt_hub->disconnect(gpt_self, d->conn);
+			d->conn = c;
+			d->by_hand = 0;
+		}
+		return;
+	}
+	if (!by_hand && rt_prop_get(props, "path", path, sizeof(path)) &&
+	    (d = disk_by_path(path))) {
+		/* The same disk by its identity, from another provider: the
+		 * takeover did not hand it over (a parked firmware disk).
+		 * Its partitions and their clients move to this one. */
+		gpt_log(PB_LOG_INFO, "%s: takes over from %s (the same "
+		    "path=%s): its partitions follow", c->res, d->res, path);
+		gpt_hub->disconnect(gpt_self, d->conn);
+		d->conn = c;
+		d->by_hand = 0;
+		disk_moved(d, c);
+		return;
+	}
+	for (d = gpt_disks; d < gpt_disks + GPT_DISKS && d->used; d++)
+		;
+	if (d == gpt_disks + GPT_DISKS) {
+		gpt_log(PB_LOG_WARN, "%s: more than %u disks; not read", c->res,
+		    GPT_DISKS);
+		return;
+	}
+	memset(d, 0, sizeof(*d));
+	d->used = 1;
+	d->conn = c;
+	d->by_hand = by_hand;
+	rt_strlcpy(d->res, c->res, sizeof(d->res));
+	if (!rt_prop_get(props, "path", d->path, sizeof(d->path)))
+		rt_strlcpy(d->path, res_short(c->res), sizeof(d->path));
+	d->io.disk = d;
+	gpt_hub->work_init(gpt_self, &d->io.req.done, scan_io_done, d);
+	gpt_hub->work_init(gpt_self, &d->look, disk_look, d);
+	if (!by_hand)
+		disk_look_soon(d);
 }
 
 /* gpt stops: the hub takes back its memory and connections, and drops

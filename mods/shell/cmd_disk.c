@@ -9,9 +9,10 @@
  * own, so a long read holds the session (no prompt) but never the event
  * loop, as swaptest does (cmd_display.c).
  *
- *   disks                like lsblk: every disk, its size, model, driver,
- *                        identity path; a disk of a quiesced driver that
- *                        still has clients is parked (the takeover)
+ *   disks                like lsblk: every disk and partition, its size,
+ *                        model, driver, identity path; a disk whose
+ *                        driver does not run but has clients is parked
+ *                        (the takeover)
  *   blkread DISK [MIB] [-q N]
  *                        read the first MIB MiB (8 by default) in 128 KiB
  *                        requests, N at a time (1 by default): MiB/s and
@@ -21,7 +22,8 @@
  *                        read the first 4 MiB once, then read them over
  *                        and over, 4 requests at a time, while the disk's
  *                        provider is swapped N times (with MODULE and
- *                        back, or with a fresh copy of itself); every
+ *                        back, or for a fresh copy of itself from the
+ *                        boot ramdisk: `update`); every
  *                        block is checked against the first read, every
  *                        request must complete exactly once
  */
@@ -30,7 +32,7 @@
 
 #define MAX_DISKS 16
 #define CHUNK (128u << 10)		/* bytes per request */
-#define DEPTH_MAX 16
+#define DEPTH_MAX 32			/* NCQ's 32 tags (the queue depth 32) */
 #define READ_MIB_DEFAULT 8
 #define SWAP_REGION (4u << 20)
 #define SWAP_DEPTH 4
@@ -110,15 +112,17 @@ human(uint64_t bytes, char *out, size_t cap)
 	    (unsigned)(bytes % div * 10 / div), units[u]);
 }
 
-static const char *
-mod_state(const char *name)
+/* Does a module of this name run?  (After an update the old instance
+ * stays, quiesced, for its watch window, under the same name.) */
+static int
+mod_running(const char *name)
 {
 	struct pb_mod_info mi;
 
 	for (unsigned i = 0; shell_hub->mod_info(i, &mi) == PB_OK; i++)
-		if (strcmp(mi.name, name) == 0)
-			return mi.state;
-	return "?";
+		if (strcmp(mi.name, name) == 0 && strcmp(mi.state, "running") == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -134,7 +138,6 @@ static void
 disk_line(const struct pb_res_info *ri)
 {
 	struct pb_conn *c = disk_named(ri->name);
-	const char *state = mod_state(ri->owner);
 	char size[16], model[48], path[80], ro[4], driver[40];
 	struct block_info bi;
 	uint64_t bytes = 0;
@@ -145,13 +148,15 @@ disk_line(const struct pb_res_info *ri)
 		rt_strlcpy(model, "-", sizeof(model));
 	if (!rt_prop_get(ri->props, "ro", ro, sizeof(ro)))
 		rt_strlcpy(ro, "?", sizeof(ro));
-	if (c && disk_info(c, &bi) == PB_OK)
+	if (c && disk_info(c, &bi) == PB_OK) {
 		bytes = bi.block_count * bi.block_size;
-	else if (rt_prop_get(ri->props, "size", size, sizeof(size)))
+		rt_strlcpy(ro, bi.flags & BLOCK_RO ? "1" : "0", sizeof(ro));
+	} else if (rt_prop_get(ri->props, "size", size, sizeof(size))) {
 		bytes = rt_strtou(size, NULL, 10);
+	}
 	human(bytes, size, sizeof(size));
 	rt_snprintf(driver, sizeof(driver), "%s%s", ri->owner,
-	    strcmp(state, "running") == 0 ? "" : " (parked)");
+	    mod_running(ri->owner) ? "" : " (parked)");
 	say("%-14s %7s %-3s %-20s %-16s %s", ri->name, size, ro, driver, model,
 	    path);
 }
@@ -167,8 +172,9 @@ cmd_disks(int argc, char **argv)
 	for (unsigned i = 0; shell_hub->res_info(NULL, i, &ri) == PB_OK; i++) {
 		if (strcmp(ri.iface, BLOCK_IFACE) != 0)
 			continue;
-		/* The old side of a swap in its watch window: not a disk. */
-		if (strcmp(mod_state(ri.owner), "running") != 0 && !ri.clients)
+		/* The shell takes every disk: one without clients is the old
+		 * side of a swap in its watch window, hidden. */
+		if (!ri.clients)
 			continue;
 		if (!n++)
 			say("%-14s %7s %-3s %-20s %-16s %s", "NAME", "SIZE", "RO",
@@ -541,7 +547,8 @@ swap_line(void *arg, const char *line)
 	const char *p;
 
 	rt_strlcpy(a->text, line, sizeof(a->text));
-	if (strncmp(line, "swapped ", 8) != 0)
+	if (strncmp(line, "swapped ", 8) != 0 &&
+	    strncmp(line, "updated ", 8) != 0)
 		return;
 	for (p = line; *p; p++)
 		if (strncmp(p, "blackout ", 9) == 0) {
@@ -563,8 +570,12 @@ swapper(void *arg)
 		return;
 	if (run.since_swap >= SWAP_EVERY) {
 		run.since_swap = 0;
-		rt_snprintf(cmd, sizeof(cmd), "swap %s %s", run.conn->res,
-		    run.swaps % 2 ? run.from : run.to);
+		if (strcmp(run.to, run.from) == 0)	/* a fresh copy of it */
+			rt_snprintf(cmd, sizeof(cmd), "update %s %s.mod",
+			    run.from, run.from);
+		else
+			rt_snprintf(cmd, sizeof(cmd), "swap %s %s",
+			    run.conn->res, run.swaps % 2 ? run.from : run.to);
 		if (shell_hub->control(shell_self, cmd, swap_line, &a) != PB_OK ||
 		    !a.ok) {
 			run_error("swap %u: %s", run.swaps + 1,

@@ -5,14 +5,17 @@
  * from any keyboard (PB_CARD_ALL, whenever one appears), the firmware's
  * runtime services, when there are any, reboot, power off and tell the
  * date, and every disk (PB_CARD_ALL, whenever one appears) is there for
- * the disk commands.  Consoles and keyboards come and go (the takeover swaps the
- * firmware console for fbcon and serial; USB keyboards are plugged in), so
- * the shell keeps only the connections the hub hands it and calls through
+ * the disk commands.  Every file system volume (`fs`, PB_CARD_ALL,
+ * whenever one appears) has a place in the shell's tree (mounts.c).
+ * Consoles and keyboards come and go (the takeover swaps the firmware
+ * console for fbcon and serial; USB keyboards are plugged in), so the
+ * shell keeps only the connections the hub hands it and calls through
  * them afresh each time.
  */
 #include "shell.h"
 #include "../../abi/block.h"
 #include "../../abi/firmware.h"
+#include "../../abi/fs.h"
 #include "../../abi/os.h"
 
 const struct pb_hub *shell_hub;
@@ -73,6 +76,8 @@ shell_stop(struct pb_module *m)
 	keyboards_forget();
 	firmware_forget();
 	disks_forget();
+	mounts_forget();
+	jobs_forget();
 	os_res = NULL;		/* the hub withdraws it */
 }
 
@@ -94,6 +99,9 @@ shell_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
 	case REQ_BLOCK:
 		disks_event(ev, c);
 		break;
+	case REQ_FS:
+		mounts_event(ev, c);
+		break;
 	}
 }
 
@@ -107,7 +115,7 @@ PB_MODULE(.name = "shell", .version = "1.0",
     .desc = "the command line on every console",
     .rank = 0, .flags = 0, .ops = &ops,
     .nprovides = 1, .provides = { PB_PROVIDE(OS_IFACE, OS_MAJOR, OS_MINOR) },
-    .nrequires = 4,
+    .nrequires = 5,
     .requires = {
 	[REQ_CONSOLE] = PB_REQUIRE(CONSOLE_IFACE, CONSOLE_MAJOR, CONSOLE_MINOR,
 	    PB_CARD_ALL, PB_AT_START),
@@ -119,4 +127,7 @@ PB_MODULE(.name = "shell", .version = "1.0",
 	/* Every disk, whenever it comes (cmd_disk.c). */
 	[REQ_BLOCK] = PB_REQUIRE(BLOCK_IFACE, BLOCK_MAJOR, BLOCK_MINOR,
 	    PB_CARD_ALL, PB_LATER),
+	/* Every volume, as they come and go (mounts.c). */
+	[REQ_FS] = PB_REQUIRE(FS_IFACE, FS_MAJOR, FS_MINOR, PB_CARD_ALL,
+	    PB_LATER),
     });

@@ -11,6 +11,8 @@
  *   cmd_*.c     the commands, one file per topic (cmd_display.c: modes,
  *               mode, swaptest; cmd_time.c: date, uptime; cmd_disk.c:
  *               disks, blkread, blkswaptest, and the disks' connections)
+ *   words.c     a line cut into words, with double quotes
+ *   files.h     the files: mounts, paths, file commands (see there)
  */
 #ifndef PB_SHELL_H
 #define PB_SHELL_H
@@ -23,7 +25,7 @@
 
 /* The requirements, in descriptor order: the `req` of events. */
 enum { REQ_CONSOLE = 0, REQ_KEYBOARD = 1, REQ_FIRMWARE_RT = 2,
-    REQ_BLOCK = 3 };
+    REQ_BLOCK = 3, REQ_FS = 4 };
 
 extern const struct pb_hub *shell_hub;
 extern struct pb_module *shell_self;
@@ -100,5 +102,30 @@ int cmd_swaptest(int argc, char **argv);
 int cmd_disks(int argc, char **argv);
 int cmd_blkread(int argc, char **argv);
 int cmd_blkswaptest(int argc, char **argv);
+
+/* words.c */
+int words_split(char *s, char **argv, int max);
+
+/* The files (files.h): the mount table's connection events, and the
+ * commands. */
+void mounts_event(int ev, struct pb_conn *c);
+void mounts_forget(void);
+void jobs_forget(void);
+int sync_then(const char *cmd, void (*then)(void *arg), void *arg);
+int echo_redirect(int argc, char **argv, int *result);
+int cmd_hexdump(int argc, char **argv);
+int cmd_sha256sum(int argc, char **argv);
+int cmd_fsread(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_mv(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_mkdir(int argc, char **argv);
+int cmd_rmdir(int argc, char **argv);
+int cmd_write(int argc, char **argv);
+int cmd_mounts(int argc, char **argv);
+int cmd_df(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+int cmd_cd(int argc, char **argv);
+int cmd_pwd(int argc, char **argv);
 
 #endif

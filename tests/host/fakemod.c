@@ -723,6 +723,12 @@ fm_conn(const struct fm *client, int req, unsigned n)
 	return NULL;
 }
 
+struct conn *
+fm_bind_conn(const struct fm *f)
+{
+	return fm_conn(f, PB_REQ_BIND, 0);
+}
+
 struct pb_resource *
 fm_conn_res(const struct fm *client, int req, unsigned n)
 {

@@ -965,6 +965,37 @@ TEST(devpath_sata_nvme_usb_and_the_pci_function)
 	CHECK_STR(ident(&ahci, dp, sizeof(dp)), "pci:00:1f.2");
 }
 
+/* The boot partition's identity (the handoff's boot_path): the disk's,
+ * then /part:N from the Hard Drive node's PartitionNumber. */
+TEST(devpath_partition_adds_its_number)
+{
+	static const struct devpath_pci ahci = { 0, 0, 0x1f, 2 };
+	uint8_t hd[38] = { 2, 0, 0, 0 };	/* PartitionNumber 2 */
+	uint8_t dp[128];
+	size_t n;
+
+	n = dpnode(dp, 3, 18, (const uint8_t[]){ 0, 0, 0xff, 0xff, 0, 0 }, 6);
+	n += dpnode(dp + n, 4, 1, hd, sizeof(hd));
+	END(dp + n);
+	CHECK_STR(ident(&ahci, dp, sizeof(dp)), "pci:00:1f.2/sata:0/part:2");
+	/* A USB stick's first partition. */
+	hd[0] = 1;
+	n = dpnode(dp, 3, 5, (const uint8_t[]){ 0, 0 }, 2);
+	n += dpnode(dp + n, 3, 17, (const uint8_t[]){ 0 }, 1);
+	n += dpnode(dp + n, 4, 1, hd, sizeof(hd));
+	END(dp + n);
+	CHECK_STR(ident(&ahci, dp, sizeof(dp)), "pci:00:1f.2/usb:1/lun:0/part:1");
+	/* A partition with no disk before it, or anything after it. */
+	n = dpnode(dp, 4, 1, hd, sizeof(hd));
+	END(dp + n);
+	CHECK_STR(ident(&ahci, dp, sizeof(dp)), "(none)");
+	n = dpnode(dp, 3, 18, (const uint8_t[]){ 0, 0, 0xff, 0xff, 0, 0 }, 6);
+	n += dpnode(dp + n, 4, 1, hd, sizeof(hd));
+	n += dpnode(dp + n, 4, 4, (const uint8_t[]){ 'a', 0 }, 2);
+	END(dp + n);
+	CHECK_STR(ident(&ahci, dp, sizeof(dp)), "(none)");
+}
+
 TEST(devpath_unknown_or_malformed_paths_are_not_spelled)
 {
 	static const struct devpath_pci pci = { 0, 0, 3, 0 };

@@ -1550,9 +1550,43 @@ TEST(gpt_module_quiesce_holds_a_scan)
 	world_end();
 }
 
-/* The native driver's disk reaches gpt on its own before the firmware's
- * connection is rebound to it: the partitions found first stay, the
- * twins go, and the second connection is let go. */
+/* The native driver's disk reaches gpt on its own while the firmware's
+ * is parked (the takeover did not hand it over): the same path, so the
+ * partitions and their clients follow it; the parked one is let go. */
+TEST(gpt_module_same_disk_from_another_provider)
+{
+	uint8_t ent[128 * 128];
+	struct pb_conn native;
+	struct fres *p1;
+	unsigned reads;
+
+	REQUIRE(world_start() == PB_OK);
+	attach_small(ent, 32, 0);
+	p1 = fres_find("block:sata0.p1");
+	reads = disk.ntrace;
+	fres_add("ahci", "block", "block:ahci9", SATA0_PROPS, &fakedisk_ops,
+	    &disk);
+	native = (struct pb_conn){ &fakedisk_ops, &disk, NULL,
+	    fres_find("block:ahci9")->name };
+	gpt_event(SELF, PB_EV_CONNECTED, &native, REQ_DISK);
+	fb_run_work();
+	CHECK_CONTAINS(log_text, "block:ahci9: takes over from block:sata0 "
+	    "(the same path=pci:00:1f.2/sata:0): its partitions follow");
+	CHECK_EQ_INT(disconnects, 1);
+	CHECK_EQ_INT(nparts_published(), 3);
+	CHECK(fres_find("block:sata0.p1") == p1);
+	CHECK_CONTAINS(p1->props, "disk=block:ahci9 ");
+	CHECK_EQ_INT(disk.ntrace, reads);	/* the same medium */
+	gpt_event(SELF, PB_EV_REBOUND, &disk_conn, REQ_DISK);	/* stale */
+	gpt_event(SELF, PB_EV_DISCONNECTED, &disk_conn, REQ_DISK);
+	CHECK_EQ_INT(nparts_published(), 3);
+	CHECK(gpt_disks[0].used && !gpt_disks[1].used);
+	world_end();
+}
+
+/* A disk without a path, rebound onto a resource gpt already reads
+ * through another connection: the partitions found first stay (they have
+ * the clients), the twins go, the second connection is let go. */
 TEST(gpt_module_rebound_onto_a_disk_seen_already)
 {
 	uint8_t ent[128 * 128];
@@ -1560,9 +1594,11 @@ TEST(gpt_module_rebound_onto_a_disk_seen_already)
 	struct fres *p1;
 
 	REQUIRE(world_start() == PB_OK);
-	attach_small(ent, 32, 0);
-	p1 = fres_find("block:sata0.p1");
-	fres_add("ahci", "block", "block:ahci9", SATA0_PROPS, &fakedisk_ops,
+	img = gpt_small(ent);
+	fakedisk_init(&disk, img, 512, SMALL_BLOCKS);
+	attach(&disk, &disk_conn, "block:fw0", "size=1");
+	p1 = fres_find("block:fw0.p1");
+	fres_add("ahci", "block", "block:ahci9", "size=1", &fakedisk_ops,
 	    &disk);
 	native = (struct pb_conn){ &fakedisk_ops, &disk, NULL,
 	    fres_find("block:ahci9")->name };
@@ -1573,8 +1609,8 @@ TEST(gpt_module_rebound_onto_a_disk_seen_already)
 	gpt_event(SELF, PB_EV_REBOUND, &disk_conn, REQ_DISK);
 	fb_run_work();
 	CHECK(fres_find("block:ahci9.p1") == NULL);
-	CHECK(fres_find("block:sata0.p1") == p1);
-	CHECK_CONTAINS(p1->props, "disk=block:ahci9 ");
+	CHECK(fres_find("block:fw0.p1") == p1);
+	CHECK_CONTAINS(p1->props, "path=fw0/part:1 disk=block:ahci9 ");
 	CHECK_EQ_INT(nparts_published(), 3);
 	CHECK(gpt_disks[0].used && !gpt_disks[1].used);
 	CHECK_EQ_INT(disconnects, 1);

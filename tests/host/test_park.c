@@ -8,9 +8,9 @@
  * says, as a driver that probes its ports after the takeover would;
  * `cli` takes every block (the shell), `needy` needs one to run.
  * efib's requests are the test's struct block_req objects; where each one
- * is (queued at efib, handed by its export, taken by ahci's import,
- * cancelled by efib's stop) is tracked, so "exactly once" is counted, not
- * assumed.  Each test parks efib as boot.c's takeover does
+ * is (queued at efib, handed by its export, submitted to ahci by the hub,
+ * cancelled by efib's stop, completed by the hub) is tracked, so "exactly
+ * once" is counted, not assumed.  Each test parks efib as boot.c's takeover does
  * (park_module, then park_start_clock after the exit).
  */
 #include <stdio.h>
@@ -32,7 +32,9 @@ static struct block_req req[NREQ];
 static int where[NREQ];			/* a disk (0, 1) or the above */
 static int disk_of[NREQ];
 static unsigned seq[NREQ], nseq;
-static unsigned takes[NREQ], cancels[NREQ];
+static unsigned takes[NREQ], cancels[NREQ], completions[NREQ];
+static int order[NREQ], norder;		/* what ahci took, in order */
+static int32_t statuses[NREQ];
 static unsigned exports, give_backs;
 static int ahci_refuses;
 static const char *const paths[2] = { PATH0, PATH1 };
@@ -169,34 +171,38 @@ efib_stop(struct pb_module *m)
 	fm_ops.stop(m);
 }
 
+/* ahci's disks: submit takes a request handed over by efib. */
 static int
-check_taken(int i, const char *path)
+ahci_info(void *ctx, struct block_info *bi)
 {
-	return where[i] == HANDED && strcmp(path, paths[disk_of[i]]) == 0 ?
-	    PB_OK : PB_ESTATE;
+	return PB_ENOTSUP;
 }
 
 static int
-taken(int i, const char *path)
+ahci_submit(void *ctx, struct block_req *r)
 {
+	int i = idx(r);
+
+	if (ahci_refuses)
+		return PB_EINVAL;
+	if (i < 0 || where[i] != HANDED)
+		return PB_ESTATE;	/* the test's alarm: not handed */
 	where[i] = TAKEN;
 	takes[i]++;
+	order[norder++] = i;
 	return PB_OK;
 }
 
-/* ahci is running: it takes the requests as if submitted to it. */
-static int
-ahci_import(struct pb_module *m, const void *buf, size_t len,
-    uint32_t version)
-{
-	int r;
+static const struct block_ops ahci_block_ops = { ahci_info, ahci_submit };
 
-	if (ahci_refuses)
-		return PB_EBUSY;
-	if (version != BLOCK_STATE_VERSION ||
-	    (r = each_listed(buf, len, check_taken)) != PB_OK)
-		return PB_ESTATE;
-	return each_listed(buf, len, taken);
+/* A request's completion, the client's work. */
+static void
+req_done(void *arg)
+{
+	int i = idx(arg);
+
+	completions[i]++;
+	statuses[i] = req[i].status;
 }
 
 /* --- the world -------------------------------------------------------------- */
@@ -209,6 +215,9 @@ world(void)
 	memset(req, 0, sizeof(req));
 	memset(takes, 0, sizeof(takes));
 	memset(cancels, 0, sizeof(cancels));
+	memset(completions, 0, sizeof(completions));
+	memset(statuses, 0, sizeof(statuses));
+	norder = 0;
 	memset(seq, 0, sizeof(seq));
 	for (int i = 0; i < NREQ; i++)
 		where[i] = NOWHERE;
@@ -219,7 +228,6 @@ world(void)
 	efib_ops.import_state = efib_import;
 	efib_ops.stop = efib_stop;
 	ahci_ops = fm_ops;
-	ahci_ops.import_state = ahci_import;
 
 	efib = fm_add("efib", 0);
 	efib->m->ops = &efib_ops;
@@ -235,9 +243,14 @@ world(void)
 	fm_require(cli, BLOCK_IFACE, 1, 0, PB_CARD_ALL, PB_LATER);
 	needy = fm_add("needy", 0);
 	fm_require(needy, BLOCK_IFACE, 1, 0, PB_CARD_ONE, PB_AT_START);
-	return fm_start(efib) == PB_OK && fm_start(ahci) == PB_OK &&
-	    fm_start(cli) == PB_OK && fm_start(needy) == PB_OK &&
-	    fm_nconns(cli) == 3 && fm_conn_res(needy, 0, 0) == efib->res[0];
+	if (fm_start(efib) != PB_OK || fm_start(ahci) != PB_OK ||
+	    fm_start(cli) != PB_OK || fm_start(needy) != PB_OK)
+		return 0;
+	for (int i = 0; i < NREQ; i++) {
+		req[i].size = sizeof(req[i]);
+		work_init(cli->m, &req[i].done, req_done, &req[i]);
+	}
+	return fm_nconns(cli) == 3 && fm_conn_res(needy, 0, 0) == efib->res[0];
 }
 
 /* ahci finds a disk: it publishes it, the hub offers it (work). */
@@ -249,7 +262,7 @@ ahci_finds(const char *name, const char *path)
 
 	snprintf(props, sizeof(props), "path=%s size=1048576", path);
 	r = hub_services.publish(ahci->m, BLOCK_IFACE, name, props,
-	    &fm_tcon_ops[0], &ahci_res_ctx);
+	    &ahci_block_ops, &ahci_res_ctx);
 	fm_run_work();
 	return r;
 }
@@ -328,6 +341,7 @@ TEST(park_claimed_by_matching_path_requests_handed_once)
 	REQUIRE(sata0 != NULL);
 	/* Disk 0's three went to ahci, oldest first; disk 1's came back. */
 	CHECK(takes[0] == 1 && takes[1] == 1 && takes[3] == 1);
+	CHECK(norder == 3 && order[0] == 0 && order[1] == 1 && order[2] == 3);
 	CHECK_EQ_INT(takes[2], 0);
 	CHECK_EQ_INT(where[2], 1);
 	CHECK_EQ_INT(give_backs, 1);
@@ -350,9 +364,11 @@ TEST(park_claimed_by_matching_path_requests_handed_once)
 	/* Nothing parked is left: efib goes, cancelling nothing. */
 	CHECK_EQ_INT(efib->m->state, MOD_UNLOADED);
 	CHECK(!park_holds(efib->m));
+	/* Each taken once; completing them is ahci's now, not the hub's. */
 	for (int i = 0; i < 4; i++)
-		CHECK_MSG(takes[i] == 1 && cancels[i] == 0, "request %d taken "
-		    "%u times, cancelled %u", i, takes[i], cancels[i]);
+		CHECK_MSG(takes[i] == 1 && cancels[i] == 0 &&
+		    completions[i] == 0, "request %d taken %u times, cancelled "
+		    "%u, completed %u", i, takes[i], cancels[i], completions[i]);
 	/* The deadline passes without a word. */
 	fm_advance(park_wait_ns);
 	CHECK(!fm_log_has("gone"));
@@ -423,7 +439,7 @@ TEST(park_deadline_tells_clients_and_cancels_once)
 	fm_teardown();
 }
 
-TEST(park_refused_import_stays_parked_then_expires)
+TEST(park_refused_requests_complete_with_the_answer_once)
 {
 	struct pb_resource *sata0;
 
@@ -434,15 +450,25 @@ TEST(park_refused_import_stays_parked_then_expires)
 	ahci_refuses = 1;
 	sata0 = ahci_finds("sata0", PATH0);
 	REQUIRE(sata0 != NULL);
-	CHECK(fm_log_has("takeover: block:sata0 (ahci) refused the 2 requests "
-	    "of block:efi0 (-4); it stays parked"));
-	/* Both back at efib, the clients still on efi0. */
-	CHECK(where[0] == 0 && where[1] == 0);
-	CHECK(fm_conn_res(needy, 0, 0) == efib->res[0]);
-	CHECK_EQ_INT(needy->nrebound, 0);
+	CHECK(fm_log_has("error: takeover: block:sata0 took 0 of the 2 "
+	    "requests of block:efi0; the others completed with its answer"));
+	/* The disk is ahci's all the same: the clients moved. */
+	CHECK(fm_conn_res(needy, 0, 0) == sata0);
+	CHECK(fm_log_has("-> block:sata0 (ahci), 0 requests handed over, 2 "
+	    "clients"));
+	fm_run_work();
+	for (int i = 0; i < 2; i++)
+		CHECK_MSG(completions[i] == 1 && statuses[i] == PB_EINVAL &&
+		    takes[i] == 0 && cancels[i] == 0, "request %d completed %u "
+		    "times (%d), taken %u, cancelled %u", i, completions[i],
+		    (int)statuses[i], takes[i], cancels[i]);
+	/* efi1 waits on; when it goes, efib's stop does not cancel them
+	 * again: they were handed over. */
+	CHECK_EQ_INT(efib->m->state, MOD_QUIESCED);
 	fm_advance(park_wait_ns);
-	CHECK(cancels[0] == 1 && cancels[1] == 1);
-	CHECK(takes[0] == 0 && takes[1] == 0);
+	CHECK_EQ_INT(efib->m->state, MOD_UNLOADED);
+	CHECK(completions[0] == 1 && completions[1] == 1);
+	CHECK(cancels[0] == 0 && cancels[1] == 0);
 	fm_teardown();
 }
 
@@ -541,3 +567,4 @@ TEST(park_disk_named_only_by_the_firmware_goes_at_the_boots_end)
 	CHECK(!park_holds(efib->m));
 	fm_teardown();
 }
+

@@ -30,21 +30,11 @@ bind_rule(struct fm *f)
 	d->nbinds = 1;
 }
 
-static struct conn *
-bind_conn(const struct fm *f)
-{
-	for (unsigned i = 0; i < MAX_CONNS; i++)
-		if (conns[i].used && conns[i].client == f->m &&
-		    conns[i].req == PB_REQ_BIND)
-			return &conns[i];
-	return NULL;
-}
-
 static void
 note_standby(struct fm *f, int step)
 {
 	if (f == drv2 && step == FM_STANDBY) {
-		struct conn *c = bind_conn(f);
+		struct conn *c = fm_bind_conn(f);
 
 		bound_in_standby = c && c->res == bus->res[0] &&
 		    f->conn[0] == NULL && f->nconnected >= 1;
@@ -69,7 +59,7 @@ world(void)
 		return 0;
 	bus->res[0]->max_clients = 1;
 	fm_run_work();				/* the bind rule loads drv */
-	if (drv->m->state != MOD_RUNNING || !bind_conn(drv) ||
+	if (drv->m->state != MOD_RUNNING || !fm_bind_conn(drv) ||
 	    fm_start(cli) != PB_OK)
 		return 0;
 	/* The new build: another record of the same name. */
@@ -95,10 +85,10 @@ TEST(update_hands_the_device_over)
 	CHECK(bound_in_standby);		/* despite the limit */
 	CHECK_EQ_INT(drv2->m->state, MOD_RUNNING);
 	CHECK_EQ_INT(drv->m->state, MOD_QUIESCED);
-	c = bind_conn(drv2);
+	c = fm_bind_conn(drv2);
 	REQUIRE(c != NULL);
 	CHECK(c->res == bus->res[0] && !c->handover);
-	CHECK(bind_conn(drv) == NULL);		/* closed at the rebind */
+	CHECK(fm_bind_conn(drv) == NULL);		/* closed at the rebind */
 	CHECK_EQ_INT(res_clients(bus->res[0]), 1);
 	CHECK_EQ_INT(drv->ndisconnected, 1);	/* and told */
 	CHECK_EQ_INT(bus->ngone, 0);		/* the device stays on */
@@ -126,8 +116,8 @@ TEST(update_that_fails_keeps_the_old_driver)
 	CHECK(hub_update_module(drv->m, drv2->m, err, sizeof(err)) != PB_OK);
 	CHECK_CONTAINS(err, "cannot take the hardware");
 	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
-	CHECK(bind_conn(drv) && !bind_conn(drv)->handover);
-	CHECK(bind_conn(drv2) == NULL);
+	CHECK(fm_bind_conn(drv) && !fm_bind_conn(drv)->handover);
+	CHECK(fm_bind_conn(drv2) == NULL);
 	CHECK_EQ_INT(res_clients(bus->res[0]), 1);
 	CHECK_EQ_INT(bus->ngone, 0);
 	CHECK_EQ_INT(drv2->m->state, MOD_REFUSED);
@@ -158,7 +148,7 @@ TEST(update_swaps_back_with_the_device)
 	fm_run_work();
 	CHECK(fm_log_has("back to drv"));
 	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
-	c = bind_conn(drv);
+	c = fm_bind_conn(drv);
 	REQUIRE(c != NULL);
 	CHECK(c->res == bus->res[0]);
 	CHECK(drv->conn[0] == NULL);
@@ -258,7 +248,8 @@ src_read(void *ctx, const char *name, const void **data, size_t *len)
 	return PB_OK;
 }
 
-static const struct modsrc_ops src_ops = { src_name, src_read };
+static const struct modsrc_ops src_ops = { .name = src_name,
+    .read = src_read };
 
 static void
 line(void *arg, const char *s)
@@ -301,4 +292,38 @@ TEST(update_command_errors)
 	CHECK(mod_find("drv") == drv->m && drv->m->state == MOD_RUNNING);
 	fm_teardown();
 	free(other);
+}
+
+/* `update` N times uses two records, not N: the record of an instance
+ * that was replaced and holds nothing is used again, with a newer
+ * generation (nothing queued for the old instance runs for the new). */
+TEST(update_reuses_the_record_of_a_replaced_instance)
+{
+	size_t len;
+	void *img = slurp("build/mods/serial.mod", &len);
+	struct pb_module *live, *next;
+	unsigned before, gen;
+
+	if (!img)			/* nothing built: nothing to check */
+		return;
+	fm_setup();
+	REQUIRE((live = mod_register("serial.mod", img, len)) != NULL);
+	live->state = MOD_RUNNING;
+	before = nmodules;
+	for (unsigned i = 0; i < 2 * MAX_MODULES; i++) {
+		gen = modules[before].generation;
+		next = mod_register_instance("new/serial.mod", img, len,
+		    "serial", err, sizeof(err));
+		REQUIRE(next != NULL);
+		CHECK(next != live);
+		if (i >= 2 && next == &modules[before])
+			CHECK_EQ_INT(next->generation, gen + 1);
+		live->state = MOD_REPLACED;	/* the swap and window are over */
+		next->state = MOD_RUNNING;
+		live = next;
+	}
+	CHECK_EQ_INT(nmodules, before + 1);
+	CHECK(mod_find("serial") == live);
+	fm_teardown();
+	free(img);
 }

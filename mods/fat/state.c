@@ -1,0 +1,249 @@
+/*
+ * state.c - what a swap of the fs provider hands over (abi/fs.h struct
+ * fs_state): the volumes by their resource and block identity, every open
+ * handle as (path, first cluster, size, cursor, flags), and the requests
+ * queued after the quiesce began, which the new provider runs once it has
+ * mounted.  The handles keep their numbers: a client goes on with them.
+ *
+ * Import checks the whole blob before taking anything.  A handle whose
+ * file is not where its path says, with the same first cluster, comes
+ * back dead (every request on it fails with PB_ENOENT) and is logged.
+ */
+#include "fat.h"
+
+#define STATE_MAX_REQS 4096
+
+static unsigned
+vol_index(const struct fat_vol *v)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < FAT_MAX_VOLS; i++) {
+		if (fm.vols[i] == v)
+			return k;
+		k += fm.vols[i] != NULL;
+	}
+	return ~0u;
+}
+
+static unsigned
+queued(const struct fat_vol *v, uint32_t kind)
+{
+	unsigned n = 0;
+
+	for (const struct fat_job *j = v->head; j; j = j->next)
+		n += j->kind == kind;
+	return n;
+}
+
+static size_t
+state_size(unsigned nv, unsigned nh, unsigned nr, unsigned nm)
+{
+	return sizeof(struct fs_state) + nv * sizeof(struct fs_state_vol) +
+	    nh * sizeof(struct fs_state_handle) + (size_t)(nr + nm) *
+	    sizeof(void *);
+}
+
+int
+state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
+{
+	struct fs_state st = { 0 };
+	struct fs_state_vol *sv;
+	struct fs_state_handle *sh;
+	void **reqs, **mreqs;
+
+	for (unsigned i = 0; i < FAT_MAX_VOLS; i++) {
+		struct fat_vol *v = fm.vols[i];
+
+		if (!v)
+			continue;
+		st.nvols++;
+		for (unsigned k = 0; k < FAT_MAX_HANDLES; k++)
+			st.nhandles += v->handles[k].id != 0;
+		st.nreqs += queued(v, JOB_FS);
+		st.nmreqs += queued(v, JOB_MODSRC);
+	}
+	*version = FS_STATE_VERSION;
+	*len = state_size(st.nvols, st.nhandles, st.nreqs, st.nmreqs);
+	if (!buf)
+		return PB_OK;
+	if (cap < *len)
+		return PB_EINVAL;
+	memset(buf, 0, *len);
+	memcpy(buf, &st, sizeof(st));
+	sv = (struct fs_state_vol *)((struct fs_state *)buf + 1);
+	sh = (struct fs_state_handle *)(sv + st.nvols);
+	reqs = (void **)(sh + st.nhandles);
+	mreqs = reqs + st.nreqs;
+	for (unsigned i = 0; i < FAT_MAX_VOLS; i++) {
+		struct fat_vol *v = fm.vols[i];
+
+		if (!v)
+			continue;
+		rt_snprintf(sv->res, sizeof(sv->res), "fs:%s", v->res_name);
+		rt_strlcpy(sv->disk, v->disk, sizeof(sv->disk));
+		rt_strlcpy(sv->path, v->bpath, sizeof(sv->path));
+		sv->serial = v->g.serial;
+		for (const struct fat_job *j = v->head; j; j = j->next) {
+			if (j->kind == JOB_FS) {
+				*reqs++ = j->req;
+				sv->nreqs++;
+			} else if (j->kind == JOB_MODSRC) {
+				*mreqs++ = j->req;
+				sv->nmreqs++;
+			}
+		}
+		for (unsigned k = 0; k < FAT_MAX_HANDLES; k++) {
+			const struct fat_handle *h = &v->handles[k];
+
+			if (!h->id)
+				continue;
+			sh->vol = vol_index(v);
+			sh->handle = h->id;
+			sh->flags = h->flags;
+			sh->first = h->node.first;
+			sh->size = h->node.size;
+			sh->cursor = h->cursor;
+			rt_strlcpy(sh->path, h->path, sizeof(sh->path));
+			sh++;
+		}
+		sv++;
+	}
+	return PB_OK;
+}
+
+static int
+terminated(const char *s, size_t cap)
+{
+	return strnlen(s, cap) < cap;
+}
+
+/* Is the blob whole and sane?  Nothing is taken before it is. */
+static int
+state_valid(const void *buf, size_t len, uint32_t version)
+{
+	const struct fs_state *st = buf;
+	const struct fs_state_vol *sv;
+	const struct fs_state_handle *sh;
+	unsigned nr = 0, nm = 0;
+
+	if (version != FS_STATE_VERSION || !buf || len < sizeof(*st))
+		return 0;
+	if (st->nvols > FAT_MAX_VOLS || st->nhandles > FAT_MAX_VOLS *
+	    FAT_MAX_HANDLES || st->nreqs > STATE_MAX_REQS ||
+	    st->nmreqs > STATE_MAX_REQS ||
+	    len < state_size(st->nvols, st->nhandles, st->nreqs, st->nmreqs))
+		return 0;
+	sv = (const struct fs_state_vol *)(st + 1);
+	for (unsigned i = 0; i < st->nvols; i++, sv++) {
+		if (!terminated(sv->res, sizeof(sv->res)) ||
+		    strncmp(sv->res, "fs:", 3) != 0 ||
+		    !terminated(sv->disk, sizeof(sv->disk)) ||
+		    !terminated(sv->path, sizeof(sv->path)))
+			return 0;
+		nr += sv->nreqs;
+		nm += sv->nmreqs;
+	}
+	if (nr != st->nreqs || nm != st->nmreqs)
+		return 0;
+	sh = (const struct fs_state_handle *)sv;
+	for (unsigned i = 0; i < st->nhandles; i++, sh++)
+		if (sh->vol >= st->nvols || !terminated(sh->path,
+		    sizeof(sh->path)) || (sh->handle & 0xff) == 0 ||
+		    (sh->handle & 0xff) > FAT_MAX_HANDLES)
+			return 0;
+	return 1;
+}
+
+/* The volume of a state entry: the standby one of that name, or new. */
+static struct fat_vol *
+import_vol(const struct fs_state_vol *sv)
+{
+	struct fat_vol *v;
+
+	for (unsigned i = 0; i < FAT_MAX_VOLS; i++)
+		if ((v = fm.vols[i]) && strcmp(v->res_name, sv->res + 3) == 0)
+			goto found;
+	if (!(v = vol_new(NULL, sv->disk, 0)))
+		return NULL;
+	rt_strlcpy(v->res_name, sv->res + 3, sizeof(v->res_name));
+found:
+	rt_strlcpy(v->disk, sv->disk, sizeof(v->disk));
+	rt_strlcpy(v->bpath, sv->path, sizeof(v->bpath));
+	return v;
+}
+
+int
+state_import(const void *buf, size_t len, uint32_t version)
+{
+	const struct fs_state *st = buf;
+	const struct fs_state_vol *sv;
+	const struct fs_state_handle *sh;
+	void *const *reqs, *const *mreqs;
+	size_t hbytes;
+
+	if (!state_valid(buf, len, version))
+		return PB_ESTATE;
+	sv = (const struct fs_state_vol *)(st + 1);
+	sh = (const struct fs_state_handle *)(sv + st->nvols);
+	reqs = (void *const *)(sh + st->nhandles);
+	mreqs = reqs + st->nreqs;
+	hbytes = st->nhandles * sizeof(*sh);
+	if (hbytes && !(fm.imp = fm.hub->alloc(fm.self, hbytes)))
+		return PB_ENOMEM;
+	if (hbytes)
+		memcpy(fm.imp, sh, hbytes);
+	fm.nimp = st->nhandles;
+	for (unsigned i = 0; i < st->nvols; i++, sv++) {
+		struct fat_vol *v = import_vol(sv);
+
+		if (!v)
+			return PB_ENOMEM;
+		fm.imp_vol[i] = v;
+		/* Queued now, run after the mount activate queues first:
+		 * the mount goes to the head (vol_activate). */
+		for (unsigned k = 0; k < sv->nreqs; k++, reqs++)
+			job_queue(v, (struct fat_job *)((struct fs_req *)
+			    *reqs)->scratch, JOB_FS, *reqs);
+		for (unsigned k = 0; k < sv->nmreqs; k++, mreqs++)
+			job_queue(v, (struct fat_job *)((struct modsrc_req *)
+			    *mreqs)->scratch, JOB_MODSRC, *mreqs);
+	}
+	if (st->nhandles || st->nreqs || st->nmreqs)
+		LOGF(PB_LOG_INFO, "took over %u volumes, %u handles, %u "
+		    "requests", st->nvols, st->nhandles, st->nreqs + st->nmreqs);
+	return PB_OK;
+}
+
+/* A mount step: the imported handles of v, found again by path. */
+int
+state_reattach(struct fat_vol *v, struct fat_op *o)
+{
+	for (unsigned i = 0; i < fm.nimp; i++) {
+		const struct fs_state_handle *sh = &fm.imp[i];
+		struct fat_handle *h;
+		struct fat_node n;
+		int r, ok;
+
+		if (fm.imp_vol[sh->vol] != v || handle_find(v, sh->handle))
+			continue;
+		r = path_walk(v, sh->path, &o->w);
+		if (r == FAT_MISS)
+			return r;
+		ok = r == PB_OK && o->w.found &&
+		    walk_node(v, &o->w, &n) == PB_OK && n.first == sh->first;
+		if (!(h = handle_new(v, sh->handle)))
+			continue;
+		h->flags = sh->flags;
+		h->cursor = sh->cursor;
+		rt_strlcpy(h->path, sh->path, sizeof(h->path));
+		if (ok) {
+			h->node = n;
+			continue;
+		}
+		h->dead = 1;
+		LOGF(PB_LOG_WARN, "fs:%s: handle %x on %s: the file is not "
+		    "there any more", v->res_name, sh->handle, sh->path);
+	}
+	return PB_OK;
+}
