@@ -229,6 +229,14 @@ uint64_t timers_next(void);
 uint64_t irq_stats(int vector, struct pb_module **owner);
 void hub_irq_dispatch(int vector);
 
+/* --- module files handed over at run time (images.c) ------------------- */
+#define IMAGE_SLOTS 16
+#define IMAGE_MAX (16u << 20)
+int image_add(struct pb_module *self, const char *path, const void *data,
+    size_t len);
+int image_find(const char *path, const void **data, size_t *len);
+void image_forget_all(void);
+
 /* --- the swap engine (swap.c) -------------------------------------------- */
 int swap_provider(struct pb_module *old, struct pb_module *new,
     const char *iface, char *err, size_t cap);

@@ -275,15 +275,22 @@ park_start_clock(void)
 	check_timer = id;
 }
 
+/* Nothing parked any more: no more checks. */
+static void
+stop_checking(void)
+{
+	if (!nparked && check_timer) {
+		timer_cancel(NULL, check_timer);
+		check_timer = 0;
+	}
+}
+
 static void
 unload_if_done(struct pb_module *owner)
 {
 	if (!park_holds(owner) && owner->state == MOD_QUIESCED)
 		mod_unload(owner);
-	if (!nparked && check_timer) {
-		timer_cancel(NULL, check_timer);
-		check_timer = 0;
-	}
+	stop_checking();
 }
 
 /* --- the states: one disk's requests for its driver, the rest back ------- */
@@ -681,10 +688,7 @@ park_check(void)
 			i++;
 		}
 	}
-	if (!nparked && check_timer) {
-		timer_cancel(NULL, check_timer);
-		check_timer = 0;
-	}
+	stop_checking();
 }
 
 static void

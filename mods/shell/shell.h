@@ -86,6 +86,8 @@ void disks_forget(void);
 int cmd_help(int argc, char **argv);
 int cmd_hub(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
+int cmd_load(int argc, char **argv);		/* cmd_modfile.c */
+int cmd_update(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_echo(int argc, char **argv);

@@ -539,6 +539,7 @@ fm_setup(void)
 	loglen = 0;
 	logbuf[0] = '\0';
 	log_set_sink(capture);
+	image_forget_all();
 	mem_reset();
 	free(arena);
 	arena = aligned_alloc(4096, ARENA_SIZE);
@@ -552,6 +553,7 @@ void
 fm_teardown(void)
 {
 	forget_everything();
+	image_forget_all();
 	mem_reset();
 	free(arena);
 	arena = NULL;

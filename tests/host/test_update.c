@@ -327,3 +327,62 @@ TEST(update_reuses_the_record_of_a_replaced_instance)
 	fm_teardown();
 	free(img);
 }
+
+/* After the takeover a module file comes from a file system: the shell
+ * reads it and hands it over (mod_image), and `update MODULE PATH` finds
+ * it by that path instead of asking the firmware, which is gone. */
+TEST(update_finds_a_handed_over_file_by_path)
+{
+	size_t len;
+	void *other = slurp("build/mods/rtc.mod", &len);
+
+	REQUIRE(world());
+	if (other) {
+		CHECK_EQ_INT(hub_services.mod_image(cli->m,
+		    "/esp/patchbay/mods/drv.mod", other, len), PB_OK);
+		CHECK(ctl("update drv /esp/patchbay/mods/drv.mod") != PB_OK);
+		CHECK_STR(out, "error: update drv: /esp/patchbay/mods/drv.mod "
+		    "is module rtc, not drv\n");
+		/* Another path is still asked of the firmware. */
+		CHECK(ctl("update drv /esp/patchbay/mods/other.mod") != PB_OK);
+		CHECK_CONTAINS(out, "error: update drv: no firmware");
+	}
+	CHECK(mod_find("drv") == drv->m && drv->m->state == MOD_RUNNING);
+	fm_teardown();
+	free(other);
+}
+
+/* The hub keeps a copy per path, reuses the slot of a copy nothing runs
+ * from, and refuses (PB_EBUSY) when every slot holds one in use. */
+TEST(module_images_are_bounded_and_reused)
+{
+	static char img[100], path[64];
+	const void *data;
+	size_t len;
+
+	fm_setup();
+	CHECK_EQ_INT(image_add(NULL, "/a.mod", img, 0), PB_EINVAL);
+	CHECK_EQ_INT(image_add(NULL, "/a.mod", img, IMAGE_MAX + 1), PB_EINVAL);
+	for (unsigned i = 0; i < 2 * IMAGE_SLOTS; i++) {
+		snprintf(path, sizeof(path), "/esp/m%u.mod", i);
+		img[0] = (char)i;
+		CHECK_EQ_INT(image_add(NULL, path, img, sizeof(img)), PB_OK);
+	}
+	REQUIRE(image_find(path, &data, &len) == PB_OK);
+	CHECK(len == sizeof(img) && ((const char *)data)[0] ==
+	    (char)(2 * IMAGE_SLOTS - 1));
+	CHECK(data != img);				/* a copy */
+	/* Every copy in use by a module record: no room. */
+	for (unsigned i = 0; i < IMAGE_SLOTS; i++) {
+		snprintf(path, sizeof(path), "/esp/m%u.mod", IMAGE_SLOTS + i);
+		REQUIRE(image_find(path, &data, &len) == PB_OK);
+		modules[nmodules] = (struct pb_module){ .file = data,
+		    .state = MOD_UNLOADED };
+		nmodules++;
+	}
+	CHECK_EQ_INT(image_add(NULL, "/esp/new.mod", img, sizeof(img)),
+	    PB_EBUSY);
+	modules[nmodules - 1].state = MOD_REPLACED;	/* never loads again */
+	CHECK_EQ_INT(image_add(NULL, "/esp/new.mod", img, sizeof(img)), PB_OK);
+	fm_teardown();
+}
