@@ -16,15 +16,17 @@
  *
  * Swaps (state.c): quiesce stops dispatching and answers PB_EAGAIN until
  * nothing is on the device and every port's command list has stopped;
- * export_state lists the requests not completed (struct block_state) and
- * adds each disk's IDENTIFY results; release lets go of the interrupt.
- * The new side, started in standby, publishes every port whose registers
- * show a disk (PxSSTS, PxSIG) without touching anything; at activate it
- * programs its own command lists and FIS areas into those ports and
- * starts them: no HBA reset and no COMRESET, so the blackout is a few
- * register writes.  Taking over from a driver that gives no IDENTIFY
- * results (the firmware's) resets the HBA and probes, and the requests
- * wait in the queue until their disk is ready.
+ * export_state hands the requests not completed over (struct block_state)
+ * with each disk's IDENTIFY results; release lets go of the interrupt;
+ * resume takes everything back.  The new side, started in standby,
+ * publishes every port whose registers show a disk (PxSSTS, PxSIG)
+ * without touching anything; at activate it programs its own command
+ * lists and FIS areas into those ports and starts them: no HBA reset and
+ * no COMRESET, so the blackout is a few register writes.  Taking over
+ * from a driver that gives no IDENTIFY results resets the HBA and probes,
+ * the requests waiting in the queue until their disk is ready.  At the
+ * boot's takeover the hub hands a parked firmware disk's requests to the
+ * running driver through import_state (hub/park.c).
  *
  * boot.cfg: `ahci=no` keeps it off the controller; `ahci-msi=no` polls;
  * `ahci-ncq=no`; `ahci-handoff=no` skips the BIOS handoff.
@@ -35,6 +37,11 @@
 
 #ifndef AHCI_INSTANCES
 #define AHCI_INSTANCES 1	/* a module image drives one controller */
+#endif
+/* A second build under other names (tests/mods/tahci) for swap tests. */
+#ifndef AHCI_NAME
+#define AHCI_NAME "ahci"
+#define AHCI_PREFIX "sata"
 #endif
 
 enum { REQ_IRQ = 0 };
@@ -164,6 +171,34 @@ tick(void *arg)
 
 /* --- resources ------------------------------------------------------------- */
 
+/*
+ * Log lines of a swap's new side are said after its blackout, by a work
+ * item: formatting and printing a line costs a fraction of a millisecond
+ * under emulation, more the first time its code runs in a fresh image.
+ */
+void
+ahci_note(struct ahci *a, unsigned what)
+{
+	a->notes |= what;
+	a->hub->work_post(a->self, &a->note_work);
+}
+
+static void
+say_notes(void *arg)
+{
+	struct ahci *a = arg;
+	unsigned what = a->notes;
+
+	a->notes = 0;
+	if (what & NOTE_IRQ)
+		irq_say(a);
+	if (what & NOTE_TAKEOVER)
+		alog(a, PB_LOG_INFO, "took over %u disk%s and %u request%s%s",
+		    a->note_disks, a->note_disks == 1 ? "" : "s", a->note_reqs,
+		    a->note_reqs == 1 ? "" : "s", a->have_import ?
+		    " without a reset" : "; the HBA is reset");
+}
+
 void
 ahci_post_done(struct ahci *a, struct block_req *r, int status)
 {
@@ -219,10 +254,11 @@ ahci_publish(struct ahci_port *p)
 	disk_props(p, props, sizeof(props));
 	for (unsigned k = 1; k < 10; k++) {
 		if (k == 1)
-			rt_snprintf(p->name, sizeof(p->name), "sata%u", p->no);
+			rt_snprintf(p->name, sizeof(p->name), "%s%u",
+			    AHCI_PREFIX, p->no);
 		else
-			rt_snprintf(p->name, sizeof(p->name), "sata%u-%u",
-			    p->no, k);
+			rt_snprintf(p->name, sizeof(p->name), "%s%u-%u",
+			    AHCI_PREFIX, p->no, k);
 		if (name_taken(a, p->name))
 			continue;
 		p->res = a->hub->publish(a->self, BLOCK_IFACE, p->name, props,
@@ -247,6 +283,7 @@ ahci_withdraw(struct ahci_port *p)
 static void
 ports_init(struct ahci *a)
 {
+	a->hub->work_init(a->self, &a->note_work, say_notes, a);
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
 		struct ahci_port *p = &a->port[i];
 
@@ -269,6 +306,8 @@ forget(struct ahci *a)
 		if (hub && hub->size > offsetof(struct pb_hub, work_cancel))
 			hub->work_cancel(self, &a->port[i].work);
 	}
+	if (hub && hub->size > offsetof(struct pb_hub, work_cancel))
+		hub->work_cancel(self, &a->note_work);
 	if (a->imported)
 		hub->free(self, a->imported);
 	if (a->held)
@@ -310,6 +349,13 @@ ahci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 		err = PB_ENODEV;
 		goto out;
 	}
+#ifdef AHCI_STANDBY_ONLY
+	/* The second build only ever takes over from the first. */
+	if (mode != PB_START_STANDBY) {
+		err = PB_ENODEV;
+		goto out;
+	}
+#endif
 	if (!a->pci) {
 		alog(a, PB_LOG_ERR, "no PCI function bound");
 		err = PB_ENODEV;
@@ -425,10 +471,15 @@ ahci_resume(struct pb_module *self)
 }
 
 /* The function went away under us: every request ends, nothing more
- * touches it. */
+ * touches it.  (After a swap it went to the next driver: nothing to do,
+ * and the resources stay for a swap back in the watch window.) */
 static void
 pci_gone(struct ahci *a)
 {
+	if (a->released) {
+		a->pci = NULL;
+		return;
+	}
 	alog(a, PB_LOG_WARN, "%s went away: its disks are withdrawn",
 	    a->pci ? a->pci->res : "the PCI function");
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
@@ -484,13 +535,13 @@ static const struct pb_module_ops ops = {
 	.event = ahci_event,		/* the PCI function, the irq provider */
 };
 
-PB_MODULE(.name = "ahci", .version = "1.0",
+PB_MODULE(.name = AHCI_NAME, .version = "1.0",
     .desc = "SATA disks and ATAPI drives on an AHCI controller",
     .rank = 20, .flags = PB_MOD_HARDWARE, .ops = &ops,
     .nprovides = 1,
     .provides = { PB_PROVIDE(BLOCK_IFACE, BLOCK_MAJOR, BLOCK_MINOR) },
     .nrequires = 1,
     .requires = { [REQ_IRQ] = PB_REQUIRE(IRQ_IFACE, IRQ_MAJOR, 0,
-	PB_CARD_OPTIONAL, PB_LATER) },
+	PB_CARD_OPTIONAL, PB_AT_START) },
     .nbinds = 1,
     .binds = { PB_BIND(PCI_IFACE, "class=01.06.01") });

@@ -114,6 +114,7 @@ struct ahci_port {
 	/* the step machine (port.c) */
 	enum port_state state;
 	int recovering;		/* where the steps end (port.c AFTER_*) */
+	int props_stale;	/* set_props after the swap's blackout */
 	int restart;		/* how far back they go (RESTART_*) */
 	unsigned probe_tries;	/* internal commands failed in this probe */
 	uint64_t next_poll;	/* look again at (0: not waiting) */
@@ -189,6 +190,11 @@ struct ahci {
 	struct ahci_held *imported;
 	uint32_t nimported;
 	int have_import;		/* an ahci state with IDENTIFY data came */
+	/* log lines said after a swap's blackout (ahci_note) */
+	struct pb_work note_work;
+	unsigned notes;			/* NOTE_* */
+	unsigned note_disks, note_reqs;
+	const char *irq_why;		/* why not MSI */
 	/* release's, for a resume */
 	struct ahci_held *held;
 	uint32_t nheld;
@@ -260,6 +266,8 @@ int ahci_publish(struct ahci_port *p);
 void ahci_withdraw(struct ahci_port *p);
 void ahci_set_props(struct ahci_port *p);
 void ahci_log_caps(struct ahci *a);
+enum { NOTE_IRQ = 1, NOTE_TAKEOVER = 2 };
+void ahci_note(struct ahci *a, unsigned what);
 
 /* hba.c */
 int hba_attach(struct ahci *a, const char **why);
@@ -319,6 +327,7 @@ void io_forget(struct ahci_port *p);
 
 /* irq.c */
 int irq_setup(struct ahci *a);
+void irq_say(struct ahci *a);
 void irq_teardown(struct ahci *a);
 void irq_collect(struct ahci *a);
 void ahci_port_work(void *arg);

@@ -66,6 +66,10 @@ ahci_port_work(void *arg)
 	cpu_irq_restore(held);
 	if (a->released || a->stopping || a->hstate != HBA_UP)
 		return;
+	if (p->props_stale) {
+		p->props_stale = 0;
+		ahci_set_props(p);
+	}
 	if (is & PXIS_LINK)
 		port_link_event(p);
 	if (p->issued || ((is & PXIS_FATAL) && p->state == PS_READY))
@@ -105,13 +109,20 @@ msi_setup(struct ahci *a)
 	return NULL;
 }
 
-/* MSI, else polling (one log line each way). */
+/* MSI, else polling (one log line each way, said soon after). */
 int
 irq_setup(struct ahci *a)
 {
-	const char *why = msi_setup(a);
+	a->irq_why = msi_setup(a);
+	a->msi = !a->irq_why;
+	ahci_note(a, NOTE_IRQ);
+	tick_arm(a, ahci_now(a) + T_POLL);
+	return PB_OK;
+}
 
-	a->msi = !why;
+void
+irq_say(struct ahci *a)
+{
 	if (a->msi)
 		alog(a, PB_LOG_INFO, "interrupts by MSI on vector %d",
 		    a->vector);
@@ -121,9 +132,7 @@ irq_setup(struct ahci *a)
 	else
 		alog(a, PB_LOG_INFO, "polling every %llu ms (%s; INTx would "
 		    "need ACPI _PRT routing)", (unsigned long long)(T_POLL /
-		    MS), why);
-	tick_arm(a, ahci_now(a) + T_POLL);
-	return PB_OK;
+		    MS), a->irq_why);
 }
 
 /* Let go of the interrupt: MSI off, the vector given back. */

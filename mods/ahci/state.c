@@ -344,7 +344,7 @@ import_tail(struct ahci *a, const uint8_t *at, size_t left)
 			continue;
 		}
 		p->disk = *d;
-		ahci_set_props(p);
+		p->props_stale = 1;	/* after the blackout (irq.c) */
 	}
 }
 
@@ -537,13 +537,14 @@ state_activate(struct ahci *a)
 	}
 	for (uint32_t k = 0; k < a->nimported; k++)
 		io_queue(&a->port[a->imported[k].port], a->imported[k].r);
-	alog(a, PB_LOG_INFO, "took over %u disk%s and %u request%s%s", taken,
-	    taken == 1 ? "" : "s", a->nimported, a->nimported == 1 ? "" : "s",
-	    a->have_import ? " without a reset" : "; the HBA is reset");
+	a->note_disks = taken;
+	a->note_reqs = a->nimported;
+	ahci_note(a, NOTE_TAKEOVER);
 	drop_imported(a);
-	/* Dispatched by the ports' work, right after the swap's blackout. */
+	/* Dispatched (and given their properties) by the ports' work,
+	 * right after the swap's blackout. */
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
-		if (a->port[i].head)
+		if (a->port[i].head || a->port[i].props_stale)
 			a->hub->work_post(a->self, &a->port[i].work);
 	return PB_OK;
 }
