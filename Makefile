@@ -151,7 +151,8 @@ $(B)/tests/host-tests: $(HOST_TEST_SRCS)
 MOD_TESTS := $(patsubst tests/host/mod_%.c,$(B)/tests/mod_%,\
 	$(wildcard tests/host/mod_*.c))
 $(B)/tests/mod_%: tests/host/mod_%.c tests/host/main.c abi/rt/util.c \
-		abi/rt/fmt.c $(wildcard mods/*/*.c mods/*/*.h tests/host/*.h)
+		abi/rt/fmt.c $(wildcard mods/*/*.c mods/*/*.h tests/host/*.h) \
+		efi/devpath.c efi/devpath.h
 	@mkdir -p $(@D)
 	@echo "  HOSTCC   $@"
 	$(Q)$(CLANG) $(HOST_CFLAGS) $(SAN) -o $@ $< tests/host/main.c \
@@ -165,7 +166,8 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c hub/%.c abi/rt/util.c abi/rt/fmt.c
 # A module's fuzz target includes the module's own .c files:
 # fuzzmod_NAME.c -> mods/NAME/.
 $(B)/fuzz/fuzzmod_%: tests/fuzz/fuzzmod_%.c $(wildcard mods/*/*.c mods/*/*.h) \
-		$(wildcard tests/host/*.h) abi/rt/util.c abi/rt/fmt.c
+		efi/devpath.c efi/devpath.h $(wildcard tests/host/*.h) abi/rt/util.c \
+		abi/rt/fmt.c
 	@mkdir -p $(@D)
 	$(CLANG) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
 		abi/rt/util.c abi/rt/fmt.c

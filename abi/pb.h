@@ -271,8 +271,9 @@ typedef void (*pb_work_fn)(void *arg);
  * (an interrupt handler, another module's work: a block provider posts its
  * client's completion this way).  Posting never fails and never allocates:
  * an item already queued stays queued once.  work_cancel takes it off the
- * queue; after it returns fn does not run for any earlier post.  The
- * fields after `arg` are the hub's.
+ * queue; after it returns fn does not run for any earlier post (cancel
+ * an item before freeing its memory).  The fields after `arg` are the
+ * hub's.
  */
 struct pb_work {
 	pb_work_fn fn;
@@ -404,6 +405,13 @@ struct pb_hub {
 	int (*mod_info_sized)(unsigned index, struct pb_mod_info *out);
 	int (*res_info_sized)(const char *module, unsigned index,
 	    struct pb_res_info *out);
+	/* Hand the hub a module file read from a file system, by the path
+	 * it has there (`/esp/patchbay/mods/ahci.mod`, < 64 bytes): the hub
+	 * keeps a copy, and `load PATH` and `update MODULE PATH` (control)
+	 * find it by that path after the firmware is gone.  PB_EBUSY when
+	 * every slot holds an image a module still uses. */
+	int (*mod_image)(struct pb_module *self, const char *path,
+	    const void *data, size_t len);
 };
 
 /*

@@ -1,9 +1,9 @@
 /*
  * firmware.c - the `firmware` operations the hub publishes as a resource,
- * and ExitBootServices.
+ * and ExitBootServices (the disks are in disk.c).
  *
- * Boot-services operations check `booted` (cleared when boot services are
- * exited) and answer PB_ENOTSUP afterwards rather than calling into a
+ * Boot-services operations check `stub_booted` (cleared when boot services
+ * are exited) and answer PB_ENOTSUP afterwards rather than calling into a
  * firmware that is gone.  Runtime services stay callable: we never call
  * SetVirtualAddressMap, and the hub's page tables map them 1:1.
  */
@@ -11,14 +11,14 @@
 #include "../abi/pb.h"
 #include "../abi/rt/rt.h"
 
-static int booted = 1;
+int stub_booted = 1;
 static EFI_FILE_HANDLE boot_root;
 
 static int
 fw_con_write(void *ctx, const char *s, size_t len)
 {
 	(void)ctx;
-	if (!booted)
+	if (!stub_booted)
 		return PB_ENOTSUP;
 	stub_write(s, len);
 	return PB_OK;
@@ -31,7 +31,7 @@ fw_con_read_key(void *ctx, struct firmware_key *key)
 	EFI_STATUS s;
 
 	(void)ctx;
-	if (!booted)
+	if (!stub_booted)
 		return PB_ENOTSUP;
 	s = st->ConIn->ReadKeyStroke(st->ConIn, &k);
 	if (s == EFI_NOT_READY)
@@ -48,7 +48,7 @@ static int
 fw_con_clear(void *ctx)
 {
 	(void)ctx;
-	if (!booted)
+	if (!stub_booted)
 		return PB_ENOTSUP;
 	return EFI_ERROR(st->ConOut->ClearScreen(st->ConOut)) ? PB_EIO : PB_OK;
 }
@@ -59,7 +59,7 @@ fw_con_size(void *ctx, uint32_t *cols, uint32_t *rows)
 	UINTN c, r;
 
 	(void)ctx;
-	if (!booted)
+	if (!stub_booted)
 		return PB_ENOTSUP;
 	if (EFI_ERROR(st->ConOut->QueryMode(st->ConOut, st->ConOut->Mode->Mode,
 	    &c, &r)))
@@ -77,7 +77,7 @@ fw_read_file(void *ctx, const char *path, void **data, size_t *len)
 	EFI_STATUS s;
 
 	(void)ctx;
-	if (!booted || !boot_root)
+	if (!stub_booted || !boot_root)
 		return PB_ENOTSUP;
 	for (i = 0; path[i] && i + 1 < 256; i++)
 		wpath[i] = path[i] == '/' ? L'\\' : (unsigned char)path[i];
@@ -126,6 +126,9 @@ static const struct firmware_ops fw_ops = {
 	.read_file = fw_read_file,
 	.get_time = fw_get_time,
 	.reset = fw_reset,
+	.disk_info = fw_disk_info,
+	.disk_io = fw_disk_io,
+	.disk_flush = fw_disk_flush,
 };
 
 /*
@@ -150,7 +153,7 @@ exit_boot_services(struct handoff *h)
 		h->desc_size = dsize;
 		s = bs->ExitBootServices(image_handle, key);
 		if (!EFI_ERROR(s)) {
-			booted = 0;
+			stub_booted = 0;
 			return PB_OK;
 		}
 		if (s != EFI_INVALID_PARAMETER)

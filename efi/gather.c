@@ -85,9 +85,12 @@ gather_boot_device(struct handoff *h)
 	CHAR16 *text;
 
 	rt_strlcpy(h->boot_device, "unknown", sizeof(h->boot_device));
+	rt_strlcpy(h->boot_path, "unknown", sizeof(h->boot_path));
 	if (EFI_ERROR(bs->HandleProtocol(image_handle, &loaded_image_guid,
-	    (void **)&li)) ||
-	    EFI_ERROR(bs->HandleProtocol(li->DeviceHandle, &devpath_guid,
+	    (void **)&li)))
+		return;
+	device_identity(li->DeviceHandle, h->boot_path, sizeof(h->boot_path));
+	if (EFI_ERROR(bs->HandleProtocol(li->DeviceHandle, &devpath_guid,
 	    (void **)&dp)) ||
 	    EFI_ERROR(bs->LocateProtocol(&totext_guid, NULL, (void **)&tt)))
 		return;

@@ -37,7 +37,15 @@ void gather_cmdline(struct handoff *h, const void *cfg, UINTN cfg_size);
 void gather_tsc(struct handoff *h);
 
 /* firmware.c */
+extern int stub_booted;		/* boot services have not been exited */
 void firmware_setup(struct handoff *h, EFI_FILE_HANDLE root);
+
+/* disk.c: firmware 1.1's disks (abi/firmware.h) */
+void device_identity(EFI_HANDLE h, char *out, size_t cap);
+int fw_disk_info(void *ctx, unsigned index, struct firmware_disk *out);
+int fw_disk_io(void *ctx, unsigned index, uint32_t media_id, int write,
+    uint64_t lba, void *buf, size_t len);
+int fw_disk_flush(void *ctx, unsigned index);
 
 /* hubload.c */
 EFI_STATUS hub_load(const void *file, UINTN size, struct handoff *h,

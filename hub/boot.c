@@ -9,6 +9,8 @@
  *  2. takeover: each firmware-backed provider with clients is swapped for
  *     the best native one (steps 1-3 now, 4-6 after the exit), boot
  *     services are exited, and `firmware` is withdrawn like any resource.
+ *     Disks are parked instead, until their native driver appears after
+ *     the exit (park.c).
  *  3. native: the CPU and page tables become the hub's, the rest of memory
  *     joins the allocator, deferred modules start, exec= commands run, gc.
  */
@@ -164,13 +166,19 @@ publish_rsdp(const struct handoff *h)
 }
 
 /* boot.cfg's one-word settings (key=value with no spaces), as properties
- * of `config:boot`, for modules with settings of their own (font-scale). */
+ * of `config:boot`, for modules with settings of their own (font-scale),
+ * after the boot partition's identity (boot-path=, which the shell's
+ * mount table puts at /esp). */
 static void
 publish_config(const struct handoff *h)
 {
 	static char props[RES_PROPS_MAX];
 	const char *p = h->cmdline;
-	size_t n = 0;
+	size_t n = (size_t)rt_snprintf(props, sizeof(props) / 2,
+	    "boot-path=%s", h->boot_path);
+
+	if (n >= sizeof(props) / 2 || strchr(h->boot_path, ' '))
+		n = 0;
 
 	while (*p) {
 		const char *e = strchr(p, '\n');
@@ -237,7 +245,7 @@ plan_takeover(struct pb_module *f, struct swap *sw, char (*ifaces)[64],
 		struct pb_module *to;
 		unsigned k;
 
-		if (!r->used || r->owner != f || !res_clients(r) ||
+		if (!r->used || r->owner != f || r->standby || !res_clients(r) ||
 		    !(to = native_for(f, r->iface.iface)))
 			continue;
 		for (k = 0; k < n && sw[k].new != to; k++)
@@ -355,6 +363,7 @@ takeover(struct handoff *h)
 
 		if (f->state != MOD_RUNNING || !requires_firmware(f))
 			continue;
+		park_module(f);	/* its disks wait for their native drivers */
 		planned = plan_takeover(f, plan, ifaces + nnames,
 		    MAX_TAKEOVER - nnames);
 		nnames += planned;
@@ -373,11 +382,13 @@ takeover(struct handoff *h)
 		    "the firmware phase");
 		for (unsigned i = 0; i < nsw; i++)
 			swap_abort(&sw[i]);
+		park_abort();
 		return;
 	}
 	go_native(h);
 	log_event(LOG_BOOT, "boot services exited (%u map entries)",
 	    (unsigned)(h->memmap_size / h->desc_size));
+	park_start_clock();
 	activate_early(early, nearly);
 	for (unsigned i = 0; i < nsw; i++) {
 		/* The firmware is gone: the old provider cannot resume. */
@@ -389,7 +400,8 @@ takeover(struct handoff *h)
 	res_withdraw(firmware_res);
 	firmware_res = NULL;
 	for (unsigned i = 0; i < nmodules; i++)
-		if (requires_firmware(&modules[i]) && modules[i].base)
+		if (requires_firmware(&modules[i]) && modules[i].base &&
+		    !park_holds(&modules[i]))
 			mod_unload(&modules[i]);
 	hub_start_deferred();
 	start_autostart();
@@ -463,6 +475,7 @@ poweroff_now(void *arg)
 void
 hub_main(struct handoff *h)
 {
+	struct pb_resource *rt;
 	char buf[64], err[160];
 
 	handoff = h;
@@ -478,11 +491,17 @@ hub_main(struct handoff *h)
 	/* watchdog=MS: how long a work item may run; 0 turns it off. */
 	if (cfg_get(h->cmdline, "watchdog", buf, sizeof(buf)))
 		hub_watchdog_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
+	/* disk-wait=MS: how long a parked disk waits for its native driver. */
+	if (cfg_get(h->cmdline, "disk-wait", buf, sizeof(buf)))
+		park_wait_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
 	firmware_res = publish_own(FIRMWARE_IFACE, FIRMWARE_MAJOR, "uefi",
-	    "services=console,files,time,reset", h->fw, h->fw_ctx);
-	/* Runtime services outlive the takeover: their own resource. */
-	publish_own("firmware-rt", 1, "uefi", "services=time,reset",
+	    "services=console,files,time,reset,disks", h->fw, h->fw_ctx);
+	/* Runtime services outlive the takeover: their own resource.  Both
+	 * are the stub's firmware_ops, at its minor version. */
+	rt = publish_own("firmware-rt", 1, "uefi", "services=time,reset",
 	    h->fw, h->fw_ctx);
+	if (firmware_res && rt)
+		firmware_res->iface.minor = rt->iface.minor = FIRMWARE_MINOR;
 	publish_framebuffer(h);
 	publish_rsdp(h);
 	publish_config(h);
@@ -497,6 +516,7 @@ hub_main(struct handoff *h)
 	else
 		takeover(h);
 	drain_work();
+	park_check();	/* disks whose controller no driver took go now */
 	run_exec_lines(h->cmdline);
 	if (!cfg_get(h->cmdline, "gc", buf, sizeof(buf)) || strcmp(buf, "no"))
 		hub_gc(hub_target, NULL, NULL);

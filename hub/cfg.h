@@ -7,6 +7,8 @@
  *   poweroff         power off once booted (for tests)
  *   exec=COMMAND     run a hub command once booted (repeatable, in order)
  *   font-scale=N     passed to console modules as a resource property
+ *   disk-wait=MS     how long a firmware disk parked at the takeover waits
+ *                    for its native driver (default 10000)
  */
 #ifndef PB_HUB_CFG_H
 #define PB_HUB_CFG_H

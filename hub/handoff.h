@@ -96,6 +96,9 @@ struct handoff {
 	uint32_t pad;
 
 	char boot_device[256];	/* device path as text */
+	/* The boot partition's identity, spelled as block resources' path=
+	 * (pci:00:1f.2/sata:0/part:1), or its device path as text. */
+	char boot_path[128];
 	char cmdline[HANDOFF_CMDLINE_MAX];	/* load options, then boot.cfg */
 
 	uint64_t tsc_start;	/* TSC at stub entry */

@@ -229,6 +229,14 @@ uint64_t timers_next(void);
 uint64_t irq_stats(int vector, struct pb_module **owner);
 void hub_irq_dispatch(int vector);
 
+/* --- module files handed over at run time (images.c) ------------------- */
+#define IMAGE_SLOTS 16
+#define IMAGE_MAX (16u << 20)
+int image_add(struct pb_module *self, const char *path, const void *data,
+    size_t len);
+int image_find(const char *path, const void **data, size_t *len);
+void image_forget_all(void);
+
 /* --- the swap engine (swap.c) -------------------------------------------- */
 int swap_provider(struct pb_module *old, struct pb_module *new,
     const char *iface, char *err, size_t cap);
@@ -260,5 +268,15 @@ int hub_read_path(const char *path, const void **data, size_t *len,
     char *err, size_t cap);
 int hub_load_path(const char *path, char *err, size_t cap);
 void hub_loop_once(void);
+
+/* --- disks parked over the takeover until their native driver (park.c) --- */
+extern uint64_t park_wait_ns;		/* boot.cfg disk-wait=MS */
+unsigned park_module(struct pb_module *f);	/* before ExitBootServices */
+void park_abort(void);			/* ExitBootServices failed */
+void park_start_clock(void);		/* after it: the deadline runs */
+int park_holds(const struct pb_module *m);
+void park_claim(struct pb_resource *r);	/* r is offered: its disk? */
+void park_check(void);			/* the boot's end, then 100 ms */
+void park_expire(void);			/* the deadline: the rest go */
 
 #endif

@@ -360,6 +360,17 @@ source_read(const char *name, const void **data, size_t *len, char *path,
 }
 
 /* `update NAME SOURCE`: SOURCE is a file of a module source or a path. */
+/* A module file by path: one handed over from a file system (images.c),
+ * else through the firmware while it is there. */
+static int
+read_module_file(const char *path, const void **data, size_t *len,
+    char *err, size_t cap)
+{
+	if (image_find(path, data, len) == PB_OK)
+		return PB_OK;
+	return hub_read_path(path, data, len, err, cap);
+}
+
 int
 hub_update(const char *name, const char *source, char *err, size_t cap)
 {
@@ -374,7 +385,8 @@ hub_update(const char *name, const char *source, char *err, size_t cap)
 		return PB_ENOENT;
 	}
 	if (strchr(source, '/') || strchr(source, '\\')) {
-		if ((r = hub_read_path(source, &data, &len, err, cap)) != PB_OK)
+		if ((r = read_module_file(source, &data, &len, err, cap)) !=
+		    PB_OK)
 			return r;
 		rt_strlcpy(path, source, sizeof(path));
 	} else if (source_read(source, &data, &len, path, sizeof(path))) {
@@ -395,7 +407,7 @@ hub_load_path(const char *path, char *err, size_t cap)
 	size_t len;
 	int r;
 
-	if ((r = hub_read_path(path, &data, &len, err, cap)) != PB_OK)
+	if ((r = read_module_file(path, &data, &len, err, cap)) != PB_OK)
 		return r;
 	if (!(m = mod_register(path, data, len))) {
 		rt_strlcpy(err, "refused (see log)", cap);

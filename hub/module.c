@@ -129,27 +129,64 @@ mod_register(const char *path, const void *file, size_t size)
  * `update`): its descriptor must name the same module.  Nothing is kept
  * when it does not; err says why.
  */
+/*
+ * The record of an instance that an update replaced and that is gone for
+ * good, for the next update to use: `update` N times must not use N
+ * records.  It holds nothing (unloaded, ledger empty, no resources or
+ * connections), no watch window leads back to it, and another record of
+ * its name is the module now.
+ */
+static struct pb_module *
+dead_instance(void)
+{
+	for (unsigned i = 0; i < nmodules; i++) {
+		struct pb_module *m = &modules[i];
+		unsigned nconn;
+
+		if ((m->state != MOD_REPLACED && m->state != MOD_UNLOADED) ||
+		    m->base || mod_find(m->name) == m ||
+		    res_count(m, &nconn) || nconn || irq_count(m) ||
+		    mem_owned(m, MEM_KIND_PAGES) ||
+		    mem_owned(m, MEM_KIND_HEAP))
+			continue;
+		for (unsigned k = 0; k < nmodules && m; k++)
+			if (modules[k].swapped_from == m)
+				m = NULL;
+		if (m)
+			return m;
+	}
+	return NULL;
+}
+
 struct pb_module *
 mod_register_instance(const char *path, const void *file, size_t size,
     const char *name, char *err, size_t cap)
 {
-	struct pb_module *m = &modules[nmodules];
+	static struct pb_module fresh;	/* the hub runs one thing at a time */
+	struct pb_module *m;
 	const char *why;
+	unsigned gen;
 
-	if (nmodules == MAX_MODULES) {
-		rt_snprintf(err, cap, "more than %d modules", MAX_MODULES);
-		return NULL;
-	}
-	if (read_descriptor(m, path, file, size, &why) != PB_OK) {
+	if (read_descriptor(&fresh, path, file, size, &why) != PB_OK) {
 		rt_snprintf(err, cap, "%s: %s", path, why);
 		return NULL;
 	}
-	if (strcmp(m->name, name) != 0) {
-		rt_snprintf(err, cap, "%s is module %s, not %s", path, m->name,
+	if (strcmp(fresh.name, name) != 0) {
+		rt_snprintf(err, cap, "%s is module %s, not %s", path, fresh.name,
 		    name);
 		return NULL;
 	}
-	nmodules++;
+	if (!(m = dead_instance()) && nmodules == MAX_MODULES) {
+		rt_snprintf(err, cap, "more than %d modules", MAX_MODULES);
+		return NULL;
+	}
+	if (!m)
+		m = &modules[nmodules++];
+	/* A record used before keeps counting generations, so nothing
+	 * queued for the instance it held can run for this one. */
+	gen = m->generation;
+	*m = fresh;
+	m->generation = gen + 1;
 	log_event(LOG_LOAD, "%s %s: a new instance from %s", m->name,
 	    m->desc.version, path);
 	return m;

@@ -181,15 +181,6 @@ conn_tell(struct conn *c, int event)
 		mod_call_watched(c->client, call_event, &a);
 }
 
-static long
-call_provider_event(void *p)
-{
-	struct event_args *a = p;
-
-	a->m->ops->event(a->m, a->event, &a->c->pub, a->c->req);
-	return PB_OK;
-}
-
 /*
  * ABI 1.2: the client behind c is going; tell the provider before the
  * client's memory and vectors are taken back (pci turns the device's bus
@@ -204,7 +195,7 @@ conn_tell_gone(struct conn *c)
 	if (!p || !p->ops || !p->ops->event || p->fault_pending ||
 	    c->handover)
 		return PB_OK;
-	return (int)mod_call_watched(p, call_provider_event, &a);
+	return (int)mod_call_watched(p, call_event, &a);
 }
 
 /* m goes: tell the provider of each of its connections.  The number of

@@ -409,6 +409,7 @@ offer_pending(void *arg)
 		if (!r->used || r->standby || r->offered)
 			continue;
 		r->offered = 1;
+		park_claim(r);	/* a parked disk's native self takes it first */
 		res_offer(r);
 		hub_bind(r);
 		for (unsigned k = 0; k < MAX_SUBS; k++)
@@ -459,6 +460,7 @@ offer_pending(void *arg)
 	.work_cancel = svc_work_cancel, \
 	.mod_info_sized = svc_mod_info_sized, \
 	.res_info_sized = svc_res_info_sized, \
+	.mod_image = image_add, \
 }
 
 const struct pb_hub hub_services = HUB_SERVICES(mod_info_full,

@@ -282,6 +282,7 @@ swap_begin(struct swap *s, char *err, size_t cap)
 	struct call_args a = { 0 };
 	int r;
 
+	s->old_gen = s->old->generation;
 	if (!s->old->ops->export_state || !s->old->ops->quiesce) {
 		rt_snprintf(err, cap, "%s cannot be swapped out (no export_state)",
 		    s->old->name);
@@ -305,10 +306,13 @@ swap_begin(struct swap *s, char *err, size_t cap)
 
 	s->t0 = arch_cycles();
 	s->t0_ns = hub_now_ns();
-	s->old_gen = s->old->generation;
 	if (s->old->state == MOD_QUIESCED)	/* a second swap of a takeover */
 		return export_state(s, err, cap);
 	if ((r = quiesce_old(s, err, cap)) != PB_OK)
+		goto resume_old;
+	/* While P drained, either side may have published more (a disk
+	 * probed): every resource must still have its counterpart. */
+	if (s->draining && (r = check_counterparts(s, err, cap)) != PB_OK)
 		goto resume_old;
 	s->old->state = MOD_QUIESCED;
 	if ((r = export_state(s, err, cap)) != PB_OK)
@@ -355,6 +359,22 @@ swap_abort(struct swap *s)
 	s->buf = NULL;
 }
 
+/*
+ * A module replaced by another build of itself (update) keeps its
+ * resources' names: the new instance published beside the old one under
+ * names of its own (block:sata0-2), and takes the old names over here,
+ * so `disks` and scripts see block:sata0 before and after.
+ */
+static void
+swap_names(struct pb_resource *a, struct pb_resource *b)
+{
+	char name[RES_NAME_MAX];
+
+	rt_strlcpy(name, a->name, sizeof(name));
+	rt_strlcpy(a->name, b->name, sizeof(a->name));
+	rt_strlcpy(b->name, name, sizeof(b->name));
+}
+
 /* Step 5: move every connection of old's resources to new's. */
 static void
 rebind_all(struct swap *s)
@@ -366,6 +386,8 @@ rebind_all(struct swap *s)
 			continue;
 		to = counterpart(s->new, r);
 		to->standby = 0;
+		if (strcmp(s->old->name, s->new->name) == 0)
+			swap_names(r, to);
 		for (unsigned k = 0; k < MAX_CONNS; k++)
 			if (conns[k].used && conns[k].res == r)
 				conn_rebind(&conns[k], to);
@@ -442,6 +464,9 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	s->blackout_cycles = t1 - s->t0;
 	irq_hold_module(s->old, 0);
 	tell_rebound(s);
+	/* What P' takes whenever it comes (irq for a driver that polls till
+	 * then) was not connected by the standby start. */
+	res_connect_requirements(s->new, 0);
 	if (s->buf)
 		mem_free(NULL, s->buf);
 	s->buf = NULL;
@@ -492,12 +517,17 @@ int
 swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
     char *err, size_t cap)
 {
+	static int under_way;	/* the loop runs while a provider drains */
 	struct swap s = { .old = old, .new = new, .iface = iface };
 	int r;
 
 	if (old == new || old->state != MOD_RUNNING) {
 		rt_snprintf(err, cap, "%s is not a running provider", old->name);
 		return PB_EINVAL;
+	}
+	if (under_way) {
+		rt_snprintf(err, cap, "another swap is under way");
+		return PB_EBUSY;
 	}
 	if (iface && (r = other_clients(old, iface, err, cap)) != PB_OK)
 		return r;
@@ -517,9 +547,11 @@ swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
 		}
 	if (new->state == MOD_UNLOADED || new->state == MOD_FAILED)
 		new->state = MOD_KNOWN;
-	if ((r = swap_begin(&s, err, cap)) != PB_OK)
-		return r;
-	return swap_finish(&s, err, cap);
+	under_way = 1;
+	if ((r = swap_begin(&s, err, cap)) == PB_OK)
+		r = swap_finish(&s, err, cap);
+	under_way = 0;
+	return r;
 }
 
 /* P' faulted inside its watch window: give the clients P back.  P' goes
@@ -542,6 +574,8 @@ swap_watch_fault(struct pb_module *new)
 		if (!(to = counterpart(old, r)))
 			continue;
 		to->standby = 0;
+		if (strcmp(old->name, new->name) == 0)
+			swap_names(r, to);	/* the names go back too */
 		for (unsigned k = 0; k < MAX_CONNS; k++)
 			if (conns[k].used && conns[k].res == r)
 				conn_rebind(&conns[k], to);

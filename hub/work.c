@@ -407,10 +407,12 @@ hub_wait_step(uint64_t until)
 	} else {
 		held = arch_irq_hold();
 		next = timers_next();
-		if (hub_arm_alarm(next < until ? next : until))
+		if (hub_arm_alarm(next < until ? next : until)) {
 			arch_idle();
-		else
-			arch_pause();	/* no alarm: poll */
+		} else {		/* no alarm: poll */
+			arch_pause();
+			arch_irq_window();
+		}
 		arch_irq_release(held);
 	}
 	watch_end(outer);

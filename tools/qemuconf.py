@@ -45,6 +45,18 @@ DISKS = {
     'none': [],
 }
 
+# Media beside the boot disk, each in a file next to the image (IMG.NAME),
+# made as a sparse file of the given size when missing (a test makes its
+# own first, of the size it checks): name -> (bytes, QEMU arguments with
+# {file} for the file).  q35's AHCI is ide.0-ide.5, one device per port.
+MEDIA = {
+    'disk2': (8 << 20, ['-drive', 'if=none,id=disk2,format=raw,file={file}',
+                        '-device', 'ide-hd,drive=disk2,bus=ide.1']),
+    'cdrom': (4 << 20, ['-drive', 'if=none,id=cdrom,format=raw,media=cdrom,'
+                        'readonly=on,file={file}',
+                        '-device', 'ide-cd,drive=cdrom,bus=ide.2']),
+}
+
 _BASE = {
     'about': '',
     'memory': '512M',
@@ -52,6 +64,7 @@ _BASE = {
     'vga': 'std',      # -vga value; 'none' for no legacy VGA device
     'disk': 'sata',    # key of DISKS
     'devices': [],     # extra QEMU arguments, placed before the disk
+    'media': [],       # keys of MEDIA, after the boot disk
 }
 
 
@@ -86,6 +99,12 @@ CONFIGS = {
     'bigmem': _config(
         'as default, with 4 GiB of memory (RAM above 4 GiB too)',
         memory='4G'),
+    'twodisks': _config(
+        'as default, with a second SATA disk (IMG.disk2) on AHCI port 1',
+        media=['disk2']),
+    'cdrom': _config(
+        'as default, with a SATA CD-ROM (ide-cd, IMG.cdrom) on AHCI port 2',
+        media=['cdrom']),
 }
 
 
@@ -258,6 +277,20 @@ def _opt(path):
     return str(path).replace(',', ',,')
 
 
+def media_args(name, image, snapshot):
+    """QEMU arguments for MEDIA[name] in IMG.name, made when missing."""
+    size, args = MEDIA[name]
+    path = '%s.%s' % (image, name)
+    if not os.path.exists(path):
+        with open(path, 'wb') as f:
+            f.truncate(size)
+    out = [a.replace('{file}', _opt(path)) for a in args]
+    if snapshot:
+        out = [a + ',snapshot=on' if a.startswith('if=none,') and
+               'readonly=on' not in a else a for a in out]
+    return out
+
+
 def command(name, image, vars_copy, *, mode_args=(), snapshot=False,
             extra=(), accel_kind=None, qemu=None):
     """Build the QEMU argument list for configuration `name`.
@@ -291,6 +324,8 @@ def command(name, image, vars_copy, *, mode_args=(), snapshot=False,
         if snapshot:
             drive += ',snapshot=on'
         argv += ['-drive', drive] + DISKS[c['disk']]
+    for name in c['media']:
+        argv += media_args(name, image, snapshot)
     argv += list(mode_args)
     argv += list(extra or ())
     return argv

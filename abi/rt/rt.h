@@ -36,6 +36,9 @@ size_t rt_strlcpy(char *dst, const char *src, size_t size);
 /* Parse an unsigned number in base 10, or 16 with 0x; end set past it. */
 uint64_t rt_strtou(const char *s, const char **end, int base);
 
+/* CRC-32 as zlib computes it, chained from crc (0 to begin) (crc32.c). */
+uint32_t rt_crc32(uint32_t crc, const void *buf, size_t len);
+
 int rt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int rt_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

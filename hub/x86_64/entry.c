@@ -76,7 +76,8 @@ banner(struct handoff *h)
 	    (unsigned long long)h->fb.base);
 	log_event(LOG_BOOT, "acpi: rsdp 0x%llx (revision %u)",
 	    (unsigned long long)h->rsdp, h->acpi_rev);
-	log_event(LOG_BOOT, "boot device: %s", h->boot_device);
+	log_event(LOG_BOOT, "boot device: %s (%s)", h->boot_device,
+	    h->boot_path);
 	log_event(LOG_BOOT, "tsc: %llu MHz; %u module files",
 	    (unsigned long long)(h->tsc_hz / 1000000), h->nfiles);
 }

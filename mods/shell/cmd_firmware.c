@@ -26,7 +26,7 @@ firmware_forget(void)
 }
 
 static int
-reset(const char *cmd, int kind, const char *doing)
+reset_now(const char *cmd, int kind, const char *doing)
 {
 	if (!rt)
 		return fail("%s: no firmware-rt", cmd);
@@ -36,18 +36,45 @@ reset(const char *cmd, int kind, const char *doing)
 	return fail("%s: the firmware's reset returned", cmd);
 }
 
+/* The reset waiting for the volumes' sync. */
+static struct {
+	const char *cmd, *doing;
+	int kind;
+} pending;
+
+static void
+reset_synced(void *arg)
+{
+	(void)arg;
+	reset_now(pending.cmd, pending.kind, pending.doing);
+}
+
+/* What was written reaches the disks first (sync_then), then the reset. */
+static int
+reset(const char *cmd, int kind, const char *doing)
+{
+	if (!rt)
+		return fail("%s: no firmware-rt", cmd);
+	pending.cmd = cmd;
+	pending.kind = kind;
+	pending.doing = doing;
+	if (sync_then(cmd, reset_synced, NULL) == PB_OK)
+		return PB_OK;
+	return reset_now(cmd, kind, doing);
+}
+
 int
 cmd_reboot(int argc, char **argv)
 {
-	(void)argc;
-	return reset(argv[0], FIRMWARE_RESET_COLD, "rebooting");
+	(void)argc, (void)argv;
+	return reset("reboot", FIRMWARE_RESET_COLD, "rebooting");
 }
 
 int
 cmd_poweroff(int argc, char **argv)
 {
-	(void)argc;
-	return reset(argv[0], FIRMWARE_RESET_SHUTDOWN, "powering off");
+	(void)argc, (void)argv;
+	return reset("poweroff", FIRMWARE_RESET_SHUTDOWN, "powering off");
 }
 
 /* The firmware's clock: PB_ENOENT without firmware-rt. */

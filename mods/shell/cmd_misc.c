@@ -9,7 +9,10 @@ cmd_echo(int argc, char **argv)
 {
 	char line[LE_LINE_MAX];
 	size_t n = 0;
+	int r;
 
+	if (echo_redirect(argc, argv, &r))	/* echo ... > PATH */
+		return r;
 	/* The words were cut from one line, so they fit in one again. */
 	line[0] = '\0';
 	for (int i = 1; i < argc && n < sizeof(line); i++)

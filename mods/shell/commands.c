@@ -3,9 +3,9 @@
  * names the command, the argument count is checked against its usage, and
  * `help` prints the table.
  *
- * Words are separated by spaces and tabs; there is no quoting (no command
- * takes an argument with spaces yet).  Every failure is one line starting
- * "error: ", printed by the command or here.
+ * Words are separated by spaces and tabs; double quotes keep spaces in a
+ * word (words.c: file names with spaces).  Every failure is one line
+ * starting "error: ", printed by the command or here.
  */
 #include "shell.h"
 #include "lineedit.h"
@@ -31,17 +31,23 @@ static const struct command commands[] = {
 	{ "log", "log", "the hub's event log", 0, 0, cmd_hub },
 	{ "mem", "mem", "memory held by the hub and each module", 0, 0,
 	    cmd_hub },
-	{ "load", "load PATH|NAME", "load and start a module", 1, 1, cmd_hub },
+	{ "load", "load PATH|NAME", "load and start a module", 1, 1, cmd_load },
 	{ "unload", "unload NAME", "stop and unload a module nothing uses",
 	    1, 1, cmd_unload },
 	{ "swap", "swap INTERFACE|RESOURCE MODULE",
 	    "hand a provider's clients to another module", 2, 2, cmd_hub },
+	{ "update", "update MODULE SOURCE",
+	    "replace a running module by another build of itself", 2, 2,
+	    cmd_update },
 	{ "gc", "gc", "unload the modules nothing needs", 0, 0, cmd_hub },
 	{ "irqs", "irqs", "interrupts taken, per vector and module", 0, 0,
 	    cmd_hub },
-	{ "ls", "ls [PATH]", "list a directory", 0, 1, cmd_ls },
+	{ "ls", "ls [-l] [PATH]", "list a directory (-l: sizes, dates)", 0, 2,
+	    cmd_ls },
 	{ "cat", "cat PATH", "print a file", 1, 1, cmd_cat },
-	{ "echo", "echo [ARGS...]", "print the arguments", 0, MANY, cmd_echo },
+	{ "echo", "echo [ARGS...] [> PATH|>> PATH]",
+	    "print the arguments, or write them to a file", 0, MANY,
+	    cmd_echo },
 	{ "pci", "pci", "PCI functions and their drivers, like lspci -nn",
 	    0, 0, cmd_pci },
 	{ "date", "date", "the date and time, and the clock it came from",
@@ -59,6 +65,41 @@ static const struct command commands[] = {
 	{ "swaptest", "swaptest N [MODULE]",
 	    "swap the display N times under printing; blackouts, losses",
 	    1, 2, cmd_swaptest },
+	{ "disks", "disks", "the disks: size, driver, model, identity path",
+	    0, 0, cmd_disks },
+	{ "blkread", "blkread DISK [MIB] [-q N]",
+	    "read a disk's first MiBs: MiB/s and their CRC-32", 1, 4,
+	    cmd_blkread },
+	{ "blkswaptest", "blkswaptest DISK N [MODULE]",
+	    "swap a disk's provider N times under reads; losses, blackouts",
+	    2, 3, cmd_blkswaptest },
+	{ "hexdump", "hexdump PATH", "a file in hex and text, like hexdump -C",
+	    1, 1, cmd_hexdump },
+	{ "sha256sum", "sha256sum PATH", "a file's SHA-256", 1, 1,
+	    cmd_sha256sum },
+	{ "fsread", "fsread PATH",
+	    "read a file in 1 MiB requests: bytes and MiB/s", 1, 1,
+	    cmd_fsread },
+	{ "cp", "cp SRC DST", "copy a file (DST may be a directory)", 2, 2,
+	    cmd_cp },
+	{ "mv", "mv SRC DST", "move or rename (DST may be a directory)", 2, 2,
+	    cmd_mv },
+	{ "rm", "rm PATH...", "remove files", 1, MANY, cmd_rm },
+	{ "mkdir", "mkdir PATH...", "make directories", 1, MANY, cmd_mkdir },
+	{ "rmdir", "rmdir PATH...", "remove empty directories", 1, MANY,
+	    cmd_rmdir },
+	{ "write", "write PATH TEXT...",
+	    "TEXT and a newline as the whole file", 2, MANY, cmd_write },
+	{ "mounts", "mounts",
+	    "the volumes: mount point, resource, type, label, mode, path",
+	    0, 0, cmd_mounts },
+	{ "df", "df", "each volume's size, used and free space", 0, 0,
+	    cmd_df },
+	{ "sync", "sync", "write every volume's cached data to its disk",
+	    0, 0, cmd_sync },
+	{ "cd", "cd [PATH]", "change the current directory (/ by default)",
+	    0, 1, cmd_cd },
+	{ "pwd", "pwd", "print the current directory", 0, 0, cmd_pwd },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -72,30 +113,15 @@ find(const char *name)
 	return NULL;
 }
 
-/* Split s into words in place; returns their count. */
-static int
-split(char *s, char **argv)
-{
-	int n = 0;
-
-	for (;;) {
-		while (*s == ' ' || *s == '\t')
-			*s++ = '\0';
-		if (!*s || n == MAX_WORDS)
-			return n;
-		argv[n++] = s;
-		while (*s && *s != ' ' && *s != '\t')
-			s++;
-	}
-}
-
 int
 commands_run(char *line)
 {
 	char *argv[MAX_WORDS];
 	const struct command *c;
-	int argc = split(line, argv);
+	int argc = words_split(line, argv, MAX_WORDS);
 
+	if (argc < 0)
+		return fail("a double quote is not closed");
 	if (argc == 0)
 		return PB_OK;
 	if (!(c = find(argv[0])))

@@ -2,15 +2,20 @@
  * shell - the `os` the hub boots to: a command line on every console.
  *
  * Output goes to every console (PB_CARD_ALL, needed at start), input comes
- * from any keyboard (PB_CARD_ALL, whenever one appears), and the firmware's
+ * from any keyboard (PB_CARD_ALL, whenever one appears), the firmware's
  * runtime services, when there are any, reboot, power off and tell the
- * date.  Consoles and keyboards come and go (the takeover swaps the
- * firmware console for fbcon and serial; USB keyboards are plugged in), so
- * the shell keeps only the connections the hub hands it and calls through
+ * date, and every disk (PB_CARD_ALL, whenever one appears) is there for
+ * the disk commands.  Every file system volume (`fs`, PB_CARD_ALL,
+ * whenever one appears) has a place in the shell's tree (mounts.c).
+ * Consoles and keyboards come and go (the takeover swaps the firmware
+ * console for fbcon and serial; USB keyboards are plugged in), so the
+ * shell keeps only the connections the hub hands it and calls through
  * them afresh each time.
  */
 #include "shell.h"
+#include "../../abi/block.h"
 #include "../../abi/firmware.h"
+#include "../../abi/fs.h"
 #include "../../abi/os.h"
 
 const struct pb_hub *shell_hub;
@@ -70,6 +75,9 @@ shell_stop(struct pb_module *m)
 	consoles_forget();
 	keyboards_forget();
 	firmware_forget();
+	disks_forget();
+	mounts_forget();
+	jobs_forget();
 	os_res = NULL;		/* the hub withdraws it */
 }
 
@@ -88,6 +96,12 @@ shell_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
 	case REQ_FIRMWARE_RT:
 		firmware_event(ev, c);
 		break;
+	case REQ_BLOCK:
+		disks_event(ev, c);
+		break;
+	case REQ_FS:
+		mounts_event(ev, c);
+		break;
 	}
 }
 
@@ -101,7 +115,7 @@ PB_MODULE(.name = "shell", .version = "1.0",
     .desc = "the command line on every console",
     .rank = 0, .flags = 0, .ops = &ops,
     .nprovides = 1, .provides = { PB_PROVIDE(OS_IFACE, OS_MAJOR, OS_MINOR) },
-    .nrequires = 3,
+    .nrequires = 5,
     .requires = {
 	[REQ_CONSOLE] = PB_REQUIRE(CONSOLE_IFACE, CONSOLE_MAJOR, CONSOLE_MINOR,
 	    PB_CARD_ALL, PB_AT_START),
@@ -110,4 +124,10 @@ PB_MODULE(.name = "shell", .version = "1.0",
 	    PB_CARD_ALL, PB_LATER),
 	[REQ_FIRMWARE_RT] = PB_REQUIRE("firmware-rt", FIRMWARE_MAJOR,
 	    FIRMWARE_MINOR, PB_CARD_OPTIONAL, PB_AT_START),
+	/* Every disk, whenever it comes (cmd_disk.c). */
+	[REQ_BLOCK] = PB_REQUIRE(BLOCK_IFACE, BLOCK_MAJOR, BLOCK_MINOR,
+	    PB_CARD_ALL, PB_LATER),
+	/* Every volume, as they come and go (mounts.c). */
+	[REQ_FS] = PB_REQUIRE(FS_IFACE, FS_MAJOR, FS_MINOR, PB_CARD_ALL,
+	    PB_LATER),
     });

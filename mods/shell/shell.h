@@ -9,7 +9,10 @@
  *   lineedit.c  the line editor itself (pure C, host-tested)
  *   commands.c  the command table: words, usage, dispatch, help
  *   cmd_*.c     the commands, one file per topic (cmd_display.c: modes,
- *               mode, swaptest; cmd_time.c: date, uptime)
+ *               mode, swaptest; cmd_time.c: date, uptime; cmd_disk.c:
+ *               disks, blkread, blkswaptest, and the disks' connections)
+ *   words.c     a line cut into words, with double quotes
+ *   files.h     the files: mounts, paths, file commands (see there)
  */
 #ifndef PB_SHELL_H
 #define PB_SHELL_H
@@ -21,7 +24,8 @@
 #define SHELL_PROMPT "patchbay> "
 
 /* The requirements, in descriptor order: the `req` of events. */
-enum { REQ_CONSOLE = 0, REQ_KEYBOARD = 1, REQ_FIRMWARE_RT = 2 };
+enum { REQ_CONSOLE = 0, REQ_KEYBOARD = 1, REQ_FIRMWARE_RT = 2,
+    REQ_BLOCK = 3, REQ_FS = 4 };
 
 extern const struct pb_hub *shell_hub;
 extern struct pb_module *shell_self;
@@ -74,10 +78,16 @@ void firmware_event(int ev, struct pb_conn *c);
 void firmware_forget(void);
 int firmware_time(struct firmware_time *t);	/* PB_ENOENT: no firmware-rt */
 
+/* cmd_disk.c */
+void disks_event(int ev, struct pb_conn *c);
+void disks_forget(void);
+
 /* The commands, argv[0] being the command's name. */
 int cmd_help(int argc, char **argv);
 int cmd_hub(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
+int cmd_load(int argc, char **argv);		/* cmd_modfile.c */
+int cmd_update(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_echo(int argc, char **argv);
@@ -91,5 +101,33 @@ int cmd_pci(int argc, char **argv);
 int cmd_modes(int argc, char **argv);
 int cmd_mode(int argc, char **argv);
 int cmd_swaptest(int argc, char **argv);
+int cmd_disks(int argc, char **argv);
+int cmd_blkread(int argc, char **argv);
+int cmd_blkswaptest(int argc, char **argv);
+
+/* words.c */
+int words_split(char *s, char **argv, int max);
+
+/* The files (files.h): the mount table's connection events, and the
+ * commands. */
+void mounts_event(int ev, struct pb_conn *c);
+void mounts_forget(void);
+void jobs_forget(void);
+int sync_then(const char *cmd, void (*then)(void *arg), void *arg);
+int echo_redirect(int argc, char **argv, int *result);
+int cmd_hexdump(int argc, char **argv);
+int cmd_sha256sum(int argc, char **argv);
+int cmd_fsread(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_mv(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_mkdir(int argc, char **argv);
+int cmd_rmdir(int argc, char **argv);
+int cmd_write(int argc, char **argv);
+int cmd_mounts(int argc, char **argv);
+int cmd_df(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+int cmd_cd(int argc, char **argv);
+int cmd_pwd(int argc, char **argv);
 
 #endif

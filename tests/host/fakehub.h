@@ -215,3 +215,237 @@ fake_res_info(const char *module, unsigned index, struct pb_res_info *out)
 }
 
 #endif
+
+/* ==== ABI 1.2 services (appended for mod_ahci; other tests may use them)
+ * ---- intrusive work items (struct pb_work), run when the test says ---- */
+#ifndef PB_TESTS_FAKEHUB_12_H
+#define PB_TESTS_FAKEHUB_12_H
+
+FAKE struct pb_work *fpost_head, *fpost_tail;
+FAKE unsigned fpost_runs;		/* items run so far */
+
+FAKE void
+fake_work_init(struct pb_module *self, struct pb_work *w, pb_work_fn fn,
+    void *arg)
+{
+	memset(w, 0, sizeof(*w));
+	w->fn = fn;
+	w->arg = arg;
+	w->owner = self;
+}
+
+/* Queued once however often posted, as the hub's work_post. */
+FAKE void
+fake_work_post(struct pb_module *self, struct pb_work *w)
+{
+	if (w->queued)
+		return;
+	w->queued = 1;
+	w->next = NULL;
+	if (fpost_tail)
+		fpost_tail->next = w;
+	else
+		fpost_head = w;
+	fpost_tail = w;
+}
+
+FAKE void
+fake_work_cancel(struct pb_module *self, struct pb_work *w)
+{
+	struct pb_work **at = &fpost_head, *prev = NULL;
+
+	while (*at && *at != w) {
+		prev = *at;
+		at = &(*at)->next;
+	}
+	if (!*at)
+		return;
+	*at = w->next;
+	if (fpost_tail == w)
+		fpost_tail = prev;
+	w->queued = 0;
+}
+
+/* Run the posted items, oldest first, including what they post. */
+FAKE unsigned
+run_posted(void)
+{
+	unsigned n = 0;
+
+	while (fpost_head) {
+		struct pb_work *w = fpost_head;
+
+		fpost_head = w->next;
+		if (!fpost_head)
+			fpost_tail = NULL;
+		w->queued = 0;
+		w->fn(w->arg);
+		n++;
+		fpost_runs++;
+	}
+	return n;
+}
+
+/* ---- DMA: bus addresses that are not the CPU's ------------------------
+ * Every region has a bus address of its own, far from its host pointer,
+ * so a driver that hands the device a CPU address is caught: the device
+ * model finds no memory there.  Allocations with a limit of ~0 land above
+ * 4 GiB (the upper address words get used); a "scattered" region maps
+ * each 4 KiB page to every other bus page, so dma_addr's runs end at
+ * page ends.  fake_dma_va() is the device side's translation. */
+
+#define FAKE_DMA_REGIONS 256
+#define FAKE_DMA_LOW	0x10000000ull		/* below 4 GiB */
+#define FAKE_DMA_HIGH	0x2000000000ull		/* 128 GiB */
+
+FAKE struct {
+	uint8_t *va;
+	uint64_t bus;
+	size_t len;
+	int allocated;		/* by dma_alloc (freed by dma_free) */
+	int scattered;
+} fdma[FAKE_DMA_REGIONS];
+FAKE uint64_t fdma_low = FAKE_DMA_LOW, fdma_high = FAKE_DMA_HIGH;
+FAKE unsigned fdma_allocs;	/* dma_alloc calls not yet freed */
+
+FAKE uint64_t
+fdma_bus_space(size_t len, size_t align, int high)
+{
+	uint64_t *next = high ? &fdma_high : &fdma_low, bus;
+
+	if (align < 4096)
+		align = 4096;
+	bus = (*next + align - 1) & ~(uint64_t)(align - 1);
+	*next = bus + len + 4096;	/* a gap: no run joins the next */
+	return bus;
+}
+
+/* Register host memory the device may reach (a client's buffer). */
+FAKE uint64_t
+fake_dma_map(void *va, size_t len, int high, int scattered)
+{
+	for (unsigned i = 0; i < FAKE_DMA_REGIONS; i++)
+		if (!fdma[i].va) {
+			fdma[i].va = va;
+			fdma[i].len = len;
+			fdma[i].scattered = scattered;
+			fdma[i].bus = fdma_bus_space(scattered ? 2 * len + 8192 :
+			    len, 4096, high);
+			return fdma[i].bus;
+		}
+	return 0;
+}
+
+FAKE void
+fake_dma_unmap(void *va)
+{
+	for (unsigned i = 0; i < FAKE_DMA_REGIONS; i++)
+		if (fdma[i].va == va && !fdma[i].allocated)
+			memset(&fdma[i], 0, sizeof(fdma[i]));
+}
+
+FAKE void *
+fake_dma_alloc(struct pb_module *self, size_t len, size_t align,
+    uint64_t boundary, uint64_t limit, uint64_t *bus)
+{
+	size_t room = (len + 4095) & ~(size_t)4095;
+	void *va = aligned_alloc(4096, room);
+	int high = limit > FAKE_DMA_HIGH + (1ull << 32);
+
+	if (!va)
+		return NULL;
+	memset(va, 0, room);
+	for (unsigned i = 0; i < FAKE_DMA_REGIONS; i++)
+		if (!fdma[i].va) {
+			fdma[i].va = va;
+			fdma[i].len = len;
+			fdma[i].allocated = 1;
+			fdma[i].bus = fdma_bus_space(len, align, high);
+			*bus = fdma[i].bus;
+			fdma_allocs++;
+			return va;
+		}
+	free(va);
+	return NULL;
+}
+
+FAKE void
+fake_dma_free(struct pb_module *self, void *va)
+{
+	for (unsigned i = 0; i < FAKE_DMA_REGIONS; i++)
+		if (fdma[i].va == va && fdma[i].allocated) {
+			free(va);
+			memset(&fdma[i], 0, sizeof(fdma[i]));
+			fdma_allocs--;
+			return;
+		}
+}
+
+FAKE int
+fake_dma_addr(struct pb_module *self, const void *va, size_t len,
+    uint64_t *bus, size_t *run)
+{
+	const uint8_t *p = va;
+
+	for (unsigned i = 0; i < FAKE_DMA_REGIONS; i++) {
+		size_t off, left;
+
+		if (!fdma[i].va || p < fdma[i].va ||
+		    p >= fdma[i].va + fdma[i].len)
+			continue;
+		off = (size_t)(p - fdma[i].va);
+		left = fdma[i].len - off;
+		if (fdma[i].scattered) {
+			*bus = fdma[i].bus + (off / 4096) * 8192 + off % 4096;
+			left = 4096 - off % 4096 < left ? 4096 - off % 4096 :
+			    left;
+		} else {
+			*bus = fdma[i].bus + off;
+		}
+		*run = len < left ? len : left;
+		return PB_OK;
+	}
+	return PB_EINVAL;
+}
+
+/* The device's view: host memory for [bus, bus+len), or NULL when that
+ * is not one piece of registered memory. */
+FAKE void *
+fake_dma_va(uint64_t bus, size_t len)
+{
+	for (unsigned i = 0; i < FAKE_DMA_REGIONS; i++) {
+		uint64_t off;
+
+		if (!fdma[i].va || bus < fdma[i].bus)
+			continue;
+		off = bus - fdma[i].bus;
+		if (fdma[i].scattered) {
+			uint64_t page = off / 8192, in = off % 8192;
+
+			if (in + len > 4096 || page * 4096 + in + len >
+			    fdma[i].len)
+				continue;
+			return fdma[i].va + page * 4096 + in;
+		}
+		if (off + len <= fdma[i].len)
+			return fdma[i].va + off;
+	}
+	return NULL;
+}
+
+/* Forget every region (test memory is the test's to free). */
+FAKE void
+fake_dma_reset(void)
+{
+	for (unsigned i = 0; i < FAKE_DMA_REGIONS; i++) {
+		if (fdma[i].allocated)
+			free(fdma[i].va);
+		memset(&fdma[i], 0, sizeof(fdma[i]));
+	}
+	fdma_allocs = 0;
+	fdma_low = FAKE_DMA_LOW;
+	fdma_high = FAKE_DMA_HIGH;
+	fpost_head = fpost_tail = NULL;
+}
+
+#endif

@@ -539,6 +539,7 @@ fm_setup(void)
 	loglen = 0;
 	logbuf[0] = '\0';
 	log_set_sink(capture);
+	image_forget_all();
 	mem_reset();
 	free(arena);
 	arena = aligned_alloc(4096, ARENA_SIZE);
@@ -552,6 +553,7 @@ void
 fm_teardown(void)
 {
 	forget_everything();
+	image_forget_all();
 	mem_reset();
 	free(arena);
 	arena = NULL;
@@ -721,6 +723,12 @@ fm_conn(const struct fm *client, int req, unsigned n)
 		    conns[i].req == req && n-- == 0)
 			return &conns[i];
 	return NULL;
+}
+
+struct conn *
+fm_bind_conn(const struct fm *f)
+{
+	return fm_conn(f, PB_REQ_BIND, 0);
 }
 
 struct pb_resource *

@@ -161,6 +161,8 @@ void fm_advance(uint64_t ns);
 
 /* The client's connection: for requirement req, the n-th one. */
 struct conn *fm_conn(const struct fm *client, int req, unsigned n);
+/* The connection to the resource a bind rule loaded it for. */
+struct conn *fm_bind_conn(const struct fm *f);
 /* The resource that connection leads to, NULL when there is none. */
 struct pb_resource *fm_conn_res(const struct fm *client, int req, unsigned n);
 /* How many connections client holds (all requirements), or to r. */

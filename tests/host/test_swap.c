@@ -857,21 +857,11 @@ static struct fm *bus_;
 static int bound_at_standby;
 
 /* The client's connection to the resource its bind rule chose. */
-static struct conn *
-bind_conn(const struct fm *f)
-{
-	for (unsigned i = 0; i < MAX_CONNS; i++)
-		if (conns[i].used && conns[i].client == f->m &&
-		    conns[i].req == PB_REQ_BIND)
-			return &conns[i];
-	return NULL;
-}
-
 static void
 note_bound(struct fm *f, int step)
 {
 	if (f == new_ && step == FM_STANDBY)
-		bound_at_standby = bind_conn(f) != NULL;
+		bound_at_standby = fm_bind_conn(f) != NULL;
 }
 
 /* The usual world, new (loadable) binding to `dev` resources of vendor 1,
@@ -915,8 +905,8 @@ TEST(swap_of_a_bound_driver_connects_its_device_first)
 	CHECK(bound_at_standby);
 	CHECK_EQ_INT(new_->m->state, MOD_RUNNING);
 	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
-	REQUIRE(bind_conn(new_) != NULL);
-	CHECK(bind_conn(new_)->res == bus_->res[0]);
+	REQUIRE(fm_bind_conn(new_) != NULL);
+	CHECK(fm_bind_conn(new_)->res == bus_->res[0]);
 	fm_step_hook = NULL;
 	fm_teardown();
 }
@@ -930,13 +920,13 @@ TEST(swap_back_to_a_bound_driver_reconnects_its_device)
 	REQUIRE(new_->m->state == MOD_RUNNING);
 	CHECK_EQ_INT(swap_provider(new_->m, old_->m, "tcon", err, sizeof(err)),
 	    PB_OK);
-	CHECK(bind_conn(new_) != NULL);	/* quiesced in its watch window */
+	CHECK(fm_bind_conn(new_) != NULL);	/* quiesced in its watch window */
 	bound_at_standby = 0;
 	CHECK_EQ_INT(swap_provider(old_->m, new_->m, "tcon", err, sizeof(err)),
 	    PB_OK);
 	CHECK(bound_at_standby);
-	REQUIRE(bind_conn(new_) != NULL);
-	CHECK(bind_conn(new_)->res == bus_->res[0]);
+	REQUIRE(fm_bind_conn(new_) != NULL);
+	CHECK(fm_bind_conn(new_)->res == bus_->res[0]);
 	CHECK_EQ_INT(res_clients(bus_->res[0]), 1);
 	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
 	fm_step_hook = NULL;
@@ -971,7 +961,7 @@ TEST(bound_driver_serves_only_with_its_device)
 	REQUIRE(fm_start(bus_) == PB_OK);
 	fm_run_work();
 	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
-	CHECK(bind_conn(new_) != NULL);
+	CHECK(fm_bind_conn(new_) != NULL);
 	fm_teardown();
 }
 
@@ -1235,5 +1225,70 @@ TEST(swap_fails_naming_the_missing_path)
 	CHECK(bound_to(fm_conn(c0, PB_REQ_NONE, 0), old_, 0));
 	CHECK(bound_to(fm_conn(c1, PB_REQ_NONE, 0), old_, 1));
 	CHECK(new_->m->state != MOD_RUNNING && new_->m->state != MOD_STANDBY);
+	fm_teardown();
+}
+
+/* While one swap waits for its provider to drain, another cannot start
+ * (a module's work running meanwhile asks for one). */
+static int nested_result = 1;
+static char nested_err[128];
+static struct fm *third;
+
+static void
+swap_again(void *arg)
+{
+	(void)arg;
+	nested_result = swap_provider(old_->m, third->m, "tcon", nested_err,
+	    sizeof(nested_err));
+}
+
+static void
+nest_during_drain(struct fm *f, int step)
+{
+	if (f == old_ && step == FM_QUIESCE && nested_result == 1)
+		work_queue(cli->m, swap_again, NULL);
+}
+
+TEST(swap_refuses_a_second_swap_while_draining)
+{
+	WORLD();
+	third = fm_add("third", 3);
+	fm_serve(third, "tcon", "third0");
+	old_->again = 1;
+	nested_result = 1;
+	fm_step_hook = nest_during_drain;
+	CHECK_EQ_INT(swap(), PB_OK);
+	CHECK_EQ_INT(nested_result, PB_EBUSY);
+	CHECK_STR(nested_err, "another swap is under way");
+	CHECK_EQ_INT(third->nstart, 0);
+	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
+	fm_teardown();
+}
+
+/*
+ * The old provider publishes a resource while it drains (a disk it was
+ * probing comes up): the new one has no counterpart for it, so the swap
+ * fails with the resource named and the old provider resumes with every
+ * client, instead of the rebind meeting a resource without a counterpart.
+ */
+static void
+publish_while_draining(struct fm *f, int step)
+{
+	if (f != old_ || step != FM_QUIESCE || drain_calls++)
+		return;
+	hub_services.publish(old_->m, "tcon", "late", "path=pci:00:1f.2/x:9",
+	    &fm_tcon_ops[0], old_);
+}
+
+TEST(swap_resource_published_while_draining_needs_a_counterpart)
+{
+	REQUIRE(world_with(0, 0));
+	old_->again = 1;
+	drain_calls = 0;
+	fm_step_hook = publish_while_draining;
+	CHECK_EQ_INT(swap(), PB_ENOENT);
+	CHECK_CONTAINS(err, "tcon:late");
+	CHECK_EQ_INT(old_->nresume, 1);
+	CHECK(bound_to(fm_conn(cli, 0, 0), old_, 0));
 	fm_teardown();
 }

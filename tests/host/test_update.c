@@ -30,21 +30,11 @@ bind_rule(struct fm *f)
 	d->nbinds = 1;
 }
 
-static struct conn *
-bind_conn(const struct fm *f)
-{
-	for (unsigned i = 0; i < MAX_CONNS; i++)
-		if (conns[i].used && conns[i].client == f->m &&
-		    conns[i].req == PB_REQ_BIND)
-			return &conns[i];
-	return NULL;
-}
-
 static void
 note_standby(struct fm *f, int step)
 {
 	if (f == drv2 && step == FM_STANDBY) {
-		struct conn *c = bind_conn(f);
+		struct conn *c = fm_bind_conn(f);
 
 		bound_in_standby = c && c->res == bus->res[0] &&
 		    f->conn[0] == NULL && f->nconnected >= 1;
@@ -69,7 +59,7 @@ world(void)
 		return 0;
 	bus->res[0]->max_clients = 1;
 	fm_run_work();				/* the bind rule loads drv */
-	if (drv->m->state != MOD_RUNNING || !bind_conn(drv) ||
+	if (drv->m->state != MOD_RUNNING || !fm_bind_conn(drv) ||
 	    fm_start(cli) != PB_OK)
 		return 0;
 	/* The new build: another record of the same name. */
@@ -95,10 +85,10 @@ TEST(update_hands_the_device_over)
 	CHECK(bound_in_standby);		/* despite the limit */
 	CHECK_EQ_INT(drv2->m->state, MOD_RUNNING);
 	CHECK_EQ_INT(drv->m->state, MOD_QUIESCED);
-	c = bind_conn(drv2);
+	c = fm_bind_conn(drv2);
 	REQUIRE(c != NULL);
 	CHECK(c->res == bus->res[0] && !c->handover);
-	CHECK(bind_conn(drv) == NULL);		/* closed at the rebind */
+	CHECK(fm_bind_conn(drv) == NULL);		/* closed at the rebind */
 	CHECK_EQ_INT(res_clients(bus->res[0]), 1);
 	CHECK_EQ_INT(drv->ndisconnected, 1);	/* and told */
 	CHECK_EQ_INT(bus->ngone, 0);		/* the device stays on */
@@ -126,8 +116,8 @@ TEST(update_that_fails_keeps_the_old_driver)
 	CHECK(hub_update_module(drv->m, drv2->m, err, sizeof(err)) != PB_OK);
 	CHECK_CONTAINS(err, "cannot take the hardware");
 	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
-	CHECK(bind_conn(drv) && !bind_conn(drv)->handover);
-	CHECK(bind_conn(drv2) == NULL);
+	CHECK(fm_bind_conn(drv) && !fm_bind_conn(drv)->handover);
+	CHECK(fm_bind_conn(drv2) == NULL);
 	CHECK_EQ_INT(res_clients(bus->res[0]), 1);
 	CHECK_EQ_INT(bus->ngone, 0);
 	CHECK_EQ_INT(drv2->m->state, MOD_REFUSED);
@@ -158,7 +148,7 @@ TEST(update_swaps_back_with_the_device)
 	fm_run_work();
 	CHECK(fm_log_has("back to drv"));
 	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
-	c = bind_conn(drv);
+	c = fm_bind_conn(drv);
 	REQUIRE(c != NULL);
 	CHECK(c->res == bus->res[0]);
 	CHECK(drv->conn[0] == NULL);
@@ -258,7 +248,8 @@ src_read(void *ctx, const char *name, const void **data, size_t *len)
 	return PB_OK;
 }
 
-static const struct modsrc_ops src_ops = { src_name, src_read };
+static const struct modsrc_ops src_ops = { .name = src_name,
+    .read = src_read };
 
 static void
 line(void *arg, const char *s)
@@ -301,4 +292,123 @@ TEST(update_command_errors)
 	CHECK(mod_find("drv") == drv->m && drv->m->state == MOD_RUNNING);
 	fm_teardown();
 	free(other);
+}
+
+/* `update` N times uses two records, not N: the record of an instance
+ * that was replaced and holds nothing is used again, with a newer
+ * generation (nothing queued for the old instance runs for the new). */
+TEST(update_reuses_the_record_of_a_replaced_instance)
+{
+	size_t len;
+	void *img = slurp("build/mods/serial.mod", &len);
+	struct pb_module *live, *next;
+	unsigned before, gen;
+
+	if (!img)			/* nothing built: nothing to check */
+		return;
+	fm_setup();
+	REQUIRE((live = mod_register("serial.mod", img, len)) != NULL);
+	live->state = MOD_RUNNING;
+	before = nmodules;
+	for (unsigned i = 0; i < 2 * MAX_MODULES; i++) {
+		gen = modules[before].generation;
+		next = mod_register_instance("new/serial.mod", img, len,
+		    "serial", err, sizeof(err));
+		REQUIRE(next != NULL);
+		CHECK(next != live);
+		if (i >= 2 && next == &modules[before])
+			CHECK_EQ_INT(next->generation, gen + 1);
+		live->state = MOD_REPLACED;	/* the swap and window are over */
+		next->state = MOD_RUNNING;
+		live = next;
+	}
+	CHECK_EQ_INT(nmodules, before + 1);
+	CHECK(mod_find("serial") == live);
+	fm_teardown();
+	free(img);
+}
+
+/* After the takeover a module file comes from a file system: the shell
+ * reads it and hands it over (mod_image), and `update MODULE PATH` finds
+ * it by that path instead of asking the firmware, which is gone. */
+TEST(update_finds_a_handed_over_file_by_path)
+{
+	size_t len;
+	void *other = slurp("build/mods/rtc.mod", &len);
+
+	REQUIRE(world());
+	if (other) {
+		CHECK_EQ_INT(hub_services.mod_image(cli->m,
+		    "/esp/patchbay/mods/drv.mod", other, len), PB_OK);
+		CHECK(ctl("update drv /esp/patchbay/mods/drv.mod") != PB_OK);
+		CHECK_STR(out, "error: update drv: /esp/patchbay/mods/drv.mod "
+		    "is module rtc, not drv\n");
+		/* Another path is still asked of the firmware. */
+		CHECK(ctl("update drv /esp/patchbay/mods/other.mod") != PB_OK);
+		CHECK_CONTAINS(out, "error: update drv: no firmware");
+	}
+	CHECK(mod_find("drv") == drv->m && drv->m->state == MOD_RUNNING);
+	fm_teardown();
+	free(other);
+}
+
+/* The hub keeps a copy per path, reuses the slot of a copy nothing runs
+ * from, and refuses (PB_EBUSY) when every slot holds one in use. */
+TEST(module_images_are_bounded_and_reused)
+{
+	static char img[100], path[64];
+	const void *data;
+	size_t len;
+
+	fm_setup();
+	CHECK_EQ_INT(image_add(NULL, "/a.mod", img, 0), PB_EINVAL);
+	CHECK_EQ_INT(image_add(NULL, "/a.mod", img, IMAGE_MAX + 1), PB_EINVAL);
+	for (unsigned i = 0; i < 2 * IMAGE_SLOTS; i++) {
+		snprintf(path, sizeof(path), "/esp/m%u.mod", i);
+		img[0] = (char)i;
+		CHECK_EQ_INT(image_add(NULL, path, img, sizeof(img)), PB_OK);
+	}
+	REQUIRE(image_find(path, &data, &len) == PB_OK);
+	CHECK(len == sizeof(img) && ((const char *)data)[0] ==
+	    (char)(2 * IMAGE_SLOTS - 1));
+	CHECK(data != img);				/* a copy */
+	/* Every copy in use by a module record: no room. */
+	for (unsigned i = 0; i < IMAGE_SLOTS; i++) {
+		snprintf(path, sizeof(path), "/esp/m%u.mod", IMAGE_SLOTS + i);
+		REQUIRE(image_find(path, &data, &len) == PB_OK);
+		modules[nmodules] = (struct pb_module){ .file = data,
+		    .state = MOD_UNLOADED };
+		nmodules++;
+	}
+	CHECK_EQ_INT(image_add(NULL, "/esp/new.mod", img, sizeof(img)),
+	    PB_EBUSY);
+	modules[nmodules - 1].state = MOD_REPLACED;	/* never loads again */
+	CHECK_EQ_INT(image_add(NULL, "/esp/new.mod", img, sizeof(img)), PB_OK);
+	fm_teardown();
+}
+
+/* The new build published beside the old one under a name of its own;
+ * after the update it has the old names (`disks` shows block:sata0
+ * before and after), and what it takes whenever it comes (LATER: an irq
+ * provider, for a driver that polls till then) is connected too. */
+TEST(update_keeps_resource_names_and_connects_later_requirements)
+{
+	struct fm *irq;
+	char before[64];
+
+	REQUIRE(world());
+	irq = fm_add("irqp", 0);
+	fm_serve(irq, "irqx", "i0");
+	REQUIRE(fm_start(irq) == PB_OK);
+	rt_strlcpy(drv2->pub[0].name, "drv0-2", sizeof(drv2->pub[0].name));
+	fm_require(drv2, "irqx", 1, 0, PB_CARD_OPTIONAL, PB_LATER);
+	rt_strlcpy(before, drv->res[0]->name, sizeof(before));
+	CHECK_EQ_INT(hub_update_module(drv->m, drv2->m, err, sizeof(err)),
+	    PB_OK);
+	CHECK_STR(drv2->res[0]->name, before);
+	CHECK_CONTAINS(drv->res[0]->name, "drv0-2");
+	CHECK_STR(fm_conn(cli, 0, 0)->pub.res, before);
+	CHECK(fm_conn(drv2, 0, 0) != NULL &&
+	    fm_conn_res(drv2, 0, 0) == irq->res[0]);
+	fm_teardown();
 }

@@ -22,7 +22,7 @@ COMMANDS = {
     'help': 'help [COMMAND]', 'mods': 'mods', 'res': 'res', 'deps': 'deps',
     'log': 'log', 'mem': 'mem', 'load': 'load PATH|NAME',
     'unload': 'unload NAME', 'swap': 'swap INTERFACE|RESOURCE MODULE',
-    'gc': 'gc', 'ls': 'ls [PATH]', 'cat': 'cat PATH', 'echo': 'echo',
+    'gc': 'gc', 'ls': 'ls [-l] [PATH]', 'cat': 'cat PATH', 'echo': 'echo',
     'date': 'date', 'uptime': 'uptime', 'reboot': 'reboot',
     'poweroff': 'poweroff',
 }
@@ -86,7 +86,7 @@ def check_listings(m):
     for h in heads:
         assert head_re.fullmatch(h), 'res module line: %r' % h
     assert 'shell, provides "os", requires "console", "keyboard", ' \
-        '"firmware-rt"' in heads, heads
+        '"firmware-rt", "block", "fs"' in heads, heads
     for name in CONSOLES:
         assert any(h.startswith(name + ', provides ') and '"console"' in h
                    for h in heads), (name, heads)
@@ -157,10 +157,13 @@ def test_errors():
         one_error(m, 'mods extra', r'error: mods: usage: mods')
         one_error(m, 'cat', r'error: cat: usage: cat PATH')
         one_error(m, 'help nosuch', r'error: help: no command nosuch')
-        one_error(m, 'ls', r'error: ls: no file system \(no fs provider\)')
-        one_error(m, 'ls /patchbay', r'error: ls: no file system \(no fs provider\)')
-        one_error(m, 'cat /patchbay/boot.cfg',
-                  r'error: cat: no file system \(no fs provider\)')
+        # Paths start at a mount point (test_files.py has the files).
+        one_error(m, 'ls /nosuch', r'error: ls /nosuch: no such file or '
+                  r'directory')
+        one_error(m, 'cat /nosuch/boot.cfg', r'error: cat /nosuch/boot.cfg: '
+                  r'no such file or directory')
+        one_error(m, 'cat "/open quote', r'error: a double quote is not '
+                  r'closed')
         # In use: refused, naming who uses it; nothing changes.
         for name in CONSOLES:
             out = one_error(m, 'unload ' + name,

@@ -1,0 +1,149 @@
+/*
+ * irq.c - how the HBA tells us: MSI, or our timer when it cannot.
+ *
+ * With an `irq` provider and an MSI capability, one vector of ours gets
+ * the function's single MSI message (abi/irq.h: msi_message, then the pci
+ * provider's msi_enable).  INTx would need the line's GSI from the ACPI
+ * _PRT, which nothing here interprets, so without MSI the controller's
+ * timer polls instead (every 1 ms while anything is under way, 100 ms
+ * when idle, for hot plug), said once in the log.  boot.cfg `ahci-msi=no`
+ * forces polling.
+ *
+ * The handler only acknowledges (§5.6.2: PxIS, then IS; PxSERR.DIAG.N/X
+ * for PRCS/PCS, which PxIS cannot clear) and posts the port's work item
+ * with the bits it took; ahci_port_work does the rest on the event loop,
+ * taking the bits with the interrupt held.
+ */
+#include "ahci.h"
+#include "../../abi/cpu.h"
+
+#define SERR_DIAG_N	(1u << 16)	/* PhyRdy change: PxIS.PRCS */
+#define SERR_DIAG_X	(1u << 26)	/* exchanged: PxIS.PCS */
+
+/* Take and acknowledge what the HBA raised (handler or poll). */
+void
+irq_collect(struct ahci *a)
+{
+	uint32_t is = hba_rd(a, HBA_IS) & a->pi;
+
+	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+		struct ahci_port *p = &a->port[i];
+		uint32_t v;
+
+		if (!(a->pi & (1u << i)))
+			continue;
+		/* Polling looks at every port; an interrupt names its own. */
+		if (a->msi && !(is & (1u << i)))
+			continue;
+		if (!(v = px_rd(p, PX_IS)))
+			continue;
+		if (v & (PXIS_PCS | PXIS_PRCS))
+			px_wr(p, PX_SERR, SERR_DIAG_N | SERR_DIAG_X);
+		px_wr(p, PX_IS, v);
+		p->pend |= v;
+		a->hub->work_post(a->self, &p->work);
+	}
+	if (is)
+		hba_wr(a, HBA_IS, is);
+}
+
+static void
+ahci_intr(void *arg)
+{
+	irq_collect(arg);
+}
+
+/* The port's work: finish commands, follow the link, dispatch. */
+void
+ahci_port_work(void *arg)
+{
+	struct ahci_port *p = arg;
+	struct ahci *a = p->a;
+	uint64_t held = cpu_irq_save();
+	uint32_t is = p->pend;
+
+	p->pend = 0;
+	cpu_irq_restore(held);
+	if (a->released || a->stopping || a->hstate != HBA_UP)
+		return;
+	if (p->props_stale) {
+		p->props_stale = 0;
+		ahci_set_props(p);
+	}
+	if (is & PXIS_LINK)
+		port_link_event(p);
+	if (p->issued || ((is & PXIS_FATAL) && p->state == PS_READY))
+		io_scan(p, is);
+	port_step(p);
+	io_dispatch(p);
+}
+
+static const char *
+msi_setup(struct ahci *a)
+{
+	uint64_t addr;
+	uint32_t data;
+
+	if (!a->irqc)
+		return "no irq provider";
+	if (!a->fn.cap_msi)
+		return "no MSI capability";
+	if (pb_setting_off(a->hub, "ahci-msi"))
+		return "boot.cfg ahci-msi=no";
+	if (a->vector < 0 && (a->vector = a->hub->irq_alloc(a->self)) < 0) {
+		a->vector = -1;
+		return "no free vector";
+	}
+	if (a->hub->irq_register(a->self, a->vector, ahci_intr, a) != PB_OK) {
+		a->vector = -1;
+		return "vector not registered";
+	}
+	if (PB_CALL(a->irqc, irq_ops, msi_message, a->vector, &addr,
+	    &data) != PB_OK ||
+	    PB_CALL(a->pci, pci_ops, msi_enable, PCI_IRQ_MSI, 0, addr,
+	    data) != PB_OK) {
+		a->hub->irq_unregister(a->self, a->vector);
+		a->vector = -1;
+		return "MSI not programmed";
+	}
+	return NULL;
+}
+
+/* MSI, else polling (one log line each way, said soon after). */
+int
+irq_setup(struct ahci *a)
+{
+	a->irq_why = msi_setup(a);
+	a->msi = !a->irq_why;
+	ahci_note(a, NOTE_IRQ);
+	tick_arm(a, ahci_now(a) + T_POLL);
+	return PB_OK;
+}
+
+void
+irq_say(struct ahci *a)
+{
+	if (a->msi)
+		alog(a, PB_LOG_INFO, "interrupts by MSI on vector %d",
+		    a->vector);
+	else if (!a->irqc)
+		alog(a, PB_LOG_INFO, "polling every %llu ms until an irq "
+		    "provider comes", (unsigned long long)(T_POLL / MS));
+	else
+		alog(a, PB_LOG_INFO, "polling every %llu ms (%s; INTx would "
+		    "need ACPI _PRT routing)", (unsigned long long)(T_POLL /
+		    MS), a->irq_why);
+}
+
+/* Let go of the interrupt: MSI off, the vector given back. */
+void
+irq_teardown(struct ahci *a)
+{
+	if (!a->msi)
+		return;
+	if (a->pci)
+		PB_CALL(a->pci, pci_ops, msi_disable);
+	a->hub->irq_unregister(a->self, a->vector);
+	a->vector = -1;
+	a->msi = 0;
+}

@@ -1,0 +1,2 @@
+#include "names.h"
+#include "../../../mods/efi-block/disk.c"
