@@ -23,7 +23,7 @@
  *   release		take nothing more
  *   activate		connect the volumes' disks, mount, take the handles
  *			back, run the handed-over requests
- *   resume		serve again: the volumes are marked dirty again
+ *   resume		serve again (the next change marks a volume dirty)
  * stop() cannot wait for a disk: a clean shutdown quiesces first (what
  * stop finds unwritten is logged, and the dirty flag stays on the disk
  * for the next mount to see).
@@ -267,8 +267,6 @@ fat_resume(struct pb_module *m)
 			continue;
 		v->quiescing = v->quiesced = v->barrier_passed = 0;
 		v->barrier = NULL;
-		if (!v->failed)
-			job_push(v, &v->job_redirty, JOB_REDIRTY, NULL);
 		run_kick(v);
 	}
 	start_timer();
