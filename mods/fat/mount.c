@@ -143,7 +143,7 @@ mount_geometry(struct fat_vol *v, struct fat_op *o)
 	if (o->io_err)
 		return o->io_err;
 	if (bpb_parse(v->scratch, 4096, &v->g, why, sizeof(why)) != PB_OK) {
-		LOGF(v->probe ? PB_LOG_INFO : PB_LOG_ERR,
+		LOGF(v->probe ? PB_LOG_DEBUG : PB_LOG_ERR,
 		    "%s: not a FAT volume: %s", v->disk, why);
 		return PB_ECORRUPT;
 	}

@@ -2,7 +2,7 @@
  * mod_fat.c - the fat module on FAT images that mkfs.fat and mtools make
  * in the test (tools/install-deps installs dosfstools and mtools), run
  * on fake disks (fatfake.h) through its `fs` and `module-source`
- * interfaces; what it writes is checked by `fsck.fat -n` and read back
+ * interfaces; what it writes is checked by `fsck.vfat -n` and read back
  * with mtools.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -237,11 +237,11 @@ unmount_to(const char *img)
 	return r == PB_OK;
 }
 
-/* fsck.fat -n finds nothing wrong. */
+/* fsck.vfat -n finds nothing wrong. */
 static int
 fsck_clean(const char *img, char *out, size_t cap)
 {
-	return sh_out(out, cap, "fsck.fat -n %s 2>&1", tpath(img)) == 0;
+	return sh_out(out, cap, "fsck.vfat -n %s 2>&1", tpath(img)) == 0;
 }
 
 /* The whole file at path through fs: malloc'd, its length in *len. */
