@@ -57,10 +57,11 @@ read_settings(void)
 	fm.flush_ms = FAT_FLUSH_DEFAULT_MS;
 	if (pb_setting(fm.hub, "fs-cache", val, sizeof(val)))
 		kib = rt_strtou(val, NULL, 10);
-	if (kib < FAT_CACHE_MIN_KIB) {
-		LOGF(PB_LOG_WARN, "fs-cache=%s: %u KiB at least", val,
-		    FAT_CACHE_MIN_KIB);
-		kib = FAT_CACHE_MIN_KIB;
+	if (kib < FAT_CACHE_MIN_KIB || kib > FAT_CACHE_MAX_KIB) {
+		LOGF(PB_LOG_WARN, "fs-cache=%s: between %u and %u KiB", val,
+		    FAT_CACHE_MIN_KIB, FAT_CACHE_MAX_KIB);
+		kib = kib < FAT_CACHE_MIN_KIB ? FAT_CACHE_MIN_KIB :
+		    FAT_CACHE_MAX_KIB;
 	}
 	fm.cache_bytes = (size_t)kib * 1024;
 	if (pb_setting(fm.hub, "fs-flush", val, sizeof(val)))

@@ -50,6 +50,7 @@
 #define FAT_UNIT_MAX	4096u	/* bytes of a cache unit, at most */
 #define FAT_CACHE_DEFAULT_KIB	4096u
 #define FAT_CACHE_MIN_KIB	256u
+#define FAT_CACHE_MAX_KIB	262144u
 #define FAT_FLUSH_DEFAULT_MS	5000u
 #define FAT_MODS_MAX	64	/* files the module-source lists */
 #define FAT_BAD_KINDS	16	/* kinds of corruption logged per volume */
