@@ -280,7 +280,7 @@ fat_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
 	struct fat_vol *v;
 
 	if (ev == PB_EV_CLIENT_GONE)
-		return;		/* see docs/fs.md: its handles stay */
+		return;		/* who went is not said: docs/fs.md */
 	if (req == FAT_REQ_RTC) {
 		fm.rtc = ev == PB_EV_DISCONNECTED ? NULL : c;
 		return;
