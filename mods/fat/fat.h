@@ -408,6 +408,7 @@ struct fat_vol {
 	struct fat_job *barrier;	/* the quiesce's unmount job */
 	int barrier_passed;
 	int wb_result;			/* the last write-back's status */
+	unsigned wb_failures;		/* write-backs failed in a row */
 	int direct_wrote;		/* direct writes since the last flush */
 	int dirty_on_disk;		/* FAT[1] says "not clean" */
 	const char *bad[FAT_BAD_KINDS];	/* corruption said, once a kind */

@@ -222,7 +222,11 @@ file_write_step(struct fat_vol *v, struct fat_op *o, const uint8_t *buf)
 			if (r != PB_EINVAL)
 				return r == FAT_PENDING ? r : transfer_end(o, r);
 		}
+		/* A unit read now could hold sectors a direct write still
+		 * has on the way: read it once those are down. */
 		flags = CG_NOUNDO | (whole_unit(v, sec, soff, left) ? CG_NEW : 0);
+		if (o->inflight && !(flags & CG_NEW) && !cache_resident(v, sec))
+			return FAT_PENDING;
 		if ((r = cache_write(v, sec, WB_DATA, flags, &p)) != PB_OK)
 			return r == FAT_MISS ? FAT_PENDING : transfer_end(o, r);
 		left = left < bps - soff ? left : bps - soff;

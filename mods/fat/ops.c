@@ -751,7 +751,6 @@ int
 fs_submit(void *ctx, struct fs_req *req)
 {
 	struct fat_vol *v = ctx;
-	struct fat_job *j = (struct fat_job *)req->scratch;
 
 	if (!req || !req_valid(req))
 		return PB_EINVAL;
@@ -761,7 +760,7 @@ fs_submit(void *ctx, struct fs_req *req)
 		return v && v->failed == PB_EMEDIA ? PB_EMEDIA : PB_EIO;
 	req->result = 0;
 	req->status = PB_OK;
-	return job_queue(v, j, JOB_FS, req);
+	return job_queue(v, (struct fat_job *)req->scratch, JOB_FS, req);
 }
 
 const struct fs_ops fat_fs_ops = {

@@ -177,6 +177,11 @@ cache_stuck(struct fat_vol *v, int *err)
 	if (!v->c.no_slot || v->inflight)
 		return 0;
 	v->c.no_slot = 0;
+	if (v->c.ndirty && v->wb_failures) {
+		v->wb_failures = 0;	/* the next job tries again */
+		*err = PB_EIO;		/* the device refuses what frees units */
+		return 1;
+	}
 	if (v->c.ndirty) {
 		wb_start(v);
 		return 1;
@@ -218,13 +223,14 @@ run_once(struct fat_vol *v)
 		if (r == FAT_PENDING)
 			return 0;
 		v->wb_result = r;
+		v->wb_failures = r == PB_OK ? 0 : v->wb_failures + 1;
 		return 1;
 	}
 	if (!o->job) {
 		if (!v->blk && !v->failed)
 			return 0;	/* standby: activate connects it */
 		if (v->c.units && v->c.ndirty > v->c.nunits / 2 && !v->inflight &&
-		    !v->ro) {
+		    !v->ro && !v->wb_failures) {
 			wb_start(v);	/* keep room for reads */
 			return 1;
 		}

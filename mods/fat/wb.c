@@ -22,7 +22,9 @@ wb_start(struct fat_vol *v)
 		v->wb.active = 1;
 		v->wb.cls = WB_NONE;
 		v->wb.err = 0;
-		v->wb.wrote = 0;
+		/* Direct writes go first: flushed before the FATs. */
+		v->wb.wrote = v->direct_wrote;
+		v->direct_wrote = 0;
 		v->wb.next = v->wb.n = 0;
 	}
 	return PB_OK;

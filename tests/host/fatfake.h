@@ -192,6 +192,9 @@ struct ff_disk {
 	unsigned reads, writes, flushes;
 	uint64_t rbytes, wbytes;
 	int fail_writes_after;	/* -1: never; else writes before EIO */
+	int reads_first;	/* complete queued reads before writes */
+	uint64_t meta_end;	/* writes below: 'M' in seq, above: 'D' */
+	char seq[512];		/* writes (M, D) and flushes (F), in order */
 	int bad;		/* a request broke the limits */
 	char why[120];
 };
@@ -314,8 +317,15 @@ FF void
 ff_disk_do(struct ff_disk *d, struct block_req *r)
 {
 	uint8_t *p = d->img ? d->img + r->lba * d->info.block_size : NULL;
+	size_t n;
 
 	r->status = PB_OK;
+	n = strlen(d->seq);
+	if (r->op != BLOCK_READ && n + 1 < sizeof(d->seq)) {
+		d->seq[n] = r->op == BLOCK_FLUSH ? 'F' : r->lba < d->meta_end ?
+		    'M' : 'D';
+		d->seq[n + 1] = '\0';
+	}
 	if (d->sparse && r->op != BLOCK_FLUSH) {
 		r->status = ff_sparse_io(d, r);
 		d->reads += r->op == BLOCK_READ;
@@ -350,8 +360,15 @@ ff_disk_complete(struct ff_disk *d)
 {
 	unsigned n = d->nq;
 
-	for (unsigned i = 0; i < n; i++)
-		ff_disk_do(d, d->q[i]);
+	/* A device may finish requests in any order: reads_first runs the
+	 * reads queued now before the writes queued before them. */
+	for (int pass = d->reads_first ? 0 : 1; pass < 2; pass++)
+		for (unsigned i = 0; i < n; i++)
+			if (d->q[i] && (pass == 1 ||
+			    d->q[i]->op == BLOCK_READ)) {
+				ff_disk_do(d, d->q[i]);
+				d->q[i] = NULL;
+			}
 	memmove(d->q, d->q + n, (d->nq - n) * sizeof(d->q[0]));
 	d->nq -= n;
 	return n;

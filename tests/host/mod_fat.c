@@ -1827,3 +1827,43 @@ TEST(fat_small_cache_under_pressure)
 	    599));
 	free(raw);
 }
+
+/* A direct write and a cached tail in the same unit: the unit is not
+ * read while the direct write is on its way (a device may finish the
+ * read first). */
+TEST(fat_direct_write_then_cached_tail)
+{
+	uint8_t buf[18020], *data;
+	char out[4096];
+	uint64_t put, len;
+	uint32_t h;
+	int ok;
+
+	REQUIRE(make_image("dt.img", "-F 32 -s 8", 300000));
+	REQUIRE(mount_img("dt.img"));
+	disk->reads_first = 1;
+	fill(buf, sizeof(buf), 55, 0);
+	REQUIRE(ff_open(&fsc, "big.bin", FS_O_WRITE, &h) == PB_OK);
+	CHECK_EQ_INT(ff_write(&fsc, h, 0, buf, sizeof(buf), &put), PB_OK);
+	CHECK_EQ_INT(ff_write(&fsc, h, 3u << 20, buf, 8192, &put), PB_OK);
+	ff_close(&fsc, h);
+	/* The direct data flushed, the cached data, a flush, the FATs, a
+	 * flush, the directory, a flush, FSInfo, a flush: "FDDFMMFDFMF". */
+	disk->meta_end = fm.vols[0]->g.data_start;
+	disk->seq[0] = '\0';
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_SYNC, NULL, NULL), PB_OK);
+	CHECK_MSG(disk->seq[0] == 'F' && strstr(disk->seq, "DFM") &&
+	    strchr(disk->seq, 'D') < strchr(disk->seq, 'M') &&
+	    disk->seq[strlen(disk->seq) - 1] == 'F', "%s", disk->seq);
+	REQUIRE(unmount_to("dt.img"));
+	CHECK_MSG(fsck_clean("dt.img", out, sizeof(out)), "%s", out);
+	REQUIRE(mount_img("dt.img"));
+	CHECK_EQ_INT(read_all("big.bin", &data, &len), PB_OK);
+	ok = data && len == (3u << 20) + 8192;
+	for (uint64_t i = 0; ok && i < len; i++)
+		ok = data[i] == (i < sizeof(buf) ? buf[i] : i < 3u << 20 ?
+		    pattern(9, i) : buf[i - (3u << 20)]);
+	CHECK(ok);
+	free(data);
+	unmount_to(NULL);
+}
