@@ -468,8 +468,19 @@ static void
 poweroff_now(void *arg)
 {
 	(void)arg;
+	hub_shutdown();
 	log_event(LOG_BOOT, "powering off");
 	arch_poweroff();
+}
+
+/* firmware-rt's reset: what a poweroff or reboot from the shell calls. */
+static struct firmware_ops rt_ops;
+
+static void
+reset_cleanly(void *ctx, int kind)
+{
+	hub_shutdown();
+	handoff->fw->reset(ctx, kind);
 }
 
 void
@@ -496,10 +507,14 @@ hub_main(struct handoff *h)
 		park_wait_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
 	firmware_res = publish_own(FIRMWARE_IFACE, FIRMWARE_MAJOR, "uefi",
 	    "services=console,files,time,reset,disks", h->fw, h->fw_ctx);
-	/* Runtime services outlive the takeover: their own resource.  Both
-	 * are the stub's firmware_ops, at its minor version. */
+	/* Runtime services outlive the takeover: their own resource, the
+	 * stub's firmware_ops at its minor version, except that a reset
+	 * first lets the file systems write back and mark their volumes
+	 * clean (hub_shutdown). */
+	rt_ops = *h->fw;
+	rt_ops.reset = reset_cleanly;
 	rt = publish_own("firmware-rt", 1, "uefi", "services=time,reset",
-	    h->fw, h->fw_ctx);
+	    &rt_ops, h->fw_ctx);
 	if (firmware_res && rt)
 		firmware_res->iface.minor = rt->iface.minor = FIRMWARE_MINOR;
 	publish_framebuffer(h);

@@ -254,6 +254,7 @@ int hub_gc(const char *target, pb_line_fn out, void *arg);
 int hub_unload(struct pb_module *m, char *err, size_t cap);
 int hub_dependants(const struct pb_module *m, char *out, size_t cap);
 void hub_start_deferred(void);
+void hub_shutdown(void);	/* before a reset: file systems clean */
 void hub_bind(struct pb_resource *r);
 void hub_bind_connect(struct pb_module *m);
 struct pb_resource *hub_bind_match(const struct pb_module *m);

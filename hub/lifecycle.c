@@ -527,3 +527,51 @@ hub_gc(const char *target, pb_line_fn out, void *arg)
 		out(arg, line);
 	return n;
 }
+
+/*
+ * Before a poweroff or reset: every running provider of `fs` writes back
+ * and marks its volumes clean, which is its quiesce (abi/fs.h: a clean
+ * shutdown quiesces the provider).  A quiesce may answer PB_EAGAIN while
+ * its disk works: the loop runs meanwhile (the disk driver's interrupts
+ * and work), up to swap-drain.  What does not finish in time is logged;
+ * the reset goes on.
+ */
+static long
+call_quiesce(void *arg)
+{
+	struct pb_module *m = arg;
+
+	return m->ops->quiesce(m);
+}
+
+static int
+provides(const struct pb_module *m, const char *iface)
+{
+	for (unsigned i = 0; i < m->desc.nprovides; i++)
+		if (strcmp(m->desc.provides[i].iface, iface) == 0)
+			return 1;
+	return 0;
+}
+
+void
+hub_shutdown(void)
+{
+	uint64_t deadline = hub_now_ns() + swap_drain_ns;
+
+	for (unsigned i = 0; i < nmodules; i++) {
+		struct pb_module *m = &modules[i];
+		long r;
+
+		if (m->state != MOD_RUNNING || !m->ops || !m->ops->quiesce ||
+		    !provides(m, "fs"))
+			continue;
+		while ((r = mod_call_watched(m, call_quiesce, m)) == PB_EAGAIN &&
+		    hub_now_ns() < deadline && m->state == MOD_RUNNING)
+			hub_wait_step(deadline);
+		if (r != PB_OK)
+			log_event(LOG_ERROR, "shutdown: %s did not write back "
+			    "(%ld)", m->name, r);
+		else
+			m->state = MOD_QUIESCED;
+	}
+}

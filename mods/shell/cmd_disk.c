@@ -31,7 +31,8 @@
 #include "../../abi/block.h"
 
 #define MAX_DISKS 16
-#define CHUNK (128u << 10)		/* bytes per request */
+#define CHUNK (128u << 10)		/* bytes per request, unless -s */
+#define CHUNK_MAX (1024u << 10)
 #define DEPTH_MAX 32			/* NCQ's 32 tags (the queue depth 32) */
 #define READ_MIB_DEFAULT 8
 #define SWAP_REGION (4u << 20)
@@ -191,7 +192,7 @@ cmd_disks(int argc, char **argv)
 struct io {
 	struct block_req req;
 	struct block_seg seg;
-	uint8_t *buf;			/* CHUNK bytes */
+	uint8_t *buf;			/* run.chunk bytes */
 	uint64_t chunk;			/* which chunk of the region */
 	int busy;			/* submitted, its done not run yet */
 	int ready;			/* done, not consumed yet (blkread) */
@@ -205,6 +206,8 @@ static struct run {
 	struct pb_conn *conn;		/* NULL once the disk went */
 	char name[48], owner[PB_NAME_MAX];
 	uint32_t bs, chunk_blocks;
+	uint32_t chunk;			/* bytes per request */
+	int no_crc;			/* blkread -n: the rate of the reads alone */
 	uint64_t nchunks, bytes;	/* the region */
 	unsigned depth;
 	struct io io[DEPTH_MAX];
@@ -244,9 +247,9 @@ run_error(const char *fmt, ...)
 static uint32_t
 chunk_len(uint64_t chunk)
 {
-	uint64_t left = run.bytes - chunk * CHUNK;
+	uint64_t left = run.bytes - chunk * run.chunk;
 
-	return left < CHUNK ? (uint32_t)left : CHUNK;
+	return left < run.chunk ? (uint32_t)left : run.chunk;
 }
 
 static void
@@ -303,7 +306,8 @@ read_consume(void)
 			    (int)io->req.status);
 			return;
 		}
-		run.crc = rt_crc32(run.crc, io->buf, io->seg.len);
+		if (!run.no_crc)
+			run.crc = rt_crc32(run.crc, io->buf, io->seg.len);
 		run.consumed++;
 		io_next(io);
 	}
@@ -414,7 +418,7 @@ run_free(void)
 	for (unsigned i = 0; i < DEPTH_MAX; i++)
 		if (run.io[i].buf)
 			shell_hub->free_pages(shell_self, run.io[i].buf,
-			    CHUNK / 4096);
+			    run.chunk / 4096);
 	shell_hub->free(shell_self, run.ref);
 	shell_hub->free(shell_self, run.blackout);
 	memset(&run, 0, sizeof(run));
@@ -422,7 +426,7 @@ run_free(void)
 
 static int
 run_start(const char *cmd, const char *name, uint64_t bytes, unsigned depth,
-    int kind)
+    uint32_t chunk, int kind)
 {
 	struct pb_res_info ri;
 	struct block_info bi;
@@ -436,6 +440,7 @@ run_start(const char *cmd, const char *name, uint64_t bytes, unsigned depth,
 		    "its memory stays with the provider", cmd);
 	memset(&run, 0, sizeof(run));
 	run.cmd = cmd;
+	run.chunk = chunk;
 	if (!(run.conn = disk_named(name)))
 		return fail("%s: no disk %s (see disks)", cmd, name);
 	rt_strlcpy(run.name, run.conn->res, sizeof(run.name));
@@ -443,22 +448,22 @@ run_start(const char *cmd, const char *name, uint64_t bytes, unsigned depth,
 		if (strcmp(ri.name, run.name) == 0)
 			rt_strlcpy(run.owner, ri.owner, sizeof(run.owner));
 	if ((r = disk_info(run.conn, &bi)) != PB_OK || !bi.block_size ||
-	    CHUNK % bi.block_size || bi.max_transfer < CHUNK)
+	    run.chunk % bi.block_size || bi.max_transfer < run.chunk)
 		return fail("%s: %s cannot be read in %u KiB requests (%d)",
-		    cmd, run.name, CHUNK >> 10, r);
+		    cmd, run.name, run.chunk >> 10, r);
 	run.bs = bi.block_size;
-	run.chunk_blocks = CHUNK / bi.block_size;
+	run.chunk_blocks = run.chunk / bi.block_size;
 	if (bytes > bi.block_count * bi.block_size)
 		bytes = bi.block_count * bi.block_size;
 	run.bytes = bytes - bytes % bi.block_size;
-	run.nchunks = (run.bytes + CHUNK - 1) / CHUNK;
+	run.nchunks = (run.bytes + run.chunk - 1) / run.chunk;
 	if (!run.nchunks)
 		return fail("%s: %s is empty", cmd, run.name);
 	run.depth = depth < run.nchunks ? depth : (unsigned)run.nchunks;
 	for (unsigned i = 0; i < run.depth; i++) {
 		struct io *io = &run.io[i];
 
-		io->buf = shell_hub->alloc_pages(shell_self, CHUNK / 4096,
+		io->buf = shell_hub->alloc_pages(shell_self, run.chunk / 4096,
 		    PB_MEM_DMA32, &phys);
 		if (!io->buf) {
 			run_free();
@@ -492,26 +497,38 @@ read_report(void)
 	uint64_t ns = run.t1 - run.t0, us = ns / 1000 ? ns / 1000 : 1;
 	/* MiB/s with two decimals, in integers. */
 	uint64_t mib100 = (run.bytes >> 10) * 100000000ull / 1024 / us;
+	char crc[24] = "no crc32";
+
+	if (!run.no_crc)
+		rt_snprintf(crc, sizeof(crc), "crc32 %08x", run.crc);
 	say("blkread: %s (%s): %llu KiB in %llu.%03llu s, %llu.%02llu MiB/s, "
-	    "crc32 %08x, %u at a time", run.name, run.owner,
+	    "%s, %u at a time", run.name, run.owner,
 	    (unsigned long long)(run.bytes >> 10),
 	    (unsigned long long)(ns / 1000000000ull),
 	    (unsigned long long)(ns / 1000000 % 1000),
 	    (unsigned long long)(mib100 / 100),
-	    (unsigned long long)(mib100 % 100), run.crc, run.depth);
+	    (unsigned long long)(mib100 % 100), crc, run.depth);
 }
 
 int
 cmd_blkread(int argc, char **argv)
 {
-	uint64_t mib = READ_MIB_DEFAULT, depth = 1;
+	uint64_t mib = READ_MIB_DEFAULT, depth = 1, kib = CHUNK >> 10;
 	const char *name = NULL;
+	int no_crc = 0;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-q") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "-n") == 0) {
+			no_crc = 1;
+		} else if (strcmp(argv[i], "-q") == 0 && i + 1 < argc) {
 			if (!(depth = number(argv[++i], DEPTH_MAX)))
 				return fail("blkread: -q takes 1 to %u",
 				    DEPTH_MAX);
+		} else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
+			kib = number(argv[++i], CHUNK_MAX >> 10);
+			if (!kib || kib % 4)
+				return fail("blkread: -s takes KiB, a multiple "
+				    "of 4 up to %u", CHUNK_MAX >> 10);
 		} else if (!name) {
 			name = argv[i];
 		} else if (!(mib = number(argv[i], 1u << 20))) {
@@ -520,10 +537,12 @@ cmd_blkread(int argc, char **argv)
 		}
 	}
 	if (!name)
-		return fail("blkread: usage: blkread DISK [MIB] [-q N]");
+		return fail("blkread: usage: blkread DISK [MIB] [-q N] [-s KIB] "
+		    "[-n]");
 	if (run_start("blkread", name, mib << 20, (unsigned)depth,
-	    RUN_READ) != PB_OK)
+	    (uint32_t)kib << 10, RUN_READ) != PB_OK)
 		return PB_EINVAL;
+	run.no_crc = no_crc;
 	for (unsigned i = 0; i < run.depth && !run.stopping; i++)
 		io_submit(&run.io[i], run.next++);
 	session_hold();
@@ -633,7 +652,7 @@ cmd_blkswaptest(int argc, char **argv)
 
 	if (!n)
 		return fail("blkswaptest: N must be 1 to %u", SWAP_MAX);
-	if (run_start("blkswaptest", argv[1], SWAP_REGION, SWAP_DEPTH,
+	if (run_start("blkswaptest", argv[1], SWAP_REGION, SWAP_DEPTH, CHUNK,
 	    RUN_SWAP_REF) != PB_OK)
 		return PB_EINVAL;
 	run.want = (unsigned)n;

@@ -116,12 +116,10 @@ def esp_partition(image, out_path):
     return out_path
 
 
-# The hub's poweroff does not yet have the fs providers write back and
-# mark their volumes clean (fat does it when quiesced, and stop cannot
-# wait for a disk): the shell syncs every volume first, so the data and
-# the structures are on the disk, but the flag of a clean unmount stays
-# set.  True once the hub quiesces the fs providers before it powers off.
-CLEAN_FLAG_AT_POWEROFF = False
+# A poweroff through the shell reaches the hub's firmware-rt reset, which
+# first quiesces every fs provider (hub_shutdown): fat writes back and
+# clears the volume's dirty flag, so fsck finds it unmounted cleanly.
+CLEAN_FLAG_AT_POWEROFF = True
 FSCK_DIRTY_ONLY = re.compile(
     r'fsck\.fat [^\n]*\nDirty bit is set\. Fs was not properly unmounted '
     r'and some data may be corrupt\.\n Automatically removing dirty bit\.\n'

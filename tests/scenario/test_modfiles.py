@@ -39,7 +39,8 @@ def test_load_a_module_only_on_disk():
         native(m)
         assert state_of(m, 'tnull') is None, cmd(m, 'mods')
         # Not in the ramdisk, not yet in /esp/patchbay/mods.
-        one_error(m, 'load tnull', r'error: load tnull: .*no such file.*')
+        one_error(m, 'load tnull',
+                  r'error: load /esp/patchbay/mods/tnull\.mod: no such file.*')
         cmd(m, 'cp /esp/extra/tnull.mod /esp/patchbay/mods/tnull.mod')
         cmd(m, 'load tnull')
         assert state_of(m, 'tnull') == 'running', cmd(m, 'mods')

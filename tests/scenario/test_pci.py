@@ -169,10 +169,12 @@ def test_pci_driver_bound_by_rule():
     extra = '-device virtio-rng-pci,disable-legacy=on,addr=6'
     ours, _, log = check_against_qemu('default', extra, image=img)
     assert ours[(0, 6, 0)] == (0x1af4, 0x1044, 0x00ff, 'tpci'), ours
-    # The std VGA has its driver too (bochs-display's rule); no other.
+    # The std VGA and the AHCI have their drivers too (bochs-display's
+    # and ahci's rules); no other.
     assert ours[(0, 1, 0)][3] == 'bochs-display', ours
+    assert ours[(0, 31, 2)][3] == 'ahci', ours
     assert all(v[3] == '-' for k, v in ours.items()
-               if k not in ((0, 6, 0), (0, 1, 0))), ours
+               if k not in ((0, 6, 0), (0, 1, 0), (0, 31, 2))), ours
     assert re.search(r'tpci binds to pci:00:06\.0', log), log
     assert re.search(r'tpci: bound to pci:00:06\.0: 1af4:1044 msix=\d+ '
                      r'entries', log)
