@@ -100,6 +100,8 @@ unit_release(struct cache *c, struct unit *u)
 {
 	if (u->dirty)
 		c->ndirty--;
+	if (u->state == U_LOADING)
+		c->nloading--;
 	hash_remove(c, u);
 	list_remove(u);
 	u->state = U_FREE;
@@ -142,6 +144,7 @@ unit_place(struct fat_vol *v, struct unit *u, uint64_t key, int state)
 	u->pin = 0;
 	u->tx = 0;
 	u->err = 0;
+	c->nloading += state == U_LOADING;
 	hash_insert(c, u);
 	list_append(&c->lru, u);
 }
@@ -411,6 +414,8 @@ tx_rollback(struct fat_vol *v)
 {
 	struct cache *c = &v->c;
 
+	if (c->nundo)
+		v->ext.first = 0;	/* a FAT may be as it was before */
 	while (c->nundo > 0) {
 		struct undo *d = &c->undo[--c->nundo];
 		struct unit *u = d->u;
@@ -442,6 +447,7 @@ cache_fetched(struct fat_vol *v, struct unit **u, unsigned n, int err)
 	for (unsigned i = 0; i < n; i++) {
 		u[i]->state = err ? U_ERROR : U_VALID;
 		u[i]->err = err;
+		v->c.nloading--;
 	}
 }
 
@@ -498,7 +504,8 @@ overlay_one(struct fat_vol *v, struct unit *u, uint32_t at, uint32_t from,
 void
 cache_overlay(struct fat_vol *v, uint32_t sec, uint32_t n, uint8_t *buf)
 {
-	each_unit(v, sec, n, overlay_one, buf);
+	if (v->c.ndirty)		/* else nothing is newer than the disk */
+		each_unit(v, sec, n, overlay_one, buf);
 }
 
 static void
@@ -547,7 +554,8 @@ cache_range_loading(struct fat_vol *v, uint32_t sec, uint32_t n)
 {
 	int any = 0;
 
-	each_unit(v, sec, n, loading_one, &any);
+	if (v->c.nloading)
+		each_unit(v, sec, n, loading_one, &any);
 	return any;
 }
 

@@ -38,6 +38,8 @@
 #define FAT_MISS	1	/* undo, wait for the fetches, run again */
 #define FAT_PENDING	2	/* keep, run again after an I/O completes */
 #define FAT_CONTINUE	3	/* keep, run the next step now */
+#define FAT_PARK	4	/* keep; done once its transfers land: a read
+				 * steps aside for the next read */
 
 #define FAT_MAX_VOLS	8
 #define FAT_MAX_HANDLES	64	/* per volume */
@@ -129,6 +131,7 @@ struct cache {
 	uint32_t pin_seq;
 	uint32_t tx_seq;
 	unsigned ndirty;
+	unsigned nloading;		/* units being read */
 	int no_slot;			/* a get found nothing to evict */
 	struct undo undo[FAT_UNDO_MAX];
 	unsigned nundo;
@@ -176,6 +179,7 @@ struct fat_io {
 	uint8_t kind;
 	uint8_t busy;
 	uint8_t *buf;			/* IO_READ: the destination */
+	struct fat_job *job;		/* IO_READ, IO_WRITE: whose */
 	uint32_t sec, nsect;		/* volume sectors */
 };
 
@@ -183,7 +187,7 @@ struct fat_io *io_get(struct fat_vol *v);
 int io_submit(struct fat_vol *v, struct fat_io *io, int kind, uint32_t sec,
     uint32_t nsect);
 int io_add(struct fat_vol *v, struct fat_io *io, void *va, uint32_t len);
-int io_direct_ok(struct fat_vol *v, const void *buf, uint64_t len);
+int io_direct_ok(struct fat_vol *v, const void *buf);
 uint32_t io_max_sectors(const struct fat_vol *v);
 unsigned io_max_segs(const struct fat_vol *v);
 int io_flush(struct fat_vol *v);
@@ -203,6 +207,23 @@ int wb_start(struct fat_vol *v);
 int wb_step(struct fat_vol *v);
 
 /* ---- FAT entries and clusters (table.c) ---------------------------- */
+
+/* Where one file's clusters lie, as learned while reading it: runs of
+ * clusters contiguous on disk, by their index in the file, sorted.  Any
+ * change to a FAT forgets it. */
+#define FAT_EXTENTS	128
+
+struct extent {
+	uint32_t ci;			/* the file's clusters ci .. ci+len-1 */
+	uint32_t c;			/* are the volume's c .. c+len-1 */
+	uint32_t len;
+};
+
+struct extmap {
+	uint32_t first;			/* the file (0: none) */
+	unsigned n;
+	struct extent e[FAT_EXTENTS];
+};
 
 struct fat_meta {			/* what a step's undo restores */
 	uint32_t free;			/* free clusters */
@@ -349,6 +370,10 @@ struct fat_job {
 	uint32_t kind;			/* enum job_kind */
 	uint32_t queued;
 	void *req;			/* struct fs_req / struct modsrc_req */
+	uint16_t inflight;		/* its direct transfers on their way */
+	uint8_t parked;			/* done but for them (FAT_PARK) */
+	uint8_t reserved;
+	int32_t err;			/* the first of them that failed */
 };
 _Static_assert(sizeof(struct fat_job) <= FS_SCRATCH, "job in fs scratch");
 _Static_assert(sizeof(struct fat_job) <= MODSRC_SCRATCH,
@@ -374,8 +399,6 @@ struct fat_op {
 	uint32_t count;			/* readdir: entries written */
 	uint32_t free;			/* mount: free clusters counted */
 	uint32_t pos_idx, pos_clus;	/* chain position of pos */
-	unsigned inflight;		/* its direct transfers in flight */
-	int io_err;
 	int status;
 	int wb_started;			/* waits for a write-back it began */
 	int marking;			/* putting the dirty flag on the disk */
@@ -420,13 +443,15 @@ struct fat_vol {
 	struct fat_io io[FAT_NIO];
 	unsigned inflight;		/* block requests in flight */
 	struct fat_meta m, m_saved;
+	struct extmap ext;		/* the last file read's extents */
 	uint32_t free_hint;		/* clusters below it are all in use */
 	uint32_t free_recount;		/* ~0, or the free count a scan saw */
 	uint32_t alloc_list[FAT_ALLOC_STEP];
 	struct fat_job *head, *tail;
 	struct fat_op op;
 	struct pb_work run_work;
-	int running;			/* inside run_volume */
+	unsigned parked;		/* read jobs waiting for their data */
+	struct fat_job *park_head, *park_tail;	/* they, oldest first */
 	struct fat_job job_mount, job_sync, job_unmount, job_list;
 	struct fat_handle handles[FAT_MAX_HANDLES];
 	uint32_t handle_gen;
@@ -468,6 +493,7 @@ void run_volume(void *arg);
 int job_queue(struct fat_vol *v, struct fat_job *j, int kind, void *req);
 void job_push(struct fat_vol *v, struct fat_job *j, int kind, void *req);
 void job_fail_all(struct fat_vol *v, int err);
+void job_landed(struct fat_vol *v, struct fat_job *j);
 void vol_corrupt(struct fat_vol *v, const char *what, uint32_t where);
 
 /* ops.c */

@@ -57,16 +57,99 @@ locate(struct fat_vol *v, struct fat_op *o, uint64_t pos, uint32_t *c)
 	return r;
 }
 
+/* The extent holding the file's cluster ci, or -1. */
+static int
+ext_find(const struct extmap *m, uint32_t ci)
+{
+	unsigned lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		const struct extent *e = &m->e[mid];
+
+		if (ci < e->ci)
+			hi = mid;
+		else if (ci - e->ci >= e->len)
+			lo = mid + 1;
+		else
+			return (int)mid;
+	}
+	return -1;
+}
+
+/* Learn that the file's clusters ci.. are c.. for n clusters. */
+static void
+ext_note(struct extmap *m, uint32_t first, uint32_t ci, uint32_t c,
+    uint32_t n)
+{
+	unsigned k = 0;
+
+	if (m->first != first) {
+		m->first = first;
+		m->n = 0;
+	}
+	while (k < m->n && m->e[k].ci + m->e[k].len <= ci)
+		k++;
+	if (k < m->n && m->e[k].ci <= ci)
+		return;			/* known already (at least its start) */
+	if (k > 0 && m->e[k - 1].ci + m->e[k - 1].len == ci &&
+	    m->e[k - 1].c + m->e[k - 1].len == c &&
+	    (k == m->n || ci + n <= m->e[k].ci)) {
+		m->e[k - 1].len += n;	/* the run goes on */
+		return;
+	}
+	if (m->n == FAT_EXTENTS || (k < m->n && ci + n > m->e[k].ci))
+		return;
+	memmove(&m->e[k + 1], &m->e[k], (m->n - k) * sizeof(m->e[0]));
+	m->e[k] = (struct extent){ ci, c, n };
+	m->n++;
+}
+
+/*
+ * fat_run for the file's cluster ci (which is c), from the extents
+ * learned when it was read before, else from the FAT (and learned): a
+ * file read again costs no walk of its chain.
+ */
+static int
+file_run(struct fat_vol *v, struct fat_op *o, uint32_t ci, uint32_t c,
+    uint32_t max, uint32_t *n, uint32_t *after)
+{
+	struct extmap *m = &v->ext;
+	int k, r;
+
+	if (m->first == o->node.first && (k = ext_find(m, ci)) >= 0 &&
+	    m->e[k].c + (ci - m->e[k].ci) == c) {
+		uint32_t avail = m->e[k].len - (ci - m->e[k].ci);
+
+		if (avail > max) {
+			*n = max;
+			*after = c + max;
+			return PB_OK;
+		}
+		*n = avail;
+		if ((unsigned)k + 1 < m->n &&
+		    m->e[k + 1].ci == m->e[k].ci + m->e[k].len) {
+			*after = m->e[k + 1].c;
+			return PB_OK;
+		}
+		return fat_next(v, c + avail - 1, after);
+	}
+	if ((r = fat_run(v, c, max, n, after)) == PB_OK)
+		ext_note(m, o->node.first, ci, c, *n);
+	return r;
+}
+
 /* Sectors [sec, ...) worth reading ahead from cluster c (a run). */
 static int
-read_ahead(struct fat_vol *v, uint32_t c, uint32_t in, uint64_t left,
-    uint32_t *ra)
+read_ahead(struct fat_vol *v, struct fat_op *o, uint32_t c, uint32_t in,
+    uint64_t left, uint32_t *ra)
 {
 	uint32_t max = RA_BYTES / v->g.cluster_bytes, n, after;
 	uint64_t bytes;
 	int r;
 
-	if ((r = fat_run(v, c, max ? max : 1, &n, &after)) != PB_OK)
+	if ((r = file_run(v, o, o->pos_idx, c, max ? max : 1, &n, &after)) !=
+	    PB_OK)
 		return r;
 	bytes = (uint64_t)n * v->g.cluster_bytes - in;
 	if (bytes > left)
@@ -83,26 +166,49 @@ direct(struct fat_vol *v, struct fat_op *o, int kind, uint32_t sec,
 	struct fat_io *io;
 	int r;
 
-	if (o->inflight >= FAT_NIO - 2 || !(io = io_get(v)))
+	if (o->job->inflight >= FAT_NIO - 2 || !(io = io_get(v)))
 		return FAT_PENDING;
 	if (io_add(v, io, (void *)(uintptr_t)buf, nsect * v->g.bps) != PB_OK) {
 		io->busy = 0;
 		return PB_EINVAL;	/* the caller goes through the cache */
 	}
 	io->buf = (uint8_t *)(uintptr_t)buf;
+	io->job = o->job;
 	if (kind == IO_WRITE)
 		cache_update(v, sec, nsect, buf);
 	if ((r = io_submit(v, io, kind, sec, nsect)) != PB_OK)
 		return r;
-	o->inflight++;
+	o->job->inflight++;
 	return PB_OK;
+}
+
+/* The run direct_span found: where a transfer along it ends up. */
+struct span {
+	uint32_t c, n, after;		/* n clusters from c, then after */
+};
+
+/* The chain position of pos after a transfer along span s that began in
+ * cluster index ci: inside the run, or just past it. */
+static void
+span_moved(struct fat_vol *v, struct fat_op *o, const struct span *s,
+    uint32_t ci)
+{
+	uint32_t k = (uint32_t)(o->pos / v->g.cluster_bytes) - ci;
+
+	if (k < s->n) {
+		o->pos_idx = ci + k;
+		o->pos_clus = s->c + k;
+	} else if (k == s->n && s->after) {
+		o->pos_idx = ci + k;
+		o->pos_clus = s->after;
+	}
 }
 
 /* How many whole sectors from cluster c (offset in) may go in one
  * direct transfer, at most `left` bytes; 0 when not worth it. */
 static int
-direct_span(struct fat_vol *v, uint32_t c, uint32_t in, uint64_t left,
-    uint32_t *nsect)
+direct_span(struct fat_vol *v, struct fat_op *o, uint32_t c, uint32_t in,
+    uint64_t left, uint32_t *nsect, struct span *s)
 {
 	uint32_t maxc, n, after, max = io_max_sectors(v);
 	uint64_t bytes;
@@ -114,8 +220,9 @@ direct_span(struct fat_vol *v, uint32_t c, uint32_t in, uint64_t left,
 	if (left > (uint64_t)max * v->g.bps)
 		left = (uint64_t)max * v->g.bps;	/* one request's worth */
 	maxc = clusters_for(v, in + left);
-	if ((r = fat_run(v, c, maxc, &n, &after)) != PB_OK)
+	if ((r = file_run(v, o, o->pos_idx, c, maxc, &n, &after)) != PB_OK)
 		return r;
+	*s = (struct span){ c, n, after };
 	bytes = (uint64_t)n * v->g.cluster_bytes - in;
 	if (bytes > left)
 		bytes = left;
@@ -130,20 +237,32 @@ direct_span(struct fat_vol *v, uint32_t c, uint32_t in, uint64_t left,
 static int
 transfer_end(struct fat_op *o, int r)
 {
-	if (r != PB_OK && !o->io_err)
-		o->io_err = r;
-	return o->inflight ? FAT_PENDING : o->io_err;
+	if (r != PB_OK && !o->job->err)
+		o->job->err = r;
+	return o->job->inflight ? FAT_PENDING : o->job->err;
+}
+
+/* A read whose transfers are all on their way steps aside (FAT_PARK):
+ * it completes when they land, and the next read starts meanwhile, so a
+ * client's reads queued back to back keep the device busy. */
+static int
+read_end(struct fat_op *o)
+{
+	if (o->job->inflight && !o->job->err && o->pos >= o->end)
+		return FAT_PARK;
+	return transfer_end(o, PB_OK);
 }
 
 int
 file_read_step(struct fat_vol *v, struct fat_op *o, uint8_t *buf)
 {
 	uint32_t bps = v->g.bps, c, in, sec, soff, nsect, ra;
+	struct span sp;
 	uint64_t left;
 	uint8_t *p, *dst;
 	int r;
 
-	while (o->pos < o->end && !o->io_err) {
+	while (o->pos < o->end && !o->job->err) {
 		dst = buf + (o->pos - o->start);
 		left = o->end - o->pos;
 		if ((r = locate(v, o, o->pos, &c)) != PB_OK)
@@ -151,19 +270,20 @@ file_read_step(struct fat_vol *v, struct fat_op *o, uint8_t *buf)
 		in = (uint32_t)(o->pos % v->g.cluster_bytes);
 		sec = clus_sec(v, c) + in / bps;
 		soff = in % bps;
-		if ((r = direct_span(v, c, in, left, &nsect)) != PB_OK)
+		if ((r = direct_span(v, o, c, in, left, &nsect, &sp)) != PB_OK)
 			return r == FAT_MISS ? FAT_PENDING : transfer_end(o, r);
-		if (nsect && io_direct_ok(v, dst, (uint64_t)nsect * bps)) {
+		if (nsect && io_direct_ok(v, dst)) {
 			r = direct(v, o, IO_READ, sec, nsect, dst);
 			if (r == PB_OK) {
 				o->pos += (uint64_t)nsect * bps;
+				span_moved(v, o, &sp, o->pos_idx);
 				continue;
 			}
 			if (r != PB_EINVAL)
 				return r == FAT_PENDING ? r : transfer_end(o, r);
 		}
 		ra = 0;			/* ahead in the file, not the request */
-		if (!cache_resident(v, sec) && (r = read_ahead(v, c, in,
+		if (!cache_resident(v, sec) && (r = read_ahead(v, o, c, in,
 		    o->node.size > o->pos ? o->node.size - o->pos : 0, &ra)) !=
 		    PB_OK)
 			return r == FAT_MISS ? FAT_PENDING : transfer_end(o, r);
@@ -173,7 +293,7 @@ file_read_step(struct fat_vol *v, struct fat_op *o, uint8_t *buf)
 		memcpy(dst, p + soff, (size_t)left);
 		o->pos += left;
 	}
-	return transfer_end(o, PB_OK);
+	return read_end(o);
 }
 
 /* Does a write of `left` bytes at sector sec cover its whole unit (one
@@ -192,12 +312,13 @@ int
 file_write_step(struct fat_vol *v, struct fat_op *o, const uint8_t *buf)
 {
 	uint32_t bps = v->g.bps, c, in, sec, soff, nsect;
+	struct span sp;
 	uint64_t left, lim;
 	const uint8_t *src;
 	uint8_t *p;
 	int r, zero, flags;
 
-	while (o->pos < o->end && !o->io_err) {
+	while (o->pos < o->end && !o->job->err) {
 		zero = o->pos < o->zero_end;
 		lim = zero ? o->zero_end : o->end;
 		src = zero ? v->zeros : buf + (o->pos - o->start);
@@ -207,16 +328,17 @@ file_write_step(struct fat_vol *v, struct fat_op *o, const uint8_t *buf)
 		in = (uint32_t)(o->pos % v->g.cluster_bytes);
 		sec = clus_sec(v, c) + in / bps;
 		soff = in % bps;
-		if ((r = direct_span(v, c, in, left, &nsect)) != PB_OK)
+		if ((r = direct_span(v, o, c, in, left, &nsect, &sp)) != PB_OK)
 			return r == FAT_MISS ? FAT_PENDING : transfer_end(o, r);
 		if (zero && nsect > FAT_SCRATCH / bps)
 			nsect = FAT_SCRATCH / bps;
-		if (nsect && io_direct_ok(v, src, (uint64_t)nsect * bps)) {
+		if (nsect && io_direct_ok(v, src)) {
 			if (cache_range_loading(v, sec, nsect))
 				return FAT_PENDING;
 			r = direct(v, o, IO_WRITE, sec, nsect, src);
 			if (r == PB_OK) {
 				o->pos += (uint64_t)nsect * bps;
+				span_moved(v, o, &sp, o->pos_idx);
 				continue;
 			}
 			if (r != PB_EINVAL)
@@ -225,7 +347,7 @@ file_write_step(struct fat_vol *v, struct fat_op *o, const uint8_t *buf)
 		/* A unit read now could hold sectors a direct write still
 		 * has on the way: read it once those are down. */
 		flags = CG_NOUNDO | (whole_unit(v, sec, soff, left) ? CG_NEW : 0);
-		if (o->inflight && !(flags & CG_NEW) && !cache_resident(v, sec))
+		if (o->job->inflight && !(flags & CG_NEW) && !cache_resident(v, sec))
 			return FAT_PENDING;
 		if ((r = cache_write(v, sec, WB_DATA, flags, &p)) != PB_OK)
 			return r == FAT_MISS ? FAT_PENDING : transfer_end(o, r);

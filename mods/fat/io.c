@@ -85,10 +85,13 @@ seg_room(const struct fat_vol *v, uint64_t bus, size_t want)
 	return left < want ? (size_t)left : want;
 }
 
-/* Append [va, va+len) to the request's segments. */
+/* Append [va, va+len) to the request's segments: PB_EINVAL if the
+ * memory is beyond the device's address limit, breaks its bus contiguity
+ * inside a block, or needs more segments than the device takes. */
 int
 io_add(struct fat_vol *v, struct fat_io *io, void *va, uint32_t len)
 {
+	uint64_t limit = v->info.dma_limit ? v->info.dma_limit : ~0ull;
 	uint8_t *p = va;
 
 	while (len > 0) {
@@ -96,9 +99,12 @@ io_add(struct fat_vol *v, struct fat_io *io, void *va, uint32_t len)
 		size_t run;
 		struct block_seg *s;
 
-		if (bus_of(p, len, &bus, &run) != PB_OK || run == 0)
+		if (bus_of(p, len, &bus, &run) != PB_OK || run == 0 ||
+		    bus + run - 1 > limit || bus + run - 1 < bus)
 			return PB_EINVAL;
 		run = seg_room(v, bus, run);
+		if (run < len && run % v->info.block_size)
+			return PB_EINVAL;
 		s = io->req.nseg ? &io->segs[io->req.nseg - 1] : NULL;
 		if (s && (uint8_t *)s->va + s->len == p && s->bus + s->len ==
 		    bus && seg_room(v, s->bus, s->len + run) == s->len + run) {
@@ -116,33 +122,14 @@ io_add(struct fat_vol *v, struct fat_io *io, void *va, uint32_t len)
 	return PB_OK;
 }
 
-/*
- * Can len bytes at buf go straight to or from the device?  The buffer
- * must meet the device's alignment and address limit, and every break in
- * its bus contiguity must fall on a block.
- */
+/* Can a buffer at buf go straight to or from the device?  Its alignment
+ * first; io_add checks its bus addresses as it builds the segments. */
 int
-io_direct_ok(struct fat_vol *v, const void *buf, uint64_t len)
+io_direct_ok(struct fat_vol *v, const void *buf)
 {
 	uint32_t align = v->info.align > 1 ? v->info.align : 1;
-	const uint8_t *p = buf;
-	uint64_t limit = v->info.dma_limit ? v->info.dma_limit : ~0ull;
 
-	if ((uintptr_t)buf & (align - 1))
-		return 0;
-	while (len > 0) {
-		uint64_t bus;
-		size_t run;
-
-		if (bus_of(p, (size_t)len, &bus, &run) != PB_OK || run == 0 ||
-		    bus + run - 1 > limit || bus + run - 1 < bus)
-			return 0;
-		if (run < len && (run % v->info.block_size))
-			return 0;
-		p += run;
-		len -= run;
-	}
-	return 1;
+	return !((uintptr_t)buf & (align - 1));
 }
 
 int
@@ -219,10 +206,10 @@ io_done(void *arg)
 			cache_drop_clean(v, io->sec, io->nsect);
 		if (!st && io->kind == IO_WRITE)
 			v->direct_wrote = 1;
-		if (v->op.inflight)
-			v->op.inflight--;
-		if (st && !v->op.io_err)
-			v->op.io_err = st;
+		if (st && !io->job->err)
+			io->job->err = st;
+		io->job->inflight--;
+		job_landed(v, io->job);
 		break;
 	}
 	if (st && st != PB_EMEDIA)
@@ -232,5 +219,8 @@ io_done(void *arg)
 		    io->kind == IO_FLUSH ? "flush" : "read", io->sec, io->nsect,
 		    st);
 	io->busy = 0;
-	run_kick(v);
+	/* Someone waits for this: a step, a write-back, a queued job (a
+	 * parked read's completion needs no run). */
+	if (v->op.job || v->head || v->wb.active || v->failed)
+		run_kick(v);
 }

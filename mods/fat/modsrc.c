@@ -191,7 +191,7 @@ modsrc_read_step(struct fat_vol *v, struct fat_op *o)
 		o->phase = 1;
 	}
 	r = file_read_step(v, o, q->buf);
-	if (r == PB_OK || r < 0)
+	if (r == PB_OK || r == FAT_PARK || r < 0)
 		q->result = o->pos - o->start;
 	return r;
 }

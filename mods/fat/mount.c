@@ -90,9 +90,10 @@ read_scratch(struct fat_vol *v, struct fat_op *o, uint32_t sec,
 		return PB_EINVAL;
 	}
 	io->buf = v->scratch;
+	io->job = o->job;
 	if ((r = io_submit(v, io, IO_READ, sec, nsect)) != PB_OK)
 		return r;
-	o->inflight++;
+	o->job->inflight++;
 	return FAT_PENDING;
 }
 
@@ -140,8 +141,8 @@ mount_geometry(struct fat_vol *v, struct fat_op *o)
 	uint64_t dev_bytes;
 	int r;
 
-	if (o->io_err)
-		return o->io_err;
+	if (o->job->err)
+		return o->job->err;
 	if (bpb_parse(v->scratch, 4096, &v->g, why, sizeof(why)) != PB_OK) {
 		LOGF(v->probe ? PB_LOG_DEBUG : PB_LOG_ERR,
 		    "%s: not a FAT volume: %s", v->disk, why);
@@ -259,10 +260,10 @@ mount_count(struct fat_vol *v, struct fat_op *o)
 		o->phase = 4;
 		return FAT_CONTINUE;
 	}
-	if (o->inflight)
+	if (o->job->inflight)
 		return FAT_PENDING;
-	if (o->io_err)
-		return o->io_err;
+	if (o->job->err)
+		return o->job->err;
 	fat_bytes = v->g.type == FAT12 ? ((uint64_t)v->g.clusters + 2) * 3 / 2 +
 	    1 : ((uint64_t)v->g.clusters + 2) * (v->g.type == FAT16 ? 2 : 4);
 	entries = v->g.type == FAT12 ? per * 2 / 3 : per / (v->g.type ==
@@ -298,7 +299,7 @@ mount_step(struct fat_vol *v, struct fat_op *o)
 	case 0:
 		return mount_read_boot(v, o);
 	case 1:
-		if (o->inflight)
+		if (o->job->inflight)
 			return FAT_PENDING;
 		return mount_geometry(v, o);
 	case 2:

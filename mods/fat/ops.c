@@ -271,10 +271,11 @@ op_read(struct fat_vol *v, struct fat_op *o)
 		o->phase = 1;
 	}
 	r = file_read_step(v, o, q->buf);
-	if (r == PB_OK || r < 0) {
+	if (r == PB_OK || r == FAT_PARK || r < 0) {
 		q->result = o->pos - o->start;
-		if (r == PB_OK)
-			o->h->cursor = o->pos;
+		if (r != PB_OK && r != FAT_PARK)
+			return r;
+		o->h->cursor = o->pos;	/* the next read may start */
 		handle_keep_pos(o);
 	}
 	return r;
@@ -779,7 +780,13 @@ fs_submit(void *ctx, struct fs_req *req)
 		return v && v->failed == PB_EMEDIA ? PB_EMEDIA : PB_EIO;
 	req->result = 0;
 	req->status = PB_OK;
-	return job_queue(v, (struct fat_job *)req->scratch, JOB_FS, req);
+	job_queue(v, (struct fat_job *)req->scratch, JOB_FS, req);
+	/* A read on an idle volume starts now, its transfers on their way
+	 * before submit returns (the completion is posted, as always). */
+	if (req->op == FS_READ && v->head == v->tail && !v->op.job &&
+	    !v->wb.active && v->mounted)
+		run_volume(v);
+	return PB_OK;
 }
 
 const struct fs_ops fat_fs_ops = {

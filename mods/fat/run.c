@@ -24,15 +24,24 @@ run_kick(struct fat_vol *v)
 	fm.hub->work_post(fm.self, &v->run_work);
 }
 
-/* Queue job j for v (at the tail); it runs when its turn comes. */
-int
-job_queue(struct fat_vol *v, struct fat_job *j, int kind, void *req)
+static void
+job_init(struct fat_job *j, struct fat_vol *v, int kind, void *req)
 {
-	j->next = NULL;
 	j->vol = v;
 	j->kind = (uint32_t)kind;
 	j->req = req;
 	j->queued = 1;
+	j->inflight = 0;
+	j->parked = 0;
+	j->err = PB_OK;
+}
+
+/* Queue job j for v (at the tail); it runs when its turn comes. */
+int
+job_queue(struct fat_vol *v, struct fat_job *j, int kind, void *req)
+{
+	job_init(j, v, kind, req);
+	j->next = NULL;
 	if (v->tail)
 		v->tail->next = j;
 	else
@@ -46,10 +55,7 @@ job_queue(struct fat_vol *v, struct fat_job *j, int kind, void *req)
 void
 job_push(struct fat_vol *v, struct fat_job *j, int kind, void *req)
 {
-	j->vol = v;
-	j->kind = (uint32_t)kind;
-	j->req = req;
-	j->queued = 1;
+	job_init(j, v, kind, req);
 	j->next = v->head;
 	v->head = j;
 	if (!v->tail)
@@ -57,11 +63,22 @@ job_push(struct fat_vol *v, struct fat_job *j, int kind, void *req)
 	run_kick(v);
 }
 
+/* Only reads run beside parked reads: nothing changes what they read
+ * before they have it. */
+static int
+is_read(const struct fat_job *j)
+{
+	return j->kind == JOB_MODSRC || (j->kind == JOB_FS &&
+	    ((const struct fs_req *)j->req)->op == FS_READ);
+}
+
 static struct fat_job *
 job_take(struct fat_vol *v)
 {
 	struct fat_job *j = v->head;
 
+	if (j && v->parked && !is_read(j))
+		return NULL;
 	if (j && !(v->quiescing && v->barrier_passed)) {
 		v->head = j->next;
 		if (!v->head)
@@ -104,6 +121,50 @@ job_done(struct fat_vol *v, struct fat_job *j, int status)
 	}
 }
 
+/* Parked jobs complete in the order they were submitted (a client may
+ * count on it): the first of them once its transfers have all landed,
+ * then the next. */
+static void
+park_drain(struct fat_vol *v)
+{
+	struct fat_job *j;
+
+	while ((j = v->park_head) && j->inflight == 0) {
+		v->park_head = j->next;
+		if (!v->park_head)
+			v->park_tail = NULL;
+		j->next = NULL;
+		j->parked = 0;
+		v->parked--;
+		job_done(v, j, j->err);
+	}
+}
+
+/* Job j waits behind the parked ones, its status in err. */
+static void
+park(struct fat_vol *v, struct fat_job *j, int err)
+{
+	if (err && !j->err)
+		j->err = err;
+	j->parked = 1;
+	j->next = NULL;
+	if (v->park_tail)
+		v->park_tail->next = j;
+	else
+		v->park_head = j;
+	v->park_tail = j;
+	v->parked++;
+	park_drain(v);
+}
+
+/* A direct transfer of job j landed. */
+void
+job_landed(struct fat_vol *v, struct fat_job *j)
+{
+	if (j->parked && j->inflight == 0)
+		park_drain(v);
+}
+
 /* Fail every queued job (the volume is gone). */
 void
 job_fail_all(struct fat_vol *v, int err)
@@ -118,6 +179,7 @@ job_fail_all(struct fat_vol *v, int err)
 	v->tail = NULL;
 }
 
+/* The running job is done; after the parked reads, if there are any. */
 static void
 op_finish(struct fat_vol *v, int status)
 {
@@ -126,7 +188,10 @@ op_finish(struct fat_vol *v, int status)
 
 	cache_unpin_all(v);
 	o->job = NULL;
-	job_done(v, j, status);
+	if (v->park_head)
+		park(v, j, status);
+	else
+		job_done(v, j, status);
 }
 
 static void
@@ -143,8 +208,6 @@ op_begin(struct fat_vol *v, struct fat_job *j)
 	o->rest = o->count = o->have = o->last_clus = o->free = 0;
 	o->have_known = o->short_write = 0;
 	o->pos_idx = o->pos_clus = 0;
-	o->inflight = 0;
-	o->io_err = 0;
 	o->status = PB_OK;
 	o->wb_started = 0;
 	o->marking = 0;
@@ -275,6 +338,12 @@ run_once(struct fat_vol *v)
 		return !v->inflight || v->c.no_slot;
 	case FAT_CONTINUE:
 		o->last = 0;
+		return 1;
+	case FAT_PARK:
+		j = o->job;
+		cache_unpin_all(v);
+		o->job = NULL;
+		park(v, j, PB_OK);
 		return 1;
 	default:		/* a step that stands may end with an error */
 		op_finish(v, r == PB_OK ? o->status : r);

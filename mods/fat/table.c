@@ -160,6 +160,7 @@ fat_set(struct fat_vol *v, uint32_t n, uint32_t val)
 {
 	int r;
 
+	v->ext.first = 0;		/* a chain may change */
 	if (n >= v->g.clusters + 2)
 		return PB_EINVAL;
 	if (!v->g.mirror)
@@ -167,6 +168,23 @@ fat_set(struct fat_vol *v, uint32_t n, uint32_t val)
 	for (unsigned copy = 0; copy < v->g.nfats; copy++)
 		if ((r = set_one(v, copy, n, val)) != PB_OK)
 			return r;
+	return PB_OK;
+}
+
+/* What entry c's value val says comes next: *next = 0 at the end. */
+static int
+link_of(struct fat_vol *v, uint32_t c, uint32_t val, uint32_t *next)
+{
+	if (val >= eoc_min(v)) {
+		*next = 0;
+		return PB_OK;
+	}
+	if (!fat_valid_cluster(v, val)) {
+		vol_corrupt(v, val == 0 ? "chain runs into a free cluster "
+		    "after" : "chain leaves the volume after cluster", c);
+		return PB_ECORRUPT;
+	}
+	*next = val;
 	return PB_OK;
 }
 
@@ -183,25 +201,16 @@ fat_next(struct fat_vol *v, uint32_t c, uint32_t *next)
 	}
 	if ((r = fat_get(v, c, &val, 0)) != PB_OK)
 		return r;
-	if (val >= eoc_min(v)) {
-		*next = 0;
-		return PB_OK;
-	}
-	if (!fat_valid_cluster(v, val)) {
-		vol_corrupt(v, val == 0 ? "chain runs into a free cluster "
-		    "after" : "chain leaves the volume after cluster", c);
-		return PB_ECORRUPT;
-	}
-	*next = val;
-	return PB_OK;
+	return link_of(v, c, val, next);
 }
 
 /* The index-th cluster of the chain from first (0: first itself);
- * PB_ENOENT if the chain is shorter. */
+ * PB_ENOENT if the chain is shorter.  It goes a run at a time (fat_run),
+ * so a file in one piece costs a FAT sector per few hundred clusters. */
 int
 fat_walk(struct fat_vol *v, uint32_t first, uint32_t index, uint32_t *c)
 {
-	uint32_t cur = first;
+	uint32_t cur = first, left = index, n, after;
 	int r;
 
 	if (index > v->g.clusters) {
@@ -209,15 +218,21 @@ fat_walk(struct fat_vol *v, uint32_t first, uint32_t index, uint32_t *c)
 		    first);
 		return PB_ECORRUPT;
 	}
-	for (uint32_t i = 0; i < index; i++) {
-		if ((r = fat_next(v, cur, &cur)) != PB_OK)
-			return r;
-		if (cur == 0)
-			return PB_ENOENT;
-	}
 	if (!fat_valid_cluster(v, cur)) {
 		vol_corrupt(v, "chain starts outside the volume at", cur);
 		return PB_ECORRUPT;
+	}
+	while (left > 0) {
+		if ((r = fat_run(v, cur, left + 1, &n, &after)) != PB_OK)
+			return r;
+		if (left <= n - 1) {
+			cur += left;	/* inside the run */
+			break;
+		}
+		left -= n;		/* to the run's end, and one on */
+		if (after == 0)
+			return PB_ENOENT;
+		cur = after;
 	}
 	*c = cur;
 	return PB_OK;
@@ -255,19 +270,71 @@ fat_chain_end(struct fat_vol *v, uint32_t first, uint32_t *last,
 	return PB_OK;
 }
 
+/*
+ * The common case of a run, as tight as it goes: from entry *cur at byte
+ * off of a FAT sector, while each entry says "the next cluster", step
+ * on, as far as the sector, max and the volume's last cluster let (so
+ * the loop only compares).  Returns the value of the entry it stopped at
+ * (*cur's), which the caller reads as a link: at the sector's end that
+ * is the last entry's, "the next" too.
+ */
+static uint32_t
+seq_in_sector(const struct fat_vol *v, const uint8_t *p, uint32_t off,
+    uint32_t *cur, uint32_t *n, uint32_t max)
+{
+	uint32_t esz = v->g.type == FAT16 ? 2 : 4, c = *cur, i = 0;
+	uint32_t steps = (v->g.bps - off) / esz - 1;
+
+	if (steps > max - *n)
+		steps = max - *n;
+	if (steps > v->g.clusters + 1 - c)
+		steps = v->g.clusters + 1 - c;
+	if (esz == 2) {
+		while (i < steps && get16(p + off + 2 * i) == c + 1 + i)
+			i++;
+	} else {
+		while (i < steps && (get32(p + off + 4 * i) & FAT32_MASK) ==
+		    c + 1 + i)
+			i++;
+	}
+	*cur = c + i;
+	*n += i;
+	off += esz * i;
+	return esz == 2 ? get16(p + off) : get32(p + off) & FAT32_MASK;
+}
+
 /* How many clusters from c (at most max) follow each other on disk:
- * *n of them, then *after (0: the chain ends). */
+ * *n of them, then *after (0: the chain ends).  A run's entries follow
+ * each other in the FAT too: FAT16 and FAT32 read them a sector at a
+ * time (a large file's run is thousands of them). */
 int
 fat_run(struct fat_vol *v, uint32_t c, uint32_t max, uint32_t *n,
     uint32_t *after)
 {
-	uint32_t cur = c, next;
+	uint32_t cur = c, next, byte, sec, off, val;
+	uint8_t *p;
 	int r;
 
 	*n = 1;
+	if (!fat_valid_cluster(v, c)) {
+		vol_corrupt(v, "chain leaves the volume at cluster", c);
+		return PB_ECORRUPT;
+	}
 	for (;;) {
-		if ((r = fat_next(v, cur, &next)) != PB_OK)
-			return r;
+		if (v->g.type == FAT12) {
+			if ((r = fat_next(v, cur, &next)) != PB_OK)
+				return r;
+		} else {
+			byte = entry_byte(v, cur);
+			sec = fat_sec(v, v->g.active_fat, byte);
+			off = byte % v->g.bps;
+			if ((r = cache_get(v, sec, fat_ra(v, v->g.active_fat,
+			    sec), 0, &p)) != PB_OK)
+				return r;
+			val = seq_in_sector(v, p, off, &cur, n, max);
+			if ((r = link_of(v, cur, val, &next)) != PB_OK)
+				return r;
+		}
 		if (next != cur + 1 || *n >= max)
 			break;
 		cur = next;

@@ -62,12 +62,19 @@ vol_by_conn(struct pb_conn *c)
 	return NULL;
 }
 
+/* The volume on block resource `disk`, or on the device of identity
+ * `path` (a disk whose provider was swapped: the new resource is the same
+ * disk under another name). */
 static struct fat_vol *
-vol_by_disk(const char *disk)
+vol_by_disk(const char *disk, const char *path)
 {
-	for (unsigned i = 0; i < FAT_MAX_VOLS; i++)
-		if (fm.vols[i] && strcmp(fm.vols[i]->disk, disk) == 0)
-			return fm.vols[i];
+	for (unsigned i = 0; i < FAT_MAX_VOLS; i++) {
+		struct fat_vol *v = fm.vols[i];
+
+		if (v && (strcmp(v->disk, disk) == 0 ||
+		    (path[0] && strcmp(v->bpath, path) == 0)))
+			return v;
+	}
 	return NULL;
 }
 
@@ -261,12 +268,15 @@ wanted(const char *name, const char *props)
 void
 vol_consider(const char *name, struct pb_conn *c)
 {
-	char props[256] = "";
+	char props[256] = "", path[64] = "";
 	int want;
 
-	if (!fm.active || vol_by_disk(name))
+	if (!fm.active)
 		return;
 	res_props(name, props, sizeof(props));
+	rt_prop_get(props, "path", path, sizeof(path));
+	if (vol_by_disk(name, path))
+		return;
 	if (!(want = wanted(name, props)) && !c)
 		return;
 	if (!c && !(c = fm.hub->connect(fm.self, BLOCK_IFACE, BLOCK_MAJOR,
@@ -308,8 +318,15 @@ vol_block_event(struct fat_vol *v, int ev)
 		    info.block_count * info.block_size >=
 		    (uint64_t)v->g.total_sectors * v->g.bps) {
 			v->info = info;	/* new limits, same disk */
+			rt_strlcpy(v->disk, v->blk->res, sizeof(v->disk));
+			if (v->res) {
+				char props[256];
+
+				vol_props(v, props, sizeof(props));
+				fm.hub->set_props(fm.self, v->res, props);
+			}
 			LOGF(PB_LOG_INFO, "fs:%s: now on %s", v->res_name,
-			    v->blk->res);
+			    v->disk);
 			return;
 		}
 		LOGF(PB_LOG_ERR, "fs:%s: the disk under it changed; unmounted",

@@ -193,6 +193,7 @@ struct ff_disk {
 	uint64_t rbytes, wbytes;
 	int fail_writes_after;	/* -1: never; else writes before EIO */
 	int reads_first;	/* complete queued reads before writes */
+	int backwards;		/* complete the newest request first */
 	uint64_t meta_end;	/* writes below: 'M' in seq, above: 'D' */
 	char seq[512];		/* writes (M, D) and flushes (F), in order */
 	int bad;		/* a request broke the limits */
@@ -361,14 +362,18 @@ ff_disk_complete(struct ff_disk *d)
 	unsigned n = d->nq;
 
 	/* A device may finish requests in any order: reads_first runs the
-	 * reads queued now before the writes queued before them. */
+	 * reads queued now before the writes queued before them, backwards
+	 * the newest first. */
 	for (int pass = d->reads_first ? 0 : 1; pass < 2; pass++)
-		for (unsigned i = 0; i < n; i++)
+		for (unsigned k = 0; k < n; k++) {
+			unsigned i = d->backwards ? n - 1 - k : k;
+
 			if (d->q[i] && (pass == 1 ||
 			    d->q[i]->op == BLOCK_READ)) {
 				ff_disk_do(d, d->q[i]);
 				d->q[i] = NULL;
 			}
+		}
 	memmove(d->q, d->q + n, (d->nq - n) * sizeof(d->q[0]));
 	d->nq -= n;
 	return n;

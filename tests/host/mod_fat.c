@@ -850,6 +850,14 @@ TEST(fat_fragmented_20mib_file)
 	    fragments(fm.vols[0], (uint32_t)st.id));
 	CHECK_MSG(same_as_pattern("again.bin", 20u << 20, 21, why,
 	    sizeof(why)), "%s", why);
+	/* Read again: from the extents learned the first time, as far as
+	 * they go (128 of its 320). */
+	CHECK_EQ_INT(fm.vols[0]->ext.n, FAT_EXTENTS);
+	CHECK_MSG(same_as_pattern("again.bin", 20u << 20, 21, why,
+	    sizeof(why)), "%s", why);
+	/* A change to its chain forgets them. */
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_UNLINK, "p001.bin", NULL), PB_OK);
+	CHECK_EQ_INT(fm.vols[0]->ext.first, 0);
 	CHECK_MSG(disk->bad == 0, "%s", disk->why);
 	REQUIRE(unmount_to("f.img"));
 	CHECK_MSG(fsck_clean("f.img", out, sizeof(out)), "%s", out);
@@ -1879,4 +1887,72 @@ TEST(fat_direct_write_then_cached_tail)
 	CHECK(ok);
 	free(data);
 	unmount_to(NULL);
+}
+
+static unsigned done_order[8], ndone;
+
+static void
+ordered_done(void *arg)
+{
+	struct fs_req *q = arg;
+
+	ff_req_done(arg);
+	done_order[ndone++ % 8] = (unsigned)q->reserved;
+}
+
+/* Reads queued back to back overlap on the device (each steps aside once
+ * its transfers are on their way) but complete in order, whatever order
+ * the device finishes them in; a write queued after them waits until
+ * they have their data. */
+TEST(fat_queued_reads_overlap)
+{
+	enum { N = 5, MIB = 256 << 10 };	/* two transfers each */
+	struct fs_req q[N];
+	uint8_t *buf[N], *exp = malloc(MIB), *neu = malloc(MIB);
+	uint32_t h;
+
+	REQUIRE(make_image("ov.img", "-F 32 -s 8", 300000));
+	REQUIRE(mount_img("ov.img"));
+	REQUIRE(ff_open(&fsc, "big.bin", FS_O_READ | FS_O_WRITE, &h) == PB_OK);
+	fill(neu, MIB, 66, 0);
+	for (unsigned i = 0; i < N; i++) {
+		buf[i] = malloc(MIB);
+		q[i] = (struct fs_req){ .size = sizeof(q[i]), .op = FS_READ,
+		    .handle = h, .offset = FS_CURSOR, .buf = buf[i], .len = MIB };
+	}
+	q[3] = (struct fs_req){ .size = sizeof(q[3]), .op = FS_WRITE,
+	    .handle = h, .offset = 0, .buf = neu, .len = MIB };
+	q[4].offset = 0;
+	disk->max_queued = 0;
+	disk->backwards = 1;
+	ndone = 0;
+	for (unsigned i = 0; i < N; i++) {
+		q[i].reserved = i;
+		ff_work_init(FF_SELF, &q[i].done, ordered_done, &q[i]);
+		REQUIRE(PB_CALL(&fsc, fs_ops, submit, &q[i]) == PB_OK);
+	}
+	ff_pump();
+	CHECK_EQ_INT(ndone, N);
+	for (unsigned i = 0; i < N && i < ndone; i++)
+		CHECK_MSG(done_order[i] == i, "completion %u was request %u", i,
+		    done_order[i]);
+	for (unsigned i = 0; i < N; i++) {
+		CHECK_MSG(ff_done_count(&q[i]) == 1, "request %u: %llu", i,
+		    (unsigned long long)ff_done_count(&q[i]));
+		CHECK_EQ_INT(q[i].status, PB_OK);
+		CHECK_EQ_INT(q[i].result, MIB);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		fill(exp, MIB, 9, (uint64_t)i * MIB);
+		CHECK_MSG(memcmp(buf[i], exp, MIB) == 0, "read %u", i);
+	}
+	CHECK(memcmp(buf[4], neu, MIB) == 0);
+	CHECK_MSG(disk->max_queued >= 6, "%u at once at most (one read "
+	    "has 2)", disk->max_queued);
+	ff_close(&fsc, h);
+	unmount_to(NULL);
+	for (unsigned i = 0; i < N; i++)
+		free(buf[i]);
+	free(exp);
+	free(neu);
 }
