@@ -25,9 +25,11 @@
  *   - the provider completes it exactly once: it sets `status` and the
  *     op's outputs, then posts `done` with hub->work_post.  Completion is
  *     always the client's work, never a call from inside submit.
- * A provider runs a volume's requests one at a time, in the order they
- * were submitted, so a client may queue a write and then a read of what
- * it wrote.  Nothing is allocated per request: `scratch` is the
+ * A provider runs a volume's requests as if one at a time, in the order
+ * they were submitted, and completes them in that order: a client may
+ * queue a write and then a read of what it wrote, and keep several reads
+ * of a file in flight (a provider may overlap their transfers on the
+ * device).  Nothing is allocated per request: `scratch` is the
  * provider's.
  *
  * Handles: FS_OPEN answers a handle (a non-zero number, valid for this
