@@ -23,7 +23,7 @@
  *   release		take nothing more
  *   activate		connect the volumes' disks, mount, take the handles
  *			back, run the handed-over requests
- *   resume		serve again: the volumes are marked dirty again
+ *   resume		serve again (the next change marks a volume dirty)
  * stop() cannot wait for a disk: a clean shutdown quiesces first (what
  * stop finds unwritten is logged, and the dirty flag stays on the disk
  * for the next mount to see).
@@ -57,10 +57,11 @@ read_settings(void)
 	fm.flush_ms = FAT_FLUSH_DEFAULT_MS;
 	if (pb_setting(fm.hub, "fs-cache", val, sizeof(val)))
 		kib = rt_strtou(val, NULL, 10);
-	if (kib < FAT_CACHE_MIN_KIB) {
-		LOGF(PB_LOG_WARN, "fs-cache=%s: %u KiB at least", val,
-		    FAT_CACHE_MIN_KIB);
-		kib = FAT_CACHE_MIN_KIB;
+	if (kib < FAT_CACHE_MIN_KIB || kib > FAT_CACHE_MAX_KIB) {
+		LOGF(PB_LOG_WARN, "fs-cache=%s: between %u and %u KiB", val,
+		    FAT_CACHE_MIN_KIB, FAT_CACHE_MAX_KIB);
+		kib = kib < FAT_CACHE_MIN_KIB ? FAT_CACHE_MIN_KIB :
+		    FAT_CACHE_MAX_KIB;
 	}
 	fm.cache_bytes = (size_t)kib * 1024;
 	if (pb_setting(fm.hub, "fs-flush", val, sizeof(val)))
@@ -267,8 +268,6 @@ fat_resume(struct pb_module *m)
 			continue;
 		v->quiescing = v->quiesced = v->barrier_passed = 0;
 		v->barrier = NULL;
-		if (!v->failed)
-			job_push(v, &v->job_redirty, JOB_REDIRTY, NULL);
 		run_kick(v);
 	}
 	start_timer();
@@ -281,7 +280,7 @@ fat_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
 	struct fat_vol *v;
 
 	if (ev == PB_EV_CLIENT_GONE)
-		return;		/* see docs/fs.md: its handles stay */
+		return;		/* who went is not said: docs/fs.md */
 	if (req == FAT_REQ_RTC) {
 		fm.rtc = ev == PB_EV_DISCONNECTED ? NULL : c;
 		return;

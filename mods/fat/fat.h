@@ -50,6 +50,7 @@
 #define FAT_UNIT_MAX	4096u	/* bytes of a cache unit, at most */
 #define FAT_CACHE_DEFAULT_KIB	4096u
 #define FAT_CACHE_MIN_KIB	256u
+#define FAT_CACHE_MAX_KIB	262144u
 #define FAT_FLUSH_DEFAULT_MS	5000u
 #define FAT_MODS_MAX	64	/* files the module-source lists */
 #define FAT_BAD_KINDS	16	/* kinds of corruption logged per volume */
@@ -339,7 +340,7 @@ struct fat_handle {
 /* ---- jobs and the running operation (run.c, ops.c) ------------------ */
 
 enum job_kind { JOB_FS = 1, JOB_MODSRC, JOB_MOUNT, JOB_SYNC, JOB_UNMOUNT,
-    JOB_LIST, JOB_REDIRTY };
+    JOB_LIST };
 
 /* In a request's scratch, or the volume's own for its jobs. */
 struct fat_job {
@@ -377,6 +378,7 @@ struct fat_op {
 	int io_err;
 	int status;
 	int wb_started;			/* waits for a write-back it began */
+	int marking;			/* putting the dirty flag on the disk */
 	int touch_mods;			/* changed something under patchbay/ */
 	struct walk w;			/* path lookups */
 	struct walk w2;			/* rename's target */
@@ -410,7 +412,7 @@ struct fat_vol {
 	int wb_result;			/* the last write-back's status */
 	unsigned wb_failures;		/* write-backs failed in a row */
 	int direct_wrote;		/* direct writes since the last flush */
-	int dirty_on_disk;		/* FAT[1] says "not clean" */
+	int dirty_on_disk;		/* FAT[1] says "not clean" (we set it) */
 	const char *bad[FAT_BAD_KINDS];	/* corruption said, once a kind */
 	struct pb_resource *res, *mres;
 	struct cache c;
@@ -425,8 +427,7 @@ struct fat_vol {
 	struct fat_op op;
 	struct pb_work run_work;
 	int running;			/* inside run_volume */
-	struct fat_job job_mount, job_sync, job_unmount, job_list,
-	    job_redirty;
+	struct fat_job job_mount, job_sync, job_unmount, job_list;
 	struct fat_handle handles[FAT_MAX_HANDLES];
 	uint32_t handle_gen;
 	uint8_t *scratch;		/* FAT_SCRATCH bytes, DMA-able */
@@ -490,9 +491,8 @@ int file_entry_step(struct fat_vol *v, struct fat_op *o);
 
 /* mount.c */
 int mount_step(struct fat_vol *v, struct fat_op *o);
-int unmount_step(struct fat_vol *v, struct fat_op *o);
 int sync_step(struct fat_vol *v, struct fat_op *o);
-int redirty_step(struct fat_vol *v, struct fat_op *o);
+int mark_dirty_step(struct fat_vol *v, struct fat_op *o);
 int vol_set_clean(struct fat_vol *v, int clean);
 
 /* vol.c */

@@ -1,7 +1,6 @@
 /*
- * mount.c - a volume's own jobs: mount, sync, unmount (quiesce), the
- * dirty flag set again after a failed swap, and the module-source
- * listing.
+ * mount.c - a volume's own jobs: mount, sync and unmount (quiesce), and
+ * the dirty flag.
  *
  * Mount: the boot sector is read straight into the volume's scratch
  * buffer and checked (bpb.c) before anything else; then the cache is
@@ -9,11 +8,8 @@
  * volume not unmounted cleanly is mounted read-only, as is read-only
  * media), FSInfo read and checked (its free count is used only if it is
  * plausible and the volume was clean, else the FAT is counted: streamed
- * in big reads through the scratch buffer, not the cache), the dirty
- * flag set on disk if writable, the label read from the root, and the
- * resources published.
- *
- * Unmount writes everything back, FSInfo, and the clean flag last.
+ * in big reads through the scratch buffer, not the cache), the label read
+ * from the root, and the resources published.  Mounting writes nothing.
  */
 #include "fat.h"
 
@@ -147,7 +143,7 @@ mount_geometry(struct fat_vol *v, struct fat_op *o)
 	if (o->io_err)
 		return o->io_err;
 	if (bpb_parse(v->scratch, 4096, &v->g, why, sizeof(why)) != PB_OK) {
-		LOGF(v->probe ? PB_LOG_INFO : PB_LOG_ERR,
+		LOGF(v->probe ? PB_LOG_DEBUG : PB_LOG_ERR,
 		    "%s: not a FAT volume: %s", v->disk, why);
 		return PB_ECORRUPT;
 	}
@@ -309,20 +305,9 @@ mount_step(struct fat_vol *v, struct fat_op *o)
 		return mount_flags(v, o);
 	case 3:
 		return mount_count(v, o);
-	case 4:				/* the dirty flag, on disk now */
-		if (v->ro) {
-			o->phase = 6;
-			return FAT_CONTINUE;
-		}
-		if ((r = vol_set_clean(v, 0)) != PB_OK)
-			return r;
-		o->phase = 5;
-		return FAT_CONTINUE;
+	case 4:
 	case 5:
-		if ((r = writeback(v, o)) != PB_OK)
-			return r;
-		v->dirty_on_disk = 1;
-		o->phase = 6;
+		o->phase = 6;		/* the dirty flag waits for a change */
 		return FAT_CONTINUE;
 	case 6:
 		r = dir_label(v, v->label, sizeof(v->label));
@@ -347,26 +332,39 @@ mount_step(struct fat_vol *v, struct fat_op *o)
 	return PB_EINVAL;
 }
 
+/*
+ * The dirty flag goes on the disk before the first change after a mount
+ * or a sync reaches it (a step of its own, before the job that changes),
+ * and comes off at every sync and at the unmount, once everything else
+ * is written: so the flag is set exactly while the disk may hold half of
+ * what was written.  A volume only read stays clean through a power cut.
+ */
 int
-sync_step(struct fat_vol *v, struct fat_op *o)
+mark_dirty_step(struct fat_vol *v, struct fat_op *o)
 {
 	int r;
 
-	if (v->ro)
-		return PB_OK;
-	if (o->phase == 0) {
-		if ((r = fsinfo_update(v)) != PB_OK)
-			return r;
-		o->phase = 1;
+	if (v->g.type == FAT12) {	/* no flag to set */
+		v->dirty_on_disk = 1;
 		return FAT_CONTINUE;
 	}
-	return writeback(v, o);
+	if (!o->marking) {
+		if ((r = vol_set_clean(v, 0)) != PB_OK)
+			return r;
+		o->marking = 1;
+		return FAT_CONTINUE;
+	}
+	if ((r = writeback(v, o)) != PB_OK)
+		return r;
+	o->marking = 0;
+	v->dirty_on_disk = 1;
+	return FAT_CONTINUE;
 }
 
-/* Quiesce: everything out, then the clean flag (the next mount, ours
- * or a new provider's, finds a clean volume). */
+/* Sync, and the unmount of a quiesce: everything out (FSInfo last),
+ * then the clean flag, written and flushed too. */
 int
-unmount_step(struct fat_vol *v, struct fat_op *o)
+sync_step(struct fat_vol *v, struct fat_op *o)
 {
 	int r;
 
@@ -381,6 +379,8 @@ unmount_step(struct fat_vol *v, struct fat_op *o)
 	case 1:
 		if ((r = writeback(v, o)) != PB_OK)
 			return r;
+		if (!v->dirty_on_disk)
+			return PB_OK;
 		o->phase = 2;
 		return FAT_CONTINUE;
 	case 2:
@@ -394,24 +394,4 @@ unmount_step(struct fat_vol *v, struct fat_op *o)
 		v->dirty_on_disk = 0;
 		return PB_OK;
 	}
-}
-
-/* After a failed swap: serving again, the volume is dirty again. */
-int
-redirty_step(struct fat_vol *v, struct fat_op *o)
-{
-	int r;
-
-	if (v->ro || !v->mounted || v->dirty_on_disk)
-		return PB_OK;
-	if (o->phase == 0) {
-		if ((r = vol_set_clean(v, 0)) != PB_OK)
-			return r;
-		o->phase = 1;
-		return FAT_CONTINUE;
-	}
-	if ((r = writeback(v, o)) != PB_OK)
-		return r;
-	v->dirty_on_disk = 1;
-	return PB_OK;
 }

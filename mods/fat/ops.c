@@ -681,6 +681,25 @@ fs_step(struct fat_vol *v, struct fat_op *o)
 	return PB_EINVAL;
 }
 
+/* May the request change the volume? */
+static int
+changes(const struct fs_req *q)
+{
+	switch (q->op) {
+	case FS_OPEN:
+		return (q->flags & FS_O_CREATE) || ((q->flags & FS_O_TRUNC) &&
+		    (q->flags & FS_O_WRITE));
+	case FS_WRITE:
+	case FS_TRUNCATE:
+	case FS_MKDIR:
+	case FS_RMDIR:
+	case FS_UNLINK:
+	case FS_RENAME:
+		return 1;
+	}
+	return 0;
+}
+
 int
 op_step(struct fat_vol *v)
 {
@@ -691,16 +710,16 @@ op_step(struct fat_vol *v)
 	case JOB_MOUNT:
 		return mount_step(v, o);
 	case JOB_SYNC:
-		return sync_step(v, o);
 	case JOB_UNMOUNT:
-		return unmount_step(v, o);
-	case JOB_REDIRTY:
-		return redirty_step(v, o);
+		return sync_step(v, o);
 	case JOB_LIST:
 		return list_step(v, o);
 	case JOB_MODSRC:
 		return modsrc_read_step(v, o);
 	}
+	if (o->marking || (changes(o->req) && !v->dirty_on_disk && !v->ro &&
+	    !v->failed))
+		return mark_dirty_step(v, o);
 	r = fs_step(v, o);
 	if (r == PB_OK && o->touch_mods)
 		vol_list_later(v);

@@ -147,6 +147,7 @@ op_begin(struct fat_vol *v, struct fat_job *j)
 	o->io_err = 0;
 	o->status = PB_OK;
 	o->wb_started = 0;
+	o->marking = 0;
 	o->touch_mods = 0;
 	o->idle_steps = 0;
 	memset(&o->node, 0, sizeof(o->node));

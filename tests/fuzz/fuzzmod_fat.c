@@ -3,12 +3,12 @@
  * volume described by the input is mounted, every directory read, every
  * file read, and (in write mode) changed, then unmounted.
  *
- * Input: byte 0 is the mode (bit 0: a writable disk, and a few writes;
- * bit 1: the smallest cache, so eviction and write-back run), bytes 1-4
- * the disk's size in 512-byte sectors (little-endian, 64 at least), then
- * records of a 4-byte sector number and that sector's 512 bytes; every
- * other sector reads as zeros (fatfake.h's sparse disk).  So a 40 MiB
- * FAT32 volume is a few kilobytes of input.
+ * Input: byte 0 is the mode (bit 0: a writable disk, and a few writes),
+ * bytes 1-4 the disk's size in 512-byte sectors (little-endian, 64 at
+ * least), then records of a 4-byte sector number and that sector's 512
+ * bytes; every other sector reads as zeros (fatfake.h's sparse disk).  So
+ * a 40 MiB FAT32 volume is a few kilobytes of input.  The cache is the
+ * smallest there is (fs-cache=256), so eviction and write-back run.
  *
  * Beyond the sanitizers it traps on broken promises: a request never
  * completed or completed twice, a block request outside the disk's
@@ -181,8 +181,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fzd->sparse = sp;
 	if (!(data[0] & 1))
 		fzd->info.flags |= BLOCK_RO;
-	if (data[0] & 2)
-		rt_strlcpy(ff_cfg, "fs-cache=256", sizeof(ff_cfg));
+	/* The smallest cache: eviction and write-back run, and a mount
+	 * costs little. */
+	rt_strlcpy(ff_cfg, "fs-cache=256", sizeof(ff_cfg));
 	must(fat_ops.start(FF_SELF, &ff_hub, PB_START_NORMAL) == PB_OK);
 	must(ff_pump());
 	entries = 0;
