@@ -6,7 +6,8 @@
  *
  * boot.cfg: tfsread=PATH (from a volume's root, e.g.
  * patchbay/mods/fbcon.mod; without it tfsread does nothing),
- * tfsread-passes=N (20 by default).  The file is opened on the first
+ * tfsread-passes=N (20 by default), tfsread-pause=MS (between passes,
+ * 50 by default).  The file is opened on the first
  * connected volume where FS_OPEN succeeds, then read in 64 KiB FS_READs,
  * two in flight, at explicit offsets; each pass's FNV-1a 64 is logged:
  *   tfsread: pass 3 of patchbay/mods/fbcon.mod: 123456 bytes, fnv1a64
@@ -15,7 +16,7 @@
  *   tfsread: done, 20 passes, 0 mismatched
  * A pass is mismatched when a read failed, its byte count is not the
  * size FS_OPEN answered, or its hash differs from the first pass's.
- * Passes are 50 ms apart, so the shell's commands can be typed between.
+ * The pause between passes leaves room for the shell's commands.
  */
 #include "../../../abi/pbmod.h"
 #include "../../../abi/fs.h"
@@ -23,7 +24,7 @@
 #define CHUNK (64u << 10)
 #define DEPTH 2
 #define VOLS_MAX 8
-#define PAUSE_NS (50ull * 1000000)
+#define PAUSE_MS 50
 #define FNV_OFFSET 0xcbf29ce484222325ull
 #define FNV_PRIME 0x100000001b3ull
 
@@ -41,6 +42,7 @@ static struct pb_module *self;
 static struct {
 	char path[FS_PATH_MAX];
 	unsigned passes;
+	uint64_t pause_ns;
 	struct pb_conn *vols[VOLS_MAX];	/* connected volumes, in order */
 	unsigned nvols;
 	unsigned tried;			/* volumes FS_OPEN failed on */
@@ -134,7 +136,7 @@ pass_over(void)
 		return;
 	}
 	t.phase = PAUSED;
-	if (hub->timer_after(self, PAUSE_NS, next_pass, NULL) < 0) {
+	if (hub->timer_after(self, t.pause_ns, next_pass, NULL) < 0) {
 		say("cannot arm the timer between passes");
 		finish();
 	}
@@ -318,6 +320,9 @@ tfsread_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		t.passes = (unsigned)rt_strtou(v, NULL, 10);
 	if (!t.passes)
 		t.passes = 20;
+	t.pause_ns = PAUSE_MS * 1000000ull;
+	if (pb_setting(h, "tfsread-pause", v, sizeof(v)))
+		t.pause_ns = rt_strtou(v, NULL, 10) * 1000000ull;
 	if (!pb_setting(h, "tfsread", t.path, sizeof(t.path)))
 		return PB_OK;	/* nothing to read: only holds the volumes */
 	return buffers();
