@@ -10,7 +10,7 @@ import re
 import subprocess
 import time
 
-from pbtest import Machine, PROMPT, workdir
+from pbtest import Machine, PROMPT, ROOT, workdir
 from images import custom_image
 from test_files import booted, cmd
 from test_modfiles import native
@@ -91,6 +91,39 @@ def test_stream_across_ahci_and_fat_updates():
             'the swaps were not under the stream'
         # The handle's connection followed the fat swap.
         assert re.search(r'tfsread: rebound: now fs:', log), 'no rebound'
+        assert not ERROR.search(log), log
+        m.sendline('poweroff')
+        m.wait_exit(60)
+    finally:
+        m.close()
+
+
+def test_load_after_boot():
+    """tfsread loaded by hand from the disk after the boot (not in
+    /esp/patchbay/mods, so nothing started it) finds the volumes that
+    are there already and reads a module file off the ESP."""
+    tfsread = os.path.join(ROOT, 'build', 'test-mods', 'tfsread.mod')
+    fbcon = os.path.join(ROOT, 'build', 'esp', 'patchbay', 'mods',
+                         'fbcon.mod')
+    with open(fbcon, 'rb') as f:
+        data = f.read()
+    img = custom_image('streams-load', ['target=os',
+                                        'tfsread=patchbay/mods/fbcon.mod',
+                                        'tfsread-passes=3'],
+                       files=[(tfsread, '/extra/tfsread.mod')])
+    m = booted(img)
+    try:
+        native(m)
+        assert 'tfsread' not in m.serial_text()
+        cmd(m, 'load /esp/extra/tfsread.mod', 120)
+        done = logged(m, r'tfsread: done, (\d+) passes, (\d+) mismatched',
+                      300)
+        assert done.group(1, 2) == ('3', '0'), done.group(0)
+        log = m.serial_text()
+        passes = re.findall(r'tfsread: pass (\d) of patchbay/mods/fbcon\.mod: '
+                            r'(\d+) bytes, fnv1a64 ([0-9a-f]{16})', log)
+        assert passes == [(str(k), str(len(data)), '%016x' % fnv1a64(data))
+                          for k in (1, 2, 3)], passes
         assert not ERROR.search(log), log
         m.sendline('poweroff')
         m.wait_exit(60)

@@ -212,7 +212,15 @@ static void
 open_done(void *arg)
 {
 	(void)arg;
+	if (!t.conn) {			/* the volume went while opening */
+		t.tried++;
+		t.phase = IDLE;
+		try_open(NULL);
+		return;
+	}
 	if (t.open.status != PB_OK) {
+		say("cannot open %s on %s (%d)", t.path, t.conn->res,
+		    (int)t.open.status);
 		t.tried++;
 		t.conn = NULL;
 		t.phase = IDLE;
@@ -246,6 +254,7 @@ try_open(void *arg)
 		t.phase = OPENING;
 		if ((r = PB_CALL(t.conn, fs_ops, submit, &t.open)) == PB_OK)
 			return;
+		say("open of %s on %s refused (%d)", t.path, t.conn->res, r);
 		t.phase = IDLE;
 		t.conn = NULL;
 		t.tried++;
