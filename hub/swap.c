@@ -423,6 +423,18 @@ end_window(struct pb_module *m)
 	m->watch_timer = 0;
 }
 
+/* The provider `new` replaced is let go: unloaded, and an older instance
+ * of the same module is done for good. */
+static void
+retire(struct pb_module *old, const struct pb_module *new)
+{
+	old->bind_res = NULL;
+	if (old->state == MOD_QUIESCED)
+		mod_unload(old);
+	if (old->state == MOD_UNLOADED && strcmp(old->name, new->name) == 0)
+		old->state = MOD_REPLACED;
+}
+
 static void
 watch_expired(void *arg)
 {
@@ -433,12 +445,7 @@ watch_expired(void *arg)
 	if (!old || hub_now_ns() < new->watch_until_ns)
 		return;
 	new->swapped_from = NULL;
-	old->bind_res = NULL;
-	if (old->state == MOD_QUIESCED)
-		mod_unload(old);
-	/* An older instance of the same module is done for good. */
-	if (old->state == MOD_UNLOADED && strcmp(old->name, new->name) == 0)
-		old->state = MOD_REPLACED;
+	retire(old, new);
 }
 
 /* Steps 4-6. */
@@ -478,6 +485,15 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	    s->old->name, s->new->name, s->iface ? " for " : "",
 	    s->iface ? s->iface : "", (unsigned long long)(s->blackout_ns / 1000),
 	    (unsigned)s->len);
+	/* P's own predecessor waited out P's watch window: P is replaced
+	 * now, so there is nothing to go back to (updates in quick
+	 * succession would keep every instance, and its names). */
+	if (s->old->swapped_from) {
+		struct pb_module *before = s->old->swapped_from;
+
+		end_window(s->old);
+		retire(before, s->old);
+	}
 	/* Step 6: P waits, quiesced, for the watch window. */
 	s->new->swapped_from = s->old;
 	s->new->watch_until_ns = hub_now_ns() + swap_watch_ns;

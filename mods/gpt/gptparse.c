@@ -25,10 +25,10 @@ static uint32_t
 header_crc(const uint8_t *blk, uint32_t size)
 {
 	static const uint8_t zero[4];
-	uint32_t crc = crc32_update(0, blk, 16);
+	uint32_t crc = rt_crc32(0, blk, 16);
 
-	crc = crc32_update(crc, zero, 4);
-	return crc32_update(crc, blk + 20, size - 20);
+	crc = rt_crc32(crc, zero, 4);
+	return rt_crc32(crc, blk + 20, size - 20);
 }
 
 /* Is the entry array where a header may put it: on the disk, clear of
@@ -152,7 +152,7 @@ void
 gpt_take_entries(struct scan *s, const uint8_t *array)
 {
 	const struct gpt_header *h = &s->hdr;
-	uint32_t crc = crc32_update(0, array, (size_t)array_bytes(h));
+	uint32_t crc = rt_crc32(0, array, (size_t)array_bytes(h));
 
 	if (crc != h->entries_crc) {
 		char why[64];

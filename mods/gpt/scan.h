@@ -124,8 +124,9 @@ int scan_check_range(struct scan *s, const struct part *p, uint64_t lo,
 void scan_add(struct scan *s, const struct part *p);
 void scan_finish(struct scan *s, int kind);
 
-/* crc32.c: IEEE 802.3 CRC-32, as UEFI uses (§5.3.2). */
-uint32_t crc32_update(uint32_t crc, const void *buf, size_t len);
+/* The CRC-32 UEFI uses for the header and entry array (§5.3.2) is
+ * IEEE 802.3's: abi/rt's rt_crc32. */
+uint32_t rt_crc32(uint32_t crc, const void *buf, size_t len);
 
 /* names.c: text forms. */
 void guid_text(const uint8_t g[16], char out[37]);

@@ -28,6 +28,7 @@ struct ls_ent {
 struct ls {
 	struct place p;
 	int longfmt;
+	int count_only;		/* ls -c: how many entries, not which */
 	struct fs_dirent *batch;	/* LS_BATCH of them */
 	struct ls_ent *ents;
 	size_t n, cap;
@@ -161,6 +162,12 @@ ls_closed(struct job *j, struct jreq *r)
 {
 	(void)r;
 	job_places_clear(j);	/* the volume may go now: all is read */
+	if (((struct ls *)j->data)->count_only) {
+		say("%llu entries", (unsigned long long)((struct ls *)
+		    j->data)->n);
+		job_end(j);
+		return;
+	}
 	ls_sort(j->data);
 	ls_print(j, NULL);
 }
@@ -263,14 +270,17 @@ cmd_ls(int argc, char **argv)
 	struct job *j;
 	struct ls *ls;
 	int longfmt = argc > 1 && strcmp(argv[1], "-l") == 0;
-	const char *arg = argc > 1 + longfmt ? argv[1 + longfmt] : ".";
+	int count = argc > 1 && strcmp(argv[1], "-c") == 0;
+	int opt = longfmt || count;
+	const char *arg = argc > 1 + opt ? argv[1 + opt] : ".";
 
-	if (argc > 2 + longfmt || (argc > 1 && argv[1][0] == '-' && !longfmt))
-		return fail("ls: usage: ls [-l] [PATH]");
+	if (argc > 2 + opt || (argc > 1 && argv[1][0] == '-' && !opt))
+		return fail("ls: usage: ls [-l|-c] [PATH]");
 	if (!(j = job_new(argv[0], sizeof(*ls))))
 		return PB_ENOMEM;
 	ls = j->data;
 	ls->longfmt = longfmt;
+	ls->count_only = count;
 	j->cleanup = ls_free;
 	if (job_place(j, arg, &ls->p) != PB_OK) {
 		job_drop(j);

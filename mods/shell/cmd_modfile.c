@@ -29,6 +29,8 @@ modfile_consume(struct job *j, struct jreq *r, uint32_t n)
 {
 	struct modfile *mf = j->data;
 
+	if (j->failed)			/* said once; the rest is drained */
+		return 0;
 	if (!mf->buf) {
 		mf->size = j->s.size;
 		if (!mf->size || mf->size > MODFILE_MAX) {

@@ -22,8 +22,12 @@ struct command {
 	int (*run)(int argc, char **argv);
 };
 
+static int cmd_timed(int argc, char **argv);
+
 static const struct command commands[] = {
 	{ "help", "help [COMMAND]", "what the commands do", 0, 1, cmd_help },
+	{ "time", "time COMMAND [ARGS...]",
+	    "run a command and say how long it took", 1, MANY, cmd_timed },
 	{ "mods", "mods", "modules: state, image, provides, requires", 0, 0,
 	    cmd_hub },
 	{ "res", "res", "resources, module by module", 0, 0, cmd_hub },
@@ -42,7 +46,8 @@ static const struct command commands[] = {
 	{ "gc", "gc", "unload the modules nothing needs", 0, 0, cmd_hub },
 	{ "irqs", "irqs", "interrupts taken, per vector and module", 0, 0,
 	    cmd_hub },
-	{ "ls", "ls [-l] [PATH]", "list a directory (-l: sizes, dates)", 0, 2,
+	{ "ls", "ls [-l|-c] [PATH]",
+	    "list a directory (-l: sizes, dates; -c: count)", 0, 2,
 	    cmd_ls },
 	{ "cat", "cat PATH", "print a file", 1, 1, cmd_cat },
 	{ "echo", "echo [ARGS...] [> PATH|>> PATH]",
@@ -129,6 +134,20 @@ commands_run(char *line)
 	if (argc - 1 < c->min || argc - 1 > c->max)
 		return fail("%s: usage: %s", c->name, c->usage);
 	return c->run(argc, argv);
+}
+
+/* time COMMAND...: the command as typed, then how long it took. */
+static int
+cmd_timed(int argc, char **argv)
+{
+	const struct command *c = find(argv[1]);
+
+	if (!c || c->run == cmd_timed)
+		return fail("time: unknown command: %s", argv[1]);
+	if (argc - 2 < c->min || argc - 2 > c->max)
+		return fail("%s: usage: %s", c->name, c->usage);
+	session_time_begin();
+	return c->run(argc - 1, argv + 1);
 }
 
 int

@@ -14,6 +14,7 @@ static struct le_echo echo;	/* static: one key at a time, and small stacks */
 static int prompted;		/* the first prompt was shown */
 static int busy;		/* a command line is running */
 static int held;		/* a command goes on after it returned */
+static uint64_t timed_since;	/* `time`: when the command began; 0: none */
 
 /* A prompt at the start of a line, and the line typed so far. */
 static void
@@ -53,11 +54,33 @@ session_hold(void)
 	held = 1;
 }
 
+/* `time COMMAND`: the command's time is said when it is over, after a
+ * held command's last output too. */
+void
+session_time_begin(void)
+{
+	timed_since = shell_hub->now_ns();
+}
+
+static void
+time_report(void)
+{
+	uint64_t ns;
+
+	if (!timed_since)
+		return;
+	ns = shell_hub->now_ns() - timed_since;
+	timed_since = 0;
+	say("time: %llu.%03llu ms", (unsigned long long)(ns / 1000000),
+	    (unsigned long long)(ns / 1000 % 1000));
+}
+
 void
 session_release(void)
 {
 	if (!held)
 		return;
+	time_report();
 	held = busy = 0;
 	if (prompted)
 		prompt();
@@ -122,6 +145,8 @@ session_run(const char *line)
 	if (prompted)
 		out_str("\r\n");
 	r = run_line(line);
+	if (!held)
+		time_report();
 	if (prompted && !held)
 		prompt();
 	return r;

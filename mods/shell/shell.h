@@ -68,6 +68,7 @@ int session_run(const char *line);
 void session_console_added(struct pb_conn *c);
 void session_hold(void);	/* the command goes on after it returns */
 void session_release(void);	/* ...and is done: the prompt */
+void session_time_begin(void);	/* `time`: say how long it took */
 
 /* commands.c */
 int commands_run(char *line);

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../mods/gpt/crc32.c"
+#include "../../abi/rt/crc32.c"
 #include "../../mods/gpt/names.c"
 #include "../../mods/gpt/scan.c"
 #include "../../mods/gpt/gptparse.c"

@@ -19,7 +19,7 @@
 #include "../../abi/pbmod.h"
 
 #include "../../abi/rt/setting.c"
-#include "../../mods/gpt/crc32.c"
+#include "../../abi/rt/crc32.c"
 #include "../../mods/gpt/names.c"
 #include "../../mods/gpt/scan.c"
 #include "../../mods/gpt/gptparse.c"
@@ -400,7 +400,7 @@ header_crc_fix(uint8_t *img_, uint32_t bs, uint64_t lba)
 	memcpy(&h, blk, sizeof(h));
 	h.header_crc = 0;
 	memcpy(blk, &h, sizeof(h));
-	h.header_crc = crc32_update(0, blk, h.header_size <= bs ?
+	h.header_crc = rt_crc32(0, blk, h.header_size <= bs ?
 	    h.header_size : sizeof(h));
 	memcpy(blk, &h, sizeof(h));
 }
@@ -438,7 +438,7 @@ gpt_write(uint8_t *im, uint32_t bs, uint64_t nblocks, const uint8_t *entries,
 	h.first_usable = 2 + ablocks;
 	h.last_usable = nblocks - 2 - ablocks;
 	guid_parse("01234567-89AB-CDEF-0123-456789ABCDEF", h.disk_guid);
-	h.entries_crc = crc32_update(0, entries, array);
+	h.entries_crc = rt_crc32(0, entries, array);
 	memcpy(im + 2 * bs, entries, array);
 	memcpy(im + (nblocks - 1 - ablocks) * bs, entries, array);
 	h.my_lba = 1;
@@ -463,7 +463,7 @@ gpt_fix_arrays(uint8_t *im, uint32_t bs, uint64_t nblocks)
 		struct gpt_header h;
 
 		memcpy(&h, im + lbas[i] * bs, sizeof(h));
-		HDR_SET(im, bs, lbas[i], entries_crc, crc32_update(0,
+		HDR_SET(im, bs, lbas[i], entries_crc, rt_crc32(0,
 		    im + h.entry_lba * bs, (size_t)h.nentries * h.entry_size));
 	}
 }
@@ -1034,8 +1034,8 @@ TEST(gpt_scan_read_errors)
 
 TEST(gpt_scan_crc32_known_value)
 {
-	CHECK_EQ_INT(crc32_update(0, "123456789", 9), 0xcbf43926);
-	CHECK_EQ_INT(crc32_update(crc32_update(0, "1234", 4), "56789", 5),
+	CHECK_EQ_INT(rt_crc32(0, "123456789", 9), 0xcbf43926);
+	CHECK_EQ_INT(rt_crc32(rt_crc32(0, "1234", 4), "56789", 5),
 	    0xcbf43926);
 }
 

@@ -412,3 +412,29 @@ TEST(update_keeps_resource_names_and_connects_later_requirements)
 	    fm_conn_res(drv2, 0, 0) == irq->res[0]);
 	fm_teardown();
 }
+
+/* Updates in quick succession: when the second comes inside the first's
+ * watch window, the first build goes at once (there is nothing left to
+ * swap back to), so instances and their names do not pile up. */
+TEST(update_inside_a_watch_window_retires_the_oldest)
+{
+	struct fm *drv3;
+
+	REQUIRE(world());
+	REQUIRE(hub_update_module(drv->m, drv2->m, err, sizeof(err)) == PB_OK);
+	drv3 = fm_add_loadable("drv", 1);
+	fm_provide(drv3, "tcon", 1, 0);
+	fm_publish(drv3, "tcon", "drv0", "path=dev:d0");
+	bind_rule(drv3);
+	CHECK_EQ_INT(hub_update_module(drv2->m, drv3->m, err, sizeof(err)),
+	    PB_OK);
+	CHECK_MSG(err[0] == '\0', "%s", err);
+	CHECK_EQ_INT(drv->m->state, MOD_REPLACED);	/* gone at once */
+	CHECK_EQ_INT(drv2->m->state, MOD_QUIESCED);	/* in its window */
+	CHECK_EQ_INT(drv3->m->state, MOD_RUNNING);
+	CHECK(fm_conn_res(cli, 0, 0) == drv3->res[0]);
+	CHECK_EQ_INT(res_clients(bus->res[0]), 1);
+	fm_advance(swap_watch_ns);
+	CHECK_EQ_INT(drv2->m->state, MOD_REPLACED);
+	fm_teardown();
+}

@@ -46,6 +46,11 @@ def test_load_a_module_only_on_disk():
         assert state_of(m, 'tnull') == 'running', cmd(m, 'mods')
         assert re.search(r'tnull 1\.0 loaded at', m.serial_text())
         cmd(m, 'unload tnull')
+        # ls -c counts, and `time` says how long a command took.
+        out = cmd(m, 'time ls -c /esp/patchbay/mods')
+        want = len(os.listdir(MODS)) + 1      # and tnull.mod, copied
+        assert re.fullmatch(r'%d entries\ntime: \d+\.\d{3} ms' % want,
+                            out), out
         # A path that is no module, and one that does not exist.
         one_error(m, 'load /esp/patchbay/boot.cfg',
                   r'error: load .*boot\.cfg.*')

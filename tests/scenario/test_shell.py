@@ -22,7 +22,7 @@ COMMANDS = {
     'help': 'help [COMMAND]', 'mods': 'mods', 'res': 'res', 'deps': 'deps',
     'log': 'log', 'mem': 'mem', 'load': 'load PATH|NAME',
     'unload': 'unload NAME', 'swap': 'swap INTERFACE|RESOURCE MODULE',
-    'gc': 'gc', 'ls': 'ls [-l] [PATH]', 'cat': 'cat PATH', 'echo': 'echo',
+    'gc': 'gc', 'ls': 'ls [-l|-c] [PATH]', 'cat': 'cat PATH', 'echo': 'echo',
     'date': 'date', 'uptime': 'uptime', 'reboot': 'reboot',
     'poweroff': 'poweroff',
 }
