@@ -281,7 +281,9 @@ vol_consider(const char *name, struct pb_conn *c)
 		return;
 	if (!c && !(c = fm.hub->connect(fm.self, BLOCK_IFACE, BLOCK_MAJOR,
 	    BLOCK_MINOR, name))) {
-		LOGF(PB_LOG_WARN, "%s: cannot connect", name);
+		/* Listed but not to be had: a swapped-out provider's, kept
+		 * for its watch window. */
+		LOGF(PB_LOG_DEBUG, "%s: cannot connect", name);
 		return;
 	}
 	if (!vol_new(c, name, want == 2))
