@@ -36,17 +36,24 @@ job_init(struct fat_job *j, struct fat_vol *v, int kind, void *req)
 	j->err = PB_OK;
 }
 
+/* j at the end of the list head..tail. */
+static void
+append(struct fat_job **head, struct fat_job **tail, struct fat_job *j)
+{
+	j->next = NULL;
+	if (*tail)
+		(*tail)->next = j;
+	else
+		*head = j;
+	*tail = j;
+}
+
 /* Queue job j for v (at the tail); it runs when its turn comes. */
 int
 job_queue(struct fat_vol *v, struct fat_job *j, int kind, void *req)
 {
 	job_init(j, v, kind, req);
-	j->next = NULL;
-	if (v->tail)
-		v->tail->next = j;
-	else
-		v->head = j;
-	v->tail = j;
+	append(&v->head, &v->tail, j);
 	run_kick(v);
 	return PB_OK;
 }
@@ -147,12 +154,7 @@ park(struct fat_vol *v, struct fat_job *j, int err)
 	if (err && !j->err)
 		j->err = err;
 	j->parked = 1;
-	j->next = NULL;
-	if (v->park_tail)
-		v->park_tail->next = j;
-	else
-		v->park_head = j;
-	v->park_tail = j;
+	append(&v->park_head, &v->park_tail, j);
 	v->parked++;
 	park_drain(v);
 }
