@@ -131,6 +131,7 @@ struct stream {
 	uint32_t chunk;			/* bytes per read */
 	unsigned kept;			/* buffers the consumer still holds */
 	int eof;			/* a read came back short */
+	uint64_t opened_ns;		/* when the open completed */
 	/* n bytes at r->at in r->buf; returns 1 to keep the buffer until
 	 * stream_give_back. */
 	int (*consume)(struct job *j, struct jreq *r, uint32_t n);

@@ -539,6 +539,7 @@ stream_opened(struct job *j, struct jreq *r)
 	}
 	s->handle = r->fs.handle;
 	s->size = r->fs.result;
+	s->opened_ns = shell_hub->now_ns();
 	for (unsigned i = 0; i < JOB_SLOTS && j->r[i].buf; i++)
 		if (!j->r[i].busy)
 			issued |= stream_issue(j, &j->r[i]);
