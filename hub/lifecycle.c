@@ -359,7 +359,6 @@ source_read(const char *name, const void **data, size_t *len, char *path,
 	return PB_ENOENT;
 }
 
-/* `update NAME SOURCE`: SOURCE is a file of a module source or a path. */
 /* A module file by path: one handed over from a file system (images.c),
  * else through the firmware while it is there. */
 static int
@@ -371,6 +370,7 @@ read_module_file(const char *path, const void **data, size_t *len,
 	return hub_read_path(path, data, len, err, cap);
 }
 
+/* `update NAME SOURCE`: SOURCE is a file of a module source or a path. */
 int
 hub_update(const char *name, const char *source, char *err, size_t cap)
 {
