@@ -1,11 +1,10 @@
 /*
  * fakeblock.h - a fake `block` disk over an image in memory, and the ABI
- * 1.2 services a block client needs from a fake hub: intrusive work items
- * (fb_work_init/post/cancel, run by fb_run_work) and DMA memory
- * (fb_dma_alloc/free/addr, plain aligned heap memory whose bus address is
- * its virtual one).  For module host tests of block clients: gpt, and
- * file systems later.  The fb_ prefix keeps these apart from fakes of the
- * same services in fakehub.h.
+ * DMA memory a block client needs from a fake hub (fb_dma_alloc/free/addr,
+ * plain aligned heap memory whose bus address is its virtual one; the
+ * stricter fake_dma_* of fakehub.h give other bus addresses).  Work items
+ * are fakehub.h's (fake_work_init/post/cancel, run by run_posted).  For
+ * module host tests of block clients: gpt, and file systems later.
  *
  * The disk keeps the block.h contract as a real provider does: submit
  * refuses (PB_EINVAL) what a real one would (bad op, LBAs past the end,
@@ -25,84 +24,11 @@
 #include <string.h>
 
 #include "../../abi/block.h"
+#include "fakehub.h"	/* its intrusive work items: fake_work_post... */
 
 #ifndef FAKE
 #define FAKE static __attribute__((unused))
 #endif
-
-/* ---- intrusive work: queued once, run when the test says ------------ */
-
-FAKE struct pb_work *fbw_head, *fbw_tail;
-
-FAKE void
-fb_work_init(struct pb_module *self, struct pb_work *w, pb_work_fn fn,
-    void *arg)
-{
-	memset(w, 0, sizeof(*w));
-	w->fn = fn;
-	w->arg = arg;
-	w->owner = self;
-}
-
-FAKE void
-fb_work_post(struct pb_module *self, struct pb_work *w)
-{
-	(void)self;
-	if (w->queued)
-		return;
-	w->queued = 1;
-	w->next = NULL;
-	if (fbw_tail)
-		fbw_tail->next = w;
-	else
-		fbw_head = w;
-	fbw_tail = w;
-}
-
-FAKE void
-fb_work_cancel(struct pb_module *self, struct pb_work *w)
-{
-	struct pb_work **p;
-
-	(void)self;
-	if (!w->queued)
-		return;
-	for (p = &fbw_head; *p && *p != w; p = &(*p)->next)
-		;
-	if (*p) {
-		*p = w->next;
-		if (fbw_tail == w) {
-			fbw_tail = NULL;
-			for (struct pb_work *q = fbw_head; q; q = q->next)
-				fbw_tail = q;
-		}
-	}
-	w->queued = 0;
-}
-
-/* Run queued work, oldest first, with what it queues; how many ran. */
-FAKE unsigned
-fb_run_work(void)
-{
-	unsigned n = 0;
-
-	while (fbw_head) {
-		struct pb_work *w = fbw_head;
-
-		if (!(fbw_head = w->next))
-			fbw_tail = NULL;
-		w->queued = 0;
-		w->fn(w->arg);
-		n++;
-	}
-	return n;
-}
-
-FAKE void
-fb_work_reset(void)
-{
-	fbw_head = fbw_tail = NULL;
-}
 
 /* ---- DMA memory -------------------------------------------------------- */
 
@@ -251,7 +177,7 @@ fakedisk_do(struct fakedisk *d, struct block_req *r, int status)
 	}
 	r->status = status;
 	d->completions++;
-	fb_work_post(NULL, &r->done);
+	fake_work_post(NULL, &r->done);
 }
 
 FAKE int

@@ -266,6 +266,13 @@ fake_work_cancel(struct pb_module *self, struct pb_work *w)
 	w->queued = 0;
 }
 
+/* Forget what is posted (a test starting afresh). */
+FAKE void
+fake_work_reset(void)
+{
+	fpost_head = fpost_tail = NULL;
+}
+
 /* Run the posted items, oldest first, including what they post. */
 FAKE unsigned
 run_posted(void)
@@ -445,7 +452,7 @@ fake_dma_reset(void)
 	fdma_allocs = 0;
 	fdma_low = FAKE_DMA_LOW;
 	fdma_high = FAKE_DMA_HIGH;
-	fpost_head = fpost_tail = NULL;
+	fake_work_reset();
 }
 
 #endif

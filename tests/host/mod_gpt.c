@@ -237,9 +237,9 @@ static const struct pb_hub fake_hub = {
 	.dma_alloc = fb_dma_alloc,
 	.dma_free = fb_dma_free,
 	.dma_addr = fb_dma_addr,
-	.work_init = fb_work_init,
-	.work_post = fb_work_post,
-	.work_cancel = fb_work_cancel,
+	.work_init = fake_work_init,
+	.work_post = fake_work_post,
+	.work_cancel = fake_work_cancel,
 	.res_info_sized = fake_res_info_sized,
 };
 
@@ -254,7 +254,7 @@ world_end(void)
 {
 	gpt_stop(SELF);
 	ledger_free_all();
-	fb_work_reset();
+	fake_work_reset();
 	fakehub_reset();
 	memset(fres, 0, sizeof(fres));
 	memset(fconn_used, 0, sizeof(fconn_used));
@@ -280,7 +280,7 @@ attach(struct fakedisk *d, struct pb_conn *c, const char *res,
 	fres_add("ahci", "block", res, props, &fakedisk_ops, d);
 	*c = (struct pb_conn){ &fakedisk_ops, d, NULL, fres_find(res)->name };
 	gpt_event(SELF, PB_EV_CONNECTED, c, REQ_DISK);
-	fb_run_work();
+	run_posted();
 }
 
 #define SATA0_PROPS "path=pci:00:1f.2/sata:0 size=1 bs=512 model=QEMU_HARDDISK"
@@ -323,7 +323,7 @@ creq_init(struct creq *c, int op, uint64_t lba, uint32_t count, void *buf,
 	c->r.segs = &c->seg;
 	c->r.nseg = op == BLOCK_FLUSH ? 0 : 1;
 	c->status = 1;
-	fb_work_init(SELF, &c->r.done, creq_done, c);
+	fake_work_init(SELF, &c->r.done, creq_done, c);
 }
 
 static int
@@ -1157,18 +1157,18 @@ TEST(gpt_module_reads_and_writes_at_the_partition)
 	creq_init(&c, BLOCK_READ, 10, 2, buf, 512);
 	CHECK_EQ_INT(part_call_submit("block:sata0.p2", &c), PB_OK);
 	CHECK_EQ_INT(c.done, 0);	/* completion is work, never a call */
-	fb_run_work();
+	run_posted();
 	CHECK_EQ_INT(c.done, 1);
 	CHECK_EQ_INT(c.status, PB_OK);
 	CHECK(memcmp(buf, img + (2048 + 10) * 512, 1024) == 0);
 	CHECK_EQ_INT(disk.trace[disk.ntrace - 1].lba, 2058);
-	fb_run_work();
+	run_posted();
 	CHECK_EQ_INT(c.done, 1);	/* exactly once */
 
 	memset(want, 0x5a, sizeof(want));
 	creq_init(&c, BLOCK_WRITE, 2046, 2, want, 512);	/* p2's last two */
 	CHECK_EQ_INT(part_call_submit("block:sata0.p2", &c), PB_OK);
-	fb_run_work();
+	run_posted();
 	CHECK_EQ_INT(c.status, PB_OK);
 	CHECK(memcmp(img + 4094 * 512, want, 1024) == 0);
 	CHECK(img[4094 * 512 - 1] != 0x5a);
@@ -1176,7 +1176,7 @@ TEST(gpt_module_reads_and_writes_at_the_partition)
 
 	creq_init(&c, BLOCK_FLUSH, 0, 0, NULL, 512);
 	CHECK_EQ_INT(part_call_submit("block:sata0.p1", &c), PB_OK);
-	fb_run_work();
+	run_posted();
 	CHECK_EQ_INT(c.done, 1);
 	CHECK_EQ_INT(disk.trace[disk.ntrace - 1].op, BLOCK_FLUSH);
 
@@ -1211,12 +1211,12 @@ TEST(gpt_module_refuses_requests_out_of_range)
 	creq_init(&c, BLOCK_READ, 1, 1, buf, 512);
 	c.r.size = 40;
 	CHECK_EQ_INT(part_call_submit("block:sata0.p2", &c), PB_EINVAL);
-	fb_run_work();
+	run_posted();
 	CHECK_EQ_INT(c.done, 0);
 	CHECK_EQ_INT(disk.ntrace, before);	/* none reached the disk */
 	creq_init(&c, BLOCK_READ, 2047, 1, buf, 512);	/* the last block */
 	CHECK_EQ_INT(part_call_submit("block:sata0.p2", &c), PB_OK);
-	fb_run_work();
+	run_posted();
 	CHECK_EQ_INT(c.done, 1);
 	world_end();
 }
@@ -1240,7 +1240,7 @@ TEST(gpt_module_pool_exhaustion_queues)
 	CHECK_EQ_INT(disk.nheld, 4);
 	for (unsigned round = 0; round < 10 && disk.nheld; round++) {
 		fakedisk_finish(&disk, 1, 0);
-		fb_run_work();
+		run_posted();
 		CHECK(disk.nheld <= 4);
 	}
 	CHECK_EQ_INT(disk.max_held, 4);
@@ -1273,12 +1273,12 @@ TEST(gpt_module_disk_refusal)
 	CHECK_EQ_INT(part_call_submit("block:sata0.p1", &b), PB_OK);
 	disk.submit_err = PB_EROFS;
 	fakedisk_finish(&disk, 0, 0);
-	fb_run_work();
+	run_posted();
 	CHECK(a.done == 1 && a.status == PB_OK);
 	CHECK(b.done == 1 && b.status == PB_EROFS);
 	disk.submit_err = 0;
 	fakedisk_finish(&disk, 0, 0);
-	fb_run_work();
+	run_posted();
 	CHECK(a.done == 1 && b.done == 1);
 	world_end();
 }
@@ -1306,13 +1306,13 @@ TEST(gpt_module_disk_gone)
 	CHECK_EQ_INT(nparts_published(), 0);
 	CHECK_EQ_INT(withdrawals, 3);
 	CHECK_CONTAINS(log_text, "block:sata0: gone; 3 partitions withdrawn");
-	fb_run_work();
+	run_posted();
 	for (unsigned i = 0; i < N; i++)
 		CHECK_MSG(c[i].done == 1 && c[i].status == PB_ECANCELED,
 		    "request %u: done %d status %d", i, c[i].done, c[i].status);
 	CHECK(gpt_disks[0].used);	/* two requests still on the disk */
 	fakedisk_finish(&disk, 0, 0);
-	fb_run_work();
+	run_posted();
 	for (unsigned i = 0; i < N; i++)
 		CHECK_EQ_INT(c[i].done, 1);
 	CHECK(!gpt_disks[0].used);
@@ -1341,7 +1341,7 @@ TEST(gpt_module_media_change_rescans)
 	creq_init(&c, BLOCK_READ, 0, 1, buf, 512);
 	CHECK_EQ_INT(part_call_submit("block:sata0.p1", &c), PB_OK);
 	disk.fail_status = 0;
-	fb_run_work();
+	run_posted();
 	CHECK(c.done == 1 && c.status == PB_EMEDIA);
 	CHECK_EQ_INT(nparts_published(), 3);
 	CHECK(fres_find("block:sata0.p1") == p1);	/* kept */
@@ -1364,7 +1364,7 @@ TEST(gpt_module_disk_rebound)
 	    &fakedisk_ops, &disk);
 	disk_conn.res = fres_find("block:ahci9")->name;
 	gpt_event(SELF, PB_EV_REBOUND, &disk_conn, REQ_DISK);
-	fb_run_work();
+	run_posted();
 	CHECK_EQ_INT(disk.ntrace, reads);
 	CHECK_EQ_INT(withdrawals, 0);
 	CHECK_CONTAINS(props_of("block:sata0.p1"), "path=pci:00:1f.2/sata:0/"
@@ -1390,7 +1390,7 @@ TEST(gpt_module_client_gone)
 	    fres_find("block:sata0.p2")->ctx, NULL, "block:sata0.p2" };
 	gpt_event(SELF, PB_EV_CLIENT_GONE, &client, 0);
 	fakedisk_finish(&disk, 0, 0);
-	fb_run_work();
+	run_posted();
 	CHECK_EQ_INT(disk.ntrace, 3);	/* b never went to the disk */
 	CHECK(a.done == 0 && b.done == 0);
 	world_end();
@@ -1420,7 +1420,7 @@ TEST(gpt_module_swap_hands_requests_over)
 	}
 	CHECK_EQ_INT(gpt_quiesce(SELF), PB_EAGAIN);
 	fakedisk_finish(&disk, 0, 0);
-	fb_run_work();
+	run_posted();
 	CHECK_EQ_INT(c[0].done, 1);
 	CHECK_EQ_INT(disk.nheld, 0);	/* quiesced: nothing more sent */
 	CHECK_EQ_INT(gpt_quiesce(SELF), PB_OK);
@@ -1453,7 +1453,7 @@ TEST(gpt_module_swap_hands_requests_over)
 	CHECK_EQ_INT(gpt_activate(SELF), PB_OK);
 	for (unsigned round = 0; round < 8 && disk.nheld; round++) {
 		fakedisk_finish(&disk, 0, 0);
-		fb_run_work();
+		run_posted();
 	}
 	for (unsigned i = 0; i < N; i++)
 		CHECK_MSG(c[i].done == 1 && c[i].status == PB_OK, "request %u: "
@@ -1537,14 +1537,14 @@ TEST(gpt_module_quiesce_holds_a_scan)
 	CHECK_EQ_INT(disk.nheld, 1);			/* LBA 0-1 */
 	CHECK_EQ_INT(gpt_quiesce(SELF), PB_EAGAIN);
 	fakedisk_finish(&disk, 0, 0);
-	fb_run_work();
+	run_posted();
 	CHECK_EQ_INT(disk.nheld, 0);			/* the array waits */
 	CHECK_EQ_INT(gpt_quiesce(SELF), PB_OK);
 	CHECK_EQ_INT(nparts_published(), 0);
 	CHECK_EQ_INT(gpt_resume(SELF), PB_OK);
 	for (unsigned i = 0; i < 4 && disk.nheld; i++) {
 		fakedisk_finish(&disk, 0, 0);
-		fb_run_work();
+		run_posted();
 	}
 	CHECK_EQ_INT(nparts_published(), 3);
 	world_end();
@@ -1569,7 +1569,7 @@ TEST(gpt_module_same_disk_from_another_provider)
 	native = (struct pb_conn){ &fakedisk_ops, &disk, NULL,
 	    fres_find("block:ahci9")->name };
 	gpt_event(SELF, PB_EV_CONNECTED, &native, REQ_DISK);
-	fb_run_work();
+	run_posted();
 	CHECK_CONTAINS(log_text, "block:ahci9: takes over from block:sata0 "
 	    "(the same path=pci:00:1f.2/sata:0): its partitions follow");
 	CHECK_EQ_INT(disconnects, 1);
@@ -1603,11 +1603,11 @@ TEST(gpt_module_rebound_onto_a_disk_seen_already)
 	native = (struct pb_conn){ &fakedisk_ops, &disk, NULL,
 	    fres_find("block:ahci9")->name };
 	gpt_event(SELF, PB_EV_CONNECTED, &native, REQ_DISK);
-	fb_run_work();
+	run_posted();
 	CHECK(fres_find("block:ahci9.p1") != NULL);
 	disk_conn.res = native.res;
 	gpt_event(SELF, PB_EV_REBOUND, &disk_conn, REQ_DISK);
-	fb_run_work();
+	run_posted();
 	CHECK(fres_find("block:ahci9.p1") == NULL);
 	CHECK(fres_find("block:fw0.p1") == p1);
 	CHECK_CONTAINS(p1->props, "path=fw0/part:1 disk=block:ahci9 ");
