@@ -41,6 +41,9 @@ DISKS = {
     'sata': ['-device', 'ide-hd,drive=disk,bus=ide.0'],
     # USB mass storage on an xHCI controller the config adds (id=xhci).
     'usb': ['-device', 'usb-storage,bus=xhci.0,drive=disk,bootindex=0'],
+    # The same behind a USB hub the config adds (id=hub on xhci port 1).
+    'usbhub': ['-device', 'usb-storage,bus=xhci.0,port=1.1,drive=disk,'
+               'bootindex=0'],
     # No disk at all (firmware experiments).
     'none': [],
 }
@@ -65,6 +68,7 @@ _BASE = {
     'disk': 'sata',    # key of DISKS
     'devices': [],     # extra QEMU arguments, placed before the disk
     'media': [],       # keys of MEDIA, after the boot disk
+    'machine': 'q35',  # -machine value
 }
 
 
@@ -86,6 +90,20 @@ CONFIGS = {
         disk='usb',
         devices=['-device', 'qemu-xhci,id=xhci',
                  '-device', 'usb-kbd,bus=xhci.0']),
+    'usbonly': _config(
+        'a modern laptop: the disk is a USB stick on xHCI, a USB keyboard, '
+        'no PS/2 controller, no SATA disk',
+        machine='q35,i8042=off',
+        disk='usb',
+        devices=['-device', 'qemu-xhci,id=xhci',
+                 '-device', 'usb-kbd,bus=xhci.0']),
+    'usbhub': _config(
+        'as usbonly, with the keyboard and the stick behind a USB hub',
+        machine='q35,i8042=off',
+        disk='usbhub',
+        devices=['-device', 'qemu-xhci,id=xhci',
+                 '-device', 'usb-hub,bus=xhci.0,port=1',
+                 '-device', 'usb-kbd,bus=xhci.0,port=1.2']),
     'nodisplay': _config(
         'as default, with no display device at all (-vga none)',
         vga='none'),
@@ -309,7 +327,7 @@ def command(name, image, vars_copy, *, mode_args=(), snapshot=False,
         extra = shlex.split(extra)
     argv = [qemu or qemu_binary(),
             '-name', 'patchbay-' + name,
-            '-machine', 'q35',
+            '-machine', c['machine'],
             '-m', str(c['memory']),
             '-smp', str(c['smp'])]
     argv += accel_args(accel_kind)
