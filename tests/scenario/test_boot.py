@@ -28,6 +28,10 @@ def boot_and_poweroff(config):
 def test_default_sata():
     text = boot_and_poweroff('default')
     assert 'Sata(' in text, 'boot device is not the SATA disk'
+    # Module code runs from loader-code pages even where the firmware maps
+    # loader data no-execute (OVMF here has no memory attribute protocol).
+    for what in ('hub image', 'module pool'):
+        assert re.search(r'stub: %s: loader code pages' % what, text), what
 
 
 def test_usb_stick():
