@@ -268,7 +268,7 @@ plan_takeover(struct pb_module *f, struct swap *sw, char (*ifaces)[64],
 }
 
 static void
-go_native(struct handoff *h)
+go_native(struct handoff *h, int exited)
 {
 	arch_after_exit();
 	hub_native = 1;
@@ -278,9 +278,52 @@ go_native(struct handoff *h)
 	if (arch_paging_init(h) != PB_OK)
 		log_event(LOG_ERROR, "hub: own page tables failed; "
 		    "staying on the firmware's");
-	/* The firmware's page tables and data are ours now too. */
-	add_memory(h, EFI_MT_BS_CODE);
-	add_memory(h, EFI_MT_BS_DATA);
+	/* The firmware's page tables and data are ours now too, unless it
+	 * never let go of them. */
+	if (exited) {
+		add_memory(h, EFI_MT_BS_CODE);
+		add_memory(h, EFI_MT_BS_DATA);
+	}
+}
+
+/*
+ * End boot services.  When the stub could not even read the memory map,
+ * nothing was called and the firmware phase goes on (PB_ENOMEM).  Once an
+ * ExitBootServices call has failed, the firmware may have stopped its
+ * drivers in part and only memory services may be called (UEFI 2.10
+ * §7.4.6): there is no firmware phase to stay in, so the takeover goes on
+ * natively, leaving the firmware's boot-services memory alone (its timer
+ * and DMA may still be running there), and says so.
+ */
+static int
+exit_firmware(struct handoff *h)
+{
+	char buf[16];
+	int err;
+
+	if (cfg_get(h->cmdline, "efi-exit-fail", buf, sizeof(buf)))
+		h->exit_fail_test = (uint32_t)rt_strtou(buf, NULL, 10);
+	err = h->exit_boot_services(h);
+	if (err == PB_ENOMEM) {
+		log_event(LOG_ERROR, "hub: cannot read the memory map for "
+		    "ExitBootServices; staying in the firmware phase");
+		return err;
+	}
+	go_native(h, err == PB_OK);
+	if (err != PB_OK)
+		log_event(LOG_ERROR, "hub: ExitBootServices failed after %u "
+		    "tries (%s); going native without the firmware's "
+		    "boot-services memory", h->exit_tries,
+		    err == PB_ETIMEDOUT ? "the map key kept changing" :
+		    "refused");
+	else if (h->exit_tries > 1)
+		log_event(LOG_BOOT, "boot services exited (%u map entries, "
+		    "after %u tries: the map changed)",
+		    (unsigned)(h->memmap_size / h->desc_size), h->exit_tries);
+	else
+		log_event(LOG_BOOT, "boot services exited (%u map entries)",
+		    (unsigned)(h->memmap_size / h->desc_size));
+	return PB_OK;
 }
 
 /*
@@ -377,17 +420,12 @@ takeover(struct handoff *h)
 				    f->name, plan[k].new->name, err);
 		}
 	}
-	if (h->exit_boot_services(h) != PB_OK) {
-		log_event(LOG_ERROR, "hub: ExitBootServices failed; staying in "
-		    "the firmware phase");
+	if (exit_firmware(h) != PB_OK) {
 		for (unsigned i = 0; i < nsw; i++)
 			swap_abort(&sw[i]);
 		park_abort();
 		return;
 	}
-	go_native(h);
-	log_event(LOG_BOOT, "boot services exited (%u map entries)",
-	    (unsigned)(h->memmap_size / h->desc_size));
 	park_start_clock();
 	activate_early(early, nearly);
 	for (unsigned i = 0; i < nsw; i++) {
