@@ -212,7 +212,9 @@ TEST(update_registers_a_second_instance_by_name)
 	void *img = slurp("build/mods/serial.mod", &len);
 	void *other = slurp("build/mods/rtc.mod", &len2);
 
-	if (img && other) {		/* nothing built: nothing to check */
+	CHECK_MSG(img && other, "build/mods/serial.mod and rtc.mod: run make "
+	    "all first");
+	if (img && other) {
 		fm_setup();
 		check_instances(img, len, other, len2);
 		fm_teardown();
@@ -304,8 +306,7 @@ TEST(update_reuses_the_record_of_a_replaced_instance)
 	struct pb_module *live, *next;
 	unsigned before, gen;
 
-	if (!img)			/* nothing built: nothing to check */
-		return;
+	REQUIRE(img != NULL);		/* build/mods: make all first */
 	fm_setup();
 	REQUIRE((live = mod_register("serial.mod", img, len)) != NULL);
 	live->state = MOD_RUNNING;
@@ -337,6 +338,7 @@ TEST(update_finds_a_handed_over_file_by_path)
 	void *other = slurp("build/mods/rtc.mod", &len);
 
 	REQUIRE(world());
+	CHECK_MSG(other != NULL, "build/mods/rtc.mod: run make all first");
 	if (other) {
 		CHECK_EQ_INT(hub_services.mod_image(cli->m,
 		    "/esp/patchbay/mods/drv.mod", other, len), PB_OK);
