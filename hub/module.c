@@ -219,6 +219,10 @@ mod_load(struct pb_module *m)
 		if (!*why)
 			why = "cannot map the image";
 		mem_reclaim(m, NULL);
+		/* The range is free again: nothing may be charged to, or
+		 * unmapped for, a module that no longer holds it. */
+		m->base = 0;
+		m->size = 0;
 		goto refuse;
 	}
 	m->ops = (const struct pb_module_ops *)(uintptr_t)(m->base + m->ops_rva);

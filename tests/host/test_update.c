@@ -440,3 +440,37 @@ TEST(update_inside_a_watch_window_retires_the_oldest)
 	CHECK_EQ_INT(drv2->m->state, MOD_REPLACED);
 	fm_teardown();
 }
+
+/* A load that fails after its image was placed gives the range back and
+ * keeps no claim on it: a fault there is not charged to the failed module,
+ * and unloading or collecting it later unmaps nothing (the range may be
+ * another module's by then). */
+TEST(failed_load_keeps_no_image_range)
+{
+	size_t len;
+	void *img = slurp("build/mods/serial.mod", &len);
+	struct pb_module *m;
+	uint64_t at;
+
+	REQUIRE(img != NULL);		/* build/mods: make all first */
+	fm_setup();
+	REQUIRE((m = mod_register("serial.mod", img, len)) != NULL);
+	fake_map_image_err = PB_ENOMEM;
+	CHECK_EQ_INT(mod_load(m), PB_EINVAL);
+	fake_map_image_err = 0;
+	CHECK_EQ_INT(m->state, MOD_FAILED);
+	CHECK(m->base == 0 && m->size == 0);
+	REQUIRE(mod_load(m) == PB_OK);		/* works the second time */
+	at = m->base;
+	CHECK(hub_module_at(at) == m);
+	mod_unload(m);
+	fake_map_image_err = PB_ENOMEM;
+	fake_unmaps = 0;
+	CHECK_EQ_INT(mod_load(m), PB_EINVAL);
+	fake_map_image_err = 0;
+	CHECK(hub_module_at(at) == NULL);
+	mod_unload(m);
+	CHECK_EQ_INT(fake_unmaps, 0);
+	fm_teardown();
+	free(img);
+}
