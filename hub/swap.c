@@ -174,6 +174,15 @@ export_state(struct swap *s, char *err, size_t cap)
 	a.cap = s->len;
 	if ((r = entry(s->old, CALL_EXPORT, &a)) != PB_OK)
 		goto failed;
+	/* The second answer must fit what the first asked for: a module
+	 * claiming more would have the hub copy past the buffer. */
+	if (a.len > a.cap) {
+		rt_snprintf(err, cap, "%s exported %llu bytes into %llu",
+		    s->old->name, (unsigned long long)a.len,
+		    (unsigned long long)a.cap);
+		swap_abort(s);
+		return PB_EINVAL;
+	}
 	s->len = a.len;
 	s->ver = a.ver;
 	return PB_OK;
@@ -382,9 +391,9 @@ rebind_all(struct swap *s)
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
 		struct pb_resource *r = &resources[i], *to;
 
-		if (!owns_iface(s->old, r, s->iface))
-			continue;
-		to = counterpart(s->new, r);
+		if (!owns_iface(s->old, r, s->iface) ||
+		    !(to = counterpart(s->new, r)))
+			continue;	/* swap_finish checked there is one */
 		to->standby = 0;
 		if (strcmp(s->old->name, s->new->name) == 0)
 			swap_names(r, to);
@@ -464,6 +473,10 @@ swap_finish(struct swap *s, char *err, size_t cap)
 		rt_snprintf(err, cap, "%s cannot take the hardware (%d)", s->new->name, r);
 		goto abort;
 	}
+	/* P' may have withdrawn or renamed resources since swap_begin
+	 * matched them (an import that changed its mind): match again. */
+	if ((r = check_counterparts(s, err, cap)) != PB_OK)
+		goto abort;
 	s->new->state = MOD_RUNNING;
 	rebind_all(s);
 	t1 = arch_cycles();
