@@ -190,6 +190,12 @@ bench: deps
 	$(MAKE) all image
 	tests/bench/run
 
+# The boot as a timeline, one row per module: build/bootchart.svg.
+.PHONY: bootchart
+bootchart: deps
+	$(MAKE) all image
+	tools/bootchart
+
 # The README's two commands on a fresh Debian 12 root (debootstrap, then only
 # git and make): needs root and a few minutes, so not part of make test.
 .PHONY: fresh-check

@@ -310,6 +310,7 @@ exit_firmware(struct handoff *h)
 		return err;
 	}
 	go_native(h, err == PB_OK);
+	chart_mark("takeover");
 	if (err != PB_OK)
 		log_event(LOG_ERROR, "hub: ExitBootServices failed after %u "
 		    "tries (%s); going native without the firmware's "
@@ -574,6 +575,7 @@ hub_main(struct handoff *h)
 	if (!cfg_get(h->cmdline, "gc", buf, sizeof(buf)) || strcmp(buf, "no"))
 		hub_gc(hub_target, NULL, NULL);
 	log_event(LOG_BOOT, "boot done");
+	chart_mark("boot-done");
 	/* poweroff, or poweroff=MS to let the event loop run that long. */
 	if (cfg_get(h->cmdline, "poweroff", buf, sizeof(buf))) {
 		uint64_t ms = rt_strtou(buf, NULL, 10);

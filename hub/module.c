@@ -228,6 +228,8 @@ mod_load(struct pb_module *m)
 	m->ops = (const struct pb_module_ops *)(uintptr_t)(m->base + m->ops_rva);
 	m->state = MOD_LOADED;
 	m->load_ns = hub_now_ns() - t0;
+	m->loaded_at_ns = t0;
+	m->load_took_ns = m->load_ns;
 	log_event(LOG_LOAD, "%s %s loaded at 0x%llx, %u KiB", m->name,
 	    m->desc.version, (unsigned long long)m->base, m->size / 1024);
 	return PB_OK;
@@ -395,6 +397,8 @@ mod_start(struct pb_module *m, int mode)
 		return (int)r;
 	}
 	m->load_ns += hub_now_ns() - t0;
+	m->started_at_ns = t0;
+	m->start_took_ns = hub_now_ns() - t0;
 	log_event(LOG_START, "%s started%s (load+start %llu us)", m->name,
 	    mode == PB_START_STANDBY ? " in standby" : "",
 	    (unsigned long long)(m->load_ns / 1000));
