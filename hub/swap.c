@@ -319,6 +319,14 @@ swap_begin(struct swap *s, char *err, size_t cap)
 		return export_state(s, err, cap);
 	if ((r = quiesce_old(s, err, cap)) != PB_OK)
 		goto resume_old;
+	/* A provider that drains keeps its clients served meanwhile (it
+	 * queues, or serves as efi-console does while the firmware's
+	 * terminal settles): the blackout begins when it stops. */
+	if (s->draining) {
+		s->drain_ns = hub_now_ns() - s->t0_ns;
+		s->t0 = arch_cycles();
+		s->t0_ns = hub_now_ns();
+	}
 	/* While P drained, either side may have published more (a disk
 	 * probed): every resource must still have its counterpart. */
 	if (s->draining && (r = check_counterparts(s, err, cap)) != PB_OK)
@@ -462,6 +470,7 @@ int
 swap_finish(struct swap *s, char *err, size_t cap)
 {
 	struct call_args a = { .buf = s->buf, .len = s->len, .ver = s->ver };
+	char drained[40];
 	uint64_t t1;
 	int r;
 
@@ -494,10 +503,14 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	swap_stats.last_ns = s->blackout_ns;
 	if (s->blackout_ns > swap_stats.worst_ns)
 		swap_stats.worst_ns = s->blackout_ns;
-	log_event(LOG_SWAP, "%s -> %s%s%s: blackout %llu us, state %u bytes",
+	drained[0] = '\0';
+	if (s->drain_ns)
+		rt_snprintf(drained, sizeof(drained), ", after draining %llu us",
+		    (unsigned long long)(s->drain_ns / 1000));
+	log_event(LOG_SWAP, "%s -> %s%s%s: blackout %llu us, state %u bytes%s",
 	    s->old->name, s->new->name, s->iface ? " for " : "",
 	    s->iface ? s->iface : "", (unsigned long long)(s->blackout_ns / 1000),
-	    (unsigned)s->len);
+	    (unsigned)s->len, drained);
 	/* P's own predecessor waited out P's watch window: P is replaced
 	 * now, so there is nothing to go back to (updates in quick
 	 * succession would keep every instance, and its names). */
