@@ -147,9 +147,10 @@ remove_at_hci(struct udev *d)
 }
 
 /*
- * d and everything below it go.  why, when not NULL, ends the one log
- * line: "1-5.2: unplugged (it stopped answering)".  A device that was
- * never announced says nothing unless there is a why.
+ * d and everything below it go, with one log line: "1-5.2: unplugged",
+ * ended by why when not NULL ("(it stopped answering)").  A device not
+ * announced yet says "gone while being enumerated", or nothing when why
+ * is "" (its enumeration said why it gave up).
  */
 void
 dev_remove(struct udev *d, const char *why)
@@ -168,10 +169,10 @@ dev_remove(struct udev *d, const char *why)
 	}
 	if (d->announced)
 		bus_log(PB_LOG_INFO, "%s: unplugged%s%s", d->name,
-		    why ? " " : "", why ? why : "");
-	else if (why)
-		bus_log(PB_LOG_INFO, "%s: gone while being enumerated %s",
-		    d->name, why);
+		    why && why[0] ? " " : "", why ? why : "");
+	else if (!why || why[0])
+		bus_log(PB_LOG_INFO, "%s: gone while being enumerated%s%s",
+		    d->name, why ? " " : "", why ? why : "");
 	if (d->hci && d->hci->adding == d)
 		d->hci->adding = NULL;
 	if (!d->removed)

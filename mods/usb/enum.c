@@ -270,7 +270,7 @@ give_up(struct udev *d, int status)
 		req_complete(d->port_on, status);
 		d->port_on = NULL;
 	}
-	dev_remove(d, NULL);
+	dev_remove(d, "");
 }
 
 /* The step failed: one line, then once more from the start, or not. */
@@ -415,21 +415,10 @@ tolerated(struct udev *d, int status)
 }
 
 static void
-enum_done(void *arg)
+step_done(struct udev *d, struct usb_req *r)
 {
-	struct usb_req *r = arg;
-	struct udev *d = r->client_data;
 	char why[DESC_WHY];
 
-	d->ctl_busy = 0;
-	if (d->hci->adding == d) {
-		d->hci->adding = NULL;
-		enum_add_next(d->hci);
-	}
-	if (d->state != D_ENUM) {
-		dev_maybe_free(d);
-		return;
-	}
 	if (d->timed_out) {
 		step_failed(d, PB_ETIMEDOUT, NULL);
 		return;
@@ -448,6 +437,25 @@ enum_done(void *arg)
 next:
 	advance(d);
 	step_go(d);
+}
+
+static void
+enum_done(void *arg)
+{
+	struct usb_req *r = arg;
+	struct udev *d = r->client_data;
+	struct hci *h = d->hci;
+	int was_adding = h->adding == d;
+
+	d->ctl_busy = 0;
+	if (was_adding)
+		h->adding = NULL;
+	if (d->state != D_ENUM)
+		dev_maybe_free(d);	/* d may be no more */
+	else
+		step_done(d, r);
+	if (was_adding)
+		enum_add_next(h);
 }
 
 static void
