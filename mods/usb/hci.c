@@ -102,6 +102,7 @@ hci_ask(struct hci *h, int rescan, int force)
 
 	if (!h->conn || ((h->ev_busy[0] || h->ev_busy[1]) && !force))
 		return;
+	rescan |= h->ev_retry > 1;	/* a rescan still owed */
 	i = h->ev_busy[0] ? 1 : 0;
 	if (h->ev_busy[i])
 		return;
@@ -149,7 +150,8 @@ on_connect(struct hci *h, uint8_t port, uint8_t speed)
 	enum_start(d, 0, speed);
 }
 
-static void
+/* One event; 1 when every port must be asked for again. */
+static int
 on_event(struct hci *h, const struct usb_req *r)
 {
 	struct udev *d;
@@ -169,12 +171,12 @@ on_event(struct hci *h, const struct usb_req *r)
 	case USB_EVENT_OVERFLOW:
 		bus_log(PB_LOG_WARN, "%s: events were lost: asking for every "
 		    "port", h->res);
-		hci_ask(h, 1, 0);
-		break;
+		return 1;
 	default:
 		bus_log(PB_LOG_ERR, "%s: unknown event %u", h->res,
 		    r->u.event.kind);
 	}
+	return 0;
 }
 
 static void
@@ -198,8 +200,7 @@ ev_done(void *arg)
 		return;
 	}
 	h->ev_err_logged = 0;
-	on_event(h, r);
-	hci_ask(h, 0, 0);
+	hci_ask(h, on_event(h, r), 0);
 }
 
 /* Retries of WAIT_EVENT, at the tick. */

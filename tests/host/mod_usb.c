@@ -1032,3 +1032,316 @@ TEST(usb_bus_devices_are_addressed_one_at_a_time)
 	CHECK(fres_find("usb:1-5-0") && fres_find("usb:1-6-0"));
 	world_end();
 }
+
+/* ---- devices that lie, stall or go ------------------------------------- */
+
+/* One plug of model m at root port 5: the device gives up after two
+ * attempts with `why`, leaves nothing published and nothing addressed. */
+static void
+gives_up(struct fmodel *m, const char *why)
+{
+	char line[160];
+
+	REQUIRE(world_start() == PB_OK);
+	fh_plug(&hc, 5, m);
+	pump();
+	CHECK_EQ_INT(usb_published(), 0);
+	snprintf(line, sizeof(line), "1-5: %s; trying again", why);
+	CHECK_CONTAINS(log_text, line);
+	snprintf(line, sizeof(line), "1-5: %s; giving up", why);
+	CHECK_CONTAINS(log_text, line);
+	CHECK_CONTAINS(hc.trace, "rm:1 add:1@0.5");	/* the second attempt */
+	CHECK(strstr(hc.trace, "ctl:1:00.09") == NULL);
+	CHECK(!hc.slots[1].used);			/* REMOVE'd */
+	CHECK(!bus_devs[0]);
+	CHECK_EQ_INT(fdma_allocs, 0);
+	CHECK(strstr(log_text, "plugged") == NULL);
+	world_end();
+}
+
+TEST(usb_bus_bad_endpoint_length)
+{
+	struct fmodel m;
+
+	fm_keyboard(&m);
+	m.cfg[9 + 9 + 9] = 6;		/* the endpoint's bLength */
+	gives_up(&m, "configuration: descriptor type 0x05 at offset 27: "
+	    "bLength 6, below 7");
+}
+
+TEST(usb_bus_zero_max_packet)
+{
+	struct fmodel m;
+
+	fm_keyboard(&m);
+	m.cfg[9 + 9 + 9 + 4] = 0;
+	gives_up(&m, "configuration: endpoint 0x81: max packet 0");
+}
+
+TEST(usb_bus_oversized_max_packet)
+{
+	struct fmodel m;
+
+	fm_stick(&m, USB_SPEED_HIGH);
+	fm_put16(m.cfg + 9 + 9 + 4, 1024);
+	gives_up(&m, "configuration: endpoint 0x81: max packet 1024, over 512 "
+	    "at high speed");
+}
+
+TEST(usb_bus_interface_past_the_end)
+{
+	struct fmodel m;
+
+	fm_keyboard(&m);
+	m.cfg[9 + 4] = 2;		/* bNumEndpoints: one more than there */
+	gives_up(&m, "configuration: interface 0 alt 0: bNumEndpoints 2, the "
+	    "configuration ends after 1");
+}
+
+TEST(usb_bus_total_length_too_big)
+{
+	struct fmodel m;
+
+	fm_keyboard(&m);
+	fm_put16(m.cfg + 2, 9000);
+	gives_up(&m, "configuration descriptor: wTotalLength 9000, over 4096");
+}
+
+TEST(usb_bus_short_configuration)
+{
+	struct fmodel m;
+
+	fm_keyboard(&m);
+	m.short_cfg = 1;
+	gives_up(&m, "configuration: wTotalLength 34, but 30 bytes came");
+}
+
+TEST(usb_bus_bad_default_pipe)
+{
+	struct fmodel m;
+
+	fm_keyboard(&m);
+	m.dd[7] = 12;
+	gives_up(&m, "device descriptor: bMaxPacketSize0 12 at full speed");
+}
+
+TEST(usb_bus_device_descriptor_stalls_once)
+{
+	struct fmodel m;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&m);
+	m.stall_dev = 1;
+	fh_plug(&hc, 5, &m);
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: device descriptor: stall; trying again");
+	CHECK_CONTAINS(hc.trace, "add:1@0.5 get:1:01.00/8 rm:1 add:1@0.5 "
+	    "get:1:01.00/8 get:1:01.00/18");
+	CHECK(fres_find("usb:1-5-0") != NULL);
+	CHECK(strstr(log_text, "giving up") == NULL);
+	world_end();
+}
+
+TEST(usb_bus_device_descriptor_always_stalls)
+{
+	struct fmodel m;
+
+	fm_keyboard(&m);
+	m.stall_dev = 99;
+	gives_up(&m, "device descriptor: stall");
+}
+
+TEST(usb_bus_address_fails)
+{
+	struct fmodel m;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&m);
+	m.fail_add = 2;
+	fh_plug(&hc, 5, &m);
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: address: transaction error; giving up");
+	CHECK_EQ_INT(usb_published(), 0);
+	CHECK(!bus_devs[0]);
+	world_end();
+}
+
+TEST(usb_bus_strings_failing_are_tolerated)
+{
+	struct fmodel m;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&m);
+	m.stall_strings = 1;
+	fh_plug(&hc, 5, &m);
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: 0627:0001 (full speed) plugged");
+	CHECK(strstr(props_of("usb:1-5-0"), "serial=") == NULL);
+	CHECK(strstr(hc.trace, "get:1:03.02") == NULL);	/* no language */
+	world_end();
+}
+
+/* A device that goes while its configuration is being read: removed,
+ * nothing published, nothing left waiting. */
+TEST(usb_bus_disconnect_mid_enumeration)
+{
+	struct fmodel m;
+	unsigned i;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&m);
+	hc.hold = 1;
+	fh_plug(&hc, 5, &m);
+	pump();
+	for (i = 0; i < 4; i++) {	/* ADD, DEV8, DEV, CFG9 */
+		fh_step(&hc);
+		pump();
+	}
+	CHECK(strstr(hc.trace, "get:1:02.00/9") != NULL);
+	REQUIRE(hc.npend == 1);		/* the whole configuration */
+	m.attached = 0;
+	fh_unplug(&hc, 5);
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: gone while being enumerated\n");
+	while (fh_step(&hc))
+		pump();
+	CHECK_EQ_INT(usb_published(), 0);
+	CHECK(!bus_devs[0]);
+	CHECK(strstr(log_text, "trying again") == NULL);
+	CHECK_EQ_INT(hc.npend, 0);
+	world_end();
+}
+
+/* A device that never answers: the deadline cancels, once more, then
+ * gives up. */
+TEST(usb_bus_enumeration_deadline)
+{
+	struct fmodel m;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&m);
+	m.hang_dev = 1;
+	fh_plug(&hc, 5, &m);
+	pump();
+	CHECK(bus_devs[0] && bus_devs[0]->state == D_ENUM);
+	time_passes(BUS_ENUM_NS + BUS_TICK_NS);
+	pump();
+	CHECK_CONTAINS(hc.trace, "cancel:1:ff");
+	CHECK_CONTAINS(log_text, "1-5: device descriptor: no answer within "
+	    "10 s; trying again");
+	time_passes(BUS_ENUM_NS + BUS_TICK_NS);
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: device descriptor: no answer within "
+	    "10 s; giving up");
+	CHECK(!bus_devs[0]);
+	CHECK_EQ_INT(hc.npend, 0);
+	time_passes(BUS_TICK_NS);	/* the last tick finds nothing to do */
+	CHECK_EQ_INT(timers_armed(), 0);
+	world_end();
+}
+
+/* ---- controllers ----------------------------------------------------------- */
+
+TEST(usb_bus_second_controller_by_subscription)
+{
+	struct fmodel m;
+	struct pb_conn note;
+	struct fres *r;
+
+	REQUIRE(world_start() == PB_OK);
+	r = fres_add("xhci", "usb-hci", "usb-hci:xhci1",
+	    "path=pci:00:05.0 ports=8", &fakehci_ops, &hc2);
+	note = (struct pb_conn){ .res = r->name };
+	bus_event(SELF, PB_EV_RESOURCE, &note, PB_REQ_NONE);
+	pump();
+	CHECK_EQ_INT(connects, 1);
+	CHECK_CONTAINS(log_text, "usb-hci:xhci1 (pci:00:05.0): bus 2, 8 ports");
+	fm_keyboard(&m);
+	fh_plug(&hc2, 3, &m);
+	pump();
+	CHECK_CONTAINS(props_of("usb:2-3-0"), "path=pci:00:05.0/usb:3/if:0");
+	/* the first controller is offered too (the bind's): nothing new */
+	note.res = "usb-hci:xhci0";
+	bus_event(SELF, PB_EV_RESOURCE, &note, PB_REQ_NONE);
+	CHECK_EQ_INT(connects, 1);
+	world_end();
+}
+
+TEST(usb_bus_controller_gone)
+{
+	struct fmodel a, b;
+	struct creq in;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&a);
+	fm_stick(&b, USB_SPEED_HIGH);
+	fh_plug(&hc, 5, &a);
+	fh_plug(&hc, 1, &b);
+	pump();
+	REQUIRE(usb_published() == 2);
+	creq_init(&in, USB_OP_XFER, 0x81, 8);
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &in), PB_OK);
+	hc.trace[0] = '\0';
+	bus_event(SELF, PB_EV_DISCONNECTED, &hc_conn, PB_REQ_BIND);
+	pump();
+	CHECK_EQ_INT(usb_published(), 0);
+	CHECK_STR(hc.trace, "");	/* nothing more sent to it */
+	CHECK_CONTAINS(log_text, "1-5: unplugged (its controller went)");
+	CHECK_CONTAINS(log_text, "1-1: unplugged (its controller went)");
+	CHECK_EQ_INT(ledger_live(), 0);
+	CHECK_EQ_INT(fdma_allocs, 0);
+	CHECK(!bus_hcis[0].used);
+	world_end();
+}
+
+TEST(usb_bus_lost_device_and_wait_event_retry)
+{
+	struct fmodel m;
+
+	world_end();
+	fh_init(&hc);
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&m);
+	fh_plug(&hc, 5, &m);
+	pump();
+	fh_event(&hc, USB_EVENT_LOST, 0, 0, 1);
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: unplugged (it stopped answering)");
+	CHECK_EQ_INT(usb_published(), 0);
+	/* The standing request fails: asked again at the tick, not at once. */
+	hc.refuse_submit = PB_EBUSY;
+	fh_event(&hc, USB_EVENT_OVERFLOW, 0, 0, 0);
+	pump();
+	CHECK_CONTAINS(log_text, "events were lost: asking for every port");
+	CHECK_CONTAINS(log_text, "usb-hci:xhci0: WAIT_EVENT: busy; asking "
+	    "again");
+	CHECK(!bus_hcis[0].ev_busy[0] && !bus_hcis[0].ev_busy[1]);
+	hc.refuse_submit = 0;
+	time_passes(BUS_TICK_NS);
+	pump();
+	CHECK(bus_hcis[0].ev_busy[0] || bus_hcis[0].ev_busy[1]);
+	/* ... with ep=1: the keyboard (still there) is reported again */
+	CHECK(fres_find("usb:1-5-0") != NULL);
+	world_end();
+}
+
+TEST(usb_bus_client_gone)
+{
+	struct fmodel m;
+	struct creq in;
+	struct pb_conn c;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_stick(&m, USB_SPEED_HIGH);
+	fh_plug(&hc, 1, &m);
+	pump();
+	creq_init(&in, USB_OP_XFER, 0x81, 13);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &in), PB_OK);
+	hc.trace[0] = '\0';
+	c = conn_of("usb:1-1-0");
+	bus_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
+	CHECK_STR(hc.trace, "cancel:1:00 cancel:1:81 cancel:1:02");
+	CHECK_EQ_INT(fh_pending(&hc, 1, 0x81), 0);
+	CHECK(fres_find("usb:1-1-0") != NULL);	/* for the next driver */
+	world_end();
+}
