@@ -1345,3 +1345,248 @@ TEST(usb_bus_client_gone)
 	CHECK(fres_find("usb:1-1-0") != NULL);	/* for the next driver */
 	world_end();
 }
+
+/* ---- controller swaps ------------------------------------------------------ */
+
+/* The words of a controller's trace about device dev, in order. */
+static const char *
+trace_of(const struct fakehci *h, unsigned dev)
+{
+	static char out[4096];
+	char copy[sizeof(h->trace)], *save = NULL;
+
+	out[0] = '\0';
+	snprintf(copy, sizeof(copy), "%s", h->trace);
+	for (char *w = strtok_r(copy, " ", &save); w;
+	    w = strtok_r(NULL, " ", &save)) {
+		const char *colon = strchr(w, ':');
+		size_t n = strlen(out);
+
+		if (!colon || strtoul(colon + 1, NULL, 10) != dev)
+			continue;
+		snprintf(out + n, sizeof(out) - n, "%s%s", n ? " " : "", w);
+	}
+	return out;
+}
+
+/* The controller under the bus is replaced by hc2 (fakehci's swap: it
+ * reset everything and holds what hc had not completed). */
+static void
+swap_to_hc2(void)
+{
+	struct fres *r = fres_find("usb-hci:xhci0");
+
+	fh_swap(&hc, &hc2);
+	r->ctx = &hc2;
+	hc_conn.ctx = &hc2;
+	bus_event(SELF, PB_EV_REBOUND, &hc_conn, PB_REQ_BIND);
+}
+
+static void
+replayed(struct creq *c, const char *res, uint8_t bm, uint8_t req,
+    uint16_t val, uint16_t idx, uint16_t len, uint8_t data)
+{
+	creq_setup(c, bm, req, val, idx, len);
+	c->r.flags = USB_REQ_REPLAY;
+	c->buf[0] = data;
+	CHECK_EQ_INT(submit_on(res, c), PB_OK);
+	pump();
+	CHECK_EQ_INT(c->status, PB_OK);
+}
+
+TEST(usb_bus_swap_finds_devices_again)
+{
+	struct fmodel kbd, hub, kbd2;
+	struct creq proto, idle, leds, leds2, pwr1, pwr2, in, in2, on, off,
+	    hin;
+	const uint8_t report[8] = { 0, 0, 5 };
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fm_hub(&hub);
+	fm_keyboard(&kbd2);
+	kbd2.str[3] = "other";
+	hub.ports[2] = &kbd2;
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	fh_plug(&hc, 1, &hub);
+	pump();
+	/* the keyboard's driver */
+	replayed(&proto, "usb:1-5-0", 0x21, 0x0b, 0, 0, 0, 0);
+	replayed(&idle, "usb:1-5-0", 0x21, 0x0a, 0, 0, 0, 0);
+	replayed(&leds, "usb:1-5-0", 0x21, 0x09, 0x200, 0, 1, 0x01);
+	replayed(&leds2, "usb:1-5-0", 0x21, 0x09, 0x200, 0, 1, 0x02);
+	creq_init(&in, USB_OP_XFER, 0x81, 8);
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &in), PB_OK);
+	/* the hub's driver */
+	hub_config("usb:1-1-0", 8);
+	replayed(&pwr1, "usb:1-1-0", 0x23, 0x03, 8, 1, 0, 0);
+	replayed(&pwr2, "usb:1-1-0", 0x23, 0x03, 8, 2, 0, 0);
+	creq_init(&hin, USB_OP_XFER, 0x81, 1);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &hin), PB_OK);
+	port_req(&on, USB_OP_PORT_ON, 2, USB_SPEED_FULL);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &on), PB_OK);
+	pump();
+	REQUIRE(fres_find("usb:1-1.2-0") != NULL);
+	REQUIRE(bus_devs[0] && bus_devs[1] && bus_devs[2]);
+
+	hc2.hold = 1;		/* to see what waits where */
+	swap_to_hc2();
+	CHECK_CONTAINS(log_text, "usb-hci:xhci0: controller swapped: finding "
+	    "3 devices again");
+	CHECK(bus_devs[0]->state == D_LOST && bus_devs[2]->state == D_LOST);
+	/* a request now waits in the bus, not at the controller */
+	creq_init(&in2, USB_OP_XFER, 0x81, 8);
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &in2), PB_OK);
+	CHECK(bus_devs[0]->held_head == &in2.r);
+	hc2.hold = 0;
+	fh_step(&hc2);
+	pump();
+
+	/* the hub and the keyboard came back under their numbers */
+	CHECK_STR(trace_of(&hc2, 2), "add:2@0.1 get:2:01.00/8 get:2:01.00/18 "
+	    "ep:2:81 ctl:2:00.09.0001.0000 hub:2:8 ctl:2:23.03.0008.0001 "
+	    "ctl:2:23.03.0008.0002 resume:2 xfer:2:81");
+	CHECK_STR(trace_of(&hc2, 1), "add:1@0.5 get:1:01.00/8 get:1:01.00/18 "
+	    "get:1:03.03/255 ep:1:81 ctl:1:00.09.0001.0000 "
+	    "ctl:1:21.0b.0000.0000 ctl:1:21.0a.0000.0000 "
+	    "ctl:1:21.09.0200.0000 resume:1 xfer:1:81 xfer:1:81");
+	/* 5 before (SET_CONFIGURATION, the 4 requests), 4 after it */
+	CHECK_EQ_INT(kbd.nlog, 9);
+	CHECK_EQ_INT(kbd.log[8].bRequest, 0x09);
+	CHECK_EQ_INT(kbd.logdata[8][0], 0x02);	/* the last LEDs */
+	CHECK_CONTAINS(log_text, "1-5: back after the controller swap");
+	CHECK_CONTAINS(log_text, "1-1: back after the controller swap");
+	/* the held report request, then the one that waited in the bus */
+	CHECK_EQ_INT(fh_finish(&hc2, 1, 0x81, report, 8, PB_OK), PB_OK);
+	CHECK_EQ_INT(fh_finish(&hc2, 1, 0x81, report, 8, PB_OK), PB_OK);
+	pump();
+	CHECK_EQ_INT(in.done, 1);
+	CHECK_EQ_INT(in.status, PB_OK);
+	CHECK_EQ_INT(in2.done, 1);
+	CHECK_EQ_INT(in2.buf[2], 5);
+
+	/* the hub driver sees its port come back: OFF (kept), then ON */
+	CHECK(bus_devs[2]->state == D_LOST);
+	port_req(&off, USB_OP_PORT_OFF, 2, 0);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &off), PB_OK);
+	pump();
+	CHECK_EQ_INT(off.status, PB_OK);
+	CHECK(bus_devs[2] && bus_devs[2]->state == D_LOST);
+	port_req(&on, USB_OP_PORT_ON, 2, USB_SPEED_FULL);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &on), PB_OK);
+	pump();
+	CHECK_EQ_INT(on.status, PB_OK);
+	CHECK_STR(trace_of(&hc2, 3), "add:3@2.2 get:3:01.00/8 "
+	    "get:3:01.00/18 get:3:03.03/255 ep:3:81 ctl:3:00.09.0001.0000 "
+	    "resume:3");
+	CHECK_CONTAINS(log_text, "1-1.2: back after the controller swap");
+	CHECK_STR(withdrawn, "");
+	CHECK(strstr(log_text, "unplugged") == NULL);
+	CHECK_EQ_INT(usb_published(), 3);
+	time_passes(BUS_SWAP_NS + BUS_TICK_NS);	/* nothing more happens */
+	pump();
+	CHECK_EQ_INT(usb_published(), 3);
+	world_end();
+}
+
+TEST(usb_bus_swap_device_not_back)
+{
+	struct fmodel kbd, stick;
+	struct creq held, queued;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fm_stick(&stick, USB_SPEED_HIGH);
+	fh_plug(&hc, 5, &kbd);
+	fh_plug(&hc, 6, &stick);
+	pump();
+	creq_init(&held, USB_OP_XFER, 0x81, 13);
+	CHECK_EQ_INT(submit_on("usb:1-6-0", &held), PB_OK);
+	fh_swap(&hc, &hc2);
+	hc2.root[6] = NULL;		/* gone during the swap */
+	fres_find("usb-hci:xhci0")->ctx = &hc2;
+	hc_conn.ctx = &hc2;
+	bus_event(SELF, PB_EV_REBOUND, &hc_conn, PB_REQ_BIND);
+	pump();
+	CHECK(fres_find("usb:1-5-0") != NULL);
+	CHECK(bus_devs[1] && bus_devs[1]->state == D_LOST);
+	creq_init(&queued, USB_OP_XFER, 0x02, 31);
+	CHECK_EQ_INT(submit_on("usb:1-6-0", &queued), PB_OK);
+	time_passes(BUS_SWAP_NS / 2);
+	pump();
+	CHECK(fres_find("usb:1-6-0") != NULL);	/* not yet */
+	time_passes(BUS_SWAP_NS / 2 + BUS_TICK_NS);
+	pump();
+	CHECK(fres_find("usb:1-6-0") == NULL);
+	CHECK_STR(withdrawn, "usb:1-6-0");
+	CHECK_CONTAINS(log_text, "1-6: unplugged (not back 2 s after the "
+	    "controller swap)");
+	CHECK_CONTAINS(hc2.trace, "rm:2");
+	CHECK_EQ_INT(held.done, 1);		/* the controller held it */
+	CHECK_EQ_INT(held.status, PB_ECANCELED);
+	CHECK_EQ_INT(queued.done, 1);		/* the bus held it */
+	CHECK_EQ_INT(queued.status, PB_ECANCELED);
+	CHECK(fres_find("usb:1-5-0") != NULL);
+	world_end();
+}
+
+TEST(usb_bus_swap_another_device_came_back)
+{
+	struct fmodel kbd, stick;
+	struct creq held;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fm_stick(&stick, USB_SPEED_FULL);
+	stick.cfg[9 + 9 + 4] = 64;	/* full speed bulk */
+	stick.cfg[9 + 9 + 5] = 0;
+	stick.cfg[9 + 9 + 7 + 4] = 64;
+	stick.cfg[9 + 9 + 7 + 5] = 0;
+	stick.dd[7] = 64;
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	creq_init(&held, USB_OP_XFER, 0x81, 8);
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &held), PB_OK);
+	fh_swap(&hc, &hc2);
+	hc2.root[5] = &stick;
+	fres_find("usb-hci:xhci0")->ctx = &hc2;
+	hc_conn.ctx = &hc2;
+	bus_event(SELF, PB_EV_REBOUND, &hc_conn, PB_REQ_BIND);
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: unplugged (46f4:0001 came back in its "
+	    "place)");
+	CHECK_STR(withdrawn, "usb:1-5-0");
+	CHECK_EQ_INT(held.status, PB_ECANCELED);
+	CHECK_CONTAINS(props_of("usb:1-5-0"), "vid=46f4 pid=0001 class=08");
+	CHECK_CONTAINS(log_text, "1-5: 46f4:0001 QEMU USB HARDDRIVE (full "
+	    "speed) plugged");
+	CHECK_CONTAINS(hc2.trace, "cancel:1:ff");
+	CHECK_CONTAINS(hc2.trace, "ctl:1:00.09.0001.0000 resume:1");
+	world_end();
+}
+
+/* A device being enumerated when the swap comes is removed and found
+ * afresh by the new controller's report. */
+TEST(usb_bus_swap_during_enumeration)
+{
+	struct fmodel kbd;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	hc.hold = 1;
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	fh_step(&hc);
+	pump();
+	REQUIRE(bus_devs[0] && bus_devs[0]->state == D_ENUM);
+	swap_to_hc2();
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: gone while being enumerated (a "
+	    "controller swap came)");
+	CHECK(fres_find("usb:1-5-0") != NULL);
+	CHECK_CONTAINS(log_text, "1-5: 0627:0001 QEMU USB Keyboard (full "
+	    "speed) plugged");
+	CHECK_EQ_INT(hc2.npend, 0);
+	world_end();
+}
