@@ -411,6 +411,8 @@ desc_config(const uint8_t *blob, size_t len, int speed,
 	if ((r = if_close(&w, len, 1)) != PB_OK)
 		return r;
 	nif = popcount(w.seen, sizeof(w.seen));
+	if (nif == 0)
+		return why_set(why, cap, "no interfaces");
 	if (nif != blob[4])
 		return why_set(why, cap, "bNumInterfaces %u, found %u",
 		    blob[4], nif);

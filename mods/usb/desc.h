@@ -14,8 +14,9 @@
  *     driver's to check), a device, string, qualifier or BOS descriptor
  *     inside it;
  *   - wTotalLength that is not the blob's length, a second configuration;
- *   - bNumInterfaces that is not the number of interfaces found, an
- *     interface without alternate setting 0, alternate setting 0 twice;
+ *   - no interface at all, bNumInterfaces that is not the number of
+ *     interfaces found, an interface without alternate setting 0,
+ *     alternate setting 0 twice;
  *   - bNumEndpoints that is not the number of endpoint descriptors up to
  *     the next interface (or the end: an interface pointing past it);
  *   - an endpoint outside an interface, numbered 0, with reserved bits

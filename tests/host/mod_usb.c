@@ -379,7 +379,8 @@ config_of(uint8_t *out, int nif, int total, const uint8_t *body, size_t n)
 	out[6] = 0;
 	out[7] = 0x80;
 	out[8] = 50;
-	memcpy(out + 9, body, n);
+	if (n)
+		memcpy(out + 9, body, n);
 	fm_put16(out + 2, (uint16_t)(total < 0 ? (int)(n + 9) : total));
 	return n + 9;
 }
@@ -532,6 +533,10 @@ TEST(usb_desc_counts)
 	n = config_of(blob, 2, -1, two, sizeof(two));
 	CHECK_EQ_INT(desc_config(blob, n, USB_SPEED_FULL, &c, why,
 	    sizeof(why)), PB_OK);
+	n = config_of(blob, 0, -1, NULL, 0);
+	CHECK_EQ_INT(desc_config(blob, n, USB_SPEED_FULL, &c, why,
+	    sizeof(why)), PB_EINVAL);
+	CHECK_CONTAINS(why, "no interfaces");
 }
 
 TEST(usb_desc_endpoints)
