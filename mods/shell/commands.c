@@ -108,6 +108,8 @@ static const struct command commands[] = {
 	{ "cd", "cd [PATH]", "change the current directory (/ by default)",
 	    0, 1, cmd_cd },
 	{ "pwd", "pwd", "print the current directory", 0, 0, cmd_pwd },
+	{ "usb", "usb", "USB controllers and devices with their drivers, "
+	    "like lsusb -t", 0, 0, cmd_usb },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

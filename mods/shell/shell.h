@@ -132,4 +132,7 @@ int cmd_sync(int argc, char **argv);
 int cmd_cd(int argc, char **argv);
 int cmd_pwd(int argc, char **argv);
 
+/* cmd_usb.c */
+int cmd_usb(int argc, char **argv);
+
 #endif
