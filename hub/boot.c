@@ -377,7 +377,7 @@ takeover(struct handoff *h)
 				    f->name, plan[k].new->name, err);
 		}
 	}
-	kbd_hold_save();	/* the keys, if no native keyboard takes them */
+	kbd_hold_save(sw, nsw);	/* the keys, if no native keyboard takes them */
 	if (h->exit_boot_services(h) != PB_OK) {
 		log_event(LOG_ERROR, "hub: ExitBootServices failed; staying in "
 		    "the firmware phase");

@@ -10,10 +10,11 @@
  * typed before the exit would go with the firmware module.  So:
  *
  *  kbd_hold_save (before the exit, once the takeover's swaps are begun):
- *	the firmware keyboard with clients exports a copy of its state
- *	(quiesced first if no swap did it), kept whole when it says
- *	something (keys typed, or a lock on): struct keyboard_state, or a
- *	console's struct console_state without its text (the keys).
+ *	a copy of the firmware keyboard's state, if it has clients: the one
+ *	a swap of its module took (efi-console exports the same whatever
+ *	the interface), else exported here (quiesced first); kept when it
+ *	says something (keys typed, or a lock on): struct keyboard_state,
+ *	or a console's struct console_state without its text (the keys).
  *  kbd_hold_begin (after the exit and the swaps): a swap that took the
  *	keyboard moved its clients; if they are still on the firmware's
  *	resource nobody took the keys: they are held, for boot.cfg
@@ -33,6 +34,7 @@
  *   843 ms
  */
 #include "hub.h"
+#include "swap.h"
 #include "../abi/console.h"
 #include "../abi/keyboard.h"
 #include "../abi/rt/rt.h"
@@ -141,8 +143,22 @@ forget(void)
 	h.quiesced_here = 0;
 }
 
+/* What a swap of f took before the exit: no second export (efi-console's
+ * waits for ConIn to stay quiet). */
+static int
+from_swap(const struct pb_module *f, const struct swap *sw, unsigned nsw)
+{
+	for (unsigned i = 0; i < nsw; i++)
+		if (sw[i].old == f && sw[i].buf && sw[i].len) {
+			if (!keep(sw[i].buf, sw[i].len, sw[i].ver))
+				h.len = 0;
+			return 1;
+		}
+	return 0;
+}
+
 void
-kbd_hold_save(void)
+kbd_hold_save(const struct swap *sw, unsigned nsw)
 {
 	struct pb_resource *r = firmware_keyboard();
 	struct pb_module *f = r ? r->owner : NULL;
@@ -153,6 +169,10 @@ kbd_hold_save(void)
 	forget();
 	if (!f || !f->ops->quiesce || !f->ops->export_state)
 		return;
+	h.from = f;
+	rt_strlcpy(h.res, r->name, sizeof(h.res));
+	if (from_swap(f, sw, nsw))
+		return;
 	if (f->state == MOD_RUNNING) {
 		if ((err = call(f, CALL_QUIESCE, &c)) != PB_OK) {
 			log_event(LOG_ERROR, "takeover: %s cannot hand its keys "
@@ -162,8 +182,6 @@ kbd_hold_save(void)
 		f->state = MOD_QUIESCED;
 		h.quiesced_here = 1;
 	}
-	h.from = f;
-	rt_strlcpy(h.res, r->name, sizeof(h.res));
 	if ((err = call(f, CALL_EXPORT, &c)) != PB_OK || !c.len ||
 	    !(buf = mem_alloc(NULL, (c.len + 4095) / 4096, 0, MEM_KIND_HEAP))) {
 		log_event(LOG_ERROR, "takeover: %s's keys cannot be kept: its "

@@ -34,6 +34,7 @@ static struct {
 	uint32_t first;
 } got[MAX_MODULES];
 static int refuse_state;
+static unsigned exports;		/* efic's, with a buffer */
 
 static int
 efic_export(struct pb_module *m, void *buf, size_t cap, size_t *len,
@@ -54,6 +55,7 @@ efic_export(struct pb_module *m, void *buf, size_t cap, size_t *len,
 		return PB_OK;
 	if (cap < *len)
 		return PB_EINVAL;
+	exports++;
 	if (efic_kbd_state) {
 		memcpy(buf, &ks, sizeof(ks));
 	} else {
@@ -109,6 +111,7 @@ world(unsigned keys)
 	efic_kbd_state = 0;
 	efic_locks = 0;
 	refuse_state = 0;
+	exports = 0;
 	efic_ops = fm_ops;
 	efic_ops.export_state = efic_export;
 	kb_ops = fm_ops;
@@ -138,7 +141,7 @@ takeover(struct fm *to)
 	char err[160];
 	int begun = to && swap_begin(&s, err, sizeof(err)) == PB_OK, ok = 0;
 
-	kbd_hold_save();
+	kbd_hold_save(&s, begun);
 	hub_native = 1;
 	if (begun)
 		ok = swap_finish(&s, err, sizeof(err)) == PB_OK;
@@ -220,6 +223,9 @@ TEST(kbdhold_the_takeovers_keyboard_declines_after_the_exit)
 	kb0->fail_err = PB_ENODEV;
 	CHECK_EQ_INT(takeover(kb0), 0);
 	CHECK(fm_log_has("takeover: keyboard:efi's 2 keys held"));
+	/* The swap's state was kept: efic was asked once (its export
+	 * waits for ConIn to stay quiet). */
+	CHECK_EQ_INT(exports, 1);
 	REQUIRE(start(kb1) == PB_OK);
 	CHECK_EQ_INT(got[kb1->m - modules].nkeys, 2);
 	CHECK(fm_log_has("-> keyboard:k1 (kb1)"));
@@ -314,7 +320,7 @@ TEST(kbdhold_a_keyboard_state_keeps_the_locks)
 TEST(kbdhold_exit_failure_resumes_the_firmware_keyboard)
 {
 	REQUIRE(world(2));
-	kbd_hold_save();
+	kbd_hold_save(NULL, 0);
 	CHECK_EQ_INT(efic->m->state, MOD_QUIESCED);
 	kbd_hold_abort();
 	CHECK_EQ_INT(efic->m->state, MOD_RUNNING);
