@@ -35,11 +35,8 @@ static void
 ctl_build(struct ukbd *k, unsigned which)
 {
 	struct usb_req *r = &k->ctl;
-	struct pb_work done = r->done;
 
-	memset(r, 0, sizeof(*r));
-	r->done = done;
-	r->size = sizeof(*r);
+	ukbd_req_reset(r);
 	r->op = USB_OP_XFER;
 	r->flags = USB_REQ_REPLAY;
 	r->client_data = (void *)(uintptr_t)which;
@@ -118,8 +115,11 @@ ctl_done(void *arg)
 	else if (st == USB_ESTALL && which == CTL_PROTOCOL)
 		KLOG(k, PB_LOG_WARN, "SET_PROTOCOL(boot) stalled: reading its "
 		    "reports as boot reports all the same");
+	else if (st != PB_OK && which == CTL_LEDS && k->leds_failed++)
+		;		/* a keyboard without LEDs: said once */
 	else if (st != PB_OK)
-		KLOG(k, PB_LOG_WARN, "%s failed (%d)", ctl_name(which), st);
+		KLOG(k, PB_LOG_WARN, "%s failed (%d)%s", ctl_name(which), st,
+		    which == CTL_LEDS ? "; not said again" : "");
 	setup_answered(k);
 	ctl_next(k);
 }

@@ -51,11 +51,8 @@ static void
 intr_fill(struct ukbd *k, uint8_t op)
 {
 	struct usb_req *r = &k->intr;
-	struct pb_work done = r->done;
 
-	memset(r, 0, sizeof(*r));
-	r->done = done;
-	r->size = sizeof(*r);
+	ukbd_req_reset(r);
 	r->op = op;
 	r->ep = k->ep;
 	k->intr_halt = op == USB_OP_CLEAR_HALT;

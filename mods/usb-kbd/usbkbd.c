@@ -202,6 +202,17 @@ ukbd_attach(struct pb_conn *c)
 	return PB_OK;
 }
 
+/* A request filled afresh, keeping its work item (set up once). */
+void
+ukbd_req_reset(struct usb_req *r)
+{
+	struct pb_work done = r->done;
+
+	memset(r, 0, sizeof(*r));
+	r->done = done;
+	r->size = sizeof(*r);
+}
+
 /* Set it up and read it. */
 void
 ukbd_start_io(struct ukbd *k)

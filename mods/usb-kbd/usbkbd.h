@@ -70,6 +70,7 @@ struct ukbd {
 	int cancelled;		/* quiesce asked the bus to cancel it */
 	unsigned ctl_pending;	/* CTL_* still to send */
 	int setup_done;		/* SET_PROTOCOL and SET_IDLE answered */
+	unsigned leds_failed;	/* SET_REPORT failures (said at the first) */
 	unsigned failures;	/* interrupt IN errors in a row */
 	int retry_timer;	/* the backoff's timer; 0 none */
 	int stopped;		/* input given up on (said once) */
@@ -108,6 +109,7 @@ int ukbd_attach(struct pb_conn *c);	/* a keyboard, published */
 void ukbd_start_io(struct ukbd *k);	/* set-up requests, then reading */
 void ukbd_idle_check(struct ukbd *k);	/* a gone keyboard's slot freed */
 void ukbd_take_others(void);		/* every boot keyboard, now and later */
+void ukbd_req_reset(struct usb_req *r);	/* zeroed but its work item */
 /* desc.c: the interrupt-IN endpoint; PB_ENODEV and *why when none fits */
 int desc_find_intr_in(const uint8_t *d, size_t len, uint8_t *ep,
     uint16_t *mps, uint8_t *interval, const char **why);

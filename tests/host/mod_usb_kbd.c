@@ -48,6 +48,7 @@ static struct dev {
 	char props[160];
 	int listed, connected;
 	int stall_idle;		/* SET_IDLE answers USB_ESTALL */
+	int stall_leds;		/* SET_REPORT too: a keyboard without LEDs */
 } devs[NDEV];
 
 /* Control requests complete at once; interrupt IN waits for the test. */
@@ -58,8 +59,9 @@ device(struct fakeusb *u, struct usb_req *r)
 
 	if (r->op == USB_OP_XFER && r->ep == EP_IN)
 		return 0;
-	if (r->op == USB_OP_XFER && r->ep == 0 && d->stall_idle &&
-	    r->u.setup.bRequest == 0x0a)
+	if (r->op == USB_OP_XFER && r->ep == 0 && ((d->stall_idle &&
+	    r->u.setup.bRequest == 0x0a) || (d->stall_leds &&
+	    r->u.setup.bRequest == 0x09)))
 		r->status = USB_ESTALL;
 	r->actual = r->length;
 	return 1;
@@ -725,18 +727,29 @@ TEST(usbkbd_bad_descriptors_are_declined_with_one_line)
 	ukbd_ops.stop(SELF);
 }
 
-TEST(usbkbd_stalled_set_idle_is_no_failure)
+TEST(usbkbd_stalled_set_idle_and_leds_are_no_failure)
 {
 	struct pubres *p;
+	struct dev *d;
 
 	world();
-	dev_make(0, USB_CLASS_HID, 8)->stall_idle = 1;
-	REQUIRE(start_on(&devs[0], PB_START_NORMAL) == PB_OK);
+	d = dev_make(0, USB_CLASS_HID, 8);
+	d->stall_idle = d->stall_leds = 1;
+	REQUIRE(start_on(d, PB_START_NORMAL) == PB_OK);
 	run_posted();
 	REQUIRE((p = pub("keyboard:usbkbd0")) != NULL);
 	CHECK_CONTAINS(log_text, "SET_IDLE stalled");
-	REQUIRE(report(&devs[0], 0, 0x04, 0, 0));
+	REQUIRE(report(d, 0, 0x39, 0, 0));
+	REQUIRE(report(d, 0, 0, 0, 0));
+	REQUIRE(report(d, 0, 0x39, 0, 0));
+	REQUIRE(report(d, 0, 0x04, 0, 0));
 	CHECK_STR(read_all(p), "a+");
+	CHECK_EQ_INT(count_trace(&d->u, USB_OP_XFER, 0, 0x09), 3);
+	/* A keyboard without LEDs: said once, not at every lock. */
+	CHECK_CONTAINS(log_text, "SET_REPORT(LEDs) failed (-64); not said "
+	    "again");
+	CHECK(strstr(strstr(log_text, "SET_REPORT") + 1, "SET_REPORT") ==
+	    NULL);
 	ukbd_ops.stop(SELF);
 }
 
