@@ -148,7 +148,8 @@ MOD_TESTS := $(patsubst tests/host/mod_%.c,$(B)/tests/mod_%,\
 	$(wildcard tests/host/mod_*.c))
 $(B)/tests/mod_%: tests/host/mod_%.c tests/host/main.c abi/rt/util.c \
 		abi/rt/fmt.c $(wildcard mods/*/*.c mods/*/*.h tests/host/*.h) \
-		efi/devpath.c efi/devpath.h efi/fbfit.c efi/fbfit.h
+		efi/devpath.c efi/devpath.h efi/fbfit.c efi/fbfit.h \
+		$(wildcard abi/rt/*.c abi/rt/*.h)
 	@mkdir -p $(@D)
 	@echo "  HOSTCC   $@"
 	$(Q)$(CLANG) $(HOST_CFLAGS) $(SAN) -o $@ $< tests/host/main.c \

@@ -421,10 +421,12 @@ takeover(struct handoff *h)
 				    f->name, plan[k].new->name, err);
 		}
 	}
+	kbd_hold_save(sw, nsw);	/* the keys, if no native keyboard takes them */
 	if (exit_firmware(h) != PB_OK) {
 		for (unsigned i = 0; i < nsw; i++)
 			swap_abort(&sw[i]);
 		park_abort();
+		kbd_hold_abort();
 		return;
 	}
 	park_start_clock();
@@ -436,6 +438,7 @@ takeover(struct handoff *h)
 			    sw[i].old->name, sw[i].new->name, err);
 		sw[i].new->swapped_from = NULL;
 	}
+	kbd_hold_begin();
 	res_withdraw(firmware_res);
 	firmware_res = NULL;
 	for (unsigned i = 0; i < nmodules; i++)
@@ -544,6 +547,10 @@ hub_main(struct handoff *h)
 	/* disk-wait=MS: how long a parked disk waits for its native driver. */
 	if (cfg_get(h->cmdline, "disk-wait", buf, sizeof(buf)))
 		park_wait_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
+	/* kbd-wait=MS: how long the firmware keyboard's keys wait for a
+	 * native keyboard when none took them at the exit. */
+	if (cfg_get(h->cmdline, "kbd-wait", buf, sizeof(buf)))
+		kbd_hold_wait_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
 	firmware_res = publish_own(FIRMWARE_IFACE, FIRMWARE_MAJOR, "uefi",
 	    "services=console,files,time,reset,disks", h->fw, h->fw_ctx);
 	/* Runtime services outlive the takeover: their own resource, the

@@ -287,4 +287,16 @@ void park_claim(struct pb_resource *r);	/* r is offered: its disk? */
 void park_check(void);			/* the boot's end, then 100 ms */
 void park_expire(void);			/* the deadline: the rest go */
 
+/* --- the firmware keyboard's keys, when no native keyboard took them at
+ * the exit, for the first that starts (kbdhold.c) --- */
+struct swap;
+extern uint64_t kbd_hold_wait_ns;	/* boot.cfg kbd-wait=MS */
+/* Before ExitBootServices, the takeover's swaps begun. */
+void kbd_hold_save(const struct swap *sw, unsigned nsw);
+void kbd_hold_abort(void);		/* ExitBootServices failed */
+void kbd_hold_begin(void);		/* after it and the swaps */
+/* Start m taking them (STANDBY, import, activate); PB_ENOENT: start it
+ * as usual, nothing is held for it. */
+int kbd_hold_start(struct pb_module *m);
+
 #endif
