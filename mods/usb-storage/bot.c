@@ -357,6 +357,10 @@ stage_ok(struct usbstor_dev *d)
 	case BS_RESET_OUT:
 		finish(d, PB_EIO);	/* recovered; the command failed */
 		break;
+	case BS_CONTROL:
+		b->cmd.actual = b->req.actual;
+		finish(d, PB_OK);
+		break;
 	default:
 		break;
 	}
@@ -387,6 +391,7 @@ stage_failed(struct usbstor_dev *d, int st)
 		dead(d, st);
 		return;
 	case BS_CONTROL:
+		b->cmd.actual = b->req.actual;
 		finish(d, st);
 		return;
 	default:

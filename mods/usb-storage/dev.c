@@ -17,9 +17,6 @@
  */
 #include "usbstor.h"
 
-#define HUB_HAS(f) \
-	(us.hub->size >= offsetof(struct pb_hub, f) + sizeof(us.hub->f))
-
 /* --- the hub's inventory ------------------------------------------------- */
 
 /* The i-th resource of the hub's inventory. */
@@ -27,7 +24,7 @@ int
 res_at(unsigned i, struct pb_res_info *ri)
 {
 	*ri = (struct pb_res_info){ .struct_size = sizeof(*ri) };
-	if (HUB_HAS(res_info_sized) && us.hub->res_info_sized)
+	if (HUB_HAS(us.hub, res_info_sized) && us.hub->res_info_sized)
 		return us.hub->res_info_sized(NULL, i, ri);
 	return us.hub->res_info ? us.hub->res_info(NULL, i, ri) : PB_ENOENT;
 }

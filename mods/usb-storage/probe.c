@@ -51,7 +51,7 @@ say_sense(struct usbstor_dev *d, const char *then)
 /* --- the end ------------------------------------------------------------- */
 
 static void
-finish(struct usbstor_dev *d)
+probe_finish(struct usbstor_dev *d)
 {
 	unsigned n = 0;
 
@@ -112,7 +112,7 @@ static void
 next_lun(struct usbstor_dev *d)
 {
 	if (++d->probe.lun >= d->nluns)
-		finish(d);
+		probe_finish(d);
 	else
 		lun_begin(d);
 }

@@ -34,9 +34,6 @@
 
 struct usbstor us;
 
-#define HUB_HAS(h, f) \
-	((h)->size >= offsetof(struct pb_hub, f) + sizeof((h)->f))
-
 static int
 any_stick(void)
 {

@@ -238,6 +238,10 @@ extern struct usbstor us;
 
 #define slog(lvl, ...) pb_logf(us.hub, us.self, (lvl), __VA_ARGS__)
 
+/* Does the hub's table (it only grows) have service f? */
+#define HUB_HAS(h, f) \
+	((h)->size >= offsetof(struct pb_hub, f) + sizeof((h)->f))
+
 /* dev.c */
 struct usbstor_dev *dev_new(const char *res);
 int dev_bind(struct usbstor_dev *d, struct pb_conn *c);
