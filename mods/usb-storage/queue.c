@@ -269,8 +269,9 @@ io_done(struct usbstor_dev *d)
 		checked(d, l);
 		break;
 	case PB_ECANCELED:
-		complete(d, PB_ECANCELED);
 		dev_gone(d, "its requests were cancelled");
+		if (d->cur)		/* gone already: this one was left */
+			complete(d, PB_ECANCELED);
 		break;
 	case PB_ENODEV:
 		complete(d, PB_EIO);

@@ -831,3 +831,283 @@ TEST(usbstor_get_max_lun_stall_and_absurd)
 	CHECK_EQ_INT(stick[0].inquiries, 1);
 	rig_end();
 }
+
+/* ---- LUNs and media ------------------------------------------------------- */
+
+TEST(usbstor_several_luns_and_a_cd)
+{
+	struct block_info bi;
+	struct creq a, b, w;
+	struct fres *f;
+
+	reset_all();
+	bm_init(&stick[0], 2048, 512);
+	stick[0].max_lun = 2;
+	bm_lun_disk(&stick[0], 1, 300, 2048);
+	stick[0].lun[1].type = SCSI_TYPE_CDROM;
+	memcpy(stick[0].lun[1].product, "QEMU CD-ROM", 12);
+	/* LUN 2: no unit there (INQUIRY qualifier 3). */
+	bind_stick(0, stick_publish(0));
+	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
+	settle();
+	CHECK_EQ_INT(stick[0].inquiries, 3);
+	REQUIRE(res_named("block:usb0") != NULL);
+	f = res_named("block:usb0.l1");
+	REQUIRE(f != NULL);
+	CHECK(res_named("block:usb0.l2") == NULL);
+	CHECK_CONTAINS(f->props, "path=pci:00:04.0/usb:1/lun:1 size=614400 "
+	    "bs=2048 model=QEMU_QEMU_CD-ROM");
+	CHECK_CONTAINS(f->props, " ro=1 rm=1");
+	CHECK_CONTAINS(log_text, "block:usb0.l1: QEMU QEMU CD-ROM 2.5+, 600 KiB "
+	    "(300 x 2048), path=pci:00:04.0/usb:1/lun:1, CD/DVD, read-only");
+	REQUIRE(info_of("block:usb0.l1", &bi) == PB_OK);
+	CHECK_EQ_INT(bi.flags, BLOCK_RO | BLOCK_REMOVABLE);
+	CHECK_EQ_INT(bi.block_size, 2048);
+	/* Reads of both, one after the other on the one BOT engine. */
+	creq_init(&a, 1, BLOCK_READ, 40, 16, 512, 2, 1);
+	creq_init(&b, 2, BLOCK_READ, 7, 4, 2048, 2, 0);
+	REQUIRE(submit_to("block:usb0", &a) == PB_OK);
+	REQUIRE(submit_to("block:usb0.l1", &b) == PB_OK);
+	creq_init(&w, 3, BLOCK_WRITE, 7, 4, 2048, 1, 1);
+	CHECK_EQ_INT(submit_to("block:usb0.l1", &w), PB_EROFS);
+	settle();
+	CHECK_EQ_INT(a.r.status, PB_OK);
+	CHECK_EQ_INT(b.r.status, PB_OK);
+	CHECK(matches(&a, 0, 0));
+	CHECK(matches(&b, 0, 1));
+	CHECK_EQ_INT(w.runs, 0);
+	creq_free(&a);
+	creq_free(&b);
+	creq_free(&w);
+	rig_end();
+}
+
+TEST(usbstor_write_protected_medium)
+{
+	struct creq w, r;
+	struct block_info bi;
+
+	reset_all();
+	bm_init(&stick[0], 1024, 512);
+	stick[0].lun[0].wp = 1;
+	bind_stick(0, stick_publish(0));
+	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
+	settle();
+	REQUIRE(res_named("block:usb0") != NULL);
+	CHECK_CONTAINS(res_named("block:usb0")->props, " ro=1 rm=1");
+	REQUIRE(info_of("block:usb0", &bi) == PB_OK);
+	CHECK(bi.flags & BLOCK_RO);
+	CHECK(!(bi.flags & BLOCK_FLUSHES));
+	creq_init(&w, 1, BLOCK_WRITE, 0, 8, 512, 1, 1);
+	CHECK_EQ_INT(submit_to("block:usb0", &w), PB_EROFS);
+	CHECK_EQ_INT(read_once(0, &r), PB_OK);
+	creq_free(&r);
+	rig_end();
+
+	/* The switch flipped after the attach: DATA PROTECT fails the
+	 * write PB_EROFS and the disk is read-only from then on. */
+	REQUIRE(rig_one(1024));
+	stick[0].lun[0].wp = 1;
+	REQUIRE(submit_to("block:usb0", &w) == PB_OK);
+	settle();
+	CHECK_EQ_INT(w.runs, 1);
+	CHECK_EQ_INT(w.r.status, PB_EROFS);
+	CHECK_CONTAINS(log_text, "DATA PROTECT, write protected (27/00)");
+	CHECK_CONTAINS(log_text, "block:usb0: the medium is write-protected: "
+	    "read-only from now on");
+	CHECK_CONTAINS(res_named("block:usb0")->props, " ro=1 rm=1");
+	w.runs = 0;
+	CHECK_EQ_INT(submit_to("block:usb0", &w), PB_EROFS);
+	creq_free(&w);
+	rig_end();
+}
+
+TEST(usbstor_unit_becoming_ready_no_medium_needs_start)
+{
+	reset_all();
+	bm_init(&stick[0], 1024, 512);
+	stick[0].lun[0].becoming_ready = 3;
+	bind_stick(0, stick_publish(0));
+	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
+	settle();
+	CHECK(res_named("block:usb0") == NULL);
+	CHECK_EQ_INT(ops.quiesce(SELF), PB_EAGAIN);	/* attaching */
+	us.quiesced = 0;
+	for (int i = 0; i < 3; i++) {
+		time_passes(T_READY_POLL);
+		settle();
+	}
+	CHECK(res_named("block:usb0") != NULL);
+	CHECK_EQ_INT(stick[0].turs, 4);
+	CHECK_CONTAINS(log_text, "usb0: LUN 0: NOT READY, becoming ready "
+	    "(04/01): waiting for it");
+	rig_end();
+
+	/* Never ready: given up at the deadline, not published. */
+	reset_all();
+	bm_init(&stick[0], 1024, 512);
+	stick[0].lun[0].becoming_ready = 1000000;
+	bind_stick(0, stick_publish(0));
+	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
+	settle();
+	for (int i = 0; i < 200 && us.dev[0].state == DEV_ATTACHING; i++) {
+		time_passes(T_READY_POLL);
+		settle();
+	}
+	CHECK_EQ_INT(us.dev[0].state, DEV_FAILED);
+	CHECK(res_named("block:usb0") == NULL);
+	CHECK_CONTAINS(log_text, "usb0: LUN 0: not ready after 10 s: not "
+	    "served");
+	CHECK_CONTAINS(log_text, "no LUN to serve");
+	rig_end();
+
+	reset_all();
+	bm_init(&stick[0], 1024, 512);
+	stick[0].lun[0].no_medium = 1;
+	bind_stick(0, stick_publish(0));
+	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
+	settle();
+	CHECK(res_named("block:usb0") == NULL);
+	CHECK_CONTAINS(log_text, "usb0: LUN 0: NOT READY, medium not present "
+	    "(3a/00): not served");
+	rig_end();
+
+	reset_all();
+	bm_init(&stick[0], 1024, 512);
+	stick[0].lun[0].needs_start = 1;
+	bind_stick(0, stick_publish(0));
+	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
+	settle();
+	CHECK(res_named("block:usb0") != NULL);
+	CHECK_EQ_INT(stick[0].starts, 1);
+	CHECK_CONTAINS(log_text, "initializing command required (04/02): "
+	    "START STOP UNIT");
+	rig_end();
+}
+
+/* ---- a stick that goes, one that stops answering -------------------------- */
+
+TEST(usbstor_stick_gone_mid_transfer)
+{
+	struct creq c[3];
+	struct pb_conn *bound;
+
+	REQUIRE(rig_one(2048));
+	bound = us.dev[0].conn;
+	stick[0].silent = 1;		/* no answer to anything */
+	for (int i = 0; i < 3; i++) {
+		creq_init(&c[i], i, BLOCK_READ, (uint64_t)i * 16, 16, 512, 1, 1);
+		REQUIRE(submit_to("block:usb0", &c[i]) == PB_OK);
+	}
+	settle();
+	REQUIRE(stick[0].usb.nheld == 1);
+	CHECK_EQ_INT(c[0].runs + c[1].runs + c[2].runs, 0);
+	/* The bus removes the stick: the held request comes back
+	 * cancelled, then the connection goes. */
+	fakeusb_cancel(&stick[0].usb, 0xff);
+	settle();
+	CHECK(res_named("block:usb0") == NULL);
+	ops.event(SELF, PB_EV_DISCONNECTED, bound, PB_REQ_BIND);
+	conn_close(bound);
+	settle();
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_INT(c[i].runs, 1);
+		CHECK_EQ_INT(c[i].r.status, PB_ECANCELED);
+		creq_free(&c[i]);
+	}
+	CHECK(res_named("block:usb0") == NULL);
+	CHECK_CONTAINS(log_text, "usb0: the stick went (its requests were "
+	    "cancelled): 3 requests cancelled, its disks withdrawn");
+	CHECK_EQ_INT(us.dev[0].state, DEV_FREE);
+	CHECK_EQ_INT(fdma_allocs, 0);
+	CHECK_EQ_INT(timers_armed(), 0);
+	rig_end();
+
+	/* The other order: disconnected first, the request back later. */
+	REQUIRE(rig_one(2048));
+	bound = us.dev[0].conn;
+	stick[0].silent = 1;
+	for (int i = 0; i < 2; i++) {
+		creq_init(&c[i], i, BLOCK_READ, 0, 16, 512, 1, 1);
+		REQUIRE(submit_to("block:usb0", &c[i]) == PB_OK);
+	}
+	settle();
+	ops.event(SELF, PB_EV_DISCONNECTED, bound, PB_REQ_BIND);
+	conn_close(bound);
+	settle();
+	CHECK_EQ_INT(c[1].runs, 1);		/* queued: at once */
+	CHECK_EQ_INT(c[0].runs, 0);		/* on the wire: when back */
+	CHECK(res_named("block:usb0") == NULL);
+	CHECK_EQ_INT(us.dev[0].state, DEV_GONE);
+	fakeusb_cancel(&stick[0].usb, 0xff);
+	settle();
+	CHECK_EQ_INT(c[0].runs, 1);
+	CHECK_EQ_INT(c[0].r.status, PB_ECANCELED);
+	CHECK_EQ_INT(c[1].r.status, PB_ECANCELED);
+	CHECK_EQ_INT(us.dev[0].state, DEV_FREE);
+	CHECK_CONTAINS(log_text, "usb0: the stick went (disconnected): 2 "
+	    "requests cancelled");
+	creq_free(&c[0]);
+	creq_free(&c[1]);
+	rig_end();
+}
+
+TEST(usbstor_stick_stops_answering)
+{
+	struct creq c[3], late;
+
+	REQUIRE(rig_one(2048));
+	stick[0].silent = 1;
+	for (int i = 0; i < 3; i++) {
+		creq_init(&c[i], i, BLOCK_READ, 0, 16, 512, 1, 1);
+		REQUIRE(submit_to("block:usb0", &c[i]) == PB_OK);
+	}
+	settle();
+	/* Nothing before the command's deadline. */
+	time_passes(T_CMD - 100 * MS);
+	settle();
+	CHECK_EQ_INT(c[0].runs, 0);
+	CHECK_EQ_INT(stick[0].usb.cancels, 0);
+	/* The deadline: cancelled, then the reset, which is ignored too. */
+	time_passes(200 * MS);
+	settle();
+	CHECK_EQ_INT(stick[0].usb.cancels, 1);
+	CHECK_CONTAINS(log_text, "usb0: the CBW of command 0x28 (tag ");
+	CHECK_CONTAINS(log_text, "got no answer in time: cancelled");
+	CHECK_CONTAINS(log_text, "usb0: the CBW timed out (-6): reset "
+	    "recovery");
+	CHECK_EQ_INT(c[0].runs, 0);
+	time_passes(T_CTRL + MS);
+	settle();
+	CHECK_EQ_INT(stick[0].usb.cancels, 2);
+	CHECK_CONTAINS(log_text, "usb0: reset recovery failed (the class "
+	    "reset, -6): the stick has stopped answering");
+	CHECK_EQ_INT(c[0].runs, 1);
+	CHECK_EQ_INT(c[0].r.status, PB_EIO);
+	for (int i = 1; i < 3; i++) {
+		CHECK_EQ_INT(c[i].runs, 1);
+		CHECK_EQ_INT(c[i].r.status, PB_ENODEV);
+	}
+	creq_init(&late, 9, BLOCK_READ, 0, 16, 512, 1, 1);
+	CHECK_EQ_INT(submit_to("block:usb0", &late), PB_ENODEV);
+	CHECK(res_named("block:usb0") != NULL);		/* still listed */
+	CHECK_EQ_INT(timers_armed(), 0);
+	for (int i = 0; i < 3; i++)
+		creq_free(&c[i]);
+	creq_free(&late);
+	rig_end();
+}
+
+TEST(usbstor_reset_refused_is_dead)
+{
+	struct creq c;
+
+	REQUIRE(rig_one(2048));
+	stick[0].bad_tag = 1;
+	stick[0].reset_fails = 1;
+	CHECK_EQ_INT(read_once(0, &c), PB_EIO);
+	CHECK_EQ_INT(us.dev[0].state, DEV_DEAD);
+	CHECK_CONTAINS(log_text, "reset recovery failed (the class reset, -64)");
+	creq_free(&c);
+	rig_end();
+}
