@@ -1111,3 +1111,378 @@ TEST(usbstor_reset_refused_is_dead)
 	creq_free(&c);
 	rig_end();
 }
+
+/* ---- several sticks ------------------------------------------------------ */
+
+/* A resource appeared: the hub tells its subscribers by name. */
+static void
+tell_resource(const char *name)
+{
+	struct pb_conn note = { .res = name };
+
+	ops.event(SELF, PB_EV_RESOURCE, &note, PB_REQ_NONE);
+}
+
+static struct usbstor_dev *
+dev_named(const char *res)
+{
+	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
+		if (us.dev[i].state != DEV_FREE && strcmp(us.dev[i].res, res) == 0)
+			return &us.dev[i];
+	return NULL;
+}
+
+TEST(usbstor_several_sticks)
+{
+	struct creq a, b, c;
+	struct fres *kbd, *r1;
+	struct usbstor_dev *d1;
+	struct pb_conn *c1;
+
+	reset_all();
+	bm_init(&stick[0], 2048, 512);
+	bm_init(&stick[1], 4096, 512);
+	bm_init(&stick[2], 1024, 4096);
+	bind_stick(0, stick_publish(0));
+	stick_publish(2);	/* there before we start: found by the scan */
+	/* A keyboard is not ours. */
+	kbd = res_add(USB_IFACE, "usb:1-4-0", "usb", "vid=0627 pid=0001 "
+	    "class=03 subclass=01 protocol=01 dev=pci:00:04.0/usb:4",
+	    &fakeusb_ops, &stick[1].usb);
+	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
+	settle();
+	CHECK(res_named("block:usb0") != NULL);
+	REQUIRE(res_named("block:usb1") != NULL);
+	CHECK_CONTAINS(res_named("block:usb1")->props, "path=" DEV2 "/lun:0 "
+	    "size=4194304 bs=4096");
+	CHECK_EQ_INT(kbd->clients, 0);
+	/* A stick plugged in later: told as a resource, connected by hand. */
+	r1 = stick_publish(1);
+	tell_resource(r1->name);
+	settle();
+	REQUIRE(res_named("block:usb2") != NULL);
+	CHECK_CONTAINS(res_named("block:usb2")->props, "path=" DEV1 "/lun:0 ");
+	CHECK_EQ_INT(r1->clients, 1);
+	/* All three at once. */
+	creq_init(&a, 1, BLOCK_READ, 5, 16, 512, 2, 1);
+	creq_init(&b, 2, BLOCK_READ, 1000, 32, 512, 3, 0);
+	creq_init(&c, 3, BLOCK_READ, 3, 4, 4096, 2, 1);
+	REQUIRE(submit_to("block:usb0", &a) == PB_OK);
+	REQUIRE(submit_to("block:usb2", &b) == PB_OK);
+	REQUIRE(submit_to("block:usb1", &c) == PB_OK);
+	settle();
+	CHECK(a.r.status == PB_OK && matches(&a, 0, 0));
+	CHECK(b.r.status == PB_OK && matches(&b, 1, 0));
+	CHECK(c.r.status == PB_OK && matches(&c, 2, 0));
+	/* Stick 1 pulled: its disk goes, the others serve on. */
+	d1 = dev_named(r1->name);
+	REQUIRE(d1 != NULL);
+	c1 = d1->conn;
+	ops.event(SELF, PB_EV_DISCONNECTED, c1, PB_REQ_NONE);
+	conn_close(c1);
+	settle();
+	CHECK(res_named("block:usb2") == NULL);
+	CHECK_CONTAINS(log_text, "usb2: the stick went (disconnected): 0 "
+	    "requests cancelled, its disks withdrawn");
+	creq_free(&a);
+	CHECK_EQ_INT(read_once(9, &a), PB_OK);
+	CHECK(matches(&a, 0, 0));
+	/* Plugged in again: the lowest free number. */
+	memset(&r1->used, 0, sizeof(*r1));
+	r1 = stick_publish(1);
+	tell_resource(r1->name);
+	settle();
+	CHECK(res_named("block:usb2") != NULL);
+	creq_free(&a);
+	creq_free(&b);
+	creq_free(&c);
+	rig_end();
+}
+
+TEST(usbstor_off_by_boot_cfg)
+{
+	reset_all();
+	bm_init(&stick[0], 2048, 512);
+	fake_boot_cfg = "usb-storage=no";
+	bind_stick(0, stick_publish(0));
+	CHECK_EQ_INT(ops.start(SELF, &hub, PB_START_NORMAL), PB_ENODEV);
+	CHECK_CONTAINS(log_text, "off (boot.cfg usb-storage=no)");
+	CHECK_EQ_INT(stick[0].usb.ntrace, 0);
+	rig_end();
+}
+
+TEST(usbstor_stop_cancels_what_is_queued)
+{
+	struct creq c[3];
+
+	REQUIRE(rig_one(2048));
+	stick[0].silent = 1;
+	for (int i = 0; i < 3; i++) {
+		creq_init(&c[i], i, BLOCK_READ, 0, 16, 512, 1, 1);
+		REQUIRE(submit_to("block:usb0", &c[i]) == PB_OK);
+	}
+	settle();
+	ops.stop(SELF);
+	settle();
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_INT(c[i].runs, 1);
+		CHECK_EQ_INT(c[i].r.status, PB_ECANCELED);
+		creq_free(&c[i]);
+	}
+	CHECK_EQ_INT(stick[0].usb.cancels, 1);
+	CHECK_EQ_INT(stick[0].usb.nheld, 0);
+	CHECK_CONTAINS(log_text, "stopped: 3 requests cancelled");
+	CHECK(res_named("block:usb0") == NULL);
+	CHECK_EQ_INT(heap_out, 0);
+	CHECK_EQ_INT(fdma_allocs, 0);
+	CHECK_EQ_INT(timers_armed(), 0);
+	rig_end();
+}
+
+/* ---- the swap -------------------------------------------------------------- */
+
+static struct usbstor old_us;	/* the old instance, switched out */
+
+/* Two sticks (0 bound, 1 by hand) whose usb resources take one client,
+ * N reads queued on them, the first on the wire when quiesce comes. */
+enum { SWAP_N = 9 };
+static struct creq swap_req[SWAP_N];
+
+static void
+swap_rig(void)
+{
+	struct fres *r0, *r1;
+
+	reset_all();
+	bm_init(&stick[0], 4096, 512);
+	bm_init(&stick[1], 4096, 512);
+	r0 = stick_publish(0);
+	r1 = stick_publish(1);
+	r0->limit = r1->limit = 1;
+	bind_stick(0, r0);
+	if (ops.start(SELF, &hub, PB_START_NORMAL) != PB_OK)
+		return;
+	settle();
+	/* Each stick's first CBW stays on the wire. */
+	stick[0].silent = stick[1].silent = 1;
+	for (int i = 0; i < SWAP_N; i++) {
+		creq_init(&swap_req[i], i, BLOCK_READ, (uint64_t)i * 40, 16,
+		    512, 2, i & 1);
+		submit_to(i % 3 == 2 ? "block:usb1" : "block:usb0",
+		    &swap_req[i]);
+	}
+	settle();
+}
+
+/* The held CBW answered after all: its command runs to the end. */
+static void
+swap_unhold(void)
+{
+	for (unsigned k = 0; k < 2; k++) {
+		struct usb_req *h = fakeusb_held(&stick[k].usb, BM_EP_OUT);
+
+		stick[k].silent = 0;
+		if (h) {
+			bm_device(&stick[k].usb, h);
+			fakeusb_complete(&stick[k].usb, h);
+		}
+	}
+	settle();
+}
+
+static int
+swap_all_done(void)
+{
+	int ok = 1;
+
+	for (int i = 0; i < SWAP_N; i++) {
+		ok &= CHECK_MSG(swap_req[i].runs == 1, "request %d ran %u times",
+		    i, swap_req[i].runs);
+		ok &= CHECK_EQ_INT(swap_req[i].r.status, PB_OK);
+		ok &= CHECK_MSG(matches(&swap_req[i], i % 3 == 2 ? 1 : 0, 0),
+		    "request %d data", i);
+		creq_free(&swap_req[i]);
+	}
+	return ok;
+}
+
+/* Quiesce (draining the command on the wire), export, release. */
+static uint8_t *
+swap_out(size_t *len)
+{
+	uint32_t ver = 0;
+	uint8_t *buf;
+
+	if (!CHECK_EQ_INT(ops.quiesce(SELF), PB_EAGAIN))
+		return NULL;
+	swap_unhold();
+	if (!CHECK_EQ_INT(swap_req[0].runs + swap_req[2].runs, 2) ||
+	    !CHECK_EQ_INT(ops.quiesce(SELF), PB_OK) ||
+	    !CHECK_EQ_INT(ops.export_state(SELF, NULL, 0, len, &ver), PB_OK))
+		return NULL;
+	buf = calloc(1, *len);
+	if (!CHECK_EQ_INT(ops.export_state(SELF, buf, *len, len, &ver),
+	    PB_OK) || !CHECK(ver == BLOCK_STATE_VERSION) ||
+	    !CHECK_EQ_INT(ops.release(SELF), PB_OK)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+TEST(usbstor_swap_hands_requests_over)
+{
+	struct fres *old0, *old1, *r1 = res_named("usb:1-2-0");
+	unsigned inq0, inq1, nt0, nt1;
+	struct pb_conn *handed;
+	struct block_state st;
+	size_t len;
+	uint8_t *buf;
+
+	swap_rig();
+	REQUIRE(res_named("block:usb1") != NULL);
+	buf = swap_out(&len);
+	REQUIRE(buf != NULL);
+	memcpy(&st, buf, sizeof(st));
+	CHECK_EQ_INT(st.ndisks, 2);
+	CHECK_EQ_INT(st.nreq, SWAP_N - 2);	/* one ran on each stick */
+	r1 = res_named("usb:1-2-0");
+	CHECK_EQ_INT(r1->clients, 0);		/* let go at release */
+	old0 = res_named("block:usb0");
+	old1 = res_named("block:usb1");
+	/* Switch to a new instance: the hub hands it the bound stick. */
+	memcpy(&old_us, &us, sizeof(us));
+	memset(&us, 0, sizeof(us));
+	inq0 = stick[0].inquiries;
+	inq1 = stick[1].inquiries;
+	nt0 = stick[0].usb.ntrace;
+	nt1 = stick[1].usb.ntrace;
+	handed = &fconn[FCONN - 1].pub;
+	fconn[FCONN - 1] = (struct fconn){ 1, { &fakeusb_ops, &stick[0].usb,
+	    NULL, "usb:1-1-0" }, res_named("usb:1-1-0") };
+	ops.event(SELF, PB_EV_CONNECTED, handed, PB_REQ_BIND);
+	REQUIRE(ops.start(SELF, &hub, PB_START_STANDBY) == PB_OK);
+	/* Counterparts, same names and properties, nothing sent. */
+	for (unsigned i = 0; i < 2; i++) {
+		struct fres *o = i ? old1 : old0, *n = NULL;
+
+		for (unsigned k = 0; k < FRES; k++)
+			if (fres[k].used && &fres[k] != o &&
+			    strcmp(fres[k].name, o->name) == 0)
+				n = &fres[k];
+		REQUIRE(n != NULL);
+		CHECK_STR(n->props, o->props);
+	}
+	CHECK_EQ_INT(stick[0].usb.ntrace, nt0);
+	CHECK_EQ_INT(r1->clients, 0);
+	REQUIRE(ops.import_state(SELF, buf, len, BLOCK_STATE_VERSION) == PB_OK);
+	REQUIRE(ops.activate(SELF) == PB_OK);
+	CHECK_EQ_INT(r1->clients, 1);		/* connected by hand now */
+	/* The rebind: the clients' connections lead to the new disks. */
+	fake_withdraw(NULL, (struct pb_resource *)old0);
+	fake_withdraw(NULL, (struct pb_resource *)old1);
+	settle();
+	CHECK(swap_all_done());
+	CHECK_EQ_INT(stick[0].inquiries, inq0);	/* taken without a probe */
+	CHECK_EQ_INT(stick[1].inquiries, inq1);
+	CHECK(stick[1].usb.ntrace > nt1);
+	CHECK_CONTAINS(log_text, "took over 2 sticks and 7 requests\n");
+	CHECK_EQ_INT(stick[0].bad_bus + stick[1].bad_bus, 0);
+	fake_free(NULL, old_us.held);
+	free(buf);
+	rig_end();
+}
+
+TEST(usbstor_swap_without_the_tail_probes)
+{
+	struct fres *old0, *old1;
+	struct block_info bi;
+	struct pb_conn *handed;
+	struct block_state st;
+	size_t len, base;
+	uint8_t *buf;
+
+	swap_rig();
+	buf = swap_out(&len);
+	REQUIRE(buf != NULL);
+	memcpy(&st, buf, sizeof(st));
+	base = sizeof(st) + st.ndisks * sizeof(struct block_state_disk) +
+	    st.nreq * sizeof(void *);
+	old0 = res_named("block:usb0");
+	old1 = res_named("block:usb1");
+	memcpy(&old_us, &us, sizeof(us));
+	memset(&us, 0, sizeof(us));
+	handed = &fconn[FCONN - 1].pub;
+	fconn[FCONN - 1] = (struct fconn){ 1, { &fakeusb_ops, &stick[0].usb,
+	    NULL, "usb:1-1-0" }, res_named("usb:1-1-0") };
+	ops.event(SELF, PB_EV_CONNECTED, handed, PB_REQ_BIND);
+	REQUIRE(ops.start(SELF, &hub, PB_START_STANDBY) == PB_OK);
+	/* Only abi/block.h's part, as another block provider would give. */
+	REQUIRE(ops.import_state(SELF, buf, base, BLOCK_STATE_VERSION) == PB_OK);
+	REQUIRE(ops.activate(SELF) == PB_OK);
+	fake_withdraw(NULL, (struct pb_resource *)old0);
+	fake_withdraw(NULL, (struct pb_resource *)old1);
+	CHECK_EQ_INT(info_of("block:usb0", &bi), PB_EAGAIN);
+	settle();
+	CHECK(swap_all_done());
+	CHECK_EQ_INT(info_of("block:usb0", &bi), PB_OK);
+	CHECK_EQ_INT(bi.block_count, 4096);
+	CHECK_CONTAINS(log_text, "probing the sticks handed over without "
+	    "their LUNs");
+	fake_free(NULL, old_us.held);
+	free(buf);
+	rig_end();
+}
+
+TEST(usbstor_failed_swap_resumes)
+{
+	struct fres *r1;
+	size_t len;
+	uint8_t *buf;
+
+	swap_rig();
+	buf = swap_out(&len);
+	REQUIRE(buf != NULL);
+	r1 = res_named("usb:1-2-0");
+	CHECK_EQ_INT(r1->clients, 0);
+	settle();
+	CHECK_EQ_INT(swap_req[1].runs, 0);	/* handed: not ours to run */
+	REQUIRE(ops.resume(SELF) == PB_OK);
+	CHECK_EQ_INT(r1->clients, 1);		/* connected again */
+	settle();
+	CHECK(swap_all_done());
+	free(buf);
+	rig_end();
+}
+
+TEST(usbstor_import_refuses_what_is_not_ours)
+{
+	struct block_state st = { 1, 1 };
+	struct block_state_disk sd = { .first = 0, .nreq = 1 };
+	struct creq c;
+	uint8_t buf[sizeof(st) + sizeof(sd) + 8];
+	struct block_req *p;
+
+	REQUIRE(rig_one(1024));
+	creq_init(&c, 1, BLOCK_READ, 0, 8, 512, 1, 1);
+	p = &c.r;
+	rt_strlcpy(sd.path, "pci:00:1f.2/sata:0", sizeof(sd.path));
+	memcpy(buf, &st, sizeof(st));
+	memcpy(buf + sizeof(st), &sd, sizeof(sd));
+	memcpy(buf + sizeof(st) + sizeof(sd), &p, 8);
+	CHECK_EQ_INT(ops.import_state(SELF, buf, sizeof(buf),
+	    BLOCK_STATE_VERSION), PB_ESTATE);
+	CHECK_EQ_INT(ops.import_state(SELF, buf, sizeof(buf), 0x1234),
+	    PB_ESTATE);
+	/* Ours while running: taken as if submitted. */
+	rt_strlcpy(sd.path, DEV0 "/lun:0", sizeof(sd.path));
+	memcpy(buf + sizeof(st), &sd, sizeof(sd));
+	CHECK_EQ_INT(ops.import_state(SELF, buf, sizeof(buf),
+	    BLOCK_STATE_VERSION), PB_OK);
+	settle();
+	CHECK_EQ_INT(c.runs, 1);
+	CHECK(c.r.status == PB_OK && matches(&c, 0, 0));
+	CHECK_EQ_INT(heap_out, 0);
+	creq_free(&c);
+	rig_end();
+}
