@@ -139,8 +139,8 @@ const struct block_ops usbstor_block_ops = {
 
 /* --- the resource -------------------------------------------------------- */
 
-/* " key=value" after what buf holds, spaces as '_' (properties are
- * words); nothing for an empty value. */
+/* " key=value" after what buf holds, spaces (and '=', control bytes)
+ * as '_': properties are words; nothing for an empty value. */
 static size_t
 prop(char *buf, size_t cap, size_t n, const char *key, const char *value)
 {
@@ -148,7 +148,7 @@ prop(char *buf, size_t cap, size_t n, const char *key, const char *value)
 		return n;
 	n += (size_t)rt_snprintf(buf + n, cap - n, " %s=", key);
 	for (const char *p = value; *p && n + 1 < cap; p++)
-		buf[n++] = *p == ' ' ? '_' : *p;
+		buf[n++] = *p <= ' ' || *p == '=' || *p >= 0x7f ? '_' : *p;
 	if (n < cap)
 		buf[n] = '\0';
 	return n < cap ? n : cap - 1;

@@ -97,11 +97,11 @@ scsi_cdb_sync_cache(uint8_t *cdb)
 	return 10;
 }
 
-/* An ASCII field as a printable string: trailing spaces and NULs go,
- * anything else outside 0x21-0x7e becomes '?' (it ends up in a log line
- * and a property). */
-static void
-ascii_field(char *out, const uint8_t *in, size_t n)
+/* An ASCII field of n bytes as a printable string into out[n + 1]:
+ * trailing spaces and NULs go, anything outside 0x20-0x7e and '=' become
+ * '?' (it ends up in a log line and a property). */
+void
+scsi_ascii(char *out, const uint8_t *in, size_t n)
 {
 	size_t len = n;
 
@@ -131,9 +131,9 @@ scsi_parse_inquiry(const uint8_t *buf, size_t len, struct scsi_inquiry *out,
 	out->qualifier = full[0] >> 5;
 	out->type = full[0] & 0x1f;
 	out->removable = full[1] >> 7;
-	ascii_field(out->vendor, full + 8, 8);
-	ascii_field(out->product, full + 16, 16);
-	ascii_field(out->rev, full + 32, 4);
+	scsi_ascii(out->vendor, full + 8, 8);
+	scsi_ascii(out->product, full + 16, 16);
+	scsi_ascii(out->rev, full + 32, 4);
 	return 1;
 }
 

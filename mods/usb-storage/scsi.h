@@ -86,6 +86,8 @@ unsigned scsi_cdb_rw(uint8_t *cdb, int write, uint64_t lba, uint32_t count,
     int fua);
 unsigned scsi_cdb_sync_cache(uint8_t *cdb);
 
+void scsi_ascii(char *out, const uint8_t *in, size_t n);
+
 /* Answers, checked: 0 and *why when they cannot be used. */
 int scsi_parse_inquiry(const uint8_t *buf, size_t len,
     struct scsi_inquiry *out, const char **why);

@@ -436,8 +436,6 @@ import_tail(const uint8_t *at, size_t left)
 
 		memcpy(&s, at + sizeof(t) + k * sizeof(s), sizeof(s));
 		s.path[sizeof(s.path) - 1] = '\0';
-		s.vendor[sizeof(s.vendor) - 1] = s.product[sizeof(s.product) -
-		    1] = s.rev[sizeof(s.rev) - 1] = '\0';
 		if (!(l = lun_of_path(s.path)) || s.lun != l->lun ||
 		    !scsi_geometry_ok(s.block_count - 1, s.block_size, &why) ||
 		    !s.block_count)
@@ -448,9 +446,13 @@ import_tail(const uint8_t *at, size_t left)
 		l->flags = (s.flags & (BLOCK_RO | BLOCK_FLUSHES | BLOCK_FUA)) |
 		    BLOCK_REMOVABLE;
 		l->media_id = s.media_id;
-		rt_strlcpy(l->vendor, s.vendor, sizeof(l->vendor));
-		rt_strlcpy(l->product, s.product, sizeof(l->product));
-		rt_strlcpy(l->rev, s.rev, sizeof(l->rev));
+		/* Words for a property, whoever wrote the blob. */
+		scsi_ascii(l->vendor, (const uint8_t *)s.vendor,
+		    strnlen(s.vendor, sizeof(l->vendor) - 1));
+		scsi_ascii(l->product, (const uint8_t *)s.product,
+		    strnlen(s.product, sizeof(l->product) - 1));
+		scsi_ascii(l->rev, (const uint8_t *)s.rev,
+		    strnlen(s.rev, sizeof(l->rev) - 1));
 		l->known = 1;
 	}
 }
