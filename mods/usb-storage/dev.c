@@ -208,6 +208,7 @@ describe(struct usbstor_dev *d)
 	    ui.protocol != MSC_PROTOCOL_BOT)
 		return "it is not SCSI over Bulk-Only Transport";
 	d->iface = ui.iface;
+	d->speed = ui.speed;
 	d->max_transfer = ui.max_transfer;
 	d->max_segs = ui.max_segments;
 	d->dma_limit = ui.dma_limit ? ui.dma_limit : ~0ull;

@@ -16,19 +16,11 @@
  */
 #include "usbstor.h"
 
+/* Bytes per request: commands of up to map_chunk_max each carry it. */
 static uint32_t
 max_transfer(const struct usbstor_lun *l)
 {
-	uint32_t n = l->dev->max_transfer < USBSTOR_MAX_XFER ?
-	    l->dev->max_transfer : USBSTOR_MAX_XFER;
-
-	return l->block_size ? n - n % l->block_size : n;
-}
-
-static uint16_t
-max_segments(const struct usbstor_dev *d)
-{
-	return d->max_segs < USBSTOR_MAX_SEGS ? d->max_segs : USBSTOR_MAX_SEGS;
+	return USBSTOR_MAX_XFER - USBSTOR_MAX_XFER % l->block_size;
 }
 
 static int
@@ -59,7 +51,7 @@ lun_info(void *ctx, struct block_info *info)
 		.block_size = l->block_size,
 		.block_count = l->block_count,
 		.max_transfer = max_transfer(l),
-		.max_segments = max_segments(l->dev),
+		.max_segments = USBSTOR_MAX_SEGS,
 		.queue_depth = 1,	/* BOT: one command at a time */
 		.align = 1,		/* the bus takes any address */
 		.flags = l->flags,
@@ -77,7 +69,7 @@ check_segments(struct usbstor_lun *l, const struct block_req *r)
 {
 	uint64_t sum = 0;
 
-	if (!r->segs || !r->nseg || r->nseg > max_segments(l->dev))
+	if (!r->segs || !r->nseg || r->nseg > USBSTOR_MAX_SEGS)
 		return PB_EINVAL;
 	for (unsigned i = 0; i < r->nseg; i++) {
 		const struct block_seg *s = &r->segs[i];
@@ -88,7 +80,7 @@ check_segments(struct usbstor_lun *l, const struct block_req *r)
 	}
 	if (sum != (uint64_t)r->count * l->block_size)
 		return PB_EINVAL;
-	return io_map(l->dev, r, NULL);
+	return map_check(l->dev, r);
 }
 
 /* Can l run r?  What the request says alone is checked always, its place

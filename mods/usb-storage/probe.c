@@ -183,6 +183,11 @@ geometry(struct usbstor_dev *d, uint64_t last, uint32_t bs)
 {
 	struct usbstor_lun *l = cur_lun(d);
 
+	if (!map_chunk_max(d, bs)) {
+		lun_absent(d, "its blocks are bigger than the bus moves in one "
+		    "request: not served");
+		return;
+	}
 	l->block_size = bs;
 	l->block_count = last + 1;
 	d->probe.tries = 0;

@@ -4,9 +4,9 @@
  * one as READ/WRITE(10) or (16) or SYNCHRONIZE CACHE(10), each completed
  * exactly once by posting its `done` with the status set.
  *
- * A request's data stage moves straight from or into its segments: the
- * client's bus addresses when it gave them, else hub->dma_addr's runs.
- * A read or write must move every byte: a short transfer or a residue is
+ * A request's data stage moves straight from or into its segments
+ * (map.c); a big one runs as several commands, one after the other.  A
+ * read or write must move every byte: a short transfer or a residue is
  * PB_EIO.  A failed command's sense decides (sense.c): done after all,
  * issued again (USBSTOR_TRIES in all; a unit "becoming ready" after
  * T_RETRY pauses), or failed.  A transport failure (the stick was reset)
@@ -102,57 +102,6 @@ io_forget(struct usbstor_dev *d)
 	d->head = d->tail = d->cur = NULL;
 	d->nqueued = 0;
 	d->waiting = 0;
-}
-
-/* --- mapping ------------------------------------------------------------- */
-
-static int
-add_seg(struct usbstor_dev *d, struct bot_cmd *c, unsigned *n, void *va,
-    uint64_t bus, size_t len)
-{
-	unsigned max = d->max_segs < USBSTOR_SEGS ? d->max_segs : USBSTOR_SEGS;
-
-	if (*n >= max || !len || bus + len - 1 > d->dma_limit ||
-	    bus + len < bus)
-		return PB_EINVAL;
-	if (c)
-		c->seg[*n] = (struct usb_seg){ va, bus, (uint32_t)len, 0 };
-	(*n)++;
-	return PB_OK;
-}
-
-/* r's segments as usb segments into c (c NULL: can they be?). */
-int
-io_map(struct usbstor_dev *d, const struct block_req *r, struct bot_cmd *c)
-{
-	unsigned n = 0;
-	int err;
-
-	for (unsigned i = 0; i < r->nseg; i++) {
-		const struct block_seg *s = &r->segs[i];
-		size_t off = 0;
-
-		if (s->bus) {
-			if ((err = add_seg(d, c, &n, s->va, s->bus, s->len)))
-				return err;
-			continue;
-		}
-		while (off < s->len) {
-			uint8_t *va = (uint8_t *)s->va + off;
-			uint64_t bus = 0;
-			size_t run = 0;
-
-			if (us.hub->dma_addr(us.self, va, s->len - off, &bus,
-			    &run) != PB_OK || !run || run > s->len - off)
-				return PB_EINVAL;
-			if ((err = add_seg(d, c, &n, va, bus, run)))
-				return err;
-			off += run;
-		}
-	}
-	if (c)
-		c->nseg = (uint16_t)n;
-	return PB_OK;
 }
 
 /* --- one request --------------------------------------------------------- */
@@ -254,13 +203,14 @@ io_done(struct usbstor_dev *d)
 	switch (d->result) {
 	case CMD_GOOD:
 		if (r->op != BLOCK_FLUSH && (d->residue ||
-		    d->actual != (uint64_t)r->count * l->block_size)) {
-			rt_snprintf(text, sizeof(text), "%u of %llu bytes moved, "
-			    "residue %u", d->actual,
-			    (unsigned long long)r->count * l->block_size,
-			    d->residue);
+		    d->actual != d->cur_len)) {
+			rt_snprintf(text, sizeof(text), "%u of %u bytes moved, "
+			    "residue %u", d->actual, d->cur_len, d->residue);
 			log_failure(d, r, text, "");
 			complete(d, PB_EIO);
+		} else if (r->op != BLOCK_FLUSH && (d->cur_off += d->cur_len) <
+		    (uint64_t)r->count * l->block_size) {
+			issue(d);	/* the next piece of a big request */
 		} else {
 			complete(d, PB_OK);
 		}
@@ -288,29 +238,37 @@ io_done(struct usbstor_dev *d)
 	}
 }
 
-/* The command of d->cur onto the wire. */
+/* The command of d->cur (its piece from cur_off on) onto the wire. */
 static void
 issue(struct usbstor_dev *d)
 {
 	struct block_req *r = d->cur;
 	struct usbstor_lun *l = &d->lun[rq_of(r)->lun];
 	struct bot_cmd *c = &d->bot.cmd;
+	uint32_t bs = l->block_size, total = r->count * bs, max;
 	unsigned n;
 
 	c->lun = l->lun;
 	c->nseg = 0;
-	c->length = 0;
+	c->length = d->cur_len = 0;
 	c->in = r->op == BLOCK_READ;
 	if (r->op == BLOCK_FLUSH) {
 		n = scsi_cdb_sync_cache(c->cdb);
 	} else {
-		n = scsi_cdb_rw(c->cdb, r->op == BLOCK_WRITE, r->lba, r->count,
-		    (r->flags & BLOCK_REQ_FUA) != 0);
-		c->length = r->count * l->block_size;
-		if (io_map(d, r, c) != PB_OK) {
+		max = map_chunk_max(d, bs);
+		if (max > total - d->cur_off)
+			max = total - d->cur_off;
+		d->cur_len = max ? map_range(d, r, d->cur_off, max, bs, c) : 0;
+		if (!d->cur_len) {
+			log_failure(d, r, "its buffer cannot be handed to the "
+			    "bus", "");
 			complete(d, PB_EINVAL);
 			return;
 		}
+		n = scsi_cdb_rw(c->cdb, r->op == BLOCK_WRITE,
+		    r->lba + d->cur_off / bs, d->cur_len / bs,
+		    (r->flags & BLOCK_REQ_FUA) != 0);
+		c->length = d->cur_len;
 	}
 	c->cdb_len = (uint8_t)n;
 	cmd_run(d, io_done);
@@ -340,6 +298,7 @@ io_dispatch(void *arg)
 		}
 		d->cur = r;
 		d->cur_tries = d->cur_waits = 0;
+		d->cur_off = 0;
 		issue(d);
 		return;
 	}

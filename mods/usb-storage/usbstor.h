@@ -9,6 +9,7 @@
  *              UNIT READY, START STOP UNIT, READ CAPACITY, MODE SENSE
  *   lun.c      `block` 1.0 per LUN: info, submit's checks, properties
  *   queue.c    block requests in order, one command at a time, retried
+ *   map.c      a request's buffer as usb segments, command by command
  *   state.c    the swap: quiesce, export/import of struct block_state
  *   scsi.c     CDBs and the answers' parsing; sense.c: sense data
  *
@@ -38,8 +39,10 @@
 #define USBSTOR_DEVS	8	/* sticks at once */
 #define USBSTOR_LUNS	(BOT_MAX_LUN + 1)
 #define USBSTOR_SEGS	64	/* usb segments of one data stage */
-#define USBSTOR_MAX_SEGS 32	/* block_info.max_segments, at most */
-#define USBSTOR_MAX_XFER (128u << 10)	/* block_info.max_transfer, at most */
+/* block_info's limits: what efi-block takes (the requests it had at the
+ * takeover come to us), whatever the bus's: map.c splits. */
+#define USBSTOR_MAX_SEGS 64
+#define USBSTOR_MAX_XFER (1u << 20)
 #define USBSTOR_TRIES	3	/* issues of a request before it fails */
 #define USBSTOR_UA_MAX	8	/* unit attentions in a row at attach */
 #define USBSTOR_ERRORS_LOGGED 8	/* failures logged per LUN */
@@ -169,7 +172,8 @@ struct usbstor_dev {
 	char serial[40];
 	uint8_t iface, ep_in, ep_out;
 	uint8_t nluns;			/* GET MAX LUN + 1 */
-	uint32_t max_transfer;
+	uint8_t speed;			/* enum usb_speed */
+	uint32_t max_transfer;		/* the bus's, per request */
 	uint16_t max_segs;
 	uint64_t dma_limit;
 	uint8_t *dma;			/* DMA_SIZE bytes */
@@ -190,6 +194,8 @@ struct usbstor_dev {
 	struct block_req *head, *tail;	/* queued, oldest first */
 	unsigned nqueued;
 	struct block_req *cur;		/* its command is under way */
+	uint32_t cur_off;		/* bytes of it done */
+	uint32_t cur_len;		/* bytes its command moves */
 	unsigned cur_tries;		/* issues that failed */
 	unsigned cur_waits;		/* pauses for a unit becoming ready */
 	int waiting;			/* cur waits to be issued again */
@@ -297,8 +303,12 @@ void io_kick(struct usbstor_dev *d);
 void io_dispatch(void *arg);
 void io_fail_all(struct usbstor_dev *d, int status);
 void io_forget(struct usbstor_dev *d);
-int io_map(struct usbstor_dev *d, const struct block_req *r,
-    struct bot_cmd *c);
+
+/* map.c */
+uint32_t map_chunk_max(const struct usbstor_dev *d, uint32_t bs);
+int map_check(struct usbstor_dev *d, const struct block_req *r);
+uint32_t map_range(struct usbstor_dev *d, const struct block_req *r,
+    uint32_t off, uint32_t want, uint32_t bs, struct bot_cmd *c);
 
 /* state.c */
 int state_quiesce(void);

@@ -35,6 +35,7 @@
 #include "../../mods/usb-storage/cmd.c"
 #include "../../mods/usb-storage/dev.c"
 #include "../../mods/usb-storage/lun.c"
+#include "../../mods/usb-storage/map.c"
 #include "../../mods/usb-storage/probe.c"
 #include "../../mods/usb-storage/queue.c"
 #include "../../mods/usb-storage/scsi.c"

@@ -35,6 +35,7 @@
 #include "../../mods/usb-storage/cmd.c"
 #include "../../mods/usb-storage/dev.c"
 #include "../../mods/usb-storage/lun.c"
+#include "../../mods/usb-storage/map.c"
 #include "../../mods/usb-storage/probe.c"
 #include "../../mods/usb-storage/queue.c"
 #include "../../mods/usb-storage/scsi.c"
@@ -487,8 +488,8 @@ TEST(usbstor_attach_one_lun)
 	REQUIRE(info_of("block:usb0", &bi) == PB_OK);
 	CHECK_EQ_INT(bi.block_size, 512);
 	CHECK_EQ_INT(bi.block_count, 131072);
-	CHECK_EQ_INT(bi.max_transfer, 128 << 10);
-	CHECK_EQ_INT(bi.max_segments, 32);
+	CHECK_EQ_INT(bi.max_transfer, 1 << 20);
+	CHECK_EQ_INT(bi.max_segments, 64);
 	CHECK_EQ_INT(bi.queue_depth, 1);
 	CHECK_EQ_INT(bi.flags, BLOCK_REMOVABLE | BLOCK_FLUSHES);
 	CHECK(bi.dma_limit == ~0ull);
@@ -633,7 +634,7 @@ TEST(usbstor_flush_without_write_cache)
 TEST(usbstor_submit_refusals)
 {
 	struct creq c;
-	struct block_seg big[33];
+	struct block_seg big[65];
 	unsigned before;
 
 	REQUIRE(rig_one(1024));
@@ -656,14 +657,14 @@ TEST(usbstor_submit_refusals)
 	c.r.size = 40;
 	CHECK_EQ_INT(submit_to("block:usb0", &c), PB_EINVAL);
 	c.r.size = sizeof(c.r);
-	c.r.nseg = 33;				/* more than max_segments */
-	for (unsigned i = 0; i < 33; i++)
+	c.r.nseg = 65;				/* more than max_segments */
+	for (unsigned i = 0; i < 65; i++)
 		big[i] = (struct block_seg){ c.buf, 0, 512, 0 };
 	c.r.segs = big;
-	c.r.count = 33;
+	c.r.count = 65;
 	CHECK_EQ_INT(submit_to("block:usb0", &c), PB_EINVAL);
 	creq_free(&c);
-	creq_init(&c, 2, BLOCK_READ, 0, 512, 512, 2, 1);	/* 256 KiB */
+	creq_init(&c, 2, BLOCK_READ, 0, 4096, 512, 2, 1);	/* 2 MiB */
 	CHECK_EQ_INT(submit_to("block:usb0", &c), PB_EINVAL);
 	creq_free(&c);
 	settle();
@@ -1484,5 +1485,55 @@ TEST(usbstor_import_refuses_what_is_not_ours)
 	CHECK(c.r.status == PB_OK && matches(&c, 0, 0));
 	CHECK_EQ_INT(heap_out, 0);
 	creq_free(&c);
+	rig_end();
+}
+
+TEST(usbstor_big_requests_run_as_several_commands)
+{
+	struct creq w, r;
+	uint8_t *raw;
+
+	/* A bus that takes 16 KiB and 5 segments per request: a 1 MiB write
+	 * in 64 segments and its read back, pages scattered, go as 64
+	 * commands each; the efi-block-sized requests of the takeover fit. */
+	reset_all();
+	bm_init(&stick[0], 8192, 512);
+	stick[0].usb.info.max_transfer = 16 << 10;
+	stick[0].usb.info.max_segments = 5;
+	bind_stick(0, stick_publish(0));
+	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
+	settle();
+	creq_init(&w, 1, BLOCK_WRITE, 1000, 2048, 512, 8, 0);
+	for (size_t i = 0; i < w.len; i++)
+		w.buf[i] = (uint8_t)(i * 13 + i / 4096);
+	REQUIRE(submit_to("block:usb0", &w) == PB_OK);
+	creq_init(&r, 2, BLOCK_READ, 1000, 2048, 512, 8, 0);
+	REQUIRE(submit_to("block:usb0", &r) == PB_OK);
+	settle();
+	CHECK_EQ_INT(w.r.status, PB_OK);
+	CHECK_EQ_INT(r.r.status, PB_OK);
+	CHECK(memcmp(stick[0].lun[0].image + 1000 * 512, w.buf, w.len) == 0);
+	CHECK(memcmp(r.buf, w.buf, r.len) == 0);
+	CHECK_EQ_INT(stick[0].writes, 64);
+	CHECK_EQ_INT(stick[0].reads, 64);
+	CHECK_EQ_INT(stick[0].bad_bus, 0);
+	for (unsigned i = 0; i < stick[0].usb.ntrace; i++)
+		CHECK(stick[0].usb.trace[i].length <= 16 << 10);
+	creq_free(&r);
+	/* Blocks across page ends (a buffer 100 bytes into a page): each
+	 * command's segments are cut back to whole blocks. */
+	creq_init(&r, 3, BLOCK_READ, 1000, 128, 512, 1, 0);
+	creq_free(&r);			/* its own buffer: one of ours instead */
+	raw = aligned_alloc(4096, 72 << 10);
+	fake_dma_map(raw, 72 << 10, 1, 1);
+	r.seg[0] = (struct block_seg){ raw + 100, 0, 64 << 10, 0 };
+	REQUIRE(submit_to("block:usb0", &r) == PB_OK);
+	settle();
+	CHECK_EQ_INT(r.r.status, PB_OK);
+	CHECK(memcmp(raw + 100, w.buf, 64 << 10) == 0);
+	CHECK_EQ_INT(stick[0].bad_bus, 0);
+	fake_dma_unmap(raw);
+	free(raw);
+	creq_free(&w);
 	rig_end();
 }
