@@ -283,9 +283,11 @@ kbd_hold_start(struct pb_module *m)
 		return PB_ENOENT;
 	if ((err = mod_start(m, PB_START_STANDBY)) != PB_OK)
 		return err;		/* declined, said and stopped there */
-	if (!(took = call(m, CALL_IMPORT, &c) == PB_OK))
-		log_event(LOG_ERROR, "takeover: %s refused %s's keys; they wait "
-		    "for the next keyboard", m->name, h.res);
+	if ((err = call(m, CALL_IMPORT, &c)) == PB_EFAULT)
+		return err;		/* the fault handler has it now */
+	if (!(took = err == PB_OK))
+		log_event(LOG_ERROR, "takeover: %s refused %s's keys (%d); they "
+		    "wait for the next keyboard", m->name, h.res, err);
 	if ((err = mod_activate(m)) != PB_OK) {
 		if (err == PB_EFAULT)
 			return err;	/* the fault handler cleaned up */

@@ -228,7 +228,7 @@ ukbd_idle_check(struct ukbd *k)
 {
 	if (!k->gone || k->intr_busy || k->ctl_busy)
 		return;
-	if (k->buf)
+	if (k->buf && uk.started)	/* else the hub takes it back */
 		uk.hub->dma_free(uk.self, k->buf);
 	memset(k, 0, sizeof(*k));
 }
@@ -351,6 +351,7 @@ ukbd_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	}
 	if ((r = ukbd_attach(bind)) != PB_OK)
 		return r == PB_ENOMEM ? r : PB_ENODEV;
+	uk.started = 1;
 	uk.standby = mode == PB_START_STANDBY;
 	if (uk.standby)
 		return PB_OK;		/* activate sends the set-up */
@@ -376,6 +377,7 @@ ukbd_stop(struct pb_module *m)
 		k->res = NULL;		/* the hub takes them back */
 	}
 	uk.bind = NULL;
+	uk.started = 0;
 }
 
 static void
@@ -384,18 +386,17 @@ ukbd_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
 	struct ukbd *k;
 
 	if (ev == PB_EV_RESOURCE) {
-		if (uk.hub && !uk.standby && c && c->res)
+		if (uk.started && !uk.standby && c && c->res)
 			consider(c->res);
 		return;
 	}
 	if (req == PB_REQ_BIND && ev == PB_EV_CONNECTED) {
-		/* Before start; or back after a swap that failed late. */
-		if (!uk.hub)
-			uk.bind = c;
+		if (!uk.started)
+			uk.bind = c;	/* before start: taken there */
 		else if ((k = kbd_of_res(c->res)) && !k->usb)
-			k->usb = c;
-		else
-			uk.bind = c;
+			k->usb = c;	/* back to it after a swap went wrong */
+		else if (!k && !uk.standby && ukbd_attach(c) == PB_OK)
+			ukbd_start_io(kbd_of_conn(c));
 		return;
 	}
 	if (ev != PB_EV_DISCONNECTED)

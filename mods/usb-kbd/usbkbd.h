@@ -93,6 +93,7 @@ struct usbkbd {
 	const struct pb_hub *hub;
 	struct pb_module *self;
 	const struct keymap *map;
+	int started;		/* between start and stop */
 	int standby;		/* started in standby, not activated yet */
 	struct pb_conn *bind;	/* the bind connection, before start */
 	struct ukbd kbd[USBKBD_MAX];

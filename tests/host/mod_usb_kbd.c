@@ -36,7 +36,7 @@
 #include "fakeusb.h"
 
 #define EP_IN	0x81
-#define NDEV	4
+#define NDEV	5
 #define NPUB	6
 
 /* ---- the usb interfaces: fake resources the hub lists ------------------ */
@@ -759,7 +759,7 @@ TEST(usbkbd_several_keyboards_one_resource_each)
 	dev_make(0, USB_CLASS_HID, 8);
 	dev_make(1, USB_CLASS_HID, 8);		/* there at start */
 	dev_make(2, USB_CLASS_STORAGE, 64);	/* not a keyboard */
-	devs[3].listed = 0;
+	devs[3].listed = devs[4].listed = 0;
 	REQUIRE(start_on(&devs[0], PB_START_NORMAL) == PB_OK);
 	run_posted();
 	CHECK(pub("keyboard:usbkbd0") != NULL);
@@ -778,6 +778,13 @@ TEST(usbkbd_several_keyboards_one_resource_each)
 	ukbd_ops.event(SELF, PB_EV_RESOURCE, &(struct pb_conn){
 	    .res = devs[3].name }, PB_REQ_NONE);
 	CHECK(pub("keyboard:usbkbd3") == NULL);
+	/* One the hub binds to it while it runs is taken too. */
+	dev_make(4, USB_CLASS_HID, 8);
+	devs[4].connected = 1;
+	ukbd_ops.event(SELF, PB_EV_CONNECTED, &devs[4].conn, PB_REQ_BIND);
+	run_posted();
+	CHECK(pub("keyboard:usbkbd3") != NULL);
+	CHECK_EQ_INT(devs[4].u.nheld, 1);
 	/* Each keyboard its own keys. */
 	REQUIRE(report(&devs[1], 0, 0x05, 0, 0));
 	REQUIRE(report(&devs[3], 0, 0x06, 0, 0));

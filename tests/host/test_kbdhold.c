@@ -282,11 +282,24 @@ TEST(kbdhold_a_refused_state_waits_and_the_keyboard_serves)
 	REQUIRE(start(kb1) == PB_OK);
 	CHECK_EQ_INT(kb1->m->state, MOD_RUNNING);
 	CHECK(cli_has(kb1->res[0]));
-	CHECK(fm_log_has("error: takeover: kb1 refused keyboard:efi's keys; "
-	    "they wait for the next keyboard"));
+	CHECK(fm_log_has("error: takeover: kb1 refused keyboard:efi's keys "
+	    "(-8); they wait for the next keyboard"));
 	refuse_state = 0;
 	REQUIRE(start(kb2) == PB_OK);
 	CHECK_EQ_INT(got[kb2->m - modules].nkeys, 1);
+	done();
+}
+
+TEST(kbdhold_a_keyboard_that_faults_taking_them_leaves_them)
+{
+	REQUIRE(world(2));
+	takeover(NULL);
+	kb1->fault_at = FM_IMPORT;
+	CHECK_EQ_INT(start(kb1), PB_EFAULT);
+	CHECK(kb1->m->state != MOD_RUNNING);
+	REQUIRE(start(kb2) == PB_OK);
+	CHECK_EQ_INT(got[kb2->m - modules].nkeys, 2);
+	CHECK(fm_log_has("-> keyboard:k2 (kb2)"));
 	done();
 }
 
