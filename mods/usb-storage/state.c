@@ -373,6 +373,8 @@ standby_lun(const char *name, const char *props)
 	if (lun >= USBSTOR_LUNS || !(d = standby_dev(dev)))
 		return;
 	l = &d->lun[lun];
+	if (l->res)
+		return;		/* listed twice: an older instance's, retired */
 	if (strncmp(name, "block:usb", 9) == 0)
 		d->no = (unsigned)rt_strtou(name + 9, NULL, 10);
 	rt_strlcpy(l->name, name + sizeof(BLOCK_IFACE), sizeof(l->name));

@@ -1333,7 +1333,7 @@ swap_out(size_t *len)
 
 TEST(usbstor_swap_hands_requests_over)
 {
-	struct fres *old0, *old1, *r1 = res_named("usb:1-2-0");
+	struct fres *old0, *old1, *retired, *r1;
 	unsigned inq0, inq1, nt0, nt1;
 	struct pb_conn *handed;
 	struct block_state st;
@@ -1362,18 +1362,26 @@ TEST(usbstor_swap_hands_requests_over)
 	fconn[FCONN - 1] = (struct fconn){ 1, { &fakeusb_ops, &stick[0].usb,
 	    NULL, "usb:1-1-0" }, res_named("usb:1-1-0") };
 	ops.event(SELF, PB_EV_CONNECTED, handed, PB_REQ_BIND);
+	/* An instance retired by an earlier swap, in its watch window. */
+	retired = res_add(BLOCK_IFACE, "block:usb0", USBSTOR_NAME, old0->props,
+	    old0->ops, NULL);
 	REQUIRE(ops.start(SELF, &hub, PB_START_STANDBY) == PB_OK);
 	/* Counterparts, same names and properties, nothing sent. */
 	for (unsigned i = 0; i < 2; i++) {
 		struct fres *o = i ? old1 : old0, *n = NULL;
+		unsigned same = 0;
 
 		for (unsigned k = 0; k < FRES; k++)
-			if (fres[k].used && &fres[k] != o &&
-			    strcmp(fres[k].name, o->name) == 0)
+			if (fres[k].used && &fres[k] != o && &fres[k] != retired &&
+			    strcmp(fres[k].name, o->name) == 0) {
 				n = &fres[k];
+				same++;
+			}
 		REQUIRE(n != NULL);
+		CHECK_EQ_INT(same, 1);
 		CHECK_STR(n->props, o->props);
 	}
+	fake_withdraw(NULL, (struct pb_resource *)retired);
 	CHECK_EQ_INT(stick[0].usb.ntrace, nt0);
 	CHECK_EQ_INT(r1->clients, 0);
 	REQUIRE(ops.import_state(SELF, buf, len, BLOCK_STATE_VERSION) == PB_OK);
