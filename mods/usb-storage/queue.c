@@ -236,6 +236,7 @@ io_done(struct usbstor_dev *d)
 			complete(d, PB_EIO);
 		} else if (r->op != BLOCK_FLUSH && (d->cur_off += d->cur_len) <
 		    (uint64_t)r->count * l->block_size) {
+			d->cur_tries = 0;
 			issue(d);	/* the next piece of a big request */
 		} else {
 			complete(d, PB_OK);
