@@ -237,6 +237,9 @@ struct usbstor {
 	uint32_t nheld;
 	struct usbstor_held *imported;	/* import's, queued at activate */
 	uint32_t nimported;
+	/* usb resources we could not drive: not tried again (a ring) */
+	char declined[USBSTOR_DEVS][64];
+	unsigned ndeclined;
 };
 
 extern struct usbstor us;

@@ -1521,3 +1521,25 @@ TEST(usbstor_big_requests_run_as_several_commands)
 	creq_free(&w);
 	rig_end();
 }
+
+TEST(usbstor_undrivable_interface_declined_once)
+{
+	struct fres *r;
+
+	REQUIRE(rig_one(1024));
+	/* Our class triple, but no bulk-OUT endpoint. */
+	bm_init(&stick[1], 1024, 512);
+	stick[1].usb.desc_len = 0;
+	fakeusb_add_interface(&stick[1].usb, 1);
+	fakeusb_add_endpoint(&stick[1].usb, BM_EP_IN, USB_EP_BULK, 512, 0);
+	r = stick_publish(1);
+	tell_resource(r->name);
+	tell_resource(r->name);
+	settle();
+	CHECK_CONTAINS(log_text, "usb:1-2-0: not driven: its interface lacks "
+	    "a bulk-IN or bulk-OUT endpoint");
+	CHECK(strstr(strstr(log_text, "not driven") + 1, "not driven") == NULL);
+	CHECK_EQ_INT(r->clients, 0);
+	CHECK_EQ_INT(stick[1].usb.ntrace, 0);
+	rig_end();
+}
