@@ -236,7 +236,6 @@ bot_start(struct usbstor_dev *d, void (*done)(struct usbstor_dev *d))
 
 	b->done = done;
 	b->csw_again = 0;
-	b->what = NULL;
 	c->actual = c->residue = 0;
 	if (d->state == DEV_DEAD || b->lost) {
 		finish(d, PB_ENODEV);
@@ -273,11 +272,8 @@ read_csw(struct usbstor_dev *d)
 static void
 recover(struct usbstor_dev *d, const char *what, int status)
 {
-	struct bot *b = &d->bot;
-
 	slog(PB_LOG_WARN, "usb%u: %s %s (%d): reset recovery", d->no, what,
 	    status == PB_ETIMEDOUT ? "timed out" : "failed", status);
-	b->what = what;
 	class_request(d, BS_RESET, BOT_REQ_RESET, 0);
 }
 
@@ -307,7 +303,6 @@ csw_arrived(struct usbstor_dev *d)
 	}
 	slog(PB_LOG_WARN, "usb%u: command 0x%02x (tag %u): %s: reset "
 	    "recovery", d->no, b->cmd.cdb[0], b->tag, why);
-	b->what = why;
 	class_request(d, BS_RESET, BOT_REQ_RESET, 0);
 }
 

@@ -341,8 +341,18 @@ ours(const char *props)
 	    strcmp(v, "50") == 0;
 }
 
+static int
+declined(const char *resname)
+{
+	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
+		if (strcmp(us.declined[i], resname) == 0)
+			return 1;
+	return 0;
+}
+
 /* Every `usb` resource of our class that nobody drives: connected by
- * hand and attached (the bind rule brought us only the first). */
+ * hand and attached (the bind rule brought us only the first); one we
+ * could not drive is not tried again. */
 void
 dev_scan(void)
 {
@@ -356,12 +366,14 @@ dev_scan(void)
 
 		if (!ri.name || !ri.iface || strcmp(ri.iface, USB_IFACE) != 0 ||
 		    ri.clients || !ri.props || !ours(ri.props) ||
-		    driven(ri.name))
+		    driven(ri.name) || declined(ri.name))
 			continue;
 		if (!(c = us.hub->connect(us.self, USB_IFACE, USB_MAJOR,
 		    USB_MINOR, ri.name)))
 			continue;
 		if (!(d = dev_add(c))) {
+			rt_strlcpy(us.declined[us.ndeclined++ % USBSTOR_DEVS],
+			    ri.name, sizeof(us.declined[0]));
 			us.hub->disconnect(us.self, c);
 			continue;
 		}

@@ -2,8 +2,8 @@
  * lun.c - `block` 1.0 for one LUN of a stick: `block:usbN` for LUN 0 and
  * `block:usbN.lL` for LUN L > 0 (N: the stick, the lowest number free
  * when it attached), with abi/block.h's properties
- *   path=pci:00:04.0/usb:1/lun:0 size=67108864 bs=512
- *   model=QEMU_QEMU_HARDDISK rev=2.5+ serial=1-0000:00:04.0-1 ro=0 rm=1
+ *   path=pci:00:02.0/usb:2/lun:0 size=67108864 bs=512
+ *   model=QEMU_QEMU_HARDDISK rev=2.5+ serial=... ro=0 rm=1
  * (path: the usb resource's dev= then /lun:L, as the firmware's handle is
  * spelled; model: INQUIRY's vendor and product; serial: the usb
  * resource's serial=, the device's iSerialNumber string).

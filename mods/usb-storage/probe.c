@@ -48,6 +48,16 @@ say_sense(struct usbstor_dev *d, const char *then)
 	    then);
 }
 
+/* A command of ours to the LUN being probed (its answer, up to len
+ * bytes, into the stick's DMA block), then(d) when it is over. */
+static void
+ask(struct usbstor_dev *d, const uint8_t *cdb, unsigned n, uint32_t len,
+    void (*then)(struct usbstor_dev *d))
+{
+	cmd_internal(d, d->probe.lun, cdb, n, len);
+	cmd_run(d, then);
+}
+
 /* --- the end ------------------------------------------------------------- */
 
 static void
@@ -156,10 +166,9 @@ static void
 mode_sense(struct usbstor_dev *d)
 {
 	uint8_t cdb[CBW_CB_MAX];
-	unsigned n = scsi_cdb_simple(cdb, SCSI_MODE_SENSE_6, MODE_SENSE_LEN);
 
-	cmd_internal(d, d->probe.lun, cdb, n, MODE_SENSE_LEN);
-	cmd_run(d, mode_done);
+	ask(d, cdb, scsi_cdb_simple(cdb, SCSI_MODE_SENSE_6, MODE_SENSE_LEN),
+	    MODE_SENSE_LEN, mode_done);
 }
 
 /* --- READ CAPACITY ------------------------------------------------------- */
@@ -215,10 +224,8 @@ static void
 capacity16(struct usbstor_dev *d)
 {
 	uint8_t cdb[CBW_CB_MAX];
-	unsigned n = scsi_cdb_capacity16(cdb);
 
-	cmd_internal(d, d->probe.lun, cdb, n, CAP16_LEN);
-	cmd_run(d, capacity16_done);
+	ask(d, cdb, scsi_cdb_capacity16(cdb), CAP16_LEN, capacity16_done);
 }
 
 static void
@@ -254,10 +261,9 @@ capacity10_done(struct usbstor_dev *d)
 static void
 capacity10(struct usbstor_dev *d)
 {
-	uint8_t cdb[CBW_CB_MAX] = { SCSI_READ_CAPACITY_10 };
+	static const uint8_t cdb[CBW_CB_MAX] = { SCSI_READ_CAPACITY_10 };
 
-	cmd_internal(d, d->probe.lun, cdb, 10, CAP10_LEN);
-	cmd_run(d, capacity10_done);
+	ask(d, cdb, 10, CAP10_LEN, capacity10_done);
 }
 
 /* --- TEST UNIT READY ----------------------------------------------------- */
@@ -276,11 +282,9 @@ static void
 start_unit(struct usbstor_dev *d)
 {
 	uint8_t cdb[CBW_CB_MAX];
-	unsigned n = scsi_cdb_start(cdb);
 
 	d->probe.started = 1;
-	cmd_internal(d, d->probe.lun, cdb, n, 0);
-	cmd_run(d, start_done);
+	ask(d, cdb, scsi_cdb_start(cdb), 0, start_done);
 }
 
 /* Not ready yet: again after a pause, until the deadline. */
@@ -343,12 +347,10 @@ static void
 tur(struct usbstor_dev *d)
 {
 	uint8_t cdb[CBW_CB_MAX];
-	unsigned n = scsi_cdb_simple(cdb, SCSI_TEST_UNIT_READY, 0);
 
-	if (d->state == DEV_GONE)
-		return;
-	cmd_internal(d, d->probe.lun, cdb, n, 0);
-	cmd_run(d, tur_done);
+	if (d->state != DEV_GONE)
+		ask(d, cdb, scsi_cdb_simple(cdb, SCSI_TEST_UNIT_READY, 0), 0,
+		    tur_done);
 }
 
 /* --- INQUIRY ------------------------------------------------------------- */
@@ -401,10 +403,9 @@ static void
 inquiry(struct usbstor_dev *d)
 {
 	uint8_t cdb[CBW_CB_MAX];
-	unsigned n = scsi_cdb_simple(cdb, SCSI_INQUIRY, INQUIRY_LEN);
 
-	cmd_internal(d, d->probe.lun, cdb, n, INQUIRY_LEN);
-	cmd_run(d, inquiry_done);
+	ask(d, cdb, scsi_cdb_simple(cdb, SCSI_INQUIRY, INQUIRY_LEN),
+	    INQUIRY_LEN, inquiry_done);
 }
 
 static void

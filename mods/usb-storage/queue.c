@@ -95,6 +95,32 @@ io_fail_all(struct usbstor_dev *d, int status)
 		post(r, status);
 }
 
+/* Queued requests of LUNs that are not published any more (a probe
+ * after a swap found them gone) complete PB_ENODEV. */
+void
+io_drop_unserved(struct usbstor_dev *d)
+{
+	struct block_req *keep = NULL, *last = NULL, *r;
+	unsigned n = 0;
+
+	while ((r = pop(d))) {
+		if (!d->lun[rq_of(r)->lun].res) {
+			post(r, PB_ENODEV);
+			continue;
+		}
+		rq_of(r)->next = NULL;
+		if (last)
+			rq_of(last)->next = r;
+		else
+			keep = r;
+		last = r;
+		n++;
+	}
+	d->head = keep;
+	d->tail = last;
+	d->nqueued = n;
+}
+
 /* The requests are the next driver's (a swap): let go without a word. */
 void
 io_forget(struct usbstor_dev *d)
@@ -210,6 +236,7 @@ io_done(struct usbstor_dev *d)
 			complete(d, PB_EIO);
 		} else if (r->op != BLOCK_FLUSH && (d->cur_off += d->cur_len) <
 		    (uint64_t)r->count * l->block_size) {
+			d->cur_tries = 0;
 			issue(d);	/* the next piece of a big request */
 		} else {
 			complete(d, PB_OK);

@@ -82,22 +82,31 @@ state_quiesce(void)
 	return PB_OK;
 }
 
+/* The requests queued for LUN l (its stick's queue has all of them). */
+static uint32_t
+queued_for(const struct usbstor_lun *l)
+{
+	uint32_t n = 0;
+
+	for (struct block_req *r = l->dev->head; r; r = rq_of(r)->next)
+		n += rq_of(r)->lun == l->lun;
+	return n;
+}
+
 static void
 count(uint32_t *ndisks, uint32_t *nreq, uint32_t *nknown)
 {
 	*ndisks = *nreq = *nknown = 0;
-	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
-		struct usbstor_dev *d = &us.dev[i];
-
+	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
 		for (unsigned l = 0; l < USBSTOR_LUNS; l++) {
-			if (!exported(&d->lun[l]))
+			const struct usbstor_lun *lun = &us.dev[i].lun[l];
+
+			if (!exported(lun))
 				continue;
 			(*ndisks)++;
-			*nknown += d->lun[l].known;
+			*nknown += lun->known;
+			*nreq += queued_for(lun);
 		}
-		if (d->state != DEV_FREE && d->state != DEV_GONE)
-			*nreq += d->nqueued;
-	}
 }
 
 static size_t
@@ -162,6 +171,9 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
 		if (us.dev[i].cur && us.dev[i].state != DEV_GONE)
 			return PB_EBUSY;	/* not quiesced */
+	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
+		if (us.dev[i].state != DEV_FREE && us.dev[i].state != DEV_GONE)
+			io_drop_unserved(&us.dev[i]);
 	count(&ndisks, &nreq, &nknown);
 	if (nreq && !(held = us.hub->alloc(us.self, nreq * sizeof(*held))))
 		return PB_ENOMEM;
@@ -373,6 +385,8 @@ standby_lun(const char *name, const char *props)
 	if (lun >= USBSTOR_LUNS || !(d = standby_dev(dev)))
 		return;
 	l = &d->lun[lun];
+	if (l->res)
+		return;		/* listed twice: an older instance's, retired */
 	if (strncmp(name, "block:usb", 9) == 0)
 		d->no = (unsigned)rt_strtou(name + 9, NULL, 10);
 	rt_strlcpy(l->name, name + sizeof(BLOCK_IFACE), sizeof(l->name));

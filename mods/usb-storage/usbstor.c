@@ -2,7 +2,7 @@
  * usb-storage - USB mass storage, SCSI over Bulk-Only Transport 1.0,
  * provides `block` 1.0: one resource per LUN of every stick, block:usbN
  * (LUN 0) and block:usbN.lL (LUN L), path= the stick's dev= plus /lun:L
- * (pci:00:04.0/usb:1/lun:0): the path efi-block gives the firmware's
+ * (pci:00:02.0/usb:2/lun:0): the path efi-block gives the firmware's
  * disk, so at the takeover the hub hands that disk and its clients (gpt,
  * fat) to us (hub/park.c).
  *

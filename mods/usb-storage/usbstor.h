@@ -142,7 +142,6 @@ struct bot {
 	int csw_again;			/* the CSW was read a second time */
 	uint32_t tag;
 	uint64_t deadline;		/* of the command's stages */
-	const char *what;		/* what failed, for recovery's line */
 	struct usb_seg wrap;		/* the CBW's or the CSW's */
 	struct bot_cmd cmd;
 	void (*done)(struct usbstor_dev *d);
@@ -238,6 +237,9 @@ struct usbstor {
 	uint32_t nheld;
 	struct usbstor_held *imported;	/* import's, queued at activate */
 	uint32_t nimported;
+	/* usb resources we could not drive: not tried again (a ring) */
+	char declined[USBSTOR_DEVS][64];
+	unsigned ndeclined;
 };
 
 extern struct usbstor us;
@@ -303,6 +305,7 @@ void io_kick(struct usbstor_dev *d);
 void io_dispatch(void *arg);
 void io_fail_all(struct usbstor_dev *d, int status);
 void io_forget(struct usbstor_dev *d);
+void io_drop_unserved(struct usbstor_dev *d);
 
 /* map.c */
 uint32_t map_chunk_max(const struct usbstor_dev *d, uint32_t bs);

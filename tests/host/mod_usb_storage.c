@@ -324,18 +324,25 @@ settle(void)
 	run_posted();
 }
 
-/* Stick 0 with one LUN (blocks x 512) bound, the module started and the
- * attach run: 0 when it did not start. */
+/* Stick 0 (as the test set its model up) bound, the module started and
+ * the attach run: 0 when it did not start. */
 static int
-rig_one(uint64_t blocks)
+rig_attach(void)
 {
-	reset_all();
-	bm_init(&stick[0], blocks, 512);
 	bind_stick(0, stick_publish(0));
 	if (ops.start(SELF, &hub, PB_START_NORMAL) != PB_OK)
 		return 0;
 	settle();
 	return 1;
+}
+
+/* The same with one LUN of blocks x 512 on stick 0. */
+static int
+rig_one(uint64_t blocks)
+{
+	reset_all();
+	bm_init(&stick[0], blocks, 512);
+	return rig_attach();
 }
 
 static void
@@ -600,9 +607,7 @@ TEST(usbstor_flush_without_write_cache)
 	reset_all();
 	bm_init(&stick[0], 1024, 512);
 	stick[0].lun[0].wce = 0;
-	bind_stick(0, stick_publish(0));
-	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
-	settle();
+	REQUIRE(rig_attach());
 	creq_init(&f, 1, BLOCK_FLUSH, 0, 0, 512, 0, 1);
 	REQUIRE(submit_to("block:usb0", &f) == PB_OK);
 	settle();
@@ -615,9 +620,7 @@ TEST(usbstor_flush_without_write_cache)
 	reset_all();
 	bm_init(&stick[0], 1024, 512);
 	stick[0].lun[0].sync_illegal = 1;
-	bind_stick(0, stick_publish(0));
-	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
-	settle();
+	REQUIRE(rig_attach());
 	creq_init(&f, 1, BLOCK_FLUSH, 0, 0, 512, 0, 1);
 	REQUIRE(submit_to("block:usb0", &f) == PB_OK);
 	settle();
@@ -686,8 +689,23 @@ read_once(uint64_t lba, struct creq *c)
 	return c->runs == 1 ? c->r.status : -2000;
 }
 
-/* One misbehaviour of the CSW, once: reset recovery, the read issued
- * again and right. */
+/* A read at lba that ends right, the stick having seen (in all) so
+ * many halts cleared, resets and reads. */
+static void
+read_recovers(uint64_t lba, unsigned halts, unsigned resets, unsigned reads)
+{
+	struct creq c;
+
+	CHECK_EQ_INT(read_once(lba, &c), PB_OK);
+	CHECK(matches(&c, 0, 0));
+	CHECK_EQ_INT(stick[0].clear_halts, halts);
+	CHECK_EQ_INT(stick[0].resets, resets);
+	CHECK_EQ_INT(stick[0].reads, reads);
+	creq_free(&c);
+}
+
+/* One misbehaviour of the CSW, once: reset recovery (clearing bulk-IN
+ * and bulk-OUT), the read issued again and right. */
 static void
 csw_trouble(int *knob, const char *line)
 {
@@ -695,14 +713,9 @@ csw_trouble(int *knob, const char *line)
 
 	REQUIRE(rig_one(2048));
 	*knob = 1;
-	CHECK_EQ_INT(read_once(64, &c), PB_OK);
-	CHECK(matches(&c, 0, 0));
-	CHECK_EQ_INT(stick[0].resets, 1);
-	CHECK_EQ_INT(stick[0].clear_halts, 2);	/* bulk-IN, bulk-OUT */
-	CHECK_EQ_INT(stick[0].reads, 2);
+	read_recovers(64, 2, 1, 2);
 	CHECK_CONTAINS(log_text, line);
 	CHECK_CONTAINS(log_text, ": reset recovery");
-	creq_free(&c);
 	/* The stick serves on. */
 	CHECK_EQ_INT(read_once(300, &c), PB_OK);
 	CHECK(matches(&c, 0, 0));
@@ -748,43 +761,24 @@ TEST(usbstor_csw_bad_every_time_fails_eio)
 
 TEST(usbstor_stall_on_data_stage)
 {
-	struct creq c;
-
 	/* The data stage stalls and the CSW says failed (ABORTED COMMAND):
 	 * bulk-IN cleared, the CSW read anyway, sense asked, issued again. */
 	REQUIRE(rig_one(2048));
 	stick[0].stall_data = 1;
-	CHECK_EQ_INT(read_once(10, &c), PB_OK);
-	CHECK(matches(&c, 0, 0));
-	CHECK_EQ_INT(stick[0].clear_halts, 1);
-	CHECK_EQ_INT(stick[0].resets, 0);
-	CHECK_EQ_INT(stick[0].reads, 2);
+	read_recovers(10, 1, 0, 2);
 	CHECK_CONTAINS(log_text, "ABORTED COMMAND");
-	creq_free(&c);
 	rig_end();
 }
 
 TEST(usbstor_stall_on_csw)
 {
-	struct creq c;
-
 	/* Once: bulk-IN cleared, the CSW read again, no reset. */
 	REQUIRE(rig_one(2048));
 	stick[0].stall_csw = 1;
-	CHECK_EQ_INT(read_once(10, &c), PB_OK);
-	CHECK(matches(&c, 0, 0));
-	CHECK_EQ_INT(stick[0].clear_halts, 1);
-	CHECK_EQ_INT(stick[0].resets, 0);
-	CHECK_EQ_INT(stick[0].reads, 1);
-	creq_free(&c);
+	read_recovers(10, 1, 0, 1);
 	/* Twice in a row: reset recovery, the read issued again. */
 	stick[0].stall_csw = 2;
-	CHECK_EQ_INT(read_once(20, &c), PB_OK);
-	CHECK(matches(&c, 0, 0));
-	CHECK_EQ_INT(stick[0].resets, 1);
-	CHECK_EQ_INT(stick[0].clear_halts, 1 + 1 + 2);
-	CHECK_EQ_INT(stick[0].reads, 3);
-	creq_free(&c);
+	read_recovers(20, 1 + 1 + 2, 1, 3);
 	rig_end();
 }
 
@@ -811,9 +805,7 @@ TEST(usbstor_get_max_lun_stall_and_absurd)
 	reset_all();
 	bm_init(&stick[0], 1024, 512);
 	stick[0].max_lun_stall = 1;
-	bind_stick(0, stick_publish(0));
-	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
-	settle();
+	REQUIRE(rig_attach());
 	CHECK(res_named("block:usb0") != NULL);
 	CHECK(!strstr(log_text, "GET MAX LUN"));	/* a STALL is normal */
 	CHECK_EQ_INT(stick[0].inquiries, 1);
@@ -822,9 +814,7 @@ TEST(usbstor_get_max_lun_stall_and_absurd)
 	reset_all();
 	bm_init(&stick[0], 1024, 512);
 	stick[0].max_lun_value = 20;
-	bind_stick(0, stick_publish(0));
-	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
-	settle();
+	REQUIRE(rig_attach());
 	CHECK(res_named("block:usb0") != NULL);
 	CHECK(res_named("block:usb0.l1") == NULL);
 	CHECK_CONTAINS(log_text, "usb0: GET MAX LUN answered 20, more than "
@@ -848,9 +838,7 @@ TEST(usbstor_several_luns_and_a_cd)
 	stick[0].lun[1].type = SCSI_TYPE_CDROM;
 	memcpy(stick[0].lun[1].product, "QEMU CD-ROM", 12);
 	/* LUN 2: no unit there (INQUIRY qualifier 3). */
-	bind_stick(0, stick_publish(0));
-	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
-	settle();
+	REQUIRE(rig_attach());
 	CHECK_EQ_INT(stick[0].inquiries, 3);
 	REQUIRE(res_named("block:usb0") != NULL);
 	f = res_named("block:usb0.l1");
@@ -891,9 +879,7 @@ TEST(usbstor_write_protected_medium)
 	reset_all();
 	bm_init(&stick[0], 1024, 512);
 	stick[0].lun[0].wp = 1;
-	bind_stick(0, stick_publish(0));
-	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
-	settle();
+	REQUIRE(rig_attach());
 	REQUIRE(res_named("block:usb0") != NULL);
 	CHECK_CONTAINS(res_named("block:usb0")->props, " ro=1 rm=1");
 	REQUIRE(info_of("block:usb0", &bi) == PB_OK);
@@ -928,9 +914,7 @@ TEST(usbstor_unit_becoming_ready_no_medium_needs_start)
 	reset_all();
 	bm_init(&stick[0], 1024, 512);
 	stick[0].lun[0].becoming_ready = 3;
-	bind_stick(0, stick_publish(0));
-	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
-	settle();
+	REQUIRE(rig_attach());
 	CHECK(res_named("block:usb0") == NULL);
 	CHECK_EQ_INT(ops.quiesce(SELF), PB_EAGAIN);	/* attaching */
 	us.quiesced = 0;
@@ -948,9 +932,7 @@ TEST(usbstor_unit_becoming_ready_no_medium_needs_start)
 	reset_all();
 	bm_init(&stick[0], 1024, 512);
 	stick[0].lun[0].becoming_ready = 1000000;
-	bind_stick(0, stick_publish(0));
-	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
-	settle();
+	REQUIRE(rig_attach());
 	for (int i = 0; i < 200 && us.dev[0].state == DEV_ATTACHING; i++) {
 		time_passes(T_READY_POLL);
 		settle();
@@ -965,9 +947,7 @@ TEST(usbstor_unit_becoming_ready_no_medium_needs_start)
 	reset_all();
 	bm_init(&stick[0], 1024, 512);
 	stick[0].lun[0].no_medium = 1;
-	bind_stick(0, stick_publish(0));
-	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
-	settle();
+	REQUIRE(rig_attach());
 	CHECK(res_named("block:usb0") == NULL);
 	CHECK_CONTAINS(log_text, "usb0: LUN 0: NOT READY, medium not present "
 	    "(3a/00): not served");
@@ -976,9 +956,7 @@ TEST(usbstor_unit_becoming_ready_no_medium_needs_start)
 	reset_all();
 	bm_init(&stick[0], 1024, 512);
 	stick[0].lun[0].needs_start = 1;
-	bind_stick(0, stick_publish(0));
-	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
-	settle();
+	REQUIRE(rig_attach());
 	CHECK(res_named("block:usb0") != NULL);
 	CHECK_EQ_INT(stick[0].starts, 1);
 	CHECK_CONTAINS(log_text, "initializing command required (04/02): "
@@ -1333,7 +1311,7 @@ swap_out(size_t *len)
 
 TEST(usbstor_swap_hands_requests_over)
 {
-	struct fres *old0, *old1, *r1 = res_named("usb:1-2-0");
+	struct fres *old0, *old1, *retired, *r1;
 	unsigned inq0, inq1, nt0, nt1;
 	struct pb_conn *handed;
 	struct block_state st;
@@ -1362,18 +1340,26 @@ TEST(usbstor_swap_hands_requests_over)
 	fconn[FCONN - 1] = (struct fconn){ 1, { &fakeusb_ops, &stick[0].usb,
 	    NULL, "usb:1-1-0" }, res_named("usb:1-1-0") };
 	ops.event(SELF, PB_EV_CONNECTED, handed, PB_REQ_BIND);
+	/* An instance retired by an earlier swap, in its watch window. */
+	retired = res_add(BLOCK_IFACE, "block:usb0", USBSTOR_NAME, old0->props,
+	    old0->ops, NULL);
 	REQUIRE(ops.start(SELF, &hub, PB_START_STANDBY) == PB_OK);
 	/* Counterparts, same names and properties, nothing sent. */
 	for (unsigned i = 0; i < 2; i++) {
 		struct fres *o = i ? old1 : old0, *n = NULL;
+		unsigned same = 0;
 
 		for (unsigned k = 0; k < FRES; k++)
-			if (fres[k].used && &fres[k] != o &&
-			    strcmp(fres[k].name, o->name) == 0)
+			if (fres[k].used && &fres[k] != o && &fres[k] != retired &&
+			    strcmp(fres[k].name, o->name) == 0) {
 				n = &fres[k];
+				same++;
+			}
 		REQUIRE(n != NULL);
+		CHECK_EQ_INT(same, 1);
 		CHECK_STR(n->props, o->props);
 	}
+	fake_withdraw(NULL, (struct pb_resource *)retired);
 	CHECK_EQ_INT(stick[0].usb.ntrace, nt0);
 	CHECK_EQ_INT(r1->clients, 0);
 	REQUIRE(ops.import_state(SELF, buf, len, BLOCK_STATE_VERSION) == PB_OK);
@@ -1500,9 +1486,7 @@ TEST(usbstor_big_requests_run_as_several_commands)
 	bm_init(&stick[0], 8192, 512);
 	stick[0].usb.info.max_transfer = 16 << 10;
 	stick[0].usb.info.max_segments = 5;
-	bind_stick(0, stick_publish(0));
-	REQUIRE(ops.start(SELF, &hub, PB_START_NORMAL) == PB_OK);
-	settle();
+	REQUIRE(rig_attach());
 	creq_init(&w, 1, BLOCK_WRITE, 1000, 2048, 512, 8, 0);
 	for (size_t i = 0; i < w.len; i++)
 		w.buf[i] = (uint8_t)(i * 13 + i / 4096);
@@ -1535,5 +1519,27 @@ TEST(usbstor_big_requests_run_as_several_commands)
 	fake_dma_unmap(raw);
 	free(raw);
 	creq_free(&w);
+	rig_end();
+}
+
+TEST(usbstor_undrivable_interface_declined_once)
+{
+	struct fres *r;
+
+	REQUIRE(rig_one(1024));
+	/* Our class triple, but no bulk-OUT endpoint. */
+	bm_init(&stick[1], 1024, 512);
+	stick[1].usb.desc_len = 0;
+	fakeusb_add_interface(&stick[1].usb, 1);
+	fakeusb_add_endpoint(&stick[1].usb, BM_EP_IN, USB_EP_BULK, 512, 0);
+	r = stick_publish(1);
+	tell_resource(r->name);
+	tell_resource(r->name);
+	settle();
+	CHECK_CONTAINS(log_text, "usb:1-2-0: not driven: its interface lacks "
+	    "a bulk-IN or bulk-OUT endpoint");
+	CHECK(strstr(strstr(log_text, "not driven") + 1, "not driven") == NULL);
+	CHECK_EQ_INT(r->clients, 0);
+	CHECK_EQ_INT(stick[1].usb.ntrace, 0);
 	rig_end();
 }
