@@ -295,6 +295,24 @@ hub_start_deferred(void)
 	}
 }
 
+/* A driver that declined its last device (its start answered an error,
+ * it did not fault) may take the next one: a keyboard that is not a boot
+ * keyboard must not keep the driver from the one plugged in after it. */
+static void
+retry_declined(const struct pb_resource *r)
+{
+	for (unsigned i = 0; i < nmodules; i++) {
+		struct pb_module *m = &modules[i];
+
+		if (m->state != MOD_FAILED || m->faults || m->why ||
+		    !m->desc.nbinds || !hub_binds(m, r))
+			continue;	/* a refused file (why) stays refused */
+		if (m->base)
+			mod_unload(m);
+		m->state = MOD_UNLOADED;
+	}
+}
+
 /* A resource appeared: load the modules whose bind rules match it. */
 void
 hub_bind(struct pb_resource *r)
@@ -304,6 +322,7 @@ hub_bind(struct pb_resource *r)
 	struct rs_set set;
 	int idx[8], n;
 
+	retry_declined(r);
 	build_set(&set, cands, ext);
 	n = bind_candidates(&set, r->iface.iface, r->props, idx, 8);
 	for (int i = 0; i < n; i++) {

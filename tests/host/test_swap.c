@@ -1360,3 +1360,36 @@ TEST(shutdown_quiesces_every_file_system)
 	swap_drain_ns = 1000000000ull;
 	fm_teardown();
 }
+
+/* A driver that declined the device it was loaded for (start answered
+ * PB_ENODEV) is loaded again for the next matching device, not refused
+ * for good: a second keyboard plugged after a first it could not drive. */
+TEST(declined_driver_binds_to_the_next_device)
+{
+	struct pb_modinfo *d;
+	struct fm *drv;
+
+	fm_setup();
+	drv = fm_add_loadable("drv", 2);
+	d = &drv->m->desc;
+	rt_strlcpy(d->binds[0].iface, "dev", sizeof(d->binds[0].iface));
+	rt_strlcpy(d->binds[0].match, "vendor=1", sizeof(d->binds[0].match));
+	d->nbinds = 1;
+	drv->fail_at = FM_START;
+	drv->fail_err = PB_ENODEV;
+	bus_ = fm_add("bus", 0);
+	fm_provide(bus_, "dev", 1, 0);
+	fm_publish(bus_, "dev", "d0", "vendor=1");
+	REQUIRE(fm_start(bus_) == PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(drv->nstart, 1);
+	CHECK_EQ_INT(drv->m->state, MOD_FAILED);
+	drv->fail_at = FM_NONE;
+	REQUIRE(bus_->hub->publish(bus_->m, "dev", "d1", "vendor=1",
+	    bus_->iops, &bus_->inst[1]) != NULL);
+	fm_run_work();
+	CHECK_EQ_INT(drv->nstart, 2);
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	CHECK(fm_bind_conn(drv) != NULL);
+	fm_teardown();
+}
