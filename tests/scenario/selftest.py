@@ -613,8 +613,10 @@ def test_aggregator():
             'echo "FAIL b/1: bad"; echo "PASS b/2"; exit 1',
             'echo output; exit 3', 'true', 'kill -9 $$'], cwd=d)
     lines = r.stdout.rstrip('\n').split('\n')
-    check(lines[-1] == '3 passed, 3 failed', r.stdout)
+    check(lines[-1] == '3 passed, 4 failed', r.stdout)
     check('FAIL echo output; exit 3: exited 3' in lines, r.stdout)
+    # A suite that runs no case proves nothing: it fails.
+    check('FAIL true: no test cases' in lines, r.stdout)
     check('FAIL kill -9 $$: killed by signal 9' in lines, r.stdout)
     check(r.returncode == 1, r.returncode)
     r = sh([AGGREGATOR, 'echo PASS x', 'echo "PASS y"; echo "FAILED is not FAIL"'])
