@@ -388,6 +388,29 @@ start_autostart(void)
 }
 
 /*
+ * Would the takeover leave the user with no keyboard, or a dark screen
+ * (stay.c)?  Then it does not happen, and the firmware's console says why.
+ */
+static int
+stays_for_the_user(struct handoff *h, const struct swap *sw, unsigned nsw)
+{
+	char why[160], line[224], mode[16];
+	int screen = h->fb.format == HANDOFF_PIX_NONE ? 0 :
+	    h->fb.format == HANDOFF_PIX_BLT_ONLY ? 2 : 1;
+
+	if ((cfg_get(h->cmdline, "takeover", mode, sizeof(mode)) &&
+	    strcmp(mode, "force") == 0) ||
+	    !takeover_leaves_nothing(screen, sw, nsw, why, sizeof(why)))
+		return 0;
+	log_event(LOG_ERROR, "takeover: %s; staying in the firmware phase",
+	    why);
+	rt_snprintf(line, sizeof(line), "\r\nPatchbay stays with the "
+	    "firmware: %s (takeover=force in boot.cfg overrides).\r\n", why);
+	h->fw->con_write(h->fw_ctx, line, strlen(line));
+	return 1;
+}
+
+/*
  * The takeover.  Boot services end; `firmware` is withdrawn; what used it
  * is swapped for native providers or stopped.  Runtime services remain as
  * `firmware-rt`.
@@ -422,7 +445,7 @@ takeover(struct handoff *h)
 		}
 	}
 	kbd_hold_save(sw, nsw);	/* the keys, if no native keyboard takes them */
-	if (exit_firmware(h) != PB_OK) {
+	if (stays_for_the_user(h, sw, nsw) || exit_firmware(h) != PB_OK) {
 		for (unsigned i = 0; i < nsw; i++)
 			swap_abort(&sw[i]);
 		park_abort();

@@ -274,6 +274,12 @@ int hub_load_path(const char *path, char *err, size_t cap);
 void hub_loop_once(void);
 
 /* --- disks parked over the takeover until their native driver (park.c) --- */
+/* stay.c: would the takeover leave no keyboard, or a dark screen?
+ * screen: 0 no screen, 1 a framebuffer, 2 a GOP without one. */
+struct swap;
+int takeover_leaves_nothing(int screen, const struct swap *sw, unsigned nsw,
+    char *why, size_t cap);
+
 /* chart.c */
 int chart_mark(const char *name);
 void chart_print(pb_line_fn out, void *arg);

@@ -8,7 +8,8 @@
  *			IRQ 1, turn the keyboard's interrupt on last;
  *			PB_ENODEV when there is no controller or no keyboard
  *			(one that acknowledges scanning on is one)
- *   start(STANDBY)	publish keyboard:ps2, touch nothing
+ *   start(STANDBY)	read the status port (0xff: no controller,
+ *			PB_ENODEV), publish keyboard:ps2
  *   quiesce		interrupt off, what the controller holds decoded
  *   export/import	struct keyboard_state (state.c): modifiers, locks,
  *			unread keys; a console's struct console_state is
@@ -327,8 +328,11 @@ ps2_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		pb_logf(h, m, PB_LOG_ERR, "no irq provider");
 		return PB_ENOENT;
 	}
+	/* Reading the status port is harmless while the firmware drives
+	 * the controller: a PC without one declines before the takeover,
+	 * so the hub knows it would have no keyboard here. */
 	if (mode == PB_START_STANDBY)
-		return publish();		/* the hardware at activate */
+		return probe() == PB_OK ? publish() : PB_ENODEV;
 	if ((r = take()) != PB_OK)
 		return r;
 	return publish();

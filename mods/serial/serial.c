@@ -9,9 +9,10 @@
  * Fully swappable:
  *   start(NORMAL)	probe COM1-4, publish each present, start receiving;
  *			PB_ENODEV when there is none
- *   start(STANDBY)	publish COM1's resources only, touch no port (the
- *			firmware may still drive it); activate probes, and
- *			moves them to the first port present if COM1 is not
+ *   start(STANDBY)	publish COM1's resources only, touch no port but to
+ *			read the LSRs (PB_ENODEV when all read 0xff: no
+ *			port); activate probes, and moves them to the first
+ *			port present if COM1 is not
  *   quiesce		stop receiving (IER off, lines unrouted, or the poll
  *			stopped), keep what the FIFO held as keys
  *   export/import	struct console_state (state.c)
@@ -154,6 +155,23 @@ take_ports(void)
 	return PB_OK;
 }
 
+/*
+ * Standby publishes COM1's resources and touches no port but to read each
+ * LSR: a PC with no serial port at all declines now, before the takeover,
+ * so the hub knows it would have no keyboard here (HARDWARE.md: many PCs
+ * have no COM1).  The ports are probed for real at activate.
+ */
+static int
+standby_ports(void)
+{
+	for (unsigned i = 0; i < SERIAL_NPORTS; i++)
+		if (uart_maybe_present(ser.ports[i].base))
+			return port_publish(ser.primary);
+	pb_logf(ser.hub, ser.self, PB_LOG_INFO, "no 16550 at 0x3f8, 0x2f8, "
+	    "0x3e8 or 0x2e8 (their LSRs read 0xff)");
+	return PB_ENODEV;
+}
+
 static int
 serial_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
@@ -164,7 +182,7 @@ serial_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	port_init_table();
 	ser.primary = &ser.ports[0];
 	if (mode == PB_START_STANDBY)
-		return port_publish(ser.primary);	/* probed at activate */
+		return standby_ports();
 	return take_ports();
 }
 

@@ -47,6 +47,15 @@ uart_scratch_ok(uint16_t base)
 	return 1;
 }
 
+/* Could a UART be at base?  Read-only, for standby, while the firmware
+ * may still drive the port: an empty I/O slot reads 0xff, and no 16550's
+ * LSR has bit 7 (FIFO error) with every other bit set at once. */
+int
+uart_maybe_present(uint16_t base)
+{
+	return inb((uint16_t)(base + UART_LSR)) != 0xff;
+}
+
 int
 uart_wait_lsr(struct port *p, uint8_t bits, uint64_t ns, uint8_t *lsr)
 {

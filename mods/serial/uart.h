@@ -62,6 +62,7 @@ struct port;
 
 /* Is anything decoding at this base?  Scratch register test (writes SCR). */
 int uart_scratch_ok(uint16_t base);
+int uart_maybe_present(uint16_t base);
 /* Program baud, 8N1, FIFOs and MCR; tell the TX FIFO depth. */
 void uart_setup(struct port *p, uint32_t baud);
 /* Loopback test (MCR.LOOP): PB_OK, PB_ENODEV or PB_ETIMEDOUT; bytes the

@@ -497,6 +497,20 @@ TEST(ps2_keyboard_that_only_acks_scan_on)
 	ps2_ops.stop(SELF);
 }
 
+/* Standby reads the status port only: a PC with no 8042 declines before
+ * the takeover, so the hub knows it would have no PS/2 keyboard. */
+TEST(ps2_standby_without_controller_declines)
+{
+	setup();
+	mdl.present = 0;
+	CHECK_EQ_INT(ps2_ops.start(SELF, &fake_hub, PB_START_STANDBY),
+	    PB_ENODEV);
+	CHECK_EQ_INT(io_count, 1);
+	CHECK(!res.used);
+	CHECK_CONTAINS(log_text, "no i8042");
+	ps2_ops.stop(SELF);
+}
+
 TEST(ps2_declines_without_controller)
 {
 	setup();
@@ -960,7 +974,8 @@ TEST(ps2_standby_takes_over)
 	st.keys[1] = (struct key_event){ .code = 'y', .pressed = 1 };
 	setup();
 	REQUIRE(ps2_ops.start(SELF, &fake_hub, PB_START_STANDBY) == PB_OK);
-	CHECK_EQ_INT(io_count, 0);		/* no port touched */
+	CHECK_EQ_INT(io_count, 1);		/* the status port, read */
+	io_count = 0;
 	CHECK_STR(res.name, "keyboard:ps2");
 	CHECK_STR(keys(), "");
 	CHECK_EQ_INT(ps2_ops.import_state(SELF, &st, sizeof(st),
