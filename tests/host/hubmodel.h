@@ -15,9 +15,11 @@
  *   - the test plugs, unplugs, overloads ports (hm_plug, hm_unplug,
  *     hm_over_current) and resets the whole hub (hm_hub_reset: what the
  *     bus's re-enumeration after a controller swap does to it);
- *   - the interrupt endpoint (0x81) answers the change bitmap when a
- *     change is pending, else is held until hm_poll finds one; it can be
- *     made to STALL (m->intr_stalls) until USB_OP_CLEAR_HALT;
+ *   - the interrupt endpoint (0x81) is held until hm_poll finds a change
+ *     pending (once per call, as an endpoint answers once per interval:
+ *     a driver that never clears a change loops no faster than the
+ *     test's clock); it can be made to STALL (m->intr_stalls) until
+ *     USB_OP_CLEAR_HALT;
  *   - USB_OP_HUB_CONFIG/PORT_ON/PORT_OFF are recorded with the resets in
  *     m->ev (op, port, speed, time); PORT_ON of a port not enabled fails
  *     (PB_EIO) as the bus's enumeration would, and m->hold_port_on keeps
@@ -362,10 +364,7 @@ hm_intr(struct hubmodel *m, struct usb_req *r)
 		r->status = USB_ESTALL;
 		return 1;
 	}
-	if (!hm_changes(m))
-		return 0;	/* NAK until something changes */
-	hm_bitmap(m, r);
-	return 1;
+	return 0;	/* NAK: hm_poll answers, once per (fake) frame */
 }
 
 static int
