@@ -1,0 +1,181 @@
+"""The USB hub driver (mods/usb-hub) under QEMU, on the `usbhub` machine
+(tools/qemuconf.py): QEMU's usb-hub (8 ports, full speed) on an xHCI root
+port, the boot stick on its port 1 and a keyboard on its port 2.
+
+It needs the whole USB stack: xhci (the controller), usb (the bus, and
+the shell's `usb` tree) and the class drivers usb-hub, usb-kbd and
+usb-storage.  Checked: the hub's set-up line; `usb` shows the keyboard
+and the stick one level below the hub, on its ports 2 and 1, each with
+its driver; the ESP is read through the stick behind the hub after the
+takeover; a keyboard added behind the hub at run time through QEMU's
+monitor (port 1.3) appears there and goes with `device_del`; and
+`update usb-hub usb-hub.mod` swaps the driver under its hub without a
+device going, the new instance serving the next plug."""
+
+import contextlib
+import os
+import re
+import time
+
+from pbtest import Machine, PROMPT, ROOT
+
+BOOT_TIMEOUT = 180
+MODS = os.path.join(ROOT, 'build', 'mods')
+KBD = ('0627', '0001', '03')          # QEMU's usb-kbd, HID
+STICK = ('46f4', '0001', '08')        # QEMU's usb-storage, mass storage
+HUB = ('0409', '55aa', '09')          # QEMU's usb-hub
+
+# `usb` (the shell's tree, like lsusb -t):
+#   usb-hci:xhci0 pci:00:04.0, 8 ports, driver=xhci
+#     |__ 1-5 if 0: 0409:55aa hub [09.00.00], full speed, driver=usb-hub
+#         |__ 1-5.2 if 0: 0627:0001 HID [03.01.01], full speed, driver=usb-kbd
+TREE_LINE = re.compile(
+    r'^(?P<indent> *)\|__ (?P<dev>\d+-[\d.]+) if (?P<iface>\d+): '
+    r'(?P<vid>[0-9a-f]{4}):(?P<pid>[0-9a-f]{4}) .*\[(?P<cls>[0-9a-f]{2})\.'
+    r'(?P<sub>[0-9a-f]{2})\.(?P<proto>[0-9a-f]{2})\], (?P<speed>\S+) speed, '
+    r'driver=(?P<driver>\S+)$')
+# usb-hub: usb:1-5-0: 8 ports, full-speed hub
+SETUP_LINE = re.compile(r'usb-hub: usb:(?P<dev>\d+-[\d.]+)-0: 8 ports, '
+                        r'full-speed hub')
+
+
+def rows(m):
+    out = m.cmd('usb', check=True)
+    return out, [r.groupdict() for r in map(TREE_LINE.match,
+                                             out.split('\n')) if r]
+
+
+def find(rs, ids):
+    return [r for r in rs if (r['vid'], r['pid'], r['cls']) == ids]
+
+
+def wait_tree(m, want, timeout=120):
+    """`usb` until want(rows) holds: the devices behind the hub are
+    enumerated, and their drivers loaded, after the first prompt."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out, rs = rows(m)
+        if want(rs):
+            return out, rs
+        if time.monotonic() > deadline:
+            m.fail('`usb` never showed what was wanted:\n' + out)
+        time.sleep(2)
+
+
+def behind_the_hub(rs):
+    """The hub and its two devices, each with its driver."""
+    hub, kbd, stick = find(rs, HUB), find(rs, KBD), find(rs, STICK)
+    return (len(hub) == 1 and len(kbd) == 1 and len(stick) == 1 and
+            hub[0]['driver'] == 'usb-hub' and
+            kbd[0]['driver'] == 'usb-kbd' and
+            stick[0]['driver'] == 'usb-storage')
+
+
+@contextlib.contextmanager
+def booted():
+    """The usbhub machine up to the shell's first prompt."""
+    with Machine('usbhub', timeout=900) as m:
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+        yield m
+
+
+def logged(m, pattern, count=1, timeout=60):
+    """Wait until COM1 holds `count` lines matching pattern anywhere
+    (a log line may land inside a command's output, which cmd() has
+    already passed)."""
+    deadline = time.monotonic() + timeout
+    while len(re.findall(pattern, m.serial_text())) < count:
+        if time.monotonic() > deadline:
+            m.fail('never logged %d times: %s' % (count, pattern))
+        time.sleep(1)
+
+
+def hub_ready(m):
+    """Wait for the tree; check where the devices sit; the hub's dev."""
+    out, rs = wait_tree(m, behind_the_hub)
+    hub = find(rs, HUB)[0]
+    kbd, stick = find(rs, KBD)[0], find(rs, STICK)[0]
+    # QEMU's port=1.2 and 1.1: the hub's ports 2 and 1, one level down.
+    assert kbd['dev'] == hub['dev'] + '.2', out
+    assert stick['dev'] == hub['dev'] + '.1', out
+    for child in (kbd, stick):
+        assert len(child['indent']) == len(hub['indent']) + 4, out
+    setup = SETUP_LINE.findall(m.serial_text())
+    assert setup == [hub['dev']], (setup, hub['dev'])
+    return hub['dev']
+
+
+def esp_readable(m, hub_dev):
+    """The ESP is the stick's behind the hub, and reads."""
+    listed = m.cmd('ls /esp/patchbay/mods', check=True).split('\n')
+    assert 'usb-hub.mod' in listed, listed
+    assert sorted(listed, key=lambda s: s.encode()) == \
+        sorted(os.listdir(MODS), key=lambda s: s.encode()), listed
+    mounts = [l.split() for l in m.cmd('mounts', check=True).split('\n')
+              if l.startswith('/esp ')]
+    assert len(mounts) == 1, mounts
+    ports = hub_dev.split('-', 1)[1] + '.1'
+    assert re.fullmatch(r'pci:[0-9a-f:.]+/usb:%s/lun:0/part:1' %
+                        re.escape(ports), mounts[0][5]), mounts
+
+
+def plug_and_unplug(m, hub_dev, times):
+    """A keyboard added on the hub's port 3 and taken away again (the
+    times-th time): one PORT_ON and one disconnect line each."""
+    dev = hub_dev + '.3'
+    port3 = r'usb-hub: usb:%s-0: port 3: ' % re.escape(hub_dev)
+    m.monitor('device_add usb-kbd,bus=xhci.0,port=1.3,id=k3')
+    out, rs = wait_tree(m, lambda rs: dev in [r['dev'] for r in
+                                              find(rs, KBD)])
+    assert [r['driver'] for r in rs if r['dev'] == dev] == ['usb-kbd'], out
+    logged(m, port3 + 'full-speed device', times)
+    m.monitor('device_del k3')
+    out, rs = wait_tree(m, lambda rs: dev not in [r['dev'] for r in rs])
+    assert len(find(rs, KBD)) == 1 and len(find(rs, STICK)) == 1, out
+    logged(m, port3 + 'disconnected', times)
+    text = m.serial_text()
+    assert len(re.findall(port3 + 'full-speed device', text)) == times, text
+
+
+def test_usbhub_tree_and_esp():
+    """The hub set up once, the keyboard and the stick behind it with
+    their drivers, the ESP read through the stick after the takeover."""
+    with booted() as m:
+        hub_dev = hub_ready(m)
+        esp_readable(m, hub_dev)
+        text = m.serial_text()
+        assert not re.search(r'usb-hub: .*(refused|failed|left alone)',
+                             text), text
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
+
+
+def test_usbhub_hot_plug():
+    """device_add behind the hub appears in `usb`; device_del takes it
+    away (the hub's status change endpoint, a reset, PORT_ON/OFF)."""
+    with booted() as m:
+        hub_dev = hub_ready(m)
+        plug_and_unplug(m, hub_dev, 1)
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
+
+
+def test_usbhub_update():
+    """`update usb-hub usb-hub.mod`: the new instance takes the hub's
+    port table; no device goes, nothing is enumerated again, the ESP
+    still reads and the next plug is the new instance's."""
+    with booted() as m:
+        hub_dev = hub_ready(m)
+        start = len(m.serial_text())
+        m.cmd('update usb-hub usb-hub.mod', timeout=60, check=True)
+        logged(m, r'usb-hub -> usb-hub: blackout \d+ us')
+        logged(m, r'usb-hub: usb:%s-0: 8 ports, 2 devices on them: taken '
+               r'over' % re.escape(hub_dev))
+        wait_tree(m, behind_the_hub)
+        after = m.serial_text()[start:]
+        assert not re.search(r'usb: \S+: (unplugged|.* plugged)', after), \
+            after
+        esp_readable(m, hub_dev)
+        plug_and_unplug(m, hub_dev, 1)
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
