@@ -179,3 +179,56 @@ def test_usbhub_update():
         plug_and_unplug(m, hub_dev, 1)
         m.sendline('poweroff')
         assert m.wait_exit(60) == 0
+
+
+def test_usbhub_nested_hub():
+    """A second hub plugged on the first's port 4 at run time is taken by
+    hand (a bind rule loads the module once), set up, and its own port 1
+    serves a keyboard; unplugging that hub takes the keyboard with it."""
+    with booted() as m:
+        hub_dev = hub_ready(m)
+        hub2 = hub_dev + '.4'
+        m.monitor('device_add usb-hub,bus=xhci.0,port=1.4,id=h2')
+        logged(m, r'usb-hub: usb:%s-0: 8 ports, full-speed hub' %
+               re.escape(hub2))
+        m.monitor('device_add usb-kbd,bus=xhci.0,port=1.4.1,id=k4')
+        out, rs = wait_tree(m, lambda rs: hub2 + '.1' in
+                            [r['dev'] for r in find(rs, KBD)])
+        hubs = {r['dev']: r for r in find(rs, HUB)}
+        assert set(hubs) == {hub_dev, hub2}, out
+        assert hubs[hub2]['driver'] == 'usb-hub', out
+        kbd = [r for r in rs if r['dev'] == hub2 + '.1'][0]
+        assert kbd['driver'] == 'usb-kbd', out
+        assert len(kbd['indent']) == len(hubs[hub2]['indent']) + 4, out
+        m.monitor('device_del h2')
+        out, rs = wait_tree(m, lambda rs: not [r for r in rs if
+                                               r['dev'].startswith(hub2)])
+        assert behind_the_hub(rs), out
+        logged(m, r'usb-hub: usb:%s-0: port 4: disconnected' %
+               re.escape(hub_dev))
+        esp_readable(m, hub_dev)
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
+
+
+def test_usbhub_controller_swap():
+    """`update xhci xhci.mod`: the bus enumerates the hub again and
+    replays its port power; the hub reports its ports again and the
+    driver resets them and says PORT_ON again, without a PORT_OFF; the
+    bus finds the same devices there: nothing unplugged, the ESP reads."""
+    with booted() as m:
+        hub_dev = hub_ready(m)
+        port = r'usb-hub: usb:%s-0: port %%u: full-speed device' % \
+            re.escape(hub_dev)
+        start = len(m.serial_text())
+        m.cmd('update xhci xhci.mod', timeout=60, check=True)
+        logged(m, r'xhci -> xhci: blackout \d+ us')
+        for n in (1, 2):
+            logged(m, port % n, 2)
+        wait_tree(m, behind_the_hub)
+        after = m.serial_text()[start:]
+        assert not re.search(r'usb: \S+: unplugged', after), after
+        assert 'disconnected' not in after, after
+        esp_readable(m, hub_dev)
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
