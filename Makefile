@@ -50,7 +50,7 @@ HUB := $(B)/esp/patchbay/hub.pe
 MOD_FILES := $(patsubst %,$(B)/mods/%.mod,$(MODULES))
 TEST_MOD_FILES := $(patsubst %,$(B)/test-mods/%.mod,$(TEST_MODULES))
 IMAGE := $(B)/patchbay.img
-TOOLS := $(B)/tools/mkgpt $(B)/tools/modinfo $(B)/tools/depgraph
+TOOLS := $(B)/tools/modinfo $(B)/tools/depgraph
 
 .PHONY: all image run test bench fuzz clean usb deps host-tests
 all: $(STUB) $(HUB) $(MOD_FILES) $(TEST_MOD_FILES) $(TOOLS)
@@ -101,10 +101,6 @@ $(foreach m,$(MODULES),$(eval $(call module_rule,$(m),$(B)/mods,mods)))
 $(foreach m,$(TEST_MODULES),$(eval $(call module_rule,$(m),$(B)/test-mods,tests/mods)))
 
 # --- host tools ------------------------------------------------------------
-$(B)/tools/mkgpt: tools/mkgpt.c
-	@mkdir -p $(@D)
-	$(HOSTCC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
-
 HOST_PORT_SRCS := hub/pe.c abi/rt/util.c abi/rt/fmt.c
 # One compile of several sources leaves an incomplete .d: name the headers.
 TOOL_HDRS := $(wildcard abi/*.h abi/rt/*.h hub/*.h)
@@ -118,12 +114,12 @@ $(B)/tools/depgraph: tools/depgraph.c tools/slurp.c $(HOST_PORT_SRCS) $(TOOL_HDR
 # --- the image -------------------------------------------------------------
 ESP_STAGE := $(B)/esp
 image: $(IMAGE)
-$(IMAGE): $(STUB) $(HUB) $(MOD_FILES) fs-image/boot.cfg $(B)/tools/mkgpt tools/mkimage
+$(IMAGE): $(STUB) $(HUB) $(MOD_FILES) fs-image/boot.cfg tools/mkimage
 	@mkdir -p $(ESP_STAGE)/patchbay/mods
 	rm -f $(ESP_STAGE)/patchbay/mods/*.mod
 	$(if $(MOD_FILES),cp $(MOD_FILES) $(ESP_STAGE)/patchbay/mods/)
 	cp fs-image/boot.cfg $(ESP_STAGE)/patchbay/boot.cfg
-	MKGPT=$(B)/tools/mkgpt tools/mkimage $@ $(ESP_STAGE)
+	tools/mkimage $@ $(ESP_STAGE)
 
 deps:
 	@tools/install-deps --check >/dev/null 2>&1 || tools/install-deps
@@ -152,7 +148,8 @@ MOD_TESTS := $(patsubst tests/host/mod_%.c,$(B)/tests/mod_%,\
 	$(wildcard tests/host/mod_*.c))
 $(B)/tests/mod_%: tests/host/mod_%.c tests/host/main.c abi/rt/util.c \
 		abi/rt/fmt.c $(wildcard mods/*/*.c mods/*/*.h tests/host/*.h) \
-		efi/devpath.c efi/devpath.h
+		efi/devpath.c efi/devpath.h efi/fbfit.c efi/fbfit.h \
+		$(wildcard abi/rt/*.c abi/rt/*.h)
 	@mkdir -p $(@D)
 	@echo "  HOSTCC   $@"
 	$(Q)$(CLANG) $(HOST_CFLAGS) $(SAN) -o $@ $< tests/host/main.c \
@@ -189,6 +186,12 @@ fuzz: $(FUZZ_TARGETS)
 bench: deps
 	$(MAKE) all image
 	tests/bench/run
+
+# The boot as a timeline, one row per module: build/bootchart.svg.
+.PHONY: bootchart
+bootchart: deps
+	$(MAKE) all image
+	tools/bootchart
 
 # The README's two commands on a fresh Debian 12 root (debootstrap, then only
 # git and make): needs root and a few minutes, so not part of make test.

@@ -131,35 +131,61 @@ static const struct firmware_ops fw_ops = {
 	.disk_flush = fw_disk_flush,
 };
 
+/* UEFI 2.9 lets a loader allocate memory between ExitBootServices tries,
+ * and firmware that is older does not mind in practice: a map that outgrew
+ * its slack gets a bigger buffer. */
+static int
+grow_map(struct handoff *h, UINTN need)
+{
+	void *buf;
+
+	need += 16 * h->desc_size;
+	if (EFI_ERROR(bs->AllocatePool(EfiLoaderData, need, &buf)))
+		return 0;
+	h->memmap = buf;
+	h->memmap_cap = need;
+	return 1;
+}
+
+#define EXIT_TRIES 64	/* Limine allows 128, Linux 2; events rarely fire twice */
+
 /*
  * UEFI 2.10 §7.4.6: ExitBootServices fails with EFI_INVALID_PARAMETER when
  * the map key is stale (an event allocated memory after GetMemoryMap), and
- * then only GetMemoryMap may be called before trying again.  The buffer was
- * allocated with slack beforehand, since AllocatePool would change the map.
+ * then only GetMemoryMap and memory allocation may be called before trying
+ * again: the firmware may already have shut down in part.  So from the
+ * first call on, the boot-services operations are fenced (stub_booted 0),
+ * whatever the outcome.
  */
 static int
 exit_boot_services(struct handoff *h)
 {
-	for (int tries = 0; tries < 8; tries++) {
+	for (uint32_t tries = 0; tries < EXIT_TRIES; tries++) {
 		UINTN size = h->memmap_cap, key, dsize;
 		UINT32 dver;
 		EFI_STATUS s;
 
 		s = bs->GetMemoryMap(&size, (EFI_MEMORY_DESCRIPTOR *)h->memmap,
 		    &key, &dsize, &dver);
+		if (s == EFI_BUFFER_TOO_SMALL && grow_map(h, size))
+			s = bs->GetMemoryMap(&size, (EFI_MEMORY_DESCRIPTOR *)
+			    h->memmap, &key, &dsize, &dver);
 		if (EFI_ERROR(s))
-			return PB_ENOMEM;
+			return h->exit_tries ? PB_EIO : PB_ENOMEM;
 		h->memmap_size = size;
 		h->desc_size = dsize;
-		s = bs->ExitBootServices(image_handle, key);
-		if (!EFI_ERROR(s)) {
-			stub_booted = 0;
+		stub_booted = 0;
+		h->exit_tries++;
+		if (h->exit_tries <= h->exit_fail_test)
+			s = EFI_INVALID_PARAMETER;
+		else
+			s = bs->ExitBootServices(image_handle, key);
+		if (!EFI_ERROR(s))
 			return PB_OK;
-		}
 		if (s != EFI_INVALID_PARAMETER)
 			return PB_EIO;
 	}
-	return PB_EAGAIN;
+	return PB_ETIMEDOUT;
 }
 
 void

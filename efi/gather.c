@@ -4,6 +4,7 @@
  * firmware boundary.
  */
 #include "stub.h"
+#include "fbfit.h"
 #include "../abi/rt/rt.h"
 
 static EFI_GUID gop_guid = EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID;
@@ -13,17 +14,106 @@ static EFI_GUID loaded_image_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
 static EFI_GUID devpath_guid = EFI_DEVICE_PATH_PROTOCOL_GUID;
 static EFI_GUID totext_guid = EFI_DEVICE_PATH_TO_TEXT_PROTOCOL_GUID;
 
+/* UEFI 2.10 §12.1: the protocol a console-out device's handle carries. */
+static EFI_GUID conout_dev_guid = { 0xd3b36f2c, 0xd551, 0x11d4,
+    { 0x9a, 0x46, 0x00, 0x90, 0x27, 0x3f, 0xc1, 0x4d } };
+
+static int
+gop_has_framebuffer(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
+{
+	return gop && gop->Mode && gop->Mode->Info &&
+	    gop->Mode->Info->PixelFormat != PixelBltOnly &&
+	    gop->Mode->Info->PixelFormat < PixelFormatMax &&
+	    gop->Mode->FrameBufferBase;
+}
+
+/*
+ * The GOP to hand over.  Hybrid graphics and docks expose several: prefer
+ * one with a framebuffer on a handle that is also a console-out device
+ * (where the firmware draws its console), then any with a framebuffer,
+ * then the first (blt-only: no framebuffer).  Linux's EFI stub chooses
+ * the same way.
+ */
+static EFI_GRAPHICS_OUTPUT_PROTOCOL *
+find_gop(UINTN *count, int *on_conout)
+{
+	EFI_GRAPHICS_OUTPUT_PROTOCOL *best = NULL, *first = NULL, *gop;
+	EFI_HANDLE *handles = NULL;
+	void *dummy;
+
+	*count = 0;
+	*on_conout = 0;
+	if (EFI_ERROR(bs->LocateHandleBuffer(ByProtocol, &gop_guid, NULL, count,
+	    &handles)) || !handles) {
+		*count = 0;
+		if (EFI_ERROR(bs->LocateProtocol(&gop_guid, NULL,
+		    (void **)&gop)))
+			return NULL;
+		*count = 1;
+		return gop;
+	}
+	for (UINTN i = 0; i < *count; i++) {
+		if (EFI_ERROR(bs->HandleProtocol(handles[i], &gop_guid,
+		    (void **)&gop)) || !gop)
+			continue;
+		if (!first)
+			first = gop;
+		if (!gop_has_framebuffer(gop))
+			continue;
+		if (!EFI_ERROR(bs->HandleProtocol(handles[i], &conout_dev_guid,
+		    &dummy))) {
+			best = gop;
+			*on_conout = 1;
+			break;
+		}
+		if (!best)
+			best = gop;
+	}
+	bs->FreePool(handles);
+	return best ? best : first;
+}
+
+/* The mode's framebuffer must hold it; say so once when it does not. */
+static int
+fb_usable(struct handoff_fb *fb)
+{
+	uint64_t need = fb_bytes_needed(fb->width, fb->height, fb->stride);
+
+	if (!need) {
+		stub_printf("error: stub: display: GOP mode %ux%u with %u pixels "
+		    "a line is impossible; no framebuffer\n", fb->width,
+		    fb->height, fb->stride);
+		return 0;
+	}
+	if (fb->size && fb->size < need) {
+		stub_printf("error: stub: display: framebuffer of %llu bytes "
+		    "cannot hold %ux%u (%llu bytes); no framebuffer\n",
+		    (unsigned long long)fb->size, fb->width, fb->height,
+		    (unsigned long long)need);
+		return 0;
+	}
+	if (!fb->size)
+		fb->size = need;
+	return 1;
+}
+
 void
 gather_fb(struct handoff *h)
 {
 	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop;
 	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *mi;
 	struct handoff_fb *fb = &h->fb;
+	UINTN count;
+	int on_conout;
 
 	fb->format = HANDOFF_PIX_NONE;
-	if (EFI_ERROR(bs->LocateProtocol(&gop_guid, NULL, (void **)&gop)) ||
-	    !gop->Mode || !gop->Mode->Info)
+	if (!(gop = find_gop(&count, &on_conout)) || !gop->Mode ||
+	    !gop->Mode->Info)
 		return;
+	if (count > 1)
+		stub_printf("stub: display: %u GOPs; using %s\n",
+		    (unsigned)count, on_conout ? "the console-out device's" :
+		    "the first with a framebuffer");
 	mi = gop->Mode->Info;
 	fb->base = gop->Mode->FrameBufferBase;
 	fb->size = gop->Mode->FrameBufferSize;
@@ -44,11 +134,22 @@ gather_fb(struct handoff *h)
 		fb->mask_g = mi->PixelInformation.GreenMask;
 		fb->mask_b = mi->PixelInformation.BlueMask;
 		fb->mask_x = mi->PixelInformation.ReservedMask;
+		if (!fb_bitmask_bytes(fb->mask_r, fb->mask_g, fb->mask_b,
+		    fb->mask_x)) {
+			stub_printf("error: stub: display: GOP bit masks "
+			    "r=%08x g=%08x b=%08x x=%08x are not a 32-bit "
+			    "pixel; no framebuffer\n", fb->mask_r, fb->mask_g,
+			    fb->mask_b, fb->mask_x);
+			fb->format = HANDOFF_PIX_BLT_ONLY;
+		}
 		break;
 	default:
 		fb->format = HANDOFF_PIX_BLT_ONLY;
-		fb->base = 0;
 	}
+	if (fb->format != HANDOFF_PIX_BLT_ONLY && (!fb->base || !fb_usable(fb)))
+		fb->format = HANDOFF_PIX_BLT_ONLY;
+	if (fb->format == HANDOFF_PIX_BLT_ONLY)
+		fb->base = 0;
 }
 
 static int

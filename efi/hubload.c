@@ -32,6 +32,7 @@ hub_load(const void *file, UINTN size, struct handoff *h, hub_entry_fn *entry)
 		bs->FreePages(addr, img.image_size / PE_PAGE);
 		return EFI_LOAD_ERROR;
 	}
+	stub_make_executable(addr, img.image_size, "hub image");
 	h->hub_base = addr;
 	h->hub_size = img.image_size;
 	*entry = (hub_entry_fn)(uintptr_t)(addr + img.entry_rva);

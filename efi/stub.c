@@ -100,8 +100,11 @@ efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
 	if (EFI_ERROR((s = alloc_pages(HUB_STACK, EfiLoaderData, &stack))))
 		return fail("no memory for the hub's stack", s);
-	if (EFI_ERROR((s = alloc_pages(HUB_POOL, EfiLoaderData, &pool))))
+	/* Module images are loaded into the pool: code pages, so firmware
+	 * that maps loader data no-execute still runs them (memattr.c). */
+	if (EFI_ERROR((s = alloc_pages(HUB_POOL, EfiLoaderCode, &pool))))
 		return fail("no memory for the hub's pool", s);
+	stub_make_executable(pool, HUB_POOL, "module pool");
 	h->pool_base = pool;
 	h->pool_size = HUB_POOL;
 	if (EFI_ERROR((s = hub_load(hub_file, hub_size, h, &entry))))

@@ -47,6 +47,10 @@ int fw_disk_io(void *ctx, unsigned index, uint32_t media_id, int write,
     uint64_t lba, void *buf, size_t len);
 int fw_disk_flush(void *ctx, unsigned index);
 
+/* memattr.c */
+void stub_make_executable(EFI_PHYSICAL_ADDRESS base, UINT64 len,
+    const char *what);
+
 /* hubload.c */
 EFI_STATUS hub_load(const void *file, UINTN size, struct handoff *h,
     hub_entry_fn *entry);

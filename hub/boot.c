@@ -268,7 +268,7 @@ plan_takeover(struct pb_module *f, struct swap *sw, char (*ifaces)[64],
 }
 
 static void
-go_native(struct handoff *h)
+go_native(struct handoff *h, int exited)
 {
 	arch_after_exit();
 	hub_native = 1;
@@ -278,9 +278,53 @@ go_native(struct handoff *h)
 	if (arch_paging_init(h) != PB_OK)
 		log_event(LOG_ERROR, "hub: own page tables failed; "
 		    "staying on the firmware's");
-	/* The firmware's page tables and data are ours now too. */
-	add_memory(h, EFI_MT_BS_CODE);
-	add_memory(h, EFI_MT_BS_DATA);
+	/* The firmware's page tables and data are ours now too, unless it
+	 * never let go of them. */
+	if (exited) {
+		add_memory(h, EFI_MT_BS_CODE);
+		add_memory(h, EFI_MT_BS_DATA);
+	}
+}
+
+/*
+ * End boot services.  When the stub could not even read the memory map,
+ * nothing was called and the firmware phase goes on (PB_ENOMEM).  Once an
+ * ExitBootServices call has failed, the firmware may have stopped its
+ * drivers in part and only memory services may be called (UEFI 2.10
+ * §7.4.6): there is no firmware phase to stay in, so the takeover goes on
+ * natively, leaving the firmware's boot-services memory alone (its timer
+ * and DMA may still be running there), and says so.
+ */
+static int
+exit_firmware(struct handoff *h)
+{
+	char buf[16];
+	int err;
+
+	if (cfg_get(h->cmdline, "efi-exit-fail", buf, sizeof(buf)))
+		h->exit_fail_test = (uint32_t)rt_strtou(buf, NULL, 10);
+	err = h->exit_boot_services(h);
+	if (err == PB_ENOMEM) {
+		log_event(LOG_ERROR, "hub: cannot read the memory map for "
+		    "ExitBootServices; staying in the firmware phase");
+		return err;
+	}
+	go_native(h, err == PB_OK);
+	chart_mark("takeover");
+	if (err != PB_OK)
+		log_event(LOG_ERROR, "hub: ExitBootServices failed after %u "
+		    "tries (%s); going native without the firmware's "
+		    "boot-services memory", h->exit_tries,
+		    err == PB_ETIMEDOUT ? "the map key kept changing" :
+		    "refused");
+	else if (h->exit_tries > 1)
+		log_event(LOG_BOOT, "boot services exited (%u map entries, "
+		    "after %u tries: the map changed)",
+		    (unsigned)(h->memmap_size / h->desc_size), h->exit_tries);
+	else
+		log_event(LOG_BOOT, "boot services exited (%u map entries)",
+		    (unsigned)(h->memmap_size / h->desc_size));
+	return PB_OK;
 }
 
 /*
@@ -377,17 +421,14 @@ takeover(struct handoff *h)
 				    f->name, plan[k].new->name, err);
 		}
 	}
-	if (h->exit_boot_services(h) != PB_OK) {
-		log_event(LOG_ERROR, "hub: ExitBootServices failed; staying in "
-		    "the firmware phase");
+	kbd_hold_save(sw, nsw);	/* the keys, if no native keyboard takes them */
+	if (exit_firmware(h) != PB_OK) {
 		for (unsigned i = 0; i < nsw; i++)
 			swap_abort(&sw[i]);
 		park_abort();
+		kbd_hold_abort();
 		return;
 	}
-	go_native(h);
-	log_event(LOG_BOOT, "boot services exited (%u map entries)",
-	    (unsigned)(h->memmap_size / h->desc_size));
 	park_start_clock();
 	activate_early(early, nearly);
 	for (unsigned i = 0; i < nsw; i++) {
@@ -397,6 +438,7 @@ takeover(struct handoff *h)
 			    sw[i].old->name, sw[i].new->name, err);
 		sw[i].new->swapped_from = NULL;
 	}
+	kbd_hold_begin();
 	res_withdraw(firmware_res);
 	firmware_res = NULL;
 	for (unsigned i = 0; i < nmodules; i++)
@@ -505,6 +547,10 @@ hub_main(struct handoff *h)
 	/* disk-wait=MS: how long a parked disk waits for its native driver. */
 	if (cfg_get(h->cmdline, "disk-wait", buf, sizeof(buf)))
 		park_wait_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
+	/* kbd-wait=MS: how long the firmware keyboard's keys wait for a
+	 * native keyboard when none took them at the exit. */
+	if (cfg_get(h->cmdline, "kbd-wait", buf, sizeof(buf)))
+		kbd_hold_wait_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
 	firmware_res = publish_own(FIRMWARE_IFACE, FIRMWARE_MAJOR, "uefi",
 	    "services=console,files,time,reset,disks", h->fw, h->fw_ctx);
 	/* Runtime services outlive the takeover: their own resource, the
@@ -536,6 +582,7 @@ hub_main(struct handoff *h)
 	if (!cfg_get(h->cmdline, "gc", buf, sizeof(buf)) || strcmp(buf, "no"))
 		hub_gc(hub_target, NULL, NULL);
 	log_event(LOG_BOOT, "boot done");
+	chart_mark("boot-done");
 	/* poweroff, or poweroff=MS to let the event loop run that long. */
 	if (cfg_get(h->cmdline, "poweroff", buf, sizeof(buf))) {
 		uint64_t ms = rt_strtou(buf, NULL, 10);

@@ -9,6 +9,9 @@
  *   font-scale=N     passed to console modules as a resource property
  *   disk-wait=MS     how long a firmware disk parked at the takeover waits
  *                    for its native driver (default 10000)
+ *   kbd-wait=MS      how long the firmware keyboard's keys wait for a
+ *                    native keyboard when none took them at the takeover
+ *                    (default 10000)
  */
 #ifndef PB_HUB_CFG_H
 #define PB_HUB_CFG_H

@@ -434,6 +434,15 @@ hub_control(struct pb_module *caller, const char *line, pb_line_fn out,
 		return cmd_irqs(&c);
 	if (strcmp(w[0], "deps") == 0 && n == 1)
 		return cmd_deps(&c);
+	if (strcmp(w[0], "chart") == 0 && n == 1) {
+		if (out)
+			chart_print(out, arg);
+		return PB_OK;
+	}
+	if (strcmp(w[0], "mark") == 0 && n == 2)
+		return chart_mark(w[1]) == PB_OK ? PB_OK :
+		    error(&c, PB_EINVAL, "mark %s: no room or bad name%s", w[1],
+		    "");
 	if (strcmp(w[0], "gc") == 0 && n == 1)
 		return hub_gc(hub_target, out, arg) >= 0 ? PB_OK : PB_EIO;
 	if (strcmp(w[0], "load") == 0 && n == 2)

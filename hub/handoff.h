@@ -120,8 +120,17 @@ struct handoff {
 	const struct firmware_ops *fw;
 	void *fw_ctx;
 	/* Exit boot services, retrying on a stale map key; refreshes memmap.
-	 * After success, only fw->get_time and fw->reset may be called. */
+	 * After success, only fw->get_time and fw->reset may be called.
+	 * Fails with PB_ENOMEM when no ExitBootServices call was made (the
+	 * firmware is intact); any other error means a call was made and
+	 * failed, after which the firmware may have shut down in part (UEFI
+	 * 2.10 §7.4.6): the boot-services operations answer PB_ENOTSUP from
+	 * the first call on, success or not. */
 	int (*exit_boot_services)(struct handoff *h);
+	uint32_t exit_tries;	/* ExitBootServices calls made */
+	/* Set by the hub from boot.cfg efi-exit-fail=N (tests): the first N
+	 * tries act as if the map key were stale, without calling it. */
+	uint32_t exit_fail_test;
 };
 
 typedef void (*hub_entry_fn)(struct handoff *h);

@@ -49,6 +49,9 @@ struct pb_module {
 	uint64_t base;			/* where the image runs */
 	uint32_t size;
 	uint64_t load_ns;		/* load + relocate + start time */
+	/* The boot chart's (chart.c): when the last load and start began
+	 * and how long each took, in hub_now_ns() time; 0: never. */
+	uint64_t loaded_at_ns, load_took_ns, started_at_ns, start_took_ns;
 	unsigned generation;		/* bumped on unload: stale work dies */
 	int boot_loaded;		/* loaded by the boot, not by hand */
 	int faults;			/* faults since it was loaded */
@@ -271,6 +274,10 @@ int hub_load_path(const char *path, char *err, size_t cap);
 void hub_loop_once(void);
 
 /* --- disks parked over the takeover until their native driver (park.c) --- */
+/* chart.c */
+int chart_mark(const char *name);
+void chart_print(pb_line_fn out, void *arg);
+
 extern uint64_t park_wait_ns;		/* boot.cfg disk-wait=MS */
 unsigned park_module(struct pb_module *f);	/* before ExitBootServices */
 void park_abort(void);			/* ExitBootServices failed */
@@ -279,5 +286,17 @@ int park_holds(const struct pb_module *m);
 void park_claim(struct pb_resource *r);	/* r is offered: its disk? */
 void park_check(void);			/* the boot's end, then 100 ms */
 void park_expire(void);			/* the deadline: the rest go */
+
+/* --- the firmware keyboard's keys, when no native keyboard took them at
+ * the exit, for the first that starts (kbdhold.c) --- */
+struct swap;
+extern uint64_t kbd_hold_wait_ns;	/* boot.cfg kbd-wait=MS */
+/* Before ExitBootServices, the takeover's swaps begun. */
+void kbd_hold_save(const struct swap *sw, unsigned nsw);
+void kbd_hold_abort(void);		/* ExitBootServices failed */
+void kbd_hold_begin(void);		/* after it and the swaps */
+/* Start m taking them (STANDBY, import, activate); PB_ENOENT: start it
+ * as usual, nothing is held for it. */
+int kbd_hold_start(struct pb_module *m);
 
 #endif

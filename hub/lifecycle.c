@@ -209,7 +209,10 @@ start_one(struct pb_module *m)
 		return r;
 	}
 	hub_bind_connect(m);
-	if ((r = mod_start(m, PB_START_NORMAL)) != PB_OK)
+	/* A keyboard takes the firmware's keys if they wait (kbdhold.c). */
+	if ((r = kbd_hold_start(m)) == PB_ENOENT)
+		r = mod_start(m, PB_START_NORMAL);
+	if (r != PB_OK)
 		return r;
 	res_connect_requirements(m, 0);
 	return PB_OK;

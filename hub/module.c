@@ -219,11 +219,17 @@ mod_load(struct pb_module *m)
 		if (!*why)
 			why = "cannot map the image";
 		mem_reclaim(m, NULL);
+		/* The range is free again: nothing may be charged to, or
+		 * unmapped for, a module that no longer holds it. */
+		m->base = 0;
+		m->size = 0;
 		goto refuse;
 	}
 	m->ops = (const struct pb_module_ops *)(uintptr_t)(m->base + m->ops_rva);
 	m->state = MOD_LOADED;
 	m->load_ns = hub_now_ns() - t0;
+	m->loaded_at_ns = t0;
+	m->load_took_ns = m->load_ns;
 	log_event(LOG_LOAD, "%s %s loaded at 0x%llx, %u KiB", m->name,
 	    m->desc.version, (unsigned long long)m->base, m->size / 1024);
 	return PB_OK;
@@ -391,6 +397,8 @@ mod_start(struct pb_module *m, int mode)
 		return (int)r;
 	}
 	m->load_ns += hub_now_ns() - t0;
+	m->started_at_ns = t0;
+	m->start_took_ns = hub_now_ns() - t0;
 	log_event(LOG_START, "%s started%s (load+start %llu us)", m->name,
 	    mode == PB_START_STANDBY ? " in standby" : "",
 	    (unsigned long long)(m->load_ns / 1000));

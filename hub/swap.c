@@ -174,6 +174,15 @@ export_state(struct swap *s, char *err, size_t cap)
 	a.cap = s->len;
 	if ((r = entry(s->old, CALL_EXPORT, &a)) != PB_OK)
 		goto failed;
+	/* The second answer must fit what the first asked for: a module
+	 * claiming more would have the hub copy past the buffer. */
+	if (a.len > a.cap) {
+		rt_snprintf(err, cap, "%s exported %llu bytes into %llu",
+		    s->old->name, (unsigned long long)a.len,
+		    (unsigned long long)a.cap);
+		swap_abort(s);
+		return PB_EINVAL;
+	}
 	s->len = a.len;
 	s->ver = a.ver;
 	return PB_OK;
@@ -310,6 +319,14 @@ swap_begin(struct swap *s, char *err, size_t cap)
 		return export_state(s, err, cap);
 	if ((r = quiesce_old(s, err, cap)) != PB_OK)
 		goto resume_old;
+	/* A provider that drains keeps its clients served meanwhile (it
+	 * queues, or serves as efi-console does while the firmware's
+	 * terminal settles): the blackout begins when it stops. */
+	if (s->draining) {
+		s->drain_ns = hub_now_ns() - s->t0_ns;
+		s->t0 = arch_cycles();
+		s->t0_ns = hub_now_ns();
+	}
 	/* While P drained, either side may have published more (a disk
 	 * probed): every resource must still have its counterpart. */
 	if (s->draining && (r = check_counterparts(s, err, cap)) != PB_OK)
@@ -382,9 +399,9 @@ rebind_all(struct swap *s)
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
 		struct pb_resource *r = &resources[i], *to;
 
-		if (!owns_iface(s->old, r, s->iface))
-			continue;
-		to = counterpart(s->new, r);
+		if (!owns_iface(s->old, r, s->iface) ||
+		    !(to = counterpart(s->new, r)))
+			continue;	/* swap_finish checked there is one */
 		to->standby = 0;
 		if (strcmp(s->old->name, s->new->name) == 0)
 			swap_names(r, to);
@@ -453,6 +470,7 @@ int
 swap_finish(struct swap *s, char *err, size_t cap)
 {
 	struct call_args a = { .buf = s->buf, .len = s->len, .ver = s->ver };
+	char drained[40];
 	uint64_t t1;
 	int r;
 
@@ -464,6 +482,10 @@ swap_finish(struct swap *s, char *err, size_t cap)
 		rt_snprintf(err, cap, "%s cannot take the hardware (%d)", s->new->name, r);
 		goto abort;
 	}
+	/* P' may have withdrawn or renamed resources since swap_begin
+	 * matched them (an import that changed its mind): match again. */
+	if ((r = check_counterparts(s, err, cap)) != PB_OK)
+		goto abort;
 	s->new->state = MOD_RUNNING;
 	rebind_all(s);
 	t1 = arch_cycles();
@@ -481,10 +503,14 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	swap_stats.last_ns = s->blackout_ns;
 	if (s->blackout_ns > swap_stats.worst_ns)
 		swap_stats.worst_ns = s->blackout_ns;
-	log_event(LOG_SWAP, "%s -> %s%s%s: blackout %llu us, state %u bytes",
+	drained[0] = '\0';
+	if (s->drain_ns)
+		rt_snprintf(drained, sizeof(drained), ", after draining %llu us",
+		    (unsigned long long)(s->drain_ns / 1000));
+	log_event(LOG_SWAP, "%s -> %s%s%s: blackout %llu us, state %u bytes%s",
 	    s->old->name, s->new->name, s->iface ? " for " : "",
 	    s->iface ? s->iface : "", (unsigned long long)(s->blackout_ns / 1000),
-	    (unsigned)s->len);
+	    (unsigned)s->len, drained);
 	/* P's own predecessor waited out P's watch window: P is replaced
 	 * now, so there is nothing to go back to (updates in quick
 	 * succession would keep every instance, and its names). */

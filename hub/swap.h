@@ -14,6 +14,7 @@ struct swap {
 	size_t len;
 	uint32_t ver;
 	uint64_t t0, t0_ns;	/* start of the blackout */
+	uint64_t drain_ns;	/* P drained (PB_EAGAIN) this long before */
 	unsigned old_gen;	/* old's generation when it started */
 	int draining;		/* old answered PB_EAGAIN at least once */
 	uint64_t blackout_ns, blackout_cycles;

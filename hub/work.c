@@ -350,7 +350,19 @@ may_run_waiting(const struct pb_work *w)
 	return w->owner && !w->owner->busy;
 }
 
-/* Run the first queued item (that may run while waiting); 0: none. */
+/* Is w the work of a provider that has quiesced (a swap's old provider
+ * between its PB_OK and its resume or unload, or a parked disk)?  It waits
+ * in the queue: the provider promised to do nothing, and a resume runs it
+ * then; an unload drops it (its generation changes). */
+static int
+held_back(const struct pb_work *w)
+{
+	return w->owner && w->owner->state == MOD_QUIESCED &&
+	    w->owner->generation == w->gen;
+}
+
+/* Run the first queued item that may run (not held back, and while the
+ * hub waits inside a call, see may_run_waiting); 0: none. */
 static int
 run_one(int waiting)
 {
@@ -360,7 +372,7 @@ run_one(int waiting)
 	struct pb_module *owner;
 	int alive;
 
-	while (w && waiting && !may_run_waiting(w)) {
+	while (w && (held_back(w) || (waiting && !may_run_waiting(w)))) {
 		prev = w;
 		w = w->next;
 	}

@@ -41,9 +41,11 @@ DISKS = {
     'sata': ['-device', 'ide-hd,drive=disk,bus=ide.0'],
     # USB mass storage on an xHCI controller the config adds (id=xhci).
     'usb': ['-device', 'usb-storage,bus=xhci.0,drive=disk,bootindex=0'],
-    # The same behind a USB hub the config adds (id=hub on xhci port 1).
-    'usbhub': ['-device', 'usb-storage,bus=xhci.0,port=1.1,drive=disk,'
-               'bootindex=0'],
+    # The same behind a USB hub the config adds (on xhci port 1).  No
+    # bootindex: OVMF cannot translate QEMU's boot path of a device behind
+    # a hub and would then offer only its shell; unlisted, the stick is
+    # its first boot option anyway.
+    'usbhub': ['-device', 'usb-storage,bus=xhci.0,port=1.1,drive=disk'],
     # No disk at all (firmware experiments).
     'none': [],
 }

@@ -69,6 +69,7 @@ banner(struct handoff *h)
 			ram += d->npages * 4096;
 	}
 	log_event(LOG_BOOT, "Patchbay hub %s", HUB_VERSION);
+	chart_mark("hub");
 	log_event(LOG_BOOT, "memory: %u MiB usable, %u map entries",
 	    (unsigned)(ram >> 20), (unsigned)(h->memmap_size / h->desc_size));
 	log_event(LOG_BOOT, "display: %ux%u stride %u %s at 0x%llx",

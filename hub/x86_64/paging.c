@@ -256,6 +256,27 @@ region_add(uint64_t base, uint64_t end, int cls)
 	nregions++;
 }
 
+/* Add [base, end) as cls, except that the hub's pool inside it is RAM:
+ * the stub allocates the pool as loader code so that firmware which maps
+ * loader data no-execute runs the modules in it (efi/memattr.c), but our
+ * own map makes it no-execute and gives each module image its sections'
+ * protections. */
+static void
+region_add_carved(uint64_t base, uint64_t end, int cls, uint64_t pool,
+    uint64_t pool_end)
+{
+	if (cls != CL_EXEC || pool_end <= base || pool >= end) {
+		region_add(base, end, cls);
+		return;
+	}
+	if (pool > base)
+		region_add(base, pool, cls);
+	region_add(pool > base ? pool : base, pool_end < end ? pool_end : end,
+	    CL_RAM);
+	if (pool_end < end)
+		region_add(pool_end, end, cls);
+}
+
 static void
 regions_from_memmap(const struct handoff *h)
 {
@@ -267,7 +288,8 @@ regions_from_memmap(const struct handoff *h)
 		uint64_t end = d->phys + d->npages * PAGE;
 
 		if (d->npages && end > d->phys)
-			region_add(d->phys, end, type_class(d->type));
+			region_add_carved(d->phys, end, type_class(d->type),
+			    h->pool_base, h->pool_base + h->pool_size);
 	}
 }
 

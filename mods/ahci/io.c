@@ -323,6 +323,21 @@ port_error(const struct ahci_port *p, uint32_t is, uint32_t tfd)
 	return (is & PXIS_SDBS) && p->ncq && (tfd & TFD_ERR);
 }
 
+/* The sense key an ATAPI device reports in the Error register's upper
+ * nibble (PxTFD bits 15:12, ATA8-ACS PACKET "Normal outputs"): 2 NOT
+ * READY, 6 UNIT ATTENTION (SPC-4 §4.5.6). */
+#define SENSE_NOT_READY 0x2
+#define SENSE_UNIT_ATTENTION 0x6
+
+static int
+atapi_not_ready(const struct ahci_port *p, uint32_t tfd)
+{
+	uint32_t key = (tfd >> 12) & 0xf;
+
+	return p->disk.kind == DISK_ATAPI && (tfd & TFD_ERR) &&
+	    (key == SENSE_NOT_READY || key == SENSE_UNIT_ATTENTION);
+}
+
 /* The PxIS bits the handler took (or polling read): finish what the
  * HBA finished, and on an error recover the port. */
 void
@@ -349,6 +364,13 @@ io_scan(struct ahci_port *p, uint32_t is)
 	}
 	if (!err || (!p->issued && !(is & PXIS_FATAL)))
 		return;
+	/* An ATAPI drive's probe meets NOT READY (no disc, or spinning up)
+	 * and UNIT ATTENTION (after a reset) as a matter of course: the
+	 * probe retries, then says so once, with no error lines. */
+	if ((p->issued & p->internal) && atapi_not_ready(p, tfd)) {
+		finish_slot(p, 0, PB_EMEDIA);
+		return;
+	}
 	alog(p->a, PB_LOG_WARN, "port %u: error (PxIS 0x%08x PxTFD 0x%08x "
 	    "PxSERR 0x%08x PxCI 0x%08x PxSACT 0x%08x)", p->no, is, tfd,
 	    px_rd(p, PX_SERR), ci, sact);

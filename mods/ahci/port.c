@@ -186,6 +186,17 @@ decline(struct ahci_port *p, const char *why)
 	go_empty(p);
 }
 
+/* An ATAPI drive that stays NOT READY holds no disc (or one it cannot
+ * read): nothing to publish, and nothing wrong. */
+static void
+no_medium(struct ahci_port *p)
+{
+	alog(p->a, PB_LOG_INFO, "port %u: ATAPI drive with no medium", p->no);
+	io_fail_all(p, PB_EMEDIA);
+	ahci_withdraw(p);
+	go_empty(p);
+}
+
 static void
 issue_internal(struct ahci_port *p)
 {
@@ -470,7 +481,11 @@ port_internal_done(struct ahci_port *p, int err)
 	p->internal = 0;
 	p->issued &= ~1u;
 	if (err != PB_OK) {
-		if (++p->probe_tries >= AHCI_TRIES) {
+		if (++p->probe_tries >= AHCI_TRIES && err == PB_EMEDIA) {
+			no_medium(p);
+			return;
+		}
+		if (p->probe_tries >= AHCI_TRIES) {
 			decline(p, capacity ? "READ CAPACITY keeps failing" :
 			    "IDENTIFY keeps failing");
 			return;

@@ -35,7 +35,6 @@ extern struct eficon efc;
 
 /* efi-console.c */
 int eficon_drain_conin(void);
-void eficon_drain_conin_quiet(void);
 /* state.c */
 int eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version);
 int eficon_import(const void *buf, size_t len, uint32_t version);

@@ -35,7 +35,7 @@ eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	}
 	if (cap < sizeof(st))
 		return PB_EINVAL;
-	eficon_drain_conin_quiet();
+	eficon_drain_conin();	/* what came since quiesce */
 	if (cap - sizeof(st) < max)
 		max = cap - sizeof(st);
 	text = rt_textring_copy(&efc.text, (char *)buf + sizeof(st), max);

@@ -1,7 +1,9 @@
 /*
  * fbcon - the framebuffer console: provides `console` 1.0 over any
  * `display` 1.0, as text cells drawn with an 8x16 font (font.c) scaled by
- * boot.cfg's font-scale=N (1-4).
+ * boot.cfg's font-scale=N (1-4), or by default from the screen's height
+ * (font_scale_for: 1 up to 1399 lines, 2 for 1440p, 3 for 4K), since
+ * 16-pixel text on a 4K laptop panel is too small to read.
  *
  * Writes go through the ANSI parser (ansi.c, term.c) into the grid of
  * cells and its scrollback (grid.c), which is the console's whole state:
@@ -39,7 +41,7 @@ static void *grid_mem;
 static struct render rend;
 static void *rend_mem;
 static void *state_buf;			/* STATE_MAX bytes, for export */
-static uint32_t scale_cfg = 1;		/* boot.cfg's font-scale */
+static uint32_t scale_cfg;		/* boot.cfg's font-scale, 0: auto */
 
 static int serving;			/* writes accepted */
 static int drawing;			/* owns the picture on the display */
@@ -49,7 +51,8 @@ static uint64_t redraw_ns;		/* the last full redraw took */
 
 /* --- settings -------------------------------------------------------- */
 
-/* font-scale from `config:boot`, the hub's resource for boot.cfg. */
+/* font-scale from `config:boot`, the hub's resource for boot.cfg; 0
+ * (chosen by the screen's height) when unset or `auto`. */
 static uint32_t
 config_font_scale(void)
 {
@@ -57,14 +60,25 @@ config_font_scale(void)
 	const char *end;
 	uint64_t n;
 
-	if (!pb_setting(hub, "font-scale", v, sizeof(v)))
-		return 1;
+	if (!pb_setting(hub, "font-scale", v, sizeof(v)) ||
+	    strcmp(v, "auto") == 0)
+		return 0;
 	n = rt_strtou(v, &end, 10);
 	if (end != v && *end == '\0' && n >= 1 && n <= RENDER_MAX_SCALE)
 		return (uint32_t)n;
-	pb_logf(hub, self, PB_LOG_WARN, "font-scale must be 1 to %d; using 1",
-	    RENDER_MAX_SCALE);
-	return 1;
+	pb_logf(hub, self, PB_LOG_WARN, "font-scale must be 1 to %d or auto; "
+	    "using auto", RENDER_MAX_SCALE);
+	return 0;
+}
+
+/* The scale for a screen `h` pixels high: cells about 16 to 24 pixels
+ * high on 1080p-class screens, 32 on 1440p, 48 on 4K, 64 beyond. */
+static uint32_t
+font_scale_for(uint32_t h)
+{
+	uint32_t s = h / 700;
+
+	return s < 1 ? 1 : s > RENDER_MAX_SCALE ? RENDER_MAX_SCALE : s;
 }
 
 /* --- size ------------------------------------------------------------ */
@@ -73,7 +87,7 @@ config_font_scale(void)
 static uint32_t
 fit_scale(uint32_t w, uint32_t h)
 {
-	uint32_t s = scale_cfg, cols, rows;
+	uint32_t s = scale_cfg ? scale_cfg : font_scale_for(h), cols, rows;
 
 	for (; s > 1; s--) {
 		render_fit(w, h, s, &cols, &rows);

@@ -68,7 +68,9 @@ check_info(const struct fb_info *i, struct pixfmt *p, size_t *len,
 		*why = "bad geometry";
 		return PB_EINVAL;
 	}
-	*len = (size_t)i->stride * i->height * p->bytes;
+	/* Up to the last visible pixel: firmware may report the size so
+	 * rather than stride x height (efi/fbfit.h). */
+	*len = ((size_t)i->stride * (i->height - 1) + i->width) * p->bytes;
 	if (i->size && i->size < *len) {
 		*why = "framebuffer smaller than its mode";
 		return PB_EINVAL;
@@ -174,6 +176,40 @@ static const struct display_ops display_ops = {
 
 /* --- the screen ------------------------------------------------------ */
 
+static void
+display_props(char *props, size_t cap)
+{
+	rt_snprintf(props, cap, "w=%u h=%u bpp=%u stride=%u fmt=%s shadow=%s",
+	    info.width, info.height, fmt.bytes * 8, info.stride, fmt.name,
+	    fb.shadow ? "yes" : "no");
+}
+
+static void
+set_shadow_prop(void)
+{
+	char props[128];
+
+	display_props(props, sizeof(props));
+	hub->set_props(self, res, props);
+}
+
+/* The RAM copy of the screen; without memory for it, reads are slower.
+ * Started in standby before the takeover, gop-fb allocates from the
+ * firmware-phase pool (32 MiB), too small for a 4K panel's copy (33 MB):
+ * it tries again when it takes the screen, after the takeover. */
+static void
+alloc_shadow(void)
+{
+	size_t bytes = (size_t)info.width * info.height * 4;
+
+	if (fb.shadow || !want_shadow)
+		return;
+	shadow_pages = (bytes + 4095) / 4096;
+	fb.shadow = hub->alloc_pages(self, shadow_pages, 0, NULL);
+	if (fb.shadow && res)
+		set_shadow_prop();
+}
+
 /* Map the framebuffer (write-combining, HARDWARE.md) and own it. */
 static int
 take_screen(void)
@@ -182,6 +218,7 @@ take_screen(void)
 
 	if (!va)
 		return PB_ENOMEM;
+	alloc_shadow();
 	fb.base = va;
 	fb_stale(&fb);		/* whatever is on the screen now */
 	active = 1;
@@ -195,17 +232,6 @@ drop_screen(void)
 	if (fb.base)
 		hub->unmap_mmio(self, fb.base);
 	fb.base = NULL;
-}
-
-/* The RAM copy of the screen; without memory for it, reads are slower. */
-static void
-alloc_shadow(void)
-{
-	size_t bytes = (size_t)info.width * info.height * 4;
-
-	shadow_pages = (bytes + 4095) / 4096;
-	fb.shadow = want_shadow ? hub->alloc_pages(self, shadow_pages, 0,
-	    NULL) : NULL;
 }
 
 static int
@@ -229,9 +255,7 @@ gopfb_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	fb = (struct fb){ .width = info.width, .height = info.height,
 	    .pitch = (size_t)info.stride * fmt.bytes, .fmt = &fmt };
 	alloc_shadow();
-	rt_snprintf(props, sizeof(props), "w=%u h=%u bpp=%u stride=%u fmt=%s "
-	    "shadow=%s", info.width, info.height, fmt.bytes * 8, info.stride,
-	    fmt.name, fb.shadow ? "yes" : "no");
+	display_props(props, sizeof(props));
 	if (!(res = hub->publish(self, DISPLAY_IFACE, "gop0", props,
 	    &display_ops, NULL)))
 		return PB_ENOMEM;

@@ -8,7 +8,7 @@
  *   kbd.c	the keyboard on port 1: reset and set-up (polled, at
  *		start), then commands in flight with their ACKs (LEDs)
  *   scancode.c	scan code set 1 into key events (pure logic)
- *   keymap_us.c	the US layout, as data
+ *   (abi/rt/keymap_us.c: the US layout, as data, shared with usb-kbd)
  *   queue.c	the byte ring (interrupt -> work) and the key queue
  *		(work -> client)
  *   state.c	struct keyboard_state export and import

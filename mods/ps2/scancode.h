@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "../../abi/keyboard.h"
-#include "keymap.h"
+#include "../../abi/rt/keymap.h"
 
 #define LOCK_SCROLL	0x20	/* the scroll lock LED bit of set_leds */
 

@@ -35,6 +35,9 @@ static const struct command commands[] = {
 	{ "log", "log", "the hub's event log", 0, 0, cmd_hub },
 	{ "mem", "mem", "memory held by the hub and each module", 0, 0,
 	    cmd_hub },
+	{ "bootchart", "bootchart [-r]",
+	    "when each module loaded and started (-r: the raw numbers)", 0, 1,
+	    cmd_bootchart },
 	{ "load", "load PATH|NAME", "load and start a module", 1, 1, cmd_load },
 	{ "unload", "unload NAME", "stop and unload a module nothing uses",
 	    1, 1, cmd_unload },
@@ -105,6 +108,8 @@ static const struct command commands[] = {
 	{ "cd", "cd [PATH]", "change the current directory (/ by default)",
 	    0, 1, cmd_cd },
 	{ "pwd", "pwd", "print the current directory", 0, 0, cmd_pwd },
+	{ "usb", "usb", "USB controllers and devices with their drivers, "
+	    "like lsusb -t", 0, 0, cmd_usb },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

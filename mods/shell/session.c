@@ -97,6 +97,8 @@ session_begin(void)
 	say("Patchbay shell %s: type help for the commands",
 	    pb_modinfo.version);
 	prompt();
+	/* The boot chart's last milestone (cmd_chart.c). */
+	shell_hub->control(shell_self, "mark prompt", NULL, NULL);
 }
 
 /* Has the first prompt been given (the boot is done)? */

@@ -86,6 +86,7 @@ void disks_forget(void);
 /* The commands, argv[0] being the command's name. */
 int cmd_help(int argc, char **argv);
 int cmd_hub(int argc, char **argv);
+int cmd_bootchart(int argc, char **argv);	/* cmd_chart.c */
 int cmd_unload(int argc, char **argv);
 int cmd_load(int argc, char **argv);		/* cmd_modfile.c */
 int cmd_update(int argc, char **argv);
@@ -130,5 +131,8 @@ int cmd_df(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_cd(int argc, char **argv);
 int cmd_pwd(int argc, char **argv);
+
+/* cmd_usb.c */
+int cmd_usb(int argc, char **argv);
 
 #endif

@@ -18,7 +18,7 @@ interpreters of every #! line.  Each program must be one of:
   - a shell builtin or keyword, or a function the script defines,
   - one of the programs of a minimal Debian 12 (debootstrap --variant=minbase:
     the Essential and required packages and apt), the BASE table below,
-  - a file of the repository (tools/mkimage, build/tools/mkgpt...),
+  - a file of the repository (tools/mkimage, build/tools/modinfo...),
   - git, the README's prerequisite, or a program a script installs for
     itself (SELF_INSTALLED: debootstrap in tools/fresh-check), or sudo,
     which install-deps uses only when it is there.

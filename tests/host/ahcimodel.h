@@ -57,6 +57,7 @@ struct mdev {
 	unsigned fail_next;	/* the next N commands end with ABRT */
 	uint64_t bad_from, bad_to;	/* [from, to): UNC, every time */
 	int unit_attention;	/* ATAPI: the next packet command */
+	int no_medium;		/* ATAPI: an empty drive (NOT READY) */
 	uint32_t sig;		/* another signature (a port multiplier) */
 	/* what it saw */
 	unsigned resets, cmds, flushes, fua_writes, ncq_cmds, identifies;
@@ -350,6 +351,8 @@ m_packet(struct mport *p, struct mcmd *c, uint32_t *bytes)
 		d->unit_attention = 0;
 		return 0x60;		/* sense key 6: UNIT ATTENTION */
 	}
+	if (d->no_medium && a[0] != 0x12)	/* all but INQUIRY */
+		return 0x20;		/* sense key 2: NOT READY */
 	switch (a[0]) {
 	case 0x00:
 		return 0;

@@ -30,7 +30,8 @@
  *	PASS host/<name>
  *	FAIL host/<name>: <file>:<line>: <message>
  * and the exit status is 1 if any test failed (or FILTER matched nothing).
- * A test that has nothing to check (say, no modules were built) passes.
+ * A test with nothing to check fails: tests of the real modules CHECK that
+ * they found some (make test builds them first).
  */
 #ifndef PB_TESTS_CHECK_H
 #define PB_TESTS_CHECK_H

@@ -18,8 +18,15 @@ static int nguards;
 
 uint64_t arch_now_ns(void) { return fake_now; }
 uint64_t arch_cycles(void) { return fake_now; }
-int arch_map_image(uint64_t base, const struct pe_image *img) { return 0; }
-void arch_unmap_image(uint64_t base, uint32_t size) { }
+/* A test sets fake_map_image_err to make mapping an image fail; every
+ * unmap is counted. */
+int fake_map_image_err;
+unsigned fake_unmaps;
+int arch_map_image(uint64_t base, const struct pe_image *img)
+{
+	return fake_map_image_err;
+}
+void arch_unmap_image(uint64_t base, uint32_t size) { fake_unmaps++; }
 void *arch_map_mmio(uint64_t phys, size_t len, int cache)
 {
 	return (void *)(uintptr_t)phys;

@@ -9,6 +9,8 @@
 
 extern uint64_t fake_now;	/* what arch_now_ns() returns */
 extern int fake_if;
+extern int fake_map_image_err;	/* arch_map_image answers it */
+extern unsigned fake_unmaps;	/* arch_unmap_image calls */
 extern uint64_t fake_bus_offset;	/* arch_bus_addr adds it */		/* interrupts open, as arch_irq_* leave it */
 /* Fault inside a guarded call, as module m. */
 void fake_fault(struct pb_module *m) __attribute__((noreturn));

@@ -272,7 +272,7 @@ fm_export(struct pb_module *self, void *buf, size_t cap, size_t *len,
 	if (cap < n)
 		return PB_ENOMEM;
 	blob_write(f, buf);
-	*len = n;
+	*len = n + f->export_lie;
 	*version = f->export_version;
 	fm_last_export_len = n < FM_BLOB_MAX ? n : FM_BLOB_MAX;
 	memcpy(fm_last_export, buf, fm_last_export_len);
@@ -316,6 +316,10 @@ fm_activate(struct pb_module *self)
 	struct fm *f = fm_of(self);
 	int r = step(f, FM_ACTIVATE, "activate");
 
+	if (r == PB_OK && f->withdraw_at_activate && f->res[0]) {
+		f->hub->withdraw(self, f->res[0]);
+		f->res[0] = NULL;
+	}
 	if (r == PB_OK)
 		f->active = 1;
 	return r;

@@ -95,6 +95,9 @@ struct fm {
 	int irq_vector;
 	unsigned nirq;			/* interrupts its handler saw */
 	size_t pad;			/* extra bytes in the state blob */
+	size_t export_lie;		/* the second export claims this many
+					 * bytes more than it wrote */
+	int withdraw_at_activate;	/* activate withdraws resource 0 */
 	uint32_t export_version;	/* version export reports */
 	uint32_t import_version;	/* the only version import accepts */
 	/* inject */

@@ -1083,6 +1083,25 @@ TEST(ahci_slot_never_issued_logged_once)
 
 /* ---- ATAPI, hot plug, polling, stop ------------------------------------------ */
 
+/* An empty optical drive (common on desktops) answers NOT READY: after
+ * the probe's retries it is left alone with one info line, not error
+ * lines, and the other ports are served. */
+TEST(ahci_atapi_without_medium_is_quiet)
+{
+	world();
+	model_atapi(2, 1000);
+	m.p[2].d.no_medium = 1;
+	model_disk(0, 2048, 0);
+	REQUIRE(boot(1) == PB_OK);
+	CHECK(res_named("block:sata2") == NULL);
+	CHECK(res_named("block:sata0") != NULL);
+	CHECK_CONTAINS(log_text, "port 2: ATAPI drive with no medium");
+	CHECK(!strstr(log_text, "port 2: error"));
+	CHECK(!strstr(log_text, "declined"));
+	CHECK_MSG(m.bad == 0, "model: %s", m.why);
+	shutdown(SELF);
+}
+
 TEST(ahci_atapi_listed_read_only)
 {
 	struct fres *f;

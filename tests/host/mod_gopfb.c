@@ -252,3 +252,84 @@ TEST(gopfb_state_swaps_with_bochs_display)
 	CHECK_EQ_INT(state_import(blob, len, ver, 0xc0000000, 16u << 20, &got,
 	    &why), PB_ESTATE);
 }
+
+/* A 1366x768 laptop panel with 1376 pixels a line whose firmware reports
+ * the framebuffer up to its last visible pixel: taken; one byte less is
+ * refused. */
+TEST(gopfb_size_up_to_the_last_visible_pixel)
+{
+	struct fb_info i = { .base = 0xc0000000, .width = 1366, .height = 768,
+	    .stride = 1376, .format = FB_BGRX };
+	struct pixfmt p;
+	const char *why = NULL;
+	size_t len;
+
+	i.size = (767ull * 1376 + 1366) * 4;
+	CHECK_EQ_INT(check_info(&i, &p, &len, &why), PB_OK);
+	CHECK_EQ_INT(len, i.size);
+	i.size--;
+	CHECK_EQ_INT(check_info(&i, &p, &len, &why), PB_EINVAL);
+	CHECK_STR(why, "framebuffer smaller than its mode");
+}
+
+/* The pool of the firmware phase cannot hold a 4K panel's RAM copy: the
+ * copy is allocated again when gop-fb takes the screen after the takeover,
+ * and the resource says shadow=yes from then on. */
+static int alloc_ok;
+static char shadow_props[128];
+static uint32_t shadow_mem[64 * 32];
+static uint32_t screen_mem[64 * 32];
+
+static void *
+shadow_alloc_pages(struct pb_module *m, size_t n, uint32_t f, uint64_t *ph)
+{
+	return alloc_ok && n * 4096 >= sizeof(shadow_mem) / 8 ? shadow_mem :
+	    NULL;
+}
+
+static void *
+shadow_map_mmio(struct pb_module *m, uint64_t phys, size_t len, int cache)
+{
+	return screen_mem;
+}
+
+static void
+shadow_unmap_mmio(struct pb_module *m, void *va)
+{
+}
+
+static int
+shadow_set_props(struct pb_module *m, struct pb_resource *r, const char *p)
+{
+	snprintf(shadow_props, sizeof(shadow_props), "%s", p);
+	return PB_OK;
+}
+
+static const struct pb_hub shadow_hub = { .log = gop_log_line,
+	.alloc_pages = shadow_alloc_pages, .map_mmio = shadow_map_mmio,
+	.unmap_mmio = shadow_unmap_mmio, .set_props = shadow_set_props };
+
+TEST(gopfb_shadow_allocated_after_the_takeover)
+{
+	hub = &shadow_hub;
+	info = (struct fb_info){ .base = 0xc0000000, .width = 64,
+	    .height = 32, .stride = 64, .format = FB_BGRX };
+	CHECK(pixfmt_init(&fmt, FB_BGRX, 0, 0, 0, 0) == PB_OK);
+	map_len = sizeof(screen_mem);
+	want_shadow = 1;
+	fb = (struct fb){ .width = 64, .height = 32, .pitch = 64 * 4,
+	    .fmt = &fmt };
+	res = (struct pb_resource *)&shadow_props;	/* published */
+	alloc_ok = 0;
+	alloc_shadow();			/* standby, before the takeover */
+	CHECK(fb.shadow == NULL);
+	alloc_ok = 1;
+	CHECK_EQ_INT(gopfb_activate(NULL), PB_OK);	/* after it */
+	CHECK(fb.shadow == shadow_mem);
+	CHECK_CONTAINS(shadow_props, "shadow=yes");
+	CHECK(active);
+	drop_screen();
+	fb.shadow = NULL;
+	res = NULL;
+	active = 0;
+}

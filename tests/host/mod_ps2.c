@@ -25,7 +25,7 @@
 #include "../../mods/ps2/i8042.c"
 #include "../../mods/ps2/kbd.c"
 #include "../../mods/ps2/scancode.c"
-#include "../../mods/ps2/keymap_us.c"
+#include "../../abi/rt/keymap_us.c"
 #include "../../mods/ps2/queue.c"
 #include "../../abi/rt/keyq.c"
 #include "../../mods/ps2/state.c"

@@ -349,9 +349,12 @@ real_module(const char *path, const char *base, const uint8_t *file,
 	    img.image_base - 0x100000 : img.image_base + 0x7ff000);
 }
 
+/* The real modules are built before the host tests run (make test): none
+ * found means nothing was checked, which is a failure, not a pass. */
 TEST(pe_real_modules)
 {
-	each_module(real_module);
+	CHECK_MSG(each_module(real_module) > 0, "no modules in build/mods: "
+	    "run make all first (or set PB_MODS_DIR)");
 }
 
 static void
@@ -378,7 +381,8 @@ real_module_prefixes(const char *path, const char *base, const uint8_t *file,
 
 TEST(pe_real_modules_truncated)
 {
-	each_module(real_module_prefixes);
+	CHECK_MSG(each_module(real_module_prefixes) > 0, "no modules in "
+	    "build/mods: run make all first (or set PB_MODS_DIR)");
 }
 
 /* ------------------------------------------------------------------------

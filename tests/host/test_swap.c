@@ -96,6 +96,41 @@ TEST(swap_steps_in_order)
 	fm_teardown();
 }
 
+/* The second export_state answer is checked against the buffer the first
+ * asked for: a provider claiming more fails the swap and keeps serving. */
+TEST(swap_export_longer_than_its_buffer_fails)
+{
+	struct conn *c;
+
+	WORLD();
+	c = fm_conn(cli, 0, 0);
+	old_->export_lie = 4096;
+	CHECK(swap() != PB_OK);
+	CHECK_CONTAINS(err, "old exported");
+	CHECK_CONTAINS(err, "bytes into");
+	CHECK_EQ_INT(fm_last_import_len, 0);	/* new never saw it */
+	CHECK_EQ_INT(fm_write(c, "still old\n"), PB_OK);
+	CHECK_EQ_INT(mem_owned(NULL, -1), 0);
+	fm_teardown();
+}
+
+/* The new provider withdrew the resource swap_begin had matched: the
+ * swap fails (its counterparts are matched again before the rebinding)
+ * instead of rebinding the client to nothing. */
+TEST(swap_counterpart_gone_at_activate_fails)
+{
+	struct conn *c;
+
+	WORLD();
+	c = fm_conn(cli, 0, 0);
+	new_->withdraw_at_activate = 1;
+	CHECK(swap() != PB_OK);
+	CHECK_CONTAINS(err, "tcon");
+	CHECK(bound_to(c, old_, 0));
+	CHECK_EQ_INT(fm_write(c, "still old\n"), PB_OK);
+	fm_teardown();
+}
+
 TEST(swap_state_passes_byte_exact)
 {
 	struct conn *c;

@@ -212,7 +212,9 @@ TEST(update_registers_a_second_instance_by_name)
 	void *img = slurp("build/mods/serial.mod", &len);
 	void *other = slurp("build/mods/rtc.mod", &len2);
 
-	if (img && other) {		/* nothing built: nothing to check */
+	CHECK_MSG(img && other, "build/mods/serial.mod and rtc.mod: run make "
+	    "all first");
+	if (img && other) {
 		fm_setup();
 		check_instances(img, len, other, len2);
 		fm_teardown();
@@ -304,8 +306,7 @@ TEST(update_reuses_the_record_of_a_replaced_instance)
 	struct pb_module *live, *next;
 	unsigned before, gen;
 
-	if (!img)			/* nothing built: nothing to check */
-		return;
+	REQUIRE(img != NULL);		/* build/mods: make all first */
 	fm_setup();
 	REQUIRE((live = mod_register("serial.mod", img, len)) != NULL);
 	live->state = MOD_RUNNING;
@@ -337,6 +338,7 @@ TEST(update_finds_a_handed_over_file_by_path)
 	void *other = slurp("build/mods/rtc.mod", &len);
 
 	REQUIRE(world());
+	CHECK_MSG(other != NULL, "build/mods/rtc.mod: run make all first");
 	if (other) {
 		CHECK_EQ_INT(hub_services.mod_image(cli->m,
 		    "/esp/patchbay/mods/drv.mod", other, len), PB_OK);
@@ -437,4 +439,38 @@ TEST(update_inside_a_watch_window_retires_the_oldest)
 	fm_advance(swap_watch_ns);
 	CHECK_EQ_INT(drv2->m->state, MOD_REPLACED);
 	fm_teardown();
+}
+
+/* A load that fails after its image was placed gives the range back and
+ * keeps no claim on it: a fault there is not charged to the failed module,
+ * and unloading or collecting it later unmaps nothing (the range may be
+ * another module's by then). */
+TEST(failed_load_keeps_no_image_range)
+{
+	size_t len;
+	void *img = slurp("build/mods/serial.mod", &len);
+	struct pb_module *m;
+	uint64_t at;
+
+	REQUIRE(img != NULL);		/* build/mods: make all first */
+	fm_setup();
+	REQUIRE((m = mod_register("serial.mod", img, len)) != NULL);
+	fake_map_image_err = PB_ENOMEM;
+	CHECK_EQ_INT(mod_load(m), PB_EINVAL);
+	fake_map_image_err = 0;
+	CHECK_EQ_INT(m->state, MOD_FAILED);
+	CHECK(m->base == 0 && m->size == 0);
+	REQUIRE(mod_load(m) == PB_OK);		/* works the second time */
+	at = m->base;
+	CHECK(hub_module_at(at) == m);
+	mod_unload(m);
+	fake_map_image_err = PB_ENOMEM;
+	fake_unmaps = 0;
+	CHECK_EQ_INT(mod_load(m), PB_EINVAL);
+	fake_map_image_err = 0;
+	CHECK(hub_module_at(at) == NULL);
+	mod_unload(m);
+	CHECK_EQ_INT(fake_unmaps, 0);
+	fm_teardown();
+	free(img);
 }

@@ -656,3 +656,36 @@ TEST(timer_cancel_after_its_expiry_was_queued)
 	timer_cancel(m->m, every);
 	fm_teardown();
 }
+
+/* A provider that has quiesced does nothing: its queued work and its due
+ * timers wait (in order) until it resumes, and go with it if it is
+ * unloaded instead. */
+TEST(work_and_timers_of_a_quiesced_module_wait)
+{
+	struct fm *m;
+	uint64_t t0;
+
+	fm_setup();
+	m = running("m");
+	ran[0] = '\0';
+	t0 = fake_now;
+	CHECK_EQ_INT(work_queue(m->m, note, "w"), PB_OK);
+	CHECK(timer_add(m->m, 100, note, "t") > 0);
+	CHECK_EQ_INT(work_queue(NULL, note, "h"), PB_OK);
+	m->m->state = MOD_QUIESCED;
+	timers_run(t0 + 100);
+	CHECK_EQ_INT(fm_run_work(), 1);		/* the hub's only */
+	CHECK_STR(ran, "h");
+	m->m->state = MOD_RUNNING;		/* resumed */
+	CHECK_EQ_INT(fm_run_work(), 2);
+	CHECK_STR(ran, "hwt");
+	/* Quiesced, then unloaded: what it had queued never runs. */
+	CHECK_EQ_INT(work_queue(m->m, note, "x"), PB_OK);
+	m->m->state = MOD_QUIESCED;
+	CHECK_EQ_INT(fm_run_work(), 0);
+	m->m->generation++;
+	m->m->state = MOD_UNLOADED;
+	CHECK_EQ_INT(fm_run_work(), 1);		/* taken off, not run */
+	CHECK_STR(ran, "hwt");
+	fm_teardown();
+}

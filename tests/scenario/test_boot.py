@@ -28,6 +28,10 @@ def boot_and_poweroff(config):
 def test_default_sata():
     text = boot_and_poweroff('default')
     assert 'Sata(' in text, 'boot device is not the SATA disk'
+    # Module code runs from loader-code pages even where the firmware maps
+    # loader data no-execute (OVMF here has no memory attribute protocol).
+    for what in ('hub image', 'module pool'):
+        assert re.search(r'stub: %s: loader code pages' % what, text), what
 
 
 def test_usb_stick():
@@ -61,3 +65,30 @@ def test_bad_module_files():
                  r'error: \\patchbay\\mods\\dir\.mod: refused: unreadable',
                  r'error: \\patchbay\\mods\\junk\.mod: refused: \S']:
         assert re.search(line, text), line
+
+
+def test_exit_boot_services_retried():
+    """A stale map key (an event allocated memory after GetMemoryMap) is
+    retried: the boot ends normally and says how many tries it took."""
+    img = custom_image('exitretry', ['efi-exit-fail=3'])
+    with Machine('default', image=img, timeout=150) as m:
+        m.expect(r'boot services exited \(\d+ map entries, after 4 tries',
+                 90)
+        m.expect(r'takeover: block:efi0 .*-> block:sata0 \(ahci\)', 60)
+        out = m.cmd('disks')
+        assert re.search(r'block:sata0 .*ahci', out), out
+
+
+def test_exit_boot_services_never_succeeds():
+    """ExitBootServices failing every time leaves no firmware to stay with
+    (it may have shut down in part): the takeover goes on natively, says so
+    in one error line, and the system works."""
+    img = custom_image('exitfail', ['efi-exit-fail=1000'])
+    with Machine('default', image=img, timeout=150) as m:
+        m.expect(r'error: hub: ExitBootServices failed after 64 tries '
+                 r'\(the map key kept changing\); going native', 90)
+        m.expect(r'takeover: block:efi0 .*-> block:sata0 \(ahci\)', 60)
+        out = m.cmd('disks')
+        assert re.search(r'block:sata0 .*ahci', out), out
+        out = m.cmd('ls /esp/patchbay')
+        assert 'boot.cfg' in out, out

@@ -274,10 +274,21 @@ def test_poweroff():
 
 
 def test_reboot():
-    """reboot resets the machine (QEMU runs with -no-reboot: it exits)."""
-    with booted() as m:
+    """reboot resets the machine: the firmware starts again and boots the
+    stub a second time (a poweroff would end QEMU instead).  The harness's
+    -no-reboot is overridden so the reset is seen, not turned into an
+    exit that a poweroff also gives."""
+    with Machine('default', timeout=300, extra='-action reboot=reset') as m:
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
         m.sendline('reboot')
         m.expect(r'^rebooting', 30)
+        first = m.serial_text().count('Patchbay stub: loading the hub')
+        assert first == 1, first
+        # After the reset: the firmware, the stub and the prompt again.
+        m.expect(r'Patchbay stub: loading the hub', 120)
+        assert m.running(), 'QEMU exited instead of resetting'
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+        m.sendline('poweroff')
         assert m.wait_exit(60) == 0
 
 

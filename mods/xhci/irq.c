@@ -1,0 +1,193 @@
+/*
+ * irq.c - how the controller tells us: MSI-X, MSI, or our timer.
+ *
+ * Interrupter 0's message goes to one vector of ours: MSI-X entry 0 first
+ * (QEMU's qemu-xhci offers MSI-X only), then MSI (abi/irq.h: the irq
+ * provider's msi_message, then the pci provider's msi_enable).  INTx would
+ * need the line's GSI from the ACPI _PRT, which nothing here interprets,
+ * so without either the event ring is read from a periodic timer every
+ * 4 ms (hub->timer_every), said in the controller's log line.  boot.cfg
+ * `xhci-msi=no` forces polling (a test proves the fallback with it).
+ *
+ * The handler only acknowledges, USBSTS.EINT (and the other RW1C bits it
+ * saw) and IMAN.IP (§4.17.5), and posts the event work with the USBSTS
+ * bits it took; the work reads the event ring (event.c) on the event loop.
+ */
+#include "xhci.h"
+#include "../../abi/cpu.h"
+
+/* Take and acknowledge what the controller raised (handler or poll). */
+void
+irq_collect(struct xhci *a)
+{
+	uint32_t sts;
+
+	if (!a->op || a->released || a->standby)
+		return;
+	sts = op_rd(a, OP_USBSTS);
+	if (sts != 0xffffffffu && (sts & USBSTS_RW1C))
+		op_wr(a, OP_USBSTS, sts & USBSTS_RW1C);
+	if (sts != 0xffffffffu && a->irq != IRQ_POLL)
+		ir_wr(a, IR_IMAN, IMAN_IE | IMAN_IP);
+	a->pend |= sts;
+	a->hub->work_post(a->self, &a->ev_work);
+}
+
+void
+xhci_intr(void *arg)
+{
+	irq_collect(arg);
+}
+
+/* The event work: the controller's health, then its events. */
+void
+xhci_event_work(void *arg)
+{
+	struct xhci *a = arg;
+	uint64_t held = cpu_irq_save();
+	uint32_t sts = a->pend;
+
+	a->pend = 0;
+	cpu_irq_restore(held);
+	if (a->released || a->stopping || a->standby ||
+	    a->hstate == HC_DOWN || a->hstate == HC_DEAD)
+		return;
+	if (sts == 0xffffffffu) {
+		hc_dead(a, "USBSTS reads all ones (the controller went)");
+		return;
+	}
+	if (sts & (USBSTS_HSE | USBSTS_HCE)) {
+		hc_dead(a, "%s (USBSTS 0x%08x)", sts & USBSTS_HCE ?
+		    "Host Controller Error" : "Host System Error", sts);
+		return;
+	}
+	event_drain(a);
+}
+
+static void
+poll(void *arg)
+{
+	struct xhci *a = arg;
+
+	if (a->released || a->stopping || a->irq != IRQ_POLL)
+		return;
+	irq_collect(a);
+}
+
+/* One vector, the message programmed as `kind`: NULL, or why not. */
+static const char *
+msg_setup(struct xhci *a, int kind)
+{
+	uint64_t addr;
+	uint32_t data;
+
+	if (a->vector < 0 && (a->vector = a->hub->irq_alloc(a->self)) < 0) {
+		a->vector = -1;
+		return "no free vector";
+	}
+	if (a->hub->irq_register(a->self, a->vector, xhci_intr, a) != PB_OK) {
+		a->vector = -1;
+		return "vector not registered";
+	}
+	if (PB_CALL(a->irqc, irq_ops, msi_message, a->vector, &addr,
+	    &data) != PB_OK ||
+	    PB_CALL(a->pci, pci_ops, msi_enable, kind, 0, addr, data) !=
+	    PB_OK) {
+		a->hub->irq_unregister(a->self, a->vector);
+		a->vector = -1;
+		return kind == PCI_IRQ_MSIX ? "MSI-X not programmed" :
+		    "MSI not programmed";
+	}
+	return NULL;
+}
+
+static const char *
+msi_setup(struct xhci *a)
+{
+	const char *why = NULL;
+
+	if (!a->irqc)
+		return "no irq provider";
+	if (pb_setting_off(a->hub, "xhci-msi"))
+		return "boot.cfg xhci-msi=no";
+	if (a->fn.cap_msix && !(why = msg_setup(a, PCI_IRQ_MSIX))) {
+		a->irq = IRQ_MSIX;
+		return NULL;
+	}
+	if (a->fn.cap_msi && !(why = msg_setup(a, PCI_IRQ_MSI))) {
+		a->irq = IRQ_MSI;
+		return NULL;
+	}
+	return why ? why : "no MSI-X or MSI capability";
+}
+
+/* MSI-X, MSI, else polling. */
+void
+irq_setup(struct xhci *a)
+{
+	irq_teardown(a);
+	a->irq_why = msi_setup(a);
+	if (a->irq != IRQ_POLL)
+		return;
+	if (a->hub->size > offsetof(struct pb_hub, timer_every) &&
+	    a->hub->timer_every) {
+		int id = a->hub->timer_every(a->self, T_POLL, poll, a);
+
+		a->poll_id = id > 0 ? id : 0;
+	}
+	if (!a->poll_id)
+		xlog(a, PB_LOG_ERR, "no periodic timer: events are read only "
+		    "when a step runs");
+}
+
+const char *
+irq_name(const struct xhci *a)
+{
+	static char buf[96];
+
+	switch (a->irq) {
+	case IRQ_MSIX:
+		rt_snprintf(buf, sizeof(buf), "MSI-X on vector %d", a->vector);
+		break;
+	case IRQ_MSI:
+		rt_snprintf(buf, sizeof(buf), "MSI on vector %d", a->vector);
+		break;
+	default:
+		rt_snprintf(buf, sizeof(buf), "polling every %llu ms (%s)",
+		    (unsigned long long)(T_POLL / MS),
+		    a->irq_why ? a->irq_why : "no interrupt");
+		break;
+	}
+	return buf;
+}
+
+/* Let go of the interrupt (or the polling timer). */
+void
+irq_teardown(struct xhci *a)
+{
+	if (a->poll_id)
+		a->hub->timer_cancel(a->self, a->poll_id);
+	a->poll_id = 0;
+	if (a->irq != IRQ_POLL) {
+		if (a->pci)
+			PB_CALL(a->pci, pci_ops, msi_disable);
+		a->hub->irq_unregister(a->self, a->vector);
+		a->vector = -1;
+	}
+	a->irq = IRQ_POLL;
+}
+
+/* The irq provider came or went while running: interrupts or polling,
+ * and the controller told (IMAN.IE, USBCMD.INTE). */
+void
+irq_reconsider(struct xhci *a)
+{
+	enum irq_kind was = a->irq;
+
+	irq_setup(a);
+	ir_wr(a, IR_IMAN, IMAN_IP | (a->irq != IRQ_POLL ? IMAN_IE : 0));
+	op_wr(a, OP_USBCMD, (op_rd(a, OP_USBCMD) & ~USBCMD_INTE) |
+	    (a->irq != IRQ_POLL ? USBCMD_INTE : 0));
+	if (a->irq != was)
+		xlog(a, PB_LOG_INFO, "%s: now %s", a->name, irq_name(a));
+}

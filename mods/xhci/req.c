@@ -1,0 +1,195 @@
+/*
+ * req.c - `usb-hci` 1.0 (abi/usb.h): info, submit, cancel, and the one
+ * way a request leaves the driver (rq_complete: status and actual set,
+ * the client's `done` posted; never the client called from here).
+ *
+ * submit checks what the request says and answers an error without
+ * keeping it, or PB_OK and keeps it until it completes, once:
+ *   XFER        a TD (xfer.c)
+ *   WAIT_EVENT  the bus's standing request for root port events (port.c)
+ *   RESUME      a device set up again after a swap: its held requests
+ *               run (state.c); completes at once
+ *   ADD ... CLEAR_HALT  an op of the command queue (dev.c)
+ * Requests are accepted while the controller is still being brought up
+ * (they wait), refused PB_EIO once it is given up.
+ */
+#include "xhci.h"
+
+void
+rq_complete(struct xhci *a, struct usb_req *r, int status, uint32_t actual)
+{
+	struct xrq *q = rq_of(r);
+
+	/* A request handed to the next driver is not ours to complete. */
+	if (q->owner != a)
+		return;
+	q->where = RQ_NONE;
+	q->next = NULL;
+	q->deadline = 0;
+	r->status = status;
+	r->actual = actual;
+	a->hub->work_post(a->self, &r->done);
+}
+
+void
+rq_list_add(struct usb_req **head, struct usb_req **tail, struct usb_req *r)
+{
+	rq_of(r)->next = NULL;
+	if (*tail)
+		rq_of(*tail)->next = r;
+	else
+		*head = r;
+	*tail = r;
+}
+
+struct usb_req *
+rq_list_pop(struct usb_req **head, struct usb_req **tail)
+{
+	struct usb_req *r = *head;
+
+	if (!r)
+		return NULL;
+	*head = rq_of(r)->next;
+	if (!*head)
+		*tail = NULL;
+	rq_of(r)->next = NULL;
+	return r;
+}
+
+/* Ops that set a device up: after a swap the bus does them again. */
+int
+rq_is_setup_op(uint8_t op)
+{
+	return op == USB_OP_ADD || op == USB_OP_EP0_MPS ||
+	    op == USB_OP_EP_ENABLE || op == USB_OP_EP_DISABLE ||
+	    op == USB_OP_HUB;
+}
+
+static uint8_t
+op_kind(uint8_t op)
+{
+	switch (op) {
+	case USB_OP_ADD: return OP_ADD;
+	case USB_OP_EP0_MPS: return OP_MPS;
+	case USB_OP_EP_ENABLE: return OP_EP_ENABLE;
+	case USB_OP_EP_DISABLE: return OP_EP_DISABLE;
+	case USB_OP_HUB: return OP_HUB;
+	case USB_OP_REMOVE: return OP_REMOVE;
+	default: return OP_CLEAR_HALT;
+	}
+}
+
+/* A checked set-up request into the command queue. */
+void
+rq_start_op(struct xhci *a, struct usb_req *r)
+{
+	struct xrq *q = rq_of(r);
+
+	q->where = RQ_OP;
+	memset(&q->op, 0, sizeof(q->op));
+	q->op.req = r;
+	q->op.dev = r->dev;
+	q->op.kind = op_kind(r->op);
+	q->op.dci = (uint8_t)dci_of(r->op == USB_OP_EP_ENABLE ?
+	    r->u.ep.desc->bEndpointAddress : r->ep);
+	op_queue(a, &q->op);
+}
+
+static int
+hci_info(void *ctx, struct usb_hci_info *info)
+{
+	struct xhci *a = ctx;
+	struct usb_hci_info hi;
+	uint32_t size;
+
+	if (!info || info->size < sizeof(uint32_t))
+		return PB_EINVAL;
+	size = info->size < sizeof(hi) ? info->size : (uint32_t)sizeof(hi);
+	hi = (struct usb_hci_info){
+		.size = size,
+		.nports = (uint16_t)a->nports,
+		.max_devices = (uint16_t)a->nslots,
+		.max_transfer = XHCI_MAX_XFER,
+		.max_segments = XHCI_MAX_SEGS,
+		.dma_limit = a->dma_limit,
+	};
+	memcpy(info, &hi, size);
+	return PB_OK;
+}
+
+static int
+hci_submit(void *ctx, struct usb_req *r)
+{
+	struct xhci *a = ctx;
+	struct xrq *q;
+	int err;
+
+	if (!r || r->size < sizeof(*r))
+		return PB_EINVAL;
+	if (a->released || a->stopping || a->handed || a->standby)
+		return PB_EAGAIN;
+	if (a->hstate == HC_DEAD)
+		return PB_EIO;
+	q = rq_of(r);
+	memset(q, 0, sizeof(*q));
+	q->owner = a;
+	q->seq = ++a->seq;
+	switch (r->op) {
+	case USB_OP_XFER:
+		if ((err = xfer_check(a, r)) != PB_OK)
+			return err;
+		xfer_take(a, r);
+		return PB_OK;
+	case USB_OP_WAIT_EVENT:
+		port_wait_event(a, r);
+		return PB_OK;
+	case USB_OP_RESUME:
+		if (!dev_find(a, r->dev))
+			return PB_ENODEV;
+		state_resume_dev(a, r->dev);
+		rq_complete(a, r, PB_OK, 0);
+		return PB_OK;
+	case USB_OP_ADD:
+	case USB_OP_EP0_MPS:
+	case USB_OP_EP_ENABLE:
+	case USB_OP_EP_DISABLE:
+	case USB_OP_HUB:
+	case USB_OP_REMOVE:
+	case USB_OP_CLEAR_HALT:
+		if ((err = dev_check(a, r)) != PB_OK)
+			return err;
+		rq_start_op(a, r);
+		return PB_OK;
+	default:
+		return PB_ENOTSUP;
+	}
+}
+
+/* Every request of dev on ep (0xff: all) ends PB_ECANCELED; those on a
+ * ring once it is stopped (fix.c). */
+static int
+hci_cancel(void *ctx, uint32_t dev, uint8_t ep)
+{
+	struct xhci *a = ctx;
+	struct xhci_dev *d = dev_find(a, dev);
+	unsigned held = state_drop_held(a, dev, ep, PB_ECANCELED);
+
+	if (!d)
+		return held ? PB_OK : PB_ENODEV;
+	if (ep != 0xff) {
+		if (!d->ep[dci_of(ep)].ring.trb)
+			return held ? PB_OK : PB_ENODEV;
+		xfer_cancel_ep(a, d, dci_of(ep));
+		return PB_OK;
+	}
+	for (unsigned dci = 1; dci < CTX_ENTRIES; dci++)
+		if (d->ep[dci].ring.trb)
+			xfer_cancel_ep(a, d, dci);
+	return PB_OK;
+}
+
+const struct usb_hci_ops xhci_hci_ops = {
+	.info = hci_info,	/* ports, slots, limits */
+	.submit = hci_submit,	/* kept, completed once by posted work */
+	.cancel = hci_cancel,	/* endpoints stopped, PB_ECANCELED */
+};
