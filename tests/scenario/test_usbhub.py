@@ -8,58 +8,30 @@ usb-storage.  Checked: the hub's set-up line; `usb` shows the keyboard
 and the stick one level below the hub, on its ports 2 and 1, each with
 its driver; the ESP is read through the stick behind the hub after the
 takeover; a keyboard added behind the hub at run time through QEMU's
-monitor (port 1.3) appears there and goes with `device_del`; and
-`update usb-hub usb-hub.mod` swaps the driver under its hub without a
-device going, the new instance serving the next plug."""
+monitor (port 1.3) appears there and goes with `device_del`; a second
+hub plugged behind the first is driven too, and takes its keyboard with
+it when it goes; `update usb-hub usb-hub.mod` swaps the driver under its
+hub without a device going, the new instance serving the next plug; and
+after `update xhci xhci.mod` the hub's ports are reset and reported
+again, and the bus finds the same devices there."""
 
-import contextlib
 import os
 import re
 import time
 
-from pbtest import Machine, PROMPT, ROOT
+from pbtest import ROOT
+from test_usb import HUB, KBD, STICK, booted, find, wait_tree
 
-BOOT_TIMEOUT = 180
 MODS = os.path.join(ROOT, 'build', 'mods')
-KBD = ('0627', '0001', '03')          # QEMU's usb-kbd, HID
-STICK = ('46f4', '0001', '08')        # QEMU's usb-storage, mass storage
-HUB = ('0409', '55aa', '09')          # QEMU's usb-hub
-
-# `usb` (the shell's tree, like lsusb -t):
-#   usb-hci:xhci0 pci:00:04.0, 8 ports, driver=xhci
-#     |__ 1-5 if 0: 0409:55aa hub [09.00.00], full speed, driver=usb-hub
-#         |__ 1-5.2 if 0: 0627:0001 HID [03.01.01], full speed, driver=usb-kbd
-TREE_LINE = re.compile(
-    r'^(?P<indent> *)\|__ (?P<dev>\d+-[\d.]+) if (?P<iface>\d+): '
-    r'(?P<vid>[0-9a-f]{4}):(?P<pid>[0-9a-f]{4}) .*\[(?P<cls>[0-9a-f]{2})\.'
-    r'(?P<sub>[0-9a-f]{2})\.(?P<proto>[0-9a-f]{2})\], (?P<speed>\S+) speed, '
-    r'driver=(?P<driver>\S+)$')
 # usb-hub: usb:1-5-0: 8 ports, full-speed hub
 SETUP_LINE = re.compile(r'usb-hub: usb:(?P<dev>\d+-[\d.]+)-0: 8 ports, '
                         r'full-speed hub')
 
 
-def rows(m):
-    out = m.cmd('usb', check=True)
-    return out, [r.groupdict() for r in map(TREE_LINE.match,
-                                             out.split('\n')) if r]
-
-
-def find(rs, ids):
-    return [r for r in rs if (r['vid'], r['pid'], r['cls']) == ids]
-
-
-def wait_tree(m, want, timeout=120):
-    """`usb` until want(rows) holds: the devices behind the hub are
-    enumerated, and their drivers loaded, after the first prompt."""
-    deadline = time.monotonic() + timeout
-    while True:
-        out, rs = rows(m)
-        if want(rs):
-            return out, rs
-        if time.monotonic() > deadline:
-            m.fail('`usb` never showed what was wanted:\n' + out)
-        time.sleep(2)
+def tree_wait(m, want):
+    """`usb` (test_usb's reading of it) until want(rows) holds."""
+    out, _, rs = wait_tree(m, want, timeout=120)
+    return out, rs
 
 
 def behind_the_hub(rs):
@@ -69,14 +41,6 @@ def behind_the_hub(rs):
             hub[0]['driver'] == 'usb-hub' and
             kbd[0]['driver'] == 'usb-kbd' and
             stick[0]['driver'] == 'usb-storage')
-
-
-@contextlib.contextmanager
-def booted():
-    """The usbhub machine up to the shell's first prompt."""
-    with Machine('usbhub', timeout=900) as m:
-        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
-        yield m
 
 
 def logged(m, pattern, count=1, timeout=60):
@@ -92,7 +56,7 @@ def logged(m, pattern, count=1, timeout=60):
 
 def hub_ready(m):
     """Wait for the tree; check where the devices sit; the hub's dev."""
-    out, rs = wait_tree(m, behind_the_hub)
+    out, rs = tree_wait(m, behind_the_hub)
     hub = find(rs, HUB)[0]
     kbd, stick = find(rs, KBD)[0], find(rs, STICK)[0]
     # QEMU's port=1.2 and 1.1: the hub's ports 2 and 1, one level down.
@@ -125,12 +89,12 @@ def plug_and_unplug(m, hub_dev, times):
     dev = hub_dev + '.3'
     port3 = r'usb-hub: usb:%s-0: port 3: ' % re.escape(hub_dev)
     m.monitor('device_add usb-kbd,bus=xhci.0,port=1.3,id=k3')
-    out, rs = wait_tree(m, lambda rs: dev in [r['dev'] for r in
+    out, rs = tree_wait(m, lambda rs: dev in [r['dev'] for r in
                                               find(rs, KBD)])
     assert [r['driver'] for r in rs if r['dev'] == dev] == ['usb-kbd'], out
     logged(m, port3 + 'full-speed device', times)
     m.monitor('device_del k3')
-    out, rs = wait_tree(m, lambda rs: dev not in [r['dev'] for r in rs])
+    out, rs = tree_wait(m, lambda rs: dev not in [r['dev'] for r in rs])
     assert len(find(rs, KBD)) == 1 and len(find(rs, STICK)) == 1, out
     logged(m, port3 + 'disconnected', times)
     text = m.serial_text()
@@ -140,7 +104,7 @@ def plug_and_unplug(m, hub_dev, times):
 def test_usbhub_tree_and_esp():
     """The hub set up once, the keyboard and the stick behind it with
     their drivers, the ESP read through the stick after the takeover."""
-    with booted() as m:
+    with booted('usbhub') as m:
         hub_dev = hub_ready(m)
         esp_readable(m, hub_dev)
         text = m.serial_text()
@@ -153,7 +117,7 @@ def test_usbhub_tree_and_esp():
 def test_usbhub_hot_plug():
     """device_add behind the hub appears in `usb`; device_del takes it
     away (the hub's status change endpoint, a reset, PORT_ON/OFF)."""
-    with booted() as m:
+    with booted('usbhub') as m:
         hub_dev = hub_ready(m)
         plug_and_unplug(m, hub_dev, 1)
         m.sendline('poweroff')
@@ -164,14 +128,14 @@ def test_usbhub_update():
     """`update usb-hub usb-hub.mod`: the new instance takes the hub's
     port table; no device goes, nothing is enumerated again, the ESP
     still reads and the next plug is the new instance's."""
-    with booted() as m:
+    with booted('usbhub') as m:
         hub_dev = hub_ready(m)
         start = len(m.serial_text())
         m.cmd('update usb-hub usb-hub.mod', timeout=60, check=True)
         logged(m, r'usb-hub -> usb-hub: blackout \d+ us')
         logged(m, r'usb-hub: usb:%s-0: 8 ports, 2 devices on them: taken '
                r'over' % re.escape(hub_dev))
-        wait_tree(m, behind_the_hub)
+        tree_wait(m, behind_the_hub)
         after = m.serial_text()[start:]
         assert not re.search(r'usb: \S+: (unplugged|.* plugged)', after), \
             after
@@ -185,14 +149,14 @@ def test_usbhub_nested_hub():
     """A second hub plugged on the first's port 4 at run time is taken by
     hand (a bind rule loads the module once), set up, and its own port 1
     serves a keyboard; unplugging that hub takes the keyboard with it."""
-    with booted() as m:
+    with booted('usbhub') as m:
         hub_dev = hub_ready(m)
         hub2 = hub_dev + '.4'
         m.monitor('device_add usb-hub,bus=xhci.0,port=1.4,id=h2')
         logged(m, r'usb-hub: usb:%s-0: 8 ports, full-speed hub' %
                re.escape(hub2))
         m.monitor('device_add usb-kbd,bus=xhci.0,port=1.4.1,id=k4')
-        out, rs = wait_tree(m, lambda rs: hub2 + '.1' in
+        out, rs = tree_wait(m, lambda rs: hub2 + '.1' in
                             [r['dev'] for r in find(rs, KBD)])
         hubs = {r['dev']: r for r in find(rs, HUB)}
         assert set(hubs) == {hub_dev, hub2}, out
@@ -201,7 +165,7 @@ def test_usbhub_nested_hub():
         assert kbd['driver'] == 'usb-kbd', out
         assert len(kbd['indent']) == len(hubs[hub2]['indent']) + 4, out
         m.monitor('device_del h2')
-        out, rs = wait_tree(m, lambda rs: not [r for r in rs if
+        out, rs = tree_wait(m, lambda rs: not [r for r in rs if
                                                r['dev'].startswith(hub2)])
         assert behind_the_hub(rs), out
         logged(m, r'usb-hub: usb:%s-0: port 4: disconnected' %
@@ -216,7 +180,7 @@ def test_usbhub_controller_swap():
     replays its port power; the hub reports its ports again and the
     driver resets them and says PORT_ON again, without a PORT_OFF; the
     bus finds the same devices there: nothing unplugged, the ESP reads."""
-    with booted() as m:
+    with booted('usbhub') as m:
         hub_dev = hub_ready(m)
         port = r'usb-hub: usb:%s-0: port %%u: full-speed device' % \
             re.escape(hub_dev)
@@ -225,7 +189,7 @@ def test_usbhub_controller_swap():
         logged(m, r'xhci -> xhci: blackout \d+ us')
         for n in (1, 2):
             logged(m, port % n, 2)
-        wait_tree(m, behind_the_hub)
+        tree_wait(m, behind_the_hub)
         after = m.serial_text()[start:]
         assert not re.search(r'usb: \S+: unplugged', after), after
         assert 'disconnected' not in after, after
