@@ -41,6 +41,7 @@ struct hm_port {
 	uint8_t speed;		/* its speed */
 	uint16_t status, change;
 	uint64_t reset_done_at;	/* fake_ns; 0: not in reset */
+	int warm;		/* the reset is a warm one (USB 3) */
 	int powers;		/* SET_FEATURE(PORT_POWER)s */
 	int oc_on_power;	/* over-current again each time it is powered */
 };
@@ -135,7 +136,8 @@ hm_update(struct hubmodel *m)
 			p->status &= (uint16_t)~0x01e0;	/* link in U0 */
 		else if (p->speed == USB_SPEED_HIGH)
 			p->status |= 0x0400;
-		p->change |= 0x0010;		/* C_PORT_RESET */
+		/* C_BH_PORT_RESET, or C_PORT_RESET */
+		p->change |= p->warm ? 0x0020 : 0x0010;
 	}
 }
 
@@ -217,6 +219,17 @@ hm_over_current(struct hubmodel *m, unsigned port)
 	p->change |= 0x0008;
 }
 
+/* A USB 3 link falls to SS.Inactive (USB 3.2 §7.5.2): disabled, until
+ * a warm reset. */
+FAKE void
+hm_link_inactive(struct hubmodel *m, unsigned port)
+{
+	struct hm_port *p = &m->port[port];
+
+	p->status = (uint16_t)((p->status & ~0x01e2) | 0x6 << 5);
+	p->change |= 0x0040;		/* C_PORT_LINK_STATE */
+}
+
 /* The hub was reset (the bus enumerated it again after a controller
  * swap) and the bus replayed its port power: every device shows again,
  * not enabled. */
@@ -261,6 +274,7 @@ hm_set_reset(struct hubmodel *m, struct hm_port *p, int warm)
 		return;
 	p->status |= 0x0010;
 	p->status &= (uint16_t)~0x0002;
+	p->warm = warm;
 	if (++m->resetting > m->max_resetting)
 		m->max_resetting = m->resetting;
 	if (m->reset_never)

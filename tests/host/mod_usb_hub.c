@@ -476,6 +476,27 @@ TEST(usbhub_connect_high_and_super_speed)
 	world_end();
 }
 
+TEST(usbhub_usb3_link_inactive_warm_reset)
+{
+	unsigned ev0;
+	int warm, on;
+
+	hm_init_usb3(&hm1, 4, 1);
+	REQUIRE(world_one(&hm1, "2"));
+	check_connect(&hm1, 2, USB_SPEED_SUPER);
+	ev0 = hm1.nev;
+	hm_link_inactive(&hm1, 2);
+	settle(100);
+	warm = hm_find(&hm1, ev0, HM_EV_WARM, 2);
+	on = hm_find(&hm1, ev0, USB_OP_PORT_ON, 2);
+	CHECK(warm >= 0 && on > warm);
+	CHECK_EQ_INT(hm_find(&hm1, ev0, HM_EV_RESET, 2), -1);
+	CHECK_EQ_INT(hm_count(&hm1, USB_OP_PORT_OFF, 0), 0);
+	CHECK_EQ_INT(lines_with("port 2: link in SS.Inactive"), 1);
+	CHECK_EQ_INT(hm1.port[2].change, 0);
+	world_end();
+}
+
 TEST(usbhub_device_there_at_setup)
 {
 	hm_init_usb2(&hm1, 8, 0, 0, 1);
