@@ -181,9 +181,9 @@ port_on(struct uport *p)
 static void
 on_answered(struct uport *p, int st)
 {
-	if (st == PB_OK)
-		p->bus_on = 1;
-	else if (st != PB_ECANCELED)
+	/* Failed, the bus keeps nothing there (what it had it removed). */
+	p->bus_on = st == PB_OK;
+	if (st != PB_OK && st != PB_ECANCELED)
 		port_log(p, PB_LOG_ERR, "the bus did not take the %s-speed "
 		    "device (error %d)", speed_name(p->speed), st);
 	if (p->state != PORT_ENUM || p->on_wanted)
