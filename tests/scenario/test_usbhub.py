@@ -10,10 +10,11 @@ its driver; the ESP is read through the stick behind the hub after the
 takeover; a keyboard added behind the hub at run time through QEMU's
 monitor (port 1.3) appears there and goes with `device_del`; a second
 hub plugged behind the first is driven too, and takes its keyboard with
-it when it goes; `update usb-hub usb-hub.mod` swaps the driver under its
-hub without a device going, the new instance serving the next plug; and
-after `update xhci xhci.mod` the hub's ports are reset and reported
-again, and the bus finds the same devices there."""
+it when it goes; `update usb-hub /esp/patchbay/mods/usb-hub.mod` (read
+through the stick behind the hub) swaps the driver under its hub without
+a device going, the new instance serving the next plug; and after
+`update xhci xhci.mod` the hub's ports are reset and reported again, and
+the bus finds the same devices there."""
 
 import os
 import re
@@ -125,13 +126,15 @@ def test_usbhub_hot_plug():
 
 
 def test_usbhub_update():
-    """`update usb-hub usb-hub.mod`: the new instance takes the hub's
-    port table; no device goes, nothing is enumerated again, the ESP
-    still reads and the next plug is the new instance's."""
+    """`update usb-hub PATH`, the module file read from the stick behind
+    the hub itself: the new instance takes the hub's port table; no
+    device goes, nothing is enumerated again, the ESP still reads and the
+    next plug is the new instance's."""
     with booted('usbhub') as m:
         hub_dev = hub_ready(m)
         start = len(m.serial_text())
-        m.cmd('update usb-hub usb-hub.mod', timeout=60, check=True)
+        m.cmd('update usb-hub /esp/patchbay/mods/usb-hub.mod', timeout=90,
+              check=True)
         logged(m, r'usb-hub -> usb-hub: blackout \d+ us')
         logged(m, r'usb-hub: usb:%s-0: 8 ports, 2 devices on them: taken '
                r'over' % re.escape(hub_dev))
