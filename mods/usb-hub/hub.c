@@ -467,6 +467,8 @@ hub_add(struct pb_conn *c, int by_hand)
 	if (i == UH_HUBS || !(h = uh.hub->alloc(uh.self, sizeof(*h)))) {
 		uh_logf(PB_LOG_ERR, "%s: more than %u hubs, or no memory; left "
 		    "alone", c->res, UH_HUBS);
+		if (by_hand)	/* for a driver that may come */
+			uh.hub->disconnect(uh.self, c);
 		return NULL;
 	}
 	memset(h, 0, sizeof(*h));

@@ -181,9 +181,9 @@ port_on(struct uport *p)
 static void
 on_answered(struct uport *p, int st)
 {
-	if (st == PB_OK)
-		p->bus_on = 1;
-	else if (st != PB_ECANCELED)
+	/* Failed, the bus keeps nothing there (what it had it removed). */
+	p->bus_on = st == PB_OK;
+	if (st != PB_OK && st != PB_ECANCELED)
 		port_log(p, PB_LOG_ERR, "the bus did not take the %s-speed "
 		    "device (error %d)", speed_name(p->speed), st);
 	if (p->state != PORT_ENUM || p->on_wanted)
@@ -356,23 +356,34 @@ port_over_current(struct uport *p)
 	token_release(p);
 }
 
+/* The device there stopped working: reset it and PORT_ON again (the
+ * bus matches or replaces what it had). */
+static void
+port_restart(struct uport *p, const char *why, uint16_t st)
+{
+	port_log(p, PB_LOG_WARN, "%s (wPortStatus 0x%04x); reset again", why,
+	    st);
+	p->tries = 0;
+	if (uh.resetting == p)
+		port_reset_start(p);
+	else
+		want_reset(p);
+}
+
 /* A status read while the bus has, or is getting, the device. */
 static void
 port_check_on(struct uport *p, uint16_t st, uint16_t ch)
 {
-	if (!(st & PORT_STAT_CONNECTION)) {
+	if (!(st & PORT_STAT_CONNECTION))
 		port_disconnected(p);
-	} else if (!p->hub->ss && (ch & PORT_CHG_ENABLE) &&
-	    !(st & PORT_STAT_ENABLE)) {
+	else if (p->hub->ss && (ch & PORT_CHG_LINK_STATE) &&
+	    PORT_STAT_SS_LINK(st) == SS_LINK_INACTIVE)
+		/* USB 3.2 §10.3.1.1: only a warm reset brings it back. */
+		port_restart(p, "link in SS.Inactive", st);
+	else if (!p->hub->ss && (ch & PORT_CHG_ENABLE) &&
+	    !(st & PORT_STAT_ENABLE))
 		/* USB 2.0 §11.24.2.7.2.2: disabled by an error (babble). */
-		port_log(p, PB_LOG_WARN, "disabled by the hub (wPortStatus "
-		    "0x%04x); reset again", st);
-		p->tries = 0;
-		if (uh.resetting == p)
-			port_reset_start(p);
-		else
-			want_reset(p);
-	}
+		port_restart(p, "disabled by the hub", st);
 }
 
 void

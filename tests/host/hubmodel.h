@@ -15,9 +15,11 @@
  *   - the test plugs, unplugs, overloads ports (hm_plug, hm_unplug,
  *     hm_over_current) and resets the whole hub (hm_hub_reset: what the
  *     bus's re-enumeration after a controller swap does to it);
- *   - the interrupt endpoint (0x81) answers the change bitmap when a
- *     change is pending, else is held until hm_poll finds one; it can be
- *     made to STALL (m->intr_stalls) until USB_OP_CLEAR_HALT;
+ *   - the interrupt endpoint (0x81) is held until hm_poll finds a change
+ *     pending (once per call, as an endpoint answers once per interval:
+ *     a driver that never clears a change loops no faster than the
+ *     test's clock); it can be made to STALL (m->intr_stalls) until
+ *     USB_OP_CLEAR_HALT;
  *   - USB_OP_HUB_CONFIG/PORT_ON/PORT_OFF are recorded with the resets in
  *     m->ev (op, port, speed, time); PORT_ON of a port not enabled fails
  *     (PB_EIO) as the bus's enumeration would, and m->hold_port_on keeps
@@ -39,6 +41,7 @@ struct hm_port {
 	uint8_t speed;		/* its speed */
 	uint16_t status, change;
 	uint64_t reset_done_at;	/* fake_ns; 0: not in reset */
+	int warm;		/* the reset is a warm one (USB 3) */
 	int powers;		/* SET_FEATURE(PORT_POWER)s */
 	int oc_on_power;	/* over-current again each time it is powered */
 };
@@ -133,7 +136,8 @@ hm_update(struct hubmodel *m)
 			p->status &= (uint16_t)~0x01e0;	/* link in U0 */
 		else if (p->speed == USB_SPEED_HIGH)
 			p->status |= 0x0400;
-		p->change |= 0x0010;		/* C_PORT_RESET */
+		/* C_BH_PORT_RESET, or C_PORT_RESET */
+		p->change |= p->warm ? 0x0020 : 0x0010;
 	}
 }
 
@@ -215,6 +219,17 @@ hm_over_current(struct hubmodel *m, unsigned port)
 	p->change |= 0x0008;
 }
 
+/* A USB 3 link falls to SS.Inactive (USB 3.2 §7.5.2): disabled, until
+ * a warm reset. */
+FAKE void
+hm_link_inactive(struct hubmodel *m, unsigned port)
+{
+	struct hm_port *p = &m->port[port];
+
+	p->status = (uint16_t)((p->status & ~0x01e2) | 0x6 << 5);
+	p->change |= 0x0040;		/* C_PORT_LINK_STATE */
+}
+
 /* The hub was reset (the bus enumerated it again after a controller
  * swap) and the bus replayed its port power: every device shows again,
  * not enabled. */
@@ -259,6 +274,7 @@ hm_set_reset(struct hubmodel *m, struct hm_port *p, int warm)
 		return;
 	p->status |= 0x0010;
 	p->status &= (uint16_t)~0x0002;
+	p->warm = warm;
 	if (++m->resetting > m->max_resetting)
 		m->max_resetting = m->resetting;
 	if (m->reset_never)
@@ -362,10 +378,7 @@ hm_intr(struct hubmodel *m, struct usb_req *r)
 		r->status = USB_ESTALL;
 		return 1;
 	}
-	if (!hm_changes(m))
-		return 0;	/* NAK until something changes */
-	hm_bitmap(m, r);
-	return 1;
+	return 0;	/* NAK: hm_poll answers, once per (fake) frame */
 }
 
 static int

@@ -443,9 +443,10 @@ check_connect(struct hubmodel *m, unsigned n, uint8_t speed)
 	rs = hm_find(m, ev0, HM_EV_RESET, (uint8_t)n);
 	on = hm_find(m, ev0, USB_OP_PORT_ON, (uint8_t)n);
 	REQUIRE(rs >= 0 && on > rs);
-	CHECK(m->ev[rs].ns - t0 >= UH_DEBOUNCE_NS);
-	/* 10 ms of reset, then 10 ms of recovery. */
-	CHECK(m->ev[on].ns - m->ev[rs].ns >= m->reset_ns + UH_RECOVERY_NS);
+	/* USB 2.0 §7.1.7.3: 100 ms of debounce; the reset, then 10 ms of
+	 * recovery (§7.1.7.5). */
+	CHECK(m->ev[rs].ns - t0 >= 100 * MS);
+	CHECK(m->ev[on].ns - m->ev[rs].ns >= m->reset_ns + 10 * MS);
 	CHECK_EQ_INT(m->ev[on].speed, speed);
 	CHECK_EQ_INT(m->port[n].change, 0);	/* every change cleared */
 }
@@ -472,6 +473,27 @@ TEST(usbhub_connect_high_and_super_speed)
 	hm_init_usb3(&hm1, 4, 1);
 	REQUIRE(world_one(&hm1, "4"));
 	check_connect(&hm1, 3, USB_SPEED_SUPER);
+	world_end();
+}
+
+TEST(usbhub_usb3_link_inactive_warm_reset)
+{
+	unsigned ev0;
+	int warm, on;
+
+	hm_init_usb3(&hm1, 4, 1);
+	REQUIRE(world_one(&hm1, "2"));
+	check_connect(&hm1, 2, USB_SPEED_SUPER);
+	ev0 = hm1.nev;
+	hm_link_inactive(&hm1, 2);
+	settle(100);
+	warm = hm_find(&hm1, ev0, HM_EV_WARM, 2);
+	on = hm_find(&hm1, ev0, USB_OP_PORT_ON, 2);
+	CHECK(warm >= 0 && on > warm);
+	CHECK_EQ_INT(hm_find(&hm1, ev0, HM_EV_RESET, 2), -1);
+	CHECK_EQ_INT(hm_count(&hm1, USB_OP_PORT_OFF, 0), 0);
+	CHECK_EQ_INT(lines_with("port 2: link in SS.Inactive"), 1);
+	CHECK_EQ_INT(hm1.port[2].change, 0);
 	world_end();
 }
 
@@ -624,6 +646,7 @@ TEST(usbhub_status_endpoint_stall_recovered)
 	/* Stalling again right after the clear: given up, one line, no
 	 * loop. */
 	n = count_intr(u);
+	REQUIRE(fakeusb_held(u, 0x81));
 	hm1.intr_stalls = 2;
 	fakeusb_held(u, 0x81)->status = USB_ESTALL;
 	hm1.halted = 1;
@@ -706,6 +729,7 @@ TEST(usbhub_second_hub_taken_by_hand)
 	CHECK_EQ_INT(hm_count(&hm1, HM_EV_RESET, 1) +
 	    hm_count(&hm2, HM_EV_RESET, 2), 1);
 	hm1.hold_port_on = 0;
+	REQUIRE(fakeusb_held(&hm1.u, 0));
 	fakeusb_complete(&hm1.u, fakeusb_held(&hm1.u, 0));
 	settle(100);
 	CHECK_EQ_INT(hm_count(&hm2, USB_OP_PORT_ON, 2), 1);
