@@ -137,7 +137,7 @@ struct udev {
 
 	struct usb_req rm;		/* USB_OP_REMOVE */
 	uint8_t ctl_busy, aux_busy, rm_busy;
-	uint8_t removed;		/* REMOVE sent, no ADD since */
+	uint8_t removed;		/* no slot: no ADD yet, or REMOVE sent */
 };
 
 /* What the bus keeps in a class driver's request while it holds it. */
@@ -184,6 +184,7 @@ struct udev *dev_new(struct hci *h, struct udev *parent, uint8_t port,
 struct udev *dev_at(struct hci *h, struct udev *parent, uint8_t port);
 struct udev *dev_by_num(struct hci *h, uint32_t num);
 void dev_remove(struct udev *d, const char *why);
+int dev_unaddress(struct udev *d);
 void dev_maybe_free(struct udev *d);
 void dev_free_now(struct udev *d);
 void dev_forget_config(struct udev *d);

@@ -1374,17 +1374,22 @@ trace_of(const struct fakehci *h, unsigned dev)
 	return out;
 }
 
-/* The controller under the bus is replaced by hc2 (fakehci's swap: it
- * reset everything and holds what hc had not completed). */
+/* The bus's connection leads to hc2 now, which took over from hc
+ * (fakehci's swap: it reset everything and holds what hc had not
+ * completed): the bus is told. */
+static void
+rebound_to_hc2(void)
+{
+	fres_find("usb-hci:xhci0")->ctx = &hc2;
+	hc_conn.ctx = &hc2;
+	bus_event(SELF, PB_EV_REBOUND, &hc_conn, PB_REQ_BIND);
+}
+
 static void
 swap_to_hc2(void)
 {
-	struct fres *r = fres_find("usb-hci:xhci0");
-
 	fh_swap(&hc, &hc2);
-	r->ctx = &hc2;
-	hc_conn.ctx = &hc2;
-	bus_event(SELF, PB_EV_REBOUND, &hc_conn, PB_REQ_BIND);
+	rebound_to_hc2();
 }
 
 static void
@@ -1510,9 +1515,7 @@ TEST(usb_bus_swap_device_not_back)
 	CHECK_EQ_INT(submit_on("usb:1-6-0", &held), PB_OK);
 	fh_swap(&hc, &hc2);
 	hc2.root[6] = NULL;		/* gone during the swap */
-	fres_find("usb-hci:xhci0")->ctx = &hc2;
-	hc_conn.ctx = &hc2;
-	bus_event(SELF, PB_EV_REBOUND, &hc_conn, PB_REQ_BIND);
+	rebound_to_hc2();
 	pump();
 	CHECK(fres_find("usb:1-5-0") != NULL);
 	CHECK(bus_devs[1] && bus_devs[1]->state == D_LOST);
@@ -1555,9 +1558,7 @@ TEST(usb_bus_swap_another_device_came_back)
 	CHECK_EQ_INT(submit_on("usb:1-5-0", &held), PB_OK);
 	fh_swap(&hc, &hc2);
 	hc2.root[5] = &stick;
-	fres_find("usb-hci:xhci0")->ctx = &hc2;
-	hc_conn.ctx = &hc2;
-	bus_event(SELF, PB_EV_REBOUND, &hc_conn, PB_REQ_BIND);
+	rebound_to_hc2();
 	pump();
 	CHECK_CONTAINS(log_text, "1-5: unplugged (46f4:0001 came back in its "
 	    "place)");
