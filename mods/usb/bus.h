@@ -79,7 +79,7 @@ struct uif {
 	struct udev *dev;
 	struct desc_if d;
 	struct pb_resource *res;
-	char name[24];			/* "1-5.2-0", the resource's */
+	char name[40];			/* "1-5.2-0", the resource's */
 };
 
 /* A host-to-device control request replayed after a swap. */
@@ -95,7 +95,7 @@ struct udev {
 	struct udev *parent;		/* NULL: on a root port */
 	uint8_t port, speed, depth;	/* depth 0: a root port */
 	uint8_t chain[BUS_TIERS];	/* the ports from the root on */
-	char name[24];			/* "1-5.2" */
+	char name[32];			/* "1-5.2" */
 	char place[BUS_PLACE];		/* dev=: "pci:00:04.0/usb:5.2" */
 
 	/* What it said of itself. */

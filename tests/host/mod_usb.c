@@ -1596,3 +1596,45 @@ TEST(usb_bus_swap_during_enumeration)
 	CHECK_EQ_INT(hc2.npend, 0);
 	world_end();
 }
+
+/* USB 2.0 §4.1.1: seven tiers, the root hub's the first: a root port and
+ * five hubs' ports lead to the last device; a port below it is refused,
+ * as is a port a hub does not have. */
+TEST(usb_bus_hubs_five_deep)
+{
+	struct fmodel hubs[7];
+	struct creq on;
+	char res[64] = "usb:1-1-0", dev[40] = "1-1";
+
+	REQUIRE(world_start() == PB_OK);
+	for (unsigned i = 0; i < 7; i++) {
+		fm_hub(&hubs[i]);
+		if (i)
+			hubs[i - 1].ports[3] = &hubs[i];
+	}
+	fh_plug(&hc, 1, &hubs[0]);
+	pump();
+	for (unsigned i = 1; i < 7; i++) {
+		hub_config(res, 4);
+		port_req(&on, USB_OP_PORT_ON, 3, USB_SPEED_FULL);
+		CHECK_EQ_INT(submit_on(res, &on), PB_OK);
+		pump();
+		if (i == 6) {
+			CHECK_EQ_INT(on.status, PB_EINVAL);
+			break;
+		}
+		CHECK_EQ_INT(on.status, PB_OK);
+		snprintf(dev + strlen(dev), sizeof(dev) - strlen(dev), ".3");
+		snprintf(res, sizeof(res), "usb:%s-0", dev);
+		CHECK_MSG(fres_find(res) != NULL, "%s", res);
+	}
+	CHECK_STR(res, "usb:1-1.3.3.3.3.3-0");	/* tier 7 */
+	CHECK_CONTAINS(log_text, "1-1.3.3.3.3.3.3: too many hubs deep");
+	port_req(&on, USB_OP_PORT_ON, 5, USB_SPEED_FULL);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &on), PB_OK);
+	pump();
+	CHECK_EQ_INT(on.status, PB_EINVAL);
+	CHECK_CONTAINS(log_text, "usb:1-1-0: PORT_ON of port 5 refused (no "
+	    "such port)");
+	world_end();
+}
