@@ -1638,3 +1638,33 @@ TEST(usb_bus_hubs_five_deep)
 	    "such port)");
 	world_end();
 }
+
+/* A port reported twice: the enumeration goes on; a configured device's
+ * port connecting again is another device. */
+TEST(usb_bus_connect_twice)
+{
+	struct fmodel kbd;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	hc.hold = 1;
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	fh_step(&hc);
+	pump();
+	fh_event(&hc, USB_EVENT_CONNECT, 5, USB_SPEED_FULL, 0);
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: CONNECT again while being enumerated: "
+	    "ignored");
+	while (fh_step(&hc))
+		pump();
+	CHECK(fres_find("usb:1-5-0") != NULL);
+	hc.hold = 0;
+	fh_event(&hc, USB_EVENT_CONNECT, 5, USB_SPEED_FULL, 0);
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: unplugged (another device connected "
+	    "there)");
+	CHECK_CONTAINS(hc.trace, "rm:1 add:2@0.5");
+	CHECK(fres_find("usb:1-5-0") != NULL);
+	world_end();
+}
