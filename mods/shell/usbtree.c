@@ -111,7 +111,7 @@ interface_line(const struct usbtree_res *r, usbtree_line_fn line, void *arg)
 {
 	struct place k = place_of(r->name);
 	char vid[8] = "?", pid[8] = "?", cls[4] = "?", sub[4] = "?";
-	char proto[4] = "?", speed[12] = "?", dev[24], out[192];
+	char proto[4] = "?", speed[12] = "?", dev[40], out[192];
 	unsigned indent = 2 + 4 * (k.ok ? k.depth - 1 : 0);
 	size_t len;
 

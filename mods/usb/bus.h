@@ -79,7 +79,7 @@ struct uif {
 	struct udev *dev;
 	struct desc_if d;
 	struct pb_resource *res;
-	char name[24];			/* "1-5.2-0", the resource's */
+	char name[40];			/* "1-5.2-0", the resource's */
 };
 
 /* A host-to-device control request replayed after a swap. */
@@ -95,7 +95,7 @@ struct udev {
 	struct udev *parent;		/* NULL: on a root port */
 	uint8_t port, speed, depth;	/* depth 0: a root port */
 	uint8_t chain[BUS_TIERS];	/* the ports from the root on */
-	char name[24];			/* "1-5.2" */
+	char name[32];			/* "1-5.2" */
 	char place[BUS_PLACE];		/* dev=: "pci:00:04.0/usb:5.2" */
 
 	/* What it said of itself. */
@@ -137,7 +137,7 @@ struct udev {
 
 	struct usb_req rm;		/* USB_OP_REMOVE */
 	uint8_t ctl_busy, aux_busy, rm_busy;
-	uint8_t removed;		/* REMOVE sent, no ADD since */
+	uint8_t removed;		/* no slot: no ADD yet, or REMOVE sent */
 };
 
 /* What the bus keeps in a class driver's request while it holds it. */
@@ -184,6 +184,7 @@ struct udev *dev_new(struct hci *h, struct udev *parent, uint8_t port,
 struct udev *dev_at(struct hci *h, struct udev *parent, uint8_t port);
 struct udev *dev_by_num(struct hci *h, uint32_t num);
 void dev_remove(struct udev *d, const char *why);
+int dev_unaddress(struct udev *d);
 void dev_maybe_free(struct udev *d);
 void dev_free_now(struct udev *d);
 void dev_forget_config(struct udev *d);

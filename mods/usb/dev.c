@@ -49,13 +49,13 @@ dev_new(struct hci *h, struct udev *parent, uint8_t port, uint8_t speed)
 	d->port = port;
 	d->speed = speed;
 	d->depth = (uint8_t)depth;
+	d->removed = 1;			/* no slot until its ADD */
 	if (parent)
 		memcpy(d->chain, parent->chain, depth);
 	d->chain[depth] = port;
 	dev_name_fmt(d->name, sizeof(d->name), h->num, d->chain, depth + 1);
 	dev_place_fmt(d->place, sizeof(d->place), h->path, d->chain,
 	    depth + 1);
-	req_init(d, &d->rm, enum_rm_done);
 	bus_devs[i] = d;
 	return d;
 }
@@ -126,24 +126,25 @@ dev_maybe_free(struct udev *d)
 	bus_hub->free(bus_self, d);
 }
 
-/* Tell the controller d has gone (it cancels what it still has). */
-static void
-remove_at_hci(struct udev *d)
+/* Tell the controller d has gone (it cancels what it still has, frees
+ * the slot): PB_OK when the REMOVE is on its way (enum_rm_done). */
+int
+dev_unaddress(struct udev *d)
 {
 	int r;
 
-	if (!d->hci->conn || d->rm_busy)
-		return;
+	if (!d->hci->conn || d->rm_busy || d->removed)
+		return PB_ENODEV;
 	req_init(d, &d->rm, enum_rm_done);
 	d->rm.op = USB_OP_REMOVE;
 	d->rm_busy = 1;
 	d->removed = 1;
-	if ((r = hci_submit(d->hci, &d->rm)) != PB_OK) {
-		d->rm_busy = 0;
-		if (r != PB_ENODEV)
-			bus_log(PB_LOG_WARN, "%s: REMOVE: %s", d->name,
-			    status_name(r));
-	}
+	if ((r = hci_submit(d->hci, &d->rm)) == PB_OK)
+		return PB_OK;
+	d->rm_busy = 0;
+	if (r != PB_ENODEV)
+		bus_log(PB_LOG_WARN, "%s: REMOVE: %s", d->name, status_name(r));
+	return r;
 }
 
 /*
@@ -175,8 +176,7 @@ dev_remove(struct udev *d, const char *why)
 		    d->name, why ? " " : "", why ? why : "");
 	if (d->hci && d->hci->adding == d)
 		d->hci->adding = NULL;
-	if (!d->removed)
-		remove_at_hci(d);
+	dev_unaddress(d);
 	enum_add_next(d->hci);
 	dev_maybe_free(d);
 }

@@ -7,7 +7,7 @@
  *   DEV8, MPS    full speed: the first 8 bytes of the device descriptor,
  *                then the default pipe's real max packet (xHCI §4.6.7)
  *   DEV          the device descriptor
- *   CFG9, CFG    configuration 1's first 9 bytes, then wTotalLength of it
+ *   CFG9, CFG    the first configuration: 9 bytes, then wTotalLength
  *                (at most DESC_CONFIG_MAX), checked whole (desc.c)
  *   LANG ...     string 0, then product and serial (failures tolerated)
  *   EP           USB_OP_EP_ENABLE for every endpoint of the alternate
@@ -67,7 +67,7 @@ applies(struct udev *d, int s)
 {
 	switch (s) {
 	case ST_MPS:
-		return d->mps0 != 8;	/* full speed's default (xHCI §4.3) */
+		return d->mps0 != 8;	/* full speed starts at 8 (xHCI §4.3.3) */
 	case ST_LANG:
 		return d->dd.iProduct || d->dd.iSerialNumber;
 	case ST_PRODUCT:
@@ -293,15 +293,8 @@ step_failed(struct udev *d, int status, const char *why)
 		bus_log(PB_LOG_WARN, "%s: %s: %s; trying again", d->name,
 		    step_names[d->step], reason);
 		d->step = ST_ADD;
-		if (!d->removed && d->hci->conn) {
-			req_init(d, &d->rm, enum_rm_done);
-			d->rm.op = USB_OP_REMOVE;
-			d->rm_busy = 1;
-			d->removed = 1;
-			if (hci_submit(d->hci, &d->rm) == PB_OK)
-				return;		/* enum_rm_done goes on */
-			d->rm_busy = 0;
-		}
+		if (dev_unaddress(d) == PB_OK)
+			return;		/* enum_rm_done goes on */
 		d->timed_out = 0;
 		d->deadline = bus_hub->now_ns() + BUS_ENUM_NS;
 		step_go(d);
@@ -512,7 +505,7 @@ enum_start(struct udev *d, int again, uint8_t speed)
 void
 enum_add_next(struct hci *h)
 {
-	if (!h || h->adding)
+	if (!h || !h->conn || h->adding)
 		return;
 	for (unsigned i = 0; i < BUS_DEVS; i++) {
 		struct udev *d = bus_devs[i];

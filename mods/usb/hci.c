@@ -5,9 +5,10 @@
  * The first WAIT_EVENT asks with ep = 1, so the controller reports every
  * port connected already; later ones ask for changes (ep = 0).  After an
  * OVERFLOW the bus asks with ep = 1 again.  A CONNECT on a root port the
- * bus has a device on means that device went (the controller reset the
- * port): it is removed and the new one enumerated; during a swap the
- * device waiting there is found again instead (swap.c).  A failed
+ * bus has a configured device on means that device went (the controller
+ * reset the port): it is removed and the new one enumerated; during a
+ * swap the device waiting there is found again instead (swap.c); one
+ * being enumerated goes on (a port reported twice).  A failed
  * WAIT_EVENT is asked again at the next tick, never in a loop.
  */
 #include "bus.h"
@@ -138,6 +139,15 @@ on_connect(struct hci *h, uint8_t port, uint8_t speed)
 	}
 	if (d && d->state == D_LOST) {
 		enum_start(d, 1, speed);
+		return;
+	}
+	if (d && d->state == D_ENUM) {
+		/* Told twice (a controller that reports its ports when it
+		 * starts and again when asked): the enumeration goes on; if
+		 * the port was reset under it, its step fails and it is
+		 * tried again from ADD. */
+		bus_log(PB_LOG_WARN, "%s: CONNECT again while being "
+		    "enumerated: ignored", d->name);
 		return;
 	}
 	if (d)

@@ -1374,17 +1374,22 @@ trace_of(const struct fakehci *h, unsigned dev)
 	return out;
 }
 
-/* The controller under the bus is replaced by hc2 (fakehci's swap: it
- * reset everything and holds what hc had not completed). */
+/* The bus's connection leads to hc2 now, which took over from hc
+ * (fakehci's swap: it reset everything and holds what hc had not
+ * completed): the bus is told. */
+static void
+rebound_to_hc2(void)
+{
+	fres_find("usb-hci:xhci0")->ctx = &hc2;
+	hc_conn.ctx = &hc2;
+	bus_event(SELF, PB_EV_REBOUND, &hc_conn, PB_REQ_BIND);
+}
+
 static void
 swap_to_hc2(void)
 {
-	struct fres *r = fres_find("usb-hci:xhci0");
-
 	fh_swap(&hc, &hc2);
-	r->ctx = &hc2;
-	hc_conn.ctx = &hc2;
-	bus_event(SELF, PB_EV_REBOUND, &hc_conn, PB_REQ_BIND);
+	rebound_to_hc2();
 }
 
 static void
@@ -1510,9 +1515,7 @@ TEST(usb_bus_swap_device_not_back)
 	CHECK_EQ_INT(submit_on("usb:1-6-0", &held), PB_OK);
 	fh_swap(&hc, &hc2);
 	hc2.root[6] = NULL;		/* gone during the swap */
-	fres_find("usb-hci:xhci0")->ctx = &hc2;
-	hc_conn.ctx = &hc2;
-	bus_event(SELF, PB_EV_REBOUND, &hc_conn, PB_REQ_BIND);
+	rebound_to_hc2();
 	pump();
 	CHECK(fres_find("usb:1-5-0") != NULL);
 	CHECK(bus_devs[1] && bus_devs[1]->state == D_LOST);
@@ -1555,9 +1558,7 @@ TEST(usb_bus_swap_another_device_came_back)
 	CHECK_EQ_INT(submit_on("usb:1-5-0", &held), PB_OK);
 	fh_swap(&hc, &hc2);
 	hc2.root[5] = &stick;
-	fres_find("usb-hci:xhci0")->ctx = &hc2;
-	hc_conn.ctx = &hc2;
-	bus_event(SELF, PB_EV_REBOUND, &hc_conn, PB_REQ_BIND);
+	rebound_to_hc2();
 	pump();
 	CHECK_CONTAINS(log_text, "1-5: unplugged (46f4:0001 came back in its "
 	    "place)");
@@ -1593,5 +1594,77 @@ TEST(usb_bus_swap_during_enumeration)
 	CHECK_CONTAINS(log_text, "1-5: 0627:0001 QEMU USB Keyboard (full "
 	    "speed) plugged");
 	CHECK_EQ_INT(hc2.npend, 0);
+	world_end();
+}
+
+/* USB 2.0 §4.1.1: seven tiers, the root hub's the first: a root port and
+ * five hubs' ports lead to the last device; a port below it is refused,
+ * as is a port a hub does not have. */
+TEST(usb_bus_hubs_five_deep)
+{
+	struct fmodel hubs[7];
+	struct creq on;
+	char res[64] = "usb:1-1-0", dev[40] = "1-1";
+
+	REQUIRE(world_start() == PB_OK);
+	for (unsigned i = 0; i < 7; i++) {
+		fm_hub(&hubs[i]);
+		if (i)
+			hubs[i - 1].ports[3] = &hubs[i];
+	}
+	fh_plug(&hc, 1, &hubs[0]);
+	pump();
+	for (unsigned i = 1; i < 7; i++) {
+		hub_config(res, 4);
+		port_req(&on, USB_OP_PORT_ON, 3, USB_SPEED_FULL);
+		CHECK_EQ_INT(submit_on(res, &on), PB_OK);
+		pump();
+		if (i == 6) {
+			CHECK_EQ_INT(on.status, PB_EINVAL);
+			break;
+		}
+		CHECK_EQ_INT(on.status, PB_OK);
+		snprintf(dev + strlen(dev), sizeof(dev) - strlen(dev), ".3");
+		snprintf(res, sizeof(res), "usb:%s-0", dev);
+		CHECK_MSG(fres_find(res) != NULL, "%s", res);
+	}
+	CHECK_STR(res, "usb:1-1.3.3.3.3.3-0");	/* tier 7 */
+	CHECK_CONTAINS(log_text, "1-1.3.3.3.3.3.3: too many hubs deep");
+	port_req(&on, USB_OP_PORT_ON, 5, USB_SPEED_FULL);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &on), PB_OK);
+	pump();
+	CHECK_EQ_INT(on.status, PB_EINVAL);
+	CHECK_CONTAINS(log_text, "usb:1-1-0: PORT_ON of port 5 refused (no "
+	    "such port)");
+	world_end();
+}
+
+/* A port reported twice: the enumeration goes on; a configured device's
+ * port connecting again is another device. */
+TEST(usb_bus_connect_twice)
+{
+	struct fmodel kbd;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	hc.hold = 1;
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	fh_step(&hc);
+	pump();
+	fh_event(&hc, USB_EVENT_CONNECT, 5, USB_SPEED_FULL, 0);
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: CONNECT again while being enumerated: "
+	    "ignored");
+	while (fh_step(&hc))
+		pump();
+	CHECK(fres_find("usb:1-5-0") != NULL);
+	hc.hold = 0;
+	fh_event(&hc, USB_EVENT_CONNECT, 5, USB_SPEED_FULL, 0);
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: unplugged (another device connected "
+	    "there)");
+	CHECK_CONTAINS(hc.trace, "rm:1 add:2@0.5");
+	CHECK(fres_find("usb:1-5-0") != NULL);
 	world_end();
 }
