@@ -116,10 +116,10 @@ xhci_fail_all(struct xhci *a, int status)
 	cmd_reset_state(a);
 }
 
-/* Let go of every request without a word (they are another driver's)
- * and of the devices. */
-static void
-forget_quietly(struct xhci *a)
+/* Let go of every request without a word (they are another driver's:
+ * not even looked at, their memory may be gone) and of the devices. */
+void
+state_forget(struct xhci *a)
 {
 	a->ops = a->ops_tail = NULL;
 	a->waiters = a->waiters_tail = NULL;
@@ -235,7 +235,7 @@ state_resume(struct xhci *a)
 		return PB_ENODEV;
 	a->handed = 0;
 	if (a->superseded) {
-		forget_quietly(a);
+		state_forget(a);
 		a->superseded = 0;
 		a->released = 0;
 		hc_begin(a);
@@ -350,7 +350,7 @@ state_activate(struct xhci *a)
 	}
 	/* Nothing below fails: the requests are ours from here. */
 	if (!a->standby)
-		forget_quietly(a);	/* taking back after a successor */
+		state_forget(a);	/* taking back after a successor */
 	a->standby = a->released = a->handed = a->superseded = 0;
 	a->quiesced = 0;
 	for (uint32_t k = 0; k < a->nimported; k++)

@@ -353,7 +353,7 @@ xhci_stop(struct pb_module *self)
 		hc_halt_now(a);
 		xhci_fail_all(a, PB_ECANCELED);
 	} else {
-		xhci_fail_all(a, PB_ECANCELED);	/* none are ours: no-op */
+		state_forget(a);	/* handed over, or never ours */
 	}
 	forget(a);
 }

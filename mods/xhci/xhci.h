@@ -530,6 +530,7 @@ void fix_ended(struct xhci *a, struct xop *op);
 int xfer_check(struct xhci *a, struct usb_req *r);
 void xfer_take(struct xhci *a, struct usb_req *r);
 void xfer_flush(struct xhci *a, struct xhci_dev *d, unsigned dci);
+void xfer_restart(struct xhci *a, struct xhci_dev *d, unsigned dci);
 void xfer_event(struct xhci *a, const struct xhci_trb *t);
 void xfer_timeouts(struct xhci *a, uint64_t t);
 uint64_t xfer_next_deadline(const struct xhci *a);
@@ -567,6 +568,7 @@ void rq_start_op(struct xhci *a, struct usb_req *r);
 
 /* state.c */
 int state_quiesce(struct xhci *a);
+void state_forget(struct xhci *a);
 int state_size(struct xhci *a, size_t *len);
 int state_export(struct xhci *a, void *buf, size_t cap, size_t *len);
 int state_release(struct xhci *a);
