@@ -98,7 +98,6 @@ hc_begin(struct xhci *a)
 	uint64_t t = xhci_now(a);
 
 	a->said_up = 0;
-	a->forced = 0;
 	if (handoff_begin(a)) {
 		a->hstate = HC_HANDOFF;
 		a->h_deadline = t + T_HANDOFF;
@@ -318,21 +317,22 @@ hc_step(struct xhci *a)
 	}
 }
 
-/* The one line a controller gets when it runs. */
+/* The one line a controller gets when it runs (at most 160 bytes). */
 void
 hc_log_up(struct xhci *a)
 {
-	char u2[24], u3[24];
+	char u2[20], u3[20], sp[24] = "";
 
 	if (a->said_up)
 		return;
 	a->said_up = 1;
 	caps_port_range(a, 0, u2, sizeof(u2));
 	caps_port_range(a, 1, u3, sizeof(u3));
+	if (a->nscratch)
+		rt_snprintf(sp, sizeof(sp), ", %u scratchpads", a->nscratch);
 	xlog(a, PB_LOG_INFO, "%s: %s: xHCI %x.%02x, %u ports (usb2 %s, usb3 "
-	    "%s), %u slots, %u-byte contexts, %u scratchpads, %s, %s%s",
-	    a->name, a->path, a->version >> 8, a->version & 0xff, a->nports,
-	    u2, u3, a->nslots, a->ctxsz, a->nscratch,
-	    a->dma_limit == ~0ull ? "64-bit DMA" : "DMA below 4 GiB",
-	    irq_name(a), a->forced ? ", BIOS handoff forced" : "");
+	    "%s), %u slots, %u-byte contexts%s, %s, %s", a->name, a->path,
+	    a->version >> 8, a->version & 0xff, a->nports, u2, u3, a->nslots,
+	    a->ctxsz, sp, a->dma_limit == ~0ull ? "64-bit DMA" :
+	    "DMA below 4 GiB", irq_name(a));
 }

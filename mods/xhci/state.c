@@ -355,12 +355,23 @@ state_activate(struct xhci *a)
 	a->quiesced = 0;
 	for (uint32_t k = 0; k < a->nimported; k++)
 		take(a, a->imported[k], &held);
-	xlog(a, PB_LOG_INFO, "%s: took over %u request%s (%u held for their "
-	    "devices); the controller is reset", a->name, a->nimported,
-	    a->nimported == 1 ? "" : "s", held);
+	a->note_reqs = a->nimported;
+	a->note_held = held;
+	a->hub->work_post(a->self, &a->note_work);	/* after the blackout */
 	drop_imported(a);
 	hc_begin(a);
 	return PB_OK;
+}
+
+/* What activate took, said after the swap's blackout. */
+void
+state_note(void *arg)
+{
+	struct xhci *a = arg;
+
+	xlog(a, PB_LOG_INFO, "%s: took over %u request%s (%u held for their "
+	    "devices); the controller is reset", a->name, a->note_reqs,
+	    a->note_reqs == 1 ? "" : "s", a->note_held);
 }
 
 /* The controller runs: held requests wait T_HELD for their devices. */

@@ -262,8 +262,10 @@ forget(struct xhci *a)
 		irq_teardown(a);
 		hc_free_memory(a);
 		xhci_withdraw(a);
-		if (hub->size > offsetof(struct pb_hub, work_cancel))
+		if (hub->size > offsetof(struct pb_hub, work_cancel)) {
 			hub->work_cancel(self, &a->ev_work);
+			hub->work_cancel(self, &a->note_work);
+		}
 		if (a->imported)
 			hub->free(self, a->imported);
 		if (a->bar)
@@ -307,6 +309,7 @@ xhci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 		goto out;
 	}
 	hub->work_init(self, &a->ev_work, xhci_event_work, a);
+	hub->work_init(self, &a->note_work, state_note, a);
 	if ((err = attach(a, &why)) != PB_OK)
 		goto fail;
 	if (mode == PB_START_STANDBY) {

@@ -284,7 +284,6 @@ struct xhci {
 	/* the bring-up (hc.c) */
 	enum hc_state hstate;
 	uint64_t h_next, h_deadline, h_t0;
-	int forced;			/* the BIOS handoff was forced */
 
 	/* memory the controller reads */
 	uint64_t *dcbaa;
@@ -350,6 +349,8 @@ struct xhci {
 	int superseded;			/* a successor drove it since */
 	struct usb_req **imported;	/* import's, taken at activate */
 	uint32_t nimported;
+	struct pb_work note_work;	/* activate's line, said after */
+	unsigned note_reqs, note_held;
 
 	uint32_t seq;
 	unsigned index;			/* xhciN */
@@ -577,6 +578,7 @@ int state_import(struct xhci *a, const void *buf, size_t len,
     uint32_t version);
 int state_activate(struct xhci *a);
 void state_held_up(struct xhci *a);
+void state_note(void *arg);
 void state_resume_dev(struct xhci *a, uint32_t dev);
 unsigned state_drop_held(struct xhci *a, uint32_t dev, uint8_t ep,
     int status);
