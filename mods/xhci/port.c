@@ -206,6 +206,10 @@ look(struct xhci *a, struct xhci_port *p, uint64_t t)
 
 	if (v == 0xffffffffu)
 		return;
+	if (v & PORTSC_OCC)
+		xlog(a, PB_LOG_WARN, "%s: port %u: over-current %s (PORTSC "
+		    "0x%08x)", a->name, p->no, v & PORTSC_OCA ? "now" : "gone",
+		    v);
 	if (!(v & PORTSC_CCS)) {
 		disconnect(a, p);
 		return;

@@ -91,12 +91,10 @@ complete_one(struct xhci *a, struct usb_req *r, void *arg)
 	rq_complete(a, r, *(int *)arg, 0);
 }
 
-/* Every request ends with status: the controller was given up, the
- * driver stops, its client went. */
-void
-xhci_fail_all(struct xhci *a, int status)
+/* Every list of requests emptied (what was in them is dealt with). */
+static void
+lists_clear(struct xhci *a)
 {
-	each_request(a, complete_one, &status);
 	a->ops = a->ops_tail = NULL;
 	a->waiters = a->waiters_tail = NULL;
 	a->held = a->held_tail = NULL;
@@ -116,26 +114,22 @@ xhci_fail_all(struct xhci *a, int status)
 	cmd_reset_state(a);
 }
 
+/* Every request ends with status: the controller was given up, the
+ * driver stops, its client went. */
+void
+xhci_fail_all(struct xhci *a, int status)
+{
+	each_request(a, complete_one, &status);
+	lists_clear(a);
+}
+
 /* Let go of every request without a word (they are another driver's:
  * not even looked at, their memory may be gone) and of the devices. */
 void
 state_forget(struct xhci *a)
 {
-	a->ops = a->ops_tail = NULL;
-	a->waiters = a->waiters_tail = NULL;
-	a->held = a->held_tail = NULL;
-	a->held_deadline = 0;
-	for (unsigned i = 0; i < XHCI_MAX_SLOTS; i++) {
-		struct xhci_dev *d = a->devs[i];
-
-		for (unsigned dci = 1; d && dci < CTX_ENTRIES; dci++) {
-			d->ep[dci].head = d->ep[dci].tail = NULL;
-			d->ep[dci].whead = d->ep[dci].wtail = NULL;
-			d->ep[dci].fix_queued = 0;
-		}
-	}
+	lists_clear(a);
 	xhci_forget_devices(a);
-	cmd_reset_state(a);
 	a->evq_n = 0;
 	a->evq_overflow = 0;
 	for (unsigned i = 0; i < XHCI_MAX_PORTS; i++)

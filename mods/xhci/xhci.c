@@ -468,11 +468,7 @@ client_gone(struct xhci *a)
 	    "controller starts over", a->name);
 	hc_halt_now(a);
 	xhci_fail_all(a, PB_ECANCELED);
-	xhci_forget_devices(a);
-	for (unsigned i = 0; i < XHCI_MAX_PORTS; i++)
-		a->port[i].state = PORT_IDLE, a->port[i].next = 0;
-	a->evq_n = 0;
-	a->evq_overflow = 0;
+	state_forget(a);
 	if (a->hstate != HC_DEAD && a->hstate != HC_DOWN)
 		hc_begin(a);
 }

@@ -1833,12 +1833,35 @@ TEST(xhci_swap_hands_requests_over)
 	CHECK(clean_end());
 }
 
-TEST(xhci_swap_held_requests_expire)
+/* The whole swap from SELF to a second instance in standby, as the hub
+ * runs it: PB_OK once the new side runs the controller. */
+static int
+swap_to_second(void)
 {
-	struct treq *intr;
 	uint32_t ver;
 	size_t len;
 	void *st;
+	int err;
+
+	xhci_event(SELF2, PB_EV_CONNECTED, &pci_conn, PB_REQ_BIND);
+	xhci_event(SELF2, PB_EV_CONNECTED, &irq_conn, REQ_IRQ);
+	if ((err = xhci_start(SELF2, &hub, PB_START_STANDBY)) != PB_OK ||
+	    (err = quiesce_drained(SELF)) != PB_OK)
+		return err;
+	if (!(st = export_from(SELF, &len, &ver)))
+		return PB_EIO;
+	if ((err = xhci_release(SELF)) == PB_OK &&
+	    (err = xhci_import(SELF2, st, len, ver)) == PB_OK)
+		err = xhci_activate(SELF2);
+	free(st);
+	if (err == PB_OK)
+		xhci_event(SELF, PB_EV_DISCONNECTED, &pci_conn, PB_REQ_BIND);
+	return err;
+}
+
+TEST(xhci_swap_held_requests_expire)
+{
+	struct treq *intr;
 	int md;
 
 	world();
@@ -1847,15 +1870,7 @@ TEST(xhci_swap_held_requests_expire)
 	intr = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
 	CHECK_EQ_INT(submit(intr), PB_OK);
 	pump();
-	xhci_event(SELF2, PB_EV_CONNECTED, &pci_conn, PB_REQ_BIND);
-	REQUIRE(xhci_start(SELF2, &hub, PB_START_STANDBY) == PB_OK);
-	CHECK_EQ_INT(quiesce_drained(SELF), PB_OK);
-	REQUIRE((st = export_from(SELF, &len, &ver)) != NULL);
-	REQUIRE(xhci_release(SELF) == PB_OK);
-	REQUIRE(xhci_import(SELF2, st, len, ver) == PB_OK);
-	free(st);
-	REQUIRE(xhci_activate(SELF2) == PB_OK);
-	xhci_event(SELF, PB_EV_DISCONNECTED, &pci_conn, PB_REQ_BIND);
+	REQUIRE(swap_to_second() == PB_OK);
 	wait_ms(1900);
 	CHECK_EQ_INT(intr->done, 0);
 	wait_ms(400);
@@ -1947,5 +1962,53 @@ TEST(xhci_client_gone_and_stop)
 	CHECK(!(xm.usbcmd & USBCMD_RS));
 	CHECK_EQ_INT(vectors_used(), 0);
 	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	CHECK(clean_end());
+}
+
+TEST(xhci_swap_remove_drops_held_and_swap_back)
+{
+	struct treq *intr;
+	struct usb_req ev;
+	int md;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE(stick(&md) == PB_OK);
+	intr = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(intr), PB_OK);
+	pump();
+	REQUIRE(swap_to_second() == PB_OK);
+	fres[0].used = 0;			/* the bus is on the new side */
+	wait_ms(150);
+	/* the device is not set up again: REMOVE ends its held request */
+	CHECK_EQ_INT(simple_op(USB_OP_REMOVE, 1, 0), PB_OK);
+	CHECK_EQ_INT(intr->done, 1);
+	CHECK_EQ_INT(intr->r.status, PB_ECANCELED);
+	treq_free(intr, 0);
+
+	/* The new side goes (a fault in the watch window): the old one is
+	 * given the function again and resumes from a reset, knowing none
+	 * of the requests it handed over. */
+	intr = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(add_dev(1, 0, 5, USB_SPEED_HIGH), PB_OK);
+	CHECK_EQ_INT(enable_ep(1, &ep_intr_in, NULL), PB_OK);
+	CHECK_EQ_INT(submit(intr), PB_OK);
+	pump();
+	xhci_stop(SELF2);
+	pump();
+	CHECK_EQ_INT(intr->done, 1);		/* the new side ended it */
+	treq_free(intr, 0);
+	fres[0].used = 1;			/* the old side's, visible */
+	xhci_event(SELF, PB_EV_CONNECTED, &pci_conn, PB_REQ_BIND);
+	REQUIRE(xhci_resume(SELF) == PB_OK);
+	wait_ms(150);
+	CHECK_EQ_INT(drv()->hstate, HC_UP);
+	CHECK_EQ_INT(xm.hcrsts, 3);
+	ev = wait_event(1);
+	CHECK_EQ_INT(ev.u.event.kind, USB_EVENT_CONNECT);
+	CHECK_EQ_INT(ev.u.event.port, 5);
+	CHECK_EQ_INT(add_dev(1, 0, 5, USB_SPEED_HIGH), PB_OK);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
 	CHECK(clean_end());
 }
