@@ -253,6 +253,7 @@ struct xev {
 enum hc_state {
 	HC_DOWN = 0,	/* not set up (standby, released, stopped) */
 	HC_HANDOFF,	/* USBLEGSUP OS Owned set: BIOS Owned to clear */
+	HC_READY,	/* USBSTS.CNR to clear */
 	HC_HALT,	/* R/S cleared: HCH to come */
 	HC_RESET,	/* HCRST set: it and CNR to clear */
 	HC_START,	/* R/S set: HCH to clear */

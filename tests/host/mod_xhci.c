@@ -889,6 +889,30 @@ TEST(xhci_halt_and_reset_that_hang_are_bounded)
 	CHECK(clean_end());
 }
 
+TEST(xhci_waits_for_cnr_at_power_on)
+{
+	world();
+	xm.usbsts |= USBSTS_CNR;		/* just powered on */
+	xm.cnr_reads = 5;
+	REQUIRE(boot(1) == PB_OK);
+	CHECK_EQ_INT(drv()->hstate, HC_UP);
+	CHECK_EQ_INT(xm.hcrsts, 1);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
+
+	world();
+	xm.usbsts |= USBSTS_CNR;
+	xm.cnr_stuck = 1;
+	REQUIRE(start_as(SELF, PB_START_NORMAL, 1) == PB_OK);
+	wait_ms(2010);
+	CHECK_CONTAINS(log_text, "USBSTS.CNR did not clear in 2000 ms "
+	    "(USBSTS 0x00000801)");
+	CHECK_EQ_INT(xm.hcrsts, 0);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
 TEST(xhci_intel_port_routing)
 {
 	world();

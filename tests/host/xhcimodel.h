@@ -488,7 +488,8 @@ xm_op_read(size_t o)
 		return xm.usbcmd;
 	case 0x04:
 		if ((xm.usbsts & USBSTS_CNR) && !xm.cnr_stuck &&
-		    !(xm.usbcmd & USBCMD_HCRST))
+		    !(xm.usbcmd & USBCMD_HCRST) && !(xm.cnr_reads &&
+		    --xm.cnr_reads))
 			xm.usbsts &= ~USBSTS_CNR;
 		return xm.usbsts;
 	case 0x08: return 1;			/* 4 KiB pages */
@@ -526,7 +527,7 @@ xm_usbcmd_write(uint32_t v)
 static void
 xm_op_write(size_t o, uint32_t v)
 {
-	if (o != 0x04 && (xm.usbsts & USBSTS_CNR) && o != 0)
+	if (o != 0x04 && (xm.usbsts & USBSTS_CNR))
 		xbad("operational register 0x%zx written before CNR cleared",
 		    o);
 	if (o >= 0x400) {
