@@ -35,7 +35,6 @@
 #define XHCI_MAX_SLOTS	64	/* device slots enabled (CONFIG.MaxSlotsEn) */
 #define XHCI_MAX_PROTO	8	/* Supported Protocol capabilities kept */
 #define XHCI_MAX_PSI	16
-#define XHCI_MAX_SCRATCH 1023	/* HCSPARAMS2 Max Scratchpad Bufs */
 #define XHCI_MAX_XFER	(4u << 20)	/* usb_hci_info.max_transfer */
 #define XHCI_MAX_SEGS	128	/* usb_hci_info.max_segments */
 #define XHCI_TRIES	3	/* transaction errors retried */
@@ -150,12 +149,6 @@ static inline struct xrq *
 rq_of(struct usb_req *r)
 {
 	return (struct xrq *)(void *)r->hci_scratch;
-}
-
-static inline struct usb_req *
-op_req_of(struct xop *op)
-{
-	return op->req;
 }
 
 /* --- devices and endpoints --------------------------------------------- */
@@ -354,7 +347,6 @@ struct xhci {
 	unsigned note_reqs, note_held;
 
 	uint32_t seq;
-	unsigned index;			/* xhciN */
 	struct pb_resource *res;
 	char name[XHCI_NAME_MAX];
 	char path[XHCI_PATH_MAX];	/* pci:BB:DD.F */
@@ -386,12 +378,6 @@ op_wr64(const struct xhci *a, unsigned off, uint64_t v)
 {
 	mmio_write32(a->op + off, (uint32_t)v);
 	mmio_write32(a->op + off + 4, (uint32_t)(v >> 32));
-}
-
-static inline uint32_t
-ir_rd(const struct xhci *a, unsigned off)
-{
-	return mmio_read32(a->rt + RT_IR(0) + off);
 }
 
 static inline void
@@ -547,7 +533,6 @@ void xfer_head_started(struct xhci *a, struct xhci_ep *ep,
 void xfer_ring_doorbells(struct xhci *a);
 
 /* port.c */
-void port_setup(struct xhci *a);
 void port_power_on(struct xhci *a);
 void port_scan(struct xhci *a);
 void port_event(struct xhci *a, unsigned no);
