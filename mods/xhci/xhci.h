@@ -301,6 +301,7 @@ struct xhci {
 	uint32_t cmd_index;
 	uint64_t cmd_deadline;
 	int aborting;			/* CRCR.CA written */
+	struct xop *abort_op;		/* ... its op, stepped on after */
 	uint64_t abort_deadline;
 
 	/* devices by the bus's number and by slot */
