@@ -160,3 +160,27 @@ def test_off_by_boot_cfg():
         m.expect(r'patchbay> ', 60)
         res = m.cmd('res', 30, check=True)
         assert 'usb-hci:' not in res, res
+
+
+def test_hot_unplug_and_plug():
+    """A keyboard pulled out (QMP device_del) is reported gone and removed;
+    plugged in again (device_add) it is reset, reported and set up, and
+    answers keys."""
+    img = image('xhci-hotplug')
+    extra = ['-device', 'usb-kbd,bus=xhci.0,port=3,id=kbd2']
+    with Machine('usb', image=img, extra=extra,
+                 timeout=BOOT_TIMEOUT + 60) as m:
+        seen(m, r'txhcibus: dev 7: 0627:0001')
+        m.expect(r'patchbay> ', 60)
+        m.qmp('device_del', id='kbd2')
+        seen(m, r'xhci: xhci0: port 7: disconnected')
+        seen(m, r'txhcibus: port 7 disconnected')
+        seen(m, r'txhcibus: dev 7: interrupt IN ended \(-15\)')
+        m.qmp('device_add', driver='usb-kbd', bus='xhci.0', port='3',
+              id='kbd2')
+        seen(m, r'(?s)port 7 disconnected.*xhci: xhci0: port 7: connected, '
+             r'high speed')
+        seen(m, r'(?s)port 7 disconnected.*txhcibus: dev 7: 0627:0001')
+        text = m.serial_text()
+        assert 'error: ' not in text, m.tail()
+        assert 'xhci: event dropped' not in text, m.tail()
