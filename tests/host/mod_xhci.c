@@ -1514,6 +1514,19 @@ TEST(xhci_submit_checks)
 	t->r.op = USB_OP_HUB_CONFIG;
 	CHECK_EQ_INT(submit(t), PB_ENOTSUP);
 	t->r.op = USB_OP_XFER;
+	t->r.ep = 0x83;				/* interrupt IN: stays */
+	t->r.length = 8;
+	t->seg[0].len = 8;
+	CHECK_EQ_INT(submit(t), PB_OK);
+	CHECK_EQ_INT(submit(t), PB_EBUSY);	/* twice: refused */
+	CHECK_EQ_INT(cancel(1, 0x83), PB_OK);
+	pump();
+	CHECK_EQ_INT(t->done, 1);
+	CHECK_EQ_INT(t->r.status, PB_ECANCELED);
+	t->done = 0;
+	t->r.ep = 0x81;
+	t->r.length = 512;
+	t->seg[0].len = 512;
 	t->seg[0].bus = 0;
 	t->seg[0].va = &md;			/* the stack: not DMA memory */
 	CHECK_EQ_INT(submit(t), PB_EINVAL);
