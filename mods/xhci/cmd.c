@@ -92,6 +92,8 @@ op_unlink(struct xhci *a, struct xop *op)
 		return;
 	if (op == a->ops && a->cmd_busy)
 		a->cmd_orphan = 1;
+	if (op == a->abort_op)
+		a->abort_op = NULL;
 	*at = op->next;
 	if (a->ops_tail == op)
 		a->ops_tail = prev;
@@ -149,6 +151,7 @@ cmd_reset_state(struct xhci *a)
 	a->cmd_busy = 0;
 	a->cmd_orphan = 0;
 	a->aborting = 0;
+	a->abort_op = NULL;
 	a->cmd_bus = 0;
 	a->cmd_deadline = 0;
 	a->abort_deadline = 0;
@@ -190,6 +193,10 @@ cmd_event(struct xhci *a, const struct xhci_trb *t)
 			return;
 		}
 		a->aborting = 0;
+		op = a->abort_op;
+		a->abort_op = NULL;
+		if (op)
+			op_run(a, op, CC_TIMEOUT, NULL);
 		cmd_kick(a);
 		return;
 	}
@@ -213,18 +220,21 @@ cmd_event(struct xhci *a, const struct xhci_trb *t)
 	cmd_kick(a);
 }
 
-static void
+/* Abort the command ring if it runs: 1 when the Command Ring Stopped
+ * event is to come. */
+static int
 cmd_abort(struct xhci *a, uint64_t t)
 {
 	uint32_t crcr = op_rd(a, OP_CRCR);
 	uint64_t next = ring_bus(&a->cmd, a->cmd.enq) & CRCR_PTR_MASK;
 
 	if (!(crcr & CRCR_CRR))
-		return;		/* not running: the No Op waits there */
+		return 0;	/* not running: the No Op waits there */
 	op_wr64(a, OP_CRCR, next | CRCR_CA | a->cmd.cycle);
 	a->aborting = 1;
 	a->abort_deadline = t + T_ABORT;
 	tick_arm(a, a->abort_deadline);
+	return 1;
 }
 
 void
@@ -248,11 +258,15 @@ cmd_timeouts(struct xhci *a, uint64_t t)
 	    (unsigned long long)(T_CMD / MS), op_rd(a, OP_CRCR),
 	    op_rd(a, OP_USBSTS));
 	cmd_neuter(a, a->cmd_index);
-	cmd_abort(a, t);
 	a->cmd_busy = 0;
-	if (a->cmd_orphan)
-		a->cmd_orphan = 0;
-	else if (op)
+	a->cmd_orphan = 0;
+	/* The op steps on (its next command, or its answer) once the ring
+	 * has stopped, not while it stops. */
+	if (cmd_abort(a, t)) {
+		a->abort_op = op;
+		return;
+	}
+	if (op)
 		op_run(a, op, CC_TIMEOUT, NULL);
 	cmd_kick(a);
 }

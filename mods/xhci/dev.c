@@ -450,7 +450,7 @@ enable_step(struct xhci *a, struct xop *op, int cc, struct xhci_dev *d)
 		d->entries = (uint8_t)last_dci(d, 0);
 	}
 	if (ep->ring.trb)
-		xfer_flush(a, d, op->dci);
+		xfer_restart(a, d, op->dci);
 	op_done(a, op, cc_status(cc));
 }
 
@@ -552,7 +552,7 @@ clear_step(struct xhci *a, struct xop *op, int cc, struct xhci_dev *d)
 			cmd_issue(a, 0, 0, ep_cmd(TRB_RESET_EP, d, op->dci));
 		} else if (op->dci == 1 || st == EPS_DISABLED) {
 			ep->stalled = 0;
-			xfer_flush(a, d, op->dci);
+			xfer_restart(a, d, op->dci);
 			op_done(a, op, PB_OK);
 		} else if (st == EPS_RUNNING) {
 			op->step = 3;
@@ -588,7 +588,7 @@ clear_step(struct xhci *a, struct xop *op, int cc, struct xhci_dev *d)
 	if (cc != CC_SUCCESS)
 		failed(a, op, d, cc);
 	ep->stalled = 0;
-	xfer_flush(a, d, op->dci);
+	xfer_restart(a, d, op->dci);
 	op_done(a, op, cc_status(cc));
 }
 

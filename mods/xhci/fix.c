@@ -38,7 +38,7 @@ fix_queue(struct xhci *a, struct xhci_dev *d, unsigned dci, uint8_t flags)
 }
 
 static uint32_t
-ep_cmd(unsigned type, const struct xhci_dev *d, unsigned dci)
+fix_cmd(unsigned type, const struct xhci_dev *d, unsigned dci)
 {
 	return TRB_TYPE_SET(type) | (uint32_t)d->slot << TRB_SLOT_SHIFT |
 	    (uint32_t)dci << TRB_EP_SHIFT;
@@ -77,7 +77,7 @@ set_dequeue(struct xhci *a, struct xop *op, struct xhci_dev *d)
 		dcs = ep->ring.cycle;
 	}
 	op->step = 2;
-	cmd_issue(a, deq | dcs, 0, ep_cmd(TRB_SET_TR_DEQ, d, op->dci));
+	cmd_issue(a, deq | dcs, 0, fix_cmd(TRB_SET_TR_DEQ, d, op->dci));
 }
 
 static void
@@ -100,17 +100,17 @@ start(struct xhci *a, struct xop *op, struct xhci_dev *d)
 	if (op->st == EPS_HALTED && (op->status & FIX_RETRY) &&
 	    !(op->status & ~FIX_RETRY) && ep->head) {
 		op->step = 10;
-		cmd_issue(a, 0, 0, ep_cmd(TRB_RESET_EP, d, op->dci) | TRB_TSP);
+		cmd_issue(a, 0, 0, fix_cmd(TRB_RESET_EP, d, op->dci) | TRB_TSP);
 		return;
 	}
 	if (op->st == EPS_RUNNING) {
 		op->step = 1;
-		cmd_issue(a, 0, 0, ep_cmd(TRB_STOP_EP, d, op->dci));
+		cmd_issue(a, 0, 0, fix_cmd(TRB_STOP_EP, d, op->dci));
 		return;
 	}
 	if (op->st == EPS_HALTED && !ep->stalled) {
 		op->step = 1;
-		cmd_issue(a, 0, 0, ep_cmd(TRB_RESET_EP, d, op->dci));
+		cmd_issue(a, 0, 0, fix_cmd(TRB_RESET_EP, d, op->dci));
 		return;
 	}
 	settle(a, d, op->dci, (unsigned)op->status);
@@ -182,11 +182,5 @@ fix_ended(struct xhci *a, struct xop *op)
 		fix_queue(a, d, op->dci, 0);
 		return;
 	}
-	if (ep->stalled || !d->slot)
-		return;
-	if (ep->head) {
-		xfer_head_started(a, ep, ep->head);
-		db_ring(a, d->slot, op->dci);
-	}
-	xfer_flush(a, d, op->dci);
+	xfer_restart(a, d, op->dci);
 }

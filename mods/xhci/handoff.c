@@ -84,7 +84,6 @@ handoff_step(struct xhci *a, uint64_t t)
 	    (unsigned long long)(T_HANDOFF / MS));
 	cap_wr(a, a->legacy, (v & ~USBLEGSUP_BIOS_OWNED) | USBLEGSUP_OS_OWNED);
 	smi_off(a);
-	a->forced = 1;
 	return 1;
 }
 

@@ -3,7 +3,8 @@
  * returns, each bounded, each give-up naming its register:
  *
  *   HANDOFF  USBLEGSUP OS Owned set: BIOS Owned to clear (handoff.c, 1 s)
- *            then Intel's port routing (handoff.c)
+ *   READY    USBSTS.CNR to clear before any operational register is
+ *            written (§4.2, 2 s); then Intel's port routing (handoff.c)
  *   HALT     USBCMD.R/S=0: USBSTS.HCH to set (16 ms, §5.4.1; 50 here)
  *   RESET    USBCMD.HCRST=1; 1 ms (Intel's controllers want it before any
  *            access), then HCRST and USBSTS.CNR to clear (§4.2: 2 s)
@@ -22,7 +23,8 @@
  */
 #include "xhci.h"
 
-static void step_later(struct xhci *a, uint64_t t, uint64_t when)
+static void
+step_later(struct xhci *a, uint64_t t, uint64_t when)
 {
 	a->h_next = when > t ? when : t + T_STEP;
 	tick_arm(a, a->h_next);
@@ -60,8 +62,9 @@ hc_halt_now(struct xhci *a)
 {
 	if (!a->pci || !a->op)
 		return;
-	op_wr(a, OP_USBCMD, op_rd(a, OP_USBCMD) & ~(USBCMD_RS | USBCMD_INTE |
-	    USBCMD_HSEE));
+	if (!(op_rd(a, OP_USBSTS) & USBSTS_CNR))	/* §4.2: not before */
+		op_wr(a, OP_USBCMD, op_rd(a, OP_USBCMD) & ~(USBCMD_RS |
+		    USBCMD_INTE | USBCMD_HSEE));
 	irq_teardown(a);
 	PB_CALL(a->pci, pci_ops, enable, PCI_CMD_MASTER, 0);
 }
@@ -92,20 +95,33 @@ halt_begin(struct xhci *a, uint64_t t)
 	step_later(a, t, t + T_STEP);
 }
 
+/* No operational register is written while USBSTS.CNR says the
+ * controller is not ready (§4.2, §5.4.2). */
+static void
+ready_begin(struct xhci *a, uint64_t t)
+{
+	if (!(op_rd(a, OP_USBSTS) & USBSTS_CNR)) {
+		halt_begin(a, t);
+		return;
+	}
+	a->hstate = HC_READY;
+	a->h_deadline = t + T_RESET;
+	step_later(a, t, t + T_STEP);
+}
+
 void
 hc_begin(struct xhci *a)
 {
 	uint64_t t = xhci_now(a);
 
 	a->said_up = 0;
-	a->forced = 0;
 	if (handoff_begin(a)) {
 		a->hstate = HC_HANDOFF;
 		a->h_deadline = t + T_HANDOFF;
 		step_later(a, t, t + T_STEP);
 		return;
 	}
-	halt_begin(a, t);
+	ready_begin(a, t);
 }
 
 /* --- memory ------------------------------------------------------------ */
@@ -273,7 +289,17 @@ hc_step(struct xhci *a)
 	switch (a->hstate) {
 	case HC_HANDOFF:
 		if (handoff_step(a, t))
+			ready_begin(a, t);
+		else
+			step_later(a, t, t + T_SLOW);
+		return;
+	case HC_READY:
+		if (!(sts & USBSTS_CNR))
 			halt_begin(a, t);
+		else if (t >= a->h_deadline)
+			hc_dead(a, "USBSTS.CNR did not clear in %llu ms "
+			    "(USBSTS 0x%08x)", (unsigned long long)(T_RESET /
+			    MS), sts);
 		else
 			step_later(a, t, t + T_SLOW);
 		return;
@@ -318,21 +344,22 @@ hc_step(struct xhci *a)
 	}
 }
 
-/* The one line a controller gets when it runs. */
+/* The one line a controller gets when it runs (at most 160 bytes). */
 void
 hc_log_up(struct xhci *a)
 {
-	char u2[24], u3[24];
+	char u2[20], u3[20], sp[24] = "";
 
 	if (a->said_up)
 		return;
 	a->said_up = 1;
 	caps_port_range(a, 0, u2, sizeof(u2));
 	caps_port_range(a, 1, u3, sizeof(u3));
+	if (a->nscratch)
+		rt_snprintf(sp, sizeof(sp), ", %u scratchpads", a->nscratch);
 	xlog(a, PB_LOG_INFO, "%s: %s: xHCI %x.%02x, %u ports (usb2 %s, usb3 "
-	    "%s), %u slots, %u-byte contexts, %u scratchpads, %s, %s%s",
-	    a->name, a->path, a->version >> 8, a->version & 0xff, a->nports,
-	    u2, u3, a->nslots, a->ctxsz, a->nscratch,
-	    a->dma_limit == ~0ull ? "64-bit DMA" : "DMA below 4 GiB",
-	    irq_name(a), a->forced ? ", BIOS handoff forced" : "");
+	    "%s), %u slots, %u-byte contexts%s, %s, %s", a->name, a->path,
+	    a->version >> 8, a->version & 0xff, a->nports, u2, u3, a->nslots,
+	    a->ctxsz, sp, a->dma_limit == ~0ull ? "64-bit DMA" :
+	    "DMA below 4 GiB", irq_name(a));
 }

@@ -153,8 +153,7 @@ irq_name(const struct xhci *a)
 		rt_snprintf(buf, sizeof(buf), "MSI on vector %d", a->vector);
 		break;
 	default:
-		rt_snprintf(buf, sizeof(buf), "polling every %llu ms (%s)",
-		    (unsigned long long)(T_POLL / MS),
+		rt_snprintf(buf, sizeof(buf), "polling (%s)",
 		    a->irq_why ? a->irq_why : "no interrupt");
 		break;
 	}

@@ -206,6 +206,10 @@ look(struct xhci *a, struct xhci_port *p, uint64_t t)
 
 	if (v == 0xffffffffu)
 		return;
+	if (v & PORTSC_OCC)
+		xlog(a, PB_LOG_WARN, "%s: port %u: over-current %s (PORTSC "
+		    "0x%08x)", a->name, p->no, v & PORTSC_OCA ? "now" : "gone",
+		    v);
 	if (!(v & PORTSC_CCS)) {
 		disconnect(a, p);
 		return;
@@ -290,19 +294,36 @@ evq_push(struct xhci *a, const struct xev *e)
 	a->evq[(a->evq_head + a->evq_n++) % XHCI_EVQ] = *e;
 }
 
+/* Waiting WAIT_EVENTs get what is kept, oldest first on both sides. */
+static void
+dispatch(struct xhci *a)
+{
+	struct xev e;
+
+	while (a->waiters && (a->evq_overflow || a->evq_n)) {
+		struct usb_req *r = rq_list_pop(&a->waiters, &a->waiters_tail);
+
+		if (a->evq_overflow) {
+			a->evq_overflow = 0;
+			a->evq_n = 0;
+			e = (struct xev){ USB_EVENT_OVERFLOW, 0, 0, 0 };
+		} else {
+			e = a->evq[a->evq_head];
+			a->evq_head = (a->evq_head + 1) % XHCI_EVQ;
+			a->evq_n--;
+		}
+		deliver(a, r, &e);
+	}
+}
+
 void
 port_tell(struct xhci *a, uint8_t kind, unsigned port, unsigned speed,
     uint32_t dev)
 {
 	struct xev e = { kind, (uint8_t)port, (uint8_t)speed, dev };
-	struct usb_req *r;
 
-	if (!a->evq_n && !a->evq_overflow &&
-	    (r = rq_list_pop(&a->waiters, &a->waiters_tail))) {
-		deliver(a, r, &e);
-		return;
-	}
 	evq_push(a, &e);
+	dispatch(a);
 }
 
 /* Every enabled port again (a WAIT_EVENT with ep = 1). */
@@ -324,24 +345,9 @@ port_report_all(struct xhci *a)
 void
 port_wait_event(struct xhci *a, struct usb_req *r)
 {
-	struct xev e;
-
 	if (r->ep == 1)
 		port_report_all(a);
-	if (a->evq_overflow) {
-		a->evq_overflow = 0;
-		a->evq_n = 0;
-		e = (struct xev){ USB_EVENT_OVERFLOW, 0, 0, 0 };
-		deliver(a, r, &e);
-		return;
-	}
-	if (a->evq_n) {
-		e = a->evq[a->evq_head];
-		a->evq_head = (a->evq_head + 1) % XHCI_EVQ;
-		a->evq_n--;
-		deliver(a, r, &e);
-		return;
-	}
 	rq_of(r)->where = RQ_EVENT;
 	rq_list_add(&a->waiters, &a->waiters_tail, r);
+	dispatch(a);
 }

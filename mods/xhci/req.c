@@ -131,6 +131,8 @@ hci_submit(void *ctx, struct usb_req *r)
 	if (a->hstate == HC_DEAD)
 		return PB_EIO;
 	q = rq_of(r);
+	if (q->owner == a && q->where != RQ_NONE)
+		return PB_EBUSY;	/* submitted twice: ours already */
 	memset(q, 0, sizeof(*q));
 	q->owner = a;
 	q->seq = ++a->seq;

@@ -91,12 +91,10 @@ complete_one(struct xhci *a, struct usb_req *r, void *arg)
 	rq_complete(a, r, *(int *)arg, 0);
 }
 
-/* Every request ends with status: the controller was given up, the
- * driver stops, its client went. */
-void
-xhci_fail_all(struct xhci *a, int status)
+/* Every list of requests emptied (what was in them is dealt with). */
+static void
+lists_clear(struct xhci *a)
 {
-	each_request(a, complete_one, &status);
 	a->ops = a->ops_tail = NULL;
 	a->waiters = a->waiters_tail = NULL;
 	a->held = a->held_tail = NULL;
@@ -116,26 +114,22 @@ xhci_fail_all(struct xhci *a, int status)
 	cmd_reset_state(a);
 }
 
-/* Let go of every request without a word (they are another driver's)
- * and of the devices. */
-static void
-forget_quietly(struct xhci *a)
+/* Every request ends with status: the controller was given up, the
+ * driver stops, its client went. */
+void
+xhci_fail_all(struct xhci *a, int status)
 {
-	a->ops = a->ops_tail = NULL;
-	a->waiters = a->waiters_tail = NULL;
-	a->held = a->held_tail = NULL;
-	a->held_deadline = 0;
-	for (unsigned i = 0; i < XHCI_MAX_SLOTS; i++) {
-		struct xhci_dev *d = a->devs[i];
+	each_request(a, complete_one, &status);
+	lists_clear(a);
+}
 
-		for (unsigned dci = 1; d && dci < CTX_ENTRIES; dci++) {
-			d->ep[dci].head = d->ep[dci].tail = NULL;
-			d->ep[dci].whead = d->ep[dci].wtail = NULL;
-			d->ep[dci].fix_queued = 0;
-		}
-	}
+/* Let go of every request without a word (they are another driver's:
+ * not even looked at, their memory may be gone) and of the devices. */
+void
+state_forget(struct xhci *a)
+{
+	lists_clear(a);
 	xhci_forget_devices(a);
-	cmd_reset_state(a);
 	a->evq_n = 0;
 	a->evq_overflow = 0;
 	for (unsigned i = 0; i < XHCI_MAX_PORTS; i++)
@@ -235,7 +229,7 @@ state_resume(struct xhci *a)
 		return PB_ENODEV;
 	a->handed = 0;
 	if (a->superseded) {
-		forget_quietly(a);
+		state_forget(a);
 		a->superseded = 0;
 		a->released = 0;
 		hc_begin(a);
@@ -350,17 +344,28 @@ state_activate(struct xhci *a)
 	}
 	/* Nothing below fails: the requests are ours from here. */
 	if (!a->standby)
-		forget_quietly(a);	/* taking back after a successor */
+		state_forget(a);	/* taking back after a successor */
 	a->standby = a->released = a->handed = a->superseded = 0;
 	a->quiesced = 0;
 	for (uint32_t k = 0; k < a->nimported; k++)
 		take(a, a->imported[k], &held);
-	xlog(a, PB_LOG_INFO, "%s: took over %u request%s (%u held for their "
-	    "devices); the controller is reset", a->name, a->nimported,
-	    a->nimported == 1 ? "" : "s", held);
+	a->note_reqs = a->nimported;
+	a->note_held = held;
+	a->hub->work_post(a->self, &a->note_work);	/* after the blackout */
 	drop_imported(a);
 	hc_begin(a);
 	return PB_OK;
+}
+
+/* What activate took, said after the swap's blackout. */
+void
+state_note(void *arg)
+{
+	struct xhci *a = arg;
+
+	xlog(a, PB_LOG_INFO, "%s: took over %u request%s (%u held for their "
+	    "devices); the controller is reset", a->name, a->note_reqs,
+	    a->note_reqs == 1 ? "" : "s", a->note_held);
 }
 
 /* The controller runs: held requests wait T_HELD for their devices. */

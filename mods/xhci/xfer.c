@@ -263,6 +263,23 @@ xfer_flush(struct xhci *a, struct xhci_dev *d, unsigned dci)
 		db_ring(a, d->slot, dci);
 }
 
+/* The endpoint may run again (recovered, halt cleared): its oldest TD's
+ * time starts again, the doorbell rings, the waiting TDs follow. */
+void
+xfer_restart(struct xhci *a, struct xhci_dev *d, unsigned dci)
+{
+	struct xhci_ep *ep = &d->ep[dci];
+
+	if (!ep->ring.trb || ep->stalled || ep->fix_queued || ep->busy ||
+	    !d->slot || a->hstate != HC_UP)
+		return;
+	if (ep->head) {
+		xfer_head_started(a, ep, ep->head);
+		db_ring(a, d->slot, dci);
+	}
+	xfer_flush(a, d, dci);
+}
+
 void
 xfer_take(struct xhci *a, struct usb_req *r)
 {

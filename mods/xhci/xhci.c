@@ -262,8 +262,10 @@ forget(struct xhci *a)
 		irq_teardown(a);
 		hc_free_memory(a);
 		xhci_withdraw(a);
-		if (hub->size > offsetof(struct pb_hub, work_cancel))
+		if (hub->size > offsetof(struct pb_hub, work_cancel)) {
 			hub->work_cancel(self, &a->ev_work);
+			hub->work_cancel(self, &a->note_work);
+		}
 		if (a->imported)
 			hub->free(self, a->imported);
 		if (a->bar)
@@ -307,6 +309,7 @@ xhci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 		goto out;
 	}
 	hub->work_init(self, &a->ev_work, xhci_event_work, a);
+	hub->work_init(self, &a->note_work, state_note, a);
 	if ((err = attach(a, &why)) != PB_OK)
 		goto fail;
 	if (mode == PB_START_STANDBY) {
@@ -353,7 +356,7 @@ xhci_stop(struct pb_module *self)
 		hc_halt_now(a);
 		xhci_fail_all(a, PB_ECANCELED);
 	} else {
-		xhci_fail_all(a, PB_ECANCELED);	/* none are ours: no-op */
+		state_forget(a);	/* handed over, or never ours */
 	}
 	forget(a);
 }
@@ -465,11 +468,7 @@ client_gone(struct xhci *a)
 	    "controller starts over", a->name);
 	hc_halt_now(a);
 	xhci_fail_all(a, PB_ECANCELED);
-	xhci_forget_devices(a);
-	for (unsigned i = 0; i < XHCI_MAX_PORTS; i++)
-		a->port[i].state = PORT_IDLE, a->port[i].next = 0;
-	a->evq_n = 0;
-	a->evq_overflow = 0;
+	state_forget(a);
 	if (a->hstate != HC_DEAD && a->hstate != HC_DOWN)
 		hc_begin(a);
 }

@@ -35,7 +35,6 @@
 #define XHCI_MAX_SLOTS	64	/* device slots enabled (CONFIG.MaxSlotsEn) */
 #define XHCI_MAX_PROTO	8	/* Supported Protocol capabilities kept */
 #define XHCI_MAX_PSI	16
-#define XHCI_MAX_SCRATCH 1023	/* HCSPARAMS2 Max Scratchpad Bufs */
 #define XHCI_MAX_XFER	(4u << 20)	/* usb_hci_info.max_transfer */
 #define XHCI_MAX_SEGS	128	/* usb_hci_info.max_segments */
 #define XHCI_TRIES	3	/* transaction errors retried */
@@ -152,12 +151,6 @@ rq_of(struct usb_req *r)
 	return (struct xrq *)(void *)r->hci_scratch;
 }
 
-static inline struct usb_req *
-op_req_of(struct xop *op)
-{
-	return op->req;
-}
-
 /* --- devices and endpoints --------------------------------------------- */
 
 /* Why an endpoint's fix runs (xhci_ep.fix_flags). */
@@ -253,6 +246,7 @@ struct xev {
 enum hc_state {
 	HC_DOWN = 0,	/* not set up (standby, released, stopped) */
 	HC_HANDOFF,	/* USBLEGSUP OS Owned set: BIOS Owned to clear */
+	HC_READY,	/* USBSTS.CNR to clear */
 	HC_HALT,	/* R/S cleared: HCH to come */
 	HC_RESET,	/* HCRST set: it and CNR to clear */
 	HC_START,	/* R/S set: HCH to clear */
@@ -284,7 +278,6 @@ struct xhci {
 	/* the bring-up (hc.c) */
 	enum hc_state hstate;
 	uint64_t h_next, h_deadline, h_t0;
-	int forced;			/* the BIOS handoff was forced */
 
 	/* memory the controller reads */
 	uint64_t *dcbaa;
@@ -308,6 +301,7 @@ struct xhci {
 	uint32_t cmd_index;
 	uint64_t cmd_deadline;
 	int aborting;			/* CRCR.CA written */
+	struct xop *abort_op;		/* ... its op, stepped on after */
 	uint64_t abort_deadline;
 
 	/* devices by the bus's number and by slot */
@@ -350,9 +344,10 @@ struct xhci {
 	int superseded;			/* a successor drove it since */
 	struct usb_req **imported;	/* import's, taken at activate */
 	uint32_t nimported;
+	struct pb_work note_work;	/* activate's line, said after */
+	unsigned note_reqs, note_held;
 
 	uint32_t seq;
-	unsigned index;			/* xhciN */
 	struct pb_resource *res;
 	char name[XHCI_NAME_MAX];
 	char path[XHCI_PATH_MAX];	/* pci:BB:DD.F */
@@ -384,12 +379,6 @@ op_wr64(const struct xhci *a, unsigned off, uint64_t v)
 {
 	mmio_write32(a->op + off, (uint32_t)v);
 	mmio_write32(a->op + off + 4, (uint32_t)(v >> 32));
-}
-
-static inline uint32_t
-ir_rd(const struct xhci *a, unsigned off)
-{
-	return mmio_read32(a->rt + RT_IR(0) + off);
 }
 
 static inline void
@@ -530,6 +519,7 @@ void fix_ended(struct xhci *a, struct xop *op);
 int xfer_check(struct xhci *a, struct usb_req *r);
 void xfer_take(struct xhci *a, struct usb_req *r);
 void xfer_flush(struct xhci *a, struct xhci_dev *d, unsigned dci);
+void xfer_restart(struct xhci *a, struct xhci_dev *d, unsigned dci);
 void xfer_event(struct xhci *a, const struct xhci_trb *t);
 void xfer_timeouts(struct xhci *a, uint64_t t);
 uint64_t xfer_next_deadline(const struct xhci *a);
@@ -544,7 +534,6 @@ void xfer_head_started(struct xhci *a, struct xhci_ep *ep,
 void xfer_ring_doorbells(struct xhci *a);
 
 /* port.c */
-void port_setup(struct xhci *a);
 void port_power_on(struct xhci *a);
 void port_scan(struct xhci *a);
 void port_event(struct xhci *a, unsigned no);
@@ -567,6 +556,7 @@ void rq_start_op(struct xhci *a, struct usb_req *r);
 
 /* state.c */
 int state_quiesce(struct xhci *a);
+void state_forget(struct xhci *a);
 int state_size(struct xhci *a, size_t *len);
 int state_export(struct xhci *a, void *buf, size_t cap, size_t *len);
 int state_release(struct xhci *a);
@@ -575,6 +565,7 @@ int state_import(struct xhci *a, const void *buf, size_t len,
     uint32_t version);
 int state_activate(struct xhci *a);
 void state_held_up(struct xhci *a);
+void state_note(void *arg);
 void state_resume_dev(struct xhci *a, uint32_t dev);
 unsigned state_drop_held(struct xhci *a, uint32_t dev, uint8_t ep,
     int status);
