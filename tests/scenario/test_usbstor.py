@@ -100,11 +100,11 @@ def test_second_stick_comes_and_goes():
     try:
         m.monitor('drive_add 0 if=none,id=stick2,format=raw,file=%s' % disk)
         m.monitor('device_add usb-storage,bus=xhci.0,drive=stick2,id=stick2')
-        added = seen(m, r'usb-storage: block:usb1: QEMU QEMU HARDDISK \S+, '
+        added = seen(m, r'(?m)usb-storage: block:usb1: QEMU QEMU HARDDISK \S+, '
                         r'17 MiB \(34816 x 512\), path=(\S+/lun:0)$', 120)
         path2 = added.group(1)
         assert path2 != path, (path, path2)
-        seen(m, r'mounted at /DATA$', 60)
+        seen(m, r'(?m)mounted at /DATA$', 60)
         out = cmd(m, 'disks')
         rows = disk_rows(out)
         assert rows['block:usb1'][1:] == ['0', 'usb-storage',
