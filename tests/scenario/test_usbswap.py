@@ -1,0 +1,69 @@
+"""The USB controller driver replaced while it is used (issue 14's swap):
+on the usbonly machine (a USB stick and keyboard, no PS/2, no SATA) a file
+streams from the stick through one open handle (tests/mods/tfsread) and
+keys are typed on the USB keyboard while `update xhci PATH` replaces the
+controller's driver with the build on the very stick it drives, twice.
+The new driver resets the controller and the bus enumerates every device
+again; requests wait, they are not failed: every pass of the file hashes
+right and every key typed reaches the shell."""
+
+import os
+import re
+
+from pbtest import Machine, PROMPT, workdir
+from images import custom_image
+from test_streams import PASS_LINE, fnv1a64, logged
+
+BIG = 2 << 20
+PASSES = 400
+XHCI = '/esp/patchbay/mods/xhci.mod'
+
+
+def test_update_xhci_under_keys_and_reads():
+    big = os.path.join(workdir(), 'big.bin')
+    data = os.urandom(BIG)
+    with open(big, 'wb') as f:
+        f.write(data)
+    want = '%016x' % fnv1a64(data)
+    img = custom_image('usbswap', ['target=os', 'tfsread=big.bin',
+                                   'tfsread-passes=%d' % PASSES,
+                                   'tfsread-pause=10'],
+                       mods=['tfsread'], files=[(big, '/big.bin')])
+    with Machine('usbonly', image=img, timeout=900) as m:
+        m.expect(r'^' + re.escape(PROMPT), 180)
+        logged(m, r'shell -> keyboard:usbkbd0', 60)
+        logged(m, r'tfsread: pass 1 of big\.bin', 120)
+        for n, word in enumerate(('first', 'second')):
+            # The update typed on the USB keyboard itself: its standing
+            # request is on the controller as the driver is replaced, held
+            # across the update and resumed.  (Keys pressed and released
+            # while the new driver resets the ports, about 110 ms, are the
+            # device's to lose: a USB reset clears a HID device's queue.)
+            m.typekeys('update xhci %s\n' % XHCI, delay=0)
+            logged(m, r'(?:updated xhci: \S+ -> \S+, blackout \d+ us'
+                      r'(?:.|\n)*){%d}' % (n + 1), 120)
+            logged(m, r'(?:usb: 1-\d: back after the controller swap'
+                      r'(?:.|\n)*){%d}' % (2 * (n + 1)), 60)
+            m.typekeys('echo keys %s\n' % word, delay=0)
+            logged(m, r'^keys %s\r?$' % word, 60)
+        done = logged(m, r'tfsread: done, (\d+) passes, (\d+) mismatched',
+                      900)
+        log = m.serial_text()
+        assert (int(done.group(1)), int(done.group(2))) == (PASSES, 0), \
+            done.group(0)
+        passes = PASS_LINE.findall(log)
+        assert [int(p[0]) for p in passes] == list(range(1, PASSES + 1)), \
+            passes
+        for num, size, got, via in passes:
+            assert (int(size), got) == (BIG, want), (num, size, got, want)
+        # Both updates happened while the file streamed.
+        swaps = [s.start() for s in re.finditer(r'updated xhci: ', log)]
+        assert len(swaps) == 2, swaps
+        assert log.index('tfsread: pass 1 ') < swaps[0] < swaps[1] < \
+            log.rindex('tfsread: pass %d ' % PASSES), \
+            'the updates were not under the stream'
+        # The devices came back under their numbers: no unplug.
+        assert not re.search(r'usb: \S+: unplugged', log), log
+        assert not re.search(r'^(?:\[[ \d.]+\] )?error: ', log, re.M), log
+        m.sendline('poweroff')
+        m.wait_exit(60)
