@@ -187,6 +187,19 @@ bench: deps
 	$(MAKE) all image
 	tests/bench/run
 
+# The out-of-tree module SDK: build/patchbay-sdk.tar.gz (sdk/README.md).
+SDK_STAGE := $(B)/sdk/patchbay-sdk
+SDK_FILES := $(wildcard abi/*.h abi/rt/*.h abi/rt/*.c) hub/pe.c hub/pe.h \
+	hub/pe_format.h tools/modinfo.c tools/slurp.c tools/slurp.h
+.PHONY: sdk
+sdk: $(B)/patchbay-sdk.tar.gz
+$(B)/patchbay-sdk.tar.gz: $(SDK_FILES) $(wildcard sdk/* sdk/example/*)
+	rm -rf $(SDK_STAGE)
+	mkdir -p $(SDK_STAGE)
+	tar cf - $(SDK_FILES) | tar xf - -C $(SDK_STAGE)
+	cp -R sdk/. $(SDK_STAGE)/
+	tar czf $@ -C $(B)/sdk patchbay-sdk
+
 # The boot as a timeline, one row per module: build/bootchart.svg.
 .PHONY: bootchart
 bootchart: deps
