@@ -200,6 +200,12 @@ $(B)/patchbay-sdk.tar.gz: $(SDK_FILES) $(wildcard sdk/* sdk/example/*)
 	cp -R sdk/. $(SDK_STAGE)/
 	tar czf $@ -C $(B)/sdk patchbay-sdk
 
+# The swaps people come for, under QEMU: build/demo/ (tools/demo).
+.PHONY: demo
+demo: deps
+	$(MAKE) all image
+	tools/demo
+
 # The boot as a timeline, one row per module: build/bootchart.svg.
 .PHONY: bootchart
 bootchart: deps
