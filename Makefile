@@ -152,6 +152,7 @@ MOD_TESTS := $(patsubst tests/host/mod_%.c,$(B)/tests/mod_%,\
 	$(wildcard tests/host/mod_*.c))
 $(B)/tests/mod_%: tests/host/mod_%.c tests/host/main.c abi/rt/util.c \
 		abi/rt/fmt.c $(wildcard mods/*/*.c mods/*/*.h tests/host/*.h) \
+		$(wildcard abi/rt/*.c abi/rt/*.h) \
 		efi/devpath.c efi/devpath.h efi/fbfit.c efi/fbfit.h
 	@mkdir -p $(@D)
 	@echo "  HOSTCC   $@"

@@ -1,8 +1,8 @@
 /*
  * fbcon - the framebuffer console: provides `console` 1.0 over any
- * `display` 1.0, as text cells drawn with an 8x16 font (font.c) scaled by
- * boot.cfg's font-scale=N (1-4), or by default from the screen's height
- * (font_scale_for: 1 up to 1399 lines, 2 for 1440p, 3 for 4K), since
+ * `display` 1.0, as text cells drawn with an 8x16 font (abi/rt/font.c)
+ * scaled by boot.cfg's font-scale=N (1-4), or by default from the screen's
+ * height (font_scale_for: 1 up to 1399 lines, 2 for 1440p, 3 for 4K), since
  * 16-pixel text on a 4K laptop panel is too small to read.
  *
  * Writes go through the ANSI parser (ansi.c, term.c) into the grid of

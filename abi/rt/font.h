@@ -1,10 +1,11 @@
 /*
- * font.h - the console's bitmap font: 8x16 cells, one byte per row, the
- * leftmost pixel in bit 7.  Glyphs for printable ASCII (0x20-0x7E) and a
- * box for everything else (font.c).
+ * font.h - the 8x16 bitmap font fbcon draws with and the hub writes its
+ * own screen text in (hub/fbtext.c): one byte per row, the leftmost pixel
+ * in bit 7.  Glyphs for printable ASCII (0x20-0x7E) and a box for
+ * everything else (font.c).  Shared at build time like the rest of rt/.
  */
-#ifndef FBCON_FONT_H
-#define FBCON_FONT_H
+#ifndef PB_RT_FONT_H
+#define PB_RT_FONT_H
 
 #include <stdint.h>
 
