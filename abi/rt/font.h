@@ -15,6 +15,17 @@
 #define FONT_LAST 0x7e
 #define FONT_BOX (FONT_LAST - FONT_FIRST + 1)	/* index of the box */
 #define FONT_NGLYPHS (FONT_BOX + 1)
+#define FONT_MAX_SCALE 4
+
+/* The scale for a screen `h` pixels high: cells about 16 to 24 pixels
+ * high on 1080p-class screens, 32 on 1440p, 48 on 4K, 64 beyond. */
+static inline uint32_t
+font_scale_for(uint32_t h)
+{
+	uint32_t s = h / 700;
+
+	return s < 1 ? 1 : s > FONT_MAX_SCALE ? FONT_MAX_SCALE : s;
+}
 
 #ifndef FONT_ROW
 extern const uint8_t font_8x16[FONT_NGLYPHS][FONT_H];

@@ -71,16 +71,6 @@ config_font_scale(void)
 	return 0;
 }
 
-/* The scale for a screen `h` pixels high: cells about 16 to 24 pixels
- * high on 1080p-class screens, 32 on 1440p, 48 on 4K, 64 beyond. */
-static uint32_t
-font_scale_for(uint32_t h)
-{
-	uint32_t s = h / 700;
-
-	return s < 1 ? 1 : s > RENDER_MAX_SCALE ? RENDER_MAX_SCALE : s;
-}
-
 /* --- size ------------------------------------------------------------ */
 
 /* The configured scale, or a smaller one if the grid would be tiny. */
