@@ -145,7 +145,7 @@ usb: image
 # one binary each, since modules may use the same names.
 HOST_TEST_SRCS := $(wildcard tests/host/test_*.c) tests/host/main.c \
 	tests/host/fake_arch.c tests/host/fakemod.c $(HUB_HOST_SRCS) \
-	abi/rt/util.c abi/rt/fmt.c abi/rt/font.c
+	abi/rt/util.c abi/rt/fmt.c abi/rt/font.c abi/rt/logfmt.c
 $(B)/tests/host-tests: $(HOST_TEST_SRCS)
 	@mkdir -p $(@D)
 	@echo "  HOSTCC   $@"

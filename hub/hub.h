@@ -280,4 +280,10 @@ void park_claim(struct pb_resource *r);	/* r is offered: its disk? */
 void park_check(void);			/* the boot's end, then 100 ms */
 void park_expire(void);			/* the deadline: the rest go */
 
+/* --- the hub's own text on the screen (screen.c) ----------------------- */
+struct fb_info;
+void screen_init(const struct fb_info *fb);	/* the firmware's framebuffer */
+void screen_log(const char *s, size_t len);	/* unless a module draws */
+void screen_panic(void);	/* a fatal fault: the log's newest lines */
+
 #endif

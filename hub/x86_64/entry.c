@@ -32,18 +32,23 @@ arch_now_ns(void)
 	return t / tsc_hz * 1000000000ull + t % tsc_hz * 1000000000ull / tsc_hz;
 }
 
-/* Before ExitBootServices: the firmware console, which OVMF copies to
- * the serial port as well. */
+/* Before ExitBootServices: the firmware console (which OVMF copies to
+ * the serial port as well) while no reader shows the log. */
 static void
-sink_firmware(const char *s, size_t len)
+sink_firmware(const char *s, size_t len, int direct)
 {
-	handoff->fw->con_write(handoff->fw_ctx, s, len);
+	if (direct)
+		handoff->fw->con_write(handoff->fw_ctx, s, len);
 }
 
+/* After it: COM1 while no reader shows the log, and the screen while no
+ * module draws there. */
 static void
-sink_uart(const char *s, size_t len)
+sink_native(const char *s, size_t len, int direct)
 {
-	uart_write(s, len);
+	if (direct)
+		uart_write(s, len);
+	screen_log(s, len);
 }
 
 static const char *
@@ -100,7 +105,7 @@ void
 arch_after_exit(void)
 {
 	uart_init();
-	log_set_sink(sink_uart);
+	log_set_sink(sink_native);
 }
 
 void

@@ -94,8 +94,10 @@ set_props(void)
 
 	if (!res)
 		return;
-	rt_snprintf(props, sizeof(props), "cols=%u rows=%u font=8x16 scale=%u "
-	    "history=%u redraw-us=%llu", term.g.cols, term.g.rows, rend.scale,
+	/* kind=screen: the shell shows the log's errors here, and every
+	 * line only with log=screen (abi/console.h). */
+	rt_snprintf(props, sizeof(props), "cols=%u rows=%u font=8x16 "
+	    "scale=%u history=%u redraw-us=%llu kind=screen", term.g.cols, term.g.rows, rend.scale,
 	    GRID_HISTORY, (unsigned long long)(redraw_ns / 1000));
 	hub->set_props(self, res, props);
 }

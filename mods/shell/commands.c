@@ -32,7 +32,7 @@ static const struct command commands[] = {
 	    cmd_hub },
 	{ "res", "res", "resources, module by module", 0, 0, cmd_hub },
 	{ "deps", "deps", "the dependency tree from os", 0, 0, cmd_hub },
-	{ "log", "log", "the hub's event log", 0, 0, cmd_hub },
+	{ "log", "log", "the hub's event log", 0, 0, cmd_log },
 	{ "mem", "mem", "memory held by the hub and each module", 0, 0,
 	    cmd_hub },
 	{ "load", "load PATH|NAME", "load and start a module", 1, 1, cmd_load },

@@ -75,10 +75,18 @@ def booted(m):
     return m.serial_text()
 
 
+def last_rows(w, h, px, n):
+    """The pixels of the last n text rows with anything on them."""
+    rows = lit_rows(w, h, px)[-n:]
+    return [px[r * ROW * w * 3:(r + 1) * ROW * w * 3] for r in rows]
+
+
 def test_boot_swap_keeps_the_screen():
     """The same boot with bochs-display kept away (gop-fb draws to the
-    end) and as it is (gop-fb hands over to bochs-display): the screens at
-    the prompt are the same pixels, in the firmware's mode."""
+    end) and as it is (gop-fb hands over to bochs-display): the shell's
+    banner and prompt at the end of the screens are the same pixels, in
+    the firmware's mode.  (The boot's log lines above them differ: their
+    times, and the lines about bochs-display.)"""
     img = custom_image('nobochs', ['target=os', 'bochs-display=no'])
     with Machine('default', image=img, timeout=120) as m:
         text = booted(m)
@@ -95,7 +103,8 @@ def test_boot_swap_keeps_the_screen():
         w, h, bochs = dump(m, 'bochs')
         assert (w, h) == (w0, h0) == (1280, 800), (w, h, w0, h0)
         assert len(lit_rows(w, h, gop)) >= 2
-        assert bochs == gop, 'the screen changed with the boot-time swap'
+        assert last_rows(w, h, bochs, 2) == last_rows(w, h, gop, 2), \
+            'the screen changed with the boot-time swap'
         res = m.cmd('res', 20)
         assert re.search(r'display:bochs0 w=1280 h=800 .* \(\d+ clients?\)',
                          res), res

@@ -94,7 +94,7 @@ def check_listings(m):
     for h in heads:
         assert head_re.fullmatch(h), 'res module line: %r' % h
     assert 'shell, provides "os", requires "console", "keyboard", ' \
-        '"firmware-rt", "block", "fs"' in heads, heads
+        '"firmware-rt", "block", "fs", "log"' in heads, heads
     for name in CONSOLES:
         assert any(h.startswith(name + ', provides ') and '"console"' in h
                    for h in heads), (name, heads)
