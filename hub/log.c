@@ -56,12 +56,22 @@ log_vrecord(int kind, int flags, const char *fmt, va_list ap)
 	e->kind = (uint8_t)kind;
 	e->flags = (uint8_t)flags;
 	rt_vsnprintf(e->text, sizeof(e->text), fmt, ap);
-	if (!(flags & LOG_F_QUIET)) {
+	if (!(flags & (LOG_F_QUIET | LOG_F_SHOWN))) {
 		if (reader)
 			work_post(reader);
 		to_sink(e, !reader);
 	}
 	arch_irq_release(held);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+log_event_flags(int kind, int flags, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vrecord(kind, flags, fmt, ap);
+	va_end(ap);
 }
 
 void
@@ -84,6 +94,14 @@ log_quiet(int kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vrecord(kind, LOG_F_QUIET, fmt, ap);
 	va_end(ap);
+}
+
+/* A line someone else showed already (the stub's, on the firmware
+ * console), for the ring only. */
+void
+log_shown(int kind, const char *text)
+{
+	log_event_flags(kind, LOG_F_SHOWN, "%s", text);
 }
 
 const struct log_line *

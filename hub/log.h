@@ -32,6 +32,8 @@ void log_quiet(int kind, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void log_event(int kind, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A line already on the firmware console (the stub's): ring only. */
+void log_shown(int kind, const char *text);
 /* The i-th oldest line still in the ring, or NULL. */
 const struct log_line *log_get(unsigned i);
 /* The reader stops showing the log: the hub writes what it did not take

@@ -87,6 +87,24 @@ banner(struct handoff *h)
 	    (unsigned long long)(h->tsc_hz / 1000000), h->nfiles);
 }
 
+/* The stub's lines, on the firmware console already, into the log. */
+static void
+stub_lines(const struct handoff *h)
+{
+	char line[LOG_TEXT_MAX];
+	const char *p = h->stub_text, *nl;
+
+	while (p && *p && (nl = strchr(p, '\n'))) {
+		size_t n = (size_t)(nl - p) < sizeof(line) ? (size_t)(nl - p) :
+		    sizeof(line) - 1;
+
+		memcpy(line, p, n);
+		line[n] = '\0';
+		log_shown(LOG_BOOT, line);
+		p = nl + 1;
+	}
+}
+
 void hub_main(struct handoff *h);
 
 void
@@ -96,6 +114,7 @@ hub_entry(struct handoff *h)
 	tsc_hz = h->tsc_hz ? h->tsc_hz : 1000000000ull;
 	log_set_clock(hub_now_ns);
 	log_set_sink(sink_firmware);
+	stub_lines(h);
 	banner(h);
 	hub_main(h);
 }
