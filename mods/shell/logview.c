@@ -108,6 +108,8 @@ flush(int at_prompt)
 		started = 1;
 		taken_upto = l.seq + 1;
 		show(&l, at_prompt, erased);
+		if (l.kind == LOG_FAULT)
+			logfile_fault();	/* log.txt, once it is over */
 	}
 	for (unsigned i = 0; i < CONSOLE_SLOTS; i++)
 		if (erased[i] && console_at(i))

@@ -72,6 +72,7 @@ shell_stop(struct pb_module *m)
 	(void)m;
 	poll_stop();
 	logview_stop();
+	logfile_forget();
 	session_end();
 	/* The hub closes our connections without telling: none may be
 	 * called again if we are started anew. */

@@ -4,6 +4,7 @@
  *   shell.c     descriptor, start/stop, connection events, the `os` resource
  *   consoles.c  every console connection; output goes to all of them
  *   logview.c   the hub's log on the consoles: the shell is its reader
+ *   logfile.c   the log written to /esp/patchbay/log.txt
  *   keyboards.c every keyboard connection; keys come from any of them
  *   poll.c      the 10 ms timer that reads the keyboards
  *   session.c   the prompt, the line editor, running a line
@@ -74,6 +75,12 @@ void logview_console_added(unsigned slot);
 int log_read(uint64_t seq, struct log_line *out);
 int cmd_log(int argc, char **argv);
 
+/* logfile.c: /esp/patchbay/log.txt */
+typedef void (*logfile_fn)(void *arg, int err, unsigned lines);
+int logfile_save(logfile_fn then, void *arg);
+void logfile_fault(void);
+void logfile_forget(void);
+
 /* session.c */
 void session_begin(void);
 int session_begun(void);
@@ -119,6 +126,10 @@ int cmd_pci(int argc, char **argv);
 int cmd_modes(int argc, char **argv);
 int cmd_mode(int argc, char **argv);
 int cmd_swaptest(int argc, char **argv);
+int cmd_screenshot(int argc, char **argv);
+/* cmd_display.c: the best display, by hand, or an error line. */
+struct pb_conn *display_open(const char *cmd, struct pb_res_info *ri);
+void display_close(struct pb_conn *c);
 int cmd_disks(int argc, char **argv);
 int cmd_blkread(int argc, char **argv);
 int cmd_blkswaptest(int argc, char **argv);

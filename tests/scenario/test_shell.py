@@ -20,7 +20,7 @@ RUNNING = ('shell', 'serial', 'fbcon')
 CONSOLES = ('serial', 'fbcon')
 COMMANDS = {
     'help': 'help [COMMAND]', 'mods': 'mods', 'res': 'res', 'deps': 'deps',
-    'log': 'log', 'mem': 'mem', 'load': 'load PATH|NAME',
+    'log': 'log [save]', 'mem': 'mem', 'load': 'load PATH|NAME',
     'unload': 'unload NAME', 'swap': 'swap INTERFACE|RESOURCE MODULE',
     'gc': 'gc', 'ls': 'ls [-l|-c] [PATH]', 'cat': 'cat PATH', 'echo': 'echo',
     'date': 'date', 'uptime': 'uptime', 'reboot': 'reboot',
