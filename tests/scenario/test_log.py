@@ -169,9 +169,11 @@ def log_line(text, what):
 def test_log_screen():
     """After the takeover fbcon shows the log's errors; with log=screen
     every line.  A line of tfault's start and one of its fault, read back
-    from the screen with the font."""
+    from the screen with the font; and exec= output is on the screen too
+    (the default boot, where the screen has not scrolled it away)."""
     for cfg in ([], ['log=screen']):
-        img = custom_image('logscreen' + str(len(cfg)), ['target=os'] + cfg,
+        img = custom_image('logscreen' + str(len(cfg)),
+                           ['target=os', 'exec=deps'] + cfg,
                            mods=['tfault'])
         with Machine('default', image=img, timeout=150) as m:
             booted(m)
@@ -182,6 +184,8 @@ def test_log_screen():
             fault = log_line(text, 'tfault faulted')[:60]
             w, h, px = screen(m, 'screen%d' % len(cfg))
             assert shows(w, h, px, fault), 'the fault is not on the screen'
+            assert cfg or shows(w, h, px, '  console -> console:com1'), \
+                'no exec output'
             assert shows(w, h, px, started) == bool(cfg), \
                 'log=screen: %s, yet an info line is %son the screen' % (
                     bool(cfg), '' if cfg else 'not ')
