@@ -12,7 +12,10 @@
  * module draws there) until a client `watch`es; from then on that client
  * (the reader) is told of new lines by its work item and `take`s them
  * one by one, and shows them where it likes, so a line never lands
- * inside one being typed.  The hub takes the log back (writes what the
+ * inside one being typed.  While the boot runs in the firmware phase the
+ * hub still writes them on the firmware console itself (nobody types
+ * yet, and a hang leaves the last line on the screen): lines flagged
+ * LOG_F_SHOWN are there already, and the reader does not show them again.  The hub takes the log back (writes what the
  * reader has not taken, and goes on itself) when the reader stops or
  * faults, before a reset, and at a fatal fault.
  *

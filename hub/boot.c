@@ -272,6 +272,7 @@ static void
 go_native(struct handoff *h, int exited)
 {
 	arch_after_exit();
+	log_set_direct(0);
 	hub_native = 1;
 	arch_cpu_init_native();
 	add_memory(h, EFI_MT_CONVENTIONAL);
@@ -531,6 +532,7 @@ hub_main(struct handoff *h)
 	char buf[64], err[160];
 
 	handoff = h;
+	log_set_direct(1);
 	mem_add_range(h->pool_base, h->pool_size);
 	arch_cpu_init_firmware();
 	if (cfg_get(h->cmdline, "target", buf, sizeof(buf)) && buf[0])
@@ -577,6 +579,7 @@ hub_main(struct handoff *h)
 	run_exec_lines(h->cmdline);
 	if (!cfg_get(h->cmdline, "gc", buf, sizeof(buf)) || strcmp(buf, "no"))
 		hub_gc(hub_target, NULL, NULL);
+	log_set_direct(0);	/* takeover=no: the shell's from the prompt on */
 	log_event(LOG_BOOT, "boot done");
 	/* poweroff, or poweroff=MS to let the event loop run that long. */
 	if (cfg_get(h->cmdline, "poweroff", buf, sizeof(buf))) {

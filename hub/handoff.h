@@ -132,9 +132,10 @@ struct handoff {
 	 * tries act as if the map key were stale, without calling it. */
 	uint32_t exit_fail_test;
 
-	/* What the stub wrote on ConOut, lines ending in "\n" (the newest
-	 * HANDOFF_STUB_TEXT bytes, NUL-terminated): the hub keeps them in
-	 * its log.  Read in the firmware phase only. */
+	/* What the stub wrote on ConOut, lines ending in "\n", NUL-
+	 * terminated (what fits in HANDOFF_STUB_TEXT bytes, first come
+	 * first kept): the hub keeps them in its log.  Read in the firmware
+	 * phase only. */
 	const char *stub_text;
 };
 

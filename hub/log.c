@@ -14,6 +14,7 @@ static uint64_t (*clock_ns)(void);
 static log_sink_fn sink;
 static struct pb_work *reader;	/* the reader's work item, or NULL */
 static uint64_t taken;		/* the reader's next seq to take */
+static int hub_shows;		/* the hub writes every line itself */
 
 void
 log_set_clock(uint64_t (*now_ns)(void))
@@ -25,6 +26,12 @@ void
 log_set_sink(log_sink_fn s)
 {
 	sink = s;
+}
+
+void
+log_set_direct(int on)
+{
+	hub_shows = on;
 }
 
 static uint64_t
@@ -59,7 +66,7 @@ log_vrecord(int kind, int flags, const char *fmt, va_list ap)
 	if (!(flags & (LOG_F_QUIET | LOG_F_SHOWN))) {
 		if (reader)
 			work_post(reader);
-		to_sink(e, !reader);
+		to_sink(e, !reader || hub_shows);
 	}
 	arch_irq_release(held);
 }
@@ -121,7 +128,8 @@ log_take_back(void)
 		reader = NULL;
 		for (uint64_t s = taken > oldest() ? taken : oldest(); s < head;
 		    s++)
-			if (!(ring[s % LOG_LINES].flags & LOG_F_QUIET))
+			if (!(ring[s % LOG_LINES].flags &
+			    (LOG_F_QUIET | LOG_F_SHOWN)))
 				to_sink(&ring[s % LOG_LINES], 1);
 	}
 	arch_irq_release(held);

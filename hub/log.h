@@ -28,6 +28,11 @@ typedef void (*log_sink_fn)(const char *s, size_t len, int direct);
 
 void log_set_clock(uint64_t (*now_ns)(void));
 void log_set_sink(log_sink_fn sink);
+/* While the boot runs in the firmware phase the hub writes every line on
+ * the firmware console itself, reader or not (flagged LOG_F_SHOWN, which
+ * the reader does not show again): a hang before the boot's end leaves
+ * the last line on the screen, and nobody types yet. */
+void log_set_direct(int on);
 void log_quiet(int kind, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void log_event(int kind, const char *fmt, ...)

@@ -46,8 +46,10 @@ screen_log(const char *s, size_t len)
 {
 	if (!screen.px || screen_taken())
 		return;
-	if (!started++)
+	if (!started) {
 		fbtext_home(&screen);
+		started = 1;
+	}
 	fbtext_write(&screen, s, len);
 }
 

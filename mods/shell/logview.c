@@ -60,10 +60,12 @@ wants_all(unsigned i)
 	return console_at(i) && (screen_all || !console_is_screen(i));
 }
 
+/* Quiet lines go nowhere; the hub wrote a SHOWN one on the firmware
+ * console itself (the boot's firmware phase). */
 static int
 wants(unsigned i, const struct log_line *l)
 {
-	return console_at(i) && !(l->flags & LOG_F_QUIET) &&
+	return console_at(i) && !(l->flags & (LOG_F_QUIET | LOG_F_SHOWN)) &&
 	    (l->kind == LOG_OUTPUT || log_is_error(l) || wants_all(i));
 }
 

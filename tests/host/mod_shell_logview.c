@@ -8,7 +8,8 @@
  *   - during a command, lines go between its lines, in order;
  *   - a key comes after the lines logged before it;
  *   - the screen gets errors (and exec= output), everything with
- *     log=screen; quiet lines go nowhere;
+ *     log=screen; quiet lines, and those the hub showed itself, go
+ *     nowhere;
  *   - an every-line console that comes later gets what it missed.
  */
 #include <stdio.h>
@@ -286,6 +287,19 @@ TEST(logview_late_console_gets_what_it_missed)
 	consoles_forget();
 	consoles_event(PB_EV_CONNECTED, &serial);
 	consoles_event(PB_EV_CONNECTED, &fb);
+	CHECK_STR(SERIAL, "\r\npatchbay> ");
+	teardown();
+}
+
+TEST(logview_skips_what_the_hub_showed_itself)
+{
+	setup("", 1, 0);
+	hub_logs(LOG_BOOT, LOG_F_SHOWN, "on the firmware console");
+	run_posted();
+	CHECK_STR(SERIAL, "");
+	/* Seen where it was shown: a console that comes is not given it. */
+	consoles_forget();
+	consoles_event(PB_EV_CONNECTED, &serial);
 	CHECK_STR(SERIAL, "\r\npatchbay> ");
 	teardown();
 }

@@ -190,3 +190,33 @@ TEST(log_format_lines)
 	CHECK_EQ_INT(log_format(&l, small, sizeof(small)), 15);
 	CHECK_STR(small, "[   12.345678]\n");
 }
+
+TEST(log_hub_shows_the_firmware_phase_boot_itself)
+{
+	struct fm *f;
+	struct pb_work w;
+	struct log_line l;
+
+	setup();
+	f = fm_add("reader", 0);
+	f->m->state = MOD_RUNNING;
+	work_init(f->m, &w, nothing, NULL);
+	REQUIRE(log_ops.watch(NULL, &w) == PB_OK);
+	log_set_direct(1);
+	log_event(LOG_LOAD, "booting");
+	log_set_direct(0);
+	/* On the hub's console, flagged: the reader takes it, to skip it. */
+	CHECK_CONTAINS(direct_out, "] booting\n");
+	REQUIRE(log_ops.take(NULL, &l) == PB_OK);
+	CHECK_STR(l.text, "booting");
+	CHECK(l.flags & LOG_F_SHOWN);
+	log_event(LOG_LOAD, "booted");
+	CHECK(!strstr(direct_out, "booted"));
+	/* Given back: not written a second time. */
+	direct_out[0] = '\0';
+	log_take_back();
+	CHECK_STR(direct_out, "[    0.000000] booted\n");
+	work_cancel(&w);
+	log_set_sink(NULL);
+	fm_teardown();
+}
