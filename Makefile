@@ -91,6 +91,9 @@ $(B)/obj/mod/%.o: %.c
 	$(Q)$(CLANG) $(KERN_CFLAGS) -c $< -o $@
 
 MOD_RT_OBJS := $(call obj,mod,$(RT_SRCS))
+# Every module links the whole runtime: a section of its own per function
+# and object lets -opt:ref drop what the module does not use (the font).
+$(MOD_RT_OBJS): KERN_CFLAGS += -ffunction-sections -fdata-sections
 define module_rule
 $(2)/$(1).mod: $(call obj,mod,$(wildcard $(3)/$(1)/*.c)) $(MOD_RT_OBJS)
 	@mkdir -p $$(@D)
@@ -138,7 +141,7 @@ usb: image
 # one binary each, since modules may use the same names.
 HOST_TEST_SRCS := $(wildcard tests/host/test_*.c) tests/host/main.c \
 	tests/host/fake_arch.c tests/host/fakemod.c $(HUB_HOST_SRCS) \
-	abi/rt/util.c abi/rt/fmt.c
+	abi/rt/util.c abi/rt/fmt.c abi/rt/font.c abi/rt/logfmt.c
 $(B)/tests/host-tests: $(HOST_TEST_SRCS)
 	@mkdir -p $(@D)
 	@echo "  HOSTCC   $@"

@@ -4,7 +4,9 @@
  * Text is UTF-8 with the common ANSI escape sequences (CSI m colours,
  * cursor moves, clear).  Providers: efi-console (firmware phase), serial,
  * fbcon.  A client that wants every console (the shell) requires it with
- * PB_CARD_ALL and writes to each connection.
+ * PB_CARD_ALL and writes to each connection.  A console on a screen says
+ * so with the property `kind=screen` (fbcon): the shell shows the hub's
+ * log there less verbosely than on a serial line.
  */
 #ifndef PB_ABI_CONSOLE_H
 #define PB_ABI_CONSOLE_H

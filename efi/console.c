@@ -4,6 +4,20 @@
 #include "stub.h"
 #include "../abi/rt/rt.h"
 
+/* What was written, for the hub's log (handoff.stub_text): whole lines
+ * while they fit. */
+char stub_text[HANDOFF_STUB_TEXT];
+static size_t stub_text_len;
+
+static void
+keep(const char *s, size_t len)
+{
+	if (stub_text_len + len >= sizeof(stub_text))
+		return;
+	memcpy(stub_text + stub_text_len, s, len);
+	stub_text_len += len;
+}
+
 /* Write UTF-8 to ConOut, turning "\n" into "\r\n" as ConOut wants. */
 void
 stub_write(const char *s, size_t len)
@@ -11,6 +25,7 @@ stub_write(const char *s, size_t len)
 	CHAR16 buf[128];
 	size_t n = 0;
 
+	keep(s, len);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 

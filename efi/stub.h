@@ -18,6 +18,7 @@ extern EFI_BOOT_SERVICES *bs;
 extern EFI_HANDLE image_handle;
 
 /* console.c */
+extern char stub_text[HANDOFF_STUB_TEXT];
 void stub_write(const char *s, size_t len);
 void stub_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *efi_strerror(EFI_STATUS s);

@@ -142,6 +142,7 @@ publish_framebuffer(const struct handoff *h)
 	if (h->fb.format > HANDOFF_PIX_BITMASK || !h->fb.base)
 		return;
 	memcpy(&fb, &h->fb, sizeof(fb));
+	screen_init(&fb);
 	rt_snprintf(props, sizeof(props), "w=%u h=%u stride=%u fmt=%s "
 	    "base=0x%llx", fb.width, fb.height, fb.stride,
 	    fb.format == FB_RGBX ? "rgbx" : fb.format == FB_BGRX ? "bgrx" :
@@ -271,6 +272,7 @@ static void
 go_native(struct handoff *h, int exited)
 {
 	arch_after_exit();
+	log_set_direct(0);
 	hub_native = 1;
 	arch_cpu_init_native();
 	add_memory(h, EFI_MT_CONVENTIONAL);
@@ -474,12 +476,12 @@ takeover(struct handoff *h)
 	hub_resolve_and_start(hub_target, 1, 0, err, sizeof(err));
 }
 
+/* exec= output goes to the log: its reader shows it on every console. */
 static void
 print_line(void *arg, const char *line)
 {
 	(void)arg;
-	log_raw(line, strlen(line));
-	log_raw("\n", 1);
+	log_event(LOG_OUTPUT, "%s", line);
 }
 
 static void
@@ -535,6 +537,7 @@ poweroff_now(void *arg)
 	(void)arg;
 	hub_shutdown();
 	log_event(LOG_BOOT, "powering off");
+	log_take_back();	/* no reader runs again: the hub writes it */
 	arch_poweroff();
 }
 
@@ -545,6 +548,7 @@ static void
 reset_cleanly(void *ctx, int kind)
 {
 	hub_shutdown();
+	log_take_back();
 	handoff->fw->reset(ctx, kind);
 }
 
@@ -555,6 +559,7 @@ hub_main(struct handoff *h)
 	char buf[64], err[160];
 
 	handoff = h;
+	log_set_direct(1);
 	mem_add_range(h->pool_base, h->pool_size);
 	arch_cpu_init_firmware();
 	if (cfg_get(h->cmdline, "target", buf, sizeof(buf)) && buf[0])
@@ -587,6 +592,7 @@ hub_main(struct handoff *h)
 	if (firmware_res && rt)
 		firmware_res->iface.minor = rt->iface.minor = FIRMWARE_MINOR;
 	publish_framebuffer(h);
+	publish_own(LOG_IFACE, LOG_MAJOR, "hub", "", &log_ops, NULL);
 	publish_rsdp(h);
 	publish_config(h);
 	register_ramdisk(h);
@@ -604,6 +610,7 @@ hub_main(struct handoff *h)
 	run_exec_lines(h->cmdline);
 	if (!cfg_get(h->cmdline, "gc", buf, sizeof(buf)) || strcmp(buf, "no"))
 		hub_gc(hub_target, NULL, NULL);
+	log_set_direct(0);	/* takeover=no: the shell's from the prompt on */
 	log_event(LOG_BOOT, "boot done");
 	chart_mark("boot-done");
 	/* poweroff, or poweroff=MS to let the event loop run that long. */

@@ -1,8 +1,8 @@
 /*
  * control.c - the hub's commands: load, unload, swap, update, gc, and the
- * listings mods, res, mem and log.  The shell reaches them through the
- * `control` service; boot.cfg's `exec=` lines run them at the end of the
- * boot.
+ * listings mods, res, deps, irqs and mem (the log is read through
+ * `log:hub`, abi/log.h).  The shell reaches them through the `control`
+ * service; boot.cfg's `exec=` lines run them at the end of the boot.
  *
  * Every command answers through `out`, one line per call; a failure is one
  * line beginning "error: " and a negative return.
@@ -226,20 +226,6 @@ cmd_irqs(struct ctl *c)
 	return PB_OK;
 }
 
-static int
-cmd_log(struct ctl *c)
-{
-	const struct log_entry *e;
-	char line[LOG_LINE_MAX + 32];
-
-	for (unsigned i = 0; (e = log_get(i)); i++) {
-		log_format_entry(e, line, sizeof(line));
-		line[strlen(line) - 1] = '\0';	/* the newline */
-		say(c, "%s", line);
-	}
-	return PB_OK;
-}
-
 /* One module and, indented below, the providers its connections reach. */
 static void
 deps_of(struct ctl *c, const struct pb_module *m, int depth, uint64_t *seen)
@@ -428,8 +414,6 @@ hub_control(struct pb_module *caller, const char *line, pb_line_fn out,
 		return cmd_res(&c);
 	if (strcmp(w[0], "mem") == 0 && n == 1)
 		return cmd_mem(&c);
-	if (strcmp(w[0], "log") == 0 && n == 1)
-		return cmd_log(&c);
 	if (strcmp(w[0], "irqs") == 0 && n == 1)
 		return cmd_irqs(&c);
 	if (strcmp(w[0], "deps") == 0 && n == 1)

@@ -131,7 +131,15 @@ struct handoff {
 	/* Set by the hub from boot.cfg efi-exit-fail=N (tests): the first N
 	 * tries act as if the map key were stale, without calling it. */
 	uint32_t exit_fail_test;
+
+	/* What the stub wrote on ConOut, lines ending in "\n", NUL-
+	 * terminated (what fits in HANDOFF_STUB_TEXT bytes, first come
+	 * first kept): the hub keeps them in its log.  Read in the firmware
+	 * phase only. */
+	const char *stub_text;
 };
+
+#define HANDOFF_STUB_TEXT 2048
 
 typedef void (*hub_entry_fn)(struct handoff *h);
 

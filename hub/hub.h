@@ -305,4 +305,10 @@ void kbd_hold_begin(void);		/* after it and the swaps */
  * as usual, nothing is held for it. */
 int kbd_hold_start(struct pb_module *m);
 
+/* --- the hub's own text on the screen (screen.c) ----------------------- */
+struct fb_info;
+void screen_init(const struct fb_info *fb);	/* the firmware's framebuffer */
+void screen_log(const char *s, size_t len);	/* unless a module draws */
+void screen_panic(void);	/* a fatal fault: the log's newest lines */
+
 #endif

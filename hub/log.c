@@ -1,20 +1,20 @@
 /*
- * log.c - the event ring (see log.h).
+ * log.c - the event ring and its reader (see log.h and abi/log.h).
+ *
+ * Interrupt handlers and the fault handler log too: the ring is touched
+ * with interrupts held, and telling the reader is a work_post, which
+ * never fails and never allocates.
  */
 #include "hub.h"
 #include "../abi/rt/rt.h"
 
-static struct log_entry ring[LOG_LINES];
-static unsigned head;		/* entries ever written */
+static struct log_line ring[LOG_LINES];
+static uint64_t head;		/* lines ever written: the next seq */
 static uint64_t (*clock_ns)(void);
 static log_sink_fn sink;
-
-static const char *const kind_names[] = {
-	[LOG_BOOT] = "boot", [LOG_LOAD] = "load", [LOG_START] = "start",
-	[LOG_BIND] = "bind", [LOG_SWAP] = "swap", [LOG_UNLOAD] = "unload",
-	[LOG_REFUSE] = "refuse", [LOG_FAULT] = "fault", [LOG_ERROR] = "error",
-	[LOG_MOD] = "mod", [LOG_INFO] = "info",
-};
+static struct pb_work *reader;	/* the reader's work item, or NULL */
+static uint64_t taken;		/* the reader's next seq to take */
+static int hub_shows;		/* the hub writes every line itself */
 
 void
 log_set_clock(uint64_t (*now_ns)(void))
@@ -28,65 +28,61 @@ log_set_sink(log_sink_fn s)
 	sink = s;
 }
 
-const char *
-log_kind_name(int kind)
+void
+log_set_direct(int on)
 {
-	if (kind < 0 || kind >= (int)(sizeof(kind_names) / sizeof(kind_names[0])))
-		return "?";
-	return kind_names[kind];
+	hub_shows = on;
 }
 
-void
-log_format_entry(const struct log_entry *e, char *buf, size_t cap)
+static uint64_t
+oldest(void)
 {
-	uint64_t us = e->ns / 1000;
-
-	/* Errors and refusals carry the contract's "error: " prefix. */
-	rt_snprintf(buf, cap, "[%5u.%06u] %s%s\n", (unsigned)(us / 1000000),
-	    (unsigned)(us % 1000000),
-	    e->kind == LOG_ERROR || e->kind == LOG_REFUSE ||
-	    e->kind == LOG_FAULT ? "error: " : "", e->text);
+	return head > LOG_LINES ? head - LOG_LINES : 0;
 }
 
-void
-log_raw(const char *s, size_t len)
+/* The hub's own writer, and the screen while nobody draws there. */
+static void
+to_sink(struct log_line *e, int direct)
 {
+	char line[LOG_FORMAT_MAX];
+
+	if (direct)
+		e->flags |= LOG_F_SHOWN;
 	if (sink)
-		sink(s, len);
+		sink(line, log_format(e, line, sizeof(line)), direct);
 }
 
 static void
-log_vrecord(int kind, int echo, const char *fmt, va_list ap)
+log_vrecord(int kind, int flags, const char *fmt, va_list ap)
 {
 	uint64_t held = arch_irq_hold();
-	struct log_entry *e = &ring[head++ % LOG_LINES];
-	char line[LOG_LINE_MAX + 32];
+	struct log_line *e = &ring[head % LOG_LINES];
 
+	e->seq = head++;
 	e->ns = clock_ns ? clock_ns() : 0;
 	e->kind = (uint8_t)kind;
+	e->flags = (uint8_t)flags;
 	rt_vsnprintf(e->text, sizeof(e->text), fmt, ap);
-	if (echo) {
-		log_format_entry(e, line, sizeof(line));
-		log_raw(line, strlen(line));
+	if (!(flags & (LOG_F_QUIET | LOG_F_SHOWN))) {
+		if (reader)
+			work_post(reader);
+		to_sink(e, !reader || hub_shows);
 	}
 	arch_irq_release(held);
 }
 
-/* Interrupt handlers log too: an entry is written with them held. */
-void
-log_event(int kind, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+log_event_flags(int kind, int flags, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vrecord(kind, 1, fmt, ap);
+	log_vrecord(kind, flags, fmt, ap);
 	va_end(ap);
 }
 
-/* Into the ring only, not on the console: routine detail that would cut
- * into a command's output (a command's own connections). */
 void
-log_quiet(int kind, const char *fmt, ...)
+log_event(int kind, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -95,12 +91,116 @@ log_quiet(int kind, const char *fmt, ...)
 	va_end(ap);
 }
 
-const struct log_entry *
+/* Into the ring only, never shown: routine detail that would cut into
+ * a command's output (a command's own connections). */
+void
+log_quiet(int kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vrecord(kind, LOG_F_QUIET, fmt, ap);
+	va_end(ap);
+}
+
+/* A line someone else showed already (the stub's, on the firmware
+ * console), for the ring only. */
+void
+log_shown(int kind, const char *text)
+{
+	log_event_flags(kind, LOG_F_SHOWN, "%s", text);
+}
+
+const struct log_line *
 log_get(unsigned i)
 {
-	unsigned n = head < LOG_LINES ? head : LOG_LINES;
+	uint64_t seq = oldest() + i;
 
-	if (i >= n)
-		return NULL;
-	return &ring[(head - n + i) % LOG_LINES];
+	return seq < head ? &ring[seq % LOG_LINES] : NULL;
 }
+
+void
+log_take_back(void)
+{
+	uint64_t held = arch_irq_hold();
+
+	if (reader) {
+		reader = NULL;
+		for (uint64_t s = taken > oldest() ? taken : oldest(); s < head;
+		    s++)
+			if (!(ring[s % LOG_LINES].flags &
+			    (LOG_F_QUIET | LOG_F_SHOWN)))
+				to_sink(&ring[s % LOG_LINES], 1);
+	}
+	arch_irq_release(held);
+}
+
+/* The reader's module stops: its work item goes with it. */
+void
+log_forget(const struct pb_module *m)
+{
+	if (reader && reader->owner == m)
+		log_take_back();
+}
+
+/* --- log:hub ----------------------------------------------------------- */
+
+static int
+op_read(void *ctx, uint64_t seq, struct log_line *out)
+{
+	uint64_t held = arch_irq_hold();
+	int r = PB_ENOENT;
+
+	(void)ctx;
+	if (seq < head) {
+		*out = ring[(seq > oldest() ? seq : oldest()) % LOG_LINES];
+		r = PB_OK;
+	}
+	arch_irq_release(held);
+	return r;
+}
+
+static int
+op_watch(void *ctx, struct pb_work *w)
+{
+	uint64_t held = arch_irq_hold();
+	int r = PB_OK;
+
+	(void)ctx;
+	if (!w) {
+		arch_irq_release(held);
+		log_take_back();
+		return PB_OK;
+	}
+	if (reader && reader != w)
+		r = PB_EBUSY;
+	else if (!reader) {
+		reader = w;
+		taken = head;
+	}
+	arch_irq_release(held);
+	return r;
+}
+
+static int
+op_take(void *ctx, struct log_line *out)
+{
+	uint64_t held = arch_irq_hold();
+	int r = PB_ENOENT;
+
+	(void)ctx;
+	if (reader && taken < head) {
+		if (taken < oldest())
+			taken = oldest();
+		*out = ring[taken++ % LOG_LINES];
+		r = PB_OK;
+	}
+	arch_irq_release(held);
+	return r;
+}
+
+const struct log_ops log_ops = {
+	.read = op_read,
+	.watch = op_watch,
+	.take = op_take,
+};

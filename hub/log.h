@@ -1,12 +1,14 @@
 /*
- * log.h - the hub's event log: a ring of timestamped lines.
+ * log.h - the hub's event log: a ring of timestamped lines (the `log`
+ * interface, abi/log.h, is how modules see it).
  *
  * Every load, start, bind, swap, unload, refusal and fault is one line,
- * kept in the ring for the shell's `log` and written to the current sink:
- * the firmware console before ExitBootServices, COM1 after (the hub's own
- * polled writer, hub/x86_64/uart.c, whole lines between the serial
- * module's; on a PC without COM1 the ring alone).  Portable: the clock and
- * the sink are set by the caller.
+ * kept in the ring and shown by the log's reader (the shell, through
+ * `log:hub`) or, while there is none, by the hub's own writer, the sink:
+ * the firmware console before ExitBootServices, COM1 after (the hub's
+ * polled writer, hub/x86_64/uart.c), and the screen while no module
+ * draws there (screen.c).  Portable: the clock and the sink are set by
+ * the caller.
  */
 #ifndef PB_HUB_LOG_H
 #define PB_HUB_LOG_H
@@ -14,33 +16,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LOG_LINE_MAX 160
-#define LOG_LINES 256
+#include "../abi/log.h"
 
-enum log_kind {
-	LOG_BOOT, LOG_LOAD, LOG_START, LOG_BIND, LOG_SWAP, LOG_UNLOAD,
-	LOG_REFUSE, LOG_FAULT, LOG_ERROR, LOG_MOD, LOG_INFO,
-};
+#define LOG_LINES LOG_RING
 
-struct log_entry {
-	uint64_t ns;
-	uint8_t kind;
-	char text[LOG_LINE_MAX];
-};
+struct pb_module;
 
-typedef void (*log_sink_fn)(const char *s, size_t len);
+/* A formatted line with its newline; `direct` when no reader shows it,
+ * so the hub's own console must. */
+typedef void (*log_sink_fn)(const char *s, size_t len, int direct);
 
 void log_set_clock(uint64_t (*now_ns)(void));
-/* Sinks receive each line with its trailing newline. */
 void log_set_sink(log_sink_fn sink);
+/* While the boot runs in the firmware phase the hub writes every line on
+ * the firmware console itself, reader or not (flagged LOG_F_SHOWN, which
+ * the reader does not show again): a hang before the boot's end leaves
+ * the last line on the screen, and nobody types yet. */
+void log_set_direct(int on);
 void log_quiet(int kind, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void log_event(int kind, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void log_raw(const char *s, size_t len);	/* to the sink, not the ring */
+/* A line already on the firmware console (the stub's): ring only. */
+void log_shown(int kind, const char *text);
 /* The i-th oldest line still in the ring, or NULL. */
-const struct log_entry *log_get(unsigned i);
-const char *log_kind_name(int kind);
-void log_format_entry(const struct log_entry *e, char *buf, size_t cap);
+const struct log_line *log_get(unsigned i);
+/* The reader stops showing the log: the hub writes what it did not take
+ * and shows the lines itself from now on (before a reset, at a fatal
+ * fault, when the reader's module stops). */
+void log_take_back(void);
+void log_forget(const struct pb_module *m);	/* m stops */
+/* `log:hub`'s operations. */
+extern const struct log_ops log_ops;
 
 #endif

@@ -430,6 +430,7 @@ mod_stop(struct pb_module *m)
 	/* Stopped from here on: a provider that faults while hearing it
 	 * goes must not have m stopped a second time, inside this stop. */
 	m->state = MOD_LOADED;
+	log_forget(m);		/* no line may post its work item again */
 	work_drop_module(m);
 	failed = res_tell_gone(m);
 	res_drop_module(m);

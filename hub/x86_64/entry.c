@@ -32,18 +32,23 @@ arch_now_ns(void)
 	return t / tsc_hz * 1000000000ull + t % tsc_hz * 1000000000ull / tsc_hz;
 }
 
-/* Before ExitBootServices: the firmware console, which OVMF copies to
- * the serial port as well. */
+/* Before ExitBootServices: the firmware console (which OVMF copies to
+ * the serial port as well) while no reader shows the log. */
 static void
-sink_firmware(const char *s, size_t len)
+sink_firmware(const char *s, size_t len, int direct)
 {
-	handoff->fw->con_write(handoff->fw_ctx, s, len);
+	if (direct)
+		handoff->fw->con_write(handoff->fw_ctx, s, len);
 }
 
+/* After it: COM1 while no reader shows the log, and the screen while no
+ * module draws there. */
 static void
-sink_uart(const char *s, size_t len)
+sink_native(const char *s, size_t len, int direct)
 {
-	uart_write(s, len);
+	if (direct)
+		uart_write(s, len);
+	screen_log(s, len);
 }
 
 static const char *
@@ -83,6 +88,24 @@ banner(struct handoff *h)
 	    (unsigned long long)(h->tsc_hz / 1000000), h->nfiles);
 }
 
+/* The stub's lines, on the firmware console already, into the log. */
+static void
+stub_lines(const struct handoff *h)
+{
+	char line[LOG_TEXT_MAX];
+	const char *p = h->stub_text, *nl;
+
+	while (p && *p && (nl = strchr(p, '\n'))) {
+		size_t n = (size_t)(nl - p) < sizeof(line) ? (size_t)(nl - p) :
+		    sizeof(line) - 1;
+
+		memcpy(line, p, n);
+		line[n] = '\0';
+		log_shown(LOG_BOOT, line);
+		p = nl + 1;
+	}
+}
+
 void hub_main(struct handoff *h);
 
 void
@@ -92,6 +115,7 @@ hub_entry(struct handoff *h)
 	tsc_hz = h->tsc_hz ? h->tsc_hz : 1000000000ull;
 	log_set_clock(hub_now_ns);
 	log_set_sink(sink_firmware);
+	stub_lines(h);
 	banner(h);
 	hub_main(h);
 }
@@ -101,7 +125,7 @@ void
 arch_after_exit(void)
 {
 	uart_init();
-	log_set_sink(sink_uart);
+	log_set_sink(sink_native);
 }
 
 void

@@ -132,6 +132,10 @@ fatal(const struct intr_frame *f)
 {
 	log_event(LOG_ERROR, "hub: fatal %s at 0x%llx",
 	    vec_short[f->vector & (NVEC_EXC - 1)], (unsigned long long)f->rip);
+	/* Nothing runs again: what the log's reader has not shown goes out
+	 * on the hub's own console, and the screen says why it froze. */
+	log_take_back();
+	screen_panic();
 	halt_forever();
 }
 

@@ -1,6 +1,7 @@
 /*
  * uart.c - the hub's own minimal COM1 writer: the log's sink from
- * ExitBootServices until a console module takes over.
+ * ExitBootServices on while no reader (the shell) shows the log, and for
+ * what it had not shown at a reset or a fatal fault.
  *
  * 16550 registers (PC16550D data sheet): THR/RBR at +0, IER +1, IIR/FCR
  * +2, LCR +3, MCR +4, LSR +5, SCR +7.  Many PCs have no COM1 and read 0xFF

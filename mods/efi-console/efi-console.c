@@ -19,7 +19,8 @@
  *
  * ConOut shows characters only: ansi.c removes escape sequences and turns
  * a clear-screen into ConOut's ClearScreen; the text kept for the takeover
- * is exactly what clients wrote.
+ * is exactly what clients wrote, after the lines the stub and the hub
+ * wrote on ConOut themselves (read back from `log`, hublines.c).
  */
 #include "efi-console.h"
 
@@ -169,6 +170,10 @@ eficon_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
 		efc.fw = c;
 	else if (ev == PB_EV_DISCONNECTED && c == efc.fw)
 		efc.fw = NULL;
+	else if (ev == PB_EV_CONNECTED && req == 1)
+		efc.log = c;
+	else if (ev == PB_EV_DISCONNECTED && c == efc.log)
+		efc.log = NULL;
 }
 
 static int
@@ -242,6 +247,9 @@ PB_MODULE(.name = "efi-console", .version = "1.0",
     /* keyboard 1.0: ConIn raises nothing we could notify with. */
     .provides = { PB_PROVIDE(CONSOLE_IFACE, CONSOLE_MAJOR, CONSOLE_MINOR),
 	PB_PROVIDE(KEYBOARD_IFACE, KEYBOARD_MAJOR, 0) },
-    .nrequires = 1,
+    .nrequires = 2,
     .requires = { PB_REQUIRE(FIRMWARE_IFACE, FIRMWARE_MAJOR, FIRMWARE_MINOR,
-	PB_CARD_ONE, PB_AT_START) });
+	PB_CARD_ONE, PB_AT_START),
+	/* The hub's lines on ConOut go with the text (hublines.c). */
+	PB_REQUIRE(LOG_IFACE, LOG_MAJOR, LOG_MINOR, PB_CARD_OPTIONAL,
+	PB_AT_START) });

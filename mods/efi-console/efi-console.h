@@ -4,6 +4,7 @@
  *   efi-console.c	the module: descriptor, console and keyboard
  *			operations over the `firmware` connection, swap steps
  *   state.c		struct console_state export and import
+ *   hublines.c		the hub's own lines on ConOut, for the export
  *   ansi.c		what of the text ConOut can show (pure)
  *   keys.c		ConIn keys as key events, keys held back (pure)
  */
@@ -14,6 +15,7 @@
 #include "../../abi/console.h"
 #include "../../abi/firmware.h"
 #include "../../abi/keyboard.h"
+#include "../../abi/log.h"
 #include "ansi.h"
 #include "keys.h"
 #include "../../abi/rt/textring.h"
@@ -24,6 +26,7 @@ struct eficon {
 	const struct pb_hub *hub;
 	struct pb_module *self;
 	struct pb_conn *fw;	/* requirement 0; NULL once withdrawn */
+	struct pb_conn *log;	/* requirement 1, optional: log:hub */
 	int quiet;		/* quiesced: accepts nothing new */
 	uint32_t cols, rows;	/* ConOut's mode, as last asked */
 	struct ansi ansi;	/* escape sequences, colours, cursor */
@@ -35,6 +38,8 @@ extern struct eficon efc;
 
 /* efi-console.c */
 int eficon_drain_conin(void);
+/* hublines.c */
+size_t eficon_hub_lines(char *out, size_t max);
 /* state.c */
 int eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version);
 int eficon_import(const void *buf, size_t len, uint32_t version);

@@ -3,7 +3,8 @@
  * struct console_state (abi/console.h), then the text.
  *
  * The text is the recent output exactly as written, escape sequences and
- * all, for the console that takes over to show again (fbcon redraws it);
+ * all, after the stub's and the hub's own lines on ConOut (hublines.c),
+ * for the console that takes over to show again (fbcon redraws it);
  * the keys are those ConIn had but the client had not read, including any
  * typed while the swap runs (read again here, after the quiesce, until
  * ConIn stays empty for a poll of the firmware's terminal).  The
@@ -22,6 +23,17 @@
 _Static_assert(sizeof(struct console_state) == 32 + 8 * CONSOLE_STATE_KEYS,
     "console_state layout");
 
+/* The text: the hub's own lines on ConOut, then what clients wrote,
+ * which has the room first.  out NULL only counts. */
+static size_t
+export_text(char *out, size_t max)
+{
+	size_t own = rt_textring_copy(&efc.text, NULL, max);
+	size_t hub = eficon_hub_lines(out, max - own);
+
+	return hub + rt_textring_copy(&efc.text, out ? out + hub : NULL, own);
+}
+
 int
 eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 {
@@ -30,7 +42,7 @@ eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 
 	*version = CONSOLE_STATE_VERSION;
 	if (!buf) {
-		*len = sizeof(st) + rt_textring_copy(&efc.text, NULL, max);
+		*len = sizeof(st) + export_text(NULL, max);
 		return PB_OK;
 	}
 	if (cap < sizeof(st))
@@ -38,7 +50,7 @@ eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	eficon_drain_conin();	/* what came since quiesce */
 	if (cap - sizeof(st) < max)
 		max = cap - sizeof(st);
-	text = rt_textring_copy(&efc.text, (char *)buf + sizeof(st), max);
+	text = export_text((char *)buf + sizeof(st), max);
 	st = (struct console_state){
 		.cols = efc.cols, .rows = efc.rows,
 		.cur_x = efc.ansi.col, .cur_y = efc.ansi.row,

@@ -1,8 +1,8 @@
 /*
  * fbcon - the framebuffer console: provides `console` 1.0 over any
- * `display` 1.0, as text cells drawn with an 8x16 font (font.c) scaled by
- * boot.cfg's font-scale=N (1-4), or by default from the screen's height
- * (font_scale_for: 1 up to 1399 lines, 2 for 1440p, 3 for 4K), since
+ * `display` 1.0, as text cells drawn with an 8x16 font (abi/rt/font.c)
+ * scaled by boot.cfg's font-scale=N (1-4), or by default from the screen's
+ * height (font_scale_for: 1 up to 1399 lines, 2 for 1440p, 3 for 4K), since
  * 16-pixel text on a 4K laptop panel is too small to read.
  *
  * Writes go through the ANSI parser (ansi.c, term.c) into the grid of
@@ -71,16 +71,6 @@ config_font_scale(void)
 	return 0;
 }
 
-/* The scale for a screen `h` pixels high: cells about 16 to 24 pixels
- * high on 1080p-class screens, 32 on 1440p, 48 on 4K, 64 beyond. */
-static uint32_t
-font_scale_for(uint32_t h)
-{
-	uint32_t s = h / 700;
-
-	return s < 1 ? 1 : s > RENDER_MAX_SCALE ? RENDER_MAX_SCALE : s;
-}
-
 /* --- size ------------------------------------------------------------ */
 
 /* The configured scale, or a smaller one if the grid would be tiny. */
@@ -104,8 +94,10 @@ set_props(void)
 
 	if (!res)
 		return;
-	rt_snprintf(props, sizeof(props), "cols=%u rows=%u font=8x16 scale=%u "
-	    "history=%u redraw-us=%llu", term.g.cols, term.g.rows, rend.scale,
+	/* kind=screen: the shell shows the log's errors here, and every
+	 * line only with log=screen (abi/console.h). */
+	rt_snprintf(props, sizeof(props), "cols=%u rows=%u font=8x16 "
+	    "scale=%u history=%u redraw-us=%llu kind=screen", term.g.cols, term.g.rows, rend.scale,
 	    GRID_HISTORY, (unsigned long long)(redraw_ns / 1000));
 	hub->set_props(self, res, props);
 }

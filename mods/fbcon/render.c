@@ -7,7 +7,7 @@
  * branch per pixel.  Larger scales widen each bit and repeat each row.
  */
 #include "render.h"
-#include "font.h"
+#include "../../abi/rt/font.h"
 #include "palette.h"
 #include "../../abi/display.h"
 #include "../../abi/rt/rt.h"

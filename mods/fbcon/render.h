@@ -13,10 +13,11 @@
 #define FBCON_RENDER_H
 
 #include "../../abi/pb.h"
+#include "../../abi/rt/font.h"
 #include "grid.h"
 
 #define CELL_CURSOR 0x80	/* in `drawn` only: the cursor is on it */
-#define RENDER_MAX_SCALE 4
+#define RENDER_MAX_SCALE FONT_MAX_SCALE
 
 struct render {
 	uint32_t width, height;	/* the display mode, pixels */

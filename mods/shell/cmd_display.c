@@ -52,7 +52,7 @@ res_named(const char *name, struct pb_res_info *out)
 	return 0;
 }
 
-static struct pb_conn *
+struct pb_conn *
 display_open(const char *cmd, struct pb_res_info *ri)
 {
 	struct pb_conn *c = shell_hub->connect(shell_self, DISPLAY_IFACE, 1, 0,
@@ -70,7 +70,7 @@ display_open(const char *cmd, struct pb_res_info *ri)
 	return c;
 }
 
-static void
+void
 display_close(struct pb_conn *c)
 {
 	if (c)

@@ -49,7 +49,25 @@ reset_synced(void *arg)
 	reset_now(pending.cmd, pending.kind, pending.doing);
 }
 
-/* What was written reaches the disks first (sync_then), then the reset. */
+/* What was written reaches the disks (sync_then), then the reset. */
+static int
+sync_and_reset(void)
+{
+	if (sync_then(pending.cmd, reset_synced, NULL) == PB_OK)
+		return PB_OK;
+	return reset_now(pending.cmd, pending.kind, pending.doing);
+}
+
+static void
+log_saved(void *arg, int err, unsigned lines)
+{
+	(void)arg, (void)err, (void)lines;	/* a failure is in the log */
+	if (sync_and_reset() != PB_OK)
+		session_release();	/* the firmware did not reset */
+}
+
+/* The log goes to /esp/patchbay/log.txt first (logfile.c), whatever
+ * came of that the volumes are written back, then the reset. */
 static int
 reset(const char *cmd, int kind, const char *doing)
 {
@@ -58,9 +76,11 @@ reset(const char *cmd, int kind, const char *doing)
 	pending.cmd = cmd;
 	pending.kind = kind;
 	pending.doing = doing;
-	if (sync_then(cmd, reset_synced, NULL) == PB_OK)
+	if (logfile_save(log_saved, NULL) == PB_OK) {
+		session_hold();
 		return PB_OK;
-	return reset_now(cmd, kind, doing);
+	}
+	return sync_and_reset();
 }
 
 int

@@ -53,7 +53,7 @@ mount_find(const char *name)
 }
 
 /* The properties of resource `name` now, or "". */
-static void
+void
 res_props(const char *name, char *props, size_t cap)
 {
 	struct pb_res_info ri;

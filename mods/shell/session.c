@@ -123,6 +123,7 @@ session_key(const struct key_event *ev)
 
 	if (busy)	/* keys read by a command belong to it */
 		return 0;
+	logview_show();	/* what was logged before the key comes first */
 	st = le_key(&le, ev->code, ev->mods, &echo);
 	out_write(echo.buf, echo.len);
 	if (st == LE_EDITING)
@@ -154,16 +155,32 @@ session_run(const char *line)
 	return r;
 }
 
+/* Is the prompt on the consoles, with the line being typed after it? */
+int
+session_at_prompt(void)
+{
+	return prompted && !busy;
+}
+
+/* The prompt and the line typed so far, cursor where it was, on console
+ * c (after the log's lines took the place where they were). */
 void
-session_console_added(struct pb_conn *c)
+session_redraw_to(struct pb_conn *c)
 {
 	static struct le_echo line;
 
+	out_write_to(c, SHELL_PROMPT, sizeof(SHELL_PROMPT) - 1);
+	le_redraw(&le, &line);
+	out_write_to(c, line.buf, line.len);
+}
+
+void
+session_console_added(struct pb_conn *c)
+{
 	/* Before the first prompt, or during a command, the next prompt
 	 * goes to every console anyway. */
 	if (!prompted || busy)
 		return;
-	out_write_to(c, "\r\n" SHELL_PROMPT, 2 + sizeof(SHELL_PROMPT) - 1);
-	le_redraw(&le, &line);
-	out_write_to(c, line.buf, line.len);
+	out_write_to(c, "\r\n", 2);
+	session_redraw_to(c);
 }

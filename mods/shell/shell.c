@@ -7,7 +7,8 @@
  * date, and every disk (PB_CARD_ALL, whenever one appears) is there for
  * the disk commands.  Every file system volume (`fs`, PB_CARD_ALL,
  * whenever one appears) has a place in the shell's tree (mounts.c).
- * Consoles and keyboards come and go (the takeover swaps the firmware
+ * The hub's log (`log`, optional) is shown on the consoles by the shell
+ * as its reader (logview.c).  Consoles and keyboards come and go (the takeover swaps the firmware
  * console for fbcon and serial; USB keyboards are plugged in), so the
  * shell keeps only the connections the hub hands it and calls through
  * them afresh each time.
@@ -57,6 +58,7 @@ shell_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	if (!os_res)
 		return PB_ENOMEM;
 	shell_props_changed();
+	logview_start();
 	if ((r = poll_start()) != PB_OK)
 		return r;
 	pb_logf(h, m, PB_LOG_INFO, "on %u consoles, %u keyboards",
@@ -69,6 +71,8 @@ shell_stop(struct pb_module *m)
 {
 	(void)m;
 	poll_stop();
+	logview_stop();
+	logfile_forget();
 	session_end();
 	/* The hub closes our connections without telling: none may be
 	 * called again if we are started anew. */
@@ -102,6 +106,9 @@ shell_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
 	case REQ_FS:
 		mounts_event(ev, c);
 		break;
+	case REQ_LOG:
+		logview_event(ev, c);
+		break;
 	}
 }
 
@@ -115,7 +122,7 @@ PB_MODULE(.name = "shell", .version = "1.0",
     .desc = "the command line on every console",
     .rank = 0, .flags = 0, .ops = &ops,
     .nprovides = 1, .provides = { PB_PROVIDE(OS_IFACE, OS_MAJOR, OS_MINOR) },
-    .nrequires = 5,
+    .nrequires = 6,
     .requires = {
 	[REQ_CONSOLE] = PB_REQUIRE(CONSOLE_IFACE, CONSOLE_MAJOR, CONSOLE_MINOR,
 	    PB_CARD_ALL, PB_AT_START),
@@ -130,4 +137,7 @@ PB_MODULE(.name = "shell", .version = "1.0",
 	/* Every volume, as they come and go (mounts.c). */
 	[REQ_FS] = PB_REQUIRE(FS_IFACE, FS_MAJOR, FS_MINOR, PB_CARD_ALL,
 	    PB_LATER),
+	/* The hub's log: the shell shows it on the consoles (logview.c). */
+	[REQ_LOG] = PB_REQUIRE(LOG_IFACE, LOG_MAJOR, LOG_MINOR,
+	    PB_CARD_OPTIONAL, PB_AT_START),
     });

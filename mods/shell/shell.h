@@ -3,6 +3,8 @@
  *
  *   shell.c     descriptor, start/stop, connection events, the `os` resource
  *   consoles.c  every console connection; output goes to all of them
+ *   logview.c   the hub's log on the consoles: the shell is its reader
+ *   logfile.c   the log written to /esp/patchbay/log.txt
  *   keyboards.c every keyboard connection; keys come from any of them
  *   poll.c      the 10 ms timer that reads the keyboards
  *   session.c   the prompt, the line editor, running a line
@@ -20,12 +22,13 @@
 #include "../../abi/pbmod.h"
 #include "../../abi/console.h"
 #include "../../abi/keyboard.h"
+#include "../../abi/log.h"
 
 #define SHELL_PROMPT "patchbay> "
 
 /* The requirements, in descriptor order: the `req` of events. */
 enum { REQ_CONSOLE = 0, REQ_KEYBOARD = 1, REQ_FIRMWARE_RT = 2,
-    REQ_BLOCK = 3, REQ_FS = 4 };
+    REQ_BLOCK = 3, REQ_FS = 4, REQ_LOG = 5 };
 
 extern const struct pb_hub *shell_hub;
 extern struct pb_module *shell_self;
@@ -35,6 +38,7 @@ extern const struct pb_modinfo pb_modinfo;	/* our own descriptor */
 void shell_props_changed(void);
 
 /* consoles.c */
+#define CONSOLE_SLOTS 8
 void consoles_event(int ev, struct pb_conn *c);
 void consoles_forget(void);
 unsigned consoles_count(void);
@@ -42,6 +46,8 @@ void out_write(const char *s, size_t len);		/* every console */
 void out_write_to(struct pb_conn *c, const char *s, size_t len);
 void out_str(const char *s);
 int out_at_col0(void);
+struct pb_conn *console_at(unsigned i);
+int console_is_screen(unsigned i);
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -59,6 +65,22 @@ void poll_stop(void);
 void poll_kick(void);
 void keys_read(void);
 
+/* logview.c */
+void logview_event(int ev, struct pb_conn *c);
+void logview_start(void);
+void logview_stop(void);
+void logview_flush(void);
+void logview_show(void);
+void logview_console_added(unsigned slot);
+int log_read(uint64_t seq, struct log_line *out);
+int cmd_log(int argc, char **argv);
+
+/* logfile.c: /esp/patchbay/log.txt */
+typedef void (*logfile_fn)(void *arg, int err, unsigned lines);
+int logfile_save(logfile_fn then, void *arg);
+void logfile_fault(void);
+void logfile_forget(void);
+
 /* session.c */
 void session_begin(void);
 int session_begun(void);
@@ -69,6 +91,8 @@ void session_console_added(struct pb_conn *c);
 void session_hold(void);	/* the command goes on after it returns */
 void session_release(void);	/* ...and is done: the prompt */
 void session_time_begin(void);	/* `time`: say how long it took */
+int session_at_prompt(void);	/* the prompt and the typed line show */
+void session_redraw_to(struct pb_conn *c);	/* them again, on c */
 
 /* commands.c */
 int commands_run(char *line);
@@ -103,9 +127,16 @@ int cmd_pci(int argc, char **argv);
 int cmd_modes(int argc, char **argv);
 int cmd_mode(int argc, char **argv);
 int cmd_swaptest(int argc, char **argv);
+int cmd_screenshot(int argc, char **argv);
+/* cmd_display.c: the best display, by hand, or an error line. */
+struct pb_conn *display_open(const char *cmd, struct pb_res_info *ri);
+void display_close(struct pb_conn *c);
 int cmd_disks(int argc, char **argv);
 int cmd_blkread(int argc, char **argv);
 int cmd_blkswaptest(int argc, char **argv);
+
+/* mounts.c: the properties of resource `name` now, or "". */
+void res_props(const char *name, char *props, size_t cap);
 
 /* words.c */
 int words_split(char *s, char **argv, int max);

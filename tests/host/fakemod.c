@@ -453,8 +453,9 @@ build_image(void)
 /* --- setup ---------------------------------------------------------------- */
 
 static void
-capture(const char *s, size_t len)
+capture(const char *s, size_t len, int direct)
 {
+	(void)direct;
 	if (loglen + len + 1 > sizeof(logbuf)) {
 		/* keep the newer half */
 		size_t keep = loglen / 2;

@@ -1,5 +1,5 @@
 /*
- * test_font.c - fbcon's 8x16 font (mods/fbcon/font.c) read as the text it
+ * mod_fbcon_font.c - fbcon's 8x16 font (abi/rt/font.c) read as the text it
  * is written in: every row 8 characters of '#' and '.', the metrics its
  * header promises, and no two characters drawn alike.
  */
@@ -13,7 +13,7 @@
 #define font_8x16 fbcon_font_text
 #define FONT_ROW(s) s
 #define FONT_ROW_T char *	/* font.c adds the const */
-#include "../../mods/fbcon/font.c"
+#include "../../abi/rt/font.c"
 
 static const char *
 name(unsigned g)

@@ -5,7 +5,7 @@
  */
 #include "check.h"
 #include "../../mods/fbcon/ansi.c"
-#include "../../mods/fbcon/font.c"
+#include "../../abi/rt/font.c"
 #include "../../mods/fbcon/grid.c"
 #include "../../mods/fbcon/palette.c"
 #include "../../mods/fbcon/reflow.c"

@@ -639,6 +639,8 @@ TEST(eficon_keybuf_holds_a_state_worth)
 #define MODINFO eficon_modinfo
 #include "../../mods/efi-console/efi-console.c"
 #include "../../mods/efi-console/state.c"
+#include "../../mods/efi-console/hublines.c"
+#include "../../abi/rt/logfmt.c"
 
 /* ---- the fake hub (the rest is fakehub.h) ------------------------ */
 #include "fakehub.h"
@@ -1784,4 +1786,67 @@ TEST(eficon_import_takes_keys)
 	CHECK_EQ_INT(eficon_ops.import_state(SELF, blob, len, 1), PB_OK);
 	CHECK_STR(keys_of("keyboard:efi"), "61,62,63");
 	CHECK_EQ_INT(rt_textring_copy(&efc.text, NULL, 100), 9);
+}
+
+/* ---- efi-console: the stub's and the hub's lines first ----------- */
+
+static struct log_line hub_lines[4];
+
+static int
+hub_log_read(void *ctx, uint64_t seq, struct log_line *out)
+{
+	for (unsigned i = 0; i < 4; i++)
+		if (hub_lines[i].seq >= seq) {
+			*out = hub_lines[i];
+			return PB_OK;
+		}
+	return PB_ENOENT;
+}
+
+static const struct log_ops hub_log_ops = { .read = hub_log_read };
+static struct pb_conn hub_log_conn = { .ops = &hub_log_ops, .res = "log:hub" };
+
+static void
+hub_line(unsigned i, uint64_t seq, int flags, const char *text)
+{
+	hub_lines[i] = (struct log_line){ .seq = seq, .ns = seq * 1000000,
+	    .kind = LOG_BOOT, .flags = (uint8_t)flags };
+	snprintf(hub_lines[i].text, sizeof(hub_lines[i].text), "%s", text);
+}
+
+/* The lines the stub and the hub wrote on ConOut themselves (SHOWN) come
+ * before what the clients wrote; the clients' text has the room first. */
+TEST(eficon_export_puts_the_hubs_own_lines_first)
+{
+	struct console_state st;
+	char buf[4096];
+	size_t len = 0;
+	uint32_t ver = 0;
+
+	hub_line(0, 3, LOG_F_SHOWN, "Patchbay stub: loading the hub");
+	hub_line(1, 5, LOG_F_SHOWN, "hub line");
+	hub_line(2, 6, 0, "shown by the shell");
+	hub_line(3, 7, LOG_F_QUIET, "quiet");
+	eficon_setup();
+	eficon_ops.event(SELF, PB_EV_CONNECTED, &hub_log_conn, 1);
+	REQUIRE(eficon_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	con_write_to("console:efi", "patchbay> ");
+	REQUIRE(eficon_ops.quiesce(SELF) == PB_OK);
+	REQUIRE(eficon_ops.export_state(SELF, NULL, 0, &len, &ver) == PB_OK);
+	REQUIRE(eficon_ops.export_state(SELF, buf, len, &len, &ver) == PB_OK);
+	memcpy(&st, buf, sizeof(st));
+	buf[len] = '\0';
+	CHECK_STR(buf + sizeof(st), "[    0.003000] Patchbay stub: loading "
+	    "the hub\n[    0.005000] hub line\npatchbay> ");
+	CHECK_EQ_INT(st.text_len, len - sizeof(st));
+	/* Short of room: the newest whole lines that fit. */
+	REQUIRE(eficon_ops.export_state(SELF, buf, sizeof(st) + 40, &len,
+	    &ver) == PB_OK);
+	buf[len] = '\0';
+	CHECK_STR(buf + sizeof(st), "[    0.005000] hub line\npatchbay> ");
+	REQUIRE(eficon_ops.export_state(SELF, buf, sizeof(st) + 12, &len,
+	    &ver) == PB_OK);
+	buf[len] = '\0';
+	CHECK_STR(buf + sizeof(st), "patchbay> ");
+	eficon_ops.event(SELF, PB_EV_DISCONNECTED, &hub_log_conn, 1);
 }

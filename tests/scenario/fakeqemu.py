@@ -110,7 +110,21 @@ def qmp_session(conn):
             send({'error': {'class': 'CommandNotFound', 'desc': 'The command %s has not been found' % ex}})
 
 
+typing = b''    # the line being typed, for `logsoon`
+
+
+def log_soon(delay):
+    """A log line at the prompt after `delay` seconds, the way the shell
+    writes one: the line erased (CR, EL), the log line, the prompt and
+    what was typed drawn again."""
+    def later():
+        time.sleep(delay)
+        out(b'\r\x1b[K[    9.000000] a late log line\r\npatchbay> ' + typing)
+    threading.Thread(target=later, daemon=True).start()
+
+
 def shell():
+    global typing
     out('\x1b[2J\x1b[01;01H\x1b[=3h\x1b[2J\x1b[01;01HBdsDxe: loading Boot0001 "UEFI QEMU HARDDISK"\r\n')
     out('\x1b[1m\x1b[33m\x1b[40mpatchbay\x1b[0m hub 0.1 (fake)\r\n')
     out('patchbay> ')
@@ -133,6 +147,7 @@ def shell():
         else:
             line += b
             out(b)  # echo, one byte at a time like a UART
+        typing = line
 
 
 def run(cmdline):
@@ -143,6 +158,10 @@ def run(cmdline):
         out(rest + '\r\n')
     elif word == 'mods':
         out('hub       0.1  running\r\nconsole   1.0  running\r\n\x1b[32mserial\x1b[0m    1.0  running\r\n')
+    elif word == 'logsoon':
+        log_soon(float(rest or 0.2))
+    elif word == 'lognow':  # the prompt, erased at once for a log line
+        out('patchbay> \r\x1b[K[    9.000000] a log line at once\r\n')
     elif word == 'fail':
         out('error: it failed on purpose\r\n')
     elif word == 'keys':

@@ -22,7 +22,11 @@ Machine(config, image, timeout, extra, snapshot=True):
   * A thread reads COM1 into a buffer; the text is kept with ANSI escape
     sequences, CR and NUL removed (OVMF's console writes all three) and is
     written to build/test-logs/<test>.serial.log as it arrives
-    (QEMU's stderr goes to build/test-logs/<test>.qemu.log).
+    (QEMU's stderr goes to build/test-logs/<test>.qemu.log).  A line the
+    shell erases (CR, then EL) to write the hub's log lines above its
+    prompt is removed from the text as a terminal would (the log file
+    keeps it), and once expect() has matched a prompt, it does not take
+    that prompt drawn again after log lines for a new one.
   * `timeout` is a hard limit on the machine's life: QEMU is killed when it
     runs out, and any wait fails at once.
   * Leaving the `with` block (normally or by exception) kills QEMU and removes
@@ -135,6 +139,12 @@ _ESC_RE = re.compile(r'\x1b(?:\[[0-?]*[ -/]*[@-~]'
                      r'|\][^\x07\x1b]*(?:\x07|\x1b\\)'
                      r'|[ -/]*[0-Z\\^-~])')
 _JUNK_RE = re.compile(r'[\r\x00\x1b]')
+# CR then EL ("erase to the end of the line"): the shell erases its prompt
+# and the line being typed to put the hub's log lines above them, then draws
+# them again.  The cleaner keeps it as one mark; Machine then drops the
+# erased line from serial_text(), as a terminal would.
+_ERASE = '\r\x1b[K'
+_ERASE_MARK = '\ue000'
 
 
 def strip_ansi(text):
@@ -153,10 +163,14 @@ class _Cleaner:
     def feed(self, data, final=False):
         s = self._held + self._dec.decode(data, final)
         self._held = ''
+        for k in range(len(_ERASE) - 1, 0, -1):   # an erase cut by the read
+            if not final and s.endswith(_ERASE[:k]):
+                s, self._held = s[:-k], s[-k:]
+                break
         i = s.rfind('\x1b')
         if i >= 0 and not final and len(s) - i < 256 and not _ESC_RE.match(s, i):
-            s, self._held = s[:i], s[i:]
-        return strip_ansi(s)
+            s, self._held = s[:i], s[i:] + self._held
+        return strip_ansi(s.replace(_ERASE, _ERASE_MARK))
 
 
 # ---------------------------------------------------------------- images
@@ -334,6 +348,9 @@ class Machine:
         self._raw = bytearray()
         self._text = ''
         self._pos = 0          # expect() searches from here
+        self._erased_at = None  # where an erased line was, until redrawn
+        self._redrawn = set()   # where prompts were drawn again
+        self._erased_prompts = []  # where erased prompt lines began
         self._eof = False
         self._killed_for_timeout = False
         self._reader = None
@@ -469,15 +486,53 @@ class Machine:
             text = cleaner.feed(data, final=not data)
             with self._cond:
                 self._raw += data
-                self._text += text
+                for k, part in enumerate(text.split(_ERASE_MARK)):
+                    if k:
+                        self._erase_line()
+                    self._text += part
+                    if self._log and part:
+                        self._log.write(part)
+                self._follow_redraw()
                 if self._log and text:
-                    self._log.write(text)
                     self._log.flush()
                 if not data:
                     self._eof = True
                 self._cond.notify_all()
             if not data:
                 return
+
+    def _erase_line(self):
+        """The shell erased its line (prompt and what was typed) to write
+        log lines above it: drop it from the text, as the terminal does
+        (the log file keeps it, ended there).  expect() goes on from where
+        it was, so the log lines are seen."""
+        start = self._text.rfind('\n') + 1
+        if start == len(self._text):
+            return
+        # A prompt expect() matched already, or one drawn again already:
+        # where it is drawn again is no new prompt.
+        seen = self._pos > start or start in self._redrawn
+        if self._text.startswith(PROMPT, start):
+            self._erased_prompts.append(start)
+        self._text = self._text[:start]
+        self._pos = min(self._pos, start)
+        self._erased_at = start if seen else None
+        self._redrawn = {i for i in self._redrawn if i < start - 1}
+        if self._log:
+            self._log.write('\n')
+
+    def _follow_redraw(self):
+        """The erased line is drawn again after the log lines: the first
+        prompt at a line start from where it was.  If expect() had seen it
+        before, it is not a new prompt: expect() passes over it (see find
+        in expect)."""
+        if self._erased_at is None:
+            return
+        p = _PROMPT_RE.search(self._text, max(self._erased_at - 1, 0))
+        if p:
+            at = p.end() - len(PROMPT)
+            self._redrawn |= {at - 1, at}
+            self._erased_at = None
 
     def serial_text(self):
         """Everything COM1 printed so far, escape sequences and CR removed."""
@@ -557,6 +612,10 @@ class Machine:
 
         def find(text, pos):
             m = rx.search(text, pos)
+            # A prompt drawn again after log lines is the same prompt.
+            while m and m.start() in self._redrawn and \
+                    m.group(0).lstrip('\n') == PROMPT:
+                m = rx.search(text, m.start() + 1)
             if m:
                 self._pos = m.end()
             return m
@@ -586,11 +645,12 @@ class Machine:
         Returns the output between the echoed command line and the prompt,
         without the newline that ends it ('' for no output).  With
         check=True an output line starting `error: ` fails the test."""
-        # The hub writes its log to COM1 itself (until the consoles carry
-        # it), so one of its lines can land inside the echo (a disk driver
-        # that finds its disk just after the first prompt): the echo may
-        # be cut by whole log lines.  The output keeps them, as before:
-        # some tests look for the log lines a command causes.
+        # The shell puts the hub's log lines above the line being typed
+        # (erased and drawn again), but the hub writes them on COM1 itself
+        # where no shell reads the log (other targets, takeover=no before
+        # the shell starts): the echo may be cut by whole log lines.  The
+        # output keeps them: some tests look for the log lines a command
+        # causes.
         echo = re.compile(''.join(re.escape(c) + '(?:%s)?' % _LOG_LINE.pattern
                                   for c in line) + r'[ \t]*\n')
 
@@ -599,6 +659,13 @@ class Machine:
             if not e:
                 return None
             p = _PROMPT_RE.search(text[e.end():])
+            # The prompt may be gone already, erased for log lines that
+            # came after it: the output ends where it was.
+            gone = [i for i in self._erased_prompts if i >= e.end()]
+            if gone and (not p or gone[0] <= e.end() + p.start() + 1):
+                self._pos = self._erased_at = gone[0]
+                self._follow_redraw()   # that prompt, drawn again
+                return text[e.end():gone[0] - 1]
             if not p:
                 return None
             self._pos = e.end() + p.end()

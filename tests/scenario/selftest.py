@@ -313,6 +313,40 @@ def test_machine_cmd():
     check(log == os.path.join(pbtest.LOG_DIR, 'selftest.machine_cmd.serial.log'), log)
 
 
+def test_machine_log_line_at_the_prompt():
+    """The shell erases its line to put a log line above it and draws it
+    again: serial_text() shows what a terminal shows, and a wait for the
+    next prompt is not fooled by the redrawn one."""
+    with Machine(image=IMAGE, timeout=30) as m:
+        m.expect(r'^patchbay> ', 10)
+        check(m.cmd('logsoon 0.5') == '', 'logsoon')
+        m.send('echo x')
+        m.expect(r'a late log line\n', 5)
+        time.sleep(0.2)
+        text = m.serial_text()
+        check(text.endswith('\npatchbay> logsoon 0.5\n[    9.000000] a late '
+                            'log line\npatchbay> echo x'), repr(text[-120:]))
+        check('log line' in open(m.log_path).read(), 'log file')
+        m.send('\r')
+        check(m.expect(r'^x$', 5), 'the line typed across the log line')
+        m.expect(r'^patchbay> ', 5)
+        m.cmd('logsoon 0.2')
+        time.sleep(0.6)                 # the prompt is drawn again
+        m.sendline('slow 0.5')
+        p = m.expect(r'^patchbay> ', 5)
+        done = m.serial_text().rfind('done\n')
+        check(done >= 0 and p.start() > done, 'matched the redrawn prompt')
+        # A log line right after the prompt: cmd() still ends the output
+        # there, and the prompt drawn again is not the next one.
+        out = m.cmd('lognow')
+        check(out == '', 'output cut at the erased prompt: %r' % out)
+        m.sendline('slow 0.3')
+        p = m.expect(r'^patchbay> ', 5)
+        check(p.start() > m.serial_text().rfind('done\n'), 'redrawn prompt')
+        m.sendline('poweroff')
+        check(m.wait_exit(10) == 0, 'exit code')
+
+
 def test_machine_expect_failures():
     with Machine(image=IMAGE, timeout=30) as m:
         m.expect('patchbay> ')

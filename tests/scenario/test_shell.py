@@ -20,7 +20,7 @@ RUNNING = ('shell', 'serial', 'fbcon')
 CONSOLES = ('serial', 'fbcon')
 COMMANDS = {
     'help': 'help [COMMAND]', 'mods': 'mods', 'res': 'res', 'deps': 'deps',
-    'log': 'log', 'mem': 'mem', 'load': 'load PATH|NAME',
+    'log': 'log [save]', 'mem': 'mem', 'load': 'load PATH|NAME',
     'unload': 'unload NAME', 'swap': 'swap INTERFACE|RESOURCE MODULE',
     'gc': 'gc', 'ls': 'ls [-l|-c] [PATH]', 'cat': 'cat PATH', 'echo': 'echo',
     'date': 'date', 'uptime': 'uptime', 'reboot': 'reboot',
@@ -94,7 +94,7 @@ def check_listings(m):
     for h in heads:
         assert head_re.fullmatch(h), 'res module line: %r' % h
     assert 'shell, provides "os", requires "console", "keyboard", ' \
-        '"firmware-rt", "block", "fs"' in heads, heads
+        '"firmware-rt", "block", "fs", "log"' in heads, heads
     for name in CONSOLES:
         assert any(h.startswith(name + ', provides ') and '"console"' in h
                    for h in heads), (name, heads)

@@ -1,13 +1,14 @@
 /*
- * font.c - the console's 8x16 font: printable ASCII and a box, drawn for
- * Patchbay, one glyph per block of 16 rows of 8 pixels ('#' on, '.' off).
+ * font.c - the 8x16 font of fbcon and of the hub's own screen text:
+ * printable ASCII and a box, drawn for Patchbay, one glyph per block of
+ * 16 rows of 8 pixels ('#' on, '.' off).
  *
  * Metrics: capitals and digits on rows 2-11, lowercase x-height from row
  * 5, baseline under row 11, descenders on rows 12-14; vertical strokes two
  * pixels wide; column 7 stays blank (the gap between letters) except where
  * a glyph must join its neighbour ('_').  FONT_ROW turns each string into
  * its row's bits at compile time and refuses a string that is not 8 long;
- * tests/host/test_font.c checks the characters and the metrics.
+ * tests/host/mod_fbcon_font.c checks the characters and the metrics.
  */
 #include "font.h"
 

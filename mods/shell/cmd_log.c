@@ -1,0 +1,53 @@
+/*
+ * cmd_log.c - `log`: the hub's log as it is kept, read through `log:hub`
+ * (abi/log.h), quiet lines included; `log save`: written to
+ * /esp/patchbay/log.txt (logfile.c).
+ */
+#include "files.h"
+
+static void
+saved(void *arg, int err, unsigned lines)
+{
+	(void)arg;
+	if (err != PB_OK)
+		fail("log save: /%s/patchbay/log.txt: %s", MOUNT_BOOT,
+		    fs_strerror(err));
+	else
+		say("log: %u lines written to /%s/patchbay/log.txt", lines,
+		    MOUNT_BOOT);
+	session_release();
+}
+
+static int
+save(void)
+{
+	int r = logfile_save(saved, NULL);
+
+	if (r == PB_ENOENT)
+		return fail("log save: no /%s volume", MOUNT_BOOT);
+	if (r != PB_OK)
+		return fail("log save: %s", fs_strerror(r));
+	session_hold();
+	return PB_OK;
+}
+
+int
+cmd_log(int argc, char **argv)
+{
+	char text[LOG_FORMAT_MAX];
+	struct log_line l;
+	size_t n;
+
+	if (argc == 2 && strcmp(argv[1], "save") == 0)
+		return save();
+	if (argc == 2)
+		return fail("%s: usage: log [save]", argv[0]);
+	if (log_read(0, &l) != PB_OK)
+		return fail("%s: no log", argv[0]);
+	do {
+		n = log_format(&l, text, sizeof(text));
+		text[n - 1] = '\0';	/* say adds the newline */
+		say("%s", text);
+	} while (log_read(l.seq + 1, &l) == PB_OK);
+	return PB_OK;
+}

@@ -1,0 +1,227 @@
+"""The hub's log on a PC without a serial port: the shell shows it on the
+consoles without ever cutting into the line being typed, log=screen puts
+all of it on the screen (errors always), it is saved to
+/esp/patchbay/log.txt at poweroff and after a fault, `screenshot` writes
+the screen as a PNG, and the hub draws on the screen itself where no
+console does: its log without fbcon, and a fatal fault's registers."""
+
+import re
+import struct
+import time
+import zlib
+
+from pbtest import Machine, PROMPT, esp_cat, esp_delete, image_copy, \
+    read_ppm, workdir
+from images import custom_image
+from screentext import shows
+
+BOOT_TIMEOUT = 90
+# One log line as it reaches COM1, and the erase before a redrawn line.
+STAMP = re.compile(r'\[\s*\d+\.\d{6}\] ')
+ERASE = '\r\x1b[K'
+
+
+def booted(m):
+    m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+    return m.serial_text()
+
+
+def screen(m, name, wait=1.0):
+    """A screendump once fbcon has drawn what it was given."""
+    time.sleep(wait)
+    return read_ppm(m.screendump(name + '.ppm'))
+
+
+def test_typed_line_is_never_split():
+    """tlog logs every 30 ms while a line is typed one key at a time: each
+    log line starts a line of its own (after a newline, or after the
+    shell erased its prompt line), the typed line is drawn again whole
+    under them, and the command runs as typed."""
+    img = custom_image('typing', ['target=os', 'tlog-ms=30'],
+                       mods=['tlog'])
+    line = 'echo the quick brown fox'
+    with Machine('default', image=img, timeout=150) as m:
+        booted(m)
+        assert 'tlog: running' in m.cmd('load tlog', 30)
+        m.expect(r'tlog: tick 3\n', 30)
+        start = len(m.serial_raw())
+        for ch in line:
+            m.send(ch)
+            time.sleep(0.1)
+        m.send('\r')
+        m.expect(r'^the quick brown fox$', 30)
+        m.expect(r'^' + re.escape(PROMPT), 30)
+        raw = m.serial_raw()[start:].decode(errors='replace')
+        ticks = [t for t in re.finditer(r'\[\s*\d+\.\d{6}\] tlog: tick',
+                                        raw)]
+        assert len(ticks) >= 20, 'only %d ticks while typing' % len(ticks)
+        for t in ticks:
+            before = raw[:t.start()]
+            assert before.endswith('\n') or before.endswith(ERASE), \
+                'a log line cut into a line: %r' % raw[max(0, t.start() - 60):
+                                                     t.end()]
+        # The typed line was erased and drawn again around the log lines.
+        assert raw.count(ERASE) >= 10, raw.count(ERASE)
+        assert re.search(r'^%s%s$' % (re.escape(PROMPT), re.escape(line)),
+                         m.serial_text(), re.M), m.tail(10)
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
+
+
+def test_log_txt_after_poweroff():
+    """poweroff writes the log to /esp/patchbay/log.txt first: the boot's
+    lines, from the stub's on, in the order they happened."""
+    img = image_copy('build/patchbay.img',
+                     workdir() + '/logtxt.img')
+    with Machine('default', image=img, timeout=150, snapshot=False) as m:
+        booted(m)
+        assert 'marker' in m.cmd('echo marker', 20)
+        m.sendline('poweroff')
+        m.expect(r'^powering off', 60)
+        assert m.wait_exit(60) == 0
+    text = esp_cat(img, 'patchbay/log.txt').decode()
+    lines = text.split('\n')
+    assert lines[-1] == '' and all(STAMP.match(l) for l in lines[:-1]), \
+        text[:400]
+    want = ['Patchbay stub: loading the hub', 'Patchbay hub ',
+            'boot services exited', 'efi-console -> fbcon for console',
+            'boot done']
+    at = [text.find(w) for w in want]
+    assert all(a >= 0 for a in at) and at == sorted(at), list(zip(want, at))
+
+
+def test_log_txt_after_a_fault():
+    """A module that faults: the shell writes log.txt a moment later by
+    itself, with the fault and the recovery in it (the machine is then
+    killed, not powered off)."""
+    img = image_copy(custom_image('faultlog', ['target=os'],
+                                  mods=['tfault']),
+                     workdir() + '/faultlog-rw.img')
+    with Machine('default', image=img, timeout=150, snapshot=False) as m:
+        booted(m)
+        m.cmd('load tfault', 30)
+        m.expect(r'tfault: faulted 3 times, not restarted', 30)
+        m.expect(r'shell: /esp/patchbay/log\.txt: \d+ lines written', 30)
+        m.kill()
+    text = esp_cat(img, 'patchbay/log.txt').decode()
+    assert re.search(r'error: tfault faulted: vector 14', text), text[-800:]
+    assert 'tfault: restarting from its image' in text, text[-800:]
+
+
+def decode_png(data):
+    """Width, height and RGB bytes of an 8-bit RGB PNG (filter 0), every
+    chunk's CRC checked."""
+    assert data[:8] == b'\x89PNG\r\n\x1a\n', data[:8]
+    pos, idat, kinds = 8, b'', []
+    while pos < len(data):
+        n, kind = struct.unpack('>I4s', data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        crc = struct.unpack('>I', data[pos + 8 + n:pos + 12 + n])[0]
+        assert crc == zlib.crc32(kind + body) & 0xffffffff, kind
+        kinds.append(kind)
+        if kind == b'IHDR':
+            w, h, depth, ctype = struct.unpack('>IIBB', body[:10])
+            assert (depth, ctype) == (8, 2), (depth, ctype)
+        elif kind == b'IDAT':
+            idat += body
+        pos += 12 + n
+    assert kinds[0] == b'IHDR' and kinds[-1] == b'IEND', kinds
+    raw = zlib.decompress(idat)
+    stride = 1 + 3 * w
+    assert len(raw) == h * stride, (len(raw), h * stride)
+    assert all(raw[y * stride] == 0 for y in range(h))
+    return w, h, b''.join(raw[y * stride + 1:(y + 1) * stride]
+                          for y in range(h))
+
+
+def test_screenshot_png():
+    """screenshot writes the screen as a PNG of the screen's size, and its
+    pixels are the screen's (as QEMU's screendump shows it, allowing for
+    the line the command itself scrolled in)."""
+    img = image_copy('build/patchbay.img', workdir() + '/shot.img')
+    with Machine('default', image=img, timeout=150, snapshot=False) as m:
+        booted(m)
+        m.cmd('echo a screen worth a picture', 20)
+        w, h, before = screen(m, 'before')
+        out = m.cmd('screenshot /esp/shot.png', 60)
+        assert re.fullmatch(r'/esp/shot\.png: %dx%d, \d+ bytes' % (w, h),
+                            out), out
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
+    pw, ph, px = decode_png(esp_cat(img, 'shot.png'))
+    assert (pw, ph) == (w, h) == (1280, 800), (pw, ph, w, h)
+    row, rows = 16 * w * 3, h // 16 - 3
+    assert px.strip(b'\0'), 'a black screenshot'
+    # The screendump was taken before the command was typed, which may
+    # have scrolled the screen by a row or two; its last rows differ.
+    assert any(px[:rows * row] == before[k * row:(k + rows) * row]
+               for k in range(3)), 'the picture is not the screen'
+
+
+def log_line(text, what):
+    """The last whole log line about `what` as COM1 showed it."""
+    found = re.findall(r'^\[\s*\d+\.\d{6}\] [^\n]*%s[^\n]*$' %
+                       re.escape(what), text, re.M)
+    assert found, 'no log line about %r' % what
+    return found[-1]
+
+
+def test_log_screen():
+    """After the takeover fbcon shows the log's errors; with log=screen
+    every line.  A line of tfault's start and one of its fault, read back
+    from the screen with the font; and exec= output is on the screen too
+    (the default boot, where the screen has not scrolled it away)."""
+    for cfg in ([], ['log=screen']):
+        img = custom_image('logscreen' + str(len(cfg)),
+                           ['target=os', 'exec=deps'] + cfg,
+                           mods=['tfault'])
+        with Machine('default', image=img, timeout=150) as m:
+            booted(m)
+            m.cmd('load tfault', 30)
+            m.expect(r'tfault: faulted 3 times, not restarted', 30)
+            text = m.serial_text()
+            started = log_line(text, 'tfault started')[:60]
+            fault = log_line(text, 'tfault faulted')[:60]
+            w, h, px = screen(m, 'screen%d' % len(cfg))
+            assert shows(w, h, px, fault), 'the fault is not on the screen'
+            assert cfg or shows(w, h, px, '  console -> console:com1'), \
+                'no exec output'
+            assert shows(w, h, px, started) == bool(cfg), \
+                'log=screen: %s, yet an info line is %son the screen' % (
+                    bool(cfg), '' if cfg else 'not ')
+            m.sendline('poweroff')
+            assert m.wait_exit(60) == 0
+
+
+def test_hub_draws_its_log_without_fbcon():
+    """Without fbcon nothing draws on the screen after the takeover: the
+    hub writes its log lines there itself."""
+    img = custom_image('nofbcon', ['target=os', 'bochs-display=no'])
+    esp_delete(img, 'patchbay/mods/fbcon.mod')
+    with Machine('default', image=img, timeout=150) as m:
+        text = booted(m)
+        assert re.search(r'efi-console -> serial for console', text), text
+        done = log_line(text, 'boot done')
+        w, h, px = screen(m, 'nofbcon')
+        assert shows(w, h, px, done), 'the hub did not draw its log'
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
+
+
+def test_fatal_fault_drawn_on_the_screen():
+    """The hub itself faults (tlog hands its log service a bad pointer)
+    before fbcon ever ran (takeover=no): the screen shows the log's last
+    lines white on red, the registers among them."""
+    img = custom_image('hubfault', ['target=os', 'takeover=no',
+                                    'tlog=hubfault', 'exec=load tlog'],
+                       mods=['tlog'])
+    with Machine('default', image=img, timeout=150) as m:
+        m.expect(r'error: hub: fatal #GP at 0x[0-9a-f]+', BOOT_TIMEOUT)
+        text = m.serial_text()
+        w, h, px = screen(m, 'fatal', wait=0.5)
+        red = px[:16 * w * 3].count(b'\x80\x00\x00')
+        assert red > 8 * w, 'the top row is not red: %d pixels' % red
+        for what in ('error: #GP general protection', '  rax ',
+                     'error: hub: fatal #GP'):
+            line = log_line(text, what)[:60]
+            assert shows(w, h, px, line), 'not on the screen: %r' % line
