@@ -83,6 +83,15 @@ banner(struct handoff *h)
 	    (unsigned long long)(h->tsc_hz / 1000000), h->nfiles);
 }
 
+/* The hub's whole image, code and data: a fault there during a module's
+ * call was the hub running a service for it. */
+int
+arch_hub_code(uint64_t addr)
+{
+	return handoff && addr >= handoff->hub_base &&
+	    addr - handoff->hub_base < handoff->hub_size;
+}
+
 void hub_main(struct handoff *h);
 
 void
