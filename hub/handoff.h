@@ -131,6 +131,11 @@ struct handoff {
 	/* Set by the hub from boot.cfg efi-exit-fail=N (tests): the first N
 	 * tries act as if the map key were stale, without calling it. */
 	uint32_t exit_fail_test;
+
+	/* The stack the stub calls the hub on: its lowest page becomes the
+	 * guard page once the hub's page tables are on. */
+	uint64_t stack_base;
+	uint64_t stack_size;
 };
 
 typedef void (*hub_entry_fn)(struct handoff *h);

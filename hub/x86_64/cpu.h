@@ -70,6 +70,10 @@ extern void hub_irq_dispatch(int vector);
 #define IST_DF 1
 #define IST_NMI 2
 #define IST_MC 3
+/* A page fault always ends in an unwind to a guard or a halt, never in a
+ * return to the code it cut into, so one non-reentrant stack serves: a
+ * page fault inside the handler halts before it could return. */
+#define IST_PF 4
 
 #define RFLAGS_IF 0x200ull
 #define RFLAGS_RESERVED1 0x2ull	/* bit 1 always reads 1 */
