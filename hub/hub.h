@@ -113,6 +113,16 @@ long arch_call_guarded(long (*fn)(void *arg), void *arg,
     struct pb_module *owner);
 /* Does addr lie in the hub's own image? */
 int arch_hub_code(uint64_t addr);
+/* Where the hub's own image or stack region holding addr ends (0: in
+ * neither): memory a module may hand a service besides the ledger's. */
+uint64_t arch_ram_known(uint64_t addr);
+
+/* --- checks of what modules hand services (argcheck.c) ------------------- */
+int hub_arg_known(const void *p, size_t len);
+int hub_arg_str(const char *s, size_t max);
+int hub_arg_code(const struct pb_module *self, const void *fn);
+int hub_arg_bad(const struct pb_module *self, const char *service,
+    const char *what, const void *p);
 
 /* --- the page allocator and memory ledger (mem.c) ---------------------- */
 enum { MEM_KIND_PAGES, MEM_KIND_HEAP, MEM_KIND_IMAGE, MEM_KIND_MMIO,

@@ -21,5 +21,8 @@ int fake_fault_at(int vector, uint64_t rip, uint64_t addr);
 struct pb_module *fake_guard_owner(void);
 extern uint64_t fake_hub_lo, fake_hub_hi;	/* arch_hub_code's range */
 extern int fake_hub_died;
+/* arch_ram_known: everything while fake_known_all, else [lo, hi). */
+extern int fake_known_all;
+extern uint64_t fake_known_lo, fake_known_hi;
 
 #endif
