@@ -114,6 +114,8 @@ efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		return fail("cannot read the memory map", EFI_OUT_OF_RESOURCES);
 
 	h->stub_text = stub_text;
+	h->stack_base = stack;
+	h->stack_size = HUB_STACK;
 	call_hub(entry, h, (void *)(uintptr_t)(stack + HUB_STACK));
 	return fail("the hub returned", EFI_LOAD_ERROR);
 }

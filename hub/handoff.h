@@ -137,6 +137,10 @@ struct handoff {
 	 * first kept): the hub keeps them in its log.  Read in the firmware
 	 * phase only. */
 	const char *stub_text;
+	/* The stack the stub calls the hub on: its lowest page becomes the
+	 * guard page once the hub's page tables are on. */
+	uint64_t stack_base;
+	uint64_t stack_size;
 };
 
 #define HANDOFF_STUB_TEXT 2048

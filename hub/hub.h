@@ -58,6 +58,7 @@ struct pb_module {
 	int fault_pending;		/* set by the fault handler */
 	uint64_t fault_rip, fault_addr;
 	int fault_vector;
+	int fault_where;		/* FAULT_IN_*: where rip was */
 	struct pb_module *swapped_from;	/* watch window: the old provider */
 	uint64_t watch_until_ns;
 	int watch_timer;		/* the window's timer id, 0: none */
@@ -106,8 +107,22 @@ void arch_irq_release(uint64_t held);
 void arch_idle(void);			/* wait for an interrupt */
 void arch_irq_window(void);		/* let pending interrupts in */
 void arch_pause(void);			/* a moment, polling */
-/* Run fn(arg); if a module faults inside, return PB_EFAULT instead. */
-long arch_call_guarded(long (*fn)(void *arg), void *arg);
+/* Run fn(arg) as owner's code; if it faults inside (wherever the
+ * instruction pointer is), return PB_EFAULT instead. */
+long arch_call_guarded(long (*fn)(void *arg), void *arg,
+    struct pb_module *owner);
+/* Does addr lie in the hub's own image? */
+int arch_hub_code(uint64_t addr);
+/* Where the hub's own image or stack region holding addr ends (0: in
+ * neither): memory a module may hand a service besides the ledger's. */
+uint64_t arch_ram_known(uint64_t addr);
+
+/* --- checks of what modules hand services (argcheck.c) ------------------- */
+int hub_arg_known(const void *p, size_t len);
+int hub_arg_str(const char *s, size_t max);
+int hub_arg_code(const struct pb_module *self, const void *fn);
+int hub_arg_bad(const struct pb_module *self, const char *service,
+    const char *what, const void *p);
 
 /* --- the page allocator and memory ledger (mem.c) ---------------------- */
 enum { MEM_KIND_PAGES, MEM_KIND_HEAP, MEM_KIND_IMAGE, MEM_KIND_MMIO,
@@ -154,6 +169,7 @@ int mod_unload(struct pb_module *m);
 int mod_holds_nothing(struct pb_module *m, char *why, size_t cap);
 const char *mod_state_name(int state);
 struct pb_module *hub_module_at(uint64_t addr);
+struct pb_module *hub_fault_culprit(uint64_t rip, struct pb_module *owner);
 void hub_note_fault(struct pb_module *m, int vector, uint64_t rip,
     uint64_t addr);
 long mod_call(struct pb_module *m, long (*fn)(void *), void *arg);
@@ -213,6 +229,13 @@ struct pb_module *hub_watchdog_due(void);
 void hub_watchdog_rearm(void);
 extern uint64_t hub_watchdog_ns;
 #define FAULT_WATCHDOG 256		/* fault_vector of a hung module */
+/* Where a module's fault happened (fault_where): in its own image, in the
+ * hub's code during its call (a service it called), or at no code at all
+ * (a jump to NULL or a wild address, a return to a bad address). */
+enum { FAULT_IN_IMAGE, FAULT_IN_HUB, FAULT_IN_NOCODE };
+/* The not-present page under the stack module code runs on (0: none): a
+ * page fault there is a stack overflow.  Set by the arch side. */
+extern uint64_t hub_stack_guard;
 int hub_set_clock(struct pb_module *owner, const struct pb_clock *clk,
     void *ctx);
 int hub_arm_alarm(uint64_t deadline);

@@ -253,6 +253,26 @@ hub_module_at(uint64_t addr)
 	return NULL;
 }
 
+/*
+ * Whose fault is it, at rip, inside a guarded call of owner's (NULL: none
+ * above the current interrupt's floor)?  Code of a module's image is that
+ * module's: a client calls its providers directly through connections,
+ * without a guard of their own.  Anywhere else (the hub's code running a
+ * service, address 0, a wild or returned-to address) the innermost guarded
+ * call's module is charged: nothing else was running on its behalf.  With
+ * no guarded call the fault is the hub's own (NULL).  Called from the
+ * exception handler: reads only.
+ */
+struct pb_module *
+hub_fault_culprit(uint64_t rip, struct pb_module *owner)
+{
+	struct pb_module *m = hub_module_at(rip);
+
+	if (!owner)
+		return NULL;
+	return m ? m : owner;
+}
+
 /* Called from the exception handler: only record. */
 void
 hub_note_fault(struct pb_module *m, int vector, uint64_t rip, uint64_t addr)
@@ -261,6 +281,30 @@ hub_note_fault(struct pb_module *m, int vector, uint64_t rip, uint64_t addr)
 	m->fault_vector = vector;
 	m->fault_rip = rip;
 	m->fault_addr = addr;
+	m->fault_where = hub_module_at(rip) == m ? FAULT_IN_IMAGE :
+	    arch_hub_code(rip) ? FAULT_IN_HUB : FAULT_IN_NOCODE;
+}
+
+uint64_t hub_stack_guard;
+
+static const char *
+fault_what(const struct pb_module *m)
+{
+	return m->fault_vector == 14 && hub_stack_guard &&
+	    m->fault_addr - hub_stack_guard < 4096 ? ": stack overflow" : "";
+}
+
+static const char *
+fault_where_text(const struct pb_module *m)
+{
+	switch (m->fault_where) {
+	case FAULT_IN_HUB:
+		return " (in the hub, during its call)";
+	case FAULT_IN_NOCODE:
+		return " (at no code, during its call)";
+	default:
+		return "";
+	}
 }
 
 /* The module that faulted in the last guarded call, if any. */
@@ -279,12 +323,12 @@ take_faulted(void)
 static unsigned calls_in;
 
 static long
-guarded(long (*fn)(void *), void *arg)
+guarded(struct pb_module *m, long (*fn)(void *), void *arg)
 {
 	long r;
 
 	calls_in++;
-	r = arch_call_guarded(fn, arg);
+	r = arch_call_guarded(fn, arg, m);
 	calls_in--;
 	return r;
 }
@@ -309,7 +353,7 @@ mod_call(struct pb_module *m, long (*fn)(void *), void *arg)
 	long r;
 
 	m->busy++;
-	r = guarded(fn, arg);
+	r = guarded(m, fn, arg);
 	m->busy--;
 	return after_call(r);
 }
@@ -354,7 +398,7 @@ mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg)
 	long r;
 
 	m->busy++;
-	r = guarded(call_open, &a);
+	r = guarded(m, call_open, &a);
 	m->busy--;
 	watch_end(outer);
 	return after_call(r);
@@ -498,9 +542,10 @@ mod_handle_fault(struct pb_module *m)
 		    "watchdog", m->name, (unsigned long long)m->fault_rip);
 	else
 		log_event(LOG_FAULT, "%s faulted: vector %d at rip 0x%llx "
-		    "addr 0x%llx", m->name, m->fault_vector,
+		    "addr 0x%llx%s%s", m->name, m->fault_vector,
 		    (unsigned long long)m->fault_rip,
-		    (unsigned long long)m->fault_addr);
+		    (unsigned long long)m->fault_addr, fault_where_text(m),
+		    fault_what(m));
 	m->fault_pending = 1;	/* keeps mod_stop from calling it */
 	if (m->swapped_from && hub_now_ns() < m->watch_until_ns) {
 		swap_watch_fault(m);

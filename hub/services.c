@@ -4,11 +4,15 @@
  * Each service names its caller, checks what the caller may do, and
  * records what it takes in the ledger, so that unloading the caller can
  * take everything back.  A module gets memory and hardware no other way.
+ * Pointers, strings and function pointers a module hands over are checked
+ * (argcheck.c) before the hub touches them: a bad one is logged, naming
+ * the module, and answered PB_EFAULT (NULL where a pointer is returned).
  */
 #include "hub.h"
 #include "../abi/rt/rt.h"
 
 #define MAX_SUBS 32
+#define STR_MAX 4096		/* the longest string a service reads */
 
 static struct {
 	struct pb_module *m;
@@ -22,6 +26,10 @@ svc_log(struct pb_module *self, int level, const char *msg)
 
 	if (level > PB_LOG_INFO)
 		return;
+	if (!hub_arg_str(msg, STR_MAX)) {
+		hub_arg_bad(self, "log", "message", msg);
+		return;
+	}
 	log_event(kind, "%s: %s", self ? self->name : "?", msg);
 }
 
@@ -29,8 +37,13 @@ static void *
 svc_alloc_pages(struct pb_module *self, size_t npages, uint32_t flags,
     uint64_t *phys)
 {
-	void *p = mem_alloc(self, npages, flags, MEM_KIND_PAGES);
+	void *p;
 
+	if (phys && !hub_arg_known(phys, sizeof(*phys))) {
+		hub_arg_bad(self, "alloc_pages", "phys pointer", phys);
+		return NULL;
+	}
+	p = mem_alloc(self, npages, flags, MEM_KIND_PAGES);
 	if (p && phys)
 		*phys = (uint64_t)(uintptr_t)p;	/* identity mapped */
 	return p;
@@ -89,7 +102,15 @@ static struct pb_resource *
 svc_publish(struct pb_module *self, const char *iface, const char *name,
     const char *props, const void *ops, void *ctx)
 {
-	struct pb_resource *r = res_publish(self, iface, name, props, ops, ctx);
+	struct pb_resource *r;
+
+	if (!hub_arg_str(iface, PB_IFACE_MAX) || !hub_arg_str(name, STR_MAX) ||
+	    (props && !hub_arg_str(props, STR_MAX)) ||
+	    !hub_arg_known(ops, sizeof(void *))) {
+		hub_arg_bad(self, "publish", "string or ops", name);
+		return NULL;
+	}
+	r = res_publish(self, iface, name, props, ops, ctx);
 
 	/* Clients and bind rules are served between work items. */
 	if (r && !r->standby)
@@ -103,6 +124,8 @@ svc_set_props(struct pb_module *self, struct pb_resource *r,
 {
 	if (!r || !r->used || r->owner != self)
 		return PB_EINVAL;
+	if (!hub_arg_str(props, STR_MAX))
+		return hub_arg_bad(self, "set_props", "string", props);
 	rt_strlcpy(r->props, props, sizeof(r->props));
 	return PB_OK;
 }
@@ -119,9 +142,15 @@ static struct pb_conn *
 svc_connect(struct pb_module *self, const char *iface, uint16_t major,
     uint16_t minor, const char *resname)
 {
-	struct pb_resource *r = resname ? res_find(resname) :
-	    res_best(iface, major, minor, self);
+	struct pb_resource *r;
 	struct conn *c;
+
+	if (!hub_arg_str(iface, PB_IFACE_MAX) ||
+	    (resname && !hub_arg_str(resname, STR_MAX))) {
+		hub_arg_bad(self, "connect", "string", resname ? resname : iface);
+		return NULL;
+	}
+	r = resname ? res_find(resname) : res_best(iface, major, minor, self);
 
 	if (!r || !res_serves(r, iface, major, minor))
 		return NULL;
@@ -147,6 +176,8 @@ svc_disconnect(struct pb_module *self, struct pb_conn *pc)
 static int
 svc_subscribe(struct pb_module *self, const char *iface)
 {
+	if (!hub_arg_str(iface, PB_IFACE_MAX))
+		return hub_arg_bad(self, "subscribe", "string", iface);
 	for (unsigned i = 0; i < MAX_SUBS; i++)
 		if (!subs[i].m || subs[i].m->state == MOD_UNLOADED) {
 			subs[i].m = self;
@@ -176,6 +207,10 @@ svc_work_init(struct pb_module *self, struct pb_work *w, pb_work_fn fn,
 {
 	if (!w)
 		return;
+	if (!hub_arg_known(w, sizeof(*w))) {
+		hub_arg_bad(self, "work_init", "item", w);
+		return;
+	}
 	work_init(self, w, fn, arg);
 	if (self && hub_module_at((uint64_t)(uintptr_t)fn) != self) {
 		log_event(LOG_ERROR, "%s: work function %p not in its image",
@@ -189,7 +224,9 @@ svc_work_init(struct pb_module *self, struct pb_work *w, pb_work_fn fn,
 static void
 svc_work_post(struct pb_module *self, struct pb_work *w)
 {
-	if (w && w->owner >= modules && w->owner < modules + MAX_MODULES)
+	if (w && !hub_arg_known(w, sizeof(*w)))
+		hub_arg_bad(self, "work_post", "item", w);
+	else if (w && w->owner >= modules && w->owner < modules + MAX_MODULES)
 		work_post(w);
 	else
 		log_event(LOG_ERROR, "%s: posts a work item nobody set up",
@@ -199,8 +236,9 @@ svc_work_post(struct pb_module *self, struct pb_work *w)
 static void
 svc_work_cancel(struct pb_module *self, struct pb_work *w)
 {
-	(void)self;
-	if (w)
+	if (w && !hub_arg_known(w, sizeof(*w)))
+		hub_arg_bad(self, "work_cancel", "item", w);
+	else if (w)
 		work_cancel(w);
 }
 
@@ -213,6 +251,9 @@ svc_irq_alloc(struct pb_module *self)
 static int
 svc_irq_register(struct pb_module *self, int vector, pb_irq_fn fn, void *arg)
 {
+	if (!hub_arg_code(self, (const void *)(uintptr_t)fn))
+		return hub_arg_bad(self, "irq_register", "handler",
+		    (const void *)(uintptr_t)fn);
 	return irq_register(self, vector, fn, arg);
 }
 
@@ -225,6 +266,9 @@ svc_irq_unregister(struct pb_module *self, int vector)
 static int
 svc_timer_after(struct pb_module *self, uint64_t ns, pb_work_fn fn, void *arg)
 {
+	if (!hub_arg_code(self, (const void *)(uintptr_t)fn))
+		return hub_arg_bad(self, "timer_after", "function",
+		    (const void *)(uintptr_t)fn);
 	return timer_add(self, ns, fn, arg);
 }
 
@@ -378,6 +422,9 @@ svc_res_info_11(const char *module, unsigned index, struct pb_res_info *out)
 static int
 svc_timer_every(struct pb_module *self, uint64_t ns, pb_work_fn fn, void *arg)
 {
+	if (!hub_arg_code(self, (const void *)(uintptr_t)fn))
+		return hub_arg_bad(self, "timer_every", "function",
+		    (const void *)(uintptr_t)fn);
 	return timer_add_every(self, ns ? ns : 1, ns ? ns : 1, fn, arg);
 }
 
@@ -394,7 +441,31 @@ static int
 svc_control(struct pb_module *self, const char *cmd, pb_line_fn out,
     void *arg)
 {
+	if (!hub_arg_str(cmd, STR_MAX) ||
+	    (out && !hub_arg_code(self, (const void *)(uintptr_t)out)))
+		return hub_arg_bad(self, "control", "command or output", cmd);
 	return hub_control(self, cmd, out, arg);
+}
+
+static int
+svc_dma_addr(struct pb_module *self, const void *va, size_t len,
+    uint64_t *bus, size_t *run)
+{
+	if ((bus && !hub_arg_known(bus, sizeof(*bus))) ||
+	    (run && !hub_arg_known(run, sizeof(*run))))
+		return hub_arg_bad(self, "dma_addr", "output pointer", bus);
+	return dma_addr(self, va, len, bus, run);
+}
+
+static int
+svc_mod_image(struct pb_module *self, const char *path, const void *data,
+    size_t len)
+{
+	if (!path || !data)
+		return PB_EINVAL;
+	if (!hub_arg_str(path, STR_MAX) || !hub_arg_known(data, len))
+		return hub_arg_bad(self, "mod_image", "path or data", data);
+	return image_add(self, path, data, len);
 }
 
 /* Tell subscribers about resources, connect waiting clients, and load
@@ -454,13 +525,13 @@ offer_pending(void *arg)
 	.res_limit = svc_res_limit, \
 	.dma_alloc = dma_alloc, \
 	.dma_free = dma_free, \
-	.dma_addr = dma_addr, \
+	.dma_addr = svc_dma_addr, \
 	.work_init = svc_work_init, \
 	.work_post = svc_work_post, \
 	.work_cancel = svc_work_cancel, \
 	.mod_info_sized = svc_mod_info_sized, \
 	.res_info_sized = svc_res_info_sized, \
-	.mod_image = image_add, \
+	.mod_image = svc_mod_image, \
 }
 
 const struct pb_hub hub_services = HUB_SERVICES(mod_info_full,

@@ -26,9 +26,10 @@ void arch_cpu_init_native(void);
 /* After ExitBootServices and once mem_alloc works: our page tables. */
 int arch_paging_init(const struct handoff *h);
 
-/* fn(arg) on this stack; PB_EFAULT if a module faults inside it, PB_EBUSY
- * if GUARD_MAX guarded calls are already nested. */
-long arch_call_guarded(long (*fn)(void *arg), void *arg);
+/* fn(arg) on this stack, as owner's code; PB_EFAULT if it faults inside,
+ * PB_EBUSY if GUARD_MAX guarded calls are already nested. */
+long arch_call_guarded(long (*fn)(void *arg), void *arg,
+    struct pb_module *owner);
 
 int arch_map_image(uint64_t base, const struct pe_image *img);
 void arch_unmap_image(uint64_t base, uint32_t size);
@@ -69,6 +70,10 @@ extern void hub_irq_dispatch(int vector);
 #define IST_DF 1
 #define IST_NMI 2
 #define IST_MC 3
+/* A page fault always ends in an unwind to a guard or a halt, never in a
+ * return to the code it cut into, so one non-reentrant stack serves: a
+ * page fault inside the handler halts before it could return. */
+#define IST_PF 4
 
 #define RFLAGS_IF 0x200ull
 #define RFLAGS_RESERVED1 0x2ull	/* bit 1 always reads 1 */
@@ -112,7 +117,8 @@ struct guard {
 	uint64_t rip;
 	uint64_t rflags;
 	uint64_t cs, ss;
-	uint64_t pad[3];
+	struct pb_module *owner;	/* whose code the call runs */
+	uint64_t pad[2];
 };
 _Static_assert(offsetof(struct guard, r15) == 56, "guard regs (guard.S)");
 _Static_assert(offsetof(struct guard, rsp) == 64, "guard rsp (guard.S)");
@@ -120,6 +126,7 @@ _Static_assert(offsetof(struct guard, rip) == 72, "guard rip (guard.S)");
 _Static_assert(offsetof(struct guard, rflags) == 80, "guard rflags (guard.S)");
 _Static_assert(offsetof(struct guard, cs) == 88, "guard cs (guard.S)");
 _Static_assert(offsetof(struct guard, ss) == 96, "guard ss (guard.S)");
+_Static_assert(offsetof(struct guard, owner) == 104, "guard owner (guard.S)");
 _Static_assert(sizeof(struct guard) == 1u << GUARD_SHIFT, "guard size");
 
 /* guard.S: the stack of recovery contexts.  guard_depth counts the active

@@ -106,6 +106,43 @@ stub_lines(const struct handoff *h)
 	}
 }
 
+/* The hub's whole image, code and data: a fault there during a module's
+ * call was the hub running a service for it. */
+int
+arch_hub_code(uint64_t addr)
+{
+	return handoff && addr >= handoff->hub_base &&
+	    addr - handoff->hub_base < handoff->hub_size;
+}
+
+static uint64_t
+end_if_in(uint64_t addr, uint64_t base, uint64_t size)
+{
+	return addr >= base && addr - base < size ? base + size : 0;
+}
+
+/* Beside the ledger, modules hand services pointers into the hub's image
+ * (names it gave them), its stack (their locals, above the guard page)
+ * and the files the stub read (a boot module's data). */
+uint64_t
+arch_ram_known(uint64_t addr)
+{
+	uint64_t end, guard = hub_stack_guard ? 4096 : 0;
+
+	if (!handoff)
+		return 0;
+	if ((end = end_if_in(addr, handoff->hub_base, handoff->hub_size)) ||
+	    (end = end_if_in(addr, handoff->stack_base + guard,
+	    handoff->stack_size - guard)))
+		return end;
+	for (uint32_t i = 0; i < handoff->nfiles; i++)
+		if ((end = end_if_in(addr,
+		    (uint64_t)(uintptr_t)handoff->files[i].data,
+		    handoff->files[i].size)))
+			return end;
+	return 0;
+}
+
 void hub_main(struct handoff *h);
 
 void

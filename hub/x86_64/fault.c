@@ -1,11 +1,13 @@
 /*
  * fault.c - what happens on a CPU exception.
  *
- * Every exception is logged with the registers.  If the instruction pointer
- * lies in a module's image and a guarded call is active (above the current
- * interrupt's floor), the fault is the module's: the core records it and
- * the innermost guarded call returns PB_EFAULT.  Anything else is a fault
- * of the hub (or of the firmware), and is fatal.
+ * Every exception is logged with the registers.  If a guarded call is
+ * active (above the current interrupt's floor), the fault is a module's,
+ * wherever the instruction pointer is: the module whose image holds it,
+ * else the innermost guarded call's (a hub service it called, a jump to
+ * NULL, a bad return; hub_fault_culprit).  The core records it and the
+ * innermost guarded call returns PB_EFAULT.  Only a fault with no module
+ * call in progress is the hub's own (or the firmware's), and is fatal.
  *
  * Runs with interrupts disabled (interrupt gates), on the faulting stack,
  * or on an IST stack for #DF, NMI and #MC.
@@ -145,7 +147,8 @@ arch_exception(struct intr_frame *f)
 	/* CR2 first: a page fault while logging would overwrite it. */
 	uint64_t cr2 = read_cr2();
 	int v = (int)(f->vector & (NVEC_EXC - 1));
-	struct pb_module *m;
+	struct pb_module *m, *owner = guard_depth > guard_floor ?
+	    guard_stack[guard_depth - 1].owner : NULL;
 
 	if (v == VEC_NMI) {
 		/* Not a fault of the interrupted code: note it and go on,
@@ -160,9 +163,9 @@ arch_exception(struct intr_frame *f)
 		halt_forever();		/* faulted while reporting twice */
 	if (nesting > 1)
 		fatal(f);		/* no lookups: they may be what faulted */
-	m = hub_module_at(f->rip);
-	log_frame(f, cr2, m);
-	if (!m || !recoverable(v) || guard_depth <= guard_floor)
+	m = hub_fault_culprit(f->rip, owner);
+	log_frame(f, cr2, hub_module_at(f->rip));
+	if (!m || !recoverable(v))
 		fatal(f);
 	hub_note_fault(m, v, f->rip, v == VEC_PF ? cr2 : 0);
 	unwind_to_guard(f);

@@ -79,8 +79,11 @@ _Static_assert(sizeof(struct desc_ptr) == 10, "GDTR/IDTR operand");
 
 static struct gdt gdt __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
-/* One stack per IST slot: an NMI may arrive while the #MC handler runs. */
-static uint8_t ist_stacks[3][IST_STACK] __attribute__((aligned(16)));
+/* One stack per IST slot: an NMI may arrive while the #MC handler runs.
+ * Page faults have their own, so a stack overflow onto the guard page
+ * under the hub's stack is reported (and charged) rather than becoming a
+ * double fault. */
+static uint8_t ist_stacks[4][IST_STACK] __attribute__((aligned(16)));
 
 static struct seg_desc
 seg(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
@@ -103,6 +106,7 @@ tss_setup(void)
 	tss.ist[IST_DF - 1] = (uint64_t)(uintptr_t)ist_stacks[0] + IST_STACK;
 	tss.ist[IST_NMI - 1] = (uint64_t)(uintptr_t)ist_stacks[1] + IST_STACK;
 	tss.ist[IST_MC - 1] = (uint64_t)(uintptr_t)ist_stacks[2] + IST_STACK;
+	tss.ist[IST_PF - 1] = (uint64_t)(uintptr_t)ist_stacks[3] + IST_STACK;
 	/* An I/O map base beyond the limit means no I/O bitmap; ring 0 never
 	 * consults it anyway. */
 	tss.iomap_base = sizeof(tss);

@@ -1,9 +1,13 @@
 /*
  * guard.S - guarded calls into modules.
  *
- *	long arch_call_guarded(long (*fn)(void *arg), void *arg);
+ *	long arch_call_guarded(long (*fn)(void *arg), void *arg,
+ *	    struct pb_module *owner);
  *
- * Runs fn(arg) on the current stack and returns its result.  Before the
+ * Runs fn(arg) on the current stack and returns its result.  The slot
+ * names `owner`, the module whose code the call runs: a fault anywhere
+ * inside (in the module, in a hub service it called, at an address that
+ * is no code at all) is charged to the innermost guard's owner.  Before the
  * call it records a recovery context: the registers the Microsoft x64 ABI
  * makes callee-saved (RBX, RBP, RDI, RSI, R12-R15), where the call returns
  * to (RSP after `ret` and the return address, both kept here rather than
@@ -13,7 +17,9 @@
  * from it, so iretq lands at the return address with RAX = PB_EFAULT, as
  * if this function had returned that.  Contexts nest, at most GUARD_MAX.
  *
- * The slot is claimed (guard_depth incremented) before it is filled: an
+ * The slot is claimed (guard_depth incremented) before it is filled, and
+ * the owner is its first field written, so a fault finds the owner of any
+ * claimed slot; an
  * interrupt arriving in between takes the next slot for its own guards and
  * gives it back before returning, and cannot unwind into ours because the
  * interrupt path raises guard_floor to the depth it found.
@@ -36,6 +42,7 @@
 #define G_RFLAGS 80
 #define G_CS 88
 #define G_SS 96
+#define G_OWNER 104
 #define PB_EBUSY (-4)
 
 	.text
@@ -49,6 +56,7 @@ arch_call_guarded:
 	shlq $GUARD_SHIFT, %rax
 	leaq guard_stack(%rip), %r10
 	addq %rax, %r10
+	movq %r8, G_OWNER(%r10)
 	movq %rbx, G_RBX(%r10)
 	movq %rbp, G_RBP(%r10)
 	movq %rdi, G_RDI(%r10)

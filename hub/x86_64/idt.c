@@ -106,6 +106,8 @@ ist_for(int vec)
 		return IST_NMI;
 	case VEC_MC:
 		return IST_MC;
+	case VEC_PF:
+		return IST_PF;
 	default:
 		return 0;
 	}

@@ -729,6 +729,29 @@ map_hub(const struct handoff *h)
 	return err;
 }
 
+/*
+ * The lowest page of the hub's stack, which module code runs on too
+ * (calls and interrupt handlers), is made not present: a module that
+ * recurses without end faults there, on the page-fault IST stack, and is
+ * charged for it instead of overwriting what lies below.
+ */
+static void
+guard_stack_bottom(const struct handoff *h)
+{
+	uint64_t va = h->stack_base;
+
+	if (!h->stack_size || (va & (PAGE - 1)) || h->stack_size < 4 * PAGE ||
+	    ensure_small(va, PAGE)) {
+		log_event(LOG_ERROR, "paging: no guard page under the stack");
+		return;
+	}
+	set_pages(va, PAGE, 0);
+	hub_stack_guard = va;
+	log_event(LOG_BOOT, "paging: stack 0x%llx-0x%llx, guard page at "
+	    "its bottom", (unsigned long long)va,
+	    (unsigned long long)(va + h->stack_size));
+}
+
 /* --- switching on ------------------------------------------------------- */
 
 static uint64_t
@@ -842,6 +865,7 @@ arch_paging_init(const struct handoff *h)
 	}
 	paging_on = 1;
 	pat_setup();
+	guard_stack_bottom(h);
 	log_event(LOG_BOOT, "paging: identity map to 0x%llx, %u regions, "
 	    "%u tables; nx %s, write-combining %s",
 	    (unsigned long long)boot_map_top(), nregions, ntables,

@@ -6,6 +6,9 @@
  * A test makes a module "fault" by calling fake_fault() inside a guarded
  * call: like the real exception path, it records the fault against the
  * module and unwinds to the innermost guard, which returns PB_EFAULT.
+ * fake_fault_at() is the exception path itself: the culprit is chosen
+ * from the instruction pointer and the innermost guard's owner, as
+ * fault.c does, and with no guard the "hub" dies (fake_hub_died).
  */
 #include <setjmp.h>
 #include <stdlib.h>
@@ -14,7 +17,30 @@
 
 uint64_t fake_now;
 static jmp_buf *guards[16];
+static struct pb_module *owners[16];
 static int nguards;
+/* The hub's code for arch_hub_code: fake_hub_lo..fake_hub_hi. */
+uint64_t fake_hub_lo, fake_hub_hi;
+int fake_hub_died;
+/* Host tests pass the hub literals and statics of the test binary: all
+ * of it is "known" unless a test narrows it to [fake_known_lo, hi). */
+int fake_known_all = 1;
+uint64_t fake_known_lo, fake_known_hi;
+
+uint64_t
+arch_ram_known(uint64_t addr)
+{
+	if (fake_known_all)
+		return addr ? ~0ull : 0;
+	return addr >= fake_known_lo && addr < fake_known_hi ?
+	    fake_known_hi : 0;
+}
+
+int
+arch_hub_code(uint64_t addr)
+{
+	return addr >= fake_hub_lo && addr < fake_hub_hi;
+}
 
 uint64_t arch_now_ns(void) { return fake_now; }
 uint64_t arch_cycles(void) { return fake_now; }
@@ -51,7 +77,7 @@ void arch_pause(void) { fake_now += 1000000; }
 void arch_irq_window(void) { }
 
 long
-arch_call_guarded(long (*fn)(void *), void *arg)
+arch_call_guarded(long (*fn)(void *), void *arg, struct pb_module *owner)
 {
 	jmp_buf env;
 	long r;
@@ -62,10 +88,31 @@ arch_call_guarded(long (*fn)(void *), void *arg)
 		nguards--;
 		return PB_EFAULT;
 	}
+	owners[nguards] = owner;
 	guards[nguards++] = &env;
 	r = fn(arg);
 	nguards--;
 	return r;
+}
+
+/* The innermost guarded call's module, as the exception path sees it. */
+struct pb_module *
+fake_guard_owner(void)
+{
+	return nguards ? owners[nguards - 1] : NULL;
+}
+
+int
+fake_fault_at(int vector, uint64_t rip, uint64_t addr)
+{
+	struct pb_module *m = hub_fault_culprit(rip, fake_guard_owner());
+
+	if (!m) {
+		fake_hub_died++;
+		return -1;
+	}
+	hub_note_fault(m, vector, rip, addr);
+	longjmp(*guards[nguards - 1], 1);
 }
 
 void

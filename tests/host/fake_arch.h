@@ -14,5 +14,15 @@ extern unsigned fake_unmaps;	/* arch_unmap_image calls */
 extern uint64_t fake_bus_offset;	/* arch_bus_addr adds it */		/* interrupts open, as arch_irq_* leave it */
 /* Fault inside a guarded call, as module m. */
 void fake_fault(struct pb_module *m) __attribute__((noreturn));
+/* The exception path: a fault of `vector` at rip, charged as fault.c
+ * charges it; returns (-1, fake_hub_died counted) only when no guarded
+ * call is in progress, where the real hub would stop. */
+int fake_fault_at(int vector, uint64_t rip, uint64_t addr);
+struct pb_module *fake_guard_owner(void);
+extern uint64_t fake_hub_lo, fake_hub_hi;	/* arch_hub_code's range */
+extern int fake_hub_died;
+/* arch_ram_known: everything while fake_known_all, else [lo, hi). */
+extern int fake_known_all;
+extern uint64_t fake_known_lo, fake_known_hi;
 
 #endif

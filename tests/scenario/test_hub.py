@@ -128,3 +128,63 @@ def test_watchdog_stops_a_module_hung_in_start():
     # The command after it ran: its result, not the line announcing it.
     assert re.search(r'tleaf started \(load\+start \d+ us\)', text), text
     assert 'powering off' in text
+
+
+def crash_run(cls, where='work'):
+    cfg = ['tcrash=' + cls, 'exec=load tcrash', 'poweroff=3000']
+    if where == 'start':
+        cfg.insert(1, 'tcrash-in=start')
+    return run(cfg, mods=TEST_MODS + ['tcrash'])
+
+
+def check_charged(text, pattern):
+    """tcrash faulted three times with pattern on each line, was restarted
+    twice and left stopped; the rest of the system lives on."""
+    faults = lines_with(text, 'tcrash faulted: vector')
+    assert len(faults) == 3, text
+    for line in faults:
+        assert re.search(pattern, line), line
+    assert len(lines_with(text, 'tcrash: restarting from its image')) == 2
+    assert 'tcrash: faulted 3 times, not restarted' in text
+    assert 'hub: fatal' not in text
+    assert 'powering off' in text
+
+
+def test_fault_null_call_charged_to_its_module():
+    """A call through NULL runs no module code, yet it is the module's."""
+    check_charged(crash_run('null'),
+                  r'vector 14 at rip 0x0 .*\(at no code, during its call\)')
+
+
+def test_fault_wild_jump_charged_to_its_module():
+    check_charged(crash_run('wild'),
+                  r'vector 14 at rip 0x414141414000 .*\(at no code')
+
+
+def test_fault_bad_return_charged_to_its_module():
+    check_charged(crash_run('ret', 'start'),
+                  r'vector 14 at rip 0x424242424000 .*\(at no code')
+
+
+def test_fault_inside_a_hub_service_charged_to_its_module():
+    """The hub faults writing through a pointer the module handed it: the
+    module's call is innermost, so the module is charged."""
+    check_charged(crash_run('svc'),
+                  r'vector 14 at rip 0x[0-9a-f]+ .*\(in the hub, during '
+                  r'its call\)')
+
+
+def test_fault_stack_overflow_charged_to_its_module():
+    """Endless recursion reaches the guard page under the stack; the page
+    fault runs on its own stack and is charged to the module."""
+    text = crash_run('stack')
+    assert 'guard page at its bottom' in text, text
+    check_charged(text, r'vector 14 .*: stack overflow$')
+
+
+def test_bad_service_argument_refused_not_fatal():
+    text = crash_run('badarg')
+    assert 'tcrash: log: bad message 0x10' in text, text
+    assert 'tcrash: still running after badarg' in text
+    assert 'tcrash faulted' not in text
+    assert 'powering off' in text
