@@ -154,6 +154,15 @@ commands_run(char *line)
 
 static struct pb_hub hub;
 
+/* The hub's control commands the session sends (the boot chart's
+ * `mark prompt`): taken, nothing to say. */
+static int
+fake_control(struct pb_module *self, const char *cmd, pb_line_fn out,
+    void *arg)
+{
+	return PB_OK;
+}
+
 static void
 key(uint32_t code)
 {
@@ -177,7 +186,8 @@ setup(const char *cfg, int with_serial, int with_fb)
 	fake_work_reset();
 	hub = (struct pb_hub){ .size = sizeof(hub), .log = fake_log,
 	    .now_ns = fake_now, .res_info = fake_res_info,
-	    .work_init = fake_work_init, .work_post = fake_work_post };
+	    .work_init = fake_work_init, .work_post = fake_work_post,
+	    .control = fake_control };
 	fake_boot_cfg = cfg;
 	shell_hub = &hub;
 	session_end();
