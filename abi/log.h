@@ -43,7 +43,10 @@
 #define LOG_MINOR 0
 
 #define LOG_RING 256		/* lines the hub keeps */
-#define LOG_TEXT_MAX 232	/* bytes of a line's text, with the NUL */
+/* Bytes of a line's text, with the NUL: room for an exec= output line
+ * such as `res` prints (a resource's name, its properties of up to 255
+ * bytes and its client count). */
+#define LOG_TEXT_MAX 360
 
 /* What a line is about.  Errors, refusals and faults are the errors
  * (log_is_error); LOG_OUTPUT is a boot.cfg exec= command's output,
@@ -64,7 +67,7 @@ struct log_line {
 	uint8_t reserved[6];
 	char text[LOG_TEXT_MAX];
 };
-_Static_assert(sizeof(struct log_line) == 256, "log_line layout");
+_Static_assert(sizeof(struct log_line) == 384, "log_line layout");
 
 struct log_ops {
 	int (*read)(void *ctx, uint64_t seq, struct log_line *out);

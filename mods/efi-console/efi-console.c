@@ -7,10 +7,10 @@
  * (serial), and unloads it.
  *
  * Swap steps, mostly as the old provider:
- *   quiesce	read every key ConIn holds into keys[] until ConIn has
- *		stayed empty for one poll of the firmware's terminal
- *		(eficon_drain_conin_quiet), then accept nothing new
- *   export	struct console_state + the recent text (state.c)
+ *   quiesce	accept nothing new; read every key ConIn holds into keys[]
+ *   export	struct console_state + the recent text (state.c), after
+ *		ConIn has stayed empty for one poll of the firmware's
+ *		terminal (eficon_drain_conin_quiet)
  *   resume	serve again (a failed swap); never calls the firmware, which
  *		may be gone by then
  *   import	only for a swap back in the firmware phase (swap keyboard
@@ -142,14 +142,11 @@ eficon_drain_conin(void)
  * already taken from the UART (EDK2's takes what has arrived whenever it
  * writes, too, so every ConOut line may take some) reaches ConIn only at
  * the terminal's next poll of its serial driver, every 20 ms in EDK2's
- * TerminalDxe, and is gone at ExitBootServices if it has not.  So quiesce
- * drains until ConIn has stayed empty for longer than that poll, once for
- * the takeover's swaps of both interfaces (the second finds it quiesced);
- * keys still coming after DRAIN_QUIET_MAX_NS stay the firmware's.  The
- * wait is spent here, not in the hub's event loop: work running then (the
- * shell's first prompt) would run in the middle of the takeover.
+ * TerminalDxe, and is gone at ExitBootServices if it has not.  So drain
+ * until ConIn has stayed empty for longer than that poll; keys still
+ * coming after DRAIN_QUIET_MAX_NS stay the firmware's.
  */
-static void
+void
 eficon_drain_conin_quiet(void)
 {
 	uint64_t start = efc.hub->now_ns(), quiet_since = start, now = start;
@@ -204,9 +201,8 @@ eficon_start(struct pb_module *m, const struct pb_hub *h, int mode)
 static int
 eficon_quiesce(struct pb_module *m)
 {
-	if (!efc.quiet)
-		eficon_drain_conin_quiet();
 	efc.quiet = 1;
+	eficon_drain_conin();
 	return PB_OK;
 }
 

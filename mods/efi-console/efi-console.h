@@ -38,6 +38,7 @@ extern struct eficon efc;
 
 /* efi-console.c */
 int eficon_drain_conin(void);
+void eficon_drain_conin_quiet(void);
 /* hublines.c */
 size_t eficon_hub_lines(char *out, size_t max);
 /* state.c */

@@ -47,7 +47,7 @@ eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	}
 	if (cap < sizeof(st))
 		return PB_EINVAL;
-	eficon_drain_conin();	/* what came since quiesce */
+	eficon_drain_conin_quiet();
 	if (cap - sizeof(st) < max)
 		max = cap - sizeof(st);
 	text = export_text((char *)buf + sizeof(st), max);
