@@ -196,7 +196,10 @@ def test_log_screen():
 def test_hub_draws_its_log_without_fbcon():
     """Without fbcon nothing draws on the screen after the takeover: the
     hub writes its log lines there itself."""
-    img = custom_image('nofbcon', ['target=os', 'bochs-display=no'])
+    # takeover=force: without a console on the screen the hub would stay
+    # with the firmware (hub/stay.c); here the takeover is the point.
+    img = custom_image('nofbcon', ['target=os', 'bochs-display=no',
+                                   'takeover=force'])
     esp_delete(img, 'patchbay/mods/fbcon.mod')
     with Machine('default', image=img, timeout=150) as m:
         text = booted(m)
