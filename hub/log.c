@@ -126,6 +126,10 @@ log_take_back(void)
 
 	if (reader) {
 		reader = NULL;
+		/* The reader may have left a prompt and half a typed line on
+		 * the console: the hub's lines begin on a line of their own. */
+		if (sink)
+			sink("\r\n", 2, 1);
 		for (uint64_t s = taken > oldest() ? taken : oldest(); s < head;
 		    s++)
 			if (!(ring[s % LOG_LINES].flags &

@@ -212,7 +212,7 @@ def test_hub_draws_its_log_without_fbcon():
 
 
 def test_fatal_fault_drawn_on_the_screen():
-    """The hub itself faults (tlog hands its log service a bad pointer)
+    """The hub itself faults (tlog corrupts a link in the hub's work queue)
     before fbcon ever ran (takeover=no): the screen shows the log's last
     lines white on red, the registers among them."""
     img = custom_image('hubfault', ['target=os', 'takeover=no',

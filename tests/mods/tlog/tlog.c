@@ -3,10 +3,14 @@
  * boot.cfg `tlog=`:
  *   tick (the default)	a log line "tick N" every `tlog-ms` ms (50), so
  *			lines arrive while a line is being typed;
- *   hubfault		100 ms after its start, hands the hub's log
- *			service a non-canonical pointer as its text: the
- *			hub itself takes the #GP, a fatal fault, and must
- *			say so on the screen.
+ *   hubfault		100 ms after its start, queues a work item and then
+ *			writes a non-canonical address into the hub's link
+ *			in it (a stray write into memory the hub owns, which
+ *			nothing stops until protection domains come): the
+ *			hub itself takes the #GP walking its queue, outside
+ *			any module's call, a fatal fault it must show on the
+ *			screen.  (A bad pointer handed to a service no longer
+ *			does: the hub checks it, hub/argcheck.c.)
  */
 #include "../../../abi/pbmod.h"
 
@@ -22,11 +26,21 @@ tick(void *arg)
 	pb_logf(hub, self, PB_LOG_INFO, "tick %u", ++ticks);
 }
 
+static struct pb_work stray;
+
+static void
+nothing(void *arg)
+{
+	(void)arg;
+}
+
 static void
 hub_fault(void *arg)
 {
 	(void)arg;
-	hub->log(self, PB_LOG_INFO, (const char *)0x8000000000000000ull);
+	hub->work_init(self, &stray, nothing, NULL);
+	hub->work_post(self, &stray);
+	stray.next = (struct pb_work *)0x8000000000000000ull;
 }
 
 static int
