@@ -15,7 +15,7 @@ from images import custom_image
 from test_streams import PASS_LINE, fnv1a64, logged
 
 BIG = 2 << 20
-PASSES = 400
+PASSES = 800
 XHCI = '/esp/patchbay/mods/xhci.mod'
 
 
