@@ -60,7 +60,9 @@ def kept_text(w, before, top, now, shift=16):
     nrows = len(now) // row
     for d in range(-shift, shift + 1):
         rs = [r for r in range(max(d, 0), top) if 0 <= r - d < nrows]
-        if len(rs) >= top - shift and \
+        # Every row still on the screen after the shift is compared, and
+        # there is at least one: a shift that leaves none proves nothing.
+        if rs and len(rs) >= top - abs(d) and \
                 all(at(now, r - d) == at(before, r) for r in rs):
             return True
     return False
