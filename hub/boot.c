@@ -203,10 +203,7 @@ publish_config(const struct handoff *h)
 static int
 requires_firmware(const struct pb_module *m)
 {
-	for (unsigned i = 0; i < m->desc.nrequires; i++)
-		if (strcmp(m->desc.requires[i].iface, FIRMWARE_IFACE) == 0)
-			return 1;
-	return 0;
+	return mod_requires(m, FIRMWARE_IFACE);
 }
 
 /* The best native provider of iface to take over from firmware-backed f. */

@@ -353,17 +353,13 @@ cmd_swap(struct ctl *c, const char *what, const char *name)
 	const char *iface = NULL;
 	struct pb_module *old = provider_of(what, &iface), *new = mod_find(name);
 	char err[160];
-	int provides = 0;
 
 	if (!old)
 		return error(c, PB_ENOENT, "swap %s: no running provider%s", what,
 		    "");
 	if (!new)
 		return error(c, PB_ENOENT, "swap: no module %s%s", name, "");
-	for (unsigned i = 0; i < new->desc.nprovides; i++)
-		if (strcmp(new->desc.provides[i].iface, iface) == 0)
-			provides = 1;
-	if (!provides)
+	if (!mod_provides(new, iface))
 		return error(c, PB_EINVAL, "swap: %s does not provide %s", name,
 		    iface);
 	if (swap_provider(old, new, serves_all(old, new) ? NULL : iface, err,

@@ -245,15 +245,6 @@ kbd_hold_begin(void)
 		h.timer = id;
 }
 
-static int
-provides_keyboard(const struct pb_module *m)
-{
-	for (unsigned i = 0; i < m->desc.nprovides; i++)
-		if (!strcmp(m->desc.provides[i].iface, KEYBOARD_IFACE))
-			return 1;
-	return 0;
-}
-
 /* m's keyboard resource (for the log), made visible; its others too. */
 static const char *
 show(struct pb_module *m)
@@ -278,7 +269,7 @@ kbd_hold_start(struct pb_module *m)
 	struct call c = { .buf = &h.st, .len = h.len, .ver = h.ver };
 	int err, took;
 
-	if (!h.held || !hub_native || !provides_keyboard(m) ||
+	if (!h.held || !hub_native || !mod_provides(m, KEYBOARD_IFACE) ||
 	    (m->desc.flags & PB_MOD_FIRMWARE) || !m->ops->import_state)
 		return PB_ENOENT;
 	if ((err = mod_start(m, PB_START_STANDBY)) != PB_OK)

@@ -511,9 +511,8 @@ collectable(const struct pb_module *m, const char *target)
 	if (m->swapped_from || (m->state != MOD_RUNNING &&
 	    m->state != MOD_LOADED && m->state != MOD_FAILED))
 		return 0;
-	for (unsigned i = 0; i < m->desc.nprovides; i++)
-		if (strcmp(m->desc.provides[i].iface, target) == 0)
-			return 0;
+	if (mod_provides(m, target))
+		return 0;
 	if (hub_dependants(m, deps, sizeof(deps)))
 		return 0;
 	if (m->state == MOD_FAILED)
@@ -566,15 +565,6 @@ call_quiesce(void *arg)
 	return m->ops->quiesce(m);
 }
 
-static int
-provides(const struct pb_module *m, const char *iface)
-{
-	for (unsigned i = 0; i < m->desc.nprovides; i++)
-		if (strcmp(m->desc.provides[i].iface, iface) == 0)
-			return 1;
-	return 0;
-}
-
 void
 hub_shutdown(void)
 {
@@ -585,7 +575,7 @@ hub_shutdown(void)
 		long r;
 
 		if (m->state != MOD_RUNNING || !m->ops || !m->ops->quiesce ||
-		    !provides(m, "fs"))
+		    !mod_provides(m, "fs"))
 			continue;
 		while ((r = mod_call_watched(m, call_quiesce, m)) == PB_EAGAIN &&
 		    hub_now_ns() < deadline && m->state == MOD_RUNNING)

@@ -240,6 +240,25 @@ refuse:
 	return PB_EINVAL;
 }
 
+/* Does m's descriptor declare that it provides / requires iface? */
+int
+mod_provides(const struct pb_module *m, const char *iface)
+{
+	for (unsigned i = 0; i < m->desc.nprovides; i++)
+		if (strcmp(m->desc.provides[i].iface, iface) == 0)
+			return 1;
+	return 0;
+}
+
+int
+mod_requires(const struct pb_module *m, const char *iface)
+{
+	for (unsigned i = 0; i < m->desc.nrequires; i++)
+		if (strcmp(m->desc.requires[i].iface, iface) == 0)
+			return 1;
+	return 0;
+}
+
 struct pb_module *
 hub_module_at(uint64_t addr)
 {

@@ -23,24 +23,6 @@
 #include "swap.h"
 #include "../abi/rt/rt.h"
 
-static int
-requires_iface(const struct pb_module *m, const char *iface)
-{
-	for (unsigned i = 0; i < m->desc.nrequires; i++)
-		if (strcmp(m->desc.requires[i].iface, iface) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-provides_iface(const struct pb_module *m, const char *iface)
-{
-	for (unsigned i = 0; i < m->desc.nprovides; i++)
-		if (strcmp(m->desc.provides[i].iface, iface) == 0)
-			return 1;
-	return 0;
-}
-
 /* Does a firmware-backed module serve clients on iface now? */
 static int
 firmware_serves(const char *iface)
@@ -49,7 +31,7 @@ firmware_serves(const char *iface)
 		const struct pb_resource *r = &resources[i];
 
 		if (r->used && r->owner && !r->standby &&
-		    requires_iface(r->owner, FIRMWARE_IFACE) &&
+		    mod_requires(r->owner, FIRMWARE_IFACE) &&
 		    strcmp(r->iface.iface, iface) == 0 && res_clients(r))
 			return 1;
 	}
@@ -64,7 +46,7 @@ swapped(const struct swap *sw, unsigned nsw, const char *iface,
 {
 	for (unsigned i = 0; i < nsw; i++)
 		if ((!sw[i].iface || list_has(sw[i].iface, iface)) &&
-		    (!via || requires_iface(sw[i].new, via)))
+		    (!via || mod_requires(sw[i].new, via)))
 			return 1;
 	return 0;
 }
@@ -77,8 +59,8 @@ later_driver(const char *iface)
 	for (unsigned i = 0; i < nmodules; i++) {
 		const struct pb_module *m = &modules[i];
 
-		if (m->desc.nbinds && provides_iface(m, iface) &&
-		    !requires_iface(m, FIRMWARE_IFACE) &&
+		if (m->desc.nbinds && mod_provides(m, iface) &&
+		    !mod_requires(m, FIRMWARE_IFACE) &&
 		    m->state != MOD_REFUSED && m->state != MOD_REPLACED)
 			return 1;
 	}
