@@ -114,6 +114,28 @@ $(B)/tools/depgraph: tools/depgraph.c tools/slurp.c $(HOST_PORT_SRCS) $(TOOL_HDR
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^)
 
+# --- the console font ------------------------------------------------------
+# A PSF font from Debian's console-setup-linux (tools/install-deps), turned
+# into C at build time by tools/mkfont: every glyph for fbcon, printable
+# ASCII for the hub's own screen text (abi/rt/font.h).  Never committed.
+FONT_PSF ?= /usr/share/consolefonts/Uni2-Terminus16.psf.gz
+FONT_GEN := $(B)/gen/font_console.c $(B)/gen/font_ascii.c
+.SECONDARY: $(FONT_GEN)	# kept: the host tests include them too
+$(B)/tools/mkfont: tools/mkfont.c tools/psf.c tools/psf.h tools/slurp.c \
+		tools/slurp.h
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^)
+$(FONT_PSF):
+	@echo "error: no console font $@: run tools/install-deps" \
+		"(package console-setup-linux), or set FONT_PSF" >&2; exit 1
+$(B)/gen/font.psf: $(FONT_PSF)
+	@mkdir -p $(@D)
+	gzip -dcf $< > $@.tmp && mv $@.tmp $@
+$(B)/gen/font_%.c: $(B)/gen/font.psf $(B)/tools/mkfont
+	$(B)/tools/mkfont $* $< $(abspath abi/rt/font.h) > $@.tmp && mv $@.tmp $@
+$(B)/mods/fbcon.mod: $(B)/obj/mod/$(B)/gen/font_console.o
+$(HUB): $(B)/obj/hub/$(B)/gen/font_ascii.o
+
 # --- the image -------------------------------------------------------------
 ESP_STAGE := $(B)/esp
 image: $(IMAGE)
@@ -141,7 +163,8 @@ usb: image
 # one binary each, since modules may use the same names.
 HOST_TEST_SRCS := $(wildcard tests/host/test_*.c) tests/host/main.c \
 	tests/host/fake_arch.c tests/host/fakemod.c $(HUB_HOST_SRCS) \
-	abi/rt/util.c abi/rt/fmt.c abi/rt/font.c abi/rt/logfmt.c
+	abi/rt/util.c abi/rt/fmt.c abi/rt/font.c abi/rt/logfmt.c \
+	$(B)/gen/font_ascii.c
 $(B)/tests/host-tests: $(HOST_TEST_SRCS)
 	@mkdir -p $(@D)
 	@echo "  HOSTCC   $@"
@@ -152,10 +175,11 @@ MOD_TESTS := $(patsubst tests/host/mod_%.c,$(B)/tests/mod_%,\
 $(B)/tests/mod_%: tests/host/mod_%.c tests/host/main.c abi/rt/util.c \
 		abi/rt/fmt.c $(wildcard mods/*/*.c mods/*/*.h tests/host/*.h) \
 		efi/devpath.c efi/devpath.h efi/fbfit.c efi/fbfit.h \
-		$(wildcard abi/rt/*.c abi/rt/*.h)
+		$(wildcard abi/rt/*.c abi/rt/*.h) $(FONT_GEN) tools/psf.c tools/psf.h
 	@mkdir -p $(@D)
 	@echo "  HOSTCC   $@"
-	$(Q)$(CLANG) $(HOST_CFLAGS) $(SAN) -o $@ $< tests/host/main.c \
+	$(Q)$(CLANG) $(HOST_CFLAGS) $(SAN) -I$(B)/gen -DPB_GEN_DIR=\"$(B)/gen\" \
+		-o $@ $< tests/host/main.c \
 		abi/rt/util.c abi/rt/fmt.c
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
@@ -167,7 +191,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c hub/%.c abi/rt/util.c abi/rt/fmt.c
 # fuzzmod_NAME.c -> mods/NAME/.
 $(B)/fuzz/fuzzmod_%: tests/fuzz/fuzzmod_%.c $(wildcard mods/*/*.c mods/*/*.h) \
 		efi/devpath.c efi/devpath.h $(wildcard tests/host/*.h) abi/rt/util.c \
-		abi/rt/fmt.c
+		abi/rt/fmt.c tools/psf.c tools/psf.h
 	@mkdir -p $(@D)
 	$(CLANG) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
 		abi/rt/util.c abi/rt/fmt.c

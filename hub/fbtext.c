@@ -5,6 +5,10 @@
 #include "../abi/rt/font.h"
 #include "../abi/rt/rt.h"
 
+/* Printable ASCII and the box (build/gen/font_ascii.c): the hub's text is
+ * ASCII, and the whole font would cost it room it does not have. */
+#define FONT (&font_ascii)
+
 /* A channel's place in a pixel, from its GOP bit mask (UEFI 2.10
  * §12.9, EFI_PIXEL_BITMASK); 0 bits when the mask is empty. */
 static void
@@ -57,8 +61,8 @@ fbtext_init(struct fbtext *t, const struct fb_info *fb, void *px)
 	for (int i = 0; i < 3; i++)
 		channel(m ? m[i] : masks[i], &t->shift[i], &t->bits[i]);
 	t->scale = font_scale_for(fb->height);
-	t->cols = fb->width / (FONT_W * t->scale);
-	t->rows = fb->height / (FONT_H * t->scale);
+	t->cols = fb->width / (FONT->w * t->scale);
+	t->rows = fb->height / (FONT->h * t->scale);
 	if (!t->cols || !t->rows)
 		return 0;
 	t->px = px;
@@ -80,7 +84,7 @@ fbtext_colors(struct fbtext *t, uint32_t fg, uint32_t bg)
 static void
 blank(struct fbtext *t, uint32_t row, uint32_t col)
 {
-	uint32_t ch = FONT_H * t->scale, x0 = col * FONT_W * t->scale;
+	uint32_t ch = FONT->h * t->scale, x0 = col * FONT->w * t->scale;
 
 	for (uint32_t y = row * ch; y < (row + 1) * ch; y++) {
 		volatile uint32_t *p = t->px + (size_t)y * t->stride;
@@ -90,19 +94,22 @@ blank(struct fbtext *t, uint32_t row, uint32_t col)
 	}
 }
 
+/* Printable ASCII from the font, anything else the box. */
 static void
 glyph(struct fbtext *t, unsigned char c)
 {
-	const uint8_t *g = font_glyph(c);
-	uint32_t s = t->scale, x0 = t->col * FONT_W * s;
+	const uint8_t *g = font_bits(FONT, c < 0x80 ? FONT->ascii[c] :
+	    font_box(FONT));
+	uint32_t s = t->scale, x0 = t->col * FONT->w * s;
 
-	for (uint32_t y = 0; y < FONT_H * s; y++) {
-		volatile uint32_t *p = t->px + (size_t)(t->row * FONT_H * s +
+	for (uint32_t y = 0; y < FONT->h * s; y++) {
+		volatile uint32_t *p = t->px + (size_t)(t->row * FONT->h * s +
 		    y) * t->stride + x0;
-		uint8_t bits = g[y / s];
+		const uint8_t *bits = g + y / s * FONT->pitch;
 
-		for (uint32_t x = 0; x < FONT_W * s; x++)
-			p[x] = bits & (0x80 >> (x / s)) ? t->fg : t->bg;
+		for (uint32_t x = 0; x < FONT->w * s; x++)
+			p[x] = bits[x / s / 8] & (0x80 >> (x / s % 8)) ?
+			    t->fg : t->bg;
 	}
 }
 

@@ -1,8 +1,8 @@
 /*
  * fbtext.h - the hub's own text on the screen: lines written straight
  * into the framebuffer the firmware left (the handoff's base, stride and
- * format) with the 8x16 font of abi/rt/font.h, scaled for the screen's
- * height like fbcon's.
+ * format) with the ASCII of fbcon's console font (abi/rt/font.h), scaled
+ * for the screen's height like fbcon's.
  *
  * For when no module draws there (from the takeover until fbcon serves,
  * or with no fbcon at all) and for a fatal fault's report, so a frozen

@@ -1,14 +1,16 @@
 /*
  * fbcon - the framebuffer console: provides `console` 1.0 over any
- * `display` 1.0, as text cells drawn with an 8x16 font (abi/rt/font.c)
+ * `display` 1.0, as text cells drawn with a Unicode console font (8x16,
+ * from Debian's console-setup-linux at build time: abi/rt/font.h)
  * scaled by boot.cfg's font-scale=N (1-4), or by default from the screen's
  * height (font_scale_for: 1 up to 1399 lines, 2 for 1440p, 3 for 4K), since
  * 16-pixel text on a 4K laptop panel is too small to read.
  *
- * Writes go through the ANSI parser (ansi.c, term.c) into the grid of
- * cells and its scrollback (grid.c), which is the console's whole state:
- * the screen is only a picture of it, redrawn from the cells when the
- * display connection is rebound (a display swap) or the mode changes.
+ * Writes go through the ANSI and UTF-8 parser (ansi.c, term.c) into the
+ * grid of code point cells and its scrollback (grid.c), the console's
+ * whole state: the screen is only a picture of it, redrawn from the cells
+ * when the display connection is rebound (a display swap) or the mode
+ * changes.
  * Frames (render.c) are paced: a write draws at once when the screen is
  * idle, otherwise a work item draws once the writer is done, so a burst
  * of text costs a few frames, not one per write.
@@ -96,8 +98,9 @@ set_props(void)
 		return;
 	/* kind=screen: the shell shows the log's errors here, and every
 	 * line only with log=screen (abi/console.h). */
-	rt_snprintf(props, sizeof(props), "cols=%u rows=%u font=8x16 "
-	    "scale=%u history=%u redraw-us=%llu kind=screen", term.g.cols, term.g.rows, rend.scale,
+	rt_snprintf(props, sizeof(props), "cols=%u rows=%u font=%ux%u "
+	    "scale=%u history=%u redraw-us=%llu kind=screen", term.g.cols,
+	    term.g.rows, font_console.w, font_console.h, rend.scale,
 	    GRID_HISTORY, (unsigned long long)(redraw_ns / 1000));
 	hub->set_props(self, res, props);
 }
@@ -284,9 +287,10 @@ fbcon_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	if (!res)
 		return PB_ENOMEM;
 	set_props();
-	pb_logf(hub, self, PB_LOG_INFO, "%ux%u cells on %s (%ux%u, font 8x16 "
+	pb_logf(hub, self, PB_LOG_INFO, "%ux%u cells on %s (%ux%u, font %ux%u "
 	    "x%u, %u lines of history)", term.g.cols, term.g.rows, disp->res,
-	    rend.width, rend.height, rend.scale, GRID_HISTORY);
+	    rend.width, rend.height, font_console.w, font_console.h,
+	    rend.scale, GRID_HISTORY);
 	/* In standby the text may come from an import; activate draws it. */
 	serving = drawing = mode == PB_START_NORMAL;
 	if (drawing)
@@ -382,7 +386,7 @@ static const struct pb_module_ops ops = {
 };
 
 PB_MODULE(.name = "fbcon", .version = "1.0",
-    .desc = "text console on any display: 8x16 font, ANSI, scrollback",
+    .desc = "text console on any display: Unicode font, ANSI, scrollback",
     .rank = 20, .flags = PB_MOD_HARDWARE, .ops = &ops,
     .nprovides = 1, .provides = { PB_PROVIDE(CONSOLE_IFACE, 1, 0) },
     .nrequires = 1,

@@ -104,7 +104,7 @@ wrap(struct grid *g)
 }
 
 void
-grid_put(struct grid *g, uint8_t ch)
+grid_put(struct grid *g, uint32_t cp)
 {
 	struct cell *c;
 
@@ -112,7 +112,7 @@ grid_put(struct grid *g, uint8_t ch)
 		wrap(g);
 	c = grid_line(g, g->cy) + g->cx;
 	*c = g->pen;
-	c->ch = ch;
+	c->ch = cp;
 	if (g->cx + 1 < g->cols)
 		g->cx++;
 	else
@@ -134,7 +134,7 @@ grid_text(struct grid *g, const char *s, size_t n)
 			room = (uint32_t)n;
 		c = grid_line(g, g->cy) + g->cx;
 		for (uint32_t i = 0; i < room; i++) {
-			pen.ch = (uint8_t)s[i];
+			pen.ch = (uint8_t)s[i];	/* ASCII: its code point */
 			c[i] = pen;
 		}
 		s += room;

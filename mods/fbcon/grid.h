@@ -20,15 +20,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One character cell. */
+/* One character cell: a whole code point (the renderer finds its glyph,
+ * or the box), in the same word as its colours. */
 struct cell {
-	uint8_t ch;		/* 0x20-0x7E, or CELL_BOX for anything else */
-	uint8_t fg, bg;		/* palette indices, 0-15 */
-	uint8_t attr;		/* CELL_BOLD | CELL_REVERSE */
+	uint32_t ch : 21;	/* a Unicode code point; U+FFFD for bad UTF-8 */
+	uint32_t fg : 4, bg : 4;	/* palette indices, 0-15 */
+	uint32_t attr : 3;	/* CELL_BOLD | CELL_REVERSE */
 };
 _Static_assert(sizeof(struct cell) == 4, "struct cell is one word");
 
-#define CELL_BOX 0x7f		/* drawn as the font's box */
 #define CELL_BOLD 0x01
 #define CELL_REVERSE 0x02
 
@@ -68,7 +68,7 @@ uint8_t *grid_hcont(const struct grid *g, uint32_t i);
 struct cell grid_blank(const struct grid *g);	/* an erased cell */
 
 void grid_text(struct grid *g, const char *s, size_t n);	/* ASCII */
-void grid_put(struct grid *g, uint8_t ch);
+void grid_put(struct grid *g, uint32_t cp);
 void grid_linefeed(struct grid *g);	/* down a line, scrolling at the end */
 void grid_goto(struct grid *g, long x, long y);	/* clamped */
 void grid_erase(struct grid *g, uint32_t row, uint32_t x0, uint32_t x1);

@@ -1,10 +1,12 @@
 /*
  * render.c - glyphs to pixels, and frames to display calls (render.h).
  *
- * A glyph row is one byte, bit 7 leftmost.  mask2[b][k] holds, for byte b,
- * pixels 2k and 2k+1 as two 32-bit all-ones or all-zeros halves, so at
- * scale 1 a glyph row becomes 4 stores of bg ^ ((fg ^ bg) & mask) with no
- * branch per pixel.  Larger scales widen each bit and repeat each row.
+ * A glyph row is `pitch` bytes, bit 7 of the first leftmost.  mask2[b][k]
+ * holds, for byte b, pixels 2k and 2k+1 as two 32-bit all-ones or
+ * all-zeros halves, so at scale 1 each byte of a glyph row becomes 4
+ * stores of bg ^ ((fg ^ bg) & mask) with no branch per pixel (fonts whose
+ * width is a multiple of 8, as console fonts are).  Larger scales, and
+ * other widths, go pixel by pixel and repeat each row.
  */
 #include "render.h"
 #include "../../abi/rt/font.h"
@@ -13,6 +15,7 @@
 #include "../../abi/rt/rt.h"
 
 static uint64_t mask2[256][4];
+static const struct font *const font = &font_console;
 
 void
 render_init_tables(void)
@@ -30,8 +33,8 @@ void
 render_fit(uint32_t width, uint32_t height, uint32_t scale, uint32_t *cols,
     uint32_t *rows)
 {
-	*cols = width / (FONT_W * scale);
-	*rows = height / (FONT_H * scale);
+	*cols = width / (font->w * scale);
+	*rows = height / (font->h * scale);
 	if (*cols > GRID_MAX_COLS)
 		*cols = GRID_MAX_COLS;
 	if (*rows > GRID_MAX_ROWS)
@@ -45,7 +48,7 @@ render_bytes(uint32_t width, uint32_t height, uint32_t scale)
 
 	render_fit(width, height, scale, &cols, &rows);
 	return (size_t)cols * (rows + 1) * sizeof(struct cell) + 64 +
-	    (size_t)cols * FONT_W * scale * FONT_H * scale * sizeof(uint32_t);
+	    (size_t)cols * font->w * scale * font->h * scale * sizeof(uint32_t);
 }
 
 void
@@ -56,8 +59,8 @@ render_setup(struct render *r, void *mem, uint32_t width, uint32_t height,
 	r->width = width;
 	r->height = height;
 	r->scale = scale;
-	r->cw = FONT_W * scale;
-	r->ch = FONT_H * scale;
+	r->cw = font->w * scale;
+	r->ch = font->h * scale;
 	render_fit(width, height, scale, &r->cols, &r->rows);
 	r->drawn = mem;
 	r->want = r->drawn + (size_t)r->cols * r->rows;
@@ -89,48 +92,49 @@ colours(struct cell c, uint32_t *fg, uint32_t *bg)
 	}
 }
 
+/* Scale 1, a width of whole bytes: 4 stores per glyph byte. */
 static void
-copy64(uint64_t *d, const uint64_t *s, size_t n)
+glyph_fast(uint32_t *p, size_t pitch, const uint8_t *rows, uint32_t fg,
+    uint32_t bg)
 {
-	while (n--)
-		*d++ = *s++;
-}
+	uint64_t bg2 = bg | (uint64_t)bg << 32;
+	uint64_t x2 = (fg ^ bg) | (uint64_t)(fg ^ bg) << 32;
 
-/* One cell's glyph into the row buffer at p (pitch in pixels). */
-static void
-glyph(const struct render *r, uint32_t *p, size_t pitch, struct cell c)
-{
-	const uint8_t *rows = font_glyph(c.ch);
-	uint32_t fg, bg, s = r->scale;
-
-	colours(c, &fg, &bg);
-	if (s == 1) {
-		uint64_t bg2 = bg | (uint64_t)bg << 32;
-		uint64_t x2 = (fg ^ bg) | (uint64_t)(fg ^ bg) << 32;
-
-		for (uint32_t y = 0; y < FONT_H; y++, p += pitch) {
-			const uint64_t *m = mask2[rows[y]];
-			uint64_t *q = (uint64_t *)p;
+	for (uint32_t y = 0; y < font->h; y++, p += pitch)
+		for (uint32_t b = 0; b < font->pitch; b++) {
+			const uint64_t *m = mask2[*rows++];
+			uint64_t *q = (uint64_t *)p + 4 * b;
 
 			q[0] = bg2 ^ (x2 & m[0]);
 			q[1] = bg2 ^ (x2 & m[1]);
 			q[2] = bg2 ^ (x2 & m[2]);
 			q[3] = bg2 ^ (x2 & m[3]);
 		}
+}
+
+/* One cell's glyph into the row buffer at p (pitch in pixels). */
+static void
+glyph(const struct render *r, uint32_t *p, size_t pitch, struct cell c)
+{
+	const uint8_t *rows = font_bits(font, font_index(font, c.ch));
+	uint32_t fg, bg, s = r->scale;
+
+	colours(c, &fg, &bg);
+	if (s == 1 && font->w % 8 == 0) {
+		glyph_fast(p, pitch, rows, fg, bg);
 		return;
 	}
-	for (uint32_t y = 0; y < FONT_H; y++) {
+	for (uint32_t y = 0; y < font->h; y++, rows += font->pitch) {
 		uint32_t *q = p;
 
-		for (uint32_t i = 0; i < FONT_W; i++) {
-			uint32_t v = rows[y] & (0x80 >> i) ? fg : bg;
+		for (uint32_t i = 0; i < font->w; i++) {
+			uint32_t v = rows[i / 8] & (0x80 >> i % 8) ? fg : bg;
 
 			for (uint32_t k = 0; k < s; k++)
 				*q++ = v;
 		}
 		for (uint32_t k = 1; k < s; k++)	/* the same row again */
-			copy64((uint64_t *)(p + k * pitch), (const uint64_t *)p,
-			    r->cw / 2);
+			memcpy(p + k * pitch, p, r->cw * sizeof(*p));
 		p += s * pitch;
 	}
 }

@@ -8,6 +8,8 @@
  * Lines scrolled since the last frame are moved on the screen with one
  * display copy first (and in `drawn`), so scrolling text costs a copy and
  * the new lines, not a redraw.  Nothing is read back from the display.
+ * Cells are the console font's size (font_console, abi/rt/font.h) times
+ * the scale; a cell's code point picks its glyph, or the box.
  */
 #ifndef FBCON_RENDER_H
 #define FBCON_RENDER_H
@@ -16,7 +18,7 @@
 #include "../../abi/rt/font.h"
 #include "grid.h"
 
-#define CELL_CURSOR 0x80	/* in `drawn` only: the cursor is on it */
+#define CELL_CURSOR 0x04	/* in `drawn` only: the cursor is on it */
 #define RENDER_MAX_SCALE FONT_MAX_SCALE
 
 struct render {

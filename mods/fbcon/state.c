@@ -52,6 +52,27 @@ put_sgr(struct out *o, struct cell c)
 	put(o, "m", 1);
 }
 
+/* A cell's code point as UTF-8 (RFC 3629 section 3). */
+static void
+put_utf8(struct out *o, uint32_t cp)
+{
+	char b[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		b[0] = (char)cp, n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | cp >> 6), n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | cp >> 12), n = 3;
+	} else {
+		b[0] = (char)(0xf0 | cp >> 18), n = 4;
+	}
+	for (size_t i = 1; i < n; i++)
+		b[i] = (char)(0x80 | (cp >> (6 * (n - 1 - i)) & 0x3f));
+	put(o, b, n);
+}
+
 /* Cells up to the last that shows anything. */
 static uint32_t
 trimmed(const struct cell *line, uint32_t cols)
@@ -76,10 +97,7 @@ line_text(struct out *o, const struct cell *line, uint32_t cols)
 			put_sgr(o, c);
 			pen = c;
 		}
-		if (c.ch == CELL_BOX)
-			put(o, "\xef\xbf\xbd", 3);	/* U+FFFD in UTF-8 */
-		else
-			put(o, (const char *)&c.ch, 1);
+		put_utf8(o, c.ch);
 	}
 	if (!plain(pen))
 		put(o, "\033[0m", 4);

@@ -19,7 +19,7 @@ t_text(void *ctx, const char *s, size_t n)
 static void
 t_glyph(void *ctx, uint32_t cp)
 {
-	grid_put(&((struct term *)ctx)->g, CELL_BOX);
+	grid_put(&((struct term *)ctx)->g, cp);
 }
 
 static void
@@ -157,10 +157,15 @@ sgr(struct grid *g, const struct ansi_csi *c)
 		else if (v >= 100 && v <= 107)
 			pen->bg = (uint8_t)(v - 100 + 8);
 		else if (v == 38 || v == 48) {
-			used = sgr_extended(c, i,
-			    v == 38 ? &pen->fg : &pen->bg);
+			uint8_t colour = v == 38 ? pen->fg : pen->bg;
+
+			used = sgr_extended(c, i, &colour);
 			if (used < 0)
 				return;
+			if (v == 38)
+				pen->fg = colour;
+			else
+				pen->bg = colour;
 			i += (unsigned)used;
 		}
 	}

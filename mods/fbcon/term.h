@@ -15,8 +15,9 @@
  *   CSI ? 25 h/l        show/hide the cursor
  *   ESC D E M c         index, next line, reverse index (it stops at the
  *                       top row: no scrolling down), reset
- * Anything else is ignored.  Every character other than printable ASCII
- * becomes one box cell.  Pure C (tests/host/test_ansi.c).
+ * Anything else is ignored.  Every other character is one cell holding
+ * its code point (U+FFFD for malformed UTF-8), drawn with the font's glyph
+ * or as a box.  Pure C (tests/host/mod_fbcon_ansi.c).
  */
 #ifndef FBCON_TERM_H
 #define FBCON_TERM_H

@@ -308,19 +308,23 @@ term_free(struct term *t)
 	free(t);
 }
 
-/* Screen row y as text, trailing blanks trimmed; boxes as '#'. */
+/* Screen row y as UTF-8 text, trailing blanks trimmed; U+FFFD (what bad
+ * UTF-8 becomes) as '#'. */
 static const char *
 row(const struct term *t, uint32_t y)
 {
-	static char buf[GRID_MAX_COLS + 1];
+	static char buf[4 * GRID_MAX_COLS + 1];
 	const struct cell *c = grid_line(&t->g, y);
-	uint32_t n = t->g.cols;
+	struct out o = { buf, 0 };
 
-	for (uint32_t i = 0; i < n; i++)
-		buf[i] = c[i].ch == CELL_BOX ? '#' : (char)c[i].ch;
-	while (n && buf[n - 1] == ' ')
-		n--;
-	buf[n] = '\0';
+	for (uint32_t i = 0; i < t->g.cols; i++)
+		if (c[i].ch == ANSI_BAD_CHAR)
+			put(&o, "#", 1);
+		else
+			put_utf8(&o, c[i].ch);	/* state.c's */
+	while (o.n && buf[o.n - 1] == ' ')
+		o.n--;
+	buf[o.n] = '\0';
 	return buf;
 }
 
@@ -527,17 +531,35 @@ TEST(term_save_restore_reset)
 	term_free(t);
 }
 
-TEST(term_utf8_is_one_box)
+TEST(term_utf8_is_one_cell_with_its_code_point)
 {
 	struct term *t = term_new(COLS, ROWS);
 
 	tw(t, "caf\xc3\xa9 \xe2\x94\x80\xf0\x9f\x98\x80!");
-	CHECK_STR(row(t, 0), "caf# ##!");
+	CHECK_STR(row(t, 0), "caf\xc3\xa9 \xe2\x94\x80\xf0\x9f\x98\x80!");
+	AT(t, 8, 0);
+	CHECK_EQ_INT(grid_line(&t->g, 0)[3].ch, 0xe9);
+	CHECK_EQ_INT(grid_line(&t->g, 0)[5].ch, 0x2500);
+	CHECK_EQ_INT(grid_line(&t->g, 0)[6].ch, 0x1f600);
 	/* split between writes, still one cell */
 	tw(t, "\r\n\xe2");
 	tw(t, "\x82");
 	tw(t, "\xac=");
-	CHECK_STR(row(t, 1), "#=");
+	CHECK_STR(row(t, 1), "\xe2\x82\xac=");
+	AT(t, 2, 1);
+	term_free(t);
+}
+
+TEST(term_bad_utf8_is_one_replacement_per_sequence)
+{
+	struct term *t = term_new(COLS, ROWS);
+
+	/* a cut sequence, a stray continuation, C0 (which starts nothing)
+	 * and its continuation, a surrogate: one U+FFFD cell each, and the
+	 * byte that broke the first is still read */
+	tw(t, "\xe2\x82x\x80\xc0\xaf\xed\xa0\x80y");
+	CHECK_STR(row(t, 0), "#x####y");
+	AT(t, 7, 0);
 	term_free(t);
 }
 
@@ -719,7 +741,8 @@ TEST(state_round_trip)
 	size_t len;
 
 	tw(a, "one\n\033[1;33mtwo\033[0m\nthree \033[44m  \033[0m\n"
-	    "\033[7mfour\033[0m\xc3\xa9\nfive\nsix\033[2A\033[3G\033[32m");
+	    "\033[7mfour\033[0m\xc3\xa9\xe2\x86\x92\xf0\x9f\x98\x80\xff\n"
+	    "five\nsix\033[2A\033[3G\033[32m");
 	len = state_export(a, blob);
 	CHECK(len > sizeof(struct console_state));
 	CHECK_EQ_INT(state_import(b, blob, len, CONSOLE_STATE_VERSION), PB_OK);

@@ -1,162 +1,256 @@
 /*
- * mod_fbcon_font.c - fbcon's 8x16 font (abi/rt/font.c) read as the text it
- * is written in: every row 8 characters of '#' and '.', the metrics its
- * header promises, and no two characters drawn alike.
+ * mod_fbcon_font.c - fbcon's console font: the table tools/mkfont made
+ * from the Debian PSF font (build/gen/font_console.c) checked against
+ * that font file read again through tools/psf.c, its coverage (accented
+ * letters, box drawing, arrows), the box for what it lacks, and the
+ * renderer drawing a cell's code point with exactly the font's pixels at
+ * scales 1 and 2 on a display in memory.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 
-/* Keep each row's string instead of turning it into bits, under a name
- * of its own in the host-test binary. */
-#define font_8x16 fbcon_font_text
-#define FONT_ROW(s) s
-#define FONT_ROW_T char *	/* font.c adds the const */
+#define palette_xterm256 fbcon_palette_xterm256
+
 #include "../../abi/rt/font.c"
+#include "font_console.c"		/* build/gen: tools/mkfont's */
+#include "../../tools/psf.c"
+#include "../../mods/fbcon/ansi.c"
+#include "../../mods/fbcon/grid.c"
+#include "../../mods/fbcon/reflow.c"
+#include "../../mods/fbcon/palette.c"
+#include "../../mods/fbcon/term.c"
+#include "../../mods/fbcon/render.c"
 
-static const char *
-name(unsigned g)
-{
-	static char buf[16];
+#define F (&font_console)
 
-	if (g == FONT_BOX)
-		return "the box";
-	buf[0] = '\'', buf[1] = (char)(FONT_FIRST + g), buf[2] = '\'';
-	buf[3] = '\0';
-	return buf;
-}
-
-/* Is pixel column x of row y of glyph g on? */
 static int
-on(unsigned g, unsigned y, unsigned x)
+is_box(uint32_t cp)
 {
-	return font_8x16[g][y][x] == '#';
+	return font_index(F, cp) == font_box(F);
 }
 
 static int
-row_on(unsigned g, unsigned y)
+pixel(const uint8_t *bits, uint32_t x, uint32_t y)
 {
-	for (unsigned x = 0; x < FONT_W; x++)
-		if (on(g, y, x))
-			return 1;
-	return 0;
+	return (bits[y * F->pitch + x / 8] >> (7 - x % 8)) & 1;
 }
 
-/* First and last rows with a pixel; -1 for an empty glyph. */
-static int
-top(unsigned g)
+TEST(font_console_is_well_formed)
 {
-	for (unsigned y = 0; y < FONT_H; y++)
-		if (row_on(g, y))
-			return (int)y;
-	return -1;
-}
-
-static int
-bottom(unsigned g)
-{
-	for (unsigned y = FONT_H; y-- > 0; )
-		if (row_on(g, y))
-			return (int)y;
-	return -1;
-}
-
-static unsigned
-glyph_of(char c)
-{
-	return (unsigned)(c - FONT_FIRST);
-}
-
-TEST(font_rows_are_8_pixels)
-{
-	for (unsigned g = 0; g < FONT_NGLYPHS; g++)
-		for (unsigned y = 0; y < FONT_H; y++) {
-			const char *r = font_8x16[g][y];
-
-			CHECK_MSG(strlen(r) == FONT_W &&
-			    strspn(r, "#.") == FONT_W, "%s row %u is \"%s\"",
-			    name(g), y, r);
-		}
-}
-
-/* Rows 0 and 15 and column 7 are the gaps between cells; only '_'
- * reaches into column 7, so that a run of them joins up. */
-TEST(font_keeps_the_gaps)
-{
-	for (unsigned g = 0; g < FONT_NGLYPHS; g++) {
-		CHECK_MSG(!row_on(g, 0) && !row_on(g, FONT_H - 1),
-		    "%s touches the top or bottom row", name(g));
-		if (g == glyph_of('_'))
-			continue;
-		for (unsigned y = 0; y < FONT_H; y++)
-			CHECK_MSG(!on(g, y, FONT_W - 1), "%s uses column 7 "
-			    "in row %u", name(g), y);
+	CHECK(F->w > 0 && F->h > 0);
+	CHECK_EQ_INT(F->pitch, (F->w + 7) / 8);
+	CHECK(F->nglyphs > 256);
+	for (uint32_t i = 0; i < F->nmap; i++) {
+		CHECK_MSG(F->map_cp[i] >= 0x80 && F->map_cp[i] <= 0x10ffff,
+		    "entry %u is U+%04X", i, F->map_cp[i]);
+		CHECK_MSG(i == 0 || F->map_cp[i - 1] < F->map_cp[i],
+		    "entry %u out of order", i);
+		CHECK(F->map_glyph[i] < font_box(F));
 	}
+	for (uint32_t cp = 0; cp < 0x80; cp++)
+		CHECK(F->ascii[cp] <= font_box(F));
+	for (uint32_t cp = 0x20; cp <= 0x7e; cp++)
+		CHECK_MSG(!is_box(cp), "'%c' has no glyph", (int)cp);
 }
 
-TEST(font_glyphs_differ)
+TEST(font_console_covers_accents_box_drawing_arrows)
 {
-	CHECK_EQ_INT(top(glyph_of(' ')), -1);
-	for (unsigned a = 0; a < FONT_NGLYPHS; a++) {
-		if (a != glyph_of(' '))
-			CHECK_MSG(top(a) >= 0, "%s is empty", name(a));
-		for (unsigned b = a + 1; b < FONT_NGLYPHS; b++) {
-			int same = 1;
+	uint32_t n = 0;
 
-			for (unsigned y = 0; y < FONT_H && same; y++)
-				same = strcmp(font_8x16[a][y],
-				    font_8x16[b][y]) == 0;
-			CHECK_MSG(!same, "%s and %s look alike", name(a),
-			    name(b));
-		}
-	}
+	for (uint32_t cp = 0xa0; cp <= 0xff; cp++)	/* Latin-1 */
+		CHECK_MSG(!is_box(cp), "U+%04X has no glyph", cp);
+	for (uint32_t cp = 0x2500; cp <= 0x257f; cp++)	/* box drawing */
+		CHECK_MSG(!is_box(cp), "U+%04X has no glyph", cp);
+	for (uint32_t cp = 0x2190; cp <= 0x2193; cp++)	/* arrows */
+		CHECK_MSG(!is_box(cp), "U+%04X has no glyph", cp);
+	for (uint32_t cp = 0x100; cp <= 0x17f; cp++)	/* Latin Ext-A */
+		n += !is_box(cp);
+	CHECK_MSG(n >= 100, "only %u of Latin Extended-A", n);
+	/* distinct glyphs where they must differ */
+	CHECK(font_index(F, 0xe9) != font_index(F, 'e'));
+	CHECK(font_index(F, 0x2500) != font_index(F, '-'));
+	CHECK(font_index(F, 0x2192) != font_index(F, 0x2190));
 }
 
-/* Capitals and digits from row 2 to row 11 (Q's tail goes below). */
-TEST(font_capitals_and_digits_line_up)
+TEST(font_box_for_what_it_lacks)
 {
-	static const char caps[] = "ABCDEFGHIJKLMNOPRSTUVWXYZ0123456789";
-
-	for (const char *c = caps; *c; c++) {
-		unsigned g = glyph_of(*c);
-
-		CHECK_MSG(top(g) == 2 && bottom(g) == 11, "'%c' spans rows "
-		    "%d-%d", *c, top(g), bottom(g));
-	}
-	CHECK_EQ_INT(top(glyph_of('Q')), 2);
+	CHECK(is_box(0x2605));		/* BLACK STAR */
+	CHECK(is_box(0x1f600));		/* beyond the BMP */
+	CHECK(is_box(0x10ffff));
+	CHECK(is_box(ANSI_BAD_CHAR));	/* bad UTF-8 is the box too */
+	CHECK(is_box(0x7f) && is_box(0x1b));
 }
 
-/* Lowercase: x-height from row 5, ascenders from row 2, descenders to
- * row 14, and the baseline under row 11. */
-TEST(font_lowercase_metrics)
-{
-	static const char x_height[] = "acemnorsuvwxz";
-	static const char ascenders[] = "bdhkl";
-	static const char descenders[] = "gjpqy";
-
-	for (const char *c = x_height; *c; c++)
-		CHECK_MSG(top(glyph_of(*c)) == 5 && bottom(glyph_of(*c)) == 11,
-		    "'%c' spans rows %d-%d", *c, top(glyph_of(*c)),
-		    bottom(glyph_of(*c)));
-	for (const char *c = ascenders; *c; c++)
-		CHECK_MSG(top(glyph_of(*c)) == 2 && bottom(glyph_of(*c)) == 11,
-		    "'%c' spans rows %d-%d", *c, top(glyph_of(*c)),
-		    bottom(glyph_of(*c)));
-	for (const char *c = descenders; *c; c++)
-		CHECK_MSG(bottom(glyph_of(*c)) == 14, "'%c' ends on row %d",
-		    *c, bottom(glyph_of(*c)));
-}
-
-/* The box is a closed outline, so an unknown character is plain to see. */
 TEST(font_box_is_closed)
 {
-	unsigned t = (unsigned)top(FONT_BOX), b = (unsigned)bottom(FONT_BOX);
+	const uint8_t *b = font_bits(F, font_box(F));
+	uint32_t top = F->h, bottom = 0, right = 0;
 
-	REQUIRE(top(FONT_BOX) >= 0 && b > t + 4);
-	CHECK_STR(font_8x16[FONT_BOX][t], font_8x16[FONT_BOX][b]);
-	for (unsigned y = t + 1; y < b; y++)
-		CHECK_MSG(on(FONT_BOX, y, 0) && on(FONT_BOX, y, 6) &&
-		    !on(FONT_BOX, y, 3), "box row %u is \"%s\"", y,
-		    font_8x16[FONT_BOX][y]);
+	for (uint32_t y = 0; y < F->h; y++)
+		for (uint32_t x = 0; x < F->w; x++)
+			if (pixel(b, x, y)) {
+				top = y < top ? y : top;
+				bottom = y > bottom ? y : bottom;
+				right = x > right ? x : right;
+			}
+	REQUIRE(top < bottom && bottom - top > 4 && right > 2);
+	for (uint32_t x = 0; x <= right; x++)
+		CHECK(pixel(b, x, top) && pixel(b, x, bottom));
+	for (uint32_t y = top; y <= bottom; y++)
+		CHECK(pixel(b, 0, y) && pixel(b, right, y) &&
+		    (y == top || y == bottom || !pixel(b, right / 2, y)));
+	CHECK_MSG(right < F->w - 1, "boxes side by side would touch");
+}
+
+/* Every code point of the PSF file: the table gives it the file's glyph. */
+static int
+same_as_file(void *ctx, uint32_t glyph, uint32_t cp)
+{
+	const struct psf *f = ctx;
+	const uint8_t *want = f->glyphs + (size_t)glyph * f->glyph_bytes;
+
+	if (cp == ANSI_BAD_CHAR)
+		return 0;		/* left out on purpose: the box */
+	return memcmp(font_bits(F, font_index(F, cp)), want,
+	    f->glyph_bytes) != 0;
+}
+
+TEST(font_console_is_the_psf_file)
+{
+	FILE *fp = fopen(PB_GEN_DIR "/font.psf", "rb");
+	static uint8_t buf[1 << 20];
+	struct psf f;
+	size_t len, n;
+
+	REQUIRE(fp != NULL);
+	len = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	REQUIRE(psf_parse(&f, buf, len) == PSF_OK);
+	CHECK_EQ_INT(f.width, F->w);
+	CHECK_EQ_INT(f.height, F->h);
+	CHECK_EQ_INT(psf_each(&f, same_as_file, &f), 0);
+	/* every code point but U+FFFD kept */
+	n = psf_map(&f, NULL, 0, NULL);
+	{
+		struct psf_pair *p = malloc(n * sizeof(*p));
+		size_t ascii = 0, kept;
+
+		REQUIRE(p != NULL);
+		kept = psf_map(&f, p, n, NULL);
+		for (size_t i = 0; i < kept; i++)
+			ascii += p[i].cp < 0x80;
+		for (size_t i = 0; i < kept; i++)
+			if (p[i].cp == ANSI_BAD_CHAR)
+				kept--;
+		CHECK_EQ_INT(F->nmap, kept - ascii);
+		free(p);
+	}
+}
+
+/* --- the renderer, on a display in memory ------------------------------ */
+
+#define DW 96
+#define DH 64
+
+static uint32_t screen[DW * DH];
+
+static int
+d_fill(void *ctx, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+    uint32_t rgb)
+{
+	for (uint32_t j = y; j < y + h && j < DH; j++)
+		for (uint32_t i = x; i < x + w && i < DW; i++)
+			screen[j * DW + i] = rgb;
+	return PB_OK;
+}
+
+static int
+d_blit(void *ctx, const uint32_t *px, uint32_t pitch, uint32_t x,
+    uint32_t y, uint32_t w, uint32_t h)
+{
+	if (x + w > DW || y + h > DH)
+		return PB_EINVAL;
+	for (uint32_t j = 0; j < h; j++)
+		memcpy(screen + (y + j) * DW + x, px + (size_t)j * pitch,
+		    w * sizeof(uint32_t));
+	return PB_OK;
+}
+
+static int
+d_copy(void *ctx, uint32_t sx, uint32_t sy, uint32_t dx, uint32_t dy,
+    uint32_t w, uint32_t h)
+{
+	return PB_EINVAL;	/* nothing here scrolls */
+}
+
+static const struct display_ops d_ops = {
+	.fill = d_fill, .blit = d_blit, .copy = d_copy,
+};
+
+/* Does cell (col, row) at scale s show code point cp's glyph? */
+static int
+cell_is(uint32_t col, uint32_t row, uint32_t s, uint32_t cp)
+{
+	const uint8_t *bits = font_bits(F, font_index(F, cp));
+	uint32_t fg = palette[GRID_FG], bg = palette[GRID_BG];
+
+	for (uint32_t y = 0; y < F->h * s; y++)
+		for (uint32_t x = 0; x < F->w * s; x++) {
+			uint32_t p = screen[(row * F->h * s + y) * DW +
+			    col * F->w * s + x];
+
+			if (p != (pixel(bits, x / s, y / s) ? fg : bg))
+				return 0;
+		}
+	return 1;
+}
+
+static void
+draw(uint32_t scale, const char *text)
+{
+	struct pb_conn disp = { &d_ops, NULL, NULL, "display:mem" };
+	struct render r;
+	struct term t;
+	void *rm = calloc(1, render_bytes(DW, DH, scale));
+	void *gm;
+	uint32_t cols, rows;
+
+	render_init_tables();
+	render_fit(DW, DH, scale, &cols, &rows);
+	gm = calloc(1, grid_bytes(cols, rows));
+	grid_init(&t.g, gm, cols, rows);
+	term_init(&t);
+	term_write(&t, text, strlen(text));
+	render_setup(&r, rm, DW, DH, scale);
+	memset(screen, 0x5a, sizeof(screen));
+	CHECK_EQ_INT(render_frame(&r, &disp, &t.g, 0), PB_OK);
+	free(gm);
+	free(rm);
+}
+
+TEST(render_draws_the_font_glyph_of_each_code_point)
+{
+	/* é ─ → ★, then a byte that is no UTF-8 */
+	draw(1, "\xc3\xa9\xe2\x94\x80\xe2\x86\x92\xe2\x98\x85\xff" "A");
+	CHECK(cell_is(0, 0, 1, 0xe9));
+	CHECK(cell_is(1, 0, 1, 0x2500));
+	CHECK(cell_is(2, 0, 1, 0x2192));
+	CHECK(cell_is(3, 0, 1, 0x2605) && is_box(0x2605));
+	CHECK(cell_is(4, 0, 1, ANSI_BAD_CHAR));
+	CHECK(cell_is(5, 0, 1, 'A'));
+	CHECK(cell_is(6, 0, 1, ' '));
+	CHECK(!cell_is(0, 0, 1, 'e'));	/* it can tell them apart */
+}
+
+TEST(render_scales_the_font)
+{
+	draw(2, "\xc3\xa9\xe2\x94\x82\xe2\x98\x85");	/* é │ ★ */
+	CHECK(cell_is(0, 0, 2, 0xe9));
+	CHECK(cell_is(1, 0, 2, 0x2502));
+	CHECK(cell_is(2, 0, 2, 0x2605));
+	CHECK(!cell_is(1, 0, 2, 0x2500));
 }

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "../../mods/fbcon/ansi.c"
 #include "../../abi/rt/font.c"
+#include "font_console.c"		/* build/gen: tools/mkfont's */
 #include "../../mods/fbcon/grid.c"
 #include "../../mods/fbcon/palette.c"
 #include "../../mods/fbcon/reflow.c"

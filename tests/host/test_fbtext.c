@@ -33,21 +33,35 @@ fill(uint32_t v)
 		fbmem[i] = v;
 }
 
+#define FW font_ascii.w		/* the generated font's cell */
+#define FH font_ascii.h
+
+/* Does cell (col, row) show glyph number g in fg on bg? */
+static int
+cell_shows_glyph(uint32_t col, uint32_t row, uint32_t g, uint32_t fg,
+    uint32_t bg)
+{
+	const uint8_t *bits = font_bits(&font_ascii, g);
+
+	for (uint32_t y = 0; y < FH; y++)
+		for (uint32_t x = 0; x < FW; x++) {
+			uint32_t p = fbmem[(row * FH + y) * STRIDE +
+			    col * FW + x];
+			int on = bits[y * font_ascii.pitch + x / 8] &
+			    (0x80 >> x % 8);
+
+			if (p != (on ? fg : bg))
+				return 0;
+		}
+	return 1;
+}
+
 /* Does cell (col, row) show character c in fg on bg? */
 static int
 cell_shows(uint32_t col, uint32_t row, char c, uint32_t fg, uint32_t bg)
 {
-	const uint8_t *g = font_glyph((unsigned char)c);
-
-	for (uint32_t y = 0; y < FONT_H; y++)
-		for (uint32_t x = 0; x < FONT_W; x++) {
-			uint32_t p = fbmem[(row * FONT_H + y) * STRIDE +
-			    col * FONT_W + x];
-
-			if (p != (g[y] & (0x80 >> x) ? fg : bg))
-				return 0;
-		}
-	return 1;
+	return cell_shows_glyph(col, row, font_ascii.ascii[(unsigned char)c],
+	    fg, bg);
 }
 
 static int
@@ -67,8 +81,8 @@ TEST(fbtext_draws_glyphs_in_the_screen_format)
 
 	fill(PAD);
 	REQUIRE(fbtext_init(&t, &fb, fbmem));
-	CHECK_EQ_INT(t.cols, W / 8);
-	CHECK_EQ_INT(t.rows, H / 16);
+	CHECK_EQ_INT(t.cols, W / FW);
+	CHECK_EQ_INT(t.rows, H / FH);
 	fbtext_colors(&t, 0x112233, 0x445566);
 	fbtext_home(&t);
 	fbtext_write(&t, "Hi!\nok", 6);
@@ -77,7 +91,7 @@ TEST(fbtext_draws_glyphs_in_the_screen_format)
 	CHECK(cell_shows(2, 0, '!', 0x112233, 0x445566));
 	/* The rest of a finished line is blanked to the right edge. */
 	CHECK(cell_shows(3, 0, ' ', 0x112233, 0x445566));
-	CHECK(cell_shows(24, 0, ' ', 0x112233, 0x445566));
+	CHECK(cell_shows(t.cols - 1, 0, ' ', 0x112233, 0x445566));
 	CHECK(cell_shows(1, 1, 'k', 0x112233, 0x445566));
 	CHECK(padding_intact());
 	/* RGBX: byte 0 red. */
@@ -131,9 +145,9 @@ TEST(fbtext_wraps_and_blanks_the_row_it_reaches)
 	CHECK(cell_shows(5, 2, '3', 0xffffff, 0));
 	/* A line longer than the screen goes on below. */
 	fbtext_home(&t);
-	memset(line, 'x', 30);
-	fbtext_write(&t, line, 30);
-	CHECK(cell_shows(24, 0, 'x', 0xffffff, 0));
+	memset(line, 'x', t.cols + 5);
+	fbtext_write(&t, line, t.cols + 5);
+	CHECK(cell_shows(t.cols - 1, 0, 'x', 0xffffff, 0));
 	CHECK(cell_shows(4, 1, 'x', 0xffffff, 0));
 	CHECK(cell_shows(5, 1, ' ', 0xffffff, 0));
 	CHECK(padding_intact());
@@ -148,6 +162,25 @@ TEST(fbtext_scales_for_tall_screens)
 
 	REQUIRE(fbtext_init(&t, &fb, big));
 	CHECK_EQ_INT(t.scale, 2);
-	CHECK_EQ_INT(t.cols, 1280 / 16);
-	CHECK_EQ_INT(t.rows, 1440 / 32);
+	CHECK_EQ_INT(t.cols, 1280 / (2 * FW));
+	CHECK_EQ_INT(t.rows, 1440 / (2 * FH));
+}
+
+TEST(fbtext_other_characters_are_one_box)
+{
+	struct fb_info fb = info(FB_BGRX);
+	struct fbtext t;
+
+	fill(PAD);
+	REQUIRE(fbtext_init(&t, &fb, fbmem));
+	fbtext_colors(&t, 0xffffff, 0);
+	fbtext_home(&t);
+	/* U+00E9 in UTF-8: its continuation byte takes no cell */
+	fbtext_write(&t, "a\xc3\xa9" "b", 4);
+	CHECK(cell_shows(0, 0, 'a', 0xffffff, 0));
+	CHECK(cell_shows_glyph(1, 0, font_box(&font_ascii), 0xffffff, 0));
+	CHECK(cell_shows(2, 0, 'b', 0xffffff, 0));
+	/* the hub's font is printable ASCII and the box, nothing more */
+	CHECK_EQ_INT(font_ascii.nglyphs, 0x7f - 0x20 + 1);
+	CHECK_EQ_INT(font_ascii.nmap, 0);
 }

@@ -1,55 +1,108 @@
-"""screentext: is a line of text on a screendump?  The 8x16 font fbcon and
-the hub draw with is read from abi/rt/font.c (its '#'/'.' rows), a line
-is drawn with it, and a text row of the screen must show exactly those
-pixels (the cells' background being the row's commonest colour), at
-font scale 1, from the left edge."""
+"""screentext: is a line of text on a screendump?  The font fbcon and the
+hub draw with is read from what they are built with, tools/mkfont's
+build/gen/font_console.c (the hub's font_ascii is its ASCII part): its
+glyph rows, and its Unicode table for the glyph of each character, the
+box for one it lacks.  A line is drawn with it, and a text row of the
+screen must show exactly those pixels (the cells' background being the
+row's commonest colour), at font scale 1, from the left edge."""
 
 import os
 import re
 
 from pbtest import ROOT
 
-ROW, CELL = 16, 8
-_glyphs = None
+FONT_C = os.path.join(ROOT, 'build', 'gen', 'font_console.c')
+_font = None
 
 
-def glyphs():
-    """The font: printable ASCII from 0x20, then the box."""
-    global _glyphs
-    if _glyphs is None:
-        with open(os.path.join(ROOT, 'abi', 'rt', 'font.c')) as f:
-            rows = re.findall(r'"([#.]{8})"', f.read())
-        _glyphs = [rows[i:i + ROW] for i in range(0, len(rows), ROW)]
-    return _glyphs
+class Font:
+    """build/gen/font_console.c, parsed: its cell and its tables."""
+
+    def __init__(self, path=FONT_C):
+        with open(path) as f:
+            src = f.read()
+
+        def field(name):
+            return int(re.search(r'\.%s = (\d+)' % name, src).group(1))
+
+        def array(name):
+            body = re.search(r'%s\[\d*\] = \{(.*?)\};' % name, src, re.S)
+            if not body:
+                return []
+            # Comments name code points ("U+00E9"), never numbers.
+            text = re.sub(r'/\*.*?\*/', '', body.group(1), flags=re.S)
+            return [int(v, 0) for v in re.findall(r'0x[0-9a-f]+|\d+', text)]
+
+        self.w, self.h, self.pitch = field('w'), field('h'), field('pitch')
+        self.nglyphs = field('nglyphs')
+        self.bits = bytes(array('glyphs'))
+        self.ascii = array('ascii')
+        self.map = dict(zip(array('map_cp'), array('map_glyph')))
+        assert len(self.bits) == self.nglyphs * self.h * self.pitch
+        assert len(self.ascii) == 128 and len(self.map) == field('nmap')
+
+    def index(self, ch):
+        """The glyph number that draws character ch: the box (the last)
+        for one the font lacks, and for U+FFFD."""
+        cp = ord(ch)
+        if cp < 0x80:
+            return self.ascii[cp]
+        return self.map.get(cp, self.nglyphs - 1)
+
+    def rows(self, ch):
+        """ch's glyph as h strings of w '#'/'.'."""
+        g = self.index(ch) * self.h * self.pitch
+        return [''.join('#' if self.bits[g + y * self.pitch + x // 8] &
+                        (0x80 >> x % 8) else '.' for x in range(self.w))
+                for y in range(self.h)]
+
+
+def font():
+    global _font
+    if _font is None:
+        _font = Font()
+    return _font
 
 
 def glyph(ch):
-    g = glyphs()
-    return g[ord(ch) - 0x20] if 0x20 <= ord(ch) <= 0x7e else g[-1]
+    return font().rows(ch)
 
 
-def _shows(px, w, row, text):
-    band = px[row * ROW * w * 3:(row + 1) * ROW * w * 3]
-    if len(band) < ROW * w * 3 or len(text) * CELL > w:
-        return False
+def cell_shows(px, w, row, col, ch, bg):
+    """Does the cell at (col, row) show ch, its background bg (a pixel's
+    3 bytes) and any other colour its ink?"""
+    f = font()
+    g = glyph(ch)
+    for y in range(f.h):
+        line = (row * f.h + y) * w * 3
+        for x in range(f.w):
+            p = line + (col * f.w + x) * 3
+            if (g[y][x] == '#') != (px[p:p + 3] != bg):
+                return False
+    return True
+
+
+def row_background(px, w, row):
+    """The commonest colour of a text row."""
+    f = font()
+    band = px[row * f.h * w * 3:(row + 1) * f.h * w * 3]
     counts = {}
     for i in range(0, len(band), 3 * 97):
         counts[band[i:i + 3]] = counts.get(band[i:i + 3], 0) + 1
-    bg = max(counts, key=counts.get)
-    for i, ch in enumerate(text):
-        g = glyph(ch)
-        for y in range(ROW):
-            line = band[y * w * 3:(y + 1) * w * 3]
-            for x in range(CELL):
-                p = line[(i * CELL + x) * 3:(i * CELL + x) * 3 + 3]
-                if (g[y][x] == '#') != (p != bg):
-                    return False
-    return True
+    return max(counts, key=counts.get)
+
+
+def _shows(px, w, row, text):
+    f = font()
+    if len(px) < (row + 1) * f.h * w * 3 or len(text) * f.w > w:
+        return False
+    bg = row_background(px, w, row)
+    return all(cell_shows(px, w, row, i, ch, bg) for i, ch in enumerate(text))
 
 
 def rows_showing(w, h, px, text):
     """The text rows that begin with `text`."""
-    return [r for r in range(h // ROW) if _shows(px, w, r, text)]
+    return [r for r in range(h // font().h) if _shows(px, w, r, text)]
 
 
 def shows(w, h, px, text):
