@@ -4,7 +4,8 @@ build/gen/font_console.c (the hub's font_ascii is its ASCII part): its
 glyph rows, and its Unicode table for the glyph of each character, the
 box for one it lacks.  A line is drawn with it, and a text row of the
 screen must show exactly those pixels (the cells' background being the
-row's commonest colour), at font scale 1, from the left edge."""
+row's commonest colour), from the left edge, at font scale 1 unless
+told."""
 
 import os
 import re
@@ -68,41 +69,44 @@ def glyph(ch):
     return font().rows(ch)
 
 
-def cell_shows(px, w, row, col, ch, bg):
+def cell_shows(px, w, row, col, ch, bg, scale=1):
     """Does the cell at (col, row) show ch, its background bg (a pixel's
-    3 bytes) and any other colour its ink?"""
+    3 bytes) and any other colour its ink, at font scale `scale`?"""
     f = font()
     g = glyph(ch)
-    for y in range(f.h):
-        line = (row * f.h + y) * w * 3
-        for x in range(f.w):
-            p = line + (col * f.w + x) * 3
-            if (g[y][x] == '#') != (px[p:p + 3] != bg):
+    for y in range(f.h * scale):
+        line = (row * f.h * scale + y) * w * 3
+        for x in range(f.w * scale):
+            p = line + (col * f.w * scale + x) * 3
+            if (g[y // scale][x // scale] == '#') != (px[p:p + 3] != bg):
                 return False
     return True
 
 
-def row_background(px, w, row):
+def row_background(px, w, row, scale=1):
     """The commonest colour of a text row."""
-    f = font()
-    band = px[row * f.h * w * 3:(row + 1) * f.h * w * 3]
+    ch = font().h * scale
+    band = px[row * ch * w * 3:(row + 1) * ch * w * 3]
     counts = {}
     for i in range(0, len(band), 3 * 97):
         counts[band[i:i + 3]] = counts.get(band[i:i + 3], 0) + 1
     return max(counts, key=counts.get)
 
 
-def _shows(px, w, row, text):
+def _shows(px, w, row, text, scale):
     f = font()
-    if len(px) < (row + 1) * f.h * w * 3 or len(text) * f.w > w:
+    if len(px) < (row + 1) * f.h * scale * w * 3 or \
+            len(text) * f.w * scale > w:
         return False
-    bg = row_background(px, w, row)
-    return all(cell_shows(px, w, row, i, ch, bg) for i, ch in enumerate(text))
+    bg = row_background(px, w, row, scale)
+    return all(cell_shows(px, w, row, i, ch, bg, scale)
+               for i, ch in enumerate(text))
 
 
-def rows_showing(w, h, px, text):
+def rows_showing(w, h, px, text, scale=1):
     """The text rows that begin with `text`."""
-    return [r for r in range(h // font().h) if _shows(px, w, r, text)]
+    return [r for r in range(h // (font().h * scale))
+            if _shows(px, w, r, text, scale)]
 
 
 def shows(w, h, px, text):
