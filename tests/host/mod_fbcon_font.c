@@ -153,7 +153,7 @@ TEST(font_console_is_the_psf_file)
 
 /* --- the renderer, on a display in memory ------------------------------ */
 
-#define DW 96
+#define DW 160
 #define DH 64
 
 static uint32_t screen[DW * DH];
