@@ -19,7 +19,7 @@ PE_CFLAGS := --target=x86_64-unknown-windows -std=c11 -O2 -g0 $(WARN) \
 KERN_CFLAGS := $(PE_CFLAGS) -mgeneral-regs-only -mcmodel=small
 # The hub is optimised for size: it must stay small (a .text budget of
 # 32 KiB), and nothing in it is a hot loop the way module code can be.
-HUB_CFLAGS := $(KERN_CFLAGS) -Os -ffunction-sections -fdata-sections
+HUB_CFLAGS := $(KERN_CFLAGS) -Oz -ffunction-sections -fdata-sections
 EFI_CFLAGS := $(PE_CFLAGS) -mgeneral-regs-only -I/usr/include/efi \
 	-I/usr/include/efi/x86_64
 LDFLAGS_PE := -nodefaultlib -machine:x64 -debug:none -opt:ref
