@@ -68,7 +68,9 @@ $(STUB): $(call obj,efi,$(EFI_SRCS))
 		-out:$@ -implib:$(B)/obj/$(@F).lib $^
 
 # --- the hub ---------------------------------------------------------------
-HUB_OBJS := $(call obj,hub,$(HUB_PORT_SRCS) $(HUB_ARCH_SRCS) $(RT_SRCS))
+# The inventory's listings are the shell's (abi/rt/inventory.c), not the hub's.
+HUB_RT_SRCS := $(filter-out abi/rt/inventory.c,$(RT_SRCS))
+HUB_OBJS := $(call obj,hub,$(HUB_PORT_SRCS) $(HUB_ARCH_SRCS) $(HUB_RT_SRCS))
 $(B)/obj/hub/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC(hub)  $<"
@@ -141,7 +143,8 @@ usb: image
 # one binary each, since modules may use the same names.
 HOST_TEST_SRCS := $(wildcard tests/host/test_*.c) tests/host/main.c \
 	tests/host/fake_arch.c tests/host/fakemod.c $(HUB_HOST_SRCS) \
-	abi/rt/util.c abi/rt/fmt.c abi/rt/font.c abi/rt/logfmt.c
+	abi/rt/util.c abi/rt/fmt.c abi/rt/font.c abi/rt/logfmt.c \
+	abi/rt/inventory.c
 $(B)/tests/host-tests: $(HOST_TEST_SRCS)
 	@mkdir -p $(@D)
 	@echo "  HOSTCC   $@"

@@ -1,8 +1,10 @@
 /*
  * control.c - the hub's commands: load, unload, swap, update, gc, and the
- * listings mods, res, deps, irqs and mem (the log is read through
- * `log:hub`, abi/log.h).  The shell reaches them through the `control`
- * service; boot.cfg's `exec=` lines run them at the end of the boot.
+ * boot chart's raw numbers (chart, mark).  The listings (mods, res, deps,
+ * irqs, mem) are the shell's, built on the inventory services
+ * (abi/rt/inventory.c); the log is read through `log:hub` (abi/log.h).
+ * The shell reaches the commands through the `control` service; boot.cfg's
+ * `exec=` lines run them at the end of the boot.
  *
  * Every command answers through `out`, one line per call; a failure is one
  * line beginning "error: " and a negative return.
@@ -60,207 +62,6 @@ split(char *s, char *w[3])
 	while (*s == ' ' || *s == '\t')
 		s++;
 	return *s ? -1 : n;
-}
-
-static void
-provides_text(const struct pb_modinfo *d, char *buf, size_t cap)
-{
-	buf[0] = '\0';
-	for (unsigned i = 0; i < d->nprovides; i++) {
-		size_t n = strlen(buf);
-		rt_snprintf(buf + n, cap - n, "%s%s %u.%u", i ? "," : "",
-		    d->provides[i].iface, d->provides[i].major,
-		    d->provides[i].minor);
-	}
-	if (!buf[0])
-		rt_strlcpy(buf, "-", cap);
-}
-
-static void
-requires_text(const struct pb_modinfo *d, char *buf, size_t cap)
-{
-	static const char *const card[] = { "", "?", "*" };
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < d->nrequires; i++) {
-		size_t n = strlen(buf);
-		rt_snprintf(buf + n, cap - n, "%s%s%s", i ? "," : "",
-		    d->requires[i].iface, card[d->requires[i].card % 3]);
-	}
-	if (!buf[0])
-		rt_strlcpy(buf, "-", cap);
-}
-
-static int
-cmd_mods(struct ctl *c)
-{
-	char p[96], r[96];
-
-	say(c, "%-14s %-6s %-9s %-12s %6s  %-24s %s", "NAME", "VER", "STATE",
-	    "BASE", "SIZE", "PROVIDES", "REQUIRES");
-	for (unsigned i = 0; i < nmodules; i++) {
-		struct pb_module *m = &modules[i];
-
-		provides_text(&m->desc, p, sizeof(p));
-		requires_text(&m->desc, r, sizeof(r));
-		say(c, "%-14s %-6s %-9s 0x%010llx %5uK  %-24s %s", m->name,
-		    m->desc.version[0] ? m->desc.version : "-",
-		    mod_state_name(m->state), (unsigned long long)m->base,
-		    m->base ? m->size / 1024 : 0, p, r);
-	}
-	return PB_OK;
-}
-
-static void
-res_of(struct ctl *c, const struct pb_module *owner)
-{
-	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
-		struct pb_resource *r = &resources[i];
-
-		if (r->used && r->owner == owner)
-			say(c, "  %s%s%s%s (%u client%s)", r->name,
-			    r->standby ? " [standby]" : "", r->props[0] ? " " : "",
-			    r->props, res_clients(r),
-			    res_clients(r) == 1 ? "" : "s");
-	}
-}
-
-/* The hub's own line: the interfaces of the resources it publishes. */
-static void
-hub_line(struct ctl *c)
-{
-	char line[200] = "hub";
-	size_t n;
-
-	for (unsigned i = 0, k = 0; i < MAX_RESOURCES; i++) {
-		const struct pb_resource *r = &resources[i];
-
-		if (!r->used || r->owner)
-			continue;
-		n = strlen(line);
-		rt_snprintf(line + n, sizeof(line) - n, "%s\"%s\"",
-		    k++ ? ", " : ", provides ", r->iface.iface);
-	}
-	say(c, "%s", line);
-}
-
-/* The inventory, module by module, as in the "No Kernel" appendix 1. */
-static int
-cmd_res(struct ctl *c)
-{
-	hub_line(c);
-	res_of(c, NULL);
-	for (unsigned i = 0; i < nmodules; i++) {
-		struct pb_module *m = &modules[i];
-		char line[200];
-		size_t n;
-
-		if (m->state != MOD_RUNNING && m->state != MOD_STANDBY &&
-		    m->state != MOD_QUIESCED)
-			continue;
-		rt_snprintf(line, sizeof(line), "%s", m->name);
-		for (unsigned k = 0; k < m->desc.nprovides; k++) {
-			n = strlen(line);
-			rt_snprintf(line + n, sizeof(line) - n, "%s\"%s\"",
-			    k ? ", " : ", provides ", m->desc.provides[k].iface);
-		}
-		for (unsigned k = 0; k < m->desc.nrequires; k++) {
-			n = strlen(line);
-			rt_snprintf(line + n, sizeof(line) - n, "%s\"%s\"",
-			    k ? ", " : ", requires ", m->desc.requires[k].iface);
-		}
-		say(c, "%s", line);
-		res_of(c, m);
-	}
-	return PB_OK;
-}
-
-static int
-cmd_mem(struct ctl *c)
-{
-	say(c, "%-14s %10s %10s %10s", "OWNER", "IMAGE KiB", "DATA KiB",
-	    "MMIO KiB");
-	say(c, "%-14s %10s %10llu %10llu", "hub", "-",
-	    (unsigned long long)mem_owned(NULL, -1) * 4,
-	    (unsigned long long)mem_owned(NULL, MEM_KIND_MMIO) * 4);
-	for (unsigned i = 0; i < nmodules; i++) {
-		struct pb_module *m = &modules[i];
-		uint64_t img = mem_owned(m, MEM_KIND_IMAGE);
-		uint64_t all = mem_owned(m, -1);
-		uint64_t mmio = mem_owned(m, MEM_KIND_MMIO);
-
-		if (all || mmio)
-			say(c, "%-14s %10llu %10llu %10llu", m->name,
-			    (unsigned long long)img * 4,
-			    (unsigned long long)(all - img) * 4,
-			    (unsigned long long)mmio * 4);
-	}
-	say(c, "free: %llu KiB, %u vectors", (unsigned long long)mem_free_pages() * 4,
-	    irq_free_count());
-	return PB_OK;
-}
-
-/* Interrupts taken per vector, and per module. */
-static int
-cmd_irqs(struct ctl *c)
-{
-	struct pb_module *owner;
-	uint64_t count;
-
-	say(c, "%-6s %12s  %s", "VECTOR", "COUNT", "MODULE");
-	for (int v = 32; v < 256; v++) {
-		owner = NULL;
-		if ((count = irq_stats(v, &owner)) || owner)
-			say(c, "%-6d %12llu  %s", v, (unsigned long long)count,
-			    owner ? owner->name : "-");
-	}
-	for (unsigned i = 0; i < nmodules; i++) {
-		count = 0;
-		for (int v = 32; v < 256; v++)
-			if (irq_stats(v, &owner) && owner == &modules[i])
-				count += irq_stats(v, &owner);
-		if (count)
-			say(c, "module %-14s %12llu", modules[i].name,
-			    (unsigned long long)count);
-	}
-	return PB_OK;
-}
-
-/* One module and, indented below, the providers its connections reach. */
-static void
-deps_of(struct ctl *c, const struct pb_module *m, int depth, uint64_t *seen)
-{
-	unsigned idx = (unsigned)(m - modules);
-	int again = (seen[idx / 64] >> (idx % 64)) & 1;
-
-	seen[idx / 64] |= 1ull << (idx % 64);
-	for (unsigned i = 0; i < MAX_CONNS; i++) {
-		struct conn *k = &conns[i];
-		const struct pb_resource *r = k->res;
-
-		if (!k->used || k->client != m || !r)
-			continue;
-		say(c, "%*s%s -> %s (%s)%s", depth * 2 + 2, "", r->iface.iface,
-		    r->name, r->owner ? r->owner->name : "hub",
-		    again ? " ..." : "");
-		if (r->owner && !again && depth < 8)
-			deps_of(c, r->owner, depth + 1, seen);
-	}
-}
-
-/* The dependency tree from the target, as in the "No Kernel" appendix 2. */
-static int
-cmd_deps(struct ctl *c)
-{
-	struct pb_resource *root = res_best(hub_target, 1, 0, NULL);
-	uint64_t seen[(MAX_MODULES + 63) / 64] = { 0 };
-
-	if (!root || !root->owner)
-		return error(c, PB_ENOENT, "deps: nothing provides %s%s",
-		    hub_target, "");
-	say(c, "%s: %s", hub_target, root->owner->name);
-	deps_of(c, root->owner, 0, seen);
-	return PB_OK;
 }
 
 static int
@@ -404,16 +205,6 @@ hub_control(struct pb_module *caller, const char *line, pb_line_fn out,
 	if (n <= 0)
 		return n == 0 ? PB_OK : error(&c, PB_EINVAL,
 		    "too many arguments: %s%s", line, "");
-	if (strcmp(w[0], "mods") == 0 && n == 1)
-		return cmd_mods(&c);
-	if (strcmp(w[0], "res") == 0 && n == 1)
-		return cmd_res(&c);
-	if (strcmp(w[0], "mem") == 0 && n == 1)
-		return cmd_mem(&c);
-	if (strcmp(w[0], "irqs") == 0 && n == 1)
-		return cmd_irqs(&c);
-	if (strcmp(w[0], "deps") == 0 && n == 1)
-		return cmd_deps(&c);
 	if (strcmp(w[0], "chart") == 0 && n == 1) {
 		if (out)
 			chart_print(out, arg);
