@@ -34,14 +34,12 @@ say(struct ctl *c, const char *fmt, ...)
 		c->out(c->arg, line);
 }
 
+/* One "error: ..." line (the prefix is in fmt); returns code. */
 static int
 error(struct ctl *c, int code, const char *fmt, const char *a, const char *b)
 {
-	char msg[200];
-
-	rt_snprintf(msg, sizeof(msg), fmt, a, b);
-	say(c, "error: %s", msg);
-	return code < 0 ? code : PB_EINVAL;
+	say(c, fmt, a, b);
+	return code;
 }
 
 /* Split "cmd a b" into at most 3 words, in place. */
@@ -65,42 +63,46 @@ split(char *s, char *w[3])
 }
 
 static int
-cmd_load(struct ctl *c, const char *what)
+cmd_load(struct ctl *c, char **w)
 {
+	const char *what = w[1];
 	struct pb_module *m = mod_find(what);
 	char err[160];
 
 	if (!m) {
 		if (!strchr(what, '/') && !strchr(what, '\\'))
-			return error(c, PB_ENOENT, "load %s: no such module%s",
-			    what, "");
+			return error(c, PB_ENOENT,
+			    "error: load %s: no such module", what, NULL);
 		if (hub_load_path(what, err, sizeof(err)) != PB_OK)
-			return error(c, PB_EIO, "load %s: %s", what, err);
+			return error(c, PB_EIO, "error: load %s: %s", what, err);
 		return PB_OK;
 	}
 	if (m->state == MOD_RUNNING)
-		return error(c, PB_EBUSY, "load %s: already running%s", what, "");
+		return error(c, PB_EBUSY, "error: load %s: already running",
+		    what, NULL);
 	if (hub_start_module(m, err, sizeof(err)) != PB_OK ||
 	    (m->state != MOD_RUNNING && !m->deferred))
-		return error(c, PB_EIO, "load %s: %s", what,
+		return error(c, PB_EIO, "error: load %s: %s", what,
 		    m->why ? m->why : "start failed (see log)");
 	say(c, "%s: %s", m->name, mod_state_name(m->state));
 	return PB_OK;
 }
 
 static int
-cmd_unload(struct ctl *c, const char *name)
+cmd_unload(struct ctl *c, char **w)
 {
+	const char *name = w[1];
 	struct pb_module *m = mod_find(name);
 	char err[160];
 
 	if (!m)
-		return error(c, PB_ENOENT, "unload %s: no such module%s", name, "");
+		return error(c, PB_ENOENT, "error: unload %s: no such module",
+		    name, NULL);
 	if (m == c->caller)
-		return error(c, PB_EBUSY, "unload %s: it is running this "
-		    "command%s", name, "");
+		return error(c, PB_EBUSY, "error: unload %s: it is running "
+		    "this command", name, NULL);
 	if (hub_unload(m, err, sizeof(err)) != PB_OK)
-		return error(c, PB_EBUSY, "unload %s: %s", name, err);
+		return error(c, PB_EBUSY, "error: unload %s: %s", name, err);
 	say(c, "%s unloaded", name);
 	return PB_OK;
 }
@@ -135,37 +137,34 @@ serves_all(const struct pb_module *old, const struct pb_module *new)
 {
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
 		const struct pb_resource *r = &resources[i];
-		int found = 0;
 
-		if (!r->used || r->owner != old || !res_clients(r))
-			continue;
-		for (unsigned k = 0; k < new->desc.nprovides; k++)
-			found |= strcmp(new->desc.provides[k].iface,
-			    r->iface.iface) == 0;
-		if (!found)
+		if (r->used && r->owner == old && res_clients(r) &&
+		    !mod_provides(new, r->iface.iface))
 			return 0;
 	}
 	return 1;
 }
 
 static int
-cmd_swap(struct ctl *c, const char *what, const char *name)
+cmd_swap(struct ctl *c, char **w)
 {
-	const char *iface = NULL;
+	const char *what = w[1], *name = w[2], *iface = NULL;
 	struct pb_module *old = provider_of(what, &iface), *new = mod_find(name);
 	char err[160];
 
 	if (!old)
-		return error(c, PB_ENOENT, "swap %s: no running provider%s", what,
-		    "");
+		return error(c, PB_ENOENT, "error: swap %s: no running provider",
+		    what, NULL);
 	if (!new)
-		return error(c, PB_ENOENT, "swap: no module %s%s", name, "");
+		return error(c, PB_ENOENT, "error: swap: no module %s", name,
+		    NULL);
 	if (!mod_provides(new, iface))
-		return error(c, PB_EINVAL, "swap: %s does not provide %s", name,
-		    iface);
+		return error(c, PB_EINVAL, "error: swap: %s does not provide %s",
+		    name, iface);
 	if (swap_provider(old, new, serves_all(old, new) ? NULL : iface, err,
 	    sizeof(err)) != PB_OK)
-		return error(c, PB_EIO, "swap %s: %s; nothing changed", what, err);
+		return error(c, PB_EIO, "error: swap %s: %s; nothing changed",
+		    what, err);
 	say(c, "swapped %s: %s -> %s, blackout %llu us", iface, old->name,
 	    new->name, (unsigned long long)(swap_stats.last_ns / 1000));
 	return PB_OK;
@@ -174,22 +173,55 @@ cmd_swap(struct ctl *c, const char *what, const char *name)
 /* update MODULE SOURCE: a new build of a running module takes its place
  * (a file of a module source, or a path the firmware can read). */
 static int
-cmd_update(struct ctl *c, const char *name, const char *source)
+cmd_update(struct ctl *c, char **w)
 {
+	const char *name = w[1];
 	struct pb_module *old = mod_find(name), *new;
 	char err[160];
 
 	if (old && old == c->caller)
-		return error(c, PB_EBUSY, "update %s: it is running this "
-		    "command%s", name, "");
-	if (hub_update(name, source, err, sizeof(err)) != PB_OK)
-		return error(c, PB_EIO, "update %s: %s", name, err);
+		return error(c, PB_EBUSY, "error: update %s: it is running "
+		    "this command", name, NULL);
+	if (hub_update(name, w[2], err, sizeof(err)) != PB_OK)
+		return error(c, PB_EIO, "error: update %s: %s", name, err);
 	new = mod_find(name);
 	say(c, "updated %s: %s -> %s, blackout %llu us", name,
 	    old->desc.version, new->desc.version,
 	    (unsigned long long)(swap_stats.last_ns / 1000));
 	return PB_OK;
 }
+
+static int
+cmd_gc(struct ctl *c, char **w)
+{
+	return hub_gc(hub_target, c->out, c->arg) >= 0 ? PB_OK : PB_EIO;
+}
+
+static int
+cmd_chart(struct ctl *c, char **w)
+{
+	if (c->out)
+		chart_print(c->out, c->arg);
+	return PB_OK;
+}
+
+static int
+cmd_mark(struct ctl *c, char **w)
+{
+	return chart_mark(w[1]) == PB_OK ? PB_OK : error(c, PB_EINVAL,
+	    "error: mark %s: no room or bad name", w[1], NULL);
+}
+
+/* Each command with its number of words, the name included. */
+static const struct {
+	char name[8];
+	int words;
+	int (*run)(struct ctl *c, char **w);
+} commands[] = {
+	{ "load", 2, cmd_load }, { "unload", 2, cmd_unload },
+	{ "swap", 3, cmd_swap }, { "update", 3, cmd_update },
+	{ "gc", 1, cmd_gc }, { "chart", 1, cmd_chart }, { "mark", 2, cmd_mark },
+};
 
 int
 hub_control(struct pb_module *caller, const char *line, pb_line_fn out,
@@ -204,26 +236,11 @@ hub_control(struct pb_module *caller, const char *line, pb_line_fn out,
 	n = split(buf, w);
 	if (n <= 0)
 		return n == 0 ? PB_OK : error(&c, PB_EINVAL,
-		    "too many arguments: %s%s", line, "");
-	if (strcmp(w[0], "chart") == 0 && n == 1) {
-		if (out)
-			chart_print(out, arg);
-		return PB_OK;
-	}
-	if (strcmp(w[0], "mark") == 0 && n == 2)
-		return chart_mark(w[1]) == PB_OK ? PB_OK :
-		    error(&c, PB_EINVAL, "mark %s: no room or bad name%s", w[1],
-		    "");
-	if (strcmp(w[0], "gc") == 0 && n == 1)
-		return hub_gc(hub_target, out, arg) >= 0 ? PB_OK : PB_EIO;
-	if (strcmp(w[0], "load") == 0 && n == 2)
-		return cmd_load(&c, w[1]);
-	if (strcmp(w[0], "unload") == 0 && n == 2)
-		return cmd_unload(&c, w[1]);
-	if (strcmp(w[0], "swap") == 0 && n == 3)
-		return cmd_swap(&c, w[1], w[2]);
-	if (strcmp(w[0], "update") == 0 && n == 3)
-		return cmd_update(&c, w[1], w[2]);
-	return error(&c, PB_EINVAL, "unknown command or bad arguments: %s%s",
-	    line, "");
+		    "error: too many arguments: %s", line, NULL);
+	for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(w[0], commands[i].name) == 0 &&
+		    n == commands[i].words)
+			return commands[i].run(&c, w);
+	return error(&c, PB_EINVAL, "error: unknown command or bad arguments: "
+	    "%s", line, NULL);
 }

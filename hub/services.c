@@ -375,9 +375,12 @@ res_info_full(const char *module, unsigned index, struct pb_res_info *out)
 static int
 copy_sized(void *out, const void *full, size_t full_size, int r)
 {
-	uint32_t cap = *(const uint32_t *)out;
-	uint32_t n = cap < full_size ? cap : (uint32_t)full_size;
+	uint32_t cap, n;
 
+	if (!out || *(const uint32_t *)out < sizeof(uint32_t))
+		return PB_EINVAL;
+	cap = *(const uint32_t *)out;
+	n = cap < full_size ? cap : (uint32_t)full_size;
 	if (r == PB_OK) {
 		memcpy(out, full, n);
 		*(uint32_t *)out = n;
@@ -390,8 +393,6 @@ svc_mod_info_sized(unsigned index, struct pb_mod_info *out)
 {
 	struct pb_mod_info full;
 
-	if (!out || out->struct_size < sizeof(out->struct_size))
-		return PB_EINVAL;
 	return copy_sized(out, &full, sizeof(full), mod_info_full(index,
 	    &full));
 }
@@ -402,8 +403,6 @@ svc_res_info_sized(const char *module, unsigned index,
 {
 	struct pb_res_info full;
 
-	if (!out || out->struct_size < sizeof(out->struct_size))
-		return PB_EINVAL;
 	return copy_sized(out, &full, sizeof(full), res_info_full(module,
 	    index, &full));
 }
@@ -437,16 +436,12 @@ svc_hub_info(struct pb_hub_info *out)
 		irq_free_count(),
 	};
 
-	if (!out || out->struct_size < sizeof(out->struct_size))
-		return PB_EINVAL;
 	return copy_sized(out, &full, sizeof(full), PB_OK);
 }
 
 static int
 svc_conn_info(unsigned index, struct pb_conn_info *out)
 {
-	if (!out || out->struct_size < sizeof(out->struct_size))
-		return PB_EINVAL;
 	for (unsigned i = 0; i < MAX_CONNS; i++) {
 		const struct conn *k = &conns[i];
 		const struct pb_resource *r = k->res;
@@ -474,8 +469,6 @@ svc_irq_info(unsigned vector, struct pb_irq_info *out)
 	struct pb_module *owner = NULL;
 	struct pb_irq_info full = { .struct_size = sizeof(full) };
 
-	if (!out || out->struct_size < sizeof(out->struct_size))
-		return PB_EINVAL;
 	if (vector > 255)
 		return PB_ENOENT;
 	full.count = irq_stats((int)vector, &owner);
