@@ -19,7 +19,7 @@ PE_CFLAGS := --target=x86_64-unknown-windows -std=c11 -O2 -g0 $(WARN) \
 KERN_CFLAGS := $(PE_CFLAGS) -mgeneral-regs-only -mcmodel=small
 # The hub is optimised for size: it must stay small (a .text budget of
 # 32 KiB), and nothing in it is a hot loop the way module code can be.
-HUB_CFLAGS := $(KERN_CFLAGS) -Os -ffunction-sections -fdata-sections
+HUB_CFLAGS := $(KERN_CFLAGS) -Oz -ffunction-sections -fdata-sections
 EFI_CFLAGS := $(PE_CFLAGS) -mgeneral-regs-only -I/usr/include/efi \
 	-I/usr/include/efi/x86_64
 LDFLAGS_PE := -nodefaultlib -machine:x64 -debug:none -opt:ref
@@ -68,7 +68,9 @@ $(STUB): $(call obj,efi,$(EFI_SRCS))
 		-out:$@ -implib:$(B)/obj/$(@F).lib $^
 
 # --- the hub ---------------------------------------------------------------
-HUB_OBJS := $(call obj,hub,$(HUB_PORT_SRCS) $(HUB_ARCH_SRCS) $(RT_SRCS))
+# The inventory's listings are the shell's (abi/rt/inventory.c), not the hub's.
+HUB_RT_SRCS := $(filter-out abi/rt/inventory.c,$(RT_SRCS))
+HUB_OBJS := $(call obj,hub,$(HUB_PORT_SRCS) $(HUB_ARCH_SRCS) $(HUB_RT_SRCS))
 $(B)/obj/hub/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC(hub)  $<"
@@ -164,7 +166,7 @@ usb: image
 HOST_TEST_SRCS := $(wildcard tests/host/test_*.c) tests/host/main.c \
 	tests/host/fake_arch.c tests/host/fakemod.c $(HUB_HOST_SRCS) \
 	abi/rt/util.c abi/rt/fmt.c abi/rt/font.c abi/rt/logfmt.c \
-	$(B)/gen/font_ascii.c
+	abi/rt/inventory.c $(B)/gen/font_ascii.c
 $(B)/tests/host-tests: $(HOST_TEST_SRCS)
 	@mkdir -p $(@D)
 	@echo "  HOSTCC   $@"
@@ -213,6 +215,12 @@ fuzz: $(FUZZ_TARGETS)
 bench: deps
 	$(MAKE) all image
 	tests/bench/run
+
+# The hub's .text against its 32 KiB budget (issue 16).  Not part of
+# `make test` while the hub is over it; `make bench` shows where it goes.
+.PHONY: hub-size
+hub-size: $(HUB)
+	tests/size/check-hub-size $(HUB)
 
 # The out-of-tree module SDK: build/patchbay-sdk.tar.gz (sdk/README.md).
 SDK_STAGE := $(B)/sdk/patchbay-sdk

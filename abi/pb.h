@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #define PB_ABI_MAJOR 1
-#define PB_ABI_MINOR 2
+#define PB_ABI_MINOR 3
 
 #define PB_MODINFO_MAGIC 0x494d4250u	/* "PBMI" little-endian */
 
@@ -247,6 +247,9 @@ struct pb_res_info {
 	const char *owner;	/* module name */
 	uint32_t clients;
 	const char *client;	/* the first client's module name, or NULL */
+	/* ABI 1.3 (res_info_sized only) */
+	uint32_t standby;	/* published by a standby instance: no clients */
+	int32_t owner_mod;	/* the owner's mod_info index, -1: the hub */
 };
 
 /* One module, as the inventory services tell it.  ABI 1.2
@@ -260,6 +263,39 @@ struct pb_mod_info {
 	uint64_t base, size;	/* image */
 	uint64_t pages;		/* pages held (image, heap, DMA) */
 	uint32_t nres, nconn, nirq;
+	/* ABI 1.3 (mod_info_sized only): of `pages`, the image's; and the
+	 * MMIO mapped, in pages. */
+	uint64_t image_pages, mmio_pages;
+};
+
+/* ABI 1.3: the hub itself (hub_info). */
+struct pb_hub_info {
+	uint32_t struct_size;
+	const char *target;	/* boot.cfg's target interface ("os") */
+	const char *target_provider;	/* the module serving it, or NULL */
+	int32_t target_mod;	/* its mod_info index, or -1 */
+	uint64_t pages, mmio_pages;	/* held by the hub itself */
+	uint64_t free_pages;
+	uint32_t free_vectors;
+};
+
+/* ABI 1.3: one connection (conn_info), by index; resource NULL while
+ * the client waits for a provider. */
+struct pb_conn_info {
+	uint32_t struct_size;
+	const char *client;	/* module name, "hub" for the hub's own */
+	const char *res;	/* "console:com1", or NULL */
+	const char *iface;	/* the resource's interface */
+	const char *owner;	/* the resource's module, "hub" for the hub */
+	int32_t client_mod, owner_mod;	/* mod_info indexes, -1: the hub */
+};
+
+/* ABI 1.3: one interrupt vector (irq_info). */
+struct pb_irq_info {
+	uint32_t struct_size;
+	uint64_t count;		/* interrupts taken */
+	const char *owner;	/* module name, or NULL when free or the hub's */
+	int32_t owner_mod;	/* its mod_info index, or -1 */
 };
 
 typedef void (*pb_work_fn)(void *arg);
@@ -412,6 +448,16 @@ struct pb_hub {
 	 * every slot holds an image a module still uses. */
 	int (*mod_image)(struct pb_module *self, const char *path,
 	    const void *data, size_t len);
+
+	/* ABI 1.3 (check size first): the rest of the inventory, for the
+	 * listings the shell prints (abi/rt/inventory.c).  Sized structs as
+	 * in mod_info_sized; PB_ENOENT past the last index (conn_info) or
+	 * vector (irq_info, 0..255).  mod_info and res_info fill no more
+	 * than their ABI 1.2 layout for modules built for 1.2 or later:
+	 * the fields added since come through the _sized calls. */
+	int (*hub_info)(struct pb_hub_info *out);
+	int (*conn_info)(unsigned index, struct pb_conn_info *out);
+	int (*irq_info)(unsigned vector, struct pb_irq_info *out);
 };
 
 /*

@@ -30,4 +30,10 @@ int pb_setting(const struct pb_hub *hub, const char *key, char *buf,
     size_t cap);
 int pb_setting_off(const struct pb_hub *hub, const char *key);
 
+/* The inventory as text (abi/rt/inventory.c): the listing `what` (mods,
+ * res, deps, irqs, mem) through out, one line a call; a failure is one
+ * line beginning "error: ".  PB_EINVAL when `what` is no listing. */
+int pb_inventory(const struct pb_hub *hub, const char *what, pb_line_fn out,
+    void *arg);
+
 #endif

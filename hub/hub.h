@@ -269,7 +269,7 @@ int swap_provider(struct pb_module *old, struct pb_module *new,
 void swap_watch_fault(struct pb_module *m);
 
 /* --- services to modules, control (services.c, control.c) ---------------- */
-extern const struct pb_hub hub_services;		/* ABI 1.2 modules */
+extern const struct pb_hub hub_services;		/* ABI 1.2 and later modules */
 extern const struct pb_hub hub_services_11;	/* ABI 1.0 and 1.1 ones */
 int hub_control(struct pb_module *caller, const char *cmd, pb_line_fn out,
     void *arg);

@@ -315,11 +315,26 @@ mod_info_full(unsigned index, struct pb_mod_info *out)
 		.state = mod_state_name(m->state), .desc = &m->desc,
 		.base = m->base, .size = m->size,
 		.pages = mem_owned(m, -1),
+		.image_pages = mem_owned(m, MEM_KIND_IMAGE),
+		.mmio_pages = mem_owned(m, MEM_KIND_MMIO),
 	};
 	out->nres = res_count(m, &nconn);
 	out->nconn = nconn;
 	out->nirq = irq_count(m);
 	return PB_OK;
+}
+
+/* A module's mod_info index, -1 for the hub. */
+static int32_t
+mod_index(const struct pb_module *m)
+{
+	return m ? (int32_t)(m - modules) : -1;
+}
+
+static const char *
+mod_name(const struct pb_module *m)
+{
+	return m ? m->name : "hub";
 }
 
 /* The first client of r, by module name. */
@@ -328,7 +343,7 @@ first_client(const struct pb_resource *r)
 {
 	for (unsigned i = 0; i < MAX_CONNS; i++)
 		if (conns[i].used && conns[i].res == r)
-			return conns[i].client ? conns[i].client->name : "hub";
+			return mod_name(conns[i].client);
 	return NULL;
 }
 
@@ -337,7 +352,7 @@ res_info_full(const char *module, unsigned index, struct pb_res_info *out)
 {
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
 		struct pb_resource *r = &resources[i];
-		const char *owner = r->owner ? r->owner->name : "hub";
+		const char *owner = mod_name(r->owner);
 
 		if (!r->used || (module && strcmp(module, owner) != 0) ||
 		    index-- > 0)
@@ -348,6 +363,7 @@ res_info_full(const char *module, unsigned index, struct pb_res_info *out)
 			.major = r->iface.major, .minor = r->iface.minor,
 			.props = r->props, .owner = owner,
 			.clients = res_clients(r), .client = first_client(r),
+			.standby = r->standby, .owner_mod = mod_index(r->owner),
 		};
 		return PB_OK;
 	}
@@ -359,9 +375,12 @@ res_info_full(const char *module, unsigned index, struct pb_res_info *out)
 static int
 copy_sized(void *out, const void *full, size_t full_size, int r)
 {
-	uint32_t cap = *(const uint32_t *)out;
-	uint32_t n = cap < full_size ? cap : (uint32_t)full_size;
+	uint32_t cap, n;
 
+	if (!out || *(const uint32_t *)out < sizeof(uint32_t))
+		return PB_EINVAL;
+	cap = *(const uint32_t *)out;
+	n = cap < full_size ? cap : (uint32_t)full_size;
 	if (r == PB_OK) {
 		memcpy(out, full, n);
 		*(uint32_t *)out = n;
@@ -374,8 +393,6 @@ svc_mod_info_sized(unsigned index, struct pb_mod_info *out)
 {
 	struct pb_mod_info full;
 
-	if (!out || out->struct_size < sizeof(out->struct_size))
-		return PB_EINVAL;
 	return copy_sized(out, &full, sizeof(full), mod_info_full(index,
 	    &full));
 }
@@ -386,10 +403,78 @@ svc_res_info_sized(const char *module, unsigned index,
 {
 	struct pb_res_info full;
 
-	if (!out || out->struct_size < sizeof(out->struct_size))
-		return PB_EINVAL;
 	return copy_sized(out, &full, sizeof(full), res_info_full(module,
 	    index, &full));
+}
+
+/* mod_info and res_info for a module built for ABI 1.2 or later: the
+ * 1.2 layout, the fields added since only through the _sized calls. */
+static int
+svc_mod_info_12(unsigned index, struct pb_mod_info *out)
+{
+	out->struct_size = offsetof(struct pb_mod_info, image_pages);
+	return svc_mod_info_sized(index, out);
+}
+
+static int
+svc_res_info_12(const char *module, unsigned index, struct pb_res_info *out)
+{
+	out->struct_size = offsetof(struct pb_res_info, standby);
+	return svc_res_info_sized(module, index, out);
+}
+
+/* ABI 1.3: the rest of the inventory. */
+static int
+svc_hub_info(struct pb_hub_info *out)
+{
+	struct pb_resource *root = res_best(hub_target, 1, 0, NULL);
+	struct pb_module *m = root ? root->owner : NULL;
+	struct pb_hub_info full = {
+		sizeof(full), hub_target, m ? m->name : NULL,
+		m ? mod_index(m) : -1, mem_owned(NULL, -1),
+		mem_owned(NULL, MEM_KIND_MMIO), mem_free_pages(),
+		irq_free_count(),
+	};
+
+	return copy_sized(out, &full, sizeof(full), PB_OK);
+}
+
+static int
+svc_conn_info(unsigned index, struct pb_conn_info *out)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		const struct conn *k = &conns[i];
+		const struct pb_resource *r = k->res;
+		struct pb_conn_info full = {
+			.struct_size = sizeof(full), .client = mod_name(k->client),
+			.client_mod = mod_index(k->client), .owner_mod = -1,
+		};
+
+		if (!k->used || index-- > 0)
+			continue;
+		if (r) {
+			full.res = r->name;
+			full.iface = r->iface.iface;
+			full.owner = mod_name(r->owner);
+			full.owner_mod = mod_index(r->owner);
+		}
+		return copy_sized(out, &full, sizeof(full), PB_OK);
+	}
+	return PB_ENOENT;
+}
+
+static int
+svc_irq_info(unsigned vector, struct pb_irq_info *out)
+{
+	struct pb_module *owner = NULL;
+	struct pb_irq_info full = { .struct_size = sizeof(full) };
+
+	if (vector > 255)
+		return PB_ENOENT;
+	full.count = irq_stats((int)vector, &owner);
+	full.owner = owner ? owner->name : NULL;
+	full.owner_mod = owner ? mod_index(owner) : -1;
+	return copy_sized(out, &full, sizeof(full), PB_OK);
 }
 
 /* mod_info and res_info for a module built for ABI 1.1: its layout. */
@@ -532,9 +617,12 @@ offer_pending(void *arg)
 	.mod_info_sized = svc_mod_info_sized, \
 	.res_info_sized = svc_res_info_sized, \
 	.mod_image = svc_mod_image, \
+	.hub_info = svc_hub_info, \
+	.conn_info = svc_conn_info, \
+	.irq_info = svc_irq_info, \
 }
 
-const struct pb_hub hub_services = HUB_SERVICES(mod_info_full,
-    res_info_full);
+const struct pb_hub hub_services = HUB_SERVICES(svc_mod_info_12,
+    svc_res_info_12);
 const struct pb_hub hub_services_11 = HUB_SERVICES(svc_mod_info_11,
     svc_res_info_11);

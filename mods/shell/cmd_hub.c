@@ -1,7 +1,8 @@
 /*
- * cmd_hub.c - the commands the hub answers itself (mods, res, deps, log,
- * mem, load, unload, swap, gc): passed to hub->control, each line it
- * answers forwarded to every console.
+ * cmd_hub.c - the commands the hub answers itself (load, unload, swap,
+ * update, gc): passed to hub->control, each line it answers forwarded to
+ * every console; and the inventory's listings (mods, res, deps, irqs,
+ * mem), which the shell formats from the hub's inventory services.
  */
 #include "shell.h"
 
@@ -37,6 +38,18 @@ cmd_hub(int argc, char **argv)
 		return fail("%s: arguments too long", argv[0]);
 	r = shell_hub->control(shell_self, line, hub_line, &a);
 	/* Every failure shows one error line, whatever the hub printed. */
+	if (r < 0 && !a.error_seen)
+		return fail("%s: failed (%d)", argv[0], r);
+	return r;
+}
+
+/* mods, res, deps, irqs, mem (abi/rt/inventory.c). */
+int
+cmd_inventory(int argc, char **argv)
+{
+	struct answer a = { 0 };
+	int r = pb_inventory(shell_hub, argv[0], hub_line, &a);
+
 	if (r < 0 && !a.error_seen)
 		return fail("%s: failed (%d)", argv[0], r);
 	return r;

@@ -110,6 +110,7 @@ void disks_forget(void);
 /* The commands, argv[0] being the command's name. */
 int cmd_help(int argc, char **argv);
 int cmd_hub(int argc, char **argv);
+int cmd_inventory(int argc, char **argv);
 int cmd_bootchart(int argc, char **argv);	/* cmd_chart.c */
 int cmd_unload(int argc, char **argv);
 int cmd_load(int argc, char **argv);		/* cmd_modfile.c */

@@ -146,7 +146,7 @@ TEST(svcargs_functions_must_be_the_callers_code)
 	    (pb_irq_fn)(uintptr_t)0x4141, NULL), PB_EFAULT);
 	CHECK(fm_log_has("m: timer_after: bad function"));
 	CHECK(fm_log_has("m: irq_register: bad handler 0x4141"));
-	CHECK_EQ_INT(hub_services.control(f->m, "mods",
+	CHECK_EQ_INT(hub_services.control(f->m, "chart",
 	    (pb_line_fn)(uintptr_t)nothing, NULL), PB_EFAULT);
 	hub_services.irq_unregister(f->m, v);
 	teardown(f);

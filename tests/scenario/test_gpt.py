@@ -201,11 +201,15 @@ def test_update_keeps_partitions():
     # when a disk the native driver has not taken over yet is parked and
     # gpt's partitions on it cannot be taken over (the update is refused,
     # nothing lost); efi-block's disks stay put here.
-    img = custom_image('gpt-update', ['target=os', 'takeover=no', 'exec=res',
-                                      'exec=update gpt gpt.mod', 'exec=res'])
+    # tdiet logs `res` as it starts (the shell's listing).
+    res = ['exec=load tdiet', 'exec=unload tdiet']
+    img = custom_image('gpt-update', ['target=os', 'takeover=no', 'tdiet=res'] +
+                       res + ['exec=update gpt gpt.mod'] + res,
+                       mods=['tdiet'])
     with Machine('default', image=img, timeout=300) as m:
         m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
-        text = m.serial_text()
+        text = re.sub(r'^\[ *[\d.]+\] tdiet: ', '', m.serial_text(),
+                      flags=re.M)
     head, _, tail = text.partition('exec: update gpt gpt.mod')
     assert tail, 'the update did not run'
     before = {n: p for n, p in res_blocks(head).items() if 'disk' in p}

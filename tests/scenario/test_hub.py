@@ -8,7 +8,7 @@ import re
 from pbtest import Machine
 from images import custom_image
 
-TEST_MODS = ['tfw', 'tser', 'tbuf', 'tbad', 'tos', 'tleaf']
+TEST_MODS = ['tfw', 'tser', 'tbuf', 'tbad', 'tos', 'tleaf', 'tdiet']
 
 
 def run(cfg, mods=TEST_MODS, broken=(), timeout=150):
@@ -25,7 +25,8 @@ def lines_with(text, word):
 
 def test_resolve_takeover_and_swaps():
     text = run(['exec=swap tcon tbuf', 'exec=swap tcon tser',
-                'exec=swap tcon tbad', 'exec=res', 'exec=mods', 'poweroff'],
+                'exec=swap tcon tbad', 'tdiet=res,mods', 'exec=load tdiet',
+                'poweroff'],
                broken=['wx_section'])
     # The firmware phase resolves os on the firmware-backed tcon.
     assert re.search(r'resolved testos: tfw tos', text), text
@@ -46,16 +47,20 @@ def test_resolve_takeover_and_swaps():
     # A failing import rolls back: tser keeps the client.
     assert re.search(r'error: swap tcon: tbad cannot import the state '
                      r'\(-8\); nothing changed', text), text
-    assert re.search(r'\n  tcon:tser0 port=0x3f8 \(1 client\)', text), text
+    assert re.search(r'\] tdiet:   tcon:tser0 port=0x3f8 \(1 client\)\n',
+                     text), text
     assert 'rebound #4' not in text
     # The firmware-backed module is gone after the takeover.
     assert re.search(r'tfw unloaded; ledger empty', text), text
 
 
 def test_ledger_unload_and_gc():
-    text = run(['exec=mem', 'exec=load tleaf', 'exec=mem', 'exec=unload tleaf',
-                'exec=mem', 'exec=load tleaf', 'exec=gc',
-                'exec=mem', 'poweroff=1500'])
+    # tdiet logs `mem` as it starts: loaded for each count, so each
+    # counts it the same.
+    mem = ['exec=load tdiet', 'exec=unload tdiet']
+    text = run(['tdiet=mem'] + mem + ['exec=load tleaf'] + mem +
+               ['exec=unload tleaf'] + mem + ['exec=load tleaf', 'exec=gc'] +
+               mem + ['poweroff=1500'])
     free = [(int(k), int(v)) for k, v in
             re.findall(r'free: (\d+) KiB, (\d+) vectors', text)]
     assert len(free) == 4, free
@@ -93,12 +98,15 @@ def test_fault_restart_and_give_up():
 def test_bind_rule_loads_driver():
     """A resource whose properties match a bind rule loads the module for
     it (supply-driven loading), connected to that resource."""
-    text = run(['exec=load tleaf', 'exec=unload tleaf', 'exec=deps',
-                'poweroff'], mods=TEST_MODS + ['tbind'])
+    text = run(['exec=load tleaf', 'exec=unload tleaf', 'tdiet=deps',
+                'exec=load tdiet', 'poweroff'], mods=TEST_MODS + ['tbind'])
     assert re.search(r'tbind binds to tleaf:leaf0', text), text
     assert 'tbind: started for tleaf:leaf0' in text
     # tleaf now has a client: unloading it is refused, naming it.
     assert 'error: unload tleaf: tleaf is in use by tbind' in text
+    # The dependency tree from the target (abi/rt/inventory.c).
+    assert re.search(r'\] tdiet: testos: tos\n', text), text
+    assert re.search(r'\] tdiet:   tcon -> tcon:tser0 \(tser\)\n', text), text
 
 
 def test_watchdog_stops_a_hung_module():
