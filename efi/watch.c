@@ -1,6 +1,6 @@
 /*
  * watch.c - the firmware's timer event the hub's watchdog ticks on before
- * the takeover (struct handoff: fw_watch, fw_leave).
+ * the takeover (struct handoff: fw_watch).
  *
  * The event is EVT_TIMER | EVT_NOTIFY_SIGNAL at TPL_CALLBACK, periodic
  * (UEFI 2.10 §7.1, CreateEvent and SetTimer): the firmware signals it from

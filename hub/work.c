@@ -648,7 +648,6 @@ irq_deliver(int vector)
 {
 	struct vector *v = &vectors[vector];
 	struct irq_args a = { v, vector };
-
 	uint64_t outer_due = irq_due;
 	unsigned outer_depth = irq_depth;
 
