@@ -21,10 +21,21 @@
  * of the first value is written with Tn_VAL_SET_CNF set again, since the
  * device clears it at every write (QEMU does).
  *
+ * GSI 2 is also where the legacy PIT (8254) raises ISA IRQ 0 while the
+ * HPET is not in legacy replacement mode, and firmware leaves it counting
+ * (OVMF: about 36 more NMIs a second on QEMU).  Nothing here uses the PIT,
+ * so taking GSI 2 stops it: channel 0 in mode 0 (interrupt on terminal
+ * count, 8254 datasheet "Mode 0") raises its output once and then holds it.
+ *
  * boot.cfg `nmi-watchdog=no` leaves it off; `hpet=no` too (no HPET).
  */
 #include "timer.h"
 #include "../../abi/mmio.h"
+#include "../../abi/portio.h"
+
+#define PIT_CH0		0x40
+#define PIT_MODE	0x43
+#define PIT_CH0_MODE0	0x30	/* channel 0, low then high byte, mode 0 */
 
 #define TN_INT_ENB		0x4u	/* Tn_INT_ENB_CNF */
 #define TN_TYPE_PERIODIC	0x8u	/* Tn_TYPE_CNF */
@@ -59,12 +70,22 @@ route_pin(struct pb_conn *irq, unsigned gsi)
 	    IRQ_ACTIVE_HIGH | IRQ_NMI, IRQ_NMI_VECTOR) == PB_OK;
 }
 
+static void
+pit_stop(void)
+{
+	outb(PIT_MODE, PIT_CH0_MODE0);
+	outb(PIT_CH0, 0);
+	outb(PIT_CH0, 0);
+}
+
 /* The pin to use of comparator n's capabilities: GSI 2 first. */
 static int
 take_pin(struct pb_conn *irq, uint32_t cap)
 {
-	if ((cap & (1u << 2)) && route_pin(irq, 2))
+	if ((cap & (1u << 2)) && route_pin(irq, 2)) {
+		pit_stop();
 		return 2;
+	}
 	for (int pin = 31; pin >= 0; pin--)
 		if (pin != 2 && (cap & (1u << pin)) && route_pin(irq, pin))
 			return pin;

@@ -109,7 +109,9 @@ inl(uint16_t port)
 	return (uint32_t)(now * PMTMR_HZ / NS_PER_S) | pm_high_garbage;
 }
 
-void outb(uint16_t port, uint8_t v) { (void)port, (void)v; }
+/* Port writes: the PIT's mode register, the last value written. */
+static int pit_mode = -1;
+void outb(uint16_t port, uint8_t v) { if (port == 0x43) pit_mode = v; }
 uint8_t inb(uint16_t port) { (void)port; return 0xff; }
 
 uint64_t
@@ -1001,7 +1003,9 @@ TEST(timer_nmi_watchdog_comparator)
 
 	reset();
 	hpet_regs[HPET_TN_CONF(2) / 8] |= (1ull << 2 | 1ull << 20) << 32;
+	pit_mode = -1;
 	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(pit_mode, 0x30);		/* the PIT stopped: GSI 2 is ours */
 	CHECK_EQ_INT(rt.gsi, 2);
 	CHECK_EQ_INT(rt.flags, IRQ_NMI);
 	CHECK_EQ_INT(rt.vector, IRQ_NMI_VECTOR);
