@@ -30,6 +30,7 @@ def hang_three_times(where, via):
                            r'\(rip twatch\+0x[0-9a-f]+([^)]*)\)', text)
         assert len(ended) == 3, text
         assert all(via in e for e in ended), ended
+        assert 'hanging (%s)' % where in text, text
         assert len(re.findall(r'twatch hung at rip 0x[0-9a-f]+: stopped '
                               r'by the watchdog', text)) == 3, text
         assert len(re.findall(r'twatch: restarting from its image',
@@ -78,3 +79,23 @@ def test_watchdog_firmware_timer_ends_a_start_before_the_takeover():
         row = [r for r in m.cmd('mods', check=True).split('\n')
                if r.split()[:1] == ['twatchfw']]
         assert row and row[0].split()[2] == 'failed', row
+
+
+def test_watchdog_without_an_nmi_source_falls_back_to_the_alarm():
+    """hpet=no leaves the timer module no comparator: the boot says once
+    that no NMI ticks, and the alarm still ends a work item that spins
+    with interrupts open."""
+    img = custom_image('twatch-nonmi',
+                       ['target=os', 'watchdog=400', 'twatch=work', 'hpet=no'],
+                       mods=['twatch'])
+    with Machine('default', image=img, timeout=240) as m:
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+        m.expect(r'watchdog: no NMI source; the alarm alone watches', 30)
+        m.cmd('load twatch', check=True)
+        m.expect(r'twatch: faulted 3 times, not restarted', 60)
+        text = m.serial_text()
+        assert 'watchdog NMI every' not in text, text
+        ended = re.findall(r'watchdog: twatch has not returned for 400 ms '
+                           r'\(rip twatch\+0x[0-9a-f]+\)', text)
+        assert len(ended) == 3, text
+        assert 'alive' in m.cmd('echo alive', check=True)
