@@ -27,7 +27,8 @@
  * so taking GSI 2 stops it: channel 0 in mode 0 (interrupt on terminal
  * count, 8254 datasheet "Mode 0") raises its output once and then holds it.
  *
- * boot.cfg `nmi-watchdog=no` leaves it off; `hpet=no` too (no HPET).
+ * boot.cfg `nmi-watchdog=no` leaves it off; so do `watchdog=0` and
+ * `hpet=no` (no HPET).
  */
 #include "timer.h"
 #include "../../abi/mmio.h"

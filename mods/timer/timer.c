@@ -424,10 +424,14 @@ publish(struct tmod *t)
 static void
 nmi_start(struct tmod *t)
 {
+	char limit[8];
+
 	t->nmi_gsi = -1;
 	if (!t->hpet.regs || !t->hpet.caps.hz ||
-	    pb_setting_off(t->hub, "nmi-watchdog"))
-		return;
+	    pb_setting_off(t->hub, "nmi-watchdog") ||
+	    (pb_setting(t->hub, "watchdog", limit, sizeof(limit)) &&
+	    !strcmp(limit, "0")))
+		return;			/* off, or the watchdog is */
 	if (hpet_nmi_start(&t->hpet, irq_conn, &t->nmi_timer, &t->nmi_gsi) !=
 	    PB_OK) {
 		t->nmi_gsi = -1;
