@@ -7,7 +7,8 @@
  *
  * Why this source: the local APIC timer cannot deliver an NMI (its LVT
  * entry has no delivery mode, SDM 3A §10.5.1), a performance counter in
- * NMI mode needs a PMU that QEMU's TCG does not emulate, and QEMU's HPET
+ * NMI mode needs an architectural PMU, which QEMU's TCG does not offer
+ * (CPUID leaf 0xA reads 0 there: not tried further), and QEMU's HPET
  * offers no FSB (MSI) delivery unless asked for (`msi` property).  An
  * I/O APIC redirection entry in NMI delivery mode (82093AA §3.2.4) works
  * on QEMU q35 and on real chipsets alike.
