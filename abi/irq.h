@@ -14,6 +14,9 @@
  * 1.1 appends the local APIC timer of this CPU, so that the timer provider
  * can use it as its alarm without touching the local APIC itself: the
  * irq provider owns every local APIC register.
+ *
+ * 1.2 adds the flag IRQ_NMI to route_gsi: the line is delivered as an NMI
+ * (vector 2, edge triggered): the hub's watchdog ticks on it.
  */
 #ifndef PB_ABI_IRQ_H
 #define PB_ABI_IRQ_H
@@ -22,13 +25,15 @@
 
 #define IRQ_IFACE "irq"
 #define IRQ_MAJOR 1
-#define IRQ_MINOR 1		/* 1.1: the local APIC timer */
+#define IRQ_MINOR 2		/* 1.1: the local APIC timer; 1.2: IRQ_NMI */
 
 /* Flags of route_gsi. */
 #define IRQ_EDGE	0x0
 #define IRQ_LEVEL	0x1
 #define IRQ_ACTIVE_HIGH	0x0
 #define IRQ_ACTIVE_LOW	0x2
+#define IRQ_NMI		0x4	/* 1.2: as an NMI; vector must be IRQ_NMI_VECTOR */
+#define IRQ_NMI_VECTOR	2
 
 struct irq_info {
 	char mode[8];		/* "x2apic" or "xapic" */

@@ -160,6 +160,7 @@ grow_map(struct handoff *h, UINTN need)
 static int
 exit_boot_services(struct handoff *h)
 {
+	watch_close();
 	for (uint32_t tries = 0; tries < EXIT_TRIES; tries++) {
 		UINTN size = h->memmap_cap, key, dsize;
 		UINT32 dver;
@@ -199,6 +200,7 @@ firmware_setup(struct handoff *h, EFI_FILE_HANDLE root)
 	h->fw = &fw_ops;
 	h->fw_ctx = NULL;
 	h->exit_boot_services = exit_boot_services;
+	watch_setup(h);
 	/* Size the map once now, with room for the allocations still to come. */
 	bs->GetMemoryMap(&size, NULL, &key, &dsize, &dver);
 	size += 64 * dsize;

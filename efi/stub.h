@@ -48,6 +48,10 @@ int fw_disk_io(void *ctx, unsigned index, uint32_t media_id, int write,
     uint64_t lba, void *buf, size_t len);
 int fw_disk_flush(void *ctx, unsigned index);
 
+/* watch.c: the firmware timer event of the hub's watchdog */
+void watch_setup(struct handoff *h);
+void watch_close(void);
+
 /* memattr.c */
 void stub_make_executable(EFI_PHYSICAL_ADDRESS base, UINT64 len,
     const char *what);

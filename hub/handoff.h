@@ -141,6 +141,12 @@ struct handoff {
 	 * guard page once the hub's page tables are on. */
 	uint64_t stack_base;
 	uint64_t stack_size;
+
+	/* The watchdog before the takeover: a periodic firmware timer event
+	 * (EVT_TIMER | EVT_NOTIFY_SIGNAL, TPL_CALLBACK) whose notify function
+	 * calls tick() every period_ms; 0 closes it, and so does
+	 * exit_boot_services. */
+	int (*fw_watch)(uint32_t period_ms, void (*tick)(void));
 };
 
 #define HANDOFF_STUB_TEXT 2048

@@ -222,12 +222,22 @@ uint64_t hub_now_ns(void);
 struct watch {
 	uint64_t since;		/* 0: no module call is watched */
 	struct pb_module *owner;
+	unsigned depth;		/* the index of its guard */
 };
 struct watch watch_begin(struct pb_module *m);
 void watch_end(struct watch outer);
 struct pb_module *hub_watchdog_due(void);
 void hub_watchdog_rearm(void);
 extern uint64_t hub_watchdog_ns;
+/* The NMI's and the firmware timer's view (work.c): is the innermost
+ * watched call or module interrupt handler, below guard depth `depth`,
+ * overdue at CPU time `now` (arch_now_ns)?  hub_watch_unwound: the arch
+ * side popped guard `index`: what ran there is over. */
+int hub_watch_overdue(uint64_t now, unsigned depth);
+void hub_watch_unwound(unsigned index);
+int hub_watch_may_end(const struct pb_module *m,
+    const struct pb_module *owner);
+unsigned arch_guard_depth(void);
 #define FAULT_WATCHDOG 256		/* fault_vector of a hung module */
 /* Where a module's fault happened (fault_where): in its own image, in the
  * hub's code during its call (a service it called), or at no code at all

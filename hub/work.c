@@ -262,6 +262,64 @@ struct work_args {
 static struct watch running;
 uint64_t hub_watchdog_ns = 5000000000ull;
 
+/*
+ * What the NMI (and the firmware's timer event) read: when the innermost
+ * watched call and the module interrupt handler being run are overdue, on
+ * the CPU's clock (arch_now_ns runs no module's code), 0: none; and the
+ * index of each one's guard.  Each deadline is one aligned 64-bit store,
+ * written with interrupts held, so a reader that cuts in sees old or new.
+ */
+static volatile uint64_t call_due, irq_due;
+static volatile unsigned irq_depth;
+
+static void
+watch_publish(void)
+{
+	uint64_t ran;
+
+	if (!running.since || !running.owner || !hub_watchdog_ns) {
+		call_due = 0;
+		return;
+	}
+	ran = hub_now_ns() - running.since;
+	call_due = arch_now_ns() + (ran < hub_watchdog_ns ?
+	    hub_watchdog_ns - ran : 0);
+}
+
+/* Whichever of the two is innermost (the higher guard index) counts: a
+ * handler that cut into a work item is judged by its own count, a call
+ * made from inside a handler by its own.  One whose guard is gone is
+ * stale (hub_watch_unwound clears it as the guard pops). */
+int
+hub_watch_overdue(uint64_t now, unsigned depth)
+{
+	uint64_t due = 0;
+
+	if (call_due && running.depth < depth)
+		due = call_due;
+	if (irq_due && irq_depth < depth && (!due || irq_depth > running.depth))
+		due = irq_due;
+	return due && now >= due;
+}
+
+void
+hub_watch_unwound(unsigned index)
+{
+	if (irq_due && irq_depth >= index)
+		irq_due = 0;
+	if (call_due && running.depth >= index)
+		call_due = 0;
+}
+
+/* May the watchdog end the call of owner's that runs m's code now?  Not
+ * where the hub called m itself, outside a guard (the clock, the
+ * end-of-interrupt hook): hub code is half-way through below it. */
+int
+hub_watch_may_end(const struct pb_module *m, const struct pb_module *owner)
+{
+	return m && (m == owner || (m != clock.owner && m != eoi.owner));
+}
+
 /* The alarm must come by the watchdog's deadline, timers or not. */
 static void
 watch_arm(uint64_t since)
@@ -286,7 +344,9 @@ watch_begin(struct pb_module *m)
 
 	running.since = hub_now_ns();
 	running.owner = m;
+	running.depth = arch_guard_depth();	/* the guard it is about to take */
 	watch_arm(running.since);
+	watch_publish();
 	arch_irq_release(held);
 	return outer;
 }
@@ -301,6 +361,7 @@ watch_end(struct watch outer)
 		watch_arm(outer.since);
 	}
 	running = outer;
+	watch_publish();
 	arch_irq_release(held);
 }
 
@@ -587,11 +648,19 @@ irq_deliver(int vector)
 {
 	struct vector *v = &vectors[vector];
 	struct irq_args a = { v, vector };
+	uint64_t outer_due = irq_due;
+	unsigned outer_depth = irq_depth;
 
-	if (v->owner)
-		mod_call(v->owner, call_irq, &a);
-	else
+	if (!v->owner) {
 		v->fn(v->arg);
+		return;
+	}
+	/* A handler has the watchdog's limit too, counted by the NMI. */
+	irq_depth = arch_guard_depth();
+	irq_due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
+	mod_call(v->owner, call_irq, &a);
+	irq_due = outer_due;
+	irq_depth = outer_depth;
 }
 
 /* Called by the arch side for vectors 32-255, interrupts disabled. */

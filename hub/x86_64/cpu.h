@@ -137,8 +137,11 @@ extern struct guard guard_stack[GUARD_MAX];
 extern volatile uint32_t guard_depth;
 extern volatile uint32_t guard_floor;
 
-/* isr.S: 16-byte entry stubs, vector v at isr_stubs + 16 * v. */
-#define ISR_STUB_SIZE 16
+/* isr.S: 4-byte entry stubs in groups of 32, each group ending in a
+ * near jump: vector v at isr_stubs + (v / 32) * ISR_GROUP_SIZE +
+ * (v % 32) * ISR_STUB_SIZE. */
+#define ISR_STUB_SIZE 4
+#define ISR_GROUP_SIZE (31 * ISR_STUB_SIZE + 2 + 5)
 extern const uint8_t isr_stubs[];
 
 /* fault.c, called by isr.S with interrupts disabled. */

@@ -7,6 +7,7 @@
  * native world; run the event loop.
  */
 #include "arch.h"
+#include "watch.h"
 #include "../hub.h"
 #include "../cfg.h"
 #include "../../abi/rt/rt.h"
@@ -154,6 +155,7 @@ hub_entry(struct handoff *h)
 	log_set_sink(sink_firmware);
 	stub_lines(h);
 	banner(h);
+	fw_watch_start(h);
 	hub_main(h);
 }
 
@@ -163,6 +165,7 @@ arch_after_exit(void)
 {
 	uart_init();
 	log_set_sink(sink_native);
+	nmi_watch_start();
 }
 
 void

@@ -14,7 +14,10 @@
  */
 #include "arch.h"
 #include "cpu.h"
+#include "watch.h"
 #include "../hub.h"
+
+#define VEC_DB 1
 
 /* SDM 3A Table 6-1 "Protected-Mode Exceptions and Interrupts"; AMD APM
  * Vol. 2 Table 8-1 adds #VC (29); #HV is AMD's (28). */
@@ -98,13 +101,14 @@ log_frame(const struct intr_frame *f, uint64_t cr2, struct pb_module *m)
  * context and make iretq load it.  Only IF is taken from the guard's
  * RFLAGS; DF and AC come back clear as the ABI expects at a return.
  */
-static void
+void
 unwind_to_guard(struct intr_frame *f)
 {
 	uint32_t d = guard_depth - 1;
 	const struct guard *g = &guard_stack[d];
 
 	guard_depth = d;
+	hub_watch_unwound(d);
 	f->rbx = g->rbx;
 	f->rbp = g->rbp;
 	f->rdi = g->rdi;
@@ -151,14 +155,12 @@ arch_exception(struct intr_frame *f)
 	    guard_stack[guard_depth - 1].owner : NULL;
 
 	if (v == VEC_NMI) {
-		/* Not a fault of the interrupted code: note it and go on,
-		 * silently if it cut into a report (the log is not
-		 * reentrant). */
-		if (!nesting)
-			log_event(LOG_ERROR, "hub: NMI at 0x%llx",
-			    (unsigned long long)f->rip);
+		/* Not a fault of the interrupted code: the watchdog's tick. */
+		arch_nmi(f);
 		return;
 	}
+	if (v == VEC_DB && fw_watch_hit(f))
+		return;			/* the firmware-phase watchdog's */
 	if (++nesting > 2)
 		halt_forever();		/* faulted while reporting twice */
 	if (nesting > 1)
@@ -190,10 +192,5 @@ arch_irq_exit(struct intr_frame *f)
 		hub_watchdog_rearm();
 		return;
 	}
-	log_event(LOG_FAULT, "watchdog: %s has not returned for %llu ms "
-	    "(rip %s+0x%llx)", m->name,
-	    (unsigned long long)(hub_watchdog_ns / 1000000), m->name,
-	    (unsigned long long)(f->rip - m->base));
-	hub_note_fault(m, FAULT_WATCHDOG, f->rip, 0);
-	unwind_to_guard(f);
+	watchdog_end(f, m, "");
 }

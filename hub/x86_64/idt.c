@@ -54,7 +54,8 @@ idt_set_gate(int vec, uint64_t handler, uint16_t sel, int ist)
 static uint64_t
 stub(int vec)
 {
-	return (uint64_t)(uintptr_t)isr_stubs + (uint64_t)vec * ISR_STUB_SIZE;
+	return (uint64_t)(uintptr_t)isr_stubs + (uint64_t)(vec / 32) *
+	    ISR_GROUP_SIZE + (uint64_t)(vec % 32) * ISR_STUB_SIZE;
 }
 
 static void

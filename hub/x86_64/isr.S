@@ -1,49 +1,50 @@
 /*
- * isr.S - interrupt and exception entry: 256 stubs and two common paths.
+ * isr.S - interrupt and exception entry: 256 four-byte stubs and one
+ * common path.
  *
- * Each stub is 16 bytes apart (vector v at isr_stubs + 16 * v, so the IDT
- * needs no table of addresses).  A stub pushes a zero in place of the error
- * code when the CPU pushes none, so every frame has one shape, then the
- * vector, and jumps to the exception path (0-31) or the device-interrupt
- * path (32-255).  The CPU pushes an error code for #DF, #TS, #NP, #SS, #GP,
- * #PF, #AC, #CP, #VC and #SX: vectors 8, 10-14, 17, 21, 29, 30 (SDM 3A
- * §6.13 "Error Code" and Table 6-1; AMD APM Vol. 2 Table 8-1).  External
- * interrupts never push one.
+ * A stub is `push imm8` (the vector, which the CPU sign-extends) and a
+ * short jump to the end of its group of 32, where one near jump leads to
+ * isr_common; the last stub of a group falls through to it.  So vector v
+ * is at isr_stubs + (v / 32) * ISR_GROUP_SIZE + (v % 32) * ISR_STUB_SIZE
+ * (cpu.h), and the IDT needs no table of addresses.
  *
- * The common paths push the general registers to complete struct
- * intr_frame (cpu.h), clear DF (the Microsoft x64 ABI requires it clear on
- * calls, and the interrupted code may have set it), align the stack and
- * call C with the frame in RCX and 32 bytes of shadow space.  The C side
- * may rewrite the frame: the exception path resumes a guarded call by
- * changing RIP, RSP, CS, SS, RFLAGS and the callee-saved registers there,
- * which iretq then loads (SDM 3A §6.14.3 "IRET in IA-32e Mode").
+ * isr_common makes every frame one shape: the vector zero-extended, and a
+ * zero in place of the error code when the CPU pushed none.  The CPU
+ * pushes one for #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP, #VC and #SX:
+ * vectors 8, 10-14, 17, 21, 29, 30 (SDM 3A §6.13 "Error Code" and Table
+ * 6-1; AMD APM Vol. 2 Table 8-1); external interrupts never push one.
+ * It then pushes the general registers to complete struct intr_frame
+ * (cpu.h), clears DF (the Microsoft x64 ABI requires it clear on calls,
+ * and the interrupted code may have set it), aligns the stack and calls C
+ * with the frame in RCX and 32 bytes of shadow space: arch_exception for
+ * 0-31, hub_irq_dispatch and arch_irq_exit for 32-255.  The C side may
+ * rewrite the frame: an unwind resumes a guarded call by changing RIP,
+ * RSP, CS, SS, RFLAGS and the callee-saved registers there, which iretq
+ * then loads (SDM 3A §6.14.3 "IRET in IA-32e Mode").
  */
 
 #define FRAME_VECTOR (15 * 8)	/* offsetof(struct intr_frame, vector) */
+#define GROUP_SIZE (31 * 4 + 2 + 5)	/* ISR_GROUP_SIZE in cpu.h */
 
 	.text
 	.balign 16
 	.globl isr_stubs
 isr_stubs:
 	.set vec, 0
-	.rept 256
-	/* .org refuses to move backwards: a stub outgrowing its 16 bytes
+	.rept 8
+	/* .org refuses to move backwards: a group outgrowing its size
 	 * fails the build instead of shifting every later vector. */
-	.org isr_stubs + vec * 16, 0xcc
-	.if vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21 || vec == 29 || vec == 30
-	.else
-	pushq $0
-	.endif
-	pushq $vec
-	.if vec < 32
-	jmp exc_common
-	.else
-	jmp irq_common
-	.endif
+	.org isr_stubs + (vec / 32) * GROUP_SIZE, 0xcc
+	.rept 31
+	.byte 0x6a, vec		/* push imm8 */
+	jmp 1f
 	.set vec, vec + 1
 	.endr
-	.balign 16
-isr_stubs_end:
+	.byte 0x6a, vec
+	.set vec, vec + 1
+1:	jmp isr_common
+	.endr
+	.org isr_stubs + 8 * GROUP_SIZE, 0xcc
 
 /* Push the general registers in the reverse order of struct intr_frame. */
 .macro SAVE_REGS
@@ -83,25 +84,30 @@ isr_stubs_end:
 .endm
 
 /*
- * RBX keeps the frame address across the call (callee-saved in the
- * Microsoft x64 ABI); the C side may change the *saved* RBX in the frame,
- * which RESTORE_REGS loads afterwards.  The CPU already aligned RSP to 16
- * before pushing its frame (SDM 3A §6.14.2), but aligning again costs
- * nothing and does not depend on that.
+ * On entry: the vector (sign-extended), the CPU's error code if any, the
+ * CPU's frame.  RBX keeps the frame address across the calls
+ * (callee-saved in the Microsoft x64 ABI); the C side may change the
+ * *saved* RBX in the frame, which RESTORE_REGS loads afterwards.
  */
-exc_common:
+isr_common:
+	pushq %rax
+	movzbl 8(%rsp), %eax
+	btl %eax, errcode_vectors(%rip)
+	jc 1f
+	pushq (%rsp)		/* rax rax vec rip -> rax vec 0 rip */
+	movq $0, 16(%rsp)
+1:	movq %rax, 8(%rsp)
+	popq %rax
 	SAVE_REGS
 	cld
 	movq %rsp, %rbx
 	movq %rsp, %rcx
 	andq $-16, %rsp
 	subq $32, %rsp
+	cmpl $32, FRAME_VECTOR(%rbx)
+	jae 2f
 	call arch_exception
-	movq %rbx, %rsp
-	RESTORE_REGS
-	addq $16, %rsp		/* vector and error code */
-	iretq
-
+	jmp 3f
 /*
  * Device interrupts: guard_floor is raised to the current guard depth for
  * the handler's duration, so a fault in code the handler runs can only
@@ -109,13 +115,7 @@ exc_common:
  * interrupt cut into.  R12 (callee-saved) keeps the old floor.  With the
  * floor back, arch_irq_exit may end a module call that ran too long.
  */
-irq_common:
-	SAVE_REGS
-	cld
-	movq %rsp, %rbx
-	andq $-16, %rsp
-	subq $32, %rsp
-	movl guard_floor(%rip), %r12d
+2:	movl guard_floor(%rip), %r12d
 	movl guard_depth(%rip), %eax
 	movl %eax, guard_floor(%rip)
 	movl FRAME_VECTOR(%rbx), %ecx
@@ -123,7 +123,14 @@ irq_common:
 	movl %r12d, guard_floor(%rip)
 	movq %rbx, %rcx
 	call arch_irq_exit
-	movq %rbx, %rsp
+3:	movq %rbx, %rsp
 	RESTORE_REGS
-	addq $16, %rsp
+	addq $16, %rsp		/* vector and error code */
 	iretq
+
+	.section .rdata, "dr"
+	.balign 4
+/* Bit v set: the CPU pushes an error code for vector v (0-255). */
+errcode_vectors:
+	.long (1 << 8) | (0x1f << 10) | (1 << 17) | (1 << 21) | (3 << 29)
+	.zero 28

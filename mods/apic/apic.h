@@ -51,7 +51,7 @@ struct ioapic {
 struct route {
 	int vector;			/* 0: slot unused */
 	uint32_t gsi;
-	unsigned flags;			/* IRQ_LEVEL | IRQ_ACTIVE_LOW */
+	unsigned flags;			/* IRQ_LEVEL | IRQ_ACTIVE_LOW | IRQ_NMI */
 	int masked;
 };
 

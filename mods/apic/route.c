@@ -111,8 +111,9 @@ route_program(struct apic *a, const struct route *r)
 
 	if (!io)
 		return PB_ENOENT;
-	ioapic_set(io, pin, ioapic_entry(r->vector, r->flags, a->lapic.id,
-	    r->masked));
+	ioapic_set(io, pin, r->flags & IRQ_NMI ? RTE_DELIV_NMI |
+	    ioapic_entry(0, r->flags, a->lapic.id, r->masked) :
+	    ioapic_entry(r->vector, r->flags, a->lapic.id, r->masked));
 	return PB_OK;
 }
 
@@ -124,8 +125,12 @@ route_check(struct apic *a, uint32_t gsi, unsigned flags, int vector)
 	struct route *by_vec = route_by_vector(a, vector);
 	unsigned pin;
 
-	if (vector < VEC_ROUTE_MIN || vector > VEC_ROUTE_MAX ||
-	    (flags & ~(unsigned)(IRQ_LEVEL | IRQ_ACTIVE_LOW)))
+	/* An NMI is edge triggered (the vector field is ignored, §3.2.4)
+	 * and has vector 2 as its route's name. */
+	if (flags & IRQ_NMI ? vector != IRQ_NMI_VECTOR || (flags & IRQ_LEVEL) :
+	    vector < VEC_ROUTE_MIN || vector > VEC_ROUTE_MAX)
+		return PB_EINVAL;
+	if (flags & ~(unsigned)(IRQ_LEVEL | IRQ_ACTIVE_LOW | IRQ_NMI))
 		return PB_EINVAL;
 	if (!gsi_ioapic(a, gsi, &pin)) {
 		pb_logf(a->hub, a->self, PB_LOG_WARN, "GSI %u: no I/O APIC "

@@ -58,6 +58,8 @@ struct tmod {
 	int wraps;			/* the clock must be read periodically */
 	uint64_t alarms;		/* alarm interrupts taken */
 	int clock_given;
+	int nmi_gsi;			/* the watchdog's NMI pin, -1: none */
+	unsigned nmi_timer;		/* and its HPET comparator */
 };
 
 static struct tmod tm;
@@ -418,6 +420,29 @@ publish(struct tmod *t)
 		    "timer:system");
 }
 
+/* The hub's watchdog tick, on an HPET comparator (nmi.c). */
+static void
+nmi_start(struct tmod *t)
+{
+	char limit[8];
+
+	t->nmi_gsi = -1;
+	if (!t->hpet.regs || !t->hpet.caps.hz ||
+	    pb_setting_off(t->hub, "nmi-watchdog") ||
+	    (pb_setting(t->hub, "watchdog", limit, sizeof(limit)) &&
+	    !strcmp(limit, "0")))
+		return;			/* off, or the watchdog is */
+	if (hpet_nmi_start(&t->hpet, irq_conn, &t->nmi_timer, &t->nmi_gsi) !=
+	    PB_OK) {
+		t->nmi_gsi = -1;
+		pb_logf(t->hub, t->self, PB_LOG_WARN, "no HPET comparator can "
+		    "raise an NMI: no NMI watchdog");
+		return;
+	}
+	pb_logf(t->hub, t->self, PB_LOG_INFO, "watchdog NMI every 100 ms: "
+	    "HPET comparator %u on GSI %d", t->nmi_timer, t->nmi_gsi);
+}
+
 /* "clock tsc at 2400000000 Hz (measured against hpet), alarm ..." */
 static void
 log_choice(struct tmod *t)
@@ -471,6 +496,7 @@ timer_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	t->clock_given = 1;
 	publish(t);
 	log_choice(t);
+	nmi_start(t);
 	return PB_OK;
 }
 
@@ -481,6 +507,8 @@ timer_stop(struct pb_module *m)
 
 	if (!t->clock_given)
 		return;
+	if (t->nmi_gsi >= 0)
+		hpet_nmi_stop(&t->hpet, irq_conn, t->nmi_timer);
 	t->hub->set_clock(m, NULL, NULL);
 	if (t->vector) {
 		PB_CALL(irq_conn, irq_ops, local_timer, t->vector,

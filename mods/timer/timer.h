@@ -93,6 +93,11 @@ struct hpet {
 	struct hpet_caps caps;
 };
 
+/* nmi.c: the hub's watchdog tick on comparator *which, through pin *gsi. */
+int hpet_nmi_start(struct hpet *h, struct pb_conn *irq, unsigned *which,
+    int *gsi);
+void hpet_nmi_stop(struct hpet *h, struct pb_conn *irq, unsigned which);
+
 int hpet_parse_caps(uint64_t gcap, struct hpet_caps *caps);
 int hpet_start(struct hpet *h, const struct pb_hub *hub,
     struct pb_module *self, uint64_t phys);

@@ -750,6 +750,24 @@ TEST(apic_mask_unroute_and_refusals)
 	apic_stop(SELF);
 }
 
+/* irq 1.2: a line delivered as an NMI (the hub's watchdog tick). */
+TEST(apic_route_gsi_as_nmi)
+{
+	reset();
+	REQUIRE(start() == PB_OK);
+	REQUIRE(ops()->route_gsi(&apic, 2, IRQ_NMI, IRQ_NMI_VECTOR) == PB_OK);
+	CHECK_EQ_INT(models[0].rte[2] & ~(0xffull << RTE_DEST_SHIFT),
+	    RTE_DELIV_NMI);
+	/* edge only, vector 2 only; a vector 2 without the flag is not one */
+	CHECK_EQ_INT(ops()->route_gsi(&apic, 3, IRQ_NMI | IRQ_LEVEL,
+	    IRQ_NMI_VECTOR), PB_EINVAL);
+	CHECK_EQ_INT(ops()->route_gsi(&apic, 3, IRQ_NMI, 0x40), PB_EINVAL);
+	CHECK_EQ_INT(ops()->route_gsi(&apic, 3, 0, IRQ_NMI_VECTOR), PB_EINVAL);
+	CHECK_EQ_INT(ops()->unroute(&apic, IRQ_NMI_VECTOR), PB_OK);
+	CHECK(models[0].rte[2] & RTE_MASKED);
+	apic_stop(SELF);
+}
+
 TEST(apic_route_table_full)
 {
 	unsigned ok = 0;

@@ -15,7 +15,9 @@
  * decline, the invariant TSC, the
  * alarm's programming (long sleeps cut, zero delays fire, re-arming until
  * the deadline, a wrapping clock kept read), the `timer` operations with
- * the client's handle, and stop().
+ * the client's handle, stop(), and the watchdog's NMI comparator (nmi.c:
+ * routed as an NMI, periodic, stopped with the module; off when asked or
+ * refused).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@
 #include "../../mods/timer/pmtimer.c"
 #include "../../mods/timer/tsc.c"
 #include "../../mods/timer/timer.c"
+#include "../../mods/timer/nmi.c"
 #include "../../abi/rt/setting.c"
 
 /* ---- one time line, and the counters on it ----------------------------- */
@@ -106,7 +109,9 @@ inl(uint16_t port)
 	return (uint32_t)(now * PMTMR_HZ / NS_PER_S) | pm_high_garbage;
 }
 
-void outb(uint16_t port, uint8_t v) { (void)port, (void)v; }
+/* Port writes: the PIT's mode register, the last value written. */
+static int pit_mode = -1;
+void outb(uint16_t port, uint8_t v) { if (port == 0x43) pit_mode = v; }
 uint8_t inb(uint16_t port) { (void)port; return 0xff; }
 
 uint64_t
@@ -189,7 +194,35 @@ fake_local_timer_count(void *ctx, uint32_t *cur)
 	return PB_OK;
 }
 
+/* The irq provider's routes: the last route_gsi, unroutes counted. */
+static struct {
+	unsigned gsi, flags, unroutes;
+	int vector, err;
+} rt;
+
+static int
+fake_route_gsi(void *ctx, unsigned gsi, unsigned flags, int vector)
+{
+	(void)ctx;
+	if (rt.err)
+		return rt.err;
+	rt.gsi = gsi;
+	rt.flags = flags;
+	rt.vector = vector;
+	return PB_OK;
+}
+
+static int
+fake_unroute(void *ctx, int vector)
+{
+	(void)ctx;
+	rt.unroutes += vector == IRQ_NMI_VECTOR;
+	return PB_OK;
+}
+
 static const struct irq_ops fake_irq_ops = {
+	.route_gsi = fake_route_gsi,
+	.unroute = fake_unroute,
 	.local_timer = fake_local_timer,
 	.local_timer_count = fake_local_timer_count,
 };
@@ -369,6 +402,7 @@ reset(void)
 	plat.have_fadt = 1;
 	plat.pm_tmr_port = PM_PORT;
 	memset(&lt, 0, sizeof(lt));
+	memset(&rt, 0, sizeof(rt));
 	memset(vec_fn, 0, sizeof(vec_fn));
 	given_clock = NULL;
 	set_clock_calls = 0;
@@ -959,4 +993,59 @@ TEST(timer_boot_switches)
 	CHECK_CONTAINS(logbuf, "tsc-clock=no: clock stays hpet");
 	CHECK_STR(tm.clock->name, "hpet");
 	timer_stop(SELF);
+}
+
+/* Comparator 2 can reach GSI 2 and 20: GSI 2 is taken, as an NMI,
+ * periodic every 100 ms, until stop(). */
+TEST(timer_nmi_watchdog_comparator)
+{
+	uint64_t conf;
+
+	reset();
+	hpet_regs[HPET_TN_CONF(2) / 8] |= (1ull << 2 | 1ull << 20) << 32;
+	pit_mode = -1;
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(pit_mode, 0x30);		/* the PIT stopped: GSI 2 is ours */
+	CHECK_EQ_INT(rt.gsi, 2);
+	CHECK_EQ_INT(rt.flags, IRQ_NMI);
+	CHECK_EQ_INT(rt.vector, IRQ_NMI_VECTOR);
+	conf = hpet_regs[HPET_TN_CONF(2) / 8];
+	CHECK_EQ_INT(conf & (TN_INT_ENB | TN_TYPE_PERIODIC | TN_FSB_EN | 2),
+	    TN_INT_ENB | TN_TYPE_PERIODIC);
+	CHECK_EQ_INT((conf >> TN_ROUTE_SHIFT) & 0x1f, 2);
+	/* The last writes set the period: 100 ms at 100 MHz. */
+	CHECK_EQ_INT(hpet_regs[HPET_TN_CMP(2) / 8], 10000000);
+	CHECK_CONTAINS(logbuf, "HPET comparator 2 on GSI 2");
+	timer_stop(SELF);
+	CHECK_EQ_INT(hpet_regs[HPET_TN_CONF(2) / 8] & TN_INT_ENB, 0);
+	CHECK_EQ_INT(rt.unroutes, 1);
+}
+
+TEST(timer_nmi_watchdog_off_or_refused)
+{
+	/* No comparator reaches a pin: no NMI, one line. */
+	reset();
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(rt.vector, 0);
+	CHECK_CONTAINS(logbuf, "no HPET comparator can raise an NMI");
+	timer_stop(SELF);
+	CHECK_EQ_INT(rt.unroutes, 0);
+	/* An irq provider older than 1.2 refuses IRQ_NMI. */
+	reset();
+	hpet_regs[HPET_TN_CONF(2) / 8] |= 1ull << 2 << 32;
+	rt.err = PB_EINVAL;
+	REQUIRE(start() == PB_OK);
+	CHECK_CONTAINS(logbuf, "no HPET comparator can raise an NMI");
+	CHECK_EQ_INT(hpet_regs[HPET_TN_CONF(2) / 8] & TN_TYPE_PERIODIC, 0);
+	timer_stop(SELF);
+	/* nmi-watchdog=no, or the watchdog off altogether (watchdog=0) */
+	for (int i = 0; i < 2; i++) {
+		reset();
+		hpet_regs[HPET_TN_CONF(2) / 8] |= 1ull << 2 << 32;
+		boot_cfg = i ? "watchdog=0" : "nmi-watchdog=no";
+		REQUIRE(start() == PB_OK);
+		CHECK_EQ_INT(rt.vector, 0);
+		CHECK(!strstr(logbuf, "NMI"));
+		timer_stop(SELF);
+	}
 }
