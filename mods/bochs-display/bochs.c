@@ -424,6 +424,8 @@ take_screen(uint32_t w, uint32_t h)
 
 /* --- the module ------------------------------------------------------ */
 
+static void rehearse_swap(void);
+
 static int
 bochs_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
@@ -454,6 +456,8 @@ bochs_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	if (!(res = hub->publish(self, DISPLAY_IFACE, "bochs0", "",
 	    &display_ops, NULL)))
 		return PB_ENOMEM;
+	if (is_ready)
+		rehearse_swap();
 	if (mode == PB_START_NORMAL) {
 		initial_mode(&w, &ht);
 		if ((err = take_screen(w, ht)) != PB_OK)
@@ -585,6 +589,36 @@ bochs_resume(struct pb_module *m)
 	}
 	active = 1;
 	return PB_OK;
+}
+
+/*
+ * A swap's steps run once at the start, before the screen is owned, where
+ * they change nothing but `want`: the mode on the registers, exported,
+ * must be one the module takes.  Besides checking that early, it runs
+ * the code a swap's blackout runs before any blackout: under emulation
+ * new code is translated the first time it runs, hundreds of
+ * microseconds for a freshly loaded module.
+ */
+static void
+rehearse_swap(void)
+{
+	uint8_t st[sizeof(struct fb_info)];
+	struct dispi_mode now;
+	size_t len;
+	uint32_t ver;
+
+	if (!dispi_shows(&cur, 0, 0))
+		return;			/* nothing to export yet */
+	bochs_quiesce(self);
+	if (bochs_export(self, st, sizeof(st), &len, &ver) != PB_OK ||
+	    bochs_release(self) != PB_OK ||
+	    bochs_import(self, st, len, ver) != PB_OK)
+		pb_logf(hub, self, PB_LOG_WARN, "refuses its own swap state");
+	have_want = 0;
+	/* activate's reading of the mode, which sets nothing when shown */
+	dispi_read_mode(&dispi, &now);
+	if (dispi_shows(&now, cur.width, cur.height))
+		use_mode(&now);
 }
 
 static void

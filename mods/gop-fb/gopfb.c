@@ -201,6 +201,8 @@ unmap_screen(void)
 	fb.base = NULL;
 }
 
+static void rehearse_swap(void);
+
 static int
 gopfb_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
@@ -228,6 +230,7 @@ gopfb_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	if (!(res = hub->publish(self, DISPLAY_IFACE, "gop0", props,
 	    &display_ops, NULL)))
 		return PB_ENOMEM;
+	rehearse_swap();
 	active = mode == PB_START_NORMAL;
 	pb_logf(hub, self, PB_LOG_INFO, "%ux%u %s, stride %u, at 0x%llx",
 	    info.width, info.height, fmt.name, info.stride,
@@ -322,6 +325,28 @@ gopfb_activate(struct pb_module *m)
 
 	active = err == PB_OK;
 	return err;
+}
+
+/*
+ * A swap's steps run once at the start, where they change nothing (the
+ * screen is not owned yet): the state this module exports must be one it
+ * takes back.  Besides checking that early, it runs the code a swap's
+ * blackout runs before any blackout: under emulation new code is
+ * translated the first time it runs, hundreds of microseconds for a
+ * freshly loaded module.
+ */
+static void
+rehearse_swap(void)
+{
+	struct fb_info st;
+	size_t len;
+	uint32_t ver;
+
+	gopfb_quiesce(self);
+	if (gopfb_export(self, &st, sizeof(st), &len, &ver) != PB_OK ||
+	    gopfb_release(self) != PB_OK ||
+	    gopfb_import(self, &st, len, ver) != PB_OK)
+		pb_logf(hub, self, PB_LOG_WARN, "refuses its own swap state");
 }
 
 static void
