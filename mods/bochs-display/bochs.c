@@ -592,9 +592,9 @@ bochs_resume(struct pb_module *m)
 }
 
 /*
- * A swap's steps run once at the start, before the screen is owned, where
- * they change nothing but `want`: the mode on the registers, exported,
- * must be one the module takes.  Besides checking that early, it runs
+ * A swap's steps run once at the start, before the screen is owned, on
+ * the mode the registers show, where they write nothing to the device:
+ * that mode, exported, must be one the module takes.  Besides checking that early, it runs
  * the code a swap's blackout runs before any blackout: under emulation
  * new code is translated the first time it runs, hundreds of
  * microseconds for a freshly loaded module.
@@ -610,15 +610,19 @@ rehearse_swap(void)
 	if (!dispi_shows(&cur, 0, 0))
 		return;			/* nothing to export yet */
 	bochs_quiesce(self);
-	if (bochs_export(self, st, sizeof(st), &len, &ver) != PB_OK ||
+	if (bochs_export(self, NULL, 0, &len, &ver) != PB_OK ||
+	    bochs_export(self, st, sizeof(st), &len, &ver) != PB_OK ||
 	    bochs_release(self) != PB_OK ||
-	    bochs_import(self, st, len, ver) != PB_OK)
+	    bochs_import(self, st, len, ver) != PB_OK) {
 		pb_logf(hub, self, PB_LOG_WARN, "refuses its own swap state");
-	have_want = 0;
-	/* activate's reading of the mode, which sets nothing when shown */
+		return;
+	}
+	/* Activate writes nothing while the registers show the mode. */
 	dispi_read_mode(&dispi, &now);
-	if (dispi_shows(&now, cur.width, cur.height))
-		use_mode(&now);
+	if (dispi_shows(&now, want.width, want.height))
+		bochs_activate(self);
+	have_want = 0;
+	active = 0;
 }
 
 static void

@@ -343,7 +343,8 @@ rehearse_swap(void)
 	uint32_t ver;
 
 	gopfb_quiesce(self);
-	if (gopfb_export(self, &st, sizeof(st), &len, &ver) != PB_OK ||
+	if (gopfb_export(self, NULL, 0, &len, &ver) != PB_OK ||
+	    gopfb_export(self, &st, sizeof(st), &len, &ver) != PB_OK ||
 	    gopfb_release(self) != PB_OK ||
 	    gopfb_import(self, &st, len, ver) != PB_OK)
 		pb_logf(hub, self, PB_LOG_WARN, "refuses its own swap state");
