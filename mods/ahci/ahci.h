@@ -279,6 +279,7 @@ void hba_quiet(struct ahci *a);
 
 /* port.c */
 int port_alloc(struct ahci_port *p);
+int port_alloc_tables(struct ahci_port *p);
 void port_free(struct ahci_port *p);
 void port_probe(struct ahci_port *p);
 void port_recover(struct ahci_port *p, int reset_link, const char *why);

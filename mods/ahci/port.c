@@ -69,6 +69,8 @@ poll_again(const struct ahci_port *p, uint64_t t)
 
 /* --- memory ----------------------------------------------------------- */
 
+/* The command list, received FIS and IDENTIFY buffer: every probed port
+ * has them (the engine needs PxCLB and PxFB to look for a device). */
 int
 port_alloc(struct ahci_port *p)
 {
@@ -78,14 +80,33 @@ port_alloc(struct ahci_port *p)
 		return PB_OK;
 	p->mem = a->hub->dma_alloc(a->self, MEM_SIZE, CMD_LIST_ALIGN, 0,
 	    a->dma_limit, &p->mem_bus);
-	p->tables = a->hub->dma_alloc(a->self, (size_t)a->nslots *
-	    AHCI_TABLE_SIZE, CMD_TABLE_ALIGN, 0, a->dma_limit, &p->tables_bus);
-	if (p->mem && p->tables && !(p->mem_bus & (CMD_LIST_ALIGN - 1)) &&
-	    !(p->tables_bus & (CMD_TABLE_ALIGN - 1)))
+	if (p->mem && !(p->mem_bus & (CMD_LIST_ALIGN - 1)))
 		return PB_OK;
 	alog(a, PB_LOG_ERR, "port %u: no DMA memory for its command list",
 	    p->no);
 	port_free(p);
+	return PB_ENOMEM;
+}
+
+/* The command tables (AHCI_TABLE_SIZE per slot, 68 KiB for 32 slots):
+ * only a port with a device gets them, before its first command. */
+int
+port_alloc_tables(struct ahci_port *p)
+{
+	struct ahci *a = p->a;
+
+	if (p->tables)
+		return PB_OK;
+	p->tables = a->hub->dma_alloc(a->self, (size_t)a->nslots *
+	    AHCI_TABLE_SIZE, CMD_TABLE_ALIGN, 0, a->dma_limit, &p->tables_bus);
+	if (p->tables && !(p->tables_bus & (CMD_TABLE_ALIGN - 1)))
+		return PB_OK;
+	alog(a, PB_LOG_ERR, "port %u: no DMA memory for its command tables",
+	    p->no);
+	if (p->tables)
+		a->hub->dma_free(a->self, p->tables);
+	p->tables = NULL;
+	p->tables_bus = 0;
 	return PB_ENOMEM;
 }
 
@@ -241,6 +262,10 @@ signature(struct ahci_port *p, uint32_t sig)
 static void
 engine_start(struct ahci_port *p)
 {
+	if (port_alloc_tables(p) != PB_OK) {
+		decline(p, "no DMA memory for its command tables");
+		return;
+	}
 	px_wr(p, PX_SERR, SERR_ALL);
 	px_wr(p, PX_IS, 0xffffffffu);
 	px_wr(p, PX_IE, PXIE_WANTED);

@@ -295,7 +295,8 @@ state_standby_publish(struct ahci *a)
 		if (!implemented(a, i) || !port_link_up(p))
 			continue;
 		sig = px_rd(p, PX_SIG);
-		if ((sig != SIG_ATA && sig != SIG_ATAPI) || port_alloc(p) != PB_OK)
+		if ((sig != SIG_ATA && sig != SIG_ATAPI) || port_alloc(p) !=
+		    PB_OK || port_alloc_tables(p) != PB_OK)
 			continue;
 		p->state = PS_STANDBY;
 		if (ahci_publish(p) == PB_OK)

@@ -61,7 +61,6 @@ static struct dispi_mode found;		/* the mode it found (firmware's) */
 static struct mode_list modes;
 static struct dispi_mode cur;		/* what the module shows */
 static struct draw draw;
-static size_t shadow_pages;
 static struct fb_info want;		/* the mode an import asked for */
 static int have_want;
 static int active;			/* owns the screen */
@@ -182,7 +181,7 @@ static const struct display_ops display_ops = {
 	.fill = bochs_fill,
 	.blit = bochs_blit,
 	.copy = bochs_copy,			/* overlapping: scrolling */
-	.read = bochs_read,			/* from the shadow */
+	.read = bochs_read,			/* from video memory */
 	.list_modes = bochs_list_modes,		/* modes.c, smallest first */
 	.set_mode = bochs_set_mode,		/* ids from list_modes */
 };
@@ -195,10 +194,9 @@ set_props(void)
 	if (!res)
 		return;
 	rt_snprintf(props, sizeof(props), "w=%u h=%u bpp=32 stride=%u "
-	    "fmt=bgrx modes=%u dispi=0x%04x regs=%s vga=%s shadow=%s",
+	    "fmt=bgrx modes=%u dispi=0x%04x regs=%s vga=%s",
 	    cur.width, cur.height, cur.pitch, measured ? modes.n : 1, dispi.id,
-	    dispi.regs ? "mmio" : "ports", has_vga ? "yes" : "no",
-	    draw.shadow ? "yes" : "no");
+	    dispi.regs ? "mmio" : "ports", has_vga ? "yes" : "no");
 	hub->set_props(self, res, props);
 }
 
@@ -331,57 +329,27 @@ measure(const char **why)
 
 /* --- the screen ------------------------------------------------------ */
 
-static size_t
-pages_for(uint32_t w, uint32_t h)
-{
-	return (size_t)((mode_bytes(w, h) + 4095) / 4096);
-}
-
-/* A shadow for a w x h screen (the one there is if its size fits). */
-static uint32_t *
-shadow_for(uint32_t w, uint32_t h, size_t *npages)
-{
-	*npages = pages_for(w, h);
-	if (draw.shadow && *npages == shadow_pages)
-		return draw.shadow;
-	return hub->alloc_pages(self, *npages, 0, NULL);
-}
-
+/* Draw on mode m from now on; the screen holds what it holds.  The
+ * properties change only with the mode (not in a swap that keeps it). */
 static void
-drop_shadow(uint32_t *keep)
+use_mode(const struct dispi_mode *m)
 {
-	if (draw.shadow && draw.shadow != keep)
-		hub->free_pages(self, draw.shadow, shadow_pages);
-	draw.shadow = NULL;
-}
+	int same = cur.width == m->width && cur.height == m->height &&
+	    cur.pitch == m->pitch;
 
-/* Draw on mode m from now on; the screen holds what it holds. */
-static void
-use_mode(const struct dispi_mode *m, uint32_t *shadow, size_t npages)
-{
-	drop_shadow(shadow);
-	shadow_pages = shadow ? npages : 0;
 	cur = *m;
-	draw = (struct draw){ fb, m->width, m->height, m->pitch, shadow, 0 };
-	draw_stale(&draw);
-	set_props();
-}
-
-/* The shadow back on the screen (after a failed mode set cleared it). */
-static void
-repaint(void)
-{
-	if (draw.shadow && !draw.stale)
-		draw_blit(&draw, draw.shadow, draw.width, 0, 0, draw.width,
-		    draw.height);
+	draw = (struct draw){ fb, m->width, m->height, m->pitch };
+	if (!same)
+		set_props();
 }
 
 /*
  * Program w x h and draw on it.  On failure the previous mode is
- * programmed again and repainted from the shadow.
+ * programmed again, black (there is no copy of the picture to put back:
+ * the client redraws).
  */
 static int
-program(uint32_t w, uint32_t h, uint32_t *shadow, size_t npages)
+program(uint32_t w, uint32_t h)
 {
 	struct dispi_mode got, old = cur;
 	const char *why;
@@ -391,16 +359,15 @@ program(uint32_t w, uint32_t h, uint32_t *shadow, size_t npages)
 		pb_logf(hub, self, PB_LOG_ERR, "mode %ux%u: %s (XRES %u YRES %u "
 		    "BPP %u VIRT_WIDTH %u ENABLE 0x%x)", w, h, why, got.width,
 		    got.height, got.bpp, got.pitch, got.enable);
-		if (old.width && dispi_set_mode(&dispi, old.width, old.height,
-		    &got, &why) == PB_OK)
-			repaint();
+		if (old.width)
+			dispi_set_mode(&dispi, old.width, old.height, &got, &why);
 		if (has_vga)
 			vga_unblank(dispi.regs);
 		return err;
 	}
 	if (has_vga)
 		vga_unblank(dispi.regs);
-	use_mode(&got, shadow, npages);
+	use_mode(&got);
 	return PB_OK;
 }
 
@@ -409,18 +376,10 @@ program(uint32_t w, uint32_t h, uint32_t *shadow, size_t npages)
 static int
 switch_mode(uint32_t w, uint32_t h)
 {
-	size_t npages;
-	uint32_t *shadow = shadow_for(w, h, &npages);
 	int err;
 
-	if (!shadow)
-		pb_logf(hub, self, PB_LOG_WARN, "no memory for a %ux%u shadow: "
-		    "reads come from video memory", w, h);
-	if ((err = program(w, h, shadow, npages)) != PB_OK) {
-		if (shadow && shadow != draw.shadow)
-			hub->free_pages(self, shadow, npages);
+	if ((err = program(w, h)) != PB_OK)
 		return err;
-	}
 	draw_fill(&draw, 0, 0, draw.width, draw.height, 0);
 	pb_logf(hub, self, PB_LOG_INFO, "mode %ux%u, stride %u", cur.width,
 	    cur.height, cur.pitch);
@@ -452,15 +411,12 @@ static int
 take_screen(uint32_t w, uint32_t h)
 {
 	struct dispi_mode now;
-	size_t npages;
-	uint32_t *shadow;
 	int err;
 
 	dispi_read_mode(&dispi, &now);
-	if (dispi_shows(&now, w, h)) {
-		shadow = shadow_for(w, h, &npages);
-		use_mode(&now, shadow, npages);
-	} else if ((err = switch_mode(w, h)) != PB_OK)
+	if (dispi_shows(&now, w, h))
+		use_mode(&now);
+	else if ((err = switch_mode(w, h)) != PB_OK)
 		return err;
 	active = 1;
 	return PB_OK;
@@ -468,11 +424,12 @@ take_screen(uint32_t w, uint32_t h)
 
 /* --- the module ------------------------------------------------------ */
 
+static void rehearse_swap(void);
+
 static int
 bochs_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
 	uint32_t w, ht;
-	size_t npages;
 	const char *why;
 	int err;
 
@@ -491,14 +448,16 @@ bochs_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		pb_logf(hub, self, PB_LOG_ERR, "%s: %s", pci->res, why);
 		return err;
 	}
-	if (mode == PB_START_STANDBY && dispi_shows(&cur, 0, 0)) {
-		/* Ready for the likely import: the mode on the screen. */
-		draw.shadow = shadow_for(cur.width, cur.height, &npages);
-		shadow_pages = draw.shadow ? npages : 0;
-	}
+	/* Decoding is on and a mode shows (attach read it): ready now for
+	 * the likely import, so the swap's blackout only reads the mode. */
+	if (mode == PB_START_STANDBY && dispi_shows(&cur, 0, 0) &&
+	    ready(&why) != PB_OK)
+		pb_logf(hub, self, PB_LOG_WARN, "%s: %s", pci->res, why);
 	if (!(res = hub->publish(self, DISPLAY_IFACE, "bochs0", "",
 	    &display_ops, NULL)))
 		return PB_ENOMEM;
+	if (is_ready)
+		rehearse_swap();
 	if (mode == PB_START_NORMAL) {
 		initial_mode(&w, &ht);
 		if ((err = take_screen(w, ht)) != PB_OK)
@@ -518,8 +477,6 @@ static void
 bochs_stop(struct pb_module *m)
 {
 	active = 0;
-	drop_shadow(NULL);
-	shadow_pages = 0;
 	if (fb)
 		hub->unmap_mmio(self, fb);
 	if (dispi.regs)
@@ -613,23 +570,59 @@ bochs_activate(struct pb_module *m)
 }
 
 /* Back after a failed swap: the mode is ours unless the other driver
- * changed it, and then the shadow has the picture to put back. */
+ * changed it; then it is set again, black (there is no copy of the
+ * picture: the client's next redraw brings it back). */
 static int
 bochs_resume(struct pb_module *m)
 {
 	struct dispi_mode now;
-	int known = draw.shadow && !draw.stale, err;
+	int err;
 
 	dispi_read_mode(&dispi, &now);
 	if (!dispi_shows(&now, cur.width, cur.height)) {
-		if ((err = program(cur.width, cur.height, draw.shadow,
-		    shadow_pages)) != PB_OK)
+		pb_logf(hub, self, PB_LOG_WARN, "the mode changed under a failed "
+		    "swap: %ux%u set again, the picture is lost", cur.width,
+		    cur.height);
+		if ((err = program(cur.width, cur.height)) != PB_OK)
 			return err;
-		draw.stale = !known;
-		repaint();
+		draw_fill(&draw, 0, 0, draw.width, draw.height, 0);
 	}
 	active = 1;
 	return PB_OK;
+}
+
+/*
+ * A swap's steps run once at the start, before the screen is owned, on
+ * the mode the registers show, where they write nothing to the device:
+ * that mode, exported, must be one the module takes.  Besides checking that early, it runs
+ * the code a swap's blackout runs before any blackout: under emulation
+ * new code is translated the first time it runs, hundreds of
+ * microseconds for a freshly loaded module.
+ */
+static void
+rehearse_swap(void)
+{
+	uint8_t st[sizeof(struct fb_info)];
+	struct dispi_mode now;
+	size_t len;
+	uint32_t ver;
+
+	if (!dispi_shows(&cur, 0, 0))
+		return;			/* nothing to export yet */
+	bochs_quiesce(self);
+	if (bochs_export(self, NULL, 0, &len, &ver) != PB_OK ||
+	    bochs_export(self, st, sizeof(st), &len, &ver) != PB_OK ||
+	    bochs_release(self) != PB_OK ||
+	    bochs_import(self, st, len, ver) != PB_OK) {
+		pb_logf(hub, self, PB_LOG_WARN, "refuses its own swap state");
+		return;
+	}
+	/* Activate writes nothing while the registers show the mode. */
+	dispi_read_mode(&dispi, &now);
+	if (dispi_shows(&now, want.width, want.height))
+		bochs_activate(self);
+	have_want = 0;
+	active = 0;
 }
 
 static void

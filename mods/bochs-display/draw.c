@@ -1,8 +1,7 @@
 /*
  * draw.c - rectangles on the framebuffer (see draw.h).
  *
- * Rows move 64 bits at a time, in video memory and in the shadow alike:
- * on hardware write-combining buffers fill best with wide stores, and
+ * Rows move 64 bits at a time: on hardware write-combining buffers fill best with wide stores, and
  * under emulation every guest access costs (a string instruction is a
  * step per byte there).
  */
@@ -12,12 +11,6 @@ static uint32_t *
 screen_at(const struct draw *d, uint32_t x, uint32_t y)
 {
 	return d->fb + (size_t)y * d->pitch + x;
-}
-
-static uint32_t *
-shadow_at(const struct draw *d, uint32_t x, uint32_t y)
-{
-	return d->shadow + (size_t)y * d->width + x;
 }
 
 /* n pixels from s to dst, lowest address first (dst below s, or apart). */
@@ -75,12 +68,6 @@ set(uint32_t *dst, uint32_t rgb, size_t n)
 		__builtin_memcpy(dp, &rgb, 4);
 }
 
-void
-draw_stale(struct draw *d)
-{
-	d->stale = d->shadow != NULL;
-}
-
 /* n pixels of the screen as the clients' 0x00RRGGBB: the device keeps
  * whatever byte 3 was written with. */
 static void
@@ -97,49 +84,27 @@ get(uint32_t *dst, const uint32_t *s, size_t n)
 		*dst = *s & 0xffffff;
 }
 
-static void
-load_shadow(struct draw *d)
-{
-	for (uint32_t y = 0; y < d->height; y++)
-		get(shadow_at(d, 0, y), screen_at(d, 0, y), d->width);
-	d->stale = 0;
-}
-
 void
 draw_fill(struct draw *d, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
     uint32_t rgb)
 {
 	rgb &= 0xffffff;
-	if (x == 0 && y == 0 && w == d->width && h == d->height)
-		d->stale = 0;		/* every pixel is known again */
-	for (uint32_t j = y; j < y + h; j++) {
-		if (d->shadow)
-			set(shadow_at(d, x, j), rgb, w);
+	for (uint32_t j = y; j < y + h; j++)
 		set(screen_at(d, x, j), rgb, w);
-	}
 }
 
 void
 draw_blit(struct draw *d, const uint32_t *px, size_t pitch, uint32_t x,
     uint32_t y, uint32_t w, uint32_t h)
 {
-	for (uint32_t j = 0; j < h; j++, px += pitch) {
-		if (d->shadow)
-			put(shadow_at(d, x, y + j), px, w);
+	for (uint32_t j = 0; j < h; j++, px += pitch)
 		put(screen_at(d, x, y + j), px, w);
-	}
 }
 
-/* Row sy to row dy: through the shadow if any, else within the screen. */
 static void
 copy_row(struct draw *d, uint32_t sx, uint32_t sy, uint32_t dx, uint32_t dy,
     uint32_t w)
 {
-	if (d->shadow) {
-		move(shadow_at(d, dx, dy), shadow_at(d, sx, sy), w);
-		put(screen_at(d, dx, dy), shadow_at(d, dx, dy), w);
-		return;
-	}
 	move(screen_at(d, dx, dy), screen_at(d, sx, sy), w);
 }
 
@@ -147,8 +112,6 @@ void
 draw_copy(struct draw *d, uint32_t sx, uint32_t sy, uint32_t dx, uint32_t dy,
     uint32_t w, uint32_t h)
 {
-	if (d->stale)
-		load_shadow(d);
 	/* Rows in the order that never overwrites a row still to be read. */
 	if (dy > sy)
 		for (uint32_t j = h; j-- > 0; )
@@ -162,12 +125,6 @@ void
 draw_read(struct draw *d, uint32_t *px, size_t pitch, uint32_t x, uint32_t y,
     uint32_t w, uint32_t h)
 {
-	if (d->stale)
-		load_shadow(d);
-	for (uint32_t j = 0; j < h; j++, px += pitch) {
-		if (d->shadow)
-			put(px, shadow_at(d, x, y + j), w);
-		else
-			get(px, screen_at(d, x, y + j), w);
-	}
+	for (uint32_t j = 0; j < h; j++, px += pitch)
+		get(px, screen_at(d, x, y + j), w);
 }

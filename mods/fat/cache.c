@@ -1,6 +1,6 @@
 /*
  * cache.c - a volume's sector cache: fixed-size units (a cluster, 4 KiB
- * at most) allocated once at mount (boot.cfg fs-cache=KiB, 4 MiB by
+ * at most) allocated once at mount (boot.cfg fs-cache=KiB, 512 KiB by
  * default), found by hash, evicted least recently used first, written
  * back by class (wb.c).
  *

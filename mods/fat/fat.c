@@ -9,7 +9,7 @@
  * whole disks for a boot sector with a valid BPB (a USB stick formatted
  * without a partition table).
  *
- * Settings (boot.cfg): fs-cache=KiB, each volume's cache (4096 by
+ * Settings (boot.cfg): fs-cache=KiB, each volume's cache (512 by
  * default); fs-flush=MS, how often written data goes out (5000 by
  * default, 0 never but on sync and unmount).
  *

@@ -50,7 +50,9 @@
 #define FAT_DIRECT_MIN	(16u * 1024)	/* bytes worth a direct transfer */
 #define FAT_SCRATCH	(64u * 1024)	/* the mount's own read buffer */
 #define FAT_UNIT_MAX	4096u	/* bytes of a cache unit, at most */
-#define FAT_CACHE_DEFAULT_KIB	4096u
+/* The cache holds metadata and small reads (large aligned reads and writes
+ * bypass it): 128 units of 4 KiB, twice what one step may change. */
+#define FAT_CACHE_DEFAULT_KIB	512u
 #define FAT_CACHE_MIN_KIB	256u
 #define FAT_CACHE_MAX_KIB	262144u
 #define FAT_FLUSH_DEFAULT_MS	5000u

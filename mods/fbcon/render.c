@@ -221,19 +221,6 @@ clear(struct render *r, struct pb_conn *disp)
 	    palette[GRID_BG]);
 }
 
-/* Move the picture up k rows; `drawn` moves the same way, and its bottom
- * rows still describe the pixels there (they were not touched). */
-static int
-scroll(struct render *r, struct pb_conn *disp, uint32_t k)
-{
-	size_t keep = (size_t)(r->rows - k) * r->cols;
-
-	memmove(r->drawn, r->drawn + (size_t)k * r->cols,
-	    keep * sizeof(struct cell));
-	return PB_CALL(disp, display_ops, copy, 0, k * r->ch, 0, 0,
-	    r->cols * r->cw, (r->rows - k) * r->ch);
-}
-
 int
 render_frame(struct render *r, struct pb_conn *disp, struct grid *g,
     int cursor_on)
@@ -241,10 +228,10 @@ render_frame(struct render *r, struct pb_conn *disp, struct grid *g,
 	uint32_t k = grid_take_scrolled(g), rows;
 	int err = PB_OK;
 
+	/* Scrolled lines are redrawn where they differ from `drawn`, which
+	 * still describes the screen: nothing is moved or read on it. */
 	if (!r->valid || k >= r->rows)
 		err = clear(r, disp);
-	else if (k)
-		err = scroll(r, disp, k);
 	rows = r->rows < g->rows ? r->rows : g->rows;
 	for (uint32_t y = 0; y < rows && err == PB_OK; y++)
 		err = draw_row(r, disp, g, y, cursor_on && y == g->cy ?

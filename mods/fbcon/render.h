@@ -5,9 +5,11 @@
  * frame compares the grid with it row by row and redraws the span between
  * the first and the last cell that differ: each span is built as pixels
  * in a row buffer and sent with one blit, blank tails with one fill.
- * Lines scrolled since the last frame are moved on the screen with one
- * display copy first (and in `drawn`), so scrolling text costs a copy and
- * the new lines, not a redraw.  Nothing is read back from the display.
+ * Scrolling moves nothing on the screen: the rows that now differ from
+ * `drawn` are drawn again, from the cells.  So the display is only ever
+ * written, never read (no display copy, which reads video memory, slow on
+ * real hardware's write-combining framebuffers, and needs no RAM copy of
+ * the screen in the display driver).
  * Cells are the console font's size (font_console, abi/rt/font.h) times
  * the scale; a cell's code point picks its glyph, or the box.
  */

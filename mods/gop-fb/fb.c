@@ -13,12 +13,6 @@ at(const struct fb *f, uint32_t x, uint32_t y)
 	return f->base + (size_t)y * f->pitch + (size_t)x * f->fmt->bytes;
 }
 
-static uint32_t *
-shadow_at(const struct fb *f, uint32_t x, uint32_t y)
-{
-	return f->shadow + (size_t)y * f->width + x;
-}
-
 /* n 32-bit words, forwards (safe when d is below s). */
 static void
 copy32(void *d, const void *s, size_t n)
@@ -153,53 +147,22 @@ set_row(const struct fb *f, uint8_t *d, uint32_t v, uint32_t n)
 		store(d, v, bytes);
 }
 
-static void
-set32(uint32_t *d, uint32_t v, uint32_t n)
-{
-	while (n--)
-		*d++ = v;
-}
-
-void
-fb_stale(struct fb *f)
-{
-	f->stale = f->shadow != NULL;
-}
-
-static void
-load_shadow(struct fb *f)
-{
-	for (uint32_t y = 0; y < f->height; y++)
-		get_row(f, at(f, 0, y), shadow_at(f, 0, y), f->width);
-	f->stale = 0;
-}
-
 void
 fb_fill(struct fb *f, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
     uint32_t rgb)
 {
 	uint32_t v = pixfmt_encode(f->fmt, rgb);
 
-	if (x == 0 && y == 0 && w == f->width && h == f->height)
-		f->stale = 0;		/* every pixel is known again */
-
-	rgb &= 0xffffff;
-	for (uint32_t j = y; j < y + h; j++) {
-		if (f->shadow)
-			set32(shadow_at(f, x, j), rgb, w);
+	for (uint32_t j = y; j < y + h; j++)
 		set_row(f, at(f, x, j), v, w);
-	}
 }
 
 void
 fb_blit(struct fb *f, const uint32_t *px, size_t pitch, uint32_t x,
     uint32_t y, uint32_t w, uint32_t h)
 {
-	for (uint32_t j = 0; j < h; j++, px += pitch) {
-		if (f->shadow)
-			copy32(shadow_at(f, x, y + j), px, w);
+	for (uint32_t j = 0; j < h; j++, px += pitch)
 		put_row(f, at(f, x, y + j), px, w);
-	}
 }
 
 /* One row of a copy, src row sy to dst row dy. */
@@ -207,10 +170,7 @@ static void
 copy_row(struct fb *f, uint32_t sx, uint32_t sy, uint32_t dx, uint32_t dy,
     uint32_t w)
 {
-	if (f->shadow) {
-		move32(shadow_at(f, dx, dy), shadow_at(f, sx, sy), w);
-		put_row(f, at(f, dx, dy), shadow_at(f, dx, dy), w);
-	} else if (f->fmt->bytes == 4) {
+	if (f->fmt->bytes == 4) {
 		move32(at(f, dx, dy), at(f, sx, sy), w);
 	} else {
 		move8(at(f, dx, dy), at(f, sx, sy), (size_t)w * f->fmt->bytes);
@@ -221,8 +181,6 @@ void
 fb_copy(struct fb *f, uint32_t sx, uint32_t sy, uint32_t dx, uint32_t dy,
     uint32_t w, uint32_t h)
 {
-	if (f->stale)
-		load_shadow(f);
 	/* Rows in the order that never overwrites a row still to be read. */
 	if (dy > sy)
 		for (uint32_t j = h; j-- > 0; )
@@ -236,12 +194,6 @@ void
 fb_read(struct fb *f, uint32_t *px, size_t pitch, uint32_t x, uint32_t y,
     uint32_t w, uint32_t h)
 {
-	if (f->stale)
-		load_shadow(f);
-	for (uint32_t j = 0; j < h; j++, px += pitch) {
-		if (f->shadow)
-			copy32(px, shadow_at(f, x, y + j), w);
-		else
-			get_row(f, at(f, x, y + j), px, w);
-	}
+	for (uint32_t j = 0; j < h; j++, px += pitch)
+		get_row(f, at(f, x, y + j), px, w);
 }

@@ -4,13 +4,11 @@
  *
  * Clients give and get 0x00RRGGBB pixels; the framebuffer holds them in
  * its own format (pixfmt.h), `pitch` bytes per scan line (stride x bytes
- * per pixel, not width: GOP's PixelsPerScanLine may exceed it).  When a
- * shadow is present it holds the screen in the clients' format, so that
- * reads and the source of copies come from RAM: reading write-combining
- * video memory is slow on real hardware.  A stale shadow (another driver
- * drew the screen) is read back before the first read or copy needs it,
- * unless a fill of the whole screen comes first, as a client's redraw's
- * usually does.
+ * per pixel, not width: GOP's PixelsPerScanLine may exceed it).  There is no
+ * RAM copy of the screen: reads and copies read video memory, slow on
+ * real hardware's write-combining framebuffers, so clients draw
+ * write-only (fbcon scrolls by redrawing from its cells) and read only
+ * for rare things such as a screenshot.
  */
 #ifndef GOPFB_FB_H
 #define GOPFB_FB_H
@@ -25,8 +23,6 @@ struct fb {
 	uint32_t width, height;
 	size_t pitch;		/* bytes per scan line */
 	const struct pixfmt *fmt;
-	uint32_t *shadow;	/* width * height pixels, or NULL */
-	int stale;		/* the shadow may differ from the screen */
 };
 
 void fb_fill(struct fb *f, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
@@ -38,7 +34,5 @@ void fb_copy(struct fb *f, uint32_t sx, uint32_t sy, uint32_t dx, uint32_t dy,
     uint32_t w, uint32_t h);
 void fb_read(struct fb *f, uint32_t *px, size_t pitch, uint32_t x,
     uint32_t y, uint32_t w, uint32_t h);
-/* The screen changed behind our back: read it back when needed. */
-void fb_stale(struct fb *f);
 
 #endif

@@ -14,8 +14,10 @@
  * Swaps: the state is the mode as a struct fb_info (version
  * GOPFB_STATE_VERSION).  A PCI display driver can take over from it; it
  * takes the screen back only while the mode is still the firmware's one
- * (import refuses any other with PB_ESTATE).  boot.cfg `gopfb-shadow=no`
- * turns the RAM copy of the screen off (reads then come from video memory).
+ * (import refuses any other with PB_ESTATE).  The framebuffer is mapped
+ * from the start to the stop, in standby too, so that taking the screen
+ * in a swap's blackout is a flag; there is no RAM copy of the screen
+ * (fb.h): reads come from video memory.
  *
  * QEMU: tools/qemu-run --config default (-vga std: OVMF's GOP gives BGRX,
  * 1280x800 unless the EDID asks otherwise: --config nodisplay plus
@@ -43,8 +45,6 @@ static struct fb_info info;		/* the firmware's mode */
 static struct pixfmt fmt;
 static struct fb fb;
 static size_t map_len;			/* bytes of the mode */
-static size_t shadow_pages;
-static int want_shadow = 1;
 static int active;			/* owns the screen */
 
 /* --- checks ---------------------------------------------------------- */
@@ -169,7 +169,7 @@ static const struct display_ops display_ops = {
 	.fill = gopfb_fill,
 	.blit = gopfb_blit,
 	.copy = gopfb_copy,			/* overlapping: scrolling */
-	.read = gopfb_read,			/* from the shadow if any */
+	.read = gopfb_read,			/* from video memory */
 	.list_modes = gopfb_list_modes,		/* the firmware's mode only */
 	.set_mode = gopfb_set_mode,
 };
@@ -179,60 +179,29 @@ static const struct display_ops display_ops = {
 static void
 display_props(char *props, size_t cap)
 {
-	rt_snprintf(props, cap, "w=%u h=%u bpp=%u stride=%u fmt=%s shadow=%s",
-	    info.width, info.height, fmt.bytes * 8, info.stride, fmt.name,
-	    fb.shadow ? "yes" : "no");
+	rt_snprintf(props, cap, "w=%u h=%u bpp=%u stride=%u fmt=%s",
+	    info.width, info.height, fmt.bytes * 8, info.stride, fmt.name);
 }
 
-static void
-set_shadow_prop(void)
-{
-	char props[128];
-
-	display_props(props, sizeof(props));
-	hub->set_props(self, res, props);
-}
-
-/* The RAM copy of the screen; without memory for it, reads are slower.
- * Started in standby before the takeover, gop-fb allocates from the
- * firmware-phase pool (32 MiB), too small for a 4K panel's copy (33 MB):
- * it tries again when it takes the screen, after the takeover. */
-static void
-alloc_shadow(void)
-{
-	size_t bytes = (size_t)info.width * info.height * 4;
-
-	if (fb.shadow || !want_shadow)
-		return;
-	shadow_pages = (bytes + 4095) / 4096;
-	fb.shadow = hub->alloc_pages(self, shadow_pages, 0, NULL);
-	if (fb.shadow && res)
-		set_shadow_prop();
-}
-
-/* Map the framebuffer (write-combining, HARDWARE.md) and own it. */
+/* Map the framebuffer (write-combining, HARDWARE.md) if it is not yet. */
 static int
-take_screen(void)
+map_screen(void)
 {
-	void *va = hub->map_mmio(self, info.base, map_len, PB_CACHE_WC);
-
-	if (!va)
-		return PB_ENOMEM;
-	alloc_shadow();
-	fb.base = va;
-	fb_stale(&fb);		/* whatever is on the screen now */
-	active = 1;
-	return PB_OK;
+	if (!fb.base)
+		fb.base = hub->map_mmio(self, info.base, map_len, PB_CACHE_WC);
+	return fb.base ? PB_OK : PB_ENOMEM;
 }
 
 static void
-drop_screen(void)
+unmap_screen(void)
 {
 	active = 0;
 	if (fb.base)
 		hub->unmap_mmio(self, fb.base);
 	fb.base = NULL;
 }
+
+static void rehearse_swap(void);
 
 static int
 gopfb_start(struct pb_module *m, const struct pb_hub *h, int mode)
@@ -250,30 +219,29 @@ gopfb_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		pb_logf(hub, self, PB_LOG_ERR, "%s: %s", fbres->res, why);
 		return err;
 	}
-	if (pb_setting_off(hub, "gopfb-shadow"))
-		want_shadow = 0;
 	fb = (struct fb){ .width = info.width, .height = info.height,
 	    .pitch = (size_t)info.stride * fmt.bytes, .fmt = &fmt };
-	alloc_shadow();
+	if ((err = map_screen()) != PB_OK) {
+		pb_logf(hub, self, PB_LOG_ERR, "%s: the framebuffer cannot be "
+		    "mapped", fbres->res);
+		return err;
+	}
 	display_props(props, sizeof(props));
 	if (!(res = hub->publish(self, DISPLAY_IFACE, "gop0", props,
 	    &display_ops, NULL)))
 		return PB_ENOMEM;
-	if (mode == PB_START_NORMAL && (err = take_screen()) != PB_OK)
-		return err;
-	pb_logf(hub, self, PB_LOG_INFO, "%ux%u %s, stride %u, at 0x%llx%s",
+	rehearse_swap();
+	active = mode == PB_START_NORMAL;
+	pb_logf(hub, self, PB_LOG_INFO, "%ux%u %s, stride %u, at 0x%llx",
 	    info.width, info.height, fmt.name, info.stride,
-	    (unsigned long long)info.base, fb.shadow ? ", shadowed" : "");
+	    (unsigned long long)info.base);
 	return PB_OK;
 }
 
 static void
 gopfb_stop(struct pb_module *m)
 {
-	drop_screen();
-	if (fb.shadow)
-		hub->free_pages(self, fb.shadow, shadow_pages);
-	fb.shadow = NULL;
+	unmap_screen();
 }
 
 static int
@@ -297,10 +265,11 @@ gopfb_export(struct pb_module *m, void *buf, size_t cap, size_t *len,
 	return PB_OK;
 }
 
+/* The mapping stays until stop: a resume is a flag. */
 static int
 gopfb_release(struct pb_module *m)
 {
-	drop_screen();
+	active = 0;
 	return PB_OK;
 }
 
@@ -352,11 +321,33 @@ gopfb_import(struct pb_module *m, const void *buf, size_t len,
 static int
 gopfb_activate(struct pb_module *m)
 {
-	if (fb.base) {
-		active = 1;
-		return PB_OK;
-	}
-	return take_screen();
+	int err = map_screen();
+
+	active = err == PB_OK;
+	return err;
+}
+
+/*
+ * A swap's steps run once at the start, where they change nothing (the
+ * screen is not owned yet): the state this module exports must be one it
+ * takes back.  Besides checking that early, it runs the code a swap's
+ * blackout runs before any blackout: under emulation new code is
+ * translated the first time it runs, hundreds of microseconds for a
+ * freshly loaded module.
+ */
+static void
+rehearse_swap(void)
+{
+	struct fb_info st;
+	size_t len;
+	uint32_t ver;
+
+	gopfb_quiesce(self);
+	if (gopfb_export(self, NULL, 0, &len, &ver) != PB_OK ||
+	    gopfb_export(self, &st, sizeof(st), &len, &ver) != PB_OK ||
+	    gopfb_release(self) != PB_OK ||
+	    gopfb_import(self, &st, len, ver) != PB_OK)
+		pb_logf(hub, self, PB_LOG_WARN, "refuses its own swap state");
 }
 
 static void
@@ -374,7 +365,7 @@ static const struct pb_module_ops ops = {
 	.import_state = gopfb_import,
 	.release = gopfb_release,
 	.activate = gopfb_activate,
-	.resume = gopfb_activate,	/* maps again if it had let go */
+	.resume = gopfb_activate,
 	.event = gopfb_event,
 };
 

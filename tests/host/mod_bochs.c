@@ -9,8 +9,8 @@
  * What is checked: the order of the mode-set writes (HARDWARE.md) on both
  * paths, the ID check, GETCAPS leaving the picture alone, the mode list
  * from the maxima and the video memory, refused and failing modes (the
- * old mode comes back with its picture), the drawing against a reference
- * with a stride wider than the screen, with and without the shadow, the
+ * old mode comes back, black), the drawing against a reference with a
+ * stride wider than the screen (no RAM copy of the screen), the
  * unblank on std VGA only, and the swap state: taking gop-fb's struct
  * fb_info keeps the firmware's mode without touching a register.  The
  * other direction (gop-fb taking bochs-display's state) is in
@@ -425,8 +425,6 @@ function(int vga, int with_bar2)
 static void
 fresh_module(void)
 {
-	if (draw.shadow)
-		fake_free_pages(SELF, draw.shadow, shadow_pages);
 	hub = NULL, self = NULL, pci = NULL, res = NULL;
 	memset(&fn, 0, sizeof(fn));
 	memset(&dispi, 0, sizeof(dispi));
@@ -439,7 +437,6 @@ fresh_module(void)
 	has_vga = have_want = active = is_ready = measured = 0;
 	decode = 0;
 	memset(&found, 0, sizeof(found));
-	shadow_pages = 0;
 	logbuf[0] = res_props[0] = cfg_props[0] = '\0';
 	bochs_event(SELF, PB_EV_CONNECTED, &pci_conn, PB_REQ_BIND);
 }
@@ -638,13 +635,12 @@ static uint32_t rnd_state = 99;
 static uint32_t rnd(void) { rnd_state = rnd_state * 1103515245 + 12345; return rnd_state >> 8; }
 
 static void
-draw_against_reference(int with_shadow, int nops)
+draw_against_reference(int nops)
 {
 	enum { W = 41, H = 29, P = 48 };
 	uint32_t *screen = calloc(P * H, 4), *ref = calloc(W * H, 4);
 	uint32_t *rd = calloc(W * H, 4);
-	struct draw d = { screen, W, H, P, with_shadow ? calloc(W * H, 4) :
-	    NULL, 0 };
+	struct draw d = { screen, W, H, P };
 	int bad = 0;
 
 	for (uint32_t i = 0; i < P * H; i++)
@@ -652,7 +648,6 @@ draw_against_reference(int with_shadow, int nops)
 	for (uint32_t y = 0; y < H; y++)
 		for (uint32_t x = 0; x < W; x++)
 			ref[y * W + x] = screen[y * P + x];
-	draw_stale(&d);			/* another driver drew that */
 	for (int op = 0; op < nops; op++) {
 		uint32_t x = rnd() % W, y = rnd() % H;
 		uint32_t w = 1 + rnd() % (W - x), h = 1 + rnd() % (H - y);
@@ -703,21 +698,19 @@ draw_against_reference(int with_shadow, int nops)
 			    (ref[y * W + x] & 0xffffff);
 			bad += rd[y * W + x] != (ref[y * W + x] & 0xffffff);
 		}
-	CHECK_MSG(bad == 0, "shadow=%d: %d bad pixels", with_shadow, bad);
+	CHECK_MSG(bad == 0, "%d ops: %d bad pixels", nops, bad);
 	for (uint32_t y = 0; y < H; y++)
 		for (uint32_t x = W; x < P; x++)
 			CHECK_MSG(screen[y * P + x] == 0xa5a5a5a5u,
 			    "stride padding touched at %u,%u", x, y);
-	free(screen), free(ref), free(rd), free(d.shadow);
+	free(screen), free(ref), free(rd);
 }
 
-TEST(bochs_draw_with_and_without_shadow)
+TEST(bochs_draw_against_a_reference)
 {
 	/* A few operations leave some of the first picture to read back. */
-	draw_against_reference(0, 12);
-	draw_against_reference(1, 12);
-	draw_against_reference(0, 500);
-	draw_against_reference(1, 500);
+	draw_against_reference(12);
+	draw_against_reference(500);
 }
 
 /* --- the module ------------------------------------------------------ */
@@ -768,7 +761,7 @@ TEST(bochs_takes_over_the_firmware_mode_untouched)
 	CHECK_EQ_INT(dev.cleared, 0);
 	CHECK_EQ_INT(pixel(5, 5), before);
 	CHECK_EQ_INT(dev.ar_index_writes, 0);
-	/* The stale shadow is read from the screen on the first read. */
+	/* Reads come from the screen, as the firmware left it. */
 	uint32_t px[4];
 	CHECK_EQ_INT(bochs_read(NULL, px, 4, 5, 5, 1, 1), PB_OK);
 	CHECK_EQ_INT(px[0], before & 0xffffffu);
@@ -782,7 +775,8 @@ TEST(bochs_takes_over_the_firmware_mode_untouched)
 	CHECK(out.base == st.base && out.width == 1280 && out.height == 800 &&
 	    out.stride == 1280 && out.format == FB_BGRX);
 	CHECK_CONTAINS(res_props, "w=1280 h=800");
-	CHECK_CONTAINS(res_props, "regs=mmio vga=yes shadow=yes");
+	CHECK_CONTAINS(res_props, "regs=mmio vga=yes");
+	CHECK_EQ_INT(pages_out, 0);	/* no RAM copy of the screen */
 	done();
 }
 
@@ -852,7 +846,7 @@ TEST(bochs_set_mode_and_refusals)
 	CHECK_CONTAINS(res_props, "w=1280 h=1024");
 
 	/* The device shrinks its memory under us: 1600x1200 cannot be held,
-	 * the old mode comes back with its picture from the shadow. */
+	 * the old mode comes back, black (the client redraws it). */
 	dev.vram_bytes = 6u << 20;
 	CHECK_EQ_INT(bochs_set_mode(NULL, mode_id(1600, 1200)), PB_EIO);
 	CHECK_CONTAINS(logbuf, "YRES does not hold the height");
@@ -860,7 +854,7 @@ TEST(bochs_set_mode_and_refusals)
 	    m.height == 1024);
 	CHECK_EQ_INT(dev.regs[DISPI_INDEX_XRES], 1280);
 	CHECK_EQ_INT(dev.regs[DISPI_INDEX_YRES], 1024);
-	CHECK_EQ_INT(pixel(1279, 1023), 0xabcdef);
+	CHECK_EQ_INT(pixel(1279, 1023), 0);
 
 	bochs_quiesce(SELF);
 	CHECK_EQ_INT(bochs_set_mode(NULL, mode_id(1024, 768)), PB_EBUSY);
@@ -969,8 +963,8 @@ TEST(bochs_normal_start_without_a_mode)
 }
 
 /* A failed swap out: resume finds its mode changed by the other driver
- * and puts mode and picture back. */
-TEST(bochs_resume_restores_mode_and_picture)
+ * and puts the mode back, black (no copy of the picture is kept). */
+TEST(bochs_resume_restores_the_mode)
 {
 	struct dispi_mode got;
 	const char *why;
@@ -986,8 +980,10 @@ TEST(bochs_resume_restores_mode_and_picture)
 	dispi_set_mode(&dispi, 800, 600, &got, &why);	/* someone else */
 	CHECK_EQ_INT(bochs_resume(SELF), PB_OK);
 	CHECK_EQ_INT(dev.regs[DISPI_INDEX_XRES], 1024);
-	CHECK_EQ_INT(pixel(7, 7), 0x777777);
-	CHECK_EQ_INT(pixel(8, 7), 0x111111);
+	CHECK_EQ_INT(dev.regs[DISPI_INDEX_YRES], 768);
+	CHECK_EQ_INT(pixel(7, 7), 0);
+	CHECK_EQ_INT(pixel(1023, 767), 0);
+	CHECK_CONTAINS(logbuf, "the picture is lost");
 	CHECK_EQ_INT(bochs_fill(NULL, 0, 0, 1, 1, 0), PB_OK);
 	done();
 }

@@ -2,7 +2,7 @@
  * mod_gopfb.c - host tests of gop-fb: every GOP pixel format (RGB, BGR,
  * bit masks of 32, 24 and 16 bits) encoded and decoded, fills, blits,
  * overlapping copies and reads against a reference model on a framebuffer
- * whose stride exceeds its width (with and without the RAM shadow), and
+ * whose stride exceeds its width (no RAM copy of the screen), and
  * the clipping and argument checks of the display operations; and the
  * swap state both ways with bochs-display (its state.c compiled in).
  */
@@ -37,7 +37,7 @@ static int close8(uint32_t a, uint32_t b, int tol) {
 struct fmtcase { const char *name; uint32_t f, r, g, b, x; uint32_t bytes; int tol; int kind; };
 
 static void
-run_format(const struct fmtcase *c, int shadow)
+run_format(const struct fmtcase *c)
 {
 	struct pixfmt p;
 	int e = pixfmt_init(&p, c->f, c->r, c->g, c->b, c->x);
@@ -60,10 +60,9 @@ run_format(const struct fmtcase *c, int shadow)
 	uint8_t *mem = malloc(sz);
 	memset(mem, 0xa5, sz);
 	uint32_t *ref = calloc(W * H, 4);
-	struct fb f = { mem, W, H, pitch, &p, shadow ? calloc(W * H, 4) : NULL, 0 };
+	struct fb f = { mem, W, H, pitch, &p };
 	/* start: the screen is a5a5a5...; model it */
 	for (uint32_t y = 0; y < H; y++) for (uint32_t x = 0; x < W; x++) ref[y * W + x] = pixfmt_decode(&p, load(mem + y * pitch + x * p.bytes, p.bytes));
-	fb_stale(&f);
 	for (int op = 0; op < 400; op++) {
 		uint32_t x = rnd() % W, y = rnd() % H, w = 1 + rnd() % (W - x), h = 1 + rnd() % (H - y);
 		int k = rnd() % 3;
@@ -95,14 +94,14 @@ run_format(const struct fmtcase *c, int shadow)
 	int bad = 0;
 	for (uint32_t y = 0; y < H; y++) for (uint32_t x = 0; x < W; x++) {
 		uint32_t scr = pixfmt_decode(&p, load(mem + y * pitch + x * p.bytes, p.bytes));
-		if (scr != ref[y * W + x] && bad++ < 3) printf("  %s/%d screen %u,%u %06x want %06x\n", c->name, shadow, x, y, scr, ref[y * W + x]);
-		if (!close8(rd[y * W + x], ref[y * W + x], c->tol) && bad++ < 3) printf("  %s/%d read %u,%u %06x want %06x\n", c->name, shadow, x, y, rd[y * W + x], ref[y * W + x]);
+		if (scr != ref[y * W + x] && bad++ < 3) printf("  %s/%d screen %u,%u %06x want %06x\n", c->name, 0, x, y, scr, ref[y * W + x]);
+		if (!close8(rd[y * W + x], ref[y * W + x], c->tol) && bad++ < 3) printf("  %s/%d read %u,%u %06x want %06x\n", c->name, 0, x, y, rd[y * W + x], ref[y * W + x]);
 	}
-	EXPECT(!bad, "%s shadow=%d: %d bad pixels", c->name, shadow, bad);
+	EXPECT(!bad, "%s: %d bad pixels", c->name, bad);
 	/* the stride padding is never touched */
 	for (uint32_t y = 0; y < H; y++) for (size_t i = (size_t)W * p.bytes; i < pitch; i++)
 		if (mem[y * pitch + i] != 0xa5) { EXPECT(0, "%s padding touched at row %u", c->name, y); y = H; break; }
-	free(rd); free(mem); free(ref); free(f.shadow);
+	free(rd); free(mem); free(ref);
 }
 
 TEST(gopfb_formats_and_clipping)
@@ -120,8 +119,7 @@ TEST(gopfb_formats_and_clipping)
 		{ "mask-555", FB_BITMASK, 0x7c00, 0x3e0, 0x1f, 0x8000, 2, 4, PIX_MASK },
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		run_format(&cases[i], 0);
-		run_format(&cases[i], 1);
+		run_format(&cases[i]);
 	}
 	struct pixfmt p;
 	EXPECT(pixfmt_init(&p, FB_BITMASK, 0xff0000, 0xff0000, 0xff, 0) != 0, "overlap");
@@ -134,7 +132,7 @@ TEST(gopfb_formats_and_clipping)
 	/* clipping and arguments in gopfb.c */
 	static uint8_t screen[64 * 40 * 4];
 	pixfmt_init(&fmt, FB_BGRX, 0, 0, 0, 0);
-	fb = (struct fb){ screen, 50, 40, 64 * 4, &fmt, NULL, 0 };
+	fb = (struct fb){ screen, 50, 40, 64 * 4, &fmt };
 	info.width = 50; info.height = 40; info.mode = 3;
 	uint32_t px[100 * 4];
 	active = 0;
@@ -272,64 +270,71 @@ TEST(gopfb_size_up_to_the_last_visible_pixel)
 	CHECK_STR(why, "framebuffer smaller than its mode");
 }
 
-/* The pool of the firmware phase cannot hold a 4K panel's RAM copy: the
- * copy is allocated again when gop-fb takes the screen after the takeover,
- * and the resource says shadow=yes from then on. */
-static int alloc_ok;
-static char shadow_props[128];
-static uint32_t shadow_mem[64 * 32];
+/* The framebuffer is mapped once, at the start (standby too): the swap's
+ * release and activate only flip a flag, the stop unmaps.  No pages are
+ * allocated: there is no RAM copy of the screen. */
+static int maps, unmaps, page_allocs;
+static char map_props[128];
 static uint32_t screen_mem[64 * 32];
 
 static void *
-shadow_alloc_pages(struct pb_module *m, size_t n, uint32_t f, uint64_t *ph)
+map_alloc_pages(struct pb_module *m, size_t n, uint32_t f, uint64_t *ph)
 {
-	return alloc_ok && n * 4096 >= sizeof(shadow_mem) / 8 ? shadow_mem :
-	    NULL;
+	page_allocs++;
+	return NULL;
 }
 
 static void *
-shadow_map_mmio(struct pb_module *m, uint64_t phys, size_t len, int cache)
+map_map_mmio(struct pb_module *m, uint64_t phys, size_t len, int cache)
 {
-	return screen_mem;
+	maps++;
+	return cache == PB_CACHE_WC ? screen_mem : NULL;
 }
 
 static void
-shadow_unmap_mmio(struct pb_module *m, void *va)
+map_unmap_mmio(struct pb_module *m, void *va)
 {
+	unmaps++;
 }
 
-static int
-shadow_set_props(struct pb_module *m, struct pb_resource *r, const char *p)
+static struct pb_resource *
+map_publish(struct pb_module *m, const char *iface, const char *name,
+    const char *props, const void *ops, void *ctx)
 {
-	snprintf(shadow_props, sizeof(shadow_props), "%s", p);
-	return PB_OK;
+	snprintf(map_props, sizeof(map_props), "%s", props);
+	return (struct pb_resource *)map_props;
 }
 
-static const struct pb_hub shadow_hub = { .log = gop_log_line,
-	.alloc_pages = shadow_alloc_pages, .map_mmio = shadow_map_mmio,
-	.unmap_mmio = shadow_unmap_mmio, .set_props = shadow_set_props };
+static const struct pb_hub map_hub = { .log = gop_log_line,
+	.alloc_pages = map_alloc_pages, .map_mmio = map_map_mmio,
+	.unmap_mmio = map_unmap_mmio, .publish = map_publish };
 
-TEST(gopfb_shadow_allocated_after_the_takeover)
+TEST(gopfb_maps_at_start_and_swaps_by_a_flag)
 {
-	hub = &shadow_hub;
-	info = (struct fb_info){ .base = 0xc0000000, .width = 64,
-	    .height = 32, .stride = 64, .format = FB_BGRX };
-	CHECK(pixfmt_init(&fmt, FB_BGRX, 0, 0, 0, 0) == PB_OK);
-	map_len = sizeof(screen_mem);
-	want_shadow = 1;
-	fb = (struct fb){ .width = 64, .height = 32, .pitch = 64 * 4,
-	    .fmt = &fmt };
-	res = (struct pb_resource *)&shadow_props;	/* published */
-	alloc_ok = 0;
-	alloc_shadow();			/* standby, before the takeover */
-	CHECK(fb.shadow == NULL);
-	alloc_ok = 1;
-	CHECK_EQ_INT(gopfb_activate(NULL), PB_OK);	/* after it */
-	CHECK(fb.shadow == shadow_mem);
-	CHECK_CONTAINS(shadow_props, "shadow=yes");
+	static struct fb_info fw = { .base = 0xc0000000, .size = 64 * 32 * 4,
+	    .width = 64, .height = 32, .stride = 64, .format = FB_BGRX };
+	struct pb_conn conn = { .ops = &fw, .res = "framebuffer:gop0" };
+
+	gopfb_event(NULL, PB_EV_CONNECTED, &conn, 0);
+	REQUIRE(gopfb_start(NULL, &map_hub, PB_START_STANDBY) == PB_OK);
+	CHECK_EQ_INT(maps, 1);
+	CHECK(!active);
+	CHECK_EQ_INT(gopfb_fill(NULL, 0, 0, 1, 1, 0), PB_EBUSY);
+	CHECK_EQ_INT(gopfb_import(NULL, &fw, sizeof(fw), 1), PB_OK);
+	CHECK_EQ_INT(gopfb_activate(NULL), PB_OK);
 	CHECK(active);
-	drop_screen();
-	fb.shadow = NULL;
+	CHECK_EQ_INT(gopfb_fill(NULL, 1, 1, 1, 1, 0x123456), PB_OK);
+	CHECK_EQ_INT(screen_mem[64 + 1], 0x123456);
+	CHECK_EQ_INT(gopfb_release(NULL), PB_OK);
+	CHECK(!active);
+	CHECK_EQ_INT(gopfb_activate(NULL), PB_OK);	/* a resume */
+	CHECK_EQ_INT(maps, 1);
+	CHECK_EQ_INT(unmaps, 0);
+	CHECK_EQ_INT(page_allocs, 0);
+	CHECK_CONTAINS(map_props, "w=64 h=32 bpp=32");
+	gopfb_stop(NULL);
+	CHECK_EQ_INT(unmaps, 1);
+	CHECK(!active && fb.base == NULL);
+	gopfb_event(NULL, PB_EV_DISCONNECTED, &conn, 0);
 	res = NULL;
-	active = 0;
 }
