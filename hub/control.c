@@ -431,6 +431,10 @@ hub_control(struct pb_module *caller, const char *line, pb_line_fn out,
 		return cmd_unload(&c, w[1]);
 	if (strcmp(w[0], "swap") == 0 && n == 3)
 		return cmd_swap(&c, w[1], w[2]);
+	if (strcmp(w[0], "inject") == 0)
+		return inject_control(w[1], w[2], out, arg) == PB_OK ? PB_OK :
+		    error(&c, PB_EINVAL, "inject: bad arguments: %s%s", line,
+		    "");
 	if (strcmp(w[0], "update") == 0 && n == 3)
 		return cmd_update(&c, w[1], w[2]);
 	return error(&c, PB_EINVAL, "unknown command or bad arguments: %s%s",

@@ -116,6 +116,8 @@ int arch_hub_code(uint64_t addr);
 /* Where the hub's own image or stack region holding addr ends (0: in
  * neither): memory a module may hand a service besides the ledger's. */
 uint64_t arch_ram_known(uint64_t addr);
+/* Flip a bit of a module's code (inject.c; x86_64/codeflip.c). */
+void arch_code_flip(uint64_t base, uint32_t size, uint32_t off, unsigned bit);
 
 /* --- checks of what modules hand services (argcheck.c) ------------------- */
 int hub_arg_known(const void *p, size_t len);
@@ -254,6 +256,14 @@ unsigned irq_free_count(void);
 uint64_t timers_next(void);
 uint64_t irq_stats(int vector, struct pb_module **owner);
 void hub_irq_dispatch(int vector);
+long call_work(void *p);	/* how a work item is called, as its owner's */
+
+/* --- fault injection (inject.c): run an injector in place of a call ------ */
+enum { INJECT_ENTRY, INJECT_WORK, INJECT_IRQ };
+void inject_hook(struct pb_module *m, int moment, pb_work_fn *fn, void **arg);
+void inject_entry(struct pb_module *m, long (**fn)(void *), void **arg);
+int inject_control(const char *name, const char *spec, pb_line_fn out,
+    void *o);
 
 /* --- module files handed over at run time (images.c) ------------------- */
 #define IMAGE_SLOTS 16

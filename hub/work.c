@@ -304,7 +304,7 @@ watch_end(struct watch outer)
 	arch_irq_release(held);
 }
 
-static long
+long
 call_work(void *p)
 {
 	struct work_args *a = p;
@@ -386,6 +386,8 @@ run_one(int waiting)
 	unlink_item(prev, w);
 	timer_dequeued(w);
 	arch_irq_release(held);
+	if (alive && owner)
+		inject_hook(owner, INJECT_WORK, &a.fn, &a.arg);
 	if (alive && owner)
 		mod_call_watched(owner, call_work, &a);
 	else if (alive)
@@ -569,8 +571,8 @@ irq_count(const struct pb_module *m)
 }
 
 struct irq_args {
-	struct vector *v;
-	int vector;
+	pb_irq_fn fn;
+	void *arg;
 };
 
 static long
@@ -578,7 +580,7 @@ call_irq(void *p)
 {
 	struct irq_args *a = p;
 
-	a->v->fn(a->v->arg);
+	a->fn(a->arg);
 	return PB_OK;
 }
 
@@ -586,8 +588,10 @@ static void
 irq_deliver(int vector)
 {
 	struct vector *v = &vectors[vector];
-	struct irq_args a = { v, vector };
+	struct irq_args a = { v->fn, v->arg };
 
+	if (v->owner)
+		inject_hook(v->owner, INJECT_IRQ, &a.fn, &a.arg);
 	if (v->owner)
 		mod_call(v->owner, call_irq, &a);
 	else

@@ -36,6 +36,15 @@ arch_ram_known(uint64_t addr)
 	    fake_known_hi : 0;
 }
 
+/* No page protections here: the byte is flipped as it is. */
+void
+arch_code_flip(uint64_t base, uint32_t size, uint32_t off, unsigned bit)
+{
+	if (size)
+		*(volatile uint8_t *)(uintptr_t)(base + off % size) ^=
+		    (uint8_t)(1u << bit);
+}
+
 int
 arch_hub_code(uint64_t addr)
 {
