@@ -116,8 +116,11 @@ int arch_hub_code(uint64_t addr);
 /* Where the hub's own image or stack region holding addr ends (0: in
  * neither): memory a module may hand a service besides the ledger's. */
 uint64_t arch_ram_known(uint64_t addr);
-/* Flip a bit of a module's code (inject.c; x86_64/codeflip.c). */
-void arch_code_flip(uint64_t base, uint32_t size, uint32_t off, unsigned bit);
+/* Write n bytes (or XOR them, flip) into the code of the image at
+ * [base, base + size), at the first executable place from off % size on;
+ * where, or 0 if none (inject.c; x86_64/codeflip.c). */
+uint64_t arch_code_poke(uint64_t base, uint32_t size, uint32_t off,
+    const uint8_t *bytes, unsigned n, int flip);
 
 /* --- checks of what modules hand services (argcheck.c) ------------------- */
 int hub_arg_known(const void *p, size_t len);

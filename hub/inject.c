@@ -26,8 +26,8 @@ enum {
 	T_REGBIT,	/* bit PARAM % 64 of the argument register flipped */
 	T_CODEBIT,	/* bit PARAM>>32 % 8 of the module's code byte at
 			 * PARAM, flipped for good (a restart heals it) */
-	T_LOOP,		/* spins for ever, interrupts open */
-	T_LOOP_HELD,	/* spins for ever, interrupts held */
+	T_LOOP,		/* spins for ever in its code, interrupts open */
+	T_LOOP_HELD,	/* the same, interrupts held */
 	T_RETCODE,	/* entry: returns PARAM instead of its result */
 	T_SVCARG,	/* hands a hub service the pointer PARAM */
 	T_SKIP,		/* irq: the handler does not run (no device
@@ -96,7 +96,10 @@ static long
 injector(void *unused)
 {
 	uint64_t p = inj.param, a = (uint64_t)(uintptr_t)inj.arg;
+	/* cli; 1: pause; jmp 1b */
+	static const uint8_t spin[] = { 0xfa, 0xf3, 0x90, 0xeb, 0xfc };
 	long (*volatile jump)(void *);
+	uint8_t bit;
 	long r;
 
 	(void)unused;
@@ -120,15 +123,18 @@ injector(void *unused)
 	case T_REGBIT:
 		return call_real((void *)(uintptr_t)(a ^ (1ull << (p % 64))));
 	case T_CODEBIT:
-		arch_code_flip(inj.m->base, inj.m->size, (uint32_t)p,
-		    (unsigned)(p >> 32) % 8);
+		bit = (uint8_t)(1u << (p >> 32) % 8);
+		arch_code_poke(inj.m->base, inj.m->size, (uint32_t)p, &bit, 1,
+		    1);
 		break;
-	case T_LOOP_HELD:
-		arch_irq_hold();
-		/* fall through */
 	case T_LOOP:
-		for (;;)
-			arch_pause();
+	case T_LOOP_HELD:
+		/* The loop is put in the module's code and run there: the
+		 * module is what spins, as far as anyone can tell. */
+		jump = (long (*)(void *))(uintptr_t)arch_code_poke(
+		    inj.m->base, inj.m->size, 0, spin + (inj.type == T_LOOP),
+		    sizeof(spin) - (inj.type == T_LOOP), 0);
+		return jump(inj.arg);
 	case T_RETCODE:
 		call_real(inj.arg);
 		return (long)p;
