@@ -571,16 +571,19 @@ irq_count(const struct pb_module *m)
 }
 
 struct irq_args {
-	pb_irq_fn fn;
-	void *arg;
+	struct vector *v;
+	int vector;
 };
 
 static long
 call_irq(void *p)
 {
 	struct irq_args *a = p;
+	pb_irq_fn fn = a->v->fn;
+	void *arg = a->v->arg;
 
-	a->fn(a->arg);
+	inject_hook(a->v->owner, INJECT_IRQ, &fn, &arg);
+	fn(arg);
 	return PB_OK;
 }
 
@@ -588,10 +591,8 @@ static void
 irq_deliver(int vector)
 {
 	struct vector *v = &vectors[vector];
-	struct irq_args a = { v->fn, v->arg };
+	struct irq_args a = { v, vector };
 
-	if (v->owner)
-		inject_hook(v->owner, INJECT_IRQ, &a.fn, &a.arg);
 	if (v->owner)
 		mod_call(v->owner, call_irq, &a);
 	else
