@@ -9,7 +9,8 @@
  * way.  What to inject, where, and what came of it (the seeded choice, the
  * campaign, the outcome) is the shell's `faultinject` (mods/shell).
  * `inject` alone says whether the last one fired, and the faults counted
- * since, for that.  The fault classes are those of the Nooks and Rio
+ * since, for that.  Arming clears the module's count of faults, so each
+ * injection meets the recovery a first fault gets.  The fault classes are those of the Nooks and Rio
  * studies (Swift et al., SOSP 2003; Chen et al., ASPLOS 1996).
  */
 #include "hub.h"
@@ -218,6 +219,10 @@ inject_control(const char *name, const char *spec, pb_line_fn out, void *o)
 		inj.type = (int)t;
 		inj.armed = 1;
 		inj.fired = 0;
+		/* Each injection is judged as the module's first fault: the
+		 * limit on repeated faults is the recovery policy's business,
+		 * tested on its own. */
+		m->faults = 0;
 		inj.faults0 = faults_total();
 	}
 	m = inj.m;
