@@ -138,11 +138,16 @@ def test_inject_campaign_200():
     is judged; none may corrupt data silently.  The outcome shares are
     written to build/test-logs/inject.campaign.json."""
     img = custom_image('inject_campaign', ['target=os', 'watchdog=1000'])
-    c = faultcampaign.Campaign('default', img, seed=15,
+    # bochs-display is left to make bench: no guarded call reaches it
+    # under this workload (fbcon calls it directly), so its injections
+    # never fire and only cost time here.
+    drivers = [d for d in faultcampaign.DRIVERS['default']
+               if d != 'bochs-display']
+    c = faultcampaign.Campaign('default', img, seed=15, modules=drivers,
                                name=test_id() + '.m')
     t0 = time.monotonic()
     try:
-        c.run(0, 200, budget=1500)
+        c.run(0, 200, budget=540)   # the runner's limit is 600 s
     finally:
         c.close()
         with open(os.path.join(LOG_DIR, 'inject.campaign.json'), 'w') as f:
