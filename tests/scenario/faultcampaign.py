@@ -64,6 +64,16 @@ def classify(fired, faults, stopped, workload):
     return 'transparent'
 
 
+def judge_sum(out, sha):
+    """'ok', 'error' or 'mismatch' for sha256sum's output (the hub's log
+    lines in between, "[  1.234567] error: ...", are not its own)."""
+    lines = out.split('\n')
+    sums = [l.split()[0] for l in lines if re.match(r'[0-9a-f]{64}  /', l)]
+    if any(l.startswith('error:') for l in lines) or len(sums) != 1:
+        return 'error'
+    return 'ok' if sums[0] == sha else 'mismatch'
+
+
 def running_modules(mods_output):
     return {l.split()[0] for l in mods_output.split('\n')
             if len(l.split()) > 2 and l.split()[2] == 'running'}
@@ -177,13 +187,8 @@ class Campaign:
                               'moment': a.group(2), 'type': a.group(3),
                               'param': a.group(4), 'workload': None}
         m.sendkey(KEYS[self.config])
-        out = m.cmd('sha256sum ' + FILE, self.timeout)
-        if self.sha in out and 'error:' not in out:
-            rec['workload'] = 'ok'
-        elif 'error' in out or not re.search(r'\b[0-9a-f]{64}\b', out):
-            rec['workload'] = 'error'
-        else:
-            rec['workload'] = 'mismatch'
+        rec['workload'] = judge_sum(m.cmd('sha256sum ' + FILE, self.timeout),
+                                    self.sha)
 
     def run(self, first, n, budget=None):
         """Injections from first on until n of them fired, or budget

@@ -745,6 +745,14 @@ def test_inject_classify():
     mods = ('NAME  VER STATE BASE\nahci 1.0 running 0x1 72K\n'
             'fat 1.0 failed 0x0 0K\n')
     assert fc.running_modules(mods) == {'ahci'}, fc.running_modules(mods)
+    sha = 'ab' * 32
+    path = '  /esp/patchbay/mods/shell.mod'
+    assert fc.judge_sum(sha + path, sha) == 'ok'
+    assert fc.judge_sum('[    4.9] error: #PF page fault\n' + sha + path,
+                        sha) == 'ok'
+    assert fc.judge_sum('cd' * 32 + path, sha) == 'mismatch'
+    assert fc.judge_sum('error: sha256sum /esp/x: I/O error', sha) == 'error'
+    assert fc.judge_sum('', sha) == 'error'
 
 
 def main(argv):
