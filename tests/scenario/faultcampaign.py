@@ -16,8 +16,10 @@ Outcomes (classify):
   transparent  the workload is intact: the right checksum, no error line
                (`fault` tells whether a fault was caught and recovered, or
                none showed)
-  visible      the module recovered or not, but the workload saw an error
-  stopped      the system is alive, but a module was left stopped
+  visible      the workload saw an error, and works again within HEAL_S
+  stopped      the system is alive, but a module was left stopped, or the
+               workload does not work again (the service is lost); the
+               machine is booted again for the next injection
   hang         no prompt within the timeout
   hubcrash     the hub itself died (fatal line, or QEMU gone)
   corrupt      the workload finished without an error and a wrong checksum
@@ -34,6 +36,7 @@ from pbtest import Machine, PROMPT, ROOT, TestFailure
 OUTCOMES = ['transparent', 'visible', 'stopped', 'hang', 'hubcrash',
             'corrupt']
 FILE = '/esp/patchbay/mods/shell.mod'
+HEAL_S = 8          # how long a service may take to come back
 FILE_LOCAL = os.path.join(ROOT, 'build', 'esp', 'patchbay', 'mods',
                           'shell.mod')
 DRIVERS = {
@@ -162,12 +165,29 @@ class Campaign:
             for name in stopped:
                 self.m.cmd('load ' + name, self.timeout)
             self._census()
+        healed = rec['workload'] != 'error' or self._heal()
         rec.update(fired=fired, faults=int(st.group(6)) if st else None,
-                   stopped=stopped,
+                   stopped=stopped, healed=healed,
                    outcome=classify(fired, st and int(st.group(6)),
-                                    stopped, rec['workload']))
+                                    stopped or not healed, rec['workload']))
         self._emit(rec)
+        if not healed:
+            self.close()    # the next injection starts from a clean boot
         return rec
+
+    def _heal(self):
+        """After a workload error: does the workload work again within
+        HEAL_S (a recovered service)?  Each injection is judged on a
+        working system, so one that leaves it broken is the last on this
+        boot."""
+        until = time.monotonic() + HEAL_S
+        while True:
+            out = self.m.cmd('sha256sum ' + FILE, self.timeout)
+            if judge_sum(out, self.sha) == 'ok':
+                return True
+            if time.monotonic() > until:
+                return False
+            time.sleep(1)
 
     def one(self, i):
         """Arm injection i (finishing the one before) and run the
