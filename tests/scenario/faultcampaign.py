@@ -123,6 +123,8 @@ class Campaign:
 
     def _dead(self):
         """'hubcrash' or 'hang', judged from outside."""
+        if not self.m:
+            return 'hang'
         text = self.m.serial_text()[-4000:]
         if not self.m.running() or 'hub: fatal' in text or \
                 'hub: NMI' in text:
@@ -197,6 +199,8 @@ class Campaign:
                     (self.seed, i, ' '.join(self.modules)), self.timeout)
         if self.pending:
             self._finish(out)
+            if not self.m:
+                return      # left broken: injection i is passed over
         a = re.search(r'faultinject %d: (\S+) (\S+) (\S+) (0x[0-9a-f]+)' % i,
                       out)
         if not a:
