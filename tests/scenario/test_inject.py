@@ -124,7 +124,8 @@ def test_inject_at_an_entry_point():
 
 def test_inject_loop_with_interrupts_held():
     """An endless loop with interrupts held in a work item: only an NMI
-    watchdog can end it.  The prompt must come back."""
+    watchdog can end it (the nmi branch's; without it the machine hangs
+    and this fails).  The prompt must come back."""
     with tinject_machine('inject_loopheld') as m:
         booted(m)
         status, text = inject(m, 'work loopheld', settle=3)
