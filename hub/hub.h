@@ -116,6 +116,11 @@ int arch_hub_code(uint64_t addr);
 /* Where the hub's own image or stack region holding addr ends (0: in
  * neither): memory a module may hand a service besides the ledger's. */
 uint64_t arch_ram_known(uint64_t addr);
+/* Write n bytes (or XOR them, flip) into the code of the image at
+ * [base, base + size), at the first executable place from off % size on;
+ * where, or 0 if none (inject.c; x86_64/codeflip.c). */
+uint64_t arch_code_poke(uint64_t base, uint32_t size, uint32_t off,
+    const uint8_t *bytes, unsigned n, int flip);
 
 /* --- checks of what modules hand services (argcheck.c) ------------------- */
 int hub_arg_known(const void *p, size_t len);
@@ -264,6 +269,14 @@ unsigned irq_free_count(void);
 uint64_t timers_next(void);
 uint64_t irq_stats(int vector, struct pb_module **owner);
 void hub_irq_dispatch(int vector);
+long call_work(void *p);	/* how a work item is called, as its owner's */
+
+/* --- fault injection (inject.c): run an injector in place of a call ------ */
+enum { INJECT_ENTRY, INJECT_WORK, INJECT_IRQ };
+void inject_hook(struct pb_module *m, int moment, pb_work_fn *fn, void **arg);
+void inject_entry(struct pb_module *m, long (**fn)(void *), void **arg);
+int inject_control(const char *name, const char *spec, pb_line_fn out,
+    void *o);
 
 /* --- module files handed over at run time (images.c) ------------------- */
 #define IMAGE_SLOTS 16

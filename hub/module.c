@@ -412,10 +412,13 @@ call_open(void *p)
 long
 mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg)
 {
-	struct open_args a = { fn, arg, calls_in == 0 };
-	struct watch outer = watch_begin(m);
+	struct open_args a;
+	struct watch outer;
 	long r;
 
+	inject_entry(m, &fn, &arg);
+	a = (struct open_args){ fn, arg, calls_in == 0 };
+	outer = watch_begin(m);
 	m->busy++;
 	r = guarded(m, call_open, &a);
 	m->busy--;

@@ -365,7 +365,7 @@ watch_end(struct watch outer)
 	arch_irq_release(held);
 }
 
-static long
+long
 call_work(void *p)
 {
 	struct work_args *a = p;
@@ -447,6 +447,8 @@ run_one(int waiting)
 	unlink_item(prev, w);
 	timer_dequeued(w);
 	arch_irq_release(held);
+	if (alive && owner)
+		inject_hook(owner, INJECT_WORK, &a.fn, &a.arg);
 	if (alive && owner)
 		mod_call_watched(owner, call_work, &a);
 	else if (alive)
@@ -638,8 +640,11 @@ static long
 call_irq(void *p)
 {
 	struct irq_args *a = p;
+	pb_irq_fn fn = a->v->fn;
+	void *arg = a->v->arg;
 
-	a->v->fn(a->v->arg);
+	inject_hook(a->v->owner, INJECT_IRQ, &fn, &arg);
+	fn(arg);
 	return PB_OK;
 }
 

@@ -135,6 +135,7 @@ void display_close(struct pb_conn *c);
 int cmd_disks(int argc, char **argv);
 int cmd_blkread(int argc, char **argv);
 int cmd_blkswaptest(int argc, char **argv);
+int cmd_faultinject(int argc, char **argv);	/* cmd_faultinject.c */
 
 /* mounts.c: the properties of resource `name` now, or "". */
 void res_props(const char *name, char *props, size_t cap);

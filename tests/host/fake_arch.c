@@ -36,6 +36,21 @@ arch_ram_known(uint64_t addr)
 	    fake_known_hi : 0;
 }
 
+/* No page protections here: the bytes are written as they are. */
+uint64_t
+arch_code_poke(uint64_t base, uint32_t size, uint32_t off,
+    const uint8_t *bytes, unsigned n, int flip)
+{
+	uint8_t *p;
+
+	if (size < n)
+		return 0;
+	p = (uint8_t *)(uintptr_t)(base + off % (size - n + 1));
+	for (unsigned i = 0; i < n; i++)
+		p[i] = flip ? p[i] ^ bytes[i] : bytes[i];
+	return (uint64_t)(uintptr_t)p;
+}
+
 int
 arch_hub_code(uint64_t addr)
 {

@@ -725,6 +725,36 @@ def test_real_ovmf():
 
 # ---------------------------------------------------------------- main
 
+def test_inject_classify():
+    """faultcampaign's judgement of one injection, and what it reads."""
+    import faultcampaign as fc
+    c = fc.classify
+    assert c(False, 0, [], 'ok') == 'notfired'
+    assert c(True, 0, [], 'ok') == 'transparent'
+    assert c(True, 1, [], 'ok') == 'transparent'
+    assert c(True, 1, [], 'error') == 'visible'
+    assert c(True, 1, ['ahci'], 'error') == 'stopped'
+    assert c(True, 1, ['ahci'], 'ok') == 'stopped'
+    assert c(True, 0, [], 'mismatch') == 'corrupt'
+    assert c(True, 1, ['fat'], 'mismatch') == 'corrupt'
+    st = fc.STATUS.search('inject: fired ahci 2:3:0xfee00000 faults=2 '
+                          'total=1 state=running')
+    assert st and st.group(1) == 'fired' and st.group(6) == '1', st
+    assert fc.RUNNING.search('faultinject: 14 modules running').group(1) \
+        == '14'
+    mods = ('NAME  VER STATE BASE\nahci 1.0 running 0x1 72K\n'
+            'fat 1.0 failed 0x0 0K\n')
+    assert fc.running_modules(mods) == {'ahci'}, fc.running_modules(mods)
+    sha = 'ab' * 32
+    path = '  /esp/patchbay/mods/shell.mod'
+    assert fc.judge_sum(sha + path, sha) == 'ok'
+    assert fc.judge_sum('[    4.9] error: #PF page fault\n' + sha + path,
+                        sha) == 'ok'
+    assert fc.judge_sum('cd' * 32 + path, sha) == 'mismatch'
+    assert fc.judge_sum('error: sha256sum /esp/x: I/O error', sha) == 'error'
+    assert fc.judge_sum('', sha) == 'error'
+
+
 def main(argv):
     filt = None
     if '--filter' in argv:

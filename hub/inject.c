@@ -1,0 +1,237 @@
+/*
+ * inject.c - fault injection: the hub's half is only a mechanism.
+ *
+ * `inject MODULE MOMENT:TYPE:PARAM` (control) arms one injection; the
+ * next call of that moment into MODULE (an entry point, a work item or
+ * timer, an interrupt handler) runs an injector instead, inside the
+ * module's guard, as the module: every fault it causes is charged to the
+ * module exactly as the module's own bug would be, and recovered the same
+ * way.  What to inject, where, and what came of it (the seeded choice, the
+ * campaign, the outcome) is the shell's `faultinject` (mods/shell).
+ * `inject` alone says whether the last one fired, and the faults counted
+ * since, for that.  Arming clears the module's count of faults, so each
+ * injection meets the recovery a first fault gets.  The fault classes are those of the Nooks and Rio
+ * studies (Swift et al., SOSP 2003; Chen et al., ASPLOS 1996).
+ */
+#include "hub.h"
+#include "../abi/rt/rt.h"
+
+#define AT_N (INJECT_IRQ + 1)
+enum {
+	T_STRAY,	/* an 8-byte write to address PARAM */
+	T_POINTER,	/* a write through a pointer of the module's (its
+			 * work or handler argument; at an entry, into its
+			 * image at PARAM) with bit 3 + PARAM % 18 flipped */
+	T_NULL,		/* a call through a NULL function pointer */
+	T_WILD,		/* a jump to address PARAM */
+	T_REGBIT,	/* bit PARAM % 64 of the argument register flipped */
+	T_CODEBIT,	/* bit PARAM>>32 % 8 of the module's code byte at
+			 * PARAM, flipped for good (a restart heals it) */
+	T_LOOP,		/* spins for ever in its code, interrupts open */
+	T_LOOP_HELD,	/* the same, interrupts held */
+	T_RETCODE,	/* entry: returns PARAM instead of its result */
+	T_SVCARG,	/* hands a hub service the pointer PARAM */
+	T_SKIP,		/* irq: the handler does not run (no device
+			 * acknowledge); else: returns interrupts held */
+	T_N
+};
+
+static struct {
+	struct pb_module *m;
+	unsigned gen;
+	int moment, type;
+	uint64_t param;
+	int armed, fired;
+	pb_work_fn fn;		/* work, irq: the module's own function */
+	long (*entry)(void *);	/* entry: the hub's call of the module */
+	void *arg;
+	int faults0;		/* every module's faults when armed */
+} inj;
+
+static int
+faults_total(void)
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < nmodules; i++)
+		n += modules[i].faults;
+	return n;
+}
+
+/* The module's call as it would have been, with argument arg. */
+static long
+call_real(void *arg)
+{
+	if (inj.entry)
+		return inj.entry(arg);
+	inj.fn(arg);
+	return PB_OK;
+}
+
+/* The service abuse of T_SVCARG: PARAM is the bad pointer, its low two
+ * bits pick the service. */
+static void
+abuse_service(uint64_t p)
+{
+	const struct pb_hub *h = &hub_services;
+	void *bad = (void *)(uintptr_t)(p & ~3ull);
+
+	switch (p & 3) {
+	case 0:
+		h->log(inj.m, PB_LOG_INFO, bad);
+		break;
+	case 1:
+		h->free(inj.m, bad);
+		break;
+	case 2:
+		h->work_post(inj.m, bad);
+		break;
+	default:
+		h->queue_work(inj.m, (pb_work_fn)bad, NULL);
+		break;
+	}
+}
+
+/* Runs in place of the module's call, inside its guard. */
+static long
+injector(void *unused)
+{
+	uint64_t p = inj.param, a = (uint64_t)(uintptr_t)inj.arg;
+	/* cli; 1: pause; jmp 1b */
+	static const uint8_t spin[] = { 0xfa, 0xf3, 0x90, 0xeb, 0xfc };
+	long (*volatile jump)(void *);
+	uint8_t bit;
+	long r;
+
+	(void)unused;
+	inj.fired = 1;
+	switch (inj.type) {
+	case T_STRAY:
+		*(volatile uint64_t *)(uintptr_t)p = 0xdeadbeefcafef00dull;
+		break;
+	case T_POINTER:
+		if (inj.entry)
+			a = inj.m->base + (p % inj.m->size & ~7ull);
+		a ^= 8ull << (p % 18);
+		*(volatile uint64_t *)(uintptr_t)a = p;
+		break;
+	case T_NULL:
+		p = 0;
+		/* fall through */
+	case T_WILD:	/* through memory: a constant NULL call is UB */
+		jump = (long (*)(void *))(uintptr_t)p;
+		return jump(inj.arg);
+	case T_REGBIT:
+		return call_real((void *)(uintptr_t)(a ^ (1ull << (p % 64))));
+	case T_CODEBIT:
+		bit = (uint8_t)(1u << (p >> 32) % 8);
+		arch_code_poke(inj.m->base, inj.m->size, (uint32_t)p, &bit, 1,
+		    1);
+		break;
+	case T_LOOP:
+	case T_LOOP_HELD:
+		/* The loop is put in the module's code and run there: the
+		 * module is what spins, as far as anyone can tell. */
+		jump = (long (*)(void *))(uintptr_t)arch_code_poke(
+		    inj.m->base, inj.m->size, 0, spin + (inj.type == T_LOOP),
+		    sizeof(spin) - (inj.type == T_LOOP), 0);
+		return jump(inj.arg);
+	case T_RETCODE:
+		call_real(inj.arg);
+		return (long)p;
+	case T_SVCARG:
+		abuse_service(p);
+		break;
+	case T_SKIP:
+		if (inj.moment == INJECT_IRQ)
+			return PB_OK;
+		r = call_real(inj.arg);
+		arch_irq_hold();
+		return r;
+	}
+	return call_real(inj.arg);
+}
+
+static void
+injector_void(void *unused)
+{
+	injector(unused);
+}
+
+static int
+due(struct pb_module *m, int moment)
+{
+	return inj.armed && inj.m == m && inj.moment == moment &&
+	    m->generation == inj.gen;
+}
+
+/* Work and interrupts: fn(arg) is what the hub is about to call as m's. */
+void
+inject_hook(struct pb_module *m, int moment, pb_work_fn *fn, void **arg)
+{
+	if (!due(m, moment))
+		return;
+	inj.armed = 0;
+	inj.fn = *fn;
+	inj.entry = NULL;
+	inj.arg = *arg;
+	*fn = injector_void;
+}
+
+/* Entry points: every watched call that is not a work item. */
+void
+inject_entry(struct pb_module *m, long (**fn)(void *), void **arg)
+{
+	if (*fn == call_work || !due(m, INJECT_ENTRY))
+		return;
+	inj.armed = 0;
+	inj.entry = *fn;
+	inj.arg = *arg;
+	*fn = injector;
+}
+
+/* `inject`: the state; `inject off`; `inject MODULE K:T:P`. */
+int
+inject_control(const char *name, const char *spec, pb_line_fn out, void *o)
+{
+	char line[160];
+	struct pb_module *m;
+	unsigned long long k, t;
+	const char *e;
+
+	if (name && strcmp(name, "off") == 0 && !spec) {
+		inj.armed = 0;
+		return PB_OK;
+	}
+	if (name && spec) {
+		m = mod_find(name);
+		k = rt_strtou(spec, &e, 0);
+		t = *e == ':' ? rt_strtou(e + 1, &e, 0) : T_N;
+		if (!m || k >= AT_N || t >= T_N ||
+		    *e != ':')
+			return PB_EINVAL;
+		inj.param = rt_strtou(e + 1, &e, 0);
+		if (*e)
+			return PB_EINVAL;
+		inj.m = m;
+		inj.gen = m->generation;
+		inj.moment = (int)k;
+		inj.type = (int)t;
+		inj.armed = 1;
+		inj.fired = 0;
+		/* Each injection is judged as the module's first fault: the
+		 * limit on repeated faults is the recovery policy's business,
+		 * tested on its own. */
+		m->faults = 0;
+		inj.faults0 = faults_total();
+	}
+	m = inj.m;
+	rt_snprintf(line, sizeof(line), "inject: %s %s %d:%d:0x%llx faults=%d "
+	    "total=%d state=%s", inj.armed ? "armed" : inj.fired ? "fired" :
+	    "none", m ? m->name : "-", inj.moment, inj.type,
+	    (unsigned long long)inj.param, m ? m->faults : 0,
+	    faults_total() - inj.faults0, m ? mod_state_name(m->state) : "-");
+	if (out)
+		out(o, line);
+	return PB_OK;
+}

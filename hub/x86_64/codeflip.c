@@ -1,0 +1,39 @@
+/*
+ * codeflip.c - fault injection's writes into a module's code
+ * (hub/inject.c): a flipped bit, or an endless loop put where the module's
+ * code is so that the module, not the hub, is seen spinning.  The code
+ * pages are read-only, so the write is made with CR0.WP clear, which lets
+ * supervisor writes ignore the R/W bit (SDM 3A §4.6 "Access Rights"), for
+ * those bytes only, interrupts held.  A restart from the pristine image
+ * undoes it.
+ */
+#include "arch.h"
+#include "cpu.h"
+
+uint64_t
+arch_code_poke(uint64_t base, uint32_t size, uint32_t off,
+    const uint8_t *bytes, unsigned n, int flip)
+{
+	uint64_t held, cr0, at;
+
+	if (size < n)
+		return 0;
+	off %= size - n + 1;
+	for (uint32_t k = 0; k < size && !arch_addr_executable(base + off);
+	    k += 4096)
+		off = (off + 4096) % (size - n + 1);
+	at = base + off;
+	if (!arch_addr_executable(at) || !arch_addr_executable(at + n - 1))
+		return 0;
+	held = arch_irq_hold();
+	cr0 = read_cr0();
+	write_cr0(cr0 & ~CR0_WP);
+	for (unsigned i = 0; i < n; i++) {
+		volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)(at + i);
+
+		*p = flip ? *p ^ bytes[i] : bytes[i];
+	}
+	write_cr0(cr0);
+	arch_irq_release(held);
+	return at;
+}

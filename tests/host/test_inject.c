@@ -1,0 +1,182 @@
+/*
+ * test_inject.c - the hub's fault-injection mechanism (hub/inject.c): the
+ * `inject` control command, and what an armed injection does at the next
+ * call of its moment into its module (only the kinds that cannot hurt the
+ * host test itself: a wrong return code, a skipped handler, a flipped
+ * argument bit, a write through a corrupted pointer that stays in a
+ * buffer of the test's).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "fakemod.h"
+
+static char said[200];
+
+static void
+keep(void *arg, const char *line)
+{
+	(void)arg;
+	snprintf(said, sizeof(said), "%s", line);
+}
+
+static int
+ctl(const char *line)
+{
+	said[0] = '\0';
+	return hub_control(NULL, line, keep, NULL);
+}
+
+static struct fm *
+running(const char *name)
+{
+	struct fm *f = fm_add(name, 0);
+
+	f->m->state = MOD_RUNNING;
+	return f;
+}
+
+static void *seen_arg;
+static unsigned calls;
+
+static void
+item(void *arg)
+{
+	seen_arg = arg;
+	calls++;
+}
+
+TEST(inject_control_arms_and_reports)
+{
+	fm_setup();
+	running("m");
+	CHECK_EQ_INT(ctl("inject"), PB_OK);
+	CHECK_CONTAINS(said, "inject: none");
+	CHECK_EQ_INT(ctl("inject m 1:10:0x5"), PB_OK);
+	CHECK_STR(said, "inject: armed m 1:10:0x5 faults=0 total=0 "
+	    "state=running");
+	CHECK(ctl("inject nosuch 1:0:0") < 0);
+	CHECK(ctl("inject m 3:0:0") < 0);	/* no such moment */
+	CHECK(ctl("inject m 1:11:0") < 0);	/* no such type */
+	CHECK(ctl("inject m 1:2") < 0);
+	CHECK(ctl("inject m 1:2:0x1g") < 0);
+	CHECK_EQ_INT(ctl("inject off"), PB_OK);
+	CHECK_EQ_INT(ctl("inject"), PB_OK);
+	CHECK_CONTAINS(said, "inject: none m");
+	fm_teardown();
+}
+
+/* Armed for work, an interrupt handler does not take it, the next work
+ * item does: with bit 63 of its argument flipped. */
+TEST(inject_regbit_at_the_next_work_item)
+{
+	static int x;
+	struct fm *m;
+
+	fm_setup();
+	m = running("m");
+	calls = 0;
+	CHECK_EQ_INT(ctl("inject m 1:4:63"), PB_OK);
+	CHECK_EQ_INT(work_queue(m->m, item, &x), PB_OK);
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK_EQ_INT(calls, 1);
+	CHECK(seen_arg == (void *)((uintptr_t)&x ^ (1ull << 63)));
+	ctl("inject");
+	CHECK_CONTAINS(said, "inject: fired m 1:4:0x3f");
+	/* Once: the next item gets its own argument. */
+	CHECK_EQ_INT(work_queue(m->m, item, &x), PB_OK);
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK(seen_arg == &x);
+	fm_teardown();
+}
+
+/* Another module's calls, and a restarted instance's, are not taken. */
+TEST(inject_only_its_module_and_generation)
+{
+	static int x;
+	struct fm *m, *k;
+
+	fm_setup();
+	m = running("m");
+	k = running("k");
+	CHECK_EQ_INT(ctl("inject m 1:4:0"), PB_OK);
+	CHECK_EQ_INT(work_queue(k->m, item, &x), PB_OK);
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK(seen_arg == &x);
+	m->m->generation++;		/* as an unload does */
+	CHECK_EQ_INT(work_queue(m->m, item, &x), PB_OK);
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK(seen_arg == &x);
+	ctl("inject");
+	CHECK_CONTAINS(said, "inject: armed m");
+	fm_teardown();
+}
+
+/* A write through the argument pointer with bit 3 flipped: 8 bytes on. */
+TEST(inject_pointer_writes_next_to_the_argument)
+{
+	static uint64_t buf[4] __attribute__((aligned(32)));
+	struct fm *m;
+
+	fm_setup();
+	m = running("m");
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ_INT(ctl("inject m 1:1:0x12"), PB_OK);	/* 18 % 18 = 0 */
+	CHECK_EQ_INT(work_queue(m->m, item, &buf[0]), PB_OK);
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK(buf[1] == 0x12);
+	CHECK(seen_arg == &buf[0]);	/* and then the real call */
+	fm_teardown();
+}
+
+static unsigned handled;
+
+static void
+handler(void *arg)
+{
+	(void)arg;
+	handled++;
+}
+
+/* skip at an interrupt: the handler does not run (no acknowledge). */
+TEST(inject_skip_at_an_interrupt)
+{
+	struct fm *m;
+	int v;
+
+	fm_setup();
+	m = running("m");
+	handled = 0;
+	v = irq_alloc(m->m);
+	CHECK(v > 0);
+	CHECK_EQ_INT(irq_register(m->m, v, handler, NULL), PB_OK);
+	CHECK_EQ_INT(ctl("inject m 2:10:0"), PB_OK);
+	hub_irq_dispatch(v);
+	CHECK_EQ_INT(handled, 0);
+	hub_irq_dispatch(v);
+	CHECK_EQ_INT(handled, 1);
+	fm_teardown();
+}
+
+static long
+entry(void *arg)
+{
+	calls++;
+	return PB_OK;
+}
+
+/* retcode at an entry: the call runs, its result is replaced. */
+TEST(inject_retcode_at_an_entry)
+{
+	struct fm *m;
+
+	fm_setup();
+	m = running("m");
+	calls = 0;
+	CHECK_EQ_INT(ctl("inject m 0:8:0xfffffffffffffffb"), PB_OK);
+	CHECK_EQ_INT(mod_call_watched(m->m, entry, NULL), -5);
+	CHECK_EQ_INT(calls, 1);
+	CHECK_EQ_INT(mod_call_watched(m->m, entry, NULL), PB_OK);
+	fm_teardown();
+}

@@ -1,0 +1,262 @@
+"""faultcampaign: a seeded fault-injection campaign driven from outside the
+machine (tests/scenario/test_inject.py in CI, tests/bench/run for the full
+one).
+
+Each injection i of seed S: `faultinject pick S i MODULES...` arms the
+shell's seeded choice in the hub (hub/inject.c), a key is pressed on the
+emulated keyboard (PS/2 or USB), `sha256sum FILE` reads a file through fat
+and the disk driver and prints through the consoles, and `faultinject
+status` says whether the injection fired, the faults charged since and the
+target's state.  Only from outside can a hang (no prompt in time) or a dead
+hub (QEMU gone, or the hub's fatal line) be seen; the machine is then
+booted again and the campaign goes on with injection i + 1 (a choice
+depends only on seed and index, so the sequence is the same).
+
+Outcomes (classify):
+  transparent  the workload is intact: the right checksum, no error line
+               (`fault` tells whether a fault was caught and recovered, or
+               none showed)
+  visible      the workload saw an error, and works again within HEAL_S
+  stopped      the system is alive, but a module was left stopped, or the
+               workload does not work again (the service is lost); the
+               machine is booted again for the next injection
+  hang         no prompt within the timeout
+  hubcrash     the hub itself died (fatal line, or QEMU gone)
+  corrupt      the workload finished without an error and a wrong checksum
+  notfired     the moment never came (not an injection; not counted)
+"""
+
+import hashlib
+import os
+import re
+import time
+
+from pbtest import Machine, PROMPT, ROOT, TestFailure
+
+OUTCOMES = ['transparent', 'visible', 'stopped', 'hang', 'hubcrash',
+            'corrupt']
+FILE = '/esp/patchbay/mods/shell.mod'
+HEAL_S = 8          # how long a service may take to come back
+FILE_LOCAL = os.path.join(ROOT, 'build', 'esp', 'patchbay', 'mods',
+                          'shell.mod')
+DRIVERS = {
+    'default': ['ahci', 'fat', 'fbcon', 'bochs-display', 'serial', 'ps2'],
+    'usb': ['xhci', 'usb-kbd', 'usb-storage', 'fat', 'fbcon',
+            'bochs-display', 'serial', 'ps2'],
+    'usbonly': ['xhci', 'usb-kbd', 'usb-storage', 'fat', 'fbcon',
+                'bochs-display', 'serial'],
+}
+KEYS = {'default': 'shift', 'usb': 'shift', 'usbonly': 'shift'}
+RUNNING = re.compile(r'faultinject: (\d+) modules running')
+STATUS = re.compile(r'inject: (armed|fired|none) (\S+) (\d):(\d+):0x[0-9a-f]+ '
+                    r'faults=(\d+) total=(\d+) state=(\S+)')
+
+
+def classify(fired, faults, stopped, workload):
+    """The outcome of one injection: fired (bool), faults (charged since it
+    was armed), stopped (a module that ran before is not running now),
+    workload ('ok', 'error' or 'mismatch')."""
+    if not fired:
+        return 'notfired'
+    if workload == 'mismatch':
+        return 'corrupt'
+    if stopped:
+        return 'stopped'
+    if workload == 'error':
+        return 'visible'
+    return 'transparent'
+
+
+def judge_sum(out, sha):
+    """'ok', 'error' or 'mismatch' for sha256sum's output (the hub's log
+    lines in between, "[  1.234567] error: ...", are not its own)."""
+    lines = out.split('\n')
+    sums = [l.split()[0] for l in lines if re.match(r'[0-9a-f]{64}  /', l)]
+    if any(l.startswith('error:') for l in lines) or len(sums) != 1:
+        return 'error'
+    return 'ok' if sums[0] == sha else 'mismatch'
+
+
+def running_modules(mods_output):
+    return {l.split()[0] for l in mods_output.split('\n')
+            if len(l.split()) > 2 and l.split()[2] == 'running'}
+
+
+def expected_sha():
+    return hashlib.sha256(open(FILE_LOCAL, 'rb').read()).hexdigest()
+
+
+class Campaign:
+    """Injections seed:[first, first + n) on machines of `config`, booted
+    from `image` as often as needed; records() and shares() after run()."""
+
+    def __init__(self, config, image, seed, modules=None, timeout=12,
+                 name='campaign', log=None):
+        self.config, self.image, self.seed = config, image, seed
+        self.modules = modules or DRIVERS[config]
+        self.timeout = timeout
+        self.name = name
+        self.log = log
+        self.sha = expected_sha()
+        self.records = []
+        self.boots = 0
+        self.m = None
+        self.before = set()
+        self.pending = None
+
+    def _boot(self):
+        self.close()
+        self.boots += 1
+        self.m = Machine(self.config, image=self.image, timeout=0,
+                         name='%s.%d' % (self.name, self.boots))
+        self.m.start()
+        self.m.expect(r'^' + re.escape(PROMPT), 150)
+        self._census()
+
+    def _census(self):
+        self.before = running_modules(self.m.cmd('mods', self.timeout))
+
+    def close(self):
+        if self.m:
+            self.m.close()
+            self.m = None
+
+    def _dead(self):
+        """'hubcrash' or 'hang', judged from outside."""
+        if not self.m:
+            return 'hang'
+        text = self.m.serial_text()[-4000:]
+        if not self.m.running() or 'hub: fatal' in text or \
+                'hub: NMI' in text:
+            return 'hubcrash'
+        return 'hang'
+
+    def _answers(self, why):
+        """Does the shell still answer a command after a wait that failed?
+        Then the injection in flight is finished from its status."""
+        if not self.m or not self.m.running():
+            return False
+        try:
+            self.m.sendline('')
+            out = self.m.cmd('faultinject status', self.timeout)
+        except TestFailure:
+            return False
+        if self.pending:
+            self.pending.update(workload='error', why=why[-300:])
+            self._finish(out)
+        return True
+
+    def _emit(self, rec):
+        self.records.append(rec)
+        if self.log:
+            self.log(rec)
+
+    def _finish(self, out):
+        """The armed injection's record, completed from the status in out
+        (`faultinject status`, also the start of `pick`'s answer)."""
+        rec, self.pending = self.pending, None
+        st = STATUS.search(out)
+        n = RUNNING.search(out)
+        fired = bool(st) and st.group(1) == 'fired'
+        stopped = []
+        if n and int(n.group(1)) < len(self.before):
+            stopped = sorted(self.before - running_modules(
+                self.m.cmd('mods', self.timeout)))
+            # Started again by hand for the next injections (the stop is
+            # counted); what cannot start stays out.
+            for name in stopped:
+                self.m.cmd('load ' + name, self.timeout)
+            self._census()
+        healed = rec['workload'] != 'error' or self._heal()
+        rec.update(fired=fired, faults=int(st.group(6)) if st else None,
+                   stopped=stopped, healed=healed,
+                   outcome=classify(fired, st and int(st.group(6)),
+                                    stopped or not healed, rec['workload']))
+        self._emit(rec)
+        if not healed:
+            self.close()    # the next injection starts from a clean boot
+        return rec
+
+    def _heal(self):
+        """After a workload error: does the workload work again within
+        HEAL_S (a recovered service)?  Each injection is judged on a
+        working system, so one that leaves it broken is the last on this
+        boot."""
+        until = time.monotonic() + HEAL_S
+        while True:
+            out = self.m.cmd('sha256sum ' + FILE, self.timeout)
+            if judge_sum(out, self.sha) == 'ok':
+                return True
+            if time.monotonic() > until:
+                return False
+            time.sleep(1)
+
+    def one(self, i):
+        """Arm injection i (finishing the one before) and run the
+        workload under it."""
+        m = self.m
+        out = m.cmd('faultinject pick %d %d %s' %
+                    (self.seed, i, ' '.join(self.modules)), self.timeout)
+        if self.pending:
+            self._finish(out)
+            if not self.m:
+                return      # left broken: injection i is passed over
+        a = re.search(r'faultinject %d: (\S+) (\S+) (\S+) (0x[0-9a-f]+)' % i,
+                      out)
+        if not a:
+            self._emit({'index': i, 'outcome': 'notarmed',
+                        'why': out.strip()[-200:]})
+            return
+        rec = self.pending = {'index': i, 'module': a.group(1),
+                              'moment': a.group(2), 'type': a.group(3),
+                              'param': a.group(4), 'workload': None}
+        m.sendkey(KEYS[self.config])
+        rec['workload'] = judge_sum(m.cmd('sha256sum ' + FILE, self.timeout),
+                                    self.sha)
+
+    def run(self, first, n, budget=None):
+        """Injections from first on until n of them fired, or budget
+        seconds are spent; a dead machine is booted again."""
+        t0 = time.monotonic()
+        i = first
+        self.pending = None
+        while len(self.counted()) < n and (
+                budget is None or time.monotonic() - t0 < budget):
+            try:
+                if not self.m:
+                    self._boot()
+                self.one(i)
+                i += 1
+            except TestFailure as e:
+                if self._answers(str(e)):
+                    # Alive: what was typed got lost (a console or keyboard
+                    # restarted under it), an error the workload saw.  A
+                    # half-armed injection i is passed over.
+                    i += 1
+                    continue
+                # The armed injection is the one the machine died of.
+                rec = self.pending or {'index': i}
+                self.pending = None
+                rec.update(outcome=self._dead(), why=str(e)[-300:])
+                self._emit(rec)
+                if rec['index'] == i:
+                    i += 1
+                self.close()
+        if self.m and self.pending:
+            try:
+                self._finish(self.m.cmd('faultinject status', self.timeout))
+            except TestFailure as e:
+                self.pending.update(outcome=self._dead(), why=str(e)[-300:])
+                self._emit(self.pending)
+        self.close()
+        return self.records
+
+    def counted(self):
+        return [r for r in self.records
+                if r['outcome'] in OUTCOMES]
+
+    def shares(self):
+        """{outcome: fraction} over the injections that fired."""
+        c = self.counted()
+        return {o: (sum(r['outcome'] == o for r in c) / len(c)) if c else 0.0
+                for o in OUTCOMES}
