@@ -184,18 +184,23 @@ conn_tell(struct conn *c, int event)
 /*
  * ABI 1.2: the client behind c is going; tell the provider before the
  * client's memory and vectors are taken back (pci turns the device's bus
- * mastering and MSI off).  PB_EFAULT when the provider faulted instead.
+ * mastering and MSI off and reads it back).  PB_EFAULT when the provider
+ * faulted instead, PB_EIO when it said it could not (conn->ops NULL).
  */
 int
 conn_tell_gone(struct conn *c)
 {
 	struct pb_module *p = c->res ? c->res->owner : NULL;
 	struct event_args a = { p, PB_EV_CLIENT_GONE, c };
+	long r;
 
 	if (!p || !p->ops || !p->ops->event || p->fault_pending ||
 	    c->handover)
 		return PB_OK;
-	return (int)mod_call_watched(p, call_event, &a);
+	r = mod_call_watched(p, call_event, &a);
+	if (r == PB_OK && !c->pub.ops)
+		return PB_EIO;
+	return (int)r;
 }
 
 /* m goes: tell the provider of each of its connections.  The number of
@@ -358,9 +363,10 @@ res_offer(struct pb_resource *r)
 	}
 }
 
-/* Move connection c off resource r: rebind or tell its client. */
-static void
-conn_fall_back(struct conn *c, const struct pb_resource *r)
+/* Move connection c off resource `gone` (withdrawn, invisible already):
+ * rebind it down the ladder or tell its client. */
+void
+conn_fall_back(struct conn *c, const char *gone)
 {
 	const struct pb_require *q = c->req >= 0 && c->client ?
 	    &c->client->desc.requires[c->req] : NULL;
@@ -369,9 +375,9 @@ conn_fall_back(struct conn *c, const struct pb_resource *r)
 
 	if (q && q->card != PB_CARD_ALL)
 		alt = res_best(q->iface, q->major, q->minor, c->client);
-	if (alt && alt != r) {
+	if (alt) {
 		log_event(LOG_BIND, "%s: %s gone, rebound to %s",
-		    c->client->name, r->name, alt->name);
+		    c->client->name, gone, alt->name);
 		conn_rebind(c, alt);
 		conn_tell(c, PB_EV_REBOUND);
 		return;
@@ -382,7 +388,7 @@ conn_fall_back(struct conn *c, const struct pb_resource *r)
 	if (q && q->card == PB_CARD_ONE && q->when == PB_AT_START &&
 	    client->state == MOD_RUNNING) {
 		log_event(LOG_MOD, "%s: lost %s, which it needs; stopping",
-		    client->name, r->name);
+		    client->name, gone);
 		mod_stop(client);
 	}
 }
@@ -397,7 +403,7 @@ res_withdraw(struct pb_resource *r)
 		struct conn *c = &conns[i];
 
 		if (c->used && c->res == r)
-			conn_fall_back(c, r);
+			conn_fall_back(c, r->name);
 	}
 	memset(r, 0, sizeof(*r));
 	return PB_OK;
