@@ -284,6 +284,14 @@ void recover_restart(struct pb_module *m, uint64_t t0);
 void recover_give_up(struct pb_module *m);
 void recover_swap_back(struct pb_module *m, uint64_t t0);
 void mem_give(struct pb_module *from, struct pb_module *to);
+/* block connections' requests in flight (shadow.c) */
+int shadow_bind(struct conn *c, struct pb_resource *r);
+void shadow_hold(struct conn *c);
+void shadow_unwrap(struct pb_conn *pub);
+unsigned shadow_replay(struct conn *c);
+void shadow_close(struct conn *c);
+unsigned shadow_pending(const struct conn *c);
+extern unsigned shadow_unnoted, shadow_failed;
 void dma_give(struct pb_module *from, struct pb_module *to);
 
 /* --- services to modules, control (services.c, control.c) ---------------- */

@@ -3,9 +3,10 @@
  * et al., "Recovering Device Drivers", OSDI 2004): its clients keep their
  * connections while it is stopped and restarted, and are rebound to the
  * new instance's resources of the same names and told PB_EV_REBOUND, so
- * they issue their configuration and their unfinished requests again;
- * none of them sees a disconnection, and none that needs the module is
- * stopped.
+ * they issue their configuration again; their requests in flight are
+ * issued again to the new instance or failed with PB_EIO by the shadow
+ * of their interface (shadow.c: block).  None of them sees a
+ * disconnection, and none that needs the module is stopped.
  *
  * Order (module.c's mod_handle_fault): the connections are held, then
  * mod_unload runs mod_stop, whose PB_EV_CLIENT_GONE has every provider
@@ -69,9 +70,20 @@ recover_hold(struct pb_module *m)
 		held[k].provider = m;
 		rt_strlcpy(held[k].name, c->res->name, sizeof(held[k].name));
 		c->held = 1;
+		shadow_hold(c);
 		c->res = NULL;
 		c->pub.res = held[k].name;
 	}
+}
+
+/* Is c held for m? */
+static int
+held_for(const struct conn *c, const struct pb_module *m)
+{
+	for (unsigned k = 0; k < HELD_MAX; k++)
+		if (held[k].c == c)
+			return held[k].provider == m;
+	return 0;
 }
 
 /* Has client already a connection of requirement req to r? */
@@ -91,6 +103,8 @@ has_conn(const struct conn *c, const struct pb_resource *r)
  * its resource of the same name and hears PB_EV_REBOUND, or falls back
  * as after a withdrawal.  How many were rebound.
  */
+static unsigned reissued;	/* requests of the last replay */
+
 unsigned
 recover_replay(struct pb_module *m)
 {
@@ -114,31 +128,45 @@ recover_replay(struct pb_module *m)
 			conn_close(c);
 		} else if (r && r->owner == m) {
 			conn_rebind(c, r);
+			reissued += shadow_replay(c);
 			conn_tell(c, PB_EV_REBOUND);
 			n++;
 		} else {
+			/* rebound elsewhere: its requests go there; closed:
+			 * they complete with PB_EIO (shadow_close) */
 			conn_fall_back(c, h->name);
+			if (c->used && c->res)
+				reissued += shadow_replay(c);
 		}
 	}
 	return n;
 }
 
-/* Do clients use m's `iface`, through its resources or held for it? */
+/* Does c's client want one provider of what it has (not every one)? */
+static int
+single(const struct conn *c)
+{
+	return c->client && c->req >= 0 &&
+	    c->client->desc.requires[c->req].card != PB_CARD_ALL;
+}
+
+/* Do clients that want one provider use m's `iface`, through its
+ * resources or held for it?  They are the ones a ladder serves. */
 static int
 has_clients(const struct pb_module *m, const char *iface)
 {
 	size_t n = strlen(iface);
 
-	for (unsigned i = 0; i < MAX_RESOURCES; i++)
-		if (resources[i].used && resources[i].owner == m &&
-		    strcmp(resources[i].iface.iface, iface) == 0 &&
-		    res_clients(&resources[i]))
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		const struct conn *c = &conns[i];
+		const char *name = c->held ? c->pub.res : c->res ?
+		    c->res->name : "";
+
+		if (c->used && single(c) && (c->held ? held_for(c, m) :
+		    c->res && c->res->owner == m) &&
+		    strncmp(name, iface, n) == 0 && name[n] == ':')
 			return 1;
-	for (unsigned k = 0; k < HELD_MAX; k++)
-		if (held[k].c && held[k].provider == m &&
-		    strncmp(held[k].name, iface, n) == 0 &&
-		    held[k].name[n] == ':')
-			return 1;
+	}
 	return 0;
 }
 
@@ -189,10 +217,11 @@ recover_give_up(struct pb_module *m)
 {
 	const char *to = ladder_down(m);
 
+	recover_hold(m);	/* its requests in flight go with them */
 	mod_unload(m);
 	m->fault_pending = 0;
 	m->state = MOD_FAILED;
-	recover_replay(m);	/* what a restart held falls back too */
+	recover_replay(m);	/* every held connection falls back */
 	log_event(LOG_ERROR, "%s: faulted %d times, not restarted (within "
 	    "%llu ms): %s%s", m->name, m->faults,
 	    (unsigned long long)(fault_window_ns / 1000000),
@@ -218,11 +247,12 @@ cause(const struct pb_module *m, char *buf, size_t cap)
 void
 recover_restart(struct pb_module *m, uint64_t t0)
 {
+	unsigned n, failed = shadow_failed;
 	char why[48];
-	unsigned n;
 	int r;
 
 	cause(m, why, sizeof(why));
+	reissued = 0;
 	recover_hold(m);
 	mod_unload(m);
 	m->fault_pending = 0;
@@ -236,8 +266,9 @@ recover_restart(struct pb_module *m, uint64_t t0)
 		return;		/* a nested restart said it, or it failed */
 	m->recovered_ns = hub_now_ns() - t0;
 	log_event(LOG_MOD, "%s: recovered in %llu us (%s), %u client%s "
-	    "rebound", m->name, (unsigned long long)(m->recovered_ns / 1000),
-	    why, n, n == 1 ? "" : "s");
+	    "rebound, %u requests issued again, %u failed", m->name,
+	    (unsigned long long)(m->recovered_ns / 1000), why, n,
+	    n == 1 ? "" : "s", reissued, shadow_failed - failed);
 }
 
 /* m faulted in its swap's watch window: back to the provider it

@@ -159,7 +159,8 @@ res_count(const struct pb_module *m, unsigned *nconn)
 struct event_args {
 	struct pb_module *m;
 	int event;
-	struct conn *c;
+	struct pb_conn *pub;
+	int req;
 };
 
 static long
@@ -167,14 +168,14 @@ call_event(void *p)
 {
 	struct event_args *a = p;
 
-	a->m->ops->event(a->m, a->event, &a->c->pub, a->c->req);
+	a->m->ops->event(a->m, a->event, a->pub, a->req);
 	return PB_OK;
 }
 
 void
 conn_tell(struct conn *c, int event)
 {
-	struct event_args a = { c->client, event, c };
+	struct event_args a = { c->client, event, &c->pub, c->req };
 
 	if (c->client && c->client->ops && c->client->ops->event &&
 	    !c->client->fault_pending)
@@ -191,14 +192,16 @@ int
 conn_tell_gone(struct conn *c)
 {
 	struct pb_module *p = c->res ? c->res->owner : NULL;
-	struct event_args a = { p, PB_EV_CLIENT_GONE, c };
+	struct pb_conn view = c->pub;	/* the provider's own ops and ctx */
+	struct event_args a = { p, PB_EV_CLIENT_GONE, &view, c->req };
 	long r;
 
 	if (!p || !p->ops || !p->ops->event || p->fault_pending ||
 	    c->handover)
 		return PB_OK;
+	shadow_unwrap(&view);
 	r = mod_call_watched(p, call_event, &a);
-	if (r == PB_OK && !c->pub.ops)
+	if (r == PB_OK && !view.ops)
 		return PB_EIO;
 	return (int)r;
 }
@@ -261,24 +264,29 @@ void
 conn_rebind(struct conn *c, struct pb_resource *to)
 {
 	c->res = to;
+	c->pub.res = to->name;
+	if (shadow_bind(c, to))	/* block: through the hub's shadow */
+		return;
 	c->pub.ops = to->ops;
 	c->pub.ctx = to->ctx;
-	c->pub.res = to->name;
 }
 
 void
 conn_close(struct conn *c)
 {
+	shadow_close(c);
 	memset(c, 0, sizeof(*c));
 }
 
-/* Is client m already connected to r? */
+/* Is client m already connected to r?  A connection held while r's
+ * provider restarts (recover.c) counts: it is rebound to r. */
 static int
 connected(const struct pb_module *m, const struct pb_resource *r, int req)
 {
 	for (unsigned i = 0; i < MAX_CONNS; i++)
 		if (conns[i].used && conns[i].client == m &&
-		    conns[i].res == r && conns[i].req == req)
+		    conns[i].req == req && (conns[i].res == r ||
+		    (conns[i].held && strcmp(conns[i].pub.res, r->name) == 0)))
 			return 1;
 	return 0;
 }

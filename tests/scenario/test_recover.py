@@ -8,6 +8,7 @@ stopped, and QEMU itself (the monitor reading the function's COMMAND
 through ECAM) shows no bus mastering."""
 
 import re
+import zlib
 
 from pbtest import Machine, PROMPT
 from images import custom_image
@@ -76,3 +77,40 @@ def test_recover_edu_dma_driver_killed_leaves_no_bus_mastering():
     assert any(d == p for d, p in zip(dmas, pages[1:])) or \
         any(int(d, 16) - 2048 == int(p, 16) for d, p in zip(dmas, pages[1:])), \
         (dmas, pages)
+
+
+def trb_bytes(n):
+    """tests/mods/trecover-blk's disk: byte o is (o * 131 + (o >> 9) * 7)
+    mod 256."""
+    return bytes((o * 131 + (o >> 9) * 7) & 0xff for o in range(n))
+
+
+def test_recover_block_requests_in_flight_issued_again():
+    """trecover-blk faults right after taking its 20th request, with
+    requests in flight, once or twice during a `blkread` of its 4 MiB, 4
+    requests at a time (gpt's reads count too): the hub's shadow issues
+    them again to each restarted instance, and the shell reads every byte
+    right, the read never failing."""
+    # Started by the boot: the shell takes every block resource.
+    img = custom_image('recover-blk', ['target=os', 'trecover-blk=20'],
+                       mods=['trecover-blk'])
+    want = zlib.crc32(trb_bytes(4 << 20))
+    with Machine('default', image=img, timeout=300) as m:
+        m.expect(r'^' + re.escape(PROMPT), 150)
+        m.sendline('blkread trb0 4 -q 4')
+        crc = m.expect(r'blkread: block:trb0 \(trecover-blk\): 4096 KiB .*'
+                       r'crc32 ([0-9a-f]{8})', 120)
+        m.expect(r'^' + re.escape(PROMPT), 30)
+        text = m.serial_text()
+    assert int(crc.group(1), 16) == want, (crc.group(1), '%08x' % want)
+    assert 'error: blkread' not in text, text[-2000:]
+    inflight = [int(n) for n in re.findall(
+        r'trecover-blk: crashing with (\d+) requests in flight', text)]
+    assert 1 <= len(inflight) <= 2 and all(inflight), \
+        (inflight, text[-3000:])
+    again = re.findall(r'trecover-blk: recovered in \d+ us \(vector 14 at '
+                       r'0x0\), (\d+) clients? rebound, (\d+) requests '
+                       r'issued again, (\d+) failed', text)
+    assert len(again) == len(inflight), text[-3000:]
+    assert all(int(a[1]) > 0 and a[2] == '0' for a in again), again
+    assert 'not restarted' not in text
