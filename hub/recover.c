@@ -276,12 +276,19 @@ recover_restart(struct pb_module *m, uint64_t t0)
 void
 recover_swap_back(struct pb_module *m, uint64_t t0)
 {
+	struct pb_module *old = m->swapped_from;
+	unsigned n = 0;
 	char why[48];
 
 	cause(m, why, sizeof(why));
 	swap_watch_fault(m);
+	/* What m took over at the swap and held when it died goes back to
+	 * the old provider (which handed all its own over). */
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].res && conns[i].res->owner == old)
+			n += shadow_replay(&conns[i]);
 	m->recovered_ns = hub_now_ns() - t0;
 	log_event(LOG_MOD, "%s: recovered in %llu us (%s), by its swap's "
-	    "rollback", m->name, (unsigned long long)(m->recovered_ns / 1000),
-	    why);
+	    "rollback, %u requests issued again", m->name,
+	    (unsigned long long)(m->recovered_ns / 1000), why, n);
 }

@@ -299,3 +299,36 @@ TEST(shadow_request_completed_before_the_fault_is_not_issued_again)
 	CHECK(fm_log_has("1 requests issued again"));
 	fm_teardown();
 }
+
+/* A provider swapped in that faults in its watch window with requests:
+ * the swap rolls back and they go to the old provider again. */
+TEST(shadow_requests_go_back_to_the_old_provider_on_rollback)
+{
+	struct fm *disk2;
+	char err[128];
+
+	REQUIRE(world(PB_CARD_ONE));
+	disk2 = fm_add_loadable("disk", 6);	/* a newer build: same names */
+	fm_provide(disk2, BLOCK_IFACE, 1, 0);
+	fm_publish(disk2, BLOCK_IFACE, "d0", "");
+	disk2->iops = (const struct tcon_ops *)&fake_block;
+	err[0] = 0;
+	CHECK_EQ_INT(swap_provider(disk->m, disk2->m, BLOCK_IFACE, err,
+	    sizeof(err)), PB_OK);
+	CHECK_STR(err, "");
+	REQUIRE(fm_conn_res(fs, 0, 0) == disk2->res[0]);
+	CHECK_EQ_INT(submit(2), PB_OK);		/* taken by disk2 */
+	nqueue = 0;				/* disk2's queue dies with it */
+	work_queue(disk2->m, fault_in_work, disk2->m);
+	fm_run_work();
+	CHECK(fm_log_has("disk faulted in its watch window: back to disk"));
+	CHECK(fm_conn_res(fs, 0, 0) == disk->res[0]);
+	CHECK_EQ_INT(nqueue, 1);
+	CHECK(queue[0] == &reqs[2]);
+	CHECK(fm_log_has("by its swap's rollback, 1 requests issued again"));
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[2] && heard[0].status == PB_OK);
+	fm_teardown();
+}
