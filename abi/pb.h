@@ -132,7 +132,10 @@ enum pb_event {
 	 * going (unloaded, faulted, disconnected).  Called before the
 	 * client's memory and vectors are taken back, so a bus provider
 	 * can silence the client's device first (pci: bus mastering and
-	 * MSI/MSI-X off).  `req` is the client's requirement index. */
+	 * MSI/MSI-X off).  `req` is the client's requirement index.
+	 * A provider that could not (the device still masters the bus, read
+	 * back) sets conn->ops to NULL: the hub then keeps the client's
+	 * RAM and vectors out of use for good. */
 	PB_EV_CLIENT_GONE = 5,
 };
 

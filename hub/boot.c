@@ -569,6 +569,10 @@ hub_main(struct handoff *h)
 	/* watchdog=MS: how long a work item may run; 0 turns it off. */
 	if (cfg_get(h->cmdline, "watchdog", buf, sizeof(buf)))
 		hub_watchdog_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
+	/* fault-window=MS: a module's third fault within it leaves it
+	 * stopped (recover.c). */
+	if (cfg_get(h->cmdline, "fault-window", buf, sizeof(buf)))
+		fault_window_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
 	/* disk-wait=MS: how long a parked disk waits for its native driver. */
 	if (cfg_get(h->cmdline, "disk-wait", buf, sizeof(buf)))
 		park_wait_ns = rt_strtou(buf, NULL, 10) * 1000000ull;

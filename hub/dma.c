@@ -190,11 +190,18 @@ dma_addr(struct pb_module *self, const void *va, size_t len, uint64_t *bus,
 	return PB_OK;
 }
 
-/* owner's memory went back to the allocator: its bitmaps go too. */
+/* from's pages are to's now (NULL: they went back to the allocator,
+ * and their bitmaps go with them). */
+void
+dma_give(struct pb_module *from, struct pb_module *to)
+{
+	for (unsigned i = 0; i < DMA_PAGES; i++)
+		if (pages[i].owner == from)
+			pages[i].owner = to;
+}
+
 void
 dma_forget(struct pb_module *owner)
 {
-	for (unsigned i = 0; i < DMA_PAGES; i++)
-		if (pages[i].owner == owner)
-			pages[i].owner = NULL;
+	dma_give(owner, NULL);
 }

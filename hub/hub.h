@@ -54,7 +54,11 @@ struct pb_module {
 	uint64_t loaded_at_ns, load_took_ns, started_at_ns, start_took_ns;
 	unsigned generation;		/* bumped on unload: stale work dies */
 	int boot_loaded;		/* loaded by the boot, not by hand */
-	int faults;			/* faults since it was loaded */
+	int faults;			/* faults in the window (recover.c) */
+	uint64_t fault_first_ns;	/* when the window's first came */
+	uint64_t recovered_ns;		/* the last recovery's duration */
+	int unsilenced;			/* a provider failed to silence its
+					 * device: its RAM stays out of use */
 	int fault_pending;		/* set by the fault handler */
 	uint64_t fault_rip, fault_addr;
 	int fault_vector;
@@ -88,6 +92,8 @@ struct conn {
 	int req;			/* requirement index, -1 if by hand */
 	int handover;			/* a swap hands r to the new client:
 					 * no client-gone for either side */
+	int held;			/* its provider restarts: res NULL
+					 * until recover_replay (recover.c) */
 };
 
 /* --- the arch side (hub/x86_64, or fakes in tests) ---------------------- */
@@ -197,6 +203,7 @@ struct conn *conn_open_any(struct pb_module *client, struct pb_resource *r,
 void conn_close(struct conn *c);
 void conn_rebind(struct conn *c, struct pb_resource *to);
 void conn_tell(struct conn *c, int event);
+void conn_fall_back(struct conn *c, const char *gone);
 int conn_tell_gone(struct conn *c);
 unsigned res_tell_gone(struct pb_module *m);
 void res_offer_module(struct pb_module *m);
@@ -290,6 +297,25 @@ void image_forget_all(void);
 int swap_provider(struct pb_module *old, struct pb_module *new,
     const char *iface, char *err, size_t cap);
 void swap_watch_fault(struct pb_module *m);
+
+/* --- recovery from faults (recover.c) ------------------------------------ */
+extern uint64_t fault_window_ns;	/* boot.cfg fault-window=MS */
+int recover_gives_up(struct pb_module *m, uint64_t now);
+void recover_hold(struct pb_module *m);
+unsigned recover_replay(struct pb_module *m);
+void recover_restart(struct pb_module *m, uint64_t t0);
+void recover_give_up(struct pb_module *m);
+void recover_swap_back(struct pb_module *m, uint64_t t0);
+void mem_give(struct pb_module *from, struct pb_module *to);
+/* block connections' requests in flight (shadow.c) */
+int shadow_bind(struct conn *c, struct pb_resource *r);
+void shadow_hold(struct conn *c);
+void shadow_unwrap(struct pb_conn *pub);
+unsigned shadow_replay(struct conn *c);
+void shadow_close(struct conn *c);
+unsigned shadow_pending(const struct conn *c);
+extern unsigned shadow_unnoted, shadow_failed;
+void dma_give(struct pb_module *from, struct pb_module *to);
 
 /* --- services to modules, control (services.c, control.c) ---------------- */
 extern const struct pb_hub hub_services;		/* ABI 1.2 and later modules */

@@ -337,6 +337,17 @@ mem_reclaim(struct pb_module *owner, void (*unmap)(void *va, size_t len))
 	return n;
 }
 
+/* Hand from's RAM (not its MMIO) to `to`: a device that may still
+ * write into it must never see it reused (recover.c). */
+void
+mem_give(struct pb_module *from, struct pb_module *to)
+{
+	for (unsigned i = 0; i < nallocs; i++)
+		if (allocs[i].kind >= 0 && allocs[i].kind != MEM_KIND_MMIO &&
+		    allocs[i].owner == from)
+			allocs[i].owner = to;
+}
+
 void
 mem_reset(void)
 {

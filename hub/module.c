@@ -483,8 +483,8 @@ call_stop(void *p)
 /*
  * Stop m and take back everything it holds except its image.  Its
  * providers hear that it goes first (a bus provider silences its device);
- * if one of them fails to, m's vectors are quarantined: the device may
- * still raise them.
+ * if one of them fails to, m's vectors are quarantined and, at its
+ * unload, its RAM: the device may still raise them and write into it.
  */
 void
 mod_stop(struct pb_module *m)
@@ -500,8 +500,10 @@ mod_stop(struct pb_module *m)
 	work_drop_module(m);
 	failed = res_tell_gone(m);
 	res_drop_module(m);
-	if (failed)
+	if (failed) {
 		irq_quarantine(m);
+		m->unsilenced = 1;	/* mod_unload keeps its RAM */
+	}
 	irq_unregister(m, -1);
 }
 
@@ -530,6 +532,14 @@ mod_unload(struct pb_module *m)
 		mod_stop(m);
 	if (m->base)
 		arch_unmap_image(m->base, m->size);
+	if (m->unsilenced) {
+		log_event(LOG_ERROR, "%s: its device was not silenced: its %llu "
+		    "pages are kept out of use", m->name,
+		    (unsigned long long)mem_owned(m, -1));
+		mem_give(m, &hub_quarantine);
+		dma_give(m, &hub_quarantine);
+		m->unsilenced = 0;
+	}
 	mem_reclaim(m, arch_unmap_mmio);
 	dma_forget(m);
 	/* No watch window may lead back to m any more. */
@@ -550,15 +560,18 @@ mod_unload(struct pb_module *m)
 }
 
 /*
- * A module faulted: stop it without calling it again, reclaim its ledger,
- * let its clients be rebound or told (res_drop_module does both), and then
- * either swap back (inside a swap's watch window) or restart it from the
- * in-memory copy of its image, at most twice.
+ * A module faulted: stop it without calling it again, its device
+ * silenced before its ledger is reclaimed, and then either swap back
+ * (inside a swap's watch window) or restart it from the in-memory copy of
+ * its image with its clients held and rebound (recover.c), at most twice
+ * within the fault window.
  */
 void
 mod_handle_fault(struct pb_module *m)
 {
-	m->faults++;
+	uint64_t t0 = hub_now_ns();
+	int give_up = recover_gives_up(m, t0);
+
 	if (m->fault_vector == FAULT_WATCHDOG)
 		log_event(LOG_FAULT, "%s hung at rip 0x%llx: stopped by the "
 		    "watchdog", m->name, (unsigned long long)m->fault_rip);
@@ -570,7 +583,7 @@ mod_handle_fault(struct pb_module *m)
 		    fault_what(m));
 	m->fault_pending = 1;	/* keeps mod_stop from calling it */
 	if (m->swapped_from && hub_now_ns() < m->watch_until_ns) {
-		swap_watch_fault(m);
+		recover_swap_back(m, t0);
 		return;
 	}
 	if (m->state == MOD_STANDBY) {
@@ -582,18 +595,10 @@ mod_handle_fault(struct pb_module *m)
 		m->state = MOD_FAILED;
 		return;
 	}
-	mod_unload(m);
-	m->fault_pending = 0;
-	if (m->faults > 2) {
-		log_event(LOG_ERROR, "%s: faulted %d times, not restarted",
-		    m->name, m->faults);
-		m->state = MOD_FAILED;
-		return;
-	}
-	log_event(LOG_MOD, "%s: restarting from its image", m->name);
-	m->state = MOD_KNOWN;
-	if (hub_start_module(m, NULL, 0) != PB_OK)
-		m->state = MOD_FAILED;
+	if (give_up)
+		recover_give_up(m);
+	else
+		recover_restart(m, t0);
 }
 
 static long

@@ -159,7 +159,8 @@ res_count(const struct pb_module *m, unsigned *nconn)
 struct event_args {
 	struct pb_module *m;
 	int event;
-	struct conn *c;
+	struct pb_conn *pub;
+	int req;
 };
 
 static long
@@ -167,14 +168,14 @@ call_event(void *p)
 {
 	struct event_args *a = p;
 
-	a->m->ops->event(a->m, a->event, &a->c->pub, a->c->req);
+	a->m->ops->event(a->m, a->event, a->pub, a->req);
 	return PB_OK;
 }
 
 void
 conn_tell(struct conn *c, int event)
 {
-	struct event_args a = { c->client, event, c };
+	struct event_args a = { c->client, event, &c->pub, c->req };
 
 	if (c->client && c->client->ops && c->client->ops->event &&
 	    !c->client->fault_pending)
@@ -184,18 +185,25 @@ conn_tell(struct conn *c, int event)
 /*
  * ABI 1.2: the client behind c is going; tell the provider before the
  * client's memory and vectors are taken back (pci turns the device's bus
- * mastering and MSI off).  PB_EFAULT when the provider faulted instead.
+ * mastering and MSI off and reads it back).  PB_EFAULT when the provider
+ * faulted instead, PB_EIO when it said it could not (conn->ops NULL).
  */
 int
 conn_tell_gone(struct conn *c)
 {
 	struct pb_module *p = c->res ? c->res->owner : NULL;
-	struct event_args a = { p, PB_EV_CLIENT_GONE, c };
+	struct pb_conn view = c->pub;	/* the provider's own ops and ctx */
+	struct event_args a = { p, PB_EV_CLIENT_GONE, &view, c->req };
+	long r;
 
 	if (!p || !p->ops || !p->ops->event || p->fault_pending ||
 	    c->handover)
 		return PB_OK;
-	return (int)mod_call_watched(p, call_event, &a);
+	shadow_unwrap(&view);
+	r = mod_call_watched(p, call_event, &a);
+	if (r == PB_OK && !view.ops)
+		return PB_EIO;
+	return (int)r;
 }
 
 /* m goes: tell the provider of each of its connections.  The number of
@@ -256,24 +264,29 @@ void
 conn_rebind(struct conn *c, struct pb_resource *to)
 {
 	c->res = to;
+	c->pub.res = to->name;
+	if (shadow_bind(c, to))	/* block: through the hub's shadow */
+		return;
 	c->pub.ops = to->ops;
 	c->pub.ctx = to->ctx;
-	c->pub.res = to->name;
 }
 
 void
 conn_close(struct conn *c)
 {
+	shadow_close(c);
 	memset(c, 0, sizeof(*c));
 }
 
-/* Is client m already connected to r? */
+/* Is client m already connected to r?  A connection held while r's
+ * provider restarts (recover.c) counts: it is rebound to r. */
 static int
 connected(const struct pb_module *m, const struct pb_resource *r, int req)
 {
 	for (unsigned i = 0; i < MAX_CONNS; i++)
 		if (conns[i].used && conns[i].client == m &&
-		    conns[i].res == r && conns[i].req == req)
+		    conns[i].req == req && (conns[i].res == r ||
+		    (conns[i].held && strcmp(conns[i].pub.res, r->name) == 0)))
 			return 1;
 	return 0;
 }
@@ -358,9 +371,10 @@ res_offer(struct pb_resource *r)
 	}
 }
 
-/* Move connection c off resource r: rebind or tell its client. */
-static void
-conn_fall_back(struct conn *c, const struct pb_resource *r)
+/* Move connection c off resource `gone` (withdrawn, invisible already):
+ * rebind it down the ladder or tell its client. */
+void
+conn_fall_back(struct conn *c, const char *gone)
 {
 	const struct pb_require *q = c->req >= 0 && c->client ?
 	    &c->client->desc.requires[c->req] : NULL;
@@ -369,9 +383,9 @@ conn_fall_back(struct conn *c, const struct pb_resource *r)
 
 	if (q && q->card != PB_CARD_ALL)
 		alt = res_best(q->iface, q->major, q->minor, c->client);
-	if (alt && alt != r) {
+	if (alt) {
 		log_event(LOG_BIND, "%s: %s gone, rebound to %s",
-		    c->client->name, r->name, alt->name);
+		    c->client->name, gone, alt->name);
 		conn_rebind(c, alt);
 		conn_tell(c, PB_EV_REBOUND);
 		return;
@@ -382,7 +396,7 @@ conn_fall_back(struct conn *c, const struct pb_resource *r)
 	if (q && q->card == PB_CARD_ONE && q->when == PB_AT_START &&
 	    client->state == MOD_RUNNING) {
 		log_event(LOG_MOD, "%s: lost %s, which it needs; stopping",
-		    client->name, r->name);
+		    client->name, gone);
 		mod_stop(client);
 	}
 }
@@ -397,7 +411,7 @@ res_withdraw(struct pb_resource *r)
 		struct conn *c = &conns[i];
 
 		if (c->used && c->res == r)
-			conn_fall_back(c, r);
+			conn_fall_back(c, r->name);
 	}
 	memset(r, 0, sizeof(*r));
 	return PB_OK;

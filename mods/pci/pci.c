@@ -150,11 +150,15 @@ pci_stop(struct pb_module *self)
  * the bus (PCI 3.0 §6.2.2, COMMAND bit 2) and raising interrupts: MSI and
  * MSI-X off (§6.8), INTx disabled (COMMAND bit 10).  Decode stays on:
  * BARs do nothing by themselves, and the next driver sets COMMAND anyway.
+ * COMMAND is read back: a function that still masters the bus (or no
+ * longer answers: all ones) is reported to the hub by conn->ops NULL, so
+ * the driver's memory is never handed to anyone else.
  */
 static void
 client_gone(struct pb_conn *c)
 {
 	struct func *f = c->ctx;
+	uint32_t cmd;
 
 	if (c->ops != &pci_func_ops || f < pci.funcs ||
 	    f >= pci.funcs + pci.nfuncs)
@@ -162,8 +166,15 @@ client_gone(struct pb_conn *c)
 	cfg_write(f, PCI_COMMAND, 2, (cfg_read(f, PCI_COMMAND, 2) &
 	    ~PCI_CMD_MASTER) | PCI_CMD_INTX_DISABLE);
 	msi_disable(f);
+	cmd = cfg_read(f, PCI_COMMAND, 2);
+	if (cmd == 0xffff || (cmd & PCI_CMD_MASTER)) {
+		pci_log(PB_LOG_ERR, "%s: its driver is gone but COMMAND reads "
+		    "0x%04x: bus mastering not off", f->name, cmd);
+		c->ops = NULL;
+		return;
+	}
 	pci_log(PB_LOG_INFO, "%s: its driver is gone: bus mastering and "
-	    "interrupts off", f->name);
+	    "interrupts off (COMMAND 0x%04x)", f->name, cmd);
 }
 
 static void

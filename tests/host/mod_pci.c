@@ -1064,3 +1064,32 @@ TEST(pci_client_gone_silences_the_function)
 	CHECK(pci.acpi == &other);
 	pci_stop(SELF);
 }
+
+/* recover: a function whose bus mastering does not go off (read back
+ * from COMMAND) is reported to the hub: conn->ops NULL, one error line. */
+TEST(pci_client_gone_reports_a_function_still_mastering)
+{
+	struct fdev *d = &devs[0][2][0];
+	struct pb_conn c;
+	struct func *f;
+
+	REQUIRE(boot() == PB_OK);
+	REQUIRE((f = func_at(0, 2, 0)) != NULL);
+	c = (struct pb_conn){ .ops = &pci_func_ops, .ctx = f,
+	    .res = "pci:00:02.0" };
+	CHECK_EQ_INT(pci_func_ops.enable(f, PCI_CMD_MASTER | PCI_CMD_MEM, 1),
+	    PB_OK);
+	d->wmask[4] &= (uint8_t)~PCI_CMD_MASTER;	/* stuck on */
+	pci_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
+	CHECK(c.ops == NULL);
+	CHECK_CONTAINS(logbuf, "00:02.0: its driver is gone but COMMAND reads");
+	d->wmask[4] |= PCI_CMD_MASTER;
+	/* and a well-behaved one keeps its ops: the hub frees its memory */
+	c.ops = &pci_func_ops;
+	CHECK_EQ_INT(pci_func_ops.enable(f, PCI_CMD_MASTER | PCI_CMD_MEM, 1),
+	    PB_OK);
+	pci_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
+	CHECK(c.ops == &pci_func_ops);
+	CHECK_EQ_INT(get(d, 4, 2) & PCI_CMD_MASTER, 0);
+	pci_stop(SELF);
+}

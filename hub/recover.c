@@ -1,0 +1,294 @@
+/*
+ * recover.c - bringing a faulted module back, shadow-driver style (Swift
+ * et al., "Recovering Device Drivers", OSDI 2004): its clients keep their
+ * connections while it is stopped and restarted, and are rebound to the
+ * new instance's resources of the same names and told PB_EV_REBOUND, so
+ * they issue their configuration again; their requests in flight are
+ * issued again to the new instance or failed with PB_EIO by the shadow
+ * of their interface (shadow.c: block).  None of them sees a
+ * disconnection, and none that needs the module is stopped.
+ *
+ * Order (module.c's mod_handle_fault): the connections are held, then
+ * mod_unload runs mod_stop, whose PB_EV_CLIENT_GONE has every provider
+ * of the module silence its device (pci: bus mastering, MSI, INTx off,
+ * read back) before any of its memory is freed; a provider that could
+ * not is answered by keeping all of the module's RAM out of use for
+ * good (mod_unload).  Then the restart, then the replay.
+ *
+ * A module that faults a third time within fault_window_ns of its first
+ * is left stopped; its clients go down the fallback ladder (res.c's
+ * conn_fall_back) to the next provider of the interface, started first
+ * when one is known but not running.
+ */
+#include "hub.h"
+#include "../abi/rt/rt.h"
+
+uint64_t fault_window_ns = 10000000000ull;	/* boot.cfg fault-window=MS */
+
+/* The connections held across a restart, and the resource name each is
+ * rebound to.  Restarts nest (a restart that faults restarts again), so
+ * each entry names its provider. */
+#define HELD_MAX 32
+static struct held {
+	struct conn *c;
+	struct pb_module *provider;
+	char name[RES_NAME_MAX];
+} held[HELD_MAX];
+
+/*
+ * Is this fault one too many?  Faults are counted from the first one of
+ * a window; a fault after the window has passed starts a new count.
+ */
+int
+recover_gives_up(struct pb_module *m, uint64_t now)
+{
+	if (!m->faults || now - m->fault_first_ns > fault_window_ns) {
+		m->faults = 0;
+		m->fault_first_ns = now;
+	}
+	return ++m->faults > 2;
+}
+
+/* Hold every connection to m's resources: it keeps its client, loses
+ * its resource until recover_replay.  Beyond HELD_MAX they fall back as
+ * on any withdrawal. */
+void
+recover_hold(struct pb_module *m)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &conns[i];
+
+		if (!c->used || !c->res || c->res->owner != m || c->handover)
+			continue;
+		while (k < HELD_MAX && held[k].c)
+			k++;
+		if (k == HELD_MAX)
+			return;
+		held[k].c = c;
+		held[k].provider = m;
+		rt_strlcpy(held[k].name, c->res->name, sizeof(held[k].name));
+		c->held = 1;
+		shadow_hold(c);
+		c->res = NULL;
+		c->pub.res = held[k].name;
+	}
+}
+
+/* Is c held for m? */
+static int
+held_for(const struct conn *c, const struct pb_module *m)
+{
+	for (unsigned k = 0; k < HELD_MAX; k++)
+		if (held[k].c == c)
+			return held[k].provider == m;
+	return 0;
+}
+
+/* Has client already a connection of requirement req to r? */
+static int
+has_conn(const struct conn *c, const struct pb_resource *r)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && &conns[i] != c &&
+		    conns[i].client == c->client && conns[i].req == c->req &&
+		    conns[i].res == r)
+			return 1;
+	return 0;
+}
+
+/*
+ * m is running again (or is not): each connection held for it goes to
+ * its resource of the same name and hears PB_EV_REBOUND, or falls back
+ * as after a withdrawal.  How many were rebound.
+ */
+static unsigned reissued;	/* requests of the last replay */
+
+unsigned
+recover_replay(struct pb_module *m)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < HELD_MAX; k++) {
+		struct held *h = &held[k];
+		struct conn *c = h->c;
+		struct pb_resource *r;
+
+		if (!c || h->provider != m)
+			continue;
+		h->c = NULL;
+		if (!c->used || !c->held)
+			continue;	/* its client went meanwhile */
+		c->held = 0;
+		r = m->state == MOD_RUNNING ? res_find(h->name) : NULL;
+		if (r && r->owner == m && has_conn(c, r)) {
+			/* offered anew (every-instance requirements) */
+			conn_tell(c, PB_EV_DISCONNECTED);
+			conn_close(c);
+		} else if (r && r->owner == m) {
+			conn_rebind(c, r);
+			reissued += shadow_replay(c);
+			conn_tell(c, PB_EV_REBOUND);
+			n++;
+		} else {
+			/* rebound elsewhere: its requests go there; closed:
+			 * they complete with PB_EIO (shadow_close) */
+			conn_fall_back(c, h->name);
+			if (c->used && c->res)
+				reissued += shadow_replay(c);
+		}
+	}
+	return n;
+}
+
+/* Does c's client want one provider of what it has (not every one)? */
+static int
+single(const struct conn *c)
+{
+	return c->client && c->req >= 0 &&
+	    c->client->desc.requires[c->req].card != PB_CARD_ALL;
+}
+
+/* Do clients that want one provider use m's `iface`, through its
+ * resources or held for it?  They are the ones a ladder serves. */
+static int
+has_clients(const struct pb_module *m, const char *iface)
+{
+	size_t n = strlen(iface);
+
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		const struct conn *c = &conns[i];
+		const char *name = c->held ? c->pub.res : c->res ?
+		    c->res->name : "";
+
+		if (c->used && single(c) && (c->held ? held_for(c, m) :
+		    c->res && c->res->owner == m) &&
+		    strncmp(name, iface, n) == 0 && name[n] == ':')
+			return 1;
+	}
+	return 0;
+}
+
+/* Is another module than m, not failed or refused, declaring iface? */
+static int
+known_other(const struct pb_module *m, const char *iface)
+{
+	for (unsigned k = 0; k < nmodules; k++)
+		if (&modules[k] != m && mod_provides(&modules[k], iface) &&
+		    modules[k].state != MOD_REFUSED &&
+		    modules[k].state != MOD_FAILED &&
+		    modules[k].state != MOD_REPLACED)
+			return 1;
+	return 0;
+}
+
+/* Start the next provider down of what m's clients use, when none runs
+ * but one is known; the name of the one they go to, NULL: none. */
+static const char *
+ladder_down(struct pb_module *m)
+{
+	for (unsigned i = 0; i < m->desc.nprovides; i++) {
+		const struct pb_provide *p = &m->desc.provides[i];
+		struct pb_resource *alt;
+		int state = m->state;
+		char err[96];
+
+		if (!has_clients(m, p->iface))
+			continue;
+		alt = res_best(p->iface, p->major, 0, m);
+		if (!alt && known_other(m, p->iface)) {
+			m->state = MOD_FAILED;	/* the resolver passes it by */
+			hub_resolve_and_start(p->iface, p->major, 0, err,
+			    sizeof(err));
+			m->state = state;
+			alt = res_best(p->iface, p->major, 0, m);
+		}
+		if (alt)
+			return alt->owner ? alt->owner->name : "the hub";
+	}
+	return NULL;
+}
+
+/* m faulted once too often: left stopped, its clients down the ladder,
+ * one line. */
+void
+recover_give_up(struct pb_module *m)
+{
+	const char *to = ladder_down(m);
+
+	recover_hold(m);	/* its requests in flight go with them */
+	mod_unload(m);
+	m->fault_pending = 0;
+	m->state = MOD_FAILED;
+	recover_replay(m);	/* every held connection falls back */
+	log_event(LOG_ERROR, "%s: faulted %d times, not restarted (within "
+	    "%llu ms): %s%s", m->name, m->faults,
+	    (unsigned long long)(fault_window_ns / 1000000),
+	    to ? "clients moved to " : "no provider below it for its clients",
+	    to ? to : "");
+}
+
+/* Why m faulted, in a few words, for the recovery's line. */
+static void
+cause(const struct pb_module *m, char *buf, size_t cap)
+{
+	if (m->fault_vector == FAULT_WATCHDOG)
+		rt_snprintf(buf, cap, "hung");
+	else
+		rt_snprintf(buf, cap, "vector %d at 0x%llx", m->fault_vector,
+		    (unsigned long long)m->fault_rip);
+}
+
+/*
+ * m faulted at t0: stop it, restart it from its image, replay.  Logs the
+ * cause and the time from the fault to its clients served again.
+ */
+void
+recover_restart(struct pb_module *m, uint64_t t0)
+{
+	unsigned n, failed = shadow_failed;
+	char why[48];
+	int r;
+
+	cause(m, why, sizeof(why));
+	reissued = 0;
+	recover_hold(m);
+	mod_unload(m);
+	m->fault_pending = 0;
+	log_event(LOG_MOD, "%s: restarting from its image", m->name);
+	m->state = MOD_KNOWN;
+	r = hub_start_module(m, NULL, 0);
+	if (r != PB_OK && m->state != MOD_RUNNING)
+		m->state = MOD_FAILED;
+	n = recover_replay(m);
+	if (r != PB_OK)
+		return;		/* a nested restart said it, or it failed */
+	m->recovered_ns = hub_now_ns() - t0;
+	log_event(LOG_MOD, "%s: recovered in %llu us (%s), %u client%s "
+	    "rebound, %u requests issued again, %u failed", m->name,
+	    (unsigned long long)(m->recovered_ns / 1000), why, n,
+	    n == 1 ? "" : "s", reissued, shadow_failed - failed);
+}
+
+/* m faulted in its swap's watch window: back to the provider it
+ * replaced (swap.c), timed like a restart. */
+void
+recover_swap_back(struct pb_module *m, uint64_t t0)
+{
+	struct pb_module *old = m->swapped_from;
+	unsigned n = 0;
+	char why[48];
+
+	cause(m, why, sizeof(why));
+	swap_watch_fault(m);
+	/* What m took over at the swap and held when it died goes back to
+	 * the old provider (which handed all its own over). */
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].res && conns[i].res->owner == old)
+			n += shadow_replay(&conns[i]);
+	m->recovered_ns = hub_now_ns() - t0;
+	log_event(LOG_MOD, "%s: recovered in %llu us (%s), by its swap's "
+	    "rollback, %u requests issued again", m->name,
+	    (unsigned long long)(m->recovered_ns / 1000), why, n);
+}

@@ -1,0 +1,273 @@
+/*
+ * shadow.c - requests in flight on a `block` connection, kept by the hub
+ * so that a provider's fault loses none of them (the shadow drivers of
+ * Swift et al., OSDI 2004, log requests the same way).
+ *
+ * A client's connection to a block resource leads to shadow_ops, whose
+ * ctx is the connection's shadow: it passes every call on to the
+ * provider's own ops, and notes each request submitted until its
+ * completion runs (the request's `done` is pointed at shadow_done while
+ * it is out, and given back before the client's own function runs).
+ * When the provider faults and restarts (recover.c), the connection is
+ * held: requests submitted meanwhile wait in the shadow; at the replay
+ * every noted request goes to the new instance again, as block.h allows
+ * (reads, writes and flushes are safe to issue again).  A request that
+ * cannot be issued (the connection is gone, submit refuses it) completes
+ * with PB_EIO.  Never lost silently.
+ *
+ * Everything here runs as work or an entry point, one at a time; the
+ * provider's interrupt handlers touch none of it.
+ */
+#include "hub.h"
+#include "../abi/block.h"
+#include "../abi/rt/rt.h"
+
+#define SHADOWS 16
+#define NOTES 128
+
+struct shadow {
+	struct conn *c;			/* NULL: slot free */
+	const struct block_ops *ops;	/* the provider's; NULL: held */
+	void *ctx;
+};
+
+struct note {
+	struct block_req *req;		/* NULL: slot free */
+	struct shadow *s;		/* NULL: its connection closed */
+	pb_work_fn fn;			/* the client's completion */
+	void *arg;
+	uint32_t seq;			/* submission order */
+};
+
+static struct shadow shadows[SHADOWS];
+static struct note notes[NOTES];
+static uint32_t next_seq;
+unsigned shadow_unnoted;		/* submitted without a free note */
+unsigned shadow_failed;			/* completed with PB_EIO here */
+
+static struct shadow *
+shadow_of(const struct conn *c)
+{
+	for (unsigned i = 0; i < SHADOWS; i++)
+		if (shadows[i].c == c)
+			return &shadows[i];
+	return NULL;
+}
+
+/* The request is back with its client: its note goes. */
+static void
+unnote(struct note *n)
+{
+	n->req->done.fn = n->fn;
+	n->req->done.arg = n->arg;
+	n->req = NULL;
+}
+
+static void
+shadow_done(void *arg)
+{
+	struct note *n = arg;
+	pb_work_fn fn = n->fn;
+	void *farg = n->arg;
+
+	unnote(n);
+	fn(farg);
+}
+
+/* Complete n's request with err, through its client's own work. */
+static void
+fail(struct note *n, int err)
+{
+	struct block_req *req = n->req;
+
+	unnote(n);
+	shadow_failed++;
+	req->status = err;
+	work_post(&req->done);
+}
+
+static int
+sh_info(void *ctx, struct block_info *info)
+{
+	struct shadow *s = ctx;
+
+	return s->ops ? s->ops->info(s->ctx, info) : PB_EBUSY;
+}
+
+static int
+sh_submit(void *ctx, struct block_req *req)
+{
+	struct shadow *s = ctx;
+	struct note *n = NULL;
+	int r;
+
+	for (unsigned i = 0; i < NOTES && !n; i++)
+		if (!notes[i].req)
+			n = &notes[i];
+	if (!n) {
+		shadow_unnoted++;
+		return s->ops ? s->ops->submit(s->ctx, req) : PB_EBUSY;
+	}
+	*n = (struct note){ req, s, req->done.fn, req->done.arg, next_seq++ };
+	req->done.fn = shadow_done;
+	req->done.arg = n;
+	if (!s->ops)
+		return PB_OK;	/* held: it goes out at the replay */
+	r = s->ops->submit(s->ctx, req);
+	if (r != PB_OK)
+		unnote(n);	/* refused: nothing happens, as without us */
+	return r;
+}
+
+static const struct block_ops shadow_ops = { sh_info, sh_submit };
+
+/* s's notes lose their connection; their requests complete as usual. */
+static void
+orphan(struct shadow *s)
+{
+	for (unsigned i = 0; i < NOTES; i++)
+		if (notes[i].req && notes[i].s == s)
+			notes[i].s = NULL;
+	s->c = NULL;
+}
+
+/*
+ * c now leads to r (conn_rebind): a block connection goes through its
+ * shadow, which then leads to r.  0 when c leads to r directly (another
+ * interface, or no free shadow).  A shadow of c that c does not lead
+ * through any more belongs to an earlier connection in c's slot.
+ */
+int
+shadow_bind(struct conn *c, struct pb_resource *r)
+{
+	struct shadow *s = shadow_of(c);
+
+	if (s && c->pub.ops != &shadow_ops)
+		orphan(s);
+	else if (s && strcmp(r->iface.iface, BLOCK_IFACE) != 0)
+		orphan(s);
+	if (strcmp(r->iface.iface, BLOCK_IFACE) != 0 ||
+	    (!(s = shadow_of(c)) && !(s = shadow_of(NULL))))
+		return 0;
+	s->c = c;
+	s->ops = r->ops;
+	s->ctx = r->ctx;
+	c->pub.ops = &shadow_ops;
+	c->pub.ctx = s;
+	return 1;
+}
+
+/* c's provider is restarting: hold what comes. */
+void
+shadow_hold(struct conn *c)
+{
+	struct shadow *s = shadow_of(c);
+
+	if (s)
+		s->ops = NULL;
+}
+
+/* What c's client sees, as the provider's own ops and ctx (for the
+ * provider, told PB_EV_CLIENT_GONE). */
+void
+shadow_unwrap(struct pb_conn *pub)
+{
+	const struct shadow *s = pub->ops == &shadow_ops ? pub->ctx : NULL;
+
+	if (s) {
+		pub->ops = s->ops;
+		pub->ctx = s->ctx;
+	}
+}
+
+struct resubmit_args {
+	struct shadow *s;
+	struct block_req *req;
+};
+
+static long
+call_submit(void *p)
+{
+	struct resubmit_args *a = p;
+
+	return a->s->ops->submit(a->s->ctx, a->req);
+}
+
+/* s's oldest noted request, or NULL. */
+static struct note *
+oldest(const struct shadow *s)
+{
+	struct note *o = NULL;
+
+	for (unsigned i = 0; i < NOTES; i++)
+		if (notes[i].req && notes[i].s == s &&
+		    (!o || (int32_t)(notes[i].seq - o->seq) < 0))
+			o = &notes[i];
+	return o;
+}
+
+/*
+ * c's provider faulted with its requests: each goes, oldest first, to
+ * the provider c leads to now, or completes with PB_EIO when it refuses.
+ * How many went out again.
+ */
+unsigned
+shadow_replay(struct conn *c)
+{
+	struct shadow *s = shadow_of(c);
+	uint32_t end = next_seq;
+	struct note *t;
+	unsigned n = 0;
+
+	/* Bounded: a request issued again is noted anew, with a new seq. */
+	while (s && (t = oldest(s)) && (int32_t)(t->seq - end) < 0) {
+		struct resubmit_args a = { s, t->req };
+
+		t->seq = next_seq++;
+		if (t->req->done.queued)
+			continue;	/* completed: shadow_done is on its way */
+		if (s->ops && c->res && c->res->owner &&
+		    mod_call(c->res->owner, call_submit, &a) == PB_OK)
+			n++;
+		else if (t->req && t->s == s)
+			fail(t, PB_EIO);
+	}
+	return n;
+}
+
+/*
+ * c closes: its shadow goes.  Requests still with a live provider stay
+ * noted until they complete (their done still leads here).  Those of a
+ * provider that died (held) complete with PB_EIO, when their client is
+ * there to hear it (a client going is not posted to: its memory goes).
+ */
+void
+shadow_close(struct conn *c)
+{
+	struct shadow *s = shadow_of(c);
+
+	if (!s || c->pub.ops != &shadow_ops) {
+		if (s)
+			orphan(s);
+		return;
+	}
+	if (!s->ops && c->client && c->client->state == MOD_RUNNING &&
+	    !c->client->fault_pending)
+		for (unsigned i = 0; i < NOTES; i++)
+			if (notes[i].req && notes[i].s == s &&
+			    !notes[i].req->done.queued)
+				fail(&notes[i], PB_EIO);
+	orphan(s);
+}
+
+/* Requests noted for c (tests, and the log of a recovery). */
+unsigned
+shadow_pending(const struct conn *c)
+{
+	const struct shadow *s = shadow_of(c);
+	unsigned n = 0;
+
+	for (unsigned i = 0; s && i < NOTES; i++)
+		n += notes[i].req && notes[i].s == s;
+	return n;
+}

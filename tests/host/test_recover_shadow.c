@@ -1,0 +1,334 @@
+/*
+ * test_recover_shadow.c - requests in flight on a block connection when
+ * its provider faults (hub/shadow.c): issued again to the restarted
+ * provider, oldest first, or completed with PB_EIO when there is none;
+ * never lost.  Requests submitted while the provider restarts wait and go
+ * out at the replay.  A provider told PB_EV_CLIENT_GONE sees its own ops
+ * and ctx, not the shadow's.
+ *
+ * The world: `disk` (restartable) serves block:d0, a fake that queues
+ * every request until the test completes it; `fs` requires block.
+ */
+#include <string.h>
+
+#include "check.h"
+#include "fakemod.h"
+#include "../../abi/block.h"
+
+#define QMAX 8
+
+static struct fm *disk, *fs;
+static struct block_req *queue[QMAX];	/* what disk's instance holds */
+static unsigned nqueue, nsubmits;
+static int refuse;			/* submit answers PB_EIO */
+
+static int
+blk_info(void *ctx, struct block_info *info)
+{
+	(void)ctx;
+	info->block_size = 512;
+	info->block_count = 100;
+	return PB_OK;
+}
+
+static int
+blk_submit(void *ctx, struct block_req *req)
+{
+	(void)ctx;
+	nsubmits++;
+	if (refuse || nqueue == QMAX)
+		return PB_EIO;
+	queue[nqueue++] = req;
+	return PB_OK;
+}
+
+static const struct block_ops fake_block = { blk_info, blk_submit };
+
+/* disk completes its oldest request. */
+static void
+complete_one(int status)
+{
+	struct block_req *r = queue[0];
+
+	memmove(queue, queue + 1, --nqueue * sizeof(queue[0]));
+	r->status = status;
+	work_post(&r->done);
+}
+
+/* What fs heard of its requests, in order. */
+static struct {
+	struct block_req *req;
+	int status;
+} heard[16];
+static unsigned nheard;
+
+static void
+req_done(void *arg)
+{
+	struct block_req *r = arg;
+
+	heard[nheard].req = r;
+	heard[nheard++].status = r->status;
+}
+
+static struct block_req reqs[4];
+
+static int
+world(int card)
+{
+	fm_setup();
+	nqueue = nsubmits = nheard = 0;
+	refuse = 0;
+	disk = fm_add_loadable("disk", 5);
+	fm_provide(disk, BLOCK_IFACE, 1, 0);
+	fm_publish(disk, BLOCK_IFACE, "d0", "");
+	disk->iops = (const struct tcon_ops *)&fake_block;
+	fs = fm_add("fs", 0);
+	fm_require(fs, BLOCK_IFACE, 1, 0, card, PB_AT_START);
+	if (fm_start(disk) || fm_start(fs))
+		return 0;
+	for (unsigned i = 0; i < 4; i++) {
+		memset(&reqs[i], 0, sizeof(reqs[i]));
+		reqs[i].size = sizeof(reqs[i]);
+		reqs[i].op = BLOCK_READ;
+		reqs[i].lba = i;
+		reqs[i].count = 1;
+		work_init(fs->m, &reqs[i].done, req_done, &reqs[i]);
+	}
+	return fm_conn_res(fs, 0, 0) == disk->res[0];
+}
+
+static int
+submit(unsigned i)
+{
+	struct conn *c = fm_conn(fs, 0, 0);
+
+	return PB_CALL(&c->pub, block_ops, submit, &reqs[i]);
+}
+
+static void
+fault_in_work(void *arg)
+{
+	fake_fault(arg);
+}
+
+static void
+fault_disk(void)
+{
+	work_queue(disk->m, fault_in_work, disk->m);
+	fm_run_work();
+}
+
+/* The restarted instance starts with an empty queue. */
+static void
+fresh_queue(struct fm *f, int step)
+{
+	if (f == disk && step == FM_START)
+		nqueue = 0;
+}
+
+TEST(shadow_requests_issued_again_to_the_restarted_provider)
+{
+	struct block_info info = { .size = sizeof(info) };
+	struct conn *c;
+
+	REQUIRE(world(PB_CARD_ONE));
+	c = fm_conn(fs, 0, 0);
+	CHECK_EQ_INT(PB_CALL(&c->pub, block_ops, info, &info), PB_OK);
+	CHECK_EQ_INT(info.block_count, 100);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK_EQ_INT(submit(i), PB_OK);
+	CHECK_EQ_INT(shadow_pending(c), 3);
+	complete_one(PB_OK);			/* reqs[0] done before the fault */
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[0] && heard[0].status == PB_OK);
+	CHECK(reqs[0].done.fn == req_done);	/* given back */
+	CHECK_EQ_INT(shadow_pending(c), 2);
+	fm_step_hook = fresh_queue;
+	fault_disk();
+	fm_step_hook = NULL;
+	CHECK_EQ_INT(disk->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(disk->nstart, 2);
+	/* the new instance holds reqs 1 and 2, oldest first */
+	CHECK_EQ_INT(nqueue, 2);
+	CHECK(queue[0] == &reqs[1] && queue[1] == &reqs[2]);
+	CHECK_EQ_INT(fs->nrebound, 1);
+	CHECK(fm_log_has("2 requests issued again, 0 failed"));
+	complete_one(PB_OK);
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 3);
+	CHECK(heard[1].req == &reqs[1] && heard[2].req == &reqs[2]);
+	CHECK(reqs[1].done.fn == req_done && reqs[1].done.arg == &reqs[1]);
+	CHECK_EQ_INT(shadow_pending(c), 0);
+	fm_teardown();
+}
+
+/* Submitted while the provider restarts (from its start, here): the
+ * request waits in the shadow and goes out at the replay. */
+static void
+submit_during_restart(struct fm *f, int step)
+{
+	if (f == disk && step == FM_START && disk->nstart == 2) {
+		nqueue = 0;
+		CHECK_EQ_INT(submit(3), PB_OK);
+		CHECK_EQ_INT(nqueue, 0);	/* not sent yet */
+	}
+}
+
+TEST(shadow_request_submitted_while_held_goes_out_at_the_replay)
+{
+	REQUIRE(world(PB_CARD_ONE));
+	CHECK_EQ_INT(submit(0), PB_OK);
+	fm_step_hook = submit_during_restart;
+	fault_disk();
+	fm_step_hook = NULL;
+	CHECK_EQ_INT(nqueue, 2);
+	CHECK(queue[0] == &reqs[0] && queue[1] == &reqs[3]);
+	complete_one(PB_OK);
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 2);
+	fm_teardown();
+}
+
+/* The restarted provider refuses them: each completes with PB_EIO. */
+TEST(shadow_requests_refused_after_restart_fail_with_eio)
+{
+	REQUIRE(world(PB_CARD_ONE));
+	CHECK_EQ_INT(submit(0), PB_OK);
+	CHECK_EQ_INT(submit(1), PB_OK);
+	refuse = 1;
+	fault_disk();
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 2);
+	CHECK(heard[0].req == &reqs[0] && heard[0].status == PB_EIO);
+	CHECK(heard[1].req == &reqs[1] && heard[1].status == PB_EIO);
+	CHECK(fm_log_has("0 requests issued again, 2 failed"));
+	fm_teardown();
+}
+
+/* Left stopped with no provider below: the client, still running, hears
+ * PB_EIO for each of its requests, and the disconnection. */
+TEST(shadow_requests_fail_with_eio_when_the_provider_stays_stopped)
+{
+	REQUIRE(world(PB_CARD_OPTIONAL));
+	CHECK_EQ_INT(submit(0), PB_OK);
+	CHECK_EQ_INT(submit(2), PB_OK);
+	disk->m->faults = 2;
+	disk->m->fault_first_ns = fake_now;
+	fault_disk();
+	fm_run_work();
+	CHECK_EQ_INT(disk->m->state, MOD_FAILED);
+	CHECK_EQ_INT(fs->ndisconnected, 1);
+	CHECK_EQ_INT(fs->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(nheard, 2);
+	CHECK(heard[0].status == PB_EIO && heard[1].status == PB_EIO);
+	CHECK(reqs[0].done.fn == req_done);
+	fm_teardown();
+}
+
+/* The provider hears its client go with its own ops and ctx. */
+static const void *gone_ops;
+static void *gone_ctx;
+
+static void
+note_gone(struct fm *f, int event, struct pb_conn *conn, int req)
+{
+	(void)req;
+	if (f == disk && event == PB_EV_CLIENT_GONE) {
+		gone_ops = conn->ops;
+		gone_ctx = conn->ctx;
+	}
+}
+
+TEST(shadow_client_gone_shows_the_providers_own_ops)
+{
+	struct conn *c;
+
+	REQUIRE(world(PB_CARD_ONE));
+	c = fm_conn(fs, 0, 0);
+	CHECK(c->pub.ops != (const void *)&fake_block);	/* the shadow */
+	gone_ops = gone_ctx = NULL;
+	fm_event_hook = note_gone;
+	CHECK_EQ_INT(mod_unload(fs->m), PB_OK);
+	fm_event_hook = NULL;
+	CHECK(gone_ops == (const void *)&fake_block);
+	CHECK(gone_ctx == &disk->inst[0]);
+	fm_teardown();
+}
+
+/* A client of every instance (PB_CARD_ALL, the shell's disks) keeps its
+ * one connection: the restarted provider's resource is not offered to it
+ * as a second one, and its requests go out again on the first. */
+TEST(shadow_every_instance_client_keeps_one_connection)
+{
+	REQUIRE(world(PB_CARD_ALL));
+	CHECK_EQ_INT(submit(1), PB_OK);
+	fm_step_hook = fresh_queue;
+	fault_disk();
+	fm_step_hook = NULL;
+	CHECK_EQ_INT(fm_nconns(fs), 1);
+	CHECK_EQ_INT(fs->nconnected, 1);
+	CHECK_EQ_INT(fs->nrebound, 1);
+	CHECK_EQ_INT(fs->ndisconnected, 0);
+	CHECK(fm_conn_res(fs, 0, 0) == disk->res[0]);
+	CHECK_EQ_INT(nqueue, 1);
+	CHECK(queue[0] == &reqs[1]);
+	fm_teardown();
+}
+
+/* A request the provider completed just before its fault (its done
+ * posted, not yet run) is not issued again: it completes once. */
+TEST(shadow_request_completed_before_the_fault_is_not_issued_again)
+{
+	REQUIRE(world(PB_CARD_ONE));
+	CHECK_EQ_INT(submit(0), PB_OK);
+	CHECK_EQ_INT(submit(1), PB_OK);
+	fm_step_hook = fresh_queue;
+	work_queue(disk->m, fault_in_work, disk->m);
+	complete_one(PB_OK);			/* posted after the fault's */
+	work_run_one();				/* the fault */
+	fm_step_hook = NULL;
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK_EQ_INT(nqueue, 1);
+	CHECK(queue[0] == &reqs[1]);
+	CHECK(heard[0].req == &reqs[0]);
+	CHECK(fm_log_has("1 requests issued again"));
+	fm_teardown();
+}
+
+/* A provider swapped in that faults in its watch window with requests:
+ * the swap rolls back and they go to the old provider again. */
+TEST(shadow_requests_go_back_to_the_old_provider_on_rollback)
+{
+	struct fm *disk2;
+	char err[128];
+
+	REQUIRE(world(PB_CARD_ONE));
+	disk2 = fm_add_loadable("disk", 6);	/* a newer build: same names */
+	fm_provide(disk2, BLOCK_IFACE, 1, 0);
+	fm_publish(disk2, BLOCK_IFACE, "d0", "");
+	disk2->iops = (const struct tcon_ops *)&fake_block;
+	err[0] = 0;
+	CHECK_EQ_INT(swap_provider(disk->m, disk2->m, BLOCK_IFACE, err,
+	    sizeof(err)), PB_OK);
+	CHECK_STR(err, "");
+	REQUIRE(fm_conn_res(fs, 0, 0) == disk2->res[0]);
+	CHECK_EQ_INT(submit(2), PB_OK);		/* taken by disk2 */
+	nqueue = 0;				/* disk2's queue dies with it */
+	work_queue(disk2->m, fault_in_work, disk2->m);
+	fm_run_work();
+	CHECK(fm_log_has("disk faulted in its watch window: back to disk"));
+	CHECK(fm_conn_res(fs, 0, 0) == disk->res[0]);
+	CHECK_EQ_INT(nqueue, 1);
+	CHECK(queue[0] == &reqs[2]);
+	CHECK(fm_log_has("by its swap's rollback, 1 requests issued again"));
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[2] && heard[0].status == PB_OK);
+	fm_teardown();
+}
