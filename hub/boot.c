@@ -514,6 +514,7 @@ takeover(struct handoff *h)
 	unsigned nsw, nearly = 0;
 	char err[160];
 
+	log_set_direct(LOG_DIRECT_ERRORS);	/* efi-console settles meanwhile */
 	nsw = prepare_takeover(sw, early, &nearly);
 	nsw = begin_takeover(sw, nsw);
 	kbd_hold_save(sw, nsw);	/* the keys, if no native keyboard takes them */
@@ -522,6 +523,7 @@ takeover(struct handoff *h)
 			swap_abort(&sw[i]);
 		park_abort();
 		kbd_hold_abort();
+		log_set_direct(LOG_DIRECT);
 		return;
 	}
 	park_start_clock();
@@ -625,7 +627,7 @@ hub_main(struct handoff *h)
 	char buf[64], err[160];
 
 	handoff = h;
-	log_set_direct(1);
+	log_set_direct(LOG_DIRECT);
 	mem_add_range(h->pool_base, h->pool_size);
 	arch_cpu_init_firmware();
 	if (cfg_get(h->cmdline, "target", buf, sizeof(buf)) && buf[0])

@@ -30,6 +30,7 @@
 #define DRAIN_TRIES 64		/* ConIn keys read per drain at most */
 #define DRAIN_QUIET_NS 25000000ull	/* > TerminalDxe's 20 ms serial poll */
 #define DRAIN_QUIET_MAX_NS 100000000ull
+#define HUB_LINE_NS 5000000ull		/* a line on ConOut takes < 5 ms */
 
 struct eficon efc;
 static char eficon_text[EFICON_TEXT];
@@ -46,8 +47,6 @@ eficon_write(void *ctx, const char *s, size_t len)
 	if (!efc.fw)
 		return PB_EIO;
 	rt_textring_put(&efc.text, s, len);
-	if (efc.settle_ns)	/* the firmware may take keys from the UART */
-		efc.quiet_since_ns = efc.hub->now_ns();
 	while (done < len || ansi_pending(&efc.ansi)) {
 		done += ansi_filter(&efc.ansi, s + done, len - done, out,
 		    sizeof(out), &n, &act);
@@ -58,6 +57,8 @@ eficon_write(void *ctx, const char *s, size_t len)
 		    con_clear)) != PB_OK)
 			return r;
 	}
+	efc.wrote_ns = efc.hub->now_ns();	/* the firmware may have taken
+						 * bytes from the UART */
 	return len > 0x7fffffff ? 0x7fffffff : (int)len;
 }
 
@@ -140,20 +141,21 @@ eficon_drain_conin(void)
 	return got;
 }
 
-/* A line the hub wrote on ConOut itself since the last look (the log's
- * lines flagged LOG_F_SHOWN)? */
-static int
+/* The newest line the hub wrote on ConOut itself (the log's lines
+ * flagged LOG_F_SHOWN), from where the last look ended: when its writing
+ * may have ended, on efc.hub_wrote_ns. */
+static void
 eficon_hub_wrote(void)
 {
 	struct log_line l;
-	int wrote = 0;
 
 	while (efc.log && PB_CALL(efc.log, log_ops, read, efc.settle_seq, &l) ==
 	    PB_OK) {
-		wrote |= (l.flags & LOG_F_SHOWN) != 0;
+		if ((l.flags & LOG_F_SHOWN) && l.ns + HUB_LINE_NS >
+		    efc.hub_wrote_ns)
+			efc.hub_wrote_ns = l.ns + HUB_LINE_NS;
 		efc.settle_seq = l.seq + 1;
 	}
-	return wrote;
 }
 
 /*
@@ -162,8 +164,10 @@ eficon_hub_wrote(void)
  * whenever it writes, so every ConOut line may take some) reaches ConIn
  * only at the terminal's next poll of its serial driver, every 20 ms in
  * EDK2's TerminalDxe, and is gone at ExitBootServices if it has not.  So
- * before the takeover quiesces this module, ConIn must have stayed empty,
- * and nothing have been written on ConOut, for longer than that poll.
+ * before the takeover quiesces this module, nothing may have been written
+ * on ConOut (by clients or by the hub), and no key have come, for longer
+ * than that poll: often that time has passed already (the hub writes
+ * nothing while it prepares the takeover), else the quiesce waits.
  * Meanwhile the keys read go to keys[] and are served (eficon_read), and
  * clients may write; keys still coming after DRAIN_QUIET_MAX_NS stay the
  * firmware's.  Bytes still in the UART when the firmware goes are the
@@ -172,16 +176,18 @@ eficon_hub_wrote(void)
 static int
 eficon_settled(void)
 {
-	uint64_t now = efc.hub->now_ns();
+	uint64_t now = efc.hub->now_ns(), quiet;
 
-	if (!efc.settle_ns) {
-		efc.settle_ns = efc.quiet_since_ns = now;
-		eficon_hub_wrote();	/* from here on */
-	}
-	if (eficon_drain_conin() || eficon_hub_wrote())
-		efc.quiet_since_ns = now;
+	if (!efc.settle_ns)
+		efc.settle_ns = now;
+	if (eficon_drain_conin())
+		efc.key_ns = now;
+	eficon_hub_wrote();
+	quiet = efc.wrote_ns > efc.key_ns ? efc.wrote_ns : efc.key_ns;
+	if (efc.hub_wrote_ns > quiet)
+		quiet = efc.hub_wrote_ns;
 	return !efc.fw || keybuf_full(&efc.keys) ||
-	    now - efc.quiet_since_ns >= DRAIN_QUIET_NS ||
+	    now >= quiet + DRAIN_QUIET_NS ||
 	    now - efc.settle_ns >= DRAIN_QUIET_MAX_NS;
 }
 

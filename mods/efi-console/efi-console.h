@@ -29,7 +29,9 @@ struct eficon {
 	struct pb_conn *log;	/* requirement 1, optional: log:hub */
 	int quiet;		/* quiesced: accepts nothing new */
 	uint64_t settle_ns;	/* a quiesce waits for ConIn since; 0: not */
-	uint64_t quiet_since_ns;	/* no key, no write since */
+	uint64_t wrote_ns;	/* a client's last write on ConOut ended */
+	uint64_t hub_wrote_ns;	/* the hub's last line on ConOut ended */
+	uint64_t key_ns;	/* a quiesce found the last key in ConIn */
 	uint64_t settle_seq;	/* the log's next line to look at */
 	int kept;		/* the hub's lines were read for the exports */
 	uint32_t cols, rows;	/* ConOut's mode, as last asked */

@@ -1604,6 +1604,10 @@ eficon_setup(void)
 	eficon_ops.event(SELF, PB_EV_CONNECTED, &fw_conn, 0);
 }
 
+static struct log_line hub_lines[4];
+static struct pb_conn hub_log_conn;
+static void hub_line(unsigned i, uint64_t seq, int flags, const char *text);
+
 /* The takeover's quiesce: PB_EAGAIN while the firmware's terminal
  * settles, the event loop turning meanwhile (1 ms a turn here). */
 static int
@@ -1723,6 +1727,7 @@ TEST(eficon_quiesce_waits_for_the_terminals_poll)
 
 	eficon_setup();
 	REQUIRE(eficon_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	CHECK(con_write_to("console:efi", "> ") == 2);	/* may take bytes */
 	t0 = fake_ns;
 	fw_key(0, 'q');
 	fw_key_at[0] = t0 + 15000000;		/* the next poll */
@@ -1743,6 +1748,35 @@ TEST(eficon_quiesce_waits_for_the_terminals_poll)
 	CHECK_EQ_INT(st.nkeys, 2);
 	CHECK_EQ_INT(st.keys[0].code, 'q');
 	CHECK_EQ_INT(st.keys[1].code, 'r');
+}
+
+/* Nothing written and no key for longer than the terminal's poll: the
+ * quiesce waits for nothing (the hub writes nothing while it prepares the
+ * takeover), and neither does a line the hub wrote long before. */
+TEST(eficon_quiet_already_no_wait)
+{
+	uint64_t t0;
+
+	hub_line(0, 3, LOG_F_SHOWN, "Patchbay stub: loading the hub");
+	hub_line(1, 5, LOG_F_SHOWN, "hub line");
+	hub_line(2, 6, 0, "shown by the shell");
+	hub_line(3, 7, LOG_F_QUIET, "quiet");
+	eficon_setup();
+	eficon_ops.event(SELF, PB_EV_CONNECTED, &hub_log_conn, 1);
+	REQUIRE(eficon_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	CHECK(con_write_to("console:efi", "x") == 1);
+	fake_ns += 30000000;
+	t0 = fake_ns;
+	CHECK_EQ_INT(eficon_ops.quiesce(SELF), PB_EAGAIN);	/* hub lines */
+	CHECK_EQ_INT(eficon_ops.quiesce(SELF), PB_OK);
+	CHECK(fake_ns - t0 < 1000000);
+	/* A line the hub wrote just now: 25 ms from its end. */
+	REQUIRE(eficon_ops.resume(SELF) == PB_OK);
+	hub_line(3, 8, LOG_F_SHOWN, "takeover: an error");
+	hub_lines[3].ns = fake_ns;
+	t0 = fake_ns;
+	REQUIRE(eficon_settle() == PB_OK);
+	CHECK(fake_ns >= t0 + 25000000);
 }
 
 /* While it settles the module serves: a key read meanwhile goes to the
@@ -1828,8 +1862,6 @@ TEST(eficon_import_takes_keys)
 }
 
 /* ---- efi-console: the stub's and the hub's lines first ----------- */
-
-static struct log_line hub_lines[4];
 
 static int
 hub_log_read(void *ctx, uint64_t seq, struct log_line *out)
