@@ -266,7 +266,6 @@ plan_takeover(struct pb_module *f, struct swap *sw, char (*ifaces)[64],
 }
 
 static int exited_cleanly;
-static int exit_err;		/* ExitBootServices' answer, for say_exited */
 
 /* The CPU is the hub's; the firmware's page tables stay in use (they map
  * all of memory) until go_paged, after the takeover's swaps. */
@@ -274,7 +273,6 @@ static void
 go_native(struct handoff *h, int exited)
 {
 	arch_after_exit();
-	log_set_direct(0);
 	hub_native = 1;
 	exited_cleanly = exited;
 	arch_cpu_init_native();
@@ -321,17 +319,6 @@ exit_firmware(struct handoff *h)
 	}
 	go_native(h, err == PB_OK);
 	chart_mark("takeover");
-	exit_err = err;
-	return PB_OK;
-}
-
-/* What the exit was like, once the takeover's swaps are over (the hub's
- * own screen writer would draw it inside their blackouts). */
-static void
-say_exited(const struct handoff *h)
-{
-	int err = exit_err;
-
 	if (err != PB_OK)
 		log_event(LOG_ERROR, "hub: ExitBootServices failed after %u "
 		    "tries (%s); going native without the firmware's "
@@ -345,6 +332,7 @@ say_exited(const struct handoff *h)
 	else
 		log_event(LOG_BOOT, "boot services exited (%u map entries)",
 		    (unsigned)(h->memmap_size / h->desc_size));
+	return PB_OK;
 }
 
 /*
@@ -528,7 +516,9 @@ takeover(struct handoff *h)
 	}
 	park_start_clock();
 	finish_takeover(sw, nsw);
-	say_exited(h);
+	/* The lines held since the takeover began go to the reader now:
+	 * the hub's screen writer would have drawn them in the blackouts. */
+	log_set_direct(0);
 	activate_early(early, nearly);
 	go_paged(h);
 	kbd_hold_begin();

@@ -33,9 +33,10 @@ void log_set_sink(log_sink_fn sink);
  * console itself, reader or not (flagged LOG_F_SHOWN, which the reader
  * does not show again): a hang before the boot's end leaves the last
  * step on the screen.  The other lines wait for the reader until the
- * direct writing ends.  LOG_DIRECT_ERRORS (the takeover) writes errors
- * only: a line on ConOut may make the firmware take keys from the UART,
- * which the exit would lose. */
+ * direct writing ends.  LOG_DIRECT_ERRORS (the takeover, until its
+ * swaps are over) writes errors only: a line on ConOut may make the
+ * firmware take keys from the UART, which the exit would lose, and after
+ * the exit the hub's screen writer would draw inside the blackouts. */
 #define LOG_DIRECT 1
 #define LOG_DIRECT_ERRORS 2
 void log_set_direct(int on);
