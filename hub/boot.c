@@ -265,21 +265,30 @@ plan_takeover(struct pb_module *f, struct swap *sw, char (*ifaces)[64],
 	return n;
 }
 
+static int exited_cleanly;
+
+/* The CPU is the hub's; the firmware's page tables stay in use (they map
+ * all of memory) until go_paged, after the takeover's swaps. */
 static void
 go_native(struct handoff *h, int exited)
 {
 	arch_after_exit();
-	log_set_direct(0);
 	hub_native = 1;
+	exited_cleanly = exited;
 	arch_cpu_init_native();
 	add_memory(h, EFI_MT_CONVENTIONAL);
+}
+
+static void
+go_paged(struct handoff *h)
+{
 	/* Images mapped before this are re-mapped W^X by the arch side. */
 	if (arch_paging_init(h) != PB_OK)
 		log_event(LOG_ERROR, "hub: own page tables failed; "
 		    "staying on the firmware's");
 	/* The firmware's page tables and data are ours now too, unless it
 	 * never let go of them. */
-	if (exited) {
+	if (exited_cleanly) {
 		add_memory(h, EFI_MT_BS_CODE);
 		add_memory(h, EFI_MT_BS_DATA);
 	}
@@ -410,17 +419,16 @@ stays_for_the_user(struct handoff *h, const struct swap *sw, unsigned nsw)
 }
 
 /*
- * The takeover.  Boot services end; `firmware` is withdrawn; what used it
- * is swapped for native providers or stopped.  Runtime services remain as
- * `firmware-rt`.
+ * The takeover's swaps, prepared: every native provider started in
+ * standby (with the providers it needs before the exit) before any old
+ * one quiesces, so that no blackout holds a load or a start.
  */
-static void
-takeover(struct handoff *h)
+static unsigned
+prepare_takeover(struct swap *sw, struct pb_module **early, unsigned *nearly)
 {
 	static char ifaces[MAX_TAKEOVER][64];
-	struct swap sw[MAX_TAKEOVER], plan[MAX_TAKEOVER];
-	struct pb_module *early[MAX_TAKEOVER];
-	unsigned nsw = 0, nnames = 0, nearly = 0;
+	struct swap plan[MAX_TAKEOVER];
+	unsigned nsw = 0, nnames = 0;
 	char err[160];
 
 	for (unsigned i = 0; i < nmodules && nnames < MAX_TAKEOVER; i++) {
@@ -434,32 +442,85 @@ takeover(struct handoff *h)
 		    MAX_TAKEOVER - nnames);
 		nnames += planned;
 		for (unsigned k = 0; k < planned; k++) {
-			nearly = standby_providers(plan[k].new, early, nearly,
+			*nearly = standby_providers(plan[k].new, early, *nearly,
 			    MAX_TAKEOVER, 0);
-			if (swap_begin(&plan[k], err, sizeof(err)) == PB_OK)
+			if (swap_prepare(&plan[k], err, sizeof(err)) == PB_OK)
 				sw[nsw++] = plan[k];
 			else
 				log_event(LOG_ERROR, "takeover %s -> %s: %s",
 				    f->name, plan[k].new->name, err);
 		}
 	}
+	return nsw;
+}
+
+/* Steps 2-3 of each prepared swap: the old providers quiesce (efi-console
+ * first lets the firmware's terminal settle, serving meanwhile) and hand
+ * their state over.  The swaps that began stay in sw. */
+static unsigned
+begin_takeover(struct swap *sw, unsigned nsw)
+{
+	unsigned n = 0;
+	char err[160];
+
+	for (unsigned i = 0; i < nsw; i++) {
+		if (swap_begin(&sw[i], err, sizeof(err)) == PB_OK)
+			sw[n++] = sw[i];
+		else
+			log_event(LOG_ERROR, "takeover %s -> %s: %s",
+			    sw[i].old->name, sw[i].new->name, err);
+	}
+	return n;
+}
+
+/* Steps 4-6: the firmware is gone, so an old provider cannot resume. */
+static void
+finish_takeover(struct swap *sw, unsigned nsw)
+{
+	char err[160];
+
+	for (unsigned i = 0; i < nsw; i++) {
+		if (swap_finish(&sw[i], err, sizeof(err)) != PB_OK)
+			log_event(LOG_ERROR, "takeover %s -> %s: %s",
+			    sw[i].old->name, sw[i].new->name, err);
+		sw[i].new->swapped_from = NULL;
+	}
+}
+
+/*
+ * The takeover.  Boot services end; `firmware` is withdrawn; what used it
+ * is swapped for native providers or stopped.  Runtime services remain as
+ * `firmware-rt`.  The blackouts hold only the quiesce, the exports, the
+ * exit and the new providers' import and activate: the loads and standby
+ * starts come before, the hub's page tables after.
+ */
+static void
+takeover(struct handoff *h)
+{
+	struct swap sw[MAX_TAKEOVER];
+	struct pb_module *early[MAX_TAKEOVER];
+	unsigned nsw, nearly = 0;
+	char err[160];
+
+	log_set_direct(LOG_DIRECT_ERRORS);	/* efi-console settles meanwhile */
+	nsw = prepare_takeover(sw, early, &nearly);
+	nsw = begin_takeover(sw, nsw);
 	kbd_hold_save(sw, nsw);	/* the keys, if no native keyboard takes them */
 	if (stays_for_the_user(h, sw, nsw) || exit_firmware(h) != PB_OK) {
 		for (unsigned i = 0; i < nsw; i++)
 			swap_abort(&sw[i]);
 		park_abort();
 		kbd_hold_abort();
+		log_set_direct(LOG_DIRECT);
 		return;
 	}
 	park_start_clock();
+	finish_takeover(sw, nsw);
+	/* The lines held since the takeover began go to the reader now:
+	 * the hub's screen writer would have drawn them in the blackouts. */
+	log_set_direct(0);
 	activate_early(early, nearly);
-	for (unsigned i = 0; i < nsw; i++) {
-		/* The firmware is gone: the old provider cannot resume. */
-		if (swap_finish(&sw[i], err, sizeof(err)) != PB_OK)
-			log_event(LOG_ERROR, "takeover %s -> %s: %s",
-			    sw[i].old->name, sw[i].new->name, err);
-		sw[i].new->swapped_from = NULL;
-	}
+	go_paged(h);
 	kbd_hold_begin();
 	res_withdraw(firmware_res);
 	firmware_res = NULL;
@@ -556,7 +617,7 @@ hub_main(struct handoff *h)
 	char buf[64], err[160];
 
 	handoff = h;
-	log_set_direct(1);
+	log_set_direct(LOG_DIRECT);
 	mem_add_range(h->pool_base, h->pool_size);
 	arch_cpu_init_firmware();
 	if (cfg_get(h->cmdline, "target", buf, sizeof(buf)) && buf[0])

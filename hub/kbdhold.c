@@ -143,8 +143,7 @@ forget(void)
 	h.quiesced_here = 0;
 }
 
-/* What a swap of f took before the exit: no second export (efi-console's
- * waits for ConIn to stay quiet). */
+/* What a swap of f took before the exit: no second export. */
 static int
 from_swap(const struct pb_module *f, const struct swap *sw, unsigned nsw)
 {
@@ -174,7 +173,14 @@ kbd_hold_save(const struct swap *sw, unsigned nsw)
 	if (from_swap(f, sw, nsw))
 		return;
 	if (f->state == MOD_RUNNING) {
-		if ((err = call(f, CALL_QUIESCE, &c)) != PB_OK) {
+		uint64_t deadline = hub_now_ns() + swap_drain_ns;
+
+		/* PB_EAGAIN: it still serves while it drains (efi-console
+		 * lets the firmware's terminal settle), as in a swap. */
+		while ((err = call(f, CALL_QUIESCE, &c)) == PB_EAGAIN &&
+		    hub_now_ns() < deadline)
+			hub_wait_step(deadline);
+		if (err != PB_OK) {
 			log_event(LOG_ERROR, "takeover: %s cannot hand its keys "
 			    "over: it refused to quiesce (%d)", f->name, err);
 			return;

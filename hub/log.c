@@ -14,7 +14,8 @@ static uint64_t (*clock_ns)(void);
 static log_sink_fn sink;
 static struct pb_work *reader;	/* the reader's work item, or NULL */
 static uint64_t taken;		/* the reader's next seq to take */
-static int hub_shows;		/* the hub writes every line itself */
+static int hub_shows;		/* LOG_DIRECT, LOG_DIRECT_ERRORS or 0 */
+static uint64_t waiting = ~0ull;	/* the first line left for the reader */
 
 void
 log_set_clock(uint64_t (*now_ns)(void))
@@ -26,12 +27,6 @@ void
 log_set_sink(log_sink_fn s)
 {
 	sink = s;
-}
-
-void
-log_set_direct(int on)
-{
-	hub_shows = on;
 }
 
 static uint64_t
@@ -52,6 +47,42 @@ to_sink(struct log_line *e, int direct)
 		sink(line, log_format(e, line, sizeof(line)), direct);
 }
 
+/* From off on, what the firmware phase left is shown: by the reader,
+ * or by the hub if none came. */
+void
+log_set_direct(int on)
+{
+	uint64_t held = arch_irq_hold();
+
+	hub_shows = on;
+	if (!on && waiting != ~0ull) {
+		if (reader)
+			work_post(reader);
+		for (uint64_t s = waiting > oldest() ? waiting : oldest();
+		    !reader && s < head; s++)
+			if (!(ring[s % LOG_LINES].flags &
+			    (LOG_F_QUIET | LOG_F_SHOWN)))
+				to_sink(&ring[s % LOG_LINES], 1);
+		waiting = ~0ull;
+	}
+	arch_irq_release(held);
+}
+
+/*
+ * In the firmware phase the hub writes on the firmware console what a
+ * hang should leave on the screen (the boot's steps, each module's load)
+ * and what went wrong.  Each line there costs milliseconds (the firmware
+ * draws every glyph): the others wait in the ring, and the reader shows
+ * them once the firmware has gone.
+ */
+static int
+firmware_shows(const struct log_line *e)
+{
+	return log_is_error(e) || (hub_shows == LOG_DIRECT && (e->kind == LOG_BOOT ||
+	    e->kind == LOG_LOAD || e->kind == LOG_SWAP ||
+	    e->kind == LOG_OUTPUT));
+}
+
 static void
 log_vrecord(int kind, int flags, const char *fmt, va_list ap)
 {
@@ -64,9 +95,14 @@ log_vrecord(int kind, int flags, const char *fmt, va_list ap)
 	e->flags = (uint8_t)flags;
 	rt_vsnprintf(e->text, sizeof(e->text), fmt, ap);
 	if (!(flags & (LOG_F_QUIET | LOG_F_SHOWN))) {
-		if (reader)
-			work_post(reader);
-		to_sink(e, !reader || hub_shows);
+		if (hub_shows && !firmware_shows(e)) {
+			if (waiting == ~0ull)
+				waiting = e->seq;
+		} else {
+			if (reader && !hub_shows)
+				work_post(reader);
+			to_sink(e, !reader || hub_shows);
+		}
 	}
 	arch_irq_release(held);
 }
@@ -124,6 +160,7 @@ log_take_back(void)
 {
 	uint64_t held = arch_irq_hold();
 
+	waiting = ~0ull;	/* written below, or at the watch */
 	if (reader) {
 		reader = NULL;
 		/* The reader may have left a prompt and half a typed line on
@@ -180,7 +217,8 @@ op_watch(void *ctx, struct pb_work *w)
 		r = PB_EBUSY;
 	else if (!reader) {
 		reader = w;
-		taken = head;
+		taken = waiting < head ? waiting : head;
+		waiting = ~0ull;
 	}
 	arch_irq_release(held);
 	return r;

@@ -28,10 +28,17 @@ typedef void (*log_sink_fn)(const char *s, size_t len, int direct);
 
 void log_set_clock(uint64_t (*now_ns)(void));
 void log_set_sink(log_sink_fn sink);
-/* While the boot runs in the firmware phase the hub writes every line on
- * the firmware console itself, reader or not (flagged LOG_F_SHOWN, which
- * the reader does not show again): a hang before the boot's end leaves
- * the last line on the screen, and nobody types yet. */
+/* While the boot runs in the firmware phase (LOG_DIRECT) the hub writes
+ * the boot's steps, each module's load and every error on the firmware
+ * console itself, reader or not (flagged LOG_F_SHOWN, which the reader
+ * does not show again): a hang before the boot's end leaves the last
+ * step on the screen.  The other lines wait for the reader until the
+ * direct writing ends.  LOG_DIRECT_ERRORS (the takeover, until its
+ * swaps are over) writes errors only: a line on ConOut may make the
+ * firmware take keys from the UART, which the exit would lose, and after
+ * the exit the hub's screen writer would draw inside the blackouts. */
+#define LOG_DIRECT 1
+#define LOG_DIRECT_ERRORS 2
 void log_set_direct(int on);
 void log_quiet(int kind, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -284,11 +284,11 @@ hand_over_done(struct swap *s, int done)
 	}
 }
 
-/* Steps 1-3.  On failure everything is undone and err says why. */
+/* Step 1 alone: P' started in standby, P untouched.  On failure P' is
+ * gone again and err says why. */
 int
-swap_begin(struct swap *s, char *err, size_t cap)
+swap_prepare(struct swap *s, char *err, size_t cap)
 {
-	struct call_args a = { 0 };
 	int r;
 
 	s->old_gen = s->old->generation;
@@ -312,7 +312,24 @@ swap_begin(struct swap *s, char *err, size_t cap)
 	}
 	if ((r = check_counterparts(s, err, cap)) != PB_OK)
 		goto unload_new;
+	s->prepared = 1;
+	return PB_OK;
+unload_new:
+	res_drop_module(s->new);	/* requirements connected before */
+	mod_unload(s->new);
+	return r;
+}
 
+/* Steps 1-3 (2-3 after swap_prepare).  On failure everything is undone
+ * and err says why. */
+int
+swap_begin(struct swap *s, char *err, size_t cap)
+{
+	struct call_args a = { 0 };
+	int r;
+
+	if (!s->prepared && (r = swap_prepare(s, err, cap)) != PB_OK)
+		return r;
 	s->t0 = arch_cycles();
 	s->t0_ns = hub_now_ns();
 	if (s->old->state == MOD_QUIESCED)	/* a second swap of a takeover */
@@ -344,10 +361,6 @@ swap_begin(struct swap *s, char *err, size_t cap)
 resume_old:
 	swap_abort(s);
 	return r ? r : PB_EIO;
-unload_new:
-	res_drop_module(s->new);	/* requirements connected before */
-	mod_unload(s->new);
-	return r;
 }
 
 /* Undo steps 1-3 (or 1-4): P resumes, P' goes. */

@@ -17,6 +17,7 @@ struct swap {
 	uint64_t drain_ns;	/* P drained (PB_EAGAIN) this long before */
 	unsigned old_gen;	/* old's generation when it started */
 	int draining;		/* old answered PB_EAGAIN at least once */
+	int prepared;		/* step 1 done (swap_prepare) */
 	uint64_t blackout_ns, blackout_cycles;
 };
 
@@ -29,6 +30,7 @@ extern uint64_t swap_watch_ns;
 extern uint64_t swap_drain_ns;	/* how long quiesce may answer PB_EAGAIN */
 extern struct swap_stats swap_stats;
 
+int swap_prepare(struct swap *s, char *err, size_t cap);	/* step 1 */
 int swap_begin(struct swap *s, char *err, size_t cap);	/* steps 1-3 */
 int swap_finish(struct swap *s, char *err, size_t cap);	/* steps 4-6 */
 void swap_abort(struct swap *s);

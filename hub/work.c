@@ -476,7 +476,11 @@ hub_wait_step(uint64_t until)
 	struct watch outer = watch_begin(NULL);
 	uint64_t held, next;
 
-	timers_run(hub_now_ns());
+	/* Timers run once the firmware is gone: the shell's first prompt
+	 * waits for the boot's end, and a drain in the firmware phase
+	 * (efi-console's at the takeover) polls. */
+	if (hub_native)
+		timers_run(hub_now_ns());
 	if (run_one(1)) {
 		arch_irq_window();
 	} else {

@@ -335,36 +335,39 @@ boot_map_top(void)
 	return (top + BIG - 1) & ~(BIG - 1);
 }
 
-/* Map one 2 MiB chunk at pa: one big page if a single class covers it,
- * else a table of 4 KiB pages.  *skip_to lets the caller jump over a long
- * unmapped gap. */
+/* Map the 2 MiB chunk at pa, and the whole chunks after it that its class
+ * covers too, as big pages; a chunk where classes meet as a table of
+ * 4 KiB pages.  *skip_to is where the caller goes on (class_at is asked
+ * once per run of one class, not once per page). */
 static int
 map_chunk(uint64_t pa, uint64_t *skip_to)
 {
-	uint64_t end, p;
+	uint64_t end, p, run;
 	int cls = class_at(pa, &end);
 	pte_t *pde;
 
 	*skip_to = pa + BIG;
 	if (end >= pa + BIG) {
-		if (cls == CL_NONE) {
-			*skip_to = end & ~(BIG - 1);
-			return PB_OK;
+		*skip_to = end & ~(BIG - 1);
+		for (p = pa; cls != CL_NONE && p < *skip_to; p += BIG) {
+			if (!(pde = pde_for(p, 1)))
+				return PB_ENOMEM;
+			*pde = p | PTE_PS | class_flags(cls);
 		}
-		if (!(pde = pde_for(pa, 1)))
-			return PB_ENOMEM;
-		*pde = pa | PTE_PS | class_flags(cls);
 		return PB_OK;
 	}
-	for (p = pa; p < pa + BIG; p += PAGE) {
-		pte_t *pte;
-
+	for (p = pa; p < pa + BIG; p = run) {
 		cls = class_at(p, &end);
-		if (cls == CL_NONE)
-			continue;
-		if (!(pte = pte_for(p, 1)))
-			return PB_ENOMEM;
-		*pte = p | class_flags(cls);
+		run = end < pa + BIG ? (end + PAGE - 1) & ~(PAGE - 1) : pa + BIG;
+		if (run <= p)
+			run = p + PAGE;
+		for (; cls != CL_NONE && p < run; p += PAGE) {
+			pte_t *pte = pte_for(p, 1);
+
+			if (!pte)
+				return PB_ENOMEM;
+			*pte = p | class_flags(cls);
+		}
 	}
 	return PB_OK;
 }

@@ -7,10 +7,11 @@
  * (serial), and unloads it.
  *
  * Swap steps, mostly as the old provider:
- *   quiesce	accept nothing new; read every key ConIn holds into keys[]
- *   export	struct console_state + the recent text (state.c), after
- *		ConIn has stayed empty for one poll of the firmware's
- *		terminal (eficon_drain_conin_quiet)
+ *   quiesce	PB_EAGAIN, still serving, until the firmware's terminal
+ *		has settled (eficon_settled); then accept nothing new and
+ *		read every key ConIn holds into keys[]
+ *   export	struct console_state + the recent text (state.c), with
+ *		what ConIn holds by then
  *   resume	serve again (a failed swap); never calls the firmware, which
  *		may be gone by then
  *   import	only for a swap back in the firmware phase (swap keyboard
@@ -29,6 +30,7 @@
 #define DRAIN_TRIES 64		/* ConIn keys read per drain at most */
 #define DRAIN_QUIET_NS 25000000ull	/* > TerminalDxe's 20 ms serial poll */
 #define DRAIN_QUIET_MAX_NS 100000000ull
+#define HUB_LINE_NS 5000000ull		/* a line on ConOut takes < 5 ms */
 
 struct eficon efc;
 static char eficon_text[EFICON_TEXT];
@@ -55,6 +57,8 @@ eficon_write(void *ctx, const char *s, size_t len)
 		    con_clear)) != PB_OK)
 			return r;
 	}
+	efc.wrote_ns = efc.hub->now_ns();	/* the firmware may have taken
+						 * bytes from the UART */
 	return len > 0x7fffffff ? 0x7fffffff : (int)len;
 }
 
@@ -137,27 +141,54 @@ eficon_drain_conin(void)
 	return got;
 }
 
-/*
- * Everything typed, for a swap: a byte the firmware's serial driver has
- * already taken from the UART (EDK2's takes what has arrived whenever it
- * writes, too, so every ConOut line may take some) reaches ConIn only at
- * the terminal's next poll of its serial driver, every 20 ms in EDK2's
- * TerminalDxe, and is gone at ExitBootServices if it has not.  So drain
- * until ConIn has stayed empty for longer than that poll; keys still
- * coming after DRAIN_QUIET_MAX_NS stay the firmware's.
- */
-void
-eficon_drain_conin_quiet(void)
+/* The newest line the hub wrote on ConOut itself (the log's lines
+ * flagged LOG_F_SHOWN), from where the last look ended: when its writing
+ * may have ended, on efc.hub_wrote_ns. */
+static void
+eficon_hub_wrote(void)
 {
-	uint64_t start = efc.hub->now_ns(), quiet_since = start, now = start;
+	struct log_line l;
 
-	while (efc.fw && !keybuf_full(&efc.keys) &&
-	    now - quiet_since < DRAIN_QUIET_NS &&
-	    now - start < DRAIN_QUIET_MAX_NS) {
-		if (eficon_drain_conin())
-			quiet_since = efc.hub->now_ns();
-		now = efc.hub->now_ns();
+	while (efc.log && PB_CALL(efc.log, log_ops, read, efc.settle_seq, &l) ==
+	    PB_OK) {
+		if ((l.flags & LOG_F_SHOWN) && l.ns + HUB_LINE_NS >
+		    efc.hub_wrote_ns)
+			efc.hub_wrote_ns = l.ns + HUB_LINE_NS;
+		efc.settle_seq = l.seq + 1;
 	}
+}
+
+/*
+ * Has the firmware's terminal settled?  A byte the firmware's serial
+ * driver has already taken from the UART (EDK2's takes what has arrived
+ * whenever it writes, so every ConOut line may take some) reaches ConIn
+ * only at the terminal's next poll of its serial driver, every 20 ms in
+ * EDK2's TerminalDxe, and is gone at ExitBootServices if it has not.  So
+ * before the takeover quiesces this module, nothing may have been written
+ * on ConOut (by clients or by the hub), and no key have come, for longer
+ * than that poll: often that time has passed already (the hub writes
+ * nothing while it prepares the takeover), else the quiesce waits.
+ * Meanwhile the keys read go to keys[] and are served (eficon_read), and
+ * clients may write; keys still coming after DRAIN_QUIET_MAX_NS stay the
+ * firmware's.  Bytes still in the UART when the firmware goes are the
+ * native serial driver's.
+ */
+static int
+eficon_settled(void)
+{
+	uint64_t now = efc.hub->now_ns(), quiet;
+
+	if (!efc.settle_ns)
+		efc.settle_ns = now;
+	if (eficon_drain_conin())
+		efc.key_ns = now;
+	eficon_hub_wrote();
+	quiet = efc.wrote_ns > efc.key_ns ? efc.wrote_ns : efc.key_ns;
+	if (efc.hub_wrote_ns > quiet)
+		quiet = efc.hub_wrote_ns;
+	return !efc.fw || keybuf_full(&efc.keys) ||
+	    now >= quiet + DRAIN_QUIET_NS ||
+	    now - efc.settle_ns >= DRAIN_QUIET_MAX_NS;
 }
 
 static void
@@ -198,9 +229,25 @@ eficon_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	return PB_OK;
 }
 
+/* PB_EAGAIN, serving, until the firmware's terminal has settled (the
+ * swap engine does not count that in the blackout), and once more after
+ * the hub's lines are read for the exports; then only what ConIn holds
+ * already is read, here and in each export. */
 static int
 eficon_quiesce(struct pb_module *m)
 {
+	if (!eficon_settled()) {
+		eficon_hub_lines_keep(0);
+		efc.kept = 0;
+		return PB_EAGAIN;
+	}
+	if (!efc.kept) {
+		eficon_hub_lines_keep(1);
+		efc.kept = 1;
+		return PB_EAGAIN;
+	}
+	efc.settle_ns = 0;
+	efc.kept = 0;
 	efc.quiet = 1;
 	eficon_drain_conin();
 	return PB_OK;
@@ -224,6 +271,9 @@ static int
 eficon_resume(struct pb_module *m)
 {
 	efc.quiet = 0;
+	efc.settle_ns = 0;
+	efc.kept = 0;
+	eficon_hub_lines_keep(0);
 	return PB_OK;
 }
 

@@ -28,6 +28,12 @@ struct eficon {
 	struct pb_conn *fw;	/* requirement 0; NULL once withdrawn */
 	struct pb_conn *log;	/* requirement 1, optional: log:hub */
 	int quiet;		/* quiesced: accepts nothing new */
+	uint64_t settle_ns;	/* a quiesce waits for ConIn since; 0: not */
+	uint64_t wrote_ns;	/* a client's last write on ConOut ended */
+	uint64_t hub_wrote_ns;	/* the hub's last line on ConOut ended */
+	uint64_t key_ns;	/* a quiesce found the last key in ConIn */
+	uint64_t settle_seq;	/* the log's next line to look at */
+	int kept;		/* the hub's lines were read for the exports */
 	uint32_t cols, rows;	/* ConOut's mode, as last asked */
 	struct ansi ansi;	/* escape sequences, colours, cursor */
 	struct rt_textring text;	/* recent output, as written */
@@ -38,9 +44,9 @@ extern struct eficon efc;
 
 /* efi-console.c */
 int eficon_drain_conin(void);
-void eficon_drain_conin_quiet(void);
 /* hublines.c */
 size_t eficon_hub_lines(char *out, size_t max);
+void eficon_hub_lines_keep(int keep);
 /* state.c */
 int eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version);
 int eficon_import(const void *buf, size_t len, uint32_t version);

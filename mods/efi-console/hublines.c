@@ -23,8 +23,8 @@ shown(struct log_line *l, uint64_t seq)
  * The newest of those lines that fit in max bytes, oldest first, into out
  * (NULL only counts); returns the bytes.
  */
-size_t
-eficon_hub_lines(char *out, size_t max)
+static size_t
+scan_hub_lines(char *out, size_t max)
 {
 	char text[LOG_FORMAT_MAX];
 	struct log_line l;
@@ -50,4 +50,35 @@ eficon_hub_lines(char *out, size_t max)
 		total += n;
 	}
 	return total;
+}
+
+/* The lines, read once the firmware's terminal has settled (before the
+ * blackout): the exports then copy them (nothing is written on ConOut
+ * while quiesced). */
+static char kept[CONSOLE_STATE_TEXT_MAX];
+static size_t nkept;
+static int have_kept;
+
+void
+eficon_hub_lines_keep(int keep)
+{
+	have_kept = keep;
+	if (keep)
+		nkept = scan_hub_lines(kept, sizeof(kept));
+}
+
+size_t
+eficon_hub_lines(char *out, size_t max)
+{
+	size_t skip;
+
+	if (!have_kept)
+		return scan_hub_lines(out, max);
+	/* The newest that fit: whole lines, as scan_hub_lines cuts them. */
+	for (skip = 0; nkept - skip > max; skip++)
+		while (skip < nkept && kept[skip] != '\n')
+			skip++;
+	if (out)
+		memcpy(out, kept + skip, nkept - skip);
+	return nkept - skip;
 }

@@ -6,8 +6,8 @@
  * all, after the stub's and the hub's own lines on ConOut (hublines.c),
  * for the console that takes over to show again (fbcon redraws it);
  * the keys are those ConIn had but the client had not read, including any
- * typed while the swap runs (read again here, after the quiesce, until
- * ConIn stays empty for a poll of the firmware's terminal).  The
+ * typed while the swap runs (the quiesce waited for the firmware's
+ * terminal to settle; what ConIn holds since is read again here).  The
  * colours are those the text's SGR sequences left; the cursor is where
  * this module's own output moved it (ConOut's real cursor is not exposed
  * through `firmware`).  Export may be asked twice at the takeover, once
@@ -47,7 +47,7 @@ eficon_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	}
 	if (cap < sizeof(st))
 		return PB_EINVAL;
-	eficon_drain_conin_quiet();
+	eficon_drain_conin();
 	if (cap - sizeof(st) < max)
 		max = cap - sizeof(st);
 	text = export_text((char *)buf + sizeof(st), max);

@@ -204,7 +204,7 @@ kick(void)
 {
 	uint64_t gap = frame_cost_ns * FRAME_SHARE;
 
-	if (!drawing)
+	if (!drawing || work_queued)	/* a frame is coming */
 		return;
 	if (gap < FRAME_MIN_NS)
 		gap = FRAME_MIN_NS;
@@ -343,12 +343,18 @@ fbcon_import(struct pb_module *m, const void *buf, size_t len,
 	return state_import(&term, buf, len, version);
 }
 
-/* Take the screen (after an import, or back after a failed swap). */
+/* Take the screen (after an import, or back after a failed swap).  The
+ * full redraw runs as work, after the swap's rebind: not in its
+ * blackout. */
 static int
 fbcon_activate(struct pb_module *m)
 {
 	serving = drawing = 1;
-	redraw();
+	rend.valid = 0;
+	if (!work_queued && hub->queue_work(self, frame_work, NULL) == PB_OK)
+		work_queued = 1;
+	else if (!work_queued)
+		frame();
 	return PB_OK;
 }
 

@@ -9,7 +9,9 @@
  * PR, LWS and WPR as 0: a 1 in PED would disable the port), and steps on:
  *
  *   IDLE      CCS=1: a USB 2 port settles 100 ms (TATTDB, DEBOUNCE), a
- *             USB 3 port trains itself (TRAIN)
+ *             USB 3 port trains itself (TRAIN); a device found by the
+ *             scan at the controller's start was attached before it (the
+ *             firmware enumerated it): no contacts bounce, no wait
  *   DEBOUNCE  connected all along: PR=1 (RESET)
  *   RESET     PRC (not PR dropping): PED=1 means enabled (RECOVER), else
  *             reset again; 500 ms without PRC, likewise; three resets
@@ -135,6 +137,8 @@ enabled(struct xhci *a, struct xhci_port *p, uint32_t v)
 	port_tell(a, USB_EVENT_CONNECT, p->no, (unsigned)speed, 0);
 }
 
+static int scanning;	/* port_scan looks: attached before the start */
+
 /* A device is there and the port is not (yet) ours to report. */
 static void
 connected(struct xhci *a, struct xhci_port *p, uint32_t v, uint64_t t)
@@ -152,7 +156,8 @@ connected(struct xhci *a, struct xhci_port *p, uint32_t v, uint64_t t)
 		if (p->usb3)
 			wait_until(p, PORT_TRAIN, t + T_STEP, t + T_TRAIN);
 		else
-			wait_until(p, PORT_DEBOUNCE, t + T_DEBOUNCE, 0);
+			wait_until(p, PORT_DEBOUNCE, scanning ? t :
+			    t + T_DEBOUNCE, 0);
 		if (!p->usb3 || !ped)
 			return;
 		/* fall through: trained already */
@@ -240,6 +245,7 @@ port_scan(struct xhci *a)
 {
 	uint64_t t = xhci_now(a);
 
+	scanning = 1;
 	for (unsigned i = 0; i < a->nports; i++) {
 		a->port[i].state = PORT_IDLE;
 		a->port[i].next = 0;
@@ -247,6 +253,7 @@ port_scan(struct xhci *a)
 		if (a->port[i].next)
 			tick_arm(a, a->port[i].next);
 	}
+	scanning = 0;
 }
 
 void

@@ -1604,6 +1604,24 @@ eficon_setup(void)
 	eficon_ops.event(SELF, PB_EV_CONNECTED, &fw_conn, 0);
 }
 
+static struct log_line hub_lines[4];
+static struct pb_conn hub_log_conn;
+static void hub_line(unsigned i, uint64_t seq, int flags, const char *text);
+
+/* The takeover's quiesce: PB_EAGAIN while the firmware's terminal
+ * settles, the event loop turning meanwhile (1 ms a turn here). */
+static int
+eficon_settle(void)
+{
+	int r = PB_EAGAIN;
+
+	for (int i = 0; i < 1000 && r == PB_EAGAIN; i++) {
+		if ((r = eficon_ops.quiesce(SELF)) == PB_EAGAIN)
+			fake_ns += 1000000;
+	}
+	return r;
+}
+
 TEST(eficon_declines_without_firmware)
 {
 	eficon_setup();
@@ -1665,7 +1683,7 @@ TEST(eficon_quiesce_keeps_every_key)
 	con_write_to("console:efi", "hello\n\033[32mok");
 	fw_key(0, 'a');
 	fw_key(0x02, 0);
-	REQUIRE(eficon_ops.quiesce(SELF) == PB_OK);
+	REQUIRE(eficon_settle() == PB_OK);
 	CHECK_EQ_INT(fw_keyi, 2);		/* ConIn drained */
 	CHECK_EQ_INT(con_write_to("console:efi", "late"), PB_EBUSY);
 	CHECK_STR(keys_of("keyboard:efi"), "");
@@ -1696,19 +1714,20 @@ TEST(eficon_quiesce_keeps_every_key)
 }
 
 /* A key the firmware's serial driver already holds reaches ConIn at the
- * terminal's next poll (20 ms apart in EDK2): export waits for ConIn to
- * stay empty longer than that, and no longer than its bound. */
-TEST(eficon_export_waits_for_the_terminals_poll)
+ * terminal's next poll (20 ms apart in EDK2): the quiesce answers
+ * PB_EAGAIN, serving, until ConIn has stayed empty longer than that, and
+ * no longer than its bound; the export then waits for nothing. */
+TEST(eficon_quiesce_waits_for_the_terminals_poll)
 {
 	struct console_state st;
 	char buf[4096];
 	size_t len = 0;
 	uint32_t ver = 0;
-	uint64_t t0;
+	uint64_t t0, t_ok;
 
 	eficon_setup();
 	REQUIRE(eficon_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
-	REQUIRE(eficon_ops.quiesce(SELF) == PB_OK);
+	CHECK(con_write_to("console:efi", "> ") == 2);	/* may take bytes */
 	t0 = fake_ns;
 	fw_key(0, 'q');
 	fw_key_at[0] = t0 + 15000000;		/* the next poll */
@@ -1716,22 +1735,81 @@ TEST(eficon_export_waits_for_the_terminals_poll)
 	fw_key_at[1] = t0 + 35000000;		/* the one after */
 	fw_key(0, 's');
 	fw_key_at[2] = t0 + 200000000;		/* past the bound */
+	REQUIRE(eficon_settle() == PB_OK);
+	t_ok = fake_ns;
+	/* Quiet for 25 ms after 'r', and within 100 ms in all. */
+	CHECK(t_ok >= t0 + 60000000);
+	CHECK(t_ok < t0 + 110000000);
+	CHECK_EQ_INT(con_write_to("console:efi", "late"), PB_EBUSY);
 	REQUIRE(eficon_ops.export_state(SELF, buf, sizeof(buf), &len, &ver) ==
 	    PB_OK);
+	CHECK(fake_ns - t_ok < 1000000);	/* no wait in the blackout */
 	memcpy(&st, buf, sizeof(st));
 	CHECK_EQ_INT(st.nkeys, 2);
 	CHECK_EQ_INT(st.keys[0].code, 'q');
 	CHECK_EQ_INT(st.keys[1].code, 'r');
-	/* Quiet for 25 ms after 'r', and within 100 ms in all. */
-	CHECK(fake_ns >= t0 + 60000000);
-	CHECK(fake_ns < t0 + 110000000);
+}
+
+/* Nothing written and no key for longer than the terminal's poll: the
+ * quiesce waits for nothing (the hub writes nothing while it prepares the
+ * takeover), and neither does a line the hub wrote long before. */
+TEST(eficon_quiet_already_no_wait)
+{
+	uint64_t t0;
+
+	hub_line(0, 3, LOG_F_SHOWN, "Patchbay stub: loading the hub");
+	hub_line(1, 5, LOG_F_SHOWN, "hub line");
+	hub_line(2, 6, 0, "shown by the shell");
+	hub_line(3, 7, LOG_F_QUIET, "quiet");
+	eficon_setup();
+	eficon_ops.event(SELF, PB_EV_CONNECTED, &hub_log_conn, 1);
+	REQUIRE(eficon_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	CHECK(con_write_to("console:efi", "x") == 1);
+	fake_ns += 30000000;
+	t0 = fake_ns;
+	CHECK_EQ_INT(eficon_ops.quiesce(SELF), PB_EAGAIN);	/* hub lines */
+	CHECK_EQ_INT(eficon_ops.quiesce(SELF), PB_OK);
+	CHECK(fake_ns - t0 < 1000000);
+	/* A line the hub wrote just now: 25 ms from its end. */
+	REQUIRE(eficon_ops.resume(SELF) == PB_OK);
+	hub_line(3, 8, LOG_F_SHOWN, "takeover: an error");
+	hub_lines[3].ns = fake_ns;
+	t0 = fake_ns;
+	REQUIRE(eficon_settle() == PB_OK);
+	CHECK(fake_ns >= t0 + 25000000);
+}
+
+/* While it settles the module serves: a key read meanwhile goes to the
+ * client, and a write on ConOut (which may make the firmware take bytes
+ * from the UART) starts the quiet time again. */
+TEST(eficon_serves_while_it_settles)
+{
+	uint64_t t0;
+	int r;
+
+	eficon_setup();
+	REQUIRE(eficon_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	fw_key(0, 'k');
+	t0 = fake_ns;
+	CHECK_EQ_INT(eficon_ops.quiesce(SELF), PB_EAGAIN);
+	CHECK_STR(keys_of("keyboard:efi"), "6b");
+	fake_ns += 20000000;
+	CHECK_EQ_INT(eficon_ops.quiesce(SELF), PB_EAGAIN);
+	CHECK(con_write_to("console:efi", "echo") == 4);
+	fake_ns += 20000000;
+	CHECK_EQ_INT(eficon_ops.quiesce(SELF), PB_EAGAIN);
+	r = eficon_settle();
+	CHECK_EQ_INT(r, PB_OK);
+	CHECK(fake_ns >= t0 + 45000000);	/* 25 ms after the write */
+	REQUIRE(eficon_ops.resume(SELF) == PB_OK);
+	CHECK(con_write_to("console:efi", "again") == 5);
 }
 
 TEST(eficon_resume_after_the_firmware_left)
 {
 	eficon_setup();
 	REQUIRE(eficon_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
-	REQUIRE(eficon_ops.quiesce(SELF) == PB_OK);
+	REQUIRE(eficon_settle() == PB_OK);
 	fw_gone = 1;
 	eficon_ops.event(SELF, PB_EV_DISCONNECTED, &fw_conn, 0);
 	fw_calls = 0;
@@ -1756,7 +1834,7 @@ TEST(eficon_to_serial_keys_survive)
 	fw_key(0, 'l');				/* in ConIn */
 	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_STANDBY) ==
 	    PB_OK);
-	REQUIRE(eficon_ops.quiesce(SELF) == PB_OK);
+	REQUIRE(eficon_settle() == PB_OK);
 	fw_key(0, 's');				/* still in ConIn at export */
 	REQUIRE(eficon_ops.export_state(SELF, NULL, 0, &len, &ver) == PB_OK);
 	REQUIRE(eficon_ops.export_state(SELF, buf, len, &len, &ver) == PB_OK);
@@ -1784,8 +1862,6 @@ TEST(eficon_import_takes_keys)
 }
 
 /* ---- efi-console: the stub's and the hub's lines first ----------- */
-
-static struct log_line hub_lines[4];
 
 static int
 hub_log_read(void *ctx, uint64_t seq, struct log_line *out)
@@ -1826,7 +1902,7 @@ TEST(eficon_export_puts_the_hubs_own_lines_first)
 	eficon_ops.event(SELF, PB_EV_CONNECTED, &hub_log_conn, 1);
 	REQUIRE(eficon_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
 	con_write_to("console:efi", "patchbay> ");
-	REQUIRE(eficon_ops.quiesce(SELF) == PB_OK);
+	REQUIRE(eficon_settle() == PB_OK);
 	REQUIRE(eficon_ops.export_state(SELF, NULL, 0, &len, &ver) == PB_OK);
 	REQUIRE(eficon_ops.export_state(SELF, buf, len, &len, &ver) == PB_OK);
 	memcpy(&st, buf, sizeof(st));
