@@ -14,15 +14,20 @@
 #include "check.h"
 #include "../../abi/display.h"
 #include "../../abi/rt/font.c"
+#include "font_console.c"		/* build/gen: tools/mkfont's */
 #include "../../mods/fbcon/grid.c"
 #include "../../mods/fbcon/palette.c"
 #include "../../mods/fbcon/render.c"
 
-enum { COLS = 12, ROWS = 5, W = COLS * FONT_W, H = ROWS * FONT_H };
+/* The screen is COLS x ROWS cells of the console font, whatever its
+ * cell size (FONT_PSF); CELL_MAX bounds the cell for the array. */
+enum { COLS = 12, ROWS = 5, CELL_MAX = 32 };
+#define W (COLS * (uint32_t)font_console.w)
+#define H (ROWS * (uint32_t)font_console.h)
 
 /* A display in RAM that counts the calls it must never get. */
 struct screen {
-	uint32_t px[W * H];
+	uint32_t px[COLS * CELL_MAX * ROWS * CELL_MAX];
 	unsigned copies, reads, fills, blits;
 };
 
@@ -81,6 +86,11 @@ struct view {
 static void
 view_init(struct view *v)
 {
+	if (font_console.w > CELL_MAX || font_console.h > CELL_MAX) {
+		printf("FAIL host/fbcon_memscroll: a %ux%u font cell is larger "
+		    "than CELL_MAX\n", font_console.w, font_console.h);
+		exit(1);
+	}
 	memset(&v->s, 0, sizeof(v->s));
 	v->mem = calloc(1, render_bytes(W, H, 1));
 	render_setup(&v->r, v->mem, W, H, 1);
