@@ -23,6 +23,9 @@ void arch_cpu_init_firmware(void);
 /* Right after ExitBootServices: our GDT, TSS and IDT.  Returns with
  * interrupts disabled; the event loop's arch_idle() enables them. */
 void arch_cpu_init_native(void);
+/* In the firmware phase, once mem_alloc works: W^X for the pool and the
+ * images in the firmware's tables. */
+int arch_paging_early(const struct handoff *h);
 /* After ExitBootServices and once mem_alloc works: our page tables. */
 int arch_paging_init(const struct handoff *h);
 

@@ -14,6 +14,13 @@
  * Module images get per-section protections (W^X) through arch_map_image,
  * and MMIO above the boot map is added by arch_map_mmio.
  *
+ * Before that, in the firmware phase, arch_paging_early edits the
+ * firmware's own tables where CR3 points: the module pool becomes RW+NX
+ * (the stub allocates it as loader code, read-write-execute), the hub's
+ * image and every module image get their sections' protections, so W^X
+ * holds from a module's first instruction on firmware with no memory
+ * attribute protocol as well (OVMF 2022.11 has none).
+ *
  * 4-level paging: SDM 3A §4.5 "4-Level Paging", Tables 4-14 to 4-20; AMD
  * APM Vol. 2 §5.3.  If the firmware left 5-level paging on (CR4.LA57,
  * which cannot change in long mode), one PML5 entry leads to our PML4.
@@ -86,6 +93,7 @@ static unsigned nregions;
 
 static struct ptable *pml4;
 static int paging_on;
+static int paging_fw;		/* editing the firmware's tables */
 static uint64_t nx;		/* PTE_NX, or 0 without EFER.NXE */
 static int wc_ok;		/* the PAT has a write-combining entry */
 static uint64_t phys_limit;	/* 1 << MAXPHYADDR */
@@ -143,16 +151,40 @@ table_under(pte_t *e, int create)
 	return t;
 }
 
+/* The firmware's tables may map 1 GiB pages (ours never do): split one
+ * into 512 2 MiB leaves with its attributes.  Bit 12 of such a leaf is
+ * its PAT bit, which stays clear in the smaller leaves as in all of ours. */
+static int
+split_huge(pte_t *pdpte)
+{
+	struct ptable *pd = table_new();
+	uint64_t base = *pdpte & PTE_ADDR & ~((1ull << 30) - 1);
+	uint64_t flags = *pdpte & LEAF_FLAGS;
+
+	if (!pd)
+		return PB_ENOMEM;
+	for (unsigned i = 0; i < ENTRIES; i++)
+		pd->e[i] = (base + i * BIG) | flags | PTE_PS;
+	*pdpte = (uint64_t)(uintptr_t)pd | TABLE_FLAGS;
+	write_cr3(read_cr3());
+	return PB_OK;
+}
+
 /* The PDE mapping va, making the PML4 and PDPT levels as needed. */
 static pte_t *
 pde_for(uint64_t va, int create)
 {
 	struct ptable *pdpt, *pd;
+	pte_t *pdpte;
 
 	pdpt = table_under(&pml4->e[(va >> 39) & 511], create);
 	if (!pdpt)
 		return NULL;
-	pd = table_under(&pdpt->e[(va >> 30) & 511], create);
+	pdpte = &pdpt->e[(va >> 30) & 511];
+	if ((*pdpte & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS) &&
+	    (!create || split_huge(pdpte)))
+		return NULL;
+	pd = table_under(pdpte, create);
 	if (!pd)
 		return NULL;
 	return &pd->e[(va >> 21) & 511];
@@ -560,6 +592,7 @@ early_mmio_remove(uint64_t start)
 }
 
 static int map_mmio_now(uint64_t start, uint64_t end, int cache);
+static int map_range(uint64_t pa, uint64_t end, uint64_t flags, int *uncached);
 
 /* Called with our tables built but not loaded. */
 static int
@@ -590,28 +623,61 @@ apply_early(void)
 	return PB_OK;
 }
 
+/*
+ * The firmware's page-table pages may be read-only to it (EDK2 protects
+ * them when its memory protections are on, and lifts CR0.WP itself to
+ * change them): ours edits run the same way, with interrupts held.
+ */
+static uint64_t fw_cr0, fw_irq;
+
+static void
+fw_open(void)
+{
+	fw_irq = cpu_irq_save();
+	fw_cr0 = read_cr0();
+	write_cr0(fw_cr0 & ~CR0_WP);
+}
+
+static void
+fw_close(void)
+{
+	write_cr0(fw_cr0);
+	cpu_irq_restore(fw_irq);
+}
+
 int
 arch_map_image(uint64_t base, const struct pe_image *img)
 {
-	/* Sections are page-separated already: under the firmware's tables
-	 * the image runs as it is. */
-	if (!paging_on)
-		return early_image_add(base, img);
-	return protect_image(base, img);
+	int err;
+
+	if (paging_on)
+		return protect_image(base, img);
+	/* Remembered for our own tables, and applied to the firmware's
+	 * now, before the module's first instruction runs. */
+	if ((err = early_image_add(base, img)) || !paging_fw)
+		return err;
+	fw_open();
+	err = protect_image(base, img);
+	fw_close();
+	if (err)
+		early_image_remove(base);
+	return err;
 }
 
 void
 arch_unmap_image(uint64_t base, uint32_t size)
 {
-	if (!paging_on) {
+	if (!paging_on)
 		early_image_remove(base);
+	if ((!paging_on && !paging_fw) || (base & (PAGE - 1)) || !size)
 		return;
-	}
-	if ((base & (PAGE - 1)) || !size)
-		return;
-	if (ensure_small(base, page_up(size)))
-		return;		/* cannot happen: the image was mapped small */
-	set_pages(base, page_up(size), class_flags(CL_RAM));
+	if (!paging_on)
+		fw_open();
+	/* ensure_small cannot fail: the image was mapped small. */
+	if (!ensure_small(base, page_up(size)))
+		set_pages(base, page_up(size), class_flags(CL_RAM));
+	if (!paging_on)
+		fw_close();
 }
 
 /* --- the hub's own image ------------------------------------------------ */
@@ -713,13 +779,15 @@ map_hub(const struct handoff *h)
 			return PB_OK;
 		}
 	}
-	for (uint32_t i = 0; i < img.nsections; i++)
+	for (uint32_t i = 0; i < img.nsections && !paging_fw; i++)
 		log_event(LOG_BOOT, "paging: hub +0x%05x %6u KiB %c%c%c",
 		    img.sections[i].rva,
 		    (unsigned)(page_up(img.sections[i].vsize) >> 10),
 		    'r', img.sections[i].prot & PE_PROT_W ? 'w' : '-',
 		    img.sections[i].prot & PE_PROT_X ? 'x' : '-');
-	log_event(LOG_BOOT, "paging: hub image protected by its %s", how);
+	if (!paging_fw)
+		log_event(LOG_BOOT, "paging: hub image protected by its %s",
+		    how);
 	err = protect_image(h->hub_base, &img);
 	if (err == PB_EINVAL) {
 		log_event(LOG_ERROR, "paging: hub sections not W^X; "
@@ -870,6 +938,46 @@ arch_paging_init(const struct handoff *h)
 	    "%u tables; nx %s, write-combining %s",
 	    (unsigned long long)boot_map_top(), nregions, ntables,
 	    nx ? "on" : "unsupported", wc_ok ? "via PAT" : "unsupported (UC)");
+	return PB_OK;
+}
+
+/*
+ * The firmware phase: W^X in the firmware's own tables (see the top of
+ * this file).  Without NX there is nothing to enforce; with 5-level
+ * paging, our identity map lies under the PML5's first entry.
+ */
+int
+arch_paging_early(const struct handoff *h)
+{
+	int uncached = 0, err;
+
+	probe_cpu();
+	if (!nx) {
+		log_event(LOG_ERROR, "paging: no NX; module data stays "
+		    "executable");
+		return PB_ENOTSUP;
+	}
+	pml4 = table_at(read_cr3());
+	if (read_cr4() & CR4_LA57)
+		pml4 = table_at(pml4->e[0]);
+	if (!(rdmsr(MSR_EFER) & EFER_NXE))
+		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+	fw_open();
+	err = map_range(h->pool_base, h->pool_base + h->pool_size,
+	    class_flags(CL_RAM), &uncached);
+	if (!err)
+		err = map_hub(h);
+	fw_close();
+	if (err) {
+		log_event(LOG_ERROR, "paging: out of memory for the firmware's "
+		    "tables; modules run without W^X until the takeover");
+		return err;
+	}
+	paging_fw = 1;
+	log_event(LOG_BOOT, "paging: W^X in the firmware's tables: pool "
+	    "0x%llx-0x%llx RW+NX, images per section",
+	    (unsigned long long)h->pool_base,
+	    (unsigned long long)(h->pool_base + h->pool_size));
 	return PB_OK;
 }
 

@@ -1,0 +1,75 @@
+"""Protection domains: a module cannot write its own code or run its own
+data, from its first instruction, in the firmware phase (the firmware's
+page tables, edited by the hub) and after the takeover (the hub's); with
+isolation on, it cannot write the hub's memory.  Each forbidden access
+faults, is charged to tdomain (three times: restarted twice, then left
+stopped) and the system goes on."""
+
+import re
+
+from pbtest import Machine
+from images import custom_image
+
+TEST_MODS = ['tfw', 'tser', 'tbuf', 'tbad', 'tos', 'tleaf', 'tdomain']
+
+
+def run(cfg, timeout=150):
+    img = custom_image('domain', ['target=testos'] + cfg, mods=TEST_MODS)
+    with Machine('default', image=img, timeout=timeout) as m:
+        m.expect(r'powering off', timeout - 20)
+        assert m.wait_exit(30) == 0
+        return m.serial_text()
+
+
+def domain_run(what, phase):
+    cfg = ['tdomain=' + what, 'exec=load tdomain', 'poweroff=3000']
+    if phase == 'firmware':
+        cfg.insert(0, 'takeover=no')
+    text = run(cfg)
+    if phase == 'firmware':
+        assert 'takeover=no: staying in the firmware phase' in text, text
+        assert 'paging: W^X in the firmware\'s tables' in text, text
+    else:
+        assert 'takeover=no' not in text
+    return text
+
+
+def check_stopped(text, verb, what, fetch):
+    """tdomain announced the address, faulted on exactly it (a write, or
+    an instruction fetch at it) three times, and never got past it."""
+    m = re.search(r'%s %s at (0x[0-9a-f]+)' % (verb, what), text)
+    assert m, text
+    addr = int(m.group(1), 16)
+    faults = re.findall(r'tdomain faulted: vector 14 at rip (0x[0-9a-f]+) '
+                        r'addr (0x[0-9a-f]+)', text)
+    assert len(faults) == 3, text
+    for rip, cr2 in faults:
+        assert int(cr2, 16) == addr, (cr2, addr)
+        if fetch:
+            assert int(rip, 16) == addr, (rip, addr)
+    how = 'read, supervisor, instruction fetch' if fetch else 'write'
+    assert re.search(r'cr2 0x0*%x: protection, %s' % (addr, how), text), text
+    assert 'tdomain: faulted 3 times, not restarted' in text
+    assert ('wrote ' + what) not in text and ('ran ' + what) not in text
+    assert 'hub: fatal' not in text
+    assert 'powering off' in text
+
+
+def test_domain_code_not_writable_in_firmware_phase():
+    check_stopped(domain_run('code', 'firmware'), 'writing', 'my code', False)
+
+
+def test_domain_data_not_executable_in_firmware_phase():
+    check_stopped(domain_run('data', 'firmware'), 'running', 'my data', True)
+
+
+def test_domain_heap_not_executable_in_firmware_phase():
+    check_stopped(domain_run('heap', 'firmware'), 'running', 'my heap', True)
+
+
+def test_domain_code_not_writable_after_takeover():
+    check_stopped(domain_run('code', 'native'), 'writing', 'my code', False)
+
+
+def test_domain_data_not_executable_after_takeover():
+    check_stopped(domain_run('data', 'native'), 'running', 'my data', True)
