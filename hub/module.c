@@ -347,7 +347,7 @@ guarded(struct pb_module *m, long (*fn)(void *), void *arg)
 	long r;
 
 	calls_in++;
-	r = arch_call_guarded(fn, arg, m);
+	r = arch_call_guarded(fn, arg, m, arch_domain_of(m));
 	calls_in--;
 	return r;
 }
@@ -434,8 +434,9 @@ call_start(void *p)
 	struct start_args *a = p;
 
 	/* A module built for ABI 1.1 gets the inventory in its layout. */
-	return a->m->ops->start(a->m, a->m->desc.abi_minor < 2 ?
-	    &hub_services_11 : &hub_services, a->mode);
+	return a->m->ops->start(a->m, arch_domain_services(
+	    a->m->desc.abi_minor < 2 ? &hub_services_11 : &hub_services),
+	    a->mode);
 }
 
 int

@@ -2,7 +2,7 @@
  * guard.S - guarded calls into modules.
  *
  *	long arch_call_guarded(long (*fn)(void *arg), void *arg,
- *	    struct pb_module *owner);
+ *	    struct pb_module *owner, uint32_t domain);
  *
  * Runs fn(arg) on the current stack and returns its result.  The slot
  * names `owner`, the module whose code the call runs: a fault anywhere
@@ -24,8 +24,16 @@
  * gives it back before returning, and cannot unwind into ours because the
  * interrupt path raises guard_floor to the depth it found.
  *
+ * With protection domains on (domain.c), fn runs in `domain` (a PKRS
+ * value): the switch is the last thing before the call, after every
+ * write to the hub's memory, and the caller's domain, kept in the slot,
+ * comes back first thing after it.  A fault that unwinds the call gets
+ * the caller's domain back from the exception path (domain.h).
+ *
  * Offsets follow struct guard in cpu.h, which _Static_asserts them.
  */
+#include "domain.h"
+
 
 #define GUARD_MAX 16
 #define GUARD_SHIFT 7		/* sizeof(struct guard) == 128 */
@@ -43,6 +51,7 @@
 #define G_CS 88
 #define G_SS 96
 #define G_OWNER 104
+#define G_PKRS 112
 #define PB_EBUSY (-4)
 
 	.text
@@ -77,14 +86,33 @@ arch_call_guarded:
 	movq %rax, G_CS(%r10)
 	movw %ss, %ax
 	movq %rax, G_SS(%r10)
+	movq %rcx, %r11
+	movq %rdx, %r8
+	cmpb $0, domain_on(%rip)
+	je 1f
+	movl $MSR_PKRS, %ecx
+	rdmsr
+	movl %eax, G_PKRS(%r10)
+	PKRS_SET %r9d
+1:
 	/* fn(arg): RCX = arg, 32 bytes of shadow space, RSP 16-aligned at
 	 * the call (it is 8 past alignment on entry, after our caller's
 	 * call pushed the return address). */
-	movq %rcx, %rax
-	movq %rdx, %rcx
+	movq %r8, %rcx
 	subq $40, %rsp
-	call *%rax
+	call *%r11
 	addq $40, %rsp
+	cmpb $0, domain_on(%rip)
+	je 2f
+	movq %rax, %r10
+	movl guard_depth(%rip), %eax
+	decl %eax
+	shlq $GUARD_SHIFT, %rax
+	leaq guard_stack(%rip), %r8
+	movl G_PKRS(%r8,%rax), %r9d
+	PKRS_SET %r9d
+	movq %r10, %rax
+2:
 	decl guard_depth(%rip)
 	ret
 9:

@@ -19,6 +19,8 @@
  * which iretq then loads (SDM 3A §6.14.3 "IRET in IA-32e Mode").
  */
 
+#include "domain.h"
+
 #define FRAME_VECTOR (15 * 8)	/* offsetof(struct intr_frame, vector) */
 
 	.text
@@ -92,12 +94,16 @@ isr_stubs_end:
 exc_common:
 	SAVE_REGS
 	cld
+	DOMAIN_ENTER
+	DOMAIN_HUB_RETRY 3f
 	movq %rsp, %rbx
 	movq %rsp, %rcx
 	andq $-16, %rsp
 	subq $32, %rsp
 	call arch_exception
 	movq %rbx, %rsp
+3:
+	DOMAIN_LEAVE
 	RESTORE_REGS
 	addq $16, %rsp		/* vector and error code */
 	iretq
@@ -112,6 +118,7 @@ exc_common:
 irq_common:
 	SAVE_REGS
 	cld
+	DOMAIN_ENTER
 	movq %rsp, %rbx
 	andq $-16, %rsp
 	subq $32, %rsp
@@ -124,6 +131,7 @@ irq_common:
 	movq %rbx, %rcx
 	call arch_irq_exit
 	movq %rbx, %rsp
+	DOMAIN_LEAVE
 	RESTORE_REGS
 	addq $16, %rsp
 	iretq

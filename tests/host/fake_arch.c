@@ -77,11 +77,13 @@ void arch_pause(void) { fake_now += 1000000; }
 void arch_irq_window(void) { }
 
 long
-arch_call_guarded(long (*fn)(void *), void *arg, struct pb_module *owner)
+arch_call_guarded(long (*fn)(void *), void *arg, struct pb_module *owner,
+    uint32_t domain)
 {
 	jmp_buf env;
 	long r;
 
+	(void)domain;
 	if (nguards == 16)
 		abort();
 	if (setjmp(env)) {
@@ -128,4 +130,16 @@ hub_read_path(const char *path, const void **data, size_t *len, char *err,
 {
 	rt_snprintf(err, cap, "no firmware in host tests");
 	return PB_ENOENT;
+}
+
+/* No protection domains on the host: every module runs in the hub's. */
+uint32_t arch_domain_of(const struct pb_module *m) { (void)m; return 0; }
+const struct pb_hub *
+arch_domain_services(const struct pb_hub *real) { return real; }
+void
+arch_mem_domain(uint64_t base, uint64_t npages, int modules)
+{
+	(void)base;
+	(void)npages;
+	(void)modules;
 }

@@ -73,3 +73,23 @@ def test_domain_code_not_writable_after_takeover():
 
 def test_domain_data_not_executable_after_takeover():
     check_stopped(domain_run('data', 'native'), 'running', 'my data', True)
+
+
+def test_domain_hub_memory_read_only_to_modules():
+    """With isolation on (the default), the hub's memory is read-only
+    while a module runs: its write to its own module record faults."""
+    text = domain_run('hub', 'native')
+    assert 'domains: on (supervisor protection keys)' in text, text
+    check_stopped(text, 'writing', "the hub's memory", False)
+    assert re.search(r'cr2 0x[0-9a-f]+: protection, write, supervisor',
+                     text), text
+
+
+def test_domain_isolate_no_lets_modules_write_the_hub():
+    """isolate=no turns domains off: the same write goes through."""
+    text = run(['isolate=no', 'tdomain=hub', 'exec=load tdomain',
+                'poweroff=3000'])
+    assert 'domains: off (isolate=no)' in text, text
+    assert "wrote the hub's memory" in text, text
+    assert 'tdomain faulted' not in text
+    assert 'powering off' in text

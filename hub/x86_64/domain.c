@@ -1,0 +1,137 @@
+/*
+ * domain.c - protection domains: while a module runs, the hub's own
+ * memory is read-only to it.
+ *
+ * Mechanism: supervisor protection keys (PKS; SDM 3A §4.6.2 "Protection
+ * Keys", CPUID.(EAX=7,ECX=0):ECX[31], CR4.PKS bit 24, IA32_PKRS MSR
+ * 0x6e1).  Every page carries a key in PTE bits 62:59; IA32_PKRS holds,
+ * for each of the 16 keys, access-disable (bit 2k) and write-disable
+ * (bit 2k+1) for supervisor data accesses.  A switch is one WRMSR, with
+ * one set of page tables for everything; per-module tables would cost a
+ * CR3 load (and, without PCID, a TLB flush) per switch and a copy of
+ * every mapping change in every table.  Keys do not cover instruction
+ * fetches (W^X does) and a module running in ring 0 could change IA32_PKRS
+ * itself: like Nooks, domains stop mistakes, not malice.
+ *
+ * Keys:
+ *   0  the hub: its image (.data, .bss: module table, ledger, connections,
+ *      work queue, log, guard stack), its page tables, free memory, and
+ *      everything not listed below
+ *   1  what modules write: every module's image, pages, heap, DMA buffers
+ *      and MMIO mappings; the hub's heap buffers it hands modules to fill
+ *      (export_state, images); the stack they run on and the IST stacks
+ *      the CPU pushes onto when an interrupt cuts into them
+ * Domains (IA32_PKRS values): the hub's is 0, every key writable; a
+ * module's makes every key but 1 read-only.  The hub switches to a
+ * module's domain at every guarded call (guard.S) and back on return or
+ * unwind; its services switch back to the hub's on entry (svcgate.S), and
+ * interrupts and exceptions run in it (isr.S, domain.h).
+ *
+ * `isolate=no` in boot.cfg, or a CPU without PKS, leaves it off (one log
+ * line says which); nothing else changes.
+ */
+#include "arch.h"
+#include "cpu.h"
+#include "domain.h"
+#include "../hub.h"
+#include "../cfg.h"
+#include "../../abi/rt/rt.h"
+
+#define CR4_PKS (1ull << 24)
+#define KEY_MODULES 1u
+#define WD(key) (2u << (2 * (key)))
+#define PKRS_MODULE (0xaaaaaaaau & ~WD(KEY_MODULES))	/* WD but key 1 */
+
+int arch_set_key(uint64_t base, uint64_t size, unsigned key);
+extern const uint8_t domain_svc_stubs[], hub_text_end[];
+
+uint8_t domain_on;			/* read by the assembly paths */
+uint64_t domain_hub_lo, domain_hub_hi;	/* the hub's code (domain.h) */
+static struct pb_hub services_dom, services_dom_11;
+
+#define NSVC ((sizeof(struct pb_hub) - offsetof(struct pb_hub, log)) / 8)
+_Static_assert(offsetof(struct pb_hub, log) == 8, "stub offsets (svcgate.S)");
+_Static_assert(NSVC <= DOMAIN_NSVC, "a stub for every service (domain.h)");
+
+uint32_t
+arch_domain_of(const struct pb_module *m)
+{
+	return domain_on && m ? PKRS_MODULE : 0;
+}
+
+void
+arch_mem_domain(uint64_t base, uint64_t npages, int modules)
+{
+	if (domain_on)
+		arch_set_key(base, npages * 4096, modules ? KEY_MODULES : 0);
+}
+
+/*
+ * A copy of `real` whose services enter the hub's domain: a slot that
+ * holds the same service as hub_services gets its stub (which calls
+ * hub_services' slot); one that differs (the 1.1 table's inventory, which
+ * writes only the caller's struct) stays as it is.
+ */
+static void
+wrap_services(struct pb_hub *dst, const struct pb_hub *real)
+{
+	const void *const *base = (const void *const *)&hub_services.log;
+	const void *const *src = (const void *const *)&real->log;
+	const void **out = (const void **)&dst->log;
+
+	*dst = *real;
+	for (size_t i = 0; i < NSVC; i++)
+		if (src[i] && src[i] == base[i])
+			out[i] = domain_svc_stubs + i * DOMAIN_SVC_STUB;
+}
+
+const struct pb_hub *
+arch_domain_services(const struct pb_hub *real)
+{
+	if (!domain_on)
+		return real;
+	return real == &hub_services_11 ? &services_dom_11 : &services_dom;
+}
+
+static int
+pks_present(void)
+{
+	uint32_t r[4];
+
+	cpuid(0, 0, r);
+	if (r[0] < 7)
+		return 0;
+	cpuid(7, 0, r);
+	return (r[2] >> 31) & 1;
+}
+
+/* Called once our page tables are loaded, before any module runs again. */
+void
+domain_init(const struct handoff *h)
+{
+	char v[8];
+
+	if (cfg_get(h->cmdline, "isolate", v, sizeof(v)) && !strcmp(v, "no")) {
+		log_event(LOG_BOOT, "domains: off (isolate=no): modules may "
+		    "write all memory");
+		return;
+	}
+	if (!pks_present()) {
+		log_event(LOG_BOOT, "domains: off: no supervisor protection "
+		    "keys (CPUID.7.0:ECX[31]); modules may write all memory");
+		return;
+	}
+	wrmsr(MSR_PKRS, 0);
+	write_cr4(read_cr4() | CR4_PKS);
+	wrap_services(&services_dom, &hub_services);
+	wrap_services(&services_dom_11, &hub_services_11);
+	domain_hub_lo = h->hub_base;
+	domain_hub_hi = (uint64_t)(uintptr_t)hub_text_end;
+	domain_on = 1;
+	mem_domains_apply();
+	arch_set_key(h->stack_base, h->stack_size, KEY_MODULES);
+	arch_set_key((uint64_t)(uintptr_t)ist_stacks, sizeof(ist_stacks),
+	    KEY_MODULES);
+	log_event(LOG_BOOT, "domains: on (supervisor protection keys): the "
+	    "hub's memory is read-only to modules");
+}

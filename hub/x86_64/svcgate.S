@@ -1,0 +1,63 @@
+/*
+ * svcgate.S - the hub's services entered from a module's domain.
+ *
+ * Modules call the services through the function pointers of struct
+ * pb_hub.  With domains on, they get a copy of the table (domain.c) whose
+ * pointers lead here: stub i loads the offset of its slot and jumps to
+ * domain_svc_common, which switches to the hub's domain, calls the real
+ * service through the same slot of hub_services with the caller's
+ * arguments, and switches back to the caller's domain on return.
+ *
+ * Arguments (Microsoft x64 ABI): RCX, RDX, R8, R9, then the stack from
+ * the caller's RSP+40.  No service takes more than six, so two stack
+ * arguments are copied into the new frame.  The caller's PKRS is kept in
+ * the frame: a service that faults never returns here (the fault unwinds
+ * to a guard, and the exception path restores the domain, domain.h).
+ */
+#include "domain.h"
+
+#define F_PKRS 64
+#define F_RCX 72
+#define F_RDX 80
+#define F_SIZE 88	/* 32 shadow + 2 args + 3 saved, RSP 16-aligned */
+
+	.text
+	.balign 16
+domain_svc_common:
+	subq $F_SIZE, %rsp
+	movq %rcx, F_RCX(%rsp)
+	movq %rdx, F_RDX(%rsp)
+	movl %eax, %r11d
+	movq F_SIZE+40(%rsp), %rax
+	movq %rax, 32(%rsp)
+	movq F_SIZE+48(%rsp), %rax
+	movq %rax, 40(%rsp)
+	movl $MSR_PKRS, %ecx
+	rdmsr
+	movl %eax, F_PKRS(%rsp)
+	xorl %eax, %eax
+	xorl %edx, %edx
+	wrmsr
+	movq F_RCX(%rsp), %rcx
+	movq F_RDX(%rsp), %rdx
+	leaq hub_services(%rip), %rax
+	call *(%rax,%r11)
+	movq %rax, %r10
+	movl F_PKRS(%rsp), %r11d
+	PKRS_SET %r11d
+	movq %r10, %rax
+	addq $F_SIZE, %rsp
+	ret
+
+/* Stub i, DOMAIN_SVC_STUB bytes from the last, serves the slot at
+ * offset 8 + 8 * i (after size and the ABI version). */
+	.balign 16
+	.globl domain_svc_stubs
+domain_svc_stubs:
+	.set off, 8
+	.rept DOMAIN_NSVC
+	.balign DOMAIN_SVC_STUB, 0xcc
+	movl $off, %eax
+	jmp domain_svc_common
+	.set off, off + 8
+	.endr
