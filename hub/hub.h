@@ -118,6 +118,10 @@ long arch_call_guarded(long (*fn)(void *arg), void *arg,
 uint32_t arch_domain_of(const struct pb_module *m);
 const struct pb_hub *arch_domain_services(const struct pb_hub *real);
 void arch_mem_domain(uint64_t base, uint64_t npages, int modules);
+/* Connections between modules run as guarded calls (domain.c). */
+struct conn;
+void arch_conn_gate(struct conn *c);
+void arch_conn_ungate(struct conn *c);
 /* Does addr lie in the hub's own image? */
 int arch_hub_code(uint64_t addr);
 /* Where the hub's own image or stack region holding addr ends (0: in

@@ -195,6 +195,7 @@ conn_tell_gone(struct conn *c)
 	if (!p || !p->ops || !p->ops->event || p->fault_pending ||
 	    c->handover)
 		return PB_OK;
+	arch_conn_ungate(c);
 	return (int)mod_call_watched(p, call_event, &a);
 }
 
@@ -259,6 +260,7 @@ conn_rebind(struct conn *c, struct pb_resource *to)
 	c->pub.ops = to->ops;
 	c->pub.ctx = to->ctx;
 	c->pub.res = to->name;
+	arch_conn_gate(c);
 }
 
 void

@@ -20,15 +20,26 @@
  *   1  what modules write: every module's image, pages, heap, DMA buffers
  *      and MMIO mappings; the hub's heap buffers it hands modules to fill
  *      (export_state, images); the stack they run on and the IST stacks
- *      the CPU pushes onto when an interrupt cuts into them
+ *      the CPU pushes onto when an interrupt cuts into them; the guard
+ *      stack's page, which connection gates fill in the client's domain
  * Domains (IA32_PKRS values): the hub's is 0, every key writable; a
  * module's makes every key but 1 read-only.  The hub switches to a
  * module's domain at every guarded call (guard.S) and back on return or
  * unwind; its services switch back to the hub's on entry (svcgate.S), and
  * interrupts and exceptions run in it (isr.S, domain.h).
  *
- * `isolate=no` in boot.cfg, or a CPU without PKS, leaves it off (one log
- * line says which); nothing else changes.
+ * Connections between modules are gated (conngate.S): a client's call
+ * into its provider runs as a guarded call of the provider's, in the
+ * provider's domain, so a fault there is the provider's, not the
+ * client's.  A connection is gated when a module is the client, another
+ * module the provider, and the first slot of the ops table is code of the
+ * provider's (a resource whose "ops" is data, such as a framebuffer's
+ * description, stays as it is).  The provider hears of a client that goes
+ * through the connection as it was (arch_conn_ungate), so it finds its
+ * own ops and instance there.
+ *
+ * `isolate=no` in boot.cfg turns both off; a CPU without PKS keeps the
+ * gates and leaves the domains off (one log line says which).
  */
 #include "arch.h"
 #include "cpu.h"
@@ -43,15 +54,23 @@
 #define PKRS_MODULE (0xaaaaaaaau & ~WD(KEY_MODULES))	/* WD but key 1 */
 
 int arch_set_key(uint64_t base, uint64_t size, unsigned key);
-extern const uint8_t domain_svc_stubs[], hub_text_end[];
+extern const uint8_t domain_svc_stubs[], conn_gate_stubs[], hub_text_end[];
 
 uint8_t domain_on;			/* read by the assembly paths */
+uint32_t domain_pkrs_module = PKRS_MODULE;	/* conngate.S */
+static int gates_on;
+static const void *gate_ops[CONN_GATE_SLOTS];
 uint64_t domain_hub_lo, domain_hub_hi;	/* the hub's code (domain.h) */
 static struct pb_hub services_dom, services_dom_11;
 
 #define NSVC ((sizeof(struct pb_hub) - offsetof(struct pb_hub, log)) / 8)
 _Static_assert(offsetof(struct pb_hub, log) == 8, "stub offsets (svcgate.S)");
 _Static_assert(NSVC <= DOMAIN_NSVC, "a stub for every service (domain.h)");
+_Static_assert(offsetof(struct conn, res) == CONN_RES, "conngate.S");
+_Static_assert(offsetof(struct pb_resource, ops) == RES_OPS, "conngate.S");
+_Static_assert(offsetof(struct pb_resource, ctx) == RES_CTX, "conngate.S");
+_Static_assert(offsetof(struct pb_resource, owner) == RES_OWNER,
+    "conngate.S");
 
 uint32_t
 arch_domain_of(const struct pb_module *m)
@@ -70,7 +89,8 @@ arch_mem_domain(uint64_t base, uint64_t npages, int modules)
  * A copy of `real` whose services enter the hub's domain: a slot that
  * holds the same service as hub_services gets its stub (which calls
  * hub_services' slot); one that differs (the 1.1 table's inventory, which
- * writes only the caller's struct) stays as it is.
+ * writes only the caller's struct) stays as it is, and so does now_ns,
+ * which writes nothing and is called most.
  */
 static void
 wrap_services(struct pb_hub *dst, const struct pb_hub *real)
@@ -81,7 +101,8 @@ wrap_services(struct pb_hub *dst, const struct pb_hub *real)
 
 	*dst = *real;
 	for (size_t i = 0; i < NSVC; i++)
-		if (src[i] && src[i] == base[i])
+		if (src[i] && src[i] == base[i] &&
+		    &out[i] != (const void **)&dst->now_ns)
 			out[i] = domain_svc_stubs + i * DOMAIN_SVC_STUB;
 }
 
@@ -91,6 +112,44 @@ arch_domain_services(const struct pb_hub *real)
 	if (!domain_on)
 		return real;
 	return real == &hub_services_11 ? &services_dom_11 : &services_dom;
+}
+
+/* Called whenever c is pointed at a resource (res.c, conn_rebind). */
+void
+arch_conn_gate(struct conn *c)
+{
+	const struct pb_resource *r = c->res;
+	uint64_t first;
+
+	if (!gates_on || !c->client || !r || !r->owner ||
+	    r->owner == c->client || !r->ops)
+		return;
+	memcpy(&first, r->ops, sizeof(first));
+	if (hub_module_at(first) != r->owner || !arch_addr_executable(first))
+		return;
+	c->pub.ops = gate_ops;
+	c->pub.ctx = c;
+}
+
+/* The provider's own view of c, for telling it that c's client goes. */
+void
+arch_conn_ungate(struct conn *c)
+{
+	if (c->res) {
+		c->pub.ops = c->res->ops;
+		c->pub.ctx = c->res->ctx;
+	}
+}
+
+static void
+gates_init(void)
+{
+	for (unsigned i = 0; i < CONN_GATE_SLOTS; i++)
+		gate_ops[i] = conn_gate_stubs + i * CONN_GATE_STUB;
+	gates_on = 1;
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used)
+			arch_conn_gate(&conns[i]);
 }
 
 static int
@@ -113,9 +172,10 @@ domain_init(const struct handoff *h)
 
 	if (cfg_get(h->cmdline, "isolate", v, sizeof(v)) && !strcmp(v, "no")) {
 		log_event(LOG_BOOT, "domains: off (isolate=no): modules may "
-		    "write all memory");
+		    "write all memory; connections ungated");
 		return;
 	}
+	gates_init();
 	if (!pks_present()) {
 		log_event(LOG_BOOT, "domains: off: no supervisor protection "
 		    "keys (CPUID.7.0:ECX[31]); modules may write all memory");
@@ -132,6 +192,7 @@ domain_init(const struct handoff *h)
 	arch_set_key(h->stack_base, h->stack_size, KEY_MODULES);
 	arch_set_key((uint64_t)(uintptr_t)ist_stacks, sizeof(ist_stacks),
 	    KEY_MODULES);
+	arch_set_key((uint64_t)(uintptr_t)guard_stack, 4096, KEY_MODULES);
 	log_event(LOG_BOOT, "domains: on (supervisor protection keys): the "
 	    "hub's memory is read-only to modules");
 }

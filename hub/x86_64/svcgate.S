@@ -27,7 +27,8 @@ domain_svc_common:
 	subq $F_SIZE, %rsp
 	movq %rcx, F_RCX(%rsp)
 	movq %rdx, F_RDX(%rsp)
-	movl %eax, %r11d
+	movzbl %al, %r11d
+	leal 8(,%r11,8), %r11d		/* the slot's offset in struct pb_hub */
 	movq F_SIZE+40(%rsp), %rax
 	movq %rax, 32(%rsp)
 	movq F_SIZE+48(%rsp), %rax
@@ -35,29 +36,35 @@ domain_svc_common:
 	movl $MSR_PKRS, %ecx
 	rdmsr
 	movl %eax, F_PKRS(%rsp)
+	testl %eax, %eax
+	jz 1f			/* the hub's domain already */
 	xorl %eax, %eax
 	xorl %edx, %edx
 	wrmsr
+1:
 	movq F_RCX(%rsp), %rcx
 	movq F_RDX(%rsp), %rdx
 	leaq hub_services(%rip), %rax
 	call *(%rax,%r11)
-	movq %rax, %r10
 	movl F_PKRS(%rsp), %r11d
+	testl %r11d, %r11d
+	jz 2f
+	movq %rax, %r10
 	PKRS_SET %r11d
 	movq %r10, %rax
+2:
 	addq $F_SIZE, %rsp
 	ret
 
-/* Stub i, DOMAIN_SVC_STUB bytes from the last, serves the slot at
- * offset 8 + 8 * i (after size and the ABI version). */
+/* Stub i, DOMAIN_SVC_STUB bytes from the last, serves slot i, at offset
+ * 8 + 8 * i (after size and the ABI version). */
 	.balign 16
 	.globl domain_svc_stubs
 domain_svc_stubs:
-	.set off, 8
+	.set i, 0
 	.rept DOMAIN_NSVC
 	.balign DOMAIN_SVC_STUB, 0xcc
-	movl $off, %eax
+	movb $i, %al
 	jmp domain_svc_common
-	.set off, off + 8
+	.set i, i + 1
 	.endr

@@ -10,7 +10,8 @@ import re
 from pbtest import Machine
 from images import custom_image
 
-TEST_MODS = ['tfw', 'tser', 'tbuf', 'tbad', 'tos', 'tleaf', 'tdomain']
+TEST_MODS = ['tfw', 'tser', 'tbuf', 'tbad', 'tos', 'tleaf', 'tdomain',
+             'tdomainp']
 
 
 def run(cfg, timeout=150):
@@ -92,4 +93,37 @@ def test_domain_isolate_no_lets_modules_write_the_hub():
     assert 'domains: off (isolate=no)' in text, text
     assert "wrote the hub's memory" in text, text
     assert 'tdomain faulted' not in text
+    assert 'powering off' in text
+
+
+def peer_run(cfg):
+    return run(cfg + ['tdomain=peer', 'exec=load tdomainp',
+                      'exec=load tdomain', 'poweroff=3000'])
+
+
+def test_domain_provider_fault_charged_to_the_provider():
+    """tdomain calls tdomainp through a connection; tdomainp jumps to
+    NULL.  The gate's guard is innermost, so the provider is charged and
+    restarted, and the client's call returns PB_EFAULT (-11) and it goes
+    on.  Five arguments reach the provider through the gate intact."""
+    text = peer_run([])
+    assert 'tdomain: provider adds 1..5: 15' in text, text
+    assert re.search(r'tdomainp faulted: vector 14 at rip 0x0 .*\(at no '
+                     r'code, during its call\)', text), text
+    assert 'tdomain: provider call returned -11' in text, text
+    assert 'tdomain: still running' in text
+    assert 'tdomain faulted' not in text
+    assert 'tdomainp: restarting from its image' in text
+    assert 'hub: fatal' not in text
+    assert 'powering off' in text
+
+
+def test_domain_isolate_no_charges_the_client():
+    """Without gates (isolate=no) the same fault is charged to the client,
+    whose guarded call is innermost: what the gates are for."""
+    text = peer_run(['isolate=no'])
+    assert 'tdomain: provider adds 1..5: 15' in text, text
+    assert re.search(r'tdomain faulted: vector 14 at rip 0x0 ', text), text
+    assert 'tdomainp faulted' not in text
+    assert 'tdomain: still running' not in text
     assert 'powering off' in text

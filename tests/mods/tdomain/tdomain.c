@@ -10,12 +10,17 @@
  *		which `self` points at): read-only to modules with
  *		isolation on, so the write faults; with isolate=no it
  *		succeeds, writing back the byte it read
+ *   peer	call tdomainp's `add` (five arguments) and then its `crash`
+ *		through a connection: the provider faults, and with
+ *		isolation on the fault is charged to it, not to tdomain,
+ *		whose call returns PB_EFAULT
  *
  * Loaded with takeover=no, start() runs in the firmware phase, under the
  * firmware's page tables.
  */
 #include "../../../abi/pbmod.h"
 #include "../../../abi/rt/rt.h"
+#include "../tdomainp/tdomainp.h"
 
 static const struct pb_hub *hub;
 static struct pb_module *self;
@@ -66,6 +71,16 @@ tdomain_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		run(page, "my heap");
 	} else if (!strcmp(what, "hub")) {
 		poke((volatile uint8_t *)self, "the hub's memory");
+	} else if (!strcmp(what, "peer")) {
+		struct pb_conn *c = hub->connect(self, "tdomainp", 1, 0, NULL);
+
+		if (!c)
+			return PB_ENODEV;
+		pb_logf(hub, self, PB_LOG_INFO, "provider adds 1..5: %d",
+		    PB_CALL(c, tdomainp_ops, add, 1, 2, 3, 4, 5));
+		pb_logf(hub, self, PB_LOG_INFO, "provider call returned %d",
+		    PB_CALL(c, tdomainp_ops, crash));
+		pb_logf(hub, self, PB_LOG_INFO, "still running");
 	}
 	return hub->publish(self, "tdomain", "d0", "", &domain_ops, NULL) ?
 	    PB_OK : PB_ENOMEM;
