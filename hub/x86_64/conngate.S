@@ -69,7 +69,9 @@ conn_gate_common:
 	rdmsr
 	movl %eax, G_PKRS(%r10)
 	movl domain_pkrs_module(%rip), %r11d
-	PKRS_SWITCH %r11d
+	cmpl %r11d, %eax
+	je 2f
+	PKRS_SET %r11d
 2:
 	movq F_RCX(%rsp), %rcx
 	movq F_RDX(%rsp), %rdx

@@ -12,7 +12,6 @@
 #define PB_HUB_X86_64_DOMAIN_H
 
 #define MSR_PKRS 0x6e1
-#define DOMAIN_KEEP 0xffffffff	/* arch_call_guarded: stay in the caller's */
 /* svcgate.S: one stub per service slot, at most DOMAIN_NSVC slots. */
 #define DOMAIN_NSVC 40
 #define DOMAIN_SVC_STUB 8
@@ -46,7 +45,6 @@
 #define G_SS 96
 #define G_OWNER 104
 #define G_PKRS 112
-
 
 /*
  * Fill the claimed guard slot at register `slot` for a call made by the

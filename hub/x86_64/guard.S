@@ -27,9 +27,9 @@
  * With protection domains on (domain.c), fn runs in `domain` (a PKRS
  * value): the switch is the last thing before the call, after every
  * write to the hub's memory, and the caller's domain, kept in the slot,
- * comes back first thing after it; DOMAIN_KEEP (~0) keeps the caller's.
- * A fault that unwinds the call gets the caller's domain back from the
- * exception path (domain.h).
+ * comes back first thing after it; IA32_PKRS is written only when the
+ * value changes.  A fault that unwinds the call gets the caller's domain
+ * back from the exception path (domain.h).
  *
  * Offsets follow struct guard in cpu.h, which _Static_asserts them.
  */
@@ -57,9 +57,9 @@ arch_call_guarded:
 	movl $MSR_PKRS, %ecx
 	rdmsr
 	movl %eax, G_PKRS(%r10)
-	cmpl $DOMAIN_KEEP, %r9d
+	cmpl %r9d, %eax
 	je 1f
-	PKRS_SWITCH %r9d
+	PKRS_SET %r9d
 1:
 	/* fn(arg): RCX = arg, 32 bytes of shadow space, RSP 16-aligned at
 	 * the call (it is 8 past alignment on entry, after our caller's

@@ -63,7 +63,8 @@ _Static_assert((PTE_ADDR & (PTE_P | PTE_W | PTE_PS | PTE_NX)) == 0,
     "address bits apart from flag bits");
 
 /* The flags of a leaf that carry over when a 2 MiB page is split. */
-#define LEAF_FLAGS (PTE_P | PTE_W | PTE_US | PTE_PWT | PTE_PCD | PTE_G | PTE_NX)
+#define LEAF_FLAGS (PTE_P | PTE_W | PTE_US | PTE_PWT | PTE_PCD | PTE_G | \
+    PTE_KEY | PTE_NX)
 /* Tables above a leaf are permissive: the leaf alone decides. */
 #define TABLE_FLAGS (PTE_P | PTE_W)
 
