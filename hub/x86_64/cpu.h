@@ -28,7 +28,8 @@ void arch_cpu_init_native(void);
 int arch_paging_early(const struct handoff *h);
 /* After ExitBootServices and once mem_alloc works: our page tables. */
 int arch_paging_init(const struct handoff *h);
-/* Called by it: protection domains, unless isolate=no (domain.c). */
+/* Called by them: protection domains, unless isolate=no (domain.c). */
+void domain_early(const struct handoff *h);
 void domain_init(const struct handoff *h);
 
 /* fn(arg) on this stack, as owner's code, in protection domain `domain`

@@ -58,7 +58,7 @@ extern const uint8_t domain_svc_stubs[], conn_gate_stubs[], hub_text_end[];
 
 uint8_t domain_on;			/* read by the assembly paths */
 uint32_t domain_pkrs_module = PKRS_MODULE;	/* conngate.S */
-static int gates_on;
+static int gates_on, isolate_no, tables_ready;
 static const void *gate_ops[CONN_GATE_SLOTS];
 uint64_t domain_hub_lo, domain_hub_hi;	/* the hub's code (domain.h) */
 static struct pb_hub services_dom, services_dom_11;
@@ -106,10 +106,13 @@ wrap_services(struct pb_hub *dst, const struct pb_hub *real)
 			out[i] = domain_svc_stubs + i * DOMAIN_SVC_STUB;
 }
 
+/* Modules get the wrapped table from the start, the firmware phase too
+ * (its stubs go straight to the service until domains are on), so one
+ * started before the takeover enters the hub's domain like the rest. */
 const struct pb_hub *
 arch_domain_services(const struct pb_hub *real)
 {
-	if (!domain_on)
+	if (!tables_ready)
 		return real;
 	return real == &hub_services_11 ? &services_dom_11 : &services_dom;
 }
@@ -164,13 +167,27 @@ pks_present(void)
 	return (r[2] >> 31) & 1;
 }
 
-/* Called once our page tables are loaded, before any module runs again. */
+/* Before any module runs (arch_paging_early): isolate=no, or the
+ * services tables modules will be given. */
 void
-domain_init(const struct handoff *h)
+domain_early(const struct handoff *h)
 {
 	char v[8];
 
 	if (cfg_get(h->cmdline, "isolate", v, sizeof(v)) && !strcmp(v, "no")) {
+		isolate_no = 1;
+		return;
+	}
+	wrap_services(&services_dom, &hub_services);
+	wrap_services(&services_dom_11, &hub_services_11);
+	tables_ready = 1;
+}
+
+/* Called once our page tables are loaded, before any module runs again. */
+void
+domain_init(const struct handoff *h)
+{
+	if (isolate_no) {
 		log_event(LOG_BOOT, "domains: off (isolate=no): modules may "
 		    "write all memory; connections ungated");
 		return;
@@ -183,8 +200,6 @@ domain_init(const struct handoff *h)
 	}
 	wrmsr(MSR_PKRS, 0);
 	write_cr4(read_cr4() | CR4_PKS);
-	wrap_services(&services_dom, &hub_services);
-	wrap_services(&services_dom_11, &hub_services_11);
 	domain_hub_lo = h->hub_base;
 	domain_hub_hi = (uint64_t)(uintptr_t)hub_text_end;
 	domain_on = 1;

@@ -943,6 +943,7 @@ arch_paging_early(const struct handoff *h)
 {
 	int uncached = 0, err;
 
+	domain_early(h);
 	probe_cpu();
 	if (!nx) {
 		log_event(LOG_ERROR, "paging: no NX; module data stays "

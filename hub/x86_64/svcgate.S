@@ -2,8 +2,9 @@
  * svcgate.S - the hub's services entered from a module's domain.
  *
  * Modules call the services through the function pointers of struct
- * pb_hub.  With domains on, they get a copy of the table (domain.c) whose
- * pointers lead here: stub i loads the offset of its slot and jumps to
+ * pb_hub.  Unless isolate=no, they get a copy of the table (domain.c)
+ * whose pointers lead here; until domains are on, a stub goes straight on
+ * to the service.  Then stub i loads the offset of its slot and jumps to
  * domain_svc_common, which switches to the hub's domain, calls the real
  * service through the same slot of hub_services with the caller's
  * arguments, and switches back to the caller's domain on return.
@@ -24,11 +25,17 @@
 	.text
 	.balign 16
 domain_svc_common:
+	movzbl %al, %eax
+	cmpb $0, domain_on(%rip)
+	jne 3f
+	/* Domains not on (yet): straight to the service. */
+	leaq hub_services(%rip), %r11
+	jmp *8(%r11,%rax,8)
+3:
 	subq $F_SIZE, %rsp
 	movq %rcx, F_RCX(%rsp)
 	movq %rdx, F_RDX(%rsp)
-	movzbl %al, %r11d
-	leal 8(,%r11,8), %r11d		/* the slot's offset in struct pb_hub */
+	leal 8(,%rax,8), %r11d		/* the slot's offset in struct pb_hub */
 	movq F_SIZE+40(%rsp), %rax
 	movq %rax, 32(%rsp)
 	movq F_SIZE+48(%rsp), %rax
