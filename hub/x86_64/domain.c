@@ -28,6 +28,20 @@
  * unwind; its services switch back to the hub's on entry (svcgate.S), and
  * interrupts and exceptions run in it (isr.S, domain.h).
  *
+ * Not isolated: modules from one another (one key for all: 14 free keys
+ * would give each of up to 14 modules its own, but a provider must then
+ * write the buffers its clients hand it, which needs a grant per request);
+ * the stack and guard page from modules; the hub's code reached from a
+ * module through other pointers than the services table (the ops of the
+ * hub's own resources: log, firmware-rt, ramdisk), which takes the hub's
+ * domain on its first write and keeps it until the module's call ends
+ * (DOMAIN_HUB_RETRY); now_ns, which writes nothing and runs in the
+ * caller's; the clock and end-of-interrupt hooks, which the hub calls
+ * unguarded in its own domain; everything before the takeover (the
+ * firmware's tables carry no keys, and firmware code runs on modules'
+ * calls).  IA32_PKRS is written only when its value changes: under QEMU's
+ * TCG every write flushes the TLB (tens of microseconds).
+ *
  * Connections between modules are gated (conngate.S): a client's call
  * into its provider runs as a guarded call of the provider's, in the
  * provider's domain, so a fault there is the provider's, not the
