@@ -162,7 +162,9 @@ mem_alloc_at(struct pb_module *owner, size_t npages, uint64_t align,
 		return NULL;
 	}
 	*a = (struct alloc){ base, npages, owner, kind };
-	arch_mem_domain(base, npages, mem_modules_write(a));
+	/* Free pages are the hub's already (alloc_release). */
+	if (mem_modules_write(a))
+		arch_mem_domain(base, npages, 1);
 	if (flags & PB_MEM_ZERO)
 		memset((void *)(uintptr_t)base, 0, npages * PAGE);
 	return (void *)(uintptr_t)base;

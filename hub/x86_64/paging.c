@@ -115,16 +115,23 @@ page_up(uint64_t v)
 static struct ptable *
 table_new(void)
 {
+	/* pool and pool_left change only once mem_alloc has returned: it
+	 * may come back here (arch_mem_domain splitting a page). */
 	if (!pool_left) {
-		pool_left = 16;
-		pool = mem_alloc(NULL, pool_left, PB_MEM_ZERO, MEM_KIND_PAGES);
-		if (!pool) {
-			pool_left = 1;
-			pool = mem_alloc(NULL, 1, PB_MEM_ZERO, MEM_KIND_PAGES);
+		unsigned n = 16;
+		uint8_t *p = mem_alloc(NULL, n, PB_MEM_ZERO, MEM_KIND_PAGES);
+
+		if (!p) {
+			n = 1;
+			p = mem_alloc(NULL, 1, PB_MEM_ZERO, MEM_KIND_PAGES);
 		}
-		if (!pool) {
-			pool_left = 0;
+		if (!p)
 			return NULL;
+		if (pool_left) {	/* a nested call took a fresh chunk */
+			mem_free(NULL, p);
+		} else {
+			pool = p;
+			pool_left = n;
 		}
 	}
 	pool_left--;
