@@ -28,6 +28,7 @@ void arch_poweroff(void);
 void arch_cpu_init_firmware(void);
 void arch_cpu_init_native(void);
 int arch_paging_init(const struct handoff *h);
+int arch_paging_early(const struct handoff *h);
 
 static struct handoff *handoff;
 static struct pb_resource *firmware_res;
@@ -620,6 +621,7 @@ hub_main(struct handoff *h)
 	log_set_direct(LOG_DIRECT);
 	mem_add_range(h->pool_base, h->pool_size);
 	arch_cpu_init_firmware();
+	arch_paging_early(h);
 	if (cfg_get(h->cmdline, "target", buf, sizeof(buf)) && buf[0])
 		rt_strlcpy(hub_target, buf, sizeof(hub_target));
 	if (cfg_get(h->cmdline, "watch", buf, sizeof(buf)))

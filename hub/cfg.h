@@ -5,6 +5,7 @@
  *   target=IFACE     what to boot to (default `os`)
  *   takeover=no      stay in the firmware phase (no ExitBootServices)
  *   takeover=force   take over even if no keyboard or screen would serve
+ *   isolate=no       no protection domains, no gated connections (domain.c)
  *   poweroff         power off once booted (for tests)
  *   exec=COMMAND     run a hub command once booted (repeatable, in order)
  *   font-scale=N     passed to console modules as a resource property

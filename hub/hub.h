@@ -113,10 +113,21 @@ void arch_irq_release(uint64_t held);
 void arch_idle(void);			/* wait for an interrupt */
 void arch_irq_window(void);		/* let pending interrupts in */
 void arch_pause(void);			/* a moment, polling */
-/* Run fn(arg) as owner's code; if it faults inside (wherever the
- * instruction pointer is), return PB_EFAULT instead. */
+/* Run fn(arg) as owner's code, in protection domain `domain`
+ * (arch_domain_of); if it faults inside (wherever the instruction pointer
+ * is), return PB_EFAULT instead. */
 long arch_call_guarded(long (*fn)(void *arg), void *arg,
-    struct pb_module *owner);
+    struct pb_module *owner, uint32_t domain);
+/* Protection domains (x86_64/domain.c): the domain m's code runs in;
+ * the services table m is given; whether modules may write pages from
+ * now on (mem.c says so for every record it makes or frees). */
+uint32_t arch_domain_of(const struct pb_module *m);
+const struct pb_hub *arch_domain_services(const struct pb_hub *real);
+void arch_mem_domain(uint64_t base, uint64_t npages, int modules);
+/* Connections between modules run as guarded calls (domain.c). */
+struct conn;
+void arch_conn_gate(struct conn *c);
+void arch_conn_ungate(const struct conn *c, struct pb_conn *view);
 /* Does addr lie in the hub's own image? */
 int arch_hub_code(uint64_t addr);
 /* Where the hub's own image or stack region holding addr ends (0: in
@@ -147,6 +158,7 @@ int mem_kind_at(uint64_t addr, uint64_t *end);
 int mem_free(struct pb_module *owner, void *p);
 int mem_free_kind(struct pb_module *owner, void *p, int kind);
 int mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len);
+void mem_domains_apply(void);	/* arch_mem_domain for every record */
 size_t mem_forget_mmio(struct pb_module *owner, uint64_t base);
 void mem_unmap_unshared(uint64_t base, size_t len,
     void (*unmap)(void *va, size_t len));

@@ -145,6 +145,14 @@ alloc_find(uint64_t base)
 	return NULL;
 }
 
+/* Records every module may write while it runs: a module's own, and the
+ * hub's heap buffers it hands modules to fill (export_state, images). */
+static int
+mem_modules_write(const struct alloc *a)
+{
+	return a->owner || a->kind == MEM_KIND_HEAP;
+}
+
 /* npages for owner: aligned to align, within no multiple of boundary,
  * at or below last (see run_fit); zeroed on request. */
 void *
@@ -162,6 +170,9 @@ mem_alloc_at(struct pb_module *owner, size_t npages, uint64_t align,
 		return NULL;
 	}
 	*a = (struct alloc){ base, npages, owner, kind };
+	/* Free pages are the hub's already (alloc_release). */
+	if (mem_modules_write(a))
+		arch_mem_domain(base, npages, 1);
 	if (flags & PB_MEM_ZERO)
 		memset((void *)(uintptr_t)base, 0, npages * PAGE);
 	return (void *)(uintptr_t)base;
@@ -194,9 +205,23 @@ mem_kind_at(uint64_t addr, uint64_t *end)
 static void
 alloc_release(struct alloc *a)
 {
-	if (a->kind != MEM_KIND_MMIO)
+	if (a->kind != MEM_KIND_MMIO) {
 		runs_insert(a->base, a->npages);
+		arch_mem_domain(a->base, a->npages, 0);
+	}
 	a->kind = -1;
+}
+
+/* Tell the arch side, for every live record, whether modules may write
+ * it (protection domains switched on after records were made). */
+void
+mem_domains_apply(void)
+{
+	for (unsigned i = 0; i < nallocs; i++)
+		if (allocs[i].kind >= 0 && mem_modules_write(&allocs[i]))
+			arch_mem_domain(allocs[i].base & ~(PAGE - 1),
+			    allocs[i].npages + !!(allocs[i].base & (PAGE - 1)),
+			    1);
 }
 
 /* Free owner's record at p, of `kind` (-1: any but MMIO). */
@@ -227,6 +252,8 @@ mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len)
 		return PB_ENOMEM;
 	*a = (struct alloc){ base, (len + PAGE - 1) / PAGE, owner,
 	    MEM_KIND_MMIO };
+	arch_mem_domain(base & ~(PAGE - 1), ((base & (PAGE - 1)) + len +
+	    PAGE - 1) / PAGE, 1);
 	return PB_OK;
 }
 

@@ -292,10 +292,15 @@ hub_fault_culprit(uint64_t rip, struct pb_module *owner)
 	return m ? m : owner;
 }
 
+/* Faults noted and not yet handled: a provider's, under a client's call
+ * through a gated connection, waits for that call to end. */
+static unsigned faults_noted;
+
 /* Called from the exception handler: only record. */
 void
 hub_note_fault(struct pb_module *m, int vector, uint64_t rip, uint64_t addr)
 {
+	faults_noted++;
 	m->fault_pending = 1;
 	m->fault_vector = vector;
 	m->fault_rip = rip;
@@ -347,20 +352,25 @@ guarded(struct pb_module *m, long (*fn)(void *), void *arg)
 	long r;
 
 	calls_in++;
-	r = arch_call_guarded(fn, arg, m);
+	r = arch_call_guarded(fn, arg, m, arch_domain_of(m));
 	calls_in--;
 	return r;
 }
 
 /* A fault inside a call (in its module, or in any module it called) is
  * handled after the guard unwound: the faulting module is stopped and
- * restarted or replaced, and the caller sees PB_EFAULT. */
+ * restarted or replaced, and the caller sees PB_EFAULT.  A provider that
+ * faulted under the call (conngate.S) is handled when the call ends,
+ * whatever the client made of the PB_EFAULT its gate returned. */
 static long
 after_call(long r)
 {
 	struct pb_module *bad;
 
-	if (r == PB_EFAULT && (bad = take_faulted()))
+	if (r != PB_EFAULT && !faults_noted)
+		return r;
+	faults_noted = 0;
+	while ((bad = take_faulted()))
 		mod_handle_fault(bad);
 	return r;
 }
@@ -437,8 +447,9 @@ call_start(void *p)
 	struct start_args *a = p;
 
 	/* A module built for ABI 1.1 gets the inventory in its layout. */
-	return a->m->ops->start(a->m, a->m->desc.abi_minor < 2 ?
-	    &hub_services_11 : &hub_services, a->mode);
+	return a->m->ops->start(a->m, arch_domain_services(
+	    a->m->desc.abi_minor < 2 ? &hub_services_11 : &hub_services),
+	    a->mode);
 }
 
 int

@@ -200,6 +200,7 @@ conn_tell_gone(struct conn *c)
 	    c->handover)
 		return PB_OK;
 	shadow_unwrap(&view);
+	arch_conn_ungate(c, &view);
 	r = mod_call_watched(p, call_event, &a);
 	if (r == PB_OK && !view.ops)
 		return PB_EIO;
@@ -269,6 +270,7 @@ conn_rebind(struct conn *c, struct pb_resource *to)
 		return;
 	c->pub.ops = to->ops;
 	c->pub.ctx = to->ctx;
+	arch_conn_gate(c);
 }
 
 void

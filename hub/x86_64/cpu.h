@@ -23,13 +23,20 @@ void arch_cpu_init_firmware(void);
 /* Right after ExitBootServices: our GDT, TSS and IDT.  Returns with
  * interrupts disabled; the event loop's arch_idle() enables them. */
 void arch_cpu_init_native(void);
+/* In the firmware phase, once mem_alloc works: W^X for the pool and the
+ * images in the firmware's tables. */
+int arch_paging_early(const struct handoff *h);
 /* After ExitBootServices and once mem_alloc works: our page tables. */
 int arch_paging_init(const struct handoff *h);
+/* Called by them: protection domains, unless isolate=no (domain.c). */
+void domain_early(const struct handoff *h);
+void domain_init(const struct handoff *h);
 
-/* fn(arg) on this stack, as owner's code; PB_EFAULT if it faults inside,
- * PB_EBUSY if GUARD_MAX guarded calls are already nested. */
+/* fn(arg) on this stack, as owner's code, in protection domain `domain`
+ * (domain.c); PB_EFAULT if it faults inside, PB_EBUSY if GUARD_MAX
+ * guarded calls are already nested. */
 long arch_call_guarded(long (*fn)(void *arg), void *arg,
-    struct pb_module *owner);
+    struct pb_module *owner, uint32_t domain);
 
 int arch_map_image(uint64_t base, const struct pe_image *img);
 void arch_unmap_image(uint64_t base, uint32_t size);
@@ -74,6 +81,8 @@ extern void hub_irq_dispatch(int vector);
  * return to the code it cut into, so one non-reentrant stack serves: a
  * page fault inside the handler halts before it could return. */
 #define IST_PF 4
+#define IST_STACK (16u << 10)
+extern uint8_t ist_stacks[4][IST_STACK];	/* gdt.c */
 
 #define RFLAGS_IF 0x200ull
 #define RFLAGS_RESERVED1 0x2ull	/* bit 1 always reads 1 */
@@ -118,7 +127,9 @@ struct guard {
 	uint64_t rflags;
 	uint64_t cs, ss;
 	struct pb_module *owner;	/* whose code the call runs */
-	uint64_t pad[2];
+	uint32_t pkrs_before;		/* the caller's domain (domain.h) */
+	uint32_t pad32;
+	uint64_t pad;
 };
 _Static_assert(offsetof(struct guard, r15) == 56, "guard regs (guard.S)");
 _Static_assert(offsetof(struct guard, rsp) == 64, "guard rsp (guard.S)");
@@ -127,6 +138,8 @@ _Static_assert(offsetof(struct guard, rflags) == 80, "guard rflags (guard.S)");
 _Static_assert(offsetof(struct guard, cs) == 88, "guard cs (guard.S)");
 _Static_assert(offsetof(struct guard, ss) == 96, "guard ss (guard.S)");
 _Static_assert(offsetof(struct guard, owner) == 104, "guard owner (guard.S)");
+_Static_assert(offsetof(struct guard, pkrs_before) == 112,
+    "guard pkrs_before (guard.S, domain.h)");
 _Static_assert(sizeof(struct guard) == 1u << GUARD_SHIFT, "guard size");
 
 /* guard.S: the stack of recovery contexts.  guard_depth counts the active

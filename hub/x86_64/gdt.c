@@ -75,15 +75,14 @@ _Static_assert(sizeof(struct desc_ptr) == 10, "GDTR/IDTR operand");
 #define FLG_DB 0x40
 #define FLG_L 0x20
 
-#define IST_STACK (16u << 10)
-
 static struct gdt gdt __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
 /* One stack per IST slot: an NMI may arrive while the #MC handler runs.
  * Page faults have their own, so a stack overflow onto the guard page
  * under the hub's stack is reported (and charged) rather than becoming a
- * double fault. */
-static uint8_t ist_stacks[4][IST_STACK] __attribute__((aligned(16)));
+ * double fault.  Page-aligned: the CPU pushes onto them in a module's
+ * protection domain, so domain.c lets modules write them. */
+uint8_t ist_stacks[4][IST_STACK] __attribute__((aligned(4096)));
 
 static struct seg_desc
 seg(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)

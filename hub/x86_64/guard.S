@@ -2,7 +2,7 @@
  * guard.S - guarded calls into modules.
  *
  *	long arch_call_guarded(long (*fn)(void *arg), void *arg,
- *	    struct pb_module *owner);
+ *	    struct pb_module *owner, uint32_t domain);
  *
  * Runs fn(arg) on the current stack and returns its result.  The slot
  * names `owner`, the module whose code the call runs: a fault anywhere
@@ -24,25 +24,18 @@
  * gives it back before returning, and cannot unwind into ours because the
  * interrupt path raises guard_floor to the depth it found.
  *
+ * With protection domains on (domain.c), fn runs in `domain` (a PKRS
+ * value): the switch is the last thing before the call, after every
+ * write to the hub's memory, and the caller's domain, kept in the slot,
+ * comes back first thing after it; IA32_PKRS is written only when the
+ * value changes.  A fault that unwinds the call gets the caller's domain
+ * back from the exception path (domain.h).
+ *
  * Offsets follow struct guard in cpu.h, which _Static_asserts them.
  */
+#include "domain.h"
 
-#define GUARD_MAX 16
-#define GUARD_SHIFT 7		/* sizeof(struct guard) == 128 */
-#define G_RBX 0
-#define G_RBP 8
-#define G_RDI 16
-#define G_RSI 24
-#define G_R12 32
-#define G_R13 40
-#define G_R14 48
-#define G_R15 56
-#define G_RSP 64
-#define G_RIP 72
-#define G_RFLAGS 80
-#define G_CS 88
-#define G_SS 96
-#define G_OWNER 104
+
 #define PB_EBUSY (-4)
 
 	.text
@@ -56,43 +49,46 @@ arch_call_guarded:
 	shlq $GUARD_SHIFT, %rax
 	leaq guard_stack(%rip), %r10
 	addq %rax, %r10
-	movq %r8, G_OWNER(%r10)
-	movq %rbx, G_RBX(%r10)
-	movq %rbp, G_RBP(%r10)
-	movq %rdi, G_RDI(%r10)
-	movq %rsi, G_RSI(%r10)
-	movq %r12, G_R12(%r10)
-	movq %r13, G_R13(%r10)
-	movq %r14, G_R14(%r10)
-	movq %r15, G_R15(%r10)
-	leaq 8(%rsp), %rax
-	movq %rax, G_RSP(%r10)
-	movq (%rsp), %rax
-	movq %rax, G_RIP(%r10)
-	pushfq
-	popq %rax
-	movq %rax, G_RFLAGS(%r10)
-	xorl %eax, %eax
-	movw %cs, %ax
-	movq %rax, G_CS(%r10)
-	movw %ss, %ax
-	movq %rax, G_SS(%r10)
+	GUARD_FILL %r10, %r8, 0
+	movq %rcx, %r11
+	movq %rdx, %r8
+	cmpb $0, domain_on(%rip)
+	je 1f
+	movl $MSR_PKRS, %ecx
+	rdmsr
+	movl %eax, G_PKRS(%r10)
+	cmpl %r9d, %eax
+	je 1f
+	PKRS_SET %r9d
+1:
 	/* fn(arg): RCX = arg, 32 bytes of shadow space, RSP 16-aligned at
 	 * the call (it is 8 past alignment on entry, after our caller's
 	 * call pushed the return address). */
-	movq %rcx, %rax
-	movq %rdx, %rcx
+	movq %r8, %rcx
 	subq $40, %rsp
-	call *%rax
+	call *%r11
 	addq $40, %rsp
+	cmpb $0, domain_on(%rip)
+	je 2f
+	movq %rax, %r10
+	movl guard_depth(%rip), %eax
+	decl %eax
+	shlq $GUARD_SHIFT, %rax
+	leaq guard_stack(%rip), %r8
+	movl G_PKRS(%r8,%rax), %r9d
+	PKRS_SWITCH %r9d
+	movq %r10, %rax
+2:
 	decl guard_depth(%rip)
 	ret
 9:
 	movq $PB_EBUSY, %rax
 	ret
 
+/* A page of their own: connection gates (conngate.S) fill slots in the
+ * client's protection domain, so domain.c lets modules write this page. */
 	.bss
-	.balign 128
+	.balign 4096
 	.globl guard_stack
 guard_stack:
 	.zero GUARD_MAX << GUARD_SHIFT
@@ -103,3 +99,4 @@ guard_depth:
 	.globl guard_floor
 guard_floor:
 	.zero 4
+	.balign 4096

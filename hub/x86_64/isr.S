@@ -23,6 +23,8 @@
  * then loads (SDM 3A §6.14.3 "IRET in IA-32e Mode").
  */
 
+#include "domain.h"
+
 #define FRAME_VECTOR (15 * 8)	/* offsetof(struct intr_frame, vector) */
 #define GROUP_SIZE (31 * 4 + 2 + 5)	/* ISR_GROUP_SIZE in cpu.h */
 
@@ -100,6 +102,8 @@ isr_common:
 	popq %rax
 	SAVE_REGS
 	cld
+	DOMAIN_ENTER
+	DOMAIN_HUB_RETRY 4f
 	movq %rsp, %rbx
 	movq %rsp, %rcx
 	andq $-16, %rsp
@@ -124,6 +128,7 @@ isr_common:
 	movq %rbx, %rcx
 	call arch_irq_exit
 3:	movq %rbx, %rsp
+4:	DOMAIN_LEAVE		/* 4: a hub retry, RSP still at the frame */
 	RESTORE_REGS
 	addq $16, %rsp		/* vector and error code */
 	iretq

@@ -14,6 +14,13 @@
  * Module images get per-section protections (W^X) through arch_map_image,
  * and MMIO above the boot map is added by arch_map_mmio.
  *
+ * Before that, in the firmware phase, arch_paging_early edits the
+ * firmware's own tables where CR3 points: the module pool becomes RW+NX
+ * (the stub allocates it as loader code, read-write-execute), the hub's
+ * image and every module image get their sections' protections, so W^X
+ * holds from a module's first instruction on firmware with no memory
+ * attribute protocol as well (OVMF 2022.11 has none).
+ *
  * 4-level paging: SDM 3A §4.5 "4-Level Paging", Tables 4-14 to 4-20; AMD
  * APM Vol. 2 §5.3.  If the firmware left 5-level paging on (CR4.LA57,
  * which cannot change in long mode), one PML5 entry leads to our PML4.
@@ -49,13 +56,15 @@ _Static_assert(sizeof(struct ptable) == PAGE, "page table");
 #define PTE_D (1ull << 6)
 #define PTE_PS (1ull << 7)
 #define PTE_G (1ull << 8)
+#define PTE_KEY (15ull << 59)	/* protection key, with CR4.PKS (§4.6.2) */
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull	/* bits 51:12 */
 _Static_assert((PTE_ADDR & (PTE_P | PTE_W | PTE_PS | PTE_NX)) == 0,
     "address bits apart from flag bits");
 
 /* The flags of a leaf that carry over when a 2 MiB page is split. */
-#define LEAF_FLAGS (PTE_P | PTE_W | PTE_US | PTE_PWT | PTE_PCD | PTE_G | PTE_NX)
+#define LEAF_FLAGS (PTE_P | PTE_W | PTE_US | PTE_PWT | PTE_PCD | PTE_G | \
+    PTE_KEY | PTE_NX)
 /* Tables above a leaf are permissive: the leaf alone decides. */
 #define TABLE_FLAGS (PTE_P | PTE_W)
 
@@ -86,6 +95,7 @@ static unsigned nregions;
 
 static struct ptable *pml4;
 static int paging_on;
+static int paging_fw;		/* editing the firmware's tables */
 static uint64_t nx;		/* PTE_NX, or 0 without EFER.NXE */
 static int wc_ok;		/* the PAT has a write-combining entry */
 static uint64_t phys_limit;	/* 1 << MAXPHYADDR */
@@ -105,16 +115,23 @@ page_up(uint64_t v)
 static struct ptable *
 table_new(void)
 {
+	/* pool and pool_left change only once mem_alloc has returned: it
+	 * may come back here (arch_mem_domain splitting a page). */
 	if (!pool_left) {
-		pool_left = 16;
-		pool = mem_alloc(NULL, pool_left, PB_MEM_ZERO, MEM_KIND_PAGES);
-		if (!pool) {
-			pool_left = 1;
-			pool = mem_alloc(NULL, 1, PB_MEM_ZERO, MEM_KIND_PAGES);
+		unsigned n = 16;
+		uint8_t *p = mem_alloc(NULL, n, PB_MEM_ZERO, MEM_KIND_PAGES);
+
+		if (!p) {
+			n = 1;
+			p = mem_alloc(NULL, 1, PB_MEM_ZERO, MEM_KIND_PAGES);
 		}
-		if (!pool) {
-			pool_left = 0;
+		if (!p)
 			return NULL;
+		if (pool_left) {	/* a nested call took a fresh chunk */
+			mem_free(NULL, p);
+		} else {
+			pool = p;
+			pool_left = n;
 		}
 	}
 	pool_left--;
@@ -143,16 +160,40 @@ table_under(pte_t *e, int create)
 	return t;
 }
 
+/* The firmware's tables may map 1 GiB pages (ours never do): split one
+ * into 512 2 MiB leaves with its attributes.  Bit 12 of such a leaf is
+ * its PAT bit, which stays clear in the smaller leaves as in all of ours. */
+static int
+split_huge(pte_t *pdpte)
+{
+	struct ptable *pd = table_new();
+	uint64_t base = *pdpte & PTE_ADDR & ~((1ull << 30) - 1);
+	uint64_t flags = *pdpte & LEAF_FLAGS;
+
+	if (!pd)
+		return PB_ENOMEM;
+	for (unsigned i = 0; i < ENTRIES; i++)
+		pd->e[i] = (base + i * BIG) | flags | PTE_PS;
+	*pdpte = (uint64_t)(uintptr_t)pd | TABLE_FLAGS;
+	write_cr3(read_cr3());
+	return PB_OK;
+}
+
 /* The PDE mapping va, making the PML4 and PDPT levels as needed. */
 static pte_t *
 pde_for(uint64_t va, int create)
 {
 	struct ptable *pdpt, *pd;
+	pte_t *pdpte;
 
 	pdpt = table_under(&pml4->e[(va >> 39) & 511], create);
 	if (!pdpt)
 		return NULL;
-	pd = table_under(&pdpt->e[(va >> 30) & 511], create);
+	pdpte = &pdpt->e[(va >> 30) & 511];
+	if ((*pdpte & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS) &&
+	    (!create || split_huge(pdpte)))
+		return NULL;
+	pd = table_under(pdpte, create);
 	if (!pd)
 		return NULL;
 	return &pd->e[(va >> 21) & 511];
@@ -481,9 +522,13 @@ protect_image(uint64_t base, const struct pe_image *img)
 	}
 	if ((err = ensure_small(base, size)))
 		return err;
-	for (uint64_t off = 0; off < size; off += PAGE)
-		*pte_for(base + off, 0) = (base + off) |
+	/* The protection key stays: it says whose the pages are. */
+	for (uint64_t off = 0; off < size; off += PAGE) {
+		pte_t *pte = pte_for(base + off, 0);
+
+		*pte = (*pte & PTE_KEY) | (base + off) |
 		    prot_flags(page_prot(img, off));
+	}
 	flush_range(base, size);
 	return PB_OK;
 }
@@ -563,6 +608,7 @@ early_mmio_remove(uint64_t start)
 }
 
 static int map_mmio_now(uint64_t start, uint64_t end, int cache);
+static int map_range(uint64_t pa, uint64_t end, uint64_t flags, int *uncached);
 
 /* Called with our tables built but not loaded. */
 static int
@@ -593,28 +639,61 @@ apply_early(void)
 	return PB_OK;
 }
 
+/*
+ * The firmware's page-table pages may be read-only to it (EDK2 protects
+ * them when its memory protections are on, and lifts CR0.WP itself to
+ * change them): ours edits run the same way, with interrupts held.
+ */
+static uint64_t fw_cr0, fw_irq;
+
+static void
+fw_open(void)
+{
+	fw_irq = cpu_irq_save();
+	fw_cr0 = read_cr0();
+	write_cr0(fw_cr0 & ~CR0_WP);
+}
+
+static void
+fw_close(void)
+{
+	write_cr0(fw_cr0);
+	cpu_irq_restore(fw_irq);
+}
+
 int
 arch_map_image(uint64_t base, const struct pe_image *img)
 {
-	/* Sections are page-separated already: under the firmware's tables
-	 * the image runs as it is. */
-	if (!paging_on)
-		return early_image_add(base, img);
-	return protect_image(base, img);
+	int err;
+
+	if (paging_on)
+		return protect_image(base, img);
+	/* Remembered for our own tables, and applied to the firmware's
+	 * now, before the module's first instruction runs. */
+	if ((err = early_image_add(base, img)) || !paging_fw)
+		return err;
+	fw_open();
+	err = protect_image(base, img);
+	fw_close();
+	if (err)
+		early_image_remove(base);
+	return err;
 }
 
 void
 arch_unmap_image(uint64_t base, uint32_t size)
 {
-	if (!paging_on) {
+	if (!paging_on)
 		early_image_remove(base);
+	if ((!paging_on && !paging_fw) || (base & (PAGE - 1)) || !size)
 		return;
-	}
-	if ((base & (PAGE - 1)) || !size)
-		return;
-	if (ensure_small(base, page_up(size)))
-		return;		/* cannot happen: the image was mapped small */
-	set_pages(base, page_up(size), class_flags(CL_RAM));
+	if (!paging_on)
+		fw_open();
+	/* ensure_small cannot fail: the image was mapped small. */
+	if (!ensure_small(base, page_up(size)))
+		set_pages(base, page_up(size), class_flags(CL_RAM));
+	if (!paging_on)
+		fw_close();
 }
 
 /* --- the hub's own image ------------------------------------------------ */
@@ -716,13 +795,15 @@ map_hub(const struct handoff *h)
 			return PB_OK;
 		}
 	}
-	for (uint32_t i = 0; i < img.nsections; i++)
+	for (uint32_t i = 0; i < img.nsections && !paging_fw; i++)
 		log_event(LOG_BOOT, "paging: hub +0x%05x %6u KiB %c%c%c",
 		    img.sections[i].rva,
 		    (unsigned)(page_up(img.sections[i].vsize) >> 10),
 		    'r', img.sections[i].prot & PE_PROT_W ? 'w' : '-',
 		    img.sections[i].prot & PE_PROT_X ? 'x' : '-');
-	log_event(LOG_BOOT, "paging: hub image protected by its %s", how);
+	if (!paging_fw)
+		log_event(LOG_BOOT, "paging: hub image protected by its %s",
+		    how);
 	err = protect_image(h->hub_base, &img);
 	if (err == PB_EINVAL) {
 		log_event(LOG_ERROR, "paging: hub sections not W^X; "
@@ -756,21 +837,6 @@ guard_stack_bottom(const struct handoff *h)
 }
 
 /* --- switching on ------------------------------------------------------- */
-
-static uint64_t
-read_cr4(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-static void
-write_cr4(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
-}
 
 static void
 wbinvd(void)
@@ -869,10 +935,52 @@ arch_paging_init(const struct handoff *h)
 	paging_on = 1;
 	pat_setup();
 	guard_stack_bottom(h);
+	domain_init(h);
 	log_event(LOG_BOOT, "paging: identity map to 0x%llx, %u regions, "
 	    "%u tables; nx %s, write-combining %s",
 	    (unsigned long long)boot_map_top(), nregions, ntables,
 	    nx ? "on" : "unsupported", wc_ok ? "via PAT" : "unsupported (UC)");
+	return PB_OK;
+}
+
+/*
+ * The firmware phase: W^X in the firmware's own tables (see the top of
+ * this file).  Without NX there is nothing to enforce; with 5-level
+ * paging, our identity map lies under the PML5's first entry.
+ */
+int
+arch_paging_early(const struct handoff *h)
+{
+	int uncached = 0, err;
+
+	domain_early(h);
+	probe_cpu();
+	if (!nx) {
+		log_event(LOG_ERROR, "paging: no NX; module data stays "
+		    "executable");
+		return PB_ENOTSUP;
+	}
+	pml4 = table_at(read_cr3());
+	if (read_cr4() & CR4_LA57)
+		pml4 = table_at(pml4->e[0]);
+	if (!(rdmsr(MSR_EFER) & EFER_NXE))
+		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+	fw_open();
+	err = map_range(h->pool_base, h->pool_base + h->pool_size,
+	    class_flags(CL_RAM), &uncached);
+	if (!err)
+		err = map_hub(h);
+	fw_close();
+	if (err) {
+		log_event(LOG_ERROR, "paging: out of memory for the firmware's "
+		    "tables; modules run without W^X until the takeover");
+		return err;
+	}
+	paging_fw = 1;
+	log_event(LOG_BOOT, "paging: W^X in the firmware's tables: pool "
+	    "0x%llx-0x%llx RW+NX, images per section",
+	    (unsigned long long)h->pool_base,
+	    (unsigned long long)(h->pool_base + h->pool_size));
 	return PB_OK;
 }
 
@@ -1031,6 +1139,41 @@ arch_unmap_mmio(void *va, size_t len)
 			while (p < run_end)
 				p = unmap_page(p, run_end);
 	}
+}
+
+/*
+ * Give [base, base + size) protection key `key` (domain.c), changing
+ * nothing else: a whole 2 MiB page at once, else page by page.  Only
+ * with our tables loaded; pages not mapped keep no key.
+ */
+int
+arch_set_key(uint64_t base, uint64_t size, unsigned key)
+{
+	uint64_t k = (uint64_t)key << 59, va = base & ~(PAGE - 1);
+	uint64_t end = page_up(base + size);
+
+	if (!paging_on)
+		return PB_EINVAL;
+	while (va < end) {
+		pte_t *pde = pde_for(va, 0), *pte;
+
+		if (!pde || !(*pde & PTE_P)) {
+			va = (va | (BIG - 1)) + 1;
+			continue;
+		}
+		if ((*pde & PTE_PS) && !(va & (BIG - 1)) && end - va >= BIG) {
+			*pde = (*pde & ~PTE_KEY) | k;
+			invlpg(va);
+			va += BIG;
+			continue;
+		}
+		if (!(pte = pte_for(va, 1)))
+			return PB_ENOMEM;
+		*pte = (*pte & ~PTE_KEY) | k;
+		invlpg(va);
+		va += PAGE;
+	}
+	return PB_OK;
 }
 
 /* --- queries ------------------------------------------------------------ */

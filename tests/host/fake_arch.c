@@ -92,11 +92,13 @@ void arch_pause(void) { fake_now += 1000000; }
 void arch_irq_window(void) { }
 
 long
-arch_call_guarded(long (*fn)(void *), void *arg, struct pb_module *owner)
+arch_call_guarded(long (*fn)(void *), void *arg, struct pb_module *owner,
+    uint32_t domain)
 {
 	jmp_buf env;
 	long r;
 
+	(void)domain;
 	if (nguards == 16)
 		abort();
 	if (setjmp(env)) {
@@ -147,3 +149,19 @@ hub_read_path(const char *path, const void **data, size_t *len, char *err,
 
 /* The guard the next guarded call takes (the NMI watchdog's view). */
 unsigned arch_guard_depth(void) { return (unsigned)nguards; }
+/* No protection domains on the host: every module runs in the hub's. */
+uint32_t arch_domain_of(const struct pb_module *m) { (void)m; return 0; }
+const struct pb_hub *
+arch_domain_services(const struct pb_hub *real) { return real; }
+struct fake_domain_call fake_domain_calls[FAKE_DOMAIN_CALLS];
+unsigned fake_ndomain_calls;
+
+void
+arch_mem_domain(uint64_t base, uint64_t npages, int modules)
+{
+	if (fake_ndomain_calls < FAKE_DOMAIN_CALLS)
+		fake_domain_calls[fake_ndomain_calls++] =
+		    (struct fake_domain_call){ base, npages, modules };
+}
+void arch_conn_gate(struct conn *c) { (void)c; }
+void arch_conn_ungate(const struct conn *c, struct pb_conn *v) { (void)c; (void)v; }

@@ -25,4 +25,13 @@ extern int fake_hub_died;
 extern int fake_known_all;
 extern uint64_t fake_known_lo, fake_known_hi;
 
+/* What mem.c told arch_mem_domain, in order. */
+#define FAKE_DOMAIN_CALLS 64
+struct fake_domain_call {
+	uint64_t base, npages;
+	int modules;
+};
+extern struct fake_domain_call fake_domain_calls[FAKE_DOMAIN_CALLS];
+extern unsigned fake_ndomain_calls;
+
 #endif

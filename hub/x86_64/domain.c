@@ -1,0 +1,229 @@
+/*
+ * domain.c - protection domains: while a module runs, the hub's own
+ * memory is read-only to it.
+ *
+ * Mechanism: supervisor protection keys (PKS; SDM 3A §4.6.2 "Protection
+ * Keys", CPUID.(EAX=7,ECX=0):ECX[31], CR4.PKS bit 24, IA32_PKRS MSR
+ * 0x6e1).  Every page carries a key in PTE bits 62:59; IA32_PKRS holds,
+ * for each of the 16 keys, access-disable (bit 2k) and write-disable
+ * (bit 2k+1) for supervisor data accesses.  A switch is one WRMSR, with
+ * one set of page tables for everything; per-module tables would cost a
+ * CR3 load (and, without PCID, a TLB flush) per switch and a copy of
+ * every mapping change in every table.  Keys do not cover instruction
+ * fetches (W^X does) and a module running in ring 0 could change IA32_PKRS
+ * itself: like Nooks, domains stop mistakes, not malice.
+ *
+ * Keys:
+ *   0  the hub: its image (.data, .bss: module table, ledger, connections,
+ *      work queue, log, guard stack), its page tables, free memory, and
+ *      everything not listed below
+ *   1  what modules write: every module's image, pages, heap, DMA buffers
+ *      and MMIO mappings; the hub's heap buffers it hands modules to fill
+ *      (export_state, images); the stack they run on and the IST stacks
+ *      the CPU pushes onto when an interrupt cuts into them; the guard
+ *      stack's page, which connection gates fill in the client's domain
+ * Domains (IA32_PKRS values): the hub's is 0, every key writable; a
+ * module's makes every key but 1 read-only.  The hub switches to a
+ * module's domain at every guarded call (guard.S) and back on return or
+ * unwind; its services switch back to the hub's on entry (svcgate.S), and
+ * interrupts and exceptions run in it (isr.S, domain.h).
+ *
+ * Not isolated: modules from one another (one key for all: 14 free keys
+ * would give each of up to 14 modules its own, but a provider must then
+ * write the buffers its clients hand it, which needs a grant per request);
+ * the stack and guard page from modules; the hub's code reached from a
+ * module through other pointers than the services table (the ops of the
+ * hub's own resources: log, firmware-rt, ramdisk), which takes the hub's
+ * domain on its first write and keeps it until the module's call ends
+ * (DOMAIN_HUB_RETRY); now_ns, which writes nothing and runs in the
+ * caller's; the clock and end-of-interrupt hooks, which the hub calls
+ * unguarded in its own domain; everything before the takeover (the
+ * firmware's tables carry no keys, and firmware code runs on modules'
+ * calls).  IA32_PKRS is written only when its value changes: under QEMU's
+ * TCG every write flushes the TLB (tens of microseconds).
+ *
+ * Connections between modules are gated (conngate.S): a client's call
+ * into its provider runs as a guarded call of the provider's, in the
+ * provider's domain, so a fault there is the provider's, not the
+ * client's.  A connection is gated when a module is the client, another
+ * module the provider, and the first slot of the ops table is code of the
+ * provider's (a resource whose "ops" is data, such as a framebuffer's
+ * description, stays as it is).  The provider hears of a client that goes
+ * through the connection as it was (arch_conn_ungate), so it finds its
+ * own ops and instance there.
+ *
+ * `isolate=no` in boot.cfg turns both off; a CPU without PKS keeps the
+ * gates and leaves the domains off (one log line says which).
+ */
+#include "arch.h"
+#include "cpu.h"
+#include "domain.h"
+#include "../hub.h"
+#include "../cfg.h"
+#include "../../abi/rt/rt.h"
+
+#define CR4_PKS (1ull << 24)
+#define KEY_MODULES 1u
+#define WD(key) (2u << (2 * (key)))
+#define PKRS_MODULE (0xaaaaaaaau & ~WD(KEY_MODULES))	/* WD but key 1 */
+
+int arch_set_key(uint64_t base, uint64_t size, unsigned key);
+extern const uint8_t domain_svc_stubs[], conn_gate_stubs[], hub_text_end[];
+
+uint8_t domain_on;			/* read by the assembly paths */
+uint32_t domain_pkrs_module = PKRS_MODULE;	/* conngate.S */
+static int gates_on, isolate_no, tables_ready;
+static const void *gate_ops[CONN_GATE_SLOTS];
+uint64_t domain_hub_lo, domain_hub_hi;	/* the hub's code (domain.h) */
+static struct pb_hub services_dom, services_dom_11;
+
+#define NSVC ((sizeof(struct pb_hub) - offsetof(struct pb_hub, log)) / 8)
+_Static_assert(offsetof(struct pb_hub, log) == 8, "stub offsets (svcgate.S)");
+_Static_assert(NSVC <= DOMAIN_NSVC, "a stub for every service (domain.h)");
+_Static_assert(offsetof(struct conn, res) == CONN_RES, "conngate.S");
+_Static_assert(offsetof(struct pb_resource, ops) == RES_OPS, "conngate.S");
+_Static_assert(offsetof(struct pb_resource, ctx) == RES_CTX, "conngate.S");
+_Static_assert(offsetof(struct pb_resource, owner) == RES_OWNER,
+    "conngate.S");
+
+uint32_t
+arch_domain_of(const struct pb_module *m)
+{
+	return domain_on && m ? PKRS_MODULE : 0;
+}
+
+void
+arch_mem_domain(uint64_t base, uint64_t npages, int modules)
+{
+	if (domain_on)
+		arch_set_key(base, npages * 4096, modules ? KEY_MODULES : 0);
+}
+
+/*
+ * A copy of `real` whose services enter the hub's domain: a slot that
+ * holds the same service as hub_services gets its stub (which calls
+ * hub_services' slot); one that differs (the 1.1 table's inventory, which
+ * writes only the caller's struct) stays as it is, and so does now_ns,
+ * which writes nothing and is called most.
+ */
+static void
+wrap_services(struct pb_hub *dst, const struct pb_hub *real)
+{
+	const void *const *base = (const void *const *)&hub_services.log;
+	const void *const *src = (const void *const *)&real->log;
+	const void **out = (const void **)&dst->log;
+
+	*dst = *real;
+	for (size_t i = 0; i < NSVC; i++)
+		if (src[i] && src[i] == base[i] &&
+		    &out[i] != (const void **)&dst->now_ns)
+			out[i] = domain_svc_stubs + i * DOMAIN_SVC_STUB;
+}
+
+/* Modules get the wrapped table from the start, the firmware phase too
+ * (its stubs go straight to the service until domains are on), so one
+ * started before the takeover enters the hub's domain like the rest. */
+const struct pb_hub *
+arch_domain_services(const struct pb_hub *real)
+{
+	if (!tables_ready)
+		return real;
+	return real == &hub_services_11 ? &services_dom_11 : &services_dom;
+}
+
+/* Called whenever c is pointed at a resource (res.c, conn_rebind). */
+void
+arch_conn_gate(struct conn *c)
+{
+	const struct pb_resource *r = c->res;
+	uint64_t first;
+
+	/* A connection the hub wraps itself (a block connection through
+	 * hub/shadow.c) is left alone: the hub calls the provider guarded. */
+	if (!gates_on || !c->client || !r || !r->owner ||
+	    r->owner == c->client || !r->ops || c->pub.ops != r->ops)
+		return;
+	memcpy(&first, r->ops, sizeof(first));
+	if (hub_module_at(first) != r->owner || !arch_addr_executable(first))
+		return;
+	c->pub.ops = gate_ops;
+	c->pub.ctx = c;
+}
+
+/* The provider's own view of c, for telling it that c's client goes. */
+void
+arch_conn_ungate(const struct conn *c, struct pb_conn *view)
+{
+	if (c->res && view->ops == (const void *)gate_ops) {
+		view->ops = c->res->ops;
+		view->ctx = c->res->ctx;
+	}
+}
+
+static void
+gates_init(void)
+{
+	for (unsigned i = 0; i < CONN_GATE_SLOTS; i++)
+		gate_ops[i] = conn_gate_stubs + i * CONN_GATE_STUB;
+	gates_on = 1;
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used)
+			arch_conn_gate(&conns[i]);
+}
+
+static int
+pks_present(void)
+{
+	uint32_t r[4];
+
+	cpuid(0, 0, r);
+	if (r[0] < 7)
+		return 0;
+	cpuid(7, 0, r);
+	return (r[2] >> 31) & 1;
+}
+
+/* Before any module runs (arch_paging_early): isolate=no, or the
+ * services tables modules will be given. */
+void
+domain_early(const struct handoff *h)
+{
+	char v[8];
+
+	if (cfg_get(h->cmdline, "isolate", v, sizeof(v)) && !strcmp(v, "no")) {
+		isolate_no = 1;
+		return;
+	}
+	wrap_services(&services_dom, &hub_services);
+	wrap_services(&services_dom_11, &hub_services_11);
+	tables_ready = 1;
+}
+
+/* Called once our page tables are loaded, before any module runs again. */
+void
+domain_init(const struct handoff *h)
+{
+	if (isolate_no) {
+		log_event(LOG_BOOT, "domains: off (isolate=no): modules may "
+		    "write all memory; connections ungated");
+		return;
+	}
+	gates_init();
+	if (!pks_present()) {
+		log_event(LOG_BOOT, "domains: off: no supervisor protection "
+		    "keys (CPUID.7.0:ECX[31]); modules may write all memory");
+		return;
+	}
+	wrmsr(MSR_PKRS, 0);
+	write_cr4(read_cr4() | CR4_PKS);
+	domain_hub_lo = h->hub_base;
+	domain_hub_hi = (uint64_t)(uintptr_t)hub_text_end;
+	domain_on = 1;
+	mem_domains_apply();
+	arch_set_key(h->stack_base, h->stack_size, KEY_MODULES);
+	arch_set_key((uint64_t)(uintptr_t)ist_stacks, sizeof(ist_stacks),
+	    KEY_MODULES);
+	arch_set_key((uint64_t)(uintptr_t)guard_stack, 4096, KEY_MODULES);
+	log_event(LOG_BOOT, "domains: on (supervisor protection keys): the "
+	    "hub's memory is read-only to modules");
+}

@@ -1,0 +1,166 @@
+/*
+ * domain.h - protection-domain switches for the assembly entry paths
+ * (isr.S, guard.S, svcgate.S); domain.c explains the domains.
+ *
+ * A domain is a value of IA32_PKRS (SDM 3A §4.6.2 "Protection Keys"): two
+ * bits per key, AD (bit 2k) and WD (bit 2k+1).  The hub's domain is 0
+ * (every key writable).  WRMSR to IA32_PKRS clobbers EAX, ECX and EDX;
+ * the macros run only while `domain_on` is set, so a CPU without PKS
+ * never sees the MSR.
+ */
+#ifndef PB_HUB_X86_64_DOMAIN_H
+#define PB_HUB_X86_64_DOMAIN_H
+
+#define MSR_PKRS 0x6e1
+/* svcgate.S: one stub per service slot, at most DOMAIN_NSVC slots. */
+#define DOMAIN_NSVC 40
+#define DOMAIN_SVC_STUB 8
+
+/* conngate.S: one stub per slot of a provider's ops table. */
+#define CONN_GATE_SLOTS 32
+#define CONN_GATE_STUB 8
+/* Offsets domain.c _Static_asserts: struct conn .res, struct pb_resource
+ * .ops, .ctx and .owner (hub.h). */
+#define CONN_RES 48
+#define RES_OPS 376
+#define RES_CTX 384
+#define RES_OWNER 392
+
+#ifdef __ASSEMBLER__
+/* struct guard (cpu.h, which _Static_asserts them). */
+#define GUARD_MAX 16
+#define GUARD_SHIFT 7		/* sizeof(struct guard) == 128 */
+#define G_RBX 0
+#define G_RBP 8
+#define G_RDI 16
+#define G_RSI 24
+#define G_R12 32
+#define G_R13 40
+#define G_R14 48
+#define G_R15 56
+#define G_RSP 64
+#define G_RIP 72
+#define G_RFLAGS 80
+#define G_CS 88
+#define G_SS 96
+#define G_OWNER 104
+#define G_PKRS 112
+
+/*
+ * Fill the claimed guard slot at register `slot` for a call made by the
+ * code whose return address is at ret(%rsp); clobbers RAX.
+ */
+.macro GUARD_FILL slot, owner, ret
+	movq \owner, G_OWNER(\slot)
+	movq %rbx, G_RBX(\slot)
+	movq %rbp, G_RBP(\slot)
+	movq %rdi, G_RDI(\slot)
+	movq %rsi, G_RSI(\slot)
+	movq %r12, G_R12(\slot)
+	movq %r13, G_R13(\slot)
+	movq %r14, G_R14(\slot)
+	movq %r15, G_R15(\slot)
+	leaq \ret+8(%rsp), %rax
+	movq %rax, G_RSP(\slot)
+	movq \ret(%rsp), %rax
+	movq %rax, G_RIP(\slot)
+	pushfq
+	popq %rax
+	movq %rax, G_RFLAGS(\slot)
+	xorl %eax, %eax
+	movw %cs, %ax
+	movq %rax, G_CS(\slot)
+	movw %ss, %ax
+	movq %rax, G_SS(\slot)
+.endm
+
+/* PKRS := reg32 (not EAX, ECX or EDX). */
+.macro PKRS_SET reg
+	movl $MSR_PKRS, %ecx
+	movl \reg, %eax
+	xorl %edx, %edx
+	wrmsr
+.endm
+
+/* PKRS := reg32 unless it holds that already: a write costs a TLB flush
+ * under QEMU's TCG (and a pipeline drain on some CPUs), a read little. */
+.macro PKRS_SWITCH reg
+	movl $MSR_PKRS, %ecx
+	rdmsr
+	cmpl \reg, %eax
+	je .LPKRS_SWITCH9\@
+	PKRS_SET \reg
+.LPKRS_SWITCH9\@:
+.endm
+
+/*
+ * Interrupt and exception entry, after SAVE_REGS: the handler runs in the
+ * hub's domain.  R13 keeps the interrupted code's PKRS, R14 the guard
+ * depth at entry (both callee-saved across the C handler).
+ */
+.macro DOMAIN_ENTER
+	cmpb $0, domain_on(%rip)
+	je .LDOMAIN_ENTER1\@
+	movl $MSR_PKRS, %ecx
+	rdmsr
+	movl %eax, %r13d
+	testl %eax, %eax
+	jz .LDOMAIN_ENTER2\@
+	xorl %eax, %eax
+	xorl %edx, %edx
+	wrmsr
+.LDOMAIN_ENTER2\@:
+	movl guard_depth(%rip), %r14d
+.LDOMAIN_ENTER1\@:
+.endm
+
+/*
+ * After DOMAIN_ENTER on the exception path, RSP at the frame: a
+ * protection-key page fault (#PF error code bit 5) in the hub's own code
+ * is the hub running in a module's domain, reached through a function
+ * pointer other than the services table (the ops of a resource the hub
+ * publishes, such as the log's).  It is no fault: the instruction runs
+ * again in the hub's domain, which stays until the module's guarded call
+ * ends.
+ */
+.macro DOMAIN_HUB_RETRY retry
+	cmpb $0, domain_on(%rip)
+	je .LDOMAIN_HUB_RETRY1\@
+	cmpq $14, 15*8(%rsp)		/* vector */
+	jne .LDOMAIN_HUB_RETRY1\@
+	testq $0x20, 16*8(%rsp)		/* error code: PK */
+	jz .LDOMAIN_HUB_RETRY1\@
+	movq 17*8(%rsp), %rax		/* rip */
+	cmpq domain_hub_lo(%rip), %rax
+	jb .LDOMAIN_HUB_RETRY1\@
+	cmpq domain_hub_hi(%rip), %rax
+	jae .LDOMAIN_HUB_RETRY1\@
+	xorl %r13d, %r13d
+	jmp \retry
+.LDOMAIN_HUB_RETRY1\@:
+.endm
+
+/*
+ * Before RESTORE_REGS: back to the interrupted code's domain, or, when
+ * the handler unwound guarded calls (a fault, the watchdog), to the
+ * domain the outermost unwound call was made from, which its guard slot
+ * (free again, but not reused while interrupts are held) still records.
+ */
+.macro DOMAIN_LEAVE
+	cmpb $0, domain_on(%rip)
+	je .LDOMAIN_LEAVE2\@
+	movl guard_depth(%rip), %eax
+	cmpl %r14d, %eax
+	jae .LDOMAIN_LEAVE1\@
+	shlq $GUARD_SHIFT, %rax
+	leaq guard_stack(%rip), %rcx
+	movl G_PKRS(%rcx,%rax), %r13d
+.LDOMAIN_LEAVE1\@:
+	testl %r13d, %r13d	/* the handler ran in the hub's domain */
+	jz .LDOMAIN_LEAVE2\@
+	PKRS_SET %r13d
+.LDOMAIN_LEAVE2\@:
+.endm
+
+#endif
+#endif

@@ -1,0 +1,94 @@
+/*
+ * tdomain - test module: tries, in start(), one thing its protection
+ * domain forbids, picked by boot.cfg `tdomain=WHAT`, and logs the address
+ * first so a test can match the fault the hub charges to it:
+ *
+ *   code	write one byte of its own code (read+execute)
+ *   data	run a `ret` placed in its own .data (no-execute)
+ *   heap	run a `ret` placed in a page from alloc_pages (no-execute)
+ *   hub	write one byte of the hub's memory (its own module record,
+ *		which `self` points at): read-only to modules with
+ *		isolation on, so the write faults; with isolate=no it
+ *		succeeds, writing back the byte it read
+ *   peer	call tdomainp's `add` (five arguments) and then its `crash`
+ *		through a connection: the provider faults, and with
+ *		isolation on the fault is charged to it, not to tdomain,
+ *		whose call returns PB_EFAULT
+ *
+ * Loaded with takeover=no, start() runs in the firmware phase, under the
+ * firmware's page tables.
+ */
+#include "../../../abi/pbmod.h"
+#include "../../../abi/rt/rt.h"
+#include "../tdomainp/tdomainp.h"
+
+static const struct pb_hub *hub;
+static struct pb_module *self;
+static const int domain_ops;
+
+typedef void (*fn_t)(void);
+
+/* A `ret` in .data: writable, so never executable. */
+static uint8_t data_code[16] = { 0xc3 };
+
+static void
+poke(volatile uint8_t *p, const char *what)
+{
+	pb_logf(hub, self, PB_LOG_INFO, "writing %s at 0x%llx", what,
+	    (unsigned long long)(uintptr_t)p);
+	*p = *p;
+	pb_logf(hub, self, PB_LOG_INFO, "wrote %s", what);
+}
+
+static void
+run(void *code, const char *what)
+{
+	pb_logf(hub, self, PB_LOG_INFO, "running %s at 0x%llx", what,
+	    (unsigned long long)(uintptr_t)code);
+	((fn_t)code)();
+	pb_logf(hub, self, PB_LOG_INFO, "ran %s", what);
+}
+
+static int
+tdomain_start(struct pb_module *m, const struct pb_hub *h, int mode)
+{
+	char what[16];
+	uint8_t *page;
+
+	(void)mode;
+	self = m;
+	hub = h;
+	if (!pb_setting(hub, "tdomain", what, sizeof(what)))
+		rt_strlcpy(what, "code", sizeof(what));
+	if (!strcmp(what, "code")) {
+		poke((volatile uint8_t *)(uintptr_t)tdomain_start, "my code");
+	} else if (!strcmp(what, "data")) {
+		run(data_code, "my data");
+	} else if (!strcmp(what, "heap")) {
+		if (!(page = hub->alloc_pages(self, 1, PB_MEM_ZERO, NULL)))
+			return PB_ENOMEM;
+		page[0] = 0xc3;
+		run(page, "my heap");
+	} else if (!strcmp(what, "hub")) {
+		poke((volatile uint8_t *)self, "the hub's memory");
+	} else if (!strcmp(what, "peer")) {
+		struct pb_conn *c = hub->connect(self, "tdomainp", 1, 0, NULL);
+
+		if (!c)
+			return PB_ENODEV;
+		pb_logf(hub, self, PB_LOG_INFO, "provider adds 1..5: %d",
+		    PB_CALL(c, tdomainp_ops, add, 1, 2, 3, 4, 5));
+		pb_logf(hub, self, PB_LOG_INFO, "provider call returned %d",
+		    PB_CALL(c, tdomainp_ops, crash));
+		pb_logf(hub, self, PB_LOG_INFO, "still running");
+	}
+	return hub->publish(self, "tdomain", "d0", "", &domain_ops, NULL) ?
+	    PB_OK : PB_ENOMEM;
+}
+
+static const struct pb_module_ops ops = { .start = tdomain_start };
+
+PB_MODULE(.name = "tdomain", .version = "1.0",
+    .desc = "test: does what its protection domain forbids",
+    .ops = &ops,
+    .nprovides = 1, .provides = { PB_PROVIDE("tdomain", 1, 0) });

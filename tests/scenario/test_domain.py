@@ -1,0 +1,129 @@
+"""Protection domains: a module cannot write its own code or run its own
+data, from its first instruction, in the firmware phase (the firmware's
+page tables, edited by the hub) and after the takeover (the hub's); with
+isolation on, it cannot write the hub's memory.  Each forbidden access
+faults, is charged to tdomain (three times: restarted twice, then left
+stopped) and the system goes on."""
+
+import re
+
+from pbtest import Machine
+from images import custom_image
+
+TEST_MODS = ['tfw', 'tser', 'tbuf', 'tbad', 'tos', 'tleaf', 'tdomain',
+             'tdomainp']
+
+
+def run(cfg, timeout=150):
+    img = custom_image('domain', ['target=testos'] + cfg, mods=TEST_MODS)
+    with Machine('default', image=img, timeout=timeout) as m:
+        m.expect(r'powering off', timeout - 20)
+        assert m.wait_exit(30) == 0
+        return m.serial_text()
+
+
+def domain_run(what, phase):
+    cfg = ['tdomain=' + what, 'exec=load tdomain', 'poweroff=3000']
+    if phase == 'firmware':
+        cfg.insert(0, 'takeover=no')
+    text = run(cfg)
+    if phase == 'firmware':
+        assert 'takeover=no: staying in the firmware phase' in text, text
+        assert 'paging: W^X in the firmware\'s tables' in text, text
+    else:
+        assert 'takeover=no' not in text
+    return text
+
+
+def check_stopped(text, verb, what, fetch):
+    """tdomain announced the address, faulted on exactly it (a write, or
+    an instruction fetch at it) three times, and never got past it."""
+    m = re.search(r'%s %s at (0x[0-9a-f]+)' % (verb, what), text)
+    assert m, text
+    addr = int(m.group(1), 16)
+    faults = re.findall(r'tdomain faulted: vector 14 at rip (0x[0-9a-f]+) '
+                        r'addr (0x[0-9a-f]+)', text)
+    assert len(faults) == 3, text
+    for rip, cr2 in faults:
+        assert int(cr2, 16) == addr, (cr2, addr)
+        if fetch:
+            assert int(rip, 16) == addr, (rip, addr)
+    how = 'read, supervisor, instruction fetch' if fetch else 'write'
+    assert re.search(r'cr2 0x0*%x: protection, %s' % (addr, how), text), text
+    assert 'tdomain: faulted 3 times, not restarted' in text
+    assert ('wrote ' + what) not in text and ('ran ' + what) not in text
+    assert 'hub: fatal' not in text
+    assert 'powering off' in text
+
+
+def test_domain_code_not_writable_in_firmware_phase():
+    check_stopped(domain_run('code', 'firmware'), 'writing', 'my code', False)
+
+
+def test_domain_data_not_executable_in_firmware_phase():
+    check_stopped(domain_run('data', 'firmware'), 'running', 'my data', True)
+
+
+def test_domain_heap_not_executable_in_firmware_phase():
+    check_stopped(domain_run('heap', 'firmware'), 'running', 'my heap', True)
+
+
+def test_domain_code_not_writable_after_takeover():
+    check_stopped(domain_run('code', 'native'), 'writing', 'my code', False)
+
+
+def test_domain_data_not_executable_after_takeover():
+    check_stopped(domain_run('data', 'native'), 'running', 'my data', True)
+
+
+def test_domain_hub_memory_read_only_to_modules():
+    """With isolation on (the default), the hub's memory is read-only
+    while a module runs: its write to its own module record faults."""
+    text = domain_run('hub', 'native')
+    assert 'domains: on (supervisor protection keys)' in text, text
+    check_stopped(text, 'writing', "the hub's memory", False)
+    assert re.search(r'cr2 0x[0-9a-f]+: protection, write, supervisor',
+                     text), text
+
+
+def test_domain_isolate_no_lets_modules_write_the_hub():
+    """isolate=no turns domains off: the same write goes through."""
+    text = run(['isolate=no', 'tdomain=hub', 'exec=load tdomain',
+                'poweroff=3000'])
+    assert 'domains: off (isolate=no)' in text, text
+    assert "wrote the hub's memory" in text, text
+    assert 'tdomain faulted' not in text
+    assert 'powering off' in text
+
+
+def peer_run(cfg):
+    return run(cfg + ['tdomain=peer', 'exec=load tdomainp',
+                      'exec=load tdomain', 'poweroff=3000'])
+
+
+def test_domain_provider_fault_charged_to_the_provider():
+    """tdomain calls tdomainp through a connection; tdomainp jumps to
+    NULL.  The gate's guard is innermost, so the provider is charged and
+    restarted, and the client's call returns PB_EFAULT (-11) and it goes
+    on.  Five arguments reach the provider through the gate intact."""
+    text = peer_run([])
+    assert 'tdomain: provider adds 1..5: 15' in text, text
+    assert re.search(r'tdomainp faulted: vector 14 at rip 0x0 .*\(at no '
+                     r'code, during its call\)', text), text
+    assert 'tdomain: provider call returned -11' in text, text
+    assert 'tdomain: still running' in text
+    assert 'tdomain faulted' not in text
+    assert 'tdomainp: restarting from its image' in text
+    assert 'hub: fatal' not in text
+    assert 'powering off' in text
+
+
+def test_domain_isolate_no_charges_the_client():
+    """Without gates (isolate=no) the same fault is charged to the client,
+    whose guarded call is innermost: what the gates are for."""
+    text = peer_run(['isolate=no'])
+    assert 'tdomain: provider adds 1..5: 15' in text, text
+    assert re.search(r'tdomain faulted: vector 14 at rip 0x0 ', text), text
+    assert 'tdomainp faulted' not in text
+    assert 'tdomain: still running' not in text
+    assert 'powering off' in text
