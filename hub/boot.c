@@ -670,11 +670,13 @@ hub_main(struct handoff *h)
 	else
 		takeover(h);
 	drain_work();
+	/* takeover=no: the shell's reader shows every line from here on, so
+	 * exec= output keeps its place among the lines held until now. */
+	log_set_direct(0);
 	park_check();	/* disks whose controller no driver took go now */
 	run_exec_lines(h->cmdline);
 	if (!cfg_get(h->cmdline, "gc", buf, sizeof(buf)) || strcmp(buf, "no"))
 		hub_gc(hub_target, NULL, NULL);
-	log_set_direct(0);	/* takeover=no: the shell's from the prompt on */
 	log_event(LOG_BOOT, "boot done");
 	chart_mark("boot-done");
 	/* poweroff, or poweroff=MS to let the event loop run that long. */
