@@ -138,6 +138,10 @@ uint64_t arch_ram_known(uint64_t addr);
  * where, or 0 if none (inject.c; x86_64/codeflip.c). */
 uint64_t arch_code_poke(uint64_t base, uint32_t size, uint32_t off,
     const uint8_t *bytes, unsigned n, int flip);
+/* An 8-byte store made by code in the module's image, so that it is the
+ * module's write: its domain's rights, its fault (fault injection). */
+void arch_module_store(uint64_t base, uint32_t size, uint64_t addr,
+    uint64_t val);
 
 /* --- checks of what modules hand services (argcheck.c) ------------------- */
 int hub_arg_known(const void *p, size_t len);

@@ -107,13 +107,14 @@ injector(void *unused)
 	inj.fired = 1;
 	switch (inj.type) {
 	case T_STRAY:
-		*(volatile uint64_t *)(uintptr_t)p = 0xdeadbeefcafef00dull;
+		arch_module_store(inj.m->base, inj.m->size, p,
+		    0xdeadbeefcafef00dull);
 		break;
 	case T_POINTER:
 		if (inj.entry)
 			a = inj.m->base + (p % inj.m->size & ~7ull);
 		a ^= 8ull << (p % 18);
-		*(volatile uint64_t *)(uintptr_t)a = p;
+		arch_module_store(inj.m->base, inj.m->size, a, p);
 		break;
 	case T_NULL:
 		p = 0;

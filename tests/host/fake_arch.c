@@ -51,6 +51,15 @@ arch_code_poke(uint64_t base, uint32_t size, uint32_t off,
 	return (uint64_t)(uintptr_t)p;
 }
 
+/* The store is the module's on the hardware; here it is a plain one. */
+void
+arch_module_store(uint64_t base, uint32_t size, uint64_t addr, uint64_t val)
+{
+	(void)base;
+	(void)size;
+	*(volatile uint64_t *)(uintptr_t)addr = val;
+}
+
 int
 arch_hub_code(uint64_t addr)
 {
