@@ -48,9 +48,11 @@
  * client's.  A connection is gated when a module is the client, another
  * module the provider, and the first slot of the ops table is code of the
  * provider's (a resource whose "ops" is data, such as a framebuffer's
- * description, stays as it is).  The provider hears of a client that goes
- * through the connection as it was (arch_conn_ungate), so it finds its
- * own ops and instance there.
+ * description, stays as it is), and not when the hub wraps it itself (a
+ * block connection through hub/shadow.c, which calls the provider
+ * guarded).  The provider hears of a client that goes through a copy of
+ * the connection as it was (arch_conn_ungate), so it finds its own ops
+ * and instance there.
  *
  * `isolate=no` in boot.cfg turns both off; a CPU without PKS keeps the
  * gates and leaves the domains off (one log line says which).
