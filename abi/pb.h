@@ -46,6 +46,7 @@
 /* Errors: negative return values.  0 means success. */
 enum pb_err {
 	PB_OK = 0,
+	PB_RESUMED_LOST = 1,	/* resume only: see struct pb_modops */
 	PB_ENOMEM = -1,		/* out of memory */
 	PB_EINVAL = -2,		/* bad argument */
 	PB_ENOENT = -3,		/* no such thing */
@@ -180,6 +181,10 @@ struct pb_module_ops {
 	int (*release)(struct pb_module *self);		/* let go of hardware */
 	int (*activate)(struct pb_module *self);	/* take it (after import) */
 	int (*resume)(struct pb_module *self);		/* undo quiesce+release */
+	/* resume may answer PB_RESUMED_LOST: serving again, but what its
+	 * clients had set up is gone (a picture the other driver's mode
+	 * change wiped): the hub tells them PB_EV_REBOUND, so they set it
+	 * up again, as after any rebind. */
 	void (*event)(struct pb_module *self, int event, struct pb_conn *conn,
 	    int req);
 };

@@ -363,6 +363,18 @@ resume_old:
 	return r ? r : PB_EIO;
 }
 
+/* Step 5: every client of m hears that it has to set things up again. */
+static void
+tell_rebound(struct pb_module *m)
+{
+	for (unsigned k = 0; k < MAX_CONNS; k++) {
+		struct conn *c = &conns[k];
+
+		if (c->used && c->res && c->res->owner == m)
+			conn_tell(c, PB_EV_REBOUND);
+	}
+}
+
 /* Undo steps 1-3 (or 1-4): P resumes, P' goes. */
 void
 swap_abort(struct swap *s)
@@ -378,10 +390,14 @@ swap_abort(struct swap *s)
 	/* P stopped taking work once it was asked (PB_EAGAIN included),
 	 * unless it faulted meanwhile and is a new instance now. */
 	if ((s->old->state == MOD_QUIESCED || s->draining) && old_intact(s)) {
-		if (entry(s->old, CALL_RESUME, &a) != PB_OK)
+		int r = entry(s->old, CALL_RESUME, &a);
+
+		if (r < PB_OK)
 			log_event(LOG_ERROR, "%s: resume after a failed swap "
 			    "failed", s->old->name);
 		s->old->state = MOD_RUNNING;
+		if (r == PB_RESUMED_LOST)
+			tell_rebound(s->old);
 	}
 	irq_hold_module(s->old, 0);
 	if (s->buf)
@@ -430,16 +446,6 @@ rebind_all(struct swap *s)
 	hand_over_done(s, 1);
 }
 
-static void
-tell_rebound(struct swap *s)
-{
-	for (unsigned k = 0; k < MAX_CONNS; k++) {
-		struct conn *c = &conns[k];
-
-		if (c->used && c->res && c->res->owner == s->new)
-			conn_tell(c, PB_EV_REBOUND);
-	}
-}
 
 /* m's watch window ends before its time (m is swapped out or faulted):
  * its timer goes too, or swaps in quick succession would fill the timer
@@ -505,7 +511,7 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	s->blackout_ns = hub_now_ns() - s->t0_ns;
 	s->blackout_cycles = t1 - s->t0;
 	irq_hold_module(s->old, 0);
-	tell_rebound(s);
+	tell_rebound(s->new);
 	/* What P' takes whenever it comes (irq for a driver that polls till
 	 * then) was not connected by the standby start. */
 	res_connect_requirements(s->new, 0);
@@ -640,11 +646,9 @@ swap_watch_fault(struct pb_module *new)
 	new->state = MOD_FAILED;
 	if (old->bind_res)
 		hub_bind_connect(old);
-	if (entry(old, CALL_RESUME, &a) != PB_OK)
+	if (entry(old, CALL_RESUME, &a) < PB_OK)
 		log_event(LOG_ERROR, "%s: resume failed", old->name);
 	old->state = MOD_RUNNING;
 	irq_hold_module(old, 0);
-	for (unsigned k = 0; k < MAX_CONNS; k++)	/* step 5: the clients are told */
-		if (conns[k].used && conns[k].res && conns[k].res->owner == old)
-			conn_tell(&conns[k], PB_EV_REBOUND);
+	tell_rebound(old);
 }

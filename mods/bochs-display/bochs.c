@@ -571,7 +571,7 @@ bochs_activate(struct pb_module *m)
 
 /* Back after a failed swap: the mode is ours unless the other driver
  * changed it; then it is set again, black (there is no copy of the
- * picture: the client's next redraw brings it back). */
+ * picture: the hub has the clients draw it again). */
 static int
 bochs_resume(struct pb_module *m)
 {
@@ -586,6 +586,8 @@ bochs_resume(struct pb_module *m)
 		if ((err = program(cur.width, cur.height)) != PB_OK)
 			return err;
 		draw_fill(&draw, 0, 0, draw.width, draw.height, 0);
+		active = 1;
+		return PB_RESUMED_LOST;		/* the clients draw it again */
 	}
 	active = 1;
 	return PB_OK;

@@ -963,7 +963,8 @@ TEST(bochs_normal_start_without_a_mode)
 }
 
 /* A failed swap out: resume finds its mode changed by the other driver
- * and puts the mode back, black (no copy of the picture is kept). */
+ * and puts the mode back, black (no copy of the picture is kept), and
+ * answers PB_RESUMED_LOST so the hub has its clients draw again. */
 TEST(bochs_resume_restores_the_mode)
 {
 	struct dispi_mode got;
@@ -978,7 +979,7 @@ TEST(bochs_resume_restores_the_mode)
 	bochs_quiesce(SELF);
 	bochs_release(SELF);
 	dispi_set_mode(&dispi, 800, 600, &got, &why);	/* someone else */
-	CHECK_EQ_INT(bochs_resume(SELF), PB_OK);
+	CHECK_EQ_INT(bochs_resume(SELF), PB_RESUMED_LOST);
 	CHECK_EQ_INT(dev.regs[DISPI_INDEX_XRES], 1024);
 	CHECK_EQ_INT(dev.regs[DISPI_INDEX_YRES], 768);
 	CHECK_EQ_INT(pixel(7, 7), 0);
