@@ -556,6 +556,13 @@ hub_gc(const char *target, pb_line_fn out, void *arg)
  * its disk works: the loop runs meanwhile (the disk driver's interrupts
  * and work), up to swap-drain.  What does not finish in time is logged;
  * the reset goes on.
+ *
+ * Then every module stops, the last started first, so clients stop
+ * before the providers they call and each driver silences its device:
+ * no DMA into memory the firmware is about to reuse, and no interrupt
+ * source left armed across the reset (the watchdog's NMI, raised while
+ * the CPU runs the firmware's real-mode reset code, jumped through a
+ * stale vector 2: shell/reboot hung).
  */
 static long
 call_quiesce(void *arg)
@@ -565,8 +572,8 @@ call_quiesce(void *arg)
 	return m->ops->quiesce(m);
 }
 
-void
-hub_shutdown(void)
+static void
+write_back_file_systems(void)
 {
 	uint64_t deadline = hub_now_ns() + swap_drain_ns;
 
@@ -586,4 +593,30 @@ hub_shutdown(void)
 		else
 			m->state = MOD_QUIESCED;
 	}
+}
+
+static struct pb_module *
+last_started(void)
+{
+	struct pb_module *last = NULL;
+
+	for (unsigned i = 0; i < nmodules; i++) {
+		struct pb_module *m = &modules[i];
+
+		if ((m->state == MOD_RUNNING || m->state == MOD_STANDBY ||
+		    m->state == MOD_QUIESCED) &&
+		    (!last || m->started_at_ns >= last->started_at_ns))
+			last = m;
+	}
+	return last;
+}
+
+void
+hub_shutdown(void)
+{
+	struct pb_module *m;
+
+	write_back_file_systems();
+	while ((m = last_started()) != NULL)
+		mod_stop(m);
 }
