@@ -5,6 +5,11 @@
  * changes the line, and the echo redraws what changed: from the first
  * changed column to the end of the line, blanks over what got shorter,
  * and a cursor move back to where the cursor belongs.
+ *
+ * The line is UTF-8 (RFC 3629): a character typed is the keyboard's code
+ * point, encoded.  Positions (len, cur) are bytes and always sit on a
+ * character's first byte; the screen counts one column per character
+ * (what fbcon draws; wide and combining characters are not told apart).
  */
 #include "lineedit.h"
 #include "../../abi/keyboard.h"
@@ -60,23 +65,86 @@ put_move(struct le_echo *e, size_t n, char dir)
 	put(e, s, k);
 }
 
+/* --- UTF-8 ------------------------------------------------------------ */
+
+static int
+is_continuation(char c)
+{
+	return ((unsigned char)c & 0xc0) == 0x80;
+}
+
+/* Columns of line[0..n): one per character, not per byte. */
+static size_t
+columns(const char *line, size_t n)
+{
+	size_t cols = 0;
+
+	for (size_t i = 0; i < n; i++)
+		cols += !is_continuation(line[i]);
+	return cols;
+}
+
+static size_t
+char_before(const struct lineedit *le, size_t at)
+{
+	while (at > 0 && is_continuation(le->line[--at]))
+		;
+	return at;
+}
+
+static size_t
+char_after(const struct lineedit *le, size_t at)
+{
+	while (at < le->len && is_continuation(le->line[++at]))
+		;
+	return at;
+}
+
+/* A code point as UTF-8; 0 for one that cannot be encoded. */
+static size_t
+utf8_encode(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
 /*
- * The screen cursor is at column `from` of the line: write the line from
- * there, blank the old_len - len columns that are no longer used, and
- * bring the cursor back to le->cur.
+ * The screen cursor is at the column of byte `from`: write the line from
+ * there, blank the columns of the old line (old_cols wide) that are no
+ * longer used, and bring the cursor back to le->cur.
  */
 static void
 refresh_tail(const struct lineedit *le, struct le_echo *e, size_t from,
-    size_t old_len)
+    size_t old_cols)
 {
-	size_t end = le->len;
+	size_t end = columns(le->line, le->len);
 
 	put(e, le->line + from, le->len - from);
-	if (old_len > le->len) {
-		put_spaces(e, old_len - le->len);
-		end = old_len;
+	if (old_cols > end) {
+		put_spaces(e, old_cols - end);
+		end = old_cols;
 	}
-	put_move(e, end - le->cur, 'D');
+	put_move(e, end - columns(le->line, le->cur), 'D');
 }
 
 /* --- history ----------------------------------------------------------- */
@@ -121,32 +189,36 @@ clear_line(struct lineedit *le)
 static void
 set_line(struct lineedit *le, const char *s, struct le_echo *e)
 {
-	size_t old = le->len;
+	size_t old = columns(le->line, le->len);
 
-	put_move(e, le->cur, 'D');
+	put_move(e, columns(le->line, le->cur), 'D');
 	le->len = le->cur = strlen(s);
 	memmove(le->line, s, le->len + 1);
 	refresh_tail(le, e, 0, old);
 }
 
 static void
-insert(struct lineedit *le, char c, struct le_echo *e)
+insert(struct lineedit *le, uint32_t cp, struct le_echo *e)
 {
 	size_t from = le->cur;
+	char utf8[4];
+	size_t n = utf8_encode(cp, utf8);
 
-	if (le->len + 1 >= LE_LINE_MAX)
+	if (n == 0 || le->len + n >= LE_LINE_MAX)
 		return;		/* full: the key is refused */
-	memmove(le->line + le->cur + 1, le->line + le->cur, le->len - le->cur);
-	le->line[le->cur++] = c;
-	le->line[++le->len] = '\0';
-	refresh_tail(le, e, from, le->len);
+	memmove(le->line + le->cur + n, le->line + le->cur, le->len - le->cur);
+	memcpy(le->line + le->cur, utf8, n);
+	le->cur += n;
+	le->len += n;
+	le->line[le->len] = '\0';
+	refresh_tail(le, e, from, 0);
 }
 
-/* Remove n characters at position at; the screen cursor is at `at`. */
+/* Remove bytes [at, at+n); the screen cursor is at `at`. */
 static void
 remove_at(struct lineedit *le, size_t at, size_t n, struct le_echo *e)
 {
-	size_t old = le->len;
+	size_t old = columns(le->line, le->len);
 
 	memmove(le->line + at, le->line + at + n, le->len - at - n + 1);
 	le->len -= n;
@@ -160,7 +232,8 @@ backspace(struct lineedit *le, struct le_echo *e)
 	if (le->cur == 0)
 		return;
 	put_move(e, 1, 'D');
-	remove_at(le, le->cur - 1, 1, e);
+	remove_at(le, char_before(le, le->cur), le->cur -
+	    char_before(le, le->cur), e);
 }
 
 static void
@@ -168,7 +241,7 @@ kill_start(struct lineedit *le, struct le_echo *e)
 {
 	if (le->cur == 0)
 		return;
-	put_move(e, le->cur, 'D');
+	put_move(e, columns(le->line, le->cur), 'D');
 	remove_at(le, 0, le->cur, e);
 }
 
@@ -176,9 +249,9 @@ static void
 move_to(struct lineedit *le, size_t to, struct le_echo *e)
 {
 	if (to < le->cur)
-		put_move(e, le->cur - to, 'D');
+		put_move(e, columns(le->line + to, le->cur - to), 'D');
 	else
-		put_move(e, to - le->cur, 'C');
+		put_move(e, columns(le->line + le->cur, to - le->cur), 'C');
 	le->cur = to;
 }
 
@@ -312,9 +385,8 @@ decode(struct lineedit *le, uint32_t *c, uint16_t mods)
 		*c &= 0x1f;
 	if (*c < 0x20 || *c == 0x7f)
 		return control_action(*c);
-	/* Commands and paths are ASCII: one byte is one column, so the
-	 * cursor arithmetic stays exact.  Other characters are ignored. */
-	if (*c < 0x7f)
+	/* Printable characters, not C1 controls (0x80-0x9f). */
+	if (*c < 0x7f || (*c >= 0xa0 && *c < KEY_UP))
 		return A_INSERT;
 	return special_action(*c);
 }
@@ -331,16 +403,15 @@ static int
 apply(struct lineedit *le, int act, uint32_t c, struct le_echo *e)
 {
 	switch (act) {
-	case A_INSERT:		insert(le, (char)c, e); break;
+	case A_INSERT:		insert(le, c, e); break;
 	case A_BACKSPACE:	backspace(le, e); break;
 	case A_DELETE:
 		if (le->cur < le->len)
-			remove_at(le, le->cur, 1, e);
+			remove_at(le, le->cur, char_after(le, le->cur) - le->cur,
+			    e);
 		break;
-	case A_LEFT:		move_to(le, le->cur ? le->cur - 1 : 0, e); break;
-	case A_RIGHT:
-		move_to(le, le->cur < le->len ? le->cur + 1 : le->len, e);
-		break;
+	case A_LEFT:		move_to(le, char_before(le, le->cur), e); break;
+	case A_RIGHT:		move_to(le, char_after(le, le->cur), e); break;
 	case A_HOME:		move_to(le, 0, e); break;
 	case A_END:		move_to(le, le->len, e); break;
 	case A_UP:		history_up(le, e); break;
@@ -385,5 +456,5 @@ le_redraw(const struct lineedit *le, struct le_echo *e)
 	e->len = 0;
 	e->buf[0] = '\0';
 	put(e, le->line, le->len);
-	put_move(e, le->len - le->cur, 'D');
+	put_move(e, columns(le->line + le->cur, le->len - le->cur), 'D');
 }

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LE_LINE_MAX 256		/* bytes with the NUL: 255 characters */
+#define LE_LINE_MAX 256		/* bytes with the NUL: 255 bytes of UTF-8 */
 #define LE_HISTORY 32		/* lines remembered */
 /* The longest echo of one key: a recalled line replacing another. */
 #define LE_ECHO_MAX (2 * LE_LINE_MAX + 32)

@@ -425,7 +425,8 @@ TEST(lineedit_ignores_other_keys)
 	struct run r;
 
 	type(le, "a\tb", &r);
-	key(le, 0xe9, &r);		/* non-ASCII: ignored */
+	key(le, 0x85, &r);		/* a C1 control: ignored */
+	key(le, 0xd800, &r);		/* a surrogate: cannot be encoded */
 	key(le, KEY_F1, &r);
 	key(le, KEY_PGUP, &r);
 	CHECK_STR(r.echo, "");
@@ -445,5 +446,66 @@ TEST(lineedit_redraw)
 	le_redraw(le, &e);
 	CHECK_STR(e.buf, "abcd" CSI "2D");
 	CHECK_EQ_INT(e.len, 8);
+	free(le);
+}
+
+/* Characters beyond ASCII are stored as UTF-8; the cursor moves, deletes
+ * and redraws by characters, one column each, never by bytes. */
+TEST(lineedit_utf8)
+{
+	struct lineedit *le = editor();
+	struct run r;
+	struct le_echo e;
+
+	key(le, 'a', &r);
+	key(le, 0xe9, &r);		/* é: 2 bytes */
+	CHECK_STR(r.echo, "\xc3\xa9");
+	key(le, 0x2192, &r);		/* →: 3 bytes */
+	key(le, 0x1f600, &r);		/* 4 bytes */
+	CHECK_STR(le->line, "a\xc3\xa9\xe2\x86\x92\xf0\x9f\x98\x80");
+	CHECK_EQ_INT(le->len, 10);
+	/* Left twice: two columns, onto the é's end. */
+	key(le, KEY_LEFT, &r);
+	key(le, KEY_LEFT, &r);
+	CHECK_STR(r.echo, CSI "D");
+	CHECK_EQ_INT(le->cur, 3);
+	/* Insert before →: the tail is written again, cursor back 2. */
+	key(le, 'x', &r);
+	CHECK_STR(r.echo, "x\xe2\x86\x92\xf0\x9f\x98\x80" CSI "2D");
+	/* Backspace removes the x, then the whole é. */
+	key(le, 0x7f, &r);
+	key(le, 0x7f, &r);
+	CHECK_STR(r.echo, CSI "D" "\xe2\x86\x92\xf0\x9f\x98\x80 " CSI "3D");
+	CHECK_STR(le->line, "a\xe2\x86\x92\xf0\x9f\x98\x80");
+	CHECK_EQ_INT(le->cur, 1);
+	/* Delete takes the whole →; the redraw moves back by columns. */
+	key(le, KEY_DELETE, &r);
+	CHECK_STR(le->line, "a\xf0\x9f\x98\x80");
+	le_redraw(le, &e);
+	CHECK_STR(e.buf, "a\xf0\x9f\x98\x80" CSI "D");
+	key(le, KEY_END, &r);
+	CHECK_STR(r.echo, CSI "C");
+	/* Ctrl-U: back 2 columns, 2 blanks. */
+	key(le, 0x15, &r);
+	CHECK_STR(r.echo, CSI "2D" "  " CSI "2D");
+	CHECK_STR(le->line, "");
+	free(le);
+}
+
+/* A character that does not fit whole is refused, never cut. */
+TEST(lineedit_utf8_full_line)
+{
+	struct lineedit *le = editor();
+	struct run r;
+	char big[LE_LINE_MAX];
+
+	memset(big, 'a', LE_LINE_MAX - 2);
+	big[LE_LINE_MAX - 2] = '\0';
+	type(le, big, &r);
+	key(le, 0xe9, &r);
+	CHECK_STR(r.echo, "");
+	CHECK_EQ_INT(le->len, LE_LINE_MAX - 2);
+	key(le, 'b', &r);
+	CHECK_EQ_INT(le->len, LE_LINE_MAX - 1);
 	free(le);
 }

@@ -225,6 +225,9 @@ def test_line_editing():
         # A line far longer than the editor takes: cut at its limit.
         out = typed(m, 'echo ' + 'x' * 400 + '\r', timeout=60)
         assert out == 'x' * 250, len(out)
+        # UTF-8 from the terminal: characters, not bytes, move and go.
+        assert typed(m, 'echo caf\u00e9 \u2192 x' + left * 3 + '\x7f\x7f'
+                     + '\u00fc' + CSI + '3~\r') == 'caf\u00fc x'
 
 
 def _background(pixels):
