@@ -77,6 +77,7 @@ struct handoff_file {
 };
 
 #define HANDOFF_MAX_FILES 128
+#define HANDOFF_MAX_SECTIONS 16
 #define HANDOFF_CMDLINE_MAX 8192
 
 struct handoff {
@@ -147,6 +148,15 @@ struct handoff {
 	 * calls tick() every period_ms; 0 closes it, and so does
 	 * exit_boot_services. */
 	int (*fw_watch)(uint32_t period_ms, void (*tick)(void));
+
+	/* The hub image's sections as the stub loaded them (hub/pe.c), so
+	 * the hub maps itself W^X without reading its own headers. */
+	uint32_t hub_nsections;
+	uint32_t pad3;
+	struct handoff_section {
+		uint32_t rva, size;
+		uint32_t prot;		/* PE_PROT_* (hub/pe.h) */
+	} hub_sections[HANDOFF_MAX_SECTIONS];
 };
 
 #define HANDOFF_STUB_TEXT 2048

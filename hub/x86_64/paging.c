@@ -28,7 +28,6 @@
 #include "arch.h"
 #include "cpu.h"
 #include "../hub.h"
-#include "../pe_format.h"
 #include "../../abi/rt/rt.h"
 
 typedef uint64_t pte_t;
@@ -698,116 +697,26 @@ arch_unmap_image(uint64_t base, uint32_t size)
 
 /* --- the hub's own image ------------------------------------------------ */
 
-/* Read the hub's PE headers where it runs, if the loader kept them. */
-static int
-hub_layout_from_headers(uint64_t base, uint64_t size, struct pe_image *img)
-{
-	const uint8_t *p = (const uint8_t *)(uintptr_t)base;
-	struct pe_dos_header dos;
-	struct pe_coff_header coff;
-	uint32_t sig, off;
-
-	memcpy(&dos, p, sizeof(dos));
-	if (dos.e_magic != PE_DOS_MAGIC || dos.e_lfanew > PAGE - 24)
-		return PB_EINVAL;
-	memcpy(&sig, p + dos.e_lfanew, 4);
-	memcpy(&coff, p + dos.e_lfanew + 4, sizeof(coff));
-	if (sig != PE_SIGNATURE || coff.nsections > PE_MAX_SECTIONS)
-		return PB_EINVAL;
-	off = dos.e_lfanew + 4 + sizeof(coff) + coff.opt_size;
-	if (off + coff.nsections * sizeof(struct pe_section_header) > PAGE)
-		return PB_EINVAL;
-	img->nsections = coff.nsections;
-	for (uint32_t i = 0; i < coff.nsections; i++) {
-		struct pe_section_header sh;
-		struct pe_section *s = &img->sections[i];
-
-		memcpy(&sh, p + off + i * sizeof(sh), sizeof(sh));
-		s->rva = sh.rva;
-		s->vsize = sh.vsize ? sh.vsize : sh.raw_size;
-		s->prot = PE_PROT_R;
-		if (sh.characteristics & PE_SCN_MEM_WRITE)
-			s->prot |= PE_PROT_W;
-		if (sh.characteristics & PE_SCN_MEM_EXECUTE)
-			s->prot |= PE_PROT_X;
-		if ((uint64_t)s->rva + s->vsize > size)
-			return PB_EINVAL;
-	}
-	return PB_OK;
-}
-
-/*
- * Without headers (the loader copies sections only), the boundaries come
- * from markers that layout.S places in ".text$zzzz" and ".rdata$zzzz":
- * grouped sections are merged into the section named before the '$' in
- * suffix order (Microsoft PE/COFF specification §4.2 "Grouped Sections").
- * Code is never merged, so the .text marker is its last byte.  lld-link
- * may append merged string constants after the .rdata marker, so that one
- * only bounds .rdata from below: pages after its page stay read-write,
- * which is never wrong for data, only less strict.  The link keeps
- * sections page-aligned in the order .text, .rdata, .data, .reloc.
- */
-extern const uint8_t hub_text_end[], hub_rdata_end[];
-static const uint8_t hub_rdata_probe[] = "rdata";
-static uint8_t hub_data_probe[1];
-
-static int
-hub_layout_from_markers(uint64_t base, uint64_t size, struct pe_image *img)
-{
-	uint64_t text = page_up((uint64_t)(uintptr_t)hub_text_end);
-	uint64_t rdata = page_up((uint64_t)(uintptr_t)hub_rdata_end + 1);
-	uint64_t self = (uint64_t)(uintptr_t)&arch_paging_init;
-
-	/* Check the markers landed where the argument above says. */
-	if (self < base + PAGE || self >= text || text >= rdata ||
-	    (uint64_t)(uintptr_t)hub_rdata_probe < text ||
-	    (uint64_t)(uintptr_t)hub_rdata_probe >= rdata ||
-	    (uint64_t)(uintptr_t)hub_data_probe < rdata ||
-	    rdata > base + size)
-		return PB_EINVAL;
-	img->nsections = 3;
-	img->sections[0] = (struct pe_section){ .rva = PAGE,
-	    .vsize = (uint32_t)(text - base - PAGE),
-	    .prot = PE_PROT_R | PE_PROT_X };
-	img->sections[1] = (struct pe_section){ .rva = (uint32_t)(text - base),
-	    .vsize = (uint32_t)(rdata - text), .prot = PE_PROT_R };
-	img->sections[2] = (struct pe_section){ .rva = (uint32_t)(rdata - base),
-	    .vsize = (uint32_t)(base + size - rdata),
-	    .prot = PE_PROT_R | PE_PROT_W };
-	return PB_OK;
-}
-
+/* The hub's image per section, as the stub loaded it (handoff.h). */
 static int
 map_hub(const struct handoff *h)
 {
 	struct pe_image img;
-	const char *how = "PE headers";
 	int err;
 
 	memset(&img, 0, sizeof(img));
 	img.image_size = (uint32_t)h->hub_size;
-	if (hub_layout_from_headers(h->hub_base, h->hub_size, &img)) {
-		how = "section markers (the end of .rdata stays writable)";
-		memset(&img.sections, 0, sizeof(img.sections));
-		if (hub_layout_from_markers(h->hub_base, h->hub_size, &img)) {
-			log_event(LOG_ERROR, "paging: hub layout unknown; "
-			    "its image stays read-write-execute");
-			return PB_OK;
-		}
+	img.nsections = h->hub_nsections;
+	for (uint32_t i = 0; i < img.nsections && i < PE_MAX_SECTIONS; i++) {
+		img.sections[i].rva = h->hub_sections[i].rva;
+		img.sections[i].vsize = h->hub_sections[i].size;
+		img.sections[i].prot = (int)h->hub_sections[i].prot;
 	}
-	for (uint32_t i = 0; i < img.nsections && !paging_fw; i++)
-		log_event(LOG_BOOT, "paging: hub +0x%05x %6u KiB %c%c%c",
-		    img.sections[i].rva,
-		    (unsigned)(page_up(img.sections[i].vsize) >> 10),
-		    'r', img.sections[i].prot & PE_PROT_W ? 'w' : '-',
-		    img.sections[i].prot & PE_PROT_X ? 'x' : '-');
-	if (!paging_fw)
-		log_event(LOG_BOOT, "paging: hub image protected by its %s",
-		    how);
-	err = protect_image(h->hub_base, &img);
+	err = img.nsections && img.nsections <= PE_MAX_SECTIONS ?
+	    protect_image(h->hub_base, &img) : PB_EINVAL;
 	if (err == PB_EINVAL) {
-		log_event(LOG_ERROR, "paging: hub sections not W^X; "
-		    "its image stays read-write-execute");
+		log_event(LOG_ERROR, "paging: hub sections unknown or not "
+		    "W^X; its image stays read-write-execute");
 		return PB_OK;
 	}
 	return err;
