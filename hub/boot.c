@@ -611,6 +611,37 @@ reset_cleanly(void *ctx, int kind)
 	handoff->fw->reset(ctx, kind);
 }
 
+/* boot.cfg's durations in milliseconds, each into its hub variable. */
+static const struct ms_setting {
+	const char *name;
+	uint64_t *ns;
+} ms_settings[] = {
+	{ "watch", &swap_watch_ns },
+	/* how long a swap waits for its provider to drain */
+	{ "swap-drain", &swap_drain_ns },
+	/* how long a work item may run; 0 turns the watchdog off */
+	{ "watchdog", &hub_watchdog_ns },
+	/* a module's third fault within it leaves it stopped (recover.c) */
+	{ "fault-window", &fault_window_ns },
+	/* how long a parked disk waits for its native driver */
+	{ "disk-wait", &park_wait_ns },
+	/* how long the firmware keyboard's keys wait for a native keyboard
+	 * when none took them at the exit */
+	{ "kbd-wait", &kbd_hold_wait_ns },
+};
+
+static void
+read_ms_settings(const char *cfg)
+{
+	char buf[24];
+
+	for (unsigned i = 0; i < sizeof(ms_settings) / sizeof(ms_settings[0]);
+	    i++)
+		if (cfg_get(cfg, ms_settings[i].name, buf, sizeof(buf)))
+			*ms_settings[i].ns = rt_strtou(buf, NULL, 10) *
+			    1000000ull;
+}
+
 void
 hub_main(struct handoff *h)
 {
@@ -624,25 +655,7 @@ hub_main(struct handoff *h)
 	arch_paging_early(h);
 	if (cfg_get(h->cmdline, "target", buf, sizeof(buf)) && buf[0])
 		rt_strlcpy(hub_target, buf, sizeof(hub_target));
-	if (cfg_get(h->cmdline, "watch", buf, sizeof(buf)))
-		swap_watch_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
-	/* swap-drain=MS: how long a swap waits for its provider to drain. */
-	if (cfg_get(h->cmdline, "swap-drain", buf, sizeof(buf)))
-		swap_drain_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
-	/* watchdog=MS: how long a work item may run; 0 turns it off. */
-	if (cfg_get(h->cmdline, "watchdog", buf, sizeof(buf)))
-		hub_watchdog_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
-	/* fault-window=MS: a module's third fault within it leaves it
-	 * stopped (recover.c). */
-	if (cfg_get(h->cmdline, "fault-window", buf, sizeof(buf)))
-		fault_window_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
-	/* disk-wait=MS: how long a parked disk waits for its native driver. */
-	if (cfg_get(h->cmdline, "disk-wait", buf, sizeof(buf)))
-		park_wait_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
-	/* kbd-wait=MS: how long the firmware keyboard's keys wait for a
-	 * native keyboard when none took them at the exit. */
-	if (cfg_get(h->cmdline, "kbd-wait", buf, sizeof(buf)))
-		kbd_hold_wait_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
+	read_ms_settings(h->cmdline);
 	firmware_res = publish_own(FIRMWARE_IFACE, FIRMWARE_MAJOR, "uefi",
 	    "services=console,files,time,reset,disks", h->fw, h->fw_ctx);
 	/* Runtime services outlive the takeover: their own resource, the
