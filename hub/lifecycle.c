@@ -557,14 +557,6 @@ hub_gc(const char *target, pb_line_fn out, void *arg)
  * and work), up to swap-drain.  What does not finish in time is logged;
  * the reset goes on.
  */
-static long
-call_quiesce(void *arg)
-{
-	struct pb_module *m = arg;
-
-	return m->ops->quiesce(m);
-}
-
 void
 hub_shutdown(void)
 {
@@ -572,12 +564,13 @@ hub_shutdown(void)
 
 	for (unsigned i = 0; i < nmodules; i++) {
 		struct pb_module *m = &modules[i];
+		struct mod_op q = { 0 };
 		long r;
 
 		if (m->state != MOD_RUNNING || !m->ops || !m->ops->quiesce ||
 		    !mod_provides(m, "fs"))
 			continue;
-		while ((r = mod_call_watched(m, call_quiesce, m)) == PB_EAGAIN &&
+		while ((r = mod_op(m, MOD_OP_QUIESCE, &q)) == PB_EAGAIN &&
 		    hub_now_ns() < deadline && m->state == MOD_RUNNING)
 			hub_wait_step(deadline);
 		if (r != PB_OK)

@@ -66,57 +66,26 @@ static int check_timer;
 
 /* --- calling the modules ------------------------------------------------- */
 
-enum { CALL_QUIESCE, CALL_RELEASE, CALL_RESUME, CALL_EXPORT, CALL_IMPORT,
-    CALL_SUBMIT };
-
-struct call {
-	struct pb_module *m;
-	int which;
-	void *buf;
-	size_t cap, len;
-	uint32_t ver;
-	const struct pb_resource *res;	/* CALL_SUBMIT: to this resource */
+struct submit {
+	const struct pb_resource *res;
+	struct block_req *req;
 };
 
 static long
-call_entry(void *arg)
+call_submit(void *arg)
 {
-	struct call *c = arg;
-	const struct pb_module_ops *o = c->m->ops;
+	struct submit *a = arg;
 
-	switch (c->which) {
-	case CALL_QUIESCE:
-		return o->quiesce ? o->quiesce(c->m) : PB_OK;
-	case CALL_RELEASE:
-		return o->release ? o->release(c->m) : PB_OK;
-	case CALL_RESUME:
-		return o->resume ? o->resume(c->m) : PB_OK;
-	case CALL_EXPORT:
-		return o->export_state(c->m, c->buf, c->cap, &c->len, &c->ver);
-	case CALL_IMPORT:
-		return o->import_state ? o->import_state(c->m, c->buf, c->len,
-		    c->ver) : PB_ENOTSUP;
-	case CALL_SUBMIT:
-		return ((const struct block_ops *)c->res->ops)->submit(
-		    c->res->ctx, c->buf);
-	}
-	return PB_EINVAL;
-}
-
-static int
-call(struct pb_module *m, int which, struct call *c)
-{
-	c->m = m;
-	c->which = which;
-	return (int)mod_call_watched(m, call_entry, c);
+	return ((const struct block_ops *)a->res->ops)->submit(a->res->ctx,
+	    a->req);
 }
 
 static int
 import(struct pb_module *m, void *buf, size_t len)
 {
-	struct call c = { .buf = buf, .len = len, .ver = BLOCK_STATE_VERSION };
+	struct mod_op c = { .buf = buf, .len = len, .ver = BLOCK_STATE_VERSION };
 
-	return call(m, CALL_IMPORT, &c);
+	return mod_op(m, MOD_OP_IMPORT, &c);
 }
 
 /* --- what is parked ------------------------------------------------------ */
@@ -176,18 +145,18 @@ count_parkable(const struct pb_module *f)
 static int
 hold(struct pb_module *f)
 {
-	struct call c = { 0 };
+	struct mod_op c = { 0 };
 	int r;
 
-	if ((r = call(f, CALL_QUIESCE, &c)) != PB_OK) {
+	if ((r = mod_op(f, MOD_OP_QUIESCE, &c)) != PB_OK) {
 		log_event(LOG_ERROR, "takeover: %s refused to quiesce (%d); "
 		    "its disks go at the exit", f->name, r);
 		return 0;
 	}
-	if ((r = call(f, CALL_RELEASE, &c)) != PB_OK) {
+	if ((r = mod_op(f, MOD_OP_RELEASE, &c)) != PB_OK) {
 		log_event(LOG_ERROR, "takeover: %s cannot let the firmware go "
 		    "(%d); its disks go at the exit", f->name, r);
-		call(f, CALL_RESUME, &c);
+		mod_op(f, MOD_OP_RESUME, &c);
 		return 0;
 	}
 	return 1;
@@ -238,7 +207,7 @@ park_module(struct pb_module *f)
 void
 park_abort(void)
 {
-	struct call c = { 0 };
+	struct mod_op c = { 0 };
 
 	for (unsigned i = 0; i < nparked; i++) {
 		struct parked *p = &parked[i];
@@ -246,7 +215,7 @@ park_abort(void)
 		p->res->standby = 0;
 		if (p->owner->state != MOD_QUIESCED)
 			continue;
-		if (call(p->owner, CALL_RESUME, &c) != PB_OK)
+		if (mod_op(p->owner, MOD_OP_RESUME, &c) != PB_OK)
 			log_event(LOG_ERROR, "takeover: %s cannot resume",
 			    p->owner->name);
 		p->owner->state = MOD_RUNNING;
@@ -329,11 +298,11 @@ state_size(uint32_t ndisks, uint32_t nreq)
 static int
 export_from(struct pb_module *m, struct state *s)
 {
-	struct call c = { 0 };
+	struct mod_op c = { 0 };
 	int r;
 
 	memset(s, 0, sizeof(*s));
-	if ((r = call(m, CALL_EXPORT, &c)) != PB_OK)
+	if ((r = mod_op(m, MOD_OP_EXPORT, &c)) != PB_OK)
 		return r;
 	if (c.len < sizeof(s->st) ||
 	    !(s->buf = mem_alloc(NULL, (c.len + 4095) / 4096, 0,
@@ -341,7 +310,7 @@ export_from(struct pb_module *m, struct state *s)
 		return c.len < sizeof(s->st) ? PB_ESTATE : PB_ENOMEM;
 	c.buf = s->buf;
 	c.cap = c.len;
-	if ((r = call(m, CALL_EXPORT, &c)) != PB_OK)
+	if ((r = mod_op(m, MOD_OP_EXPORT, &c)) != PB_OK)
 		return r;
 	s->len = c.len;
 	memcpy(&s->st, s->buf, sizeof(s->st));
@@ -470,15 +439,14 @@ resubmit(const struct state *mine, struct pb_resource *to)
 
 		reqs = reqs_of(mine, &disk);
 		for (uint32_t k = 0; k < disk.nreq; k++) {
-			struct call c = { 0 };
+			struct submit c = { .res = to };
 			struct block_req *req;
 			int r = PB_EIO;
 
 			memcpy(&req, reqs + k * sizeof(req), sizeof(req));
-			c.buf = req;
-			c.res = to;
-			if (still_there(to, new, name) &&
-			    (r = call(new, CALL_SUBMIT, &c)) == PB_OK) {
+			c.req = req;
+			if (still_there(to, new, name) && (r = (int)
+			    mod_call_watched(new, call_submit, &c)) == PB_OK) {
 				taken++;
 				continue;
 			}
