@@ -40,6 +40,9 @@ void gather_tsc(struct handoff *h);
 /* firmware.c */
 extern int stub_booted;		/* boot services have not been exited */
 void firmware_setup(struct handoff *h, EFI_FILE_HANDLE root);
+/* pagetables.c: the boot map's pages set aside, then the map built. */
+void pagetables_reserve(struct handoff *h);
+void pagetables_build(struct handoff *h);
 
 /* disk.c: firmware 1.1's disks (abi/firmware.h) */
 void device_identity(EFI_HANDLE h, char *out, size_t cap);

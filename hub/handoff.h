@@ -157,6 +157,20 @@ struct handoff {
 		uint32_t rva, size;
 		uint32_t prot;		/* PE_PROT_* (hub/pe.h) */
 	} hub_sections[HANDOFF_MAX_SECTIONS];
+
+	/* The boot map (efi/pagetables.c): the identity map up to
+	 * boot_map_top that the stub builds from the final memory map right
+	 * after the exit (boot_pml4 0 if it could not), for the hub to load.
+	 * Its tables are the first pt_used of pt_pages pages at pt_base (loader
+	 * data); the hub takes back the rest. */
+	uint64_t boot_pml4;
+	uint64_t boot_map_top;
+	uint64_t pt_base;
+	uint32_t pt_pages, pt_used;
+	/* Its regions, which say what the hub may map as device memory. */
+	const struct boot_region *boot_region_table;	/* hub/x86_64/pte.h */
+	uint32_t boot_regions;
+	uint32_t boot_regions_dropped;	/* past the stub's table of regions */
 };
 
 #define HANDOFF_STUB_TEXT 2048
