@@ -36,6 +36,7 @@ void gather_acpi(struct handoff *h);
 void gather_boot_device(struct handoff *h);
 void gather_cmdline(struct handoff *h, const void *cfg, UINTN cfg_size);
 void gather_tsc(struct handoff *h);
+void gather_props(struct handoff *h);	/* props.c, after the others */
 
 /* firmware.c */
 extern int stub_booted;		/* boot services have not been exited */

@@ -171,6 +171,12 @@ struct handoff {
 	const struct boot_region *boot_region_table;	/* hub/x86_64/pte.h */
 	uint32_t boot_regions;
 	uint32_t boot_regions_dropped;	/* past the stub's table of regions */
+
+	/* The properties of framebuffer:gop0, rsdp:uefi and config:boot,
+	 * which the hub publishes (efi/props.c); "" when there is none. */
+	char fb_props[128];
+	char rsdp_props[64];
+	char config_props[256];		/* RES_PROPS_MAX */
 };
 
 #define HANDOFF_STUB_TEXT 2048
