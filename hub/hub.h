@@ -213,6 +213,8 @@ struct mod_op {
 	uint32_t ver;
 };
 int mod_op(struct pb_module *m, int which, struct mod_op *a);
+int mod_quiesce(struct pb_module *m, uint64_t deadline);
+int mod_export(struct pb_module *m, struct mod_op *a);
 void mod_handle_fault(struct pb_module *m);
 
 /* --- resources and connections (res.c) ----------------------------------- */

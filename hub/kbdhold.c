@@ -125,7 +125,6 @@ kbd_hold_save(const struct swap *sw, unsigned nsw)
 	struct pb_resource *r = firmware_keyboard();
 	struct pb_module *f = r ? r->owner : NULL;
 	struct mod_op c = { 0 };
-	uint8_t *buf = NULL;
 	int err;
 
 	forget();
@@ -135,14 +134,10 @@ kbd_hold_save(const struct swap *sw, unsigned nsw)
 	rt_strlcpy(h.res, r->name, sizeof(h.res));
 	if (from_swap(f, sw, nsw))
 		return;
+	/* PB_EAGAIN: it still serves while it drains (efi-console lets the
+	 * firmware's terminal settle), as in a swap. */
 	if (f->state == MOD_RUNNING) {
-		uint64_t deadline = hub_now_ns() + swap_drain_ns;
-
-		/* PB_EAGAIN: it still serves while it drains (efi-console
-		 * lets the firmware's terminal settle), as in a swap. */
-		while ((err = mod_op(f, MOD_OP_QUIESCE, &c)) == PB_EAGAIN &&
-		    hub_now_ns() < deadline)
-			hub_wait_step(deadline);
+		err = mod_quiesce(f, hub_now_ns() + swap_drain_ns);
 		if (err != PB_OK) {
 			log_event(LOG_ERROR, "takeover: %s cannot hand its keys "
 			    "over: it refused to quiesce (%d)", f->name, err);
@@ -151,18 +146,13 @@ kbd_hold_save(const struct swap *sw, unsigned nsw)
 		f->state = MOD_QUIESCED;
 		h.quiesced_here = 1;
 	}
-	if ((err = mod_op(f, MOD_OP_EXPORT, &c)) != PB_OK || !c.len ||
-	    !(buf = mem_alloc(NULL, (c.len + 4095) / 4096, 0, MEM_KIND_HEAP))) {
+	if ((err = mod_export(f, &c)) != PB_OK || !c.len)
 		log_event(LOG_ERROR, "takeover: %s's keys cannot be kept: its "
 		    "state (%d, %u bytes)", f->name, err, (unsigned)c.len);
-		return;
-	}
-	c.buf = buf;
-	c.cap = c.len;
-	if ((err = mod_op(f, MOD_OP_EXPORT, &c)) != PB_OK || !keep(buf, c.len,
-	    c.ver))
+	else if (!keep(c.buf, c.len, c.ver))
 		h.len = 0;	/* nothing typed: nothing to hold */
-	mem_free(NULL, buf);
+	if (c.buf)
+		mem_free(NULL, c.buf);
 }
 
 /* ExitBootServices failed: the firmware module serves again. */

@@ -564,16 +564,12 @@ hub_shutdown(void)
 
 	for (unsigned i = 0; i < nmodules; i++) {
 		struct pb_module *m = &modules[i];
-		struct mod_op q = { 0 };
 		long r;
 
 		if (m->state != MOD_RUNNING || !m->ops || !m->ops->quiesce ||
 		    !mod_provides(m, "fs"))
 			continue;
-		while ((r = mod_op(m, MOD_OP_QUIESCE, &q)) == PB_EAGAIN &&
-		    hub_now_ns() < deadline && m->state == MOD_RUNNING)
-			hub_wait_step(deadline);
-		if (r != PB_OK)
+		if ((r = mod_quiesce(m, deadline)) != PB_OK)
 			log_event(LOG_ERROR, "shutdown: %s did not write back "
 			    "(%ld)", m->name, r);
 		else

@@ -647,6 +647,41 @@ mod_op(struct pb_module *m, int which, struct mod_op *a)
 	return (int)mod_call_watched(m, call_op, a);
 }
 
+/* PB_EAGAIN (ABI 1.2: still draining) asks again, the event loop running
+ * meanwhile, until the deadline or until m stops running. */
+int
+mod_quiesce(struct pb_module *m, uint64_t deadline)
+{
+	struct mod_op q = { 0 };
+	int r;
+
+	while ((r = mod_op(m, MOD_OP_QUIESCE, &q)) == PB_EAGAIN &&
+	    hub_now_ns() < deadline && m->state == MOD_RUNNING)
+		hub_wait_step(deadline);
+	return r;
+}
+
+/* The size asked, then the state into hub memory at a->buf (the caller
+ * frees it, whatever the answer); a module that claims to have written
+ * more than it was given is refused. */
+int
+mod_export(struct pb_module *m, struct mod_op *a)
+{
+	int r;
+
+	a->buf = NULL;
+	a->cap = 0;
+	if ((r = mod_op(m, MOD_OP_EXPORT, a)) != PB_OK || !a->len)
+		return r;
+	a->cap = a->len;
+	if (!(a->buf = mem_alloc(NULL, (a->cap + 4095) / 4096, 0,
+	    MEM_KIND_HEAP)))
+		return PB_ENOMEM;
+	if ((r = mod_op(m, MOD_OP_EXPORT, a)) == PB_OK && a->len > a->cap)
+		r = PB_ESTATE;
+	return r;
+}
+
 /* A module started in standby takes its hardware and runs. */
 int
 mod_activate(struct pb_module *m)

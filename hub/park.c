@@ -302,16 +302,10 @@ export_from(struct pb_module *m, struct state *s)
 	int r;
 
 	memset(s, 0, sizeof(*s));
-	if ((r = mod_op(m, MOD_OP_EXPORT, &c)) != PB_OK)
-		return r;
-	if (c.len < sizeof(s->st) ||
-	    !(s->buf = mem_alloc(NULL, (c.len + 4095) / 4096, 0,
-	    MEM_KIND_HEAP)))
-		return c.len < sizeof(s->st) ? PB_ESTATE : PB_ENOMEM;
-	c.buf = s->buf;
-	c.cap = c.len;
-	if ((r = mod_op(m, MOD_OP_EXPORT, &c)) != PB_OK)
-		return r;
+	r = mod_export(m, &c);
+	s->buf = c.buf;		/* freed by the caller */
+	if (r != PB_OK || c.len < sizeof(s->st))
+		return r != PB_OK ? r : PB_ESTATE;
 	s->len = c.len;
 	memcpy(&s->st, s->buf, sizeof(s->st));
 	if (c.ver != BLOCK_STATE_VERSION || s->st.ndisks > 256 ||
