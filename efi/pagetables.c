@@ -28,7 +28,7 @@
 #define MAX_REGIONS 512
 static struct boot_region regions[MAX_REGIONS];
 static unsigned nregions, ndropped;
-static uint64_t nx, phys_limit;
+static uint64_t nx, phys_limit;	/* the handoff's */
 static struct ptable *pml4;
 static struct handoff *ho;
 
@@ -39,27 +39,30 @@ cpuid(uint32_t leaf, uint32_t r[4])
 	    "=d"(r[3]) : "a"(leaf), "c"(0));
 }
 
-/* NX needs CPUID 0x80000001 EDX bit 20 (SDM 3A §4.1.4); MAXPHYADDR is
- * CPUID 0x80000008 EAX[7:0].  The hub reads the same (paging.c). */
+/* NX needs CPUID 0x80000001 EDX bit 20 before EFER.NXE may be set (SDM
+ * 3A §4.1.4); MAXPHYADDR is CPUID 0x80000008 EAX[7:0]; the PAT is CPUID
+ * 1 EDX bit 16.  The hub takes the answers from the handoff. */
 static void
-probe_cpu(void)
+probe_cpu(struct handoff *h)
 {
 	uint32_t r[4], max_ext;
 
 	cpuid(0x80000000u, r);
 	max_ext = r[0];
-	nx = 0;
-	phys_limit = 1ull << 36;
+	h->cpu_nx = 0;
+	h->cpu_phys_limit = 1ull << 36;
 	if (max_ext >= 0x80000001u) {
 		cpuid(0x80000001u, r);
 		if (r[3] & (1u << 20))
-			nx = PTE_NX;
+			h->cpu_nx = PTE_NX;
 	}
 	if (max_ext >= 0x80000008u) {
 		cpuid(0x80000008u, r);
 		if ((r[0] & 0xff) >= 32 && (r[0] & 0xff) <= 52)
-			phys_limit = 1ull << (r[0] & 0xff);
+			h->cpu_phys_limit = 1ull << (r[0] & 0xff);
 	}
+	cpuid(1, r);
+	h->cpu_pat = (r[3] >> 16) & 1;
 }
 
 static struct ptable *
@@ -243,7 +246,8 @@ pagetables_build(struct handoff *h)
 	ho = h;
 	h->boot_pml4 = 0;
 	h->pt_used = 0;
-	probe_cpu();
+	nx = h->cpu_nx;
+	phys_limit = h->cpu_phys_limit;
 	regions_from_memmap(h);
 	top = boot_map_top();
 	if (!(pml4 = table_new()))
@@ -273,6 +277,7 @@ pagetables_reserve(struct handoff *h)
 	EFI_PHYSICAL_ADDRESS addr;
 	uint64_t pages;
 
+	probe_cpu(h);
 	for (uint64_t off = 0; off + h->desc_size <= h->memmap_size;
 	    off += h->desc_size) {
 		const struct handoff_memdesc *d = (const void *)

@@ -172,6 +172,13 @@ struct handoff {
 	uint32_t boot_regions;
 	uint32_t boot_regions_dropped;	/* past the stub's table of regions */
 
+	/* What the CPU's page tables can do (CPUID, read by the stub): NX
+	 * (PTE_NX or 0), 1 << MAXPHYADDR, and a PAT (1) or none (0). */
+	uint64_t cpu_nx;
+	uint64_t cpu_phys_limit;
+	uint32_t cpu_pat;
+	uint32_t pad5;
+
 	/* The properties of framebuffer:gop0, rsdp:uefi and config:boot,
 	 * which the hub publishes (efi/props.c); "" when there is none. */
 	char fb_props[128];

@@ -514,30 +514,14 @@ wbinvd(void)
 	__asm__ volatile("wbinvd" : : : "memory");
 }
 
-/* NX needs CPUID 0x80000001 EDX bit 20 before EFER.NXE may be set; else
- * bit 63 is reserved and must stay clear (SDM 3A §4.1.4). */
+/* What the stub read of the CPU (efi/pagetables.c).  Without NX, bit 63
+ * is reserved and must stay clear (SDM 3A §4.1.4). */
 static void
-probe_cpu(void)
+cpu_from(const struct handoff *h)
 {
-	uint32_t r[4];
-
-	cpuid(0x80000000u, 0, r);
-	uint32_t max_ext = r[0];
-
-	nx = 0;
-	phys_limit = 1ull << 36;
-	if (max_ext >= 0x80000001u) {
-		cpuid(0x80000001u, 0, r);
-		if (r[3] & (1u << 20))
-			nx = PTE_NX;
-	}
-	if (max_ext >= 0x80000008u) {
-		cpuid(0x80000008u, 0, r);
-		if ((r[0] & 0xff) >= 32 && (r[0] & 0xff) <= 52)
-			phys_limit = 1ull << (r[0] & 0xff);
-	}
-	cpuid(1, 0, r);
-	wc_ok = (r[3] >> 16) & 1;	/* PAT */
+	nx = h->cpu_nx;
+	phys_limit = h->cpu_phys_limit;
+	wc_ok = (int)h->cpu_pat;
 }
 
 /*
@@ -595,7 +579,7 @@ arch_paging_init(const struct handoff *h)
 
 	if (paging_on)
 		return PB_OK;
-	probe_cpu();
+	cpu_from(h);
 	if (h->pt_pages > h->pt_used)	/* the boot map's spare pages */
 		mem_add_range(h->pt_base + h->pt_used * PAGE,
 		    (h->pt_pages - h->pt_used) * PAGE);
@@ -637,7 +621,7 @@ arch_paging_early(const struct handoff *h)
 	int uncached = 0, err;
 
 	domain_early(h);
-	probe_cpu();
+	cpu_from(h);
 	if (!nx) {
 		log_event(LOG_ERROR, "paging: no NX; module data stays "
 		    "executable");
