@@ -254,7 +254,7 @@ pagetables_build(struct handoff *h)
 		return;
 	while (pa < top) {
 		if (map_chunk(pa, &next))
-			return;		/* out of table pages: the hub says */
+			return;	/* out of table pages: the hub says */
 		pa = next > pa ? next : pa + BIG;
 	}
 	h->boot_pml4 = (uint64_t)(uintptr_t)pml4;

@@ -168,9 +168,9 @@ struct handoff {
 	uint64_t pt_base;
 	uint32_t pt_pages, pt_used;
 	/* Its regions, which say what the hub may map as device memory. */
-	const struct boot_region *boot_region_table;	/* hub/x86_64/pte.h */
+	const struct boot_region *boot_region_table;	/* x86_64/pte.h */
 	uint32_t boot_regions;
-	uint32_t boot_regions_dropped;	/* past the stub's table of regions */
+	uint32_t boot_regions_dropped;	/* past the stub's table */
 
 	/* What the CPU's page tables can do (CPUID, read by the stub): NX
 	 * (PTE_NX or 0), 1 << MAXPHYADDR, and a PAT (1) or none (0). */

@@ -208,7 +208,7 @@ enum { MOD_OP_QUIESCE, MOD_OP_RELEASE, MOD_OP_RESUME, MOD_OP_EXPORT,
 struct mod_op {
 	struct pb_module *m;
 	int which;
-	void *buf;		/* export: cap bytes (NULL: the size); import */
+	void *buf;		/* export: cap bytes (NULL: the size) */
 	size_t cap, len;
 	uint32_t ver;
 };

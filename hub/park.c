@@ -83,7 +83,8 @@ call_submit(void *arg)
 static int
 import(struct pb_module *m, void *buf, size_t len)
 {
-	struct mod_op c = { .buf = buf, .len = len, .ver = BLOCK_STATE_VERSION };
+	struct mod_op c = { .buf = buf, .len = len,
+	    .ver = BLOCK_STATE_VERSION };
 
 	return mod_op(m, MOD_OP_IMPORT, &c);
 }
