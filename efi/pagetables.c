@@ -266,27 +266,31 @@ pagetables_build(struct handoff *h)
 
 /*
  * Before the exit: set aside what the boot map of a memory map like the
- * current one can take.  A PDPT per 512 GiB and a PD per GiB up to the
- * top, and a table of 4 KiB pages per 2 MiB chunk where kinds meet: at
- * most two per region (its ends), with room for the map to grow.
+ * current one can take.  Only regions are mapped above 4 GiB, so a sparse
+ * map (a 64-bit PCI window far up) needs tables for its regions only: per
+ * region a PD per GiB and a PDPT per 512 GiB it spans, each plus the one
+ * its ends may share with a neighbour, and a table of 4 KiB pages for
+ * each end that is not 2 MiB aligned; the same for the space below 4 GiB;
+ * and room for the map to grow by 64 regions until the exit.
  */
 void
 pagetables_reserve(struct handoff *h)
 {
-	uint64_t top = GIB4, n = h->memmap_size / h->desc_size;
+	/* The PML4; below 4 GiB a PDPT and 4 PDs, with the PTs of its gaps'
+	 * ends counted with the regions; 64 regions of slack. */
+	uint64_t pages = 1 + 1 + 4 + 64 * 6;
 	EFI_PHYSICAL_ADDRESS addr;
-	uint64_t pages;
 
 	probe_cpu(h);
 	for (uint64_t off = 0; off + h->desc_size <= h->memmap_size;
 	    off += h->desc_size) {
 		const struct handoff_memdesc *d = (const void *)
 		    ((const uint8_t *)h->memmap + off);
+		uint64_t len = d->npages * PAGE;
 
-		if (d->phys + d->npages * PAGE > top)
-			top = d->phys + d->npages * PAGE;
+		if (d->phys < h->cpu_phys_limit)
+			pages += (len >> 30) + 2 + (len >> 39) + 2 + 2;
 	}
-	pages = 2 + top / (512 * GIB) + (top + GIB - 1) / GIB + 2 * (n + 64);
 	if (EFI_ERROR(bs->AllocatePages(AllocateAnyPages, EfiLoaderData, pages,
 	    &addr))) {
 		stub_printf("error: stub: no memory for the boot map's %llu "
