@@ -322,50 +322,40 @@ export_from(struct pb_module *m, struct state *s)
 	return PB_OK;
 }
 
-/*
- * Split s into `mine`, the disks with this path (one, normally), and
- * `rest`, the others, each a state of its own in out (sized for both).
- */
+/* The disks of s other than those with this path, and their requests:
+ * a state of its own in out (s->len bytes), for the exporter back. */
 static void
-split(const struct state *s, const char *path, struct state *mine,
-    struct state *rest, uint8_t *out)
+others(const struct state *s, const char *path, struct state *rest,
+    uint8_t *out)
 {
-	struct state *parts[2] = { mine, rest };
-	size_t off = 0;
+	uint32_t nd = 0, nr = 0;
+	size_t at;
 
-	for (int which = 0; which < 2; which++) {
-		struct state *t = parts[which];
-		uint32_t nd = 0, nr = 0;
-		size_t at;
+	for (uint32_t i = 0; i < s->st.ndisks; i++) {
+		struct block_state_disk d = disk_of(s, i);
 
-		for (uint32_t i = 0; i < s->st.ndisks; i++) {
-			struct block_state_disk d = disk_of(s, i);
-
-			if ((strcmp(d.path, path) == 0) == (which == 0)) {
-				nd++;
-				nr += d.nreq;
-			}
-		}
-		t->buf = out + off;
-		t->st = (struct block_state){ nd, nr };
-		t->len = state_size(nd, nr);
-		memcpy(t->buf, &t->st, sizeof(t->st));
-		at = state_size(nd, 0);
-		nd = nr = 0;
-		for (uint32_t i = 0; i < s->st.ndisks; i++) {
-			struct block_state_disk d = disk_of(s, i);
-			const uint8_t *reqs = reqs_of(s, &d);
-
-			if ((strcmp(d.path, path) == 0) != (which == 0))
-				continue;
-			memcpy(t->buf + at + nr * sizeof(void *), reqs,
-			    d.nreq * sizeof(void *));
-			d.first = nr;
+		if (strcmp(d.path, path) != 0) {
+			nd++;
 			nr += d.nreq;
-			memcpy(t->buf + sizeof(t->st) + nd++ * sizeof(d), &d,
-			    sizeof(d));
 		}
-		off += (t->len + 7) & ~(size_t)7;
+	}
+	rest->buf = out;
+	rest->st = (struct block_state){ nd, nr };
+	rest->len = state_size(nd, nr);
+	memcpy(out, &rest->st, sizeof(rest->st));
+	at = state_size(nd, 0);
+	nd = nr = 0;
+	for (uint32_t i = 0; i < s->st.ndisks; i++) {
+		struct block_state_disk d = disk_of(s, i);
+
+		if (strcmp(d.path, path) == 0)
+			continue;
+		memcpy(out + at + nr * sizeof(void *), reqs_of(s, &d),
+		    d.nreq * sizeof(void *));
+		d.first = nr;
+		nr += d.nreq;
+		memcpy(out + sizeof(rest->st) + nd++ * sizeof(d), &d,
+		    sizeof(d));
 	}
 }
 
@@ -416,12 +406,14 @@ still_there(const struct pb_resource *to, const struct pb_module *new,
 }
 
 /*
- * Submit the requests of `mine` to `to`, in order, as their clients would
- * have.  One it refuses completes with its answer; once `to` is gone,
- * every one left completes with PB_EIO.  How many it took.
+ * Submit the requests of the disks of s with this path to `to`, in order,
+ * as their clients would have.  One it refuses completes with its answer;
+ * once `to` is gone, every one left completes with PB_EIO.  How many it
+ * took, of *nmine.
  */
 static unsigned
-resubmit(const struct state *mine, struct pb_resource *to)
+resubmit(const struct state *s, const char *path, struct pb_resource *to,
+    unsigned *nmine)
 {
 	struct pb_module *new = to->owner;
 	char name[RES_NAME_MAX];
@@ -429,10 +421,14 @@ resubmit(const struct state *mine, struct pb_resource *to)
 	unsigned taken = 0;
 
 	rt_strlcpy(name, to->name, sizeof(name));
-	for (uint32_t d = 0; d < mine->st.ndisks; d++) {
-		struct block_state_disk disk = disk_of(mine, d);
+	*nmine = 0;
+	for (uint32_t d = 0; d < s->st.ndisks; d++) {
+		struct block_state_disk disk = disk_of(s, d);
 
-		reqs = reqs_of(mine, &disk);
+		if (strcmp(disk.path, path) != 0)
+			continue;
+		reqs = reqs_of(s, &disk);
+		*nmine += disk.nreq;
 		for (uint32_t k = 0; k < disk.nreq; k++) {
 			struct submit c = { .res = to };
 			struct block_req *req;
@@ -458,8 +454,9 @@ hand_over(struct parked *p, struct pb_resource *to, unsigned *nreq)
 {
 	struct pb_module *old = p->owner, *new = to->owner;
 	char name[RES_NAME_MAX];
-	struct state all, mine, rest;
+	struct state all, rest;
 	uint8_t *parts = NULL;
+	unsigned nmine;
 	int r;
 
 	rt_strlcpy(name, to->name, sizeof(name));
@@ -469,20 +466,19 @@ hand_over(struct parked *p, struct pb_resource *to, unsigned *nreq)
 		give_back(old, &all, "a bad state");
 		goto out;
 	}
-	parts = mem_alloc(NULL, (2 * all.len + 16 + 4095) / 4096, 0,
-	    MEM_KIND_HEAP);
+	parts = mem_alloc(NULL, (all.len + 4095) / 4096, 0, MEM_KIND_HEAP);
 	if (!parts) {
 		r = PB_ENOMEM;
 		give_back(old, &all, "out of memory");
 		goto out;
 	}
-	split(&all, p->path, &mine, &rest, parts);
+	others(&all, p->path, &rest, parts);
 	give_back(old, &rest, "other disks'");
-	*nreq = resubmit(&mine, to);
-	if (*nreq < mine.st.nreq)
+	*nreq = resubmit(&all, p->path, to, &nmine);
+	if (*nreq < nmine)
 		log_event(LOG_ERROR, "takeover: %s took %u of the %u requests "
 		    "of %s; the others completed with its answer", name,
-		    *nreq, mine.st.nreq, p->name);
+		    *nreq, nmine, p->name);
 	if (!still_there(to, new, name)) {
 		log_event(LOG_ERROR, "takeover: %s went while it took %s over; "
 		    "%s stays parked", name, p->name, p->name);
