@@ -158,9 +158,8 @@ grow_map(struct handoff *h, UINTN need)
  * whatever the outcome.
  */
 static int
-exit_boot_services(struct handoff *h)
+exit_tries(struct handoff *h)
 {
-	watch_close();
 	for (uint32_t tries = 0; tries < EXIT_TRIES; tries++) {
 		UINTN size = h->memmap_cap, key, dsize;
 		UINT32 dver;
@@ -189,6 +188,19 @@ exit_boot_services(struct handoff *h)
 	return PB_ETIMEDOUT;
 }
 
+/* Once a call was made, the firmware is gone or going: the boot map is
+ * built from the last map read, for the hub to go on with. */
+static int
+exit_boot_services(struct handoff *h)
+{
+	int r;
+
+	watch_close();
+	if ((r = exit_tries(h)) != PB_ENOMEM)
+		pagetables_build(h);
+	return r;
+}
+
 void
 firmware_setup(struct handoff *h, EFI_FILE_HANDLE root)
 {
@@ -212,4 +224,5 @@ firmware_setup(struct handoff *h, EFI_FILE_HANDLE root)
 	size = h->memmap_cap;
 	if (!EFI_ERROR(bs->GetMemoryMap(&size, buf, &key, &dsize, &dver)))
 		h->memmap_size = size;
+	pagetables_reserve(h);
 }

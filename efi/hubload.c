@@ -35,6 +35,12 @@ hub_load(const void *file, UINTN size, struct handoff *h, hub_entry_fn *entry)
 	stub_make_executable(addr, img.image_size, "hub image");
 	h->hub_base = addr;
 	h->hub_size = img.image_size;
+	_Static_assert(HANDOFF_MAX_SECTIONS == PE_MAX_SECTIONS, "sections");
+	h->hub_nsections = img.nsections;
+	for (uint32_t i = 0; i < img.nsections; i++)
+		h->hub_sections[i] = (struct handoff_section){
+		    img.sections[i].rva, img.sections[i].vsize,
+		    (uint32_t)img.sections[i].prot };
 	*entry = (hub_entry_fn)(uintptr_t)(addr + img.entry_rva);
 	return EFI_SUCCESS;
 }

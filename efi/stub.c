@@ -97,6 +97,7 @@ efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	gather_boot_device(h);
 	gather_cmdline(h, cfg, cfg_size);
 	gather_tsc(h);
+	gather_props(h);
 
 	if (EFI_ERROR((s = alloc_pages(HUB_STACK, EfiLoaderData, &stack))))
 		return fail("no memory for the hub's stack", s);

@@ -36,10 +36,14 @@ void gather_acpi(struct handoff *h);
 void gather_boot_device(struct handoff *h);
 void gather_cmdline(struct handoff *h, const void *cfg, UINTN cfg_size);
 void gather_tsc(struct handoff *h);
+void gather_props(struct handoff *h);	/* props.c, after the others */
 
 /* firmware.c */
 extern int stub_booted;		/* boot services have not been exited */
 void firmware_setup(struct handoff *h, EFI_FILE_HANDLE root);
+/* pagetables.c: the boot map's pages set aside, then the map built. */
+void pagetables_reserve(struct handoff *h);
+void pagetables_build(struct handoff *h);
 
 /* disk.c: firmware 1.1's disks (abi/firmware.h) */
 void device_identity(EFI_HANDLE h, char *out, size_t cap);

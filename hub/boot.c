@@ -138,17 +138,11 @@ _Static_assert(sizeof(struct fb_info) == sizeof(struct handoff_fb),
 static void
 publish_framebuffer(const struct handoff *h)
 {
-	char props[128];
-
-	if (h->fb.format > HANDOFF_PIX_BITMASK || !h->fb.base)
+	if (!h->fb_props[0])
 		return;
 	memcpy(&fb, &h->fb, sizeof(fb));
 	screen_init(&fb);
-	rt_snprintf(props, sizeof(props), "w=%u h=%u stride=%u fmt=%s "
-	    "base=0x%llx", fb.width, fb.height, fb.stride,
-	    fb.format == FB_RGBX ? "rgbx" : fb.format == FB_BGRX ? "bgrx" :
-	    "bitmask", (unsigned long long)fb.base);
-	publish_own(FRAMEBUFFER_IFACE, 1, "gop0", props, &fb, NULL);
+	publish_own(FRAMEBUFFER_IFACE, 1, "gop0", h->fb_props, &fb, NULL);
 }
 
 /* The ACPI RSDP the stub found, for the module that parses the tables. */
@@ -157,48 +151,21 @@ static struct acpi_rsdp rsdp;
 static void
 publish_rsdp(const struct handoff *h)
 {
-	char props[64];
-
-	if (!h->rsdp)
+	if (!h->rsdp_props[0])
 		return;
 	rsdp = (struct acpi_rsdp){ .phys = h->rsdp, .revision = h->acpi_rev };
-	rt_snprintf(props, sizeof(props), "phys=0x%llx revision=%u",
-	    (unsigned long long)h->rsdp, h->acpi_rev);
-	publish_own(RSDP_IFACE, 1, "uefi", props, &rsdp, NULL);
+	publish_own(RSDP_IFACE, 1, "uefi", h->rsdp_props, &rsdp, NULL);
 }
 
-/* boot.cfg's one-word settings (key=value with no spaces), as properties
- * of `config:boot`, for modules with settings of their own (font-scale),
- * after the boot partition's identity (boot-path=, which the shell's
- * mount table puts at /esp). */
+/* boot.cfg's one-word settings and the boot partition's identity, as
+ * properties of `config:boot`, for modules with settings of their own
+ * (the stub wrote them: efi/props.c). */
 static void
 publish_config(const struct handoff *h)
 {
-	static char props[RES_PROPS_MAX];
-	const char *p = h->cmdline;
-	size_t n = (size_t)rt_snprintf(props, sizeof(props) / 2,
-	    "boot-path=%s", h->boot_path);
-
-	if (n >= sizeof(props) / 2 || strchr(h->boot_path, ' '))
-		n = 0;
-
-	while (*p) {
-		const char *e = strchr(p, '\n');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		int plain = len && p[0] != '#';
-
-		for (size_t i = 0; i < len; i++)
-			plain &= p[i] != ' ' && p[i] != '\t' && p[i] != '\r';
-		if (plain && n + len + 2 < sizeof(props)) {
-			if (n)
-				props[n++] = ' ';
-			memcpy(props + n, p, len);
-			n += len;
-		}
-		p += len + (e != NULL);
-	}
-	props[n] = '\0';
-	publish_own("config", 1, "boot", props, props, NULL);
+	_Static_assert(sizeof(h->config_props) <= RES_PROPS_MAX, "props");
+	publish_own("config", 1, "boot", h->config_props, h->config_props,
+	    NULL);
 }
 
 static int
@@ -611,6 +578,37 @@ reset_cleanly(void *ctx, int kind)
 	handoff->fw->reset(ctx, kind);
 }
 
+/* boot.cfg's durations in milliseconds, each into its hub variable. */
+static const struct ms_setting {
+	const char *name;
+	uint64_t *ns;
+} ms_settings[] = {
+	{ "watch", &swap_watch_ns },
+	/* how long a swap waits for its provider to drain */
+	{ "swap-drain", &swap_drain_ns },
+	/* how long a work item may run; 0 turns the watchdog off */
+	{ "watchdog", &hub_watchdog_ns },
+	/* a module's third fault within it leaves it stopped (recover.c) */
+	{ "fault-window", &fault_window_ns },
+	/* how long a parked disk waits for its native driver */
+	{ "disk-wait", &park_wait_ns },
+	/* how long the firmware keyboard's keys wait for a native keyboard
+	 * when none took them at the exit */
+	{ "kbd-wait", &kbd_hold_wait_ns },
+};
+
+static void
+read_ms_settings(const char *cfg)
+{
+	char buf[24];
+
+	for (unsigned i = 0; i < sizeof(ms_settings) / sizeof(ms_settings[0]);
+	    i++)
+		if (cfg_get(cfg, ms_settings[i].name, buf, sizeof(buf)))
+			*ms_settings[i].ns = rt_strtou(buf, NULL, 10) *
+			    1000000ull;
+}
+
 void
 hub_main(struct handoff *h)
 {
@@ -624,25 +622,7 @@ hub_main(struct handoff *h)
 	arch_paging_early(h);
 	if (cfg_get(h->cmdline, "target", buf, sizeof(buf)) && buf[0])
 		rt_strlcpy(hub_target, buf, sizeof(hub_target));
-	if (cfg_get(h->cmdline, "watch", buf, sizeof(buf)))
-		swap_watch_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
-	/* swap-drain=MS: how long a swap waits for its provider to drain. */
-	if (cfg_get(h->cmdline, "swap-drain", buf, sizeof(buf)))
-		swap_drain_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
-	/* watchdog=MS: how long a work item may run; 0 turns it off. */
-	if (cfg_get(h->cmdline, "watchdog", buf, sizeof(buf)))
-		hub_watchdog_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
-	/* fault-window=MS: a module's third fault within it leaves it
-	 * stopped (recover.c). */
-	if (cfg_get(h->cmdline, "fault-window", buf, sizeof(buf)))
-		fault_window_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
-	/* disk-wait=MS: how long a parked disk waits for its native driver. */
-	if (cfg_get(h->cmdline, "disk-wait", buf, sizeof(buf)))
-		park_wait_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
-	/* kbd-wait=MS: how long the firmware keyboard's keys wait for a
-	 * native keyboard when none took them at the exit. */
-	if (cfg_get(h->cmdline, "kbd-wait", buf, sizeof(buf)))
-		kbd_hold_wait_ns = rt_strtou(buf, NULL, 10) * 1000000ull;
+	read_ms_settings(h->cmdline);
 	firmware_res = publish_own(FIRMWARE_IFACE, FIRMWARE_MAJOR, "uefi",
 	    "services=console,files,time,reset,disks", h->fw, h->fw_ctx);
 	/* Runtime services outlive the takeover: their own resource, the

@@ -77,6 +77,7 @@ struct handoff_file {
 };
 
 #define HANDOFF_MAX_FILES 128
+#define HANDOFF_MAX_SECTIONS 16
 #define HANDOFF_CMDLINE_MAX 8192
 
 struct handoff {
@@ -147,6 +148,42 @@ struct handoff {
 	 * calls tick() every period_ms; 0 closes it, and so does
 	 * exit_boot_services. */
 	int (*fw_watch)(uint32_t period_ms, void (*tick)(void));
+
+	/* The hub image's sections as the stub loaded them (hub/pe.c), so
+	 * the hub maps itself W^X without reading its own headers. */
+	uint32_t hub_nsections;
+	uint32_t pad3;
+	struct handoff_section {
+		uint32_t rva, size;
+		uint32_t prot;		/* PE_PROT_* (hub/pe.h) */
+	} hub_sections[HANDOFF_MAX_SECTIONS];
+
+	/* The boot map (efi/pagetables.c): the identity map up to
+	 * boot_map_top that the stub builds from the final memory map right
+	 * after the exit (boot_pml4 0 if it could not), for the hub to load.
+	 * Its tables are the first pt_used of pt_pages pages at pt_base (loader
+	 * data); the hub takes back the rest. */
+	uint64_t boot_pml4;
+	uint64_t boot_map_top;
+	uint64_t pt_base;
+	uint32_t pt_pages, pt_used;
+	/* Its regions, which say what the hub may map as device memory. */
+	const struct boot_region *boot_region_table;	/* x86_64/pte.h */
+	uint32_t boot_regions;
+	uint32_t boot_regions_dropped;	/* past the stub's table */
+
+	/* What the CPU's page tables can do (CPUID, read by the stub): NX
+	 * (PTE_NX or 0), 1 << MAXPHYADDR, and a PAT (1) or none (0). */
+	uint64_t cpu_nx;
+	uint64_t cpu_phys_limit;
+	uint32_t cpu_pat;
+	uint32_t pad5;
+
+	/* The properties of framebuffer:gop0, rsdp:uefi and config:boot,
+	 * which the hub publishes (efi/props.c); "" when there is none. */
+	char fb_props[128];
+	char rsdp_props[64];
+	char config_props[256];		/* RES_PROPS_MAX */
 };
 
 #define HANDOFF_STUB_TEXT 2048

@@ -201,6 +201,20 @@ void hub_note_fault(struct pb_module *m, int vector, uint64_t rip,
     uint64_t addr);
 long mod_call(struct pb_module *m, long (*fn)(void *), void *arg);
 long mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg);
+/* One of a module's swap entries (pb.h), watched; a missing one answers
+ * PB_OK (an export: PB_OK and no state). */
+enum { MOD_OP_QUIESCE, MOD_OP_RELEASE, MOD_OP_RESUME, MOD_OP_EXPORT,
+    MOD_OP_IMPORT, MOD_OP_ACTIVATE };
+struct mod_op {
+	struct pb_module *m;
+	int which;
+	void *buf;		/* export: cap bytes (NULL: the size) */
+	size_t cap, len;
+	uint32_t ver;
+};
+int mod_op(struct pb_module *m, int which, struct mod_op *a);
+int mod_quiesce(struct pb_module *m, uint64_t deadline);
+int mod_export(struct pb_module *m, struct mod_op *a);
 void mod_handle_fault(struct pb_module *m);
 
 /* --- resources and connections (res.c) ----------------------------------- */

@@ -57,43 +57,6 @@ static struct {
 	int timer;
 } h;
 
-enum { CALL_QUIESCE, CALL_RESUME, CALL_EXPORT, CALL_IMPORT };
-
-struct call {
-	struct pb_module *m;
-	int which;
-	void *buf;
-	size_t cap, len;
-	uint32_t ver;
-};
-
-static long
-call_entry(void *arg)
-{
-	struct call *c = arg;
-	const struct pb_module_ops *o = c->m->ops;
-
-	switch (c->which) {
-	case CALL_QUIESCE:
-		return o->quiesce(c->m);
-	case CALL_RESUME:
-		return o->resume ? o->resume(c->m) : PB_OK;
-	case CALL_EXPORT:
-		return o->export_state(c->m, c->buf, c->cap, &c->len, &c->ver);
-	case CALL_IMPORT:
-		return o->import_state(c->m, c->buf, c->len, c->ver);
-	}
-	return PB_EINVAL;
-}
-
-static int
-call(struct pb_module *m, int which, struct call *c)
-{
-	c->m = m;
-	c->which = which;
-	return (int)mod_call_watched(m, call_entry, c);
-}
-
 /* The firmware keyboard whose clients would lose its keys. */
 static struct pb_resource *
 firmware_keyboard(void)
@@ -161,8 +124,7 @@ kbd_hold_save(const struct swap *sw, unsigned nsw)
 {
 	struct pb_resource *r = firmware_keyboard();
 	struct pb_module *f = r ? r->owner : NULL;
-	struct call c = { 0 };
-	uint8_t *buf = NULL;
+	struct mod_op c = { 0 };
 	int err;
 
 	forget();
@@ -172,14 +134,10 @@ kbd_hold_save(const struct swap *sw, unsigned nsw)
 	rt_strlcpy(h.res, r->name, sizeof(h.res));
 	if (from_swap(f, sw, nsw))
 		return;
+	/* PB_EAGAIN: it still serves while it drains (efi-console lets the
+	 * firmware's terminal settle), as in a swap. */
 	if (f->state == MOD_RUNNING) {
-		uint64_t deadline = hub_now_ns() + swap_drain_ns;
-
-		/* PB_EAGAIN: it still serves while it drains (efi-console
-		 * lets the firmware's terminal settle), as in a swap. */
-		while ((err = call(f, CALL_QUIESCE, &c)) == PB_EAGAIN &&
-		    hub_now_ns() < deadline)
-			hub_wait_step(deadline);
+		err = mod_quiesce(f, hub_now_ns() + swap_drain_ns);
 		if (err != PB_OK) {
 			log_event(LOG_ERROR, "takeover: %s cannot hand its keys "
 			    "over: it refused to quiesce (%d)", f->name, err);
@@ -188,28 +146,23 @@ kbd_hold_save(const struct swap *sw, unsigned nsw)
 		f->state = MOD_QUIESCED;
 		h.quiesced_here = 1;
 	}
-	if ((err = call(f, CALL_EXPORT, &c)) != PB_OK || !c.len ||
-	    !(buf = mem_alloc(NULL, (c.len + 4095) / 4096, 0, MEM_KIND_HEAP))) {
+	if ((err = mod_export(f, &c)) != PB_OK || !c.len)
 		log_event(LOG_ERROR, "takeover: %s's keys cannot be kept: its "
 		    "state (%d, %u bytes)", f->name, err, (unsigned)c.len);
-		return;
-	}
-	c.buf = buf;
-	c.cap = c.len;
-	if ((err = call(f, CALL_EXPORT, &c)) != PB_OK || !keep(buf, c.len,
-	    c.ver))
+	else if (!keep(c.buf, c.len, c.ver))
 		h.len = 0;	/* nothing typed: nothing to hold */
-	mem_free(NULL, buf);
+	if (c.buf)
+		mem_free(NULL, c.buf);
 }
 
 /* ExitBootServices failed: the firmware module serves again. */
 void
 kbd_hold_abort(void)
 {
-	struct call c = { 0 };
+	struct mod_op c = { 0 };
 
 	if (h.quiesced_here && h.from->state == MOD_QUIESCED) {
-		if (call(h.from, CALL_RESUME, &c) != PB_OK)
+		if (mod_op(h.from, MOD_OP_RESUME, &c) != PB_OK)
 			log_event(LOG_ERROR, "takeover: %s cannot resume",
 			    h.from->name);
 		h.from->state = MOD_RUNNING;
@@ -272,7 +225,7 @@ show(struct pb_module *m)
 int
 kbd_hold_start(struct pb_module *m)
 {
-	struct call c = { .buf = &h.st, .len = h.len, .ver = h.ver };
+	struct mod_op c = { .buf = &h.st, .len = h.len, .ver = h.ver };
 	int err, took;
 
 	if (!h.held || !hub_native || !mod_provides(m, KEYBOARD_IFACE) ||
@@ -280,7 +233,7 @@ kbd_hold_start(struct pb_module *m)
 		return PB_ENOENT;
 	if ((err = mod_start(m, PB_START_STANDBY)) != PB_OK)
 		return err;		/* declined, said and stopped there */
-	if ((err = call(m, CALL_IMPORT, &c)) == PB_EFAULT)
+	if ((err = mod_op(m, MOD_OP_IMPORT, &c)) == PB_EFAULT)
 		return err;		/* the fault handler has it now */
 	if (!(took = err == PB_OK))
 		log_event(LOG_ERROR, "takeover: %s refused %s's keys (%d); they "

@@ -564,14 +564,6 @@ hub_gc(const char *target, pb_line_fn out, void *arg)
  * the CPU runs the firmware's real-mode reset code, jumped through a
  * stale vector 2: shell/reboot hung).
  */
-static long
-call_quiesce(void *arg)
-{
-	struct pb_module *m = arg;
-
-	return m->ops->quiesce(m);
-}
-
 static void
 write_back_file_systems(void)
 {
@@ -584,10 +576,7 @@ write_back_file_systems(void)
 		if (m->state != MOD_RUNNING || !m->ops || !m->ops->quiesce ||
 		    !mod_provides(m, "fs"))
 			continue;
-		while ((r = mod_call_watched(m, call_quiesce, m)) == PB_EAGAIN &&
-		    hub_now_ns() < deadline && m->state == MOD_RUNNING)
-			hub_wait_step(deadline);
-		if (r != PB_OK)
+		if ((r = mod_quiesce(m, deadline)) != PB_OK)
 			log_event(LOG_ERROR, "shutdown: %s did not write back "
 			    "(%ld)", m->name, r);
 		else

@@ -47,6 +47,15 @@ to_sink(struct log_line *e, int direct)
 		sink(line, log_format(e, line, sizeof(line)), direct);
 }
 
+/* The hub writes the lines from seq s on that nobody showed. */
+static void
+show_from(uint64_t s)
+{
+	for (s = s > oldest() ? s : oldest(); s < head; s++)
+		if (!(ring[s % LOG_LINES].flags & (LOG_F_QUIET | LOG_F_SHOWN)))
+			to_sink(&ring[s % LOG_LINES], 1);
+}
+
 /* From off on, what the firmware phase left is shown: by the reader,
  * or by the hub if none came. */
 void
@@ -58,11 +67,8 @@ log_set_direct(int on)
 	if (!on && waiting != ~0ull) {
 		if (reader)
 			work_post(reader);
-		for (uint64_t s = waiting > oldest() ? waiting : oldest();
-		    !reader && s < head; s++)
-			if (!(ring[s % LOG_LINES].flags &
-			    (LOG_F_QUIET | LOG_F_SHOWN)))
-				to_sink(&ring[s % LOG_LINES], 1);
+		else
+			show_from(waiting);
 		waiting = ~0ull;
 	}
 	arch_irq_release(held);
@@ -167,11 +173,7 @@ log_take_back(void)
 		 * the console: the hub's lines begin on a line of their own. */
 		if (sink)
 			sink("\r\n", 2, 1);
-		for (uint64_t s = taken > oldest() ? taken : oldest(); s < head;
-		    s++)
-			if (!(ring[s % LOG_LINES].flags &
-			    (LOG_F_QUIET | LOG_F_SHOWN)))
-				to_sink(&ring[s % LOG_LINES], 1);
+		show_from(taken);
 	}
 	arch_irq_release(held);
 }

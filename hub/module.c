@@ -613,11 +613,73 @@ mod_handle_fault(struct pb_module *m)
 }
 
 static long
-call_activate(void *p)
+call_op(void *p)
 {
-	struct pb_module *m = p;
+	struct mod_op *a = p;
+	struct pb_module *m = a->m;
+	const struct pb_module_ops *o = m->ops;
 
-	return m->ops->activate ? m->ops->activate(m) : PB_OK;
+	switch (a->which) {
+	case MOD_OP_QUIESCE:
+		return o->quiesce ? o->quiesce(m) : PB_OK;
+	case MOD_OP_RELEASE:
+		return o->release ? o->release(m) : PB_OK;
+	case MOD_OP_RESUME:
+		return o->resume ? o->resume(m) : PB_OK;
+	case MOD_OP_EXPORT:
+		a->len = 0;
+		return o->export_state ? o->export_state(m, a->buf, a->cap,
+		    &a->len, &a->ver) : PB_OK;
+	case MOD_OP_IMPORT:
+		return o->import_state ? o->import_state(m, a->buf, a->len,
+		    a->ver) : PB_OK;
+	case MOD_OP_ACTIVATE:
+		return o->activate ? o->activate(m) : PB_OK;
+	}
+	return PB_EINVAL;
+}
+
+int
+mod_op(struct pb_module *m, int which, struct mod_op *a)
+{
+	a->m = m;
+	a->which = which;
+	return (int)mod_call_watched(m, call_op, a);
+}
+
+/* PB_EAGAIN (ABI 1.2: still draining) asks again, the event loop running
+ * meanwhile, until the deadline or until m stops running. */
+int
+mod_quiesce(struct pb_module *m, uint64_t deadline)
+{
+	struct mod_op q = { 0 };
+	int r;
+
+	while ((r = mod_op(m, MOD_OP_QUIESCE, &q)) == PB_EAGAIN &&
+	    hub_now_ns() < deadline && m->state == MOD_RUNNING)
+		hub_wait_step(deadline);
+	return r;
+}
+
+/* The size asked, then the state into hub memory at a->buf (the caller
+ * frees it, whatever the answer); a module that claims to have written
+ * more than it was given is refused. */
+int
+mod_export(struct pb_module *m, struct mod_op *a)
+{
+	int r;
+
+	a->buf = NULL;
+	a->cap = 0;
+	if ((r = mod_op(m, MOD_OP_EXPORT, a)) != PB_OK || !a->len)
+		return r;
+	a->cap = a->len;
+	if (!(a->buf = mem_alloc(NULL, (a->cap + 4095) / 4096, 0,
+	    MEM_KIND_HEAP)))
+		return PB_ENOMEM;
+	if ((r = mod_op(m, MOD_OP_EXPORT, a)) == PB_OK && a->len > a->cap)
+		r = PB_ESTATE;
+	return r;
 }
 
 /* A module started in standby takes its hardware and runs. */
@@ -628,7 +690,7 @@ mod_activate(struct pb_module *m)
 
 	if (m->state != MOD_STANDBY)
 		return PB_EINVAL;
-	r = mod_call_watched(m, call_activate, m);
+	r = mod_op(m, MOD_OP_ACTIVATE, &(struct mod_op){ 0 });
 	if (r != PB_OK)
 		return (int)r;
 	m->state = MOD_RUNNING;

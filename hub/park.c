@@ -66,57 +66,27 @@ static int check_timer;
 
 /* --- calling the modules ------------------------------------------------- */
 
-enum { CALL_QUIESCE, CALL_RELEASE, CALL_RESUME, CALL_EXPORT, CALL_IMPORT,
-    CALL_SUBMIT };
-
-struct call {
-	struct pb_module *m;
-	int which;
-	void *buf;
-	size_t cap, len;
-	uint32_t ver;
-	const struct pb_resource *res;	/* CALL_SUBMIT: to this resource */
+struct submit {
+	const struct pb_resource *res;
+	struct block_req *req;
 };
 
 static long
-call_entry(void *arg)
+call_submit(void *arg)
 {
-	struct call *c = arg;
-	const struct pb_module_ops *o = c->m->ops;
+	struct submit *a = arg;
 
-	switch (c->which) {
-	case CALL_QUIESCE:
-		return o->quiesce ? o->quiesce(c->m) : PB_OK;
-	case CALL_RELEASE:
-		return o->release ? o->release(c->m) : PB_OK;
-	case CALL_RESUME:
-		return o->resume ? o->resume(c->m) : PB_OK;
-	case CALL_EXPORT:
-		return o->export_state(c->m, c->buf, c->cap, &c->len, &c->ver);
-	case CALL_IMPORT:
-		return o->import_state ? o->import_state(c->m, c->buf, c->len,
-		    c->ver) : PB_ENOTSUP;
-	case CALL_SUBMIT:
-		return ((const struct block_ops *)c->res->ops)->submit(
-		    c->res->ctx, c->buf);
-	}
-	return PB_EINVAL;
-}
-
-static int
-call(struct pb_module *m, int which, struct call *c)
-{
-	c->m = m;
-	c->which = which;
-	return (int)mod_call_watched(m, call_entry, c);
+	return ((const struct block_ops *)a->res->ops)->submit(a->res->ctx,
+	    a->req);
 }
 
 static int
 import(struct pb_module *m, void *buf, size_t len)
 {
-	struct call c = { .buf = buf, .len = len, .ver = BLOCK_STATE_VERSION };
+	struct mod_op c = { .buf = buf, .len = len,
+	    .ver = BLOCK_STATE_VERSION };
 
-	return call(m, CALL_IMPORT, &c);
+	return mod_op(m, MOD_OP_IMPORT, &c);
 }
 
 /* --- what is parked ------------------------------------------------------ */
@@ -176,18 +146,18 @@ count_parkable(const struct pb_module *f)
 static int
 hold(struct pb_module *f)
 {
-	struct call c = { 0 };
+	struct mod_op c = { 0 };
 	int r;
 
-	if ((r = call(f, CALL_QUIESCE, &c)) != PB_OK) {
+	if ((r = mod_op(f, MOD_OP_QUIESCE, &c)) != PB_OK) {
 		log_event(LOG_ERROR, "takeover: %s refused to quiesce (%d); "
 		    "its disks go at the exit", f->name, r);
 		return 0;
 	}
-	if ((r = call(f, CALL_RELEASE, &c)) != PB_OK) {
+	if ((r = mod_op(f, MOD_OP_RELEASE, &c)) != PB_OK) {
 		log_event(LOG_ERROR, "takeover: %s cannot let the firmware go "
 		    "(%d); its disks go at the exit", f->name, r);
-		call(f, CALL_RESUME, &c);
+		mod_op(f, MOD_OP_RESUME, &c);
 		return 0;
 	}
 	return 1;
@@ -238,7 +208,7 @@ park_module(struct pb_module *f)
 void
 park_abort(void)
 {
-	struct call c = { 0 };
+	struct mod_op c = { 0 };
 
 	for (unsigned i = 0; i < nparked; i++) {
 		struct parked *p = &parked[i];
@@ -246,7 +216,7 @@ park_abort(void)
 		p->res->standby = 0;
 		if (p->owner->state != MOD_QUIESCED)
 			continue;
-		if (call(p->owner, CALL_RESUME, &c) != PB_OK)
+		if (mod_op(p->owner, MOD_OP_RESUME, &c) != PB_OK)
 			log_event(LOG_ERROR, "takeover: %s cannot resume",
 			    p->owner->name);
 		p->owner->state = MOD_RUNNING;
@@ -329,20 +299,14 @@ state_size(uint32_t ndisks, uint32_t nreq)
 static int
 export_from(struct pb_module *m, struct state *s)
 {
-	struct call c = { 0 };
+	struct mod_op c = { 0 };
 	int r;
 
 	memset(s, 0, sizeof(*s));
-	if ((r = call(m, CALL_EXPORT, &c)) != PB_OK)
-		return r;
-	if (c.len < sizeof(s->st) ||
-	    !(s->buf = mem_alloc(NULL, (c.len + 4095) / 4096, 0,
-	    MEM_KIND_HEAP)))
-		return c.len < sizeof(s->st) ? PB_ESTATE : PB_ENOMEM;
-	c.buf = s->buf;
-	c.cap = c.len;
-	if ((r = call(m, CALL_EXPORT, &c)) != PB_OK)
-		return r;
+	r = mod_export(m, &c);
+	s->buf = c.buf;		/* freed by the caller */
+	if (r != PB_OK || c.len < sizeof(s->st))
+		return r != PB_OK ? r : PB_ESTATE;
 	s->len = c.len;
 	memcpy(&s->st, s->buf, sizeof(s->st));
 	if (c.ver != BLOCK_STATE_VERSION || s->st.ndisks > 256 ||
@@ -358,50 +322,40 @@ export_from(struct pb_module *m, struct state *s)
 	return PB_OK;
 }
 
-/*
- * Split s into `mine`, the disks with this path (one, normally), and
- * `rest`, the others, each a state of its own in out (sized for both).
- */
+/* The disks of s other than those with this path, and their requests:
+ * a state of its own in out (s->len bytes), for the exporter back. */
 static void
-split(const struct state *s, const char *path, struct state *mine,
-    struct state *rest, uint8_t *out)
+others(const struct state *s, const char *path, struct state *rest,
+    uint8_t *out)
 {
-	struct state *parts[2] = { mine, rest };
-	size_t off = 0;
+	uint32_t nd = 0, nr = 0;
+	size_t at;
 
-	for (int which = 0; which < 2; which++) {
-		struct state *t = parts[which];
-		uint32_t nd = 0, nr = 0;
-		size_t at;
+	for (uint32_t i = 0; i < s->st.ndisks; i++) {
+		struct block_state_disk d = disk_of(s, i);
 
-		for (uint32_t i = 0; i < s->st.ndisks; i++) {
-			struct block_state_disk d = disk_of(s, i);
-
-			if ((strcmp(d.path, path) == 0) == (which == 0)) {
-				nd++;
-				nr += d.nreq;
-			}
-		}
-		t->buf = out + off;
-		t->st = (struct block_state){ nd, nr };
-		t->len = state_size(nd, nr);
-		memcpy(t->buf, &t->st, sizeof(t->st));
-		at = state_size(nd, 0);
-		nd = nr = 0;
-		for (uint32_t i = 0; i < s->st.ndisks; i++) {
-			struct block_state_disk d = disk_of(s, i);
-			const uint8_t *reqs = reqs_of(s, &d);
-
-			if ((strcmp(d.path, path) == 0) != (which == 0))
-				continue;
-			memcpy(t->buf + at + nr * sizeof(void *), reqs,
-			    d.nreq * sizeof(void *));
-			d.first = nr;
+		if (strcmp(d.path, path) != 0) {
+			nd++;
 			nr += d.nreq;
-			memcpy(t->buf + sizeof(t->st) + nd++ * sizeof(d), &d,
-			    sizeof(d));
 		}
-		off += (t->len + 7) & ~(size_t)7;
+	}
+	rest->buf = out;
+	rest->st = (struct block_state){ nd, nr };
+	rest->len = state_size(nd, nr);
+	memcpy(out, &rest->st, sizeof(rest->st));
+	at = state_size(nd, 0);
+	nd = nr = 0;
+	for (uint32_t i = 0; i < s->st.ndisks; i++) {
+		struct block_state_disk d = disk_of(s, i);
+
+		if (strcmp(d.path, path) == 0)
+			continue;
+		memcpy(out + at + nr * sizeof(void *), reqs_of(s, &d),
+		    d.nreq * sizeof(void *));
+		d.first = nr;
+		nr += d.nreq;
+		memcpy(out + sizeof(rest->st) + nd++ * sizeof(d), &d,
+		    sizeof(d));
 	}
 }
 
@@ -452,12 +406,14 @@ still_there(const struct pb_resource *to, const struct pb_module *new,
 }
 
 /*
- * Submit the requests of `mine` to `to`, in order, as their clients would
- * have.  One it refuses completes with its answer; once `to` is gone,
- * every one left completes with PB_EIO.  How many it took.
+ * Submit the requests of the disks of s with this path to `to`, in order,
+ * as their clients would have.  One it refuses completes with its answer;
+ * once `to` is gone, every one left completes with PB_EIO.  How many it
+ * took, of *nmine.
  */
 static unsigned
-resubmit(const struct state *mine, struct pb_resource *to)
+resubmit(const struct state *s, const char *path, struct pb_resource *to,
+    unsigned *nmine)
 {
 	struct pb_module *new = to->owner;
 	char name[RES_NAME_MAX];
@@ -465,20 +421,23 @@ resubmit(const struct state *mine, struct pb_resource *to)
 	unsigned taken = 0;
 
 	rt_strlcpy(name, to->name, sizeof(name));
-	for (uint32_t d = 0; d < mine->st.ndisks; d++) {
-		struct block_state_disk disk = disk_of(mine, d);
+	*nmine = 0;
+	for (uint32_t d = 0; d < s->st.ndisks; d++) {
+		struct block_state_disk disk = disk_of(s, d);
 
-		reqs = reqs_of(mine, &disk);
+		if (strcmp(disk.path, path) != 0)
+			continue;
+		reqs = reqs_of(s, &disk);
+		*nmine += disk.nreq;
 		for (uint32_t k = 0; k < disk.nreq; k++) {
-			struct call c = { 0 };
+			struct submit c = { .res = to };
 			struct block_req *req;
 			int r = PB_EIO;
 
 			memcpy(&req, reqs + k * sizeof(req), sizeof(req));
-			c.buf = req;
-			c.res = to;
-			if (still_there(to, new, name) &&
-			    (r = call(new, CALL_SUBMIT, &c)) == PB_OK) {
+			c.req = req;
+			if (still_there(to, new, name) && (r = (int)
+			    mod_call_watched(new, call_submit, &c)) == PB_OK) {
 				taken++;
 				continue;
 			}
@@ -495,8 +454,9 @@ hand_over(struct parked *p, struct pb_resource *to, unsigned *nreq)
 {
 	struct pb_module *old = p->owner, *new = to->owner;
 	char name[RES_NAME_MAX];
-	struct state all, mine, rest;
+	struct state all, rest;
 	uint8_t *parts = NULL;
+	unsigned nmine;
 	int r;
 
 	rt_strlcpy(name, to->name, sizeof(name));
@@ -506,20 +466,19 @@ hand_over(struct parked *p, struct pb_resource *to, unsigned *nreq)
 		give_back(old, &all, "a bad state");
 		goto out;
 	}
-	parts = mem_alloc(NULL, (2 * all.len + 16 + 4095) / 4096, 0,
-	    MEM_KIND_HEAP);
+	parts = mem_alloc(NULL, (all.len + 4095) / 4096, 0, MEM_KIND_HEAP);
 	if (!parts) {
 		r = PB_ENOMEM;
 		give_back(old, &all, "out of memory");
 		goto out;
 	}
-	split(&all, p->path, &mine, &rest, parts);
+	others(&all, p->path, &rest, parts);
 	give_back(old, &rest, "other disks'");
-	*nreq = resubmit(&mine, to);
-	if (*nreq < mine.st.nreq)
+	*nreq = resubmit(&all, p->path, to, &nmine);
+	if (*nreq < nmine)
 		log_event(LOG_ERROR, "takeover: %s took %u of the %u requests "
 		    "of %s; the others completed with its answer", name,
-		    *nreq, mine.st.nreq, p->name);
+		    *nreq, nmine, p->name);
 	if (!still_there(to, new, name)) {
 		log_event(LOG_ERROR, "takeover: %s went while it took %s over; "
 		    "%s stays parked", name, p->name, p->name);

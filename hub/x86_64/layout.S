@@ -1,21 +1,15 @@
 /*
- * layout.S - markers at the ends of the hub's .text and .rdata.
+ * layout.S - a marker at the end of the hub's .text.
  *
- * The loader may not keep the hub's PE headers in memory, yet paging.c
- * must know where code ends and read-only data ends to map the hub W^X.
+ * domain.c must know where the hub's code ends (paging.c has the
+ * sections from the stub, through the handoff).
  * Grouped sections ("name$suffix") are merged into the section named
  * before the '$', ordered by suffix (Microsoft PE/COFF specification
  * §4.2 "Grouped Sections"), so these sort after every other contribution
- * of the object files.  The .text marker is then the last byte of code;
- * lld-link may still append merged string constants after the .rdata
- * marker, which paging.c allows for.
+ * of the object files: the marker is the last byte of code.
  */
 	.section .text$zzzz, "xr"
 	.globl hub_text_end
 hub_text_end:
 	int3
 
-	.section .rdata$zzzz, "dr"
-	.globl hub_rdata_end
-hub_rdata_end:
-	.byte 0

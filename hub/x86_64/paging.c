@@ -1,18 +1,14 @@
 /*
- * paging.c - the hub's own page tables, built after ExitBootServices.
+ * paging.c - the hub's own page tables, from ExitBootServices on.
  *
  * Physical memory is identity-mapped, so every address the portable code
- * holds is both physical and virtual.  The boot map covers every region of
- * the firmware memory map and everything below 4 GiB, with 2 MiB pages
- * where a whole 2 MiB chunk has one kind of memory and 4 KiB pages where
- * kinds meet:
- *   RAM                      write-back, read-write, no-execute
- *   MMIO, reserved, unlisted below 4 GiB   uncached (PCD|PWT), no-execute
- *   EFI runtime code, loader code          write-back, read-write-execute
- *   the hub's own image      per PE section (text RX, rdata R, data RW)
- *   page 0                   not present, so NULL dereferences fault
- * Module images get per-section protections (W^X) through arch_map_image,
- * and MMIO above the boot map is added by arch_map_mmio.
+ * holds is both physical and virtual.  The boot map (RAM write-back and
+ * no-execute, device space uncached, loader and runtime code executable,
+ * page 0 absent) is built by the stub right after the exit from the final
+ * memory map (efi/pagetables.c); arch_paging_init gives the hub's own
+ * image its sections' protections (text RX, rdata R, data RW) and loads
+ * it.  Module images get per-section protections (W^X) through
+ * arch_map_image, and MMIO above the boot map is added by arch_map_mmio.
  *
  * Before that, in the firmware phase, arch_paging_early edits the
  * firmware's own tables where CR3 points: the module pool becomes RW+NX
@@ -27,73 +23,18 @@
  */
 #include "arch.h"
 #include "cpu.h"
+#include "pte.h"
 #include "../hub.h"
-#include "../pe_format.h"
 #include "../../abi/rt/rt.h"
-
-typedef uint64_t pte_t;
-_Static_assert(sizeof(pte_t) == 8, "page-table entry");
-
-#define PAGE 4096ull
-#define BIG (2ull << 20)		/* a 2 MiB page */
-#define ENTRIES 512
-#define GIB4 (4ull << 30)
-
-struct ptable {
-	pte_t e[ENTRIES];
-};
-_Static_assert(sizeof(struct ptable) == PAGE, "page table");
-
-/* Entry bits, the same at every level unless noted (SDM 3A Tables 4-14 to
- * 4-20).  PS is bit 7 in a PDE; in a 4 KiB PTE bit 7 is PAT instead, which
- * we never set: our cache types come from PWT and PCD alone. */
-#define PTE_P (1ull << 0)
-#define PTE_W (1ull << 1)
-#define PTE_US (1ull << 2)
-#define PTE_PWT (1ull << 3)
-#define PTE_PCD (1ull << 4)
-#define PTE_A (1ull << 5)
-#define PTE_D (1ull << 6)
-#define PTE_PS (1ull << 7)
-#define PTE_G (1ull << 8)
-#define PTE_KEY (15ull << 59)	/* protection key, with CR4.PKS (§4.6.2) */
-#define PTE_NX (1ull << 63)
-#define PTE_ADDR 0x000ffffffffff000ull	/* bits 51:12 */
-_Static_assert((PTE_ADDR & (PTE_P | PTE_W | PTE_PS | PTE_NX)) == 0,
-    "address bits apart from flag bits");
-
-/* The flags of a leaf that carry over when a 2 MiB page is split. */
-#define LEAF_FLAGS (PTE_P | PTE_W | PTE_US | PTE_PWT | PTE_PCD | PTE_G | \
-    PTE_KEY | PTE_NX)
-/* Tables above a leaf are permissive: the leaf alone decides. */
-#define TABLE_FLAGS (PTE_P | PTE_W)
-
-/* Cache types through the PAT index PAT:PCD:PWT (SDM 3A §11.12.3
- * "Selecting a Memory Type from the PAT").  Index 0 is WB and index 3 UC
- * at reset; we make index 1 (PWT alone) write-combining. */
-#define CACHE_WB 0ull
-#define CACHE_WC PTE_PWT
-#define CACHE_UC (PTE_PCD | PTE_PWT)
-#define CACHE_MASK (PTE_PCD | PTE_PWT)
 
 #define MSR_PAT 0x277u
 #define PAT_WC 0x01ull
 #define CR4_PGE (1ull << 7)
 #define CR4_LA57 (1ull << 12)
 
-/* What the boot map puts at a physical address. */
-enum mem_class { CL_NONE, CL_RAM, CL_UC, CL_EXEC };
-
-struct region {
-	uint64_t base, end;
-	int cls;
-};
-
-#define MAX_REGIONS 512
-static struct region regions[MAX_REGIONS];
-static unsigned nregions;
-
 static struct ptable *pml4;
+static const struct boot_region *regions;	/* the boot map's */
+static unsigned nregions;
 static int paging_on;
 static int paging_fw;		/* editing the firmware's tables */
 static uint64_t nx;		/* PTE_NX, or 0 without EFER.NXE */
@@ -236,194 +177,13 @@ pte_for(uint64_t va, int create)
 static uint64_t
 class_flags(int cls)
 {
-	switch (cls) {
-	case CL_RAM:
-		return PTE_P | PTE_W | nx | CACHE_WB;
-	case CL_UC:
-		return PTE_P | PTE_W | nx | CACHE_UC;
-	case CL_EXEC:
-		return PTE_P | PTE_W | CACHE_WB;
-	default:
-		return 0;
-	}
+	return pte_class_flags(cls, nx);
 }
 
-/* --- the boot map's regions --------------------------------------------- */
-
-static int
-type_class(uint32_t type)
-{
-	switch (type) {
-	case EFI_MT_LOADER_DATA:
-	case EFI_MT_BS_CODE:	/* free memory once boot services are gone */
-	case EFI_MT_BS_DATA:
-	case EFI_MT_RT_DATA:
-	case EFI_MT_CONVENTIONAL:
-	case EFI_MT_ACPI_RECLAIM:
-	case EFI_MT_ACPI_NVS:
-	case EFI_MT_PERSISTENT:
-		return CL_RAM;
-	case EFI_MT_LOADER_CODE:	/* the stub and the hub */
-	case EFI_MT_RT_CODE:		/* called for reset and time */
-		return CL_EXEC;
-	default:	/* reserved, unusable, MMIO, port space, PAL: may be
-			 * devices, so never cached */
-		return CL_UC;
-	}
-}
-
-/* Insert keeping regions sorted by base; the firmware's map usually is
- * sorted already, so this is a short walk from the end. */
-static void
-region_add(uint64_t base, uint64_t end, int cls)
-{
-	unsigned i = nregions;
-
-	if (end > phys_limit)
-		end = phys_limit;
-	if (base >= end)
-		return;
-	if (nregions == MAX_REGIONS) {
-		log_event(LOG_ERROR, "paging: memory map too long; "
-		    "0x%llx-0x%llx left out", (unsigned long long)base,
-		    (unsigned long long)end);
-		return;
-	}
-	while (i > 0 && regions[i - 1].base > base) {
-		regions[i] = regions[i - 1];
-		i--;
-	}
-	regions[i] = (struct region){ base, end, cls };
-	nregions++;
-}
-
-/* Add [base, end) as cls, except that the hub's pool inside it is RAM:
- * the stub allocates the pool as loader code so that firmware which maps
- * loader data no-execute runs the modules in it (efi/memattr.c), but our
- * own map makes it no-execute and gives each module image its sections'
- * protections. */
-static void
-region_add_carved(uint64_t base, uint64_t end, int cls, uint64_t pool,
-    uint64_t pool_end)
-{
-	if (cls != CL_EXEC || pool_end <= base || pool >= end) {
-		region_add(base, end, cls);
-		return;
-	}
-	if (pool > base)
-		region_add(base, pool, cls);
-	region_add(pool > base ? pool : base, pool_end < end ? pool_end : end,
-	    CL_RAM);
-	if (pool_end < end)
-		region_add(pool_end, end, cls);
-}
-
-static void
-regions_from_memmap(const struct handoff *h)
-{
-	nregions = 0;
-	for (uint64_t off = 0; off + h->desc_size <= h->memmap_size;
-	    off += h->desc_size) {
-		const struct handoff_memdesc *d = (const void *)
-		    ((const uint8_t *)h->memmap + off);
-		uint64_t end = d->phys + d->npages * PAGE;
-
-		if (d->npages && end > d->phys)
-			region_add_carved(d->phys, end, type_class(d->type),
-			    h->pool_base, h->pool_base + h->pool_size);
-	}
-}
-
-/*
- * The class at pa, and in *end where that answer stops holding (the end
- * of its region, or the start of the next one for a gap).  Gaps below
- * 4 GiB are device space to us; gaps above are not mapped at boot.
- */
 static int
 class_at(uint64_t pa, uint64_t *end)
 {
-	uint64_t next = ~0ull;
-
-	if (pa < PAGE) {
-		*end = PAGE;
-		return CL_NONE;
-	}
-	for (unsigned i = 0; i < nregions; i++) {
-		if (pa >= regions[i].base && pa < regions[i].end) {
-			*end = regions[i].end;
-			return regions[i].cls;
-		}
-		if (regions[i].base > pa) {
-			next = regions[i].base;
-			break;
-		}
-	}
-	if (pa < GIB4) {
-		*end = next < GIB4 ? next : GIB4;
-		return CL_UC;
-	}
-	*end = next;
-	return CL_NONE;
-}
-
-static uint64_t
-boot_map_top(void)
-{
-	uint64_t top = GIB4;
-
-	if (nregions && regions[nregions - 1].end > top)
-		top = regions[nregions - 1].end;
-	return (top + BIG - 1) & ~(BIG - 1);
-}
-
-/* Map the 2 MiB chunk at pa, and the whole chunks after it that its class
- * covers too, as big pages; a chunk where classes meet as a table of
- * 4 KiB pages.  *skip_to is where the caller goes on (class_at is asked
- * once per run of one class, not once per page). */
-static int
-map_chunk(uint64_t pa, uint64_t *skip_to)
-{
-	uint64_t end, p, run;
-	int cls = class_at(pa, &end);
-	pte_t *pde;
-
-	*skip_to = pa + BIG;
-	if (end >= pa + BIG) {
-		*skip_to = end & ~(BIG - 1);
-		for (p = pa; cls != CL_NONE && p < *skip_to; p += BIG) {
-			if (!(pde = pde_for(p, 1)))
-				return PB_ENOMEM;
-			*pde = p | PTE_PS | class_flags(cls);
-		}
-		return PB_OK;
-	}
-	for (p = pa; p < pa + BIG; p = run) {
-		cls = class_at(p, &end);
-		run = end < pa + BIG ? (end + PAGE - 1) & ~(PAGE - 1) : pa + BIG;
-		if (run <= p)
-			run = p + PAGE;
-		for (; cls != CL_NONE && p < run; p += PAGE) {
-			pte_t *pte = pte_for(p, 1);
-
-			if (!pte)
-				return PB_ENOMEM;
-			*pte = p | class_flags(cls);
-		}
-	}
-	return PB_OK;
-}
-
-static int
-map_boot(void)
-{
-	uint64_t top = boot_map_top(), pa = 0, next;
-
-	while (pa < top) {
-		if (map_chunk(pa, &next))
-			return PB_ENOMEM;
-		pa = next > pa ? next : pa + BIG;
-	}
-	return PB_OK;
+	return boot_class_at(regions, nregions, pa, end);
 }
 
 /* --- per-page protections ----------------------------------------------- */
@@ -698,116 +458,26 @@ arch_unmap_image(uint64_t base, uint32_t size)
 
 /* --- the hub's own image ------------------------------------------------ */
 
-/* Read the hub's PE headers where it runs, if the loader kept them. */
-static int
-hub_layout_from_headers(uint64_t base, uint64_t size, struct pe_image *img)
-{
-	const uint8_t *p = (const uint8_t *)(uintptr_t)base;
-	struct pe_dos_header dos;
-	struct pe_coff_header coff;
-	uint32_t sig, off;
-
-	memcpy(&dos, p, sizeof(dos));
-	if (dos.e_magic != PE_DOS_MAGIC || dos.e_lfanew > PAGE - 24)
-		return PB_EINVAL;
-	memcpy(&sig, p + dos.e_lfanew, 4);
-	memcpy(&coff, p + dos.e_lfanew + 4, sizeof(coff));
-	if (sig != PE_SIGNATURE || coff.nsections > PE_MAX_SECTIONS)
-		return PB_EINVAL;
-	off = dos.e_lfanew + 4 + sizeof(coff) + coff.opt_size;
-	if (off + coff.nsections * sizeof(struct pe_section_header) > PAGE)
-		return PB_EINVAL;
-	img->nsections = coff.nsections;
-	for (uint32_t i = 0; i < coff.nsections; i++) {
-		struct pe_section_header sh;
-		struct pe_section *s = &img->sections[i];
-
-		memcpy(&sh, p + off + i * sizeof(sh), sizeof(sh));
-		s->rva = sh.rva;
-		s->vsize = sh.vsize ? sh.vsize : sh.raw_size;
-		s->prot = PE_PROT_R;
-		if (sh.characteristics & PE_SCN_MEM_WRITE)
-			s->prot |= PE_PROT_W;
-		if (sh.characteristics & PE_SCN_MEM_EXECUTE)
-			s->prot |= PE_PROT_X;
-		if ((uint64_t)s->rva + s->vsize > size)
-			return PB_EINVAL;
-	}
-	return PB_OK;
-}
-
-/*
- * Without headers (the loader copies sections only), the boundaries come
- * from markers that layout.S places in ".text$zzzz" and ".rdata$zzzz":
- * grouped sections are merged into the section named before the '$' in
- * suffix order (Microsoft PE/COFF specification §4.2 "Grouped Sections").
- * Code is never merged, so the .text marker is its last byte.  lld-link
- * may append merged string constants after the .rdata marker, so that one
- * only bounds .rdata from below: pages after its page stay read-write,
- * which is never wrong for data, only less strict.  The link keeps
- * sections page-aligned in the order .text, .rdata, .data, .reloc.
- */
-extern const uint8_t hub_text_end[], hub_rdata_end[];
-static const uint8_t hub_rdata_probe[] = "rdata";
-static uint8_t hub_data_probe[1];
-
-static int
-hub_layout_from_markers(uint64_t base, uint64_t size, struct pe_image *img)
-{
-	uint64_t text = page_up((uint64_t)(uintptr_t)hub_text_end);
-	uint64_t rdata = page_up((uint64_t)(uintptr_t)hub_rdata_end + 1);
-	uint64_t self = (uint64_t)(uintptr_t)&arch_paging_init;
-
-	/* Check the markers landed where the argument above says. */
-	if (self < base + PAGE || self >= text || text >= rdata ||
-	    (uint64_t)(uintptr_t)hub_rdata_probe < text ||
-	    (uint64_t)(uintptr_t)hub_rdata_probe >= rdata ||
-	    (uint64_t)(uintptr_t)hub_data_probe < rdata ||
-	    rdata > base + size)
-		return PB_EINVAL;
-	img->nsections = 3;
-	img->sections[0] = (struct pe_section){ .rva = PAGE,
-	    .vsize = (uint32_t)(text - base - PAGE),
-	    .prot = PE_PROT_R | PE_PROT_X };
-	img->sections[1] = (struct pe_section){ .rva = (uint32_t)(text - base),
-	    .vsize = (uint32_t)(rdata - text), .prot = PE_PROT_R };
-	img->sections[2] = (struct pe_section){ .rva = (uint32_t)(rdata - base),
-	    .vsize = (uint32_t)(base + size - rdata),
-	    .prot = PE_PROT_R | PE_PROT_W };
-	return PB_OK;
-}
-
+/* The hub's image per section, as the stub loaded it (handoff.h). */
 static int
 map_hub(const struct handoff *h)
 {
 	struct pe_image img;
-	const char *how = "PE headers";
 	int err;
 
 	memset(&img, 0, sizeof(img));
 	img.image_size = (uint32_t)h->hub_size;
-	if (hub_layout_from_headers(h->hub_base, h->hub_size, &img)) {
-		how = "section markers (the end of .rdata stays writable)";
-		memset(&img.sections, 0, sizeof(img.sections));
-		if (hub_layout_from_markers(h->hub_base, h->hub_size, &img)) {
-			log_event(LOG_ERROR, "paging: hub layout unknown; "
-			    "its image stays read-write-execute");
-			return PB_OK;
-		}
+	img.nsections = h->hub_nsections;
+	for (uint32_t i = 0; i < img.nsections && i < PE_MAX_SECTIONS; i++) {
+		img.sections[i].rva = h->hub_sections[i].rva;
+		img.sections[i].vsize = h->hub_sections[i].size;
+		img.sections[i].prot = (int)h->hub_sections[i].prot;
 	}
-	for (uint32_t i = 0; i < img.nsections && !paging_fw; i++)
-		log_event(LOG_BOOT, "paging: hub +0x%05x %6u KiB %c%c%c",
-		    img.sections[i].rva,
-		    (unsigned)(page_up(img.sections[i].vsize) >> 10),
-		    'r', img.sections[i].prot & PE_PROT_W ? 'w' : '-',
-		    img.sections[i].prot & PE_PROT_X ? 'x' : '-');
-	if (!paging_fw)
-		log_event(LOG_BOOT, "paging: hub image protected by its %s",
-		    how);
-	err = protect_image(h->hub_base, &img);
+	err = img.nsections && img.nsections <= PE_MAX_SECTIONS ?
+	    protect_image(h->hub_base, &img) : PB_EINVAL;
 	if (err == PB_EINVAL) {
-		log_event(LOG_ERROR, "paging: hub sections not W^X; "
-		    "its image stays read-write-execute");
+		log_event(LOG_ERROR, "paging: hub sections unknown or not "
+		    "W^X; its image stays read-write-execute");
 		return PB_OK;
 	}
 	return err;
@@ -844,30 +514,14 @@ wbinvd(void)
 	__asm__ volatile("wbinvd" : : : "memory");
 }
 
-/* NX needs CPUID 0x80000001 EDX bit 20 before EFER.NXE may be set; else
- * bit 63 is reserved and must stay clear (SDM 3A §4.1.4). */
+/* What the stub read of the CPU (efi/pagetables.c).  Without NX, bit 63
+ * is reserved and must stay clear (SDM 3A §4.1.4). */
 static void
-probe_cpu(void)
+cpu_from(const struct handoff *h)
 {
-	uint32_t r[4];
-
-	cpuid(0x80000000u, 0, r);
-	uint32_t max_ext = r[0];
-
-	nx = 0;
-	phys_limit = 1ull << 36;
-	if (max_ext >= 0x80000001u) {
-		cpuid(0x80000001u, 0, r);
-		if (r[3] & (1u << 20))
-			nx = PTE_NX;
-	}
-	if (max_ext >= 0x80000008u) {
-		cpuid(0x80000008u, 0, r);
-		if ((r[0] & 0xff) >= 32 && (r[0] & 0xff) <= 52)
-			phys_limit = 1ull << (r[0] & 0xff);
-	}
-	cpuid(1, 0, r);
-	wc_ok = (r[3] >> 16) & 1;	/* PAT */
+	nx = h->cpu_nx;
+	phys_limit = h->cpu_phys_limit;
+	wc_ok = (int)h->cpu_pat;
 }
 
 /*
@@ -916,6 +570,8 @@ load_tables(void)
 	return PB_OK;
 }
 
+/* The stub's boot map (efi/pagetables.c), with the hub's image and what
+ * the firmware phase mapped protected, becomes the CPU's. */
 int
 arch_paging_init(const struct handoff *h)
 {
@@ -923,11 +579,21 @@ arch_paging_init(const struct handoff *h)
 
 	if (paging_on)
 		return PB_OK;
-	probe_cpu();
-	regions_from_memmap(h);
-	if (!(pml4 = table_new()))
+	cpu_from(h);
+	if (h->pt_pages > h->pt_used)	/* the boot map's spare pages */
+		mem_add_range(h->pt_base + h->pt_used * PAGE,
+		    (h->pt_pages - h->pt_used) * PAGE);
+	if (!(pml4 = (struct ptable *)(uintptr_t)h->boot_pml4)) {
+		log_event(LOG_ERROR, "paging: the stub built no boot map (%u "
+		    "table pages set aside)", h->pt_pages);
 		return PB_ENOMEM;
-	if ((err = map_boot()) || (err = map_hub(h)) || (err = apply_early()) ||
+	}
+	regions = h->boot_region_table;
+	nregions = h->boot_regions;
+	if (h->boot_regions_dropped)
+		log_event(LOG_ERROR, "paging: memory map too long; %u regions "
+		    "left out", h->boot_regions_dropped);
+	if ((err = map_hub(h)) || (err = apply_early()) ||
 	    (err = load_tables())) {
 		log_event(LOG_ERROR, "paging: out of memory for page tables");
 		return err;
@@ -937,9 +603,10 @@ arch_paging_init(const struct handoff *h)
 	guard_stack_bottom(h);
 	domain_init(h);
 	log_event(LOG_BOOT, "paging: identity map to 0x%llx, %u regions, "
-	    "%u tables; nx %s, write-combining %s",
-	    (unsigned long long)boot_map_top(), nregions, ntables,
-	    nx ? "on" : "unsupported", wc_ok ? "via PAT" : "unsupported (UC)");
+	    "%u+%u tables; nx %s, write-combining %s",
+	    (unsigned long long)h->boot_map_top, h->boot_regions, h->pt_used,
+	    ntables, nx ? "on" : "unsupported",
+	    wc_ok ? "via PAT" : "unsupported (UC)");
 	return PB_OK;
 }
 
@@ -954,7 +621,7 @@ arch_paging_early(const struct handoff *h)
 	int uncached = 0, err;
 
 	domain_early(h);
-	probe_cpu();
+	cpu_from(h);
 	if (!nx) {
 		log_event(LOG_ERROR, "paging: no NX; module data stays "
 		    "executable");
