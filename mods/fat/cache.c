@@ -171,13 +171,12 @@ cache_init(struct fat_vol *v, size_t bytes)
 		nhash <<= 1;
 	c->hmask = nhash - 1;
 	c->mem_pages = ((size_t)c->nunits * c->unit_bytes + 4095) / 4096;
-	c->undo_pages = ((size_t)FAT_UNDO_MAX * c->unit_bytes + 4095) / 4096;
+	c->undo_per = 4096 / c->unit_bytes;
 	c->units = hub->alloc(fm.self, c->nunits * sizeof(struct unit));
 	c->hash = hub->alloc(fm.self, nhash * sizeof(struct unit *));
 	c->mem = hub->alloc_pages(fm.self, c->mem_pages, PB_MEM_DMA32, NULL);
-	c->undo_mem = hub->alloc_pages(fm.self, c->undo_pages, 0, NULL);
 	v->wb.list = hub->alloc(fm.self, c->nunits * sizeof(struct unit *));
-	if (!c->units || !c->hash || !c->mem || !c->undo_mem || !v->wb.list) {
+	if (!c->units || !c->hash || !c->mem || !v->wb.list) {
 		cache_fini(v);
 		return PB_ENOMEM;
 	}
@@ -208,8 +207,9 @@ cache_fini(struct fat_vol *v)
 		hub->free(fm.self, c->hash);
 	if (c->mem)
 		hub->free_pages(fm.self, c->mem, c->mem_pages);
-	if (c->undo_mem)
-		hub->free_pages(fm.self, c->undo_mem, c->undo_pages);
+	for (unsigned i = 0; i < FAT_UNDO_MAX; i++)
+		if (c->undo_page[i])
+			hub->free(fm.self, c->undo_page[i]);
 	if (v->wb.list)
 		hub->free(fm.self, v->wb.list);
 	v->wb.list = NULL;
@@ -330,10 +330,26 @@ cache_get(struct fat_vol *v, uint32_t sec, uint32_t ra, int flags,
 	return r;
 }
 
+/* Where the undo log's copy number n goes; NULL when out of memory. */
+static uint8_t *
+undo_copy(struct fat_vol *v, unsigned n)
+{
+	struct cache *c = &v->c;
+	uint8_t **page = &c->undo_page[n / c->undo_per];
+
+	if (!*page && !(*page = fm.hub->alloc(fm.self, 4096))) {
+		LOGF(PB_LOG_ERR, "%s: no memory for the undo log's unit %u",
+		    v->res_name, n);
+		return NULL;
+	}
+	return *page + (size_t)(n % c->undo_per) * c->unit_bytes;
+}
+
 /* Log unit u in the step's undo before its first change. */
 static int
-undo_log(struct cache *c, struct unit *u)
+undo_log(struct fat_vol *v, struct unit *u)
 {
+	struct cache *c = &v->c;
 	struct undo *d;
 
 	if (u->tx == c->tx_seq)
@@ -343,14 +359,14 @@ undo_log(struct cache *c, struct unit *u)
 		return PB_ENOMEM;
 	}
 	d = &c->undo[c->nundo];
-	d->u = u;
-	d->dirty = u->dirty;
-	if (u->tx == ~0u) {
-		d->copy = NULL;		/* new: the undo drops it */
-	} else {
-		d->copy = c->undo_mem + (size_t)c->nundo * c->unit_bytes;
+	d->copy = NULL;			/* new: the undo drops it */
+	if (u->tx != ~0u) {
+		if (!(d->copy = undo_copy(v, c->nundo)))
+			return PB_ENOMEM;
 		memcpy(d->copy, u->data, c->unit_bytes);
 	}
+	d->u = u;
+	d->dirty = u->dirty;
 	c->nundo++;
 	u->tx = c->tx_seq;
 	return PB_OK;
@@ -371,7 +387,7 @@ cache_write(struct fat_vol *v, uint32_t sec, int cls, int flags, uint8_t **p)
 		return r;
 	if (flags & CG_NOUNDO) {
 		u->tx = 0;		/* not new to a later step's undo */
-	} else if ((r = undo_log(c, u)) != PB_OK) {
+	} else if ((r = undo_log(v, u)) != PB_OK) {
 		if (u->tx == ~0u)
 			unit_release(c, u);
 		return r;

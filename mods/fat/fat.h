@@ -138,8 +138,11 @@ struct cache {
 	struct undo undo[FAT_UNDO_MAX];
 	unsigned nundo;
 	int undo_full;
-	uint8_t *undo_mem;
-	size_t undo_pages;
+	/* The undo log's copies, a page of them at a time (undo_per units
+	 * a page), allocated when a step first needs that many: a volume
+	 * holds what its biggest step changed, not FAT_UNDO_MAX units. */
+	uint8_t *undo_page[FAT_UNDO_MAX];
+	unsigned undo_per;
 };
 
 #define CG_NOPIN	0x1	/* a scan: need not stay for a re-run */
