@@ -1,8 +1,9 @@
 /*
  * cache.c - a volume's sector cache: fixed-size units (a cluster, 4 KiB
- * at most) allocated once at mount (boot.cfg fs-cache=KiB, 512 KiB by
- * default), found by hash, evicted least recently used first, written
- * back by class (wb.c).
+ * at most), up to boot.cfg's fs-cache=KiB (512 KiB by default), whose
+ * memory comes FAT_CHUNK at a time as the volume's use first needs it;
+ * found by hash, evicted least recently used first once the cache is at
+ * its size, written back by class (wb.c).
  *
  * Units tile the volume from the data area's start, so every cluster is a
  * whole number of units: a new directory cluster or a file's full unit is
@@ -107,16 +108,53 @@ unit_release(struct cache *c, struct unit *u)
 	u->state = U_FREE;
 	u->dirty = WB_NONE;
 	u->pin = 0;
-	list_append(&c->freel, u);
+	/* First in line: a unit with memory is taken before one whose
+	 * chunk would have to be allocated. */
+	list_append(c->freel.next, u);
 }
 
-/* A unit to fill: a free one, else the least recently used that is not
- * pinned, dirty or being read. */
+/* Pages of chunk k: FAT_CHUNK, or less for the last one. */
+static size_t
+chunk_pages(const struct cache *c, unsigned k)
+{
+	unsigned n = c->nunits - k * c->chunk_units;
+
+	if (n > c->chunk_units)
+		n = c->chunk_units;
+	return ((size_t)n * c->unit_bytes + 4095) / 4096;
+}
+
+/* Give free unit u's chunk its memory, if it has none yet. */
+static int
+unit_back(struct cache *c, struct unit *u)
+{
+	unsigned i = (unsigned)(u - c->units), k = i / c->chunk_units;
+	unsigned first = k * c->chunk_units;
+	uint8_t *mem;
+
+	if (u->data)
+		return PB_OK;
+	mem = fm.hub->alloc_pages(fm.self, chunk_pages(c, k), PB_MEM_DMA32,
+	    NULL);
+	if (!mem)
+		return PB_ENOMEM;
+	c->chunk[k] = mem;
+	for (unsigned j = first; j < c->nunits && j < first + c->chunk_units;
+	    j++)
+		c->units[j].data = mem + (size_t)(j - first) * c->unit_bytes;
+	return PB_OK;
+}
+
+/* A unit to fill: a free one (whose chunk gets memory now if it had
+ * none, or when there is none to be had, as if no unit were free), else
+ * the least recently used that is not pinned, dirty or being read. */
 static struct unit *
 unit_take(struct cache *c)
 {
 	struct unit *u = c->freel.next;
 
+	if (u != &c->freel && unit_back(c, u) != PB_OK)
+		u = &c->freel;
 	if (u == &c->freel) {
 		for (u = c->lru.next; u != &c->lru; u = u->next)
 			if ((u->state == U_VALID || u->state == U_ERROR) &&
@@ -170,24 +208,25 @@ cache_init(struct fat_vol *v, size_t bytes)
 	while (nhash < c->nunits * 2)
 		nhash <<= 1;
 	c->hmask = nhash - 1;
-	c->mem_pages = ((size_t)c->nunits * c->unit_bytes + 4095) / 4096;
+	c->chunk_units = FAT_CHUNK / c->unit_bytes;
+	c->nchunks = (c->nunits + c->chunk_units - 1) / c->chunk_units;
 	c->undo_per = 4096 / c->unit_bytes;
 	c->units = hub->alloc(fm.self, c->nunits * sizeof(struct unit));
 	c->hash = hub->alloc(fm.self, nhash * sizeof(struct unit *));
-	c->mem = hub->alloc_pages(fm.self, c->mem_pages, PB_MEM_DMA32, NULL);
+	c->chunk = hub->alloc(fm.self, c->nchunks * sizeof(uint8_t *));
 	v->wb.list = hub->alloc(fm.self, c->nunits * sizeof(struct unit *));
-	if (!c->units || !c->hash || !c->mem || !v->wb.list) {
+	if (!c->units || !c->hash || !c->chunk || !v->wb.list) {
 		cache_fini(v);
 		return PB_ENOMEM;
 	}
 	memset(c->hash, 0, nhash * sizeof(struct unit *));
+	memset(c->chunk, 0, c->nchunks * sizeof(uint8_t *));
 	c->lru.prev = c->lru.next = &c->lru;
 	c->freel.prev = c->freel.next = &c->freel;
 	for (unsigned i = 0; i < c->nunits; i++) {
 		struct unit *u = &c->units[i];
 
-		memset(u, 0, sizeof(*u));
-		u->data = c->mem + (size_t)i * c->unit_bytes;
+		memset(u, 0, sizeof(*u));	/* no data: see unit_back */
 		u->prev = u->next = u;
 		list_append(&c->freel, u);
 	}
@@ -205,8 +244,11 @@ cache_fini(struct fat_vol *v)
 		hub->free(fm.self, c->units);
 	if (c->hash)
 		hub->free(fm.self, c->hash);
-	if (c->mem)
-		hub->free_pages(fm.self, c->mem, c->mem_pages);
+	for (unsigned k = 0; c->chunk && k < c->nchunks; k++)
+		if (c->chunk[k])
+			hub->free_pages(fm.self, c->chunk[k], chunk_pages(c, k));
+	if (c->chunk)
+		hub->free(fm.self, c->chunk);
 	for (unsigned i = 0; i < FAT_UNDO_MAX; i++)
 		if (c->undo_page[i])
 			hub->free(fm.self, c->undo_page[i]);

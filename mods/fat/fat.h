@@ -50,6 +50,7 @@
 #define FAT_DIRECT_MIN	(16u * 1024)	/* bytes worth a direct transfer */
 #define FAT_SCRATCH	(64u * 1024)	/* the mount's own read buffer */
 #define FAT_UNIT_MAX	4096u	/* bytes of a cache unit, at most */
+#define FAT_CHUNK	(32u * 1024)	/* the cache grows by this much */
 /* The cache holds metadata and small reads (large aligned reads and writes
  * bypass it): 128 units of 4 KiB, twice what one step may change. */
 #define FAT_CACHE_DEFAULT_KIB	512u
@@ -125,8 +126,11 @@ struct cache {
 	unsigned hmask;
 	struct unit lru;		/* sentinel: lru.next is the oldest */
 	struct unit freel;		/* sentinel of free units */
-	uint8_t *mem;
-	size_t mem_pages;
+	/* Unit data comes a chunk (FAT_CHUNK bytes of units) at a time, the
+	 * first time a unit of the chunk is taken: the cache holds what the
+	 * volume's use has needed so far, up to fs-cache. */
+	uint8_t **chunk;		/* nchunks, NULL: not allocated yet */
+	unsigned nchunks, chunk_units;
 	uint32_t unit_bytes;
 	uint32_t spu;			/* sectors per unit */
 	uint32_t origin;		/* data_start % spu: units tile clusters */
