@@ -108,53 +108,65 @@ unit_release(struct cache *c, struct unit *u)
 	u->state = U_FREE;
 	u->dirty = WB_NONE;
 	u->pin = 0;
-	/* First in line: a unit with memory is taken before one whose
-	 * chunk would have to be allocated. */
-	list_append(c->freel.next, u);
+	list_append(&c->freel, u);
 }
 
-/* Pages of chunk k: FAT_CHUNK, or less for the last one. */
-static size_t
-chunk_pages(const struct cache *c, unsigned k)
+/* Units of chunk k: chunk_units, or fewer for the last one. */
+static unsigned
+chunk_count(const struct cache *c, unsigned k)
 {
 	unsigned n = c->nunits - k * c->chunk_units;
 
-	if (n > c->chunk_units)
-		n = c->chunk_units;
-	return ((size_t)n * c->unit_bytes + 4095) / 4096;
+	return n < c->chunk_units ? n : c->chunk_units;
 }
 
-/* Give free unit u's chunk its memory, if it has none yet. */
-static int
-unit_back(struct cache *c, struct unit *u)
+/* Chunk k's units: after its data. */
+static struct unit *
+chunk_units(const struct cache *c, unsigned k)
 {
-	unsigned i = (unsigned)(u - c->units), k = i / c->chunk_units;
-	unsigned first = k * c->chunk_units;
-	uint8_t *mem;
+	return (struct unit *)(void *)(c->chunk[k] +
+	    (size_t)chunk_count(c, k) * c->unit_bytes);
+}
 
-	if (u->data)
-		return PB_OK;
-	mem = fm.hub->alloc_pages(fm.self, chunk_pages(c, k), PB_MEM_DMA32,
-	    NULL);
-	if (!mem)
+/* Pages of chunk k: its units' data (DMA-able), then their records. */
+static size_t
+chunk_pages(const struct cache *c, unsigned k)
+{
+	return ((size_t)chunk_count(c, k) * (c->unit_bytes +
+	    sizeof(struct unit)) + 4095) / 4096;
+}
+
+/* One more chunk of free units, while the cache is below its size. */
+static int
+cache_grow(struct cache *c)
+{
+	unsigned k = c->nbacked;
+	struct unit *u;
+
+	if (k == c->nchunks || !(c->chunk[k] = fm.hub->alloc_pages(fm.self,
+	    chunk_pages(c, k), PB_MEM_DMA32, NULL)))
 		return PB_ENOMEM;
-	c->chunk[k] = mem;
-	for (unsigned j = first; j < c->nunits && j < first + c->chunk_units;
-	    j++)
-		c->units[j].data = mem + (size_t)(j - first) * c->unit_bytes;
+	c->nbacked++;
+	u = chunk_units(c, k);
+	for (unsigned i = 0; i < chunk_count(c, k); i++, u++) {
+		memset(u, 0, sizeof(*u));
+		u->data = c->chunk[k] + (size_t)i * c->unit_bytes;
+		u->prev = u->next = u;
+		list_append(&c->freel, u);
+	}
 	return PB_OK;
 }
 
-/* A unit to fill: a free one (whose chunk gets memory now if it had
- * none, or when there is none to be had, as if no unit were free), else
- * the least recently used that is not pinned, dirty or being read. */
+/* A unit to fill: a free one (the cache grows by a chunk when none is,
+ * up to its size), else the least recently used that is not pinned,
+ * dirty or being read. */
 static struct unit *
 unit_take(struct cache *c)
 {
 	struct unit *u = c->freel.next;
 
-	if (u != &c->freel && unit_back(c, u) != PB_OK)
-		u = &c->freel;
+	if (u == &c->freel && cache_grow(c) == PB_OK)
+		u = c->freel.next;
 	if (u == &c->freel) {
 		for (u = c->lru.next; u != &c->lru; u = u->next)
 			if ((u->state == U_VALID || u->state == U_ERROR) &&
@@ -211,11 +223,10 @@ cache_init(struct fat_vol *v, size_t bytes)
 	c->chunk_units = FAT_CHUNK / c->unit_bytes;
 	c->nchunks = (c->nunits + c->chunk_units - 1) / c->chunk_units;
 	c->undo_per = 4096 / c->unit_bytes;
-	c->units = hub->alloc(fm.self, c->nunits * sizeof(struct unit));
 	c->hash = hub->alloc(fm.self, nhash * sizeof(struct unit *));
 	c->chunk = hub->alloc(fm.self, c->nchunks * sizeof(uint8_t *));
 	v->wb.list = hub->alloc(fm.self, c->nunits * sizeof(struct unit *));
-	if (!c->units || !c->hash || !c->chunk || !v->wb.list) {
+	if (!c->hash || !c->chunk || !v->wb.list) {
 		cache_fini(v);
 		return PB_ENOMEM;
 	}
@@ -223,13 +234,6 @@ cache_init(struct fat_vol *v, size_t bytes)
 	memset(c->chunk, 0, c->nchunks * sizeof(uint8_t *));
 	c->lru.prev = c->lru.next = &c->lru;
 	c->freel.prev = c->freel.next = &c->freel;
-	for (unsigned i = 0; i < c->nunits; i++) {
-		struct unit *u = &c->units[i];
-
-		memset(u, 0, sizeof(*u));	/* no data: see unit_back */
-		u->prev = u->next = u;
-		list_append(&c->freel, u);
-	}
 	c->pin_seq = 1;
 	return PB_OK;
 }
@@ -240,13 +244,10 @@ cache_fini(struct fat_vol *v)
 	struct cache *c = &v->c;
 	const struct pb_hub *hub = fm.hub;
 
-	if (c->units)
-		hub->free(fm.self, c->units);
 	if (c->hash)
 		hub->free(fm.self, c->hash);
-	for (unsigned k = 0; c->chunk && k < c->nchunks; k++)
-		if (c->chunk[k])
-			hub->free_pages(fm.self, c->chunk[k], chunk_pages(c, k));
+	for (unsigned k = 0; k < c->nbacked; k++)
+		hub->free_pages(fm.self, c->chunk[k], chunk_pages(c, k));
 	if (c->chunk)
 		hub->free(fm.self, c->chunk);
 	for (unsigned i = 0; i < FAT_UNDO_MAX; i++)
@@ -529,7 +530,7 @@ each_unit(struct fat_vol *v, uint32_t sec, uint32_t n,
 	struct cache *c = &v->c;
 	uint64_t end = (uint64_t)sec + n;
 
-	if (!c->units || n == 0)
+	if (!c->hash || n == 0)
 		return;
 	for (uint64_t k = unit_key(c, sec); ; k++) {
 		uint32_t lba, lo, hi;
@@ -625,9 +626,13 @@ cache_collect_dirty(struct fat_vol *v, int cls, struct unit **out,
 	struct cache *c = &v->c;
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < c->nunits && n < max; i++)
-		if (c->units[i].state == U_VALID && c->units[i].dirty == cls)
-			out[n++] = &c->units[i];
+	for (unsigned k = 0; k < c->nbacked; k++) {
+		struct unit *u = chunk_units(c, k);
+
+		for (unsigned i = 0; i < chunk_count(c, k) && n < max; i++)
+			if (u[i].state == U_VALID && u[i].dirty == cls)
+				out[n++] = &u[i];
+	}
 	for (unsigned gap = n / 2; gap > 0; gap /= 2)
 		for (unsigned i = gap; i < n; i++) {
 			struct unit *t = out[i];

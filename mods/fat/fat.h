@@ -120,17 +120,16 @@ struct undo {
 };
 
 struct cache {
-	struct unit *units;
-	unsigned nunits;
+	unsigned nunits;		/* at most, as fs-cache allows */
 	struct unit **hash;
 	unsigned hmask;
 	struct unit lru;		/* sentinel: lru.next is the oldest */
 	struct unit freel;		/* sentinel of free units */
-	/* Unit data comes a chunk (FAT_CHUNK bytes of units) at a time, the
-	 * first time a unit of the chunk is taken: the cache holds what the
-	 * volume's use has needed so far, up to fs-cache. */
-	uint8_t **chunk;		/* nchunks, NULL: not allocated yet */
-	unsigned nchunks, chunk_units;
+	/* Units come a chunk at a time (FAT_CHUNK bytes of data, then the
+	 * chunk's struct units), when none is free: the cache holds what
+	 * the volume's use has needed so far, up to nunits. */
+	uint8_t **chunk;		/* nchunks; the first nbacked allocated */
+	unsigned nchunks, nbacked, chunk_units;
 	uint32_t unit_bytes;
 	uint32_t spu;			/* sectors per unit */
 	uint32_t origin;		/* data_start % spu: units tile clusters */
