@@ -26,7 +26,11 @@
 
 #define AHCI_MAX_PORTS	32
 #define AHCI_MAX_SLOTS	32
-#define AHCI_PRDS	128	/* PRD entries in each command table */
+/* PRD entries in each command table: 120 make a table of 2 KiB (the
+ * 128-byte header and FISes, then the PRDT), so 32 slots take 16 pages,
+ * not 17.  One per segment (AHCI_MAX_SEGS), and room for segments that
+ * are several runs on the bus. */
+#define AHCI_PRDS	120
 #define AHCI_TABLE_SIZE	(sizeof(struct ahci_cmd_table) + \
 			 AHCI_PRDS * sizeof(struct ahci_prd))
 #define AHCI_MAX_SEGS	64	/* block_info.max_segments */
@@ -37,6 +41,8 @@
 #define AHCI_NAME_MAX	16
 
 _Static_assert(AHCI_TABLE_SIZE % CMD_TABLE_ALIGN == 0, "table alignment");
+_Static_assert(4096 % AHCI_TABLE_SIZE == 0, "tables tile pages");
+_Static_assert(AHCI_PRDS >= AHCI_MAX_SEGS, "a PRD per segment at least");
 
 /* The port's DMA block: command list, received FIS, IDENTIFY buffer. */
 #define MEM_CL		0

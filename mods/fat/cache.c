@@ -1,8 +1,9 @@
 /*
  * cache.c - a volume's sector cache: fixed-size units (a cluster, 4 KiB
- * at most) allocated once at mount (boot.cfg fs-cache=KiB, 512 KiB by
- * default), found by hash, evicted least recently used first, written
- * back by class (wb.c).
+ * at most), up to boot.cfg's fs-cache=KiB (512 KiB by default), whose
+ * memory comes FAT_CHUNK at a time as the volume's use first needs it;
+ * found by hash, evicted least recently used first once the cache is at
+ * its size, written back by class (wb.c).
  *
  * Units tile the volume from the data area's start, so every cluster is a
  * whole number of units: a new directory cluster or a file's full unit is
@@ -110,13 +111,62 @@ unit_release(struct cache *c, struct unit *u)
 	list_append(&c->freel, u);
 }
 
-/* A unit to fill: a free one, else the least recently used that is not
- * pinned, dirty or being read. */
+/* Units of chunk k: chunk_units, or fewer for the last one. */
+static unsigned
+chunk_count(const struct cache *c, unsigned k)
+{
+	unsigned n = c->nunits - k * c->chunk_units;
+
+	return n < c->chunk_units ? n : c->chunk_units;
+}
+
+/* Chunk k's units: after its data. */
+static struct unit *
+chunk_units(const struct cache *c, unsigned k)
+{
+	return (struct unit *)(void *)(c->chunk[k] +
+	    (size_t)chunk_count(c, k) * c->unit_bytes);
+}
+
+/* Pages of chunk k: its units' data (DMA-able), then their records. */
+static size_t
+chunk_pages(const struct cache *c, unsigned k)
+{
+	return ((size_t)chunk_count(c, k) * (c->unit_bytes +
+	    sizeof(struct unit)) + 4095) / 4096;
+}
+
+/* One more chunk of free units, while the cache is below its size. */
+static int
+cache_grow(struct cache *c)
+{
+	unsigned k = c->nbacked;
+	struct unit *u;
+
+	if (k == c->nchunks || !(c->chunk[k] = fm.hub->alloc_pages(fm.self,
+	    chunk_pages(c, k), PB_MEM_DMA32, NULL)))
+		return PB_ENOMEM;
+	c->nbacked++;
+	u = chunk_units(c, k);
+	for (unsigned i = 0; i < chunk_count(c, k); i++, u++) {
+		memset(u, 0, sizeof(*u));
+		u->data = c->chunk[k] + (size_t)i * c->unit_bytes;
+		u->prev = u->next = u;
+		list_append(&c->freel, u);
+	}
+	return PB_OK;
+}
+
+/* A unit to fill: a free one (the cache grows by a chunk when none is,
+ * up to its size), else the least recently used that is not pinned,
+ * dirty or being read. */
 static struct unit *
 unit_take(struct cache *c)
 {
 	struct unit *u = c->freel.next;
 
+	if (u == &c->freel && cache_grow(c) == PB_OK)
+		u = c->freel.next;
 	if (u == &c->freel) {
 		for (u = c->lru.next; u != &c->lru; u = u->next)
 			if ((u->state == U_VALID || u->state == U_ERROR) &&
@@ -170,28 +220,20 @@ cache_init(struct fat_vol *v, size_t bytes)
 	while (nhash < c->nunits * 2)
 		nhash <<= 1;
 	c->hmask = nhash - 1;
-	c->mem_pages = ((size_t)c->nunits * c->unit_bytes + 4095) / 4096;
-	c->undo_pages = ((size_t)FAT_UNDO_MAX * c->unit_bytes + 4095) / 4096;
-	c->units = hub->alloc(fm.self, c->nunits * sizeof(struct unit));
+	c->chunk_units = FAT_CHUNK / c->unit_bytes;
+	c->nchunks = (c->nunits + c->chunk_units - 1) / c->chunk_units;
+	c->undo_per = 4096 / c->unit_bytes;
 	c->hash = hub->alloc(fm.self, nhash * sizeof(struct unit *));
-	c->mem = hub->alloc_pages(fm.self, c->mem_pages, PB_MEM_DMA32, NULL);
-	c->undo_mem = hub->alloc_pages(fm.self, c->undo_pages, 0, NULL);
+	c->chunk = hub->alloc(fm.self, c->nchunks * sizeof(uint8_t *));
 	v->wb.list = hub->alloc(fm.self, c->nunits * sizeof(struct unit *));
-	if (!c->units || !c->hash || !c->mem || !c->undo_mem || !v->wb.list) {
+	if (!c->hash || !c->chunk || !v->wb.list) {
 		cache_fini(v);
 		return PB_ENOMEM;
 	}
 	memset(c->hash, 0, nhash * sizeof(struct unit *));
+	memset(c->chunk, 0, c->nchunks * sizeof(uint8_t *));
 	c->lru.prev = c->lru.next = &c->lru;
 	c->freel.prev = c->freel.next = &c->freel;
-	for (unsigned i = 0; i < c->nunits; i++) {
-		struct unit *u = &c->units[i];
-
-		memset(u, 0, sizeof(*u));
-		u->data = c->mem + (size_t)i * c->unit_bytes;
-		u->prev = u->next = u;
-		list_append(&c->freel, u);
-	}
 	c->pin_seq = 1;
 	return PB_OK;
 }
@@ -202,14 +244,15 @@ cache_fini(struct fat_vol *v)
 	struct cache *c = &v->c;
 	const struct pb_hub *hub = fm.hub;
 
-	if (c->units)
-		hub->free(fm.self, c->units);
 	if (c->hash)
 		hub->free(fm.self, c->hash);
-	if (c->mem)
-		hub->free_pages(fm.self, c->mem, c->mem_pages);
-	if (c->undo_mem)
-		hub->free_pages(fm.self, c->undo_mem, c->undo_pages);
+	for (unsigned k = 0; k < c->nbacked; k++)
+		hub->free_pages(fm.self, c->chunk[k], chunk_pages(c, k));
+	if (c->chunk)
+		hub->free(fm.self, c->chunk);
+	for (unsigned i = 0; i < FAT_UNDO_MAX; i++)
+		if (c->undo_page[i])
+			hub->free(fm.self, c->undo_page[i]);
 	if (v->wb.list)
 		hub->free(fm.self, v->wb.list);
 	v->wb.list = NULL;
@@ -330,10 +373,26 @@ cache_get(struct fat_vol *v, uint32_t sec, uint32_t ra, int flags,
 	return r;
 }
 
+/* Where the undo log's copy number n goes; NULL when out of memory. */
+static uint8_t *
+undo_copy(struct fat_vol *v, unsigned n)
+{
+	struct cache *c = &v->c;
+	uint8_t **page = &c->undo_page[n / c->undo_per];
+
+	if (!*page && !(*page = fm.hub->alloc(fm.self, 4096))) {
+		LOGF(PB_LOG_ERR, "%s: no memory for the undo log's unit %u",
+		    v->res_name, n);
+		return NULL;
+	}
+	return *page + (size_t)(n % c->undo_per) * c->unit_bytes;
+}
+
 /* Log unit u in the step's undo before its first change. */
 static int
-undo_log(struct cache *c, struct unit *u)
+undo_log(struct fat_vol *v, struct unit *u)
 {
+	struct cache *c = &v->c;
 	struct undo *d;
 
 	if (u->tx == c->tx_seq)
@@ -343,14 +402,14 @@ undo_log(struct cache *c, struct unit *u)
 		return PB_ENOMEM;
 	}
 	d = &c->undo[c->nundo];
-	d->u = u;
-	d->dirty = u->dirty;
-	if (u->tx == ~0u) {
-		d->copy = NULL;		/* new: the undo drops it */
-	} else {
-		d->copy = c->undo_mem + (size_t)c->nundo * c->unit_bytes;
+	d->copy = NULL;			/* new: the undo drops it */
+	if (u->tx != ~0u) {
+		if (!(d->copy = undo_copy(v, c->nundo)))
+			return PB_ENOMEM;
 		memcpy(d->copy, u->data, c->unit_bytes);
 	}
+	d->u = u;
+	d->dirty = u->dirty;
 	c->nundo++;
 	u->tx = c->tx_seq;
 	return PB_OK;
@@ -371,7 +430,7 @@ cache_write(struct fat_vol *v, uint32_t sec, int cls, int flags, uint8_t **p)
 		return r;
 	if (flags & CG_NOUNDO) {
 		u->tx = 0;		/* not new to a later step's undo */
-	} else if ((r = undo_log(c, u)) != PB_OK) {
+	} else if ((r = undo_log(v, u)) != PB_OK) {
 		if (u->tx == ~0u)
 			unit_release(c, u);
 		return r;
@@ -471,7 +530,7 @@ each_unit(struct fat_vol *v, uint32_t sec, uint32_t n,
 	struct cache *c = &v->c;
 	uint64_t end = (uint64_t)sec + n;
 
-	if (!c->units || n == 0)
+	if (!c->hash || n == 0)
 		return;
 	for (uint64_t k = unit_key(c, sec); ; k++) {
 		uint32_t lba, lo, hi;
@@ -567,9 +626,13 @@ cache_collect_dirty(struct fat_vol *v, int cls, struct unit **out,
 	struct cache *c = &v->c;
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < c->nunits && n < max; i++)
-		if (c->units[i].state == U_VALID && c->units[i].dirty == cls)
-			out[n++] = &c->units[i];
+	for (unsigned k = 0; k < c->nbacked; k++) {
+		struct unit *u = chunk_units(c, k);
+
+		for (unsigned i = 0; i < chunk_count(c, k) && n < max; i++)
+			if (u[i].state == U_VALID && u[i].dirty == cls)
+				out[n++] = &u[i];
+	}
 	for (unsigned gap = n / 2; gap > 0; gap /= 2)
 		for (unsigned i = gap; i < n; i++) {
 			struct unit *t = out[i];

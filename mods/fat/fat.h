@@ -50,6 +50,7 @@
 #define FAT_DIRECT_MIN	(16u * 1024)	/* bytes worth a direct transfer */
 #define FAT_SCRATCH	(64u * 1024)	/* the mount's own read buffer */
 #define FAT_UNIT_MAX	4096u	/* bytes of a cache unit, at most */
+#define FAT_CHUNK	(32u * 1024)	/* the cache grows by this much */
 /* The cache holds metadata and small reads (large aligned reads and writes
  * bypass it): 128 units of 4 KiB, twice what one step may change. */
 #define FAT_CACHE_DEFAULT_KIB	512u
@@ -119,14 +120,16 @@ struct undo {
 };
 
 struct cache {
-	struct unit *units;
-	unsigned nunits;
+	unsigned nunits;		/* at most, as fs-cache allows */
 	struct unit **hash;
 	unsigned hmask;
 	struct unit lru;		/* sentinel: lru.next is the oldest */
 	struct unit freel;		/* sentinel of free units */
-	uint8_t *mem;
-	size_t mem_pages;
+	/* Units come a chunk at a time (FAT_CHUNK bytes of data, then the
+	 * chunk's struct units), when none is free: the cache holds what
+	 * the volume's use has needed so far, up to nunits. */
+	uint8_t **chunk;		/* nchunks; the first nbacked allocated */
+	unsigned nchunks, nbacked, chunk_units;
 	uint32_t unit_bytes;
 	uint32_t spu;			/* sectors per unit */
 	uint32_t origin;		/* data_start % spu: units tile clusters */
@@ -138,8 +141,11 @@ struct cache {
 	struct undo undo[FAT_UNDO_MAX];
 	unsigned nundo;
 	int undo_full;
-	uint8_t *undo_mem;
-	size_t undo_pages;
+	/* The undo log's copies, a page of them at a time (undo_per units
+	 * a page), allocated when a step first needs that many: a volume
+	 * holds what its biggest step changed, not FAT_UNDO_MAX units. */
+	uint8_t *undo_page[FAT_UNDO_MAX];
+	unsigned undo_per;
 };
 
 #define CG_NOPIN	0x1	/* a scan: need not stay for a re-run */

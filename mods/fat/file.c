@@ -308,6 +308,18 @@ whole_unit(const struct fat_vol *v, uint32_t sec, uint32_t soff,
 	    (sec - c->origin) % c->spu == 0 && left >= c->unit_bytes;
 }
 
+/* FAT_SCRATCH zero bytes to write a gap from: taken by the first write
+ * past the end of a file, kept until the volume goes (most volumes never
+ * need it). */
+static const uint8_t *
+zeros_of(struct fat_vol *v)
+{
+	if (!v->zeros && (v->zeros = fm.hub->alloc_pages(fm.self,
+	    FAT_SCRATCH / 4096, PB_MEM_DMA32 | PB_MEM_ZERO, NULL)))
+		memset(v->zeros, 0, FAT_SCRATCH);
+	return v->zeros;
+}
+
 int
 file_write_step(struct fat_vol *v, struct fat_op *o, const uint8_t *buf)
 {
@@ -321,7 +333,12 @@ file_write_step(struct fat_vol *v, struct fat_op *o, const uint8_t *buf)
 	while (o->pos < o->end && !o->job->err) {
 		zero = o->pos < o->zero_end;
 		lim = zero ? o->zero_end : o->end;
-		src = zero ? v->zeros : buf + (o->pos - o->start);
+		src = zero ? zeros_of(v) : buf + (o->pos - o->start);
+		if (!src) {
+			LOGF(PB_LOG_ERR, "%s: no memory for the zeros of a gap",
+			    v->res_name);
+			return transfer_end(o, PB_ENOMEM);
+		}
 		left = lim - o->pos;
 		if ((r = locate(v, o, o->pos, &c)) != PB_OK)
 			return r == FAT_MISS ? FAT_PENDING : transfer_end(o, r);

@@ -295,7 +295,7 @@ run_once(struct fat_vol *v)
 	if (!o->job) {
 		if (!v->blk && !v->failed)
 			return 0;	/* standby: activate connects it */
-		if (v->c.units && v->c.ndirty > v->c.nunits / 2 && !v->inflight &&
+		if (v->c.hash && v->c.ndirty > v->c.nunits / 2 && !v->inflight &&
 		    !v->ro && !v->wb_failures) {
 			wb_start(v);	/* keep room for reads */
 			return 1;

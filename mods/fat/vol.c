@@ -100,13 +100,10 @@ vol_new(struct pb_conn *c, const char *disk, int probe)
 	memset(v, 0, sizeof(*v));
 	v->scratch = hub->alloc_pages(fm.self, FAT_SCRATCH / 4096,
 	    PB_MEM_DMA32, NULL);
-	v->zeros = hub->alloc_pages(fm.self, FAT_SCRATCH / 4096,
-	    PB_MEM_DMA32 | PB_MEM_ZERO, NULL);
-	if (!v->scratch || !v->zeros) {
+	if (!v->scratch) {
 		vol_free(v);
 		return NULL;
 	}
-	memset(v->zeros, 0, FAT_SCRATCH);
 	v->used = 1;
 	v->blk = c;
 	v->probe = probe;

@@ -34,7 +34,9 @@ _Static_assert(sizeof(struct cell) == 4, "struct cell is one word");
 
 #define GRID_FG 7		/* default colours: light grey on black */
 #define GRID_BG 0
-#define GRID_HISTORY 1000	/* scrollback lines beyond the screen */
+#define GRID_HISTORY 200	/* lines kept beyond the screen: what a taller
+				   mode brings back (a 4K screen has 135 rows
+				   to our 48) and a swap hands over */
 #define GRID_MAX_COLS 1024	/* bounds for any mode we can draw */
 #define GRID_MAX_ROWS 512
 

@@ -101,6 +101,39 @@ read_header(struct func *f)
 	}
 }
 
+void
+funcs_free(void)
+{
+	if (pci.funcs)
+		pci.hub->free(pci.self, pci.funcs);
+	pci.funcs = NULL;
+	pci.nfuncs = pci.cap = 0;
+}
+
+/* Room for one more function: a page of them first, then twice the
+ * pages (the hub hands out whole pages).  Nothing keeps a pointer into
+ * the table while the walk runs: functions are published after it. */
+static int
+funcs_grow(void)
+{
+	size_t bytes = pci.cap ? 2 * ((pci.cap * sizeof(struct func) + 4095) &
+	    ~(size_t)4095) : 4096;
+	unsigned cap = (unsigned)(bytes / sizeof(struct func));
+	struct func *t;
+
+	if (cap > PCI_MAX_FUNCS)
+		cap = PCI_MAX_FUNCS;
+	if (!(t = pci.hub->alloc(pci.self, cap * sizeof(*t))))
+		return PB_ENOMEM;
+	if (pci.nfuncs)
+		memcpy(t, pci.funcs, pci.nfuncs * sizeof(*t));
+	if (pci.funcs)
+		pci.hub->free(pci.self, pci.funcs);
+	pci.funcs = t;
+	pci.cap = cap;
+	return PB_OK;
+}
+
 /* Record function bus:dev.fn (present, header type ht). */
 static struct func *
 add_func(struct segment *s, unsigned bus, unsigned dev, unsigned fn,
@@ -108,7 +141,8 @@ add_func(struct segment *s, unsigned bus, unsigned dev, unsigned fn,
 {
 	struct func *f;
 
-	if (pci.nfuncs == PCI_MAX_FUNCS) {
+	if (pci.nfuncs == pci.cap && (pci.cap == PCI_MAX_FUNCS ||
+	    funcs_grow() != PB_OK)) {
 		pci.dropped++;
 		return NULL;
 	}

@@ -105,7 +105,8 @@ pci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 	pci.hub = hub;
 	if (mode == PB_START_STANDBY)
 		return PB_ENOTSUP;	/* nothing to swap: no state */
-	pci.nseg = pci.nfuncs = pci.dropped = 0;
+	funcs_free();
+	pci.nseg = pci.dropped = 0;
 	open_ecam();
 	if (!pci.nseg && portcfg_open(&pci.seg[0]) == PB_OK)
 		pci.nseg = 1;
@@ -124,7 +125,7 @@ pci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 		tell(&pci.funcs[i]);
 	if (pci.dropped)
 		pci_log(PB_LOG_WARN, "%u functions beyond the first %u left "
-		    "out", pci.dropped, PCI_MAX_FUNCS);
+		    "out", pci.dropped, pci.nfuncs);
 	for (unsigned i = 0; i < pci.nfuncs; i++)
 		publish(&pci.funcs[i]);
 	return PB_OK;
@@ -140,7 +141,7 @@ pci_stop(struct pb_module *self)
 			pci.hub->withdraw(pci.self, pci.funcs[i].res);
 		pci.funcs[i].res = NULL;
 	}
-	pci.nfuncs = 0;
+	funcs_free();
 	close_segments();
 }
 

@@ -26,7 +26,7 @@
 #include "../../abi/acpi.h"
 
 #define PCI_MAX_SEGMENTS ACPI_MAX_ECAM
-#define PCI_MAX_FUNCS	96	/* a big PC has 40-60 */
+#define PCI_MAX_FUNCS	256	/* a big PC has 40-60 */
 #define PCI_NBUS	256
 #define PCI_NDEV	32
 #define PCI_NFN		8
@@ -99,8 +99,10 @@ struct pcibus {
 	struct pb_conn *acpi;	/* requirement 0, may be NULL */
 	struct segment seg[PCI_MAX_SEGMENTS];
 	unsigned nseg;
-	struct func funcs[PCI_MAX_FUNCS];
-	unsigned nfuncs;
+	/* The functions found: the table grows as the walk finds them
+	 * (enum.c), so a machine holds pages for what it has. */
+	struct func *funcs;
+	unsigned nfuncs, cap;
 	unsigned dropped;	/* functions beyond PCI_MAX_FUNCS */
 };
 
@@ -119,8 +121,10 @@ void ecam_close(struct segment *s);
 int portcfg_open(struct segment *s);
 extern const struct cfg_ops ecam_ops, portcfg_ops;
 
-/* enum.c: every function reachable from the segment's start bus. */
+/* enum.c: every function reachable from the segment's start bus;
+ * funcs_free gives the table back. */
 void enum_segment(struct segment *s);
+void funcs_free(void);
 
 /* bar.c */
 void bars_size(struct func *f);

@@ -239,13 +239,21 @@ struct usbstor_dev *
 dev_new(const char *res)
 {
 	struct usbstor_dev *d = free_slot();
+	struct usbstor_lun *luns;
 
 	if (!d) {
 		slog(PB_LOG_WARN, "%s: more than %u sticks: not driven", res,
 		    USBSTOR_DEVS);
 		return NULL;
 	}
+	if (!(luns = d->lun) && !(luns = us.hub->alloc(us.self,
+	    USBSTOR_LUNS * sizeof(*luns)))) {
+		slog(PB_LOG_ERR, "%s: no memory for its LUNs: not driven", res);
+		return NULL;
+	}
 	memset(d, 0, sizeof(*d));
+	memset(luns, 0, USBSTOR_LUNS * sizeof(*luns));
+	d->lun = luns;
 	d->index = (unsigned)(d - us.dev);
 	rt_strlcpy(d->res, res, sizeof(d->res));
 	us.hub->work_init(us.self, &d->bot.req.done, bot_req_done, d);
@@ -291,9 +299,12 @@ dev_add(struct pb_conn *c)
 	if (!d)
 		return NULL;
 	if (!dev_bind(d, c)) {
+		struct usbstor_lun *luns = d->lun;	/* the slot's */
+
 		if (d->dma)
 			us.hub->dma_free(us.self, d->dma);
 		memset(d, 0, sizeof(*d));
+		d->lun = luns;
 		return NULL;
 	}
 	return d;

@@ -98,7 +98,7 @@ count(uint32_t *ndisks, uint32_t *nreq, uint32_t *nknown)
 {
 	*ndisks = *nreq = *nknown = 0;
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		for (unsigned l = 0; l < USBSTOR_LUNS; l++) {
+		for (unsigned l = 0; us.dev[i].lun && l < USBSTOR_LUNS; l++) {
 			const struct usbstor_lun *lun = &us.dev[i].lun[l];
 
 			if (!exported(lun))
@@ -190,7 +190,7 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
 		struct usbstor_dev *dv = &us.dev[i];
 
-		for (unsigned l = 0; l < USBSTOR_LUNS; l++) {
+		for (unsigned l = 0; dv->lun && l < USBSTOR_LUNS; l++) {
 			struct usbstor_lun *lun = &dv->lun[l];
 			uint32_t n;
 
@@ -316,7 +316,7 @@ lun_of_path(const char *path)
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
 		struct usbstor_dev *d = &us.dev[i];
 
-		if (d->state == DEV_FREE || d->state == DEV_GONE)
+		if (d->state == DEV_FREE || d->state == DEV_GONE || !d->lun)
 			continue;
 		for (unsigned l = 0; l < USBSTOR_LUNS; l++)
 			if (d->lun[l].res && strcmp(d->lun[l].path, path) == 0)

@@ -107,7 +107,7 @@ usbstor_stop(struct pb_module *self)
 			d->bot.in_flight = 0;	/* cancelled: never seen */
 			io_fail_all(d, PB_ECANCELED);
 		}
-		for (unsigned l = 0; l < USBSTOR_LUNS; l++)
+		for (unsigned l = 0; d->lun && l < USBSTOR_LUNS; l++)
 			lun_withdraw(&d->lun[l]);
 		d->state = d->state == DEV_FREE ? DEV_FREE : DEV_GONE;
 		d->conn = NULL;
@@ -117,6 +117,9 @@ usbstor_stop(struct pb_module *self)
 		slog(PB_LOG_INFO, "stopped: %u request%s cancelled", n,
 		    n == 1 ? "" : "s");
 	state_forget();
+	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
+		if (us.dev[i].lun)
+			us.hub->free(us.self, us.dev[i].lun);
 	/* The hub closes our connections without telling: none may be
 	 * used if we are started anew. */
 	memset(&us, 0, sizeof(us));

@@ -38,7 +38,8 @@
 
 #define USBSTOR_DEVS	8	/* sticks at once */
 #define USBSTOR_LUNS	(BOT_MAX_LUN + 1)
-#define USBSTOR_SEGS	64	/* usb segments of one data stage */
+#define USBSTOR_SEGS	32	/* usb segments of one data stage (map.c
+				   splits a scattered request's commands) */
 /* block_info's limits: what efi-block takes (the requests it had at the
  * takeover come to us), whatever the bus's: map.c splits. */
 #define USBSTOR_MAX_SEGS 64
@@ -200,7 +201,10 @@ struct usbstor_dev {
 	int waiting;			/* cur waits to be issued again */
 	struct pb_work kick;		/* dispatches the queue */
 
-	struct usbstor_lun lun[USBSTOR_LUNS];
+	/* USBSTOR_LUNS of them, from dev_new: a slot holds them from its
+	 * first stick until the module stops, so only the slots sticks
+	 * have used take memory for 16 LUNs. */
+	struct usbstor_lun *lun;
 };
 
 /* A request's provider scratch (block_req.scratch) while it is ours. */

@@ -160,13 +160,16 @@ static void
 fuzz_answer(int mode, const uint8_t *d, size_t n)
 {
 	static struct usbstor_dev dev;
-	struct usbstor_lun *l = &dev.lun[0];
+	static struct usbstor_lun luns[USBSTOR_LUNS];
+	struct usbstor_lun *l = &luns[0];
 	struct scsi_inquiry q;
 	const char *why = NULL;
 	uint64_t last = 0;
 	uint32_t bs = 0;
 
 	memset(&dev, 0, sizeof(dev));
+	memset(luns, 0, sizeof(luns));
+	dev.lun = luns;
 	l->dev = &dev;
 	rt_strlcpy(l->path, "pci:00:04.0/usb:1/lun:0", sizeof(l->path));
 	rt_strlcpy(dev.serial, "1-0000:00:04.0-1", sizeof(dev.serial));
@@ -244,8 +247,11 @@ fuzz_import(const uint8_t *d, size_t n)
 	us.hub = &fz_hub;
 	us.standby = 1;
 	for (unsigned k = 0; k < 2; k++) {
+		static struct usbstor_lun luns[2][USBSTOR_LUNS];
 		struct usbstor_dev *dv = &us.dev[k];
 
+		memset(luns[k], 0, sizeof(luns[k]));
+		dv->lun = luns[k];
 		dv->state = DEV_STANDBY;
 		dv->index = k;
 		rt_snprintf(dv->dev, sizeof(dv->dev), "pci:00:04.0/usb:%u", k + 1);

@@ -437,9 +437,25 @@ fake_withdraw(struct pb_module *m, struct pb_resource *res)
 	return PB_OK;
 }
 
+static void *
+fake_alloc(struct pb_module *m, size_t bytes)
+{
+	(void)m;
+	return calloc(1, bytes);
+}
+
+static void
+fake_free(struct pb_module *m, void *p)
+{
+	(void)m;
+	free(p);
+}
+
 static const struct pb_hub fake_hub = {
 	.size = sizeof(struct pb_hub),
 	.log = fake_log,
+	.alloc = fake_alloc,
+	.free = fake_free,
 	.map_mmio = fake_map,
 	.unmap_mmio = fake_unmap,
 	.publish = fake_publish,
@@ -450,6 +466,7 @@ static const struct pb_hub fake_hub = {
 static void
 reset_all(void)
 {
+	free(pci.funcs);	/* a test that did not stop the module */
 	memset(&pci, 0, sizeof(pci));
 	memset(pubs, 0, sizeof(pubs));
 	memset(maps, 0, sizeof(maps));
