@@ -317,7 +317,7 @@ static const struct pb_module_ops fat_ops = {
 
 PB_MODULE(.name = "fat", .version = "1.0",
     .desc = "FAT12/16/32 volumes: fs and module-source",
-    .rank = 10, .ops = &fat_ops,
+    .rank = 10, .flags = PB_MOD_RESTATE, .ops = &fat_ops,
     .nprovides = 2,
     .provides = { PB_PROVIDE(FS_IFACE, FS_MAJOR, FS_MINOR),
 	PB_PROVIDE(MODSRC_IFACE, MODSRC_MAJOR, MODSRC_MINOR) },
