@@ -298,6 +298,7 @@ long call_work(void *p);	/* how a work item is called, as its owner's */
 enum { INJECT_ENTRY, INJECT_WORK, INJECT_IRQ };
 void inject_hook(struct pb_module *m, int moment, pb_work_fn *fn, void **arg);
 void inject_entry(struct pb_module *m, long (**fn)(void *), void **arg);
+void inject_conn_arm(struct pb_module *m);	/* injconn.c */
 int inject_control(const char *name, const char *spec, pb_line_fn out,
     void *o);
 
