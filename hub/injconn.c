@@ -18,7 +18,7 @@
  */
 #include "hub.h"
 
-#define FWD_SLOTS 16		/* more than any interface's ops */
+#define FWD_SLOTS 10		/* the most ops of an abi/ interface */
 #define FWD_RES 8
 
 typedef long op_fn(void *, uint64_t, uint64_t, uint64_t, uint64_t,
@@ -61,10 +61,10 @@ restore(void)
 
 /* Call slot `slot` of ctx's resource, as an entry call of its owner. */
 static long
-forward(unsigned slot, void *ctx, const uint64_t *a)
+forward(unsigned slot, void *ctx, uint64_t a0, uint64_t a1, uint64_t a2,
+    uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6)
 {
-	struct fwd_call c = { NULL, ctx, { a[0], a[1], a[2], a[3], a[4],
-	    a[5], a[6] } };
+	struct fwd_call c = { NULL, ctx, { a0, a1, a2, a3, a4, a5, a6 } };
 	struct pb_module *m = NULL;
 	long (*fn)(void *) = call_op;
 	void *arg = &c;
@@ -87,16 +87,12 @@ static long								\
 fwd_##n(void *ctx, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,	\
     uint64_t a4, uint64_t a5, uint64_t a6)				\
 {									\
-	const uint64_t a[7] = { a0, a1, a2, a3, a4, a5, a6 };		\
-									\
-	return forward(n, ctx, a);					\
+	return forward(n, ctx, a0, a1, a2, a3, a4, a5, a6);		\
 }
-FWD(0) FWD(1) FWD(2) FWD(3) FWD(4) FWD(5) FWD(6) FWD(7)
-FWD(8) FWD(9) FWD(10) FWD(11) FWD(12) FWD(13) FWD(14) FWD(15)
+FWD(0) FWD(1) FWD(2) FWD(3) FWD(4) FWD(5) FWD(6) FWD(7) FWD(8) FWD(9)
 
 static op_fn *const fwd_fns[FWD_SLOTS] = {
-	fwd_0, fwd_1, fwd_2, fwd_3, fwd_4, fwd_5, fwd_6, fwd_7,
-	fwd_8, fwd_9, fwd_10, fwd_11, fwd_12, fwd_13, fwd_14, fwd_15,
+	fwd_0, fwd_1, fwd_2, fwd_3, fwd_4, fwd_5, fwd_6, fwd_7, fwd_8, fwd_9,
 };
 
 /* A forwarder finds its resource by the instance the gate hands it:
