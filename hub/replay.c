@@ -267,11 +267,17 @@ replay_start(struct pb_module *m)
 	if (r == PB_EFAULT)
 		return r;		/* handled: restarted afresh, or stopped */
 	if ((r = mod_activate(m)) != PB_OK) {
-		if (r != PB_EFAULT) {
-			mod_stop(m);
-			m->state = MOD_FAILED;
-		}
-		return r;
+		if (r == PB_EFAULT)
+			return r;
+		/* It cannot serve what the state described (a disk gone
+		 * meanwhile): afresh, without it. */
+		log_event(LOG_ERROR, "%s: cannot activate with its state (%d): "
+		    "started afresh", m->name, r);
+		mod_stop(m);
+		if ((r = res_connect_requirements(m, 1)) != PB_OK)
+			return r;
+		hub_bind_connect(m);
+		return mod_start(m, PB_START_NORMAL);
 	}
 	for (unsigned i = 0; i < MAX_RESOURCES; i++)
 		if (resources[i].used && resources[i].owner == m &&

@@ -181,3 +181,23 @@ TEST(transparent_no_state_without_restate)
 	CHECK_CONTAINS(fm_trace, "drv.start(normal)");
 	fm_teardown();
 }
+
+/* A new instance that cannot activate with the state (its disk went
+ * meanwhile) is started afresh without it, not left stopped. */
+TEST(transparent_restate_activate_refused_starts_afresh)
+{
+	REQUIRE(world());
+	drv->m->desc.flags |= PB_MOD_RESTATE;
+	drv->fail_at = FM_ACTIVATE;
+	drv->fail_err = PB_ENODEV;
+	fm_trace_clear();
+	fault_drv();
+	CHECK(fm_log_has("drv: cannot activate with its state (-"));
+	CHECK_CONTAINS(fm_trace, "drv.start(standby) drv.import drv.activate");
+	CHECK_CONTAINS(fm_trace, "drv.start(normal)");
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	CHECK(fm_conn_res(drv, 0, 0) == bus->res[0]);	/* connected again */
+	CHECK_EQ_INT(app->nrebound, 1);
+	CHECK_EQ_INT(app->ndisconnected, 0);
+	fm_teardown();
+}
