@@ -216,6 +216,10 @@ _Static_assert(sizeof(struct pb_modinfo) == 128 + 6 * 40 + 10 * 24 + 4 * 112 + 8
  * platform services (pci, timer), whose resources bind rules and the hub
  * itself use. */
 #define PB_MOD_AUTOSTART 0x8u
+/* What it exports describes its clients' work only (open files, their
+ * queued requests), nothing of its own memory or device: after a fault
+ * the hub gives it to the restarted instance (hub/replay.c). */
+#define PB_MOD_RESTATE	0x10u
 
 /* Memory flags for alloc_pages. */
 #define PB_MEM_ZERO	0x1u	/* zero-filled */

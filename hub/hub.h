@@ -312,6 +312,7 @@ long call_work(void *p);	/* how a work item is called, as its owner's */
 enum { INJECT_ENTRY, INJECT_WORK, INJECT_IRQ };
 void inject_hook(struct pb_module *m, int moment, pb_work_fn *fn, void **arg);
 void inject_entry(struct pb_module *m, long (**fn)(void *), void **arg);
+void inject_conn_arm(struct pb_module *m);	/* injconn.c */
 int inject_control(const char *name, const char *spec, pb_line_fn out,
     void *o);
 
@@ -345,6 +346,13 @@ unsigned shadow_replay(struct conn *c);
 void shadow_close(struct conn *c);
 unsigned shadow_pending(const struct conn *c);
 extern unsigned shadow_unnoted, shadow_failed;
+int shadow_wraps(const struct pb_conn *pub);
+/* held connections waiting for their resource, a restart's state
+ * (replay.c) */
+int replay_wait(struct conn *c, struct pb_module *m, const char *name);
+unsigned replay_published(struct pb_resource *r);
+void replay_save(struct pb_module *m);
+int replay_start(struct pb_module *m);
 void dma_give(struct pb_module *from, struct pb_module *to);
 
 /* --- services to modules, control (services.c, control.c) ---------------- */

@@ -202,6 +202,7 @@ inject_control(const char *name, const char *spec, pb_line_fn out, void *o)
 
 	if (name && strcmp(name, "off") == 0 && !spec) {
 		inj.armed = 0;
+		inject_conn_arm(NULL);
 		return PB_OK;
 	}
 	if (name && spec) {
@@ -225,6 +226,7 @@ inject_control(const char *name, const char *spec, pb_line_fn out, void *o)
 		 * tested on its own. */
 		m->faults = 0;
 		inj.faults0 = faults_total();
+		inject_conn_arm(k == INJECT_ENTRY ? m : NULL);	/* injconn.c */
 	}
 	m = inj.m;
 	rt_snprintf(line, sizeof(line), "inject: %s %s %d:%d:0x%llx faults=%d "

@@ -131,6 +131,9 @@ recover_replay(struct pb_module *m)
 			reissued += shadow_replay(c);
 			conn_tell(c, PB_EV_REBOUND);
 			n++;
+		} else if (!r && m->state == MOD_RUNNING &&
+		    replay_wait(c, m, h->name)) {
+			continue;	/* until m publishes it (replay.c) */
 		} else {
 			/* rebound elsewhere: its requests go there; closed:
 			 * they complete with PB_EIO (shadow_close) */
@@ -254,6 +257,7 @@ recover_restart(struct pb_module *m, uint64_t t0)
 	cause(m, why, sizeof(why));
 	reissued = 0;
 	recover_hold(m);
+	replay_save(m);		/* its state, if it survives a restart */
 	mod_unload(m);
 	m->fault_pending = 0;
 	log_event(LOG_MOD, "%s: restarting from its image", m->name);

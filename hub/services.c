@@ -565,6 +565,7 @@ offer_pending(void *arg)
 		if (!r->used || r->standby || r->offered)
 			continue;
 		r->offered = 1;
+		replay_published(r);	/* held for a restart: back */
 		park_claim(r);	/* a parked disk's native self takes it first */
 		res_offer(r);
 		hub_bind(r);

@@ -180,6 +180,13 @@ shadow_unwrap(struct pb_conn *pub)
 	}
 }
 
+/* Does the client's view lead through a shadow? */
+int
+shadow_wraps(const struct pb_conn *pub)
+{
+	return pub->ops == &shadow_ops;
+}
+
 struct resubmit_args {
 	struct shadow *s;
 	struct block_req *req;

@@ -271,6 +271,25 @@ uint64_t hub_watchdog_ns = 5000000000ull;
  */
 static volatile uint64_t call_due, irq_due;
 static volatile unsigned irq_depth;
+/* A provider's code that the watchdog ended inside the running watched
+ * call (a call through a connection, conngate.S) took that call's time:
+ * its count starts again, so the client is not charged for the hang too
+ * (set from the fault path: only a flag; applied where the clock may be
+ * read). */
+static volatile int watch_fresh;
+
+static void watch_publish(void);
+
+static void
+watch_refresh(void)
+{
+	if (!watch_fresh)
+		return;
+	watch_fresh = 0;
+	if (running.since)
+		running.since = hub_now_ns();
+	watch_publish();
+}
 
 static void
 watch_publish(void)
@@ -309,6 +328,11 @@ hub_watch_unwound(unsigned index)
 		irq_due = 0;
 	if (call_due && running.depth >= index)
 		call_due = 0;
+	else if (running.since && running.depth < index) {
+		watch_fresh = 1;
+		if (call_due)	/* the NMI's view, on the CPU's clock */
+			call_due = arch_now_ns() + hub_watchdog_ns;
+	}
 }
 
 /* May the watchdog end the call of owner's that runs m's code now?  Not
@@ -340,8 +364,10 @@ struct watch
 watch_begin(struct pb_module *m)
 {
 	uint64_t held = arch_irq_hold();
-	struct watch outer = running;
+	struct watch outer;
 
+	watch_refresh();
+	outer = running;
 	running.since = hub_now_ns();
 	running.owner = m;
 	running.depth = arch_guard_depth();	/* the guard it is about to take */
@@ -356,6 +382,7 @@ watch_end(struct watch outer)
 {
 	uint64_t held = arch_irq_hold();
 
+	watch_fresh = 0;	/* the call it was about ends */
 	if (outer.since) {
 		outer.since += hub_now_ns() - running.since;
 		watch_arm(outer.since);
@@ -378,6 +405,7 @@ call_work(void *p)
 struct pb_module *
 hub_watchdog_due(void)
 {
+	watch_refresh();
 	if (!running.since || !hub_watchdog_ns ||
 	    hub_now_ns() - running.since < hub_watchdog_ns)
 		return NULL;

@@ -233,6 +233,20 @@ fat_release(struct pb_module *m)
 	return PB_OK;
 }
 
+/* Is the disk the hub bound us to the partition `bpath` names (its path=,
+ * the place on the bus)?  The state's disk name may not be there any
+ * more, or be damaged in a state taken after a fault (hub/replay.c). */
+static int
+bind_is(const char *bpath)
+{
+	char props[256], path[64];
+
+	return fm.bind && bpath[0] &&
+	    res_props(fm.bind->res, props, sizeof(props)) == PB_OK &&
+	    rt_prop_get(props, "path", path, sizeof(path)) &&
+	    strcmp(path, bpath) == 0;
+}
+
 /* Connect the imported volumes' disks and mount them first thing. */
 static int
 fat_activate(struct pb_module *m)
@@ -242,9 +256,11 @@ fat_activate(struct pb_module *m)
 
 		if (!v || v->blk)
 			continue;
-		if (fm.bind && strcmp(fm.bind->res, v->disk) == 0) {
+		if (fm.bind && (strcmp(fm.bind->res, v->disk) == 0 ||
+		    bind_is(v->bpath))) {
 			v->blk = fm.bind;	/* handed over by the swap */
 			fm.bind = NULL;
+			rt_strlcpy(v->disk, v->blk->res, sizeof(v->disk));
 		} else if (!(v->blk = fm.hub->connect(fm.self, BLOCK_IFACE,
 		    BLOCK_MAJOR, BLOCK_MINOR, v->disk))) {
 			LOGF(PB_LOG_ERR, "fs:%s: cannot connect to %s",
@@ -317,7 +333,7 @@ static const struct pb_module_ops fat_ops = {
 
 PB_MODULE(.name = "fat", .version = "1.0",
     .desc = "FAT12/16/32 volumes: fs and module-source",
-    .rank = 10, .ops = &fat_ops,
+    .rank = 10, .flags = PB_MOD_RESTATE, .ops = &fat_ops,
     .nprovides = 2,
     .provides = { PB_PROVIDE(FS_IFACE, FS_MAJOR, FS_MINOR),
 	PB_PROVIDE(MODSRC_IFACE, MODSRC_MAJOR, MODSRC_MINOR) },

@@ -26,12 +26,36 @@ vol_index(const struct fat_vol *v)
 	return ~0u;
 }
 
+/*
+ * v's jobs not completed, in the order they were submitted: the parked
+ * reads (done but for their data), the running one, the queue.  After a
+ * quiesce only the queue has any; a state taken after a fault (the hub's
+ * replay of a restart, PB_MOD_RESTATE) has all three, and the new
+ * instance runs each again from its start (fs.h: a request is whole or
+ * not done).  Index i of them, or NULL past the last.
+ */
+static const struct fat_job *
+pending_job(const struct fat_vol *v, unsigned i)
+{
+	for (const struct fat_job *j = v->park_head; j; j = j->next)
+		if (i-- == 0)
+			return j;
+	if (v->op.job && (v->op.job->kind == JOB_FS ||
+	    v->op.job->kind == JOB_MODSRC) && i-- == 0)
+		return v->op.job;
+	for (const struct fat_job *j = v->head; j; j = j->next)
+		if (i-- == 0)
+			return j;
+	return NULL;
+}
+
 static unsigned
 queued(const struct fat_vol *v, uint32_t kind)
 {
+	const struct fat_job *j;
 	unsigned n = 0;
 
-	for (const struct fat_job *j = v->head; j; j = j->next)
+	for (unsigned i = 0; (j = pending_job(v, i)); i++)
 		n += j->kind == kind;
 	return n;
 }
@@ -77,6 +101,7 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	mreqs = reqs + st.nreqs;
 	for (unsigned i = 0; i < FAT_MAX_VOLS; i++) {
 		struct fat_vol *v = fm.vols[i];
+		const struct fat_job *j;
 
 		if (!v)
 			continue;
@@ -84,7 +109,7 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 		rt_strlcpy(sv->disk, v->disk, sizeof(sv->disk));
 		rt_strlcpy(sv->path, v->bpath, sizeof(sv->path));
 		sv->serial = v->g.serial;
-		for (const struct fat_job *j = v->head; j; j = j->next) {
+		for (unsigned k = 0; (j = pending_job(v, k)); k++) {
 			if (j->kind == JOB_FS) {
 				*reqs++ = j->req;
 				sv->nreqs++;
@@ -155,6 +180,28 @@ state_valid(const void *buf, size_t len, uint32_t version)
 	return 1;
 }
 
+/*
+ * A volume imported without a standby counterpart (a restart after a
+ * fault, hub/replay.c: the old instance's resources are gone) is
+ * published at once, under its old name, so its clients are rebound to
+ * it before it is mounted; what they submit meanwhile waits in its queue
+ * behind the mount, as after a swap.  The mount sets the properties.
+ */
+static void
+publish_early(struct fat_vol *v)
+{
+	char props[256];
+
+	if (v->res)
+		return;
+	rt_snprintf(props, sizeof(props), "type=fat disk=%s path=%s", v->disk,
+	    v->bpath[0] ? v->bpath : "-");
+	if (!(v->res = fm.hub->publish(fm.self, FS_IFACE, v->res_name, props,
+	    &fat_fs_ops, v)))
+		LOGF(PB_LOG_WARN, "fs:%s: cannot publish it before its mount",
+		    v->res_name);
+}
+
 /* The volume of a state entry: the standby one of that name, or new. */
 static struct fat_vol *
 import_vol(const struct fs_state_vol *sv)
@@ -170,6 +217,7 @@ import_vol(const struct fs_state_vol *sv)
 found:
 	rt_strlcpy(v->disk, sv->disk, sizeof(v->disk));
 	rt_strlcpy(v->bpath, sv->path, sizeof(v->bpath));
+	publish_early(v);
 	return v;
 }
 

@@ -453,7 +453,7 @@ static const struct pb_module_ops ps2_ops = {
  * keyboard, so this one joins it after the takeover. */
 PB_MODULE(.name = "ps2", .version = "1.0",
     .desc = "PS/2 keyboard on the i8042, interrupt-driven",
-    .flags = PB_MOD_HARDWARE | PB_MOD_AUTOSTART, .rank = 5, .ops = &ps2_ops,
+    .flags = PB_MOD_HARDWARE | PB_MOD_AUTOSTART | PB_MOD_RESTATE, .rank = 5, .ops = &ps2_ops,
     .nprovides = 1,
     .provides = { PB_PROVIDE(KEYBOARD_IFACE, KEYBOARD_MAJOR, KEYBOARD_MINOR) },
     .nrequires = 2,

@@ -262,7 +262,7 @@ static const struct pb_module_ops serial_ops = {
 
 PB_MODULE(.name = "serial", .version = "1.0",
     .desc = "16550 UART: console and keyboard on COM1-COM4",
-    .flags = PB_MOD_HARDWARE, .rank = 10, .ops = &serial_ops,
+    .flags = PB_MOD_HARDWARE | PB_MOD_RESTATE, .rank = 10, .ops = &serial_ops,
     .nprovides = 2,
     .provides = { PB_PROVIDE(CONSOLE_IFACE, CONSOLE_MAJOR, CONSOLE_MINOR),
 	PB_PROVIDE(KEYBOARD_IFACE, KEYBOARD_MAJOR, KEYBOARD_MINOR) },

@@ -425,7 +425,7 @@ static const struct pb_module_ops ukbd_ops = {
 
 PB_MODULE(.name = USBKBD_NAME, .version = "1.0",
     .desc = "USB keyboards in the HID boot protocol",
-    .flags = PB_MOD_HARDWARE, .rank = 5, .ops = &ukbd_ops,
+    .flags = PB_MOD_HARDWARE | PB_MOD_RESTATE, .rank = 5, .ops = &ukbd_ops,
     .nprovides = 1,
     .provides = { PB_PROVIDE(KEYBOARD_IFACE, KEYBOARD_MAJOR, KEYBOARD_MINOR) },
     .nbinds = 1,

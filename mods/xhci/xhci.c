@@ -517,7 +517,7 @@ static const struct pb_module_ops ops = {
 
 PB_MODULE(.name = XHCI_NAME, .version = "1.0",
     .desc = "USB host controller (xHCI): root ports, slots, transfers",
-    .rank = 20, .flags = PB_MOD_HARDWARE, .ops = &ops,
+    .rank = 20, .flags = PB_MOD_HARDWARE | PB_MOD_RESTATE, .ops = &ops,
     .nprovides = 1,
     .provides = { PB_PROVIDE(USB_HCI_IFACE, USB_HCI_MAJOR, USB_HCI_MINOR) },
     .nrequires = 1,

@@ -1,0 +1,290 @@
+/*
+ * replay.c - what a restarted module's clients get back (recover.c does
+ * the restart).
+ *
+ * Its resources: a driver publishes them when its device answers again
+ * (ahci once a port has signature and IDENTIFY, fat once the volume is
+ * mounted, usb-storage once the LUN is ready), not during its start.  A
+ * connection held for the module waits for the resource of its name, and
+ * is rebound when the new instance publishes it (replay_published, from
+ * the hub's offer of new resources), its block requests in flight issued
+ * again (shadow.c) and its client told PB_EV_REBOUND.  One that the
+ * module has not published again within REPLAY_WAIT_NS falls back as
+ * after a withdrawal.  Until then a call through it is answered PB_EBUSY.
+ *
+ * Its state: a module that declares PB_MOD_RESTATE says that what it
+ * exports describes its clients' work only (open files, requests queued
+ * by them), nothing of its own memory or device, so it holds after the
+ * restart.  It is asked for it once it faulted, before its memory goes
+ * (the same two calls and length check as a swap's export, guarded and
+ * watched: a state it cannot give is none), and the new instance is
+ * started in standby, given it (import_state checks it whole) and
+ * activated, as the new side of a swap is.  Without it the module starts
+ * afresh and its clients set up again on PB_EV_REBOUND.
+ */
+#include "hub.h"
+#include "../abi/rt/rt.h"
+
+#define REPLAY_WAIT_NS (5ull * 1000 * 1000 * 1000)
+#define WAITS 32
+#define STATE_MAX (4u << 20)	/* more is not a state, it is a bug */
+
+static struct wait {
+	struct conn *c;		/* NULL: free */
+	struct pb_module *m;	/* the provider it waits for */
+	char name[RES_NAME_MAX];
+	uint64_t until_ns;
+} waits[WAITS];
+static int wait_timer;		/* 0: none */
+
+static struct saved {
+	struct pb_module *m;	/* NULL: free */
+	void *buf;
+	size_t len;
+	uint32_t ver;
+} saved;
+
+/* --- connections waiting for their resource ------------------------------ */
+
+static long
+held_busy(void)
+{
+	return PB_EBUSY;
+}
+
+/* What a held connection that is not gated or shadowed calls: PB_EBUSY
+ * from every operation (no interface has more, abi/). */
+static long (*const busy_ops[16])(void) = {
+	held_busy, held_busy, held_busy, held_busy, held_busy, held_busy,
+	held_busy, held_busy, held_busy, held_busy, held_busy, held_busy,
+	held_busy, held_busy, held_busy, held_busy,
+};
+
+static int
+waiting(const struct wait *w)
+{
+	return w->c && w->c->used && w->c->held && w->c->pub.res == w->name;
+}
+
+static void wait_expired(void *arg);
+
+static void
+timer_for(uint64_t until)
+{
+	if (!wait_timer && (wait_timer = timer_add(NULL, until - hub_now_ns(),
+	    wait_expired, NULL)) < 0)
+		wait_timer = 0;
+}
+
+/* The waits whose time is up fall back; the timer again for the rest. */
+static void
+wait_expired(void *arg)
+{
+	uint64_t now = hub_now_ns(), next = 0;
+
+	(void)arg;
+	wait_timer = 0;
+	for (unsigned i = 0; i < WAITS; i++) {
+		struct wait *w = &waits[i];
+		struct conn *c = w->c;
+
+		if (!c)
+			continue;
+		if (!waiting(w)) {
+			w->c = NULL;
+		} else if (now >= w->until_ns) {
+			w->c = NULL;
+			c->held = 0;
+			log_event(LOG_BIND, "%s: %s not back within %llu ms",
+			    w->m->name, w->name, (unsigned long long)
+			    (REPLAY_WAIT_NS / 1000000));
+			conn_fall_back(c, w->name);
+		} else if (!next || w->until_ns < next) {
+			next = w->until_ns;
+		}
+	}
+	if (next)
+		timer_for(next);
+}
+
+/*
+ * c was held for m, which runs again but has not published `name` (yet):
+ * c stays held until it does.  0 when there is no room to wait (c falls
+ * back at once, as before).
+ */
+int
+replay_wait(struct conn *c, struct pb_module *m, const char *name)
+{
+	struct wait *w = NULL;
+
+	for (unsigned i = 0; i < WAITS && !w; i++)
+		if (!waiting(&waits[i]))
+			w = &waits[i];
+	if (!w)
+		return 0;
+	w->c = c;
+	w->m = m;
+	rt_strlcpy(w->name, name, sizeof(w->name));
+	w->until_ns = hub_now_ns() + REPLAY_WAIT_NS;
+	c->held = 1;
+	c->res = NULL;
+	c->pub.res = w->name;
+	/* A gated connection answers by itself while it leads nowhere, a
+	 * shadowed one holds its requests; a plain one must not call the
+	 * old instance's code. */
+	if (c->pub.ctx != c && !shadow_wraps(&c->pub))
+		c->pub.ops = busy_ops;
+	timer_for(w->until_ns);
+	return 1;
+}
+
+/* r was published (and is offered now): the connections waiting for it
+ * go to it.  How many. */
+unsigned
+replay_published(struct pb_resource *r)
+{
+	unsigned n = 0, again;
+
+	for (unsigned i = 0; i < WAITS; i++) {
+		struct wait *w = &waits[i];
+		struct conn *c = w->c;
+
+		if (!c || !waiting(w) || w->m != r->owner ||
+		    strcmp(w->name, r->name) != 0 || r->standby)
+			continue;
+		w->c = NULL;
+		c->held = 0;
+		conn_rebind(c, r);
+		again = shadow_replay(c);
+		conn_tell(c, PB_EV_REBOUND);
+		log_event(LOG_BIND, "%s: %s back for %s, %u requests issued "
+		    "again", r->owner->name, r->name, c->client ?
+		    c->client->name : "?", again);
+		n++;
+	}
+	return n;
+}
+
+/* --- the state of a PB_MOD_RESTATE module -------------------------------- */
+
+struct export_args {
+	struct pb_module *m;
+	void *buf;
+	size_t cap, len;
+	uint32_t ver;
+};
+
+static long
+call_export(void *p)
+{
+	struct export_args *a = p;
+
+	return a->m->ops->export_state(a->m, a->buf, a->cap, &a->len, &a->ver);
+}
+
+/* One export call of faulted m, guarded and watched; a fault in it is
+ * only an answer (m is being recovered already). */
+static int
+export_once(struct export_args *a)
+{
+	struct watch outer = watch_begin(a->m);
+	long r = arch_call_guarded(call_export, a, a->m,
+	    arch_domain_of(a->m));
+
+	watch_end(outer);
+	return (int)r;
+}
+
+static void
+forget(void)
+{
+	if (saved.buf)
+		mem_free(NULL, saved.buf);
+	memset(&saved, 0, sizeof(saved));
+}
+
+/* m faulted and is about to be unloaded: keep what it can still export,
+ * when it says its state survives a restart. */
+void
+replay_save(struct pb_module *m)
+{
+	struct export_args a = { .m = m };
+	int r;
+
+	if (!(m->desc.flags & PB_MOD_RESTATE) || !m->ops ||
+	    !m->ops->export_state || !m->ops->import_state)
+		return;
+	forget();
+	if ((r = export_once(&a)) != PB_OK || a.len > STATE_MAX)
+		goto none;
+	if (a.len && !(a.buf = mem_alloc(NULL, (a.len + 4095) / 4096, 0,
+	    MEM_KIND_HEAP))) {
+		r = PB_ENOMEM;
+		goto none;
+	}
+	a.cap = a.len;
+	if ((r = export_once(&a)) != PB_OK || a.len > a.cap) {
+		if (a.buf)
+			mem_free(NULL, a.buf);
+		goto none;
+	}
+	saved = (struct saved){ m, a.buf, a.len, a.ver };
+	return;
+none:
+	log_event(LOG_ERROR, "%s: no state to restart with (%d, %llu bytes)",
+	    m->name, r, (unsigned long long)a.len);
+}
+
+static long
+call_import(void *p)
+{
+	struct pb_module *m = p;
+
+	return m->ops->import_state ? m->ops->import_state(m, saved.buf,
+	    saved.len, saved.ver) : PB_ENOTSUP;
+}
+
+/*
+ * Start m with the state it gave at its fault: standby, import, activate,
+ * its resources shown.  PB_ENOENT when there is none (m starts as
+ * usual).  The state is used once: a new fault finds none of it.
+ */
+int
+replay_start(struct pb_module *m)
+{
+	int r;
+
+	if (saved.m != m)
+		return PB_ENOENT;
+	if ((r = mod_start(m, PB_START_STANDBY)) != PB_OK) {
+		forget();
+		return r;
+	}
+	r = (int)mod_call_watched(m, call_import, m);
+	log_event(r == PB_OK ? LOG_MOD : LOG_ERROR, "%s: its state of %llu "
+	    "bytes given back (%d)", m->name, (unsigned long long)saved.len, r);
+	forget();
+	if (r == PB_EFAULT)
+		return r;		/* handled: restarted afresh, or stopped */
+	if ((r = mod_activate(m)) != PB_OK) {
+		if (r == PB_EFAULT)
+			return r;
+		/* It cannot serve what the state described (a disk gone
+		 * meanwhile): afresh, without it. */
+		log_event(LOG_ERROR, "%s: cannot activate with its state (%d): "
+		    "started afresh", m->name, r);
+		mod_stop(m);
+		if ((r = res_connect_requirements(m, 1)) != PB_OK)
+			return r;
+		hub_bind_connect(m);
+		return mod_start(m, PB_START_NORMAL);
+	}
+	for (unsigned i = 0; i < MAX_RESOURCES; i++)
+		if (resources[i].used && resources[i].owner == m &&
+		    resources[i].standby) {
+			resources[i].standby = 0;
+			replay_published(&resources[i]);
+		}
+	res_offer_module(m);
+	return PB_OK;
+}

@@ -1,0 +1,122 @@
+"""Transparent recovery (issue 15): a fault injected into a storage driver
+while a file is read through it is hidden from the reader.  The file's
+SHA-256 comes out right and no error line shows; the log says the driver
+faulted, was restarted, and its clients were served again.
+
+What makes it transparent (hub/replay.c, hub/shadow.c):
+  ahci         block requests in flight are issued again by the hub's shadow
+               once the restarted ahci publishes block:sata0 again (gpt's
+               connection waits for it, held)
+  fat          PB_MOD_RESTATE: its open handles and the requests it had not
+               completed are exported at the fault and imported by the new
+               instance, which publishes fs:PATCHBAY before its mount
+  usb-storage  as ahci, for block:usb0 (the stick probed again)
+  xhci         PB_MOD_RESTATE: the USB requests it held go to the new
+               controller, which runs them once the bus found each device
+               again
+
+The injection is armed on the line right before the read, so the driver's
+next work item, the one the read makes it do, is where it faults.
+"""
+
+import hashlib
+import os
+import random
+import re
+
+from pbtest import Machine, PROMPT, workdir
+from images import custom_image
+
+BOOT_TIMEOUT = 150
+FILE_BYTES = 1 << 20
+
+
+def big_file():
+    """1 MiB of seeded bytes, and its SHA-256."""
+    data = random.Random(15).randbytes(FILE_BYTES)
+    path = os.path.join(workdir(), 'transparent.bin')
+    with open(path, 'wb') as f:
+        f.write(data)
+    return path, hashlib.sha256(data).hexdigest()
+
+
+def read_under_fault(config, module, spec, name):
+    """Boot `config`, arm `faultinject MODULE SPEC` and read the file at
+    once; the read's output and everything the machine said."""
+    local, sha = big_file()
+    img = custom_image(name, ['target=os', 'watchdog=1000', 'fs-flush=0'],
+                       files=[(local, '/transparent.bin')])
+    with Machine(config, image=img, timeout=300) as m:
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+        # The boot's own file work (the log file) is done before arming.
+        m.cmd('sha256sum /esp/transparent.bin', 60)
+        start = len(m.serial_text())
+        m.sendline('faultinject %s %s' % (module, spec))
+        m.sendline('sha256sum /esp/transparent.bin')
+        out = m.expect(r'([0-9a-f]{64})  /esp/transparent.bin|'
+                       r'error: sha256sum[^\n]*', 120)
+        m.expect(r'^' + re.escape(PROMPT), 30)
+        status = m.cmd('faultinject status', 30)
+        text = m.serial_text()[start:]
+    return out.group(0), sha, status, text
+
+
+def check_hidden(out, sha, status, text, module):
+    """The reader saw nothing: the right sum, no error; the driver did
+    fault, was restarted, and the injection was its only fault."""
+    assert out == '%s  /esp/transparent.bin' % sha, (out, text[-3000:])
+    assert 'error: sha256sum' not in text, text[-3000:]
+    assert re.search(r'inject: fired %s .* faults=1 total=1 state=running'
+                     % re.escape(module), status), (status, text[-3000:])
+    assert re.search(r'%s faulted: vector 14 at rip 0x0 ' % re.escape(module),
+                     text), text[-3000:]
+    assert re.search(r'%s: recovered in \d+ us' % re.escape(module), text), \
+        text[-3000:]
+    assert not re.search(r'shell: /\S+ \(\S+\) is gone', text), \
+        text[-3000:]                                # no volume went
+    assert 'not back within' not in text, text[-3000:]
+
+
+def test_transparent_ahci_fault_during_a_read():
+    out, sha, status, text = read_under_fault('default', 'ahci', 'work null',
+                                              'transparent_ahci')
+    check_hidden(out, sha, status, text, 'ahci')
+    assert re.search(r'ahci: block:sata0 back for gpt, \d+ requests issued '
+                     r'again', text), text[-3000:]
+
+
+def test_transparent_fat_fault_during_a_read():
+    out, sha, status, text = read_under_fault('default', 'fat', 'work null',
+                                              'transparent_fat')
+    check_hidden(out, sha, status, text, 'fat')
+    # The open file and the read in flight went to the new instance.
+    took = re.search(r'fat: took over 1 volumes, (\d+) handles, (\d+) '
+                     r'requests', text)
+    assert took and int(took.group(1)) + int(took.group(2)) >= 1, \
+        text[-3000:]
+    assert re.search(r'fat: its state of \d+ bytes given back \(0\)', text)
+    # The shell's connection went to the volume the new instance
+    # published before mounting it: no unmount, no mount.
+    assert re.search(r'fat: recovered in \d+ us \(vector 14 at 0x0\), '
+                     r'1 client rebound', text), text[-3000:]
+    assert 'mounted at /esp' not in text, text[-3000:]
+
+
+def test_transparent_usb_storage_fault_during_a_read():
+    out, sha, status, text = read_under_fault('usbonly', 'usb-storage',
+                                              'work null',
+                                              'transparent_usbstor')
+    check_hidden(out, sha, status, text, 'usb-storage')
+    assert re.search(r'usb-storage: block:usb0 back for gpt', text), \
+        text[-3000:]
+
+
+def test_transparent_xhci_fault_during_a_read():
+    out, sha, status, text = read_under_fault('usbonly', 'xhci', 'work null',
+                                              'transparent_xhci')
+    check_hidden(out, sha, status, text, 'xhci')
+    took = re.search(r'xhci: xhci0: took over (\d+) requests? \((\d+) held',
+                     text)
+    assert took and int(took.group(1)) >= 1, text[-3000:]
+    assert re.search(r'usb: 1-\d: back after the controller swap', text), \
+        text[-3000:]
