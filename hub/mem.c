@@ -145,8 +145,9 @@ alloc_find(uint64_t base)
 	return NULL;
 }
 
-/* Records every module may write while it runs: a module's own, and the
- * hub's heap buffers it hands modules to fill (export_state, images). */
+/* Records modules may write while they run: a module's own (its key), and
+ * the hub's heap buffers it hands modules to fill (export_state, images;
+ * the shared key). */
 static int
 mem_modules_write(const struct alloc *a)
 {
@@ -172,7 +173,7 @@ mem_alloc_at(struct pb_module *owner, size_t npages, uint64_t align,
 	*a = (struct alloc){ base, npages, owner, kind };
 	/* Free pages are the hub's already (alloc_release). */
 	if (mem_modules_write(a))
-		arch_mem_domain(base, npages, 1);
+		arch_mem_domain(base, npages, 1, owner);
 	if (flags & PB_MEM_ZERO)
 		memset((void *)(uintptr_t)base, 0, npages * PAGE);
 	return (void *)(uintptr_t)base;
@@ -207,7 +208,7 @@ alloc_release(struct alloc *a)
 {
 	if (a->kind != MEM_KIND_MMIO) {
 		runs_insert(a->base, a->npages);
-		arch_mem_domain(a->base, a->npages, 0);
+		arch_mem_domain(a->base, a->npages, 0, NULL);
 	}
 	a->kind = -1;
 }
@@ -221,7 +222,7 @@ mem_domains_apply(void)
 		if (allocs[i].kind >= 0 && mem_modules_write(&allocs[i]))
 			arch_mem_domain(allocs[i].base & ~(PAGE - 1),
 			    allocs[i].npages + !!(allocs[i].base & (PAGE - 1)),
-			    1);
+			    1, allocs[i].owner);
 }
 
 /* Free owner's record at p, of `kind` (-1: any but MMIO). */
@@ -253,7 +254,7 @@ mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len)
 	*a = (struct alloc){ base, (len + PAGE - 1) / PAGE, owner,
 	    MEM_KIND_MMIO };
 	arch_mem_domain(base & ~(PAGE - 1), ((base & (PAGE - 1)) + len +
-	    PAGE - 1) / PAGE, 1);
+	    PAGE - 1) / PAGE, 1, owner);
 	return PB_OK;
 }
 

@@ -13,34 +13,50 @@
  * fetches (W^X does) and a module running in ring 0 could change IA32_PKRS
  * itself: like Nooks, domains stop mistakes, not malice.
  *
- * Keys:
- *   0  the hub: its image (.data, .bss: module table, ledger, connections,
- *      work queue, log, guard stack), its page tables, free memory, and
- *      everything not listed below
- *   1  what modules write: every module's image, pages, heap, DMA buffers
- *      and MMIO mappings; the hub's heap buffers it hands modules to fill
- *      (export_state, images); the stack they run on and the IST stacks
- *      the CPU pushes onto when an interrupt cuts into them; the guard
- *      stack's page, which connection gates fill in the client's domain
+ * Keys (hub.h, keys.c picks the modules'):
+ *   0      the hub: its image (.data, .bss: module table, ledger,
+ *          connections, work queue, log, page tables), free memory, and
+ *          everything not listed below
+ *   1..14  one per module (shared when there are more modules, keys.c):
+ *          its image, pages, heap, DMA buffers and MMIO mappings
+ *   15     what every module writes: the stack they run on and the IST
+ *          stacks the CPU pushes onto when an interrupt cuts into them;
+ *          the guard page, which connection gates fill in the client's
+ *          domain; the hub's heap buffers it hands modules to fill
+ *          (export_state, images); MMIO pages two modules map; and the
+ *          pages granted to providers (below)
  * Domains (IA32_PKRS values): the hub's is 0, every key writable; a
- * module's makes every key but 1 read-only.  The hub switches to a
- * module's domain at every guarded call (guard.S) and back on return or
- * unwind; its services switch back to the hub's on entry (svcgate.S), and
- * interrupts and exceptions run in it (isr.S, domain.h).
+ * module's makes every key but its own and 15 read-only.  The hub switches
+ * to a module's domain at every guarded call (guard.S) and back on return
+ * or unwind; its services switch back to the hub's on entry (svcgate.S),
+ * and interrupts and exceptions run in it (isr.S, domain.h).
  *
- * Not isolated: modules from one another (one key for all: 14 free keys
- * would give each of up to 14 modules its own, but a provider must then
- * write the buffers its clients hand it, which needs a grant per request);
- * the stack and guard page from modules; the hub's code reached from a
- * module through other pointers than the services table (the ops of the
- * hub's own resources: log, firmware-rt, ramdisk), which takes the hub's
- * domain on its first write and keeps it until the module's call ends
- * (DOMAIN_HUB_RETRY); now_ns, which writes nothing and runs in the
- * caller's; the clock and end-of-interrupt hooks, which the hub calls
- * unguarded in its own domain; everything before the takeover (the
- * firmware's tables carry no keys, and firmware code runs on modules'
- * calls).  IA32_PKRS is written only when its value changes: under QEMU's
- * TCG every write flushes the TLB (tens of microseconds).
+ * Grants: a provider writes what its client hands it for a request (a
+ * block_req's status and scratch, a usb_req's, an info struct).  Each
+ * gated call notes its provider and the client's pointer arguments (RDX,
+ * R8, R9) in a ring on the guard page (conngate.S), and the hub's block
+ * shadow notes each request it passes on (arch_grant_note).  When a
+ * provider's write faults on a module's key within 4 KiB after a pointer
+ * noted for it, the page is granted: it gets key 15 and the write runs
+ * again (domain_grant, from the #PF handler).  A page granted stays
+ * shared until it is freed: taking it back at each completion would cost
+ * a fault per request (tens of microseconds under TCG), and a client's
+ * requests are few pages it reuses.  A write anywhere else in another
+ * module's memory is a fault charged to the writer.
+ *
+ * Not isolated: modules sharing a key, or a granted page, from each
+ * other; the stack and guard page from modules; the hub's code reached
+ * from a module through other pointers than the services table (the ops
+ * of the hub's own resources: log, firmware-rt, ramdisk, the block
+ * shadow), which takes the hub's domain on its first write and keeps it
+ * until the module's call ends (DOMAIN_HUB_RETRY); now_ns, which writes
+ * nothing and runs in the caller's; the clock and end-of-interrupt hooks,
+ * which the hub calls unguarded in its own domain; everything before the
+ * takeover (the firmware's tables carry no keys, and firmware code runs on
+ * modules' calls).  Ring 0 code can rewrite IA32_PKRS and the note ring:
+ * domains stop mistakes, not malice.  IA32_PKRS is written only when its
+ * value changes: under QEMU's TCG every write flushes the TLB (tens of
+ * microseconds).
  *
  * Connections between modules are gated (conngate.S): a client's call
  * into its provider runs as a guarded call of the provider's, in the
@@ -65,15 +81,35 @@
 #include "../../abi/rt/rt.h"
 
 #define CR4_PKS (1ull << 24)
-#define KEY_MODULES 1u
 #define WD(key) (2u << (2 * (key)))
-#define PKRS_MODULE (0xaaaaaaaau & ~WD(KEY_MODULES))	/* WD but key 1 */
+/* Module key k's domain: write-disable on every key but k and 15. */
+#define PKRS_OF(k) (0xaaaaaaaau & ~WD(k) & ~WD(KEY_SHARED))
+#define GRANT_SPAN 4096u	/* how far past a noted pointer a grant reaches */
 
 int arch_set_key(uint64_t base, uint64_t size, unsigned key);
+int arch_get_key(uint64_t va);
 extern const uint8_t domain_svc_stubs[], conn_gate_stubs[], hub_text_end[];
 
+/* The ring of pointers handed to providers (guard.S, conngate.S). */
+struct grant_note {
+	const struct pb_module *provider;
+	uint64_t arg[3];
+};
+_Static_assert(sizeof(struct grant_note) == 1 << GRANT_NOTE_SHIFT,
+    "conngate.S");
+extern struct grant_note grant_notes[GRANT_NOTES];
+extern uint32_t grant_next;
+
 uint8_t domain_on;			/* read by the assembly paths */
-uint32_t domain_pkrs_module = PKRS_MODULE;	/* conngate.S */
+/* IA32_PKRS per key (conngate.S reads it by the provider's key); a
+ * module without a key yet may write only key 15. */
+uint32_t domain_key_pkrs[KEYS] = {
+	PKRS_OF(KEY_SHARED), PKRS_OF(1), PKRS_OF(2), PKRS_OF(3), PKRS_OF(4),
+	PKRS_OF(5), PKRS_OF(6), PKRS_OF(7), PKRS_OF(8), PKRS_OF(9),
+	PKRS_OF(10), PKRS_OF(11), PKRS_OF(12), PKRS_OF(13), PKRS_OF(14),
+	PKRS_OF(15),
+};
+static unsigned grants;
 static int gates_on, isolate_no, tables_ready;
 static const void *gate_ops[CONN_GATE_SLOTS];
 uint64_t domain_hub_lo, domain_hub_hi;	/* the hub's code (domain.h) */
@@ -87,18 +123,97 @@ _Static_assert(offsetof(struct pb_resource, ops) == RES_OPS, "conngate.S");
 _Static_assert(offsetof(struct pb_resource, ctx) == RES_CTX, "conngate.S");
 _Static_assert(offsetof(struct pb_resource, owner) == RES_OWNER,
     "conngate.S");
+_Static_assert(offsetof(struct pb_module, key) == MOD_KEY, "conngate.S");
 
 uint32_t
 arch_domain_of(const struct pb_module *m)
 {
-	return domain_on && m ? PKRS_MODULE : 0;
+	return domain_on && m ? domain_key_pkrs[hub_key_of(
+	    (struct pb_module *)m)] : 0;
 }
 
+/* A module's record: its key; the hub's buffers for modules: key 15.  An
+ * MMIO page that another module has mapped already becomes key 15. */
 void
-arch_mem_domain(uint64_t base, uint64_t npages, int modules)
+arch_mem_domain(uint64_t base, uint64_t npages, int modules,
+    struct pb_module *owner)
 {
-	if (domain_on)
-		arch_set_key(base, npages * 4096, modules ? KEY_MODULES : 0);
+	unsigned key = !modules ? KEY_HUB : owner ? hub_key_of(owner) :
+	    KEY_SHARED;
+
+	if (!domain_on)
+		return;
+	for (uint64_t i = 0; i < npages; i++) {
+		uint64_t va = base + i * 4096;
+		int had = modules && owner ? arch_get_key(va) : -1;
+
+		arch_set_key(va, 4096, had > KEY_HUB && had != (int)key ?
+		    KEY_SHARED : key);
+	}
+}
+
+/* The hub's own note (the block shadow's): one pointer for provider. */
+void
+arch_grant_note(const struct pb_module *provider, const void *p)
+{
+	struct grant_note *n;
+
+	if (!domain_on || !provider)
+		return;
+	n = &grant_notes[grant_next++ % GRANT_NOTES];
+	*n = (struct grant_note){ provider, { (uint64_t)(uintptr_t)p } };
+}
+
+/* Was a pointer to within GRANT_SPAN before addr noted for provider? */
+static int
+grant_noted(const struct pb_module *provider, uint64_t addr)
+{
+	for (unsigned i = 0; i < GRANT_NOTES; i++) {
+		const struct grant_note *n = &grant_notes[i];
+
+		if (n->provider != provider)
+			continue;
+		for (unsigned j = 0; j < 3; j++)
+			if (n->arg[j] && addr >= n->arg[j] &&
+			    addr - n->arg[j] < GRANT_SPAN)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * From the #PF handler, before anything is charged: a protection-key
+ * write of module `writer` (the innermost guard's owner) on another
+ * module's page that a client handed it; or a module's own page written
+ * by its code running in another's domain (the clock hook, which the hub
+ * calls unguarded from now_ns, in the caller's domain).  The page gets
+ * key 15 and the write runs again (1); anything else is a fault (0).
+ */
+int
+domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
+    struct pb_module *writer)
+{
+	struct pb_module *code;
+	int key;
+
+	if (!domain_on || !writer || (err & 0x22) != 0x22)
+		return 0;		/* not a protection-key write */
+	key = arch_get_key(addr);
+	if (key < KEY_FIRST || key > KEY_LAST || key == writer->key)
+		return 0;
+	code = hub_module_at(rip);
+	if (!(code && code != writer && code->key == key) &&
+	    !grant_noted(writer, addr))
+		return 0;
+	arch_set_key(addr & ~4095ull, 4096, KEY_SHARED);
+	if (++grants <= 32 || !(grants & (grants - 1)))
+		log_event(LOG_LOAD, "domains: page 0x%llx (key %d) shared: "
+		    "written by %s%s (%u pages)",
+		    (unsigned long long)(addr & ~4095ull), key,
+		    code && code != writer ? code->name : writer->name,
+		    code && code != writer ? "'s code in another's call" :
+		    ", handed it by a client", grants);
+	return 1;
 }
 
 /*
@@ -222,10 +337,12 @@ domain_init(const struct handoff *h)
 	domain_hub_hi = (uint64_t)(uintptr_t)hub_text_end;
 	domain_on = 1;
 	mem_domains_apply();
-	arch_set_key(h->stack_base, h->stack_size, KEY_MODULES);
+	arch_set_key(h->stack_base, h->stack_size, KEY_SHARED);
 	arch_set_key((uint64_t)(uintptr_t)ist_stacks, sizeof(ist_stacks),
-	    KEY_MODULES);
-	arch_set_key((uint64_t)(uintptr_t)guard_stack, 4096, KEY_MODULES);
+	    KEY_SHARED);
+	arch_set_key((uint64_t)(uintptr_t)guard_stack, GUARD_PAGES * 4096,
+	    KEY_SHARED);
 	log_event(LOG_BOOT, "domains: on (supervisor protection keys): the "
-	    "hub's memory is read-only to modules");
+	    "hub's memory is read-only to modules, each module's to the "
+	    "others");
 }
