@@ -36,9 +36,13 @@
  * gated call notes its provider and the client's pointer arguments (RDX,
  * R8, R9) in a ring on the guard page (conngate.S), and the hub's block
  * shadow notes each request it passes on (arch_grant_note).  When a
- * provider's write faults on a module's key within 4 KiB after a pointer
- * noted for it, the page is granted: it gets key 15 and the write runs
- * again (domain_grant, from the #PF handler).  A page granted stays
+ * provider's write faults on a module's key after a pointer noted for it,
+ * within the ledger record the pointer lies in (a heap block, pages, a DMA
+ * buffer, the image; 4 KiB off the ledger), or anywhere in the heap,
+ * pages and DMA buffers of a module it serves (directly or through its
+ * clients: the buffers a request points to), the page is granted: it
+ * gets key 15 and the write runs again (domain_grant, from the #PF
+ * handler).  A client's image data is never granted unless handed.  A page granted stays
  * shared until it is freed: taking it back at each completion would cost
  * a fault per request (tens of microseconds under TCG), and a client's
  * requests are few pages it reuses.  A write anywhere else in another
@@ -49,9 +53,11 @@
  * from a module through other pointers than the services table (the ops
  * of the hub's own resources: log, firmware-rt, ramdisk, the block
  * shadow), which takes the hub's domain on its first write and keeps it
- * until the module's call ends (DOMAIN_HUB_RETRY); now_ns, which writes
- * nothing and runs in the caller's; the clock and end-of-interrupt hooks,
- * which the hub calls unguarded in its own domain; everything before the
+ * until the module's call ends (DOMAIN_HUB_RETRY); now_ns, dma_addr and
+ * work_init, which write nothing of the hub's and run in the caller's;
+ * the clock and end-of-interrupt hooks, which the hub calls unguarded in
+ * its own domain (or, the clock, in the caller's of now_ns: the pages it
+ * writes are shared on its first write); everything before the
  * takeover (the firmware's tables carry no keys, and firmware code runs on
  * modules' calls).  Ring 0 code can rewrite IA32_PKRS and the note ring:
  * domains stop mistakes, not malice.  IA32_PKRS is written only when its
@@ -84,7 +90,7 @@
 #define WD(key) (2u << (2 * (key)))
 /* Module key k's domain: write-disable on every key but k and 15. */
 #define PKRS_OF(k) (0xaaaaaaaau & ~WD(k) & ~WD(KEY_SHARED))
-#define GRANT_SPAN 4096u	/* how far past a noted pointer a grant reaches */
+#define GRANT_SPAN 4096u	/* a noted pointer's reach outside the ledger */
 
 int arch_set_key(uint64_t base, uint64_t size, unsigned key);
 int arch_get_key(uint64_t va);
@@ -164,7 +170,22 @@ arch_grant_note(const struct pb_module *provider, const void *p)
 	*n = (struct grant_note){ provider, { (uint64_t)(uintptr_t)p } };
 }
 
-/* Was a pointer to within GRANT_SPAN before addr noted for provider? */
+/* Does the object at p reach addr: the rest of the ledger record p lies
+ * in (a heap block, pages, a DMA buffer, the image), or GRANT_SPAN when
+ * no record holds p (the stack)? */
+static int
+grant_reaches(uint64_t p, uint64_t addr)
+{
+	uint64_t end;
+
+	if (!p || addr < p)
+		return 0;
+	if (mem_kind_at(p, &end) < 0)
+		end = p + GRANT_SPAN;
+	return addr < end;
+}
+
+/* Was a pointer to an object that holds addr noted for provider? */
 static int
 grant_noted(const struct pb_module *provider, uint64_t addr)
 {
@@ -174,17 +195,54 @@ grant_noted(const struct pb_module *provider, uint64_t addr)
 		if (n->provider != provider)
 			continue;
 		for (unsigned j = 0; j < 3; j++)
-			if (n->arg[j] && addr >= n->arg[j] &&
-			    addr - n->arg[j] < GRANT_SPAN)
+			if (grant_reaches(n->arg[j], addr))
 				return 1;
 	}
+	return 0;
+}
+
+/* Does `provider` serve c, directly or through c's providers' providers
+ * (xhci serves usb-storage through usb)? */
+static int
+serves(const struct pb_module *provider, const struct pb_module *c,
+    unsigned depth)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		const struct conn *k = &conns[i];
+		const struct pb_module *o;
+
+		if (!k->used || k->client != c || !k->res ||
+		    !(o = k->res->owner) || o == c)
+			continue;
+		if (o == provider || (depth && serves(provider, o, depth - 1)))
+			return 1;
+	}
+	return 0;
+}
+
+/* Is addr in the heap, pages or DMA of a module with `key` that writer
+ * serves?  Requests and their buffers live there; image data never. */
+static int
+grant_served(const struct pb_module *writer, uint64_t addr, int key)
+{
+	uint64_t end;
+	int kind = mem_kind_at(addr, &end);
+
+	if (kind != MEM_KIND_PAGES && kind != MEM_KIND_HEAP &&
+	    kind != MEM_KIND_DMA)
+		return 0;
+	for (unsigned i = 0; i < nmodules; i++)
+		if (modules[i].key == key && modules[i].state != MOD_UNLOADED &&
+		    serves(writer, &modules[i], 3))
+			return 1;
 	return 0;
 }
 
 /*
  * From the #PF handler, before anything is charged: a protection-key
  * write of module `writer` (the innermost guard's owner) on another
- * module's page that a client handed it; or a module's own page written
+ * module's page that a client handed it, or on a served module's heap,
+ * pages or DMA (grant_served); or a module's own page written
  * by its code running in another's domain (the clock hook, which the hub
  * calls unguarded from now_ns, in the caller's domain).  The page gets
  * key 15 and the write runs again (1); anything else is a fault (0).
@@ -203,7 +261,7 @@ domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 		return 0;
 	code = hub_module_at(rip);
 	if (!(code && code != writer && code->key == key) &&
-	    !grant_noted(writer, addr))
+	    !grant_noted(writer, addr) && !grant_served(writer, addr, key))
 		return 0;
 	arch_set_key(addr & ~4095ull, 4096, KEY_SHARED);
 	if (++grants <= 32 || !(grants & (grants - 1)))
@@ -216,12 +274,24 @@ domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 	return 1;
 }
 
+/* Services that write nothing of the hub's (only what the caller hands
+ * them, in its own domain), called on every I/O: they run in the caller's
+ * domain, saving two IA32_PKRS writes (two TLB flushes under TCG) each.
+ * Their error paths log, which takes the hub's domain (DOMAIN_HUB_RETRY). */
+static int
+svc_in_callers_domain(const struct pb_hub *t, const void *slot)
+{
+	return slot == (const void *)&t->now_ns ||
+	    slot == (const void *)&t->dma_addr ||
+	    slot == (const void *)&t->work_init;
+}
+
 /*
  * A copy of `real` whose services enter the hub's domain: a slot that
  * holds the same service as hub_services gets its stub (which calls
  * hub_services' slot); one that differs (the 1.1 table's inventory, which
- * writes only the caller's struct) stays as it is, and so does now_ns,
- * which writes nothing and is called most.
+ * writes only the caller's struct) stays as it is, and so do the services
+ * above.
  */
 static void
 wrap_services(struct pb_hub *dst, const struct pb_hub *real)
@@ -233,7 +303,7 @@ wrap_services(struct pb_hub *dst, const struct pb_hub *real)
 	*dst = *real;
 	for (size_t i = 0; i < NSVC; i++)
 		if (src[i] && src[i] == base[i] &&
-		    &out[i] != (const void **)&dst->now_ns)
+		    !svc_in_callers_domain(dst, &out[i]))
 			out[i] = domain_svc_stubs + i * DOMAIN_SVC_STUB;
 }
 
