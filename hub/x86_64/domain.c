@@ -42,10 +42,10 @@
  * pages and DMA buffers of a module it serves (directly or through its
  * clients: the buffers a request points to), the page is granted: it
  * gets key 15 and the write runs again (domain_grant, from the #PF
- * handler).  A client's image data is never granted unless handed.  A page granted stays
- * shared until it is freed: taking it back at each completion would cost
- * a fault per request (tens of microseconds under TCG), and a client's
- * requests are few pages it reuses.  A write anywhere else in another
+ * handler, grant.c).  A client's image data is never granted unless
+ * handed.  A page granted stays shared until it is freed: taking it back
+ * at each completion would cost a fault per request (tens of microseconds
+ * under TCG), and a client's requests are few pages it reuses.  A write anywhere else in another
  * module's memory is a fault charged to the writer.
  *
  * Not isolated: modules sharing a key, or a granted page, from each
@@ -78,6 +78,9 @@
  *
  * `isolate=no` in boot.cfg turns both off; a CPU without PKS keeps the
  * gates and leaves the domains off (one log line says which).
+ * `isolate=hub` keeps the hub's memory from modules but gives every module
+ * key 1, as before per-module keys: a call from one module to another then
+ * writes IA32_PKRS not at all (the cheaper level, for comparison).
  */
 #include "arch.h"
 #include "cpu.h"
@@ -90,21 +93,10 @@
 #define WD(key) (2u << (2 * (key)))
 /* Module key k's domain: write-disable on every key but k and 15. */
 #define PKRS_OF(k) (0xaaaaaaaau & ~WD(k) & ~WD(KEY_SHARED))
-#define GRANT_SPAN 4096u	/* a noted pointer's reach outside the ledger */
 
 int arch_set_key(uint64_t base, uint64_t size, unsigned key);
 int arch_get_key(uint64_t va);
 extern const uint8_t domain_svc_stubs[], conn_gate_stubs[], hub_text_end[];
-
-/* The ring of pointers handed to providers (guard.S, conngate.S). */
-struct grant_note {
-	const struct pb_module *provider;
-	uint64_t arg[3];
-};
-_Static_assert(sizeof(struct grant_note) == 1 << GRANT_NOTE_SHIFT,
-    "conngate.S");
-extern struct grant_note grant_notes[GRANT_NOTES];
-extern uint32_t grant_next;
 
 uint8_t domain_on;			/* read by the assembly paths */
 /* IA32_PKRS per key (conngate.S reads it by the provider's key); a
@@ -115,8 +107,8 @@ uint32_t domain_key_pkrs[KEYS] = {
 	PKRS_OF(10), PKRS_OF(11), PKRS_OF(12), PKRS_OF(13), PKRS_OF(14),
 	PKRS_OF(15),
 };
-static unsigned grants;
 static int gates_on, isolate_no, tables_ready;
+static int one_key;		/* isolate=hub: modules share key 1 */
 static const void *gate_ops[CONN_GATE_SLOTS];
 uint64_t domain_hub_lo, domain_hub_hi;	/* the hub's code (domain.h) */
 static struct pb_hub services_dom, services_dom_11;
@@ -134,8 +126,10 @@ _Static_assert(offsetof(struct pb_module, key) == MOD_KEY, "conngate.S");
 uint32_t
 arch_domain_of(const struct pb_module *m)
 {
-	return domain_on && m ? domain_key_pkrs[hub_key_of(
-	    (struct pb_module *)m)] : 0;
+	if (!domain_on || !m)
+		return 0;
+	return domain_key_pkrs[one_key ? KEY_FIRST :
+	    hub_key_of((struct pb_module *)m)];
 }
 
 /* A module's record: its key; the hub's buffers for modules: key 15.  An
@@ -144,8 +138,8 @@ void
 arch_mem_domain(uint64_t base, uint64_t npages, int modules,
     struct pb_module *owner)
 {
-	unsigned key = !modules ? KEY_HUB : owner ? hub_key_of(owner) :
-	    KEY_SHARED;
+	unsigned key = !modules ? KEY_HUB : !owner ? KEY_SHARED :
+	    one_key ? KEY_FIRST : hub_key_of(owner);
 
 	if (!domain_on)
 		return;
@@ -156,122 +150,6 @@ arch_mem_domain(uint64_t base, uint64_t npages, int modules,
 		arch_set_key(va, 4096, had > KEY_HUB && had != (int)key ?
 		    KEY_SHARED : key);
 	}
-}
-
-/* The hub's own note (the block shadow's): one pointer for provider. */
-void
-arch_grant_note(const struct pb_module *provider, const void *p)
-{
-	struct grant_note *n;
-
-	if (!domain_on || !provider)
-		return;
-	n = &grant_notes[grant_next++ % GRANT_NOTES];
-	*n = (struct grant_note){ provider, { (uint64_t)(uintptr_t)p } };
-}
-
-/* Does the object at p reach addr: the rest of the ledger record p lies
- * in (a heap block, pages, a DMA buffer, the image), or GRANT_SPAN when
- * no record holds p (the stack)? */
-static int
-grant_reaches(uint64_t p, uint64_t addr)
-{
-	uint64_t end;
-
-	if (!p || addr < p)
-		return 0;
-	if (mem_kind_at(p, &end) < 0)
-		end = p + GRANT_SPAN;
-	return addr < end;
-}
-
-/* Was a pointer to an object that holds addr noted for provider? */
-static int
-grant_noted(const struct pb_module *provider, uint64_t addr)
-{
-	for (unsigned i = 0; i < GRANT_NOTES; i++) {
-		const struct grant_note *n = &grant_notes[i];
-
-		if (n->provider != provider)
-			continue;
-		for (unsigned j = 0; j < 3; j++)
-			if (grant_reaches(n->arg[j], addr))
-				return 1;
-	}
-	return 0;
-}
-
-/* Does `provider` serve c, directly or through c's providers' providers
- * (xhci serves usb-storage through usb)? */
-static int
-serves(const struct pb_module *provider, const struct pb_module *c,
-    unsigned depth)
-{
-	for (unsigned i = 0; i < MAX_CONNS; i++) {
-		const struct conn *k = &conns[i];
-		const struct pb_module *o;
-
-		if (!k->used || k->client != c || !k->res ||
-		    !(o = k->res->owner) || o == c)
-			continue;
-		if (o == provider || (depth && serves(provider, o, depth - 1)))
-			return 1;
-	}
-	return 0;
-}
-
-/* Is addr in the heap, pages or DMA of a module with `key` that writer
- * serves?  Requests and their buffers live there; image data never. */
-static int
-grant_served(const struct pb_module *writer, uint64_t addr, int key)
-{
-	uint64_t end;
-	int kind = mem_kind_at(addr, &end);
-
-	if (kind != MEM_KIND_PAGES && kind != MEM_KIND_HEAP &&
-	    kind != MEM_KIND_DMA)
-		return 0;
-	for (unsigned i = 0; i < nmodules; i++)
-		if (modules[i].key == key && modules[i].state != MOD_UNLOADED &&
-		    serves(writer, &modules[i], 3))
-			return 1;
-	return 0;
-}
-
-/*
- * From the #PF handler, before anything is charged: a protection-key
- * write of module `writer` (the innermost guard's owner) on another
- * module's page that a client handed it, or on a served module's heap,
- * pages or DMA (grant_served); or a module's own page written
- * by its code running in another's domain (the clock hook, which the hub
- * calls unguarded from now_ns, in the caller's domain).  The page gets
- * key 15 and the write runs again (1); anything else is a fault (0).
- */
-int
-domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
-    struct pb_module *writer)
-{
-	struct pb_module *code;
-	int key;
-
-	if (!domain_on || !writer || (err & 0x22) != 0x22)
-		return 0;		/* not a protection-key write */
-	key = arch_get_key(addr);
-	if (key < KEY_FIRST || key > KEY_LAST || key == writer->key)
-		return 0;
-	code = hub_module_at(rip);
-	if (!(code && code != writer && code->key == key) &&
-	    !grant_noted(writer, addr) && !grant_served(writer, addr, key))
-		return 0;
-	arch_set_key(addr & ~4095ull, 4096, KEY_SHARED);
-	if (++grants <= 32 || !(grants & (grants - 1)))
-		log_event(LOG_LOAD, "domains: page 0x%llx (key %d) shared: "
-		    "written by %s%s (%u pages)",
-		    (unsigned long long)(addr & ~4095ull), key,
-		    code && code != writer ? code->name : writer->name,
-		    code && code != writer ? "'s code in another's call" :
-		    ", handed it by a client", grants);
-	return 1;
 }
 
 /* Services that write nothing of the hub's (only what the caller hands
@@ -381,6 +259,8 @@ domain_early(const struct handoff *h)
 		isolate_no = 1;
 		return;
 	}
+	one_key = cfg_get(h->cmdline, "isolate", v, sizeof(v)) &&
+	    !strcmp(v, "hub");
 	wrap_services(&services_dom, &hub_services);
 	wrap_services(&services_dom_11, &hub_services_11);
 	tables_ready = 1;
@@ -401,6 +281,8 @@ domain_init(const struct handoff *h)
 		    "keys (CPUID.7.0:ECX[31]); modules may write all memory");
 		return;
 	}
+	for (unsigned k = 0; one_key && k < KEYS; k++)
+		domain_key_pkrs[k] = PKRS_OF(KEY_FIRST);
 	wrmsr(MSR_PKRS, 0);
 	write_cr4(read_cr4() | CR4_PKS);
 	domain_hub_lo = h->hub_base;
@@ -413,6 +295,7 @@ domain_init(const struct handoff *h)
 	arch_set_key((uint64_t)(uintptr_t)guard_stack, GUARD_PAGES * 4096,
 	    KEY_SHARED);
 	log_event(LOG_BOOT, "domains: on (supervisor protection keys): the "
-	    "hub's memory is read-only to modules, each module's to the "
+	    "hub's memory is read-only to modules, %s", one_key ?
+	    "which share one key (isolate=hub)" : "each module's to the "
 	    "others");
 }

@@ -66,6 +66,16 @@ def test_keys_isolate_no_lets_a_module_write_another():
     assert 'tkeysc faulted' not in text
 
 
+def test_keys_isolate_hub_shares_one_key_between_modules():
+    """isolate=hub keeps the hub's memory from modules but gives them one
+    key (the cheaper level): the same write goes through."""
+    text = run('peer', ['isolate=hub'])
+    assert 'which share one key (isolate=hub)' in text, text
+    assert not re.search(r': protection key \d', text), text
+    assert "wrote tkeysp's data" in text, text
+    assert 'tkeysc faulted' not in text
+
+
 def test_keys_provider_writes_the_request_not_the_clients_other_memory():
     text = run('grant')
     m = re.search(r"tkeysp: wrote the request at (0x[0-9a-f]+); writing "
@@ -74,7 +84,7 @@ def test_keys_provider_writes_the_request_not_the_clients_other_memory():
     req, other = int(m.group(1), 16), int(m.group(2), 16)
     # The request's page was granted to the provider on its first write.
     assert re.search(r'domains: page 0x0*%x \(key %d\) shared: written by '
-                     r'tkeysp, handed it by a client'
+                     r'tkeysp, a provider of its owner'
                      % (req & ~4095, key_of(text, 'tkeysc')), text), text
     # The other memory was not: the write is the provider's fault.
     assert re.search(r'tkeysp faulted: vector 14 at rip 0x[0-9a-f]+ addr '
