@@ -127,7 +127,7 @@ const struct pb_hub *arch_domain_services(const struct pb_hub *real);
 void arch_mem_domain(uint64_t base, uint64_t npages, int modules,
     struct pb_module *owner);
 /* Note that `provider` was handed the object at p (its pages may be
- * granted to it on its first write, domain.c). */
+ * granted to it on its first write, x86_64/grant.c). */
 void arch_grant_note(const struct pb_module *provider, const void *p);
 /* Connections between modules run as guarded calls (domain.c). */
 struct conn;

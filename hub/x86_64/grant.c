@@ -101,6 +101,7 @@ grant_served(const struct pb_module *writer, uint64_t addr, int key)
 		return 0;
 	for (unsigned i = 0; i < nmodules; i++)
 		if (modules[i].key == key && modules[i].state != MOD_UNLOADED &&
+		    modules[i].state != MOD_REPLACED &&
 		    serves(writer, &modules[i], 3))
 			return 1;
 	return 0;
