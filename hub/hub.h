@@ -129,6 +129,8 @@ void arch_mem_domain(uint64_t base, uint64_t npages, int modules,
 /* Note that `provider` was handed the object at p (its pages may be
  * granted to it on its first write, x86_64/grant.c). */
 void arch_grant_note(const struct pb_module *provider, const void *p);
+void arch_grant_blob(const struct pb_module *m, const void *buf,
+    size_t len);		/* each pointer in a state blob m imports */
 /* Connections between modules run as guarded calls (domain.c). */
 struct conn;
 void arch_conn_gate(struct conn *c);

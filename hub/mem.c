@@ -145,6 +145,9 @@ alloc_find(uint64_t base)
 	return NULL;
 }
 
+static int mmio_of_another(const struct pb_module *owner, uint64_t base,
+    size_t len);
+
 /* Records modules may write while they run: a module's own (its key), and
  * the hub's heap buffers it hands modules to fill (export_state, images;
  * the shared key). */
@@ -218,11 +221,15 @@ alloc_release(struct alloc *a)
 void
 mem_domains_apply(void)
 {
-	for (unsigned i = 0; i < nallocs; i++)
-		if (allocs[i].kind >= 0 && mem_modules_write(&allocs[i]))
-			arch_mem_domain(allocs[i].base & ~(PAGE - 1),
-			    allocs[i].npages + !!(allocs[i].base & (PAGE - 1)),
-			    1, allocs[i].owner);
+	for (unsigned i = 0; i < nallocs; i++) {
+		const struct alloc *a = &allocs[i];
+
+		if (a->kind >= 0 && mem_modules_write(a))
+			arch_mem_domain(a->base & ~(PAGE - 1),
+			    a->npages + !!(a->base & (PAGE - 1)), 1,
+			    a->kind == MEM_KIND_MMIO && mmio_of_another(a->owner,
+			    a->base, a->npages * PAGE) ? NULL : a->owner);
+	}
 }
 
 /* Free owner's record at p, of `kind` (-1: any but MMIO). */
@@ -244,17 +251,35 @@ mem_free(struct pb_module *owner, void *p)
 	return mem_free_kind(owner, p, -1);
 }
 
+/* Does another module's MMIO record reach into [base, base + len)? */
+static int
+mmio_of_another(const struct pb_module *owner, uint64_t base, size_t len)
+{
+	for (unsigned i = 0; i < nallocs; i++) {
+		const struct alloc *a = &allocs[i];
+
+		if (a->kind == MEM_KIND_MMIO && a->owner != owner &&
+		    a->base < base + len && a->base + a->npages * PAGE > base)
+			return 1;
+	}
+	return 0;
+}
+
 int
 mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len)
 {
 	struct alloc *a = alloc_slot();
+	/* A page two modules map (a swap's old and new driver, pci and a
+	 * driver's MSI-X table) is writable by every module. */
+	struct pb_module *keyed = mmio_of_another(owner, base, len) ? NULL :
+	    owner;
 
 	if (!a)
 		return PB_ENOMEM;
 	*a = (struct alloc){ base, (len + PAGE - 1) / PAGE, owner,
 	    MEM_KIND_MMIO };
 	arch_mem_domain(base & ~(PAGE - 1), ((base & (PAGE - 1)) + len +
-	    PAGE - 1) / PAGE, 1, owner);
+	    PAGE - 1) / PAGE, 1, keyed);
 	return PB_OK;
 }
 

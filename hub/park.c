@@ -94,9 +94,11 @@ call_entry(void *arg)
 	case CALL_EXPORT:
 		return o->export_state(c->m, c->buf, c->cap, &c->len, &c->ver);
 	case CALL_IMPORT:
+		arch_grant_blob(c->m, c->buf, c->len);	/* requests in it */
 		return o->import_state ? o->import_state(c->m, c->buf, c->len,
 		    c->ver) : PB_ENOTSUP;
 	case CALL_SUBMIT:
+		arch_grant_note(c->res->owner, c->buf);
 		return ((const struct block_ops *)c->res->ops)->submit(
 		    c->res->ctx, c->buf);
 	}

@@ -139,8 +139,8 @@ arch_domain_of(const struct pb_module *m)
 	    hub_key_of((struct pb_module *)m)];
 }
 
-/* A module's record: its key; the hub's buffers for modules: key 15.  An
- * MMIO page that another module has mapped already becomes key 15. */
+/* A module's record: its key; the hub's buffers for modules and MMIO
+ * pages two modules map (mem.c says owner NULL): key 15. */
 void
 arch_mem_domain(uint64_t base, uint64_t npages, int modules,
     struct pb_module *owner)
@@ -148,15 +148,8 @@ arch_mem_domain(uint64_t base, uint64_t npages, int modules,
 	unsigned key = !modules ? KEY_HUB : !owner ? KEY_SHARED :
 	    one_key ? KEY_FIRST : hub_key_of(owner);
 
-	if (!domain_on)
-		return;
-	for (uint64_t i = 0; i < npages; i++) {
-		uint64_t va = base + i * 4096;
-		int had = modules && owner ? arch_get_key(va) : -1;
-
-		arch_set_key(va, 4096, had > KEY_HUB && had != (int)key ?
-		    KEY_SHARED : key);
-	}
+	if (domain_on)
+		arch_set_key(base, npages * 4096, key);
 }
 
 /* Services that write nothing of the hub's (only what the caller hands

@@ -38,6 +38,25 @@ arch_grant_note(const struct pb_module *provider, const void *p)
 	*n = (struct grant_note){ provider, { (uint64_t)(uintptr_t)p } };
 }
 
+/* A swap's state blob goes to m (import_state): the requests it lists
+ * are m's to complete now, so each word that points into the ledger is
+ * noted for m, at most half the ring's worth. */
+void
+arch_grant_blob(const struct pb_module *m, const void *buf, size_t len)
+{
+	const uint64_t *w = buf;
+	unsigned noted = 0;
+	uint64_t end;
+
+	if (!domain_on || !buf || ((uintptr_t)buf & 7))
+		return;
+	for (size_t i = 0; i < len / 8 && noted < GRANT_NOTES / 2; i++)
+		if (w[i] && mem_kind_at(w[i], &end) >= 0) {
+			arch_grant_note(m, (const void *)(uintptr_t)w[i]);
+			noted++;
+		}
+}
+
 /* Does the object at p reach addr: the rest of the ledger record p lies
  * in (a heap block, pages, a DMA buffer, the image), or GRANT_SPAN when
  * no record holds p (the stack)? */

@@ -174,5 +174,6 @@ arch_mem_domain(uint64_t base, uint64_t npages, int modules,
 		    (struct fake_domain_call){ base, npages, modules, owner };
 }
 void arch_grant_note(const struct pb_module *p, const void *o) { (void)p; (void)o; }
+void arch_grant_blob(const struct pb_module *m, const void *b, size_t n) { (void)m; (void)b; (void)n; }
 void arch_conn_gate(struct conn *c) { (void)c; }
 void arch_conn_ungate(const struct conn *c, struct pb_conn *v) { (void)c; (void)v; }

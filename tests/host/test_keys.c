@@ -128,3 +128,31 @@ TEST(keys_mem_records_name_their_owner)
 	mem_free(NULL, hub_heap);
 	fm_teardown();
 }
+
+/* A device page two modules map (a swap's old and new driver) gets the
+ * shared key: the second record names no owner. */
+TEST(keys_mmio_two_modules_map_is_shared)
+{
+	struct fm *a, *b;
+	const struct fake_domain_call *c;
+
+	fm_setup();
+	a = fm_add("a", 0);
+	b = fm_add("b", 0);
+	fake_ndomain_calls = 0;
+	CHECK_EQ_INT(mem_note_mmio(a->m, 0xfeb00000, 0x2000), PB_OK);
+	c = &fake_domain_calls[fake_ndomain_calls - 1];
+	CHECK(c->owner == a->m);
+	CHECK_EQ_INT(mem_note_mmio(b->m, 0xfeb01000, 0x100), PB_OK);
+	c = &fake_domain_calls[fake_ndomain_calls - 1];
+	CHECK(c->owner == NULL);
+	CHECK_EQ_INT(c->modules, 1);
+	/* Elsewhere b's own. */
+	CHECK_EQ_INT(mem_note_mmio(b->m, 0xfec00000, 0x1000), PB_OK);
+	c = &fake_domain_calls[fake_ndomain_calls - 1];
+	CHECK(c->owner == b->m);
+	mem_forget_mmio(a->m, 0xfeb00000);
+	mem_forget_mmio(b->m, 0xfeb01000);
+	mem_forget_mmio(b->m, 0xfec00000);
+	fm_teardown();
+}
