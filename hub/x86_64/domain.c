@@ -34,8 +34,9 @@
  * Grants: a provider writes what its client hands it for a request (a
  * block_req's status and scratch, a usb_req's, an info struct).  Each
  * gated call notes its provider and the client's pointer arguments (RDX,
- * R8, R9) in a ring on the guard page (conngate.S), and the hub's block
- * shadow notes each request it passes on (arch_grant_note).  When a
+ * R8, R9) in a ring on the guard page (conngate.S); the hub notes each
+ * block request its shadow or park passes on, and the requests a swap's
+ * state blob lists for the module importing it (grant.c).  When a
  * provider's write faults on a module's key after a pointer noted for it,
  * within the ledger record the pointer lies in (a heap block, pages, a DMA
  * buffer, the image; 4 KiB off the ledger), or anywhere in the heap,

@@ -26,7 +26,8 @@ extern uint8_t domain_on;
 
 static unsigned grants;
 
-/* The hub's own note (the block shadow's): one pointer for provider. */
+/* A note the hub makes (a request the block shadow or the park passes
+ * on, a swap's state blob): one pointer for provider. */
 void
 arch_grant_note(const struct pb_module *provider, const void *p)
 {
