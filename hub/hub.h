@@ -69,6 +69,7 @@ struct pb_module {
 	unsigned busy;			/* calls into it under way */
 	int deferred;			/* waits for the takeover to start */
 	struct pb_resource *bind_res;	/* to connect before start (bind) */
+	uint8_t key;			/* protection key, 0: none yet (keys.c) */
 };
 
 struct pb_resource {
@@ -123,7 +124,13 @@ long arch_call_guarded(long (*fn)(void *arg), void *arg,
  * now on (mem.c says so for every record it makes or frees). */
 uint32_t arch_domain_of(const struct pb_module *m);
 const struct pb_hub *arch_domain_services(const struct pb_hub *real);
-void arch_mem_domain(uint64_t base, uint64_t npages, int modules);
+void arch_mem_domain(uint64_t base, uint64_t npages, int modules,
+    struct pb_module *owner);
+/* Note that `provider` was handed the object at p (its pages may be
+ * granted to it on its first write, x86_64/grant.c). */
+void arch_grant_note(const struct pb_module *provider, const void *p);
+void arch_grant_blob(const struct pb_module *m, const void *buf,
+    size_t len);		/* each pointer in a state blob m imports */
 /* Connections between modules run as guarded calls (domain.c). */
 struct conn;
 void arch_conn_gate(struct conn *c);
@@ -163,6 +170,18 @@ int mem_free(struct pb_module *owner, void *p);
 int mem_free_kind(struct pb_module *owner, void *p, int kind);
 int mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len);
 void mem_domains_apply(void);	/* arch_mem_domain for every record */
+/* --- protection keys per module (keys.c) ------------------------------- */
+#define KEY_HUB 0			/* the hub's memory */
+#define KEY_FIRST 1			/* keys 1..KEY_LAST: modules' */
+#define KEY_LAST 14
+#define KEY_SHARED 15			/* every module's: stack, grants */
+#define KEYS 16
+struct key_use {
+	unsigned holders;		/* live modules that have the key */
+	int related;			/* one is a client/provider of m's */
+};
+unsigned keys_pick(const struct key_use use[KEYS]);
+unsigned hub_key_of(struct pb_module *m);
 size_t mem_forget_mmio(struct pb_module *owner, uint64_t base);
 void mem_unmap_unshared(uint64_t base, size_t len,
     void (*unmap)(void *va, size_t len));

@@ -145,8 +145,12 @@ alloc_find(uint64_t base)
 	return NULL;
 }
 
-/* Records every module may write while it runs: a module's own, and the
- * hub's heap buffers it hands modules to fill (export_state, images). */
+static int mmio_of_another(const struct pb_module *owner, uint64_t base,
+    size_t len);
+
+/* Records modules may write while they run: a module's own (its key), and
+ * the hub's heap buffers it hands modules to fill (export_state, images;
+ * the shared key). */
 static int
 mem_modules_write(const struct alloc *a)
 {
@@ -172,7 +176,7 @@ mem_alloc_at(struct pb_module *owner, size_t npages, uint64_t align,
 	*a = (struct alloc){ base, npages, owner, kind };
 	/* Free pages are the hub's already (alloc_release). */
 	if (mem_modules_write(a))
-		arch_mem_domain(base, npages, 1);
+		arch_mem_domain(base, npages, 1, owner);
 	if (flags & PB_MEM_ZERO)
 		memset((void *)(uintptr_t)base, 0, npages * PAGE);
 	return (void *)(uintptr_t)base;
@@ -207,7 +211,7 @@ alloc_release(struct alloc *a)
 {
 	if (a->kind != MEM_KIND_MMIO) {
 		runs_insert(a->base, a->npages);
-		arch_mem_domain(a->base, a->npages, 0);
+		arch_mem_domain(a->base, a->npages, 0, NULL);
 	}
 	a->kind = -1;
 }
@@ -217,11 +221,15 @@ alloc_release(struct alloc *a)
 void
 mem_domains_apply(void)
 {
-	for (unsigned i = 0; i < nallocs; i++)
-		if (allocs[i].kind >= 0 && mem_modules_write(&allocs[i]))
-			arch_mem_domain(allocs[i].base & ~(PAGE - 1),
-			    allocs[i].npages + !!(allocs[i].base & (PAGE - 1)),
-			    1);
+	for (unsigned i = 0; i < nallocs; i++) {
+		const struct alloc *a = &allocs[i];
+
+		if (a->kind >= 0 && mem_modules_write(a))
+			arch_mem_domain(a->base & ~(PAGE - 1),
+			    a->npages + !!(a->base & (PAGE - 1)), 1,
+			    a->kind == MEM_KIND_MMIO && mmio_of_another(a->owner,
+			    a->base, a->npages * PAGE) ? NULL : a->owner);
+	}
 }
 
 /* Free owner's record at p, of `kind` (-1: any but MMIO). */
@@ -243,17 +251,35 @@ mem_free(struct pb_module *owner, void *p)
 	return mem_free_kind(owner, p, -1);
 }
 
+/* Does another module's MMIO record reach into [base, base + len)? */
+static int
+mmio_of_another(const struct pb_module *owner, uint64_t base, size_t len)
+{
+	for (unsigned i = 0; i < nallocs; i++) {
+		const struct alloc *a = &allocs[i];
+
+		if (a->kind == MEM_KIND_MMIO && a->owner != owner &&
+		    a->base < base + len && a->base + a->npages * PAGE > base)
+			return 1;
+	}
+	return 0;
+}
+
 int
 mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len)
 {
 	struct alloc *a = alloc_slot();
+	/* A page two modules map (a swap's old and new driver, pci and a
+	 * driver's MSI-X table) is writable by every module. */
+	struct pb_module *keyed = mmio_of_another(owner, base, len) ? NULL :
+	    owner;
 
 	if (!a)
 		return PB_ENOMEM;
 	*a = (struct alloc){ base, (len + PAGE - 1) / PAGE, owner,
 	    MEM_KIND_MMIO };
 	arch_mem_domain(base & ~(PAGE - 1), ((base & (PAGE - 1)) + len +
-	    PAGE - 1) / PAGE, 1);
+	    PAGE - 1) / PAGE, 1, keyed);
 	return PB_OK;
 }
 

@@ -631,6 +631,7 @@ call_op(void *p)
 		return o->export_state ? o->export_state(m, a->buf, a->cap,
 		    &a->len, &a->ver) : PB_OK;
 	case MOD_OP_IMPORT:
+		arch_grant_blob(m, a->buf, a->len);	/* requests in it */
 		return o->import_state ? o->import_state(m, a->buf, a->len,
 		    a->ver) : PB_OK;
 	case MOD_OP_ACTIVATE:

@@ -76,6 +76,7 @@ call_submit(void *arg)
 {
 	struct submit *a = arg;
 
+	arch_grant_note(a->res->owner, a->req);
 	return ((const struct block_ops *)a->res->ops)->submit(a->res->ctx,
 	    a->req);
 }

@@ -235,15 +235,6 @@ none:
 	    m->name, r, (unsigned long long)a.len);
 }
 
-static long
-call_import(void *p)
-{
-	struct pb_module *m = p;
-
-	return m->ops->import_state ? m->ops->import_state(m, saved.buf,
-	    saved.len, saved.ver) : PB_ENOTSUP;
-}
-
 /*
  * Start m with the state it gave at its fault: standby, import, activate,
  * its resources shown.  PB_ENOENT when there is none (m starts as
@@ -260,7 +251,8 @@ replay_start(struct pb_module *m)
 		forget();
 		return r;
 	}
-	r = (int)mod_call_watched(m, call_import, m);
+	r = mod_op(m, MOD_OP_IMPORT, &(struct mod_op){ .buf = saved.buf,
+	    .len = saved.len, .ver = saved.ver });
 	log_event(r == PB_OK ? LOG_MOD : LOG_ERROR, "%s: its state of %llu "
 	    "bytes given back (%d)", m->name, (unsigned long long)saved.len, r);
 	forget();

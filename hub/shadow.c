@@ -113,6 +113,7 @@ sh_submit(void *ctx, struct block_req *req)
 	req->done.arg = n;
 	if (!s->ops)
 		return PB_OK;	/* held: it goes out at the replay */
+	arch_grant_note(s->c->res ? s->c->res->owner : NULL, req);
 	r = s->ops->submit(s->ctx, req);
 	if (r != PB_OK)
 		unnote(n);	/* refused: nothing happens, as without us */
@@ -197,6 +198,7 @@ call_submit(void *p)
 {
 	struct resubmit_args *a = p;
 
+	arch_grant_note(a->s->c->res->owner, a->req);
 	return a->s->ops->submit(a->s->ctx, a->req);
 }
 

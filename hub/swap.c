@@ -54,6 +54,7 @@ call_entry(void *p)
 	case CALL_RELEASE:
 		return o->release ? o->release(a->m) : PB_OK;
 	case CALL_IMPORT:
+		arch_grant_blob(a->m, a->buf, a->len);	/* requests in it */
 		return o->import_state ? o->import_state(a->m, a->buf, a->len,
 		    a->ver) : PB_OK;
 	case CALL_ACTIVATE:

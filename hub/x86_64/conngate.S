@@ -15,10 +15,11 @@
  * returns PB_EFAULT (fault.c, domain.h), and the hub handles the fault
  * when the client's own guarded call ends (module.c, after_call).
  *
- * The guard stack has a page of its own that modules may write (guard.S),
- * so the gate fills its slot in the client's domain, and a provider whose
- * domain is the client's (every module's, domain.c) costs no IA32_PKRS
- * write at all.
+ * The guard stack has pages of its own that modules may write (guard.S),
+ * so the gate fills its slot, and notes the provider and the client's
+ * pointer arguments for grants (domain.c), in the client's domain; a
+ * provider whose domain is the client's (they share a key) costs no
+ * IA32_PKRS write at all.
  */
 #include "domain.h"
 
@@ -55,6 +56,22 @@ conn_gate_common:
 	movq RES_CTX(%r10), %rax
 	movq %rax, F_RCX(%rsp)		/* the provider's instance */
 	movq RES_OWNER(%r10), %r11
+	cmpb $0, domain_on(%rip)
+	je 1f
+	/* Note the provider and what the client hands it (domain.c, grants);
+	 * R8 and R9 are still the client's arguments. */
+	movl grant_next(%rip), %eax
+	incl grant_next(%rip)
+	andl $GRANT_NOTES - 1, %eax
+	shlq $GRANT_NOTE_SHIFT, %rax
+	leaq grant_notes(%rip), %r10
+	addq %rax, %r10
+	movq %r11, (%r10)
+	movq F_RDX(%rsp), %rax
+	movq %rax, 8(%r10)
+	movq %r8, 16(%r10)
+	movq %r9, 24(%r10)
+1:
 	movl guard_depth(%rip), %eax
 	cmpl $GUARD_MAX, %eax
 	jae 8f
@@ -68,7 +85,9 @@ conn_gate_common:
 	movl $MSR_PKRS, %ecx
 	rdmsr
 	movl %eax, G_PKRS(%r10)
-	movl domain_pkrs_module(%rip), %r11d
+	movzbl MOD_KEY(%r11), %r11d	/* the provider's domain */
+	leaq domain_key_pkrs(%rip), %rcx
+	movl (%rcx,%r11,4), %r11d
 	cmpl %r11d, %eax
 	je 2f
 	PKRS_SET %r11d

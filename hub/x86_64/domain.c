@@ -1,6 +1,6 @@
 /*
- * domain.c - protection domains: while a module runs, the hub's own
- * memory is read-only to it.
+ * domain.c - protection domains: while a module runs, the hub's memory
+ * and other modules' memory are read-only to it.
  *
  * Mechanism: supervisor protection keys (PKS; SDM 3A §4.6.2 "Protection
  * Keys", CPUID.(EAX=7,ECX=0):ECX[31], CR4.PKS bit 24, IA32_PKRS MSR
@@ -13,34 +13,64 @@
  * fetches (W^X does) and a module running in ring 0 could change IA32_PKRS
  * itself: like Nooks, domains stop mistakes, not malice.
  *
- * Keys:
- *   0  the hub: its image (.data, .bss: module table, ledger, connections,
- *      work queue, log, guard stack), its page tables, free memory, and
- *      everything not listed below
- *   1  what modules write: every module's image, pages, heap, DMA buffers
- *      and MMIO mappings; the hub's heap buffers it hands modules to fill
- *      (export_state, images); the stack they run on and the IST stacks
- *      the CPU pushes onto when an interrupt cuts into them; the guard
- *      stack's page, which connection gates fill in the client's domain
+ * Keys (hub.h, keys.c picks the modules'):
+ *   0      the hub: its image (.data, .bss: module table, ledger,
+ *          connections, work queue, log, page tables), free memory, and
+ *          everything not listed below
+ *   1..14  one per module (shared when there are more modules, keys.c):
+ *          its image, pages, heap, DMA buffers and MMIO mappings
+ *   15     what every module writes: the stack they run on and the IST
+ *          stacks the CPU pushes onto when an interrupt cuts into them;
+ *          the guard page, which connection gates fill in the client's
+ *          domain; the hub's heap buffers it hands modules to fill
+ *          (export_state, images); MMIO pages two modules map; and the
+ *          pages granted to providers (below)
  * Domains (IA32_PKRS values): the hub's is 0, every key writable; a
- * module's makes every key but 1 read-only.  The hub switches to a
- * module's domain at every guarded call (guard.S) and back on return or
- * unwind; its services switch back to the hub's on entry (svcgate.S), and
- * interrupts and exceptions run in it (isr.S, domain.h).
+ * module's makes every key but its own and 15 read-only.  The hub switches
+ * to a module's domain at every guarded call (guard.S) and back on return
+ * or unwind; its services switch back to the hub's on entry (svcgate.S),
+ * and interrupts and exceptions run in it (isr.S, domain.h).
  *
- * Not isolated: modules from one another (one key for all: 14 free keys
- * would give each of up to 14 modules its own, but a provider must then
- * write the buffers its clients hand it, which needs a grant per request);
- * the stack and guard page from modules; the hub's code reached from a
- * module through other pointers than the services table (the ops of the
- * hub's own resources: log, firmware-rt, ramdisk), which takes the hub's
- * domain on its first write and keeps it until the module's call ends
- * (DOMAIN_HUB_RETRY); now_ns, which writes nothing and runs in the
- * caller's; the clock and end-of-interrupt hooks, which the hub calls
- * unguarded in its own domain; everything before the takeover (the
- * firmware's tables carry no keys, and firmware code runs on modules'
- * calls).  IA32_PKRS is written only when its value changes: under QEMU's
- * TCG every write flushes the TLB (tens of microseconds).
+ * Grants: a provider writes what its client hands it for a request (a
+ * block_req's status and scratch, a usb_req's, an info struct).  Each
+ * gated call notes its provider and the client's pointer arguments (RDX,
+ * R8, R9) in a ring on the guard page (conngate.S); the hub notes each
+ * block request its shadow or park passes on, and the requests a swap's
+ * state blob lists for the module importing it (grant.c).  When a
+ * provider's write faults on a module's key after a pointer noted for it,
+ * within the ledger record the pointer lies in (a heap block, pages, a DMA
+ * buffer, the image; 4 KiB off the ledger), or anywhere in the heap,
+ * pages and DMA buffers of a module it serves (directly or through its
+ * clients: the buffers a request points to), the page is granted: it
+ * gets key 15 and the write runs again (domain_grant, from the #PF
+ * handler, grant.c).  A client's image data is never granted unless
+ * handed.  A page granted stays shared until it is freed: taking it back
+ * at each completion would cost a fault per request (tens of microseconds
+ * under TCG), and a client's requests are few pages it reuses.  A write
+ * anywhere else in another module's memory is a fault charged to the
+ * writer.
+ *
+ * Not isolated: modules sharing a key, or a granted page, from each
+ * other; the stack and guard page from modules; the hub's code reached
+ * from a module through other pointers than the services table (the ops
+ * of the hub's own resources: log, firmware-rt, ramdisk, the block
+ * shadow), which takes the hub's domain on its first write and keeps it
+ * until the module's call ends (DOMAIN_HUB_RETRY): so a block provider's
+ * submit, which the shadow calls there, runs in the hub's domain, charged
+ * to the client; now_ns, dma_addr and work_init, which write nothing of
+ * the hub's and run in the caller's; the clock and end-of-interrupt hooks,
+ * which the hub calls unguarded in its own domain (or, the clock, in the
+ * caller's of now_ns: the pages it writes are shared on its first write);
+ * everything before the takeover (the firmware's tables carry no keys,
+ * and firmware code runs on modules' calls).  Ring 0 code can rewrite IA32_PKRS and the note ring:
+ * domains stop mistakes, not malice.
+ *
+ * Cost: IA32_PKRS is written only when its value changes, but a call from
+ * one module into another with a key of its own changes it twice.  Under
+ * QEMU's TCG every write flushes the whole TLB: measured, such a call
+ * takes 10-20 us against about 70 ns with one key for all modules
+ * (isolate=hub) and 13 ns for a plain indirect call.  On hardware a WRMSR
+ * to IA32_PKRS does not flush the TLB.
  *
  * Connections between modules are gated (conngate.S): a client's call
  * into its provider runs as a guarded call of the provider's, in the
@@ -56,6 +86,9 @@
  *
  * `isolate=no` in boot.cfg turns both off; a CPU without PKS keeps the
  * gates and leaves the domains off (one log line says which).
+ * `isolate=hub` keeps the hub's memory from modules but gives every module
+ * key 1, as before per-module keys: a call from one module to another then
+ * writes IA32_PKRS not at all (the cheaper level, for comparison).
  */
 #include "arch.h"
 #include "cpu.h"
@@ -65,16 +98,25 @@
 #include "../../abi/rt/rt.h"
 
 #define CR4_PKS (1ull << 24)
-#define KEY_MODULES 1u
 #define WD(key) (2u << (2 * (key)))
-#define PKRS_MODULE (0xaaaaaaaau & ~WD(KEY_MODULES))	/* WD but key 1 */
+/* Module key k's domain: write-disable on every key but k and 15. */
+#define PKRS_OF(k) (0xaaaaaaaau & ~WD(k) & ~WD(KEY_SHARED))
 
 int arch_set_key(uint64_t base, uint64_t size, unsigned key);
+int arch_get_key(uint64_t va);
 extern const uint8_t domain_svc_stubs[], conn_gate_stubs[], hub_text_end[];
 
 uint8_t domain_on;			/* read by the assembly paths */
-uint32_t domain_pkrs_module = PKRS_MODULE;	/* conngate.S */
+/* IA32_PKRS per key (conngate.S reads it by the provider's key); a
+ * module without a key yet may write only key 15. */
+uint32_t domain_key_pkrs[KEYS] = {
+	PKRS_OF(KEY_SHARED), PKRS_OF(1), PKRS_OF(2), PKRS_OF(3), PKRS_OF(4),
+	PKRS_OF(5), PKRS_OF(6), PKRS_OF(7), PKRS_OF(8), PKRS_OF(9),
+	PKRS_OF(10), PKRS_OF(11), PKRS_OF(12), PKRS_OF(13), PKRS_OF(14),
+	PKRS_OF(15),
+};
 static int gates_on, isolate_no, tables_ready;
+static int one_key;		/* isolate=hub: modules share key 1 */
 static const void *gate_ops[CONN_GATE_SLOTS];
 uint64_t domain_hub_lo, domain_hub_hi;	/* the hub's code (domain.h) */
 static struct pb_hub services_dom, services_dom_11;
@@ -87,26 +129,48 @@ _Static_assert(offsetof(struct pb_resource, ops) == RES_OPS, "conngate.S");
 _Static_assert(offsetof(struct pb_resource, ctx) == RES_CTX, "conngate.S");
 _Static_assert(offsetof(struct pb_resource, owner) == RES_OWNER,
     "conngate.S");
+_Static_assert(offsetof(struct pb_module, key) == MOD_KEY, "conngate.S");
 
 uint32_t
 arch_domain_of(const struct pb_module *m)
 {
-	return domain_on && m ? PKRS_MODULE : 0;
+	if (!domain_on || !m)
+		return 0;
+	return domain_key_pkrs[one_key ? KEY_FIRST :
+	    hub_key_of((struct pb_module *)m)];
 }
 
+/* A module's record: its key; the hub's buffers for modules and MMIO
+ * pages two modules map (mem.c says owner NULL): key 15. */
 void
-arch_mem_domain(uint64_t base, uint64_t npages, int modules)
+arch_mem_domain(uint64_t base, uint64_t npages, int modules,
+    struct pb_module *owner)
 {
+	unsigned key = !modules ? KEY_HUB : !owner ? KEY_SHARED :
+	    one_key ? KEY_FIRST : hub_key_of(owner);
+
 	if (domain_on)
-		arch_set_key(base, npages * 4096, modules ? KEY_MODULES : 0);
+		arch_set_key(base, npages * 4096, key);
+}
+
+/* Services that write nothing of the hub's (only what the caller hands
+ * them, in its own domain), called on every I/O: they run in the caller's
+ * domain, saving two IA32_PKRS writes (two TLB flushes under TCG) each.
+ * Their error paths log, which takes the hub's domain (DOMAIN_HUB_RETRY). */
+static int
+svc_in_callers_domain(const struct pb_hub *t, const void *slot)
+{
+	return slot == (const void *)&t->now_ns ||
+	    slot == (const void *)&t->dma_addr ||
+	    slot == (const void *)&t->work_init;
 }
 
 /*
  * A copy of `real` whose services enter the hub's domain: a slot that
  * holds the same service as hub_services gets its stub (which calls
  * hub_services' slot); one that differs (the 1.1 table's inventory, which
- * writes only the caller's struct) stays as it is, and so does now_ns,
- * which writes nothing and is called most.
+ * writes only the caller's struct) stays as it is, and so do the services
+ * above.
  */
 static void
 wrap_services(struct pb_hub *dst, const struct pb_hub *real)
@@ -118,7 +182,7 @@ wrap_services(struct pb_hub *dst, const struct pb_hub *real)
 	*dst = *real;
 	for (size_t i = 0; i < NSVC; i++)
 		if (src[i] && src[i] == base[i] &&
-		    &out[i] != (const void **)&dst->now_ns)
+		    !svc_in_callers_domain(dst, &out[i]))
 			out[i] = domain_svc_stubs + i * DOMAIN_SVC_STUB;
 }
 
@@ -196,6 +260,8 @@ domain_early(const struct handoff *h)
 		isolate_no = 1;
 		return;
 	}
+	one_key = cfg_get(h->cmdline, "isolate", v, sizeof(v)) &&
+	    !strcmp(v, "hub");
 	wrap_services(&services_dom, &hub_services);
 	wrap_services(&services_dom_11, &hub_services_11);
 	tables_ready = 1;
@@ -216,16 +282,21 @@ domain_init(const struct handoff *h)
 		    "keys (CPUID.7.0:ECX[31]); modules may write all memory");
 		return;
 	}
+	for (unsigned k = 0; one_key && k < KEYS; k++)
+		domain_key_pkrs[k] = PKRS_OF(KEY_FIRST);
 	wrmsr(MSR_PKRS, 0);
 	write_cr4(read_cr4() | CR4_PKS);
 	domain_hub_lo = h->hub_base;
 	domain_hub_hi = (uint64_t)(uintptr_t)hub_text_end;
 	domain_on = 1;
 	mem_domains_apply();
-	arch_set_key(h->stack_base, h->stack_size, KEY_MODULES);
+	arch_set_key(h->stack_base, h->stack_size, KEY_SHARED);
 	arch_set_key((uint64_t)(uintptr_t)ist_stacks, sizeof(ist_stacks),
-	    KEY_MODULES);
-	arch_set_key((uint64_t)(uintptr_t)guard_stack, 4096, KEY_MODULES);
+	    KEY_SHARED);
+	arch_set_key((uint64_t)(uintptr_t)guard_stack, GUARD_PAGES * 4096,
+	    KEY_SHARED);
 	log_event(LOG_BOOT, "domains: on (supervisor protection keys): the "
-	    "hub's memory is read-only to modules");
+	    "hub's memory is read-only to modules, %s", one_key ?
+	    "which share one key (isolate=hub)" : "each module's to the "
+	    "others");
 }

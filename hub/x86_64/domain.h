@@ -25,6 +25,22 @@
 #define RES_OPS 376
 #define RES_CTX 384
 #define RES_OWNER 392
+/* struct pb_module .key (hub.h; domain.c _Static_asserts it). */
+#define MOD_KEY 1360
+
+/* The guard stack's pages (guard.S): the guard slots, then the ring of
+ * pointers handed to providers (domain.c, grants): GRANT_NOTES notes of
+ * 1 << GRANT_NOTE_SHIFT bytes: the provider, then RDX, R8, R9. */
+#define GUARD_PAGES 2
+#define GRANT_NOTES 128
+#define GRANT_NOTE_SHIFT 5
+
+#ifndef __ASSEMBLER__
+struct pb_module;
+/* A provider's protection-key write on a page handed to it: grant it. */
+int domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
+    struct pb_module *writer);
+#endif
 
 #ifdef __ASSEMBLER__
 /* struct guard (cpu.h, which _Static_asserts them). */

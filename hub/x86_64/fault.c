@@ -14,6 +14,7 @@
  */
 #include "arch.h"
 #include "cpu.h"
+#include "domain.h"
 #include "watch.h"
 #include "../hub.h"
 
@@ -161,6 +162,8 @@ arch_exception(struct intr_frame *f)
 	}
 	if (v == VEC_DB && fw_watch_hit(f))
 		return;			/* the firmware-phase watchdog's */
+	if (v == VEC_PF && domain_grant(cr2, f->rip, f->error, owner))
+		return;			/* a page a client handed: granted */
 	if (++nesting > 2)
 		halt_forever();		/* faulted while reporting twice */
 	if (nesting > 1)

@@ -85,8 +85,9 @@ arch_call_guarded:
 	movq $PB_EBUSY, %rax
 	ret
 
-/* A page of their own: connection gates (conngate.S) fill slots in the
- * client's protection domain, so domain.c lets modules write this page. */
+/* Pages of their own: connection gates (conngate.S) fill slots and note
+ * what the client hands in the client's protection domain, so domain.c
+ * lets modules write these pages. */
 	.bss
 	.balign 4096
 	.globl guard_stack
@@ -99,4 +100,11 @@ guard_depth:
 	.globl guard_floor
 guard_floor:
 	.zero 4
+	.globl grant_next
+grant_next:
+	.zero 4
+	.balign 4096
+	.globl grant_notes
+grant_notes:
+	.zero GRANT_NOTES << GRANT_NOTE_SHIFT
 	.balign 4096

@@ -843,6 +843,20 @@ arch_set_key(uint64_t base, uint64_t size, unsigned key)
 	return PB_OK;
 }
 
+/* The protection key of the page holding va (domain.c); -1: not mapped. */
+int
+arch_get_key(uint64_t va)
+{
+	pte_t *pde, *pte;
+
+	if (!paging_on || !(pde = pde_for(va, 0)) || !(*pde & PTE_P))
+		return -1;
+	if (*pde & PTE_PS)
+		return (int)((*pde & PTE_KEY) >> 59);
+	pte = pte_for(va, 0);
+	return pte && (*pte & PTE_P) ? (int)((*pte & PTE_KEY) >> 59) : -1;
+}
+
 /* --- queries ------------------------------------------------------------ */
 
 /*

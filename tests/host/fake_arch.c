@@ -166,11 +166,14 @@ struct fake_domain_call fake_domain_calls[FAKE_DOMAIN_CALLS];
 unsigned fake_ndomain_calls;
 
 void
-arch_mem_domain(uint64_t base, uint64_t npages, int modules)
+arch_mem_domain(uint64_t base, uint64_t npages, int modules,
+    struct pb_module *owner)
 {
 	if (fake_ndomain_calls < FAKE_DOMAIN_CALLS)
 		fake_domain_calls[fake_ndomain_calls++] =
-		    (struct fake_domain_call){ base, npages, modules };
+		    (struct fake_domain_call){ base, npages, modules, owner };
 }
+void arch_grant_note(const struct pb_module *p, const void *o) { (void)p; (void)o; }
+void arch_grant_blob(const struct pb_module *m, const void *b, size_t n) { (void)m; (void)b; (void)n; }
 void arch_conn_gate(struct conn *c) { (void)c; }
 void arch_conn_ungate(const struct conn *c, struct pb_conn *v) { (void)c; (void)v; }

@@ -30,6 +30,7 @@ extern uint64_t fake_known_lo, fake_known_hi;
 struct fake_domain_call {
 	uint64_t base, npages;
 	int modules;
+	struct pb_module *owner;
 };
 extern struct fake_domain_call fake_domain_calls[FAKE_DOMAIN_CALLS];
 extern unsigned fake_ndomain_calls;
