@@ -7,13 +7,15 @@
  *      hub runs the event loop, P's interrupts and work included, and
  *      asks again, up to swap_drain_ns; from its PB_OK on, P's
  *      interrupts are held back;
- *   3. P exports its state and lets go of the hardware;
+ *   3. P exports its state (into hub memory sized before step 2) and
+ *      lets go of the hardware;
  *   4. P' imports the state and takes the hardware;
  *   5. every connection to P's resources moves to P''s, clients are told;
  *   6. P stays quiesced for a watch window, then is stopped and unloaded.
  * A failure at any step undoes the earlier ones: P resumes, P' is unloaded,
  * and no client sees anything.  The blackout, logged with each swap, runs
- * from the quiesce of P to the end of the rebind.
+ * from the quiesce of P to the end of the rebind: steps 2-3 are one call
+ * into P, step 4 one call into P'.
  *
  * The boot's takeover uses the same steps split in two (swap_begin before
  * ExitBootServices, swap_finish after): P is then a firmware-backed module
@@ -28,48 +30,82 @@ uint64_t swap_watch_ns = 2000000000ull;	/* the watch window */
 uint64_t swap_drain_ns = 1000000000ull;	/* boot.cfg swap-drain=MS */
 struct swap_stats swap_stats;
 
+/*
+ * The entry points a swap calls, as steps: one call into a module runs
+ * several in order and stops at the first that does not answer PB_OK.
+ * Each call into a module costs a switch of protection domain each way
+ * (a TLB flush under emulation) and a watch: most of a blackout when
+ * each step was a call of its own.
+ */
+enum { STEP_QUIESCE = 1, STEP_EXPORT = 2, STEP_RELEASE = 4, STEP_IMPORT = 8,
+    STEP_ACTIVATE = 16, STEP_RESUME = 32 };
+
 struct call_args {
 	struct pb_module *m;
-	int which;
+	unsigned steps;		/* STEP_ bits to run */
+	unsigned at;		/* the step that answered last */
 	void *buf;
 	size_t cap, len;
 	uint32_t ver;
+	int overran;		/* export answered PB_OK with len > cap */
 };
 
-enum { CALL_QUIESCE, CALL_EXPORT, CALL_RELEASE, CALL_IMPORT, CALL_ACTIVATE,
-    CALL_RESUME };
-
-static long
-call_entry(void *p)
+static int
+run_step(struct call_args *a, unsigned step)
 {
-	struct call_args *a = p;
 	const struct pb_module_ops *o = a->m->ops;
 
-	switch (a->which) {
-	case CALL_QUIESCE:
+	switch (step) {
+	case STEP_QUIESCE:
 		return o->quiesce ? o->quiesce(a->m) : PB_OK;
-	case CALL_EXPORT:
+	case STEP_EXPORT:
+		a->len = 0;
 		return o->export_state ? o->export_state(a->m, a->buf, a->cap,
-		    &a->len, &a->ver) : (a->len = 0, PB_OK);
-	case CALL_RELEASE:
+		    &a->len, &a->ver) : PB_OK;
+	case STEP_RELEASE:
 		return o->release ? o->release(a->m) : PB_OK;
-	case CALL_IMPORT:
+	case STEP_IMPORT:
 		return o->import_state ? o->import_state(a->m, a->buf, a->len,
 		    a->ver) : PB_OK;
-	case CALL_ACTIVATE:
+	case STEP_ACTIVATE:
 		return o->activate ? o->activate(a->m) : PB_OK;
-	case CALL_RESUME:
+	default:
 		return o->resume ? o->resume(a->m) : PB_OK;
 	}
-	return PB_EINVAL;
 }
 
+static long
+call_steps(void *p)
+{
+	struct call_args *a = p;
+	int r = PB_OK;
+
+	for (unsigned step = STEP_QUIESCE; step <= STEP_RESUME && r == PB_OK;
+	    step <<= 1) {
+		if (!(a->steps & step))
+			continue;
+		a->at = step;
+		r = run_step(a, step);
+		/* A state longer than its buffer is not let through to the
+		 * next step (nor to the hub, which would copy past it). */
+		if (step == STEP_EXPORT && a->buf && a->len > a->cap &&
+		    r == PB_OK) {
+			a->overran = 1;
+			r = PB_EINVAL;
+		}
+	}
+	return r;
+}
+
+/* Run `steps` of m in one call; a->at says which answered last. */
 static int
-entry(struct pb_module *m, int which, struct call_args *a)
+entry(struct pb_module *m, unsigned steps, struct call_args *a)
 {
 	a->m = m;
-	a->which = which;
-	return (int)mod_call_watched(m, call_entry, a);
+	a->steps = steps;
+	a->at = 0;
+	a->overran = 0;
+	return (int)mod_call_watched(m, call_steps, a);
 }
 
 /* Is r m's, and of one of the swapped interfaces (NULL: all)? */
@@ -154,41 +190,32 @@ check_counterparts(struct swap *s, char *err, size_t cap)
 	return PB_OK;
 }
 
-/* Step 3's export: ask the size, then take the state into hub memory. */
+/* Hub memory for P's state, of at least `len` bytes and a page more:
+ * room for a state that grows while P quiesces. */
 static int
-export_state(struct swap *s, char *err, size_t cap)
+state_buffer(struct swap *s, size_t len)
+{
+	size_t pages = len / 4096 + 1;
+
+	if (s->buf)
+		mem_free(NULL, s->buf);
+	s->buf = mem_alloc(NULL, pages, 0, MEM_KIND_HEAP);
+	s->cap = s->buf ? pages * 4096 : 0;
+	return s->buf ? PB_OK : PB_ENOMEM;
+}
+
+/* Before the blackout: P's state size, and the buffer it goes into. */
+static int
+size_state(struct swap *s, char *err, size_t cap)
 {
 	struct call_args a = { 0 };
 	int r;
 
-	if ((r = entry(s->old, CALL_EXPORT, &a)) != PB_OK)
-		goto failed;
-	s->len = a.len;
-	s->buf = s->len ? mem_alloc(NULL, (s->len + 4095) / 4096, 0,
-	    MEM_KIND_HEAP) : NULL;
-	if (s->len && !s->buf) {
-		r = PB_ENOMEM;
-		goto failed;
-	}
-	a.buf = s->buf;
-	a.cap = s->len;
-	if ((r = entry(s->old, CALL_EXPORT, &a)) != PB_OK)
-		goto failed;
-	/* The second answer must fit what the first asked for: a module
-	 * claiming more would have the hub copy past the buffer. */
-	if (a.len > a.cap) {
-		rt_snprintf(err, cap, "%s exported %llu bytes into %llu",
-		    s->old->name, (unsigned long long)a.len,
-		    (unsigned long long)a.cap);
-		swap_abort(s);
-		return PB_EINVAL;
-	}
-	s->len = a.len;
-	s->ver = a.ver;
-	return PB_OK;
-failed:
-	rt_snprintf(err, cap, "%s cannot export its state (%d)", s->old->name, r);
-	swap_abort(s);
+	if ((r = entry(s->old, STEP_EXPORT, &a)) == PB_OK &&
+	    (r = state_buffer(s, a.len)) == PB_OK)
+		return PB_OK;
+	rt_snprintf(err, cap, "%s cannot export its state (%d)", s->old->name,
+	    r);
 	return r;
 }
 
@@ -201,18 +228,20 @@ old_intact(const struct swap *s)
 }
 
 /*
- * Step 2.  P's interrupts run while it drains (they carry its
- * completions) and are held from its PB_OK on.
+ * Step 2 when P answered PB_EAGAIN (requests in flight): its interrupts
+ * run while it drains (they carry its completions) and are held again
+ * from its PB_OK on.
  */
 static int
-quiesce_old(struct swap *s, char *err, size_t cap)
+drain_old(struct swap *s, char *err, size_t cap)
 {
 	uint64_t deadline = hub_now_ns() + swap_drain_ns;
 	struct call_args a = { 0 };
-	int r;
+	int r = PB_EAGAIN;
 
-	while ((r = entry(s->old, CALL_QUIESCE, &a)) == PB_EAGAIN) {
-		s->draining = 1;
+	s->draining = 1;
+	irq_hold_module(s->old, 0);
+	while (r == PB_EAGAIN) {
 		if (hub_now_ns() >= deadline) {
 			rt_snprintf(err, cap, "%s did not drain in %llu ms",
 			    s->old->name,
@@ -227,12 +256,86 @@ quiesce_old(struct swap *s, char *err, size_t cap)
 			    s->new->name : s->old->name, s->old->name);
 			return PB_EFAULT;
 		}
+		r = entry(s->old, STEP_QUIESCE, &a);
 	}
-	if (r != PB_OK)
+	if (r != PB_OK) {
 		rt_snprintf(err, cap, "%s refused to quiesce (%d)", s->old->name,
 		    r);
+		return r;
+	}
+	irq_hold_module(s->old, 1);
+	/* A provider that drains keeps its clients served meanwhile (it
+	 * queues, or serves as efi-console does while the firmware's
+	 * terminal settles): the blackout begins when it stops. */
+	s->drain_ns = hub_now_ns() - s->t0_ns;
+	s->t0 = arch_cycles();
+	s->t0_ns = hub_now_ns();
+	/* While P drained, either side may have published more (a disk
+	 * probed): every resource must still have its counterpart. */
+	return check_counterparts(s, err, cap);
+}
+
+/* What a failed step of P's says. */
+static void
+old_failed(const struct swap *s, const struct call_args *a, int r, char *err,
+    size_t cap)
+{
+	if (a->overran)
+		rt_snprintf(err, cap, "%s exported %llu bytes into %llu",
+		    s->old->name, (unsigned long long)a->len,
+		    (unsigned long long)a->cap);
+	else if (a->at == STEP_QUIESCE)
+		rt_snprintf(err, cap, "%s refused to quiesce (%d)", s->old->name,
+		    r);
+	else if (a->at == STEP_EXPORT)
+		rt_snprintf(err, cap, "%s cannot export its state (%d)",
+		    s->old->name, r);
 	else
-		irq_hold_module(s->old, 1);
+		rt_snprintf(err, cap, "%s cannot release the hardware (%d)",
+		    s->old->name, r);
+}
+
+/*
+ * Steps 2-3 in one call into P when it has nothing in flight: it
+ * quiesces, exports its state into the buffer made before the blackout
+ * and lets go of the hardware.  Its interrupts are held from before the
+ * call: one that comes while it quiesces waits, and is delivered if it
+ * answers PB_EAGAIN after all.  `steps` leaves out what P did already
+ * (a second swap of a takeover's provider only exports).
+ */
+static int
+hand_out(struct swap *s, unsigned steps, char *err, size_t cap)
+{
+	struct call_args a = { .buf = s->buf, .cap = s->cap };
+	int r;
+
+	irq_hold_module(s->old, 1);
+	r = entry(s->old, steps, &a);
+	if (r == PB_EAGAIN && a.at == STEP_QUIESCE) {
+		if ((r = drain_old(s, err, cap)) != PB_OK)
+			return r;
+		r = entry(s->old, steps &= ~STEP_QUIESCE, &a);
+	}
+	if (r != PB_OK && a.at != STEP_QUIESCE && old_intact(s))
+		s->old->state = MOD_QUIESCED;	/* resumed by swap_abort */
+	/* The state grew past its buffer while P quiesced: a bigger one,
+	 * and the rest again. */
+	if (r != PB_OK && r != PB_EFAULT && a.at == STEP_EXPORT &&
+	    !a.overran && a.len > a.cap) {
+		if ((r = state_buffer(s, a.len)) != PB_OK)
+			goto failed;
+		a.buf = s->buf;
+		a.cap = s->cap;
+		r = entry(s->old, steps & ~STEP_QUIESCE, &a);
+	}
+	if (r != PB_OK)
+		goto failed;
+	s->old->state = MOD_QUIESCED;
+	s->len = a.len;
+	s->ver = a.ver;
+	return PB_OK;
+failed:
+	old_failed(s, &a, r, err, cap);
 	return r;
 }
 
@@ -325,40 +428,18 @@ unload_new:
 int
 swap_begin(struct swap *s, char *err, size_t cap)
 {
-	struct call_args a = { 0 };
 	int r;
 
 	if (!s->prepared && (r = swap_prepare(s, err, cap)) != PB_OK)
 		return r;
+	if ((r = size_state(s, err, cap)) != PB_OK)
+		goto abort;
 	s->t0 = arch_cycles();
 	s->t0_ns = hub_now_ns();
-	if (s->old->state == MOD_QUIESCED)	/* a second swap of a takeover */
-		return export_state(s, err, cap);
-	if ((r = quiesce_old(s, err, cap)) != PB_OK)
-		goto resume_old;
-	/* A provider that drains keeps its clients served meanwhile (it
-	 * queues, or serves as efi-console does while the firmware's
-	 * terminal settles): the blackout begins when it stops. */
-	if (s->draining) {
-		s->drain_ns = hub_now_ns() - s->t0_ns;
-		s->t0 = arch_cycles();
-		s->t0_ns = hub_now_ns();
-	}
-	/* While P drained, either side may have published more (a disk
-	 * probed): every resource must still have its counterpart. */
-	if (s->draining && (r = check_counterparts(s, err, cap)) != PB_OK)
-		goto resume_old;
-	s->old->state = MOD_QUIESCED;
-	if ((r = export_state(s, err, cap)) != PB_OK)
-		return r;
-	if ((r = entry(s->old, CALL_RELEASE, &a)) != PB_OK) {
-		rt_snprintf(err, cap, "%s cannot release the hardware (%d)",
-		    s->old->name, r);
-		goto resume_old;
-	}
-	return PB_OK;
-
-resume_old:
+	if ((r = hand_out(s, s->old->state == MOD_QUIESCED ? STEP_EXPORT :
+	    STEP_QUIESCE | STEP_EXPORT | STEP_RELEASE, err, cap)) == PB_OK)
+		return PB_OK;
+abort:
 	swap_abort(s);
 	return r ? r : PB_EIO;
 }
@@ -390,7 +471,7 @@ swap_abort(struct swap *s)
 	/* P stopped taking work once it was asked (PB_EAGAIN included),
 	 * unless it faulted meanwhile and is a new instance now. */
 	if ((s->old->state == MOD_QUIESCED || s->draining) && old_intact(s)) {
-		int r = entry(s->old, CALL_RESUME, &a);
+		int r = entry(s->old, STEP_RESUME, &a);
 
 		if (r < PB_OK)
 			log_event(LOG_ERROR, "%s: resume after a failed swap "
@@ -493,12 +574,10 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	uint64_t t1;
 	int r;
 
-	if ((r = entry(s->new, CALL_IMPORT, &a)) != PB_OK) {
-		rt_snprintf(err, cap, "%s cannot import the state (%d)", s->new->name, r);
-		goto abort;
-	}
-	if ((r = entry(s->new, CALL_ACTIVATE, &a)) != PB_OK) {
-		rt_snprintf(err, cap, "%s cannot take the hardware (%d)", s->new->name, r);
+	if ((r = entry(s->new, STEP_IMPORT | STEP_ACTIVATE, &a)) != PB_OK) {
+		rt_snprintf(err, cap, a.at == STEP_IMPORT ? "%s cannot import "
+		    "the state (%d)" : "%s cannot take the hardware (%d)",
+		    s->new->name, r);
 		goto abort;
 	}
 	/* P' may have withdrawn or renamed resources since swap_begin
@@ -646,7 +725,7 @@ swap_watch_fault(struct pb_module *new)
 	new->state = MOD_FAILED;
 	if (old->bind_res)
 		hub_bind_connect(old);
-	if (entry(old, CALL_RESUME, &a) < PB_OK)
+	if (entry(old, STEP_RESUME, &a) < PB_OK)
 		log_event(LOG_ERROR, "%s: resume failed", old->name);
 	old->state = MOD_RUNNING;
 	irq_hold_module(old, 0);

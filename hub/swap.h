@@ -11,7 +11,7 @@ struct swap {
 	struct pb_module *old, *new;
 	const char *iface;	/* NULL: every interface old publishes */
 	void *buf;		/* the exported state */
-	size_t len;
+	size_t len, cap;	/* its length, its buffer's size */
 	uint32_t ver;
 	uint64_t t0, t0_ns;	/* start of the blackout */
 	uint64_t drain_ns;	/* P drained (PB_EAGAIN) this long before */
