@@ -14,8 +14,8 @@
  *   6. P stays quiesced for a watch window, then is stopped and unloaded.
  * A failure at any step undoes the earlier ones: P resumes, P' is unloaded,
  * and no client sees anything.  The blackout, logged with each swap, runs
- * from the quiesce of P to the end of the rebind: steps 2-3 are one call
- * into P, step 4 one call into P'.
+ * from the quiesce of P to the end of the rebind: steps 2-4 are one call
+ * (swap_provider) or, over the takeover, one call into P and one into P'.
  *
  * The boot's takeover uses the same steps split in two (swap_begin before
  * ExitBootServices, swap_finish after): P is then a firmware-backed module
@@ -35,14 +35,18 @@ struct swap_stats swap_stats;
  * several in order and stops at the first that does not answer PB_OK.
  * Each call into a module costs a switch of protection domain each way
  * (a TLB flush under emulation) and a watch: most of a blackout when
- * each step was a call of its own.
+ * each step was a call of its own.  P''s steps can follow P's in the
+ * same call (`next`): modules share one domain, so entering P''s costs
+ * no switch, and a guard of P''s own makes a fault or hang in them its
+ * own (hub_fault_culprit, the watchdog).
  */
 enum { STEP_QUIESCE = 1, STEP_EXPORT = 2, STEP_RELEASE = 4, STEP_IMPORT = 8,
     STEP_ACTIVATE = 16, STEP_RESUME = 32 };
 
 struct call_args {
 	struct pb_module *m;
-	unsigned steps;		/* STEP_ bits to run */
+	struct pb_module *next;	/* runs the steps from STEP_IMPORT on */
+	unsigned steps;		/* STEP_ bits to run; cleared as they pass */
 	unsigned at;		/* the step that answered last */
 	void *buf;
 	size_t cap, len;
@@ -74,6 +78,8 @@ run_step(struct call_args *a, unsigned step)
 	}
 }
 
+static long call_next(void *p);
+
 static long
 call_steps(void *p)
 {
@@ -84,6 +90,9 @@ call_steps(void *p)
 	    step <<= 1) {
 		if (!(a->steps & step))
 			continue;
+		if (step >= STEP_IMPORT && a->next)
+			return arch_call_guarded(call_next, a, a->next,
+			    arch_domain_of(a->next));
 		a->at = step;
 		r = run_step(a, step);
 		/* A state longer than its buffer is not let through to the
@@ -93,8 +102,21 @@ call_steps(void *p)
 			a->overran = 1;
 			r = PB_EINVAL;
 		}
+		if (r == PB_OK)
+			a->steps &= ~step;
 	}
 	return r;
+}
+
+/* P''s steps, inside P's call. */
+static long
+call_next(void *p)
+{
+	struct call_args *a = p;
+
+	a->m = a->next;
+	a->next = NULL;
+	return call_steps(a);
 }
 
 /* Run `steps` of m in one call; a->at says which answered last. */
@@ -295,18 +317,31 @@ old_failed(const struct swap *s, const struct call_args *a, int r, char *err,
 		    s->old->name, r);
 }
 
+/* What a failed step of P''s says. */
+static void
+new_failed(const struct swap *s, unsigned at, int r, char *err, size_t cap)
+{
+	rt_snprintf(err, cap, at == STEP_IMPORT ? "%s cannot import the state "
+	    "(%d)" : "%s cannot take the hardware (%d)", s->new->name, r);
+}
+
+#define OLD_STEPS (STEP_QUIESCE | STEP_EXPORT | STEP_RELEASE)
+#define NEW_STEPS (STEP_IMPORT | STEP_ACTIVATE)
+
 /*
- * Steps 2-3 in one call into P when it has nothing in flight: it
- * quiesces, exports its state into the buffer made before the blackout
- * and lets go of the hardware.  Its interrupts are held from before the
- * call: one that comes while it quiesces waits, and is delivered if it
- * answers PB_EAGAIN after all.  `steps` leaves out what P did already
- * (a second swap of a takeover's provider only exports).
+ * Steps 2-3, and 4 with s->flip, in one call when P has nothing in
+ * flight: P quiesces, exports its state into the buffer made before the
+ * blackout and lets go of the hardware; P' imports the state and takes
+ * the hardware.  P's interrupts are held from before the call: one that
+ * comes while it quiesces waits, and is delivered if it answers
+ * PB_EAGAIN after all.  `steps` leaves out what P did already (a second
+ * swap of a takeover's provider only exports).
  */
 static int
-hand_out(struct swap *s, unsigned steps, char *err, size_t cap)
+hand_over(struct swap *s, unsigned steps, char *err, size_t cap)
 {
-	struct call_args a = { .buf = s->buf, .cap = s->cap };
+	struct call_args a = { .buf = s->buf, .cap = s->cap,
+	    .next = steps & NEW_STEPS ? s->new : NULL };
 	int r;
 
 	irq_hold_module(s->old, 1);
@@ -314,10 +349,12 @@ hand_out(struct swap *s, unsigned steps, char *err, size_t cap)
 	if (r == PB_EAGAIN && a.at == STEP_QUIESCE) {
 		if ((r = drain_old(s, err, cap)) != PB_OK)
 			return r;
-		r = entry(s->old, steps &= ~STEP_QUIESCE, &a);
+		r = entry(s->old, a.steps & ~STEP_QUIESCE, &a);
 	}
-	if (r != PB_OK && a.at != STEP_QUIESCE && old_intact(s))
-		s->old->state = MOD_QUIESCED;	/* resumed by swap_abort */
+	/* Past its quiesce P is quiesced, to be resumed if a later step
+	 * fails (unless a fault made it a new instance). */
+	if (a.at != STEP_QUIESCE && old_intact(s))
+		s->old->state = MOD_QUIESCED;
 	/* The state grew past its buffer while P quiesced: a bigger one,
 	 * and the rest again. */
 	if (r != PB_OK && r != PB_EFAULT && a.at == STEP_EXPORT &&
@@ -326,16 +363,20 @@ hand_out(struct swap *s, unsigned steps, char *err, size_t cap)
 			goto failed;
 		a.buf = s->buf;
 		a.cap = s->cap;
-		r = entry(s->old, steps & ~STEP_QUIESCE, &a);
+		r = entry(s->old, a.steps & ~STEP_QUIESCE, &a);
 	}
-	if (r != PB_OK)
-		goto failed;
-	s->old->state = MOD_QUIESCED;
-	s->len = a.len;
-	s->ver = a.ver;
-	return PB_OK;
+	if (!(a.steps & OLD_STEPS)) {
+		s->len = a.len;
+		s->ver = a.ver;
+	}
+	s->imported = (steps & NEW_STEPS) && !(a.steps & NEW_STEPS);
+	if (r == PB_OK)
+		return PB_OK;
 failed:
-	old_failed(s, &a, r, err, cap);
+	if (a.at & NEW_STEPS)
+		new_failed(s, a.at, r, err, cap);
+	else
+		old_failed(s, &a, r, err, cap);
 	return r;
 }
 
@@ -436,8 +477,8 @@ swap_begin(struct swap *s, char *err, size_t cap)
 		goto abort;
 	s->t0 = arch_cycles();
 	s->t0_ns = hub_now_ns();
-	if ((r = hand_out(s, s->old->state == MOD_QUIESCED ? STEP_EXPORT :
-	    STEP_QUIESCE | STEP_EXPORT | STEP_RELEASE, err, cap)) == PB_OK)
+	if ((r = hand_over(s, (s->old->state == MOD_QUIESCED ? STEP_EXPORT :
+	    OLD_STEPS) | (s->flip ? NEW_STEPS : 0), err, cap)) == PB_OK)
 		return PB_OK;
 abort:
 	swap_abort(s);
@@ -574,10 +615,9 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	uint64_t t1;
 	int r;
 
-	if ((r = entry(s->new, STEP_IMPORT | STEP_ACTIVATE, &a)) != PB_OK) {
-		rt_snprintf(err, cap, a.at == STEP_IMPORT ? "%s cannot import "
-		    "the state (%d)" : "%s cannot take the hardware (%d)",
-		    s->new->name, r);
+	if (!s->imported &&
+	    (r = entry(s->new, STEP_IMPORT | STEP_ACTIVATE, &a)) != PB_OK) {
+		new_failed(s, a.at, r, err, cap);
 		goto abort;
 	}
 	/* P' may have withdrawn or renamed resources since swap_begin
@@ -658,7 +698,7 @@ swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
     char *err, size_t cap)
 {
 	static int under_way;	/* the loop runs while a provider drains */
-	struct swap s = { .old = old, .new = new, .iface = iface };
+	struct swap s = { .old = old, .new = new, .iface = iface, .flip = 1 };
 	int r;
 
 	if (old == new || old->state != MOD_RUNNING) {

@@ -18,6 +18,10 @@ struct swap {
 	unsigned old_gen;	/* old's generation when it started */
 	int draining;		/* old answered PB_EAGAIN at least once */
 	int prepared;		/* step 1 done (swap_prepare) */
+	int flip;		/* swap_begin runs step 4 too, in P's call
+				 * (not the takeover: it exits boot
+				 * services between 3 and 4) */
+	int imported;		/* step 4 done */
 	uint64_t blackout_ns, blackout_cycles;
 };
 
