@@ -175,40 +175,114 @@ counterpart(const struct pb_module *to, const struct pb_resource *r)
 	return NULL;
 }
 
-/* Every resource of `from` (of iface) must have a counterpart in `to`. */
+/*
+ * What check_counterparts found last, for the swap whose `record` it
+ * carries: old's resources with their counterparts, new's resources, and
+ * the connections that move (indices).  While res_changes says that no
+ * resource or connection changed since, it stands: the check in the
+ * blackout is a comparison, and the rebind moves the connections listed
+ * instead of searching every table.
+ */
+static struct {
+	unsigned serial, changes;
+	unsigned npairs, nfresh, nmoves;
+	uint8_t from[MAX_RESOURCES], to[MAX_RESOURCES];
+	uint8_t fresh[MAX_RESOURCES];
+	uint8_t conn[MAX_CONNS], conn_to[MAX_CONNS];
+} made;
+static unsigned made_serial;
+_Static_assert(MAX_RESOURCES <= 256 && MAX_CONNS <= 256, "byte indices");
+
+/* The counterpart `made` holds for r, one of old's. */
+static unsigned
+made_pair(const struct pb_resource *r)
+{
+	unsigned i = 0;
+
+	while (&resources[made.from[i]] != r)
+		i++;
+	return made.to[i];
+}
+
+/* Pair old's resources (of iface) with new's; the first left without a
+ * counterpart, NULL when none is. */
+static const struct pb_resource *
+pair_all(const struct swap *s)
+{
+	made.npairs = made.nfresh = 0;
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		const struct pb_resource *r = &resources[i], *to;
+
+		if (r->used && r->owner == s->new)
+			made.fresh[made.nfresh++] = (uint8_t)i;
+		if (!owns_iface(s->old, r, s->iface))
+			continue;
+		if (!(to = counterpart(s->new, r)))
+			return r;
+		made.from[made.npairs] = (uint8_t)i;
+		made.to[made.npairs++] = (uint8_t)(to - resources);
+	}
+	return NULL;
+}
+
+/* Is c a connection to one of the swapped resources of old? */
+static int
+moves(const struct swap *s, const struct conn *c)
+{
+	return c->used && c->res && owns_iface(s->old, c->res, s->iface);
+}
+
+/* Do the connections listed still lead to old's resources (a provider's
+ * restart holds them with no resource, recover.c)? */
+static int
+moves_stand(const struct swap *s)
+{
+	for (unsigned i = 0; i < made.nmoves; i++)
+		if (!moves(s, &conns[made.conn[i]]))
+			return 0;
+	return 1;
+}
+
+/* Every resource of old (of iface) must have a counterpart in new, able
+ * to serve each of its clients. */
 static int
 check_counterparts(struct swap *s, char *err, size_t cap)
 {
-	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
-		struct pb_resource *r = &resources[i], *to;
+	static char path[RES_PROPS_MAX];
+	const struct pb_resource *r;
 
-		if (!owns_iface(s->old, r, s->iface))
-			continue;
-		if (!(to = counterpart(s->new, r))) {
-			static char path[RES_PROPS_MAX];
-
-			rt_snprintf(err, cap, "%s publishes no %s%s%s to take "
-			    "over %s", s->new->name, r->iface.iface,
-			    *path_of(r, path) ? " with path=" : "", path,
-			    r->name);
-			return PB_ENOENT;
-		}
-		/* Every client of r must be served by its counterpart. */
-		for (unsigned k = 0; k < MAX_CONNS; k++) {
-			const struct conn *c = &conns[k];
-			const struct pb_require *q;
-
-			if (!c->used || c->res != r || c->req < 0 || !c->client)
-				continue;
-			q = &c->client->desc.requires[c->req];
-			if (res_serves(to, q->iface, q->major, q->minor))
-				continue;
-			rt_snprintf(err, cap, "%s cannot serve %s (%s %u.%u)",
-			    to->name, c->client->name, q->iface, q->major,
-			    q->minor);
-			return PB_ENOTSUP;
-		}
+	if (s->record && s->record == made.serial &&
+	    made.changes == res_changes && moves_stand(s))
+		return PB_OK;
+	made.serial = 0;
+	made.nmoves = 0;
+	if ((r = pair_all(s))) {
+		rt_snprintf(err, cap, "%s publishes no %s%s%s to take over %s",
+		    s->new->name, r->iface.iface, *path_of(r, path) ?
+		    " with path=" : "", path, r->name);
+		return PB_ENOENT;
 	}
+	for (unsigned k = 0; k < MAX_CONNS; k++) {
+		const struct conn *c = &conns[k];
+		const struct pb_resource *to;
+		const struct pb_require *q;
+
+		if (!moves(s, c))
+			continue;
+		to = &resources[made_pair(c->res)];
+		made.conn[made.nmoves] = (uint8_t)k;
+		made.conn_to[made.nmoves++] = (uint8_t)(to - resources);
+		if (c->req < 0 || !c->client)
+			continue;
+		q = &c->client->desc.requires[c->req];
+		if (res_serves(to, q->iface, q->major, q->minor))
+			continue;
+		rt_snprintf(err, cap, "%s cannot serve %s (%s %u.%u)", to->name,
+		    c->client->name, q->iface, q->major, q->minor);
+		return PB_ENOTSUP;
+	}
+	made.serial = s->record = ++made_serial;
+	made.changes = res_changes;
 	return PB_OK;
 }
 
@@ -543,31 +617,26 @@ swap_names(struct pb_resource *a, struct pb_resource *b)
 	rt_strlcpy(b->name, name, sizeof(b->name));
 }
 
-/* Step 5: move every connection of old's resources to new's. */
+/* Step 5: move every connection of old's resources to new's, as
+ * check_counterparts found them just before. */
 static void
 rebind_all(struct swap *s)
 {
-	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
-		struct pb_resource *r = &resources[i], *to;
+	for (unsigned i = 0; i < made.nmoves; i++)
+		conn_rebind(&conns[made.conn[i]], &resources[made.conn_to[i]]);
+	/* New's resources become visible, old's are kept for the watch
+	 * window. */
+	for (unsigned i = 0; i < made.nfresh; i++)
+		resources[made.fresh[i]].standby = 0;
+	for (unsigned i = 0; i < made.npairs; i++) {
+		struct pb_resource *r = &resources[made.from[i]];
 
-		if (!owns_iface(s->old, r, s->iface) ||
-		    !(to = counterpart(s->new, r)))
-			continue;	/* swap_finish checked there is one */
-		to->standby = 0;
 		if (strcmp(s->old->name, s->new->name) == 0)
-			swap_names(r, to);
-		for (unsigned k = 0; k < MAX_CONNS; k++)
-			if (conns[k].used && conns[k].res == r)
-				conn_rebind(&conns[k], to);
-		r->standby = 1;		/* kept for the watch window */
+			swap_names(r, &resources[made.to[i]]);
+		r->standby = 1;
 	}
-	/* New's other resources (not counterparts) become visible too. */
-	for (unsigned i = 0; i < MAX_RESOURCES; i++)
-		if (resources[i].used && resources[i].owner == s->new)
-			resources[i].standby = 0;
-	hand_over_done(s, 1);
+	made.serial = 0;	/* the connections moved */
 }
-
 
 /* m's watch window ends before its time (m is swapped out or faulted):
  * its timer goes too, or swaps in quick succession would fill the timer
@@ -629,6 +698,7 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	t1 = arch_cycles();
 	s->blackout_ns = hub_now_ns() - s->t0_ns;
 	s->blackout_cycles = t1 - s->t0;
+	hand_over_done(s, 1);
 	irq_hold_module(s->old, 0);
 	tell_rebound(s->new);
 	/* What P' takes whenever it comes (irq for a driver that polls till

@@ -22,6 +22,7 @@ struct swap {
 				 * (not the takeover: it exits boot
 				 * services between 3 and 4) */
 	int imported;		/* step 4 done */
+	unsigned record;	/* check_counterparts' record of it (swap.c) */
 	uint64_t blackout_ns, blackout_cycles;
 };
 

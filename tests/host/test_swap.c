@@ -141,6 +141,30 @@ TEST(swap_state_grown_while_quiescing_fits_a_bigger_buffer)
 	fm_teardown();
 }
 
+/* The check before the blackout stands only while no resource or
+ * connection changes: a connection made to old's resource while new
+ * imports (inside the blackout) moves with the others. */
+static struct conn *late_conn;
+
+static void
+connect_in_import(struct fm *f, int step)
+{
+	if (f == new_ && step == FM_IMPORT)
+		late_conn = conn_open(NULL, old_->res[0], PB_REQ_NONE);
+}
+
+TEST(swap_moves_a_connection_made_in_the_blackout)
+{
+	WORLD();
+	late_conn = NULL;
+	fm_step_hook = connect_in_import;
+	CHECK_EQ_INT(swap(), PB_OK);
+	REQUIRE(late_conn != NULL);
+	CHECK(late_conn->res == new_->res[0]);
+	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
+	fm_teardown();
+}
+
 /* The new provider withdrew the resource swap_begin had matched: the
  * swap fails (its counterparts are matched again before the rebinding)
  * instead of rebinding the client to nothing. */
