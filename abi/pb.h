@@ -167,13 +167,17 @@ enum pb_event {
  * event loop (P's interrupts and work still run, so completions arrive)
  * and calls quiesce again until it answers PB_OK or the deadline
  * (boot.cfg `swap-drain=MS`, default 1000) passes, which fails the swap
- * (P resumes).  P's interrupts are held only from the PB_OK on.
+ * (P resumes).  P's interrupts are held while quiesce runs (one that
+ * comes then is delivered if it answers PB_EAGAIN) and from its PB_OK on,
+ * not while it drains.
  */
 struct pb_module_ops {
 	int (*start)(struct pb_module *self, const struct pb_hub *hub, int mode);
 	void (*stop)(struct pb_module *self);
 	int (*quiesce)(struct pb_module *self);
-	/* Write the state into buf (cap bytes); buf NULL asks for the size. */
+	/* Write the state into buf (cap bytes); buf NULL asks for the size
+	 * (the hub asks before quiesce).  A buf too small: an error, with
+	 * *len the size needed. */
 	int (*export_state)(struct pb_module *self, void *buf, size_t cap,
 	    size_t *len, uint32_t *version);
 	int (*import_state)(struct pb_module *self, const void *buf, size_t len,

@@ -239,6 +239,10 @@ void mod_handle_fault(struct pb_module *m);
 /* --- resources and connections (res.c) ----------------------------------- */
 extern struct pb_resource resources[MAX_RESOURCES];
 extern struct conn conns[MAX_CONNS];
+/* Counts every change of a resource or connection (published, withdrawn,
+ * properties set, opened, closed, rebound): swap.c's check before a
+ * blackout stands while it does not move. */
+extern unsigned res_changes;
 struct pb_resource *res_publish(struct pb_module *owner, const char *iface,
     const char *name, const char *props, const void *ops, void *ctx);
 int res_withdraw(struct pb_resource *r);

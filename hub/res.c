@@ -14,6 +14,7 @@
 
 struct pb_resource resources[MAX_RESOURCES];
 struct conn conns[MAX_CONNS];
+unsigned res_changes;
 
 static int
 visible(const struct pb_resource *r)
@@ -120,6 +121,7 @@ res_publish(struct pb_module *owner, const char *iface, const char *name,
 	r->ops = ops;
 	r->ctx = ctx;
 	r->owner = owner;
+	res_changes++;
 	return r;
 }
 
@@ -232,6 +234,7 @@ conn_open_any(struct pb_module *client, struct pb_resource *r, int req)
 		if (c->used)
 			continue;
 		memset(c, 0, sizeof(*c));
+		res_changes++;
 		c->used = 1;
 		c->client = client;
 		c->req = req;
@@ -264,6 +267,7 @@ conn_open(struct pb_module *client, struct pb_resource *r, int req)
 void
 conn_rebind(struct conn *c, struct pb_resource *to)
 {
+	res_changes++;
 	c->res = to;
 	c->pub.res = to->name;
 	if (shadow_bind(c, to))	/* block: through the hub's shadow */
@@ -278,6 +282,7 @@ conn_close(struct conn *c)
 {
 	shadow_close(c);
 	memset(c, 0, sizeof(*c));
+	res_changes++;
 }
 
 /* Is client m already connected to r?  A connection held while r's
@@ -416,6 +421,7 @@ res_withdraw(struct pb_resource *r)
 			conn_fall_back(c, r->name);
 	}
 	memset(r, 0, sizeof(*r));
+	res_changes++;
 	return PB_OK;
 }
 

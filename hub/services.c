@@ -127,6 +127,7 @@ svc_set_props(struct pb_module *self, struct pb_resource *r,
 	if (!hub_arg_str(props, STR_MAX))
 		return hub_arg_bad(self, "set_props", "string", props);
 	rt_strlcpy(r->props, props, sizeof(r->props));
+	res_changes++;
 	return PB_OK;
 }
 

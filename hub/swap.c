@@ -7,13 +7,15 @@
  *      hub runs the event loop, P's interrupts and work included, and
  *      asks again, up to swap_drain_ns; from its PB_OK on, P's
  *      interrupts are held back;
- *   3. P exports its state and lets go of the hardware;
+ *   3. P exports its state (into hub memory sized before step 2) and
+ *      lets go of the hardware;
  *   4. P' imports the state and takes the hardware;
  *   5. every connection to P's resources moves to P''s, clients are told;
  *   6. P stays quiesced for a watch window, then is stopped and unloaded.
  * A failure at any step undoes the earlier ones: P resumes, P' is unloaded,
  * and no client sees anything.  The blackout, logged with each swap, runs
- * from the quiesce of P to the end of the rebind.
+ * from the quiesce of P to the end of the rebind: steps 2-4 are one call
+ * (swap_provider) or, over the takeover, one call into P and one into P'.
  *
  * The boot's takeover uses the same steps split in two (swap_begin before
  * ExitBootServices, swap_finish after): P is then a firmware-backed module
@@ -28,49 +30,105 @@ uint64_t swap_watch_ns = 2000000000ull;	/* the watch window */
 uint64_t swap_drain_ns = 1000000000ull;	/* boot.cfg swap-drain=MS */
 struct swap_stats swap_stats;
 
+/*
+ * The entry points a swap calls, as steps: one call into a module runs
+ * several in order and stops at the first that does not answer PB_OK.
+ * Each call into a module costs a switch of protection domain each way
+ * (a TLB flush under emulation) and a watch: most of a blackout when
+ * each step was a call of its own.  P''s steps can follow P's in the
+ * same call (`next`): modules share one domain, so entering P''s costs
+ * no switch, and a guard of P''s own makes a fault or hang in them its
+ * own (hub_fault_culprit, the watchdog).
+ */
+enum { STEP_QUIESCE = 1, STEP_EXPORT = 2, STEP_RELEASE = 4, STEP_IMPORT = 8,
+    STEP_ACTIVATE = 16, STEP_RESUME = 32 };
+
 struct call_args {
 	struct pb_module *m;
-	int which;
+	struct pb_module *next;	/* runs the steps from STEP_IMPORT on */
+	unsigned steps;		/* STEP_ bits to run; cleared as they pass */
+	unsigned at;		/* the step that answered last */
 	void *buf;
 	size_t cap, len;
 	uint32_t ver;
+	int overran;		/* export answered PB_OK with len > cap */
 };
 
-enum { CALL_QUIESCE, CALL_EXPORT, CALL_RELEASE, CALL_IMPORT, CALL_ACTIVATE,
-    CALL_RESUME };
-
-static long
-call_entry(void *p)
+static int
+run_step(struct call_args *a, unsigned step)
 {
-	struct call_args *a = p;
 	const struct pb_module_ops *o = a->m->ops;
 
-	switch (a->which) {
-	case CALL_QUIESCE:
+	switch (step) {
+	case STEP_QUIESCE:
 		return o->quiesce ? o->quiesce(a->m) : PB_OK;
-	case CALL_EXPORT:
+	case STEP_EXPORT:
+		a->len = 0;
 		return o->export_state ? o->export_state(a->m, a->buf, a->cap,
-		    &a->len, &a->ver) : (a->len = 0, PB_OK);
-	case CALL_RELEASE:
+		    &a->len, &a->ver) : PB_OK;
+	case STEP_RELEASE:
 		return o->release ? o->release(a->m) : PB_OK;
-	case CALL_IMPORT:
+	case STEP_IMPORT:
 		arch_grant_blob(a->m, a->buf, a->len);	/* requests in it */
 		return o->import_state ? o->import_state(a->m, a->buf, a->len,
 		    a->ver) : PB_OK;
-	case CALL_ACTIVATE:
+	case STEP_ACTIVATE:
 		return o->activate ? o->activate(a->m) : PB_OK;
-	case CALL_RESUME:
+	default:
 		return o->resume ? o->resume(a->m) : PB_OK;
 	}
-	return PB_EINVAL;
 }
 
+static long call_next(void *p);
+
+static long
+call_steps(void *p)
+{
+	struct call_args *a = p;
+	int r = PB_OK;
+
+	for (unsigned step = STEP_QUIESCE; step <= STEP_RESUME && r == PB_OK;
+	    step <<= 1) {
+		if (!(a->steps & step))
+			continue;
+		if (step >= STEP_IMPORT && a->next)
+			return arch_call_guarded(call_next, a, a->next,
+			    arch_domain_of(a->next));
+		a->at = step;
+		r = run_step(a, step);
+		/* A state longer than its buffer is not let through to the
+		 * next step (nor to the hub, which would copy past it). */
+		if (step == STEP_EXPORT && a->buf && a->len > a->cap &&
+		    r == PB_OK) {
+			a->overran = 1;
+			r = PB_EINVAL;
+		}
+		if (r == PB_OK)
+			a->steps &= ~step;
+	}
+	return r;
+}
+
+/* P''s steps, inside P's call. */
+static long
+call_next(void *p)
+{
+	struct call_args *a = p;
+
+	a->m = a->next;
+	a->next = NULL;
+	return call_steps(a);
+}
+
+/* Run `steps` of m in one call; a->at says which answered last. */
 static int
-entry(struct pb_module *m, int which, struct call_args *a)
+entry(struct pb_module *m, unsigned steps, struct call_args *a)
 {
 	a->m = m;
-	a->which = which;
-	return (int)mod_call_watched(m, call_entry, a);
+	a->steps = steps;
+	a->at = 0;
+	a->overran = 0;
+	return (int)mod_call_watched(m, call_steps, a);
 }
 
 /* Is r m's, and of one of the swapped interfaces (NULL: all)? */
@@ -118,78 +176,143 @@ counterpart(const struct pb_module *to, const struct pb_resource *r)
 	return NULL;
 }
 
-/* Every resource of `from` (of iface) must have a counterpart in `to`. */
+/*
+ * What check_counterparts found last, for the swap whose `record` it
+ * carries: old's resources with their counterparts, new's resources, and
+ * the connections that move (indices).  While res_changes says that no
+ * resource or connection changed since, it stands: the check in the
+ * blackout is a comparison, and the rebind moves the connections listed
+ * instead of searching every table.
+ */
+static struct {
+	unsigned serial, changes;
+	unsigned npairs, nfresh, nmoves;
+	uint8_t from[MAX_RESOURCES], to[MAX_RESOURCES];
+	uint8_t fresh[MAX_RESOURCES];
+	uint8_t conn[MAX_CONNS], conn_to[MAX_CONNS];
+} made;
+static unsigned made_serial;
+_Static_assert(MAX_RESOURCES <= 256 && MAX_CONNS <= 256, "byte indices");
+
+/* The counterpart `made` holds for r, one of old's. */
+static unsigned
+made_pair(const struct pb_resource *r)
+{
+	unsigned i = 0;
+
+	while (&resources[made.from[i]] != r)
+		i++;
+	return made.to[i];
+}
+
+/* Pair old's resources (of iface) with new's; the first left without a
+ * counterpart, NULL when none is. */
+static const struct pb_resource *
+pair_all(const struct swap *s)
+{
+	made.npairs = made.nfresh = 0;
+	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
+		const struct pb_resource *r = &resources[i], *to;
+
+		if (r->used && r->owner == s->new)
+			made.fresh[made.nfresh++] = (uint8_t)i;
+		if (!owns_iface(s->old, r, s->iface))
+			continue;
+		if (!(to = counterpart(s->new, r)))
+			return r;
+		made.from[made.npairs] = (uint8_t)i;
+		made.to[made.npairs++] = (uint8_t)(to - resources);
+	}
+	return NULL;
+}
+
+/* Is c a connection to one of the swapped resources of old? */
+static int
+moves(const struct swap *s, const struct conn *c)
+{
+	return c->used && c->res && owns_iface(s->old, c->res, s->iface);
+}
+
+/* Do the connections listed still lead to old's resources (a provider's
+ * restart holds them with no resource, recover.c)? */
+static int
+moves_stand(const struct swap *s)
+{
+	for (unsigned i = 0; i < made.nmoves; i++)
+		if (!moves(s, &conns[made.conn[i]]))
+			return 0;
+	return 1;
+}
+
+/* Every resource of old (of iface) must have a counterpart in new, able
+ * to serve each of its clients. */
 static int
 check_counterparts(struct swap *s, char *err, size_t cap)
 {
-	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
-		struct pb_resource *r = &resources[i], *to;
+	static char path[RES_PROPS_MAX];
+	const struct pb_resource *r;
 
-		if (!owns_iface(s->old, r, s->iface))
-			continue;
-		if (!(to = counterpart(s->new, r))) {
-			static char path[RES_PROPS_MAX];
-
-			rt_snprintf(err, cap, "%s publishes no %s%s%s to take "
-			    "over %s", s->new->name, r->iface.iface,
-			    *path_of(r, path) ? " with path=" : "", path,
-			    r->name);
-			return PB_ENOENT;
-		}
-		/* Every client of r must be served by its counterpart. */
-		for (unsigned k = 0; k < MAX_CONNS; k++) {
-			const struct conn *c = &conns[k];
-			const struct pb_require *q;
-
-			if (!c->used || c->res != r || c->req < 0 || !c->client)
-				continue;
-			q = &c->client->desc.requires[c->req];
-			if (res_serves(to, q->iface, q->major, q->minor))
-				continue;
-			rt_snprintf(err, cap, "%s cannot serve %s (%s %u.%u)",
-			    to->name, c->client->name, q->iface, q->major,
-			    q->minor);
-			return PB_ENOTSUP;
-		}
+	if (s->record && s->record == made.serial &&
+	    made.changes == res_changes && moves_stand(s))
+		return PB_OK;
+	made.serial = 0;
+	made.nmoves = 0;
+	if ((r = pair_all(s))) {
+		rt_snprintf(err, cap, "%s publishes no %s%s%s to take over %s",
+		    s->new->name, r->iface.iface, *path_of(r, path) ?
+		    " with path=" : "", path, r->name);
+		return PB_ENOENT;
 	}
+	for (unsigned k = 0; k < MAX_CONNS; k++) {
+		const struct conn *c = &conns[k];
+		const struct pb_resource *to;
+		const struct pb_require *q;
+
+		if (!moves(s, c))
+			continue;
+		to = &resources[made_pair(c->res)];
+		made.conn[made.nmoves] = (uint8_t)k;
+		made.conn_to[made.nmoves++] = (uint8_t)(to - resources);
+		if (c->req < 0 || !c->client)
+			continue;
+		q = &c->client->desc.requires[c->req];
+		if (res_serves(to, q->iface, q->major, q->minor))
+			continue;
+		rt_snprintf(err, cap, "%s cannot serve %s (%s %u.%u)", to->name,
+		    c->client->name, q->iface, q->major, q->minor);
+		return PB_ENOTSUP;
+	}
+	made.serial = s->record = ++made_serial;
+	made.changes = res_changes;
 	return PB_OK;
 }
 
-/* Step 3's export: ask the size, then take the state into hub memory. */
+/* Hub memory for P's state, of at least `len` bytes and a page more:
+ * room for a state that grows while P quiesces. */
 static int
-export_state(struct swap *s, char *err, size_t cap)
+state_buffer(struct swap *s, size_t len)
+{
+	size_t pages = len / 4096 + 1;
+
+	if (s->buf)
+		mem_free(NULL, s->buf);
+	s->buf = mem_alloc(NULL, pages, 0, MEM_KIND_HEAP);
+	s->cap = s->buf ? pages * 4096 : 0;
+	return s->buf ? PB_OK : PB_ENOMEM;
+}
+
+/* Before the blackout: P's state size, and the buffer it goes into. */
+static int
+size_state(struct swap *s, char *err, size_t cap)
 {
 	struct call_args a = { 0 };
 	int r;
 
-	if ((r = entry(s->old, CALL_EXPORT, &a)) != PB_OK)
-		goto failed;
-	s->len = a.len;
-	s->buf = s->len ? mem_alloc(NULL, (s->len + 4095) / 4096, 0,
-	    MEM_KIND_HEAP) : NULL;
-	if (s->len && !s->buf) {
-		r = PB_ENOMEM;
-		goto failed;
-	}
-	a.buf = s->buf;
-	a.cap = s->len;
-	if ((r = entry(s->old, CALL_EXPORT, &a)) != PB_OK)
-		goto failed;
-	/* The second answer must fit what the first asked for: a module
-	 * claiming more would have the hub copy past the buffer. */
-	if (a.len > a.cap) {
-		rt_snprintf(err, cap, "%s exported %llu bytes into %llu",
-		    s->old->name, (unsigned long long)a.len,
-		    (unsigned long long)a.cap);
-		swap_abort(s);
-		return PB_EINVAL;
-	}
-	s->len = a.len;
-	s->ver = a.ver;
-	return PB_OK;
-failed:
-	rt_snprintf(err, cap, "%s cannot export its state (%d)", s->old->name, r);
-	swap_abort(s);
+	if ((r = entry(s->old, STEP_EXPORT, &a)) == PB_OK &&
+	    (r = state_buffer(s, a.len)) == PB_OK)
+		return PB_OK;
+	rt_snprintf(err, cap, "%s cannot export its state (%d)", s->old->name,
+	    r);
 	return r;
 }
 
@@ -202,18 +325,20 @@ old_intact(const struct swap *s)
 }
 
 /*
- * Step 2.  P's interrupts run while it drains (they carry its
- * completions) and are held from its PB_OK on.
+ * Step 2 when P answered PB_EAGAIN (requests in flight): its interrupts
+ * run while it drains (they carry its completions) and are held again
+ * from its PB_OK on.
  */
 static int
-quiesce_old(struct swap *s, char *err, size_t cap)
+drain_old(struct swap *s, char *err, size_t cap)
 {
 	uint64_t deadline = hub_now_ns() + swap_drain_ns;
 	struct call_args a = { 0 };
-	int r;
+	int r = PB_EAGAIN;
 
-	while ((r = entry(s->old, CALL_QUIESCE, &a)) == PB_EAGAIN) {
-		s->draining = 1;
+	s->draining = 1;
+	irq_hold_module(s->old, 0);
+	while (r == PB_EAGAIN) {
 		if (hub_now_ns() >= deadline) {
 			rt_snprintf(err, cap, "%s did not drain in %llu ms",
 			    s->old->name,
@@ -228,12 +353,105 @@ quiesce_old(struct swap *s, char *err, size_t cap)
 			    s->new->name : s->old->name, s->old->name);
 			return PB_EFAULT;
 		}
+		r = entry(s->old, STEP_QUIESCE, &a);
 	}
-	if (r != PB_OK)
+	if (r != PB_OK) {
 		rt_snprintf(err, cap, "%s refused to quiesce (%d)", s->old->name,
 		    r);
+		return r;
+	}
+	irq_hold_module(s->old, 1);
+	/* A provider that drains keeps its clients served meanwhile (it
+	 * queues, or serves as efi-console does while the firmware's
+	 * terminal settles): the blackout begins when it stops. */
+	s->drain_ns = hub_now_ns() - s->t0_ns;
+	s->t0 = arch_cycles();
+	s->t0_ns = hub_now_ns();
+	/* While P drained, either side may have published more (a disk
+	 * probed): every resource must still have its counterpart. */
+	return check_counterparts(s, err, cap);
+}
+
+/* What a failed step of P's says. */
+static void
+old_failed(const struct swap *s, const struct call_args *a, int r, char *err,
+    size_t cap)
+{
+	if (a->overran)
+		rt_snprintf(err, cap, "%s exported %llu bytes into %llu",
+		    s->old->name, (unsigned long long)a->len,
+		    (unsigned long long)a->cap);
+	else if (a->at == STEP_QUIESCE)
+		rt_snprintf(err, cap, "%s refused to quiesce (%d)", s->old->name,
+		    r);
+	else if (a->at == STEP_EXPORT)
+		rt_snprintf(err, cap, "%s cannot export its state (%d)",
+		    s->old->name, r);
 	else
-		irq_hold_module(s->old, 1);
+		rt_snprintf(err, cap, "%s cannot release the hardware (%d)",
+		    s->old->name, r);
+}
+
+/* What a failed step of P''s says. */
+static void
+new_failed(const struct swap *s, unsigned at, int r, char *err, size_t cap)
+{
+	rt_snprintf(err, cap, at == STEP_IMPORT ? "%s cannot import the state "
+	    "(%d)" : "%s cannot take the hardware (%d)", s->new->name, r);
+}
+
+#define OLD_STEPS (STEP_QUIESCE | STEP_EXPORT | STEP_RELEASE)
+#define NEW_STEPS (STEP_IMPORT | STEP_ACTIVATE)
+
+/*
+ * Steps 2-3, and 4 with s->flip, in one call when P has nothing in
+ * flight: P quiesces, exports its state into the buffer made before the
+ * blackout and lets go of the hardware; P' imports the state and takes
+ * the hardware.  P's interrupts are held from before the call: one that
+ * comes while it quiesces waits, and is delivered if it answers
+ * PB_EAGAIN after all.  `steps` leaves out what P did already (a second
+ * swap of a takeover's provider only exports).
+ */
+static int
+hand_over(struct swap *s, unsigned steps, char *err, size_t cap)
+{
+	struct call_args a = { .buf = s->buf, .cap = s->cap,
+	    .next = steps & NEW_STEPS ? s->new : NULL };
+	int r;
+
+	irq_hold_module(s->old, 1);
+	r = entry(s->old, steps, &a);
+	if (r == PB_EAGAIN && a.at == STEP_QUIESCE) {
+		if ((r = drain_old(s, err, cap)) != PB_OK)
+			return r;
+		r = entry(s->old, a.steps & ~STEP_QUIESCE, &a);
+	}
+	/* Past its quiesce P is quiesced, to be resumed if a later step
+	 * fails (unless a fault made it a new instance). */
+	if (a.at != STEP_QUIESCE && old_intact(s))
+		s->old->state = MOD_QUIESCED;
+	/* The state grew past its buffer while P quiesced: a bigger one,
+	 * and the rest again. */
+	if (r != PB_OK && r != PB_EFAULT && a.at == STEP_EXPORT &&
+	    !a.overran && a.len > a.cap) {
+		if ((r = state_buffer(s, a.len)) != PB_OK)
+			goto failed;
+		a.buf = s->buf;
+		a.cap = s->cap;
+		r = entry(s->old, a.steps & ~STEP_QUIESCE, &a);
+	}
+	if (!(a.steps & OLD_STEPS)) {
+		s->len = a.len;
+		s->ver = a.ver;
+	}
+	s->imported = (steps & NEW_STEPS) && !(a.steps & NEW_STEPS);
+	if (r == PB_OK)
+		return PB_OK;
+failed:
+	if (a.at & NEW_STEPS)
+		new_failed(s, a.at, r, err, cap);
+	else
+		old_failed(s, &a, r, err, cap);
 	return r;
 }
 
@@ -326,40 +544,18 @@ unload_new:
 int
 swap_begin(struct swap *s, char *err, size_t cap)
 {
-	struct call_args a = { 0 };
 	int r;
 
 	if (!s->prepared && (r = swap_prepare(s, err, cap)) != PB_OK)
 		return r;
+	if ((r = size_state(s, err, cap)) != PB_OK)
+		goto abort;
 	s->t0 = arch_cycles();
 	s->t0_ns = hub_now_ns();
-	if (s->old->state == MOD_QUIESCED)	/* a second swap of a takeover */
-		return export_state(s, err, cap);
-	if ((r = quiesce_old(s, err, cap)) != PB_OK)
-		goto resume_old;
-	/* A provider that drains keeps its clients served meanwhile (it
-	 * queues, or serves as efi-console does while the firmware's
-	 * terminal settles): the blackout begins when it stops. */
-	if (s->draining) {
-		s->drain_ns = hub_now_ns() - s->t0_ns;
-		s->t0 = arch_cycles();
-		s->t0_ns = hub_now_ns();
-	}
-	/* While P drained, either side may have published more (a disk
-	 * probed): every resource must still have its counterpart. */
-	if (s->draining && (r = check_counterparts(s, err, cap)) != PB_OK)
-		goto resume_old;
-	s->old->state = MOD_QUIESCED;
-	if ((r = export_state(s, err, cap)) != PB_OK)
-		return r;
-	if ((r = entry(s->old, CALL_RELEASE, &a)) != PB_OK) {
-		rt_snprintf(err, cap, "%s cannot release the hardware (%d)",
-		    s->old->name, r);
-		goto resume_old;
-	}
-	return PB_OK;
-
-resume_old:
+	if ((r = hand_over(s, (s->old->state == MOD_QUIESCED ? STEP_EXPORT :
+	    OLD_STEPS) | (s->flip ? NEW_STEPS : 0), err, cap)) == PB_OK)
+		return PB_OK;
+abort:
 	swap_abort(s);
 	return r ? r : PB_EIO;
 }
@@ -391,7 +587,7 @@ swap_abort(struct swap *s)
 	/* P stopped taking work once it was asked (PB_EAGAIN included),
 	 * unless it faulted meanwhile and is a new instance now. */
 	if ((s->old->state == MOD_QUIESCED || s->draining) && old_intact(s)) {
-		int r = entry(s->old, CALL_RESUME, &a);
+		int r = entry(s->old, STEP_RESUME, &a);
 
 		if (r < PB_OK)
 			log_event(LOG_ERROR, "%s: resume after a failed swap "
@@ -422,31 +618,26 @@ swap_names(struct pb_resource *a, struct pb_resource *b)
 	rt_strlcpy(b->name, name, sizeof(b->name));
 }
 
-/* Step 5: move every connection of old's resources to new's. */
+/* Step 5: move every connection of old's resources to new's, as
+ * check_counterparts found them just before. */
 static void
 rebind_all(struct swap *s)
 {
-	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
-		struct pb_resource *r = &resources[i], *to;
+	for (unsigned i = 0; i < made.nmoves; i++)
+		conn_rebind(&conns[made.conn[i]], &resources[made.conn_to[i]]);
+	/* New's resources become visible, old's are kept for the watch
+	 * window. */
+	for (unsigned i = 0; i < made.nfresh; i++)
+		resources[made.fresh[i]].standby = 0;
+	for (unsigned i = 0; i < made.npairs; i++) {
+		struct pb_resource *r = &resources[made.from[i]];
 
-		if (!owns_iface(s->old, r, s->iface) ||
-		    !(to = counterpart(s->new, r)))
-			continue;	/* swap_finish checked there is one */
-		to->standby = 0;
 		if (strcmp(s->old->name, s->new->name) == 0)
-			swap_names(r, to);
-		for (unsigned k = 0; k < MAX_CONNS; k++)
-			if (conns[k].used && conns[k].res == r)
-				conn_rebind(&conns[k], to);
-		r->standby = 1;		/* kept for the watch window */
+			swap_names(r, &resources[made.to[i]]);
+		r->standby = 1;
 	}
-	/* New's other resources (not counterparts) become visible too. */
-	for (unsigned i = 0; i < MAX_RESOURCES; i++)
-		if (resources[i].used && resources[i].owner == s->new)
-			resources[i].standby = 0;
-	hand_over_done(s, 1);
+	made.serial = 0;	/* the connections moved */
 }
-
 
 /* m's watch window ends before its time (m is swapped out or faulted):
  * its timer goes too, or swaps in quick succession would fill the timer
@@ -494,12 +685,9 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	uint64_t t1;
 	int r;
 
-	if ((r = entry(s->new, CALL_IMPORT, &a)) != PB_OK) {
-		rt_snprintf(err, cap, "%s cannot import the state (%d)", s->new->name, r);
-		goto abort;
-	}
-	if ((r = entry(s->new, CALL_ACTIVATE, &a)) != PB_OK) {
-		rt_snprintf(err, cap, "%s cannot take the hardware (%d)", s->new->name, r);
+	if (!s->imported &&
+	    (r = entry(s->new, STEP_IMPORT | STEP_ACTIVATE, &a)) != PB_OK) {
+		new_failed(s, a.at, r, err, cap);
 		goto abort;
 	}
 	/* P' may have withdrawn or renamed resources since swap_begin
@@ -511,6 +699,7 @@ swap_finish(struct swap *s, char *err, size_t cap)
 	t1 = arch_cycles();
 	s->blackout_ns = hub_now_ns() - s->t0_ns;
 	s->blackout_cycles = t1 - s->t0;
+	hand_over_done(s, 1);
 	irq_hold_module(s->old, 0);
 	tell_rebound(s->new);
 	/* What P' takes whenever it comes (irq for a driver that polls till
@@ -580,7 +769,7 @@ swap_provider(struct pb_module *old, struct pb_module *new, const char *iface,
     char *err, size_t cap)
 {
 	static int under_way;	/* the loop runs while a provider drains */
-	struct swap s = { .old = old, .new = new, .iface = iface };
+	struct swap s = { .old = old, .new = new, .iface = iface, .flip = 1 };
 	int r;
 
 	if (old == new || old->state != MOD_RUNNING) {
@@ -647,7 +836,7 @@ swap_watch_fault(struct pb_module *new)
 	new->state = MOD_FAILED;
 	if (old->bind_res)
 		hub_bind_connect(old);
-	if (entry(old, CALL_RESUME, &a) < PB_OK)
+	if (entry(old, STEP_RESUME, &a) < PB_OK)
 		log_event(LOG_ERROR, "%s: resume failed", old->name);
 	old->state = MOD_RUNNING;
 	irq_hold_module(old, 0);

@@ -11,13 +11,18 @@ struct swap {
 	struct pb_module *old, *new;
 	const char *iface;	/* NULL: every interface old publishes */
 	void *buf;		/* the exported state */
-	size_t len;
+	size_t len, cap;	/* its length, its buffer's size */
 	uint32_t ver;
 	uint64_t t0, t0_ns;	/* start of the blackout */
 	uint64_t drain_ns;	/* P drained (PB_EAGAIN) this long before */
 	unsigned old_gen;	/* old's generation when it started */
 	int draining;		/* old answered PB_EAGAIN at least once */
 	int prepared;		/* step 1 done (swap_prepare) */
+	int flip;		/* swap_begin runs step 4 too, in P's call
+				 * (not the takeover: it exits boot
+				 * services between 3 and 4) */
+	int imported;		/* step 4 done */
+	unsigned record;	/* check_counterparts' record of it (swap.c) */
 	uint64_t blackout_ns, blackout_cycles;
 };
 

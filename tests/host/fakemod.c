@@ -269,8 +269,10 @@ fm_export(struct pb_module *self, void *buf, size_t cap, size_t *len,
 	}
 	if ((r = step(f, FM_EXPORT, "export")) != PB_OK)
 		return r;
-	if (cap < n)
+	if (cap < n) {
+		*len = n;	/* what it needs (abi/pb.h) */
 		return PB_ENOMEM;
+	}
 	blob_write(f, buf);
 	*len = n + f->export_lie;
 	*version = f->export_version;

@@ -78,7 +78,7 @@ TEST(swap_steps_in_order)
 	WORLD();
 	fm_trace_clear();
 	CHECK_EQ_INT(swap(), PB_OK);
-	CHECK_STR(fm_trace, "new.start(standby) old.quiesce old.export(size) "
+	CHECK_STR(fm_trace, "new.start(standby) old.export(size) old.quiesce "
 	    "old.export old.release new.import new.activate "
 	    "cli.rebound(tcon:new0)");
 	CHECK_EQ_INT(new_->last_mode, PB_START_STANDBY);
@@ -111,6 +111,57 @@ TEST(swap_export_longer_than_its_buffer_fails)
 	CHECK_EQ_INT(fm_last_import_len, 0);	/* new never saw it */
 	CHECK_EQ_INT(fm_write(c, "still old\n"), PB_OK);
 	CHECK_EQ_INT(mem_owned(NULL, -1), 0);
+	fm_teardown();
+}
+
+/* The state's size is asked before the blackout; one that grows past its
+ * buffer while the provider quiesces gets a bigger one, and the swap goes
+ * on with the whole of it. */
+static void
+grow_in_quiesce(struct fm *f, int step)
+{
+	if (f == old_ && step == FM_QUIESCE)
+		old_->pad = 3 * 4096;
+}
+
+TEST(swap_state_grown_while_quiescing_fits_a_bigger_buffer)
+{
+	WORLD();
+	fm_step_hook = grow_in_quiesce;
+	fm_trace_clear();
+	CHECK_EQ_INT(swap(), PB_OK);
+	CHECK_STR(fm_trace, "new.start(standby) old.export(size) old.quiesce "
+	    "old.export old.export old.release new.import new.activate "
+	    "cli.rebound(tcon:new0)");
+	CHECK(fm_last_import_len > 3 * 4096);
+	CHECK_EQ_INT(fm_last_import_len, fm_last_export_len);
+	CHECK(memcmp(fm_last_import, fm_last_export, fm_last_import_len) == 0);
+	CHECK_EQ_INT(mem_owned(NULL, -1), 0);	/* freed after the swap */
+	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
+	fm_teardown();
+}
+
+/* The check before the blackout stands only while no resource or
+ * connection changes: a connection made to old's resource while new
+ * imports (inside the blackout) moves with the others. */
+static struct conn *late_conn;
+
+static void
+connect_in_import(struct fm *f, int step)
+{
+	if (f == new_ && step == FM_IMPORT)
+		late_conn = conn_open(NULL, old_->res[0], PB_REQ_NONE);
+}
+
+TEST(swap_moves_a_connection_made_in_the_blackout)
+{
+	WORLD();
+	late_conn = NULL;
+	fm_step_hook = connect_in_import;
+	CHECK_EQ_INT(swap(), PB_OK);
+	REQUIRE(late_conn != NULL);
+	CHECK(late_conn->res == new_->res[0]);
+	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
 	fm_teardown();
 }
 
@@ -259,14 +310,15 @@ TEST(swap_blackout_recorded)
 	struct fm *third;
 
 	WORLD();
-	/* Every entry point takes 1 us: quiesce, export x2, release, import,
-	 * activate are the blackout; new's standby start is not. */
+	/* Every entry point takes 1 us: quiesce, export, release, import,
+	 * activate are the blackout; new's standby start and old's export
+	 * of its size (asked before) are not. */
 	old_->tick_ns = new_->tick_ns = 1000;
 	CHECK_EQ_INT(swap(), PB_OK);
 	CHECK_EQ_INT(swap_stats.count, 1);
-	CHECK_EQ_INT(swap_stats.last_ns, 6000);
-	CHECK_EQ_INT(swap_stats.worst_ns, 6000);
-	CHECK(fm_log_has("old -> new for tcon: blackout 6 us"));
+	CHECK_EQ_INT(swap_stats.last_ns, 5000);
+	CHECK_EQ_INT(swap_stats.worst_ns, 5000);
+	CHECK(fm_log_has("old -> new for tcon: blackout 5 us"));
 
 	third = fm_add("third", 3);
 	fm_serve(third, "tcon", "third0");
@@ -274,8 +326,8 @@ TEST(swap_blackout_recorded)
 	CHECK_EQ_INT(swap_provider(new_->m, third->m, "tcon", err, sizeof(err)),
 	    PB_OK);
 	CHECK_EQ_INT(swap_stats.count, 2);
-	CHECK_EQ_INT(swap_stats.last_ns, 600);
-	CHECK_EQ_INT(swap_stats.worst_ns, 6000);
+	CHECK_EQ_INT(swap_stats.last_ns, 500);
+	CHECK_EQ_INT(swap_stats.worst_ns, 5000);
 	CHECK(bound_to(fm_conn(cli, 0, 0), third, 0));
 	fm_teardown();
 }
@@ -333,18 +385,19 @@ struct rollback {
 	const char *err;
 };
 
-#define UPTO_RELEASE "new.start(standby) old.quiesce old.export(size) " \
+#define UPTO_RELEASE "new.start(standby) old.export(size) old.quiesce " \
 	"old.export old.release"
 static const struct rollback rollbacks[] = {
 	{ "standby", 1, FM_STANDBY, 0, "new.start(standby)",
 	    "new cannot start in standby" },
-	{ "quiesce", 0, FM_QUIESCE, 0, "new.start(standby) old.quiesce",
+	{ "quiesce", 0, FM_QUIESCE, 0,
+	    "new.start(standby) old.export(size) old.quiesce",
 	    "old refused to quiesce" },
-	{ "export size", 0, FM_EXPORT_SIZE, 1,
-	    "new.start(standby) old.quiesce old.export(size)",
+	{ "export size", 0, FM_EXPORT_SIZE, 0,
+	    "new.start(standby) old.export(size)",
 	    "old cannot export its state" },
 	{ "export", 0, FM_EXPORT, 1,
-	    "new.start(standby) old.quiesce old.export(size) old.export",
+	    "new.start(standby) old.export(size) old.quiesce old.export",
 	    "old cannot export its state" },
 	{ "release", 0, FM_RELEASE, 1, UPTO_RELEASE,
 	    "old cannot release the hardware" },
@@ -445,7 +498,7 @@ TEST(swap_fault_in_new_during_standby_start_rolls_back)
  * P' lets go before P takes the hardware back. */
 TEST(swap_rollback_stops_new_before_resuming_old)
 {
-	for (int i = 2; i < 7; i++) {
+	for (int i = 3; i < 7; i++) {	/* the steps after the quiesce */
 		const char *stop, *resume;
 
 		REQUIRE(world_with(0, 0));
@@ -505,7 +558,7 @@ TEST(swap_state_too_big_for_memory_rolls_back)
 	CHECK_EQ_INT(swap(), PB_ENOMEM);
 	CHECK_CONTAINS(err, "old cannot export its state");
 	CHECK_EQ_INT(old_->m->state, MOD_RUNNING);
-	CHECK_EQ_INT(old_->nresume, 1);
+	CHECK_EQ_INT(old_->nresume, 0);		/* found out before quiesce */
 	CHECK(bound_to(fm_conn(cli, 0, 0), old_, 0));
 	CHECK_EQ_INT(fm_nres(new_), 0);
 	fm_teardown();
@@ -787,7 +840,7 @@ TEST(swap_aba_inside_watch_window)
 	fm_trace_clear();
 	CHECK_EQ_INT(swap_provider(b_->m, a_->m, "tcon", err, sizeof(err)),
 	    PB_OK);
-	CHECK_STR(fm_trace, "a.stop a.start(standby) b.quiesce b.export(size) "
+	CHECK_STR(fm_trace, "a.stop a.start(standby) b.export(size) b.quiesce "
 	    "b.export b.release a.import a.activate cli.rebound(tcon:a0)");
 	CHECK_EQ_INT(a_->m->state, MOD_RUNNING);
 	CHECK(a_->m->base != 0);
@@ -879,7 +932,8 @@ TEST(swap_on_start_of_a_better_provider)
 	REQUIRE(world_with(1, 0));
 	fm_trace_clear();
 	CHECK_EQ_INT(hub_start_module(new_->m, e, sizeof(e)), PB_OK);
-	CHECK_CONTAINS(fm_trace, "new.start(standby) old.quiesce");
+	CHECK_CONTAINS(fm_trace, "new.start(standby) old.export(size) "
+	    "old.quiesce");
 	CHECK_EQ_INT(new_->m->state, MOD_RUNNING);
 	CHECK_EQ_INT(old_->m->state, MOD_QUIESCED);
 	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
@@ -1041,11 +1095,12 @@ TEST(swap_control_command)
 /*
  * The old provider answers PB_EAGAIN while requests are in flight: the
  * hub runs the event loop (the old provider's completions and interrupts
- * come through) and asks again; its interrupts are held only from the
- * PB_OK on.
+ * come through) and asks again; its interrupts are held while it is
+ * asked, delivered while it drains, and held again from the PB_OK on.
  */
 static struct pb_work completion;
 static unsigned drain_calls, irqs_while_draining, completions;
+static unsigned irqs_in_first, irqs_at_second;
 
 static void
 complete(void *arg)
@@ -1061,8 +1116,13 @@ drain_hook(struct fm *f, int step)
 		return;
 	drain_calls++;
 	if (drain_calls == 1) {
-		/* a completion the device raises while draining */
+		/* a completion the device raises while it is asked */
 		work_post(&completion);
+		hub_irq_dispatch(old_->irq_vector);
+		irqs_in_first = old_->nirq;
+	} else if (drain_calls == 2) {
+		/* ... and one while it drains */
+		irqs_at_second = old_->nirq;
 		hub_irq_dispatch(old_->irq_vector);
 		irqs_while_draining = old_->nirq;
 	}
@@ -1073,15 +1133,18 @@ TEST(swap_quiesce_drains_with_the_loop_running)
 	REQUIRE(world_with(0, 1));
 	old_->again = 2;
 	drain_calls = irqs_while_draining = completions = 0;
+	irqs_in_first = irqs_at_second = 99;
 	work_init(old_->m, &completion, complete, NULL);
 	fm_step_hook = drain_hook;
 	fm_trace_clear();
 	CHECK_EQ_INT(swap(), PB_OK);
 	CHECK_EQ_INT(drain_calls, 3);
-	CHECK_EQ_INT(irqs_while_draining, 1);	/* not held while draining */
+	CHECK_EQ_INT(irqs_in_first, 0);		/* held while asked */
+	CHECK_EQ_INT(irqs_at_second, 1);	/* delivered when it drained */
+	CHECK_EQ_INT(irqs_while_draining, 2);	/* not held while draining */
 	CHECK_EQ_INT(completions, 1);		/* its work ran meanwhile */
-	CHECK_STR(fm_trace, "new.start(standby) old.quiesce old.irq "
-	    "old.quiesce old.quiesce old.export(size) old.export old.release "
+	CHECK_STR(fm_trace, "new.start(standby) old.export(size) old.quiesce "
+	    "old.irq old.quiesce old.irq old.quiesce old.export old.release "
 	    "new.import new.activate cli.rebound(tcon:new0)");
 	CHECK_EQ_INT(old_->nresume, 0);
 	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
