@@ -25,6 +25,7 @@ extern uint32_t grant_next;
 extern uint8_t domain_on;
 
 static unsigned grants;
+static uint16_t told[16];	/* told[writer key]: page keys logged */
 
 /* A note the hub makes (a request the block shadow or the park passes
  * on, a swap's state blob): one pointer for provider. */
@@ -153,12 +154,18 @@ domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 	    !grant_noted(writer, addr) && !grant_served(writer, addr, key))
 		return 0;
 	arch_set_key(addr & ~4095ull, 4096, KEY_SHARED);
-	if (++grants <= 32 || !(grants & (grants - 1)))
+	grants++;
+	/* One line per writer's key and page's key: the first grant says
+	 * who shares with whom; the pages that follow are routine, and a
+	 * line each would land in the middle of the shell's output. */
+	if (!(told[writer->key & 15] & (1u << key))) {
+		told[writer->key & 15] |= (uint16_t)(1u << key);
 		log_event(LOG_LOAD, "domains: page 0x%llx (key %d) shared: "
 		    "written by %s%s (%u pages)",
 		    (unsigned long long)(addr & ~4095ull), key,
 		    code && code != writer ? code->name : writer->name,
 		    code && code != writer ? "'s code in another's call" :
 		    ", a provider of its owner", grants);
+	}
 	return 1;
 }

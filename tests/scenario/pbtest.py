@@ -147,6 +147,13 @@ _ERASE = '\r\x1b[K'
 _ERASE_MARK = '\ue000'
 
 
+def without_log(text):
+    """A command's output without the hub's log lines that came while it
+    ran (cmd() keeps them: some tests look for them)."""
+    return _LOG_LINE.sub('', text if text.endswith('\n') else text + '\n'
+                         ).rstrip('\n')
+
+
 def strip_ansi(text):
     """Remove ANSI escape sequences, CR and NUL from text."""
     return _JUNK_RE.sub('', _ESC_RE.sub('', text))
