@@ -292,3 +292,27 @@ recover_swap_back(struct pb_module *m, uint64_t t0)
 	    "rollback, %u requests issued again", m->name,
 	    (unsigned long long)(m->recovered_ns / 1000), why, n);
 }
+
+/*
+ * A fault noted where it cannot be handled: inside an interrupt (the
+ * handler's call ended, its EOI is sent by hub_irq_dispatch as always),
+ * or while the module's code is still on the stack below.  The module is
+ * not called meanwhile (mod_call refuses it), so its vectors are in
+ * effect masked; the recovery runs as the hub's work, outside both.
+ */
+static void
+recover_deferred(void *unused)
+{
+	(void)unused;
+	mod_handle_faults();
+}
+
+void
+recover_defer(void)
+{
+	static struct pb_work w;
+
+	if (!w.fn)
+		work_init(NULL, &w, recover_deferred, NULL);
+	work_post(&w);
+}

@@ -672,6 +672,10 @@ irq_deliver(int vector)
 	irq_depth = outer_depth;
 }
 
+/* Device interrupts being handled now (nested): a fault in one is
+ * recovered from later, outside (recover_defer). */
+unsigned hub_in_irq;
+
 /* Called by the arch side for vectors 32-255, interrupts disabled. */
 void
 hub_irq_dispatch(int vector)
@@ -682,14 +686,17 @@ hub_irq_dispatch(int vector)
 		return;
 	v = &vectors[vector];
 	v->count++;
+	hub_in_irq++;
 	if (v->fn && v->held)
 		v->pending++;
 	else if (v->fn)
 		irq_deliver(vector);
 	/* The controller's end of interrupt, after the handler quieted its
-	 * device (a level-triggered line would fire again otherwise). */
+	 * device (a level-triggered line would fire again otherwise), and
+	 * whether or not the handler returned. */
 	if (eoi.fn)
 		eoi.fn(eoi.ctx, vector);
+	hub_in_irq--;
 }
 
 /* Hold back (or release, replaying what came meanwhile) m's interrupts. */

@@ -304,3 +304,56 @@ TEST(recover_nested_restart_rebinds_once)
 	CHECK_EQ_INT(count(fm_log(), "drv: recovered in"), 1);
 	fm_teardown();
 }
+
+/*
+ * A fault in an interrupt handler: the handler's call ends, the EOI it
+ * was owed is sent, and the restart (which waits for timers and
+ * interrupts) runs later as the hub's work, outside the interrupt.
+ * Meanwhile the module is not called: its next interrupt is counted,
+ * answered with an EOI, and not delivered.
+ */
+static unsigned irq_calls, eois;
+
+static void
+faulting_handler(void *arg)
+{
+	irq_calls++;
+	fake_fault(arg);
+}
+
+static void
+count_eoi(void *ctx, int vector)
+{
+	(void)ctx;
+	(void)vector;
+	eois++;
+}
+
+TEST(recover_fault_in_irq_handler_restarts_outside_it)
+{
+	int v;
+
+	REQUIRE(world());
+	irq_calls = eois = 0;
+	REQUIRE(hub_set_irq_eoi(bus->m, count_eoi, NULL) == PB_OK);
+	v = irq_alloc(drv->m);
+	REQUIRE(v > 0);
+	REQUIRE(irq_register(drv->m, v, faulting_handler, drv->m) == PB_OK);
+	hub_irq_dispatch(v);
+	CHECK_EQ_INT(irq_calls, 1);
+	CHECK_EQ_INT(eois, 1);
+	CHECK_EQ_INT(drv->nstart, 1);		/* not inside the interrupt */
+	CHECK(drv->m->fault_pending);
+	hub_irq_dispatch(v);			/* awaiting recovery: not called */
+	CHECK_EQ_INT(irq_calls, 1);
+	CHECK_EQ_INT(eois, 2);
+	fm_run_work();
+	CHECK_EQ_INT(drv->nstart, 2);		/* restarted by the hub's work */
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(drv->m->fault_pending, 0);
+	CHECK_EQ_INT(app->nrebound, 1);
+	CHECK_EQ_INT(irq_count(drv->m), 0);	/* the old vector went with it */
+	CHECK(fm_log_has("drv: recovered in "));
+	hub_set_irq_eoi(bus->m, NULL, NULL);
+	fm_teardown();
+}

@@ -260,3 +260,28 @@ class Campaign:
         c = self.counted()
         return {o: (sum(r['outcome'] == o for r in c) / len(c)) if c else 0.0
                 for o in OUTCOMES}
+
+
+def main(argv):
+    """By hand: `faultcampaign.py CONFIG SEED FIRST N [OUT.json]` runs a
+    campaign on a fresh image (target=os, watchdog=1000) and prints each
+    record and the shares; OUT.json gets the records."""
+    import json
+    import sys
+    from images import custom_image
+
+    config, seed, first, n = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
+    img = custom_image('campaign_' + config, ['target=os', 'watchdog=1000'])
+    c = Campaign(config, img, seed, name='campaign.%s.%d' % (config, seed),
+                 log=lambda r: print(json.dumps(r), flush=True))
+    c.run(first, n)
+    print(json.dumps({o: round(100 * s, 1) for o, s in c.shares().items()}))
+    if len(argv) > 4:
+        with open(argv[4], 'w') as f:
+            json.dump(c.records, f, indent=1)
+    sys.exit(0)
+
+
+if __name__ == '__main__':
+    import sys
+    main(sys.argv[1:])
