@@ -323,6 +323,7 @@ void recover_restart(struct pb_module *m, uint64_t t0);
 void recover_give_up(struct pb_module *m);
 void recover_swap_back(struct pb_module *m, uint64_t t0);
 void recover_defer(void);
+unsigned irq_poll_module(struct pb_module *m);
 void mod_handle_faults(void);
 extern unsigned hub_in_irq;
 void mem_give(struct pb_module *from, struct pb_module *to);

@@ -37,6 +37,7 @@ struct note {
 	pb_work_fn fn;			/* the client's completion */
 	void *arg;
 	uint32_t seq;			/* submission order */
+	uint64_t since;			/* hub time it went out */
 };
 
 static struct shadow shadows[SHADOWS];
@@ -86,6 +87,8 @@ fail(struct note *n, int err)
 	work_post(&req->done);
 }
 
+static void lost_watch(void);
+
 static int
 sh_info(void *ctx, struct block_info *info)
 {
@@ -108,9 +111,11 @@ sh_submit(void *ctx, struct block_req *req)
 		shadow_unnoted++;
 		return s->ops ? s->ops->submit(s->ctx, req) : PB_EBUSY;
 	}
-	*n = (struct note){ req, s, req->done.fn, req->done.arg, next_seq++ };
+	*n = (struct note){ req, s, req->done.fn, req->done.arg, next_seq++,
+	    hub_now_ns() };
 	req->done.fn = shadow_done;
 	req->done.arg = n;
+	lost_watch();
 	if (!s->ops)
 		return PB_OK;	/* held: it goes out at the replay */
 	r = s->ops->submit(s->ctx, req);
@@ -120,6 +125,76 @@ sh_submit(void *ctx, struct block_req *req)
 }
 
 static const struct block_ops shadow_ops = { sh_info, sh_submit };
+
+/*
+ * A lost interrupt: a handler that did not run, or ran and left its
+ * device unacknowledged, leaves a request out for good (an MSI device
+ * raises no second message for what it already signalled).  The hub
+ * sees the request wait: past LOST_NS, the handlers of its provider and
+ * of the modules that provider uses are called once, as if their
+ * interrupts had come (a handler must bear a call with nothing to do),
+ * and the modules are named in one line.
+ */
+#define LOST_NS 500000000ull
+uint64_t shadow_lost_due;	/* when the armed check runs; 0: none */
+
+static void
+lost_poll(struct pb_module *m, unsigned depth, char *list, size_t cap)
+{
+	size_t n = strlen(list);
+
+	if (irq_poll_module(m))
+		rt_snprintf(list + n, cap - n, " %s", m->name);
+	for (unsigned i = 0; depth < 4 && i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].client == m && conns[i].res &&
+		    conns[i].res->owner && conns[i].res->owner != m)
+			lost_poll(conns[i].res->owner, depth + 1, list, cap);
+}
+
+static void
+lost_check(void *unused)
+{
+	uint64_t now = hub_now_ns();
+	struct note *late = NULL;
+	int out = 0;
+	char list[64] = "";
+
+	(void)unused;
+	shadow_lost_due = 0;
+	for (unsigned i = 0; i < NOTES; i++) {
+		struct note *n = &notes[i];
+
+		if (!n->req || !n->s || !n->s->ops || !n->s->c->res ||
+		    !n->s->c->res->owner)
+			continue;
+		out = 1;
+		if (now - n->since >= LOST_NS && !n->req->done.queued)
+			late = n;
+	}
+	if (late) {
+		for (unsigned i = 0; i < NOTES; i++)
+			if (notes[i].req)
+				notes[i].since = now;	/* once per LOST_NS */
+		lost_poll(late->s->c->res->owner, 0, list, sizeof(list));
+		log_event(LOG_ERROR, "hub: a block request of %s out %llu ms: "
+		    "interrupt handlers called (a lost interrupt?):%s",
+		    late->s->c->res->owner->name,
+		    (unsigned long long)(LOST_NS / 1000000), list);
+	}
+	if (out)
+		lost_watch();
+}
+
+static void
+lost_watch(void)
+{
+	uint64_t now = hub_now_ns();
+
+	if (shadow_lost_due && now < shadow_lost_due + LOST_NS)
+		return;		/* armed (one long overdue was cancelled) */
+	if (timer_add(NULL, LOST_NS / 2, lost_check, NULL) > 0)
+		shadow_lost_due = now + LOST_NS / 2;
+}
 
 /* s's notes lose their connection; their requests complete as usual. */
 static void
@@ -224,6 +299,7 @@ shadow_replay(struct conn *c)
 		struct resubmit_args a = { s, t->req };
 
 		t->seq = next_seq++;
+		t->since = hub_now_ns();
 		if (t->req->done.queued)
 			continue;	/* completed: shadow_done is on its way */
 		if (s->ops && c->res && c->res->owner &&

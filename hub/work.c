@@ -699,6 +699,29 @@ hub_irq_dispatch(int vector)
 	hub_in_irq--;
 }
 
+/* Call m's handlers once, as if their interrupts had come (shadow.c: a
+ * request that waits too long); not those of the interrupt controller or
+ * the clock, which serve no request.  How many. */
+unsigned
+irq_poll_module(struct pb_module *m)
+{
+	unsigned n = 0;
+
+	for (int i = VECTOR_FIRST; i < VECTORS && m != eoi.owner &&
+	    m != clock.owner; i++) {
+		struct vector *v = &vectors[i];
+		uint64_t held;
+
+		if (!v->used || v->owner != m || !v->fn || v->held)
+			continue;
+		held = arch_irq_hold();
+		irq_deliver(i);
+		arch_irq_release(held);
+		n++;
+	}
+	return n;
+}
+
 /* Hold back (or release, replaying what came meanwhile) m's interrupts. */
 void
 irq_hold_module(struct pb_module *m, int hold)

@@ -332,3 +332,61 @@ TEST(shadow_requests_go_back_to_the_old_provider_on_rollback)
 	CHECK(heard[0].req == &reqs[2] && heard[0].status == PB_OK);
 	fm_teardown();
 }
+
+/*
+ * A lost interrupt: disk's handler did not run for a request it finished
+ * (an injected skip, or a device left unacknowledged).  Once the request
+ * has waited LOST_NS (500 ms), the hub calls disk's handler, which
+ * completes it; a request that is answered in time sees no such call.
+ */
+static unsigned lost_calls;
+extern uint64_t shadow_lost_due;
+
+/* Time passes on the hub's clock (a clock set by an earlier test leaves
+ * it offset from the CPU's). */
+static void
+advance(uint64_t ns)
+{
+	fake_now += ns;
+	timers_run(hub_now_ns());
+	fm_run_work();
+}
+
+static void
+finish_on_irq(void *arg)
+{
+	(void)arg;
+	lost_calls++;
+	if (nqueue)
+		complete_one(PB_OK);
+}
+
+TEST(shadow_lost_interrupt_calls_the_handler)
+{
+	int v;
+
+	REQUIRE(world(PB_CARD_ONE));
+	shadow_lost_due = 0;	/* an earlier test's check was cancelled */
+	lost_calls = 0;
+	v = irq_alloc(disk->m);
+	REQUIRE(irq_register(disk->m, v, finish_on_irq, NULL) == PB_OK);
+	REQUIRE(submit(0) == PB_OK);
+	complete_one(PB_OK);			/* in time */
+	advance(300000000);
+	advance(300000000);
+	CHECK_EQ_INT(lost_calls, 0);
+	CHECK_EQ_INT(nheard, 1);
+	REQUIRE(submit(1) == PB_OK);		/* its interrupt is lost */
+	advance(300000000);
+	CHECK_EQ_INT(lost_calls, 0);
+	CHECK_EQ_INT(nheard, 1);
+	advance(300000000);
+	CHECK_EQ_INT(lost_calls, 1);
+	CHECK_EQ_INT(nheard, 2);
+	CHECK(heard[1].req == &reqs[1] && heard[1].status == PB_OK);
+	CHECK(fm_log_has("hub: a block request of disk out 500 ms"));
+	CHECK(fm_log_has("lost interrupt?): disk"));
+	advance(2000000000);			/* nothing out: no more calls */
+	CHECK_EQ_INT(lost_calls, 1);
+	fm_teardown();
+}
