@@ -266,7 +266,10 @@ void hub_watch_unwound(unsigned index);
 int hub_watch_may_end(const struct pb_module *m,
     const struct pb_module *owner);
 unsigned arch_guard_depth(void);
+/* The module whose guarded call is innermost now (NULL: none). */
+struct pb_module *arch_guard_owner(void);
 #define FAULT_WATCHDOG 256		/* fault_vector of a hung module */
+#define FAULT_SELF 257			/* called a service as another module */
 /* Where a module's fault happened (fault_where): in its own image, in the
  * hub's code during its call (a service it called), or at no code at all
  * (a jump to NULL or a wild address, a return to a bad address). */

@@ -235,6 +235,9 @@ cause(const struct pb_module *m, char *buf, size_t cap)
 {
 	if (m->fault_vector == FAULT_WATCHDOG)
 		rt_snprintf(buf, cap, "hung");
+	else if (m->fault_vector == FAULT_SELF)
+		rt_snprintf(buf, cap, "corrupt: called the hub as %p",
+		    (void *)(uintptr_t)m->fault_addr);
 	else
 		rt_snprintf(buf, cap, "vector %d at 0x%llx", m->fault_vector,
 		    (unsigned long long)m->fault_rip);

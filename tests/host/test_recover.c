@@ -357,3 +357,40 @@ TEST(recover_fault_in_irq_handler_restarts_outside_it)
 	hub_set_irq_eoi(bus->m, NULL, NULL);
 	fm_teardown();
 }
+
+/*
+ * A module that calls a service as someone else (its pointer to itself
+ * overwritten, here by a stray write) is charged a fault when the
+ * service finds an argument bad, and restarted: every later call would
+ * fail the same way.
+ */
+static struct pb_module garbage_self = { .name = "garbage", .base = 0x1000,
+    .size = 0x1000 };
+
+static void
+tick(void *arg)
+{
+	(void)arg;
+}
+
+static void
+call_as_garbage(void *arg)
+{
+	(void)arg;
+	hub_services.timer_after(&garbage_self, 1000, tick, NULL);
+}
+
+TEST(recover_service_called_as_another_module_is_a_fault)
+{
+	REQUIRE(world());
+	work_queue(drv->m, call_as_garbage, NULL);
+	fm_run_work();
+	CHECK(fm_log_has("drv: timer_after: bad function"));
+	CHECK(fm_log_has("charged as a fault"));
+	CHECK_EQ_INT(drv->nstart, 2);
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	CHECK(fm_log_has("drv: recovered in "));
+	CHECK(fm_log_has("corrupt: called the hub as "));
+	CHECK_EQ_INT(app->nrebound, 1);
+	fm_teardown();
+}
