@@ -327,6 +327,7 @@ void recover_give_up(struct pb_module *m);
 void recover_swap_back(struct pb_module *m, uint64_t t0);
 void recover_defer(void);
 unsigned irq_poll_module(struct pb_module *m);
+long arch_call_hook(long (*fn)(void *), void *arg, struct pb_module *owner);
 void mod_handle_faults(void);
 extern unsigned hub_in_irq;
 void mem_give(struct pb_module *from, struct pb_module *to);

@@ -37,7 +37,7 @@
  * domain on its first write and keeps it until the module's call ends
  * (DOMAIN_HUB_RETRY); now_ns, which writes nothing and runs in the
  * caller's; the clock and end-of-interrupt hooks, which the hub calls
- * unguarded in its own domain; everything before the takeover (the
+ * guarded but in its own domain (guardhook.S); everything before the takeover (the
  * firmware's tables carry no keys, and firmware code runs on modules'
  * calls).  IA32_PKRS is written only when its value changes: under QEMU's
  * TCG every write flushes the TLB (tens of microseconds).

@@ -394,3 +394,75 @@ TEST(recover_service_called_as_another_module_is_a_fault)
 	CHECK_EQ_INT(app->nrebound, 1);
 	fm_teardown();
 }
+
+/*
+ * The clock and end-of-interrupt hooks are guarded calls of their
+ * module: one that faults is charged to it, dropped at once (the hub's
+ * time goes on from the CPU's clock), and its module restarted as the
+ * hub's work.
+ */
+static int clock_faults;
+
+static uint64_t
+bad_now(void *ctx)
+{
+	(void)ctx;
+	if (clock_faults)
+		fake_fault(drv->m);
+	return fake_now;	/* the CPU's: leaves no offset to later tests */
+}
+
+static const struct pb_clock bad_clock = { .now_ns = bad_now };
+
+TEST(recover_faulting_clock_is_dropped_and_its_module_restarted)
+{
+	uint64_t t1, t2;
+
+	REQUIRE(world());
+	clock_faults = 0;
+	REQUIRE(hub_set_clock(drv->m, &bad_clock, NULL) == PB_OK);
+	fake_now += 1000000;
+	t1 = hub_now_ns();
+	clock_faults = 1;
+	t2 = hub_now_ns();
+	CHECK(t2 == t1);			/* from the CPU's */
+	CHECK(fm_log_has("hub: clock drv failed: the CPU's goes on"));
+	CHECK_EQ_INT(drv->m->fault_pending, 1);
+	fake_now += 1000000;
+	CHECK(hub_now_ns() == t2 + 1000000);	/* the CPU's, from there */
+	fm_run_work();
+	CHECK_EQ_INT(drv->nstart, 2);
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(drv->m->faults, 1);
+	fm_teardown();
+}
+
+static void
+bad_eoi(void *ctx, int vector)
+{
+	(void)ctx;
+	(void)vector;
+	eois++;
+	fake_fault(drv->m);
+}
+
+TEST(recover_faulting_eoi_hook_is_dropped_and_its_module_restarted)
+{
+	int v;
+
+	REQUIRE(world());
+	eois = 0;
+	REQUIRE(hub_set_irq_eoi(drv->m, bad_eoi, NULL) == PB_OK);
+	v = irq_alloc(bus->m);
+	REQUIRE(v > 0);
+	hub_irq_dispatch(v);
+	CHECK_EQ_INT(eois, 1);
+	CHECK(fm_log_has("hub: drv's end of interrupt failed"));
+	hub_irq_dispatch(v);			/* dropped: not called again */
+	CHECK_EQ_INT(eois, 1);
+	fm_run_work();
+	CHECK_EQ_INT(drv->nstart, 2);
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	irq_unregister(bus->m, -1);
+	fm_teardown();
+}
