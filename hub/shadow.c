@@ -38,6 +38,7 @@ struct note {
 	void *arg;
 	uint32_t seq;			/* submission order */
 	uint64_t since;			/* hub time it went out */
+	int polled;			/* its lost interrupt was looked for */
 };
 
 static struct shadow shadows[SHADOWS];
@@ -112,7 +113,7 @@ sh_submit(void *ctx, struct block_req *req)
 		return s->ops ? s->ops->submit(s->ctx, req) : PB_EBUSY;
 	}
 	*n = (struct note){ req, s, req->done.fn, req->done.arg, next_seq++,
-	    hub_now_ns() };
+	    hub_now_ns(), 0 };
 	req->done.fn = shadow_done;
 	req->done.arg = n;
 	lost_watch();
@@ -133,9 +134,14 @@ static const struct block_ops shadow_ops = { sh_info, sh_submit };
  * sees the request wait: past LOST_NS, the handlers of its provider and
  * of the modules that provider uses are called once, as if their
  * interrupts had come (a handler must bear a call with nothing to do),
- * and the modules are named in one line.
+ * and the modules are named in one line.  A request still out after
+ * HUNG_NS, longer than any driver's own bounded wait takes to end it
+ * with an error, is a provider that broke that promise (its state is
+ * corrupt, or it waits for what will not come): it is charged as hung
+ * and recovered, and the request goes to its new instance.
  */
 #define LOST_NS 500000000ull
+#define HUNG_NS 15000000000ull
 uint64_t shadow_lost_due;	/* when the armed check runs; 0: none */
 
 static void
@@ -151,35 +157,52 @@ lost_poll(struct pb_module *m, unsigned depth, char *list, size_t cap)
 			lost_poll(conns[i].res->owner, depth + 1, list, cap);
 }
 
+/* n's provider, when n waits on one that runs; else NULL. */
+static struct pb_module *
+waits_on(const struct note *n)
+{
+	struct pb_module *m;
+
+	if (!n->req || !n->s || !n->s->ops || !n->s->c->res ||
+	    n->req->done.queued)
+		return NULL;
+	m = n->s->c->res->owner;
+	return m && m->state == MOD_RUNNING && !m->fault_pending ? m : NULL;
+}
+
 static void
 lost_check(void *unused)
 {
 	uint64_t now = hub_now_ns();
-	struct note *late = NULL;
+	struct pb_module *m;
 	int out = 0;
-	char list[64] = "";
+	char list[64];
 
 	(void)unused;
 	shadow_lost_due = 0;
 	for (unsigned i = 0; i < NOTES; i++) {
 		struct note *n = &notes[i];
 
-		if (!n->req || !n->s || !n->s->ops || !n->s->c->res ||
-		    !n->s->c->res->owner)
+		if (!(m = waits_on(n)))
 			continue;
 		out = 1;
-		if (now - n->since >= LOST_NS && !n->req->done.queued)
-			late = n;
-	}
-	if (late) {
-		for (unsigned i = 0; i < NOTES; i++)
-			if (notes[i].req)
-				notes[i].since = now;	/* once per LOST_NS */
-		lost_poll(late->s->c->res->owner, 0, list, sizeof(list));
-		log_event(LOG_ERROR, "hub: a block request of %s out %llu ms: "
-		    "interrupt handlers called (a lost interrupt?):%s",
-		    late->s->c->res->owner->name,
-		    (unsigned long long)(LOST_NS / 1000000), list);
+		if (now - n->since >= HUNG_NS) {
+			log_event(LOG_ERROR, "hub: %s has not answered a block "
+			    "request for %llu s: charged as hung", m->name,
+			    (unsigned long long)(HUNG_NS / 1000000000));
+			hub_note_fault(m, FAULT_WATCHDOG, 0, 0);
+			mod_handle_faults();
+			break;		/* the notes changed */
+		}
+		if (now - n->since >= LOST_NS && !n->polled) {
+			n->polled = 1;
+			list[0] = '\0';
+			lost_poll(m, 0, list, sizeof(list));
+			log_event(LOG_ERROR, "hub: a block request of %s out "
+			    "%llu ms: interrupt handlers called (a lost "
+			    "interrupt?):%s", m->name,
+			    (unsigned long long)(LOST_NS / 1000000), list);
+		}
 	}
 	if (out)
 		lost_watch();
@@ -300,6 +323,7 @@ shadow_replay(struct conn *c)
 
 		t->seq = next_seq++;
 		t->since = hub_now_ns();
+		t->polled = 0;
 		if (t->req->done.queued)
 			continue;	/* completed: shadow_done is on its way */
 		if (s->ops && c->res && c->res->owner &&

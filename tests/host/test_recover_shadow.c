@@ -390,3 +390,45 @@ TEST(shadow_lost_interrupt_calls_the_handler)
 	CHECK_EQ_INT(lost_calls, 1);
 	fm_teardown();
 }
+
+/* A provider that never answers (its handler finds nothing): after 15 s
+ * it is charged as hung and restarted, and the request goes to the new
+ * instance, which answers it. */
+static void
+nothing_on_irq(void *arg)
+{
+	(void)arg;
+	lost_calls++;
+}
+
+TEST(shadow_request_never_answered_restarts_its_provider)
+{
+	int v;
+
+	REQUIRE(world(PB_CARD_ONE));
+	shadow_lost_due = 0;
+	lost_calls = 0;
+	v = irq_alloc(disk->m);
+	REQUIRE(irq_register(disk->m, v, nothing_on_irq, NULL) == PB_OK);
+	REQUIRE(submit(2) == PB_OK);
+	fm_step_hook = fresh_queue;
+	for (unsigned i = 0; i < 28; i++)
+		advance(500000000);		/* 14 s */
+	CHECK_EQ_INT(lost_calls, 1);		/* polled once, not again */
+	CHECK_EQ_INT(disk->nstart, 1);
+	CHECK_EQ_INT(nheard, 0);
+	advance(500000000);
+	advance(500000000);
+	CHECK(fm_log_has("hub: disk has not answered a block request for "
+	    "15 s: charged as hung"));
+	CHECK_EQ_INT(disk->nstart, 2);
+	CHECK_EQ_INT(disk->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(nqueue, 1);		/* issued again */
+	CHECK(queue[0] == &reqs[2]);
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[2] && heard[0].status == PB_OK);
+	fm_step_hook = NULL;
+	fm_teardown();
+}
