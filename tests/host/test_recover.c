@@ -466,3 +466,32 @@ TEST(recover_faulting_eoi_hook_is_dropped_and_its_module_restarted)
 	irq_unregister(bus->m, -1);
 	fm_teardown();
 }
+
+/* A client of every provider (the shell of every keyboard) keeps the
+ * other one when drv is left stopped, and the one line names it. */
+TEST(recover_give_up_every_instance_client_keeps_the_other)
+{
+	struct fm *other, *all;
+
+	REQUIRE(world());
+	other = fm_add("other", 0);
+	fm_provide(other, "tdrv", 1, 0);
+	fm_publish(other, "tdrv", "other0", "");
+	REQUIRE(fm_start(other) == PB_OK);
+	all = fm_add("all", 0);
+	fm_require(all, "tdrv", 1, 0, PB_CARD_ALL, PB_AT_START);
+	REQUIRE(fm_start(all) == PB_OK);
+	REQUIRE(mod_unload(app->m) == PB_OK);	/* no client wants one */
+	for (int i = 0; i < 3; i++) {
+		fake_now += 1000000000ull;
+		fault_drv();
+	}
+	CHECK_EQ_INT(drv->m->state, MOD_FAILED);
+	CHECK_EQ_INT(count(fm_log(), "drv: faulted 3 times, not restarted"),
+	    1);
+	CHECK(fm_log_has("clients moved to other"));
+	CHECK_EQ_INT(all->m->state, MOD_RUNNING);
+	CHECK(fm_conn_res(all, 0, 0) == other->res[0] ||
+	    fm_conn_res(all, 0, 1) == other->res[0]);
+	fm_teardown();
+}
