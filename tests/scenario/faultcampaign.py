@@ -90,11 +90,11 @@ class Campaign:
     """Injections seed:[first, first + n) on machines of `config`, booted
     from `image` as often as needed; records() and shares() after run()."""
 
-    # A hang is no answer for longer than any driver's own bounded wait
+    # A hang is no answer for longer than any bounded wait in the system
     # takes to end in an error (usb-storage: 10 s for a command, 2 s for
-    # its cancel; ahci: 10 s), so a slow error is judged as the error
-    # (visible or stopped) it is.
-    def __init__(self, config, image, seed, modules=None, timeout=30,
+    # its cancel; ahci: 10 s; the shell: 30 s for a volume's answer), so
+    # a slow error is judged as the error (visible or stopped) it is.
+    def __init__(self, config, image, seed, modules=None, timeout=40,
                  name='campaign', log=None):
         self.config, self.image, self.seed = config, image, seed
         self.modules = modules or DRIVERS[config]
