@@ -88,7 +88,7 @@ fail(struct note *n, int err)
 	work_post(&req->done);
 }
 
-static void lost_watch(void);
+static void lost_watch(uint64_t now);
 
 static int
 sh_info(void *ctx, struct block_info *info)
@@ -116,7 +116,7 @@ sh_submit(void *ctx, struct block_req *req)
 	    hub_now_ns(), 0 };
 	req->done.fn = shadow_done;
 	req->done.arg = n;
-	lost_watch();
+	lost_watch(n->since);
 	if (!s->ops)
 		return PB_OK;	/* held: it goes out at the replay */
 	r = s->ops->submit(s->ctx, req);
@@ -205,14 +205,12 @@ lost_check(void *unused)
 		}
 	}
 	if (out)
-		lost_watch();
+		lost_watch(now);
 }
 
 static void
-lost_watch(void)
+lost_watch(uint64_t now)
 {
-	uint64_t now = hub_now_ns();
-
 	if (shadow_lost_due && now < shadow_lost_due + LOST_NS)
 		return;		/* armed (one long overdue was cancelled) */
 	if (timer_add(NULL, LOST_NS / 2, lost_check, NULL) > 0)
