@@ -90,27 +90,80 @@ fail(struct note *n, int err)
 
 static void lost_watch(uint64_t now);
 
+struct resubmit_args {
+	struct shadow *s;
+	struct block_req *req;
+	struct block_info *info;
+};
+
+static long
+call_submit(void *p)
+{
+	struct resubmit_args *a = p;
+
+	return a->s->ops->submit(a->s->ctx, a->req);
+}
+
+static long
+call_info(void *p)
+{
+	struct resubmit_args *a = p;
+
+	return a->s->ops->info(a->s->ctx, a->info);
+}
+
+/*
+ * The provider's op as a guarded call of its own, whoever's call it is
+ * made in: a fault there is the provider's, not its client's.  It is
+ * recovered when the client's call ends (as a gated connection's,
+ * conngate.S), or as the hub's work; PB_EFAULT meanwhile, and at once
+ * for a provider that awaits its recovery.
+ */
+static long
+provider_call(struct resubmit_args *a, long (*fn)(void *))
+{
+	struct pb_module *p = a->s->c->res ? a->s->c->res->owner : NULL;
+	long r;
+
+	if (!p)
+		return fn(a);
+	if (p->fault_pending)
+		return PB_EFAULT;
+	p->busy++;
+	r = arch_call_guarded(fn, a, p, arch_domain_of(p));
+	p->busy--;
+	if (r == PB_EFAULT)
+		recover_defer();
+	return r;
+}
+
 static int
 sh_info(void *ctx, struct block_info *info)
 {
 	struct shadow *s = ctx;
+	struct resubmit_args a = { s, NULL, info };
+	long r;
 
-	return s->ops ? s->ops->info(s->ctx, info) : PB_EBUSY;
+	if (!s->ops)
+		return PB_EBUSY;
+	r = provider_call(&a, call_info);
+	return r == PB_EFAULT ? PB_EBUSY : (int)r;
 }
 
 static int
 sh_submit(void *ctx, struct block_req *req)
 {
 	struct shadow *s = ctx;
+	struct resubmit_args a = { s, req, NULL };
 	struct note *n = NULL;
-	int r;
+	long r;
 
 	for (unsigned i = 0; i < NOTES && !n; i++)
 		if (!notes[i].req)
 			n = &notes[i];
 	if (!n) {
 		shadow_unnoted++;
-		return s->ops ? s->ops->submit(s->ctx, req) : PB_EBUSY;
+		return s->ops ? (int)provider_call(&a, call_submit) : PB_EBUSY;
 	}
 	*n = (struct note){ req, s, req->done.fn, req->done.arg, next_seq++,
 	    hub_now_ns(), 0 };
@@ -119,10 +172,12 @@ sh_submit(void *ctx, struct block_req *req)
 	lost_watch(n->since);
 	if (!s->ops)
 		return PB_OK;	/* held: it goes out at the replay */
-	r = s->ops->submit(s->ctx, req);
+	r = provider_call(&a, call_submit);
+	if (r == PB_EFAULT)
+		return PB_OK;	/* noted: its recovery issues it again */
 	if (r != PB_OK)
 		unnote(n);	/* refused: nothing happens, as without us */
-	return r;
+	return (int)r;
 }
 
 static const struct block_ops shadow_ops = { sh_info, sh_submit };
@@ -276,18 +331,6 @@ shadow_unwrap(struct pb_conn *pub)
 	}
 }
 
-struct resubmit_args {
-	struct shadow *s;
-	struct block_req *req;
-};
-
-static long
-call_submit(void *p)
-{
-	struct resubmit_args *a = p;
-
-	return a->s->ops->submit(a->s->ctx, a->req);
-}
 
 /* s's oldest noted request, or NULL. */
 static struct note *
@@ -317,7 +360,7 @@ shadow_replay(struct conn *c)
 
 	/* Bounded: a request issued again is noted anew, with a new seq. */
 	while (s && (t = oldest(s)) && (int32_t)(t->seq - end) < 0) {
-		struct resubmit_args a = { s, t->req };
+		struct resubmit_args a = { s, t->req, NULL };
 
 		t->seq = next_seq++;
 		t->since = hub_now_ns();

@@ -31,11 +31,18 @@ blk_info(void *ctx, struct block_info *info)
 	return PB_OK;
 }
 
+static int submit_faults;		/* the next submit faults */
+
 static int
 blk_submit(void *ctx, struct block_req *req)
 {
 	(void)ctx;
 	nsubmits++;
+	if (submit_faults) {		/* a jump to NULL: charged to the
+					 * innermost guarded call's module */
+		submit_faults = 0;
+		fake_fault_at(14, 0, 0);
+	}
 	if (refuse || nqueue == QMAX)
 		return PB_EIO;
 	queue[nqueue++] = req;
@@ -429,6 +436,40 @@ TEST(shadow_request_never_answered_restarts_its_provider)
 	fm_run_work();
 	CHECK_EQ_INT(nheard, 1);
 	CHECK(heard[0].req == &reqs[2] && heard[0].status == PB_OK);
+	fm_step_hook = NULL;
+	fm_teardown();
+}
+
+/* A provider that faults inside its submit, called from its client's
+ * call: the fault is the provider's (the shadow calls it guarded), the
+ * client's submit succeeds, and the request goes to the restarted
+ * provider. */
+static void
+submit_in_work(void *arg)
+{
+	(void)arg;
+	CHECK_EQ_INT(submit(3), PB_OK);
+}
+
+TEST(shadow_fault_in_submit_is_the_providers)
+{
+	REQUIRE(world(PB_CARD_ONE));
+	fm_step_hook = fresh_queue;
+	submit_faults = 1;
+	work_queue(fs->m, submit_in_work, NULL);
+	fm_run_work();
+	CHECK_EQ_INT(disk->m->faults, 1);
+	CHECK_EQ_INT(fs->m->faults, 0);
+	CHECK_EQ_INT(fs->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(disk->nstart, 2);
+	CHECK(fm_log_has("disk faulted: vector 14"));
+	CHECK_EQ_INT(nqueue, 1);		/* issued again */
+	REQUIRE(nqueue == 1);
+	CHECK(queue[0] == &reqs[3]);
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[3] && heard[0].status == PB_OK);
 	fm_step_hook = NULL;
 	fm_teardown();
 }
