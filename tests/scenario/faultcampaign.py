@@ -141,7 +141,13 @@ class Campaign:
         if not self.m or not self.m.running():
             return False
         try:
+            # The line typed so far runs first (it may be half of the
+            # workload's, the rest lost with a console that restarted),
+            # and the next is typed at its prompt: the shell drops what
+            # is typed ahead while a command fails.
+            self.m.skip_output()
             self.m.sendline('')
+            self.m.expect(r'^' + re.escape(PROMPT), self.timeout)
             out = self.m.cmd('faultinject status', self.timeout)
         except TestFailure:
             return False
