@@ -61,10 +61,25 @@ hub_arg_code(const struct pb_module *self, const void *fn)
 	    hub_module_at((uint64_t)(uintptr_t)fn) == self);
 }
 
+/*
+ * A bad argument is answered PB_EFAULT.  One that comes with `self` not
+ * the module whose call is running (its own pointer to itself
+ * overwritten) is that module's fault, charged like an exception: its
+ * state is corrupt, and every later call would fail the same way.
+ */
 int
 hub_arg_bad(const struct pb_module *self, const char *service,
     const char *what, const void *p)
 {
+	struct pb_module *caller = arch_guard_owner();
+
+	if (caller && self != caller) {
+		log_event(LOG_ERROR, "%s: %s: bad %s %p, called as %p: "
+		    "charged as a fault", caller->name, service, what, p,
+		    (const void *)self);
+		hub_note_fault(caller, FAULT_SELF, 0, (uint64_t)(uintptr_t)self);
+		return PB_EFAULT;
+	}
 	log_event(LOG_ERROR, "%s: %s: bad %s %p", self ? self->name : "?",
 	    service, what, p);
 	return PB_EFAULT;

@@ -303,7 +303,10 @@ void hub_watch_unwound(unsigned index);
 int hub_watch_may_end(const struct pb_module *m,
     const struct pb_module *owner);
 unsigned arch_guard_depth(void);
+/* The module whose guarded call is innermost now (NULL: none). */
+struct pb_module *arch_guard_owner(void);
 #define FAULT_WATCHDOG 256		/* fault_vector of a hung module */
+#define FAULT_SELF 257			/* called a service as another module */
 /* Where a module's fault happened (fault_where): in its own image, in the
  * hub's code during its call (a service it called), or at no code at all
  * (a jump to NULL or a wild address, a return to a bad address). */
@@ -360,6 +363,11 @@ unsigned recover_replay(struct pb_module *m);
 void recover_restart(struct pb_module *m, uint64_t t0);
 void recover_give_up(struct pb_module *m);
 void recover_swap_back(struct pb_module *m, uint64_t t0);
+void recover_defer(void);
+unsigned irq_poll_module(struct pb_module *m);
+long arch_call_hook(long (*fn)(void *), void *arg, struct pb_module *owner);
+void mod_handle_faults(void);
+extern unsigned hub_in_irq;
 void mem_give(struct pb_module *from, struct pb_module *to);
 /* block connections' requests in flight (shadow.c) */
 int shadow_bind(struct conn *c, struct pb_resource *r);

@@ -1,7 +1,7 @@
 /*
  * inject.c - fault injection: the hub's half is only a mechanism.
  *
- * `inject MODULE MOMENT:TYPE:PARAM` (control) arms one injection; the
+ * `inject MODULE MOMENT:TYPE:PARAM[:keep]` (control) arms one injection; the
  * next call of that moment into MODULE (an entry point, a work item or
  * timer, an interrupt handler) runs an injector instead, inside the
  * module's guard, as the module: every fault it causes is charged to the
@@ -199,6 +199,7 @@ inject_control(const char *name, const char *spec, pb_line_fn out, void *o)
 	struct pb_module *m;
 	unsigned long long k, t;
 	const char *e;
+	int keep;
 
 	if (name && strcmp(name, "off") == 0 && !spec) {
 		inj.armed = 0;
@@ -213,7 +214,8 @@ inject_control(const char *name, const char *spec, pb_line_fn out, void *o)
 		    *e != ':')
 			return PB_EINVAL;
 		inj.param = rt_strtou(e + 1, &e, 0);
-		if (*e)
+		keep = strcmp(e, ":keep") == 0;
+		if (*e && !keep)
 			return PB_EINVAL;
 		inj.m = m;
 		inj.gen = m->generation;
@@ -223,8 +225,9 @@ inject_control(const char *name, const char *spec, pb_line_fn out, void *o)
 		inj.fired = 0;
 		/* Each injection is judged as the module's first fault: the
 		 * limit on repeated faults is the recovery policy's business,
-		 * tested on its own. */
-		m->faults = 0;
+		 * tested on its own (`:keep`: the count stays). */
+		if (!keep)
+			m->faults = 0;
 		inj.faults0 = faults_total();
 		inject_conn_arm(k == INJECT_ENTRY ? m : NULL);	/* injconn.c */
 	}

@@ -331,12 +331,16 @@ fault_where_text(const struct pb_module *m)
 	}
 }
 
-/* The module that faulted in the last guarded call, if any. */
+/* A module that faulted and is in no call now, if any.  One whose code
+ * is still on the stack below (busy) waits for recover_defer's work:
+ * restarting it would free code that calls return into. */
 static struct pb_module *
 take_faulted(void)
 {
 	for (unsigned i = 0; i < nmodules; i++)
-		if (modules[i].fault_pending) {
+		if (modules[i].fault_pending && modules[i].busy)
+			recover_defer();
+		else if (modules[i].fault_pending) {
 			modules[i].fault_pending = 0;
 			return &modules[i];
 		}
@@ -351,6 +355,8 @@ guarded(struct pb_module *m, long (*fn)(void *), void *arg)
 {
 	long r;
 
+	if (m->fault_pending)
+		return PB_EFAULT;	/* awaits its recovery: not called */
 	calls_in++;
 	r = arch_call_guarded(fn, arg, m, arch_domain_of(m));
 	calls_in--;
@@ -365,14 +371,27 @@ guarded(struct pb_module *m, long (*fn)(void *), void *arg)
 static long
 after_call(long r)
 {
-	struct pb_module *bad;
-
 	if (r != PB_EFAULT && !faults_noted)
 		return r;
+	if (hub_in_irq) {
+		/* Not inside an interrupt: a restart waits for timers and
+		 * interrupts, which this one holds off. */
+		recover_defer();
+		return r;
+	}
+	mod_handle_faults();
+	return r;
+}
+
+/* Every fault noted and not handled yet whose module is in no call. */
+void
+mod_handle_faults(void)
+{
+	struct pb_module *bad;
+
 	faults_noted = 0;
 	while ((bad = take_faulted()))
 		mod_handle_fault(bad);
-	return r;
 }
 
 /* Call into module code, with the interrupt state as it is. */

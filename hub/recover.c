@@ -186,8 +186,11 @@ known_other(const struct pb_module *m, const char *iface)
 	return 0;
 }
 
+static const char *kept_by(const struct pb_module *m);
+
 /* Start the next provider down of what m's clients use, when none runs
- * but one is known; the name of the one they go to, NULL: none. */
+ * but one is known; the name of the one they go to (or go on with, when
+ * they use every provider), NULL: none. */
 static const char *
 ladder_down(struct pb_module *m)
 {
@@ -210,7 +213,44 @@ ladder_down(struct pb_module *m)
 		if (alt)
 			return alt->owner ? alt->owner->name : "the hub";
 	}
-	return NULL;
+	return kept_by(m);
+}
+
+/* Clients of m's that want every provider (a shell reading every
+ * keyboard) and have others too: who those are ("ps2, serial"), or NULL
+ * when none. */
+static const char *
+kept_by(const struct pb_module *m)
+{
+	static char list[64];
+	struct pb_module *seen[4];
+	unsigned nseen = 0;
+	size_t n = 0;
+
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		const struct conn *c = &conns[i];
+
+		if (!c->used || !c->res || c->res->owner != m || single(c))
+			continue;
+		for (unsigned k = 0; k < MAX_CONNS && nseen < 4; k++) {
+			const struct conn *o = &conns[k];
+			struct pb_module *p = o->res ? o->res->owner : NULL;
+			unsigned j = 0;
+
+			if (!o->used || o == c || o->client != c->client ||
+			    o->req != c->req || !p || p == m)
+				continue;
+			while (j < nseen && seen[j] != p)
+				j++;
+			if (j < nseen)
+				continue;
+			seen[nseen++] = p;
+			if (n < sizeof(list))
+				n += rt_snprintf(list + n, sizeof(list) - n,
+				    "%s%s", n ? ", " : "", p->name);
+		}
+	}
+	return nseen ? list : NULL;
 }
 
 /* m faulted once too often: left stopped, its clients down the ladder,
@@ -238,6 +278,9 @@ cause(const struct pb_module *m, char *buf, size_t cap)
 {
 	if (m->fault_vector == FAULT_WATCHDOG)
 		rt_snprintf(buf, cap, "hung");
+	else if (m->fault_vector == FAULT_SELF)
+		rt_snprintf(buf, cap, "corrupt: called the hub as %p",
+		    (void *)(uintptr_t)m->fault_addr);
 	else
 		rt_snprintf(buf, cap, "vector %d at 0x%llx", m->fault_vector,
 		    (unsigned long long)m->fault_rip);
@@ -295,4 +338,28 @@ recover_swap_back(struct pb_module *m, uint64_t t0)
 	log_event(LOG_MOD, "%s: recovered in %llu us (%s), by its swap's "
 	    "rollback, %u requests issued again", m->name,
 	    (unsigned long long)(m->recovered_ns / 1000), why, n);
+}
+
+/*
+ * A fault noted where it cannot be handled: inside an interrupt (the
+ * handler's call ended, its EOI is sent by hub_irq_dispatch as always),
+ * or while the module's code is still on the stack below.  The module is
+ * not called meanwhile (mod_call refuses it), so its vectors are in
+ * effect masked; the recovery runs as the hub's work, outside both.
+ */
+static void
+recover_deferred(void *unused)
+{
+	(void)unused;
+	mod_handle_faults();
+}
+
+void
+recover_defer(void)
+{
+	static struct pb_work w;
+
+	if (!w.fn)
+		work_init(NULL, &w, recover_deferred, NULL);
+	work_post(&w);
 }

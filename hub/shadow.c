@@ -37,6 +37,8 @@ struct note {
 	pb_work_fn fn;			/* the client's completion */
 	void *arg;
 	uint32_t seq;			/* submission order */
+	uint64_t since;			/* hub time it went out */
+	int polled;			/* its lost interrupt was looked for */
 };
 
 static struct shadow shadows[SHADOWS];
@@ -86,41 +88,190 @@ fail(struct note *n, int err)
 	work_post(&req->done);
 }
 
+static void lost_watch(uint64_t now);
+
+struct resubmit_args {
+	struct shadow *s;
+	struct block_req *req;
+	struct block_info *info;
+};
+
+static long
+call_submit(void *p)
+{
+	struct resubmit_args *a = p;
+
+	arch_grant_note(a->s->c->res->owner, a->req);
+	return a->s->ops->submit(a->s->ctx, a->req);
+}
+
+static long
+call_info(void *p)
+{
+	struct resubmit_args *a = p;
+
+	return a->s->ops->info(a->s->ctx, a->info);
+}
+
+/*
+ * The provider's op as a guarded call of its own, whoever's call it is
+ * made in: a fault there is the provider's, not its client's.  It is
+ * recovered when the client's call ends (as a gated connection's,
+ * conngate.S), or as the hub's work; PB_EFAULT meanwhile, and at once
+ * for a provider that awaits its recovery.
+ */
+static long
+provider_call(struct resubmit_args *a, long (*fn)(void *))
+{
+	struct pb_module *p = a->s->c->res ? a->s->c->res->owner : NULL;
+	long r;
+
+	if (!p)
+		return fn(a);
+	if (p->fault_pending)
+		return PB_EFAULT;
+	p->busy++;
+	r = arch_call_guarded(fn, a, p, arch_domain_of(p));
+	p->busy--;
+	if (r == PB_EFAULT)
+		recover_defer();
+	return r;
+}
+
 static int
 sh_info(void *ctx, struct block_info *info)
 {
 	struct shadow *s = ctx;
+	struct resubmit_args a = { s, NULL, info };
+	long r;
 
-	return s->ops ? s->ops->info(s->ctx, info) : PB_EBUSY;
+	if (!s->ops)
+		return PB_EBUSY;
+	r = provider_call(&a, call_info);
+	return r == PB_EFAULT ? PB_EBUSY : (int)r;
 }
 
 static int
 sh_submit(void *ctx, struct block_req *req)
 {
 	struct shadow *s = ctx;
+	struct resubmit_args a = { s, req, NULL };
 	struct note *n = NULL;
-	int r;
+	long r;
 
 	for (unsigned i = 0; i < NOTES && !n; i++)
 		if (!notes[i].req)
 			n = &notes[i];
 	if (!n) {
 		shadow_unnoted++;
-		return s->ops ? s->ops->submit(s->ctx, req) : PB_EBUSY;
+		return s->ops ? (int)provider_call(&a, call_submit) : PB_EBUSY;
 	}
-	*n = (struct note){ req, s, req->done.fn, req->done.arg, next_seq++ };
+	*n = (struct note){ req, s, req->done.fn, req->done.arg, next_seq++,
+	    hub_now_ns(), 0 };
 	req->done.fn = shadow_done;
 	req->done.arg = n;
+	lost_watch(n->since);
 	if (!s->ops)
 		return PB_OK;	/* held: it goes out at the replay */
-	arch_grant_note(s->c->res ? s->c->res->owner : NULL, req);
-	r = s->ops->submit(s->ctx, req);
+	r = provider_call(&a, call_submit);
+	if (r == PB_EFAULT)
+		return PB_OK;	/* noted: its recovery issues it again */
 	if (r != PB_OK)
 		unnote(n);	/* refused: nothing happens, as without us */
-	return r;
+	return (int)r;
 }
 
 static const struct block_ops shadow_ops = { sh_info, sh_submit };
+
+/*
+ * A lost interrupt: a handler that did not run, or ran and left its
+ * device unacknowledged, leaves a request out for good (an MSI device
+ * raises no second message for what it already signalled).  The hub
+ * sees the request wait: past LOST_NS, the handlers of its provider and
+ * of the modules that provider uses are called once, as if their
+ * interrupts had come (a handler must bear a call with nothing to do),
+ * and the modules are named in one line.  A request still out after
+ * HUNG_NS, longer than any driver's own bounded wait takes to end it
+ * with an error, is a provider that broke that promise (its state is
+ * corrupt, or it waits for what will not come): it is charged as hung
+ * and recovered, and the request goes to its new instance.
+ */
+#define LOST_NS 500000000ull
+#define HUNG_NS 15000000000ull
+uint64_t shadow_lost_due;	/* when the armed check runs; 0: none */
+
+static void
+lost_poll(struct pb_module *m, unsigned depth, char *list, size_t cap)
+{
+	size_t n = strlen(list);
+
+	if (irq_poll_module(m))
+		rt_snprintf(list + n, cap - n, " %s", m->name);
+	for (unsigned i = 0; depth < 4 && i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].client == m && conns[i].res &&
+		    conns[i].res->owner && conns[i].res->owner != m)
+			lost_poll(conns[i].res->owner, depth + 1, list, cap);
+}
+
+/* n's provider, when n waits on one that runs; else NULL. */
+static struct pb_module *
+waits_on(const struct note *n)
+{
+	struct pb_module *m;
+
+	if (!n->req || !n->s || !n->s->ops || !n->s->c->res ||
+	    n->req->done.queued)
+		return NULL;
+	m = n->s->c->res->owner;
+	return m && m->state == MOD_RUNNING && !m->fault_pending ? m : NULL;
+}
+
+static void
+lost_check(void *unused)
+{
+	uint64_t now = hub_now_ns();
+	struct pb_module *m;
+	int out = 0;
+	char list[64];
+
+	(void)unused;
+	shadow_lost_due = 0;
+	for (unsigned i = 0; i < NOTES; i++) {
+		struct note *n = &notes[i];
+
+		if (!(m = waits_on(n)))
+			continue;
+		out = 1;
+		if (now - n->since >= HUNG_NS) {
+			log_event(LOG_ERROR, "hub: %s has not answered a block "
+			    "request for %llu s: charged as hung", m->name,
+			    (unsigned long long)(HUNG_NS / 1000000000));
+			hub_note_fault(m, FAULT_WATCHDOG, 0, 0);
+			mod_handle_faults();
+			break;		/* the notes changed */
+		}
+		if (now - n->since >= LOST_NS && !n->polled) {
+			n->polled = 1;
+			list[0] = '\0';
+			lost_poll(m, 0, list, sizeof(list));
+			log_event(LOG_ERROR, "hub: a block request of %s out "
+			    "%llu ms: interrupt handlers called (a lost "
+			    "interrupt?):%s", m->name,
+			    (unsigned long long)(LOST_NS / 1000000), list);
+		}
+	}
+	if (out)
+		lost_watch(now);
+}
+
+static void
+lost_watch(uint64_t now)
+{
+	if (shadow_lost_due && now < shadow_lost_due + LOST_NS)
+		return;		/* armed (one long overdue was cancelled) */
+	if (timer_add(NULL, LOST_NS / 2, lost_check, NULL) > 0)
+		shadow_lost_due = now + LOST_NS / 2;
+}
 
 /* s's notes lose their connection; their requests complete as usual. */
 static void
@@ -188,20 +339,6 @@ shadow_wraps(const struct pb_conn *pub)
 	return pub->ops == &shadow_ops;
 }
 
-struct resubmit_args {
-	struct shadow *s;
-	struct block_req *req;
-};
-
-static long
-call_submit(void *p)
-{
-	struct resubmit_args *a = p;
-
-	arch_grant_note(a->s->c->res->owner, a->req);
-	return a->s->ops->submit(a->s->ctx, a->req);
-}
-
 /* s's oldest noted request, or NULL. */
 static struct note *
 oldest(const struct shadow *s)
@@ -230,9 +367,11 @@ shadow_replay(struct conn *c)
 
 	/* Bounded: a request issued again is noted anew, with a new seq. */
 	while (s && (t = oldest(s)) && (int32_t)(t->seq - end) < 0) {
-		struct resubmit_args a = { s, t->req };
+		struct resubmit_args a = { s, t->req, NULL };
 
 		t->seq = next_seq++;
+		t->since = hub_now_ns();
+		t->polled = 0;
 		if (t->req->done.queued)
 			continue;	/* completed: shadow_done is on its way */
 		if (s->ops && c->res && c->res->owner &&

@@ -62,6 +62,7 @@ static struct {
 	struct pb_module *owner;
 	int64_t offset;		/* keeps hub_now_ns continuous across changes */
 	uint64_t armed;		/* deadline asked of the alarm, ~0 none */
+	uint64_t last;		/* the last time hub_now_ns returned */
 } clock = { .armed = ~0ull };
 
 static struct {
@@ -70,16 +71,113 @@ static struct {
 	struct pb_module *owner;
 } eoi;
 
+static volatile uint64_t irq_due;
+static volatile unsigned irq_depth;
+
+/*
+ * The clock's and the interrupt controller's hooks run as guarded calls
+ * of their module (guardhook.S: in the caller's domain), watched like an
+ * interrupt handler, so a fault or a hang there is the module's, not the
+ * hub's.  A hook that failed is dropped at once (the hub goes on with
+ * the CPU's clock, or without an EOI until the controller is back) and
+ * its module is recovered as the hub's work.
+ */
+struct hook_args {
+	const struct pb_clock *clk;
+	void *ctx;
+	uint64_t value;		/* now_ns: the time; arm: the delay */
+	int vector;		/* eoi */
+	pb_eoi_fn eoi;
+};
+
+static long
+hook_now(void *p)
+{
+	struct hook_args *a = p;
+
+	a->value = a->clk->now_ns(a->ctx);
+	return PB_OK;
+}
+
+static long
+hook_arm(void *p)
+{
+	struct hook_args *a = p;
+
+	a->clk->arm(a->ctx, a->value);
+	return PB_OK;
+}
+
+static long
+hook_eoi(void *p)
+{
+	struct hook_args *a = p;
+
+	a->eoi(a->ctx, a->vector);
+	return PB_OK;
+}
+
+/* A clock hook runs: the time asked meanwhile (the report of its fault,
+ * the watchdog's line) is the last one given. */
+static int clock_busy;
+
+static int
+hook_call(long (*fn)(void *), struct hook_args *a, struct pb_module *m)
+{
+	uint64_t outer_due = irq_due;
+	unsigned outer_depth = irq_depth;
+	long r;
+
+	if (!m)
+		return (int)fn(a);
+	irq_depth = arch_guard_depth();
+	irq_due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
+	clock_busy += a->clk != NULL;
+	r = arch_call_hook(fn, a, m);
+	clock_busy -= a->clk != NULL;
+	irq_due = outer_due;
+	irq_depth = outer_depth;
+	if (r == PB_OK)
+		return PB_OK;
+	recover_defer();
+	return PB_EFAULT;
+}
+
+/* The clock failed: the CPU's goes on from the last time given. */
+static void
+clock_lost(void)
+{
+	log_event(LOG_ERROR, "hub: clock %s failed: the CPU's goes on",
+	    clock.owner->name);
+	clock.clk = NULL;
+	clock.owner = NULL;
+	clock.armed = ~0ull;
+	clock.offset = (int64_t)(clock.last - arch_now_ns());
+}
+
 /* Nanoseconds since boot: the timer provider's clock once there is one,
  * the CPU's (the stub's TSC calibration) before. */
 uint64_t
 hub_now_ns(void)
 {
 	uint64_t held = arch_irq_hold();
-	uint64_t raw = clock.clk ? clock.clk->now_ns(clock.ctx) :
-	    arch_now_ns();
+	struct hook_args a = { .clk = clock.clk, .ctx = clock.ctx };
+	uint64_t now;
+
+	if (clock_busy) {
+		arch_irq_release(held);
+		return clock.last;
+	}
+	if (!clock.clk)
+		a.value = arch_now_ns();
+	else if (hook_call(hook_now, &a, clock.owner) != PB_OK) {
+		clock_lost();
+		a.value = arch_now_ns();
+	}
+	now = a.value + (uint64_t)clock.offset;
+	clock.last = now;
 	arch_irq_release(held);
-	return raw + (uint64_t)clock.offset;
+	return now;
 }
 
 /* Switch clocks without a jump: the new one continues from now. */
@@ -113,15 +211,27 @@ hub_set_clock(struct pb_module *owner, const struct pb_clock *clk, void *ctx)
 int
 hub_arm_alarm(uint64_t deadline)
 {
-	uint64_t now;
+	struct hook_args a;
+	uint64_t now, held;
+	int armed;
 
 	if (!clock.clk || !clock.clk->arm)
 		return 0;
 	now = hub_now_ns();
-	clock.armed = deadline;
-	clock.clk->arm(clock.ctx, deadline == ~0ull ? ~0ull :
-	    deadline > now ? deadline - now : 0);
-	return 1;
+	held = arch_irq_hold();
+	a = (struct hook_args){ .clk = clock.clk, .ctx = clock.ctx,
+	    .value = deadline == ~0ull ? ~0ull : deadline > now ?
+	    deadline - now : 0 };
+	armed = clock.clk && clock.clk->arm;	/* reading it may drop it */
+	if (armed) {
+		clock.armed = deadline;
+		if (hook_call(hook_arm, &a, clock.owner) != PB_OK) {
+			clock_lost();
+			armed = 0;
+		}
+	}
+	arch_irq_release(held);
+	return armed;
 }
 
 int
@@ -269,8 +379,7 @@ uint64_t hub_watchdog_ns = 5000000000ull;
  * index of each one's guard.  Each deadline is one aligned 64-bit store,
  * written with interrupts held, so a reader that cuts in sees old or new.
  */
-static volatile uint64_t call_due, irq_due;
-static volatile unsigned irq_depth;
+static volatile uint64_t call_due;
 /* A provider's code that the watchdog ended inside the running watched
  * call (a call through a connection, conngate.S) took that call's time:
  * its count starts again, so the client is not charged for the hang too
@@ -700,6 +809,23 @@ irq_deliver(int vector)
 	irq_depth = outer_depth;
 }
 
+static void
+irq_eoi(int vector)
+{
+	struct hook_args a = { .eoi = eoi.fn, .ctx = eoi.ctx, .vector = vector };
+
+	if (hook_call(hook_eoi, &a, eoi.owner) != PB_OK) {
+		log_event(LOG_ERROR, "hub: %s's end of interrupt failed",
+		    eoi.owner->name);
+		eoi.fn = NULL;
+		eoi.owner = NULL;
+	}
+}
+
+/* Device interrupts being handled now (nested): a fault in one is
+ * recovered from later, outside (recover_defer). */
+unsigned hub_in_irq;
+
 /* Called by the arch side for vectors 32-255, interrupts disabled. */
 void
 hub_irq_dispatch(int vector)
@@ -710,14 +836,40 @@ hub_irq_dispatch(int vector)
 		return;
 	v = &vectors[vector];
 	v->count++;
+	hub_in_irq++;
 	if (v->fn && v->held)
 		v->pending++;
 	else if (v->fn)
 		irq_deliver(vector);
 	/* The controller's end of interrupt, after the handler quieted its
-	 * device (a level-triggered line would fire again otherwise). */
+	 * device (a level-triggered line would fire again otherwise), and
+	 * whether or not the handler returned. */
 	if (eoi.fn)
-		eoi.fn(eoi.ctx, vector);
+		irq_eoi(vector);
+	hub_in_irq--;
+}
+
+/* Call m's handlers once, as if their interrupts had come (shadow.c: a
+ * request that waits too long); not those of the interrupt controller or
+ * the clock, which serve no request.  How many. */
+unsigned
+irq_poll_module(struct pb_module *m)
+{
+	unsigned n = 0;
+
+	for (int i = VECTOR_FIRST; i < VECTORS && m != eoi.owner &&
+	    m != clock.owner; i++) {
+		struct vector *v = &vectors[i];
+		uint64_t held;
+
+		if (!v->used || v->owner != m || !v->fn || v->held)
+			continue;
+		held = arch_irq_hold();
+		irq_deliver(i);
+		arch_irq_release(held);
+		n++;
+	}
+	return n;
 }
 
 /* Hold back (or release, replaying what came meanwhile) m's interrupts. */

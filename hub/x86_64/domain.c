@@ -55,15 +55,15 @@
  * from a module through other pointers than the services table (the ops
  * of the hub's own resources: log, firmware-rt, ramdisk, the block
  * shadow), which takes the hub's domain on its first write and keeps it
- * until the module's call ends (DOMAIN_HUB_RETRY): so a block provider's
- * submit, which the shadow calls there, runs in the hub's domain, charged
- * to the client; now_ns, dma_addr and work_init, which write nothing of
- * the hub's and run in the caller's; the clock and end-of-interrupt hooks,
- * which the hub calls unguarded in its own domain (or, the clock, in the
- * caller's of now_ns: the pages it writes are shared on its first write);
+ * until the module's call ends (DOMAIN_HUB_RETRY; the shadow then calls
+ * the block provider as a guarded call of its own, shadow.c); now_ns,
+ * dma_addr and work_init, which write nothing of the hub's and run in the
+ * caller's; the clock and end-of-interrupt hooks, which the hub calls
+ * guarded but in its own domain (guardhook.S; the clock's pages written
+ * in the caller's domain of now_ns are shared on their first write);
  * everything before the takeover (the firmware's tables carry no keys,
- * and firmware code runs on modules' calls).  Ring 0 code can rewrite IA32_PKRS and the note ring:
- * domains stop mistakes, not malice.
+ * and firmware code runs on modules' calls).  Ring 0 code can rewrite
+ * IA32_PKRS and the note ring: domains stop mistakes, not malice.
  *
  * Cost: IA32_PKRS is written only when its value changes, but a call from
  * one module into another with a key of its own changes it twice.  Under

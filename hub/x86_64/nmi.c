@@ -37,6 +37,12 @@ arch_guard_depth(void)
 	return guard_depth;
 }
 
+struct pb_module *
+arch_guard_owner(void)
+{
+	return guard_depth ? guard_stack[guard_depth - 1].owner : NULL;
+}
+
 void
 watchdog_end(struct intr_frame *f, struct pb_module *m, const char *by)
 {

@@ -3,6 +3,10 @@
  * (hub/inject.c), chosen by hand or by seed, and say what came of it.
  *
  *   faultinject MODULE MOMENT TYPE [PARAM]   this one
+ *   faultinject again MODULE MOMENT TYPE [PARAM]
+ *                                            this one, the module's count
+ *                                            of faults kept (the fault
+ *                                            window's policy is tested)
  *   faultinject pick SEED INDEX MODULE...    the status of the last one,
  *                                            then injection INDEX of
  *                                            campaign SEED among the MODULEs
@@ -29,11 +33,15 @@ forward(void *arg, const char *line)
 }
 
 static int
-arm(const struct fi_choice *c, const char *what)
+arm(const struct fi_choice *c, const char *what, int keep)
 {
 	char line[160];
+	size_t n;
 
 	fi_control_line(c, line, sizeof(line));
+	n = strlen(line);
+	if (keep)
+		rt_snprintf(line + n, sizeof(line) - n, ":keep");
 	if (shell_hub->control(shell_self, line, NULL, NULL) != PB_OK)
 		return fail("faultinject: cannot arm %s (is %s running?)",
 		    what, c->module);
@@ -97,7 +105,7 @@ pick(int argc, char **argv)
 	    !mi.nirq)
 		c.moment = FI_WORK;
 	rt_snprintf(what, sizeof(what), "%u", index);
-	return arm(&c, what);
+	return arm(&c, what, 0);
 }
 
 int
@@ -105,12 +113,14 @@ cmd_faultinject(int argc, char **argv)
 {
 	struct fi_choice c;
 	const char *why;
+	int keep;
 
 	if (argc == 2 && strcmp(argv[1], "status") == 0)
 		return status();
 	if (argc >= 5 && strcmp(argv[1], "pick") == 0)
 		return pick(argc, argv);
-	if (fi_parse(argc - 1, argv + 1, &c, &why) != 0)
+	keep = argc > 1 && strcmp(argv[1], "again") == 0;
+	if (fi_parse(argc - 1 - keep, argv + 1 + keep, &c, &why) != 0)
 		return fail("faultinject: %s", why);
-	return arm(&c, "armed");
+	return arm(&c, "armed", keep);
 }

@@ -115,7 +115,7 @@ static const struct command commands[] = {
 	{ "pwd", "pwd", "print the current directory", 0, 0, cmd_pwd },
 	{ "usb", "usb", "USB controllers and devices with their drivers, "
 	    "like lsusb -t", 0, 0, cmd_usb },
-	{ "faultinject", "faultinject MODULE MOMENT TYPE [PARAM] | "
+	{ "faultinject", "faultinject [again] MODULE MOMENT TYPE [PARAM] | "
 	    "pick SEED INDEX MODULE... | status",
 	    "inject a fault into a module (see cmd_faultinject.c)", 1, MANY,
 	    cmd_faultinject },

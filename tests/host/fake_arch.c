@@ -158,6 +158,13 @@ hub_read_path(const char *path, const void **data, size_t *len, char *err,
 
 /* The guard the next guarded call takes (the NMI watchdog's view). */
 unsigned arch_guard_depth(void) { return (unsigned)nguards; }
+struct pb_module *arch_guard_owner(void) { return fake_guard_owner(); }
+
+long
+arch_call_hook(long (*fn)(void *), void *arg, struct pb_module *owner)
+{
+	return arch_call_guarded(fn, arg, owner, 0);
+}
 /* No protection domains on the host: every module runs in the hub's. */
 uint32_t arch_domain_of(const struct pb_module *m) { (void)m; return 0; }
 const struct pb_hub *

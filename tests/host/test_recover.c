@@ -304,3 +304,194 @@ TEST(recover_nested_restart_rebinds_once)
 	CHECK_EQ_INT(count(fm_log(), "drv: recovered in"), 1);
 	fm_teardown();
 }
+
+/*
+ * A fault in an interrupt handler: the handler's call ends, the EOI it
+ * was owed is sent, and the restart (which waits for timers and
+ * interrupts) runs later as the hub's work, outside the interrupt.
+ * Meanwhile the module is not called: its next interrupt is counted,
+ * answered with an EOI, and not delivered.
+ */
+static unsigned irq_calls, eois;
+
+static void
+faulting_handler(void *arg)
+{
+	irq_calls++;
+	fake_fault(arg);
+}
+
+static void
+count_eoi(void *ctx, int vector)
+{
+	(void)ctx;
+	(void)vector;
+	eois++;
+}
+
+TEST(recover_fault_in_irq_handler_restarts_outside_it)
+{
+	int v;
+
+	REQUIRE(world());
+	irq_calls = eois = 0;
+	REQUIRE(hub_set_irq_eoi(bus->m, count_eoi, NULL) == PB_OK);
+	v = irq_alloc(drv->m);
+	REQUIRE(v > 0);
+	REQUIRE(irq_register(drv->m, v, faulting_handler, drv->m) == PB_OK);
+	hub_irq_dispatch(v);
+	CHECK_EQ_INT(irq_calls, 1);
+	CHECK_EQ_INT(eois, 1);
+	CHECK_EQ_INT(drv->nstart, 1);		/* not inside the interrupt */
+	CHECK(drv->m->fault_pending);
+	hub_irq_dispatch(v);			/* awaiting recovery: not called */
+	CHECK_EQ_INT(irq_calls, 1);
+	CHECK_EQ_INT(eois, 2);
+	fm_run_work();
+	CHECK_EQ_INT(drv->nstart, 2);		/* restarted by the hub's work */
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(drv->m->fault_pending, 0);
+	CHECK_EQ_INT(app->nrebound, 1);
+	CHECK_EQ_INT(irq_count(drv->m), 0);	/* the old vector went with it */
+	CHECK(fm_log_has("drv: recovered in "));
+	hub_set_irq_eoi(bus->m, NULL, NULL);
+	fm_teardown();
+}
+
+/*
+ * A module that calls a service as someone else (its pointer to itself
+ * overwritten, here by a stray write) is charged a fault when the
+ * service finds an argument bad, and restarted: every later call would
+ * fail the same way.
+ */
+static struct pb_module garbage_self = { .name = "garbage", .base = 0x1000,
+    .size = 0x1000 };
+
+static void
+tick(void *arg)
+{
+	(void)arg;
+}
+
+static void
+call_as_garbage(void *arg)
+{
+	(void)arg;
+	hub_services.timer_after(&garbage_self, 1000, tick, NULL);
+}
+
+TEST(recover_service_called_as_another_module_is_a_fault)
+{
+	REQUIRE(world());
+	work_queue(drv->m, call_as_garbage, NULL);
+	fm_run_work();
+	CHECK(fm_log_has("drv: timer_after: bad function"));
+	CHECK(fm_log_has("charged as a fault"));
+	CHECK_EQ_INT(drv->nstart, 2);
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	CHECK(fm_log_has("drv: recovered in "));
+	CHECK(fm_log_has("corrupt: called the hub as "));
+	CHECK_EQ_INT(app->nrebound, 1);
+	fm_teardown();
+}
+
+/*
+ * The clock and end-of-interrupt hooks are guarded calls of their
+ * module: one that faults is charged to it, dropped at once (the hub's
+ * time goes on from the CPU's clock), and its module restarted as the
+ * hub's work.
+ */
+static int clock_faults;
+
+static uint64_t
+bad_now(void *ctx)
+{
+	(void)ctx;
+	if (clock_faults)
+		fake_fault(drv->m);
+	return fake_now;	/* the CPU's: leaves no offset to later tests */
+}
+
+static const struct pb_clock bad_clock = { .now_ns = bad_now };
+
+TEST(recover_faulting_clock_is_dropped_and_its_module_restarted)
+{
+	uint64_t t1, t2;
+
+	REQUIRE(world());
+	clock_faults = 0;
+	REQUIRE(hub_set_clock(drv->m, &bad_clock, NULL) == PB_OK);
+	fake_now += 1000000;
+	t1 = hub_now_ns();
+	clock_faults = 1;
+	t2 = hub_now_ns();
+	CHECK(t2 == t1);			/* from the CPU's */
+	CHECK(fm_log_has("hub: clock drv failed: the CPU's goes on"));
+	CHECK_EQ_INT(drv->m->fault_pending, 1);
+	fake_now += 1000000;
+	CHECK(hub_now_ns() == t2 + 1000000);	/* the CPU's, from there */
+	fm_run_work();
+	CHECK_EQ_INT(drv->nstart, 2);
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(drv->m->faults, 1);
+	fm_teardown();
+}
+
+static void
+bad_eoi(void *ctx, int vector)
+{
+	(void)ctx;
+	(void)vector;
+	eois++;
+	fake_fault(drv->m);
+}
+
+TEST(recover_faulting_eoi_hook_is_dropped_and_its_module_restarted)
+{
+	int v;
+
+	REQUIRE(world());
+	eois = 0;
+	REQUIRE(hub_set_irq_eoi(drv->m, bad_eoi, NULL) == PB_OK);
+	v = irq_alloc(bus->m);
+	REQUIRE(v > 0);
+	hub_irq_dispatch(v);
+	CHECK_EQ_INT(eois, 1);
+	CHECK(fm_log_has("hub: drv's end of interrupt failed"));
+	hub_irq_dispatch(v);			/* dropped: not called again */
+	CHECK_EQ_INT(eois, 1);
+	fm_run_work();
+	CHECK_EQ_INT(drv->nstart, 2);
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	irq_unregister(bus->m, -1);
+	fm_teardown();
+}
+
+/* A client of every provider (the shell of every keyboard) keeps the
+ * other one when drv is left stopped, and the one line names it. */
+TEST(recover_give_up_every_instance_client_keeps_the_other)
+{
+	struct fm *other, *all;
+
+	REQUIRE(world());
+	other = fm_add("other", 0);
+	fm_provide(other, "tdrv", 1, 0);
+	fm_publish(other, "tdrv", "other0", "");
+	REQUIRE(fm_start(other) == PB_OK);
+	all = fm_add("all", 0);
+	fm_require(all, "tdrv", 1, 0, PB_CARD_ALL, PB_AT_START);
+	REQUIRE(fm_start(all) == PB_OK);
+	REQUIRE(mod_unload(app->m) == PB_OK);	/* no client wants one */
+	for (int i = 0; i < 3; i++) {
+		fake_now += 1000000000ull;
+		fault_drv();
+	}
+	CHECK_EQ_INT(drv->m->state, MOD_FAILED);
+	CHECK_EQ_INT(count(fm_log(), "drv: faulted 3 times, not restarted"),
+	    1);
+	CHECK(fm_log_has("clients moved to other"));
+	CHECK_EQ_INT(all->m->state, MOD_RUNNING);
+	CHECK(fm_conn_res(all, 0, 0) == other->res[0] ||
+	    fm_conn_res(all, 0, 1) == other->res[0]);
+	fm_teardown();
+}

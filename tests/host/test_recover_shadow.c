@@ -31,11 +31,18 @@ blk_info(void *ctx, struct block_info *info)
 	return PB_OK;
 }
 
+static int submit_faults;		/* the next submit faults */
+
 static int
 blk_submit(void *ctx, struct block_req *req)
 {
 	(void)ctx;
 	nsubmits++;
+	if (submit_faults) {		/* a jump to NULL: charged to the
+					 * innermost guarded call's module */
+		submit_faults = 0;
+		fake_fault_at(14, 0, 0);
+	}
 	if (refuse || nqueue == QMAX)
 		return PB_EIO;
 	queue[nqueue++] = req;
@@ -330,5 +337,139 @@ TEST(shadow_requests_go_back_to_the_old_provider_on_rollback)
 	fm_run_work();
 	CHECK_EQ_INT(nheard, 1);
 	CHECK(heard[0].req == &reqs[2] && heard[0].status == PB_OK);
+	fm_teardown();
+}
+
+/*
+ * A lost interrupt: disk's handler did not run for a request it finished
+ * (an injected skip, or a device left unacknowledged).  Once the request
+ * has waited LOST_NS (500 ms), the hub calls disk's handler, which
+ * completes it; a request that is answered in time sees no such call.
+ */
+static unsigned lost_calls;
+extern uint64_t shadow_lost_due;
+
+/* Time passes on the hub's clock (a clock set by an earlier test leaves
+ * it offset from the CPU's). */
+static void
+advance(uint64_t ns)
+{
+	fake_now += ns;
+	timers_run(hub_now_ns());
+	fm_run_work();
+}
+
+static void
+finish_on_irq(void *arg)
+{
+	(void)arg;
+	lost_calls++;
+	if (nqueue)
+		complete_one(PB_OK);
+}
+
+TEST(shadow_lost_interrupt_calls_the_handler)
+{
+	int v;
+
+	REQUIRE(world(PB_CARD_ONE));
+	shadow_lost_due = 0;	/* an earlier test's check was cancelled */
+	lost_calls = 0;
+	v = irq_alloc(disk->m);
+	REQUIRE(irq_register(disk->m, v, finish_on_irq, NULL) == PB_OK);
+	REQUIRE(submit(0) == PB_OK);
+	complete_one(PB_OK);			/* in time */
+	advance(300000000);
+	advance(300000000);
+	CHECK_EQ_INT(lost_calls, 0);
+	CHECK_EQ_INT(nheard, 1);
+	REQUIRE(submit(1) == PB_OK);		/* its interrupt is lost */
+	advance(300000000);
+	CHECK_EQ_INT(lost_calls, 0);
+	CHECK_EQ_INT(nheard, 1);
+	advance(300000000);
+	CHECK_EQ_INT(lost_calls, 1);
+	CHECK_EQ_INT(nheard, 2);
+	CHECK(heard[1].req == &reqs[1] && heard[1].status == PB_OK);
+	CHECK(fm_log_has("hub: a block request of disk out 500 ms"));
+	CHECK(fm_log_has("lost interrupt?): disk"));
+	advance(2000000000);			/* nothing out: no more calls */
+	CHECK_EQ_INT(lost_calls, 1);
+	fm_teardown();
+}
+
+/* A provider that never answers (its handler finds nothing): after 15 s
+ * it is charged as hung and restarted, and the request goes to the new
+ * instance, which answers it. */
+static void
+nothing_on_irq(void *arg)
+{
+	(void)arg;
+	lost_calls++;
+}
+
+TEST(shadow_request_never_answered_restarts_its_provider)
+{
+	int v;
+
+	REQUIRE(world(PB_CARD_ONE));
+	shadow_lost_due = 0;
+	lost_calls = 0;
+	v = irq_alloc(disk->m);
+	REQUIRE(irq_register(disk->m, v, nothing_on_irq, NULL) == PB_OK);
+	REQUIRE(submit(2) == PB_OK);
+	fm_step_hook = fresh_queue;
+	for (unsigned i = 0; i < 28; i++)
+		advance(500000000);		/* 14 s */
+	CHECK_EQ_INT(lost_calls, 1);		/* polled once, not again */
+	CHECK_EQ_INT(disk->nstart, 1);
+	CHECK_EQ_INT(nheard, 0);
+	advance(500000000);
+	advance(500000000);
+	CHECK(fm_log_has("hub: disk has not answered a block request for "
+	    "15 s: charged as hung"));
+	CHECK_EQ_INT(disk->nstart, 2);
+	CHECK_EQ_INT(disk->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(nqueue, 1);		/* issued again */
+	CHECK(queue[0] == &reqs[2]);
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[2] && heard[0].status == PB_OK);
+	fm_step_hook = NULL;
+	fm_teardown();
+}
+
+/* A provider that faults inside its submit, called from its client's
+ * call: the fault is the provider's (the shadow calls it guarded), the
+ * client's submit succeeds, and the request goes to the restarted
+ * provider. */
+static void
+submit_in_work(void *arg)
+{
+	(void)arg;
+	CHECK_EQ_INT(submit(3), PB_OK);
+}
+
+TEST(shadow_fault_in_submit_is_the_providers)
+{
+	REQUIRE(world(PB_CARD_ONE));
+	fm_step_hook = fresh_queue;
+	submit_faults = 1;
+	work_queue(fs->m, submit_in_work, NULL);
+	fm_run_work();
+	CHECK_EQ_INT(disk->m->faults, 1);
+	CHECK_EQ_INT(fs->m->faults, 0);
+	CHECK_EQ_INT(fs->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(disk->nstart, 2);
+	CHECK(fm_log_has("disk faulted: vector 14"));
+	CHECK_EQ_INT(nqueue, 1);		/* issued again */
+	REQUIRE(nqueue == 1);
+	CHECK(queue[0] == &reqs[3]);
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[3] && heard[0].status == PB_OK);
+	fm_step_hook = NULL;
 	fm_teardown();
 }

@@ -90,7 +90,11 @@ class Campaign:
     """Injections seed:[first, first + n) on machines of `config`, booted
     from `image` as often as needed; records() and shares() after run()."""
 
-    def __init__(self, config, image, seed, modules=None, timeout=12,
+    # A hang is no answer for longer than any bounded wait in the system
+    # takes to end in an error (usb-storage: 10 s for a command, 2 s for
+    # its cancel; ahci: 10 s; the shell: 30 s for a volume's answer), so
+    # a slow error is judged as the error (visible or stopped) it is.
+    def __init__(self, config, image, seed, modules=None, timeout=40,
                  name='campaign', log=None):
         self.config, self.image, self.seed = config, image, seed
         self.modules = modules or DRIVERS[config]
@@ -137,7 +141,13 @@ class Campaign:
         if not self.m or not self.m.running():
             return False
         try:
+            # The line typed so far runs first (it may be half of the
+            # workload's, the rest lost with a console that restarted),
+            # and the next is typed at its prompt: the shell drops what
+            # is typed ahead while a command fails.
+            self.m.skip_output()
             self.m.sendline('')
+            self.m.expect(r'^' + re.escape(PROMPT), self.timeout)
             out = self.m.cmd('faultinject status', self.timeout)
         except TestFailure:
             return False
@@ -260,3 +270,28 @@ class Campaign:
         c = self.counted()
         return {o: (sum(r['outcome'] == o for r in c) / len(c)) if c else 0.0
                 for o in OUTCOMES}
+
+
+def main(argv):
+    """By hand: `faultcampaign.py CONFIG SEED FIRST N [OUT.json]` runs a
+    campaign on a fresh image (target=os, watchdog=1000) and prints each
+    record and the shares; OUT.json gets the records."""
+    import json
+    import sys
+    from images import custom_image
+
+    config, seed, first, n = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
+    img = custom_image('campaign_' + config, ['target=os', 'watchdog=1000'])
+    c = Campaign(config, img, seed, name='campaign.%s.%d' % (config, seed),
+                 log=lambda r: print(json.dumps(r), flush=True))
+    c.run(first, n)
+    print(json.dumps({o: round(100 * s, 1) for o, s in c.shares().items()}))
+    if len(argv) > 4:
+        with open(argv[4], 'w') as f:
+            json.dump(c.records, f, indent=1)
+    sys.exit(0)
+
+
+if __name__ == '__main__':
+    import sys
+    main(sys.argv[1:])
