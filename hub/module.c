@@ -192,6 +192,27 @@ mod_register_instance(const char *path, const void *file, size_t size,
 	return m;
 }
 
+/*
+ * The hub relocates from the file (pe.c) and nothing reads a loaded
+ * image's header, so its header page and a .reloc section at its end go
+ * back to the pool once it is loaded (issue 16); img is cut to the rest.
+ */
+static int
+image_trim(struct pb_module *m, struct pe_image *img)
+{
+	const struct pe_section *last = &img->sections[img->nsections - 1];
+
+	m->head = (img->headers_size + PE_PAGE - 1) & ~(PE_PAGE - 1);
+	if (img->nsections > 1 && strcmp(last->name, ".reloc") == 0 &&
+	    img->reloc_rva >= last->rva &&
+	    !(last->prot & (PE_PROT_W | PE_PROT_X))) {
+		img->image_size = last->rva;
+		img->nsections--;
+	}
+	m->size = img->image_size;
+	return mem_trim(m, m->base, m->head, m->size);
+}
+
 int
 mod_load(struct pb_module *m)
 {
@@ -213,8 +234,7 @@ mod_load(struct pb_module *m)
 		goto refuse;
 	}
 	m->base = (uint64_t)(uintptr_t)dest;
-	m->size = img.image_size;
-	if (pe_load(&img, dest, m->base, &why) ||
+	if (pe_load(&img, dest, m->base, &why) || image_trim(m, &img) ||
 	    arch_map_image(m->base, &img)) {
 		if (!*why)
 			why = "cannot map the image";
@@ -223,6 +243,7 @@ mod_load(struct pb_module *m)
 		 * unmapped for, a module that no longer holds it. */
 		m->base = 0;
 		m->size = 0;
+		m->head = 0;
 		goto refuse;
 	}
 	m->ops = (const struct pb_module_ops *)(uintptr_t)(m->base + m->ops_rva);
@@ -265,7 +286,8 @@ hub_module_at(uint64_t addr)
 	for (unsigned i = 0; i < nmodules; i++) {
 		struct pb_module *m = &modules[i];
 
-		if (m->base && addr >= m->base && addr < m->base + m->size &&
+		if (m->base && addr >= m->base + m->head &&
+		    addr < m->base + m->size &&
 		    m->state != MOD_KNOWN && m->state != MOD_UNLOADED)
 			return m;
 	}
@@ -542,7 +564,7 @@ mod_unload(struct pb_module *m)
 	    m->state == MOD_QUIESCED)
 		mod_stop(m);
 	if (m->base)
-		arch_unmap_image(m->base, m->size);
+		arch_unmap_image(m->base + m->head, m->size - m->head);
 	if (m->unsilenced) {
 		log_event(LOG_ERROR, "%s: its device was not silenced: its %llu "
 		    "pages are kept out of use", m->name,
