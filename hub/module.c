@@ -219,6 +219,7 @@ mod_load(struct pb_module *m)
 	struct pe_image img;
 	const char *why = "";
 	uint64_t t0 = hub_now_ns();
+	uint32_t kib;
 	void *dest;
 
 	if (m->state != MOD_KNOWN && m->state != MOD_UNLOADED &&
@@ -234,6 +235,7 @@ mod_load(struct pb_module *m)
 		goto refuse;
 	}
 	m->base = (uint64_t)(uintptr_t)dest;
+	kib = img.image_size / 1024;	/* as loaded, before the trim */
 	if (pe_load(&img, dest, m->base, &why) || image_trim(m, &img) ||
 	    arch_map_image(m->base, &img)) {
 		if (!*why)
@@ -252,7 +254,7 @@ mod_load(struct pb_module *m)
 	m->loaded_at_ns = t0;
 	m->load_took_ns = m->load_ns;
 	log_event(LOG_LOAD, "%s %s loaded at 0x%llx, %u KiB", m->name,
-	    m->desc.version, (unsigned long long)m->base, m->size / 1024);
+	    m->desc.version, (unsigned long long)m->base, kib);
 	return PB_OK;
 refuse:
 	log_event(LOG_REFUSE, "%s: refused: %s", m->path, why);
