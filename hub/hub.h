@@ -47,7 +47,8 @@ struct pb_module {
 	uint32_t ops_rva;
 	const struct pb_module_ops *ops;	/* in the loaded image */
 	uint64_t base;			/* where the image runs */
-	uint32_t size;
+	uint32_t size;			/* its end: relocations given back */
+	uint32_t head;			/* header bytes given back at load */
 	uint64_t load_ns;		/* load + relocate + start time */
 	/* The boot chart's (chart.c): when the last load and start began
 	 * and how long each took, in hub_now_ns() time; 0: never. */
@@ -168,6 +169,8 @@ void *mem_alloc_at(struct pb_module *owner, size_t npages, uint64_t align,
 int mem_kind_at(uint64_t addr, uint64_t *end);
 int mem_free(struct pb_module *owner, void *p);
 int mem_free_kind(struct pb_module *owner, void *p, int kind);
+int mem_trim(struct pb_module *owner, uint64_t base, uint64_t from,
+    uint64_t to);
 int mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len);
 void mem_domains_apply(void);	/* arch_mem_domain for every record */
 /* --- protection keys per module (keys.c) ------------------------------- */

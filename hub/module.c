@@ -192,12 +192,34 @@ mod_register_instance(const char *path, const void *file, size_t size,
 	return m;
 }
 
+/*
+ * The hub relocates from the file (pe.c) and nothing reads a loaded
+ * image's header, so its header page and a .reloc section at its end go
+ * back to the pool once it is loaded (issue 16); img is cut to the rest.
+ */
+static int
+image_trim(struct pb_module *m, struct pe_image *img)
+{
+	const struct pe_section *last = &img->sections[img->nsections - 1];
+
+	m->head = (img->headers_size + PE_PAGE - 1) & ~(PE_PAGE - 1);
+	if (img->nsections > 1 && strcmp(last->name, ".reloc") == 0 &&
+	    img->reloc_rva >= last->rva &&
+	    !(last->prot & (PE_PROT_W | PE_PROT_X))) {
+		img->image_size = last->rva;
+		img->nsections--;
+	}
+	m->size = img->image_size;
+	return mem_trim(m, m->base, m->head, m->size);
+}
+
 int
 mod_load(struct pb_module *m)
 {
 	struct pe_image img;
 	const char *why = "";
 	uint64_t t0 = hub_now_ns();
+	uint32_t kib;
 	void *dest;
 
 	if (m->state != MOD_KNOWN && m->state != MOD_UNLOADED &&
@@ -213,8 +235,8 @@ mod_load(struct pb_module *m)
 		goto refuse;
 	}
 	m->base = (uint64_t)(uintptr_t)dest;
-	m->size = img.image_size;
-	if (pe_load(&img, dest, m->base, &why) ||
+	kib = img.image_size / 1024;	/* as loaded, before the trim */
+	if (pe_load(&img, dest, m->base, &why) || image_trim(m, &img) ||
 	    arch_map_image(m->base, &img)) {
 		if (!*why)
 			why = "cannot map the image";
@@ -223,6 +245,7 @@ mod_load(struct pb_module *m)
 		 * unmapped for, a module that no longer holds it. */
 		m->base = 0;
 		m->size = 0;
+		m->head = 0;
 		goto refuse;
 	}
 	m->ops = (const struct pb_module_ops *)(uintptr_t)(m->base + m->ops_rva);
@@ -231,7 +254,7 @@ mod_load(struct pb_module *m)
 	m->loaded_at_ns = t0;
 	m->load_took_ns = m->load_ns;
 	log_event(LOG_LOAD, "%s %s loaded at 0x%llx, %u KiB", m->name,
-	    m->desc.version, (unsigned long long)m->base, m->size / 1024);
+	    m->desc.version, (unsigned long long)m->base, kib);
 	return PB_OK;
 refuse:
 	log_event(LOG_REFUSE, "%s: refused: %s", m->path, why);
@@ -265,7 +288,8 @@ hub_module_at(uint64_t addr)
 	for (unsigned i = 0; i < nmodules; i++) {
 		struct pb_module *m = &modules[i];
 
-		if (m->base && addr >= m->base && addr < m->base + m->size &&
+		if (m->base && addr >= m->base + m->head &&
+		    addr < m->base + m->size &&
 		    m->state != MOD_KNOWN && m->state != MOD_UNLOADED)
 			return m;
 	}
@@ -561,7 +585,7 @@ mod_unload(struct pb_module *m)
 	    m->state == MOD_QUIESCED)
 		mod_stop(m);
 	if (m->base)
-		arch_unmap_image(m->base, m->size);
+		arch_unmap_image(m->base + m->head, m->size - m->head);
 	if (m->unsilenced) {
 		log_event(LOG_ERROR, "%s: its device was not silenced: its %llu "
 		    "pages are kept out of use", m->name,

@@ -282,8 +282,10 @@ protect_image(uint64_t base, const struct pe_image *img)
 	}
 	if ((err = ensure_small(base, size)))
 		return err;
-	/* The protection key stays: it says whose the pages are. */
-	for (uint64_t off = 0; off < size; off += PAGE) {
+	/* The protection key stays: it says whose the pages are.  A
+	 * module's header page is the pool's again (module.c): untouched. */
+	for (uint64_t off = page_up(img->headers_size); off < size;
+	    off += PAGE) {
 		pte_t *pte = pte_for(base + off, 0);
 
 		*pte = (*pte & PTE_KEY) | (base + off) |
@@ -303,7 +305,7 @@ protect_image(uint64_t base, const struct pe_image *img)
  */
 struct early_image {
 	uint64_t base;			/* 0: unused */
-	uint32_t size, nsections;
+	uint32_t size, nsections, headers_size;
 	struct pe_section sections[PE_MAX_SECTIONS];
 };
 
@@ -332,16 +334,19 @@ early_image_add(uint64_t base, const struct pe_image *img)
 		return PB_ENOMEM;
 	e->base = base;
 	e->size = img->image_size;
+	e->headers_size = img->headers_size;
 	e->nsections = img->nsections;
 	memcpy(e->sections, img->sections, sizeof(e->sections));
 	return PB_OK;
 }
 
+/* The image holding base (its start, or past its header). */
 static void
 early_image_remove(uint64_t base)
 {
 	for (unsigned i = 0; i < MAX_MODULES; i++)
-		if (early_images[i].base == base)
+		if (early_images[i].base &&
+		    base - early_images[i].base < early_images[i].size)
 			early_images[i].base = 0;
 }
 
@@ -384,6 +389,7 @@ apply_early(void)
 			continue;
 		memset(&img, 0, sizeof(img));
 		img.image_size = e->size;
+		img.headers_size = e->headers_size;
 		img.nsections = e->nsections;
 		memcpy(img.sections, e->sections, sizeof(img.sections));
 		if ((err = protect_image(e->base, &img)))

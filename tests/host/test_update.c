@@ -461,7 +461,7 @@ TEST(failed_load_keeps_no_image_range)
 	CHECK_EQ_INT(m->state, MOD_FAILED);
 	CHECK(m->base == 0 && m->size == 0);
 	REQUIRE(mod_load(m) == PB_OK);		/* works the second time */
-	at = m->base;
+	at = m->base + m->head;
 	CHECK(hub_module_at(at) == m);
 	mod_unload(m);
 	fake_map_image_err = PB_ENOMEM;

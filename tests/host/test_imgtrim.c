@@ -1,0 +1,120 @@
+/*
+ * test_imgtrim.c - a loaded image gives back its header page and its
+ * .reloc section (hub/module.c image_trim, hub/mem.c mem_trim): the hub
+ * relocates from the file, so neither is read after the load (issue 16).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fakemod.h"
+#include "../../hub/pe.h"
+
+#define PG 4096ull
+
+static struct pb_module trim_a, trim_b;
+
+TEST(imgtrim_mem_trim_shrinks_the_record)
+{
+	uint64_t base, before, end;
+
+	mem_reset();
+	mem_add_range(0x200000, 64 * PG);
+	before = mem_free_pages();
+	base = (uint64_t)(uintptr_t)mem_alloc(&trim_a, 6, 0, MEM_KIND_IMAGE);
+	REQUIRE(base != 0);
+	/* Refused: another owner, unaligned, empty or past the record. */
+	CHECK_EQ_INT(mem_trim(&trim_b, base, PG, 5 * PG), PB_EINVAL);
+	CHECK_EQ_INT(mem_trim(&trim_a, base, 100, 5 * PG), PB_EINVAL);
+	CHECK_EQ_INT(mem_trim(&trim_a, base, 3 * PG, 3 * PG), PB_EINVAL);
+	CHECK_EQ_INT(mem_trim(&trim_a, base, PG, 7 * PG), PB_EINVAL);
+	CHECK_EQ_INT(mem_trim(&trim_a, base + PG, PG, 2 * PG), PB_EINVAL);
+	CHECK_EQ_INT(mem_owned(&trim_a, MEM_KIND_IMAGE), 6);
+
+	CHECK_EQ_INT(mem_trim(&trim_a, base, PG, 5 * PG), PB_OK);
+	CHECK_EQ_INT(mem_owned(&trim_a, MEM_KIND_IMAGE), 4);
+	CHECK_EQ_INT(mem_free_pages(), before - 4);
+	CHECK_EQ_INT(mem_kind_at(base, &end), -1);
+	CHECK_EQ_INT(mem_kind_at(base + 5 * PG, &end), -1);
+	CHECK_EQ_INT(mem_kind_at(base + PG, &end), MEM_KIND_IMAGE);
+	CHECK_EQ_INT(end, base + 5 * PG);
+	/* The header page is the pool's: the next page taken is it. */
+	CHECK_EQ_INT((uint64_t)(uintptr_t)mem_alloc(&trim_b, 1, 0,
+	    MEM_KIND_PAGES), base);
+	CHECK_EQ_INT(mem_reclaim(&trim_a, NULL), 1);
+	CHECK_EQ_INT(mem_reclaim(&trim_b, NULL), 1);
+	CHECK_EQ_INT(mem_free_pages(), before);
+	mem_reset();
+}
+
+static void *
+slurp_mod(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	void *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	*len = buf ? (size_t)n : 0;
+	fclose(f);
+	return buf;
+}
+
+static void
+check_trimmed_load(const void *file, size_t len)
+{
+	struct pe_image img;
+	const char *why = "";
+	const struct pe_section *last;
+	struct pb_module *m;
+	uint64_t before, head, keep;
+
+	REQUIRE(pe_parse(file, len, &img, &why) == PB_OK);
+	last = &img.sections[img.nsections - 1];
+	CHECK_STR(last->name, ".reloc");
+	head = (img.headers_size + PG - 1) & ~(PG - 1);
+	keep = last->rva;
+	REQUIRE((m = mod_register("serial.mod", file, len)) != NULL);
+	before = mem_free_pages();
+	REQUIRE(mod_load(m) == PB_OK);
+	CHECK_EQ_INT(m->head, head);
+	CHECK_EQ_INT(m->size, keep);
+	CHECK_EQ_INT(mem_owned(m, MEM_KIND_IMAGE), (keep - head) / PG);
+	CHECK_EQ_INT(before - mem_free_pages(), (keep - head) / PG);
+	CHECK(img.image_size / PG > (keep - head) / PG + 1);
+	/* Neither the header page nor the relocations are the module's. */
+	CHECK(hub_module_at(m->base) == NULL);
+	CHECK(hub_module_at(m->base + keep) == NULL);
+	CHECK(hub_module_at(m->base + head) == m);
+	CHECK(hub_module_at(m->base + keep - 1) == m);
+	CHECK_EQ_INT((uint64_t)(uintptr_t)m->ops, m->base + m->ops_rva);
+	CHECK_EQ_INT(mod_unload(m), PB_OK);
+	CHECK_EQ_INT(mem_free_pages(), before);
+	/* Loaded again from its file, trimmed the same way. */
+	REQUIRE(mod_load(m) == PB_OK);
+	CHECK_EQ_INT(mem_owned(m, MEM_KIND_IMAGE), (keep - head) / PG);
+	CHECK_EQ_INT(mod_unload(m), PB_OK);
+	CHECK_EQ_INT(mem_free_pages(), before);
+}
+
+TEST(imgtrim_loaded_module_gives_back_header_and_relocs)
+{
+	size_t len;
+	void *file = slurp_mod("build/mods/serial.mod", &len);
+
+	CHECK_MSG(file != NULL, "build/mods/serial.mod: run make all first");
+	if (file) {
+		fm_setup();
+		check_trimmed_load(file, len);
+		fm_teardown();
+	}
+	free(file);
+}
