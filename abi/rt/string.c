@@ -1,11 +1,13 @@
 /*
  * string.c - mem* and str* for freestanding images.
  *
- * memcpy and memset use the string instructions (rep movsb/stosb), which
- * recent x86 CPUs run at cache-line speed ("fast strings", Intel SDM 1
- * §7.3.9.3) and which emulators run as one operation; the rest are plain
- * byte loops.  They keep their C names because the compiler calls
- * memcpy/memset for struct copies.
+ * memcpy and memset use the string instructions, which recent x86 CPUs
+ * run at cache-line speed ("fast strings", Intel SDM 1 §7.3.9.3): eight
+ * bytes a step (movsq/stosq), then the rest, because QEMU's TCG runs a
+ * rep string instruction one step at a time, whatever the step's width
+ * (zeroing a module's 20 KiB image took 20480 steps of stosb); the rest
+ * are plain byte loops.  They keep their C names because the compiler
+ * calls memcpy/memset for struct copies.
  */
 #include "rt.h"
 
@@ -13,7 +15,10 @@ void *
 memcpy(void *dst, const void *src, size_t n)
 {
 	void *d = dst;
+	size_t q = n / 8;
 
+	__asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q) : : "memory");
+	n %= 8;
 	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
 	return dst;
 }
@@ -35,7 +40,11 @@ void *
 memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
+	size_t q = n / 8;
 
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(q) :
+	    "a"((unsigned char)c * 0x0101010101010101ull) : "memory");
+	n %= 8;
 	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return dst;
 }
