@@ -155,12 +155,13 @@ domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 		return 0;
 	arch_set_key(addr & ~4095ull, 4096, KEY_SHARED);
 	grants++;
-	/* One line per writer's key and page's key: the first grant says
-	 * who shares with whom; the pages that follow are routine, and a
-	 * line each would land in the middle of the shell's output. */
+	/* One line per writer's key and page's key, into the ring only
+	 * (`log` shows it): a grant is routine, comes at a provider's first
+	 * write into a request, and a shown line would land in the middle
+	 * of the command's output that made it. */
 	if (!(told[writer->key & 15] & (1u << key))) {
 		told[writer->key & 15] |= (uint16_t)(1u << key);
-		log_event(LOG_LOAD, "domains: page 0x%llx (key %d) shared: "
+		log_quiet(LOG_LOAD, "domains: page 0x%llx (key %d) shared: "
 		    "written by %s%s (%u pages)",
 		    (unsigned long long)(addr & ~4095ull), key,
 		    code && code != writer ? code->name : writer->name,

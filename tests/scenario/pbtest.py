@@ -38,12 +38,14 @@ Machine(config, image, timeout, extra, snapshot=True):
 
 Machine methods:
   expect(regex, timeout=60) -> match     search COM1 text after the last match
+  expect_seen(regex, timeout=60)          the same, anywhere in COM1 text so far
   cmd(line, timeout=30, check=False)      type line+CR, wait for the next prompt,
                                           return the output (expect the first
                                           prompt before the first cmd)
   send(text) / sendline(line)             raw COM1 input / line + CR
   serial_text() / serial_raw() / tail(n)  COM1 so far (cleaned / bytes / last n)
   skip_output()                           forget unread output
+  without_log(text) (module function)     a command's output minus log lines
   monitor(hmp) -> str, qmp(cmd, **args)   QEMU monitor
   screendump(path), sendkey(key), typekeys(text)
   wait_exit(timeout=60) -> exit code      the guest powered off / reset / died
@@ -625,6 +627,20 @@ class Machine:
                 m = rx.search(text, m.start() + 1)
             if m:
                 self._pos = m.end()
+            return m
+        return self._wait_for(find, '/%s/' % rx.pattern, timeout)
+
+    def expect_seen(self, pattern, timeout=60):
+        """Wait for `pattern` anywhere in COM1 output, before the previous
+        match too: for a line whose order against another is not fixed
+        (a USB keyboard may be bound before or after the prompt).  Later
+        expect()s go on from the later of the two."""
+        rx = re.compile(pattern, re.M) if isinstance(pattern, str) else pattern
+
+        def find(text, pos):
+            m = rx.search(text)
+            if m:
+                self._pos = max(pos, m.end())
             return m
         return self._wait_for(find, '/%s/' % rx.pattern, timeout)
 

@@ -29,7 +29,7 @@ def test_hangs_usbkbd_faulting_thrice_leaves_the_shell_on_ps2():
     img = custom_image('hangs-ladder', ['target=os'])
     with Machine('usb', image=img, timeout=400) as m:
         m.expect(r'^' + re.escape(PROMPT), 150)
-        m.expect(r'usbkbd0: boot keyboard on usb:', 60)
+        m.expect_seen(r'usbkbd0: boot keyboard on usb:', 60)
         # usb-kbd's own work (its interrupt transfers) fires each one.
         for i in range(1, 4):
             out = m.cmd('faultinject again usb-kbd work null', 30)

@@ -91,7 +91,7 @@ def test_usbkbd_sendkey_runs_a_command():
     need_usb_stack()
     with Machine('usbonly', timeout=150) as m:
         m.expect(r'^patchbay> ', 90)
-        m.expect(r'usbkbd0: boot keyboard on usb:', 60)
+        m.expect_seen(r'usbkbd0: boot keyboard on usb:', 60)
         m.skip_output()
         m.typekeys('echo typed on usb')
         m.sendkey('ret')
@@ -106,7 +106,7 @@ def test_usbkbd_caps_lock_makes_upper_case():
     need_usb_stack()
     with Machine('usbonly', timeout=150) as m:
         m.expect(r'^patchbay> ', 90)
-        m.expect(r'usbkbd0: boot keyboard on usb:', 60)
+        m.expect_seen(r'usbkbd0: boot keyboard on usb:', 60)
         m.skip_output()
         m.typekeys('echo ')
         m.sendkey('caps_lock')
@@ -129,7 +129,7 @@ def test_usbkbd_update_while_typing_loses_nothing():
     need_usb_stack()
     with Machine('usbonly', timeout=180) as m:
         m.expect(r'^patchbay> ', 90)
-        m.expect(r'usbkbd0: boot keyboard on usb:', 60)
+        m.expect_seen(r'usbkbd0: boot keyboard on usb:', 60)
         m.skip_output()
         words = ' '.join('w%02d' % i for i in range(10))
         m.typekeys('update usb-kbd usb-kbd.mod')
