@@ -191,7 +191,7 @@ $(B)/tests/mod_%: tests/host/mod_%.c tests/host/main.c abi/rt/util.c \
 	@echo "  HOSTCC   $@"
 	$(Q)$(CLANG) $(HOST_CFLAGS) $(SAN) -I$(B)/gen -DPB_GEN_DIR=\"$(B)/gen\" \
 		-o $@ $< tests/host/main.c \
-		abi/rt/util.c abi/rt/fmt.c
+		abi/rt/util.c abi/rt/fmt.c abi/rt/utf8.c
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
 # Each fuzz target names the hub file it exercises: fuzz_pe -> hub/pe.c.
@@ -205,7 +205,7 @@ $(B)/fuzz/fuzzmod_%: tests/fuzz/fuzzmod_%.c $(wildcard mods/*/*.c mods/*/*.h) \
 		abi/rt/fmt.c tools/psf.c tools/psf.h
 	@mkdir -p $(@D)
 	$(CLANG) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
-		abi/rt/util.c abi/rt/fmt.c
+		abi/rt/util.c abi/rt/fmt.c abi/rt/utf8.c
 
 FUZZ_SECONDS ?= 20
 test: deps

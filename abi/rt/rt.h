@@ -43,6 +43,10 @@ int rt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int rt_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Code point cp as UTF-8 into out: its length, 0 for a surrogate or a
+ * value beyond U+10FFFF (utf8.c). */
+size_t rt_utf8_encode(uint32_t cp, char out[4]);
+
 /* A display provider's argument checks (rect.c). */
 int rt_clip_rect(uint32_t x, uint32_t y, uint32_t *w, uint32_t *h,
     uint32_t width, uint32_t height);

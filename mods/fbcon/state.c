@@ -52,24 +52,16 @@ put_sgr(struct out *o, struct cell c)
 	put(o, "m", 1);
 }
 
-/* A cell's code point as UTF-8 (RFC 3629 section 3). */
+/* A cell's code point as UTF-8; one that cannot be encoded (a cell
+ * holds 21 bits) is written as U+FFFD. */
 static void
 put_utf8(struct out *o, uint32_t cp)
 {
 	char b[4];
-	size_t n;
+	size_t n = rt_utf8_encode(cp, b);
 
-	if (cp < 0x80) {
-		b[0] = (char)cp, n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | cp >> 6), n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | cp >> 12), n = 3;
-	} else {
-		b[0] = (char)(0xf0 | cp >> 18), n = 4;
-	}
-	for (size_t i = 1; i < n; i++)
-		b[i] = (char)(0x80 | (cp >> (6 * (n - 1 - i)) & 0x3f));
+	if (n == 0)
+		n = rt_utf8_encode(0xfffd, b);
 	put(o, b, n);
 }
 

@@ -26,32 +26,6 @@ guid_text(const uint8_t g[16], char out[37])
 	out[n] = '\0';
 }
 
-/* The UTF-8 form of code point c into dst (room for 4 bytes): its length. */
-static unsigned
-utf8_put(uint32_t c, char *dst)
-{
-	if (c < 0x80) {
-		dst[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		dst[0] = (char)(0xc0 | c >> 6);
-		dst[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		dst[0] = (char)(0xe0 | c >> 12);
-		dst[1] = (char)(0x80 | (c >> 6 & 0x3f));
-		dst[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	dst[0] = (char)(0xf0 | c >> 18);
-	dst[1] = (char)(0x80 | (c >> 12 & 0x3f));
-	dst[2] = (char)(0x80 | (c >> 6 & 0x3f));
-	dst[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
 /*
  * A UTF-16LE name (up to `units` code units, ending at the first zero) as
  * one word of a property line: UTF-8, with spaces and control characters
@@ -85,7 +59,7 @@ utf16le_to_prop(const uint8_t *src, unsigned units, char *dst, size_t cap)
 			c = 0xfffd;	/* a surrogate without its pair */
 		if (c <= 0x20 || c == 0x7f)
 			c = '_';
-		len = utf8_put(c, enc);
+		len = (unsigned)rt_utf8_encode(c, enc);
 		if (n + len >= cap)
 			break;
 		memcpy(dst + n, enc, len);

@@ -100,34 +100,6 @@ char_after(const struct lineedit *le, size_t at)
 	return at;
 }
 
-/* A code point as UTF-8; 0 for one that cannot be encoded. */
-static size_t
-utf8_encode(uint32_t cp, char *out)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | cp >> 12);
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | cp >> 18);
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /*
  * The screen cursor is at the column of byte `from`: write the line from
  * there, blank the columns of the old line (old_cols wide) that are no
@@ -202,7 +174,7 @@ insert(struct lineedit *le, uint32_t cp, struct le_echo *e)
 {
 	size_t from = le->cur;
 	char utf8[4];
-	size_t n = utf8_encode(cp, utf8);
+	size_t n = rt_utf8_encode(cp, utf8);
 
 	if (n == 0 || le->len + n >= LE_LINE_MAX)
 		return;		/* full: the key is refused */
