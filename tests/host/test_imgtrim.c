@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "../../tools/slurp.h"
 #include "fakemod.h"
 #include "../../hub/pe.h"
 
@@ -46,26 +47,6 @@ TEST(imgtrim_mem_trim_shrinks_the_record)
 	CHECK_EQ_INT(mem_reclaim(&trim_b, NULL), 1);
 	CHECK_EQ_INT(mem_free_pages(), before);
 	mem_reset();
-}
-
-static void *
-slurp_mod(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	void *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
-	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	*len = buf ? (size_t)n : 0;
-	fclose(f);
-	return buf;
 }
 
 static void
@@ -108,7 +89,7 @@ check_trimmed_load(const void *file, size_t len)
 TEST(imgtrim_loaded_module_gives_back_header_and_relocs)
 {
 	size_t len;
-	void *file = slurp_mod("build/mods/serial.mod", &len);
+	void *file = slurp("build/mods/serial.mod", &len);
 
 	CHECK_MSG(file != NULL, "build/mods/serial.mod: run make all first");
 	if (file) {

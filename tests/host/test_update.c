@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "../../tools/slurp.h"
 #include "fakemod.h"
 #include "../../abi/modsrc.h"
 
@@ -160,27 +161,8 @@ TEST(update_swaps_back_with_the_device)
 }
 
 /* The update command's registration: a second record of a module needs
- * the same name in its descriptor; built modules serve as the images. */
-static void *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	void *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
-	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	*len = buf ? (size_t)n : 0;
-	fclose(f);
-	return buf;
-}
-
+ * the same name in its descriptor; built modules serve as the images
+ * (read with tools/slurp.c). */
 static void
 check_instances(void *img, size_t len, void *other, size_t len2)
 {
@@ -271,7 +253,7 @@ ctl(const char *cmd)
 
 TEST(update_command_errors)
 {
-	size_t len;
+	size_t len = 0;
 	void *other = slurp("build/mods/rtc.mod", &len);
 
 	REQUIRE(world());
