@@ -188,17 +188,13 @@ exit_tries(struct handoff *h)
 	return PB_ETIMEDOUT;
 }
 
-/* Once a call was made, the firmware is gone or going: the boot map is
- * built from the last map read, for the hub to go on with. */
+/* Once a call was made, the firmware is gone or going: the hub then has
+ * the boot map built from the last map read (build_boot_map). */
 static int
 exit_boot_services(struct handoff *h)
 {
-	int r;
-
 	watch_close();
-	if ((r = exit_tries(h)) != PB_ENOMEM)
-		pagetables_build(h);
-	return r;
+	return exit_tries(h);
 }
 
 void
@@ -212,6 +208,7 @@ firmware_setup(struct handoff *h, EFI_FILE_HANDLE root)
 	h->fw = &fw_ops;
 	h->fw_ctx = NULL;
 	h->exit_boot_services = exit_boot_services;
+	h->build_boot_map = pagetables_build;
 	watch_setup(h);
 	/* Size the map once now, with room for the allocations still to come. */
 	bs->GetMemoryMap(&size, NULL, &key, &dsize, &dver);

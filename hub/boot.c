@@ -251,6 +251,7 @@ static void
 go_paged(struct handoff *h)
 {
 	/* Images mapped before this are re-mapped W^X by the arch side. */
+	h->build_boot_map(h);
 	if (arch_paging_init(h) != PB_OK)
 		log_event(LOG_ERROR, "hub: own page tables failed; "
 		    "staying on the firmware's");

@@ -159,10 +159,13 @@ struct handoff {
 	} hub_sections[HANDOFF_MAX_SECTIONS];
 
 	/* The boot map (efi/pagetables.c): the identity map up to
-	 * boot_map_top that the stub builds from the final memory map right
-	 * after the exit (boot_pml4 0 if it could not), for the hub to load.
-	 * Its tables are the first pt_used of pt_pages pages at pt_base (loader
-	 * data); the hub takes back the rest. */
+	 * boot_map_top that the stub's build_boot_map makes from the final
+	 * memory map (boot_pml4 0 if it could not), for the hub to load.  The
+	 * hub calls it once the takeover's swaps are done, not inside their
+	 * blackout (under emulation the build takes milliseconds); it calls
+	 * no firmware.  Its tables are the first pt_used of pt_pages pages at
+	 * pt_base (loader data); the hub takes back the rest. */
+	void (*build_boot_map)(struct handoff *h);
 	uint64_t boot_pml4;
 	uint64_t boot_map_top;
 	uint64_t pt_base;
