@@ -9,8 +9,8 @@
  *  2. takeover: each firmware-backed provider with clients is swapped for
  *     the best native one (steps 1-3 now, 4-6 after the exit), boot
  *     services are exited, and `firmware` is withdrawn like any resource.
- *     Disks are parked instead, until their native driver appears after
- *     the exit (park.c).
+ *     A disk's clients are held instead, until its native driver
+ *     appears after the exit (park.c).
  *  3. native: the CPU and page tables become the hub's, the rest of memory
  *     joins the allocator, deferred modules start, exec= commands run, gc.
  */
@@ -483,8 +483,8 @@ takeover(struct handoff *h)
 		log_set_direct(LOG_DIRECT);
 		return;
 	}
-	park_start_clock();
 	finish_takeover(sw, nsw);
+	park_start_clock();	/* the disks' clients wait for their drivers */
 	/* The lines held since the takeover began go to the reader now:
 	 * the hub's screen writer would have drawn them in the blackouts. */
 	log_set_direct(0);
@@ -494,8 +494,7 @@ takeover(struct handoff *h)
 	res_withdraw(firmware_res);
 	firmware_res = NULL;
 	for (unsigned i = 0; i < nmodules; i++)
-		if (requires_firmware(&modules[i]) && modules[i].base &&
-		    !park_holds(&modules[i]))
+		if (requires_firmware(&modules[i]) && modules[i].base)
 			mod_unload(&modules[i]);
 	hub_start_deferred();
 	start_autostart();

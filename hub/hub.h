@@ -381,6 +381,8 @@ void shadow_close(struct conn *c);
 unsigned shadow_pending(const struct conn *c);
 extern unsigned shadow_unnoted, shadow_failed;
 int shadow_wraps(const struct pb_conn *pub);
+struct block_req;
+const struct conn *shadow_noter(const struct block_req *req);
 /* held connections waiting for their resource, a restart's state
  * (replay.c) */
 int replay_wait(struct conn *c, struct pb_module *m, const char *name);
@@ -435,7 +437,6 @@ extern uint64_t park_wait_ns;		/* boot.cfg disk-wait=MS */
 unsigned park_module(struct pb_module *f);	/* before ExitBootServices */
 void park_abort(void);			/* ExitBootServices failed */
 void park_start_clock(void);		/* after it: the deadline runs */
-int park_holds(const struct pb_module *m);
 void park_claim(struct pb_resource *r);	/* r is offered: its disk? */
 void park_check(void);			/* the boot's end, then 100 ms */
 void park_expire(void);			/* the deadline: the rest go */

@@ -1,31 +1,30 @@
 /*
- * park.c - the takeover of disks: parking a firmware-backed disk until its
- * native driver appears.
+ * park.c - the takeover of disks: a firmware-backed disk's connections are
+ * held until its native driver publishes the same disk.
  *
  * The console is swapped at ExitBootServices (boot.c) because its native
  * providers are loaded and waiting then.  A disk's are not: its driver
  * binds to a PCI function that pci publishes only after the exit, and
  * probes its ports asynchronously, publishing each disk when ready.  So a
  * `block` resource of a firmware-backed module that has clients and an
- * identity (`path=`, abi/block.h) is parked instead:
+ * identity (`path=`, abi/block.h) is parked instead, on the mechanism a
+ * restart uses: the connections are held, and the hub's shadow of each
+ * (shadow.c) keeps the requests in flight and those submitted meanwhile.
+ * The firmware module itself goes at the exit, as every other one.
  *
- *  park_module (before the exit): the module is quiesced and released (it
- *	never calls the firmware again, but keeps taking requests into its
- *	queue: efi-block), and stays loaded, quiesced, after the exit; its
- *	parked resources are hidden from new clients (standby) while those
- *	they have keep their connections.  Its other resources go.
+ *  park_module (before the exit): the module is quiesced (efi-block stops
+ *	dispatching but still queues), its disks to park hidden from new
+ *	clients; nothing else changes, so park_abort only resumes it.
+ *  park_start_clock (after the exit and the swaps): the disks' shadowed
+ *	connections are held; the module exports its queue (handing its
+ *	requests over, so that its stop cancels none): each request a held
+ *	shadow noted waits there, any other completes with PB_ECANCELED,
+ *	once, as the module's stop would have done.
  *  park_claim (a resource is offered, before its clients and binds): a
- *	`block` resource of a running native module with a parked one's
- *	path takes it over.  The parked module exports its state (handing
- *	its requests over), the requests of this disk are submitted to the
- *	new resource in their order, as their clients would have, and those
- *	of its other disks go back to it through its import_state; the
- *	connections are rebound, their clients told PB_EV_REBOUND, the parked
- *	resource withdrawn, and the parked module unloaded once it has none
- *	left.  The native driver needs nothing but its block_ops: a request
- *	it refuses completes with its answer, as a client's submit would.  If
- *	the new resource goes meanwhile (its module faulted), the requests
- *	not submitted complete with PB_EIO and the disk stays parked.
+ *	`block` resource of a running native module with a parked disk's
+ *	path takes it over: the connections are rebound to it, their noted
+ *	requests issued to it in their order (shadow_replay: one it refuses
+ *	completes with PB_EIO) and their clients told PB_EV_REBOUND.
  *  park_check (at the end of the boot, then every 100 ms): a parked disk
  *	whose controller no driver holds goes at once, without waiting for
  *	the deadline: its path begins with its controller's PCI function
@@ -35,62 +34,39 @@
  *	unsupported controller, or ahci=no); a path in the firmware's own
  *	words (not pci:) no driver spells.  Otherwise the disk waits until
  *	the deadline, boot.cfg disk-wait=MS, 10 s after the exit.
- *  park_expire: the disks left are withdrawn; their clients are told
- *	PB_EV_DISCONNECTED (never rebound to another disk), and the parked
- *	module is unloaded, whose stop() completes the queued requests
- *	(efi-block: PB_ECANCELED).
+ *  park_expire: the disks left go; their clients are told
+ *	PB_EV_DISCONNECTED (never rebound to another disk), and their
+ *	waiting requests complete with PB_EIO (shadow_close).
  *
  * Each step is one log line, e.g.
  *   takeover: block:efi0 (path=pci:00:1f.2/sata:0) -> block:sata0 (ahci),
- *   2 requests handed over, parked 143 ms
+ *   2 requests handed over, 3 clients, parked 143 ms
  */
 #include "hub.h"
 #include "match.h"
 #include "../abi/block.h"
 #include "../abi/rt/rt.h"
 
-#define PARK_MAX 16
+#define PARK_MAX 16			/* disks */
+#define PARK_CONNS 32			/* their held connections */
 #define PARK_CHECK_NS 100000000ull	/* 100 ms */
 
 uint64_t park_wait_ns = 10000000000ull;
 
 static struct parked {
-	struct pb_resource *res;
-	struct pb_module *owner;
-	char name[RES_NAME_MAX];	/* to tell a reused slot */
+	struct pb_resource *res;	/* until the exit, then NULL */
+	struct pb_module *owner;	/* until the exit */
+	char name[RES_NAME_MAX];	/* the held connections' pub.res */
 	char path[BLOCK_PATH_MAX];
 } parked[PARK_MAX];
 static unsigned nparked;
+static struct held {
+	struct conn *c;
+	struct parked *disk;
+} held[PARK_CONNS];
+static unsigned nheld;
 static uint64_t since_ns;		/* the exit */
 static int check_timer;
-
-/* --- calling the modules ------------------------------------------------- */
-
-struct submit {
-	const struct pb_resource *res;
-	struct block_req *req;
-};
-
-static long
-call_submit(void *arg)
-{
-	struct submit *a = arg;
-
-	arch_grant_note(a->res->owner, a->req);
-	return ((const struct block_ops *)a->res->ops)->submit(a->res->ctx,
-	    a->req);
-}
-
-static int
-import(struct pb_module *m, void *buf, size_t len)
-{
-	struct mod_op c = { .buf = buf, .len = len,
-	    .ver = BLOCK_STATE_VERSION };
-
-	return mod_op(m, MOD_OP_IMPORT, &c);
-}
-
-/* --- what is parked ------------------------------------------------------ */
 
 static int
 path_of(const struct pb_resource *r, char *path, size_t cap)
@@ -99,109 +75,66 @@ path_of(const struct pb_resource *r, char *path, size_t cap)
 	    props_get(r->props, "path", path, cap) && path[0];
 }
 
-/* Is p still the resource it was (not unloaded, its slot not reused)? */
+/* Is h still the connection that was held (not closed, its slot not
+ * reused)? */
 static int
-still_parked(const struct parked *p)
+still_held(const struct held *h)
 {
-	return p->res->used && p->res->owner == p->owner &&
-	    strcmp(p->res->name, p->name) == 0 &&
-	    p->owner->state == MOD_QUIESCED;
+	return h->c->used && h->c->held && h->c->pub.res == h->disk->name;
 }
 
-static void
-forget(struct parked *p)
-{
-	*p = parked[--nparked];
-}
-
-int
-park_holds(const struct pb_module *m)
-{
-	for (unsigned i = 0; i < nparked; i++)
-		if (parked[i].owner == m)
-			return 1;
-	return 0;
-}
-
-static int
-parkable(const struct pb_resource *r)
-{
-	char path[BLOCK_PATH_MAX];
-
-	return res_clients(r) && path_of(r, path, sizeof(path));
-}
-
+/* The held connections of disk p that are still held: how many; the
+ * others are forgotten. */
 static unsigned
-count_parkable(const struct pb_module *f)
+count_held(const struct parked *p)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < MAX_RESOURCES; i++)
-		if (resources[i].used && resources[i].owner == f &&
-		    parkable(&resources[i]))
-			n++;
+	for (unsigned i = 0; i < nheld;) {
+		if (!still_held(&held[i]))
+			held[i] = held[--nheld];
+		else
+			n += held[i++].disk == p;
+	}
 	return n;
 }
 
-/* Quiesce and release f: 0 when it would not (then it runs on). */
-static int
-hold(struct pb_module *f)
-{
-	struct mod_op c = { 0 };
-	int r;
-
-	if ((r = mod_op(f, MOD_OP_QUIESCE, &c)) != PB_OK) {
-		log_event(LOG_ERROR, "takeover: %s refused to quiesce (%d); "
-		    "its disks go at the exit", f->name, r);
-		return 0;
-	}
-	if ((r = mod_op(f, MOD_OP_RELEASE, &c)) != PB_OK) {
-		log_event(LOG_ERROR, "takeover: %s cannot let the firmware go "
-		    "(%d); its disks go at the exit", f->name, r);
-		mod_op(f, MOD_OP_RESUME, &c);
-		return 0;
-	}
-	return 1;
-}
-
-/* Before the exit: park f's disks that have clients. */
+/* Before the exit: hide f's disks that have clients and a path. */
 unsigned
 park_module(struct pb_module *f)
 {
-	unsigned want = count_parkable(f), n = 0;
+	struct mod_op c = { 0 };
+	unsigned n = 0;
+	int r;
 
-	if (!want)
-		return 0;
-	if (!f->ops->quiesce || !f->ops->export_state ||
-	    !f->ops->import_state || nparked + want > PARK_MAX) {
-		log_event(LOG_ERROR, "takeover: %s cannot park its disks (%s); "
-		    "they go at the exit", f->name, nparked + want > PARK_MAX ?
-		    "too many" : "it cannot hand its requests over");
-		return 0;
-	}
-	if (!hold(f))
-		return 0;
-	f->state = MOD_QUIESCED;
-	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
-		struct pb_resource *r = &resources[i];
+	for (unsigned i = 0; i < MAX_RESOURCES && nparked < PARK_MAX; i++) {
+		struct pb_resource *res = &resources[i];
 		struct parked *p = &parked[nparked];
 
-		if (!r->used || r->owner != f)
+		if (res->owner != f || !res_clients(res) ||
+		    !path_of(res, p->path, sizeof(p->path)))
 			continue;
-		if (!parkable(r)) {
-			res_withdraw(r);	/* nobody waits for it */
-			continue;
+		if (!f->ops->quiesce || !f->ops->export_state) {
+			log_event(LOG_ERROR, "takeover: %s cannot park its "
+			    "disks (it cannot hand its requests over); they go "
+			    "at the exit", f->name);
+			return 0;
 		}
-		*p = (struct parked){ .res = r, .owner = f };
-		rt_strlcpy(p->name, r->name, sizeof(p->name));
-		path_of(r, p->path, sizeof(p->path));
-		r->standby = 1;		/* no new clients, no fallback to it */
+		p->res = res;
+		p->owner = f;
+		rt_strlcpy(p->name, res->name, sizeof(p->name));
+		res->standby = 1;	/* no new clients, no swap plans it */
 		nparked++;
 		n++;
-		log_event(LOG_SWAP, "takeover: %s (path=%s) parked, %u client%s "
-		    "kept until a native driver takes it", r->name, p->path,
-		    res_clients(r), res_clients(r) == 1 ? "" : "s");
 	}
+	if (n && (r = mod_op(f, MOD_OP_QUIESCE, &c)) != PB_OK) {
+		log_event(LOG_ERROR, "takeover: %s refused to quiesce (%d); "
+		    "its disks go at the exit", f->name, r);
+		park_abort();
+		return 0;
+	}
+	if (n)
+		f->state = MOD_QUIESCED;
 	return n;
 }
 
@@ -225,9 +158,91 @@ park_abort(void)
 	nparked = 0;
 }
 
+/* Hold p's shadowed connections: their requests wait in the shadow. */
+static void
+hold(struct parked *p)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < MAX_CONNS && nheld < PARK_CONNS; k++) {
+		struct conn *c = &conns[k];
+
+		if (!c->used || c->res != p->res || !shadow_wraps(&c->pub))
+			continue;	/* one not shadowed falls back */
+		held[nheld++] = (struct held){ c, p };
+		c->held = 1;
+		shadow_hold(c);
+		c->res = NULL;
+		c->pub.res = p->name;
+		n++;
+	}
+	p->res = NULL;
+	log_event(LOG_SWAP, "takeover: %s (path=%s) parked, %u client%s kept "
+	    "until a native driver takes it", p->name, p->path, n,
+	    n == 1 ? "" : "s");
+}
+
+/* Is req noted in the shadow of a held connection? */
+static int
+held_notes(const struct block_req *req)
+{
+	const struct conn *c = shadow_noter(req);
+
+	for (unsigned i = 0; c && i < nheld; i++)
+		if (held[i].c == c)
+			return 1;
+	return 0;
+}
+
+/*
+ * f's queue is handed over: what a held shadow noted waits there; the
+ * rest completes with PB_ECANCELED, as f's stop would have done.  A state
+ * it cannot give is left to its stop.
+ */
+static void
+take_queue(struct pb_module *f)
+{
+	struct mod_op c = { 0 };
+	struct block_state st;
+	unsigned cancelled = 0;
+	int r = mod_export(f, &c);
+
+	if (r != PB_OK || c.ver != BLOCK_STATE_VERSION || c.len < sizeof(st))
+		goto out;
+	memcpy(&st, c.buf, sizeof(st));
+	if (st.ndisks > 256 || st.nreq > c.len / sizeof(void *) ||
+	    sizeof(st) + st.ndisks * sizeof(struct block_state_disk) +
+	    st.nreq * sizeof(void *) > c.len) {
+		r = PB_ESTATE;
+		goto out;
+	}
+	for (uint32_t k = 0; k < st.nreq; k++) {
+		struct block_req *req;
+
+		memcpy(&req, (uint8_t *)c.buf + sizeof(st) + st.ndisks *
+		    sizeof(struct block_state_disk) + k * sizeof(req),
+		    sizeof(req));
+		if (held_notes(req))
+			continue;
+		req->status = PB_ECANCELED;
+		work_post(&req->done);
+		cancelled++;
+	}
+	if (cancelled)
+		log_event(LOG_SWAP, "takeover: %s's %u requests of disks not "
+		    "parked cancelled", f->name, cancelled);
+out:
+	if (r != PB_OK)
+		log_event(LOG_ERROR, "takeover: %s cannot hand its requests "
+		    "over (%d): its stop cancels them", f->name, r);
+	if (c.buf)
+		mem_free(NULL, c.buf);
+}
+
 static void tick(void *arg);
 
-/* After the exit: the deadline starts. */
+/* After the exit and the swaps: the disks' connections are held, the
+ * modules' queues taken, the deadline starts. */
 void
 park_start_clock(void)
 {
@@ -236,6 +251,11 @@ park_start_clock(void)
 	if (!nparked)
 		return;
 	since_ns = hub_now_ns();
+	for (unsigned i = 0; i < nparked; i++)
+		hold(&parked[i]);
+	for (unsigned i = 0; i < nparked; i++)
+		if (i == 0 || parked[i].owner != parked[i - 1].owner)
+			take_queue(parked[i].owner);
 	id = timer_add_every(NULL, PARK_CHECK_NS, PARK_CHECK_NS, tick, NULL);
 	if (id < 0) {
 		log_event(LOG_ERROR, "takeover: no timer for the disks' "
@@ -246,251 +266,21 @@ park_start_clock(void)
 	check_timer = id;
 }
 
-/* Nothing parked any more: no more checks. */
+/* p is done with: no more checks once none is left. */
 static void
-stop_checking(void)
+forget(struct parked *p)
 {
+	*p = parked[--nparked];
+	for (unsigned i = 0; i < nheld; i++)
+		if (held[i].disk == &parked[nparked]) {
+			held[i].disk = p;	/* its name moved too */
+			if (held[i].c->pub.res == parked[nparked].name)
+				held[i].c->pub.res = p->name;
+		}
 	if (!nparked && check_timer) {
 		timer_cancel(NULL, check_timer);
 		check_timer = 0;
 	}
-}
-
-static void
-unload_if_done(struct pb_module *owner)
-{
-	if (!park_holds(owner) && owner->state == MOD_QUIESCED)
-		mod_unload(owner);
-	stop_checking();
-}
-
-/* --- the states: one disk's requests for its driver, the rest back ------- */
-
-struct state {
-	uint8_t *buf;
-	size_t len;
-	struct block_state st;
-};
-
-static struct block_state_disk
-disk_of(const struct state *s, uint32_t i)
-{
-	struct block_state_disk d;
-
-	memcpy(&d, s->buf + sizeof(s->st) + i * sizeof(d), sizeof(d));
-	d.path[sizeof(d.path) - 1] = '\0';
-	return d;
-}
-
-static const uint8_t *
-reqs_of(const struct state *s, const struct block_state_disk *d)
-{
-	return s->buf + sizeof(s->st) + s->st.ndisks * sizeof(*d) +
-	    d->first * sizeof(struct block_req *);
-}
-
-static size_t
-state_size(uint32_t ndisks, uint32_t nreq)
-{
-	return sizeof(struct block_state) + ndisks *
-	    sizeof(struct block_state_disk) + nreq * sizeof(struct block_req *);
-}
-
-/* The exporter's state, checked well-formed: 0, or an error. */
-static int
-export_from(struct pb_module *m, struct state *s)
-{
-	struct mod_op c = { 0 };
-	int r;
-
-	memset(s, 0, sizeof(*s));
-	r = mod_export(m, &c);
-	s->buf = c.buf;		/* freed by the caller */
-	if (r != PB_OK || c.len < sizeof(s->st))
-		return r != PB_OK ? r : PB_ESTATE;
-	s->len = c.len;
-	memcpy(&s->st, s->buf, sizeof(s->st));
-	if (c.ver != BLOCK_STATE_VERSION || s->st.ndisks > 256 ||
-	    s->st.nreq > s->len / sizeof(void *) ||
-	    state_size(s->st.ndisks, s->st.nreq) > s->len)
-		return PB_ESTATE;
-	for (uint32_t i = 0; i < s->st.ndisks; i++) {
-		struct block_state_disk d = disk_of(s, i);
-
-		if (d.first > s->st.nreq || d.nreq > s->st.nreq - d.first)
-			return PB_ESTATE;
-	}
-	return PB_OK;
-}
-
-/* The disks of s other than those with this path, and their requests:
- * a state of its own in out (s->len bytes), for the exporter back. */
-static void
-others(const struct state *s, const char *path, struct state *rest,
-    uint8_t *out)
-{
-	uint32_t nd = 0, nr = 0;
-	size_t at;
-
-	for (uint32_t i = 0; i < s->st.ndisks; i++) {
-		struct block_state_disk d = disk_of(s, i);
-
-		if (strcmp(d.path, path) != 0) {
-			nd++;
-			nr += d.nreq;
-		}
-	}
-	rest->buf = out;
-	rest->st = (struct block_state){ nd, nr };
-	rest->len = state_size(nd, nr);
-	memcpy(out, &rest->st, sizeof(rest->st));
-	at = state_size(nd, 0);
-	nd = nr = 0;
-	for (uint32_t i = 0; i < s->st.ndisks; i++) {
-		struct block_state_disk d = disk_of(s, i);
-
-		if (strcmp(d.path, path) == 0)
-			continue;
-		memcpy(out + at + nr * sizeof(void *), reqs_of(s, &d),
-		    d.nreq * sizeof(void *));
-		d.first = nr;
-		nr += d.nreq;
-		memcpy(out + sizeof(rest->st) + nd++ * sizeof(d), &d,
-		    sizeof(d));
-	}
-}
-
-/* --- claiming: a native resource takes a parked one over ------------------ */
-
-static unsigned
-rebind_clients(struct pb_resource *from, struct pb_resource *to)
-{
-	unsigned n = 0;
-
-	for (unsigned k = 0; k < MAX_CONNS; k++)
-		if (conns[k].used && conns[k].res == from) {
-			conn_rebind(&conns[k], to);
-			n++;
-		}
-	return n;
-}
-
-/* `to` is not offered yet: every connection on it was rebound. */
-static void
-tell_rebound(struct pb_resource *to)
-{
-	for (unsigned k = 0; k < MAX_CONNS; k++)
-		if (conns[k].used && conns[k].res == to)
-			conn_tell(&conns[k], PB_EV_REBOUND);
-}
-
-/* Give the exporter back what no one took; an error here loses them. */
-static void
-give_back(struct pb_module *old, struct state *s, const char *what)
-{
-	int r;
-
-	if (!s->st.nreq)
-		return;
-	if ((r = import(old, s->buf, s->len)) != PB_OK)
-		log_event(LOG_ERROR, "takeover: %s refused %u requests of its "
-		    "own back (%d): %s", old->name, s->st.nreq, r, what);
-}
-
-/* Is `to` still the resource `new` published? */
-static int
-still_there(const struct pb_resource *to, const struct pb_module *new,
-    const char *name)
-{
-	return to->used && to->owner == new && new->state == MOD_RUNNING &&
-	    strcmp(to->name, name) == 0;
-}
-
-/*
- * Submit the requests of the disks of s with this path to `to`, in order,
- * as their clients would have.  One it refuses completes with its answer;
- * once `to` is gone, every one left completes with PB_EIO.  How many it
- * took, of *nmine.
- */
-static unsigned
-resubmit(const struct state *s, const char *path, struct pb_resource *to,
-    unsigned *nmine)
-{
-	struct pb_module *new = to->owner;
-	char name[RES_NAME_MAX];
-	const uint8_t *reqs;
-	unsigned taken = 0;
-
-	rt_strlcpy(name, to->name, sizeof(name));
-	*nmine = 0;
-	for (uint32_t d = 0; d < s->st.ndisks; d++) {
-		struct block_state_disk disk = disk_of(s, d);
-
-		if (strcmp(disk.path, path) != 0)
-			continue;
-		reqs = reqs_of(s, &disk);
-		*nmine += disk.nreq;
-		for (uint32_t k = 0; k < disk.nreq; k++) {
-			struct submit c = { .res = to };
-			struct block_req *req;
-			int r = PB_EIO;
-
-			memcpy(&req, reqs + k * sizeof(req), sizeof(req));
-			c.req = req;
-			if (still_there(to, new, name) && (r = (int)
-			    mod_call_watched(new, call_submit, &c)) == PB_OK) {
-				taken++;
-				continue;
-			}
-			req->status = r;	/* the provider's part, once */
-			work_post(&req->done);
-		}
-	}
-	return taken;
-}
-
-/* The whole handover; 0 when the disk stays parked. */
-static int
-hand_over(struct parked *p, struct pb_resource *to, unsigned *nreq)
-{
-	struct pb_module *old = p->owner, *new = to->owner;
-	char name[RES_NAME_MAX];
-	struct state all, rest;
-	uint8_t *parts = NULL;
-	unsigned nmine;
-	int r;
-
-	rt_strlcpy(name, to->name, sizeof(name));
-	if ((r = export_from(old, &all)) != PB_OK) {
-		log_event(LOG_ERROR, "takeover: %s cannot hand %s over: its "
-		    "state (%d)", old->name, p->name, r);
-		give_back(old, &all, "a bad state");
-		goto out;
-	}
-	parts = mem_alloc(NULL, (all.len + 4095) / 4096, 0, MEM_KIND_HEAP);
-	if (!parts) {
-		r = PB_ENOMEM;
-		give_back(old, &all, "out of memory");
-		goto out;
-	}
-	others(&all, p->path, &rest, parts);
-	give_back(old, &rest, "other disks'");
-	*nreq = resubmit(&all, p->path, to, &nmine);
-	if (*nreq < nmine)
-		log_event(LOG_ERROR, "takeover: %s took %u of the %u requests "
-		    "of %s; the others completed with its answer", name,
-		    *nreq, nmine, p->name);
-	if (!still_there(to, new, name)) {
-		log_event(LOG_ERROR, "takeover: %s went while it took %s over; "
-		    "%s stays parked", name, p->name, p->name);
-		r = PB_EIO;
-	}
-out:
-	if (parts)
-		mem_free(NULL, parts);
-	if (all.buf)
-		mem_free(NULL, all.buf);
-	return r == PB_OK;
 }
 
 /* A resource is offered: if it is a parked disk's native self, it takes
@@ -499,37 +289,41 @@ void
 park_claim(struct pb_resource *to)
 {
 	char path[BLOCK_PATH_MAX];
-	unsigned nreq = 0, nclients;
+	unsigned nreq = 0, nclients = 0, failed = shadow_failed;
+	struct parked *p = NULL;
 
-	if (!nparked || !to->owner || to->standby ||
-	    to->owner->state != MOD_RUNNING ||
+	if (!to->owner || to->standby || to->owner->state != MOD_RUNNING ||
 	    (to->owner->desc.flags & PB_MOD_FIRMWARE) ||
 	    !path_of(to, path, sizeof(path)))
 		return;
-	for (unsigned i = 0; i < nparked;) {
-		struct parked *p = &parked[i];
-		struct pb_module *old = p->owner;
-
-		if (!still_parked(p)) {
-			forget(p);	/* unloaded meanwhile: nothing to do */
-			continue;
-		}
-		if (strcmp(p->path, path) != 0 || !hand_over(p, to, &nreq)) {
-			i++;
-			continue;
-		}
-		nclients = rebind_clients(p->res, to);
-		log_event(LOG_SWAP, "takeover: %s (path=%s) -> %s (%s), %u "
-		    "request%s handed over, %u client%s, parked %llu ms",
-		    p->name, p->path, to->name, to->owner->name, nreq,
-		    nreq == 1 ? "" : "s", nclients, nclients == 1 ? "" : "s",
-		    (unsigned long long)((hub_now_ns() - since_ns) / 1000000));
-		tell_rebound(to);
-		res_withdraw(p->res);	/* no connections left on it */
-		forget(p);
-		unload_if_done(old);
+	for (unsigned i = 0; i < nparked && !p; i++)
+		if (!parked[i].res && strcmp(parked[i].path, path) == 0)
+			p = &parked[i];
+	if (!p)
 		return;
+	count_held(p);		/* forgets the connections closed meanwhile */
+	for (unsigned i = 0; i < nheld; i++) {
+		struct conn *c = held[i].c;
+
+		if (held[i].disk != p)
+			continue;
+		c->held = 0;
+		conn_rebind(c, to);
+		nreq += shadow_replay(c);
+		conn_tell(c, PB_EV_REBOUND);
+		nclients++;
+		held[i--] = held[--nheld];
 	}
+	if (shadow_failed != failed)
+		log_event(LOG_ERROR, "takeover: %s refused %u requests of %s; "
+		    "they completed with %d", to->name, shadow_failed - failed,
+		    p->name, PB_EIO);
+	log_event(LOG_SWAP, "takeover: %s (path=%s) -> %s (%s), %u request%s "
+	    "handed over, %u client%s, parked %llu ms", p->name, p->path,
+	    to->name, to->owner->name, nreq, nreq == 1 ? "" : "s", nclients,
+	    nclients == 1 ? "" : "s",
+	    (unsigned long long)((hub_now_ns() - since_ns) / 1000000));
+	forget(p);
 }
 
 /* --- the deadline -------------------------------------------------------- */
@@ -547,43 +341,32 @@ needed(const struct conn *c)
 	    c->client->state == MOD_RUNNING;
 }
 
-static unsigned
-disconnect_clients(struct pb_resource *r)
-{
-	unsigned n = 0;
-
-	for (unsigned k = 0; k < MAX_CONNS; k++) {
-		struct conn *c = &conns[k];
-		struct pb_module *client = c->client;
-		int stop;
-
-		if (!c->used || c->res != r)
-			continue;
-		stop = needed(c);
-		conn_tell(c, PB_EV_DISCONNECTED);
-		conn_close(c);
-		n++;
-		if (stop) {
-			log_event(LOG_MOD, "%s: lost %s, which it needs; "
-			    "stopping", client->name, r->name);
-			mod_stop(client);
-		}
-	}
-	return n;
-}
-
-/* p goes: its clients are told, then its module may go. */
+/* p goes: its clients are told, their waiting requests fail. */
 static void
 let_go(struct parked *p, const char *why)
 {
-	struct pb_module *old = p->owner;
-	unsigned n = disconnect_clients(p->res);
+	unsigned n = count_held(p);
 
 	log_event(LOG_SWAP, "takeover: %s (path=%s) gone: %s; %u client%s "
 	    "told", p->name, p->path, why, n, n == 1 ? "" : "s");
-	res_withdraw(p->res);
+	for (unsigned i = 0; i < nheld; i++) {
+		struct conn *c = held[i].c;
+		struct pb_module *client = c->client;
+		int stop = needed(c);
+
+		if (held[i].disk != p)
+			continue;
+		held[i--] = held[--nheld];
+		conn_tell(c, PB_EV_DISCONNECTED);
+		c->held = 0;
+		conn_close(c);
+		if (stop) {
+			log_event(LOG_MOD, "%s: lost %s, which it needs; "
+			    "stopping", client->name, p->name);
+			mod_stop(client);
+		}
+	}
 	forget(p);
-	unload_if_done(old);
 }
 
 void
@@ -593,14 +376,8 @@ park_expire(void)
 
 	rt_snprintf(why, sizeof(why), "no native driver took it in %llu ms",
 	    (unsigned long long)((hub_now_ns() - since_ns) / 1000000));
-	while (nparked) {
-		struct parked *p = &parked[nparked - 1];
-
-		if (still_parked(p))
-			let_go(p, why);
-		else
-			forget(p);
-	}
+	while (nparked)
+		let_go(&parked[nparked - 1], why);
 }
 
 /*
@@ -637,9 +414,7 @@ park_check(void)
 	for (unsigned i = 0; i < nparked;) {
 		struct parked *p = &parked[i];
 
-		if (!still_parked(p)) {
-			forget(p);
-		} else if (!driver_may_come(p, fn, sizeof(fn))) {
+		if (!p->res && !driver_may_come(p, fn, sizeof(fn))) {
 			rt_snprintf(why, sizeof(why), fn[0] ? "no driver holds "
 			    "its controller %s" : "no native driver names it",
 			    fn);
@@ -648,7 +423,6 @@ park_check(void)
 			i++;
 		}
 	}
-	stop_checking();
 }
 
 static void

@@ -419,3 +419,13 @@ shadow_pending(const struct conn *c)
 		n += notes[i].req && notes[i].s == s;
 	return n;
 }
+
+/* The connection whose shadow noted req, or NULL (park.c). */
+const struct conn *
+shadow_noter(const struct block_req *req)
+{
+	for (unsigned i = 0; i < NOTES; i++)
+		if (notes[i].req == req && notes[i].s)
+			return notes[i].s->c;
+	return NULL;
+}

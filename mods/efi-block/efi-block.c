@@ -4,8 +4,8 @@
  * (partitions are left to gpt), with the properties of abi/block.h and
  * the identity `path` the native driver of the same disk publishes.
  * Requires `firmware` 1.1 (abi/firmware.h), so it lives until the
- * takeover, where the hub parks the disks that have clients (hub/park.c)
- * until their native driver appears, and unloads it afterwards.
+ * takeover: there the hub quiesces it, holds its disks' clients for their
+ * native driver (hub/park.c), takes its queue by export and unloads it.
  *
  * Entry points:
  *   start	ask the firmware for its disks, publish the ones we serve;
@@ -13,9 +13,8 @@
  *   quiesce	stop dispatching; nothing is ever on the device between two
  *		work items (Block I/O is synchronous), so never PB_EAGAIN
  *   export	hand every queued request over in a struct block_state
- *   release	parked: the firmware is never called again, though requests
- *		are still taken and queued (the takeover's clients go on
- *		submitting until the native driver takes the disk)
+ *   release	the old side of a swap: the firmware is never called
+ *		again, though requests are still taken and queued
  *   import	requests listed for our disks go first in their queues
  *   activate	dispatch (the new side of a swap)
  *   resume	a failed swap: take back what export handed, dispatch

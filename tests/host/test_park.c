@@ -6,12 +6,13 @@
  * block:efi1 (paths pci:00:1f.2/sata:0 and :1) and block:efi2 (no path);
  * `ahci`, a native module, runs and publishes its disks when the test
  * says, as a driver that probes its ports after the takeover would;
- * `cli` takes every block (the shell), `needy` needs one to run.
- * efib's requests are the test's struct block_req objects; where each one
- * is (queued at efib, handed by its export, submitted to ahci by the hub,
- * cancelled by efib's stop, completed by the hub) is tracked, so "exactly
- * once" is counted, not assumed.  Each test parks efib as boot.c's takeover does
- * (park_module, then park_start_clock after the exit).
+ * `cli` takes every block (the shell), `needy` needs one to run.  The
+ * requests are the test's struct block_req objects, submitted by cli
+ * through its connections (so through the hub's shadow); where each one
+ * is (queued at efib, handed by its export, taken by ahci, cancelled by
+ * efib's stop, completed) is tracked, so "exactly once" is counted, not
+ * assumed.  Each test parks efib as boot.c's takeover does: park_module
+ * before the exit; park_start_clock and efib's unload after it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,15 +30,14 @@ enum { NOWHERE = -1, HANDED = 10, TAKEN = 20, CANCELLED = 30 };
 static struct fm *efib, *ahci, *cli, *needy;
 static struct pb_module_ops efib_ops, ahci_ops;
 static struct block_req req[NREQ];
-static int where[NREQ];			/* a disk (0, 1) or the above */
-static int disk_of[NREQ];
+static int where[NREQ];			/* a disk (0..2) or the above */
 static unsigned seq[NREQ], nseq;
 static unsigned takes[NREQ], cancels[NREQ], completions[NREQ];
 static int order[NREQ], norder;		/* what ahci took, in order */
 static int32_t statuses[NREQ];
-static unsigned exports, give_backs;
+static unsigned exports;
 static int ahci_refuses;
-static const char *const paths[2] = { PATH0, PATH1 };
+static int disk_ctx[3] = { 0, 1, 2 };
 static int ahci_res_ctx;
 
 static int
@@ -46,65 +46,56 @@ idx(const struct block_req *r)
 	return r >= req && r < req + NREQ ? (int)(r - req) : -1;
 }
 
-static void
-queue_req(int i, int disk)
+/* --- efib: a queue per disk, handed over by export ------------------------- */
+
+static int
+efib_info(void *ctx, struct block_info *bi)
 {
-	where[i] = disk_of[i] = disk;
+	return PB_ENOTSUP;
+}
+
+static int
+efib_submit(void *ctx, struct block_req *r)
+{
+	int i = idx(r);
+
+	if (i < 0 || where[i] != NOWHERE)
+		return PB_ESTATE;	/* the test's alarm: twice */
+	where[i] = *(int *)ctx;
 	seq[i] = ++nseq;
+	return PB_OK;
 }
 
-/* --- the state, as abi/block.h lays it out --------------------------------- */
+static const struct block_ops efib_block_ops = { efib_info, efib_submit };
 
-static size_t
-write_state(uint8_t *buf, int disk_filter)
-{
-	struct block_state st = { 0, 0 };
-	uint8_t *p;
-	uint32_t k = 0;
-
-	for (int d = 0; d < 2; d++)
-		if (disk_filter < 0 || disk_filter == d)
-			st.ndisks++;
-	for (int i = 0; i < NREQ; i++)
-		if (where[i] == 0 || where[i] == 1)
-			st.nreq++;
-	memcpy(buf, &st, sizeof(st));
-	p = buf + sizeof(st) + st.ndisks * sizeof(struct block_state_disk);
-	for (int d = 0, nd = 0; d < 2; d++) {
-		struct block_state_disk sd = { .first = k };
-
-		rt_strlcpy(sd.path, paths[d], sizeof(sd.path));
-		/* oldest first */
-		for (unsigned s = 1; s <= nseq; s++)
-			for (int i = 0; i < NREQ; i++) {
-				struct block_req *r = &req[i];
-
-				if (seq[i] != s || where[i] != d)
-					continue;
-				memcpy(p + k++ * sizeof(r), &r, sizeof(r));
-				where[i] = HANDED;
-			}
-		sd.nreq = k - sd.first;
-		memcpy(buf + sizeof(st) + nd++ * sizeof(sd), &sd, sizeof(sd));
-	}
-	return sizeof(st) + st.ndisks * sizeof(struct block_state_disk) +
-	    k * sizeof(void *);
-}
-
+/* The queued requests, oldest first, in a struct block_state (one disk
+ * entry: the hub reads only the requests). */
 static int
 efib_export(struct pb_module *m, void *buf, size_t cap, size_t *len,
     uint32_t *version)
 {
-	uint8_t tmp[1024];
-	int keep[NREQ];
+	struct block_state st = { 1, 0 };
+	struct block_state_disk sd = { .first = 0 };
+	uint8_t tmp[512];
+	size_t at = sizeof(st) + sizeof(sd);
 
 	*version = BLOCK_STATE_VERSION;
-	memcpy(keep, where, sizeof(keep));
-	*len = write_state(tmp, -1);
-	if (!buf) {
-		memcpy(where, keep, sizeof(keep));	/* only the size */
+	for (unsigned s = 1; s <= nseq; s++)
+		for (int i = 0; i < NREQ; i++)
+			if (seq[i] == s && where[i] >= 0 && where[i] <= 2) {
+				struct block_req *r = &req[i];
+
+				memcpy(tmp + at + st.nreq++ * sizeof(r), &r,
+				    sizeof(r));
+				if (buf)
+					where[i] = HANDED;
+			}
+	sd.nreq = st.nreq;
+	memcpy(tmp, &st, sizeof(st));
+	memcpy(tmp + sizeof(st), &sd, sizeof(sd));
+	*len = at + st.nreq * sizeof(void *);
+	if (!buf)
 		return PB_OK;
-	}
 	if (cap < *len)
 		return PB_EINVAL;
 	memcpy(buf, tmp, *len);
@@ -112,72 +103,20 @@ efib_export(struct pb_module *m, void *buf, size_t cap, size_t *len,
 	return PB_OK;
 }
 
-/* Every request a state lists, with the path it is listed under. */
-static int
-each_listed(const void *buf, size_t len, int (*fn)(int i, const char *path))
-{
-	struct block_state st;
-	struct block_state_disk sd;
-	const uint8_t *b = buf;
-	int r;
-
-	if (len < sizeof(st))
-		return PB_ESTATE;
-	memcpy(&st, b, sizeof(st));
-	if (len != sizeof(st) + st.ndisks * sizeof(sd) + st.nreq * sizeof(void *))
-		return PB_ESTATE;
-	for (uint32_t d = 0; d < st.ndisks; d++) {
-		memcpy(&sd, b + sizeof(st) + d * sizeof(sd), sizeof(sd));
-		for (uint32_t k = sd.first; k < sd.first + sd.nreq; k++) {
-			struct block_req *q;
-
-			memcpy(&q, b + sizeof(st) + st.ndisks * sizeof(sd) +
-			    k * sizeof(q), sizeof(q));
-			if (idx(q) < 0)
-				return PB_ESTATE;
-			if ((r = fn(idx(q), sd.path)) != PB_OK)
-				return r;
-		}
-	}
-	return PB_OK;
-}
-
-static int
-given_back(int i, const char *path)
-{
-	if (where[i] != HANDED || strcmp(path, paths[disk_of[i]]) != 0)
-		return PB_ESTATE;
-	where[i] = disk_of[i];
-	give_backs++;
-	return PB_OK;
-}
-
-static int
-efib_import(struct pb_module *m, const void *buf, size_t len,
-    uint32_t version)
-{
-	return version == BLOCK_STATE_VERSION ?
-	    each_listed(buf, len, given_back) : PB_ESTATE;
-}
-
 static void
 efib_stop(struct pb_module *m)
 {
 	for (int i = 0; i < NREQ; i++)
-		if (where[i] == 0 || where[i] == 1) {
+		if (where[i] >= 0 && where[i] <= 2) {
 			where[i] = CANCELLED;
 			cancels[i]++;
+			req[i].status = PB_ECANCELED;
+			work_post(&req[i].done);
 		}
 	fm_ops.stop(m);
 }
 
-/* ahci's disks: submit takes a request handed over by efib. */
-static int
-ahci_info(void *ctx, struct block_info *bi)
-{
-	return PB_ENOTSUP;
-}
-
+/* ahci's disks: submit takes any request once. */
 static int
 ahci_submit(void *ctx, struct block_req *r)
 {
@@ -185,15 +124,15 @@ ahci_submit(void *ctx, struct block_req *r)
 
 	if (ahci_refuses)
 		return PB_EINVAL;
-	if (i < 0 || where[i] != HANDED)
-		return PB_ESTATE;	/* the test's alarm: not handed */
+	if (i < 0 || where[i] == TAKEN || where[i] == CANCELLED)
+		return PB_ESTATE;	/* the test's alarm */
 	where[i] = TAKEN;
 	takes[i]++;
 	order[norder++] = i;
 	return PB_OK;
 }
 
-static const struct block_ops ahci_block_ops = { ahci_info, ahci_submit };
+static const struct block_ops ahci_block_ops = { efib_info, ahci_submit };
 
 /* A request's completion, the client's work. */
 static void
@@ -217,15 +156,14 @@ world(void)
 	memset(cancels, 0, sizeof(cancels));
 	memset(completions, 0, sizeof(completions));
 	memset(statuses, 0, sizeof(statuses));
-	norder = 0;
 	memset(seq, 0, sizeof(seq));
 	for (int i = 0; i < NREQ; i++)
 		where[i] = NOWHERE;
-	nseq = exports = give_backs = 0;
+	nseq = exports = 0;
+	norder = 0;
 	ahci_refuses = 0;
 	efib_ops = fm_ops;
 	efib_ops.export_state = efib_export;
-	efib_ops.import_state = efib_import;
 	efib_ops.stop = efib_stop;
 	ahci_ops = fm_ops;
 
@@ -243,14 +181,46 @@ world(void)
 	fm_require(cli, BLOCK_IFACE, 1, 0, PB_CARD_ALL, PB_LATER);
 	needy = fm_add("needy", 0);
 	fm_require(needy, BLOCK_IFACE, 1, 0, PB_CARD_ONE, PB_AT_START);
-	if (fm_start(efib) != PB_OK || fm_start(ahci) != PB_OK ||
-	    fm_start(cli) != PB_OK || fm_start(needy) != PB_OK)
+	if (fm_start(efib) != PB_OK)
+		return 0;
+	for (int d = 0; d < 3; d++) {
+		efib->res[d]->ops = &efib_block_ops;
+		efib->res[d]->ctx = &disk_ctx[d];
+	}
+	if (fm_start(ahci) != PB_OK || fm_start(cli) != PB_OK ||
+	    fm_start(needy) != PB_OK)
 		return 0;
 	for (int i = 0; i < NREQ; i++) {
 		req[i].size = sizeof(req[i]);
 		work_init(cli->m, &req[i].done, req_done, &req[i]);
 	}
 	return fm_nconns(cli) == 3 && fm_conn_res(needy, 0, 0) == efib->res[0];
+}
+
+/* cli's connection named block:efiD (held ones keep the name). */
+static struct conn *
+cli_conn(int disk)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "block:efi%d", disk);
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].client == cli->m &&
+		    strcmp(conns[i].pub.res, name) == 0)
+			return &conns[i];
+	return NULL;
+}
+
+/* cli submits request i on disk d, as a client does. */
+static int
+submit(int i, int disk)
+{
+	struct conn *c = cli_conn(disk);
+
+	if (!c)
+		return PB_ENOENT;
+	return ((const struct block_ops *)c->pub.ops)->submit(c->pub.ctx,
+	    &req[i]);
 }
 
 /* ahci finds a disk: it publishes it, the hub offers it (work). */
@@ -267,7 +237,6 @@ ahci_finds(const char *name, const char *path)
 	return r;
 }
 
-/* The connection of cli that leads to r (or NULL). */
 static unsigned
 cli_conns_to(const struct pb_resource *r)
 {
@@ -288,34 +257,44 @@ named_exists(const char *name)
 	return 0;
 }
 
-/* The takeover's part: park efib (before the exit), start the clock. */
+/* The takeover's part after the exit: the clock, then every firmware
+ * module goes (boot.c). */
+static void
+exit_firmware(void)
+{
+	park_start_clock();
+	mod_unload(efib->m);
+	fm_run_work();
+}
+
 static unsigned
 park(void)
 {
 	unsigned n = park_module(efib->m);
 
-	park_start_clock();
+	exit_firmware();
 	return n;
 }
 
 /* --- the tests ----------------------------------------------------------------- */
 
-TEST(park_keeps_clients_and_hides_the_disks)
+TEST(park_holds_the_clients_connections)
 {
-	struct pb_resource *efi0;
-
 	REQUIRE(world());
-	efi0 = efib->res[0];
-	CHECK_EQ_INT(park(), 2);
+	CHECK_EQ_INT(park_module(efib->m), 2);
 	CHECK_EQ_INT(efib->m->state, MOD_QUIESCED);
-	CHECK(efib->quiesced && efib->released);
-	/* Parked: the connections stay, no new client finds them. */
-	CHECK_EQ_INT(cli_conns_to(efi0), 1);
-	CHECK(fm_conn_res(needy, 0, 0) == efi0);
+	CHECK(efib->quiesced && !efib->released);
+	/* Hidden from new clients before the exit. */
 	CHECK(res_find("block:efi0") == NULL);
-	CHECK(res_best(BLOCK_IFACE, 1, 0, NULL) == NULL);
-	CHECK(park_holds(efib->m));
-	/* efi2 has no identity: it goes now, its client told. */
+	CHECK(res_best(BLOCK_IFACE, 1, 0, NULL) == efib->res[2]);
+	exit_firmware();
+	CHECK_EQ_INT(efib->m->state, MOD_UNLOADED);
+	/* The connections are held under their old names; efi2, which has
+	 * no identity, went with its module, its client told. */
+	REQUIRE(cli_conn(0) != NULL && cli_conn(1) != NULL);
+	CHECK(cli_conn(0)->held && cli_conn(0)->res == NULL);
+	CHECK(fm_conn(needy, 0, 0) != NULL && fm_conn(needy, 0, 0)->held);
+	CHECK(cli_conn(2) == NULL);
 	CHECK(!named_exists("block:efi2"));
 	CHECK_EQ_INT(cli->ndisconnected, 1);
 	CHECK(fm_log_has("takeover: block:efi0 (path=" PATH0 ") parked, 2 "
@@ -331,48 +310,62 @@ TEST(park_claimed_by_matching_path_requests_handed_once)
 	struct pb_resource *sata0, *sata1;
 
 	REQUIRE(world());
-	queue_req(0, 0);
-	queue_req(1, 0);
-	queue_req(2, 1);
-	REQUIRE(park() == 2);
-	queue_req(3, 0);		/* submitted while parked */
+	REQUIRE(submit(0, 0) == PB_OK && submit(1, 0) == PB_OK &&
+	    submit(2, 1) == PB_OK);
+	REQUIRE(park_module(efib->m) == 2);
+	REQUIRE(submit(3, 0) == PB_OK);	/* quiesced: queued */
+	exit_firmware();
+	CHECK_EQ_INT(exports, 1);
+	REQUIRE(submit(4, 0) == PB_OK);	/* held: in the shadow */
+	CHECK_EQ_INT(where[4], NOWHERE);
 	fm_advance(143000000ull);
 	sata0 = ahci_finds("sata0", PATH0);
 	REQUIRE(sata0 != NULL);
-	/* Disk 0's three went to ahci, oldest first; disk 1's came back. */
-	CHECK(takes[0] == 1 && takes[1] == 1 && takes[3] == 1);
-	CHECK(norder == 3 && order[0] == 0 && order[1] == 1 && order[2] == 3);
+	/* Disk 0's four went to ahci, oldest first; disk 1's waits. */
+	CHECK(norder == 4 && order[0] == 0 && order[1] == 1 &&
+	    order[2] == 3 && order[3] == 4);
 	CHECK_EQ_INT(takes[2], 0);
-	CHECK_EQ_INT(where[2], 1);
-	CHECK_EQ_INT(give_backs, 1);
 	/* The clients are on sata0 now, told once, with no second
 	 * connection from the offer that followed. */
 	CHECK_EQ_INT(cli_conns_to(sata0), 1);
 	CHECK(fm_conn_res(needy, 0, 0) == sata0);
 	CHECK_EQ_INT(cli->nrebound, 1);
 	CHECK_EQ_INT(needy->nrebound, 1);
-	CHECK(!named_exists("block:efi0"));
 	CHECK(fm_log_has("takeover: block:efi0 (path=" PATH0 ") -> "
-	    "block:sata0 (ahci), 3 requests handed over, 2 clients, parked "
+	    "block:sata0 (ahci), 4 requests handed over, 2 clients, parked "
 	    "143 ms"));
-	CHECK_EQ_INT(efib->m->state, MOD_QUIESCED);	/* efi1 waits */
 	sata1 = ahci_finds("sata1", PATH1);
 	CHECK_EQ_INT(takes[2], 1);
 	CHECK_EQ_INT(cli_conns_to(sata1), 1);
 	CHECK(fm_log_has("-> block:sata1 (ahci), 1 request handed over, 1 "
 	    "client"));
-	/* Nothing parked is left: efib goes, cancelling nothing. */
-	CHECK_EQ_INT(efib->m->state, MOD_UNLOADED);
-	CHECK(!park_holds(efib->m));
-	/* Each taken once; completing them is ahci's now, not the hub's. */
-	for (int i = 0; i < 4; i++)
+	/* Each taken once; completing them is ahci's now. */
+	for (int i = 0; i < 5; i++)
 		CHECK_MSG(takes[i] == 1 && cancels[i] == 0 &&
 		    completions[i] == 0, "request %d taken %u times, cancelled "
 		    "%u, completed %u", i, takes[i], cancels[i], completions[i]);
 	/* The deadline passes without a word. */
 	fm_advance(park_wait_ns);
 	CHECK(!fm_log_has("gone"));
-	CHECK_EQ_INT(cli->ndisconnected, 1);	/* efi2's, at the park */
+	CHECK_EQ_INT(cli->ndisconnected, 1);	/* efi2's, at the exit */
+	fm_teardown();
+}
+
+TEST(park_requests_of_other_disks_cancelled_once)
+{
+	REQUIRE(world());
+	REQUIRE(submit(0, 2) == PB_OK && submit(1, 0) == PB_OK);
+	REQUIRE(park() == 2);
+	/* efi2's request was handed over and completes once, cancelled;
+	 * efi0's waits for its driver. */
+	CHECK(completions[0] == 1 && statuses[0] == PB_ECANCELED);
+	CHECK_EQ_INT(cancels[0], 0);
+	CHECK(fm_log_has("takeover: efib's 1 requests of disks not parked "
+	    "cancelled"));
+	CHECK_EQ_INT(completions[1], 0);
+	CHECK(ahci_finds("sata0", PATH0) != NULL);
+	CHECK_EQ_INT(takes[1], 1);
+	CHECK_EQ_INT(takes[0], 0);
 	fm_teardown();
 }
 
@@ -382,46 +375,43 @@ TEST(park_non_matching_path_is_not_claimed)
 	struct fm *fwx;
 
 	REQUIRE(world());
-	queue_req(0, 0);
+	REQUIRE(submit(0, 0) == PB_OK);
 	REQUIRE(park() == 2);
 	other = ahci_finds("sata5", "pci:00:1f.2/sata:5");
 	REQUIRE(other != NULL);
 	/* A disk of another path is a disk of its own: cli takes it as
-	 * every new disk, needy stays with its parked one. */
+	 * every new disk, needy stays held. */
 	CHECK_EQ_INT(cli_conns_to(other), 1);
-	CHECK(fm_conn_res(needy, 0, 0) == efib->res[0]);
-	CHECK_EQ_INT(exports, 0);
+	CHECK(fm_conn(needy, 0, 0)->held);
 	/* The same path on another interface, or from a firmware-backed
 	 * module, does not claim it either. */
-	hub_services.publish(ahci->m, BLOCK_IFACE, "x", "path=" PATH1 "x",
+	hub_services.publish(ahci->m, "tcon", "x", "path=" PATH0,
 	    &fm_tcon_ops[0], &ahci_res_ctx);
 	fwx = fm_add("fwx", 0);
 	fwx->m->desc.flags |= PB_MOD_FIRMWARE;
 	fm_provide(fwx, BLOCK_IFACE, 1, 0);
-	fm_provide(fwx, "tcon", 1, 0);
 	fm_publish(fwx, BLOCK_IFACE, "fw0", "path=" PATH0);
-	fm_publish(fwx, "tcon", "t0", "path=" PATH0);
 	REQUIRE(fm_start(fwx) == PB_OK);
-	CHECK_EQ_INT(exports, 0);
-	CHECK(park_holds(efib->m));
-	CHECK_EQ_INT(where[0], 0);
+	fm_run_work();
+	CHECK(fm_conn(needy, 0, 0)->held);
+	CHECK_EQ_INT(takes[0], 0);
+	CHECK(!fm_log_has(PATH0 ") -> "));
 	park_expire();
 	fm_teardown();
 }
 
-TEST(park_deadline_tells_clients_and_cancels_once)
+TEST(park_deadline_tells_clients_and_fails_requests_once)
 {
 	REQUIRE(world());
-	queue_req(0, 0);
-	queue_req(1, 0);
-	queue_req(2, 1);
+	REQUIRE(submit(0, 0) == PB_OK && submit(1, 0) == PB_OK &&
+	    submit(2, 1) == PB_OK);
 	REQUIRE(park() == 2);
+	REQUIRE(submit(3, 0) == PB_OK);	/* held */
 	ahci_finds("sata5", "pci:00:1f.2/sata:5");	/* not theirs */
 	fm_advance(park_wait_ns - 1);
-	CHECK(park_holds(efib->m));
 	CHECK(!fm_log_has("gone"));
 	fm_advance(1);
-	CHECK(!park_holds(efib->m));
+	fm_run_work();
 	CHECK(fm_log_has("takeover: block:efi0 (path=" PATH0 ") gone: no native "
 	    "driver took it in 10000 ms; 2 clients told"));
 	CHECK(fm_log_has("takeover: block:efi1 (path=" PATH1 ") gone: no native "
@@ -431,63 +421,61 @@ TEST(park_deadline_tells_clients_and_cancels_once)
 	CHECK_EQ_INT(needy->nrebound, 0);
 	CHECK_EQ_INT(needy->m->state, MOD_LOADED);
 	CHECK(fm_log_has("needy: lost block:efi0, which it needs; stopping"));
-	/* efib went; its stop completed each queued request once. */
-	CHECK_EQ_INT(efib->m->state, MOD_UNLOADED);
-	for (int i = 0; i < 3; i++)
-		CHECK_MSG(cancels[i] == 1 && takes[i] == 0, "request %d "
-		    "cancelled %u times, taken %u", i, cancels[i], takes[i]);
+	/* Each request completed once, with PB_EIO, none cancelled by
+	 * efib's stop (they were handed over). */
+	for (int i = 0; i < 4; i++)
+		CHECK_MSG(completions[i] == 1 && statuses[i] == PB_EIO &&
+		    cancels[i] == 0 && takes[i] == 0, "request %d completed %u "
+		    "times (%d), cancelled %u, taken %u", i, completions[i],
+		    (int)statuses[i], cancels[i], takes[i]);
 	fm_teardown();
 }
 
-TEST(park_refused_requests_complete_with_the_answer_once)
+TEST(park_refused_requests_complete_with_an_error_once)
 {
 	struct pb_resource *sata0;
 
 	REQUIRE(world());
-	queue_req(0, 0);
-	queue_req(1, 0);
+	REQUIRE(submit(0, 0) == PB_OK && submit(1, 0) == PB_OK);
 	REQUIRE(park() == 2);
 	ahci_refuses = 1;
 	sata0 = ahci_finds("sata0", PATH0);
 	REQUIRE(sata0 != NULL);
-	CHECK(fm_log_has("error: takeover: block:sata0 took 0 of the 2 "
-	    "requests of block:efi0; the others completed with its answer"));
+	CHECK(fm_log_has("error: takeover: block:sata0 refused 2 requests of "
+	    "block:efi0; they completed with -5"));
 	/* The disk is ahci's all the same: the clients moved. */
 	CHECK(fm_conn_res(needy, 0, 0) == sata0);
 	CHECK(fm_log_has("-> block:sata0 (ahci), 0 requests handed over, 2 "
 	    "clients"));
 	fm_run_work();
 	for (int i = 0; i < 2; i++)
-		CHECK_MSG(completions[i] == 1 && statuses[i] == PB_EINVAL &&
+		CHECK_MSG(completions[i] == 1 && statuses[i] == PB_EIO &&
 		    takes[i] == 0 && cancels[i] == 0, "request %d completed %u "
 		    "times (%d), taken %u, cancelled %u", i, completions[i],
 		    (int)statuses[i], takes[i], cancels[i]);
-	/* efi1 waits on; when it goes, efib's stop does not cancel them
-	 * again: they were handed over. */
-	CHECK_EQ_INT(efib->m->state, MOD_QUIESCED);
-	fm_advance(park_wait_ns);
-	CHECK_EQ_INT(efib->m->state, MOD_UNLOADED);
-	CHECK(completions[0] == 1 && completions[1] == 1);
-	CHECK(cancels[0] == 0 && cancels[1] == 0);
+	park_expire();
 	fm_teardown();
 }
 
 TEST(park_abort_resumes_the_module)
 {
 	REQUIRE(world());
+	REQUIRE(submit(0, 0) == PB_OK);
 	REQUIRE(park_module(efib->m) == 2);
 	park_abort();
 	CHECK_EQ_INT(efib->m->state, MOD_RUNNING);
 	CHECK_EQ_INT(efib->nresume, 1);
 	CHECK(res_find("block:efi0") != NULL);
-	CHECK(!park_holds(efib->m));
+	CHECK(fm_conn_res(needy, 0, 0) == efib->res[0]);
+	CHECK_EQ_INT(where[0], 0);	/* still efib's */
+	CHECK_EQ_INT(exports, 0);
 	fm_teardown();
 }
 
 TEST(park_refuses_a_module_that_cannot_hand_over)
 {
 	REQUIRE(world());
-	efib_ops.import_state = NULL;
+	efib_ops.export_state = NULL;
 	CHECK_EQ_INT(park_module(efib->m), 0);
 	CHECK(fm_log_has("error: takeover: efib cannot park its disks (it "
 	    "cannot hand its requests over)"));
@@ -496,18 +484,19 @@ TEST(park_refuses_a_module_that_cannot_hand_over)
 	fm_teardown();
 }
 
-TEST(park_forgets_a_module_unloaded_meanwhile)
+TEST(park_forgets_a_client_gone_meanwhile)
 {
+	struct pb_resource *sata0;
+
 	REQUIRE(world());
-	queue_req(0, 0);
 	REQUIRE(park() == 2);
-	mod_unload(efib->m);		/* by hand, say */
-	CHECK_EQ_INT(cancels[0], 1);
-	CHECK(ahci_finds("sata0", PATH0) != NULL);
-	CHECK_EQ_INT(exports, 0);
-	CHECK(!park_holds(efib->m));
-	fm_advance(park_wait_ns);
-	CHECK(!fm_log_has("gone"));
+	mod_stop(needy->m);		/* by hand, say */
+	sata0 = ahci_finds("sata0", PATH0);
+	REQUIRE(sata0 != NULL);
+	CHECK(fm_log_has("-> block:sata0 (ahci), 0 requests handed over, 1 "
+	    "client,"));
+	CHECK_EQ_INT(cli_conns_to(sata0), 1);
+	park_expire();
 	fm_teardown();
 }
 
@@ -525,29 +514,29 @@ pci_bus(void)
 TEST(park_controller_nobody_drives_lets_its_disks_go_at_once)
 {
 	struct fm *drv;
-	struct pb_conn *held;
+	struct pb_conn *holds;
 
 	REQUIRE(world());
 	REQUIRE(pci_bus() != NULL);
-	queue_req(0, 0);
+	REQUIRE(submit(0, 0) == PB_OK);
 	/* A driver holds the controller: the disks wait for it. */
 	drv = fm_add("drv", 0);
 	REQUIRE(fm_start(drv) == PB_OK);
-	held = hub_services.connect(drv->m, "pci", 1, 0, "pci:00:1f.2");
-	REQUIRE(held != NULL);
+	holds = hub_services.connect(drv->m, "pci", 1, 0, "pci:00:1f.2");
+	REQUIRE(holds != NULL);
 	REQUIRE(park() == 2);
 	park_check();
 	fm_advance(300000000ull);
-	CHECK(park_holds(efib->m));
+	CHECK(!fm_log_has("gone"));
 	/* It lets go (it found no port it could drive): the next check
 	 * lets the disks go, long before the deadline. */
-	hub_services.disconnect(drv->m, held);
+	hub_services.disconnect(drv->m, holds);
 	fm_advance(100000000ull);
-	CHECK(!park_holds(efib->m));
+	fm_run_work();
 	CHECK(fm_log_has("takeover: block:efi0 (path=" PATH0 ") gone: no "
 	    "driver holds its controller pci:00:1f.2; 2 clients told"));
-	CHECK_EQ_INT(cancels[0], 1);
-	CHECK_EQ_INT(efib->m->state, MOD_UNLOADED);
+	CHECK(completions[0] == 1 && statuses[0] == PB_EIO);
+	CHECK_EQ_INT(cancels[0], 0);
 	fm_teardown();
 }
 
@@ -564,7 +553,5 @@ TEST(park_disk_named_only_by_the_firmware_goes_at_the_boots_end)
 	    "/Scsi(0x0,0x0)) gone: no native driver names it; 1 client told"));
 	CHECK(fm_log_has("takeover: block:efi0 (path=" PATH0 ") gone: no "
 	    "driver holds its controller pci:00:1f.2"));
-	CHECK(!park_holds(efib->m));
 	fm_teardown();
 }
-

@@ -164,8 +164,10 @@ def test_disk_without_a_native_driver_goes_at_the_takeover():
     with Machine('default', image=img, timeout=300) as m:
         m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
         text = m.serial_text()
+        # The hub held them for the native driver: they fail with
+        # PB_EIO when it lets the disk go.
         assert re.search(r'tblk: 2 reads completed after the disk went, the '
-                         r'last with -15', text), text
+                         r'last with -5', text), text
         first = re.search(r'tblk: first pass: 8192 KiB, 64 reads, crc32 '
                           r'([0-9a-f]{8})', text)
         assert first and first.group(1) == crc_of(img, 8), text
@@ -178,13 +180,13 @@ def test_disk_without_a_native_driver_goes_at_the_takeover():
                          r'told' % re.escape(PATH), text)
         assert gone, text
         assert text.index(gone.group(0)) < text.index('boot done'), text
-        # tblk's second pass was waiting in the parked queue: each read
-        # completed once, cancelled, after it was told.
+        # tblk's second pass was waiting in the hub's shadow: each read
+        # completed once, after it was told.  efi-block handed its queue
+        # over at the exit and went, cancelling nothing.
         waiting = int(re.search(r'tblk: block:efi0 went away, (\d) reads '
                                 r'waiting', text).group(1))
         assert waiting == 2, text
-        assert re.search(r'efi-block: stopped: 2 requests cancelled', text), \
-            text
+        assert 'efi-block: stopped' not in text, text
         assert 'efi-block unloaded; ledger empty' in text, text
         assert m.cmd('disks') == 'disks: none'
         no_errors(m.serial_text())
