@@ -474,12 +474,12 @@ takeover(struct handoff *h)
 	log_set_direct(LOG_DIRECT_ERRORS);	/* efi-console settles meanwhile */
 	nsw = prepare_takeover(sw, early, &nearly);
 	nsw = begin_takeover(sw, nsw);
-	kbd_hold_save(sw, nsw);	/* the keys, if no native keyboard takes them */
+	kbd_keep_prepare();	/* the keys, if no native keyboard takes them */
 	if (stays_for_the_user(h, sw, nsw) || exit_firmware(h) != PB_OK) {
 		for (unsigned i = 0; i < nsw; i++)
 			swap_abort(&sw[i]);
 		park_abort();
-		kbd_hold_abort();
+		kbd_keep_abort();
 		log_set_direct(LOG_DIRECT);
 		return;
 	}
@@ -490,11 +490,12 @@ takeover(struct handoff *h)
 	log_set_direct(0);
 	activate_early(early, nearly);
 	go_paged(h);
-	kbd_hold_begin();
+	kbd_keep(firmware_res);	/* the firmware keyboard, if keys wait */
 	res_withdraw(firmware_res);
 	firmware_res = NULL;
 	for (unsigned i = 0; i < nmodules; i++)
-		if (requires_firmware(&modules[i]) && modules[i].base)
+		if (requires_firmware(&modules[i]) && modules[i].base &&
+		    !kbd_kept(&modules[i]))
 			mod_unload(&modules[i]);
 	hub_start_deferred();
 	start_autostart();
@@ -592,8 +593,8 @@ static const struct ms_setting {
 	{ "fault-window", &fault_window_ns },
 	/* how long a parked disk waits for its native driver */
 	{ "disk-wait", &park_wait_ns },
-	/* how long the firmware keyboard's keys wait for a native keyboard
-	 * when none took them at the exit */
+	/* how long the firmware keyboard stays after the exit with the keys
+	 * typed before it, when no native keyboard took them */
 	{ "kbd-wait", &kbd_hold_wait_ns },
 };
 

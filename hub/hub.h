@@ -441,17 +441,14 @@ void park_claim(struct pb_resource *r);	/* r is offered: its disk? */
 void park_check(void);			/* the boot's end, then 100 ms */
 void park_expire(void);			/* the deadline: the rest go */
 
-/* --- the firmware keyboard's keys, when no native keyboard took them at
- * the exit, for the first that starts (kbdhold.c) --- */
-struct swap;
+/* --- the firmware keyboard, kept after the exit while the keys typed
+ * before it wait and no native keyboard took them (kbdhold.c) --- */
 extern uint64_t kbd_hold_wait_ns;	/* boot.cfg kbd-wait=MS */
-/* Before ExitBootServices, the takeover's swaps begun. */
-void kbd_hold_save(const struct swap *sw, unsigned nsw);
-void kbd_hold_abort(void);		/* ExitBootServices failed */
-void kbd_hold_begin(void);		/* after it and the swaps */
-/* Start m taking them (STANDBY, import, activate); PB_ENOENT: start it
- * as usual, nothing is held for it. */
-int kbd_hold_start(struct pb_module *m);
+void kbd_keep_prepare(void);	/* before ExitBootServices, swaps begun */
+void kbd_keep_abort(void);		/* ExitBootServices failed */
+/* After it and the swaps, before `firmware` goes: 1 if kept. */
+int kbd_keep(const struct pb_resource *firmware);
+int kbd_kept(const struct pb_module *m);	/* not unloaded at the exit */
 
 /* --- the hub's own text on the screen (screen.c) ----------------------- */
 struct fb_info;

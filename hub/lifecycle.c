@@ -209,9 +209,7 @@ start_one(struct pb_module *m)
 		return r;
 	}
 	hub_bind_connect(m);
-	/* A keyboard takes the firmware's keys if they wait (kbdhold.c). */
-	if ((r = kbd_hold_start(m)) == PB_ENOENT &&
-	    (r = replay_start(m)) == PB_ENOENT)	/* a restart's state */
+	if ((r = replay_start(m)) == PB_ENOENT)	/* a restart's state */
 		r = mod_start(m, PB_START_NORMAL);
 	if (r != PB_OK)
 		return r;

@@ -13,8 +13,8 @@
  *
  * A keyboard counts as served when a swap takes the firmware's keyboard
  * interface, or when a driver for a keyboard that only appears after the
- * exit is there to load (a bind-rule driver such as usb-kbd: kbdhold.c
- * keeps the keys typed meanwhile).  A screen counts as served when a swap
+ * exit is there to load (a bind-rule driver such as usb-kbd: the firmware
+ * keyboard stays with the keys typed before the exit, kbdhold.c).  A screen counts as served when a swap
  * takes the console to a provider drawing on a display.  boot.cfg
  * `takeover=force` takes over regardless.
  */

@@ -4,7 +4,9 @@
  * millisecond.  Requires `firmware` (abi/firmware.h), so it lives only
  * until ExitBootServices; there the hub swaps its console to the best
  * native console (fbcon) and its keyboard to the best native keyboard
- * (serial), and unloads it.
+ * (serial), and unloads it.  When no native keyboard took the keyboard
+ * and keys were typed, the hub tells it the firmware went (fw NULL) and
+ * resumes it: it stays for kbd-wait, serving keys[] (hub/kbdhold.c).
  *
  * Swap steps, mostly as the old provider:
  *   quiesce	PB_EAGAIN, still serving, until the firmware's terminal

@@ -34,11 +34,13 @@ def stamp(text, pattern):
     return float(m.group(1))
 
 
-def test_keys_typed_before_the_takeover_wait_for_a_late_keyboard():
-    """usbonly: the takeover's keyboard declines, ps2 finds no 8042 in
-    standby and declines at once without taking them, and serial, started later by
-    exec=, takes them: the command typed before the exit runs."""
-    img = custom_image('kbdhold', ['target=os', 'exec=load serial'],
+def test_keys_typed_before_the_takeover_kept_by_efi_console():
+    """usbonly: the takeover's keyboard declines and ps2 finds no 8042:
+    efi-console stays after the exit with the keys typed before it
+    (hub/kbdhold.c) and the shell reads them from it: the command typed
+    before the exit runs."""
+    img = custom_image('kbdhold', ['target=os', 'exec=load serial',
+                                   'kbd-wait=1500'],
                        mods=['tusbkbd-absent'])
     with Machine('usbonly', image=img, timeout=150) as m:
         m.expect(r'Patchbay stub: loading the hub', 90)
@@ -48,36 +50,36 @@ def test_keys_typed_before_the_takeover_wait_for_a_late_keyboard():
         text = m.serial_text()
         assert re.search(r'takeover efi-console -> tusbkbd-absent: '
                          r'tusbkbd-absent cannot take the hardware', text), text
-        assert re.search(r"takeover: keyboard:efi's 11 keys held for the "
-                         r"first native keyboard", text), text
+        assert re.search(r"takeover: efi-console stays with keyboard:efi's "
+                         r"11 keys for its 1 client", text), text
         # ps2 finds no 8042 in standby (one status read) and declines
         # without taking the keys, at once.
         assert re.search(r"ps2: start failed \(-10\): no device, "
                          r"declined", text), text
         assert stamp(text, r'ps2: start failed') - stamp(
             text, r'boot services exited') < 0.25, text
-        handed = re.search(r"takeover: keyboard:efi's 11 keys -> "
-                           r"keyboard:com1 \(serial\), held (\d+) ms", text)
-        assert handed, text
-        assert 'dropped' not in text, text
+        # kbd-wait later it goes, and the shell types on as before.
+        m.expect(r'takeover: efi-console goes, 1500 ms after the exit', 30)
+        m.expect(r'efi-console unloaded; ledger empty', 30)
+        assert 'again' in m.cmd('echo again', 30)
         m.sendline('poweroff')
         assert m.wait_exit(30) == 0
 
 
-def test_held_keys_go_to_ps2_and_both_keyboards_work():
-    """default (with PS/2): the keys held at the takeover go to ps2, the
-    first native keyboard: typed before the exit, `load serial` runs and
-    brings the serial console; then the PS/2 keyboard and COM1 both
-    type."""
+def test_kept_keys_and_ps2_and_com1_all_type():
+    """default (with PS/2), the takeover's keyboard declining: efi-console
+    stays with the keys typed before the exit while ps2 starts beside it:
+    `load serial`, typed before the exit, runs and brings the serial
+    console; then the PS/2 keyboard and COM1 both type."""
     img = custom_image('kbdhold-ps2', ['target=os'], mods=['tusbkbd-absent'])
     with Machine('default', image=img, timeout=150) as m:
         m.expect(r'Patchbay stub: loading the hub', 90)
         m.send('load serial\r')
         m.expect(r'^patchbay> ', 90)
         text = m.serial_text()
-        assert re.search(r"takeover: keyboard:efi's 12 keys -> keyboard:ps2 "
-                         r"\(ps2\), held \d+ ms", text), text
-        assert re.search(r'ps2: 12 unread keys taken over', text), text
+        assert re.search(r"takeover: efi-console stays with keyboard:efi's "
+                         r"12 keys for its 1 client", text), text
+        assert re.search(r'shell -> keyboard:ps2 \(ps2\)', text), text
         m.skip_output()
         m.typekeys('echo typed on ps2')
         m.sendkey('ret')
