@@ -366,12 +366,13 @@ start_autostart(void)
 
 /*
  * Would the takeover leave the user with no keyboard, or a dark screen
- * (stay.c)?  Then it does not happen, and the firmware's console says why.
+ * (stay.c)?  Then it does not happen, and the firmware's console says why
+ * (an error line, shown there at once).
  */
 static int
 stays_for_the_user(struct handoff *h, const struct swap *sw, unsigned nsw)
 {
-	char why[160], line[224], mode[16];
+	char why[160], mode[16];
 	int screen = h->fb.format == HANDOFF_PIX_NONE ? 0 :
 	    h->fb.format == HANDOFF_PIX_BLT_ONLY ? 2 : 1;
 
@@ -379,11 +380,8 @@ stays_for_the_user(struct handoff *h, const struct swap *sw, unsigned nsw)
 	    strcmp(mode, "force") == 0) ||
 	    !takeover_leaves_nothing(screen, sw, nsw, why, sizeof(why)))
 		return 0;
-	log_event(LOG_ERROR, "takeover: %s; staying in the firmware phase",
-	    why);
-	rt_snprintf(line, sizeof(line), "\r\nPatchbay stays with the "
-	    "firmware: %s (takeover=force in boot.cfg overrides).\r\n", why);
-	h->fw->con_write(h->fw_ctx, line, strlen(line));
+	log_event(LOG_ERROR, "takeover: %s; staying in the firmware phase "
+	    "(takeover=force in boot.cfg overrides)", why);
 	return 1;
 }
 

@@ -383,6 +383,8 @@ extern unsigned shadow_unnoted, shadow_failed;
 int shadow_wraps(const struct pb_conn *pub);
 struct block_req;
 const struct conn *shadow_noter(const struct block_req *req);
+struct block_ops;
+void shadow_stand_in(struct conn *c, const struct block_ops *ops, void *ctx);
 /* held connections waiting for their resource, a restart's state
  * (replay.c) */
 int replay_wait(struct conn *c, struct pb_module *m, const char *name);

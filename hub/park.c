@@ -9,17 +9,19 @@
  * `block` resource of a firmware-backed module that has clients and an
  * identity (`path=`, abi/block.h) is parked instead, on the mechanism a
  * restart uses: the connections are held, and the hub's shadow of each
- * (shadow.c) keeps the requests in flight and those submitted meanwhile.
- * The firmware module itself goes at the exit, as every other one.
+ * (shadow.c) keeps the requests in flight and those submitted meanwhile,
+ * while a stand-in here answers `info` as the disk did.  The firmware
+ * module itself goes at the exit, as every other one.
  *
  *  park_module (before the exit): the module is quiesced (efi-block stops
  *	dispatching but still queues), its disks to park hidden from new
  *	clients; nothing else changes, so park_abort only resumes it.
  *  park_start_clock (after the exit and the swaps): the disks' shadowed
- *	connections are held; the module exports its queue (handing its
- *	requests over, so that its stop cancels none): each request a held
- *	shadow noted waits there, any other completes with PB_ECANCELED,
- *	once, as the module's stop would have done.
+ *	connections are held (one not shadowed falls back when the module
+ *	goes); the module exports its queue (handing its requests over, so
+ *	that its stop cancels none): each request a held shadow noted waits
+ *	there, any other completes with PB_ECANCELED, once, as the module's
+ *	stop would have done.
  *  park_claim (a resource is offered, before its clients and binds): a
  *	`block` resource of a running native module with a parked disk's
  *	path takes it over: the connections are rebound to it, their noted
@@ -53,13 +55,17 @@
 
 uint64_t park_wait_ns = 10000000000ull;
 
+/* A slot never moves while it is used: the held connections' pub.res is
+ * its name, their stand-in's ctx the slot. */
 static struct parked {
+	int used;
 	struct pb_resource *res;	/* until the exit, then NULL */
 	struct pb_module *owner;	/* until the exit */
 	char name[RES_NAME_MAX];	/* the held connections' pub.res */
 	char path[BLOCK_PATH_MAX];
+	struct block_info info;		/* as the disk answered it */
 } parked[PARK_MAX];
-static unsigned nparked;
+static unsigned nparked;		/* slots used */
 static struct held {
 	struct conn *c;
 	struct parked *disk;
@@ -67,6 +73,10 @@ static struct held {
 static unsigned nheld;
 static uint64_t since_ns;		/* the exit */
 static int check_timer;
+
+#define EACH_PARKED(p) \
+	for (struct parked *p = parked; p < parked + PARK_MAX; p++) \
+		if (p->used)
 
 static int
 path_of(const struct pb_resource *r, char *path, size_t cap)
@@ -83,8 +93,8 @@ still_held(const struct held *h)
 	return h->c->used && h->c->held && h->c->pub.res == h->disk->name;
 }
 
-/* The held connections of disk p that are still held: how many; the
- * others are forgotten. */
+/* The connections of disk p still held: how many; those closed
+ * meanwhile are forgotten. */
 static unsigned
 count_held(const struct parked *p)
 {
@@ -99,20 +109,59 @@ count_held(const struct parked *p)
 	return n;
 }
 
-/* Before the exit: hide f's disks that have clients and a path. */
+/* --- the stand-in: what a held connection's shadow calls ------------------ */
+
+static int
+standin_info(void *ctx, struct block_info *info)
+{
+	const struct parked *p = ctx;
+	size_t n;
+
+	if (!info || info->size < sizeof(uint32_t) || !p->info.size)
+		return info ? PB_EBUSY : PB_EINVAL;
+	n = info->size < p->info.size ? info->size : p->info.size;
+	memcpy(info, &p->info, n);
+	info->size = (uint32_t)n;
+	return PB_OK;
+}
+
+/* The shadow noted req: it waits there for the native driver.  One it
+ * could not note would be lost here: refused, as a full queue is. */
+static int
+standin_submit(void *ctx, struct block_req *req)
+{
+	(void)ctx;
+	return shadow_noter(req) ? PB_OK : PB_EBUSY;
+}
+
+static const struct block_ops standin_ops = { standin_info, standin_submit };
+
+/* --- before the exit ------------------------------------------------------ */
+
+static struct parked *
+free_slot(void)
+{
+	for (unsigned i = 0; i < PARK_MAX; i++)
+		if (!parked[i].used)
+			return &parked[i];
+	return NULL;
+}
+
+/* Hide f's disks that have clients and a path; quiesce f. */
 unsigned
 park_module(struct pb_module *f)
 {
+	char path[BLOCK_PATH_MAX];
 	struct mod_op c = { 0 };
+	struct parked *p;
 	unsigned n = 0;
 	int r;
 
-	for (unsigned i = 0; i < MAX_RESOURCES && nparked < PARK_MAX; i++) {
+	for (unsigned i = 0; i < MAX_RESOURCES && (p = free_slot()); i++) {
 		struct pb_resource *res = &resources[i];
-		struct parked *p = &parked[nparked];
 
 		if (res->owner != f || !res_clients(res) ||
-		    !path_of(res, p->path, sizeof(p->path)))
+		    !path_of(res, path, sizeof(path)))
 			continue;
 		if (!f->ops->quiesce || !f->ops->export_state) {
 			log_event(LOG_ERROR, "takeover: %s cannot park its "
@@ -120,8 +169,8 @@ park_module(struct pb_module *f)
 			    "at the exit", f->name);
 			return 0;
 		}
-		p->res = res;
-		p->owner = f;
+		*p = (struct parked){ .used = 1, .res = res, .owner = f };
+		rt_strlcpy(p->path, path, sizeof(p->path));
 		rt_strlcpy(p->name, res->name, sizeof(p->name));
 		res->standby = 1;	/* no new clients, no swap plans it */
 		nparked++;
@@ -144,9 +193,8 @@ park_abort(void)
 {
 	struct mod_op c = { 0 };
 
-	for (unsigned i = 0; i < nparked; i++) {
-		struct parked *p = &parked[i];
-
+	EACH_PARKED(p) {
+		p->used = 0;
 		p->res->standby = 0;
 		if (p->owner->state != MOD_QUIESCED)
 			continue;
@@ -158,7 +206,10 @@ park_abort(void)
 	nparked = 0;
 }
 
-/* Hold p's shadowed connections: their requests wait in the shadow. */
+/* --- after the exit ------------------------------------------------------- */
+
+/* Hold p's shadowed connections, the stand-in behind them: their
+ * requests wait in the shadow. */
 static void
 hold(struct parked *p)
 {
@@ -168,12 +219,18 @@ hold(struct parked *p)
 		struct conn *c = &conns[k];
 
 		if (!c->used || c->res != p->res || !shadow_wraps(&c->pub))
-			continue;	/* one not shadowed falls back */
+			continue;
+		if (!p->info.size) {	/* the disk's answer, while it can */
+			p->info.size = sizeof(p->info);
+			if (((const struct block_ops *)c->pub.ops)->info(
+			    c->pub.ctx, &p->info) != PB_OK)
+				p->info.size = 0;
+		}
 		held[nheld++] = (struct held){ c, p };
 		c->held = 1;
-		shadow_hold(c);
 		c->res = NULL;
 		c->pub.res = p->name;
+		shadow_stand_in(c, &standin_ops, p);
 		n++;
 	}
 	p->res = NULL;
@@ -206,21 +263,21 @@ take_queue(struct pb_module *f)
 	struct block_state st;
 	unsigned cancelled = 0;
 	int r = mod_export(f, &c);
+	size_t at = sizeof(st);
 
-	if (r != PB_OK || c.ver != BLOCK_STATE_VERSION || c.len < sizeof(st))
-		goto out;
-	memcpy(&st, c.buf, sizeof(st));
-	if (st.ndisks > 256 || st.nreq > c.len / sizeof(void *) ||
-	    sizeof(st) + st.ndisks * sizeof(struct block_state_disk) +
-	    st.nreq * sizeof(void *) > c.len) {
+	if (r == PB_OK && (c.ver != BLOCK_STATE_VERSION || c.len < sizeof(st)))
 		r = PB_ESTATE;
-		goto out;
+	if (r == PB_OK) {
+		memcpy(&st, c.buf, sizeof(st));
+		at += (size_t)st.ndisks * sizeof(struct block_state_disk);
+		if (st.ndisks > 256 || st.nreq > c.len / sizeof(void *) ||
+		    at + st.nreq * sizeof(void *) > c.len)
+			r = PB_ESTATE;
 	}
-	for (uint32_t k = 0; k < st.nreq; k++) {
+	for (uint32_t k = 0; r == PB_OK && k < st.nreq; k++) {
 		struct block_req *req;
 
-		memcpy(&req, (uint8_t *)c.buf + sizeof(st) + st.ndisks *
-		    sizeof(struct block_state_disk) + k * sizeof(req),
+		memcpy(&req, (uint8_t *)c.buf + at + k * sizeof(req),
 		    sizeof(req));
 		if (held_notes(req))
 			continue;
@@ -231,7 +288,6 @@ take_queue(struct pb_module *f)
 	if (cancelled)
 		log_event(LOG_SWAP, "takeover: %s's %u requests of disks not "
 		    "parked cancelled", f->name, cancelled);
-out:
 	if (r != PB_OK)
 		log_event(LOG_ERROR, "takeover: %s cannot hand its requests "
 		    "over (%d): its stop cancels them", f->name, r);
@@ -246,16 +302,17 @@ static void tick(void *arg);
 void
 park_start_clock(void)
 {
+	struct pb_module *done = NULL;
 	int id;
 
 	if (!nparked)
 		return;
 	since_ns = hub_now_ns();
-	for (unsigned i = 0; i < nparked; i++)
-		hold(&parked[i]);
-	for (unsigned i = 0; i < nparked; i++)
-		if (i == 0 || parked[i].owner != parked[i - 1].owner)
-			take_queue(parked[i].owner);
+	EACH_PARKED(p)
+		hold(p);
+	EACH_PARKED(p)
+		if (p->owner != done)
+			take_queue(done = p->owner);
 	id = timer_add_every(NULL, PARK_CHECK_NS, PARK_CHECK_NS, tick, NULL);
 	if (id < 0) {
 		log_event(LOG_ERROR, "takeover: no timer for the disks' "
@@ -270,14 +327,8 @@ park_start_clock(void)
 static void
 forget(struct parked *p)
 {
-	*p = parked[--nparked];
-	for (unsigned i = 0; i < nheld; i++)
-		if (held[i].disk == &parked[nparked]) {
-			held[i].disk = p;	/* its name moved too */
-			if (held[i].c->pub.res == parked[nparked].name)
-				held[i].c->pub.res = p->name;
-		}
-	if (!nparked && check_timer) {
+	p->used = 0;
+	if (!--nparked && check_timer) {
 		timer_cancel(NULL, check_timer);
 		check_timer = 0;
 	}
@@ -290,40 +341,41 @@ park_claim(struct pb_resource *to)
 {
 	char path[BLOCK_PATH_MAX];
 	unsigned nreq = 0, nclients = 0, failed = shadow_failed;
-	struct parked *p = NULL;
+	struct parked *disk = NULL;
 
-	if (!to->owner || to->standby || to->owner->state != MOD_RUNNING ||
+	if (!nparked || !to->owner || to->standby ||
+	    to->owner->state != MOD_RUNNING ||
 	    (to->owner->desc.flags & PB_MOD_FIRMWARE) ||
 	    !path_of(to, path, sizeof(path)))
 		return;
-	for (unsigned i = 0; i < nparked && !p; i++)
-		if (!parked[i].res && strcmp(parked[i].path, path) == 0)
-			p = &parked[i];
-	if (!p)
+	EACH_PARKED(p)
+		if (!p->res && strcmp(p->path, path) == 0)
+			disk = p;
+	if (!disk)
 		return;
-	count_held(p);		/* forgets the connections closed meanwhile */
+	count_held(disk);	/* forgets the connections closed meanwhile */
 	for (unsigned i = 0; i < nheld; i++) {
 		struct conn *c = held[i].c;
 
-		if (held[i].disk != p)
+		if (held[i].disk != disk)
 			continue;
+		held[i--] = held[--nheld];
 		c->held = 0;
 		conn_rebind(c, to);
 		nreq += shadow_replay(c);
 		conn_tell(c, PB_EV_REBOUND);
 		nclients++;
-		held[i--] = held[--nheld];
 	}
 	if (shadow_failed != failed)
 		log_event(LOG_ERROR, "takeover: %s refused %u requests of %s; "
 		    "they completed with %d", to->name, shadow_failed - failed,
-		    p->name, PB_EIO);
+		    disk->name, PB_EIO);
 	log_event(LOG_SWAP, "takeover: %s (path=%s) -> %s (%s), %u request%s "
-	    "handed over, %u client%s, parked %llu ms", p->name, p->path,
+	    "handed over, %u client%s, parked %llu ms", disk->name, disk->path,
 	    to->name, to->owner->name, nreq, nreq == 1 ? "" : "s", nclients,
 	    nclients == 1 ? "" : "s",
 	    (unsigned long long)((hub_now_ns() - since_ns) / 1000000));
-	forget(p);
+	forget(disk);
 }
 
 /* --- the deadline -------------------------------------------------------- */
@@ -341,7 +393,8 @@ needed(const struct conn *c)
 	    c->client->state == MOD_RUNNING;
 }
 
-/* p goes: its clients are told, their waiting requests fail. */
+/* p goes: its clients are told, their waiting requests fail (PB_EIO,
+ * shadow_close of a held shadow). */
 static void
 let_go(struct parked *p, const char *why)
 {
@@ -357,6 +410,7 @@ let_go(struct parked *p, const char *why)
 		if (held[i].disk != p)
 			continue;
 		held[i--] = held[--nheld];
+		shadow_hold(c);
 		conn_tell(c, PB_EV_DISCONNECTED);
 		c->held = 0;
 		conn_close(c);
@@ -376,8 +430,8 @@ park_expire(void)
 
 	rt_snprintf(why, sizeof(why), "no native driver took it in %llu ms",
 	    (unsigned long long)((hub_now_ns() - since_ns) / 1000000));
-	while (nparked)
-		let_go(&parked[nparked - 1], why);
+	EACH_PARKED(p)
+		let_go(p, why);
 }
 
 /*
@@ -411,18 +465,13 @@ park_check(void)
 		park_expire();
 		return;
 	}
-	for (unsigned i = 0; i < nparked;) {
-		struct parked *p = &parked[i];
-
+	EACH_PARKED(p)
 		if (!p->res && !driver_may_come(p, fn, sizeof(fn))) {
 			rt_snprintf(why, sizeof(why), fn[0] ? "no driver holds "
 			    "its controller %s" : "no native driver names it",
 			    fn);
 			let_go(p, why);
-		} else {
-			i++;
 		}
-	}
 }
 
 static void

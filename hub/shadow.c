@@ -96,12 +96,19 @@ struct resubmit_args {
 	struct block_info *info;
 };
 
+/* The module behind s's connection; NULL: the hub (a stand-in) or none. */
+static struct pb_module *
+provider_of(const struct shadow *s)
+{
+	return s->c->res ? s->c->res->owner : NULL;
+}
+
 static long
 call_submit(void *p)
 {
 	struct resubmit_args *a = p;
 
-	arch_grant_note(a->s->c->res->owner, a->req);
+	arch_grant_note(provider_of(a->s), a->req);
 	return a->s->ops->submit(a->s->ctx, a->req);
 }
 
@@ -110,6 +117,7 @@ call_info(void *p)
 {
 	struct resubmit_args *a = p;
 
+	arch_grant_note(provider_of(a->s), a->info);
 	return a->s->ops->info(a->s->ctx, a->info);
 }
 
@@ -123,7 +131,7 @@ call_info(void *p)
 static long
 provider_call(struct resubmit_args *a, long (*fn)(void *))
 {
-	struct pb_module *p = a->s->c->res ? a->s->c->res->owner : NULL;
+	struct pb_module *p = provider_of(a->s);
 	long r;
 
 	if (!p)
@@ -317,6 +325,20 @@ shadow_hold(struct conn *c)
 
 	if (s)
 		s->ops = NULL;
+}
+
+/* c waits for a provider to come (park.c): ops (with ctx) stands in,
+ * answering info; its submit keeps each request noted, to be issued at
+ * the replay. */
+void
+shadow_stand_in(struct conn *c, const struct block_ops *ops, void *ctx)
+{
+	struct shadow *s = shadow_of(c);
+
+	if (s) {
+		s->ops = ops;
+		s->ctx = ctx;
+	}
 }
 
 /* What c's client sees, as the provider's own ops and ctx (for the

@@ -51,7 +51,9 @@ idx(const struct block_req *r)
 static int
 efib_info(void *ctx, struct block_info *bi)
 {
-	return PB_ENOTSUP;
+	bi->block_size = 512;
+	bi->block_count = 2048 + *(int *)ctx;
+	return PB_OK;
 }
 
 static int
@@ -132,7 +134,13 @@ ahci_submit(void *ctx, struct block_req *r)
 	return PB_OK;
 }
 
-static const struct block_ops ahci_block_ops = { efib_info, ahci_submit };
+static int
+ahci_info(void *ctx, struct block_info *bi)
+{
+	return PB_ENOTSUP;
+}
+
+static const struct block_ops ahci_block_ops = { ahci_info, ahci_submit };
 
 /* A request's completion, the client's work. */
 static void
@@ -318,6 +326,15 @@ TEST(park_claimed_by_matching_path_requests_handed_once)
 	CHECK_EQ_INT(exports, 1);
 	REQUIRE(submit(4, 0) == PB_OK);	/* held: in the shadow */
 	CHECK_EQ_INT(where[4], NOWHERE);
+	/* Meanwhile the disk answers info as it did. */
+	{
+		struct conn *c = cli_conn(1);
+		struct block_info bi = { .size = sizeof(bi) };
+
+		CHECK_EQ_INT(((const struct block_ops *)c->pub.ops)->info(
+		    c->pub.ctx, &bi), PB_OK);
+		CHECK(bi.block_count == 2049 && bi.block_size == 512);
+	}
 	fm_advance(143000000ull);
 	sata0 = ahci_finds("sata0", PATH0);
 	REQUIRE(sata0 != NULL);

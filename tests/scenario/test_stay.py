@@ -13,9 +13,8 @@ BOOT = 150
 
 
 def stays(m, why):
-    m.expect(r'error: takeover: %s[^;\n]*; staying in the firmware phase'
-             % why, BOOT)
-    m.expect(r'Patchbay stays with the firmware: %s' % why, 30)
+    m.expect(r'error: takeover: %s[^;\n]*; staying in the firmware phase '
+             r'\(takeover=force in boot.cfg overrides\)' % why, BOOT)
     m.expect(r'^' + re.escape(PROMPT), 60)
     text = m.serial_text()
     assert 'boot services exited' not in text, text
