@@ -15,10 +15,12 @@
  *	that it reads what the firmware still holds (efi-console drains
  *	ConIn into its own queue).
  *  kbd_keep (after the exit and the swaps, before `firmware` goes): if
- *	its clients are still on it (no swap took them) and its state says
- *	keys wait, the module is told the firmware is gone, resumed (a
- *	resume never calls the firmware, abi/pb.h) and not unloaded with
- *	the other firmware modules; its other resources go.  Its clients
+ *	its clients are still on it (no swap took them), the module is told
+ *	the firmware is gone; one with no keys waiting withdraws its
+ *	keyboard then (efi-console does).  If the keyboard is still there,
+ *	the module is resumed (a resume never calls the firmware, abi/pb.h)
+ *	and not unloaded with the other firmware modules; its other
+ *	resources go.  Its clients
  *	read the keys from it as from any keyboard (the shell reads every
  *	keyboard); a client that wants a single keyboard has it swapped for
  *	the first native one that starts (lifecycle.c: a lower-ranked
@@ -26,12 +28,11 @@
  *  After boot.cfg kbd-wait=MS (10 s by default) it is unloaded.
  *
  * Each step is one log line, e.g.
- *   takeover: efi-console stays with keyboard:efi's 12 keys for its 1
- *   client (none took them at the exit)
+ *   takeover: efi-console stays for keyboard:efi's 1 client: the keys
+ *   typed before the exit wait there (no native keyboard took them)
  */
 #include "hub.h"
 #include "swap.h"
-#include "../abi/console.h"
 #include "../abi/keyboard.h"
 #include "../abi/rt/rt.h"
 
@@ -100,28 +101,6 @@ kbd_keep_abort(void)
 	quiesced_here = 0;
 }
 
-/* The keys m's state says wait (a console's or a keyboard's state). */
-static uint32_t
-keys_waiting(struct pb_module *m)
-{
-	struct mod_op c = { 0 };
-	uint32_t n = 0;
-
-	if (mod_export(m, &c) == PB_OK) {
-		if (c.ver == CONSOLE_STATE_VERSION &&
-		    c.len >= sizeof(struct console_state))
-			memcpy(&n, (uint8_t *)c.buf + offsetof(struct
-			    console_state, nkeys), sizeof(n));
-		else if (c.ver == KEYBOARD_STATE_VERSION &&
-		    c.len >= sizeof(struct keyboard_state))
-			memcpy(&n, (uint8_t *)c.buf + offsetof(struct
-			    keyboard_state, nkeys), sizeof(n));
-	}
-	if (c.buf)
-		mem_free(NULL, c.buf);
-	return n;
-}
-
 static void
 expire(void *arg)
 {
@@ -141,22 +120,20 @@ int
 kbd_keep(const struct pb_resource *fw)
 {
 	struct pb_resource *r = firmware_keyboard();
-	uint32_t n;
 
 	quiesced_here = 0;	/* past the exit: nothing to resume */
-	if (!kept || !r || r->owner != kept) {
-		kept = NULL;	/* a swap took its clients */
-		return 0;
+	if (r && r->owner == kept) {
+		/* The firmware is gone: it must not call it again. */
+		for (unsigned k = 0; k < MAX_CONNS; k++)
+			if (conns[k].used && conns[k].client == kept &&
+			    conns[k].res == fw) {
+				conn_tell(&conns[k], PB_EV_DISCONNECTED);
+				conn_close(&conns[k]);
+			}
+		r = firmware_keyboard();	/* gone: no keys waited */
 	}
-	/* The firmware is gone: it must not call it again. */
-	for (unsigned k = 0; k < MAX_CONNS; k++)
-		if (conns[k].used && conns[k].client == kept &&
-		    conns[k].res == fw) {
-			conn_tell(&conns[k], PB_EV_DISCONNECTED);
-			conn_close(&conns[k]);
-		}
-	if (!(n = keys_waiting(kept)) || n > CONSOLE_STATE_KEYS) {
-		kept = NULL;
+	if (!kept || !r || r->owner != kept) {
+		kept = NULL;	/* a swap took its clients, or none typed */
 		return 0;
 	}
 	for (unsigned i = 0; i < MAX_RESOURCES; i++)
@@ -164,9 +141,9 @@ kbd_keep(const struct pb_resource *fw)
 		    &resources[i] != r)
 			res_withdraw(&resources[i]);
 	resume(kept);
-	log_event(LOG_SWAP, "takeover: %s stays with %s's %u keys for its %u "
-	    "client%s (none took them at the exit)", kept->name, r->name, n,
-	    res_clients(r), res_clients(r) == 1 ? "" : "s");
+	log_event(LOG_SWAP, "takeover: %s stays for %s's %u client%s: the keys "
+	    "typed before the exit wait there (no native keyboard took them)",
+	    kept->name, r->name, res_clients(r), res_clients(r) == 1 ? "" : "s");
 	if ((timer = timer_add(NULL, kbd_hold_wait_ns, expire, NULL)) < 0)
 		expire(NULL);
 	return kept != NULL;

@@ -4,9 +4,10 @@
  * millisecond.  Requires `firmware` (abi/firmware.h), so it lives only
  * until ExitBootServices; there the hub swaps its console to the best
  * native console (fbcon) and its keyboard to the best native keyboard
- * (serial), and unloads it.  When no native keyboard took the keyboard
- * and keys were typed, the hub tells it the firmware went (fw NULL) and
- * resumes it: it stays for kbd-wait, serving keys[] (hub/kbdhold.c).
+ * (serial), and unloads it.  When no native keyboard took the keyboard,
+ * the hub tells it the firmware went (eficon_firmware_gone): with keys[]
+ * empty its keyboard goes, else the hub resumes it and it stays for
+ * kbd-wait, serving keys[] (hub/kbdhold.c).
  *
  * Swap steps, mostly as the old provider:
  *   quiesce	PB_EAGAIN, still serving, until the firmware's terminal
@@ -193,13 +194,28 @@ eficon_settled(void)
 	    now - efc.settle_ns >= DRAIN_QUIET_MAX_NS;
 }
 
+/*
+ * ExitBootServices: ConIn and ConOut are gone.  The keys read before it
+ * are still ours to serve: the hub keeps us after the exit while our
+ * keyboard has them and clients (hub/kbdhold.c); with none, the keyboard
+ * goes now.
+ */
+static void
+eficon_firmware_gone(void)
+{
+	efc.fw = NULL;
+	if (!efc.keys.n && efc.kbd &&
+	    efc.hub->withdraw(efc.self, efc.kbd) == PB_OK)
+		efc.kbd = NULL;
+}
+
 static void
 eficon_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
 {
 	if (ev == PB_EV_CONNECTED && req == 0)
 		efc.fw = c;
 	else if (ev == PB_EV_DISCONNECTED && c == efc.fw)
-		efc.fw = NULL;
+		eficon_firmware_gone();
 	else if (ev == PB_EV_CONNECTED && req == 1)
 		efc.log = c;
 	else if (ev == PB_EV_DISCONNECTED && c == efc.log)
@@ -225,8 +241,8 @@ eficon_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	rt_snprintf(props, sizeof(props), "via=conout cols=%u rows=%u",
 	    efc.cols, efc.rows);
 	if (!h->publish(m, CONSOLE_IFACE, "efi", props, &eficon_console_ops,
-	    NULL) || !h->publish(m, KEYBOARD_IFACE, "efi", "via=conin",
-	    &eficon_keyboard_ops, NULL))
+	    NULL) || !(efc.kbd = h->publish(m, KEYBOARD_IFACE, "efi",
+	    "via=conin", &eficon_keyboard_ops, NULL)))
 		return PB_ENOMEM;
 	return PB_OK;
 }

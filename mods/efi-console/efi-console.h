@@ -26,6 +26,7 @@ struct eficon {
 	const struct pb_hub *hub;
 	struct pb_module *self;
 	struct pb_conn *fw;	/* requirement 0; NULL once withdrawn */
+	struct pb_resource *kbd;	/* keyboard:efi, while published */
 	struct pb_conn *log;	/* requirement 1, optional: log:hub */
 	int quiet;		/* quiesced: accepts nothing new */
 	uint64_t settle_ns;	/* a quiesce waits for ConIn since; 0: not */

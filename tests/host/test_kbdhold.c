@@ -4,8 +4,9 @@
  * (hub/kbdhold.c), with fake modules.
  *
  * The world: `efic`, a firmware-backed module needing `firmware` (fwp's),
- * serves keyboard:efi and console:efi and exports a console's state with
- * the keys typed (as efi-console does); `cli` reads every keyboard (the
+ * serves keyboard:efi and console:efi, exports a console's state with
+ * the keys typed and, told the firmware went with none typed, withdraws
+ * its keyboard (as efi-console does); `cli` reads every keyboard (the
  * shell); `kb0` is the keyboard the takeover swaps to, `kb1` and `kb2`
  * native keyboards that start after the exit (ps2 autostarting, usb-kbd
  * bound to its device), each recording the state it imports.  Each test
@@ -50,6 +51,15 @@ efic_export(struct pb_module *m, void *buf, size_t cap, size_t *len,
 	memcpy(buf, &cs, sizeof(cs));
 	memcpy((char *)buf + sizeof(cs), "hello", 5);
 	return PB_OK;
+}
+
+/* efic hears the firmware go: with no keys, its keyboard goes. */
+static void
+efic_event(struct fm *f, int event, struct pb_conn *c, int req)
+{
+	if (f == efic && event == PB_EV_DISCONNECTED && req == 0 && !typed &&
+	    efic->res[0])
+		hub_services.withdraw(efic->m, efic->res[0]);
 }
 
 static int
@@ -109,6 +119,7 @@ world(unsigned keys)
 	kb1 = keyboard("kb1", "k1", 5);
 	kb2 = keyboard("kb2", "k2", 5);
 	hub_native = 0;
+	fm_event_hook = efic_event;
 	return fm_start(fwp) == PB_OK && fm_start(efic) == PB_OK &&
 	    fm_start(cli) == PB_OK && fm_conn_res(cli, 0, 0) == efic->res[0];
 }
@@ -176,8 +187,9 @@ TEST(kbdhold_keys_typed_keep_the_firmware_keyboard)
 	    "efic.resume");
 	CHECK_EQ_INT(efic->nresume, 1);
 	CHECK_EQ_INT(efic->m->state, MOD_RUNNING);
-	CHECK(fm_log_has("takeover: efic stays with keyboard:efi's 3 keys for "
-	    "its 1 client (none took them at the exit)"));
+	CHECK(fm_log_has("takeover: efic stays for keyboard:efi's 1 client: "
+	    "the keys typed before the exit wait there (no native keyboard "
+	    "took them)"));
 	/* Its keyboard keeps its client; its console went. */
 	CHECK(cli_has(efi));
 	CHECK(!res_find("console:efi"));
@@ -208,7 +220,7 @@ TEST(kbdhold_the_takeovers_keyboard_declines_after_the_exit)
 	kb0->fail_at = FM_ACTIVATE;
 	kb0->fail_err = PB_ENODEV;
 	CHECK_EQ_INT(takeover(kb0), 1);
-	CHECK(fm_log_has("takeover: efic stays with keyboard:efi's 2 keys"));
+	CHECK(fm_log_has("takeover: efic stays for keyboard:efi's 1 client"));
 	CHECK(cli_has(efic->res[0]));
 	CHECK_EQ_INT(efic->m->state, MOD_RUNNING);
 	done();
@@ -230,8 +242,9 @@ TEST(kbdhold_nothing_typed_nothing_kept)
 	CHECK_EQ_INT(takeover(NULL), 0);
 	CHECK(!fm_log_has("stays"));
 	CHECK_EQ_INT(efic->m->state, MOD_UNLOADED);
-	/* It was told the firmware went before it was asked. */
+	/* Told the firmware went, it withdrew its keyboard. */
 	CHECK_EQ_INT(efic->ndisconnected, 1);
+	CHECK_EQ_INT(cli->ndisconnected, 1);
 	done();
 }
 
