@@ -42,25 +42,10 @@ static struct pb_module *kept;	/* before the exit: the one to keep */
 static int quiesced_here;
 static int timer;
 
-/* The firmware keyboard whose clients would lose its keys. */
-static struct pb_resource *
-firmware_keyboard(void)
-{
-	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
-		struct pb_resource *r = &resources[i];
-
-		if (r->used && r->owner && (r->owner->desc.flags &
-		    PB_MOD_FIRMWARE) && !strcmp(r->iface.iface,
-		    KEYBOARD_IFACE) && res_clients(r))
-			return r;
-	}
-	return NULL;
-}
-
 void
 kbd_keep_prepare(void)
 {
-	struct pb_resource *r = firmware_keyboard();
+	struct pb_resource *r = firmware_serving(KEYBOARD_IFACE);
 	int err;
 
 	kept = r ? r->owner : NULL;
@@ -119,7 +104,7 @@ expire(void *arg)
 int
 kbd_keep(const struct pb_resource *fw)
 {
-	struct pb_resource *r = firmware_keyboard();
+	struct pb_resource *r = firmware_serving(KEYBOARD_IFACE);
 
 	quiesced_here = 0;	/* past the exit: nothing to resume */
 	if (r && r->owner == kept) {
@@ -130,7 +115,7 @@ kbd_keep(const struct pb_resource *fw)
 				conn_tell(&conns[k], PB_EV_DISCONNECTED);
 				conn_close(&conns[k]);
 			}
-		r = firmware_keyboard();	/* gone: no keys waited */
+		r = firmware_serving(KEYBOARD_IFACE);	/* gone: no keys waited */
 	}
 	if (!kept || !r || r->owner != kept) {
 		kept = NULL;	/* a swap took its clients, or none typed */

@@ -23,19 +23,20 @@
 #include "swap.h"
 #include "../abi/rt/rt.h"
 
-/* Does a firmware-backed module serve clients on iface now? */
-static int
-firmware_serves(const char *iface)
+/* The resource on which a firmware-backed module serves clients iface
+ * now, or NULL (kbdhold.c's too). */
+struct pb_resource *
+firmware_serving(const char *iface)
 {
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
-		const struct pb_resource *r = &resources[i];
+		struct pb_resource *r = &resources[i];
 
 		if (r->used && r->owner && !r->standby &&
 		    mod_requires(r->owner, FIRMWARE_IFACE) &&
 		    strcmp(r->iface.iface, iface) == 0 && res_clients(r))
-			return 1;
+			return r;
 	}
-	return 0;
+	return NULL;
 }
 
 /* Does a begun swap take iface to a provider (that needs `via`, if
@@ -71,13 +72,13 @@ int
 takeover_leaves_nothing(int screen, const struct swap *sw, unsigned nsw,
     char *why, size_t cap)
 {
-	if (firmware_serves("keyboard") && !swapped(sw, nsw, "keyboard", NULL) &&
+	if (firmware_serving("keyboard") && !swapped(sw, nsw, "keyboard", NULL) &&
 	    !later_driver("keyboard")) {
 		rt_snprintf(why, cap, "no keyboard driver here would serve "
 		    "after the firmware (no PS/2, serial or USB keyboard)");
 		return 1;
 	}
-	if (screen && firmware_serves("console") &&
+	if (screen && firmware_serving("console") &&
 	    !swapped(sw, nsw, "console", "display")) {
 		rt_snprintf(why, cap, "no console here would draw on the "
 		    "screen after the firmware (its GOP %s)", screen == 2 ?
