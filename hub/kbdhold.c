@@ -38,9 +38,8 @@
 
 uint64_t kbd_hold_wait_ns = 10000000000ull;
 
-static struct pb_module *kept;	/* before the exit: the one to keep */
+static struct pb_module *kept;	/* the firmware keyboard's module */
 static int quiesced_here;
-static int timer;
 
 void
 kbd_keep_prepare(void)
@@ -86,18 +85,18 @@ kbd_keep_abort(void)
 	quiesced_here = 0;
 }
 
+/* kbd-wait is over: it goes, unless a swap took it over meanwhile (its
+ * watch window decides then). */
 static void
 expire(void *arg)
 {
 	(void)arg;
-	timer = 0;
-	if (!kept)
-		return;
-	log_event(LOG_SWAP, "takeover: %s goes, %llu ms after the exit "
-	    "(kbd-wait)", kept->name,
-	    (unsigned long long)(kbd_hold_wait_ns / 1000000));
-	if (kept->state != MOD_UNLOADED)
+	if (kept && kept->state == MOD_RUNNING) {
+		log_event(LOG_SWAP, "takeover: %s goes, %llu ms after the exit "
+		    "(kbd-wait)", kept->name,
+		    (unsigned long long)(kbd_hold_wait_ns / 1000000));
 		mod_unload(kept);
+	}
 	kept = NULL;
 }
 
@@ -129,7 +128,7 @@ kbd_keep(const struct pb_resource *fw)
 	log_event(LOG_SWAP, "takeover: %s stays for %s's %u client%s: the keys "
 	    "typed before the exit wait there (no native keyboard took them)",
 	    kept->name, r->name, res_clients(r), res_clients(r) == 1 ? "" : "s");
-	if ((timer = timer_add(NULL, kbd_hold_wait_ns, expire, NULL)) < 0)
+	if (timer_add(NULL, kbd_hold_wait_ns, expire, NULL) < 0)
 		expire(NULL);
 	return kept != NULL;
 }

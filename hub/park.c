@@ -16,9 +16,9 @@
  *  park_module (before the exit): the module is quiesced (efi-block stops
  *	dispatching but still queues), its disks to park hidden from new
  *	clients; nothing else changes, so park_abort only resumes it.
- *  park_start_clock (after the exit and the swaps): the disks' shadowed
- *	connections are held (one not shadowed falls back when the module
- *	goes); the module exports its queue (handing its requests over, so
+ *  park_start_clock (after the exit and the swaps): the disks'
+ *	connections are held (one without a shadow takes no request
+ *	meanwhile: PB_EBUSY); the module exports its queue (handing its requests over, so
  *	that its stop cancels none): each request a held shadow noted waits
  *	there, any other completes with PB_ECANCELED, once, as the module's
  *	stop would have done.
@@ -126,7 +126,8 @@ standin_info(void *ctx, struct block_info *info)
 }
 
 /* The shadow noted req: it waits there for the native driver.  One it
- * could not note would be lost here: refused, as a full queue is. */
+ * could not note, or from a connection without a shadow, would be lost
+ * here: refused, as a full queue is. */
 static int
 standin_submit(void *ctx, struct block_req *req)
 {
@@ -208,8 +209,21 @@ park_abort(void)
 
 /* --- after the exit ------------------------------------------------------- */
 
-/* Hold p's shadowed connections, the stand-in behind them: their
- * requests wait in the shadow. */
+/* The disk's answer to info, while it can: through c's shadow (a guarded
+ * call of its module), into the stack, which every module may write. */
+static void
+ask_info(struct conn *c, struct parked *p)
+{
+	struct block_info bi = { .size = sizeof(bi) };
+
+	if (((const struct block_ops *)c->pub.ops)->info(c->pub.ctx, &bi) ==
+	    PB_OK && bi.size <= sizeof(bi))
+		p->info = bi;
+}
+
+/* Hold p's connections, the stand-in behind them: their requests wait
+ * in the shadow.  (A gated one answers by itself while it leads
+ * nowhere.) */
 static void
 hold(struct parked *p)
 {
@@ -218,19 +232,20 @@ hold(struct parked *p)
 	for (unsigned k = 0; k < MAX_CONNS && nheld < PARK_CONNS; k++) {
 		struct conn *c = &conns[k];
 
-		if (!c->used || c->res != p->res || !shadow_wraps(&c->pub))
+		if (!c->used || c->res != p->res)
 			continue;
-		if (!p->info.size) {	/* the disk's answer, while it can */
-			p->info.size = sizeof(p->info);
-			if (((const struct block_ops *)c->pub.ops)->info(
-			    c->pub.ctx, &p->info) != PB_OK)
-				p->info.size = 0;
-		}
+		if (!p->info.size && shadow_wraps(&c->pub))
+			ask_info(c, p);
 		held[nheld++] = (struct held){ c, p };
 		c->held = 1;
 		c->res = NULL;
 		c->pub.res = p->name;
-		shadow_stand_in(c, &standin_ops, p);
+		if (shadow_wraps(&c->pub)) {
+			shadow_stand_in(c, &standin_ops, p);
+		} else if (c->pub.ctx != c) {
+			c->pub.ops = &standin_ops;
+			c->pub.ctx = p;
+		}
 		n++;
 	}
 	p->res = NULL;
