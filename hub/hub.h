@@ -451,6 +451,7 @@ void kbd_keep_abort(void);		/* ExitBootServices failed */
 /* After it and the swaps, before `firmware` goes: 1 if kept. */
 int kbd_keep(const struct pb_resource *firmware);
 int kbd_kept(const struct pb_module *m);	/* not unloaded at the exit */
+void takeover_resume(struct pb_module *m);	/* quiesced: serves again */
 /* A firmware-backed module's resource serving iface to clients (stay.c). */
 struct pb_resource *firmware_serving(const char *iface);
 

@@ -63,8 +63,9 @@ kbd_keep_prepare(void)
 	quiesced_here = 1;
 }
 
-static void
-resume(struct pb_module *m)
+/* m, quiesced for the takeover, serves again (park.c's too). */
+void
+takeover_resume(struct pb_module *m)
 {
 	struct mod_op c = { 0 };
 
@@ -80,7 +81,7 @@ void
 kbd_keep_abort(void)
 {
 	if (quiesced_here && kept)
-		resume(kept);
+		takeover_resume(kept);
 	kept = NULL;
 	quiesced_here = 0;
 }
@@ -124,7 +125,7 @@ kbd_keep(const struct pb_resource *fw)
 		if (resources[i].used && resources[i].owner == kept &&
 		    &resources[i] != r)
 			res_withdraw(&resources[i]);
-	resume(kept);
+	takeover_resume(kept);
 	log_event(LOG_SWAP, "takeover: %s stays for %s's %u client%s: the keys "
 	    "typed before the exit wait there (no native keyboard took them)",
 	    kept->name, r->name, res_clients(r), res_clients(r) == 1 ? "" : "s");

@@ -192,17 +192,10 @@ park_module(struct pb_module *f)
 void
 park_abort(void)
 {
-	struct mod_op c = { 0 };
-
 	EACH_PARKED(p) {
 		p->used = 0;
 		p->res->standby = 0;
-		if (p->owner->state != MOD_QUIESCED)
-			continue;
-		if (mod_op(p->owner, MOD_OP_RESUME, &c) != PB_OK)
-			log_event(LOG_ERROR, "takeover: %s cannot resume",
-			    p->owner->name);
-		p->owner->state = MOD_RUNNING;
+		takeover_resume(p->owner);
 	}
 	nparked = 0;
 }
