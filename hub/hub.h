@@ -223,17 +223,27 @@ void hub_note_fault(struct pb_module *m, int vector, uint64_t rip,
     uint64_t addr);
 long mod_call(struct pb_module *m, long (*fn)(void *), void *arg);
 long mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg);
-/* One of a module's swap entries (pb.h), watched; a missing one answers
- * PB_OK (an export: PB_OK and no state). */
-enum { MOD_OP_QUIESCE, MOD_OP_RELEASE, MOD_OP_RESUME, MOD_OP_EXPORT,
-    MOD_OP_IMPORT, MOD_OP_ACTIVATE };
+/* A module's swap entries (pb.h), in the order a swap runs them, watched;
+ * a missing one answers PB_OK (an export: PB_OK and no state). */
+enum { MOD_OP_QUIESCE, MOD_OP_EXPORT, MOD_OP_RELEASE, MOD_OP_IMPORT,
+    MOD_OP_ACTIVATE, MOD_OP_RESUME };
+#define MOD_STEP(op) (1u << (op))
 struct mod_op {
 	struct pb_module *m;
-	int which;
 	void *buf;		/* export: cap bytes (NULL: the size) */
 	size_t cap, len;
 	uint32_t ver;
+	/* mod_steps: the steps (MOD_STEP bits) to run, cleared as they
+	 * pass; the one that answered last; an export that answered PB_OK
+	 * with len > cap (turned into PB_EINVAL); `next` runs the steps
+	 * from MOD_OP_IMPORT on, inside the same call. */
+	unsigned steps, at;
+	int overran;
+	struct pb_module *next;
 };
+/* Run `steps` of m in one watched call, in MOD_OP order, up to the first
+ * that does not answer PB_OK; mod_op runs one. */
+int mod_steps(struct pb_module *m, unsigned steps, struct mod_op *a);
 int mod_op(struct pb_module *m, int which, struct mod_op *a);
 int mod_quiesce(struct pb_module *m, uint64_t deadline);
 int mod_export(struct pb_module *m, struct mod_op *a);
