@@ -85,9 +85,15 @@ usable_now(const struct pb_module *m)
 	return !(m->desc.flags & PB_MOD_FIRMWARE);
 }
 
-static void
-build_set(struct rs_set *set, struct rs_cand *cands, struct rs_res *ext)
+/* One set for every caller: each is done with it once the resolver has
+ * answered (its plan or candidates hold indices), and a resolver call
+ * never nests (resolve.h). */
+static const struct rs_set *
+build_set(void)
 {
+	static struct rs_cand cands[MAX_MODULES];
+	static struct rs_res ext[RS_MAX_EXT];
+	static struct rs_set set;
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < nmodules; i++)
@@ -98,8 +104,9 @@ build_set(struct rs_set *set, struct rs_cand *cands, struct rs_res *ext)
 		if (resources[i].used && !resources[i].owner)
 			ext[n++] = (struct rs_res){ resources[i].iface.iface,
 			    resources[i].iface.major, resources[i].iface.minor };
-	*set = (struct rs_set){ .cands = cands, .ncands = (int)nmodules,
+	set = (struct rs_set){ .cands = cands, .ncands = (int)nmodules,
 	    .ext = ext, .next = (int)n };
+	return &set;
 }
 
 static void
@@ -237,15 +244,11 @@ start_plan(const struct rs_plan *plan)
 int
 hub_start_module(struct pb_module *m, char *err, size_t cap)
 {
-	static struct rs_cand cands[MAX_MODULES];
-	static struct rs_res ext[RS_MAX_EXT];
-	struct rs_set set;
 	struct rs_plan plan;
 
 	if (m->state == MOD_FAILED || m->state == MOD_UNLOADED)
 		m->state = MOD_KNOWN;
-	build_set(&set, cands, ext);
-	if (resolve_module(&set, (int)(m - modules), &plan) != 0) {
+	if (resolve_module(build_set(), (int)(m - modules), &plan) != 0) {
 		log_event(LOG_ERROR, "%s", plan.error);
 		if (err)
 			rt_strlcpy(err, plan.error, cap);
@@ -258,14 +261,10 @@ int
 hub_resolve_and_start(const char *iface, uint16_t major, uint16_t minor,
     char *err, size_t cap)
 {
-	static struct rs_cand cands[MAX_MODULES];
-	static struct rs_res ext[RS_MAX_EXT];
-	struct rs_set set;
 	struct rs_plan plan;
 	char order[256] = "";
 
-	build_set(&set, cands, ext);
-	if (resolve(&set, iface, major, minor, &plan) != 0) {
+	if (resolve(build_set(), iface, major, minor, &plan) != 0) {
 		log_event(LOG_ERROR, "%s", plan.error);
 		rt_strlcpy(err, plan.error, cap);
 		return PB_ENOENT;
@@ -318,14 +317,10 @@ retry_declined(const struct pb_resource *r)
 void
 hub_bind(struct pb_resource *r)
 {
-	static struct rs_cand cands[MAX_MODULES];
-	static struct rs_res ext[RS_MAX_EXT];
-	struct rs_set set;
 	int idx[8], n;
 
 	retry_declined(r);
-	build_set(&set, cands, ext);
-	n = bind_candidates(&set, r->iface.iface, r->props, idx, 8);
+	n = bind_candidates(build_set(), r->iface.iface, r->props, idx, 8);
 	for (int i = 0; i < n; i++) {
 		struct pb_module *m = &modules[idx[i]];
 
