@@ -601,35 +601,3 @@ bind_candidates(const struct rs_set *set, const char *iface,
 	}
 	return n;
 }
-
-/* Does running candidate c need candidate `index` to keep running? */
-static int
-needs_only(const struct rs_set *set, int c, int index)
-{
-	const struct pb_modinfo *d = desc(set, c);
-
-	for (int i = 0; i < nreq(d); i++) {
-		const struct pb_require *q = &d->requires[i];
-		struct want w = { q->iface, q->major, q->minor, c };
-
-		if (q->when == PB_LATER || q->card == PB_CARD_OPTIONAL)
-			continue;
-		if (provides(desc(set, index), &w) && !served_now(set, &w, index))
-			return 1;
-	}
-	return 0;
-}
-
-int
-dependants(const struct rs_set *set, int index, int *out, int max)
-{
-	int n = 0;
-
-	if (!set_ok(set) || !out || index < 0 || index >= set->ncands)
-		return 0;
-	for (int c = 0; c < set->ncands && n < max; c++)
-		if (c != index && set->cands[c].state == RS_RUNNING &&
-		    needs_only(set, c, index))
-			out[n++] = c;
-	return n;
-}
