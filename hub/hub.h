@@ -417,7 +417,8 @@ void hub_bind_connect(struct pb_module *m);
 struct pb_resource *hub_bind_match(const struct pb_module *m);
 int hub_binds(const struct pb_module *m, const struct pb_resource *r);
 /* module.c: what m's descriptor declares. */
-int mod_provides(const struct pb_module *m, const char *iface);
+const struct pb_provide *mod_provides(const struct pb_module *m,
+    const char *iface);
 int mod_requires(const struct pb_module *m, const char *iface);
 int hub_update_module(struct pb_module *old, struct pb_module *new,
     char *err, size_t cap);

@@ -145,16 +145,15 @@ superseded_by(const struct pb_module *m, const char **iface)
 {
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
 		struct pb_resource *r = &resources[i];
+		const struct pb_provide *p;
 
 		if (!r->used || r->standby || !r->owner || r->owner == m ||
 		    r->owner->state != MOD_RUNNING ||
-		    r->owner->desc.rank >= m->desc.rank || !single_clients(r))
+		    r->owner->desc.rank >= m->desc.rank || !single_clients(r) ||
+		    !(p = mod_provides(m, r->iface.iface)))
 			continue;
-		for (unsigned k = 0; k < m->desc.nprovides; k++)
-			if (strcmp(m->desc.provides[k].iface, r->iface.iface) == 0) {
-				*iface = m->desc.provides[k].iface;
-				return r->owner;
-			}
+		*iface = p->iface;
+		return r->owner;
 	}
 	return NULL;
 }

@@ -141,13 +141,10 @@ dead_instance(void)
 {
 	for (unsigned i = 0; i < nmodules; i++) {
 		struct pb_module *m = &modules[i];
-		unsigned nconn;
 
 		if ((m->state != MOD_REPLACED && m->state != MOD_UNLOADED) ||
 		    m->base || mod_find(m->name) == m ||
-		    res_count(m, &nconn) || nconn || irq_count(m) ||
-		    mem_owned(m, MEM_KIND_PAGES) ||
-		    mem_owned(m, MEM_KIND_HEAP))
+		    !mod_holds_nothing(m, NULL, 0))
 			continue;
 		for (unsigned k = 0; k < nmodules && m; k++)
 			if (modules[k].swapped_from == m)
@@ -263,14 +260,15 @@ refuse:
 	return PB_EINVAL;
 }
 
-/* Does m's descriptor declare that it provides / requires iface? */
-int
+/* What m's descriptor declares it provides of iface (NULL: nothing);
+ * does it require iface? */
+const struct pb_provide *
 mod_provides(const struct pb_module *m, const char *iface)
 {
 	for (unsigned i = 0; i < m->desc.nprovides; i++)
 		if (strcmp(m->desc.provides[i].iface, iface) == 0)
-			return 1;
-	return 0;
+			return &m->desc.provides[i];
+	return NULL;
 }
 
 int

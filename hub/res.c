@@ -77,13 +77,10 @@ struct pb_resource *
 res_publish(struct pb_module *owner, const char *iface, const char *name,
     const char *props, const void *ops, void *ctx)
 {
-	const struct pb_provide *p = NULL;
+	const struct pb_provide *p = owner ? mod_provides(owner, iface) : NULL;
 	struct pb_resource *r = NULL;
 	char full[RES_NAME_MAX];
 
-	for (unsigned i = 0; owner && i < owner->desc.nprovides; i++)
-		if (strcmp(owner->desc.provides[i].iface, iface) == 0)
-			p = &owner->desc.provides[i];
 	if (owner && !p) {
 		log_event(LOG_ERROR, "%s: publishes %s, which it does not "
 		    "declare", owner->name, iface);
