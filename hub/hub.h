@@ -267,6 +267,7 @@ struct conn *conn_open(struct pb_module *client, struct pb_resource *r,
 struct conn *conn_open_any(struct pb_module *client, struct pb_resource *r,
     int req);
 void conn_close(struct conn *c);
+unsigned conn_count(const struct pb_module *client, int req);
 void conn_rebind(struct conn *c, struct pb_resource *to);
 void conn_tell(struct conn *c, int event);
 void conn_fall_back(struct conn *c, const char *gone);

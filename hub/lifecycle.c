@@ -170,10 +170,8 @@ hub_bind_connect(struct pb_module *m)
 	struct pb_resource *r = m->bind_res;
 
 	m->bind_res = NULL;
-	for (unsigned i = 0; i < MAX_CONNS; i++)
-		if (conns[i].used && conns[i].client == m &&
-		    conns[i].req == PB_REQ_BIND)
-			return;
+	if (conn_count(m, PB_REQ_BIND))
+		return;
 	if (!r || !r->used)
 		r = hub_bind_match(m);
 	if (r)

@@ -384,10 +384,8 @@ hand_over_devices(struct swap *s)
 		if (!c->used || c->client != s->old || c->req != PB_REQ_BIND ||
 		    !hub_binds(s->new, c->res))
 			continue;
-		for (unsigned k = 0; k < MAX_CONNS; k++)
-			if (conns[k].used && conns[k].client == s->new &&
-			    conns[k].req == PB_REQ_BIND)
-				return;		/* one device per driver */
+		if (conn_count(s->new, PB_REQ_BIND))
+			return;		/* one device per driver */
 		if ((n = conn_open_any(s->new, c->res, PB_REQ_BIND)))
 			n->handover = c->handover = 1;
 		return;
