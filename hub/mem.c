@@ -87,7 +87,8 @@ run_fit(const struct run *r, uint64_t npages, uint64_t align,
 	uint64_t len = npages * PAGE;
 	uint64_t at = (r->base + align - 1) & ~(align - 1);
 
-	if (boundary && at / boundary != (at + len - 1) / boundary)
+	/* First and last byte in one block: they differ below it only. */
+	if (boundary && (at ^ (at + len - 1)) >= boundary)
 		at = (at + boundary - 1) & ~(boundary - 1);
 	if (at + len < at || at + len > r->base + r->npages * PAGE ||
 	    at + len - 1 > last)
