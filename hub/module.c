@@ -260,8 +260,8 @@ refuse:
 	return PB_EINVAL;
 }
 
-/* What m's descriptor declares it provides of iface (NULL: nothing);
- * does it require iface? */
+/* The provide of iface m's descriptor declares (NULL: none); and
+ * (mod_requires) does it require iface? */
 const struct pb_provide *
 mod_provides(const struct pb_module *m, const char *iface)
 {
