@@ -481,12 +481,27 @@ tell_rebound(struct pb_module *m)
 	}
 }
 
+/* P takes its work again (a swap failed, or P' failed in its window),
+ * its interrupts first; its clients hear that they have to set things
+ * up again when it says it lost its state, or when `rebound`. */
+static void
+resume_old(struct pb_module *m, int rebound)
+{
+	struct mod_op a = { 0 };
+	int r = mod_steps(m, STEP_RESUME, &a);
+
+	if (r < PB_OK)
+		log_event(LOG_ERROR, "%s: resume failed (%d)", m->name, r);
+	m->state = MOD_RUNNING;
+	irq_hold_module(m, 0);
+	if (rebound || r == PB_RESUMED_LOST)
+		tell_rebound(m);
+}
+
 /* Undo steps 1-3 (or 1-4): P resumes, P' goes. */
 void
 swap_abort(struct swap *s)
 {
-	struct mod_op a = { 0 };
-
 	/* P' lets go first (abi/pb.h: P'.stop(); P.resume()): two drivers
 	 * must never drive one device. */
 	if (s->new->state != MOD_UNLOADED && s->new->state != MOD_KNOWN)
@@ -495,17 +510,10 @@ swap_abort(struct swap *s)
 	hand_over_done(s, 0);
 	/* P stopped taking work once it was asked (PB_EAGAIN included),
 	 * unless it faulted meanwhile and is a new instance now. */
-	if ((s->old->state == MOD_QUIESCED || s->draining) && old_intact(s)) {
-		int r = mod_steps(s->old, STEP_RESUME, &a);
-
-		if (r < PB_OK)
-			log_event(LOG_ERROR, "%s: resume after a failed swap "
-			    "failed", s->old->name);
-		s->old->state = MOD_RUNNING;
-		if (r == PB_RESUMED_LOST)
-			tell_rebound(s->old);
-	}
-	irq_hold_module(s->old, 0);
+	if ((s->old->state == MOD_QUIESCED || s->draining) && old_intact(s))
+		resume_old(s->old, 0);
+	else
+		irq_hold_module(s->old, 0);
 	if (s->buf)
 		mem_free(NULL, s->buf);
 	s->buf = NULL;
@@ -721,7 +729,6 @@ void
 swap_watch_fault(struct pb_module *new)
 {
 	struct pb_module *old = new->swapped_from;
-	struct mod_op a = { 0 };
 
 	end_window(new);
 	log_event(LOG_SWAP, "%s faulted in its watch window: back to %s",
@@ -745,9 +752,5 @@ swap_watch_fault(struct pb_module *new)
 	new->state = MOD_FAILED;
 	if (old->bind_res)
 		hub_bind_connect(old);
-	if (mod_steps(old, STEP_RESUME, &a) < PB_OK)
-		log_event(LOG_ERROR, "%s: resume failed", old->name);
-	old->state = MOD_RUNNING;
-	irq_hold_module(old, 0);
-	tell_rebound(old);
+	resume_old(old, 1);
 }
