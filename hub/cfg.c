@@ -4,46 +4,37 @@
 #include "cfg.h"
 #include "../abi/rt/rt.h"
 
-/* Copy line [s, e) trimmed into buf; return its key length. */
-static size_t
-next_line(const char **p, char *buf, size_t cap)
-{
-	const char *s = *p, *e = s;
-	size_t n;
-
-	while (*e && *e != '\n')
-		e++;
-	*p = *e ? e + 1 : e;
-	while (s < e && (*s == ' ' || *s == '\t'))
-		s++;
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		e--;
-	n = (size_t)(e - s) < cap - 1 ? (size_t)(e - s) : cap - 1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (buf[0] == '#')
-		buf[0] = '\0';
-	for (n = 0; buf[n] && buf[n] != '='; n++)
-		;
-	return n;
-}
-
+/* The value of the nth line that sets key (the last one's with `last`),
+ * into buf; lines are read in place, trimmed of blanks at both ends. */
 static const char *
 find(const char *cfg, const char *key, unsigned nth, int last, char *buf,
     size_t cap)
 {
-	char line[256];
 	const char *p = cfg, *found = NULL;
-	size_t klen = strlen(key);
+	size_t klen = strlen(key), n;
 
 	while (*p) {
-		size_t n = next_line(&p, line, sizeof(line));
+		const char *s = p, *e;
 
-		if (n != klen || strncmp(line, key, klen) != 0)
+		while (*p && *p != '\n')
+			p++;
+		e = p;
+		if (*p)
+			p++;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			e--;
+		/* A comment's `#` never starts a key. */
+		if ((size_t)(e - s) < klen || strncmp(s, key, klen) != 0 ||
+		    (s + klen < e && s[klen] != '='))
 			continue;
 		if (!last && nth-- > 0)
 			continue;
-		rt_strlcpy(buf, line[n] ? line + n + 1 : "", cap);
+		s += klen + (s + klen < e);
+		n = (size_t)(e - s) < cap - 1 ? (size_t)(e - s) : cap - 1;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
 		found = buf;
 		if (!last)
 			break;

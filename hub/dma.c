@@ -54,7 +54,7 @@ fit_units(const struct dma_page *p, unsigned n, uint64_t align,
 		uint64_t at = p->base + u * UNIT;
 
 		if ((at & (align - 1)) || (p->used & unit_mask(u, n)) ||
-		    (boundary && at / boundary != (at + len - 1) / boundary))
+		    (boundary && (at ^ (at + len - 1)) >= boundary))
 			continue;
 		return (int)u;
 	}

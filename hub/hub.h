@@ -223,17 +223,27 @@ void hub_note_fault(struct pb_module *m, int vector, uint64_t rip,
     uint64_t addr);
 long mod_call(struct pb_module *m, long (*fn)(void *), void *arg);
 long mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg);
-/* One of a module's swap entries (pb.h), watched; a missing one answers
- * PB_OK (an export: PB_OK and no state). */
-enum { MOD_OP_QUIESCE, MOD_OP_RELEASE, MOD_OP_RESUME, MOD_OP_EXPORT,
-    MOD_OP_IMPORT, MOD_OP_ACTIVATE };
+/* A module's swap entries (pb.h), in the order a swap runs them, watched;
+ * a missing one answers PB_OK (an export: PB_OK and no state). */
+enum { MOD_OP_QUIESCE, MOD_OP_EXPORT, MOD_OP_RELEASE, MOD_OP_IMPORT,
+    MOD_OP_ACTIVATE, MOD_OP_RESUME };
+#define MOD_STEP(op) (1u << (op))
 struct mod_op {
 	struct pb_module *m;
-	int which;
 	void *buf;		/* export: cap bytes (NULL: the size) */
 	size_t cap, len;
 	uint32_t ver;
+	/* mod_steps: the steps (MOD_STEP bits) to run, cleared as they
+	 * pass; the one that answered last; an export that answered PB_OK
+	 * with len > cap (turned into PB_EINVAL); `next` runs the steps
+	 * from MOD_OP_IMPORT on, inside the same call. */
+	unsigned steps, at;
+	int overran;
+	struct pb_module *next;
 };
+/* Run `steps` of m in one watched call, in MOD_OP order, up to the first
+ * that does not answer PB_OK; mod_op runs one. */
+int mod_steps(struct pb_module *m, unsigned steps, struct mod_op *a);
 int mod_op(struct pb_module *m, int which, struct mod_op *a);
 int mod_quiesce(struct pb_module *m, uint64_t deadline);
 int mod_export(struct pb_module *m, struct mod_op *a);
@@ -257,6 +267,7 @@ struct conn *conn_open(struct pb_module *client, struct pb_resource *r,
 struct conn *conn_open_any(struct pb_module *client, struct pb_resource *r,
     int req);
 void conn_close(struct conn *c);
+unsigned conn_count(const struct pb_module *client, int req);
 void conn_rebind(struct conn *c, struct pb_resource *to);
 void conn_tell(struct conn *c, int event);
 void conn_fall_back(struct conn *c, const char *gone);
@@ -411,7 +422,8 @@ void hub_bind_connect(struct pb_module *m);
 struct pb_resource *hub_bind_match(const struct pb_module *m);
 int hub_binds(const struct pb_module *m, const struct pb_resource *r);
 /* module.c: what m's descriptor declares. */
-int mod_provides(const struct pb_module *m, const char *iface);
+const struct pb_provide *mod_provides(const struct pb_module *m,
+    const char *iface);
 int mod_requires(const struct pb_module *m, const char *iface);
 int hub_update_module(struct pb_module *old, struct pb_module *new,
     char *err, size_t cap);

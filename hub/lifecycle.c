@@ -85,9 +85,15 @@ usable_now(const struct pb_module *m)
 	return !(m->desc.flags & PB_MOD_FIRMWARE);
 }
 
-static void
-build_set(struct rs_set *set, struct rs_cand *cands, struct rs_res *ext)
+/* One set for every caller: each is done with it once the resolver has
+ * answered (its plan or candidates hold indices), and a resolver call
+ * never nests (resolve.h). */
+static const struct rs_set *
+build_set(void)
 {
+	static struct rs_cand cands[MAX_MODULES];
+	static struct rs_res ext[RS_MAX_EXT];
+	static struct rs_set set;
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < nmodules; i++)
@@ -98,8 +104,9 @@ build_set(struct rs_set *set, struct rs_cand *cands, struct rs_res *ext)
 		if (resources[i].used && !resources[i].owner)
 			ext[n++] = (struct rs_res){ resources[i].iface.iface,
 			    resources[i].iface.major, resources[i].iface.minor };
-	*set = (struct rs_set){ .cands = cands, .ncands = (int)nmodules,
+	set = (struct rs_set){ .cands = cands, .ncands = (int)nmodules,
 	    .ext = ext, .next = (int)n };
+	return &set;
 }
 
 static void
@@ -138,16 +145,15 @@ superseded_by(const struct pb_module *m, const char **iface)
 {
 	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
 		struct pb_resource *r = &resources[i];
+		const struct pb_provide *p;
 
 		if (!r->used || r->standby || !r->owner || r->owner == m ||
 		    r->owner->state != MOD_RUNNING ||
-		    r->owner->desc.rank >= m->desc.rank || !single_clients(r))
+		    r->owner->desc.rank >= m->desc.rank || !single_clients(r) ||
+		    !(p = mod_provides(m, r->iface.iface)))
 			continue;
-		for (unsigned k = 0; k < m->desc.nprovides; k++)
-			if (strcmp(m->desc.provides[k].iface, r->iface.iface) == 0) {
-				*iface = m->desc.provides[k].iface;
-				return r->owner;
-			}
+		*iface = p->iface;
+		return r->owner;
 	}
 	return NULL;
 }
@@ -164,10 +170,8 @@ hub_bind_connect(struct pb_module *m)
 	struct pb_resource *r = m->bind_res;
 
 	m->bind_res = NULL;
-	for (unsigned i = 0; i < MAX_CONNS; i++)
-		if (conns[i].used && conns[i].client == m &&
-		    conns[i].req == PB_REQ_BIND)
-			return;
+	if (conn_count(m, PB_REQ_BIND))
+		return;
 	if (!r || !r->used)
 		r = hub_bind_match(m);
 	if (r)
@@ -235,15 +239,11 @@ start_plan(const struct rs_plan *plan)
 int
 hub_start_module(struct pb_module *m, char *err, size_t cap)
 {
-	static struct rs_cand cands[MAX_MODULES];
-	static struct rs_res ext[RS_MAX_EXT];
-	struct rs_set set;
 	struct rs_plan plan;
 
 	if (m->state == MOD_FAILED || m->state == MOD_UNLOADED)
 		m->state = MOD_KNOWN;
-	build_set(&set, cands, ext);
-	if (resolve_module(&set, (int)(m - modules), &plan) != 0) {
+	if (resolve_module(build_set(), (int)(m - modules), &plan) != 0) {
 		log_event(LOG_ERROR, "%s", plan.error);
 		if (err)
 			rt_strlcpy(err, plan.error, cap);
@@ -256,14 +256,10 @@ int
 hub_resolve_and_start(const char *iface, uint16_t major, uint16_t minor,
     char *err, size_t cap)
 {
-	static struct rs_cand cands[MAX_MODULES];
-	static struct rs_res ext[RS_MAX_EXT];
-	struct rs_set set;
 	struct rs_plan plan;
 	char order[256] = "";
 
-	build_set(&set, cands, ext);
-	if (resolve(&set, iface, major, minor, &plan) != 0) {
+	if (resolve(build_set(), iface, major, minor, &plan) != 0) {
 		log_event(LOG_ERROR, "%s", plan.error);
 		rt_strlcpy(err, plan.error, cap);
 		return PB_ENOENT;
@@ -316,14 +312,10 @@ retry_declined(const struct pb_resource *r)
 void
 hub_bind(struct pb_resource *r)
 {
-	static struct rs_cand cands[MAX_MODULES];
-	static struct rs_res ext[RS_MAX_EXT];
-	struct rs_set set;
 	int idx[8], n;
 
 	retry_declined(r);
-	build_set(&set, cands, ext);
-	n = bind_candidates(&set, r->iface.iface, r->props, idx, 8);
+	n = bind_candidates(build_set(), r->iface.iface, r->props, idx, 8);
 	for (int i = 0; i < n; i++) {
 		struct pb_module *m = &modules[idx[i]];
 

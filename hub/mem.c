@@ -87,7 +87,8 @@ run_fit(const struct run *r, uint64_t npages, uint64_t align,
 	uint64_t len = npages * PAGE;
 	uint64_t at = (r->base + align - 1) & ~(align - 1);
 
-	if (boundary && at / boundary != (at + len - 1) / boundary)
+	/* First and last byte in one block: they differ below it only. */
+	if (boundary && (at ^ (at + len - 1)) >= boundary)
 		at = (at + boundary - 1) & ~(boundary - 1);
 	if (at + len < at || at + len > r->base + r->npages * PAGE ||
 	    at + len - 1 > last)
@@ -322,19 +323,8 @@ mem_forget_mmio(struct pb_module *owner, uint64_t base)
 	return 0;
 }
 
-/* Does a live MMIO record reach into the page at pa? */
-static int
-mmio_covers(uint64_t pa)
-{
-	for (unsigned i = 0; i < nallocs; i++) {
-		const struct alloc *a = &allocs[i];
-
-		if (a->kind == MEM_KIND_MMIO && a->base < pa + PAGE &&
-		    a->base + a->npages * PAGE > pa)
-			return 1;
-	}
-	return 0;
-}
+/* No module: every MMIO record is another's than its. */
+static const struct pb_module no_module;
 
 /*
  * Unmap the pages of [base, base + len) that no live MMIO record covers
@@ -352,11 +342,11 @@ mem_unmap_unshared(uint64_t base, size_t len,
 	while (pa < end) {
 		uint64_t run = pa;
 
-		while (run < end && !mmio_covers(run))
+		while (run < end && !mmio_of_another(&no_module, run, PAGE))
 			run += PAGE;
 		if (run > pa)
 			unmap((void *)(uintptr_t)pa, run - pa);
-		while (run < end && mmio_covers(run))
+		while (run < end && mmio_of_another(&no_module, run, PAGE))
 			run += PAGE;
 		pa = run;
 	}
@@ -395,18 +385,17 @@ unsigned
 mem_reclaim(struct pb_module *owner, void (*unmap)(void *va, size_t len))
 {
 	unsigned n = 0;
+	int kind;
 
 	for (unsigned i = 0; i < nallocs; i++) {
 		struct alloc *a = &allocs[i];
 
 		if (a->kind < 0 || a->owner != owner)
 			continue;
-		if (a->kind == MEM_KIND_MMIO && unmap) {
-			alloc_release(a);
+		kind = a->kind;
+		alloc_release(a);	/* first: the record no longer covers */
+		if (kind == MEM_KIND_MMIO && unmap)
 			mem_unmap_unshared(a->base, a->npages * PAGE, unmap);
-		} else {
-			alloc_release(a);
-		}
 		n++;
 	}
 	return n;

@@ -141,13 +141,10 @@ dead_instance(void)
 {
 	for (unsigned i = 0; i < nmodules; i++) {
 		struct pb_module *m = &modules[i];
-		unsigned nconn;
 
 		if ((m->state != MOD_REPLACED && m->state != MOD_UNLOADED) ||
 		    m->base || mod_find(m->name) == m ||
-		    res_count(m, &nconn) || nconn || irq_count(m) ||
-		    mem_owned(m, MEM_KIND_PAGES) ||
-		    mem_owned(m, MEM_KIND_HEAP))
+		    !mod_holds_nothing(m, NULL, 0))
 			continue;
 		for (unsigned k = 0; k < nmodules && m; k++)
 			if (modules[k].swapped_from == m)
@@ -263,14 +260,15 @@ refuse:
 	return PB_EINVAL;
 }
 
-/* Does m's descriptor declare that it provides / requires iface? */
-int
+/* The provide of iface m's descriptor declares (NULL: none); and
+ * (mod_requires) does it require iface? */
+const struct pb_provide *
 mod_provides(const struct pb_module *m, const char *iface)
 {
 	for (unsigned i = 0; i < m->desc.nprovides; i++)
 		if (strcmp(m->desc.provides[i].iface, iface) == 0)
-			return 1;
-	return 0;
+			return &m->desc.provides[i];
+	return NULL;
 }
 
 int
@@ -655,40 +653,98 @@ mod_handle_fault(struct pb_module *m)
 		recover_restart(m, t0);
 }
 
-static long
-call_op(void *p)
+static int
+run_op(struct mod_op *a, int op)
 {
-	struct mod_op *a = p;
 	struct pb_module *m = a->m;
 	const struct pb_module_ops *o = m->ops;
 
-	switch (a->which) {
+	switch (op) {
 	case MOD_OP_QUIESCE:
 		return o->quiesce ? o->quiesce(m) : PB_OK;
-	case MOD_OP_RELEASE:
-		return o->release ? o->release(m) : PB_OK;
-	case MOD_OP_RESUME:
-		return o->resume ? o->resume(m) : PB_OK;
 	case MOD_OP_EXPORT:
 		a->len = 0;
 		return o->export_state ? o->export_state(m, a->buf, a->cap,
 		    &a->len, &a->ver) : PB_OK;
+	case MOD_OP_RELEASE:
+		return o->release ? o->release(m) : PB_OK;
 	case MOD_OP_IMPORT:
 		arch_grant_blob(m, a->buf, a->len);	/* requests in it */
 		return o->import_state ? o->import_state(m, a->buf, a->len,
 		    a->ver) : PB_OK;
 	case MOD_OP_ACTIVATE:
 		return o->activate ? o->activate(m) : PB_OK;
+	default:
+		return o->resume ? o->resume(m) : PB_OK;
 	}
-	return PB_EINVAL;
+}
+
+static long call_next(void *p);
+
+/*
+ * Several entry points in one call: each call into a module costs a
+ * switch of protection domain each way (a TLB flush under emulation) and
+ * a watch, most of a swap's blackout when each step was a call of its
+ * own.  The next module's steps can follow in the same call: modules
+ * share one domain, so entering its code costs no switch, and a guard of
+ * its own makes a fault or hang in them its own (hub_fault_culprit, the
+ * watchdog).
+ */
+static long
+call_steps(void *p)
+{
+	struct mod_op *a = p;
+	int r = PB_OK;
+
+	for (int op = MOD_OP_QUIESCE; op <= MOD_OP_RESUME && r == PB_OK;
+	    op++) {
+		unsigned step = MOD_STEP(op);
+
+		if (!(a->steps & step))
+			continue;
+		if (op >= MOD_OP_IMPORT && a->next)
+			return arch_call_guarded(call_next, a, a->next,
+			    arch_domain_of(a->next));
+		a->at = step;
+		r = run_op(a, op);
+		/* A state longer than its buffer is not let through to the
+		 * next step (nor to the hub, which would copy past it). */
+		if (op == MOD_OP_EXPORT && a->buf && a->len > a->cap &&
+		    r == PB_OK) {
+			a->overran = 1;
+			r = PB_EINVAL;
+		}
+		if (r == PB_OK)
+			a->steps &= ~step;
+	}
+	return r;
+}
+
+/* The next module's steps, inside the first one's call. */
+static long
+call_next(void *p)
+{
+	struct mod_op *a = p;
+
+	a->m = a->next;
+	a->next = NULL;
+	return call_steps(a);
+}
+
+int
+mod_steps(struct pb_module *m, unsigned steps, struct mod_op *a)
+{
+	a->m = m;
+	a->steps = steps;
+	a->at = 0;
+	a->overran = 0;
+	return (int)mod_call_watched(m, call_steps, a);
 }
 
 int
 mod_op(struct pb_module *m, int which, struct mod_op *a)
 {
-	a->m = m;
-	a->which = which;
-	return (int)mod_call_watched(m, call_op, a);
+	return mod_steps(m, MOD_STEP(which), a);
 }
 
 /* PB_EAGAIN (ABI 1.2: still draining) asks again, the event loop running
@@ -721,7 +777,7 @@ mod_export(struct pb_module *m, struct mod_op *a)
 	if (!(a->buf = mem_alloc(NULL, (a->cap + 4095) / 4096, 0,
 	    MEM_KIND_HEAP)))
 		return PB_ENOMEM;
-	if ((r = mod_op(m, MOD_OP_EXPORT, a)) == PB_OK && a->len > a->cap)
+	if ((r = mod_op(m, MOD_OP_EXPORT, a)) != PB_OK && a->overran)
 		r = PB_ESTATE;
 	return r;
 }

@@ -77,13 +77,10 @@ struct pb_resource *
 res_publish(struct pb_module *owner, const char *iface, const char *name,
     const char *props, const void *ops, void *ctx)
 {
-	const struct pb_provide *p = NULL;
+	const struct pb_provide *p = owner ? mod_provides(owner, iface) : NULL;
 	struct pb_resource *r = NULL;
 	char full[RES_NAME_MAX];
 
-	for (unsigned i = 0; owner && i < owner->desc.nprovides; i++)
-		if (strcmp(owner->desc.provides[i].iface, iface) == 0)
-			p = &owner->desc.provides[i];
 	if (owner && !p) {
 		log_event(LOG_ERROR, "%s: publishes %s, which it does not "
 		    "declare", owner->name, iface);
@@ -298,10 +295,11 @@ connected(const struct pb_module *m, const struct pb_resource *r, int req)
 	return 0;
 }
 
-static int
-req_connections(const struct pb_module *m, int req)
+/* How many connections client m holds for requirement req. */
+unsigned
+conn_count(const struct pb_module *m, int req)
 {
-	int n = 0;
+	unsigned n = 0;
 
 	for (unsigned i = 0; i < MAX_CONNS; i++)
 		if (conns[i].used && conns[i].client == m && conns[i].req == req)
@@ -317,7 +315,7 @@ connect_requirement(struct pb_module *m, int i)
 	struct pb_resource *r;
 
 	if (q->card != PB_CARD_ALL) {
-		if (req_connections(m, i))
+		if (conn_count(m, i))
 			return PB_OK;
 		r = res_best(q->iface, q->major, q->minor, m);
 		if (!r)
@@ -332,7 +330,7 @@ connect_requirement(struct pb_module *m, int i)
 		    !connected(m, r, i) && !conn_open(m, r, i))
 			return PB_ENOMEM;
 	}
-	if (q->when == PB_AT_START && !req_connections(m, i))
+	if (q->when == PB_AT_START && !conn_count(m, i))
 		return PB_ENOENT;
 	return PB_OK;
 }

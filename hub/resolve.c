@@ -128,18 +128,43 @@ served_now(const struct rs_set *set, const struct want *w, int except)
 	return 0;
 }
 
-/* The best candidate in `state` serving w that ranks after prev (-1: the
- * best of all); -1 when there is none.  Quadratic over a requirement's
+/* Does candidate d have a bind rule on iface whose pattern matches props? */
+static int
+binds_to(const struct pb_modinfo *d, const char *iface, const char *props)
+{
+	for (int i = 0; i < nbind(d); i++) {
+		const struct pb_bind *b = &d->binds[i];
+
+		if (strnlen(b->iface, PB_IFACE_MAX) == PB_IFACE_MAX ||
+		    strnlen(b->match, PB_MATCH_MAX) == PB_MATCH_MAX)
+			continue;	/* unterminated: the loader refuses these */
+		if (b->iface[0] && strcmp(b->iface, iface) == 0 &&
+		    props_match(b->match, props))
+			return 1;
+	}
+	return 0;
+}
+
+/* What a selection takes: candidates in `state` that provide w, or with
+ * w NULL, that have a bind rule on iface matching props. */
+struct pick {
+	const struct want *w;
+	int state;
+	const char *iface, *props;
+};
+
+/* The best candidate the pick takes that ranks after prev (-1: the best
+ * of all); -1 when there is none.  Quadratic over a requirement's
  * providers, but needs no array to sort. */
 static int
-next_provider(const struct rs_set *set, const struct want *w, int state,
-    int prev)
+next_pick(const struct rs_set *set, const struct pick *k, int prev)
 {
 	int best = -1;
 
 	for (int c = 0; c < set->ncands; c++) {
-		if (c == w->self || set->cands[c].state != state ||
-		    !provides(desc(set, c), w))
+		if (set->cands[c].state != k->state || (k->w ?
+		    c == k->w->self || !provides(desc(set, c), k->w) :
+		    !binds_to(desc(set, c), k->iface, k->props)))
 			continue;
 		if (prev >= 0 && !better(set, prev, c))
 			continue;
@@ -147,6 +172,13 @@ next_provider(const struct rs_set *set, const struct want *w, int state,
 			best = c;
 	}
 	return best;
+}
+
+static int
+next_provider(const struct rs_set *set, const struct want *w, int state,
+    int prev)
+{
+	return next_pick(set, &(struct pick){ w, state, NULL, NULL }, prev);
 }
 
 /* --- errors and notes ------------------------------------------------------ */
@@ -556,80 +588,19 @@ resolve_module(const struct rs_set *set, int index, struct rs_plan *plan)
 	return finish(x, plan_cand(x, index));
 }
 
-/* --- bind rules and unloading ----------------------------------------------- */
-
-static int
-binds_to(const struct pb_modinfo *d, const char *iface, const char *props)
-{
-	for (int i = 0; i < nbind(d); i++) {
-		const struct pb_bind *b = &d->binds[i];
-
-		if (strnlen(b->iface, PB_IFACE_MAX) == PB_IFACE_MAX ||
-		    strnlen(b->match, PB_MATCH_MAX) == PB_MATCH_MAX)
-			continue;	/* unterminated: the loader refuses these */
-		if (b->iface[0] && strcmp(b->iface, iface) == 0 &&
-		    props_match(b->match, props))
-			return 1;
-	}
-	return 0;
-}
+/* --- bind rules ---------------------------------------------------------- */
 
 int
 bind_candidates(const struct rs_set *set, const char *iface,
     const char *props, int *out, int max)
 {
+	struct pick k = { NULL, RS_AVAILABLE, iface, props };
 	int n = 0, prev = -1;
 
 	if (!set_ok(set) || !iface || !out)
 		return 0;
 	/* Selection, best first: each pass takes the best after prev. */
-	while (n < max) {
-		int best = -1;
-
-		for (int c = 0; c < set->ncands; c++) {
-			if (set->cands[c].state != RS_AVAILABLE ||
-			    !binds_to(desc(set, c), iface, props))
-				continue;
-			if (prev >= 0 && !better(set, prev, c))
-				continue;
-			if (best < 0 || better(set, c, best))
-				best = c;
-		}
-		if (best < 0)
-			break;
-		out[n++] = prev = best;
-	}
-	return n;
-}
-
-/* Does running candidate c need candidate `index` to keep running? */
-static int
-needs_only(const struct rs_set *set, int c, int index)
-{
-	const struct pb_modinfo *d = desc(set, c);
-
-	for (int i = 0; i < nreq(d); i++) {
-		const struct pb_require *q = &d->requires[i];
-		struct want w = { q->iface, q->major, q->minor, c };
-
-		if (q->when == PB_LATER || q->card == PB_CARD_OPTIONAL)
-			continue;
-		if (provides(desc(set, index), &w) && !served_now(set, &w, index))
-			return 1;
-	}
-	return 0;
-}
-
-int
-dependants(const struct rs_set *set, int index, int *out, int max)
-{
-	int n = 0;
-
-	if (!set_ok(set) || !out || index < 0 || index >= set->ncands)
-		return 0;
-	for (int c = 0; c < set->ncands && n < max; c++)
-		if (c != index && set->cands[c].state == RS_RUNNING &&
-		    needs_only(set, c, index))
-			out[n++] = c;
+	while (n < max && (prev = next_pick(set, &k, prev)) >= 0)
+		out[n++] = prev;
 	return n;
 }

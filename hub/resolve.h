@@ -31,7 +31,7 @@
  *    provider of a requirement fails, the best one's reason is reported.
  *
  * Limits: at most RS_MAX candidates, each with a descriptor (otherwise
- * PB_EINVAL, and bind_candidates/dependants find nothing); RS_MAX_EXT sizes
+ * PB_EINVAL, and bind_candidates finds nothing); RS_MAX_EXT sizes
  * the callers' arrays of hub resources.  The resolver keeps its working
  * state in static storage (about 34 KiB): the hub is single-threaded, and
  * resolve calls do not nest.  Recursion is one level per module on the
@@ -95,14 +95,5 @@ int resolve_module(const struct rs_set *set, int index, struct rs_plan *plan);
  * Fills at most max entries of out and returns how many it filled. */
 int bind_candidates(const struct rs_set *set, const char *iface,
     const char *props, int *out, int max);
-
-/*
- * RUNNING candidates that would lose a requirement they cannot run without
- * if candidate `index` went away: an AT_START ONE or ALL requirement that
- * `index` serves and no hub resource and no other RUNNING candidate does.
- * AVAILABLE alternatives do not count (they would need a load).  In index
- * order; fills at most max entries and returns how many it filled.
- */
-int dependants(const struct rs_set *set, int index, int *out, int max);
 
 #endif

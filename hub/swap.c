@@ -31,105 +31,16 @@ uint64_t swap_drain_ns = 1000000000ull;	/* boot.cfg swap-drain=MS */
 struct swap_stats swap_stats;
 
 /*
- * The entry points a swap calls, as steps: one call into a module runs
- * several in order and stops at the first that does not answer PB_OK.
- * Each call into a module costs a switch of protection domain each way
- * (a TLB flush under emulation) and a watch: most of a blackout when
- * each step was a call of its own.  P''s steps can follow P's in the
- * same call (`next`): modules share one domain, so entering P''s costs
- * no switch, and a guard of P''s own makes a fault or hang in them its
- * own (hub_fault_culprit, the watchdog).
+ * The entry points a swap calls, as steps (mod_steps): one call into a
+ * module runs several in order and stops at the first that does not
+ * answer PB_OK; P''s steps follow P's in the same call (`next`).
  */
-enum { STEP_QUIESCE = 1, STEP_EXPORT = 2, STEP_RELEASE = 4, STEP_IMPORT = 8,
-    STEP_ACTIVATE = 16, STEP_RESUME = 32 };
-
-struct call_args {
-	struct pb_module *m;
-	struct pb_module *next;	/* runs the steps from STEP_IMPORT on */
-	unsigned steps;		/* STEP_ bits to run; cleared as they pass */
-	unsigned at;		/* the step that answered last */
-	void *buf;
-	size_t cap, len;
-	uint32_t ver;
-	int overran;		/* export answered PB_OK with len > cap */
-};
-
-static int
-run_step(struct call_args *a, unsigned step)
-{
-	const struct pb_module_ops *o = a->m->ops;
-
-	switch (step) {
-	case STEP_QUIESCE:
-		return o->quiesce ? o->quiesce(a->m) : PB_OK;
-	case STEP_EXPORT:
-		a->len = 0;
-		return o->export_state ? o->export_state(a->m, a->buf, a->cap,
-		    &a->len, &a->ver) : PB_OK;
-	case STEP_RELEASE:
-		return o->release ? o->release(a->m) : PB_OK;
-	case STEP_IMPORT:
-		arch_grant_blob(a->m, a->buf, a->len);	/* requests in it */
-		return o->import_state ? o->import_state(a->m, a->buf, a->len,
-		    a->ver) : PB_OK;
-	case STEP_ACTIVATE:
-		return o->activate ? o->activate(a->m) : PB_OK;
-	default:
-		return o->resume ? o->resume(a->m) : PB_OK;
-	}
-}
-
-static long call_next(void *p);
-
-static long
-call_steps(void *p)
-{
-	struct call_args *a = p;
-	int r = PB_OK;
-
-	for (unsigned step = STEP_QUIESCE; step <= STEP_RESUME && r == PB_OK;
-	    step <<= 1) {
-		if (!(a->steps & step))
-			continue;
-		if (step >= STEP_IMPORT && a->next)
-			return arch_call_guarded(call_next, a, a->next,
-			    arch_domain_of(a->next));
-		a->at = step;
-		r = run_step(a, step);
-		/* A state longer than its buffer is not let through to the
-		 * next step (nor to the hub, which would copy past it). */
-		if (step == STEP_EXPORT && a->buf && a->len > a->cap &&
-		    r == PB_OK) {
-			a->overran = 1;
-			r = PB_EINVAL;
-		}
-		if (r == PB_OK)
-			a->steps &= ~step;
-	}
-	return r;
-}
-
-/* P''s steps, inside P's call. */
-static long
-call_next(void *p)
-{
-	struct call_args *a = p;
-
-	a->m = a->next;
-	a->next = NULL;
-	return call_steps(a);
-}
-
-/* Run `steps` of m in one call; a->at says which answered last. */
-static int
-entry(struct pb_module *m, unsigned steps, struct call_args *a)
-{
-	a->m = m;
-	a->steps = steps;
-	a->at = 0;
-	a->overran = 0;
-	return (int)mod_call_watched(m, call_steps, a);
-}
+enum { STEP_QUIESCE = MOD_STEP(MOD_OP_QUIESCE),
+    STEP_EXPORT = MOD_STEP(MOD_OP_EXPORT),
+    STEP_RELEASE = MOD_STEP(MOD_OP_RELEASE),
+    STEP_IMPORT = MOD_STEP(MOD_OP_IMPORT),
+    STEP_ACTIVATE = MOD_STEP(MOD_OP_ACTIVATE),
+    STEP_RESUME = MOD_STEP(MOD_OP_RESUME) };
 
 /* Is r m's, and of one of the swapped interfaces (NULL: all)? */
 static int
@@ -305,10 +216,10 @@ state_buffer(struct swap *s, size_t len)
 static int
 size_state(struct swap *s, char *err, size_t cap)
 {
-	struct call_args a = { 0 };
+	struct mod_op a = { 0 };
 	int r;
 
-	if ((r = entry(s->old, STEP_EXPORT, &a)) == PB_OK &&
+	if ((r = mod_steps(s->old, STEP_EXPORT, &a)) == PB_OK &&
 	    (r = state_buffer(s, a.len)) == PB_OK)
 		return PB_OK;
 	rt_snprintf(err, cap, "%s cannot export its state (%d)", s->old->name,
@@ -333,7 +244,7 @@ static int
 drain_old(struct swap *s, char *err, size_t cap)
 {
 	uint64_t deadline = hub_now_ns() + swap_drain_ns;
-	struct call_args a = { 0 };
+	struct mod_op a = { 0 };
 	int r = PB_EAGAIN;
 
 	s->draining = 1;
@@ -353,7 +264,7 @@ drain_old(struct swap *s, char *err, size_t cap)
 			    s->new->name : s->old->name, s->old->name);
 			return PB_EFAULT;
 		}
-		r = entry(s->old, STEP_QUIESCE, &a);
+		r = mod_steps(s->old, STEP_QUIESCE, &a);
 	}
 	if (r != PB_OK) {
 		rt_snprintf(err, cap, "%s refused to quiesce (%d)", s->old->name,
@@ -374,7 +285,7 @@ drain_old(struct swap *s, char *err, size_t cap)
 
 /* What a failed step of P's says. */
 static void
-old_failed(const struct swap *s, const struct call_args *a, int r, char *err,
+old_failed(const struct swap *s, const struct mod_op *a, int r, char *err,
     size_t cap)
 {
 	if (a->overran)
@@ -415,16 +326,16 @@ new_failed(const struct swap *s, unsigned at, int r, char *err, size_t cap)
 static int
 hand_over(struct swap *s, unsigned steps, char *err, size_t cap)
 {
-	struct call_args a = { .buf = s->buf, .cap = s->cap,
+	struct mod_op a = { .buf = s->buf, .cap = s->cap,
 	    .next = steps & NEW_STEPS ? s->new : NULL };
 	int r;
 
 	irq_hold_module(s->old, 1);
-	r = entry(s->old, steps, &a);
+	r = mod_steps(s->old, steps, &a);
 	if (r == PB_EAGAIN && a.at == STEP_QUIESCE) {
 		if ((r = drain_old(s, err, cap)) != PB_OK)
 			return r;
-		r = entry(s->old, a.steps & ~STEP_QUIESCE, &a);
+		r = mod_steps(s->old, a.steps & ~STEP_QUIESCE, &a);
 	}
 	/* Past its quiesce P is quiesced, to be resumed if a later step
 	 * fails (unless a fault made it a new instance). */
@@ -438,7 +349,7 @@ hand_over(struct swap *s, unsigned steps, char *err, size_t cap)
 			goto failed;
 		a.buf = s->buf;
 		a.cap = s->cap;
-		r = entry(s->old, a.steps & ~STEP_QUIESCE, &a);
+		r = mod_steps(s->old, a.steps & ~STEP_QUIESCE, &a);
 	}
 	if (!(a.steps & OLD_STEPS)) {
 		s->len = a.len;
@@ -473,10 +384,8 @@ hand_over_devices(struct swap *s)
 		if (!c->used || c->client != s->old || c->req != PB_REQ_BIND ||
 		    !hub_binds(s->new, c->res))
 			continue;
-		for (unsigned k = 0; k < MAX_CONNS; k++)
-			if (conns[k].used && conns[k].client == s->new &&
-			    conns[k].req == PB_REQ_BIND)
-				return;		/* one device per driver */
+		if (conn_count(s->new, PB_REQ_BIND))
+			return;		/* one device per driver */
 		if ((n = conn_open_any(s->new, c->res, PB_REQ_BIND)))
 			n->handover = c->handover = 1;
 		return;
@@ -572,12 +481,27 @@ tell_rebound(struct pb_module *m)
 	}
 }
 
+/* P takes its work again (a swap failed, or P' failed in its window),
+ * its interrupts first; its clients hear that they have to set things
+ * up again when it says it lost its state, or when `rebound`. */
+static void
+resume_old(struct pb_module *m, int rebound)
+{
+	struct mod_op a = { 0 };
+	int r = mod_steps(m, STEP_RESUME, &a);
+
+	if (r < PB_OK)
+		log_event(LOG_ERROR, "%s: resume failed (%d)", m->name, r);
+	m->state = MOD_RUNNING;
+	irq_hold_module(m, 0);
+	if (rebound || r == PB_RESUMED_LOST)
+		tell_rebound(m);
+}
+
 /* Undo steps 1-3 (or 1-4): P resumes, P' goes. */
 void
 swap_abort(struct swap *s)
 {
-	struct call_args a = { 0 };
-
 	/* P' lets go first (abi/pb.h: P'.stop(); P.resume()): two drivers
 	 * must never drive one device. */
 	if (s->new->state != MOD_UNLOADED && s->new->state != MOD_KNOWN)
@@ -586,17 +510,10 @@ swap_abort(struct swap *s)
 	hand_over_done(s, 0);
 	/* P stopped taking work once it was asked (PB_EAGAIN included),
 	 * unless it faulted meanwhile and is a new instance now. */
-	if ((s->old->state == MOD_QUIESCED || s->draining) && old_intact(s)) {
-		int r = entry(s->old, STEP_RESUME, &a);
-
-		if (r < PB_OK)
-			log_event(LOG_ERROR, "%s: resume after a failed swap "
-			    "failed", s->old->name);
-		s->old->state = MOD_RUNNING;
-		if (r == PB_RESUMED_LOST)
-			tell_rebound(s->old);
-	}
-	irq_hold_module(s->old, 0);
+	if ((s->old->state == MOD_QUIESCED || s->draining) && old_intact(s))
+		resume_old(s->old, 0);
+	else
+		irq_hold_module(s->old, 0);
 	if (s->buf)
 		mem_free(NULL, s->buf);
 	s->buf = NULL;
@@ -680,13 +597,13 @@ watch_expired(void *arg)
 int
 swap_finish(struct swap *s, char *err, size_t cap)
 {
-	struct call_args a = { .buf = s->buf, .len = s->len, .ver = s->ver };
+	struct mod_op a = { .buf = s->buf, .len = s->len, .ver = s->ver };
 	char drained[40];
 	uint64_t t1;
 	int r;
 
 	if (!s->imported &&
-	    (r = entry(s->new, STEP_IMPORT | STEP_ACTIVATE, &a)) != PB_OK) {
+	    (r = mod_steps(s->new, STEP_IMPORT | STEP_ACTIVATE, &a)) != PB_OK) {
 		new_failed(s, a.at, r, err, cap);
 		goto abort;
 	}
@@ -812,7 +729,6 @@ void
 swap_watch_fault(struct pb_module *new)
 {
 	struct pb_module *old = new->swapped_from;
-	struct call_args a = { 0 };
 
 	end_window(new);
 	log_event(LOG_SWAP, "%s faulted in its watch window: back to %s",
@@ -836,9 +752,5 @@ swap_watch_fault(struct pb_module *new)
 	new->state = MOD_FAILED;
 	if (old->bind_res)
 		hub_bind_connect(old);
-	if (entry(old, STEP_RESUME, &a) < PB_OK)
-		log_event(LOG_ERROR, "%s: resume failed", old->name);
-	old->state = MOD_RUNNING;
-	irq_hold_module(old, 0);
-	tell_rebound(old);
+	resume_old(old, 1);
 }

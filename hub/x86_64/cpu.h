@@ -42,7 +42,6 @@ int arch_map_image(uint64_t base, const struct pe_image *img);
 void arch_unmap_image(uint64_t base, uint32_t size);
 void *arch_map_mmio(uint64_t phys, size_t len, int cache);
 void arch_unmap_mmio(void *va, size_t len);
-int arch_addr_writable(uint64_t va);
 int arch_addr_executable(uint64_t va);
 
 uint64_t arch_irq_hold(void);

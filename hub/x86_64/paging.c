@@ -866,48 +866,26 @@ arch_get_key(uint64_t va)
 /* --- queries ------------------------------------------------------------ */
 
 /*
- * The effective leaf for va in the tables CR3 points at (ours or the
- * firmware's): writable only if every level allows it, executable only if
- * no level sets XD (SDM 3A §4.6 "Access Rights").  Returns 0 when va is not
- * mapped, else 1 with *w and *x set.
+ * Is va mapped and executable in the tables CR3 points at (ours or the
+ * firmware's)?  Only if no level sets XD (SDM 3A §4.6 "Access Rights").
  */
-static int
-walk(uint64_t va, int *w, int *x)
+int
+arch_addr_executable(uint64_t va)
 {
 	uint64_t e = read_cr3() & PTE_ADDR;
 	int levels = read_cr4() & CR4_LA57 ? 5 : 4;
-	int nxe = (rdmsr(MSR_EFER) & EFER_NXE) != 0;
+	int nxe = (rdmsr(MSR_EFER) & EFER_NXE) != 0, x = 1;
 
-	*w = 1;
-	*x = 1;
 	for (int lvl = levels; lvl >= 1; lvl--) {
 		const struct ptable *t = (const void *)(uintptr_t)(e & PTE_ADDR);
 
 		e = t->e[(va >> (12 + 9 * (lvl - 1))) & 511];
 		if (!(e & PTE_P))
 			return 0;
-		if (!(e & PTE_W))
-			*w = 0;
 		if (nxe && (e & PTE_NX))
-			*x = 0;
+			x = 0;
 		if (lvl == 1 || ((lvl == 2 || lvl == 3) && (e & PTE_PS)))
-			return 1;
+			break;
 	}
-	return 1;
-}
-
-int
-arch_addr_writable(uint64_t va)
-{
-	int w, x;
-
-	return walk(va, &w, &x) && w;
-}
-
-int
-arch_addr_executable(uint64_t va)
-{
-	int w, x;
-
-	return walk(va, &w, &x) && x;
+	return x;
 }

@@ -751,7 +751,6 @@ TEST(resolve_bad_sets)
 	cands[1].desc = NULL;
 	CHECK_EQ_INT(go("os", 1, 0), PB_EINVAL);
 	CHECK_EQ_INT(bind_candidates(&set, "pci", "", (int[4]){ 0 }, 4), 0);
-	CHECK_EQ_INT(dependants(&set, 0, (int[4]){ 0 }, 4), 0);
 	/* Exactly RS_MAX is fine. */
 	reset();
 	for (int i = 0; i < RS_MAX; i++)
@@ -798,34 +797,6 @@ TEST(resolve_bind_candidates)
 	CHECK_EQ_INT(out[1], 2);
 	CHECK_EQ_INT(bind_candidates(&set, "usb", "class=01.06.01", out, 8), 0);
 	CHECK_EQ_INT(bind_candidates(&set, "pci", "class=01.06.01", out, 0), 0);
-}
-
-TEST(resolve_dependants)
-{
-	int out[8];
-
-	reset();
-	add("ahci running +block");
-	add("fat running -block");
-	add("gpt running -block?");
-	add("net running -block~");
-	add("shell running -block*");
-	add("lazy -block");
-	add("ide +block");
-	CHECK_EQ_INT(dependants(&set, 0, out, 8), 2);
-	CHECK_EQ_INT(out[0], 1);
-	CHECK_EQ_INT(out[1], 4);
-	CHECK_EQ_INT(dependants(&set, 0, out, 1), 1);
-	CHECK_EQ_INT(dependants(&set, 1, out, 8), 0);
-	CHECK_EQ_INT(dependants(&set, 99, out, 8), 0);
-
-	/* Another running provider can take over. */
-	cands[6].state = RS_RUNNING;
-	CHECK_EQ_INT(dependants(&set, 0, out, 8), 0);
-	/* So can the hub's own resource. */
-	cands[6].state = RS_AVAILABLE;
-	ext("block", 1, 0);
-	CHECK_EQ_INT(dependants(&set, 0, out, 8), 0);
 }
 
 /* Random sets: a plan is always valid, a failure always explained, and
