@@ -25,8 +25,9 @@ kind_text(const struct pci_bar *b)
 }
 
 static void
-caps_text(const struct pci_func_info *i, char *buf, size_t cap)
+caps_text(const struct func *f, char *buf, size_t cap)
 {
+	const struct pci_func_info *i = &f->info;
 	size_t n = 0;
 
 	buf[0] = '\0';
@@ -36,6 +37,8 @@ caps_text(const struct pci_func_info *i, char *buf, size_t cap)
 		n += rt_snprintf(buf + n, cap - n, ",msix");
 	if (i->cap_pcie)
 		n += rt_snprintf(buf + n, cap - n, ",pcie");
+	if (f->flr)
+		n += rt_snprintf(buf + n, cap - n, ",flr");
 }
 
 unsigned
@@ -55,7 +58,7 @@ props_format(const struct func *f, char *buf, size_t cap)
 		    i->subsys_vendor, i->subsys_device);
 	n += rt_snprintf(buf + n, cap - n, " rev=%02x irq-pin=%u", i->revision,
 	    i->irq_pin);
-	caps_text(i, caps, sizeof(caps));
+	caps_text(f, caps, sizeof(caps));
 	room = cap - 1 - (caps[0] ? strlen(caps) + 5 : 0);	/* " caps=" */
 	for (unsigned k = 0; k < 6; k++) {
 		const struct pci_bar *b = &i->bars[k];
