@@ -228,6 +228,25 @@ conn_tell_gone(struct conn *c)
 	return (int)r;
 }
 
+/* Is a swap handing a device of `from`'s to `to` (both bound to it,
+ * marked handover: swap.c hand_over_devices)?  `to` may then take the
+ * vectors `from` set the device's MSI to (irq_register). */
+int
+res_hands_over(const struct pb_module *from, const struct pb_module *to)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		const struct conn *c = &conns[i];
+
+		if (!c->used || !c->handover || c->client != to)
+			continue;
+		for (unsigned k = 0; k < MAX_CONNS; k++)
+			if (conns[k].used && conns[k].handover &&
+			    conns[k].client == from && conns[k].res == c->res)
+				return 1;
+	}
+	return 0;
+}
+
 /* m goes: tell the provider of each of its connections.  The number of
  * providers that failed to hear it. */
 unsigned

@@ -161,3 +161,42 @@ TEST(pcireset_restarted_driver_binds_when_its_device_is_back)
 	CHECK_EQ_INT(app->ndisconnected, 0);
 	done();
 }
+
+static void
+handler(void *arg)
+{
+	(void)arg;
+}
+
+/* A swap hands a device over (both drivers bound to it, marked
+ * handover): the new driver may take the old one's vector for it, which
+ * the device's MSI already names; no one else may, nor without the
+ * handover. */
+TEST(pcireset_vector_taken_over_only_with_the_device)
+{
+	struct fm *next, *other;
+	struct conn *c, *n;
+	int v;
+
+	REQUIRE(world());
+	next = fm_add_loadable("next", 2);
+	other = fm_add("other", 0);
+	REQUIRE((v = irq_alloc(drv->m)) > 0);
+	REQUIRE(irq_register(drv->m, v, handler, drv) == PB_OK);
+	CHECK_EQ_INT(irq_register(next->m, v, handler, next), PB_EBUSY);
+	REQUIRE((c = fm_bind_conn(drv)) != NULL);
+	REQUIRE((n = conn_open_any(next->m, c->res, PB_REQ_BIND)) != NULL);
+	CHECK_EQ_INT(irq_register(next->m, v, handler, next), PB_EBUSY);
+	c->handover = n->handover = 1;
+	CHECK_EQ_INT(irq_register(other->m, v, handler, other), PB_EBUSY);
+	irq_hold_module(drv->m, 1);
+	CHECK_EQ_INT(irq_register(next->m, v, handler, next), PB_OK);
+	CHECK_EQ_INT(irq_count(next->m), 1);
+	CHECK_EQ_INT(irq_count(drv->m), 0);
+	irq_unregister(drv->m, -1);		/* drv goes: not its any more */
+	CHECK_EQ_INT(irq_count(next->m), 1);
+	c->handover = n->handover = 0;
+	conn_close(n);
+	irq_unregister(next->m, -1);
+	done();
+}
