@@ -399,6 +399,8 @@ struct pb_hub {
 
 	/* Interrupts: a handler acknowledges and queues work. */
 	int (*irq_alloc)(struct pb_module *self);	/* a free vector */
+	/* A vector of self's, or (a swap handing self a device: both bound
+	 * to it) one of the old driver's, which the device's MSI names. */
 	int (*irq_register)(struct pb_module *self, int vector, pb_irq_fn fn,
 	    void *arg);
 	void (*irq_unregister)(struct pb_module *self, int vector);
