@@ -124,14 +124,20 @@ base_size(uint32_t ndisks, uint32_t nreq)
 	return ((n + 7) & ~(size_t)7) + nreq * sizeof(struct block_req *);
 }
 
+static size_t
+size_of_state(uint32_t ndisks, uint32_t nreq, uint32_t nknown)
+{
+	return base_size(ndisks, nreq) + sizeof(struct ahci_state_tail) +
+	    nknown * sizeof(struct ahci_state_port);
+}
+
 int
 state_size(struct ahci *a, size_t *len)
 {
 	uint32_t ndisks, nreq, nknown;
 
 	count(a, &ndisks, &nreq, &nknown);
-	*len = base_size(ndisks, nreq) + sizeof(struct ahci_state_tail) +
-	    nknown * sizeof(struct ahci_state_port);
+	*len = size_of_state(ndisks, nreq, nknown);
 	return PB_OK;
 }
 
@@ -145,11 +151,11 @@ state_export(struct ahci *a, void *buf, size_t cap, size_t *len)
 	struct ahci_state_tail *tail;
 	struct ahci_state_port *sp;
 
-	state_size(a, len);
+	count(a, &ndisks, &nreq, &nknown);
+	*len = size_of_state(ndisks, nreq, nknown);
 	if (cap < *len)
 		return PB_EINVAL;
 	memset(buf, 0, *len);
-	count(a, &ndisks, &nreq, &nknown);
 	if (held_reserve(a, nreq) != PB_OK)
 		return PB_ENOMEM;
 	*st = (struct block_state){ ndisks, nreq };
