@@ -584,8 +584,9 @@ port_link_event(struct ahci_port *p)
 	tick_arm(p->a, p->next_poll);
 }
 
-/* Look at the port's link soon (from the timer): probe a device that
- * is there; the swap's activate keeps the blackout short this way. */
+/* Look at the port's link T_POLL after t (from the timer, which the
+ * caller arms): probe a device that is there.  After a swap's blackout
+ * (ahci.c after_takeover), which stays short this way. */
 void
 port_look_later(struct ahci_port *p, uint64_t t)
 {

@@ -4,6 +4,7 @@
  *   bdf=00:1f.2 seg=0 vendor=8086 device=2922 class=01.06.01
  *   subsys=1af4:1100 rev=02 irq-pin=1 bar0=mem32:0xfebd1000+0x1000
  *   bar2=mem64p:0x800000000+0x4000 caps=msi,msix,pcie
+ * (caps may end in `flr`: pci can reset the function on its own, flr.c);
  * subsys only for header type 0 (the others have no such register),
  * barN only for implemented, usable BARs, caps only when there are some.
  * The line must fit the hub's 256 bytes: the identity and caps always
