@@ -138,6 +138,13 @@ enum pb_event {
 	 * back) sets conn->ops to NULL: the hub then keeps the client's
 	 * RAM and vectors out of use for good. */
 	PB_EV_CLIENT_GONE = 5,
+	/* ABI 1.3, delivered to a provider just before PB_EV_CLIENT_GONE
+	 * for the same connection when the client goes because it faulted
+	 * and no other driver waits to take the device back as it is (a
+	 * swap's rollback): the device's state need not survive, so a bus
+	 * provider may reset it (pci: function-level reset, the function
+	 * withdrawn until it is back).  A provider may ignore it. */
+	PB_EV_CLIENT_FAULTED = 6,
 };
 
 /* The `req` of a connection the hub made because a bind rule matched:
@@ -392,6 +399,8 @@ struct pb_hub {
 
 	/* Interrupts: a handler acknowledges and queues work. */
 	int (*irq_alloc)(struct pb_module *self);	/* a free vector */
+	/* A vector of self's, or (a swap handing self a device: both bound
+	 * to it) one of the old driver's, which the device's MSI names. */
 	int (*irq_register)(struct pb_module *self, int vector, pb_irq_fn fn,
 	    void *arg);
 	void (*irq_unregister)(struct pb_module *self, int vector);

@@ -7,6 +7,8 @@
  *   bdf=00:1f.2 seg=0 vendor=8086 device=2922 class=01.06.01
  *   subsys=1af4:1100 rev=02 irq-pin=1 bar0=mem32:0xfebd1000+0x1000
  *   bar2=mem64p:0x800000000+0x4000 caps=msi,msix,pcie
+ * (caps may also list `flr`: the function can be reset on its own, which
+ * pci does when its driver faulted, the resource withdrawn meanwhile).
  * Each resource accepts a single client (the bound driver): config space,
  * BARs, decoding, bus mastering and MSI belong to it and nobody else.
  * Offsets and widths follow PCI Local Bus 3.0 §6 / PCIe 5.0 §7.

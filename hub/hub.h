@@ -273,6 +273,7 @@ void conn_tell(struct conn *c, int event);
 void conn_fall_back(struct conn *c, const char *gone);
 int conn_tell_gone(struct conn *c);
 unsigned res_tell_gone(struct pb_module *m);
+int res_hands_over(const struct pb_module *from, const struct pb_module *to);
 void res_offer_module(struct pb_module *m);
 void res_notify(struct pb_module *m, struct pb_resource *r);
 int res_connect_requirements(struct pb_module *m, int at_start);

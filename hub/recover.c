@@ -131,8 +131,8 @@ recover_replay(struct pb_module *m)
 			reissued += shadow_replay(c);
 			conn_tell(c, PB_EV_REBOUND);
 			n++;
-		} else if (!r && m->state == MOD_RUNNING &&
-		    replay_wait(c, m, h->name)) {
+		} else if (!r && (m->state == MOD_RUNNING ||
+		    m->state == MOD_KNOWN) && replay_wait(c, m, h->name)) {
 			continue;	/* until m publishes it (replay.c) */
 		} else {
 			/* rebound elsewhere: its requests go there; closed:
@@ -305,6 +305,13 @@ recover_restart(struct pb_module *m, uint64_t t0)
 	m->fault_pending = 0;
 	log_event(LOG_MOD, "%s: restarting from its image", m->name);
 	m->state = MOD_KNOWN;
+	/* Its device is being reset (pci withdrew it at the fault): m binds
+	 * to it when it is back, as at boot, its clients held meanwhile. */
+	if (m->desc.nbinds && !hub_bind_match(m)) {
+		log_event(LOG_MOD, "%s: waits for its device", m->name);
+		recover_replay(m);
+		return;
+	}
 	r = hub_start_module(m, NULL, 0);
 	if (r != PB_OK && m->state != MOD_RUNNING)
 		m->state = MOD_FAILED;

@@ -181,10 +181,25 @@ conn_tell(struct conn *c, int event)
 		mod_call_watched(c->client, call_event, &a);
 }
 
+/* c's client goes because it faulted, and no driver waits to take its
+ * device back as it is (a swap's rollback: bind_res): the device's state
+ * need not survive, its provider may reset it. */
+static int
+gone_faulted(const struct conn *c)
+{
+	if (!c->client || !c->client->fault_pending)
+		return 0;
+	for (unsigned i = 0; i < nmodules; i++)
+		if (modules[i].bind_res == c->res)
+			return 0;
+	return 1;
+}
+
 /*
  * ABI 1.2: the client behind c is going; tell the provider before the
  * client's memory and vectors are taken back (pci turns the device's bus
- * mastering and MSI off and reads it back).  PB_EFAULT when the provider
+ * mastering and MSI off and reads it back), PB_EV_CLIENT_FAULTED first
+ * when it faulted (pci resets the function).  PB_EFAULT when the provider
  * faulted instead, PB_EIO when it said it could not (conn->ops NULL).
  */
 int
@@ -192,18 +207,41 @@ conn_tell_gone(struct conn *c)
 {
 	struct pb_module *p = c->res ? c->res->owner : NULL;
 	struct pb_conn view = c->pub;	/* the provider's own ops and ctx */
-	struct event_args a = { p, PB_EV_CLIENT_GONE, &view, c->req };
-	long r;
+	struct event_args a = { p, PB_EV_CLIENT_FAULTED, &view, c->req };
+	long r = PB_OK;
 
 	if (!p || !p->ops || !p->ops->event || p->fault_pending ||
 	    c->handover)
 		return PB_OK;
 	shadow_unwrap(&view);
 	arch_conn_ungate(c, &view);
-	r = mod_call_watched(p, call_event, &a);
+	if (gone_faulted(c))
+		r = mod_call_watched(p, call_event, &a);
+	a.event = PB_EV_CLIENT_GONE;
+	if (r == PB_OK)
+		r = mod_call_watched(p, call_event, &a);
 	if (r == PB_OK && !view.ops)
 		return PB_EIO;
 	return (int)r;
+}
+
+/* Is a swap handing a device of `from`'s to `to` (both bound to it,
+ * marked handover: swap.c hand_over_devices)?  `to` may then take the
+ * vectors `from` set the device's MSI to (irq_register). */
+int
+res_hands_over(const struct pb_module *from, const struct pb_module *to)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		const struct conn *c = &conns[i];
+
+		if (!c->used || !c->handover || c->client != to)
+			continue;
+		for (unsigned k = 0; k < MAX_CONNS; k++)
+			if (conns[k].used && conns[k].handover &&
+			    conns[k].client == from && conns[k].res == c->res)
+				return 1;
+	}
+	return 0;
 }
 
 /* m goes: tell the provider of each of its connections.  The number of

@@ -729,7 +729,9 @@ irq_alloc(struct pb_module *owner)
 	return PB_ENOMEM;
 }
 
-/* Claim `vector` (if not yet ours) and set its handler. */
+/* Claim `vector` (if not yet ours, or the device it serves is being
+ * handed to us by its owner: a swap, which need not program the device's
+ * MSI again) and set its handler.  Taken over, it is no longer held. */
 int
 irq_register(struct pb_module *owner, int vector, pb_irq_fn fn, void *arg)
 {
@@ -739,7 +741,8 @@ irq_register(struct pb_module *owner, int vector, pb_irq_fn fn, void *arg)
 	if (vector < VECTOR_FIRST || vector >= VECTORS || !fn)
 		return PB_EINVAL;
 	v = &vectors[vector];
-	if (v->used && (v->owner != owner || owner == &hub_quarantine))
+	if (v->used && (owner == &hub_quarantine || (v->owner != owner &&
+	    !res_hands_over(v->owner, owner))))
 		return PB_EBUSY;
 	held = arch_irq_hold();
 	*v = (struct vector){ .owner = owner, .fn = fn, .arg = arg, .used = 1,

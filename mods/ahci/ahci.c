@@ -65,6 +65,7 @@ ahci_of(struct pb_module *self, int claim)
 	memset(unused, 0, sizeof(*unused));
 	unused->self = self;
 	unused->vector = -1;
+	unused->adopt_vector = -1;
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
 		unused->port[i].a = unused;
 		unused->port[i].no = i;
@@ -183,6 +184,26 @@ ahci_note(struct ahci *a, unsigned what)
 	a->hub->work_post(a->self, &a->note_work);
 }
 
+/* After a swap's blackout, what activate left for now: the ports it
+ * did not take are looked at later (hot plug), the requests dispatched
+ * and the properties set by the ports' work, the step timer armed. */
+static void
+after_takeover(struct ahci *a)
+{
+	uint64_t t = ahci_now(a);
+
+	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+		struct ahci_port *p = &a->port[i];
+
+		if (a->look_later & (1u << i))
+			port_look_later(p, t);
+		if (p->head || p->props_stale)
+			a->hub->work_post(a->self, &p->work);
+	}
+	a->look_later = 0;
+	tick_rearm(a);
+}
+
 static void
 say_notes(void *arg)
 {
@@ -190,6 +211,8 @@ say_notes(void *arg)
 	unsigned what = a->notes;
 
 	a->notes = 0;
+	if (what & NOTE_TAKEOVER)
+		after_takeover(a);
 	if (what & NOTE_IRQ)
 		irq_say(a);
 	if (what & NOTE_TAKEOVER)

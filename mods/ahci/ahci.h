@@ -201,9 +201,14 @@ struct ahci {
 	unsigned notes;			/* NOTE_* */
 	unsigned note_disks, note_reqs;
 	const char *irq_why;		/* why not MSI */
-	/* release's, for a resume */
+	/* release's, for a resume; room made at quiesce (held_cap) */
 	struct ahci_held *held;
-	uint32_t nheld;
+	uint32_t nheld, held_cap;
+	/* the swap's blackout, kept short (state.c) */
+	int lists_stopped;		/* quiesce saw every list stopped */
+	int pci_on;			/* standby saw MEM and MASTER on */
+	int adopt_vector;		/* the old side's MSI vector, or -1 */
+	uint32_t look_later;		/* ports activate left for after it */
 
 	struct ahci_port port[AHCI_MAX_PORTS];
 };
@@ -291,7 +296,7 @@ void port_probe(struct ahci_port *p);
 void port_recover(struct ahci_port *p, int reset_link, const char *why);
 void port_step(struct ahci_port *p);
 void port_link_event(struct ahci_port *p);
-void port_look_later(struct ahci_port *p);
+void port_look_later(struct ahci_port *p, uint64_t t);	/* no timer */
 void port_internal_done(struct ahci_port *p, int err);
 int port_takeover(struct ahci_port *p);
 int port_stop_now(struct ahci_port *p);
@@ -334,6 +339,7 @@ void io_forget(struct ahci_port *p);
 
 /* irq.c */
 int irq_setup(struct ahci *a);
+int irq_adopt(struct ahci *a, int vector);
 void irq_say(struct ahci *a);
 void irq_teardown(struct ahci *a);
 void irq_collect(struct ahci *a);

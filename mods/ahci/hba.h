@@ -88,6 +88,7 @@
 #define PXCMD_CR	(1u << 15)	/* command list running */
 #define PXCMD_ATAPI	(1u << 24)	/* the device is ATAPI */
 #define PXCMD_ICC_MASK	(0xfu << 28)	/* never written back as read */
+#define PXCMD_RUNNING	(PXCMD_ST | PXCMD_CR | PXCMD_FRE | PXCMD_FR)
 
 /* PxTFD (§3.3.8): the shadow status and error registers */
 #define TFD_ERR		0x01

@@ -13,6 +13,12 @@
  * for PRCS/PCS, which PxIS cannot clear) and posts the port's work item
  * with the bits it took; ahci_port_work does the rest on the event loop,
  * taking the bits with the interrupt held.
+ *
+ * A swap hands the vector over: the old side leaves the function's MSI
+ * programmed and its vector registered (held by the hub from its quiesce
+ * on), the state names the vector, and the new side takes it at activate
+ * (irq_adopt: the hub lets a driver take the vectors of the one handing
+ * it the device).  No MSI teardown and setup inside the blackout.
  */
 #include "ahci.h"
 #include "../../abi/cpu.h"
@@ -107,6 +113,22 @@ msi_setup(struct ahci *a)
 		return "MSI not programmed";
 	}
 	return NULL;
+}
+
+/* The old side's vector, its MSI message already in the function (so
+ * ahci-msi was not off): ours now, or PB_EBUSY (then irq_setup).  Inside
+ * the blackout: one hub call, the step timer armed after it. */
+int
+irq_adopt(struct ahci *a, int vector)
+{
+	if (vector < 0 || !a->fn.cap_msi ||
+	    a->hub->irq_register(a->self, vector, ahci_intr, a) != PB_OK)
+		return PB_EBUSY;
+	a->vector = vector;
+	a->msi = 1;
+	a->irq_why = NULL;
+	a->notes |= NOTE_IRQ;	/* said with the takeover's note */
+	return PB_OK;
 }
 
 /* MSI, else polling (one log line each way, said soon after). */

@@ -584,15 +584,15 @@ port_link_event(struct ahci_port *p)
 	tick_arm(p->a, p->next_poll);
 }
 
-/* Look at the port's link soon (from the timer): probe a device that
- * is there; the swap's activate keeps the blackout short this way. */
+/* Look at the port's link T_POLL after t (from the timer, which the
+ * caller arms): probe a device that is there.  After a swap's blackout
+ * (ahci.c after_takeover), which stays short this way. */
 void
-port_look_later(struct ahci_port *p)
+port_look_later(struct ahci_port *p, uint64_t t)
 {
 	p->state = PS_SETTLE;
-	p->next_poll = now(p) + T_POLL;
+	p->next_poll = t + T_POLL;
 	p->deadline = 0;
-	tick_arm(p->a, p->next_poll);
 }
 
 /* A busy port: steps or commands under way (quiesce waits for them). */
@@ -631,6 +631,10 @@ port_stop_now(struct ahci_port *p)
 {
 	uint32_t cmd = cmd_rd(p);
 
+	/* Stopped already (a swap's quiesce stopped it): one read.  Every
+	 * register access is a trap under emulation. */
+	if (!(cmd & PXCMD_RUNNING))
+		return PB_OK;
 	if (cmd & PXCMD_ST)
 		px_wr(p, PX_CMD, cmd & ~PXCMD_ST);
 	if (spin_clear(p, PXCMD_CR) != PB_OK)
@@ -650,29 +654,36 @@ stuck:
 /*
  * Take a running device over from the driver before us without a reset:
  * our command list and FIS area, FIS receive and the list on.  The device
- * and its link stay as they are, so this costs a few register writes.
+ * and its link stay as they are, so this costs a few register writes,
+ * inside the swap's blackout: PxCMD is read once and written from what we
+ * know (FRE, with ATAPI, before ST: §10.3.1).
  */
 int
 port_takeover(struct ahci_port *p)
 {
+	uint32_t cmd = cmd_rd(p);
 	int err;
 
-	if ((err = port_stop_now(p)) != PB_OK)
-		return err;
+	if (cmd & PXCMD_RUNNING) {
+		if ((err = port_stop_now(p)) != PB_OK)
+			return err;
+		cmd = cmd_rd(p);
+	}
 	program_memory(p);
 	px_wr(p, PX_SERR, SERR_ALL);
 	px_wr(p, PX_IS, 0xffffffffu);
-	fis_receive_on(p);
+	cmd = (cmd & ~PXCMD_ATAPI) | PXCMD_FRE |
+	    (p->a->cap & CAP_SSS ? PXCMD_SUD | PXCMD_POD : 0) |
+	    (p->disk.kind == DISK_ATAPI ? PXCMD_ATAPI : 0);
+	px_wr(p, PX_CMD, cmd);
 	if (!port_link_up(p) ||
 	    (px_rd(p, PX_TFD) & (TFD_BSY | TFD_DRQ))) {
 		/* Not as the state said: find out the slow way. */
 		port_recover(p, 1, "device not ready at the hand-over");
 		return PB_OK;
 	}
-	px_wr(p, PX_CMD, cmd_rd(p) | (p->disk.kind == DISK_ATAPI ?
-	    PXCMD_ATAPI : 0));
 	px_wr(p, PX_IE, PXIE_WANTED);
-	px_wr(p, PX_CMD, cmd_rd(p) | PXCMD_ST);
+	px_wr(p, PX_CMD, cmd | PXCMD_ST);
 	p->state = PS_READY;
 	p->next_poll = p->deadline = 0;
 	return PB_OK;

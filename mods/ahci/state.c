@@ -17,6 +17,14 @@
  * step that can fail, as if they had been submitted to it.  An import
  * while running (the takeover of a parked firmware disk, hub/park.c)
  * checks every request before taking any.
+ *
+ * The blackout (from the quiesce that answers PB_OK to the clients
+ * rebound) holds only what cannot be done before or after it: quiesce
+ * stops the lists and makes room for the requests export hands over;
+ * release only turns the HBA's interrupt off (GHC.IE: every port's
+ * source with it, §3.1.2) and leaves the MSI and its vector to the new
+ * side, which the tail names (irq.c); activate writes each taken port's
+ * registers once.  Every register access is a trap under emulation.
  */
 #include "ahci.h"
 
@@ -32,7 +40,8 @@ struct ahci_state_tail {
 	uint32_t magic;
 	uint32_t nports;
 	uint32_t port_size;		/* sizeof(struct ahci_state_port) */
-	uint32_t reserved;
+	uint32_t vector;		/* the function's MSI vector + 1, left
+					 * programmed; 0: none (older builds) */
 };
 /* The tail passes between builds of the module: its layout is fixed. */
 _Static_assert(sizeof(struct ahci_disk) == 112, "ahci_disk layout");
@@ -46,6 +55,23 @@ implemented(const struct ahci *a, unsigned i)
 }
 
 /* --- export ------------------------------------------------------------ */
+
+/* Room for n requests in a->held (kept for the next swap): made when
+ * quiesce answers PB_OK, so that export, inside the blackout, allocates
+ * nothing. */
+static int
+held_reserve(struct ahci *a, uint32_t n)
+{
+	if (n <= a->held_cap)
+		return PB_OK;
+	if (a->held)
+		a->hub->free(a->self, a->held);
+	a->held_cap = 0;
+	if (!(a->held = a->hub->alloc(a->self, n * sizeof(*a->held))))
+		return PB_ENOMEM;
+	a->held_cap = n;
+	return PB_OK;
+}
 
 /* The port's requests not completed, oldest first: those in slots (an
  * export after a drain that ran out has some), then the queue. */
@@ -98,14 +124,20 @@ base_size(uint32_t ndisks, uint32_t nreq)
 	return ((n + 7) & ~(size_t)7) + nreq * sizeof(struct block_req *);
 }
 
+static size_t
+size_of_state(uint32_t ndisks, uint32_t nreq, uint32_t nknown)
+{
+	return base_size(ndisks, nreq) + sizeof(struct ahci_state_tail) +
+	    nknown * sizeof(struct ahci_state_port);
+}
+
 int
 state_size(struct ahci *a, size_t *len)
 {
 	uint32_t ndisks, nreq, nknown;
 
 	count(a, &ndisks, &nreq, &nknown);
-	*len = base_size(ndisks, nreq) + sizeof(struct ahci_state_tail) +
-	    nknown * sizeof(struct ahci_state_port);
+	*len = size_of_state(ndisks, nreq, nknown);
 	return PB_OK;
 }
 
@@ -118,13 +150,14 @@ state_export(struct ahci *a, void *buf, size_t cap, size_t *len)
 	struct block_req **reqs;
 	struct ahci_state_tail *tail;
 	struct ahci_state_port *sp;
-	struct ahci_held *held = NULL;
 
-	state_size(a, len);
+	count(a, &ndisks, &nreq, &nknown);
+	*len = size_of_state(ndisks, nreq, nknown);
 	if (cap < *len)
 		return PB_EINVAL;
 	memset(buf, 0, *len);
-	count(a, &ndisks, &nreq, &nknown);
+	if (held_reserve(a, nreq) != PB_OK)
+		return PB_ENOMEM;
 	*st = (struct block_state){ ndisks, nreq };
 	disks = (struct block_state_disk *)(st + 1);
 	reqs = (struct block_req **)(void *)((uint8_t *)buf +
@@ -132,10 +165,9 @@ state_export(struct ahci *a, void *buf, size_t cap, size_t *len)
 	tail = (struct ahci_state_tail *)(void *)((uint8_t *)buf +
 	    base_size(ndisks, nreq));
 	*tail = (struct ahci_state_tail){ AHCI_STATE_MAGIC, nknown,
-	    sizeof(struct ahci_state_port), 0 };
+	    sizeof(struct ahci_state_port), a->msi ? (uint32_t)a->vector + 1 :
+	    0 };
 	sp = (struct ahci_state_port *)(tail + 1);
-	if (nreq && !(held = a->hub->alloc(a->self, nreq * sizeof(*held))))
-		return PB_ENOMEM;
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
 		struct ahci_port *p = &a->port[i];
 		unsigned n;
@@ -144,8 +176,8 @@ state_export(struct ahci *a, void *buf, size_t cap, size_t *len)
 			continue;
 		n = port_requests(p, reqs + first);
 		for (unsigned j = 0; j < n; j++)
-			held[first + j] = (struct ahci_held){ reqs[first + j],
-			    i };
+			a->held[first + j] = (struct ahci_held){
+			    reqs[first + j], i };
 		rt_strlcpy(disks[d].path, p->path, BLOCK_PATH_MAX);
 		disks[d].first = first;
 		disks[d++].nreq = n;
@@ -155,9 +187,6 @@ state_export(struct ahci *a, void *buf, size_t cap, size_t *len)
 			    sizeof(struct ahci_disk), p->disk };
 		io_forget(p);		/* handed over */
 	}
-	if (a->held)
-		a->hub->free(a->self, a->held);
-	a->held = held;
 	a->nheld = nreq;
 	return PB_OK;
 }
@@ -176,6 +205,7 @@ probing(const struct ahci_port *p)
 int
 state_quiesce(struct ahci *a)
 {
+	uint32_t ndisks, nreq, nknown;
 	int busy = 0;
 
 	if (a->standby || a->released || a->hstate == HBA_DOWN)
@@ -197,7 +227,15 @@ state_quiesce(struct ahci *a)
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
 		if (implemented(a, i) && port_stop_step(&a->port[i]))
 			busy = 1;
-	return busy ? PB_EAGAIN : PB_OK;
+	if (busy)
+		return PB_EAGAIN;
+	a->lists_stopped = 1;
+	count(a, &ndisks, &nreq, &nknown);
+	held_reserve(a, nreq);		/* export checks it again */
+	if (a->tick_id)			/* nothing under way: resume arms it */
+		a->hub->timer_cancel(a->self, a->tick_id);
+	a->tick_id = 0;
+	return PB_OK;
 }
 
 int
@@ -207,17 +245,13 @@ state_release(struct ahci *a)
 		a->released = 1;
 		return PB_OK;
 	}
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+	for (unsigned i = 0; i < AHCI_MAX_PORTS && !a->lists_stopped; i++)
 		if (implemented(a, i) && port_stop_now(&a->port[i]) != PB_OK)
 			return PB_EBUSY;
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
-		if (implemented(a, i))
-			px_wr(&a->port[i], PX_IE, 0);
+	/* No port interrupts while the new side takes over; the MSI and its
+	 * vector stay for it (export named the vector; resume takes them
+	 * back). */
 	hba_wr(a, HBA_GHC, hba_rd(a, HBA_GHC) & ~GHC_IE);
-	irq_teardown(a);
-	if (a->tick_id)
-		a->hub->timer_cancel(a->self, a->tick_id);
-	a->tick_id = 0;
 	a->released = 1;
 	return PB_OK;
 }
@@ -228,9 +262,6 @@ take_back_held(struct ahci *a)
 {
 	for (uint32_t k = a->nheld; k-- > 0; )
 		io_queue_first(&a->port[a->held[k].port], a->held[k].r);
-	if (a->held)
-		a->hub->free(a->self, a->held);
-	a->held = NULL;
 	a->nheld = 0;
 }
 
@@ -240,6 +271,7 @@ int
 state_resume(struct ahci *a)
 {
 	a->quiesced = 0;
+	a->lists_stopped = 0;
 	if (a->standby)
 		return PB_OK;
 	take_back_held(a);
@@ -265,6 +297,7 @@ state_resume(struct ahci *a)
 		}
 		io_dispatch(p);
 	}
+	tick_arm(a, ahci_now(a) + T_POLL);	/* quiesce cancelled it */
 	return PB_OK;
 }
 
@@ -284,6 +317,8 @@ state_standby_publish(struct ahci *a)
 		    "disks to take over");
 		return;
 	}
+	/* The driver before us leaves them on through release. */
+	a->pci_on = (cmd & PCI_CMD_MASTER) != 0;
 	if (hba_read_caps(a) != PB_OK) {
 		alog(a, PB_LOG_WARN, "standby: the registers read all ones");
 		return;
@@ -327,6 +362,7 @@ import_tail(struct ahci *a, const uint8_t *at, size_t left)
 	    left - sizeof(*t) < t->nports * sizeof(*sp))
 		return;
 	a->have_import = 1;
+	a->adopt_vector = (int)t->vector - 1;
 	sp = (const struct ahci_state_port *)(t + 1);
 	for (uint32_t k = 0; k < t->nports; k++) {
 		const struct ahci_disk *d = &sp[k].disk;
@@ -456,8 +492,10 @@ state_import(struct ahci *a, const void *buf, size_t len, uint32_t version)
 	int err;
 
 	drop_imported(a);
-	if (a->standby)
+	if (a->standby) {
 		a->have_import = 0;
+		a->adopt_vector = -1;
+	}
 	if (!buf || !len)
 		return PB_OK;		/* nothing handed over */
 	if (version != BLOCK_STATE_VERSION) {
@@ -506,7 +544,8 @@ state_activate(struct ahci *a)
 
 	if (!a->standby)
 		return PB_EINVAL;
-	if ((err = hba_enable_pci(a)) != PB_OK)
+	if (!(a->have_import && a->pci_on) &&
+	    (err = hba_enable_pci(a)) != PB_OK)
 		return err;
 	if (hba_rd(a, HBA_CAP) == 0xffffffffu) {
 		alog(a, PB_LOG_ERR, "%s: the registers read all ones",
@@ -514,7 +553,8 @@ state_activate(struct ahci *a)
 		return PB_ENODEV;
 	}
 	a->standby = 0;
-	irq_setup(a);
+	if (!a->have_import || irq_adopt(a, a->adopt_vector) != PB_OK)
+		irq_setup(a);
 	if (a->have_import) {
 		for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
 			struct ahci_port *p = &a->port[i];
@@ -531,7 +571,7 @@ state_activate(struct ahci *a)
 		hba_wr(a, HBA_GHC, hba_rd(a, HBA_GHC) | GHC_AE | GHC_IE);
 		for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
 			if (implemented(a, i) && a->port[i].state != PS_READY)
-				port_look_later(&a->port[i]);
+				a->look_later |= 1u << i;
 	} else {
 		ahci_log_caps(a);
 		hba_begin(a);
@@ -540,12 +580,11 @@ state_activate(struct ahci *a)
 		io_queue(&a->port[a->imported[k].port], a->imported[k].r);
 	a->note_disks = taken;
 	a->note_reqs = a->nimported;
-	ahci_note(a, NOTE_TAKEOVER);
 	drop_imported(a);
-	/* Dispatched (and given their properties) by the ports' work,
-	 * right after the swap's blackout. */
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
-		if (a->port[i].head || a->port[i].props_stale)
-			a->hub->work_post(a->self, &a->port[i].work);
+	/* Right after the blackout, the note's work looks at the other
+	 * ports, arms the step timer and posts the ports' work, which
+	 * dispatches their requests and gives them their properties: one
+	 * hub call here. */
+	ahci_note(a, NOTE_TAKEOVER);
 	return PB_OK;
 }

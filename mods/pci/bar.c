@@ -169,7 +169,7 @@ bars_size(struct func *f)
 	for (unsigned i = 0; i < f->nbars; i++) {
 		unsigned off = PCI_BAR0 + 4 * i;
 
-		p[i].orig = cfg_read(f, off, 4);
+		p[i].orig = f->bar_orig[i] = cfg_read(f, off, 4);
 		cfg_write(f, off, 4, 0xffffffffu);
 		p[i].mask = cfg_read(f, off, 4);
 		cfg_write(f, off, 4, p[i].orig);

@@ -8,7 +8,8 @@
  * The walk is bounded: at most CAPS_MAX entries (192 bytes hold no more
  * than 48 dword-aligned ones), and an entry visited twice is a loop,
  * reported once.  Found: MSI (§6.8.1), MSI-X (§6.8.2: table size, table
- * BIR and offset) and PCI Express (PCIe 5.0 §7.5.3).
+ * BIR and offset), PCI Express (PCIe 5.0 §7.5.3) and Advanced Features
+ * (PCI AF ECN: function-level reset on conventional PCI).
  */
 #include "pcibus.h"
 
@@ -18,6 +19,7 @@
 #define MSIX_TABLE	0x04		/* Table Offset / BIR */
 #define MSIX_SIZE_MASK	0x07ff		/* table size - 1 */
 #define MSIX_BIR_MASK	0x7
+#define PCI_CAP_AF	0x13		/* Advanced Features */
 
 static void
 found(struct func *f, unsigned id, unsigned at)
@@ -43,6 +45,10 @@ found(struct func *f, unsigned id, unsigned at)
 	case PCI_CAP_PCIE:
 		if (!i->cap_pcie)
 			i->cap_pcie = (uint8_t)at;
+		break;
+	case PCI_CAP_AF:
+		if (!f->cap_af)
+			f->cap_af = (uint8_t)at;
 		break;
 	}
 }

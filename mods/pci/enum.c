@@ -157,8 +157,10 @@ add_func(struct segment *s, unsigned bus, unsigned dev, unsigned fn,
 	f->info.header_type = ht;
 	name_func(f);
 	read_header(f);
+	f->cmd_orig = cfg_read(f, PCI_COMMAND, 2);
 	bars_size(f);
 	caps_read(f);
+	flr_probe(f);
 	return f;
 }
 

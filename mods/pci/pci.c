@@ -76,8 +76,8 @@ tell(const struct func *f)
 	bars_report(f);
 }
 
-static void
-publish(struct func *f)
+void
+func_publish(struct func *f)
 {
 	char props[PCI_PROPS_MAX];
 	unsigned cut = props_format(f, props, sizeof(props));
@@ -127,7 +127,7 @@ pci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 		pci_log(PB_LOG_WARN, "%u functions beyond the first %u left "
 		    "out", pci.dropped, pci.nfuncs);
 	for (unsigned i = 0; i < pci.nfuncs; i++)
-		publish(&pci.funcs[i]);
+		func_publish(&pci.funcs[i]);
 	return PB_OK;
 }
 
@@ -153,17 +153,33 @@ pci_stop(struct pb_module *self)
  * BARs do nothing by themselves, and the next driver sets COMMAND anyway.
  * COMMAND is read back: a function that still masters the bus (or no
  * longer answers: all ones) is reported to the hub by conn->ops NULL, so
- * the driver's memory is never handed to anyone else.
+ * the driver's memory is never handed to anyone else.  When the driver
+ * faulted (PB_EV_CLIENT_FAULTED came first) and the function can be reset
+ * on its own, it is reset too (flr.c): whatever the dead driver left it
+ * doing, the next one finds it as after power-on.
  */
-static void
-client_gone(struct pb_conn *c)
+static struct func *
+func_of(const struct pb_conn *c)
 {
 	struct func *f = c->ctx;
-	uint32_t cmd;
 
 	if (c->ops != &pci_func_ops || f < pci.funcs ||
 	    f >= pci.funcs + pci.nfuncs)
+		return NULL;
+	return f;
+}
+
+static void
+client_gone(struct pb_conn *c)
+{
+	struct func *f = func_of(c);
+	uint32_t cmd;
+	int faulted;
+
+	if (!f)
 		return;
+	faulted = f->client_faulted;
+	f->client_faulted = 0;
 	cfg_write(f, PCI_COMMAND, 2, (cfg_read(f, PCI_COMMAND, 2) &
 	    ~PCI_CMD_MASTER) | PCI_CMD_INTX_DISABLE);
 	msi_disable(f);
@@ -176,12 +192,18 @@ client_gone(struct pb_conn *c)
 	}
 	pci_log(PB_LOG_INFO, "%s: its driver is gone: bus mastering and "
 	    "interrupts off (COMMAND 0x%04x)", f->name, cmd);
+	if (faulted && f->flr)
+		flr_start(f);
 }
 
 static void
 pci_event(struct pb_module *self, int ev, struct pb_conn *c, int req)
 {
 	(void)self;
+	if (ev == PB_EV_CLIENT_FAULTED && func_of(c)) {
+		func_of(c)->client_faulted = 1;
+		return;
+	}
 	if (ev == PB_EV_CLIENT_GONE) {
 		client_gone(c);
 		return;

@@ -11,6 +11,8 @@
  *   props.c    the resource's property line
  *   ops.c      struct pci_ops: what the bound driver may do
  *   msi.c      MSI and MSI-X programming (PCI 3.0 §6.8)
+ *   flr.c      function-level reset when a driver faulted (PCIe 3.0
+ *              §6.6.2, PCI Advanced Features ECN)
  *
  * Every configuration access goes through a segment's struct cfg_ops, so
  * ECAM, port I/O and the host tests' model of a bus share the rest.
@@ -78,12 +80,27 @@ enum bar_why {
 	BAR_MISALIGNED,		/* base not a multiple of the size */
 };
 
+/* How a function can be reset on its own (flr.c). */
+enum flr_kind {
+	FLR_NONE = 0,
+	FLR_PCIE,		/* PCIe DevCap bit 28 */
+	FLR_AF,			/* Advanced Features: TP and FLR */
+};
+
 struct func {
 	struct segment *seg;
 	struct pci_func_info info;
 	uint8_t nbars;		/* 6 for type 0, 2 for bridges, 0 else */
 	uint8_t bar_why[6];	/* enum bar_why */
 	uint32_t bar_mask[6];	/* what sizing read back, for the log */
+	/* What enumeration found, put back after a reset (flr.c). */
+	uint32_t bar_orig[6];
+	uint16_t cmd_orig;
+	uint8_t cap_af;		/* Advanced Features capability, 0: none */
+	uint8_t flr;		/* enum flr_kind */
+	uint8_t client_faulted;	/* its driver faulted: reset as it goes */
+	uint8_t resetting;	/* reset under way: not published */
+	uint8_t reset_polls;	/* readiness checks after it */
 	/* MSI-X (PCI 3.0 §6.8.2.4): the table's BAR and offset. */
 	uint8_t msix_bir;
 	uint32_t msix_offset;
@@ -132,6 +149,14 @@ void bars_report(const struct func *f);
 
 /* caps.c */
 void caps_read(struct func *f);
+
+/* flr.c: how f can be reset; reset it (its resource withdrawn until it
+ * is back, then published again).  PB_OK: under way. */
+void flr_probe(struct func *f);
+int flr_start(struct func *f);
+
+/* pci.c: publish f's resource (again). */
+void func_publish(struct func *f);
 
 /* props.c: the property line; returns how many BARs did not fit. */
 unsigned props_format(const struct func *f, char *buf, size_t cap);

@@ -4,6 +4,7 @@
  *   bdf=00:1f.2 seg=0 vendor=8086 device=2922 class=01.06.01
  *   subsys=1af4:1100 rev=02 irq-pin=1 bar0=mem32:0xfebd1000+0x1000
  *   bar2=mem64p:0x800000000+0x4000 caps=msi,msix,pcie
+ * (caps may end in `flr`: pci can reset the function on its own, flr.c);
  * subsys only for header type 0 (the others have no such register),
  * barN only for implemented, usable BARs, caps only when there are some.
  * The line must fit the hub's 256 bytes: the identity and caps always
@@ -25,8 +26,9 @@ kind_text(const struct pci_bar *b)
 }
 
 static void
-caps_text(const struct pci_func_info *i, char *buf, size_t cap)
+caps_text(const struct func *f, char *buf, size_t cap)
 {
+	const struct pci_func_info *i = &f->info;
 	size_t n = 0;
 
 	buf[0] = '\0';
@@ -36,6 +38,8 @@ caps_text(const struct pci_func_info *i, char *buf, size_t cap)
 		n += rt_snprintf(buf + n, cap - n, ",msix");
 	if (i->cap_pcie)
 		n += rt_snprintf(buf + n, cap - n, ",pcie");
+	if (f->flr)
+		n += rt_snprintf(buf + n, cap - n, ",flr");
 }
 
 unsigned
@@ -55,7 +59,7 @@ props_format(const struct func *f, char *buf, size_t cap)
 		    i->subsys_vendor, i->subsys_device);
 	n += rt_snprintf(buf + n, cap - n, " rev=%02x irq-pin=%u", i->revision,
 	    i->irq_pin);
-	caps_text(i, caps, sizeof(caps));
+	caps_text(f, caps, sizeof(caps));
 	room = cap - 1 - (caps[0] ? strlen(caps) + 5 : 0);	/* " caps=" */
 	for (unsigned k = 0; k < 6; k++) {
 		const struct pci_bar *b = &i->bars[k];

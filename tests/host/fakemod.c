@@ -345,12 +345,13 @@ static void
 fm_event(struct pb_module *self, int event, struct pb_conn *conn, int req)
 {
 	static const char *const names[] = { "?", "connected",
-	    "disconnected", "rebound", "resource", "client-gone" };
+	    "disconnected", "rebound", "resource", "client-gone",
+	    "client-faulted" };
 	struct fm *f = fm_of(self);
 
 	f->nevents++;
 	tracef("%s.%s(%s)", self->name,
-	    event >= 1 && event <= 5 ? names[event] : "?",
+	    event >= 1 && event <= 6 ? names[event] : "?",
 	    conn && conn->res ? conn->res : "-");
 	if (fm_event_hook)
 		fm_event_hook(f, event, conn, req);

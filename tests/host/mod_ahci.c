@@ -1399,6 +1399,60 @@ TEST(ahci_swap_hands_requests_over_without_reset)
 	CHECK(clean_end());
 }
 
+/* The swap hands the MSI vector over: A's release leaves the function's
+ * MSI and its vector as they are, the state names the vector, and B
+ * takes it at activate: no MSI programmed, no vector allocated, no timer
+ * asked for inside the blackout; the device's interrupts reach B. */
+TEST(ahci_swap_hands_the_msi_vector_over)
+{
+	struct ahci *a, *b;
+	struct fres *b0;
+	unsigned enables, timers, again;
+	uint32_t ver;
+	size_t len;
+	void *st;
+	int v;
+
+	world();
+	model_disk(0, 16384, 1);
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE((a = ahci_of(SELF, 0)) != NULL);
+	REQUIRE(a->msi && m.msi_on);
+	v = m.msi_vector;
+	CHECK_EQ_INT(a->vector, v);
+	REQUIRE(start_as(SELF2, PB_START_STANDBY, 1) == PB_OK);
+	REQUIRE((b = ahci_of(SELF2, 0)) != NULL);
+	REQUIRE((b0 = res_named("block:sata0-2")) != NULL);
+	CHECK_EQ_INT(quiesce_drained(SELF, &again), PB_OK);
+	REQUIRE((st = export_from(SELF, &len, &ver)) != NULL);
+	REQUIRE(ahci_release(SELF) == PB_OK);
+	CHECK(m.msi_on);			/* left for B */
+	CHECK(fvec[v].used && fvec[v].arg == a);
+	enables = msi_enables;
+	timers = timer_calls;
+	REQUIRE(ahci_import(SELF2, st, len, ver) == PB_OK);
+	CHECK_EQ_INT(b->adopt_vector, v);
+	REQUIRE(ahci_activate(SELF2) == PB_OK);
+	CHECK_EQ_INT(msi_enables, enables);
+	CHECK_EQ_INT(timer_calls, timers);
+	CHECK_EQ_INT(b->vector, v);
+	CHECK(b->msi);
+	CHECK(fvec[v].arg == b);
+	CHECK_EQ_INT(vectors_used(), 1);
+	free(st);
+	pump();
+	CHECK(timers_armed() > 0);		/* armed after the blackout */
+	CHECK_CONTAINS(log_text, "interrupts by MSI on vector");
+	/* A goes: the vector stays B's; B's disk works by interrupt. */
+	ahci_stop(SELF);
+	CHECK(fvec[v].used && fvec[v].arg == b);
+	CHECK(m.msi_on && m.msi_vector == v);
+	write_then_read(b0, 100, 8, 1, 1, BUS_ZERO, 0, 0);
+	CHECK_MSG(m.bad == 0, "model: %s", m.why);
+	shutdown(SELF2);
+	CHECK(clean_end());
+}
+
 TEST(ahci_failed_swap_resumes_and_loses_nothing)
 {
 	enum { N = 12 };

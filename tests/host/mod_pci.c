@@ -20,7 +20,11 @@
  *           with a 16-bit decoder
  * reached through the module's port I/O path (0xCF8/0xCFC modelled behind
  * cfgport_in/out) or directly through a cfg_ops of its own.  ecam.c is
- * tested on a memory window.
+ * tested on a memory window.  A function-level reset (PCIe Device Control
+ * bit 15, or Advanced Features Control bit 0) clears every writable bit,
+ * as after power-on, and the function answers only after ready_ns (Vendor
+ * ID reads 0x0001, a CRS completion, until then); any access in the first
+ * 100 ms is counted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +40,7 @@
 #include "../../mods/pci/props.c"
 #include "../../mods/pci/ops.c"
 #include "../../mods/pci/msi.c"
+#include "../../mods/pci/flr.c"
 
 /* ---- the model ----------------------------------------------------- */
 
@@ -48,7 +53,16 @@ struct fdev {
 	uint8_t wmask[4096];
 	uint16_t boot_cmd;
 	uint32_t boot_bar[6];
+	/* Function-level reset: where it is started, what it did. */
+	unsigned flr_devctl, flr_afctl;	/* config offsets, 0: none */
+	uint64_t ready_ns;		/* after a reset, till it answers */
+	uint64_t reset_at;		/* now_ns of the last reset */
+	int in_reset;
+	unsigned flrs, touched_early;
 };
+
+static uint64_t now_ns;			/* the fake hub's clock */
+#define FLR_QUIET_NS 100000000ull	/* PCIe 3.0 §6.6.2 */
 
 static struct fdev devs[NBUS][32][8];
 static unsigned sized_with_decode;	/* all-ones BAR writes, decode on */
@@ -102,17 +116,45 @@ nbars_of(const struct fdev *d)
 	    2 : 0;
 }
 
+/* Is d inside its reset?  Counts an access that came too early. */
+static int
+resetting(struct fdev *d)
+{
+	if (!d->in_reset)
+		return 0;
+	if (now_ns < d->reset_at + FLR_QUIET_NS)
+		d->touched_early++;
+	if (now_ns < d->reset_at + d->ready_ns)
+		return 1;
+	d->in_reset = 0;
+	return 0;
+}
+
+/* Every writable bit back to zero: the firmware's BARs are gone too. */
+static void
+model_flr(struct fdev *d)
+{
+	for (unsigned i = 0; i < sizeof(d->cfg); i++)
+		d->cfg[i] &= (uint8_t)~d->wmask[i];
+	d->flrs++;
+	d->in_reset = 1;
+	d->reset_at = now_ns;
+}
+
 static uint32_t
 model_read(void *ctx, unsigned bus, unsigned dev, unsigned fn, unsigned off,
     unsigned width)
 {
 	struct fdev *d = fd(bus, dev, fn);
+	uint32_t ones = width == 4 ? 0xffffffffu : (1u << 8 * width) - 1;
 
 	(void)ctx;
 	if (bus == 1 && dev == 0 && fn == 0 && off == PCI_HEADER_TYPE)
 		bus1_scans++;
 	if (!d || !d->present)
-		return width == 4 ? 0xffffffffu : (1u << 8 * width) - 1;
+		return ones;
+	if (resetting(d))
+		return off == 0 ? (0x0001 & ones) : ones;
 	return get(d, off, width);
 }
 
@@ -123,8 +165,13 @@ model_write(void *ctx, unsigned bus, unsigned dev, unsigned fn, unsigned off,
 	struct fdev *d = fd(bus, dev, fn);
 
 	(void)ctx;
-	if (!d || !d->present)
+	if (!d || !d->present || resetting(d))
 		return;
+	if ((d->flr_devctl && off == d->flr_devctl && width >= 2 &&
+	    (v & 0x8000)) || (d->flr_afctl && off == d->flr_afctl && (v & 1))) {
+		model_flr(d);
+		return;
+	}
 	if (width == 4 && v == 0xffffffffu && off >= 0x10 &&
 	    off < 0x10 + 4 * nbars_of(d)) {
 		bar_writes++;
@@ -437,6 +484,50 @@ fake_withdraw(struct pb_module *m, struct pb_resource *res)
 	return PB_OK;
 }
 
+/* One-shot timers, run as now_ns passes their time. */
+static struct {
+	uint64_t when;
+	pb_work_fn fn;
+	void *arg;
+} ftimers[4];
+
+static int
+fake_timer_after(struct pb_module *m, uint64_t ns, pb_work_fn fn, void *arg)
+{
+	(void)m;
+	for (unsigned i = 0; i < 4; i++)
+		if (!ftimers[i].fn) {
+			ftimers[i].when = now_ns + ns;
+			ftimers[i].fn = fn;
+			ftimers[i].arg = arg;
+			return (int)i + 1;
+		}
+	return PB_ENOMEM;
+}
+
+static unsigned
+timers_armed(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < 4; i++)
+		n += ftimers[i].fn != NULL;
+	return n;
+}
+
+static void
+time_passes(uint64_t ns)
+{
+	now_ns += ns;
+	for (unsigned i = 0; i < 4; i++)
+		if (ftimers[i].fn && ftimers[i].when <= now_ns) {
+			pb_work_fn fn = ftimers[i].fn;
+
+			ftimers[i].fn = NULL;
+			fn(ftimers[i].arg);
+		}
+}
+
 static void *
 fake_alloc(struct pb_module *m, size_t bytes)
 {
@@ -461,6 +552,7 @@ static const struct pb_hub fake_hub = {
 	.publish = fake_publish,
 	.withdraw = fake_withdraw,
 	.res_limit = fake_limit,
+	.timer_after = fake_timer_after,
 };
 
 static void
@@ -475,6 +567,8 @@ reset_all(void)
 	cf8 = 0;
 	cf8_dead = 0;
 	ecam_window = NULL;
+	memset(ftimers, 0, sizeof(ftimers));
+	now_ns = 0;
 	build_model();
 }
 
@@ -1108,5 +1202,219 @@ TEST(pci_client_gone_reports_a_function_still_mastering)
 	pci_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
 	CHECK(c.ops == &pci_func_ops);
 	CHECK_EQ_INT(get(d, 4, 2) & PCI_CMD_MASTER, 0);
+	pci_stop(SELF);
+}
+
+/* ---- function-level reset of a faulted driver's function (flr.c) --- */
+
+#define SATA_PCIE	0x80		/* 00:02.0's PCIe capability */
+
+/* 00:02.0 offers FLR (PCIe DevCap bit 28) and keeps a device register at
+ * 0xa0 that its reset clears; boot the module over it. */
+static struct fdev *
+boot_flr_pcie(uint64_t ready_ns)
+{
+	struct fdev *d = &devs[0][2][0];
+
+	reset_all();
+	put(d, SATA_PCIE + 0x04, 4, 1u << 28);
+	d->flr_devctl = SATA_PCIE + 0x08;
+	d->ready_ns = ready_ns;
+	writable(d, 0xa0, 4, 0xffffffff);
+	put(d, 0x3c, 1, 11);			/* the firmware's IRQ line */
+	d->boot_cmd = get(d, 4, 2);
+	return pci_start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK ? d : NULL;
+}
+
+/* The driver bound to f takes it into use, then goes: faulted or not. */
+static struct pb_conn
+drive_then_go(struct func *f, struct fdev *d, int faulted)
+{
+	struct pb_conn c = { .ops = &pci_func_ops, .ctx = f,
+	    .res = "pci:00:02.0" };
+
+	pci_func_ops.enable(f, PCI_CMD_MASTER | PCI_CMD_MEM, 1);
+	pci_func_ops.msi_enable(f, PCI_IRQ_MSIX, 1, 0xfee00000, 0x51);
+	pci_func_ops.cfg_write(f, 0xa0, 4, 0xdeadbeef);
+	if (faulted)
+		pci_event(SELF, PB_EV_CLIENT_FAULTED, &c, PB_REQ_BIND);
+	(void)d;
+	pci_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
+	return c;
+}
+
+/* The driver faulted: the function is silenced, reset, withdrawn, left
+ * alone for 100 ms, polled until it answers, given back its BARs and
+ * decode and offered again; the register the reset clears reads 0. */
+TEST(pci_flr_resets_a_faulted_drivers_function)
+{
+	struct fdev *d;
+	struct func *f;
+	const struct pubrec *first;
+	char props[PCI_PROPS_MAX];
+	unsigned n0;
+
+	REQUIRE((d = boot_flr_pcie(150000000ull)) != NULL);
+	REQUIRE((f = func_at(0, 2, 0)) != NULL);
+	CHECK_EQ_INT(f->flr, FLR_PCIE);
+	REQUIRE((first = pub_named("pci:00:02.0")) != NULL);
+	CHECK_CONTAINS(first->props, "caps=msi,msix,pcie,flr");
+	snprintf(props, sizeof(props), "%s", first->props);
+	n0 = npubs;
+	drive_then_go(f, d, 1);
+	CHECK_EQ_INT(d->flrs, 1);
+	CHECK(first->withdrawn);
+	CHECK(f->res == NULL);
+	CHECK_CONTAINS(logbuf, "00:02.0: its driver is gone: bus mastering");
+	CHECK_CONTAINS(logbuf, "00:02.0: its driver faulted: function-level "
+	    "reset (PCIe), withdrawn until it is back");
+	CHECK_EQ_INT(timers_armed(), 1);
+	/* 100 ms: not ready yet (CRS), looked at again 100 ms later. */
+	time_passes(99000000ull);
+	CHECK_EQ_INT(npubs, n0);
+	time_passes(1000000ull);
+	CHECK_EQ_INT(npubs, n0);
+	CHECK_EQ_INT(timers_armed(), 1);
+	time_passes(100000000ull);
+	CHECK_EQ_INT(d->touched_early, 0);
+	REQUIRE(npubs == n0 + 1);
+	CHECK_STR(pubs[n0].name, "pci:00:02.0");
+	CHECK_STR(pubs[n0].props, props);
+	CHECK(pubs[n0].ctx == f);
+	CHECK_EQ_INT(pubs[n0].limit, 1);
+	CHECK(f->res == (struct pb_resource *)&pubs[n0]);
+	CHECK_CONTAINS(logbuf, "00:02.0: back 200 ms after its reset: BARs and "
+	    "COMMAND 0x0403 restored, offered again");
+	/* What pci owns is as enumerated; the device's own is reset. */
+	CHECK_EQ_INT(get(d, 0x24, 4), d->boot_bar[5]);
+	CHECK_EQ_INT(get(d, 4, 2), (d->boot_cmd & 3) | PCI_CMD_INTX_DISABLE);
+	CHECK_EQ_INT(get(d, 0x3c, 1), 11);
+	CHECK_EQ_INT(get(d, 0xa0, 4), 0);
+	CHECK_EQ_INT(get(d, 0x6a, 2) & 0x8000, 0);
+	CHECK_EQ_INT(timers_armed(), 0);
+	pci_stop(SELF);
+}
+
+/* An orderly unload (no PB_EV_CLIENT_FAULTED first): the device's state
+ * must survive: silenced only, never reset, never withdrawn. */
+TEST(pci_flr_not_on_an_orderly_unload)
+{
+	struct fdev *d;
+	struct func *f;
+
+	REQUIRE((d = boot_flr_pcie(0)) != NULL);
+	REQUIRE((f = func_at(0, 2, 0)) != NULL);
+	drive_then_go(f, d, 0);
+	CHECK_EQ_INT(d->flrs, 0);
+	CHECK(!pub_named("pci:00:02.0")->withdrawn);
+	CHECK(f->res != NULL);
+	CHECK_EQ_INT(get(d, 0xa0, 4), 0xdeadbeef);
+	CHECK_EQ_INT(get(d, 4, 2) & PCI_CMD_MASTER, 0);
+	CHECK_EQ_INT(timers_armed(), 0);
+	/* A fault noted for one connection does not carry to the next. */
+	pci_event(SELF, PB_EV_CLIENT_FAULTED, &(struct pb_conn){
+	    .ops = &fake_acpi_ops }, REQ_ACPI);
+	drive_then_go(f, d, 0);
+	CHECK_EQ_INT(d->flrs, 0);
+	pci_stop(SELF);
+}
+
+/* Without FLR (the model's 00:02.0 as built: DevCap 0) a fault gets what
+ * any going gets: silenced, still offered. */
+TEST(pci_flr_none_offered_silences_only)
+{
+	struct fdev *d = &devs[0][2][0];
+	struct func *f;
+
+	REQUIRE(boot() == PB_OK);
+	REQUIRE((f = func_at(0, 2, 0)) != NULL);
+	CHECK_EQ_INT(f->flr, FLR_NONE);
+	CHECK_CONTAINS(pub_named("pci:00:02.0")->props, "caps=msi,msix,pcie");
+	CHECK(!strstr(pub_named("pci:00:02.0")->props, "flr"));
+	drive_then_go(f, d, 1);
+	CHECK_EQ_INT(get(d, 4, 2) & PCI_CMD_MASTER, 0);
+	CHECK_EQ_INT(get(d, 0xa0, 4), 0);	/* not writable here */
+	CHECK(!pub_named("pci:00:02.0")->withdrawn);
+	CHECK(f->res != NULL);
+	CHECK(!strstr(logbuf, "function-level reset"));
+	CHECK_EQ_INT(timers_armed(), 0);
+	pci_stop(SELF);
+}
+
+/* 00:02.3 with an Advanced Features capability: FLR when it offers both
+ * Transactions Pending and FLR, none when FLR alone. */
+static struct fdev *
+boot_flr_af(uint8_t af_caps)
+{
+	struct fdev *d = &devs[0][2][3];
+
+	reset_all();
+	fcaps(d, (const uint8_t[]){ 0x40, 0x50 },
+	    (const uint8_t[]){ 0x05, 0x13 }, 2, 0);
+	put(d, 0x52, 1, 6);			/* AF length */
+	put(d, 0x53, 1, af_caps);
+	d->flr_afctl = 0x54;
+	d->ready_ns = 0;
+	writable(d, 0xa0, 4, 0xffffffff);
+	d->boot_cmd = get(d, 4, 2);
+	d->boot_bar[4] = get(d, 0x20, 4);
+	return pci_start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK ? d : NULL;
+}
+
+TEST(pci_flr_through_advanced_features)
+{
+	struct fdev *d;
+	struct func *f;
+	struct pb_conn c;
+
+	REQUIRE((d = boot_flr_af(0x03)) != NULL);
+	REQUIRE((f = func_at(0, 2, 3)) != NULL);
+	CHECK_EQ_INT(f->flr, FLR_AF);
+	c = (struct pb_conn){ .ops = &pci_func_ops, .ctx = f,
+	    .res = "pci:00:02.3" };
+	pci_func_ops.enable(f, PCI_CMD_MASTER | PCI_CMD_IO, 1);
+	pci_func_ops.cfg_write(f, 0xa0, 4, 0x12345678);
+	pci_event(SELF, PB_EV_CLIENT_FAULTED, &c, PB_REQ_BIND);
+	pci_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
+	CHECK_EQ_INT(d->flrs, 1);
+	CHECK(pub_named("pci:00:02.3")->withdrawn);
+	CHECK_CONTAINS(logbuf, "reset (Advanced Features)");
+	CHECK_EQ_INT(get(d, 0x20, 4), 0x1);	/* the I/O BAR lost its base */
+	time_passes(100000000ull);
+	CHECK_EQ_INT(d->touched_early, 0);
+	CHECK_EQ_INT(get(d, 0x20, 4), d->boot_bar[4]);
+	CHECK_EQ_INT(get(d, 4, 2), (d->boot_cmd & 3) | PCI_CMD_INTX_DISABLE);
+	CHECK_EQ_INT(get(d, 0xa0, 4), 0);
+	CHECK_CONTAINS(logbuf, "00:02.3: back 100 ms after its reset");
+	CHECK(f->res != NULL);
+	pci_stop(SELF);
+
+	REQUIRE((d = boot_flr_af(0x02)) != NULL);	/* FLR without TP */
+	REQUIRE((f = func_at(0, 2, 3)) != NULL);
+	CHECK_EQ_INT(f->flr, FLR_NONE);
+	pci_stop(SELF);
+}
+
+/* A function that never answers again stays withdrawn: polled for 1 s,
+ * then one line; no timer left. */
+TEST(pci_flr_function_never_back_stays_withdrawn)
+{
+	struct fdev *d;
+	struct func *f;
+	unsigned n0;
+
+	REQUIRE((d = boot_flr_pcie(~0ull / 2)) != NULL);
+	REQUIRE((f = func_at(0, 2, 0)) != NULL);
+	n0 = npubs;
+	drive_then_go(f, d, 1);
+	for (unsigned i = 0; i < 12; i++)
+		time_passes(100000000ull);
+	CHECK_EQ_INT(npubs, n0);
+	CHECK(f->res == NULL);
+	CHECK_EQ_INT(timers_armed(), 0);
+	CHECK_EQ_INT(count_lines("not back"), 1);
+	CHECK_CONTAINS(logbuf, "00:02.0: not back 1000 ms after its reset "
+	    "(Vendor ID reads 0x0001): left out of use");
+	CHECK_EQ_INT(d->touched_early, 0);
 	pci_stop(SELF);
 }

@@ -1,0 +1,90 @@
+"""Function-level reset of a faulted driver's function (mods/pci/flr.c).
+
+QEMU 7.2's virtio-rng-pci behind a pcie-root-port offers FLR (PCIe Device
+Capabilities bit 28, `x-pcie-flr-init`, on by default).  tests/mods/
+tpcireset binds to it and sets the virtio device status register to
+ACKNOWLEDGE | DRIVER (QEMU's monitor reads it back through the BAR).  When
+it faults, pci resets the function, withdraws it for the 100 ms, puts its
+BARs and COMMAND back and publishes it again; the restarted driver binds to
+it and finds the register at its reset value, 0.  An orderly unload and
+load keeps the device as it was: no reset, the register still set."""
+
+import re
+
+from pbtest import Machine, PROMPT
+from images import custom_image
+
+RNG = ('-device pcie-root-port,id=rp9,bus=pcie.0,chassis=9,addr=0x9 '
+       '-device virtio-rng-pci,bus=rp9,disable-legacy=on')
+
+
+def booted_with_driver(m):
+    m.expect(r'^' + re.escape(PROMPT), 150)
+    return m.expect_seen(r'tpcireset: device status set to 0x([0-9a-f]{2}) '
+                         r'at (0x[0-9a-f]+)', 60)
+
+
+def status_reg(m, addr):
+    """The virtio device status byte, read by QEMU at its bus address."""
+    out = m.monitor('xp /1bx %s' % addr)
+    hit = re.search(r':\s*0x([0-9a-f]{2})', out)
+    assert hit, out
+    return int(hit.group(1), 16)
+
+
+def starts(text):
+    return re.findall(r'tpcireset: device status at start 0x([0-9a-f]{2})',
+                      text)
+
+
+def test_pcireset_faulted_driver_function_is_reset_and_bound_again():
+    img = custom_image('pcireset', ['target=os'], mods=['tpcireset'])
+    with Machine('default', image=img, timeout=300, extra=RNG) as m:
+        set_to = booted_with_driver(m)
+        addr = set_to.group(2)
+        assert set_to.group(1) == '03', set_to.group(0)
+        assert status_reg(m, addr) == 0x03
+        listing = m.cmd('pci', check=True)
+        assert re.search(r'1af4:1044.*driver=tpcireset', listing), listing
+        out = m.cmd('faultinject tpcireset work null', check=True)
+        assert 'faultinject armed: tpcireset' in out, out
+        m.expect(r'tpcireset faulted: vector', 30)
+        reset = m.expect(r'(\S+): its driver faulted: function-level reset '
+                         r'\(PCIe\), withdrawn until it is back', 30)
+        bdf = reset.group(1)
+        m.expect(r'tpcireset: waits for its device', 30)
+        back = m.expect(r'%s: back (\d+) ms after its reset: BARs and '
+                        r'COMMAND 0x([0-9a-f]{4}) restored, offered again'
+                        % re.escape(bdf), 30)
+        again = m.expect(r'tpcireset: device status set to 0x03 at (0x[0-9a-f]+)',
+                         30)
+        assert 'fired tpcireset' in m.cmd('faultinject status')
+        listing = m.cmd('pci', check=True)
+        text = m.serial_text()
+    # Not touched for 100 ms; decode back on, bus mastering off.
+    assert int(back.group(1)) >= 100, back.group(0)
+    cmd = int(back.group(2), 16)
+    assert cmd & 0x2 and not cmd & 0x4, back.group(0)
+    # The second instance found the register at its reset value, the
+    # BAR at the same address as before the reset.
+    assert starts(text) == ['00', '00'], starts(text)
+    assert again.group(1) == addr, (again.group(1), addr)
+    assert re.search(r'1af4:1044.*driver=tpcireset', listing), listing
+    assert len(re.findall(r'tpcireset binds to pci:', text)) == 2, \
+        text[-3000:]
+    assert 'not back' not in text
+
+
+def test_pcireset_orderly_unload_keeps_the_device_state():
+    img = custom_image('pcireset_unload', ['target=os'], mods=['tpcireset'])
+    with Machine('default', image=img, timeout=300, extra=RNG) as m:
+        set_to = booted_with_driver(m)
+        addr = set_to.group(2)
+        m.cmd('unload tpcireset', check=True)
+        assert status_reg(m, addr) == 0x03
+        m.cmd('load tpcireset', 60, check=True)
+        m.expect_seen(r'tpcireset: device status at start 0x([0-9a-f]{2})'
+                      r'(?![\s\S]*device status at start 0x00)', 30)
+        text = m.serial_text()
+    assert starts(text) == ['00', '03'], starts(text)
+    assert 'function-level reset' not in text
