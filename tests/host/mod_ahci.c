@@ -661,8 +661,8 @@ TEST(ahci_read_write_scatter_gather)
 	REQUIRE((f = res_named("block:sata0")) != NULL);
 	write_then_read(f, 0, 1, 1, 1, BUS_ZERO, 0, 0);
 	write_then_read(f, 100, 24, 3, 5, BUS_GIVEN, 1, 0);
-	write_then_read(f, 16384 - 64, 64, 64, 7, BUS_ZERO, 1, 1);
-	write_then_read(f, 4000, 8192, 2, 64, BUS_ZERO, 0, 0);	/* 4 MiB */
+	write_then_read(f, 16384 - 64, 64, AHCI_MAX_SEGS, 7, BUS_ZERO, 1, 1);
+	write_then_read(f, 4000, 8192, 2, AHCI_MAX_SEGS, BUS_ZERO, 0, 0);	/* 4 MiB */
 	write_then_read(f, 4000, 8192, 3, 1, BUS_GIVEN, 1, 0);
 	CHECK_EQ_INT(m.p[0].d.ncq_cmds, 0);
 	/* 4 MiB in pages scattered on the bus: 1024 PRDs, refused. */
