@@ -9,6 +9,9 @@
  * another where each allocation starts, so dma_free needs no length.
  * Those pages are ordinary DMA records, so the ledger counts them and
  * unloading returns them; dma_forget drops the bitmaps with them.
+ * A module's small heap allocations (alloc) are carved the same way from
+ * pages of its heap, apart from its DMA pages: most are a few hundred
+ * bytes, and a page each was most of a driver's data.
  *
  * Bus addresses come from arch_bus_addr: the identity on x86-64 today,
  * one place for an IOMMU or bounce buffers later.  Limits and boundaries
@@ -21,13 +24,14 @@
 #define PAGE 4096u
 #define UNIT 64u			/* the sub-page grain */
 #define UNITS (PAGE / UNIT)		/* 64: one bit each in a uint64_t */
-#define DMA_PAGES 64			/* pages split into units, system-wide */
+#define DMA_PAGES 96			/* pages split into units, system-wide */
 
 struct dma_page {
 	struct pb_module *owner;	/* NULL: slot unused */
 	uint64_t base;
 	uint64_t used;			/* bit u: unit u is taken */
 	uint64_t starts;		/* bit u: an allocation starts at u */
+	int kind;			/* MEM_KIND_DMA or MEM_KIND_HEAP */
 };
 
 static struct dma_page pages[DMA_PAGES];
@@ -72,10 +76,10 @@ take_units(struct dma_page *p, unsigned u, unsigned n)
 	return va;
 }
 
-/* Less than a page: units of one of owner's DMA pages below last. */
+/* Less than a page: units of one of owner's pages of `kind` below last. */
 static void *
 alloc_units(struct pb_module *owner, size_t len, uint64_t align,
-    uint64_t boundary, uint64_t last)
+    uint64_t boundary, uint64_t last, int kind)
 {
 	unsigned n = (unsigned)((len + UNIT - 1) / UNIT);
 	struct dma_page *fresh = NULL;
@@ -88,20 +92,22 @@ alloc_units(struct pb_module *owner, size_t len, uint64_t align,
 
 		if (!p->owner && !fresh)
 			fresh = p;
-		if (p->owner != owner || p->base + PAGE - 1 > last ||
+		if (p->owner != owner || p->kind != kind ||
+		    p->base + PAGE - 1 > last ||
 		    (u = fit_units(p, n, align, boundary, len)) < 0)
 			continue;
 		return take_units(p, (unsigned)u, n);
 	}
 	if (!fresh) {		/* no bookkeeping left: a whole page */
 		return mem_alloc_at(owner, 1, PAGE, 0, last, PB_MEM_ZERO,
-		    MEM_KIND_DMA);
+		    kind);
 	}
 	fresh->base = (uint64_t)(uintptr_t)mem_alloc_at(owner, 1, PAGE, 0,
-	    last, 0, MEM_KIND_DMA);
+	    last, 0, kind);
 	if (!fresh->base)
 		return NULL;
 	fresh->owner = owner;
+	fresh->kind = kind;
 	fresh->used = fresh->starts = 0;
 	return take_units(fresh, 0, n);	/* unit 0 fits: len <= boundary */
 }
@@ -118,7 +124,8 @@ dma_alloc(struct pb_module *self, size_t len, size_t align,
 	    len > boundary)))
 		return NULL;
 	if (len < PAGE && align <= PAGE)
-		va = alloc_units(self, len, align, boundary, limit);
+		va = alloc_units(self, len, align, boundary, limit,
+		    MEM_KIND_DMA);
 	else
 		va = mem_alloc_at(self, (len + PAGE - 1) / PAGE,
 		    align < PAGE ? PAGE : align, boundary, limit, PB_MEM_ZERO,
@@ -146,14 +153,24 @@ units_at(const struct pb_module *owner, uint64_t va, struct dma_page **pp)
 	return -1;
 }
 
-void
-dma_free(struct pb_module *self, void *va)
+/* Less than a page of heap for self (zeroed, 16-byte aligned). */
+void *
+heap_alloc_small(struct pb_module *self, size_t len)
+{
+	return alloc_units(self, len, 16, 0, ~0ull, MEM_KIND_HEAP);
+}
+
+/* Free what va starts: units of a page of `kind`, or a whole record (of
+ * `kind`; for the heap any, as free always took).  PB_OK, or PB_EINVAL
+ * when self was not given va. */
+int
+units_free(struct pb_module *self, void *va, int kind)
 {
 	uint64_t at = (uint64_t)(uintptr_t)va;
 	struct dma_page *p;
 	int u = units_at(self, at, &p);
 
-	if (u >= 0) {
+	if (u >= 0 && p->kind == kind) {
 		p->starts &= ~(1ull << u);
 		/* The units up to the next start or the first free one. */
 		for (unsigned k = (unsigned)u; k < UNITS && ((p->used >> k) & 1);
@@ -163,13 +180,19 @@ dma_free(struct pb_module *self, void *va)
 			p->used &= ~(1ull << k);
 		}
 		if (!p->used) {
-			mem_free_kind(self, (void *)(uintptr_t)p->base,
-			    MEM_KIND_DMA);
+			mem_free_kind(self, (void *)(uintptr_t)p->base, kind);
 			p->owner = NULL;
 		}
-		return;
+		return PB_OK;
 	}
-	if (p || mem_free_kind(self, va, MEM_KIND_DMA) != PB_OK)
+	return p ? PB_EINVAL : mem_free_kind(self, va,
+	    kind == MEM_KIND_HEAP ? -1 : kind);
+}
+
+void
+dma_free(struct pb_module *self, void *va)
+{
+	if (units_free(self, va, MEM_KIND_DMA) != PB_OK)
 		log_event(LOG_ERROR, "%s: dma_free of %p, which it was not "
 		    "given", self ? self->name : "hub", va);
 }

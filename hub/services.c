@@ -58,10 +58,13 @@ svc_free_pages(struct pb_module *self, void *va, size_t npages)
 		    self->name, va);
 }
 
-/* The heap hands out whole pages: modules allocate rarely and in bulk. */
+/* The heap: less than a page comes in 64-byte units of the module's own
+ * heap pages (dma.c), more in whole pages. */
 static void *
 svc_alloc(struct pb_module *self, size_t bytes)
 {
+	if (bytes && bytes < 4096)
+		return heap_alloc_small(self, bytes);
 	return mem_alloc(self, (bytes + 4095) / 4096, PB_MEM_ZERO,
 	    MEM_KIND_HEAP);
 }
@@ -69,8 +72,9 @@ svc_alloc(struct pb_module *self, size_t bytes)
 static void
 svc_free(struct pb_module *self, void *p)
 {
-	if (p)
-		svc_free_pages(self, p, 0);
+	if (p && units_free(self, p, MEM_KIND_HEAP) != PB_OK)
+		log_event(LOG_ERROR, "%s: frees heap it does not own at %p",
+		    self->name, p);
 }
 
 static void *
