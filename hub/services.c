@@ -626,6 +626,7 @@ offer_pending(void *arg)
 	.hub_info = svc_hub_info, \
 	.conn_info = svc_conn_info, \
 	.irq_info = svc_irq_info, \
+	.vformat = rt_vsnprintf, \
 }
 
 const struct pb_hub hub_services = HUB_SERVICES(svc_mod_info_12,

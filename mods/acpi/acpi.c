@@ -216,6 +216,7 @@ acpi_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	char line[160];
 	int err;
 
+	rt_use_hub(h);
 	(void)mode;	/* reading memory is all it does, standby or not */
 	self = m;
 	hub = h;

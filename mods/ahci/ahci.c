@@ -334,6 +334,7 @@ ahci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 	const char *why = NULL;
 	int err;
 
+	rt_use_hub(hub);
 	if (!a)
 		return PB_ENOMEM;
 	a->hub = hub;

@@ -333,6 +333,7 @@ ukbd_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	struct pb_conn *bind = uk.bind;
 	int r;
 
+	rt_use_hub(h);
 	memset(&uk, 0, sizeof(uk));
 	uk.hub = h;
 	uk.self = m;

@@ -49,6 +49,7 @@ usbstor_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 	struct pb_conn *bound = us.bound;	/* connected before start */
 	struct usbstor_dev *d;
 
+	rt_use_hub(hub);
 	memset(&us, 0, sizeof(us));
 	us.bound = bound;
 	us.hub = hub;
