@@ -206,7 +206,10 @@ struct ahci {
 	struct ahci_held *held;
 	uint32_t nheld;
 
-	struct ahci_port port[AHCI_MAX_PORTS];
+	/* Ports 0..nports-1 (to the highest implemented one), allocated
+	 * when the registers tell (hba_attach): six on an ICH9, not 32. */
+	struct ahci_port *port;
+	unsigned nports;
 };
 
 /* A request's provider scratch (block_req.scratch) while we own it. */
