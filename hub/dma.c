@@ -9,9 +9,10 @@
  * another where each allocation starts, so dma_free needs no length.
  * Those pages are ordinary DMA records, so the ledger counts them and
  * unloading returns them; dma_forget drops the bitmaps with them.
- * A module's small heap allocations (alloc) are carved the same way from
- * pages of its heap, apart from its DMA pages: most are a few hundred
- * bytes, and a page each was most of a driver's data.
+ * A module's small heap allocations (alloc, services.c) are units of the
+ * same pages: most are a few hundred bytes, and a page each was most of
+ * a driver's data.  (Without an IOMMU a device reaches every page anyway;
+ * the pages are the module's alone either way.)
  *
  * Bus addresses come from arch_bus_addr: the identity on x86-64 today,
  * one place for an IOMMU or bounce buffers later.  Limits and boundaries
@@ -31,7 +32,6 @@ struct dma_page {
 	uint64_t base;
 	uint64_t used;			/* bit u: unit u is taken */
 	uint64_t starts;		/* bit u: an allocation starts at u */
-	int kind;			/* MEM_KIND_DMA or MEM_KIND_HEAP */
 };
 
 static struct dma_page pages[DMA_PAGES];
@@ -76,10 +76,10 @@ take_units(struct dma_page *p, unsigned u, unsigned n)
 	return va;
 }
 
-/* Less than a page: units of one of owner's pages of `kind` below last. */
+/* Less than a page: units of one of owner's DMA pages below last. */
 static void *
 alloc_units(struct pb_module *owner, size_t len, uint64_t align,
-    uint64_t boundary, uint64_t last, int kind)
+    uint64_t boundary, uint64_t last)
 {
 	unsigned n = (unsigned)((len + UNIT - 1) / UNIT);
 	struct dma_page *fresh = NULL;
@@ -92,22 +92,20 @@ alloc_units(struct pb_module *owner, size_t len, uint64_t align,
 
 		if (!p->owner && !fresh)
 			fresh = p;
-		if (p->owner != owner || p->kind != kind ||
-		    p->base + PAGE - 1 > last ||
+		if (p->owner != owner || p->base + PAGE - 1 > last ||
 		    (u = fit_units(p, n, align, boundary, len)) < 0)
 			continue;
 		return take_units(p, (unsigned)u, n);
 	}
 	if (!fresh) {		/* no bookkeeping left: a whole page */
 		return mem_alloc_at(owner, 1, PAGE, 0, last, PB_MEM_ZERO,
-		    kind);
+		    MEM_KIND_DMA);
 	}
 	fresh->base = (uint64_t)(uintptr_t)mem_alloc_at(owner, 1, PAGE, 0,
-	    last, 0, kind);
+	    last, 0, MEM_KIND_DMA);
 	if (!fresh->base)
 		return NULL;
 	fresh->owner = owner;
-	fresh->kind = kind;
 	fresh->used = fresh->starts = 0;
 	return take_units(fresh, 0, n);	/* unit 0 fits: len <= boundary */
 }
@@ -124,8 +122,7 @@ dma_alloc(struct pb_module *self, size_t len, size_t align,
 	    len > boundary)))
 		return NULL;
 	if (len < PAGE && align <= PAGE)
-		va = alloc_units(self, len, align, boundary, limit,
-		    MEM_KIND_DMA);
+		va = alloc_units(self, len, align, boundary, limit);
 	else
 		va = mem_alloc_at(self, (len + PAGE - 1) / PAGE,
 		    align < PAGE ? PAGE : align, boundary, limit, PB_MEM_ZERO,
@@ -153,46 +150,47 @@ units_at(const struct pb_module *owner, uint64_t va, struct dma_page **pp)
 	return -1;
 }
 
-/* Less than a page of heap for self (zeroed, 16-byte aligned). */
+/* Less than a page of heap for self: units, zeroed, 16-byte aligned. */
 void *
 heap_alloc_small(struct pb_module *self, size_t len)
 {
-	return alloc_units(self, len, 16, 0, ~0ull, MEM_KIND_HEAP);
+	return alloc_units(self, len, 16, 0, ~0ull);
 }
 
-/* Free what va starts: units of a page of `kind`, or a whole record (of
- * `kind`; for the heap any, as free always took).  PB_OK, or PB_EINVAL
- * when self was not given va. */
+/* Free self's sub-page allocation at va: PB_OK; PB_ENOENT when va is in
+ * no page split into units (it may be a whole record); PB_EINVAL when
+ * it is, but self was not given va. */
 int
-units_free(struct pb_module *self, void *va, int kind)
+units_free(struct pb_module *self, void *va)
 {
 	uint64_t at = (uint64_t)(uintptr_t)va;
 	struct dma_page *p;
 	int u = units_at(self, at, &p);
 
-	if (u >= 0 && p->kind == kind) {
-		p->starts &= ~(1ull << u);
-		/* The units up to the next start or the first free one. */
-		for (unsigned k = (unsigned)u; k < UNITS && ((p->used >> k) & 1);
-		    k++) {
-			if (k > (unsigned)u && ((p->starts >> k) & 1))
-				break;
-			p->used &= ~(1ull << k);
-		}
-		if (!p->used) {
-			mem_free_kind(self, (void *)(uintptr_t)p->base, kind);
-			p->owner = NULL;
-		}
-		return PB_OK;
+	if (u < 0)
+		return p ? PB_EINVAL : PB_ENOENT;
+	p->starts &= ~(1ull << u);
+	/* The units up to the next start or the first free one. */
+	for (unsigned k = (unsigned)u; k < UNITS && ((p->used >> k) & 1); k++) {
+		if (k > (unsigned)u && ((p->starts >> k) & 1))
+			break;
+		p->used &= ~(1ull << k);
 	}
-	return p ? PB_EINVAL : mem_free_kind(self, va,
-	    kind == MEM_KIND_HEAP ? -1 : kind);
+	if (!p->used) {
+		mem_free_kind(self, (void *)(uintptr_t)p->base, MEM_KIND_DMA);
+		p->owner = NULL;
+	}
+	return PB_OK;
 }
 
 void
 dma_free(struct pb_module *self, void *va)
 {
-	if (units_free(self, va, MEM_KIND_DMA) != PB_OK)
+	int r = units_free(self, va);
+
+	if (r == PB_ENOENT)
+		r = mem_free_kind(self, va, MEM_KIND_DMA);
+	if (r != PB_OK)
 		log_event(LOG_ERROR, "%s: dma_free of %p, which it was not "
 		    "given", self ? self->name : "hub", va);
 }

@@ -59,7 +59,7 @@ svc_free_pages(struct pb_module *self, void *va, size_t npages)
 }
 
 /* The heap: less than a page comes in 64-byte units of the module's own
- * heap pages (dma.c), more in whole pages. */
+ * pages (dma.c), more in whole pages. */
 static void *
 svc_alloc(struct pb_module *self, size_t bytes)
 {
@@ -72,7 +72,13 @@ svc_alloc(struct pb_module *self, size_t bytes)
 static void
 svc_free(struct pb_module *self, void *p)
 {
-	if (p && units_free(self, p, MEM_KIND_HEAP) != PB_OK)
+	int r;
+
+	if (!p)
+		return;
+	if ((r = units_free(self, p)) == PB_ENOENT)
+		r = mem_free(self, p);
+	if (r != PB_OK)
 		log_event(LOG_ERROR, "%s: frees heap it does not own at %p",
 		    self->name, p);
 }
