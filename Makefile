@@ -99,20 +99,24 @@ $(B)/obj/mod/%.o: %.c
 	@echo "  CC(mod)  $<"
 	$(Q)$(CLANG) $(MOD_CFLAGS) -c $< -o $@
 
-MOD_RT_OBJS := $(call obj,mod,$(RT_SRCS))
+# In-tree modules format with the hub's formatter (abi/rt/thin/fmt.c);
+# test modules keep fmt.c, as out-of-tree modules built with the SDK do.
+MOD_RT_OBJS := $(call obj,mod,$(filter-out abi/rt/fmt.c,$(RT_SRCS)) \
+	abi/rt/thin/fmt.c)
+TEST_RT_OBJS := $(call obj,mod,$(RT_SRCS))
 # Read-only data goes after the descriptor in .modinfo (both read-only; the
 # descriptor stays first, where the hub reads it): one page less per module
 # than a .rdata section of its own.
 LDFLAGS_MOD := $(LDFLAGS_PE) -dll -noentry -subsystem:native \
 	-merge:.rdata=.modinfo
 define module_rule
-$(2)/$(1).mod: $(call obj,mod,$(wildcard $(3)/$(1)/*.c)) $(MOD_RT_OBJS)
+$(2)/$(1).mod: $(call obj,mod,$(wildcard $(3)/$(1)/*.c)) $(4)
 	@mkdir -p $$(@D)
 	@echo "  LINK     $$@"
 	$(Q)$(LLD_LINK) $(LDFLAGS_MOD) -out:$$@ -implib:$(B)/obj/$$(@F).lib $$^
 endef
-$(foreach m,$(MODULES),$(eval $(call module_rule,$(m),$(B)/mods,mods)))
-$(foreach m,$(TEST_MODULES),$(eval $(call module_rule,$(m),$(B)/test-mods,tests/mods)))
+$(foreach m,$(MODULES),$(eval $(call module_rule,$(m),$(B)/mods,mods,$(MOD_RT_OBJS))))
+$(foreach m,$(TEST_MODULES),$(eval $(call module_rule,$(m),$(B)/test-mods,tests/mods,$(TEST_RT_OBJS))))
 
 # --- host tools ------------------------------------------------------------
 HOST_PORT_SRCS := hub/pe.c abi/rt/util.c abi/rt/fmt.c

@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #define PB_ABI_MAJOR 1
-#define PB_ABI_MINOR 3
+#define PB_ABI_MINOR 4
 
 #define PB_MODINFO_MAGIC 0x494d4250u	/* "PBMI" little-endian */
 
@@ -483,6 +483,12 @@ struct pb_hub {
 	int (*hub_info)(struct pb_hub_info *out);
 	int (*conn_info)(unsigned index, struct pb_conn_info *out);
 	int (*irq_info)(unsigned vector, struct pb_irq_info *out);
+
+	/* ABI 1.4 (check size first): the hub's formatter, rt_vsnprintf's
+	 * formats (abi/rt/rt.h), so that a module need not carry a copy
+	 * (abi/rt/thin/fmt.c).  Writes only buf; runs in the caller's
+	 * domain. */
+	int (*vformat)(char *buf, size_t size, const char *fmt, va_list ap);
 };
 
 /*

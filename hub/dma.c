@@ -9,6 +9,10 @@
  * another where each allocation starts, so dma_free needs no length.
  * Those pages are ordinary DMA records, so the ledger counts them and
  * unloading returns them; dma_forget drops the bitmaps with them.
+ * A module's small heap allocations (alloc, services.c) are units of the
+ * same pages: most are a few hundred bytes, and a page each was most of
+ * a driver's data.  (Without an IOMMU a device reaches every page anyway;
+ * the pages are the module's alone either way.)
  *
  * Bus addresses come from arch_bus_addr: the identity on x86-64 today,
  * one place for an IOMMU or bounce buffers later.  Limits and boundaries
@@ -21,7 +25,7 @@
 #define PAGE 4096u
 #define UNIT 64u			/* the sub-page grain */
 #define UNITS (PAGE / UNIT)		/* 64: one bit each in a uint64_t */
-#define DMA_PAGES 64			/* pages split into units, system-wide */
+#define DMA_PAGES 96			/* pages split into units, system-wide */
 
 struct dma_page {
 	struct pb_module *owner;	/* NULL: slot unused */
@@ -146,30 +150,47 @@ units_at(const struct pb_module *owner, uint64_t va, struct dma_page **pp)
 	return -1;
 }
 
-void
-dma_free(struct pb_module *self, void *va)
+/* Less than a page of heap for self: units, zeroed, 16-byte aligned. */
+void *
+heap_alloc_small(struct pb_module *self, size_t len)
+{
+	return alloc_units(self, len, 16, 0, ~0ull);
+}
+
+/* Free self's sub-page allocation at va: PB_OK; PB_ENOENT when va is in
+ * no page split into units (it may be a whole record); PB_EINVAL when
+ * it is, but self was not given va. */
+int
+units_free(struct pb_module *self, void *va)
 {
 	uint64_t at = (uint64_t)(uintptr_t)va;
 	struct dma_page *p;
 	int u = units_at(self, at, &p);
 
-	if (u >= 0) {
-		p->starts &= ~(1ull << u);
-		/* The units up to the next start or the first free one. */
-		for (unsigned k = (unsigned)u; k < UNITS && ((p->used >> k) & 1);
-		    k++) {
-			if (k > (unsigned)u && ((p->starts >> k) & 1))
-				break;
-			p->used &= ~(1ull << k);
-		}
-		if (!p->used) {
-			mem_free_kind(self, (void *)(uintptr_t)p->base,
-			    MEM_KIND_DMA);
-			p->owner = NULL;
-		}
-		return;
+	if (u < 0)
+		return p ? PB_EINVAL : PB_ENOENT;
+	p->starts &= ~(1ull << u);
+	/* The units up to the next start or the first free one. */
+	for (unsigned k = (unsigned)u; k < UNITS && ((p->used >> k) & 1); k++) {
+		if (k > (unsigned)u && ((p->starts >> k) & 1))
+			break;
+		p->used &= ~(1ull << k);
 	}
-	if (p || mem_free_kind(self, va, MEM_KIND_DMA) != PB_OK)
+	if (!p->used) {
+		mem_free_kind(self, (void *)(uintptr_t)p->base, MEM_KIND_DMA);
+		p->owner = NULL;
+	}
+	return PB_OK;
+}
+
+void
+dma_free(struct pb_module *self, void *va)
+{
+	int r = units_free(self, va);
+
+	if (r == PB_ENOENT)
+		r = mem_free_kind(self, va, MEM_KIND_DMA);
+	if (r != PB_OK)
 		log_event(LOG_ERROR, "%s: dma_free of %p, which it was not "
 		    "given", self ? self->name : "hub", va);
 }

@@ -201,6 +201,8 @@ void dma_free(struct pb_module *self, void *va);
 int dma_addr(struct pb_module *self, const void *va, size_t len,
     uint64_t *bus, size_t *run);
 void dma_forget(struct pb_module *owner);
+void *heap_alloc_small(struct pb_module *self, size_t len);
+int units_free(struct pb_module *self, void *va);
 
 /* --- modules (module.c) -------------------------------------------------- */
 extern struct pb_module modules[MAX_MODULES];

@@ -58,10 +58,13 @@ svc_free_pages(struct pb_module *self, void *va, size_t npages)
 		    self->name, va);
 }
 
-/* The heap hands out whole pages: modules allocate rarely and in bulk. */
+/* The heap: less than a page comes in 64-byte units of the module's own
+ * pages (dma.c), more in whole pages. */
 static void *
 svc_alloc(struct pb_module *self, size_t bytes)
 {
+	if (bytes && bytes < 4096)
+		return heap_alloc_small(self, bytes);
 	return mem_alloc(self, (bytes + 4095) / 4096, PB_MEM_ZERO,
 	    MEM_KIND_HEAP);
 }
@@ -69,8 +72,15 @@ svc_alloc(struct pb_module *self, size_t bytes)
 static void
 svc_free(struct pb_module *self, void *p)
 {
-	if (p)
-		svc_free_pages(self, p, 0);
+	int r;
+
+	if (!p)
+		return;
+	if ((r = units_free(self, p)) == PB_ENOENT)
+		r = mem_free(self, p);
+	if (r != PB_OK)
+		log_event(LOG_ERROR, "%s: frees heap it does not own at %p",
+		    self->name, p);
 }
 
 static void *
@@ -622,6 +632,7 @@ offer_pending(void *arg)
 	.hub_info = svc_hub_info, \
 	.conn_info = svc_conn_info, \
 	.irq_info = svc_irq_info, \
+	.vformat = rt_vsnprintf, \
 }
 
 const struct pb_hub hub_services = HUB_SERVICES(svc_mod_info_12,

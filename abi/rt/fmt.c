@@ -225,6 +225,12 @@ rt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	return (int)o.len;
 }
 
+void
+rt_use_hub(const struct pb_hub *hub)
+{
+	(void)hub;
+}
+
 int
 rt_snprintf(char *buf, size_t size, const char *fmt, ...)
 {

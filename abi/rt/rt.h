@@ -42,6 +42,11 @@ uint32_t rt_crc32(uint32_t crc, const void *buf, size_t len);
 int rt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int rt_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* An in-tree module formats with the hub's formatter (abi/rt/thin/fmt.c)
+ * and names the hub here first thing in start; with fmt.c (the hub, host
+ * builds, test and SDK modules) it does nothing. */
+struct pb_hub;
+void rt_use_hub(const struct pb_hub *hub);
 
 /* Code point cp as UTF-8 into out: its length, 0 for a surrogate or a
  * value beyond U+10FFFF (utf8.c). */

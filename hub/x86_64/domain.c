@@ -162,7 +162,8 @@ svc_in_callers_domain(const struct pb_hub *t, const void *slot)
 {
 	return slot == (const void *)&t->now_ns ||
 	    slot == (const void *)&t->dma_addr ||
-	    slot == (const void *)&t->work_init;
+	    slot == (const void *)&t->work_init ||
+	    slot == (const void *)&t->vformat;
 }
 
 /*

@@ -35,7 +35,9 @@
 #include "scan.h"
 
 #define ACPI_PUBLISH_CPUS 16
-#define ARENA_CHUNK (16u * 1024)
+/* Three pages: QEMU q35's tables (a DSDT of 8.3 KiB and 0.8 KiB more)
+ * fit one chunk; a larger DSDT (a PC's) gets a block of its own. */
+#define ARENA_CHUNK (12u * 1024)
 
 static const struct pb_hub *hub;
 static struct pb_module *self;
@@ -216,6 +218,7 @@ acpi_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	char line[160];
 	int err;
 
+	rt_use_hub(h);
 	(void)mode;	/* reading memory is all it does, standby or not */
 	self = m;
 	hub = h;

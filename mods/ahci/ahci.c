@@ -66,10 +66,6 @@ ahci_of(struct pb_module *self, int claim)
 	unused->self = self;
 	unused->vector = -1;
 	unused->adopt_vector = -1;
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
-		unused->port[i].a = unused;
-		unused->port[i].no = i;
-	}
 	return unused;
 }
 
@@ -108,7 +104,7 @@ tick_arm(struct ahci *a, uint64_t when)
 static int
 anything_under_way(const struct ahci *a)
 {
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+	for (unsigned i = 0; i < a->nports; i++)
 		if ((a->pi & (1u << i)) && port_busy(&a->port[i]))
 			return 1;
 	return 0;
@@ -119,7 +115,7 @@ tick_rearm(struct ahci *a)
 {
 	uint64_t next = a->h_next, t = ahci_now(a);
 
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		uint64_t w = port_next(&a->port[i]), d;
 
 		if (!(a->pi & (1u << i)))
@@ -156,7 +152,7 @@ tick(void *arg)
 	if (a->hstate == HBA_UP) {
 		if (!a->msi)
 			irq_collect(a);
-		for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+		for (unsigned i = 0; i < a->nports; i++) {
 			struct ahci_port *p = &a->port[i];
 			uint64_t w = port_next(p);
 
@@ -192,7 +188,7 @@ after_takeover(struct ahci *a)
 {
 	uint64_t t = ahci_now(a);
 
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		struct ahci_port *p = &a->port[i];
 
 		if (a->look_later & (1u << i))
@@ -307,7 +303,7 @@ static void
 ports_init(struct ahci *a)
 {
 	a->hub->work_init(a->self, &a->note_work, say_notes, a);
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		struct ahci_port *p = &a->port[i];
 
 		a->hub->work_init(a->self, &p->work, ahci_port_work, p);
@@ -323,7 +319,7 @@ forget(struct ahci *a)
 	const struct pb_hub *hub = a->hub;
 	struct pb_module *self = a->self;
 
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		ahci_withdraw(&a->port[i]);
 		port_free(&a->port[i]);
 		if (hub && hub->size > offsetof(struct pb_hub, work_cancel))
@@ -337,6 +333,8 @@ forget(struct ahci *a)
 		hub->free(self, a->held);
 	if (a->abar)
 		hub->unmap_mmio(self, (void *)a->abar);
+	if (a->port)
+		hub->free(self, a->port);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -357,6 +355,7 @@ ahci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 	const char *why = NULL;
 	int err;
 
+	rt_use_hub(hub);
 	if (!a)
 		return PB_ENOMEM;
 	a->hub = hub;
@@ -384,9 +383,9 @@ ahci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 		err = PB_ENODEV;
 		goto out;
 	}
-	ports_init(a);
 	if ((err = hba_attach(a, &why)) != PB_OK)
 		goto fail;
+	ports_init(a);
 	if (mode == PB_START_STANDBY) {
 		a->standby = 1;
 		state_standby_publish(a);
@@ -426,7 +425,7 @@ ahci_stop(struct pb_module *self)
 	a->tick_id = 0;
 	if (!a->released && !a->standby && a->abar && a->pci)
 		hba_quiet(a);
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		if (a->released || a->standby)
 			io_forget(&a->port[i]);
 		else
@@ -505,7 +504,7 @@ pci_gone(struct ahci *a)
 	}
 	alog(a, PB_LOG_WARN, "%s went away: its disks are withdrawn",
 	    a->pci ? a->pci->res : "the PCI function");
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		io_fail_all(&a->port[i], PB_ECANCELED);
 		ahci_withdraw(&a->port[i]);
 	}

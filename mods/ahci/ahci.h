@@ -26,14 +26,15 @@
 
 #define AHCI_MAX_PORTS	32
 #define AHCI_MAX_SLOTS	32
-/* PRD entries in each command table: 120 make a table of 2 KiB (the
- * 128-byte header and FISes, then the PRDT), so 32 slots take 16 pages,
- * not 17.  One per segment (AHCI_MAX_SEGS), and room for segments that
- * are several runs on the bus. */
-#define AHCI_PRDS	120
+/* PRD entries in each command table: 56 make a table of 1 KiB (the
+ * 128-byte header and FISes, then the PRDT), so 32 slots take 8 pages.
+ * One per segment (AHCI_MAX_SEGS, as many as fat puts in a request), and
+ * room for segments that are several runs on the bus.  Linux gives a
+ * table 168 entries; a client here splits a request of more segments. */
+#define AHCI_PRDS	56
 #define AHCI_TABLE_SIZE	(sizeof(struct ahci_cmd_table) + \
 			 AHCI_PRDS * sizeof(struct ahci_prd))
-#define AHCI_MAX_SEGS	64	/* block_info.max_segments */
+#define AHCI_MAX_SEGS	32	/* block_info.max_segments */
 #define AHCI_MAX_XFER	(4u << 20)	/* block_info.max_transfer, bytes */
 #define AHCI_ALIGN	2	/* PRD: word-aligned address, even count */
 #define AHCI_TRIES	3	/* issues of one request before PB_EIO */
@@ -210,7 +211,10 @@ struct ahci {
 	int adopt_vector;		/* the old side's MSI vector, or -1 */
 	uint32_t look_later;		/* ports activate left for after it */
 
-	struct ahci_port port[AHCI_MAX_PORTS];
+	/* Ports 0..nports-1 (to the highest implemented one), allocated
+	 * when the registers tell (hba_attach): six on an ICH9, not 32. */
+	struct ahci_port *port;
+	unsigned nports;
 };
 
 /* A request's provider scratch (block_req.scratch) while we own it. */

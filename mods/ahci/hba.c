@@ -19,6 +19,33 @@
 #define PCI_PROGIF_AHCI		0x01
 #define ABAR			5
 
+/* The port structures, up to the highest port PI (or, with PI 0,
+ * CAP.NP) names, within the registers ABAR has room for. */
+static int
+hba_ports_alloc(struct ahci *a, const char **why)
+{
+	uint64_t size = a->fn.bars[ABAR].size;
+	uint32_t pi = hba_rd(a, HBA_PI), cap = hba_rd(a, HBA_CAP);
+	unsigned fit = size >= HBA_SIZE ? AHCI_MAX_PORTS :
+	    (unsigned)((size - HBA_PORT(0)) / 0x80);
+	unsigned n = pi && pi != 0xffffffffu ?
+	    32u - (unsigned)__builtin_clz(pi) : (cap & CAP_NP_MASK) + 1;
+
+	n = n < fit ? n : fit;
+	if (!n || !(a->port = a->hub->alloc(a->self, n * sizeof(*a->port)))) {
+		*why = n ? "no memory for its ports" : "no ports";
+		return n ? PB_ENOMEM : PB_ENODEV;
+	}
+	memset(a->port, 0, n * sizeof(*a->port));
+	a->nports = n;
+	for (unsigned i = 0; i < n; i++) {
+		a->port[i].a = a;
+		a->port[i].no = i;
+		a->port[i].regs = a->abar + HBA_PORT(i);
+	}
+	return PB_OK;
+}
+
 int
 hba_attach(struct ahci *a, const char **why)
 {
@@ -46,9 +73,7 @@ hba_attach(struct ahci *a, const char **why)
 		*why = "BAR5 (ABAR) cannot be mapped";
 		return PB_ENOMEM;
 	}
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
-		a->port[i].regs = a->abar + HBA_PORT(i);
-	return PB_OK;
+	return hba_ports_alloc(a, why);
 }
 
 /* Memory decoding and bus mastering on (the firmware may have left
@@ -65,10 +90,6 @@ hba_enable_pci(struct ahci *a)
 int
 hba_read_caps(struct ahci *a)
 {
-	uint64_t size = a->fn.bars[ABAR].size;
-	unsigned fit = size >= HBA_SIZE ? AHCI_MAX_PORTS :
-	    (unsigned)((size - HBA_PORT(0)) / 0x80);
-
 	a->cap = hba_rd(a, HBA_CAP);
 	a->vs = hba_rd(a, HBA_VS);
 	a->pi = hba_rd(a, HBA_PI);
@@ -83,8 +104,10 @@ hba_read_caps(struct ahci *a)
 		a->pi = np >= 32 ? 0xffffffffu : (1u << np) - 1;
 		alog(a, PB_LOG_WARN, "PI is 0: using CAP.NP (%u ports)", np);
 	}
-	if (fit < AHCI_MAX_PORTS)
-		a->pi &= (1u << fit) - 1;	/* registers beyond ABAR */
+	/* Ports beyond the structures (registers beyond ABAR, or PI
+	 * changed since attach) are left alone. */
+	if (a->nports < AHCI_MAX_PORTS)
+		a->pi &= (1u << a->nports) - 1;
 	a->nslots = ((a->cap >> CAP_NCS_SHIFT) & CAP_NCS_MASK) + 1;
 	a->dma_limit = (a->cap & CAP_S64A) ? ~0ull : 0xffffffffull;
 	if ((a->cap & CAP_SNCQ) && pb_setting_off(a->hub, "ahci-ncq")) {
@@ -114,7 +137,7 @@ hba_up(struct ahci *a)
 	hba_wr(a, HBA_GHC, GHC_AE | GHC_IE);
 	a->hstate = HBA_UP;
 	a->h_next = 0;
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+	for (unsigned i = 0; i < a->nports; i++)
 		if (a->pi & (1u << i))
 			port_probe(&a->port[i]);
 }
@@ -193,7 +216,7 @@ out:
 void
 hba_quiet(struct ahci *a)
 {
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		struct ahci_port *p = &a->port[i];
 
 		if (!(a->pi & (1u << i)))

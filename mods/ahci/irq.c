@@ -32,7 +32,7 @@ irq_collect(struct ahci *a)
 {
 	uint32_t is = hba_rd(a, HBA_IS) & a->pi;
 
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		struct ahci_port *p = &a->port[i];
 		uint32_t v;
 

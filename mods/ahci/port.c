@@ -88,7 +88,7 @@ port_alloc(struct ahci_port *p)
 	return PB_ENOMEM;
 }
 
-/* The command tables (AHCI_TABLE_SIZE per slot, 64 KiB for 32 slots):
+/* The command tables (AHCI_TABLE_SIZE per slot, 32 KiB for 32 slots):
  * only a port with a device gets them, before its first command. */
 int
 port_alloc_tables(struct ahci_port *p)

@@ -101,7 +101,7 @@ static void
 count(const struct ahci *a, uint32_t *ndisks, uint32_t *nreq, uint32_t *nknown)
 {
 	*ndisks = *nreq = *nknown = 0;
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		const struct ahci_port *p = &a->port[i];
 		unsigned n = 0;
 
@@ -168,7 +168,7 @@ state_export(struct ahci *a, void *buf, size_t cap, size_t *len)
 	    sizeof(struct ahci_state_port), a->msi ? (uint32_t)a->vector + 1 :
 	    0 };
 	sp = (struct ahci_state_port *)(tail + 1);
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		struct ahci_port *p = &a->port[i];
 		unsigned n;
 
@@ -212,7 +212,7 @@ state_quiesce(struct ahci *a)
 		return PB_OK;
 	if (a->hstate != HBA_UP)
 		return PB_EAGAIN;	/* the reset is bounded: wait */
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		struct ahci_port *p = &a->port[i];
 
 		if (!implemented(a, i))
@@ -224,7 +224,7 @@ state_quiesce(struct ahci *a)
 	}
 	if (busy)
 		return PB_EAGAIN;
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+	for (unsigned i = 0; i < a->nports; i++)
 		if (implemented(a, i) && port_stop_step(&a->port[i]))
 			busy = 1;
 	if (busy)
@@ -245,7 +245,7 @@ state_release(struct ahci *a)
 		a->released = 1;
 		return PB_OK;
 	}
-	for (unsigned i = 0; i < AHCI_MAX_PORTS && !a->lists_stopped; i++)
+	for (unsigned i = 0; i < a->nports && !a->lists_stopped; i++)
 		if (implemented(a, i) && port_stop_now(&a->port[i]) != PB_OK)
 			return PB_EBUSY;
 	/* No port interrupts while the new side takes over; the MSI and its
@@ -281,7 +281,7 @@ state_resume(struct ahci *a)
 		hba_wr(a, HBA_GHC, hba_rd(a, HBA_GHC) | GHC_AE | GHC_IE);
 		irq_setup(a);
 	}
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		struct ahci_port *p = &a->port[i];
 
 		if (!implemented(a, i) || p->state == PS_OFF)
@@ -323,7 +323,7 @@ state_standby_publish(struct ahci *a)
 		alog(a, PB_LOG_WARN, "standby: the registers read all ones");
 		return;
 	}
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+	for (unsigned i = 0; i < a->nports; i++) {
 		struct ahci_port *p = &a->port[i];
 		uint32_t sig;
 
@@ -344,7 +344,7 @@ state_standby_publish(struct ahci *a)
 static struct ahci_port *
 port_by_path(struct ahci *a, const char *path)
 {
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+	for (unsigned i = 0; i < a->nports; i++)
 		if (a->port[i].res && strcmp(a->port[i].path, path) == 0)
 			return &a->port[i];
 	return NULL;
@@ -369,7 +369,7 @@ import_tail(struct ahci *a, const uint8_t *at, size_t left)
 		struct ahci_port *p;
 		uint32_t sig;
 
-		if (sp[k].port >= AHCI_MAX_PORTS ||
+		if (sp[k].port >= a->nports ||
 		    sp[k].disk_size != sizeof(*d))
 			continue;
 		p = &a->port[sp[k].port];
@@ -475,7 +475,7 @@ take_imported(struct ahci *a)
 	for (uint32_t k = 0; k < a->nimported; k++)
 		if (a->imported[k].r)
 			io_take(&a->port[a->imported[k].port], a->imported[k].r);
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+	for (unsigned i = 0; i < a->nports; i++)
 		if (a->port[i].head)
 			a->hub->work_post(a->self, &a->port[i].work);
 	if (a->nimported)
@@ -521,7 +521,7 @@ state_import(struct ahci *a, const void *buf, size_t len, uint32_t version)
 static void
 activate_undo(struct ahci *a)
 {
-	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+	for (unsigned i = 0; i < a->nports; i++)
 		if (a->port[i].state == PS_READY) {
 			port_stop_now(&a->port[i]);
 			a->port[i].state = PS_STANDBY;
@@ -556,7 +556,7 @@ state_activate(struct ahci *a)
 	if (!a->have_import || irq_adopt(a, a->adopt_vector) != PB_OK)
 		irq_setup(a);
 	if (a->have_import) {
-		for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
+		for (unsigned i = 0; i < a->nports; i++) {
 			struct ahci_port *p = &a->port[i];
 
 			if (p->state != PS_STANDBY || !disk_known(p))
@@ -569,7 +569,7 @@ state_activate(struct ahci *a)
 		}
 		a->hstate = HBA_UP;
 		hba_wr(a, HBA_GHC, hba_rd(a, HBA_GHC) | GHC_AE | GHC_IE);
-		for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+		for (unsigned i = 0; i < a->nports; i++)
 			if (implemented(a, i) && a->port[i].state != PS_READY)
 				a->look_later |= 1u << i;
 	} else {

@@ -249,6 +249,7 @@ apic_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	struct apic *a = &apic;
 	int err;
 
+	rt_use_hub(h);
 	*a = (struct apic){ .hub = h, .self = m };
 	if (mode == PB_START_STANDBY)
 		return PB_ENOTSUP;	/* one owner of the chips, no swap */

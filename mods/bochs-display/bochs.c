@@ -433,6 +433,7 @@ bochs_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	const char *why;
 	int err;
 
+	rt_use_hub(h);
 	self = m;
 	hub = h;
 	if (pb_setting_off(hub, "bochs-display")) {

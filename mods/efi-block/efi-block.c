@@ -46,6 +46,7 @@ efiblk_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	struct pb_conn *fw = efb.fw;	/* connected before start */
 	int n;
 
+	rt_use_hub(h);
 	memset(&efb, 0, sizeof(efb));
 	efb.fw = fw;
 	efb.hub = h;

@@ -227,6 +227,7 @@ eficon_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
 	char props[64];
 
+	rt_use_hub(h);
 	efc.hub = h;
 	efc.self = m;
 	if (!efc.fw)

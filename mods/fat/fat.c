@@ -141,6 +141,7 @@ fat_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
 	struct pb_conn *bind = fm.bind, *rtc = fm.rtc;
 
+	rt_use_hub(h);
 	memset(&fm, 0, sizeof(fm));
 	fm.hub = h;
 	fm.self = m;

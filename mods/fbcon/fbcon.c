@@ -273,6 +273,7 @@ fbcon_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
 	int err;
 
+	rt_use_hub(h);
 	self = m;
 	hub = h;
 	if (!disp)

@@ -210,6 +210,7 @@ gopfb_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	char props[128];
 	int err;
 
+	rt_use_hub(h);
 	self = m;
 	hub = h;
 	if (!fbres)

@@ -31,6 +31,7 @@ hub_has_abi_1_2(const struct pb_hub *h)
 static int
 gpt_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
+	rt_use_hub(h);
 	if (!hub_has_abi_1_2(h)) {
 		h->log(m, PB_LOG_ERR, "needs a hub with ABI 1.2 services "
 		    "(work_post, dma_alloc, res_info_sized)");

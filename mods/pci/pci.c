@@ -101,6 +101,7 @@ func_publish(struct func *f)
 static int
 pci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 {
+	rt_use_hub(hub);
 	pci.self = self;
 	pci.hub = hub;
 	if (mode == PB_START_STANDBY)

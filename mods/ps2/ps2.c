@@ -313,6 +313,7 @@ ps2_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	char v[8];
 	int r;
 
+	rt_use_hub(h);
 	ps2.hub = h;
 	ps2.self = m;
 	ps2.map = &keymap_us;

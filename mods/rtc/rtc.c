@@ -295,6 +295,7 @@ rtc_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	char props[64], zone[64] = "", z[8];
 	int r;
 
+	rt_use_hub(h);
 	(void)mode;	/* nothing held: standby is the same start */
 	rtc.hub = h;
 	rtc.self = m;

@@ -175,6 +175,7 @@ standby_ports(void)
 static int
 serial_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
+	rt_use_hub(h);
 	ser.hub = h;
 	ser.self = m;
 	ser.active = 0;

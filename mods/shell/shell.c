@@ -51,6 +51,7 @@ shell_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
 	int r;
 
+	rt_use_hub(h);
 	(void)mode;	/* nothing to swap: standby is the same start */
 	shell_self = m;
 	shell_hub = h;

@@ -473,6 +473,7 @@ timer_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	uint64_t wrap;
 	int err;
 
+	rt_use_hub(h);
 	*t = (struct tmod){ .hub = h, .self = m, .deadline = NO_DEADLINE };
 	if (mode == PB_START_STANDBY)
 		return PB_ENOTSUP;	/* one clock owner: no swap */

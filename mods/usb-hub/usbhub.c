@@ -121,6 +121,7 @@ hub_has_services(const struct pb_hub *h)
 static int
 uh_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
+	rt_use_hub(h);
 	if (!hub_has_services(h)) {
 		h->log(m, PB_LOG_ERR, "needs a hub with ABI 1.2 services "
 		    "(work_post, dma_alloc, res_info_sized)");

@@ -21,8 +21,9 @@
 #include "../../abi/console.h"
 
 #define FOR_EACH_KBD(k) \
-	for (struct ukbd *k = uk.kbd; k < uk.kbd + USBKBD_MAX; k++) \
-		if (k->used && !k->gone)
+	for (struct ukbd **kp_ = uk.kbd, *k; kp_ < uk.kbd + USBKBD_MAX; \
+	    kp_++) \
+		if ((k = *kp_) && k->used && !k->gone)
 
 int
 state_quiesce(struct pb_module *m)

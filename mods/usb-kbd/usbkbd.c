@@ -106,12 +106,17 @@ res_props(const char *name, char *buf, size_t cap)
 static struct ukbd *
 free_slot(void)
 {
-	for (unsigned i = 0; i < USBKBD_MAX; i++)
-		if (!uk.kbd[i].used) {
-			memset(&uk.kbd[i], 0, sizeof(uk.kbd[i]));
-			uk.kbd[i].no = i;
-			return &uk.kbd[i];
-		}
+	for (unsigned i = 0; i < USBKBD_MAX; i++) {
+		struct ukbd *k = uk.kbd[i];
+
+		if (k && k->used)
+			continue;
+		if (!k && !(k = uk.kbd[i] = uk.hub->alloc(uk.self, sizeof(*k))))
+			return NULL;
+		memset(k, 0, sizeof(*k));
+		k->no = i;
+		return k;
+	}
 	return NULL;
 }
 
@@ -168,7 +173,8 @@ ukbd_attach(struct pb_conn *c)
 
 	if (!k) {
 		pb_logf(uk.hub, uk.self, PB_LOG_WARN, "%s: not taken: %u "
-		    "keyboards are driven already", c->res, USBKBD_MAX);
+		    "keyboards are driven already, or no memory", c->res,
+		    USBKBD_MAX);
 		return PB_ENOMEM;
 	}
 	if ((r = probe(k, c, &limit)) != PB_OK)
@@ -237,8 +243,9 @@ static struct ukbd *
 kbd_of_conn(const struct pb_conn *c)
 {
 	for (unsigned i = 0; i < USBKBD_MAX; i++)
-		if (uk.kbd[i].used && !uk.kbd[i].gone && uk.kbd[i].usb == c)
-			return &uk.kbd[i];
+		if (uk.kbd[i] && uk.kbd[i]->used && !uk.kbd[i]->gone &&
+		    uk.kbd[i]->usb == c)
+			return uk.kbd[i];
 	return NULL;
 }
 
@@ -248,9 +255,9 @@ static struct ukbd *
 kbd_of_res(const char *name)
 {
 	for (unsigned i = 0; i < USBKBD_MAX; i++)
-		if (uk.kbd[i].used && !uk.kbd[i].gone &&
-		    strcmp(uk.kbd[i].usbname, name) == 0)
-			return &uk.kbd[i];
+		if (uk.kbd[i] && uk.kbd[i]->used && !uk.kbd[i]->gone &&
+		    strcmp(uk.kbd[i]->usbname, name) == 0)
+			return uk.kbd[i];
 	return NULL;
 }
 
@@ -331,9 +338,15 @@ static int
 ukbd_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
 	struct pb_conn *bind = uk.bind;
+	struct ukbd *slots[USBKBD_MAX];
 	int r;
 
+	rt_use_hub(h);
+	memcpy(slots, uk.kbd, sizeof(slots));	/* kept, cleared */
 	memset(&uk, 0, sizeof(uk));
+	for (unsigned i = 0; i < USBKBD_MAX; i++)
+		if ((uk.kbd[i] = slots[i]))
+			memset(slots[i], 0, sizeof(*slots[i]));
 	uk.hub = h;
 	uk.self = m;
 	uk.map = &keymap_us;
@@ -364,9 +377,9 @@ static void
 ukbd_stop(struct pb_module *m)
 {
 	for (unsigned i = 0; i < USBKBD_MAX; i++) {
-		struct ukbd *k = &uk.kbd[i];
+		struct ukbd *k = uk.kbd[i];
 
-		if (!k->used)
+		if (!k || !k->used)
 			continue;
 		repeat_stop(k);
 		intr_stop_timer(k);

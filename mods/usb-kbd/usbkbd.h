@@ -96,7 +96,10 @@ struct usbkbd {
 	int started;		/* between start and stop */
 	int standby;		/* started in standby, not activated yet */
 	struct pb_conn *bind;	/* the bind connection, before start */
-	struct ukbd kbd[USBKBD_MAX];
+	/* A slot's keyboard, allocated at its first keyboard and kept until
+	 * the module goes (its DMA units share the page): one keyboard
+	 * takes 2 KiB, not 4 times that. */
+	struct ukbd *kbd[USBKBD_MAX];
 };
 
 extern struct usbkbd uk;

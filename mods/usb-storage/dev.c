@@ -69,8 +69,8 @@ dev_pick_no(const struct usbstor_dev *d)
 		int mine = 0;
 
 		for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-			mine |= &us.dev[i] != d && us.dev[i].state != DEV_FREE &&
-			    us.dev[i].no == n;
+			mine |= dev_in_use(i) && us.dev[i] != d &&
+			    us.dev[i]->no == n;
 		rt_snprintf(name, sizeof(name), "usb%u", n);
 		if (!mine && !name_taken(name))
 			return n;
@@ -228,9 +228,18 @@ describe(struct usbstor_dev *d)
 static struct usbstor_dev *
 free_slot(void)
 {
+	struct usbstor_dev *d;
+
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (us.dev[i].state == DEV_FREE && !us.dev[i].bot.in_flight)
-			return &us.dev[i];
+		if ((d = us.dev[i]) && d->state == DEV_FREE &&
+		    !d->bot.in_flight)
+			return d;
+	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
+		if (!us.dev[i] && (d = us.hub->alloc(us.self, sizeof(*d)))) {
+			memset(d, 0, sizeof(*d));
+			d->index = i;
+			return us.dev[i] = d;
+		}
 	return NULL;
 }
 
@@ -240,10 +249,11 @@ dev_new(const char *res)
 {
 	struct usbstor_dev *d = free_slot();
 	struct usbstor_lun *luns;
+	unsigned index;
 
 	if (!d) {
-		slog(PB_LOG_WARN, "%s: more than %u sticks: not driven", res,
-		    USBSTOR_DEVS);
+		slog(PB_LOG_WARN, "%s: more than %u sticks, or no memory: not "
+		    "driven", res, USBSTOR_DEVS);
 		return NULL;
 	}
 	if (!(luns = d->lun) && !(luns = us.hub->alloc(us.self,
@@ -251,10 +261,11 @@ dev_new(const char *res)
 		slog(PB_LOG_ERR, "%s: no memory for its LUNs: not driven", res);
 		return NULL;
 	}
+	index = d->index;
 	memset(d, 0, sizeof(*d));
 	memset(luns, 0, USBSTOR_LUNS * sizeof(*luns));
 	d->lun = luns;
-	d->index = (unsigned)(d - us.dev);
+	d->index = index;
 	rt_strlcpy(d->res, res, sizeof(d->res));
 	us.hub->work_init(us.self, &d->bot.req.done, bot_req_done, d);
 	us.hub->work_init(us.self, &d->kick, io_dispatch, d);
@@ -314,8 +325,8 @@ struct usbstor_dev *
 dev_of_conn(const struct pb_conn *c)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (us.dev[i].state != DEV_FREE && us.dev[i].conn == c)
-			return &us.dev[i];
+		if (dev_in_use(i) && us.dev[i]->conn == c)
+			return us.dev[i];
 	return NULL;
 }
 
@@ -323,9 +334,9 @@ struct usbstor_dev *
 dev_of_path(const char *dev)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (us.dev[i].state != DEV_FREE && us.dev[i].state != DEV_GONE &&
-		    strcmp(us.dev[i].dev, dev) == 0)
-			return &us.dev[i];
+		if (dev_in_use(i) && us.dev[i]->state != DEV_GONE &&
+		    strcmp(us.dev[i]->dev, dev) == 0)
+			return us.dev[i];
 	return NULL;
 }
 
@@ -333,8 +344,7 @@ static int
 driven(const char *resname)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (us.dev[i].state != DEV_FREE &&
-		    strcmp(us.dev[i].res, resname) == 0)
+		if (dev_in_use(i) && strcmp(us.dev[i]->res, resname) == 0)
 			return 1;
 	return 0;
 }

@@ -70,9 +70,9 @@ state_quiesce(void)
 	if (us.standby || us.released)
 		return PB_OK;
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
-		const struct usbstor_dev *d = &us.dev[i];
+		const struct usbstor_dev *d = dev_in_use(i);
 
-		if (d->state == DEV_FREE || d->state == DEV_GONE)
+		if (!d || d->state == DEV_GONE)
 			continue;
 		if (d->state == DEV_ATTACHING || d->cur ||
 		    d->bot.state != BS_IDLE ||
@@ -98,8 +98,9 @@ count(uint32_t *ndisks, uint32_t *nreq, uint32_t *nknown)
 {
 	*ndisks = *nreq = *nknown = 0;
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		for (unsigned l = 0; us.dev[i].lun && l < USBSTOR_LUNS; l++) {
-			const struct usbstor_lun *lun = &us.dev[i].lun[l];
+		for (unsigned l = 0; us.dev[i] && us.dev[i]->lun &&
+		    l < USBSTOR_LUNS; l++) {
+			const struct usbstor_lun *lun = &us.dev[i]->lun[l];
 
 			if (!exported(lun))
 				continue;
@@ -169,11 +170,11 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	if (cap < *len)
 		return PB_EINVAL;
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (us.dev[i].cur && us.dev[i].state != DEV_GONE)
+		if (us.dev[i] && us.dev[i]->cur && us.dev[i]->state != DEV_GONE)
 			return PB_EBUSY;	/* not quiesced */
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (us.dev[i].state != DEV_FREE && us.dev[i].state != DEV_GONE)
-			io_drop_unserved(&us.dev[i]);
+		if (dev_in_use(i) && us.dev[i]->state != DEV_GONE)
+			io_drop_unserved(us.dev[i]);
 	count(&ndisks, &nreq, &nknown);
 	if (nreq && !(held = us.hub->alloc(us.self, nreq * sizeof(*held))))
 		return PB_ENOMEM;
@@ -188,9 +189,9 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	    sizeof(struct usbstor_state_lun), 0 };
 	sl = (struct usbstor_state_lun *)(tail + 1);
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
-		struct usbstor_dev *dv = &us.dev[i];
+		struct usbstor_dev *dv = us.dev[i];
 
-		for (unsigned l = 0; dv->lun && l < USBSTOR_LUNS; l++) {
+		for (unsigned l = 0; dv && dv->lun && l < USBSTOR_LUNS; l++) {
 			struct usbstor_lun *lun = &dv->lun[l];
 			uint32_t n;
 
@@ -204,7 +205,7 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 			if (lun->known)
 				sl[k++] = lun_state(lun);
 		}
-		if (dv->state != DEV_FREE && dv->state != DEV_GONE)
+		if (dv && dv->state != DEV_FREE && dv->state != DEV_GONE)
 			io_forget(dv);		/* handed over */
 	}
 	if (us.held)
@@ -217,9 +218,10 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 static struct usbstor_dev *
 live_dev(uint32_t index)
 {
-	struct usbstor_dev *d = index < USBSTOR_DEVS ? &us.dev[index] : NULL;
+	struct usbstor_dev *d = index < USBSTOR_DEVS ? dev_in_use(index) :
+	    NULL;
 
-	return d && d->state != DEV_FREE && d->state != DEV_GONE ? d : NULL;
+	return d && d->state != DEV_GONE ? d : NULL;
 }
 
 /* What the last export handed, ours again, first in its queues. */
@@ -249,8 +251,8 @@ static void
 kick_all(void)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (us.dev[i].state == DEV_READY)
-			io_kick(&us.dev[i]);
+		if (us.dev[i] && us.dev[i]->state == DEV_READY)
+			io_kick(us.dev[i]);
 }
 
 /* The sticks we connected to by hand are let go, so the next driver
@@ -263,10 +265,9 @@ state_release(void)
 	if (us.standby)
 		return PB_OK;
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
-		struct usbstor_dev *d = &us.dev[i];
+		struct usbstor_dev *d = dev_in_use(i);
 
-		if (d->state == DEV_FREE || d->state == DEV_GONE ||
-		    !d->by_hand || !d->conn)
+		if (!d || d->state == DEV_GONE || !d->by_hand || !d->conn)
 			continue;
 		us.hub->disconnect(us.self, d->conn);
 		d->conn = NULL;
@@ -279,10 +280,9 @@ static void
 reconnect(void)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
-		struct usbstor_dev *d = &us.dev[i];
+		struct usbstor_dev *d = dev_in_use(i);
 
-		if (d->state == DEV_FREE || d->state == DEV_GONE || d->conn ||
-		    !d->by_hand)
+		if (!d || d->state == DEV_GONE || d->conn || !d->by_hand)
 			continue;
 		d->conn = us.hub->connect(us.self, USB_IFACE, USB_MAJOR,
 		    USB_MINOR, d->res);
@@ -314,9 +314,9 @@ static struct usbstor_lun *
 lun_of_path(const char *path)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
-		struct usbstor_dev *d = &us.dev[i];
+		struct usbstor_dev *d = dev_in_use(i);
 
-		if (d->state == DEV_FREE || d->state == DEV_GONE || !d->lun)
+		if (!d || d->state == DEV_GONE || !d->lun)
 			continue;
 		for (unsigned l = 0; l < USBSTOR_LUNS; l++)
 			if (d->lun[l].res && strcmp(d->lun[l].path, path) == 0)
@@ -538,13 +538,13 @@ take_imported(void)
 		struct usbstor_held *h = &us.imported[k];
 
 		if (handed(h->r)) {
-			io_queue_first(&us.dev[h->dev], h->r, h->lun);
+			io_queue_first(us.dev[h->dev], h->r, h->lun);
 			h->r = NULL;
 		}
 	}
 	for (uint32_t k = 0; k < us.nimported; k++)
 		if (us.imported[k].r)
-			io_queue(&us.dev[us.imported[k].dev], us.imported[k].r,
+			io_queue(us.dev[us.imported[k].dev], us.imported[k].r,
 			    us.imported[k].lun);
 	drop_imported();
 	kick_all();
@@ -604,10 +604,10 @@ static int
 connect_standby(void)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
-		struct usbstor_dev *d = &us.dev[i];
+		struct usbstor_dev *d = us.dev[i];
 		struct pb_conn *c;
 
-		if (d->state != DEV_STANDBY || d->conn)
+		if (!d || d->state != DEV_STANDBY || d->conn)
 			continue;
 		c = us.hub->connect(us.self, USB_IFACE, USB_MAJOR, USB_MINOR,
 		    d->res);
@@ -636,12 +636,12 @@ state_activate(void)
 		return err;
 	us.standby = 0;
 	for (uint32_t k = 0; k < us.nimported; k++)
-		io_queue(&us.dev[us.imported[k].dev], us.imported[k].r,
+		io_queue(us.dev[us.imported[k].dev], us.imported[k].r,
 		    us.imported[k].lun);
 	drop_imported();
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (us.dev[i].state == DEV_STANDBY)
-			take_dev(&us.dev[i], &sticks, &probing);
+		if (us.dev[i] && us.dev[i]->state == DEV_STANDBY)
+			take_dev(us.dev[i], &sticks, &probing);
 	kick_all();
 	slog(PB_LOG_INFO, "took over %u stick%s and %u request%s%s", sticks,
 	    sticks == 1 ? "" : "s", nreq, nreq == 1 ? "" : "s", probing ?

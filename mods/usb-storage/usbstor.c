@@ -38,7 +38,7 @@ static int
 any_stick(void)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (us.dev[i].state != DEV_FREE)
+		if (dev_in_use(i))
 			return 1;
 	return 0;
 }
@@ -49,6 +49,7 @@ usbstor_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 	struct pb_conn *bound = us.bound;	/* connected before start */
 	struct usbstor_dev *d;
 
+	rt_use_hub(hub);
 	memset(&us, 0, sizeof(us));
 	us.bound = bound;
 	us.hub = hub;
@@ -93,9 +94,9 @@ usbstor_stop(struct pb_module *self)
 	if (!us.hub)
 		return;
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
-		struct usbstor_dev *d = &us.dev[i];
+		struct usbstor_dev *d = us.dev[i];
 
-		if (d->state == DEV_FREE && !d->bot.in_flight)
+		if (!d || (d->state == DEV_FREE && !d->bot.in_flight))
 			continue;
 		if (d->bot.in_flight && d->conn && !us.released)
 			PB_CALL(d->conn, usb_ops, cancel, 0xff);
@@ -117,9 +118,18 @@ usbstor_stop(struct pb_module *self)
 		slog(PB_LOG_INFO, "stopped: %u request%s cancelled", n,
 		    n == 1 ? "" : "s");
 	state_forget();
-	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (us.dev[i].lun)
-			us.hub->free(us.self, us.dev[i].lun);
+	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
+		struct usbstor_dev *d = us.dev[i];
+
+		if (!d)
+			continue;
+		if (d->lun)
+			us.hub->free(us.self, d->lun);
+		/* A stick whose request the bus still holds keeps its slot
+		 * (the completion is in it) until the hub takes it back. */
+		if (!d->bot.in_flight)
+			us.hub->free(us.self, d);
+	}
 	/* The hub closes our connections without telling: none may be
 	 * used if we are started anew. */
 	memset(&us, 0, sizeof(us));

@@ -236,7 +236,10 @@ struct usbstor {
 	int quiesced;
 	int released;			/* the sticks are the next driver's */
 	int subscribed;
-	struct usbstor_dev dev[USBSTOR_DEVS];
+	/* A slot's stick, allocated at its first stick and kept (DEV_FREE
+	 * between sticks) until the module stops: one stick takes 1.5 KiB,
+	 * not eight times that; NULL: never used. */
+	struct usbstor_dev *dev[USBSTOR_DEVS];
 	struct usbstor_held *held;	/* what the last export handed */
 	uint32_t nheld;
 	struct usbstor_held *imported;	/* import's, queued at activate */
@@ -247,6 +250,15 @@ struct usbstor {
 };
 
 extern struct usbstor us;
+
+/* Slot i's stick unless the slot is unused (NULL, or DEV_FREE). */
+static inline struct usbstor_dev *
+dev_in_use(unsigned i)
+{
+	struct usbstor_dev *d = us.dev[i];
+
+	return d && d->state != DEV_FREE ? d : NULL;
+}
 
 #define slog(lvl, ...) pb_logf(us.hub, us.self, (lvl), __VA_ARGS__)
 

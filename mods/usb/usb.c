@@ -120,6 +120,7 @@ tick_arm(void)
 static int
 bus_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
+	rt_use_hub(h);
 	if (!hub_has_abi_1_2(h)) {
 		h->log(m, PB_LOG_ERR, "needs a hub with ABI 1.2 services "
 		    "(work_post, dma_alloc, res_info_sized, res_limit)");

@@ -282,6 +282,7 @@ xhci_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 	uint32_t cmd = 0;
 	int err;
 
+	rt_use_hub(hub);
 	if (!a)
 		return PB_ENOMEM;
 	a->hub = hub;

@@ -33,13 +33,16 @@
 
 #define XHCI_MAX_PORTS	64	/* root ports served (MaxPorts may say more) */
 #define XHCI_MAX_SLOTS	64	/* device slots enabled (CONFIG.MaxSlotsEn) */
-#define XHCI_MAX_PROTO	8	/* Supported Protocol capabilities kept */
+#define XHCI_MAX_PROTO	6	/* Supported Protocol capabilities kept
+				 * (controllers have 2 to 4) */
 #define XHCI_MAX_PSI	16
-#define XHCI_MAX_XFER	(1u << 20)	/* usb_hci_info.max_transfer */
-#define XHCI_MAX_SEGS	64	/* usb_hci_info.max_segments */
+#define XHCI_MAX_XFER	(512u << 10)	/* usb_hci_info.max_transfer */
+#define XHCI_MAX_SEGS	32	/* usb_hci_info.max_segments (usb-storage
+				 * maps a data stage into 32) */
 #define XHCI_TRIES	3	/* transaction errors retried */
 #define XHCI_LOST_AFTER	3	/* transfer timeouts in a row: device lost */
-#define XHCI_EVQ	16	/* root port events kept for WAIT_EVENT */
+#define XHCI_EVQ	8	/* root port events kept for WAIT_EVENT
+				 * (more: the hub rescans every port) */
 #define XHCI_NAME_MAX	16
 #define XHCI_PATH_MAX	32
 
@@ -48,7 +51,8 @@
 #define EV_RING_TRBS	256
 #define EP0_RING_TRBS	64
 #define INTR_RING_TRBS	64
-#define BULK_RING_TRBS	512	/* 8 KiB: the largest TD below, twice */
+#define BULK_RING_TRBS	256	/* a page: the largest TD below, or
+				 * about sixty 128 KiB requests */
 /* The largest TD fits a bulk ring whatever its pages: a TRB per page of
  * a scattered buffer, one more per segment that starts or ends inside a
  * page, the ZLP, and the Link TRB (xfer_check refuses a TD that does not
@@ -312,7 +316,7 @@ struct xhci {
 
 	/* devices by the bus's number and by slot */
 	struct xhci_dev *devs[XHCI_MAX_SLOTS];
-	struct xhci_dev *by_slot[256];
+	struct xhci_dev *by_slot[XHCI_MAX_SLOTS + 1];	/* by Slot ID, 1..nslots */
 
 	/* root ports and the bus's events (port.c) */
 	struct xhci_port port[XHCI_MAX_PORTS];

@@ -151,8 +151,8 @@ props_ok(struct ahci_port *p)
 static void
 fuzz_identify(int mode, const uint8_t *d, size_t n)
 {
-	static struct ahci a;
-	struct ahci_port *p = &a.port[0];
+	static struct ahci_port port0;
+	struct ahci_port *p = &port0;
 	uint16_t id[256] = { 0 };
 	uint8_t cap[8] = { 0 };
 	const char *why;
@@ -196,6 +196,7 @@ fuzz_import(const uint8_t *d, size_t n)
 {
 	static struct block_req reqs[FZ_REQS];
 	static char res_storage[AHCI_MAX_PORTS];
+	static struct ahci_port ports[AHCI_MAX_PORTS];
 	struct ahci *a = &instances[0];
 	struct block_state st;
 	uint8_t *buf;
@@ -208,6 +209,9 @@ fuzz_import(const uint8_t *d, size_t n)
 	a->pi = 0x3f;
 	a->nslots = 32;
 	a->abar = fz_abar;
+	memset(ports, 0, sizeof(ports));
+	a->port = ports;
+	a->nports = AHCI_MAX_PORTS;
 	for (unsigned i = 0; i < AHCI_MAX_PORTS; i++) {
 		struct ahci_port *p = &a->port[i];
 

@@ -248,8 +248,10 @@ fuzz_import(const uint8_t *d, size_t n)
 	us.standby = 1;
 	for (unsigned k = 0; k < 2; k++) {
 		static struct usbstor_lun luns[2][USBSTOR_LUNS];
-		struct usbstor_dev *dv = &us.dev[k];
+		static struct usbstor_dev devs[2];
+		struct usbstor_dev *dv = us.dev[k] = &devs[k];
 
+		memset(dv, 0, sizeof(*dv));
 		memset(luns[k], 0, sizeof(luns[k]));
 		dv->lun = luns[k];
 		dv->state = DEV_STANDBY;
@@ -293,7 +295,7 @@ fuzz_import(const uint8_t *d, size_t n)
 		}
 		for (unsigned k = 0; k < 2; k++)
 			for (unsigned l = 0; l < USBSTOR_LUNS; l++) {
-				struct usbstor_lun *lun = &us.dev[k].lun[l];
+				struct usbstor_lun *lun = &us.dev[k]->lun[l];
 
 				if (!lun->known)
 					continue;

@@ -182,6 +182,22 @@ fake_subscribe(struct pb_module *self, const char *iface)
 	return PB_OK;
 }
 
+/* The module's keyboard slots (kept until the module goes: never freed
+ * while it runs). */
+static void *
+fake_alloc(struct pb_module *self, size_t n)
+{
+	(void)self;
+	return calloc(1, n);
+}
+
+static void
+fake_free(struct pb_module *self, void *p)
+{
+	(void)self;
+	free(p);
+}
+
 static const struct pb_hub fake_hub = {
 	.size = sizeof(struct pb_hub),
 	.abi_major = PB_ABI_MAJOR,
@@ -197,6 +213,8 @@ static const struct pb_hub fake_hub = {
 	.timer_after = fake_timer_after,
 	.timer_cancel = fake_timer_cancel,
 	.res_info = usb_res_info,
+	.alloc = fake_alloc,
+	.free = fake_free,
 	.dma_alloc = fake_dma_alloc,
 	.dma_free = fake_dma_free,
 	.dma_addr = fake_dma_addr,
@@ -223,6 +241,8 @@ world(void)
 	fake_dma_reset();
 	memset(pubs, 0, sizeof(pubs));
 	memset(devs, 0, sizeof(devs));
+	for (unsigned i = 0; i < USBKBD_MAX; i++)
+		free(uk.kbd[i]);	/* the hub takes them back at unload */
 	memset(&uk, 0, sizeof(uk));
 	subscriptions = 0;
 	notified = 0;
@@ -424,7 +444,7 @@ TEST(usbkbd_reports_press_and_release)
 	    "#110000+ #110004+ #110005+ #110000- #110004- #110005- "
 	    "#110006+ #110007+ #110008+ #110006- #110007- #110008- #110009+");
 	/* The reports themselves came through DMA at a bus address. */
-	CHECK(uk.kbd[0].rseg.bus != (uint64_t)(uintptr_t)uk.kbd[0].buf);
+	CHECK(uk.kbd[0]->rseg.bus != (uint64_t)(uintptr_t)uk.kbd[0]->buf);
 	ukbd_ops.stop(SELF);
 }
 
@@ -658,9 +678,9 @@ TEST(usbkbd_device_gone_withdraws_and_frees)
 	fakeusb_cancel(u, 0xff);
 	ukbd_ops.event(SELF, PB_EV_DISCONNECTED, &devs[0].conn, PB_REQ_BIND);
 	CHECK(pub("keyboard:usbkbd0") == NULL);
-	CHECK(uk.kbd[0].used);		/* its completion is still due */
+	CHECK(uk.kbd[0]->used);		/* its completion is still due */
 	run_posted();
-	CHECK(!uk.kbd[0].used);
+	CHECK(!uk.kbd[0]->used);
 	CHECK_EQ_INT(fdma_allocs, 0);
 	CHECK_EQ_INT(timers_armed(), 0);
 	CHECK_EQ_INT(u->nheld, 0);
@@ -723,7 +743,7 @@ TEST(usbkbd_bad_descriptors_are_declined_with_one_line)
 	dev_make(0, USB_CLASS_HID, 4);
 	fakeusb_add_endpoint(&devs[0].u, 0x82, USB_EP_INTERRUPT, 16, 8);
 	CHECK_EQ_INT(start_on(&devs[0], PB_START_NORMAL), PB_OK);
-	CHECK_EQ_INT(uk.kbd[0].ep, 0x82);
+	CHECK_EQ_INT(uk.kbd[0]->ep, 0x82);
 	ukbd_ops.stop(SELF);
 }
 
@@ -933,14 +953,14 @@ TEST(usbkbd_imports_ps2_and_console_states_checked_first)
 	CHECK_EQ_INT(ukbd_ops.import_state(SELF, &cs, sizeof(cs),
 	    CONSOLE_STATE_VERSION), PB_ESTATE);
 	cs.text_len = 0;
-	CHECK_EQ_INT(keyq_len(&uk.kbd[0].keys), 0);
-	CHECK_EQ_INT(uk.kbd[0].locks, 0);
+	CHECK_EQ_INT(keyq_len(&uk.kbd[0]->keys), 0);
+	CHECK_EQ_INT(uk.kbd[0]->locks, 0);
 	/* The firmware console's keys (the takeover), then ps2's. */
 	CHECK_EQ_INT(ukbd_ops.import_state(SELF, &cs, sizeof(cs),
 	    CONSOLE_STATE_VERSION), PB_OK);
 	CHECK_EQ_INT(ukbd_ops.import_state(SELF, &ks, sizeof(ks),
 	    KEYBOARD_STATE_VERSION), PB_OK);
-	CHECK_EQ_INT(uk.kbd[0].locks, KEYMOD_NUM | LOCK_SCROLL);
+	CHECK_EQ_INT(uk.kbd[0]->locks, KEYMOD_NUM | LOCK_SCROLL);
 	REQUIRE(ukbd_ops.activate(SELF) == PB_OK);
 	run_posted();
 	REQUIRE(report(&devs[0], 0, 0x59, 0, 0));	/* keypad 1 */

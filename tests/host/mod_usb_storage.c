@@ -933,11 +933,11 @@ TEST(usbstor_unit_becoming_ready_no_medium_needs_start)
 	bm_init(&stick[0], 1024, 512);
 	stick[0].lun[0].becoming_ready = 1000000;
 	REQUIRE(rig_attach());
-	for (int i = 0; i < 200 && us.dev[0].state == DEV_ATTACHING; i++) {
+	for (int i = 0; i < 200 && us.dev[0]->state == DEV_ATTACHING; i++) {
 		time_passes(T_READY_POLL);
 		settle();
 	}
-	CHECK_EQ_INT(us.dev[0].state, DEV_FAILED);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_FAILED);
 	CHECK(res_named("block:usb0") == NULL);
 	CHECK_CONTAINS(log_text, "usb0: LUN 0: not ready after 10 s: not "
 	    "served");
@@ -972,7 +972,7 @@ TEST(usbstor_stick_gone_mid_transfer)
 	struct pb_conn *bound;
 
 	REQUIRE(rig_one(2048));
-	bound = us.dev[0].conn;
+	bound = us.dev[0]->conn;
 	stick[0].silent = 1;		/* no answer to anything */
 	for (int i = 0; i < 3; i++) {
 		creq_init(&c[i], i, BLOCK_READ, (uint64_t)i * 16, 16, 512, 1, 1);
@@ -997,14 +997,14 @@ TEST(usbstor_stick_gone_mid_transfer)
 	CHECK(res_named("block:usb0") == NULL);
 	CHECK_CONTAINS(log_text, "usb0: the stick went (its requests were "
 	    "cancelled): 3 requests cancelled, its disks withdrawn");
-	CHECK_EQ_INT(us.dev[0].state, DEV_FREE);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_FREE);
 	CHECK_EQ_INT(fdma_allocs, 0);
 	CHECK_EQ_INT(timers_armed(), 0);
 	rig_end();
 
 	/* The other order: disconnected first, the request back later. */
 	REQUIRE(rig_one(2048));
-	bound = us.dev[0].conn;
+	bound = us.dev[0]->conn;
 	stick[0].silent = 1;
 	for (int i = 0; i < 2; i++) {
 		creq_init(&c[i], i, BLOCK_READ, 0, 16, 512, 1, 1);
@@ -1017,13 +1017,13 @@ TEST(usbstor_stick_gone_mid_transfer)
 	CHECK_EQ_INT(c[1].runs, 1);		/* queued: at once */
 	CHECK_EQ_INT(c[0].runs, 0);		/* on the wire: when back */
 	CHECK(res_named("block:usb0") == NULL);
-	CHECK_EQ_INT(us.dev[0].state, DEV_GONE);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_GONE);
 	fakeusb_cancel(&stick[0].usb, 0xff);
 	settle();
 	CHECK_EQ_INT(c[0].runs, 1);
 	CHECK_EQ_INT(c[0].r.status, PB_ECANCELED);
 	CHECK_EQ_INT(c[1].r.status, PB_ECANCELED);
-	CHECK_EQ_INT(us.dev[0].state, DEV_FREE);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_FREE);
 	CHECK_CONTAINS(log_text, "usb0: the stick went (disconnected): 2 "
 	    "requests cancelled");
 	creq_free(&c[0]);
@@ -1085,7 +1085,7 @@ TEST(usbstor_reset_refused_is_dead)
 	stick[0].bad_tag = 1;
 	stick[0].reset_fails = 1;
 	CHECK_EQ_INT(read_once(0, &c), PB_EIO);
-	CHECK_EQ_INT(us.dev[0].state, DEV_DEAD);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_DEAD);
 	CHECK_CONTAINS(log_text, "reset recovery failed (the class reset, -64)");
 	creq_free(&c);
 	rig_end();
@@ -1106,8 +1106,9 @@ static struct usbstor_dev *
 dev_named(const char *res)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (us.dev[i].state != DEV_FREE && strcmp(us.dev[i].res, res) == 0)
-			return &us.dev[i];
+		if (us.dev[i] && us.dev[i]->state != DEV_FREE &&
+		    strcmp(us.dev[i]->res, res) == 0)
+			return us.dev[i];
 	return NULL;
 }
 
@@ -1228,8 +1229,11 @@ old_us_free(void)
 {
 	fake_free(NULL, old_us.held);
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (old_us.dev[i].lun)
-			fake_free(NULL, old_us.dev[i].lun);
+		if (old_us.dev[i]) {
+			if (old_us.dev[i]->lun)
+				fake_free(NULL, old_us.dev[i]->lun);
+			fake_free(NULL, old_us.dev[i]);
+		}
 }
 
 /* Two sticks (0 bound, 1 by hand) whose usb resources take one client,

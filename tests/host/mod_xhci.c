@@ -1153,8 +1153,8 @@ TEST(xhci_bulk_scatter_gather_byte_for_byte)
 	/* across 64 KiB boundaries: TRBs split there */
 	out_then_in(300000, 5, 7, BUS_GIVEN, BUS_ZERO, 4000);
 	/* every page apart on the bus */
-	out_then_in(1 << 20, 2, 9, BUS_SCATTERED, BUS_SCATTERED, 512);
-	out_then_in(XHCI_MAX_XFER, 64, 1, BUS_GIVEN, BUS_GIVEN, 0);
+	out_then_in(XHCI_MAX_XFER, 2, 9, BUS_SCATTERED, BUS_SCATTERED, 512);
+	out_then_in(XHCI_MAX_XFER, XHCI_MAX_SEGS, 1, BUS_GIVEN, BUS_GIVEN, 0);
 	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
 	shutdown(SELF);
 	CHECK(clean_end());
