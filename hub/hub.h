@@ -136,6 +136,18 @@ void arch_grant_blob(const struct pb_module *m, const void *buf,
 struct conn;
 void arch_conn_gate(struct conn *c);
 void arch_conn_ungate(const struct conn *c, struct pb_conn *view);
+/* What hub_now_ns writes (work.c).  Modules call now_ns in their own
+ * protection domain (x86_64/domain.c), so it lives where every module may
+ * write: on the guard page (guard.S), like the guard slots the same call
+ * fills.  Hub code writing the hub's memory there would take the hub's
+ * domain for the rest of the module's call (domain.h, DOMAIN_HUB_RETRY). */
+struct clock_shared {
+	uint64_t last;		/* the last time hub_now_ns returned */
+	volatile uint64_t irq_due;	/* the running hook's or handler's */
+	volatile uint32_t irq_depth;	/* deadline, and its guard depth */
+	int32_t busy;		/* a clock hook runs */
+};
+extern struct clock_shared hub_clock_shared;
 /* Does addr lie in the hub's own image? */
 int arch_hub_code(uint64_t addr);
 /* Where the hub's own image or stack region holding addr ends (0: in

@@ -62,7 +62,6 @@ static struct {
 	struct pb_module *owner;
 	int64_t offset;		/* keeps hub_now_ns continuous across changes */
 	uint64_t armed;		/* deadline asked of the alarm, ~0 none */
-	uint64_t last;		/* the last time hub_now_ns returned */
 } clock = { .armed = ~0ull };
 
 static struct {
@@ -71,8 +70,9 @@ static struct {
 	struct pb_module *owner;
 } eoi;
 
-static volatile uint64_t irq_due;
-static volatile unsigned irq_depth;
+/* The running hook's or handler's watch, and the clock's last time: in
+ * memory modules may write (hub.h, struct clock_shared). */
+static struct clock_shared *const shared = &hub_clock_shared;
 
 /*
  * The clock's and the interrupt controller's hooks run as guarded calls
@@ -117,26 +117,22 @@ hook_eoi(void *p)
 	return PB_OK;
 }
 
-/* A clock hook runs: the time asked meanwhile (the report of its fault,
- * the watchdog's line) is the last one given. */
-static int clock_busy;
-
 static int
 hook_call(long (*fn)(void *), struct hook_args *a, struct pb_module *m)
 {
-	uint64_t outer_due = irq_due;
-	unsigned outer_depth = irq_depth;
+	uint64_t outer_due = shared->irq_due;
+	unsigned outer_depth = shared->irq_depth;
 	long r;
 
 	if (!m)
 		return (int)fn(a);
-	irq_depth = arch_guard_depth();
-	irq_due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
-	clock_busy += a->clk != NULL;
+	shared->irq_depth = arch_guard_depth();
+	shared->irq_due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
+	shared->busy += a->clk != NULL;
 	r = arch_call_hook(fn, a, m);
-	clock_busy -= a->clk != NULL;
-	irq_due = outer_due;
-	irq_depth = outer_depth;
+	shared->busy -= a->clk != NULL;
+	shared->irq_due = outer_due;
+	shared->irq_depth = outer_depth;
 	if (r == PB_OK)
 		return PB_OK;
 	recover_defer();
@@ -152,7 +148,7 @@ clock_lost(void)
 	clock.clk = NULL;
 	clock.owner = NULL;
 	clock.armed = ~0ull;
-	clock.offset = (int64_t)(clock.last - arch_now_ns());
+	clock.offset = (int64_t)(shared->last - arch_now_ns());
 }
 
 /* Nanoseconds since boot: the timer provider's clock once there is one,
@@ -164,9 +160,11 @@ hub_now_ns(void)
 	struct hook_args a = { .clk = clock.clk, .ctx = clock.ctx };
 	uint64_t now;
 
-	if (clock_busy) {
+	if (shared->busy) {
+		/* A clock hook runs: the time asked meanwhile (the report of
+		 * its fault, the watchdog's line) is the last one given. */
 		arch_irq_release(held);
-		return clock.last;
+		return shared->last;
 	}
 	if (!clock.clk)
 		a.value = arch_now_ns();
@@ -175,7 +173,7 @@ hub_now_ns(void)
 		a.value = arch_now_ns();
 	}
 	now = a.value + (uint64_t)clock.offset;
-	clock.last = now;
+	shared->last = now;
 	arch_irq_release(held);
 	return now;
 }
@@ -425,16 +423,17 @@ hub_watch_overdue(uint64_t now, unsigned depth)
 
 	if (call_due && running.depth < depth)
 		due = call_due;
-	if (irq_due && irq_depth < depth && (!due || irq_depth > running.depth))
-		due = irq_due;
+	if (shared->irq_due && shared->irq_depth < depth &&
+	    (!due || shared->irq_depth > running.depth))
+		due = shared->irq_due;
 	return due && now >= due;
 }
 
 void
 hub_watch_unwound(unsigned index)
 {
-	if (irq_due && irq_depth >= index)
-		irq_due = 0;
+	if (shared->irq_due && shared->irq_depth >= index)
+		shared->irq_due = 0;
 	if (call_due && running.depth >= index)
 		call_due = 0;
 	else if (running.since && running.depth < index) {
@@ -794,19 +793,19 @@ irq_deliver(int vector)
 {
 	struct vector *v = &vectors[vector];
 	struct irq_args a = { v, vector };
-	uint64_t outer_due = irq_due;
-	unsigned outer_depth = irq_depth;
+	uint64_t outer_due = shared->irq_due;
+	unsigned outer_depth = shared->irq_depth;
 
 	if (!v->owner) {
 		v->fn(v->arg);
 		return;
 	}
 	/* A handler has the watchdog's limit too, counted by the NMI. */
-	irq_depth = arch_guard_depth();
-	irq_due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
+	shared->irq_depth = arch_guard_depth();
+	shared->irq_due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
 	mod_call(v->owner, call_irq, &a);
-	irq_due = outer_due;
-	irq_depth = outer_depth;
+	shared->irq_due = outer_due;
+	shared->irq_depth = outer_depth;
 }
 
 static void

@@ -130,6 +130,7 @@ _Static_assert(offsetof(struct pb_resource, ctx) == RES_CTX, "conngate.S");
 _Static_assert(offsetof(struct pb_resource, owner) == RES_OWNER,
     "conngate.S");
 _Static_assert(offsetof(struct pb_module, key) == MOD_KEY, "conngate.S");
+_Static_assert(sizeof(struct clock_shared) == 24, "guard.S reserves it");
 
 uint32_t
 arch_domain_of(const struct pb_module *m)

@@ -86,8 +86,9 @@ arch_call_guarded:
 	ret
 
 /* Pages of their own: connection gates (conngate.S) fill slots and note
- * what the client hands in the client's protection domain, so domain.c
- * lets modules write these pages. */
+ * what the client hands, and now_ns keeps its clock's time, in the
+ * client's protection domain, so domain.c lets modules write these
+ * pages. */
 	.bss
 	.balign 4096
 	.globl guard_stack
@@ -103,6 +104,12 @@ guard_floor:
 	.globl grant_next
 grant_next:
 	.zero 4
+	/* struct clock_shared (hub.h): what now_ns writes in its caller's
+	 * domain. */
+	.balign 8
+	.globl hub_clock_shared
+hub_clock_shared:
+	.zero 24
 	.balign 4096
 	.globl grant_notes
 grant_notes:
