@@ -70,9 +70,9 @@ static struct {
 	struct pb_module *owner;
 } eoi;
 
-/* The running hook's or handler's watch, and the clock's last time: in
- * memory modules may write (hub.h, struct clock_shared). */
-static struct clock_shared *const shared = &hub_clock_shared;
+/* The running hook's or handler's watch, the clock's last time, and the
+ * items modules posted: in memory modules may write (hub.h). */
+static struct hub_shared *const shared = &hub_shared;
 
 /*
  * The clock's and the interrupt controller's hooks run as guarded calls
@@ -267,11 +267,9 @@ work_init(struct pb_module *owner, struct pb_work *w, pb_work_fn fn,
 }
 
 /* Queue w at the tail, unless it is queued already.  Never fails. */
-void
-work_post(struct pb_work *w)
+static void
+post_link(struct pb_work *w)
 {
-	uint64_t held = arch_irq_hold();	/* handlers post work too */
-
 	if (!w->queued) {
 		w->queued = 1;
 		w->next = NULL;
@@ -281,6 +279,79 @@ work_post(struct pb_work *w)
 			q_head = w;
 		q_tail = w;
 	}
+}
+
+/* May w be queued: a module's item, where the hub knows memory? */
+int
+work_post_ok(const struct pb_work *w)
+{
+	return w && hub_arg_known(w, sizeof(*w)) && w->owner >= modules &&
+	    w->owner < modules + MAX_MODULES;
+}
+
+/*
+ * The items modules posted into the shared ring, queued in the order they
+ * came, before anything reads the queue; interrupts are held.  The ring
+ * is memory every module may write, so each item is checked again and
+ * at most a ring's worth is taken, whatever the counts say.
+ */
+static void
+posts_drain(void)
+{
+	for (unsigned n = 0; shared->posts_out != shared->posts_in &&
+	    n < POSTS_RING; n++) {
+		struct pb_work *w = shared->posts[shared->posts_out++ %
+		    POSTS_RING];
+
+		if (work_post_ok(w))
+			post_link(w);
+		else
+			log_event(LOG_ERROR, "hub: a posted work item at %p "
+			    "is no module's: dropped", (void *)w);
+	}
+	shared->posts_out = shared->posts_in;
+}
+
+void
+work_post(struct pb_work *w)
+{
+	uint64_t held = arch_irq_hold();	/* handlers post work too */
+
+	posts_drain();
+	post_link(w);
+	arch_irq_release(held);
+}
+
+/* Is w queued to run, counting posts not drained yet? */
+int
+work_queued(const struct pb_work *w)
+{
+	uint64_t held = arch_irq_hold();
+	int queued;
+
+	posts_drain();
+	queued = w->queued != 0;
+	arch_irq_release(held);
+	return queued;
+}
+
+/*
+ * work_post as a module's service, in the module's protection domain
+ * (x86_64/domain.c): the item goes into the shared ring, which the hub
+ * drains into the queue before it reads it, so posting writes neither the
+ * hub's memory nor the item (a provider posts its client's), and costs
+ * no domain switch.  A full ring is drained here, which takes the hub's
+ * domain for the rest of the module's call (domain.h, DOMAIN_HUB_RETRY).
+ */
+void
+work_post_shared(struct pb_work *w)
+{
+	uint64_t held = arch_irq_hold();
+
+	if (shared->posts_in - shared->posts_out < POSTS_RING)
+		shared->posts[shared->posts_in++ % POSTS_RING] = w;
+	else
+		work_post(w);
 	arch_irq_release(held);
 }
 
@@ -337,6 +408,7 @@ work_cancel(struct pb_work *w)
 {
 	uint64_t held = arch_irq_hold();
 
+	posts_drain();
 	if (w->queued)
 		unlink_if(is_item, w);
 	arch_irq_release(held);
@@ -564,11 +636,13 @@ static int
 run_one(int waiting)
 {
 	uint64_t held = arch_irq_hold();
-	struct pb_work *w = q_head, *prev = NULL;
+	struct pb_work *w, *prev = NULL;
 	struct work_args a;
 	struct pb_module *owner;
 	int alive;
 
+	posts_drain();
+	w = q_head;
 	while (w && (held_back(w) || (waiting && !may_run_waiting(w)))) {
 		prev = w;
 		w = w->next;
@@ -646,6 +720,7 @@ work_drop_module(struct pb_module *m)
 {
 	uint64_t held = arch_irq_hold();
 
+	posts_drain();
 	unlink_if(owned_by, m);
 	for (unsigned i = 0; i < TIMER_SLOTS; i++)
 		if (timers[i].id && timers[i].work.owner == m)

@@ -130,7 +130,8 @@ _Static_assert(offsetof(struct pb_resource, ctx) == RES_CTX, "conngate.S");
 _Static_assert(offsetof(struct pb_resource, owner) == RES_OWNER,
     "conngate.S");
 _Static_assert(offsetof(struct pb_module, key) == MOD_KEY, "conngate.S");
-_Static_assert(sizeof(struct clock_shared) == 24, "guard.S reserves it");
+_Static_assert(sizeof(struct hub_shared) == HUB_SHARED_SIZE,
+    "guard.S reserves it");
 
 uint32_t
 arch_domain_of(const struct pb_module *m)
@@ -162,6 +163,7 @@ static int
 svc_in_callers_domain(const struct pb_hub *t, const void *slot)
 {
 	return slot == (const void *)&t->now_ns ||
+	    slot == (const void *)&t->work_post ||
 	    slot == (const void *)&t->dma_addr ||
 	    slot == (const void *)&t->work_init;
 }

@@ -16,7 +16,7 @@
 #include "fake_arch.h"
 
 uint64_t fake_now;
-struct clock_shared hub_clock_shared;	/* guard.S's on the hardware */
+struct hub_shared hub_shared;	/* guard.S's on the hardware */
 static jmp_buf *guards[16];
 static struct pb_module *owners[16];
 static int nguards;

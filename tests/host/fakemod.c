@@ -536,6 +536,7 @@ fm_setup(void)
 		have_default_watch = 1;
 	}
 	forget_everything();
+	memset(&hub_shared, 0, sizeof(hub_shared));	/* no posts left over */
 	swap_stats = (struct swap_stats){ 0 };
 	swap_watch_ns = default_watch_ns;
 	swap_drain_ns = 1000000000ull;
