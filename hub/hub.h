@@ -361,6 +361,7 @@ long call_work(void *p);	/* how a work item is called, as its owner's */
 /* --- fault injection (inject.c): run an injector in place of a call ------ */
 enum { INJECT_ENTRY, INJECT_WORK, INJECT_IRQ };
 void inject_hook(struct pb_module *m, int moment, pb_work_fn *fn, void **arg);
+int inject_due(const struct pb_module *m, int moment);	/* reads only */
 void inject_entry(struct pb_module *m, long (**fn)(void *), void **arg);
 void inject_conn_arm(struct pb_module *m);	/* injconn.c */
 int inject_control(const char *name, const char *spec, pb_line_fn out,

@@ -380,6 +380,80 @@ unlink_item(struct pb_work *prev, struct pb_work *w)
 	}
 }
 
+/*
+ * A module's work items run back to back under one guarded call, so in
+ * one protection-domain switch each way (each costs a TLB flush under
+ * QEMU's TCG): the items of one module that follow each other at the
+ * head of the queue are taken together (a batch), and after them, while
+ * the queue is empty, the items the module posted meanwhile (a
+ * completion, the next step of a job) as the ring hands them over.
+ * They share the call's watchdog count, so a batch takes no further item
+ * once it has run WORK_BATCH_NS: the rest go back to the head of the
+ * queue and run in calls of their own.  Items of queue_work's pool and
+ * timers are not batched (their slots are free again once taken).  An
+ * item cancelled, or whose module is dropped, before its turn in a batch
+ * does not run (batches_forget).
+ */
+#define WORK_BATCH 16
+#define WORK_BATCH_NS 1000000ull
+
+struct work_args {
+	struct pb_module *owner;
+	int more;			/* may take the module's next posts */
+	unsigned n, next;		/* items; the one running or last run */
+	unsigned posts;			/* the module's next posts run */
+	uint64_t since;			/* arch_now_ns at the first item */
+	struct work_args *outer;	/* the batch running below this one */
+	struct {
+		pb_work_fn fn;		/* NULL: cancelled */
+		void *arg;
+		const struct pb_work *w;
+		uint32_t gen;
+	} item[WORK_BATCH];
+};
+
+static struct work_args *batches;	/* running, innermost first */
+
+static int from_pool(const struct pb_work *w);
+
+static int
+batchable(const struct pb_work *w)
+{
+	return !from_pool(w) && !(w >= &timers[0].work &&
+	    w <= &timers[TIMER_SLOTS - 1].work);
+}
+
+/* A batch's items that did not get their turn go back to the head of the
+ * queue, in their order. */
+static void
+batch_requeue(struct work_args *a)
+{
+	uint64_t held = arch_irq_hold();
+
+	for (unsigned i = a->n; i-- > a->next + 1;) {
+		struct pb_work *w = (struct pb_work *)(uintptr_t)a->item[i].w;
+
+		if (!a->item[i].fn || w->queued)
+			continue;
+		w->queued = 1;
+		w->next = q_head;
+		q_head = w;
+		if (!q_tail)
+			q_tail = w;
+	}
+	arch_irq_release(held);
+}
+
+/* Items not run yet: w, or all of m's. */
+static void
+batches_forget(const struct pb_work *w, const struct pb_module *m)
+{
+	for (struct work_args *b = batches; b; b = b->outer)
+		for (unsigned i = b->next + 1; i < b->n; i++)
+			if (b->item[i].w == w || b->owner == m)
+				b->item[i].fn = NULL;
+}
+
 /* Take off the list every item `drop` says; interrupts are held. */
 static void
 unlink_if(int (*drop)(const struct pb_work *w, const void *key),
@@ -411,6 +485,7 @@ work_cancel(struct pb_work *w)
 	posts_drain();
 	if (w->queued)
 		unlink_if(is_item, w);
+	batches_forget(w, NULL);
 	arch_irq_release(held);
 }
 
@@ -432,11 +507,6 @@ work_queue(struct pb_module *owner, pb_work_fn fn, void *arg)
 	arch_irq_release(held);
 	return w ? PB_OK : PB_ENOMEM;
 }
-
-struct work_args {
-	pb_work_fn fn;
-	void *arg;
-};
 
 /* The innermost watched module call running now. */
 static struct watch running;
@@ -572,12 +642,55 @@ watch_end(struct watch outer)
 	arch_irq_release(held);
 }
 
+static int held_back(const struct pb_work *w);
+
+/* The module's next post, taken from the ring in its own domain (writing
+ * only the ring; the checks read), while the queue is empty.  An item an
+ * injection waits for goes the normal way, where the injector is armed
+ * in the hub's domain. */
+static struct pb_work *
+next_own_post(const struct pb_module *m)
+{
+	struct pb_work *w;
+
+	if (q_head || shared->posts_out == shared->posts_in)
+		return NULL;
+	w = shared->posts[shared->posts_out % POSTS_RING];
+	if (!work_post_ok(w) || w->owner != m || w->queued ||
+	    !owner_alive(w->owner, w->gen) || held_back(w) ||
+	    inject_due(m, INJECT_WORK))
+		return NULL;
+	shared->posts_out++;
+	return w;
+}
+
 long
 call_work(void *p)
 {
 	struct work_args *a = p;
+	struct pb_work *w;
+	uint64_t held;
 
-	a->fn(a->arg);
+	a->since = arch_now_ns();
+	for (;; a->next++) {
+		if (a->item[a->next].fn &&
+		    owner_alive(a->owner, a->item[a->next].gen))
+			a->item[a->next].fn(a->item[a->next].arg);
+		if (a->next + 1 == a->n)
+			break;
+		if (arch_now_ns() - a->since > WORK_BATCH_NS)
+			return PB_OK;	/* the rest are queued again */
+	}
+	while (a->more && a->n + a->posts < WORK_BATCH &&
+	    arch_now_ns() - a->since <= WORK_BATCH_NS) {
+		held = arch_irq_hold();
+		w = next_own_post(a->owner);
+		arch_irq_release(held);
+		if (!w)
+			break;
+		a->posts++;
+		w->fn(w->arg);
+	}
 	return PB_OK;
 }
 
@@ -638,7 +751,6 @@ run_one(int waiting)
 	uint64_t held = arch_irq_hold();
 	struct pb_work *w, *prev = NULL;
 	struct work_args a;
-	struct pb_module *owner;
 	int alive;
 
 	posts_drain();
@@ -651,22 +763,39 @@ run_one(int waiting)
 		arch_irq_release(held);
 		return 0;
 	}
-	a = (struct work_args){ w->fn, w->arg };
-	owner = w->owner;
-	alive = owner_alive(owner, w->gen);
-	unlink_item(prev, w);
-	timer_dequeued(w);
+	a.owner = w->owner;
+	a.more = a.owner && !waiting;
+	a.n = a.next = a.posts = 0;
+	alive = owner_alive(a.owner, w->gen);
+	/* The first item, and the same module's that follow it. */
+	do {
+		a.item[a.n].fn = w->fn;
+		a.item[a.n].arg = w->arg;
+		a.item[a.n].w = w;
+		a.item[a.n++].gen = w->gen;
+		unlink_item(prev, w);
+		timer_dequeued(w);
+		w = prev ? prev->next : q_head;
+	} while (a.more && a.n < WORK_BATCH && w && w->owner == a.owner &&
+	    !held_back(w) && batchable(w));
 	arch_irq_release(held);
-	if (alive && owner)
-		inject_hook(owner, INJECT_WORK, &a.fn, &a.arg);
-	if (alive && owner)
-		mod_call_watched(owner, call_work, &a);
-	else if (alive)
-		a.fn(a.arg);
-	return 1;
+	if (alive && a.owner)
+		inject_hook(a.owner, INJECT_WORK, &a.item[0].fn,
+		    &a.item[0].arg);
+	if (a.owner) {
+		a.outer = batches;
+		batches = &a;
+		mod_call_watched(a.owner, call_work, &a);
+		batches = a.outer;
+		batch_requeue(&a);
+	} else if (alive) {
+		a.item[0].fn(a.item[0].arg);
+	}
+	return (int)(a.n + a.posts);
 }
 
-/* Run one queued item; 0 when the queue was empty. */
+/* Run the next queued item (and the same module's after it, a batch):
+ * how many ran, 0 when the queue was empty. */
 int
 work_run_one(void)
 {
@@ -722,6 +851,7 @@ work_drop_module(struct pb_module *m)
 
 	posts_drain();
 	unlink_if(owned_by, m);
+	batches_forget(NULL, m);
 	for (unsigned i = 0; i < TIMER_SLOTS; i++)
 		if (timers[i].id && timers[i].work.owner == m)
 			timers[i].id = 0;

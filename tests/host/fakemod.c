@@ -689,10 +689,10 @@ fm_serve(struct fm *f, const char *iface, const char *name)
 int
 fm_run_work(void)
 {
-	int n = 0;
+	int n = 0, ran;
 
-	while (work_run_one())
-		n++;
+	while ((ran = work_run_one()))	/* a batch runs several */
+		n += ran;
 	return n;
 }
 

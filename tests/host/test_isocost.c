@@ -141,3 +141,136 @@ TEST(isocost_a_dropped_modules_ring_posts_never_run)
 	CHECK_STR(ran, "b");
 	fm_teardown();
 }
+
+/* Turns of the event loop until the queue is empty: one per batch. */
+static int
+loop_turns(void)
+{
+	int turns = 0;
+
+	while (work_run_one())
+		turns++;
+	return turns;
+}
+
+/* Work items that post others while they run (test_isocost's batches). */
+static struct pb_module *poster;
+static struct pb_work later[2];
+
+static void
+note_and_post(void *arg)
+{
+	note(arg);
+	hub_services.work_post(poster, &later[0]);
+	hub_services.work_post(later[1].owner, &later[1]);
+}
+
+/* An item's own posts, with the queue empty, run right after it, in the
+ * same guarded call (one domain switch each way): the loop ran once. */
+TEST(isocost_own_posts_run_in_the_same_call)
+{
+	struct pb_work a;
+	struct fm *m;
+
+	fm_setup();
+	m = running("m");
+	ran[0] = '\0';
+	poster = m->m;
+	work_init(m->m, &a, note_and_post, "a");
+	work_init(m->m, &later[0], note, "b");
+	work_init(m->m, &later[1], note, "c");
+	hub_services.work_post(m->m, &a);
+	CHECK_EQ_INT(loop_turns(), 1);
+	CHECK_STR(ran, "abc");
+	fm_teardown();
+}
+
+/* Another module's item queued before them, or posted between them,
+ * keeps its place: first in, first out across modules. */
+TEST(isocost_own_posts_wait_their_turn_behind_others)
+{
+	struct pb_work a, d;
+	struct fm *m, *o;
+
+	fm_setup();
+	m = running("m");
+	o = running("o");
+	ran[0] = '\0';
+	poster = m->m;
+	work_init(m->m, &a, note_and_post, "a");
+	work_init(o->m, &d, note, "d");
+	work_init(m->m, &later[0], note, "b");
+	work_init(o->m, &later[1], note, "c");
+	hub_services.work_post(m->m, &a);
+	hub_services.work_post(o->m, &d);
+	CHECK_EQ_INT(loop_turns(), 4);
+	CHECK_STR(ran, "adbc");
+	ran[0] = '\0';
+	hub_services.work_post(m->m, &a);	/* b runs with it, not c */
+	CHECK_EQ_INT(loop_turns(), 2);
+	CHECK_STR(ran, "abc");
+	fm_teardown();
+}
+
+/* A module's items queued one after another run as one batch; another
+ * module's item ends it, and one cancelled by an earlier item of the
+ * batch does not run. */
+static struct pb_work batch[4];
+
+static void
+note_and_cancel(void *arg)
+{
+	note(arg);
+	work_cancel(&batch[2]);
+}
+
+TEST(isocost_queued_items_of_a_module_run_as_one_batch)
+{
+	struct pb_work d;
+	struct fm *m, *o;
+
+	fm_setup();
+	m = running("m");
+	o = running("o");
+	ran[0] = '\0';
+	work_init(m->m, &batch[0], note, "a");
+	work_init(m->m, &batch[1], note_and_cancel, "b");
+	work_init(m->m, &batch[2], note, "c");
+	work_init(m->m, &batch[3], note, "e");
+	work_init(o->m, &d, note, "d");
+	for (unsigned i = 0; i < 3; i++)
+		work_post(&batch[i]);
+	work_post(&d);
+	work_post(&batch[3]);
+	CHECK_EQ_INT(loop_turns(), 3);		/* a b (c cancelled), d, e */
+	CHECK_STR(ran, "abde");
+	fm_teardown();
+}
+
+/* A batch takes no further item once it has run 1 ms: the rest run in
+ * calls of their own, each with its own watchdog count, in order. */
+static void
+slow(void *arg)
+{
+	note(arg);
+	fake_now += 2000000ull;
+}
+
+TEST(isocost_a_slow_batch_gives_the_rest_back_in_order)
+{
+	struct fm *m;
+
+	fm_setup();
+	m = running("m");
+	ran[0] = '\0';
+	work_init(m->m, &batch[0], slow, "a");
+	work_init(m->m, &batch[1], slow, "b");
+	work_init(m->m, &batch[2], note, "c");
+	for (unsigned i = 0; i < 3; i++)
+		work_post(&batch[i]);
+	CHECK_EQ_INT(loop_turns(), 3);
+	CHECK_STR(ran, "abc");
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(!batch[i].queued);
+	fm_teardown();
+}
