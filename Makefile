@@ -78,7 +78,7 @@ $(B)/obj/hub/%.o: %.c
 $(B)/obj/hub/%.o: %.S
 	@mkdir -p $(@D)
 	@echo "  AS(hub)  $<"
-	$(Q)$(CLANG) --target=x86_64-unknown-windows -c $< -o $@
+	$(Q)$(CLANG) --target=x86_64-unknown-windows -MMD -MP -c $< -o $@
 
 $(HUB): $(HUB_OBJS)
 	@mkdir -p $(@D)

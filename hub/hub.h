@@ -136,6 +136,24 @@ void arch_grant_blob(const struct pb_module *m, const void *buf,
 struct conn;
 void arch_conn_gate(struct conn *c);
 void arch_conn_ungate(const struct conn *c, struct pb_conn *view);
+/* What the services modules call in their own protection domain
+ * (x86_64/domain.c) write: now_ns and work_post (work.c).  It lives where
+ * every module may write: on the guard page (guard.S), like the guard
+ * slots the same calls fill.  Hub code writing the hub's memory there
+ * would take the hub's domain for the rest of the module's call
+ * (domain.h, DOMAIN_HUB_RETRY), so a module's every later call into
+ * another would switch domains. */
+#define POSTS_RING 64
+struct hub_shared {
+	uint64_t last;		/* the last time hub_now_ns returned */
+	volatile uint64_t irq_due;	/* the running hook's or handler's */
+	volatile uint32_t irq_depth;	/* deadline, and its guard depth */
+	int32_t busy;		/* a clock hook runs */
+	/* Items modules posted, not yet in the queue (work_post_shared). */
+	uint32_t posts_in, posts_out;
+	struct pb_work *posts[POSTS_RING];
+};
+extern struct hub_shared hub_shared;
 /* Does addr lie in the hub's own image? */
 int arch_hub_code(uint64_t addr);
 /* Where the hub's own image or stack region holding addr ends (0: in
@@ -292,6 +310,9 @@ int work_queue(struct pb_module *owner, pb_work_fn fn, void *arg);
 void work_init(struct pb_module *owner, struct pb_work *w, pb_work_fn fn,
     void *arg);
 void work_post(struct pb_work *w);
+int work_post_ok(const struct pb_work *w);
+void work_post_shared(struct pb_work *w);	/* a module's, in its domain */
+int work_queued(const struct pb_work *w);
 void work_cancel(struct pb_work *w);
 int work_run_one(void);
 void hub_wait_step(uint64_t until);
@@ -354,6 +375,7 @@ long call_work(void *p);	/* how a work item is called, as its owner's */
 /* --- fault injection (inject.c): run an injector in place of a call ------ */
 enum { INJECT_ENTRY, INJECT_WORK, INJECT_IRQ };
 void inject_hook(struct pb_module *m, int moment, pb_work_fn *fn, void **arg);
+int inject_due(const struct pb_module *m, int moment);	/* reads only */
 void inject_entry(struct pb_module *m, long (**fn)(void *), void **arg);
 void inject_conn_arm(struct pb_module *m);	/* injconn.c */
 int inject_control(const char *name, const char *spec, pb_line_fn out,

@@ -160,10 +160,18 @@ injector_void(void *unused)
 }
 
 static int
-due(struct pb_module *m, int moment)
+due(const struct pb_module *m, int moment)
 {
 	return inj.armed && inj.m == m && inj.moment == moment &&
 	    m->generation == inj.gen;
+}
+
+/* Is an injection armed for m's next `moment`?  Writes nothing: work.c
+ * asks it in a module's protection domain. */
+int
+inject_due(const struct pb_module *m, int moment)
+{
+	return due(m, moment);
 }
 
 /* Work and interrupts: fn(arg) is what the hub is about to call as m's. */

@@ -237,8 +237,8 @@ svc_work_post(struct pb_module *self, struct pb_work *w)
 {
 	if (w && !hub_arg_known(w, sizeof(*w)))
 		hub_arg_bad(self, "work_post", "item", w);
-	else if (w && w->owner >= modules && w->owner < modules + MAX_MODULES)
-		work_post(w);
+	else if (work_post_ok(w))
+		work_post_shared(w);
 	else
 		log_event(LOG_ERROR, "%s: posts a work item nobody set up",
 		    self ? self->name : "?");

@@ -228,7 +228,7 @@ waits_on(const struct note *n)
 	struct pb_module *m;
 
 	if (!n->req || !n->s || !n->s->ops || !n->s->c->res ||
-	    n->req->done.queued)
+	    work_queued(&n->req->done))
 		return NULL;
 	m = n->s->c->res->owner;
 	return m && m->state == MOD_RUNNING && !m->fault_pending ? m : NULL;
@@ -394,7 +394,7 @@ shadow_replay(struct conn *c)
 		t->seq = next_seq++;
 		t->since = hub_now_ns();
 		t->polled = 0;
-		if (t->req->done.queued)
+		if (work_queued(&t->req->done))
 			continue;	/* completed: shadow_done is on its way */
 		if (s->ops && c->res && c->res->owner &&
 		    mod_call(c->res->owner, call_submit, &a) == PB_OK)
@@ -425,7 +425,7 @@ shadow_close(struct conn *c)
 	    !c->client->fault_pending)
 		for (unsigned i = 0; i < NOTES; i++)
 			if (notes[i].req && notes[i].s == s &&
-			    !notes[i].req->done.queued)
+			    !work_queued(&notes[i].req->done))
 				fail(&notes[i], PB_EIO);
 	orphan(s);
 }

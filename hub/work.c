@@ -62,7 +62,6 @@ static struct {
 	struct pb_module *owner;
 	int64_t offset;		/* keeps hub_now_ns continuous across changes */
 	uint64_t armed;		/* deadline asked of the alarm, ~0 none */
-	uint64_t last;		/* the last time hub_now_ns returned */
 } clock = { .armed = ~0ull };
 
 static struct {
@@ -71,8 +70,9 @@ static struct {
 	struct pb_module *owner;
 } eoi;
 
-static volatile uint64_t irq_due;
-static volatile unsigned irq_depth;
+/* The running hook's or handler's watch, the clock's last time, and the
+ * items modules posted: in memory modules may write (hub.h). */
+static struct hub_shared *const shared = &hub_shared;
 
 /*
  * The clock's and the interrupt controller's hooks run as guarded calls
@@ -117,26 +117,22 @@ hook_eoi(void *p)
 	return PB_OK;
 }
 
-/* A clock hook runs: the time asked meanwhile (the report of its fault,
- * the watchdog's line) is the last one given. */
-static int clock_busy;
-
 static int
 hook_call(long (*fn)(void *), struct hook_args *a, struct pb_module *m)
 {
-	uint64_t outer_due = irq_due;
-	unsigned outer_depth = irq_depth;
+	uint64_t outer_due = shared->irq_due;
+	unsigned outer_depth = shared->irq_depth;
 	long r;
 
 	if (!m)
 		return (int)fn(a);
-	irq_depth = arch_guard_depth();
-	irq_due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
-	clock_busy += a->clk != NULL;
+	shared->irq_depth = arch_guard_depth();
+	shared->irq_due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
+	shared->busy += a->clk != NULL;
 	r = arch_call_hook(fn, a, m);
-	clock_busy -= a->clk != NULL;
-	irq_due = outer_due;
-	irq_depth = outer_depth;
+	shared->busy -= a->clk != NULL;
+	shared->irq_due = outer_due;
+	shared->irq_depth = outer_depth;
 	if (r == PB_OK)
 		return PB_OK;
 	recover_defer();
@@ -152,7 +148,7 @@ clock_lost(void)
 	clock.clk = NULL;
 	clock.owner = NULL;
 	clock.armed = ~0ull;
-	clock.offset = (int64_t)(clock.last - arch_now_ns());
+	clock.offset = (int64_t)(shared->last - arch_now_ns());
 }
 
 /* Nanoseconds since boot: the timer provider's clock once there is one,
@@ -164,9 +160,11 @@ hub_now_ns(void)
 	struct hook_args a = { .clk = clock.clk, .ctx = clock.ctx };
 	uint64_t now;
 
-	if (clock_busy) {
+	if (shared->busy) {
+		/* A clock hook runs: the time asked meanwhile (the report of
+		 * its fault, the watchdog's line) is the last one given. */
 		arch_irq_release(held);
-		return clock.last;
+		return shared->last;
 	}
 	if (!clock.clk)
 		a.value = arch_now_ns();
@@ -175,7 +173,7 @@ hub_now_ns(void)
 		a.value = arch_now_ns();
 	}
 	now = a.value + (uint64_t)clock.offset;
-	clock.last = now;
+	shared->last = now;
 	arch_irq_release(held);
 	return now;
 }
@@ -269,11 +267,9 @@ work_init(struct pb_module *owner, struct pb_work *w, pb_work_fn fn,
 }
 
 /* Queue w at the tail, unless it is queued already.  Never fails. */
-void
-work_post(struct pb_work *w)
+static void
+post_link(struct pb_work *w)
 {
-	uint64_t held = arch_irq_hold();	/* handlers post work too */
-
 	if (!w->queued) {
 		w->queued = 1;
 		w->next = NULL;
@@ -283,6 +279,79 @@ work_post(struct pb_work *w)
 			q_head = w;
 		q_tail = w;
 	}
+}
+
+/* May w be queued: a module's item, where the hub knows memory? */
+int
+work_post_ok(const struct pb_work *w)
+{
+	return w && hub_arg_known(w, sizeof(*w)) && w->owner >= modules &&
+	    w->owner < modules + MAX_MODULES;
+}
+
+/*
+ * The items modules posted into the shared ring, queued in the order they
+ * came, before anything reads the queue; interrupts are held.  The ring
+ * is memory every module may write, so each item is checked again and
+ * at most a ring's worth is taken, whatever the counts say.
+ */
+static void
+posts_drain(void)
+{
+	for (unsigned n = 0; shared->posts_out != shared->posts_in &&
+	    n < POSTS_RING; n++) {
+		struct pb_work *w = shared->posts[shared->posts_out++ %
+		    POSTS_RING];
+
+		if (work_post_ok(w))
+			post_link(w);
+		else
+			log_event(LOG_ERROR, "hub: a posted work item at %p "
+			    "is no module's: dropped", (void *)w);
+	}
+	shared->posts_out = shared->posts_in;
+}
+
+void
+work_post(struct pb_work *w)
+{
+	uint64_t held = arch_irq_hold();	/* handlers post work too */
+
+	posts_drain();
+	post_link(w);
+	arch_irq_release(held);
+}
+
+/* Is w queued to run, counting posts not drained yet? */
+int
+work_queued(const struct pb_work *w)
+{
+	uint64_t held = arch_irq_hold();
+	int queued;
+
+	posts_drain();
+	queued = w->queued != 0;
+	arch_irq_release(held);
+	return queued;
+}
+
+/*
+ * work_post as a module's service, in the module's protection domain
+ * (x86_64/domain.c): the item goes into the shared ring, which the hub
+ * drains into the queue before it reads it, so posting writes neither the
+ * hub's memory nor the item (a provider posts its client's), and costs
+ * no domain switch.  A full ring is drained here, which takes the hub's
+ * domain for the rest of the module's call (domain.h, DOMAIN_HUB_RETRY).
+ */
+void
+work_post_shared(struct pb_work *w)
+{
+	uint64_t held = arch_irq_hold();
+
+	if (shared->posts_in - shared->posts_out < POSTS_RING)
+		shared->posts[shared->posts_in++ % POSTS_RING] = w;
+	else
+		work_post(w);
 	arch_irq_release(held);
 }
 
@@ -309,6 +378,80 @@ unlink_item(struct pb_work *prev, struct pb_work *w)
 		w->next = pool_free;
 		pool_free = w;
 	}
+}
+
+/*
+ * A module's work items run back to back under one guarded call, so in
+ * one protection-domain switch each way (each costs a TLB flush under
+ * QEMU's TCG): the items of one module that follow each other at the
+ * head of the queue are taken together (a batch), and after them, while
+ * the queue is empty, the items the module posted meanwhile (a
+ * completion, the next step of a job) as the ring hands them over.
+ * They share the call's watchdog count, so a batch takes no further item
+ * once it has run WORK_BATCH_NS: the rest go back to the head of the
+ * queue and run in calls of their own.  Items of queue_work's pool and
+ * timers are not batched (their slots are free again once taken).  An
+ * item cancelled, or whose module is dropped, before its turn in a batch
+ * does not run (batches_forget).
+ */
+#define WORK_BATCH 16
+#define WORK_BATCH_NS 1000000ull
+
+struct work_args {
+	struct pb_module *owner;
+	int more;			/* may take the module's next posts */
+	unsigned n, next;		/* items; the one running or last run */
+	unsigned posts;			/* the module's next posts run */
+	uint64_t since;			/* arch_now_ns at the first item */
+	struct work_args *outer;	/* the batch running below this one */
+	struct {
+		pb_work_fn fn;		/* NULL: cancelled */
+		void *arg;
+		const struct pb_work *w;
+		uint32_t gen;
+	} item[WORK_BATCH];
+};
+
+static struct work_args *batches;	/* running, innermost first */
+
+static int from_pool(const struct pb_work *w);
+
+static int
+batchable(const struct pb_work *w)
+{
+	return !from_pool(w) && !(w >= &timers[0].work &&
+	    w <= &timers[TIMER_SLOTS - 1].work);
+}
+
+/* A batch's items that did not get their turn go back to the head of the
+ * queue, in their order. */
+static void
+batch_requeue(struct work_args *a)
+{
+	uint64_t held = arch_irq_hold();
+
+	for (unsigned i = a->n; i-- > a->next + 1;) {
+		struct pb_work *w = (struct pb_work *)(uintptr_t)a->item[i].w;
+
+		if (!a->item[i].fn || w->queued)
+			continue;
+		w->queued = 1;
+		w->next = q_head;
+		q_head = w;
+		if (!q_tail)
+			q_tail = w;
+	}
+	arch_irq_release(held);
+}
+
+/* Items not run yet: w, or all of m's. */
+static void
+batches_forget(const struct pb_work *w, const struct pb_module *m)
+{
+	for (struct work_args *b = batches; b; b = b->outer)
+		for (unsigned i = b->next + 1; i < b->n; i++)
+			if (b->item[i].w == w || b->owner == m)
+				b->item[i].fn = NULL;
 }
 
 /* Take off the list every item `drop` says; interrupts are held. */
@@ -339,8 +482,10 @@ work_cancel(struct pb_work *w)
 {
 	uint64_t held = arch_irq_hold();
 
+	posts_drain();
 	if (w->queued)
 		unlink_if(is_item, w);
+	batches_forget(w, NULL);
 	arch_irq_release(held);
 }
 
@@ -362,11 +507,6 @@ work_queue(struct pb_module *owner, pb_work_fn fn, void *arg)
 	arch_irq_release(held);
 	return w ? PB_OK : PB_ENOMEM;
 }
-
-struct work_args {
-	pb_work_fn fn;
-	void *arg;
-};
 
 /* The innermost watched module call running now. */
 static struct watch running;
@@ -425,16 +565,17 @@ hub_watch_overdue(uint64_t now, unsigned depth)
 
 	if (call_due && running.depth < depth)
 		due = call_due;
-	if (irq_due && irq_depth < depth && (!due || irq_depth > running.depth))
-		due = irq_due;
+	if (shared->irq_due && shared->irq_depth < depth &&
+	    (!due || shared->irq_depth > running.depth))
+		due = shared->irq_due;
 	return due && now >= due;
 }
 
 void
 hub_watch_unwound(unsigned index)
 {
-	if (irq_due && irq_depth >= index)
-		irq_due = 0;
+	if (shared->irq_due && shared->irq_depth >= index)
+		shared->irq_due = 0;
 	if (call_due && running.depth >= index)
 		call_due = 0;
 	else if (running.since && running.depth < index) {
@@ -501,12 +642,55 @@ watch_end(struct watch outer)
 	arch_irq_release(held);
 }
 
+static int held_back(const struct pb_work *w);
+
+/* The module's next post, taken from the ring in its own domain (writing
+ * only the ring; the checks read), while the queue is empty.  An item an
+ * injection waits for goes the normal way, where the injector is armed
+ * in the hub's domain. */
+static struct pb_work *
+next_own_post(const struct pb_module *m)
+{
+	struct pb_work *w;
+
+	if (q_head || shared->posts_out == shared->posts_in)
+		return NULL;
+	w = shared->posts[shared->posts_out % POSTS_RING];
+	if (!work_post_ok(w) || w->owner != m || w->queued ||
+	    !owner_alive(w->owner, w->gen) || held_back(w) ||
+	    inject_due(m, INJECT_WORK))
+		return NULL;
+	shared->posts_out++;
+	return w;
+}
+
 long
 call_work(void *p)
 {
 	struct work_args *a = p;
+	struct pb_work *w;
+	uint64_t held;
 
-	a->fn(a->arg);
+	a->since = arch_now_ns();
+	for (;; a->next++) {
+		if (a->item[a->next].fn &&
+		    owner_alive(a->owner, a->item[a->next].gen))
+			a->item[a->next].fn(a->item[a->next].arg);
+		if (a->next + 1 == a->n)
+			break;
+		if (arch_now_ns() - a->since > WORK_BATCH_NS)
+			return PB_OK;	/* the rest are queued again */
+	}
+	while (a->more && a->n + a->posts < WORK_BATCH &&
+	    arch_now_ns() - a->since <= WORK_BATCH_NS) {
+		held = arch_irq_hold();
+		w = next_own_post(a->owner);
+		arch_irq_release(held);
+		if (!w)
+			break;
+		a->posts++;
+		w->fn(w->arg);
+	}
 	return PB_OK;
 }
 
@@ -565,11 +749,12 @@ static int
 run_one(int waiting)
 {
 	uint64_t held = arch_irq_hold();
-	struct pb_work *w = q_head, *prev = NULL;
+	struct pb_work *w, *prev = NULL;
 	struct work_args a;
-	struct pb_module *owner;
 	int alive;
 
+	posts_drain();
+	w = q_head;
 	while (w && (held_back(w) || (waiting && !may_run_waiting(w)))) {
 		prev = w;
 		w = w->next;
@@ -578,22 +763,39 @@ run_one(int waiting)
 		arch_irq_release(held);
 		return 0;
 	}
-	a = (struct work_args){ w->fn, w->arg };
-	owner = w->owner;
-	alive = owner_alive(owner, w->gen);
-	unlink_item(prev, w);
-	timer_dequeued(w);
+	a.owner = w->owner;
+	a.more = a.owner && !waiting;
+	a.n = a.next = a.posts = 0;
+	alive = owner_alive(a.owner, w->gen);
+	/* The first item, and the same module's that follow it. */
+	do {
+		a.item[a.n].fn = w->fn;
+		a.item[a.n].arg = w->arg;
+		a.item[a.n].w = w;
+		a.item[a.n++].gen = w->gen;
+		unlink_item(prev, w);
+		timer_dequeued(w);
+		w = prev ? prev->next : q_head;
+	} while (a.more && a.n < WORK_BATCH && w && w->owner == a.owner &&
+	    !held_back(w) && batchable(w));
 	arch_irq_release(held);
-	if (alive && owner)
-		inject_hook(owner, INJECT_WORK, &a.fn, &a.arg);
-	if (alive && owner)
-		mod_call_watched(owner, call_work, &a);
-	else if (alive)
-		a.fn(a.arg);
-	return 1;
+	if (alive && a.owner)
+		inject_hook(a.owner, INJECT_WORK, &a.item[0].fn,
+		    &a.item[0].arg);
+	if (a.owner) {
+		a.outer = batches;
+		batches = &a;
+		mod_call_watched(a.owner, call_work, &a);
+		batches = a.outer;
+		batch_requeue(&a);
+	} else if (alive) {
+		a.item[0].fn(a.item[0].arg);
+	}
+	return (int)(a.n + a.posts);
 }
 
-/* Run one queued item; 0 when the queue was empty. */
+/* Run the next queued item (and the same module's after it, a batch):
+ * how many ran, 0 when the queue was empty. */
 int
 work_run_one(void)
 {
@@ -647,7 +849,9 @@ work_drop_module(struct pb_module *m)
 {
 	uint64_t held = arch_irq_hold();
 
+	posts_drain();
 	unlink_if(owned_by, m);
+	batches_forget(NULL, m);
 	for (unsigned i = 0; i < TIMER_SLOTS; i++)
 		if (timers[i].id && timers[i].work.owner == m)
 			timers[i].id = 0;
@@ -797,19 +1001,19 @@ irq_deliver(int vector)
 {
 	struct vector *v = &vectors[vector];
 	struct irq_args a = { v, vector };
-	uint64_t outer_due = irq_due;
-	unsigned outer_depth = irq_depth;
+	uint64_t outer_due = shared->irq_due;
+	unsigned outer_depth = shared->irq_depth;
 
 	if (!v->owner) {
 		v->fn(v->arg);
 		return;
 	}
 	/* A handler has the watchdog's limit too, counted by the NMI. */
-	irq_depth = arch_guard_depth();
-	irq_due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
+	shared->irq_depth = arch_guard_depth();
+	shared->irq_due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
 	mod_call(v->owner, call_irq, &a);
-	irq_due = outer_due;
-	irq_depth = outer_depth;
+	shared->irq_due = outer_due;
+	shared->irq_depth = outer_depth;
 }
 
 static void

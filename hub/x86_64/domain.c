@@ -57,8 +57,10 @@
  * shadow), which takes the hub's domain on its first write and keeps it
  * until the module's call ends (DOMAIN_HUB_RETRY; the shadow then calls
  * the block provider as a guarded call of its own, shadow.c); now_ns,
- * dma_addr and work_init, which write nothing of the hub's and run in the
- * caller's; the clock and end-of-interrupt hooks, which the hub calls
+ * work_post, dma_addr and work_init, which run in the caller's domain and
+ * write nothing of the hub's but struct hub_shared on the guard page (the
+ * clock's last time, the ring of posted items, hub.h); the clock and
+ * end-of-interrupt hooks, which the hub calls
  * guarded but in its own domain (guardhook.S; the clock's pages written
  * in the caller's domain of now_ns are shared on their first write);
  * everything before the takeover (the firmware's tables carry no keys,
@@ -68,9 +70,12 @@
  * Cost: IA32_PKRS is written only when its value changes, but a call from
  * one module into another with a key of its own changes it twice.  Under
  * QEMU's TCG every write flushes the whole TLB: measured, such a call
- * takes 10-20 us against about 70 ns with one key for all modules
- * (isolate=hub) and 13 ns for a plain indirect call.  On hardware a WRMSR
- * to IA32_PKRS does not flush the TLB.
+ * takes 5-10 us against about 75 ns with one key for all modules
+ * (isolate=hub) and 15-45 ns for a plain indirect call.  On hardware a
+ * WRMSR to IA32_PKRS does not flush the TLB.  So switches are cut where
+ * the work allows: the services above run in the caller's domain, a
+ * module's work items run back to back under one guarded call (work.c),
+ * and fbcon draws a row per display call.
  *
  * Connections between modules are gated (conngate.S): a client's call
  * into its provider runs as a guarded call of the provider's, in the
@@ -130,6 +135,8 @@ _Static_assert(offsetof(struct pb_resource, ctx) == RES_CTX, "conngate.S");
 _Static_assert(offsetof(struct pb_resource, owner) == RES_OWNER,
     "conngate.S");
 _Static_assert(offsetof(struct pb_module, key) == MOD_KEY, "conngate.S");
+_Static_assert(sizeof(struct hub_shared) == HUB_SHARED_SIZE,
+    "guard.S reserves it");
 
 uint32_t
 arch_domain_of(const struct pb_module *m)
@@ -153,14 +160,16 @@ arch_mem_domain(uint64_t base, uint64_t npages, int modules,
 		arch_set_key(base, npages * 4096, key);
 }
 
-/* Services that write nothing of the hub's (only what the caller hands
- * them, in its own domain), called on every I/O: they run in the caller's
- * domain, saving two IA32_PKRS writes (two TLB flushes under TCG) each.
- * Their error paths log, which takes the hub's domain (DOMAIN_HUB_RETRY). */
+/* Services that write nothing of the hub's but struct hub_shared (and
+ * what the caller hands them, in its own domain), called on every I/O:
+ * they run in the caller's domain, saving two IA32_PKRS writes (two TLB
+ * flushes under TCG) each.  Their error paths log, which takes the hub's
+ * domain (DOMAIN_HUB_RETRY). */
 static int
 svc_in_callers_domain(const struct pb_hub *t, const void *slot)
 {
 	return slot == (const void *)&t->now_ns ||
+	    slot == (const void *)&t->work_post ||
 	    slot == (const void *)&t->dma_addr ||
 	    slot == (const void *)&t->work_init ||
 	    slot == (const void *)&t->vformat;

@@ -32,6 +32,8 @@
  * pointers handed to providers (domain.c, grants): GRANT_NOTES notes of
  * 1 << GRANT_NOTE_SHIFT bytes: the provider, then RDX, R8, R9. */
 #define GUARD_PAGES 2
+/* struct hub_shared (hub.h), on the first guard page after the slots. */
+#define HUB_SHARED_SIZE (32 + 64 * 8)
 #define GRANT_NOTES 128
 #define GRANT_NOTE_SHIFT 5
 

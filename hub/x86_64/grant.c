@@ -132,10 +132,12 @@ grant_served(const struct pb_module *writer, uint64_t addr, int key)
  * From the #PF handler, before anything is charged: a protection-key
  * write of module `writer` (the innermost guard's owner) on another
  * module's page that a client handed it, or on a served module's heap,
- * pages or DMA (grant_served); or a module's own page written
- * by its code running in another's domain (the clock hook, which the hub
- * calls unguarded from now_ns, in the caller's domain).  The page gets
- * key 15 and the write runs again (1); anything else is a fault (0).
+ * pages or DMA (grant_served); or a module's own page written by its
+ * code running in another's domain: the clock hook, which the hub calls
+ * from now_ns as a guarded call of the clock's module but in the
+ * caller's domain (guardhook.S), and the code of a module reached from
+ * another's call.  The page gets key 15 and the write runs again (1);
+ * anything else is a fault (0).
  */
 int
 domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
@@ -147,11 +149,13 @@ domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 	if (!domain_on || !writer || (err & 0x22) != 0x22)
 		return 0;		/* not a protection-key write */
 	key = arch_get_key(addr);
-	if (key < KEY_FIRST || key > KEY_LAST || key == writer->key)
+	if (key < KEY_FIRST || key > KEY_LAST)
 		return 0;
 	code = hub_module_at(rip);
-	if (!(code && code != writer && code->key == key) &&
-	    !grant_noted(writer, addr) && !grant_served(writer, addr, key))
+	/* A module's own code writing its own page faults only outside its
+	 * domain (a hook, or another's call): its page is shared. */
+	if (!(code && code->key == key) && (key == writer->key ||
+	    (!grant_noted(writer, addr) && !grant_served(writer, addr, key))))
 		return 0;
 	arch_set_key(addr & ~4095ull, 4096, KEY_SHARED);
 	grants++;
@@ -164,8 +168,8 @@ domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 		log_quiet(LOG_LOAD, "domains: page 0x%llx (key %d) shared: "
 		    "written by %s%s (%u pages)",
 		    (unsigned long long)(addr & ~4095ull), key,
-		    code && code != writer ? code->name : writer->name,
-		    code && code != writer ? "'s code in another's call" :
+		    code && code->key == key ? code->name : writer->name,
+		    code && code->key == key ? "'s code in another's domain" :
 		    ", a provider of its owner", grants);
 	}
 	return 1;

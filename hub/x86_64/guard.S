@@ -86,8 +86,9 @@ arch_call_guarded:
 	ret
 
 /* Pages of their own: connection gates (conngate.S) fill slots and note
- * what the client hands in the client's protection domain, so domain.c
- * lets modules write these pages. */
+ * what the client hands, and now_ns and work_post write, in the
+ * client's protection domain, so domain.c lets modules write these
+ * pages. */
 	.bss
 	.balign 4096
 	.globl guard_stack
@@ -103,7 +104,15 @@ guard_floor:
 	.globl grant_next
 grant_next:
 	.zero 4
-	.balign 4096
+	/* struct hub_shared (hub.h): what now_ns and work_post write in
+	 * their caller's domain. */
+	.balign 8
+	.globl hub_shared
+hub_shared:
+	.zero HUB_SHARED_SIZE
+	/* .org does not move backwards: the slots and hub_shared outgrowing
+	 * their page fail the build. */
+	.org guard_stack + 4096
 	.globl grant_notes
 grant_notes:
 	.zero GRANT_NOTES << GRANT_NOTE_SHIFT

@@ -155,33 +155,37 @@ blank_colour(struct cell c)
 	return bg;
 }
 
-/* Draw cells [i0, i1] of row y, as in `want`. */
+/* Are the n cells at c blank, of one background colour? */
+static int
+blank_run(const struct cell *c, uint32_t n, uint32_t colour)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!blank(c[i]) || blank_colour(c[i]) != colour)
+			return 0;
+	return 1;
+}
+
+/*
+ * Draw cells [i0, i1] of row y, as in `want`, in one display call: a
+ * call into a display with a protection key of its own switches domains
+ * twice (under QEMU's TCG each switch flushes the TLB), which costs more
+ * than drawing a blank tail as glyphs.  Blank cells of one colour are a
+ * fill; any other span is one blit.
+ */
 static int
 draw_span(struct render *r, struct pb_conn *disp, uint32_t y,
     const struct cell *want, uint32_t i0, uint32_t i1)
 {
-	uint32_t j = i1, colour = blank_colour(want[i1]), n;
-	int err = PB_OK;
+	uint32_t colour = blank_colour(want[i0]), n = i1 - i0 + 1;
 
-	/* A blank tail of one colour is a fill. */
-	if (blank(want[i1]))
-		while (j > i0 && blank(want[j - 1]) &&
-		    blank_colour(want[j - 1]) == colour)
-			j--;
-	else
-		j = i1 + 1;
-	if (j > i0) {
-		n = j - i0;
-		for (uint32_t i = 0; i < n; i++)
-			glyph(r, r->buf + (size_t)i * r->cw, (size_t)n * r->cw,
-			    want[i0 + i]);
-		err = PB_CALL(disp, display_ops, blit, r->buf, n * r->cw,
-		    i0 * r->cw, y * r->ch, n * r->cw, r->ch);
-	}
-	if (err == PB_OK && j <= i1)
-		err = PB_CALL(disp, display_ops, fill, j * r->cw, y * r->ch,
-		    (i1 - j + 1) * r->cw, r->ch, colour);
-	return err;
+	if (blank_run(want + i0, n, colour))
+		return PB_CALL(disp, display_ops, fill, i0 * r->cw, y * r->ch,
+		    n * r->cw, r->ch, colour);
+	for (uint32_t i = 0; i < n; i++)
+		glyph(r, r->buf + (size_t)i * r->cw, (size_t)n * r->cw,
+		    want[i0 + i]);
+	return PB_CALL(disp, display_ops, blit, r->buf, n * r->cw,
+	    i0 * r->cw, y * r->ch, n * r->cw, r->ch);
 }
 
 static int

@@ -16,6 +16,7 @@
 #include "fake_arch.h"
 
 uint64_t fake_now;
+struct hub_shared hub_shared;	/* guard.S's on the hardware */
 static jmp_buf *guards[16];
 static struct pb_module *owners[16];
 static int nguards;

@@ -537,6 +537,7 @@ fm_setup(void)
 		have_default_watch = 1;
 	}
 	forget_everything();
+	memset(&hub_shared, 0, sizeof(hub_shared));	/* no posts left over */
 	swap_stats = (struct swap_stats){ 0 };
 	swap_watch_ns = default_watch_ns;
 	swap_drain_ns = 1000000000ull;
@@ -689,10 +690,10 @@ fm_serve(struct fm *f, const char *iface, const char *name)
 int
 fm_run_work(void)
 {
-	int n = 0;
+	int n = 0, ran;
 
-	while (work_run_one())
-		n++;
+	while ((ran = work_run_one()))	/* a batch runs several */
+		n += ran;
 	return n;
 }
 

@@ -158,3 +158,31 @@ TEST(fbcon_memscroll_redraws_instead_of_copying)
 	free(v.mem);
 	free(gmem);
 }
+
+/* A call into the display costs two protection-domain switches (a TLB
+ * flush each under QEMU's TCG): a changed row is drawn with one call, a
+ * text span and its blank tail in one blit, and the picture stays what a
+ * fresh redraw gives. */
+TEST(fbcon_memscroll_one_display_call_per_changed_row)
+{
+	struct grid g;
+	struct view v;
+	void *gmem = calloc(1, grid_bytes(COLS, ROWS));
+
+	render_init_tables();
+	grid_init(&g, gmem, COLS, ROWS);
+	view_init(&v);
+	REQUIRE(render_frame(&v.r, &v.c, &g, 1) == PB_OK);
+	for (unsigned n = 0; n < 3 * ROWS; n++) {
+		unsigned calls = v.s.fills + v.s.blits;
+
+		line(&g, n);
+		REQUIRE(render_frame(&v.r, &v.c, &g, 1) == PB_OK);
+		calls = v.s.fills + v.s.blits - calls;
+		CHECK_MSG(calls >= 1 && calls <= ROWS, "line %u: %u calls for "
+		    "%u rows", n, calls, ROWS);
+		CHECK_MSG(matches_fresh_redraw(&g, &v), "after line %u", n);
+	}
+	free(v.mem);
+	free(gmem);
+}

@@ -5,7 +5,7 @@
  *			lines arrive while a line is being typed;
  *   hubfault		100 ms after its start, queues a work item and then
  *			writes a non-canonical address into the hub's link
- *			in it (a stray write into memory the hub owns, which
+ *			in it, once the hub has taken it into its queue (a stray write into memory the hub owns, which
  *			nothing stops until protection domains come): the
  *			hub itself takes the #GP walking its queue, outside
  *			any module's call, a fatal fault it must show on the
@@ -26,7 +26,7 @@ tick(void *arg)
 	pb_logf(hub, self, PB_LOG_INFO, "tick %u", ++ticks);
 }
 
-static struct pb_work stray;
+static struct pb_work stray, other;
 
 static void
 nothing(void *arg)
@@ -34,12 +34,17 @@ nothing(void *arg)
 	(void)arg;
 }
 
+/* A module's post waits in a ring until the hub takes it into its queue
+ * (hub/work.c); cancelling another item makes it take it now, so the
+ * link written after is the one the hub walks. */
 static void
 hub_fault(void *arg)
 {
 	(void)arg;
 	hub->work_init(self, &stray, nothing, NULL);
+	hub->work_init(self, &other, nothing, NULL);
 	hub->work_post(self, &stray);
+	hub->work_cancel(self, &other);
 	stray.next = (struct pb_work *)0x8000000000000000ull;
 }
 
