@@ -26,6 +26,8 @@ rq_complete(struct xhci *a, struct usb_req *r, int status, uint32_t actual)
 	q->where = RQ_NONE;
 	q->next = NULL;
 	q->deadline = 0;
+	if (q->gone)
+		return;		/* its client went: nobody to tell */
 	r->status = status;
 	r->actual = actual;
 	a->hub->work_post(a->self, &r->done);
@@ -194,4 +196,5 @@ const struct usb_hci_ops xhci_hci_ops = {
 	.info = hci_info,	/* ports, slots, limits */
 	.submit = hci_submit,	/* kept, completed once by posted work */
 	.cancel = hci_cancel,	/* endpoints stopped, PB_ECANCELED */
+	.forget = gone_forget,	/* a client gone: stopped, dropped */
 };

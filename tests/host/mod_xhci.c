@@ -36,6 +36,7 @@
 #include "../../mods/xhci/dev.c"
 #include "../../mods/xhci/event.c"
 #include "../../mods/xhci/fix.c"
+#include "../../mods/xhci/gone.c"
 #include "../../mods/xhci/handoff.c"
 #include "../../mods/xhci/hc.c"
 #include "../../mods/xhci/irq.c"
@@ -85,9 +86,10 @@ mmio_mb(void)
 
 /* ---- the fake hub ------------------------------------------------------- */
 
-static char self2_storage, client_storage;
+static char self2_storage, client_storage, other_storage;
 #define SELF2 ((struct pb_module *)&self2_storage)
 #define CLIENT ((struct pb_module *)&client_storage)
+#define OTHER ((struct pb_module *)&other_storage)	/* another driver */
 
 #define FRES 8
 
@@ -551,6 +553,15 @@ cancel(uint32_t dev, uint8_t ep)
 	struct fres *f = res_named("usb-hci:xhci0");
 
 	return ((const struct usb_hci_ops *)f->ops)->cancel(f->ctx, dev, ep);
+}
+
+static int
+hci_forget_as(uint32_t dev, uint8_t ep, const struct pb_module *owner)
+{
+	struct fres *f = res_named("usb-hci:xhci0");
+
+	return ((const struct usb_hci_ops *)f->ops)->forget(f->ctx, dev, ep,
+	    owner);
 }
 
 /* Submit, run, and say how it ended (its status, once). */
@@ -2045,6 +2056,98 @@ TEST(xhci_swap_remove_drops_held_and_swap_back)
 	CHECK_EQ_INT(ev.u.event.kind, USB_EVENT_CONNECT);
 	CHECK_EQ_INT(ev.u.event.port, 5);
 	CHECK_EQ_INT(add_dev(1, 0, 5, USB_SPEED_HIGH), PB_OK);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
+/* A driver gone (PB_EV_CLIENT_GONE at the bus): its TDs leave the ring
+ * before forget returns, the endpoint stopped first, with nothing written
+ * into them or posted (ASan: they are freed at once); another driver's TD
+ * ahead of them is cancelled; the endpoint serves the next driver. */
+TEST(xhci_gone_driver_stopped_before_forget_returns)
+{
+	struct treq *mine[2], *other, *next;
+	struct xm_ep *e;
+	uint8_t report[8] = { 0, 0, 5, 0, 0, 0, 0, 0 };
+	int md;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE(stick(&md) == PB_OK);
+	xm.sync_cmds = 1;		/* as QEMU: in the doorbell write */
+	e = &xm.slot[xm.dev[md].slot].ep[7];
+	other = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	other->r.done.owner = OTHER;
+	CHECK_EQ_INT(submit(other), PB_OK);
+	for (unsigned i = 0; i < 2; i++) {
+		mine[i] = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+		CHECK_EQ_INT(submit(mine[i]), PB_OK);
+	}
+	pump();
+	CHECK_EQ_INT(hci_forget_as(1, 0xff, CLIENT), PB_OK);
+	CHECK_EQ_INT(e->stops, 1);
+	for (unsigned i = 0; i < 2; i++) {
+		CHECK_EQ_INT(mine[i]->done, 0);
+		treq_free(mine[i], 0);
+	}
+	CHECK_CONTAINS(log_text, "xhci0: device 1: its driver went: endpoint "
+	    "stopped, 2 transfers dropped");
+	pump();
+	CHECK_EQ_INT(other->done, 1);
+	CHECK_EQ_INT(other->r.status, PB_ECANCELED);
+	treq_free(other, 0);
+	model_feed(md, report, 8);
+	pump();
+	next = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(next), PB_OK);
+	pump();
+	CHECK_EQ_INT(next->done, 1);
+	CHECK_EQ_INT(next->r.status, PB_OK);
+	CHECK(memcmp(next->buf, report, 8) == 0);
+	treq_free(next, 0);
+	CHECK_EQ_INT(hci_forget_as(1, 0xff, CLIENT), PB_OK);	/* nothing left */
+	CHECK_EQ_INT(hci_forget_as(9, 0xff, CLIENT), PB_OK);	/* no such device */
+	CHECK_EQ_INT(hci_forget_as(1, 0xff, NULL), PB_EINVAL);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
+/* The controller does not answer Stop Endpoint in time: the TDs are cut
+ * out anyway (No Op TRBs), nothing is posted, and PB_EBUSY says the
+ * memory may still be written (the bus tells the hub).  When the stop
+ * comes late, nothing of the gone driver is touched. */
+TEST(xhci_gone_driver_not_stopped_in_time)
+{
+	struct treq *t, *next;
+	struct xm_ep *e;
+	uint8_t report[8] = { 0, 0, 6, 0, 0, 0, 0, 0 };
+	int md;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE(stick(&md) == PB_OK);
+	e = &xm.slot[xm.dev[md].slot].ep[7];
+	t = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(t), PB_OK);
+	pump();
+	CHECK_EQ_INT(hci_forget_as(1, 0x83, CLIENT), PB_EBUSY);
+	CHECK_EQ_INT(t->done, 0);
+	CHECK_CONTAINS(log_text, "its driver went but 1 of its transfers "
+	    "were not stopped");
+	treq_free(t, 0);
+	pump();
+	CHECK_EQ_INT(e->stops, 1);
+	next = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(next), PB_OK);
+	pump();
+	model_feed(md, report, 8);
+	pump();
+	CHECK_EQ_INT(next->done, 1);
+	CHECK_EQ_INT(next->r.status, PB_OK);
+	CHECK(memcmp(next->buf, report, 8) == 0);
+	treq_free(next, 0);
 	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
 	shutdown(SELF);
 	CHECK(clean_end());
