@@ -219,7 +219,7 @@ FAKE int
 fakeusb_submit(void *ctx, struct usb_req *r)
 {
 	struct fakeusb *u = ctx;
-	int err;
+	int err, held_status;
 
 	if (u->ntrace < FAKEUSB_TRACE) {
 		u->trace[u->ntrace].op = r->op;
@@ -236,6 +236,7 @@ fakeusb_submit(void *ctx, struct usb_req *r)
 	}
 	u->submits++;
 	r->actual = 0;
+	held_status = r->status;
 	r->status = PB_OK;
 	if (u->device && !u->device(u, r)) {
 		if (u->nheld == FAKEUSB_HELD) {
@@ -243,6 +244,8 @@ fakeusb_submit(void *ctx, struct usb_req *r)
 			    FAKEUSB_HELD);
 			abort();
 		}
+		/* As a bus: the status is written at completion only. */
+		r->status = held_status;
 		u->held[u->nheld++] = r;
 		return PB_OK;
 	}
