@@ -26,7 +26,7 @@ rq_complete(struct xhci *a, struct usb_req *r, int status, uint32_t actual)
 	q->where = RQ_NONE;
 	q->next = NULL;
 	q->deadline = 0;
-	if (q->gone)
+	if (q->gone || (a->bus_going && r->done.owner == a->bus_mod))
 		return;		/* its client went: nobody to tell */
 	r->status = status;
 	r->actual = actual;
@@ -138,6 +138,8 @@ hci_submit(void *ctx, struct usb_req *r)
 	memset(q, 0, sizeof(*q));
 	q->owner = a;
 	q->seq = ++a->seq;
+	if (r->op == USB_OP_WAIT_EVENT || rq_is_setup_op(r->op))
+		a->bus_mod = r->done.owner;	/* only the bus asks these */
 	switch (r->op) {
 	case USB_OP_XFER:
 		if ((err = xfer_check(a, r)) != PB_OK)

@@ -355,6 +355,10 @@ struct xhci {
 	unsigned note_reqs, note_held;
 
 	uint32_t seq;
+	/* the bus driver: whose `done` items its own requests (WAIT_EVENT,
+	 * the set-up ops) carry; while it goes, none is posted to it */
+	const struct pb_module *bus_mod;
+	int bus_going;
 	struct pb_resource *res;
 	char name[XHCI_NAME_MAX];
 	char path[XHCI_PATH_MAX];	/* pci:BB:DD.F */

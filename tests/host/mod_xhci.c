@@ -1970,7 +1970,7 @@ TEST(xhci_failed_swap_resumes)
 
 TEST(xhci_client_gone_and_stop)
 {
-	struct treq *intr, *w;
+	struct treq *intr, *w, *own;
 	struct usb_req ev;
 	int md;
 
@@ -1978,7 +1978,10 @@ TEST(xhci_client_gone_and_stop)
 	REQUIRE(boot(1) == PB_OK);
 	REQUIRE(stick(&md) == PB_OK);
 	intr = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	intr->r.done.owner = OTHER;		/* a class driver's */
 	CHECK_EQ_INT(submit(intr), PB_OK);
+	own = treq_new(USB_OP_WAIT_EVENT, 0);	/* the bus's own */
+	CHECK_EQ_INT(submit(own), PB_OK);
 	pump();
 	/* another client still there (a bus swap): nothing changes */
 	fres[0].clients = 2;
@@ -1992,7 +1995,9 @@ TEST(xhci_client_gone_and_stop)
 	pump();
 	CHECK_EQ_INT(intr->done, 1);
 	CHECK_EQ_INT(intr->r.status, PB_ECANCELED);
+	CHECK_EQ_INT(own->done, 0);		/* its memory is going */
 	treq_free(intr, 0);
+	free(own);
 	wait_ms(150);
 	CHECK_EQ_INT(xm.hcrsts, 2);		/* starts over */
 	CHECK(pci_cmd & PCI_CMD_MASTER);
