@@ -1,0 +1,56 @@
+"""A USB class driver that goes (here faulted and left stopped; an unload
+takes the same path, mod_stop, but the shell keeps usb-kbd in use):
+before the hub takes its memory back, the bus and xhci drop its requests
+and stop its endpoints (mods/xhci/gone.c, usb-hci forget), so keys typed
+on the USB keyboard afterwards reach nobody's freed memory: no fault in
+xhci, which keeps serving the USB stick."""
+
+import re
+
+from pbtest import Machine, PROMPT
+from images import custom_image
+
+STOPPED = r'xhci0: device \d+: its driver went: endpoint stopped, ' \
+          r'(\d+) transfers dropped'
+
+
+def type_on_the_usb_keyboard(m):
+    """Keys go to QEMU's newest keyboard: the USB one."""
+    for key in ('a', 'b', 'shift', 'ret', 'c'):
+        m.sendkey(key)
+
+
+def assert_xhci_serves(m, text):
+    assert not re.search(r'xhci faulted', text), text[-3000:]
+    assert re.search(r'^xhci +\S+ +running', m.cmd('mods', 30), re.M)
+    # The stick still answers through xhci.
+    out = m.cmd('ls /esp/patchbay', 60)
+    assert 'boot.cfg' in out, out
+
+
+def test_usbgone_faulted_keyboard_left_stopped_then_keys_typed():
+    img = custom_image('usbgone-fault', ['target=os'])
+    with Machine('usb', image=img, timeout=400) as m:
+        m.expect(r'^' + re.escape(PROMPT), 150)
+        m.expect_seen(r'usbkbd0: boot keyboard on usb:', 60)
+        # Armed at its entry: the shell's next call into it, made for a
+        # key (its completion resubmitted the interrupt transfer first).
+        for i in range(1, 4):
+            out = m.cmd('faultinject again usb-kbd entry null', 30)
+            assert 'faultinject armed: usb-kbd entry null' in out, out
+            m.sendkey('shift')
+            m.expect(r'usb-kbd faulted: vector 14', 60)
+            m.expect(r'usb-kbd: (recovered in|faulted 3 times)', 60)
+        assert re.search(r'^usb-kbd +\S+ +failed', m.cmd('mods', 30), re.M)
+        text = m.serial_text()
+        # It went with its interrupt transfer out each time: the
+        # transfer left xhci with the endpoint stopped, before its memory
+        # was freed.
+        assert len(re.findall(STOPPED, text)) == 3, text[-4000:]
+        assert not re.search(r'did not drop its requests', text), text
+        type_on_the_usb_keyboard(m)
+        m.skip_output()
+        assert_xhci_serves(m, m.serial_text())
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
+
