@@ -1580,6 +1580,32 @@ cbw_answered_astray(void)
 	return h;
 }
 
+/* It ended well, without a cancel. */
+static void
+read_done_uncancelled(struct creq *c)
+{
+	CHECK_EQ_INT(c->runs, 1);
+	CHECK_EQ_INT(c->r.status, PB_OK);
+	CHECK(matches(c, 0, 0));
+	CHECK_EQ_INT(stick[0].usb.cancels, 0);
+	creq_free(c);
+	rig_end();
+}
+
+/* A read of 16 blocks at 0 on a stick that holds its CBW. */
+static int
+read_held_at_cbw(struct creq *c)
+{
+	if (!rig_one(2048))
+		return 0;
+	stick[0].silent = 1;
+	creq_init(c, 0, BLOCK_READ, 0, 16, 512, 1, 1);
+	if (submit_to("block:usb0", c) != PB_OK)
+		return 0;
+	settle();
+	return 1;
+}
+
 /* A regbit injection: the completion work runs with a bit of its
  * argument flipped.  No stick is that: every stick is looked at and the
  * completed request found; the command goes on. */
@@ -1587,21 +1613,12 @@ TEST(usbstor_completion_with_a_damaged_argument)
 {
 	struct creq c;
 
-	REQUIRE(rig_one(2048));
-	stick[0].silent = 1;
-	creq_init(&c, 0, BLOCK_READ, 0, 16, 512, 1, 1);
-	REQUIRE(submit_to("block:usb0", &c) == PB_OK);
-	settle();
+	REQUIRE(read_held_at_cbw(&c));
 	REQUIRE(cbw_answered_astray() != NULL);
 	bot_req_done((char *)&us.dev[0] + 8);
 	settle();
 	CHECK_CONTAINS(log_text, "a usb completion ran with ");
-	CHECK_EQ_INT(c.runs, 1);
-	CHECK_EQ_INT(c.r.status, PB_OK);
-	CHECK(matches(&c, 0, 0));
-	CHECK_EQ_INT(stick[0].usb.cancels, 0);
-	creq_free(&c);
-	rig_end();
+	read_done_uncancelled(&c);
 }
 
 /* The completion never ran: at the deadline the request is seen to be
@@ -1611,23 +1628,14 @@ TEST(usbstor_completion_lost_taken_at_the_deadline)
 {
 	struct creq c;
 
-	REQUIRE(rig_one(2048));
-	stick[0].silent = 1;
-	creq_init(&c, 0, BLOCK_READ, 0, 16, 512, 1, 1);
-	REQUIRE(submit_to("block:usb0", &c) == PB_OK);
-	settle();
+	REQUIRE(read_held_at_cbw(&c));
 	REQUIRE(cbw_answered_astray() != NULL);
 	time_passes(T_CMD + MS);
 	settle();
 	CHECK_CONTAINS(log_text, "usb0: the CBW of command 0x28 (tag ");
 	CHECK_CONTAINS(log_text, "was answered but its completion never ran: "
 	    "taken now");
-	CHECK_EQ_INT(c.runs, 1);
-	CHECK_EQ_INT(c.r.status, PB_OK);
-	CHECK(matches(&c, 0, 0));
-	CHECK_EQ_INT(stick[0].usb.cancels, 0);
-	creq_free(&c);
-	rig_end();
+	read_done_uncancelled(&c);
 }
 
 /* The stick's timer runs with a damaged argument: the timers due are
@@ -1637,11 +1645,7 @@ TEST(usbstor_timer_with_a_damaged_argument)
 	struct creq c;
 	struct usbstor_dev *d = &us.dev[0];
 
-	REQUIRE(rig_one(2048));
-	stick[0].silent = 1;
-	creq_init(&c, 0, BLOCK_READ, 0, 16, 512, 1, 1);
-	REQUIRE(submit_to("block:usb0", &c) == PB_OK);
-	settle();
+	REQUIRE(read_held_at_cbw(&c));
 	REQUIRE(d->timer_kind == TK_BOT);
 	fake_timer_cancel(SELF, d->timer_id);	/* the hub's, consumed */
 	time_passes(T_CMD + MS);
