@@ -355,6 +355,7 @@ hci_rebound(struct pb_conn *c)
 		return;
 	if (c->res)
 		rt_strlcpy(h->res, c->res, sizeof(h->res));
+	path_of(h);		/* and its minor: the new one may be older */
 	if (info_read(h) != PB_OK)
 		bus_log(PB_LOG_WARN, "%s: keeping the old controller's limits",
 		    h->res);
