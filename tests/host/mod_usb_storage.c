@@ -1609,7 +1609,7 @@ read_held_at_cbw(struct creq *c)
 /* A regbit injection: the completion work runs with a bit of its
  * argument flipped.  No stick is that: every stick is looked at and the
  * completed request found; the command goes on. */
-TEST(usbstor_completion_with_a_damaged_argument)
+TEST(usbstor_usbgone_completion_with_a_damaged_argument)
 {
 	struct creq c;
 
@@ -1624,7 +1624,7 @@ TEST(usbstor_completion_with_a_damaged_argument)
 /* The completion never ran: at the deadline the request is seen to be
  * back (its status written) and taken, not cancelled (a cancel would
  * never come back and leave the stick for dead). */
-TEST(usbstor_completion_lost_taken_at_the_deadline)
+TEST(usbstor_usbgone_completion_lost_taken_at_the_deadline)
 {
 	struct creq c;
 
@@ -1640,7 +1640,7 @@ TEST(usbstor_completion_lost_taken_at_the_deadline)
 
 /* The stick's timer runs with a damaged argument: the timers due are
  * found by looking at every stick, and the deadline is kept. */
-TEST(usbstor_timer_with_a_damaged_argument)
+TEST(usbstor_usbgone_timer_with_a_damaged_argument)
 {
 	struct creq c;
 	struct usbstor_dev *d = &us.dev[0];
@@ -1660,7 +1660,7 @@ TEST(usbstor_timer_with_a_damaged_argument)
 
 /* A work item to run the queue with a damaged argument: every stick's
  * queue is looked at. */
-TEST(usbstor_dispatch_with_a_damaged_argument)
+TEST(usbstor_usbgone_dispatch_with_a_damaged_argument)
 {
 	REQUIRE(rig_one(2048));
 	io_dispatch((char *)&us.dev[0] + 1);
@@ -1672,7 +1672,7 @@ TEST(usbstor_dispatch_with_a_damaged_argument)
  * builder storing its second argument at its first and returning (its
  * first bytes made `mov %rdx,(%rcx); ret`): that CBW is not the
  * command's. */
-TEST(usbstor_cbw_checked_as_built)
+TEST(usbstor_usbgone_cbw_checked_as_built)
 {
 	struct bot_cmd c = { .cdb = { 0x28, 0, 0, 0, 0, 9, 0, 0, 1, 0 },
 	    .cdb_len = 10, .in = 1, .length = 512 };

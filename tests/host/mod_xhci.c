@@ -2070,7 +2070,7 @@ TEST(xhci_swap_remove_drops_held_and_swap_back)
  * before forget returns, the endpoint stopped first, with nothing written
  * into them or posted (ASan: they are freed at once); another driver's TD
  * ahead of them is cancelled; the endpoint serves the next driver. */
-TEST(xhci_gone_driver_stopped_before_forget_returns)
+TEST(xhci_usbgone_driver_stopped_before_forget_returns)
 {
 	struct treq *mine[2], *other, *next;
 	struct xm_ep *e;
@@ -2123,7 +2123,7 @@ TEST(xhci_gone_driver_stopped_before_forget_returns)
  * out anyway (No Op TRBs), nothing is posted, and PB_EBUSY says the
  * memory may still be written (the bus tells the hub).  When the stop
  * comes late, nothing of the gone driver is touched. */
-TEST(xhci_gone_driver_not_stopped_in_time)
+TEST(xhci_usbgone_driver_not_stopped_in_time)
 {
 	struct treq *t, *next;
 	struct xm_ep *e;
