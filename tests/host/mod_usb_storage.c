@@ -1662,10 +1662,15 @@ TEST(usbstor_usbgone_timer_with_a_damaged_argument)
  * queue is looked at. */
 TEST(usbstor_usbgone_dispatch_with_a_damaged_argument)
 {
+	struct creq c;
+
 	REQUIRE(rig_one(2048));
+	creq_init(&c, 0, BLOCK_READ, 0, 16, 512, 1, 1);
+	io_queue(&us.dev[0], &c.r, 0);		/* queued, not kicked */
 	io_dispatch((char *)&us.dev[0] + 1);
+	settle();
 	CHECK_CONTAINS(log_text, "the dispatch ran with ");
-	rig_end();
+	read_done_uncancelled(&c);
 }
 
 /* The CBW is checked as built: the stray-write injection leaves the
