@@ -210,13 +210,13 @@ gone_forget(void *ctx, uint32_t dev, uint8_t ep,
 		queued += drop_listed(a, &e->whead, &e->wtail, owner, 0xff);
 		on_ring += doom_ring(a, d, dci, owner);
 	}
-	if (!on_ring)
-		return PB_OK;
-	wait_stopped(a, d);
+	if (on_ring)
+		wait_stopped(a, d);
 	if (!(stuck = left(d))) {
-		xlog(a, PB_LOG_INFO, "%s: device %u: its driver went: endpoint "
-		    "stopped, %u transfers dropped (%u waiting)", a->name,
-		    d->dev, on_ring, queued);
+		if (on_ring || queued)
+			xlog(a, PB_LOG_INFO, "%s: device %u: its driver went; "
+			    "dropped: %u on its rings (stopped first), %u "
+			    "waiting", a->name, d->dev, on_ring, queued);
 		return PB_OK;
 	}
 	cut_all(d);

@@ -10,8 +10,8 @@ import re
 from pbtest import Machine, PROMPT
 from images import custom_image
 
-STOPPED = r'xhci0: device \d+: its driver went: endpoint stopped, ' \
-          r'(\d+) transfers dropped'
+STOPPED = r'xhci0: device \d+: its driver went; dropped: 1 on its ' \
+          r'rings \(stopped first\)'
 
 
 def type_on_the_usb_keyboard(m):
@@ -43,10 +43,11 @@ def test_usbgone_faulted_keyboard_left_stopped_then_keys_typed():
             m.expect(r'usb-kbd: (recovered in|faulted 3 times)', 60)
         assert re.search(r'^usb-kbd +\S+ +failed', m.cmd('mods', 30), re.M)
         text = m.serial_text()
-        # It went with its interrupt transfer out each time: the
-        # transfer left xhci with the endpoint stopped, before its memory
-        # was freed.
-        assert len(re.findall(STOPPED, text)) == 3, text[-4000:]
+        # It went with its interrupt transfer out (at least once: the
+        # shell may call it between the transfer's completion and its
+        # resubmission): the transfer left xhci with the endpoint
+        # stopped, before its memory was freed.
+        assert re.search(STOPPED, text), text[-4000:]
         assert not re.search(r'did not drop its requests', text), text
         type_on_the_usb_keyboard(m)
         m.skip_output()
