@@ -1693,3 +1693,30 @@ TEST(usbstor_usbgone_cbw_checked_as_built)
 	memcpy(cbw, &tag, sizeof(tag));		/* the damaged builder */
 	CHECK(!cbw_as_meant(cbw, 77, &c));
 }
+
+/* Stopped with a request the bus keeps for now (its cancel comes back
+ * later): the request stays as the bus and the controller know it, for
+ * them to drop at PB_EV_CLIENT_GONE, which comes after the stop, and its
+ * DMA buffer stays for the hub to take back after that. */
+TEST(usbstor_usbgone_stop_leaves_the_bus_its_request)
+{
+	struct creq c;
+	struct usb_req *h, before;
+
+	REQUIRE(read_held_at_cbw(&c));
+	stick[0].usb.cancel_keeps = 1;
+	h = fakeusb_held(&stick[0].usb, BM_EP_OUT);
+	REQUIRE(h != NULL);
+	memset(h->hci_scratch, 0x5a, sizeof(h->hci_scratch));
+	before = *h;
+	ops.stop(SELF);
+	CHECK(memcmp(h, &before, sizeof(before)) == 0);
+	CHECK_EQ_INT(c.runs, 0);
+	settle();
+	CHECK_EQ_INT(c.runs, 1);
+	CHECK_EQ_INT(c.r.status, PB_ECANCELED);
+	CHECK_EQ_INT(fdma_allocs, 1);
+	stick[0].usb.nheld = 0;		/* the bus drops it (CLIENT_GONE) */
+	creq_free(&c);
+	rig_end();
+}

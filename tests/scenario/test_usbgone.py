@@ -55,3 +55,24 @@ def test_usbgone_faulted_keyboard_left_stopped_then_keys_typed():
         m.sendline('poweroff')
         assert m.wait_exit(60) == 0
 
+
+
+def test_usbgone_unloaded_hub_driver():
+    """usb-hub serves no client, so it can be unloaded: its hub's
+    status-change transfer leaves xhci, the endpoint stopped, before its
+    memory goes; the hub itself still passes traffic, so the stick and
+    the keyboard behind it go on working without a fault in xhci."""
+    from test_usb import booted
+    from test_usbhub import hub_ready
+    with booted('usbhub') as m:
+        hub_ready(m)
+        out = m.cmd('unload usb-hub', 60)
+        assert 'usb-hub unloaded' in out, out
+        text = m.serial_text()
+        assert re.search(STOPPED, text), text[-4000:]
+        assert not re.search(r'did not drop its requests', text), text
+        type_on_the_usb_keyboard(m)
+        m.skip_output()
+        assert_xhci_serves(m, m.serial_text())
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
