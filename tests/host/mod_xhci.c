@@ -2157,3 +2157,42 @@ TEST(xhci_usbgone_driver_not_stopped_in_time)
 	shutdown(SELF);
 	CHECK(clean_end());
 }
+
+/* A client wipes a request xhci still holds (scratch and all) and
+ * submits it again (a refusal it was told that was not one): refused,
+ * so it is not linked twice (a cycle its endpoint's walks would never
+ * leave); the endpoint serves on. */
+TEST(xhci_usbgone_wiped_request_submitted_again)
+{
+	struct treq *t, *again;
+	uint8_t report[8] = { 0, 0, 7, 0, 0, 0, 0, 0 };
+	int md;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE(stick(&md) == PB_OK);
+	t = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(t), PB_OK);
+	pump();
+	memset(t->r.hci_scratch, 0, sizeof(t->r.hci_scratch));
+	CHECK_EQ_INT(submit(t), PB_EBUSY);
+	CHECK_CONTAINS(log_text, "xhci0: device 1 endpoint 0x83: a request "
+	    "submitted while it is still ours: refused");
+	/* Its wiped scratch no longer says where its TD is: it is lost to
+	 * its client, but a cancel ends the walk and the endpoint serves
+	 * the next request. */
+	CHECK_EQ_INT(cancel(1, 0x83), PB_OK);
+	pump();
+	again = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(again), PB_OK);
+	pump();
+	model_feed(md, report, 8);
+	pump();
+	CHECK_EQ_INT(again->done, 1);
+	CHECK_EQ_INT(again->r.status, PB_OK);
+	CHECK(memcmp(again->buf, report, 8) == 0);
+	treq_free(again, 0);
+	treq_free(t, 0);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
+}
