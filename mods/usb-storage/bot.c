@@ -160,6 +160,16 @@ submit(struct usbstor_dev *d, uint64_t deadline)
 	d->bot.in_flight = 1;
 	r->status = BOT_PENDING;
 	err = PB_CALL(d->conn, usb_ops, submit, r);
+	if (err == PB_EBUSY) {
+		/* "Still ours", says the bus: it holds the request (a refusal
+		 * was not one); its completion ends the stage, or the
+		 * deadline does.  Filled afresh and sent again, it would be
+		 * linked twice. */
+		slog(PB_LOG_WARN, "usb%u: %s: the bus still holds the request: "
+		    "waiting for it", d->no, stage_name(d->bot.state));
+		dev_timer(d, deadline > now ? deadline - now : 0, TK_BOT);
+		return;
+	}
 	if (err != PB_OK) {
 		d->bot.in_flight = 0;
 		r->status = err;

@@ -47,6 +47,8 @@ struct fakeusb {
 	fakeusb_device_fn device;	/* NULL: every request completes PB_OK */
 	void *device_data;		/* the test's */
 	int submit_err;			/* submit() refuses with this */
+	int lie_busy;			/* submit() takes the next request
+					 * but answers PB_EBUSY (once) */
 	int cancel_keeps;		/* cancel() gives nothing back now
 					 * (a controller stopping the
 					 * endpoint first) */
@@ -218,6 +220,16 @@ fakeusb_held(const struct fakeusb *u, uint8_t ep)
 	return NULL;
 }
 
+/* What submit answers for a request it took. */
+FAKE int
+fakeusb_answer(struct fakeusb *u)
+{
+	if (!u->lie_busy)
+		return PB_OK;
+	u->lie_busy = 0;
+	return PB_EBUSY;
+}
+
 FAKE int
 fakeusb_submit(void *ctx, struct usb_req *r)
 {
@@ -250,12 +262,12 @@ fakeusb_submit(void *ctx, struct usb_req *r)
 		/* As a bus: the status is written at completion only. */
 		r->status = held_status;
 		u->held[u->nheld++] = r;
-		return PB_OK;
+		return fakeusb_answer(u);
 	}
 	if (!u->device)
 		r->actual = r->length;
 	fakeusb_complete(u, r);
-	return PB_OK;
+	return fakeusb_answer(u);
 }
 
 FAKE int

@@ -1720,3 +1720,22 @@ TEST(usbstor_usbgone_stop_leaves_the_bus_its_request)
 	creq_free(&c);
 	rig_end();
 }
+
+/* The bus takes a request but answers PB_EBUSY ("still ours"; a retcode
+ * injection into xhci's submit): the stage waits for the request as if
+ * taken, rather than filling it afresh and sending it again (linked
+ * twice at the controller); the read is right. */
+TEST(usbstor_usbgone_busy_answer_waits_for_the_request)
+{
+	struct creq c;
+
+	REQUIRE(rig_one(2048));
+	stick[0].usb.lie_busy = 1;
+	CHECK_EQ_INT(read_once(0, &c), PB_OK);
+	CHECK(matches(&c, 0, 0));
+	CHECK_CONTAINS(log_text, "usb0: the CBW: the bus still holds the "
+	    "request: waiting for it");
+	CHECK_EQ_INT(stick[0].resets, 0);
+	creq_free(&c);
+	rig_end();
+}
