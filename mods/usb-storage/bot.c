@@ -127,14 +127,16 @@ bot_busy(const struct usbstor_dev *d)
 	return d->bot.state != BS_IDLE || d->bot.in_flight;
 }
 
-/* One stage's request, fresh but for its work item. */
+/* One stage's request, fresh but for its work item and the providers'
+ * scratch (theirs: should a provider still hold the request, its links
+ * there stay whole, and it can tell it is submitted twice). */
 static struct usb_req *
 fresh_req(struct usbstor_dev *d, uint8_t op, uint8_t ep)
 {
 	struct usb_req *r = &d->bot.req;
 	struct pb_work done = r->done;
 
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct usb_req, bus_scratch));
 	r->done = done;
 	r->size = sizeof(*r);
 	r->op = op;
