@@ -76,7 +76,7 @@
 
 #define USB_HCI_IFACE "usb-hci"
 #define USB_HCI_MAJOR 1
-#define USB_HCI_MINOR 0
+#define USB_HCI_MINOR 1
 
 #define USB_IFACE "usb"
 #define USB_MAJOR 1
@@ -368,6 +368,16 @@ struct usb_hci_ops {
 	 * completes, PB_ECANCELED for those not done; the completions
 	 * follow (the controller stops the endpoint first). */
 	int (*cancel)(void *ctx, uint32_t dev, uint8_t ep);
+	/* 1.1: the class driver whose `done` items `owner` owns has gone
+	 * (PB_EV_CLIENT_GONE): its requests of `dev` on `ep` (0xff: all)
+	 * leave the controller without completing (nothing is written into
+	 * them, nothing posted), their endpoints stopped first (other
+	 * requests on them ahead of its own end PB_ECANCELED).  PB_OK: the
+	 * controller no longer reads or writes its buffers; PB_EBUSY: it
+	 * could not be stopped in time (the caller tells the hub, which
+	 * then keeps the client's memory). */
+	int (*forget)(void *ctx, uint32_t dev, uint8_t ep,
+	    const struct pb_module *owner);
 };
 
 /* The state a controller driver exports on a swap. */

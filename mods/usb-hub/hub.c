@@ -531,8 +531,9 @@ hub_gone(struct uhub *h)
 	hub_free_if_idle(h);
 }
 
+/* Nothing of h's runs any more; it is out of our table. */
 static void
-hub_free(struct uhub *h)
+hub_quiet(struct uhub *h)
 {
 	for (unsigned i = 0; i < UH_HUBS; i++)
 		if (uh.hubs[i] == h)
@@ -543,6 +544,12 @@ hub_free(struct uhub *h)
 	uh.hub->work_cancel(uh.self, &h->halt.done);
 	for (unsigned k = 1; k <= HUB_PORTS_MAX; k++)
 		uh.hub->work_cancel(uh.self, &h->port[k].onoff.done);
+}
+
+static void
+hub_free(struct uhub *h)
+{
+	hub_quiet(h);
 	if (h->buf)
 		uh.hub->dma_free(uh.self, h->buf);
 	uh.hub->free(uh.self, h);
@@ -556,12 +563,19 @@ hub_free_if_idle(struct uhub *h)
 		hub_free(h);
 }
 
-/* The module stops: the hub takes back what we hold, requests included
- * (the bus heard PB_EV_CLIENT_GONE first and let them go). */
+/* The module stops.  A hub with requests at the bus keeps its memory:
+ * the bus and the controller hear PB_EV_CLIENT_GONE after this stop and
+ * drop those requests then, and only after that does the hub take our
+ * memory back (freed here, the controller would still write into it). */
 void
 hub_forget_all(void)
 {
-	for (unsigned i = 0; i < UH_HUBS; i++)
-		if (uh.hubs[i])
-			hub_free(uh.hubs[i]);
+	for (unsigned i = 0; i < UH_HUBS; i++) {
+		struct uhub *h = uh.hubs[i];
+
+		if (h && hub_busy(h))
+			hub_quiet(h);
+		else if (h)
+			hub_free(h);
+	}
 }

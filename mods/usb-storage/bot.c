@@ -127,14 +127,16 @@ bot_busy(const struct usbstor_dev *d)
 	return d->bot.state != BS_IDLE || d->bot.in_flight;
 }
 
-/* One stage's request, fresh but for its work item. */
+/* One stage's request, fresh but for its work item and the providers'
+ * scratch (theirs: should a provider still hold the request, its links
+ * there stay whole, and it can tell it is submitted twice). */
 static struct usb_req *
 fresh_req(struct usbstor_dev *d, uint8_t op, uint8_t ep)
 {
 	struct usb_req *r = &d->bot.req;
 	struct pb_work done = r->done;
 
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct usb_req, bus_scratch));
 	r->done = done;
 	r->size = sizeof(*r);
 	r->op = op;
@@ -158,7 +160,18 @@ submit(struct usbstor_dev *d, uint64_t deadline)
 		return;
 	}
 	d->bot.in_flight = 1;
+	r->status = BOT_PENDING;
 	err = PB_CALL(d->conn, usb_ops, submit, r);
+	if (err == PB_EBUSY) {
+		/* "Still ours", says the bus: it holds the request (a refusal
+		 * was not one); its completion ends the stage, or the
+		 * deadline does.  Filled afresh and sent again, it would be
+		 * linked twice. */
+		slog(PB_LOG_WARN, "usb%u: %s: the bus still holds the request: "
+		    "waiting for it", d->no, stage_name(d->bot.state));
+		dev_timer(d, deadline > now ? deadline - now : 0, TK_BOT);
+		return;
+	}
 	if (err != PB_OK) {
 		d->bot.in_flight = 0;
 		r->status = err;
@@ -227,6 +240,21 @@ finish(struct usbstor_dev *d, int result)
 
 /* --- the command --------------------------------------------------------- */
 
+/* Is the CBW at cbw the one bot_cbw_build was asked for?  Our own code
+ * damaged would send the stick garbage, which it stalls for ever. */
+static int
+cbw_as_meant(const uint8_t *cbw, uint32_t tag, const struct bot_cmd *c)
+{
+	uint8_t n = c->cdb_len > CBW_CB_MAX ? CBW_CB_MAX : c->cdb_len;
+
+	return le32(cbw + offsetof(struct bot_cbw, dCBWSignature)) ==
+	    CBW_SIGNATURE &&
+	    le32(cbw + offsetof(struct bot_cbw, dCBWTag)) == tag &&
+	    le32(cbw + offsetof(struct bot_cbw, dCBWDataTransferLength)) ==
+	    c->length && cbw[offsetof(struct bot_cbw, bCBWCBLength)] == n &&
+	    memcmp(cbw + offsetof(struct bot_cbw, CBWCB), c->cdb, n) == 0;
+}
+
 void
 bot_start(struct usbstor_dev *d, void (*done)(struct usbstor_dev *d))
 {
@@ -244,6 +272,11 @@ bot_start(struct usbstor_dev *d, void (*done)(struct usbstor_dev *d))
 	b->deadline = us.hub->now_ns() + T_CMD;
 	bot_cbw_build(d->dma + DMA_CBW, ++b->tag, c->length, c->in, c->lun,
 	    c->cdb, c->cdb_len);
+	if (!cbw_as_meant(d->dma + DMA_CBW, b->tag, c)) {
+		usbstor_damaged(d, "the CBW built is not the command's");
+		finish(d, PB_EIO);
+		return;
+	}
 	*cbw = (struct usb_seg){ d->dma + DMA_CBW, d->dma_bus + DMA_CBW,
 	    sizeof(struct bot_cbw), 0 };
 	xfer(d, BS_CBW, d->ep_out, cbw, 1, sizeof(struct bot_cbw));
@@ -298,6 +331,7 @@ csw_arrived(struct usbstor_dev *d)
 	    b->cmd.length, &residue, &why);
 	b->cmd.residue = residue;
 	if (v == BOT_V_PASSED || v == BOT_V_FAILED) {
+		b->recovered = 0;
 		finish(d, v == BOT_V_PASSED ? CMD_GOOD : CMD_CHECK);
 		return;
 	}
@@ -350,7 +384,13 @@ stage_ok(struct usbstor_dev *d)
 		    us.hub->now_ns() + T_CTRL);
 		break;
 	case BS_RESET_OUT:
-		finish(d, PB_EIO);	/* recovered; the command failed */
+		/* Recovered; the command failed.  Again and again, with a
+		 * stick that answers every step of the recovery: the fault
+		 * is ours. */
+		if (++b->recovered >= USBSTOR_TRIES)
+			usbstor_damaged(d, "the stick answers every reset "
+			    "recovery, yet each command fails again");
+		finish(d, PB_EIO);
 		break;
 	case BS_CONTROL:
 		b->cmd.actual = b->req.actual;
@@ -422,8 +462,12 @@ stage_done(struct usbstor_dev *d)
 void
 bot_req_done(void *arg)
 {
-	struct usbstor_dev *d = arg;
+	struct usbstor_dev *d = dev_of(arg, "a usb completion");
 
+	if (!d) {
+		sweep_completions();
+		return;
+	}
 	if (!d->bot.in_flight)
 		return;		/* not ours to see (a stale post) */
 	d->bot.in_flight = 0;
@@ -452,6 +496,13 @@ bot_timeout(struct usbstor_dev *d)
 
 	if (!b->in_flight)
 		return;
+	if (b->req.status != BOT_PENDING) {
+		slog(PB_LOG_WARN, "usb%u: %s of command 0x%02x (tag %u) was "
+		    "answered but its completion never ran: taken now", d->no,
+		    stage_name(b->state), b->cmd.cdb[0], b->tag);
+		bot_req_done(d);
+		return;
+	}
 	slog(PB_LOG_WARN, "usb%u: %s of command 0x%02x (tag %u) got no answer "
 	    "in time: cancelled", d->no, stage_name(b->state), b->cmd.cdb[0],
 	    b->tag);
@@ -469,6 +520,10 @@ bot_cancel_wait_over(struct usbstor_dev *d)
 
 	if (!b->in_flight)
 		return;
+	if (b->req.status != BOT_PENDING) {	/* back, its work astray */
+		bot_req_done(d);
+		return;
+	}
 	slog(PB_LOG_ERR, "usb%u: the bus did not give back a cancelled "
 	    "request in %llu ms: the stick is not used any more", d->no,
 	    (unsigned long long)(T_CANCEL / MS));

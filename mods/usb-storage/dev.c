@@ -80,9 +80,8 @@ dev_pick_no(const struct usbstor_dev *d)
 /* --- timers -------------------------------------------------------------- */
 
 static void
-timer_fired(void *arg)
+fire(struct usbstor_dev *d)
 {
-	struct usbstor_dev *d = arg;
 	enum timer_kind kind = d->timer_kind;
 
 	d->timer_id = 0;
@@ -94,6 +93,31 @@ timer_fired(void *arg)
 	else if (kind == TK_WAIT && d->wait_fn)
 		d->wait_fn(d);
 	dev_maybe_free(d);
+}
+
+void
+dev_timer_fired(void *arg)
+{
+	struct usbstor_dev *d = dev_of(arg, "a timer");
+
+	if (d)
+		fire(d);
+	else
+		sweep_timers();
+}
+
+/* The timers due (one ran with a damaged argument: it was one of them). */
+void
+sweep_timers(void)
+{
+	uint64_t now = us.hub->now_ns();
+
+	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
+		struct usbstor_dev *d = &us.dev[i];
+
+		if (d->timer_kind != TK_NONE && d->timer_at <= now)
+			fire(d);
+	}
 }
 
 void
@@ -112,7 +136,7 @@ dev_timer(struct usbstor_dev *d, uint64_t ns, enum timer_kind kind)
 	int id;
 
 	dev_timer_off(d);
-	id = us.hub->timer_after(us.self, ns, timer_fired, d);
+	id = us.hub->timer_after(us.self, ns, dev_timer_fired, d);
 	if (id <= 0) {
 		slog(PB_LOG_ERR, "usb%u: no timer (%d): a stage has no "
 		    "deadline", d->no, id);
@@ -120,6 +144,7 @@ dev_timer(struct usbstor_dev *d, uint64_t ns, enum timer_kind kind)
 	}
 	d->timer_id = id;
 	d->timer_kind = kind;
+	d->timer_at = us.hub->now_ns() + ns;
 }
 
 /* fn(d) in ns, between two commands. */

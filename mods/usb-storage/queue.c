@@ -305,10 +305,15 @@ issue(struct usbstor_dev *d)
 void
 io_dispatch(void *arg)
 {
-	struct usbstor_dev *d = arg;
+	struct usbstor_dev *d = dev_of(arg, "the dispatch");
 	struct block_req *r;
 	int err;
 
+	if (!d) {
+		for (unsigned i = 0; i < USBSTOR_DEVS; i++)
+			io_dispatch(&us.dev[i]);
+		return;
+	}
 	if (d->state != DEV_READY || us.quiesced || us.released ||
 	    us.standby || d->cur || bot_busy(d))
 		return;

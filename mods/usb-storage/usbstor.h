@@ -12,6 +12,8 @@
  *   map.c      a request's buffer as usb segments, command by command
  *   state.c    the swap: quiesce, export/import of struct block_state
  *   scsi.c     CDBs and the answers' parsing; sense.c: sense data
+ *   sane.c     the driver's own damage: work with a wrong argument, a
+ *              completion gone astray, code that no longer does its job
  *
  * One module instance drives every stick (the hub binds a module once):
  * the first through its bind rule, the others through a subscription to
@@ -116,6 +118,11 @@ enum bot_state {
 	BS_CONTROL,	/* a class request of ours (GET MAX LUN) */
 };
 
+/* A usb request's status while the bus has it.  Providers complete with
+ * PB_OK or a negative status, so a request whose completion work went
+ * astray (a damaged argument) is still seen to have completed. */
+#define BOT_PENDING	1
+
 /* The outcome of a command (bot_cmd.result, dev.result). */
 #define CMD_GOOD	0	/* CSW passed */
 #define CMD_CHECK	1	/* CSW failed; dev.sense says why */
@@ -141,6 +148,8 @@ struct bot {
 	int cancelled;			/* we cancelled it: a timeout */
 	int lost;			/* the bus never gave it back */
 	int csw_again;			/* the CSW was read a second time */
+	unsigned recovered;		/* reset recoveries in a row that the
+					 * stick answered (a CSW clears it) */
 	uint32_t tag;
 	uint64_t deadline;		/* of the command's stages */
 	struct usb_seg wrap;		/* the CBW's or the CSW's */
@@ -187,6 +196,7 @@ struct usbstor_dev {
 
 	int timer_id;
 	enum timer_kind timer_kind;
+	uint64_t timer_at;		/* when it is due */
 	void (*wait_fn)(struct usbstor_dev *d);
 
 	struct probe probe;
@@ -266,7 +276,14 @@ dev_in_use(unsigned i)
 #define HUB_HAS(h, f) \
 	((h)->size >= offsetof(struct pb_hub, f) + sizeof((h)->f))
 
+/* sane.c */
+struct usbstor_dev *dev_of(void *arg, const char *what);
+void usbstor_damaged(struct usbstor_dev *d, const char *why);
+void sweep_completions(void);
+
 /* dev.c */
+void dev_timer_fired(void *arg);
+void sweep_timers(void);
 struct usbstor_dev *dev_new(const char *res);
 int dev_bind(struct usbstor_dev *d, struct pb_conn *c);
 struct usbstor_dev *dev_add(struct pb_conn *c);

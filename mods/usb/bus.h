@@ -56,6 +56,7 @@ struct hci {
 	char res[BUS_RES_MAX];		/* "usb-hci:xhci0" */
 	char path[BUS_PLACE];		/* its path=, "pci:00:04.0" */
 	struct usb_hci_info info;
+	uint16_t minor;			/* the provider's usb-hci minor */
 	/* Two WAIT_EVENT requests: one stands; after a swap the new
 	 * controller is asked (ep=1) while the old one may still hold the
 	 * other. */
@@ -80,6 +81,8 @@ struct uif {
 	struct desc_if d;
 	struct pb_resource *res;
 	char name[40];			/* "1-5.2-0", the resource's */
+	const struct pb_module *client;	/* its driver: whose `done` items
+					 * its requests carry */
 };
 
 /* A host-to-device control request replayed after a swap. */
@@ -174,6 +177,7 @@ void hci_scan(void);
 void hci_tick(void);
 int hci_submit(struct hci *h, struct usb_req *r);
 void hci_cancel(struct hci *h, uint32_t dev, uint8_t ep);
+int hci_forget(struct hci *h, uint32_t dev, const struct pb_module *owner);
 void hci_ask(struct hci *h, int rescan, int force);
 struct hci *hci_of(struct pb_conn *c);
 void hci_forget_all(void);

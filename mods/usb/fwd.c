@@ -163,6 +163,7 @@ if_submit(void *ctx, struct usb_req *r)
 		replay_note(d, r);
 	bscr(r)->next = NULL;
 	bscr(r)->f = f;
+	f->client = r->done.owner;
 	if (d->state != D_READY) {
 		held_add(d, r);
 		return PB_OK;
@@ -326,13 +327,16 @@ if_cancel(void *ctx, uint8_t ep)
 
 /* A class driver goes: its requests are its memory, about to be taken
  * back.  The bus lets go of those it holds without a word, and the
- * controller is told to drop the rest (its default pipe's too: which
- * control requests were the driver's is not known). */
+ * controller drops the rest before this returns, its endpoints stopped
+ * (usb-hci forget: the driver's requests are those whose `done` is its).
+ * When the controller could not, the hub is told (conn->ops NULL): it
+ * keeps the driver's memory. */
 void
 fwd_client_gone(struct pb_conn *c)
 {
 	struct uif *f = c && c->ops == &bus_usb_ops ? c->ctx : NULL;
 	struct udev *d = uif_live(f) ? f->dev : NULL;
+	int e;
 
 	if (!d || d->state == D_GONE)
 		return;
@@ -345,9 +349,16 @@ fwd_client_gone(struct pb_conn *c)
 		    bscr(k->port_on)->f == f)
 			k->port_on = NULL;
 	}
-	hci_cancel(d->hci, d->num, 0);
-	for (unsigned i = 0; i < f->d.nep; i++)
-		hci_cancel(d->hci, d->num, d->cfg.eps[f->d.ep_first + i].addr);
+	if (!f->client)
+		return;		/* it never sent the controller anything */
+	e = hci_forget(d->hci, d->num, f->client);
+	f->client = NULL;
+	if (e == PB_OK)
+		return;
+	bus_log(PB_LOG_ERR, "usb:%s: its driver went but the controller did "
+	    "not drop its requests (%s): its memory stays out of use",
+	    f->name, status_name(e));
+	c->ops = NULL;
 }
 
 const struct usb_ops bus_usb_ops = {

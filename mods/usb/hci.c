@@ -56,6 +56,22 @@ hci_cancel(struct hci *h, uint32_t dev, uint8_t ep)
 		    h->res, dev, ep, status_name(r));
 }
 
+/* A class driver went: every request of its on dev leaves the controller
+ * now (usb-hci 1.1).  A 1.0 controller can only cancel, whose completions
+ * come later: PB_EBUSY, the hub keeps the driver's memory. */
+int
+hci_forget(struct hci *h, uint32_t dev, const struct pb_module *owner)
+{
+	if (!h->conn)
+		return PB_OK;
+	if (h->minor < 1 ||
+	    !((const struct usb_hci_ops *)h->conn->ops)->forget) {
+		hci_cancel(h, dev, 0xff);
+		return PB_EBUSY;
+	}
+	return PB_CALL(h->conn, usb_hci_ops, forget, dev, 0xff, owner);
+}
+
 /* The controller's path=, from the hub's inventory. */
 static void
 path_of(struct hci *h)
@@ -69,6 +85,7 @@ path_of(struct hci *h)
 		if (bus_hub->res_info_sized(NULL, i, &ri) != PB_OK)
 			return;
 		if (ri.name && strcmp(ri.name, h->res) == 0) {
+			h->minor = ri.minor;
 			if (ri.props && !rt_prop_get(ri.props, "path", h->path,
 			    sizeof(h->path)))
 				rt_strlcpy(h->path, colon ? colon + 1 : h->res,
@@ -338,6 +355,7 @@ hci_rebound(struct pb_conn *c)
 		return;
 	if (c->res)
 		rt_strlcpy(h->res, c->res, sizeof(h->res));
+	path_of(h);		/* and its minor: the new one may be older */
 	if (info_read(h) != PB_OK)
 		bus_log(PB_LOG_WARN, "%s: keeping the old controller's limits",
 		    h->res);

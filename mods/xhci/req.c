@@ -26,6 +26,8 @@ rq_complete(struct xhci *a, struct usb_req *r, int status, uint32_t actual)
 	q->where = RQ_NONE;
 	q->next = NULL;
 	q->deadline = 0;
+	if (q->gone || (a->bus_going && r->done.owner == a->bus_mod))
+		return;		/* its client went: nobody to tell */
 	r->status = status;
 	r->actual = actual;
 	a->hub->work_post(a->self, &r->done);
@@ -117,6 +119,31 @@ hci_info(void *ctx, struct usb_hci_info *info)
 	return PB_OK;
 }
 
+/* Is r on one of dev's endpoint lists?  A client that wiped a request
+ * we hold (its scratch too) and submits it again would otherwise link it
+ * twice: a cycle, walked for ever.  Bounded: a list longer than any ring
+ * holds is taken as r's. */
+static int
+on_a_list(struct xhci *a, const struct usb_req *r)
+{
+	const struct xhci_dev *d = dev_find(a, r->dev);
+
+	for (unsigned dci = 1; d && dci < CTX_ENTRIES; dci++) {
+		const struct xhci_ep *ep = &d->ep[dci];
+		const struct usb_req *lists[2] = { ep->head, ep->whead };
+
+		for (unsigned l = 0; l < 2; l++) {
+			unsigned n = 0;
+
+			for (const struct usb_req *k = lists[l]; k;
+			    k = rq_of((struct usb_req *)k)->next)
+				if (k == r || ++n > 4 * BULK_RING_TRBS)
+					return 1;
+		}
+	}
+	return 0;
+}
+
 static int
 hci_submit(void *ctx, struct usb_req *r)
 {
@@ -131,11 +158,17 @@ hci_submit(void *ctx, struct usb_req *r)
 	if (a->hstate == HC_DEAD)
 		return PB_EIO;
 	q = rq_of(r);
-	if (q->owner == a && q->where != RQ_NONE)
+	if ((q->owner == a && q->where != RQ_NONE) || on_a_list(a, r)) {
+		xlog(a, PB_LOG_ERR, "%s: device %u endpoint 0x%02x: a request "
+		    "submitted while it is still ours: refused", a->name,
+		    r->dev, r->ep);
 		return PB_EBUSY;	/* submitted twice: ours already */
+	}
 	memset(q, 0, sizeof(*q));
 	q->owner = a;
 	q->seq = ++a->seq;
+	if (r->op == USB_OP_WAIT_EVENT || rq_is_setup_op(r->op))
+		a->bus_mod = r->done.owner;	/* only the bus asks these */
 	switch (r->op) {
 	case USB_OP_XFER:
 		if ((err = xfer_check(a, r)) != PB_OK)
@@ -194,4 +227,5 @@ const struct usb_hci_ops xhci_hci_ops = {
 	.info = hci_info,	/* ports, slots, limits */
 	.submit = hci_submit,	/* kept, completed once by posted work */
 	.cancel = hci_cancel,	/* endpoints stopped, PB_ECANCELED */
+	.forget = gone_forget,	/* a client gone: stopped, dropped */
 };

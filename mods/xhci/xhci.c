@@ -456,7 +456,8 @@ clients(const struct xhci *a)
 }
 
 /* The bus driver goes: its requests end (their buffers are about to be
- * freed: the controller is stopped first), the devices are forgotten,
+ * freed: the controller is stopped first; the bus's own end silently,
+ * its class drivers' PB_ECANCELED), the devices are forgotten,
  * and the controller starts over for the next client.  While another
  * client stays (a bus swap's two sides), nothing changes. */
 static void
@@ -468,7 +469,9 @@ client_gone(struct xhci *a)
 	xlog(a, PB_LOG_INFO, "%s: its client went: requests cancelled, the "
 	    "controller starts over", a->name);
 	hc_halt_now(a);
+	a->bus_going = 1;	/* the bus's own requests: its memory goes */
 	xhci_fail_all(a, PB_ECANCELED);
+	a->bus_going = 0;
 	state_forget(a);
 	if (a->hstate != HC_DEAD && a->hstate != HC_DOWN)
 		hc_begin(a);

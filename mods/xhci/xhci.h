@@ -149,6 +149,7 @@ struct xrq {
 	uint8_t tries;		/* transaction errors retried */
 	uint8_t timed_out;	/* too long at its ring's head */
 	uint8_t doomed;		/* cancelled: ends when the ring stops */
+	uint8_t gone;		/* its client went (gone.c): ends silently */
 	uint8_t short_seen;	/* control: the data stage came short */
 	uint8_t cycle;		/* the cycle its first TRB was written with */
 	struct xop op;		/* where == RQ_OP */
@@ -358,6 +359,10 @@ struct xhci {
 	unsigned note_reqs, note_held;
 
 	uint32_t seq;
+	/* the bus driver: whose `done` items its own requests (WAIT_EVENT,
+	 * the set-up ops) carry; while it goes, none is posted to it */
+	const struct pb_module *bus_mod;
+	int bus_going;
 	struct pb_resource *res;
 	char name[XHCI_NAME_MAX];
 	char path[XHCI_PATH_MAX];	/* pci:BB:DD.F */
@@ -563,6 +568,10 @@ void rq_list_add(struct usb_req **head, struct usb_req **tail,
 struct usb_req *rq_list_pop(struct usb_req **head, struct usb_req **tail);
 int rq_is_setup_op(uint8_t op);
 void rq_start_op(struct xhci *a, struct usb_req *r);
+
+/* gone.c */
+int gone_forget(void *ctx, uint32_t dev, uint8_t ep,
+    const struct pb_module *owner);
 
 /* state.c */
 int state_quiesce(struct xhci *a);

@@ -38,6 +38,7 @@
 #include "../../mods/usb-storage/map.c"
 #include "../../mods/usb-storage/probe.c"
 #include "../../mods/usb-storage/queue.c"
+#include "../../mods/usb-storage/sane.c"
 #include "../../mods/usb-storage/scsi.c"
 #include "../../mods/usb-storage/sense.c"
 #include "../../mods/usb-storage/state.c"

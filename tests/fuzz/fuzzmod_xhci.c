@@ -39,6 +39,7 @@
 #include "../../mods/xhci/dev.c"
 #include "../../mods/xhci/event.c"
 #include "../../mods/xhci/fix.c"
+#include "../../mods/xhci/gone.c"
 #include "../../mods/xhci/handoff.c"
 #include "../../mods/xhci/hc.c"
 #include "../../mods/xhci/irq.c"

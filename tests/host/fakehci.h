@@ -223,6 +223,7 @@ struct fakehci {
 	unsigned nev;
 	int hold;			/* requests wait for fh_step() */
 	int refuse_submit;		/* submit answers this */
+	int forget_answer;		/* forget answers this (PB_OK) */
 	char trace[16384];
 	unsigned completions;
 };
@@ -705,10 +706,31 @@ fh_cancel(void *ctx, uint32_t dev, uint8_t ep)
 	return PB_OK;
 }
 
+/* usb-hci 1.1: the owner's requests leave without completing. */
+FAKE int
+fh_forget(void *ctx, uint32_t dev, uint8_t ep, const struct pb_module *owner)
+{
+	struct fakehci *h = ctx;
+
+	fh_trace(h, "forget:%u:%02x", dev, ep);
+	for (unsigned i = 0; i < h->npend; ) {
+		struct usb_req *p = h->pend[i];
+
+		if (p->dev == dev && (ep == 0xff || p->ep == ep) &&
+		    p->done.owner == owner) {
+			fh_unpend(h, i);
+			continue;
+		}
+		i++;
+	}
+	return h->forget_answer;
+}
+
 FAKE const struct usb_hci_ops fakehci_ops = {
 	.info = fh_info,
 	.submit = fh_submit,
 	.cancel = fh_cancel,
+	.forget = fh_forget,
 };
 
 FAKE void

@@ -47,6 +47,11 @@ struct fakeusb {
 	fakeusb_device_fn device;	/* NULL: every request completes PB_OK */
 	void *device_data;		/* the test's */
 	int submit_err;			/* submit() refuses with this */
+	int lie_busy;			/* submit() takes the next request
+					 * but answers PB_EBUSY (once) */
+	int cancel_keeps;		/* cancel() gives nothing back now
+					 * (a controller stopping the
+					 * endpoint first) */
 	int hub;			/* accept HUB_CONFIG, PORT_ON/OFF */
 
 	struct usb_req *held[FAKEUSB_HELD];
@@ -215,11 +220,21 @@ fakeusb_held(const struct fakeusb *u, uint8_t ep)
 	return NULL;
 }
 
+/* What submit answers for a request it took. */
+FAKE int
+fakeusb_answer(struct fakeusb *u)
+{
+	if (!u->lie_busy)
+		return PB_OK;
+	u->lie_busy = 0;
+	return PB_EBUSY;
+}
+
 FAKE int
 fakeusb_submit(void *ctx, struct usb_req *r)
 {
 	struct fakeusb *u = ctx;
-	int err;
+	int err, held_status;
 
 	if (u->ntrace < FAKEUSB_TRACE) {
 		u->trace[u->ntrace].op = r->op;
@@ -236,6 +251,7 @@ fakeusb_submit(void *ctx, struct usb_req *r)
 	}
 	u->submits++;
 	r->actual = 0;
+	held_status = r->status;
 	r->status = PB_OK;
 	if (u->device && !u->device(u, r)) {
 		if (u->nheld == FAKEUSB_HELD) {
@@ -243,13 +259,15 @@ fakeusb_submit(void *ctx, struct usb_req *r)
 			    FAKEUSB_HELD);
 			abort();
 		}
+		/* As a bus: the status is written at completion only. */
+		r->status = held_status;
 		u->held[u->nheld++] = r;
-		return PB_OK;
+		return fakeusb_answer(u);
 	}
 	if (!u->device)
 		r->actual = r->length;
 	fakeusb_complete(u, r);
-	return PB_OK;
+	return fakeusb_answer(u);
 }
 
 FAKE int
@@ -259,6 +277,8 @@ fakeusb_cancel(void *ctx, uint8_t ep)
 	struct usb_req *r;
 
 	u->cancels++;
+	if (u->cancel_keeps)
+		return PB_OK;
 	for (unsigned i = 0; i < u->nheld;) {
 		r = u->held[i];
 		if (ep != 0xff && r->ep != ep) {

@@ -174,7 +174,7 @@ fake_res_info_sized(const char *module, unsigned index,
 			continue;
 		*out = (struct pb_res_info){ .struct_size = sizeof(*out),
 		    .name = fres[i].name, .iface = fres[i].iface,
-		    .major = 1, .props = fres[i].props,
+		    .major = 1, .minor = 1, .props = fres[i].props,
 		    .owner = fres[i].owner, .clients = fres[i].clients };
 		return PB_OK;
 	}
@@ -1345,9 +1345,27 @@ TEST(usb_bus_client_gone)
 	hc.trace[0] = '\0';
 	c = conn_of("usb:1-1-0");
 	bus_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
-	CHECK_STR(hc.trace, "cancel:1:00 cancel:1:81 cancel:1:02");
+	CHECK_STR(hc.trace, "forget:1:ff");
 	CHECK_EQ_INT(fh_pending(&hc, 1, 0x81), 0);
+	pump();
+	CHECK_EQ_INT(in.done, 0);		/* nothing posted to it */
+	CHECK(c.ops != NULL);			/* the controller could */
 	CHECK(fres_find("usb:1-1-0") != NULL);	/* for the next driver */
+	/* a driver that never sent anything: nothing to ask */
+	hc.trace[0] = '\0';
+	c = conn_of("usb:1-1-0");
+	bus_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
+	CHECK_STR(hc.trace, "");
+	/* the controller could not stop it: the hub is told */
+	creq_init(&in, USB_OP_XFER, 0x81, 13);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &in), PB_OK);
+	hc.forget_answer = PB_EBUSY;
+	c = conn_of("usb:1-1-0");
+	bus_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
+	CHECK(c.ops == NULL);
+	CHECK_CONTAINS(log_text, "usb:1-1-0: its driver went but the "
+	    "controller did not drop its requests");
+	hc.forget_answer = PB_OK;
 	world_end();
 }
 

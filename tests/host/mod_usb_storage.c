@@ -38,6 +38,7 @@
 #include "../../mods/usb-storage/map.c"
 #include "../../mods/usb-storage/probe.c"
 #include "../../mods/usb-storage/queue.c"
+#include "../../mods/usb-storage/sane.c"
 #include "../../mods/usb-storage/scsi.c"
 #include "../../mods/usb-storage/sense.c"
 #include "../../mods/usb-storage/state.c"
@@ -1276,6 +1277,7 @@ swap_unhold(void)
 
 		stick[k].silent = 0;
 		if (h) {
+			h->status = PB_OK;
 			bm_device(&stick[k].usb, h);
 			fakeusb_complete(&stick[k].usb, h);
 		}
@@ -1557,5 +1559,187 @@ TEST(usbstor_undrivable_interface_declined_once)
 	CHECK(strstr(strstr(log_text, "not driven") + 1, "not driven") == NULL);
 	CHECK_EQ_INT(r->clients, 0);
 	CHECK_EQ_INT(stick[1].usb.ntrace, 0);
+	rig_end();
+}
+
+/* A CBW on the wire, its completion not posted (its work item went
+ * astray: run with a damaged argument, or not at all). */
+static struct usb_req *
+cbw_answered_astray(void)
+{
+	struct fakeusb *u = &stick[0].usb;
+	struct usb_req *h = fakeusb_held(u, BM_EP_OUT);
+
+	if (!h)
+		return NULL;
+	stick[0].silent = 0;
+	h->status = PB_OK;
+	bm_device(u, h);
+	for (unsigned i = 0; i < u->nheld; i++)
+		if (u->held[i] == h) {
+			memmove(&u->held[i], &u->held[i + 1],
+			    (u->nheld - i - 1) * sizeof(u->held[0]));
+			u->nheld--;
+		}
+	return h;
+}
+
+/* It ended well, without a cancel. */
+static void
+read_done_uncancelled(struct creq *c)
+{
+	CHECK_EQ_INT(c->runs, 1);
+	CHECK_EQ_INT(c->r.status, PB_OK);
+	CHECK(matches(c, 0, 0));
+	CHECK_EQ_INT(stick[0].usb.cancels, 0);
+	creq_free(c);
+	rig_end();
+}
+
+/* A read of 16 blocks at 0 on a stick that holds its CBW. */
+static int
+read_held_at_cbw(struct creq *c)
+{
+	if (!rig_one(2048))
+		return 0;
+	stick[0].silent = 1;
+	creq_init(c, 0, BLOCK_READ, 0, 16, 512, 1, 1);
+	if (submit_to("block:usb0", c) != PB_OK)
+		return 0;
+	settle();
+	return 1;
+}
+
+/* A regbit injection: the completion work runs with a bit of its
+ * argument flipped.  No stick is that: every stick is looked at and the
+ * completed request found; the command goes on. */
+TEST(usbstor_usbgone_completion_with_a_damaged_argument)
+{
+	struct creq c;
+
+	REQUIRE(read_held_at_cbw(&c));
+	REQUIRE(cbw_answered_astray() != NULL);
+	bot_req_done((char *)&us.dev[0] + 8);
+	settle();
+	CHECK_CONTAINS(log_text, "a usb completion ran with ");
+	read_done_uncancelled(&c);
+}
+
+/* The completion never ran: at the deadline the request is seen to be
+ * back (its status written) and taken, not cancelled (a cancel would
+ * never come back and leave the stick for dead). */
+TEST(usbstor_usbgone_completion_lost_taken_at_the_deadline)
+{
+	struct creq c;
+
+	REQUIRE(read_held_at_cbw(&c));
+	REQUIRE(cbw_answered_astray() != NULL);
+	time_passes(T_CMD + MS);
+	settle();
+	CHECK_CONTAINS(log_text, "usb0: the CBW of command 0x28 (tag ");
+	CHECK_CONTAINS(log_text, "was answered but its completion never ran: "
+	    "taken now");
+	read_done_uncancelled(&c);
+}
+
+/* The stick's timer runs with a damaged argument: the timers due are
+ * found by looking at every stick, and the deadline is kept. */
+TEST(usbstor_usbgone_timer_with_a_damaged_argument)
+{
+	struct creq c;
+	struct usbstor_dev *d = &us.dev[0];
+
+	REQUIRE(read_held_at_cbw(&c));
+	REQUIRE(d->timer_kind == TK_BOT);
+	fake_timer_cancel(SELF, d->timer_id);	/* the hub's, consumed */
+	time_passes(T_CMD + MS);
+	dev_timer_fired((char *)d + 0x40);
+	settle();
+	CHECK_CONTAINS(log_text, "a timer ran with ");
+	CHECK_CONTAINS(log_text, "got no answer in time: cancelled");
+	CHECK_EQ_INT(stick[0].usb.cancels, 1);
+	creq_free(&c);
+	rig_end();
+}
+
+/* A work item to run the queue with a damaged argument: every stick's
+ * queue is looked at. */
+TEST(usbstor_usbgone_dispatch_with_a_damaged_argument)
+{
+	struct creq c;
+
+	REQUIRE(rig_one(2048));
+	creq_init(&c, 0, BLOCK_READ, 0, 16, 512, 1, 1);
+	io_queue(&us.dev[0], &c.r, 0);		/* queued, not kicked */
+	io_dispatch((char *)&us.dev[0] + 1);
+	settle();
+	CHECK_CONTAINS(log_text, "the dispatch ran with ");
+	read_done_uncancelled(&c);
+}
+
+/* The CBW is checked as built: the stray-write injection leaves the
+ * builder storing its second argument at its first and returning (its
+ * first bytes made `mov %rdx,(%rcx); ret`): that CBW is not the
+ * command's. */
+TEST(usbstor_usbgone_cbw_checked_as_built)
+{
+	struct bot_cmd c = { .cdb = { 0x28, 0, 0, 0, 0, 9, 0, 0, 1, 0 },
+	    .cdb_len = 10, .in = 1, .length = 512 };
+	uint8_t cbw[sizeof(struct bot_cbw)];
+	uint64_t tag = 77;
+
+	bot_cbw_build(cbw, 77, c.length, c.in, 0, c.cdb, c.cdb_len);
+	CHECK(cbw_as_meant(cbw, 77, &c));
+	CHECK(!cbw_as_meant(cbw, 78, &c));
+	c.length = 1024;
+	CHECK(!cbw_as_meant(cbw, 77, &c));
+	c.length = 512;
+	memcpy(cbw, &tag, sizeof(tag));		/* the damaged builder */
+	CHECK(!cbw_as_meant(cbw, 77, &c));
+}
+
+/* Stopped with a request the bus keeps for now (its cancel comes back
+ * later): the request stays as the bus and the controller know it, for
+ * them to drop at PB_EV_CLIENT_GONE, which comes after the stop, and its
+ * DMA buffer stays for the hub to take back after that. */
+TEST(usbstor_usbgone_stop_leaves_the_bus_its_request)
+{
+	struct creq c;
+	struct usb_req *h, before;
+
+	REQUIRE(read_held_at_cbw(&c));
+	stick[0].usb.cancel_keeps = 1;
+	h = fakeusb_held(&stick[0].usb, BM_EP_OUT);
+	REQUIRE(h != NULL);
+	memset(h->hci_scratch, 0x5a, sizeof(h->hci_scratch));
+	before = *h;
+	ops.stop(SELF);
+	CHECK(memcmp(h, &before, sizeof(before)) == 0);
+	CHECK_EQ_INT(c.runs, 0);
+	settle();
+	CHECK_EQ_INT(c.runs, 1);
+	CHECK_EQ_INT(c.r.status, PB_ECANCELED);
+	CHECK_EQ_INT(fdma_allocs, 1);
+	stick[0].usb.nheld = 0;		/* the bus drops it (CLIENT_GONE) */
+	creq_free(&c);
+	rig_end();
+}
+
+/* The bus takes a request but answers PB_EBUSY ("still ours"; a retcode
+ * injection into xhci's submit): the stage waits for the request as if
+ * taken, rather than filling it afresh and sending it again (linked
+ * twice at the controller); the read is right. */
+TEST(usbstor_usbgone_busy_answer_waits_for_the_request)
+{
+	struct creq c;
+
+	REQUIRE(rig_one(2048));
+	stick[0].usb.lie_busy = 1;
+	CHECK_EQ_INT(read_once(0, &c), PB_OK);
+	CHECK(matches(&c, 0, 0));
+	CHECK_CONTAINS(log_text, "usb0: the CBW: the bus still holds the "
+	    "request: waiting for it");
+	CHECK_EQ_INT(stick[0].resets, 0);
+	creq_free(&c);
 	rig_end();
 }

@@ -36,6 +36,7 @@
 #include "../../mods/xhci/dev.c"
 #include "../../mods/xhci/event.c"
 #include "../../mods/xhci/fix.c"
+#include "../../mods/xhci/gone.c"
 #include "../../mods/xhci/handoff.c"
 #include "../../mods/xhci/hc.c"
 #include "../../mods/xhci/irq.c"
@@ -85,9 +86,10 @@ mmio_mb(void)
 
 /* ---- the fake hub ------------------------------------------------------- */
 
-static char self2_storage, client_storage;
+static char self2_storage, client_storage, other_storage;
 #define SELF2 ((struct pb_module *)&self2_storage)
 #define CLIENT ((struct pb_module *)&client_storage)
+#define OTHER ((struct pb_module *)&other_storage)	/* another driver */
 
 #define FRES 8
 
@@ -551,6 +553,15 @@ cancel(uint32_t dev, uint8_t ep)
 	struct fres *f = res_named("usb-hci:xhci0");
 
 	return ((const struct usb_hci_ops *)f->ops)->cancel(f->ctx, dev, ep);
+}
+
+static int
+hci_forget_as(uint32_t dev, uint8_t ep, const struct pb_module *owner)
+{
+	struct fres *f = res_named("usb-hci:xhci0");
+
+	return ((const struct usb_hci_ops *)f->ops)->forget(f->ctx, dev, ep,
+	    owner);
 }
 
 /* Submit, run, and say how it ended (its status, once). */
@@ -1959,7 +1970,7 @@ TEST(xhci_failed_swap_resumes)
 
 TEST(xhci_client_gone_and_stop)
 {
-	struct treq *intr, *w;
+	struct treq *intr, *w, *own;
 	struct usb_req ev;
 	int md;
 
@@ -1967,7 +1978,10 @@ TEST(xhci_client_gone_and_stop)
 	REQUIRE(boot(1) == PB_OK);
 	REQUIRE(stick(&md) == PB_OK);
 	intr = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	intr->r.done.owner = OTHER;		/* a class driver's */
 	CHECK_EQ_INT(submit(intr), PB_OK);
+	own = treq_new(USB_OP_WAIT_EVENT, 0);	/* the bus's own */
+	CHECK_EQ_INT(submit(own), PB_OK);
 	pump();
 	/* another client still there (a bus swap): nothing changes */
 	fres[0].clients = 2;
@@ -1981,7 +1995,9 @@ TEST(xhci_client_gone_and_stop)
 	pump();
 	CHECK_EQ_INT(intr->done, 1);
 	CHECK_EQ_INT(intr->r.status, PB_ECANCELED);
+	CHECK_EQ_INT(own->done, 0);		/* its memory is going */
 	treq_free(intr, 0);
+	free(own);
 	wait_ms(150);
 	CHECK_EQ_INT(xm.hcrsts, 2);		/* starts over */
 	CHECK(pci_cmd & PCI_CMD_MASTER);
@@ -2048,4 +2064,135 @@ TEST(xhci_swap_remove_drops_held_and_swap_back)
 	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
 	shutdown(SELF);
 	CHECK(clean_end());
+}
+
+/* A driver gone (PB_EV_CLIENT_GONE at the bus): its TDs leave the ring
+ * before forget returns, the endpoint stopped first, with nothing written
+ * into them or posted (ASan: they are freed at once); another driver's TD
+ * ahead of them is cancelled; the endpoint serves the next driver. */
+TEST(xhci_usbgone_driver_stopped_before_forget_returns)
+{
+	struct treq *mine[2], *other, *next;
+	struct xm_ep *e;
+	uint8_t report[8] = { 0, 0, 5, 0, 0, 0, 0, 0 };
+	int md;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE(stick(&md) == PB_OK);
+	xm.sync_cmds = 1;		/* as QEMU: in the doorbell write */
+	e = &xm.slot[xm.dev[md].slot].ep[7];
+	other = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	other->r.done.owner = OTHER;
+	CHECK_EQ_INT(submit(other), PB_OK);
+	for (unsigned i = 0; i < 2; i++) {
+		mine[i] = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+		CHECK_EQ_INT(submit(mine[i]), PB_OK);
+	}
+	pump();
+	CHECK_EQ_INT(hci_forget_as(1, 0xff, CLIENT), PB_OK);
+	CHECK_EQ_INT(e->stops, 1);
+	for (unsigned i = 0; i < 2; i++) {
+		CHECK_EQ_INT(mine[i]->done, 0);
+		treq_free(mine[i], 0);
+	}
+	CHECK_CONTAINS(log_text, "xhci0: device 1: its driver went; dropped: "
+	    "2 on its rings (stopped first), 0 waiting");
+	pump();
+	CHECK_EQ_INT(other->done, 1);
+	CHECK_EQ_INT(other->r.status, PB_ECANCELED);
+	treq_free(other, 0);
+	model_feed(md, report, 8);
+	pump();
+	next = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(next), PB_OK);
+	pump();
+	CHECK_EQ_INT(next->done, 1);
+	CHECK_EQ_INT(next->r.status, PB_OK);
+	CHECK(memcmp(next->buf, report, 8) == 0);
+	treq_free(next, 0);
+	CHECK_EQ_INT(hci_forget_as(1, 0xff, CLIENT), PB_OK);	/* nothing left */
+	CHECK_EQ_INT(hci_forget_as(9, 0xff, CLIENT), PB_OK);	/* no such device */
+	CHECK_EQ_INT(hci_forget_as(1, 0xff, NULL), PB_EINVAL);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
+/* The controller does not answer Stop Endpoint in time: the TDs are cut
+ * out anyway (No Op TRBs), nothing is posted, and PB_EBUSY says the
+ * memory may still be written (the bus tells the hub).  When the stop
+ * comes late, nothing of the gone driver is touched. */
+TEST(xhci_usbgone_driver_not_stopped_in_time)
+{
+	struct treq *t, *next;
+	struct xm_ep *e;
+	uint8_t report[8] = { 0, 0, 6, 0, 0, 0, 0, 0 };
+	int md;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE(stick(&md) == PB_OK);
+	e = &xm.slot[xm.dev[md].slot].ep[7];
+	t = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(t), PB_OK);
+	pump();
+	CHECK_EQ_INT(hci_forget_as(1, 0x83, CLIENT), PB_EBUSY);
+	CHECK_EQ_INT(t->done, 0);
+	CHECK_CONTAINS(log_text, "its driver went but 1 of its transfers "
+	    "were not stopped");
+	treq_free(t, 0);
+	pump();
+	CHECK_EQ_INT(e->stops, 1);
+	next = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(next), PB_OK);
+	pump();
+	model_feed(md, report, 8);
+	pump();
+	CHECK_EQ_INT(next->done, 1);
+	CHECK_EQ_INT(next->r.status, PB_OK);
+	CHECK(memcmp(next->buf, report, 8) == 0);
+	treq_free(next, 0);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
+/* A client wipes a request xhci still holds (scratch and all) and
+ * submits it again (a refusal it was told that was not one): refused,
+ * so it is not linked twice (a cycle its endpoint's walks would never
+ * leave); the endpoint serves on. */
+TEST(xhci_usbgone_wiped_request_submitted_again)
+{
+	struct treq *t, *again;
+	uint8_t report[8] = { 0, 0, 7, 0, 0, 0, 0, 0 };
+	int md;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE(stick(&md) == PB_OK);
+	t = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(t), PB_OK);
+	pump();
+	memset(t->r.hci_scratch, 0, sizeof(t->r.hci_scratch));
+	CHECK_EQ_INT(submit(t), PB_EBUSY);
+	CHECK_CONTAINS(log_text, "xhci0: device 1 endpoint 0x83: a request "
+	    "submitted while it is still ours: refused");
+	/* Its wiped scratch no longer says where its TD is: it is lost to
+	 * its client, but a cancel ends the walk and the endpoint serves
+	 * the next request. */
+	CHECK_EQ_INT(cancel(1, 0x83), PB_OK);
+	pump();
+	again = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(again), PB_OK);
+	pump();
+	model_feed(md, report, 8);
+	pump();
+	CHECK_EQ_INT(again->done, 1);
+	CHECK_EQ_INT(again->r.status, PB_OK);
+	CHECK(memcmp(again->buf, report, 8) == 0);
+	treq_free(again, 0);
+	treq_free(t, 0);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
 }
