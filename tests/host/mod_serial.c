@@ -1219,6 +1219,53 @@ TEST(serial_quiesce_export_resume)
 	serial_ops.stop(SELF);
 }
 
+/* A line typed while serial could not run (a work item hung for a
+ * watchdog period, the interrupt queueing all the while) is longer than
+ * the state's keys[]: every key reaches the restarted instance, in
+ * order, the rest after the text; a short blob keeps keys before text. */
+TEST(serial_state_hands_over_every_unread_key)
+{
+	static const char line[] = "sha256sum /esp/patchbay/mods/shell.mod\r";
+	char buf[4096], want[512];
+	struct console_state st;
+	size_t len = 0, len2 = 0, n = 0;
+	uint32_t ver = 0;
+
+	for (const char *c = line; *c; c++)
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%x",
+		    n ? "," : "", *c == '\r' ? 0xd : (unsigned)*c);
+	serial_setup(1);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	con_write_to("console:com1", "patchbay> ");
+	TYPE(&um[0], "sha256sum /esp/patchbay/mods/shell.mod\r");
+	run_timers();
+	REQUIRE(serial_ops.export_state(SELF, NULL, 0, &len, &ver) == PB_OK);
+	CHECK_EQ_INT(len, sizeof(st) + 10 + (39 - CONSOLE_STATE_KEYS) * 8);
+	REQUIRE(serial_ops.export_state(SELF, buf, len, &len2, &ver) ==
+	    PB_OK);
+	CHECK_EQ_INT(len2, len);
+	memcpy(&st, buf, sizeof(st));
+	CHECK_EQ_INT(st.nkeys, CONSOLE_STATE_KEYS);
+	CHECK_EQ_INT(st.text_len, 10);
+	/* Too short for all: the keys that fit go, before any text. */
+	REQUIRE(serial_ops.export_state(SELF, buf, sizeof(st) + 3 * 8, &len2,
+	    &ver) == PB_OK);
+	CHECK_EQ_INT(len2, sizeof(st) + 3 * 8);
+	CHECK_CONTAINS(log_text, "4 unread keys do not fit");
+	REQUIRE(serial_ops.export_state(SELF, buf, len, &len2, &ver) ==
+	    PB_OK);
+	serial_ops.stop(SELF);
+	/* The restarted instance. */
+	serial_setup(1);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_STANDBY) ==
+	    PB_OK);
+	REQUIRE(serial_ops.import_state(SELF, buf, len2, ver) == PB_OK);
+	REQUIRE(serial_ops.activate(SELF) == PB_OK);
+	CHECK_STR(keys_of("keyboard:com1"), want);
+	CHECK_CONTAINS(log_text, "39 unread keys taken over");
+	serial_ops.stop(SELF);
+}
+
 TEST(serial_import_checks_the_state)
 {
 	char blob[1024];
