@@ -96,6 +96,27 @@ def test_inject_quiet_types_keep_the_prompt():
         m.expect(r'tinject: alive \d+', 30)
 
 
+def test_inject_store_leaves_the_module_code():
+    """A store injected into a module (stray, pointer) is one write made
+    from the module's own code: the instruction put at the start of its
+    image for it is taken away again, so a store that hits nothing that
+    matters leaves the module serving as before.  tinject's tick is that
+    first code, and `work pointer 0` writes a scratch word of its state:
+    nothing is charged, and the alive lines go on."""
+    with tinject_machine('inject_store') as m:
+        booted(m)
+        m.cmd('load tinject', check=True)
+        m.expect(r'tinject: alive \d+', 30)
+        status, text = inject(m, 'work pointer 0')
+        assert 'inject: fired tinject' in status, status
+        assert 'total=0 ' in status, status
+        assert not charged_to_tinject(text), text[-1500:]
+        m.skip_output()
+        first = m.expect(r'tinject: alive (\d+)', 30)
+        then = m.expect(r'tinject: alive (\d+)', 30)
+        assert int(then.group(1)) > int(first.group(1))
+
+
 def test_inject_at_an_entry_point():
     """Entry points: armed while tinject is stopped, the injection takes
     its first entry at the next load (the event that connects its irq
