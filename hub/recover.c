@@ -300,8 +300,15 @@ recover_restart(struct pb_module *m, uint64_t t0)
 	cause(m, why, sizeof(why));
 	reissued = 0;
 	recover_hold(m);
+	/* Busy until it is unloaded: a fault in the export (its code or
+	 * state is what went wrong) is only no state, and the calls that
+	 * stop it must not take it for a new fault to recover, inside this
+	 * recovery (take_faulted defers what it finds, and finds it settled
+	 * then). */
+	m->busy++;
 	replay_save(m);		/* its state, if it survives a restart */
 	mod_unload(m);
+	m->busy--;
 	m->fault_pending = 0;
 	log_event(LOG_MOD, "%s: restarting from its image", m->name);
 	m->state = MOD_KNOWN;
