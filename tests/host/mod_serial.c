@@ -8,6 +8,9 @@
  * modules, not of the hub, and have no hardware or hub calls.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1345,7 +1348,8 @@ TEST(serial_irq_provider_switches_from_polling)
 	CHECK_EQ_INT(timers_armed(), 1);	/* polled: no provider yet */
 	CHECK_EQ_INT(um[0].ier, 0);
 	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
-	CHECK_EQ_INT(timers_armed(), 0);	/* the poll stopped */
+	CHECK_EQ_INT(timers_armed(), 1);	/* the poll stopped; the
+						 * lost-interrupt look */
 	CHECK(froute[4] >= 64);
 	CHECK(froute[3] >= 64);
 	CHECK(froute[4] != froute[3]);
@@ -1369,7 +1373,8 @@ TEST(serial_irq_provider_switches_from_polling)
 	CHECK_STR(keys_of("keyboard:com2"), "7a");
 	CHECK_STR(keys_of("keyboard:com1"), "");
 	run_work();
-	CHECK_EQ_INT(timers_armed(), 0);	/* nothing pending, no tick */
+	CHECK_EQ_INT(timers_armed(), 1);	/* nothing pending, no tick:
+						 * the look alone */
 	serial_ops.stop(SELF);
 	CHECK_EQ_INT(vectors_used(), 0);
 	CHECK_EQ_INT(froute[4], 0);
@@ -1383,7 +1388,8 @@ TEST(serial_irq_handler_is_bounded)
 	irq_setup(1);
 	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
 	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
-	CHECK_EQ_INT(timers_armed(), 0);	/* by interrupt from the start */
+	CHECK_EQ_INT(timers_armed(), 1);	/* by interrupt from the start:
+						 * the look alone */
 	CHECK_EQ_INT(froute[3], 0);		/* no port on IRQ 3 */
 	run_work();
 	memset(many, 'q', sizeof(many));
@@ -1498,13 +1504,13 @@ TEST(serial_irq_lone_escape_times_out)
 	raise_isa(4);
 	run_work();
 	CHECK_STR(keys_of("keyboard:com1"), "");
-	CHECK_EQ_INT(timers_armed(), 1);	/* the ESC tick */
+	CHECK_EQ_INT(timers_armed(), 2);	/* the ESC tick, the look */
 	run_timers();
 	run_timers();
 	CHECK_STR(keys_of("keyboard:com1"), "");
 	run_timers();
 	CHECK_STR(keys_of("keyboard:com1"), "110016");
-	CHECK_EQ_INT(timers_armed(), 0);
+	CHECK_EQ_INT(timers_armed(), 1);
 	serial_ops.stop(SELF);
 }
 
@@ -1551,8 +1557,80 @@ TEST(serial_irq_quiesce_export_resume)
 	REQUIRE(serial_ops.resume(SELF) == PB_OK);
 	CHECK(froute[4] >= 64);
 	CHECK_EQ_INT(um[0].ier, IER_ERBFI);
-	CHECK_EQ_INT(timers_armed(), 0);
+	CHECK_EQ_INT(timers_armed(), 1);	/* the look */
 	CHECK_STR(keys_of("keyboard:com1"), "61,62");
+	serial_ops.stop(SELF);
+}
+
+/* The handler did not run (an injected skip, or a lost interrupt): the
+ * bytes wait in the FIFO with INTRPT raised, and no edge comes again;
+ * the 100 ms look queues the work that reads them. */
+TEST(campaign_serial_lost_interrupt_taken_by_the_look)
+{
+	irq_setup(1);
+	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	run_work();
+	TYPE(&um[0], "ls\r");			/* no interrupt comes */
+	run_work();
+	CHECK_STR(keys_of("keyboard:com1"), "");
+	time_passes(100000000ull);
+	CHECK_EQ_INT(fwork_n, 1);
+	run_work();
+	CHECK_STR(keys_of("keyboard:com1"), "6c,73,d");
+	CHECK_CONTAINS(log_text, "com1: data waited with no interrupt");
+	CHECK_EQ_INT(irq_holds, 0);
+	CHECK_EQ_INT(timers_armed(), 1);	/* it looks again */
+	serial_ops.stop(SELF);
+	CHECK_EQ_INT(timers_armed(), 0);
+}
+
+static void
+trapped(int sig)
+{
+	(void)sig;
+	_exit(77);
+}
+
+/* Data that waits look after look with nothing read (the receive work
+ * lost: a work item that ran with a corrupted argument and never read)
+ * is a receive path that does not work: serial faults, to be restarted
+ * from its image.  The fault is taken in a child. */
+TEST(campaign_serial_receive_path_that_never_reads_faults)
+{
+	pid_t pid;
+	int status = 0;
+
+	irq_setup(1);
+	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	run_work();
+	TYPE(&um[0], "x");
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		struct sigaction sa = { .sa_handler = trapped };
+
+		sigaction(SIGILL, &sa, NULL);
+		work_queued = 1;		/* queued, and never runs */
+		for (int i = 0; i < 9; i++)
+			time_passes(100000000ull);
+		if (strstr(log_text, "receive path is broken"))
+			_exit(9);		/* too soon: nine looks */
+		time_passes(100000000ull);
+		_exit(0);
+	}
+	REQUIRE(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 77,
+	    "the child %s %d", WIFEXITED(status) ? "exited" : "died of",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	/* Read at every look: nothing is broken. */
+	for (int i = 0; i < 12; i++) {
+		TYPE(&um[0], "y");
+		time_passes(100000000ull);
+		run_work();
+	}
+	CHECK(!strstr(log_text, "receive path is broken"));
 	serial_ops.stop(SELF);
 }
 
