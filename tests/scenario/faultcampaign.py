@@ -56,6 +56,9 @@ DRIVERS = {
 }
 KEYS = {'default': 'shift', 'usb': 'shift', 'usbonly': 'shift'}
 KEYS_S = 10         # how long typed keys may take to come back
+MOMENTS = ['entry', 'work', 'irq']            # mods/shell/faultinject.c
+TYPES = ['stray', 'pointer', 'null', 'wild', 'regbit', 'codebit', 'loop',
+         'loopheld', 'retcode', 'svcarg', 'skip']
 RUNNING = re.compile(r'faultinject: (\d+) modules running')
 STATUS = re.compile(r'inject: (armed|fired|none) (\S+) (\d):(\d+):0x[0-9a-f]+ '
                     r'faults=(\d+) total=(\d+) state=(\S+)')
@@ -184,6 +187,12 @@ class Campaign:
         st = STATUS.search(out)
         n = RUNNING.search(out)
         fired = bool(st) and st.group(1) == 'fired'
+        if st and not rec.get('module'):
+            # Its line was lost (below): what was armed, from the hub.
+            rec.update(module=st.group(2), moment=MOMENTS[int(st.group(3))],
+                       type=TYPES[int(st.group(4))],
+                       param=re.search(r':(0x[0-9a-f]+) ', st.group(0))
+                       .group(1))
         stopped = []
         if n and int(n.group(1)) < len(self.before):
             stopped = sorted(self.before - running_modules(
@@ -250,13 +259,20 @@ class Campaign:
                 return      # left broken: injection i is passed over
         a = re.search(r'faultinject %d: (\S+) (\S+) (\S+) (0x[0-9a-f]+)' % i,
                       out)
-        if not a:
+        if not a and 'cannot arm' in out:
             self._emit({'index': i, 'outcome': 'notarmed',
                         'why': out.strip()[-200:]})
             return
-        rec = self.pending = {'index': i, 'module': a.group(1),
-                              'moment': a.group(2), 'type': a.group(3),
-                              'param': a.group(4), 'workload': None}
+        rec = self.pending = {'index': i, 'workload': None}
+        if a:
+            rec.update(module=a.group(1), moment=a.group(2),
+                       type=a.group(3), param=a.group(4))
+        else:
+            # Armed, and its own line lost: the injection fired at once
+            # in the console's write of it (an entry injection reaches a
+            # console driver through the shell's next call).  Lost output
+            # is a visible error; the status says what was armed.
+            rec['lost'] = out.strip()[-200:]
         m.sendkey(KEYS[self.config])
         rec['workload'] = judge_sum(m.cmd('sha256sum ' + FILE, self.timeout),
                                     self.sha)
@@ -264,6 +280,9 @@ class Campaign:
         if self._keys(i) != 'ok' and rec['workload'] == 'ok':
             rec['workload'] = 'error'
             rec['why'] = 'keys typed after the injection did not come back'
+        if rec.get('lost') and rec['workload'] == 'ok':
+            rec['workload'] = 'error'
+            rec['why'] = 'the line that said what was armed was lost'
 
     def run(self, first, n, budget=None):
         """Injections from first on until n of them fired, or budget

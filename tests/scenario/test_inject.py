@@ -157,7 +157,8 @@ def test_inject_loop_with_interrupts_held():
 def test_inject_campaign_200():
     """A seeded campaign of 200 injections that fired, across the default
     machine's drivers, under the workload (faultcampaign.py).  Every one
-    is judged; none may corrupt data silently.  The outcome shares are
+    is judged; none may corrupt data silently or kill the hub, at most 1 %
+    may hang and at least 90 % are transparent.  The outcome shares are
     written to build/test-logs/inject.campaign.json."""
     img = custom_image('inject_campaign', ['target=os', 'watchdog=1000'])
     # bochs-display is left to make bench: no guarded call reaches it
@@ -180,3 +181,10 @@ def test_inject_campaign_200():
     assert len(counted) >= 200, (len(counted), c.records[-3:])
     corrupt = [r for r in counted if r['outcome'] == 'corrupt']
     assert not corrupt, corrupt
+    # The issue's targets, with room for a slow host: no dead hub, at
+    # most 1 % hangs (target: 99 % without), 90 % transparent (95).
+    dead = [r for r in counted if r['outcome'] == 'hubcrash']
+    assert not dead, dead
+    hangs = [r for r in counted if r['outcome'] == 'hang']
+    assert len(hangs) <= len(counted) // 100, hangs
+    assert c.shares()['transparent'] >= 0.9, c.shares()
