@@ -382,6 +382,7 @@ unsigned shadow_pending(const struct conn *c);
 extern unsigned shadow_unnoted, shadow_failed;
 int shadow_wraps(const struct pb_conn *pub);
 void shadow_state_taken(const void *state, size_t len, int taken);
+unsigned shadow_out_for(const struct pb_module *m);
 /* held connections waiting for their resource, a restart's state
  * (replay.c) */
 int replay_wait(struct conn *c, struct pb_module *m, const char *name);

@@ -462,6 +462,19 @@ shadow_state_taken(const void *state, size_t len, int taken)
 	}
 }
 
+/* Requests of client m still out at a provider that runs: that provider
+ * will write their status and post their done, in m's memory. */
+unsigned
+shadow_out_for(const struct pb_module *m)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < NOTES; i++)
+		n += notes[i].req && notes[i].s && notes[i].s->ops &&
+		    notes[i].s->c->client == m && !notes[i].done->queued;
+	return n;
+}
+
 /* Requests noted for c (tests, and the log of a recovery). */
 unsigned
 shadow_pending(const struct conn *c)

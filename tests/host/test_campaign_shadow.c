@@ -69,7 +69,7 @@ world(void)
 	fm_provide(vol, FS_IFACE, 1, 0);
 	fm_publish(vol, FS_IFACE, "v0", "");
 	vol->iops = (const struct tcon_ops *)&fake_fs;
-	sh = fm_add("sh", 0);
+	sh = fm_add_loadable("sh", 0);
 	fm_require(sh, FS_IFACE, 1, 0, PB_CARD_ONE, PB_AT_START);
 	if (fm_start(vol) || fm_start(sh))
 		return 0;
@@ -188,5 +188,66 @@ TEST(campaign_fs_request_in_the_state_is_not_issued_twice)
 	fm_step_hook = NULL;
 	REQUIRE(nqueue == 1);
 	CHECK(queue[0] == &reqs[3]);
+	fm_teardown();
+}
+
+/* ---- a client that faults with requests still at its provider -------- */
+
+static void
+complete_in_work(void *arg)
+{
+	(void)arg;
+	if (nqueue)
+		complete_one(PB_OK);
+}
+
+static void
+sh_fault_in_work(void *arg)
+{
+	fake_fault(arg);
+}
+
+/* The provider completes into the client's memory (status, done): the
+ * client's recovery waits for that before its memory goes to anyone,
+ * its new instance first. */
+static int queue_at_restart = -1;
+
+static void
+note_queue_at_restart(struct fm *f, int step)
+{
+	if (f == sh && step == FM_START && sh->nstart == 2)
+		queue_at_restart = (int)nqueue;
+}
+
+TEST(campaign_client_fault_waits_for_its_requests_out)
+{
+	REQUIRE(world());
+	CHECK_EQ_INT(submit(0), PB_OK);
+	fm_step_hook = note_queue_at_restart;
+	CHECK_EQ_INT(shadow_out_for(sh->m), 1);
+	work_queue(sh->m, sh_fault_in_work, sh->m);
+	work_queue(vol->m, complete_in_work, NULL);	/* runs during the wait */
+	fm_run_work();
+	fm_step_hook = NULL;
+	CHECK_EQ_INT(sh->nstart, 2);
+	CHECK_EQ_INT(queue_at_restart, 0);	/* completed before */
+	CHECK_EQ_INT(nqueue, 0);
+	CHECK(!fm_log_has("requests still at its providers"));
+	CHECK(!fm_log_has("kept out of use"));
+	CHECK_EQ_INT(shadow_out_for(sh->m), 0);
+	fm_teardown();
+}
+
+/* One never completed: after the wait, the client's memory is kept out
+ * of use, and the provider's late completion lands nowhere in use. */
+TEST(campaign_client_fault_keeps_memory_of_requests_never_completed)
+{
+	REQUIRE(world());
+	CHECK_EQ_INT(submit(0), PB_OK);
+	work_queue(sh->m, sh_fault_in_work, sh->m);
+	fm_run_work();
+	CHECK(fm_log_has("sh: 1 requests still at its providers after 2000 "
+	    "ms"));
+	CHECK(fm_log_has("kept out of use"));
 	fm_teardown();
 }
