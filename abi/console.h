@@ -47,7 +47,10 @@ struct console_state {
 	uint32_t text_len;		/* bytes following the struct */
 	uint32_t nkeys;
 	struct key_event keys[CONSOLE_STATE_KEYS];	/* oldest first */
-	/* then: char text[text_len], oldest first, as written */
+	/* then: char text[text_len], oldest first, as written; then, when
+	 * more keys are unread than keys[] holds, the rest as struct
+	 * key_event up to the blob's end, oldest first (an importer that
+	 * takes keys takes them too; the others ignore them) */
 };
 _Static_assert(sizeof(struct console_state) == 32 + 8 * CONSOLE_STATE_KEYS,
     "console_state layout");

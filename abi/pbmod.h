@@ -36,4 +36,11 @@ int pb_setting_off(const struct pb_hub *hub, const char *key);
 int pb_inventory(const struct pb_hub *hub, const char *what, pb_line_fn out,
     void *arg);
 
+/* The module found its own memory inconsistent (a value no input can
+ * give: not its device's answer, not its medium's data, which it checks
+ * and refuses): fault now, as a bug would, so the hub stops it and starts
+ * it again from its image (hub/recover.c) instead of it going on with
+ * state gone bad.  Say why in a log line first. */
+#define PB_SELF_CORRUPT() __builtin_trap()
+
 #endif

@@ -49,6 +49,33 @@ recover_gives_up(struct pb_module *m, uint64_t now)
 	return ++m->faults > 2;
 }
 
+/*
+ * m's requests still at its providers (block, fs: shadow.c) are
+ * completed into m's memory, its request's status and done, and by
+ * DMA into its buffers: its memory must not go to anyone (its own new
+ * instance, loaded where it was) before they are.  The event loop runs
+ * until they are, at most OUT_WAIT_NS; what is still out then keeps
+ * m's memory out of use for good, as a device that was not silenced
+ * does (mod_unload).  m is busy: none of its work runs meanwhile.
+ */
+#define OUT_WAIT_NS 2000000000ull
+
+static void
+wait_requests_out(struct pb_module *m)
+{
+	uint64_t until = hub_now_ns() + OUT_WAIT_NS;
+	unsigned n;
+
+	while (shadow_out_for(m) && hub_now_ns() < until)
+		hub_wait_step(until);
+	if ((n = shadow_out_for(m)) != 0) {
+		log_event(LOG_ERROR, "%s: %u requests still at its providers "
+		    "after %llu ms", m->name, n,
+		    (unsigned long long)(OUT_WAIT_NS / 1000000));
+		m->unsilenced = 1;
+	}
+}
+
 /* Hold every connection to m's resources: it keeps its client, loses
  * its resource until recover_replay.  Beyond HELD_MAX they fall back as
  * on any withdrawal. */
@@ -261,7 +288,10 @@ recover_give_up(struct pb_module *m)
 	const char *to = ladder_down(m);
 
 	recover_hold(m);	/* its requests in flight go with them */
+	m->busy++;
+	wait_requests_out(m);
 	mod_unload(m);
+	m->busy--;
 	m->fault_pending = 0;
 	m->state = MOD_FAILED;
 	recover_replay(m);	/* every held connection falls back */
@@ -300,8 +330,16 @@ recover_restart(struct pb_module *m, uint64_t t0)
 	cause(m, why, sizeof(why));
 	reissued = 0;
 	recover_hold(m);
+	/* Busy until it is unloaded: a fault in the export (its code or
+	 * state is what went wrong) is only no state, and the calls that
+	 * stop it must not take it for a new fault to recover, inside this
+	 * recovery (take_faulted defers what it finds, and finds it settled
+	 * then). */
+	m->busy++;
 	replay_save(m);		/* its state, if it survives a restart */
+	wait_requests_out(m);
 	mod_unload(m);
+	m->busy--;
 	m->fault_pending = 0;
 	log_event(LOG_MOD, "%s: restarting from its image", m->name);
 	m->state = MOD_KNOWN;

@@ -243,7 +243,7 @@ none:
 int
 replay_start(struct pb_module *m)
 {
-	int r;
+	int r, imported;
 
 	if (saved.m != m)
 		return PB_ENOENT;
@@ -255,10 +255,19 @@ replay_start(struct pb_module *m)
 	    .len = saved.len, .ver = saved.ver });
 	log_event(r == PB_OK ? LOG_MOD : LOG_ERROR, "%s: its state of %llu "
 	    "bytes given back (%d)", m->name, (unsigned long long)saved.len, r);
-	forget();
-	if (r == PB_EFAULT)
+	if (r == PB_EFAULT) {
+		forget();
 		return r;		/* handled: restarted afresh, or stopped */
+	}
+	/* Its requests are the new instance's from the import on: the
+	 * replay of a resource it publishes as it activates must not issue
+	 * them again. */
+	if ((imported = r == PB_OK))
+		shadow_state_taken(saved.buf, saved.len, 1);
 	if ((r = mod_activate(m)) != PB_OK) {
+		if (imported)	/* they go out again, to the fresh start */
+			shadow_state_taken(saved.buf, saved.len, 0);
+		forget();
 		if (r == PB_EFAULT)
 			return r;
 		/* It cannot serve what the state described (a disk gone
@@ -271,6 +280,7 @@ replay_start(struct pb_module *m)
 		hub_bind_connect(m);
 		return mod_start(m, PB_START_NORMAL);
 	}
+	forget();
 	for (unsigned i = 0; i < MAX_RESOURCES; i++)
 		if (resources[i].used && resources[i].owner == m &&
 		    resources[i].standby) {

@@ -1,25 +1,33 @@
 /*
- * shadow.c - requests in flight on a `block` connection, kept by the hub
- * so that a provider's fault loses none of them (the shadow drivers of
- * Swift et al., OSDI 2004, log requests the same way).
+ * shadow.c - requests in flight on a `block` or `fs` connection, kept by
+ * the hub so that a provider's fault loses none of them (the shadow
+ * drivers of Swift et al., OSDI 2004, log requests the same way).
  *
- * A client's connection to a block resource leads to shadow_ops, whose
- * ctx is the connection's shadow: it passes every call on to the
- * provider's own ops, and notes each request submitted until its
- * completion runs (the request's `done` is pointed at shadow_done while
- * it is out, and given back before the client's own function runs).
- * When the provider faults and restarts (recover.c), the connection is
- * held: requests submitted meanwhile wait in the shadow; at the replay
- * every noted request goes to the new instance again, as block.h allows
- * (reads, writes and flushes are safe to issue again).  A request that
- * cannot be issued (the connection is gone, submit refuses it) completes
- * with PB_EIO.  Never lost silently.
+ * A client's connection to a block or fs resource leads to the shadow's
+ * ops, whose ctx is the connection's shadow: it passes every call on to
+ * the provider's ops (the resource's as they are at the call, so an
+ * injection's forwarders, injconn.c, see it), and notes each request
+ * submitted until its completion runs (the request's `done` is pointed
+ * at shadow_done while it is out, and given back before the client's own
+ * function runs).  When the provider faults and restarts (recover.c), the
+ * connection is held: requests submitted meanwhile wait in the shadow; at
+ * the replay every noted request goes to the new instance again, as
+ * block.h allows (reads, writes and flushes are safe to issue again) and
+ * as fs.h's requests are (the provider had not completed them).  A
+ * provider whose state survives a restart (PB_MOD_RESTATE: fat) hands its
+ * queued requests to the new instance in that state; those are marked
+ * taken when it was imported (replay.c) and not issued twice: only what
+ * the state did not hold goes again, such as the request whose submit
+ * faulted before the provider queued it.  A request that cannot be issued
+ * (the connection is gone, submit refuses it) completes with PB_EIO.
+ * Never lost silently.
  *
  * Everything here runs as work or an entry point, one at a time; the
  * provider's interrupt handlers touch none of it.
  */
 #include "hub.h"
 #include "../abi/block.h"
+#include "../abi/fs.h"
 #include "../abi/rt/rt.h"
 
 #define SHADOWS 16
@@ -27,18 +35,23 @@
 
 struct shadow {
 	struct conn *c;			/* NULL: slot free */
-	const struct block_ops *ops;	/* the provider's; NULL: held */
+	const void *ops;		/* the provider's at the bind; NULL:
+					 * held */
 	void *ctx;
+	int fs;				/* an fs connection, not block */
 };
 
 struct note {
-	struct block_req *req;		/* NULL: slot free */
+	void *req;			/* NULL: slot free */
+	struct pb_work *done;		/* the request's */
+	int32_t *status;
 	struct shadow *s;		/* NULL: its connection closed */
 	pb_work_fn fn;			/* the client's completion */
 	void *arg;
 	uint32_t seq;			/* submission order */
 	uint64_t since;			/* hub time it went out */
-	int polled;			/* its lost interrupt was looked for */
+	uint8_t polled;			/* its lost interrupt was looked for */
+	uint8_t taken;			/* in the state a restart imported */
 };
 
 static struct shadow shadows[SHADOWS];
@@ -60,8 +73,8 @@ shadow_of(const struct conn *c)
 static void
 unnote(struct note *n)
 {
-	n->req->done.fn = n->fn;
-	n->req->done.arg = n->arg;
+	n->done->fn = n->fn;
+	n->done->arg = n->arg;
 	n->req = NULL;
 }
 
@@ -80,19 +93,17 @@ shadow_done(void *arg)
 static void
 fail(struct note *n, int err)
 {
-	struct block_req *req = n->req;
-
 	unnote(n);
 	shadow_failed++;
-	req->status = err;
-	work_post(&req->done);
+	*n->status = err;
+	work_post(n->done);
 }
 
 static void lost_watch(uint64_t now);
 
 struct resubmit_args {
 	struct shadow *s;
-	struct block_req *req;
+	void *req;
 	struct block_info *info;
 };
 
@@ -107,18 +118,28 @@ static long
 call_submit(void *p)
 {
 	struct resubmit_args *a = p;
+	const struct pb_resource *r = a->s->c->res;
+	/* the resource's ops as they are now; a stand-in's (no resource) */
+	const void *ops = r ? r->ops : a->s->ops;
+	void *ctx = r ? r->ctx : a->s->ctx;
 
 	arch_grant_note(provider_of(a->s), a->req);
-	return a->s->ops->submit(a->s->ctx, a->req);
+	if (a->s->fs)
+		return ((const struct fs_ops *)ops)->submit(ctx, a->req);
+	return ((const struct block_ops *)ops)->submit(ctx, a->req);
 }
 
 static long
 call_info(void *p)
 {
 	struct resubmit_args *a = p;
+	const struct pb_resource *r = a->s->c->res;
+	/* the resource's ops as they are now; a stand-in's (no resource) */
+	const void *ops = r ? r->ops : a->s->ops;
+	void *ctx = r ? r->ctx : a->s->ctx;
 
 	arch_grant_note(provider_of(a->s), a->info);
-	return a->s->ops->info(a->s->ctx, a->info);
+	return ((const struct block_ops *)ops)->info(ctx, a->info);
 }
 
 /*
@@ -160,9 +181,8 @@ sh_info(void *ctx, struct block_info *info)
 }
 
 static int
-sh_submit(void *ctx, struct block_req *req)
+submit(struct shadow *s, void *req, struct pb_work *done, int32_t *status)
 {
-	struct shadow *s = ctx;
 	struct resubmit_args a = { s, req, NULL };
 	struct note *n = NULL;
 	long r;
@@ -174,11 +194,12 @@ sh_submit(void *ctx, struct block_req *req)
 		shadow_unnoted++;
 		return s->ops ? (int)provider_call(&a, call_submit) : PB_EBUSY;
 	}
-	*n = (struct note){ req, s, req->done.fn, req->done.arg, next_seq++,
-	    hub_now_ns(), 0 };
-	req->done.fn = shadow_done;
-	req->done.arg = n;
-	lost_watch(n->since);
+	*n = (struct note){ req, done, status, s, done->fn, done->arg,
+	    next_seq++, hub_now_ns(), 0, 0 };
+	done->fn = shadow_done;
+	done->arg = n;
+	if (!s->fs)
+		lost_watch(n->since);
 	if (!s->ops)
 		return PB_OK;	/* held: it goes out at the replay */
 	r = provider_call(&a, call_submit);
@@ -189,7 +210,20 @@ sh_submit(void *ctx, struct block_req *req)
 	return (int)r;
 }
 
+static int
+sh_submit(void *ctx, struct block_req *req)
+{
+	return submit(ctx, req, &req->done, &req->status);
+}
+
+static int
+sh_fs_submit(void *ctx, struct fs_req *req)
+{
+	return submit(ctx, req, &req->done, &req->status);
+}
+
 static const struct block_ops shadow_ops = { sh_info, sh_submit };
+static const struct fs_ops shadow_fs_ops = { sh_fs_submit };
 
 /*
  * A lost interrupt: a handler that did not run, or ran and left its
@@ -227,8 +261,8 @@ waits_on(const struct note *n)
 {
 	struct pb_module *m;
 
-	if (!n->req || !n->s || !n->s->ops || !n->s->c->res ||
-	    work_queued(&n->req->done))
+	if (!n->req || !n->s || !n->s->ops || n->s->fs || !n->s->c->res ||
+	    work_queued(n->done))
 		return NULL;
 	m = n->s->c->res->owner;
 	return m && m->state == MOD_RUNNING && !m->fault_pending ? m : NULL;
@@ -301,18 +335,19 @@ int
 shadow_bind(struct conn *c, struct pb_resource *r)
 {
 	struct shadow *s = shadow_of(c);
+	int fs = strcmp(r->iface.iface, FS_IFACE) == 0;
 
-	if (s && c->pub.ops != &shadow_ops)
+	if (s && (!shadow_wraps(&c->pub) || s->fs != fs ||
+	    (!fs && strcmp(r->iface.iface, BLOCK_IFACE) != 0)))
 		orphan(s);
-	else if (s && strcmp(r->iface.iface, BLOCK_IFACE) != 0)
-		orphan(s);
-	if (strcmp(r->iface.iface, BLOCK_IFACE) != 0 ||
+	if ((!fs && strcmp(r->iface.iface, BLOCK_IFACE) != 0) ||
 	    (!(s = shadow_of(c)) && !(s = shadow_of(NULL))))
 		return 0;
 	s->c = c;
 	s->ops = r->ops;
 	s->ctx = r->ctx;
-	c->pub.ops = &shadow_ops;
+	s->fs = fs;
+	c->pub.ops = fs ? (const void *)&shadow_fs_ops : &shadow_ops;
 	c->pub.ctx = s;
 	return 1;
 }
@@ -346,7 +381,7 @@ shadow_stand_in(struct conn *c, const struct block_ops *ops, void *ctx)
 void
 shadow_unwrap(struct pb_conn *pub)
 {
-	const struct shadow *s = pub->ops == &shadow_ops ? pub->ctx : NULL;
+	const struct shadow *s = shadow_wraps(pub) ? pub->ctx : NULL;
 
 	if (s) {
 		pub->ops = s->ops;
@@ -358,7 +393,7 @@ shadow_unwrap(struct pb_conn *pub)
 int
 shadow_wraps(const struct pb_conn *pub)
 {
-	return pub->ops == &shadow_ops;
+	return pub->ops == &shadow_ops || pub->ops == &shadow_fs_ops;
 }
 
 /* s's oldest noted request, or NULL. */
@@ -394,7 +429,11 @@ shadow_replay(struct conn *c)
 		t->seq = next_seq++;
 		t->since = hub_now_ns();
 		t->polled = 0;
-		if (work_queued(&t->req->done))
+		if (t->taken) {		/* the new instance has it */
+			t->taken = 0;
+			continue;
+		}
+		if (work_queued(t->done))
 			continue;	/* completed: shadow_done is on its way */
 		if (s->ops && c->res && c->res->owner &&
 		    mod_call(c->res->owner, call_submit, &a) == PB_OK)
@@ -416,7 +455,7 @@ shadow_close(struct conn *c)
 {
 	struct shadow *s = shadow_of(c);
 
-	if (!s || c->pub.ops != &shadow_ops) {
+	if (!s || !shadow_wraps(&c->pub)) {
 		if (s)
 			orphan(s);
 		return;
@@ -425,9 +464,43 @@ shadow_close(struct conn *c)
 	    !c->client->fault_pending)
 		for (unsigned i = 0; i < NOTES; i++)
 			if (notes[i].req && notes[i].s == s &&
-			    !work_queued(&notes[i].req->done))
+			    !work_queued(notes[i].done))
 				fail(&notes[i], PB_EIO);
 	orphan(s);
+}
+
+/*
+ * A restarted provider imported the state its faulted instance gave
+ * (replay.c): the requests that state lists, by their addresses (fs.h's
+ * struct fs_state), are the new instance's to complete, so the replay
+ * does not issue them again (taken 0: it could not activate with them
+ * after all).  Only requests of held connections count.
+ */
+void
+shadow_state_taken(const void *state, size_t len, int taken)
+{
+	uint64_t word;
+
+	for (size_t off = 0; off + sizeof(word) <= len; off += sizeof(word)) {
+		memcpy(&word, (const char *)state + off, sizeof(word));
+		for (unsigned i = 0; i < NOTES; i++)
+			if (notes[i].req && notes[i].s && !notes[i].s->ops &&
+			    (uint64_t)(uintptr_t)notes[i].req == word)
+				notes[i].taken = (uint8_t)taken;
+	}
+}
+
+/* Requests of client m still out at a provider that runs: that provider
+ * will write their status and post their done, in m's memory. */
+unsigned
+shadow_out_for(const struct pb_module *m)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < NOTES; i++)
+		n += notes[i].req && notes[i].s && notes[i].s->ops &&
+		    notes[i].s->c->client == m && !work_queued(notes[i].done);
+	return n;
 }
 
 /* Requests noted for c (tests, and the log of a recovery). */

@@ -43,17 +43,31 @@ arch_code_poke(uint64_t base, uint32_t size, uint32_t off,
  * called with the address and the value (Microsoft x64: RCX, RDX).  A
  * store made by the hub's own injector would run at a hub address, where
  * protection domains let the hub write its memory (domain.h's hub
- * retry); from the module's code it meets the module's rights.
+ * retry); from the module's code it meets the module's rights.  The code
+ * it replaced is put back right after, interrupts held meanwhile: the
+ * injection is one write, not a module whose first function writes
+ * through its argument from then on (ps2's is the status read every
+ * keyboard command polls, serial's its receive work).  A store that
+ * faults leaves it there, and the module is restarted from its image.
  */
 void
 arch_module_store(uint64_t base, uint32_t size, uint64_t addr, uint64_t val)
 {
 	static const uint8_t store[] = { 0x48, 0x89, 0x11, 0xc3 };
-	void (*at)(uint64_t, uint64_t) = (void (*)(uint64_t, uint64_t))
-	    (uintptr_t)arch_code_poke(base, size, 0, store, sizeof(store), 0);
+	static const uint8_t same[sizeof(store)];
+	uint8_t code[sizeof(store)];
+	uint64_t at = arch_code_poke(base, size, 0, same, sizeof(same), 1);
+	uint64_t held;
 
-	if (at)
-		at(addr, val);
-	else
+	if (!at) {
 		*(volatile uint64_t *)(uintptr_t)addr = val;
+		return;
+	}
+	for (unsigned i = 0; i < sizeof(code); i++)
+		code[i] = ((const volatile uint8_t *)(uintptr_t)at)[i];
+	held = arch_irq_hold();
+	arch_code_poke(base, size, 0, store, sizeof(store), 0);
+	((void (*)(uint64_t, uint64_t))(uintptr_t)at)(addr, val);
+	arch_code_poke(base, size, 0, code, sizeof(code), 0);
+	arch_irq_release(held);
 }

@@ -6,46 +6,33 @@
  *	long arch_call_hook(long (*fn)(void *arg), void *arg,
  *	    struct pb_module *owner);
  *
- * The slot is claimed and filled as arch_call_guarded's (guard.S), so a
- * fault or the watchdog inside is charged to `owner` and unwinds to here
- * with PB_EFAULT.  It records the caller's IA32_PKRS, which the exception
- * path restores after an unwind (domain.h, DOMAIN_LEAVE), but does not
- * switch: under QEMU's TCG each write to IA32_PKRS flushes the TLB, and
- * the clock is read many times per request.  So the hook is attributed
- * and recovered from like any module call, but runs with its caller's
- * rights (the hub's, mostly): domain.c lists it as not isolated.
+ * It is arch_call_guarded (guard.S) with the caller's own IA32_PKRS as
+ * the domain, so the slot is claimed and filled there: a fault or the
+ * watchdog inside is charged to `owner` and unwinds with PB_EFAULT, and
+ * the exception path restores the caller's PKRS from the slot
+ * (domain.h, DOMAIN_LEAVE).  No IA32_PKRS write happens (guard.S writes
+ * only a value that differs): under QEMU's TCG each write flushes the
+ * TLB, and the clock is read many times per request.  So the hook is
+ * attributed and recovered from like any module call, but runs with its
+ * caller's rights (the hub's, mostly): domain.c lists it as not
+ * isolated.
  */
 #include "domain.h"
-
-#define PB_EBUSY (-4)
 
 	.text
 	.globl arch_call_hook
 	.balign 16
 arch_call_hook:
-	movl guard_depth(%rip), %eax
-	cmpl $GUARD_MAX, %eax
-	jae 9f
-	incl guard_depth(%rip)
-	shlq $GUARD_SHIFT, %rax
-	leaq guard_stack(%rip), %r10
-	addq %rax, %r10
-	GUARD_FILL %r10, %r8, 0
-	movq %rcx, %r11
+	xorl %r9d, %r9d
 	cmpb $0, domain_on(%rip)
 	je 1f
-	movq %rdx, %r9
+	/* RDMSR takes ECX and clobbers EDX: RCX and RDX are fn and arg. */
+	movq %rcx, %r10
+	movq %rdx, %r11
 	movl $MSR_PKRS, %ecx
 	rdmsr
-	movl %eax, G_PKRS(%r10)
-	movq %r9, %rdx
+	movl %eax, %r9d
+	movq %r10, %rcx
+	movq %r11, %rdx
 1:
-	movq %rdx, %rcx
-	subq $40, %rsp
-	call *%r11
-	addq $40, %rsp
-	decl guard_depth(%rip)
-	ret
-9:
-	movq $PB_EBUSY, %rax
-	ret
+	jmp arch_call_guarded

@@ -318,8 +318,16 @@ get_unit(struct fat_vol *v, uint32_t sec, uint32_t ra, int flags,
 	int err;
 
 	if (sec >= v->g.total_sectors) {
-		vol_corrupt(v, "sector beyond the volume", sec);
-		return PB_ECORRUPT;
+		/* Every sector asked for comes from the checked geometry
+		 * (bpb.c) and from clusters checked as they were read
+		 * (fat_valid_cluster): one beyond the volume is fat's own
+		 * memory gone bad, not the disk.  Marking the volume damaged
+		 * would refuse it for good; a restart mounts it again from
+		 * the disk, its requests kept in the state it hands over. */
+		LOGF(PB_LOG_ERR, "%s: sector %u beyond the volume (%u "
+		    "sectors): fat's own state is corrupt", v->res_name, sec,
+		    v->g.total_sectors);
+		PB_SELF_CORRUPT();
 	}
 	key = unit_key(c, sec);
 	if (!(u = lookup(c, key))) {

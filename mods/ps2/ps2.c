@@ -34,10 +34,13 @@
  * monitor's `sendkey`); none with -machine q35,i8042=off.
  */
 #include "ps2.h"
+#include "../../abi/cpu.h"
 #include "../../abi/portio.h"
 #include "i8042.h"
 
 #define HANDLER_MAX	16	/* bytes one interrupt reads at most */
+#define BACKSTOP_NS	100000000ull	/* 100 ms: the lost-interrupt look */
+#define LOOK_BROKEN	10	/* looks in a row that find a byte waiting */
 #define DRAIN_MAX	32	/* bytes quiesce reads at most */
 
 struct ps2 ps2;
@@ -151,6 +154,68 @@ ps2_irq(void *arg)
 	    NULL) == PB_OK;
 }
 
+/*
+ * A lost interrupt: a handler that did not run leaves the byte in the
+ * controller and IRQ 1 raised, and the edge-triggered line raises no
+ * second interrupt: the keyboard would be deaf for good.  Every
+ * BACKSTOP_NS a timer looks at the status port and takes what waits, as
+ * the handler would, interrupts held (Linux's 8250 driver keeps such a
+ * backup timer for UARTs that lose interrupts).  A byte found there
+ * usually means one was lost: counted and logged at 1, 2, 4, 8...  A
+ * byte there at LOOK_BROKEN looks in a row is an interrupt path that
+ * does not read (ps2's own code or state gone bad): ps2 faults to be
+ * restarted from its image, its unread keys handed over.
+ */
+static void backstop_arm(int on);
+
+static void
+backstop(void *arg)
+{
+	uint64_t held;
+
+	(void)arg;
+	ps2.backstop = 0;
+	if (!ps2.active)
+		return;
+	held = cpu_irq_save();
+	if (inb(I8042_STATUS) & ST_OBF) {
+		ps2.lost++;
+		ps2_irq(NULL);
+	}
+	/* A byte arrives a millisecond after another at most: one there
+	 * right after the handler read is one it cannot read. */
+	if (!(inb(I8042_STATUS) & ST_OBF))
+		ps2.waited = 0;
+	else if (++ps2.waited >= LOOK_BROKEN) {
+		pb_logf(ps2.hub, ps2.self, PB_LOG_ERR, "a byte stayed at port "
+		    "0x60 through %u looks: the interrupt path is broken",
+		    LOOK_BROKEN);
+		PB_SELF_CORRUPT();
+	}
+	cpu_irq_restore(held);
+	if (worth_saying(ps2.lost, &ps2.lost_said))
+		pb_logf(ps2.hub, ps2.self, PB_LOG_WARN, "a byte waited at port "
+		    "0x60 with no interrupt: taken by the %u ms look (%u "
+		    "times)", (unsigned)(BACKSTOP_NS / 1000000),
+		    (unsigned)ps2.lost);
+	backstop_arm(1);
+}
+
+static void
+backstop_arm(int on)
+{
+	int id;
+
+	if (on && !ps2.backstop) {
+		id = ps2.hub->timer_after(ps2.self, BACKSTOP_NS, backstop,
+		    NULL);
+		ps2.backstop = id > 0 ? id : 0;
+	} else if (!on && ps2.backstop) {
+		ps2.hub->timer_cancel(ps2.self, ps2.backstop);
+		ps2.backstop = 0;
+	}
+}
+
 /* --- bring-up -------------------------------------------------------------- */
 
 /*
@@ -223,7 +288,9 @@ irq_on(void)
 		return r;
 	}
 	ps2.routed = 1;
-	return set_cfg((uint8_t)(ps2.cfg | CFG_IRQ1));
+	if ((r = set_cfg((uint8_t)(ps2.cfg | CFG_IRQ1))) == PB_OK)
+		backstop_arm(1);
+	return r;
 }
 
 /* The interrupt off at the controller (when there is one to tell). */
@@ -238,6 +305,7 @@ cfg_irq_off(void)
 static void
 irq_off(void)
 {
+	backstop_arm(0);
 	if (ps2.routed && ps2.irq)
 		PB_CALL(ps2.irq, irq_ops, unroute, ps2.vector);
 	ps2.routed = 0;

@@ -73,6 +73,9 @@ struct ps2 {
 	struct keyq keys;
 	struct kbd_cmd cmd;
 	uint32_t raw_said, keys_said;	/* drop counts last logged */
+	int backstop;		/* the lost-interrupt look's timer; 0 none */
+	uint32_t lost, lost_said;	/* bytes it found waiting */
+	uint32_t waited;	/* looks in a row that found one */
 };
 
 extern struct ps2 ps2;

@@ -29,6 +29,8 @@
 #define IRQ_BUDGET	(UART_FIFO_DEPTH * 2)	/* bytes per port per interrupt */
 #define WORK_BUDGET	64
 #define ESC_TICK_NS	10000000ull	/* 10 ms: port_rx_idle's tick */
+#define LOOK_NS		100000000ull	/* 100 ms: the lost-interrupt look */
+#define LOOK_BROKEN	10	/* looks in a row that find data waiting */
 
 struct line {
 	uint8_t isa;		/* ISA IRQ */
@@ -41,6 +43,7 @@ static struct line lines[2] = { { 4, -1, 0 }, { 3, -1, 0 } };
 static int by_irq;		/* interrupts deliver: no polling */
 static int work_queued;
 static int esc_timer;		/* the ESC tick's timer id; 0 none */
+static int look_timer;		/* the lost-interrupt look's; 0 none */
 
 static int
 line_used(const struct line *l)
@@ -112,6 +115,75 @@ rx_unthrottle(struct port *p)
 	if (!work_queued)
 		work_queued = ser.hub->queue_work(ser.self, rx_work, NULL) ==
 		    PB_OK;
+}
+
+/*
+ * A lost interrupt: a handler that did not run leaves the received
+ * bytes in the FIFO and INTRPT raised, and the edge-triggered ISA line
+ * raises no second interrupt: the port would be deaf for good.  Every
+ * LOOK_NS a timer reads LSR and, when data waits with no work queued to
+ * take it, queues that work, whose reading empties the FIFO and lets the
+ * line fall and rise again (Linux's 8250 driver keeps such a backup
+ * timer for UARTs that lose interrupts).  Counted per port, told by
+ * port_check at 1, 2, 4, 8...  Data waiting at LOOK_BROKEN looks in a
+ * row with nothing read in between, the work queued each time, is a
+ * receive path that does not read (serial's own code or state gone
+ * bad): serial faults to be restarted from its image, its unread keys
+ * handed over.
+ */
+static void look(void *arg);
+
+static void
+look_arm(int on)
+{
+	int id;
+
+	if (on && !look_timer) {
+		id = ser.hub->timer_after(ser.self, LOOK_NS, look, NULL);
+		look_timer = id > 0 ? id : 0;
+	} else if (!on && look_timer) {
+		ser.hub->timer_cancel(ser.self, look_timer);
+		look_timer = 0;
+	}
+}
+
+static void
+look(void *arg)
+{
+	uint64_t held;
+
+	(void)arg;
+	look_timer = 0;
+	if (!by_irq)
+		return;
+	held = cpu_irq_save();
+	for (unsigned i = 0; i < SERIAL_NPORTS; i++) {
+		struct port *p = &ser.ports[i];
+
+		if (!p->present || p->throttled)
+			continue;
+		/* Waiting with nothing read since the last look (a FIFO
+		 * below its trigger level waits for its timeout, but is
+		 * read then). */
+		if (!uart_rx_waiting(p) || p->received != p->received_seen)
+			p->waited = 0;
+		p->received_seen = p->received;
+		if (!uart_rx_waiting(p))
+			continue;
+		if (++p->waited >= LOOK_BROKEN) {
+			pb_logf(ser.hub, ser.self, PB_LOG_ERR, "%s: data waited "
+			    "through %u looks: the receive path is broken",
+			    p->name, LOOK_BROKEN);
+			PB_SELF_CORRUPT();
+		}
+		if (work_queued)
+			continue;
+		p->lost++;
+		work_queued = ser.hub->queue_work(ser.self, rx_work, NULL) ==
+		    PB_OK;
+	}
+	cpu_irq_restore(held);
+	look_arm(1);
 }
 
 /* Interrupts off: drain the line's ports, queue the rest of the work. */
@@ -195,6 +267,7 @@ irq_start(void)
 	ports_interrupt(1);
 	by_irq = 1;
 	work_queued = ser.hub->queue_work(ser.self, rx_work, NULL) == PB_OK;
+	look_arm(1);
 	for (unsigned i = 0; i < 2; i++)
 		if (lines[i].routed)
 			pb_logf(ser.hub, ser.self, PB_LOG_INFO, "receiving by "
@@ -206,6 +279,7 @@ irq_start(void)
 static void
 irq_stop(void)
 {
+	look_arm(0);
 	ports_interrupt(0);
 	unroute_all();
 	if (esc_timer)

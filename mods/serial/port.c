@@ -73,6 +73,7 @@ port_rx(struct port *p, unsigned budget)
 	}
 	if (n) {
 		p->idle = 0;
+		p->received += n;
 		keyq_tell(&p->keys, ser.hub);
 	}
 	return n;
@@ -129,6 +130,10 @@ port_check(struct port *p)
 	if (worth_saying(p->keys.dropped, &p->dropped_said))
 		pb_logf(ser.hub, ser.self, PB_LOG_WARN, "%s: key queue full, "
 		    "%u keys dropped", p->name, (unsigned)p->keys.dropped);
+	if (worth_saying(p->lost, &p->lost_said))
+		pb_logf(ser.hub, ser.self, PB_LOG_WARN, "%s: data waited with "
+		    "no interrupt: taken by the 100 ms look (%u times)",
+		    p->name, (unsigned)p->lost);
 	if (worth_saying(p->overruns, &p->overruns_said))
 		pb_logf(ser.hub, ser.self, PB_LOG_WARN, "%s: LSR.OE: receiver "
 		    "overrun %u times", p->name, (unsigned)p->overruns);

@@ -46,7 +46,11 @@ struct port {
 	uint8_t throttled;	/* key queue full: bytes wait in the FIFO */
 	uint32_t deaths;	/* times THR stopped emptying */
 	uint32_t overruns;	/* LSR.OE seen */
+	uint32_t lost;		/* data found waiting with no interrupt */
+	uint32_t waited;	/* looks in a row that found data waiting */
+	uint32_t received, received_seen;	/* bytes read; at the look */
 	uint32_t deaths_said, overruns_said, dropped_said;  /* last logged */
+	uint32_t lost_said;
 	struct vt vt;		/* bytes -> keys */
 	struct keyq keys;	/* keys not yet read */
 	struct pb_resource *con, *kbd;

@@ -191,6 +191,15 @@ uart_getc(struct port *p)
 	return c;
 }
 
+/* LSR.DR: a byte waits in RBR (or the FIFO). */
+int
+uart_rx_waiting(struct port *p)
+{
+	uint8_t lsr = rd(p, UART_LSR);
+
+	return lsr != EMPTY_SLOT && (lsr & LSR_DR);
+}
+
 int
 uart_thr_empty(struct port *p)
 {

@@ -81,5 +81,6 @@ int uart_getc(struct port *p);
 void uart_rx_interrupts(struct port *p, int on);
 /* Has a dead port's THR emptied again? */
 int uart_thr_empty(struct port *p);
+int uart_rx_waiting(struct port *p);
 
 #endif

@@ -113,9 +113,9 @@ sweep_timers(void)
 	uint64_t now = us.hub->now_ns();
 
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
-		struct usbstor_dev *d = &us.dev[i];
+		struct usbstor_dev *d = us.dev[i];
 
-		if (d->timer_kind != TK_NONE && d->timer_at <= now)
+		if (d && d->timer_kind != TK_NONE && d->timer_at <= now)
 			fire(d);
 	}
 }

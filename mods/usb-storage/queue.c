@@ -311,7 +311,8 @@ io_dispatch(void *arg)
 
 	if (!d) {
 		for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-			io_dispatch(&us.dev[i]);
+			if (us.dev[i])
+				io_dispatch(us.dev[i]);
 		return;
 	}
 	if (d->state != DEV_READY || us.quiesced || us.released ||

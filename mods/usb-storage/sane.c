@@ -30,8 +30,8 @@ struct usbstor_dev *
 dev_of(void *arg, const char *what)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (arg == &us.dev[i])
-			return &us.dev[i];
+		if (us.dev[i] && arg == us.dev[i])
+			return us.dev[i];
 	slog(PB_LOG_ERR, "%s ran with %p, none of our sticks: each stick "
 	    "looked at", what, arg);
 	return NULL;
@@ -54,9 +54,9 @@ void
 sweep_completions(void)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
-		struct usbstor_dev *d = &us.dev[i];
+		struct usbstor_dev *d = us.dev[i];
 
-		if (d->bot.in_flight && d->bot.req.status != BOT_PENDING)
+		if (d && d->bot.in_flight && d->bot.req.status != BOT_PENDING)
 			bot_req_done(d);
 	}
 }

@@ -86,21 +86,6 @@ usbstor_start(struct pb_module *self, const struct pb_hub *hub, int mode)
 
 /* Everything ends: requests still ours complete PB_ECANCELED (none after
  * a swap handed them over), the bus forgets ours, memory goes back. */
-/* The requests at the bus, saved (1) and put back in place (0). */
-static void
-keep_requests(int save)
-{
-	static struct usb_req kept[USBSTOR_DEVS];
-	static uint8_t out[USBSTOR_DEVS];
-
-	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
-		if (save && (out[i] = (uint8_t)us.dev[i].bot.in_flight))
-			kept[i] = us.dev[i].bot.req;
-		else if (!save && out[i])
-			us.dev[i].bot.req = kept[i];
-	}
-}
-
 static void
 usbstor_stop(struct pb_module *self)
 {
@@ -152,13 +137,11 @@ usbstor_stop(struct pb_module *self)
 			us.hub->free(us.self, d);
 	}
 	/* The hub closes our connections without telling: none may be
-	 * used if we are started anew.  But a request still at the bus
-	 * stays as it is: the bus and the controller drop it when they hear
-	 * PB_EV_CLIENT_GONE, after this stop, and find it by its links and
-	 * its owner. */
-	keep_requests(1);
+	 * used if we are started anew.  A request still at the bus stays
+	 * as it is, in its stick's slot kept above: the bus and the
+	 * controller drop it when they hear PB_EV_CLIENT_GONE, after this
+	 * stop, and find it by its links and its owner. */
 	memset(&us, 0, sizeof(us));
-	keep_requests(0);
 }
 
 static int

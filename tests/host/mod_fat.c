@@ -6,6 +6,7 @@
  * with mtools.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1955,4 +1956,49 @@ TEST(fat_queued_reads_overlap)
 		free(buf[i]);
 	free(exp);
 	free(neu);
+}
+
+/* ---- the fault campaign: fat's own state gone bad ---------------------- */
+
+static void
+trapped(int sig)
+{
+	(void)sig;
+	_exit(77);
+}
+
+/* A stray write of the campaign into fat's volume (its geometry): a
+ * sector beyond the volume is no disk's doing, so fat faults
+ * (PB_SELF_CORRUPT) to be restarted and mount again, instead of refusing
+ * the volume as damaged for good.  The fault is taken in a child. */
+TEST(campaign_fat_own_geometry_corrupt_faults)
+{
+	uint8_t data[512];
+	uint64_t got;
+	uint32_t h;
+	pid_t pid;
+	int status = 0;
+
+	REQUIRE(make_image("g.img", "-F 32 -s 1", 40960) && mount_img("g.img"));
+	REQUIRE(ff_open(&fsc, "dir/sub/deep.dat", FS_O_READ, &h) == PB_OK);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		struct sigaction sa = { .sa_handler = trapped };
+
+		sigaction(SIGILL, &sa, NULL);
+		for (unsigned i = 0; i < FAT_MAX_VOLS; i++)
+			if (fm.vols[i])
+				fm.vols[i]->g.total_sectors = 64;
+		ff_read(&fsc, h, 0, data, sizeof(data), &got);
+		_exit(0);
+	}
+	REQUIRE(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 77,
+	    "the child %s %d", WIFEXITED(status) ? "exited" : "died of",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	/* This instance, not corrupted, reads on. */
+	CHECK_EQ_INT(ff_read(&fsc, h, 0, data, sizeof(data), &got), PB_OK);
+	ff_close(&fsc, h);
+	unmount_to(NULL);
 }

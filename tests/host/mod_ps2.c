@@ -248,6 +248,24 @@ controller_cmd(uint8_t v)
 	}
 }
 
+/* Holding interrupts: the model raises none by itself, so only the
+ * pairing matters. */
+static int irq_holds;
+
+uint64_t
+cpu_irq_save(void)
+{
+	irq_holds++;
+	return 0x200;
+}
+
+void
+cpu_irq_restore(uint64_t flags)
+{
+	(void)flags;
+	irq_holds--;
+}
+
 uint8_t
 inb(uint16_t port)
 {
@@ -776,7 +794,8 @@ TEST(ps2_caps_lock_sends_leds)
 	CHECK_EQ_INT(mdl.sent[0], KBD_SET_LEDS);
 	CHECK_EQ_INT(mdl.sent[1], 0x04);
 	CHECK_EQ_INT(mdl.leds, 0x04);
-	CHECK_EQ_INT(timers_armed(), 0);	/* both bytes acknowledged */
+	CHECK_EQ_INT(timers_armed(), 1);	/* both bytes acknowledged:
+						 * the lost-interrupt look */
 	TYPE(0x1e, 0x2a, 0x1e, 0xaa, 0x02);	/* a, shift-a, 1 */
 	CHECK_STR(keys(), "41+:8,61+:9,31+:8");
 	TYPE(0x3a, 0xba, 0x1e);
@@ -811,7 +830,7 @@ TEST(ps2_led_command_in_flight)
 	mdl.hold_acks = 1;
 	TYPE(0x3a, 0xba);			/* caps: 0xED sent, no ACK yet */
 	CHECK_EQ_INT(mdl.nsent, 1);
-	CHECK_EQ_INT(timers_armed(), 1);
+	CHECK_EQ_INT(timers_armed(), 2);	/* the ACK's, and the look */
 	TYPE(0x45, 0xc5, 0x1e);			/* num meanwhile; keys go on */
 	CHECK_STR(typed(), "A");
 	CHECK_EQ_INT(mdl.nsent, 1);		/* waits for the first */
@@ -825,7 +844,7 @@ TEST(ps2_led_command_in_flight)
 	settle();
 	CHECK_EQ_INT(mdl.nsent, 4);
 	CHECK_EQ_INT(mdl.leds, 0x06);
-	CHECK_EQ_INT(timers_armed(), 0);
+	CHECK_EQ_INT(timers_armed(), 1);
 
 	/* A resend is sent again. */
 	mdl.hold_acks = 0;
@@ -841,7 +860,7 @@ TEST(ps2_led_command_in_flight)
 	 * next lock change tries again. */
 	mdl.kbd_mute = 1;
 	TYPE(0x3a, 0xba);
-	CHECK_EQ_INT(timers_armed(), 1);
+	CHECK_EQ_INT(timers_armed(), 2);
 	time_passes(150000000ull);
 	CHECK_CONTAINS(log_text, "keyboard: 0xed not acknowledged within "
 	    "100 ms: LEDs not set (1 times)");
@@ -1013,4 +1032,29 @@ TEST(ps2_import_takes_a_consoles_keys_and_checks)
 	REQUIRE(ps2_ops.activate(SELF) == PB_OK);
 	CHECK_STR(typed(), "c");
 	ps2_ops.stop(SELF);
+}
+
+/* ---- the fault campaign: a lost interrupt ------------------------------ */
+
+/* The handler did not run for a byte (an injected skip, or a lost
+ * interrupt): IRQ 1 stays raised and no edge comes again, so only the
+ * 100 ms look at the status port takes it, and the keys after it. */
+TEST(campaign_ps2_lost_interrupt_taken_by_the_look)
+{
+	setup();
+	REQUIRE(start() == PB_OK);
+	CHECK_EQ_INT(timers_armed(), 1);		/* the look */
+	push(0x1e, 0);				/* 'a' pressed: no interrupt */
+	push(0x9e, 0);
+	run_work();
+	CHECK_STR(keys(), "");
+	time_passes(100000000ull);
+	run_work();
+	CHECK_STR(keys(), "61+,61-");
+	CHECK_CONTAINS(log_text, "a byte waited at port 0x60 with no "
+	    "interrupt");
+	CHECK_EQ_INT(irq_holds, 0);
+	CHECK_EQ_INT(timers_armed(), 1);		/* looks again */
+	ps2_ops.stop(SELF);
+	CHECK_EQ_INT(timers_armed(), 0);
 }

@@ -8,6 +8,9 @@
  * modules, not of the hub, and have no hardware or hub calls.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1219,6 +1222,53 @@ TEST(serial_quiesce_export_resume)
 	serial_ops.stop(SELF);
 }
 
+/* A line typed while serial could not run (a work item hung for a
+ * watchdog period, the interrupt queueing all the while) is longer than
+ * the state's keys[]: every key reaches the restarted instance, in
+ * order, the rest after the text; a short blob keeps keys before text. */
+TEST(serial_state_hands_over_every_unread_key)
+{
+	static const char line[] = "sha256sum /esp/patchbay/mods/shell.mod\r";
+	char buf[4096], want[512];
+	struct console_state st;
+	size_t len = 0, len2 = 0, n = 0;
+	uint32_t ver = 0;
+
+	for (const char *c = line; *c; c++)
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%x",
+		    n ? "," : "", *c == '\r' ? 0xd : (unsigned)*c);
+	serial_setup(1);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	con_write_to("console:com1", "patchbay> ");
+	TYPE(&um[0], "sha256sum /esp/patchbay/mods/shell.mod\r");
+	run_timers();
+	REQUIRE(serial_ops.export_state(SELF, NULL, 0, &len, &ver) == PB_OK);
+	CHECK_EQ_INT(len, sizeof(st) + 10 + (39 - CONSOLE_STATE_KEYS) * 8);
+	REQUIRE(serial_ops.export_state(SELF, buf, len, &len2, &ver) ==
+	    PB_OK);
+	CHECK_EQ_INT(len2, len);
+	memcpy(&st, buf, sizeof(st));
+	CHECK_EQ_INT(st.nkeys, CONSOLE_STATE_KEYS);
+	CHECK_EQ_INT(st.text_len, 10);
+	/* Too short for all: the keys that fit go, before any text. */
+	REQUIRE(serial_ops.export_state(SELF, buf, sizeof(st) + 3 * 8, &len2,
+	    &ver) == PB_OK);
+	CHECK_EQ_INT(len2, sizeof(st) + 3 * 8);
+	CHECK_CONTAINS(log_text, "4 unread keys do not fit");
+	REQUIRE(serial_ops.export_state(SELF, buf, len, &len2, &ver) ==
+	    PB_OK);
+	serial_ops.stop(SELF);
+	/* The restarted instance. */
+	serial_setup(1);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_STANDBY) ==
+	    PB_OK);
+	REQUIRE(serial_ops.import_state(SELF, buf, len2, ver) == PB_OK);
+	REQUIRE(serial_ops.activate(SELF) == PB_OK);
+	CHECK_STR(keys_of("keyboard:com1"), want);
+	CHECK_CONTAINS(log_text, "39 unread keys taken over");
+	serial_ops.stop(SELF);
+}
+
 TEST(serial_import_checks_the_state)
 {
 	char blob[1024];
@@ -1298,7 +1348,8 @@ TEST(serial_irq_provider_switches_from_polling)
 	CHECK_EQ_INT(timers_armed(), 1);	/* polled: no provider yet */
 	CHECK_EQ_INT(um[0].ier, 0);
 	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
-	CHECK_EQ_INT(timers_armed(), 0);	/* the poll stopped */
+	CHECK_EQ_INT(timers_armed(), 1);	/* the poll stopped; the
+						 * lost-interrupt look */
 	CHECK(froute[4] >= 64);
 	CHECK(froute[3] >= 64);
 	CHECK(froute[4] != froute[3]);
@@ -1322,7 +1373,8 @@ TEST(serial_irq_provider_switches_from_polling)
 	CHECK_STR(keys_of("keyboard:com2"), "7a");
 	CHECK_STR(keys_of("keyboard:com1"), "");
 	run_work();
-	CHECK_EQ_INT(timers_armed(), 0);	/* nothing pending, no tick */
+	CHECK_EQ_INT(timers_armed(), 1);	/* nothing pending, no tick:
+						 * the look alone */
 	serial_ops.stop(SELF);
 	CHECK_EQ_INT(vectors_used(), 0);
 	CHECK_EQ_INT(froute[4], 0);
@@ -1336,7 +1388,8 @@ TEST(serial_irq_handler_is_bounded)
 	irq_setup(1);
 	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
 	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
-	CHECK_EQ_INT(timers_armed(), 0);	/* by interrupt from the start */
+	CHECK_EQ_INT(timers_armed(), 1);	/* by interrupt from the start:
+						 * the look alone */
 	CHECK_EQ_INT(froute[3], 0);		/* no port on IRQ 3 */
 	run_work();
 	memset(many, 'q', sizeof(many));
@@ -1451,13 +1504,13 @@ TEST(serial_irq_lone_escape_times_out)
 	raise_isa(4);
 	run_work();
 	CHECK_STR(keys_of("keyboard:com1"), "");
-	CHECK_EQ_INT(timers_armed(), 1);	/* the ESC tick */
+	CHECK_EQ_INT(timers_armed(), 2);	/* the ESC tick, the look */
 	run_timers();
 	run_timers();
 	CHECK_STR(keys_of("keyboard:com1"), "");
 	run_timers();
 	CHECK_STR(keys_of("keyboard:com1"), "110016");
-	CHECK_EQ_INT(timers_armed(), 0);
+	CHECK_EQ_INT(timers_armed(), 1);
 	serial_ops.stop(SELF);
 }
 
@@ -1504,8 +1557,80 @@ TEST(serial_irq_quiesce_export_resume)
 	REQUIRE(serial_ops.resume(SELF) == PB_OK);
 	CHECK(froute[4] >= 64);
 	CHECK_EQ_INT(um[0].ier, IER_ERBFI);
-	CHECK_EQ_INT(timers_armed(), 0);
+	CHECK_EQ_INT(timers_armed(), 1);	/* the look */
 	CHECK_STR(keys_of("keyboard:com1"), "61,62");
+	serial_ops.stop(SELF);
+}
+
+/* The handler did not run (an injected skip, or a lost interrupt): the
+ * bytes wait in the FIFO with INTRPT raised, and no edge comes again;
+ * the 100 ms look queues the work that reads them. */
+TEST(campaign_serial_lost_interrupt_taken_by_the_look)
+{
+	irq_setup(1);
+	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	run_work();
+	TYPE(&um[0], "ls\r");			/* no interrupt comes */
+	run_work();
+	CHECK_STR(keys_of("keyboard:com1"), "");
+	time_passes(100000000ull);
+	CHECK_EQ_INT(fwork_n, 1);
+	run_work();
+	CHECK_STR(keys_of("keyboard:com1"), "6c,73,d");
+	CHECK_CONTAINS(log_text, "com1: data waited with no interrupt");
+	CHECK_EQ_INT(irq_holds, 0);
+	CHECK_EQ_INT(timers_armed(), 1);	/* it looks again */
+	serial_ops.stop(SELF);
+	CHECK_EQ_INT(timers_armed(), 0);
+}
+
+static void
+trapped(int sig)
+{
+	(void)sig;
+	_exit(77);
+}
+
+/* Data that waits look after look with nothing read (the receive work
+ * lost: a work item that ran with a corrupted argument and never read)
+ * is a receive path that does not work: serial faults, to be restarted
+ * from its image.  The fault is taken in a child. */
+TEST(campaign_serial_receive_path_that_never_reads_faults)
+{
+	pid_t pid;
+	int status = 0;
+
+	irq_setup(1);
+	serial_ops.event(SELF, PB_EV_CONNECTED, &firq_conn, REQ_IRQ);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	run_work();
+	TYPE(&um[0], "x");
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		struct sigaction sa = { .sa_handler = trapped };
+
+		sigaction(SIGILL, &sa, NULL);
+		work_queued = 1;		/* queued, and never runs */
+		for (int i = 0; i < 9; i++)
+			time_passes(100000000ull);
+		if (strstr(log_text, "receive path is broken"))
+			_exit(9);		/* too soon: nine looks */
+		time_passes(100000000ull);
+		_exit(0);
+	}
+	REQUIRE(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 77,
+	    "the child %s %d", WIFEXITED(status) ? "exited" : "died of",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	/* Read at every look: nothing is broken. */
+	for (int i = 0; i < 12; i++) {
+		TYPE(&um[0], "y");
+		time_passes(100000000ull);
+		run_work();
+	}
+	CHECK(!strstr(log_text, "receive path is broken"));
 	serial_ops.stop(SELF);
 }
 

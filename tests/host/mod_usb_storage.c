@@ -1619,7 +1619,7 @@ TEST(usbstor_usbgone_completion_with_a_damaged_argument)
 
 	REQUIRE(read_held_at_cbw(&c));
 	REQUIRE(cbw_answered_astray() != NULL);
-	bot_req_done((char *)&us.dev[0] + 8);
+	bot_req_done((char *)us.dev[0] + 8);
 	settle();
 	CHECK_CONTAINS(log_text, "a usb completion ran with ");
 	read_done_uncancelled(&c);
@@ -1647,9 +1647,10 @@ TEST(usbstor_usbgone_completion_lost_taken_at_the_deadline)
 TEST(usbstor_usbgone_timer_with_a_damaged_argument)
 {
 	struct creq c;
-	struct usbstor_dev *d = &us.dev[0];
+	struct usbstor_dev *d;
 
 	REQUIRE(read_held_at_cbw(&c));
+	d = us.dev[0];
 	REQUIRE(d->timer_kind == TK_BOT);
 	fake_timer_cancel(SELF, d->timer_id);	/* the hub's, consumed */
 	time_passes(T_CMD + MS);
@@ -1670,8 +1671,8 @@ TEST(usbstor_usbgone_dispatch_with_a_damaged_argument)
 
 	REQUIRE(rig_one(2048));
 	creq_init(&c, 0, BLOCK_READ, 0, 16, 512, 1, 1);
-	io_queue(&us.dev[0], &c.r, 0);		/* queued, not kicked */
-	io_dispatch((char *)&us.dev[0] + 1);
+	io_queue(us.dev[0], &c.r, 0);		/* queued, not kicked */
+	io_dispatch((char *)us.dev[0] + 1);
 	settle();
 	CHECK_CONTAINS(log_text, "the dispatch ran with ");
 	read_done_uncancelled(&c);
@@ -1706,8 +1707,10 @@ TEST(usbstor_usbgone_stop_leaves_the_bus_its_request)
 {
 	struct creq c;
 	struct usb_req *h, before;
+	struct usbstor_dev *kept;
 
 	REQUIRE(read_held_at_cbw(&c));
+	kept = us.dev[0];
 	stick[0].usb.cancel_keeps = 1;
 	h = fakeusb_held(&stick[0].usb, BM_EP_OUT);
 	REQUIRE(h != NULL);
@@ -1721,6 +1724,7 @@ TEST(usbstor_usbgone_stop_leaves_the_bus_its_request)
 	CHECK_EQ_INT(c.r.status, PB_ECANCELED);
 	CHECK_EQ_INT(fdma_allocs, 1);
 	stick[0].usb.nheld = 0;		/* the bus drops it (CLIENT_GONE) */
+	fake_free(SELF, kept);		/* and the hub takes its slot back */
 	creq_free(&c);
 	rig_end();
 }

@@ -4,18 +4,25 @@ one).
 
 Each injection i of seed S: `faultinject pick S i MODULES...` arms the
 shell's seeded choice in the hub (hub/inject.c), a key is pressed on the
-emulated keyboard (PS/2 or USB), `sha256sum FILE` reads a file through fat
-and the disk driver and prints through the consoles, and `faultinject
-status` says whether the injection fired, the faults charged since and the
-target's state.  Only from outside can a hang (no prompt in time) or a dead
+emulated keyboard (PS/2 or USB: Shift, which types nothing), `sha256sum
+FILE` reads a file through fat and the disk driver and prints through the
+consoles, `faultinject status` disarms it and says whether it fired, the
+faults charged since and the target's state, and then keys are typed on
+the emulated keyboard: `echo ` on COM1, a token of three letters on the
+keyboard and Enter, and the token must come back, whole and in order.
+The token is typed once the injection is disarmed and recovered from: a
+key typed into a driver while it dies, or into a USB keyboard that a
+restarted xhci resets (QEMU empties the device's queue then, as a real
+keyboard's reset does), may be lost, and says nothing about the recovery;
+a key typed after it must arrive.  Only from outside can a hang (no prompt in time) or a dead
 hub (QEMU gone, or the hub's fatal line) be seen; the machine is then
 booted again and the campaign goes on with injection i + 1 (a choice
 depends only on seed and index, so the sequence is the same).
 
 Outcomes (classify):
-  transparent  the workload is intact: the right checksum, no error line
-               (`fault` tells whether a fault was caught and recovered, or
-               none showed)
+  transparent  the workload is intact: the right checksum, no error line,
+               the keys typed afterwards echoed (`fault` tells whether a
+               fault was caught and recovered, or none showed)
   visible      the workload saw an error, and works again within HEAL_S
   stopped      the system is alive, but a module was left stopped, or the
                workload does not work again (the service is lost); the
@@ -27,6 +34,7 @@ Outcomes (classify):
 """
 
 import hashlib
+import itertools
 import os
 import re
 import time
@@ -47,6 +55,10 @@ DRIVERS = {
                 'bochs-display', 'serial'],
 }
 KEYS = {'default': 'shift', 'usb': 'shift', 'usbonly': 'shift'}
+KEYS_S = 10         # how long typed keys may take to come back
+MOMENTS = ['entry', 'work', 'irq']            # mods/shell/faultinject.c
+TYPES = ['stray', 'pointer', 'null', 'wild', 'regbit', 'codebit', 'loop',
+         'loopheld', 'retcode', 'svcarg', 'skip']
 RUNNING = re.compile(r'faultinject: (\d+) modules running')
 STATUS = re.compile(r'inject: (armed|fired|none) (\S+) (\d):(\d+):0x[0-9a-f]+ '
                     r'faults=(\d+) total=(\d+) state=(\S+)')
@@ -75,6 +87,13 @@ def judge_sum(out, sha):
     if any(l.startswith('error:') for l in lines) or len(sums) != 1:
         return 'error'
     return 'ok' if sums[0] == sha else 'mismatch'
+
+
+def token(i, attempt=0):
+    """Three letters for injection i (and a retry): consecutive ones
+    differ, so an echo left over from one cannot pass for the next."""
+    n = i * 7 + attempt * 331
+    return ''.join(chr(ord('a') + (n // 26 ** k) % 26) for k in range(3))
 
 
 def running_modules(mods_output):
@@ -168,6 +187,12 @@ class Campaign:
         st = STATUS.search(out)
         n = RUNNING.search(out)
         fired = bool(st) and st.group(1) == 'fired'
+        if st and not rec.get('module'):
+            # Its line was lost (below): what was armed, from the hub.
+            rec.update(module=st.group(2), moment=MOMENTS[int(st.group(3))],
+                       type=TYPES[int(st.group(4))],
+                       param=re.search(r':(0x[0-9a-f]+) ', st.group(0))
+                       .group(1))
         stopped = []
         if n and int(n.group(1)) < len(self.before):
             stopped = sorted(self.before - running_modules(
@@ -177,7 +202,7 @@ class Campaign:
             for name in stopped:
                 self.m.cmd('load ' + name, self.timeout)
             self._census()
-        healed = rec['workload'] != 'error' or self._heal()
+        healed = rec['workload'] != 'error' or self._heal(rec['index'])
         rec.update(fired=fired, faults=int(st.group(6)) if st else None,
                    stopped=stopped, healed=healed,
                    outcome=classify(fired, st and int(st.group(6)),
@@ -187,19 +212,40 @@ class Campaign:
             self.close()    # the next injection starts from a clean boot
         return rec
 
-    def _heal(self):
+    def _heal(self, index):
         """After a workload error: does the workload work again within
         HEAL_S (a recovered service)?  Each injection is judged on a
         working system, so one that leaves it broken is the last on this
         boot."""
         until = time.monotonic() + HEAL_S
-        while True:
+        for attempt in itertools.count(1):
             out = self.m.cmd('sha256sum ' + FILE, self.timeout)
-            if judge_sum(out, self.sha) == 'ok':
+            if judge_sum(out, self.sha) == 'ok' and \
+                    self._keys(index, attempt) == 'ok':
                 return True
             if time.monotonic() > until:
                 return False
             time.sleep(1)
+
+    def _keys(self, i, attempt=0):
+        """The keyboard's part of the workload: 'echo ' on COM1, a token
+        typed on the emulated keyboard, Enter; 'ok' when the shell prints
+        the token, else 'error' (the line typed so far is run, so the
+        prompt is back either way)."""
+        m, tok = self.m, token(i, attempt)
+        m.send('echo ')
+        m.expect(r'echo $', self.timeout)
+        m.typekeys(tok)
+        m.sendkey('ret')
+        try:
+            m.expect(r'^%s\r?$' % tok, KEYS_S)
+        except TestFailure:
+            m.skip_output()
+            m.sendline('')
+            m.expect(r'^' + re.escape(PROMPT), self.timeout)
+            return 'error'
+        m.expect(r'^' + re.escape(PROMPT), self.timeout)
+        return 'ok'
 
     def one(self, i):
         """Arm injection i (finishing the one before) and run the
@@ -213,16 +259,30 @@ class Campaign:
                 return      # left broken: injection i is passed over
         a = re.search(r'faultinject %d: (\S+) (\S+) (\S+) (0x[0-9a-f]+)' % i,
                       out)
-        if not a:
+        if not a and 'cannot arm' in out:
             self._emit({'index': i, 'outcome': 'notarmed',
                         'why': out.strip()[-200:]})
             return
-        rec = self.pending = {'index': i, 'module': a.group(1),
-                              'moment': a.group(2), 'type': a.group(3),
-                              'param': a.group(4), 'workload': None}
+        rec = self.pending = {'index': i, 'workload': None}
+        if a:
+            rec.update(module=a.group(1), moment=a.group(2),
+                       type=a.group(3), param=a.group(4))
+        else:
+            # Armed, and its own line lost: the injection fired at once
+            # in the console's write of it (an entry injection reaches a
+            # console driver through the shell's next call).  Lost output
+            # is a visible error; the status says what was armed.
+            rec['lost'] = out.strip()[-200:]
         m.sendkey(KEYS[self.config])
         rec['workload'] = judge_sum(m.cmd('sha256sum ' + FILE, self.timeout),
                                     self.sha)
+        m.cmd('faultinject status', self.timeout)   # disarmed
+        if self._keys(i) != 'ok' and rec['workload'] == 'ok':
+            rec['workload'] = 'error'
+            rec['why'] = 'keys typed after the injection did not come back'
+        if rec.get('lost') and rec['workload'] == 'ok':
+            rec['workload'] = 'error'
+            rec['why'] = 'the line that said what was armed was lost'
 
     def run(self, first, n, budget=None):
         """Injections from first on until n of them fired, or budget

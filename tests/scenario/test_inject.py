@@ -96,6 +96,27 @@ def test_inject_quiet_types_keep_the_prompt():
         m.expect(r'tinject: alive \d+', 30)
 
 
+def test_inject_store_leaves_the_module_code():
+    """A store injected into a module (stray, pointer) is one write made
+    from the module's own code: the instruction put at the start of its
+    image for it is taken away again, so a store that hits nothing that
+    matters leaves the module serving as before.  tinject's tick is that
+    first code, and `work pointer 0` writes a scratch word of its state:
+    nothing is charged, and the alive lines go on."""
+    with tinject_machine('inject_store') as m:
+        booted(m)
+        m.cmd('load tinject', check=True)
+        m.expect(r'tinject: alive \d+', 30)
+        status, text = inject(m, 'work pointer 0')
+        assert 'inject: fired tinject' in status, status
+        assert 'total=0 ' in status, status
+        assert not charged_to_tinject(text), text[-1500:]
+        m.skip_output()
+        first = m.expect(r'tinject: alive (\d+)', 30)
+        then = m.expect(r'tinject: alive (\d+)', 30)
+        assert int(then.group(1)) > int(first.group(1))
+
+
 def test_inject_at_an_entry_point():
     """Entry points: armed while tinject is stopped, the injection takes
     its first entry at the next load (the event that connects its irq
@@ -136,7 +157,8 @@ def test_inject_loop_with_interrupts_held():
 def test_inject_campaign_200():
     """A seeded campaign of 200 injections that fired, across the default
     machine's drivers, under the workload (faultcampaign.py).  Every one
-    is judged; none may corrupt data silently.  The outcome shares are
+    is judged; none may corrupt data silently or kill the hub, at most 1 %
+    may hang and at least 90 % are transparent.  The outcome shares are
     written to build/test-logs/inject.campaign.json."""
     img = custom_image('inject_campaign', ['target=os', 'watchdog=1000'])
     # bochs-display is left to make bench: no guarded call reaches it
@@ -159,3 +181,10 @@ def test_inject_campaign_200():
     assert len(counted) >= 200, (len(counted), c.records[-3:])
     corrupt = [r for r in counted if r['outcome'] == 'corrupt']
     assert not corrupt, corrupt
+    # The issue's targets, with room for a slow host: no dead hub, at
+    # most 1 % hangs (target: 99 % without), 90 % transparent (95).
+    dead = [r for r in counted if r['outcome'] == 'hubcrash']
+    assert not dead, dead
+    hangs = [r for r in counted if r['outcome'] == 'hang']
+    assert len(hangs) <= len(counted) // 100, hangs
+    assert c.shares()['transparent'] >= 0.9, c.shares()

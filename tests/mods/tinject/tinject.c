@@ -7,7 +7,12 @@
  *   irq	the IPI's handler, which counts and posts a work item
  *
  * Every 100 ticks it logs "tinject: alive N" (N handled interrupts), so a
- * test sees it serve again after an injection charged to it.
+ * test sees it serve again after an injection charged to it.  The tick is
+ * the first code of the image (an external function is emitted before
+ * the static ones), where inject.c's store puts its own instruction for
+ * a moment: a store that left it there would stop the ticks.  Its state
+ * starts with scratch words that a corrupted pointer near it may hit
+ * harmlessly (`work pointer 0` writes the second).
  */
 #include "../../../abi/pbmod.h"
 #include "../../../abi/irq.h"
@@ -19,10 +24,26 @@ static int vector;
 /* Every function reaches its state through its argument, as a driver
  * reaches its device's: a corrupted argument is a corrupted pointer. */
 struct state {
+	uint64_t scratch[4];
 	unsigned ticks, handled, counted;
 	struct pb_work count_work;
 };
-static struct state st;
+static struct state st __attribute__((aligned(64)));
+
+void tinject_tick(void *arg);
+
+/* Every 10 ms: an IPI to ourselves, and the alive line. */
+void
+tinject_tick(void *arg)
+{
+	struct state *s = arg;
+
+	if (irq && PB_CALL(irq, irq_ops, send_self, vector) != PB_OK)
+		return;
+	if (++s->ticks % 100 == 0)
+		pb_logf(hub, self, PB_LOG_INFO, "alive %u (%u counted)",
+		    s->handled, s->counted);
+}
 
 static void
 count(void *arg)
@@ -41,18 +62,6 @@ handler(void *arg)
 	hub->work_post(self, &s->count_work);
 }
 
-static void
-tick(void *arg)
-{
-	struct state *s = arg;
-
-	if (irq && PB_CALL(irq, irq_ops, send_self, vector) != PB_OK)
-		return;
-	if (++s->ticks % 100 == 0)
-		pb_logf(hub, self, PB_LOG_INFO, "alive %u (%u counted)",
-		    s->handled, s->counted);
-}
-
 static int
 tinject_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
@@ -68,7 +77,7 @@ tinject_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	if ((err = h->irq_register(m, vector, handler, &st)) != PB_OK)
 		return err;
 	h->work_init(m, &st.count_work, count, &st);
-	id = h->timer_every(m, 10000000ull, tick, &st);
+	id = h->timer_every(m, 10000000ull, tinject_tick, &st);
 	return id < 0 ? id : PB_OK;
 }
 
