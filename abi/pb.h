@@ -138,7 +138,7 @@ enum pb_event {
 	 * back) sets conn->ops to NULL: the hub then keeps the client's
 	 * RAM and vectors out of use for good. */
 	PB_EV_CLIENT_GONE = 5,
-	/* ABI 1.3, delivered to a provider just before PB_EV_CLIENT_GONE
+	/* ABI 1.4, delivered to a provider just before PB_EV_CLIENT_GONE
 	 * for the same connection when the client goes because it faulted
 	 * and no other driver waits to take the device back as it is (a
 	 * swap's rollback): the device's state need not survive, so a bus
