@@ -85,6 +85,7 @@ ctl_next(struct ukbd *k)
 		which = k->ctl_pending & -k->ctl_pending;	/* lowest */
 		k->ctl_pending &= ~which;
 		ctl_build(k, which);
+		k->ctl.status = USBKBD_PENDING;
 		if ((r = PB_CALL(k->usb, usb_ops, submit, &k->ctl)) == PB_OK) {
 			k->ctl_busy = 1;
 			return;
@@ -98,7 +99,15 @@ ctl_next(struct ukbd *k)
 static void
 ctl_done(void *arg)
 {
-	struct ukbd *k = arg;
+	struct ukbd *k = ukbd_of(arg, "a class request's completion");
+
+	if (k)
+		ctl_completed(k);
+}
+
+void
+ctl_completed(struct ukbd *k)
+{
 	unsigned which = (unsigned)(uintptr_t)k->ctl.client_data;
 	int st = k->ctl.status;
 

@@ -15,6 +15,12 @@
  *			most, then one line and the keyboard is left alone
  *			(a report that comes resets the count);
  *   PB_ECANCELED	our cancel (a swap), or the device went: no more.
+ *
+ * A completion that runs with an argument that is none of our keyboards
+ * (its work item damaged: the campaign's regbit) would leave the request
+ * taken for good and the keyboard silent without a fault: every keyboard
+ * whose request the bus has completed (its status no longer
+ * USBKBD_PENDING) is then served instead.
  */
 #include "usbkbd.h"
 
@@ -39,6 +45,7 @@ intr_submit(struct ukbd *k)
 
 	if (!k->intr.done.fn)
 		uk.hub->work_init(uk.self, &k->intr.done, intr_done, k);
+	k->intr.status = USBKBD_PENDING;
 	if ((r = PB_CALL(k->usb, usb_ops, submit, &k->intr)) != PB_OK) {
 		intr_give_up(k, k->intr_halt ? "CLEAR_HALT refused" :
 		    "refused", r);
@@ -113,7 +120,15 @@ intr_backoff(struct ukbd *k, int err)
 static void
 intr_done(void *arg)
 {
-	struct ukbd *k = arg;
+	struct ukbd *k = ukbd_of(arg, "a report's completion");
+
+	if (k)
+		intr_completed(k);
+}
+
+void
+intr_completed(struct ukbd *k)
+{
 	int st = k->intr.status, halt = k->intr_halt;
 
 	k->intr_busy = 0;

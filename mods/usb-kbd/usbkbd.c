@@ -208,6 +208,39 @@ ukbd_attach(struct pb_conn *c)
 	return PB_OK;
 }
 
+/*
+ * arg, a completion's, as one of our keyboards.  One that is none of
+ * them (its work item damaged: the campaign's regbit flips a bit of it)
+ * would leave its request taken for good, and the keyboard silent
+ * without a fault: every keyboard's request that the bus has completed
+ * (its status no longer USBKBD_PENDING) is served instead, and NULL.
+ */
+struct ukbd *
+ukbd_of(void *arg, const char *what)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < USBKBD_MAX; i++)
+		if (uk.kbd[i] && arg == uk.kbd[i])
+			return uk.kbd[i];
+	for (unsigned i = 0; i < USBKBD_MAX; i++) {
+		struct ukbd *k = uk.kbd[i];
+
+		if (k && k->ctl_busy && k->ctl.status != USBKBD_PENDING) {
+			ctl_completed(k);
+			n++;
+		}
+		if (k && k->intr_busy && k->intr.status != USBKBD_PENDING) {
+			intr_completed(k);
+			n++;
+		}
+	}
+	pb_logf(uk.hub, uk.self, PB_LOG_ERR, "%s ran with %p, none of our "
+	    "keyboards: %u completed request%s served", what, arg, n,
+	    n == 1 ? "" : "s");
+	return NULL;
+}
+
 /* A request filled afresh, keeping its work item (set up once). */
 void
 ukbd_req_reset(struct usb_req *r)

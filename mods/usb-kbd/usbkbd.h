@@ -32,6 +32,9 @@
 #define USBKBD_PROPS_MAX 256	/* a resource's properties, read */
 #define USBKBD_BUF	64	/* DMA bytes per keyboard: report, LEDs */
 #define USBKBD_LED_OFF	32	/* where the LED byte is in them */
+/* A request's status while the bus has it: the bus writes the real one
+ * (PB_OK or a negative error) when it completes it. */
+#define USBKBD_PENDING	1
 
 /* Typematic as ps2 sets its keyboard (kbd.c, 0xF3 0x24): 500 ms, then
  * 20.7 keys a second. */
@@ -122,6 +125,9 @@ void ctl_setup(struct ukbd *k);		/* protocol, idle, LEDs */
 void ctl_leds(struct ukbd *k);		/* the LEDs show k->locks */
 void ctl_next(struct ukbd *k);
 /* intr.c */
+struct ukbd *ukbd_of(void *arg, const char *what);
+void ctl_completed(struct ukbd *k);
+void intr_completed(struct ukbd *k);
 void intr_arm(struct ukbd *k);
 void intr_stop_timer(struct ukbd *k);
 void intr_cancel(struct ukbd *k);

@@ -274,6 +274,16 @@ one_keyboard(void)
 	return p;
 }
 
+/* The bus completes r: its status written (PB_OK unless the test set
+ * one), as a bus does at completion only. */
+static void
+bus_complete(struct fakeusb *u, struct usb_req *r)
+{
+	if (r->status == USBKBD_PENDING)
+		r->status = PB_OK;
+	fakeusb_complete(u, r);
+}
+
 /* The keyboard sends a report: its held request completes with it. */
 static int
 report(struct dev *d, uint8_t mods, uint8_t k0, uint8_t k1, uint8_t k2)
@@ -284,7 +294,7 @@ report(struct dev *d, uint8_t mods, uint8_t k0, uint8_t k1, uint8_t k2)
 	if (!r || r->op != USB_OP_XFER || r->length != 8)
 		return 0;
 	fakeusb_reply(r, rep, sizeof(rep));
-	fakeusb_complete(&d->u, r);
+	bus_complete(&d->u, r);
 	run_posted();
 	run_work();		/* the client's notify */
 	return 1;
@@ -299,7 +309,7 @@ intr_fails(struct dev *d, int st)
 	if (!r)
 		return 0;
 	r->status = st;
-	fakeusb_complete(&d->u, r);
+	bus_complete(&d->u, r);
 	run_posted();
 	return 1;
 }
@@ -553,14 +563,14 @@ TEST(usbkbd_phantom_reports_are_ignored)
 	REQUIRE(report(&devs[0], 0, 0x04, 0x05, 0));
 	REQUIRE((r = fakeusb_held(&devs[0].u, EP_IN)) != NULL);
 	fakeusb_reply(r, phantom, sizeof(phantom));
-	fakeusb_complete(&devs[0].u, r);
+	bus_complete(&devs[0].u, r);
 	run_posted();
 	REQUIRE(report(&devs[0], 0, 0x05, 0, 0));	/* a went up */
 	CHECK_STR(read_all(p), "a+ b+ a-");
 	/* A short report is counted, said once, and changes nothing. */
 	REQUIRE((r = fakeusb_held(&devs[0].u, EP_IN)) != NULL);
 	fakeusb_reply(r, phantom, 3);
-	fakeusb_complete(&devs[0].u, r);
+	bus_complete(&devs[0].u, r);
 	run_posted();
 	CHECK_STR(read_all(p), "");
 	CHECK_CONTAINS(log_text, "usbkbd0: 1 reports shorter than the boot "
@@ -618,7 +628,7 @@ TEST(usbkbd_stall_is_cleared_and_reading_goes_on)
 	/* Hold the CLEAR_HALT to look at it. */
 	u->device = NULL;
 	r->status = USB_ESTALL;
-	fakeusb_complete(u, r);
+	bus_complete(u, r);
 	u->device = device;
 	run_posted();
 	CHECK_EQ_INT(u->trace[u->ntrace - 2].op, USB_OP_CLEAR_HALT);
@@ -663,6 +673,34 @@ TEST(usbkbd_errors_backed_off_then_left_with_one_line)
 	CHECK_CONTAINS(log_text, "usbkbd0: interrupt IN 0x81 kept failing "
 	    "(-6): keyboard input stopped");
 	CHECK(strstr(strstr(log_text, "stopped") + 1, "stopped") == NULL);
+	ukbd_ops.stop(SELF);
+}
+
+/* The report's completion runs with a damaged argument (a regbit
+ * injection into its work item): the keyboard whose request the bus
+ * completed is found and served, and reading goes on. */
+TEST(usbkbd_completion_with_a_damaged_argument)
+{
+	struct pubres *p = one_keyboard();
+	struct usb_req *r;
+	uint8_t rep[8] = { 0, 0, 0x04, 0, 0, 0, 0, 0 };
+
+	REQUIRE(p != NULL);
+	REQUIRE((r = fakeusb_held(&devs[0].u, EP_IN)) != NULL);
+	CHECK_EQ_INT(r->status, USBKBD_PENDING);
+	fakeusb_reply(r, rep, sizeof(rep));
+	r->status = PB_OK;
+	r->done.arg = (char *)r->done.arg + 0x40;	/* the flipped bit */
+	bus_complete(&devs[0].u, r);
+	run_posted();
+	run_work();
+	CHECK_CONTAINS(log_text, "a report's completion ran with ");
+	CHECK_CONTAINS(log_text, "none of our keyboards: 1 completed "
+	    "request served");
+	CHECK_STR(read_all(p), "a+");
+	/* The request went again, with its own argument: keys still come. */
+	REQUIRE(report(&devs[0], 0, 0, 0, 0));
+	CHECK_STR(read_all(p), "a-");
 	ukbd_ops.stop(SELF);
 }
 
@@ -916,7 +954,7 @@ TEST(usbkbd_quiesce_waits_for_a_class_request)
 	CHECK_EQ_INT(ukbd_ops.quiesce(SELF), PB_EAGAIN);
 	run_posted();			/* the report request's cancel */
 	CHECK_EQ_INT(ukbd_ops.quiesce(SELF), PB_EAGAIN);
-	fakeusb_complete(&devs[0].u, leds);
+	bus_complete(&devs[0].u, leds);
 	run_posted();
 	CHECK_EQ_INT(ukbd_ops.quiesce(SELF), PB_OK);
 	/* A failed swap: it reads again. */
@@ -925,6 +963,37 @@ TEST(usbkbd_quiesce_waits_for_a_class_request)
 	CHECK_EQ_INT(devs[0].u.nheld, 1);
 	REQUIRE(report(&devs[0], 0, 0x04, 0, 0));
 	CHECK_STR(read_all(p), "a+(N)");
+	ukbd_ops.stop(SELF);
+}
+
+/* The set-up's class request completes, but its work runs with a
+ * damaged argument (a regbit injection at the keyboard's first work
+ * item): the request the bus completed is found and served, the set-up
+ * goes on and the keyboard reads. */
+TEST(usbkbd_class_completion_with_a_damaged_argument)
+{
+	struct pubres *p;
+	struct usb_req *r;
+
+	world();
+	dev_make(0, USB_CLASS_HID, 8);
+	devs[0].u.device = hold_all;
+	REQUIRE(start_on(&devs[0], PB_START_NORMAL) == PB_OK);
+	run_posted();
+	REQUIRE((r = fakeusb_held(&devs[0].u, 0)) != NULL);
+	CHECK_EQ_INT(r->status, USBKBD_PENDING);
+	devs[0].u.device = device;
+	r->status = PB_OK;
+	r->done.arg = (char *)r->done.arg + 8;	/* the flipped bit */
+	fakeusb_complete(&devs[0].u, r);
+	run_posted();
+	CHECK_CONTAINS(log_text, "a class request's completion ran with ");
+	CHECK_CONTAINS(log_text, "none of our keyboards: 1 completed "
+	    "request served");
+	REQUIRE((p = pub("keyboard:usbkbd0")) != NULL);
+	p->ops->notify(p->ctx, SELF, client_told, NULL);
+	REQUIRE(report(&devs[0], 0, 0x04, 0, 0));
+	CHECK_STR(read_all(p), "a+");
 	ukbd_ops.stop(SELF);
 }
 
