@@ -230,15 +230,3 @@ rt_use_hub(const struct pb_hub *hub)
 {
 	(void)hub;
 }
-
-int
-rt_snprintf(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = rt_vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return n;
-}

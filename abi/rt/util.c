@@ -46,3 +46,16 @@ rt_strtou(const char *s, const char **end, int base)
 		*end = s;
 	return v;
 }
+
+/* rt_vsnprintf's, whichever formatter the image has (fmt.c, thin/fmt.c). */
+int
+rt_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = rt_vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}

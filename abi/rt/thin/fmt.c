@@ -33,15 +33,3 @@ rt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		rt_strlcpy(buf, none, size);
 	return (int)sizeof(none) - 1;
 }
-
-int
-rt_snprintf(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = rt_vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return n;
-}
