@@ -362,7 +362,11 @@ import_tail(struct ahci *a, const uint8_t *at, size_t left)
 	    left - sizeof(*t) < t->nports * sizeof(*sp))
 		return;
 	a->have_import = 1;
-	a->adopt_vector = (int)t->vector - 1;
+	/* vector + 1 of the old side's MSI, 0 none: a blob's word, so
+	 * anything beyond a vector number is none (irq_register checks
+	 * the vector itself). */
+	a->adopt_vector = t->vector >= 1 && t->vector <= 256 ?
+	    (int)t->vector - 1 : -1;
 	sp = (const struct ahci_state_port *)(t + 1);
 	for (uint32_t k = 0; k < t->nports; k++) {
 		const struct ahci_disk *d = &sp[k].disk;
