@@ -724,6 +724,53 @@ fm_start(struct fm *f)
 	return PB_OK;
 }
 
+/* The recovery tests' world: see fakemod.h. */
+void
+fm_chain_add(struct fm **bus, struct fm **drv, struct fm **app)
+{
+	*bus = fm_add("bus", 0);
+	fm_serve(*bus, "tcon", "bus0");
+	*drv = fm_add_loadable("drv", 5);
+	fm_require(*drv, "tcon", 1, 0, PB_CARD_ONE, PB_AT_START);
+	fm_provide(*drv, "tdrv", 1, 0);
+	fm_publish(*drv, "tdrv", "drv0", "");
+	*app = fm_add("app", 0);
+	fm_require(*app, "tdrv", 1, 0, PB_CARD_ONE, PB_AT_START);
+}
+
+int
+fm_chain_start(struct fm *bus, struct fm *drv, struct fm *app)
+{
+	if (fm_start(bus) || fm_start(drv) || fm_start(app)) {
+		fprintf(stderr, "%s\n", fm_log());
+		return 0;
+	}
+	return fm_conn_res(app, 0, 0) == drv->res[0];
+}
+
+void
+fm_fault_work(void *m)
+{
+	fake_fault(m);
+}
+
+void
+fm_fault(struct fm *f)
+{
+	work_queue(f->m, fm_fault_work, f->m);
+	fm_run_work();
+}
+
+unsigned
+fm_count(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
 struct conn *
 fm_conn(const struct fm *client, int req, unsigned n)
 {

@@ -162,6 +162,20 @@ int fm_run_work(void);
 /* Move the clock by ns, run due timers and the work they queue. */
 void fm_advance(uint64_t ns);
 
+/*
+ * The recovery tests' world: `bus` serves tcon:bus0 to `drv` (loadable,
+ * rank 5), which serves tdrv:drv0 to `app`.  fm_chain_start starts the
+ * three and says whether app is connected to drv's resource (the log goes
+ * to stderr when a start fails).
+ */
+void fm_chain_add(struct fm **bus, struct fm **drv, struct fm **app);
+int fm_chain_start(struct fm *bus, struct fm *drv, struct fm *app);
+/* A work item that faults as module m (arg); fm_fault runs one in f. */
+void fm_fault_work(void *m);
+void fm_fault(struct fm *f);
+/* How many times needle occurs in hay. */
+unsigned fm_count(const char *hay, const char *needle);
+
 /* The client's connection: for requirement req, the n-th one. */
 struct conn *fm_conn(const struct fm *client, int req, unsigned n);
 /* The connection to the resource a bind rule loaded it for. */

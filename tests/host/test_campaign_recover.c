@@ -22,35 +22,8 @@ static int
 world(void)
 {
 	fm_setup();
-	bus = fm_add("bus", 0);
-	fm_serve(bus, "tcon", "bus0");
-	drv = fm_add_loadable("drv", 5);
-	fm_require(drv, "tcon", 1, 0, PB_CARD_ONE, PB_AT_START);
-	fm_provide(drv, "tdrv", 1, 0);
-	fm_publish(drv, "tdrv", "drv0", "");
-	app = fm_add("app", 0);
-	fm_require(app, "tdrv", 1, 0, PB_CARD_ONE, PB_AT_START);
-	if (fm_start(bus) || fm_start(drv) || fm_start(app)) {
-		fprintf(stderr, "%s\n", fm_log());
-		return 0;
-	}
-	return fm_conn_res(app, 0, 0) == drv->res[0];
-}
-
-static void
-fault_in_work(void *arg)
-{
-	fake_fault(arg);
-}
-
-static unsigned
-count(const char *text, const char *what)
-{
-	unsigned n = 0;
-
-	for (const char *p = text; (p = strstr(p, what)); p++)
-		n++;
-	return n;
+	fm_chain_add(&bus, &drv, &app);
+	return fm_chain_start(bus, drv, app);
 }
 
 TEST(campaign_fault_in_the_export_at_a_fault_is_no_second_recovery)
@@ -58,11 +31,10 @@ TEST(campaign_fault_in_the_export_at_a_fault_is_no_second_recovery)
 	REQUIRE(world());
 	drv->m->desc.flags |= PB_MOD_RESTATE;
 	drv->fault_at = FM_EXPORT_SIZE;
-	work_queue(drv->m, fault_in_work, drv->m);
-	fm_run_work();
+	fm_fault(drv);
 	CHECK(fm_log_has("drv: no state to restart with"));
-	CHECK_EQ_INT(count(fm_log(), "drv: restarting from its image"), 1);
-	CHECK_EQ_INT(count(fm_log(), "drv: recovered in"), 1);
+	CHECK_EQ_INT(fm_count(fm_log(), "drv: restarting from its image"), 1);
+	CHECK_EQ_INT(fm_count(fm_log(), "drv: recovered in"), 1);
 	CHECK(!fm_log_has("ledger not empty"));
 	CHECK_EQ_INT(drv->nstart, 2);
 	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);

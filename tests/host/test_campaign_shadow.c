@@ -114,12 +114,6 @@ restart_with_state(struct fm *f, int step)
 }
 
 static void
-fault_in_work(void *arg)
-{
-	fake_fault(arg);
-}
-
-static void
 fresh_queue(struct fm *f, int step)
 {
 	if (f == vol && step == FM_START && vol->nstart > 1)
@@ -183,7 +177,7 @@ TEST(campaign_fs_request_in_the_state_is_not_issued_twice)
 	CHECK_EQ_INT(submit(3), PB_OK);
 	fm_step_hook = fresh_queue;
 	submit_faults = 0;
-	work_queue(vol->m, fault_in_work, vol->m);
+	work_queue(vol->m, fm_fault_work, vol->m);
 	fm_run_work();
 	fm_step_hook = NULL;
 	REQUIRE(nqueue == 1);
@@ -199,12 +193,6 @@ complete_in_work(void *arg)
 	(void)arg;
 	if (nqueue)
 		complete_one(PB_OK);
-}
-
-static void
-sh_fault_in_work(void *arg)
-{
-	fake_fault(arg);
 }
 
 /* The provider completes into the client's memory (status, done): the
@@ -225,7 +213,7 @@ TEST(campaign_client_fault_waits_for_its_requests_out)
 	CHECK_EQ_INT(submit(0), PB_OK);
 	fm_step_hook = note_queue_at_restart;
 	CHECK_EQ_INT(shadow_out_for(sh->m), 1);
-	work_queue(sh->m, sh_fault_in_work, sh->m);
+	work_queue(sh->m, fm_fault_work, sh->m);
 	work_queue(vol->m, complete_in_work, NULL);	/* runs during the wait */
 	fm_run_work();
 	fm_step_hook = NULL;
@@ -244,7 +232,7 @@ TEST(campaign_client_fault_keeps_memory_of_requests_never_completed)
 {
 	REQUIRE(world());
 	CHECK_EQ_INT(submit(0), PB_OK);
-	work_queue(sh->m, sh_fault_in_work, sh->m);
+	work_queue(sh->m, fm_fault_work, sh->m);
 	fm_run_work();
 	CHECK(fm_log_has("sh: 1 requests still at its providers after 2000 "
 	    "ms"));

@@ -78,18 +78,12 @@ TEST(client_gone_told_before_memory_and_vectors_go)
 	fm_teardown();
 }
 
-static void
-fault_in_work(void *arg)
-{
-	fake_fault(arg);
-}
-
 TEST(client_gone_when_the_client_faults)
 {
 	REQUIRE(world());
 	watch_gone();
 	c->m->faults = 2;			/* no restart: the third */
-	REQUIRE(work_queue(c->m, fault_in_work, c->m) == PB_OK);
+	REQUIRE(work_queue(c->m, fm_fault_work, c->m) == PB_OK);
 	fm_run_work();
 	CHECK_EQ_INT(c->m->faults, 3);
 	CHECK_EQ_INT(p->ngone, 1);
@@ -136,7 +130,7 @@ TEST(vectors_quarantined_when_the_provider_fails)
 	while ((w = irq_alloc(k->m)) >= 0)
 		CHECK_MSG(w != v, "vector %d handed out again", v);
 	CHECK_EQ_INT(irq_register(k->m, v, NULL, NULL), PB_EINVAL);
-	CHECK_EQ_INT(irq_register(NULL, v, (pb_irq_fn)fault_in_work, NULL),
+	CHECK_EQ_INT(irq_register(NULL, v, (pb_irq_fn)fm_fault_work, NULL),
 	    PB_EBUSY);
 	hub_irq_dispatch(v);
 	CHECK_EQ_INT(c->nirq, 0);

@@ -70,19 +70,6 @@ world(void)
 }
 
 static void
-fault_in_work(void *arg)
-{
-	fake_fault(arg);
-}
-
-static void
-fault_drv(void)
-{
-	work_queue(drv->m, fault_in_work, drv->m);
-	fm_run_work();
-}
-
-static void
 done(void)
 {
 	fm_event_hook = NULL;
@@ -92,7 +79,7 @@ done(void)
 TEST(pcireset_faulted_driver_told_before_it_goes)
 {
 	REQUIRE(world());
-	fault_drv();
+	fm_fault(drv);
 	CHECK_STR(heard, "faulted gone ");
 	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);	/* restarted */
 	CHECK(fm_bind_conn(drv) != NULL);
@@ -116,7 +103,7 @@ TEST(pcireset_not_told_when_the_device_goes_back_as_it_is)
 	REQUIRE(world());
 	old = fm_add_loadable("old", 0);
 	old->m->bind_res = bus->res[0];
-	fault_drv();
+	fm_fault(drv);
 	CHECK_STR(heard, "gone ");
 	old->m->bind_res = NULL;
 	done();
@@ -132,7 +119,7 @@ TEST(pcireset_restarted_driver_binds_when_its_device_is_back)
 	REQUIRE(world());
 	c = fm_conn(app, 0, 0);
 	withdraw_on_fault = 1;
-	fault_drv();
+	fm_fault(drv);
 	CHECK_STR(heard, "faulted gone ");
 	CHECK_EQ_INT(drv->m->state, MOD_KNOWN);
 	CHECK(fm_log_has("drv: waits for its device"));

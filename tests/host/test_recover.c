@@ -26,45 +26,12 @@ world(void)
 	uint64_t busaddr;
 
 	fm_setup();
-	bus = fm_add("bus", 0);
-	fm_serve(bus, "tcon", "bus0");
-	drv = fm_add_loadable("drv", 5);
-	fm_require(drv, "tcon", 1, 0, PB_CARD_ONE, PB_AT_START);
-	fm_provide(drv, "tdrv", 1, 0);
-	fm_publish(drv, "tdrv", "drv0", "");
+	fm_chain_add(&bus, &drv, &app);
 	drv->heap_pages = 2;
-	app = fm_add("app", 0);
-	fm_require(app, "tdrv", 1, 0, PB_CARD_ONE, PB_AT_START);
-	if (fm_start(bus) || fm_start(drv) || fm_start(app)) {
-		fprintf(stderr, "%s\n", fm_log());
+	if (!fm_chain_start(bus, drv, app))
 		return 0;
-	}
 	dma_buf = dma_alloc(drv->m, 512, 64, 0, ~0ull, &busaddr);
 	return dma_buf && fm_conn_res(app, 0, 0) == drv->res[0];
-}
-
-static void
-fault_in_work(void *arg)
-{
-	fake_fault(arg);
-}
-
-/* drv faults in one of its work items. */
-static void
-fault_drv(void)
-{
-	work_queue(drv->m, fault_in_work, drv->m);
-	fm_run_work();
-}
-
-static unsigned
-count(const char *hay, const char *needle)
-{
-	unsigned n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
 }
 
 /* What drv still held, and what was free, when bus heard it go. */
@@ -108,7 +75,7 @@ TEST(recover_device_silenced_before_memory_is_freed)
 	held = mem_owned(drv->m, -1);
 	REQUIRE(held >= 4);	/* image, 2 heap pages, the DMA page */
 	REQUIRE(mem_owned(drv->m, MEM_KIND_DMA) == 1);
-	fault_drv();
+	fm_fault(drv);
 	CHECK_EQ_INT(at_gone.gones, 1);
 	CHECK_EQ_INT(at_gone.pages, held);
 	CHECK_EQ_INT(at_gone.dma, 1);
@@ -132,7 +99,7 @@ TEST(recover_unsilenced_device_keeps_its_memory)
 	drv->m->fault_first_ns = fake_now;
 	held = mem_owned(drv->m, -1);
 	freed_before = mem_free_pages();
-	fault_drv();
+	fm_fault(drv);
 	CHECK_EQ_INT(at_gone.gones, 1);
 	CHECK_EQ_INT(drv->m->state, MOD_FAILED);
 	CHECK_EQ_INT(mem_owned(drv->m, -1), 0);
@@ -163,7 +130,7 @@ TEST(recover_clients_rebound_to_the_restarted_module)
 	REQUIRE(world());
 	c = fm_conn(app, 0, 0);
 	fm_trace_clear();
-	fault_drv();
+	fm_fault(drv);
 	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
 	CHECK_EQ_INT(app->m->state, MOD_RUNNING);
 	CHECK_EQ_INT(app->ndisconnected, 0);
@@ -189,7 +156,7 @@ TEST(recover_duration_is_measured_and_kept)
 {
 	REQUIRE(world());
 	drv->tick_ns = 3000000;		/* each entry point takes 3 ms */
-	fault_drv();
+	fm_fault(drv);
 	CHECK(drv->m->recovered_ns >= 3000000);
 	CHECK(drv->m->recovered_ns < 100000000);
 	fm_teardown();
@@ -209,11 +176,11 @@ TEST(recover_third_fault_in_window_moves_clients_down)
 	REQUIRE(fm_conn_res(app, 0, 0) == drv->res[0]);
 	for (int i = 0; i < 3; i++) {
 		fake_now += 1000000000ull;	/* 1 s apart: inside 10 s */
-		fault_drv();
+		fm_fault(drv);
 	}
 	CHECK_EQ_INT(drv->m->state, MOD_FAILED);
-	CHECK_EQ_INT(count(fm_log(), "drv: restarting from its image"), 2);
-	CHECK_EQ_INT(count(fm_log(), "drv: faulted 3 times, not restarted"),
+	CHECK_EQ_INT(fm_count(fm_log(), "drv: restarting from its image"), 2);
+	CHECK_EQ_INT(fm_count(fm_log(), "drv: faulted 3 times, not restarted"),
 	    1);
 	CHECK(fm_log_has("not restarted (within 10000 ms): clients moved to "
 	    "low"));
@@ -229,7 +196,7 @@ TEST(recover_faults_outside_the_window_restart)
 	REQUIRE(world());
 	for (int i = 0; i < 5; i++) {
 		fake_now += fault_window_ns + 1;
-		fault_drv();
+		fm_fault(drv);
 		CHECK_MSG(drv->m->state == MOD_RUNNING, "fault %d: %s", i,
 		    mod_state_name(drv->m->state));
 	}
@@ -251,7 +218,7 @@ TEST(recover_ladder_starts_the_next_provider_down)
 	fm_publish(low, "tdrv", "low0", "");
 	drv->m->faults = 2;
 	drv->m->fault_first_ns = fake_now;
-	fault_drv();
+	fm_fault(drv);
 	CHECK_EQ_INT(drv->m->state, MOD_FAILED);
 	CHECK_EQ_INT(low->m->state, MOD_RUNNING);
 	CHECK(fm_conn_res(app, 0, 0) == low->res[0]);
@@ -268,7 +235,7 @@ TEST(recover_give_up_with_no_provider_below)
 	REQUIRE(world());
 	drv->m->faults = 2;
 	drv->m->fault_first_ns = fake_now;
-	fault_drv();
+	fm_fault(drv);
 	CHECK_EQ_INT(drv->m->state, MOD_FAILED);
 	CHECK_EQ_INT(app->ndisconnected, 1);
 	CHECK(app->m->state != MOD_RUNNING);
@@ -295,13 +262,13 @@ TEST(recover_nested_restart_rebinds_once)
 	REQUIRE(world());
 	start_faults = 1;
 	fm_step_hook = fault_in_start;
-	fault_drv();
+	fm_fault(drv);
 	fm_step_hook = NULL;
 	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
 	CHECK_EQ_INT(app->nrebound, 1);
 	CHECK_EQ_INT(app->ndisconnected, 0);
 	CHECK(fm_conn_res(app, 0, 0) == drv->res[0]);
-	CHECK_EQ_INT(count(fm_log(), "drv: recovered in"), 1);
+	CHECK_EQ_INT(fm_count(fm_log(), "drv: recovered in"), 1);
 	fm_teardown();
 }
 
@@ -484,10 +451,10 @@ TEST(recover_give_up_every_instance_client_keeps_the_other)
 	REQUIRE(mod_unload(app->m) == PB_OK);	/* no client wants one */
 	for (int i = 0; i < 3; i++) {
 		fake_now += 1000000000ull;
-		fault_drv();
+		fm_fault(drv);
 	}
 	CHECK_EQ_INT(drv->m->state, MOD_FAILED);
-	CHECK_EQ_INT(count(fm_log(), "drv: faulted 3 times, not restarted"),
+	CHECK_EQ_INT(fm_count(fm_log(), "drv: faulted 3 times, not restarted"),
 	    1);
 	CHECK(fm_log_has("clients moved to other"));
 	CHECK_EQ_INT(all->m->state, MOD_RUNNING);

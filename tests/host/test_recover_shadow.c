@@ -114,15 +114,9 @@ submit(unsigned i)
 }
 
 static void
-fault_in_work(void *arg)
-{
-	fake_fault(arg);
-}
-
-static void
 fault_disk(void)
 {
-	work_queue(disk->m, fault_in_work, disk->m);
+	work_queue(disk->m, fm_fault_work, disk->m);
 	fm_run_work();
 }
 
@@ -294,7 +288,7 @@ TEST(shadow_request_completed_before_the_fault_is_not_issued_again)
 	CHECK_EQ_INT(submit(0), PB_OK);
 	CHECK_EQ_INT(submit(1), PB_OK);
 	fm_step_hook = fresh_queue;
-	work_queue(disk->m, fault_in_work, disk->m);
+	work_queue(disk->m, fm_fault_work, disk->m);
 	complete_one(PB_OK);			/* posted after the fault's */
 	work_run_one();				/* the fault */
 	fm_step_hook = NULL;
@@ -326,7 +320,7 @@ TEST(shadow_requests_go_back_to_the_old_provider_on_rollback)
 	REQUIRE(fm_conn_res(fs, 0, 0) == disk2->res[0]);
 	CHECK_EQ_INT(submit(2), PB_OK);		/* taken by disk2 */
 	nqueue = 0;				/* disk2's queue dies with it */
-	work_queue(disk2->m, fault_in_work, disk2->m);
+	work_queue(disk2->m, fm_fault_work, disk2->m);
 	fm_run_work();
 	CHECK(fm_log_has("disk faulted in its watch window: back to disk"));
 	CHECK(fm_conn_res(fs, 0, 0) == disk->res[0]);

@@ -53,16 +53,6 @@ bound_to(struct conn *c, struct fm *f, int k)
 	    strcmp(c->pub.res, name) == 0;
 }
 
-static unsigned
-count(const char *hay, const char *needle)
-{
-	unsigned n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
-
 static int
 ledger_empty(struct fm *f)
 {
@@ -421,9 +411,9 @@ check_rolled_back(const struct rollback *t, int r, int fault)
 	CHECK_MSG(strstr(err, t->err) != NULL, "%s: err \"%s\"", t->name, err);
 	CHECK_MSG(strncmp(fm_trace, t->trace, strlen(t->trace)) == 0,
 	    "%s: trace \"%s\"", t->name, fm_trace);
-	CHECK_MSG(count(rest, "old.resume") == (unsigned)t->quiesced,
+	CHECK_MSG(fm_count(rest, "old.resume") == (unsigned)t->quiesced,
 	    "%s: trace \"%s\"", t->name, fm_trace);
-	CHECK_MSG(count(fm_trace, "new.stop") == (fault && t->in_new ? 0 : 1),
+	CHECK_MSG(fm_count(fm_trace, "new.stop") == (fault && t->in_new ? 0 : 1),
 	    "%s: trace \"%s\"", t->name, fm_trace);
 	CHECK_MSG(old_->m->state == MOD_RUNNING, "%s: old is %s", t->name,
 	    mod_state_name(old_->m->state));
@@ -525,7 +515,7 @@ TEST(swap_fault_in_new_does_not_restart_it)
 		new_->fault_at = steps[i];
 		fm_trace_clear();
 		CHECK(swap() == PB_EFAULT);
-		CHECK_MSG(count(fm_trace, "new.start") == 1,
+		CHECK_MSG(fm_count(fm_trace, "new.start") == 1,
 		    "step %d: \"%s\"", steps[i], fm_trace);
 		CHECK_MSG(new_->m->state != MOD_RUNNING, "step %d: new runs",
 		    steps[i]);

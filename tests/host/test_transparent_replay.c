@@ -21,32 +21,8 @@ static int
 world(void)
 {
 	fm_setup();
-	bus = fm_add("bus", 0);
-	fm_serve(bus, "tcon", "bus0");
-	drv = fm_add_loadable("drv", 5);
-	fm_require(drv, "tcon", 1, 0, PB_CARD_ONE, PB_AT_START);
-	fm_provide(drv, "tdrv", 1, 0);
-	fm_publish(drv, "tdrv", "drv0", "");
-	app = fm_add("app", 0);
-	fm_require(app, "tdrv", 1, 0, PB_CARD_ONE, PB_AT_START);
-	if (fm_start(bus) || fm_start(drv) || fm_start(app)) {
-		fprintf(stderr, "%s\n", fm_log());
-		return 0;
-	}
-	return fm_conn_res(app, 0, 0) == drv->res[0];
-}
-
-static void
-fault_in_work(void *arg)
-{
-	fake_fault(arg);
-}
-
-static void
-fault_drv(void)
-{
-	work_queue(drv->m, fault_in_work, drv->m);
-	fm_run_work();
+	fm_chain_add(&bus, &drv, &app);
+	return fm_chain_start(bus, drv, app);
 }
 
 /* drv publishes tdrv:drv0 again, as a driver does once its device
@@ -71,7 +47,7 @@ TEST(transparent_held_connection_waits_for_a_late_publish)
 	REQUIRE(world());
 	c = fm_conn(app, 0, 0);
 	drv->npub = 0;			/* its start publishes nothing */
-	fault_drv();
+	fm_fault(drv);
 	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
 	CHECK_EQ_INT(app->m->state, MOD_RUNNING);
 	CHECK_EQ_INT(app->ndisconnected, 0);
@@ -107,7 +83,7 @@ TEST(transparent_held_connection_falls_back_after_the_wait)
 	REQUIRE(world());
 	c = fm_conn(app, 0, 0);
 	drv->npub = 0;
-	fault_drv();
+	fm_fault(drv);
 	CHECK_EQ_INT(c->held, 1);
 	fm_advance(4900000000ull);
 	CHECK_EQ_INT(app->ndisconnected, 0);
@@ -136,7 +112,7 @@ TEST(transparent_restate_module_gets_its_state_back)
 	memcpy(before, drv->inst[0].text, sizeof(before));
 	fm_trace_clear();
 	memset(fm_last_import, 0, sizeof(fm_last_import));
-	fault_drv();
+	fm_fault(drv);
 	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
 	CHECK_CONTAINS(fm_trace, "drv.export(size) drv.export");
 	CHECK_CONTAINS(fm_trace, "drv.start(standby) drv.import drv.activate");
@@ -161,7 +137,7 @@ TEST(transparent_restate_export_longer_than_its_buffer_is_refused)
 	drv->m->desc.flags |= PB_MOD_RESTATE;
 	drv->export_lie = 64;
 	fm_trace_clear();
-	fault_drv();
+	fm_fault(drv);
 	CHECK(fm_log_has("drv: no state to restart with"));
 	CHECK_CONTAINS(fm_trace, "drv.start(normal)");
 	CHECK(!strstr(fm_trace, "drv.import"));
@@ -176,7 +152,7 @@ TEST(transparent_no_state_without_restate)
 {
 	REQUIRE(world());
 	fm_trace_clear();
-	fault_drv();
+	fm_fault(drv);
 	CHECK(!strstr(fm_trace, "drv.export"));
 	CHECK_CONTAINS(fm_trace, "drv.start(normal)");
 	fm_teardown();
@@ -191,7 +167,7 @@ TEST(transparent_restate_activate_refused_starts_afresh)
 	drv->fail_at = FM_ACTIVATE;
 	drv->fail_err = PB_ENODEV;
 	fm_trace_clear();
-	fault_drv();
+	fm_fault(drv);
 	CHECK(fm_log_has("drv: cannot activate with its state (-"));
 	CHECK_CONTAINS(fm_trace, "drv.start(standby) drv.import drv.activate");
 	CHECK_CONTAINS(fm_trace, "drv.start(normal)");

@@ -110,12 +110,6 @@ TEST(work_of_a_gone_module_never_runs)
 	fm_teardown();
 }
 
-static void
-fault_in_work(void *arg)
-{
-	fake_fault(arg);
-}
-
 /* A work item that faults is its module's fault, not the hub's. */
 TEST(work_fault_is_the_modules)
 {
@@ -124,7 +118,7 @@ TEST(work_fault_is_the_modules)
 	fm_setup();
 	m = running("m");
 	ran[0] = '\0';
-	CHECK_EQ_INT(work_queue(m->m, fault_in_work, m->m), PB_OK);
+	CHECK_EQ_INT(work_queue(m->m, fm_fault_work, m->m), PB_OK);
 	CHECK_EQ_INT(work_queue(NULL, note, "after"), PB_OK);
 	CHECK_EQ_INT(fm_run_work(), 2);
 	CHECK_STR(ran, "after");
