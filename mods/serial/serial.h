@@ -53,7 +53,12 @@ struct port {
 	uint32_t deaths_said, overruns_said, dropped_said;  /* last logged */
 	uint32_t lost_said;
 	struct vt vt;		/* bytes -> keys */
-	struct keyq keys;	/* keys not yet read */
+	/* Keys not yet read: COM1's in .data (a standby instance hands
+	 * keys to it before any probe), another port's from the heap once
+	 * its scratch register answers (port_bringup), kept until the
+	 * module is unloaded; NULL before.  (Four queues in .data took it
+	 * to two pages: issue 16.) */
+	struct keyq *keys;
 	struct pb_resource *con, *kbd;
 };
 
