@@ -315,11 +315,18 @@ step_fre_off(struct ahci_port *p, uint32_t cmd)
 	return STEP_NEXT;
 }
 
+/* A port that shows no device at all (DET=0, not even presence) for
+ * T_NO_DEVICE is empty: it gives its memory back then (go_empty), not
+ * after the whole T_LINK a present device gets to bring its link up. */
 static enum step
 step_link(struct ahci_port *p)
 {
-	if (!port_link_up(p))
+	if (!port_link_up(p)) {
+		if ((px_rd(p, PX_SSTS) & SSTS_DET_MASK) == SSTS_DET_NONE &&
+		    now(p) - p->step_t0 >= T_NO_DEVICE)
+			disk_gone(p);
 		return STEP_WAIT;
+	}
 	px_wr(p, PX_SERR, SERR_ALL);	/* the reset's own PCS/PRCS */
 	wait_in(p, PS_BUSY, T_BUSY);
 	return STEP_NEXT;
