@@ -56,6 +56,8 @@ _Static_assert(AHCI_PRDS >= AHCI_MAX_SEGS, "a PRD per segment at least");
 #define T_STOP		(500 * MS)	/* CR or FR to clear (§10.1.2) */
 #define T_COMRESET	(1 * MS)	/* DET=1 held at least 1 ms (§10.4.2) */
 #define T_LINK		(1000 * MS)	/* PxSSTS.DET=3 after COMRESET */
+#define T_NO_DEVICE	(100 * MS)	/* ... DET=0 this long: none there
+					 * (Linux's debounce, libata) */
 #define T_BUSY		(10000 * MS)	/* BSY/DRQ to clear: spin-up */
 #define T_IDENTIFY	(5000 * MS)
 #define T_IO		(10000 * MS)	/* one READ/WRITE/FLUSH */

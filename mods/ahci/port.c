@@ -173,13 +173,18 @@ publish_disk(struct ahci_port *p)
 	    ", read-only" : "", p->path, p->name);
 }
 
-/* Nothing to serve: the list stopped, only a link change wakes us. */
+/* Nothing to serve: the list stopped, only a link change wakes us.
+ * When the engines stop at once (CR and FR clear: a port that never ran,
+ * or QEMU), nothing writes the port's memory any more (§10.1.2), so the
+ * command list, FIS area and tables go back until a device comes
+ * (port_probe takes them again; the link change needs neither). */
 static void
 go_empty(struct ahci_port *p)
 {
-	px_wr(p, PX_CMD, cmd_rd(p) & ~PXCMD_ST);
 	px_wr(p, PX_SCTL, SCTL_IPM_NONE);
 	px_wr(p, PX_IE, PXIS_LINK);	/* a new device may come */
+	if (!port_stop_step(p))
+		port_free(p);
 	p->state = PS_EMPTY;
 	p->next_poll = p->deadline = 0;
 	memset(&p->disk, 0, sizeof(p->disk));
@@ -310,11 +315,18 @@ step_fre_off(struct ahci_port *p, uint32_t cmd)
 	return STEP_NEXT;
 }
 
+/* A port that shows no device at all (DET=0, not even presence) for
+ * T_NO_DEVICE is empty: it gives its memory back then (go_empty), not
+ * after the whole T_LINK a present device gets to bring its link up. */
 static enum step
 step_link(struct ahci_port *p)
 {
-	if (!port_link_up(p))
+	if (!port_link_up(p)) {
+		if ((px_rd(p, PX_SSTS) & SSTS_DET_MASK) == SSTS_DET_NONE &&
+		    now(p) - p->step_t0 >= T_NO_DEVICE)
+			disk_gone(p);
 		return STEP_WAIT;
+	}
 	px_wr(p, PX_SERR, SERR_ALL);	/* the reset's own PCS/PRCS */
 	wait_in(p, PS_BUSY, T_BUSY);
 	return STEP_NEXT;

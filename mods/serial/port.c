@@ -26,16 +26,23 @@ static const struct {
 	{ "com3", 0x3e8, 4 }, { "com4", 0x2e8, 3 },
 };
 
+/* COM1's key queue (struct port.keys). */
+static struct keyq com1_keys;
+
 void
 port_init_table(void)
 {
 	for (unsigned i = 0; i < SERIAL_NPORTS; i++) {
 		struct port *p = &ser.ports[i];
+		struct keyq *keys = i ? p->keys : &com1_keys;	/* kept */
 
 		*p = (struct port){ .name = com[i].name, .base = com[i].base,
-		    .irq = com[i].irq };
+		    .irq = com[i].irq, .keys = keys };
 		vt_init(&p->vt);
-		keyq_init(&p->keys);
+		if (keys) {
+			memset(keys, 0, sizeof(*keys));
+			keyq_init(keys);
+		}
 	}
 }
 
@@ -47,8 +54,8 @@ port_byte(struct port *p, uint8_t c)
 	unsigned n = vt_feed(&p->vt, c, ev);
 
 	for (unsigned i = 0; i < n; i++)
-		keyq_put(&p->keys, &ev[i]);
-	keyq_tell(&p->keys, ser.hub);
+		keyq_put(p->keys, &ev[i]);
+	keyq_tell(p->keys, ser.hub);
 }
 
 unsigned
@@ -61,7 +68,7 @@ port_rx(struct port *p, unsigned budget)
 	 * UART (and the sender waits) rather than being read and lost. */
 	p->throttled = 0;
 	while (n < budget) {
-		if (KEYQ_SIZE - keyq_len(&p->keys) < VT_MAX_OUT) {
+		if (KEYQ_SIZE - keyq_len(p->keys) < VT_MAX_OUT) {
 			p->throttled = 1;
 			break;
 		}
@@ -74,7 +81,7 @@ port_rx(struct port *p, unsigned budget)
 	if (n) {
 		p->idle = 0;
 		p->received += n;
-		keyq_tell(&p->keys, ser.hub);
+		keyq_tell(p->keys, ser.hub);
 	}
 	return n;
 }
@@ -91,7 +98,7 @@ port_rx_idle(struct port *p)
 	p->idle = 0;
 	n = vt_timeout(&p->vt, ev);
 	for (unsigned i = 0; i < n; i++)
-		keyq_put(&p->keys, &ev[i]);
+		keyq_put(p->keys, &ev[i]);
 }
 
 void
@@ -127,9 +134,9 @@ port_check(struct port *p)
 			pb_logf(ser.hub, ser.self, PB_LOG_INFO, "%s: LSR.THRE "
 			    "set again: port back", p->name);
 	}
-	if (worth_saying(p->keys.dropped, &p->dropped_said))
+	if (worth_saying(p->keys->dropped, &p->dropped_said))
 		pb_logf(ser.hub, ser.self, PB_LOG_WARN, "%s: key queue full, "
-		    "%u keys dropped", p->name, (unsigned)p->keys.dropped);
+		    "%u keys dropped", p->name, (unsigned)p->keys->dropped);
 	if (worth_saying(p->lost, &p->lost_said))
 		pb_logf(ser.hub, ser.self, PB_LOG_WARN, "%s: data waited with "
 		    "no interrupt: taken by the 100 ms look (%u times)",
@@ -149,12 +156,23 @@ int
 port_bringup(struct port *p)
 {
 	uint8_t stray[UART_FIFO_DEPTH], lsr;
-	unsigned nstray, had = keyq_len(&p->keys);
+	unsigned nstray, had;
 	int r;
 
 	p->present = 0;
 	if (!uart_scratch_ok(p->base))
 		return PB_ENODEV;		/* an empty slot: skipped */
+	if (!p->keys && (p->keys = ser.hub->alloc(ser.self,
+	    sizeof(*p->keys)))) {
+		memset(p->keys, 0, sizeof(*p->keys));
+		keyq_init(p->keys);
+	}
+	if (!p->keys) {
+		pb_logf(ser.hub, ser.self, PB_LOG_ERR, "%s: no memory for its "
+		    "key queue: skipped", p->name);
+		return PB_ENOMEM;
+	}
+	had = keyq_len(p->keys);
 	port_rx(p, DRAIN_MAX);
 	if (uart_wait_lsr(p, LSR_TEMT, TEMT_WAIT_NS, &lsr) != PB_OK)
 		pb_logf(ser.hub, ser.self, PB_LOG_WARN, "%s: LSR.TEMT not set "
@@ -170,7 +188,7 @@ port_bringup(struct port *p)
 		    "register answers but loopback %s: skipped", p->name,
 		    p->base, r == PB_ETIMEDOUT ? "timed out (LSR.DR)" :
 		    "failed (RBR/MSR)");
-		keyq_trim(&p->keys, had);	/* what it read was noise */
+		keyq_trim(p->keys, had);	/* what it read was noise */
 		return PB_ENODEV;
 	}
 	p->present = 1;

@@ -77,8 +77,8 @@ serial_read(void *ctx, struct key_event *ev)
 		return PB_EAGAIN;
 	/* The receive interrupt fills the queue: held while we take. */
 	held = cpu_irq_save();
-	got = keyq_get(&p->keys, ev);
-	if (p->throttled && keyq_len(&p->keys) <= KEYQ_SIZE / 2)
+	got = keyq_get(p->keys, ev);
+	if (p->throttled && keyq_len(p->keys) <= KEYQ_SIZE / 2)
 		rx_unthrottle(p);
 	cpu_irq_restore(held);
 	return got ? PB_OK : PB_EAGAIN;
@@ -96,7 +96,7 @@ serial_notify(void *ctx, struct pb_module *client, void (*fn)(void *),
 {
 	struct port *p = ctx;
 	uint64_t held = cpu_irq_save();
-	int r = keyq_set_notify(&p->keys, ser.hub, client, fn, arg);
+	int r = keyq_set_notify(p->keys, ser.hub, client, fn, arg);
 
 	cpu_irq_restore(held);
 	return r;
@@ -114,8 +114,8 @@ move_keys(struct port *from, struct port *to)
 {
 	struct key_event ev;
 
-	while (from != to && keyq_get(&from->keys, &ev))
-		keyq_put(&to->keys, &ev);
+	while (from != to && from->keys && keyq_get(from->keys, &ev))
+		keyq_put(to->keys, &ev);
 }
 
 /*

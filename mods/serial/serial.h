@@ -28,10 +28,11 @@ enum { REQ_IRQ = 0 };
 
 #define SERIAL_NPORTS	4
 #define SERIAL_BAUD	115200
-/* Output kept for a swap: the next console draws it.  A screen of fbcon
- * at 1024x768 (128x48 cells) even if every line were full; the terminal
- * at the other end of the line keeps its own scrollback. */
-#define SERIAL_TEXT	(6u << 10)
+/* Output kept for a swap: the next console draws it.  The screen this
+ * console says it has (80x24, serial_size) even if every line were full;
+ * the terminal at the other end of the line keeps its own scrollback.
+ * (6 KiB, a whole fbcon screen, took .data to three pages: issue 16.) */
+#define SERIAL_TEXT	(2u << 10)
 
 /* One COM port.  Only `present` ports are ever touched after probing. */
 struct port {
@@ -52,7 +53,12 @@ struct port {
 	uint32_t deaths_said, overruns_said, dropped_said;  /* last logged */
 	uint32_t lost_said;
 	struct vt vt;		/* bytes -> keys */
-	struct keyq keys;	/* keys not yet read */
+	/* Keys not yet read: COM1's in .data (a standby instance hands
+	 * keys to it before any probe), another port's from the heap once
+	 * its scratch register answers (port_bringup), kept until the
+	 * module is unloaded; NULL before.  (Four queues in .data took it
+	 * to two pages: issue 16.) */
+	struct keyq *keys;
 	struct pb_resource *con, *kbd;
 };
 

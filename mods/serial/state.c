@@ -31,7 +31,7 @@ _Static_assert(sizeof(struct console_state) == 32 + 8 * CONSOLE_STATE_KEYS,
 static unsigned
 more_keys(const struct port *p, size_t room)
 {
-	unsigned n = keyq_len(&p->keys);
+	unsigned n = keyq_len(p->keys);
 
 	n = n > CONSOLE_STATE_KEYS ? n - CONSOLE_STATE_KEYS : 0;
 	return room / KEY_BYTES < n ? (unsigned)(room / KEY_BYTES) : n;
@@ -59,7 +59,7 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 		max = cap - sizeof(st) - more * KEY_BYTES;
 	text = rt_textring_copy(&ser.text, (char *)buf + sizeof(st), max);
 	st.text_len = (uint32_t)text;
-	st.nkeys = keyq_peek(&p->keys, keys, CONSOLE_STATE_KEYS + more);
+	st.nkeys = keyq_peek(p->keys, keys, CONSOLE_STATE_KEYS + more);
 	if (st.nkeys > CONSOLE_STATE_KEYS) {
 		memcpy((char *)buf + sizeof(st) + text, keys +
 		    CONSOLE_STATE_KEYS, (st.nkeys - CONSOLE_STATE_KEYS) *
@@ -70,10 +70,10 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 		more = 0;
 	}
 	memcpy(st.keys, keys, st.nkeys * KEY_BYTES);
-	if (keyq_len(&p->keys) > st.nkeys + more)
+	if (keyq_len(p->keys) > st.nkeys + more)
 		pb_logf(ser.hub, ser.self, PB_LOG_WARN, "%s: %u unread keys "
 		    "do not fit the state's %llu bytes and are not handed "
-		    "over", p->name, keyq_len(&p->keys) - st.nkeys - more,
+		    "over", p->name, keyq_len(p->keys) - st.nkeys - more,
 		    (unsigned long long)cap);
 	memcpy(buf, &st, sizeof(st));
 	*len = sizeof(st) + text + more * KEY_BYTES;
@@ -107,10 +107,10 @@ state_import(const void *buf, size_t len, uint32_t version)
 	more = (len - sizeof(st) - st.text_len) / KEY_BYTES;
 	rt_textring_put(&ser.text, (const char *)buf + sizeof(st), st.text_len);
 	for (uint32_t i = 0; i < st.nkeys; i++)
-		keyq_put(&p->keys, &st.keys[i]);
+		keyq_put(p->keys, &st.keys[i]);
 	for (size_t i = 0; i < more; i++) {
 		memcpy(&ev, rest + i * KEY_BYTES, KEY_BYTES);
-		keyq_put(&p->keys, &ev);
+		keyq_put(p->keys, &ev);
 	}
 	if (st.nkeys)
 		pb_logf(ser.hub, ser.self, PB_LOG_INFO, "%s: %u unread keys "

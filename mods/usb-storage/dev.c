@@ -213,7 +213,7 @@ identify(struct usbstor_dev *d)
 	    !identity(d, props))
 		return 0;
 	rt_prop_get(props, "serial", d->serial, sizeof(d->serial));
-	for (unsigned l = 0; l < USBSTOR_LUNS; l++)
+	for (unsigned l = 0; l < d->nlun_cap; l++)
 		rt_snprintf(d->lun[l].path, sizeof(d->lun[l].path), "%s/lun:%u",
 		    d->dev, l);
 	return 1;
@@ -274,7 +274,7 @@ dev_new(const char *res)
 {
 	struct usbstor_dev *d = free_slot();
 	struct usbstor_lun *luns;
-	unsigned index;
+	unsigned index, cap;
 
 	if (!d) {
 		slog(PB_LOG_WARN, "%s: more than %u sticks, or no memory: not "
@@ -282,19 +282,21 @@ dev_new(const char *res)
 		return NULL;
 	}
 	if (!(luns = d->lun) && !(luns = us.hub->alloc(us.self,
-	    USBSTOR_LUNS * sizeof(*luns)))) {
+	    sizeof(*luns)))) {
 		slog(PB_LOG_ERR, "%s: no memory for its LUNs: not driven", res);
 		return NULL;
 	}
+	cap = d->lun ? d->nlun_cap : 1;
 	index = d->index;
 	memset(d, 0, sizeof(*d));
-	memset(luns, 0, USBSTOR_LUNS * sizeof(*luns));
+	memset(luns, 0, cap * sizeof(*luns));
 	d->lun = luns;
+	d->nlun_cap = (uint8_t)cap;
 	d->index = index;
 	rt_strlcpy(d->res, res, sizeof(d->res));
 	us.hub->work_init(us.self, &d->bot.req.done, bot_req_done, d);
 	us.hub->work_init(us.self, &d->kick, io_dispatch, d);
-	for (unsigned l = 0; l < USBSTOR_LUNS; l++) {
+	for (unsigned l = 0; l < d->nlun_cap; l++) {
 		d->lun[l].dev = d;
 		d->lun[l].lun = (uint8_t)l;
 		d->lun[l].media_id = 1;
@@ -336,14 +338,50 @@ dev_add(struct pb_conn *c)
 		return NULL;
 	if (!dev_bind(d, c)) {
 		struct usbstor_lun *luns = d->lun;	/* the slot's */
+		uint8_t cap = d->nlun_cap;
 
 		if (d->dma)
 			us.hub->dma_free(us.self, d->dma);
 		memset(d, 0, sizeof(*d));
 		d->lun = luns;
+		d->nlun_cap = cap;
 		return NULL;
 	}
 	return d;
+}
+
+/* Room for n LUN records (GET MAX LUN + 1, or a swap's LUN n - 1): 1
+ * when there is.  The records move, so they grow only while none of the
+ * stick's is published; 0 when some is, or with no memory.  (16 records
+ * for every stick were 2.5 KiB, two pages of data with the rest: issue
+ * 16.) */
+int
+dev_luns(struct usbstor_dev *d, unsigned n)
+{
+	struct usbstor_lun *luns;
+	unsigned had = d->nlun_cap;
+
+	if (n <= had)
+		return 1;
+	for (unsigned l = 0; l < had; l++)
+		if (d->lun[l].res)
+			return 0;
+	if (n > USBSTOR_LUNS || !(luns = us.hub->alloc(us.self,
+	    n * sizeof(*luns))))
+		return 0;
+	memset(luns, 0, n * sizeof(*luns));
+	memcpy(luns, d->lun, had * sizeof(*luns));
+	us.hub->free(us.self, d->lun);
+	d->lun = luns;
+	d->nlun_cap = (uint8_t)n;
+	for (unsigned l = had; l < n; l++) {
+		luns[l].dev = d;
+		luns[l].lun = (uint8_t)l;
+		luns[l].media_id = 1;
+		rt_snprintf(luns[l].path, sizeof(luns[l].path), "%s/lun:%u",
+		    d->dev, l);
+	}
+	return 1;
 }
 
 struct usbstor_dev *
@@ -433,7 +471,7 @@ dev_scan(void)
 static void
 withdraw_all(struct usbstor_dev *d)
 {
-	for (unsigned l = 0; l < USBSTOR_LUNS; l++)
+	for (unsigned l = 0; l < d->nlun_cap; l++)
 		lun_withdraw(&d->lun[l]);
 }
 

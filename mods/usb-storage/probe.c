@@ -65,7 +65,7 @@ probe_finish(struct usbstor_dev *d)
 {
 	unsigned n = 0;
 
-	for (unsigned l = 0; l < USBSTOR_LUNS; l++) {
+	for (unsigned l = 0; l < d->nlun_cap; l++) {
 		struct usbstor_lun *lun = &d->lun[l];
 
 		if (!lun->present) {
@@ -110,7 +110,7 @@ transport_over(struct usbstor_dev *d)
 		slog(PB_LOG_ERR, "usb%u (%s): not attached: the stick stopped "
 		    "answering", d->no, d->dev);
 		d->state = DEV_DEAD;
-		for (unsigned l = 0; l < USBSTOR_LUNS; l++)
+		for (unsigned l = 0; l < d->nlun_cap; l++)
 			lun_withdraw(&d->lun[l]);
 		io_fail_all(d, PB_ENODEV);
 		return 1;
@@ -440,6 +440,12 @@ max_lun_done(struct usbstor_dev *d)
 	else if (st != USB_ESTALL)	/* a STALL: no LUNs but 0 (§3.2) */
 		slog(PB_LOG_WARN, "usb%u: GET MAX LUN failed (%d, %u bytes): "
 		    "LUN 0 only", d->no, st, c->actual);
+	if (!dev_luns(d, d->nluns)) {
+		slog(PB_LOG_WARN, "usb%u: %u LUNs, room for %u (no memory, or "
+		    "some published): those served", d->no, d->nluns,
+		    d->nlun_cap);
+		d->nluns = d->nlun_cap;
+	}
 	d->probe.lun = 0;
 	lun_begin(d);
 }
@@ -450,7 +456,7 @@ probe_begin(struct usbstor_dev *d)
 {
 	int published = 0;
 
-	for (unsigned l = 0; l < USBSTOR_LUNS; l++) {
+	for (unsigned l = 0; l < d->nlun_cap; l++) {
 		published |= d->lun[l].res != NULL;
 		d->lun[l].present = d->lun[l].known = 0;
 	}

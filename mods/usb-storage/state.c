@@ -99,7 +99,7 @@ count(uint32_t *ndisks, uint32_t *nreq, uint32_t *nknown)
 	*ndisks = *nreq = *nknown = 0;
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
 		for (unsigned l = 0; us.dev[i] && us.dev[i]->lun &&
-		    l < USBSTOR_LUNS; l++) {
+		    l < us.dev[i]->nlun_cap; l++) {
 			const struct usbstor_lun *lun = &us.dev[i]->lun[l];
 
 			if (!exported(lun))
@@ -191,13 +191,15 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
 		struct usbstor_dev *dv = us.dev[i];
 
-		for (unsigned l = 0; dv && dv->lun && l < USBSTOR_LUNS; l++) {
+		for (unsigned l = 0; dv && dv->lun && l < dv->nlun_cap; l++) {
 			struct usbstor_lun *lun = &dv->lun[l];
 			uint32_t n;
 
 			if (!exported(lun))
 				continue;
-			n = lun_requests(lun, reqs + first, held + first);
+			/* No requests: no held array (NULL + 0 is UB). */
+			n = nreq ? lun_requests(lun, reqs + first, held +
+			    first) : 0;
 			rt_strlcpy(disks[d].path, lun->path, BLOCK_PATH_MAX);
 			disks[d].first = first;
 			disks[d++].nreq = n;
@@ -318,7 +320,7 @@ lun_of_path(const char *path)
 
 		if (!d || d->state == DEV_GONE || !d->lun)
 			continue;
-		for (unsigned l = 0; l < USBSTOR_LUNS; l++)
+		for (unsigned l = 0; l < d->nlun_cap; l++)
 			if (d->lun[l].res && strcmp(d->lun[l].path, path) == 0)
 				return &d->lun[l];
 	}
@@ -363,26 +365,41 @@ standby_dev(const char *dev)
 	return d;
 }
 
+/* The stick (ours, or a slot for it) and the LUN a running driver's
+ * disk names in its path= (dev=, then /lun:L), with the path; NULL when
+ * it names none. */
+static struct usbstor_dev *
+standby_place(const char *props, char *path, unsigned *lun)
+{
+	char dev[USBSTOR_DEV_MAX];
+	const char *at;
+	uint64_t n;
+
+	if (!rt_prop_get(props, "path", path, BLOCK_PATH_MAX))
+		return NULL;
+	for (at = path + strlen(path); at > path && *at != '/'; at--)
+		;
+	if (strncmp(at, "/lun:", 5) != 0 || (size_t)(at - path) >= sizeof(dev))
+		return NULL;
+	n = rt_strtou(at + 5, NULL, 10);
+	memcpy(dev, path, (size_t)(at - path));
+	dev[at - path] = '\0';
+	if (n >= USBSTOR_LUNS)
+		return NULL;
+	*lun = (unsigned)n;
+	return standby_dev(dev);
+}
+
 /* One disk of the running driver: its counterpart, same name and path. */
 static void
 standby_lun(const char *name, const char *props)
 {
-	char path[BLOCK_PATH_MAX], dev[USBSTOR_DEV_MAX];
-	const char *at;
+	char path[BLOCK_PATH_MAX];
 	struct usbstor_dev *d;
 	struct usbstor_lun *l;
-	uint64_t lun;
+	unsigned lun;
 
-	if (!rt_prop_get(props, "path", path, sizeof(path)))
-		return;
-	for (at = path + strlen(path); at > path && *at != '/'; at--)
-		;
-	if (strncmp(at, "/lun:", 5) != 0 || (size_t)(at - path) >= sizeof(dev))
-		return;
-	lun = rt_strtou(at + 5, NULL, 10);
-	memcpy(dev, path, (size_t)(at - path));
-	dev[at - path] = '\0';
-	if (lun >= USBSTOR_LUNS || !(d = standby_dev(dev)))
+	if (!(d = standby_place(props, path, &lun)) || lun >= d->nlun_cap)
 		return;
 	l = &d->lun[lun];
 	if (l->res)
@@ -415,6 +432,16 @@ state_standby_devices(void)
 		rt_strlcpy(seen[n].name, ri.name, sizeof(seen[n].name));
 		rt_strlcpy(seen[n].props, ri.props, sizeof(seen[n].props));
 		n++;
+	}
+	/* Room for every LUN first: records move only before any is
+	 * published (dev_luns). */
+	for (unsigned i = 0; i < n; i++) {
+		char path[BLOCK_PATH_MAX];
+		struct usbstor_dev *d;
+		unsigned lun;
+
+		if ((d = standby_place(seen[i].props, path, &lun)))
+			dev_luns(d, lun + 1);
 	}
 	for (unsigned i = 0; i < n; i++)
 		standby_lun(seen[i].name, seen[i].props);
@@ -583,7 +610,7 @@ take_dev(struct usbstor_dev *d, unsigned *sticks, unsigned *probing)
 {
 	int known = 1, any = 0;
 
-	for (unsigned l = 0; l < USBSTOR_LUNS; l++)
+	for (unsigned l = 0; l < d->nlun_cap; l++)
 		if (d->lun[l].res) {
 			any = 1;
 			known &= d->lun[l].known;

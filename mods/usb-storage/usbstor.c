@@ -114,7 +114,7 @@ usbstor_stop(struct pb_module *self)
 			d->bot.in_flight = out &&
 			    d->bot.req.status == BOT_PENDING;
 		}
-		for (unsigned l = 0; d->lun && l < USBSTOR_LUNS; l++)
+		for (unsigned l = 0; d->lun && l < d->nlun_cap; l++)
 			lun_withdraw(&d->lun[l]);
 		d->state = d->state == DEV_FREE ? DEV_FREE : DEV_GONE;
 		d->conn = NULL;

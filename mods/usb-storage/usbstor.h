@@ -181,6 +181,7 @@ struct usbstor_dev {
 	char serial[40];
 	uint8_t iface, ep_in, ep_out;
 	uint8_t nluns;			/* GET MAX LUN + 1 */
+	uint8_t nlun_cap;		/* LUN records in lun[] (dev_luns) */
 	uint8_t speed;			/* enum usb_speed */
 	uint32_t max_transfer;		/* the bus's, per request */
 	uint16_t max_segs;
@@ -211,9 +212,10 @@ struct usbstor_dev {
 	int waiting;			/* cur waits to be issued again */
 	struct pb_work kick;		/* dispatches the queue */
 
-	/* USBSTOR_LUNS of them, from dev_new: a slot holds them from its
-	 * first stick until the module stops, so only the slots sticks
-	 * have used take memory for 16 LUNs. */
+	/* nlun_cap of them: one from dev_new, for LUN 0 (almost every
+	 * stick has no other), more when GET MAX LUN or a swap names more
+	 * (dev_luns); a slot holds them from its first stick until the
+	 * module stops. */
 	struct usbstor_lun *lun;
 };
 
@@ -285,6 +287,7 @@ void sweep_completions(void);
 void dev_timer_fired(void *arg);
 void sweep_timers(void);
 struct usbstor_dev *dev_new(const char *res);
+int dev_luns(struct usbstor_dev *d, unsigned n);
 int dev_bind(struct usbstor_dev *d, struct pb_conn *c);
 struct usbstor_dev *dev_add(struct pb_conn *c);
 struct usbstor_dev *dev_of_conn(const struct pb_conn *c);

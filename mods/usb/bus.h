@@ -109,7 +109,11 @@ struct udev {
 	uint64_t cfg_bus;
 	uint16_t cfg_len;
 	struct desc_cfg cfg;
-	struct uif ifs[DESC_IFS];
+	/* cfg.nif of them, made when first published and kept until the
+	 * record is freed (a stick or keyboard has one interface: 16 in
+	 * the record were 1.2 KiB of its 3.3: issue 16). */
+	struct uif *ifs;
+	unsigned nifs;
 	int announced;			/* its `plugged` line was logged */
 
 	/* USB_OP_HUB, as the hub driver asked (HUB_CONFIG) */

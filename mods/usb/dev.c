@@ -93,7 +93,8 @@ dev_forget_config(struct udev *d)
 	d->cfgbuf = NULL;
 	d->cfg_len = 0;
 	memset(&d->cfg, 0, sizeof(d->cfg));
-	memset(d->ifs, 0, sizeof(d->ifs));
+	if (d->ifs)
+		memset(d->ifs, 0, d->nifs * sizeof(*d->ifs));
 	memset(&d->hub, 0, sizeof(d->hub));
 	d->nrp = 0;
 	d->product[0] = d->serial[0] = '\0';
@@ -122,6 +123,8 @@ dev_maybe_free(struct udev *d)
 	dev_forget_config(d);
 	if (d->buf)
 		bus_hub->dma_free(bus_self, d->buf);
+	if (d->ifs)
+		bus_hub->free(bus_self, d->ifs);
 	bus_devs[d->num - 1] = NULL;
 	bus_hub->free(bus_self, d);
 }

@@ -219,7 +219,7 @@ uif_live(const struct uif *f)
 	for (unsigned i = 0; f && i < BUS_DEVS; i++) {
 		const struct udev *d = bus_devs[i];
 
-		if (d && f >= d->ifs && f < d->ifs + DESC_IFS)
+		if (d && d->ifs && f >= d->ifs && f < d->ifs + d->nifs)
 			return f->dev == d;
 	}
 	return 0;

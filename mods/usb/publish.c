@@ -27,11 +27,32 @@ publish_one(struct udev *d, struct uif *f)
 	return PB_OK;
 }
 
+/* Room for the configuration's interfaces: more only while none is
+ * published (a fresh record, or one if_withdraw_all emptied). */
+static int
+if_room(struct udev *d)
+{
+	struct uif *ifs;
+
+	if (d->cfg.nif <= d->nifs)
+		return PB_OK;
+	if (!(ifs = bus_hub->alloc(bus_self, d->cfg.nif * sizeof(*ifs))))
+		return PB_ENOMEM;
+	memset(ifs, 0, d->cfg.nif * sizeof(*ifs));
+	if (d->ifs)
+		bus_hub->free(bus_self, d->ifs);
+	d->ifs = ifs;
+	d->nifs = d->cfg.nif;
+	return PB_OK;
+}
+
 int
 if_publish_all(struct udev *d)
 {
-	int err = PB_OK;
+	int err = if_room(d);
 
+	if (err != PB_OK)
+		return err;
 	for (unsigned i = 0; i < d->cfg.nif; i++) {
 		struct uif *f = &d->ifs[i];
 
@@ -50,7 +71,7 @@ if_publish_all(struct udev *d)
 void
 if_withdraw_all(struct udev *d)
 {
-	for (unsigned i = 0; i < DESC_IFS; i++) {
+	for (unsigned i = 0; i < d->nifs; i++) {
 		struct pb_resource *r = d->ifs[i].res;
 
 		if (!r)

@@ -77,7 +77,7 @@ ctx_ep(struct xhci *a, const struct xhci_dev *d, unsigned dci, uint64_t deq,
     uint8_t dcs)
 {
 	volatile uint32_t *e = ctx_input(a, 1 + dci);
-	const struct xhci_ep *ep = &d->ep[dci];
+	const struct xhci_ep *ep = d->ep[dci];
 
 	e[0] = (uint32_t)ep->mult << EP_MULT_SHIFT |
 	    (uint32_t)ep->interval << EP_INTERVAL_SHIFT |

@@ -43,7 +43,7 @@ dev_find(const struct xhci *a, uint32_t dev)
 static int
 ep_enabled(const struct xhci_dev *d, unsigned dci)
 {
-	return dci >= 1 && dci < CTX_ENTRIES && d->ep[dci].ring.trb;
+	return dci >= 1 && ep_live(d, dci);
 }
 
 static unsigned
@@ -148,17 +148,30 @@ dev_new(struct xhci *a, const struct usb_req *r)
 	return d;
 }
 
+/* Endpoint dci's record, made the first time it is enabled. */
+static struct xhci_ep *
+ep_get(struct xhci *a, struct xhci_dev *d, unsigned dci)
+{
+	if (!d->ep[dci] && (d->ep[dci] = a->hub->alloc(a->self,
+	    sizeof(struct xhci_ep))))
+		memset(d->ep[dci], 0, sizeof(struct xhci_ep));
+	return d->ep[dci];
+}
+
 /* The slot's memory: output context and EP0's ring. */
 static int
 dev_slot_memory(struct xhci *a, struct xhci_dev *d)
 {
+	struct xhci_ep *ep0;
+
 	d->out = a->hub->dma_alloc(a->self, CTX_ENTRIES * a->ctxsz, CTX_ALIGN,
 	    PAGE_BOUNDARY, a->dma_limit, &d->out_bus);
-	if (!d->out || ring_alloc(a, &d->ep[1].ring, EP0_RING_TRBS) != PB_OK)
+	if (!d->out || !(ep0 = ep_get(a, d, 1)) ||
+	    ring_alloc(a, &ep0->ring, EP0_RING_TRBS) != PB_OK)
 		return PB_ENOMEM;
-	d->ep[1].type = EPT_CONTROL;
-	d->ep[1].mps = (uint16_t)ctx_ep0_mps(d->speed);
-	d->ep[1].avg = 8;
+	ep0->type = EPT_CONTROL;
+	ep0->mps = (uint16_t)ctx_ep0_mps(d->speed);
+	ep0->avg = 8;
 	a->by_slot[d->slot] = d;
 	a->dcbaa[d->slot] = d->out_bus;
 	return PB_OK;
@@ -170,7 +183,7 @@ static void
 dev_end_all(struct xhci *a, struct xhci_dev *d, int now)
 {
 	for (unsigned dci = 1; dci < CTX_ENTRIES; dci++) {
-		if (!d->ep[dci].ring.trb)
+		if (!ep_live(d, dci))
 			continue;
 		if (now)
 			xfer_end_all(a, d, dci, PB_ECANCELED);
@@ -183,12 +196,14 @@ void
 dev_free(struct xhci *a, struct xhci_dev *d)
 {
 	for (unsigned dci = 1; dci < CTX_ENTRIES; dci++) {
-		struct xhci_ep *ep = &d->ep[dci];
+		struct xhci_ep *ep = d->ep[dci];
 
+		if (!ep)
+			continue;
 		if (ep->fix_queued)
 			op_unlink(a, &ep->fix);
-		ep->fix_queued = 0;
 		ring_free(a, &ep->ring);
+		a->hub->free(a->self, ep);
 	}
 	if (d->slot) {
 		if (a->dcbaa)
@@ -289,7 +304,7 @@ input_slot_ep0(struct xhci *a, struct xhci_dev *d)
 	ctx_input_clear(a);
 	ctx_input(a, 0)[ICC_ADD] = 0x3;		/* A0 slot, A1 EP0 */
 	ctx_slot(a, d);
-	ctx_ep(a, d, 1, d->ep[1].ring.bus, 1);
+	ctx_ep(a, d, 1, d->ep[1]->ring.bus, 1);
 }
 
 static void
@@ -361,7 +376,7 @@ add_step(struct xhci *a, struct xop *op, int cc, const struct xhci_trb *ev)
 static void
 mps_step(struct xhci *a, struct xop *op, int cc, struct xhci_dev *d)
 {
-	struct xhci_ep *ep0 = &d->ep[1];
+	struct xhci_ep *ep0 = d->ep[1];
 
 	if (op->step == 0) {
 		op->status = ep0->mps;		/* to go back to */
@@ -387,7 +402,7 @@ last_dci(const struct xhci_dev *d, unsigned without)
 	unsigned last = 1;
 
 	for (unsigned dci = 2; dci < CTX_ENTRIES; dci++)
-		if (dci != without && d->ep[dci].ring.trb)
+		if (dci != without && ep_live(d, dci))
 			last = dci;
 	return last;
 }
@@ -402,8 +417,8 @@ ring_trbs(unsigned type)
 static void
 enable_step(struct xhci *a, struct xop *op, int cc, struct xhci_dev *d)
 {
-	struct xhci_ep *ep = &d->ep[op->dci], params;
-	int again = ep->ring.trb != NULL;
+	struct xhci_ep *ep = d->ep[op->dci], params;
+	int again = ep && ep->ring.trb;
 	volatile uint32_t *icc;
 
 	if (op->step == 0) {
@@ -412,8 +427,8 @@ enable_step(struct xhci *a, struct xop *op, int cc, struct xhci_dev *d)
 			op_done(a, op, PB_EINVAL);
 			return;
 		}
-		if (!again && ring_alloc(a, &ep->ring, ring_trbs(params.type)) !=
-		    PB_OK) {
+		if (!(ep = ep_get(a, d, op->dci)) || (!again &&
+		    ring_alloc(a, &ep->ring, ring_trbs(params.type)) != PB_OK)) {
 			op_done(a, op, PB_ENOMEM);
 			return;
 		}
@@ -457,9 +472,9 @@ enable_step(struct xhci *a, struct xop *op, int cc, struct xhci_dev *d)
 static void
 disable_step(struct xhci *a, struct xop *op, int cc, struct xhci_dev *d)
 {
-	struct xhci_ep *ep = &d->ep[op->dci];
+	struct xhci_ep *ep = ep_live(d, op->dci);
 
-	if (!ep->ring.trb) {
+	if (!ep) {
 		op_done(a, op, PB_ENODEV);
 		return;
 	}
@@ -538,7 +553,7 @@ remove_step(struct xhci *a, struct xop *op, int cc, struct xhci_dev *d)
 static void
 clear_step(struct xhci *a, struct xop *op, int cc, struct xhci_dev *d)
 {
-	struct xhci_ep *ep = &d->ep[op->dci];
+	struct xhci_ep *ep = d->ep[op->dci];
 	volatile uint32_t *icc;
 	uint64_t deq;
 	uint8_t dcs;
@@ -616,7 +631,7 @@ dev_op_step(struct xhci *a, struct xop *op, int cc, const struct xhci_trb *ev)
 	case OP_EP_DISABLE: disable_step(a, op, cc, d); return;
 	case OP_HUB: hub_step(a, op, cc, d); return;
 	case OP_CLEAR_HALT:
-		if (!d->ep[op->dci].ring.trb) {
+		if (!ep_live(d, op->dci)) {
 			op_done(a, op, PB_ENODEV);
 			return;
 		}

@@ -24,7 +24,7 @@
 void
 fix_queue(struct xhci *a, struct xhci_dev *d, unsigned dci, uint8_t flags)
 {
-	struct xhci_ep *ep = &d->ep[dci];
+	struct xhci_ep *ep = d->ep[dci];
 
 	ep->fix_flags |= flags;
 	if (ep->fix_queued)
@@ -48,7 +48,7 @@ fix_cmd(unsigned type, const struct xhci_dev *d, unsigned dci)
 static void
 settle(struct xhci *a, struct xhci_dev *d, unsigned dci, unsigned flags)
 {
-	struct xhci_ep *ep = &d->ep[dci];
+	struct xhci_ep *ep = d->ep[dci];
 	struct xrq *q;
 
 	xfer_end_doomed(a, d, dci);
@@ -65,7 +65,7 @@ settle(struct xhci *a, struct xhci_dev *d, unsigned dci, unsigned flags)
 static void
 set_dequeue(struct xhci *a, struct xop *op, struct xhci_dev *d)
 {
-	struct xhci_ep *ep = &d->ep[op->dci];
+	struct xhci_ep *ep = d->ep[op->dci];
 	uint64_t deq;
 	uint8_t dcs;
 
@@ -91,7 +91,7 @@ fix_failed(struct xhci *a, struct xop *op, const struct xhci_dev *d,
 static void
 start(struct xhci *a, struct xop *op, struct xhci_dev *d)
 {
-	struct xhci_ep *ep = &d->ep[op->dci];
+	struct xhci_ep *ep = d->ep[op->dci];
 	unsigned flags = ep->fix_flags;
 
 	op->status |= (int32_t)flags;	/* what this run does */
@@ -126,7 +126,7 @@ fix_step(struct xhci *a, struct xop *op, int cc)
 {
 	struct xhci_dev *d = dev_find(a, op->dev);
 
-	if (!d || !d->ep[op->dci].ring.trb) {
+	if (!d || !ep_live(d, op->dci)) {
 		op_done(a, op, PB_ENODEV);
 		return;
 	}
@@ -172,9 +172,8 @@ fix_ended(struct xhci *a, struct xop *op)
 	struct xhci_dev *d = dev_find(a, op->dev);
 	struct xhci_ep *ep;
 
-	if (!d)
+	if (!d || !(ep = d->ep[op->dci]))
 		return;
-	ep = &d->ep[op->dci];
 	ep->fix_queued = 0;
 	if (!ep->ring.trb)
 		return;

@@ -86,7 +86,7 @@ static unsigned
 doom_ring(struct xhci *a, struct xhci_dev *d, unsigned dci,
     const struct pb_module *owner)
 {
-	struct xhci_ep *ep = &d->ep[dci];
+	struct xhci_ep *ep = d->ep[dci];
 	struct usb_req *last = NULL, *r;
 	unsigned n = 0;
 
@@ -125,7 +125,7 @@ left(const struct xhci_dev *d)
 	unsigned n = 0;
 
 	for (unsigned dci = 1; dci < CTX_ENTRIES; dci++)
-		n += left_on(&d->ep[dci]);
+		n += d->ep[dci] ? left_on(d->ep[dci]) : 0;
 	return n;
 }
 
@@ -155,9 +155,11 @@ static void
 cut_all(struct xhci_dev *d)
 {
 	for (unsigned dci = 1; dci < CTX_ENTRIES; dci++) {
-		struct xhci_ep *ep = &d->ep[dci];
+		struct xhci_ep *ep = d->ep[dci];
 		struct usb_req *keep = NULL, *keep_tail = NULL, *r;
 
+		if (!ep)
+			continue;
 		while ((r = rq_list_pop(&ep->head, &ep->tail))) {
 			if (rq_of(r)->gone)
 				cut_out(ep, r);
@@ -203,9 +205,9 @@ gone_forget(void *ctx, uint32_t dev, uint8_t ep,
 	if (!d)
 		return PB_OK;
 	for (unsigned dci = 1; dci < CTX_ENTRIES; dci++) {
-		struct xhci_ep *e = &d->ep[dci];
+		struct xhci_ep *e = ep_live(d, dci);
 
-		if (!e->ring.trb || (ep != 0xff && dci != dci_of(ep)))
+		if (!e || (ep != 0xff && dci != dci_of(ep)))
 			continue;
 		queued += drop_listed(a, &e->whead, &e->wtail, owner, 0xff);
 		on_ring += doom_ring(a, d, dci, owner);

@@ -129,8 +129,9 @@ on_a_list(struct xhci *a, const struct usb_req *r)
 	const struct xhci_dev *d = dev_find(a, r->dev);
 
 	for (unsigned dci = 1; d && dci < CTX_ENTRIES; dci++) {
-		const struct xhci_ep *ep = &d->ep[dci];
-		const struct usb_req *lists[2] = { ep->head, ep->whead };
+		const struct xhci_ep *ep = d->ep[dci];
+		const struct usb_req *lists[2] = { ep ? ep->head : NULL,
+		    ep ? ep->whead : NULL };
 
 		for (unsigned l = 0; l < 2; l++) {
 			unsigned n = 0;
@@ -212,13 +213,13 @@ hci_cancel(void *ctx, uint32_t dev, uint8_t ep)
 	if (!d)
 		return held ? PB_OK : PB_ENODEV;
 	if (ep != 0xff) {
-		if (!d->ep[dci_of(ep)].ring.trb)
+		if (!ep_live(d, dci_of(ep)))
 			return held ? PB_OK : PB_ENODEV;
 		xfer_cancel_ep(a, d, dci_of(ep));
 		return PB_OK;
 	}
 	for (unsigned dci = 1; dci < CTX_ENTRIES; dci++)
-		if (d->ep[dci].ring.trb)
+		if (ep_live(d, dci))
 			xfer_cancel_ep(a, d, dci);
 	return PB_OK;
 }

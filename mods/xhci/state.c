@@ -55,8 +55,10 @@ each_request(struct xhci *a, req_fn *fn, void *arg)
 		struct xhci_dev *d = a->devs[i];
 
 		for (unsigned dci = 1; d && dci < CTX_ENTRIES; dci++) {
-			each_list(a, d->ep[dci].head, fn, arg);
-			each_list(a, d->ep[dci].whead, fn, arg);
+			if (!d->ep[dci])
+				continue;
+			each_list(a, d->ep[dci]->head, fn, arg);
+			each_list(a, d->ep[dci]->whead, fn, arg);
 		}
 	}
 	each_list(a, a->waiters, fn, arg);
@@ -103,8 +105,10 @@ lists_clear(struct xhci *a)
 		struct xhci_dev *d = a->devs[i];
 
 		for (unsigned dci = 1; d && dci < CTX_ENTRIES; dci++) {
-			struct xhci_ep *ep = &d->ep[dci];
+			struct xhci_ep *ep = d->ep[dci];
 
+			if (!ep)
+				continue;
 			ep->head = ep->tail = ep->whead = ep->wtail = NULL;
 			ep->ring.used = 0;
 			ep->fix_queued = 0;

@@ -106,8 +106,8 @@ xfer_check(struct xhci *a, struct usb_req *r)
 
 	if (!d || !d->addressed || d->gone || d->lost)
 		return PB_ENODEV;
-	ep = &d->ep[dci];
-	if (!ep->ring.trb || (r->ep & 0x70u) || (is_control(dci) && r->ep))
+	ep = ep_live(d, dci);
+	if (!ep || (r->ep & 0x70u) || (is_control(dci) && r->ep))
 		return PB_ENODEV;
 	if ((r->flags & ~(USB_REQ_SHORT_ERR | USB_REQ_ZLP | USB_REQ_REPLAY)) ||
 	    r->length > XHCI_MAX_XFER || r->nseg > XHCI_MAX_SEGS ||
@@ -213,7 +213,7 @@ xfer_head_started(struct xhci *a, struct xhci_ep *ep, struct usb_req *r)
 static void
 td_put(struct xhci *a, struct xhci_dev *d, unsigned dci, struct usb_req *r)
 {
-	struct xhci_ep *ep = &d->ep[dci];
+	struct xhci_ep *ep = d->ep[dci];
 	struct xrq *q = rq_of(r);
 	struct tdw w = { .a = a, .ring = &ep->ring, .total = r->length,
 	    .mps = ep->mps ? ep->mps : 8, .in = is_in(r, dci),
@@ -249,7 +249,7 @@ td_put(struct xhci *a, struct xhci_dev *d, unsigned dci, struct usb_req *r)
 void
 xfer_flush(struct xhci *a, struct xhci_dev *d, unsigned dci)
 {
-	struct xhci_ep *ep = &d->ep[dci];
+	struct xhci_ep *ep = d->ep[dci];
 	int put_some = 0;
 
 	while (ep->whead && ep->ring.trb && !ep->fix_queued && !ep->stalled &&
@@ -268,7 +268,7 @@ xfer_flush(struct xhci *a, struct xhci_dev *d, unsigned dci)
 void
 xfer_restart(struct xhci *a, struct xhci_dev *d, unsigned dci)
 {
-	struct xhci_ep *ep = &d->ep[dci];
+	struct xhci_ep *ep = d->ep[dci];
 
 	if (!ep->ring.trb || ep->stalled || ep->fix_queued || ep->busy ||
 	    !d->slot || a->hstate != HC_UP)
@@ -287,7 +287,7 @@ xfer_take(struct xhci *a, struct usb_req *r)
 	unsigned dci = dci_of(r->ep);
 
 	rq_of(r)->where = RQ_WAIT;
-	rq_list_add(&d->ep[dci].whead, &d->ep[dci].wtail, r);
+	rq_list_add(&d->ep[dci]->whead, &d->ep[dci]->wtail, r);
 	xfer_flush(a, d, dci);
 }
 
@@ -299,8 +299,8 @@ xfer_ring_doorbells(struct xhci *a)
 		struct xhci_dev *d = a->devs[i];
 
 		for (unsigned dci = 1; d && d->slot && dci < CTX_ENTRIES; dci++)
-			if (d->ep[dci].head && !d->ep[dci].stalled &&
-			    !d->ep[dci].fix_queued)
+			if (d->ep[dci] && d->ep[dci]->head &&
+			    !d->ep[dci]->stalled && !d->ep[dci]->fix_queued)
 				db_ring(a, d->slot, dci);
 	}
 }
@@ -321,7 +321,7 @@ void
 xfer_end_head(struct xhci *a, struct xhci_dev *d, unsigned dci, int status,
     uint32_t actual)
 {
-	struct xhci_ep *ep = &d->ep[dci];
+	struct xhci_ep *ep = d->ep[dci];
 	struct usb_req *r = rq_list_pop(&ep->head, &ep->tail);
 
 	if (!r)
@@ -338,7 +338,7 @@ xfer_end_head(struct xhci *a, struct xhci_dev *d, unsigned dci, int status,
 void
 xfer_end_all(struct xhci *a, struct xhci_dev *d, unsigned dci, int status)
 {
-	struct xhci_ep *ep = &d->ep[dci];
+	struct xhci_ep *ep = d->ep[dci];
 	struct usb_req *r;
 
 	while ((r = rq_list_pop(&ep->head, &ep->tail)))
@@ -354,7 +354,7 @@ xfer_end_all(struct xhci *a, struct xhci_dev *d, unsigned dci, int status)
 void
 xfer_end_doomed(struct xhci *a, struct xhci_dev *d, unsigned dci)
 {
-	struct xhci_ep *ep = &d->ep[dci];
+	struct xhci_ep *ep = d->ep[dci];
 
 	while (ep->head && rq_of(ep->head)->doomed) {
 		struct usb_req *r = rq_list_pop(&ep->head, &ep->tail);
@@ -374,7 +374,7 @@ xfer_end_doomed(struct xhci *a, struct xhci_dev *d, unsigned dci)
 void
 xfer_cancel_ep(struct xhci *a, struct xhci_dev *d, unsigned dci)
 {
-	struct xhci_ep *ep = &d->ep[dci];
+	struct xhci_ep *ep = d->ep[dci];
 
 	for (struct usb_req *r = ep->head; r; r = rq_of(r)->next)
 		rq_of(r)->doomed = 1;
@@ -435,7 +435,7 @@ static void
 td_success(struct xhci *a, struct xhci_dev *d, unsigned dci, uint32_t k,
     unsigned cc, uint32_t residual)
 {
-	struct xhci_ep *ep = &d->ep[dci];
+	struct xhci_ep *ep = d->ep[dci];
 	struct usb_req *r = ep->head;
 	struct xrq *q = rq_of(r);
 	uint32_t actual = moved(&ep->ring, q, k, residual);
@@ -460,7 +460,7 @@ td_success(struct xhci *a, struct xhci_dev *d, unsigned dci, uint32_t k,
 static void
 td_error(struct xhci *a, struct xhci_dev *d, unsigned dci, unsigned cc)
 {
-	struct xhci_ep *ep = &d->ep[dci];
+	struct xhci_ep *ep = d->ep[dci];
 	struct xrq *q = rq_of(ep->head);
 	int bulk_intr = !is_control(dci);
 
@@ -511,8 +511,8 @@ xfer_event(struct xhci *a, const struct xhci_trb *t)
 		event_junk(a, t, "a transfer event of no slot of ours");
 		return;
 	}
-	ep = &d->ep[dci];
-	if (!dci || !ep->ring.trb || (t->control & TRB_ED)) {
+	ep = ep_live(d, dci);
+	if (!dci || !ep || (t->control & TRB_ED)) {
 		event_junk(a, t, "a transfer event of no endpoint of ours");
 		return;
 	}
@@ -544,14 +544,14 @@ xfer_event(struct xhci *a, const struct xhci_trb *t)
 static void
 timed_out(struct xhci *a, struct xhci_dev *d, unsigned dci)
 {
-	struct xrq *q = rq_of(d->ep[dci].head);
+	struct xrq *q = rq_of(d->ep[dci]->head);
 
 	q->deadline = 0;
 	q->timed_out = 1;
 	d->timeouts++;
 	xlog(a, PB_LOG_WARN, "%s: device %u endpoint %u: a transfer not done "
 	    "in %llu ms: stopped", a->name, d->dev, dci,
-	    (unsigned long long)(timeout_of(d->ep[dci].type) / MS));
+	    (unsigned long long)(timeout_of(d->ep[dci]->type) / MS));
 	if (d->timeouts >= XHCI_LOST_AFTER)
 		dev_lost(a, d, "its transfers keep timing out");
 	else
@@ -565,9 +565,9 @@ xfer_timeouts(struct xhci *a, uint64_t t)
 		struct xhci_dev *d = a->devs[i];
 
 		for (unsigned dci = 1; d && dci < CTX_ENTRIES; dci++) {
-			struct xhci_ep *ep = &d->ep[dci];
+			struct xhci_ep *ep = d->ep[dci];
 
-			if (ep->head && !ep->fix_queued &&
+			if (ep && ep->head && !ep->fix_queued &&
 			    rq_of(ep->head)->deadline &&
 			    t >= rq_of(ep->head)->deadline)
 				timed_out(a, d, dci);
@@ -584,10 +584,10 @@ xfer_next_deadline(const struct xhci *a)
 		const struct xhci_dev *d = a->devs[i];
 
 		for (unsigned dci = 1; d && dci < CTX_ENTRIES; dci++) {
-			const struct xhci_ep *ep = &d->ep[dci];
+			const struct xhci_ep *ep = d->ep[dci];
 			uint64_t dl;
 
-			if (!ep->head || ep->fix_queued)
+			if (!ep || !ep->head || ep->fix_queued)
 				continue;
 			dl = rq_of(ep->head)->deadline;
 			if (dl && (!next || dl < next))

@@ -47,10 +47,10 @@
 #define XHCI_PATH_MAX	32
 
 /* Ring sizes in TRBs, the Link TRB included; one segment each. */
-#define CMD_RING_TRBS	64
+#define CMD_RING_TRBS	16	/* one command at a time (cmd.c) */
 #define EV_RING_TRBS	256
-#define EP0_RING_TRBS	64
-#define INTR_RING_TRBS	64
+#define EP0_RING_TRBS	16	/* a control TD: Setup, 1-2 Data, Status */
+#define INTR_RING_TRBS	16	/* a report or a hub's change: a TRB each */
 #define BULK_RING_TRBS	256	/* a page: the largest TD below, or
 				 * about sixty 128 KiB requests */
 /* The largest TD fits a bulk ring whatever its pages: a TRB per page of
@@ -210,8 +210,20 @@ struct xhci_dev {
 	uint32_t route;
 	volatile uint32_t *out;	/* device (output) context */
 	uint64_t out_bus;
-	struct xhci_ep ep[CTX_ENTRIES];	/* by DCI, 1-31 */
+	/* By DCI, 1-31: made when first enabled (EP0 with the slot), kept
+	 * until the slot goes; NULL for one never enabled (a keyboard uses
+	 * 2 of the 31, so the record no longer holds them all: issue 16). */
+	struct xhci_ep *ep[CTX_ENTRIES];
 };
+
+/* Endpoint dci of d when its ring is there (enabled), else NULL. */
+static inline struct xhci_ep *
+ep_live(const struct xhci_dev *d, unsigned dci)
+{
+	struct xhci_ep *ep = dci < CTX_ENTRIES ? d->ep[dci] : NULL;
+
+	return ep && ep->ring.trb ? ep : NULL;
+}
 
 /* --- root ports ------------------------------------------------------ */
 

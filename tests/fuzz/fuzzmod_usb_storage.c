@@ -171,6 +171,7 @@ fuzz_answer(int mode, const uint8_t *d, size_t n)
 	memset(&dev, 0, sizeof(dev));
 	memset(luns, 0, sizeof(luns));
 	dev.lun = luns;
+	dev.nlun_cap = USBSTOR_LUNS;
 	l->dev = &dev;
 	rt_strlcpy(l->path, "pci:00:04.0/usb:1/lun:0", sizeof(l->path));
 	rt_strlcpy(dev.serial, "1-0000:00:04.0-1", sizeof(dev.serial));
@@ -255,6 +256,7 @@ fuzz_import(const uint8_t *d, size_t n)
 		memset(dv, 0, sizeof(*dv));
 		memset(luns[k], 0, sizeof(luns[k]));
 		dv->lun = luns[k];
+		dv->nlun_cap = USBSTOR_LUNS;
 		dv->state = DEV_STANDBY;
 		dv->index = k;
 		rt_snprintf(dv->dev, sizeof(dv->dev), "pci:00:04.0/usb:%u", k + 1);

@@ -249,9 +249,10 @@ fz_setup(int csz)
 	a->devs[0] = d;
 	must(dev_slot_memory(a, d) == PB_OK);
 	for (unsigned i = 0; i < 3; i++) {
-		struct xhci_ep *ep = &d->ep[dci_of(eps[i].bEndpointAddress)];
+		struct xhci_ep *ep = ep_get(a, d,
+		    dci_of(eps[i].bEndpointAddress));
 
-		must(ctx_ep_params(d, &eps[i], NULL, ep) == PB_OK);
+		must(ep && ctx_ep_params(d, &eps[i], NULL, ep) == PB_OK);
 		must(ring_alloc(a, &ep->ring, ring_trbs(ep->type)) == PB_OK);
 	}
 	return a;
@@ -263,9 +264,10 @@ check(const struct xhci *a)
 	must(a->ev.deq < a->ev.n);
 	for (unsigned i = 0; i < XHCI_MAX_SLOTS; i++)
 		for (unsigned dci = 1; a->devs[i] && dci < CTX_ENTRIES; dci++) {
-			const struct xhci_ring *r = &a->devs[i]->ep[dci].ring;
+			const struct xhci_ep *ep = a->devs[i]->ep[dci];
 
-			must(!r->trb || r->used <= r->n - 1);
+			must(!ep || !ep->ring.trb ||
+			    ep->ring.used <= ep->ring.n - 1);
 		}
 }
 
@@ -274,13 +276,14 @@ static uint64_t
 pointer(const struct xhci *a, unsigned mode, uint64_t param, uint32_t control)
 {
 	const struct xhci_dev *d = a->devs[0];
+	const struct xhci_ep *ep;
 	const struct xhci_ring *r;
 
 	switch (mode) {
 	case 1:
-		if (!d)
+		if (!d || !(ep = ep_live(d, TRB_EP(control))))
 			return param;
-		r = &d->ep[TRB_EP(control)].ring;
+		r = &ep->ring;
 		return r->trb ? ring_bus(r, (uint32_t)(param % (r->n - 1))) :
 		    param;
 	case 2:

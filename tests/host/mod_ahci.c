@@ -1126,6 +1126,43 @@ TEST(ahci_atapi_without_medium_is_quiet)
 	shutdown(SELF);
 }
 
+/* Ports with nothing to serve (no link, an ATAPI drive with no medium)
+ * give their command list, FIS area and tables back once the engines are
+ * off; a device that comes later takes them again (issue 16, memdiet). */
+TEST(ahci_empty_ports_hold_no_memory)
+{
+	struct ahci *a;
+
+	world();
+	model_disk(0, 2048, 1);
+	model_atapi(2, 1000);
+	m.p[2].d.no_medium = 1;
+	REQUIRE(boot(1) == PB_OK);
+	wait_ms(150);			/* no device on the others: 100 ms */
+	a = ahci_of(SELF, 0);
+	REQUIRE(res_named("block:sata0") != NULL);
+	CHECK(a->port[0].mem != NULL && a->port[0].tables != NULL);
+	for (unsigned i = 1; i < a->nports; i++) {
+		CHECK_EQ_INT(a->port[i].state, PS_EMPTY);
+		CHECK_MSG(!a->port[i].mem && !a->port[i].tables,
+		    "port %u holds its memory", i);
+		CHECK_EQ_INT(m.p[i].cmd & ((1u << 4) | (1u << 14)), 0);
+	}
+	CHECK_EQ_INT(fdma_allocs, 2);	/* port 0's two */
+	model_disk(3, 2048, 1);
+	m.p[3].d.present = 0;
+	m.p[3].ssts = 0;
+	model_plug(3, 1);		/* a disk comes: memory again */
+	pump();
+	wait_ms(100);
+	CHECK(res_named("block:sata3") != NULL);
+	CHECK(a->port[3].mem != NULL && a->port[3].tables != NULL);
+	CHECK_EQ_INT(fdma_allocs, 4);
+	CHECK_MSG(m.bad == 0, "model: %s", m.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
 TEST(ahci_atapi_listed_read_only)
 {
 	struct fres *f;

@@ -692,12 +692,28 @@ fake_withdraw(struct pb_module *self, struct pb_resource *r)
 	return PB_OK;
 }
 
+/* The heap: COM2-4's key queues (kept in ser.ports, reused by the next
+ * test's start, as a restarted instance would). */
+static void *
+fake_alloc(struct pb_module *self, size_t n)
+{
+	return malloc(n);
+}
+
+static void
+fake_free(struct pb_module *self, void *p)
+{
+	free(p);
+}
+
 /* Run every armed timer once (what 10 ms of the event loop does). */
 static const struct pb_hub fake_hub = {
 	.size = sizeof(struct pb_hub),
 	.abi_major = PB_ABI_MAJOR,
 	.abi_minor = PB_ABI_MINOR,
 	.log = fake_log,
+	.alloc = fake_alloc,
+	.free = fake_free,
 	.publish = fake_publish,
 	.set_props = fake_set_props,
 	.withdraw = fake_withdraw,
@@ -1054,7 +1070,7 @@ TEST(serial_reads_a_bounded_budget_per_tick)
 	run_timers();
 	run_timers();
 	CHECK_EQ_INT(um[0].rxn, 0);
-	CHECK_EQ_INT(keyq_len(&ser.primary->keys), sizeof(many));
+	CHECK_EQ_INT(keyq_len(ser.primary->keys), sizeof(many));
 	serial_ops.stop(SELF);
 }
 
@@ -1149,6 +1165,26 @@ TEST(serial_standby_takes_over)
 	CHECK_STR(keys_of("keyboard:com1"), "6b,6c,6d");
 	CHECK_EQ_INT(con_write_to("console:com1", "after\n"), 6);
 	CHECK_STR(um[0].tx, "after\r\n");	/* the text is not repeated */
+	serial_ops.stop(SELF);
+}
+
+/* COM1's key queue is in .data, another port's comes from the heap when
+ * the port is found: the writable data (the module state, its 2 KiB of
+ * output, COM1's queue) fits one page (issue 16, memdiet). */
+TEST(serial_key_queues_of_the_ports_found)
+{
+	_Static_assert(sizeof(ser) + sizeof(serial_text) +
+	    sizeof(com1_keys) <= 4096, "serial's .data in one page");
+	serial_setup(0x3);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	CHECK(ser.ports[0].keys == &com1_keys);
+	REQUIRE(ser.ports[1].keys != NULL);
+	CHECK(ser.ports[1].keys != &com1_keys);
+	TYPE(&um[1], "z");
+	TYPE(&um[0], "a");
+	port_drain_all(64);
+	CHECK_STR(keys_of("keyboard:com2"), "7a");
+	CHECK_STR(keys_of("keyboard:com1"), "61");
 	serial_ops.stop(SELF);
 }
 
@@ -1286,7 +1322,7 @@ TEST(serial_import_checks_the_state)
 	st.nkeys = CONSOLE_STATE_KEYS + 1;
 	memcpy(blob, &st, sizeof(st));
 	CHECK_EQ_INT(serial_ops.import_state(SELF, blob, len, 1), PB_ESTATE);
-	CHECK_EQ_INT(keyq_len(&ser.primary->keys), 0);	/* nothing taken */
+	CHECK_EQ_INT(keyq_len(ser.primary->keys), 0);	/* nothing taken */
 	CHECK_EQ_INT(ser.text.total, 0);
 	serial_ops.stop(SELF);
 }

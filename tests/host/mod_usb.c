@@ -697,6 +697,10 @@ TEST(usb_bus_enumerates_a_keyboard)
 	CHECK_EQ_INT(kbd.config, 1);
 	CHECK_CONTAINS(log_text, "1-5: 0627:0001 QEMU USB Keyboard "
 	    "(full speed) plugged");
+	/* One interface, one record for it, not DESC_IFS (memdiet). */
+	REQUIRE(bus_devs[0] != NULL);
+	CHECK_EQ_INT(bus_devs[0]->nifs, 1);
+	CHECK(r->ctx == &bus_devs[0]->ifs[0]);
 	CHECK_EQ_INT(timers_armed() <= 1, 1);
 	world_end();
 }

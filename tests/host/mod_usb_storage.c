@@ -841,6 +841,7 @@ TEST(usbstor_several_luns_and_a_cd)
 	/* LUN 2: no unit there (INQUIRY qualifier 3). */
 	REQUIRE(rig_attach());
 	CHECK_EQ_INT(stick[0].inquiries, 3);
+	CHECK_EQ_INT(us.dev[0]->nlun_cap, 3);	/* GET MAX LUN's, not 16 */
 	REQUIRE(res_named("block:usb0") != NULL);
 	f = res_named("block:usb0.l1");
 	REQUIRE(f != NULL);
@@ -1432,6 +1433,61 @@ TEST(usbstor_swap_without_the_tail_probes)
 	CHECK_EQ_INT(bi.block_count, 4096);
 	CHECK_CONTAINS(log_text, "probing the sticks handed over without "
 	    "their LUNs");
+	old_us_free();
+	free(buf);
+	rig_end();
+}
+
+/* A stick's LUN records: one for a stick of one LUN, as many as GET MAX
+ * LUN says otherwise; a standby instance makes room for every LUN the
+ * running one publishes before it publishes any (issue 16, memdiet). */
+TEST(usbstor_lun_records_as_many_as_the_stick_has)
+{
+	struct fres *old0, *old1;
+	struct pb_conn *handed;
+	struct creq a;
+	uint32_t ver = 0;
+	size_t len;
+	uint8_t *buf;
+
+	REQUIRE(rig_one(2048));
+	CHECK_EQ_INT(us.dev[0]->nlun_cap, 1);
+	rig_end();
+
+	reset_all();
+	bm_init(&stick[0], 2048, 512);
+	stick[0].max_lun = 1;
+	bm_lun_disk(&stick[0], 1, 300, 512);
+	REQUIRE(rig_attach());
+	CHECK_EQ_INT(us.dev[0]->nlun_cap, 2);
+	REQUIRE((old0 = res_named("block:usb0")) != NULL);
+	REQUIRE((old1 = res_named("block:usb0.l1")) != NULL);
+	REQUIRE(ops.quiesce(SELF) == PB_OK);
+	REQUIRE(ops.export_state(SELF, NULL, 0, &len, &ver) == PB_OK);
+	buf = calloc(1, len);
+	REQUIRE(ops.export_state(SELF, buf, len, &len, &ver) == PB_OK);
+	REQUIRE(ops.release(SELF) == PB_OK);
+	memcpy(&old_us, &us, sizeof(us));
+	memset(&us, 0, sizeof(us));
+	handed = &fconn[FCONN - 1].pub;
+	fconn[FCONN - 1] = (struct fconn){ 1, { &fakeusb_ops, &stick[0].usb,
+	    NULL, "usb:1-1-0" }, res_named("usb:1-1-0") };
+	ops.event(SELF, PB_EV_CONNECTED, handed, PB_REQ_BIND);
+	REQUIRE(ops.start(SELF, &hub, PB_START_STANDBY) == PB_OK);
+	REQUIRE(us.dev[0] != NULL);
+	CHECK_EQ_INT(us.dev[0]->nlun_cap, 2);
+	CHECK(us.dev[0]->lun[0].res != NULL && us.dev[0]->lun[1].res != NULL);
+	REQUIRE(ops.import_state(SELF, buf, len, BLOCK_STATE_VERSION) == PB_OK);
+	REQUIRE(ops.activate(SELF) == PB_OK);
+	fake_withdraw(NULL, (struct pb_resource *)old0);
+	fake_withdraw(NULL, (struct pb_resource *)old1);
+	settle();
+	creq_init(&a, 1, BLOCK_READ, 7, 4, 512, 2, 0);
+	REQUIRE(submit_to("block:usb0.l1", &a) == PB_OK);
+	settle();
+	CHECK_EQ_INT(a.r.status, PB_OK);
+	CHECK(matches(&a, 0, 1));
+	creq_free(&a);
 	old_us_free();
 	free(buf);
 	rig_end();

@@ -1707,6 +1707,39 @@ TEST(xhci_remove_and_disable_end_requests)
 	CHECK(clean_end());
 }
 
+/* A device holds a record for each endpoint enabled, not for all 31:
+ * a stick's EP0, bulk IN, bulk OUT and interrupt IN; a disabled one
+ * keeps its record (its lists) without a ring until the slot goes
+ * (issue 16, memdiet). */
+TEST(xhci_endpoint_records_only_for_endpoints_in_use)
+{
+	struct xhci_dev *d;
+	unsigned n = 0;
+	int md;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE(stick(&md) == PB_OK);
+	REQUIRE((d = dev_find(drv(), 1)) != NULL);
+	for (unsigned dci = 0; dci < CTX_ENTRIES; dci++)
+		n += d->ep[dci] != NULL;
+	CHECK_EQ_INT(n, 4);
+	REQUIRE(d->ep[1] && d->ep[3] && d->ep[4] && d->ep[7]);
+	CHECK_EQ_INT(d->ep[1]->ring.n, EP0_RING_TRBS);
+	CHECK_EQ_INT(d->ep[3]->ring.n, BULK_RING_TRBS);
+	CHECK_EQ_INT(d->ep[7]->ring.n, INTR_RING_TRBS);
+	CHECK_EQ_INT(simple_op(USB_OP_EP_DISABLE, 1, 0x83), PB_OK);
+	CHECK(d->ep[7] != NULL && ep_live(d, 7) == NULL);
+	CHECK_EQ_INT(simple_op(USB_OP_EP_DISABLE, 1, 0x83), PB_ENODEV);
+	CHECK_EQ_INT(enable_ep(1, &ep_intr_in, NULL), PB_OK);
+	CHECK(ep_live(d, 7) != NULL);
+	CHECK_EQ_INT(simple_op(USB_OP_REMOVE, 1, 0), PB_OK);
+	CHECK(dev_find(drv(), 1) == NULL);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
 TEST(xhci_unplug_cancels_the_device)
 {
 	struct treq *t;
