@@ -214,15 +214,53 @@ read_rva(const struct pe_image *img, uint32_t rva, void *out, uint32_t n)
 /* Called with the target of every DIR64 relocation; nonzero refuses. */
 typedef int (*reloc_visit_fn)(void *arg, uint32_t at, const char **why);
 
-/* Walk the relocation blocks (spec 6.6); with dest NULL, only check. */
+/* Where relocations are applied: dest holds the image's bytes [from, to)
+ * (dest + rva, for rva in it); NULL: only check. */
+struct reloc_dest {
+	uint8_t *dest;
+	uint64_t delta;
+	uint32_t from, to;
+};
+
+#define RELOC_CHUNK 64	/* entries read from the file at a time */
+
+/* Check, and apply to d->dest, one DIR64 relocation at rva `at`; *s caches
+ * the section of the last target (a block's targets share a page). */
 static int
-walk_relocs(const struct pe_image *img, uint8_t *dest, uint64_t delta,
+apply_reloc(const struct pe_image *img, const struct reloc_dest *d,
+    uint32_t at, const struct pe_section **s, const char **why)
+{
+	uint64_t v;
+
+	/* All 8 bytes inside one section: not in a gap, not across two
+	 * sections of different protections. */
+	if (!in_range(at, 8, img->image_size))
+		REFUSE("relocation target outside the sections");
+	if (!*s || at < (*s)->rva || at - (*s)->rva >= (*s)->vsize)
+		*s = pe_section_at(img, at);
+	if (!*s || !in_range(at - (*s)->rva, 8, (*s)->vsize))
+		REFUSE("relocation target outside the sections");
+	if (!d)
+		return PB_OK;
+	if (at < d->from || !in_range(at, 8, d->to))
+		REFUSE("relocation target outside the loaded part");
+	memcpy(&v, d->dest + at, 8);
+	v += d->delta;
+	memcpy(d->dest + at, &v, 8);
+	return PB_OK;
+}
+
+/* Walk the relocation blocks (spec 6.6); with d NULL, only check. */
+static int
+walk_relocs(const struct pe_image *img, const struct reloc_dest *d,
     reloc_visit_fn visit, void *arg, const char **why)
 {
+	const struct pe_section *s = NULL;
 	uint32_t off = 0;
 
 	while (off < img->reloc_size) {
 		struct pe_reloc_block b;
+		uint16_t e[RELOC_CHUNK];
 		uint32_t n;
 
 		if (img->reloc_size - off < sizeof(b) ||
@@ -235,31 +273,20 @@ walk_relocs(const struct pe_image *img, uint8_t *dest, uint64_t delta,
 			REFUSE("relocation block outside the image");
 		n = (b.block_size - sizeof(b)) / 2;
 		for (uint32_t i = 0; i < n; i++) {
-			const struct pe_section *s;
-			uint16_t e;
-			uint32_t at;
+			uint32_t at, k = i % RELOC_CHUNK;
 
-			if (read_rva(img, img->reloc_rva + off + 8 + 2 * i, &e, 2))
+			if (k == 0 && read_rva(img, img->reloc_rva + off + 8 +
+			    2 * i, e, 2 * (n - i < RELOC_CHUNK ? n - i :
+			    RELOC_CHUNK)))
 				REFUSE("truncated relocation block");
-			at = b.page_rva + (e & 0xfff);
-			if ((e >> 12) == PE_REL_ABSOLUTE)
+			at = b.page_rva + (e[k] & 0xfff);
+			if ((e[k] >> 12) == PE_REL_ABSOLUTE)
 				continue;
-			if ((e >> 12) != PE_REL_DIR64)
+			if ((e[k] >> 12) != PE_REL_DIR64)
 				REFUSE("unknown relocation type");
-			/* All 8 bytes inside one section: not in a gap, not
-			 * across two sections of different protections. */
-			if (!in_range(at, 8, img->image_size) ||
-			    !(s = pe_section_at(img, at)) ||
-			    !in_range(at - s->rva, 8, s->vsize))
-				REFUSE("relocation target outside the sections");
-			if (visit && visit(arg, at, why))
+			if (apply_reloc(img, d, at, &s, why) ||
+			    (visit && visit(arg, at, why)))
 				return PB_EINVAL;
-			if (dest) {
-				uint64_t v;
-				memcpy(&v, dest + at, 8);
-				v += delta;
-				memcpy(dest + at, &v, 8);
-			}
 		}
 		off += b.block_size;
 	}
@@ -287,23 +314,55 @@ pe_parse(const void *file, size_t size, struct pe_image *img, const char **why)
 		if (!s || !(s->prot & PE_PROT_X))
 			REFUSE("entry point outside code");
 	}
-	return walk_relocs(img, NULL, 0, NULL, NULL, why);
+	return walk_relocs(img, NULL, NULL, NULL, why);
+}
+
+/* Zero dest's bytes [at, end) of the image, where the file has none. */
+static void
+zero_to(uint8_t *dest, uint32_t at, uint32_t end)
+{
+	if (end > at)
+		memset(dest + at, 0, end - at);
+}
+
+int
+pe_load_range(const struct pe_image *img, void *dest, uint64_t load_addr,
+    uint32_t from, uint32_t to, const char **why)
+{
+	struct reloc_dest d = { dest, load_addr - img->image_base, from, to };
+	uint32_t at = from;
+
+	if (from > to || to > img->image_size ||
+	    (from && from != page_up(img->headers_size)))
+		REFUSE("bad part of the image to load");
+	/* The headers too when asked: the hub maps its own sections from
+	 * them.  Every byte of [from, to) is written once: file data, or
+	 * zero in the gaps and past a section's file data. */
+	if (from == 0) {
+		memcpy(d.dest, img->file, img->headers_size);
+		at = img->headers_size;
+	}
+	for (uint32_t i = 0; i < img->nsections; i++) {
+		const struct pe_section *s = &img->sections[i];
+		uint32_t end = s->rva + s->raw_size;
+
+		if (s->rva >= to)
+			break;		/* sections are in order (check_sections) */
+		if (end > to)
+			end = to;
+		zero_to(d.dest, at, s->rva);
+		memcpy(d.dest + s->rva, img->file + s->raw_off, end - s->rva);
+		at = end;
+	}
+	zero_to(d.dest, at, to);
+	return walk_relocs(img, &d, NULL, NULL, why);
 }
 
 int
 pe_load(const struct pe_image *img, void *dest, uint64_t load_addr,
     const char **why)
 {
-	uint8_t *d = dest;
-
-	/* The headers too: the hub maps its own sections from them. */
-	memcpy(d, img->file, img->headers_size);
-	for (uint32_t i = 0; i < img->nsections; i++) {
-		const struct pe_section *s = &img->sections[i];
-		memcpy(d + s->rva, img->file + s->raw_off, s->raw_size);
-	}
-	return walk_relocs(img, d, load_addr - img->image_base, NULL, NULL,
-	    why);
+	return pe_load_range(img, dest, load_addr, 0, img->image_size, why);
 }
 
 static int
@@ -436,7 +495,7 @@ check_entry_relocs(const struct pe_image *img, uint32_t ops_rva,
 		.ops_rva = ops_rva, .fn = fn,
 	};
 
-	if (walk_relocs(img, NULL, 0, visit_entry_reloc, &r, why))
+	if (walk_relocs(img, NULL, visit_entry_reloc, &r, why))
 		return PB_EINVAL;
 	if (!(r.seen & 1u << NOPS))
 		REFUSE("descriptor: entry points table pointer not relocated");
