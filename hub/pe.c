@@ -222,45 +222,15 @@ struct reloc_dest {
 	uint32_t from, to;
 };
 
-#define RELOC_CHUNK 64	/* entries read from the file at a time */
-
-/* Check, and apply to d->dest, one DIR64 relocation at rva `at`; *s caches
- * the section of the last target (a block's targets share a page). */
-static int
-apply_reloc(const struct pe_image *img, const struct reloc_dest *d,
-    uint32_t at, const struct pe_section **s, const char **why)
-{
-	uint64_t v;
-
-	/* All 8 bytes inside one section: not in a gap, not across two
-	 * sections of different protections. */
-	if (!in_range(at, 8, img->image_size))
-		REFUSE("relocation target outside the sections");
-	if (!*s || at < (*s)->rva || at - (*s)->rva >= (*s)->vsize)
-		*s = pe_section_at(img, at);
-	if (!*s || !in_range(at - (*s)->rva, 8, (*s)->vsize))
-		REFUSE("relocation target outside the sections");
-	if (!d)
-		return PB_OK;
-	if (at < d->from || !in_range(at, 8, d->to))
-		REFUSE("relocation target outside the loaded part");
-	memcpy(&v, d->dest + at, 8);
-	v += d->delta;
-	memcpy(d->dest + at, &v, 8);
-	return PB_OK;
-}
-
 /* Walk the relocation blocks (spec 6.6); with d NULL, only check. */
 static int
 walk_relocs(const struct pe_image *img, const struct reloc_dest *d,
     reloc_visit_fn visit, void *arg, const char **why)
 {
-	const struct pe_section *s = NULL;
 	uint32_t off = 0;
 
 	while (off < img->reloc_size) {
 		struct pe_reloc_block b;
-		uint16_t e[RELOC_CHUNK];
 		uint32_t n;
 
 		if (img->reloc_size - off < sizeof(b) ||
@@ -273,20 +243,33 @@ walk_relocs(const struct pe_image *img, const struct reloc_dest *d,
 			REFUSE("relocation block outside the image");
 		n = (b.block_size - sizeof(b)) / 2;
 		for (uint32_t i = 0; i < n; i++) {
-			uint32_t at, k = i % RELOC_CHUNK;
+			const struct pe_section *s;
+			uint16_t e;
+			uint32_t at;
+			uint64_t v;
 
-			if (k == 0 && read_rva(img, img->reloc_rva + off + 8 +
-			    2 * i, e, 2 * (n - i < RELOC_CHUNK ? n - i :
-			    RELOC_CHUNK)))
+			if (read_rva(img, img->reloc_rva + off + 8 + 2 * i, &e, 2))
 				REFUSE("truncated relocation block");
-			at = b.page_rva + (e[k] & 0xfff);
-			if ((e[k] >> 12) == PE_REL_ABSOLUTE)
+			at = b.page_rva + (e & 0xfff);
+			if ((e >> 12) == PE_REL_ABSOLUTE)
 				continue;
-			if ((e[k] >> 12) != PE_REL_DIR64)
+			if ((e >> 12) != PE_REL_DIR64)
 				REFUSE("unknown relocation type");
-			if (apply_reloc(img, d, at, &s, why) ||
-			    (visit && visit(arg, at, why)))
+			/* All 8 bytes inside one section: not in a gap, not
+			 * across two sections of different protections. */
+			if (!in_range(at, 8, img->image_size) ||
+			    !(s = pe_section_at(img, at)) ||
+			    !in_range(at - s->rva, 8, s->vsize))
+				REFUSE("relocation target outside the sections");
+			if (visit && visit(arg, at, why))
 				return PB_EINVAL;
+			if (!d)
+				continue;
+			if (at < d->from || !in_range(at, 8, d->to))
+				REFUSE("relocation target outside the loaded part");
+			memcpy(&v, d->dest + at, 8);
+			v += d->delta;
+			memcpy(d->dest + at, &v, 8);
 		}
 		off += b.block_size;
 	}
@@ -317,12 +300,51 @@ pe_parse(const void *file, size_t size, struct pe_image *img, const char **why)
 	return walk_relocs(img, NULL, NULL, NULL, why);
 }
 
-/* Zero dest's bytes [at, end) of the image, where the file has none. */
-static void
-zero_to(uint8_t *dest, uint32_t at, uint32_t end)
+/* Do the n bytes at d hold src's (NULL: zeros)? */
+static int
+holds(const uint8_t *d, const uint8_t *src, uint32_t n)
 {
-	if (end > at)
-		memset(dest + at, 0, end - at);
+	uint64_t x, y = 0;
+	uint32_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, d + i, 8);
+		if (src)
+			memcpy(&y, src + i, 8);
+		if (x != y)
+			return 0;
+	}
+	for (; i < n; i++)
+		if (d[i] != (src ? src[i] : 0))
+			return 0;
+	return 1;
+}
+
+/*
+ * Write n bytes of src (NULL: zeros) at d; in code (keep), only pages
+ * that do not hold them already.  An emulator keeps the code it has
+ * translated from a page until the page is written (QEMU's TCG), so a
+ * module loaded again where it was (a restart, a swap back, unload and
+ * load) runs without being translated again; on hardware this only
+ * saves the writes.  A page of a new build differs in its first bytes.
+ */
+static void
+put(uint8_t *d, const uint8_t *src, uint32_t n, int keep)
+{
+	while (n) {
+		uint32_t k = PE_PAGE - ((uintptr_t)d & (PE_PAGE - 1));
+
+		k = k < n ? k : n;
+		if (!keep || !holds(d, src, k)) {
+			if (src)
+				memcpy(d, src, k);
+			else
+				memset(d, 0, k);
+		}
+		d += k;
+		src = src ? src + k : NULL;
+		n -= k;
+	}
 }
 
 int
@@ -331,17 +353,13 @@ pe_load_range(const struct pe_image *img, void *dest, uint64_t load_addr,
 {
 	struct reloc_dest d = { dest, load_addr - img->image_base, from, to };
 	uint32_t at = from;
+	int keep = 0;
 
+	/* Every byte of [from, to) gets the file's data, or zero in the gaps
+	 * and past a section's file data (put). */
 	if (from > to || to > img->image_size ||
-	    (from && from != page_up(img->headers_size)))
+	    from != page_up(img->headers_size))
 		REFUSE("bad part of the image to load");
-	/* The headers too when asked: the hub maps its own sections from
-	 * them.  Every byte of [from, to) is written once: file data, or
-	 * zero in the gaps and past a section's file data. */
-	if (from == 0) {
-		memcpy(d.dest, img->file, img->headers_size);
-		at = img->headers_size;
-	}
 	for (uint32_t i = 0; i < img->nsections; i++) {
 		const struct pe_section *s = &img->sections[i];
 		uint32_t end = s->rva + s->raw_size;
@@ -350,19 +368,25 @@ pe_load_range(const struct pe_image *img, void *dest, uint64_t load_addr,
 			break;		/* sections are in order (check_sections) */
 		if (end > to)
 			end = to;
-		zero_to(d.dest, at, s->rva);
-		memcpy(d.dest + s->rva, img->file + s->raw_off, end - s->rva);
+		put(d.dest + at, NULL, s->rva - at, keep);	/* gap, tail */
+		keep = (s->prot & PE_PROT_X) != 0;
+		put(d.dest + s->rva, img->file + s->raw_off, end - s->rva, keep);
 		at = end;
 	}
-	zero_to(d.dest, at, to);
+	put(d.dest + at, NULL, to - at, keep);
 	return walk_relocs(img, &d, NULL, NULL, why);
 }
 
+/* The headers too: the stub maps the hub's sections from them. */
 int
 pe_load(const struct pe_image *img, void *dest, uint64_t load_addr,
     const char **why)
 {
-	return pe_load_range(img, dest, load_addr, 0, img->image_size, why);
+	uint32_t head = page_up(img->headers_size);
+
+	memcpy(dest, img->file, img->headers_size);
+	memset((uint8_t *)dest + img->headers_size, 0, head - img->headers_size);
+	return pe_load_range(img, dest, load_addr, head, img->image_size, why);
 }
 
 static int

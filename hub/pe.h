@@ -60,7 +60,7 @@ int pe_parse(const void *file, size_t size, struct pe_image *img,
 int pe_load(const struct pe_image *img, void *dest, uint64_t load_addr,
     const char **why);
 /* The same for the image's bytes [from, to) only, at dest + rva: from is
- * 0 or the first page after the headers; relocations outside are refused. */
+ * the first page after the headers; relocations outside are refused. */
 int pe_load_range(const struct pe_image *img, void *dest, uint64_t load_addr,
     uint32_t from, uint32_t to, const char **why);
 /* The descriptor as the file holds it; ops is turned into an RVA. */

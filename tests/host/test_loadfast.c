@@ -3,11 +3,13 @@
  * it holds (hub/pe.c pe_load_range, hub/module.c mod_load): the bytes of
  * [from, to) equal a whole load's, nothing outside them is written, and a
  * relocation outside them or a part not starting after the headers is
- * refused (issue 16: load+relocate+start of a 16 KiB module).
+ * refused; a code page that holds its bytes already is not written
+ * (issue 16: load+relocate+start of a 16 KiB module, the disk swap).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "check.h"
 #include "../../tools/slurp.h"
@@ -129,5 +131,41 @@ TEST(loadfast_part_refuses_bad_bounds_and_relocations_outside)
 	    PB_EINVAL);
 	CHECK_CONTAINS(why, "outside the loaded part");
 	free(d);
+	free(file);
+}
+
+/* Loaded again where it was, the code pages are only read: made
+ * read-only, a write to them would fault the test. */
+TEST(loadfast_code_holding_its_bytes_is_not_written_again)
+{
+	struct pe_image img;
+	uint32_t head, keep, ncode = 0;
+	void *file = part_of("build/mods/serial.mod", &img, &head, &keep);
+	uint8_t *d, *whole;
+	const char *why = "";
+
+	if (!file)
+		return;
+	d = mmap(NULL, img.image_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(d != MAP_FAILED);
+	REQUIRE((whole = calloc(1, img.image_size)) != NULL);
+	CHECK_EQ_INT(pe_load_range(&img, d, BASE, head, keep, &why), PB_OK);
+	for (uint32_t i = 0; i < img.nsections; i++) {
+		const struct pe_section *s = &img.sections[i];
+
+		if (!(s->prot & PE_PROT_X))
+			continue;
+		CHECK_EQ_INT(mprotect(d + s->rva, (s->vsize + PG - 1) & ~(PG - 1),
+		    PROT_READ), 0);
+		ncode++;
+	}
+	CHECK_MSG(ncode > 0, "serial.mod has no code section");
+	CHECK_EQ_INT(pe_load_range(&img, d, BASE, head, keep, &why), PB_OK);
+	CHECK_EQ_INT(pe_load(&img, whole, BASE, &why), PB_OK);
+	CHECK_MSG(memcmp(whole + head, d + head, keep - head) == 0,
+	    "the second load differs from a whole load");
+	munmap(d, img.image_size);
+	free(whole);
 	free(file);
 }
