@@ -247,7 +247,7 @@ mod_load(struct pb_module *m)
 		goto refuse;
 	kib = img.image_size / 1024;	/* the whole image, as the file says */
 	image_part(m, &img);
-	/* Not zeroed: pe_load_range writes every byte of the part. */
+	/* Not zeroed: pe_load_range gives every byte of the part its value. */
 	if (!(dest = image_alloc(m))) {
 		why = "out of memory for the image";
 		goto refuse;
