@@ -187,8 +187,6 @@ void *mem_alloc_at(struct pb_module *owner, size_t npages, uint64_t align,
 int mem_kind_at(uint64_t addr, uint64_t *end);
 int mem_free(struct pb_module *owner, void *p);
 int mem_free_kind(struct pb_module *owner, void *p, int kind);
-int mem_trim(struct pb_module *owner, uint64_t base, uint64_t from,
-    uint64_t to);
 int mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len);
 void mem_domains_apply(void);	/* arch_mem_domain for every record */
 /* --- protection keys per module (keys.c) ------------------------------- */

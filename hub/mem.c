@@ -246,28 +246,6 @@ mem_free_kind(struct pb_module *owner, void *p, int kind)
 	return PB_OK;
 }
 
-/* Give back the pages of owner's record at base outside [from, to)
- * (byte offsets, page aligned): a loaded image's header and relocations,
- * read from the file and not needed after the load (module.c). */
-int
-mem_trim(struct pb_module *owner, uint64_t base, uint64_t from, uint64_t to)
-{
-	struct alloc *a = alloc_find(base), piece;
-
-	if (!a || a->owner != owner || a->kind == MEM_KIND_MMIO ||
-	    from >= to || to > a->npages * PAGE || ((from | to) & (PAGE - 1)))
-		return PB_EINVAL;
-	piece = (struct alloc){ base + to, a->npages - to / PAGE, owner, 0 };
-	if (piece.npages)
-		alloc_release(&piece);
-	piece = (struct alloc){ base, from / PAGE, owner, 0 };
-	if (piece.npages)
-		alloc_release(&piece);
-	a->base = base + from;
-	a->npages = (to - from) / PAGE;
-	return PB_OK;
-}
-
 int
 mem_free(struct pb_module *owner, void *p)
 {

@@ -190,24 +190,43 @@ mod_register_instance(const char *path, const void *file, size_t size,
 }
 
 /*
- * The hub relocates from the file (pe.c) and nothing reads a loaded
- * image's header, so its header page and a .reloc section at its end go
- * back to the pool once it is loaded (issue 16); img is cut to the rest.
+ * The part of the image the module holds, [m->head, m->size): the hub
+ * relocates from the file (pe.c) and nothing reads a loaded image's
+ * header, so neither its header page nor a .reloc section at its end is
+ * loaded (issue 16).
  */
-static int
-image_trim(struct pb_module *m, struct pe_image *img)
+static void
+image_part(struct pb_module *m, struct pe_image *img)
 {
 	const struct pe_section *last = &img->sections[img->nsections - 1];
 
 	m->head = (img->headers_size + PE_PAGE - 1) & ~(PE_PAGE - 1);
+	m->size = img->image_size;
 	if (img->nsections > 1 && strcmp(last->name, ".reloc") == 0 &&
 	    img->reloc_rva >= last->rva &&
-	    !(last->prot & (PE_PROT_W | PE_PROT_X))) {
-		img->image_size = last->rva;
-		img->nsections--;
+	    !(last->prot & (PE_PROT_W | PE_PROT_X)))
+		m->size = last->rva;
+}
+
+/* Pages for the part: above its header's place, so the image does not
+ * start at address 0 (NULL: not loaded) or wrap below it. */
+static void *
+image_alloc(struct pb_module *m)
+{
+	size_t n = (m->size - m->head) / PE_PAGE;
+	void *p = n ? mem_alloc(m, n, 0, MEM_KIND_IMAGE) : NULL;
+
+	if (p && (uint64_t)(uintptr_t)p <= m->head) {
+		void *low = p;	/* the lowest free pages: held while trying */
+
+		p = mem_alloc(m, n, 0, MEM_KIND_IMAGE);
+		mem_free(m, low);
 	}
-	m->size = img->image_size;
-	return mem_trim(m, m->base, m->head, m->size);
+	if (p && (uint64_t)(uintptr_t)p <= m->head) {
+		mem_free(m, p);
+		p = NULL;
+	}
+	return p;
 }
 
 int
@@ -218,6 +237,7 @@ mod_load(struct pb_module *m)
 	uint64_t t0 = hub_now_ns();
 	uint32_t kib;
 	void *dest;
+	int err;
 
 	if (m->state != MOD_KNOWN && m->state != MOD_UNLOADED &&
 	    m->state != MOD_FAILED)
@@ -225,18 +245,23 @@ mod_load(struct pb_module *m)
 	/* Parsed again: the file is the module's, and may have changed. */
 	if (pe_parse(m->file, m->file_size, &img, &why))
 		goto refuse;
-	dest = mem_alloc(m, img.image_size / PE_PAGE, PB_MEM_ZERO,
-	    MEM_KIND_IMAGE);
-	if (!dest) {
+	kib = img.image_size / 1024;	/* the whole image, as the file says */
+	image_part(m, &img);
+	/* Not zeroed: pe_load_range gives every byte of the part its value. */
+	if (!(dest = image_alloc(m))) {
 		why = "out of memory for the image";
 		goto refuse;
 	}
-	m->base = (uint64_t)(uintptr_t)dest;
-	kib = img.image_size / 1024;	/* as loaded, before the trim */
-	if (pe_load(&img, dest, m->base, &why) || image_trim(m, &img) ||
-	    arch_map_image(m->base, &img)) {
-		if (!*why)
+	m->base = (uint64_t)(uintptr_t)dest - m->head;
+	err = PB_EINVAL;
+	if (!pe_load_range(&img, (void *)(uintptr_t)m->base, m->base,
+	    m->head, m->size, &why)) {
+		img.nsections -= m->size < img.image_size;
+		img.image_size = m->size;
+		if ((err = arch_map_image(m->base, &img)))
 			why = "cannot map the image";
+	}
+	if (err) {
 		mem_reclaim(m, NULL);
 		/* The range is free again: nothing may be charged to, or
 		 * unmapped for, a module that no longer holds it. */

@@ -214,9 +214,17 @@ read_rva(const struct pe_image *img, uint32_t rva, void *out, uint32_t n)
 /* Called with the target of every DIR64 relocation; nonzero refuses. */
 typedef int (*reloc_visit_fn)(void *arg, uint32_t at, const char **why);
 
-/* Walk the relocation blocks (spec 6.6); with dest NULL, only check. */
+/* Where relocations are applied: dest holds the image's bytes [from, to)
+ * (dest + rva, for rva in it); NULL: only check. */
+struct reloc_dest {
+	uint8_t *dest;
+	uint64_t delta;
+	uint32_t from, to;
+};
+
+/* Walk the relocation blocks (spec 6.6); with d NULL, only check. */
 static int
-walk_relocs(const struct pe_image *img, uint8_t *dest, uint64_t delta,
+walk_relocs(const struct pe_image *img, const struct reloc_dest *d,
     reloc_visit_fn visit, void *arg, const char **why)
 {
 	uint32_t off = 0;
@@ -238,6 +246,7 @@ walk_relocs(const struct pe_image *img, uint8_t *dest, uint64_t delta,
 			const struct pe_section *s;
 			uint16_t e;
 			uint32_t at;
+			uint64_t v;
 
 			if (read_rva(img, img->reloc_rva + off + 8 + 2 * i, &e, 2))
 				REFUSE("truncated relocation block");
@@ -254,12 +263,13 @@ walk_relocs(const struct pe_image *img, uint8_t *dest, uint64_t delta,
 				REFUSE("relocation target outside the sections");
 			if (visit && visit(arg, at, why))
 				return PB_EINVAL;
-			if (dest) {
-				uint64_t v;
-				memcpy(&v, dest + at, 8);
-				v += delta;
-				memcpy(dest + at, &v, 8);
-			}
+			if (!d)
+				continue;
+			if (at < d->from || !in_range(at, 8, d->to))
+				REFUSE("relocation target outside the loaded part");
+			memcpy(&v, d->dest + at, 8);
+			v += d->delta;
+			memcpy(d->dest + at, &v, 8);
 		}
 		off += b.block_size;
 	}
@@ -287,23 +297,96 @@ pe_parse(const void *file, size_t size, struct pe_image *img, const char **why)
 		if (!s || !(s->prot & PE_PROT_X))
 			REFUSE("entry point outside code");
 	}
-	return walk_relocs(img, NULL, 0, NULL, NULL, why);
+	return walk_relocs(img, NULL, NULL, NULL, why);
 }
 
+/* Do the n bytes at d hold src's (NULL: zeros)? */
+static int
+holds(const uint8_t *d, const uint8_t *src, uint32_t n)
+{
+	uint64_t x, y = 0;
+	uint32_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, d + i, 8);
+		if (src)
+			memcpy(&y, src + i, 8);
+		if (x != y)
+			return 0;
+	}
+	for (; i < n; i++)
+		if (d[i] != (src ? src[i] : 0))
+			return 0;
+	return 1;
+}
+
+/*
+ * Write n bytes of src (NULL: zeros) at d; in code (keep), only pages
+ * that do not hold them already.  An emulator keeps the code it has
+ * translated from a page until the page is written (QEMU's TCG), so a
+ * module loaded again where it was (a restart, a swap back, unload and
+ * load) runs without being translated again; on hardware this only
+ * saves the writes.  A page of a new build differs in its first bytes.
+ */
+static void
+put(uint8_t *d, const uint8_t *src, uint32_t n, int keep)
+{
+	while (n) {
+		uint32_t k = PE_PAGE - ((uintptr_t)d & (PE_PAGE - 1));
+
+		k = k < n ? k : n;
+		if (!keep || !holds(d, src, k)) {
+			if (src)
+				memcpy(d, src, k);
+			else
+				memset(d, 0, k);
+		}
+		d += k;
+		src = src ? src + k : NULL;
+		n -= k;
+	}
+}
+
+int
+pe_load_range(const struct pe_image *img, void *dest, uint64_t load_addr,
+    uint32_t from, uint32_t to, const char **why)
+{
+	struct reloc_dest d = { dest, load_addr - img->image_base, from, to };
+	uint32_t at = from;
+	int keep = 0;
+
+	/* Every byte of [from, to) gets the file's data, or zero in the gaps
+	 * and past a section's file data (put). */
+	if (from > to || to > img->image_size ||
+	    from != page_up(img->headers_size))
+		REFUSE("bad part of the image to load");
+	for (uint32_t i = 0; i < img->nsections; i++) {
+		const struct pe_section *s = &img->sections[i];
+		uint32_t end = s->rva + s->raw_size;
+
+		if (s->rva >= to)
+			break;		/* sections are in order (check_sections) */
+		if (end > to)
+			end = to;
+		put(d.dest + at, NULL, s->rva - at, keep);	/* gap, tail */
+		keep = (s->prot & PE_PROT_X) != 0;
+		put(d.dest + s->rva, img->file + s->raw_off, end - s->rva, keep);
+		at = end;
+	}
+	put(d.dest + at, NULL, to - at, keep);
+	return walk_relocs(img, &d, NULL, NULL, why);
+}
+
+/* The headers too: the stub maps the hub's sections from them. */
 int
 pe_load(const struct pe_image *img, void *dest, uint64_t load_addr,
     const char **why)
 {
-	uint8_t *d = dest;
+	uint32_t head = page_up(img->headers_size);
 
-	/* The headers too: the hub maps its own sections from them. */
-	memcpy(d, img->file, img->headers_size);
-	for (uint32_t i = 0; i < img->nsections; i++) {
-		const struct pe_section *s = &img->sections[i];
-		memcpy(d + s->rva, img->file + s->raw_off, s->raw_size);
-	}
-	return walk_relocs(img, d, load_addr - img->image_base, NULL, NULL,
-	    why);
+	memcpy(dest, img->file, img->headers_size);
+	memset((uint8_t *)dest + img->headers_size, 0, head - img->headers_size);
+	return pe_load_range(img, dest, load_addr, head, img->image_size, why);
 }
 
 static int
@@ -436,7 +519,7 @@ check_entry_relocs(const struct pe_image *img, uint32_t ops_rva,
 		.ops_rva = ops_rva, .fn = fn,
 	};
 
-	if (walk_relocs(img, NULL, 0, visit_entry_reloc, &r, why))
+	if (walk_relocs(img, NULL, visit_entry_reloc, &r, why))
 		return PB_EINVAL;
 	if (!(r.seen & 1u << NOPS))
 		REFUSE("descriptor: entry points table pointer not relocated");

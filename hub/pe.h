@@ -54,10 +54,15 @@ struct pe_image {
 
 int pe_parse(const void *file, size_t size, struct pe_image *img,
     const char **why);
-/* dest holds img->image_size bytes, already zeroed; load_addr is where
- * dest will execute (dest itself before paging changes it). */
+/* dest holds img->image_size bytes; load_addr is where dest will execute
+ * (dest itself before paging changes it).  Every byte is written: the
+ * file's, or zero. */
 int pe_load(const struct pe_image *img, void *dest, uint64_t load_addr,
     const char **why);
+/* The same for the image's bytes [from, to) only, at dest + rva: from is
+ * the first page after the headers; relocations outside are refused. */
+int pe_load_range(const struct pe_image *img, void *dest, uint64_t load_addr,
+    uint32_t from, uint32_t to, const char **why);
 /* The descriptor as the file holds it; ops is turned into an RVA. */
 int pe_read_modinfo(const struct pe_image *img, struct pb_modinfo *out,
     uint32_t *ops_rva, const char **why);

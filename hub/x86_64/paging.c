@@ -823,7 +823,8 @@ int
 arch_set_key(uint64_t base, uint64_t size, unsigned key)
 {
 	uint64_t k = (uint64_t)key << 59, va = base & ~(PAGE - 1);
-	uint64_t end = page_up(base + size);
+	uint64_t start = va, end = page_up(base + size);
+	int err = PB_OK;
 
 	if (!paging_on)
 		return PB_EINVAL;
@@ -836,17 +837,20 @@ arch_set_key(uint64_t base, uint64_t size, unsigned key)
 		}
 		if ((*pde & PTE_PS) && !(va & (BIG - 1)) && end - va >= BIG) {
 			*pde = (*pde & ~PTE_KEY) | k;
-			invlpg(va);
 			va += BIG;
 			continue;
 		}
-		if (!(pte = pte_for(va, 1)))
-			return PB_ENOMEM;
+		if (!(pte = pte_for(va, 1))) {
+			err = PB_ENOMEM;
+			break;
+		}
 		*pte = (*pte & ~PTE_KEY) | k;
-		invlpg(va);
 		va += PAGE;
 	}
-	return PB_OK;
+	/* Once, after the walk: the walk's own table reads then hit the
+	 * TLB (an emulator's invlpg may flush it all). */
+	flush_range(start, (va < end ? va : end) - start);
+	return err;
 }
 
 /* The protection key of the page holding va (domain.c); -1: not mapped. */

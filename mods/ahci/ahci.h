@@ -195,9 +195,10 @@ struct ahci {
 	int stopping;
 	uint32_t seq;			/* submission order of requests */
 
-	/* import_state's requests, queued at activate */
+	/* import_state's requests, queued at activate; room for imported_cap
+	 * made at the standby start */
 	struct ahci_held *imported;
-	uint32_t nimported;
+	uint32_t nimported, imported_cap;
 	int have_import;		/* an ahci state with IDENTIFY data came */
 	/* log lines said after a swap's blackout (ahci_note) */
 	struct pb_work note_work;

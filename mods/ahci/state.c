@@ -303,6 +303,23 @@ state_resume(struct ahci *a)
 
 /* --- standby, import, activate (the new side) -------------------------- */
 
+/* Room for n imported requests in a->imported (kept for the next swap):
+ * made at the standby start for what the disks' command slots hold, so
+ * that import, inside the blackout, allocates only for a longer queue. */
+static int
+imported_reserve(struct ahci *a, uint32_t n)
+{
+	if (n <= a->imported_cap)
+		return PB_OK;
+	if (a->imported)
+		a->hub->free(a->self, a->imported);
+	a->imported_cap = 0;
+	if (!(a->imported = a->hub->alloc(a->self, n * sizeof(*a->imported))))
+		return PB_ENOMEM;
+	a->imported_cap = n;
+	return PB_OK;
+}
+
 /* Every port whose registers show a disk the driver before us serves,
  * published by path for the swap's pairing; nothing is written. */
 void
@@ -337,6 +354,7 @@ state_standby_publish(struct ahci *a)
 		if (ahci_publish(p) == PB_OK)
 			n++;
 	}
+	imported_reserve(a, n * a->nslots);	/* import checks it again */
 	alog(a, PB_LOG_INFO, "standby: %u disk%s on %s ready to take over", n,
 	    n == 1 ? "" : "s", a->pci->res);
 }
@@ -407,8 +425,7 @@ import_requests(struct ahci *a, const struct block_state *st, size_t len)
 	disks = (const struct block_state_disk *)(st + 1);
 	reqs = (struct block_req *const *)(const void *)((const uint8_t *)st +
 	    base_size(st->ndisks, 0));
-	if (st->nreq && !(a->imported = a->hub->alloc(a->self, st->nreq *
-	    sizeof(*a->imported))))
+	if (imported_reserve(a, st->nreq) != PB_OK)
 		return PB_ENOMEM;
 	a->nimported = 0;
 	for (uint32_t d = 0; d < st->ndisks; d++) {
@@ -440,12 +457,10 @@ import_requests(struct ahci *a, const struct block_state *st, size_t len)
 	return PB_OK;
 }
 
+/* The imported requests are forgotten; their room stays (stop frees it). */
 static void
 drop_imported(struct ahci *a)
 {
-	if (a->imported)
-		a->hub->free(a->self, a->imported);
-	a->imported = NULL;
 	a->nimported = 0;
 }
 

@@ -3,7 +3,8 @@
  *
  * Runs what the hub runs on a module file: pe_parse, and on success
  * pe_read_modinfo and pe_load into a zeroed buffer of SizeOfImage bytes at
- * a base derived from the input.  Beyond ASan/UBSan's findings, it traps on
+ * a base derived from the input, then pe_load_range of the part a module
+ * holds.  Beyond ASan/UBSan's findings, it traps on
  * broken promises: an image pe_parse accepted must load, refusals carry a
  * reason, and an accepted descriptor's strings are terminated and its
  * counts in range.
@@ -84,6 +85,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	why = NULL;
 	must(pe_load(&img, dest, base, &why) == 0);
+	/* The part a module holds (hub/module.c): after the headers' page,
+	 * up to a section's start or the end; refused only with a reason. */
+	{
+		uint32_t from = (img.headers_size + PE_PAGE - 1) & ~(PE_PAGE - 1);
+		uint32_t to = img.sections[img.nsections - 1].rva;
+
+		why = NULL;
+		if (pe_load_range(&img, dest, base, from, to > from ? to :
+		    img.image_size, &why) != 0)
+			must(why && *why);
+	}
 	free(dest);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
- * test_imgtrim.c - a loaded image gives back its header page and its
- * .reloc section (hub/module.c image_trim, hub/mem.c mem_trim): the hub
- * relocates from the file, so neither is read after the load (issue 16).
+ * test_imgtrim.c - a loaded image holds neither its header page nor its
+ * .reloc section (hub/module.c image_part): the hub relocates from the
+ * file, so neither is read after the load (issue 16).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,41 +13,6 @@
 #include "../../hub/pe.h"
 
 #define PG 4096ull
-
-static struct pb_module trim_a, trim_b;
-
-TEST(imgtrim_mem_trim_shrinks_the_record)
-{
-	uint64_t base, before, end;
-
-	mem_reset();
-	mem_add_range(0x200000, 64 * PG);
-	before = mem_free_pages();
-	base = (uint64_t)(uintptr_t)mem_alloc(&trim_a, 6, 0, MEM_KIND_IMAGE);
-	REQUIRE(base != 0);
-	/* Refused: another owner, unaligned, empty or past the record. */
-	CHECK_EQ_INT(mem_trim(&trim_b, base, PG, 5 * PG), PB_EINVAL);
-	CHECK_EQ_INT(mem_trim(&trim_a, base, 100, 5 * PG), PB_EINVAL);
-	CHECK_EQ_INT(mem_trim(&trim_a, base, 3 * PG, 3 * PG), PB_EINVAL);
-	CHECK_EQ_INT(mem_trim(&trim_a, base, PG, 7 * PG), PB_EINVAL);
-	CHECK_EQ_INT(mem_trim(&trim_a, base + PG, PG, 2 * PG), PB_EINVAL);
-	CHECK_EQ_INT(mem_owned(&trim_a, MEM_KIND_IMAGE), 6);
-
-	CHECK_EQ_INT(mem_trim(&trim_a, base, PG, 5 * PG), PB_OK);
-	CHECK_EQ_INT(mem_owned(&trim_a, MEM_KIND_IMAGE), 4);
-	CHECK_EQ_INT(mem_free_pages(), before - 4);
-	CHECK_EQ_INT(mem_kind_at(base, &end), -1);
-	CHECK_EQ_INT(mem_kind_at(base + 5 * PG, &end), -1);
-	CHECK_EQ_INT(mem_kind_at(base + PG, &end), MEM_KIND_IMAGE);
-	CHECK_EQ_INT(end, base + 5 * PG);
-	/* The header page is the pool's: the next page taken is it. */
-	CHECK_EQ_INT((uint64_t)(uintptr_t)mem_alloc(&trim_b, 1, 0,
-	    MEM_KIND_PAGES), base);
-	CHECK_EQ_INT(mem_reclaim(&trim_a, NULL), 1);
-	CHECK_EQ_INT(mem_reclaim(&trim_b, NULL), 1);
-	CHECK_EQ_INT(mem_free_pages(), before);
-	mem_reset();
-}
 
 static void
 check_trimmed_load(const void *file, size_t len)
