@@ -139,6 +139,13 @@ fwd_dispatch(struct uif *f, struct usb_req *r, int queued)
 	}
 	r->dev = d->num;
 	e = hci_submit(d->hci, r);
+	if (e == PB_EFAULT) {
+		swap_fault_hold(d, r);	/* its controller is restarted */
+		return PB_OK;
+	}
+	if (e == PB_EBUSY && queued)
+		return PB_OK;	/* the controller holds it already: taken
+				 * with its state at the restart above */
 	if (e != PB_OK && queued) {
 		req_complete(r, e);
 		return PB_OK;

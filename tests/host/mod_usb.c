@@ -1686,3 +1686,99 @@ TEST(usb_bus_connect_twice)
 	CHECK(fres_find("usb:1-5-0") != NULL);
 	world_end();
 }
+
+/* kbdheal: the controller's driver faults inside a class driver's submit
+ * (the call answers PB_EFAULT; the hub restarts it and says
+ * PB_EV_REBOUND): the request waits in the bus and goes to the restarted
+ * controller once the device is found again, instead of failing and
+ * leaving the keyboard's driver without input (seed 2003 usbonly 49,
+ * usb 109: xhci entry faults). */
+TEST(usb_kbdheal_submit_into_a_faulting_controller_waits)
+{
+	struct fmodel kbd;
+	struct creq in;
+	const uint8_t report[8] = { 0, 0, 7 };
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	REQUIRE(fres_find("usb:1-5-0") != NULL);
+	hc.refuse_submit = PB_EFAULT;
+	creq_init(&in, USB_OP_XFER, 0x81, 8);
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &in), PB_OK);
+	pump();
+	CHECK_EQ_INT(in.done, 0);
+	CHECK(bus_devs[0]->held_head == &in.r);
+	CHECK_CONTAINS(log_text, "1-5: its controller faulted: requests wait "
+	    "for its restart");
+	hc.refuse_submit = 0;
+	swap_to_hc2();		/* the restarted driver, with its state */
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: back after the controller swap");
+	CHECK_EQ_INT(fh_finish(&hc2, 1, 0x81, report, 8, PB_OK), PB_OK);
+	pump();
+	CHECK_EQ_INT(in.done, 1);
+	CHECK_EQ_INT(in.status, PB_OK);
+	CHECK_EQ_INT(in.buf[2], 7);
+	CHECK(bus_devs[0]->fault_until == 0);
+	world_end();
+}
+
+/* A request the restarted controller took over with its state (it was
+ * queued before the fault) is not completed by the bus when the
+ * controller answers its second submit PB_EBUSY (ours already). */
+TEST(usb_kbdheal_request_taken_with_the_state_is_not_completed)
+{
+	struct fmodel kbd;
+	struct creq in;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	creq_init(&in, USB_OP_XFER, 0x81, 8);
+	in.r.dev = 1;
+	fh_pend(&hc, &in.r, 0);		/* queued, then the fault */
+	hc.refuse_submit = PB_EFAULT;
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &in), PB_OK);
+	hc.refuse_submit = 0;
+	swap_to_hc2();
+	pump();
+	CHECK(bus_devs[0]->state == D_READY);
+	CHECK_EQ_INT(in.done, 0);	/* not PB_EBUSY from the bus */
+	CHECK_EQ_INT(fh_pending(&hc2, 1, 0x81), 1);
+	CHECK_EQ_INT(fh_finish(&hc2, 1, 0x81, NULL, 0, PB_OK), PB_OK);
+	pump();
+	CHECK_EQ_INT(in.done, 1);
+	CHECK_EQ_INT(in.status, PB_OK);
+	world_end();
+}
+
+/* No restart comes (the driver is left stopped, or PB_EFAULT was an
+ * answer, not a fault): after 2 s what waited fails PB_EIO, and its
+ * driver's own retries take over. */
+TEST(usb_kbdheal_no_restart_fails_what_waited)
+{
+	struct fmodel kbd;
+	struct creq in;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	hc.refuse_submit = PB_EFAULT;
+	creq_init(&in, USB_OP_XFER, 0x81, 8);
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &in), PB_OK);
+	time_passes(BUS_SWAP_NS / 2);
+	pump();
+	CHECK_EQ_INT(in.done, 0);
+	time_passes(BUS_SWAP_NS / 2 + BUS_TICK_NS);
+	pump();
+	CHECK_EQ_INT(in.done, 1);
+	CHECK_EQ_INT(in.status, PB_EIO);
+	CHECK_CONTAINS(log_text, "1-5: its controller was not restarted "
+	    "within 2 s");
+	CHECK(fres_find("usb:1-5-0") != NULL);
+	world_end();
+}
