@@ -406,8 +406,14 @@ struct usb_info {
 	uint16_t max_segments;
 	uint16_t reserved2;
 	uint64_t dma_limit;
+	/* Sized: present when size says so (a bus before it answers 40). */
+	uint32_t resets;	/* times the device was reset and set up
+				 * again under the same dev (its controller
+				 * swapped or restarted): what it kept, such
+				 * as keys held down, is gone */
+	uint32_t reserved3;
 };
-_Static_assert(sizeof(struct usb_info) == 40, "usb_info layout");
+_Static_assert(sizeof(struct usb_info) == 48, "usb_info layout");
 
 struct usb_ops {
 	int (*info)(void *ctx, struct usb_info *info);

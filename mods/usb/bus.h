@@ -137,6 +137,7 @@ struct udev {
 
 	/* Class drivers' requests held while the device is not ready. */
 	struct usb_req *held_head, *held_tail;
+	uint32_t resets;		/* set up again after a swap (usb_info) */
 	uint64_t fault_until;		/* D_READY, held after a controller
 					 * fault: wait for it until then */
 

@@ -197,7 +197,7 @@ if_info(void *ctx, struct usb_info *out)
 	    .subclass = f->d.subclass, .protocol = f->d.protocol,
 	    .max_transfer = d->hci->info.max_transfer,
 	    .max_segments = d->hci->info.max_segments,
-	    .dma_limit = d->hci->info.dma_limit };
+	    .dma_limit = d->hci->info.dma_limit, .resets = d->resets };
 	n = out->size < sizeof(i) ? out->size : sizeof(i);
 	i.size = (uint32_t)n;
 	memcpy(out, &i, n);

@@ -71,6 +71,7 @@ swap_back(struct udev *d)
 	d->state = D_READY;
 	d->again = 0;
 	d->fault_until = 0;
+	d->resets++;
 	bus_log(PB_LOG_INFO, "%s: back after the controller swap", d->name);
 	for (unsigned i = 0; i < BUS_DEVS; i++) {
 		struct udev *c = bus_devs[i];

@@ -1698,6 +1698,8 @@ TEST(usb_kbdheal_submit_into_a_faulting_controller_waits)
 	struct fmodel kbd;
 	struct creq in;
 	const uint8_t report[8] = { 0, 0, 7 };
+	struct usb_info info;
+	struct fres *r;
 
 	REQUIRE(world_start() == PB_OK);
 	fm_keyboard(&kbd);
@@ -1722,6 +1724,13 @@ TEST(usb_kbdheal_submit_into_a_faulting_controller_waits)
 	CHECK_EQ_INT(in.status, PB_OK);
 	CHECK_EQ_INT(in.buf[2], 7);
 	CHECK(bus_devs[0]->fault_until == 0);
+	/* its class driver can tell the device was reset (keys held) */
+	info.size = sizeof(info);
+	r = fres_find("usb:1-5-0");
+	CHECK_EQ_INT(((const struct usb_ops *)r->ops)->info(r->ctx, &info),
+	    PB_OK);
+	CHECK_EQ_INT(info.size, sizeof(info));
+	CHECK_EQ_INT(info.resets, 1);
 	world_end();
 }
 
