@@ -159,6 +159,16 @@ msi_setup(struct xhci *a)
 	return why ? why : "no MSI-X or MSI capability";
 }
 
+/* A periodic timer's id, 0: none (a hub without timer_every). */
+static int
+every(struct xhci *a, uint64_t ns, pb_work_fn fn)
+{
+	int id = a->hub->size > offsetof(struct pb_hub, timer_every) &&
+	    a->hub->timer_every ? a->hub->timer_every(a->self, ns, fn, a) : 0;
+
+	return id > 0 ? id : 0;
+}
+
 /* MSI-X, MSI, else polling. */
 void
 irq_setup(struct xhci *a)
@@ -166,19 +176,10 @@ irq_setup(struct xhci *a)
 	irq_teardown(a);
 	a->irq_why = msi_setup(a);
 	if (a->irq != IRQ_POLL) {
-		int id = a->hub->size > offsetof(struct pb_hub, timer_every) &&
-		    a->hub->timer_every ? a->hub->timer_every(a->self, T_LOOK,
-		    lost_look, a) : 0;
-
-		a->look_id = id > 0 ? id : 0;
+		a->look_id = every(a, T_LOOK, lost_look);
 		return;
 	}
-	if (a->hub->size > offsetof(struct pb_hub, timer_every) &&
-	    a->hub->timer_every) {
-		int id = a->hub->timer_every(a->self, T_POLL, poll, a);
-
-		a->poll_id = id > 0 ? id : 0;
-	}
+	a->poll_id = every(a, T_POLL, poll);
 	if (!a->poll_id)
 		xlog(a, PB_LOG_ERR, "no periodic timer: events are read only "
 		    "when a step runs");
