@@ -4,7 +4,10 @@
  *
  * The first WAIT_EVENT asks with ep = 1, so the controller reports every
  * port connected already; later ones ask for changes (ep = 0).  After an
- * OVERFLOW the bus asks with ep = 1 again.  A CONNECT on a root port the
+ * OVERFLOW the bus asks with ep = 1 again.  One that completes is asked
+ * again even while the other slot's is out: after a controller swap the
+ * bus asks anew beside the old controller's, which a controller
+ * restarted without its state never completes.  A CONNECT on a root port the
  * bus has a configured device on means that device went (the controller
  * reset the port): it is removed and the new one enumerated; during a
  * swap the device waiting there is found again instead (swap.c); one
@@ -227,7 +230,9 @@ ev_done(void *arg)
 		return;
 	}
 	h->ev_err_logged = 0;
-	hci_ask(h, on_event(h, r), 0);
+	/* This one is asked again whatever the other does: the other may be
+	 * an old controller's, lost with it (a restart without its state). */
+	hci_ask(h, on_event(h, r), 1);
 }
 
 /* Retries of WAIT_EVENT, at the tick. */

@@ -1791,3 +1791,36 @@ TEST(usb_kbdheal_no_restart_fails_what_waited)
 	CHECK(fres_find("usb:1-5-0") != NULL);
 	world_end();
 }
+
+/* kbdheal: a controller restarted without its state (its export faulted)
+ * holds none of the old one's requests, its standing WAIT_EVENT either:
+ * the bus's new one reports one port, and is asked again though the old
+ * one never completes, so every device is found again (seed 2003
+ * usbonly 235: the keyboard not back 2 s after xhci's restart). */
+TEST(usb_kbdheal_fresh_controller_finds_every_device)
+{
+	struct fmodel kbd, stick;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fm_stick(&stick, USB_SPEED_SUPER);
+	fh_plug(&hc, 2, &stick);
+	pump();
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	/* nothing handed over: the ports only */
+	memcpy(hc2.root, hc.root, sizeof(hc2.root));
+	kbd.config = stick.config = 0;
+	hc.npend = 0;
+	memset(hc.waiter, 0, sizeof(hc.waiter));
+	rebound_to_hc2();
+	pump();
+	CHECK_CONTAINS(log_text, "1-2: back after the controller swap");
+	CHECK_CONTAINS(log_text, "1-5: back after the controller swap");
+	CHECK(bus_devs[0]->state == D_READY && bus_devs[1]->state == D_READY);
+	/* and later changes are still heard */
+	fh_unplug(&hc2, 2);
+	pump();
+	CHECK_CONTAINS(log_text, "1-2: unplugged");
+	world_end();
+}
