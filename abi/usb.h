@@ -355,10 +355,15 @@ struct usb_hci_info {
 	uint16_t max_devices;	/* slots */
 	uint32_t max_transfer;	/* bytes per request */
 	uint16_t max_segments;	/* per request */
-	uint16_t reserved;
+	uint16_t flags;		/* USB_HCI_FRESH (0 before it was defined) */
 	uint64_t dma_limit;	/* highest bus address a segment may use */
 };
 _Static_assert(sizeof(struct usb_hci_info) == 24, "usb_hci_info layout");
+
+/* The driver did not take over its predecessor's requests (started
+ * afresh: a restart whose state could not be exported): after
+ * PB_EV_REBOUND, what the old driver held will never complete. */
+#define USB_HCI_FRESH 0x1u
 
 struct usb_hci_ops {
 	int (*info)(void *ctx, struct usb_hci_info *info);

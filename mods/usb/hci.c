@@ -351,6 +351,30 @@ hci_gone(struct pb_conn *c)
 	hci_drop(h, "(its controller went)");
 }
 
+/* The new controller did not take over what the old one held
+ * (USB_HCI_FRESH): no completion will come for it, the class drivers'
+ * requests included.  Its devices go, as unplugged (their drivers let
+ * go), and are found afresh on its ports. */
+static void
+hci_fresh(struct hci *h)
+{
+	bus_log(PB_LOG_WARN, "%s: the controller restarted without the "
+	    "requests it held: its devices are found afresh", h->res);
+	for (unsigned i = 0; i < BUS_DEVS; i++) {
+		struct udev *d = bus_devs[i];
+
+		if (d && d->hci == h && !d->parent)
+			dev_remove(d, "(its controller restarted without its "
+			    "requests)");
+	}
+	for (unsigned i = 0; i < BUS_DEVS; i++)
+		if (bus_devs[i] && bus_devs[i]->hci == h)
+			dev_free_now(bus_devs[i]);
+	for (unsigned i = 0; i < 2; i++)
+		h->ev_busy[i] = 0;	/* the old controller's: lost */
+	hci_ask(h, 1, 0);
+}
+
 void
 hci_rebound(struct pb_conn *c)
 {
@@ -364,6 +388,10 @@ hci_rebound(struct pb_conn *c)
 	if (info_read(h) != PB_OK)
 		bus_log(PB_LOG_WARN, "%s: keeping the old controller's limits",
 		    h->res);
+	else if (h->info.flags & USB_HCI_FRESH) {
+		hci_fresh(h);
+		return;
+	}
 	swap_rebound(h);
 }
 

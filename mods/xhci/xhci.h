@@ -332,6 +332,7 @@ struct xhci {
 	enum irq_kind irq;
 	const char *irq_why;		/* why polling */
 	int poll_id;			/* the polling timer */
+	int took_over;			/* imported its predecessor's state */
 	int look_id;			/* the lost interrupt's look */
 	uint32_t look_deq;		/* the event ring's dequeue then */
 	uint32_t looks;			/* events it took */

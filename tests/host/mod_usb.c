@@ -1824,3 +1824,39 @@ TEST(usb_kbdheal_fresh_controller_finds_every_device)
 	CHECK_CONTAINS(log_text, "1-2: unplugged");
 	world_end();
 }
+
+/* kbdheal: the new controller says it did not take over the old one's
+ * requests (USB_HCI_FRESH: xhci restarted after an export that faulted):
+ * the class drivers' requests it held will never complete, so its
+ * devices go as unplugged, their drivers let go, and they are found and
+ * published afresh (their drivers bind again) instead of being "found
+ * again" under drivers that wait for ever (seed 2003 usbonly 235). */
+TEST(usb_kbdheal_fresh_controller_devices_found_afresh)
+{
+	struct fmodel kbd;
+	struct creq in;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	creq_init(&in, USB_OP_XFER, 0x81, 8);
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &in), PB_OK);
+	memcpy(hc2.root, hc.root, sizeof(hc2.root));
+	kbd.config = 0;
+	hc.npend = 0;			/* lost with the old controller */
+	memset(hc.waiter, 0, sizeof(hc.waiter));
+	hc2.info.flags = USB_HCI_FRESH;
+	rebound_to_hc2();
+	pump();
+	CHECK_CONTAINS(log_text, "the controller restarted without the "
+	    "requests it held");
+	CHECK_CONTAINS(log_text, "1-5: unplugged (its controller restarted "
+	    "without its requests)");
+	CHECK_STR(withdrawn, "usb:1-5-0");
+	CHECK(fres_find("usb:1-5-0") != NULL);	/* published afresh */
+	CHECK(bus_devs[0] && bus_devs[0]->state == D_READY);
+	CHECK(strstr(log_text, "back after the controller swap") == NULL);
+	CHECK_EQ_INT(in.done, 0);	/* its driver let go of it */
+	world_end();
+}

@@ -1841,6 +1841,15 @@ TEST(xhci_swap_hands_requests_over)
 	REQUIRE(xhci_import(SELF2, st, len, ver) == PB_OK);
 	free(st);
 	REQUIRE(xhci_activate(SELF2) == PB_OK);
+	/* kbdheal: the old side started afresh, the new one took over */
+	{
+		struct usb_hci_info hi = { .size = sizeof(hi) };
+
+		CHECK_EQ_INT(xhci_hci_ops.info(xhci_of(SELF, 0), &hi), PB_OK);
+		CHECK_EQ_INT(hi.flags, USB_HCI_FRESH);
+		CHECK_EQ_INT(xhci_hci_ops.info(xhci_of(SELF2, 0), &hi), PB_OK);
+		CHECK_EQ_INT(hi.flags, 0);
+	}
 	xhci_event(SELF, PB_EV_DISCONNECTED, &pci_conn, PB_REQ_BIND);
 	/* the hub rebinds the bus to the new side's resource */
 	fres[0].used = 0;
