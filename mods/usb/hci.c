@@ -360,6 +360,11 @@ hci_fresh(struct hci *h)
 {
 	bus_log(PB_LOG_WARN, "%s: the controller restarted without the "
 	    "requests it held: its devices are found afresh", h->res);
+	/* It has no slot of theirs to free: no REMOVE, whose request (in
+	 * the device's record, freed below) it would write into later. */
+	for (unsigned i = 0; i < BUS_DEVS; i++)
+		if (bus_devs[i] && bus_devs[i]->hci == h)
+			bus_devs[i]->removed = 1;
 	for (unsigned i = 0; i < BUS_DEVS; i++) {
 		struct udev *d = bus_devs[i];
 
