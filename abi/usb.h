@@ -355,10 +355,15 @@ struct usb_hci_info {
 	uint16_t max_devices;	/* slots */
 	uint32_t max_transfer;	/* bytes per request */
 	uint16_t max_segments;	/* per request */
-	uint16_t reserved;
+	uint16_t flags;		/* USB_HCI_FRESH (0 before it was defined) */
 	uint64_t dma_limit;	/* highest bus address a segment may use */
 };
 _Static_assert(sizeof(struct usb_hci_info) == 24, "usb_hci_info layout");
+
+/* The driver did not take over its predecessor's requests (started
+ * afresh: a restart whose state could not be exported): after
+ * PB_EV_REBOUND, what the old driver held will never complete. */
+#define USB_HCI_FRESH 0x1u
 
 struct usb_hci_ops {
 	int (*info)(void *ctx, struct usb_hci_info *info);
@@ -406,8 +411,14 @@ struct usb_info {
 	uint16_t max_segments;
 	uint16_t reserved2;
 	uint64_t dma_limit;
+	/* Sized: present when size says so (a bus before it answers 40). */
+	uint32_t resets;	/* times the device was reset and set up
+				 * again under the same dev (its controller
+				 * swapped or restarted): what it kept, such
+				 * as keys held down, is gone */
+	uint32_t reserved3;
 };
-_Static_assert(sizeof(struct usb_info) == 40, "usb_info layout");
+_Static_assert(sizeof(struct usb_info) == 48, "usb_info layout");
 
 struct usb_ops {
 	int (*info)(void *ctx, struct usb_info *info);

@@ -76,6 +76,18 @@ wait_requests_out(struct pb_module *m)
 	}
 }
 
+/* Unload faulted m.  One that faulted before its start ran (in the
+ * event that brought its bind connection) is stopped first, as mod_unload
+ * stops only a started one: its connections go with it, so its restart
+ * binds to its device again instead of waiting for what it still held. */
+static void
+unload_faulted(struct pb_module *m)
+{
+	if (m->state == MOD_LOADED)
+		mod_stop(m);
+	mod_unload(m);
+}
+
 /* Hold every connection to m's resources: it keeps its client, loses
  * its resource until recover_replay.  Beyond HELD_MAX they fall back as
  * on any withdrawal. */
@@ -290,7 +302,7 @@ recover_give_up(struct pb_module *m)
 	recover_hold(m);	/* its requests in flight go with them */
 	m->busy++;
 	wait_requests_out(m);
-	mod_unload(m);
+	unload_faulted(m);
 	m->busy--;
 	m->fault_pending = 0;
 	m->state = MOD_FAILED;
@@ -338,7 +350,7 @@ recover_restart(struct pb_module *m, uint64_t t0)
 	m->busy++;
 	replay_save(m);		/* its state, if it survives a restart */
 	wait_requests_out(m);
-	mod_unload(m);
+	unload_faulted(m);
 	m->busy--;
 	m->fault_pending = 0;
 	log_event(LOG_MOD, "%s: restarting from its image", m->name);

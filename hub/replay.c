@@ -236,6 +236,22 @@ none:
 }
 
 /*
+ * m's new instance faulted taking its state, which is then what the
+ * fault damaged: as a swap's standby side, it was unloaded and left
+ * failed (mod_handle_fault).  It starts again without the state, its
+ * clients still held, unless that was its last fault in the window.
+ */
+static int
+afresh(struct pb_module *m)
+{
+	if (m->state != MOD_FAILED || m->faults > 2)
+		return PB_EFAULT;
+	log_event(LOG_ERROR, "%s: faulted taking its state: started afresh "
+	    "without it", m->name);
+	return hub_start_module(m, NULL, 0);
+}
+
+/*
  * Start m with the state it gave at its fault: standby, import, activate,
  * its resources shown.  PB_ENOENT when there is none (m starts as
  * usual).  The state is used once: a new fault finds none of it.
@@ -257,7 +273,7 @@ replay_start(struct pb_module *m)
 	    "bytes given back (%d)", m->name, (unsigned long long)saved.len, r);
 	if (r == PB_EFAULT) {
 		forget();
-		return r;		/* handled: restarted afresh, or stopped */
+		return afresh(m);
 	}
 	/* Its requests are the new instance's from the import on: the
 	 * replay of a resource it publishes as it activates must not issue
@@ -269,7 +285,7 @@ replay_start(struct pb_module *m)
 			shadow_state_taken(saved.buf, saved.len, 0);
 		forget();
 		if (r == PB_EFAULT)
-			return r;
+			return afresh(m);
 		/* It cannot serve what the state described (a disk gone
 		 * meanwhile): afresh, without it. */
 		log_event(LOG_ERROR, "%s: cannot activate with its state (%d): "

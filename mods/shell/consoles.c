@@ -7,6 +7,13 @@
  * console's kind (a screen, `kind=screen` in its properties, or not) is
  * read again when it connects or is rebound: the hub's log goes to them
  * differently (logview.c).
+ *
+ * A write its provider could not take because the provider faulted in it
+ * (PB_EFAULT) or is being restarted (PB_EBUSY: the hub holds the
+ * connection) is kept, up to HELD_OUT bytes a console, and written first
+ * when the hub rebinds the connection to the restarted provider
+ * (PB_EV_REBOUND), or before the next write that the provider takes: a
+ * serial restart loses no line.
  */
 #include "shell.h"
 
@@ -15,6 +22,13 @@ static struct {
 	int kind;		/* CON_UNKNOWN, CON_SCREEN, CON_OTHER */
 } cons[CONSOLE_SLOTS];
 static int col0 = 1;	/* the last byte ended a line (the hub's did) */
+
+#define HELD_OUT 1024
+static struct held_out {
+	char buf[HELD_OUT];
+	size_t len;
+	size_t lost;	/* bytes beyond buf: said when it is written */
+} kept[CONSOLE_SLOTS];
 
 enum { CON_UNKNOWN, CON_SCREEN, CON_OTHER };
 
@@ -35,6 +49,8 @@ add(struct pb_conn *c)
 	return -1;
 }
 
+static int held_write(unsigned i);
+
 static int
 slot_of(const struct pb_conn *c)
 {
@@ -54,14 +70,17 @@ consoles_event(int ev, struct pb_conn *c)
 			logview_console_added((unsigned)i);
 		session_console_added(c);
 	} else if (ev == PB_EV_DISCONNECTED) {
-		if ((i = slot_of(c)) >= 0)
+		if ((i = slot_of(c)) >= 0) {
 			cons[i].c = NULL;
+			kept[i].len = kept[i].lost = 0;
+		}
 	} else if (ev == PB_EV_REBOUND && (i = slot_of(c)) >= 0) {
 		/* Same connection, another provider, maybe another kind: the
 		 * firmware console becomes fbcon at the takeover. */
 		int was = console_is_screen((unsigned)i);
 
 		cons[i].kind = CON_UNKNOWN;
+		held_write((unsigned)i);
 		if (was && !console_is_screen((unsigned)i))
 			logview_console_added((unsigned)i);
 	}
@@ -96,6 +115,7 @@ void
 consoles_forget(void)
 {
 	memset(cons, 0, sizeof(cons));
+	memset(kept, 0, sizeof(kept));
 	col0 = 1;
 }
 
@@ -109,11 +129,55 @@ consoles_count(void)
 	return n;
 }
 
+/* Keep what slot i's provider could not take now. */
+static void
+held_keep(unsigned i, const char *s, size_t len)
+{
+	struct held_out *h = &kept[i];
+	size_t n = len < HELD_OUT - h->len ? len : HELD_OUT - h->len;
+
+	memcpy(h->buf + h->len, s, n);
+	h->len += n;
+	h->lost += len - n;
+}
+
+/* Write what slot i kept, if its provider takes it now; 1 when nothing
+ * is kept any more. */
+static int
+held_write(unsigned i)
+{
+	struct held_out *h = &kept[i];
+	char note[64];
+	int r;
+
+	if (!h->len || !cons[i].c)
+		return 1;
+	r = PB_CALL(cons[i].c, console_ops, write, h->buf, h->len);
+	if (r == PB_EFAULT || r == PB_EBUSY)
+		return 0;
+	if (h->lost) {
+		rt_snprintf(note, sizeof(note), "\r\n(%u bytes of output lost "
+		    "while this console restarted)\r\n", (unsigned)h->lost);
+		PB_CALL(cons[i].c, console_ops, write, note, strlen(note));
+	}
+	h->len = h->lost = 0;
+	return 1;
+}
+
 void
 out_write_to(struct pb_conn *c, const char *s, size_t len)
 {
-	if (c && len)
-		PB_CALL(c, console_ops, write, s, len);
+	int i = slot_of(c), r;
+
+	if (!c || !len)
+		return;
+	if (i >= 0 && !held_write((unsigned)i)) {
+		held_keep((unsigned)i, s, len);	/* after what waits */
+		return;
+	}
+	r = PB_CALL(c, console_ops, write, s, len);
+	if (i >= 0 && (r == PB_EFAULT || r == PB_EBUSY))
+		held_keep((unsigned)i, s, len);
 }
 
 void

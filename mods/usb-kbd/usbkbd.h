@@ -89,6 +89,7 @@ struct ukbd {
 	struct keyq keys;
 	int rep_timer;		/* typematic; 0 none */
 	uint8_t rep_usage;	/* the key repeating */
+	uint32_t rep_resets;	/* the device's resets when it went down */
 	uint32_t short_reports, short_said, drops_said;
 };
 

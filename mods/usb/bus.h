@@ -141,6 +141,9 @@ struct udev {
 
 	/* Class drivers' requests held while the device is not ready. */
 	struct usb_req *held_head, *held_tail;
+	uint32_t resets;		/* set up again after a swap (usb_info) */
+	uint64_t fault_until;		/* D_READY, held after a controller
+					 * fault: wait for it until then */
 
 	struct usb_req rm;		/* USB_OP_REMOVE */
 	uint8_t ctl_busy, aux_busy, rm_busy;
@@ -236,6 +239,7 @@ void port_off(struct uif *f, struct usb_req *r);
 /* swap.c */
 void swap_rebound(struct hci *h);
 void swap_tick(uint64_t now);
+void swap_fault_hold(struct udev *d, struct usb_req *r);
 void swap_back(struct udev *d);
 void swap_replaced(struct udev *d, const char *why);
 int replay_note(struct udev *d, const struct usb_req *r);

@@ -139,6 +139,13 @@ fwd_dispatch(struct uif *f, struct usb_req *r, int queued)
 	}
 	r->dev = d->num;
 	e = hci_submit(d->hci, r);
+	if (e == PB_EFAULT) {
+		swap_fault_hold(d, r);	/* its controller is restarted */
+		return PB_OK;
+	}
+	if (e == PB_EBUSY && queued)
+		return PB_OK;	/* the controller holds it already: taken
+				 * with its state at the restart above */
 	if (e != PB_OK && queued) {
 		req_complete(r, e);
 		return PB_OK;
@@ -190,7 +197,7 @@ if_info(void *ctx, struct usb_info *out)
 	    .subclass = f->d.subclass, .protocol = f->d.protocol,
 	    .max_transfer = d->hci->info.max_transfer,
 	    .max_segments = d->hci->info.max_segments,
-	    .dma_limit = d->hci->info.dma_limit };
+	    .dma_limit = d->hci->info.dma_limit, .resets = d->resets };
 	n = out->size < sizeof(i) ? out->size : sizeof(i);
 	i.size = (uint32_t)n;
 	memcpy(out, &i, n);

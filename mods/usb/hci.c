@@ -4,7 +4,10 @@
  *
  * The first WAIT_EVENT asks with ep = 1, so the controller reports every
  * port connected already; later ones ask for changes (ep = 0).  After an
- * OVERFLOW the bus asks with ep = 1 again.  A CONNECT on a root port the
+ * OVERFLOW the bus asks with ep = 1 again.  One that completes is asked
+ * again even while the other slot's is out: after a controller swap the
+ * bus asks anew beside the old controller's, which a controller
+ * restarted without its state never completes.  A CONNECT on a root port the
  * bus has a configured device on means that device went (the controller
  * reset the port): it is removed and the new one enumerated; during a
  * swap the device waiting there is found again instead (swap.c); one
@@ -227,7 +230,9 @@ ev_done(void *arg)
 		return;
 	}
 	h->ev_err_logged = 0;
-	hci_ask(h, on_event(h, r), 0);
+	/* This one is asked again whatever the other does: the other may be
+	 * an old controller's, lost with it (a restart without its state). */
+	hci_ask(h, on_event(h, r), 1);
 }
 
 /* Retries of WAIT_EVENT, at the tick. */
@@ -346,6 +351,35 @@ hci_gone(struct pb_conn *c)
 	hci_drop(h, "(its controller went)");
 }
 
+/* The new controller did not take over what the old one held
+ * (USB_HCI_FRESH): no completion will come for it, the class drivers'
+ * requests included.  Its devices go, as unplugged (their drivers let
+ * go), and are found afresh on its ports. */
+static void
+hci_fresh(struct hci *h)
+{
+	bus_log(PB_LOG_WARN, "%s: the controller restarted without the "
+	    "requests it held: its devices are found afresh", h->res);
+	/* It has no slot of theirs to free: no REMOVE, whose request (in
+	 * the device's record, freed below) it would write into later. */
+	for (unsigned i = 0; i < BUS_DEVS; i++)
+		if (bus_devs[i] && bus_devs[i]->hci == h)
+			bus_devs[i]->removed = 1;
+	for (unsigned i = 0; i < BUS_DEVS; i++) {
+		struct udev *d = bus_devs[i];
+
+		if (d && d->hci == h && !d->parent)
+			dev_remove(d, "(its controller restarted without its "
+			    "requests)");
+	}
+	for (unsigned i = 0; i < BUS_DEVS; i++)
+		if (bus_devs[i] && bus_devs[i]->hci == h)
+			dev_free_now(bus_devs[i]);
+	for (unsigned i = 0; i < 2; i++)
+		h->ev_busy[i] = 0;	/* the old controller's: lost */
+	hci_ask(h, 1, 0);
+}
+
 void
 hci_rebound(struct pb_conn *c)
 {
@@ -359,6 +393,10 @@ hci_rebound(struct pb_conn *c)
 	if (info_read(h) != PB_OK)
 		bus_log(PB_LOG_WARN, "%s: keeping the old controller's limits",
 		    h->res);
+	else if (h->info.flags & USB_HCI_FRESH) {
+		hci_fresh(h);
+		return;
+	}
 	swap_rebound(h);
 }
 

@@ -21,6 +21,15 @@
  * class drivers marked USB_REQ_REPLAY for each (bmRequestType, bRequest,
  * wValue, wIndex), with its data (at most 8 bytes), in the order first
  * sent: SET_PROTOCOL, SET_IDLE, the keyboard LEDs, a hub's port power.
+ *
+ * A controller driver that faults inside a submit (the call answers
+ * PB_EFAULT) is restarted by the hub from its image, with its state, and
+ * the bus is told PB_EV_REBOUND as after a swap: the request waits in
+ * the bus meanwhile, as one submitted during a swap does, instead of
+ * failing (a keyboard's driver would stop reading it for good).  If no
+ * PB_EV_REBOUND comes within BUS_SWAP_NS (the driver left stopped, or a
+ * PB_EFAULT that was no fault), what waits fails PB_EIO and its class
+ * drivers' own retries take over.
  */
 #include "bus.h"
 
@@ -44,6 +53,7 @@ swap_rebound(struct hci *h)
 			continue;
 		d->state = D_LOST;
 		d->deadline = d->parent ? 0 : now + BUS_SWAP_NS;
+		d->fault_until = 0;
 		n++;
 	}
 	bus_log(PB_LOG_INFO, "%s: controller swapped: finding %u device%s "
@@ -60,6 +70,8 @@ swap_back(struct udev *d)
 
 	d->state = D_READY;
 	d->again = 0;
+	d->fault_until = 0;
+	d->resets++;
 	bus_log(PB_LOG_INFO, "%s: back after the controller swap", d->name);
 	for (unsigned i = 0; i < BUS_DEVS; i++) {
 		struct udev *c = bus_devs[i];
@@ -89,6 +101,36 @@ swap_replaced(struct udev *d, const char *why)
 	d->need_resume = 1;
 }
 
+/* r's controller faulted in its submit: r waits for the restart. */
+void
+swap_fault_hold(struct udev *d, struct usb_req *r)
+{
+	if (!d->fault_until)
+		bus_log(PB_LOG_WARN, "%s: its controller faulted: requests "
+		    "wait for its restart", d->name);
+	d->fault_until = bus_hub->now_ns() + BUS_SWAP_NS;
+	held_add(d, r);
+	tick_arm();
+}
+
+/* What waited for a restart that did not come fails. */
+static void
+fault_wait_over(struct udev *d)
+{
+	struct usb_req *r = d->held_head;
+
+	d->fault_until = 0;
+	d->held_head = d->held_tail = NULL;
+	bus_log(PB_LOG_ERR, "%s: its controller was not restarted within "
+	    "2 s: the requests that waited fail", d->name);
+	while (r) {
+		struct usb_req *next = bscr(r)->next;
+
+		req_complete(r, PB_EIO);
+		r = next;
+	}
+}
+
 /* Devices not found again in time go. */
 void
 swap_tick(uint64_t now)
@@ -99,6 +141,9 @@ swap_tick(uint64_t now)
 		if (d && d->state == D_LOST && d->deadline &&
 		    now >= d->deadline)
 			dev_remove(d, "(not back 2 s after the controller swap)");
+		else if (d && d->state == D_READY && d->fault_until &&
+		    now >= d->fault_until)
+			fault_wait_over(d);
 	}
 }
 

@@ -78,7 +78,8 @@ tick_wanted(void)
 	for (unsigned i = 0; i < BUS_DEVS; i++) {
 		struct udev *d = bus_devs[i];
 
-		if (d && (d->state == D_ENUM || d->state == D_LOST))
+		if (d && (d->state == D_ENUM || d->state == D_LOST ||
+		    (d->state == D_READY && d->fault_until)))
 			return 1;
 	}
 	for (unsigned i = 0; i < BUS_HCIS; i++)

@@ -12,6 +12,15 @@
  * The handler only acknowledges, USBSTS.EINT (and the other RW1C bits it
  * saw) and IMAN.IP (§4.17.5), and posts the event work with the USBSTS
  * bits it took; the work reads the event ring (event.c) on the event loop.
+ *
+ * A lost interrupt, or an event work that never ran (a handler or work
+ * item skipped: the campaign's `skip`), leaves ERDP's Event Handler Busy
+ * set, and while it is the controller raises no further interrupt
+ * (§4.17.2; QEMU holds them back the same way): the driver would be deaf
+ * for good.  With interrupts, a timer looks every T_LOOK: an event
+ * waiting at the same place as at the last look is taken as the handler
+ * would (one line, then at 2, 4, 8 ... looks), as Linux's 8250 backup
+ * timer does for a UART.
  */
 #include "xhci.h"
 #include "../../abi/cpu.h"
@@ -62,6 +71,35 @@ xhci_event_work(void *arg)
 		return;
 	}
 	event_drain(a);
+}
+
+/* Is an event written and not taken at the ring's dequeue? */
+static int
+event_waiting(const struct xhci *a)
+{
+	const struct xhci_evring *e = &a->ev;
+
+	return e->trb && (e->trb[e->deq].control & TRB_C) == e->cycle;
+}
+
+static void
+lost_look(void *arg)
+{
+	struct xhci *a = arg;
+	uint32_t deq = a->ev.deq;
+
+	if (a->released || a->stopping || a->standby || a->hstate != HC_UP)
+		return;
+	if (event_waiting(a) && deq == a->look_deq) {
+		a->looks++;
+		if (!(a->looks & (a->looks - 1)))
+			xlog(a, PB_LOG_WARN, "%s: events waited with no "
+			    "interrupt: taken by the %llu ms look (%u times)",
+			    a->name, (unsigned long long)(T_LOOK / MS),
+			    a->looks);
+		irq_collect(a);
+	}
+	a->look_deq = deq;
 }
 
 static void
@@ -121,20 +159,27 @@ msi_setup(struct xhci *a)
 	return why ? why : "no MSI-X or MSI capability";
 }
 
+/* A periodic timer's id, 0: none (a hub without timer_every). */
+static int
+every(struct xhci *a, uint64_t ns, pb_work_fn fn)
+{
+	int id = a->hub->size > offsetof(struct pb_hub, timer_every) &&
+	    a->hub->timer_every ? a->hub->timer_every(a->self, ns, fn, a) : 0;
+
+	return id > 0 ? id : 0;
+}
+
 /* MSI-X, MSI, else polling. */
 void
 irq_setup(struct xhci *a)
 {
 	irq_teardown(a);
 	a->irq_why = msi_setup(a);
-	if (a->irq != IRQ_POLL)
+	if (a->irq != IRQ_POLL) {
+		a->look_id = every(a, T_LOOK, lost_look);
 		return;
-	if (a->hub->size > offsetof(struct pb_hub, timer_every) &&
-	    a->hub->timer_every) {
-		int id = a->hub->timer_every(a->self, T_POLL, poll, a);
-
-		a->poll_id = id > 0 ? id : 0;
 	}
+	a->poll_id = every(a, T_POLL, poll);
 	if (!a->poll_id)
 		xlog(a, PB_LOG_ERR, "no periodic timer: events are read only "
 		    "when a step runs");
@@ -166,7 +211,9 @@ irq_teardown(struct xhci *a)
 {
 	if (a->poll_id)
 		a->hub->timer_cancel(a->self, a->poll_id);
-	a->poll_id = 0;
+	if (a->look_id)
+		a->hub->timer_cancel(a->self, a->look_id);
+	a->poll_id = a->look_id = 0;
 	if (a->irq != IRQ_POLL) {
 		if (a->pci)
 			PB_CALL(a->pci, pci_ops, msi_disable);

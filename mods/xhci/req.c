@@ -114,6 +114,7 @@ hci_info(void *ctx, struct usb_hci_info *info)
 		.max_transfer = XHCI_MAX_XFER,
 		.max_segments = XHCI_MAX_SEGS,
 		.dma_limit = a->dma_limit,
+		.flags = a->took_over ? 0 : USB_HCI_FRESH,
 	};
 	memcpy(info, &hi, size);
 	return PB_OK;

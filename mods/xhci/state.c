@@ -302,6 +302,7 @@ state_import(struct xhci *a, const void *buf, size_t len, uint32_t version)
 	for (uint32_t k = 0; k < st->nreq; k++)
 		a->imported[k] = reqs[k];
 	a->nimported = st->nreq;
+	a->took_over = 1;
 	return PB_OK;
 }
 

@@ -78,6 +78,7 @@ _Static_assert(XHCI_MAX_XFER / 4096 + 2 * XHCI_MAX_SEGS + 2 <=
 #define T_BULK		(30000 * MS)	/* a bulk transfer at the ring's head */
 #define T_HELD		(2000 * MS)	/* held requests wait for RESUME */
 #define T_POLL		(4 * MS)	/* the event ring without interrupts */
+#define T_LOOK		(100 * MS)	/* ... with them: a lost one's look */
 #define T_STEP		(1 * MS)	/* a step looks again */
 #define T_SLOW		(10 * MS)	/* ... after a while */
 #define T_JUNK		(1000 * MS)	/* unexpected events: one line a second */
@@ -343,6 +344,10 @@ struct xhci {
 	enum irq_kind irq;
 	const char *irq_why;		/* why polling */
 	int poll_id;			/* the polling timer */
+	int took_over;			/* imported its predecessor's state */
+	int look_id;			/* the lost interrupt's look */
+	uint32_t look_deq;		/* the event ring's dequeue then */
+	uint32_t looks;			/* events it took */
 	struct pb_work ev_work;
 	volatile uint32_t pend;		/* USBSTS bits the handler took */
 

@@ -679,6 +679,9 @@ fh_submit(void *ctx, struct usb_req *r)
 		return h->refuse_submit;
 	if (r->size != sizeof(*r))
 		return PB_EINVAL;
+	for (unsigned i = 0; i < h->npend; i++)
+		if (h->pend[i] == r)
+			return PB_EBUSY;	/* ours already, as xhci says */
 	if (h->hold && r->op != USB_OP_WAIT_EVENT) {
 		fh_pend(h, r, 0);
 		return PB_OK;

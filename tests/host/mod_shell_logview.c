@@ -106,12 +106,17 @@ hub_logs(int kind, int flags, const char *text)
 /* ---- two consoles: what each was sent ------------------------------ */
 
 static char got[2][4096];
+static int serial_answers;	/* kbdheal: the serial console's write
+				 * answers this (its provider faulted) */
 
 static int
 con_write(void *ctx, const char *s, size_t len)
 {
 	char *to = got[(intptr_t)ctx];
 	size_t n = strlen(to);
+
+	if (!ctx && serial_answers)
+		return serial_answers;
 
 	if (n + len < sizeof(got[0])) {
 		memcpy(to + n, s, len);
@@ -311,5 +316,53 @@ TEST(logview_skips_what_the_hub_showed_itself)
 	consoles_forget();
 	consoles_event(PB_EV_CONNECTED, &serial);
 	CHECK_STR(SERIAL, "\r\npatchbay> ");
+	teardown();
+}
+
+/* kbdheal: the serial console's driver faults in a write (PB_EFAULT) and
+ * is held while the hub restarts it (PB_EBUSY): what the shell wrote
+ * meanwhile reaches the line, in order, once the connection is rebound
+ * (seed 2003 usb 27, usbonly 27: a serial entry fault lost the line
+ * that said what was armed); the screen got it at once. */
+TEST(logview_kbdheal_console_output_held_across_a_restart)
+{
+	setup("", 1, 1);
+	serial_answers = PB_EFAULT;
+	say("faultinject 27: serial entry regbit 0x25");
+	serial_answers = PB_EBUSY;
+	say("second");
+	CHECK_STR(SERIAL, "");
+	CHECK_STR(SCREEN, "faultinject 27: serial entry regbit 0x25\n"
+	    "second\n");
+	serial_answers = 0;
+	consoles_event(PB_EV_REBOUND, &serial);
+	CHECK_STR(SERIAL, "faultinject 27: serial entry regbit 0x25\n"
+	    "second\n");
+	say("third");		/* nothing twice */
+	CHECK_STR(SERIAL, "faultinject 27: serial entry regbit 0x25\n"
+	    "second\nthird\n");
+	teardown();
+}
+
+/* Without a rebind, the next write the provider takes brings what was
+ * kept first; beyond what is kept, one line says how much was lost. */
+TEST(logview_kbdheal_console_output_kept_is_bounded)
+{
+	char line[200];
+
+	setup("", 1, 0);
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	serial_answers = PB_EFAULT;
+	say("first");
+	for (unsigned i = 0; i < 6; i++)
+		say("%s", line);
+	serial_answers = 0;
+	say("last");
+	CHECK(strncmp(SERIAL, "first\n", 6) == 0);
+	CHECK_EQ_INT(strlen(SERIAL), 1024 + strlen("\r\n(182 bytes of output "
+	    "lost while this console restarted)\r\n") + 5);
+	CHECK_CONTAINS(SERIAL, "(182 bytes of output lost while this console "
+	    "restarted)\r\nlast\n");
 	teardown();
 }

@@ -1690,3 +1690,180 @@ TEST(usb_bus_connect_twice)
 	CHECK(fres_find("usb:1-5-0") != NULL);
 	world_end();
 }
+
+/* kbdheal: the controller's driver faults inside a class driver's submit
+ * (the call answers PB_EFAULT; the hub restarts it and says
+ * PB_EV_REBOUND): the request waits in the bus and goes to the restarted
+ * controller once the device is found again, instead of failing and
+ * leaving the keyboard's driver without input (seed 2003 usbonly 49,
+ * usb 109: xhci entry faults). */
+TEST(usb_kbdheal_submit_into_a_faulting_controller_waits)
+{
+	struct fmodel kbd;
+	struct creq in;
+	const uint8_t report[8] = { 0, 0, 7 };
+	struct usb_info info;
+	struct fres *r;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	REQUIRE(fres_find("usb:1-5-0") != NULL);
+	hc.refuse_submit = PB_EFAULT;
+	creq_init(&in, USB_OP_XFER, 0x81, 8);
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &in), PB_OK);
+	pump();
+	CHECK_EQ_INT(in.done, 0);
+	CHECK(bus_devs[0]->held_head == &in.r);
+	CHECK_CONTAINS(log_text, "1-5: its controller faulted: requests wait "
+	    "for its restart");
+	hc.refuse_submit = 0;
+	swap_to_hc2();		/* the restarted driver, with its state */
+	pump();
+	CHECK_CONTAINS(log_text, "1-5: back after the controller swap");
+	CHECK_EQ_INT(fh_finish(&hc2, 1, 0x81, report, 8, PB_OK), PB_OK);
+	pump();
+	CHECK_EQ_INT(in.done, 1);
+	CHECK_EQ_INT(in.status, PB_OK);
+	CHECK_EQ_INT(in.buf[2], 7);
+	CHECK(bus_devs[0]->fault_until == 0);
+	/* its class driver can tell the device was reset (keys held) */
+	info.size = sizeof(info);
+	r = fres_find("usb:1-5-0");
+	CHECK_EQ_INT(((const struct usb_ops *)r->ops)->info(r->ctx, &info),
+	    PB_OK);
+	CHECK_EQ_INT(info.size, sizeof(info));
+	CHECK_EQ_INT(info.resets, 1);
+	world_end();
+}
+
+/* A request the restarted controller took over with its state (it was
+ * queued before the fault) is not completed by the bus when the
+ * controller answers its second submit PB_EBUSY (ours already). */
+TEST(usb_kbdheal_request_taken_with_the_state_is_not_completed)
+{
+	struct fmodel kbd;
+	struct creq in;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	creq_init(&in, USB_OP_XFER, 0x81, 8);
+	in.r.dev = 1;
+	fh_pend(&hc, &in.r, 0);		/* queued, then the fault */
+	hc.refuse_submit = PB_EFAULT;
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &in), PB_OK);
+	hc.refuse_submit = 0;
+	swap_to_hc2();
+	pump();
+	CHECK(bus_devs[0]->state == D_READY);
+	CHECK_EQ_INT(in.done, 0);	/* not PB_EBUSY from the bus */
+	CHECK_EQ_INT(fh_pending(&hc2, 1, 0x81), 1);
+	CHECK_EQ_INT(fh_finish(&hc2, 1, 0x81, NULL, 0, PB_OK), PB_OK);
+	pump();
+	CHECK_EQ_INT(in.done, 1);
+	CHECK_EQ_INT(in.status, PB_OK);
+	world_end();
+}
+
+/* No restart comes (the driver is left stopped, or PB_EFAULT was an
+ * answer, not a fault): after 2 s what waited fails PB_EIO, and its
+ * driver's own retries take over. */
+TEST(usb_kbdheal_no_restart_fails_what_waited)
+{
+	struct fmodel kbd;
+	struct creq in;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	hc.refuse_submit = PB_EFAULT;
+	creq_init(&in, USB_OP_XFER, 0x81, 8);
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &in), PB_OK);
+	time_passes(BUS_SWAP_NS / 2);
+	pump();
+	CHECK_EQ_INT(in.done, 0);
+	time_passes(BUS_SWAP_NS / 2 + BUS_TICK_NS);
+	pump();
+	CHECK_EQ_INT(in.done, 1);
+	CHECK_EQ_INT(in.status, PB_EIO);
+	CHECK_CONTAINS(log_text, "1-5: its controller was not restarted "
+	    "within 2 s");
+	CHECK(fres_find("usb:1-5-0") != NULL);
+	world_end();
+}
+
+/* kbdheal: a controller restarted without its state (its export faulted)
+ * holds none of the old one's requests, its standing WAIT_EVENT either:
+ * the bus's new one reports one port, and is asked again though the old
+ * one never completes, so every device is found again (seed 2003
+ * usbonly 235: the keyboard not back 2 s after xhci's restart). */
+TEST(usb_kbdheal_fresh_controller_finds_every_device)
+{
+	struct fmodel kbd, stick;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fm_stick(&stick, USB_SPEED_SUPER);
+	fh_plug(&hc, 2, &stick);
+	pump();
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	/* nothing handed over: the ports only */
+	memcpy(hc2.root, hc.root, sizeof(hc2.root));
+	kbd.config = stick.config = 0;
+	hc.npend = 0;
+	memset(hc.waiter, 0, sizeof(hc.waiter));
+	rebound_to_hc2();
+	pump();
+	CHECK_CONTAINS(log_text, "1-2: back after the controller swap");
+	CHECK_CONTAINS(log_text, "1-5: back after the controller swap");
+	CHECK(bus_devs[0]->state == D_READY && bus_devs[1]->state == D_READY);
+	/* and later changes are still heard */
+	fh_unplug(&hc2, 2);
+	pump();
+	CHECK_CONTAINS(log_text, "1-2: unplugged");
+	world_end();
+}
+
+/* kbdheal: the new controller says it did not take over the old one's
+ * requests (USB_HCI_FRESH: xhci restarted after an export that faulted):
+ * the class drivers' requests it held will never complete, so its
+ * devices go as unplugged, their drivers let go, and they are found and
+ * published afresh (their drivers bind again) instead of being "found
+ * again" under drivers that wait for ever (seed 2003 usbonly 235). */
+TEST(usb_kbdheal_fresh_controller_devices_found_afresh)
+{
+	struct fmodel kbd;
+	struct creq in;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_keyboard(&kbd);
+	fh_plug(&hc, 5, &kbd);
+	pump();
+	creq_init(&in, USB_OP_XFER, 0x81, 8);
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &in), PB_OK);
+	memcpy(hc2.root, hc.root, sizeof(hc2.root));
+	kbd.config = 0;
+	hc.npend = 0;			/* lost with the old controller */
+	memset(hc.waiter, 0, sizeof(hc.waiter));
+	hc2.info.flags = USB_HCI_FRESH;
+	rebound_to_hc2();
+	pump();
+	CHECK_CONTAINS(log_text, "the controller restarted without the "
+	    "requests it held");
+	CHECK_CONTAINS(log_text, "1-5: unplugged (its controller restarted "
+	    "without its requests)");
+	CHECK_STR(withdrawn, "usb:1-5-0");
+	CHECK(fres_find("usb:1-5-0") != NULL);	/* published afresh */
+	CHECK(bus_devs[0] && bus_devs[0]->state == D_READY);
+	CHECK(strstr(log_text, "back after the controller swap") == NULL);
+	CHECK_EQ_INT(in.done, 0);	/* its driver let go of it */
+	/* nothing sent for the old slots: the new controller has none, and
+	 * a REMOVE would be written into a record freed meanwhile */
+	CHECK(strstr(hc2.trace, "rm:") == NULL);
+	world_end();
+}

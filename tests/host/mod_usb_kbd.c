@@ -1060,3 +1060,32 @@ TEST(usbkbd_hidmap_matches_the_layout_positions)
 	CHECK_EQ_INT(hidmap_code(0xff, 0, &keymap_us), 0);
 	CHECK_EQ_INT(hidmap_leds(KEYMOD_CAPS | KEYMOD_NUM | LOCK_SCROLL), 7);
 }
+
+/* kbdheal: Enter was down when the controller was restarted and the
+ * device reset with it; the report that it went up was lost with the
+ * old controller, and the new device state has no key down: the repeat
+ * sees the reset (usb_info's resets) and ends with the key's release,
+ * instead of typing Enter for good (seed 2003 usb 112, usbonly 213). */
+TEST(usbkbd_kbdheal_reset_ends_a_repeat)
+{
+	struct pubres *p = one_keyboard();
+
+	REQUIRE(p != NULL);
+	REQUIRE(report(&devs[0], 0, 0x28, 0, 0));
+	time_passes(REPEAT_DELAY_NS);
+	CHECK_STR(read_all(p), "CR+ CR+");
+	devs[0].u.info.resets = 1;	/* the bus set it up again */
+	time_passes(REPEAT_EVERY_NS);
+	CHECK_STR(read_all(p), "CR-");
+	CHECK_EQ_INT(timers_armed(), 0);
+	time_passes(10 * REPEAT_EVERY_NS);
+	CHECK_STR(read_all(p), "");
+	/* A key held across no reset repeats as before. */
+	REQUIRE(report(&devs[0], 0, 0x04, 0, 0));
+	time_passes(REPEAT_DELAY_NS);
+	time_passes(REPEAT_EVERY_NS);
+	CHECK_STR(read_all(p), "a+ a+ a+");
+	REQUIRE(report(&devs[0], 0, 0, 0, 0));
+	CHECK_STR(read_all(p), "a-");
+	ukbd_ops.stop(SELF);
+}

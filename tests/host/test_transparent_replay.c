@@ -177,3 +177,42 @@ TEST(transparent_restate_activate_refused_starts_afresh)
 	CHECK_EQ_INT(app->ndisconnected, 0);
 	fm_teardown();
 }
+
+/* kbdheal: a new instance that faults taking its state (the state is
+ * what the fault damaged) starts afresh without it, its client rebound,
+ * instead of being left stopped as a swap's standby side is (seed 2003
+ * usb 160: fat's import faulted and /esp went away). */
+TEST(transparent_kbdheal_import_fault_starts_afresh)
+{
+	REQUIRE(world());
+	drv->m->desc.flags |= PB_MOD_RESTATE;
+	drv->fault_at = FM_IMPORT;
+	fm_trace_clear();
+	fault_drv();
+	CHECK_CONTAINS(fm_trace, "drv.start(standby) drv.import");
+	CHECK_CONTAINS(fm_trace, "drv.start(normal)");
+	CHECK(fm_log_has("drv: faulted taking its state: started afresh"));
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	CHECK(fm_conn_res(drv, 0, 0) == bus->res[0]);
+	CHECK(fm_conn_res(app, 0, 0) == drv->res[0]);
+	CHECK_EQ_INT(app->nrebound, 1);
+	CHECK_EQ_INT(app->ndisconnected, 0);
+	fm_teardown();
+}
+
+/* The same at activate. */
+TEST(transparent_kbdheal_activate_fault_starts_afresh)
+{
+	REQUIRE(world());
+	drv->m->desc.flags |= PB_MOD_RESTATE;
+	drv->fault_at = FM_ACTIVATE;
+	fm_trace_clear();
+	fault_drv();
+	CHECK_CONTAINS(fm_trace, "drv.import drv.activate");
+	CHECK_CONTAINS(fm_trace, "drv.start(normal)");
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	CHECK(fm_conn_res(app, 0, 0) == drv->res[0]);
+	CHECK_EQ_INT(app->nrebound, 1);
+	CHECK_EQ_INT(app->ndisconnected, 0);
+	fm_teardown();
+}

@@ -10,8 +10,10 @@ import re
 from pbtest import Machine, PROMPT
 from images import custom_image
 
-STOPPED = r'xhci0: device \d+: its driver went; dropped: 1 on its ' \
-          r'rings \(stopped first\)'
+# Its interrupt transfer, with whatever else of the driver's was still
+# out at that moment (seen: 2 under load): the count is not the point.
+STOPPED = r'xhci0: device \d+: its driver went; dropped: [1-9]\d* on ' \
+          r'its rings \(stopped first\)'
 
 
 def type_on_the_usb_keyboard(m):
