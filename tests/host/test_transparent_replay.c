@@ -188,7 +188,7 @@ TEST(transparent_kbdheal_import_fault_starts_afresh)
 	drv->m->desc.flags |= PB_MOD_RESTATE;
 	drv->fault_at = FM_IMPORT;
 	fm_trace_clear();
-	fault_drv();
+	fm_fault(drv);
 	CHECK_CONTAINS(fm_trace, "drv.start(standby) drv.import");
 	CHECK_CONTAINS(fm_trace, "drv.start(normal)");
 	CHECK(fm_log_has("drv: faulted taking its state: started afresh"));
@@ -207,7 +207,7 @@ TEST(transparent_kbdheal_activate_fault_starts_afresh)
 	drv->m->desc.flags |= PB_MOD_RESTATE;
 	drv->fault_at = FM_ACTIVATE;
 	fm_trace_clear();
-	fault_drv();
+	fm_fault(drv);
 	CHECK_CONTAINS(fm_trace, "drv.import drv.activate");
 	CHECK_CONTAINS(fm_trace, "drv.start(normal)");
 	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
