@@ -415,3 +415,44 @@ TEST(watchsafe_garbage_ring_counts_run_nothing_twice)
 	CHECK(counts_damaged(1));
 	CHECK(counts_damaged(2));
 }
+
+/* --- PB_EV_CLIENT_GONE names the going client ----------------------------- */
+
+static struct fm *gone_p;
+static void *gone_named;
+static unsigned gone_told;
+
+static void
+note_client(struct fm *f, int event, struct pb_conn *conn, int req)
+{
+	(void)req;
+	if (event != PB_EV_CLIENT_GONE || f != gone_p)
+		return;
+	gone_told++;
+	gone_named = conn ? conn->client_data : NULL;
+}
+
+/* The provider finds the client in client_data: the owner its requests'
+ * done items carry (usb-storage and ahci drop those by it, gone.c). */
+TEST(watchsafe_client_gone_names_the_client)
+{
+	struct fm *c;
+	struct pb_work w;
+
+	fm_setup();
+	gone_p = fm_add("p", 1);
+	fm_serve(gone_p, "tcon", "p0");
+	c = fm_add("c", 0);
+	fm_require(c, "tcon", 1, 0, PB_CARD_ONE, PB_AT_START);
+	REQUIRE(fm_start(gone_p) == PB_OK && fm_start(c) == PB_OK);
+	hub_services.work_init(c->m, &w, note, "");
+	gone_told = 0;
+	gone_named = NULL;
+	fm_event_hook = note_client;
+	CHECK_EQ_INT(mod_unload(c->m), PB_OK);
+	CHECK_EQ_INT(gone_told, 1);
+	CHECK(gone_named == (void *)c->m);
+	CHECK(gone_named == (void *)w.owner);
+	fm_event_hook = NULL;
+	fm_teardown();
+}
