@@ -264,6 +264,7 @@ struct mod_op {
 	unsigned steps, at;
 	int overran;
 	struct pb_module *next;
+	size_t max;		/* mod_export: a longer state is none (0: any) */
 };
 /* Run `steps` of m in one watched call, in MOD_OP order, up to the first
  * that does not answer PB_OK; mod_op runs one. */
@@ -271,6 +272,7 @@ int mod_steps(struct pb_module *m, unsigned steps, struct mod_op *a);
 int mod_op(struct pb_module *m, int which, struct mod_op *a);
 int mod_quiesce(struct pb_module *m, uint64_t deadline);
 int mod_export(struct pb_module *m, struct mod_op *a);
+int mod_export_faulted(struct pb_module *m, struct mod_op *a);
 void mod_handle_fault(struct pb_module *m);
 
 /* --- resources and connections (res.c) ----------------------------------- */

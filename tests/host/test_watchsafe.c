@@ -456,3 +456,127 @@ TEST(watchsafe_client_gone_names_the_client)
 	fm_event_hook = NULL;
 	fm_teardown();
 }
+
+/* --- a restart's export of its faulted module (hub/replay.c) --------------
+ *
+ * The world of test_transparent_replay.c: `bus` serves tcon:bus0 to
+ * `drv` (PB_MOD_RESTATE), which serves tdrv:drv0 to `app`. */
+
+static struct fm *r_bus, *r_drv, *r_app;
+
+static int
+restate_world(void)
+{
+	fm_setup();
+	r_bus = fm_add("bus", 0);
+	fm_serve(r_bus, "tcon", "bus0");
+	r_drv = fm_add_loadable("drv", 5);
+	fm_require(r_drv, "tcon", 1, 0, PB_CARD_ONE, PB_AT_START);
+	fm_provide(r_drv, "tdrv", 1, 0);
+	fm_publish(r_drv, "tdrv", "drv0", "");
+	r_app = fm_add("app", 0);
+	fm_require(r_app, "tdrv", 1, 0, PB_CARD_ONE, PB_AT_START);
+	if (fm_start(r_bus) || fm_start(r_drv) || fm_start(r_app))
+		return 0;
+	r_drv->m->desc.flags |= PB_MOD_RESTATE;
+	return fm_conn_res(r_app, 0, 0) == r_drv->res[0];
+}
+
+static void
+fault_in_work(void *arg)
+{
+	fake_fault(arg);
+}
+
+static void
+fault_drv(void)
+{
+	work_queue(r_drv->m, fault_in_work, r_drv->m);
+	fm_run_work();
+}
+
+static void
+said_nothing(void *arg, const char *line)
+{
+	(void)arg;
+	(void)line;
+}
+
+/* The export is an entry call like every other: an injection armed for
+ * drv's next entry (a wrong return code) meets it, and the state it
+ * spoils is none; drv starts afresh, its client rebound. */
+TEST(watchsafe_restart_export_is_an_entry_like_every_other)
+{
+	REQUIRE(restate_world());
+	CHECK_EQ_INT(hub_control(NULL, "inject drv 0:8:0xfffffffffffffff4",
+	    said_nothing, NULL), PB_OK);	/* PB_ENOMEM */
+	fm_trace_clear();
+	fault_drv();
+	CHECK(fm_log_has("drv: no state to restart with (-12"));
+	CHECK_CONTAINS(fm_trace, "drv.export(size)");
+	CHECK_CONTAINS(fm_trace, "drv.start(normal)");
+	CHECK_EQ_INT(r_drv->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(r_app->nrebound, 1);
+	hub_control(NULL, "inject off", said_nothing, NULL);
+	fm_teardown();
+}
+
+/* A fault in the export is the faulted module's, contained: no state, one
+ * restart (not a second recovery nested in it, nor a fault counted
+ * twice), its client rebound once. */
+TEST(watchsafe_restart_export_fault_is_contained)
+{
+	REQUIRE(restate_world());
+	r_drv->fault_at = FM_EXPORT_SIZE;
+	fault_drv();
+	r_drv->fault_at = FM_NONE;
+	fm_run_work();
+	CHECK(fm_log_has("drv: no state to restart with"));
+	CHECK_EQ_INT(r_drv->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(r_drv->m->faults, 1);
+	CHECK_EQ_INT(r_app->nrebound, 1);
+	CHECK_EQ_INT(log_count("drv: restarting from its image"), 1);
+	fm_teardown();
+}
+
+/* While its export runs, the faulted module's interrupt handlers are
+ * still kept out: only the export's own call reaches it. */
+static unsigned irq_runs, irq_seen_in_export;
+static int drv_vector;
+
+static void
+drv_handler(void *arg)
+{
+	(void)arg;
+	irq_runs++;
+}
+
+static void
+interrupt_in_export(struct fm *f, int step)
+{
+	unsigned before = irq_runs;
+
+	if (f != r_drv || step != FM_EXPORT_SIZE)
+		return;
+	hub_irq_dispatch(drv_vector);
+	irq_seen_in_export += irq_runs - before;
+}
+
+TEST(watchsafe_restart_export_lets_no_interrupt_in)
+{
+	REQUIRE(restate_world());
+	drv_vector = irq_alloc(r_drv->m);
+	REQUIRE(irq_register(r_drv->m, drv_vector, drv_handler, NULL) ==
+	    PB_OK);
+	irq_runs = irq_seen_in_export = 0;
+	hub_irq_dispatch(drv_vector);
+	CHECK_EQ_INT(irq_runs, 1);		/* delivered while it runs */
+	fm_step_hook = interrupt_in_export;
+	fm_trace_clear();
+	fault_drv();
+	fm_step_hook = NULL;
+	CHECK_CONTAINS(fm_trace, "drv.export(size)");
+	CHECK_EQ_INT(irq_seen_in_export, 0);
+	CHECK_EQ_INT(r_drv->m->state, MOD_RUNNING);
+	fm_teardown();
+}
