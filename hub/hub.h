@@ -347,14 +347,11 @@ int hub_watch_overdue(uint64_t now, unsigned depth);
 void hub_watch_unwound(unsigned index);
 int hub_watch_may_end(const struct pb_module *m,
     const struct pb_module *owner);
-/* shared.c: what the hub believes of struct hub_shared: the clock hook
- * a module's now_ns runs, begun and ended around it; its deadline when
- * the record is whole and names a guard below `depth` (its index in
- * *index), else 0; whether one runs; a popped guard ends it. */
-void shared_hook_begin(unsigned index, uint64_t due);
-void shared_hook_end(void);
+/* shared.c: what the hub believes of struct hub_shared (the record of
+ * the clock hook a module's now_ns runs: shared.h): its deadline when the
+ * record is whole and names a guard below `depth` (its index in *index),
+ * else 0; a popped guard ends it; a damaged record said once. */
 uint64_t shared_hook_due(uint64_t now, unsigned depth, unsigned *index);
-int shared_hook_running(void);
 void shared_hook_unwound(unsigned index);
 void shared_say_damage(void);
 unsigned arch_guard_depth(void);

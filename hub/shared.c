@@ -20,47 +20,22 @@
  *   counts it): its writer is not known, so nobody is charged;
  * - each posted item is checked again as it is taken, and its slot
  *   emptied, so a count set back runs nothing twice (work.c).
- * The record is written with its index last and cleared with it first,
- * so an NMI between two stores finds no hook or a whole one.  Ring 0
- * code can forge a seal as it can rewrite anything: this stops mistakes,
- * not malice.
+ * Ring 0 code can forge a seal as it can rewrite anything: this stops
+ * mistakes, not malice.
  */
-#include "hub.h"
-
-#define SEAL_MIX 0x9e3779b97f4a7c15ull
-#define SEAL_SALT 0x5bd1e9955bd1e995ull
+#include "shared.h"
 
 /* 1: a damaged record was seen, 2: and said; 0 again once one is whole
  * or gone, so each damage is said once. */
 static volatile int damaged;
 
-static uint64_t
-seal(uint64_t due, uint32_t depth)
+int
+shared_hook_whole(uint64_t limit)
 {
-	return due ^ (depth * SEAL_MIX) ^ SEAL_SALT;
-}
+	uint64_t due = hub_shared.hook_due;
 
-void
-shared_hook_begin(unsigned index, uint64_t due)
-{
-	hub_shared.hook_depth = 0;
-	hub_shared.hook_due = due;
-	hub_shared.hook_seal = seal(due, index + 1);
-	hub_shared.hook_depth = index + 1;
-}
-
-void
-shared_hook_end(void)
-{
-	hub_shared.hook_depth = 0;
-	hub_shared.hook_seal = 0;
-}
-
-/* A record that names a hook: whole, or damaged (counted). */
-static int
-whole(uint32_t depth, uint64_t due, uint64_t limit)
-{
-	if (hub_shared.hook_seal == seal(due, depth) && due <= limit) {
+	if (hub_shared.hook_seal == shared_seal(due, hub_shared.hook_depth) &&
+	    due <= limit) {
 		if (damaged == 2)
 			damaged = 0;
 		return 1;
@@ -74,25 +49,16 @@ uint64_t
 shared_hook_due(uint64_t now, unsigned depth, unsigned *index)
 {
 	uint32_t d = hub_shared.hook_depth;
-	uint64_t due = hub_shared.hook_due;
 
 	if (!d) {
 		if (damaged == 2)
 			damaged = 0;
 		return 0;
 	}
-	if (!whole(d, due, now + hub_watchdog_ns) || d > depth)
+	if (!shared_hook_whole(now + hub_watchdog_ns) || d > depth)
 		return 0;
 	*index = d - 1;
-	return due;
-}
-
-int
-shared_hook_running(void)
-{
-	uint32_t d = hub_shared.hook_depth;
-
-	return d && whole(d, hub_shared.hook_due, ~0ull);
+	return hub_shared.hook_due;
 }
 
 void

@@ -18,6 +18,7 @@
  * is counted and replayed when the hold is released.
  */
 #include "hub.h"
+#include "shared.h"
 #include "../abi/rt/rt.h"
 
 #define WORK_SLOTS 256		/* queue_work's pool */
