@@ -45,6 +45,8 @@ gone_unqueue(struct ahci_port *p, const void *client)
 			p->head = next;
 		if (p->tail == r)
 			p->tail = prev;
+		if (rq_of(r)->suspect && p->careful)
+			p->careful--;	/* it runs alone no more */
 		p->nqueued--;
 		n++;
 	}
