@@ -136,7 +136,10 @@ enum pb_event {
 	 * MSI/MSI-X off).  `req` is the client's requirement index.
 	 * A provider that could not (the device still masters the bus, read
 	 * back) sets conn->ops to NULL: the hub then keeps the client's
-	 * RAM and vectors out of use for good. */
+	 * RAM and vectors out of use for good.  conn->client_data names
+	 * the going client (hub 1.4 on): the `owner` of its requests'
+	 * `done` items, so a provider can drop those requests without
+	 * writing into them (usb-storage, ahci: mods/NAME/gone.c). */
 	PB_EV_CLIENT_GONE = 5,
 	/* ABI 1.4, delivered to a provider just before PB_EV_CLIENT_GONE
 	 * for the same connection when the client goes because it faulted

@@ -142,15 +142,19 @@ void arch_conn_ungate(const struct conn *c, struct pb_conn *view);
  * slots the same calls fill.  Hub code writing the hub's memory there
  * would take the hub's domain for the rest of the module's call
  * (domain.h, DOMAIN_HUB_RETRY), so a module's every later call into
- * another would switch domains. */
+ * another would switch domains.  A stray write may land on any of it:
+ * shared.c says what the hub believes of it. */
 #define POSTS_RING 64
 struct hub_shared {
-	uint64_t last;		/* the last time hub_now_ns returned */
-	volatile uint64_t irq_due;	/* the running hook's or handler's */
-	volatile uint32_t irq_depth;	/* deadline, and its guard depth */
-	int32_t busy;		/* a clock hook runs */
+	/* The clock hook a module's now_ns runs: its deadline (CPU time, 0:
+	 * none), its guard's index + 1 (0: no such hook runs), and a seal
+	 * over both (shared.c). */
+	volatile uint64_t hook_due;
+	volatile uint32_t hook_depth;
 	/* Items modules posted, not yet in the queue (work_post_shared). */
 	uint32_t posts_in, posts_out;
+	uint32_t unused;
+	volatile uint64_t hook_seal;
 	struct pb_work *posts[POSTS_RING];
 };
 extern struct hub_shared hub_shared;
@@ -258,6 +262,7 @@ struct mod_op {
 	unsigned steps, at;
 	int overran;
 	struct pb_module *next;
+	size_t max;		/* mod_export: a longer state is none (0: any) */
 };
 /* Run `steps` of m in one watched call, in MOD_OP order, up to the first
  * that does not answer PB_OK; mod_op runs one. */
@@ -265,6 +270,7 @@ int mod_steps(struct pb_module *m, unsigned steps, struct mod_op *a);
 int mod_op(struct pb_module *m, int which, struct mod_op *a);
 int mod_quiesce(struct pb_module *m, uint64_t deadline);
 int mod_export(struct pb_module *m, struct mod_op *a);
+int mod_export_faulted(struct pb_module *m, struct mod_op *a);
 void mod_handle_fault(struct pb_module *m);
 
 /* --- resources and connections (res.c) ----------------------------------- */
@@ -320,6 +326,7 @@ int timer_add(struct pb_module *owner, uint64_t ns, pb_work_fn fn,
 int timer_add_every(struct pb_module *owner, uint64_t ns, uint64_t period,
     pb_work_fn fn, void *arg);
 uint64_t hub_now_ns(void);
+uint64_t hub_now_ns_svc(void);	/* the same, as modules' now_ns service */
 struct watch {
 	uint64_t since;		/* 0: no module call is watched */
 	struct pb_module *owner;
@@ -338,6 +345,13 @@ int hub_watch_overdue(uint64_t now, unsigned depth);
 void hub_watch_unwound(unsigned index);
 int hub_watch_may_end(const struct pb_module *m,
     const struct pb_module *owner);
+/* shared.c: what the hub believes of struct hub_shared (the record of
+ * the clock hook a module's now_ns runs: shared.h): its deadline when the
+ * record is whole and names a guard below `depth` (its index in *index),
+ * else 0; a popped guard ends it; a damaged record said once. */
+uint64_t shared_hook_due(uint64_t now, unsigned depth, unsigned *index);
+void shared_hook_unwound(unsigned index);
+void shared_say_damage(void);
 unsigned arch_guard_depth(void);
 /* The module whose guarded call is innermost now (NULL: none). */
 struct pb_module *arch_guard_owner(void);

@@ -397,12 +397,21 @@ take_faulted(void)
 /* Calls into modules now, nested: an interrupt's handler counts too. */
 static unsigned calls_in;
 
+/* The faulted module whose state its restart asks for (mod_export_faulted)
+ * and the nesting its calls are made at: only those calls reach it, not
+ * its interrupt handlers nor anything nested in them. */
+static struct exporting {
+	const struct pb_module *m;
+	unsigned depth;
+} exporting;
+
 static long
 guarded(struct pb_module *m, long (*fn)(void *), void *arg)
 {
 	long r;
 
-	if (m->fault_pending)
+	if (m->fault_pending &&
+	    (m != exporting.m || calls_in != exporting.depth))
 		return PB_EFAULT;	/* awaits its recovery: not called */
 	calls_in++;
 	r = arch_call_guarded(fn, arg, m, arch_domain_of(m));
@@ -799,11 +808,27 @@ mod_export(struct pb_module *m, struct mod_op *a)
 	if ((r = mod_op(m, MOD_OP_EXPORT, a)) != PB_OK || !a->len)
 		return r;
 	a->cap = a->len;
-	if (!(a->buf = mem_alloc(NULL, (a->cap + 4095) / 4096, 0,
-	    MEM_KIND_HEAP)))
+	if ((a->max && a->len > a->max) || !(a->buf = mem_alloc(NULL,
+	    (a->cap + 4095) / 4096, 0, MEM_KIND_HEAP)))
 		return PB_ENOMEM;
 	if ((r = mod_op(m, MOD_OP_EXPORT, a)) != PB_OK && a->overran)
 		r = PB_ESTATE;
+	return r;
+}
+
+/* mod_export of a module whose fault is pending, for its restart
+ * (replay.c): the guarded, watched entry call every other one is, its
+ * fault charged and handled as theirs. */
+int
+mod_export_faulted(struct pb_module *m, struct mod_op *a)
+{
+	struct exporting outer = exporting;
+	int r;
+
+	exporting.m = m;
+	exporting.depth = calls_in;
+	r = mod_export(m, a);
+	exporting = outer;
 	return r;
 }
 

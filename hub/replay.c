@@ -16,8 +16,9 @@
  * exports describes its clients' work only (open files, requests queued
  * by them), nothing of its own memory or device, so it holds after the
  * restart.  It is asked for it once it faulted, before its memory goes
- * (the same two calls and length check as a swap's export, guarded and
- * watched: a state it cannot give is none), and the new instance is
+ * (mod_export_faulted: a swap's export, the same guarded and watched
+ * entry call as every other, its fault charged and handled as theirs; a
+ * state it cannot give is none), and the new instance is
  * started in standby, given it (import_state checks it whole) and
  * activated, as the new side of a swap is.  Without it the module starts
  * afresh and its clients set up again on PB_EV_REBOUND.
@@ -167,34 +168,6 @@ replay_published(struct pb_resource *r)
 
 /* --- the state of a PB_MOD_RESTATE module -------------------------------- */
 
-struct export_args {
-	struct pb_module *m;
-	void *buf;
-	size_t cap, len;
-	uint32_t ver;
-};
-
-static long
-call_export(void *p)
-{
-	struct export_args *a = p;
-
-	return a->m->ops->export_state(a->m, a->buf, a->cap, &a->len, &a->ver);
-}
-
-/* One export call of faulted m, guarded and watched; a fault in it is
- * only an answer (m is being recovered already). */
-static int
-export_once(struct export_args *a)
-{
-	struct watch outer = watch_begin(a->m);
-	long r = arch_call_guarded(call_export, a, a->m,
-	    arch_domain_of(a->m));
-
-	watch_end(outer);
-	return (int)r;
-}
-
 static void
 forget(void)
 {
@@ -208,31 +181,21 @@ forget(void)
 void
 replay_save(struct pb_module *m)
 {
-	struct export_args a = { .m = m };
+	struct mod_op a = { .max = STATE_MAX };
 	int r;
 
 	if (!(m->desc.flags & PB_MOD_RESTATE) || !m->ops ||
 	    !m->ops->export_state || !m->ops->import_state)
 		return;
 	forget();
-	if ((r = export_once(&a)) != PB_OK || a.len > STATE_MAX)
-		goto none;
-	if (a.len && !(a.buf = mem_alloc(NULL, (a.len + 4095) / 4096, 0,
-	    MEM_KIND_HEAP))) {
-		r = PB_ENOMEM;
-		goto none;
-	}
-	a.cap = a.len;
-	if ((r = export_once(&a)) != PB_OK || a.len > a.cap) {
+	if ((r = mod_export_faulted(m, &a)) != PB_OK) {
 		if (a.buf)
 			mem_free(NULL, a.buf);
-		goto none;
+		log_event(LOG_ERROR, "%s: no state to restart with (%d, %llu "
+		    "bytes)", m->name, r, (unsigned long long)a.len);
+		return;
 	}
 	saved = (struct saved){ m, a.buf, a.len, a.ver };
-	return;
-none:
-	log_event(LOG_ERROR, "%s: no state to restart with (%d, %llu bytes)",
-	    m->name, r, (unsigned long long)a.len);
 }
 
 /*

@@ -215,6 +215,7 @@ conn_tell_gone(struct conn *c)
 		return PB_OK;
 	shadow_unwrap(&view);
 	arch_conn_ungate(c, &view);
+	view.client_data = c->client;	/* who goes (abi/pb.h) */
 	if (gone_faulted(c))
 		r = mod_call_watched(p, call_event, &a);
 	a.event = PB_EV_CLIENT_GONE;

@@ -610,7 +610,7 @@ offer_pending(void *arg)
 	.irq_alloc = svc_irq_alloc, \
 	.irq_register = svc_irq_register, \
 	.irq_unregister = svc_irq_unregister, \
-	.now_ns = hub_now_ns, \
+	.now_ns = hub_now_ns_svc, \
 	.timer_after = svc_timer_after, \
 	.timer_cancel = svc_timer_cancel, \
 	.mod_info = mod_info_fn, \

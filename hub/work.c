@@ -18,6 +18,7 @@
  * is counted and replayed when the hold is released.
  */
 #include "hub.h"
+#include "shared.h"
 #include "../abi/rt/rt.h"
 
 #define WORK_SLOTS 256		/* queue_work's pool */
@@ -70,9 +71,42 @@ static struct {
 	struct pb_module *owner;
 } eoi;
 
-/* The running hook's or handler's watch, the clock's last time, and the
- * items modules posted: in memory modules may write (hub.h). */
+/* The items modules posted, and what now_ns writes for them: in memory
+ * modules may write (hub.h, shared.c). */
 static struct hub_shared *const shared = &hub_shared;
+
+/* The watch over the running interrupt handler or hook the hub called
+ * from its own code, in the hub's own memory: its deadline (CPU time, 0:
+ * none) and the index of its guard.  Each deadline is one aligned 64-bit
+ * store, written with interrupts held, so the NMI sees old or new. */
+struct irq_watch {
+	uint64_t due;
+	unsigned depth;
+};
+static volatile struct irq_watch irq_watch;
+static int clock_busy;		/* a clock hook the hub called runs */
+/* The last time hub_now_ns gave the hub's code, and the CPU's clock
+ * then. */
+static uint64_t own_last, own_last_cpu;
+
+/* A handler or hook about to take the next guard has the watchdog's
+ * limit, counted by the NMI; the outer watch comes back after it. */
+static struct irq_watch
+irq_watch_begin(void)
+{
+	struct irq_watch outer = { irq_watch.due, irq_watch.depth };
+
+	irq_watch.depth = arch_guard_depth();
+	irq_watch.due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
+	return outer;
+}
+
+static void
+irq_watch_end(struct irq_watch outer)
+{
+	irq_watch.due = outer.due;
+	irq_watch.depth = outer.depth;
+}
 
 /*
  * The clock's and the interrupt controller's hooks run as guarded calls
@@ -117,26 +151,48 @@ hook_eoi(void *p)
 	return PB_OK;
 }
 
+/* A hook called for a module's now_ns (`svc`) runs in the module's
+ * domain: its watch goes on the shared page, sealed (shared.c); the hub's
+ * own calls keep theirs in the hub's memory. */
 static int
-hook_call(long (*fn)(void *), struct hook_args *a, struct pb_module *m)
+hook_call(long (*fn)(void *), struct hook_args *a, struct pb_module *m,
+    int svc)
 {
-	uint64_t outer_due = shared->irq_due;
-	unsigned outer_depth = shared->irq_depth;
+	struct irq_watch outer;
 	long r;
 
 	if (!m)
 		return (int)fn(a);
-	shared->irq_depth = arch_guard_depth();
-	shared->irq_due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
-	shared->busy += a->clk != NULL;
+	if (svc) {
+		shared_hook_begin(arch_guard_depth(), hub_watchdog_ns ?
+		    arch_now_ns() + hub_watchdog_ns : 0);
+	} else {
+		outer = irq_watch_begin();
+		clock_busy += a->clk != NULL;
+	}
 	r = arch_call_hook(fn, a, m);
-	shared->busy -= a->clk != NULL;
-	shared->irq_due = outer_due;
-	shared->irq_depth = outer_depth;
+	if (svc) {
+		shared_hook_end();
+	} else {
+		clock_busy -= a->clk != NULL;
+		irq_watch_end(outer);
+	}
 	if (r == PB_OK)
 		return PB_OK;
 	recover_defer();
 	return PB_EFAULT;
+}
+
+/* The last time given, as far as the hub knows: its own last reading,
+ * and the CPU's clock since (a module's readings are not kept: they
+ * would be kept where modules may write). */
+static uint64_t
+last_given(void)
+{
+	uint64_t cpu = arch_now_ns();
+
+	/* Host tests set the CPU's clock back between tests. */
+	return own_last + (cpu > own_last_cpu ? cpu - own_last_cpu : 0);
 }
 
 /* The clock failed: the CPU's goes on from the last time given. */
@@ -148,34 +204,51 @@ clock_lost(void)
 	clock.clk = NULL;
 	clock.owner = NULL;
 	clock.armed = ~0ull;
-	clock.offset = (int64_t)(shared->last - arch_now_ns());
+	clock.offset = (int64_t)(last_given() - arch_now_ns());
 }
 
 /* Nanoseconds since boot: the timer provider's clock once there is one,
- * the CPU's (the stub's TSC calibration) before. */
-uint64_t
-hub_now_ns(void)
+ * the CPU's (the stub's TSC calibration) before.  `svc`: for a module,
+ * in its domain (what it writes goes on the shared page). */
+static uint64_t
+now_ns(int svc)
 {
 	uint64_t held = arch_irq_hold();
 	struct hook_args a = { .clk = clock.clk, .ctx = clock.ctx };
 	uint64_t now;
 
-	if (shared->busy) {
+	if (clock_busy || shared_hook_running()) {
 		/* A clock hook runs: the time asked meanwhile (the report of
 		 * its fault, the watchdog's line) is the last one given. */
+		now = last_given();
 		arch_irq_release(held);
-		return shared->last;
+		return now;
 	}
 	if (!clock.clk)
 		a.value = arch_now_ns();
-	else if (hook_call(hook_now, &a, clock.owner) != PB_OK) {
+	else if (hook_call(hook_now, &a, clock.owner, svc) != PB_OK) {
 		clock_lost();
 		a.value = arch_now_ns();
 	}
 	now = a.value + (uint64_t)clock.offset;
-	shared->last = now;
+	if (!svc) {
+		own_last = now;
+		own_last_cpu = arch_now_ns();
+	}
 	arch_irq_release(held);
 	return now;
+}
+
+uint64_t
+hub_now_ns(void)
+{
+	return now_ns(0);
+}
+
+uint64_t
+hub_now_ns_svc(void)
+{
+	return now_ns(1);
 }
 
 /* Switch clocks without a jump: the new one continues from now. */
@@ -223,7 +296,7 @@ hub_arm_alarm(uint64_t deadline)
 	armed = clock.clk && clock.clk->arm;	/* reading it may drop it */
 	if (armed) {
 		clock.armed = deadline;
-		if (hook_call(hook_arm, &a, clock.owner) != PB_OK) {
+		if (hook_call(hook_arm, &a, clock.owner, 0) != PB_OK) {
 			clock_lost();
 			armed = 0;
 		}
@@ -289,27 +362,45 @@ work_post_ok(const struct pb_work *w)
 	    w->owner < modules + MAX_MODULES;
 }
 
+/* The ring's next item, its slot emptied: a count set back (a stray
+ * write) finds no item it would run twice. */
+static struct pb_work *
+post_take(void)
+{
+	struct pb_work **slot = &shared->posts[shared->posts_out++ %
+	    POSTS_RING];
+	struct pb_work *w = *slot;
+
+	*slot = NULL;
+	return w;
+}
+
 /*
  * The items modules posted into the shared ring, queued in the order they
  * came, before anything reads the queue; interrupts are held.  The ring
  * is memory every module may write, so each item is checked again and
- * at most a ring's worth is taken, whatever the counts say.
+ * at most a ring's worth is taken, whatever the counts say; what is not
+ * a module's item is dropped, with one line.
  */
 static void
 posts_drain(void)
 {
+	struct pb_work *bad = NULL;
+	unsigned dropped = 0;
+
 	for (unsigned n = 0; shared->posts_out != shared->posts_in &&
 	    n < POSTS_RING; n++) {
-		struct pb_work *w = shared->posts[shared->posts_out++ %
-		    POSTS_RING];
+		struct pb_work *w = post_take();
 
 		if (work_post_ok(w))
 			post_link(w);
-		else
-			log_event(LOG_ERROR, "hub: a posted work item at %p "
-			    "is no module's: dropped", (void *)w);
+		else if (!dropped++)
+			bad = w;
 	}
 	shared->posts_out = shared->posts_in;
+	if (dropped)
+		log_event(LOG_ERROR, "hub: a posted work item at %p is no "
+		    "module's: dropped (%u in all)", (void *)bad, dropped);
 }
 
 void
@@ -561,21 +652,31 @@ watch_publish(void)
 int
 hub_watch_overdue(uint64_t now, unsigned depth)
 {
-	uint64_t due = 0;
+	uint64_t due = 0, hook;
+	unsigned at = 0, index;
 
-	if (call_due && running.depth < depth)
+	if (call_due && running.depth < depth) {
 		due = call_due;
-	if (shared->irq_due && shared->irq_depth < depth &&
-	    (!due || shared->irq_depth > running.depth))
-		due = shared->irq_due;
+		at = running.depth;
+	}
+	if (irq_watch.due && irq_watch.depth < depth &&
+	    (!due || irq_watch.depth > at)) {
+		due = irq_watch.due;
+		at = irq_watch.depth;
+	}
+	/* A module's now_ns's clock hook, if its record is whole. */
+	if ((hook = shared_hook_due(now, depth, &index)) &&
+	    (!due || index > at))
+		due = hook;
 	return due && now >= due;
 }
 
 void
 hub_watch_unwound(unsigned index)
 {
-	if (shared->irq_due && shared->irq_depth >= index)
-		shared->irq_due = 0;
+	if (irq_watch.due && irq_watch.depth >= index)
+		irq_watch.due = 0;
+	shared_hook_unwound(index);
 	if (call_due && running.depth >= index)
 		call_due = 0;
 	else if (running.since && running.depth < index) {
@@ -617,6 +718,7 @@ watch_begin(struct pb_module *m)
 	struct watch outer;
 
 	watch_refresh();
+	shared_say_damage();
 	outer = running;
 	running.since = hub_now_ns();
 	running.owner = m;
@@ -660,8 +762,7 @@ next_own_post(const struct pb_module *m)
 	    !owner_alive(w->owner, w->gen) || held_back(w) ||
 	    inject_due(m, INJECT_WORK))
 		return NULL;
-	shared->posts_out++;
-	return w;
+	return post_take();
 }
 
 long
@@ -1001,19 +1102,16 @@ irq_deliver(int vector)
 {
 	struct vector *v = &vectors[vector];
 	struct irq_args a = { v, vector };
-	uint64_t outer_due = shared->irq_due;
-	unsigned outer_depth = shared->irq_depth;
+	struct irq_watch outer;
 
 	if (!v->owner) {
 		v->fn(v->arg);
 		return;
 	}
 	/* A handler has the watchdog's limit too, counted by the NMI. */
-	shared->irq_depth = arch_guard_depth();
-	shared->irq_due = hub_watchdog_ns ? arch_now_ns() + hub_watchdog_ns : 0;
+	outer = irq_watch_begin();
 	mod_call(v->owner, call_irq, &a);
-	shared->irq_due = outer_due;
-	shared->irq_depth = outer_depth;
+	irq_watch_end(outer);
 }
 
 static void
@@ -1021,7 +1119,7 @@ irq_eoi(int vector)
 {
 	struct hook_args a = { .eoi = eoi.fn, .ctx = eoi.ctx, .vector = vector };
 
-	if (hook_call(hook_eoi, &a, eoi.owner) != PB_OK) {
+	if (hook_call(hook_eoi, &a, eoi.owner, 0) != PB_OK) {
 		log_event(LOG_ERROR, "hub: %s's end of interrupt failed",
 		    eoi.owner->name);
 		eoi.fn = NULL;

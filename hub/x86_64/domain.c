@@ -59,7 +59,8 @@
  * the block provider as a guarded call of its own, shadow.c); now_ns,
  * work_post, dma_addr and work_init, which run in the caller's domain and
  * write nothing of the hub's but struct hub_shared on the guard page (the
- * clock's last time, the ring of posted items, hub.h); the clock and
+ * sealed watch over the clock hook now_ns runs, the ring of posted
+ * items: hub.h; what the hub believes of it: shared.c); the clock and
  * end-of-interrupt hooks, which the hub calls
  * guarded but in its own domain (guardhook.S; the clock's pages written
  * in the caller's domain of now_ns are shared on their first write);

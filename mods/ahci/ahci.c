@@ -523,6 +523,10 @@ ahci_event(struct pb_module *self, int ev, struct pb_conn *c, int req)
 
 	if (!a)
 		return;
+	if (ev == PB_EV_CLIENT_GONE) {	/* req is the client's */
+		io_client_gone(a, c);
+		return;
+	}
 	running = a->hub && !a->standby && !a->released && !a->stopping &&
 	    a->hstate != HBA_DOWN;
 	if (req == PB_REQ_BIND) {
@@ -554,7 +558,8 @@ static const struct pb_module_ops ops = {
 	.release = ahci_release,	/* the interrupt let go */
 	.activate = ahci_activate,	/* our memory into the ports, no reset */
 	.resume = ahci_resume,		/* lists on again, requests re-issued */
-	.event = ahci_event,		/* the PCI function, the irq provider */
+	.event = ahci_event,		/* the PCI function, the irq provider,
+					 * clients going */
 };
 
 PB_MODULE(.name = AHCI_NAME, .version = "1.0",

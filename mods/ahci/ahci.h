@@ -343,6 +343,8 @@ uint64_t io_next_deadline(const struct ahci_port *p);
 void io_fail_all(struct ahci_port *p, int status);
 void io_requeue_issued(struct ahci_port *p);
 void io_forget(struct ahci_port *p);
+/* gone.c: a block client went (PB_EV_CLIENT_GONE, conn as handed). */
+void io_client_gone(struct ahci *a, struct pb_conn *c);
 
 /* irq.c */
 int irq_setup(struct ahci *a);

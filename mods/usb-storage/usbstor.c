@@ -209,6 +209,9 @@ usbstor_event(struct pb_module *self, int ev, struct pb_conn *c, int req)
 		if (us.started)
 			dev_scan();	/* a stick for us? */
 		break;
+	case PB_EV_CLIENT_GONE:
+		io_client_gone(c);
+		break;
 	default:		/* PB_EV_REBOUND: the bus was swapped */
 		break;
 	}
@@ -223,7 +226,7 @@ static const struct pb_module_ops ops = {
 	.release = usbstor_release,	/* the bus is never called again */
 	.activate = usbstor_activate,	/* the queues run, no command first */
 	.resume = usbstor_resume,	/* the handed requests come back */
-	.event = usbstor_event,		/* sticks coming and going */
+	.event = usbstor_event,		/* sticks and clients coming, going */
 };
 
 PB_MODULE(.name = USBSTOR_NAME, .version = "1.0",

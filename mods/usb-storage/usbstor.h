@@ -14,6 +14,7 @@
  *   scsi.c     CDBs and the answers' parsing; sense.c: sense data
  *   sane.c     the driver's own damage: work with a wrong argument, a
  *              completion gone astray, code that no longer does its job
+ *   gone.c     a block client gone: its requests dropped unwritten
  *
  * One module instance drives every stick (the hub binds a module once):
  * the first through its bind rule, the others through a subscription to
@@ -342,6 +343,8 @@ void io_dispatch(void *arg);
 void io_fail_all(struct usbstor_dev *d, int status);
 void io_forget(struct usbstor_dev *d);
 void io_drop_unserved(struct usbstor_dev *d);
+/* gone.c: a client went (PB_EV_CLIENT_GONE, conn as the hub hands it). */
+void io_client_gone(struct pb_conn *c);
 
 /* map.c */
 uint32_t map_chunk_max(const struct usbstor_dev *d, uint32_t bs);

@@ -26,6 +26,7 @@
 
 #include "../../abi/pbmod.h"
 #include "../../mods/ahci/cmd.c"
+#include "../../mods/ahci/gone.c"
 #include "../../mods/ahci/hba.c"
 #include "../../mods/ahci/identify.c"
 #include "../../mods/ahci/io.c"

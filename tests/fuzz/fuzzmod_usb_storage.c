@@ -34,6 +34,7 @@
 #include "../../mods/usb-storage/bot.c"
 #include "../../mods/usb-storage/cmd.c"
 #include "../../mods/usb-storage/dev.c"
+#include "../../mods/usb-storage/gone.c"
 #include "../../mods/usb-storage/lun.c"
 #include "../../mods/usb-storage/map.c"
 #include "../../mods/usb-storage/probe.c"

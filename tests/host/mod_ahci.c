@@ -31,6 +31,7 @@
 
 #define AHCI_INSTANCES 2	/* the two sides of a swap */
 #include "../../mods/ahci/cmd.c"
+#include "../../mods/ahci/gone.c"
 #include "../../mods/ahci/hba.c"
 #include "../../mods/ahci/identify.c"
 #include "../../mods/ahci/io.c"
@@ -1819,6 +1820,157 @@ TEST(ahci_requests_given_back_run_once)
 	for (unsigned i = 0; i < 3; i++) {
 		CHECK_EQ_INT(t[i].done, 1);
 		CHECK_EQ_INT(t[i].r.status, PB_OK);
+		CHECK(same_as_disk(&t[i], 0));
+		tio_free(&t[i]);
+	}
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
+/* ---- a block client gone (PB_EV_CLIENT_GONE, gone.c) ---------------------- */
+
+static char other_storage;
+#define OTHER ((struct pb_module *)&other_storage)
+
+/* The hub tells ahci that `client`'s connection to f goes: the
+ * provider's own ops and ctx, the client named. */
+static struct pb_conn
+client_gone(struct fres *f, struct pb_module *client)
+{
+	struct pb_conn view = { f->ops, f->ctx, client, f->name };
+
+	ahci_event(SELF, PB_EV_CLIENT_GONE, &view, 0);
+	return view;
+}
+
+/*
+ * Without NCQ the device runs one command at a time, held here: OTHER's
+ * read runs, CLIENT's three wait behind it with OTHER's second between
+ * them.  CLIENT goes: its queued requests leave without a byte written
+ * into them, the hub is not asked to keep its memory (none of them is
+ * in a slot), and OTHER's run, once each, right.
+ */
+TEST(ahci_clientgone_queued_requests_dropped_unwritten)
+{
+	struct fres *f;
+	struct tio o0, o1, c[3], before[3];
+	struct pb_conn view;
+
+	world();
+	model_disk(0, 4096, 0);
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE((f = res_named("block:sata0")) != NULL);
+	m.p[0].d.silent = 1;
+	tio_make(&o0, BLOCK_READ, 0, 8, 512, 1, BUS_ZERO, 0, 0);
+	o0.r.done.owner = OTHER;
+	REQUIRE(submit(f, &o0) == PB_OK);
+	pump();
+	for (int i = 0; i < 3; i++) {
+		tio_make(&c[i], BLOCK_READ, 8 + 8 * (uint64_t)i, 8, 512, 1,
+		    BUS_ZERO, 0, 0);
+		REQUIRE(submit(f, &c[i]) == PB_OK);
+		if (i == 1) {
+			tio_make(&o1, BLOCK_READ, 64, 8, 512, 1, BUS_ZERO, 0,
+			    0);
+			o1.r.done.owner = OTHER;
+			REQUIRE(submit(f, &o1) == PB_OK);
+		}
+	}
+	view = client_gone(f, CLIENT);
+	CHECK(view.ops != NULL);
+	memcpy(before, c, sizeof(c));
+	m.p[0].d.silent = 0;
+	wait_ms(100);
+	pump();
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_INT(c[i].done, 0);
+		CHECK(memcmp(&c[i].r, &before[i].r, sizeof(c[i].r)) == 0);
+		CHECK(c[i].buf[0] == 0xee);
+	}
+	CHECK_EQ_INT(o0.done, 1);
+	CHECK_EQ_INT(o1.done, 1);
+	CHECK_EQ_INT(o0.r.status, PB_OK);
+	CHECK_EQ_INT(o1.r.status, PB_OK);
+	CHECK(same_as_disk(&o0, 0) && same_as_disk(&o1, 0));
+	CHECK_CONTAINS(log_text, "port 0: a client went: 3 of its queued "
+	    "requests dropped");
+	for (int i = 0; i < 3; i++)
+		tio_free(&c[i]);
+	tio_free(&o0);
+	tio_free(&o1);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
+/* The gone client's read is in a slot: the HBA moves its data until the
+ * device ends it, so the hub is told to keep the client's memory
+ * (conn->ops NULL); its queued one is dropped; OTHER's runs after. */
+TEST(ahci_clientgone_command_in_a_slot_keeps_its_memory)
+{
+	struct fres *f;
+	struct tio c0, c1, o0;
+	struct pb_conn view;
+
+	world();
+	model_disk(0, 4096, 0);
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE((f = res_named("block:sata0")) != NULL);
+	m.p[0].d.silent = 1;
+	tio_make(&c0, BLOCK_READ, 0, 8, 512, 1, BUS_ZERO, 0, 0);
+	tio_make(&c1, BLOCK_READ, 8, 8, 512, 1, BUS_ZERO, 0, 0);
+	tio_make(&o0, BLOCK_READ, 16, 8, 512, 1, BUS_ZERO, 0, 0);
+	o0.r.done.owner = OTHER;
+	REQUIRE(submit(f, &c0) == PB_OK);
+	pump();
+	REQUIRE(submit(f, &c1) == PB_OK);
+	REQUIRE(submit(f, &o0) == PB_OK);
+	view = client_gone(f, CLIENT);
+	CHECK(view.ops == NULL);
+	CHECK_CONTAINS(log_text, "port 0: a client went while the disk runs "
+	    "its command: its memory stays out of use");
+	m.p[0].d.silent = 0;
+	wait_ms(100);
+	pump();
+	CHECK_EQ_INT(c1.done, 0);
+	CHECK_EQ_INT(o0.done, 1);
+	CHECK_EQ_INT(o0.r.status, PB_OK);
+	CHECK(same_as_disk(&o0, 0));
+	tio_free(&c0);
+	tio_free(&c1);
+	tio_free(&o0);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
+/* Another client's going, an unnamed one (an older hub), or a ctx that
+ * is none of ahci's ports drops nothing. */
+TEST(ahci_clientgone_other_or_unnamed_drops_nothing)
+{
+	struct fres *f;
+	struct tio t[2];
+	struct pb_conn view;
+
+	world();
+	model_disk(0, 4096, 0);
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE((f = res_named("block:sata0")) != NULL);
+	m.p[0].d.silent = 1;
+	for (int i = 0; i < 2; i++) {
+		tio_make(&t[i], BLOCK_READ, 8 * (uint64_t)i, 8, 512, 1,
+		    BUS_ZERO, 0, 0);
+		REQUIRE(submit(f, &t[i]) == PB_OK);
+	}
+	pump();
+	CHECK(client_gone(f, OTHER).ops != NULL);
+	CHECK(client_gone(f, NULL).ops != NULL);
+	view = (struct pb_conn){ f->ops, &view, CLIENT, f->name };
+	ahci_event(SELF, PB_EV_CLIENT_GONE, &view, 0);
+	CHECK(view.ops != NULL);
+	m.p[0].d.silent = 0;
+	wait_ms(100);
+	pump();
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ_INT(t[i].done, 1);
 		CHECK(same_as_disk(&t[i], 0));
 		tio_free(&t[i]);
 	}

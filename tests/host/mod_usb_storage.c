@@ -34,6 +34,7 @@
 #include "../../mods/usb-storage/bot.c"
 #include "../../mods/usb-storage/cmd.c"
 #include "../../mods/usb-storage/dev.c"
+#include "../../mods/usb-storage/gone.c"
 #include "../../mods/usb-storage/lun.c"
 #include "../../mods/usb-storage/map.c"
 #include "../../mods/usb-storage/probe.c"
@@ -1801,5 +1802,151 @@ TEST(usbstor_usbgone_busy_answer_waits_for_the_request)
 	    "request: waiting for it");
 	CHECK_EQ_INT(stick[0].resets, 0);
 	creq_free(&c);
+	rig_end();
+}
+
+/* ---- a block client gone (PB_EV_CLIENT_GONE, gone.c) ---------------------- */
+
+/* Two clients' modules, as the owners of their requests' done items. */
+static char client_a, client_b;
+
+static void
+creq_of(struct creq *c, int id, void *client)
+{
+	creq_init(c, id, BLOCK_READ, (uint64_t)id * 16, 16, 512, 1, 1);
+	c->r.done.owner = client;
+}
+
+/* The hub tells usb-storage that `client`'s connection to block:usb0
+ * goes: the provider's ops and ctx, the client named. */
+static struct pb_conn
+client_gone(void *client)
+{
+	struct fres *f = res_named("block:usb0");
+	struct pb_conn view = { f->ops, f->ctx, client, f->name };
+
+	ops.event(SELF, PB_EV_CLIENT_GONE, &view, 0);
+	return view;
+}
+
+/* The held CBW of stick 0 answered: the command runs on. */
+static void
+stick0_unhold(void)
+{
+	struct usb_req *h = fakeusb_held(&stick[0].usb, BM_EP_OUT);
+
+	stick[0].silent = 0;
+	if (h) {
+		h->status = PB_OK;
+		bm_device(&stick[0].usb, h);
+		fakeusb_complete(&stick[0].usb, h);
+	}
+	settle();
+}
+
+/*
+ * Client b's read is on the wire, a's three are queued behind it with
+ * b's second between them: a goes.  a's requests leave without a word
+ * (not a byte of them written, nothing posted), the connection is not
+ * kept (none of a's is on the wire), and b's run, in order, once.
+ */
+TEST(usbstor_clientgone_queued_requests_dropped_unwritten)
+{
+	struct creq b0, a[3], b1, before[3];
+	struct pb_conn view;
+
+	REQUIRE(rig_one(2048));
+	ndone = 0;
+	stick[0].silent = 1;
+	creq_of(&b0, 0, &client_b);
+	REQUIRE(submit_to("block:usb0", &b0) == PB_OK);
+	settle();
+	for (int i = 0; i < 3; i++) {
+		creq_of(&a[i], 1 + i, &client_a);
+		REQUIRE(submit_to("block:usb0", &a[i]) == PB_OK);
+		if (i == 1) {
+			creq_of(&b1, 9, &client_b);
+			REQUIRE(submit_to("block:usb0", &b1) == PB_OK);
+		}
+	}
+	view = client_gone(&client_a);
+	CHECK(view.ops != NULL);
+	memcpy(before, a, sizeof(a));
+	stick0_unhold();
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_INT(a[i].runs, 0);
+		CHECK(memcmp(&a[i].r, &before[i].r, sizeof(a[i].r)) == 0);
+	}
+	CHECK_EQ_INT(b0.runs, 1);
+	CHECK_EQ_INT(b1.runs, 1);
+	CHECK_EQ_INT(b0.r.status, PB_OK);
+	CHECK_EQ_INT(b1.r.status, PB_OK);
+	CHECK(matches(&b0, 0, 0) && matches(&b1, 0, 0));
+	CHECK_EQ_INT(ndone, 2);
+	CHECK_CONTAINS(log_text, "block:usb0: a client went: 3 of its "
+	    "requests dropped");
+	creq_free(&b0);
+	creq_free(&b1);
+	for (int i = 0; i < 3; i++)
+		creq_free(&a[i]);
+	rig_end();
+}
+
+/* The gone client's own read is on the wire: it cannot be stopped before
+ * the event returns, so the hub is told to keep the client's memory
+ * (conn->ops NULL); its queued one is dropped, and the other client's
+ * runs after the command ends. */
+TEST(usbstor_clientgone_request_on_the_wire_keeps_its_memory)
+{
+	struct creq a0, a1, b0;
+	struct pb_conn view;
+
+	REQUIRE(rig_one(2048));
+	ndone = 0;
+	stick[0].silent = 1;
+	creq_of(&a0, 0, &client_a);
+	creq_of(&a1, 1, &client_a);
+	creq_of(&b0, 2, &client_b);
+	REQUIRE(submit_to("block:usb0", &a0) == PB_OK);
+	settle();
+	REQUIRE(submit_to("block:usb0", &a1) == PB_OK);
+	REQUIRE(submit_to("block:usb0", &b0) == PB_OK);
+	view = client_gone(&client_a);
+	CHECK(view.ops == NULL);
+	CHECK_CONTAINS(log_text, "a client went while its request is on the "
+	    "wire: its memory stays out of use");
+	stick0_unhold();
+	CHECK_EQ_INT(a1.runs, 0);
+	CHECK_EQ_INT(b0.runs, 1);
+	CHECK_EQ_INT(b0.r.status, PB_OK);
+	CHECK(matches(&b0, 0, 0));
+	creq_free(&a0);
+	creq_free(&a1);
+	creq_free(&b0);
+	rig_end();
+}
+
+/* Another client's going, or a connection the hub hands without naming
+ * its client (an older hub), drops nothing. */
+TEST(usbstor_clientgone_other_or_unnamed_client_drops_nothing)
+{
+	struct creq b0, b1;
+
+	REQUIRE(rig_one(2048));
+	ndone = 0;
+	stick[0].silent = 1;
+	creq_of(&b0, 0, &client_b);
+	creq_of(&b1, 1, &client_b);
+	REQUIRE(submit_to("block:usb0", &b0) == PB_OK);
+	REQUIRE(submit_to("block:usb0", &b1) == PB_OK);
+	settle();
+	CHECK(client_gone(&client_a).ops != NULL);
+	CHECK(client_gone(NULL).ops != NULL);
+	stick0_unhold();
+	CHECK_EQ_INT(b0.runs, 1);
+	CHECK_EQ_INT(b1.runs, 1);
+	CHECK(matches(&b0, 0, 0) && matches(&b1, 0, 0));
+	creq_free(&b0);
+	creq_free(&b1);
 	rig_end();
 }

@@ -7,11 +7,21 @@ ACKNOWLEDGE | DRIVER (QEMU's monitor reads it back through the BAR).  When
 it faults, pci resets the function, withdraws it for the 100 ms, puts its
 BARs and COMMAND back and publishes it again; the restarted driver binds to
 it and finds the register at its reset value, 0.  An orderly unload and
-load keeps the device as it was: no reset, the register still set."""
+load keeps the device as it was: no reset, the register still set.
 
+QEMU 7.2's NVMe controller offers FLR there too, and it masters the bus:
+tests/mods/tnvmeflr sets up its admin queues in DMA memory and has it
+write the Identify data there.  When it faults, pci turns bus mastering off
+before the hub frees the driver's memory, resets the function, and the
+restarted driver finds the controller disabled (CC and CSTS 0: its queues
+deleted; QEMU's reset keeps AQA, ASQ and ACQ as written, which NVMe 1.4
+§7.3.2 also does for a controller reset) and runs the Identify again.  (ICH9's AHCI, QEMU's xHCI, e1000e and edu
+offer no FLR.)"""
+
+import os
 import re
 
-from pbtest import Machine, PROMPT
+from pbtest import Machine, PROMPT, LOG_DIR
 from images import custom_image
 
 RNG = ('-device pcie-root-port,id=rp9,bus=pcie.0,chassis=9,addr=0x9 '
@@ -88,3 +98,68 @@ def test_pcireset_orderly_unload_keeps_the_device_state():
         text = m.serial_text()
     assert starts(text) == ['00', '03'], starts(text)
     assert 'function-level reset' not in text
+
+
+NVME_IMG = os.path.join(LOG_DIR, 'pcireset-nvme.raw')
+NVME = ('-device pcie-root-port,id=rp9,bus=pcie.0,chassis=9,addr=0x9 '
+        '-drive if=none,id=nv,format=raw,file=%s '
+        '-device nvme,serial=flr,drive=nv,bus=rp9' % NVME_IMG)
+NVME_START = (r'tnvmeflr: at start: COMMAND 0x([0-9a-f]{4}) CC 0x([0-9a-f]{8}) '
+              r'CSTS 0x([0-9a-f]{8}) AQA 0x[0-9a-f]{8} ASQ 0x[0-9a-f]{16}')
+IDENTIFIED = (r"tnvmeflr: identify: status 0x0, model 'QEMU NVMe Ctrl *': "
+              r"the controller masters the bus")
+
+
+def test_pcireset_nvme_dma_driver_faulted_is_reset_and_bound_again():
+    os.makedirs(LOG_DIR, exist_ok=True)
+    with open(NVME_IMG, 'wb') as f:
+        f.truncate(1 << 20)
+    img = custom_image('pcireset_nvme', ['target=os'], mods=['tnvmeflr'])
+    with Machine('default', image=img, timeout=300, extra=NVME) as m:
+        m.expect(r'^' + re.escape(PROMPT), 150)
+        m.expect_seen(IDENTIFIED, 60)
+        listing = m.cmd('pci', check=True)
+        assert re.search(r'1b36:0010.*driver=tnvmeflr', listing), listing
+        out = m.cmd('faultinject tnvmeflr work null', check=True)
+        assert 'faultinject armed: tnvmeflr' in out, out
+        m.expect(r'tnvmeflr faulted: vector', 30)
+        reset = m.expect(r'(\S+): its driver faulted: function-level reset '
+                         r'\(PCIe\), withdrawn until it is back', 30)
+        bdf = reset.group(1)
+        m.expect(r'tnvmeflr: waits for its device', 30)
+        back = m.expect(r'%s: back (\d+) ms after its reset: BARs and '
+                        r'COMMAND 0x([0-9a-f]{4}) restored, offered again'
+                        % re.escape(bdf), 30)
+        m.expect(r'tnvmeflr: enabled: CC', 30)
+        m.expect(IDENTIFIED, 30)
+        assert 'fired tnvmeflr' in m.cmd('faultinject status')
+        text = m.serial_text()
+    fault = text.index('tnvmeflr faulted: vector')
+    after = text[fault:]
+    # Bus mastering off (read back) before the driver's memory went.
+    silenced = re.search(r'%s: its driver is gone: bus mastering and '
+                         r'interrupts off \(COMMAND 0x([0-9a-f]{4})\)'
+                         % re.escape(bdf), after)
+    assert silenced, after[:3000]
+    assert int(silenced.group(1), 16) & 0x4 == 0, silenced.group(0)
+    freed = after.index('tnvmeflr unloaded; ledger empty')
+    assert silenced.start() < freed, after[:3000]
+    assert after.index('function-level reset') < freed
+    # Not touched for 100 ms; decode back on, bus mastering off.
+    assert int(back.group(1)) >= 100, back.group(0)
+    cmd = int(back.group(2), 16)
+    assert cmd & 0x2 and not cmd & 0x4, back.group(0)
+    # The first instance found the controller as the firmware left it
+    # (enabled, its queues in boot-services memory) and left it enabled
+    # with its own queues; the one after the fault found it reset: CC and
+    # CSTS 0 (disabled, no queue left), bus mastering off.  Each had it
+    # write its Identify data.
+    starts = re.findall(NVME_START, text)
+    assert len(starts) == 2, starts
+    command, cc, csts = starts[1]
+    assert int(command, 16) & 0x4 == 0, starts
+    assert int(cc, 16) == 0 and int(csts, 16) == 0, starts
+    assert len(re.findall(IDENTIFIED, text)) == 2, text[-3000:]
+    assert text.count('tnvmeflr: disabled the controller found enabled') \
+        == (1 if int(starts[0][1], 16) & 1 else 0), starts
+    assert 'not back' not in text

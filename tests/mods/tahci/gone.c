@@ -1,0 +1,2 @@
+#include "names.h"
+#include "../../../mods/ahci/gone.c"
