@@ -42,8 +42,10 @@ struct vector {
 	void *arg;
 	int used;
 	int held;
+	int on_loop;		/* PB_IRQ_ON_LOOP: run as the owner's work */
 	unsigned pending;
 	uint64_t count;
+	struct pb_work work;	/* on_loop: the handler's turn */
 };
 
 static struct pb_work *q_head, *q_tail;	/* head: next to run */
@@ -922,12 +924,23 @@ timers_run(uint64_t now)
 	}
 }
 
+/* v is owner's now (NULL: free), with no handler; its turn on the event
+ * loop, if queued, is taken back first (the item lives in v).  Interrupts
+ * are held. */
+static void
+vector_reset(struct vector *v, struct pb_module *owner, uint64_t count)
+{
+	work_cancel(&v->work);
+	*v = (struct vector){ .owner = owner, .used = owner != NULL,
+	    .count = count };
+}
+
 int
 irq_alloc(struct pb_module *owner)
 {
 	for (int v = VECTOR_DYNAMIC; v <= VECTOR_LAST; v++)
 		if (!vectors[v].used) {
-			vectors[v] = (struct vector){ .owner = owner, .used = 1 };
+			vector_reset(&vectors[v], owner, 0);
 			return v;
 		}
 	return PB_ENOMEM;
@@ -939,9 +952,11 @@ irq_alloc(struct pb_module *owner)
 int
 irq_register(struct pb_module *owner, int vector, pb_irq_fn fn, void *arg)
 {
+	int on_loop = (vector & PB_IRQ_ON_LOOP) != 0 && owner;
 	struct vector *v;
 	uint64_t held;
 
+	vector &= ~PB_IRQ_ON_LOOP;
 	if (vector < VECTOR_FIRST || vector >= VECTORS || !fn)
 		return PB_EINVAL;
 	v = &vectors[vector];
@@ -949,8 +964,10 @@ irq_register(struct pb_module *owner, int vector, pb_irq_fn fn, void *arg)
 	    !res_hands_over(v->owner, owner))))
 		return PB_EBUSY;
 	held = arch_irq_hold();
-	*v = (struct vector){ .owner = owner, .fn = fn, .arg = arg, .used = 1,
-	    .count = v->count };
+	vector_reset(v, owner, v->count);
+	v->fn = fn;
+	v->arg = arg;
+	v->on_loop = on_loop;
 	arch_irq_release(held);
 	return PB_OK;
 }
@@ -964,7 +981,7 @@ irq_unregister(struct pb_module *owner, int vector)
 	for (int i = VECTOR_FIRST; i < VECTORS; i++)
 		if (vectors[i].used && vectors[i].owner == owner &&
 		    (vector < 0 || vector == i))
-			vectors[i] = (struct vector){ 0 };
+			vector_reset(&vectors[i], NULL, 0);
 	arch_irq_release(held);
 }
 
@@ -1016,6 +1033,38 @@ irq_deliver(int vector)
 	shared->irq_depth = outer_depth;
 }
 
+/* An on_loop handler's turn, as its owner's work, in its domain: the
+ * vector as it is now (unregistered meanwhile: nothing). */
+static void
+irq_on_loop(void *p)
+{
+	const struct vector *v = p;
+	pb_irq_fn fn = v->fn;
+
+	if (fn && v->on_loop)
+		fn(v->arg);
+}
+
+/*
+ * The handler runs on the event loop (PB_IRQ_ON_LOOP): its item is
+ * queued once however many interrupts come first, and it batches with
+ * the work the handler posts (work.c's batches), so interrupt and
+ * completion cost one guarded call.  An injection waiting for the
+ * module's interrupt takes it here, in the interrupt, as before.
+ */
+static void
+irq_to_loop(struct vector *v, int vector)
+{
+	if (inject_due(v->owner, INJECT_IRQ)) {
+		irq_deliver(vector);
+		return;
+	}
+	if (!v->work.queued) {
+		work_init(v->owner, &v->work, irq_on_loop, v);
+		work_post(&v->work);
+	}
+}
+
 static void
 irq_eoi(int vector)
 {
@@ -1046,6 +1095,8 @@ hub_irq_dispatch(int vector)
 	hub_in_irq++;
 	if (v->fn && v->held)
 		v->pending++;
+	else if (v->fn && v->on_loop)
+		irq_to_loop(v, vector);
 	else if (v->fn)
 		irq_deliver(vector);
 	/* The controller's end of interrupt, after the handler quieted its
@@ -1120,8 +1171,7 @@ irq_quarantine(struct pb_module *m)
 
 		if (!v->used || v->owner != m)
 			continue;
-		*v = (struct vector){ .owner = &hub_quarantine, .used = 1,
-		    .count = v->count };
+		vector_reset(v, &hub_quarantine, v->count);
 		rt_snprintf(list + n, sizeof(list) - n, " %d", i);
 	}
 	arch_irq_release(held);

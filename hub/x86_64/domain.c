@@ -75,7 +75,8 @@
  * WRMSR to IA32_PKRS does not flush the TLB.  So switches are cut where
  * the work allows: the services above run in the caller's domain, a
  * module's work items run back to back under one guarded call (work.c),
- * and fbcon draws a row per display call.
+ * an interrupt handler registered PB_IRQ_ON_LOOP runs in one such call
+ * with the work it posts (ahci), and fbcon draws a row per display call.
  *
  * Connections between modules are gated (conngate.S): a client's call
  * into its provider runs as a guarded call of the provider's, in the
