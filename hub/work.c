@@ -731,7 +731,7 @@ timer_dequeued(const struct pb_work *w)
 static int
 may_run_waiting(const struct pb_work *w)
 {
-	return w->owner && !w->owner->busy;
+	return w->owner && !w->owner->busy && !shadow_calling(w->owner);
 }
 
 /* Is w the work of a provider that has quiesced (a swap's old provider

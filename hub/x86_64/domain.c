@@ -23,8 +23,9 @@
  *          stacks the CPU pushes onto when an interrupt cuts into them;
  *          the guard page, which connection gates fill in the client's
  *          domain; the hub's heap buffers it hands modules to fill
- *          (export_state, images); MMIO pages two modules map; and the
- *          pages granted to providers (below)
+ *          (export_state, images); MMIO pages two modules map; the
+ *          block and fs shadow's notes of requests in flight (shadow.c);
+ *          and the pages granted to providers (below)
  * Domains (IA32_PKRS values): the hub's is 0, every key writable; a
  * module's makes every key but its own and 15 read-only.  The hub switches
  * to a module's domain at every guarded call (guard.S) and back on return
@@ -53,10 +54,11 @@
  * Not isolated: modules sharing a key, or a granted page, from each
  * other; the stack and guard page from modules; the hub's code reached
  * from a module through other pointers than the services table (the ops
- * of the hub's own resources: log, firmware-rt, ramdisk, the block
- * shadow), which takes the hub's domain on its first write and keeps it
- * until the module's call ends (DOMAIN_HUB_RETRY; the shadow then calls
- * the block provider as a guarded call of its own, shadow.c); now_ns,
+ * of the hub's own resources: log, firmware-rt, ramdisk), which takes
+ * the hub's domain on its first write and keeps it until the module's
+ * call ends (DOMAIN_HUB_RETRY); the block and fs shadow's submit and
+ * completion, which run in the client's domain and write only its notes
+ * (shadow.c; it calls the provider as a guarded call of its own); now_ns,
  * work_post, dma_addr and work_init, which run in the caller's domain and
  * write nothing of the hub's but struct hub_shared on the guard page (the
  * clock's last time, the ring of posted items, hub.h); the clock and
@@ -282,6 +284,9 @@ domain_early(const struct handoff *h)
 void
 domain_init(const struct handoff *h)
 {
+	size_t book_len;
+	void *book;
+
 	if (isolate_no) {
 		log_event(LOG_BOOT, "domains: off (isolate=no): modules may "
 		    "write all memory; connections ungated");
@@ -306,6 +311,8 @@ domain_init(const struct handoff *h)
 	    KEY_SHARED);
 	arch_set_key((uint64_t)(uintptr_t)guard_stack, GUARD_PAGES * 4096,
 	    KEY_SHARED);
+	book = shadow_book(&book_len);
+	arch_set_key((uint64_t)(uintptr_t)book, book_len, KEY_SHARED);
 	log_event(LOG_BOOT, "domains: on (supervisor protection keys): the "
 	    "hub's memory is read-only to modules, %s", one_key ?
 	    "which share one key (isolate=hub)" : "each module's to the "
