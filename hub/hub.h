@@ -124,6 +124,8 @@ long arch_call_guarded(long (*fn)(void *arg), void *arg,
  * the services table m is given; whether modules may write pages from
  * now on (mem.c says so for every record it makes or frees). */
 uint32_t arch_domain_of(const struct pb_module *m);
+/* The innermost guarded call goes on running m's code, in m's domain. */
+void arch_guard_retarget(struct pb_module *m);
 const struct pb_hub *arch_domain_services(const struct pb_hub *real);
 void arch_mem_domain(uint64_t base, uint64_t npages, int modules,
     struct pb_module *owner);

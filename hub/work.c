@@ -387,8 +387,11 @@ unlink_item(struct pb_work *prev, struct pb_work *w)
  * one protection-domain switch each way (each costs a TLB flush under
  * QEMU's TCG): the items of one module that follow each other at the
  * head of the queue are taken together (a batch), and after them, while
- * the queue is empty, the items the module posted meanwhile (a
- * completion, the next step of a job) as the ring hands them over.
+ * the queue is empty, the items posted meanwhile (a completion, the next
+ * step of a job) as the ring hands them over: the module's own, and
+ * another module's in that module's domain, switched to directly (one
+ * IA32_PKRS write instead of two through the hub's, arch_guard_retarget;
+ * the guard then names that module, so a fault in its item is its own).
  * They share the call's watchdog count, so a batch takes no further item
  * once it has run WORK_BATCH_NS: the rest go back to the head of the
  * queue and run in calls of their own.  Items of queue_work's pool and
@@ -646,21 +649,26 @@ watch_end(struct watch outer)
 
 static int held_back(const struct pb_work *w);
 
-/* The module's next post, taken from the ring in its own domain (writing
- * only the ring; the checks read), while the queue is empty.  An item an
- * injection waits for goes the normal way, where the injector is armed
- * in the hub's domain. */
+/* The next post, taken from the ring in the running module's domain
+ * (writing only the ring; the checks read), while the queue is empty: an
+ * item of the module itself, or of another module that is in no call
+ * (its code is not on the stack below) and whose hang the watchdog may
+ * end inside this call (not the clock's or the interrupt controller's).
+ * An item an injection waits for goes the normal way, where the injector
+ * is armed in the hub's domain. */
 static struct pb_work *
-next_own_post(const struct pb_module *m)
+next_post(const struct pb_module *m)
 {
 	struct pb_work *w;
 
 	if (q_head || shared->posts_out == shared->posts_in)
 		return NULL;
 	w = shared->posts[shared->posts_out % POSTS_RING];
-	if (!work_post_ok(w) || w->owner != m || w->queued ||
+	if (!work_post_ok(w) || w->queued ||
 	    !owner_alive(w->owner, w->gen) || held_back(w) ||
-	    inject_due(m, INJECT_WORK))
+	    inject_due(w->owner, INJECT_WORK) || (w->owner != m &&
+	    (w->owner->busy || shadow_calling(w->owner) ||
+	    !hub_watch_may_end(w->owner, NULL))))
 		return NULL;
 	shared->posts_out++;
 	return w;
@@ -670,6 +678,7 @@ long
 call_work(void *p)
 {
 	struct work_args *a = p;
+	struct pb_module *m = a->owner;	/* whose code runs now */
 	struct pb_work *w;
 	uint64_t held;
 
@@ -686,10 +695,12 @@ call_work(void *p)
 	while (a->more && a->n + a->posts < WORK_BATCH &&
 	    arch_now_ns() - a->since <= WORK_BATCH_NS) {
 		held = arch_irq_hold();
-		w = next_own_post(a->owner);
+		w = next_post(m);
 		arch_irq_release(held);
 		if (!w)
 			break;
+		if (w->owner != m)	/* a fault from here on is its */
+			arch_guard_retarget(m = w->owner);
 		a->posts++;
 		w->fn(w->arg);
 	}

@@ -150,6 +150,21 @@ arch_domain_of(const struct pb_module *m)
 	    hub_key_of((struct pb_module *)m)];
 }
 
+/* The innermost guarded call goes on with m's code (work.c: a batch that
+ * runs the next module's posted item): the slot names m first, so a fault
+ * from then on is m's, then m's domain is taken, with one IA32_PKRS write
+ * from the running module's (the hub's is not passed through).  Runs in
+ * the running module's domain: the slot is on the guard page. */
+void
+arch_guard_retarget(struct pb_module *m)
+{
+	uint32_t d = arch_domain_of(m);
+
+	guard_stack[guard_depth - 1].owner = m;
+	if (domain_on && (uint32_t)rdmsr(MSR_PKRS) != d)
+		wrmsr(MSR_PKRS, d);
+}
+
 /* A module's record: its key; the hub's buffers for modules and MMIO
  * pages two modules map (mem.c says owner NULL): key 15. */
 void

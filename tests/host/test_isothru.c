@@ -147,3 +147,81 @@ TEST(isothru_without_the_flag_the_handler_runs_in_the_interrupt)
 	    PB_EINVAL);
 	fm_teardown();
 }
+
+/*
+ * A batch goes on with the items other modules posted meanwhile, each in
+ * its own module's domain (arch_guard_retarget): a completion posted to a
+ * client runs right after its provider's work, one domain switch between
+ * them, and a fault there is the client's.
+ */
+static struct fm *client;
+static struct pb_work to_client;
+
+static void
+provider_work(void *arg)
+{
+	note(arg);
+	hub_services.work_post(owner, &to_client);	/* a completion */
+}
+
+static void
+client_work(void *arg)
+{
+	note(arg);
+	CHECK(arch_guard_owner() == client->m);
+}
+
+static void
+client_faults(void *arg)
+{
+	note(arg);
+	fake_fault(client->m);
+}
+
+static void
+chain_setup(pb_work_fn client_fn)
+{
+	fm_setup();
+	owner = fm_add("drv", 0)->m;
+	owner->state = MOD_RUNNING;
+	client = fm_add("cli", 0);
+	client->m->state = MOD_RUNNING;
+	ran[0] = '\0';
+	work_init(owner, &posted, provider_work, "p");
+	work_init(client->m, &to_client, client_fn, "c");
+}
+
+TEST(isothru_a_batch_goes_on_with_another_modules_post_as_its_own)
+{
+	chain_setup(client_work);
+	hub_services.work_post(owner, &posted);
+	CHECK_EQ_INT(loop_turns(), 1);
+	CHECK_STR(ran, "pc");
+	fm_teardown();
+}
+
+TEST(isothru_a_fault_in_the_chained_item_is_that_modules)
+{
+	chain_setup(client_faults);
+	hub_services.work_post(owner, &posted);
+	loop_turns();
+	CHECK_STR(ran, "pc");
+	CHECK(fm_log_has("cli faulted"));
+	CHECK(!fm_log_has("drv faulted"));
+	fm_teardown();
+}
+
+/* A module in a call (its code on the stack below) gets no item of its
+ * run inside another's: it waits for a turn of its own. */
+TEST(isothru_a_busy_modules_post_waits_for_its_own_turn)
+{
+	chain_setup(client_work);
+	client->m->busy++;
+	hub_services.work_post(owner, &posted);
+	CHECK_EQ_INT(work_run_one(), 1);	/* drv's item alone */
+	CHECK_STR(ran, "p");
+	client->m->busy--;
+	CHECK_EQ_INT(loop_turns(), 1);
+	CHECK_STR(ran, "pc");
+	fm_teardown();
+}
