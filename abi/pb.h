@@ -406,6 +406,12 @@ struct pb_hub {
 	 * to it) one of the old driver's, which the device's MSI names. */
 	int (*irq_register)(struct pb_module *self, int vector, pb_irq_fn fn,
 	    void *arg);
+	/* vector | PB_IRQ_ON_LOOP: the handler may run on the
+	 * event loop, as self's work, after the interrupt's end, so that it
+	 * and the work it posts itself run in one call (one protection-domain
+	 * switch, hub/work.c).  For a message-signalled (edge) source only:
+	 * the device is not quieted before the end of interrupt.  A hub that
+	 * does not know it answers PB_EINVAL: register without it. */
 	void (*irq_unregister)(struct pb_module *self, int vector);
 
 	/* Time: nanoseconds since boot; one-shot timers run as work. */
@@ -493,6 +499,8 @@ struct pb_hub {
 	 * domain. */
 	int (*vformat)(char *buf, size_t size, const char *fmt, va_list ap);
 };
+
+#define PB_IRQ_ON_LOOP 0x10000
 
 /*
  * PB_MODULE(name, ...) defines the module's descriptor in `.modinfo`.

@@ -124,6 +124,8 @@ long arch_call_guarded(long (*fn)(void *arg), void *arg,
  * the services table m is given; whether modules may write pages from
  * now on (mem.c says so for every record it makes or frees). */
 uint32_t arch_domain_of(const struct pb_module *m);
+/* The innermost guarded call goes on running m's code, in m's domain. */
+void arch_guard_retarget(struct pb_module *m);
 const struct pb_hub *arch_domain_services(const struct pb_hub *real);
 void arch_mem_domain(uint64_t base, uint64_t npages, int modules,
     struct pb_module *owner);
@@ -435,6 +437,8 @@ struct block_ops;
 void shadow_stand_in(struct conn *c, const struct block_ops *ops, void *ctx);
 void shadow_state_taken(const void *state, size_t len, int taken);
 unsigned shadow_out_for(const struct pb_module *m);
+int shadow_calling(const struct pb_module *m);
+void *shadow_book(size_t *len);
 /* held connections waiting for their resource, a restart's state
  * (replay.c) */
 int replay_wait(struct conn *c, struct pb_module *m, const char *name);

@@ -385,7 +385,8 @@ static struct pb_module *
 take_faulted(void)
 {
 	for (unsigned i = 0; i < nmodules; i++)
-		if (modules[i].fault_pending && modules[i].busy)
+		if (modules[i].fault_pending && (modules[i].busy ||
+		    shadow_calling(&modules[i])))
 			recover_defer();
 		else if (modules[i].fault_pending) {
 			modules[i].fault_pending = 0;

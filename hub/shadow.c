@@ -55,8 +55,30 @@ struct note {
 };
 
 static struct shadow shadows[SHADOWS];
-static struct note notes[NOTES];
-static uint32_t next_seq;
+
+/*
+ * The notes, and the provider calls under way, on pages of their own
+ * that every module may write (x86_64/domain.c gives them key 15, as the
+ * guard pages): a client's submit and its completion (shadow_done) run
+ * in the client's protection domain, so that a request costs no domain
+ * switch but the provider's own (each is a TLB flush under QEMU's TCG).
+ * The hub writes through a note's pointers only after checking them
+ * (note_sane): a stray write there is a lost or failed request, not the
+ * hub's memory written.
+ */
+#define BOOK_PAGES 3
+struct book {
+	struct note notes[NOTES];
+	uint32_t next_seq;
+	uint16_t calls[MAX_MODULES];	/* provider_call under way, per module */
+};
+static union {
+	struct book b;
+	uint8_t pages[BOOK_PAGES][4096];
+} book __attribute__((aligned(4096)));
+_Static_assert(sizeof(struct book) <= BOOK_PAGES * 4096, "book's pages");
+static struct note *const notes = book.b.notes;
+
 unsigned shadow_unnoted;		/* submitted without a free note */
 unsigned shadow_failed;			/* completed with PB_EIO here */
 
@@ -89,10 +111,27 @@ shadow_done(void *arg)
 	fn(farg);
 }
 
+/* May the hub write through n's pointers: its done a module's work
+ * item (as work_post_ok asks of a posted one), its status in memory the
+ * hub knows.  Modules may write the notes. */
+static int
+note_sane(const struct note *n)
+{
+	return work_post_ok(n->done) &&
+	    hub_arg_known(n->status, sizeof(*n->status)) &&
+	    (!n->s || (n->s >= shadows && n->s < shadows + SHADOWS));
+}
+
 /* Complete n's request with err, through its client's own work. */
 static void
 fail(struct note *n, int err)
 {
+	if (!note_sane(n)) {
+		log_event(LOG_ERROR, "hub: a block request's note was "
+		    "overwritten: it is dropped");
+		n->req = NULL;
+		return;
+	}
 	unnote(n);
 	shadow_failed++;
 	*n->status = err;
@@ -159,12 +198,28 @@ provider_call(struct resubmit_args *a, long (*fn)(void *))
 		return fn(a);
 	if (p->fault_pending)
 		return PB_EFAULT;
-	p->busy++;
+	book.b.calls[p - modules]++;
 	r = arch_call_guarded(fn, a, p, arch_domain_of(p));
-	p->busy--;
+	book.b.calls[p - modules]--;
 	if (r == PB_EFAULT)
 		recover_defer();
 	return r;
+}
+
+/* Is m's code on the stack below, in a call of the shadow's? */
+int
+shadow_calling(const struct pb_module *m)
+{
+	return m >= modules && m < modules + MAX_MODULES &&
+	    book.b.calls[m - modules] != 0;
+}
+
+/* The pages modules may write (x86_64/domain.c). */
+void *
+shadow_book(size_t *len)
+{
+	*len = sizeof(book);
+	return &book;
 }
 
 static int
@@ -195,7 +250,7 @@ submit(struct shadow *s, void *req, struct pb_work *done, int32_t *status)
 		return s->ops ? (int)provider_call(&a, call_submit) : PB_EBUSY;
 	}
 	*n = (struct note){ req, done, status, s, done->fn, done->arg,
-	    next_seq++, hub_now_ns(), 0, 0 };
+	    book.b.next_seq++, hub_now_ns(), 0, 0 };
 	done->fn = shadow_done;
 	done->arg = n;
 	if (!s->fs)
@@ -418,7 +473,7 @@ unsigned
 shadow_replay(struct conn *c)
 {
 	struct shadow *s = shadow_of(c);
-	uint32_t end = next_seq;
+	uint32_t end = book.b.next_seq;
 	struct note *t;
 	unsigned n = 0;
 
@@ -426,7 +481,7 @@ shadow_replay(struct conn *c)
 	while (s && (t = oldest(s)) && (int32_t)(t->seq - end) < 0) {
 		struct resubmit_args a = { s, t->req, NULL };
 
-		t->seq = next_seq++;
+		t->seq = book.b.next_seq++;
 		t->since = hub_now_ns();
 		t->polled = 0;
 		if (t->taken) {		/* the new instance has it */

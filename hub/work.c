@@ -43,8 +43,10 @@ struct vector {
 	void *arg;
 	int used;
 	int held;
+	int on_loop;		/* PB_IRQ_ON_LOOP: run as the owner's work */
 	unsigned pending;
 	uint64_t count;
+	struct pb_work work;	/* on_loop: the handler's turn */
 };
 
 static struct pb_work *q_head, *q_tail;	/* head: next to run */
@@ -476,8 +478,11 @@ unlink_item(struct pb_work *prev, struct pb_work *w)
  * one protection-domain switch each way (each costs a TLB flush under
  * QEMU's TCG): the items of one module that follow each other at the
  * head of the queue are taken together (a batch), and after them, while
- * the queue is empty, the items the module posted meanwhile (a
- * completion, the next step of a job) as the ring hands them over.
+ * the queue is empty, the items posted meanwhile (a completion, the next
+ * step of a job) as the ring hands them over: the module's own, and
+ * another module's in that module's domain, switched to directly (one
+ * IA32_PKRS write instead of two through the hub's, arch_guard_retarget;
+ * the guard then names that module, so a fault in its item is its own).
  * They share the call's watchdog count, so a batch takes no further item
  * once it has run WORK_BATCH_NS: the rest go back to the head of the
  * queue and run in calls of their own.  Items of queue_work's pool and
@@ -746,21 +751,26 @@ watch_end(struct watch outer)
 
 static int held_back(const struct pb_work *w);
 
-/* The module's next post, taken from the ring in its own domain (writing
- * only the ring; the checks read), while the queue is empty.  An item an
- * injection waits for goes the normal way, where the injector is armed
- * in the hub's domain. */
+/* The next post, taken from the ring in the running module's domain
+ * (writing only the ring; the checks read), while the queue is empty: an
+ * item of the module itself, or of another module that is in no call
+ * (its code is not on the stack below) and whose hang the watchdog may
+ * end inside this call (not the clock's or the interrupt controller's).
+ * An item an injection waits for goes the normal way, where the injector
+ * is armed in the hub's domain. */
 static struct pb_work *
-next_own_post(const struct pb_module *m)
+next_post(const struct pb_module *m)
 {
 	struct pb_work *w;
 
 	if (q_head || shared->posts_out == shared->posts_in)
 		return NULL;
 	w = shared->posts[shared->posts_out % POSTS_RING];
-	if (!work_post_ok(w) || w->owner != m || w->queued ||
+	if (!work_post_ok(w) || w->queued ||
 	    !owner_alive(w->owner, w->gen) || held_back(w) ||
-	    inject_due(m, INJECT_WORK))
+	    inject_due(w->owner, INJECT_WORK) || (w->owner != m &&
+	    (w->owner->busy || shadow_calling(w->owner) ||
+	    !hub_watch_may_end(w->owner, NULL))))
 		return NULL;
 	return post_take();
 }
@@ -769,6 +779,7 @@ long
 call_work(void *p)
 {
 	struct work_args *a = p;
+	struct pb_module *m = a->owner;	/* whose code runs now */
 	struct pb_work *w;
 	uint64_t held;
 
@@ -785,10 +796,12 @@ call_work(void *p)
 	while (a->more && a->n + a->posts < WORK_BATCH &&
 	    arch_now_ns() - a->since <= WORK_BATCH_NS) {
 		held = arch_irq_hold();
-		w = next_own_post(a->owner);
+		w = next_post(m);
 		arch_irq_release(held);
 		if (!w)
 			break;
+		if (w->owner != m)	/* a fault from here on is its */
+			arch_guard_retarget(m = w->owner);
 		a->posts++;
 		w->fn(w->arg);
 	}
@@ -830,7 +843,7 @@ timer_dequeued(const struct pb_work *w)
 static int
 may_run_waiting(const struct pb_work *w)
 {
-	return w->owner && !w->owner->busy;
+	return w->owner && !w->owner->busy && !shadow_calling(w->owner);
 }
 
 /* Is w the work of a provider that has quiesced (a swap's old provider
@@ -1023,12 +1036,23 @@ timers_run(uint64_t now)
 	}
 }
 
+/* v is owner's now (NULL: free), with no handler; its turn on the event
+ * loop, if queued, is taken back first (the item lives in v).  Interrupts
+ * are held. */
+static void
+vector_reset(struct vector *v, struct pb_module *owner, uint64_t count)
+{
+	work_cancel(&v->work);
+	*v = (struct vector){ .owner = owner, .used = owner != NULL,
+	    .count = count };
+}
+
 int
 irq_alloc(struct pb_module *owner)
 {
 	for (int v = VECTOR_DYNAMIC; v <= VECTOR_LAST; v++)
 		if (!vectors[v].used) {
-			vectors[v] = (struct vector){ .owner = owner, .used = 1 };
+			vector_reset(&vectors[v], owner, 0);
 			return v;
 		}
 	return PB_ENOMEM;
@@ -1040,9 +1064,11 @@ irq_alloc(struct pb_module *owner)
 int
 irq_register(struct pb_module *owner, int vector, pb_irq_fn fn, void *arg)
 {
+	int on_loop = (vector & PB_IRQ_ON_LOOP) != 0 && owner;
 	struct vector *v;
 	uint64_t held;
 
+	vector &= ~PB_IRQ_ON_LOOP;
 	if (vector < VECTOR_FIRST || vector >= VECTORS || !fn)
 		return PB_EINVAL;
 	v = &vectors[vector];
@@ -1050,8 +1076,10 @@ irq_register(struct pb_module *owner, int vector, pb_irq_fn fn, void *arg)
 	    !res_hands_over(v->owner, owner))))
 		return PB_EBUSY;
 	held = arch_irq_hold();
-	*v = (struct vector){ .owner = owner, .fn = fn, .arg = arg, .used = 1,
-	    .count = v->count };
+	vector_reset(v, owner, v->count);
+	v->fn = fn;
+	v->arg = arg;
+	v->on_loop = on_loop;
 	arch_irq_release(held);
 	return PB_OK;
 }
@@ -1065,7 +1093,7 @@ irq_unregister(struct pb_module *owner, int vector)
 	for (int i = VECTOR_FIRST; i < VECTORS; i++)
 		if (vectors[i].used && vectors[i].owner == owner &&
 		    (vector < 0 || vector == i))
-			vectors[i] = (struct vector){ 0 };
+			vector_reset(&vectors[i], NULL, 0);
 	arch_irq_release(held);
 }
 
@@ -1114,6 +1142,38 @@ irq_deliver(int vector)
 	irq_watch_end(outer);
 }
 
+/* An on_loop handler's turn, as its owner's work, in its domain: the
+ * vector as it is now (unregistered meanwhile: nothing). */
+static void
+irq_on_loop(void *p)
+{
+	const struct vector *v = p;
+	pb_irq_fn fn = v->fn;
+
+	if (fn && v->on_loop)
+		fn(v->arg);
+}
+
+/*
+ * The handler runs on the event loop (PB_IRQ_ON_LOOP): its item is
+ * queued once however many interrupts come first, and it batches with
+ * the work the handler posts (work.c's batches), so interrupt and
+ * completion cost one guarded call.  An injection waiting for the
+ * module's interrupt takes it here, in the interrupt, as before.
+ */
+static void
+irq_to_loop(struct vector *v, int vector)
+{
+	if (inject_due(v->owner, INJECT_IRQ)) {
+		irq_deliver(vector);
+		return;
+	}
+	if (!v->work.queued) {
+		work_init(v->owner, &v->work, irq_on_loop, v);
+		work_post(&v->work);
+	}
+}
+
 static void
 irq_eoi(int vector)
 {
@@ -1144,6 +1204,8 @@ hub_irq_dispatch(int vector)
 	hub_in_irq++;
 	if (v->fn && v->held)
 		v->pending++;
+	else if (v->fn && v->on_loop)
+		irq_to_loop(v, vector);
 	else if (v->fn)
 		irq_deliver(vector);
 	/* The controller's end of interrupt, after the handler quieted its
@@ -1218,8 +1280,7 @@ irq_quarantine(struct pb_module *m)
 
 		if (!v->used || v->owner != m)
 			continue;
-		*v = (struct vector){ .owner = &hub_quarantine, .used = 1,
-		    .count = v->count };
+		vector_reset(v, &hub_quarantine, v->count);
 		rt_snprintf(list + n, sizeof(list) - n, " %d", i);
 	}
 	arch_irq_release(held);

@@ -23,8 +23,9 @@
  *          stacks the CPU pushes onto when an interrupt cuts into them;
  *          the guard page, which connection gates fill in the client's
  *          domain; the hub's heap buffers it hands modules to fill
- *          (export_state, images); MMIO pages two modules map; and the
- *          pages granted to providers (below)
+ *          (export_state, images); MMIO pages two modules map; the
+ *          block and fs shadow's notes of requests in flight (shadow.c);
+ *          and the pages granted to providers (below)
  * Domains (IA32_PKRS values): the hub's is 0, every key writable; a
  * module's makes every key but its own and 15 read-only.  The hub switches
  * to a module's domain at every guarded call (guard.S) and back on return
@@ -53,10 +54,11 @@
  * Not isolated: modules sharing a key, or a granted page, from each
  * other; the stack and guard page from modules; the hub's code reached
  * from a module through other pointers than the services table (the ops
- * of the hub's own resources: log, firmware-rt, ramdisk, the block
- * shadow), which takes the hub's domain on its first write and keeps it
- * until the module's call ends (DOMAIN_HUB_RETRY; the shadow then calls
- * the block provider as a guarded call of its own, shadow.c); now_ns,
+ * of the hub's own resources: log, firmware-rt, ramdisk), which takes
+ * the hub's domain on its first write and keeps it until the module's
+ * call ends (DOMAIN_HUB_RETRY); the block and fs shadow's submit and
+ * completion, which run in the client's domain and write only its notes
+ * (shadow.c; it calls the provider as a guarded call of its own); now_ns,
  * work_post, dma_addr and work_init, which run in the caller's domain and
  * write nothing of the hub's but struct hub_shared on the guard page (the
  * sealed watch over the clock hook now_ns runs, the ring of posted
@@ -76,7 +78,8 @@
  * WRMSR to IA32_PKRS does not flush the TLB.  So switches are cut where
  * the work allows: the services above run in the caller's domain, a
  * module's work items run back to back under one guarded call (work.c),
- * and fbcon draws a row per display call.
+ * an interrupt handler registered PB_IRQ_ON_LOOP runs in one such call
+ * with the work it posts (ahci), and fbcon draws a row per display call.
  *
  * Connections between modules are gated (conngate.S): a client's call
  * into its provider runs as a guarded call of the provider's, in the
@@ -146,6 +149,21 @@ arch_domain_of(const struct pb_module *m)
 		return 0;
 	return domain_key_pkrs[one_key ? KEY_FIRST :
 	    hub_key_of((struct pb_module *)m)];
+}
+
+/* The innermost guarded call goes on with m's code (work.c: a batch that
+ * runs the next module's posted item): the slot names m first, so a fault
+ * from then on is m's, then m's domain is taken, with one IA32_PKRS write
+ * from the running module's (the hub's is not passed through).  Runs in
+ * the running module's domain: the slot is on the guard page. */
+void
+arch_guard_retarget(struct pb_module *m)
+{
+	uint32_t d = arch_domain_of(m);
+
+	guard_stack[guard_depth - 1].owner = m;
+	if (domain_on && (uint32_t)rdmsr(MSR_PKRS) != d)
+		wrmsr(MSR_PKRS, d);
 }
 
 /* A module's record: its key; the hub's buffers for modules and MMIO
@@ -282,6 +300,9 @@ domain_early(const struct handoff *h)
 void
 domain_init(const struct handoff *h)
 {
+	size_t book_len;
+	void *book;
+
 	if (isolate_no) {
 		log_event(LOG_BOOT, "domains: off (isolate=no): modules may "
 		    "write all memory; connections ungated");
@@ -306,6 +327,8 @@ domain_init(const struct handoff *h)
 	    KEY_SHARED);
 	arch_set_key((uint64_t)(uintptr_t)guard_stack, GUARD_PAGES * 4096,
 	    KEY_SHARED);
+	book = shadow_book(&book_len);
+	arch_set_key((uint64_t)(uintptr_t)book, book_len, KEY_SHARED);
 	log_event(LOG_BOOT, "domains: on (supervisor protection keys): the "
 	    "hub's memory is read-only to modules, %s", one_key ?
 	    "which share one key (isolate=hub)" : "each module's to the "

@@ -84,6 +84,23 @@ ahci_port_work(void *arg)
 	io_dispatch(p);
 }
 
+/*
+ * Our handler on `vector`, run by the hub on its event loop when it can
+ * (PB_IRQ_ON_LOOP): MSI is edge-triggered, and the handler only collects
+ * and posts the port's work, which then runs in the same call into us
+ * (one protection-domain switch per interrupt instead of two).
+ */
+static int
+irq_take(struct ahci *a, int vector)
+{
+	int r = a->hub->irq_register(a->self, vector | PB_IRQ_ON_LOOP,
+	    ahci_intr, a);
+
+	if (r == PB_EINVAL)	/* a hub without it */
+		r = a->hub->irq_register(a->self, vector, ahci_intr, a);
+	return r;
+}
+
 static const char *
 msi_setup(struct ahci *a)
 {
@@ -100,7 +117,7 @@ msi_setup(struct ahci *a)
 		a->vector = -1;
 		return "no free vector";
 	}
-	if (a->hub->irq_register(a->self, a->vector, ahci_intr, a) != PB_OK) {
+	if (irq_take(a, a->vector) != PB_OK) {
 		a->vector = -1;
 		return "vector not registered";
 	}
@@ -121,8 +138,7 @@ msi_setup(struct ahci *a)
 int
 irq_adopt(struct ahci *a, int vector)
 {
-	if (vector < 0 || !a->fn.cap_msi ||
-	    a->hub->irq_register(a->self, vector, ahci_intr, a) != PB_OK)
+	if (vector < 0 || !a->fn.cap_msi || irq_take(a, vector) != PB_OK)
 		return PB_EBUSY;
 	a->vector = vector;
 	a->msi = 1;

@@ -206,8 +206,8 @@ TEST(isocost_own_posts_wait_their_turn_behind_others)
 	CHECK_EQ_INT(loop_turns(), 4);
 	CHECK_STR(ran, "adbc");
 	ran[0] = '\0';
-	hub_services.work_post(m->m, &a);	/* b runs with it, not c */
-	CHECK_EQ_INT(loop_turns(), 2);
+	hub_services.work_post(m->m, &a);	/* b, then o's c, run with it */
+	CHECK_EQ_INT(loop_turns(), 1);
 	CHECK_STR(ran, "abc");
 	fm_teardown();
 }
