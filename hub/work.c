@@ -500,6 +500,8 @@ struct work_args {
 	unsigned posts;			/* the module's next posts run */
 	uint64_t since;			/* arch_now_ns at the first item */
 	struct work_args *outer;	/* the batch running below this one */
+	struct pb_module *running;	/* whose item runs now: owner, or the
+					 * module of a post chained in */
 	struct {
 		pb_work_fn fn;		/* NULL: cancelled */
 		void *arg;
@@ -509,6 +511,23 @@ struct work_args {
 };
 
 static struct work_args *batches;	/* running, innermost first */
+
+/* Is m's code in a call below (m->busy), counting a batch that runs
+ * another module's chained post as that module's call, not its owner's:
+ * the owner's items have returned, and the post's module must not run
+ * again inside it (a swap's drain waits in the shell's item). */
+static int
+in_call(const struct pb_module *m)
+{
+	unsigned n = m->busy;
+
+	for (const struct work_args *b = batches; b; b = b->outer)
+		if (b->running != b->owner) {
+			n += b->running == m;
+			n -= b->owner == m && n;
+		}
+	return n != 0;
+}
 
 static int from_pool(const struct pb_work *w);
 
@@ -769,7 +788,7 @@ next_post(const struct pb_module *m)
 	if (!work_post_ok(w) || w->queued ||
 	    !owner_alive(w->owner, w->gen) || held_back(w) ||
 	    inject_due(w->owner, INJECT_WORK) || (w->owner != m &&
-	    (w->owner->busy || shadow_calling(w->owner) ||
+	    (in_call(w->owner) || shadow_calling(w->owner) ||
 	    !hub_watch_may_end(w->owner, NULL))))
 		return NULL;
 	return post_take();
@@ -800,8 +819,10 @@ call_work(void *p)
 		arch_irq_release(held);
 		if (!w)
 			break;
-		if (w->owner != m)	/* a fault from here on is its */
+		if (w->owner != m) {	/* a fault from here on is its */
 			arch_guard_retarget(m = w->owner);
+			a->running = m;
+		}
 		a->posts++;
 		w->fn(w->arg);
 	}
@@ -843,7 +864,7 @@ timer_dequeued(const struct pb_work *w)
 static int
 may_run_waiting(const struct pb_work *w)
 {
-	return w->owner && !w->owner->busy && !shadow_calling(w->owner);
+	return w->owner && !in_call(w->owner) && !shadow_calling(w->owner);
 }
 
 /* Is w the work of a provider that has quiesced (a swap's old provider
@@ -898,6 +919,7 @@ run_one(int waiting)
 		    &a.item[0].arg);
 	if (a.owner) {
 		a.outer = batches;
+		a.running = a.owner;
 		batches = &a;
 		mod_call_watched(a.owner, call_work, &a);
 		batches = a.outer;

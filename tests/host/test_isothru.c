@@ -225,3 +225,31 @@ TEST(isothru_a_busy_modules_post_waits_for_its_own_turn)
 	CHECK_STR(ran, "pc");
 	fm_teardown();
 }
+
+/* A chained item that waits inside a call of the hub's (a swap's drain:
+ * the shell's `update`) lets the provider whose batch it runs in go on
+ * (its items have returned: it carries the drain's completions), and
+ * does not let its own module's other items run inside it. */
+static struct pb_work provider_next, client_next;
+
+static void
+client_waits(void *arg)
+{
+	note(arg);
+	hub_services.work_post(owner, &provider_next);
+	hub_services.work_post(client->m, &client_next);
+	for (int i = 0; i < 10 && !strchr(ran, 'q'); i++)
+		hub_wait_step(fake_now + 1000);
+	note(")");
+}
+
+TEST(isothru_a_chained_item_that_waits_lets_its_host_module_run)
+{
+	chain_setup(client_waits);
+	work_init(owner, &provider_next, note, "q");
+	work_init(client->m, &client_next, note, "d");
+	hub_services.work_post(owner, &posted);
+	loop_turns();
+	CHECK_STR(ran, "pcq)d");
+	fm_teardown();
+}
