@@ -36,7 +36,7 @@
 #define XHCI_MAX_PROTO	6	/* Supported Protocol capabilities kept
 				 * (controllers have 2 to 4) */
 #define XHCI_MAX_PSI	16
-#define XHCI_MAX_XFER	(512u << 10)	/* usb_hci_info.max_transfer */
+#define XHCI_MAX_XFER	(1u << 20)	/* usb_hci_info.max_transfer */
 #define XHCI_MAX_SEGS	32	/* usb_hci_info.max_segments (usb-storage
 				 * maps a data stage into 32) */
 #define XHCI_TRIES	3	/* transaction errors retried */
@@ -51,7 +51,7 @@
 #define EV_RING_TRBS	256
 #define EP0_RING_TRBS	16	/* a control TD: Setup, 1-2 Data, Status */
 #define INTR_RING_TRBS	16	/* a report or a hub's change: a TRB each */
-#define BULK_RING_TRBS	256	/* a page: the largest TD below, or
+#define BULK_RING_TRBS	512	/* two pages: the largest TD below, or
 				 * about sixty 128 KiB requests */
 /* The largest TD fits a bulk ring whatever its pages: a TRB per page of
  * a scattered buffer, one more per segment that starts or ends inside a
