@@ -353,15 +353,38 @@ run_once(struct fat_vol *v)
 	}
 }
 
-void
-run_volume(void *arg)
+static void
+run_one_volume(struct fat_vol *v)
 {
-	struct fat_vol *v = arg;
-
 	for (int budget = RUN_BUDGET; budget > 0; budget--)
 		if (!run_once(v)) {
 			vol_idle(v);
 			return;
 		}
 	run_kick(v);		/* more to do: after the others' work */
+}
+
+/*
+ * A volume's run work.  Its argument is one of fm.vols from work_init
+ * until vol_free; anything else is the item damaged (a flipped bit, a
+ * stray write), and the kick it carried would be lost with it: the
+ * volume's jobs would wait for a completion that already came (seed 2003
+ * default 119: sha256sum got no answer for 30 s).  Every volume runs
+ * then; running one with nothing to do costs a look at its queue.
+ */
+void
+run_volume(void *arg)
+{
+	unsigned i;
+
+	for (i = 0; i < FAT_MAX_VOLS; i++)
+		if (fm.vols[i] && fm.vols[i] == arg) {
+			run_one_volume(arg);
+			return;
+		}
+	LOGF(PB_LOG_ERR, "run: work for %p, which is no volume: running "
+	    "every volume", arg);
+	for (i = 0; i < FAT_MAX_VOLS; i++)
+		if (fm.vols[i] && fm.vols[i]->run_work.fn)
+			run_one_volume(fm.vols[i]);
 }
