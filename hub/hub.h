@@ -286,6 +286,11 @@ struct pb_resource *res_publish(struct pb_module *owner, const char *iface,
     const char *name, const char *props, const void *ops, void *ctx);
 int res_withdraw(struct pb_resource *r);
 struct pb_resource *res_find(const char *name);
+int res_path(const struct pb_resource *r, char *path, size_t cap);
+int res_same_disk(const struct pb_resource *r, const struct pb_module *m,
+    const char *path);
+struct pb_resource *res_find_disk(const struct pb_module *m,
+    const char *path);
 struct pb_resource *res_best(const char *iface, uint16_t major,
     uint16_t minor, const struct pb_module *exclude);
 struct conn *conn_open(struct pb_module *client, struct pb_resource *r,
@@ -441,7 +446,8 @@ int shadow_calling(const struct pb_module *m);
 void *shadow_book(size_t *len);
 /* held connections waiting for their resource, a restart's state
  * (replay.c) */
-int replay_wait(struct conn *c, struct pb_module *m, const char *name);
+int replay_wait(struct conn *c, struct pb_module *m, const char *name,
+    const char *path);
 unsigned replay_published(struct pb_resource *r);
 void replay_save(struct pb_module *m);
 int replay_start(struct pb_module *m);

@@ -78,13 +78,6 @@ static int check_timer;
 	for (struct parked *p = parked; p < parked + PARK_MAX; p++) \
 		if (p->used)
 
-static int
-path_of(const struct pb_resource *r, char *path, size_t cap)
-{
-	return r->used && strcmp(r->iface.iface, BLOCK_IFACE) == 0 &&
-	    props_get(r->props, "path", path, cap) && path[0];
-}
-
 /* Is h still the connection that was held (not closed, its slot not
  * reused)? */
 static int
@@ -162,7 +155,7 @@ park_module(struct pb_module *f)
 		struct pb_resource *res = &resources[i];
 
 		if (res->owner != f || !res_clients(res) ||
-		    !path_of(res, path, sizeof(path)))
+		    !res_path(res, path, sizeof(path)))
 			continue;
 		if (!f->ops->quiesce || !f->ops->export_state) {
 			log_event(LOG_ERROR, "takeover: %s cannot park its "
@@ -354,7 +347,7 @@ park_claim(struct pb_resource *to)
 	if (!nparked || !to->owner || to->standby ||
 	    to->owner->state != MOD_RUNNING ||
 	    (to->owner->desc.flags & PB_MOD_FIRMWARE) ||
-	    !path_of(to, path, sizeof(path)))
+	    !res_path(to, path, sizeof(path)))
 		return;
 	EACH_PARKED(p)
 		if (!p->res && strcmp(p->path, path) == 0)

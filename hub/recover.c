@@ -21,18 +21,22 @@
  * when one is known but not running.
  */
 #include "hub.h"
+#include "../abi/block.h"
 #include "../abi/rt/rt.h"
 
 uint64_t fault_window_ns = 10000000000ull;	/* boot.cfg fault-window=MS */
 
-/* The connections held across a restart, and the resource name each is
- * rebound to.  Restarts nest (a restart that faults restarts again), so
- * each entry names its provider. */
+/* The connections held across a restart, and the resource each is
+ * rebound to: of the same name, or for a block device the one of the same
+ * path (the restarted instance may name it after the disk it finds now).
+ * Restarts nest (a restart that faults restarts again), so each entry
+ * names its provider. */
 #define HELD_MAX 32
 static struct held {
 	struct conn *c;
 	struct pb_module *provider;
 	char name[RES_NAME_MAX];
+	char path[BLOCK_PATH_MAX];	/* "": none */
 } held[HELD_MAX];
 
 /*
@@ -108,6 +112,8 @@ recover_hold(struct pb_module *m)
 		held[k].c = c;
 		held[k].provider = m;
 		rt_strlcpy(held[k].name, c->res->name, sizeof(held[k].name));
+		if (!res_path(c->res, held[k].path, sizeof(held[k].path)))
+			held[k].path[0] = '\0';
 		c->held = 1;
 		shadow_hold(c);
 		c->res = NULL;
@@ -152,7 +158,7 @@ recover_replay(struct pb_module *m)
 	for (unsigned k = 0; k < HELD_MAX; k++) {
 		struct held *h = &held[k];
 		struct conn *c = h->c;
-		struct pb_resource *r;
+		struct pb_resource *r, *disk;
 
 		if (!c || h->provider != m)
 			continue;
@@ -161,6 +167,9 @@ recover_replay(struct pb_module *m)
 			continue;	/* its client went meanwhile */
 		c->held = 0;
 		r = m->state == MOD_RUNNING ? res_find(h->name) : NULL;
+		if (m->state == MOD_RUNNING && (!r || r->owner != m) &&
+		    (disk = res_find_disk(m, h->path)))
+			r = disk;
 		if (r && r->owner == m && has_conn(c, r)) {
 			/* offered anew (every-instance requirements) */
 			conn_tell(c, PB_EV_DISCONNECTED);
@@ -171,7 +180,7 @@ recover_replay(struct pb_module *m)
 			conn_tell(c, PB_EV_REBOUND);
 			n++;
 		} else if (!r && (m->state == MOD_RUNNING ||
-		    m->state == MOD_KNOWN) && replay_wait(c, m, h->name)) {
+		    m->state == MOD_KNOWN) && replay_wait(c, m, h->name, h->path)) {
 			continue;	/* until m publishes it (replay.c) */
 		} else {
 			/* rebound elsewhere: its requests go there; closed:

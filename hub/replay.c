@@ -24,6 +24,7 @@
  * afresh and its clients set up again on PB_EV_REBOUND.
  */
 #include "hub.h"
+#include "../abi/block.h"
 #include "../abi/rt/rt.h"
 
 #define REPLAY_WAIT_NS (5ull * 1000 * 1000 * 1000)
@@ -34,6 +35,7 @@ static struct wait {
 	struct conn *c;		/* NULL: free */
 	struct pb_module *m;	/* the provider it waits for */
 	char name[RES_NAME_MAX];
+	char path[BLOCK_PATH_MAX];	/* a block device's path=, or "" */
 	uint64_t until_ns;
 } waits[WAITS];
 static int wait_timer;		/* 0: none */
@@ -114,7 +116,8 @@ wait_expired(void *arg)
  * back at once, as before).
  */
 int
-replay_wait(struct conn *c, struct pb_module *m, const char *name)
+replay_wait(struct conn *c, struct pb_module *m, const char *name,
+    const char *path)
 {
 	struct wait *w = NULL;
 
@@ -126,6 +129,7 @@ replay_wait(struct conn *c, struct pb_module *m, const char *name)
 	w->c = c;
 	w->m = m;
 	rt_strlcpy(w->name, name, sizeof(w->name));
+	rt_strlcpy(w->path, path, sizeof(w->path));
 	w->until_ns = hub_now_ns() + REPLAY_WAIT_NS;
 	c->held = 1;
 	c->res = NULL;
@@ -150,8 +154,9 @@ replay_published(struct pb_resource *r)
 		struct wait *w = &waits[i];
 		struct conn *c = w->c;
 
-		if (!c || !waiting(w) || w->m != r->owner ||
-		    strcmp(w->name, r->name) != 0 || r->standby)
+		if (!c || !waiting(w) || w->m != r->owner || r->standby ||
+		    (strcmp(w->name, r->name) != 0 &&
+		    !res_same_disk(r, w->m, w->path)))
 			continue;
 		w->c = NULL;
 		c->held = 0;

@@ -10,6 +10,7 @@
  */
 #include "hub.h"
 #include "match.h"
+#include "../abi/block.h"
 #include "../abi/rt/rt.h"
 
 struct pb_resource resources[MAX_RESOURCES];
@@ -41,6 +42,39 @@ res_find(const char *name)
 	for (unsigned i = 0; i < MAX_RESOURCES; i++)
 		if (visible(&resources[i]) &&
 		    strcmp(resources[i].name, name) == 0)
+			return &resources[i];
+	return NULL;
+}
+
+/* A block resource's identity, its path= (abi/block.h): 1 and path when
+ * it has one. */
+int
+res_path(const struct pb_resource *r, char *path, size_t cap)
+{
+	return r->used && strcmp(r->iface.iface, BLOCK_IFACE) == 0 &&
+	    props_get(r->props, "path", path, cap) && path[0];
+}
+
+/* Is r the block device of `path`, published by m (a restarted driver's
+ * partition under the name of the disk it found, block:sata0.p1 for the
+ * block:efi0.p1 its clients knew before a takeover)? */
+int
+res_same_disk(const struct pb_resource *r, const struct pb_module *m,
+    const char *path)
+{
+	char p[BLOCK_PATH_MAX];
+
+	return path[0] && r->owner == m && res_path(r, p, sizeof(p)) &&
+	    strcmp(p, path) == 0;
+}
+
+/* The visible resource of m with block path `path`, or NULL. */
+struct pb_resource *
+res_find_disk(const struct pb_module *m, const char *path)
+{
+	for (unsigned i = 0; i < MAX_RESOURCES; i++)
+		if (visible(&resources[i]) &&
+		    res_same_disk(&resources[i], m, path))
 			return &resources[i];
 	return NULL;
 }

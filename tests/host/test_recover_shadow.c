@@ -467,3 +467,54 @@ TEST(shadow_fault_in_submit_is_the_providers)
 	fm_step_hook = NULL;
 	fm_teardown();
 }
+
+/* The restarted disk names its device otherwise (a partition driver
+ * that finds its disk under the native driver's name after a takeover:
+ * block:efi0.p1 before, block:sata0.p1 now), with the same path=: fs's
+ * held connection goes to it, its request is issued again there, and fs
+ * hears PB_EV_REBOUND instead of losing its disk (seed 2003 default 209:
+ * gpt restarted, and /esp went away). */
+TEST(shadow_held_block_connection_follows_its_path_to_a_new_name)
+{
+	struct conn *c;
+
+	fm_setup();
+	nqueue = nsubmits = nheard = 0;
+	refuse = 0;
+	disk = fm_add_loadable("disk", 5);
+	fm_provide(disk, BLOCK_IFACE, 1, 0);
+	fm_publish(disk, BLOCK_IFACE, "d0", "path=pci:00:1f.2/sata:0/part:1");
+	disk->iops = (const struct tcon_ops *)&fake_block;
+	fs = fm_add("fs", 0);
+	fm_require(fs, BLOCK_IFACE, 1, 0, PB_CARD_ONE, PB_AT_START);
+	REQUIRE(!fm_start(disk) && !fm_start(fs));
+	memset(&reqs[0], 0, sizeof(reqs[0]));
+	reqs[0].size = sizeof(reqs[0]);
+	reqs[0].op = BLOCK_READ;
+	reqs[0].count = 1;
+	work_init(fs->m, &reqs[0].done, req_done, &reqs[0]);
+	c = fm_conn(fs, 0, 0);
+	CHECK_EQ_INT(submit(0), PB_OK);
+	strcpy(disk->pub[0].name, "d1");	/* what the next start publishes */
+	fm_step_hook = fresh_queue;
+	fault_disk();
+	fm_step_hook = NULL;
+	CHECK_EQ_INT(disk->m->state, MOD_RUNNING);
+	CHECK(fm_conn(fs, 0, 0) == c);		/* the same connection */
+	REQUIRE(c->res != NULL);		/* not held any more */
+	CHECK(c->res == disk->res[0]);
+	CHECK_STR(c->res->name, "block:d1");
+	CHECK_EQ_INT(fs->nrebound, 1);
+	CHECK_EQ_INT(fs->ndisconnected, 0);
+	CHECK_EQ_INT(nqueue, 1);		/* issued again to d1 */
+	CHECK(queue[0] == &reqs[0]);
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[0] && heard[0].status == PB_OK);
+	/* Another path is not the same device: nothing follows it. */
+	CHECK(!res_same_disk(c->res, disk->m, "pci:00:1f.2/sata:1/part:1"));
+	CHECK(!res_same_disk(c->res, disk->m, ""));
+	CHECK(!res_same_disk(c->res, fs->m, "pci:00:1f.2/sata:0/part:1"));
+	fm_teardown();
+}

@@ -114,3 +114,41 @@ def test_recover_block_requests_in_flight_issued_again():
     assert len(again) == len(inflight), text[-3000:]
     assert all(int(a[1]) > 0 and a[2] == '0' for a in again), again
     assert 'not restarted' not in text
+
+
+def test_recover_partitions_renamed_by_the_restart_keep_their_clients():
+    """gpt faulted after the takeover: the new instance finds the boot
+    disk as block:sata0 (ahci's), not block:efi0 (the firmware's, whose
+    partition fat and the shell still hold), and names its partition
+    block:sata0.p1.  The held connections follow the partition's path=,
+    not its old name: /esp stays mounted, its files read right, and nobody
+    waits for block:efi0.p1 to come back (seed 2003 default 209: /esp went
+    away)."""
+    import hashlib
+    import os
+    from pbtest import ROOT
+    with open(os.path.join(ROOT, 'build', 'esp', 'patchbay', 'mods',
+                           'shell.mod'), 'rb') as f:
+        want = hashlib.sha256(f.read()).hexdigest()
+    with Machine('default', timeout=120) as m:
+        m.expect(r'^' + re.escape(PROMPT), 90)
+        m.expect_seen(r'takeover: block:efi0 \(path=\S+\) -> block:sata0 '
+                 r'\(ahci\)', 60)
+        out = m.cmd('faultinject gpt entry null', 20)
+        assert 'armed' in out, out
+        out = m.cmd('sha256sum /esp/patchbay/mods/shell.mod', 60)
+        assert want in out, out
+        # the read went through the restarted gpt, so it is back
+        text = m.serial_text()
+        assert re.search(r'gpt: recovered in \d+ us', text), text[-2000:]
+        assert re.search(r'gpt: block:sata0\.p1 back for fat, \d+ requests?',
+                         text), text[-2000:]
+        out = m.cmd('mounts', 20)
+        assert re.search(r'^/esp +fs:PATCHBAY .* rw ', out, re.M), out
+        out = m.cmd('sha256sum /esp/patchbay/mods/shell.mod', 60)
+        assert want in out, out
+        text = m.serial_text()
+        assert 'not back within' not in text, text[-2000:]
+        assert '/esp (fs:PATCHBAY) is gone' not in text, text[-2000:]
+        m.sendline('poweroff')
+        assert m.wait_exit(30) == 0
