@@ -180,7 +180,8 @@ recover_replay(struct pb_module *m)
 			conn_tell(c, PB_EV_REBOUND);
 			n++;
 		} else if (!r && (m->state == MOD_RUNNING ||
-		    m->state == MOD_KNOWN) && replay_wait(c, m, h->name, h->path)) {
+		    m->state == MOD_KNOWN) &&
+		    replay_wait(c, m, h->name, h->path)) {
 			continue;	/* until m publishes it (replay.c) */
 		} else {
 			/* rebound elsewhere: its requests go there; closed:
