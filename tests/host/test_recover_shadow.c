@@ -80,15 +80,16 @@ req_done(void *arg)
 
 static struct block_req reqs[4];
 
+/* The world, disk's block:d0 published with props. */
 static int
-world(int card)
+world_props(int card, const char *props)
 {
 	fm_setup();
 	nqueue = nsubmits = nheard = 0;
 	refuse = 0;
 	disk = fm_add_loadable("disk", 5);
 	fm_provide(disk, BLOCK_IFACE, 1, 0);
-	fm_publish(disk, BLOCK_IFACE, "d0", "");
+	fm_publish(disk, BLOCK_IFACE, "d0", props);
 	disk->iops = (const struct tcon_ops *)&fake_block;
 	fs = fm_add("fs", 0);
 	fm_require(fs, BLOCK_IFACE, 1, 0, card, PB_AT_START);
@@ -103,6 +104,12 @@ world(int card)
 		work_init(fs->m, &reqs[i].done, req_done, &reqs[i]);
 	}
 	return fm_conn_res(fs, 0, 0) == disk->res[0];
+}
+
+static int
+world(int card)
+{
+	return world_props(card, "");
 }
 
 static int
@@ -478,21 +485,7 @@ TEST(shadow_held_block_connection_follows_its_path_to_a_new_name)
 {
 	struct conn *c;
 
-	fm_setup();
-	nqueue = nsubmits = nheard = 0;
-	refuse = 0;
-	disk = fm_add_loadable("disk", 5);
-	fm_provide(disk, BLOCK_IFACE, 1, 0);
-	fm_publish(disk, BLOCK_IFACE, "d0", "path=pci:00:1f.2/sata:0/part:1");
-	disk->iops = (const struct tcon_ops *)&fake_block;
-	fs = fm_add("fs", 0);
-	fm_require(fs, BLOCK_IFACE, 1, 0, PB_CARD_ONE, PB_AT_START);
-	REQUIRE(!fm_start(disk) && !fm_start(fs));
-	memset(&reqs[0], 0, sizeof(reqs[0]));
-	reqs[0].size = sizeof(reqs[0]);
-	reqs[0].op = BLOCK_READ;
-	reqs[0].count = 1;
-	work_init(fs->m, &reqs[0].done, req_done, &reqs[0]);
+	REQUIRE(world_props(PB_CARD_ONE, "path=pci:00:1f.2/sata:0/part:1"));
 	c = fm_conn(fs, 0, 0);
 	CHECK_EQ_INT(submit(0), PB_OK);
 	strcpy(disk->pub[0].name, "d1");	/* what the next start publishes */
