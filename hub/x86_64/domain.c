@@ -139,6 +139,8 @@ _Static_assert(offsetof(struct pb_resource, ctx) == RES_CTX, "conngate.S");
 _Static_assert(offsetof(struct pb_resource, owner) == RES_OWNER,
     "conngate.S");
 _Static_assert(offsetof(struct pb_module, key) == MOD_KEY, "conngate.S");
+_Static_assert(offsetof(struct pb_module, fault_pending) ==
+    MOD_FAULT_PENDING, "conngate.S");
 _Static_assert(sizeof(struct hub_shared) == HUB_SHARED_SIZE,
     "guard.S reserves it");
 

@@ -25,8 +25,10 @@
 #define RES_OPS 376
 #define RES_CTX 384
 #define RES_OWNER 392
-/* struct pb_module .key (hub.h; domain.c _Static_asserts it). */
+/* struct pb_module .key and .fault_pending (hub.h; domain.c
+ * _Static_asserts them). */
 #define MOD_KEY 1360
+#define MOD_FAULT_PENDING 1292
 
 /* The guard stack's pages (guard.S): the guard slots, then the ring of
  * pointers handed to providers (domain.c, grants): GRANT_NOTES notes of

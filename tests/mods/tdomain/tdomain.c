@@ -13,7 +13,8 @@
  *   peer	call tdomainp's `add` (five arguments) and then its `crash`
  *		through a connection: the provider faults, and with
  *		isolation on the fault is charged to it, not to tdomain,
- *		whose call returns PB_EFAULT
+ *		whose call returns PB_EFAULT; a second call before the
+ *		provider's recovery returns PB_EFAULT without reaching it
  *
  * Loaded with takeover=no, start() runs in the firmware phase, under the
  * firmware's page tables.
@@ -80,6 +81,10 @@ tdomain_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		    PB_CALL(c, tdomainp_ops, add, 1, 2, 3, 4, 5));
 		pb_logf(hub, self, PB_LOG_INFO, "provider call returned %d",
 		    PB_CALL(c, tdomainp_ops, crash));
+		/* Its recovery comes when this call ends: until then the
+		 * gate does not call it (its code may be what faulted). */
+		pb_logf(hub, self, PB_LOG_INFO, "provider called again before "
+		    "its recovery: %d", PB_CALL(c, tdomainp_ops, crash));
 		pb_logf(hub, self, PB_LOG_INFO, "still running");
 	}
 	return hub->publish(self, "tdomain", "d0", "", &domain_ops, NULL) ?
