@@ -610,6 +610,17 @@ fm_add(const char *name, int rank)
 	return f;
 }
 
+/* fm_add(name, 0), already running: a module the test calls into
+ * without a start of its own. */
+struct fm *
+fm_add_running(const char *name)
+{
+	struct fm *f = fm_add(name, 0);
+
+	f->m->state = MOD_RUNNING;
+	return f;
+}
+
 struct fm *
 fm_add_loadable(const char *name, int rank)
 {

@@ -138,6 +138,7 @@ void fm_teardown(void);
 
 /* A module named `name` of rank `rank`, MOD_LOADED, with fm_ops. */
 struct fm *fm_add(const char *name, int rank);
+struct fm *fm_add_running(const char *name);
 /* The same, MOD_KNOWN, with an image the hub loads (and reloads). */
 struct fm *fm_add_loadable(const char *name, int rank);
 struct fm *fm_of(const struct pb_module *m);

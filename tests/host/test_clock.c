@@ -18,15 +18,6 @@ tick(void *arg)
 	ticks++;
 }
 
-static struct fm *
-running(const char *name)
-{
-	struct fm *f = fm_add(name, 0);
-
-	f->m->state = MOD_RUNNING;
-	return f;
-}
-
 TEST(periodic_timer_fires_each_period_and_skips_when_late)
 {
 	struct fm *m;
@@ -34,7 +25,7 @@ TEST(periodic_timer_fires_each_period_and_skips_when_late)
 	int id;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ticks = 0;
 	t0 = fake_now;
 	id = timer_add_every(m->m, 100, 100, tick, NULL);
@@ -88,8 +79,8 @@ TEST(clock_change_keeps_time_continuous)
 	uint64_t before;
 
 	fm_setup();
-	t = running("timer");
-	other = running("other");
+	t = fm_add_running("timer");
+	other = fm_add_running("other");
 	fake_now = 5000;
 	before = hub_now_ns();
 	clk_now = 1;	/* the provider counts from its own zero */
@@ -141,8 +132,8 @@ TEST(eoi_hook_runs_after_every_device_vector)
 	int v;
 
 	fm_setup();
-	apic = running("apic");
-	drv = running("drv");
+	apic = fm_add_running("apic");
+	drv = fm_add_running("drv");
 	eois = 0;
 	ticks = 0;
 	CHECK_EQ_INT(hub_set_irq_eoi(apic->m, eoi, NULL), PB_OK);
@@ -186,7 +177,7 @@ TEST(watchdog_due_only_while_a_long_item_runs)
 	uint64_t limit = hub_watchdog_ns;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	hub_watchdog_ns = 2000000000ull;
 	CHECK(hub_watchdog_due() == NULL);
 	CHECK_EQ_INT(work_queue(m->m, long_item, NULL), PB_OK);
@@ -292,8 +283,8 @@ TEST(watchdog_nested_call_keeps_the_callers_interrupts_and_own_count)
 
 	fm_setup();
 	hub_watchdog_ns = 2000000000ull;
-	outer = running("outer");
-	inner_fm = running("inner");
+	outer = fm_add_running("outer");
+	inner_fm = fm_add_running("inner");
 	fake_if = 0;
 	due_inside = due_back = due_own = NULL;
 	due_paused = outer->m;
@@ -335,8 +326,8 @@ TEST(watchdog_deadline_armed_again_after_a_timers_alarm)
 
 	fm_setup();
 	hub_watchdog_ns = 2000000000ull;
-	t = running("timer");
-	m = running("m");
+	t = fm_add_running("timer");
+	m = fm_add_running("m");
 	clk_now = fake_now;
 	CHECK_EQ_INT(hub_set_clock(t->m, &fake_clock, NULL), PB_OK);
 	CHECK_EQ_INT(work_queue(m->m, rearm_item, NULL), PB_OK);
@@ -355,9 +346,9 @@ TEST(resource_limited_to_one_client)
 	static const int ops;
 
 	fm_setup();
-	p = running("pci");
-	a = running("drva");
-	b = running("drvb");
+	p = fm_add_running("pci");
+	a = fm_add_running("drva");
+	b = fm_add_running("drvb");
 	fm_provide(p, "tcon", 1, 0);
 	r = res_publish(p->m, "tcon", "f0", "vendor=1234", &ops, NULL);
 	REQUIRE(r != NULL);

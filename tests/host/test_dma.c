@@ -18,15 +18,6 @@
 
 static const struct pb_hub *const h = &hub_services;
 
-static struct fm *
-running(const char *name)
-{
-	struct fm *f = fm_add(name, 0);
-
-	f->m->state = MOD_RUNNING;
-	return f;
-}
-
 static int
 crosses(uint64_t va, uint64_t len, uint64_t boundary)
 {
@@ -48,7 +39,7 @@ TEST(dma_pages_aligned_and_zeroed)
 	uint8_t *p, *q;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	REQUIRE(h->dma_alloc);
 	REQUIRE(mem_alloc(NULL, 1, 0, MEM_KIND_HEAP));	/* misalign the rest */
 	p = h->dma_alloc(m->m, 2 * PG, 65536, 0, ~0ull, &bus);
@@ -79,7 +70,7 @@ TEST(dma_pages_never_cross_their_boundary)
 	uint64_t bus;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	REQUIRE(h->dma_alloc);
 	REQUIRE(mem_alloc(NULL, 3, 0, MEM_KIND_HEAP));
 	for (unsigned i = 0; i < 7; i++) {
@@ -107,7 +98,7 @@ TEST(dma_pages_below_their_limit)
 	int n = 0;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	REQUIRE(h->dma_alloc);
 	base = U(mem_alloc(NULL, 1, 0, MEM_KIND_HEAP));
 	REQUIRE(base);
@@ -134,7 +125,7 @@ TEST(dma_subpage_carved_aligned_zeroed)
 	uint8_t *a, *b, *c, *d, *e;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	REQUIRE(h->dma_alloc);
 	a = h->dma_alloc(m->m, 1024, 1024, 0, ~0ull, &bus);	/* AHCI CLB */
 	b = h->dma_alloc(m->m, 256, 256, 0, ~0ull, &bus);	/* FIS */
@@ -179,8 +170,8 @@ TEST(dma_free_refuses_what_is_not_the_callers)
 	uint8_t *p, *s;
 
 	fm_setup();
-	m = running("m");
-	k = running("k");
+	m = fm_add_running("m");
+	k = fm_add_running("k");
 	REQUIRE(h->dma_alloc);
 	p = h->dma_alloc(m->m, PG, PG, 0, ~0ull, &bus);
 	s = h->dma_alloc(m->m, 128, 64, 0, ~0ull, &bus);
@@ -205,7 +196,7 @@ TEST(dma_reclaimed_on_unload)
 	char why[96];
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	REQUIRE(h->dma_alloc);
 	before = mem_free_pages();
 	REQUIRE(h->dma_alloc(m->m, 3 * PG, 65536, 65536, ~0ull, &bus));
@@ -232,8 +223,8 @@ TEST(dma_addr_of_ledger_memory_only)
 	int local;
 
 	fm_setup();
-	m = running("m");
-	c = running("c");
+	m = fm_add_running("m");
+	c = fm_add_running("c");
 	REQUIRE(h->dma_addr);
 	buf = h->alloc(c->m, 3 * PG);		/* a client's buffer */
 	REQUIRE(buf);
@@ -265,7 +256,7 @@ TEST(dma_bus_addresses_are_translated)
 	uint8_t *p;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	REQUIRE(h->dma_alloc);
 	fake_bus_offset = 0x4000000000ull;
 	p = h->dma_alloc(m->m, 2 * PG, PG, 0, ~0ull, &bus);

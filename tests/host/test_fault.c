@@ -17,15 +17,6 @@ static uint8_t prov_text[4096];
 #define PROV_RIP ((uint64_t)(uintptr_t)prov_text + 0x80)
 #define WILD_RIP 0x0000414141414141ull
 
-static struct fm *
-running(const char *name)
-{
-	struct fm *f = fm_add(name, 0);
-
-	f->m->state = MOD_RUNNING;
-	return f;
-}
-
 static void
 setup(void)
 {
@@ -60,7 +51,7 @@ fault_in_work(void *arg)
 static struct pb_module *
 fault_in_item(struct shot *s, char *ran)
 {
-	struct fm *m = running("m");
+	struct fm *m = fm_add_running("m");
 
 	CHECK_EQ_INT(work_queue(m->m, fault_in_work, s), PB_OK);
 	CHECK_EQ_INT(fm_run_work(), 1);
@@ -156,8 +147,8 @@ TEST(fault_in_a_providers_image_charged_to_the_provider)
 	struct fm *client, *prov;
 
 	setup();
-	client = running("client");
-	prov = running("prov");
+	client = fm_add_running("client");
+	prov = fm_add_running("prov");
 	prov->m->base = (uint64_t)(uintptr_t)prov_text;
 	prov->m->size = sizeof(prov_text);
 	CHECK_EQ_INT(work_queue(client->m, call_into_provider, NULL), PB_OK);
@@ -198,8 +189,8 @@ TEST(fault_charged_to_the_innermost_call)
 	struct fm *a, *b;
 
 	setup();
-	a = running("a");
-	b = running("b");
+	a = fm_add_running("a");
+	b = fm_add_running("b");
 	a_went_on = 0;
 	irq_vec = irq_alloc(b->m);
 	REQUIRE(irq_register(b->m, irq_vec, b_handler, NULL) == PB_OK);
@@ -237,8 +228,8 @@ TEST(fault_guard_owner_nests_and_restores)
 	struct fm *a, *b;
 
 	setup();
-	a = running("a");
-	b = running("b");
+	a = fm_add_running("a");
+	b = fm_add_running("b");
 	CHECK_EQ_INT(work_queue(a->m, outer_work, b->m), PB_OK);
 	fm_run_work();
 	CHECK(seen_inner == b->m);
@@ -253,7 +244,7 @@ TEST(fault_outside_any_call_is_the_hubs)
 	struct fm *m;
 
 	setup();
-	m = running("m");
+	m = fm_add_running("m");
 	CHECK_EQ_INT(fake_fault_at(14, HUB_RIP, 0), -1);
 	CHECK_EQ_INT(fake_hub_died, 1);
 	CHECK_EQ_INT(m->m->faults, 0);

@@ -28,15 +28,6 @@ ctl(const char *line)
 	return hub_control(NULL, line, keep, NULL);
 }
 
-static struct fm *
-running(const char *name)
-{
-	struct fm *f = fm_add(name, 0);
-
-	f->m->state = MOD_RUNNING;
-	return f;
-}
-
 static void *seen_arg;
 static unsigned calls;
 
@@ -50,7 +41,7 @@ item(void *arg)
 TEST(inject_control_arms_and_reports)
 {
 	fm_setup();
-	running("m");
+	fm_add_running("m");
 	CHECK_EQ_INT(ctl("inject"), PB_OK);
 	CHECK_CONTAINS(said, "inject: none");
 	CHECK_EQ_INT(ctl("inject m 1:10:0x5"), PB_OK);
@@ -75,7 +66,7 @@ TEST(inject_regbit_at_the_next_work_item)
 	struct fm *m;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	calls = 0;
 	CHECK_EQ_INT(ctl("inject m 1:4:63"), PB_OK);
 	CHECK_EQ_INT(work_queue(m->m, item, &x), PB_OK);
@@ -98,8 +89,8 @@ TEST(inject_only_its_module_and_generation)
 	struct fm *m, *k;
 
 	fm_setup();
-	m = running("m");
-	k = running("k");
+	m = fm_add_running("m");
+	k = fm_add_running("k");
 	CHECK_EQ_INT(ctl("inject m 1:4:0"), PB_OK);
 	CHECK_EQ_INT(work_queue(k->m, item, &x), PB_OK);
 	CHECK_EQ_INT(fm_run_work(), 1);
@@ -120,7 +111,7 @@ TEST(inject_pointer_writes_next_to_the_argument)
 	struct fm *m;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	memset(buf, 0, sizeof(buf));
 	CHECK_EQ_INT(ctl("inject m 1:1:0x12"), PB_OK);	/* 18 % 18 = 0 */
 	CHECK_EQ_INT(work_queue(m->m, item, &buf[0]), PB_OK);
@@ -146,7 +137,7 @@ TEST(inject_skip_at_an_interrupt)
 	int v;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	handled = 0;
 	v = irq_alloc(m->m);
 	CHECK(v > 0);
@@ -172,7 +163,7 @@ TEST(inject_retcode_at_an_entry)
 	struct fm *m;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	calls = 0;
 	CHECK_EQ_INT(ctl("inject m 0:8:0xfffffffffffffffb"), PB_OK);
 	CHECK_EQ_INT(mod_call_watched(m->m, entry, NULL), -5);

@@ -20,15 +20,6 @@ note(void *arg)
 	snprintf(ran + n, sizeof(ran) - n, "%s", (const char *)arg);
 }
 
-static struct fm *
-running(const char *name)
-{
-	struct fm *f = fm_add(name, 0);
-
-	f->m->state = MOD_RUNNING;
-	return f;
-}
-
 /* Posted through the services table (a module's call), the item waits in
  * the ring, not on the queue; the hub's own posts keep first-in,
  * first-out order with it. */
@@ -38,7 +29,7 @@ TEST(isocost_module_posts_keep_fifo_order_with_the_hubs)
 	struct fm *m;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	work_init(m->m, &a, note, "a");
 	work_init(m->m, &b, note, "b");
@@ -64,7 +55,7 @@ TEST(isocost_posts_beyond_the_ring_run_in_order)
 	struct fm *m;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	for (unsigned i = 0; i < POSTS_RING + 20; i++) {
 		snprintf(names[i], sizeof(names[i]), "%c", 'A' + i % 58);
@@ -84,7 +75,7 @@ TEST(isocost_cancel_takes_an_item_still_in_the_ring)
 	struct fm *m;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	work_init(m->m, &a, note, "a");
 	work_init(m->m, &b, note, "b");
@@ -105,7 +96,7 @@ TEST(isocost_a_stray_ring_entry_is_dropped)
 	struct fm *m;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	work_init(m->m, &a, note, "a");
 	work_init(m->m, &b, note, "b");
@@ -129,8 +120,8 @@ TEST(isocost_a_dropped_modules_ring_posts_never_run)
 	struct fm *m, *o;
 
 	fm_setup();
-	m = running("m");
-	o = running("o");
+	m = fm_add_running("m");
+	o = fm_add_running("o");
 	ran[0] = '\0';
 	work_init(m->m, &a, note, "a");
 	work_init(o->m, &b, note, "b");
@@ -173,7 +164,7 @@ TEST(isocost_own_posts_run_in_the_same_call)
 	struct fm *m;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	poster = m->m;
 	work_init(m->m, &a, note_and_post, "a");
@@ -193,8 +184,8 @@ TEST(isocost_own_posts_wait_their_turn_behind_others)
 	struct fm *m, *o;
 
 	fm_setup();
-	m = running("m");
-	o = running("o");
+	m = fm_add_running("m");
+	o = fm_add_running("o");
 	ran[0] = '\0';
 	poster = m->m;
 	work_init(m->m, &a, note_and_post, "a");
@@ -230,8 +221,8 @@ TEST(isocost_queued_items_of_a_module_run_as_one_batch)
 	struct fm *m, *o;
 
 	fm_setup();
-	m = running("m");
-	o = running("o");
+	m = fm_add_running("m");
+	o = fm_add_running("o");
 	ran[0] = '\0';
 	work_init(m->m, &batch[0], note, "a");
 	work_init(m->m, &batch[1], note_and_cancel, "b");
@@ -261,7 +252,7 @@ TEST(isocost_a_slow_batch_gives_the_rest_back_in_order)
 	struct fm *m;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	work_init(m->m, &batch[0], slow, "a");
 	work_init(m->m, &batch[1], slow, "b");

@@ -14,15 +14,6 @@
 #define LIMIT 2000000000ull
 #define LATE (LIMIT + 1000000)
 
-static struct fm *
-running(const char *name)
-{
-	struct fm *f = fm_add(name, 0);
-
-	f->m->state = MOD_RUNNING;
-	return f;
-}
-
 /* Is the innermost call overdue, as the NMI would ask right now? */
 static int
 overdue(void)
@@ -50,7 +41,7 @@ TEST(watch_overdue_only_past_the_limit_inside_the_call)
 
 	fm_setup();
 	hub_watchdog_ns = LIMIT;
-	m = running("m");
+	m = fm_add_running("m");
 	CHECK_EQ_INT(work_queue(m->m, long_item, NULL), PB_OK);
 	fm_run_work();
 	CHECK_EQ_INT(seen_early, 0);
@@ -92,8 +83,8 @@ TEST(watch_handler_judged_by_its_own_count)
 
 	fm_setup();
 	hub_watchdog_ns = LIMIT;
-	m = running("m");
-	d = running("drv");
+	m = fm_add_running("m");
+	d = fm_add_running("drv");
 	vector = irq_alloc(d->m);
 	CHECK_EQ_INT(irq_register(d->m, vector, slow_handler, NULL), PB_OK);
 	CHECK_EQ_INT(work_queue(m->m, late_item_interrupted, NULL), PB_OK);
@@ -142,8 +133,8 @@ TEST(watch_nested_call_own_count_and_the_callers_paused)
 
 	fm_setup();
 	hub_watchdog_ns = LIMIT;
-	m = running("m");
-	callee = running("callee");
+	m = fm_add_running("m");
+	callee = fm_add_running("callee");
 	CHECK_EQ_INT(work_queue(m->m, caller_item, NULL), PB_OK);
 	fm_run_work();
 	CHECK_EQ_INT(seen_inner_early, 0);
@@ -175,7 +166,7 @@ TEST(watch_never_the_hubs_own_wait)
 
 	fm_setup();
 	hub_watchdog_ns = LIMIT;
-	m = running("m");
+	m = fm_add_running("m");
 	CHECK_EQ_INT(work_queue(m->m, waiting_item, NULL), PB_OK);
 	fm_run_work();
 	CHECK_EQ_INT(seen_hub_wait, 0);
@@ -205,7 +196,7 @@ TEST(watch_unwound_guard_leaves_nothing_stale)
 
 	fm_setup();
 	hub_watchdog_ns = LIMIT;
-	d = running("drv");
+	d = fm_add_running("drv");
 	vector = irq_alloc(d->m);
 	CHECK_EQ_INT(irq_register(d->m, vector, unwound_handler, NULL), PB_OK);
 	seen_stale = 1;
@@ -238,10 +229,10 @@ TEST(watch_may_end_module_code_not_what_the_hub_called_itself)
 	struct fm *a, *b, *timer, *apic;
 
 	fm_setup();
-	a = running("a");
-	b = running("b");
-	timer = running("timer");
-	apic = running("apic");
+	a = fm_add_running("a");
+	b = fm_add_running("b");
+	timer = fm_add_running("timer");
+	apic = fm_add_running("apic");
 	CHECK_EQ_INT(hub_set_clock(timer->m, &fake_clock, NULL), PB_OK);
 	CHECK_EQ_INT(hub_set_irq_eoi(apic->m, eoi, NULL), PB_OK);
 	CHECK_EQ_INT(hub_watch_may_end(NULL, a->m), 0);	/* hub code */

@@ -19,15 +19,6 @@
 #define HEADER_WORDS (offsetof(struct hub_shared, posts) / 8)
 #define KINDS 5
 
-static struct fm *
-running(const char *name)
-{
-	struct fm *f = fm_add(name, 0);
-
-	f->m->state = MOD_RUNNING;
-	return f;
-}
-
 /* Is the innermost call overdue, as the NMI would ask right now? */
 static int
 overdue(void)
@@ -129,7 +120,7 @@ TEST(watchsafe_stray_write_in_a_handler_neither_blinds_nor_fires)
 
 	fm_setup();
 	hub_watchdog_ns = LIMIT;
-	hung_in = running("drv");
+	hung_in = fm_add_running("drv");
 	vector = irq_alloc(hung_in->m);
 	CHECK_EQ_INT(irq_register(hung_in->m, vector, hung_handler, NULL),
 	    PB_OK);
@@ -185,8 +176,8 @@ TEST(watchsafe_stray_write_in_a_modules_clock_hook_neither_blinds_nor_fires)
 
 	fm_setup();
 	hub_watchdog_ns = LIMIT;
-	caller = running("m");
-	hung_in = running("timer");
+	caller = fm_add_running("m");
+	hung_in = fm_add_running("timer");
 	CHECK_EQ_INT(hub_set_clock(hung_in->m, &hung_clock, NULL), PB_OK);
 	CHECK_EQ_INT(sweep(module_reads_once), 0);
 	work_drop_module(hung_in->m);
@@ -216,7 +207,7 @@ TEST(watchsafe_stray_write_in_the_eoi_hook_neither_blinds_nor_fires)
 
 	fm_setup();
 	hub_watchdog_ns = LIMIT;
-	hung_in = running("apic");
+	hung_in = fm_add_running("apic");
 	CHECK_EQ_INT(hub_set_irq_eoi(hung_in->m, hung_eoi, NULL), PB_OK);
 	CHECK_EQ_INT(sweep(spurious_once), 0);
 	work_drop_module(hung_in->m);
@@ -261,8 +252,8 @@ TEST(watchsafe_a_damaged_hook_record_is_said_once)
 	struct fm *t;
 
 	fm_setup();
-	caller = running("m");
-	t = running("timer");
+	caller = fm_add_running("m");
+	t = fm_add_running("timer");
 	CHECK_EQ_INT(hub_set_clock(t->m, &damaging_clock, NULL), PB_OK);
 	CHECK_EQ_INT(work_queue(caller->m, item_reads_the_clock, NULL), PB_OK);
 	CHECK_EQ_INT(work_queue(caller->m, nothing, NULL), PB_OK);
@@ -317,7 +308,7 @@ TEST(watchsafe_a_lost_clock_goes_on_without_a_jump_after_garbage)
 	uint64_t before, after;
 
 	fm_setup();
-	hung_in = running("timer");
+	hung_in = fm_add_running("timer");
 	clock_faults = 0;
 	CHECK_EQ_INT(hub_set_clock(hung_in->m, &faulting_clock, NULL), PB_OK);
 	before = hub_now_ns();
@@ -355,7 +346,7 @@ TEST(watchsafe_a_garbage_ring_slot_is_dropped_with_one_line)
 	struct fm *m;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	work_init(m->m, &a, note, "a");
 	work_init(m->m, &b, note, "b");
@@ -381,7 +372,7 @@ counts_damaged(int which)
 	int ok;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	work_init(m->m, &w[0], note, "x");
 	work_init(m->m, &w[1], note, "y");

@@ -22,21 +22,12 @@ note(void *arg)
 }
 
 /* A fake module in MOD_RUNNING, without starting anything. */
-static struct fm *
-running(const char *name)
-{
-	struct fm *f = fm_add(name, 0);
-
-	f->m->state = MOD_RUNNING;
-	return f;
-}
-
 TEST(work_runs_in_fifo_order)
 {
 	struct fm *m;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	CHECK_EQ_INT(work_run_one(), 0);
 	CHECK_EQ_INT(work_queue(NULL, note, "1"), PB_OK);
@@ -78,8 +69,8 @@ TEST(work_of_a_gone_module_never_runs)
 	struct fm *m, *k;
 
 	fm_setup();
-	m = running("m");
-	k = running("k");
+	m = fm_add_running("m");
+	k = fm_add_running("k");
 	ran[0] = '\0';
 	CHECK_EQ_INT(work_queue(m->m, note, "m1"), PB_OK);
 	CHECK_EQ_INT(work_queue(k->m, note, "k1"), PB_OK);
@@ -116,7 +107,7 @@ TEST(work_fault_is_the_modules)
 	struct fm *m;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	CHECK_EQ_INT(work_queue(m->m, fm_fault_work, m->m), PB_OK);
 	CHECK_EQ_INT(work_queue(NULL, note, "after"), PB_OK);
@@ -135,7 +126,7 @@ TEST(timers_fire_when_due_not_before)
 	uint64_t t0;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	t0 = fake_now;
 	CHECK_EQ_INT(timers_next(), ~0ull);
@@ -169,8 +160,8 @@ TEST(timer_cancel)
 	int a, b, c;
 
 	fm_setup();
-	m = running("m");
-	k = running("k");
+	m = fm_add_running("m");
+	k = fm_add_running("k");
 	ran[0] = '\0';
 	a = timer_add(m->m, 100, note, "a");
 	b = timer_add(m->m, 100, note, "b");
@@ -190,8 +181,8 @@ TEST(timers_of_a_dropped_module_never_fire)
 	struct fm *m, *k;
 
 	fm_setup();
-	m = running("m");
-	k = running("k");
+	m = fm_add_running("m");
+	k = fm_add_running("k");
 	ran[0] = '\0';
 	CHECK(timer_add(m->m, 100, note, "m") > 0);
 	CHECK(timer_add(k->m, 100, note, "k") > 0);
@@ -235,8 +226,8 @@ TEST(irq_alloc_register_unregister)
 	int v, w;
 
 	fm_setup();
-	m = running("m");
-	k = running("k");
+	m = fm_add_running("m");
+	k = fm_add_running("k");
 	CHECK_EQ_INT(irq_free_count(), DYNAMIC_VECTORS);
 	v = irq_alloc(m->m);
 	CHECK(v >= 64 && v <= 239);
@@ -274,7 +265,7 @@ TEST(irq_alloc_runs_out)
 	int n = 0;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	while (irq_alloc(m->m) >= 0 && n < 1000)
 		n++;
 	CHECK_EQ_INT(n, DYNAMIC_VECTORS);
@@ -293,7 +284,7 @@ TEST(irq_dispatch_counts_and_calls)
 	int v, bare;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	hits = 0;
 	v = irq_alloc(m->m);
 	bare = irq_alloc(m->m);			/* no handler yet */
@@ -328,8 +319,8 @@ TEST(irq_held_and_replayed)
 	int v, w;
 
 	fm_setup();
-	m = running("m");
-	k = running("k");
+	m = fm_add_running("m");
+	k = fm_add_running("k");
 	hits = 0;
 	v = irq_alloc(m->m);
 	w = irq_alloc(k->m);
@@ -380,7 +371,7 @@ TEST(irq_handler_fault)
 	int v;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	v = irq_alloc(m->m);
 	REQUIRE(irq_register(m->m, v, faulting_handler, m->m) == PB_OK);
 	hub_irq_dispatch(v);
@@ -436,7 +427,7 @@ TEST(work_post_never_fails)
 	int legacy = 0;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	count = 0;
 	while (work_queue(NULL, note, "") == PB_OK && legacy < 1000)
@@ -473,7 +464,7 @@ TEST(work_post_is_idempotent_while_queued)
 	struct pb_work w;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	work_init(m->m, &w, note, "a");
 	work_post(&w);
@@ -497,7 +488,7 @@ TEST(work_items_and_queued_work_share_fifo_order)
 	struct pb_work a, b;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	work_init(m->m, &a, note, "2");
 	work_init(NULL, &b, note, "4");
@@ -517,7 +508,7 @@ TEST(work_cancel_takes_it_off)
 	struct pb_work a, b, c;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	work_init(m->m, &a, note, "a");
 	work_init(m->m, &b, note, "b");
@@ -546,7 +537,7 @@ TEST(work_post_keeps_the_interrupt_state)
 	struct pb_work w;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	work_init(m->m, &w, note, "");
 	fake_if = 1;
 	work_post(&w);
@@ -569,8 +560,8 @@ TEST(work_items_of_a_gone_module_never_run)
 	struct pb_work a, b, c, h;
 
 	fm_setup();
-	m = running("m");
-	k = running("k");
+	m = fm_add_running("m");
+	k = fm_add_running("k");
 	ran[0] = '\0';
 	work_init(m->m, &a, note, "a");
 	work_init(k->m, &b, note, "b");
@@ -606,7 +597,7 @@ TEST(work_init_service_refuses_code_outside_the_owner)
 	struct pb_work w;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	REQUIRE(hub_services.work_init && hub_services.work_post);
 	hub_services.work_init(m->m, &w, note, "x");
@@ -625,7 +616,7 @@ TEST(timer_cancel_after_its_expiry_was_queued)
 	int one, every;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	one = timer_add(m->m, 100, note, "o");
 	every = timer_add_every(m->m, 100, 100, note, "e");
@@ -661,7 +652,7 @@ TEST(work_and_timers_of_a_quiesced_module_wait)
 	uint64_t t0;
 
 	fm_setup();
-	m = running("m");
+	m = fm_add_running("m");
 	ran[0] = '\0';
 	t0 = fake_now;
 	CHECK_EQ_INT(work_queue(m->m, note, "w"), PB_OK);
