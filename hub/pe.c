@@ -377,7 +377,8 @@ pe_load_range(const struct pe_image *img, void *dest, uint64_t load_addr,
 	return walk_relocs(img, &d, NULL, NULL, why);
 }
 
-/* The headers too: the stub maps the hub's sections from them. */
+/* A whole image, headers included: the stub maps the hub's sections from
+ * them (a module is loaded by pe_load_range, without its headers). */
 int
 pe_load(const struct pe_image *img, void *dest, uint64_t load_addr,
     const char **why)
