@@ -433,6 +433,7 @@ void shadow_hold(struct conn *c);
 void shadow_unwrap(struct pb_conn *pub);
 unsigned shadow_replay(struct conn *c);
 void shadow_close(struct conn *c);
+void shadow_client_gone(struct conn *c);
 unsigned shadow_pending(const struct conn *c);
 extern unsigned shadow_unnoted, shadow_failed;
 int shadow_wraps(const struct pb_conn *pub);

@@ -257,6 +257,8 @@ conn_tell_gone(struct conn *c)
 		r = mod_call_watched(p, call_event, &a);
 	if (r == PB_OK && !view.ops)
 		return PB_EIO;
+	if (r == PB_OK)
+		shadow_client_gone(c);	/* the provider holds none of them */
 	return (int)r;
 }
 

@@ -451,6 +451,30 @@ shadow_wraps(const struct pb_conn *pub)
 	return pub->ops == &shadow_ops || pub->ops == &shadow_fs_ops;
 }
 
+/*
+ * c's client goes, and its provider, told PB_EV_CLIENT_GONE, answered
+ * that it holds none of c's requests any more (abi/pb.h: it dropped the
+ * queued ones without completing them): their notes go, or each would
+ * stay taken for good and the shadow would run out of them.  A
+ * completion already posted keeps its note until it runs.
+ */
+void
+shadow_client_gone(struct conn *c)
+{
+	struct shadow *s = shadow_of(c);
+
+	for (unsigned i = 0; s && i < NOTES; i++) {
+		struct note *n = &notes[i];
+
+		if (!n->req || n->s != s || work_queued(n->done))
+			continue;
+		if (note_sane(n))
+			unnote(n);	/* the client's done is its own again */
+		else
+			n->req = NULL;
+	}
+}
+
 /* s's oldest noted request, or NULL. */
 static struct note *
 oldest(const struct shadow *s)

@@ -511,3 +511,53 @@ TEST(shadow_held_block_connection_follows_its_path_to_a_new_name)
 	CHECK(!res_same_disk(c->res, fs->m, "pci:00:1f.2/sata:0/part:1"));
 	fm_teardown();
 }
+
+/* disk drops the requests of a client that goes, as abi/pb.h asks. */
+static void
+drop_on_gone(struct fm *f, int event, struct pb_conn *conn, int req)
+{
+	(void)conn;
+	(void)req;
+	if (f == disk && event == PB_EV_CLIENT_GONE)
+		nqueue = 0;
+}
+
+/* A client that goes with requests its provider then drops (told
+ * PB_EV_CLIENT_GONE) leaves no note behind: after more such requests than
+ * the shadow has notes, a request is still noted, and so still issued
+ * again when its provider faults.  Before, each dropped request kept its
+ * note for good. */
+TEST(shadow_requests_dropped_for_a_gone_client_free_their_notes)
+{
+	unsigned unnoted;
+
+	REQUIRE(world(PB_CARD_ONE));
+	unnoted = shadow_unnoted;
+	fm_event_hook = drop_on_gone;
+	for (unsigned round = 0; round < 80; round++) {
+		struct pb_conn *pc = fs->hub->connect(fs->m, BLOCK_IFACE, 1, 0,
+		    "block:d0");
+
+		REQUIRE(pc != NULL);
+		CHECK_EQ_INT(PB_CALL(pc, block_ops, submit, &reqs[0]), PB_OK);
+		CHECK_EQ_INT(PB_CALL(pc, block_ops, submit, &reqs[1]), PB_OK);
+		fs->hub->disconnect(fs->m, pc);
+		/* its done is the client's own again */
+		CHECK(reqs[0].done.fn == req_done && reqs[0].done.arg == &reqs[0]);
+	}
+	fm_event_hook = NULL;
+	CHECK_EQ_INT(shadow_unnoted, unnoted);
+	CHECK_EQ_INT(submit(2), PB_OK);
+	CHECK_EQ_INT(shadow_unnoted, unnoted);
+	fm_step_hook = fresh_queue;
+	fault_disk();
+	fm_step_hook = NULL;
+	CHECK_EQ_INT(nqueue, 1);		/* noted, so issued again */
+	REQUIRE(nqueue == 1);
+	CHECK(queue[0] == &reqs[2]);
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[2]);
+	fm_teardown();
+}
