@@ -33,6 +33,10 @@ enum {
 	T_SVCARG,	/* hands a hub service the pointer PARAM */
 	T_SKIP,		/* irq: the handler does not run (no device
 			 * acknowledge); else: returns interrupts held */
+	T_SLOT,		/* an 8-byte write into the guard slot of the call
+			 * itself, at byte PARAM % 128 (a stray write into
+			 * the hub's records, which modules may write);
+			 * then, with PARAM bit 7, a call through NULL */
 	T_N
 };
 
@@ -149,6 +153,14 @@ injector(void *unused)
 		r = call_real(inj.arg);
 		arch_irq_hold();
 		return r;
+	case T_SLOT:
+		arch_module_store(inj.m->base, inj.m->size,
+		    arch_guard_slot() + (p & 0x78), 0xdeadbeefcafef00dull);
+		if (p & 0x80) {
+			jump = NULL;
+			return jump(inj.arg);
+		}
+		break;
 	}
 	return call_real(inj.arg);
 }

@@ -91,12 +91,12 @@ conn_gate_common:
 	shlq $GUARD_SHIFT, %rax
 	leaq guard_stack(%rip), %r10
 	addq %rax, %r10
-	GUARD_FILL %r10, %r11, F_SIZE
+	GUARD_FILL %r10, %r11, F_SIZE, %rcx
 	cmpb $0, domain_on(%rip)
 	je 2f
 	movl $MSR_PKRS, %ecx
 	rdmsr
-	movl %eax, G_PKRS(%r10)
+	GUARD_PKRS %r10
 	movzbl MOD_KEY(%r11), %r11d	/* the provider's domain */
 	leaq domain_key_pkrs(%rip), %rcx
 	movl (%rcx,%r11,4), %r11d
@@ -115,7 +115,7 @@ conn_gate_common:
 	decl %eax
 	shlq $GUARD_SHIFT, %rax
 	leaq guard_stack(%rip), %r8
-	movl G_PKRS(%r8,%rax), %r9d
+	GUARD_CALLER_PKRS %r8, %rax, %r9d
 	PKRS_SWITCH %r9d
 	movq %r10, %rax
 3:

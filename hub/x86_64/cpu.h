@@ -116,6 +116,12 @@ _Static_assert(sizeof(struct intr_frame) == 22 * 8, "intr_frame size");
  * are where the guarded call returns to (the caller's RSP after `ret`, and
  * the return address), so a fault resumes as if arch_call_guarded returned.
  * The size is a power of two so guard.S can index with a shift.
+ *
+ * Slots are on pages every module may write (connection gates fill them
+ * in the client's domain), so a stray write may land on one: each is
+ * sealed (seal: guard_key XOR every field from rbx to owner; pkrs_check:
+ * pkrs_before XOR guard_key's low half) and written twice, the copy
+ * GUARD_MIRROR bytes on (guardseal.c).
  */
 #define GUARD_MAX 16
 #define GUARD_SHIFT 7
@@ -127,8 +133,8 @@ struct guard {
 	uint64_t cs, ss;
 	struct pb_module *owner;	/* whose code the call runs */
 	uint32_t pkrs_before;		/* the caller's domain (domain.h) */
-	uint32_t pad32;
-	uint64_t pad;
+	uint32_t pkrs_check;		/* pkrs_before ^ (uint32_t)guard_key */
+	uint64_t seal;			/* guard_key ^ rbx ^ ... ^ owner */
 };
 _Static_assert(offsetof(struct guard, r15) == 56, "guard regs (guard.S)");
 _Static_assert(offsetof(struct guard, rsp) == 64, "guard rsp (guard.S)");
@@ -139,6 +145,9 @@ _Static_assert(offsetof(struct guard, ss) == 96, "guard ss (guard.S)");
 _Static_assert(offsetof(struct guard, owner) == 104, "guard owner (guard.S)");
 _Static_assert(offsetof(struct guard, pkrs_before) == 112,
     "guard pkrs_before (guard.S, domain.h)");
+_Static_assert(offsetof(struct guard, pkrs_check) == 116,
+    "guard pkrs_check (guard.S, domain.h)");
+_Static_assert(offsetof(struct guard, seal) == 120, "guard seal (guard.S)");
 _Static_assert(sizeof(struct guard) == 1u << GUARD_SHIFT, "guard size");
 
 /* guard.S: the stack of recovery contexts.  guard_depth counts the active
@@ -148,6 +157,8 @@ _Static_assert(sizeof(struct guard) == 1u << GUARD_SHIFT, "guard size");
 extern struct guard guard_stack[GUARD_MAX];
 extern volatile uint32_t guard_depth;
 extern volatile uint32_t guard_floor;
+/* guard.S: the ud2 a call whose slot's domain was damaged returns through. */
+extern const uint8_t guard_damaged[];
 
 /* isr.S: 4-byte entry stubs in groups of 32, each group ending in a
  * near jump: vector v at isr_stubs + (v / 32) * ISR_GROUP_SIZE +

@@ -21,9 +21,11 @@
  *          its image, pages, heap, DMA buffers and MMIO mappings
  *   15     what every module writes: the stack they run on and the IST
  *          stacks the CPU pushes onto when an interrupt cuts into them;
- *          the guard page, which connection gates fill in the client's
- *          domain; the hub's heap buffers it hands modules to fill
- *          (export_state, images); MMIO pages two modules map; the
+ *          the guard pages, whose slots connection gates fill in the
+ *          client's domain (each slot sealed and kept twice, so a stray
+ *          write there is found and outlived: guardseal.c); the hub's
+ *          heap buffers it hands modules to fill (export_state,
+ *          images); MMIO pages two modules map; the
  *          block and fs shadow's notes of requests in flight (shadow.c);
  *          and the pages granted to providers (below)
  * Domains (IA32_PKRS values): the hub's is 0, every key writable; a
@@ -102,6 +104,7 @@
 #include "arch.h"
 #include "cpu.h"
 #include "domain.h"
+#include "watch.h"
 #include "../hub.h"
 #include "../cfg.h"
 #include "../../abi/rt/rt.h"
@@ -163,7 +166,7 @@ arch_guard_retarget(struct pb_module *m)
 {
 	uint32_t d = arch_domain_of(m);
 
-	guard_stack[guard_depth - 1].owner = m;
+	guard_set_owner(m);
 	if (domain_on && (uint32_t)rdmsr(MSR_PKRS) != d)
 		wrmsr(MSR_PKRS, d);
 }
@@ -322,6 +325,7 @@ domain_init(const struct handoff *h)
 	write_cr4(read_cr4() | CR4_PKS);
 	domain_hub_lo = h->hub_base;
 	domain_hub_hi = (uint64_t)(uintptr_t)hub_text_end;
+	guard_domains_on();
 	domain_on = 1;
 	mem_domains_apply();
 	arch_set_key(h->stack_base, h->stack_size, KEY_SHARED);

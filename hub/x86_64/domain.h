@@ -33,7 +33,10 @@
 /* The guard stack's pages (guard.S): the guard slots, then the ring of
  * pointers handed to providers (domain.c, grants): GRANT_NOTES notes of
  * 1 << GRANT_NOTE_SHIFT bytes: the provider, then RDX, R8, R9. */
-#define GUARD_PAGES 2
+#define GUARD_PAGES 3
+/* The third page holds a copy of every guard slot, GUARD_MIRROR bytes on
+ * from the slot (guardseal.c). */
+#define GUARD_MIRROR 8192
 /* struct hub_shared (hub.h), on the first guard page after the slots. */
 #define HUB_SHARED_SIZE (32 + 64 * 8)
 #define GRANT_NOTES 128
@@ -65,33 +68,68 @@ int domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 #define G_SS 96
 #define G_OWNER 104
 #define G_PKRS 112
+#define G_PKRS_CHECK 116
+#define G_SEAL 120
+
+.macro GUARD_PUT slot, val, off, acc
+	movq \val, \off(\slot)
+	movq \val, \off+GUARD_MIRROR(\slot)
+	xorq \val, \acc
+.endm
 
 /*
  * Fill the claimed guard slot at register `slot` for a call made by the
- * code whose return address is at ret(%rsp); clobbers RAX.
+ * code whose return address is at ret(%rsp), and its copy, and seal both
+ * (cpu.h, guardseal.c); RAX and acc are scratch.  The owner goes first.
  */
-.macro GUARD_FILL slot, owner, ret
-	movq \owner, G_OWNER(\slot)
-	movq %rbx, G_RBX(\slot)
-	movq %rbp, G_RBP(\slot)
-	movq %rdi, G_RDI(\slot)
-	movq %rsi, G_RSI(\slot)
-	movq %r12, G_R12(\slot)
-	movq %r13, G_R13(\slot)
-	movq %r14, G_R14(\slot)
-	movq %r15, G_R15(\slot)
+.macro GUARD_FILL slot, owner, ret, acc
+	movq guard_key(%rip), \acc
+	GUARD_PUT \slot, \owner, G_OWNER, \acc
+	GUARD_PUT \slot, %rbx, G_RBX, \acc
+	GUARD_PUT \slot, %rbp, G_RBP, \acc
+	GUARD_PUT \slot, %rdi, G_RDI, \acc
+	GUARD_PUT \slot, %rsi, G_RSI, \acc
+	GUARD_PUT \slot, %r12, G_R12, \acc
+	GUARD_PUT \slot, %r13, G_R13, \acc
+	GUARD_PUT \slot, %r14, G_R14, \acc
+	GUARD_PUT \slot, %r15, G_R15, \acc
 	leaq \ret+8(%rsp), %rax
-	movq %rax, G_RSP(\slot)
+	GUARD_PUT \slot, %rax, G_RSP, \acc
 	movq \ret(%rsp), %rax
-	movq %rax, G_RIP(\slot)
+	GUARD_PUT \slot, %rax, G_RIP, \acc
 	pushfq
 	popq %rax
-	movq %rax, G_RFLAGS(\slot)
+	GUARD_PUT \slot, %rax, G_RFLAGS, \acc
 	xorl %eax, %eax
 	movw %cs, %ax
-	movq %rax, G_CS(\slot)
+	GUARD_PUT \slot, %rax, G_CS, \acc
 	movw %ss, %ax
-	movq %rax, G_SS(\slot)
+	GUARD_PUT \slot, %rax, G_SS, \acc
+	movq \acc, G_SEAL(\slot)
+	movq \acc, G_SEAL+GUARD_MIRROR(\slot)
+.endm
+
+/* The caller's domain, EAX, into the slot and its copy, checked by
+ * pkrs_check; EDX is scratch. */
+.macro GUARD_PKRS slot
+	movl %eax, G_PKRS(\slot)
+	movl %eax, G_PKRS+GUARD_MIRROR(\slot)
+	movl %eax, %edx
+	xorl guard_key(%rip), %edx
+	movl %edx, G_PKRS_CHECK(\slot)
+	movl %edx, G_PKRS_CHECK+GUARD_MIRROR(\slot)
+.endm
+
+/* reg32 := the domain slot `base + index` records for its caller, checked
+ * first: a slot a stray write damaged goes to guard_damaged (guard.S), a
+ * fault there, which the slot's sound copy unwinds (guardseal.c).  ECX is
+ * scratch. */
+.macro GUARD_CALLER_PKRS base, index, reg
+	movl G_PKRS(\base,\index), \reg
+	movl G_PKRS_CHECK(\base,\index), %ecx
+	xorl guard_key(%rip), %ecx
+	cmpl %ecx, \reg
+	jne guard_damaged
 .endm
 
 /* PKRS := reg32 (not EAX, ECX or EDX). */

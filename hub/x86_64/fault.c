@@ -108,6 +108,7 @@ unwind_to_guard(struct intr_frame *f)
 	uint32_t d = guard_depth - 1;
 	const struct guard *g = &guard_stack[d];
 
+	guard_repair(d);	/* a damaged slot takes its copy */
 	guard_depth = d;
 	hub_watch_unwound(d);
 	f->rbx = g->rbx;
@@ -146,14 +147,31 @@ fatal(const struct intr_frame *f)
 	halt_forever();
 }
 
+/*
+ * The depth a fault unwinds to: that of the innermost guarded call above
+ * the floor whose slot, or its copy, is whole (guardseal.c).  Calls inside
+ * it whose slots a stray write damaged beyond their copies end with it.
+ * guard_floor: none.
+ */
+static uint32_t
+sound_depth(void)
+{
+	uint32_t d = guard_depth < GUARD_MAX ? guard_depth : GUARD_MAX;
+
+	while (d > guard_floor && !guard_sound(d - 1))
+		d--;
+	return d;
+}
+
 void
 arch_exception(struct intr_frame *f)
 {
 	/* CR2 first: a page fault while logging would overwrite it. */
 	uint64_t cr2 = read_cr2();
 	int v = (int)(f->vector & (NVEC_EXC - 1));
-	struct pb_module *m, *owner = guard_depth > guard_floor ?
-	    guard_stack[guard_depth - 1].owner : NULL;
+	uint32_t top = sound_depth();
+	struct pb_module *m, *owner = top > guard_floor ?
+	    guard_sound(top - 1)->owner : NULL;
 
 	if (v == VEC_NMI) {
 		/* Not a fault of the interrupted code: the watchdog's tick. */
@@ -170,9 +188,17 @@ arch_exception(struct intr_frame *f)
 		fatal(f);		/* no lookups: they may be what faulted */
 	m = hub_fault_culprit(f->rip, owner);
 	log_frame(f, cr2, hub_module_at(f->rip));
-	if (!m || !recoverable(v))
+	if (f->rip == (uint64_t)(uintptr_t)guard_damaged)
+		log_event(LOG_FAULT, "  the domain its guard slot returns to "
+		    "was damaged (a stray write into the hub's records)");
+	if (top < guard_depth && guard_depth > guard_floor)
+		log_event(LOG_FAULT, "  guard slots %u-%u damaged with their "
+		    "copies: their calls end with slot %d's", top,
+		    guard_depth - 1, (int)top - 1);
+	if (!m || !recoverable(v) || top <= guard_floor)
 		fatal(f);
 	hub_note_fault(m, v, f->rip, v == VEC_PF ? cr2 : 0);
+	guard_depth = top;
 	unwind_to_guard(f);
 	log_event(LOG_FAULT, "  module %s: guarded call returns PB_EFAULT",
 	    m->name);
@@ -190,7 +216,7 @@ arch_irq_exit(struct intr_frame *f)
 {
 	struct pb_module *m;
 
-	if (guard_depth <= guard_floor || !hub_watchdog_due() ||
+	if (!guard_innermost() || !hub_watchdog_due() ||
 	    !(m = hub_module_at(f->rip))) {
 		hub_watchdog_rearm();
 		return;

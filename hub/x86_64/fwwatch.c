@@ -61,15 +61,16 @@ cut_frame(const uint64_t *sp, const uint64_t *top)
 static int
 may_end(uint64_t rip)
 {
-	return guard_depth > guard_floor &&
-	    hub_watch_overdue(arch_now_ns(), guard_depth) &&
-	    hub_watch_may_end(hub_module_at(rip),
-	    guard_stack[guard_depth - 1].owner);
+	const struct guard *g = guard_innermost();
+
+	return g && hub_watch_overdue(arch_now_ns(), guard_depth) &&
+	    hub_watch_may_end(hub_module_at(rip), g->owner);
 }
 
 static void
 fw_tick(void)
 {
+	const struct guard *g;
 	const uint64_t *cut;
 
 	if (!guard_depth || !hub_watch_overdue(arch_now_ns(), guard_depth)) {
@@ -77,10 +78,10 @@ fw_tick(void)
 			breakpoint(0);	/* the call it aimed at is over */
 		return;
 	}
-	if (aimed)
+	if (aimed || !(g = guard_sound(guard_depth - 1)))
 		return;
 	cut = cut_frame(__builtin_frame_address(0), (const uint64_t *)
-	    (uintptr_t)guard_stack[guard_depth - 1].rsp);
+	    (uintptr_t)g->rsp);
 	if (cut && may_end(cut[0]))
 		breakpoint(cut[0]);
 }

@@ -49,14 +49,14 @@ arch_call_guarded:
 	shlq $GUARD_SHIFT, %rax
 	leaq guard_stack(%rip), %r10
 	addq %rax, %r10
-	GUARD_FILL %r10, %r8, 0
+	GUARD_FILL %r10, %r8, 0, %r11
 	movq %rcx, %r11
 	movq %rdx, %r8
 	cmpb $0, domain_on(%rip)
 	je 1f
 	movl $MSR_PKRS, %ecx
 	rdmsr
-	movl %eax, G_PKRS(%r10)
+	GUARD_PKRS %r10
 	cmpl %r9d, %eax
 	je 1f
 	PKRS_SET %r9d
@@ -75,7 +75,7 @@ arch_call_guarded:
 	decl %eax
 	shlq $GUARD_SHIFT, %rax
 	leaq guard_stack(%rip), %r8
-	movl G_PKRS(%r8,%rax), %r9d
+	GUARD_CALLER_PKRS %r8, %rax, %r9d
 	PKRS_SWITCH %r9d
 	movq %r10, %rax
 2:
@@ -84,6 +84,13 @@ arch_call_guarded:
 9:
 	movq $PB_EBUSY, %rax
 	ret
+
+/* A guard slot whose caller's domain a stray write damaged, found as its
+ * call returns (GUARD_CALLER_PKRS): an invalid opcode here is a fault of
+ * the slot's call, unwound from its sound copy (fault.c, guardseal.c). */
+	.globl guard_damaged
+guard_damaged:
+	ud2
 
 /* Pages of their own: connection gates (conngate.S) fill slots and note
  * what the client hands, and now_ns and work_post write, in the
@@ -116,4 +123,8 @@ hub_shared:
 	.globl grant_notes
 grant_notes:
 	.zero GRANT_NOTES << GRANT_NOTE_SHIFT
+	.balign 4096
+	/* The slots' copies (GUARD_MIRROR). */
+	.org guard_stack + GUARD_MIRROR
+	.zero GUARD_MAX << GUARD_SHIFT
 	.balign 4096

@@ -40,7 +40,16 @@ arch_guard_depth(void)
 struct pb_module *
 arch_guard_owner(void)
 {
-	return guard_depth ? guard_stack[guard_depth - 1].owner : NULL;
+	const struct guard *g = guard_depth ? guard_sound(guard_depth - 1) :
+	    NULL;
+
+	return g ? g->owner : NULL;
+}
+
+uint64_t
+arch_guard_slot(void)
+{
+	return (uint64_t)(uintptr_t)&guard_stack[guard_depth - 1];
 }
 
 void
@@ -57,14 +66,15 @@ watchdog_end(struct intr_frame *f, struct pb_module *m, const char *by)
 void
 arch_nmi(struct intr_frame *f)
 {
+	const struct guard *g;
 	struct pb_module *m;
 
 	nmi_ticks++;
-	if (guard_depth <= guard_floor ||
+	if (!(g = guard_innermost()) ||
 	    !hub_watch_overdue(arch_now_ns(), guard_depth))
 		return;
 	m = hub_module_at(f->rip);
-	if (!hub_watch_may_end(m, guard_stack[guard_depth - 1].owner))
+	if (!hub_watch_may_end(m, g->owner))
 		return;
 	watchdog_end(f, m, f->rflags & RFLAGS_IF ? ", by NMI" :
 	    ", by NMI, interrupts held");

@@ -9,8 +9,16 @@
 #include "cpu.h"
 
 /* fault.c: resume the innermost guarded call as if it returned
- * PB_EFAULT, by rewriting f. */
+ * PB_EFAULT, by rewriting f; its slot must be sound (guard_innermost). */
 void unwind_to_guard(struct intr_frame *f);
+
+/* guardseal.c: the slots, read as they were written despite a stray
+ * write (cpu.h). */
+const struct guard *guard_sound(uint32_t d);
+const struct guard *guard_innermost(void);
+int guard_repair(uint32_t d);
+void guard_set_owner(struct pb_module *m);
+void guard_domains_on(void);
 
 /* nmi.c: log, charge m with FAULT_WATCHDOG and unwind f; `by` says what
  * caught it ("" for the alarm). */

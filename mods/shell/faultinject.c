@@ -14,7 +14,7 @@
 const char *const fi_moment_names[FI_MOMENTS] = { "entry", "work", "irq" };
 const char *const fi_type_names[FI_TYPES] = {
 	"stray", "pointer", "null", "wild", "regbit", "codebit", "loop",
-	"loopheld", "retcode", "svcarg", "skip",
+	"loopheld", "retcode", "svcarg", "skip", "slot",
 };
 
 uint64_t
@@ -64,7 +64,7 @@ fi_pick(uint64_t seed, unsigned index, const char *const *modules,
 	m = fi_rand(&s) % 8;
 	c->moment = m < 4 ? FI_WORK : m < 7 ? FI_IRQ : FI_ENTRY;
 	do
-		c->type = (int)(fi_rand(&s) % FI_TYPES);
+		c->type = (int)(fi_rand(&s) % FI_CAMPAIGN_TYPES);
 	while (c->type == FI_RETCODE && c->moment != FI_ENTRY);
 	c->param = param_for(c->type, fi_rand(&s));
 }
@@ -95,7 +95,7 @@ fi_parse(int argc, char **argv, struct fi_choice *c, const char **why)
 		*why = "MOMENT is entry, work or irq";
 	else if (c->type < 0)
 		*why = "TYPE is stray, pointer, null, wild, regbit, codebit, "
-		    "loop, loopheld, retcode, svcarg or skip";
+		    "loop, loopheld, retcode, svcarg, skip or slot";
 	if (*why)
 		return -1;
 	c->param = 0;

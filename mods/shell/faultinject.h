@@ -12,7 +12,12 @@
 /* As hub/inject.c numbers them. */
 enum { FI_ENTRY, FI_WORK, FI_IRQ, FI_MOMENTS };
 enum { FI_STRAY, FI_POINTER, FI_NULL, FI_WILD, FI_REGBIT, FI_CODEBIT,
-    FI_LOOP, FI_LOOP_HELD, FI_RETCODE, FI_SVCARG, FI_SKIP, FI_TYPES };
+    FI_LOOP, FI_LOOP_HELD, FI_RETCODE, FI_SVCARG, FI_SKIP, FI_SLOT,
+    FI_TYPES };
+/* The types a seeded choice picks from: not `slot`, a write into the
+ * hub's record of the call itself, armed by hand (its test is its own:
+ * a random address almost never lands there). */
+#define FI_CAMPAIGN_TYPES FI_SLOT
 
 struct fi_choice {
 	const char *module;

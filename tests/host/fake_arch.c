@@ -160,6 +160,14 @@ hub_read_path(const char *path, const void **data, size_t *len, char *err,
 /* The guard the next guarded call takes (the NMI watchdog's view). */
 unsigned arch_guard_depth(void) { return (unsigned)nguards; }
 struct pb_module *arch_guard_owner(void) { return fake_guard_owner(); }
+/* The record a `slot` injection writes into: no guard slots here. */
+uint64_t
+arch_guard_slot(void)
+{
+	static uint64_t slot[16];
+
+	return (uint64_t)(uintptr_t)slot;
+}
 
 long
 arch_call_hook(long (*fn)(void *), void *arg, struct pb_module *owner)

@@ -66,9 +66,10 @@ TEST(inject_choices_cover_and_fit)
 	}
 	for (unsigned k = 0; k < 4; k++)
 		CHECK(seen_mod[k] > 400);
-	for (unsigned t = 0; t < FI_TYPES; t++)
+	for (unsigned t = 0; t < FI_CAMPAIGN_TYPES; t++)
 		CHECK_MSG(seen_type[t] > 20, "type %s %u", fi_type_names[t],
 		    seen_type[t]);
+	CHECK_EQ_INT(seen_type[FI_SLOT], 0);	/* armed by hand only */
 	CHECK(seen_moment[FI_WORK] > seen_moment[FI_IRQ]);
 	CHECK(seen_moment[FI_IRQ] > seen_moment[FI_ENTRY]);
 	CHECK(seen_moment[FI_ENTRY] > 100);
@@ -111,4 +112,5 @@ TEST(inject_parse_words)
 	CHECK_EQ_INT(parse("fat work", &c, &why), -1);
 	CHECK_EQ_INT(parse("fat work null 1 2", &c, &why), -1);
 	CHECK_EQ_INT(fi_lookup(fi_type_names, FI_TYPES, "skip"), FI_SKIP);
+	CHECK_EQ_INT(fi_lookup(fi_type_names, FI_TYPES, "slot"), FI_SLOT);
 }

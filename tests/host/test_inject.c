@@ -49,7 +49,7 @@ TEST(inject_control_arms_and_reports)
 	    "state=running");
 	CHECK(ctl("inject nosuch 1:0:0") < 0);
 	CHECK(ctl("inject m 3:0:0") < 0);	/* no such moment */
-	CHECK(ctl("inject m 1:11:0") < 0);	/* no such type */
+	CHECK(ctl("inject m 1:12:0") < 0);	/* no such type */
 	CHECK(ctl("inject m 1:2") < 0);
 	CHECK(ctl("inject m 1:2:0x1g") < 0);
 	CHECK_EQ_INT(ctl("inject off"), PB_OK);
@@ -118,6 +118,28 @@ TEST(inject_pointer_writes_next_to_the_argument)
 	CHECK_EQ_INT(fm_run_work(), 1);
 	CHECK(buf[1] == 0x12);
 	CHECK(seen_arg == &buf[0]);	/* and then the real call */
+	fm_teardown();
+}
+
+/* slot: 8 bytes into the record of the call itself (arch_guard_slot), at
+ * PARAM's byte rounded down to 8; then the real call (bit 7 clear). */
+TEST(inject_slot_writes_into_the_calls_guard_slot)
+{
+	static int x;
+	uint64_t *slot = (uint64_t *)(uintptr_t)arch_guard_slot();
+	struct fm *m;
+
+	fm_setup();
+	m = fm_add_running("m");
+	memset(slot, 0, 128);
+	calls = 0;
+	CHECK_EQ_INT(ctl("inject m 1:11:0x4d"), PB_OK);	/* byte 72: rip */
+	CHECK_EQ_INT(work_queue(m->m, item, &x), PB_OK);
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK(slot[9] == 0xdeadbeefcafef00dull);
+	CHECK(slot[8] == 0 && slot[10] == 0);
+	CHECK_EQ_INT(calls, 1);
+	CHECK(seen_arg == &x);
 	fm_teardown();
 }
 

@@ -58,7 +58,7 @@ KEYS = {'default': 'shift', 'usb': 'shift', 'usbonly': 'shift'}
 KEYS_S = 10         # how long typed keys may take to come back
 MOMENTS = ['entry', 'work', 'irq']            # mods/shell/faultinject.c
 TYPES = ['stray', 'pointer', 'null', 'wild', 'regbit', 'codebit', 'loop',
-         'loopheld', 'retcode', 'svcarg', 'skip']
+         'loopheld', 'retcode', 'svcarg', 'skip', 'slot']
 RUNNING = re.compile(r'faultinject: (\d+) modules running')
 STATUS = re.compile(r'inject: (armed|fired|none) (\S+) (\d):(\d+):0x[0-9a-f]+ '
                     r'faults=(\d+) total=(\d+) state=(\S+)')

@@ -117,6 +117,35 @@ def test_inject_store_leaves_the_module_code():
         assert int(then.group(1)) > int(first.group(1))
 
 
+def test_inject_slot_damage_is_the_modules_fault_not_the_hubs():
+    """A write into the guard slot of tinject's own call (the hub's record
+    of whose call it is, where it returns and in which domain: on pages
+    modules may write, hub/x86_64/guardseal.c), then a fault or a plain
+    return: the fault is charged to tinject and unwound from the slot's
+    sealed copy, and a damaged domain is found as the call returns.
+    Before the seal, a damaged return address was a jump to nowhere in the
+    hub (fatal) and a damaged owner charged whoever it named."""
+    specs = [('work slot 0xc8', r'guard slot \d+ was damaged'),   # rip
+             ('work slot 0xe8', r'guard slot \d+ was damaged'),   # owner
+             ('irq slot 0xc0', r'guard slot \d+ was damaged'),    # rsp
+             ('work slot 0x70', r'the domain its guard slot returns to '
+              r'was damaged')]                                    # pkrs
+    with tinject_machine('inject_slot') as m:
+        booted(m)
+        m.cmd('load tinject', check=True)
+        for spec, said in specs:
+            status, text = inject(m, spec)
+            assert 'inject: fired tinject' in status, (spec, status)
+            assert re.search(said, text), (spec, text[-1500:])
+            assert charged_to_tinject(text), (spec, text[-1500:])
+            faults = re.findall(r'(\S+) (?:faulted: vector|hung at rip)', text)
+            assert set(faults) == {'tinject'}, (spec, text[-1500:])
+            assert 'hub: fatal' not in text, (spec, text[-1500:])
+            assert 'hello' in m.cmd('echo hello')
+        ensure_running(m)
+        m.expect(r'tinject: alive \d+', 30)
+
+
 def test_inject_at_an_entry_point():
     """Entry points: armed while tinject is stopped, the injection takes
     its first entry at the next load (the event that connects its irq
