@@ -194,6 +194,7 @@ static int
 exit_boot_services(struct handoff *h)
 {
 	watch_close();
+	dma_off_before_exit(h);
 	return exit_tries(h);
 }
 

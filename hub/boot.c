@@ -272,6 +272,35 @@ go_paged(struct handoff *h)
  * natively, leaving the firmware's boot-services memory alone (its timer
  * and DMA may still be running there), and says so.
  */
+/* The functions the stub stopped mastering the bus (efi/dmaoff.c). */
+static void
+tell_dma_off(const struct handoff *h)
+{
+	char list[HANDOFF_DMA_OFF_MAX * 12 + 1];
+	size_t n = 0;
+	unsigned stopped = 0;
+
+	list[0] = '\0';
+	for (uint32_t i = 0; i < h->dma_off_count &&
+	    i < HANDOFF_DMA_OFF_MAX; i++) {
+		const struct handoff_pci_loc *l = &h->dma_off[i];
+
+		if (!l->stopped) {
+			log_event(LOG_ERROR, "takeover: %02x:%02x.%x still "
+			    "masters the bus after the firmware was told to "
+			    "stop it", l->bus, l->dev, l->fn);
+			continue;
+		}
+		n += rt_snprintf(list + n, sizeof(list) - n, " %02x:%02x.%x",
+		    l->bus, l->dev, l->fn);
+		stopped++;
+	}
+	if (stopped)
+		log_event(LOG_BOOT, "takeover: bus mastering off on the "
+		    "storage and network function%s the firmware left "
+		    "mastering:%s", stopped == 1 ? "" : "s", list);
+}
+
 static int
 exit_firmware(struct handoff *h)
 {
@@ -280,6 +309,8 @@ exit_firmware(struct handoff *h)
 
 	if (cfg_get(h->cmdline, "efi-exit-fail", buf, sizeof(buf)))
 		h->exit_fail_test = (uint32_t)rt_strtou(buf, NULL, 10);
+	h->dma_off_keep = cfg_get(h->cmdline, "firmware-dma", buf,
+	    sizeof(buf)) && strcmp(buf, "keep") == 0;
 	err = h->exit_boot_services(h);
 	if (err == PB_ENOMEM) {
 		log_event(LOG_ERROR, "hub: cannot read the memory map for "
@@ -288,6 +319,7 @@ exit_firmware(struct handoff *h)
 	}
 	go_native(h, err == PB_OK);
 	chart_mark("takeover");
+	tell_dma_off(h);
 	if (err != PB_OK)
 		log_event(LOG_ERROR, "hub: ExitBootServices failed after %u "
 		    "tries (%s); going native without the firmware's "

@@ -16,7 +16,7 @@
 #include "../abi/firmware.h"
 
 #define HANDOFF_MAGIC 0x46464f4448425050ull	/* "PPBHDOFF" */
-#define HANDOFF_VERSION 1
+#define HANDOFF_VERSION 2
 
 /* UEFI memory types we act on (UEFI 2.10 Table 7-6). */
 enum {
@@ -46,6 +46,16 @@ struct handoff_memdesc {
 	uint64_t attr;
 };
 _Static_assert(sizeof(struct handoff_memdesc) == 40, "EFI_MEMORY_DESCRIPTOR");
+
+/* A PCI function, as EFI_PCI_IO_PROTOCOL.GetLocation gives it. */
+#define HANDOFF_DMA_OFF_MAX 8
+struct handoff_pci_loc {
+	uint16_t segment;
+	uint8_t bus, dev, fn;
+	uint8_t stopped;	/* COMMAND read back without bus mastering */
+	uint8_t reserved[2];
+};
+_Static_assert(sizeof(struct handoff_pci_loc) == 8, "handoff_pci_loc");
 
 /* Pixel formats, GOP's EFI_GRAPHICS_PIXEL_FORMAT (UEFI 2.10 §12.9). */
 enum handoff_pixfmt {
@@ -132,6 +142,14 @@ struct handoff {
 	/* Set by the hub from boot.cfg efi-exit-fail=N (tests): the first N
 	 * tries act as if the map key were stale, without calling it. */
 	uint32_t exit_fail_test;
+	/* Just before ExitBootServices the stub turns bus mastering off on
+	 * the storage and network functions that have it on (efi/dmaoff.c),
+	 * unless the hub set dma_off_keep (boot.cfg firmware-dma=keep); it
+	 * lists the first HANDOFF_DMA_OFF_MAX, stopped 0 for one whose
+	 * COMMAND still read bus mastering on. */
+	uint32_t dma_off_keep;
+	uint32_t dma_off_count;
+	struct handoff_pci_loc dma_off[HANDOFF_DMA_OFF_MAX];
 
 	/* What the stub wrote on ConOut, lines ending in "\n", NUL-
 	 * terminated (what fits in HANDOFF_STUB_TEXT bytes, first come

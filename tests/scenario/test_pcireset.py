@@ -163,3 +163,43 @@ def test_pcireset_nvme_dma_driver_faulted_is_reset_and_bound_again():
     assert text.count('tnvmeflr: disabled the controller found enabled') \
         == (1 if int(starts[0][1], 16) & 1 else 0), starts
     assert 'not back' not in text
+
+
+def nvme_start_command(cfg):
+    """Boot with the NVMe controller (and boot.cfg cfg): the takeover's
+    line about bus mastering, and COMMAND as tnvmeflr first finds it."""
+    os.makedirs(LOG_DIR, exist_ok=True)
+    disk = os.path.join(LOG_DIR, 'pcireset-fwdma.raw')   # its own: tests
+    with open(disk, 'wb') as f:                          # run side by side
+        f.truncate(1 << 20)
+    img = custom_image('pcireset_fwdma', ['target=os'] + cfg,
+                       mods=['tnvmeflr'])
+    with Machine('default', image=img, timeout=300,
+                 extra=NVME.replace(NVME_IMG, disk)) as m:
+        m.expect(r'^' + re.escape(PROMPT), 150)
+        m.expect_seen(IDENTIFIED, 60)
+        text = m.serial_text()
+    line = re.search(r'takeover: bus mastering off on the storage and '
+                     r'network functions? the firmware left mastering:(.*)',
+                     text)
+    start = re.search(NVME_START, text)
+    assert start, text[-3000:]
+    return line.group(1).split() if line else None, int(start.group(1), 16)
+
+
+def test_firmware_dma_off_at_the_takeover():
+    """OVMF leaves its NVMe controller enabled and mastering the bus, its
+    queues in boot-services memory the hub takes over (efi/dmaoff.c): the
+    stub turns bus mastering off on it and on the AHCI controller just
+    before ExitBootServices, and each native driver turns it on again
+    (tnvmeflr, then the disk reads through ahci).  firmware-dma=keep
+    leaves COMMAND as the firmware left it: bus mastering on."""
+    stopped, command = nvme_start_command([])
+    assert stopped is not None and '00:1f.2' in stopped, stopped
+    assert any(bdf.endswith(':00.0') and bdf != '00:00.0'
+               for bdf in stopped), stopped       # the NVMe, behind rp9
+    assert command & 0x4 == 0, hex(command)
+    assert command & 0x2, hex(command)             # decode stays on
+    stopped, command = nvme_start_command(['firmware-dma=keep'])
+    assert stopped is None
+    assert command & 0x4, hex(command)
