@@ -145,7 +145,7 @@ self_tests(uint8_t cfg, const char **why)
  * Returns the configuration byte as written, port 1 on.
  */
 int
-i8042_init(int selftest, uint8_t *cfgp, const char **why)
+i8042_init(int selftest, uint8_t *cfgp, unsigned *dropped, const char **why)
 {
 	uint8_t cfg;
 	int r;
@@ -155,7 +155,7 @@ i8042_init(int selftest, uint8_t *cfgp, const char **why)
 	    i8042_write_cmd(CMD_PORT2_OFF, why) != PB_OK)
 		return PB_ETIMEDOUT;
 	/* 4: what the firmware left, or a key pressed since. */
-	i8042_flush();
+	*dropped = i8042_flush();
 	/* 5: no interrupts while we poll; translation on (see kbd.c). */
 	if (i8042_query(CMD_READ_CFG, I8042_READ_NS, &cfg, why) != PB_OK)
 		return PB_ETIMEDOUT;

@@ -66,8 +66,10 @@ int i8042_read(uint64_t ns, uint8_t *v, const char **why);
 int i8042_query(uint8_t cmd, uint64_t ns, uint8_t *v, const char **why);
 int i8042_write_cfg(uint8_t cfg, const char **why);
 /* Bring the controller up with port 1 on and no interrupts (i8042.c);
- * with `selftest`, the controller's and port 1's self-tests too. */
-int i8042_init(int selftest, uint8_t *cfg, const char **why);
+ * with `selftest`, the controller's and port 1's self-tests too.
+ * *dropped: the bytes found waiting in the output buffer and dropped. */
+int i8042_init(int selftest, uint8_t *cfg, unsigned *dropped,
+    const char **why);
 /* Read and drop what waits in the output buffer (bounded); how many. */
 unsigned i8042_flush(void);
 

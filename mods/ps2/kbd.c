@@ -39,8 +39,6 @@
 #define KBD_TYPEMATIC	0xf3
 #define KBD_SCAN_ON	0xf4
 #define KBD_RESET	0xff
-#define KBD_ACK		0xfa
-#define KBD_RESEND	0xfe
 #define KBD_BAT_OK	0xaa
 #define KBD_BAT_FAIL1	0xfc
 #define KBD_BAT_FAIL2	0xfd

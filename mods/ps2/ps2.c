@@ -116,6 +116,25 @@ ps2_decode(void)
 		    "keys dropped", (unsigned)ps2.keys.dropped);
 }
 
+/*
+ * The bytes the handler read and no work decoded yet, into keys, with no
+ * command sent and no client told: what a restart after a fault exports,
+ * asked without a quiesce (a release among them counts).  The keyboard's
+ * answers to a command (ACK, resend) are no keys.
+ */
+void
+ps2_decode_quiet(void)
+{
+	struct key_event ev;
+	int locks;
+	uint8_t b;
+
+	while (rawq_get(&ps2.raw, &b))
+		if (b != KBD_ACK && b != KBD_RESEND &&
+		    scan_feed(&ps2.scan, ps2.map, b, &ev, &locks))
+			keyq_put(&ps2.keys, &ev);
+}
+
 static void
 decode_work(void *arg)
 {
@@ -321,21 +340,45 @@ irq_off(void)
  * declines (PB_ENODEV) with one log line, leaving the controller with its
  * interrupts off.
  */
+/*
+ * The controller's step 4 dropped `n` bytes while modifiers are held (a
+ * state taken over after a fault, whose instance was not quiesced: the
+ * bytes it had not read stayed in the controller).  A release may have
+ * been among them, and a modifier whose release is lost stays down for
+ * good (every letter typed as a capital): they are let go.  A swap's
+ * quiesce leaves nothing behind, and a boot holds nothing.
+ */
+static void
+release_after_drop(unsigned n)
+{
+	uint16_t mods = scan_mods(&ps2.scan);
+	uint16_t locks = mods & (KEYMOD_CAPS | KEYMOD_NUM);
+
+	if (!n || mods == locks)
+		return;
+	scan_set_mods(&ps2.scan, locks);
+	pb_logf(ps2.hub, ps2.self, PB_LOG_WARN, "%u bytes left in the "
+	    "controller were dropped: the modifiers held (0x%x) are let go",
+	    n, (unsigned)(mods & ~locks));
+}
+
 static int
 take(void)
 {
 	const char *why = "";
+	unsigned dropped;
 	uint8_t cfg;
 	int r;
 
 	ps2.present = 0;
 	if ((r = probe()) != PB_OK)
 		return r;
-	if ((r = i8042_init(ps2.full_reset, &cfg, &why)) != PB_OK) {
+	if ((r = i8042_init(ps2.full_reset, &cfg, &dropped, &why)) != PB_OK) {
 		pb_logf(ps2.hub, ps2.self, PB_LOG_ERR, "i8042: %s; declining",
 		    why);
 		return PB_ENODEV;
 	}
+	release_after_drop(dropped);
 	ps2.cfg = cfg;
 	ps2.present = 1;
 	if ((ps2.full_reset && kbd_reset(&why) != PB_OK) ||

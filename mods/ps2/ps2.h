@@ -53,6 +53,10 @@ struct kbd_cmd {
 	uint32_t failures, failures_said;
 };
 
+/* The keyboard's answers to a command byte. */
+#define KBD_ACK		0xfa
+#define KBD_RESEND	0xfe
+
 struct ps2 {
 	const struct pb_hub *hub;
 	struct pb_module *self;
@@ -82,6 +86,7 @@ extern struct ps2 ps2;
 
 /* ps2.c */
 void ps2_decode(void);		/* the byte ring into keys */
+void ps2_decode_quiet(void);	/* the same, for an export */
 /* queue.c */
 void rawq_init(struct rawq *q);
 int rawq_put(struct rawq *q, uint8_t b);

@@ -4,7 +4,8 @@
  *
  * Export: the modifiers held and the locks on (a key held across the swap
  * is released on the other side, which then knows it was down), what the
- * LEDs show, and the unread keys, oldest first.
+ * LEDs show, and the unread keys, oldest first, the bytes read but not
+ * decoded included (a restart after a fault exports without a quiesce).
  * Import: the same, or a console's struct console_state, of which only
  * the keys concern a keyboard.  The keys go ahead of anything typed
  * later; the locks are what activate's LED command shows.
@@ -23,6 +24,7 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 		return PB_OK;
 	if (cap < sizeof(st))
 		return PB_EINVAL;
+	ps2_decode_quiet();	/* after a fault there was no quiesce */
 	st.mods = scan_mods(&ps2.scan);
 	st.leds = ps2.scan.locks;
 	st.nkeys = keyq_peek(&ps2.keys, st.keys, KEYBOARD_STATE_KEYS);
