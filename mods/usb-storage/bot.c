@@ -310,9 +310,21 @@ recover(struct usbstor_dev *d, const char *what, int status)
 	class_request(d, BS_RESET, BOT_REQ_RESET, 0);
 }
 
+/*
+ * The reset recovery failed too.  A stick that answered this instance
+ * before may be fine, and our own state what broke (a stray
+ * write through one of our pointers leaves commands the stick never
+ * sees: seed 2003 usbonly 238): the driver has itself restarted once
+ * (sane.c), and the new instance, which has had no answer yet, probes
+ * the stick afresh and calls it dead only if it still does not answer.
+ * The requests out go to the new instance (the hub's shadow).
+ */
 static void
 dead(struct usbstor_dev *d, int status)
 {
+	if (d->bot.answered)
+		usbstor_damaged(d, "reset recovery failed on a stick that "
+		    "answered before");
 	slog(PB_LOG_ERR, "usb%u: reset recovery failed (%s, %d): the stick "
 	    "has stopped answering", d->no, stage_name(d->bot.state), status);
 	d->state = DEV_DEAD;
@@ -332,6 +344,7 @@ csw_arrived(struct usbstor_dev *d)
 	b->cmd.residue = residue;
 	if (v == BOT_V_PASSED || v == BOT_V_FAILED) {
 		b->recovered = 0;
+		b->answered = 1;
 		finish(d, v == BOT_V_PASSED ? CMD_GOOD : CMD_CHECK);
 		return;
 	}

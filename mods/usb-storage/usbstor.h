@@ -151,6 +151,7 @@ struct bot {
 	int csw_again;			/* the CSW was read a second time */
 	unsigned recovered;		/* reset recoveries in a row that the
 					 * stick answered (a CSW clears it) */
+	int answered;			/* a CSW came, in this instance */
 	uint32_t tag;
 	uint64_t deadline;		/* of the command's stages */
 	struct usb_seg wrap;		/* the CBW's or the CSW's */

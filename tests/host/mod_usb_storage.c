@@ -1037,6 +1037,7 @@ TEST(usbstor_stick_gone_mid_transfer)
 TEST(usbstor_stick_stops_answering)
 {
 	struct creq c[3], late;
+	unsigned damage = usbstor_damage_seen;
 
 	REQUIRE(rig_one(2048));
 	stick[0].silent = 1;
@@ -1064,6 +1065,12 @@ TEST(usbstor_stick_stops_answering)
 	CHECK_EQ_INT(stick[0].usb.cancels, 2);
 	CHECK_CONTAINS(log_text, "usb0: reset recovery failed (the class "
 	    "reset, -6): the stick has stopped answering");
+	/* It had answered this instance: the driver suspects itself and
+	 * has itself restarted (ud2 on the machine; here a count, and the
+	 * stick is then called dead as a new instance would find it). */
+	CHECK_EQ_INT(usbstor_damage_seen, damage + 1);
+	CHECK_CONTAINS(log_text, "reset recovery failed on a stick that "
+	    "answered before: the driver is damaged");
 	CHECK_EQ_INT(c[0].runs, 1);
 	CHECK_EQ_INT(c[0].r.status, PB_EIO);
 	for (int i = 1; i < 3; i++) {
@@ -1077,6 +1084,27 @@ TEST(usbstor_stick_stops_answering)
 	for (int i = 0; i < 3; i++)
 		creq_free(&c[i]);
 	creq_free(&late);
+	rig_end();
+}
+
+/* A stick that has not answered this instance once (a new instance
+ * after the restart above, probing a stick that is really dead) is called
+ * dead without the driver suspecting itself: one restart, not a loop. */
+TEST(usbstor_stick_never_answering_is_dead_without_a_restart)
+{
+	unsigned damage = usbstor_damage_seen;
+
+	reset_all();
+	bm_init(&stick[0], 2048, 512);
+	stick[0].silent = 1;
+	REQUIRE(rig_attach());
+	for (int i = 0; i < 8; i++) {
+		time_passes(T_CMD);
+		settle();
+	}
+	CHECK_CONTAINS(log_text, "the stick has stopped answering");
+	CHECK_EQ_INT(usbstor_damage_seen, damage);
+	CHECK(res_named("block:usb0") == NULL);		/* never published */
 	rig_end();
 }
 
