@@ -263,15 +263,6 @@ go_paged(struct handoff *h)
 	}
 }
 
-/*
- * End boot services.  When the stub could not even read the memory map,
- * nothing was called and the firmware phase goes on (PB_ENOMEM).  Once an
- * ExitBootServices call has failed, the firmware may have stopped its
- * drivers in part and only memory services may be called (UEFI 2.10
- * §7.4.6): there is no firmware phase to stay in, so the takeover goes on
- * natively, leaving the firmware's boot-services memory alone (its timer
- * and DMA may still be running there), and says so.
- */
 /* The functions the stub stopped mastering the bus (efi/dmaoff.c). */
 static void
 tell_dma_off(const struct handoff *h)
@@ -301,6 +292,15 @@ tell_dma_off(const struct handoff *h)
 		    "mastering:%s", stopped == 1 ? "" : "s", list);
 }
 
+/*
+ * End boot services.  When the stub could not even read the memory map,
+ * nothing was called and the firmware phase goes on (PB_ENOMEM).  Once an
+ * ExitBootServices call has failed, the firmware may have stopped its
+ * drivers in part and only memory services may be called (UEFI 2.10
+ * §7.4.6): there is no firmware phase to stay in, so the takeover goes on
+ * natively, leaving the firmware's boot-services memory alone (its timer
+ * and DMA may still be running there), and says so.
+ */
 static int
 exit_firmware(struct handoff *h)
 {
