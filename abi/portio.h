@@ -17,6 +17,7 @@ uint8_t inb(uint16_t port);
 void outw(uint16_t port, uint16_t v);
 uint16_t inw(uint16_t port);
 uint32_t inl(uint16_t port);
+void outl(uint16_t port, uint32_t v);
 #else
 static inline void
 outb(uint16_t port, uint8_t v)
@@ -49,7 +50,8 @@ inw(uint16_t port)
 	return v;
 }
 
-/* 32-bit ports: the ACPI PM timer. */
+/* 32-bit ports: the ACPI PM timer, PCI configuration mechanism #1's
+ * address port. */
 static inline uint32_t
 inl(uint16_t port)
 {
@@ -57,6 +59,12 @@ inl(uint16_t port)
 
 	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
+}
+
+static inline void
+outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
 }
 #endif
 

@@ -210,7 +210,9 @@ firmware_setup(struct handoff *h, EFI_FILE_HANDLE root)
 	h->fw_ctx = NULL;
 	h->exit_boot_services = exit_boot_services;
 	h->build_boot_map = pagetables_build;
+	h->quiet_dma = dma_off_after_exit;
 	watch_setup(h);
+	dma_off_gather();
 	/* Size the map once now, with room for the allocations still to come. */
 	bs->GetMemoryMap(&size, NULL, &key, &dsize, &dver);
 	size += 64 * dsize;

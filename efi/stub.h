@@ -52,8 +52,12 @@ int fw_disk_io(void *ctx, unsigned index, uint32_t media_id, int write,
     uint64_t lba, void *buf, size_t len);
 int fw_disk_flush(void *ctx, unsigned index);
 
-/* dmaoff.c: bus mastering off on storage and network functions */
+/* dmaoff.c: bus mastering off on storage and network functions; the
+ * candidates gathered at the start, their COMMAND at the exit (segment 0
+ * after it, the others before). */
+void dma_off_gather(void);
 void dma_off_before_exit(struct handoff *h);
+void dma_off_after_exit(struct handoff *h);
 
 /* watch.c: the firmware timer event of the hub's watchdog */
 void watch_setup(struct handoff *h);

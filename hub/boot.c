@@ -247,22 +247,6 @@ go_native(struct handoff *h, int exited)
 	add_memory(h, EFI_MT_CONVENTIONAL);
 }
 
-static void
-go_paged(struct handoff *h)
-{
-	/* Images mapped before this are re-mapped W^X by the arch side. */
-	h->build_boot_map(h);
-	if (arch_paging_init(h) != PB_OK)
-		log_event(LOG_ERROR, "hub: own page tables failed; "
-		    "staying on the firmware's");
-	/* The firmware's page tables and data are ours now too, unless it
-	 * never let go of them. */
-	if (exited_cleanly) {
-		add_memory(h, EFI_MT_BS_CODE);
-		add_memory(h, EFI_MT_BS_DATA);
-	}
-}
-
 /* The functions the stub stopped mastering the bus (efi/dmaoff.c). */
 static void
 tell_dma_off(const struct handoff *h)
@@ -292,6 +276,27 @@ tell_dma_off(const struct handoff *h)
 		    "mastering:%s", stopped == 1 ? "" : "s", list);
 }
 
+static void
+go_paged(struct handoff *h)
+{
+	/* Before the firmware's memory is ours, and after the takeover's
+	 * blackouts (under TCG, QEMU rebuilds its memory map at each bus
+	 * mastering change: most of a millisecond). */
+	h->quiet_dma(h);
+	tell_dma_off(h);
+	/* Images mapped before this are re-mapped W^X by the arch side. */
+	h->build_boot_map(h);
+	if (arch_paging_init(h) != PB_OK)
+		log_event(LOG_ERROR, "hub: own page tables failed; "
+		    "staying on the firmware's");
+	/* The firmware's page tables and data are ours now too, unless it
+	 * never let go of them. */
+	if (exited_cleanly) {
+		add_memory(h, EFI_MT_BS_CODE);
+		add_memory(h, EFI_MT_BS_DATA);
+	}
+}
+
 /*
  * End boot services.  When the stub could not even read the memory map,
  * nothing was called and the firmware phase goes on (PB_ENOMEM).  Once an
@@ -319,7 +324,6 @@ exit_firmware(struct handoff *h)
 	}
 	go_native(h, err == PB_OK);
 	chart_mark("takeover");
-	tell_dma_off(h);
 	if (err != PB_OK)
 		log_event(LOG_ERROR, "hub: ExitBootServices failed after %u "
 		    "tries (%s); going native without the firmware's "

@@ -142,11 +142,14 @@ struct handoff {
 	/* Set by the hub from boot.cfg efi-exit-fail=N (tests): the first N
 	 * tries act as if the map key were stale, without calling it. */
 	uint32_t exit_fail_test;
-	/* Just before ExitBootServices the stub turns bus mastering off on
-	 * the storage and network functions that have it on (efi/dmaoff.c),
-	 * unless the hub set dma_off_keep (boot.cfg firmware-dma=keep); it
-	 * lists the first HANDOFF_DMA_OFF_MAX, stopped 0 for one whose
-	 * COMMAND still read bus mastering on. */
+	/* After ExitBootServices, before the hub takes the firmware's
+	 * boot-services memory, quiet_dma turns bus mastering off on the
+	 * storage and network functions that have it on (efi/dmaoff.c; one
+	 * on a segment other than 0, within exit_boot_services), unless the
+	 * hub set dma_off_keep (boot.cfg firmware-dma=keep); it lists the
+	 * first HANDOFF_DMA_OFF_MAX, stopped 0 for one whose COMMAND still
+	 * read bus mastering on. */
+	void (*quiet_dma)(struct handoff *h);
 	uint32_t dma_off_keep;
 	uint32_t dma_off_count;
 	struct handoff_pci_loc dma_off[HANDOFF_DMA_OFF_MAX];
