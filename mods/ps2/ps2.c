@@ -334,13 +334,6 @@ irq_off(void)
 }
 
 /*
- * The whole bring-up: the controller, the keyboard (reset with
- * ps2-reset=yes, set 2, typematic, LEDs showing the locks held now,
- * scanning), then the interrupt.  A missing controller or keyboard
- * declines (PB_ENODEV) with one log line, leaving the controller with its
- * interrupts off.
- */
-/*
  * The controller's step 4 dropped `n` bytes while modifiers are held (a
  * state taken over after a fault, whose instance was not quiesced: the
  * bytes it had not read stayed in the controller).  A release may have
@@ -362,6 +355,13 @@ release_after_drop(unsigned n)
 	    n, (unsigned)(mods & ~locks));
 }
 
+/*
+ * The whole bring-up: the controller, the keyboard (reset with
+ * ps2-reset=yes, set 2, typematic, LEDs showing the locks held now,
+ * scanning), then the interrupt.  A missing controller or keyboard
+ * declines (PB_ENODEV) with one log line, leaving the controller with its
+ * interrupts off.
+ */
 static int
 take(void)
 {

@@ -312,12 +312,14 @@ recover(struct usbstor_dev *d, const char *what, int status)
 
 /*
  * The reset recovery failed too.  A stick that answered this instance
- * before may be fine, and our own state what broke (a stray
- * write through one of our pointers leaves commands the stick never
- * sees: seed 2003 usbonly 238): the driver has itself restarted once
- * (sane.c), and the new instance, which has had no answer yet, probes
- * the stick afresh and calls it dead only if it still does not answer.
- * The requests out go to the new instance (the hub's shadow).
+ * before may be fine, and our own state what broke (a stray write
+ * through one of our pointers leaves commands the stick never sees: seed
+ * 2003 usbonly 238): the driver has itself restarted once (sane.c), and
+ * the new instance, which has had no answer yet, probes the stick afresh
+ * and calls it dead only if it still does not answer.  The requests out
+ * go to the new instance (the hub's shadow).  HARDWARE.md's sticks that
+ * need more than the class reset are a port reset away, which the bus
+ * does not offer class drivers yet.
  */
 static void
 dead(struct usbstor_dev *d, int status)

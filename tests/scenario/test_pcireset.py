@@ -190,8 +190,8 @@ def nvme_start_command(cfg):
 def test_firmware_dma_off_at_the_takeover():
     """OVMF leaves its NVMe controller enabled and mastering the bus, its
     queues in boot-services memory the hub takes over (efi/dmaoff.c): the
-    stub turns bus mastering off on it and on the AHCI controller just
-    before ExitBootServices, and each native driver turns it on again
+    stub turns bus mastering off on it and on the AHCI controller at the
+    takeover, and each native driver turns it on again
     (tnvmeflr, then the disk reads through ahci).  firmware-dma=keep
     leaves COMMAND as the firmware left it: bus mastering on."""
     stopped, command = nvme_start_command([])
