@@ -281,7 +281,9 @@ go_paged(struct handoff *h)
 {
 	/* Before the firmware's memory is ours, and after the takeover's
 	 * blackouts (under TCG, QEMU rebuilds its memory map at each bus
-	 * mastering change: most of a millisecond). */
+	 * mastering change: most of a millisecond).  No native driver has a
+	 * PCI function yet: pci starts after the takeover, never in standby
+	 * before it. */
 	h->quiet_dma(h);
 	tell_dma_off(h);
 	/* Images mapped before this are re-mapped W^X by the arch side. */
