@@ -19,7 +19,6 @@
  * seal stops accidents, as domains do, not malice.  It is a constant, so
  * that a seeded fault campaign runs the same on every boot.
  */
-#include "arch.h"
 #include "cpu.h"
 #include "domain.h"
 #include "watch.h"
@@ -57,10 +56,11 @@ whole(const struct guard *g)
 const struct guard *
 guard_sound(uint32_t d)
 {
-	struct guard *g = &guard_stack[d];
+	struct guard *g;
 
 	if (d >= GUARD_MAX)
 		return NULL;
+	g = &guard_stack[d];
 	if (whole(g))
 		return g;
 	return whole(copy_of(g)) ? copy_of(g) : NULL;
