@@ -169,9 +169,8 @@ arch_exception(struct intr_frame *f)
 	/* CR2 first: a page fault while logging would overwrite it. */
 	uint64_t cr2 = read_cr2();
 	int v = (int)(f->vector & (NVEC_EXC - 1));
-	uint32_t top = sound_depth();
-	struct pb_module *m, *owner = top > guard_floor ?
-	    guard_sound(top - 1)->owner : NULL;
+	uint32_t top;
+	struct pb_module *m, *owner;
 
 	if (v == VEC_NMI) {
 		/* Not a fault of the interrupted code: the watchdog's tick. */
@@ -180,6 +179,8 @@ arch_exception(struct intr_frame *f)
 	}
 	if (v == VEC_DB && fw_watch_hit(f))
 		return;			/* the firmware-phase watchdog's */
+	top = sound_depth();
+	owner = top > guard_floor ? guard_sound(top - 1)->owner : NULL;
 	if (v == VEC_PF && domain_grant(cr2, f->rip, f->error, owner))
 		return;			/* a page a client handed: granted */
 	if (++nesting > 2)
@@ -216,8 +217,8 @@ arch_irq_exit(struct intr_frame *f)
 {
 	struct pb_module *m;
 
-	if (!guard_innermost() || !hub_watchdog_due() ||
-	    !(m = hub_module_at(f->rip))) {
+	if (guard_depth <= guard_floor || !hub_watchdog_due() ||
+	    !(m = hub_module_at(f->rip)) || !guard_innermost()) {
 		hub_watchdog_rearm();
 		return;
 	}

@@ -70,8 +70,9 @@ arch_nmi(struct intr_frame *f)
 	struct pb_module *m;
 
 	nmi_ticks++;
-	if (!(g = guard_innermost()) ||
-	    !hub_watch_overdue(arch_now_ns(), guard_depth))
+	if (guard_depth <= guard_floor ||
+	    !hub_watch_overdue(arch_now_ns(), guard_depth) ||
+	    !(g = guard_innermost()))
 		return;
 	m = hub_module_at(f->rip);
 	if (!hub_watch_may_end(m, g->owner))
