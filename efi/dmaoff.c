@@ -8,8 +8,9 @@
  * event's completion could still land; a network card's firmware driver
  * may leave its receive ring running.  So the stub turns bus mastering
  * off (PCI 3.0 §6.2.2, COMMAND bit 2) on every function of class 01h
- * (mass storage) or 02h (network) that has it on, right after
- * ExitBootServices, before anything of the hub's runs again.  A native
+ * (mass storage) or 02h (network) that has it on, after
+ * ExitBootServices and the takeover's swaps, before the hub takes the
+ * boot-services memory (the hub calls quiet_dma, hub/boot.c).  A native
  * driver turns it on again itself (HARDWARE.md: every driver sets Memory
  * Space and Bus Master).  Left alone: USB controllers (class 0Ch: their
  * firmware drivers halt them at ExitBootServices, and clearing it under
@@ -18,19 +19,17 @@
  * `firmware-dma=keep` leaves every function as the firmware left it.
  *
  * The functions are found through EFI_PCI_IO_PROTOCOL when the stub
- * starts; at the exit, COMMAND is written through configuration
- * mechanism #1 (ports 0xCF8/0xCFC, PCI 3.0 §3.2.2.3.2), which every PC
- * has for segment 0: inside the takeover's blackout, each of OVMF's
- * PciIo calls costs hundreds of microseconds under TCG (cold firmware
- * code), four port accesses a few.  A function on another segment is
- * done through PciIo just before the exit instead.
+ * starts.  After the exit there is no PciIo, so COMMAND is written
+ * through configuration mechanism #1 (ports 0xCF8/0xCFC, PCI 3.0
+ * §3.2.2.3.2), which every PC has for segment 0.  A function on another
+ * segment is done through PciIo just before the exit instead, inside
+ * the takeover's blackout (each of OVMF's PciIo calls costs hundreds of
+ * microseconds under TCG).
  */
 #include "stub.h"
+#include "../abi/pci.h"
 #include "../abi/portio.h"
 
-#define PCI_COMMAND		0x04
-#define PCI_CLASS_REVISION	0x08	/* class code in bits 31:24 */
-#define PCI_CMD_MASTER		0x0004
 #define CLASS_STORAGE		0x01
 #define CLASS_NETWORK		0x02
 #define CONFIG_ADDRESS		0xcf8
@@ -54,8 +53,9 @@ dma_suspect(EFI_PCI_IO_PROTOCOL *f)
 {
 	UINT32 class_rev;
 
-	if (EFI_ERROR(f->Pci.Read(f, EfiPciIoWidthUint32, PCI_CLASS_REVISION,
-	    1, &class_rev)))
+	/* The dword at the revision: the class code in bits 31:24. */
+	if (EFI_ERROR(f->Pci.Read(f, EfiPciIoWidthUint32, PCI_REVISION, 1,
+	    &class_rev)))
 		return 0;
 	return class_rev >> 24 == CLASS_STORAGE ||
 	    class_rev >> 24 == CLASS_NETWORK;
