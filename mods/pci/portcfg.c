@@ -11,14 +11,15 @@
  * items, which do not interleave; interrupt handlers never touch them.
  */
 #include "pcibus.h"
+#include "../../abi/portio.h"
 
 #define CONFIG_ADDRESS	0xcf8
 #define CONFIG_DATA	0xcfc
 #define CONFIG_ENABLE	0x80000000u	/* bit 31 of CONFIG_ADDRESS */
 
 /*
- * 8-, 16- and 32-bit port I/O.  The host tests put a model of the two
- * ports behind these (PB_HOSTED).
+ * 8-, 16- and 32-bit port I/O (abi/portio.h).  The host tests put a
+ * model of the two ports behind these (PB_HOSTED).
  */
 #ifdef PB_HOSTED
 uint32_t cfgport_in(uint16_t port, unsigned width);
@@ -27,37 +28,18 @@ void cfgport_out(uint16_t port, unsigned width, uint32_t v);
 static uint32_t
 cfgport_in(uint16_t port, unsigned width)
 {
-	uint32_t v;
-	uint16_t w;
-	uint8_t b;
-
-	switch (width) {
-	case 1:
-		__asm__ volatile("inb %1, %0" : "=a"(b) : "Nd"(port));
-		return b;
-	case 2:
-		__asm__ volatile("inw %1, %0" : "=a"(w) : "Nd"(port));
-		return w;
-	default:
-		__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-		return v;
-	}
+	return width == 1 ? inb(port) : width == 2 ? inw(port) : inl(port);
 }
 
 static void
 cfgport_out(uint16_t port, unsigned width, uint32_t v)
 {
-	switch (width) {
-	case 1:
-		__asm__ volatile("outb %0, %1" : : "a"((uint8_t)v), "Nd"(port));
-		break;
-	case 2:
-		__asm__ volatile("outw %0, %1" : : "a"((uint16_t)v), "Nd"(port));
-		break;
-	default:
-		__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-		break;
-	}
+	if (width == 1)
+		outb(port, (uint8_t)v);
+	else if (width == 2)
+		outw(port, (uint16_t)v);
+	else
+		outl(port, v);
 }
 #endif
 
