@@ -3,10 +3,10 @@
  * usb-bus rather than EFI_USB2_HC (whose synchronous transfers keyed by a
  * device address do not fit xHCI, which assigns addresses itself):
  *
- *   `usb-hci` 1.0  a host controller (xhci), one resource per controller,
+ *   `usb-hci` 1.2  a host controller (xhci), one resource per controller,
  *                  `usb-hci:xhci0` with `path=pci:00:04.0 ports=8`.  Its one
  *                  client is the bus driver.
- *   `usb` 1.0      one interface of one attached device, published by the
+ *   `usb` 1.1      one interface of one attached device, published by the
  *                  bus driver (`usb`), one client each: the class driver
  *                  loaded for it by bind rule (usb-kbd, usb-storage,
  *                  usb-hub), as PCI drivers load for `pci` functions.
@@ -76,11 +76,11 @@
 
 #define USB_HCI_IFACE "usb-hci"
 #define USB_HCI_MAJOR 1
-#define USB_HCI_MINOR 1
+#define USB_HCI_MINOR 2
 
 #define USB_IFACE "usb"
 #define USB_MAJOR 1
-#define USB_MINOR 0
+#define USB_MINOR 1
 
 /* The endpoint halted (STALL handshake): USB_OP_CLEAR_HALT clears it. */
 #define USB_ESTALL (-64)
@@ -244,6 +244,22 @@ enum usb_op {
 				 * speed; completes once the device there is
 				 * enumerated (or not: status) */
 	USB_OP_PORT_OFF = 5,	/* u.port: what was on port has gone */
+	/* `usb` 1.1, from any class driver: a stick or a device that no
+	 * longer answers even its class's own reset (BOT reset recovery)
+	 * may answer again after a port reset (HARDWARE.md; Linux's
+	 * usb_reset_device).  The bus cancels what the device has at the
+	 * controller (PB_ECANCELED), frees its slot, resets its port and
+	 * sets it up again under the same dev: address, the same endpoints
+	 * (their halts and toggles cleared), SET_CONFIGURATION, the
+	 * replayed requests.  Requests submitted meanwhile wait in the bus.
+	 * Completes PB_OK once the device is back (usb_info.resets counts
+	 * it; what the device kept, such as a stick's pending sense, is
+	 * gone), else an error, and the device is removed (it was not
+	 * found again within 2 s, or is another device now).  Refused
+	 * PB_ENOTSUP for a device behind a hub (its hub's driver owns the
+	 * port) or on a controller older than usb-hci 1.2, PB_EBUSY while
+	 * one runs or the device is not set up. */
+	USB_OP_RESET_DEVICE = 6,
 	/* `usb-hci` only: the bus setting devices up. */
 	USB_OP_ADD = 16,	/* u.add: enable a slot and address `dev` */
 	USB_OP_EP0_MPS = 17,	/* u.mps: the default pipe's max packet */
@@ -256,6 +272,13 @@ enum usb_op {
 	USB_OP_WAIT_EVENT = 23,	/* a standing request: completes with
 				 * u.event when a root port changes or a
 				 * device stops answering; re-submit it */
+	/* 1.2: u.port.port: reset that root port again (its device was
+	 * REMOVEd first: USB_OP_RESET_DEVICE).  Completes PB_OK once the
+	 * reset is under way; the port then comes back as USB_EVENT_CONNECT,
+	 * as a device plugged in does, or stays silent when it does not
+	 * come back (the bus's deadline).  PB_ENODEV: nothing enabled on
+	 * that port. */
+	USB_OP_PORT_RESET = 24,
 };
 
 #define USB_REQ_SHORT_ERR 0x1u	/* a short IN transfer is PB_EIO */

@@ -15,6 +15,7 @@
  *   aux.c     requests that take a step of the bus first: CLEAR_HALT,
  *             HUB_CONFIG; a hub's PORT_ON and PORT_OFF
  *   swap.c    a controller swap: devices found again, the replay list
+ *   reset.c   a class driver's device reset: the same, for one device
  *
  * Requests: a class driver's request is forwarded as it is (req->dev set)
  * and completes straight from the controller to its `done`; while it
@@ -145,6 +146,11 @@ struct udev {
 	uint64_t fault_until;		/* D_READY, held after a controller
 					 * fault: wait for it until then */
 
+	/* The class driver's USB_OP_RESET_DEVICE while it runs (reset.c):
+	 * the device is D_LOST meanwhile, its `rm` the REMOVE, then the
+	 * PORT_RESET. */
+	struct usb_req *reset_req;
+
 	struct usb_req rm;		/* USB_OP_REMOVE */
 	uint8_t ctl_busy, aux_busy, rm_busy;
 	uint8_t removed;		/* no slot: no ADD yet, or REMOVE sent */
@@ -243,5 +249,10 @@ void swap_fault_hold(struct udev *d, struct usb_req *r);
 void swap_back(struct udev *d);
 void swap_replaced(struct udev *d, const char *why);
 int replay_note(struct udev *d, const struct usb_req *r);
+
+/* reset.c */
+int reset_start(struct uif *f, struct usb_req *r);
+void reset_port(struct udev *d);
+void reset_end(struct udev *d, int status);
 
 #endif

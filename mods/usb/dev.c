@@ -167,6 +167,7 @@ dev_remove(struct udev *d, const char *why)
 	d->state = D_GONE;
 	if_withdraw_all(d);
 	held_fail_all(d, PB_ECANCELED);
+	reset_end(d, PB_ENODEV);
 	if (d->port_on) {
 		req_complete(d->port_on, PB_ECANCELED);
 		d->port_on = NULL;

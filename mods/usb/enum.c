@@ -526,6 +526,10 @@ enum_rm_done(void *arg)
 	struct udev *d = r->client_data;
 
 	d->rm_busy = 0;
+	if (d->state == D_LOST && d->reset_req) {
+		reset_port(d);
+		return;
+	}
 	if (d->state != D_ENUM) {
 		dev_maybe_free(d);
 		return;

@@ -8,7 +8,7 @@
  * not one of the interface's (alternate setting 0), and a replayed
  * request (USB_REQ_REPLAY) that is not host-to-device with at most 8
  * bytes.  CLEAR_HALT and HUB_CONFIG take a step of the bus first, PORT_ON
- * and PORT_OFF are the bus's own (aux.c).  While the device is found
+ * and PORT_OFF are the bus's own (aux.c), RESET_DEVICE too (reset.c).  While the device is found
  * again after a controller swap, requests wait in the bus, in order, and
  * go when it is back (held_release).
  */
@@ -102,6 +102,10 @@ check(struct uif *f, const struct usb_req *r)
 		if (!r->u.hub.nports || r->u.hub.ttt > 3 || r->u.hub.mtt > 1)
 			return refuse(f, "HUB_CONFIG out of range");
 		return PB_OK;
+	case USB_OP_RESET_DEVICE:
+		if (r->length)
+			return refuse(f, "a device reset with data");
+		return PB_OK;
 	case USB_OP_PORT_ON:
 	case USB_OP_PORT_OFF:
 		if (f->d.cls != USB_CLASS_HUB)
@@ -171,6 +175,8 @@ if_submit(void *ctx, struct usb_req *r)
 	bscr(r)->next = NULL;
 	bscr(r)->f = f;
 	f->client = r->done.owner;
+	if (r->op == USB_OP_RESET_DEVICE)
+		return reset_start(f, r);
 	if (d->state != D_READY) {
 		held_add(d, r);
 		return PB_OK;
@@ -349,6 +355,8 @@ fwd_client_gone(struct pb_conn *c)
 		return;
 	held_take(d, f, 0xff);
 	aux_forget(d, f, 0);
+	if (d->reset_req && bscr(d->reset_req)->f == f)
+		d->reset_req = NULL;	/* the reset goes on, unanswered */
 	for (unsigned i = 0; i < BUS_DEVS; i++) {
 		struct udev *k = bus_devs[i];
 

@@ -72,7 +72,9 @@ swap_back(struct udev *d)
 	d->again = 0;
 	d->fault_until = 0;
 	d->resets++;
-	bus_log(PB_LOG_INFO, "%s: back after the controller swap", d->name);
+	bus_log(PB_LOG_INFO, "%s: back after %s", d->name,
+	    d->reset_req ? "its reset" : "the controller swap");
+	reset_end(d, PB_OK);
 	for (unsigned i = 0; i < BUS_DEVS; i++) {
 		struct udev *c = bus_devs[i];
 
@@ -93,6 +95,7 @@ swap_replaced(struct udev *d, const char *why)
 			dev_remove(bus_devs[i], "(its hub went)");
 	if_withdraw_all(d);
 	held_fail_all(d, PB_ECANCELED);
+	reset_end(d, PB_ENODEV);
 	hci_cancel(d->hci, d->num, 0xff);
 	bus_log(PB_LOG_INFO, "%s: unplugged %s", d->name, why);
 	d->announced = 0;
@@ -140,7 +143,8 @@ swap_tick(uint64_t now)
 
 		if (d && d->state == D_LOST && d->deadline &&
 		    now >= d->deadline)
-			dev_remove(d, "(not back 2 s after the controller swap)");
+			dev_remove(d, d->reset_req ? "(not back 2 s after its "
+			    "reset)" : "(not back 2 s after the controller swap)");
 		else if (d && d->state == D_READY && d->fault_until &&
 		    now >= d->fault_until)
 			fault_wait_over(d);

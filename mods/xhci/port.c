@@ -23,7 +23,10 @@
  *             Supported Protocol, caps.c)
  *   ENABLED   CCS=0, a connect change, or PED=0: USB_EVENT_DISCONNECT, the
  *             devices behind the port cancelled (dev.c); a device there
- *             again starts over.
+ *             again starts over.  The bus's USB_OP_PORT_RESET (a class
+ *             driver asked for its device's reset; the bus removed it
+ *             first) takes it back to RESET: no DISCONNECT, and the
+ *             CONNECT at the end finds the bus waiting for it.
  * With HCCPARAMS1.PPC the ports are unpowered after the reset: PP is set
  * on all of them and the controller waits 20 ms (hc.c) before the scan.
  *
@@ -276,6 +279,38 @@ port_next(const struct xhci *a)
 		if (a->port[i].next && (!next || a->port[i].next < next))
 			next = a->port[i].next;
 	return next;
+}
+
+/*
+ * USB_OP_PORT_RESET: reset an enabled root port again, PR on USB 2 and
+ * USB 3 ports alike (PORTSC, §5.4.8: PR is a Hot Reset on a USB 3 port;
+ * WPR, a Warm Reset, is for a link that does not train, and this one
+ * did).  The device goes back to its Default state, address 0.  Its
+ * slot went with the bus's REMOVE; the port steps on as after a
+ * connection, to USB_EVENT_CONNECT.
+ */
+int
+port_reset_again(struct xhci *a, unsigned no)
+{
+	struct xhci_port *p;
+	uint64_t t = xhci_now(a);
+	uint32_t v;
+
+	if (a->hstate != HC_UP || a->quiesced)
+		return PB_EAGAIN;
+	if (no == 0 || no > a->nports)
+		return PB_EINVAL;
+	p = &a->port[no - 1];
+	v = port_ack(a, p);
+	if (p->state != PORT_ENABLED || v == 0xffffffffu ||
+	    !(v & PORTSC_CCS))
+		return PB_ENODEV;
+	xlog(a, PB_LOG_INFO, "%s: port %u: reset again for its device's "
+	    "driver", a->name, p->no);
+	p->resets = 0;
+	reset(a, p, v, t, 0);
+	tick_arm(a, p->next);
+	return PB_OK;
 }
 
 /* --- the bus's events -------------------------------------------------- */

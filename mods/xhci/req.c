@@ -180,6 +180,11 @@ hci_submit(void *ctx, struct usb_req *r)
 	case USB_OP_WAIT_EVENT:
 		port_wait_event(a, r);
 		return PB_OK;
+	case USB_OP_PORT_RESET:
+		if ((err = port_reset_again(a, r->u.port.port)) != PB_OK)
+			return err;
+		rq_complete(a, r, PB_OK, 0);
+		return PB_OK;
 	case USB_OP_RESUME:
 		if (!dev_find(a, r->dev))
 			return PB_ENODEV;

@@ -574,6 +574,7 @@ uint64_t port_next(const struct xhci *a);
 void port_tell(struct xhci *a, uint8_t kind, unsigned port, unsigned speed,
     uint32_t dev);
 void port_wait_event(struct xhci *a, struct usb_req *r);
+int port_reset_again(struct xhci *a, unsigned no);
 void port_report_all(struct xhci *a);
 
 /* req.c */

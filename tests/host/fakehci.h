@@ -24,6 +24,9 @@
  *   EP_ENABLE    checks the descriptor it points at (and the SuperSpeed
  *                companion of a SuperSpeed device)
  *   CLEAR_HALT, HUB, RESUME, REMOVE, cancel   as abi/usb.h says
+ *   PORT_RESET   a root port with a device: the model's port resets
+ *                counted, then USB_EVENT_CONNECT (none when the model
+ *                says it does not come back)
  * Every operation is appended to `trace` as one word (fh_trace_* below),
  * so a test checks what was sent and in which order.  With `hold` set,
  * requests wait in `pend` until fh_step(); fh_swap() moves a controller's
@@ -70,6 +73,8 @@ struct fmodel {
 	int stall_ep;			/* this endpoint stalls its next XFER */
 	int stall_strings;		/* every string request stalls */
 	int hang_dev;			/* GET_DESCRIPTOR(device) never ends */
+	int gone_after_reset;		/* PORT_RESET: it does not come back */
+	unsigned port_resets;		/* PORT_RESETs of its port */
 	/* control requests other than GET_DESCRIPTOR, in order */
 	struct usb_setup log[FM_LOG];
 	uint8_t logdata[FM_LOG][8];
@@ -595,6 +600,25 @@ fh_xfer(struct fakehci *h, struct fslot *sl, struct usb_req *r)
 	fh_pend(h, r, 0);
 }
 
+/* PORT_RESET of a root port: the device there answers at address 0
+ * again (ADD addresses it) and the port comes back. */
+FAKE void
+fh_port_reset(struct fakehci *h, struct usb_req *r)
+{
+	uint8_t port = r->u.port.port;
+	struct fmodel *m = port && port <= FH_PORTS ? h->root[port] : NULL;
+
+	fh_trace(h, "preset:%u", port);
+	if (!m || !m->attached) {
+		fh_complete(h, r, PB_ENODEV, 0);
+		return;
+	}
+	m->port_resets++;
+	fh_complete(h, r, PB_OK, 0);
+	if (!m->gone_after_reset)
+		fh_event(h, USB_EVENT_CONNECT, port, m->speed, 0);
+}
+
 FAKE void
 fh_run(struct fakehci *h, struct usb_req *r)
 {
@@ -611,6 +635,9 @@ fh_run(struct fakehci *h, struct usb_req *r)
 		fh_trace(h, "rm:%u", r->dev);
 		fh_remove_slot(h, r->dev);
 		fh_complete(h, r, sl ? PB_OK : PB_ENODEV, 0);
+		return;
+	case USB_OP_PORT_RESET:
+		fh_port_reset(h, r);
 		return;
 	}
 	if (!sl) {

@@ -28,6 +28,7 @@
 #include "../../mods/usb/fwd.c"
 #include "../../mods/usb/aux.c"
 #include "../../mods/usb/swap.c"
+#include "../../mods/usb/reset.c"
 #undef PB_MODULE
 #define PB_MODULE(...) const struct pb_modinfo usb_modinfo = { \
 	.magic = PB_MODINFO_MAGIC, __VA_ARGS__ }
@@ -165,6 +166,8 @@ fake_res_limit(struct pb_module *self, struct pb_resource *r, unsigned max)
 	return PB_OK;
 }
 
+static unsigned hci_minor = USB_HCI_MINOR;	/* the controller's */
+
 static int
 fake_res_info_sized(const char *module, unsigned index,
     struct pb_res_info *out)
@@ -174,7 +177,8 @@ fake_res_info_sized(const char *module, unsigned index,
 			continue;
 		*out = (struct pb_res_info){ .struct_size = sizeof(*out),
 		    .name = fres[i].name, .iface = fres[i].iface,
-		    .major = 1, .minor = 1, .props = fres[i].props,
+		    .major = 1, .minor = strcmp(fres[i].iface, "usb-hci") ? 1 :
+		    hci_minor, .props = fres[i].props,
 		    .owner = fres[i].owner, .clients = fres[i].clients };
 		return PB_OK;
 	}
@@ -267,6 +271,7 @@ world_end(void)
 	memset(fconn_used, 0, sizeof(fconn_used));
 	withdrawn[0] = '\0';
 	connects = disconnects = 0;
+	hci_minor = USB_HCI_MINOR;
 	bus_hub = NULL;
 	bus_self = NULL;
 }
@@ -1591,6 +1596,148 @@ TEST(usb_bus_swap_another_device_came_back)
 	    "speed) plugged");
 	CHECK_CONTAINS(hc2.trace, "cancel:1:ff");
 	CHECK_CONTAINS(hc2.trace, "ctl:1:00.09.0001.0000 resume:1");
+	world_end();
+}
+
+/* ---- a class driver's device reset (reset.c) ------------------------------ */
+
+/* A stick's driver asks for a reset: what was out is cancelled, the
+ * slot freed, the port reset, and the stick set up again under its
+ * number; what was submitted meanwhile waited and goes. */
+TEST(usb_bus_device_reset_sets_the_stick_up_again)
+{
+	struct fmodel stick;
+	struct creq in, rst, queued;
+	struct usb_info info = { .size = sizeof(info) };
+	struct pb_conn c;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_stick(&stick, USB_SPEED_HIGH);
+	fh_plug(&hc, 6, &stick);
+	pump();
+	creq_init(&in, USB_OP_XFER, 0x81, 13);
+	CHECK_EQ_INT(submit_on("usb:1-6-0", &in), PB_OK);
+	hc.trace[0] = '\0';
+	creq_init(&rst, USB_OP_RESET_DEVICE, 0, 0);
+	CHECK_EQ_INT(submit_on("usb:1-6-0", &rst), PB_OK);
+	CHECK(bus_devs[0]->state == D_LOST);
+	creq_init(&queued, USB_OP_XFER, 0x02, 31);
+	CHECK_EQ_INT(submit_on("usb:1-6-0", &queued), PB_OK);
+	CHECK(bus_devs[0]->held_head == &queued.r);
+	pump();
+	CHECK_EQ_INT(in.done, 1);
+	CHECK_EQ_INT(in.status, PB_ECANCELED);
+	CHECK_EQ_INT(rst.done, 1);
+	CHECK_EQ_INT(rst.status, PB_OK);
+	CHECK_EQ_INT(stick.port_resets, 1);
+	CHECK_STR(hc.trace, "cancel:1:ff rm:1 preset:6 add:1@0.6 "
+	    "get:1:01.00/18 get:1:03.03/255 ep:1:81 ep:1:02 "
+	    "ctl:1:00.09.0001.0000 resume:1 xfer:1:02");
+	CHECK_EQ_INT(fh_pending(&hc, 1, 0x02), 1);	/* the one that waited */
+	CHECK(bus_devs[0]->state == D_READY && !bus_devs[0]->reset_req);
+	c = conn_of("usb:1-6-0");
+	REQUIRE(c.ops != NULL);
+	CHECK_EQ_INT(PB_CALL(&c, usb_ops, info, &info), PB_OK);
+	CHECK_EQ_INT(info.resets, 1);
+	CHECK_CONTAINS(log_text, "1-6: reset at its driver's request");
+	CHECK_CONTAINS(log_text, "1-6: back after its reset");
+	CHECK_STR(withdrawn, "");
+	CHECK(strstr(log_text, "unplugged") == NULL);
+	world_end();
+}
+
+/* A stick that does not come back from its port reset is removed at the
+ * lost device's deadline; one whose port cannot be reset, at once. */
+TEST(usb_bus_device_reset_the_stick_does_not_come_back)
+{
+	struct fmodel stick, stick2;
+	struct creq rst, rst2;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_stick(&stick, USB_SPEED_HIGH);
+	fm_stick(&stick2, USB_SPEED_SUPER);
+	stick2.str[3] = "other";
+	fh_plug(&hc, 6, &stick);
+	pump();
+	fh_plug(&hc, 7, &stick2);
+	pump();
+	stick.gone_after_reset = 1;
+	creq_init(&rst, USB_OP_RESET_DEVICE, 0, 0);
+	CHECK_EQ_INT(submit_on("usb:1-6-0", &rst), PB_OK);
+	pump();
+	CHECK_EQ_INT(stick.port_resets, 1);
+	CHECK_EQ_INT(rst.done, 0);
+	CHECK(fres_find("usb:1-6-0") != NULL);
+	time_passes(BUS_SWAP_NS + BUS_TICK_NS);
+	pump();
+	CHECK_EQ_INT(rst.done, 1);
+	CHECK_EQ_INT(rst.status, PB_ENODEV);
+	CHECK(fres_find("usb:1-6-0") == NULL);
+	CHECK_CONTAINS(log_text, "1-6: unplugged (not back 2 s after its "
+	    "reset)");
+
+	stick2.attached = 0;		/* its port answers PB_ENODEV */
+	creq_init(&rst2, USB_OP_RESET_DEVICE, 0, 0);
+	CHECK_EQ_INT(submit_on("usb:1-7-0", &rst2), PB_OK);
+	pump();
+	CHECK_EQ_INT(rst2.done, 1);
+	CHECK_EQ_INT(rst2.status, PB_ENODEV);
+	CHECK(fres_find("usb:1-7-0") == NULL);
+	CHECK_CONTAINS(log_text, "1-7: unplugged (its reset failed: "
+	    "PORT_RESET: ");
+	world_end();
+}
+
+/* Refused, nothing happens: behind a hub, on a usb-hci 1.1 controller,
+ * a second one while one runs, one with data. */
+TEST(usb_bus_device_reset_refusals)
+{
+	struct fmodel hub, kbd, stick;
+	struct creq on, rst, rst2, bad;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_hub(&hub);
+	fm_keyboard(&kbd);
+	fm_stick(&stick, USB_SPEED_HIGH);
+	hub.ports[2] = &kbd;
+	fh_plug(&hc, 1, &hub);
+	pump();
+	fh_plug(&hc, 6, &stick);
+	pump();
+	hub_config("usb:1-1-0", 8);
+	port_req(&on, USB_OP_PORT_ON, 2, USB_SPEED_FULL);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &on), PB_OK);
+	pump();
+	REQUIRE(fres_find("usb:1-1.2-0") != NULL);
+	hc.trace[0] = '\0';
+
+	creq_init(&rst, USB_OP_RESET_DEVICE, 0, 0);
+	CHECK_EQ_INT(submit_on("usb:1-1.2-0", &rst), PB_ENOTSUP);
+	CHECK_CONTAINS(log_text, "a reset of a device behind a hub refused");
+	creq_init(&bad, USB_OP_RESET_DEVICE, 0, 8);
+	CHECK_EQ_INT(submit_on("usb:1-6-0", &bad), PB_EINVAL);
+	hci_minor = 1;
+	bus_hcis[0].minor = 1;
+	CHECK_EQ_INT(submit_on("usb:1-6-0", &rst), PB_ENOTSUP);
+	CHECK_CONTAINS(log_text, "usb-hci 1.1 (port resets came in 1.2)");
+	hci_minor = USB_HCI_MINOR;
+	bus_hcis[0].minor = USB_HCI_MINOR;
+	CHECK_STR(hc.trace, "");
+	pump();
+	CHECK_EQ_INT(rst.done + bad.done, 0);
+
+	hc.hold = 1;			/* the REMOVE waits */
+	CHECK_EQ_INT(submit_on("usb:1-6-0", &rst), PB_OK);
+	creq_init(&rst2, USB_OP_RESET_DEVICE, 0, 0);
+	CHECK_EQ_INT(submit_on("usb:1-6-0", &rst2), PB_EBUSY);
+	hc.hold = 0;
+	while (hc.npend)
+		fh_step(&hc);
+	pump();
+	CHECK_EQ_INT(rst.done, 1);
+	CHECK_EQ_INT(rst.status, PB_OK);
+	CHECK_EQ_INT(rst2.done, 0);
+	CHECK_EQ_INT(stick.port_resets, 1);
 	world_end();
 }
 

@@ -1046,6 +1046,59 @@ TEST(xhci_event_queue_overflows)
 	CHECK(clean_end());
 }
 
+/* The bus's USB_OP_PORT_RESET of a device it removed: the port is reset
+ * (PR), no DISCONNECT, a CONNECT at the end, and the device, back at its
+ * default address, is added and answers again. */
+TEST(xhci_port_reset_for_a_removed_device)
+{
+	struct treq *t, *in;
+	struct usb_req ev;
+	int mdev;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE(stick(&mdev) == PB_OK);
+	CHECK_EQ_INT(xm.port[4].prs, 1);
+	CHECK_EQ_INT(simple_op(USB_OP_REMOVE, 1, 0), PB_OK);
+
+	t = treq_new(USB_OP_PORT_RESET, 0);
+	t->r.u.port.port = 5;
+	CHECK_EQ_INT(run_req(t), PB_OK);
+	CHECK_EQ_INT(xm.port[4].prs, 2);
+	CHECK_EQ_INT(xm.port[4].wprs, 0);
+	CHECK_EQ_INT(xm.dev[mdev].slot, 0);	/* the device's default state */
+	CHECK_CONTAINS(log_text, "port 5: reset again for its device's driver");
+	wait_ms(30);
+	ev = wait_event(0);
+	CHECK_EQ_INT(ev.u.event.kind, USB_EVENT_CONNECT);
+	CHECK_EQ_INT(ev.u.event.port, 5);
+	CHECK_EQ_INT(ev.u.event.speed, USB_SPEED_HIGH);
+	ev = wait_event(0);
+	CHECK_EQ_INT(ev.u.event.kind, 0);	/* no DISCONNECT, nothing more */
+
+	/* Set up again, it answers. */
+	CHECK_EQ_INT(add_dev(1, 0, 5, USB_SPEED_HIGH), PB_OK);
+	CHECK(xm.dev[mdev].slot != 0);		/* addressed anew */
+	in = control(1, 0x80, 6, 0x0100, 18);
+	CHECK_EQ_INT(run_req(in), PB_OK);
+	CHECK_EQ_INT(in->r.actual, 18);
+	CHECK(memcmp(in->buf, xm.dev[mdev].desc, 18) == 0);
+	treq_free(in, 0);
+
+	/* Refused: no such port, a port with nothing enabled on it. */
+	t->r.u.port.port = 0;
+	CHECK_EQ_INT(submit(t), PB_EINVAL);
+	t->r.u.port.port = 99;
+	CHECK_EQ_INT(submit(t), PB_EINVAL);
+	t->r.u.port.port = 6;
+	CHECK_EQ_INT(submit(t), PB_ENODEV);
+	CHECK_EQ_INT(xm.port[5].prs, 0);
+	free(t);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
 TEST(xhci_port_reset_failures_and_warm_reset)
 {
 	struct usb_req ev;

@@ -1,0 +1,58 @@
+"""A class driver's device reset (abi/usb.h USB_OP_RESET_DEVICE) on
+QEMU's usb-storage behind qemu-xhci (config usb, the stick on
+SuperSpeed root port 2).  The test module tusbreset is the stick's
+driver (the image has no usb-storage): it leaves the stick waiting to
+send an INQUIRY's data, sees its next command stalled, and asks the bus
+for a reset.  The bus cancels what the stick had, frees its slot, has
+xhci reset the port (usb-hci 1.2 USB_OP_PORT_RESET), and sets the stick
+up again under its number; the same INQUIRY then runs whole, which a
+stick still waiting to send the old data would not answer."""
+
+import re
+import time
+
+from pbtest import Machine, esp_delete
+from images import custom_image
+
+BOOT_TIMEOUT = 150
+
+
+def seen(m, pattern, timeout=90):
+    """Wait until pattern is anywhere in COM1's output; return the match."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        found = re.search(pattern, m.serial_text(), re.M)
+        if found:
+            return found
+        if not m.running():
+            break
+        time.sleep(0.2)
+    m.fail('no /%s/ in %gs' % (pattern, timeout))
+
+
+def test_device_reset_brings_a_wedged_stick_back():
+    """The stick stalls a command while it waits to send data; after the
+    bus reset it, it answers INQUIRY whole, under the same device, its
+    info counting one reset, nothing unplugged."""
+    img = custom_image('usbreset', ['target=os'], mods=['tusbreset'])
+    esp_delete(img, '/patchbay/mods/usb-storage.mod')
+    with Machine('usb', image=img, timeout=BOOT_TIMEOUT) as m:
+        seen(m, r'tusbreset: usb:\S+: bulk in 0x8\d, out 0x0\d$')
+        seen(m, r'tusbreset: wedged: the second CBW ended -64$')
+        seen(m, r"usb: (\d+-\d+): reset at its driver's request$")
+        seen(m, r"xhci: xhci0: port 2: reset again for its device's "
+             r"driver$")
+        seen(m, r'tusbreset: reset ended 0, resets 1$')
+        seen(m, r"tusbreset: after the reset: INQUIRY 'QEMU    QEMU "
+             r"HARDDISK   ' csw status 0$")
+        text = m.serial_text()
+        dev = re.search(r"usb: (\d+-\d+): reset at its driver's request",
+                        text).group(1)
+        assert re.search(r'usb: %s: back after its reset$' % dev, text,
+                         re.M), m.tail()
+        assert 'tusbreset: failed' not in text, m.tail()
+        assert 'unplugged' not in text, m.tail()
+        m.expect(r'patchbay> ', 60)
+        usb = m.cmd('usb', 30, check=True)
+        assert re.search(r'%s if 0: .* driver=tusbreset$' % dev, usb,
+                         re.M), usb
