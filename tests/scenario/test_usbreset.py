@@ -9,25 +9,11 @@ up again under its number; the same INQUIRY then runs whole, which a
 stick still waiting to send the old data would not answer."""
 
 import re
-import time
 
 from pbtest import Machine, esp_delete
 from images import custom_image
 
 BOOT_TIMEOUT = 150
-
-
-def seen(m, pattern, timeout=90):
-    """Wait until pattern is anywhere in COM1's output; return the match."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        found = re.search(pattern, m.serial_text(), re.M)
-        if found:
-            return found
-        if not m.running():
-            break
-        time.sleep(0.2)
-    m.fail('no /%s/ in %gs' % (pattern, timeout))
 
 
 def test_device_reset_brings_a_wedged_stick_back():
@@ -37,14 +23,16 @@ def test_device_reset_brings_a_wedged_stick_back():
     img = custom_image('usbreset', ['target=os'], mods=['tusbreset'])
     esp_delete(img, '/patchbay/mods/usb-storage.mod')
     with Machine('usb', image=img, timeout=BOOT_TIMEOUT) as m:
-        seen(m, r'tusbreset: usb:\S+: bulk in 0x8\d, out 0x0\d$')
-        seen(m, r'tusbreset: wedged: the second CBW ended -64$')
-        seen(m, r"usb: (\d+-\d+): reset at its driver's request$")
-        seen(m, r"xhci: xhci0: port 2: reset again for its device's "
-             r"driver$")
-        seen(m, r'tusbreset: reset ended 0, resets 1$')
-        seen(m, r"tusbreset: after the reset: INQUIRY 'QEMU    QEMU "
-             r"HARDDISK   ' csw status 0$")
+        m.expect(r'patchbay> ', 90)
+        for line in (r'tusbreset: usb:\S+: bulk in 0x8\d, out 0x0\d$',
+                     r'tusbreset: wedged: the second CBW ended -64$',
+                     r"usb: \d+-\d+: reset at its driver's request$",
+                     r"xhci: xhci0: port 2: reset again for its device's "
+                     r"driver$",
+                     r'tusbreset: reset ended 0, resets 1$',
+                     r"tusbreset: after the reset: INQUIRY 'QEMU    QEMU "
+                     r"HARDDISK   ' csw status 0$"):
+            m.expect_seen(line, 60)
         text = m.serial_text()
         dev = re.search(r"usb: (\d+-\d+): reset at its driver's request",
                         text).group(1)
@@ -52,7 +40,6 @@ def test_device_reset_brings_a_wedged_stick_back():
                          re.M), m.tail()
         assert 'tusbreset: failed' not in text, m.tail()
         assert 'unplugged' not in text, m.tail()
-        m.expect(r'patchbay> ', 60)
         usb = m.cmd('usb', 30, check=True)
         assert re.search(r'%s if 0: .* driver=tusbreset$' % dev, usb,
                          re.M), usb
