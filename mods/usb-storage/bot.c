@@ -14,14 +14,26 @@
  *     it once more, then reset recovery (§6.7.2 and Figure 2);
  *   - reset recovery (§5.3.4): the class reset, then CLEAR_FEATURE(HALT)
  *     of bulk-IN and of bulk-OUT; the command fails PB_EIO (cmd.c's
- *     callers may issue it again).  A stick that fails the recovery has
- *     stopped answering: PB_ENODEV from then on;
+ *     callers may issue it again);
+ *   - a reset recovery that fails or times out asks the bus for a port
+ *     reset (USB_OP_RESET_DEVICE, `usb` 1.1): some sticks answer nothing,
+ *     not even the class reset, until their port is reset (HARDWARE.md).
+ *     The bus sets the stick up again, halts cleared, and the command
+ *     fails PB_EIO as after a reset recovery.  One port reset until the
+ *     stick answers a command again (a CSW);
+ *   - a stick that fails the recovery when a port reset was tried since
+ *     its last answer, or whose port reset the bus refuses (a 1.0 bus, a
+ *     stick behind a hub), fails or does not complete in time, has
+ *     stopped answering: PB_ENODEV from then on (dead());
  *   - a request the bus completes PB_ECANCELED or PB_ENODEV (it is
  *     removing the stick) ends the command PB_ECANCELED: the stick went.
+ *     The port reset's too: a stick the bus could not bring back is
+ *     removed.
  * Every stage has a deadline (T_CMD for the command, T_CTRL for each step
- * of a recovery); at it the request is cancelled and, once it is back,
- * the stick is recovered.  A cancelled request that never comes back in
- * T_CANCEL stays the bus's: the stick is dead.
+ * of a recovery, T_PORT_RESET for the port reset); at it the request is
+ * cancelled and, once it is back, the stick is recovered.  A cancelled
+ * request that never comes back in T_CANCEL stays the bus's: the stick is
+ * dead.
  */
 #include "usbstor.h"
 
@@ -117,6 +129,7 @@ stage_name(enum bot_state st)
 	case BS_RESET: return "the class reset";
 	case BS_RESET_IN:
 	case BS_RESET_OUT: return "clearing a halt";
+	case BS_PORT_RESET: return "the port reset";
 	default: return "a control request";
 	}
 }
@@ -162,11 +175,12 @@ submit(struct usbstor_dev *d, uint64_t deadline)
 	d->bot.in_flight = 1;
 	r->status = BOT_PENDING;
 	err = PB_CALL(d->conn, usb_ops, submit, r);
-	if (err == PB_EBUSY) {
+	if (err == PB_EBUSY && r->op != USB_OP_RESET_DEVICE) {
 		/* "Still ours", says the bus: it holds the request (a refusal
 		 * was not one); its completion ends the stage, or the
 		 * deadline does.  Filled afresh and sent again, it would be
-		 * linked twice. */
+		 * linked twice.  (A port reset's PB_EBUSY is a refusal: one
+		 * runs already, or the stick is not set up; abi/usb.h.) */
 		slog(PB_LOG_WARN, "usb%u: %s: the bus still holds the request: "
 		    "waiting for it", d->no, stage_name(d->bot.state));
 		dev_timer(d, deadline > now ? deadline - now : 0, TK_BOT);
@@ -311,26 +325,86 @@ recover(struct usbstor_dev *d, const char *what, int status)
 }
 
 /*
- * The reset recovery failed too.  A stick that answered this instance
- * before may be fine, and our own state what broke (a stray write
- * through one of our pointers leaves commands the stick never sees: seed
- * 2003 usbonly 238): the driver has itself restarted once (sane.c), and
- * the new instance, which has had no answer yet, probes the stick afresh
- * and calls it dead only if it still does not answer.  The requests out
- * go to the new instance (the hub's shadow).  HARDWARE.md's sticks that
- * need more than the class reset are a port reset away, which the bus
- * does not offer class drivers yet.
+ * The reset recovery failed (its stage and status), and the port reset
+ * did not help: the bus refused it or could not complete it, or it was
+ * tried already since the stick's last answer.  A stick that answered
+ * this instance before may be fine, and our own state what broke (a
+ * stray write through one of our pointers leaves commands the stick
+ * never sees: seed 2003 usbonly 238): the driver has itself restarted
+ * once (sane.c), and the new instance, which has had no answer yet,
+ * probes the stick afresh and calls it dead only if it still does not
+ * answer.  The requests out go to the new instance (the hub's shadow).
  */
 static void
-dead(struct usbstor_dev *d, int status)
+dead(struct usbstor_dev *d, enum bot_state stage, int status)
 {
 	if (d->bot.answered)
 		usbstor_damaged(d, "reset recovery failed on a stick that "
 		    "answered before");
 	slog(PB_LOG_ERR, "usb%u: reset recovery failed (%s, %d): the stick "
-	    "has stopped answering", d->no, stage_name(d->bot.state), status);
+	    "has stopped answering", d->no, stage_name(stage), status);
 	d->state = DEV_DEAD;
 	finish(d, PB_ENODEV);
+}
+
+/*
+ * A stage of the reset recovery failed or timed out: the stick does not
+ * answer even the class reset (§5.3.4).  Some sticks answer again only
+ * once their port is reset (HARDWARE.md), which the bus does for a class
+ * driver (abi/usb.h USB_OP_RESET_DEVICE: the stick set up again under
+ * the same endpoints, halts and toggles cleared).  Asked once until the
+ * stick answers a command again: a stick the port reset does not cure
+ * costs one reset, then is dead as before.
+ */
+static void
+recovery_failed(struct usbstor_dev *d, int status)
+{
+	struct bot *b = &d->bot;
+
+	if (b->port_reset) {
+		dead(d, b->state, status);
+		return;
+	}
+	b->port_reset = 1;
+	b->rr_stage = b->state;
+	b->rr_status = status;
+	slog(PB_LOG_WARN, "usb%u: reset recovery failed (%s, %d): port reset",
+	    d->no, stage_name(b->state), status);
+	fresh_req(d, USB_OP_RESET_DEVICE, 0);
+	b->state = BS_PORT_RESET;
+	submit(d, us.hub->now_ns() + T_PORT_RESET);
+}
+
+/* The bus set the stick up again: fresh endpoints, no halt to clear.  The
+ * command failed, as after a reset recovery, and cmd.c's callers may
+ * issue it again; what the stick kept (a pending sense) is gone. */
+static void
+port_reset_done(struct usbstor_dev *d)
+{
+	struct usb_info ui = { .size = sizeof(ui) };
+
+	if (d->conn && PB_CALL(d->conn, usb_ops, info, &ui) == PB_OK &&
+	    ui.size >= offsetof(struct usb_info, resets) + sizeof(ui.resets))
+		slog(PB_LOG_INFO, "usb%u: the port reset brought the stick "
+		    "back (resets %u)", d->no, ui.resets);
+	else
+		slog(PB_LOG_INFO, "usb%u: the port reset brought the stick "
+		    "back", d->no);
+	finish(d, PB_EIO);
+}
+
+/* Why the bus did not bring the stick back (abi/usb.h's answers). */
+static const char *
+port_reset_failure(int status)
+{
+	switch (status) {
+	case PB_EINVAL: return "the bus does not offer it (usb 1.0)";
+	case PB_ENOTSUP: return "not offered for this stick (behind a hub, "
+	    "or an older controller)";
+	case PB_EBUSY: return "refused: the bus is busy with the stick";
+	case PB_ETIMEDOUT: return "no answer in time";
+	default: return "the stick did not come back";
+	}
 }
 
 static void
@@ -347,6 +421,7 @@ csw_arrived(struct usbstor_dev *d)
 	if (v == BOT_V_PASSED || v == BOT_V_FAILED) {
 		b->recovered = 0;
 		b->answered = 1;
+		b->port_reset = 0;
 		finish(d, v == BOT_V_PASSED ? CMD_GOOD : CMD_CHECK);
 		return;
 	}
@@ -411,6 +486,9 @@ stage_ok(struct usbstor_dev *d)
 		b->cmd.actual = b->req.actual;
 		finish(d, PB_OK);
 		break;
+	case BS_PORT_RESET:
+		port_reset_done(d);
+		break;
 	default:
 		break;
 	}
@@ -438,7 +516,12 @@ stage_failed(struct usbstor_dev *d, int st)
 	case BS_RESET:
 	case BS_RESET_IN:
 	case BS_RESET_OUT:
-		dead(d, st);
+		recovery_failed(d, st);
+		return;
+	case BS_PORT_RESET:
+		slog(PB_LOG_WARN, "usb%u: port reset: %s (%d)", d->no,
+		    port_reset_failure(st), st);
+		dead(d, b->rr_stage, b->rr_status);
 		return;
 	case BS_CONTROL:
 		b->cmd.actual = b->req.actual;

@@ -453,7 +453,7 @@ dev_scan(void)
 		    driven(ri.name) || declined(ri.name))
 			continue;
 		if (!(c = us.hub->connect(us.self, USB_IFACE, USB_MAJOR,
-		    USB_MINOR, ri.name)))
+		    USBSTOR_USB_MINOR, ri.name)))
 			continue;
 		if (!(d = dev_add(c))) {
 			rt_strlcpy(us.declined[us.ndeclined++ % USBSTOR_DEVS],

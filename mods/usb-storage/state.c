@@ -12,7 +12,8 @@
  *                  usb-storage serves: same name, same path=, its
  *                  properties; the stick's `usb` resource is the bind
  *                  rule's (the hub hands it over) or connected by hand
- *   quiesce (old)  no new command; PB_EAGAIN while one is on the wire,
+ *   quiesce (old)  no new command; PB_EAGAIN while one is on the wire
+ *                  (a recovery's steps and a port reset too: bot.state),
  *                  a request waits to be issued again, or a stick attaches
  *   export (old)   hands the queued requests over (kept aside in
  *                  us.held, taken back by resume)
@@ -287,7 +288,7 @@ reconnect(void)
 		if (!d || d->state == DEV_GONE || d->conn || !d->by_hand)
 			continue;
 		d->conn = us.hub->connect(us.self, USB_IFACE, USB_MAJOR,
-		    USB_MINOR, d->res);
+		    USBSTOR_USB_MINOR, d->res);
 		if (!d->conn) {
 			dev_gone(d, "its usb resource went during a swap");
 			dev_maybe_free(d);
@@ -636,8 +637,8 @@ connect_standby(void)
 
 		if (!d || d->state != DEV_STANDBY || d->conn)
 			continue;
-		c = us.hub->connect(us.self, USB_IFACE, USB_MAJOR, USB_MINOR,
-		    d->res);
+		c = us.hub->connect(us.self, USB_IFACE, USB_MAJOR,
+		    USBSTOR_USB_MINOR, d->res);
 		if (!c) {
 			slog(PB_LOG_ERR, "cannot take %s over: no connection",
 			    d->res);

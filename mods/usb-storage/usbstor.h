@@ -39,6 +39,12 @@
 #define USBSTOR_NAME "usb-storage"
 #endif
 
+/* The `usb` version our connections ask for (abi/pb.h: a provider
+ * serves clients of its minor or older): 1.0.  1.1's port reset
+ * (USB_OP_RESET_DEVICE) is asked of the bus, not needed: a 1.0 bus
+ * refuses it (PB_EINVAL) and the stick is then dead as before. */
+#define USBSTOR_USB_MINOR 0
+
 #define USBSTOR_DEVS	8	/* sticks at once */
 #define USBSTOR_LUNS	(BOT_MAX_LUN + 1)
 #define USBSTOR_SEGS	32	/* usb segments of one data stage (map.c
@@ -63,6 +69,13 @@
 #define T_CMD		(10000 * MS)
 #define T_CTRL		(5000 * MS)	/* a control request (reset, halt) */
 #define T_CANCEL	(2000 * MS)	/* a cancelled request coming back */
+/* A port reset (USB_OP_RESET_DEVICE), asked to its completion: the bus
+ * finds the device again within 2 s (abi/usb.h) and bounds the
+ * enumeration that follows at 10 s (mods/usb/bus.h BUS_ENUM_NS), then
+ * completes it either way.  Longer than both, so that the bus's verdict
+ * (the stick back, or removed) comes first; ours is for a bus that
+ * never answers. */
+#define T_PORT_RESET	(15000 * MS)
 #define T_READY		(10000 * MS)	/* a LUN to become ready at attach */
 #define T_READY_POLL	(100 * MS)	/* between two TEST UNIT READY */
 #define T_RETRY		(100 * MS)	/* a request after "becoming ready" */
@@ -117,6 +130,8 @@ enum bot_state {
 	BS_RESET_IN,	/* ... CLEAR_FEATURE(HALT) of bulk-IN */
 	BS_RESET_OUT,	/* ... and of bulk-OUT */
 	BS_CONTROL,	/* a class request of ours (GET MAX LUN) */
+	BS_PORT_RESET,	/* the recovery failed: the bus resets the port
+			 * and sets the stick up again (USB_OP_RESET_DEVICE) */
 };
 
 /* A usb request's status while the bus has it.  Providers complete with
@@ -152,6 +167,12 @@ struct bot {
 	unsigned recovered;		/* reset recoveries in a row that the
 					 * stick answered (a CSW clears it) */
 	int answered;			/* a CSW came, in this instance */
+	int port_reset;			/* one was asked since the last CSW
+					 * (or since this instance began):
+					 * not again */
+	enum bot_state rr_stage;	/* the reset recovery's stage that */
+	int rr_status;			/* failed, and how: dead()'s words
+					 * after the port reset */
 	uint32_t tag;
 	uint64_t deadline;		/* of the command's stages */
 	struct usb_seg wrap;		/* the CBW's or the CSW's */

@@ -22,9 +22,11 @@
  * ABORTED COMMAND), stalls of the CSW, a short
  * data stage; and switches: GET MAX LUN stalls or answers a given value,
  * the stick holds every request from some point on (silent), the reset
- * fails.  A LUN can be write-protected, lack a medium, answer UNIT
- * ATTENTION or "becoming ready" a few times, need START STOP UNIT, be a
- * CD, be bigger than 2^32 blocks (no image: reads give a pattern).
+ * fails, the stick holds every request until a port reset or a few
+ * (wedged: the bus's USB_OP_RESET_DEVICE, fakeusb.h, cures it).  A LUN
+ * can be write-protected, lack a medium, answer UNIT ATTENTION or
+ * "becoming ready" a few times, need START STOP UNIT, be a CD, be bigger
+ * than 2^32 blocks (no image: reads give a pattern).
  */
 #ifndef PB_TESTS_BOTMODEL_H
 #define PB_TESTS_BOTMODEL_H
@@ -85,12 +87,15 @@ struct botmodel {
 	int stall_csw;		/* stalls of the next CSW reads */
 	int short_data;		/* a read moves half, residue says so */
 	int silent;		/* hold every request from now on */
+	int wedged;		/* hold every request until this many port
+				 * resets */
 	int reset_fails;
 
 	/* what happened */
 	unsigned cbws, resets, clear_halts, reads, writes, syncs, starts;
 	unsigned turs, inquiries, cap10, cap16, mode_senses, req_senses;
 	unsigned read16, write16, bad_bus, bad_cbw, max_lun_asks;
+	unsigned port_resets;	/* the bus reset the port, set it up again */
 	uint8_t ops[512];	/* opcodes in order */
 	unsigned nops;
 };
@@ -555,7 +560,7 @@ bm_device(struct fakeusb *u, struct usb_req *r)
 	struct botmodel *m = (struct botmodel *)u;
 
 	bm_check_bus(m, r);
-	if (m->silent)
+	if (m->silent || m->wedged)
 		return 0;
 	if (r->op == USB_OP_CLEAR_HALT) {
 		m->clear_halts++;
@@ -585,6 +590,22 @@ bm_device(struct fakeusb *u, struct usb_req *r)
 	return bm_stall(r, &m->halted_in);
 }
 
+/* The fakeusb port reset: the stick starts afresh (ready for a CBW, no
+ * halts, no sense kept), and a wedge lifts when enough resets came. */
+static void
+bm_port_reset(struct fakeusb *u)
+{
+	struct botmodel *m = (struct botmodel *)u;
+
+	m->port_resets++;
+	if (m->wedged)
+		m->wedged--;
+	m->phase = BM_CBW;
+	m->halted_in = m->halted_out = 0;
+	for (unsigned l = 0; l < 16; l++)
+		m->lun[l].key = m->lun[l].asc = m->lun[l].ascq = 0;
+}
+
 /* A stick: one LUN of blocks x bs, a BOT interface with its endpoints. */
 static void
 bm_init(struct botmodel *m, uint64_t blocks, uint32_t bs)
@@ -596,6 +617,7 @@ bm_init(struct botmodel *m, uint64_t blocks, uint32_t bs)
 	fakeusb_add_endpoint(&m->usb, BM_EP_IN, USB_EP_BULK, 512, 0);
 	fakeusb_add_endpoint(&m->usb, BM_EP_OUT, USB_EP_BULK, 512, 0);
 	m->usb.device = bm_device;
+	m->usb.port_reset = bm_port_reset;
 	m->max_lun_value = -1;
 	bm_lun_disk(m, 0, blocks, bs);
 }

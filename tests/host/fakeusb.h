@@ -15,6 +15,13 @@
  * exactly once by posting `done`; cancel completes the held requests of
  * an endpoint with PB_ECANCELED.  Every request is traced.  Work items are
  * fakehub.h's (run_posted runs the completions).
+ *
+ * USB_OP_RESET_DEVICE (`usb` 1.1): refused PB_EINVAL unless reset_device
+ * is set, as a 1.0 bus refuses an op it does not know.  Taken, it ends
+ * what the device has at the controller (held requests PB_ECANCELED),
+ * then completes with reset_status, or is held (reset_hold) until the
+ * test ends it with fakeusb_reset_done() or a cancel does.  Completed
+ * PB_OK, info.resets counts it and port_reset tells the device.
  */
 #ifndef PB_TESTS_FAKEUSB_H
 #define PB_TESTS_FAKEUSB_H
@@ -53,6 +60,14 @@ struct fakeusb {
 					 * (a controller stopping the
 					 * endpoint first) */
 	int hub;			/* accept HUB_CONFIG, PORT_ON/OFF */
+	int reset_device;		/* take USB_OP_RESET_DEVICE (1.1) */
+	int reset_refuse;		/* ... but refuse it with this */
+	int reset_status;		/* its completion's status */
+	int reset_hold;			/* hold it (the test completes it) */
+	unsigned reset_devices;		/* RESET_DEVICE requests taken */
+	/* The device was reset and set up again (the bus completes the
+	 * RESET_DEVICE PB_OK); NULL: nothing to tell. */
+	void (*port_reset)(struct fakeusb *u);
 
 	struct usb_req *held[FAKEUSB_HELD];
 	unsigned nheld;
@@ -170,6 +185,10 @@ fakeusb_check(const struct fakeusb *u, const struct usb_req *r)
 	case USB_OP_PORT_ON:
 	case USB_OP_PORT_OFF:
 		return u->hub ? PB_OK : PB_EINVAL;
+	case USB_OP_RESET_DEVICE:
+		if (!u->reset_device || r->ep || r->length || r->nseg)
+			return PB_EINVAL;
+		return u->reset_refuse;
 	default:
 		return PB_EINVAL;
 	}
@@ -220,6 +239,52 @@ fakeusb_held(const struct fakeusb *u, uint8_t ep)
 	return NULL;
 }
 
+/* The RESET_DEVICE r ends with status: PB_OK, the device is back. */
+FAKE void
+fakeusb_reset_done(struct fakeusb *u, struct usb_req *r, int status)
+{
+	r->status = status;
+	r->actual = 0;
+	if (status == PB_OK) {
+		u->info.resets++;
+		if (u->port_reset)
+			u->port_reset(u);
+	}
+	fakeusb_complete(u, r);
+}
+
+/* A RESET_DEVICE taken: what the device has at the controller ends
+ * first, as the bus cancels it. */
+FAKE void
+fakeusb_reset(struct fakeusb *u, struct usb_req *r)
+{
+	u->reset_devices++;
+	while (u->nheld) {
+		u->held[0]->status = PB_ECANCELED;
+		fakeusb_complete(u, u->held[0]);
+	}
+	if (!u->reset_hold) {
+		fakeusb_reset_done(u, r, u->reset_status);
+		return;
+	}
+	if (u->nheld == FAKEUSB_HELD) {
+		fprintf(stderr, "fakeusb: more than %d held\n", FAKEUSB_HELD);
+		abort();
+	}
+	u->held[u->nheld++] = r;	/* its status as submitted */
+}
+
+/* Requests of op traced (submitted, taken or refused). */
+FAKE unsigned
+fakeusb_traced(const struct fakeusb *u, uint8_t op)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < u->ntrace; i++)
+		n += u->trace[i].op == op;
+	return n;
+}
+
 /* What submit answers for a request it took. */
 FAKE int
 fakeusb_answer(struct fakeusb *u)
@@ -250,6 +315,10 @@ fakeusb_submit(void *ctx, struct usb_req *r)
 		return err;
 	}
 	u->submits++;
+	if (r->op == USB_OP_RESET_DEVICE) {
+		fakeusb_reset(u, r);
+		return fakeusb_answer(u);
+	}
 	r->actual = 0;
 	held_status = r->status;
 	r->status = PB_OK;

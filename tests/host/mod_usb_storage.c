@@ -17,7 +17,9 @@
  * the CSW, a short read, GET MAX LUN stalling or answering > 15, several
  * LUNs (a CD among them), a write-protected medium, a LUN becoming ready,
  * without a medium, needing START STOP UNIT, a stick gone mid-transfer,
- * one that stops answering; several sticks; the swap (quiesce with a
+ * one that stops answering; the port reset after a failed reset recovery
+ * (the stick back, the reset failing, refused by the bus, timing out,
+ * once until the stick answers again); several sticks; the swap (quiesce with a
  * command on the wire, export, a new instance in standby, import,
  * activate, every request once and in order) and a failed swap resuming;
  * submit's refusals; stop.
@@ -68,6 +70,7 @@ static struct fres {
 	void *ctx;
 	unsigned clients;
 	unsigned limit;		/* clients it takes, 0: any */
+	int usb_1_0;		/* a `usb` 1.0 bus's: no client asking 1.1 */
 } fres[FRES];
 
 static struct fconn {
@@ -189,7 +192,7 @@ fake_connect(struct pb_module *self, const char *iface, uint16_t major,
 {
 	struct fres *r = resname ? res_named(resname) : NULL;
 
-	if (!r || strcmp(r->iface, iface) != 0)
+	if (!r || strcmp(r->iface, iface) != 0 || (r->usb_1_0 && minor > 0))
 		return NULL;
 	return conn_to(r);
 }
@@ -1122,6 +1125,351 @@ TEST(usbstor_reset_refused_is_dead)
 	rig_end();
 }
 
+/* ---- a port reset after a failed reset recovery (USB_OP_RESET_DEVICE) - */
+
+static int direct_result;
+static unsigned direct_runs;
+
+static void
+direct_tur_done(struct usbstor_dev *d)
+{
+	direct_result = d->result;
+	direct_runs++;
+}
+
+/* TEST UNIT READY to stick 0's LUN 0 straight through cmd.c (no queue
+ * that would issue it again): direct_result once it is over. */
+static void
+direct_tur(void)
+{
+	uint8_t cdb[CBW_CB_MAX];
+	unsigned n = scsi_cdb_simple(cdb, SCSI_TEST_UNIT_READY, 0);
+
+	direct_runs = 0;
+	direct_result = 1000;
+	cmd_internal(us.dev[0], 0, cdb, n, 0);
+	cmd_run(us.dev[0], direct_tur_done);
+	settle();
+}
+
+/* Bulk-Only Mass Storage Resets submitted to stick 0 (§3.1). */
+static unsigned
+class_resets_sent(void)
+{
+	const struct fakeusb *u = &stick[0].usb;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < u->ntrace; i++)
+		n += u->trace[i].op == USB_OP_XFER && u->trace[i].ep == 0 &&
+		    u->trace[i].setup.bRequest == BOT_REQ_RESET;
+	return n;
+}
+
+/* A wedged stick's command and class reset reach their deadlines: the
+ * CBW's (T_CMD), then the class reset's (T_CTRL). */
+static void
+recovery_times_out(void)
+{
+	time_passes(T_CMD + MS);
+	settle();
+	time_passes(T_CTRL + MS);
+	settle();
+}
+
+/* Stick 0 attached and serving, on a `usb` 1.1 bus that takes the port
+ * reset and completes it with status; from now on the stick answers
+ * nothing, not even the class reset, until `resets` port resets. */
+static int
+rig_wedged(int resets, int status)
+{
+	if (!rig_one(2048))
+		return 0;
+	stick[0].usb.reset_device = 1;
+	stick[0].usb.reset_status = status;
+	stick[0].wedged = resets;
+	return 1;
+}
+
+TEST(usbstor_port_reset_brings_back_a_stick_deaf_to_the_class_reset)
+{
+	unsigned damage = usbstor_damage_seen;
+	struct creq c;
+
+	REQUIRE(rig_wedged(1, PB_OK));
+	direct_tur();
+	CHECK_EQ_INT(direct_runs, 0);
+	recovery_times_out();
+	/* The port reset: the command fails PB_EIO, as after a reset
+	 * recovery. */
+	CHECK_EQ_INT(direct_runs, 1);
+	CHECK_EQ_INT(direct_result, PB_EIO);
+	CHECK_EQ_INT(fakeusb_traced(&stick[0].usb, USB_OP_RESET_DEVICE), 1);
+	CHECK_EQ_INT(stick[0].usb.reset_devices, 1);
+	CHECK_EQ_INT(stick[0].port_resets, 1);
+	CHECK_EQ_INT(stick[0].usb.info.resets, 1);
+	CHECK_EQ_INT(class_resets_sent(), 1);	/* unanswered */
+	CHECK_EQ_INT(stick[0].resets, 0);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_READY);
+	CHECK_EQ_INT(usbstor_damage_seen, damage);
+	CHECK_CONTAINS(log_text, "usb0: reset recovery failed (the class "
+	    "reset, -6): port reset");
+	CHECK_CONTAINS(log_text, "usb0: the port reset brought the stick back "
+	    "(resets 1)");
+	CHECK(!strstr(log_text, "stopped answering"));
+	CHECK_EQ_INT(timers_armed(), 0);
+	/* The next command works. */
+	CHECK_EQ_INT(read_once(64, &c), PB_OK);
+	CHECK(matches(&c, 0, 0));
+	creq_free(&c);
+	/* It answered again: the next wedge may cost a port reset too. */
+	stick[0].wedged = 1;
+	direct_tur();
+	recovery_times_out();
+	CHECK_EQ_INT(direct_result, PB_EIO);
+	CHECK_EQ_INT(stick[0].usb.reset_devices, 2);
+	CHECK_EQ_INT(stick[0].usb.info.resets, 2);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_READY);
+	CHECK_EQ_INT(usbstor_damage_seen, damage);
+	CHECK_EQ_INT(read_once(0, &c), PB_OK);
+	creq_free(&c);
+	rig_end();
+}
+
+/* A block request through it all: issued again after the port reset. */
+TEST(usbstor_port_reset_request_issued_again)
+{
+	struct creq c;
+
+	REQUIRE(rig_wedged(1, PB_OK));
+	creq_init(&c, 7, BLOCK_READ, 32, 16, 512, 2, 1);
+	REQUIRE(submit_to("block:usb0", &c) == PB_OK);
+	settle();
+	recovery_times_out();
+	CHECK_EQ_INT(c.runs, 1);
+	CHECK_EQ_INT(c.r.status, PB_OK);
+	CHECK(matches(&c, 0, 0));
+	CHECK_EQ_INT(stick[0].usb.reset_devices, 1);
+	CHECK_EQ_INT(stick[0].reads, 1);	/* the wedged CBW: held */
+	CHECK_EQ_INT(us.dev[0]->state, DEV_READY);
+	creq_free(&c);
+	rig_end();
+}
+
+/* The bus took the port reset but the stick did not come back (an error
+ * other than PB_ECANCELED/PB_ENODEV): today's path.  The stick answered
+ * this instance, so the driver suspects itself (a restart) and the stick
+ * is dead; one that never answered is dead without a restart. */
+TEST(usbstor_port_reset_failing_is_todays_dead_path)
+{
+	unsigned damage = usbstor_damage_seen;
+	struct creq c, late;
+
+	REQUIRE(rig_wedged(1, PB_EIO));
+	CHECK_EQ_INT(read_once(0, &c), -2000);	/* still out */
+	recovery_times_out();
+	CHECK_EQ_INT(c.runs, 1);
+	CHECK_EQ_INT(c.r.status, PB_EIO);
+	CHECK_EQ_INT(stick[0].usb.reset_devices, 1);
+	CHECK_EQ_INT(stick[0].usb.info.resets, 0);
+	CHECK_EQ_INT(stick[0].port_resets, 0);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_DEAD);
+	CHECK_EQ_INT(usbstor_damage_seen, damage + 1);
+	CHECK_CONTAINS(log_text, "usb0: port reset: the stick did not come "
+	    "back (-5)");
+	CHECK_CONTAINS(log_text, "usb0: reset recovery failed (the class "
+	    "reset, -6): the stick has stopped answering");
+	creq_init(&late, 9, BLOCK_READ, 0, 16, 512, 1, 1);
+	CHECK_EQ_INT(submit_to("block:usb0", &late), PB_ENODEV);
+	CHECK_EQ_INT(timers_armed(), 0);
+	creq_free(&c);
+	creq_free(&late);
+	rig_end();
+
+	/* Wedged from the start: never answered, dead, no restart. */
+	damage = usbstor_damage_seen;
+	reset_all();
+	bm_init(&stick[0], 2048, 512);
+	stick[0].wedged = 1000;
+	stick[0].usb.reset_device = 1;
+	stick[0].usb.reset_status = PB_EIO;
+	REQUIRE(rig_attach());
+	for (int i = 0; i < 8; i++) {
+		time_passes(T_CMD);
+		settle();
+	}
+	CHECK_EQ_INT(stick[0].usb.reset_devices, 1);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_DEAD);
+	CHECK_EQ_INT(usbstor_damage_seen, damage);
+	CHECK(res_named("block:usb0") == NULL);
+	CHECK_CONTAINS(log_text, "the stick has stopped answering");
+	rig_end();
+}
+
+/* A port reset ending PB_ENODEV: the bus removes a stick it could not
+ * bring back, so the stick went (not dead, no restart). */
+TEST(usbstor_port_reset_enodev_is_the_stick_gone)
+{
+	unsigned damage = usbstor_damage_seen;
+	struct creq c;
+
+	REQUIRE(rig_wedged(1, PB_ENODEV));
+	CHECK_EQ_INT(read_once(0, &c), -2000);
+	recovery_times_out();
+	CHECK_EQ_INT(c.runs, 1);
+	CHECK_EQ_INT(c.r.status, PB_ECANCELED);
+	CHECK_EQ_INT(stick[0].usb.reset_devices, 1);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_GONE);
+	CHECK_EQ_INT(usbstor_damage_seen, damage);
+	CHECK(res_named("block:usb0") == NULL);
+	CHECK(!strstr(log_text, "stopped answering"));
+	creq_free(&c);
+	rig_end();
+}
+
+/* A bus that refuses the port reset at submit: a 1.0 bus (op 6 unknown:
+ * PB_EINVAL), a stick behind a hub or an older controller (PB_ENOTSUP),
+ * one running (PB_EBUSY, a refusal here, not "the bus holds it").  Today's
+ * behaviour, at once: dead, the driver restarted (the stick answered). */
+TEST(usbstor_port_reset_refused_keeps_todays_behaviour)
+{
+	static const struct {
+		int device, refuse;
+		const char *line;
+	} bus[] = {
+		{ 0, PB_OK, "usb0: port reset: the bus does not offer it "
+		    "(usb 1.0) (-2)" },
+		{ 1, PB_ENOTSUP, "usb0: port reset: not offered for this stick "
+		    "(behind a hub, or an older controller) (-7)" },
+		{ 1, PB_EBUSY, "usb0: port reset: refused: the bus is busy "
+		    "with the stick (-4)" },
+	};
+
+	for (unsigned i = 0; i < sizeof(bus) / sizeof(bus[0]); i++) {
+		unsigned damage = usbstor_damage_seen;
+		struct creq c;
+
+		REQUIRE(rig_wedged(1, PB_OK));
+		stick[0].usb.reset_device = bus[i].device;
+		stick[0].usb.reset_refuse = bus[i].refuse;
+		CHECK_EQ_INT(read_once(0, &c), -2000);
+		recovery_times_out();
+		CHECK_EQ_INT(c.runs, 1);
+		CHECK_EQ_INT(c.r.status, PB_EIO);
+		CHECK_EQ_INT(fakeusb_traced(&stick[0].usb,
+		    USB_OP_RESET_DEVICE), 1);
+		CHECK_EQ_INT(stick[0].usb.reset_devices, 0);
+		CHECK_EQ_INT(stick[0].port_resets, 0);
+		CHECK_EQ_INT(us.dev[0]->state, DEV_DEAD);
+		CHECK_EQ_INT(usbstor_damage_seen, damage + 1);
+		CHECK_CONTAINS(log_text, bus[i].line);
+		CHECK_CONTAINS(log_text, "usb0: reset recovery failed (the "
+		    "class reset, -6): the stick has stopped answering");
+		CHECK_EQ_INT(timers_armed(), 0);	/* nothing waited for */
+		creq_free(&c);
+		rig_end();
+	}
+}
+
+/* A stick still wedged after the port reset costs one reset, not a
+ * loop: the command issued again fails the recovery once more, and with
+ * no answer since the port reset, the stick is dead. */
+TEST(usbstor_port_reset_once_until_the_stick_answers)
+{
+	unsigned damage = usbstor_damage_seen;
+	struct creq c;
+
+	REQUIRE(rig_wedged(2, PB_OK));
+	CHECK_EQ_INT(read_once(0, &c), -2000);
+	recovery_times_out();		/* the port reset: issued again */
+	CHECK_EQ_INT(stick[0].usb.reset_devices, 1);
+	CHECK_EQ_INT(c.runs, 0);
+	recovery_times_out();		/* no second port reset: dead */
+	CHECK_EQ_INT(c.runs, 1);
+	CHECK_EQ_INT(c.r.status, PB_EIO);
+	CHECK_EQ_INT(fakeusb_traced(&stick[0].usb, USB_OP_RESET_DEVICE), 1);
+	CHECK_EQ_INT(stick[0].usb.reset_devices, 1);
+	CHECK_EQ_INT(stick[0].port_resets, 1);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_DEAD);
+	CHECK_EQ_INT(usbstor_damage_seen, damage + 1);
+	CHECK_CONTAINS(log_text, "usb0: reset recovery failed (the class "
+	    "reset, -6): the stick has stopped answering");
+	for (int i = 0; i < 4; i++) {
+		time_passes(T_CMD);
+		settle();
+	}
+	CHECK_EQ_INT(stick[0].usb.reset_devices, 1);
+	CHECK_EQ_INT(timers_armed(), 0);
+	creq_free(&c);
+	rig_end();
+}
+
+/* The port reset has its own deadline (T_PORT_RESET), as every stage:
+ * at it the request is cancelled and, back, the reset failed.  While it
+ * runs a swap waits (quiesce: PB_EAGAIN).  A cancelled reset the bus
+ * keeps is handled as any stage's: the stick is not used any more. */
+TEST(usbstor_port_reset_deadline_is_a_failed_reset)
+{
+	unsigned damage = usbstor_damage_seen;
+	struct usb_req *r;
+	struct creq c;
+
+	REQUIRE(rig_wedged(1, PB_OK));
+	stick[0].usb.reset_hold = 1;
+	CHECK_EQ_INT(read_once(0, &c), -2000);
+	recovery_times_out();
+	REQUIRE(stick[0].usb.reset_devices == 1);
+	REQUIRE((r = fakeusb_held(&stick[0].usb, 0)) != NULL);
+	CHECK_EQ_INT(r->op, USB_OP_RESET_DEVICE);
+	CHECK_EQ_INT(us.dev[0]->bot.state, BS_PORT_RESET);
+	CHECK_EQ_INT(ops.quiesce(SELF), PB_EAGAIN);
+	us.quiesced = 0;
+	time_passes(T_PORT_RESET - MS);
+	settle();
+	CHECK_EQ_INT(c.runs, 0);
+	CHECK_EQ_INT(stick[0].usb.cancels, 2);
+	time_passes(2 * MS);
+	settle();
+	CHECK_EQ_INT(stick[0].usb.cancels, 3);
+	CHECK_CONTAINS(log_text, "usb0: the port reset of command 0x28 (tag ");
+	CHECK_CONTAINS(log_text, "usb0: port reset: no answer in time (-6)");
+	CHECK_EQ_INT(c.runs, 1);
+	CHECK_EQ_INT(c.r.status, PB_EIO);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_DEAD);
+	CHECK_EQ_INT(usbstor_damage_seen, damage + 1);
+	CHECK_EQ_INT(timers_armed(), 0);
+	creq_free(&c);
+	rig_end();
+
+	/* The bus keeps the cancelled reset: after T_CANCEL, the stick is
+	 * not used any more; when the request comes back at last, it is
+	 * taken and nothing else happens. */
+	damage = usbstor_damage_seen;
+	REQUIRE(rig_wedged(1, PB_OK));
+	stick[0].usb.reset_hold = 1;
+	CHECK_EQ_INT(read_once(0, &c), -2000);
+	recovery_times_out();
+	stick[0].usb.cancel_keeps = 1;
+	time_passes(T_PORT_RESET + MS);
+	settle();
+	CHECK_EQ_INT(c.runs, 0);
+	time_passes(T_CANCEL + MS);
+	settle();
+	CHECK_CONTAINS(log_text, "usb0: the bus did not give back a cancelled "
+	    "request");
+	CHECK_EQ_INT(c.runs, 1);
+	CHECK_EQ_INT(c.r.status, PB_EIO);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_DEAD);
+	CHECK_EQ_INT(usbstor_damage_seen, damage);
+	REQUIRE((r = fakeusb_held(&stick[0].usb, 0)) != NULL);
+	fakeusb_reset_done(&stick[0].usb, r, PB_ECANCELED);
+	settle();
+	CHECK_EQ_INT(us.dev[0]->bot.in_flight, 0);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_DEAD);
+	CHECK_EQ_INT(timers_armed(), 0);
+	creq_free(&c);
+	rig_end();
+}
+
 /* ---- several sticks ------------------------------------------------------ */
 
 /* A resource appeared: the hub tells its subscribers by name. */
@@ -1206,6 +1554,37 @@ TEST(usbstor_several_sticks)
 	CHECK(res_named("block:usb2") != NULL);
 	creq_free(&a);
 	creq_free(&b);
+	creq_free(&c);
+	rig_end();
+}
+
+/* A `usb` 1.0 bus (no port reset) serves usb-storage still: a stick
+ * plugged in later is connected by hand asking for `usb` 1.0, and when
+ * it stops answering, the port reset refused, it is dead as before. */
+TEST(usbstor_a_usb_1_0_bus_still_connects)
+{
+	struct fres *r1;
+	struct creq c;
+
+	REQUIRE(rig_one(2048));
+	bm_init(&stick[1], 4096, 512);
+	r1 = stick_publish(1);
+	r1->usb_1_0 = 1;
+	tell_resource(r1->name);
+	settle();
+	CHECK_EQ_INT(r1->clients, 1);
+	REQUIRE(res_named("block:usb1") != NULL);
+	stick[1].wedged = 1;
+	creq_init(&c, 1, BLOCK_READ, 0, 16, 512, 1, 1);
+	REQUIRE(submit_to("block:usb1", &c) == PB_OK);
+	settle();
+	recovery_times_out();
+	CHECK_EQ_INT(c.runs, 1);
+	CHECK_EQ_INT(c.r.status, PB_EIO);
+	CHECK_EQ_INT(fakeusb_traced(&stick[1].usb, USB_OP_RESET_DEVICE), 1);
+	CHECK_EQ_INT(stick[1].usb.refused, 1);
+	CHECK_EQ_INT(dev_named(r1->name)->state, DEV_DEAD);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_READY);
 	creq_free(&c);
 	rig_end();
 }
