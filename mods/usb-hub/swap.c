@@ -176,7 +176,7 @@ uh_activate(struct pb_module *m)
 			uh.bind = NULL;
 			by_hand = 0;
 		} else if (!(c = uh.hub->connect(uh.self, USB_IFACE, USB_MAJOR,
-		    USB_MINOR, res))) {
+		    USBHUB_USB_MINOR, res))) {
 			uh_logf(PB_LOG_WARN, "%s: went during the update; the "
 			    "bus removes its devices", res);
 			continue;
@@ -202,7 +202,7 @@ uh_resume(struct pb_module *m)
 		if (h->released) {
 			h->released = 0;
 			h->conn = uh.hub->connect(uh.self, USB_IFACE,
-			    USB_MAJOR, USB_MINOR, h->res);
+			    USB_MAJOR, USBHUB_USB_MINOR, h->res);
 			if (!h->conn) {
 				hub_log(h, PB_LOG_WARN, "went during the "
 				    "failed update");

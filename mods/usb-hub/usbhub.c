@@ -60,7 +60,7 @@ static void
 take_by_hand(const char *res)
 {
 	struct pb_conn *c = uh.hub->connect(uh.self, USB_IFACE, USB_MAJOR,
-	    USB_MINOR, res);
+	    USBHUB_USB_MINOR, res);
 
 	if (c)
 		hub_add(c, 1);

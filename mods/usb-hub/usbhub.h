@@ -19,6 +19,8 @@
 #include "desc.h"
 
 #define UH_NAME "usb-hub"
+/* The `usb` version our connections ask for: 1.0 has all we use. */
+#define USBHUB_USB_MINOR 0
 #define UH_HUBS 32		/* hubs driven at once */
 #define UH_RES_MAX 64		/* a resource name, as the hub keeps it */
 #define UH_PROPS_MAX 256

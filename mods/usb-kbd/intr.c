@@ -12,8 +12,12 @@
  *			the request goes again;
  *   PB_EIO, others	the bus's own retries are spent: tried again after
  *			10, 20, 40 ... ms, INTR_RETRIES times in a row at
- *			most, then one line and the keyboard is left alone
- *			(a report that comes resets the count);
+ *			most; then the bus resets the device
+ *			(USB_OP_RESET_DEVICE, as Linux's usbhid does for a
+ *			device that keeps failing) and reading starts over,
+ *			once until a report comes; then one line and the
+ *			keyboard is left alone (a report that comes resets
+ *			the count);
  *   PB_ECANCELED	our cancel (a swap), or the device went: no more.
  *
  * A completion that runs with an argument that is none of our keyboards
@@ -48,6 +52,7 @@ intr_submit(struct ukbd *k)
 	k->intr.status = USBKBD_PENDING;
 	if ((r = PB_CALL(k->usb, usb_ops, submit, &k->intr)) != PB_OK) {
 		intr_give_up(k, k->intr_halt ? "CLEAR_HALT refused" :
+		    k->intr_reset ? "kept failing, and its reset was refused" :
 		    "refused", r);
 		return;
 	}
@@ -61,8 +66,9 @@ intr_fill(struct ukbd *k, uint8_t op)
 
 	ukbd_req_reset(r);
 	r->op = op;
-	r->ep = k->ep;
+	r->ep = op == USB_OP_RESET_DEVICE ? 0 : k->ep;
 	k->intr_halt = op == USB_OP_CLEAR_HALT;
+	k->intr_reset = op == USB_OP_RESET_DEVICE;
 	if (op == USB_OP_XFER) {
 		r->length = sizeof(struct hid_boot_report);
 		r->segs = &k->rseg;
@@ -105,7 +111,15 @@ intr_backoff(struct ukbd *k, int err)
 {
 	int id;
 
-	if (++k->failures > INTR_RETRIES) {
+	if (++k->failures > INTR_RETRIES && !k->reset_tried) {
+		KLOG(k, PB_LOG_WARN, "interrupt IN 0x%02x kept failing (%d): "
+		    "the device is reset", k->ep, err);
+		k->reset_tried = 1;
+		intr_fill(k, USB_OP_RESET_DEVICE);
+		intr_submit(k);
+		return;
+	}
+	if (k->failures > INTR_RETRIES) {
 		intr_give_up(k, "kept failing", err);
 		return;
 	}
@@ -126,6 +140,20 @@ intr_done(void *arg)
 		intr_completed(k);
 }
 
+/* The device is back from its reset (the bus set it up again and
+ * replayed SET_PROTOCOL, SET_IDLE and the LEDs): reading starts over. */
+static void
+reset_completed(struct ukbd *k, int st)
+{
+	if (st != PB_OK) {
+		intr_give_up(k, "kept failing, and its reset failed", st);
+		return;
+	}
+	KLOG(k, PB_LOG_INFO, "back after its reset: reading again");
+	k->failures = 0;
+	intr_arm(k);
+}
+
 void
 intr_completed(struct ukbd *k)
 {
@@ -139,6 +167,10 @@ intr_completed(struct ukbd *k)
 	if (st == PB_ECANCELED || st == PB_ENODEV || k->quiescing ||
 	    k->released)
 		return;		/* a swap's cancel, or the device went */
+	if (k->intr_reset) {
+		reset_completed(k, st);
+		return;
+	}
 	if (st == USB_ESTALL && !halt) {
 		intr_fill(k, USB_OP_CLEAR_HALT);
 		intr_submit(k);
@@ -150,6 +182,7 @@ intr_completed(struct ukbd *k)
 	}
 	if (!halt) {
 		k->failures = 0;
+		k->reset_tried = 0;
 		keys_report(k, k->buf, k->intr.actual);
 	}
 	intr_arm(k);

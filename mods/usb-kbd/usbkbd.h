@@ -27,6 +27,10 @@
 #include "report.h"
 
 #define USBKBD_NAME	"usb-kbd"
+/* The `usb` version our connections ask for: 1.0.  1.1's device reset
+ * is asked when a keyboard keeps failing (intr.c), not needed: a 1.0 bus
+ * refuses it and the keyboard is left alone as before. */
+#define USBKBD_USB_MINOR 0
 #define USBKBD_MAX	4	/* keyboards one module instance drives */
 #define USBKBD_PATH_MAX	64
 #define USBKBD_PROPS_MAX 256	/* a resource's properties, read */
@@ -42,7 +46,8 @@
 #define REPEAT_EVERY_NS	(48309179ull)		/* 1 s / 20.7 */
 
 /* A failing interrupt IN (PB_EIO: the controller's retries done) is
- * tried again this many times, waiting 10, 20, 40 ... ms, then left. */
+ * tried again this many times, waiting 10, 20, 40 ... ms, then the
+ * device is reset once (intr.c), then left. */
 #define INTR_RETRIES	6
 #define INTR_BACKOFF_NS	(10ull * 1000 * 1000)
 
@@ -70,6 +75,8 @@ struct ukbd {
 	struct usb_req ctl;	/* the class request in flight */
 	int intr_busy, ctl_busy;
 	int intr_halt;		/* the intr request is a CLEAR_HALT */
+	int intr_reset;		/* the intr request is a RESET_DEVICE */
+	int reset_tried;	/* one since the last report: no more */
 	int cancelled;		/* quiesce asked the bus to cancel it */
 	unsigned ctl_pending;	/* CTL_* still to send */
 	int setup_done;		/* SET_PROTOCOL and SET_IDLE answered */

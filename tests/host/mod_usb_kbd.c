@@ -670,9 +670,77 @@ TEST(usbkbd_errors_backed_off_then_left_with_one_line)
 	time_passes(10000000000ull);
 	CHECK_EQ_INT(u->submits, before);
 	CHECK_EQ_INT(timers_armed(), 0);
+	/* A 1.0 bus (the fake's default) refuses the device reset. */
 	CHECK_CONTAINS(log_text, "usbkbd0: interrupt IN 0x81 kept failing "
-	    "(-6): keyboard input stopped");
+	    "(-6): the device is reset");
+	CHECK_CONTAINS(log_text, "usbkbd0: interrupt IN 0x81 kept failing, "
+	    "and its reset was refused (-2): keyboard input stopped");
 	CHECK(strstr(strstr(log_text, "stopped") + 1, "stopped") == NULL);
+	ukbd_ops.stop(SELF);
+}
+
+/* Fail INTR_RETRIES + 1 times in a row, the backoff's waits passing. */
+static int
+keeps_failing(struct dev *d)
+{
+	for (unsigned i = 0; i <= INTR_RETRIES; i++) {
+		if (!intr_fails(d, PB_EIO))
+			return 0;
+		if (i < INTR_RETRIES)
+			time_passes(INTR_BACKOFF_NS << i);
+	}
+	run_posted();
+	return 1;
+}
+
+/* A keyboard that keeps failing is reset by the bus once, and read
+ * again; once more only after a report came. */
+TEST(usbkbd_keeps_failing_then_reset_and_read_again)
+{
+	struct pubres *p = one_keyboard();
+	struct fakeusb *u = &devs[0].u;
+
+	REQUIRE(p != NULL);
+	u->reset_device = 1;
+	REQUIRE(keeps_failing(&devs[0]));
+	CHECK_EQ_INT(u->reset_devices, 1);
+	CHECK_EQ_INT(u->info.resets, 1);
+	CHECK_CONTAINS(log_text, "usbkbd0: back after its reset: reading "
+	    "again");
+	CHECK(!strstr(log_text, "stopped"));
+	REQUIRE(report(&devs[0], 0, 0x04, 0, 0));
+	REQUIRE(report(&devs[0], 0, 0, 0, 0));
+	CHECK_STR(read_all(p), "a+ a-");
+
+	/* Again after that report: a second reset. */
+	REQUIRE(keeps_failing(&devs[0]));
+	CHECK_EQ_INT(u->reset_devices, 2);
+	/* Failing again with no report between: left alone. */
+	REQUIRE(keeps_failing(&devs[0]));
+	CHECK_EQ_INT(u->reset_devices, 2);
+	CHECK_CONTAINS(log_text, "usbkbd0: interrupt IN 0x81 kept failing "
+	    "(-5): keyboard input stopped");
+	CHECK(fakeusb_held(u, EP_IN) == NULL);
+	CHECK_EQ_INT(timers_armed(), 0);
+	ukbd_ops.stop(SELF);
+}
+
+/* A reset the bus could not complete: input stops, one line. */
+TEST(usbkbd_reset_failed_input_stopped)
+{
+	struct pubres *p = one_keyboard();
+	struct fakeusb *u = &devs[0].u;
+
+	REQUIRE(p != NULL);
+	u->reset_device = 1;
+	u->reset_status = PB_ETIMEDOUT;
+	REQUIRE(keeps_failing(&devs[0]));
+	CHECK_EQ_INT(u->reset_devices, 1);
+	CHECK_EQ_INT(u->info.resets, 0);
+	CHECK_CONTAINS(log_text, "usbkbd0: interrupt IN 0x81 kept failing, "
+	    "and its reset failed (-6): keyboard input stopped");
+	CHECK(fakeusb_held(u, EP_IN) == NULL);
+	CHECK_EQ_INT(timers_armed(), 0);
 	ukbd_ops.stop(SELF);
 }
 
