@@ -292,8 +292,10 @@ hci_offered(const char *resname)
 
 	if (hci_named(resname))
 		return;
-	c = bus_hub->connect(bus_self, USB_HCI_IFACE, USB_HCI_MAJOR,
-	    USB_HCI_MINOR, resname);
+	/* Any 1.x: what came later (1.1's forget, 1.2's port reset) is
+	 * asked of h->minor when used. */
+	c = bus_hub->connect(bus_self, USB_HCI_IFACE, USB_HCI_MAJOR, 0,
+	    resname);
 	if (!c) {
 		bus_log(PB_LOG_ERR, "%s: cannot connect", resname);
 		return;
