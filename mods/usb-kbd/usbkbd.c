@@ -336,8 +336,8 @@ consider(const char *name)
 	res_props(name, props, sizeof(props));
 	if (!boot_keyboard(props))
 		return;
-	if (!(c = uk.hub->connect(uk.self, USB_IFACE, USB_MAJOR, USBKBD_USB_MINOR,
-	    name)))
+	if (!(c = uk.hub->connect(uk.self, USB_IFACE, USB_MAJOR,
+	    USBKBD_USB_MINOR, name)))
 		return;		/* another driver's (a swap's other side) */
 	if (ukbd_attach(c) != PB_OK) {
 		uk.hub->disconnect(uk.self, c);

@@ -146,9 +146,10 @@ struct udev {
 	uint64_t fault_until;		/* D_READY, held after a controller
 					 * fault: wait for it until then */
 
-	/* The class driver's USB_OP_RESET_DEVICE while it runs (reset.c):
-	 * the device is D_LOST meanwhile, its `rm` the REMOVE, then the
-	 * PORT_RESET. */
+	/* A class driver's USB_OP_RESET_DEVICE runs (reset.c): the device
+	 * is D_LOST meanwhile, its `rm` the REMOVE, then the PORT_RESET.
+	 * reset_req is the request, NULL once its driver went. */
+	uint8_t resetting;
 	struct usb_req *reset_req;
 
 	struct usb_req rm;		/* USB_OP_REMOVE */

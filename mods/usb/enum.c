@@ -526,7 +526,7 @@ enum_rm_done(void *arg)
 	struct udev *d = r->client_data;
 
 	d->rm_busy = 0;
-	if (d->state == D_LOST && d->reset_req) {
+	if (d->state == D_LOST && d->resetting) {
 		reset_port(d);
 		return;
 	}

@@ -8,9 +8,10 @@
  * not one of the interface's (alternate setting 0), and a replayed
  * request (USB_REQ_REPLAY) that is not host-to-device with at most 8
  * bytes.  CLEAR_HALT and HUB_CONFIG take a step of the bus first, PORT_ON
- * and PORT_OFF are the bus's own (aux.c), RESET_DEVICE too (reset.c).  While the device is found
- * again after a controller swap, requests wait in the bus, in order, and
- * go when it is back (held_release).
+ * and PORT_OFF are the bus's own (aux.c), RESET_DEVICE too (reset.c).
+ * While the device is found again after a controller swap or its reset,
+ * requests wait in the bus, in order, and go when it is back
+ * (held_release).
  */
 #include "bus.h"
 
@@ -356,7 +357,7 @@ fwd_client_gone(struct pb_conn *c)
 	held_take(d, f, 0xff);
 	aux_forget(d, f, 0);
 	if (d->reset_req && bscr(d->reset_req)->f == f)
-		d->reset_req = NULL;	/* the reset goes on, unanswered */
+		d->reset_req = NULL;	/* it goes on, unanswered */
 	for (unsigned i = 0; i < BUS_DEVS; i++) {
 		struct udev *k = bus_devs[i];
 

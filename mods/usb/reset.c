@@ -30,10 +30,10 @@ reset_end(struct udev *d, int status)
 {
 	struct usb_req *r = d->reset_req;
 
-	if (!r)
-		return;
+	d->resetting = 0;
 	d->reset_req = NULL;
-	req_complete(r, status);
+	if (r)
+		req_complete(r, status);
 }
 
 /* A step failed: the device goes (dev_remove ends the reset). */
@@ -63,9 +63,10 @@ reset_start(struct uif *f, struct usb_req *r)
 		    d->hci->minor);
 		return PB_ENOTSUP;
 	}
-	if (d->state != D_READY || d->reset_req || d->rm_busy)
+	if (d->state != D_READY || d->resetting || d->rm_busy)
 		return PB_EBUSY;
 	bus_log(PB_LOG_WARN, "%s: reset at its driver's request", d->name);
+	d->resetting = 1;
 	d->reset_req = r;
 	d->state = D_LOST;
 	d->deadline = bus_hub->now_ns() + BUS_SWAP_NS;
@@ -106,6 +107,6 @@ reset_port_done(void *arg)
 		dev_maybe_free(d);
 		return;
 	}
-	if (r->status != PB_OK && d->reset_req)
+	if (r->status != PB_OK && d->resetting)
 		reset_failed(d, "PORT_RESET", r->status);
 }

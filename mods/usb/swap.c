@@ -73,7 +73,7 @@ swap_back(struct udev *d)
 	d->fault_until = 0;
 	d->resets++;
 	bus_log(PB_LOG_INFO, "%s: back after %s", d->name,
-	    d->reset_req ? "its reset" : "the controller swap");
+	    d->resetting ? "its reset" : "the controller swap");
 	reset_end(d, PB_OK);
 	for (unsigned i = 0; i < BUS_DEVS; i++) {
 		struct udev *c = bus_devs[i];
@@ -143,7 +143,7 @@ swap_tick(uint64_t now)
 
 		if (d && d->state == D_LOST && d->deadline &&
 		    now >= d->deadline)
-			dev_remove(d, d->reset_req ? "(not back 2 s after its "
+			dev_remove(d, d->resetting ? "(not back 2 s after its "
 			    "reset)" : "(not back 2 s after the controller swap)");
 		else if (d && d->state == D_READY && d->fault_until &&
 		    now >= d->fault_until)

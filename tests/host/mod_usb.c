@@ -1688,6 +1688,38 @@ TEST(usb_bus_device_reset_the_stick_does_not_come_back)
 	world_end();
 }
 
+/* Its driver goes while the reset runs: the stick comes back all the
+ * same, for the next driver, and nothing is written into the request. */
+TEST(usb_bus_device_reset_outlives_its_driver)
+{
+	static char driver;	/* the class driver: another module */
+	struct fmodel stick;
+	struct creq rst;
+	struct pb_conn c;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_stick(&stick, USB_SPEED_HIGH);
+	fh_plug(&hc, 6, &stick);
+	pump();
+	hc.hold = 1;			/* the REMOVE waits */
+	creq_init(&rst, USB_OP_RESET_DEVICE, 0, 0);
+	rst.r.done.owner = (struct pb_module *)&driver;
+	CHECK_EQ_INT(submit_on("usb:1-6-0", &rst), PB_OK);
+	c = conn_of("usb:1-6-0");
+	bus_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
+	CHECK(bus_devs[0]->reset_req == NULL);
+	hc.hold = 0;
+	while (hc.npend)
+		fh_step(&hc);
+	pump();
+	CHECK_EQ_INT(rst.done, 0);
+	CHECK_EQ_INT(stick.port_resets, 1);
+	CHECK(bus_devs[0]->state == D_READY && !bus_devs[0]->resetting);
+	CHECK_CONTAINS(log_text, "1-6: back after its reset");
+	CHECK(fres_find("usb:1-6-0") != NULL);
+	world_end();
+}
+
 /* Refused, nothing happens: behind a hub, on a usb-hci 1.1 controller,
  * a second one while one runs, one with data. */
 TEST(usb_bus_device_reset_refusals)
