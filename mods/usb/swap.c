@@ -143,8 +143,9 @@ swap_tick(uint64_t now)
 
 		if (d && d->state == D_LOST && d->deadline &&
 		    now >= d->deadline)
-			dev_remove(d, d->resetting ? "(not back 2 s after its "
-			    "reset)" : "(not back 2 s after the controller swap)");
+			dev_remove(d, d->resetting ?
+			    "(not back 2 s after its reset)" :
+			    "(not back 2 s after the controller swap)");
 		else if (d && d->state == D_READY && d->fault_until &&
 		    now >= d->fault_until)
 			fault_wait_over(d);

@@ -95,7 +95,7 @@ struct botmodel {
 	unsigned cbws, resets, clear_halts, reads, writes, syncs, starts;
 	unsigned turs, inquiries, cap10, cap16, mode_senses, req_senses;
 	unsigned read16, write16, bad_bus, bad_cbw, max_lun_asks;
-	unsigned port_resets;	/* the bus reset the port, set it up again */
+	unsigned port_resets;	/* the bus reset the port, set it up */
 	uint8_t ops[512];	/* opcodes in order */
 	unsigned nops;
 };

@@ -63,7 +63,7 @@ struct fakeusb {
 	int reset_device;		/* take USB_OP_RESET_DEVICE (1.1) */
 	int reset_refuse;		/* ... but refuse it with this */
 	int reset_status;		/* its completion's status */
-	int reset_hold;			/* hold it (the test completes it) */
+	int reset_hold;			/* hold it (the test ends it) */
 	unsigned reset_devices;		/* RESET_DEVICE requests taken */
 	/* The device was reset and set up again (the bus completes the
 	 * RESET_DEVICE PB_OK); NULL: nothing to tell. */

@@ -1599,7 +1599,7 @@ TEST(usb_bus_swap_another_device_came_back)
 	world_end();
 }
 
-/* ---- a class driver's device reset (reset.c) ------------------------------ */
+/* ---- a class driver's device reset (reset.c) ------------------------- */
 
 /* A stick's driver asks for a reset: what was out is cancelled, the
  * slot freed, the port reset, and the stick set up again under its
@@ -1633,7 +1633,7 @@ TEST(usb_bus_device_reset_sets_the_stick_up_again)
 	CHECK_STR(hc.trace, "cancel:1:ff rm:1 preset:6 add:1@0.6 "
 	    "get:1:01.00/18 get:1:03.03/255 ep:1:81 ep:1:02 "
 	    "ctl:1:00.09.0001.0000 resume:1 xfer:1:02");
-	CHECK_EQ_INT(fh_pending(&hc, 1, 0x02), 1);	/* the one that waited */
+	CHECK_EQ_INT(fh_pending(&hc, 1, 0x02), 1);	/* the held one */
 	CHECK(bus_devs[0]->state == D_READY && !bus_devs[0]->reset_req);
 	c = conn_of("usb:1-6-0");
 	REQUIRE(c.ops != NULL);

@@ -70,7 +70,7 @@ static struct fres {
 	void *ctx;
 	unsigned clients;
 	unsigned limit;		/* clients it takes, 0: any */
-	int usb_1_0;		/* a `usb` 1.0 bus's: no client asking 1.1 */
+	int usb_1_0;		/* a `usb` 1.0 bus's: no 1.1 clients */
 } fres[FRES];
 
 static struct fconn {

@@ -1074,7 +1074,7 @@ TEST(xhci_port_reset_for_a_removed_device)
 	CHECK_EQ_INT(ev.u.event.port, 5);
 	CHECK_EQ_INT(ev.u.event.speed, USB_SPEED_HIGH);
 	ev = wait_event(0);
-	CHECK_EQ_INT(ev.u.event.kind, 0);	/* no DISCONNECT, nothing more */
+	CHECK_EQ_INT(ev.u.event.kind, 0);	/* no DISCONNECT, no more */
 
 	/* Set up again, it answers. */
 	CHECK_EQ_INT(add_dev(1, 0, 5, USB_SPEED_HIGH), PB_OK);
