@@ -279,6 +279,10 @@ enum usb_op {
 	 * come back (the bus's deadline).  PB_ENODEV: nothing enabled on
 	 * that port. */
 	USB_OP_PORT_RESET = 24,
+	/* 1.2: a device ADDed with USB_REQ_ADD_DEFAULT gets its address
+	 * now (xHCI Address Device with BSR=0: the controller sends
+	 * SET_ADDRESS).  PB_ENODEV: no such device waiting for it. */
+	USB_OP_SET_ADDRESS = 25,
 };
 
 #define USB_REQ_SHORT_ERR 0x1u	/* a short IN transfer is PB_EIO */
@@ -287,6 +291,14 @@ enum usb_op {
 #define USB_REQ_REPLAY	0x4u	/* (control, host to device) state the
 				 * device keeps: the bus replays it after
 				 * the device is enumerated again */
+#define USB_REQ_ADD_DEFAULT 0x8u	/* `usb-hci` 1.2, ADD: the slot and its
+				 * default pipe only, no SET_ADDRESS (xHCI
+				 * Address Device with BSR=1): the device
+				 * answers at address 0, its descriptor may
+				 * be read, until USB_OP_SET_ADDRESS.  The
+				 * order Windows and Linux's "new scheme"
+				 * use; some devices want it, others the
+				 * address first */
 
 /* One piece of a request's buffer, as struct block_seg: `bus` from
  * hub->dma_addr (or the allocation), `va` for whoever copies. */

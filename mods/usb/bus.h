@@ -124,6 +124,7 @@ struct udev {
 
 	/* The enumeration (enum.c). */
 	int again;			/* after a swap: the same device? */
+	int two_step;			/* this attempt: the address last */
 	int step, attempt, idx;
 	int need_resume;		/* added during a swap: RESUME at end */
 	int timed_out;
@@ -209,6 +210,7 @@ void dev_forget_config(struct udev *d);
 void req_init(struct udev *d, struct usb_req *r, pb_work_fn fn);
 
 /* enum.c */
+extern int bus_two_step_first;		/* boot.cfg usb-address=two-step */
 void enum_start(struct udev *d, int again, uint8_t speed);
 void enum_tick(uint64_t now);
 void enum_add_next(struct hci *h);

@@ -6,6 +6,7 @@
  *                (one device of a controller at a time: address 0)
  *   DEV8, MPS    full speed: the first 8 bytes of the device descriptor,
  *                then the default pipe's real max packet (xHCI §4.6.7)
+ *   SETADDR      two steps only (below): the address, after DEV8 and MPS
  *   DEV          the device descriptor
  *   CFG9, CFG    the first configuration: 9 bytes, then wTotalLength
  *                (at most DESC_CONFIG_MAX), checked whole (desc.c)
@@ -23,17 +24,28 @@
  * own timeouts; a failure is one log line, the device is removed from
  * the controller (USB_OP_REMOVE) and the whole enumeration tried once
  * more, then given up with one more line.
+ *
+ * Two orders of addressing (HARDWARE.md: some devices want one, some the
+ * other), each attempt the other one: the address first (ADD sends
+ * SET_ADDRESS, then the descriptor is read), or in two steps with a
+ * usb-hci 1.2 controller: ADD leaves the device at address 0
+ * (USB_REQ_ADD_DEFAULT), its descriptor's first 8 bytes are read there,
+ * then SETADDR, as Windows and Linux's "new scheme" do.  The first
+ * attempt addresses first unless boot.cfg says usb-address=two-step.
+ * The controller addresses one device at a time until SETADDR.
  */
 #include "bus.h"
 
 enum step {
-	ST_ADD, ST_DEV8, ST_MPS, ST_DEV, ST_CFG9, ST_CFG, ST_LANG, ST_PRODUCT,
-	ST_SERIAL, ST_EP, ST_SETCFG, ST_HUB, ST_REPLAY, ST_RESUME, ST_DONE
+	ST_ADD, ST_DEV8, ST_MPS, ST_SETADDR, ST_DEV, ST_CFG9, ST_CFG, ST_LANG,
+	ST_PRODUCT, ST_SERIAL, ST_EP, ST_SETCFG, ST_HUB, ST_REPLAY, ST_RESUME,
+	ST_DONE
 };
 
 static const char *const step_names[] = {
 	[ST_ADD] = "address", [ST_DEV8] = "device descriptor",
-	[ST_MPS] = "default pipe", [ST_DEV] = "device descriptor",
+	[ST_MPS] = "default pipe", [ST_SETADDR] = "address",
+	[ST_DEV] = "device descriptor",
 	[ST_CFG9] = "configuration descriptor",
 	[ST_CFG] = "configuration", [ST_LANG] = "languages",
 	[ST_PRODUCT] = "product string", [ST_SERIAL] = "serial number",
@@ -42,8 +54,18 @@ static const char *const step_names[] = {
 	[ST_DONE] = "done",
 };
 
+int bus_two_step_first;
+
 static void enum_done(void *arg);
 static void step_go(struct udev *d);
+
+/* The order of this attempt: two steps on every other one (above). */
+static void
+choose_order(struct udev *d)
+{
+	d->two_step = d->hci->minor >= 2 &&
+	    (d->attempt & 1) != bus_two_step_first;
+}
 
 /* --- which step comes next ------------------------------------------------ */
 
@@ -52,7 +74,8 @@ step_after(const struct udev *d, int s)
 {
 	switch (s) {
 	case ST_ADD:
-		return d->speed == USB_SPEED_FULL ? ST_DEV8 : ST_DEV;
+		return d->speed == USB_SPEED_FULL || d->two_step ? ST_DEV8 :
+		    ST_DEV;
 	case ST_DEV:
 		return d->again ? ST_SERIAL : ST_CFG9;
 	case ST_SERIAL:
@@ -66,8 +89,11 @@ static int
 applies(struct udev *d, int s)
 {
 	switch (s) {
-	case ST_MPS:
-		return d->mps0 != 8;	/* full speed starts at 8 (xHCI §4.3.3) */
+	case ST_MPS:		/* 8, 64, 512 to start with (xHCI §4.3.3) */
+		return d->mps0 != (d->speed >= USB_SPEED_SUPER ? 512 :
+		    d->speed == USB_SPEED_HIGH ? 64 : 8);
+	case ST_SETADDR:
+		return d->two_step;
 	case ST_LANG:
 		return d->dd.iProduct || d->dd.iSerialNumber;
 	case ST_PRODUCT:
@@ -176,6 +202,7 @@ build(struct udev *d)
 	switch (d->step) {
 	case ST_ADD:
 		r->op = USB_OP_ADD;
+		r->flags = d->two_step ? USB_REQ_ADD_DEFAULT : 0;
 		r->u.add.parent = d->parent ? d->parent->num : 0;
 		r->u.add.port = d->port;
 		r->u.add.speed = d->speed;
@@ -186,6 +213,9 @@ build(struct udev *d)
 	case ST_MPS:
 		r->op = USB_OP_EP0_MPS;
 		r->u.mps.mps = d->mps0;
+		break;
+	case ST_SETADDR:
+		r->op = USB_OP_SET_ADDRESS;
 		break;
 	case ST_DEV:
 		get_desc(d, USB_DT_DEVICE, 0, 0, sizeof(struct usb_device_desc));
@@ -290,8 +320,11 @@ step_failed(struct udev *d, int status, const char *why)
 	if (status == PB_OK)
 		status = PB_EIO;
 	if (d->attempt++ == 0) {
-		bus_log(PB_LOG_WARN, "%s: %s: %s; trying again", d->name,
-		    step_names[d->step], reason);
+		choose_order(d);
+		bus_log(PB_LOG_WARN, "%s: %s: %s; trying again%s", d->name,
+		    step_names[d->step], reason, d->two_step ?
+		    ", its descriptor read before its address" : d->hci->minor
+		    >= 2 ? ", its address before its descriptor" : "");
 		d->step = ST_ADD;
 		if (dev_unaddress(d) == PB_OK)
 			return;		/* enum_rm_done goes on */
@@ -441,6 +474,10 @@ enum_done(void *arg)
 	int was_adding = h->adding == d;
 
 	d->ctl_busy = 0;
+	/* In two steps the device is at address 0 until SETADDR. */
+	if (was_adding && r->status == PB_OK && !d->timed_out &&
+	    d->state == D_ENUM && d->two_step && d->step < ST_SETADDR)
+		was_adding = 0;
 	if (was_adding)
 		h->adding = NULL;
 	if (d->state != D_ENUM)
@@ -466,7 +503,7 @@ step_go(struct udev *d)
 	req_init(d, &d->ctl, enum_done);
 	if ((r = build(d)) == PB_OK) {
 		d->ctl_busy = 1;
-		if (d->step == ST_ADD) {
+			if (d->step == ST_ADD) {
 			h->adding = d;
 			d->removed = 0;
 		}
@@ -492,6 +529,7 @@ enum_start(struct udev *d, int again, uint8_t speed)
 	d->speed = speed;
 	d->state = D_ENUM;
 	d->attempt = 0;
+	choose_order(d);
 	d->timed_out = 0;
 	d->deadline = bus_hub->now_ns() + BUS_ENUM_NS;
 	d->step = ST_ADD;

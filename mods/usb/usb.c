@@ -118,6 +118,26 @@ tick_arm(void)
 
 /* --- entry points ------------------------------------------------------- */
 
+/* boot.cfg usb-address=two-step: devices are addressed in two steps
+ * first (enum.c), for a PC whose devices want it. */
+static int
+two_step_first(const struct pb_hub *h)
+{
+	char v[16];
+
+	if (!pb_setting(h, "usb-address", v, sizeof(v)))
+		return 0;
+	if (strcmp(v, "two-step") == 0) {
+		bus_log(PB_LOG_INFO, "devices addressed in two steps first "
+		    "(boot.cfg usb-address=two-step)");
+		return 1;
+	}
+	if (strcmp(v, "first") != 0)
+		bus_log(PB_LOG_ERR, "usb-address=%s: not two-step or first: "
+		    "ignored", v);
+	return 0;
+}
+
 static int
 bus_start(struct pb_module *m, const struct pb_hub *h, int mode)
 {
@@ -131,6 +151,7 @@ bus_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	bus_hub = h;
 	if (mode == PB_START_STANDBY)
 		return PB_ENOTSUP;	/* the bus is not swappable (yet) */
+	bus_two_step_first = two_step_first(h);
 	if (h->subscribe(m, USB_HCI_IFACE) != PB_OK)
 		bus_log(PB_LOG_WARN, "no subscription: only the first "
 		    "controller is driven");

@@ -46,7 +46,7 @@ op_name(unsigned kind)
 {
 	static const char *const names[] = { "?", "ADD", "EP0_MPS",
 	    "EP_ENABLE", "EP_DISABLE", "HUB", "REMOVE", "CLEAR_HALT",
-	    "endpoint recovery" };
+	    "endpoint recovery", "SET_ADDRESS" };
 
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }

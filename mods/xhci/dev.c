@@ -8,7 +8,12 @@
  *               string, root port, speed, the TT hub slot and port of a
  *               LS/FS device behind a HS hub, MTT) and EP0's (Control, max
  *               packet 8/64/512 by speed, CErr 3, Average TRB Length 8);
- *               if addressing fails, Disable Slot before the answer
+ *               if addressing fails, Disable Slot before the answer.
+ *               With USB_REQ_ADD_DEFAULT, BSR=1: the slot goes to the
+ *               Default state and no SET_ADDRESS is sent (§4.6.5)
+ *   SET_ADDRESS Address Device again, BSR=0, EP0's context at its ring's
+ *               place now (what the default pipe carried meanwhile stays
+ *               behind it, as Linux copies the dequeue pointer)
  *   EP0_MPS     Evaluate Context of EP0's max packet (§4.6.7)
  *   EP_ENABLE   Configure Endpoint adding it (§4.6.6; dropped and added
  *               again when it was enabled), ctx.c's fields
@@ -80,6 +85,8 @@ dev_check(struct xhci *a, struct usb_req *r)
 	if (!d || !d->addressed)
 		return PB_ENODEV;
 	switch (r->op) {
+	case USB_OP_SET_ADDRESS:
+		return d->default_only ? PB_OK : PB_ENODEV;
 	case USB_OP_EP0_MPS:
 		return r->u.mps.mps && r->u.mps.mps <= 1024 ? PB_OK : PB_EINVAL;
 	case USB_OP_EP_ENABLE: {
@@ -352,7 +359,9 @@ add_step(struct xhci *a, struct xop *op, int cc, const struct xhci_trb *ev)
 		}
 		input_slot_ep0(a, d);
 		op->step = 2;
-		cmd_issue(a, a->ictx_bus, 0, slot_cmd(TRB_ADDRESS_DEVICE, d));
+		d->default_only = (r->flags & USB_REQ_ADD_DEFAULT) != 0;
+		cmd_issue(a, a->ictx_bus, 0, slot_cmd(TRB_ADDRESS_DEVICE, d) |
+		    (d->default_only ? TRB_BSR : 0));
 		return;
 	case 2:
 		if (cc == CC_SUCCESS) {
@@ -371,6 +380,29 @@ add_step(struct xhci *a, struct xop *op, int cc, const struct xhci_trb *ev)
 		op_done(a, op, op->status);
 		return;
 	}
+}
+
+/* SET_ADDRESS: Address Device, BSR=0, from the Default state (§4.6.5). */
+static void
+address_step(struct xhci *a, struct xop *op, int cc, struct xhci_dev *d)
+{
+	struct xhci_ep *ep0 = d->ep[1];
+
+	if (op->step == 0) {
+		ctx_input_clear(a);
+		ctx_input(a, 0)[ICC_ADD] = 0x3;		/* A0 slot, A1 EP0 */
+		ctx_slot(a, d);
+		ctx_ep(a, d, 1, ring_bus(&ep0->ring, ep0->ring.enq),
+		    ep0->ring.cycle);
+		op->step = 1;
+		cmd_issue(a, a->ictx_bus, 0, slot_cmd(TRB_ADDRESS_DEVICE, d));
+		return;
+	}
+	if (cc == CC_SUCCESS)
+		d->default_only = 0;
+	else
+		failed(a, op, d, cc);
+	op_done(a, op, cc_status(cc));
 }
 
 static void
@@ -626,6 +658,7 @@ dev_op_step(struct xhci *a, struct xop *op, int cc, const struct xhci_trb *ev)
 		return;
 	}
 	switch (op->kind) {
+	case OP_SET_ADDRESS: address_step(a, op, cc, d); return;
 	case OP_MPS: mps_step(a, op, cc, d); return;
 	case OP_EP_ENABLE: enable_step(a, op, cc, d); return;
 	case OP_EP_DISABLE: disable_step(a, op, cc, d); return;

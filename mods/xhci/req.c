@@ -62,9 +62,9 @@ rq_list_pop(struct usb_req **head, struct usb_req **tail)
 int
 rq_is_setup_op(uint8_t op)
 {
-	return op == USB_OP_ADD || op == USB_OP_EP0_MPS ||
-	    op == USB_OP_EP_ENABLE || op == USB_OP_EP_DISABLE ||
-	    op == USB_OP_HUB;
+	return op == USB_OP_ADD || op == USB_OP_SET_ADDRESS ||
+	    op == USB_OP_EP0_MPS || op == USB_OP_EP_ENABLE ||
+	    op == USB_OP_EP_DISABLE || op == USB_OP_HUB;
 }
 
 static uint8_t
@@ -72,6 +72,7 @@ op_kind(uint8_t op)
 {
 	switch (op) {
 	case USB_OP_ADD: return OP_ADD;
+	case USB_OP_SET_ADDRESS: return OP_SET_ADDRESS;
 	case USB_OP_EP0_MPS: return OP_MPS;
 	case USB_OP_EP_ENABLE: return OP_EP_ENABLE;
 	case USB_OP_EP_DISABLE: return OP_EP_DISABLE;
@@ -192,6 +193,7 @@ hci_submit(void *ctx, struct usb_req *r)
 		rq_complete(a, r, PB_OK, 0);
 		return PB_OK;
 	case USB_OP_ADD:
+	case USB_OP_SET_ADDRESS:
 	case USB_OP_EP0_MPS:
 	case USB_OP_EP_ENABLE:
 	case USB_OP_EP_DISABLE:

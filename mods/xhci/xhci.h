@@ -134,7 +134,7 @@ struct xop {
 
 enum op_kind {
 	OP_ADD = 1, OP_MPS, OP_EP_ENABLE, OP_EP_DISABLE, OP_HUB, OP_REMOVE,
-	OP_CLEAR_HALT, OP_FIX,
+	OP_CLEAR_HALT, OP_FIX, OP_SET_ADDRESS,
 };
 
 struct xrq {
@@ -205,6 +205,7 @@ struct xhci_dev {
 	uint8_t hub, nports, ttt, hub_mtt;	/* USB_OP_HUB */
 	uint8_t entries;	/* the slot context's Context Entries */
 	uint8_t addressed;	/* Address Device done */
+	uint8_t default_only;	/* ... with BSR=1: no address yet */
 	uint8_t gone;		/* its port went: requests refused */
 	uint8_t lost;		/* stopped answering: requests refused */
 	uint8_t timeouts;	/* transfer timeouts in a row */

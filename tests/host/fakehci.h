@@ -12,7 +12,10 @@
  *                first reports every connected root port
  *   ADD          a slot for `dev` on (parent, port): resets the model
  *                there (a port reset: address 0 again) and addresses it;
- *                its default pipe starts at 8/64/512 bytes by speed
+ *                its default pipe starts at 8/64/512 bytes by speed; with
+ *                USB_REQ_ADD_DEFAULT (traced add0:) it stays at address
+ *                0 until SET_ADDRESS (addr:), answering control requests
+ *   SET_ADDRESS  the address of a device ADDed so
  *   EP0_MPS      the default pipe's max packet
  *   XFER ep 0    the model answers chapter 9 (GET_DESCRIPTOR device,
  *                configuration, string; SET_CONFIGURATION; CLEAR_FEATURE
@@ -74,6 +77,8 @@ struct fmodel {
 	int stall_strings;		/* every string request stalls */
 	int hang_dev;			/* GET_DESCRIPTOR(device) never ends */
 	int gone_after_reset;		/* PORT_RESET: it does not come back */
+	int address_last;		/* SET_ADDRESS before its descriptor
+					 * was read: no answer (ADD fails) */
 	unsigned port_resets;		/* PORT_RESETs of its port */
 	/* control requests other than GET_DESCRIPTOR, in order */
 	struct usb_setup log[FM_LOG];
@@ -208,6 +213,7 @@ struct fslot {
 	uint32_t parent;
 	uint8_t port, speed;
 	uint16_t mps0;
+	uint8_t default_only;		/* ADD_DEFAULT: no address yet */
 	uint8_t enabled[32];		/* EP_ENABLE'd, by index as halted[] */
 	uint8_t halted[32];		/* the controller's side */
 	uint8_t hub_ports;
@@ -528,9 +534,11 @@ fh_add(struct fakehci *h, struct usb_req *r)
 	struct fmodel *m = fh_model_at(h, r->u.add.parent, r->u.add.port);
 	struct fslot *sl;
 
-	fh_trace(h, "add:%u@%u.%u", r->dev, r->u.add.parent, r->u.add.port);
+	fh_trace(h, "add%s:%u@%u.%u", r->flags & USB_REQ_ADD_DEFAULT ? "0" :
+	    "", r->dev, r->u.add.parent, r->u.add.port);
 	if (r->dev == 0 || r->dev > FH_SLOTS || h->slots[r->dev].used ||
-	    !m || !m->attached || (m->fail_add && m->fail_add--)) {
+	    !m || !m->attached || (m->fail_add && m->fail_add--) ||
+	    (m->address_last && !(r->flags & USB_REQ_ADD_DEFAULT))) {
 		fh_complete(h, r, PB_EIO, 0);
 		return;
 	}
@@ -543,6 +551,7 @@ fh_add(struct fakehci *h, struct usb_req *r)
 	sl->speed = r->u.add.speed;
 	sl->mps0 = r->u.add.speed >= USB_SPEED_SUPER ? 512 :
 	    r->u.add.speed == USB_SPEED_HIGH ? 64 : 8;
+	sl->default_only = (r->flags & USB_REQ_ADD_DEFAULT) != 0;
 	m->config = 0;			/* the port reset */
 	memset(m->halted, 0, sizeof(m->halted));
 	fh_complete(h, r, PB_OK, 0);
@@ -645,6 +654,11 @@ fh_run(struct fakehci *h, struct usb_req *r)
 		return;
 	}
 	switch (r->op) {
+	case USB_OP_SET_ADDRESS:
+		fh_trace(h, "addr:%u", r->dev);
+		fh_complete(h, r, sl->default_only ? PB_OK : PB_ENODEV, 0);
+		sl->default_only = 0;
+		return;
 	case USB_OP_EP0_MPS:
 		fh_trace(h, "mps:%u=%u", r->dev, r->u.mps.mps);
 		sl->mps0 = r->u.mps.mps;

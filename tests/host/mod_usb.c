@@ -246,6 +246,7 @@ static const struct pb_hub fake_hub = {
 	.work_post = fake_work_post,
 	.work_cancel = fake_work_cancel,
 	.res_info_sized = fake_res_info_sized,
+	.res_info = fake_res_info,		/* boot.cfg (fakehub.h) */
 };
 
 /* ---- the test's world: a controller, the bus started on it --------------- */
@@ -272,6 +273,7 @@ world_end(void)
 	withdrawn[0] = '\0';
 	connects = disconnects = 0;
 	hci_minor = USB_HCI_MINOR;
+	fake_boot_cfg = "";
 	bus_hub = NULL;
 	bus_self = NULL;
 }
@@ -1064,7 +1066,8 @@ gives_up(struct fmodel *m, const char *why)
 	CHECK_CONTAINS(log_text, line);
 	snprintf(line, sizeof(line), "1-5: %s; giving up", why);
 	CHECK_CONTAINS(log_text, line);
-	CHECK_CONTAINS(hc.trace, "rm:1 add:1@0.5");	/* the second attempt */
+	/* the second attempt, in two steps */
+	CHECK_CONTAINS(hc.trace, "rm:1 add0:1@0.5 get:1:01.00/8");
 	CHECK(strstr(hc.trace, "ctl:1:00.09") == NULL);
 	CHECK(!hc.slots[1].used);			/* REMOVE'd */
 	CHECK(!bus_devs[0]);
@@ -1148,9 +1151,10 @@ TEST(usb_bus_device_descriptor_stalls_once)
 	m.stall_dev = 1;
 	fh_plug(&hc, 5, &m);
 	pump();
-	CHECK_CONTAINS(log_text, "1-5: device descriptor: stall; trying again");
-	CHECK_CONTAINS(hc.trace, "add:1@0.5 get:1:01.00/8 rm:1 add:1@0.5 "
-	    "get:1:01.00/8 get:1:01.00/18");
+	CHECK_CONTAINS(log_text, "1-5: device descriptor: stall; trying "
+	    "again, its descriptor read before its address");
+	CHECK_CONTAINS(hc.trace, "add:1@0.5 get:1:01.00/8 rm:1 add0:1@0.5 "
+	    "get:1:01.00/8 addr:1 get:1:01.00/18");
 	CHECK(fres_find("usb:1-5-0") != NULL);
 	CHECK(strstr(log_text, "giving up") == NULL);
 	world_end();
@@ -1596,6 +1600,104 @@ TEST(usb_bus_swap_another_device_came_back)
 	    "speed) plugged");
 	CHECK_CONTAINS(hc2.trace, "cancel:1:ff");
 	CHECK_CONTAINS(hc2.trace, "ctl:1:00.09.0001.0000 resume:1");
+	world_end();
+}
+
+/* ---- the two orders of addressing (enum.c) ---------------------------- */
+
+/* A device that does not answer SET_ADDRESS before its descriptor was
+ * read: the second attempt, in two steps, sets it up. */
+TEST(usb_bus_device_that_wants_its_address_last)
+{
+	struct fmodel stick;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_stick(&stick, USB_SPEED_HIGH);
+	stick.address_last = 1;
+	fh_plug(&hc, 6, &stick);
+	pump();
+	CHECK_STR(trace_of(&hc, 1), "add:1@0.6 rm:1 add0:1@0.6 "
+	    "get:1:01.00/8 addr:1 get:1:01.00/18 get:1:02.00/9 "
+	    "get:1:02.00/32 get:1:03.00/255 get:1:03.02/255 get:1:03.03/255 "
+	    "ep:1:81 ep:1:02 ctl:1:00.09.0001.0000");
+	CHECK_CONTAINS(log_text, "1-6: address: transaction error; trying "
+	    "again, its descriptor read before its address");
+	CHECK(fres_find("usb:1-6-0") != NULL);
+	CHECK(strstr(log_text, "giving up") == NULL);
+	world_end();
+}
+
+/* usb-address=two-step: the first attempt in two steps, one device at
+ * address 0 at a time until its SET_ADDRESS; a full-speed device's
+ * default pipe grows before it. */
+TEST(usb_bus_two_steps_first_by_boot_cfg)
+{
+	struct fmodel a, b;
+
+	REQUIRE(world_start() == PB_OK);
+	fake_boot_cfg = "usb-address=two-step";
+	bus_two_step_first = 1;		/* as bus_start read it */
+	fm_keyboard(&a);
+	a.dd[7] = 64;			/* bMaxPacketSize0 */
+	fm_keyboard(&b);
+	hc.hold = 1;
+	fh_plug(&hc, 5, &a);
+	fh_plug(&hc, 6, &b);
+	pump();
+	for (unsigned i = 0; i < 3; i++) {	/* ADD, DEV8, MPS of 1 */
+		CHECK_EQ_INT(hc.npend, 1);
+		CHECK(hc.pend[0]->dev == 1);
+		fh_step(&hc);
+		pump();
+	}
+	CHECK(hc.pend[0]->op == USB_OP_SET_ADDRESS);
+	CHECK_EQ_INT(hc.npend, 1);	/* 2 waits for 1's address */
+	fh_step(&hc);
+	pump();
+	CHECK_EQ_INT(hc.npend, 2);
+	CHECK(hc.pend[1]->op == USB_OP_ADD && hc.pend[1]->dev == 2 &&
+	    (hc.pend[1]->flags & USB_REQ_ADD_DEFAULT));
+	while (fh_step(&hc))
+		pump();
+	CHECK_CONTAINS(trace_of(&hc, 1), "add0:1@0.5 get:1:01.00/8 mps:1=64 "
+	    "addr:1 get:1:01.00/18");
+	CHECK_CONTAINS(trace_of(&hc, 2), "add0:2@0.6 get:2:01.00/8 addr:2 "
+	    "get:2:01.00/18");
+	CHECK(fres_find("usb:1-5-0") && fres_find("usb:1-6-0"));
+	world_end();
+	/* the setting as the bus reads it at its start */
+	fake_boot_cfg = "usb-address=two-step";
+	REQUIRE(bus_start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	CHECK_EQ_INT(bus_two_step_first, 1);
+	bus_stop(SELF);
+	fake_boot_cfg = "usb-address=sideways";
+	REQUIRE(bus_start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	CHECK_EQ_INT(bus_two_step_first, 0);
+	CHECK_CONTAINS(log_text, "usb-address=sideways: not two-step or "
+	    "first: ignored");
+	bus_stop(SELF);
+	world_end();
+}
+
+/* A usb-hci 1.1 controller has no two steps: both attempts address
+ * first. */
+TEST(usb_bus_address_first_on_an_older_controller)
+{
+	struct fmodel m;
+
+	REQUIRE(world_start() == PB_OK);
+	hci_minor = 1;
+	bus_hcis[0].minor = 1;
+	fm_keyboard(&m);
+	m.stall_dev = 1;
+	fh_plug(&hc, 5, &m);
+	pump();
+	CHECK_CONTAINS(hc.trace, "rm:1 add:1@0.5 get:1:01.00/8 "
+	    "get:1:01.00/18");
+	CHECK(strstr(hc.trace, "add0:") == NULL);
+	CHECK_CONTAINS(log_text, "1-5: device descriptor: stall; trying "
+	    "again\n");
+	CHECK(fres_find("usb:1-5-0") != NULL);
 	world_end();
 }
 

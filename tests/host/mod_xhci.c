@@ -1046,6 +1046,51 @@ TEST(xhci_event_queue_overflows)
 	CHECK(clean_end());
 }
 
+/* Two-step addressing: ADD with USB_REQ_ADD_DEFAULT leaves the device at
+ * address 0 (BSR=1) where its descriptor is read, then SET_ADDRESS. */
+TEST(xhci_add_default_then_set_address)
+{
+	struct treq *t;
+	struct usb_req ev;
+	int md;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	md = model_device(5, 0, USB_SPEED_HIGH);
+	pump();
+	wait_ms(150);
+	ev = wait_event(0);
+	REQUIRE(ev.u.event.kind == USB_EVENT_CONNECT);
+	t = treq_new(USB_OP_ADD, 1);
+	t->r.flags = USB_REQ_ADD_DEFAULT;
+	t->r.u.add.port = 5;
+	t->r.u.add.speed = USB_SPEED_HIGH;
+	CHECK_EQ_INT(run_req(t), PB_OK);
+	free(t);
+	CHECK_EQ_INT(xm.dev[md].addresses, 0);
+	CHECK(xm.slot[xm.dev[md].slot].default_state);
+	t = control(1, 0x80, 6, 0x0100, 8);		/* at address 0 */
+	CHECK_EQ_INT(run_req(t), PB_OK);
+	CHECK_EQ_INT(t->r.actual, 8);
+	CHECK(memcmp(t->buf, xm.dev[md].desc, 8) == 0);
+	treq_free(t, 0);
+	CHECK_EQ_INT(simple_op(USB_OP_SET_ADDRESS, 1, 0), PB_OK);
+	CHECK_EQ_INT(xm.dev[md].addresses, 1);
+	CHECK(xm.slot[xm.dev[md].slot].addressed);
+	/* the default pipe goes on where it was */
+	t = control(1, 0x80, 6, 0x0100, 18);
+	CHECK_EQ_INT(run_req(t), PB_OK);
+	CHECK_EQ_INT(t->r.actual, 18);
+	treq_free(t, 0);
+	CHECK_EQ_INT(enable_ep(1, &ep_bulk_in, NULL), PB_OK);
+	/* once only; and never for a device ADDed the usual way */
+	CHECK_EQ_INT(simple_op(USB_OP_SET_ADDRESS, 1, 0), PB_ENODEV);
+	CHECK_EQ_INT(simple_op(USB_OP_SET_ADDRESS, 7, 0), PB_ENODEV);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
 /* The bus's USB_OP_PORT_RESET of a device it removed: the port is reset
  * (PR), no DISCONNECT, a CONNECT at the end, and the device, back at its
  * default address, is added and answers again. */

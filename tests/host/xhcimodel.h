@@ -82,6 +82,7 @@ struct xm_dev {
 	unsigned intr_len;
 	int intr_ready;
 	unsigned ctrl_reqs, set_config;
+	unsigned addresses;	/* SET_ADDRESS (Address Device, BSR=0) */
 };
 
 struct xm_port {
@@ -95,6 +96,7 @@ struct xm_port {
 
 struct xm_slot {
 	int enabled, addressed;
+	int default_state;	/* Address Device with BSR=1: no address */
 	uint64_t octx;
 	int dev;		/* -1: none */
 	uint32_t sctx[4];	/* what the last command said */
@@ -839,8 +841,11 @@ xm_find(unsigned root, uint32_t route)
 	return NULL;
 }
 
+/* Address Device (§4.6.5): with BSR the slot goes to Default and the
+ * device keeps address 0; without, from Enabled or Default, the device
+ * gets SET_ADDRESS.  Again on an Addressed slot: Context State Error. */
 static unsigned
-xm_address(unsigned s, uint64_t ictx)
+xm_address(unsigned s, uint64_t ictx, int bsr)
 {
 	uint32_t *icc = xm_ictx(ictx, 0, "input control"), *sc, *e0, *o;
 	struct xm_dev *d;
@@ -851,6 +856,8 @@ xm_address(unsigned s, uint64_t ictx)
 		return CC_TRB;
 	if (icc[0] != 0 || icc[1] != 3)
 		return CC_TRB;
+	if (xm.slot[s].addressed || (bsr && xm.slot[s].default_state))
+		return CC_CONTEXT_STATE;
 	xm_check_zero(icc, 2, "input control context");
 	xm_check_zero(sc, 4, "slot context");
 	root = (sc[1] >> 16) & 0xff;
@@ -871,12 +878,16 @@ xm_address(unsigned s, uint64_t ictx)
 	o[0] = sc[0];
 	o[1] = sc[1];
 	o[2] = sc[2];
-	o[3] = 2u << 27 | s;		/* Addressed, address = slot */
+	o[3] = bsr ? 1u << 27 :		/* Default, address 0 */
+	    2u << 27 | s;		/* Addressed, address = slot */
 	if ((o = xm_octx(s, 1)))
 		memcpy(o, e0, 20);
 	xm_ep_write_out(s, 1);
 	xm.slot[s].dev = (int)(d - xm.dev);
-	xm.slot[s].addressed = 1;
+	xm.slot[s].addressed = !bsr;
+	xm.slot[s].default_state = bsr;
+	if (!bsr)
+		d->addresses++;
 	d->slot = (int)s;
 	return CC_SUCCESS;
 }
@@ -1013,7 +1024,7 @@ xm_command(const struct xhci_trb *t, unsigned *slot)
 		xm.slot[s].dev = -1;
 		return CC_SUCCESS;
 	case TRB_ADDRESS_DEVICE:
-		return xm_address(s, t->param);
+		return xm_address(s, t->param, (t->control & (1u << 9)) != 0);
 	case TRB_CONFIGURE_EP:
 		return xm_configure(s, t->param, 0);
 	case TRB_EVALUATE_CTX:

@@ -190,3 +190,36 @@ def test_usb_hot_plug():
                               text)) == 1, text
         m.sendline('poweroff')
         assert m.wait_exit(60) == 0
+
+
+def test_usb_two_step_addressing():
+    """boot.cfg usb-address=two-step: every device is addressed in two
+    steps at its first attempt (ADD leaves it at address 0, xHCI's
+    Address Device with BSR=1, its descriptor is read there, then
+    SET_ADDRESS): QEMU's keyboard and stick come up so, and the stick
+    serves the ESP."""
+    if not XHCI_BUILT:
+        return
+    from images import custom_image
+    img = custom_image('usb-two-step', ['target=os',
+                                        'usb-address=two-step'])
+    with Machine('usbonly', image=img, timeout=600) as m:
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+
+        def ready(rows):
+            k, s = find(rows, KBD), find(rows, STICK)
+            return (len(k) == 1 and len(s) == 1 and
+                    k[0]['driver'] == driver('usb-kbd') and
+                    s[0]['driver'] == driver('usb-storage'))
+        out, _, rows = wait_tree(m, ready)
+        text = m.serial_text()
+        assert re.search(r'usb: devices addressed in two steps first '
+                         r'\(boot\.cfg usb-address=two-step\)$', text,
+                         re.M), m.tail()
+        assert 'trying again' not in text, m.tail()
+        assert len(re.findall(r'usb: \S+: .* plugged$', text, re.M)) == 2, \
+            m.tail()
+        ls = m.cmd('ls /esp/patchbay', check=True)
+        assert 'boot.cfg' in ls, ls
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
