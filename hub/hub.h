@@ -362,8 +362,10 @@ void shared_say_damage(void);
 unsigned arch_guard_depth(void);
 /* The module whose guarded call is innermost now (NULL: none). */
 struct pb_module *arch_guard_owner(void);
-/* The address of the innermost guarded call's record (fault injection). */
+/* The address of the innermost guarded call's record, and of the count
+ * of those records (fault injection). */
 uint64_t arch_guard_slot(void);
+uint64_t arch_guard_depth_word(void);
 #define FAULT_WATCHDOG 256		/* fault_vector of a hung module */
 #define FAULT_SELF 257			/* called a service as another module */
 /* Where a module's fault happened (fault_where): in its own image, in the

@@ -35,8 +35,9 @@ enum {
 			 * acknowledge); else: returns interrupts held */
 	T_SLOT,		/* an 8-byte write into the guard slot of the call
 			 * itself, at byte PARAM % 128 (a stray write into
-			 * the hub's records, which modules may write);
-			 * then, with PARAM bit 7, a call through NULL */
+			 * the hub's records, which modules may write), or
+			 * with PARAM bit 8 into the guard depth; then, with
+			 * PARAM bit 7, a call through NULL */
 	T_N
 };
 
@@ -154,8 +155,9 @@ injector(void *unused)
 		arch_irq_hold();
 		return r;
 	case T_SLOT:
-		arch_module_store(inj.m->base, inj.m->size,
-		    arch_guard_slot() + (p & 0x78), 0xdeadbeefcafef00dull);
+		arch_module_store(inj.m->base, inj.m->size, p & 0x100 ?
+		    arch_guard_depth_word() : arch_guard_slot() + (p & 0x78),
+		    0xdeadbeefcafef00dull);
 		if (p & 0x80) {
 			jump = NULL;
 			return jump(inj.arg);

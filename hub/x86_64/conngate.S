@@ -84,10 +84,11 @@ conn_gate_common:
 	movq %r8, 16(%r10)
 	movq %r9, 24(%r10)
 1:
-	movl guard_depth(%rip), %eax
+	DEPTH_GET %rax, %r10
 	cmpl $GUARD_MAX, %eax
 	jae 8f
-	incl guard_depth(%rip)
+	leal 1(%rax), %r10d
+	DEPTH_PUT %r10, %rcx
 	shlq $GUARD_SHIFT, %rax
 	leaq guard_stack(%rip), %r10
 	addq %rax, %r10
@@ -107,19 +108,21 @@ conn_gate_common:
 	movq F_RCX(%rsp), %rcx
 	movq F_RDX(%rsp), %rdx
 	call *F_TARGET(%rsp)
+	movq %rax, %r10
+	DEPTH_GET %rdx, %rcx
 	cmpb $0, domain_on(%rip)
 	je 3f
 	/* back to the client's domain, kept in our slot */
-	movq %rax, %r10
-	movl guard_depth(%rip), %eax
-	decl %eax
-	shlq $GUARD_SHIFT, %rax
+	decl %edx
+	shlq $GUARD_SHIFT, %rdx
 	leaq guard_stack(%rip), %r8
-	GUARD_CALLER_PKRS %r8, %rax, %r9d
+	GUARD_CALLER_PKRS %r8, %rdx, %r9d
 	PKRS_SWITCH %r9d
-	movq %r10, %rax
+	movl guard_depth(%rip), %edx	/* checked above */
 3:
-	decl guard_depth(%rip)
+	decl %edx
+	DEPTH_PUT %rdx, %rcx
+	movq %r10, %rax
 	addq $F_SIZE, %rsp
 	ret
 7:	/* the connection was closed under a client that kept its pointer */

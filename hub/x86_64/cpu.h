@@ -151,11 +151,15 @@ _Static_assert(offsetof(struct guard, seal) == 120, "guard seal (guard.S)");
 _Static_assert(sizeof(struct guard) == 1u << GUARD_SHIFT, "guard size");
 
 /* guard.S: the stack of recovery contexts.  guard_depth counts the active
- * ones; guard_floor is the depth when the current device interrupt came
+ * ones (on the page modules may write, with a check and a copy: read it
+ * through guard_depth_now(), guardseal.c); guard_floor (fault.c, the
+ * hub's own memory) is the depth when the current device interrupt came
  * in: a fault may only unwind to guards above it, never to a guard of the
  * code the interrupt cut into. */
 extern struct guard guard_stack[GUARD_MAX];
-extern volatile uint32_t guard_depth;
+extern volatile uint32_t guard_depth, guard_depth_check;
+extern volatile uint32_t guard_depth_copy, guard_depth_copy_check;
+extern volatile uint8_t guard_depth_healed;	/* guard.S healed it */
 extern volatile uint32_t guard_floor;
 /* guard.S: the ud2 a call whose slot's domain was damaged returns through. */
 extern const uint8_t guard_damaged[];

@@ -132,6 +132,44 @@ int domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 	jne guard_damaged
 .endm
 
+/* guard_depth := val, with its check (XOR guard_key's low half) in the
+ * word after it, both in one 8-byte store so that an interrupt never finds
+ * them apart, then both again on the copies' page (guardseal.c).  val and
+ * scr are 64-bit registers; val's upper half must be zero (a 32-bit
+ * operation leaves it so); scr is clobbered. */
+.macro DEPTH_PUT val, scr
+	movq guard_key(%rip), \scr
+	shlq $32, \scr
+	xorq \val, \scr
+	shlq $32, \val
+	xorq \val, \scr
+	shrq $32, \val
+	movq \scr, guard_depth(%rip)
+	movq \scr, guard_depth_copy(%rip)
+.endm
+
+/* reg := guard_depth (64-bit, its upper half zero), checked first: with
+ * t the word XOR guard_key's low half moved up, depth and check agree
+ * when t's halves are equal, that is when t XOR t rotated by 32 is 0.  A
+ * depth a stray write damaged is healed from its copy (guard.S,
+ * guard_depth_heal) and read again.  scr is scratch. */
+.macro DEPTH_GET reg, scr
+	movq guard_depth(%rip), \scr
+	movq guard_key(%rip), \reg
+	shlq $32, \reg
+	xorq \reg, \scr
+	movq \scr, \reg
+	rorq $32, \reg
+	xorq \scr, \reg
+	jz .LDEPTH_GET9\@
+	call guard_depth_heal
+.LDEPTH_GET9\@:
+	movq guard_depth(%rip), \reg
+	shlq $32, \reg
+	shrq $32, \reg
+.endm
+
+
 /* PKRS := reg32 (not EAX, ECX or EDX). */
 .macro PKRS_SET reg
 	movl $MSR_PKRS, %ecx
@@ -168,7 +206,7 @@ int domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 	xorl %edx, %edx
 	wrmsr
 .LDOMAIN_ENTER2\@:
-	movl guard_depth(%rip), %r14d
+	DEPTH_GET %r14, %rcx
 .LDOMAIN_ENTER1\@:
 .endm
 

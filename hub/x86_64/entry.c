@@ -150,6 +150,7 @@ void
 hub_entry(struct handoff *h)
 {
 	handoff = h;
+	guard_depth_set(0);	/* its checks, before the first guarded call */
 	tsc_hz = h->tsc_hz ? h->tsc_hz : 1000000000ull;
 	log_set_clock(hub_now_ns);
 	log_set_sink(sink_firmware);

@@ -46,6 +46,11 @@ static const char *const vec_long[NVEC_EXC] = {
  * recurse into the same report. */
 static unsigned nesting;
 
+/* The guard depth when the current device interrupt came in (cpu.h).
+ * The hub's own memory, not the guard page: only the interrupt path
+ * writes it, in the hub's domain (isr.S). */
+volatile uint32_t guard_floor;
+
 static __attribute__((noreturn)) void
 halt_forever(void)
 {
@@ -105,11 +110,11 @@ log_frame(const struct intr_frame *f, uint64_t cr2, struct pb_module *m)
 void
 unwind_to_guard(struct intr_frame *f)
 {
-	uint32_t d = guard_depth - 1;
+	uint32_t d = guard_depth_now() - 1;
 	const struct guard *g = &guard_stack[d];
 
 	guard_repair(d);	/* a damaged slot takes its copy */
-	guard_depth = d;
+	guard_depth_set(d);
 	hub_watch_unwound(d);
 	f->rbx = g->rbx;
 	f->rbp = g->rbp;
@@ -156,7 +161,7 @@ fatal(const struct intr_frame *f)
 static uint32_t
 sound_depth(void)
 {
-	uint32_t d = guard_depth < GUARD_MAX ? guard_depth : GUARD_MAX;
+	uint32_t d = guard_depth_now();
 
 	while (d > guard_floor && !guard_sound(d - 1))
 		d--;
@@ -192,14 +197,15 @@ arch_exception(struct intr_frame *f)
 	if (f->rip == (uint64_t)(uintptr_t)guard_damaged)
 		log_event(LOG_FAULT, "  the domain its guard slot returns to "
 		    "was damaged (a stray write into the hub's records)");
-	if (top < guard_depth && guard_depth > guard_floor)
+	guard_depth_say();
+	if (top < guard_depth_now() && guard_depth_now() > guard_floor)
 		log_event(LOG_FAULT, "  guard slots %u-%u damaged with their "
 		    "copies: their calls end with slot %d's", top,
-		    guard_depth - 1, (int)top - 1);
+		    guard_depth_now() - 1, (int)top - 1);
 	if (!m || !recoverable(v) || top <= guard_floor)
 		fatal(f);
 	hub_note_fault(m, v, f->rip, v == VEC_PF ? cr2 : 0);
-	guard_depth = top;
+	guard_depth_set(top);
 	unwind_to_guard(f);
 	log_event(LOG_FAULT, "  module %s: guarded call returns PB_EFAULT",
 	    m->name);
@@ -217,7 +223,8 @@ arch_irq_exit(struct intr_frame *f)
 {
 	struct pb_module *m;
 
-	if (guard_depth <= guard_floor || !hub_watchdog_due() ||
+	guard_depth_say();
+	if (guard_depth_now() <= guard_floor || !hub_watchdog_due() ||
 	    !(m = hub_module_at(f->rip)) || !guard_innermost()) {
 		hub_watchdog_rearm();
 		return;

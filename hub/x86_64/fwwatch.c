@@ -63,7 +63,7 @@ may_end(uint64_t rip)
 {
 	const struct guard *g = guard_innermost();
 
-	return g && hub_watch_overdue(arch_now_ns(), guard_depth) &&
+	return g && hub_watch_overdue(arch_now_ns(), guard_depth_now()) &&
 	    hub_watch_may_end(hub_module_at(rip), g->owner);
 }
 
@@ -72,13 +72,14 @@ fw_tick(void)
 {
 	const struct guard *g;
 	const uint64_t *cut;
+	uint32_t depth = guard_depth_now();
 
-	if (!guard_depth || !hub_watch_overdue(arch_now_ns(), guard_depth)) {
+	if (!depth || !hub_watch_overdue(arch_now_ns(), depth)) {
 		if (aimed)
 			breakpoint(0);	/* the call it aimed at is over */
 		return;
 	}
-	if (aimed || !(g = guard_sound(guard_depth - 1)))
+	if (aimed || !(g = guard_sound(depth - 1)))
 		return;
 	cut = cut_frame(__builtin_frame_address(0), (const uint64_t *)
 	    (uintptr_t)g->rsp);

@@ -22,7 +22,10 @@
  * claimed slot; an
  * interrupt arriving in between takes the next slot for its own guards and
  * gives it back before returning, and cannot unwind into ours because the
- * interrupt path raises guard_floor to the depth it found.
+ * interrupt path raises guard_floor to the depth it found.  guard_depth
+ * is checked as a call starts and as it returns (DEPTH_GET): it is on a
+ * page modules may write, kept with a check and a copy (guardseal.c),
+ * and a damaged one is healed from the copy there and then.
  *
  * With protection domains on (domain.c), fn runs in `domain` (a PKRS
  * value): the switch is the last thing before the call, after every
@@ -42,10 +45,11 @@
 	.globl arch_call_guarded
 	.balign 16
 arch_call_guarded:
-	movl guard_depth(%rip), %eax
+	DEPTH_GET %rax, %r10
 	cmpl $GUARD_MAX, %eax
 	jae 9f
-	incl guard_depth(%rip)
+	leal 1(%rax), %r10d
+	DEPTH_PUT %r10, %r11
 	shlq $GUARD_SHIFT, %rax
 	leaq guard_stack(%rip), %r10
 	addq %rax, %r10
@@ -68,18 +72,20 @@ arch_call_guarded:
 	subq $40, %rsp
 	call *%r11
 	addq $40, %rsp
+	movq %rax, %r10
+	DEPTH_GET %rdx, %rcx
 	cmpb $0, domain_on(%rip)
 	je 2f
-	movq %rax, %r10
-	movl guard_depth(%rip), %eax
-	decl %eax
-	shlq $GUARD_SHIFT, %rax
+	decl %edx
+	shlq $GUARD_SHIFT, %rdx
 	leaq guard_stack(%rip), %r8
-	GUARD_CALLER_PKRS %r8, %rax, %r9d
+	GUARD_CALLER_PKRS %r8, %rdx, %r9d
 	PKRS_SWITCH %r9d
-	movq %r10, %rax
+	movl guard_depth(%rip), %edx	/* checked above */
 2:
-	decl guard_depth(%rip)
+	decl %edx
+	DEPTH_PUT %rdx, %rcx
+	movq %r10, %rax
 	ret
 9:
 	movq $PB_EBUSY, %rax
@@ -92,6 +98,29 @@ arch_call_guarded:
 guard_damaged:
 	ud2
 
+/*
+ * guard_depth and its check disagree (DEPTH_GET): a stray write.  Whose
+ * it was is not known (any module since the last check), so no call is
+ * charged: the pair takes the copy's, in one store, when the copy's
+ * agree (else guard_damaged: a fault, and the fault path decides), and
+ * guard_depth_healed tells the hub to say so (guardseal.c).  Every
+ * register but RFLAGS is kept.
+ */
+	.globl guard_depth_heal
+guard_depth_heal:
+	pushq %rax
+	pushq %rcx
+	movl guard_depth_copy_check(%rip), %ecx
+	xorl guard_key(%rip), %ecx
+	cmpl guard_depth_copy(%rip), %ecx
+	jne guard_damaged
+	movq guard_depth_copy(%rip), %rax
+	movq %rax, guard_depth(%rip)
+	movb $1, guard_depth_healed(%rip)
+	popq %rcx
+	popq %rax
+	ret
+
 /* Pages of their own: connection gates (conngate.S) fill slots and note
  * what the client hands, and now_ns and work_post write, in the
  * client's protection domain, so domain.c lets modules write these
@@ -101,13 +130,17 @@ guard_damaged:
 	.globl guard_stack
 guard_stack:
 	.zero GUARD_MAX << GUARD_SHIFT
-	.balign 4
+	.balign 8
 	.globl guard_depth
 guard_depth:
 	.zero 4
-	.globl guard_floor
-guard_floor:
+	.globl guard_depth_check
+guard_depth_check:
 	.zero 4
+	.globl guard_depth_healed
+guard_depth_healed:
+	.zero 1
+	.balign 4
 	.globl grant_next
 grant_next:
 	.zero 4
@@ -124,7 +157,14 @@ hub_shared:
 grant_notes:
 	.zero GRANT_NOTES << GRANT_NOTE_SHIFT
 	.balign 4096
-	/* The slots' copies (GUARD_MIRROR). */
+	/* The slots' copies (GUARD_MIRROR), and guard_depth's. */
 	.org guard_stack + GUARD_MIRROR
 	.zero GUARD_MAX << GUARD_SHIFT
+	.balign 8
+	.globl guard_depth_copy
+guard_depth_copy:
+	.zero 4
+	.globl guard_depth_copy_check
+guard_depth_copy_check:
+	.zero 4
 	.balign 4096

@@ -15,6 +15,13 @@
  * domain as it returns faults (guard.S, guard_damaged) and is unwound
  * from the copy, charged to the call's module.
  *
+ * guard_depth, the number of slots in use, is on the same page and kept
+ * the same way: with a check (guard_key XOR it) beside it and both again
+ * on the copies' page.  guard.S checks it as a call starts and returns,
+ * and the interrupt path as it comes in (DEPTH_GET): a damaged one is
+ * healed from its copy there (no call is charged: the writer is not
+ * known) and said soon after; C code reads it through guard_depth_now().
+ *
  * guard_key is the hub's data, which modules may read but not write: the
  * seal stops accidents, as domains do, not malice.  It is a constant, so
  * that a seeded fault campaign runs the same on every boot.
@@ -51,6 +58,44 @@ whole(const struct guard *g)
 	    (g->pkrs_before ^ g->pkrs_check) == (uint32_t)guard_key);
 }
 
+/* The depth as guard.S last wrote it: the word whose check agrees, else
+ * its copy (one stray write damages at most one page); the larger of the
+ * two, at most GUARD_MAX, when neither agrees (sound_depth, fault.c,
+ * then looks for the innermost whole slot below it). */
+uint32_t
+guard_depth_now(void)
+{
+	uint32_t key = (uint32_t)guard_key, d;
+
+	if ((guard_depth ^ guard_depth_check) == key)
+		return guard_depth;
+	if ((guard_depth_copy ^ guard_depth_copy_check) == key)
+		return guard_depth_copy;
+	d = guard_depth > guard_depth_copy ? guard_depth : guard_depth_copy;
+	return d < GUARD_MAX ? d : GUARD_MAX;
+}
+
+/* guard_depth := d, both words and their copies (a fault's unwind, and
+ * the hub's start, before which the checks are 0). */
+void
+guard_depth_set(uint32_t d)
+{
+	guard_depth = guard_depth_copy = d;
+	guard_depth_check = guard_depth_copy_check = d ^ (uint32_t)guard_key;
+}
+
+/* guard_depth_heal (guard.S) healed the depth: one line, soon after (a
+ * fault's report, the next device interrupt's end). */
+void
+guard_depth_say(void)
+{
+	if (!guard_depth_healed)
+		return;
+	guard_depth_healed = 0;
+	log_event(LOG_ERROR, "hub: the guard depth was damaged (a stray write "
+	    "into the hub's records): its copy, %u, is used", guard_depth);
+}
+
 /* Slot d (0: outermost) as it was written, or NULL when both it and its
  * copy are damaged (or being filled: the seal goes last). */
 const struct guard *
@@ -72,7 +117,9 @@ guard_sound(uint32_t d)
 const struct guard *
 guard_innermost(void)
 {
-	return guard_depth > guard_floor ? guard_sound(guard_depth - 1) : NULL;
+	uint32_t d = guard_depth_now();
+
+	return d > guard_floor ? guard_sound(d - 1) : NULL;
 }
 
 /* Slot d is whole again: a damaged one takes its copy's fields (the
@@ -99,7 +146,7 @@ guard_repair(uint32_t d)
 void
 guard_set_owner(struct pb_module *m)
 {
-	struct guard *g = &guard_stack[guard_depth - 1];
+	struct guard *g = &guard_stack[guard_depth_now() - 1];
 	struct guard *c = copy_of(g);
 	uint64_t was = (uint64_t)(uintptr_t)g->owner;
 
@@ -115,7 +162,7 @@ guard_set_owner(struct pb_module *m)
 void
 guard_domains_on(void)
 {
-	for (uint32_t d = 0; d < guard_depth && d < GUARD_MAX; d++) {
+	for (uint32_t d = 0; d < guard_depth_now() && d < GUARD_MAX; d++) {
 		struct guard *g = &guard_stack[d];
 
 		g->pkrs_before = copy_of(g)->pkrs_before = 0;

@@ -120,7 +120,7 @@ isr_common:
  * floor back, arch_irq_exit may end a module call that ran too long.
  */
 2:	movl guard_floor(%rip), %r12d
-	movl guard_depth(%rip), %eax
+	DEPTH_GET %rax, %rcx
 	movl %eax, guard_floor(%rip)
 	movl FRAME_VECTOR(%rbx), %ecx
 	call hub_irq_dispatch

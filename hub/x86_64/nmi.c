@@ -34,14 +34,14 @@ static volatile uint32_t nmi_ticks;
 unsigned
 arch_guard_depth(void)
 {
-	return guard_depth;
+	return guard_depth_now();
 }
 
 struct pb_module *
 arch_guard_owner(void)
 {
-	const struct guard *g = guard_depth ? guard_sound(guard_depth - 1) :
-	    NULL;
+	uint32_t d = guard_depth_now();
+	const struct guard *g = d ? guard_sound(d - 1) : NULL;
 
 	return g ? g->owner : NULL;
 }
@@ -49,7 +49,13 @@ arch_guard_owner(void)
 uint64_t
 arch_guard_slot(void)
 {
-	return (uint64_t)(uintptr_t)&guard_stack[guard_depth - 1];
+	return (uint64_t)(uintptr_t)&guard_stack[guard_depth_now() - 1];
+}
+
+uint64_t
+arch_guard_depth_word(void)
+{
+	return (uint64_t)(uintptr_t)&guard_depth;
 }
 
 void
@@ -70,8 +76,8 @@ arch_nmi(struct intr_frame *f)
 	struct pb_module *m;
 
 	nmi_ticks++;
-	if (guard_depth <= guard_floor ||
-	    !hub_watch_overdue(arch_now_ns(), guard_depth) ||
+	if (guard_depth_now() <= guard_floor ||
+	    !hub_watch_overdue(arch_now_ns(), guard_depth_now()) ||
 	    !(g = guard_innermost()))
 		return;
 	m = hub_module_at(f->rip);

@@ -16,6 +16,9 @@ void unwind_to_guard(struct intr_frame *f);
  * write (cpu.h). */
 const struct guard *guard_sound(uint32_t d);
 const struct guard *guard_innermost(void);
+uint32_t guard_depth_now(void);
+void guard_depth_set(uint32_t d);
+void guard_depth_say(void);
 int guard_repair(uint32_t d);
 void guard_set_owner(struct pb_module *m);
 void guard_domains_on(void);

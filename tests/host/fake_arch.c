@@ -160,13 +160,19 @@ hub_read_path(const char *path, const void **data, size_t *len, char *err,
 /* The guard the next guarded call takes (the NMI watchdog's view). */
 unsigned arch_guard_depth(void) { return (unsigned)nguards; }
 struct pb_module *arch_guard_owner(void) { return fake_guard_owner(); }
-/* The record a `slot` injection writes into: no guard slots here. */
+/* The records a `slot` injection writes into: no guard slots here. */
+uint64_t fake_slot[16], fake_depth_word;
+
 uint64_t
 arch_guard_slot(void)
 {
-	static uint64_t slot[16];
+	return (uint64_t)(uintptr_t)fake_slot;
+}
 
-	return (uint64_t)(uintptr_t)slot;
+uint64_t
+arch_guard_depth_word(void)
+{
+	return (uint64_t)(uintptr_t)&fake_depth_word;
 }
 
 long

@@ -3,7 +3,8 @@
  * stray write (hub/x86_64/guardseal.c): a slot whole, a slot damaged with
  * its copy whole (read from the copy, repaired on an unwind), both
  * damaged (nothing), the caller's domain checked only with domains on,
- * and a retarget that keeps a damaged slot damaged.  The slots are filled
+ * a retarget that keeps a damaged slot damaged, and the guard depth
+ * damaged in its word or in its copy.  The slots are filled
  * here as guard.S's GUARD_FILL and GUARD_PKRS fill them; the scenario
  * test inject_slot_damage_is_the_modules_fault_not_the_hubs drives the
  * assembly itself.
@@ -50,7 +51,7 @@ fill(uint32_t d, struct pb_module *owner, uint32_t pkrs)
 	g->pkrs_before = pkrs;
 	g->pkrs_check = pkrs ^ (uint32_t)guard_key;
 	*copy(g) = *g;
-	guard_depth = d + 1;
+	guard_depth_set(d + 1);
 }
 
 static void
@@ -58,7 +59,8 @@ reset(void)
 {
 	memset(guard_stack, 0, sizeof(struct guard) * GUARD_MAX);
 	memset(copy(guard_stack), 0, sizeof(struct guard) * GUARD_MAX);
-	guard_depth = guard_floor = 0;
+	guard_depth_set(0);
+	guard_floor = 0;
 	domain_on = 0;
 }
 
@@ -143,4 +145,41 @@ TEST(guardseal_domains_on_gives_calls_under_way_the_hubs_domain)
 	domain_on = 1;
 	CHECK(guard_sound(0) == &guard_stack[0]);
 	CHECK_EQ_INT(guard_stack[0].pkrs_before, 0);
+}
+
+/* The guard depth written over, in its word or its check: its copy
+ * answers (guard.S heals it from there; a fault's unwind writes it back
+ * whole); the copy written over changes nothing; both (more than one
+ * stray write): the larger, at most GUARD_MAX, and the slots decide
+ * (fault.c). */
+TEST(guardseal_a_damaged_depth_is_read_from_its_copy)
+{
+	fm_setup();			/* a log of its own */
+	reset();
+	fill(0, &owner_a, 0);
+	fill(1, &owner_b, 0);
+	CHECK_EQ_INT(guard_depth_now(), 2);
+	guard_depth = 7;				/* a stray write */
+	CHECK_EQ_INT(guard_depth_now(), 2);
+	CHECK(guard_innermost() == &guard_stack[1]);
+	guard_depth_set(guard_depth_now());		/* an unwind's */
+	CHECK_EQ_INT(guard_depth, 2);
+	CHECK_EQ_INT(guard_depth_check ^ (uint32_t)guard_key, 2);
+	guard_depth_check = 0x12345678;			/* its check */
+	CHECK_EQ_INT(guard_depth_now(), 2);
+	guard_depth_copy = 9;				/* the copy too */
+	guard_depth = 5;
+	CHECK_EQ_INT(guard_depth_now(), 9);
+	guard_depth_copy = 0xdeadbeef;
+	CHECK_EQ_INT(guard_depth_now(), GUARD_MAX);
+	guard_depth_set(1);
+	CHECK_EQ_INT(guard_depth_now(), 1);
+	CHECK(guard_innermost() == &guard_stack[0]);
+	/* healed by guard.S: said once */
+	guard_depth_healed = 1;
+	guard_depth_say();
+	CHECK_CONTAINS(fm_log(), "the guard depth was damaged (a stray "
+	    "write into the hub's records): its copy, 1, is used");
+	CHECK_EQ_INT(guard_depth_healed, 0);
+	fm_teardown();
 }

@@ -143,6 +143,29 @@ TEST(inject_slot_writes_into_the_calls_guard_slot)
 	fm_teardown();
 }
 
+/* PARAM bit 8: into the guard depth instead (its word, and its check). */
+TEST(inject_slot_bit_8_writes_into_the_guard_depth)
+{
+	static int x;
+	uint64_t *slot = (uint64_t *)(uintptr_t)arch_guard_slot();
+	uint64_t *depth = (uint64_t *)(uintptr_t)arch_guard_depth_word();
+	struct fm *m;
+
+	fm_setup();
+	m = fm_add_running("m");
+	memset(slot, 0, 128);
+	*depth = 0;
+	calls = 0;
+	CHECK_EQ_INT(ctl("inject m 1:11:0x148"), PB_OK);
+	CHECK_EQ_INT(work_queue(m->m, item, &x), PB_OK);
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK(*depth == 0xdeadbeefcafef00dull);
+	for (unsigned i = 0; i < 16; i++)
+		CHECK_MSG(slot[i] == 0, "slot word %u written", i);
+	CHECK_EQ_INT(calls, 1);
+	fm_teardown();
+}
+
 static unsigned handled;
 
 static void

@@ -120,16 +120,21 @@ def test_inject_store_leaves_the_module_code():
 def test_inject_slot_damage_is_the_modules_fault_not_the_hubs():
     """A write into the guard slot of tinject's own call (the hub's record
     of whose call it is, where it returns and in which domain: on pages
-    modules may write, hub/x86_64/guardseal.c), then a fault or a plain
-    return: the fault is charged to tinject and unwound from the slot's
-    sealed copy, and a damaged domain is found as the call returns.
+    modules may write, hub/x86_64/guardseal.c), or into the guard depth,
+    then a fault or a plain return: the fault is charged to tinject and
+    unwound from the sealed copies, and a damaged domain or depth is found
+    as the call returns (a depth damaged alone is healed, no call
+    charged).
     Before the seal, a damaged return address was a jump to nowhere in the
     hub (fatal) and a damaged owner charged whoever it named."""
     specs = [('work slot 0xc8', r'guard slot \d+ was damaged'),   # rip
              ('work slot 0xe8', r'guard slot \d+ was damaged'),   # owner
              ('irq slot 0xc0', r'guard slot \d+ was damaged'),    # rsp
              ('work slot 0x70', r'the domain its guard slot returns to '
-              r'was damaged')]                                    # pkrs
+              r'was damaged'),                                    # pkrs
+             # the guard depth, then a NULL call
+             ('irq slot 0x180', r'the guard depth was damaged \(a stray '
+              r'write into the hub\'s records\): its copy, \d+, is used')]
     with tinject_machine('inject_slot') as m:
         booted(m)
         m.cmd('load tinject', check=True)
@@ -142,6 +147,17 @@ def test_inject_slot_damage_is_the_modules_fault_not_the_hubs():
             assert set(faults) == {'tinject'}, (spec, text[-1500:])
             assert 'hub: fatal' not in text, (spec, text[-1500:])
             assert 'hello' in m.cmd('echo hello')
+        # The guard depth alone: healed from its copy as the call returns,
+        # no call charged (whose write it was is not known).
+        status, text = inject(m, 'work slot 0x100')
+        assert 'inject: fired tinject' in status, status
+        assert re.search(r'hub: the guard depth was damaged \(a stray write '
+                         r'into the hub\'s records\): its copy, \d+, is '
+                         r'used', text), text[-1500:]
+        assert not re.search(r'faulted: vector|hung at rip', text), \
+            text[-1500:]
+        assert 'hub: fatal' not in text, text[-1500:]
+        assert 'hello' in m.cmd('echo hello')
         ensure_running(m)
         m.expect(r'tinject: alive \d+', 30)
 
