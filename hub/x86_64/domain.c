@@ -21,9 +21,10 @@
  *          its image, pages, heap, DMA buffers and MMIO mappings
  *   15     what every module writes: the stack they run on and the IST
  *          stacks the CPU pushes onto when an interrupt cuts into them;
- *          the guard pages, whose slots connection gates fill in the
- *          client's domain (each slot sealed and kept twice, so a stray
- *          write there is found and outlived: guardseal.c); the hub's
+ *          the guard pages, whose slots and their count connection
+ *          gates fill in the client's domain (each sealed and kept
+ *          twice, so a stray write there is found and outlived:
+ *          guardseal.c); the hub's
  *          heap buffers it hands modules to fill (export_state,
  *          images); MMIO pages two modules map; the
  *          block and fs shadow's notes of requests in flight (shadow.c);
