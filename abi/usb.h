@@ -255,11 +255,20 @@ enum usb_op {
 	 * Completes PB_OK once the device is back (usb_info.resets counts
 	 * it; what the device kept, such as a stick's pending sense, is
 	 * gone), else an error, and the device is removed (it was not
-	 * found again within 2 s, or is another device now).  Refused
-	 * PB_ENOTSUP for a device behind a hub (its hub's driver owns the
-	 * port) or on a controller older than usb-hci 1.2, PB_EBUSY while
-	 * one runs or the device is not set up. */
+	 * found again within 2 s, or is another device now).  Behind a hub,
+	 * the hub's driver resets the port (USB_OP_HUB_RESET_WAIT).  Refused
+	 * PB_ENOTSUP behind a hub whose driver keeps no HUB_RESET_WAIT or on
+	 * a controller older than usb-hci 1.2, PB_EBUSY while one runs or
+	 * the device is not set up. */
 	USB_OP_RESET_DEVICE = 6,
+	/* `usb` 1.1, from a hub's driver: a standing request that completes
+	 * with u.port.port when the bus wants that port reset (a device
+	 * there is being reset, USB_OP_RESET_DEVICE); the driver resets the
+	 * port and sends USB_OP_PORT_ON again, as after a connect, and
+	 * submits this again.  It is on no endpoint: cancel(0xff) ends it
+	 * with the rest, cancel(USB_EP_HUB_RESET_WAIT) alone (a driver
+	 * quiescing for a swap).  PB_ECANCELED: the hub went, or a cancel. */
+	USB_OP_HUB_RESET_WAIT = 7,
 	/* `usb-hci` only: the bus setting devices up. */
 	USB_OP_ADD = 16,	/* u.add: enable a slot and address `dev` */
 	USB_OP_EP0_MPS = 17,	/* u.mps: the default pipe's max packet */
@@ -284,6 +293,8 @@ enum usb_op {
 	 * SET_ADDRESS).  PB_ENODEV: no such device waiting for it. */
 	USB_OP_SET_ADDRESS = 25,
 };
+
+#define USB_EP_HUB_RESET_WAIT 0xfe	/* cancel(): the HUB_RESET_WAIT */
 
 #define USB_REQ_SHORT_ERR 0x1u	/* a short IN transfer is PB_EIO */
 #define USB_REQ_ZLP	0x2u	/* end an OUT that fills its last packet

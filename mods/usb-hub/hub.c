@@ -39,7 +39,7 @@ hub_alive(const struct uhub *h)
 int
 hub_busy(const struct uhub *h)
 {
-	if (h->ctl_busy || h->intr_busy || h->halt_busy)
+	if (h->ctl_busy || h->intr_busy || h->halt_busy || h->rwait_busy)
 		return 1;
 	for (unsigned i = 1; i <= HUB_PORTS_MAX; i++)
 		if (h->port[i].onoff_busy)
@@ -478,6 +478,7 @@ hub_add(struct pb_conn *c, int by_hand)
 	uh.hub->work_init(uh.self, &h->ctl.done, ctl_done, h);
 	uh.hub->work_init(uh.self, &h->intr.done, intr_done, h);
 	uh.hub->work_init(uh.self, &h->halt.done, halt_done, h);
+	uh.hub->work_init(uh.self, &h->rwait.done, rwait_done, h);
 	for (unsigned k = 1; k <= HUB_PORTS_MAX; k++)
 		port_init(h, &h->port[k], (uint8_t)k);
 	uh.hubs[i] = h;
@@ -517,6 +518,7 @@ hub_fail(struct uhub *h)
 	hub_stop(h);
 	if (h->intr_busy && h->conn)
 		PB_CALL(h->conn, usb_ops, cancel, h->ep.addr);
+	rwait_cancel(h);
 	reset_grant();
 }
 
@@ -542,6 +544,7 @@ hub_quiet(struct uhub *h)
 	uh.hub->work_cancel(uh.self, &h->ctl.done);
 	uh.hub->work_cancel(uh.self, &h->intr.done);
 	uh.hub->work_cancel(uh.self, &h->halt.done);
+	uh.hub->work_cancel(uh.self, &h->rwait.done);
 	for (unsigned k = 1; k <= HUB_PORTS_MAX; k++)
 		uh.hub->work_cancel(uh.self, &h->port[k].onoff.done);
 }

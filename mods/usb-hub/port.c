@@ -370,6 +370,25 @@ port_restart(struct uport *p, const char *why, uint16_t st)
 		want_reset(p);
 }
 
+/* The bus resets the device here for its driver (reset.c): as one that
+ * stopped working, without a word to the bus, which keeps it lost until
+ * this port's PORT_ON. */
+void
+port_reset_for_bus(struct uport *p)
+{
+	if (p->state != PORT_ON && p->state != PORT_ENUM) {
+		port_log(p, PB_LOG_WARN, "the bus asked a reset of a port with "
+		    "no device it has: not done");
+		return;
+	}
+	port_log(p, PB_LOG_INFO, "reset for its device's driver");
+	p->tries = 0;
+	if (uh.resetting == p)
+		port_reset_start(p);
+	else
+		want_reset(p);
+}
+
 /* A status read while the bus has, or is getting, the device. */
 static void
 port_check_on(struct uport *p, uint16_t st, uint16_t ch)

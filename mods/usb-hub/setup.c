@@ -226,6 +226,7 @@ setup_running(struct uhub *h)
 	h->setup = SETUP_RUNNING;
 	hub_read_all(h);
 	intr_arm(h);
+	rwait_arm(h);
 	hub_pump(h);
 	hub_timer_update(h);
 }

@@ -2,9 +2,10 @@
  * swap.c - usb-hub replaced under its hubs (`update usb-hub PATH`)
  * without losing a device:
  *
- *   quiesce   no new work, timers stopped, the standing status requests
- *             cancelled; PB_EAGAIN while any request is the bus's (a
- *             PORT_ON waits for its enumeration: its memory is ours)
+ *   quiesce   no new work, timers stopped, the standing status and
+ *             reset requests cancelled; PB_EAGAIN while any request is
+ *             the bus's (a PORT_ON waits for its enumeration: its memory
+ *             is ours)
  *   export    per hub: its resource, whether it was set up, and per port
  *             whether the bus has a device there (struct uh_state)
  *   release   hubs we connected to by hand are let go, so the next
@@ -42,6 +43,7 @@ uh_quiesce(struct pb_module *m)
 			h->cancelled = 1;
 			PB_CALL(h->conn, usb_ops, cancel, h->ep.addr);
 		}
+		rwait_cancel(h);
 		busy |= hub_busy(h);
 	}
 	return busy ? PB_EAGAIN : PB_OK;
@@ -199,6 +201,7 @@ uh_resume(struct pb_module *m)
 		if (!h)
 			continue;
 		h->cancelled = 0;
+		h->rwait_cancelled = 0;
 		if (h->released) {
 			h->released = 0;
 			h->conn = uh.hub->connect(uh.self, USB_IFACE,
@@ -213,6 +216,7 @@ uh_resume(struct pb_module *m)
 		if (h->setup == SETUP_RUNNING && !h->dead) {
 			hub_read_all(h);
 			intr_arm(h);
+			rwait_arm(h);
 		}
 	}
 	hub_pump_all();

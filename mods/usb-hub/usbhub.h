@@ -6,8 +6,9 @@
  * others connected by hand as their `usb` resources appear (a module is
  * bound to one device; usbhub.c).  Each hub has one control request (a
  * hub answers one at a time anyway: hub.c picks what goes next), its
- * standing interrupt-IN request on the status change endpoint (status.c)
- * and, per port, one request for USB_OP_PORT_ON/OFF (port.c).  Waits are
+ * standing interrupt-IN request on the status change endpoint (status.c),
+ * its standing USB_OP_HUB_RESET_WAIT (reset.c) and, per port, one request
+ * for USB_OP_PORT_ON/OFF (port.c).  Waits are
  * per-port deadlines on one timer per hub.  Nothing is allocated per
  * request; a hub's memory lives until its last request completed.
  */
@@ -191,6 +192,8 @@ struct uhub {
 	uint8_t ctl_busy, ctl_kind, ctl_port, ctl_retried;
 	uint8_t intr_busy, intr_stopped, intr_stalls, intr_errors;
 	uint8_t halt_busy;
+	struct usb_req rwait;		/* the bus's port resets (reset.c) */
+	uint8_t rwait_busy, rwait_refused, rwait_cancelled;
 	struct uport port[HUB_PORTS_MAX + 1];	/* [1..nports] */
 };
 
@@ -293,6 +296,13 @@ void port_forget(struct uport *p);
 void onoff_done(void *arg);
 void reset_grant(void);
 const char *speed_name(uint8_t speed);
+
+void port_reset_for_bus(struct uport *p);
+
+/* reset.c */
+void rwait_arm(struct uhub *h);
+void rwait_done(void *arg);
+void rwait_cancel(struct uhub *h);
 
 /* swap.c */
 int uh_quiesce(struct pb_module *m);

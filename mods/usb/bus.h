@@ -152,6 +152,8 @@ struct udev {
 	 * reset_req is the request, NULL once its driver went. */
 	uint8_t resetting;
 	struct usb_req *reset_req;
+	/* A hub: its driver's standing USB_OP_HUB_RESET_WAIT (reset.c). */
+	struct usb_req *reset_wait;
 
 	struct usb_req rm;		/* USB_OP_REMOVE */
 	uint8_t ctl_busy, aux_busy, rm_busy;
@@ -257,5 +259,7 @@ int replay_note(struct udev *d, const struct usb_req *r);
 int reset_start(struct uif *f, struct usb_req *r);
 void reset_port(struct udev *d);
 void reset_end(struct udev *d, int status);
+int reset_wait_take(struct uif *f, struct usb_req *r);
+void reset_wait_end(struct udev *d, const struct uif *f, int status);
 
 #endif

@@ -168,6 +168,7 @@ dev_remove(struct udev *d, const char *why)
 	if_withdraw_all(d);
 	held_fail_all(d, PB_ECANCELED);
 	reset_end(d, PB_ENODEV);
+	reset_wait_end(d, NULL, PB_ECANCELED);
 	if (d->port_on) {
 		req_complete(d->port_on, PB_ECANCELED);
 		d->port_on = NULL;

@@ -104,8 +104,9 @@ check(struct uif *f, const struct usb_req *r)
 			return refuse(f, "HUB_CONFIG out of range");
 		return PB_OK;
 	case USB_OP_RESET_DEVICE:
+	case USB_OP_HUB_RESET_WAIT:
 		if (r->length)
-			return refuse(f, "a device reset with data");
+			return refuse(f, "a reset request with data");
 		return PB_OK;
 	case USB_OP_PORT_ON:
 	case USB_OP_PORT_OFF:
@@ -178,6 +179,8 @@ if_submit(void *ctx, struct usb_req *r)
 	f->client = r->done.owner;
 	if (r->op == USB_OP_RESET_DEVICE)
 		return reset_start(f, r);
+	if (r->op == USB_OP_HUB_RESET_WAIT)
+		return reset_wait_take(f, r);
 	if (d->state != D_READY) {
 		held_add(d, r);
 		return PB_OK;
@@ -319,6 +322,10 @@ if_cancel(void *ctx, uint8_t ep)
 
 	if (!d || d->state == D_GONE)
 		return PB_OK;
+	if (ep == USB_EP_HUB_RESET_WAIT) {
+		reset_wait_end(d, f, PB_ECANCELED);
+		return PB_OK;
+	}
 	if (ep != 0xff && ep != 0 && !ep_of(f, ep))
 		return PB_EINVAL;
 	for (r = held_take(d, f, ep); r; ) {
@@ -329,6 +336,7 @@ if_cancel(void *ctx, uint8_t ep)
 	}
 	if (ep == 0xff) {
 		aux_forget(d, f, PB_ECANCELED);
+		reset_wait_end(d, f, PB_ECANCELED);
 		hci_cancel(d->hci, d->num, 0);
 		for (unsigned i = 0; i < f->d.nep; i++)
 			hci_cancel(d->hci, d->num,
@@ -358,6 +366,7 @@ fwd_client_gone(struct pb_conn *c)
 	aux_forget(d, f, 0);
 	if (d->reset_req && bscr(d->reset_req)->f == f)
 		d->reset_req = NULL;	/* it goes on, unanswered */
+	reset_wait_end(d, f, 0);
 	for (unsigned i = 0; i < BUS_DEVS; i++) {
 		struct udev *k = bus_devs[i];
 

@@ -11,14 +11,17 @@
  *   2. cancels what the device has at the controller (PB_ECANCELED to
  *      its class drivers) and frees its slot (USB_OP_REMOVE);
  *   3. asks the controller to reset its root port (usb-hci 1.2
- *      USB_OP_PORT_RESET);
- *   4. the port comes back as USB_EVENT_CONNECT, which finds the device
- *      lost (hci.c): enum.c sets it up again, checks it is the same
- *      device, enables the same endpoints, replays, and swap_back ends
- *      the reset: the request completes PB_OK.
+ *      USB_OP_PORT_RESET), or behind a hub its hub's driver, by
+ *      completing the driver's standing USB_OP_HUB_RESET_WAIT with the
+ *      port;
+ *   4. the port comes back as USB_EVENT_CONNECT (the hub's driver: as
+ *      USB_OP_PORT_ON), which finds the device lost (hci.c, aux.c):
+ *      enum.c sets it up again, checks it is the same device, enables
+ *      the same endpoints, replays, and swap_back ends the reset: the
+ *      request completes PB_OK.
  * A step that fails removes the device: the request completes
- * PB_ENODEV.  A device behind a hub is refused (its port is the hub
- * driver's to reset, which `usb` does not ask of it yet).
+ * PB_ENODEV.  Behind a hub whose driver keeps no HUB_RESET_WAIT (an
+ * older usb-hub) the reset is refused.
  */
 #include "bus.h"
 
@@ -52,12 +55,12 @@ reset_start(struct uif *f, struct usb_req *r)
 {
 	struct udev *d = f->dev;
 
-	if (d->parent) {
-		bus_log(PB_LOG_ERR, "usb:%s: a reset of a device behind a hub "
-		    "refused (the hub's driver owns its port)", f->name);
+	if (d->parent && !d->parent->reset_wait) {
+		bus_log(PB_LOG_ERR, "usb:%s: a reset refused: its hub's driver "
+		    "takes no port resets from the bus", f->name);
 		return PB_ENOTSUP;
 	}
-	if (d->hci->minor < 2) {
+	if (!d->parent && d->hci->minor < 2) {
 		bus_log(PB_LOG_ERR, "usb:%s: a reset refused: %s is usb-hci "
 		    "1.%u (port resets came in 1.2)", f->name, d->hci->res,
 		    d->hci->minor);
@@ -78,12 +81,24 @@ reset_start(struct uif *f, struct usb_req *r)
 	return PB_OK;
 }
 
-/* The slot is free (enum_rm_done): the port next. */
+/* The slot is free (enum_rm_done): the port next, the hub driver's or
+ * the controller's. */
 void
 reset_port(struct udev *d)
 {
+	struct usb_req *w = d->parent ? d->parent->reset_wait : NULL;
 	int e;
 
+	if (d->parent) {
+		if (!w) {
+			reset_failed(d, "its hub's port reset", PB_ENOTSUP);
+			return;
+		}
+		d->parent->reset_wait = NULL;
+		w->u.port.port = d->port;
+		req_complete(w, PB_OK);
+		return;
+	}
 	req_init(d, &d->rm, reset_port_done);
 	d->rm.op = USB_OP_PORT_RESET;
 	d->rm.u.port.port = d->port;
@@ -109,4 +124,35 @@ reset_port_done(void *arg)
 	}
 	if (r->status != PB_OK && d->resetting)
 		reset_failed(d, "PORT_RESET", r->status);
+}
+
+/* A hub's driver hands the bus its standing USB_OP_HUB_RESET_WAIT. */
+int
+reset_wait_take(struct uif *f, struct usb_req *r)
+{
+	struct udev *d = f->dev;
+
+	if (f->d.cls != USB_CLASS_HUB) {
+		bus_log(PB_LOG_ERR, "usb:%s: HUB_RESET_WAIT of an interface "
+		    "that is not a hub refused", f->name);
+		return PB_EINVAL;
+	}
+	if (d->reset_wait)
+		return PB_EBUSY;
+	d->reset_wait = r;
+	return PB_OK;
+}
+
+/* d's HUB_RESET_WAIT ends without a port (the hub went, a cancel), or
+ * is dropped unanswered (status 0: its driver went).  f NULL: whoever's. */
+void
+reset_wait_end(struct udev *d, const struct uif *f, int status)
+{
+	struct usb_req *w = d->reset_wait;
+
+	if (!w || (f && bscr(w)->f != f))
+		return;
+	d->reset_wait = NULL;
+	if (status)
+		req_complete(w, status);
 }

@@ -96,6 +96,7 @@ swap_replaced(struct udev *d, const char *why)
 	if_withdraw_all(d);
 	held_fail_all(d, PB_ECANCELED);
 	reset_end(d, PB_ENODEV);
+	reset_wait_end(d, NULL, PB_ECANCELED);
 	hci_cancel(d->hci, d->num, 0xff);
 	bus_log(PB_LOG_INFO, "%s: unplugged %s", d->name, why);
 	d->announced = 0;

@@ -22,6 +22,11 @@
  * then completes with reset_status, or is held (reset_hold) until the
  * test ends it with fakeusb_reset_done() or a cancel does.  Completed
  * PB_OK, info.resets counts it and port_reset tells the device.
+ *
+ * USB_OP_HUB_RESET_WAIT (`usb` 1.1, a hub's driver): refused PB_EINVAL
+ * unless hub_reset_wait is set; taken, it is held (the test ends it with
+ * fakeusb_hub_reset_port) until a cancel of 0xff or
+ * USB_EP_HUB_RESET_WAIT.
  */
 #ifndef PB_TESTS_FAKEUSB_H
 #define PB_TESTS_FAKEUSB_H
@@ -64,6 +69,7 @@ struct fakeusb {
 	int reset_refuse;		/* ... but refuse it with this */
 	int reset_status;		/* its completion's status */
 	int reset_hold;			/* hold it (the test ends it) */
+	int hub_reset_wait;		/* take USB_OP_HUB_RESET_WAIT (1.1) */
 	unsigned reset_devices;		/* RESET_DEVICE requests taken */
 	/* The device was reset and set up again (the bus completes the
 	 * RESET_DEVICE PB_OK); NULL: nothing to tell. */
@@ -189,6 +195,9 @@ fakeusb_check(const struct fakeusb *u, const struct usb_req *r)
 		if (!u->reset_device || r->ep || r->length || r->nseg)
 			return PB_EINVAL;
 		return u->reset_refuse;
+	case USB_OP_HUB_RESET_WAIT:
+		return u->hub_reset_wait && u->hub && !r->length ? PB_OK :
+		    PB_EINVAL;
 	default:
 		return PB_EINVAL;
 	}
@@ -319,6 +328,12 @@ fakeusb_submit(void *ctx, struct usb_req *r)
 		fakeusb_reset(u, r);
 		return fakeusb_answer(u);
 	}
+	if (r->op == USB_OP_HUB_RESET_WAIT) {
+		if (u->nheld == FAKEUSB_HELD)
+			abort();
+		u->held[u->nheld++] = r;
+		return fakeusb_answer(u);
+	}
 	r->actual = 0;
 	held_status = r->status;
 	r->status = PB_OK;
@@ -350,7 +365,8 @@ fakeusb_cancel(void *ctx, uint8_t ep)
 		return PB_OK;
 	for (unsigned i = 0; i < u->nheld;) {
 		r = u->held[i];
-		if (ep != 0xff && r->ep != ep) {
+		if (ep != 0xff && (r->op == USB_OP_HUB_RESET_WAIT ?
+		    ep != USB_EP_HUB_RESET_WAIT : r->ep != ep)) {
 			i++;
 			continue;
 		}
@@ -358,6 +374,24 @@ fakeusb_cancel(void *ctx, uint8_t ep)
 		fakeusb_complete(u, r);
 	}
 	return PB_OK;
+}
+
+/* The bus asks the hub's driver to reset `port`: its held
+ * HUB_RESET_WAIT completes with it.  0: none held. */
+FAKE int
+fakeusb_hub_reset_port(struct fakeusb *u, uint8_t port)
+{
+	for (unsigned i = 0; i < u->nheld; i++) {
+		struct usb_req *r = u->held[i];
+
+		if (r->op != USB_OP_HUB_RESET_WAIT)
+			continue;
+		r->u.port.port = port;
+		r->status = PB_OK;
+		fakeusb_complete(u, r);
+		return 1;
+	}
+	return 0;
 }
 
 FAKE const struct usb_ops fakeusb_ops = {

@@ -1822,6 +1822,77 @@ TEST(usb_bus_device_reset_outlives_its_driver)
 	world_end();
 }
 
+/* Behind a hub: the hub's driver, holding a HUB_RESET_WAIT, is asked
+ * for the port; its PORT_ON brings the device back under its number. */
+TEST(usb_bus_device_reset_behind_a_hub)
+{
+	struct fmodel hub, kbd;
+	struct creq on, on2, wait, wait2, rst, in;
+	struct pb_conn c;
+
+	REQUIRE(world_start() == PB_OK);
+	fm_hub(&hub);
+	fm_keyboard(&kbd);
+	hub.ports[2] = &kbd;
+	fh_plug(&hc, 1, &hub);
+	pump();
+	hub_config("usb:1-1-0", 8);
+	creq_init(&wait, USB_OP_HUB_RESET_WAIT, 0, 0);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &wait), PB_OK);
+	creq_init(&wait2, USB_OP_HUB_RESET_WAIT, 0, 0);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &wait2), PB_EBUSY);
+	CHECK_EQ_INT(submit_on("usb:1-5-0", &wait2), PB_ENOENT);
+	port_req(&on, USB_OP_PORT_ON, 2, USB_SPEED_FULL);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &on), PB_OK);
+	pump();
+	REQUIRE(fres_find("usb:1-1.2-0") != NULL);
+	creq_init(&in, USB_OP_XFER, 0x81, 8);
+	CHECK_EQ_INT(submit_on("usb:1-1.2-0", &in), PB_OK);
+	hc.trace[0] = '\0';
+	creq_init(&rst, USB_OP_RESET_DEVICE, 0, 0);
+	CHECK_EQ_INT(submit_on("usb:1-1.2-0", &rst), PB_OK);
+	pump();
+	CHECK_EQ_INT(in.done, 1);
+	CHECK_EQ_INT(in.status, PB_ECANCELED);
+	CHECK_EQ_INT(wait.done, 1);			/* the hub's driver */
+	CHECK_EQ_INT(wait.status, PB_OK);
+	CHECK_EQ_INT(wait.r.u.port.port, 2);
+	CHECK_EQ_INT(rst.done, 0);
+	CHECK_STR(hc.trace, "cancel:2:ff rm:2");
+	/* the driver reset its port: PORT_ON again, no PORT_OFF */
+	port_req(&on2, USB_OP_PORT_ON, 2, USB_SPEED_FULL);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &on2), PB_OK);
+	pump();
+	CHECK_EQ_INT(on2.status, PB_OK);
+	CHECK_EQ_INT(rst.done, 1);
+	CHECK_EQ_INT(rst.status, PB_OK);
+	CHECK_CONTAINS(hc.trace, "add:2@1.2");
+	CHECK_CONTAINS(log_text, "1-1.2: back after its reset");
+	CHECK(strstr(log_text, "unplugged") == NULL);
+	/* a cancel ends the standing request, alone or with the rest; so
+	 * does the hub's going */
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &wait2), PB_OK);
+	c = conn_of("usb:1-1-0");
+	CHECK_EQ_INT(PB_CALL(&c, usb_ops, cancel, USB_EP_HUB_RESET_WAIT),
+	    PB_OK);
+	pump();
+	CHECK_EQ_INT(wait2.done, 1);
+	CHECK_EQ_INT(wait2.status, PB_ECANCELED);
+	creq_init(&wait2, USB_OP_HUB_RESET_WAIT, 0, 0);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &wait2), PB_OK);
+	CHECK_EQ_INT(PB_CALL(&c, usb_ops, cancel, 0xff), PB_OK);
+	pump();
+	CHECK_EQ_INT(wait2.done, 1);
+	CHECK_EQ_INT(wait2.status, PB_ECANCELED);
+	creq_init(&wait, USB_OP_HUB_RESET_WAIT, 0, 0);
+	CHECK_EQ_INT(submit_on("usb:1-1-0", &wait), PB_OK);
+	fh_unplug(&hc, 1);
+	pump();
+	CHECK_EQ_INT(wait.done, 1);
+	CHECK_EQ_INT(wait.status, PB_ECANCELED);
+	world_end();
+}
+
 /* Refused, nothing happens: behind a hub, on a usb-hci 1.1 controller,
  * a second one while one runs, one with data. */
 TEST(usb_bus_device_reset_refusals)
@@ -1847,7 +1918,8 @@ TEST(usb_bus_device_reset_refusals)
 
 	creq_init(&rst, USB_OP_RESET_DEVICE, 0, 0);
 	CHECK_EQ_INT(submit_on("usb:1-1.2-0", &rst), PB_ENOTSUP);
-	CHECK_CONTAINS(log_text, "a reset of a device behind a hub refused");
+	CHECK_CONTAINS(log_text, "usb:1-1.2-0: a reset refused: its hub's "
+	    "driver takes no port resets from the bus");
 	creq_init(&bad, USB_OP_RESET_DEVICE, 0, 8);
 	CHECK_EQ_INT(submit_on("usb:1-6-0", &bad), PB_EINVAL);
 	hci_minor = 1;

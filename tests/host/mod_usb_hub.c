@@ -24,6 +24,7 @@
 #include "../../mods/usb-hub/status.c"
 #include "../../mods/usb-hub/port.c"
 #include "../../mods/usb-hub/swap.c"
+#include "../../mods/usb-hub/reset.c"
 #undef PB_MODULE
 #define PB_MODULE(...) const struct pb_modinfo usbhub_modinfo = { \
 	.magic = PB_MODINFO_MAGIC, __VA_ARGS__ }
@@ -879,6 +880,60 @@ TEST(usbhub_quiesce_waits_for_port_on_then_resumes)
 	hm_unplug(&hm1, 2);
 	settle(20);
 	CHECK_EQ_INT(hm_count(&hm1, USB_OP_PORT_OFF, 2), 1);
+	world_end();
+}
+
+/* The bus asks for a port's reset (a device there reset for its own
+ * driver, reset.c): the port is reset and PORT_ON sent again without a
+ * PORT_OFF, and the standing request goes again; a port with nothing is
+ * left alone; quiesce cancels the request and waits for it; a 1.0 bus,
+ * which refuses it, is not asked again. */
+TEST(usbhub_port_reset_asked_by_the_bus)
+{
+	struct fakeusb *u = &hm1.u;
+	unsigned ev0;
+	int rs, on;
+
+	hm_init_usb2(&hm1, 8, 0, 0, 1);
+	u->hub_reset_wait = 1;
+	REQUIRE(world_one(&hm1, "1"));
+	check_connect(&hm1, 3, USB_SPEED_FULL);
+	CHECK_EQ_INT(fakeusb_traced(u, USB_OP_HUB_RESET_WAIT), 1);
+	ev0 = hm1.nev;
+	REQUIRE(fakeusb_hub_reset_port(u, 3));
+	settle(200);
+	rs = hm_find(&hm1, ev0, HM_EV_RESET, 3);
+	on = hm_find(&hm1, ev0, USB_OP_PORT_ON, 3);
+	CHECK(rs >= 0 && on > rs);
+	CHECK_EQ_INT(hm_count(&hm1, USB_OP_PORT_OFF, 0), 0);
+	CHECK_CONTAINS(log_text, "usb:1-1-0: port 3: reset for its device's "
+	    "driver");
+	CHECK_EQ_INT(uh.hubs[0]->port[3].state, PORT_ON);
+	CHECK_EQ_INT(fakeusb_traced(u, USB_OP_HUB_RESET_WAIT), 2);
+	/* nothing on port 6: not reset */
+	ev0 = hm1.nev;
+	REQUIRE(fakeusb_hub_reset_port(u, 6));
+	settle(200);
+	CHECK(hm_find(&hm1, ev0, HM_EV_RESET, 6) < 0);
+	CHECK_CONTAINS(log_text, "port 6: the bus asked a reset of a port "
+	    "with no device it has: not done");
+	CHECK_EQ_INT(fakeusb_traced(u, USB_OP_HUB_RESET_WAIT), 3);
+	/* quiesce: cancelled alone, and waited for */
+	CHECK_EQ_INT(uh_quiesce(SELF), PB_EAGAIN);
+	run_posted();
+	CHECK_EQ_INT(uh_quiesce(SELF), PB_OK);
+	CHECK(!uh.hubs[0]->rwait_busy);
+	CHECK_EQ_INT(uh_resume(SELF), PB_OK);
+	settle(20);
+	CHECK_EQ_INT(fakeusb_traced(u, USB_OP_HUB_RESET_WAIT), 4);
+	world_end();
+	/* a usb 1.0 bus refuses it once */
+	hm_init_usb2(&hm1, 8, 0, 0, 1);
+	REQUIRE(world_one(&hm1, "1"));
+	check_connect(&hm1, 3, USB_SPEED_FULL);
+	CHECK_EQ_INT(fakeusb_traced(u, USB_OP_HUB_RESET_WAIT), 1);
+	CHECK(uh.hubs[0]->rwait_refused);
+	CHECK(!strstr(log_text, "HUB_RESET_WAIT"));
 	world_end();
 }
 
