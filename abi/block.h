@@ -2,7 +2,7 @@
  * block.h - interface `block` 1.0: a disk, or a part of one, that reads
  * and writes fixed-size blocks by request.
  *
- * Every disk driver (ahci, efi-block, USB mass storage, later NVMe and
+ * Every disk driver (ahci, nvme, efi-block, USB mass storage, later
  * virtio-blk) and every partition (gpt) publishes one `block` resource per
  * disk or partition, named `block:NAME` (ahci0, efi0, ahci0.p1), with
  * properties:

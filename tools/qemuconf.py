@@ -46,6 +46,8 @@ DISKS = {
     # a hub and would then offer only its shell; unlisted, the stick is
     # its first boot option anyway.
     'usbhub': ['-device', 'usb-storage,bus=xhci.0,port=1.1,drive=disk'],
+    # QEMU's NVMe controller (1b36:0010), the disk its namespace 1.
+    'nvme': ['-device', 'nvme,serial=PBNVMEBOOT,drive=disk,bootindex=0'],
     # No disk at all (firmware experiments).
     'none': [],
 }
@@ -60,6 +62,10 @@ MEDIA = {
     'cdrom': (4 << 20, ['-drive', 'if=none,id=cdrom,format=raw,media=cdrom,'
                         'readonly=on,file={file}',
                         '-device', 'ide-cd,drive=cdrom,bus=ide.2']),
+    # QEMU's NVMe controller (1b36:0010) with one namespace, as most PCs'
+    # internal disk is now.
+    'nvme': (16 << 20, ['-drive', 'if=none,id=nvme0,format=raw,file={file}',
+                        '-device', 'nvme,serial=PBNVME0001,drive=nvme0']),
 }
 
 _BASE = {
@@ -125,6 +131,13 @@ CONFIGS = {
     'cdrom': _config(
         'as default, with a SATA CD-ROM (ide-cd, IMG.cdrom) on AHCI port 2',
         media=['cdrom']),
+    'nvme': _config(
+        'as default, with an NVMe SSD (QEMU nvme, IMG.nvme) beside the SATA '
+        'boot disk',
+        media=['nvme']),
+    'nvmeboot': _config(
+        'as default, but the boot disk is an NVMe SSD (a PC of today)',
+        disk='nvme'),
 }
 
 

@@ -21,7 +21,7 @@ offer no FLR.)"""
 import os
 import re
 
-from pbtest import Machine, PROMPT, LOG_DIR
+from pbtest import Machine, PROMPT, LOG_DIR, esp_delete, esp_ls
 from images import custom_image
 
 RNG = ('-device pcie-root-port,id=rp9,bus=pcie.0,chassis=9,addr=0x9 '
@@ -110,11 +110,20 @@ IDENTIFIED = (r"tnvmeflr: identify: status 0x0, model 'QEMU NVMe Ctrl *': "
               r"the controller masters the bus")
 
 
+def tnvmeflr_image(name, cfg):
+    """An image where tnvmeflr drives QEMU's NVMe controller: the nvme
+    module, whose bind rule takes the same function, left out."""
+    img = custom_image(name, ['target=os'] + cfg, mods=['tnvmeflr'])
+    if 'nvme.mod' in esp_ls(img, '/patchbay/mods'):
+        esp_delete(img, '/patchbay/mods/nvme.mod')
+    return img
+
+
 def test_pcireset_nvme_dma_driver_faulted_is_reset_and_bound_again():
     os.makedirs(LOG_DIR, exist_ok=True)
     with open(NVME_IMG, 'wb') as f:
         f.truncate(1 << 20)
-    img = custom_image('pcireset_nvme', ['target=os'], mods=['tnvmeflr'])
+    img = tnvmeflr_image('pcireset_nvme', [])
     with Machine('default', image=img, timeout=300, extra=NVME) as m:
         m.expect(r'^' + re.escape(PROMPT), 150)
         m.expect_seen(IDENTIFIED, 60)
@@ -172,8 +181,7 @@ def nvme_start_command(cfg):
     disk = os.path.join(LOG_DIR, 'pcireset-fwdma.raw')   # its own: tests
     with open(disk, 'wb') as f:                          # run side by side
         f.truncate(1 << 20)
-    img = custom_image('pcireset_fwdma', ['target=os'] + cfg,
-                       mods=['tnvmeflr'])
+    img = tnvmeflr_image('pcireset_fwdma', cfg)
     with Machine('default', image=img, timeout=300,
                  extra=NVME.replace(NVME_IMG, disk)) as m:
         m.expect(r'^' + re.escape(PROMPT), 150)
