@@ -170,7 +170,9 @@ enum pb_event {
  * Swap protocol (P old, P' new), each step run between two work items:
  *   P'.start(STANDBY); P.quiesce(); P.export_state(); P.release();
  *   P'.import_state(); P'.activate(); rebind; P.stop().
- * If a step fails: P'.stop(); P.resume() and P keeps serving.
+ * If a step fails: P'.stop(); P.resume() and P keeps serving.  A P' that
+ * had activated is asked to release first (P'.release(); P'.stop()):
+ * what it imported is P's again, and it completes none of it.
  *
  * ABI 1.2: quiesce may answer PB_EAGAIN: "I have stopped taking new work
  * but requests are still in flight".  The hub then keeps running the

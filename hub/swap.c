@@ -502,9 +502,18 @@ resume_old(struct pb_module *m, int rebound)
 void
 swap_abort(struct swap *s)
 {
+	struct mod_op a = { 0 };
+	int running = s->new->state != MOD_UNLOADED &&
+	    s->new->state != MOD_KNOWN;
+
 	/* P' lets go first (abi/pb.h: P'.stop(); P.resume()): two drivers
-	 * must never drive one device. */
-	if (s->new->state != MOD_UNLOADED && s->new->state != MOD_KNOWN)
+	 * must never drive one device.  A P' that took the state (imported
+	 * and activated) is released first: what it took is P's again, and
+	 * its stop completes none of it, or P's resume would complete it a
+	 * second time. */
+	if (running && s->imported)
+		(void)mod_steps(s->new, STEP_RELEASE, &a);
+	if (running)
 		mod_unload(s->new);
 	s->new->state = MOD_KNOWN;
 	hand_over_done(s, 0);
@@ -607,6 +616,7 @@ swap_finish(struct swap *s, char *err, size_t cap)
 		new_failed(s, a.at, r, err, cap);
 		goto abort;
 	}
+	s->imported = 1;
 	/* P' may have withdrawn or renamed resources since swap_begin
 	 * matched them (an import that changed its mind): match again. */
 	if ((r = check_counterparts(s, err, cap)) != PB_OK)

@@ -21,7 +21,7 @@ struct swap {
 	int flip;		/* swap_begin runs step 4 too, in P's call
 				 * (not the takeover: it exits boot
 				 * services between 3 and 4) */
-	int imported;		/* step 4 done */
+	int imported;		/* step 4 done: P' imported and activated */
 	unsigned record;	/* check_counterparts' record of it (swap.c) */
 	uint64_t blackout_ns, blackout_cycles;
 };

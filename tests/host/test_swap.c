@@ -165,10 +165,18 @@ TEST(swap_counterpart_gone_at_activate_fails)
 	WORLD();
 	c = fm_conn(cli, 0, 0);
 	new_->withdraw_at_activate = 1;
+	fm_trace_clear();
 	CHECK(swap() != PB_OK);
 	CHECK_CONTAINS(err, "tcon");
 	CHECK(bound_to(c, old_, 0));
 	CHECK_EQ_INT(fm_write(c, "still old\n"), PB_OK);
+	/* New had activated: it lets go of what it imported before it
+	 * stops, and old resumes with it (completed once, by old). */
+	CHECK_MSG(strstr(fm_trace, "new.release") &&
+	    strstr(fm_trace, "new.stop") && strstr(fm_trace, "old.resume") &&
+	    strstr(fm_trace, "new.release") < strstr(fm_trace, "new.stop") &&
+	    strstr(fm_trace, "new.stop") < strstr(fm_trace, "old.resume"),
+	    "\"%s\"", fm_trace);
 	fm_teardown();
 }
 
@@ -499,6 +507,9 @@ TEST(swap_rollback_stops_new_before_resuming_old)
 		resume = strstr(fm_trace, "old.resume");
 		CHECK_MSG(stop && resume && stop < resume,
 		    "%s: \"%s\"", rollbacks[i].name, fm_trace);
+		/* a step of new's failed: it took nothing to give back */
+		CHECK_MSG(!strstr(fm_trace, "new.release"), "%s: \"%s\"",
+		    rollbacks[i].name, fm_trace);
 		fm_teardown();
 	}
 }
