@@ -21,6 +21,7 @@
 #include "../../abi/irq.h"
 #include "../../abi/mmio.h"
 #include "../../abi/pci.h"
+#include "../../abi/rt/blockstate.h"
 #include "ata.h"
 #include "hba.h"
 

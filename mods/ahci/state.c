@@ -116,18 +116,10 @@ count(const struct ahci *a, uint32_t *ndisks, uint32_t *nreq, uint32_t *nknown)
 }
 
 static size_t
-base_size(uint32_t ndisks, uint32_t nreq)
-{
-	size_t n = sizeof(struct block_state) +
-	    ndisks * sizeof(struct block_state_disk);
-
-	return ((n + 7) & ~(size_t)7) + nreq * sizeof(struct block_req *);
-}
-
-static size_t
 size_of_state(uint32_t ndisks, uint32_t nreq, uint32_t nknown)
 {
-	return base_size(ndisks, nreq) + sizeof(struct ahci_state_tail) +
+	return rt_block_state_size(ndisks, nreq) +
+	    sizeof(struct ahci_state_tail) +
 	    nknown * sizeof(struct ahci_state_port);
 }
 
@@ -160,10 +152,9 @@ state_export(struct ahci *a, void *buf, size_t cap, size_t *len)
 		return PB_ENOMEM;
 	*st = (struct block_state){ ndisks, nreq };
 	disks = (struct block_state_disk *)(st + 1);
-	reqs = (struct block_req **)(void *)((uint8_t *)buf +
-	    base_size(ndisks, 0));
+	reqs = rt_block_state_reqs(st);
 	tail = (struct ahci_state_tail *)(void *)((uint8_t *)buf +
-	    base_size(ndisks, nreq));
+	    rt_block_state_size(ndisks, nreq));
 	*tail = (struct ahci_state_tail){ AHCI_STATE_MAGIC, nknown,
 	    sizeof(struct ahci_state_port), a->msi ? (uint32_t)a->vector + 1 :
 	    0 };
@@ -407,54 +398,47 @@ import_tail(struct ahci *a, const uint8_t *at, size_t left)
 	}
 }
 
-/*
- * The requests of a block_state, checked, into a->imported (request and
- * port): every disk one of our published ports, every request whole (and,
- * while running, one the port can run).  PB_ESTATE having kept nothing.
- */
+/* One disk of a block state (rt_block_state_walk): one of our published
+ * ports, every request whole (and, while running, one the port can run),
+ * into a->imported (request and port). */
+static int
+import_disk(void *ctx, const struct block_state_disk *disk,
+    struct block_req *const *reqs)
+{
+	struct ahci *a = ctx;
+	struct ahci_port *p = port_by_path(a, disk->path);
+
+	if (!p || (!a->standby && (p->state != PS_READY || !disk_known(p)))) {
+		alog(a, PB_LOG_WARN, "refusing the block state: disk %.64s is "
+		    "not one of ours", disk->path);
+		return PB_ESTATE;
+	}
+	for (uint32_t k = 0; k < disk->nreq; k++) {
+		struct block_req *r = reqs[k];
+
+		if (!r || r->size < sizeof(*r) ||
+		    (!a->standby && io_check(p, r) != PB_OK)) {
+			alog(a, PB_LOG_WARN, "refusing the block state: request "
+			    "%u of %s is not one it can run", k, p->path);
+			return PB_ESTATE;
+		}
+		a->imported[a->nimported++] = (struct ahci_held){ r, p->no };
+	}
+	return PB_OK;
+}
+
+/* The requests of a block_state, checked, into a->imported.  PB_ESTATE
+ * having kept nothing (the caller drops what was taken). */
 static int
 import_requests(struct ahci *a, const struct block_state *st, size_t len)
 {
-	const struct block_state_disk *disks;
-	struct block_req *const *reqs;
-	uint32_t next = 0;
-
-	if (len < sizeof(*st) || st->ndisks > AHCI_MAX_PORTS ||
-	    st->nreq > (1u << 20) || len < base_size(st->ndisks, st->nreq))
-		return PB_ESTATE;
-	disks = (const struct block_state_disk *)(st + 1);
-	reqs = (struct block_req *const *)(const void *)((const uint8_t *)st +
-	    base_size(st->ndisks, 0));
+	if (len < sizeof(*st) ||
+	    len < rt_block_state_size(st->ndisks, st->nreq))
+		return PB_ESTATE;		/* before it sizes anything */
 	if (imported_reserve(a, st->nreq) != PB_OK)
 		return PB_ENOMEM;
 	a->nimported = 0;
-	for (uint32_t d = 0; d < st->ndisks; d++) {
-		struct ahci_port *p;
-
-		if (strnlen(disks[d].path, BLOCK_PATH_MAX) == BLOCK_PATH_MAX ||
-		    disks[d].first != next || disks[d].nreq > st->nreq - next ||
-		    !(p = port_by_path(a, disks[d].path)) ||
-		    (!a->standby && (p->state != PS_READY || !disk_known(p)))) {
-			alog(a, PB_LOG_WARN, "refusing the block state: disk "
-			    "%u (%.64s) is not one of ours", d, disks[d].path);
-			return PB_ESTATE;
-		}
-		for (uint32_t k = 0; k < disks[d].nreq; k++) {
-			struct block_req *r = reqs[next + k];
-
-			if (!r || r->size < sizeof(*r) ||
-			    (!a->standby && io_check(p, r) != PB_OK)) {
-				alog(a, PB_LOG_WARN, "refusing the block state: "
-				    "request %u of %s is not one it can run",
-				    k, p->path);
-				return PB_ESTATE;
-			}
-			a->imported[a->nimported++] = (struct ahci_held){ r,
-			    p->no };
-		}
-		next += disks[d].nreq;
-	}
-	return PB_OK;
+	return rt_block_state_walk(st, len, AHCI_MAX_PORTS, import_disk, a);
 }
 
 /* The imported requests are forgotten; their room stays (stop frees it). */
@@ -530,7 +514,7 @@ state_import(struct ahci *a, const void *buf, size_t len, uint32_t version)
 		take_imported(a);
 		return PB_OK;
 	}
-	base = base_size(st->ndisks, st->nreq);
+	base = rt_block_state_size(st->ndisks, st->nreq);
 	import_tail(a, (const uint8_t *)buf + base, len - base);
 	return PB_OK;
 }

@@ -27,6 +27,7 @@
 #include "../../abi/irq.h"
 #include "../../abi/mmio.h"
 #include "../../abi/pci.h"
+#include "../../abi/rt/blockstate.h"
 #include "regs.h"
 
 #define NVME_MAX_NS	16	/* namespaces published, at most */

@@ -113,21 +113,12 @@ count(struct nvme *c, uint32_t *ndisks, uint32_t *nreq, uint32_t *nknown)
 	}
 }
 
-static size_t
-base_size(uint32_t ndisks, uint32_t nreq)
-{
-	size_t n = sizeof(struct block_state) +
-	    ndisks * sizeof(struct block_state_disk);
-
-	return ((n + 7) & ~(size_t)7) + nreq * sizeof(struct block_req *);
-}
-
 /* The tail only when every published namespace is known: the new side
  * then sends no Identify at all. */
 static size_t
 size_of_state(uint32_t ndisks, uint32_t nreq, uint32_t nknown, int tail)
 {
-	return base_size(ndisks, nreq) + (tail ? sizeof(struct nvme_state_tail)
+	return rt_block_state_size(ndisks, nreq) + (tail ? sizeof(struct nvme_state_tail)
 	    + nknown * sizeof(struct nvme_geom) : 0);
 }
 
@@ -169,11 +160,10 @@ state_export(struct nvme *c, void *buf, size_t cap, size_t *len)
 		return PB_ENOMEM;
 	*st = (struct block_state){ ndisks, nreq };
 	disks = (struct block_state_disk *)(st + 1);
-	reqs = (struct block_req **)(void *)((uint8_t *)buf +
-	    base_size(ndisks, 0));
+	reqs = rt_block_state_reqs(st);
 	if (with_tail) {
 		tail = (struct nvme_state_tail *)(void *)((uint8_t *)buf +
-		    base_size(ndisks, nreq));
+		    rt_block_state_size(ndisks, nreq));
 		*tail = (struct nvme_state_tail){ NVME_STATE_MAGIC, nknown,
 		    sizeof(struct nvme_geom), sizeof(struct nvme_ident),
 		    c->irq != IRQ_POLL ? (uint32_t)c->vector + 1 : 0,
@@ -410,52 +400,48 @@ import_tail(struct nvme *c, const uint8_t *at, size_t left)
 	c->adopt_kind = (int)t->irq_kind;
 }
 
-/* The requests of a block_state, checked, into c->imported: every disk
- * one of our namespaces, every request whole (and, while running, one
- * the namespace can run).  PB_ESTATE having kept nothing. */
+/* One disk of a block state (rt_block_state_walk): one of our
+ * namespaces, every request whole (and, while running, one the namespace
+ * can run), into c->imported. */
+static int
+import_disk(void *ctx, const struct block_state_disk *disk,
+    struct block_req *const *reqs)
+{
+	struct nvme *c = ctx;
+	struct nvme_ns *ns = ns_by_path(c, disk->path);
+
+	if (!ns || (!c->standby && (c->state != C_READY || !ns_known(ns)))) {
+		nlog(c, PB_LOG_WARN, "refusing the block state: disk %.64s is "
+		    "not one of ours", disk->path);
+		return PB_ESTATE;
+	}
+	for (uint32_t k = 0; k < disk->nreq; k++) {
+		struct block_req *r = reqs[k];
+
+		if (!r || r->size < sizeof(*r) ||
+		    (!c->standby && io_check(ns, r) != PB_OK)) {
+			nlog(c, PB_LOG_WARN, "refusing the block state: request "
+			    "%u of %s is not one it can run", k, ns->path);
+			return PB_ESTATE;
+		}
+		c->imported[c->nimported++] = (struct nvme_held){ r,
+		    ns->g.nsid };
+	}
+	return PB_OK;
+}
+
+/* The requests of a block_state, checked, into c->imported.  PB_ESTATE
+ * having kept nothing (the caller drops what was taken). */
 static int
 import_requests(struct nvme *c, const struct block_state *st, size_t len)
 {
-	const struct block_state_disk *disks;
-	struct block_req *const *reqs;
-	uint32_t next = 0;
-
-	if (len < sizeof(*st) || st->ndisks > NVME_MAX_NS ||
-	    st->nreq > (1u << 20) || len < base_size(st->ndisks, st->nreq))
-		return PB_ESTATE;
-	disks = (const struct block_state_disk *)(st + 1);
-	reqs = (struct block_req *const *)(const void *)((const uint8_t *)st +
-	    base_size(st->ndisks, 0));
+	if (len < sizeof(*st) ||
+	    len < rt_block_state_size(st->ndisks, st->nreq))
+		return PB_ESTATE;		/* before it sizes anything */
 	if (imported_reserve(c, st->nreq) != PB_OK)
 		return PB_ENOMEM;
 	c->nimported = 0;
-	for (uint32_t d = 0; d < st->ndisks; d++) {
-		struct nvme_ns *ns;
-
-		if (strnlen(disks[d].path, BLOCK_PATH_MAX) == BLOCK_PATH_MAX ||
-		    disks[d].first != next || disks[d].nreq > st->nreq - next ||
-		    !(ns = ns_by_path(c, disks[d].path)) ||
-		    (!c->standby && (c->state != C_READY || !ns_known(ns)))) {
-			nlog(c, PB_LOG_WARN, "refusing the block state: disk "
-			    "%u (%.64s) is not one of ours", d, disks[d].path);
-			return PB_ESTATE;
-		}
-		for (uint32_t k = 0; k < disks[d].nreq; k++) {
-			struct block_req *r = reqs[next + k];
-
-			if (!r || r->size < sizeof(*r) ||
-			    (!c->standby && io_check(ns, r) != PB_OK)) {
-				nlog(c, PB_LOG_WARN, "refusing the block "
-				    "state: request %u of %s is not one it "
-				    "can run", k, ns->path);
-				return PB_ESTATE;
-			}
-			c->imported[c->nimported++] = (struct nvme_held){ r,
-			    ns->g.nsid };
-		}
-		next += disks[d].nreq;
-	}
-	return PB_OK;
+	return rt_block_state_walk(st, len, NVME_MAX_NS, import_disk, c);
 }
 
 /* Is r one the last export handed over (the hub gives it back)? */
@@ -521,7 +507,7 @@ state_import(struct nvme *c, const void *buf, size_t len, uint32_t version)
 		take_imported(c);
 		return PB_OK;
 	}
-	base = base_size(st->ndisks, st->nreq);
+	base = rt_block_state_size(st->ndisks, st->nreq);
 	import_tail(c, (const uint8_t *)buf + base, len - base);
 	return PB_OK;
 }

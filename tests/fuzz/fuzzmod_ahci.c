@@ -38,6 +38,7 @@
 	.magic = PB_MODINFO_MAGIC, __VA_ARGS__ }
 #include "../../mods/ahci/ahci.c"
 #include "../../abi/rt/setting.c"
+#include "../../abi/rt/blockstate.c"
 
 static void
 must(int cond)
@@ -235,9 +236,9 @@ fuzz_import(const uint8_t *d, size_t n)
 	for (unsigned k = 0; k < FZ_REQS; k++)	/* the last one too small */
 		reqs[k].size = k + 1 < FZ_REQS ? sizeof(reqs[k]) : 40;
 	if (st.ndisks <= AHCI_MAX_PORTS && st.nreq < (1u << 20)) {
-		size_t at = base_size(st.ndisks, 0);
+		size_t at = rt_block_state_size(st.ndisks, 0);
 
-		ptrs = base_size(st.ndisks, st.nreq);
+		ptrs = rt_block_state_size(st.ndisks, st.nreq);
 		for (size_t k = 0; at + (k + 1) * 8 <= n && at + k * 8 < ptrs;
 		    k++) {
 			struct block_req *r = &reqs[k % FZ_REQS];

@@ -43,6 +43,7 @@
 	.magic = PB_MODINFO_MAGIC, __VA_ARGS__ }
 #include "../../mods/ahci/ahci.c"
 #include "../../abi/rt/setting.c"
+#include "../../abi/rt/blockstate.c"
 
 #include "fakehub.h"
 #include "ahcimodel.h"

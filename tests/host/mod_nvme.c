@@ -42,6 +42,7 @@
 	.magic = PB_MODINFO_MAGIC, __VA_ARGS__ }
 #include "../../mods/nvme/nvme.c"
 #include "../../abi/rt/setting.c"
+#include "../../abi/rt/blockstate.c"
 
 #include "fakehub.h"
 #include "nvmemodel.h"
