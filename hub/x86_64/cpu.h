@@ -157,8 +157,19 @@ _Static_assert(sizeof(struct guard) == 1u << GUARD_SHIFT, "guard size");
  * in: a fault may only unwind to guards above it, never to a guard of the
  * code the interrupt cut into. */
 extern struct guard guard_stack[GUARD_MAX];
-extern volatile uint32_t guard_depth, guard_depth_check;
-extern volatile uint32_t guard_depth_copy, guard_depth_copy_check;
+/* guard.S's guard_depth and its check in one 8-byte word (DEPTH_PUT
+ * writes it with one store), and its copy on the copies' page. */
+union guard_depth_word {
+	struct {
+		uint32_t depth;
+		uint32_t check;		/* depth ^ guard_key's low half */
+	} f;
+	uint64_t w;
+};
+_Static_assert(sizeof(union guard_depth_word) == 8, "guard.S DEPTH_PUT");
+extern volatile union guard_depth_word guard_depth_word __asm__("guard_depth");
+extern volatile union guard_depth_word guard_depth_copy_word
+    __asm__("guard_depth_copy");
 extern volatile uint8_t guard_depth_healed;	/* guard.S healed it */
 extern volatile uint32_t guard_floor;
 /* guard.S: the ud2 a call whose slot's domain was damaged returns through. */

@@ -66,22 +66,28 @@ uint32_t
 guard_depth_now(void)
 {
 	uint32_t key = (uint32_t)guard_key, d;
+	union guard_depth_word p, c;
 
-	if ((guard_depth ^ guard_depth_check) == key)
-		return guard_depth;
-	if ((guard_depth_copy ^ guard_depth_copy_check) == key)
-		return guard_depth_copy;
-	d = guard_depth > guard_depth_copy ? guard_depth : guard_depth_copy;
+	p.w = guard_depth_word.w;
+	c.w = guard_depth_copy_word.w;
+	if ((p.f.depth ^ p.f.check) == key)
+		return p.f.depth;
+	if ((c.f.depth ^ c.f.check) == key)
+		return c.f.depth;
+	d = p.f.depth > c.f.depth ? p.f.depth : c.f.depth;
 	return d < GUARD_MAX ? d : GUARD_MAX;
 }
 
-/* guard_depth := d, both words and their copies (a fault's unwind, and
- * the hub's start, before which the checks are 0). */
+/* guard_depth := d, with its check, in one store as DEPTH_PUT does (an
+ * NMI may look between any two), then its copy (a fault's unwind, and the
+ * hub's start, before which the checks are 0). */
 void
 guard_depth_set(uint32_t d)
 {
-	guard_depth = guard_depth_copy = d;
-	guard_depth_check = guard_depth_copy_check = d ^ (uint32_t)guard_key;
+	union guard_depth_word u = { .f = { d, d ^ (uint32_t)guard_key } };
+
+	guard_depth_word.w = u.w;
+	guard_depth_copy_word.w = u.w;
 }
 
 /* guard_depth_heal (guard.S) healed the depth: one line, soon after (a
@@ -93,7 +99,8 @@ guard_depth_say(void)
 		return;
 	guard_depth_healed = 0;
 	log_event(LOG_ERROR, "hub: the guard depth was damaged (a stray write "
-	    "into the hub's records): its copy, %u, is used", guard_depth);
+	    "into the hub's records): its copy, %u, is used",
+	    guard_depth_word.f.depth);
 }
 
 /* Slot d (0: outermost) as it was written, or NULL when both it and its

@@ -55,7 +55,7 @@ arch_guard_slot(void)
 uint64_t
 arch_guard_depth_word(void)
 {
-	return (uint64_t)(uintptr_t)&guard_depth;
+	return (uint64_t)(uintptr_t)&guard_depth_word;
 }
 
 void

@@ -9,8 +9,10 @@
 
 uint8_t fake_guard_pages[3 * 4096] __asm__("guard_stack")
     __attribute__((aligned(4096)));
-volatile uint32_t guard_depth, guard_depth_check;
-volatile uint32_t guard_depth_copy, guard_depth_copy_check;
+volatile uint64_t fake_depth __asm__("guard_depth")	/* and its check */
+    __attribute__((aligned(8)));
+volatile uint64_t fake_depth_copy __asm__("guard_depth_copy")
+    __attribute__((aligned(8)));
 volatile uint32_t guard_floor;		/* fault.c's on the machine */
 volatile uint8_t guard_depth_healed;
 uint8_t domain_on;

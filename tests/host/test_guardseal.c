@@ -159,18 +159,18 @@ TEST(guardseal_a_damaged_depth_is_read_from_its_copy)
 	fill(0, &owner_a, 0);
 	fill(1, &owner_b, 0);
 	CHECK_EQ_INT(guard_depth_now(), 2);
-	guard_depth = 7;				/* a stray write */
+	guard_depth_word.f.depth = 7;			/* a stray write */
 	CHECK_EQ_INT(guard_depth_now(), 2);
 	CHECK(guard_innermost() == &guard_stack[1]);
 	guard_depth_set(guard_depth_now());		/* an unwind's */
-	CHECK_EQ_INT(guard_depth, 2);
-	CHECK_EQ_INT(guard_depth_check ^ (uint32_t)guard_key, 2);
-	guard_depth_check = 0x12345678;			/* its check */
+	CHECK_EQ_INT(guard_depth_word.f.depth, 2);
+	CHECK_EQ_INT(guard_depth_word.f.check ^ (uint32_t)guard_key, 2);
+	guard_depth_word.f.check = 0x12345678;		/* its check */
 	CHECK_EQ_INT(guard_depth_now(), 2);
-	guard_depth_copy = 9;				/* the copy too */
-	guard_depth = 5;
+	guard_depth_copy_word.f.depth = 9;		/* the copy too */
+	guard_depth_word.f.depth = 5;
 	CHECK_EQ_INT(guard_depth_now(), 9);
-	guard_depth_copy = 0xdeadbeef;
+	guard_depth_copy_word.f.depth = 0xdeadbeef;
 	CHECK_EQ_INT(guard_depth_now(), GUARD_MAX);
 	guard_depth_set(1);
 	CHECK_EQ_INT(guard_depth_now(), 1);
