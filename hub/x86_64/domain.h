@@ -191,8 +191,10 @@ int domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 
 /*
  * Interrupt and exception entry, after SAVE_REGS: the handler runs in the
- * hub's domain.  R13 keeps the interrupted code's PKRS, R14 the guard
- * depth at entry (both callee-saved across the C handler).
+ * hub's domain.  R13 keeps the interrupted code's PKRS (domains on), R14
+ * the guard depth at entry, checked (domains on or off: the device
+ * interrupt path takes its floor from it); both are callee-saved across
+ * the C handler.
  */
 .macro DOMAIN_ENTER
 	cmpb $0, domain_on(%rip)
@@ -201,13 +203,12 @@ int domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 	rdmsr
 	movl %eax, %r13d
 	testl %eax, %eax
-	jz .LDOMAIN_ENTER2\@
+	jz .LDOMAIN_ENTER1\@
 	xorl %eax, %eax
 	xorl %edx, %edx
 	wrmsr
-.LDOMAIN_ENTER2\@:
-	DEPTH_GET %r14, %rcx
 .LDOMAIN_ENTER1\@:
+	DEPTH_GET %r14, %rcx
 .endm
 
 /*

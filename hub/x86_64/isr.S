@@ -120,8 +120,7 @@ isr_common:
  * floor back, arch_irq_exit may end a module call that ran too long.
  */
 2:	movl guard_floor(%rip), %r12d
-	DEPTH_GET %rax, %rcx
-	movl %eax, guard_floor(%rip)
+	movl %r14d, guard_floor(%rip)	/* DOMAIN_ENTER's checked depth */
 	movl FRAME_VECTOR(%rbx), %ecx
 	call hub_irq_dispatch
 	movl %r12d, guard_floor(%rip)
