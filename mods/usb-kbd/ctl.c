@@ -71,6 +71,8 @@ setup_answered(struct ukbd *k)
 		return;
 	k->setup_done = 1;
 	intr_arm(k);
+	if (k->intr_busy)
+		KLOG(k, PB_LOG_INFO, "set up: its reports are read");
 }
 
 /* Send the next request due, unless one is in flight. */

@@ -420,6 +420,8 @@ TEST(usbkbd_setup_requests_in_order_marked_for_replay)
 	CHECK_EQ_INT(subscriptions, 1);
 	CHECK_CONTAINS(log_text, "usbkbd0: boot keyboard on usb:1-1-0 at "
 	    "pci:00:04.0/usb:1/if:0: interface 0, interrupt IN 0x81");
+	/* Said once its report request is out (test_usbgone waits for it). */
+	CHECK_CONTAINS(log_text, "usbkbd0: set up: its reports are read");
 	/* The interface's number is the requests' wIndex. */
 	world();
 	dev_make(2, USB_CLASS_HID, 8);

@@ -41,21 +41,25 @@ def test_usbgone_faulted_keyboard_left_stopped_then_keys_typed():
     img = custom_image('usbgone-fault', ['target=os'])
     with Machine('usb', image=img, timeout=400) as m:
         m.expect(r'^' + re.escape(PROMPT), 150)
-        m.expect_seen(r'usbkbd0: boot keyboard on usb:', 60)
         # Armed at its entry: it faults in the shell's next call into
-        # it, made for the key.
+        # it, made as the shell reads every keyboard after the command's
+        # line.  Armed only once the keyboard is read (its interrupt
+        # transfer out, after the set-up's control requests), and no key
+        # is pressed: a set-up request or a report between its completion
+        # and the driver's next request is neither on a ring nor waiting.
         for i in range(1, 4):
+            m.expect_seen(r'(?s)(?:usbkbd0: set up: its reports are '
+                          r'read.*?){%d}' % i, 60)
             out = m.cmd('faultinject again usb-kbd entry null', 30)
             assert 'faultinject armed: usb-kbd entry null' in out, out
-            m.sendkey('shift')
             m.expect(r'usb-kbd faulted: vector 14', 60)
             m.expect(r'usb-kbd: (recovered in|faulted 3 times)', 60)
         assert re.search(r'^usb-kbd +\S+ +failed', m.cmd('mods', 30), re.M)
         text = m.serial_text()
-        # It went with its interrupt transfer out (at least once: the
-        # shell may call it between the transfer's completion and its
-        # resubmission): the transfer left xhci with the endpoint
-        # stopped, before its memory was freed.
+        # It went with its interrupt transfer out, each time: the
+        # transfer left xhci with the endpoint stopped, before its memory
+        # was freed.
+        assert len(re.findall(STOPPED, text)) == 3, text[-4000:]
         assert_dropped(text)
         type_on_the_usb_keyboard(m)
         m.skip_output()
