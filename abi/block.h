@@ -24,7 +24,12 @@
  *   - the client fills op, lba, count, segs/nseg and `done` (a work item it
  *     set up with hub->work_init for itself), and calls submit;
  *   - submit answers PB_OK: the provider owns the request and its buffers
- *     until it completes; or an error: it was refused, nothing happens;
+ *     until it completes; or it refuses the request, and nothing happens,
+ *     with PB_EINVAL (not a request this disk takes), PB_ENOTSUP (an op it
+ *     lacks), PB_EROFS, PB_EMEDIA or PB_ENODEV (the disk went).  Any other
+ *     answer is the provider's fault: the hub charges it as one, keeps
+ *     the request, and gives it to the provider's next instance unless
+ *     this one completes it first (hub/shadow.c);
  *   - the provider completes it exactly once: it sets `status` (PB_OK,
  *     PB_EIO, PB_EMEDIA, PB_ECANCELED, PB_EROFS, PB_EINVAL) and posts
  *     `done` with hub->work_post.  Completion is always the client's work,

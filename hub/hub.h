@@ -368,6 +368,8 @@ uint64_t arch_guard_slot(void);
 uint64_t arch_guard_depth_word(void);
 #define FAULT_WATCHDOG 256		/* fault_vector of a hung module */
 #define FAULT_SELF 257			/* called a service as another module */
+#define FAULT_ANSWER 258		/* a block submit's answer no refusal
+					 * (shadow.c); fault_addr: it */
 /* Where a module's fault happened (fault_where): in its own image, in the
  * hub's code during its call (a service it called), or at no code at all
  * (a jump to NULL or a wild address, a return to a bad address). */

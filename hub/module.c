@@ -662,6 +662,10 @@ mod_handle_fault(struct pb_module *m)
 	if (m->fault_vector == FAULT_WATCHDOG)
 		log_event(LOG_FAULT, "%s hung at rip 0x%llx: stopped by the "
 		    "watchdog", m->name, (unsigned long long)m->fault_rip);
+	else if (m->fault_vector == FAULT_ANSWER)
+		log_event(LOG_FAULT, "%s faulted: it answered a block submit "
+		    "%lld, which is no refusal abi/block.h allows (it may "
+		    "hold the request)", m->name, (long long)m->fault_addr);
 	else
 		log_event(LOG_FAULT, "%s faulted: vector %d at rip 0x%llx "
 		    "addr 0x%llx%s%s", m->name, m->fault_vector,

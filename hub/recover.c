@@ -330,6 +330,9 @@ cause(const struct pb_module *m, char *buf, size_t cap)
 {
 	if (m->fault_vector == FAULT_WATCHDOG)
 		rt_snprintf(buf, cap, "hung");
+	else if (m->fault_vector == FAULT_ANSWER)
+		rt_snprintf(buf, cap, "answered a block submit %lld",
+		    (long long)m->fault_addr);
 	else if (m->fault_vector == FAULT_SELF)
 		rt_snprintf(buf, cap, "corrupt: called the hub as %p",
 		    (void *)(uintptr_t)m->fault_addr);

@@ -235,6 +235,39 @@ sh_info(void *ctx, struct block_info *info)
 	return r == PB_EFAULT ? PB_EBUSY : (int)r;
 }
 
+/* The answers a block submit refuses with (abi/block.h). */
+static int
+block_refusal(long r)
+{
+	return r == PB_EINVAL || r == PB_ENOTSUP || r == PB_EROFS ||
+	    r == PB_EMEDIA || r == PB_ENODEV;
+}
+
+/*
+ * s's provider answered a block submit with r, which is no refusal: it
+ * is broken (a wrong return code, in the fault classes of Nooks), and it
+ * may hold the request all the same.  Given back to its client, the
+ * request would be reused while the provider still writes into it, and
+ * the client would see an error the disk never had.  So it is charged as
+ * a fault, and the request stays noted: if the provider completes it
+ * before its recovery, the client hears that; if not, its new instance
+ * gets it at the replay, as after any fault.  Runs in the client's domain:
+ * the writes below take the hub's (domain.h, DOMAIN_HUB_RETRY), on a path
+ * only a broken provider takes.  0: no module to charge (a stand-in).
+ */
+static int
+answer_is_fault(struct shadow *s, long r)
+{
+	struct pb_module *p = provider_of(s);
+
+	if (!p)
+		return 0;
+	if (!p->fault_pending)
+		hub_note_fault(p, FAULT_ANSWER, 0, (uint64_t)r);
+	recover_defer();
+	return 1;
+}
+
 static int
 submit(struct shadow *s, void *req, struct pb_work *done, int32_t *status)
 {
@@ -260,6 +293,8 @@ submit(struct shadow *s, void *req, struct pb_work *done, int32_t *status)
 	r = provider_call(&a, call_submit);
 	if (r == PB_EFAULT)
 		return PB_OK;	/* noted: its recovery issues it again */
+	if (r != PB_OK && !s->fs && !block_refusal(r) && answer_is_fault(s, r))
+		return PB_OK;	/* noted, as a fault's */
 	if (r != PB_OK)
 		unnote(n);	/* refused: nothing happens, as without us */
 	return (int)r;
@@ -500,6 +535,7 @@ shadow_replay(struct conn *c)
 	uint32_t end = book.b.next_seq;
 	struct note *t;
 	unsigned n = 0;
+	long r;
 
 	/* Bounded: a request issued again is noted anew, with a new seq. */
 	while (s && (t = oldest(s)) && (int32_t)(t->seq - end) < 0) {
@@ -514,9 +550,12 @@ shadow_replay(struct conn *c)
 		}
 		if (work_queued(t->done))
 			continue;	/* completed: shadow_done is on its way */
-		if (s->ops && c->res && c->res->owner &&
-		    mod_call(c->res->owner, call_submit, &a) == PB_OK)
+		r = s->ops && c->res && c->res->owner ?
+		    mod_call(c->res->owner, call_submit, &a) : PB_ENODEV;
+		if (r == PB_OK)
 			n++;
+		else if (!s->fs && !block_refusal(r) && answer_is_fault(s, r))
+			continue;	/* kept for the instance after it */
 		else if (t->req && t->s == s)
 			fail(t, PB_EIO);
 	}

@@ -36,7 +36,7 @@ blk_submit(void *ctx, struct block_req *r)
 	(void)r;
 	calling_seen = shadow_calling(disk->m);
 	busy_seen = (int)disk->m->busy;
-	return refuse ? PB_EIO : PB_OK;
+	return refuse ? PB_ENODEV : PB_OK;
 }
 
 static const struct block_ops fake_block = { blk_info, blk_submit };

@@ -20,7 +20,6 @@
 static struct fm *disk, *fs;
 static struct block_req *queue[QMAX];	/* what disk's instance holds */
 static unsigned nqueue, nsubmits;
-static int refuse;			/* submit answers PB_EIO */
 
 static int
 blk_info(void *ctx, struct block_info *info)
@@ -32,6 +31,9 @@ blk_info(void *ctx, struct block_info *info)
 }
 
 static int submit_faults;		/* the next submit faults */
+static int lie, lies, lie_done;		/* the next `lies` submits
+					 * take it, answer `lie` */
+static int refuse_with;			/* takes nothing, answers it */
 
 static int
 blk_submit(void *ctx, struct block_req *req)
@@ -43,9 +45,18 @@ blk_submit(void *ctx, struct block_req *req)
 		submit_faults = 0;
 		fake_fault_at(14, 0, 0);
 	}
-	if (refuse || nqueue == QMAX)
-		return PB_EIO;
+	if (refuse_with)
+		return refuse_with;
+	if (nqueue == QMAX)
+		return PB_EINVAL;	/* a refusal block.h allows */
 	queue[nqueue++] = req;
+	if (lie_done) {			/* completed at once, then the lie */
+		nqueue--;
+		req->status = PB_OK;
+		work_post(&req->done);
+	}
+	if (lies && lies--)
+		return lie;
 	return PB_OK;
 }
 
@@ -86,7 +97,7 @@ world_props(int card, const char *props)
 {
 	fm_setup();
 	nqueue = nsubmits = nheard = 0;
-	refuse = 0;
+	lie = lies = lie_done = refuse_with = 0;
 	disk = fm_add_loadable("disk", 5);
 	fm_provide(disk, BLOCK_IFACE, 1, 0);
 	fm_publish(disk, BLOCK_IFACE, "d0", props);
@@ -201,13 +212,14 @@ TEST(shadow_request_submitted_while_held_goes_out_at_the_replay)
 	fm_teardown();
 }
 
-/* The restarted provider refuses them: each completes with PB_EIO. */
+/* The restarted provider refuses them (the disk went): each completes
+ * with PB_EIO. */
 TEST(shadow_requests_refused_after_restart_fail_with_eio)
 {
 	REQUIRE(world(PB_CARD_ONE));
 	CHECK_EQ_INT(submit(0), PB_OK);
 	CHECK_EQ_INT(submit(1), PB_OK);
-	refuse = 1;
+	refuse_with = PB_ENODEV;
 	fault_disk();
 	fm_run_work();
 	CHECK_EQ_INT(nheard, 2);
@@ -472,6 +484,105 @@ TEST(shadow_fault_in_submit_is_the_providers)
 	CHECK_EQ_INT(nheard, 1);
 	CHECK(heard[0].req == &reqs[3] && heard[0].status == PB_OK);
 	fm_step_hook = NULL;
+	fm_teardown();
+}
+
+/* A provider that took the request but answered PB_EIO, no refusal
+ * block.h allows (a wrong return code): charged as a fault, and the
+ * client's submit succeeds; the restarted provider gets the request,
+ * and the client hears of it once. */
+TEST(shadow_wrong_answer_to_submit_is_a_fault)
+{
+	REQUIRE(world(PB_CARD_ONE));
+	fm_step_hook = fresh_queue;
+	lie = PB_EIO;
+	lies = 1;
+	work_queue(fs->m, submit_in_work, NULL);
+	fm_run_work();
+	CHECK_EQ_INT(disk->m->faults, 1);
+	CHECK_EQ_INT(fs->m->faults, 0);
+	CHECK_EQ_INT(disk->nstart, 2);
+	CHECK(fm_log_has("disk faulted: it answered a block submit -5, which "
+	    "is no refusal abi/block.h allows"));
+	CHECK(fm_log_has("(answered a block submit -5)"));
+	REQUIRE(nqueue == 1);			/* issued again */
+	CHECK(queue[0] == &reqs[3]);
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[3] && heard[0].status == PB_OK);
+	fm_step_hook = NULL;
+	fm_teardown();
+}
+
+/* The restarted instance answers the replayed request wrongly too
+ * (here 1, no error code at all): charged again, the request kept for
+ * the instance after it, which serves it. */
+TEST(shadow_wrong_answer_in_the_replay_is_a_fault_too)
+{
+	REQUIRE(world(PB_CARD_ONE));
+	fm_step_hook = fresh_queue;
+	lie = 1;
+	lies = 2;
+	work_queue(fs->m, submit_in_work, NULL);
+	fm_run_work();
+	fm_run_work();
+	CHECK_EQ_INT(disk->m->faults, 2);
+	CHECK_EQ_INT(disk->nstart, 3);
+	CHECK_EQ_INT(disk->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(nheard, 0);		/* no PB_EIO */
+	REQUIRE(nqueue == 1);
+	CHECK(queue[0] == &reqs[3]);
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[3] && heard[0].status == PB_OK);
+	fm_step_hook = NULL;
+	fm_teardown();
+}
+
+/* The lying provider completed the request before its recovery: the
+ * client hears that completion, and the new instance is not given the
+ * request again. */
+TEST(shadow_wrong_answer_completed_first_is_heard_once)
+{
+	REQUIRE(world(PB_CARD_ONE));
+	fm_step_hook = fresh_queue;
+	lie = PB_EBUSY;
+	lies = 1;
+	lie_done = 1;
+	work_queue(fs->m, submit_in_work, NULL);
+	fm_run_work();
+	lie_done = 0;
+	CHECK_EQ_INT(disk->m->faults, 1);
+	CHECK_EQ_INT(disk->nstart, 2);
+	CHECK_EQ_INT(nqueue, 0);		/* not issued again */
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[3] && heard[0].status == PB_OK);
+	fm_step_hook = NULL;
+	fm_teardown();
+}
+
+/* A refusal block.h allows is the client's answer: no fault, nothing
+ * kept, the request the client's again. */
+TEST(shadow_refusal_is_no_fault)
+{
+	static const int refusals[] = { PB_EINVAL, PB_ENOTSUP, PB_EROFS,
+	    PB_EMEDIA, PB_ENODEV };
+
+	REQUIRE(world(PB_CARD_ONE));
+	for (unsigned i = 0; i < 5; i++) {
+		refuse_with = refusals[i];
+		CHECK_EQ_INT(submit(0), refusals[i]);
+	}
+	refuse_with = 0;
+	fm_run_work();
+	CHECK_EQ_INT(disk->m->faults, 0);
+	CHECK_EQ_INT(disk->nstart, 1);
+	CHECK_EQ_INT(nqueue, 0);
+	CHECK_EQ_INT(nheard, 0);
+	CHECK_EQ_INT(shadow_pending(fm_conn(fs, 0, 0)), 0);
+	CHECK(reqs[0].done.fn == req_done);	/* the client's again */
 	fm_teardown();
 }
 

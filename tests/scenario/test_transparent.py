@@ -3,6 +3,9 @@ while a file is read through it is hidden from the reader.  The file's
 SHA-256 comes out right and no error line shows; the log says the driver
 faulted, was restarted, and its clients were served again.
 
+A wrong answer to a block submit (an error that is no refusal block.h
+allows) is charged as ahci's fault, and its request kept (hub/shadow.c).
+
 What makes it transparent (hub/replay.c, hub/shadow.c):
   ahci         block requests in flight are issued again by the hub's shadow
                once the restarted ahci publishes block:sata0 again (gpt's
@@ -61,15 +64,17 @@ def read_under_fault(config, module, spec, name):
     return out.group(0), sha, status, text
 
 
-def check_hidden(out, sha, status, text, module):
+def check_hidden(out, sha, status, text, module,
+                 fault=r'faulted: vector 14 at rip 0x0 '):
     """The reader saw nothing: the right sum, no error; the driver did
-    fault, was restarted, and the injection was its only fault."""
+    fault (`fault` says how), was restarted, and the injection was its
+    only fault."""
     assert out == '%s  /esp/transparent.bin' % sha, (out, text[-3000:])
     assert 'error: sha256sum' not in text, text[-3000:]
     assert re.search(r'inject: fired %s .* faults=1 total=1 state=running'
                      % re.escape(module), status), (status, text[-3000:])
-    assert re.search(r'%s faulted: vector 14 at rip 0x0 ' % re.escape(module),
-                     text), text[-3000:]
+    assert re.search(r'%s %s' % (re.escape(module), fault), text), \
+        text[-3000:]
     assert re.search(r'%s: recovered in \d+ us' % re.escape(module), text), \
         text[-3000:]
     assert not re.search(r'shell: /\S+ \(\S+\) is gone', text), \
@@ -83,6 +88,23 @@ def test_transparent_ahci_fault_during_a_read():
     check_hidden(out, sha, status, text, 'ahci')
     assert re.search(r'ahci: block:sata0 back for gpt, \d+ requests issued '
                      r'again', text), text[-3000:]
+
+
+def test_transparent_ahci_wrong_answer_during_a_read():
+    """A wrong return code (Nooks' fault class): ahci takes gpt's request
+    and answers PB_EIO (-5), which block.h does not allow as a refusal.
+    Given back to gpt, the request would fail a read the disk never
+    failed, and be reused while ahci still writes into it.  The hub
+    charges ahci instead and keeps the request: the reader sees
+    nothing."""
+    out, sha, status, text = read_under_fault(
+        'default', 'ahci', 'entry retcode 0xfffffffffffffffb',
+        'transparent_ahci_answer')
+    check_hidden(out, sha, status, text, 'ahci',
+                 fault=r'faulted: it answered a block submit -5, which is '
+                       r'no refusal abi/block.h allows')
+    assert re.search(r'ahci: recovered in \d+ us \(answered a block '
+                     r'submit -5\)', text), text[-3000:]
 
 
 def test_transparent_fat_fault_during_a_read():
