@@ -20,7 +20,8 @@
  * the state did not hold goes again, such as the request whose submit
  * faulted before the provider queued it.  A request that cannot be issued
  * (the connection is gone, submit refuses it) completes with PB_EIO.
- * Never lost silently.
+ * Never lost silently.  A block provider that answers a submit with what
+ * is no refusal (answer_is_fault) has faulted: its request stays noted.
  *
  * Everything here runs as work or an entry point, one at a time; the
  * provider's interrupt handlers touch none of it.
@@ -525,8 +526,9 @@ oldest(const struct shadow *s)
 
 /*
  * c's provider faulted with its requests: each goes, oldest first, to
- * the provider c leads to now, or completes with PB_EIO when it refuses.
- * How many went out again.
+ * the provider c leads to now, or completes with PB_EIO when it refuses;
+ * one it answers wrongly is kept for the instance after it.  How many
+ * went out again.
  */
 unsigned
 shadow_replay(struct conn *c)
