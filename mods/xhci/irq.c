@@ -7,7 +7,8 @@
  * need the line's GSI from the ACPI _PRT, which nothing here interprets,
  * so without either the event ring is read from a periodic timer every
  * 4 ms (hub->timer_every), said in the controller's log line.  boot.cfg
- * `xhci-msi=no` forces polling (a test proves the fallback with it).
+ * `xhci-msi=no` forces polling (a test proves the fallback with it), as
+ * do controllers known to offer messages they never send (msi_broken).
  *
  * The handler only acknowledges, USBSTS.EINT (and the other RW1C bits it
  * saw) and IMAN.IP (§4.17.5), and posts the event work with the USBSTS
@@ -139,6 +140,16 @@ msg_setup(struct xhci *a, int kind)
 	return NULL;
 }
 
+/* Fresco Logic's FL1000 and FL1400 list MSI and send no message
+ * (OpenBSD's xhci_pci.c turns MSI off for them): read from the timer. */
+static const char *
+msi_broken(const struct pci_func_info *f)
+{
+	if (f->vendor == 0x1b73 && (f->device == 0x1000 || f->device == 0x1400))
+		return "a Fresco FL1000/FL1400 sends no MSI";
+	return NULL;
+}
+
 static const char *
 msi_setup(struct xhci *a)
 {
@@ -148,6 +159,8 @@ msi_setup(struct xhci *a)
 		return "no irq provider";
 	if (pb_setting_off(a->hub, "xhci-msi"))
 		return "boot.cfg xhci-msi=no";
+	if ((why = msi_broken(&a->fn)))
+		return why;
 	if (a->fn.cap_msix && !(why = msg_setup(a, PCI_IRQ_MSIX))) {
 		a->irq = IRQ_MSIX;
 		return NULL;
