@@ -18,6 +18,34 @@ static EFI_GUID totext_guid = EFI_DEVICE_PATH_TO_TEXT_PROTOCOL_GUID;
 static EFI_GUID conout_dev_guid = { 0xd3b36f2c, 0xd551, 0x11d4,
     { 0x9a, 0x46, 0x00, 0x90, 0x27, 0x3f, 0xc1, 0x4d } };
 
+/*
+ * Some firmware leaves a GOP unstarted until a mode is set: QueryMode
+ * answers EFI_NOT_STARTED (UEFI 2.10 §12.9, "call SetMode()") and Mode
+ * describes nothing yet, so the machine would run without a framebuffer.
+ * Such a GOP is started in the mode it names (0 if it names none);
+ * GRUB's and Limine's loaders do the same.  A started GOP is left as it
+ * is: SetMode clears the screen.
+ */
+static void
+gop_start(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
+{
+	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = NULL;
+	UINTN size = 0;
+	UINT32 mode = 0;
+	EFI_STATUS st;
+
+	if (gop->Mode && gop->Mode->Mode < gop->Mode->MaxMode)
+		mode = gop->Mode->Mode;
+	st = gop->QueryMode(gop, mode, &size, &info);
+	if (!EFI_ERROR(st) && info)
+		bs->FreePool(info);	/* callee-allocated (§12.9) */
+	if (st != EFI_NOT_STARTED)
+		return;
+	st = gop->SetMode(gop, mode);
+	stub_printf("stub: display: GOP not started; SetMode(%u): %s\n",
+	    (unsigned)mode, EFI_ERROR(st) ? "failed" : "started");
+}
+
 static int
 gop_has_framebuffer(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
 {
@@ -47,15 +75,17 @@ find_gop(UINTN *count, int *on_conout)
 	    &handles)) || !handles) {
 		*count = 0;
 		if (EFI_ERROR(bs->LocateProtocol(&gop_guid, NULL,
-		    (void **)&gop)))
+		    (void **)&gop)) || !gop)
 			return NULL;
 		*count = 1;
+		gop_start(gop);
 		return gop;
 	}
 	for (UINTN i = 0; i < *count; i++) {
 		if (EFI_ERROR(bs->HandleProtocol(handles[i], &gop_guid,
 		    (void **)&gop)) || !gop)
 			continue;
+		gop_start(gop);
 		if (!first)
 			first = gop;
 		if (!gop_has_framebuffer(gop))
