@@ -334,15 +334,18 @@ recover(struct usbstor_dev *d, const char *what, int status)
  * once (sane.c), and the new instance, which has had no answer yet,
  * probes the stick afresh and calls it dead only if it still does not
  * answer.  The requests out go to the new instance (the hub's shadow).
+ * Not when the bus is removing the stick (`removed`: the port reset ran
+ * and did not bring it back): no instance would find it.
  */
 static void
-dead(struct usbstor_dev *d, enum bot_state stage, int status)
+dead(struct usbstor_dev *d, enum bot_state stage, int status, int removed)
 {
-	if (d->bot.answered)
+	if (d->bot.answered && !removed)
 		usbstor_damaged(d, "reset recovery failed on a stick that "
 		    "answered before");
 	slog(PB_LOG_ERR, "usb%u: reset recovery failed (%s, %d): the stick "
-	    "has stopped answering", d->no, stage_name(stage), status);
+	    "has stopped answering%s", d->no, stage_name(stage), status,
+	    removed ? "; the bus removes it" : "");
 	d->state = DEV_DEAD;
 	finish(d, PB_ENODEV);
 }
@@ -362,7 +365,7 @@ recovery_failed(struct usbstor_dev *d, int status)
 	struct bot *b = &d->bot;
 
 	if (b->port_reset) {
-		dead(d, b->state, status);
+		dead(d, b->state, status, 0);
 		return;
 	}
 	b->port_reset = 1;
@@ -405,6 +408,15 @@ port_reset_failure(int status)
 	case PB_ETIMEDOUT: return "no answer in time";
 	default: return "the stick did not come back";
 	}
+}
+
+/* Did the bus take the port reset and fail it (then it removes the stick,
+ * abi/usb.h), rather than refuse it at submit or not answer in time? */
+static int
+port_reset_ran(int status)
+{
+	return status != PB_EINVAL && status != PB_ENOTSUP &&
+	    status != PB_EBUSY && status != PB_ETIMEDOUT;
 }
 
 static void
@@ -521,7 +533,7 @@ stage_failed(struct usbstor_dev *d, int st)
 	case BS_PORT_RESET:
 		slog(PB_LOG_WARN, "usb%u: port reset: %s (%d)", d->no,
 		    port_reset_failure(st), st);
-		dead(d, b->rr_stage, b->rr_status);
+		dead(d, b->rr_stage, b->rr_status, port_reset_ran(st));
 		return;
 	case BS_CONTROL:
 		b->cmd.actual = b->req.actual;
