@@ -32,6 +32,10 @@ enum key_code {
 #define KEYMOD_ALT	0x04
 #define KEYMOD_CAPS	0x08
 #define KEYMOD_NUM	0x10
+/* AltGr, the right Alt of a layout with a third level (abi/rt/keymap.h):
+ * the character is that level's, and the event carries no KEYMOD_ALT.
+ * (0x20 is scroll lock in the LED and lock fields below.) */
+#define KEYMOD_ALTGR	0x40
 
 struct key_event {
 	uint32_t code;		/* Unicode character, or enum key_code */

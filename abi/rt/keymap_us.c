@@ -1,6 +1,7 @@
 /*
  * keymap_us.c - the US layout (ANSI 101/104 keys) as data: scan code
- * set 1 make code -> character, plain and with shift.
+ * set 1 make code -> character, plain and with shift.  No third level:
+ * right Alt is Alt.
  */
 #include "keymap.h"
 

@@ -344,7 +344,7 @@ irq_off(void)
 static void
 release_after_drop(unsigned n)
 {
-	uint16_t mods = scan_mods(&ps2.scan);
+	uint16_t mods = scan_mods(&ps2.scan, ps2.map);
 	uint16_t locks = mods & (KEYMOD_CAPS | KEYMOD_NUM);
 
 	if (!n || mods == locks)
@@ -427,7 +427,7 @@ ps2_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	rt_use_hub(h);
 	ps2.hub = h;
 	ps2.self = m;
-	ps2.map = &keymap_us;
+	ps2.map = keymap_chosen(h, m);
 	ps2.full_reset = pb_setting(h, "ps2-reset", v, sizeof(v)) &&
 	    strcmp(v, "yes") == 0;
 	ps2.active = ps2.present = ps2.routed = ps2.work_queued = 0;

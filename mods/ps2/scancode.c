@@ -70,7 +70,7 @@ scan_init(struct scan *s)
 }
 
 uint16_t
-scan_mods(const struct scan *s)
+scan_mods(const struct scan *s, const struct keymap *km)
 {
 	uint16_t m = s->locks & (KEYMOD_CAPS | KEYMOD_NUM);
 
@@ -78,8 +78,10 @@ scan_mods(const struct scan *s)
 		m |= KEYMOD_SHIFT;
 	if (s->held & (HELD_LCTRL | HELD_RCTRL))
 		m |= KEYMOD_CTRL;
-	if (s->held & (HELD_LALT | HELD_RALT))
+	if (s->held & HELD_LALT)
 		m |= KEYMOD_ALT;
+	if (s->held & HELD_RALT)
+		m |= keymap_right_alt(km);
 	return m;
 }
 
@@ -93,6 +95,8 @@ scan_set_mods(struct scan *s, uint16_t mods)
 		s->held |= HELD_LCTRL;
 	if (mods & KEYMOD_ALT)
 		s->held |= HELD_LALT;
+	if (mods & KEYMOD_ALTGR)
+		s->held |= HELD_RALT;
 	s->locks = (uint16_t)((s->locks & LOCK_SCROLL) |
 	    (mods & (KEYMOD_CAPS | KEYMOD_NUM)));
 }
@@ -179,25 +183,13 @@ fixed_key(const struct scan *s, uint8_t code)
 	return 0;
 }
 
-/* The character of a key of the layout. */
-static uint32_t
-layout_key(const struct scan *s, const struct keymap *km, uint8_t code)
-{
-	int shift = (s->held & (HELD_LSHIFT | HELD_RSHIFT)) != 0;
-
-	if (code >= KEYMAP_SIZE)
-		return 0;
-	if ((s->locks & KEYMOD_CAPS) && km->caps[code])
-		shift = !shift;
-	return shift ? km->shifted[code] : km->plain[code];
-}
-
 static int
-emit(const struct scan *s, uint32_t key, int down, struct key_event *ev)
+emit(const struct scan *s, const struct keymap *km, uint32_t key, int down,
+    struct key_event *ev)
 {
 	if (!key)
 		return 0;
-	*ev = (struct key_event){ .code = key, .mods = scan_mods(s),
+	*ev = (struct key_event){ .code = key, .mods = scan_mods(s, km),
 	    .pressed = (uint8_t)down };
 	return 1;
 }
@@ -230,10 +222,10 @@ scan_feed(struct scan *s, const struct keymap *km, uint8_t b,
 	if (modifier(s, code, ext, down))
 		return 0;
 	if (ext)
-		return emit(s, extended_key(code), down, ev);
+		return emit(s, km, extended_key(code), down, ev);
 	if (lock(s, code, down, locks_changed))
 		return 0;
 	if ((key = fixed_key(s, code)))
-		return emit(s, key, down, ev);
-	return emit(s, layout_key(s, km, code), down, ev);
+		return emit(s, km, key, down, ev);
+	return emit(s, km, keymap_char(km, code, scan_mods(s, km)), down, ev);
 }

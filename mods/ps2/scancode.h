@@ -37,8 +37,9 @@ void scan_init(struct scan *s);
  * *locks_changed set to 1 when a lock toggled (the LEDs follow). */
 int scan_feed(struct scan *s, const struct keymap *km, uint8_t b,
     struct key_event *ev, int *locks_changed);
-/* KEYMOD_* now: modifiers held and locks on. */
-uint16_t scan_mods(const struct scan *s);
+/* KEYMOD_* now: modifiers held and locks on (right Alt is AltGr on a
+ * layout with a third level). */
+uint16_t scan_mods(const struct scan *s, const struct keymap *km);
 /* Take over modifiers and locks (a swap, or set_leds). */
 void scan_set_mods(struct scan *s, uint16_t mods);
 void scan_set_locks(struct scan *s, uint16_t locks);

@@ -25,7 +25,7 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	if (cap < sizeof(st))
 		return PB_EINVAL;
 	ps2_decode_quiet();	/* after a fault there was no quiesce */
-	st.mods = scan_mods(&ps2.scan);
+	st.mods = scan_mods(&ps2.scan, ps2.map);
 	st.leds = ps2.scan.locks;
 	st.nkeys = keyq_peek(&ps2.keys, st.keys, KEYBOARD_STATE_KEYS);
 	if (keyq_len(&ps2.keys) > st.nkeys)

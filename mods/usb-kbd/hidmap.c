@@ -74,16 +74,11 @@ fixed_key(uint8_t usage, uint16_t mods)
 uint32_t
 hidmap_code(uint8_t usage, uint16_t mods, const struct keymap *km)
 {
-	int shift = (mods & KEYMOD_SHIFT) != 0;
 	uint8_t pos;
 
 	if (usage >= HID_USAGE_LAST || !(pos = layout_pos[usage]))
 		return fixed_key(usage, mods);
-	if (pos >= KEYMAP_SIZE)
-		return 0;
-	if ((mods & KEYMOD_CAPS) && km->caps[pos])
-		shift = !shift;
-	return shift ? km->shifted[pos] : km->plain[pos];
+	return keymap_char(km, pos, mods);
 }
 
 uint16_t
@@ -98,7 +93,7 @@ hidmap_lock(uint8_t usage)
 }
 
 uint16_t
-hidmap_mods(uint8_t b)
+hidmap_mods(uint8_t b, const struct keymap *km)
 {
 	uint16_t m = 0;
 
@@ -106,8 +101,10 @@ hidmap_mods(uint8_t b)
 		m |= KEYMOD_SHIFT;
 	if (b & (HID_MOD_LCTRL | HID_MOD_RCTRL))
 		m |= KEYMOD_CTRL;
-	if (b & (HID_MOD_LALT | HID_MOD_RALT))
+	if (b & HID_MOD_LALT)
 		m |= KEYMOD_ALT;
+	if (b & HID_MOD_RALT)
+		m |= keymap_right_alt(km);
 	return m;
 }
 
@@ -116,7 +113,8 @@ hidmap_modbyte(uint16_t mods)
 {
 	return (uint8_t)(((mods & KEYMOD_SHIFT) ? HID_MOD_LSHIFT : 0) |
 	    ((mods & KEYMOD_CTRL) ? HID_MOD_LCTRL : 0) |
-	    ((mods & KEYMOD_ALT) ? HID_MOD_LALT : 0));
+	    ((mods & KEYMOD_ALT) ? HID_MOD_LALT : 0) |
+	    ((mods & KEYMOD_ALTGR) ? HID_MOD_RALT : 0));
 }
 
 uint8_t

@@ -46,9 +46,11 @@
 uint32_t hidmap_code(uint8_t usage, uint16_t mods, const struct keymap *km);
 /* KEYMOD_CAPS, KEYMOD_NUM or LOCK_SCROLL for a lock key, else 0. */
 uint16_t hidmap_lock(uint8_t usage);
-/* KEYMOD_SHIFT, _CTRL, _ALT of a modifier byte. */
-uint16_t hidmap_mods(uint8_t modbyte);
-/* The modifier byte of KEYMOD_* held (a state imported): left keys. */
+/* KEYMOD_SHIFT, _CTRL, _ALT of a modifier byte; right Alt is KEYMOD_ALTGR
+ * on a layout with a third level. */
+uint16_t hidmap_mods(uint8_t modbyte, const struct keymap *km);
+/* The modifier byte of KEYMOD_* held (a state imported): left keys,
+ * and right Alt for AltGr. */
 uint8_t hidmap_modbyte(uint16_t mods);
 /* The output report's LED byte for these locks (bit 0 num, 1 caps,
  * 2 scroll: HID 1.11 B.1, the LED page's usages 1-3). */

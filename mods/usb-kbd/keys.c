@@ -14,7 +14,7 @@
 uint16_t
 keys_mods(const struct ukbd *k)
 {
-	return (uint16_t)(hidmap_mods(k->prev.mods) |
+	return (uint16_t)(hidmap_mods(k->prev.mods, uk.map) |
 	    (k->locks & (KEYMOD_CAPS | KEYMOD_NUM)));
 }
 

@@ -382,7 +382,7 @@ ukbd_start(struct pb_module *m, const struct pb_hub *h, int mode)
 			memset(slots[i], 0, sizeof(*slots[i]));
 	uk.hub = h;
 	uk.self = m;
-	uk.map = &keymap_us;
+	uk.map = keymap_chosen(h, m);
 	subscribed = 0;
 	if (h->size <= offsetof(struct pb_hub, work_cancel) || !h->dma_alloc ||
 	    !h->work_init || !h->work_post) {

@@ -27,7 +27,11 @@
 #include "../../mods/usb-kbd/keys.c"
 #include "../../mods/usb-kbd/repeat.c"
 #include "../../abi/rt/keyq.c"
+#include "../../abi/rt/keymap.c"
 #include "../../abi/rt/keymap_us.c"
+#include "../../abi/rt/keymap_gb.c"
+#include "../../abi/rt/keymap_de.c"
+#include "../../abi/rt/keymap_fr.c"
 
 struct usbkbd uk;
 static unsigned led_changes;

@@ -25,7 +25,11 @@
 #include "../../mods/ps2/i8042.c"
 #include "../../mods/ps2/kbd.c"
 #include "../../mods/ps2/scancode.c"
+#include "../../abi/rt/keymap.c"
 #include "../../abi/rt/keymap_us.c"
+#include "../../abi/rt/keymap_gb.c"
+#include "../../abi/rt/keymap_de.c"
+#include "../../abi/rt/keymap_fr.c"
 #include "../../mods/ps2/queue.c"
 #include "../../abi/rt/keyq.c"
 #include "../../mods/ps2/state.c"
@@ -753,6 +757,44 @@ TEST(ps2_shift_and_control)
 	ps2_ops.stop(SELF);
 }
 
+/* boot.cfg keymap=de: QWERTZ, umlauts, shifted digits of its own, and
+ * AltGr (right Alt) for the third level, reported as KEYMOD_ALTGR. */
+TEST(ps2_keymap_de_from_boot_cfg)
+{
+	setup();
+	fake_boot_cfg = "keymap=de";
+	REQUIRE(start() == PB_OK);
+	CHECK(ps2.map == &keymap_de);
+	TYPE(0x15, 0x95, 0x2c, 0xac);		/* the keys of US y, z */
+	CHECK_STR(typed(), "zy");
+	TYPE(0x2a, 0x03, 0x83, 0x08, 0x88, 0xaa);	/* shift 2, shift 7 */
+	CHECK_STR(typed(), "\"/");
+	TYPE(0x28, 0xa8, 0x1a, 0x9a, 0x0c, 0x8c);	/* ä ü ß */
+	CHECK_STR(keys(), "e4+,e4-,fc+,fc-,df+,df-");
+	TYPE(0xe0, 0x38, 0x10, 0x90, 0x12, 0x92, 0xe0, 0xb8);	/* AltGr q e */
+	CHECK_STR(keys(), "40+:40,40-:40,20ac+:40,20ac-:40");
+	TYPE(0x38, 0x10, 0x90, 0xb8);		/* left Alt stays Alt */
+	CHECK_STR(keys(), "71+:4,71-:4");
+	TYPE(0x3a, 0xba, 0x28, 0xa8, 0x0c, 0x8c);	/* caps lock: Ä, ß */
+	CHECK_STR(keys(), "c4+:8,c4-:8,df+:8,df-:8");
+	ps2_ops.stop(SELF);
+}
+
+/* On us, right Alt is Alt; a layout boot.cfg names that is none of ours
+ * is one line, and us. */
+TEST(ps2_keymap_us_right_alt_and_an_unknown_name)
+{
+	setup();
+	fake_boot_cfg = "keymap=xx";
+	REQUIRE(start() == PB_OK);
+	CHECK(ps2.map == &keymap_us);
+	CHECK_CONTAINS(log_text, "keymap=xx: no such layout (us, gb, de, fr): "
+	    "us is used");
+	TYPE(0xe0, 0x38, 0x10, 0x90, 0xe0, 0xb8);
+	CHECK_STR(keys(), "71+:4,71-:4");
+	ps2_ops.stop(SELF);
+}
+
 TEST(ps2_extended_keys)
 {
 	setup();
@@ -780,7 +822,7 @@ TEST(ps2_pause_is_swallowed)
 	REQUIRE(start() == PB_OK);
 	TYPE(0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5, 0x1e);
 	CHECK_STR(keys(), "61+");
-	CHECK_EQ_INT(scan_mods(&ps2.scan), 0);	/* no ctrl, no num lock */
+	CHECK_EQ_INT(scan_mods(&ps2.scan, ps2.map), 0);	/* no ctrl, no num lock */
 	ps2_ops.stop(SELF);
 }
 

@@ -25,7 +25,11 @@
 #include "../../mods/usb-kbd/repeat.c"
 #include "../../mods/usb-kbd/state.c"
 #include "../../abi/rt/keyq.c"
+#include "../../abi/rt/keymap.c"
 #include "../../abi/rt/keymap_us.c"
+#include "../../abi/rt/keymap_gb.c"
+#include "../../abi/rt/keymap_de.c"
+#include "../../abi/rt/keymap_fr.c"
 #include "../../abi/rt/setting.c"
 #undef PB_MODULE
 #define PB_MODULE(...) const struct pb_modinfo usbkbd_modinfo = { \
@@ -1129,6 +1133,64 @@ TEST(usbkbd_hidmap_matches_the_layout_positions)
 	CHECK_EQ_INT(hidmap_code(0xe1, 0, &keymap_us), 0);
 	CHECK_EQ_INT(hidmap_code(0xff, 0, &keymap_us), 0);
 	CHECK_EQ_INT(hidmap_leds(KEYMOD_CAPS | KEYMOD_NUM | LOCK_SCROLL), 7);
+}
+
+/* The layouts through USB usages: fr's AZERTY and shifted digits, and
+ * AltGr from the right Alt bit of the modifier byte, on fr and not on
+ * us; the ISO key beside left shift (usage 0x64) on gb. */
+TEST(usbkbd_hidmap_layouts_and_altgr)
+{
+	uint16_t altgr = hidmap_mods(HID_MOD_RALT, &keymap_fr);
+
+	CHECK_EQ_INT(altgr, KEYMOD_ALTGR);
+	CHECK_EQ_INT(hidmap_mods(HID_MOD_RALT, &keymap_us), KEYMOD_ALT);
+	CHECK_EQ_INT(hidmap_mods(HID_MOD_LALT, &keymap_fr), KEYMOD_ALT);
+	CHECK_EQ_INT(hidmap_modbyte(KEYMOD_ALTGR), HID_MOD_RALT);
+	CHECK_EQ_INT(hidmap_code(0x14, 0, &keymap_fr), 'a');	/* US q */
+	CHECK_EQ_INT(hidmap_code(0x04, 0, &keymap_fr), 'q');	/* US a */
+	CHECK_EQ_INT(hidmap_code(0x33, 0, &keymap_fr), 'm');	/* US ; */
+	CHECK_EQ_INT(hidmap_code(0x1f, 0, &keymap_fr), 0xe9);	/* é */
+	CHECK_EQ_INT(hidmap_code(0x1f, KEYMOD_SHIFT, &keymap_fr), '2');
+	CHECK_EQ_INT(hidmap_code(0x27, altgr, &keymap_fr), '@');
+	CHECK_EQ_INT(hidmap_code(0x08, altgr, &keymap_fr), 0x20ac);	/* € */
+	CHECK_EQ_INT(hidmap_code(0x04, altgr, &keymap_fr), 0);	/* none */
+	CHECK_EQ_INT(hidmap_code(0x04, KEYMOD_CAPS, &keymap_fr), 'Q');
+	CHECK_EQ_INT(hidmap_code(0x64, 0, &keymap_gb), '\\');
+	CHECK_EQ_INT(hidmap_code(0x32, KEYMOD_SHIFT, &keymap_gb), '~');
+	CHECK_EQ_INT(hidmap_code(0x20, KEYMOD_SHIFT, &keymap_gb), 0xa3);
+	CHECK(keymap_named("de") == &keymap_de);
+	CHECK(keymap_named("dvorak") == NULL);
+}
+
+/* Every layout's tables agree with themselves: each key that types has
+ * a shifted character too (but fr's ² key), caps lock is on letters
+ * only, whose shifted character is their capital (Latin-1 letters are
+ * 0x20 apart), and space is space. */
+TEST(usbkbd_keymaps_are_consistent)
+{
+	const struct keymap *all[] = { &keymap_us, &keymap_gb, &keymap_de,
+	    &keymap_fr };
+
+	for (unsigned i = 0; i < 4; i++) {
+		const struct keymap *km = all[i];
+
+		CHECK_EQ_INT(keymap_named(km->name) == km, 1);
+		CHECK_EQ_INT(km->plain[0x39], ' ');
+		for (unsigned p = 0; p < KEYMAP_SIZE; p++) {
+			uint16_t c = km->plain[p], up = km->shifted[p];
+
+			if (c && !up && !(km == &keymap_fr && p == 0x29))
+				CHECK_MSG(0, "%s 0x%02x: no shifted", km->name,
+				    p);
+			if (!km->caps[p])
+				continue;
+			CHECK_MSG((c >= 'a' && c <= 'z') || (c >= 0xe0 &&
+			    c <= 0xfe && c != 0xf7), "%s 0x%02x: caps on "
+			    "U+%04x", km->name, p, c);
+			CHECK_MSG(up == c - 0x20, "%s 0x%02x: U+%04x shifts "
+			    "to U+%04x", km->name, p, c, up);
+		}
+	}
 }
 
 /* kbdheal: Enter was down when the controller was restarted and the

@@ -54,3 +54,20 @@ def test_date_is_the_hosts_utc_time():
         t = datetime.datetime.strptime(got.group(1), '%Y-%m-%d %H:%M:%S')
         now = datetime.datetime.utcnow()
         assert abs((now - t).total_seconds()) < 120, (t, now)
+
+
+def test_keymap_de_types_what_a_german_keyboard_shows():
+    """boot.cfg keymap=de: the keys QEMU names by their US places type
+    what a German keyboard prints on them, AltGr (right Alt) included;
+    the line the shell runs is UTF-8."""
+    from images import custom_image
+    img = custom_image('keymap_de', ['target=os', 'keymap=de'])
+    with booted(image=img) as m:
+        assert 'layout de' in m.serial_text(), m.tail()
+        m.skip_output()
+        m.typekeys('echo ')
+        # y, the key right of L, AltGr+q, Shift+7, the key left of 1
+        for key in ('y', 'apostrophe', 'alt_r-q', 'shift-7', 'grave_accent'):
+            m.sendkey(key)
+        m.sendkey('ret')
+        m.expect(r'^z\u00e4@/\^\r?$', 30)

@@ -124,6 +124,25 @@ def test_usbkbd_caps_lock_makes_upper_case():
         assert m.wait_exit(30) == 0
 
 
+def test_usbkbd_keymap_fr_and_altgr():
+    """boot.cfg keymap=fr on the USB keyboard: AZERTY (US q types a,
+    US ; types m), digits shifted, AltGr (right Alt) for @."""
+    from images import custom_image
+    need_usb_stack()
+    img = custom_image('keymap_fr', ['target=os', 'keymap=fr'])
+    with Machine('usbonly', image=img, timeout=150) as m:
+        m.expect(r'^patchbay> ', 90)
+        m.expect_seen(r'usbkbd0: boot keyboard on usb:.*layout fr', 60)
+        m.skip_output()
+        m.typekeys('echo ')
+        for key in ('q', 'semicolon', 'alt_r-0', 'shift-1', 'w', '2'):
+            m.sendkey(key)
+        m.sendkey('ret')
+        m.expect(r'^am@1z\u00e9\r?$', 30)
+        m.sendline('poweroff')
+        assert m.wait_exit(30) == 0
+
+
 def test_usbkbd_update_while_typing_loses_nothing():
     """usb-kbd replaced by another instance of itself (`update`: the swap
     of keyboard:usbkbd0 to a new usb-kbd, the device handed over) while
