@@ -27,6 +27,7 @@
 #include "../../mods/usb-kbd/keys.c"
 #include "../../mods/usb-kbd/repeat.c"
 #include "../../abi/rt/keyq.c"
+#include "../../abi/rt/setting.c"
 #include "../../abi/rt/keymap.c"
 #include "../../abi/rt/keymap_us.c"
 #include "../../abi/rt/keymap_gb.c"
@@ -118,8 +119,9 @@ fuzz_descriptors(const uint8_t *d, size_t len)
 	free(copy);
 }
 
+/* Reports typed on the layout km (AltGr on all but us). */
 static void
-fuzz_reports(const uint8_t *d, size_t len)
+fuzz_reports(const uint8_t *d, size_t len, const struct keymap *km)
 {
 	static struct ukbd k;
 	struct key_event ev;
@@ -127,7 +129,7 @@ fuzz_reports(const uint8_t *d, size_t len)
 	memset(&k, 0, sizeof(k));
 	memset(&uk, 0, sizeof(uk));
 	uk.hub = &fz_hub;
-	uk.map = &keymap_us;
+	uk.map = km;
 	k.active = 1;
 	keyq_init(&k.keys);
 	timer_id = 0;
@@ -147,16 +149,20 @@ fuzz_reports(const uint8_t *d, size_t len)
 	}
 	while (keyq_get(&k.keys, &ev))
 		must(ev.code && ev.pressed <= 1 && !(ev.mods & ~(KEYMOD_SHIFT |
-		    KEYMOD_CTRL | KEYMOD_ALT | KEYMOD_CAPS | KEYMOD_NUM)));
+		    KEYMOD_CTRL | KEYMOD_ALT | KEYMOD_CAPS | KEYMOD_NUM |
+		    KEYMOD_ALTGR)));
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const struct keymap *const maps[4] = { &keymap_us,
+	    &keymap_gb, &keymap_de, &keymap_fr };
+
 	if (size < 1)
 		return 0;
 	if (data[0] & 1)
-		fuzz_reports(data + 1, size - 1);
+		fuzz_reports(data + 1, size - 1, maps[(data[0] >> 1) & 3]);
 	else
 		fuzz_descriptors(data + 1, size - 1);
 	return 0;
