@@ -180,7 +180,7 @@ HOST_TEST_SRCS := $(wildcard tests/host/test_*.c) tests/host/main.c \
 	tests/host/fake_arch.c tests/host/fakemod.c tests/host/fake_guard.c \
 	hub/x86_64/guardseal.c tools/slurp.c $(HUB_HOST_SRCS) \
 	abi/rt/util.c abi/rt/fmt.c abi/rt/font.c abi/rt/logfmt.c \
-	abi/rt/inventory.c $(B)/gen/font_ascii.c
+	abi/rt/inventory.c abi/rt/setting.c $(B)/gen/font_ascii.c
 $(B)/tests/host-tests: $(HOST_TEST_SRCS)
 	@mkdir -p $(@D)
 	@echo "  HOSTCC   $@"

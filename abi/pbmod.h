@@ -25,7 +25,6 @@ pb_logf(const struct pb_hub *hub, struct pb_module *self, int level,
 }
 
 /* boot.cfg settings (abi/rt/setting.c). */
-int rt_prop_get(const char *props, const char *key, char *buf, size_t cap);
 int pb_setting(const struct pb_hub *hub, const char *key, char *buf,
     size_t cap);
 int pb_setting_off(const struct pb_hub *hub, const char *key);

@@ -610,9 +610,7 @@ static struct firmware_ops rt_ops;
 static void
 reset_cleanly(void *ctx, int kind)
 {
-	hub_shutdown();
-	log_take_back();
-	handoff->fw->reset(ctx, kind);
+	hub_reset(handoff, ctx, kind);
 }
 
 /* boot.cfg's durations in milliseconds, each into its hub variable. */

@@ -8,6 +8,8 @@
  *   isolate=no       no protection domains, no gated connections (domain.c)
  *   poweroff         power off once booted (for tests)
  *   exec=COMMAND     run a hub command once booted (repeatable, in order)
+ *   reboot=acpi      reset through the FADT's reset register before the
+ *                    firmware's ResetSystem, not after it (reset.c)
  *   font-scale=N     passed to console modules as a resource property
  *   disk-wait=MS     how long a firmware disk parked at the takeover waits
  *                    for its native driver (default 10000)

@@ -473,6 +473,20 @@ int hub_unload(struct pb_module *m, char *err, size_t cap);
 int hub_dependants(const struct pb_module *m, char *out, size_t cap);
 void hub_start_deferred(void);
 void hub_shutdown(void);	/* before a reset: file systems clean */
+/* reset.c: a reset asked through firmware-rt (boot.c), with what comes
+ * after the firmware's: the FADT's reset register, the 8042's pulse. */
+enum { RESET_MEM, RESET_IO, RESET_PCI, RESET_SPACES };
+struct reset_reg {
+	unsigned space;		/* RESET_*, the GAS's address space id */
+	uint64_t addr;
+	uint8_t value;
+};
+#define RESET_WAIT_NS 100000000ull	/* for a reset to come */
+int reset_reg_parse(const char *s, struct reset_reg *r);
+struct handoff;
+void hub_reset(const struct handoff *h, void *fw_ctx, int kind);
+int arch_reset_write(const struct reset_reg *r);	/* PB_ENOTSUP: mem */
+void arch_reset_8042(void);
 void hub_bind(struct pb_resource *r);
 void hub_bind_connect(struct pb_module *m);
 struct pb_resource *hub_bind_match(const struct pb_module *m);

@@ -35,6 +35,9 @@ char *strchr(const char *s, int c);
 size_t rt_strlcpy(char *dst, const char *src, size_t size);
 /* Parse an unsigned number in base 10, or 16 with 0x; end set past it. */
 uint64_t rt_strtou(const char *s, const char **end, int base);
+/* The value of `key` in a "k=v k=v" property line, into buf: 1, or 0 when
+ * absent (setting.c). */
+int rt_prop_get(const char *props, const char *key, char *buf, size_t cap);
 
 /* CRC-32 as zlib computes it, chained from crc (0 to begin) (crc32.c). */
 uint32_t rt_crc32(uint32_t crc, const void *buf, size_t len);

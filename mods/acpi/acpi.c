@@ -17,6 +17,9 @@
  *
  * With a DMAR, acpi:tables adds its flags: `dmar-flags=0x3` (bit 1 is the
  * x2APIC opt-out the apic module honours; ACPI_DMAR_* in abi/acpi.h).
+ * With a FADT reset register, it adds `reset=io:0xcf9:0x0f` (space mem, io
+ * or pci, address, value), which the hub's reboot falls back to
+ * (hub/reset.c).
  *
  * (The apic module publishes `ioapic:N` itself: it reads the line count.)
  * Only the first ACPI_PUBLISH_CPUS CPUs become resources, so a large

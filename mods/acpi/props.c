@@ -7,6 +7,7 @@
  */
 #include "../../abi/rt/rt.h"
 #include "scan.h"
+#include "spec.h"
 
 const char *
 acpi_pol_name(uint16_t flags)
@@ -91,16 +92,33 @@ acpi_hpet_props(const struct acpi_platform *p, char *buf, size_t cap)
 
 /* acpi:tables: the count, the RSDP, and the DMAR's flags when there is
  * one. */
+/* The FADT's reset register (§4.8.3.6), for the hub's reboot
+ * (hub/reset.c): " reset=io:0xcf9:0x0f"; "" when it names none. */
+static void
+reset_prop(const struct acpi_platform *p, char *buf, size_t cap)
+{
+	static const char *const space[] = { "mem", "io", "pci" };
+	const struct acpi_gas *g = &p->reset_reg;
+
+	buf[0] = '\0';
+	if (p->have_fadt && (p->fadt_flags & FADT_RESET_REG_SUP) &&
+	    g->address && g->space < 3)
+		rt_snprintf(buf, cap, " reset=%s:0x%llx:0x%02x",
+		    space[g->space], (unsigned long long)g->address,
+		    p->reset_value);
+}
+
 void
 acpi_tables_props(const struct acpi_set *s, char *buf, size_t cap)
 {
-	char dmar[24] = "";
+	char dmar[24] = "", reset[48];
 
 	if (s->plat.have_dmar)
 		rt_snprintf(dmar, sizeof(dmar), " dmar-flags=0x%x",
 		    s->plat.dmar_flags);
-	rt_snprintf(buf, cap, "tables=%u bad=%u rev=%u oem=%s%s", s->ntables,
-	    s->nbad, s->rsdp_revision, s->rsdp_oem, dmar);
+	reset_prop(&s->plat, reset, sizeof(reset));
+	rt_snprintf(buf, cap, "tables=%u bad=%u rev=%u oem=%s%s%s", s->ntables,
+	    s->nbad, s->rsdp_revision, s->rsdp_oem, dmar, reset);
 }
 
 static const char *

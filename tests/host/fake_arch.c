@@ -11,6 +11,8 @@
  * fault.c does, and with no guard the "hub" dies (fake_hub_died).
  */
 #include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "fake_arch.h"
@@ -200,3 +202,28 @@ void arch_grant_note(const struct pb_module *p, const void *o) { (void)p; (void)
 void arch_grant_blob(const struct pb_module *m, const void *b, size_t n) { (void)m; (void)b; (void)n; }
 void arch_conn_gate(struct conn *c) { (void)c; }
 void arch_conn_ungate(const struct conn *c, struct pb_conn *v) { (void)c; (void)v; }
+
+/* hub/reset.c's writes, in order, as "reg:io:0xcf9=0x0f" and "8042". */
+char fake_resets[256];
+int fake_reset_write_err;
+
+int
+arch_reset_write(const struct reset_reg *r)
+{
+	static const char *const space[] = { "mem", "io", "pci" };
+	size_t n = strlen(fake_resets);
+
+	snprintf(fake_resets + n, sizeof(fake_resets) - n, "%sreg:%s:0x%llx="
+	    "0x%02x", n ? " " : "", space[r->space],
+	    (unsigned long long)r->addr, r->value);
+	return fake_reset_write_err;
+}
+
+void
+arch_reset_8042(void)
+{
+	size_t n = strlen(fake_resets);
+
+	snprintf(fake_resets + n, sizeof(fake_resets) - n, "%s8042",
+	    n ? " " : "");
+}

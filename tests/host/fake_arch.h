@@ -34,5 +34,8 @@ struct fake_domain_call {
 };
 extern struct fake_domain_call fake_domain_calls[FAKE_DOMAIN_CALLS];
 extern unsigned fake_ndomain_calls;
+/* hub/reset.c's writes, in order; arch_reset_write answers the err. */
+extern char fake_resets[256];
+extern int fake_reset_write_err;
 
 #endif

@@ -886,6 +886,7 @@ TEST(acpi_madt_limits)
 TEST(acpi_fadt_qemu)
 {
 	uint64_t dsdt, facs;
+	char props[160];
 
 	memset(&S, 0, sizeof(S));
 	S.io = &test_io;
@@ -908,6 +909,17 @@ TEST(acpi_fadt_qemu)
 	CHECK_EQ_INT(dsdt, 0x1f779000);		/* X_DSDT */
 	CHECK_EQ_INT(facs, 0x1f7dc000);		/* FIRMWARE_CTRL */
 	CHECK_STR(logbuf, "");
+	/* The reset register on acpi:tables, for the hub's reboot: in
+	 * I/O, in PCI configuration space, and not without RESET_REG_SUP. */
+	acpi_tables_props(&S, props, sizeof(props));
+	CHECK_CONTAINS(props, " reset=io:0xcf9:0x0f");
+	S.plat.reset_reg.space = 2;
+	S.plat.reset_reg.address = 0x1f0003004dull;
+	acpi_tables_props(&S, props, sizeof(props));
+	CHECK_CONTAINS(props, " reset=pci:0x1f0003004d:0x0f");
+	S.plat.fadt_flags &= ~FADT_RESET_REG_SUP;
+	acpi_tables_props(&S, props, sizeof(props));
+	CHECK(!strstr(props, "reset="));
 }
 
 TEST(acpi_fadt_revisions_and_timers)
@@ -1224,7 +1236,9 @@ TEST(acpi_module_starts_and_publishes)
 	acpi_event(me, PB_EV_CONNECTED, &conn, 0);
 	REQUIRE(acpi_start(me, &fake_hub, PB_START_NORMAL) == PB_OK);
 	CHECK_EQ_INT(hubrec.mmio, 0);		/* every mapping given back */
-	CHECK_STR(pub_props("acpi:tables"), "tables=7 bad=0 rev=2 oem=PBOEM");
+	/* QEMU's FADT names its reset register (the hub's reboot reads it) */
+	CHECK_STR(pub_props("acpi:tables"), "tables=7 bad=0 rev=2 oem=PBOEM "
+	    "reset=io:0xcf9:0x0f");
 	CHECK_STR(pub_props("cpu:0"), "apic=0 uid=0 enabled=1");
 	CHECK(pub_props("cpu:1") == NULL);
 	CHECK_STR(pub_props("irq-override:0"),

@@ -295,6 +295,28 @@ def test_reboot():
         assert m.wait_exit(60) == 0
 
 
+def test_reboot_through_the_acpi_reset_register():
+    """reboot=acpi: after every module stopped, the hub writes the FADT's
+    reset register (q35: I/O 0xcf9 = 0x0f) before trying the firmware's
+    ResetSystem, as Linux reboots a PC, and the machine resets from that
+    write.  The hub says each step on COM1 before it takes it: a register
+    that did not reset would say so within 100 ms."""
+    img = custom_image('reboot_acpi', ['target=os', 'reboot=acpi'])
+    with Machine('default', image=img, timeout=300,
+                 extra='-action reboot=reset') as m:
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+        m.sendline('reboot')
+        m.expect(r"reset: the FADT's reset register, io 0xcf9 = 0x0f", 30)
+        m.expect(r'Patchbay stub: loading the hub', 120)
+        assert m.running(), 'QEMU exited instead of resetting'
+        text = m.serial_text()
+        assert 'reset: no reset' not in text, m.tail(40)
+        assert "ResetSystem returned" not in text, m.tail(40)
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
+
+
 def test_firmware_console():
     """takeover=no: the shell on the firmware's console and keyboard
     (efi-console), which OVMF copies to and reads from COM1."""
