@@ -453,6 +453,21 @@ TEST(shadow_request_never_answered_restarts_its_provider)
 	fm_teardown();
 }
 
+/* reqs[3] went to the restarted instance, which completes it: the client
+ * hears of it once, with its status; the world goes. */
+static void
+served_once_by_the_new_instance(void)
+{
+	REQUIRE(nqueue == 1);			/* issued again */
+	CHECK(queue[0] == &reqs[3]);
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[3] && heard[0].status == PB_OK);
+	fm_step_hook = NULL;
+	fm_teardown();
+}
+
 /* A provider that faults inside its submit, called from its client's
  * call: the fault is the provider's (the shadow calls it guarded), the
  * client's submit succeeds, and the request goes to the restarted
@@ -476,15 +491,7 @@ TEST(shadow_fault_in_submit_is_the_providers)
 	CHECK_EQ_INT(fs->m->state, MOD_RUNNING);
 	CHECK_EQ_INT(disk->nstart, 2);
 	CHECK(fm_log_has("disk faulted: vector 14"));
-	CHECK_EQ_INT(nqueue, 1);		/* issued again */
-	REQUIRE(nqueue == 1);
-	CHECK(queue[0] == &reqs[3]);
-	complete_one(PB_OK);
-	fm_run_work();
-	CHECK_EQ_INT(nheard, 1);
-	CHECK(heard[0].req == &reqs[3] && heard[0].status == PB_OK);
-	fm_step_hook = NULL;
-	fm_teardown();
+	served_once_by_the_new_instance();
 }
 
 /* A provider that took the request but answered PB_EIO, no refusal
@@ -505,14 +512,7 @@ TEST(shadow_wrong_answer_to_submit_is_a_fault)
 	CHECK(fm_log_has("disk faulted: it answered a block submit -5, which "
 	    "is no refusal abi/block.h allows"));
 	CHECK(fm_log_has("(answered a block submit -5)"));
-	REQUIRE(nqueue == 1);			/* issued again */
-	CHECK(queue[0] == &reqs[3]);
-	complete_one(PB_OK);
-	fm_run_work();
-	CHECK_EQ_INT(nheard, 1);
-	CHECK(heard[0].req == &reqs[3] && heard[0].status == PB_OK);
-	fm_step_hook = NULL;
-	fm_teardown();
+	served_once_by_the_new_instance();
 }
 
 /* The restarted instance answers the replayed request wrongly too
@@ -531,14 +531,7 @@ TEST(shadow_wrong_answer_in_the_replay_is_a_fault_too)
 	CHECK_EQ_INT(disk->nstart, 3);
 	CHECK_EQ_INT(disk->m->state, MOD_RUNNING);
 	CHECK_EQ_INT(nheard, 0);		/* no PB_EIO */
-	REQUIRE(nqueue == 1);
-	CHECK(queue[0] == &reqs[3]);
-	complete_one(PB_OK);
-	fm_run_work();
-	CHECK_EQ_INT(nheard, 1);
-	CHECK(heard[0].req == &reqs[3] && heard[0].status == PB_OK);
-	fm_step_hook = NULL;
-	fm_teardown();
+	served_once_by_the_new_instance();
 }
 
 /* The lying provider completed the request before its recovery: the
