@@ -2,7 +2,8 @@
  * reset.c - how a reboot resets the machine.  First the firmware's
  * ResetSystem (UEFI 2.10 §8.5.1); when that comes back, the FADT's reset
  * register (ACPI 6.5 §4.8.3.6), which the acpi module publishes on
- * acpi:tables as reset=SPACE:ADDRESS:VALUE; then the 8042's reset pulse.
+ * acpi:tables as reset=SPACE:ADDRESS:VALUE; then the 8042's reset pulse;
+ * last, a triple fault, which resets every PC (Linux's last resort too).
  * boot.cfg `reboot=acpi` tries the register first, as Linux does on a PC
  * (arch/x86/kernel/reboot.c), for firmware whose ResetSystem hangs once
  * boot services are gone.
@@ -107,4 +108,6 @@ hub_reset(const struct handoff *h, void *fw_ctx, int kind)
 		by_register(&r);
 	log_event(LOG_BOOT, "reset: the 8042's reset pulse");
 	arch_reset_8042();
+	log_event(LOG_ERROR, "reset: no reset from the 8042: a triple fault");
+	arch_reset_triple();
 }

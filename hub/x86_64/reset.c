@@ -2,8 +2,11 @@
  * reset.c - the writes of hub/reset.c's fallbacks: the FADT's reset
  * register in system I/O or in PCI configuration space of bus 0 (ACPI
  * 6.5 §5.2.3.2: device in bits 32-47 of the address, function in 16-31,
- * offset in 0-15), and the 8042's pulse of the CPU's reset line (command
- * 0xFE, once its input buffer is empty).
+ * offset in 0-15), the 8042's pulse of the CPU's reset line (command
+ * 0xFE, once its input buffer is empty), and a triple fault: with an
+ * empty IDT an exception cannot be delivered, the CPU shuts down, and the
+ * chipset resets it on the shutdown cycle (SDM 3A §6.15, "Double Fault
+ * Exception": a fault while delivering #DF).
  */
 #include "arch.h"
 #include "../hub.h"
@@ -43,4 +46,17 @@ arch_reset_8042(void)
 	outb(I8042_STATUS, I8042_PULSE);
 	for (unsigned i = 0; i < 1000000; i++)
 		arch_pause();
+}
+
+void
+arch_reset_triple(void)
+{
+	static const struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) no_idt = { 0, 0 };
+
+	__asm__ volatile("cli; lidt %0; int3" : : "m"(no_idt) : "memory");
+	for (;;)
+		__asm__ volatile("hlt");
 }

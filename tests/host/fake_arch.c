@@ -227,3 +227,12 @@ arch_reset_8042(void)
 	snprintf(fake_resets + n, sizeof(fake_resets) - n, "%s8042",
 	    n ? " " : "");
 }
+
+void
+arch_reset_triple(void)
+{
+	size_t n = strlen(fake_resets);
+
+	snprintf(fake_resets + n, sizeof(fake_resets) - n, "%striple",
+	    n ? " " : "");
+}

@@ -1,9 +1,9 @@
 /*
  * test_reset.c - how a reboot resets the machine (hub/reset.c): the
  * register acpi publishes on acpi:tables, parsed and refused; the order of
- * the firmware's ResetSystem, the FADT's reset register and the 8042's
- * pulse, by default and with reboot=acpi; a poweroff that comes back
- * tries none of them.  Each step after a hub_shutdown.
+ * the firmware's ResetSystem, the FADT's reset register, the 8042's pulse
+ * and a triple fault, by default and with reboot=acpi; a poweroff that
+ * comes back tries none of them.  Each step after a hub_shutdown.
  */
 #include <stdio.h>
 #include <string.h>
@@ -74,11 +74,12 @@ TEST(reset_register_parsed_from_its_property)
 TEST(reset_firmware_first_then_register_then_8042)
 {
 	reset_with("tables=9 bad=0 reset=io:0xcf9:0x0f", "", FIRMWARE_RESET_COLD);
-	CHECK_STR(fake_resets, "fw reg:io:0xcf9=0x0f 8042");
+	CHECK_STR(fake_resets, "fw reg:io:0xcf9=0x0f 8042 triple");
 	CHECK(fm_log_has("reset: the firmware's ResetSystem returned"));
 	CHECK(fm_log_has("reset: the FADT's reset register, io 0xcf9 = 0x0f"));
 	CHECK(fm_log_has("reset: no reset 100 ms after the register's write"));
 	CHECK(fm_log_has("reset: the 8042's reset pulse"));
+	CHECK(fm_log_has("reset: no reset from the 8042: a triple fault"));
 	fm_teardown();
 }
 
@@ -87,7 +88,7 @@ TEST(reset_reboot_acpi_tries_the_register_first)
 {
 	reset_with("tables=9 reset=pci:0x1f0003004d:0x06", "reboot=acpi\n",
 	    FIRMWARE_RESET_WARM);
-	CHECK_STR(fake_resets, "reg:pci:0x1f0003004d=0x06 fw 8042");
+	CHECK_STR(fake_resets, "reg:pci:0x1f0003004d=0x06 fw 8042 triple");
 	CHECK_STR(fw_calls, "fw:1");
 	fm_teardown();
 }
@@ -97,11 +98,11 @@ TEST(reset_reboot_acpi_tries_the_register_first)
 TEST(reset_without_a_register_and_poweroff)
 {
 	reset_with("tables=9 bad=0", "reboot=acpi\n", FIRMWARE_RESET_COLD);
-	CHECK_STR(fake_resets, "fw 8042");
+	CHECK_STR(fake_resets, "fw 8042 triple");
 	fm_teardown();
 	fake_reset_write_err = PB_ENOTSUP;
 	reset_with("tables=9 reset=mem:0xfee0:0x06", "", FIRMWARE_RESET_COLD);
-	CHECK_STR(fake_resets, "fw reg:mem:0xfee0=0x06 8042");
+	CHECK_STR(fake_resets, "fw reg:mem:0xfee0=0x06 8042 triple");
 	CHECK(fm_log_has("reset: the register in mem space cannot be "
 	    "written here"));
 	fake_reset_write_err = 0;
