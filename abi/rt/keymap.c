@@ -6,9 +6,10 @@
 #include "../keyboard.h"
 
 static const struct keymap *const layouts[] = {
-	&keymap_us, &keymap_gb, &keymap_de, &keymap_fr,
+	&keymap_us, &keymap_gb, &keymap_de, &keymap_fr, &keymap_es,
+	&keymap_it,
 };
-const char keymap_names[] = "us, gb, de, fr";
+const char keymap_names[] = "us, gb, de, fr, es, it";
 
 uint32_t
 keymap_char(const struct keymap *km, uint8_t pos, uint16_t mods)

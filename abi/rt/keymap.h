@@ -34,7 +34,8 @@ struct keymap {
 	uint8_t caps[KEYMAP_SIZE];	/* 1: caps lock shifts it (letters) */
 };
 
-extern const struct keymap keymap_us, keymap_gb, keymap_de, keymap_fr;
+extern const struct keymap keymap_us, keymap_gb, keymap_de, keymap_fr,
+    keymap_es, keymap_it;
 
 /* The character of the key at make code pos, with mods (KEYMOD_SHIFT,
  * KEYMOD_CAPS, KEYMOD_ALTGR); 0: none. */
@@ -43,7 +44,7 @@ uint32_t keymap_char(const struct keymap *km, uint8_t pos, uint16_t mods);
 uint16_t keymap_right_alt(const struct keymap *km);
 /* The layout named name; NULL: none of ours. */
 const struct keymap *keymap_named(const char *name);
-/* The layouts' names, for a message: "us, gb, de, fr". */
+/* The layouts' names, for a message: "us, gb, de, fr, es, it". */
 extern const char keymap_names[];
 
 struct pb_hub;

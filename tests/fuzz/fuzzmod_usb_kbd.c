@@ -33,6 +33,8 @@
 #include "../../abi/rt/keymap_gb.c"
 #include "../../abi/rt/keymap_de.c"
 #include "../../abi/rt/keymap_fr.c"
+#include "../../abi/rt/keymap_es.c"
+#include "../../abi/rt/keymap_it.c"
 
 struct usbkbd uk;
 static unsigned led_changes;
@@ -156,13 +158,14 @@ fuzz_reports(const uint8_t *d, size_t len, const struct keymap *km)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct keymap *const maps[4] = { &keymap_us,
-	    &keymap_gb, &keymap_de, &keymap_fr };
+	static const struct keymap *const maps[8] = { &keymap_us,
+	    &keymap_gb, &keymap_de, &keymap_fr, &keymap_es, &keymap_it,
+	    &keymap_us, &keymap_de };
 
 	if (size < 1)
 		return 0;
 	if (data[0] & 1)
-		fuzz_reports(data + 1, size - 1, maps[(data[0] >> 1) & 3]);
+		fuzz_reports(data + 1, size - 1, maps[(data[0] >> 1) & 7]);
 	else
 		fuzz_descriptors(data + 1, size - 1);
 	return 0;

@@ -30,6 +30,8 @@
 #include "../../abi/rt/keymap_gb.c"
 #include "../../abi/rt/keymap_de.c"
 #include "../../abi/rt/keymap_fr.c"
+#include "../../abi/rt/keymap_es.c"
+#include "../../abi/rt/keymap_it.c"
 #include "../../mods/ps2/queue.c"
 #include "../../abi/rt/keyq.c"
 #include "../../mods/ps2/state.c"
@@ -788,7 +790,7 @@ TEST(ps2_keymap_us_right_alt_and_an_unknown_name)
 	fake_boot_cfg = "keymap=xx";
 	REQUIRE(start() == PB_OK);
 	CHECK(ps2.map == &keymap_us);
-	CHECK_CONTAINS(log_text, "keymap=xx: no such layout (us, gb, de, fr): "
+	CHECK_CONTAINS(log_text, "keymap=xx: no such layout (us, gb, de, fr, es, it): "
 	    "us is used");
 	TYPE(0xe0, 0x38, 0x10, 0x90, 0xe0, 0xb8);
 	CHECK_STR(keys(), "71+:4,71-:4");

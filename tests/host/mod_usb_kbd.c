@@ -30,6 +30,8 @@
 #include "../../abi/rt/keymap_gb.c"
 #include "../../abi/rt/keymap_de.c"
 #include "../../abi/rt/keymap_fr.c"
+#include "../../abi/rt/keymap_es.c"
+#include "../../abi/rt/keymap_it.c"
 #include "../../abi/rt/setting.c"
 #undef PB_MODULE
 #define PB_MODULE(...) const struct pb_modinfo usbkbd_modinfo = { \
@@ -1169,9 +1171,9 @@ TEST(usbkbd_hidmap_layouts_and_altgr)
 TEST(usbkbd_keymaps_are_consistent)
 {
 	const struct keymap *all[] = { &keymap_us, &keymap_gb, &keymap_de,
-	    &keymap_fr };
+	    &keymap_fr, &keymap_es, &keymap_it };
 
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		const struct keymap *km = all[i];
 
 		CHECK_EQ_INT(keymap_named(km->name) == km, 1);
