@@ -15,14 +15,17 @@ uint32_t
 keymap_char(const struct keymap *km, uint8_t pos, uint16_t mods)
 {
 	int shift = (mods & KEYMOD_SHIFT) != 0;
+	uint8_t c;
 
 	if (pos >= KEYMAP_SIZE)
 		return 0;
-	if ((mods & KEYMOD_ALTGR) && km->altgr)
-		return km->altgr[pos];
 	if ((mods & KEYMOD_CAPS) && km->caps[pos])
 		shift = !shift;
-	return shift ? km->shifted[pos] : km->plain[pos];
+	if ((mods & KEYMOD_ALTGR) && km->altgr)
+		c = km->altgr[pos];
+	else
+		c = shift ? km->shifted[pos] : km->plain[pos];
+	return c == KEYMAP_EURO ? 0x20ac : c;
 }
 
 uint16_t

@@ -24,13 +24,17 @@
 
 #define KEYMAP_SIZE 0x59	/* make codes 0x00-0x58 */
 
+/* The tables are Latin-1, a byte a key, which every layout here fits
+ * but for €: KEYMAP_EURO (a C1 control no key types) stands for it. */
+#define KEYMAP_EURO	0x80
+
 struct keymap {
 	const char *name;		/* "us" */
-	uint16_t plain[KEYMAP_SIZE];	/* Unicode (the BMP), 0: none */
-	uint16_t shifted[KEYMAP_SIZE];
+	uint8_t plain[KEYMAP_SIZE];	/* Latin-1, 0: none */
+	uint8_t shifted[KEYMAP_SIZE];
 	/* With AltGr (right Alt); NULL: the layout has no third level, and
 	 * right Alt is Alt. */
-	const uint16_t *altgr;
+	const uint8_t *altgr;
 	uint8_t caps[KEYMAP_SIZE];	/* 1: caps lock shifts it (letters) */
 };
 

@@ -4,11 +4,11 @@
  */
 #include "keymap.h"
 
-static const uint16_t de_altgr[KEYMAP_SIZE] = {
+static const uint8_t de_altgr[KEYMAP_SIZE] = {
 	[0x03] = 0x00b2, 0x00b3,			/* ² ³ */
 	[0x08] = '{', '[', ']', '}', '\\',
 	[0x10] = '@',
-	[0x12] = 0x20ac,				/* € */
+	[0x12] = KEYMAP_EURO,				/* € */
 	[0x1b] = '~',
 	[0x32] = 0x00b5,				/* µ */
 	[0x56] = '|',

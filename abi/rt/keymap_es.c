@@ -4,10 +4,10 @@
  */
 #include "keymap.h"
 
-static const uint16_t es_altgr[KEYMAP_SIZE] = {
+static const uint8_t es_altgr[KEYMAP_SIZE] = {
 	[0x02] = '|', '@', '#', '~',
 	[0x07] = 0x00ac,				/* ¬ */
-	[0x12] = 0x20ac,				/* € */
+	[0x12] = KEYMAP_EURO,				/* € */
 	[0x1a] = '[', ']',
 	[0x28] = '{', '\\',
 	[0x2b] = '}',

@@ -5,9 +5,9 @@
  */
 #include "keymap.h"
 
-static const uint16_t fr_altgr[KEYMAP_SIZE] = {
+static const uint8_t fr_altgr[KEYMAP_SIZE] = {
 	[0x03] = '~', '#', '{', '[', '|', '`', '\\', '^', '@', ']', '}',
-	[0x12] = 0x20ac,				/* € */
+	[0x12] = KEYMAP_EURO,				/* € */
 	[0x1b] = 0x00a4,				/* ¤ */
 };
 

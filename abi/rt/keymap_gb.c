@@ -5,8 +5,8 @@
  */
 #include "keymap.h"
 
-static const uint16_t gb_altgr[KEYMAP_SIZE] = {
-	[0x05] = 0x20ac,	/* € */
+static const uint8_t gb_altgr[KEYMAP_SIZE] = {
+	[0x05] = KEYMAP_EURO,	/* € */
 	[0x29] = 0x00a6,	/* ¦ */
 };
 

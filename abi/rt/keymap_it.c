@@ -5,9 +5,9 @@
  */
 #include "keymap.h"
 
-static const uint16_t it_altgr[KEYMAP_SIZE] = {
-	[0x06] = 0x20ac,				/* € on 5 */
-	[0x12] = 0x20ac,				/* € on e */
+static const uint8_t it_altgr[KEYMAP_SIZE] = {
+	[0x06] = KEYMAP_EURO,				/* € on 5 */
+	[0x12] = KEYMAP_EURO,				/* € on e */
 	[0x1a] = '[', ']',
 	[0x27] = '@', '#',
 };
