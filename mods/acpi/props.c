@@ -90,8 +90,6 @@ acpi_hpet_props(const struct acpi_platform *p, char *buf, size_t cap)
 	    p->hpet_number);
 }
 
-/* acpi:tables: the count, the RSDP, and the DMAR's flags when there is
- * one. */
 /* The FADT's reset register (§4.8.3.6), for the hub's reboot
  * (hub/reset.c): " reset=io:0xcf9:0x0f"; "" when it names none. */
 static void
@@ -108,6 +106,8 @@ reset_prop(const struct acpi_platform *p, char *buf, size_t cap)
 		    p->reset_value);
 }
 
+/* acpi:tables: the count, the RSDP, the DMAR's flags when there is one,
+ * and the reset register when the FADT names one. */
 void
 acpi_tables_props(const struct acpi_set *s, char *buf, size_t cap)
 {
