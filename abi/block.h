@@ -26,7 +26,8 @@
  *   - submit answers PB_OK: the provider owns the request and its buffers
  *     until it completes; or it refuses the request, and nothing happens,
  *     with PB_EINVAL (not a request this disk takes), PB_ENOTSUP (an op it
- *     lacks), PB_EROFS, PB_EMEDIA or PB_ENODEV (the disk went).  Any other
+ *     lacks), PB_EROFS, PB_EMEDIA, PB_ENODEV (the disk went) or PB_EAGAIN
+ *     (nothing can take it now: a partition's disk held).  Any other
  *     answer is the provider's fault: the hub charges it as one, keeps
  *     the request, and gives it to the provider's next instance unless
  *     this one completes it first (hub/shadow.c);

@@ -241,7 +241,7 @@ static int
 block_refusal(long r)
 {
 	return r == PB_EINVAL || r == PB_ENOTSUP || r == PB_EROFS ||
-	    r == PB_EMEDIA || r == PB_ENODEV;
+	    r == PB_EMEDIA || r == PB_ENODEV || r == PB_EAGAIN;
 }
 
 /*
@@ -279,9 +279,9 @@ submit(struct shadow *s, void *req, struct pb_work *done, int32_t *status)
 	for (unsigned i = 0; i < NOTES && !n; i++)
 		if (!notes[i].req)
 			n = &notes[i];
-	if (!n) {
+	if (!n) {		/* held and no note: nothing can take it now */
 		shadow_unnoted++;
-		return s->ops ? (int)provider_call(&a, call_submit) : PB_EBUSY;
+		return s->ops ? (int)provider_call(&a, call_submit) : PB_EAGAIN;
 	}
 	*n = (struct note){ req, done, status, s, done->fn, done->arg,
 	    book.b.next_seq++, hub_now_ns(), 0, 0 };

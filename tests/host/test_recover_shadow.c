@@ -561,10 +561,10 @@ TEST(shadow_wrong_answer_completed_first_is_heard_once)
 TEST(shadow_refusal_is_no_fault)
 {
 	static const int refusals[] = { PB_EINVAL, PB_ENOTSUP, PB_EROFS,
-	    PB_EMEDIA, PB_ENODEV };
+	    PB_EMEDIA, PB_ENODEV, PB_EAGAIN };
 
 	REQUIRE(world(PB_CARD_ONE));
-	for (unsigned i = 0; i < 5; i++) {
+	for (unsigned i = 0; i < 6; i++) {
 		refuse_with = refusals[i];
 		CHECK_EQ_INT(submit(0), refusals[i]);
 	}
