@@ -191,6 +191,7 @@ void *mem_alloc(struct pb_module *owner, size_t npages, uint32_t flags,
 void *mem_alloc_at(struct pb_module *owner, size_t npages, uint64_t align,
     uint64_t boundary, uint64_t last, uint32_t flags, int kind);
 int mem_kind_at(uint64_t addr, uint64_t *end);
+struct pb_module *mem_holder(uint64_t addr);
 int mem_free(struct pb_module *owner, void *p);
 int mem_free_kind(struct pb_module *owner, void *p, int kind);
 int mem_note_mmio(struct pb_module *owner, uint64_t base, size_t len);
@@ -328,6 +329,22 @@ void work_cancel(struct pb_work *w);
 int work_run_one(void);
 void hub_wait_step(uint64_t until);
 void work_drop_module(struct pb_module *m);
+
+/* The queue's order (workq.c): an item with the owner and generation it
+ * had when posted, in the hub's memory. */
+#define WORKQ_SLOTS 1024
+struct workq_ent {
+	struct pb_work *w;		/* NULL: a hole */
+	struct pb_module *owner;
+	uint32_t gen;
+};
+int workq_put(struct pb_work *w, struct pb_module *owner, uint32_t gen,
+    int front);
+uint32_t workq_start(void);
+struct workq_ent *workq_next(uint32_t *at);
+void workq_take(struct workq_ent *e);
+int workq_holds(const struct pb_work *w);
+int workq_empty(void);
 int timer_add(struct pb_module *owner, uint64_t ns, pb_work_fn fn,
     void *arg);
 int timer_add_every(struct pb_module *owner, uint64_t ns, uint64_t period,
@@ -370,6 +387,8 @@ uint64_t arch_guard_depth_word(void);
 #define FAULT_SELF 257			/* called a service as another module */
 #define FAULT_ANSWER 258		/* a block submit's answer no refusal
 					 * (shadow.c); fault_addr: it */
+#define FAULT_ITEM 259			/* its work item names no module
+					 * (work.c); fault_addr: the item */
 /* Where a module's fault happened (fault_where): in its own image, in the
  * hub's code during its call (a service it called), or at no code at all
  * (a jump to NULL or a wild address, a return to a bad address). */

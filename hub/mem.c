@@ -190,21 +190,45 @@ mem_alloc(struct pb_module *owner, size_t npages, uint32_t flags, int kind)
 	    0xffffffffull : ~0ull, flags, kind);
 }
 
-/* The kind of the record holding addr (not MMIO), and where it ends;
- * -1 when no page, heap, image or DMA record holds it. */
-int
-mem_kind_at(uint64_t addr, uint64_t *end)
+/* The page, heap, image or DMA record holding addr (not MMIO), or NULL. */
+static const struct alloc *
+alloc_holding(uint64_t addr)
 {
 	for (unsigned i = 0; i < nallocs; i++) {
 		const struct alloc *a = &allocs[i];
 
 		if (a->kind >= 0 && a->kind != MEM_KIND_MMIO &&
-		    addr >= a->base && addr - a->base < a->npages * PAGE) {
-			*end = a->base + a->npages * PAGE;
-			return a->kind;
-		}
+		    addr >= a->base && addr - a->base < a->npages * PAGE)
+			return a;
 	}
-	return -1;
+	return NULL;
+}
+
+/* The kind of the record holding addr (not MMIO), and where it ends;
+ * -1 when no page, heap, image or DMA record holds it. */
+int
+mem_kind_at(uint64_t addr, uint64_t *end)
+{
+	const struct alloc *a = alloc_holding(addr);
+
+	if (!a)
+		return -1;
+	*end = a->base + a->npages * PAGE;
+	return a->kind;
+}
+
+/* The module whose image or ledger record (not MMIO) holds addr; NULL:
+ * the hub's memory, or nobody's. */
+struct pb_module *
+mem_holder(uint64_t addr)
+{
+	struct pb_module *m = hub_module_at(addr);
+	const struct alloc *a;
+
+	if (m)
+		return m;
+	a = alloc_holding(addr);
+	return a ? a->owner : NULL;
 }
 
 static void

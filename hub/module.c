@@ -666,6 +666,10 @@ mod_handle_fault(struct pb_module *m)
 		log_event(LOG_FAULT, "%s faulted: it answered a block submit "
 		    "%lld, which is no refusal abi/block.h allows (it may "
 		    "hold the request)", m->name, (long long)m->fault_addr);
+	else if (m->fault_vector == FAULT_ITEM)
+		log_event(LOG_FAULT, "%s faulted: its work item at 0x%llx "
+		    "was written over (it names a wrong owner)", m->name,
+		    (unsigned long long)m->fault_addr);
 	else
 		log_event(LOG_FAULT, "%s faulted: vector %d at rip 0x%llx "
 		    "addr 0x%llx%s%s", m->name, m->fault_vector,

@@ -333,6 +333,9 @@ cause(const struct pb_module *m, char *buf, size_t cap)
 	else if (m->fault_vector == FAULT_ANSWER)
 		rt_snprintf(buf, cap, "answered a block submit %lld",
 		    (long long)m->fault_addr);
+	else if (m->fault_vector == FAULT_ITEM)
+		rt_snprintf(buf, cap, "wrote over its work item at %p",
+		    (void *)(uintptr_t)m->fault_addr);
 	else if (m->fault_vector == FAULT_SELF)
 		rt_snprintf(buf, cap, "corrupt: called the hub as %p",
 		    (void *)(uintptr_t)m->fault_addr);

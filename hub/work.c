@@ -2,13 +2,14 @@
  * work.c - the event loop's work queue, timers, and the table of
  * interrupt handlers.
  *
- * The queue is one first-in, first-out list of struct pb_work (abi/pb.h).
- * Items are intrusive: a module's lives in its own memory, so posting one
- * never allocates and never fails, and an item already queued stays
- * queued once.  queue_work (ABI 1.0) takes its items from a pool here and
- * can run out; timers carry their own item, so a cancelled timer's
- * expiry is taken off the queue with it.  The list is touched with
- * interrupts held: handlers post work.
+ * The queue is one first-in, first-out order of struct pb_work (abi/pb.h).
+ * A module's item lives in its own memory, so posting one allocates
+ * nothing, and an item already queued stays queued once.  The order
+ * itself is the hub's (workq.c): nothing of it lives in the items, which
+ * their modules may write.  queue_work (ABI 1.0) takes its items from a
+ * pool here and can run out; timers carry their own item, so a cancelled
+ * timer's expiry is taken off the queue with it.  The queue is touched
+ * with interrupts held: handlers post work.
  *
  * Work items run to completion, one at a time, each through a guarded
  * call.  Every item remembers its owner's generation: unloading a module
@@ -49,7 +50,6 @@ struct vector {
 	struct pb_work work;	/* on_loop: the handler's turn */
 };
 
-static struct pb_work *q_head, *q_tail;	/* head: next to run */
 static struct pb_work pool[WORK_SLOTS];	/* queue_work's items */
 static struct pb_work *pool_free;
 static unsigned pool_used;		/* high-water mark */
@@ -341,27 +341,75 @@ work_init(struct pb_module *owner, struct pb_work *w, pb_work_fn fn,
 	    .gen = owner ? owner->generation : 0 };
 }
 
-/* Queue w at the tail, unless it is queued already.  Never fails. */
-static void
-post_link(struct pb_work *w)
+static int from_pool(const struct pb_work *w);
+static int is_timer(const struct pb_work *w);
+
+/* One of the module table's entries, exactly. */
+static int
+is_module(const struct pb_module *m)
 {
-	if (!w->queued) {
-		w->queued = 1;
-		w->next = NULL;
-		if (q_tail)
-			q_tail->next = w;
-		else
-			q_head = w;
-		q_tail = w;
-	}
+	return m >= modules && m < modules + MAX_MODULES &&
+	    ((uintptr_t)m - (uintptr_t)modules) % sizeof(*m) == 0;
 }
 
 /* May w be queued: a module's item, where the hub knows memory? */
 int
 work_post_ok(const struct pb_work *w)
 {
-	return w && hub_arg_known(w, sizeof(*w)) && w->owner >= modules &&
-	    w->owner < modules + MAX_MODULES;
+	return w && hub_arg_known(w, sizeof(*w)) && is_module(w->owner);
+}
+
+/* Does w name its true owner: the module whose memory holds it, or any
+ * module or none (the hub) when it is in the hub's memory?  Its code runs
+ * as its owner's, with that module's rights; with none, as the hub's. */
+static int
+item_whole(const struct pb_work *w)
+{
+	struct pb_module *holder;
+
+	if (from_pool(w) || is_timer(w))
+		return !w->owner || is_module(w->owner);
+	holder = mem_holder((uint64_t)(uintptr_t)w);
+	return holder ? w->owner == holder : !w->owner || is_module(w->owner);
+}
+
+/*
+ * w names an owner other than the module whose memory holds it (no
+ * module, another, or the hub): only a write over it can have done that,
+ * by that module (nothing else may write there), and whose code it was
+ * cannot be told.  It is not queued; that module is charged, and its
+ * recovery (the shadow's replay) redoes what the item would have
+ * finished.  Interrupts are held.
+ */
+static void
+item_refused(const struct pb_work *w)
+{
+	struct pb_module *m = mem_holder((uint64_t)(uintptr_t)w);
+
+	log_event(LOG_ERROR, "hub: the work item at %p names a wrong owner "
+	    "(%p)%s%s: not queued", (void *)w, (void *)w->owner,
+	    m ? "; it lies in the memory of " : "", m ? m->name : "");
+	if (m && !m->fault_pending) {
+		hub_note_fault(m, FAULT_ITEM, 0, (uint64_t)(uintptr_t)w);
+		recover_defer();
+	}
+}
+
+/* Queue w at the tail, unless it is queued already, with the owner and
+ * generation it has now.  Interrupts are held. */
+static void
+post_link(struct pb_work *w)
+{
+	if (workq_holds(w))
+		return;
+	if (!item_whole(w))
+		item_refused(w);
+	else if (!workq_put(w, w->owner, w->gen, 0))
+		log_event(LOG_ERROR, "hub: the work queue is full (%d items): "
+		    "an item of %s is not queued", WORKQ_SLOTS,
+		    w->owner ? w->owner->name : "the hub");
+	else
+		w->queued = 1;
 }
 
 /* The ring's next item, its slot emptied: a count set back (a stray
@@ -423,7 +471,7 @@ work_queued(const struct pb_work *w)
 	int queued;
 
 	posts_drain();
-	queued = w->queued != 0;
+	queued = workq_holds(w);
 	arch_irq_release(held);
 	return queued;
 }
@@ -454,18 +502,20 @@ from_pool(const struct pb_work *w)
 	return w >= pool && w < pool + WORK_SLOTS;
 }
 
-/* Take w off the list; prev is the item before it (NULL: the head).
- * Interrupts are held.  A pool item goes back to the pool. */
-static void
-unlink_item(struct pb_work *prev, struct pb_work *w)
+static int
+is_timer(const struct pb_work *w)
 {
-	if (prev)
-		prev->next = w->next;
-	else
-		q_head = w->next;
-	if (q_tail == w)
-		q_tail = prev;
-	w->next = NULL;
+	return w >= &timers[0].work && w <= &timers[TIMER_SLOTS - 1].work;
+}
+
+/* Take entry e off the queue.  Interrupts are held.  A pool item goes
+ * back to the pool. */
+static void
+unlink_item(struct workq_ent *e)
+{
+	struct pb_work *w = e->w;
+
+	workq_take(e);
 	w->queued = 0;
 	if (from_pool(w)) {
 		w->next = pool_free;
@@ -534,8 +584,7 @@ static int from_pool(const struct pb_work *w);
 static int
 batchable(const struct pb_work *w)
 {
-	return !from_pool(w) && !(w >= &timers[0].work &&
-	    w <= &timers[TIMER_SLOTS - 1].work);
+	return !from_pool(w) && !is_timer(w);
 }
 
 /* A batch's items that did not get their turn go back to the head of the
@@ -548,13 +597,14 @@ batch_requeue(struct work_args *a)
 	for (unsigned i = a->n; i-- > a->next + 1;) {
 		struct pb_work *w = (struct pb_work *)(uintptr_t)a->item[i].w;
 
-		if (!a->item[i].fn || w->queued)
+		if (!a->item[i].fn || workq_holds(w))
 			continue;
-		w->queued = 1;
-		w->next = q_head;
-		q_head = w;
-		if (!q_tail)
-			q_tail = w;
+		if (workq_put(w, a->owner, a->item[i].gen, 1))
+			w->queued = 1;
+		else
+			log_event(LOG_ERROR, "hub: the work queue is full (%d "
+			    "items): an item of %s is not queued",
+			    WORKQ_SLOTS, a->owner->name);
 	}
 	arch_irq_release(held);
 }
@@ -569,26 +619,23 @@ batches_forget(const struct pb_work *w, const struct pb_module *m)
 				b->item[i].fn = NULL;
 }
 
-/* Take off the list every item `drop` says; interrupts are held. */
+/* Take off the queue every entry `drop` says; interrupts are held. */
 static void
-unlink_if(int (*drop)(const struct pb_work *w, const void *key),
+unlink_if(int (*drop)(const struct workq_ent *e, const void *key),
     const void *key)
 {
-	struct pb_work *prev = NULL, *w = q_head, *next;
+	uint32_t at = workq_start();
+	struct workq_ent *e;
 
-	for (; w; w = next) {
-		next = w->next;
-		if (drop(w, key))
-			unlink_item(prev, w);
-		else
-			prev = w;
-	}
+	while ((e = workq_next(&at)))
+		if (drop(e, key))
+			unlink_item(e);
 }
 
 static int
-is_item(const struct pb_work *w, const void *key)
+is_item(const struct workq_ent *e, const void *key)
 {
-	return w == key;
+	return e->w == key;
 }
 
 /* After this returns, w does not run for any earlier post. */
@@ -598,8 +645,7 @@ work_cancel(struct pb_work *w)
 	uint64_t held = arch_irq_hold();
 
 	posts_drain();
-	if (w->queued)
-		unlink_if(is_item, w);
+	unlink_if(is_item, w);
 	batches_forget(w, NULL);
 	arch_irq_release(held);
 }
@@ -768,7 +814,7 @@ watch_end(struct watch outer)
 	arch_irq_release(held);
 }
 
-static int held_back(const struct pb_work *w);
+static int held_back(const struct workq_ent *e);
 
 /* The next post, taken from the ring in the running module's domain
  * (writing only the ring; the checks read), while the queue is empty: an
@@ -777,21 +823,24 @@ static int held_back(const struct pb_work *w);
  * end inside this call (not the clock's or the interrupt controller's).
  * An item an injection waits for goes the normal way, where the injector
  * is armed in the hub's domain. */
-static struct pb_work *
-next_post(const struct pb_module *m)
+static int
+next_post(const struct pb_module *m, struct workq_ent *e)
 {
 	struct pb_work *w;
 
-	if (q_head || shared->posts_out == shared->posts_in)
-		return NULL;
+	if (!workq_empty() || shared->posts_out == shared->posts_in)
+		return 0;
 	w = shared->posts[shared->posts_out % POSTS_RING];
-	if (!work_post_ok(w) || w->queued ||
-	    !owner_alive(w->owner, w->gen) || held_back(w) ||
-	    inject_due(w->owner, INJECT_WORK) || (w->owner != m &&
-	    (in_call(w->owner) || shadow_calling(w->owner) ||
-	    !hub_watch_may_end(w->owner, NULL))))
-		return NULL;
-	return post_take();
+	if (!work_post_ok(w))
+		return 0;
+	*e = (struct workq_ent){ .w = w, .owner = w->owner, .gen = w->gen };
+	if (!is_module(e->owner) || !owner_alive(e->owner, e->gen) ||
+	    held_back(e) || inject_due(e->owner, INJECT_WORK) ||
+	    (e->owner != m && (in_call(e->owner) ||
+	    shadow_calling(e->owner) || !hub_watch_may_end(e->owner, NULL))))
+		return 0;
+	post_take();
+	return 1;
 }
 
 long
@@ -799,8 +848,9 @@ call_work(void *p)
 {
 	struct work_args *a = p;
 	struct pb_module *m = a->owner;	/* whose code runs now */
-	struct pb_work *w;
+	struct workq_ent e;
 	uint64_t held;
+	int got;
 
 	a->since = arch_now_ns();
 	for (;; a->next++) {
@@ -815,16 +865,16 @@ call_work(void *p)
 	while (a->more && a->n + a->posts < WORK_BATCH &&
 	    arch_now_ns() - a->since <= WORK_BATCH_NS) {
 		held = arch_irq_hold();
-		w = next_post(m);
+		got = next_post(m, &e);
 		arch_irq_release(held);
-		if (!w)
+		if (!got)
 			break;
-		if (w->owner != m) {	/* a fault from here on is its */
-			arch_guard_retarget(m = w->owner);
+		if (e.owner != m) {	/* a fault from here on is its */
+			arch_guard_retarget(m = e.owner);
 			a->running = m;
 		}
 		a->posts++;
-		w->fn(w->arg);
+		e.w->fn(e.w->arg);
 	}
 	return PB_OK;
 }
@@ -859,23 +909,23 @@ timer_dequeued(const struct pb_work *w)
 			timers[i].id = 0;
 }
 
-/* May w run while the hub waits inside a call (a swap's drain)?  Only
+/* May e run while the hub waits inside a call (a swap's drain)?  Only
  * work of a module not in a call itself; not the hub's own. */
 static int
-may_run_waiting(const struct pb_work *w)
+may_run_waiting(const struct workq_ent *e)
 {
-	return w->owner && !in_call(w->owner) && !shadow_calling(w->owner);
+	return e->owner && !in_call(e->owner) && !shadow_calling(e->owner);
 }
 
-/* Is w the work of a provider that has quiesced (a swap's old provider
+/* Is e the work of a provider that has quiesced (a swap's old provider
  * between its PB_OK and its resume or unload, or a parked disk)?  It waits
  * in the queue: the provider promised to do nothing, and a resume runs it
  * then; an unload drops it (its generation changes). */
 static int
-held_back(const struct pb_work *w)
+held_back(const struct workq_ent *e)
 {
-	return w->owner && w->owner->state == MOD_QUIESCED &&
-	    w->owner->generation == w->gen;
+	return e->owner && e->owner->state == MOD_QUIESCED &&
+	    e->owner->generation == e->gen;
 }
 
 /* Run the first queued item that may run (not held back, and while the
@@ -884,35 +934,35 @@ static int
 run_one(int waiting)
 {
 	uint64_t held = arch_irq_hold();
-	struct pb_work *w, *prev = NULL;
+	struct workq_ent *e;
 	struct work_args a;
+	uint32_t at;
 	int alive;
 
 	posts_drain();
-	w = q_head;
-	while (w && (held_back(w) || (waiting && !may_run_waiting(w)))) {
-		prev = w;
-		w = w->next;
-	}
-	if (!w) {
+	at = workq_start();
+	while ((e = workq_next(&at)) &&
+	    (held_back(e) || (waiting && !may_run_waiting(e))))
+		;
+	if (!e) {
 		arch_irq_release(held);
 		return 0;
 	}
-	a.owner = w->owner;
+	a.owner = e->owner;
 	a.more = a.owner && !waiting;
 	a.n = a.next = a.posts = 0;
-	alive = owner_alive(a.owner, w->gen);
+	alive = owner_alive(a.owner, e->gen);
 	/* The first item, and the same module's that follow it. */
 	do {
-		a.item[a.n].fn = w->fn;
-		a.item[a.n].arg = w->arg;
-		a.item[a.n].w = w;
-		a.item[a.n++].gen = w->gen;
-		unlink_item(prev, w);
-		timer_dequeued(w);
-		w = prev ? prev->next : q_head;
-	} while (a.more && a.n < WORK_BATCH && w && w->owner == a.owner &&
-	    !held_back(w) && batchable(w));
+		a.item[a.n].fn = e->w->fn;
+		a.item[a.n].arg = e->w->arg;
+		a.item[a.n].w = e->w;
+		a.item[a.n++].gen = e->gen;
+		timer_dequeued(e->w);
+		unlink_item(e);
+		e = workq_next(&at);
+	} while (a.more && a.n < WORK_BATCH && e && e->owner == a.owner &&
+	    !held_back(e) && batchable(e->w));
 	arch_irq_release(held);
 	if (alive && a.owner)
 		inject_hook(a.owner, INJECT_WORK, &a.item[0].fn,
@@ -973,9 +1023,9 @@ hub_wait_step(uint64_t until)
 }
 
 static int
-owned_by(const struct pb_work *w, const void *m)
+owned_by(const struct workq_ent *e, const void *m)
 {
-	return w->owner == m;
+	return e->owner == m;
 }
 
 /* Nothing of m's may run after this, and nothing queued may point into

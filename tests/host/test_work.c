@@ -675,3 +675,101 @@ TEST(work_and_timers_of_a_quiesced_module_wait)
 	CHECK_STR(ran, "hwt");
 	fm_teardown();
 }
+
+/* The queue's order is the hub's: a module that writes over its own
+ * queued items (the links the hub kept there once, the owner, the flag)
+ * neither breaks the queue nor loses another module's item, and its item
+ * still runs as its own. */
+TEST(work_queue_survives_queued_items_written_over)
+{
+	struct fm *m, *k;
+	struct pb_work a, b, c;
+
+	fm_setup();
+	m = fm_add_running("m");
+	k = fm_add_running("k");
+	ran[0] = '\0';
+	work_init(m->m, &a, note, "a");
+	work_init(m->m, &b, note, "b");
+	work_init(k->m, &c, note, "c");
+	work_post(&a);
+	work_post(&b);
+	work_post(&c);
+	a.next = (struct pb_work *)(uintptr_t)0x219549afbull;
+	a.owner = (struct pb_module *)(uintptr_t)0x219549afbull;
+	b.owner = NULL;				/* would run as the hub's */
+	b.queued = 0;
+	work_post(&b);				/* still queued once */
+	CHECK_EQ_INT(fm_run_work(), 3);
+	CHECK_STR(ran, "abc");
+	CHECK(!m->m->fault_pending && !k->m->fault_pending);
+	fm_teardown();
+}
+
+/* An item whose owner was written over before it was posted is not
+ * queued: it names no module, another module, or none (the hub) from a
+ * module's memory.  The module whose memory holds it is charged. */
+TEST(work_item_naming_a_wrong_owner_is_refused_and_its_holder_charged)
+{
+	static struct pb_module *const wrong[] = {
+		(struct pb_module *)(uintptr_t)0x219549afbull,
+		NULL,
+		&modules[1],			/* k: another module */
+		(struct pb_module *)((char *)&modules[1] + 8),
+	};
+	struct fm *m;
+	struct pb_work *w;
+
+	fm_setup();
+	m = fm_add_running("m");
+	fm_add_running("k");
+	w = mem_alloc(m->m, 1, 0, MEM_KIND_HEAP);
+	REQUIRE(w != NULL);
+	for (unsigned i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		ran[0] = '\0';
+		m->m->fault_pending = 0;
+		work_init(m->m, w, note, "w");
+		w->owner = wrong[i];
+		work_post(w);
+		CHECK(!work_queued(w));
+		CHECK(fm_log_has("names a wrong owner"));
+		CHECK(m->m->fault_pending);
+		CHECK_EQ_INT(m->m->fault_vector, FAULT_ITEM);
+		CHECK_EQ_INT((long long)m->m->fault_addr,
+		    (long long)(uintptr_t)w);
+	}
+	/* Its recovery is due; here the charge is taken back, so the page
+	 * stays m's for the last case.  Named rightly, the item runs. */
+	m->m->fault_pending = 0;
+	CHECK_EQ_INT(fm_run_work(), 1);		/* the recovery's, idle */
+	CHECK_STR(ran, "");
+	work_init(m->m, w, note, "w");
+	work_post(w);
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK_STR(ran, "w");
+	CHECK(!m->m->fault_pending);
+	fm_teardown();
+}
+
+/* The queue holds WORKQ_SLOTS items; one more is refused with a line,
+ * and the ring is whole again once they ran. */
+TEST(work_queue_full_says_so)
+{
+	static struct pb_work many[WORKQ_SLOTS + 1];
+	struct fm *m;
+
+	fm_setup();
+	m = fm_add_running("m");
+	ran[0] = '\0';
+	for (unsigned i = 0; i <= WORKQ_SLOTS; i++) {
+		work_init(m->m, &many[i], note, "");
+		work_post(&many[i]);
+	}
+	CHECK(!work_queued(&many[WORKQ_SLOTS]));
+	CHECK(fm_log_has("the work queue is full"));
+	work_cancel(&many[5]);			/* a hole in the middle */
+	work_post(&many[WORKQ_SLOTS]);		/* squeezed in */
+	CHECK(work_queued(&many[WORKQ_SLOTS]));
+	CHECK_EQ_INT(fm_run_work(), WORKQ_SLOTS);
+	fm_teardown();
+}
