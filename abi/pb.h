@@ -329,15 +329,17 @@ struct pb_irq_info {
 typedef void (*pb_work_fn)(void *arg);
 
 /*
- * ABI 1.2: a work item the module owns, in its own memory (intrusive).
- * work_init sets it up once for its owner (the module whose work it is);
- * work_post queues it to run fn(arg) once on the event loop, from anywhere
- * (an interrupt handler, another module's work: a block provider posts its
- * client's completion this way).  Posting never fails and never allocates:
- * an item already queued stays queued once.  work_cancel takes it off the
- * queue; after it returns fn does not run for any earlier post (cancel
- * an item before freeing its memory).  The fields after `arg` are the
- * hub's.
+ * ABI 1.2: a work item the module owns, in its own memory.  work_init
+ * sets it up once for its owner (the module whose work it is); work_post
+ * queues it to run fn(arg) once on the event loop, from anywhere (an
+ * interrupt handler, another module's work: a block provider posts its
+ * client's completion this way).  Posting never allocates and does not
+ * fail short of the hub's 1024 queued items: an item already queued stays
+ * queued once.  work_cancel takes it off the queue; after it returns fn
+ * does not run for any earlier post (cancel an item before freeing its
+ * memory).  The fields after `arg` are the hub's; the queue itself is
+ * kept in the hub's memory, and an item whose owner was written over is
+ * its holder's fault (docs/abi.md).
  */
 struct pb_work {
 	pb_work_fn fn;
