@@ -363,14 +363,14 @@ work_post_ok(const struct pb_work *w)
  * module or none (the hub) when it is in the hub's memory?  Its code runs
  * as its owner's, with that module's rights; with none, as the hub's. */
 static int
-item_whole(const struct pb_work *w)
+item_whole(const struct pb_work *w, const struct pb_module *owner)
 {
 	struct pb_module *holder;
 
 	if (from_pool(w) || is_timer(w))
-		return !w->owner || is_module(w->owner);
+		return !owner || is_module(owner);
 	holder = mem_holder((uint64_t)(uintptr_t)w);
-	return holder ? w->owner == holder : !w->owner || is_module(w->owner);
+	return holder ? owner == holder : !owner || is_module(owner);
 }
 
 /*
@@ -382,12 +382,12 @@ item_whole(const struct pb_work *w)
  * finished.  Interrupts are held.
  */
 static void
-item_refused(const struct pb_work *w)
+item_refused(const struct pb_work *w, const struct pb_module *owner)
 {
 	struct pb_module *m = mem_holder((uint64_t)(uintptr_t)w);
 
 	log_event(LOG_ERROR, "hub: the work item at %p names a wrong owner "
-	    "(%p)%s%s: not queued", (void *)w, (void *)w->owner,
+	    "(%p)%s%s: not queued", (void *)w, (void *)owner,
 	    m ? "; it lies in the memory of " : "", m ? m->name : "");
 	if (m && !m->fault_pending) {
 		hub_note_fault(m, FAULT_ITEM, 0, (uint64_t)(uintptr_t)w);
@@ -395,19 +395,28 @@ item_refused(const struct pb_work *w)
 	}
 }
 
+static void
+queue_full(const struct pb_module *owner)
+{
+	log_event(LOG_ERROR, "hub: the work queue is full (%d items): an "
+	    "item of %s is not queued", WORKQ_SLOTS,
+	    owner ? owner->name : "the hub");
+}
+
 /* Queue w at the tail, unless it is queued already, with the owner and
- * generation it has now.  Interrupts are held. */
+ * generation it has now (read once: it is its module's memory).
+ * Interrupts are held. */
 static void
 post_link(struct pb_work *w)
 {
+	struct pb_module *owner = w->owner;
+
 	if (workq_holds(w))
 		return;
-	if (!item_whole(w))
-		item_refused(w);
-	else if (!workq_put(w, w->owner, w->gen, 0))
-		log_event(LOG_ERROR, "hub: the work queue is full (%d items): "
-		    "an item of %s is not queued", WORKQ_SLOTS,
-		    w->owner ? w->owner->name : "the hub");
+	if (!item_whole(w, owner))
+		item_refused(w, owner);
+	else if (!workq_put(w, owner, w->gen, 0))
+		queue_full(owner);
 	else
 		w->queued = 1;
 }
@@ -579,8 +588,6 @@ in_call(const struct pb_module *m)
 	return n != 0;
 }
 
-static int from_pool(const struct pb_work *w);
-
 static int
 batchable(const struct pb_work *w)
 {
@@ -602,9 +609,7 @@ batch_requeue(struct work_args *a)
 		if (workq_put(w, a->owner, a->item[i].gen, 1))
 			w->queued = 1;
 		else
-			log_event(LOG_ERROR, "hub: the work queue is full (%d "
-			    "items): an item of %s is not queued",
-			    WORKQ_SLOTS, a->owner->name);
+			queue_full(a->owner);
 	}
 	arch_irq_release(held);
 }
