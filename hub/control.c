@@ -238,7 +238,8 @@ hub_control(struct pb_module *caller, const char *line, pb_line_fn out,
 		return n == 0 ? PB_OK : error(&c, PB_EINVAL,
 		    "error: too many arguments: %s", line, NULL);
 	/* inject takes one to three words: `inject`, `inject off`,
-	 * `inject MODULE MOMENT:TYPE:PARAM` (hub/inject.c). */
+	 * `inject MODULE MOMENT:TYPE:PARAM`, `inject hub crash`
+	 * (hub/inject.c). */
 	if (strcmp(w[0], "inject") == 0)
 		return inject_control(w[1], w[2], out, arg) == PB_OK ? PB_OK :
 		    error(&c, PB_EINVAL, "error: inject: bad arguments: %s",

@@ -323,6 +323,7 @@ void work_init(struct pb_module *owner, struct pb_work *w, pb_work_fn fn,
     void *arg);
 void work_post(struct pb_work *w);
 int work_post_ok(const struct pb_work *w);
+void work_post_refused(const struct pb_work *w);
 void work_post_shared(struct pb_work *w);	/* a module's, in its domain */
 int work_queued(const struct pb_work *w);
 void work_cancel(struct pb_work *w);

@@ -213,7 +213,38 @@ inject_entry(struct pb_module *m, long (**fn)(void *), void **arg)
 	*fn = injector;
 }
 
-/* `inject`: the state; `inject off`; `inject MODULE K:T:P`. */
+/* The hub's own fault: a write through a non-canonical address, a #GP
+ * in the hub's code. */
+static void
+hub_crash(void *unused)
+{
+	(void)unused;
+	*(volatile uint64_t *)(uintptr_t)0x8000000000000000ull = 0;
+}
+
+/*
+ * `inject hub crash`: the hub faults on its next turn of the event loop,
+ * as hub work, where no module's call is below it to charge: the fatal
+ * path (the log and the screen say why the machine stopped), tested on
+ * purpose, as Linux's sysrq-c is.  Only a caller of the control service
+ * (the shell, boot.cfg's exec= lines) can ask for it.
+ */
+static int
+inject_hub(const char *what, pb_line_fn out, void *o)
+{
+	static struct pb_work w;
+
+	if (strcmp(what, "crash") != 0)
+		return PB_EINVAL;
+	work_init(NULL, &w, hub_crash, NULL);
+	work_post(&w);
+	if (out)
+		out(o, "inject: the hub faults on its next turn");
+	return PB_OK;
+}
+
+/* `inject`: the state; `inject off`; `inject MODULE K:T:P`; `inject hub
+ * crash`. */
 int
 inject_control(const char *name, const char *spec, pb_line_fn out, void *o)
 {
@@ -228,6 +259,8 @@ inject_control(const char *name, const char *spec, pb_line_fn out, void *o)
 		inject_conn_arm(NULL);
 		return PB_OK;
 	}
+	if (name && spec && strcmp(name, "hub") == 0)
+		return inject_hub(spec, out, o);
 	if (name && spec) {
 		m = mod_find(name);
 		k = rt_strtou(spec, &e, 0);

@@ -239,8 +239,10 @@ svc_work_post(struct pb_module *self, struct pb_work *w)
 		hub_arg_bad(self, "work_post", "item", w);
 	else if (work_post_ok(w))
 		work_post_shared(w);
+	else if (w)
+		work_post_refused(w);	/* written over, or never set up */
 	else
-		log_event(LOG_ERROR, "%s: posts a work item nobody set up",
+		log_event(LOG_ERROR, "%s: posts no work item (NULL)",
 		    self ? self->name : "?");
 }
 

@@ -395,6 +395,16 @@ item_refused(const struct pb_work *w, const struct pb_module *owner)
 	}
 }
 
+/* A module posts w, whose owner is no module (services.c). */
+void
+work_post_refused(const struct pb_work *w)
+{
+	uint64_t held = arch_irq_hold();
+
+	item_refused(w, w->owner);
+	arch_irq_release(held);
+}
+
 static void
 queue_full(const struct pb_module *owner)
 {

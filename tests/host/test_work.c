@@ -738,6 +738,14 @@ TEST(work_item_naming_a_wrong_owner_is_refused_and_its_holder_charged)
 		CHECK_EQ_INT((long long)m->m->fault_addr,
 		    (long long)(uintptr_t)w);
 	}
+	/* Posted by the module itself, through the service: the same. */
+	m->m->fault_pending = 0;
+	work_init(m->m, w, note, "w");
+	w->owner = wrong[0];
+	hub_services.work_post(m->m, w);
+	CHECK(!work_queued(w));
+	CHECK(m->m->fault_pending);
+	CHECK_EQ_INT(m->m->fault_vector, FAULT_ITEM);
 	/* Its recovery is due; here the charge is taken back, so the page
 	 * stays m's for the last case.  Named rightly, the item runs. */
 	m->m->fault_pending = 0;

@@ -219,12 +219,12 @@ def test_hub_draws_its_log_without_fbcon():
 
 
 def test_fatal_fault_drawn_on_the_screen():
-    """The hub itself faults (tlog corrupts a link in the hub's work queue)
-    before fbcon ever ran (takeover=no): the screen shows the log's last
-    lines white on red, the registers among them."""
+    """The hub itself faults (`inject hub crash`: a #GP in hub work, where
+    no module's call is below to charge) before fbcon ever ran
+    (takeover=no): the screen shows the log's last lines white on red, the
+    registers among them."""
     img = custom_image('hubfault', ['target=os', 'takeover=no',
-                                    'tlog=hubfault', 'exec=load tlog'],
-                       mods=['tlog'])
+                                    'exec=inject hub crash'])
     with Machine('default', image=img, timeout=150) as m:
         m.expect(r'error: hub: fatal #GP at 0x[0-9a-f]+', BOOT_TIMEOUT)
         text = m.serial_text()

@@ -152,3 +152,33 @@ def test_recover_partitions_renamed_by_the_restart_keep_their_clients():
         assert '/esp (fs:PATCHBAY) is gone' not in text, text[-2000:]
         m.sendline('poweroff')
         assert m.wait_exit(30) == 0
+
+
+def test_recover_module_that_wrote_over_its_work_items():
+    """tlog=overwrite writes a non-canonical address over the link and the
+    owner of a work item the hub has queued; when that item runs, over
+    the owner of another, which it posts.  The hub keeps its queue in its
+    own memory (hub/workq.c): the queued item runs as tlog's, nothing
+    follows the link, and the other is refused and charged to tlog, which
+    is restarted; each instance does it again, and the third fault within
+    the window leaves tlog stopped.  Before, the hub took the #GP walking
+    its queue and the machine died."""
+    img = custom_image('overwrite', ['target=os', 'tlog=overwrite',
+                                     'exec=load tlog'], mods=['tlog'])
+    with Machine('default', image=img, timeout=150) as m:
+        m.expect(r'tlog: faulted 3 times, not restarted', 150)
+        m.expect(r'^' + re.escape(PROMPT), 60)
+        assert 'wrote-over-ok' in m.cmd('echo wrote-over-ok', 30)
+        text = m.serial_text()
+    assert 'fatal' not in text, text[-3000:]
+    assert text.count('tlog: the item written over ran') == 3, text[-3000:]
+    refused = re.findall(r'hub: the work item at 0x[0-9a-f]+ names a wrong '
+                         r'owner \(0x8000000000000000\); it lies in the '
+                         r'memory of tlog: not queued', text)
+    assert len(refused) == 3, text[-3000:]
+    charged = re.findall(r'tlog faulted: its work item at 0x[0-9a-f]+ was '
+                         r'written over', text)
+    assert len(charged) == 3, text[-3000:]
+    recovered = re.findall(r'tlog: recovered in \d+ us \(wrote over its '
+                           r'work item at 0x[0-9a-f]+\)', text)
+    assert len(recovered) == 2, text[-3000:]

@@ -3,14 +3,15 @@
  * boot.cfg `tlog=`:
  *   tick (the default)	a log line "tick N" every `tlog-ms` ms (50), so
  *			lines arrive while a line is being typed;
- *   hubfault		100 ms after its start, queues a work item and then
- *			writes a non-canonical address into the hub's link
- *			in it, once the hub has taken it into its queue (a stray write into memory the hub owns, which
- *			nothing stops until protection domains come): the
- *			hub itself takes the #GP walking its queue, outside
- *			any module's call, a fatal fault it must show on the
- *			screen.  (A bad pointer handed to a service no longer
- *			does: the hub checks it, hub/argcheck.c.)
+ *   overwrite		100 ms after its start, writes over its own work
+ *			items, as a stray write would: a non-canonical
+ *			address into the link and the owner of one the hub
+ *			has queued (the hub keeps its queue in its own
+ *			memory, hub/workq.c: it must not follow them, and
+ *			the item runs as tlog's), and when it runs, over the
+ *			owner of another, which it posts (the hub must
+ *			refuse it and charge tlog).  Each restarted tlog
+ *			does it again, and the third is left stopped.
  */
 #include "../../../abi/pbmod.h"
 
@@ -27,6 +28,8 @@ tick(void *arg)
 }
 
 static struct pb_work stray, other;
+static struct pb_module *const wild = (struct pb_module *)
+    0x8000000000000000ull;
 
 static void
 nothing(void *arg)
@@ -34,18 +37,30 @@ nothing(void *arg)
 	(void)arg;
 }
 
-/* A module's post waits in a ring until the hub takes it into its queue
- * (hub/work.c); cancelling another item makes it take it now, so the
- * link written after is the one the hub walks. */
+/* The queued item, written over, runs as tlog's; then the other's owner
+ * is written over, and it is posted. */
 static void
-hub_fault(void *arg)
+queued_ran(void *arg)
 {
 	(void)arg;
-	hub->work_init(self, &stray, nothing, NULL);
+	pb_logf(hub, self, PB_LOG_INFO, "the item written over ran");
+	other.owner = wild;
+	hub->work_post(self, &other);
+}
+
+/* A module's post waits in a ring until the hub takes it into its queue
+ * (hub/work.c); cancelling another item makes it take it now, so what is
+ * written after is written over a queued item. */
+static void
+overwrite(void *arg)
+{
+	(void)arg;
+	hub->work_init(self, &stray, queued_ran, NULL);
 	hub->work_init(self, &other, nothing, NULL);
 	hub->work_post(self, &stray);
 	hub->work_cancel(self, &other);
-	stray.next = (struct pb_work *)0x8000000000000000ull;
+	stray.next = (struct pb_work *)wild;
+	stray.owner = wild;
 }
 
 static int
@@ -61,9 +76,9 @@ tlog_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	if (!hub->publish(self, "tlog", "t0", "", &tlog_res_ops, NULL))
 		return PB_ENOMEM;
 	if (pb_setting(hub, "tlog", v, sizeof(v)) &&
-	    strcmp(v, "hubfault") == 0)
-		return hub->timer_after(self, 100000000ull, hub_fault, NULL) > 0 ?
-		    PB_OK : PB_ENOMEM;
+	    strcmp(v, "overwrite") == 0)
+		return hub->timer_after(self, 100000000ull, overwrite, NULL) >
+		    0 ? PB_OK : PB_ENOMEM;
 	if (pb_setting(hub, "tlog-ms", v, sizeof(v)))
 		ms = rt_strtou(v, NULL, 10);
 	if (hub->size < offsetof(struct pb_hub, timer_every) + sizeof(void *))
