@@ -837,7 +837,8 @@ static int held_back(const struct workq_ent *e);
  * (its code is not on the stack below) and whose hang the watchdog may
  * end inside this call (not the clock's or the interrupt controller's).
  * An item an injection waits for goes the normal way, where the injector
- * is armed in the hub's domain. */
+ * is armed in the hub's domain, and so does one that names a wrong owner
+ * (post_link refuses it). */
 static int
 next_post(const struct pb_module *m, struct workq_ent *e)
 {
@@ -849,7 +850,8 @@ next_post(const struct pb_module *m, struct workq_ent *e)
 	if (!work_post_ok(w))
 		return 0;
 	*e = (struct workq_ent){ .w = w, .owner = w->owner, .gen = w->gen };
-	if (!is_module(e->owner) || !owner_alive(e->owner, e->gen) ||
+	if (!is_module(e->owner) || !item_whole(w, e->owner) ||
+	    !owner_alive(e->owner, e->gen) ||
 	    held_back(e) || inject_due(e->owner, INJECT_WORK) ||
 	    (e->owner != m && (in_call(e->owner) ||
 	    shadow_calling(e->owner) || !hub_watch_may_end(e->owner, NULL))))
