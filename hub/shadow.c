@@ -112,6 +112,19 @@ shadow_done(void *arg)
 	fn(farg);
 }
 
+/* n's shadow, if n names one in use, exactly; else NULL.  Modules may
+ * write the notes: what n->s says is read, never followed, until here. */
+static struct shadow *
+note_shadow(const struct note *n)
+{
+	struct shadow *s = n->s;
+
+	if (s < shadows || s >= shadows + SHADOWS ||
+	    ((uintptr_t)s - (uintptr_t)shadows) % sizeof(*s) != 0 || !s->c)
+		return NULL;
+	return s;
+}
+
 /* May the hub write through n's pointers: its done a module's work
  * item (as work_post_ok asks of a posted one), its status in memory the
  * hub knows.  Modules may write the notes. */
@@ -120,7 +133,7 @@ note_sane(const struct note *n)
 {
 	return work_post_ok(n->done) &&
 	    hub_arg_known(n->status, sizeof(*n->status)) &&
-	    (!n->s || (n->s >= shadows && n->s < shadows + SHADOWS));
+	    (!n->s || note_shadow(n));
 }
 
 /* Complete n's request with err, through its client's own work. */
@@ -350,12 +363,13 @@ lost_poll(struct pb_module *m, unsigned depth, char *list, size_t cap)
 static struct pb_module *
 waits_on(const struct note *n)
 {
+	struct shadow *s = note_shadow(n);
 	struct pb_module *m;
 
-	if (!n->req || !n->s || !n->s->ops || n->s->fs || !n->s->c->res ||
+	if (!n->req || !s || !s->ops || s->fs || !s->c->res ||
 	    work_queued(n->done))
 		return NULL;
-	m = n->s->c->res->owner;
+	m = s->c->res->owner;
 	return m && m->state == MOD_RUNNING && !m->fault_pending ? m : NULL;
 }
 
@@ -603,10 +617,13 @@ shadow_state_taken(const void *state, size_t len, int taken)
 
 	for (size_t off = 0; off + sizeof(word) <= len; off += sizeof(word)) {
 		memcpy(&word, (const char *)state + off, sizeof(word));
-		for (unsigned i = 0; i < NOTES; i++)
-			if (notes[i].req && notes[i].s && !notes[i].s->ops &&
+		for (unsigned i = 0; i < NOTES; i++) {
+			struct shadow *s = note_shadow(&notes[i]);
+
+			if (notes[i].req && s && !s->ops &&
 			    (uint64_t)(uintptr_t)notes[i].req == word)
 				notes[i].taken = (uint8_t)taken;
+		}
 	}
 }
 
@@ -617,9 +634,12 @@ shadow_out_for(const struct pb_module *m)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < NOTES; i++)
-		n += notes[i].req && notes[i].s && notes[i].s->ops &&
-		    notes[i].s->c->client == m && !work_queued(notes[i].done);
+	for (unsigned i = 0; i < NOTES; i++) {
+		const struct shadow *s = note_shadow(&notes[i]);
+
+		n += notes[i].req && s && s->ops && s->c->client == m &&
+		    !work_queued(notes[i].done);
+	}
 	return n;
 }
 
@@ -640,7 +660,7 @@ const struct conn *
 shadow_noter(const struct block_req *req)
 {
 	for (unsigned i = 0; i < NOTES; i++)
-		if (notes[i].req == req && notes[i].s)
+		if (notes[i].req == req && note_shadow(&notes[i]))
 			return notes[i].s->c;
 	return NULL;
 }

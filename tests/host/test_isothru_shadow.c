@@ -17,7 +17,7 @@
 static struct fm *disk, *fs;
 /* Each test its own request: a note outlives its test (the fake disk
  * never completes it), and a note is found by the request's address. */
-static struct block_req reqs[3], *req;
+static struct block_req reqs[4], *req;
 static int refuse, calling_seen, busy_seen, heard;
 
 static int
@@ -147,5 +147,32 @@ TEST(isothru_shadow_writes_through_no_damaged_note)
 	refuse = 0;
 	CHECK_EQ_INT(submit(), PB_OK);
 	CHECK(note_of(req) != NULL);
+	fm_teardown();
+}
+
+/* A note whose shadow pointer a stray write changed (wild, page 0, into
+ * the middle of a shadow): the hub follows it nowhere, not in the lost-
+ * completion check that runs on its own, nor when asked about the
+ * client's requests; put back, the note is found again. */
+TEST(isothru_shadow_follows_no_damaged_shadow_pointer)
+{
+	uint64_t *n, was;
+
+	REQUIRE(world(3));
+	CHECK_EQ_INT(submit(), PB_OK);
+	REQUIRE((n = note_of(req)) != NULL);
+	was = n[3];				/* s */
+	CHECK(shadow_noter(req) != NULL);
+	CHECK_EQ_INT(shadow_out_for(fs->m), 1);
+	const uint64_t bad[] = { 0x8000000000000000ull, 8, was + 8 };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n[3] = bad[i];
+		CHECK(shadow_noter(req) == NULL);
+		CHECK_EQ_INT(shadow_out_for(fs->m), 0);
+		fm_advance(3000000000ull);	/* the lost-completion check */
+		CHECK_EQ_INT(disk->m->state, MOD_RUNNING);
+	}
+	n[3] = was;
+	CHECK(shadow_noter(req) != NULL);
 	fm_teardown();
 }
