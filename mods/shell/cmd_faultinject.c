@@ -13,6 +13,9 @@
  *   faultinject status                       disarm; did it fire, the
  *                                            faults since, the module's
  *                                            state, how many modules run
+ *   faultinject hub crash                    the hub itself faults on its
+ *                                            next turn: the machine stops
+ *                                            with the fatal screen
  *
  * A campaign (tests/scenario/faultcampaign.py) alternates `pick` and a
  * workload, and judges the outcome from outside: only there can a hang or
@@ -117,6 +120,11 @@ cmd_faultinject(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "status") == 0)
 		return status();
+	if (argc == 3 && strcmp(argv[1], "hub") == 0 &&
+	    strcmp(argv[2], "crash") == 0)
+		return shell_hub->control(shell_self, "inject hub crash",
+		    forward, NULL) == PB_OK ? PB_OK :
+		    fail("faultinject: the hub refused `inject hub crash`");
 	if (argc >= 5 && strcmp(argv[1], "pick") == 0)
 		return pick(argc, argv);
 	keep = argc > 1 && strcmp(argv[1], "again") == 0;

@@ -116,7 +116,7 @@ static const struct command commands[] = {
 	{ "usb", "usb", "USB controllers and devices with their drivers, "
 	    "like lsusb -t", 0, 0, cmd_usb },
 	{ "faultinject", "faultinject [again] MODULE MOMENT TYPE [PARAM] | "
-	    "pick SEED INDEX MODULE... | status",
+	    "pick SEED INDEX MODULE... | status | hub crash",
 	    "inject a fault into a module (see cmd_faultinject.c)", 1, MANY,
 	    cmd_faultinject },
 };

@@ -233,3 +233,18 @@ def test_inject_campaign_200():
     hangs = [r for r in counted if r['outcome'] == 'hang']
     assert len(hangs) <= len(counted) // 100, hangs
     assert c.shares()['transparent'] >= 0.9, c.shares()
+
+
+def test_inject_hub_crash_from_the_shell():
+    """`faultinject hub crash` at the shell: the hub itself faults on its
+    next turn of the event loop (a #GP in hub work, no module's call below
+    to charge it to), says so and stops; nothing answers after it."""
+    with Machine('default', timeout=150) as m:
+        booted(m)
+        m.sendline('faultinject hub crash')
+        m.expect(r'inject: the hub faults on its next turn', 30)
+        m.expect(r'error: hub: fatal #GP at 0x[0-9a-f]+', 30)
+        m.sendline('echo still-here')
+        time.sleep(3)
+        text = m.serial_text().replace('\r', '')
+        assert not re.search(r'^still-here$', text, re.M), text[-1500:]
