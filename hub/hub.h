@@ -388,7 +388,7 @@ uint64_t arch_guard_depth_word(void);
 #define FAULT_SELF 257			/* called a service as another module */
 #define FAULT_ANSWER 258		/* a block submit's answer no refusal
 					 * (shadow.c); fault_addr: it */
-#define FAULT_ITEM 259			/* its work item names no module
+#define FAULT_ITEM 259			/* its work item names a wrong owner
 					 * (work.c); fault_addr: the item */
 /* Where a module's fault happened (fault_where): in its own image, in the
  * hub's code during its call (a service it called), or at no code at all

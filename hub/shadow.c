@@ -659,8 +659,10 @@ shadow_pending(const struct conn *c)
 const struct conn *
 shadow_noter(const struct block_req *req)
 {
+	const struct shadow *s;
+
 	for (unsigned i = 0; i < NOTES; i++)
-		if (notes[i].req == req && note_shadow(&notes[i]))
-			return notes[i].s->c;
+		if (notes[i].req == req && (s = note_shadow(&notes[i])))
+			return s->c;
 	return NULL;
 }
