@@ -120,6 +120,24 @@ void arch_pause(void);			/* a moment, polling */
  * is), return PB_EFAULT instead. */
 long arch_call_guarded(long (*fn)(void *arg), void *arg,
     struct pb_module *owner, uint32_t domain);
+/* The same, for a call the hub's own code makes: module code runs on a
+ * stack of its own (x86_64/stacks.c), so fn gets a copy of the `size`
+ * bytes at arg there, copied back as the call returns or faults; size 0:
+ * arg as it is.  PB_EBUSY: no room left. */
+long arch_call_module(long (*fn)(void *arg), void *arg, size_t size,
+    struct pb_module *owner, uint32_t domain);
+/* Room module code may write, for an argument block the hub hands it:
+ * `local` itself, or `size` bytes on the modules' stack when the hub runs
+ * on its own, until arch_module_room_end; NULL: no room is left.
+ * arch_module_arg and _end copy the block there and back. */
+struct arch_room {
+	uint64_t mod_sp;
+};
+void *arch_module_room(void *local, size_t size, struct arch_room *room);
+void arch_module_room_end(const struct arch_room *room);
+void *arch_module_arg(void *arg, size_t size, struct arch_room *room);
+void arch_module_arg_end(void *arg, const void *copy, size_t size,
+    const struct arch_room *room);
 /* Protection domains (x86_64/domain.c): the domain m's code runs in;
  * the services table m is given; whether modules may write pages from
  * now on (mem.c says so for every record it makes or frees). */
@@ -246,8 +264,10 @@ struct pb_module *hub_module_at(uint64_t addr);
 struct pb_module *hub_fault_culprit(uint64_t rip, struct pb_module *owner);
 void hub_note_fault(struct pb_module *m, int vector, uint64_t rip,
     uint64_t addr);
-long mod_call(struct pb_module *m, long (*fn)(void *), void *arg);
-long mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg);
+long mod_call(struct pb_module *m, long (*fn)(void *), void *arg,
+    size_t size);
+long mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg,
+    size_t size);
 /* A module's swap entries (pb.h), in the order a swap runs them, watched;
  * a missing one answers PB_OK (an export: PB_OK and no state). */
 enum { MOD_OP_QUIESCE, MOD_OP_EXPORT, MOD_OP_RELEASE, MOD_OP_IMPORT,
@@ -396,7 +416,7 @@ uint64_t arch_guard_depth_word(void);
 enum { FAULT_IN_IMAGE, FAULT_IN_HUB, FAULT_IN_NOCODE };
 /* The not-present page under the stack module code runs on (0: none): a
  * page fault there is a stack overflow.  Set by the arch side. */
-extern uint64_t hub_stack_guard;
+extern uint64_t hub_stack_guard, hub_stack_top_guard;
 int hub_set_clock(struct pb_module *owner, const struct pb_clock *clk,
     void *ctx);
 int hub_arm_alarm(uint64_t deadline);
@@ -419,9 +439,9 @@ long call_work(void *p);	/* how a work item is called, as its owner's */
 
 /* --- fault injection (inject.c): run an injector in place of a call ------ */
 enum { INJECT_ENTRY, INJECT_WORK, INJECT_IRQ };
-void inject_hook(struct pb_module *m, int moment, pb_work_fn *fn, void **arg);
+void inject_hook(struct pb_module *m, int moment, pb_work_fn *fn);
 int inject_due(const struct pb_module *m, int moment);	/* reads only */
-void inject_entry(struct pb_module *m, long (**fn)(void *), void **arg);
+void inject_entry(struct pb_module *m, long (**fn)(void *));
 void inject_conn_arm(struct pb_module *m);	/* injconn.c */
 int inject_control(const char *name, const char *spec, pb_line_fn out,
     void *o);

@@ -67,7 +67,6 @@ forward(unsigned slot, void *ctx, uint64_t a0, uint64_t a1, uint64_t a2,
 	struct fwd_call c = { NULL, ctx, { a0, a1, a2, a3, a4, a5, a6 } };
 	struct pb_module *m = NULL;
 	long (*fn)(void *) = call_op;
-	void *arg = &c;
 
 	for (unsigned i = 0; i < FWD_RES && !c.op; i++)
 		if (fwds[i].r && fwds[i].ctx == ctx) {
@@ -78,8 +77,8 @@ forward(unsigned slot, void *ctx, uint64_t a0, uint64_t a1, uint64_t a2,
 	if (!c.op)
 		return PB_ENODEV;
 	if (m)
-		inject_entry(m, &fn, &arg);
-	return fn(arg);
+		inject_entry(m, &fn);
+	return fn(&c);
 }
 
 #define FWD(n)								\

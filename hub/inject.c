@@ -49,7 +49,6 @@ static struct {
 	int armed, fired;
 	pb_work_fn fn;		/* work, irq: the module's own function */
 	long (*entry)(void *);	/* entry: the hub's call of the module */
-	void *arg;
 	int faults0;		/* every module's faults when armed */
 } inj;
 
@@ -97,18 +96,19 @@ abuse_service(uint64_t p)
 	}
 }
 
-/* Runs in place of the module's call, inside its guard. */
+/* Runs in place of the module's call, inside its guard, with the call's
+ * argument (for an entry point, the copy module code may write:
+ * x86_64/stacks.c). */
 static long
-injector(void *unused)
+injector(void *arg)
 {
-	uint64_t p = inj.param, a = (uint64_t)(uintptr_t)inj.arg;
+	uint64_t p = inj.param, a = (uint64_t)(uintptr_t)arg;
 	/* cli; 1: pause; jmp 1b */
 	static const uint8_t spin[] = { 0xfa, 0xf3, 0x90, 0xeb, 0xfc };
 	long (*volatile jump)(void *);
 	uint8_t bit;
 	long r;
 
-	(void)unused;
 	inj.fired = 1;
 	switch (inj.type) {
 	case T_STRAY:
@@ -126,7 +126,7 @@ injector(void *unused)
 		/* fall through */
 	case T_WILD:	/* through memory: a constant NULL call is UB */
 		jump = (long (*)(void *))(uintptr_t)p;
-		return jump(inj.arg);
+		return jump(arg);
 	case T_REGBIT:
 		return call_real((void *)(uintptr_t)(a ^ (1ull << (p % 64))));
 	case T_CODEBIT:
@@ -141,9 +141,9 @@ injector(void *unused)
 		jump = (long (*)(void *))(uintptr_t)arch_code_poke(
 		    inj.m->base, inj.m->size, 0, spin + (inj.type == T_LOOP),
 		    sizeof(spin) - (inj.type == T_LOOP), 0);
-		return jump(inj.arg);
+		return jump(arg);
 	case T_RETCODE:
-		call_real(inj.arg);
+		call_real(arg);
 		return (long)p;
 	case T_SVCARG:
 		abuse_service(p);
@@ -151,7 +151,7 @@ injector(void *unused)
 	case T_SKIP:
 		if (inj.moment == INJECT_IRQ)
 			return PB_OK;
-		r = call_real(inj.arg);
+		r = call_real(arg);
 		arch_irq_hold();
 		return r;
 	case T_SLOT:
@@ -160,17 +160,17 @@ injector(void *unused)
 		    0xdeadbeefcafef00dull);
 		if (p & 0x80) {
 			jump = NULL;
-			return jump(inj.arg);
+			return jump(arg);
 		}
 		break;
 	}
-	return call_real(inj.arg);
+	return call_real(arg);
 }
 
 static void
-injector_void(void *unused)
+injector_void(void *arg)
 {
-	injector(unused);
+	injector(arg);
 }
 
 static int
@@ -188,28 +188,27 @@ inject_due(const struct pb_module *m, int moment)
 	return due(m, moment);
 }
 
-/* Work and interrupts: fn(arg) is what the hub is about to call as m's. */
+/* Work and interrupts: *fn is what the hub is about to call as m's; the
+ * injector runs in its place, with its argument. */
 void
-inject_hook(struct pb_module *m, int moment, pb_work_fn *fn, void **arg)
+inject_hook(struct pb_module *m, int moment, pb_work_fn *fn)
 {
 	if (!due(m, moment))
 		return;
 	inj.armed = 0;
 	inj.fn = *fn;
 	inj.entry = NULL;
-	inj.arg = *arg;
 	*fn = injector_void;
 }
 
 /* Entry points: every watched call that is not a work item. */
 void
-inject_entry(struct pb_module *m, long (**fn)(void *), void **arg)
+inject_entry(struct pb_module *m, long (**fn)(void *))
 {
 	if (*fn == call_work || !due(m, INJECT_ENTRY))
 		return;
 	inj.armed = 0;
 	inj.entry = *fn;
-	inj.arg = *arg;
 	*fn = injector;
 }
 

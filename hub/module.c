@@ -356,13 +356,20 @@ hub_note_fault(struct pb_module *m, int vector, uint64_t rip, uint64_t addr)
 	    arch_hub_code(rip) ? FAULT_IN_HUB : FAULT_IN_NOCODE;
 }
 
-uint64_t hub_stack_guard;
+/* The guard pages under the stack module code runs on and, when module
+ * code has a stack of its own (x86_64/stacks.c), over it. */
+uint64_t hub_stack_guard, hub_stack_top_guard;
 
 static const char *
 fault_what(const struct pb_module *m)
 {
-	return m->fault_vector == 14 && hub_stack_guard &&
-	    m->fault_addr - hub_stack_guard < 4096 ? ": stack overflow" : "";
+	if (m->fault_vector != 14)
+		return "";
+	if (hub_stack_guard && m->fault_addr - hub_stack_guard < 4096)
+		return ": stack overflow";
+	if (hub_stack_top_guard && m->fault_addr - hub_stack_top_guard < 4096)
+		return ": a write past the top of its stack";
+	return "";
 }
 
 static const char *
@@ -407,7 +414,7 @@ static struct exporting {
 } exporting;
 
 static long
-guarded(struct pb_module *m, long (*fn)(void *), void *arg)
+guarded(struct pb_module *m, long (*fn)(void *), void *arg, size_t size)
 {
 	long r;
 
@@ -415,7 +422,7 @@ guarded(struct pb_module *m, long (*fn)(void *), void *arg)
 	    (m != exporting.m || calls_in != exporting.depth))
 		return PB_EFAULT;	/* awaits its recovery: not called */
 	calls_in++;
-	r = arch_call_guarded(fn, arg, m, arch_domain_of(m));
+	r = arch_call_module(fn, arg, size, m, arch_domain_of(m));
 	calls_in--;
 	return r;
 }
@@ -451,14 +458,15 @@ mod_handle_faults(void)
 		mod_handle_fault(bad);
 }
 
-/* Call into module code, with the interrupt state as it is. */
+/* Call into module code, with the interrupt state as it is; arg's `size`
+ * bytes are where module code may write them (hub.h, arch_call_module). */
 long
-mod_call(struct pb_module *m, long (*fn)(void *), void *arg)
+mod_call(struct pb_module *m, long (*fn)(void *), void *arg, size_t size)
 {
 	long r;
 
 	m->busy++;
-	r = guarded(m, fn, arg);
+	r = guarded(m, fn, arg, size);
 	m->busy--;
 	return after_call(r);
 }
@@ -496,19 +504,26 @@ call_open(void *p)
  * handled, so a restart gets a count of its own.
  */
 long
-mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg)
+mod_call_watched(struct pb_module *m, long (*fn)(void *), void *arg,
+    size_t size)
 {
+	struct arch_room room;
 	struct open_args a;
 	struct watch outer;
+	void *in;
 	long r;
 
-	inject_entry(m, &fn, &arg);
-	a = (struct open_args){ fn, arg, calls_in == 0 };
+	inject_entry(m, &fn);
+	/* fn's argument where module code may write it, then call_open's */
+	if (!(in = arch_module_arg(arg, size, &room)) && size)
+		return PB_EBUSY;
+	a = (struct open_args){ fn, in, calls_in == 0 };
 	outer = watch_begin(m);
 	m->busy++;
-	r = guarded(m, call_open, &a);
+	r = guarded(m, call_open, &a, sizeof(a));
 	m->busy--;
 	watch_end(outer);
+	arch_module_arg_end(arg, in, size, &room);
 	return after_call(r);
 }
 
@@ -538,7 +553,7 @@ mod_start(struct pb_module *m, int mode)
 	if (m->state != MOD_LOADED)
 		return PB_EBUSY;
 	m->state = mode == PB_START_STANDBY ? MOD_STANDBY : MOD_RUNNING;
-	r = mod_call_watched(m, call_start, &a);
+	r = mod_call_watched(m, call_start, &a, sizeof(a));
 	if (r == PB_EFAULT)
 		return PB_EFAULT;	/* mod_handle_fault cleaned up */
 	if (r != PB_OK) {
@@ -579,7 +594,7 @@ mod_stop(struct pb_module *m)
 	unsigned failed;
 
 	if (m->ops && m->ops->stop && !m->fault_pending)
-		mod_call_watched(m, call_stop, m);
+		mod_call_watched(m, call_stop, m, 0);
 	/* Stopped from here on: a provider that faults while hearing it
 	 * goes must not have m stopped a second time, inside this stop. */
 	m->state = MOD_LOADED;
@@ -781,7 +796,7 @@ mod_steps(struct pb_module *m, unsigned steps, struct mod_op *a)
 	a->steps = steps;
 	a->at = 0;
 	a->overran = 0;
-	return (int)mod_call_watched(m, call_steps, a);
+	return (int)mod_call_watched(m, call_steps, a, sizeof(*a));
 }
 
 int

@@ -212,7 +212,7 @@ conn_tell(struct conn *c, int event)
 
 	if (c->client && c->client->ops && c->client->ops->event &&
 	    !c->client->fault_pending)
-		mod_call_watched(c->client, call_event, &a);
+		mod_call_watched(c->client, call_event, &a, sizeof(a));
 }
 
 /* c's client goes because it faulted, and no driver waits to take its
@@ -251,10 +251,10 @@ conn_tell_gone(struct conn *c)
 	arch_conn_ungate(c, &view);
 	view.client_data = c->client;	/* who goes (abi/pb.h) */
 	if (gone_faulted(c))
-		r = mod_call_watched(p, call_event, &a);
+		r = mod_call_watched(p, call_event, &a, sizeof(a));
 	a.event = PB_EV_CLIENT_GONE;
 	if (r == PB_OK)
-		r = mod_call_watched(p, call_event, &a);
+		r = mod_call_watched(p, call_event, &a, sizeof(a));
 	if (r == PB_OK && !view.ops)
 		return PB_EIO;
 	if (r == PB_OK)

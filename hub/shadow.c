@@ -213,7 +213,7 @@ provider_call(struct resubmit_args *a, long (*fn)(void *))
 	if (p->fault_pending)
 		return PB_EFAULT;
 	book.b.calls[p - modules]++;
-	r = arch_call_guarded(fn, a, p, arch_domain_of(p));
+	r = arch_call_module(fn, a, sizeof(*a), p, arch_domain_of(p));
 	book.b.calls[p - modules]--;
 	if (r == PB_EFAULT)
 		recover_defer();
@@ -567,7 +567,7 @@ shadow_replay(struct conn *c)
 		if (work_queued(t->done))
 			continue;	/* completed: shadow_done is on its way */
 		r = s->ops && c->res && c->res->owner ?
-		    mod_call(c->res->owner, call_submit, &a) : PB_ENODEV;
+		    mod_call(c->res->owner, call_submit, &a, sizeof(a)) : PB_ENODEV;
 		if (r == PB_OK)
 			n++;
 		else if (!s->fs && !block_refusal(r) && answer_is_fault(s, r))

@@ -562,24 +562,37 @@ unlink_item(struct workq_ent *e)
 #define WORK_BATCH 16
 #define WORK_BATCH_NS 1000000ull
 
-struct work_args {
+/* A batch as the hub took it off the queue, in the hub's memory: the
+ * module's code reads it (call_work, in the module's domain) and cannot
+ * change what the hub later puts back or cancels. */
+struct batch {
 	struct pb_module *owner;
 	int more;			/* may take the module's next posts */
-	unsigned n, next;		/* items; the one running or last run */
-	unsigned posts;			/* the module's next posts run */
-	uint64_t since;			/* arch_now_ns at the first item */
-	struct work_args *outer;	/* the batch running below this one */
-	struct pb_module *running;	/* whose item runs now: owner, or the
-					 * module of a post chained in */
+	unsigned n;			/* items */
 	struct {
 		pb_work_fn fn;		/* NULL: cancelled */
 		void *arg;
 		const struct pb_work *w;
 		uint32_t gen;
 	} item[WORK_BATCH];
+	struct work_args *run;		/* its progress */
 };
 
-static struct work_args *batches;	/* running, innermost first */
+/* A batch's progress, which call_work writes in the module's domain (on
+ * the modules' stack, x86_64/stacks.c): the hub reads it back bounded. */
+struct work_args {
+	const struct batch *b;
+	unsigned next;			/* the item running or last run */
+	unsigned posts;			/* the module's next posts run */
+	uint64_t since;			/* arch_now_ns at the first item */
+	struct pb_module *running;	/* whose item runs now: owner, or the
+					 * module of a post chained in */
+};
+
+/* The batches running, outermost first: each nests in a call. */
+#define BATCH_NEST 16
+static struct batch batches[BATCH_NEST];
+static unsigned nbatches;
 
 /* Is m's code in a call below (m->busy), counting a batch that runs
  * another module's chained post as that module's call, not its owner's:
@@ -590,11 +603,14 @@ in_call(const struct pb_module *m)
 {
 	unsigned n = m->busy;
 
-	for (const struct work_args *b = batches; b; b = b->outer)
-		if (b->running != b->owner) {
-			n += b->running == m;
-			n -= b->owner == m && n;
+	for (unsigned i = 0; i < nbatches; i++) {
+		const struct pb_module *running = batches[i].run->running;
+
+		if (running != batches[i].owner) {
+			n += running == m;
+			n -= batches[i].owner == m && n;
 		}
+	}
 	return n != 0;
 }
 
@@ -607,19 +623,19 @@ batchable(const struct pb_work *w)
 /* A batch's items that did not get their turn go back to the head of the
  * queue, in their order. */
 static void
-batch_requeue(struct work_args *a)
+batch_requeue(const struct batch *b, unsigned next)
 {
 	uint64_t held = arch_irq_hold();
 
-	for (unsigned i = a->n; i-- > a->next + 1;) {
-		struct pb_work *w = (struct pb_work *)(uintptr_t)a->item[i].w;
+	for (unsigned i = b->n; i-- > next + 1;) {
+		struct pb_work *w = (struct pb_work *)(uintptr_t)b->item[i].w;
 
-		if (!a->item[i].fn || workq_holds(w))
+		if (!b->item[i].fn || workq_holds(w))
 			continue;
-		if (workq_put(w, a->owner, a->item[i].gen, 1))
+		if (workq_put(w, b->owner, b->item[i].gen, 1))
 			w->queued = 1;
 		else
-			queue_full(a->owner);
+			queue_full(b->owner);
 	}
 	arch_irq_release(held);
 }
@@ -628,10 +644,13 @@ batch_requeue(struct work_args *a)
 static void
 batches_forget(const struct pb_work *w, const struct pb_module *m)
 {
-	for (struct work_args *b = batches; b; b = b->outer)
-		for (unsigned i = b->next + 1; i < b->n; i++)
+	for (unsigned k = 0; k < nbatches; k++) {
+		struct batch *b = &batches[k];
+
+		for (unsigned i = b->run->next + 1; i < b->n; i++)
 			if (b->item[i].w == w || b->owner == m)
 				b->item[i].fn = NULL;
+	}
 }
 
 /* Take off the queue every entry `drop` says; interrupts are held. */
@@ -864,22 +883,23 @@ long
 call_work(void *p)
 {
 	struct work_args *a = p;
-	struct pb_module *m = a->owner;	/* whose code runs now */
+	const struct batch *b = a->b;
+	struct pb_module *m = b->owner;	/* whose code runs now */
 	struct workq_ent e;
 	uint64_t held;
 	int got;
 
 	a->since = arch_now_ns();
 	for (;; a->next++) {
-		if (a->item[a->next].fn &&
-		    owner_alive(a->owner, a->item[a->next].gen))
-			a->item[a->next].fn(a->item[a->next].arg);
-		if (a->next + 1 == a->n)
+		if (a->next < b->n && b->item[a->next].fn &&
+		    owner_alive(b->owner, b->item[a->next].gen))
+			b->item[a->next].fn(b->item[a->next].arg);
+		if (a->next + 1 >= b->n)
 			break;
 		if (arch_now_ns() - a->since > WORK_BATCH_NS)
 			return PB_OK;	/* the rest are queued again */
 	}
-	while (a->more && a->n + a->posts < WORK_BATCH &&
+	while (b->more && b->n + a->posts < WORK_BATCH &&
 	    arch_now_ns() - a->since <= WORK_BATCH_NS) {
 		held = arch_irq_hold();
 		got = next_post(m, &e);
@@ -951,50 +971,60 @@ static int
 run_one(int waiting)
 {
 	uint64_t held = arch_irq_hold();
+	struct work_args local, *a;
+	struct arch_room room;
 	struct workq_ent *e;
-	struct work_args a;
+	struct batch *b;
 	uint32_t at;
-	int alive;
+	int alive, ran;
 
 	posts_drain();
 	at = workq_start();
 	while ((e = workq_next(&at)) &&
 	    (held_back(e) || (waiting && !may_run_waiting(e))))
 		;
-	if (!e) {
+	if (!e || nbatches == BATCH_NEST) {
 		arch_irq_release(held);
 		return 0;
 	}
-	a.owner = e->owner;
-	a.more = a.owner && !waiting;
-	a.n = a.next = a.posts = 0;
-	alive = owner_alive(a.owner, e->gen);
+	b = &batches[nbatches];
+	b->owner = e->owner;
+	b->more = b->owner && !waiting;
+	b->n = 0;
+	alive = owner_alive(b->owner, e->gen);
 	/* The first item, and the same module's that follow it. */
 	do {
-		a.item[a.n].fn = e->w->fn;
-		a.item[a.n].arg = e->w->arg;
-		a.item[a.n].w = e->w;
-		a.item[a.n++].gen = e->gen;
+		b->item[b->n].fn = e->w->fn;
+		b->item[b->n].arg = e->w->arg;
+		b->item[b->n].w = e->w;
+		b->item[b->n++].gen = e->gen;
 		timer_dequeued(e->w);
 		unlink_item(e);
 		e = workq_next(&at);
-	} while (a.more && a.n < WORK_BATCH && e && e->owner == a.owner &&
+	} while (b->more && b->n < WORK_BATCH && e && e->owner == b->owner &&
 	    !held_back(e) && batchable(e->w));
 	arch_irq_release(held);
-	if (alive && a.owner)
-		inject_hook(a.owner, INJECT_WORK, &a.item[0].fn,
-		    &a.item[0].arg);
-	if (a.owner) {
-		a.outer = batches;
-		a.running = a.owner;
-		batches = &a;
-		mod_call_watched(a.owner, call_work, &a);
-		batches = a.outer;
-		batch_requeue(&a);
-	} else if (alive) {
-		a.item[0].fn(a.item[0].arg);
+	if (alive && b->owner)
+		inject_hook(b->owner, INJECT_WORK, &b->item[0].fn);
+	if (!b->owner) {
+		if (alive)
+			b->item[0].fn(b->item[0].arg);
+		return 1;
 	}
-	return (int)(a.n + a.posts);
+	/* The progress where the module's code may write it, and where
+	 * batches_forget finds what it wrote (no copy of it): on the
+	 * modules' stack. */
+	if (!(a = arch_module_room(&local, sizeof(local), &room)))
+		a = &local;
+	*a = (struct work_args){ .b = b, .running = b->owner };
+	b->run = a;
+	nbatches++;
+	mod_call_watched(b->owner, call_work, a, sizeof(*a));
+	nbatches--;
+	batch_requeue(b, a->next);
+	ran = (int)b->n + (int)(a->posts < WORK_BATCH ? a->posts : WORK_BATCH);
+	arch_module_room_end(&room);
+	return ran;
 }
 
 /* Run the next queued item (and the same module's after it, a batch):
@@ -1209,7 +1239,7 @@ call_irq(void *p)
 	pb_irq_fn fn = a->v->fn;
 	void *arg = a->v->arg;
 
-	inject_hook(a->v->owner, INJECT_IRQ, &fn, &arg);
+	inject_hook(a->v->owner, INJECT_IRQ, &fn);
 	fn(arg);
 	return PB_OK;
 }
@@ -1227,7 +1257,7 @@ irq_deliver(int vector)
 	}
 	/* A handler has the watchdog's limit too, counted by the NMI. */
 	outer = irq_watch_begin();
-	mod_call(v->owner, call_irq, &a);
+	mod_call(v->owner, call_irq, &a, sizeof(a));
 	irq_watch_end(outer);
 }
 

@@ -31,6 +31,11 @@ int arch_paging_init(const struct handoff *h);
 /* Called by them: protection domains, unless isolate=no (domain.c). */
 void domain_early(const struct handoff *h);
 void domain_init(const struct handoff *h);
+/* Module code's stack off the hub's (stacks.c), from domain_init;
+ * nonzero: not split, module code runs on the hub's stack. */
+int stacks_split(const struct handoff *h);
+/* The page at va not present: a guard page (paging.c). */
+int arch_page_absent(uint64_t va);
 
 /* fn(arg) on this stack, as owner's code, in protection domain `domain`
  * (domain.c); PB_EFAULT if it faults inside, PB_EBUSY if GUARD_MAX

@@ -19,8 +19,10 @@
  *          everything not listed below
  *   1..14  one per module (shared when there are more modules, keys.c):
  *          its image, pages, heap, DMA buffers and MMIO mappings
- *   15     what every module writes: the stack they run on and the IST
- *          stacks the CPU pushes onto when an interrupt cuts into them;
+ *   15     what every module writes: the stack they run on (the lower
+ *          half of the hub's: the hub's own frames are on the upper
+ *          half, key 0, stacks.c) and the IST stacks the CPU pushes
+ *          onto when an interrupt cuts into them;
  *          the guard pages, whose slots and their count connection
  *          gates fill in the client's domain (each sealed and kept
  *          twice, so a stray write there is found and outlived:
@@ -55,7 +57,8 @@
  * writer.
  *
  * Not isolated: modules sharing a key, or a granted page, from each
- * other; the stack and guard page from modules; the hub's code reached
+ * other; the modules' half of the stack and the guard page from
+ * modules; the hub's code reached
  * from a module through other pointers than the services table (the ops
  * of the hub's own resources: log, firmware-rt, ramdisk), which takes
  * the hub's domain on its first write and keeps it until the module's
@@ -329,7 +332,8 @@ domain_init(const struct handoff *h)
 	guard_domains_on();
 	domain_on = 1;
 	mem_domains_apply();
-	arch_set_key(h->stack_base, h->stack_size, KEY_SHARED);
+	if (stacks_split(h))	/* module code on the stack's lower half */
+		arch_set_key(h->stack_base, h->stack_size, KEY_SHARED);
 	arch_set_key((uint64_t)(uintptr_t)ist_stacks, sizeof(ist_stacks),
 	    KEY_SHARED);
 	arch_set_key((uint64_t)(uintptr_t)guard_stack, GUARD_PAGES * 4096,

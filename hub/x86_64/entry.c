@@ -123,18 +123,22 @@ end_if_in(uint64_t addr, uint64_t base, uint64_t size)
 }
 
 /* Beside the ledger, modules hand services pointers into the hub's image
- * (names it gave them), its stack (their locals, above the guard page)
- * and the files the stub read (a boot module's data). */
+ * (names it gave them), the stack module code runs on (their locals,
+ * above the guard page; only its half once split, stacks.c: the hub's
+ * frames are no output of a service's) and the files the stub read (a
+ * boot module's data). */
 uint64_t
 arch_ram_known(uint64_t addr)
 {
-	uint64_t end, guard = hub_stack_guard ? 4096 : 0;
+	uint64_t end, stack_end, guard = hub_stack_guard ? 4096 : 0;
 
 	if (!handoff)
 		return 0;
+	stack_end = hub_stack_top_guard ? hub_stack_top_guard :
+	    handoff->stack_base + handoff->stack_size;
 	if ((end = end_if_in(addr, handoff->hub_base, handoff->hub_size)) ||
 	    (end = end_if_in(addr, handoff->stack_base + guard,
-	    handoff->stack_size - guard)))
+	    stack_end - handoff->stack_base - guard)))
 		return end;
 	for (uint32_t i = 0; i < handoff->nfiles; i++)
 		if ((end = end_if_in(addr,

@@ -41,13 +41,13 @@
 
 #define PB_EBUSY (-4)
 
-	.text
-	.globl arch_call_guarded
-	.balign 16
-arch_call_guarded:
+/* Claim the next slot and fill it for the caller of the function this
+ * opens; to `full` when GUARD_MAX calls are nested.  Leaves the slot in
+ * R10, fn in R11, arg in R8, the domain in R9D. */
+.macro GUARD_CLAIM full
 	DEPTH_GET %rax, %r10
 	cmpl $GUARD_MAX, %eax
-	jae 9f
+	jae \full
 	leal 1(%rax), %r10d
 	DEPTH_PUT %r10, %r11
 	shlq $GUARD_SHIFT, %rax
@@ -56,40 +56,98 @@ arch_call_guarded:
 	GUARD_FILL %r10, %r8, 0, %r11
 	movq %rcx, %r11
 	movq %rdx, %r8
+.endm
+
+/* Into the callee's domain (R9D), the caller's kept in the slot (R10). */
+.macro GUARD_DOMAIN_IN
 	cmpb $0, domain_on(%rip)
-	je 1f
+	je .LGUARD_DOMAIN_IN1\@
 	movl $MSR_PKRS, %ecx
 	rdmsr
 	GUARD_PKRS %r10
 	cmpl %r9d, %eax
-	je 1f
+	je .LGUARD_DOMAIN_IN1\@
 	PKRS_SET %r9d
-1:
-	/* fn(arg): RCX = arg, 32 bytes of shadow space, RSP 16-aligned at
-	 * the call (it is 8 past alignment on entry, after our caller's
-	 * call pushed the return address). */
+.LGUARD_DOMAIN_IN1\@:
+.endm
+
+/* fn(arg): RCX = arg, 32 bytes of shadow space, RSP 16-aligned at the
+ * call (it is 8 past alignment here, as after our caller's call).  The
+ * result goes to R10. */
+.macro GUARD_CALL
 	movq %r8, %rcx
 	subq $40, %rsp
 	call *%r11
 	addq $40, %rsp
 	movq %rax, %r10
+.endm
+
+/* Back to the caller's domain, as the slot records it; EDX := the depth
+ * (checked), the slot still claimed. */
+.macro GUARD_DOMAIN_OUT
 	DEPTH_GET %rdx, %rcx
 	cmpb $0, domain_on(%rip)
-	je 2f
+	je .LGUARD_DOMAIN_OUT1\@
 	decl %edx
 	shlq $GUARD_SHIFT, %rdx
 	leaq guard_stack(%rip), %r8
 	GUARD_CALLER_PKRS %r8, %rdx, %r9d
 	PKRS_SWITCH %r9d
 	movl guard_depth(%rip), %edx	/* checked above */
-2:
+.LGUARD_DOMAIN_OUT1\@:
+.endm
+
+/* Give the slot back and return fn's result. */
+.macro GUARD_RETURN
 	decl %edx
 	DEPTH_PUT %rdx, %rcx
 	movq %r10, %rax
 	ret
+.endm
+
+	.text
+	.globl arch_call_guarded
+	.balign 16
+arch_call_guarded:
+	GUARD_CLAIM 9f
+	GUARD_DOMAIN_IN
+	GUARD_CALL
+	GUARD_DOMAIN_OUT
+	GUARD_RETURN
 9:
 	movq $PB_EBUSY, %rax
 	ret
+
+/*
+ * The same, called on the hub's half of the stack (stacks.c): fn runs on
+ * the module half, below stack_mod_sp, so the hub's frames above
+ * stack_hub_sp, where this call sets it, are out of its reach.  The stack
+ * changes while the caller's domain holds (the hub's, or a hook's caller),
+ * before the callee's and after it: an interrupt never pushes onto the
+ * hub's half in a module's domain.  The way back is kept for the slot in
+ * stack_hub_at, in the hub's memory; a fault unwinds to the slot's RSP,
+ * on the hub's half too.
+ */
+	.globl arch_call_guarded_switch
+	.balign 16
+arch_call_guarded_switch:
+	GUARD_CLAIM 9b
+	movq %r10, %rax
+	leaq guard_stack(%rip), %rcx
+	subq %rcx, %rax
+	shrq $GUARD_SHIFT - 3, %rax
+	leaq stack_hub_at(%rip), %rcx
+	movq %rsp, (%rcx,%rax)
+	movq %rsp, stack_hub_sp(%rip)
+	movq stack_mod_sp(%rip), %rsp
+	andq $-16, %rsp
+	subq $8, %rsp
+	GUARD_DOMAIN_IN
+	GUARD_CALL
+	GUARD_DOMAIN_OUT
+	leaq stack_hub_at(%rip), %rcx
+	movq -8(%rcx,%rdx,8), %rsp
+	GUARD_RETURN
 
 /* A guard slot whose caller's domain a stray write damaged, found as its
  * call returns (GUARD_CALLER_PKRS): an invalid opcode here is a fault of

@@ -15,7 +15,10 @@
  * TLB, and the clock is read many times per request.  So the hook is
  * attributed and recovered from like any module call, but runs with its
  * caller's rights (the hub's, mostly): domain.c lists it as not
- * isolated.
+ * isolated.  Called on the hub's half of a split stack, it runs on the
+ * modules' half (guard.S, arch_call_guarded_switch), so a provider it
+ * calls through a gate, in the provider's domain, has a stack it may
+ * write.
  */
 #include "domain.h"
 
@@ -34,5 +37,13 @@ arch_call_hook:
 	movl %eax, %r9d
 	movq %r10, %rcx
 	movq %r11, %rdx
+	/* On the hub's half of a split stack (stacks.c): the hook's code
+	 * runs on the modules' half, as every module call made there. */
+	cmpb $0, stack_split(%rip)
+	je 1f
+	movq %rsp, %rax
+	subq stack_hub_lo(%rip), %rax
+	cmpq stack_hub_size(%rip), %rax
+	jb arch_call_guarded_switch
 1:
 	jmp arch_call_guarded

@@ -26,6 +26,7 @@
 #include "domain.h"
 
 #define FRAME_VECTOR (15 * 8)	/* offsetof(struct intr_frame, vector) */
+#define FRAME_SIZE (22 * 8)	/* sizeof(struct intr_frame) */
 #define GROUP_SIZE (31 * 4 + 2 + 5)	/* ISR_GROUP_SIZE in cpu.h */
 
 	.text
@@ -86,6 +87,37 @@ isr_stubs:
 .endm
 
 /*
+ * After DOMAIN_ENTER, in the hub's domain: an interrupt or exception that
+ * cut into code on the module half of the stack (stacks.c) goes on with a
+ * copy of its frame on the hub's half, below stack_hub_sp, and returns
+ * from the copy (iretq reads it; it loads the module's RSP from it), so
+ * the handler's frames and what it may rewrite are out of modules' reach.
+ * stack_mod_sp moves down to the interrupted code's frames, for the calls
+ * into modules the handler makes; R15 (callee-saved, 0: not switched)
+ * keeps the old value for the way out.  RSI, RDI and RCX are in the frame
+ * already.
+ */
+.macro STACK_TO_HUB
+	cmpb $0, stack_split(%rip)
+	je .LSTACK_TO_HUB1\@
+	cmpq stack_mod_lo(%rip), %rsp
+	jb .LSTACK_TO_HUB1\@
+	cmpq stack_mod_hi(%rip), %rsp
+	jae .LSTACK_TO_HUB1\@
+	movq stack_mod_sp(%rip), %r15
+	movq %rsp, stack_mod_sp(%rip)
+	movq %rsp, %rsi
+	movq stack_hub_sp(%rip), %rdi
+	andq $-16, %rdi
+	subq $FRAME_SIZE, %rdi
+	movq %rdi, %rax
+	movl $FRAME_SIZE / 8, %ecx
+	rep movsq
+	movq %rax, %rsp
+.LSTACK_TO_HUB1\@:
+.endm
+
+/*
  * On entry: the vector (sign-extended), the CPU's error code if any, the
  * CPU's frame.  RBX keeps the frame address across the calls
  * (callee-saved in the Microsoft x64 ABI); the C side may change the
@@ -103,7 +135,9 @@ isr_common:
 	SAVE_REGS
 	cld
 	DOMAIN_ENTER
+	xorl %r15d, %r15d
 	DOMAIN_HUB_RETRY 4f
+	STACK_TO_HUB
 	movq %rsp, %rbx
 	movq %rsp, %rcx
 	andq $-16, %rsp
@@ -127,6 +161,9 @@ isr_common:
 	movq %rbx, %rcx
 	call arch_irq_exit
 3:	movq %rbx, %rsp
+	testq %r15, %r15
+	jz 4f
+	movq %r15, stack_mod_sp(%rip)	/* as STACK_TO_HUB found it */
 4:	DOMAIN_LEAVE		/* 4: a hub retry, RSP still at the frame */
 	RESTORE_REGS
 	addq $16, %rsp		/* vector and error code */

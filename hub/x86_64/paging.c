@@ -489,9 +489,20 @@ map_hub(const struct handoff *h)
 	return err;
 }
 
+/* The page at va not present from now on, a guard page (stacks.c too). */
+int
+arch_page_absent(uint64_t va)
+{
+	if (ensure_small(va, PAGE))
+		return PB_ENOMEM;
+	set_pages(va, PAGE, 0);
+	return PB_OK;
+}
+
 /*
  * The lowest page of the hub's stack, which module code runs on too
- * (calls and interrupt handlers), is made not present: a module that
+ * (calls and interrupt handlers; the lower half of it, once split,
+ * stacks.c), is made not present: a module that
  * recurses without end faults there, on the page-fault IST stack, and is
  * charged for it instead of overwriting what lies below.
  */
@@ -501,11 +512,10 @@ guard_stack_bottom(const struct handoff *h)
 	uint64_t va = h->stack_base;
 
 	if (!h->stack_size || (va & (PAGE - 1)) || h->stack_size < 4 * PAGE ||
-	    ensure_small(va, PAGE)) {
+	    arch_page_absent(va)) {
 		log_event(LOG_ERROR, "paging: no guard page under the stack");
 		return;
 	}
-	set_pages(va, PAGE, 0);
 	hub_stack_guard = va;
 	log_event(LOG_BOOT, "paging: stack 0x%llx-0x%llx, guard page at "
 	    "its bottom", (unsigned long long)va,

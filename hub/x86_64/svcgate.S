@@ -11,16 +11,19 @@
  *
  * Arguments (Microsoft x64 ABI): RCX, RDX, R8, R9, then the stack from
  * the caller's RSP+40.  No service takes more than six, so two stack
- * arguments are copied into the new frame.  The caller's PKRS is kept in
- * the frame: a service that faults never returns here (the fault unwinds
- * to a guard, and the exception path restores the domain, domain.h).
+ * arguments are copied into the new frame.  Called from module code on
+ * its half of the stack, the service runs on the hub's (stacks.c).  The
+ * caller's PKRS and RSP are kept in the frame, on the hub's half then,
+ * out of modules' reach: a service that faults never returns here (the
+ * fault unwinds to a guard, and the exception path restores the domain,
+ * domain.h).
  */
 #include "domain.h"
 
-#define F_PKRS 64
-#define F_RCX 72
-#define F_RDX 80
-#define F_SIZE 88	/* 32 shadow + 2 args + 3 saved, RSP 16-aligned */
+#define F_PKRS 48
+#define F_CALLER 56	/* the caller's RSP: its return address there */
+#define F_MOD_SP 64	/* stack_mod_sp as the call found it */
+#define F_SIZE 80	/* 32 shadow + 2 args + 3 saved, a multiple of 16 */
 
 	.text
 	.balign 16
@@ -32,35 +35,60 @@ domain_svc_common:
 	leaq hub_services(%rip), %r11
 	jmp *8(%r11,%rax,8)
 3:
-	subq $F_SIZE, %rsp
-	movq %rcx, F_RCX(%rsp)
-	movq %rdx, F_RDX(%rsp)
 	leal 8(,%rax,8), %r11d		/* the slot's offset in struct pb_hub */
-	movq F_SIZE+40(%rsp), %rax
-	movq %rax, 32(%rsp)
-	movq F_SIZE+48(%rsp), %rax
-	movq %rax, 40(%rsp)
+	movq %rcx, %r10
+	/* Into the hub's domain, still on the caller's stack: RDX and the
+	 * caller's PKRS wait there across RDMSR and WRMSR. */
+	pushq %rdx
 	movl $MSR_PKRS, %ecx
 	rdmsr
-	movl %eax, F_PKRS(%rsp)
+	pushq %rax
 	testl %eax, %eax
 	jz 1f			/* the hub's domain already */
 	xorl %eax, %eax
 	xorl %edx, %edx
 	wrmsr
-1:
-	movq F_RCX(%rsp), %rcx
-	movq F_RDX(%rsp), %rdx
+1:	popq %rax
+	popq %rdx
+	/* Called from module code on its half of the stack (stacks.c): the
+	 * service runs on the hub's half, below stack_hub_sp, and calls it
+	 * makes into modules go below the caller's frames. */
+	movq %rsp, %rcx
+	cmpb $0, stack_split(%rip)
+	je 4f
+	cmpq stack_mod_lo(%rip), %rcx
+	jb 4f
+	cmpq stack_mod_hi(%rip), %rcx
+	jae 4f
+	movq stack_hub_sp(%rip), %rsp
+4:	andq $-16, %rsp
+	subq $F_SIZE, %rsp
+	movl %eax, F_PKRS(%rsp)
+	movq %rcx, F_CALLER(%rsp)
+	movq stack_mod_sp(%rip), %rax
+	movq %rax, F_MOD_SP(%rsp)
+	cmpq %rcx, %rsp
+	jbe 5f			/* not switched: stack_mod_sp stays */
+	movq %rcx, stack_mod_sp(%rip)
+5:	movq 40(%rcx), %rax	/* arguments 5 and 6 */
+	movq %rax, 32(%rsp)
+	movq 48(%rcx), %rax
+	movq %rax, 40(%rsp)
+	movq %r10, %rcx
 	leaq hub_services(%rip), %rax
 	call *(%rax,%r11)
+	/* Back: stack_mod_sp as found, the caller's stack, then its domain
+	 * (an interrupt never pushes onto the hub's half in a module's). */
+	movq F_MOD_SP(%rsp), %rcx
+	movq %rcx, stack_mod_sp(%rip)
 	movl F_PKRS(%rsp), %r11d
+	movq F_CALLER(%rsp), %rsp
 	testl %r11d, %r11d
 	jz 2f
 	movq %rax, %r10
 	PKRS_SET %r11d
 	movq %r10, %rax
 2:
-	addq $F_SIZE, %rsp
 	ret
 
 /* Stub i, DOMAIN_SVC_STUB bytes from the last, serves slot i, at offset

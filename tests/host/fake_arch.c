@@ -177,6 +177,34 @@ arch_guard_depth_word(void)
 	return (uint64_t)(uintptr_t)&fake_depth_word;
 }
 
+/* One stack on the host: the argument block is where it is. */
+long
+arch_call_module(long (*fn)(void *), void *arg, size_t size,
+    struct pb_module *owner, uint32_t domain)
+{
+	(void)size;
+	return arch_call_guarded(fn, arg, owner, domain);
+}
+void *
+arch_module_room(void *local, size_t size, struct arch_room *room)
+{
+	(void)size;
+	*room = (struct arch_room){ 0 };
+	return local;
+}
+void arch_module_room_end(const struct arch_room *room) { (void)room; }
+void *
+arch_module_arg(void *arg, size_t size, struct arch_room *room)
+{
+	return arch_module_room(arg, size, room);
+}
+void
+arch_module_arg_end(void *arg, const void *copy, size_t size,
+    const struct arch_room *room)
+{
+	(void)arg, (void)copy, (void)size, (void)room;
+}
+
 long
 arch_call_hook(long (*fn)(void *), void *arg, struct pb_module *owner)
 {

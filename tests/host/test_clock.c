@@ -260,7 +260,7 @@ late_caller(void *arg)
 
 	(void)arg;
 	fake_now += 3000000000ull;
-	mod_call_watched(inner_fm->m, inner_call, NULL);
+	mod_call_watched(inner_fm->m, inner_call, NULL, 0);
 	due_back = hub_watchdog_due();
 	arch_irq_release(held);
 }
@@ -270,7 +270,7 @@ static void
 patient_caller(void *arg)
 {
 	(void)arg;
-	mod_call_watched(inner_fm->m, inner_long_call, NULL);
+	mod_call_watched(inner_fm->m, inner_long_call, NULL, 0);
 	due_paused = hub_watchdog_due();
 	fake_now += 3000000000ull;
 	due_own = hub_watchdog_due();

@@ -219,7 +219,7 @@ inner_call(void *arg)
 static void
 outer_work(void *arg)
 {
-	mod_call(arg, inner_call, NULL);
+	mod_call(arg, inner_call, NULL, 0);
 	seen_after = fake_guard_owner();
 }
 

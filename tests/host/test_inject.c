@@ -211,8 +211,8 @@ TEST(inject_retcode_at_an_entry)
 	m = fm_add_running("m");
 	calls = 0;
 	CHECK_EQ_INT(ctl("inject m 0:8:0xfffffffffffffffb"), PB_OK);
-	CHECK_EQ_INT(mod_call_watched(m->m, entry, NULL), -5);
+	CHECK_EQ_INT(mod_call_watched(m->m, entry, NULL, 0), -5);
 	CHECK_EQ_INT(calls, 1);
-	CHECK_EQ_INT(mod_call_watched(m->m, entry, NULL), PB_OK);
+	CHECK_EQ_INT(mod_call_watched(m->m, entry, NULL, 0), PB_OK);
 	fm_teardown();
 }

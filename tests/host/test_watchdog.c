@@ -120,7 +120,7 @@ caller_item(void *arg)
 {
 	(void)arg;
 	fake_now += LIMIT / 2;
-	mod_call_watched(callee->m, inner_call, NULL);
+	mod_call_watched(callee->m, inner_call, NULL, 0);
 	seen_outer_paused = overdue();
 	fake_now += LIMIT;
 	seen_late = overdue();

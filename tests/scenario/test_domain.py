@@ -86,6 +86,30 @@ def test_domain_hub_memory_read_only_to_modules():
                      text), text
 
 
+def test_domain_hub_stack_out_of_a_module_s_reach():
+    """A module writing up its stack from its own frame (a runaway copy)
+    meets the guard page over the modules' half of the stack, not the
+    hub's frames: the fault is charged to it, three times, and the hub
+    goes on.  With the hub's frames above the module's on one stack, the
+    same writes went through ('wrote the stack') and the hub returned
+    into them."""
+    text = domain_run('stack', 'native')
+    top = re.search(r'stacks: modules run on 0x[0-9a-f]+-(0x[0-9a-f]+), '
+                    r'the hub on (0x[0-9a-f]+)-', text)
+    assert top, text
+    assert int(top.group(2), 16) == int(top.group(1), 16) + 4096
+    faults = re.findall(r'tdomain faulted: vector 14 at rip 0x[0-9a-f]+ '
+                        r'addr (0x[0-9a-f]+): a write past the top of its '
+                        r'stack', text)
+    assert faults and all(int(a, 16) == int(top.group(1), 16)
+                          for a in faults), text
+    assert len(faults) == 3, text
+    assert 'tdomain: faulted 3 times, not restarted' in text
+    assert 'tdomain: wrote the stack' not in text
+    assert 'hub: fatal' not in text
+    assert 'powering off' in text
+
+
 def test_domain_isolate_no_lets_modules_write_the_hub():
     """isolate=no turns domains off: the same write goes through."""
     text = run(['isolate=no', 'tdomain=hub', 'exec=load tdomain',

@@ -15,6 +15,10 @@
  *		isolation on the fault is charged to it, not to tdomain,
  *		whose call returns PB_EFAULT; a second call before the
  *		provider's recovery returns PB_EFAULT without reaching it
+ *   stack	write 16 KiB of the stack upward from its own frame, as a
+ *		runaway copy into a local buffer would: with isolation
+ *		on, the hub's frames are not there (x86_64/stacks.c) and
+ *		the writes meet the guard page over the modules' stack
  *
  * Loaded with takeover=no, start() runs in the firmware phase, under the
  * firmware's page tables.
@@ -72,6 +76,14 @@ tdomain_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		run(page, "my heap");
 	} else if (!strcmp(what, "hub")) {
 		poke((volatile uint8_t *)self, "the hub's memory");
+	} else if (!strcmp(what, "stack")) {
+		volatile uint64_t *p = __builtin_frame_address(0);
+
+		pb_logf(hub, self, PB_LOG_INFO, "writing the stack from 0x%llx",
+		    (unsigned long long)(uintptr_t)p);
+		for (unsigned i = 0; i < 2048; i++)
+			p[i] = 0x4141414141414141ull;
+		pb_logf(hub, self, PB_LOG_INFO, "wrote the stack");
 	} else if (!strcmp(what, "peer")) {
 		struct pb_conn *c = hub->connect(self, "tdomainp", 1, 0, NULL);
 
