@@ -535,14 +535,48 @@ svc_res_limit(struct pb_module *self, struct pb_resource *r, unsigned max)
 	return PB_OK;
 }
 
+/* control's output function: the caller's code, called as its own (a
+ * guarded call in its domain, on its stack), not as the hub's. */
+struct line_out {
+	struct pb_module *m;
+	pb_line_fn out;
+	void *arg;
+};
+
+struct line_args {
+	pb_line_fn out;
+	void *arg;
+	const char *line;
+};
+
+static long
+call_line(void *p)
+{
+	struct line_args *a = p;
+
+	a->out(a->arg, a->line);
+	return PB_OK;
+}
+
+static void
+line_to_module(void *p, const char *line)
+{
+	struct line_out *o = p;
+	struct line_args a = { o->out, o->arg, line };
+
+	mod_call(o->m, call_line, &a, sizeof(a));
+}
+
 static int
 svc_control(struct pb_module *self, const char *cmd, pb_line_fn out,
     void *arg)
 {
+	struct line_out o = { self, out, arg };
+
 	if (!hub_arg_str(cmd, STR_MAX) ||
 	    (out && !hub_arg_code(self, (const void *)(uintptr_t)out)))
 		return hub_arg_bad(self, "control", "command or output", cmd);
-	return hub_control(self, cmd, out, arg);
+	return hub_control(self, cmd, out ? line_to_module : NULL, &o);
 }
 
 static int
