@@ -10,7 +10,8 @@
  * fail.  A function pointer must lie in the caller's own image.  The cost
  * is one scan of the module table and at most one of the ledger's records
  * (MAX_ALLOCS, a few hundred in use) per pointer, and a bounded strnlen
- * per string; no page-table walk.  A bad argument is logged once per call,
+ * per string; an output the hub writes for the module costs a walk of
+ * the page tables too (hub_arg_writable).  A bad argument is logged once per call,
  * naming the module and the service, and answered PB_EFAULT.
  */
 #include "hub.h"
@@ -38,6 +39,19 @@ hub_arg_known(const void *p, size_t len)
 	uint64_t a = (uint64_t)(uintptr_t)p, end = known_end(a);
 
 	return end && a + len >= a && a + len <= end;
+}
+
+/*
+ * An output the hub writes in its own domain for self: only memory self's
+ * code could write itself (its own, the modules' stack, what it shares),
+ * so no module can have a service write the hub's memory, another
+ * module's, or its own code for it.
+ */
+int
+hub_arg_writable(const struct pb_module *self, void *p, size_t len)
+{
+	return hub_arg_known(p, len) &&
+	    arch_may_write(self, (uint64_t)(uintptr_t)p, len);
 }
 
 int

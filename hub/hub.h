@@ -183,6 +183,8 @@ int arch_hub_code(uint64_t addr);
 /* Where the hub's own image or stack region holding addr ends (0: in
  * neither): memory a module may hand a service besides the ledger's. */
 uint64_t arch_ram_known(uint64_t addr);
+/* Could m's own code write [addr, addr + len) (x86_64/domain.c)? */
+int arch_may_write(const struct pb_module *m, uint64_t addr, size_t len);
 /* Write n bytes (or XOR them, flip) into the code of the image at
  * [base, base + size), at the first executable place from off % size on;
  * where, or 0 if none (inject.c; x86_64/codeflip.c). */
@@ -195,6 +197,7 @@ void arch_module_store(uint64_t base, uint32_t size, uint64_t addr,
 
 /* --- checks of what modules hand services (argcheck.c) ------------------- */
 int hub_arg_known(const void *p, size_t len);
+int hub_arg_writable(const struct pb_module *self, void *p, size_t len);
 int hub_arg_str(const char *s, size_t max);
 int hub_arg_code(const struct pb_module *self, const void *fn);
 int hub_arg_bad(const struct pb_module *self, const char *service,

@@ -39,7 +39,7 @@ svc_alloc_pages(struct pb_module *self, size_t npages, uint32_t flags,
 {
 	void *p;
 
-	if (phys && !hub_arg_known(phys, sizeof(*phys))) {
+	if (phys && !hub_arg_writable(self, phys, sizeof(*phys))) {
 		hub_arg_bad(self, "alloc_pages", "phys pointer", phys);
 		return NULL;
 	}
@@ -385,15 +385,32 @@ res_info_full(const char *module, unsigned index, struct pb_res_info *out)
 
 /* ABI 1.2: no more of the struct than the caller's struct_size says it
  * has; struct_size comes back as what was filled. */
+/* An inventory service's output (they take no `self`: the caller is the
+ * module whose call runs) is the caller's to write (argcheck.c). */
+static int
+inventory_out_ok(void *out, size_t len)
+{
+	struct pb_module *caller = arch_guard_owner();
+
+	if (hub_arg_writable(caller, out, len))
+		return 1;
+	hub_arg_bad(caller, "inventory", "output", out);
+	return 0;
+}
+
 static int
 copy_sized(void *out, const void *full, size_t full_size, int r)
 {
 	uint32_t cap, n;
 
+	if (out && !inventory_out_ok(out, sizeof(uint32_t)))
+		return PB_EFAULT;
 	if (!out || *(const uint32_t *)out < sizeof(uint32_t))
 		return PB_EINVAL;
 	cap = *(const uint32_t *)out;
 	n = cap < full_size ? cap : (uint32_t)full_size;
+	if (!inventory_out_ok(out, n))
+		return PB_EFAULT;
 	if (r == PB_OK) {
 		memcpy(out, full, n);
 		*(uint32_t *)out = n;
@@ -498,6 +515,8 @@ svc_mod_info_11(unsigned index, struct pb_mod_info *out)
 	struct pb_mod_info f;
 	int r = mod_info_full(index, &f);
 
+	if (r == PB_OK && !inventory_out_ok(o, sizeof(*o)))
+		return PB_EFAULT;
 	if (r == PB_OK)
 		*o = (struct mod_info_11){ f.name, f.version, f.state, f.desc,
 		    f.base, f.size, f.pages, f.nres, f.nconn, f.nirq };
@@ -511,6 +530,8 @@ svc_res_info_11(const char *module, unsigned index, struct pb_res_info *out)
 	struct pb_res_info f;
 	int r = res_info_full(module, index, &f);
 
+	if (r == PB_OK && !inventory_out_ok(o, sizeof(*o)))
+		return PB_EFAULT;
 	if (r == PB_OK)
 		*o = (struct res_info_11){ f.name, f.iface, f.major, f.minor,
 		    f.props, f.owner, f.clients, f.client };

@@ -120,6 +120,7 @@
 
 int arch_set_key(uint64_t base, uint64_t size, unsigned key);
 int arch_get_key(uint64_t va);
+int arch_write_key(uint64_t va);
 extern const uint8_t domain_svc_stubs[], conn_gate_stubs[], hub_text_end[];
 
 uint8_t domain_on;			/* read by the assembly paths */
@@ -158,6 +159,30 @@ arch_domain_of(const struct pb_module *m)
 		return 0;
 	return domain_key_pkrs[one_key ? KEY_FIRST :
 	    hub_key_of((struct pb_module *)m)];
+}
+
+/*
+ * Could m's own code write [addr, addr + len), in its domain?  Every page
+ * present, writable, and of a key m's domain leaves writable: its own or
+ * the shared one (argcheck.c, for the services that write through a
+ * module's pointer in the hub's domain).  A page m could have been
+ * granted on its first write is not: a service's output is the caller's
+ * own.  Domains off, or no module: yes, as for the module itself then.
+ */
+int
+arch_may_write(const struct pb_module *m, uint64_t addr, size_t len)
+{
+	uint32_t pkrs = arch_domain_of(m);
+	int key;
+
+	if (!domain_on || !m)
+		return 1;
+	if (addr + len < addr)
+		return 0;
+	for (uint64_t va = addr & ~4095ull; va < addr + len; va += 4096)
+		if ((key = arch_write_key(va)) < 0 || (pkrs & WD(key)))
+			return 0;
+	return 1;
 }
 
 /* The innermost guarded call goes on with m's code (work.c: a batch that

@@ -877,6 +877,23 @@ arch_get_key(uint64_t va)
 	return pte && (*pte & PTE_P) ? (int)((*pte & PTE_KEY) >> 59) : -1;
 }
 
+/* The protection key of the page holding va if it is present and
+ * writable (domain.c); -1: not. */
+int
+arch_write_key(uint64_t va)
+{
+	pte_t *pde, *pte;
+
+	if (!paging_on || !(pde = pde_for(va, 0)) || !(*pde & PTE_P) ||
+	    !(*pde & PTE_W))
+		return -1;
+	if (*pde & PTE_PS)
+		return (int)((*pde & PTE_KEY) >> 59);
+	pte = pte_for(va, 0);
+	return pte && (*pte & PTE_P) && (*pte & PTE_W) ?
+	    (int)((*pte & PTE_KEY) >> 59) : -1;
+}
+
 /* --- queries ------------------------------------------------------------ */
 
 /*

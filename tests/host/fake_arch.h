@@ -23,6 +23,8 @@ extern uint64_t fake_hub_lo, fake_hub_hi;	/* arch_hub_code's range */
 extern int fake_hub_died;
 /* arch_ram_known: everything while fake_known_all, else [lo, hi). */
 extern int fake_known_all;
+/* arch_may_write's answer: may the caller write there itself? */
+extern int fake_may_write;
 extern uint64_t fake_known_lo, fake_known_hi;
 
 /* What mem.c told arch_mem_domain, in order. */

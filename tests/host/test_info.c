@@ -96,6 +96,31 @@ TEST(mod_info_sized_fills_what_the_caller_has)
 	fm_teardown();
 }
 
+/* An output the caller could not write itself (the hub's memory, another
+ * module's, its own code) is not written for it either: PB_EFAULT. */
+TEST(inventory_writes_no_output_the_caller_could_not)
+{
+	struct pb_mod_info mi;
+	struct pb_hub_info hi;
+	uint64_t phys = 7;
+
+	REQUIRE(world());
+	memset(&mi, 0xa5, sizeof(mi));
+	mi.struct_size = sizeof(mi);
+	hi.struct_size = sizeof(hi);
+	fake_may_write = 0;
+	CHECK_EQ_INT(h->mod_info_sized(0, &mi), PB_EFAULT);
+	CHECK_EQ_INT(h->hub_info(&hi), PB_EFAULT);
+	CHECK(h->alloc_pages(m->m, 1, 0, &phys) == NULL);
+	fake_may_write = 1;
+	CHECK_EQ_INT(mi.struct_size, sizeof(mi));
+	CHECK(((unsigned char *)&mi)[sizeof(mi) - 1] == 0xa5);
+	CHECK_EQ_INT(hi.struct_size, sizeof(hi));
+	CHECK(phys == 7);
+	CHECK_EQ_INT(h->mod_info_sized(0, &mi), PB_OK);
+	fm_teardown();
+}
+
 TEST(res_info_sized_fills_what_the_caller_has)
 {
 	struct pb_res_info ri;

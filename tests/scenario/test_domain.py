@@ -110,6 +110,24 @@ def test_domain_hub_stack_out_of_a_module_s_reach():
     assert 'powering off' in text
 
 
+def test_domain_services_write_no_output_a_module_could_not():
+    """A service that writes its answer through a module's pointer, in
+    the hub's domain, writes only where the module could itself: asked to
+    write into the hub's memory, hub_info and alloc_pages refuse with one
+    error line each, and the module goes on (no fault is charged)."""
+    text = domain_run('deputy', 'native')
+    m = re.search(r"tdomain: hub_info into the hub's memory at "
+                  r"(0x[0-9a-f]+): (-?\d+)", text)
+    assert m and int(m.group(2)) == -11, text
+    assert re.search(r'error: tdomain: inventory: bad output (0x[0-9a-f]+)',
+                     text), text
+    assert 'error: tdomain: alloc_pages: bad phys pointer' in text, text
+    assert 'tdomain: alloc_pages with its phys there: NULL' in text, text
+    assert 'tdomain faulted' not in text
+    assert 'hub: fatal' not in text
+    assert 'powering off' in text
+
+
 def test_domain_isolate_no_lets_modules_write_the_hub():
     """isolate=no turns domains off: the same write goes through."""
     text = run(['isolate=no', 'tdomain=hub', 'exec=load tdomain',

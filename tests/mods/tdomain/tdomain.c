@@ -15,6 +15,9 @@
  *		isolation on the fault is charged to it, not to tdomain,
  *		whose call returns PB_EFAULT; a second call before the
  *		provider's recovery returns PB_EFAULT without reaching it
+ *   deputy	ask hub_info and alloc_pages to write their answers into
+ *		the hub's memory (its module record): refused, -11 and
+ *		NULL, as it could not write there itself
  *   stack	write 16 KiB of the stack upward from its own frame, as a
  *		runaway copy into a local buffer would: with isolation
  *		on, the hub's frames are not there (x86_64/stacks.c) and
@@ -76,6 +79,15 @@ tdomain_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		run(page, "my heap");
 	} else if (!strcmp(what, "hub")) {
 		poke((volatile uint8_t *)self, "the hub's memory");
+	} else if (!strcmp(what, "deputy")) {
+		void *hubs = self;
+
+		pb_logf(hub, self, PB_LOG_INFO, "hub_info into the hub's "
+		    "memory at 0x%llx: %d", (unsigned long long)(uintptr_t)hubs,
+		    hub->hub_info(hubs));
+		pb_logf(hub, self, PB_LOG_INFO, "alloc_pages with its phys "
+		    "there: %s", hub->alloc_pages(self, 1, 0, hubs) ? "a page" :
+		    "NULL");
 	} else if (!strcmp(what, "stack")) {
 		volatile uint64_t *p = __builtin_frame_address(0);
 
