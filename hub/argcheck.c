@@ -5,14 +5,14 @@
  * A pointer must lie in memory the hub knows: a module image, a page,
  * heap, image or DMA record of the ledger (anyone's: a client's request
  * buffer may reach a provider's service), or what the arch side vouches
- * for (the hub's own image and its stack, where modules keep locals).
+ * for (the hub's own image, the stack module code runs on: locals).
  * NULL, page 0, freed memory, MMIO, firmware memory and wild addresses
  * fail.  A function pointer must lie in the caller's own image.  The cost
  * is one scan of the module table and at most one of the ledger's records
  * (MAX_ALLOCS, a few hundred in use) per pointer, and a bounded strnlen
  * per string; an output the hub writes for the module costs a walk of
- * the page tables too (hub_arg_writable).  A bad argument is logged once per call,
- * naming the module and the service, and answered PB_EFAULT.
+ * the page tables too (hub_arg_writable).  A bad argument is logged once
+ * per call, naming the module and the service, and answered PB_EFAULT.
  */
 #include "hub.h"
 #include "../abi/rt/rt.h"

@@ -383,8 +383,6 @@ res_info_full(const char *module, unsigned index, struct pb_res_info *out)
 	return PB_ENOENT;
 }
 
-/* ABI 1.2: no more of the struct than the caller's struct_size says it
- * has; struct_size comes back as what was filled. */
 /* An inventory service's output (they take no `self`: the caller is the
  * module whose call runs) is the caller's to write (argcheck.c). */
 static int
@@ -398,6 +396,8 @@ inventory_out_ok(void *out, size_t len)
 	return 0;
 }
 
+/* ABI 1.2: no more of the struct than the caller's struct_size says it
+ * has; struct_size comes back as what was filled. */
 static int
 copy_sized(void *out, const void *full, size_t full_size, int r)
 {

@@ -566,8 +566,8 @@ shadow_replay(struct conn *c)
 		}
 		if (work_queued(t->done))
 			continue;	/* completed: shadow_done is on its way */
-		r = s->ops && c->res && c->res->owner ?
-		    mod_call(c->res->owner, call_submit, &a, sizeof(a)) : PB_ENODEV;
+		r = s->ops && c->res && c->res->owner ? mod_call(c->res->owner,
+		    call_submit, &a, sizeof(a)) : PB_ENODEV;
 		if (r == PB_OK)
 			n++;
 		else if (!s->fs && !block_refusal(r) && answer_is_fault(s, r))

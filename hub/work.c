@@ -1021,7 +1021,7 @@ run_one(int waiting)
 	nbatches++;
 	mod_call_watched(b->owner, call_work, a, sizeof(*a));
 	nbatches--;
-	batch_requeue(b, a->next);
+	batch_requeue(b, a->next < b->n ? a->next : b->n - 1);
 	ran = (int)b->n + (int)(a->posts < WORK_BATCH ? a->posts : WORK_BATCH);
 	arch_module_room_end(&room);
 	return ran;
