@@ -196,15 +196,22 @@ park_abort(void)
 /* --- after the exit ------------------------------------------------------- */
 
 /* The disk's answer to info, while it can: through c's shadow (a guarded
- * call of its module), into the stack, which every module may write. */
+ * call of its module), into room on the stack module code runs on, which
+ * every module may write (x86_64/stacks.c; the hub's own half it may
+ * not). */
 static void
 ask_info(struct conn *c, struct parked *p)
 {
-	struct block_info bi = { .size = sizeof(bi) };
+	struct block_info local, *bi;
+	struct arch_room room;
 
-	if (((const struct block_ops *)c->pub.ops)->info(c->pub.ctx, &bi) ==
-	    PB_OK && bi.size <= sizeof(bi))
-		p->info = bi;
+	if (!(bi = arch_module_room(&local, sizeof(local), &room)))
+		bi = &local;
+	*bi = (struct block_info){ .size = sizeof(*bi) };
+	if (((const struct block_ops *)c->pub.ops)->info(c->pub.ctx, bi) ==
+	    PB_OK && bi->size <= sizeof(*bi))
+		p->info = *bi;
+	arch_module_room_end(&room);
 }
 
 /* Hold p's connections, the stand-in behind them: their requests wait

@@ -48,41 +48,53 @@ domain_svc_common:
 	xorl %eax, %eax
 	xorl %edx, %edx
 	wrmsr
-1:	popq %rax
-	popq %rdx
-	/* Called from module code on its half of the stack (stacks.c): the
-	 * service runs on the hub's half, below stack_hub_sp, and calls it
-	 * makes into modules go below the caller's frames. */
-	movq %rsp, %rcx
+1:	leaq 16(%rsp), %rcx	/* the caller's RSP */
 	cmpb $0, stack_split(%rip)
 	je 4f
 	cmpq stack_mod_lo(%rip), %rcx
 	jb 4f
 	cmpq stack_mod_hi(%rip), %rcx
 	jae 4f
+	/*
+	 * Called from module code on its half of the stack (stacks.c): the
+	 * service runs on the hub's half, below stack_hub_sp, and calls it
+	 * makes into modules go below the caller's frames.  stack_mod_sp
+	 * moves down before RSP leaves the module half and comes back after
+	 * RSP returns there: an interrupt in between, taken on the hub's
+	 * half, must not run module code over the caller's frames.
+	 */
+	movq stack_mod_sp(%rip), %rax
+	movq %rsp, stack_mod_sp(%rip)
 	movq stack_hub_sp(%rip), %rsp
-4:	andq $-16, %rsp
+	andq $-16, %rsp
+	subq $F_SIZE, %rsp
+	movq %rax, F_MOD_SP(%rsp)
+	movq -16(%rcx), %rax
+	movq -8(%rcx), %rdx
+	movl %eax, F_PKRS(%rsp)
+	jmp 5f
+4:	popq %rax
+	popq %rdx
+	andq $-16, %rsp
 	subq $F_SIZE, %rsp
 	movl %eax, F_PKRS(%rsp)
-	movq %rcx, F_CALLER(%rsp)
 	movq stack_mod_sp(%rip), %rax
 	movq %rax, F_MOD_SP(%rsp)
-	cmpq %rcx, %rsp
-	jbe 5f			/* not switched: stack_mod_sp stays */
-	movq %rcx, stack_mod_sp(%rip)
-5:	movq 40(%rcx), %rax	/* arguments 5 and 6 */
+5:	movq %rcx, F_CALLER(%rsp)
+	movq 40(%rcx), %rax	/* arguments 5 and 6 */
 	movq %rax, 32(%rsp)
 	movq 48(%rcx), %rax
 	movq %rax, 40(%rsp)
 	movq %r10, %rcx
 	leaq hub_services(%rip), %rax
 	call *(%rax,%r11)
-	/* Back: stack_mod_sp as found, the caller's stack, then its domain
-	 * (an interrupt never pushes onto the hub's half in a module's). */
+	/* Back: the caller's stack, stack_mod_sp as found, then the
+	 * caller's domain (an interrupt never pushes onto the hub's half in
+	 * a module's). */
 	movq F_MOD_SP(%rsp), %rcx
-	movq %rcx, stack_mod_sp(%rip)
 	movl F_PKRS(%rsp), %r11d
 	movq F_CALLER(%rsp), %rsp
+	movq %rcx, stack_mod_sp(%rip)
 	testl %r11d, %r11d
 	jz 2f
 	movq %rax, %r10

@@ -138,8 +138,9 @@ def test_watchdog_stops_a_module_hung_in_start():
     assert 'powering off' in text
 
 
-def crash_run(cls, where='work'):
-    cfg = ['tcrash=' + cls, 'exec=load tcrash', 'poweroff=3000']
+def crash_run(cls, where='work', extra=()):
+    cfg = ['tcrash=' + cls, 'exec=load tcrash', 'poweroff=3000'] + \
+        list(extra)
     if where == 'start':
         cfg.insert(1, 'tcrash-in=start')
     return run(cfg, mods=TEST_MODS + ['tcrash'])
@@ -175,11 +176,23 @@ def test_fault_bad_return_charged_to_its_module():
 
 
 def test_fault_inside_a_hub_service_charged_to_its_module():
-    """The hub faults writing through a pointer the module handed it: the
-    module's call is innermost, so the module is charged."""
-    check_charged(crash_run('svc'),
+    """The hub faults writing through a pointer the module handed it (its
+    own code, read-only): the module's call is innermost, so the module
+    is charged.  With isolation off: with it on, the hub writes no output
+    the module could not write itself, and refuses (next test)."""
+    check_charged(crash_run('svc', extra=['isolate=no']),
                   r'vector 14 at rip 0x[0-9a-f]+ .*\(in the hub, during '
                   r'its call\)')
+
+
+def test_service_output_into_module_code_refused():
+    """With isolation on, the same output pointer (the module's code) is
+    refused before the hub writes: one error line, no fault."""
+    text = crash_run('svc')
+    assert 'error: tcrash: alloc_pages: bad phys pointer' in text, text
+    assert 'tcrash faulted' not in text
+    assert 'hub: fatal' not in text
+    assert 'powering off' in text
 
 
 def test_fault_stack_overflow_charged_to_its_module():

@@ -8,8 +8,9 @@
  *   null	call through a NULL function pointer
  *   wild	jump to an address where nothing is mapped
  *   ret	return to a bad address
- *   svc	hand alloc_pages a pointer to its own code as `phys`: the hub
- *		faults writing it, inside the service, during this call
+ *   svc	hand alloc_pages a pointer to its own code as `phys`: with
+ *		isolate=no the hub faults writing it, inside the service,
+ *		during this call; with isolation on it refuses it first
  *   stack	recurse without end onto the stack's guard page
  *   badarg	hand log a wild pointer: refused with an error, no fault
  */
