@@ -122,11 +122,13 @@ end_if_in(uint64_t addr, uint64_t base, uint64_t size)
 	return addr >= base && addr - base < size ? base + size : 0;
 }
 
-/* Beside the ledger, modules hand services pointers into the hub's image
- * (names it gave them), the stack module code runs on (their locals,
- * above the guard page; only its half once split, stacks.c: the hub's
- * frames are no output of a service's) and the files the stub read (a
- * boot module's data). */
+/*
+ * Beside the ledger, modules hand services pointers into three places:
+ * the hub's image (names it gave them); the stack module code runs on
+ * (their locals, above the guard page); the files the stub read (a boot
+ * module's data).  Once the stack is split (stacks.c), only its module
+ * half counts: no module hands a service a pointer into the hub's frames.
+ */
 uint64_t
 arch_ram_known(uint64_t addr)
 {

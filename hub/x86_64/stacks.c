@@ -1,10 +1,10 @@
 /*
  * stacks.c - module code runs on a stack of its own, off the hub's.
  *
- * With protection domains on (domain.c), the stack the stub gave the hub
- * is split in two: the upper half is the hub's (key 0: read-only to
- * modules), the lower half is where module code runs (key 15, as before:
- * every module may write it).  A module's stray write above its own
+ * With protection domains on (domain.c), the hub's stack (the one the
+ * stub allocated) is split in two.  The upper half is the hub's, key 0,
+ * read-only to modules.  The lower half is where module code runs, key
+ * 15 as before: every module may write it.  A module's stray write above its own
  * frames therefore meets a guard page, not the hub's return addresses,
  * saved registers and locals.
  *
