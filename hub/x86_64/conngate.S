@@ -95,8 +95,7 @@ conn_gate_common:
 	GUARD_FILL %r10, %r11, F_SIZE, %rcx
 	cmpb $0, domain_on(%rip)
 	je 2f
-	movl $MSR_PKRS, %ecx
-	rdmsr
+	DOMAIN_READ
 	GUARD_PKRS %r10
 	movzbl MOD_KEY(%r11), %r11d	/* the provider's domain */
 	leaq domain_key_pkrs(%rip), %rcx

@@ -121,9 +121,12 @@
 int arch_set_key(uint64_t base, uint64_t size, unsigned key);
 int arch_get_key(uint64_t va);
 int arch_write_key(uint64_t va);
+void arch_paging_wp(void);
 extern const uint8_t domain_svc_stubs[], conn_gate_stubs[], hub_text_end[];
 
 uint8_t domain_on;			/* read by the assembly paths */
+uint8_t domain_wp;			/* domains by CR0.WP: wp_init */
+uint32_t domain_wp_value = PKRS_OF(KEY_SHARED);	/* a module's, read */
 /* IA32_PKRS per key (conngate.S reads it by the provider's key); a
  * module without a key yet may write only key 15. */
 uint32_t domain_key_pkrs[KEYS] = {
@@ -133,6 +136,7 @@ uint32_t domain_key_pkrs[KEYS] = {
 	PKRS_OF(15),
 };
 static int gates_on, isolate_no, tables_ready;
+static int force_wp;		/* isolate=wp: CR0.WP even with PKS */
 static int one_key;		/* isolate=hub: modules share key 1 */
 static const void *gate_ops[CONN_GATE_SLOTS];
 uint64_t domain_hub_lo, domain_hub_hi;	/* the hub's code (domain.h) */
@@ -151,6 +155,29 @@ _Static_assert(offsetof(struct pb_module, fault_pending) ==
     MOD_FAULT_PENDING, "conngate.S");
 _Static_assert(sizeof(struct hub_shared) == HUB_SHARED_SIZE,
     "guard.S reserves it");
+
+/* The domain the CPU is in, and a switch to d, as domain.h's DOMAIN_READ
+ * and PKRS_SET do it. */
+static uint32_t
+domain_read(void)
+{
+	if (domain_wp)
+		return read_cr0() & CR0_WP ? domain_wp_value : 0;
+	return (uint32_t)rdmsr(MSR_PKRS);
+}
+
+static void
+domain_write(uint32_t d)
+{
+	uint64_t cr0;
+
+	if (!domain_wp) {
+		wrmsr(MSR_PKRS, d);
+		return;
+	}
+	cr0 = read_cr0() & ~CR0_WP;
+	write_cr0(d ? cr0 | CR0_WP : cr0);
+}
 
 uint32_t
 arch_domain_of(const struct pb_module *m)
@@ -172,11 +199,16 @@ arch_domain_of(const struct pb_module *m)
 int
 arch_may_write(const struct pb_module *m, uint64_t addr, size_t len)
 {
-	uint32_t pkrs = arch_domain_of(m);
+	unsigned own;
+	uint32_t pkrs;
 	int key;
 
 	if (!domain_on || !m)
 		return 1;
+	/* The keys' rule, also where CR0.WP alone cannot tell modules apart
+	 * (domain_wp): a module's outputs are its own. */
+	own = one_key ? KEY_FIRST : hub_key_of((struct pb_module *)m);
+	pkrs = PKRS_OF(own ? own : KEY_SHARED);
 	if (addr + len < addr)
 		return 0;
 	for (uint64_t va = addr & ~4095ull; va < addr + len; va += 4096)
@@ -196,8 +228,8 @@ arch_guard_retarget(struct pb_module *m)
 	uint32_t d = arch_domain_of(m);
 
 	guard_set_owner(m);
-	if (domain_on && (uint32_t)rdmsr(MSR_PKRS) != d)
-		wrmsr(MSR_PKRS, d);
+	if (domain_on && domain_read() != d)
+		domain_write(d);
 }
 
 /* A module's record: its key; the hub's buffers for modules and MMIO
@@ -312,6 +344,28 @@ pks_present(void)
 	return (r[2] >> 31) & 1;
 }
 
+/*
+ * Domains without supervisor protection keys (most PCs: PKS came with
+ * Intel's Sapphire Rapids servers; AMD has none).  Every page the hub
+ * owns (key 0) loses its write bit, kept aside as intended (paging.c,
+ * PTE_IW); modules' pages (keys 1 to 15) keep theirs.  The hub's domain
+ * runs with CR0.WP clear, so ring 0 writes them all as before; a module's
+ * runs with it set, so a write to the hub's memory faults (SDM 3A §4.6.1
+ * "Determination of Access Rights").  One domain for all modules: they
+ * are not kept from each other's memory, as with isolate=hub.  Every
+ * module's domain is the same value, so a call from one to another
+ * switches nothing.
+ */
+static void
+wp_init(void)
+{
+	write_cr0(read_cr0() & ~CR0_WP);
+	domain_wp = 1;
+	arch_paging_wp();
+	for (unsigned k = 0; k < KEYS; k++)
+		domain_key_pkrs[k] = domain_wp_value;
+}
+
 /* Before any module runs (arch_paging_early): isolate=no, or the
  * services tables modules will be given. */
 void
@@ -325,6 +379,8 @@ domain_early(const struct handoff *h)
 	}
 	one_key = cfg_get(h->cmdline, "isolate", v, sizeof(v)) &&
 	    !strcmp(v, "hub");
+	force_wp = cfg_get(h->cmdline, "isolate", v, sizeof(v)) &&
+	    !strcmp(v, "wp");
 	wrap_services(&services_dom, &hub_services);
 	wrap_services(&services_dom_11, &hub_services_11);
 	tables_ready = 1;
@@ -343,15 +399,14 @@ domain_init(const struct handoff *h)
 		return;
 	}
 	gates_init();
-	if (!pks_present()) {
-		log_event(LOG_BOOT, "domains: off: no supervisor protection "
-		    "keys (CPUID.7.0:ECX[31]); modules may write all memory");
-		return;
+	if (pks_present() && !force_wp) {
+		for (unsigned k = 0; one_key && k < KEYS; k++)
+			domain_key_pkrs[k] = PKRS_OF(KEY_FIRST);
+		wrmsr(MSR_PKRS, 0);
+		write_cr4(read_cr4() | CR4_PKS);
+	} else {
+		wp_init();
 	}
-	for (unsigned k = 0; one_key && k < KEYS; k++)
-		domain_key_pkrs[k] = PKRS_OF(KEY_FIRST);
-	wrmsr(MSR_PKRS, 0);
-	write_cr4(read_cr4() | CR4_PKS);
 	domain_hub_lo = h->hub_base;
 	domain_hub_hi = (uint64_t)(uintptr_t)hub_text_end;
 	guard_domains_on();
@@ -365,8 +420,14 @@ domain_init(const struct handoff *h)
 	    KEY_SHARED);
 	book = shadow_book(&book_len);
 	arch_set_key((uint64_t)(uintptr_t)book, book_len, KEY_SHARED);
-	log_event(LOG_BOOT, "domains: on (supervisor protection keys): the "
-	    "hub's memory is read-only to modules, %s", one_key ?
-	    "which share one key (isolate=hub)" : "each module's to the "
-	    "others");
+	if (domain_wp)
+		log_event(LOG_BOOT, "domains: on (page protection, CR0.WP; %s): "
+		    "the hub's memory is read-only to modules, not each "
+		    "module's to the others", force_wp ? "isolate=wp" :
+		    "no supervisor protection keys");
+	else
+		log_event(LOG_BOOT, "domains: on (supervisor protection keys): "
+		    "the hub's memory is read-only to modules, %s", one_key ?
+		    "which share one key (isolate=hub)" : "each module's to "
+		    "the others");
 }

@@ -50,6 +50,8 @@ int domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 #endif
 
 #ifdef __ASSEMBLER__
+#define CR0_WP 0x10000		/* bit 16 (arch.h) */
+
 /* struct guard (cpu.h, which _Static_asserts them). */
 #define GUARD_MAX 16
 #define GUARD_SHIFT 7		/* sizeof(struct guard) == 128 */
@@ -170,23 +172,78 @@ int domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 .endm
 
 
-/* PKRS := reg32 (not EAX, ECX or EDX). */
+/*
+ * The domain registers.  With supervisor protection keys a domain is the
+ * IA32_PKRS value itself.  Without them (domain_wp, domain.c) the hub's
+ * memory is mapped read-only and CR0.WP says whether ring 0 honours that
+ * (SDM 3A §4.6.1): clear in the hub's domain (0), set in every module's
+ * (any other value); a read gives back domain_wp_value for a module's.
+ * All three clobber EAX, ECX and EDX only (RAX: its upper half).
+ */
+
+/* EAX := the domain the CPU is in. */
+.macro DOMAIN_READ
+	cmpb $0, domain_wp(%rip)
+	jne .LDOMAIN_READ1\@
+	movl $MSR_PKRS, %ecx
+	rdmsr
+	jmp .LDOMAIN_READ9\@
+.LDOMAIN_READ1\@:
+	movq %cr0, %rax
+	testl $CR0_WP, %eax
+	movl $0, %eax
+	cmovnzl domain_wp_value(%rip), %eax
+.LDOMAIN_READ9\@:
+.endm
+
+/* The domain := reg32 (not EAX, ECX or EDX). */
 .macro PKRS_SET reg
+	cmpb $0, domain_wp(%rip)
+	jne .LPKRS_SET1\@
 	movl $MSR_PKRS, %ecx
 	movl \reg, %eax
 	xorl %edx, %edx
 	wrmsr
+	jmp .LPKRS_SET9\@
+.LPKRS_SET1\@:
+	movq %cr0, %rax
+	movq %rax, %rdx
+	andq $~CR0_WP, %rax
+	testl \reg, \reg
+	jz .LPKRS_SET2\@
+	orq $CR0_WP, %rax
+.LPKRS_SET2\@:
+	cmpq %rax, %rdx		/* CR0 writes serialise: only a change */
+	je .LPKRS_SET9\@
+	movq %rax, %cr0
+.LPKRS_SET9\@:
 .endm
 
-/* PKRS := reg32 unless it holds that already: a write costs a TLB flush
- * under QEMU's TCG (and a pipeline drain on some CPUs), a read little. */
+/* The domain := reg32 unless it is that already: a write costs a TLB
+ * flush under QEMU's TCG (and a pipeline drain on some CPUs), a read
+ * little. */
 .macro PKRS_SWITCH reg
-	movl $MSR_PKRS, %ecx
-	rdmsr
+	DOMAIN_READ
 	cmpl \reg, %eax
 	je .LPKRS_SWITCH9\@
 	PKRS_SET \reg
 .LPKRS_SWITCH9\@:
+.endm
+
+/* Into the hub's domain (0). */
+.macro DOMAIN_HUB
+	cmpb $0, domain_wp(%rip)
+	jne .LDOMAIN_HUB1\@
+	movl $MSR_PKRS, %ecx
+	xorl %eax, %eax
+	xorl %edx, %edx
+	wrmsr
+	jmp .LDOMAIN_HUB9\@
+.LDOMAIN_HUB1\@:
+	movq %cr0, %rax
+	andq $~CR0_WP, %rax
+	movq %rax, %cr0
+.LDOMAIN_HUB9\@:
 .endm
 
 /*
@@ -199,21 +256,19 @@ int domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 .macro DOMAIN_ENTER
 	cmpb $0, domain_on(%rip)
 	je .LDOMAIN_ENTER1\@
-	movl $MSR_PKRS, %ecx
-	rdmsr
+	DOMAIN_READ
 	movl %eax, %r13d
 	testl %eax, %eax
 	jz .LDOMAIN_ENTER1\@
-	xorl %eax, %eax
-	xorl %edx, %edx
-	wrmsr
+	DOMAIN_HUB
 .LDOMAIN_ENTER1\@:
 	DEPTH_GET %r14, %rcx
 .endm
 
 /*
  * After DOMAIN_ENTER on the exception path, RSP at the frame: a
- * protection-key page fault (#PF error code bit 5) in the hub's own code
+ * protection-key page fault (#PF error code bit 5; with domain_wp, a
+ * write to a present page) in the hub's own code
  * is the hub running in a module's domain, reached through a function
  * pointer other than the services table (the ops of a resource the hub
  * publishes, such as the log's).  It is no fault: the instruction runs
@@ -225,8 +280,17 @@ int domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 	je .LDOMAIN_HUB_RETRY1\@
 	cmpq $14, 15*8(%rsp)		/* vector */
 	jne .LDOMAIN_HUB_RETRY1\@
-	testq $0x20, 16*8(%rsp)		/* error code: PK */
+	movq 16*8(%rsp), %rax		/* error code */
+	cmpb $0, domain_wp(%rip)
+	jne .LDOMAIN_HUB_RETRY2\@
+	testl $0x20, %eax		/* PK */
 	jz .LDOMAIN_HUB_RETRY1\@
+	jmp .LDOMAIN_HUB_RETRY3\@
+.LDOMAIN_HUB_RETRY2\@:
+	andl $3, %eax			/* a write to a present page */
+	cmpl $3, %eax
+	jne .LDOMAIN_HUB_RETRY1\@
+.LDOMAIN_HUB_RETRY3\@:
 	movq 17*8(%rsp), %rax		/* rip */
 	cmpq domain_hub_lo(%rip), %rax
 	jb .LDOMAIN_HUB_RETRY1\@

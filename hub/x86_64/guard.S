@@ -62,8 +62,7 @@
 .macro GUARD_DOMAIN_IN
 	cmpb $0, domain_on(%rip)
 	je .LGUARD_DOMAIN_IN1\@
-	movl $MSR_PKRS, %ecx
-	rdmsr
+	DOMAIN_READ
 	GUARD_PKRS %r10
 	cmpl %r9d, %eax
 	je .LGUARD_DOMAIN_IN1\@

@@ -29,11 +29,10 @@ arch_call_hook:
 	xorl %r9d, %r9d
 	cmpb $0, domain_on(%rip)
 	je 1f
-	/* RDMSR takes ECX and clobbers EDX: RCX and RDX are fn and arg. */
+	/* DOMAIN_READ clobbers ECX and EDX: RCX and RDX are fn and arg. */
 	movq %rcx, %r10
 	movq %rdx, %r11
-	movl $MSR_PKRS, %ecx
-	rdmsr
+	DOMAIN_READ
 	movl %eax, %r9d
 	movq %r10, %rcx
 	movq %r11, %rdx

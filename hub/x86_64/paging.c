@@ -41,6 +41,7 @@ static uint64_t nx;		/* PTE_NX, or 0 without EFER.NXE */
 static int wc_ok;		/* the PAT has a write-combining entry */
 static uint64_t phys_limit;	/* 1 << MAXPHYADDR */
 static unsigned ntables;
+static int wp;			/* domains by CR0.WP: arch_paging_wp */
 
 /* Table pages come from the core's allocator 16 at a time, so the hub's
  * ledger holds a few records rather than one per table. */
@@ -188,6 +189,21 @@ class_at(uint64_t pa, uint64_t *end)
 
 /* --- per-page protections ----------------------------------------------- */
 
+/*
+ * A leaf as written: with domains by CR0.WP (domain.c), a page meant to
+ * be writable (W or PTE_IW) keeps W only if a module's key is on it, so
+ * the hub's pages are read-only while a module runs (CR0.WP set) and
+ * writable to the hub (CR0.WP clear).
+ */
+static pte_t
+leaf(pte_t v)
+{
+	if (!wp || !(v & PTE_P) || !(v & (PTE_W | PTE_IW)))
+		return v;
+	v |= PTE_IW;
+	return v & PTE_KEY ? v | PTE_W : v & ~PTE_W;
+}
+
 /* Give every 4 KiB page its own PTE before changing any, so a failure to
  * find table memory leaves the protections as they were. */
 static int
@@ -227,7 +243,7 @@ set_pages(uint64_t base, uint64_t size, uint64_t flags)
 		if ((*pte & PTE_P) && !(*pte & CACHE_MASK) &&
 		    (flags & CACHE_MASK))
 			uncached = 1;
-		*pte = va | flags;
+		*pte = leaf(va | flags);
 	}
 	flush_range(base, size);
 	return uncached;
@@ -288,8 +304,8 @@ protect_image(uint64_t base, const struct pe_image *img)
 	    off += PAGE) {
 		pte_t *pte = pte_for(base + off, 0);
 
-		*pte = (*pte & PTE_KEY) | (base + off) |
-		    prot_flags(page_prot(img, off));
+		*pte = leaf((*pte & PTE_KEY) | (base + off) |
+		    prot_flags(page_prot(img, off)));
 	}
 	flush_range(base, size);
 	return PB_OK;
@@ -694,7 +710,7 @@ map_big(uint64_t pa, uint64_t flags, int *uncached)
 		return PB_EAGAIN;	/* a table: go page by page */
 	if ((*pde & PTE_P) && !(*pde & CACHE_MASK) && (flags & CACHE_MASK))
 		*uncached = 1;
-	*pde = pa | PTE_PS | flags;
+	*pde = leaf(pa | PTE_PS | flags);
 	invlpg(pa);
 	return PB_OK;
 }
@@ -826,8 +842,9 @@ arch_unmap_mmio(void *va, size_t len)
 
 /*
  * Give [base, base + size) protection key `key` (domain.c), changing
- * nothing else: a whole 2 MiB page at once, else page by page.  Only
- * with our tables loaded; pages not mapped keep no key.
+ * nothing else but, with domains by CR0.WP, the write bit the key implies
+ * (leaf): a whole 2 MiB page at once, else page by page.  Only with our
+ * tables loaded; pages not mapped keep no key.
  */
 int
 arch_set_key(uint64_t base, uint64_t size, unsigned key)
@@ -846,7 +863,7 @@ arch_set_key(uint64_t base, uint64_t size, unsigned key)
 			continue;
 		}
 		if ((*pde & PTE_PS) && !(va & (BIG - 1)) && end - va >= BIG) {
-			*pde = (*pde & ~PTE_KEY) | k;
+			*pde = leaf((*pde & ~PTE_KEY) | k);
 			va += BIG;
 			continue;
 		}
@@ -854,13 +871,39 @@ arch_set_key(uint64_t base, uint64_t size, unsigned key)
 			err = PB_ENOMEM;
 			break;
 		}
-		*pte = (*pte & ~PTE_KEY) | k;
+		*pte = leaf((*pte & ~PTE_KEY) | k);
 		va += PAGE;
 	}
 	/* Once, after the walk: the walk's own table reads then hit the
 	 * TLB (an emulator's invlpg may flush it all). */
 	flush_range(start, (va < end ? va : end) - start);
 	return err;
+}
+
+/* Every leaf through leaf() (domain.c, wp_init): from now on the hub's
+ * pages are writable only with CR0.WP clear.  Tables are always present
+ * down to where the walk stops; 1 GiB and 2 MiB leaves are leaves too. */
+static void
+wp_table(struct ptable *t, int level)
+{
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		pte_t *e = &t->e[i];
+
+		if (!(*e & PTE_P))
+			continue;
+		if (level == 1 || (level < 4 && (*e & PTE_PS)))
+			*e = leaf(*e);
+		else
+			wp_table(table_at(*e), level - 1);
+	}
+}
+
+void
+arch_paging_wp(void)
+{
+	wp = 1;
+	wp_table(pml4, 4);
+	write_cr3(read_cr3());
 }
 
 /* The protection key of the page holding va (domain.c); -1: not mapped. */
@@ -877,20 +920,21 @@ arch_get_key(uint64_t va)
 	return pte && (*pte & PTE_P) ? (int)((*pte & PTE_KEY) >> 59) : -1;
 }
 
-/* The protection key of the page holding va if it is present and
- * writable (domain.c); -1: not. */
+/* The protection key of the page holding va if it is present and meant
+ * to be writable (W, or PTE_IW where the hub's pages lost W: leaf);
+ * -1: not (domain.c). */
 int
 arch_write_key(uint64_t va)
 {
 	pte_t *pde, *pte;
 
 	if (!paging_on || !(pde = pde_for(va, 0)) || !(*pde & PTE_P) ||
-	    !(*pde & PTE_W))
+	    !(*pde & (PTE_W | PTE_IW)))
 		return -1;
 	if (*pde & PTE_PS)
 		return (int)((*pde & PTE_KEY) >> 59);
 	pte = pte_for(va, 0);
-	return pte && (*pte & PTE_P) && (*pte & PTE_W) ?
+	return pte && (*pte & PTE_P) && (*pte & (PTE_W | PTE_IW)) ?
 	    (int)((*pte & PTE_KEY) >> 59) : -1;
 }
 

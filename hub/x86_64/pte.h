@@ -34,6 +34,8 @@ _Static_assert(sizeof(struct ptable) == PAGE, "page table");
 #define PTE_D (1ull << 6)
 #define PTE_PS (1ull << 7)
 #define PTE_G (1ull << 8)
+#define PTE_IW (1ull << 9)	/* ignored by the CPU: writable as intended,
+				 * W cleared while domains need it (paging.c) */
 #define PTE_KEY (15ull << 59)	/* protection key, with CR4.PKS (§4.6.2) */
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull	/* bits 51:12 */
@@ -42,7 +44,7 @@ _Static_assert((PTE_ADDR & (PTE_P | PTE_W | PTE_PS | PTE_NX)) == 0,
 
 /* The flags of a leaf that carry over when a 2 MiB page is split. */
 #define LEAF_FLAGS (PTE_P | PTE_W | PTE_US | PTE_PWT | PTE_PCD | PTE_G | \
-    PTE_KEY | PTE_NX)
+    PTE_IW | PTE_KEY | PTE_NX)
 /* Tables above a leaf are permissive: the leaf alone decides. */
 #define TABLE_FLAGS (PTE_P | PTE_W)
 

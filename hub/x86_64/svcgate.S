@@ -38,16 +38,13 @@ domain_svc_common:
 	leal 8(,%rax,8), %r11d		/* the slot's offset in struct pb_hub */
 	movq %rcx, %r10
 	/* Into the hub's domain, still on the caller's stack: RDX and the
-	 * caller's PKRS wait there across RDMSR and WRMSR. */
+	 * caller's domain wait there across its read and write. */
 	pushq %rdx
-	movl $MSR_PKRS, %ecx
-	rdmsr
+	DOMAIN_READ
 	pushq %rax
 	testl %eax, %eax
 	jz 1f			/* the hub's domain already */
-	xorl %eax, %eax
-	xorl %edx, %edx
-	wrmsr
+	DOMAIN_HUB
 1:	leaq 16(%rsp), %rcx	/* the caller's RSP */
 	cmpb $0, stack_split(%rip)
 	je 4f

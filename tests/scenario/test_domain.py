@@ -7,26 +7,33 @@ stopped) and the system goes on."""
 
 import re
 
-from pbtest import Machine
+from pbtest import Machine, qemuconf
 from images import custom_image
 
 TEST_MODS = ['tfw', 'tser', 'tbuf', 'tbad', 'tos', 'tleaf', 'tdomain',
              'tdomainp']
 
 
-def run(cfg, timeout=150):
+def no_pks():
+    """QEMU arguments for a CPU without supervisor protection keys, as
+    most PCs have (PKS came with Intel's Sapphire Rapids servers)."""
+    return ['-cpu', ('host' if qemuconf.accel() == 'kvm' else 'max') +
+            ',pks=off']
+
+
+def run(cfg, timeout=150, extra=None):
     img = custom_image('domain', ['target=testos'] + cfg, mods=TEST_MODS)
-    with Machine('default', image=img, timeout=timeout) as m:
+    with Machine('default', image=img, timeout=timeout, extra=extra) as m:
         m.expect(r'powering off', timeout - 20)
         assert m.wait_exit(30) == 0
         return m.serial_text()
 
 
-def domain_run(what, phase):
+def domain_run(what, phase, extra=None):
     cfg = ['tdomain=' + what, 'exec=load tdomain', 'poweroff=3000']
     if phase == 'firmware':
         cfg.insert(0, 'takeover=no')
-    text = run(cfg)
+    text = run(cfg, extra=extra)
     if phase == 'firmware':
         assert 'takeover=no: staying in the firmware phase' in text, text
         assert 'paging: W^X in the firmware\'s tables' in text, text
@@ -126,6 +133,62 @@ def test_domain_services_write_no_output_a_module_could_not():
     assert 'tdomain faulted' not in text
     assert 'hub: fatal' not in text
     assert 'powering off' in text
+
+
+WP_ON = ("domains: on (page protection, CR0.WP; no supervisor protection "
+         "keys): the hub's memory is read-only to modules")
+
+
+def test_domain_without_pks_hub_memory_read_only_to_modules():
+    """On a CPU without PKS the hub's pages lose their write bit and
+    modules run with CR0.WP set: the same write into the hub's memory
+    faults, is charged to tdomain, and the hub goes on."""
+    text = domain_run('hub', 'native', extra=no_pks())
+    assert WP_ON in text, text
+    check_stopped(text, 'writing', "the hub's memory", False)
+    assert re.search(r'cr2 0x[0-9a-f]+: protection, write, supervisor',
+                     text), text
+
+
+def test_domain_without_pks_code_not_writable():
+    """W^X still holds for a module's own code without PKS."""
+    text = domain_run('code', 'native', extra=no_pks())
+    assert WP_ON in text, text
+    check_stopped(text, 'writing', 'my code', False)
+
+
+def test_domain_without_pks_hub_stack_out_of_a_module_s_reach():
+    """The hub's half of the stack is the hub's memory: without PKS too,
+    a module writing up its stack meets the guard page and is charged."""
+    text = domain_run('stack', 'native', extra=no_pks())
+    assert WP_ON in text, text
+    assert len(re.findall(r'tdomain faulted: vector 14 at rip 0x[0-9a-f]+ '
+                          r'addr 0x[0-9a-f]+: a write past the top of its '
+                          r'stack', text)) == 3, text
+    assert 'tdomain: wrote the stack' not in text
+    assert 'hub: fatal' not in text
+    assert 'powering off' in text
+
+
+def test_domain_without_pks_services_write_no_output_a_module_could_not():
+    """The services' output check is the keys' rule, CR0.WP or not."""
+    text = domain_run('deputy', 'native', extra=no_pks())
+    assert WP_ON in text, text
+    assert 'error: tdomain: alloc_pages: bad phys pointer' in text, text
+    assert re.search(r"tdomain: hub_info into the hub's memory at "
+                     r"0x[0-9a-f]+: -11", text), text
+    assert 'tdomain faulted' not in text
+    assert 'hub: fatal' not in text
+
+
+def test_domain_isolate_wp_chooses_page_protection():
+    """isolate=wp takes the CR0.WP domains on a CPU with PKS too (for
+    comparison), with the same effect on a write into the hub."""
+    text = run(['isolate=wp', 'tdomain=hub', 'exec=load tdomain',
+                'poweroff=3000'])
+    assert ('domains: on (page protection, CR0.WP; isolate=wp): the hub\'s '
+            'memory is read-only to modules') in text, text
+    check_stopped(text, 'writing', "the hub's memory", False)
 
 
 def test_domain_isolate_no_lets_modules_write_the_hub():
