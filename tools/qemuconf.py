@@ -19,7 +19,9 @@ The command this module builds for `default` looks like:
       <mode arguments: display, serial, monitor>  <extra arguments>
 
 Environment overrides: PB_QEMU (the QEMU binary), PB_OVMF_CODE and
-PB_OVMF_VARS (firmware files), PB_ACCEL=kvm|tcg (force an accelerator).
+PB_OVMF_VARS (firmware files), PB_ACCEL=kvm|tcg (force an accelerator),
+PB_CPU (the -cpu model, e.g. max,pks=off for a CPU like most PCs', without
+supervisor protection keys).
 """
 
 import os
@@ -298,11 +300,13 @@ def accel():
 
 
 def accel_args(kind):
+    cpu = os.environ.get('PB_CPU', '').strip()
     if kind == 'kvm':
-        return ['-enable-kvm', '-cpu', 'host']
-    # TCG: 'max' is every feature TCG emulates (NX, SSE4, x2APIC, RDRAND...).
-    # It also advertises LA57, which only matters if the guest sets CR4.LA57.
-    return ['-accel', 'tcg', '-cpu', 'max']
+        return ['-enable-kvm', '-cpu', cpu or 'host']
+    # TCG: 'max' is every feature TCG emulates (NX, SSE4, x2APIC, RDRAND,
+    # PKS...).  It also advertises LA57, which only matters if the guest
+    # sets CR4.LA57.
+    return ['-accel', 'tcg', '-cpu', cpu or 'max']
 
 
 def _opt(path):

@@ -163,7 +163,16 @@ def test_conf_table():
     check('if=none,id=disk,format=raw,file=/a,,b.img,snapshot=on' in s, s)
     check(s[-2:] == ['-d', 'int,cpu_reset'], s)
     check('-enable-kvm' in s and 'host' in s, s)
-    check(qemuconf.accel_args('tcg') == ['-accel', 'tcg', '-cpu', 'max'], 'tcg args')
+    cpu = os.environ.pop('PB_CPU', None)
+    try:
+        check(qemuconf.accel_args('tcg') == ['-accel', 'tcg', '-cpu', 'max'], 'tcg args')
+        os.environ['PB_CPU'] = 'max,pks=off'
+        check(qemuconf.accel_args('tcg')[-1] == 'max,pks=off', 'PB_CPU')
+        check(qemuconf.accel_args('kvm')[-1] == 'max,pks=off', 'PB_CPU kvm')
+    finally:
+        os.environ.pop('PB_CPU', None)
+        if cpu is not None:
+            os.environ['PB_CPU'] = cpu
     raises(lambda: qemuconf.config('nope'), qemuconf.ConfigError)
     t = qemuconf.test_mode_args('stdio', monitor='/m.sock', qmp='/q.sock')
     check(t == ['-display', 'none', '-no-reboot', '-serial', 'stdio',
