@@ -13,6 +13,12 @@
  * fetches (W^X does) and a module running in ring 0 could change IA32_PKRS
  * itself: like Nooks, domains stop mistakes, not malice.
  *
+ * Without PKS (most PCs), or with isolate=wp, the fallback is the pages'
+ * write bit and CR0.WP (wp_init below): the hub's memory is read-only to
+ * modules all the same, but every module may write every module's.  And
+ * what runs in the hub's domain runs with CR0.WP clear, read-only pages
+ * and code writable to it: the hub, and the hooks below it calls there.
+ *
  * Keys (hub.h, keys.c picks the modules'):
  *   0      the hub: its image (.data, .bss: module table, ledger,
  *          connections, work queue, log, page tables), free memory, and
