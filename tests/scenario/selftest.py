@@ -137,6 +137,21 @@ def procs_with_env(var, value):
 
 # ---------------------------------------------------------------- qemuconf
 
+def without_pb_cpu(test):
+    """test() with PB_CPU unset (a run with PB_CPU=max,pks=off too)."""
+    def run():
+        cpu = os.environ.pop('PB_CPU', None)
+        try:
+            test()
+        finally:
+            os.environ.pop('PB_CPU', None)
+            if cpu is not None:
+                os.environ['PB_CPU'] = cpu
+    run.__name__ = test.__name__
+    return run
+
+
+@without_pb_cpu
 def test_conf_table():
     v = '/tmp/x/VARS.fd'
     for name in ('default', 'usb', 'nodisplay', 'bochs', 'smp2', 'bigmem'):
@@ -163,16 +178,7 @@ def test_conf_table():
     check('if=none,id=disk,format=raw,file=/a,,b.img,snapshot=on' in s, s)
     check(s[-2:] == ['-d', 'int,cpu_reset'], s)
     check('-enable-kvm' in s and 'host' in s, s)
-    cpu = os.environ.pop('PB_CPU', None)
-    try:
-        check(qemuconf.accel_args('tcg') == ['-accel', 'tcg', '-cpu', 'max'], 'tcg args')
-        os.environ['PB_CPU'] = 'max,pks=off'
-        check(qemuconf.accel_args('tcg')[-1] == 'max,pks=off', 'PB_CPU')
-        check(qemuconf.accel_args('kvm')[-1] == 'max,pks=off', 'PB_CPU kvm')
-    finally:
-        os.environ.pop('PB_CPU', None)
-        if cpu is not None:
-            os.environ['PB_CPU'] = cpu
+    check(qemuconf.accel_args('tcg') == ['-accel', 'tcg', '-cpu', 'max'], 'tcg args')
     raises(lambda: qemuconf.config('nope'), qemuconf.ConfigError)
     t = qemuconf.test_mode_args('stdio', monitor='/m.sock', qmp='/q.sock')
     check(t == ['-display', 'none', '-no-reboot', '-serial', 'stdio',
@@ -194,6 +200,14 @@ def test_conf_accel_env():
         raises(qemuconf.accel, qemuconf.ConfigError)
     finally:
         os.environ['PB_ACCEL'] = old or ''
+
+
+@without_pb_cpu
+def test_conf_cpu_env():
+    os.environ['PB_CPU'] = 'max,pks=off'
+    check(qemuconf.accel_args('tcg') == ['-accel', 'tcg', '-cpu',
+                                         'max,pks=off'], 'PB_CPU tcg')
+    check(qemuconf.accel_args('kvm')[-1] == 'max,pks=off', 'PB_CPU kvm')
 
 
 def _fake_qemu(body):
