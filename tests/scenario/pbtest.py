@@ -110,6 +110,14 @@ class TestFailure(AssertionError):
         super().__init__(msg)
 
 
+def cpu_with(feature):
+    """QEMU arguments for the test's CPU with one feature set, whatever
+    PB_CPU says: 'pks=on' for a test of protection keys, 'pks=off' for a
+    CPU like most PCs' (PKS came with Intel's Sapphire Rapids servers)."""
+    return ['-cpu', ('host' if qemuconf.accel() == 'kvm' else 'max') + ',' +
+            feature]
+
+
 def test_id():
     """The current test's id for file names: PB_TEST_ID or 'manual'."""
     return re.sub(r'[^A-Za-z0-9_.-]', '_', os.environ.get('PB_TEST_ID', 'manual'))

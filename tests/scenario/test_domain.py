@@ -7,18 +7,11 @@ stopped) and the system goes on."""
 
 import re
 
-from pbtest import Machine, qemuconf
+from pbtest import Machine, cpu_with
 from images import custom_image
 
 TEST_MODS = ['tfw', 'tser', 'tbuf', 'tbad', 'tos', 'tleaf', 'tdomain',
              'tdomainp']
-
-
-def no_pks():
-    """QEMU arguments for a CPU without supervisor protection keys, as
-    most PCs have (PKS came with Intel's Sapphire Rapids servers)."""
-    return ['-cpu', ('host' if qemuconf.accel() == 'kvm' else 'max') +
-            ',pks=off']
 
 
 def run(cfg, timeout=150, extra=None):
@@ -86,7 +79,7 @@ def test_domain_data_not_executable_after_takeover():
 def test_domain_hub_memory_read_only_to_modules():
     """With isolation on (the default), the hub's memory is read-only
     while a module runs: its write to its own module record faults."""
-    text = domain_run('hub', 'native')
+    text = domain_run('hub', 'native', extra=cpu_with('pks=on'))
     assert 'domains: on (supervisor protection keys)' in text, text
     check_stopped(text, 'writing', "the hub's memory", False)
     assert re.search(r'cr2 0x[0-9a-f]+: protection, write, supervisor',
@@ -143,7 +136,7 @@ def test_domain_without_pks_hub_memory_read_only_to_modules():
     """On a CPU without PKS the hub's pages lose their write bit and
     modules run with CR0.WP set: the same write into the hub's memory
     faults, is charged to tdomain, and the hub goes on."""
-    text = domain_run('hub', 'native', extra=no_pks())
+    text = domain_run('hub', 'native', extra=cpu_with('pks=off'))
     assert WP_ON in text, text
     check_stopped(text, 'writing', "the hub's memory", False)
     assert re.search(r'cr2 0x[0-9a-f]+: protection, write, supervisor',
@@ -152,7 +145,7 @@ def test_domain_without_pks_hub_memory_read_only_to_modules():
 
 def test_domain_without_pks_code_not_writable():
     """W^X still holds for a module's own code without PKS."""
-    text = domain_run('code', 'native', extra=no_pks())
+    text = domain_run('code', 'native', extra=cpu_with('pks=off'))
     assert WP_ON in text, text
     check_stopped(text, 'writing', 'my code', False)
 
@@ -160,7 +153,7 @@ def test_domain_without_pks_code_not_writable():
 def test_domain_without_pks_hub_stack_out_of_a_module_s_reach():
     """The hub's half of the stack is the hub's memory: without PKS too,
     a module writing up its stack meets the guard page and is charged."""
-    text = domain_run('stack', 'native', extra=no_pks())
+    text = domain_run('stack', 'native', extra=cpu_with('pks=off'))
     assert WP_ON in text, text
     assert len(re.findall(r'tdomain faulted: vector 14 at rip 0x[0-9a-f]+ '
                           r'addr 0x[0-9a-f]+: a write past the top of its '
@@ -172,7 +165,7 @@ def test_domain_without_pks_hub_stack_out_of_a_module_s_reach():
 
 def test_domain_without_pks_services_write_no_output_a_module_could_not():
     """The services' output check is the keys' rule, CR0.WP or not."""
-    text = domain_run('deputy', 'native', extra=no_pks())
+    text = domain_run('deputy', 'native', extra=cpu_with('pks=off'))
     assert WP_ON in text, text
     assert 'error: tdomain: alloc_pages: bad phys pointer' in text, text
     assert re.search(r"tdomain: hub_info into the hub's memory at "

@@ -1,4 +1,5 @@
-"""Protection keys per module (hub/x86_64/domain.c, hub/keys.c): each
+"""Protection keys per module (hub/x86_64/domain.c, hub/keys.c), on a
+CPU with PKS (asked of QEMU whatever PB_CPU says): each
 module runs with only its own memory (and the shared key's) writable.
 tkeysc cannot write tkeysp's data: the write faults, is charged to tkeysc
 (restarted twice, then stopped) and tkeysp's data stays as it was.  A
@@ -8,18 +9,19 @@ charged to the provider and the client's call returns PB_EFAULT."""
 
 import re
 
-from pbtest import Machine
+from pbtest import Machine, cpu_with
 from images import custom_image
 
 TEST_MODS = ['tfw', 'tser', 'tbuf', 'tbad', 'tos', 'tleaf', 'tkeysp',
              'tkeysc']
 
 
-def run(what, extra=(), timeout=150):
+def run(what, extra=(), timeout=150, pks='on'):
     cfg = ['target=testos', 'tkeys=' + what, 'exec=load tkeysp',
            'exec=load tkeysc', 'poweroff=3000'] + list(extra)
     img = custom_image('keys', cfg, mods=TEST_MODS)
-    with Machine('default', image=img, timeout=timeout) as m:
+    with Machine('default', image=img, timeout=timeout,
+                 extra=cpu_with('pks=' + pks)) as m:
         m.expect(r'powering off', timeout - 20)
         assert m.wait_exit(30) == 0
         text = m.serial_text()
@@ -72,6 +74,18 @@ def test_keys_isolate_hub_shares_one_key_between_modules():
     text = run('peer', ['isolate=hub'])
     assert 'which share one key (isolate=hub)' in text, text
     assert not re.search(r': protection key \d', text), text
+    assert "wrote tkeysp's data" in text, text
+    assert 'tkeysc faulted' not in text
+
+
+def test_keys_without_pks_modules_share_one_domain():
+    """Without PKS (most PCs) domains keep only the hub's memory from
+    modules (CR0.WP, hub/x86_64/domain.c): the same write goes through,
+    as with isolate=hub, and the boot line says so."""
+    text = run('peer', pks='off')
+    assert ("domains: on (page protection, CR0.WP; no supervisor "
+            "protection keys): the hub's memory is read-only to modules, "
+            "not each module's to the others") in text, text
     assert "wrote tkeysp's data" in text, text
     assert 'tkeysc faulted' not in text
 
