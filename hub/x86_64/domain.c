@@ -132,7 +132,8 @@ extern const uint8_t domain_svc_stubs[], conn_gate_stubs[], hub_text_end[];
 
 uint8_t domain_on;			/* read by the assembly paths */
 uint8_t domain_wp;			/* domains by CR0.WP: wp_init */
-uint32_t domain_wp_value = PKRS_OF(KEY_SHARED);	/* a module's, read */
+uint32_t domain_wp_value = PKRS_OF(KEY_SHARED);	/* DOMAIN_READ's for
+						 * a module's (CR0.WP set) */
 /* IA32_PKRS per key (conngate.S reads it by the provider's key); a
  * module without a key yet may write only key 15. */
 uint32_t domain_key_pkrs[KEYS] = {
@@ -379,14 +380,16 @@ domain_early(const struct handoff *h)
 {
 	char v[8];
 
-	if (cfg_get(h->cmdline, "isolate", v, sizeof(v)) && !strcmp(v, "no")) {
-		isolate_no = 1;
-		return;
+	if (cfg_get(h->cmdline, "isolate", v, sizeof(v))) {
+		isolate_no = !strcmp(v, "no");
+		one_key = !strcmp(v, "hub");
+		force_wp = !strcmp(v, "wp");
+		if (!isolate_no && !one_key && !force_wp && strcmp(v, "yes"))
+			log_event(LOG_ERROR, "boot.cfg: isolate=%s is not yes, "
+			    "no, hub or wp: isolation stays on", v);
 	}
-	one_key = cfg_get(h->cmdline, "isolate", v, sizeof(v)) &&
-	    !strcmp(v, "hub");
-	force_wp = cfg_get(h->cmdline, "isolate", v, sizeof(v)) &&
-	    !strcmp(v, "wp");
+	if (isolate_no)
+		return;
 	wrap_services(&services_dom, &hub_services);
 	wrap_services(&services_dom_11, &hub_services_11);
 	tables_ready = 1;

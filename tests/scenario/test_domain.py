@@ -184,6 +184,16 @@ def test_domain_isolate_wp_chooses_page_protection():
     check_stopped(text, 'writing', "the hub's memory", False)
 
 
+def test_domain_isolate_unknown_value_is_an_error():
+    """A misspelt isolate= is one error line, and isolation stays on."""
+    text = run(['isolate=off', 'tdomain=hub', 'exec=load tdomain',
+                'poweroff=3000'], extra=cpu_with('pks=on'))
+    assert ('error: boot.cfg: isolate=off is not yes, no, hub or wp: '
+            'isolation stays on') in text, text
+    assert 'domains: on (supervisor protection keys)' in text, text
+    check_stopped(text, 'writing', "the hub's memory", False)
+
+
 def test_domain_isolate_no_lets_modules_write_the_hub():
     """isolate=no turns domains off: the same write goes through."""
     text = run(['isolate=no', 'tdomain=hub', 'exec=load tdomain',
