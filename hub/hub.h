@@ -144,6 +144,9 @@ void arch_module_arg_end(void *arg, const void *copy, size_t size,
 uint32_t arch_domain_of(const struct pb_module *m);
 /* The innermost guarded call goes on running m's code, in m's domain. */
 void arch_guard_retarget(struct pb_module *m);
+/* Back into m's domain, inside m's own call, from the hub's, which a
+ * write of the hub's code there took (x86_64/domain.h, the hub retry). */
+void arch_domain_enter(const struct pb_module *m);
 const struct pb_hub *arch_domain_services(const struct pb_hub *real);
 void arch_mem_domain(uint64_t base, uint64_t npages, int modules,
     struct pb_module *owner);

@@ -110,6 +110,11 @@ injector(void *arg)
 	long r;
 
 	inj.fired = 1;
+	/* That write, and inject_hook's, were the hub's code writing the
+	 * hub's memory in m's domain, which took the hub's domain for the
+	 * rest of the call (x86_64/domain.h): the fault is made, and the
+	 * module's own call runs, with the module's rights again. */
+	arch_domain_enter(inj.m);
 	switch (inj.type) {
 	case T_STRAY:
 		arch_module_store(inj.m->base, inj.m->size, p,
@@ -147,6 +152,7 @@ injector(void *arg)
 		return (long)p;
 	case T_SVCARG:
 		abuse_service(p);
+		arch_domain_enter(inj.m);
 		break;
 	case T_SKIP:
 		if (inj.moment == INJECT_IRQ)

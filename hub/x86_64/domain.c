@@ -232,9 +232,15 @@ arch_may_write(const struct pb_module *m, uint64_t addr, size_t len)
 void
 arch_guard_retarget(struct pb_module *m)
 {
+	guard_set_owner(m);
+	arch_domain_enter(m);
+}
+
+void
+arch_domain_enter(const struct pb_module *m)
+{
 	uint32_t d = arch_domain_of(m);
 
-	guard_set_owner(m);
 	if (domain_on && domain_read() != d)
 		domain_write(d);
 }

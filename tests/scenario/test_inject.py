@@ -8,7 +8,7 @@ import os
 import re
 import time
 
-from pbtest import LOG_DIR, Machine, PROMPT, test_id
+from pbtest import LOG_DIR, Machine, PROMPT, cpu_with, test_id
 from images import custom_image
 import faultcampaign
 
@@ -94,6 +94,42 @@ def test_inject_quiet_types_keep_the_prompt():
         assert re.search(r'tinject.*(bad|not|refus|owns)', log), log[-2000:]
         ensure_running(m)
         m.expect(r'tinject: alive \d+', 30)
+
+
+def stray_into_the_hub(pks):
+    """A stray write into the hub's memory (its half of the stack, far
+    below its frames) injected into tinject's work and interrupt handler:
+    made with tinject's rights, so it faults there and is charged to it.
+    The injector's own record of firing is the hub's code writing the
+    hub's memory, which took the hub's domain for the rest of the call;
+    without going back, the stray write went through unseen."""
+    img = custom_image('inject_stray_hub', ['target=os', 'watchdog=1000'],
+                       mods=['tinject'])
+    with Machine('default', image=img, timeout=400,
+                 extra=cpu_with('pks=' + pks)) as m:
+        booted(m)
+        m.cmd('load tinject', check=True)
+        hub = re.search(r'the hub on (0x[0-9a-f]+)-', m.serial_text())
+        assert hub, m.serial_text()
+        addr = int(hub.group(1), 16) + 0x100
+        for moment in ('work', 'irq'):
+            status, text = inject(m, '%s stray 0x%x' % (moment, addr))
+            assert 'inject: fired tinject' in status, (moment, status)
+            assert 'faults=1 ' in status, (moment, status, text[-1500:])
+            assert re.search(r'tinject faulted: vector 14 at rip 0x[0-9a-f]+ '
+                             r'addr 0x0*%x\b' % addr, text), \
+                (moment, text[-1500:])
+            assert re.search(r'cr2 0x0*%x: protection, write' % addr,
+                             text), (moment, text[-1500:])
+        assert 'hub: fatal' not in m.serial_text()
+
+
+def test_inject_stray_write_into_the_hub_faults_as_the_module():
+    stray_into_the_hub('on')
+
+
+def test_inject_stray_write_into_the_hub_faults_without_pks():
+    stray_into_the_hub('off')
 
 
 def test_inject_store_leaves_the_module_code():
