@@ -60,6 +60,7 @@ arch_module_store(uint64_t base, uint32_t size, uint64_t addr, uint64_t val)
 {
 	(void)base;
 	(void)size;
+	fake_store_domain = fake_domain;
 	*(volatile uint64_t *)(uintptr_t)addr = val;
 }
 
@@ -223,7 +224,8 @@ arch_call_hook(long (*fn)(void *), void *arg, struct pb_module *owner)
 /* No protection domains on the host: every module runs in the hub's. */
 uint32_t arch_domain_of(const struct pb_module *m) { (void)m; return 0; }
 void arch_guard_retarget(struct pb_module *m) { owners[nguards - 1] = m; }
-void arch_domain_enter(const struct pb_module *m) { (void)m; }
+const struct pb_module *fake_domain, *fake_store_domain;
+void arch_domain_enter(const struct pb_module *m) { fake_domain = m; }
 const struct pb_hub *
 arch_domain_services(const struct pb_hub *real) { return real; }
 struct fake_domain_call fake_domain_calls[FAKE_DOMAIN_CALLS];

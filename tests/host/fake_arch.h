@@ -36,6 +36,9 @@ struct fake_domain_call {
 };
 extern struct fake_domain_call fake_domain_calls[FAKE_DOMAIN_CALLS];
 extern unsigned fake_ndomain_calls;
+/* The domain arch_domain_enter last took (NULL: the hub's), and the one
+ * arch_module_store's write was made in. */
+extern const struct pb_module *fake_domain, *fake_store_domain;
 /* hub/reset.c's writes, in order; arch_reset_write answers the err. */
 extern char fake_resets[256];
 extern int fake_reset_write_err;

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "fakemod.h"
+#include "fake_arch.h"
 
 static char said[200];
 
@@ -118,6 +119,24 @@ TEST(inject_pointer_writes_next_to_the_argument)
 	CHECK_EQ_INT(fm_run_work(), 1);
 	CHECK(buf[1] == 0x12);
 	CHECK(seen_arg == &buf[0]);	/* and then the real call */
+	fm_teardown();
+}
+
+/* The store is the module's, made in its domain: the injector's own
+ * writes before it (its record of firing) are the hub's code writing the
+ * hub's memory, which on hardware takes the hub's domain for the call. */
+TEST(inject_store_made_in_the_modules_domain)
+{
+	static uint64_t buf[4] __attribute__((aligned(32)));
+	struct fm *m;
+
+	fm_setup();
+	m = fm_add_running("m");
+	fake_domain = fake_store_domain = NULL;
+	CHECK_EQ_INT(ctl("inject m 1:1:0x12"), PB_OK);
+	CHECK_EQ_INT(work_queue(m->m, item, &buf[0]), PB_OK);
+	CHECK_EQ_INT(fm_run_work(), 1);
+	CHECK(fake_store_domain == m->m);
 	fm_teardown();
 }
 
