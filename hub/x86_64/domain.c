@@ -64,11 +64,10 @@
  *
  * Not isolated: modules sharing a key, or a granted page, from each
  * other; the modules' half of the stack and the guard page from
- * modules; the hub's code reached
- * from a module through other pointers than the services table (the ops
- * of the hub's own resources: log, firmware-rt, ramdisk), which takes
- * the hub's domain on its first write and keeps it until the module's
- * call ends (DOMAIN_HUB_RETRY); the block and fs shadow's submit and
+ * modules; code the hub runs reached from a module through other
+ * pointers than the services table and the gates below (firmware-rt's
+ * ops, the stub's code), which takes the hub's domain on its first write
+ * and keeps it until the module's call ends (DOMAIN_HUB_RETRY); the block and fs shadow's submit and
  * completion, which run in the client's domain and write only its notes
  * (shadow.c; it calls the provider as a guarded call of its own); now_ns,
  * work_post, dma_addr and work_init, which run in the caller's domain and
@@ -103,7 +102,9 @@
  * block connection through hub/shadow.c, which calls the provider
  * guarded).  The provider hears of a client that goes through a copy of
  * the connection as it was (arch_conn_ungate), so it finds its own ops
- * and instance there.
+ * and instance there.  A connection to a resource of the hub's own whose
+ * ops are the hub's code (log:hub, the ramdisk) is gated too, into the
+ * hub's domain as a service is (svcgate.S), and back out on return.
  *
  * `isolate=no` in boot.cfg turns both off; a CPU without PKS keeps the
  * gates and leaves the domains off (one log line says which).
@@ -128,7 +129,8 @@ int arch_set_key(uint64_t base, uint64_t size, unsigned key);
 int arch_get_key(uint64_t va);
 int arch_write_key(uint64_t va);
 void arch_paging_wp(void);
-extern const uint8_t domain_svc_stubs[], conn_gate_stubs[], hub_text_end[];
+extern const uint8_t domain_svc_stubs[], conn_gate_stubs[], hub_gate_stubs[],
+    hub_text_end[];
 
 uint8_t domain_on;			/* read by the assembly paths */
 uint8_t domain_wp;			/* domains by CR0.WP: wp_init */
@@ -146,6 +148,7 @@ static int gates_on, isolate_no, tables_ready;
 static int force_wp;		/* isolate=wp: CR0.WP even with PKS */
 static int one_key;		/* isolate=hub: modules share key 1 */
 static const void *gate_ops[CONN_GATE_SLOTS];
+static const void *hub_gate_ops[CONN_GATE_SLOTS];	/* svcgate.S */
 uint64_t domain_hub_lo, domain_hub_hi;	/* the hub's code (domain.h) */
 static struct pb_hub services_dom, services_dom_11;
 
@@ -314,10 +317,19 @@ arch_conn_gate(struct conn *c)
 
 	/* A connection the hub wraps itself (a block connection through
 	 * hub/shadow.c) is left alone: the hub calls the provider guarded. */
-	if (!gates_on || !c->client || !r || !r->owner ||
-	    r->owner == c->client || !r->ops || c->pub.ops != r->ops)
+	if (!gates_on || !c->client || !r || r->owner == c->client ||
+	    !r->ops || c->pub.ops != r->ops)
 		return;
 	memcpy(&first, r->ops, sizeof(first));
+	if (!r->owner) {
+		/* The hub's own resource: its ops run as services do
+		 * (svcgate.S), if they are the hub's code. */
+		if (first < domain_hub_lo || first >= domain_hub_hi)
+			return;
+		c->pub.ops = hub_gate_ops;
+		c->pub.ctx = c;
+		return;
+	}
 	if (hub_module_at(first) != r->owner || !arch_addr_executable(first))
 		return;
 	c->pub.ops = gate_ops;
@@ -328,7 +340,8 @@ arch_conn_gate(struct conn *c)
 void
 arch_conn_ungate(const struct conn *c, struct pb_conn *view)
 {
-	if (c->res && view->ops == (const void *)gate_ops) {
+	if (c->res && (view->ops == (const void *)gate_ops ||
+	    view->ops == (const void *)hub_gate_ops)) {
 		view->ops = c->res->ops;
 		view->ctx = c->res->ctx;
 	}
@@ -337,8 +350,10 @@ arch_conn_ungate(const struct conn *c, struct pb_conn *view)
 static void
 gates_init(void)
 {
-	for (unsigned i = 0; i < CONN_GATE_SLOTS; i++)
+	for (unsigned i = 0; i < CONN_GATE_SLOTS; i++) {
 		gate_ops[i] = conn_gate_stubs + i * CONN_GATE_STUB;
+		hub_gate_ops[i] = hub_gate_stubs + i * CONN_GATE_STUB;
+	}
 	gates_on = 1;
 	for (unsigned i = 0; i < MAX_CONNS; i++)
 		if (conns[i].used)
@@ -413,6 +428,8 @@ domain_init(const struct handoff *h)
 		    "write all memory; connections ungated");
 		return;
 	}
+	domain_hub_lo = h->hub_base;
+	domain_hub_hi = (uint64_t)(uintptr_t)hub_text_end;
 	gates_init();
 	if (pks_present() && !force_wp) {
 		for (unsigned k = 0; one_key && k < KEYS; k++)
@@ -422,8 +439,6 @@ domain_init(const struct handoff *h)
 	} else {
 		wp_init();
 	}
-	domain_hub_lo = h->hub_base;
-	domain_hub_hi = (uint64_t)(uintptr_t)hub_text_end;
 	guard_domains_on();
 	domain_on = 1;
 	mem_domains_apply();

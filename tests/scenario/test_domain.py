@@ -86,6 +86,19 @@ def test_domain_hub_memory_read_only_to_modules():
                      text), text
 
 
+def test_domain_hub_s_own_ops_leave_the_module_its_rights():
+    """An op of the hub's own resource (log:hub's watch, which writes the
+    hub's memory) runs as a service does, in the hub's domain, and the
+    module's rights come back with its return: tdomain's write into the
+    hub's memory right after faults.  Before, the op's write took the
+    hub's domain for the rest of tdomain's call, and the write went
+    through."""
+    for pks in ('on', 'off'):
+        text = domain_run('log', 'native', extra=cpu_with('pks=' + pks))
+        assert re.search(r'tdomain: watching the log: 0\b', text), text
+        check_stopped(text, 'writing', "the hub's memory", False)
+
+
 def test_domain_hub_stack_out_of_a_module_s_reach():
     """A module writing up its stack from its own frame (a runaway copy)
     meets the guard page over the modules' half of the stack, not the

@@ -22,11 +22,17 @@
  *		runaway copy into a local buffer would: with isolation
  *		on, the hub's frames are not there (x86_64/stacks.c) and
  *		the writes meet the guard page over the modules' stack
+ *   log	become the reader of log:hub (its `watch` writes the
+ *		hub's memory, in the hub's code), then do what `hub`
+ *		does: the op ran as a service, in the hub's domain, and
+ *		tdomain's rights came back with its return, so the write
+ *		faults
  *
  * Loaded with takeover=no, start() runs in the firmware phase, under the
  * firmware's page tables.
  */
 #include "../../../abi/pbmod.h"
+#include "../../../abi/log.h"
 #include "../../../abi/rt/rt.h"
 #include "../tdomainp/tdomainp.h"
 
@@ -38,6 +44,14 @@ typedef void (*fn_t)(void);
 
 /* A `ret` in .data: writable, so never executable. */
 static uint8_t data_code[16] = { 0xc3 };
+
+static struct pb_work log_work;
+
+static void
+log_line_added(void *arg)
+{
+	(void)arg;
+}
 
 static void
 poke(volatile uint8_t *p, const char *what)
@@ -78,6 +92,16 @@ tdomain_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		page[0] = 0xc3;
 		run(page, "my heap");
 	} else if (!strcmp(what, "hub")) {
+		poke((volatile uint8_t *)self, "the hub's memory");
+	} else if (!strcmp(what, "log")) {
+		struct pb_conn *c = hub->connect(self, LOG_IFACE, LOG_MAJOR, 0,
+		    NULL);
+
+		if (!c)
+			return PB_ENODEV;
+		hub->work_init(self, &log_work, log_line_added, NULL);
+		pb_logf(hub, self, PB_LOG_INFO, "watching the log: %d",
+		    PB_CALL(c, log_ops, watch, &log_work));
 		poke((volatile uint8_t *)self, "the hub's memory");
 	} else if (!strcmp(what, "deputy")) {
 		void *hubs = self;
