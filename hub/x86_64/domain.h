@@ -268,12 +268,11 @@ int domain_grant(uint64_t addr, uint64_t rip, uint64_t err,
 /*
  * After DOMAIN_ENTER on the exception path, RSP at the frame: a
  * protection-key page fault (#PF error code bit 5; with domain_wp, a
- * write to a present page) in the hub's own code
- * is the hub running in a module's domain, reached through a function
- * pointer other than the services table (the ops of a resource the hub
- * publishes, such as the log's).  It is no fault: the instruction runs
- * again in the hub's domain, which stays until the module's guarded call
- * ends.
+ * write to a present page) in the hub's own code is the hub running in
+ * a module's domain, reached through a function pointer other than the
+ * services table and the gates (firmware-rt's reset, in a table that is
+ * the stub's; the injector).  It is no fault: the instruction runs again
+ * in the hub's domain, which stays until the module's guarded call ends.
  */
 .macro DOMAIN_HUB_RETRY retry
 	cmpb $0, domain_on(%rip)
