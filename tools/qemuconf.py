@@ -20,7 +20,7 @@ The command this module builds for `default` looks like:
 
 Environment overrides: PB_QEMU (the QEMU binary), PB_OVMF_CODE and
 PB_OVMF_VARS (firmware files), PB_ACCEL=kvm|tcg (force an accelerator),
-PB_CPU (the -cpu model, e.g. max,pks=off for a CPU like most PCs', without
+PB_CPU (the -cpu model, e.g. max,pks=off for a CPU like many PCs', without
 supervisor protection keys).
 """
 

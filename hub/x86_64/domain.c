@@ -13,7 +13,7 @@
  * fetches (W^X does) and a module running in ring 0 could change IA32_PKRS
  * itself: like Nooks, domains stop mistakes, not malice.
  *
- * Without PKS (most PCs), or with isolate=wp, the fallback is the pages'
+ * Without PKS (many PCs), or with isolate=wp, the fallback is the pages'
  * write bit and CR0.WP (wp_init below): the hub's memory is read-only to
  * modules all the same, but every module may write every module's.  And
  * what runs in the hub's domain runs with CR0.WP clear, read-only pages
@@ -373,8 +373,8 @@ pks_present(void)
 }
 
 /*
- * Domains without supervisor protection keys (most PCs: PKS came with
- * Intel's Sapphire Rapids servers; AMD has none).  Every page the hub
+ * Domains without supervisor protection keys (many PCs: PKS is recent,
+ * Intel's Sapphire Rapids servers were the first).  Every page the hub
  * owns (key 0) loses its write bit, kept aside as intended (paging.c,
  * PTE_IW); modules' pages (keys 1 to 15) keep theirs.  The hub's domain
  * runs with CR0.WP clear, so ring 0 writes them all as before; a module's

@@ -113,7 +113,7 @@ class TestFailure(AssertionError):
 def cpu_with(feature):
     """QEMU arguments for the test's CPU with one feature set, whatever
     PB_CPU says: 'pks=on' for a test of protection keys, 'pks=off' for a
-    CPU like most PCs' (PKS came with Intel's Sapphire Rapids servers)."""
+    CPU like many PCs' (PKS is recent: Sapphire Rapids servers first)."""
     return ['-cpu', ('host' if qemuconf.accel() == 'kvm' else 'max') + ',' +
             feature]
 

@@ -79,7 +79,7 @@ def test_keys_isolate_hub_shares_one_key_between_modules():
 
 
 def test_keys_without_pks_modules_share_one_domain():
-    """Without PKS (most PCs) domains keep only the hub's memory from
+    """Without PKS (many PCs) domains keep only the hub's memory from
     modules (CR0.WP, hub/x86_64/domain.c): the same write goes through,
     as with isolate=hub, and the boot line says so."""
     text = run('peer', pks='off')
