@@ -24,6 +24,26 @@ fw_con_write(void *ctx, const char *s, size_t len)
 	return PB_OK;
 }
 
+/*
+ * ConIn's keys, read last thing before ExitBootServices: a key that
+ * reached the UART after efi-console's last read, and that the firmware's
+ * terminal moved into ConIn before the exit, would go with the firmware.
+ * fw_con_read_key serves them first, after the exit too; the hub has the
+ * firmware keyboard export its state once more after the exit
+ * (hub/swap.c, export_again), so they go to the native keyboard.
+ */
+#define LATE_KEYS 32
+static EFI_INPUT_KEY late_keys[LATE_KEYS];
+static unsigned nlate, late_next;
+
+static void
+read_late_keys(void)
+{
+	while (nlate < LATE_KEYS && !EFI_ERROR(st->ConIn->ReadKeyStroke(
+	    st->ConIn, &late_keys[nlate])))
+		nlate++;
+}
+
 static int
 fw_con_read_key(void *ctx, struct firmware_key *key)
 {
@@ -31,13 +51,17 @@ fw_con_read_key(void *ctx, struct firmware_key *key)
 	EFI_STATUS s;
 
 	(void)ctx;
-	if (!stub_booted)
-		return PB_ENOTSUP;
-	s = st->ConIn->ReadKeyStroke(st->ConIn, &k);
-	if (s == EFI_NOT_READY)
-		return PB_EAGAIN;
-	if (EFI_ERROR(s))
-		return PB_EIO;
+	if (late_next < nlate) {
+		k = late_keys[late_next++];
+	} else {
+		if (!stub_booted)
+			return PB_ENOTSUP;
+		s = st->ConIn->ReadKeyStroke(st->ConIn, &k);
+		if (s == EFI_NOT_READY)
+			return PB_EAGAIN;
+		if (EFI_ERROR(s))
+			return PB_EIO;
+	}
 	key->ch = k.UnicodeChar;
 	key->scan = k.ScanCode;
 	key->reserved = 0;
@@ -195,6 +219,7 @@ exit_boot_services(struct handoff *h)
 {
 	watch_close();
 	dma_off_before_exit(h);
+	read_late_keys();
 	return exit_tries(h);
 }
 

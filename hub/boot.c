@@ -447,6 +447,9 @@ prepare_takeover(struct swap *sw, struct pb_module **early, unsigned *nearly)
 		    MAX_TAKEOVER - nnames);
 		nnames += planned;
 		for (unsigned k = 0; k < planned; k++) {
+			/* After the exit, the keys the stub read from ConIn
+			 * last go with the state (efi/firmware.c). */
+			plan[k].export_again = 1;
 			*nearly = standby_providers(plan[k].new, early, *nearly,
 			    MAX_TAKEOVER, 0);
 			if (swap_prepare(&plan[k], err, sizeof(err)) == PB_OK)

@@ -603,14 +603,45 @@ watch_expired(void *arg)
 }
 
 /* Steps 4-6. */
+/*
+ * P's state once more, into a buffer of its own: on success it replaces
+ * the first export, else that one stands (one line says so).  For the
+ * takeover, whose old providers export before the exit and can read what
+ * the firmware held last only after it (efi/firmware.c, the late keys).
+ */
+static void
+export_again(struct swap *s)
+{
+	struct mod_op a = { .cap = s->cap };
+	int r;
+
+	if (!s->buf || !(a.buf = mem_alloc(NULL, s->cap / 4096, 0,
+	    MEM_KIND_HEAP)))
+		return;
+	r = mod_steps(s->old, STEP_EXPORT, &a);
+	if (r != PB_OK || a.overran || a.len > a.cap) {
+		log_event(LOG_ERROR, "%s: its state again after the exit: %d; "
+		    "the first export stands", s->old->name, r);
+		mem_free(NULL, a.buf);
+		return;
+	}
+	mem_free(NULL, s->buf);
+	s->buf = a.buf;
+	s->len = a.len;
+	s->ver = a.ver;
+}
+
 int
 swap_finish(struct swap *s, char *err, size_t cap)
 {
-	struct mod_op a = { .buf = s->buf, .len = s->len, .ver = s->ver };
+	struct mod_op a;
 	char drained[40];
 	uint64_t t1;
 	int r;
 
+	if (s->export_again && !s->imported)
+		export_again(s);
+	a = (struct mod_op){ .buf = s->buf, .len = s->len, .ver = s->ver };
 	if (!s->imported &&
 	    (r = mod_steps(s->new, STEP_IMPORT | STEP_ACTIVATE, &a)) != PB_OK) {
 		new_failed(s, a.at, r, err, cap);

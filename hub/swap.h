@@ -22,6 +22,9 @@ struct swap {
 				 * (not the takeover: it exits boot
 				 * services between 3 and 4) */
 	int imported;		/* step 4 done: P' imported and activated */
+	int export_again;	/* swap_finish has P export once more first
+				 * (the takeover: what the firmware held
+				 * last, boot.c) */
 	unsigned record;	/* check_counterparts' record of it (swap.c) */
 	uint64_t blackout_ns, blackout_cycles;
 };

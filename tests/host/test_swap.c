@@ -1250,6 +1250,45 @@ TEST(swap_begin_drains_for_the_takeover)
 	fm_teardown();
 }
 
+/* The takeover's old provider exports once more after the exit
+ * (export_again): what it read in between (the stub's last ConIn keys)
+ * goes with the state, and the hub's copies are freed. */
+TEST(swap_finish_exports_again_for_the_takeover)
+{
+	struct swap s;
+
+	WORLD();
+	CHECK_EQ_INT(fm_write(fm_conn(cli, 0, 0), "typed "), PB_OK);
+	s = (struct swap){ .old = old_->m, .new = new_->m, .iface = "tcon",
+	    .export_again = 1 };
+	CHECK_EQ_INT(swap_begin(&s, err, sizeof(err)), PB_OK);
+	strcat(old_->inst[0].text, "late");	/* after the first export */
+	CHECK_EQ_INT(swap_finish(&s, err, sizeof(err)), PB_OK);
+	CHECK_STR(new_->inst[0].text, "typed late");
+	CHECK_EQ_INT(mem_owned(NULL, -1), 0);
+	fm_teardown();
+}
+
+/* A second export that fails leaves the first: the swap goes on. */
+TEST(swap_finish_keeps_the_first_export_when_the_second_fails)
+{
+	struct swap s;
+
+	WORLD();
+	CHECK_EQ_INT(fm_write(fm_conn(cli, 0, 0), "typed "), PB_OK);
+	s = (struct swap){ .old = old_->m, .new = new_->m, .iface = "tcon",
+	    .export_again = 1 };
+	CHECK_EQ_INT(swap_begin(&s, err, sizeof(err)), PB_OK);
+	strcat(old_->inst[0].text, "late");
+	old_->fail_at = FM_EXPORT;
+	old_->fail_err = PB_EIO;
+	CHECK_EQ_INT(swap_finish(&s, err, sizeof(err)), PB_OK);
+	CHECK_STR(new_->inst[0].text, "typed ");
+	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
+	CHECK_EQ_INT(mem_owned(NULL, -1), 0);
+	fm_teardown();
+}
+
 /* --- counterparts by identity (ABI 1.2) ------------------------------------- */
 
 /*
