@@ -602,7 +602,6 @@ watch_expired(void *arg)
 	retire(old, new);
 }
 
-/* Steps 4-6. */
 /*
  * P's state once more, into a buffer of its own: on success it replaces
  * the first export, else that one stands (one line says so).  For the
@@ -631,6 +630,7 @@ export_again(struct swap *s)
 	s->ver = a.ver;
 }
 
+/* Steps 4-6. */
 int
 swap_finish(struct swap *s, char *err, size_t cap)
 {
