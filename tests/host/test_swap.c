@@ -1250,19 +1250,30 @@ TEST(swap_begin_drains_for_the_takeover)
 	fm_teardown();
 }
 
-/* The takeover's old provider exports once more after the exit
- * (export_again): what it read in between (the stub's last ConIn keys)
- * goes with the state, and the hub's copies are freed. */
+/* A takeover's split swap that exports again (export_again), begun: the
+ * client wrote "typed " before the first export, and "late" lands in
+ * old's state after it, as the stub's last ConIn keys do. */
+static int
+begin_export_again(struct swap *s)
+{
+	if (!world_with(0, 0) ||
+	    fm_write(fm_conn(cli, 0, 0), "typed ") != PB_OK)
+		return 0;
+	*s = (struct swap){ .old = old_->m, .new = new_->m, .iface = "tcon",
+	    .export_again = 1 };
+	if (swap_begin(s, err, sizeof(err)) != PB_OK)
+		return 0;
+	strcat(old_->inst[0].text, "late");
+	return 1;
+}
+
+/* What old read after the first export goes with the state, and the
+ * hub's copies are freed. */
 TEST(swap_finish_exports_again_for_the_takeover)
 {
 	struct swap s;
 
-	WORLD();
-	CHECK_EQ_INT(fm_write(fm_conn(cli, 0, 0), "typed "), PB_OK);
-	s = (struct swap){ .old = old_->m, .new = new_->m, .iface = "tcon",
-	    .export_again = 1 };
-	CHECK_EQ_INT(swap_begin(&s, err, sizeof(err)), PB_OK);
-	strcat(old_->inst[0].text, "late");	/* after the first export */
+	REQUIRE(begin_export_again(&s));
 	CHECK_EQ_INT(swap_finish(&s, err, sizeof(err)), PB_OK);
 	CHECK_STR(new_->inst[0].text, "typed late");
 	CHECK_EQ_INT(mem_owned(NULL, -1), 0);
@@ -1274,12 +1285,7 @@ TEST(swap_finish_keeps_the_first_export_when_the_second_fails)
 {
 	struct swap s;
 
-	WORLD();
-	CHECK_EQ_INT(fm_write(fm_conn(cli, 0, 0), "typed "), PB_OK);
-	s = (struct swap){ .old = old_->m, .new = new_->m, .iface = "tcon",
-	    .export_again = 1 };
-	CHECK_EQ_INT(swap_begin(&s, err, sizeof(err)), PB_OK);
-	strcat(old_->inst[0].text, "late");
+	REQUIRE(begin_export_again(&s));
 	old_->fail_at = FM_EXPORT;
 	old_->fail_err = PB_EIO;
 	CHECK_EQ_INT(swap_finish(&s, err, sizeof(err)), PB_OK);
