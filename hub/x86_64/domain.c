@@ -67,9 +67,10 @@
  * modules; code the hub runs reached from a module through other
  * pointers than the services table and the gates below (firmware-rt's
  * ops, the stub's code), which takes the hub's domain on its first write
- * and keeps it until the module's call ends (DOMAIN_HUB_RETRY); the block and fs shadow's submit and
- * completion, which run in the client's domain and write only its notes
- * (shadow.c; it calls the provider as a guarded call of its own); now_ns,
+ * and keeps it until the module's call ends (DOMAIN_HUB_RETRY); the block
+ * and fs shadow's submit and completion, which run in the client's
+ * domain and write only its notes (shadow.c; it calls the provider as a
+ * guarded call of its own); now_ns,
  * work_post, dma_addr and work_init, which run in the caller's domain and
  * write nothing of the hub's but struct hub_shared on the guard page (the
  * sealed watch over the clock hook now_ns runs, the ring of posted
@@ -107,7 +108,7 @@
  * hub's domain as a service is (svcgate.S), and back out on return.
  *
  * `isolate=no` in boot.cfg turns both off; a CPU without PKS keeps the
- * gates and leaves the domains off (one log line says which).
+ * gates and takes the CR0.WP domains (wp_init; one log line says which).
  * `isolate=hub` keeps the hub's memory from modules but gives every module
  * key 1, as before per-module keys: a call from one module to another then
  * writes IA32_PKRS not at all (the cheaper level, for comparison).
@@ -189,13 +190,19 @@ domain_write(uint32_t d)
 	write_cr0(d ? cr0 | CR0_WP : cr0);
 }
 
+/* The key m's pages carry (keys.c picks it; isolate=hub: one for all). */
+static unsigned
+module_key(const struct pb_module *m)
+{
+	return one_key ? KEY_FIRST : hub_key_of((struct pb_module *)m);
+}
+
 uint32_t
 arch_domain_of(const struct pb_module *m)
 {
 	if (!domain_on || !m)
 		return 0;
-	return domain_key_pkrs[one_key ? KEY_FIRST :
-	    hub_key_of((struct pb_module *)m)];
+	return domain_key_pkrs[module_key(m)];
 }
 
 /*
@@ -217,7 +224,7 @@ arch_may_write(const struct pb_module *m, uint64_t addr, size_t len)
 		return 1;
 	/* The keys' rule, also where CR0.WP alone cannot tell modules apart
 	 * (domain_wp): a module's outputs are its own. */
-	own = one_key ? KEY_FIRST : hub_key_of((struct pb_module *)m);
+	own = module_key(m);
 	pkrs = PKRS_OF(own ? own : KEY_SHARED);
 	if (addr + len < addr)
 		return 0;
@@ -255,7 +262,7 @@ arch_mem_domain(uint64_t base, uint64_t npages, int modules,
     struct pb_module *owner)
 {
 	unsigned key = !modules ? KEY_HUB : !owner ? KEY_SHARED :
-	    one_key ? KEY_FIRST : hub_key_of(owner);
+	    module_key(owner);
 
 	if (domain_on)
 		arch_set_key(base, npages * 4096, key);
