@@ -10,8 +10,9 @@
  * campaign, the outcome) is the shell's `faultinject` (mods/shell).
  * `inject` alone says whether the last one fired, and the faults counted
  * since, for that.  Arming clears the module's count of faults, so each
- * injection meets the recovery a first fault gets.  The fault classes are those of the Nooks and Rio
- * studies (Swift et al., SOSP 2003; Chen et al., ASPLOS 1996).
+ * injection meets the recovery a first fault gets.  The fault classes
+ * are those of the Nooks and Rio studies (Swift et al., SOSP 2003; Chen
+ * et al., ASPLOS 1996).
  */
 #include "hub.h"
 #include "../abi/rt/rt.h"

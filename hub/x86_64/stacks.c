@@ -4,9 +4,9 @@
  * With protection domains on (domain.c), the hub's stack (the one the
  * stub allocated) is split in two.  The upper half is the hub's, key 0,
  * read-only to modules.  The lower half is where module code runs, key
- * 15 as before: every module may write it.  A module's stray write above its own
- * frames therefore meets a guard page, not the hub's return addresses,
- * saved registers and locals.
+ * 15 as before: every module may write it.  A module's stray write above
+ * its own frames therefore meets a guard page, not the hub's return
+ * addresses, saved registers and locals.
  *
  *	stack_base                  + STACK/2                    + STACK
  *	| guard | module stack ...  | guard | hub stack ...             |

@@ -21,11 +21,10 @@
  * the caller's RSP+40.  No service or op of the hub's takes more than
  * six, so two stack arguments are copied into the new frame.  Called
  * from module code on its half of the stack, the service runs on the
- * hub's (stacks.c).  The
- * caller's PKRS and RSP are kept in the frame, on the hub's half then,
- * out of modules' reach: a service that faults never returns here (the
- * fault unwinds to a guard, and the exception path restores the domain,
- * domain.h).
+ * hub's (stacks.c).  The caller's domain and RSP are kept in the frame,
+ * on the hub's half then, out of modules' reach: a service that faults
+ * never returns here (the fault unwinds to a guard, and the exception
+ * path restores the domain, domain.h).
  */
 #include "domain.h"
 
