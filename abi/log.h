@@ -24,11 +24,15 @@
  *		PB_ENOENT past the newest.  Anyone may read.
  *   watch	become the reader: `w` (set up with work_init, in the
  *		reader's memory) is posted whenever a line is added; NULL
- *		gives the log back.  PB_EBUSY while another module reads.
+ *		gives the log back.  PB_EBUSY while another module reads,
+ *		for NULL too: only the reader gives the log back.
  *		Lines from before the watch are not the reader's to take.
  *   take	the reader's next line, oldest first; PB_ENOENT when it has
- *		them all.  A jump in `seq` means lines went out of the ring
- *		before the reader took them.
+ *		them all, PB_EBUSY to a module that is not the reader.  A
+ *		jump in `seq` means lines went out of the ring before the
+ *		reader took them.
+ * An `out` or `w` the caller could not write itself is PB_EFAULT, with
+ * one error line: the ops run in the hub's domain.
  */
 #ifndef PB_ABI_LOG_H
 #define PB_ABI_LOG_H

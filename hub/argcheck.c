@@ -55,6 +55,17 @@ hub_arg_writable(const struct pb_module *self, void *p, size_t len)
 }
 
 int
+hub_out_ok(const char *service, void *out, size_t len)
+{
+	struct pb_module *caller = arch_guard_owner();
+
+	if (hub_arg_writable(caller, out, len))
+		return 1;
+	hub_arg_bad(caller, service, "output", out);
+	return 0;
+}
+
+int
 hub_arg_str(const char *s, size_t max)
 {
 	uint64_t a = (uint64_t)(uintptr_t)s, end = known_end(a);

@@ -35,18 +35,6 @@ static struct pb_resource *firmware_res;
 
 #define MAX_TAKEOVER 8
 
-/* A resource of the hub's own, at version major.0. */
-static struct pb_resource *
-publish_own(const char *iface, uint16_t major, const char *name,
-    const char *props, const void *ops, void *ctx)
-{
-	struct pb_resource *r = res_publish(NULL, iface, name, props, ops, ctx);
-
-	if (r)
-		r->iface.major = major;
-	return r;
-}
-
 static void
 add_memory(const struct handoff *h, uint32_t type)
 {
@@ -57,54 +45,6 @@ add_memory(const struct handoff *h, uint32_t type)
 		if (d->type == type)
 			mem_add_range(d->phys, d->npages * 4096);
 	}
-}
-
-/* The boot ramdisk as a module-source: the files the stub read. */
-static int
-ramdisk_name(void *ctx, unsigned index, char *buf, size_t cap)
-{
-	struct handoff *h = ctx;
-
-	if (index >= h->nfiles)
-		return PB_ENOENT;
-	rt_strlcpy(buf, h->files[index].name, cap);
-	return PB_OK;
-}
-
-static int
-ramdisk_read(void *ctx, const char *name, const void **data, size_t *len)
-{
-	struct handoff *h = ctx;
-
-	for (uint32_t i = 0; i < h->nfiles; i++)
-		if (strcmp(h->files[i].name, name) == 0) {
-			if (!h->files[i].data)
-				return PB_EIO;
-			*data = h->files[i].data;
-			*len = h->files[i].size;
-			return PB_OK;
-		}
-	return PB_ENOENT;
-}
-
-static const struct modsrc_ops ramdisk_ops = {
-	.name = ramdisk_name,
-	.read = ramdisk_read,
-};
-
-static void
-register_ramdisk(struct handoff *h)
-{
-	char path[96], props[64];
-
-	for (uint32_t i = 0; i < h->nfiles; i++) {
-		struct handoff_file *f = &h->files[i];
-
-		rt_snprintf(path, sizeof(path), "\\patchbay\\mods\\%s", f->name);
-		mod_register(path, f->data, f->size);
-	}
-	rt_snprintf(props, sizeof(props), "files=%u source=esp", h->nfiles);
-	publish_own(MODSRC_IFACE, 1, "ramdisk", props, &ramdisk_ops, h);
 }
 
 /* A file by path, through the firmware while it is there. */
@@ -142,7 +82,7 @@ publish_framebuffer(const struct handoff *h)
 		return;
 	memcpy(&fb, &h->fb, sizeof(fb));
 	screen_init(&fb);
-	publish_own(FRAMEBUFFER_IFACE, 1, "gop0", h->fb_props, &fb, NULL);
+	res_publish_own(FRAMEBUFFER_IFACE, 1, "gop0", h->fb_props, &fb, NULL);
 }
 
 /* The ACPI RSDP the stub found, for the module that parses the tables. */
@@ -154,7 +94,7 @@ publish_rsdp(const struct handoff *h)
 	if (!h->rsdp_props[0])
 		return;
 	rsdp = (struct acpi_rsdp){ .phys = h->rsdp, .revision = h->acpi_rev };
-	publish_own(RSDP_IFACE, 1, "uefi", h->rsdp_props, &rsdp, NULL);
+	res_publish_own(RSDP_IFACE, 1, "uefi", h->rsdp_props, &rsdp, NULL);
 }
 
 /* boot.cfg's one-word settings and the boot partition's identity, as
@@ -164,7 +104,7 @@ static void
 publish_config(const struct handoff *h)
 {
 	_Static_assert(sizeof(h->config_props) <= RES_PROPS_MAX, "props");
-	publish_own("config", 1, "boot", h->config_props, h->config_props,
+	res_publish_own("config", 1, "boot", h->config_props, h->config_props,
 	    NULL);
 }
 
@@ -661,7 +601,7 @@ hub_main(struct handoff *h)
 	if (cfg_get(h->cmdline, "target", buf, sizeof(buf)) && buf[0])
 		rt_strlcpy(hub_target, buf, sizeof(hub_target));
 	read_ms_settings(h->cmdline);
-	firmware_res = publish_own(FIRMWARE_IFACE, FIRMWARE_MAJOR, "uefi",
+	firmware_res = res_publish_own(FIRMWARE_IFACE, FIRMWARE_MAJOR, "uefi",
 	    "services=console,files,time,reset,disks", h->fw, h->fw_ctx);
 	/* Runtime services outlive the takeover: their own resource, the
 	 * stub's firmware_ops at its minor version, except that a reset
@@ -669,15 +609,15 @@ hub_main(struct handoff *h)
 	 * clean (hub_shutdown). */
 	rt_ops = *h->fw;
 	rt_ops.reset = reset_cleanly;
-	rt = publish_own("firmware-rt", 1, "uefi", "services=time,reset",
+	rt = res_publish_own("firmware-rt", 1, "uefi", "services=time,reset",
 	    &rt_ops, h->fw_ctx);
 	if (firmware_res && rt)
 		firmware_res->iface.minor = rt->iface.minor = FIRMWARE_MINOR;
 	publish_framebuffer(h);
-	publish_own(LOG_IFACE, LOG_MAJOR, "hub", "", &log_ops, NULL);
+	res_publish_own(LOG_IFACE, LOG_MAJOR, "hub", "", &log_ops, NULL);
 	publish_rsdp(h);
 	publish_config(h);
-	register_ramdisk(h);
+	ramdisk_publish(h);
 	start_autostart();
 	hub_resolve_and_start(hub_target, 1, 0, err, sizeof(err));
 	drain_work();

@@ -205,6 +205,15 @@ int hub_arg_str(const char *s, size_t max);
 int hub_arg_code(const struct pb_module *self, const void *fn);
 int hub_arg_bad(const struct pb_module *self, const char *service,
     const char *what, const void *p);
+/* An output the hub's code writes for the module whose call runs (an
+ * inventory service, an op of the hub's own resources): logged, naming
+ * `service`, when that module could not write it itself. */
+int hub_out_ok(const char *service, void *out, size_t len);
+
+/* --- the boot ramdisk, the hub's module-source (ramdisk.c) -------------- */
+#define RAMDISK_NAME "ramdisk"
+void ramdisk_publish(const struct handoff *h);
+int ramdisk_file(const char *name, const void **data, size_t *len);
 
 /* --- the page allocator and memory ledger (mem.c) ---------------------- */
 enum { MEM_KIND_PAGES, MEM_KIND_HEAP, MEM_KIND_IMAGE, MEM_KIND_MMIO,
@@ -310,6 +319,8 @@ extern struct conn conns[MAX_CONNS];
  * blackout stands while it does not move. */
 extern unsigned res_changes;
 struct pb_resource *res_publish(struct pb_module *owner, const char *iface,
+    const char *name, const char *props, const void *ops, void *ctx);
+struct pb_resource *res_publish_own(const char *iface, uint16_t major,
     const char *name, const char *props, const void *ops, void *ctx);
 int res_withdraw(struct pb_resource *r);
 struct pb_resource *res_find(const char *name);

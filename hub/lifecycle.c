@@ -352,26 +352,6 @@ hub_update_module(struct pb_module *old, struct pb_module *new, char *err,
 	return r;
 }
 
-/* The file `name` of some module source (the boot ramdisk first). */
-static int
-source_read(const char *name, const void **data, size_t *len, char *path,
-    size_t cap)
-{
-	for (unsigned i = 0; i < MAX_RESOURCES; i++) {
-		const struct pb_resource *r = &resources[i];
-		const struct modsrc_ops *ops = r->ops;
-
-		/* Only the hub's own sources (a module's would be a call
-		 * into it, and the data its memory). */
-		if (!r->used || r->owner || strcmp(r->iface.iface,
-		    MODSRC_IFACE) != 0 || ops->read(r->ctx, name, data, len))
-			continue;
-		rt_snprintf(path, cap, "%s/%s", r->name, name);
-		return PB_OK;
-	}
-	return PB_ENOENT;
-}
-
 /* A module file by path: one handed over from a file system (images.c),
  * else through the firmware while it is there. */
 static int
@@ -383,7 +363,7 @@ read_module_file(const char *path, const void **data, size_t *len,
 	return hub_read_path(path, data, len, err, cap);
 }
 
-/* `update NAME SOURCE`: SOURCE is a file of a module source or a path. */
+/* `update NAME SOURCE`: SOURCE is a file of the boot ramdisk or a path. */
 int
 hub_update(const char *name, const char *source, char *err, size_t cap)
 {
@@ -402,8 +382,11 @@ hub_update(const char *name, const char *source, char *err, size_t cap)
 		    PB_OK)
 			return r;
 		rt_strlcpy(path, source, sizeof(path));
-	} else if (source_read(source, &data, &len, path, sizeof(path))) {
-		rt_snprintf(err, cap, "no module source has %s", source);
+	} else if (ramdisk_file(source, &data, &len) == PB_OK) {
+		rt_snprintf(path, sizeof(path), "%s:%s/%s", MODSRC_IFACE,
+		    RAMDISK_NAME, source);
+	} else {
+		rt_snprintf(err, cap, "the boot ramdisk has no %s", source);
 		return PB_ENOENT;
 	}
 	if (!(new = mod_register_instance(path, data, len, name, err, cap)))

@@ -13,6 +13,7 @@ static uint64_t head;		/* lines ever written: the next seq */
 static uint64_t (*clock_ns)(void);
 static log_sink_fn sink;
 static struct pb_work *reader;	/* the reader's work item, or NULL */
+static struct pb_module *reader_mod;	/* whose watch made it (NULL: the hub) */
 static uint64_t taken;		/* the reader's next seq to take */
 static int hub_shows;		/* LOG_DIRECT, LOG_DIRECT_ERRORS or 0 */
 static uint64_t waiting = ~0ull;	/* the first line left for the reader */
@@ -169,6 +170,7 @@ log_take_back(void)
 	waiting = ~0ull;	/* written below, or at the watch */
 	if (reader) {
 		reader = NULL;
+		reader_mod = NULL;
 		/* The reader may have left a prompt and half a typed line on
 		 * the console: the hub's lines begin on a line of their own. */
 		if (sink)
@@ -182,19 +184,39 @@ log_take_back(void)
 void
 log_forget(const struct pb_module *m)
 {
-	if (reader && reader->owner == m)
+	if (reader && reader_mod == m)
 		log_take_back();
 }
 
 /* --- log:hub ----------------------------------------------------------- */
 
+/*
+ * The ops are the hub's code, reached from a module through the hub's
+ * gate (x86_64/svcgate.S), in the hub's domain: what they write for the
+ * caller must be memory it could write itself (argcheck.c).  And the log
+ * has one reader: only the module whose watch made it takes its lines or
+ * gives it back, so no other module can take the reader's lines or leave
+ * it watching nothing.  A call made by the hub itself has no caller.
+ */
+static int
+caller_may_write(struct pb_module *caller, void *p, size_t len)
+{
+	if (!caller || hub_arg_writable(caller, p, len))
+		return 1;
+	hub_arg_bad(caller, "log:hub", "output", p);
+	return 0;
+}
+
 static int
 op_read(void *ctx, uint64_t seq, struct log_line *out)
 {
-	uint64_t held = arch_irq_hold();
+	uint64_t held;
 	int r = PB_ENOENT;
 
 	(void)ctx;
+	if (!caller_may_write(arch_guard_owner(), out, sizeof(*out)))
+		return PB_EFAULT;
+	held = arch_irq_hold();
 	if (seq < head) {
 		*out = ring[(seq > oldest() ? seq : oldest()) % LOG_LINES];
 		r = PB_OK;
@@ -206,34 +228,43 @@ op_read(void *ctx, uint64_t seq, struct log_line *out)
 static int
 op_watch(void *ctx, struct pb_work *w)
 {
-	uint64_t held = arch_irq_hold();
+	struct pb_module *caller = arch_guard_owner();
+	uint64_t held;
 	int r = PB_OK;
 
 	(void)ctx;
-	if (!w) {
-		arch_irq_release(held);
-		log_take_back();
-		return PB_OK;
-	}
-	if (reader && reader != w)
-		r = PB_EBUSY;
-	else if (!reader) {
+	/* Posting it writes the item: the caller's memory, as for out. */
+	if (w && !caller_may_write(caller, w, sizeof(*w)))
+		return PB_EFAULT;
+	held = arch_irq_hold();
+	if (reader && (reader_mod != caller || (w && w != reader))) {
+		r = PB_EBUSY;	/* another's: neither replaced nor given back */
+	} else if (!reader && w) {
 		reader = w;
+		reader_mod = caller;
 		taken = waiting < head ? waiting : head;
 		waiting = ~0ull;
 	}
 	arch_irq_release(held);
+	if (!w && r == PB_OK)
+		log_take_back();
 	return r;
 }
 
 static int
 op_take(void *ctx, struct log_line *out)
 {
-	uint64_t held = arch_irq_hold();
+	struct pb_module *caller = arch_guard_owner();
+	uint64_t held;
 	int r = PB_ENOENT;
 
 	(void)ctx;
-	if (reader && taken < head) {
+	if (!caller_may_write(caller, out, sizeof(*out)))
+		return PB_EFAULT;
+	held = arch_irq_hold();
+	if (reader && reader_mod != caller) {
+		r = PB_EBUSY;
+	} else if (reader && taken < head) {
 		if (taken < oldest())
 			taken = oldest();
 		*out = ring[taken++ % LOG_LINES];

@@ -156,6 +156,18 @@ res_publish(struct pb_module *owner, const char *iface, const char *name,
 	return r;
 }
 
+/* A resource of the hub's own, at version major.0. */
+struct pb_resource *
+res_publish_own(const char *iface, uint16_t major, const char *name,
+    const char *props, const void *ops, void *ctx)
+{
+	struct pb_resource *r = res_publish(NULL, iface, name, props, ops, ctx);
+
+	if (r)
+		r->iface.major = major;
+	return r;
+}
+
 unsigned
 res_clients(const struct pb_resource *r)
 {

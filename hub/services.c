@@ -383,18 +383,6 @@ res_info_full(const char *module, unsigned index, struct pb_res_info *out)
 	return PB_ENOENT;
 }
 
-/* An inventory service's output (they take no `self`: the caller is the
- * module whose call runs) is the caller's to write (argcheck.c). */
-static int
-inventory_out_ok(void *out, size_t len)
-{
-	struct pb_module *caller = arch_guard_owner();
-
-	if (hub_arg_writable(caller, out, len))
-		return 1;
-	hub_arg_bad(caller, "inventory", "output", out);
-	return 0;
-}
 
 /* ABI 1.2: no more of the struct than the caller's struct_size says it
  * has; struct_size comes back as what was filled. */
@@ -403,13 +391,13 @@ copy_sized(void *out, const void *full, size_t full_size, int r)
 {
 	uint32_t cap, n;
 
-	if (out && !inventory_out_ok(out, sizeof(uint32_t)))
+	if (out && !hub_out_ok("inventory", out, sizeof(uint32_t)))
 		return PB_EFAULT;
 	if (!out || *(const uint32_t *)out < sizeof(uint32_t))
 		return PB_EINVAL;
 	cap = *(const uint32_t *)out;
 	n = cap < full_size ? cap : (uint32_t)full_size;
-	if (!inventory_out_ok(out, n))
+	if (!hub_out_ok("inventory", out, n))
 		return PB_EFAULT;
 	if (r == PB_OK) {
 		memcpy(out, full, n);
@@ -515,7 +503,7 @@ svc_mod_info_11(unsigned index, struct pb_mod_info *out)
 	struct pb_mod_info f;
 	int r = mod_info_full(index, &f);
 
-	if (r == PB_OK && !inventory_out_ok(o, sizeof(*o)))
+	if (r == PB_OK && !hub_out_ok("inventory", o, sizeof(*o)))
 		return PB_EFAULT;
 	if (r == PB_OK)
 		*o = (struct mod_info_11){ f.name, f.version, f.state, f.desc,
@@ -530,7 +518,7 @@ svc_res_info_11(const char *module, unsigned index, struct pb_res_info *out)
 	struct pb_res_info f;
 	int r = res_info_full(module, index, &f);
 
-	if (r == PB_OK && !inventory_out_ok(o, sizeof(*o)))
+	if (r == PB_OK && !hub_out_ok("inventory", o, sizeof(*o)))
 		return PB_EFAULT;
 	if (r == PB_OK)
 		*o = (struct res_info_11){ f.name, f.iface, f.major, f.minor,

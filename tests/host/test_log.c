@@ -2,13 +2,14 @@
  * test_log.c - the hub's log (hub/log.c) and `log:hub` (abi/log.h): lines
  * numbered and kept in a ring, shown by the hub itself until a reader
  * watches, taken by the reader in order, taken back (the untaken lines
- * written by the hub) when the reader's module stops; and the one line
- * format (abi/rt/logfmt.c).
+ * written by the hub) when the reader's module stops, by no other module;
+ * and the one line format (abi/rt/logfmt.c).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
+#include "fake_arch.h"
 #include "fakemod.h"
 
 static char direct_out[32768], screen_out[32768];
@@ -49,6 +50,34 @@ static void
 nothing(void *arg)
 {
 	(void)arg;
+}
+
+/* A log:hub op called by module m's code: the hub knows its caller by
+ * the innermost guarded call. */
+enum { WATCH, TAKE, READ };
+struct call {
+	int op;
+	void *arg;
+};
+
+static long
+call_op(void *p)
+{
+	struct call *c = p;
+
+	if (c->op == WATCH)
+		return log_ops.watch(NULL, c->arg);
+	if (c->op == TAKE)
+		return log_ops.take(NULL, c->arg);
+	return log_ops.read(NULL, 0, c->arg);
+}
+
+static int
+as(struct pb_module *m, int op, void *arg)
+{
+	struct call c = { op, arg };
+
+	return (int)arch_call_guarded(call_op, &c, m, 0);
 }
 
 TEST(log_lines_are_numbered_and_shown_by_the_hub)
@@ -111,9 +140,9 @@ TEST(log_reader_takes_the_lines_after_its_watch)
 	work_init(f->m, &w, nothing, NULL);
 	work_init(NULL, &other, nothing, NULL);
 	log_event(LOG_INFO, "before");
-	CHECK_EQ_INT(log_ops.watch(NULL, &w), PB_OK);
+	CHECK_EQ_INT(as(f->m, WATCH, &w), PB_OK);
 	CHECK_EQ_INT(log_ops.watch(NULL, &other), PB_EBUSY);
-	CHECK_EQ_INT(log_ops.watch(NULL, &w), PB_OK);	/* again: no change */
+	CHECK_EQ_INT(as(f->m, WATCH, &w), PB_OK);	/* again: no change */
 	direct_out[0] = '\0';
 	s = next_seq();
 	log_event(LOG_SWAP, "after");
@@ -121,25 +150,25 @@ TEST(log_reader_takes_the_lines_after_its_watch)
 	CHECK(w.queued);
 	CHECK(!strstr(direct_out, "after"));
 	CHECK_CONTAINS(screen_out, "] after\n");	/* the screen decides */
-	CHECK_EQ_INT(log_ops.take(NULL, &l), PB_OK);
+	CHECK_EQ_INT(as(f->m, TAKE, &l), PB_OK);
 	CHECK_STR(l.text, "marker");
-	CHECK_EQ_INT(log_ops.take(NULL, &l), PB_OK);
+	CHECK_EQ_INT(as(f->m, TAKE, &l), PB_OK);
 	CHECK_EQ_INT(l.seq, s);
 	CHECK_STR(l.text, "after");
 	CHECK(!(l.flags & LOG_F_SHOWN));
-	CHECK_EQ_INT(log_ops.take(NULL, &l), PB_ENOENT);
+	CHECK_EQ_INT(as(f->m, TAKE, &l), PB_ENOENT);
 	/* Lines it lost to the ring: the next take jumps. */
 	for (int i = 0; i < LOG_LINES + 5; i++)
 		log_event(LOG_INFO, "flood %d", i);
-	CHECK_EQ_INT(log_ops.take(NULL, &l), PB_OK);
+	CHECK_EQ_INT(as(f->m, TAKE, &l), PB_OK);
 	CHECK_STR(l.text, "flood 5");
 	CHECK_EQ_INT(l.seq, s + 6);
 	/* Given back: the hub shows the untaken lines, then its own. */
-	CHECK_EQ_INT(log_ops.watch(NULL, NULL), PB_OK);
+	CHECK_EQ_INT(as(f->m, WATCH, NULL), PB_OK);
 	CHECK_CONTAINS(direct_out, "] flood 6\n");
 	CHECK_CONTAINS(direct_out, "] flood 260\n");
 	CHECK(!strstr(direct_out, "flood 5\n"));
-	CHECK_EQ_INT(log_ops.take(NULL, &l), PB_ENOENT);
+	CHECK_EQ_INT(as(f->m, TAKE, &l), PB_ENOENT);
 	log_event(LOG_INFO, "mine again");
 	CHECK_CONTAINS(direct_out, "] mine again\n");
 	work_cancel(&w);
@@ -156,7 +185,7 @@ TEST(log_reader_module_stopping_gives_the_log_back)
 	f = fm_add("reader", 0);
 	f->m->state = MOD_RUNNING;
 	work_init(f->m, &w, nothing, NULL);
-	REQUIRE(log_ops.watch(NULL, &w) == PB_OK);
+	REQUIRE(as(f->m, WATCH, &w) == PB_OK);
 	log_event(LOG_INFO, "not yet taken");
 	CHECK(!strstr(direct_out, "not yet taken"));
 	log_forget(fm_add("other", 0)->m);	/* not the reader: no change */
@@ -167,6 +196,45 @@ TEST(log_reader_module_stopping_gives_the_log_back)
 	log_event(LOG_INFO, "after the stop");
 	CHECK_CONTAINS(direct_out, "] after the stop\n");
 	CHECK(!w.queued);
+	log_set_sink(NULL);
+	fm_teardown();
+}
+
+/* Only the module whose watch made the reader takes its lines or gives
+ * the log back; what an op writes is memory its caller could write. */
+TEST(log_reader_is_the_module_that_watched)
+{
+	struct fm *f, *g;
+	struct pb_work w, w2;
+	struct log_line l;
+
+	setup();
+	f = fm_add("reader", 0);
+	g = fm_add("other", 0);
+	f->m->state = g->m->state = MOD_RUNNING;
+	work_init(f->m, &w, nothing, NULL);
+	work_init(g->m, &w2, nothing, NULL);
+	REQUIRE(as(f->m, WATCH, &w) == PB_OK);
+	log_event(LOG_INFO, "for the reader");
+	CHECK_EQ_INT(as(g->m, TAKE, &l), PB_EBUSY);
+	CHECK_EQ_INT(as(g->m, WATCH, NULL), PB_EBUSY);
+	CHECK_EQ_INT(as(g->m, WATCH, &w2), PB_EBUSY);
+	CHECK(!strstr(direct_out, "for the reader"));	/* not given back */
+	fake_may_write = 0;
+	CHECK_EQ_INT(as(f->m, TAKE, &l), PB_EFAULT);
+	CHECK_EQ_INT(as(g->m, READ, &l), PB_EFAULT);
+	fake_may_write = 1;
+	CHECK_CONTAINS(screen_out, "error: reader: log:hub: bad output");
+	CHECK_CONTAINS(screen_out, "error: other: log:hub: bad output");
+	/* The reader's lines are where they were, in order. */
+	CHECK_EQ_INT(as(f->m, TAKE, &l), PB_OK);
+	CHECK_STR(l.text, "for the reader");
+	CHECK_EQ_INT(as(g->m, READ, &l), PB_OK);
+	CHECK_EQ_INT(as(f->m, WATCH, NULL), PB_OK);
+	CHECK_EQ_INT(as(g->m, WATCH, &w2), PB_OK);
+	CHECK_EQ_INT(as(g->m, WATCH, NULL), PB_OK);
+	work_cancel(&w);
+	work_cancel(&w2);
 	log_set_sink(NULL);
 	fm_teardown();
 }
@@ -201,13 +269,13 @@ TEST(log_hub_shows_the_firmware_phase_boot_itself)
 	f = fm_add("reader", 0);
 	f->m->state = MOD_RUNNING;
 	work_init(f->m, &w, nothing, NULL);
-	REQUIRE(log_ops.watch(NULL, &w) == PB_OK);
+	REQUIRE(as(f->m, WATCH, &w) == PB_OK);
 	log_set_direct(1);
 	log_event(LOG_LOAD, "booting");
 	log_set_direct(0);
 	/* On the hub's console, flagged: the reader takes it, to skip it. */
 	CHECK_CONTAINS(direct_out, "] booting\n");
-	REQUIRE(log_ops.take(NULL, &l) == PB_OK);
+	REQUIRE(as(f->m, TAKE, &l) == PB_OK);
 	CHECK_STR(l.text, "booting");
 	CHECK(l.flags & LOG_F_SHOWN);
 	log_event(LOG_LOAD, "booted");

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "fake_arch.h"
 #include "fakemod.h"
+#include "../../abi/modsrc.h"
 
 /* "RAM the hub knows" is narrowed to `known`; `outside` is not in it. */
 static char known[8192];
@@ -126,6 +128,67 @@ TEST(svcargs_work_items_must_be_known_memory)
 	CHECK(fm_log_has("m: work_init: bad item"));
 	CHECK(fm_log_has("m: work_post: bad item"));
 	CHECK(fm_log_has("m: work_cancel: bad item"));
+	teardown(f);
+}
+
+/* The ramdisk's ops are the hub's code, run for the module calling them
+ * (through the hub's gate): the name they read and the outputs they write
+ * are checked like a service's. */
+struct ramdisk_call {
+	const struct modsrc_ops *ops;
+	const char *name;
+	const void **data;
+	size_t *len;
+	char *buf;
+};
+
+static long
+ramdisk_calls(void *p)
+{
+	struct ramdisk_call *c = p;
+
+	if (c->buf)
+		return c->ops->name(NULL, 0, c->buf, 16);
+	return c->ops->read(NULL, c->name, c->data, c->len);
+}
+
+TEST(svcargs_ramdisk_checks_its_name_and_outputs)
+{
+	static struct handoff disk;
+	struct fm *f = setup();
+	struct pb_resource *r;
+	struct ramdisk_call c;
+	const void **data = (const void **)(void *)known;
+	size_t *len = (size_t *)(void *)(known + 8);
+
+	disk.nfiles = 1;
+	strcpy(disk.files[0].name, "x.mod");
+	disk.files[0].data = known + 4096;
+	disk.files[0].size = 16;
+	ramdisk_publish(&disk);
+	REQUIRE((r = res_find(MODSRC_IFACE ":" RAMDISK_NAME)) != NULL);
+	strcpy(known + 64, "x.mod");
+	c = (struct ramdisk_call){ r->ops, known + 64, data, len, NULL };
+	CHECK_EQ_INT(arch_call_guarded(ramdisk_calls, &c, f->m, 0), PB_OK);
+	CHECK(*data == known + 4096 && *len == 16);
+	c.name = outside;		/* no NUL within reach */
+	CHECK_EQ_INT(arch_call_guarded(ramdisk_calls, &c, f->m, 0), PB_EFAULT);
+	CHECK(fm_log_has("m: ramdisk: bad name"));
+	c.name = known + 64;
+	c.len = (size_t *)(void *)outside;
+	CHECK_EQ_INT(arch_call_guarded(ramdisk_calls, &c, f->m, 0), PB_EFAULT);
+	c.len = len;
+	fake_may_write = 0;		/* known, but not the caller's */
+	CHECK_EQ_INT(arch_call_guarded(ramdisk_calls, &c, f->m, 0), PB_EFAULT);
+	fake_may_write = 1;
+	c.buf = outside;
+	CHECK_EQ_INT(arch_call_guarded(ramdisk_calls, &c, f->m, 0), PB_EFAULT);
+	CHECK(fm_log_has("m: ramdisk: bad output"));
+	CHECK(untouched());
+	c.buf = known + 128;
+	CHECK_EQ_INT(arch_call_guarded(ramdisk_calls, &c, f->m, 0), PB_OK);
+	CHECK_STR(known + 128, "x.mod");
+	disk.nfiles = 0;
 	teardown(f);
 }
 

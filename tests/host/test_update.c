@@ -15,7 +15,6 @@
 #include "check.h"
 #include "../../tools/slurp.h"
 #include "fakemod.h"
-#include "../../abi/modsrc.h"
 
 static struct fm *bus, *drv, *drv2, *cli;
 static char err[200];
@@ -206,34 +205,8 @@ TEST(update_registers_a_second_instance_by_name)
 }
 
 /* The command: what it reads and what it refuses, each in one line. */
-static const void *src_data;
-static size_t src_len;
+static struct handoff disk;
 static char out[1024];
-
-static int
-src_name(void *ctx, unsigned i, char *buf, size_t cap)
-{
-	(void)ctx;
-	(void)cap;
-	if (i)
-		return PB_ENOENT;
-	rt_strlcpy(buf, "other.mod", 16);
-	return PB_OK;
-}
-
-static int
-src_read(void *ctx, const char *name, const void **data, size_t *len)
-{
-	(void)ctx;
-	if (strcmp(name, "other.mod") != 0)
-		return PB_ENOENT;
-	*data = src_data;
-	*len = src_len;
-	return PB_OK;
-}
-
-static const struct modsrc_ops src_ops = { .name = src_name,
-    .read = src_read };
 
 static void
 line(void *arg, const char *s)
@@ -257,23 +230,26 @@ TEST(update_command_errors)
 	void *other = slurp("build/mods/rtc.mod", &len);
 
 	REQUIRE(world());
-	src_data = other;
-	src_len = len;
-	REQUIRE(res_publish(NULL, MODSRC_IFACE, "test", "", &src_ops, NULL));
+	disk.nfiles = 1;
+	rt_strlcpy(disk.files[0].name, "other.mod", sizeof(disk.files[0].name));
+	disk.files[0].data = other;
+	disk.files[0].size = len;
+	ramdisk_publish(&disk);
 	CHECK(ctl("update nosuch other.mod") != PB_OK);
 	CHECK_STR(out, "error: update nosuch: nosuch is not a running "
 	    "module\n");
 	CHECK(ctl("update drv missing.mod") != PB_OK);
-	CHECK_STR(out, "error: update drv: no module source has "
+	CHECK_STR(out, "error: update drv: the boot ramdisk has no "
 	    "missing.mod\n");
 	CHECK(ctl("update drv /efi/drv.mod") != PB_OK);
 	CHECK_CONTAINS(out, "error: update drv: no firmware");
 	if (other) {
 		CHECK(ctl("update drv other.mod") != PB_OK);
-		CHECK_STR(out, "error: update drv: module-source:test/other.mod "
-		    "is module rtc, not drv\n");
+		CHECK_STR(out, "error: update drv: module-source:ramdisk/"
+		    "other.mod is module rtc, not drv\n");
 	}
 	CHECK(mod_find("drv") == drv->m && drv->m->state == MOD_RUNNING);
+	disk.nfiles = 0;	/* the ramdisk keeps the handoff it was given */
 	fm_teardown();
 	free(other);
 }
@@ -332,6 +308,7 @@ TEST(update_finds_a_handed_over_file_by_path)
 		CHECK_CONTAINS(out, "error: update drv: no firmware");
 	}
 	CHECK(mod_find("drv") == drv->m && drv->m->state == MOD_RUNNING);
+	disk.nfiles = 0;	/* the ramdisk keeps the handoff it was given */
 	fm_teardown();
 	free(other);
 }

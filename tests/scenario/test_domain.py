@@ -127,7 +127,8 @@ def test_domain_services_write_no_output_a_module_could_not():
     """A service that writes its answer through a module's pointer, in
     the hub's domain, writes only where the module could itself: asked to
     write into the hub's memory, hub_info and alloc_pages refuse with one
-    error line each, and the module goes on (no fault is charged)."""
+    error line each, as do the ops of log:hub and the ramdisk, and the
+    module goes on (no fault is charged)."""
     text = domain_run('deputy', 'native')
     m = re.search(r"tdomain: hub_info into the hub's memory at "
                   r"(0x[0-9a-f]+): (-?\d+)", text)
@@ -136,9 +137,36 @@ def test_domain_services_write_no_output_a_module_could_not():
                      text), text
     assert 'error: tdomain: alloc_pages: bad phys pointer' in text, text
     assert 'tdomain: alloc_pages with its phys there: NULL' in text, text
+    # The ops of the hub's own resources run in the hub's domain too.
+    assert 'error: tdomain: log:hub: bad output' in text, text
+    assert "tdomain: log:hub read into the hub's memory: -11" in text, text
+    assert 'error: tdomain: ramdisk: bad output' in text, text
+    assert "tdomain: ramdisk read into the hub's memory: -11" in text, text
     assert 'tdomain faulted' not in text
     assert 'hub: fatal' not in text
     assert 'powering off' in text
+
+
+def test_domain_log_reader_keeps_its_lines_and_its_place():
+    """log:hub's take and watch(NULL) are its reader's own: tdomain,
+    loaded from the shell (the log's reader), can neither take the
+    shell's next line nor give the log back for it (-4, PB_EBUSY); and
+    the hub's own ops write no output it could not (-11)."""
+    img = custom_image('domain_reader', ['target=os', 'tdomain=deputy'],
+                       mods=TEST_MODS)
+    with Machine('default', image=img, timeout=300) as m:
+        m.expect(r'^patchbay> ', 150)
+        m.cmd('load tdomain', 60)
+        text = m.serial_text()
+        assert "tdomain: log:hub take of the reader's line: -4" in text, text
+        assert ("tdomain: log:hub watch(NULL) of the reader's watch: -4"
+                in text), text
+        assert "tdomain: log:hub read into the hub's memory: -11" in text
+        assert "tdomain: ramdisk read into the hub's memory: -11" in text
+        assert 'tdomain faulted' not in text
+        assert 'hub: fatal' not in text
+        m.sendline('poweroff')
+        assert m.wait_exit(60) == 0
 
 
 WP_ON = ("domains: on (page protection, CR0.WP; no supervisor protection "

@@ -35,7 +35,7 @@ def test_bochs_display_replaces_itself():
                               text)) == 2, text
         assert 'its driver is gone' not in text, text
         # Errors name what is wrong; nothing changes.
-        assert ('error: update bochs-display: no module source has '
+        assert ('error: update bochs-display: the boot ramdisk has no '
                 'nosuch.mod') in text, text
         assert ('error: update serial: module-source:ramdisk/'
                 'bochs-display.mod is module bochs-display, not serial'

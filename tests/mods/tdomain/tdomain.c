@@ -17,7 +17,11 @@
  *		provider's recovery returns PB_EFAULT without reaching it
  *   deputy	ask hub_info and alloc_pages to write their answers into
  *		the hub's memory (its module record): refused, -11 and
- *		NULL, as it could not write there itself
+ *		NULL, as it could not write there itself; then the ops of
+ *		the hub's own resources, the same: log:hub's read and the
+ *		ramdisk's read (-11); and log:hub's take and watch(NULL),
+ *		which would take the shell's lines or its place as the
+ *		log's reader (-4: only the reader's own)
  *   stack	write 16 KiB of the stack upward from its own frame, as a
  *		runaway copy into a local buffer would: with isolation
  *		on, the hub's frames are not there (x86_64/stacks.c) and
@@ -33,6 +37,7 @@
  */
 #include "../../../abi/pbmod.h"
 #include "../../../abi/log.h"
+#include "../../../abi/modsrc.h"
 #include "../../../abi/rt/rt.h"
 #include "../tdomainp/tdomainp.h"
 
@@ -51,6 +56,29 @@ static void
 log_line_added(void *arg)
 {
 	(void)arg;
+}
+
+/* The hub's own resources' ops, asked what a module may not have. */
+static void
+deputy_ops(void *hubs)
+{
+	struct pb_conn *log = hub->connect(self, LOG_IFACE, LOG_MAJOR, 0, NULL);
+	struct pb_conn *rd = hub->connect(self, MODSRC_IFACE, 1, 0,
+	    MODSRC_IFACE ":ramdisk");
+	struct log_line line;
+
+	if (log) {
+		pb_logf(hub, self, PB_LOG_INFO, "log:hub read into the hub's "
+		    "memory: %d", PB_CALL(log, log_ops, read, 0, hubs));
+		pb_logf(hub, self, PB_LOG_INFO, "log:hub take of the reader's "
+		    "line: %d", PB_CALL(log, log_ops, take, &line));
+		pb_logf(hub, self, PB_LOG_INFO, "log:hub watch(NULL) of the "
+		    "reader's watch: %d", PB_CALL(log, log_ops, watch, NULL));
+	}
+	if (rd)
+		pb_logf(hub, self, PB_LOG_INFO, "ramdisk read into the hub's "
+		    "memory: %d", PB_CALL(rd, modsrc_ops, read, "tdomain.mod",
+		    hubs, (size_t *)hubs + 1));
 }
 
 static void
@@ -112,6 +140,7 @@ tdomain_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		pb_logf(hub, self, PB_LOG_INFO, "alloc_pages with its phys "
 		    "there: %s", hub->alloc_pages(self, 1, 0, hubs) ? "a page" :
 		    "NULL");
+		deputy_ops(hubs);
 	} else if (!strcmp(what, "stack")) {
 		volatile uint64_t *p = __builtin_frame_address(0);
 
