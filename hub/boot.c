@@ -468,8 +468,11 @@ takeover(struct handoff *h)
 	 * the hub's screen writer would have drawn them in the blackouts. */
 	log_set_direct(0);
 	activate_early(early, nearly);
+	/* The firmware keyboard, if keys wait: before the domains come on
+	 * (go_paged), as its last read of ConIn's keys, which the stub
+	 * serves after the exit, writes the stub's memory. */
+	kbd_keep(firmware_res);
 	go_paged(h);
-	kbd_keep(firmware_res);	/* the firmware keyboard, if keys wait */
 	res_withdraw(firmware_res);
 	firmware_res = NULL;
 	for (unsigned i = 0; i < nmodules; i++)

@@ -14,10 +14,11 @@
  *	the firmware keyboard with clients is quiesced, if no swap did, so
  *	that it reads what the firmware still holds (efi-console drains
  *	ConIn into its own queue).
- *  kbd_keep (after the exit and the swaps, before `firmware` goes): if
- *	its clients are still on it (no swap took them), the module is told
- *	the firmware is gone; one with no keys waiting withdraws its
- *	keyboard then (efi-console does).  If the keyboard is still there,
+ *  kbd_keep (after the exit and the swaps, before the hub's page tables
+ *	and `firmware` goes): if its clients are still on it (no swap took
+ *	them), the module is told the firmware is gone; it reads the keys
+ *	the stub read last thing before the exit then, and one with no keys
+ *	waiting withdraws its keyboard (efi-console does).  If the keyboard is still there,
  *	the module is resumed (a resume never calls the firmware, abi/pb.h)
  *	and not unloaded with the other firmware modules; its other
  *	resources go.  Its clients

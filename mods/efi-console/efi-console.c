@@ -198,11 +198,13 @@ eficon_settled(void)
  * ExitBootServices: ConIn and ConOut are gone.  The keys read before it
  * are still ours to serve: the hub keeps us after the exit while our
  * keyboard has them and clients (hub/kbdhold.c); with none, the keyboard
- * goes now.
+ * goes now.  The stub read ConIn last thing before the exit and still
+ * serves what it found (efi/firmware.c): those keys join ours first.
  */
 static void
 eficon_firmware_gone(void)
 {
+	eficon_drain_conin();
 	efc.fw = NULL;
 	if (!efc.keys.n && efc.kbd &&
 	    efc.hub->withdraw(efc.self, efc.kbd) == PB_OK)

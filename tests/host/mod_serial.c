@@ -1712,13 +1712,19 @@ fw_write(void *ctx, const char *s, size_t len)
  * polls its serial driver: 0, at once. */
 static uint64_t fw_key_at[64];
 
+/* The keys the stub read from ConIn last thing before the exit: served
+ * after it too (efi/firmware.c, read_late_keys). */
+static unsigned fw_late;
+
 static int
 fw_read_key(void *ctx, struct firmware_key *k)
 {
 	fw_calls++;
-	if (fw_gone)
+	if (fw_gone && !fw_late)
 		return PB_ENOTSUP;
-	if (fw_keyi == fw_nkeys || fw_key_at[fw_keyi] > fake_ns)
+	if (fw_gone)
+		fw_late--;
+	else if (fw_keyi == fw_nkeys || fw_key_at[fw_keyi] > fake_ns)
 		return PB_EAGAIN;
 	*k = fw_keys[fw_keyi++];
 	return PB_OK;
@@ -1761,6 +1767,7 @@ eficon_setup(void)
 	fw_outn = fw_clears = fw_calls = fw_nkeys = fw_keyi = 0;
 	memset(fw_key_at, 0, sizeof(fw_key_at));
 	fw_gone = 0;
+	fw_late = 0;
 	fw_out[0] = '\0';
 	eficon_ops.event(SELF, PB_EV_CONNECTED, &fw_conn, 0);
 }
@@ -1979,6 +1986,26 @@ TEST(eficon_resume_after_the_firmware_left)
 	CHECK_EQ_INT(con_write_to("console:efi", "x"), PB_EIO);
 	CHECK_STR(keys_of("keyboard:efi"), "");
 	CHECK_EQ_INT(fw_calls, 0);
+}
+
+/* No native keyboard took its keys at the exit (hub/kbdhold.c): a key
+ * that reached ConIn after the quiesce's read, which the stub read last
+ * thing before the exit, is served too, and keeps the keyboard. */
+TEST(eficon_kept_after_the_exit_serves_the_firmware_s_last_keys)
+{
+	eficon_setup();
+	REQUIRE(eficon_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	REQUIRE(eficon_settle() == PB_OK);
+	fw_key(0, 'z');
+	fw_gone = 1;
+	fw_late = 1;
+	eficon_ops.event(SELF, PB_EV_DISCONNECTED, &fw_conn, 0);
+	CHECK_EQ_INT(fw_late, 0);
+	REQUIRE(eficon_ops.resume(SELF) == PB_OK);
+	fw_calls = 0;
+	CHECK_STR(keys_of("keyboard:efi"), "7a");
+	CHECK_EQ_INT(fw_calls, 0);	/* the firmware is not asked again */
+	CHECK(!strstr(log_text, "withdrawn"));
 }
 
 /* The takeover, module to module: efi-console's state into serial. */
