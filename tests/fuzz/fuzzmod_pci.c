@@ -35,6 +35,7 @@
 #include "../../mods/pci/ops.c"
 #include "../../mods/pci/msi.c"
 #include "../../mods/pci/flr.c"
+#include "../host/pciports.h"
 
 #define NBUS 4
 #define FUNC_BYTES (2 + 256 + 256)
@@ -44,8 +45,6 @@
 static uint8_t regs[NBUS][256][256], wmask[NBUS][256][256];
 static uint8_t present[NBUS][256];
 static unsigned nbus, accesses, live_allocs, live_maps, npublished;
-static uint32_t cf8;
-static int irq_held;
 static const char *published[PCI_MAX_FUNCS + 1];
 
 static void
@@ -58,69 +57,37 @@ must(int cond)
 /* ---- configuration space ------------------------------------------- */
 
 static uint32_t
-space_read(unsigned bus, unsigned devfn, unsigned off, unsigned width)
+model_read(void *ctx, unsigned bus, unsigned dev, unsigned fn, unsigned off,
+    unsigned width)
 {
+	unsigned df = dev << 3 | fn;
 	uint32_t v = 0;
 
+	(void)ctx;
 	accesses++;
-	if (bus >= nbus || !present[bus][devfn])
+	if (bus >= nbus || !present[bus][df])
 		return width == 4 ? 0xffffffffu : (1u << 8 * width) - 1;
 	for (unsigned i = 0; i < width; i++)
-		v |= (uint32_t)regs[bus][devfn][(off + i) & 0xff] << 8 * i;
+		v |= (uint32_t)regs[bus][df][(off + i) & 0xff] << 8 * i;
 	return v;
 }
 
 static void
-space_write(unsigned bus, unsigned devfn, unsigned off, unsigned width,
-    uint32_t v)
+model_write(void *ctx, unsigned bus, unsigned dev, unsigned fn,
+    unsigned off, unsigned width, uint32_t v)
 {
+	unsigned df = dev << 3 | fn;
+
+	(void)ctx;
 	accesses++;
-	if (bus >= nbus || !present[bus][devfn])
+	if (bus >= nbus || !present[bus][df])
 		return;
 	for (unsigned i = 0; i < width; i++) {
-		uint8_t *r = &regs[bus][devfn][(off + i) & 0xff];
-		uint8_t m = wmask[bus][devfn][(off + i) & 0xff];
+		uint8_t *r = &regs[bus][df][(off + i) & 0xff];
+		uint8_t m = wmask[bus][df][(off + i) & 0xff];
 
 		*r = (uint8_t)((*r & ~m) | ((v >> 8 * i) & m));
 	}
-}
-
-uint32_t
-cfgport_in(uint16_t port, unsigned width)
-{
-	if (port == 0xcf8 && width == 4)
-		return cf8;
-	if (port >= 0xcfc && port + width <= 0xd00 && (cf8 & 0x80000000u))
-		return space_read(cf8 >> 16 & 0xff, cf8 >> 8 & 0xff,
-		    (cf8 & 0xfc) + (port - 0xcfc), width);
-	return width == 4 ? 0xffffffffu : (1u << 8 * width) - 1;
-}
-
-void
-cfgport_out(uint16_t port, unsigned width, uint32_t v)
-{
-	if (port == 0xcf8 && width == 4)
-		cf8 = v;
-	else if (port >= 0xcfc && port + width <= 0xd00 &&
-	    (cf8 & 0x80000000u))
-		space_write(cf8 >> 16 & 0xff, cf8 >> 8 & 0xff,
-		    (cf8 & 0xfc) + (port - 0xcfc), width, v);
-}
-
-uint64_t
-sizing_irq_hold(void)
-{
-	uint64_t was = irq_held ? 0 : 0x200;
-
-	irq_held = 1;
-	return was;
-}
-
-void
-sizing_irq_release(uint64_t flags)
-{
-	if (flags & 0x200)
-		irq_held = 0;
 }
 
 /* ---- the hub ------------------------------------------------------- */

@@ -64,11 +64,12 @@ struct fdev {
 static uint64_t now_ns;			/* the fake hub's clock */
 #define FLR_QUIET_NS 100000000ull	/* PCIe 3.0 §6.6.2 */
 
+#include "pciports.h"
+
 static struct fdev devs[NBUS][32][8];
 static unsigned sized_with_decode;	/* all-ones BAR writes, decode on */
 static unsigned bar_writes;		/* all-ones BAR writes in all */
 static unsigned logged_while_off;	/* log lines while decode was off */
-static int irq_held;			/* sizing_irq_hold() in force */
 static unsigned sized_with_irqs;	/* all-ones BAR writes, irqs open */
 static unsigned bus1_scans;		/* header type reads, 01:00.0 */
 static uint8_t barmem[0x1000];		/* 00:02.0 BAR0: the MSI-X table */
@@ -332,53 +333,6 @@ build_model(void)
 				for (unsigned i = 0; i < 6; i++)
 					d->boot_bar[i] = get(d, 0x10 + 4 * i, 4);
 			}
-}
-
-/* ---- ports 0xCF8/0xCFC over the model ------------------------------- */
-
-static uint32_t cf8;
-static int cf8_dead;		/* CONFIG_ADDRESS does not latch */
-
-uint32_t
-cfgport_in(uint16_t port, unsigned width)
-{
-	uint32_t ones = width == 4 ? 0xffffffffu : (1u << 8 * width) - 1;
-
-	if (port == 0xcf8 && width == 4)
-		return cf8_dead ? 0xffffffffu : cf8;
-	if (port >= 0xcfc && port + width <= 0xd00 && (cf8 & 0x80000000u))
-		return model_read(NULL, cf8 >> 16 & 0xff, cf8 >> 11 & 0x1f,
-		    cf8 >> 8 & 7, (cf8 & 0xfc) + (port - 0xcfc), width);
-	return ones;
-}
-
-void
-cfgport_out(uint16_t port, unsigned width, uint32_t v)
-{
-	if (port == 0xcf8 && width == 4)
-		cf8 = v;
-	else if (port >= 0xcfc && port + width <= 0xd00 &&
-	    (cf8 & 0x80000000u))
-		model_write(NULL, cf8 >> 16 & 0xff, cf8 >> 11 & 0x1f,
-		    cf8 >> 8 & 7, (cf8 & 0xfc) + (port - 0xcfc), width, v);
-}
-
-/* ---- interrupts, as bar.c holds them -------------------------------- */
-
-uint64_t
-sizing_irq_hold(void)
-{
-	uint64_t was = irq_held ? 0 : 0x200;
-
-	irq_held = 1;
-	return was;
-}
-
-void
-sizing_irq_release(uint64_t flags)
-{
-	if (flags & 0x200)
-		irq_held = 0;
 }
 
 /* ---- the hub ------------------------------------------------------- */
