@@ -18,10 +18,10 @@
  *	and `firmware` goes): if its clients are still on it (no swap took
  *	them), the module is told the firmware is gone; it reads the keys
  *	the stub read last thing before the exit then, and one with no keys
- *	waiting withdraws its keyboard (efi-console does).  If the keyboard is still there,
- *	the module is resumed (a resume never calls the firmware, abi/pb.h)
- *	and not unloaded with the other firmware modules; its other
- *	resources go.  Its clients
+ *	waiting withdraws its keyboard (efi-console does).  If the keyboard
+ *	is still there, the module is resumed (a resume never calls the
+ *	firmware, abi/pb.h) and not unloaded with the other firmware
+ *	modules; its other resources go.  Its clients
  *	read the keys from it as from any keyboard (the shell reads every
  *	keyboard); a client that wants a single keyboard has it swapped for
  *	the first native one that starts (lifecycle.c: a lower-ranked

@@ -196,17 +196,8 @@ log_forget(const struct pb_module *m)
  * caller must be memory it could write itself (argcheck.c).  And the log
  * has one reader: only the module whose watch made it takes its lines or
  * gives it back, so no other module can take the reader's lines or leave
- * it watching nothing.  A call made by the hub itself has no caller.
+ * it watching nothing.
  */
-static int
-caller_may_write(struct pb_module *caller, void *p, size_t len)
-{
-	if (!caller || hub_arg_writable(caller, p, len))
-		return 1;
-	hub_arg_bad(caller, "log:hub", "output", p);
-	return 0;
-}
-
 static int
 op_read(void *ctx, uint64_t seq, struct log_line *out)
 {
@@ -214,7 +205,7 @@ op_read(void *ctx, uint64_t seq, struct log_line *out)
 	int r = PB_ENOENT;
 
 	(void)ctx;
-	if (!caller_may_write(arch_guard_owner(), out, sizeof(*out)))
+	if (!hub_out_ok("log:hub", out, sizeof(*out)))
 		return PB_EFAULT;
 	held = arch_irq_hold();
 	if (seq < head) {
@@ -234,7 +225,7 @@ op_watch(void *ctx, struct pb_work *w)
 
 	(void)ctx;
 	/* Posting it writes the item: the caller's memory, as for out. */
-	if (w && !caller_may_write(caller, w, sizeof(*w)))
+	if (w && !hub_out_ok("log:hub", w, sizeof(*w)))
 		return PB_EFAULT;
 	held = arch_irq_hold();
 	if (reader && (reader_mod != caller || (w && w != reader))) {
@@ -259,7 +250,7 @@ op_take(void *ctx, struct log_line *out)
 	int r = PB_ENOENT;
 
 	(void)ctx;
-	if (!caller_may_write(caller, out, sizeof(*out)))
+	if (!hub_out_ok("log:hub", out, sizeof(*out)))
 		return PB_EFAULT;
 	held = arch_irq_hold();
 	if (reader && reader_mod != caller) {
