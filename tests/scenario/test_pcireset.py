@@ -30,8 +30,9 @@ RNG = ('-device pcie-root-port,id=rp9,bus=pcie.0,chassis=9,addr=0x9 '
 
 def booted_with_driver(m):
     m.expect(r'^' + re.escape(PROMPT), 150)
+    # The line's end too: an address still arriving would be cut.
     return m.expect_seen(r'tpcireset: device status set to 0x([0-9a-f]{2}) '
-                         r'at (0x[0-9a-f]+)', 60)
+                         r'at (0x[0-9a-f]+)\r?\n', 60)
 
 
 def status_reg(m, addr):
@@ -66,8 +67,8 @@ def test_pcireset_faulted_driver_function_is_reset_and_bound_again():
         back = m.expect(r'%s: back (\d+) ms after its reset: BARs and '
                         r'COMMAND 0x([0-9a-f]{4}) restored, offered again'
                         % re.escape(bdf), 30)
-        again = m.expect(r'tpcireset: device status set to 0x03 at (0x[0-9a-f]+)',
-                         30)
+        again = m.expect(r'tpcireset: device status set to 0x03 at '
+                         r'(0x[0-9a-f]+)\r?\n', 30)
         assert 'fired tpcireset' in m.cmd('faultinject status')
         listing = m.cmd('pci', check=True)
         text = m.serial_text()
