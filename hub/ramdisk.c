@@ -57,8 +57,8 @@ static const struct modsrc_ops ramdisk_ops = {
 	.read = op_read,
 };
 
-/* Every file becomes a module the resolver may choose; the ramdisk, a
- * source `update` and the shell can read them from. */
+/* Every file is registered as a module the resolver may choose, and the
+ * ramdisk is published for the modules that read module files. */
 void
 ramdisk_publish(const struct handoff *h)
 {
