@@ -203,6 +203,8 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c)
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c hub/%.c abi/rt/util.c abi/rt/fmt.c
 	@mkdir -p $(@D)
 	$(CLANG) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^
+# fuzz_match also reads settings as a module does.
+$(B)/fuzz/fuzz_match: abi/rt/setting.c
 # A module's fuzz target includes the module's own .c files:
 # fuzzmod_NAME.c -> mods/NAME/.
 $(B)/fuzz/fuzzmod_%: tests/fuzz/fuzzmod_%.c $(wildcard mods/*/*.c mods/*/*.h) \

@@ -1,14 +1,17 @@
 /*
  * fuzz_match.c - libFuzzer target for property and interface matching
  * (hub/match.c), which reads what module files say: their provides and
- * bind patterns, and the properties resources publish.
+ * bind patterns, and the properties resources publish; and for a
+ * module's reading of boot.cfg's one-word settings from the properties
+ * of config:boot (rt_prop_get, abi/rt/setting.c).
  *
  * The input is up to three NUL-separated strings: a property list, a
  * pattern, and a list of words; its first 64 bytes are also a provide
  * record, whose name fields need not be terminated.  It traps on broken
  * promises: every list matches itself as a pattern; a value props_get
- * finds fits its buffer and, matched as `key=value`, matches; every item
- * of a word list is found in it.
+ * finds fits its buffer and, matched as `key=value`, matches; a value
+ * rt_prop_get finds fits its buffer and follows `key=` in the list; every
+ * item of a word list is found in it.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "../../hub/match.h"
+#include "../../abi/rt/rt.h"
 
 static void
 must(int cond)
@@ -36,6 +40,25 @@ part(const char *buf, size_t len, unsigned n)
 			return "";
 	}
 	return p;
+}
+
+/* What a module reads as its setting `key` follows "key=" in props. */
+static void
+check_setting(const char *props, const char *key)
+{
+	char val[256], pat[64 + 1 + 256 + 1];
+
+	if (!rt_prop_get(props, key, val, sizeof(val)))
+		return;
+	must(strnlen(val, sizeof(val)) < sizeof(val));
+	if (strlen(val) < sizeof(val) - 1) {
+		strcpy(pat, key);
+		strcat(pat, "=");
+		strcat(pat, val);
+		must(strstr(props, pat) != NULL);
+	}
+	must(rt_prop_get(props, key, val, 1) && val[0] == '\0');
+	must(rt_prop_get(props, key, NULL, 0));
 }
 
 /* For each key of props: the value props_get finds matches. */
@@ -69,6 +92,7 @@ check_get(const char *props)
 			must(props_match(pat, props));
 		}
 		must(props_get(props, key, val, 1) == val && val[0] == '\0');
+		check_setting(props, key);
 	}
 }
 
