@@ -28,9 +28,11 @@ fw_con_write(void *ctx, const char *s, size_t len)
  * ConIn's keys, read last thing before ExitBootServices: a key that
  * reached the UART after efi-console's last read, and that the firmware's
  * terminal moved into ConIn before the exit, would go with the firmware.
- * fw_con_read_key serves them first, after the exit too; the hub has the
- * firmware keyboard export its state once more after the exit
- * (hub/swap.c, export_again), so they go to the native keyboard.
+ * fw_con_read_key serves them first, after the exit too: the firmware
+ * keyboard exports its state once more after the exit (hub/swap.c,
+ * export_again), so they go to the native keyboard; or, kept because no
+ * native keyboard took its keys (hub/kbdhold.c), it reads them when told
+ * the firmware went.
  */
 #define LATE_KEYS 32
 static EFI_INPUT_KEY late_keys[LATE_KEYS];
@@ -53,14 +55,12 @@ fw_con_read_key(void *ctx, struct firmware_key *key)
 	(void)ctx;
 	if (late_next < nlate) {
 		k = late_keys[late_next++];
+	} else if (!stub_booted) {
+		return PB_ENOTSUP;
 	} else {
-		if (!stub_booted)
-			return PB_ENOTSUP;
 		s = st->ConIn->ReadKeyStroke(st->ConIn, &k);
-		if (s == EFI_NOT_READY)
-			return PB_EAGAIN;
 		if (EFI_ERROR(s))
-			return PB_EIO;
+			return s == EFI_NOT_READY ? PB_EAGAIN : PB_EIO;
 	}
 	key->ch = k.UnicodeChar;
 	key->scan = k.ScanCode;

@@ -468,9 +468,9 @@ takeover(struct handoff *h)
 	 * the hub's screen writer would have drawn them in the blackouts. */
 	log_set_direct(0);
 	activate_early(early, nearly);
-	/* The firmware keyboard, if keys wait: before the domains come on
-	 * (go_paged), as its last read of ConIn's keys, which the stub
-	 * serves after the exit, writes the stub's memory. */
+	/* The firmware keyboard, if keys wait.  Before go_paged turns the
+	 * domains on: told the firmware went, it reads the keys the stub
+	 * kept from ConIn, and the stub's code writes the stub's memory. */
 	kbd_keep(firmware_res);
 	go_paged(h);
 	res_withdraw(firmware_res);

@@ -16,9 +16,9 @@
  *	ConIn into its own queue).
  *  kbd_keep (after the exit and the swaps, before the hub's page tables
  *	and `firmware` goes): if its clients are still on it (no swap took
- *	them), the module is told the firmware is gone; it reads the keys
- *	the stub read last thing before the exit then, and one with no keys
- *	waiting withdraws its keyboard (efi-console does).  If the keyboard
+ *	them), the module is told the firmware is gone.  It reads then the
+ *	keys the stub kept from ConIn at the exit; one with no keys waiting
+ *	withdraws its keyboard (efi-console does).  If the keyboard
  *	is still there, the module is resumed (a resume never calls the
  *	firmware, abi/pb.h) and not unloaded with the other firmware
  *	modules; its other resources go.  Its clients
