@@ -103,7 +103,7 @@ ctl_done(void *arg)
 {
 	struct ukbd *k = ukbd_of(arg, "a class request's completion");
 
-	if (k)
+	if (k && k->ctl.status != USBKBD_PENDING)	/* else posted twice */
 		ctl_completed(k);
 }
 

@@ -136,7 +136,9 @@ intr_done(void *arg)
 {
 	struct ukbd *k = ukbd_of(arg, "a report's completion");
 
-	if (k)
+	/* Still pending: posted twice (a controller restarted as it
+	 * posted, mods/xhci/state.c), the request out again since. */
+	if (k && k->intr.status != USBKBD_PENDING)
 		intr_completed(k);
 }
 

@@ -580,6 +580,9 @@ bot_req_done(void *arg)
 	}
 	if (!d->bot.in_flight)
 		return;		/* not ours to see (a stale post) */
+	if (d->bot.req.status == BOT_PENDING)
+		return;		/* posted twice (a controller restarted as it
+				 * posted): this stage is not answered yet */
 	d->bot.in_flight = 0;
 	if (d->state == DEV_FREE) {	/* forgotten while it was out */
 		if (d->dma)

@@ -2,6 +2,11 @@
  * req.c - `usb-hci` 1.0 (abi/usb.h): info, submit, cancel, and the one
  * way a request leaves the driver (rq_complete: status and actual set,
  * the client's `done` posted; never the client called from here).
+ * Until the post is made the request is noted in a->posting: a fault in
+ * between (this driver's, or its memory written over) would otherwise
+ * lose it, in no list and never completed, and the driver restarted from
+ * its image would not know it.  The faulted instance's export lists it,
+ * and the next instance posts its completion (state.c, take).
  *
  * submit checks what the request says and answers an error without
  * keeping it, or PB_OK and keeps it until it completes, once:
@@ -28,9 +33,13 @@ rq_complete(struct xhci *a, struct usb_req *r, int status, uint32_t actual)
 	q->deadline = 0;
 	if (q->gone || (a->bus_going && r->done.owner == a->bus_mod))
 		return;		/* its client went: nobody to tell */
+	q->where = RQ_POSTING;
+	a->posting = r;
 	r->status = status;
 	r->actual = actual;
 	a->hub->work_post(a->self, &r->done);
+	a->posting = NULL;
+	q->where = RQ_NONE;
 }
 
 void

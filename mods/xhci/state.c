@@ -25,6 +25,10 @@
  *                     at USB_OP_REMOVE of their dev: PB_ECANCELED
  *   ADD ... HUB       PB_ECANCELED: the bus sets its devices up again
  *   REMOVE, RESUME    PB_OK: nothing of the old controller is left
+ *   any, completed    its completion posted: the old side set its status
+ *                     and faulted before the post (a restart from the
+ *                     image after a fault exports from the faulted
+ *                     instance, hub/replay.c)
  */
 #include "xhci.h"
 
@@ -63,6 +67,10 @@ each_request(struct xhci *a, req_fn *fn, void *arg)
 	}
 	each_list(a, a->waiters, fn, arg);
 	each_list(a, a->held, fn, arg);
+	/* Completed, but a fault cut its post short (req.c). */
+	if (a->posting && rq_of(a->posting)->owner == a &&
+	    rq_of(a->posting)->where == RQ_POSTING)
+		fn(a, a->posting, arg);
 }
 
 struct collect {
@@ -311,10 +319,15 @@ static void
 take(struct xhci *a, struct usb_req *r, unsigned *held)
 {
 	struct xrq *q = rq_of(r);
+	int completed = q->where == RQ_POSTING;
 
 	memset(q, 0, sizeof(*q));
 	q->owner = a;
 	q->seq = ++a->seq;
+	if (completed) {	/* its status is set: only the post is left */
+		rq_complete(a, r, r->status, r->actual);
+		return;
+	}
 	switch (r->op) {
 	case USB_OP_WAIT_EVENT:
 		q->where = RQ_EVENT;

@@ -111,6 +111,7 @@ enum rq_where {
 	RQ_OP,		/* in the command queue */
 	RQ_EVENT,	/* a WAIT_EVENT waiting for an event */
 	RQ_HELD,	/* handed over by a swap: waits for USB_OP_RESUME */
+	RQ_POSTING,	/* completed, its completion being posted (req.c) */
 };
 
 /* A command sequence: a request's (ADD, EP_ENABLE...) or an endpoint's
@@ -328,6 +329,10 @@ struct xhci {
 	int aborting;			/* CRCR.CA written */
 	struct xop *abort_op;		/* ... its op, stepped on after */
 	uint64_t abort_deadline;
+
+	/* The request whose completion rq_complete is posting: a fault
+	 * before the post leaves it here, for the export (state.c). */
+	struct usb_req *posting;
 
 	/* devices by the bus's number and by slot */
 	struct xhci_dev *devs[XHCI_MAX_SLOTS];

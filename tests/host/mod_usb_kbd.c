@@ -780,6 +780,35 @@ TEST(usbkbd_completion_with_a_damaged_argument)
 	ukbd_ops.stop(SELF);
 }
 
+/* A report's completion posted twice: xhci, restarted after a fault as it
+ * posted, posts again what the faulted instance may already have
+ * (mods/xhci/state.c, take).  The second finds the request out again,
+ * pending, and leaves it: no error, no retry, keys still come. */
+TEST(usbkbd_completion_posted_twice_is_served_once)
+{
+	struct pubres *p = one_keyboard();
+	struct usb_req *r;
+	size_t said;
+
+	REQUIRE(p != NULL);
+	REQUIRE(report(&devs[0], 0, 0x04, 0, 0));
+	CHECK_STR(read_all(p), "a+");
+	REQUIRE((r = fakeusb_held(&devs[0].u, EP_IN)) != NULL);
+	said = strlen(log_text);
+	fake_work_post(NULL, &r->done);		/* the second post */
+	run_posted();
+	run_work();
+	time_passes(8 * INTR_BACKOFF_NS);	/* no retry comes either */
+	CHECK(fakeusb_held(&devs[0].u, EP_IN) == r);
+	CHECK_EQ_INT(devs[0].u.nheld, 1);	/* not submitted again */
+	CHECK_EQ_INT(r->status, USBKBD_PENDING);
+	CHECK_STR(read_all(p), "");
+	CHECK_STR(log_text + said, "");		/* not a word */
+	REQUIRE(report(&devs[0], 0, 0, 0, 0));
+	CHECK_STR(read_all(p), "a-");
+	ukbd_ops.stop(SELF);
+}
+
 TEST(usbkbd_device_gone_withdraws_and_frees)
 {
 	struct pubres *p = one_keyboard();

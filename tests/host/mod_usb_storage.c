@@ -2197,6 +2197,35 @@ TEST(usbstor_usbgone_stop_leaves_the_bus_its_request)
 	rig_end();
 }
 
+/* The completion posted twice: xhci, restarted after a fault as it
+ * posted, posts again what the faulted instance may already have
+ * (mods/xhci/state.c, take).  The second post finds the next stage not
+ * answered and leaves it; the read ends once, right, without a reset. */
+TEST(usbstor_usbgone_completion_posted_twice_ends_its_stage_once)
+{
+	struct fakeusb *u = &stick[0].usb;
+	struct usb_req *h;
+	struct creq c;
+
+	REQUIRE(read_held_at_cbw(&c));
+	REQUIRE(cbw_answered_astray() != NULL);
+	stick[0].silent = 1;		/* the data stage is held */
+	bot_req_done(us.dev[0]);	/* the first post */
+	settle();
+	REQUIRE((h = fakeusb_held(u, BM_EP_IN)) != NULL);
+	bot_req_done(us.dev[0]);	/* the second */
+	settle();
+	CHECK(fakeusb_held(u, BM_EP_IN) == h);
+	CHECK_EQ_INT(c.runs, 0);
+	stick[0].silent = 0;
+	h->status = PB_OK;
+	bm_device(u, h);
+	fakeusb_complete(u, h);
+	settle();
+	CHECK_EQ_INT(stick[0].resets, 0);
+	read_done_uncancelled(&c);
+}
+
 /* The bus takes a request but answers PB_EBUSY ("still ours"; a retcode
  * injection into xhci's submit): the stage waits for the request as if
  * taken, rather than filling it afresh and sending it again (linked

@@ -21,6 +21,7 @@
  * swap, a client gone, and stop leaving the controller quiet.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2037,6 +2038,80 @@ TEST(xhci_swap_hands_requests_over)
 	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
 	xhci_stop(SELF2);
 	pump();
+	CHECK(clean_end());
+}
+
+/*
+ * A fault in rq_complete after the request's status is set and before its
+ * post (found by the fault campaign, seed 90210 #168: xhci's pointer to
+ * the hub written over, so the post itself faulted).  The request is then
+ * in none of the driver's lists, and the instance restarted from its
+ * image would never complete it: the client waits for its deadline.  The
+ * faulted instance's export (hub/replay.c) lists it, and the next
+ * instance posts its completion without running it again.
+ */
+static struct pb_work *post_trap;
+static jmp_buf post_trapped;
+
+static void
+trap_work_post(struct pb_module *self, struct pb_work *w)
+{
+	if (w == post_trap)
+		longjmp(post_trapped, 1);	/* the fault: the call ends */
+	fake_work_post(self, w);
+}
+
+TEST(xhci_completion_cut_by_a_fault_is_posted_by_the_next_instance)
+{
+	struct treq *out, *w;
+	uint32_t ver;
+	size_t len;
+	void *st;
+	int md;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE(stick(&md) == PB_OK);
+	w = treq_new(USB_OP_WAIT_EVENT, 0);
+	CHECK_EQ_INT(submit(w), PB_OK);
+	out = bulk(1, 0x02, 100, 1, BUS_GIVEN, 0);
+	post_trap = &out->r.done;
+	hub.work_post = trap_work_post;
+	if (!setjmp(post_trapped)) {
+		CHECK_EQ_INT(submit(out), PB_OK);
+		pump();
+	}
+	hub.work_post = fake_work_post;
+	CHECK_EQ_INT(out->done, 0);
+	CHECK_EQ_INT(out->r.status, PB_OK);	/* answered, never posted */
+	CHECK_EQ_INT(xm.dev[md].fifo_len, 100);
+
+	/* the hub's recovery: the faulted instance's export, a new one
+	 * started in standby, given it and activated */
+	REQUIRE((st = export_from(SELF, &len, &ver)) != NULL);
+	CHECK_EQ_INT(((struct usb_hci_state *)st)->nreq, 2);
+	xhci_event(SELF2, PB_EV_CONNECTED, &pci_conn, PB_REQ_BIND);
+	xhci_event(SELF2, PB_EV_CONNECTED, &irq_conn, REQ_IRQ);
+	REQUIRE(xhci_start(SELF2, &hub, PB_START_STANDBY) == PB_OK);
+	REQUIRE(xhci_import(SELF2, st, len, ver) == PB_OK);
+	free(st);
+	REQUIRE(xhci_activate(SELF2) == PB_OK);
+	pump();
+	CHECK_EQ_INT(out->done, 1);
+	CHECK_EQ_INT(out->r.status, PB_OK);
+	CHECK_EQ_INT(xm.dev[md].fifo_len, 100);	/* sent once, not again */
+
+	/* the old instance's memory goes; nothing is completed twice */
+	xhci_event(SELF, PB_EV_DISCONNECTED, &pci_conn, PB_REQ_BIND);
+	fres[0].used = 0;
+	xhci_stop(SELF);
+	pump();
+	CHECK_EQ_INT(out->done, 1);
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	xhci_stop(SELF2);
+	pump();
+	treq_free(out, 0);
+	free(w);
 	CHECK(clean_end());
 }
 
