@@ -640,6 +640,7 @@ hub_main(struct handoff *h)
 		hub_gc(hub_target, NULL, NULL);
 	log_event(LOG_BOOT, "boot done");
 	chart_mark("boot-done");
+	scrub_start();
 	/* poweroff, or poweroff=MS to let the event loop run that long. */
 	if (cfg_get(h->cmdline, "poweroff", buf, sizeof(buf))) {
 		uint64_t ms = rt_strtou(buf, NULL, 10);

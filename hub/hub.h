@@ -71,6 +71,10 @@ struct pb_module {
 	int deferred;			/* waits for the takeover to start */
 	struct pb_resource *bind_res;	/* to connect before start (bind) */
 	uint8_t key;			/* protection key, 0: none yet (keys.c) */
+	/* Its code as loaded (scrub.c): the span of its executable
+	 * sections and their sum; code_len 0: not watched. */
+	uint32_t code_rva, code_len;
+	uint64_t code_sum;
 };
 
 struct pb_resource {
@@ -427,6 +431,8 @@ uint64_t arch_guard_depth_word(void);
 					 * (shadow.c); fault_addr: it */
 #define FAULT_ITEM 259			/* its work item names a wrong owner
 					 * (work.c); fault_addr: the item */
+#define FAULT_CODE 260			/* its code changed since its load
+					 * (scrub.c); fault_addr: the code */
 /* Where a module's fault happened (fault_where): in its own image, in the
  * hub's code during its call (a service it called), or at no code at all
  * (a jump to NULL or a wild address, a return to a bad address). */
@@ -485,6 +491,10 @@ void recover_restart(struct pb_module *m, uint64_t t0);
 void recover_give_up(struct pb_module *m);
 void recover_swap_back(struct pb_module *m, uint64_t t0);
 void recover_defer(void);
+/* module code changed under it (scrub.c) */
+void scrub_note(struct pb_module *m, const struct pe_image *img);
+unsigned scrub_turn(void);
+void scrub_start(void);
 unsigned irq_poll_module(struct pb_module *m);
 long arch_call_hook(long (*fn)(void *), void *arg, struct pb_module *owner);
 void mod_handle_faults(void);

@@ -260,6 +260,8 @@ mod_load(struct pb_module *m)
 		img.image_size = m->size;
 		if ((err = arch_map_image(m->base, &img)))
 			why = "cannot map the image";
+		else
+			scrub_note(m, &img);
 	}
 	if (err) {
 		mem_reclaim(m, NULL);
@@ -685,6 +687,10 @@ mod_handle_fault(struct pb_module *m)
 		log_event(LOG_FAULT, "%s faulted: its work item at 0x%llx "
 		    "was written over (it names a wrong owner)", m->name,
 		    (unsigned long long)m->fault_addr);
+	else if (m->fault_vector == FAULT_CODE)
+		log_event(LOG_FAULT, "%s faulted: its code at 0x%llx is not "
+		    "what was loaded (a flipped bit, or a device's stray "
+		    "write)", m->name, (unsigned long long)m->fault_addr);
 	else
 		log_event(LOG_FAULT, "%s faulted: vector %d at rip 0x%llx "
 		    "addr 0x%llx%s%s", m->name, m->fault_vector,

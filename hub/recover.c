@@ -336,6 +336,8 @@ cause(const struct pb_module *m, char *buf, size_t cap)
 	else if (m->fault_vector == FAULT_ITEM)
 		rt_snprintf(buf, cap, "wrote over its work item at %p",
 		    (void *)(uintptr_t)m->fault_addr);
+	else if (m->fault_vector == FAULT_CODE)
+		rt_snprintf(buf, cap, "its code changed");
 	else if (m->fault_vector == FAULT_SELF)
 		rt_snprintf(buf, cap, "corrupt: called the hub as %p",
 		    (void *)(uintptr_t)m->fault_addr);

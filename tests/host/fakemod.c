@@ -410,9 +410,10 @@ const struct pb_module_ops fm_ops_noexport = {
 /* --- a minimal image, so the hub can load a fake again ---------------------- */
 
 /*
- * Headers in the first 0x200 bytes, one read-write data section at RVA
- * 0x1000 (file offset 0x200) holding a copy of fm_ops at its start and, at
- * 0x100, one relocation block of two ABSOLUTE (padding) entries: pe_parse
+ * Headers in the first 0x200 bytes, one code section at RVA 0x1000 (file
+ * offset 0x200; the hub sums it, scrub.c) holding a copy of fm_ops at its
+ * start and, at 0x100, one relocation block of two ABSOLUTE (padding)
+ * entries: pe_parse
  * wants relocations, and the host pointers in the table must stay as they
  * are.  mod_load copies it into pages of the module and points m->ops at
  * base + ops_rva: the copy of fm_ops.
@@ -434,10 +435,10 @@ build_image(void)
 	    .image_base = 0x10000000, .section_align = 0x1000,
 	    .file_align = 0x200, .image_size = 0x2000, .headers_size = 0x200,
 	    .ndirs = PE_DIR_MAX };
-	struct pe_section_header sh = { .name = ".data", .vsize = 0x1000,
+	struct pe_section_header sh = { .name = ".text", .vsize = 0x1000,
 	    .rva = IMG_DATA_RVA, .raw_size = 0x200, .raw_ptr = 0x200,
-	    .characteristics = PE_SCN_CNT_IDATA | PE_SCN_MEM_READ |
-	    PE_SCN_MEM_WRITE };
+	    .characteristics = PE_SCN_CNT_CODE | PE_SCN_MEM_READ |
+	    PE_SCN_MEM_EXECUTE };
 	struct pe_reloc_block rb = { IMG_DATA_RVA, 12 };
 
 	if (image[0])

@@ -96,6 +96,31 @@ def test_inject_quiet_types_keep_the_prompt():
         m.expect(r'tinject: alive \d+', 30)
 
 
+def test_inject_code_bit_nothing_runs_restarts_the_module():
+    """A code bit flipped where nothing runs (offset 0x1f00: past the end
+    of tinject's code, in its code page): no fault ever comes, but the
+    hub's scrub (hub/scrub.c) finds the code is not what was loaded,
+    charges tinject and restarts it from its image, whole."""
+    with tinject_machine('inject_scrub') as m:
+        booted(m)
+        m.cmd('load tinject', check=True)
+        status, text = inject(m, 'work codebit 0x300001f00')
+        assert 'inject: fired tinject' in status, status
+        # The scrub comes within about a second of the flip (the inject's
+        # settle): wait for the recovery's line if it has not come yet.
+        if 'tinject: recovered in' not in text:
+            m.expect(r'tinject: recovered in', 30)
+        text = m.serial_text()
+        assert re.search(r'tinject faulted: its code at 0x[0-9a-f]+ is not '
+                         r'what was loaded', text), text[-2000:]
+        assert re.search(r'tinject: recovered in \d+ us \(its code '
+                         r'changed\)', text), text[-2000:]
+        assert not charged_to_tinject(text), text[-2000:]
+        m.expect(r'tinject: alive \d+', 30)
+        assert re.search(r'^tinject +\S+ +running', m.cmd('mods'), re.M)
+        assert 'hub: fatal' not in m.serial_text()
+
+
 def stray_into_the_hub(pks):
     """A stray write into the hub's memory (its half of the stack, far
     below its frames) injected into tinject's work and interrupt handler:
