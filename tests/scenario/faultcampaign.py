@@ -6,7 +6,8 @@ Each injection i of seed S: `faultinject pick S i MODULES...` arms the
 shell's seeded choice in the hub (hub/inject.c), a key is pressed on the
 emulated keyboard (PS/2 or USB: Shift, which types nothing), `sha256sum
 FILE` reads a file through fat and the disk driver and prints through the
-consoles, `faultinject status` disarms it and says whether it fired, the
+consoles, `faultinject status` (after a flipped code bit, once the hub's
+scrub has had time to find it) disarms it and says whether it fired, the
 faults charged since and the target's state, and then keys are typed on
 the emulated keyboard: `echo ` on COM1, a token of three letters on the
 keyboard and Enter, and the token must come back, whole and in order.
@@ -56,6 +57,9 @@ DRIVERS = {
 }
 KEYS = {'default': 'shift', 'usb': 'shift', 'usbonly': 'shift'}
 KEYS_S = 10         # how long typed keys may take to come back
+SCRUB_S = 1.5       # a flipped code bit that never faults is found by the
+                    # hub's scrub, every module's code about once a second
+                    # (hub/scrub.c): its recovery is this injection's
 MOMENTS = ['entry', 'work', 'irq']            # mods/shell/faultinject.c
 TYPES = ['stray', 'pointer', 'null', 'wild', 'regbit', 'codebit', 'loop',
          'loopheld', 'retcode', 'svcarg', 'skip', 'slot']
@@ -276,6 +280,8 @@ class Campaign:
         m.sendkey(KEYS[self.config])
         rec['workload'] = judge_sum(m.cmd('sha256sum ' + FILE, self.timeout),
                                     self.sha)
+        if rec.get('type') == 'codebit':
+            time.sleep(SCRUB_S)
         m.cmd('faultinject status', self.timeout)   # disarmed
         if self._keys(i) != 'ok' and rec['workload'] == 'ok':
             rec['workload'] = 'error'
