@@ -218,7 +218,12 @@ struct fs_ops {
  * yet started, oldest first (the clients' memory: the blob carries their
  * addresses; the new provider completes each exactly once).  The old
  * provider has run what it took before the quiesce and written
- * everything back (and marked its volumes clean) before it exports.
+ * everything back (and marked its volumes clean) before it exports.  A
+ * provider restarted after a fault is given what it exported from the
+ * faulted instance instead (hub/replay.c): that one wrote nothing back,
+ * and says which volumes it marked dirty itself (FS_STATE_VOL_DIRTY),
+ * which the new one keeps read-write: the mark is its own (the requests
+ * run again whole), not a sign of another system's unclean unmount.
  *   struct fs_state;
  *   nvols struct fs_state_vol;
  *   nhandles struct fs_state_handle;
@@ -226,7 +231,7 @@ struct fs_ops {
  *   nmreqs struct modsrc_req * (abi/modsrc.h), if the provider also
  *   serves module-source, each volume's in turn.
  */
-#define FS_STATE_VERSION 0x0f5a0001u
+#define FS_STATE_VERSION 0x0f5a0002u
 #define FS_RES_MAX 48
 
 struct fs_state {
@@ -243,7 +248,10 @@ struct fs_state_vol {
 	uint32_t serial;	/* volume serial number */
 	uint16_t nreqs;		/* its fs requests in the list, in order */
 	uint16_t nmreqs;	/* its module-source requests */
+	uint32_t flags;		/* FS_STATE_VOL_* */
+	uint32_t reserved;	/* 0 */
 };
+#define FS_STATE_VOL_DIRTY 1	/* its dirty flag is the provider's own */
 
 struct fs_state_handle {
 	uint32_t vol;		/* index into the volumes */

@@ -444,6 +444,8 @@ struct fat_vol {
 	unsigned wb_failures;		/* write-backs failed in a row */
 	int direct_wrote;		/* direct writes since the last flush */
 	int dirty_on_disk;		/* FAT[1] says "not clean" (we set it) */
+	int dirty_ours;			/* ... our predecessor set it, which
+					 * faulted (state.c) */
 	const char *bad[FAT_BAD_KINDS];	/* corruption said, once a kind */
 	struct pb_resource *res, *mres;
 	struct cache c;

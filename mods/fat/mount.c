@@ -203,7 +203,13 @@ mount_flags(struct fat_vol *v, struct fat_op *o)
 		    fi.nxt_free))
 			v->m.next_free = fi.nxt_free;
 	}
-	if (v->was_dirty && !v->ro) {
+	if (v->was_dirty && !v->ro && v->dirty_ours) {
+		/* Set by the instance before us, which faulted: it stays set
+		 * until the next sync, as it would have. */
+		v->dirty_on_disk = 1;
+		LOGF(PB_LOG_INFO, "%s: the dirty flag is the one this driver "
+		    "set before its restart: kept read-write", v->disk);
+	} else if (v->was_dirty && !v->ro) {
 		v->ro = 1;
 		LOGF(PB_LOG_WARN, "%s: not unmounted cleanly (dirty flag set): "
 		    "mounted read-only; run fsck", v->disk);

@@ -109,6 +109,7 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 		rt_strlcpy(sv->disk, v->disk, sizeof(sv->disk));
 		rt_strlcpy(sv->path, v->bpath, sizeof(sv->path));
 		sv->serial = v->g.serial;
+		sv->flags = v->dirty_on_disk ? FS_STATE_VOL_DIRTY : 0;
 		for (unsigned k = 0; (j = pending_job(v, k)); k++) {
 			if (j->kind == JOB_FS) {
 				*reqs++ = j->req;
@@ -164,7 +165,8 @@ state_valid(const void *buf, size_t len, uint32_t version)
 		if (!terminated(sv->res, sizeof(sv->res)) ||
 		    strncmp(sv->res, "fs:", 3) != 0 ||
 		    !terminated(sv->disk, sizeof(sv->disk)) ||
-		    !terminated(sv->path, sizeof(sv->path)))
+		    !terminated(sv->path, sizeof(sv->path)) ||
+		    (sv->flags & ~FS_STATE_VOL_DIRTY) || sv->reserved)
 			return 0;
 		nr += sv->nreqs;
 		nm += sv->nmreqs;
@@ -217,6 +219,7 @@ import_vol(const struct fs_state_vol *sv)
 found:
 	rt_strlcpy(v->disk, sv->disk, sizeof(v->disk));
 	rt_strlcpy(v->bpath, sv->path, sizeof(v->bpath));
+	v->dirty_ours = (sv->flags & FS_STATE_VOL_DIRTY) != 0;
 	publish_early(v);
 	return v;
 }

@@ -1311,6 +1311,101 @@ TEST(fat_swap_hands_over_handles_and_requests)
 	free(de);
 }
 
+/*
+ * A restart after a fault (hub/replay.c): the hub asks the faulted
+ * instance for its state without a quiesce, so nothing was written back
+ * and the volume is still marked dirty, by fat itself.  The new instance
+ * keeps it read-write (before, every fault of fat left the ESP read-only
+ * until the next boot), and the flag comes off at the next sync.
+ */
+TEST(fat_restart_after_a_fault_keeps_the_volume_it_dirtied_writable)
+{
+	struct ff_res ghosts[FF_RES];
+	uint8_t buf[3000];
+	struct fs_statfs sf;
+	struct fat_geom g;
+	unsigned ng = 0;
+	uint32_t h, ver;
+	uint64_t got;
+	size_t len;
+	void *blob;
+	char out[4096];
+
+	REQUIRE(make_image("f.img", "-F 32 -s 1", 40960));
+	REQUIRE(mount_img("f.img"));
+	REQUIRE(ff_open(&fsc, "w.bin", FS_O_WRITE | FS_O_CREATE, &h) == PB_OK);
+	fill(buf, sizeof(buf), 61, 0);
+	CHECK_EQ_INT(ff_write(&fsc, h, FS_CURSOR, buf, sizeof(buf), &got),
+	    PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_SYNC, NULL, NULL), PB_OK);
+	CHECK(fat1_of(disk->img, 0, &g) & FAT32_CLEAN);
+	CHECK_EQ_INT(ff_write(&fsc, h, FS_CURSOR, buf, sizeof(buf), &got),
+	    PB_OK);
+	CHECK(!(fat1_of(disk->img, 0, &g) & FAT32_CLEAN));
+
+	/* The fault: the state as the instance has it, then its memory goes
+	 * without a write (release stands for that here). */
+	REQUIRE(fat_ops.export_state(FF_SELF, NULL, 0, &len, &ver) == PB_OK);
+	blob = malloc(len);
+	REQUIRE(fat_ops.export_state(FF_SELF, blob, len, &len, &ver) == PB_OK);
+	CHECK_EQ_INT(((struct fs_state_vol *)((struct fs_state *)blob +
+	    1))->flags, FS_STATE_VOL_DIRTY);
+	CHECK_EQ_INT(fat_ops.release(FF_SELF), PB_OK);
+	for (unsigned i = 0; i < FF_RES; i++)
+		if (ff_res[i].used)
+			ghosts[ng++] = ff_res[i];
+	fat_ops.stop(FF_SELF);
+	ff_pump();
+	CHECK(!(fat1_of(disk->img, 0, &g) & FAT32_CLEAN));
+
+	ff_owner = "fat-old";
+	for (unsigned i = 0; i < ng; i++)
+		ff_publish(FF_SELF, ghosts[i].iface, strchr(ghosts[i].name, ':')
+		    + 1, ghosts[i].props, ghosts[i].ops, ghosts[i].ctx);
+	ff_owner = "fat";
+	CHECK_EQ_INT(fat_ops.start(FF_SELF, &ff_hub, PB_START_STANDBY), PB_OK);
+	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len, ver), PB_OK);
+	for (unsigned i = 0; i < FF_RES; i++)
+		if (ff_res[i].used && strcmp(ff_res[i].owner, "fat-old") == 0)
+			ff_res[i].used = 0;
+	CHECK_EQ_INT(fat_ops.activate(FF_SELF), PB_OK);
+	ff_pump();
+	REQUIRE(ff_fs_conn("fs:disk0", &fsc));
+	CHECK_CONTAINS(ff_log, "the dirty flag is the one this driver set "
+	    "before its restart: kept read-write");
+	CHECK(!strstr(ff_log, "not unmounted cleanly"));
+	CHECK_EQ_INT(ff_statfs(&fsc, &sf), PB_OK);
+	CHECK(!(sf.flags & FS_STATFS_RO));
+	CHECK_EQ_INT(ff_write(&fsc, h, FS_CURSOR, buf, 1000, &got), PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_SYNC, NULL, NULL), PB_OK);
+	CHECK(fat1_of(disk->img, 0, &g) & FAT32_CLEAN);
+	ff_close(&fsc, h);
+	REQUIRE(unmount_to("f.img"));
+	CHECK_MSG(fsck_clean("f.img", out, sizeof(out)), "%s", out);
+	free(blob);
+}
+
+/* A state that says more than FS_STATE_VOL_DIRTY is refused whole. */
+TEST(fat_import_refuses_unknown_volume_flags)
+{
+	uint32_t ver;
+	size_t len;
+	void *blob;
+
+	REQUIRE(make_image("u.img", "-F 32 -s 1", 40960));
+	REQUIRE(mount_img("u.img"));
+	REQUIRE(fat_ops.export_state(FF_SELF, NULL, 0, &len, &ver) == PB_OK);
+	blob = malloc(len);
+	REQUIRE(fat_ops.export_state(FF_SELF, blob, len, &len, &ver) == PB_OK);
+	((struct fs_state_vol *)((struct fs_state *)blob + 1))->flags = 2;
+	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len, ver), PB_ESTATE);
+	((struct fs_state_vol *)((struct fs_state *)blob + 1))->flags = 0;
+	((struct fs_state_vol *)((struct fs_state *)blob + 1))->reserved = 1;
+	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len, ver), PB_ESTATE);
+	free(blob);
+	REQUIRE(unmount_to(NULL));
+}
+
 /* A swap that fails after the quiesce: the old provider serves again
  * (the volume, clean, is marked dirty at the next change). */
 TEST(fat_resume_after_a_failed_swap)
