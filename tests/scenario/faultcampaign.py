@@ -282,13 +282,17 @@ class Campaign:
                                     self.sha)
         if rec.get('type') == 'codebit':
             time.sleep(SCRUB_S)
-        m.cmd('faultinject status', self.timeout)   # disarmed
+        status = m.cmd('faultinject status', self.timeout)   # disarmed
         if self._keys(i) != 'ok' and rec['workload'] == 'ok':
             rec['workload'] = 'error'
             rec['why'] = 'keys typed after the injection did not come back'
         if rec.get('lost') and rec['workload'] == 'ok':
             rec['workload'] = 'error'
             rec['why'] = 'the line that said what was armed was lost'
+        # Judged now, before the next is armed: its heal check (a
+        # workload that failed must work again) must not run under the
+        # next injection, which would be charged to this one.
+        self._finish(status)
 
     def run(self, first, n, budget=None):
         """Injections from first on until n of them fired, or budget
