@@ -76,6 +76,7 @@ wait_requests_out(struct pb_module *m)
 		log_event(LOG_ERROR, "%s: %u requests still at its providers "
 		    "after %llu ms", m->name, n,
 		    (unsigned long long)(OUT_WAIT_NS / 1000000));
+		shadow_out_tell(m);
 		m->unsilenced = 1;
 	}
 }

@@ -643,6 +643,32 @@ shadow_out_for(const struct pb_module *m)
 	return n;
 }
 
+/* After a wait for m's requests ran out (recover.c): every request still
+ * out, of any client, a line each (at most 8): where the chain of
+ * providers under m's stopped, and whether that provider could run. */
+void
+shadow_out_tell(const struct pb_module *m)
+{
+	uint64_t now = hub_now_ns();
+	unsigned said = 0;
+
+	for (unsigned i = 0; i < NOTES && said < 8; i++) {
+		const struct shadow *s = note_shadow(&notes[i]);
+		const struct pb_module *p;
+
+		if (!notes[i].req || !s || !s->ops || work_queued(notes[i].done))
+			continue;
+		p = provider_of(s);
+		log_event(LOG_ERROR, "%s: waited for: a request of %s at %s, "
+		    "out %llu ms%s%s", m->name, s->c->client ?
+		    s->c->client->name : "the hub", p ? p->name : "?",
+		    (unsigned long long)((now - notes[i].since) / 1000000),
+		    p && p->busy ? ", its module in a call" : "",
+		    p && shadow_calling(p) ? ", in a provider call" : "");
+		said++;
+	}
+}
+
 /* Requests noted for c (tests, and the log of a recovery). */
 unsigned
 shadow_pending(const struct conn *c)

@@ -236,6 +236,9 @@ TEST(campaign_client_fault_keeps_memory_of_requests_never_completed)
 	fm_run_work();
 	CHECK(fm_log_has("sh: 1 requests still at its providers after 2000 "
 	    "ms"));
+	/* where it waited, for whoever reads the log next */
+	CHECK(fm_log_has("sh: waited for: a request of sh at vol, out 2000 "
+	    "ms"));
 	CHECK(fm_log_has("kept out of use"));
 	fm_teardown();
 }
