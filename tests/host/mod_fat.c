@@ -1214,14 +1214,57 @@ TEST(fat_run_work_with_a_damaged_argument_runs_every_volume)
 }
 
 
+/* The old provider's resources, kept while the new one starts in
+ * standby beside them (as the hub keeps them for a swap or a restart). */
+static struct ff_res ghosts[FF_RES];
+static unsigned nghosts;
+
+static void
+keep_ghosts(void)
+{
+	nghosts = 0;
+	for (unsigned i = 0; i < FF_RES; i++)
+		if (ff_res[i].used)
+			ghosts[nghosts++] = ff_res[i];
+}
+
+/* The new provider, started in standby beside the old one's resources. */
+static int
+standby_beside_ghosts(void)
+{
+	ff_owner = "fat-old";
+	for (unsigned i = 0; i < nghosts; i++)
+		ff_publish(FF_SELF, ghosts[i].iface, strchr(ghosts[i].name, ':')
+		    + 1, ghosts[i].props, ghosts[i].ops, ghosts[i].ctx);
+	ff_owner = "fat";
+	return fat_ops.start(FF_SELF, &ff_hub, PB_START_STANDBY);
+}
+
+/* ... given the old one's state, its resources gone, activated: fs:disk0
+ * is reached through the new one. */
+static int
+take_over(const void *blob, size_t len, uint32_t ver)
+{
+	int r;
+
+	if ((r = fat_ops.import_state(FF_SELF, blob, len, ver)) != PB_OK)
+		return r;
+	for (unsigned i = 0; i < FF_RES; i++)
+		if (ff_res[i].used && strcmp(ff_res[i].owner, "fat-old") == 0)
+			ff_res[i].used = 0;
+	if ((r = fat_ops.activate(FF_SELF)) != PB_OK)
+		return r;
+	ff_pump();
+	return ff_fs_conn("fs:disk0", &fsc) ? PB_OK : PB_ENODEV;
+}
+
 TEST(fat_swap_hands_over_handles_and_requests)
 {
-	struct ff_res ghosts[FF_RES];
 	struct fs_req late = { 0 };
 	struct fs_dirent *de = malloc(2 * sizeof(*de));
 	uint8_t buf[6000], exp[6000];
 	uint32_t h1, h2, h3, ver;
-	unsigned n, ng = 0;
+	unsigned n;
 	struct fat_geom g;
 	uint64_t got;
 	size_t len;
@@ -1260,32 +1303,19 @@ TEST(fat_swap_hands_over_handles_and_requests)
 	CHECK_EQ_INT(((struct fs_state *)blob)->nreqs, 1);
 	CHECK_EQ_INT(fat_ops.release(FF_SELF), PB_OK);
 	CHECK_EQ_INT(PB_CALL(&fsc, fs_ops, submit, &late), PB_EBUSY);
-	for (unsigned i = 0; i < FF_RES; i++)
-		if (ff_res[i].used)
-			ghosts[ng++] = ff_res[i];
+	keep_ghosts();
 	fat_ops.stop(FF_SELF);
 	ff_pump();
 	CHECK_EQ_INT(ff_done_count(&late), 0);
 
 	/* The new provider: standby beside the old one's resources. */
-	ff_owner = "fat-old";
-	for (unsigned i = 0; i < ng; i++)
-		ff_publish(FF_SELF, ghosts[i].iface, strchr(ghosts[i].name, ':')
-		    + 1, ghosts[i].props, ghosts[i].ops, ghosts[i].ctx);
-	ff_owner = "fat";
-	CHECK_EQ_INT(fat_ops.start(FF_SELF, &ff_hub, PB_START_STANDBY), PB_OK);
+	CHECK_EQ_INT(standby_beside_ghosts(), PB_OK);
 	CHECK(ff_res_find("fs:disk0") != NULL);
 	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len, ver + 1),
 	    PB_ESTATE);
 	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len - 8, ver),
 	    PB_ESTATE);
-	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len, ver), PB_OK);
-	for (unsigned i = 0; i < FF_RES; i++)
-		if (ff_res[i].used && strcmp(ff_res[i].owner, "fat-old") == 0)
-			ff_res[i].used = 0;
-	CHECK_EQ_INT(fat_ops.activate(FF_SELF), PB_OK);
-	ff_pump();
-	REQUIRE(ff_fs_conn("fs:disk0", &fsc));
+	REQUIRE(take_over(blob, len, ver) == PB_OK);
 
 	/* The request ran once, where the handle's cursor was. */
 	CHECK_EQ_INT(ff_done_count(&late), 1);
@@ -1320,11 +1350,9 @@ TEST(fat_swap_hands_over_handles_and_requests)
  */
 TEST(fat_restart_after_a_fault_keeps_the_volume_it_dirtied_writable)
 {
-	struct ff_res ghosts[FF_RES];
 	uint8_t buf[3000];
 	struct fs_statfs sf;
 	struct fat_geom g;
-	unsigned ng = 0;
 	uint32_t h, ver;
 	uint64_t got;
 	size_t len;
@@ -1351,26 +1379,13 @@ TEST(fat_restart_after_a_fault_keeps_the_volume_it_dirtied_writable)
 	CHECK_EQ_INT(((struct fs_state_vol *)((struct fs_state *)blob +
 	    1))->flags, FS_STATE_VOL_DIRTY);
 	CHECK_EQ_INT(fat_ops.release(FF_SELF), PB_OK);
-	for (unsigned i = 0; i < FF_RES; i++)
-		if (ff_res[i].used)
-			ghosts[ng++] = ff_res[i];
+	keep_ghosts();
 	fat_ops.stop(FF_SELF);
 	ff_pump();
 	CHECK(!(fat1_of(disk->img, 0, &g) & FAT32_CLEAN));
 
-	ff_owner = "fat-old";
-	for (unsigned i = 0; i < ng; i++)
-		ff_publish(FF_SELF, ghosts[i].iface, strchr(ghosts[i].name, ':')
-		    + 1, ghosts[i].props, ghosts[i].ops, ghosts[i].ctx);
-	ff_owner = "fat";
-	CHECK_EQ_INT(fat_ops.start(FF_SELF, &ff_hub, PB_START_STANDBY), PB_OK);
-	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len, ver), PB_OK);
-	for (unsigned i = 0; i < FF_RES; i++)
-		if (ff_res[i].used && strcmp(ff_res[i].owner, "fat-old") == 0)
-			ff_res[i].used = 0;
-	CHECK_EQ_INT(fat_ops.activate(FF_SELF), PB_OK);
-	ff_pump();
-	REQUIRE(ff_fs_conn("fs:disk0", &fsc));
+	CHECK_EQ_INT(standby_beside_ghosts(), PB_OK);
+	REQUIRE(take_over(blob, len, ver) == PB_OK);
 	CHECK_CONTAINS(ff_log, "the dirty flag is the one this driver set "
 	    "before its restart: kept read-write");
 	CHECK(!strstr(ff_log, "not unmounted cleanly"));
