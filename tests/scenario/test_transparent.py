@@ -142,3 +142,35 @@ def test_transparent_xhci_fault_during_a_read():
     assert took and int(took.group(1)) >= 1, text[-3000:]
     assert re.search(r'usb: 1-\d: back after the controller swap', text), \
         text[-3000:]
+
+
+def test_transparent_fat_fault_on_a_volume_it_marked_dirty():
+    """fat faults while the ESP is marked dirty by its own write (fs-flush=0:
+    no sync since).  The restarted instance keeps it read-write, since the
+    mark is its own (abi/fs.h FS_STATE_VOL_DIRTY; before, every fault of
+    fat left the ESP read-only until the next boot): the write the fault
+    hit is done, and the shell's log.txt after the fault and a file after
+    that are written too."""
+    img = custom_image('transparent_fat_dirty',
+                       ['target=os', 'watchdog=1000', 'fs-flush=0'])
+    with Machine('default', image=img, timeout=300) as m:
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+        out = m.cmd('write /esp/before.txt one', 60)
+        assert 'error' not in out, out
+        start = len(m.serial_text())
+        m.sendline('faultinject fat work null')
+        m.sendline('write /esp/after.txt two')
+        m.expect(r'fat: recovered in \d+ us', 60)
+        m.expect(r'^' + re.escape(PROMPT), 30)
+        out = m.cmd('cat /esp/after.txt', 60)
+        assert re.search(r'^two\r?$', out, re.M), out
+        out = m.cmd('write /esp/third.txt three', 60)
+        assert 'error' not in out, out
+        assert re.search(r'^three\r?$', m.cmd('cat /esp/third.txt', 60),
+                         re.M)
+        text = m.serial_text()[start:]
+    assert 'fat faulted: vector 14 at rip 0x0 ' in text, text[-3000:]
+    assert 'the dirty flag is the one this driver set before its ' \
+        'restart: kept read-write' in text, text[-3000:]
+    assert 'not unmounted cleanly' not in text, text[-3000:]
+    assert 'read-only' not in text, text[-3000:]
