@@ -252,8 +252,8 @@ class Campaign:
         return 'ok'
 
     def one(self, i):
-        """Arm injection i (finishing the one before) and run the
-        workload under it."""
+        """Arm injection i (finishing the one before, if a failure left it
+        unjudged), run the workload under it and judge it."""
         m = self.m
         out = m.cmd('faultinject pick %d %d %s' %
                     (self.seed, i, ' '.join(self.modules)), self.timeout)
