@@ -517,6 +517,8 @@ void shadow_stand_in(struct conn *c, const struct block_ops *ops, void *ctx);
 void shadow_state_taken(const void *state, size_t len, int taken);
 unsigned shadow_out_for(const struct pb_module *m);
 void shadow_out_tell(const struct pb_module *m);
+void shadow_done_lost(const struct pb_work *w);
+void work_item_died(const struct pb_module *m);
 int shadow_calling(const struct pb_module *m);
 void *shadow_book(size_t *len);
 /* held connections waiting for their resource, a restart's state

@@ -70,6 +70,7 @@ wait_requests_out(struct pb_module *m)
 	uint64_t until = hub_now_ns() + OUT_WAIT_NS;
 	unsigned n;
 
+	work_item_died(m);	/* a completion it was running is back */
 	while (shadow_out_for(m) && hub_now_ns() < until)
 		hub_wait_step(until);
 	if ((n = shadow_out_for(m)) != 0) {

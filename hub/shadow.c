@@ -152,6 +152,29 @@ fail(struct note *n, int err)
 	work_post(n->done);
 }
 
+/*
+ * w, a request's completion, was posted by its provider and taken off the
+ * queue, and the client's call that ran it faulted before shadow_done
+ * did (work.c: the item a faulted batch was running; an injection at the
+ * item's start, campaign usb seed 8086 #235).  The provider is done with
+ * the request: its note goes, or the client's recovery would wait for it
+ * (recover.c), 2 s, and then keep the client's memory out of use.
+ */
+void
+shadow_done_lost(const struct pb_work *w)
+{
+	for (unsigned i = 0; w && i < NOTES; i++) {
+		struct note *n = &notes[i];
+
+		if (!n->req || n->done != w || work_queued(w))
+			continue;
+		if (note_sane(n))
+			unnote(n);
+		else
+			n->req = NULL;
+	}
+}
+
 static void lost_watch(uint64_t now);
 
 struct resubmit_args {

@@ -584,6 +584,7 @@ struct work_args {
 	const struct batch *b;
 	unsigned next;			/* the item running or last run */
 	unsigned posts;			/* the module's next posts run */
+	const struct pb_work *chained;	/* the chained post running */
 	uint64_t since;			/* arch_now_ns at the first item */
 	struct pb_module *running;	/* whose item runs now: owner, or the
 					 * module of a post chained in */
@@ -911,7 +912,9 @@ call_work(void *p)
 			a->running = m;
 		}
 		a->posts++;
+		a->chained = e.w;
 		e.w->fn(e.w->arg);
+		a->chained = NULL;
 	}
 	return PB_OK;
 }
@@ -963,6 +966,30 @@ held_back(const struct workq_ent *e)
 {
 	return e->owner && e->owner->state == MOD_QUIESCED &&
 	    e->owner->generation == e->gen;
+}
+
+/*
+ * m faulted in a batch's call, whose recovery runs now, inside that call's
+ * end (recover.c, before it waits for m's requests): the item the batch
+ * was running was taken off the queue and will not run.  A request's
+ * completion is the shadow's to settle (shadow.c).  The batch's progress
+ * is on the modules' stack: what it says is only compared.
+ */
+void
+work_item_died(const struct pb_module *m)
+{
+	for (unsigned i = nbatches; i-- > 0;) {
+		const struct batch *b = &batches[i];
+		const struct work_args *a = b->run;
+
+		if (!a || a->running != m)
+			continue;
+		if (a->chained)
+			shadow_done_lost(a->chained);
+		else if (a->next < b->n)
+			shadow_done_lost(b->item[a->next].w);
+		return;
+	}
 }
 
 /* Run the first queued item that may run (not held back, and while the

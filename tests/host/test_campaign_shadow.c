@@ -226,6 +226,31 @@ TEST(campaign_client_fault_waits_for_its_requests_out)
 	fm_teardown();
 }
 
+/* The provider completed the request and posted its completion; the
+ * client's call that ran it faulted before the shadow's part of it did
+ * (an injection at the item's start: campaign usb seed 8086 #235, where
+ * fat waited 2 s for a request gpt had answered, and lost 74 pages).
+ * The request is back: the client's recovery waits for nothing. */
+TEST(campaign_client_fault_in_its_completion_waits_for_nothing)
+{
+	REQUIRE(world());
+	CHECK_EQ_INT(submit(0), PB_OK);
+	complete_one(PB_OK);			/* sh's item, queued */
+	CHECK_EQ_INT(shadow_out_for(sh->m), 0);
+	/* The item faults as it starts, before shadow_done. */
+	reqs[0].done.fn = fm_fault_work;
+	reqs[0].done.arg = sh->m;
+	fm_run_work();
+	CHECK(fm_log_has("sh faulted"));
+	CHECK_EQ_INT(sh->nstart, 2);
+	CHECK_EQ_INT(nheard, 0);		/* the dead instance's */
+	CHECK(!fm_log_has("requests still at its providers"));
+	CHECK(!fm_log_has("kept out of use"));
+	CHECK_EQ_INT(shadow_out_for(sh->m), 0);
+	CHECK(reqs[0].done.fn == req_done);	/* the client's own again */
+	fm_teardown();
+}
+
 /* One never completed: after the wait, the client's memory is kept out
  * of use, and the provider's late completion lands nowhere in use. */
 TEST(campaign_client_fault_keeps_memory_of_requests_never_completed)
