@@ -109,7 +109,10 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 		rt_strlcpy(sv->disk, v->disk, sizeof(sv->disk));
 		rt_strlcpy(sv->path, v->bpath, sizeof(sv->path));
 		sv->serial = v->g.serial;
-		sv->flags = v->dirty_on_disk ? FS_STATE_VOL_DIRTY : 0;
+		/* Set, or being set (its write may be on the disk already:
+		 * campaign usb seed 8086 #235 faulted right then). */
+		sv->flags = v->dirty_on_disk || v->op.marking ?
+		    FS_STATE_VOL_DIRTY : 0;
 		for (unsigned k = 0; (j = pending_job(v, k)); k++) {
 			if (j->kind == JOB_FS) {
 				*reqs++ = j->req;
