@@ -19,6 +19,8 @@
  *			keyboard is left alone (a report that comes resets
  *			the count);
  *   PB_ECANCELED	our cancel (a swap), or the device went: no more.
+ * A submit the bus refuses counts as a failed transfer (the same tries,
+ * then the reset); a refused CLEAR_HALT or reset stops input at once.
  *
  * A completion that runs with an argument that is none of our keyboards
  * (its work item damaged: the campaign's regbit) would leave the request
@@ -29,6 +31,7 @@
 #include "usbkbd.h"
 
 static void intr_done(void *arg);
+static void intr_backoff(struct ukbd *k, int err);
 
 static void
 intr_give_up(struct ukbd *k, const char *what, int err)
@@ -50,10 +53,18 @@ intr_submit(struct ukbd *k)
 	if (!k->intr.done.fn)
 		uk.hub->work_init(uk.self, &k->intr.done, intr_done, k);
 	k->intr.status = USBKBD_PENDING;
-	if ((r = PB_CALL(k->usb, usb_ops, submit, &k->intr)) != PB_OK) {
+	r = PB_CALL(k->usb, usb_ops, submit, &k->intr);
+	if (r != PB_OK && !k->intr_halt && !k->intr_reset) {
+		/* The report request refused: tried again as a failed one
+		 * is, then a reset, before input stops.  One refusal is no
+		 * reason to leave the user without a keyboard (campaign
+		 * usbonly seed 5150 #195: xhci answered -16 once). */
+		intr_backoff(k, r);
+		return;
+	}
+	if (r != PB_OK) {
 		intr_give_up(k, k->intr_halt ? "CLEAR_HALT refused" :
-		    k->intr_reset ? "kept failing, and its reset was refused" :
-		    "refused", r);
+		    "kept failing, and its reset was refused", r);
 		return;
 	}
 	k->intr_busy = 1;

@@ -687,6 +687,39 @@ TEST(usbkbd_errors_backed_off_then_left_with_one_line)
 	ukbd_ops.stop(SELF);
 }
 
+/* The bus refuses the report request once (campaign usbonly seed 5150
+ * #195: xhci answered a nonsense -16): tried again after the backoff's
+ * first wait, as a failed transfer is, and keys still come.  A bus that
+ * keeps refusing ends as one that keeps failing: one line. */
+TEST(usbkbd_refused_report_request_tried_again)
+{
+	struct pubres *p = one_keyboard();
+	struct fakeusb *u = &devs[0].u;
+
+	REQUIRE(p != NULL);
+	u->submit_err = PB_ENOTDIR;
+	REQUIRE(report(&devs[0], 0, 0x04, 0, 0));	/* goes again: refused */
+	CHECK_STR(read_all(p), "a+");
+	CHECK(fakeusb_held(u, EP_IN) == NULL);
+	CHECK(!strstr(log_text, "stopped"));
+	u->submit_err = 0;
+	time_passes(INTR_BACKOFF_NS);
+	CHECK(fakeusb_held(u, EP_IN) != NULL);
+	REQUIRE(report(&devs[0], 0, 0, 0, 0));
+	CHECK_STR(read_all(p), "a-");
+	/* Refused every time: the tries, then the (refused) reset. */
+	u->submit_err = PB_EIO;
+	REQUIRE(report(&devs[0], 0, 0x05, 0, 0));
+	for (unsigned i = 0; i < INTR_RETRIES; i++)
+		time_passes(INTR_BACKOFF_NS << i);
+	time_passes(10000000000ull);
+	CHECK_CONTAINS(log_text, "usbkbd0: interrupt IN 0x81 kept failing, "
+	    "and its reset was refused (-5): keyboard input stopped");
+	CHECK(strstr(strstr(log_text, "stopped") + 1, "stopped") == NULL);
+	CHECK_EQ_INT(timers_armed(), 0);
+	ukbd_ops.stop(SELF);
+}
+
 /* Fail INTR_RETRIES + 1 times in a row, the backoff's waits passing. */
 static int
 keeps_failing(struct dev *d)
