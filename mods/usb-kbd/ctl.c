@@ -118,8 +118,10 @@ ctl_completed(struct ukbd *k)
 		ukbd_idle_check(k);
 		return;
 	}
-	if (st == PB_ECANCELED || st == PB_ENODEV)
+	if (st == PB_ECANCELED || st == PB_ENODEV) {
+		ukbd_rebound_check(k);	/* the old bus's cancel */
 		return;		/* the device went: its withdrawal follows */
+	}
 	if (st == USB_ESTALL && which == CTL_IDLE)
 		KLOG(k, PB_LOG_INFO, "SET_IDLE stalled (the keyboard does not "
 		    "take it): its reports come as it sends them");

@@ -178,8 +178,11 @@ intr_completed(struct ukbd *k)
 		return;
 	}
 	if (st == PB_ECANCELED || st == PB_ENODEV || k->quiescing ||
-	    k->released)
+	    k->released) {
+		ukbd_rebound_check(k);	/* the old bus's cancel */
 		return;		/* a swap's cancel, or the device went */
+	}
+	k->rebound = 0;		/* handed over and answered: no start over */
 	if (k->intr_reset) {
 		reset_completed(k, st);
 		return;

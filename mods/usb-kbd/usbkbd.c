@@ -19,7 +19,8 @@
  *   start(STANDBY)	checked and published, nothing sent to the device
  *   quiesce ... resume	state.c
  *   event		the bind connection, later keyboards (PB_EV_RESOURCE),
- *			a keyboard that went (PB_EV_DISCONNECTED)
+ *			a keyboard that went (PB_EV_DISCONNECTED), its bus
+ *			started over (PB_EV_REBOUND: set up again)
  *
  * QEMU: tools/qemu-run --config usbonly (-device qemu-xhci -device
  * usb-kbd: a boot keyboard on a root port), keys with the monitor's
@@ -261,6 +262,29 @@ ukbd_start_io(struct ukbd *k)
 	ctl_setup(k);
 }
 
+/*
+ * The bus under the keyboard was restarted or swapped (PB_EV_REBOUND).
+ * One restarted after its fault without its state found its devices
+ * afresh: it cancelled what we had out and configured the device anew,
+ * so the keyboard's own set-up and reading start over, once nothing of
+ * ours is out (the cancel may still be on its way: its completion comes
+ * back here).  A swap that handed our request over leaves it out, and its
+ * answer, not a cancel, ends the wait (intr.c).  Campaign usb seed 8086
+ * #308: the bus faulted, came back, and the keyboard stayed silent.
+ */
+void
+ukbd_rebound_check(struct ukbd *k)
+{
+	if (!k->rebound || k->intr_busy || k->ctl_busy || k->gone ||
+	    k->quiescing || k->released || !k->usb)
+		return;
+	k->rebound = 0;
+	k->stopped = k->failures = k->reset_tried = 0;
+	intr_stop_timer(k);
+	KLOG(k, PB_LOG_INFO, "its bus started over: set up again");
+	ukbd_start_io(k);
+}
+
 /* A keyboard that went is forgotten once nothing of it is in flight. */
 void
 ukbd_idle_check(struct ukbd *k)
@@ -434,6 +458,14 @@ ukbd_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
 	if (ev == PB_EV_RESOURCE) {
 		if (uk.started && !uk.standby && c && c->res)
 			consider(c->res);
+		return;
+	}
+	if (ev == PB_EV_REBOUND) {
+		if (uk.started && !uk.standby && (k = kbd_of_conn(c)) &&
+		    k->active) {
+			k->rebound = 1;
+			ukbd_rebound_check(k);
+		}
 		return;
 	}
 	if (req == PB_REQ_BIND && ev == PB_EV_CONNECTED) {

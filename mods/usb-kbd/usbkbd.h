@@ -84,6 +84,8 @@ struct ukbd {
 	unsigned failures;	/* interrupt IN errors in a row */
 	int retry_timer;	/* the backoff's timer; 0 none */
 	int stopped;		/* input given up on (said once) */
+	int rebound;		/* the bus started over: set up again once
+				 * nothing of ours is out (usbkbd.c) */
 
 	int active;		/* set up and reading: keys served */
 	int quiescing;		/* a swap: nothing new is submitted */
@@ -122,6 +124,7 @@ void ukbd_log(const struct ukbd *k, int level, const char *fmt, ...)
 /* usbkbd.c */
 int ukbd_attach(struct pb_conn *c);	/* a keyboard, published */
 void ukbd_start_io(struct ukbd *k);	/* set-up requests, then reading */
+void ukbd_rebound_check(struct ukbd *k);	/* after PB_EV_REBOUND */
 void ukbd_idle_check(struct ukbd *k);	/* a gone keyboard's slot freed */
 void ukbd_take_others(void);		/* every boot keyboard, now and later */
 void ukbd_req_reset(struct usb_req *r);	/* zeroed but its work item */

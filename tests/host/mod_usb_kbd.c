@@ -720,6 +720,43 @@ TEST(usbkbd_refused_report_request_tried_again)
 	ukbd_ops.stop(SELF);
 }
 
+/* The bus under the keyboard started over after its fault, without its
+ * state (campaign usb seed 8086 #308): it cancelled the report request,
+ * then the hub rebound the connection (PB_EV_REBOUND).  The set-up goes
+ * again and reading starts over.  A rebound while the request is out (a
+ * swap that handed it over) waits for its answer, and an answer means the
+ * bus kept it: nothing is sent again. */
+TEST(usbkbd_bus_started_over_sets_up_again)
+{
+	struct pubres *p = one_keyboard();
+	struct fakeusb *u = &devs[0].u;
+	unsigned protocols;
+
+	REQUIRE(p != NULL);
+	protocols = count_trace(u, USB_OP_XFER, 0, 0x0b);
+	REQUIRE(intr_fails(&devs[0], PB_ECANCELED));	/* the old bus's */
+	CHECK(fakeusb_held(u, EP_IN) == NULL);
+	ukbd_ops.event(SELF, PB_EV_REBOUND, &devs[0].conn, PB_REQ_BIND);
+	run_posted();
+	CHECK_CONTAINS(log_text, "usbkbd0: its bus started over: set up "
+	    "again");
+	CHECK_EQ_INT(count_trace(u, USB_OP_XFER, 0, 0x0b), protocols + 1);
+	CHECK(fakeusb_held(u, EP_IN) != NULL);
+	REQUIRE(report(&devs[0], 0, 0x04, 0, 0));
+	REQUIRE(report(&devs[0], 0, 0, 0, 0));
+	CHECK_STR(read_all(p), "a+ a-");
+	/* Rebound with the request out, then answered: kept by the bus. */
+	ukbd_ops.event(SELF, PB_EV_REBOUND, &devs[0].conn, PB_REQ_BIND);
+	run_posted();
+	REQUIRE(report(&devs[0], 0, 0x05, 0, 0));
+	REQUIRE(report(&devs[0], 0, 0, 0, 0));
+	CHECK_STR(read_all(p), "b+ b-");
+	CHECK_EQ_INT(count_trace(u, USB_OP_XFER, 0, 0x0b), protocols + 1);
+	CHECK(strstr(strstr(log_text, "started over") + 1, "started over") ==
+	    NULL);
+	ukbd_ops.stop(SELF);
+}
+
 /* Fail INTR_RETRIES + 1 times in a row, the backoff's waits passing. */
 static int
 keeps_failing(struct dev *d)
