@@ -1214,6 +1214,29 @@ TEST(fat_run_work_with_a_damaged_argument_runs_every_volume)
 }
 
 
+/* The provider's state, as the hub asks for it: its size, then the blob
+ * (malloc'd; NULL when either answer is not PB_OK). */
+static void *
+export_blob(size_t *len, uint32_t *ver)
+{
+	void *blob;
+
+	if (fat_ops.export_state(FF_SELF, NULL, 0, len, ver) != PB_OK ||
+	    !(blob = malloc(*len)))
+		return NULL;
+	if (fat_ops.export_state(FF_SELF, blob, *len, len, ver) != PB_OK) {
+		free(blob);
+		return NULL;
+	}
+	return blob;
+}
+
+static struct fs_state_vol *
+first_vol(void *blob)
+{
+	return (struct fs_state_vol *)((struct fs_state *)blob + 1);
+}
+
 /* The old provider's resources, kept while the new one starts in
  * standby beside them (as the hub keeps them for a swap or a restart). */
 static struct ff_res ghosts[FF_RES];
@@ -1296,9 +1319,7 @@ TEST(fat_swap_hands_over_handles_and_requests)
 	CHECK_EQ_INT(r, PB_OK);
 	CHECK_EQ_INT(ff_done_count(&late), 0);
 	CHECK(fat1_of(disk->img, 0, &g) & FAT32_CLEAN);
-	REQUIRE(fat_ops.export_state(FF_SELF, NULL, 0, &len, &ver) == PB_OK);
-	blob = malloc(len);
-	REQUIRE(fat_ops.export_state(FF_SELF, blob, len, &len, &ver) == PB_OK);
+	REQUIRE((blob = export_blob(&len, &ver)) != NULL);
 	CHECK_EQ_INT(((struct fs_state *)blob)->nhandles, 3);
 	CHECK_EQ_INT(((struct fs_state *)blob)->nreqs, 1);
 	CHECK_EQ_INT(fat_ops.release(FF_SELF), PB_OK);
@@ -1373,11 +1394,8 @@ TEST(fat_restart_after_a_fault_keeps_the_volume_it_dirtied_writable)
 
 	/* The fault: the state as the instance has it, then its memory goes
 	 * without a write (release stands for that here). */
-	REQUIRE(fat_ops.export_state(FF_SELF, NULL, 0, &len, &ver) == PB_OK);
-	blob = malloc(len);
-	REQUIRE(fat_ops.export_state(FF_SELF, blob, len, &len, &ver) == PB_OK);
-	CHECK_EQ_INT(((struct fs_state_vol *)((struct fs_state *)blob +
-	    1))->flags, FS_STATE_VOL_DIRTY);
+	REQUIRE((blob = export_blob(&len, &ver)) != NULL);
+	CHECK_EQ_INT(first_vol(blob)->flags, FS_STATE_VOL_DIRTY);
 	CHECK_EQ_INT(fat_ops.release(FF_SELF), PB_OK);
 	keep_ghosts();
 	fat_ops.stop(FF_SELF);
@@ -1430,11 +1448,8 @@ TEST(fat_state_while_it_marks_the_volume_dirty_says_so)
 	REQUIRE(fm.vols[0]->op.marking);
 	REQUIRE(disk->nq > 0);
 	CHECK_EQ_INT(fm.vols[0]->dirty_on_disk, 0);
-	REQUIRE(fat_ops.export_state(FF_SELF, NULL, 0, &len, &ver) == PB_OK);
-	blob = malloc(len);
-	REQUIRE(fat_ops.export_state(FF_SELF, blob, len, &len, &ver) == PB_OK);
-	CHECK_EQ_INT(((struct fs_state_vol *)((struct fs_state *)blob +
-	    1))->flags, FS_STATE_VOL_DIRTY);
+	REQUIRE((blob = export_blob(&len, &ver)) != NULL);
+	CHECK_EQ_INT(first_vol(blob)->flags, FS_STATE_VOL_DIRTY);
 	free(blob);
 	ff_pump();
 	CHECK_EQ_INT(ff_done_count(&q), 1);
@@ -1453,13 +1468,11 @@ TEST(fat_import_refuses_unknown_volume_flags)
 
 	REQUIRE(make_image("u.img", "-F 32 -s 1", 40960));
 	REQUIRE(mount_img("u.img"));
-	REQUIRE(fat_ops.export_state(FF_SELF, NULL, 0, &len, &ver) == PB_OK);
-	blob = malloc(len);
-	REQUIRE(fat_ops.export_state(FF_SELF, blob, len, &len, &ver) == PB_OK);
-	((struct fs_state_vol *)((struct fs_state *)blob + 1))->flags = 2;
+	REQUIRE((blob = export_blob(&len, &ver)) != NULL);
+	first_vol(blob)->flags = 2;
 	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len, ver), PB_ESTATE);
-	((struct fs_state_vol *)((struct fs_state *)blob + 1))->flags = 0;
-	((struct fs_state_vol *)((struct fs_state *)blob + 1))->reserved = 1;
+	first_vol(blob)->flags = 0;
+	first_vol(blob)->reserved = 1;
 	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len, ver), PB_ESTATE);
 	free(blob);
 	REQUIRE(unmount_to(NULL));
