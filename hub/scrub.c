@@ -20,7 +20,9 @@
 
 static unsigned next_module;
 
-/* FNV-1a over 8-byte words: any one flipped bit changes it. */
+/* FNV-1a over 8-byte words: any one flipped bit changes it.  Not the
+ * hub's rt_crc32, which goes a byte at a time: eight times the steps for
+ * the same code, on every turn and at every load. */
 static uint64_t
 code_sum(uint64_t at, uint32_t len)
 {
