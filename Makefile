@@ -180,7 +180,8 @@ HOST_TEST_SRCS := $(wildcard tests/host/test_*.c) tests/host/main.c \
 	tests/host/fake_arch.c tests/host/fakemod.c tests/host/fake_guard.c \
 	hub/x86_64/guardseal.c tools/slurp.c $(HUB_HOST_SRCS) \
 	abi/rt/util.c abi/rt/fmt.c abi/rt/font.c abi/rt/logfmt.c \
-	abi/rt/inventory.c abi/rt/setting.c $(B)/gen/font_ascii.c
+	abi/rt/inventory.c abi/rt/setting.c abi/rt/sum64.c \
+	$(B)/gen/font_ascii.c
 $(B)/tests/host-tests: $(HOST_TEST_SRCS)
 	@mkdir -p $(@D)
 	@echo "  HOSTCC   $@"
@@ -196,7 +197,7 @@ $(B)/tests/mod_%: tests/host/mod_%.c tests/host/main.c abi/rt/util.c \
 	@echo "  HOSTCC   $@"
 	$(Q)$(CLANG) $(HOST_CFLAGS) $(SAN) -I$(B)/gen -DPB_GEN_DIR=\"$(B)/gen\" \
 		-o $@ $< tests/host/main.c \
-		abi/rt/util.c abi/rt/fmt.c abi/rt/utf8.c
+		abi/rt/util.c abi/rt/fmt.c abi/rt/utf8.c abi/rt/sum64.c
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/*.c))
 # Each fuzz target names the hub file it exercises: fuzz_pe -> hub/pe.c.
@@ -212,7 +213,7 @@ $(B)/fuzz/fuzzmod_%: tests/fuzz/fuzzmod_%.c $(wildcard mods/*/*.c mods/*/*.h) \
 		abi/rt/fmt.c tools/psf.c tools/psf.h
 	@mkdir -p $(@D)
 	$(CLANG) $(HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
-		abi/rt/util.c abi/rt/fmt.c abi/rt/utf8.c
+		abi/rt/util.c abi/rt/fmt.c abi/rt/utf8.c abi/rt/sum64.c
 
 FUZZ_SECONDS ?= 20
 test: deps

@@ -224,14 +224,23 @@ struct fs_ops {
  * and says which volumes it marked dirty itself (FS_STATE_VOL_DIRTY),
  * which the new one keeps read-write: the mark is its own (the requests
  * run again whole), not a sign of another system's unclean unmount.
+ * It also hands over what its clients were told was written and it had
+ * not yet written to the disk (a write-back cache's dirty blocks): each
+ * volume's runs, which the new provider takes before it reads anything
+ * of the volume and writes back as its own.  A faulted provider leaves
+ * out a volume's runs when it cannot vouch for them (the memory holding
+ * them changed behind it) and says so in the log: better the disk as of
+ * the last sync than blocks a stray write went through.
  *   struct fs_state;
  *   nvols struct fs_state_vol;
  *   nhandles struct fs_state_handle;
  *   nreqs struct fs_req * (8-byte aligned), each volume's in turn;
  *   nmreqs struct modsrc_req * (abi/modsrc.h), if the provider also
- *   serves module-source, each volume's in turn.
+ *   serves module-source, each volume's in turn;
+ *   each volume's nruns runs in turn, each a struct fs_state_run and
+ *   then its `bytes` of data.
  */
-#define FS_STATE_VERSION 0x0f5a0002u
+#define FS_STATE_VERSION 0x0f5a0003u
 #define FS_RES_MAX 48
 
 struct fs_state {
@@ -249,8 +258,9 @@ struct fs_state_vol {
 	uint16_t nreqs;		/* its fs requests in the list, in order */
 	uint16_t nmreqs;	/* its module-source requests */
 	uint32_t flags;		/* FS_STATE_VOL_* */
-	uint32_t reserved;	/* 0 */
+	uint32_t nruns;		/* its runs of blocks not yet written */
 };
+_Static_assert(sizeof(struct fs_state_vol) == 176, "fs_state_vol layout");
 #define FS_STATE_VOL_DIRTY 1	/* its dirty flag is the provider's own */
 
 struct fs_state_handle {
@@ -262,5 +272,14 @@ struct fs_state_handle {
 	uint64_t cursor;	/* the handle's offset */
 	char path[FS_PATH_MAX];	/* from the volume's root */
 };
+
+/* Blocks written by clients, not yet on the disk; its data follows. */
+struct fs_state_run {
+	uint64_t offset;	/* bytes from the volume's start */
+	uint32_t bytes;		/* of data: whole sectors, a multiple of 8 */
+	uint16_t order;		/* write-back order: lower goes first */
+	uint16_t reserved;	/* 0 */
+};
+_Static_assert(sizeof(struct fs_state_run) == 16, "fs_state_run layout");
 
 #endif

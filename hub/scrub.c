@@ -14,24 +14,18 @@
  * module's file (recover.c), as for any other fault.
  */
 #include "hub.h"
+#include "../abi/rt/rt.h"
 
 #define SCRUB_EVERY_NS (200ull * 1000 * 1000)
 #define SCRUB_SLICE (64u << 10)	/* bytes of code summed per turn */
 
 static unsigned next_module;
 
-/* FNV-1a over 8-byte words: any one flipped bit changes it.  Not the
- * hub's rt_crc32, which goes a byte at a time: eight times the steps for
- * the same code, on every turn and at every load. */
+/* The sum of len bytes of code at `at` (rt_sum64: a flipped bit shows). */
 static uint64_t
 code_sum(uint64_t at, uint32_t len)
 {
-	const volatile uint64_t *w = (const volatile uint64_t *)(uintptr_t)at;
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (uint32_t i = 0; i < len / 8; i++)
-		h = (h ^ w[i]) * 0x100000001b3ull;
-	return h;
+	return rt_sum64(RT_SUM64_SEED, (const void *)(uintptr_t)at, len);
 }
 
 /* After m's image is loaded and mapped: the span of its executable

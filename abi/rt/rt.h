@@ -42,6 +42,10 @@ int rt_prop_get(const char *props, const char *key, char *buf, size_t cap);
 /* CRC-32 as zlib computes it, chained from crc (0 to begin) (crc32.c). */
 uint32_t rt_crc32(uint32_t crc, const void *buf, size_t len);
 
+/* FNV-1a over the whole 8-byte words of buf, chained from h (sum64.c). */
+#define RT_SUM64_SEED 0xcbf29ce484222325ull
+uint64_t rt_sum64(uint64_t h, const void *buf, size_t len);
+
 int rt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int rt_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

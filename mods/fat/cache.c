@@ -103,6 +103,7 @@ unit_release(struct cache *c, struct unit *u)
 		c->ndirty--;
 	if (u->state == U_LOADING)
 		c->nloading--;
+	unit_unstale(c, u);
 	hash_remove(c, u);
 	list_remove(u);
 	u->state = U_FREE;
@@ -112,8 +113,8 @@ unit_release(struct cache *c, struct unit *u)
 }
 
 /* Units of chunk k: chunk_units, or fewer for the last one. */
-static unsigned
-chunk_count(const struct cache *c, unsigned k)
+unsigned
+cache_chunk_count(const struct cache *c, unsigned k)
 {
 	unsigned n = c->nunits - k * c->chunk_units;
 
@@ -121,18 +122,18 @@ chunk_count(const struct cache *c, unsigned k)
 }
 
 /* Chunk k's units: after its data. */
-static struct unit *
-chunk_units(const struct cache *c, unsigned k)
+struct unit *
+cache_chunk_units(const struct cache *c, unsigned k)
 {
 	return (struct unit *)(void *)(c->chunk[k] +
-	    (size_t)chunk_count(c, k) * c->unit_bytes);
+	    (size_t)cache_chunk_count(c, k) * c->unit_bytes);
 }
 
 /* Pages of chunk k: its units' data (DMA-able), then their records. */
 static size_t
 chunk_pages(const struct cache *c, unsigned k)
 {
-	return ((size_t)chunk_count(c, k) * (c->unit_bytes +
+	return ((size_t)cache_chunk_count(c, k) * (c->unit_bytes +
 	    sizeof(struct unit)) + 4095) / 4096;
 }
 
@@ -147,8 +148,8 @@ cache_grow(struct cache *c)
 	    chunk_pages(c, k), PB_MEM_DMA32, NULL)))
 		return PB_ENOMEM;
 	c->nbacked++;
-	u = chunk_units(c, k);
-	for (unsigned i = 0; i < chunk_count(c, k); i++, u++) {
+	u = cache_chunk_units(c, k);
+	for (unsigned i = 0; i < cache_chunk_count(c, k); i++, u++) {
 		memset(u, 0, sizeof(*u));
 		u->data = c->chunk[k] + (size_t)i * c->unit_bytes;
 		u->prev = u->next = u;
@@ -355,6 +356,18 @@ get_unit(struct fat_vol *v, uint32_t sec, uint32_t ra, int flags,
 	return PB_OK;
 }
 
+/* Does a write of `left` bytes at byte soff of sector sec cover its
+ * whole unit (one cluster's, since units tile clusters)? */
+int
+cache_whole_unit(const struct fat_vol *v, uint32_t sec, uint32_t soff,
+    uint64_t left)
+{
+	const struct cache *c = &v->c;
+
+	return soff == 0 && sec >= c->origin &&
+	    (sec - c->origin) % c->spu == 0 && left >= c->unit_bytes;
+}
+
 /* Is sector sec's unit in the cache (read or being read)? */
 int
 cache_resident(struct fat_vol *v, uint32_t sec)
@@ -447,6 +460,7 @@ cache_write(struct fat_vol *v, uint32_t sec, int cls, int flags, uint8_t **p)
 		c->ndirty++;
 	if (u->dirty < cls)
 		u->dirty = (uint8_t)cls;
+	unit_stale(c, u);
 	*p = sector_in(v, u, sec);
 	return PB_OK;
 }
@@ -470,6 +484,7 @@ tx_commit(struct fat_vol *v)
 	struct cache *c = &v->c;
 
 	c->nundo = 0;
+	cache_seal(v);
 	if (++c->pin_seq == 0)
 		c->pin_seq = 1;
 }
@@ -497,6 +512,7 @@ tx_rollback(struct fat_vol *v)
 			c->ndirty--;
 		u->dirty = d->dirty;
 	}
+	cache_seal(v);
 	v->m = v->m_saved;
 }
 
@@ -579,10 +595,12 @@ static void
 update_one(struct fat_vol *v, struct unit *u, uint32_t at, uint32_t from,
     uint32_t cnt, void *arg)
 {
-	if (u->state == U_VALID)
-		memcpy(u->data + (size_t)from * v->g.bps,
-		    (const uint8_t *)arg + (size_t)at * v->g.bps,
-		    (size_t)cnt * v->g.bps);
+	if (u->state != U_VALID)
+		return;
+	if (u->dirty)
+		unit_stale(&v->c, u);
+	memcpy(u->data + (size_t)from * v->g.bps,
+	    (const uint8_t *)arg + (size_t)at * v->g.bps, (size_t)cnt * v->g.bps);
 }
 
 /* A direct write goes to the disk: the cache holds the same. */
@@ -635,9 +653,9 @@ cache_collect_dirty(struct fat_vol *v, int cls, struct unit **out,
 	unsigned n = 0;
 
 	for (unsigned k = 0; k < c->nbacked; k++) {
-		struct unit *u = chunk_units(c, k);
+		struct unit *u = cache_chunk_units(c, k);
 
-		for (unsigned i = 0; i < chunk_count(c, k) && n < max; i++)
+		for (unsigned i = 0; i < cache_chunk_count(c, k) && n < max; i++)
 			if (u[i].state == U_VALID && u[i].dirty == cls)
 				out[n++] = &u[i];
 	}

@@ -110,6 +110,9 @@ struct unit {
 	uint32_t pin;			/* == cache.pin_seq: the step's */
 	uint32_t tx;			/* == cache.tx_seq: in the undo log */
 	int32_t err;			/* U_ERROR: what the read said */
+	uint8_t stale;			/* changed in this step: sum it again */
+	uint64_t sum;			/* rt_sum64 of its place and data, as
+					 * the last step left them */
 	uint8_t *data;
 };
 
@@ -136,6 +139,7 @@ struct cache {
 	uint32_t pin_seq;
 	uint32_t tx_seq;
 	unsigned ndirty;
+	unsigned nstale;		/* units changed in the running step */
 	unsigned nloading;		/* units being read */
 	int no_slot;			/* a get found nothing to evict */
 	struct undo undo[FAT_UNDO_MAX];
@@ -158,6 +162,8 @@ void cache_fini(struct fat_vol *v);
 int cache_get(struct fat_vol *v, uint32_t sec, uint32_t ra, int flags,
     uint8_t **p);
 int cache_resident(struct fat_vol *v, uint32_t sec);
+int cache_whole_unit(const struct fat_vol *v, uint32_t sec, uint32_t soff,
+    uint64_t left);
 int cache_write(struct fat_vol *v, uint32_t sec, int cls, int flags,
     uint8_t **p);
 void cache_unpin_all(struct fat_vol *v);
@@ -166,6 +172,8 @@ void cache_update(struct fat_vol *v, uint32_t sec, uint32_t n,
     const uint8_t *buf);
 void cache_drop_clean(struct fat_vol *v, uint32_t sec, uint32_t n);
 int cache_range_loading(struct fat_vol *v, uint32_t sec, uint32_t n);
+unsigned cache_chunk_count(const struct cache *c, unsigned k);
+struct unit *cache_chunk_units(const struct cache *c, unsigned k);
 void tx_begin(struct fat_vol *v);
 void tx_commit(struct fat_vol *v);
 void tx_rollback(struct fat_vol *v);
@@ -173,6 +181,13 @@ void cache_fetched(struct fat_vol *v, struct unit **u, unsigned n, int err);
 void cache_wrote(struct fat_vol *v, struct unit **u, unsigned n, int err);
 unsigned cache_collect_dirty(struct fat_vol *v, int cls, struct unit **out,
     unsigned max);
+
+/* ---- the sums that vouch for unwritten units (vouch.c) ------------- */
+void unit_stale(struct cache *c, struct unit *u);
+void unit_unstale(struct cache *c, struct unit *u);
+void cache_seal(struct fat_vol *v);
+int cache_each_unwritten(struct fat_vol *v, void (*fn)(struct fat_vol *,
+    const struct unit *, const uint8_t *, void *), void *arg);
 
 /* ---- block requests (io.c) ----------------------------------------- */
 
@@ -446,6 +461,10 @@ struct fat_vol {
 	int dirty_on_disk;		/* FAT[1] says "not clean" (we set it) */
 	int dirty_ours;			/* ... our predecessor set it, which
 					 * faulted (state.c) */
+	uint8_t *handed;		/* its unwritten runs (struct
+					 * fs_state_run, data), for the mount */
+	size_t handed_len;
+	unsigned nhanded;
 	const char *bad[FAT_BAD_KINDS];	/* corruption said, once a kind */
 	struct pb_resource *res, *mres;
 	struct cache c;
@@ -572,6 +591,8 @@ void vol_list_later(struct fat_vol *v);
 int state_export(void *buf, size_t cap, size_t *len, uint32_t *version);
 int state_import(const void *buf, size_t len, uint32_t version);
 int state_reattach(struct fat_vol *v, struct fat_op *o);
+int state_restore(struct fat_vol *v, struct fat_op *o);
+void handed_free(struct fat_vol *v);
 
 static inline uint16_t
 get16(const uint8_t *p)

@@ -296,18 +296,6 @@ file_read_step(struct fat_vol *v, struct fat_op *o, uint8_t *buf)
 	return read_end(o);
 }
 
-/* Does a write of `left` bytes at sector sec cover its whole unit (one
- * cluster's, since units tile clusters)? */
-static int
-whole_unit(const struct fat_vol *v, uint32_t sec, uint32_t soff,
-    uint64_t left)
-{
-	const struct cache *c = &v->c;
-
-	return soff == 0 && sec >= c->origin &&
-	    (sec - c->origin) % c->spu == 0 && left >= c->unit_bytes;
-}
-
 /* FAT_SCRATCH zero bytes to write a gap from: taken by the first write
  * past the end of a file, kept until the volume goes (most volumes never
  * need it). */
@@ -363,7 +351,7 @@ file_write_step(struct fat_vol *v, struct fat_op *o, const uint8_t *buf)
 		}
 		/* A unit read now could hold sectors a direct write still
 		 * has on the way: read it once those are down. */
-		flags = CG_NOUNDO | (whole_unit(v, sec, soff, left) ? CG_NEW : 0);
+		flags = CG_NOUNDO | (cache_whole_unit(v, sec, soff, left) ? CG_NEW : 0);
 		if (o->job->inflight && !(flags & CG_NEW) && !cache_resident(v, sec))
 			return FAT_PENDING;
 		if ((r = cache_write(v, sec, WB_DATA, flags, &p)) != PB_OK)

@@ -8,8 +8,11 @@
  * volume not unmounted cleanly is mounted read-only, as is read-only
  * media), FSInfo read and checked (its free count is used only if it is
  * plausible and the volume was clean, else the FAT is counted: streamed
- * in big reads through the scratch buffer, not the cache), the label read
- * from the root, and the resources published.  Mounting writes nothing.
+ * in big reads through the scratch buffer, not the cache, which overlays
+ * what it holds newer), the label read from the root, and the resources
+ * published.  Mounting writes nothing.  After a restart, the blocks the
+ * faulted instance had not written go into the cache before the count
+ * (state_restore).
  */
 #include "fat.h"
 
@@ -205,8 +208,10 @@ mount_flags(struct fat_vol *v, struct fat_op *o)
 	}
 	if (v->was_dirty && !v->ro && v->dirty_ours) {
 		/* Set by the instance before us, which faulted: it stays set
-		 * until the next sync, as it would have. */
+		 * until the next sync, as it would have, and FSInfo is made
+		 * right then (the FAT is counted now: the volume is dirty). */
 		v->dirty_on_disk = 1;
+		v->m.fsinfo_dirty = 1;
 		LOGF(PB_LOG_INFO, "%s: the dirty flag is the one this driver "
 		    "set before its restart: kept read-write", v->disk);
 	} else if (v->was_dirty && !v->ro) {
@@ -263,7 +268,7 @@ mount_count(struct fat_vol *v, struct fat_op *o)
 	uint64_t fat_bytes;
 
 	if (!o->count) {
-		o->phase = 4;
+		o->phase = 5;
 		return FAT_CONTINUE;
 	}
 	if (o->job->inflight)
@@ -282,7 +287,7 @@ mount_count(struct fat_vol *v, struct fat_op *o)
 	}
 	if (o->pos >= fat_bytes) {
 		v->m.free = o->free;
-		o->phase = 4;
+		o->phase = 5;
 		return FAT_CONTINUE;
 	}
 	nsect = (uint32_t)((fat_bytes - o->pos + bps - 1) / bps);
@@ -311,8 +316,13 @@ mount_step(struct fat_vol *v, struct fat_op *o)
 	case 2:
 		return mount_flags(v, o);
 	case 3:
-		return mount_count(v, o);
+		if ((r = state_restore(v, o)) != PB_OK)
+			return r;
+		o->phase = 4;
+		o->pos = 0;
+		return FAT_CONTINUE;
 	case 4:
+		return mount_count(v, o);
 	case 5:
 		o->phase = 6;		/* the dirty flag waits for a change */
 		return FAT_CONTINUE;

@@ -8,6 +8,11 @@
  * Import checks the whole blob before taking anything.  A handle whose
  * file is not where its path says, with the same first cluster, comes
  * back dead (every request on it fails with PB_ENOENT) and is logged.
+ *
+ * A state taken after a fault also carries the units fat had not written
+ * back, those it can vouch for (vouch.c): the mount takes them into the
+ * new cache, dirty, before it reads anything else of the volume
+ * (state_restore), so what the clients were told was written is.
  */
 #include "fat.h"
 
@@ -68,6 +73,53 @@ state_size(unsigned nv, unsigned nh, unsigned nr, unsigned nm)
 	    sizeof(void *);
 }
 
+/* A volume's unwritten units as runs: counted, and written from `out`
+ * up to `end` when out is not NULL. */
+struct runs {
+	uint8_t *out, *end;
+	size_t bytes;
+	unsigned n;
+	int over;			/* more than fit before end */
+};
+
+static void
+run_out(struct fat_vol *v, const struct unit *u, const uint8_t *data,
+    void *arg)
+{
+	struct runs *r = arg;
+	struct fs_state_run run = {
+		.offset = (uint64_t)u->lba * v->g.bps,
+		.bytes = (uint32_t)u->nsect * v->g.bps,
+		.order = u->dirty,
+	};
+
+	if (r->out && (size_t)(r->end - r->out) < sizeof(run) + run.bytes) {
+		r->over = 1;
+	} else if (r->out) {
+		memcpy(r->out, &run, sizeof(run));
+		memcpy(r->out + sizeof(run), data, run.bytes);
+		r->out += sizeof(run) + run.bytes;
+	}
+	r->bytes += sizeof(run) + run.bytes;
+	r->n++;
+}
+
+static struct runs
+vol_runs(struct fat_vol *v, uint8_t *out, uint8_t *end)
+{
+	struct runs r = { out, end, 0, 0, 0 };
+
+	if (v->c.ndirty && cache_each_unwritten(v, run_out, &r) != PB_OK) {
+		if (out)
+			LOGF(PB_LOG_ERR, "fs:%s: %u blocks written since the "
+			    "last sync are not handed over: the cache holding "
+			    "them is not as fat left it; the disk stays as of "
+			    "that sync", v->res_name, v->c.ndirty);
+		r = (struct runs){ out, end, 0, 0, 0 };
+	}
+	return r;
+}
+
 int
 state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 {
@@ -75,6 +127,8 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	struct fs_state_vol *sv;
 	struct fs_state_handle *sh;
 	void **reqs, **mreqs;
+	uint8_t *runs;
+	size_t run_bytes = 0;
 
 	for (unsigned i = 0; i < FAT_MAX_VOLS; i++) {
 		struct fat_vol *v = fm.vols[i];
@@ -86,9 +140,11 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 			st.nhandles += v->handles[k].id != 0;
 		st.nreqs += queued(v, JOB_FS);
 		st.nmreqs += queued(v, JOB_MODSRC);
+		run_bytes += vol_runs(v, NULL, NULL).bytes;
 	}
 	*version = FS_STATE_VERSION;
-	*len = state_size(st.nvols, st.nhandles, st.nreqs, st.nmreqs);
+	*len = state_size(st.nvols, st.nhandles, st.nreqs, st.nmreqs) +
+	    run_bytes;
 	if (!buf)
 		return PB_OK;
 	if (cap < *len)
@@ -99,9 +155,11 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 	sh = (struct fs_state_handle *)(sv + st.nvols);
 	reqs = (void **)(sh + st.nhandles);
 	mreqs = reqs + st.nreqs;
+	runs = (uint8_t *)(mreqs + st.nmreqs);
 	for (unsigned i = 0; i < FAT_MAX_VOLS; i++) {
 		struct fat_vol *v = fm.vols[i];
 		const struct fat_job *j;
+		struct runs r;
 
 		if (!v)
 			continue;
@@ -113,6 +171,11 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 		 * campaign usb seed 8086 #235 faulted right then). */
 		sv->flags = v->dirty_on_disk || v->op.marking ?
 		    FS_STATE_VOL_DIRTY : 0;
+		r = vol_runs(v, runs, (uint8_t *)buf + *len);
+		if (r.over)
+			return PB_EINVAL;	/* more than when it was sized */
+		sv->nruns = r.n;
+		runs = r.out;
 		for (unsigned k = 0; (j = pending_job(v, k)); k++) {
 			if (j->kind == JOB_FS) {
 				*reqs++ = j->req;
@@ -147,6 +210,29 @@ terminated(const char *s, size_t cap)
 	return strnlen(s, cap) < cap;
 }
 
+/* The end of a volume's n runs from p, not past end; NULL unless each
+ * is sane and their data is at most the cache's size (the mount takes
+ * them into it whole). */
+static const uint8_t *
+runs_end(const uint8_t *p, const uint8_t *end, unsigned n)
+{
+	struct fs_state_run r;
+	size_t bytes = 0;
+
+	for (unsigned k = 0; k < n; k++) {
+		if ((size_t)(end - p) < sizeof(r))
+			return NULL;
+		memcpy(&r, p, sizeof(r));
+		if (r.bytes == 0 || r.bytes % 512 || r.offset % 512 ||
+		    r.order == WB_NONE || r.order >= WB_NCLASS ||
+		    r.reserved || (size_t)(end - p) - sizeof(r) < r.bytes)
+			return NULL;
+		bytes += r.bytes;
+		p += sizeof(r) + r.bytes;
+	}
+	return bytes <= fm.cache_bytes ? p : NULL;
+}
+
 /* Is the blob whole and sane?  Nothing is taken before it is. */
 static int
 state_valid(const void *buf, size_t len, uint32_t version)
@@ -154,6 +240,7 @@ state_valid(const void *buf, size_t len, uint32_t version)
 	const struct fs_state *st = buf;
 	const struct fs_state_vol *sv;
 	const struct fs_state_handle *sh;
+	const uint8_t *runs, *end = (const uint8_t *)buf + len;
 	unsigned nr = 0, nm = 0;
 
 	if (version != FS_STATE_VERSION || !buf || len < sizeof(*st))
@@ -169,7 +256,7 @@ state_valid(const void *buf, size_t len, uint32_t version)
 		    strncmp(sv->res, "fs:", 3) != 0 ||
 		    !terminated(sv->disk, sizeof(sv->disk)) ||
 		    !terminated(sv->path, sizeof(sv->path)) ||
-		    (sv->flags & ~FS_STATE_VOL_DIRTY) || sv->reserved)
+		    (sv->flags & ~FS_STATE_VOL_DIRTY))
 			return 0;
 		nr += sv->nreqs;
 		nm += sv->nmreqs;
@@ -182,7 +269,11 @@ state_valid(const void *buf, size_t len, uint32_t version)
 		    sizeof(sh->path)) || (sh->handle & 0xff) == 0 ||
 		    (sh->handle & 0xff) > FAT_MAX_HANDLES)
 			return 0;
-	return 1;
+	runs = (const uint8_t *)((void *const *)sh + nr + nm);
+	sv = (const struct fs_state_vol *)(st + 1);
+	for (unsigned i = 0; i < st->nvols && runs; i++, sv++)
+		runs = runs_end(runs, end, sv->nruns);
+	return runs != NULL;
 }
 
 /*
@@ -227,6 +318,25 @@ found:
 	return v;
 }
 
+/* v's runs from p, kept for its mount (state_restore); where the next
+ * volume's start, or NULL when there is no memory for them. */
+static const uint8_t *
+take_runs(struct fat_vol *v, const uint8_t *p, unsigned n,
+    const uint8_t *end)
+{
+	const uint8_t *next = runs_end(p, end, n);	/* checked: not NULL */
+
+	handed_free(v);
+	if (n == 0)
+		return next;
+	if (!(v->handed = fm.hub->alloc(fm.self, (size_t)(next - p))))
+		return NULL;
+	memcpy(v->handed, p, (size_t)(next - p));
+	v->handed_len = (size_t)(next - p);
+	v->nhanded = n;
+	return next;
+}
+
 int
 state_import(const void *buf, size_t len, uint32_t version)
 {
@@ -234,6 +344,7 @@ state_import(const void *buf, size_t len, uint32_t version)
 	const struct fs_state_vol *sv;
 	const struct fs_state_handle *sh;
 	void *const *reqs, *const *mreqs;
+	const uint8_t *runs;
 	size_t hbytes;
 
 	if (!state_valid(buf, len, version))
@@ -242,6 +353,7 @@ state_import(const void *buf, size_t len, uint32_t version)
 	sh = (const struct fs_state_handle *)(sv + st->nvols);
 	reqs = (void *const *)(sh + st->nhandles);
 	mreqs = reqs + st->nreqs;
+	runs = (const uint8_t *)(mreqs + st->nmreqs);
 	hbytes = st->nhandles * sizeof(*sh);
 	if (hbytes && !(fm.imp = fm.hub->alloc(fm.self, hbytes)))
 		return PB_ENOMEM;
@@ -262,10 +374,101 @@ state_import(const void *buf, size_t len, uint32_t version)
 		for (unsigned k = 0; k < sv->nmreqs; k++, mreqs++)
 			job_queue(v, (struct fat_job *)((struct modsrc_req *)
 			    *mreqs)->scratch, JOB_MODSRC, *mreqs);
+		if (!(runs = take_runs(v, runs, sv->nruns,
+		    (const uint8_t *)buf + len)))
+			return PB_ENOMEM;
 	}
 	if (st->nhandles || st->nreqs || st->nmreqs)
 		LOGF(PB_LOG_INFO, "took over %u volumes, %u handles, %u "
 		    "requests", st->nvols, st->nhandles, st->nreqs + st->nmreqs);
+	return PB_OK;
+}
+
+void
+handed_free(struct fat_vol *v)
+{
+	if (v->handed)
+		fm.hub->free(fm.self, v->handed);
+	v->handed = NULL;
+	v->handed_len = 0;
+	v->nhanded = 0;
+}
+
+/* Run r into the cache, dirty with its order as class: a sector at a
+ * time, a whole unit without reading it first.  Taken again whole after
+ * a miss (the copy is the same). */
+static int
+restore_run(struct fat_vol *v, const struct fs_state_run *r,
+    const uint8_t *data)
+{
+	uint32_t bps = v->g.bps, first = (uint32_t)(r->offset / bps);
+	uint32_t n = r->bytes / bps;
+	uint8_t *p;
+	int err;
+
+	for (uint32_t i = 0; i < n; i++) {
+		int flags = CG_NOUNDO | (cache_whole_unit(v, first + i, 0,
+		    (uint64_t)(n - i) * bps) ? CG_NEW : 0);
+
+		if ((err = cache_write(v, first + i, r->order, flags, &p)) !=
+		    PB_OK)
+			return err;
+		memcpy(p, data + (size_t)i * bps, bps);
+	}
+	return PB_OK;
+}
+
+/* Do v's runs lie on its sectors, whole? */
+static int
+runs_fit(const struct fat_vol *v)
+{
+	const struct fs_state_run *r;
+
+	for (size_t at = 0; at < v->handed_len; at += sizeof(*r) + r->bytes) {
+		r = (const struct fs_state_run *)(v->handed + at);
+		if (r->offset % v->g.bps || r->bytes % v->g.bps ||
+		    r->offset / v->g.bps + r->bytes / v->g.bps >
+		    v->g.total_sectors)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A mount step, before anything else is read through the cache: the
+ * units the faulted instance before us had not written back, dirty in
+ * ours, on a volume it marked dirty (they are written as its own were:
+ * at the next sync).  o->pos: bytes of v->handed taken so far.
+ */
+int
+state_restore(struct fat_vol *v, struct fat_op *o)
+{
+	int err;
+
+	if (!v->handed)
+		return PB_OK;
+	if (v->ro || !(v->dirty_ours && (v->dirty_on_disk ||
+	    v->g.type == FAT12)) || !runs_fit(v)) {
+		LOGF(PB_LOG_ERR, "fs:%s: %u blocks written before the restart "
+		    "are lost: %s", v->res_name, v->nhanded, v->ro ?
+		    "the volume is read-only" : !runs_fit(v) ? "they do not "
+		    "fit the volume" : "the volume was not marked dirty");
+		handed_free(v);
+		return PB_OK;
+	}
+	while (o->pos < v->handed_len) {
+		const struct fs_state_run *r = (const struct fs_state_run *)
+		    (v->handed + o->pos);
+
+		if ((err = restore_run(v, r, (const uint8_t *)(r + 1))) !=
+		    PB_OK)
+			return err;
+		o->pos += sizeof(*r) + r->bytes;
+	}
+	v->dirty_on_disk = 1;		/* FAT12: no flag says so */
+	LOGF(PB_LOG_INFO, "fs:%s: %u blocks written before the restart taken "
+	    "back, to be written", v->res_name, v->nhanded);
+	handed_free(v);
 	return PB_OK;
 }
 

@@ -142,6 +142,7 @@ vol_free(struct fat_vol *v)
 		if (v->io[i].vol)
 			hub->work_cancel(fm.self, &v->io[i].req.done);
 	cache_fini(v);
+	handed_free(v);
 	if (v->scratch)
 		hub->free_pages(fm.self, v->scratch, FAT_SCRATCH / 4096);
 	if (v->zeros)

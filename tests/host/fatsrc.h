@@ -10,6 +10,7 @@
 
 #include "../../mods/fat/bpb.c"
 #include "../../mods/fat/cache.c"
+#include "../../mods/fat/vouch.c"
 #include "../../mods/fat/io.c"
 #include "../../mods/fat/wb.c"
 #include "../../mods/fat/table.c"

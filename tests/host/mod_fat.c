@@ -1281,6 +1281,49 @@ take_over(const void *blob, size_t len, uint32_t ver)
 	return ff_fs_conn("fs:disk0", &fsc) ? PB_OK : PB_ENODEV;
 }
 
+/* fat faults: the hub takes the state the instance has (no quiesce,
+ * nothing written back), then its memory goes (release and stop stand for
+ * that here), the resources kept for the new instance. */
+static void *
+fault_out(size_t *len, uint32_t *ver)
+{
+	void *blob = export_blob(len, ver);
+
+	fat_ops.release(FF_SELF);
+	keep_ghosts();
+	fat_ops.stop(FF_SELF);
+	ff_pump();
+	return blob;
+}
+
+/* A dirty unit of the first volume's cache holding sector sec, or NULL. */
+static struct unit *
+dirty_unit(uint32_t sec)
+{
+	struct cache *c = &fm.vols[0]->c;
+
+	for (unsigned k = 0; k < c->nbacked; k++)
+		for (unsigned i = 0; i < cache_chunk_count(c, k); i++) {
+			struct unit *u = cache_chunk_units(c, k) + i;
+
+			if (u->dirty && sec >= u->lba && sec < u->lba + u->nsect)
+				return u;
+		}
+	return NULL;
+}
+
+/* The first data sector of file `name` in the root of the first volume. */
+static uint32_t
+file_sector(const char *name)
+{
+	struct fat_vol *v = fm.vols[0];
+	struct fs_stat st;
+
+	if (ff_stat(&fsc, name, 0, &st) != PB_OK)
+		return 0;
+	return clus_sec(v, (uint32_t)st.id);
+}
+
 TEST(fat_swap_hands_over_handles_and_requests)
 {
 	struct fs_req late = { 0 };
@@ -1392,14 +1435,8 @@ TEST(fat_restart_after_a_fault_keeps_the_volume_it_dirtied_writable)
 	    PB_OK);
 	CHECK(!(fat1_of(disk->img, 0, &g) & FAT32_CLEAN));
 
-	/* The fault: the state as the instance has it, then its memory goes
-	 * without a write (release stands for that here). */
-	REQUIRE((blob = export_blob(&len, &ver)) != NULL);
+	REQUIRE((blob = fault_out(&len, &ver)) != NULL);
 	CHECK_EQ_INT(first_vol(blob)->flags, FS_STATE_VOL_DIRTY);
-	CHECK_EQ_INT(fat_ops.release(FF_SELF), PB_OK);
-	keep_ghosts();
-	fat_ops.stop(FF_SELF);
-	ff_pump();
 	CHECK(!(fat1_of(disk->img, 0, &g) & FAT32_CLEAN));
 
 	CHECK_EQ_INT(standby_beside_ghosts(), PB_OK);
@@ -1415,6 +1452,147 @@ TEST(fat_restart_after_a_fault_keeps_the_volume_it_dirtied_writable)
 	ff_close(&fsc, h);
 	REQUIRE(unmount_to("f.img"));
 	CHECK_MSG(fsck_clean("f.img", out, sizeof(out)), "%s", out);
+	free(blob);
+}
+
+/* Write `len` bytes of pattern seed from `from` at handle h's cursor, in
+ * pieces of 700 (not whole sectors: they go through the cache). */
+static int
+write_cached(uint32_t h, uint64_t len, unsigned seed, uint64_t from)
+{
+	uint8_t buf[700];
+	uint64_t got;
+	int r = PB_OK;
+
+	for (uint64_t at = 0; at < len && r == PB_OK; at += sizeof(buf)) {
+		uint64_t n = len - at < sizeof(buf) ? len - at : sizeof(buf);
+
+		fill(buf, n, seed, from + at);
+		r = ff_write(&fsc, h, FS_CURSOR, buf, n, &got);
+	}
+	return r;
+}
+
+/*
+ * What fat's clients were told was written and fat had only in its cache
+ * when it faulted is handed to the new instance and written by it (before,
+ * it died with the faulted instance's memory: the file written since the
+ * last sync was not on the disk, and its handle came back dead).
+ */
+TEST(fat_restart_after_a_fault_keeps_what_its_clients_wrote)
+{
+	char out[4096], why[160];
+	uint32_t h, ver;
+	size_t len;
+	void *blob;
+
+	REQUIRE(make_image("kw.img", "-F 32 -s 1", 40960));
+	REQUIRE(mount_img("kw.img"));
+	REQUIRE(ff_open(&fsc, "kw.bin", FS_O_WRITE | FS_O_CREATE, &h) == PB_OK);
+	CHECK_EQ_INT(write_cached(h, 6000, 63, 0), PB_OK);
+	REQUIRE(fm.vols[0]->c.ndirty > 0);	/* done, in the cache only */
+
+	REQUIRE((blob = fault_out(&len, &ver)) != NULL);
+	CHECK(first_vol(blob)->nruns > 0);
+	CHECK_EQ_INT(standby_beside_ghosts(), PB_OK);
+	REQUIRE(take_over(blob, len, ver) == PB_OK);
+	CHECK_CONTAINS(ff_log, "blocks written before the restart taken back");
+	CHECK(!strstr(ff_log, "not there any more"));
+	CHECK_MSG(same_as_pattern("kw.bin", 6000, 63, why, sizeof(why)), "%s",
+	    why);
+	CHECK_EQ_INT(write_cached(h, 1000, 63, 6000), PB_OK);	/* goes on */
+	ff_close(&fsc, h);
+	REQUIRE(unmount_to("kw.img"));
+	CHECK_MSG(fsck_clean("kw.img", out, sizeof(out)), "%s", out);
+	CHECK(mtools_same("kw.img", "kw.bin", 7000, 63));
+	free(blob);
+}
+
+/*
+ * A unit whose data changed behind fat (a stray write: its sum no longer
+ * matches) hands over nothing of the volume, with an error: the disk
+ * stays as of the last sync, consistent, not half of what came after.
+ */
+TEST(fat_fault_hands_over_no_block_it_cannot_vouch_for)
+{
+	char out[4096], why[160];
+	uint32_t h, ver;
+	struct unit *u;
+	size_t len;
+	void *blob;
+
+	REQUIRE(make_image("kv.img", "-F 32 -s 1", 40960));
+	REQUIRE(mount_img("kv.img"));
+	REQUIRE(ff_open(&fsc, "kv.bin", FS_O_WRITE | FS_O_CREATE, &h) == PB_OK);
+	CHECK_EQ_INT(write_cached(h, 3000, 64, 0), PB_OK);
+	CHECK_EQ_INT(ff_path_op(&fsc, FS_SYNC, NULL, NULL), PB_OK);
+	REQUIRE(ff_close(&fsc, h) == PB_OK);	/* again from its start */
+	REQUIRE(ff_open(&fsc, "kv.bin", FS_O_WRITE, &h) == PB_OK);
+	CHECK_EQ_INT(write_cached(h, 3000, 65, 0), PB_OK);
+	REQUIRE((u = dirty_unit(file_sector("kv.bin"))) != NULL);
+	u->data[10] ^= 0x40;			/* the stray write */
+
+	REQUIRE((blob = fault_out(&len, &ver)) != NULL);
+	CHECK_EQ_INT(first_vol(blob)->nruns, 0);
+	CHECK_CONTAINS(ff_log, "are not handed over: the cache holding them "
+	    "is not as fat left it");
+	CHECK_EQ_INT(standby_beside_ghosts(), PB_OK);
+	REQUIRE(take_over(blob, len, ver) == PB_OK);
+	CHECK(!strstr(ff_log, "taken back"));
+	CHECK_MSG(same_as_pattern("kv.bin", 3000, 64, why, sizeof(why)), "%s",
+	    why);
+	ff_close(&fsc, h);
+	REQUIRE(unmount_to("kv.img"));
+	CHECK_MSG(fsck_clean("kv.img", out, sizeof(out)), "%s", out);
+	free(blob);
+}
+
+/*
+ * A fault inside a step: what the step changed is handed over as it was
+ * before the step (the undo log's copy), the step itself runs again in
+ * the new instance.  A unit the step changed without an undo copy (file
+ * data) cannot be: then nothing is handed over.
+ */
+TEST(fat_fault_inside_a_step_hands_over_what_the_last_step_left)
+{
+	char out[4096], why[160];
+	struct fat_vol *v;
+	uint32_t h, ver, sec;
+	uint8_t *p;
+	size_t len;
+	void *blob;
+
+	REQUIRE(make_image("ks.img", "-F 32 -s 1", 40960));
+	REQUIRE(mount_img("ks.img"));
+	REQUIRE(ff_open(&fsc, "ks.bin", FS_O_WRITE | FS_O_CREATE, &h) == PB_OK);
+	CHECK_EQ_INT(write_cached(h, 3000, 66, 0), PB_OK);
+	v = fm.vols[0];
+	REQUIRE((sec = file_sector("ks.bin")) != 0);
+	tx_begin(v);				/* the step the fault cuts */
+	REQUIRE(cache_write(v, sec, WB_DATA, 0, &p) == PB_OK);
+	memset(p, 0xee, 100);
+
+	REQUIRE((blob = export_blob(&len, &ver)) != NULL);
+	CHECK(first_vol(blob)->nruns > 0);
+	REQUIRE(cache_write(v, sec + 1, WB_DATA, CG_NOUNDO, &p) == PB_OK);
+	free(blob);
+	REQUIRE((blob = export_blob(&len, &ver)) != NULL);
+	CHECK_EQ_INT(first_vol(blob)->nruns, 0);	/* sec + 1: unknown */
+	free(blob);
+	tx_rollback(v);
+
+	tx_begin(v);
+	REQUIRE(cache_write(v, sec, WB_DATA, 0, &p) == PB_OK);
+	memset(p, 0xee, 100);
+	REQUIRE((blob = fault_out(&len, &ver)) != NULL);
+	CHECK_EQ_INT(standby_beside_ghosts(), PB_OK);
+	REQUIRE(take_over(blob, len, ver) == PB_OK);
+	CHECK_MSG(same_as_pattern("ks.bin", 3000, 66, why, sizeof(why)), "%s",
+	    why);
+	ff_close(&fsc, h);
+	REQUIRE(unmount_to("ks.img"));
+	CHECK_MSG(fsck_clean("ks.img", out, sizeof(out)), "%s", out);
+	CHECK(mtools_same("ks.img", "ks.bin", 3000, 66));
 	free(blob);
 }
 
@@ -1472,7 +1650,7 @@ TEST(fat_import_refuses_unknown_volume_flags)
 	first_vol(blob)->flags = 2;
 	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len, ver), PB_ESTATE);
 	first_vol(blob)->flags = 0;
-	first_vol(blob)->reserved = 1;
+	first_vol(blob)->nruns = 1;	/* a run the blob does not hold */
 	CHECK_EQ_INT(fat_ops.import_state(FF_SELF, blob, len, ver), PB_ESTATE);
 	free(blob);
 	REQUIRE(unmount_to(NULL));
