@@ -27,7 +27,7 @@ import os
 import random
 import re
 
-from pbtest import Machine, PROMPT, workdir
+from pbtest import Machine, PROMPT, esp_cat, workdir
 from images import custom_image
 
 BOOT_TIMEOUT = 150
@@ -142,6 +142,36 @@ def test_transparent_xhci_fault_during_a_read():
     assert took and int(took.group(1)) >= 1, text[-3000:]
     assert re.search(r'usb: 1-\d: back after the controller swap', text), \
         text[-3000:]
+
+
+def test_transparent_fat_fault_keeps_what_was_written_before_it():
+    """A file written (done, in fat's cache only: fs-flush=0) before fat
+    faults is handed to the restarted instance (abi/fs.h struct
+    fs_state_run, mods/fat/vouch.c): it reads back, and is on the disk
+    after the poweroff.  Before, it died with the faulted instance's
+    memory."""
+    img = custom_image('transparent_fat_kept',
+                       ['target=os', 'watchdog=1000', 'fs-flush=0'])
+    with Machine('default', image=img, timeout=300, snapshot=False) as m:
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+        out = m.cmd('write /esp/kept.txt written before the fault', 60)
+        assert 'error' not in out, out
+        start = len(m.serial_text())
+        m.sendline('faultinject fat work null')
+        m.sendline('write /esp/after.txt two')
+        m.expect(r'fat: recovered in \d+ us', 60)
+        m.expect(r'^' + re.escape(PROMPT), 30)
+        out = m.cmd('cat /esp/kept.txt', 60)
+        assert re.search(r'^written before the fault\r?$', out, re.M), out
+        text = m.serial_text()[start:]
+        m.sendline('poweroff')
+        m.expect(r'^powering off', 120)
+        assert m.wait_exit(120) == 0
+    assert 'fat faulted: vector 14 at rip 0x0 ' in text, text[-3000:]
+    assert re.search(r'fs:\S+: \d+ blocks written before the restart '
+                     r'taken back', text), text[-3000:]
+    assert esp_cat(img, 'kept.txt') == b'written before the fault\n'
+    assert esp_cat(img, 'after.txt') == b'two\n'
 
 
 def test_transparent_fat_fault_on_a_volume_it_marked_dirty():
