@@ -3,12 +3,21 @@
  * volume described by the input is mounted, every directory read, every
  * file read, and (in write mode) changed, then unmounted.
  *
- * Input: byte 0 is the mode (bit 0: a writable disk, and a few writes),
- * bytes 1-4 the disk's size in 512-byte sectors (little-endian, 64 at
- * least), then records of a 4-byte sector number and that sector's 512
- * bytes; every other sector reads as zeros (fatfake.h's sparse disk).  So
- * a 40 MiB FAT32 volume is a few kilobytes of input.  The cache is the
- * smallest there is (fs-cache=256), so eviction and write-back run.
+ * Input: byte 0 is the mode (bit 0: a writable disk, and a few writes;
+ * bit 1 with it: a restart after a fault, below), bytes 1-4 the disk's
+ * size in 512-byte sectors (little-endian, 64 at least), then records of
+ * a 4-byte sector number and that sector's 512 bytes; every other sector
+ * reads as zeros (fatfake.h's sparse disk).  So a 40 MiB FAT32 volume is a
+ * few kilobytes of input.  The cache is the smallest there is
+ * (fs-cache=256), so eviction and write-back run.
+ *
+ * A restart: after the writes, a file is written and not synced, the
+ * state is taken as the hub takes it from a faulted fat (mods/fat/state.c:
+ * volumes, handles, the unwritten blocks), and the bytes after the last
+ * whole record change it: a 2-byte offset into the state, then bytes
+ * XORed in from there.  A new instance is given it (import_state must
+ * take it whole or refuse it whole), mounts, and is walked and unmounted
+ * like the first.
  *
  * Beyond the sanitizers it traps on broken promises: a request never
  * completed or completed twice, a block request outside the disk's
@@ -135,6 +144,73 @@ mutate(void)
 	checked(ff_path_op(&fz, FS_SYNC, NULL, NULL));
 }
 
+/* The state as the hub takes it from a faulted instance, then its
+ * memory goes (stop, without a quiesce); the state changed by `mask`. */
+static void *
+fault_state(const uint8_t *mask, size_t n, size_t *len, uint32_t *ver)
+{
+	struct fs_state *st;
+	uint8_t *blob;
+	size_t at;
+
+	must(fat_ops.export_state(FF_SELF, NULL, 0, len, ver) == PB_OK);
+	must((blob = malloc(*len)) != NULL);
+	must(fat_ops.export_state(FF_SELF, blob, *len, len, ver) == PB_OK);
+	fat_ops.release(FF_SELF);
+	fat_ops.stop(FF_SELF);
+	must(ff_pump());
+	must(ff_allocs == 0);
+	if (n >= 2) {
+		at = get16(mask) % *len;
+		for (size_t i = 2; i < n && at < *len; i++)
+			blob[at++] ^= mask[i];
+	}
+	/* The requests are the clients' pointers: none was pending, and
+	 * none is made up. */
+	st = (struct fs_state *)blob;
+	st->nreqs = st->nmreqs = 0;
+	if (st->nvols <= FAT_MAX_VOLS && *len >= sizeof(*st) + st->nvols *
+	    sizeof(struct fs_state_vol))
+		for (unsigned i = 0; i < st->nvols; i++) {
+			struct fs_state_vol *sv = (struct fs_state_vol *)
+			    (st + 1) + i;
+
+			sv->nreqs = sv->nmreqs = 0;
+		}
+	return blob;
+}
+
+/* fat faults with a file written and not synced; a new instance takes
+ * its (changed) state over: 1.  0 when it refuses it or cannot activate
+ * with it (the hub then stops it: it is not unmounted). */
+static int
+restart(const uint8_t *mask, size_t n)
+{
+	uint32_t h, ver;
+	uint64_t put;
+	size_t len;
+	void *blob;
+	int taken;
+
+	memset(fzbuf, 0x3c, 700);
+	if (checked(ff_open(&fz, "kept.bin", FS_O_WRITE | FS_O_CREATE, &h)) ==
+	    PB_OK) {
+		for (int i = 0; i < 4; i++)
+			checked(ff_write(&fz, h, FS_CURSOR, fzbuf, 700, &put));
+	}
+	blob = fault_state(mask, n, &len, &ver);
+	must(fat_ops.start(FF_SELF, &ff_hub, PB_START_STANDBY) == PB_OK);
+	taken = fat_ops.import_state(FF_SELF, blob, len, ver) == PB_OK &&
+	    fat_ops.activate(FF_SELF) == PB_OK;
+	free(blob);
+	must(ff_pump());
+	if (!taken)
+		return 0;
+	if (ff_fs_conn("fs:fuzz", &fz))
+		walk("", 0);
+	return 1;
+}
+
 static void
 unmount(void)
 {
@@ -192,6 +268,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		walk("", 0);
 		if (data[0] & 1)
 			mutate();
+		if ((data[0] & 3) == 3) {
+			size_t tail = (size - 5) % REC;
+
+			if (!restart(data + size - tail, tail)) {
+				fat_ops.stop(FF_SELF);
+				must(ff_pump());
+				must(ff_allocs == 0);
+				return 0;
+			}
+		}
 	}
 	unmount();
 	must(ff_allocs == 0);
