@@ -562,6 +562,7 @@ void vol_block_event(struct fat_vol *v, int ev);
 struct fat_vol *vol_by_conn(struct pb_conn *c);
 int res_at(unsigned i, struct pb_res_info *info);
 int res_props(const char *name, char *buf, size_t cap);
+int vol_name_ok(const char *name);
 
 /* handle.c */
 struct fat_handle *handle_new(struct fat_vol *v, uint32_t id);

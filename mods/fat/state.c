@@ -288,7 +288,7 @@ publish_early(struct fat_vol *v)
 {
 	char props[256];
 
-	if (v->res)
+	if (v->res || !v->res_name[0])
 		return;
 	rt_snprintf(props, sizeof(props), "type=fat disk=%s path=%s", v->disk,
 	    v->bpath[0] ? v->bpath : "-");
@@ -309,7 +309,15 @@ import_vol(const struct fs_state_vol *sv)
 			goto found;
 	if (!(v = vol_new(NULL, sv->disk, 0)))
 		return NULL;
-	rt_strlcpy(v->res_name, sv->res + 3, sizeof(v->res_name));
+	/* A name fat never gives, which a stray write made in the faulted
+	 * instance (campaign default seed 15 #129: four bytes of binary)
+	 * and its clients would wait for in vain: named again at the
+	 * mount, as a fresh volume is. */
+	if (vol_name_ok(sv->res + 3))
+		rt_strlcpy(v->res_name, sv->res + 3, sizeof(v->res_name));
+	else
+		LOGF(PB_LOG_WARN, "%s: the volume's name in the state is not "
+		    "a name: named again at its mount", sv->disk);
 found:
 	rt_strlcpy(v->disk, sv->disk, sizeof(v->disk));
 	rt_strlcpy(v->bpath, sv->path, sizeof(v->bpath));
@@ -449,8 +457,8 @@ state_restore(struct fat_vol *v, struct fat_op *o)
 		return PB_OK;
 	if (v->ro || !(v->dirty_ours && (v->dirty_on_disk ||
 	    v->g.type == FAT12)) || !runs_fit(v)) {
-		LOGF(PB_LOG_ERR, "fs:%s: %u blocks written before the restart "
-		    "are lost: %s", v->res_name, v->nhanded, v->ro ?
+		LOGF(PB_LOG_ERR, "%s: %u blocks written before the restart "
+		    "are lost: %s", v->disk, v->nhanded, v->ro ?
 		    "the volume is read-only" : !runs_fit(v) ? "they do not "
 		    "fit the volume" : "the volume was not marked dirty");
 		handed_free(v);
@@ -466,8 +474,8 @@ state_restore(struct fat_vol *v, struct fat_op *o)
 		o->pos += sizeof(*r) + r->bytes;
 	}
 	v->dirty_on_disk = 1;		/* FAT12: no flag says so */
-	LOGF(PB_LOG_INFO, "fs:%s: %u blocks written before the restart taken "
-	    "back, to be written", v->res_name, v->nhanded);
+	LOGF(PB_LOG_INFO, "%s: %u blocks written before the restart taken "
+	    "back, to be written", v->disk, v->nhanded);
 	handed_free(v);
 	return PB_OK;
 }

@@ -161,19 +161,34 @@ vol_idle(struct fat_vol *v)
 		vol_free(v);
 }
 
-/* Keep [A-Za-z0-9._-] of a label, '_' for the rest. */
+/* The characters of a volume's name: [A-Za-z0-9._-]. */
+static int
+name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+}
+
+/* Could fat have named a volume so (from its label or its disk)? */
+int
+vol_name_ok(const char *name)
+{
+	if (!name[0])
+		return 0;
+	for (; *name; name++)
+		if (!name_char(*name))
+			return 0;
+	return 1;
+}
+
+/* Keep the name characters of a label, '_' for the rest. */
 static void
 name_from_label(const char *label, char *out, size_t cap)
 {
 	size_t i;
 
-	for (i = 0; label[i] && i + 1 < cap; i++) {
-		char ch = label[i];
-
-		out[i] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
-		    ch == '_' ? ch : '_';
-	}
+	for (i = 0; label[i] && i + 1 < cap; i++)
+		out[i] = name_char(label[i]) ? label[i] : '_';
 	out[i] = '\0';
 }
 

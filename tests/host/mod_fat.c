@@ -1637,6 +1637,41 @@ TEST(fat_state_while_it_marks_the_volume_dirty_says_so)
 	CHECK_MSG(fsck_clean("k.img", out, sizeof(out)), "%s", out);
 }
 
+/*
+ * A volume's name damaged in the faulted instance (campaign default seed
+ * 15 #129: the restarted fat published "fs:" and four bytes of binary,
+ * its clients waited for fs:PATCHBAY in vain and the ESP was gone for the
+ * rest of the boot): the volume is named again at its mount, as a fresh
+ * one is, and its clients find it under its name.
+ */
+TEST(fat_restart_names_again_a_volume_whose_name_was_damaged)
+{
+	char why[160];
+	uint32_t h, ver;
+	size_t len;
+	void *blob;
+
+	REQUIRE(make_image("kn.img", "-F 32 -s 1", 40960));
+	REQUIRE(mount_img("kn.img"));
+	REQUIRE(ff_open(&fsc, "kn.bin", FS_O_WRITE | FS_O_CREATE, &h) == PB_OK);
+	CHECK_EQ_INT(write_cached(h, 2000, 67, 0), PB_OK);
+	REQUIRE((blob = fault_out(&len, &ver)) != NULL);
+	memcpy(first_vol(blob)->res + 3, "\xef\xbf\xbd(", 5);
+
+	/* A restart: the old instance's resources are gone (no ghosts). */
+	CHECK_EQ_INT(fat_ops.start(FF_SELF, &ff_hub, PB_START_STANDBY), PB_OK);
+	REQUIRE(take_over(blob, len, ver) == PB_OK);	/* fs:disk0 */
+	CHECK_CONTAINS(ff_log, "the volume's name in the state is not a "
+	    "name: named again at its mount");
+	CHECK(!strstr(ff_log, "not there any more"));
+	CHECK_MSG(same_as_pattern("kn.bin", 2000, 67, why, sizeof(why)), "%s",
+	    why);
+	ff_close(&fsc, h);
+	REQUIRE(unmount_to("kn.img"));
+	CHECK(mtools_same("kn.img", "kn.bin", 2000, 67));
+	free(blob);
+}
+
 /* A state that says more than FS_STATE_VOL_DIRTY is refused whole. */
 TEST(fat_import_refuses_unknown_volume_flags)
 {

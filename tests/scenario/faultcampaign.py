@@ -6,17 +6,20 @@ Each injection i of seed S: `faultinject pick S i MODULES...` arms the
 shell's seeded choice in the hub (hub/inject.c), a key is pressed on the
 emulated keyboard (PS/2 or USB: Shift, which types nothing), `sha256sum
 FILE` reads a file through fat and the disk driver and prints through the
-consoles, `faultinject status` (after a flipped code bit, once the hub's
-scrub has had time to find it) disarms it and says whether it fired, the
-faults charged since and the target's state, and then keys are typed on
-the emulated keyboard: `echo ` on COM1, a token of three letters on the
-keyboard and Enter, and the token must come back, whole and in order.
-The token is typed once the injection is disarmed and recovered from: a
-key typed into a driver while it dies, or into a USB keyboard that a
-restarted xhci resets (QEMU empties the device's queue then, as a real
-keyboard's reset does), may be lost, and says nothing about the recovery;
-a key typed after it must arrive.  Only from outside can a hang (no prompt in time) or a dead
-hub (QEMU gone, or the hub's fatal line) be seen; the machine is then
+consoles, `write NOTE TOKEN` writes a line that stays in fat's cache (the
+next sync is seconds away), `faultinject status` (after a flipped code bit,
+once the hub's scrub has had time to find it) disarms it and says whether
+it fired, the faults charged since and the target's state, and then keys
+are typed on the emulated keyboard: `echo ` on COM1, a token of three
+letters on the keyboard and Enter, and the token must come back, whole and
+in order, and last NOTE must read back as written (a write fat said was
+done and then lost with its memory at a fault is a silent corruption). The
+token is typed once the injection is disarmed and recovered from: a key
+typed into a driver while it dies, or into a USB keyboard that a restarted
+xhci resets (QEMU empties the device's queue then, as a real keyboard's
+reset does), may be lost, and says nothing about the recovery; a key typed
+after it must arrive. Only from outside can a hang (no prompt in time) or a
+dead hub (QEMU gone, or the hub's fatal line) be seen; the machine is then
 booted again and the campaign goes on with injection i + 1 (a choice
 depends only on seed and index, so the sequence is the same).
 
@@ -30,7 +33,8 @@ Outcomes (classify):
                machine is booted again for the next injection
   hang         no prompt within the timeout
   hubcrash     the hub itself died (fatal line, or QEMU gone)
-  corrupt      the workload finished without an error and a wrong checksum
+  corrupt      the workload finished without an error and a wrong checksum,
+               or a note it was told was written reads back otherwise
   notfired     the moment never came (not an injection; not counted)
 """
 
@@ -45,6 +49,7 @@ from pbtest import Machine, PROMPT, ROOT, TestFailure
 OUTCOMES = ['transparent', 'visible', 'stopped', 'hang', 'hubcrash',
             'corrupt']
 FILE = '/esp/patchbay/mods/shell.mod'
+NOTE = '/esp/campaign.txt'
 HEAL_S = 8          # how long a service may take to come back
 FILE_LOCAL = os.path.join(ROOT, 'build', 'esp', 'patchbay', 'mods',
                           'shell.mod')
@@ -88,9 +93,15 @@ def judge_sum(out, sha):
     lines in between, "[  1.234567] error: ...", are not its own)."""
     lines = out.split('\n')
     sums = [l.split()[0] for l in lines if re.match(r'[0-9a-f]{64}  /', l)]
-    if any(l.startswith('error:') for l in lines) or len(sums) != 1:
+    if shell_error(out) or len(sums) != 1:
         return 'error'
     return 'ok' if sums[0] == sha else 'mismatch'
+
+
+def shell_error(out):
+    """Did the shell say a command failed (its own `error:` line, not the
+    hub's log lines, which start with their time)?"""
+    return any(l.startswith('error:') for l in out.split('\n'))
 
 
 def token(i, attempt=0):
@@ -225,11 +236,21 @@ class Campaign:
         for attempt in itertools.count(1):
             out = self.m.cmd('sha256sum ' + FILE, self.timeout)
             if judge_sum(out, self.sha) == 'ok' and \
-                    self._keys(index, attempt) == 'ok':
+                    self._keys(index, attempt) == 'ok' and \
+                    self._note_again(index, attempt):
                 return True
             if time.monotonic() > until:
                 return False
             time.sleep(1)
+
+    def _note_again(self, i, attempt):
+        """Can a note be written and read back (the heal check)?"""
+        note = 'heal%d.%d' % (i, attempt)
+        if shell_error(self.m.cmd('write %s %s' % (NOTE, note),
+                                  self.timeout)):
+            return False
+        return bool(re.search(r'^%s\r?$' % re.escape(note),
+                              self.m.cmd('cat ' + NOTE, self.timeout), re.M))
 
     def _keys(self, i, attempt=0):
         """The keyboard's part of the workload: 'echo ' on COM1, a token
@@ -280,6 +301,11 @@ class Campaign:
         m.sendkey(KEYS[self.config])
         rec['workload'] = judge_sum(m.cmd('sha256sum ' + FILE, self.timeout),
                                     self.sha)
+        note = 'note%d' % i
+        wrote = m.cmd('write %s %s' % (NOTE, note), self.timeout)
+        if shell_error(wrote) and rec['workload'] == 'ok':
+            rec['workload'] = 'error'
+            rec['why'] = 'the note not written: ' + wrote.strip()[-200:]
         if rec.get('type') == 'codebit':
             time.sleep(SCRUB_S)
         status = m.cmd('faultinject status', self.timeout)   # disarmed
@@ -289,6 +315,16 @@ class Campaign:
         if rec.get('lost') and rec['workload'] == 'ok':
             rec['workload'] = 'error'
             rec['why'] = 'the line that said what was armed was lost'
+        back = m.cmd('cat ' + NOTE, self.timeout)
+        if shell_error(wrote):
+            pass                # not written, and said so: visible
+        elif shell_error(back) and rec['workload'] == 'ok':
+            rec['workload'] = 'error'
+            rec['why'] = 'the note not read: ' + back.strip()[-200:]
+        elif not shell_error(back) and \
+                not re.search(r'^%s\r?$' % note, back, re.M):
+            rec['workload'] = 'mismatch'
+            rec['why'] = 'the note reads back as ' + back.strip()[-200:]
         # Judged now, before the next is armed: its heal check (a
         # workload that failed must work again) must not run under the
         # next injection, which would be charged to this one.

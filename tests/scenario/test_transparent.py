@@ -168,7 +168,7 @@ def test_transparent_fat_fault_keeps_what_was_written_before_it():
         m.expect(r'^powering off', 120)
         assert m.wait_exit(120) == 0
     assert 'fat faulted: vector 14 at rip 0x0 ' in text, text[-3000:]
-    assert re.search(r'fs:\S+: \d+ blocks written before the restart '
+    assert re.search(r'block:\S+: \d+ blocks written before the restart '
                      r'taken back', text), text[-3000:]
     assert esp_cat(img, 'kept.txt') == b'written before the fault\n'
     assert esp_cat(img, 'after.txt') == b'two\n'
