@@ -2,18 +2,18 @@
 machine (tests/scenario/test_inject.py in CI, tests/bench/run for the full
 one).
 
-Each injection i of seed S: `faultinject pick S i MODULES...` arms the
-shell's seeded choice in the hub (hub/inject.c), a key is pressed on the
-emulated keyboard (PS/2 or USB: Shift, which types nothing), `sha256sum
-FILE` reads a file through fat and the disk driver and prints through the
-consoles, `write NOTE TOKEN` writes a line that stays in fat's cache (the
-next sync is seconds away), `faultinject status` (after a flipped code bit,
-once the hub's scrub has had time to find it) disarms it and says whether
-it fired, the faults charged since and the target's state, and then keys
-are typed on the emulated keyboard: `echo ` on COM1, a token of three
+Each injection i of seed S: `write NOTE TOKEN` writes a line, which stays
+in fat's cache (its next sync is seconds away), then `faultinject pick S i
+MODULES...` arms the shell's seeded choice in the hub (hub/inject.c), a key
+is pressed on the emulated keyboard (PS/2 or USB: Shift, which types
+nothing), `sha256sum FILE` reads a file through fat and the disk driver and
+prints through the consoles, `faultinject status` (after a flipped code
+bit, once the hub's scrub has had time to find it) disarms it and says
+whether it fired, the faults charged since and the target's state, and then
+keys are typed on the emulated keyboard: `echo ` on COM1, a token of three
 letters on the keyboard and Enter, and the token must come back, whole and
 in order, and last NOTE must read back as written (a write fat said was
-done and then lost with its memory at a fault is a silent corruption). The
+done and lost with its memory at the fault is a silent corruption). The
 token is typed once the injection is disarmed and recovered from: a key
 typed into a driver while it dies, or into a USB keyboard that a restarted
 xhci resets (QEMU empties the device's queue then, as a real keyboard's
@@ -276,6 +276,10 @@ class Campaign:
         """Arm injection i (finishing the one before, if a failure left it
         unjudged), run the workload under it and judge it."""
         m = self.m
+        # Written before the injection is armed, so that it is in fat's
+        # cache, told done, when the injection comes.
+        note = 'note%d' % i
+        wrote = m.cmd('write %s %s' % (NOTE, note), self.timeout)
         out = m.cmd('faultinject pick %d %d %s' %
                     (self.seed, i, ' '.join(self.modules)), self.timeout)
         if self.pending:
@@ -289,6 +293,8 @@ class Campaign:
                         'why': out.strip()[-200:]})
             return
         rec = self.pending = {'index': i, 'workload': None}
+        if shell_error(wrote):
+            rec['why'] = 'the note not written: ' + wrote.strip()[-200:]
         if a:
             rec.update(module=a.group(1), moment=a.group(2),
                        type=a.group(3), param=a.group(4))
@@ -301,11 +307,6 @@ class Campaign:
         m.sendkey(KEYS[self.config])
         rec['workload'] = judge_sum(m.cmd('sha256sum ' + FILE, self.timeout),
                                     self.sha)
-        note = 'note%d' % i
-        wrote = m.cmd('write %s %s' % (NOTE, note), self.timeout)
-        if shell_error(wrote) and rec['workload'] == 'ok':
-            rec['workload'] = 'error'
-            rec['why'] = 'the note not written: ' + wrote.strip()[-200:]
         if rec.get('type') == 'codebit':
             time.sleep(SCRUB_S)
         status = m.cmd('faultinject status', self.timeout)   # disarmed
@@ -317,7 +318,7 @@ class Campaign:
             rec['why'] = 'the line that said what was armed was lost'
         back = m.cmd('cat ' + NOTE, self.timeout)
         if shell_error(wrote):
-            pass                # not written, and said so: visible
+            rec['workload'] = 'error'   # not written, and said so
         elif shell_error(back) and rec['workload'] == 'ok':
             rec['workload'] = 'error'
             rec['why'] = 'the note not read: ' + back.strip()[-200:]
