@@ -12,8 +12,8 @@
  * the hand-over: a unit the step had logged goes as its undo copy (what
  * the last step left), the step itself runs again in the new instance.
  * Any unit whose data no longer matches its sum, or that the step changed
- * without an undo copy (file data, CG_NOUNDO), or a dirty count that does
- * not add up, and the volume hands over nothing: its disk as of the last
+ * without an undo copy (file data, CG_NOUNDO), or whose class is none, or
+ * a dirty count that does not add up, and the volume hands over nothing: its disk as of the last
  * sync is consistent (wb.c), half of its unwritten blocks would not be.
  */
 #include "fat.h"
@@ -109,7 +109,7 @@ cache_each_unwritten(struct fat_vol *v, void (*fn)(struct fat_vol *,
 		if (u->state != U_VALID || u->dirty == WB_NONE)
 			continue;
 		dirty++;
-		if (as_last_left(c, u, &data, 1) < 0)
+		if (u->dirty >= WB_NCLASS || as_last_left(c, u, &data, 1) < 0)
 			return PB_ECORRUPT;
 	}
 	if (dirty != c->ndirty)

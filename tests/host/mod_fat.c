@@ -1518,6 +1518,7 @@ TEST(fat_fault_hands_over_no_block_it_cannot_vouch_for)
 	char out[4096], why[160];
 	uint32_t h, ver;
 	struct unit *u;
+	uint8_t cls;
 	size_t len;
 	void *blob;
 
@@ -1530,6 +1531,12 @@ TEST(fat_fault_hands_over_no_block_it_cannot_vouch_for)
 	REQUIRE(ff_open(&fsc, "kv.bin", FS_O_WRITE, &h) == PB_OK);
 	CHECK_EQ_INT(write_cached(h, 3000, 65, 0), PB_OK);
 	REQUIRE((u = dirty_unit(file_sector("kv.bin"))) != NULL);
+	cls = u->dirty;
+	u->dirty = WB_NCLASS + 4;		/* a class that is none */
+	REQUIRE((blob = export_blob(&len, &ver)) != NULL);
+	CHECK_EQ_INT(first_vol(blob)->nruns, 0);
+	free(blob);
+	u->dirty = cls;
 	u->data[10] ^= 0x40;			/* the stray write */
 
 	REQUIRE((blob = fault_out(&len, &ver)) != NULL);
