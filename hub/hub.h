@@ -494,6 +494,7 @@ void recover_defer(void);
 /* module code changed under it (scrub.c) */
 void scrub_note(struct pb_module *m, const struct pe_image *img);
 unsigned scrub_turn(void);
+void scrub_repair(struct pb_module *m);
 void scrub_start(void);
 unsigned irq_poll_module(struct pb_module *m);
 long arch_call_hook(long (*fn)(void *), void *arg, struct pb_module *owner);

@@ -368,6 +368,8 @@ recover_restart(struct pb_module *m, uint64_t t0)
 	 * recovery (take_faulted defers what it finds, and finds it settled
 	 * then). */
 	m->busy++;
+	if (m->fault_vector == FAULT_CODE && (m->desc.flags & PB_MOD_RESTATE))
+		scrub_repair(m);	/* its export runs the code loaded */
 	replay_save(m);		/* its state, if it survives a restart */
 	wait_requests_out(m);
 	unload_faulted(m);

@@ -85,6 +85,58 @@ scrub_turn(void)
 	return changed;
 }
 
+/*
+ * m's code as it was loaded, put back before its faulted instance is
+ * asked for its state (recover.c): that export runs the code the file
+ * holds, not the changed code, which could say anything.  The part of
+ * the image m holds is loaded from the file again, relocated for m's
+ * base, into a scratch buffer (whole: its relocations reach all of it);
+ * the words of code that differ are written back with CR0.WP clear
+ * (arch_code_poke).  What the changed
+ * code did to m's data before the scrub found it stays: PB_MOD_RESTATE
+ * modules check the state they are given (fat vouches for its blocks).
+ */
+void
+scrub_repair(struct pb_module *m)
+{
+	uint32_t n = 0;
+	const uint64_t *was;
+	struct pe_image img;
+	const char *why = "";
+	uint8_t *fresh;
+
+	if (!m->code_len || pe_parse(m->file, m->file_size, &img, &why) ||
+	    !(fresh = mem_alloc(NULL, (m->size - m->head + 4095) / 4096, 0,
+	    MEM_KIND_HEAP))) {
+		log_event(LOG_ERROR, "%s: its code is not put back: %s",
+		    m->name, why[0] ? why : "no memory");
+		return;
+	}
+	if (pe_load_range(&img, fresh - m->head, m->base, m->head, m->size,
+	    &why))
+		goto out;
+	was = (const uint64_t *)(uintptr_t)(fresh + m->code_rva - m->head);
+	for (uint32_t off = 0; off < m->code_len; off += 8) {
+		const volatile uint64_t *now = (const volatile uint64_t *)
+		    (uintptr_t)(m->base + m->code_rva + off);
+
+		if (*now != was[off / 8] && arch_code_poke(m->base +
+		    m->code_rva, m->code_len, off, (const uint8_t *)&was[off / 8],
+		    8, 0))
+			n++;
+	}
+	why = code_sum(m->base + m->code_rva, m->code_len) == m->code_sum ?
+	    NULL : "its sum is still not the one it was loaded with";
+out:
+	mem_free(NULL, fresh);
+	if (why)
+		log_event(LOG_ERROR, "%s: its code is not put back: %s",
+		    m->name, why);
+	else
+		log_event(LOG_MOD, "%s: its code put back as loaded (%u words "
+		    "changed) before its state is taken", m->name, n);
+}
+
 static void scrub_tick(void *unused);
 
 static void

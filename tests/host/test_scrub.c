@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "fakemod.h"
+#include "../../abi/rt/rt.h"
 
 static struct fm *bus, *drv, *app;
 
@@ -63,6 +64,38 @@ TEST(scrub_sums_whole_pages_and_only_running_modules)
 	drv->m->state = MOD_RUNNING;
 	CHECK_EQ_INT(scrub_turn(), 1);
 	fm_run_work();
+	CHECK_EQ_INT(drv->nstart, 2);
+	CHECK_EQ_INT(scrub_turn(), 0);
+	fm_teardown();
+}
+
+/* A PB_MOD_RESTATE module's export at its fault runs the code it was
+ * loaded with, not the changed code (which could say anything): the code
+ * is put back from its file first. */
+static int code_whole_at_export = -1;
+
+static void
+whole_at_export(struct fm *f, int step)
+{
+	if (f == drv && step == FM_EXPORT && code_whole_at_export < 0)
+		code_whole_at_export = rt_sum64(RT_SUM64_SEED,
+		    (const void *)code_of(f->m), f->m->code_len) ==
+		    f->m->code_sum;
+}
+
+TEST(scrub_puts_the_code_back_before_the_state_is_taken)
+{
+	REQUIRE(world());
+	drv->m->desc.flags |= PB_MOD_RESTATE;
+	fm_step_hook = whole_at_export;
+	code_of(drv->m)[0x321] ^= 0x04;
+	code_of(drv->m)[0x328] ^= 0x01;		/* the next word */
+	CHECK_EQ_INT(scrub_turn(), 1);
+	fm_run_work();
+	CHECK_EQ_INT(code_whole_at_export, 1);
+	CHECK(fm_log_has("drv: its code put back as loaded (2 words changed) "
+	    "before its state is taken"));
+	CHECK(fm_log_has("drv: recovered in"));
 	CHECK_EQ_INT(drv->nstart, 2);
 	CHECK_EQ_INT(scrub_turn(), 0);
 	fm_teardown();

@@ -26,8 +26,9 @@ import hashlib
 import os
 import random
 import re
+import struct
 
-from pbtest import Machine, PROMPT, esp_cat, workdir
+from pbtest import Machine, PROMPT, ROOT, esp_cat, workdir
 from images import custom_image
 
 BOOT_TIMEOUT = 150
@@ -172,6 +173,52 @@ def test_transparent_fat_fault_keeps_what_was_written_before_it():
                      r'taken back', text), text[-3000:]
     assert esp_cat(img, 'kept.txt') == b'written before the fault\n'
     assert esp_cat(img, 'after.txt') == b'two\n'
+
+
+def code_padding(mod):
+    """An offset in the last page of a module's .text past its last byte,
+    where nothing runs (PE/COFF spec 3, 4: the section table)."""
+    data = open(os.path.join(ROOT, 'build', 'esp', 'patchbay', 'mods',
+                             mod + '.mod'), 'rb').read()
+    pe = struct.unpack_from('<I', data, 0x3c)[0]
+    nsect = struct.unpack_from('<H', data, pe + 6)[0]
+    table = pe + 24 + struct.unpack_from('<H', data, pe + 20)[0]
+    for i in range(nsect):
+        name, vsize, rva = struct.unpack_from('<8sII', data, table + 40 * i)
+        if name.rstrip(b'\0') == b'.text':
+            end = rva + vsize
+            assert end % 4096 and 4096 - end % 4096 >= 16, (mod, end)
+            return (end | 4095) - 7
+    raise AssertionError('%s.mod has no .text' % mod)
+
+
+def test_transparent_fat_code_bit_put_back_before_its_state():
+    """A bit flipped in fat's code (where nothing runs), with a file
+    written and in its cache only: the scrub finds it, and the hub puts
+    the code back as loaded before it asks the faulted instance for its
+    state (hub/scrub.c scrub_repair), so the export runs the code the file
+    holds.  The file is handed over, and on the disk after the poweroff."""
+    img = custom_image('transparent_fat_codebit',
+                       ['target=os', 'watchdog=1000', 'fs-flush=0'])
+    with Machine('default', image=img, timeout=300, snapshot=False) as m:
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+        out = m.cmd('write /esp/bit.txt written before the bit', 60)
+        assert 'error' not in out, out
+        start = len(m.serial_text())
+        m.sendline('faultinject fat work codebit 0x3%08x'
+                   % code_padding('fat'))
+        m.sendline('ls /esp')
+        m.expect(r'fat: recovered in \d+ us \(its code changed\)', 60)
+        m.expect(r'^' + re.escape(PROMPT), 30)
+        out = m.cmd('cat /esp/bit.txt', 60)
+        assert re.search(r'^written before the bit\r?$', out, re.M), out
+        text = m.serial_text()[start:]
+        m.sendline('poweroff')
+        m.expect(r'^powering off', 120)
+        assert m.wait_exit(120) == 0
+    assert 'fat: its code put back as loaded (1 words changed) before ' \
+        'its state is taken' in text, text[-3000:]
+    assert esp_cat(img, 'bit.txt') == b'written before the bit\n'
 
 
 def test_transparent_fat_fault_on_a_volume_it_marked_dirty():
