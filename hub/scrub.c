@@ -92,9 +92,9 @@ scrub_turn(void)
  * the image m holds is loaded from the file again, relocated for m's
  * base, into a scratch buffer (whole: its relocations reach all of it);
  * the words of code that differ are written back with CR0.WP clear
- * (arch_code_poke).  What the changed
- * code did to m's data before the scrub found it stays: PB_MOD_RESTATE
- * modules check the state they are given (fat vouches for its blocks).
+ * (arch_code_poke).  What the changed code did to m's data before the
+ * scrub found it stays: PB_MOD_RESTATE modules check the state they are
+ * given (fat vouches for its blocks).
  */
 void
 scrub_repair(struct pb_module *m)
@@ -117,12 +117,12 @@ scrub_repair(struct pb_module *m)
 		goto out;
 	was = (const uint64_t *)(uintptr_t)(fresh + m->code_rva - m->head);
 	for (uint32_t off = 0; off < m->code_len; off += 8) {
+		uint64_t code = m->base + m->code_rva;
 		const volatile uint64_t *now = (const volatile uint64_t *)
-		    (uintptr_t)(m->base + m->code_rva + off);
+		    (uintptr_t)(code + off);
 
-		if (*now != was[off / 8] && arch_code_poke(m->base +
-		    m->code_rva, m->code_len, off, (const uint8_t *)&was[off / 8],
-		    8, 0))
+		if (*now != was[off / 8] && arch_code_poke(code, m->code_len,
+		    off, (const uint8_t *)&was[off / 8], 8, 0))
 			n++;
 	}
 	why = code_sum(m->base + m->code_rva, m->code_len) == m->code_sum ?

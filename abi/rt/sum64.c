@@ -1,7 +1,7 @@
 /*
  * sum64.c - a quick check sum of memory that must not change behind its
  * owner's back (a module's code: hub/scrub.c; a cache's unwritten blocks:
- * mods/fat/cache.c).  FNV-1a over 8-byte words: any one flipped bit
+ * mods/fat/vouch.c).  FNV-1a over 8-byte words: any one flipped bit
  * changes it, and it takes an eighth of the steps a byte-wise sum such
  * as rt_crc32 takes.  Not a defence against someone who wants a
  * collision.  Chained: pass the previous result (RT_SUM64_SEED to begin);

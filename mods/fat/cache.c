@@ -600,7 +600,8 @@ update_one(struct fat_vol *v, struct unit *u, uint32_t at, uint32_t from,
 	if (u->dirty)
 		unit_stale(&v->c, u);
 	memcpy(u->data + (size_t)from * v->g.bps,
-	    (const uint8_t *)arg + (size_t)at * v->g.bps, (size_t)cnt * v->g.bps);
+	    (const uint8_t *)arg + (size_t)at * v->g.bps,
+	    (size_t)cnt * v->g.bps);
 }
 
 /* A direct write goes to the disk: the cache holds the same. */
@@ -655,7 +656,8 @@ cache_collect_dirty(struct fat_vol *v, int cls, struct unit **out,
 	for (unsigned k = 0; k < c->nbacked; k++) {
 		struct unit *u = cache_chunk_units(c, k);
 
-		for (unsigned i = 0; i < cache_chunk_count(c, k) && n < max; i++)
+		for (unsigned i = 0; i < cache_chunk_count(c, k) && n < max;
+		    i++)
 			if (u[i].state == U_VALID && u[i].dirty == cls)
 				out[n++] = &u[i];
 	}

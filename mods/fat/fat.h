@@ -110,9 +110,9 @@ struct unit {
 	uint32_t pin;			/* == cache.pin_seq: the step's */
 	uint32_t tx;			/* == cache.tx_seq: in the undo log */
 	int32_t err;			/* U_ERROR: what the read said */
-	uint8_t stale;			/* changed in this step: sum it again */
-	uint64_t sum;			/* rt_sum64 of its place and data, as
-					 * the last step left them */
+	uint8_t stale;			/* changed in this step: sum again */
+	uint64_t sum;			/* rt_sum64 of its place and data,
+					 * as the last step left them */
 	uint8_t *data;
 };
 

@@ -351,7 +351,8 @@ file_write_step(struct fat_vol *v, struct fat_op *o, const uint8_t *buf)
 		}
 		/* A unit read now could hold sectors a direct write still
 		 * has on the way: read it once those are down. */
-		flags = CG_NOUNDO | (cache_whole_unit(v, sec, soff, left) ? CG_NEW : 0);
+		flags = CG_NOUNDO |
+		    (cache_whole_unit(v, sec, soff, left) ? CG_NEW : 0);
 		if (o->job->inflight && !(flags & CG_NEW) && !cache_resident(v, sec))
 			return FAT_PENDING;
 		if ((r = cache_write(v, sec, WB_DATA, flags, &p)) != PB_OK)

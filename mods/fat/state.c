@@ -172,8 +172,8 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 		sv->flags = v->dirty_on_disk || v->op.marking ?
 		    FS_STATE_VOL_DIRTY : 0;
 		r = vol_runs(v, runs, (uint8_t *)buf + *len);
-		if (r.over)
-			return PB_EINVAL;	/* more than when it was sized */
+		if (r.over)		/* more than when it was sized */
+			return PB_EINVAL;
 		sv->nruns = r.n;
 		runs = r.out;
 		for (unsigned k = 0; (j = pending_job(v, k)); k++) {

@@ -13,8 +13,9 @@
  * the last step left), the step itself runs again in the new instance.
  * Any unit whose data no longer matches its sum, or that the step changed
  * without an undo copy (file data, CG_NOUNDO), or whose class is none, or
- * a dirty count that does not add up, and the volume hands over nothing: its disk as of the last
- * sync is consistent (wb.c), half of its unwritten blocks would not be.
+ * a dirty count that does not add up, and the volume hands over nothing:
+ * its disk as of the last sync is consistent (wb.c), half of its
+ * unwritten blocks would not be.
  */
 #include "fat.h"
 

@@ -28,13 +28,15 @@ Outcomes (classify):
                the keys typed afterwards echoed (`fault` tells whether a
                fault was caught and recovered, or none showed)
   visible      the workload saw an error, and works again within HEAL_S
+               (a note lost after fat said so on the console is one)
   stopped      the system is alive, but a module was left stopped, or the
                workload does not work again (the service is lost); the
                machine is booted again for the next injection
   hang         no prompt within the timeout
   hubcrash     the hub itself died (fatal line, or QEMU gone)
   corrupt      the workload finished without an error and a wrong checksum,
-               or a note it was told was written reads back otherwise
+               or a note it was told was written reads back otherwise and
+               nothing said it was lost
   notfired     the moment never came (not an injection; not counted)
 """
 
@@ -96,6 +98,14 @@ def judge_sum(out, sha):
     if shell_error(out) or len(sums) != 1:
         return 'error'
     return 'ok' if sums[0] == sha else 'mismatch'
+
+
+# fat's error lines that say written blocks are lost (mods/fat: its disk
+# went, or a restart could not take them over): a note that then reads
+# back otherwise was lost with a visible error, not silently.
+LOST_RX = re.compile(r'error: fat: .*(went with \d+ blocks not written|'
+                     r'blocks written before the restart are lost|'
+                     r'are not handed over)')
 
 
 def shell_error(out):
@@ -276,6 +286,7 @@ class Campaign:
         """Arm injection i (finishing the one before, if a failure left it
         unjudged), run the workload under it and judge it."""
         m = self.m
+        start = len(m.serial_text())
         # Written before the injection is armed, so that it is in fat's
         # cache, told done, when the injection comes.
         note = 'note%d' % i
@@ -324,8 +335,11 @@ class Campaign:
             rec['why'] = 'the note not read: ' + back.strip()[-200:]
         elif not shell_error(back) and \
                 not re.search(r'^%s\r?$' % note, back, re.M):
-            rec['workload'] = 'mismatch'
-            rec['why'] = 'the note reads back as ' + back.strip()[-200:]
+            lost = LOST_RX.search(m.serial_text()[start:])
+            rec['workload'] = 'error' if lost else 'mismatch'
+            rec['why'] = 'the note reads back as %s%s' % (
+                back.strip()[-200:], ', as fat said: ' + lost.group(0)
+                if lost else '')
         # Judged now, before the next is armed: its heal check (a
         # workload that failed must work again) must not run under the
         # next injection, which would be charged to this one.
