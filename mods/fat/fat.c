@@ -173,7 +173,11 @@ fat_stop(struct pb_module *m)
 
 		if (!v)
 			continue;
-		if (v->dirty_on_disk || v->c.ndirty)
+		if (v->c.ndirty && v->runs_exported == v->c.ndirty)
+			LOGF(PB_LOG_INFO, "fs:%s: stopped without a quiesce: "
+			    "its %u blocks not written are in the state it "
+			    "exported", v->res_name, v->c.ndirty);
+		else if (v->dirty_on_disk || v->c.ndirty)
 			LOGF(PB_LOG_WARN, "fs:%s: stopped without a quiesce: %u "
 			    "blocks not written, the volume stays marked "
 			    "dirty", v->res_name, v->c.ndirty);

@@ -465,6 +465,7 @@ struct fat_vol {
 					 * fs_state_run, data), for the mount */
 	size_t handed_len;
 	unsigned nhanded;
+	unsigned runs_exported;		/* units in the last state exported */
 	const char *bad[FAT_BAD_KINDS];	/* corruption said, once a kind */
 	struct pb_resource *res, *mres;
 	struct cache c;

@@ -174,7 +174,7 @@ state_export(void *buf, size_t cap, size_t *len, uint32_t *version)
 		r = vol_runs(v, runs, (uint8_t *)buf + *len);
 		if (r.over)		/* more than when it was sized */
 			return PB_EINVAL;
-		sv->nruns = r.n;
+		sv->nruns = v->runs_exported = r.n;
 		runs = r.out;
 		for (unsigned k = 0; (j = pending_job(v, k)); k++) {
 			if (j->kind == JOB_FS) {

@@ -1494,6 +1494,8 @@ TEST(fat_restart_after_a_fault_keeps_what_its_clients_wrote)
 
 	REQUIRE((blob = fault_out(&len, &ver)) != NULL);
 	CHECK(first_vol(blob)->nruns > 0);
+	CHECK_CONTAINS(ff_log, "blocks not written are in the state it "
+	    "exported");
 	CHECK_EQ_INT(standby_beside_ghosts(), PB_OK);
 	REQUIRE(take_over(blob, len, ver) == PB_OK);
 	CHECK_CONTAINS(ff_log, "blocks written before the restart taken back");
@@ -1543,6 +1545,8 @@ TEST(fat_fault_hands_over_no_block_it_cannot_vouch_for)
 	CHECK_EQ_INT(first_vol(blob)->nruns, 0);
 	CHECK_CONTAINS(ff_log, "are not handed over: the cache holding them "
 	    "is not as fat left it");
+	CHECK_CONTAINS(ff_log, "blocks not written, the volume stays marked "
+	    "dirty");
 	CHECK_EQ_INT(standby_beside_ghosts(), PB_OK);
 	REQUIRE(take_over(blob, len, ver) == PB_OK);
 	CHECK(!strstr(ff_log, "taken back"));
