@@ -1289,7 +1289,7 @@ fault_out(size_t *len, uint32_t *ver)
 {
 	void *blob = export_blob(len, ver);
 
-	fat_ops.release(FF_SELF);
+	CHECK_EQ_INT(fat_ops.release(FF_SELF), PB_OK);
 	keep_ghosts();
 	fat_ops.stop(FF_SELF);
 	ff_pump();
@@ -1473,6 +1473,17 @@ write_cached(uint32_t h, uint64_t len, unsigned seed, uint64_t from)
 	return r;
 }
 
+/* FAT32 image `img` mounted, file `name` made on it and `len` bytes of
+ * pattern seed written through the cache, its handle in *h: 1. */
+static int
+mounted_with_cached_file(const char *img, const char *name, uint64_t len,
+    unsigned seed, uint32_t *h)
+{
+	return make_image(img, "-F 32 -s 1", 40960) && mount_img(img) &&
+	    ff_open(&fsc, name, FS_O_WRITE | FS_O_CREATE, h) == PB_OK &&
+	    write_cached(*h, len, seed, 0) == PB_OK;
+}
+
 /*
  * What fat's clients were told was written and fat had only in its cache
  * when it faulted is handed to the new instance and written by it (before,
@@ -1486,10 +1497,8 @@ TEST(fat_restart_after_a_fault_keeps_what_its_clients_wrote)
 	size_t len;
 	void *blob;
 
-	REQUIRE(make_image("kw.img", "-F 32 -s 1", 40960));
-	REQUIRE(mount_img("kw.img"));
-	REQUIRE(ff_open(&fsc, "kw.bin", FS_O_WRITE | FS_O_CREATE, &h) == PB_OK);
-	CHECK_EQ_INT(write_cached(h, 6000, 63, 0), PB_OK);
+	REQUIRE(mounted_with_cached_file("kw.img", "kw.bin", 6000, 63,
+	    &h));
 	REQUIRE(fm.vols[0]->c.ndirty > 0);	/* done, in the cache only */
 
 	REQUIRE((blob = fault_out(&len, &ver)) != NULL);
@@ -1524,10 +1533,8 @@ TEST(fat_fault_hands_over_no_block_it_cannot_vouch_for)
 	size_t len;
 	void *blob;
 
-	REQUIRE(make_image("kv.img", "-F 32 -s 1", 40960));
-	REQUIRE(mount_img("kv.img"));
-	REQUIRE(ff_open(&fsc, "kv.bin", FS_O_WRITE | FS_O_CREATE, &h) == PB_OK);
-	CHECK_EQ_INT(write_cached(h, 3000, 64, 0), PB_OK);
+	REQUIRE(mounted_with_cached_file("kv.img", "kv.bin", 3000, 64,
+	    &h));
 	CHECK_EQ_INT(ff_path_op(&fsc, FS_SYNC, NULL, NULL), PB_OK);
 	REQUIRE(ff_close(&fsc, h) == PB_OK);	/* again from its start */
 	REQUIRE(ff_open(&fsc, "kv.bin", FS_O_WRITE, &h) == PB_OK);
@@ -1573,10 +1580,8 @@ TEST(fat_fault_inside_a_step_hands_over_what_the_last_step_left)
 	size_t len;
 	void *blob;
 
-	REQUIRE(make_image("ks.img", "-F 32 -s 1", 40960));
-	REQUIRE(mount_img("ks.img"));
-	REQUIRE(ff_open(&fsc, "ks.bin", FS_O_WRITE | FS_O_CREATE, &h) == PB_OK);
-	CHECK_EQ_INT(write_cached(h, 3000, 66, 0), PB_OK);
+	REQUIRE(mounted_with_cached_file("ks.img", "ks.bin", 3000, 66,
+	    &h));
 	v = fm.vols[0];
 	REQUIRE((sec = file_sector("ks.bin")) != 0);
 	tx_begin(v);				/* the step the fault cuts */
@@ -1662,10 +1667,8 @@ TEST(fat_restart_names_again_a_volume_whose_name_was_damaged)
 	size_t len;
 	void *blob;
 
-	REQUIRE(make_image("kn.img", "-F 32 -s 1", 40960));
-	REQUIRE(mount_img("kn.img"));
-	REQUIRE(ff_open(&fsc, "kn.bin", FS_O_WRITE | FS_O_CREATE, &h) == PB_OK);
-	CHECK_EQ_INT(write_cached(h, 2000, 67, 0), PB_OK);
+	REQUIRE(mounted_with_cached_file("kn.img", "kn.bin", 2000, 67,
+	    &h));
 	REQUIRE((blob = fault_out(&len, &ver)) != NULL);
 	memcpy(first_vol(blob)->res + 3, "\xef\xbf\xbd(", 5);
 

@@ -145,33 +145,43 @@ def test_transparent_xhci_fault_during_a_read():
         text[-3000:]
 
 
+def fault_over_a_cached_file(name, path, line, inject, trigger, recovered):
+    """fs-flush=0: `line` written to /esp/`path` stays in fat's cache.
+    Then `faultinject fat INJECT`, TRIGGER to make it fire, and the
+    `recovered` line: the file must read back, and be on the disk after
+    the poweroff.  The serial text from the injection on, and the image."""
+    img = custom_image(name, ['target=os', 'watchdog=1000', 'fs-flush=0'])
+    with Machine('default', image=img, timeout=300, snapshot=False) as m:
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+        out = m.cmd('write /esp/%s %s' % (path, line), 60)
+        assert 'error' not in out, out
+        start = len(m.serial_text())
+        m.sendline('faultinject fat ' + inject)
+        m.sendline(trigger)
+        m.expect(recovered, 60)
+        m.expect(r'^' + re.escape(PROMPT), 30)
+        out = m.cmd('cat /esp/' + path, 60)
+        assert re.search(r'^%s\r?$' % re.escape(line), out, re.M), out
+        text = m.serial_text()[start:]
+        m.sendline('poweroff')
+        m.expect(r'^powering off', 120)
+        assert m.wait_exit(120) == 0
+    assert esp_cat(img, path) == line.encode() + b'\n'
+    return text, img
+
+
 def test_transparent_fat_fault_keeps_what_was_written_before_it():
     """A file written (done, in fat's cache only: fs-flush=0) before fat
     faults is handed to the restarted instance (abi/fs.h struct
     fs_state_run, mods/fat/vouch.c): it reads back, and is on the disk
     after the poweroff.  Before, it died with the faulted instance's
     memory."""
-    img = custom_image('transparent_fat_kept',
-                       ['target=os', 'watchdog=1000', 'fs-flush=0'])
-    with Machine('default', image=img, timeout=300, snapshot=False) as m:
-        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
-        out = m.cmd('write /esp/kept.txt written before the fault', 60)
-        assert 'error' not in out, out
-        start = len(m.serial_text())
-        m.sendline('faultinject fat work null')
-        m.sendline('write /esp/after.txt two')
-        m.expect(r'fat: recovered in \d+ us', 60)
-        m.expect(r'^' + re.escape(PROMPT), 30)
-        out = m.cmd('cat /esp/kept.txt', 60)
-        assert re.search(r'^written before the fault\r?$', out, re.M), out
-        text = m.serial_text()[start:]
-        m.sendline('poweroff')
-        m.expect(r'^powering off', 120)
-        assert m.wait_exit(120) == 0
+    text, img = fault_over_a_cached_file(
+        'transparent_fat_kept', 'kept.txt', 'written before the fault',
+        'work null', 'write /esp/after.txt two', r'fat: recovered in \d+ us')
     assert 'fat faulted: vector 14 at rip 0x0 ' in text, text[-3000:]
     assert re.search(r'block:\S+: \d+ blocks written before the restart '
                      r'taken back', text), text[-3000:]
-    assert esp_cat(img, 'kept.txt') == b'written before the fault\n'
     assert esp_cat(img, 'after.txt') == b'two\n'
 
 
@@ -198,27 +208,12 @@ def test_transparent_fat_code_bit_put_back_before_its_state():
     the code back as loaded before it asks the faulted instance for its
     state (hub/scrub.c scrub_repair), so the export runs the code the file
     holds.  The file is handed over, and on the disk after the poweroff."""
-    img = custom_image('transparent_fat_codebit',
-                       ['target=os', 'watchdog=1000', 'fs-flush=0'])
-    with Machine('default', image=img, timeout=300, snapshot=False) as m:
-        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
-        out = m.cmd('write /esp/bit.txt written before the bit', 60)
-        assert 'error' not in out, out
-        start = len(m.serial_text())
-        m.sendline('faultinject fat work codebit 0x3%08x'
-                   % code_padding('fat'))
-        m.sendline('ls /esp')
-        m.expect(r'fat: recovered in \d+ us \(its code changed\)', 60)
-        m.expect(r'^' + re.escape(PROMPT), 30)
-        out = m.cmd('cat /esp/bit.txt', 60)
-        assert re.search(r'^written before the bit\r?$', out, re.M), out
-        text = m.serial_text()[start:]
-        m.sendline('poweroff')
-        m.expect(r'^powering off', 120)
-        assert m.wait_exit(120) == 0
+    text, _ = fault_over_a_cached_file(
+        'transparent_fat_codebit', 'bit.txt', 'written before the bit',
+        'work codebit 0x3%08x' % code_padding('fat'), 'ls /esp',
+        r'fat: recovered in \d+ us \(its code changed\)')
     assert 'fat: its code put back as loaded (1 words changed) before ' \
         'its state is taken' in text, text[-3000:]
-    assert esp_cat(img, 'bit.txt') == b'written before the bit\n'
 
 
 def test_transparent_fat_fault_on_a_volume_it_marked_dirty():
