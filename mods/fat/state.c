@@ -442,6 +442,19 @@ runs_fit(const struct fat_vol *v)
 	return 1;
 }
 
+/* Why v's runs cannot be taken (before the first), or NULL. */
+static const char *
+cannot_restore(const struct fat_vol *v)
+{
+	if (v->ro)
+		return "the volume is read-only";
+	if (!v->dirty_ours || !(v->dirty_on_disk || v->g.type == FAT12))
+		return "the volume was not marked dirty";
+	if (!runs_fit(v))
+		return "they do not fit the volume";
+	return NULL;
+}
+
 /*
  * A mount step, before anything else is read through the cache: the
  * units the faulted instance before us had not written back, dirty in
@@ -451,16 +464,14 @@ runs_fit(const struct fat_vol *v)
 int
 state_restore(struct fat_vol *v, struct fat_op *o)
 {
+	const char *lost;
 	int err;
 
 	if (!v->handed)
 		return PB_OK;
-	if (v->ro || !(v->dirty_ours && (v->dirty_on_disk ||
-	    v->g.type == FAT12)) || !runs_fit(v)) {
+	if (o->pos == 0 && (lost = cannot_restore(v))) {
 		LOGF(PB_LOG_ERR, "%s: %u blocks written before the restart "
-		    "are lost: %s", v->disk, v->nhanded, v->ro ?
-		    "the volume is read-only" : !runs_fit(v) ? "they do not "
-		    "fit the volume" : "the volume was not marked dirty");
+		    "are lost: %s", v->disk, v->nhanded, lost);
 		handed_free(v);
 		return PB_OK;
 	}
