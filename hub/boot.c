@@ -421,16 +421,25 @@ begin_takeover(struct swap *sw, unsigned nsw)
 	return n;
 }
 
-/* Steps 4-6: the firmware is gone, so an old provider cannot resume. */
+/* Steps 4-6: the firmware is gone, so an old provider cannot resume.
+ * Every swap's blackout ends before any swap settles: the keyboard's
+ * clients need not wait for the console's to hear of fbcon. */
 static void
 finish_takeover(struct swap *sw, unsigned nsw)
 {
 	char err[160];
+	unsigned n = 0;
 
 	for (unsigned i = 0; i < nsw; i++) {
-		if (swap_finish(&sw[i], err, sizeof(err)) != PB_OK)
+		if (swap_serve(&sw[i], err, sizeof(err)) == PB_OK)
+			sw[n++] = sw[i];
+		else
 			log_event(LOG_ERROR, "takeover %s -> %s: %s",
 			    sw[i].old->name, sw[i].new->name, err);
+	}
+	/* No watch window: there is no firmware to go back to. */
+	for (unsigned i = 0; i < n; i++) {
+		swap_settle(&sw[i]);
 		sw[i].new->swapped_from = NULL;
 	}
 }

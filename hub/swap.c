@@ -630,13 +630,16 @@ export_again(struct swap *s)
 	s->ver = a.ver;
 }
 
-/* Steps 4-6. */
+/*
+ * Steps 4-5: P' imports and takes the hardware, and P's clients are
+ * rebound to it.  The blackout ends here; everything else waits for
+ * swap_settle, so that a takeover can end all its blackouts before it
+ * settles any of them.
+ */
 int
-swap_finish(struct swap *s, char *err, size_t cap)
+swap_serve(struct swap *s, char *err, size_t cap)
 {
 	struct mod_op a;
-	char drained[40];
-	uint64_t t1;
 	int r;
 
 	if (s->export_again && !s->imported)
@@ -654,9 +657,23 @@ swap_finish(struct swap *s, char *err, size_t cap)
 		goto abort;
 	s->new->state = MOD_RUNNING;
 	rebind_all(s);
-	t1 = arch_cycles();
+	s->blackout_cycles = arch_cycles() - s->t0;
 	s->blackout_ns = hub_now_ns() - s->t0_ns;
-	s->blackout_cycles = t1 - s->t0;
+	return PB_OK;
+abort:
+	swap_abort(s);
+	return r;
+}
+
+/* After the blackout (step 5's rest, and 6): the clients hear of P', P'
+ * takes what it could not in standby, the swap is logged, and P waits,
+ * quiesced, for the watch window. */
+void
+swap_settle(struct swap *s)
+{
+	char drained[40];
+	int r;
+
 	hand_over_done(s, 1);
 	irq_hold_module(s->old, 0);
 	tell_rebound(s->new);
@@ -687,7 +704,6 @@ swap_finish(struct swap *s, char *err, size_t cap)
 		end_window(s->old);
 		retire(before, s->old);
 	}
-	/* Step 6: P waits, quiesced, for the watch window. */
 	s->new->swapped_from = s->old;
 	s->new->watch_until_ns = hub_now_ns() + swap_watch_ns;
 	res_offer_module(s->new);
@@ -695,9 +711,16 @@ swap_finish(struct swap *s, char *err, size_t cap)
 		watch_expired(s->new);
 	else
 		s->new->watch_timer = r;
-	return PB_OK;
-abort:
-	swap_abort(s);
+}
+
+/* Steps 4-6. */
+int
+swap_finish(struct swap *s, char *err, size_t cap)
+{
+	int r = swap_serve(s, err, cap);
+
+	if (r == PB_OK)
+		swap_settle(s);
 	return r;
 }
 

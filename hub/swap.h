@@ -41,6 +41,8 @@ extern struct swap_stats swap_stats;
 int swap_prepare(struct swap *s, char *err, size_t cap);	/* step 1 */
 int swap_begin(struct swap *s, char *err, size_t cap);	/* steps 1-3 */
 int swap_finish(struct swap *s, char *err, size_t cap);	/* steps 4-6 */
+int swap_serve(struct swap *s, char *err, size_t cap);	/* steps 4-5 */
+void swap_settle(struct swap *s);	/* after swap_serve: the rest */
 void swap_abort(struct swap *s);
 
 #endif

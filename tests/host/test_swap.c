@@ -1295,6 +1295,30 @@ TEST(swap_finish_keeps_the_first_export_when_the_second_fails)
 	fm_teardown();
 }
 
+/* A takeover ends every blackout before it settles any swap (boot.c's
+ * finish_takeover): swap_serve leaves the client bound to the new
+ * provider and the blackout measured, and tells no one; swap_settle tells
+ * the client, frees the state and logs the swap. */
+TEST(swap_serve_ends_the_blackout_and_swap_settle_tells_the_clients)
+{
+	struct swap s;
+	unsigned swaps = swap_stats.count;
+
+	REQUIRE(begin_export_again(&s));
+	CHECK_EQ_INT(swap_serve(&s, err, sizeof(err)), PB_OK);
+	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
+	CHECK_STR(new_->inst[0].text, "typed late");
+	CHECK_EQ_INT(cli->nrebound, 0);
+	CHECK(mem_owned(NULL, -1) > 0);		/* the state, till settled */
+	CHECK(!fm_log_has("old -> new for tcon: blackout"));
+	swap_settle(&s);
+	CHECK_EQ_INT(cli->nrebound, 1);
+	CHECK_EQ_INT(mem_owned(NULL, -1), 0);
+	CHECK_EQ_INT(swap_stats.count, swaps + 1);
+	CHECK(fm_log_has("old -> new for tcon: blackout"));
+	fm_teardown();
+}
+
 /* --- counterparts by identity (ABI 1.2) ------------------------------------- */
 
 /*
