@@ -1302,9 +1302,10 @@ TEST(swap_finish_keeps_the_first_export_when_the_second_fails)
 TEST(swap_serve_ends_the_blackout_and_swap_settle_tells_the_clients)
 {
 	struct swap s;
-	unsigned swaps = swap_stats.count;
+	unsigned swaps;
 
 	REQUIRE(begin_export_again(&s));
+	swaps = swap_stats.count;
 	CHECK_EQ_INT(swap_serve(&s, err, sizeof(err)), PB_OK);
 	CHECK(bound_to(fm_conn(cli, 0, 0), new_, 0));
 	CHECK_STR(new_->inst[0].text, "typed late");
