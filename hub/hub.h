@@ -75,6 +75,8 @@ struct pb_module {
 	 * sections and their sum; code_len 0: not watched. */
 	uint32_t code_rva, code_len;
 	uint64_t code_sum;
+	uint64_t recovery_at_ns;	/* when its last recovery began, 0:
+					 * never (park.c) */
 };
 
 struct pb_resource {
@@ -329,6 +331,10 @@ struct pb_resource *res_publish_own(const char *iface, uint16_t major,
 int res_withdraw(struct pb_resource *r);
 struct pb_resource *res_find(const char *name);
 int res_path(const struct pb_resource *r, char *path, size_t cap);
+/* Does provider serve c, directly or through c's providers' providers,
+ * at most depth levels down? */
+int mod_serves(const struct pb_module *provider, const struct pb_module *c,
+    unsigned depth);
 int res_same_disk(const struct pb_resource *r, const struct pb_module *m,
     const char *path);
 struct pb_resource *res_find_disk(const struct pb_module *m,
@@ -596,6 +602,10 @@ void park_start_clock(void);		/* after it: the deadline runs */
 void park_claim(struct pb_resource *r);	/* r is offered: its disk? */
 void park_check(void);			/* the boot's end, then 100 ms */
 void park_expire(void);			/* the deadline: the rest go */
+/* r is withdrawn: kept for its clients if a provider under it is being
+ * recovered (1), or not (0: they are told as always). */
+int park_withdrawn(struct pb_resource *r);
+extern uint64_t park_recovery_ns;	/* how long such a disk is kept */
 
 /* --- the firmware keyboard, kept after the exit while the keys typed
  * before it wait and no native keyboard took them (kbdhold.c) --- */

@@ -43,6 +43,21 @@
  * Each step is one log line, e.g.
  *   takeover: block:efi0 (path=pci:00:1f.2/sata:0) -> block:sata0 (ahci),
  *   2 requests handed over, 3 clients, parked 143 ms
+ *
+ * The same parking keeps a disk whose driver withdraws it because a
+ * provider under it is being recovered (park_withdrawn, from
+ * res_withdraw): xhci restarted without its state resets the controller,
+ * usb takes its devices for unplugged, and usb-storage withdraws
+ * block:usb0, whose clients (gpt, fat with blocks not yet written) would
+ * lose it for good.  A `block` resource with clients and a path, whose
+ * owner a module serves (mod_serves: directly or through its providers)
+ * whose recovery began less than park_recovery_ns ago, is parked instead
+ * of going, and is claimed by the disk published again with the same
+ * path and the same properties (model, serial, size: the same disk, not
+ * another one in its port) within park_recovery_ns of its going; what
+ * its driver cancelled as it went (PB_ECANCELED, PB_ENODEV) waits in the
+ * shadow with what is submitted meanwhile.  Otherwise its clients are
+ * told then, as they would have been at once.
  */
 #include "hub.h"
 #include "match.h"
@@ -54,6 +69,7 @@
 #define PARK_CHECK_NS 100000000ull	/* 100 ms */
 
 uint64_t park_wait_ns = 10000000000ull;
+uint64_t park_recovery_ns = 5000000000ull;
 
 /* A slot never moves while it is used: the held connections' pub.res is
  * its name, their stand-in's ctx the slot. */
@@ -64,6 +80,11 @@ static struct parked {
 	char name[RES_NAME_MAX];	/* the held connections' pub.res */
 	char path[BLOCK_PATH_MAX];
 	struct block_info info;		/* as the disk answered it */
+	uint64_t since_ns, until_ns;	/* held from, and at most until */
+	/* Parked across a recovery (park_withdrawn), not the takeover: the
+	 * disk that claims it has these properties. */
+	int recovery;
+	char props[RES_PROPS_MAX];
 } parked[PARK_MAX];
 static unsigned nparked;		/* slots used */
 static struct held {
@@ -71,7 +92,6 @@ static struct held {
 	struct parked *disk;
 } held[PARK_CONNS];
 static unsigned nheld;
-static uint64_t since_ns;		/* the exit */
 static int check_timer;
 
 #define EACH_PARKED(p) \
@@ -227,7 +247,10 @@ hold(struct parked *p)
 
 		if (!c->used || c->res != p->res)
 			continue;
-		if (!p->info.size && shadow_wraps(&c->pub))
+		/* Not a disk its driver is withdrawing: that driver is
+		 * running (the call is its own), and info answers PB_EBUSY
+		 * until the disk is back. */
+		if (!p->recovery && !p->info.size && shadow_wraps(&c->pub))
 			ask_info(c, p);
 		held[nheld++] = (struct held){ c, p };
 		c->held = 1;
@@ -242,9 +265,14 @@ hold(struct parked *p)
 		n++;
 	}
 	p->res = NULL;
-	log_event(LOG_SWAP, "takeover: %s (path=%s) parked, %u client%s kept "
-	    "until a native driver takes it", p->name, p->path, n,
-	    n == 1 ? "" : "s");
+	if (p->recovery)
+		log_event(LOG_SWAP, "%s (path=%s) went with a recovery under "
+		    "it: parked, %u client%s kept until it is back", p->name,
+		    p->path, n, n == 1 ? "" : "s");
+	else
+		log_event(LOG_SWAP, "takeover: %s (path=%s) parked, %u "
+		    "client%s kept until a native driver takes it", p->name,
+		    p->path, n, n == 1 ? "" : "s");
 }
 
 /* Is req noted in the shadow of a held connection? */
@@ -304,6 +332,27 @@ take_queue(struct pb_module *f)
 }
 
 static void tick(void *arg);
+static void let_go(struct parked *p, const char *why);
+
+/* The deadlines' check runs every PARK_CHECK_NS while a disk is parked;
+ * without its timer, the disks go now (PB_ENOMEM). */
+static int
+start_checks(void)
+{
+	int id;
+
+	if (check_timer)
+		return PB_OK;
+	id = timer_add_every(NULL, PARK_CHECK_NS, PARK_CHECK_NS, tick, NULL);
+	if (id < 0) {
+		log_event(LOG_ERROR, "park: no timer for the disks' deadline; "
+		    "they go now");
+		park_expire();
+		return PB_ENOMEM;
+	}
+	check_timer = id;
+	return PB_OK;
+}
 
 /* After the exit and the swaps: the disks' connections are held, the
  * modules' queues taken, the deadline starts. */
@@ -311,24 +360,63 @@ void
 park_start_clock(void)
 {
 	struct pb_module *done = NULL;
-	int id;
+	uint64_t now = hub_now_ns();
 
 	if (!nparked)
 		return;
-	since_ns = hub_now_ns();
-	EACH_PARKED(p)
+	EACH_PARKED(p) {
+		p->since_ns = now;
+		p->until_ns = now + park_wait_ns;
 		hold(p);
+	}
 	EACH_PARKED(p)
 		if (p->owner != done)
 			take_queue(done = p->owner);
-	id = timer_add_every(NULL, PARK_CHECK_NS, PARK_CHECK_NS, tick, NULL);
-	if (id < 0) {
-		log_event(LOG_ERROR, "takeover: no timer for the disks' "
-		    "deadline; they go now");
-		park_expire();
-		return;
+	start_checks();
+}
+
+/* A module whose recovery began within park_recovery_ns, serving r's
+ * owner (through its providers too), or NULL. */
+static const struct pb_module *
+recovering_under(const struct pb_resource *r, uint64_t now)
+{
+	for (unsigned i = 0; i < nmodules; i++) {
+		const struct pb_module *m = &modules[i];
+
+		if (m != r->owner && m->recovery_at_ns &&
+		    now - m->recovery_at_ns < park_recovery_ns &&
+		    mod_serves(m, r->owner, 3))
+			return m;
 	}
-	check_timer = id;
+	return NULL;
+}
+
+int
+park_withdrawn(struct pb_resource *r)
+{
+	char path[BLOCK_PATH_MAX];
+	uint64_t now = hub_now_ns();
+	const struct pb_module *under;
+	struct parked *p;
+
+	if (!r->owner || !res_clients(r) || !res_path(r, path, sizeof(path)) ||
+	    !(under = recovering_under(r, now)))
+		return 0;
+	if (!(p = free_slot())) {
+		log_event(LOG_ERROR, "%s went with %s's recovery under it and "
+		    "cannot be parked (%u disks are): its clients are told",
+		    r->name, under->name, PARK_MAX);
+		return 0;
+	}
+	*p = (struct parked){ .used = 1, .res = r, .recovery = 1,
+	    .since_ns = now, .until_ns = now + park_recovery_ns };
+	rt_strlcpy(p->path, path, sizeof(p->path));
+	rt_strlcpy(p->name, r->name, sizeof(p->name));
+	rt_strlcpy(p->props, r->props, sizeof(p->props));
+	nparked++;
+	hold(p);
+	start_checks();
+	return 1;
 }
 
 /* p is done with: no more checks once none is left. */
@@ -356,9 +444,14 @@ park_claim(struct pb_resource *to)
 	    (to->owner->desc.flags & PB_MOD_FIRMWARE) ||
 	    !res_path(to, path, sizeof(path)))
 		return;
-	EACH_PARKED(p)
-		if (!p->res && strcmp(p->path, path) == 0)
+	EACH_PARKED(p) {
+		if (p->res || strcmp(p->path, path) != 0)
+			continue;
+		if (!p->recovery || strcmp(p->props, to->props) == 0)
 			disk = p;
+		else		/* its clients take this one as a new disk */
+			let_go(p, "another disk is in its place");
+	}
 	if (!disk)
 		return;
 	count_held(disk);	/* forgets the connections closed meanwhile */
@@ -375,14 +468,14 @@ park_claim(struct pb_resource *to)
 		nclients++;
 	}
 	if (shadow_failed != failed)
-		log_event(LOG_ERROR, "takeover: %s refused %u requests of %s; "
-		    "they completed with %d", to->name, shadow_failed - failed,
-		    disk->name, PB_EIO);
-	log_event(LOG_SWAP, "takeover: %s (path=%s) -> %s (%s), %u request%s "
-	    "handed over, %u client%s, parked %llu ms", disk->name, disk->path,
-	    to->name, to->owner->name, nreq, nreq == 1 ? "" : "s", nclients,
-	    nclients == 1 ? "" : "s",
-	    (unsigned long long)((hub_now_ns() - since_ns) / 1000000));
+		log_event(LOG_ERROR, "%s: %s refused %u requests of %s; they "
+		    "completed with %d", disk->recovery ? "park" : "takeover",
+		    to->name, shadow_failed - failed, disk->name, PB_EIO);
+	log_event(LOG_SWAP, "%s%s (path=%s) -> %s (%s), %u request%s handed "
+	    "over, %u client%s, parked %llu ms", disk->recovery ? "back: " :
+	    "takeover: ", disk->name, disk->path, to->name, to->owner->name,
+	    nreq, nreq == 1 ? "" : "s", nclients, nclients == 1 ? "" : "s",
+	    (unsigned long long)((hub_now_ns() - disk->since_ns) / 1000000));
 	forget(disk);
 }
 
@@ -408,8 +501,9 @@ let_go(struct parked *p, const char *why)
 {
 	unsigned n = count_held(p);
 
-	log_event(LOG_SWAP, "takeover: %s (path=%s) gone: %s; %u client%s "
-	    "told", p->name, p->path, why, n, n == 1 ? "" : "s");
+	log_event(LOG_SWAP, "%s%s (path=%s) gone: %s; %u client%s told",
+	    p->recovery ? "" : "takeover: ", p->name, p->path, why, n,
+	    n == 1 ? "" : "s");
 	for (unsigned i = 0; i < nheld; i++) {
 		struct conn *c = held[i].c;
 		struct pb_module *client = c->client;
@@ -431,15 +525,26 @@ let_go(struct parked *p, const char *why)
 	forget(p);
 }
 
+/* p's deadline passed (or every disk goes: park_expire). */
+static void
+expire(struct parked *p)
+{
+	char why[64];
+	unsigned long long ms = (hub_now_ns() - p->since_ns) / 1000000;
+
+	if (p->recovery)
+		rt_snprintf(why, sizeof(why), "not back in %llu ms", ms);
+	else
+		rt_snprintf(why, sizeof(why), "no native driver took it in "
+		    "%llu ms", ms);
+	let_go(p, why);
+}
+
 void
 park_expire(void)
 {
-	char why[64];
-
-	rt_snprintf(why, sizeof(why), "no native driver took it in %llu ms",
-	    (unsigned long long)((hub_now_ns() - since_ns) / 1000000));
 	EACH_PARKED(p)
-		let_go(p, why);
+		expire(p);
 }
 
 /*
@@ -468,18 +573,21 @@ void
 park_check(void)
 {
 	char fn[RES_NAME_MAX], why[96];
+	uint64_t now = hub_now_ns();
 
-	if (nparked && hub_now_ns() - since_ns >= park_wait_ns) {
-		park_expire();
-		return;
-	}
-	EACH_PARKED(p)
-		if (!p->res && !driver_may_come(p, fn, sizeof(fn))) {
+	EACH_PARKED(p) {
+		if (p->res)
+			continue;	/* the exit has not come */
+		if (now >= p->until_ns) {
+			expire(p);
+		} else if (!p->recovery &&
+		    !driver_may_come(p, fn, sizeof(fn))) {
 			rt_snprintf(why, sizeof(why), fn[0] ? "no driver holds "
 			    "its controller %s" : "no native driver names it",
 			    fn);
 			let_go(p, why);
 		}
+	}
 }
 
 static void

@@ -361,6 +361,9 @@ recover_restart(struct pb_module *m, uint64_t t0)
 
 	cause(m, why, sizeof(why));
 	reissued = 0;
+	/* A disk of a module it serves, withdrawn from here on because of
+	 * the restart (its device found afresh), is parked (park.c). */
+	m->recovery_at_ns = t0 ? t0 : 1;
 	recover_hold(m);
 	/* Busy until it is unloaded: a fault in the export (its code or
 	 * state is what went wrong) is only no state, and the calls that

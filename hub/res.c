@@ -55,6 +55,24 @@ res_path(const struct pb_resource *r, char *path, size_t cap)
 	    props_get(r->props, "path", path, cap) && path[0];
 }
 
+int
+mod_serves(const struct pb_module *provider, const struct pb_module *c,
+    unsigned depth)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++) {
+		const struct conn *k = &conns[i];
+		const struct pb_module *o;
+
+		if (!k->used || k->client != c || !k->res ||
+		    !(o = k->res->owner) || o == c)
+			continue;
+		if (o == provider ||
+		    (depth && mod_serves(provider, o, depth - 1)))
+			return 1;
+	}
+	return 0;
+}
+
 /* Is r the block device of `path`, published by m (a restarted driver's
  * partition under the name of the disk it found, block:sata0.p1 for the
  * block:efi0.p1 its clients knew before a takeover)? */
@@ -499,6 +517,7 @@ res_withdraw(struct pb_resource *r)
 	if (!r->used)
 		return PB_EINVAL;
 	r->standby = 1;		/* invisible: no fallback picks it */
+	park_withdrawn(r);	/* a disk going with a recovery under it */
 	for (unsigned i = 0; i < MAX_CONNS; i++) {
 		struct conn *c = &conns[i];
 

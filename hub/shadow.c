@@ -40,6 +40,7 @@ struct shadow {
 					 * held */
 	void *ctx;
 	int fs;				/* an fs connection, not block */
+	int parked;			/* ops stand in for a parked disk */
 };
 
 struct note {
@@ -101,17 +102,6 @@ unnote(struct note *n)
 	n->req = NULL;
 }
 
-static void
-shadow_done(void *arg)
-{
-	struct note *n = arg;
-	pb_work_fn fn = n->fn;
-	void *farg = n->arg;
-
-	unnote(n);
-	fn(farg);
-}
-
 /* n's shadow, if n names one in use, exactly; else NULL.  Modules may
  * write the notes: what n->s says is read, never followed, until here. */
 static struct shadow *
@@ -134,6 +124,31 @@ note_sane(const struct note *n)
 	return work_post_ok(n->done) &&
 	    hub_arg_known(n->status, sizeof(*n->status)) &&
 	    (!n->s || note_shadow(n));
+}
+
+/* Was n's request given back by a driver letting go of a disk that is
+ * parked (park.c)?  It then waits for the disk with the requests
+ * submitted meanwhile, to be issued again at the replay. */
+static int
+kept_for_parked(const struct note *n)
+{
+	const struct shadow *s = note_shadow(n);
+
+	return s && s->parked && s->c && s->c->held && note_sane(n) &&
+	    (*n->status == PB_ECANCELED || *n->status == PB_ENODEV);
+}
+
+static void
+shadow_done(void *arg)
+{
+	struct note *n = arg;
+	pb_work_fn fn = n->fn;
+	void *farg = n->arg;
+
+	if (kept_for_parked(n))
+		return;
+	unnote(n);
+	fn(farg);
 }
 
 /* Complete n's request with err, through its client's own work. */
@@ -475,6 +490,7 @@ shadow_bind(struct conn *c, struct pb_resource *r)
 	s->ops = r->ops;
 	s->ctx = r->ctx;
 	s->fs = fs;
+	s->parked = 0;
 	c->pub.ops = fs ? (const void *)&shadow_fs_ops : &shadow_ops;
 	c->pub.ctx = s;
 	return 1;
@@ -486,8 +502,10 @@ shadow_hold(struct conn *c)
 {
 	struct shadow *s = shadow_of(c);
 
-	if (s)
+	if (s) {
 		s->ops = NULL;
+		s->parked = 0;
+	}
 }
 
 /* c waits for a provider to come (park.c): ops (with ctx) stands in,
@@ -501,6 +519,7 @@ shadow_stand_in(struct conn *c, const struct block_ops *ops, void *ctx)
 	if (s) {
 		s->ops = ops;
 		s->ctx = ctx;
+		s->parked = 1;
 	}
 }
 

@@ -90,25 +90,6 @@ grant_noted(const struct pb_module *provider, uint64_t addr)
 	return 0;
 }
 
-/* Does `provider` serve c, directly or through c's providers' providers
- * (xhci serves usb-storage through usb)? */
-static int
-serves(const struct pb_module *provider, const struct pb_module *c,
-    unsigned depth)
-{
-	for (unsigned i = 0; i < MAX_CONNS; i++) {
-		const struct conn *k = &conns[i];
-		const struct pb_module *o;
-
-		if (!k->used || k->client != c || !k->res ||
-		    !(o = k->res->owner) || o == c)
-			continue;
-		if (o == provider || (depth && serves(provider, o, depth - 1)))
-			return 1;
-	}
-	return 0;
-}
-
 /* Is addr in the heap, pages or DMA of a module with `key` that writer
  * serves?  Requests and their buffers live there; image data never. */
 static int
@@ -123,7 +104,7 @@ grant_served(const struct pb_module *writer, uint64_t addr, int key)
 	for (unsigned i = 0; i < nmodules; i++)
 		if (modules[i].key == key && modules[i].state != MOD_UNLOADED &&
 		    modules[i].state != MOD_REPLACED &&
-		    serves(writer, &modules[i], 3))
+		    mod_serves(writer, &modules[i], 3))
 			return 1;
 	return 0;
 }

@@ -27,7 +27,7 @@
 
 enum { NOWHERE = -1, HANDED = 10, TAKEN = 20, CANCELLED = 30 };
 
-static struct fm *efib, *ahci, *cli, *needy;
+static struct fm *efib, *ahci, *cli, *needy, *hci;
 static struct pb_module_ops efib_ops, ahci_ops;
 static struct block_req req[NREQ];
 static int where[NREQ];			/* a disk (0..2) or the above */
@@ -182,9 +182,13 @@ world(void)
 	fm_publish(efib, BLOCK_IFACE, "efi0", "path=" PATH0 " size=1048576");
 	fm_publish(efib, BLOCK_IFACE, "efi1", "path=" PATH1 " size=1048576");
 	fm_publish(efib, BLOCK_IFACE, "efi2", "size=1048576");
+	hci = fm_add("hci", 0);
+	fm_provide(hci, "tcon", 1, 0);
+	fm_publish(hci, "tcon", "h0", "");
 	ahci = fm_add("ahci", 0);
 	ahci->m->ops = &ahci_ops;
 	fm_provide(ahci, BLOCK_IFACE, 1, 0);
+	fm_require(ahci, "tcon", 1, 0, PB_CARD_ONE, PB_AT_START);
 	cli = fm_add("cli", 0);
 	fm_require(cli, BLOCK_IFACE, 1, 0, PB_CARD_ALL, PB_LATER);
 	needy = fm_add("needy", 0);
@@ -195,7 +199,8 @@ world(void)
 		efib->res[d]->ops = &efib_block_ops;
 		efib->res[d]->ctx = &disk_ctx[d];
 	}
-	if (fm_start(ahci) != PB_OK || fm_start(cli) != PB_OK ||
+	if (fm_start(hci) != PB_OK || fm_start(ahci) != PB_OK ||
+	    fm_start(cli) != PB_OK ||
 	    fm_start(needy) != PB_OK)
 		return 0;
 	for (int i = 0; i < NREQ; i++) {
@@ -570,5 +575,150 @@ TEST(park_disk_named_only_by_the_firmware_goes_at_the_boots_end)
 	    "/Scsi(0x0,0x0)) gone: no native driver names it; 1 client told"));
 	CHECK(fm_log_has("takeover: block:efi0 (path=" PATH0 ") gone: no "
 	    "driver holds its controller pci:00:1f.2"));
+	fm_teardown();
+}
+
+/* --- a disk withdrawn while a provider under its driver is recovered ------- */
+
+#define PROPS0 "path=" PATH0 " size=1048576"
+
+/* cli's connection of that name (held ones keep it). */
+static struct conn *
+cli_conn_named(const char *name)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].client == cli->m &&
+		    strcmp(conns[i].pub.res, name) == 0)
+			return &conns[i];
+	return NULL;
+}
+
+/* ahci publishes block:sata0 with props; the hub offers it. */
+static struct pb_resource *
+ahci_publishes(const char *props)
+{
+	struct pb_resource *r = hub_services.publish(ahci->m, BLOCK_IFACE,
+	    "sata0", props, &ahci_block_ops, &ahci_res_ctx);
+
+	fm_run_work();
+	return r;
+}
+
+/* sata0 found, request 0 taken by ahci through cli's connection; then,
+ * with hci's recovery begun `ago` ns before (0: none), ahci lets go of
+ * the disk as a driver whose device went does: request 0 given back
+ * cancelled, the disk withdrawn. */
+static int
+disk_goes(uint64_t ago)
+{
+	struct pb_resource *sata0;
+	struct conn *c;
+
+	if (!world() || !(sata0 = ahci_publishes(PROPS0)) ||
+	    !(c = cli_conn_named("block:sata0")) ||
+	    ((const struct block_ops *)c->pub.ops)->submit(c->pub.ctx,
+	    &req[0]) != PB_OK || where[0] != TAKEN)
+		return 0;
+	fm_advance(park_recovery_ns);
+	hci->m->recovery_at_ns = ago ? hub_now_ns() - ago : 0;
+	where[0] = NOWHERE;
+	req[0].status = PB_ECANCELED;
+	work_post(&req[0].done);
+	if (hub_services.withdraw(ahci->m, sata0) != PB_OK)
+		return 0;
+	fm_run_work();
+	return 1;
+}
+
+/* xhci restarted without its state: usb-storage's stick was found
+ * afresh and block:usb0 published again, its clients kept meanwhile
+ * (campaign usbonly 7070 #84: fat lost 4 blocks and the ESP went
+ * read-only). */
+TEST(park_keeps_a_disk_withdrawn_with_a_recovery_under_it)
+{
+	struct pb_resource *again;
+	struct conn *c;
+	unsigned told;
+
+	REQUIRE(disk_goes(1000));
+	told = cli->ndisconnected;
+	CHECK(fm_log_has("block:sata0 (path=" PATH0 ") went with a recovery "
+	    "under it: parked, 1 client kept until it is back"));
+	/* The cancelled request waits, and so does one submitted now. */
+	CHECK_EQ_INT(completions[0], 0);
+	REQUIRE((c = cli_conn_named("block:sata0")) != NULL);
+	CHECK(c->held);
+	CHECK_EQ_INT(((const struct block_ops *)c->pub.ops)->submit(
+	    c->pub.ctx, &req[1]), PB_OK);
+	CHECK_EQ_INT(where[1], NOWHERE);
+	fm_advance(70000000ull);
+	REQUIRE((again = ahci_publishes(PROPS0)) != NULL);
+	CHECK_EQ_INT(cli_conns_to(again), 1);
+	CHECK(norder == 3 && order[1] == 0 && order[2] == 1);
+	CHECK(takes[0] == 2 && takes[1] == 1);
+	CHECK(completions[0] == 0 && completions[1] == 0);
+	CHECK_EQ_INT(cli->ndisconnected, told);
+	CHECK(fm_log_has("back: block:sata0 (path=" PATH0 ") -> block:sata0 "
+	    "(ahci), 2 requests handed over, 1 client, parked 70 ms"));
+	/* No deadline is left to pass. */
+	fm_advance(park_recovery_ns);
+	fm_run_work();
+	CHECK(!fm_log_has("gone"));
+	fm_teardown();
+}
+
+/* A disk not back within park_recovery_ns goes then, its requests
+ * failed once. */
+TEST(park_lets_go_of_a_recovery_disk_not_back_in_time)
+{
+	REQUIRE(disk_goes(1000));
+	fm_advance(park_recovery_ns - 1);
+	fm_run_work();
+	CHECK(!fm_log_has("gone"));
+	fm_advance(1);
+	fm_run_work();
+	CHECK(fm_log_has("block:sata0 (path=" PATH0 ") gone: not back in 5000 "
+	    "ms; 1 client told"));
+	CHECK(completions[0] == 1 && statuses[0] == PB_EIO);
+	CHECK_EQ_INT(takes[0], 1);
+	fm_teardown();
+}
+
+/* Another disk in its port (other properties: size, serial) does not
+ * take its place: the parked one goes at once, and the clients take the
+ * new one as any new disk. */
+TEST(park_lets_go_of_a_recovery_disk_when_another_takes_its_port)
+{
+	struct pb_resource *other;
+
+	REQUIRE(disk_goes(1000));
+	REQUIRE((other = ahci_publishes("path=" PATH0 " size=2097152")) !=
+	    NULL);
+	CHECK(fm_log_has("block:sata0 (path=" PATH0 ") gone: another disk is "
+	    "in its place; 1 client told"));
+	CHECK(completions[0] == 1 && statuses[0] == PB_EIO);
+	CHECK_EQ_INT(takes[0], 1);
+	CHECK_EQ_INT(cli_conns_to(other), 1);
+	CHECK(!fm_log_has("back: "));
+	fm_teardown();
+}
+
+/* Without a recovery under it (or one long past), a disk that goes is
+ * gone at once, as always. */
+TEST(park_keeps_no_disk_that_goes_without_a_recovery_under_it)
+{
+	unsigned before;
+
+	REQUIRE(world());
+	before = cli->ndisconnected;
+	fm_teardown();
+	REQUIRE(disk_goes(0));
+	CHECK_EQ_INT(cli->ndisconnected, before + 1);
+	CHECK(!fm_log_has("parked"));
+	CHECK(completions[0] == 1 && statuses[0] == PB_ECANCELED);
+	fm_teardown();
+	REQUIRE(disk_goes(park_recovery_ns));
+	CHECK_EQ_INT(cli->ndisconnected, before + 1);
+	CHECK(!fm_log_has("parked"));
 	fm_teardown();
 }

@@ -145,6 +145,58 @@ def test_transparent_xhci_fault_during_a_read():
         text[-3000:]
 
 
+def test_transparent_stick_kept_through_an_xhci_restart_without_its_state():
+    """xhci restarted without its state (its export faulted too: a pointer
+    of its data damaged before, without a fault) resets the controller, and
+    usb takes its devices for unplugged: usb-storage withdraws block:usb0.
+    The hub parks the disk's clients (hub/park.c, park_withdrawn: a
+    recovery under its driver) until the stick is published again with the
+    same path and properties, so fat keeps the note it had not written and
+    gpt its partition: the file reads back, and is on the stick after the
+    poweroff.  Before, fat said `block:usb0.p1 went with N blocks not
+    written` and mounted the stick again read-only (campaign usbonly seed
+    7070, injections 83 and 84, replayed here)."""
+    img = custom_image('transparent_xhci_fresh',
+                       ['target=os', 'watchdog=1000', 'fs-flush=0'])
+    with Machine('usbonly', image=img, timeout=300, snapshot=False) as m:
+        m.expect(r'^' + re.escape(PROMPT), BOOT_TIMEOUT)
+        m.cmd('sha256sum /esp/patchbay/mods/shell.mod', 60)
+        start = len(m.serial_text())
+        # 83: a write through a pointer of xhci's interrupt handler's
+        # argument, at the next key's interrupt; no fault follows.
+        m.cmd('faultinject xhci irq pointer 0x529680ea1', 30)
+        m.sendkey('shift')
+        status = m.cmd('faultinject status', 30)
+        assert 'inject: fired xhci' in status, status
+        out = m.cmd('write /esp/kept.txt written before the fault', 60)
+        assert 'error' not in out, out
+        # 84: xhci's next entry calls NULL; its export then faults on
+        # what 83 wrote.
+        m.cmd('faultinject xhci entry null', 30)
+        out = m.cmd('sha256sum /esp/patchbay/mods/shell.mod', 120)
+        assert re.search(r'^[0-9a-f]{64}  ', out, re.M), out
+        out = m.cmd('cat /esp/kept.txt', 60)
+        text = m.serial_text()[start:]
+        assert re.search(r'^written before the fault\r?$', out, re.M), \
+            (out, text[-3000:])
+        m.sendline('poweroff')
+        m.expect(r'^powering off', 120)
+        assert m.wait_exit(120) == 0
+    # The recipe still reaches the path it is for.
+    assert 'xhci: no state to restart with' in text, (
+        'the injections no longer make xhci restart without its state '
+        '(its data moved?): pick another pair with faultcampaign.py',
+        text[-3000:])
+    assert re.search(r'block:usb0 \(path=\S+\) went with a recovery under '
+                     r'it: parked, 2 clients kept', text), text[-3000:]
+    assert re.search(r'back: block:usb0 \(path=\S+\) -> block:usb0 '
+                     r'\(usb-storage\), \d+ requests? handed over, 2 clients',
+                     text), text[-3000:]
+    assert 'blocks not written' not in text, text[-3000:]
+    assert 'read-only' not in text, text[-3000:]
+    assert esp_cat(img, 'kept.txt') == b'written before the fault\n'
+
+
 def fault_over_a_cached_file(name, path, line, inject, trigger, recovered):
     """fs-flush=0: `line` written to /esp/`path` stays in fat's cache.
     Then `faultinject fat INJECT`, TRIGGER to make it fire, and the
