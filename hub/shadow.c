@@ -20,7 +20,10 @@
  * the state did not hold goes again, such as the request whose submit
  * faulted before the provider queued it.  A request that cannot be issued
  * (the connection is gone, submit refuses it) completes with PB_EIO.
- * Never lost silently.  A block provider that answers a submit with what
+ * One its driver gave back (PB_ECANCELED, PB_ENODEV) while the connection
+ * is parked (park.c: its disk went with a recovery under its driver)
+ * stays noted, and goes to the disk when it is back.  Never lost
+ * silently.  A block provider that answers a submit with what
  * is no refusal (answer_is_fault) has faulted: its request stays noted.
  *
  * Everything here runs as work or an entry point, one at a time; the
