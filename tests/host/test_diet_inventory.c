@@ -5,6 +5,7 @@
  * mod_info_sized and res_info_sized), on a client and its provider.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -98,6 +99,31 @@ TEST(diet_inventory_deps)
 	done();
 }
 
+/* mem's total row is the sum of the rows above it (the hub's image,
+ * "-", counts 0), and comes right before the free line. */
+static int
+mem_rows_add_up(const char *text)
+{
+	unsigned long long sum[3] = { 0, 0, 0 }, col[3];
+	const char *line = strchr(text, '\n');
+	char name[32], image[16];
+
+	while (line && *++line) {
+		if (sscanf(line, "%31s %15s %llu %llu", name, image, &col[1],
+		    &col[2]) != 4)
+			return 0;
+		col[0] = strcmp(image, "-") == 0 ? 0 : strtoull(image, NULL, 10);
+		if (strcmp(name, "total") == 0)
+			return col[0] == sum[0] && col[1] == sum[1] &&
+			    col[2] == sum[2] && sum[1] > 0 &&
+			    strncmp(strchr(line, '\n') + 1, "free: ", 6) == 0;
+		for (int i = 0; i < 3; i++)
+			sum[i] += col[i];
+		line = strchr(line, '\n');
+	}
+	return 0;
+}
+
 TEST(diet_inventory_mem)
 {
 	char want[128];
@@ -106,6 +132,7 @@ TEST(diet_inventory_mem)
 	CHECK_EQ_INT(list(h, "mem"), PB_OK);
 	CHECK_CONTAINS(out, "OWNER           IMAGE KiB   DATA KiB   MMIO KiB\n");
 	CHECK_CONTAINS(out, "\nprov                    0         12          0\n");
+	CHECK(mem_rows_add_up(out));
 	snprintf(want, sizeof(want), "\nfree: %llu KiB, %u vectors\n",
 	    (unsigned long long)mem_free_pages() * 4, irq_free_count());
 	CHECK_CONTAINS(out, want);

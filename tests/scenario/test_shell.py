@@ -119,6 +119,11 @@ def check_listings(m):
 
     mem = m.cmd('mem', check=True)
     assert re.search(r'^shell\s+\d+\s+\d+\s+\d+$', mem, re.M), mem
+    rows = re.findall(r'^(\S+)\s+(\d+|-)\s+(\d+)\s+(\d+)$', mem, re.M)
+    assert rows and rows[-1][0] == 'total', mem
+    assert [int(rows[-1][k]) for k in (1, 2, 3)] == [
+        sum(int(r[k]) if r[k] != '-' else 0 for r in rows[:-1])
+        for k in (1, 2, 3)], mem
     assert re.search(r'^free: [1-9]\d* KiB', mem, re.M), mem
 
 
