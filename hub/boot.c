@@ -456,14 +456,22 @@ takeover(struct handoff *h)
 {
 	struct swap sw[MAX_TAKEOVER];
 	struct pb_module *early[MAX_TAKEOVER];
-	unsigned nsw, nearly = 0;
+	unsigned nsw, began, nearly = 0;
+	int stay;
 	char err[160];
 
 	log_set_direct(LOG_DIRECT_ERRORS);	/* efi-console settles meanwhile */
 	nsw = prepare_takeover(sw, early, &nearly);
-	nsw = begin_takeover(sw, nsw);
-	kbd_keep_prepare();	/* the keys, if no native keyboard takes them */
-	if (stays_for_the_user(h, sw, nsw) || exit_firmware(h) != PB_OK) {
+	/* Asked before the first quiesce, so that no blackout holds it; again
+	 * only if a swap could not begin. */
+	if (!(stay = stays_for_the_user(h, sw, nsw))) {
+		began = begin_takeover(sw, nsw);
+		kbd_keep_prepare();	/* the keys, if no native keyboard
+					 * takes them */
+		stay = began != nsw && stays_for_the_user(h, sw, began);
+		nsw = began;
+	}
+	if (stay || exit_firmware(h) != PB_OK) {
 		for (unsigned i = 0; i < nsw; i++)
 			swap_abort(&sw[i]);
 		park_abort();
