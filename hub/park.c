@@ -21,7 +21,10 @@
  *	meanwhile: PB_EBUSY); the module exports its queue (handing its requests over, so
  *	that its stop cancels none): each request a held shadow noted waits
  *	there, any other completes with PB_ECANCELED, once, as the module's
- *	stop would have done.
+ *	stop would have done.  A request of a parked disk that a module
+ *	cancels anyway (a queue it could not export, a driver letting go of
+ *	its disk) is no completion: it stays noted (shadow.c) and goes to
+ *	the disk's driver with the rest.
  *  park_claim (a resource is offered, before its clients and binds): a
  *	`block` resource of a running native module with a parked disk's
  *	path takes it over: the connections are rebound to it, their noted
@@ -55,9 +58,9 @@
  * of going, and is claimed by the disk published again with the same
  * path and the same properties (model, serial, size: the same disk, not
  * another one in its port) within park_recovery_ns of its going; what
- * its driver cancelled as it went (PB_ECANCELED, PB_ENODEV) waits in the
- * shadow with what is submitted meanwhile.  Otherwise its clients are
- * told then, as they would have been at once.
+ * its driver cancelled as it went waits in the shadow (above) with what
+ * is submitted meanwhile.  Otherwise its clients are told then, as they
+ * would have been at once.
  */
 #include "hub.h"
 #include "match.h"
@@ -326,7 +329,8 @@ take_queue(struct pb_module *f)
 		    "parked cancelled", f->name, cancelled);
 	if (r != PB_OK)
 		log_event(LOG_ERROR, "takeover: %s cannot hand its requests "
-		    "over (%d): its stop cancels them", f->name, r);
+		    "over (%d): its stop cancels them, and those of parked "
+		    "disks wait for their drivers", f->name, r);
 	if (c.buf)
 		mem_free(NULL, c.buf);
 }

@@ -36,6 +36,7 @@ static unsigned takes[NREQ], cancels[NREQ], completions[NREQ];
 static int order[NREQ], norder;		/* what ahci took, in order */
 static int32_t statuses[NREQ];
 static unsigned exports;
+static int efib_export_fails;
 static int ahci_refuses;
 static int disk_ctx[3] = { 0, 1, 2 };
 static int ahci_res_ctx;
@@ -82,6 +83,8 @@ efib_export(struct pb_module *m, void *buf, size_t cap, size_t *len,
 	size_t at = sizeof(st) + sizeof(sd);
 
 	*version = BLOCK_STATE_VERSION;
+	if (buf && efib_export_fails)
+		return PB_EIO;
 	for (unsigned s = 1; s <= nseq; s++)
 		for (int i = 0; i < NREQ; i++)
 			if (seq[i] == s && where[i] >= 0 && where[i] <= 2) {
@@ -168,6 +171,7 @@ world(void)
 	for (int i = 0; i < NREQ; i++)
 		where[i] = NOWHERE;
 	nseq = exports = 0;
+	efib_export_fails = 0;
 	norder = 0;
 	ahci_refuses = 0;
 	efib_ops = fm_ops;
@@ -503,6 +507,28 @@ TEST(park_refuses_a_module_that_cannot_hand_over)
 	    "cannot hand its requests over)"));
 	CHECK_EQ_INT(efib->m->state, MOD_RUNNING);
 	CHECK(!efib->quiesced);
+	fm_teardown();
+}
+
+/* A queue it could not hand over is cancelled by its stop: a parked
+ * disk's request waits for its driver all the same, once; another
+ * disk's completes cancelled. */
+TEST(park_keeps_a_parked_disks_request_its_module_cancelled)
+{
+	REQUIRE(world());
+	REQUIRE(submit(0, 0) == PB_OK && submit(1, 2) == PB_OK);
+	efib_export_fails = 1;
+	REQUIRE(park() == 2);
+	CHECK(fm_log_has("error: takeover: efib cannot hand its requests "
+	    "over (-5): its stop cancels them, and those of parked disks "
+	    "wait for their drivers"));
+	CHECK(cancels[0] == 1 && cancels[1] == 1);
+	CHECK_EQ_INT(completions[0], 0);
+	CHECK(completions[1] == 1 && statuses[1] == PB_ECANCELED);
+	where[0] = NOWHERE;	/* efib let go of it */
+	CHECK(ahci_finds("sata0", PATH0) != NULL);
+	CHECK_EQ_INT(takes[0], 1);
+	CHECK_EQ_INT(completions[0], 0);
 	fm_teardown();
 }
 
