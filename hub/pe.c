@@ -222,44 +222,63 @@ struct reloc_dest {
 	uint32_t from, to;
 };
 
-/* Walk the relocation blocks (spec 6.6); with d NULL, only check. */
+/* The relocation directory's bytes in the file: all of it must lie in
+ * the raw data of one section (where linkers put it, in .reloc). */
+static const uint8_t *
+reloc_dir(const struct pe_image *img)
+{
+	const struct pe_section *s = pe_section_at(img, img->reloc_rva);
+
+	if (!s || !in_range(img->reloc_rva - s->rva, img->reloc_size,
+	    s->raw_size))
+		return NULL;
+	return img->file + s->raw_off + (img->reloc_rva - s->rva);
+}
+
+/*
+ * Walk the relocation blocks (spec 6.6); with d NULL, only check.  A
+ * module has thousands of relocations, and every load walks them twice
+ * (pe_parse, then pe_load_range), so an entry costs a few comparisons:
+ * sections are page aligned, so a block's page lies in one section (or
+ * none), found once per block.
+ */
 static int
 walk_relocs(const struct pe_image *img, const struct reloc_dest *d,
     reloc_visit_fn visit, void *arg, const char **why)
 {
+	const uint8_t *dir = reloc_dir(img);
 	uint32_t off = 0;
 
+	if (!dir)
+		REFUSE("truncated relocation block");
 	while (off < img->reloc_size) {
 		struct pe_reloc_block b;
-		uint32_t n;
+		const struct pe_section *s;
+		uint32_t n, end;
 
-		if (img->reloc_size - off < sizeof(b) ||
-		    read_rva(img, img->reloc_rva + off, &b, sizeof(b)))
+		if (img->reloc_size - off < sizeof(b))
 			REFUSE("truncated relocation block");
+		memcpy(&b, dir + off, sizeof(b));
 		if (b.block_size < sizeof(b) || (b.block_size & 1) ||
 		    b.block_size > img->reloc_size - off)
 			REFUSE("bad relocation block size");
 		if ((b.page_rva & (PE_PAGE - 1)) || b.page_rva >= img->image_size)
 			REFUSE("relocation block outside the image");
+		s = pe_section_at(img, b.page_rva);
+		end = s ? s->rva + s->vsize : 0;
 		n = (b.block_size - sizeof(b)) / 2;
 		for (uint32_t i = 0; i < n; i++) {
-			const struct pe_section *s;
-			uint16_t e;
-			uint32_t at;
+			const uint8_t *e = dir + off + sizeof(b) + 2 * i;
+			uint32_t at = b.page_rva + (e[0] | (e[1] & 0xf) << 8);
 			uint64_t v;
 
-			if (read_rva(img, img->reloc_rva + off + 8 + 2 * i, &e, 2))
-				REFUSE("truncated relocation block");
-			at = b.page_rva + (e & 0xfff);
-			if ((e >> 12) == PE_REL_ABSOLUTE)
+			if ((e[1] >> 4) == PE_REL_ABSOLUTE)
 				continue;
-			if ((e >> 12) != PE_REL_DIR64)
+			if ((e[1] >> 4) != PE_REL_DIR64)
 				REFUSE("unknown relocation type");
 			/* All 8 bytes inside one section: not in a gap, not
 			 * across two sections of different protections. */
-			if (!in_range(at, 8, img->image_size) ||
-			    !(s = pe_section_at(img, at)) ||
-			    !in_range(at - s->rva, 8, s->vsize))
+			if (!s || at > end || end - at < 8)
 				REFUSE("relocation target outside the sections");
 			if (visit && visit(arg, at, why))
 				return PB_EINVAL;
@@ -267,9 +286,9 @@ walk_relocs(const struct pe_image *img, const struct reloc_dest *d,
 				continue;
 			if (at < d->from || !in_range(at, 8, d->to))
 				REFUSE("relocation target outside the loaded part");
-			memcpy(&v, d->dest + at, 8);
+			__builtin_memcpy(&v, d->dest + at, 8);
 			v += d->delta;
-			memcpy(d->dest + at, &v, 8);
+			__builtin_memcpy(d->dest + at, &v, 8);
 		}
 		off += b.block_size;
 	}
