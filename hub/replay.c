@@ -70,6 +70,7 @@ waiting(const struct wait *w)
 }
 
 static void wait_expired(void *arg);
+static void served_again(const struct pb_module *m);
 
 static void
 timer_for(uint64_t until)
@@ -168,7 +169,24 @@ replay_published(struct pb_resource *r)
 		    c->client->name : "?", again);
 		n++;
 	}
+	if (n)
+		served_again(r->owner);
 	return n;
+}
+
+/* The last connection that waited for m is back: its recovery is over
+ * for its clients only now (a disk comes back once its port is probed,
+ * long after the restart that "recovered in" times). */
+static void
+served_again(const struct pb_module *m)
+{
+	for (unsigned i = 0; i < WAITS; i++)
+		if (waiting(&waits[i]) && waits[i].m == m)
+			return;
+	if (m->recovery_at_ns)
+		log_event(LOG_MOD, "%s: its clients served again %llu us after "
+		    "its fault", m->name, (unsigned long long)
+		    ((hub_now_ns() - m->recovery_at_ns) / 1000));
 }
 
 /* --- the state of a PB_MOD_RESTATE module -------------------------------- */

@@ -58,7 +58,11 @@ TEST(transparent_held_connection_waits_for_a_late_publish)
 	fm_advance(2000000000ull);	/* 2 s: within the wait */
 	CHECK_EQ_INT(c->held, 1);
 	CHECK_EQ_INT(app->ndisconnected, 0);
+	CHECK(!fm_log_has("drv: its clients served again"));
 	REQUIRE((r = publish_late()) != NULL);
+	/* Its recovery, for its clients, took the 2 s they waited. */
+	CHECK(fm_log_has("drv: its clients served again 2000000 us after its "
+	    "fault"));
 	CHECK_EQ_INT(app->nrebound, 1);
 	CHECK_EQ_INT(app->ndisconnected, 0);
 	CHECK(fm_conn(app, 0, 0) == c);	/* the same connection */
