@@ -177,6 +177,7 @@ struct ahci {
 	volatile uint8_t *abar;
 	struct pci_func_info fn;
 	uint32_t cap, cap2, vs, pi;
+	uint32_t cap_fw, pi_fw;		/* as read before GHC.HR (hba.c) */
 	unsigned nslots;
 	uint64_t dma_limit;		/* highest bus address we hand it */
 

@@ -6,11 +6,17 @@
  *   GHC.AE=1; with VS >= 1.2 and CAP2.BOH, BOHC.OOS=1 and wait for
  *   BOHC.BOS=0, 25 ms, or 2 s more while BOHC.BB says the BIOS is busy
  *   (§10.6.3; taken anyway after that, with a log line); GHC.HR=1 and
- *   wait for it to clear, 1 s (§10.4.3); GHC.AE=1 again, IS cleared,
- *   GHC.IE=1; then every implemented port probes (port.c).
- * QEMU's ICH9 AHCI is 1.0 without CAP2, so only the host tests walk
- * the handoff.  boot.cfg: `ahci-handoff=no` skips it, `ahci-ncq=no`
- * leaves NCQ unused.
+ *   wait for it to clear, 1 s (§10.4.3); GHC.AE=1 again, CAP and PI
+ *   written back as they were before the reset, IS cleared, GHC.IE=1;
+ *   then every implemented port probes (port.c).
+ * CAP and PI are HwInit (§3.1.1, §3.1.4): the firmware writes them once
+ * (Intel's write-once bits: CAP.SSS, CAP.SMPS, ...; PI), and §10.4.3
+ * lets GHC.HR reset HwInit registers, which some Intel chipsets do.
+ * Linux saves them before its reset and restores them after; so do we,
+ * and a value that does not stick is said in the log.
+ * QEMU's ICH9 AHCI is 1.0 without CAP2 and keeps CAP and PI read-only,
+ * so only the host tests walk the handoff and the loss.  boot.cfg:
+ * `ahci-handoff=no` skips the handoff, `ahci-ncq=no` leaves NCQ unused.
  */
 #include "ahci.h"
 
@@ -122,10 +128,31 @@ reset_begin(struct ahci *a)
 {
 	uint64_t t = ahci_now(a);
 
+	/* What the firmware wrote, before the reset may lose it. */
+	a->cap_fw = hba_rd(a, HBA_CAP);
+	a->pi_fw = hba_rd(a, HBA_PI);
 	hba_wr(a, HBA_GHC, hba_rd(a, HBA_GHC) | GHC_AE | GHC_HR);
 	a->hstate = HBA_RESET;
 	a->h_deadline = t + T_HBA_RESET;
 	a->h_next = t + T_POLL;
+}
+
+/* CAP and PI as the firmware left them (§10.4.3 may have reset them):
+ * written back, and read back.  The driver goes on with the values it
+ * read before the reset either way. */
+static void
+hwinit_restore(struct ahci *a)
+{
+	uint32_t cap, pi;
+
+	hba_wr(a, HBA_CAP, a->cap_fw);
+	hba_wr(a, HBA_PI, a->pi_fw);
+	cap = hba_rd(a, HBA_CAP);
+	pi = hba_rd(a, HBA_PI);
+	if (cap != a->cap_fw || pi != a->pi_fw)
+		alog(a, PB_LOG_WARN, "CAP 0x%08x PI 0x%08x after the HBA "
+		    "reset, not the firmware's CAP 0x%08x PI 0x%08x: written "
+		    "back, did not stick", cap, pi, a->cap_fw, a->pi_fw);
 }
 
 /* Reset done: enabled again, every implemented port probes. */
@@ -133,6 +160,7 @@ static void
 hba_up(struct ahci *a)
 {
 	hba_wr(a, HBA_GHC, GHC_AE);
+	hwinit_restore(a);
 	hba_wr(a, HBA_IS, 0xffffffffu);
 	hba_wr(a, HBA_GHC, GHC_AE | GHC_IE);
 	a->hstate = HBA_UP;

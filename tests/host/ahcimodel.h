@@ -22,6 +22,11 @@
  * cannot reach, ST without FRE or with BSY set, addresses changed while
  * an engine runs, NCQ tag != slot or a tag not in PxSACT.
  *
+ * CAP and PI are HwInit (§3.1.1, §3.1.4): read-only, as QEMU has them,
+ * unless hwinit says GHC.HR resets them (HWINIT_LOST: CAP's write-once
+ * bits, CAP_WO, cleared and PI zero, then writable once, as on Intel
+ * chipsets whose firmware writes them; HWINIT_LOCKED: lost for good).
+ *
  * Faults: hr_stuck, a BIOS that holds BOHC, a device that never answers
  * (silent), BSY stuck, no link, the next N commands failing, a bad
  * sector range, absurd IDENTIFY data (the test writes the words), ATAPI
@@ -77,9 +82,16 @@ struct mport {
 	struct mdev d;
 };
 
+/* What GHC.HR does to CAP and PI (m.hwinit). */
+enum { HWINIT_KEPT = 0, HWINIT_LOST = 1, HWINIT_LOCKED = 2 };
+#define M_CAP_WO	((1u << 27) | (1u << 28))	/* SSS, SMPS */
+
 static struct {
 	uint32_t cap, ghc, is, pi, vs, cap2, bohc;
 	int hr_stuck;
+	int hwinit;		/* HWINIT_*: CAP and PI at GHC.HR */
+	int cap_open, pi_open;	/* the next write sticks (write-once) */
+	unsigned cap_writes, pi_writes;
 	uint64_t bios_until;	/* BOHC.BOS clears at this fake_ns (0: at once) */
 	int bios_busy;		/* BOHC.BB meanwhile */
 	int msi_on, msi_vector, irq_pending;
@@ -262,6 +274,11 @@ m_hba_reset(void)
 {
 	m.ghc = 0;
 	m.is = 0;
+	if (m.hwinit != HWINIT_KEPT) {
+		m.cap &= ~M_CAP_WO;
+		m.pi = 0;
+		m.cap_open = m.pi_open = m.hwinit == HWINIT_LOST;
+	}
 	for (unsigned i = 0; i < M_PORTS; i++) {
 		struct mport *p = &m.p[i];
 
@@ -741,6 +758,18 @@ mmio_write32(volatile void *reg, uint32_t v)
 		return;
 	}
 	switch (off) {
+	case 0x00:
+		m.cap_writes++;
+		if (m.cap_open)
+			m.cap = (m.cap & ~M_CAP_WO) | (v & M_CAP_WO);
+		m.cap_open = 0;
+		break;
+	case 0x0c:
+		m.pi_writes++;
+		if (m.pi_open)
+			m.pi = v & ((1u << M_PORTS) - 1);
+		m.pi_open = 0;
+		break;
 	case 0x04:
 		if (v & 1) {
 			m.hr_writes++;

@@ -6,7 +6,7 @@
  * and a fake `irq` provider.
  *
  * What is checked: the bring-up (BIOS handoff, HBA reset, bounded when
- * it hangs), the probe and the resource's properties, reads and writes
+ * it hangs, CAP and PI written back when it loses them), the probe and the resource's properties, reads and writes
  * byte for byte through scatter-gather lists (client bus addresses,
  * dma_addr runs, pages scattered on the bus, 64-bit and 32-bit DMA),
  * NCQ with every tag in flight and completions out of order, flush and
@@ -591,6 +591,65 @@ TEST(ahci_ports_allocated_as_pi_says)
 	REQUIRE(boot(1) == PB_OK);
 	CHECK_EQ_INT(ahci_of(SELF, 0)->nports, 2);
 	CHECK_CONTAINS(log_text, "PI is 0: using CAP.NP (2 ports)");
+	shutdown(SELF);
+	CHECK(clean_end());
+}
+
+/* An HBA whose GHC.HR resets CAP and PI (HwInit, §10.4.3: Intel
+ * chipsets whose firmware writes them once): written back after the
+ * reset, so the HBA keeps the firmware's ports and a driver started
+ * after this one (a restart, a swap's new side) reads the same. */
+TEST(ahci_hba_reset_keeps_cap_and_pi)
+{
+	uint32_t cap;
+	struct ahci *a;
+	char want[160];
+
+	world();
+	m.hwinit = HWINIT_LOST;
+	m.cap |= CAP_SSS | CAP_SMPS;		/* as the firmware wrote them */
+	m.pi = 0x5;				/* ports 0 and 2 of CAP.NP's 6 */
+	cap = m.cap;
+	model_disk(0, 2048, 0);
+	model_disk(2, 2048, 0);
+	REQUIRE(boot(1) == PB_OK);
+	CHECK_EQ_INT(m.hr_writes, 1);
+	CHECK_EQ_INT(m.cap, cap);
+	CHECK_EQ_INT(m.pi, 0x5);
+	CHECK(res_named("block:sata0") != NULL);
+	CHECK(res_named("block:sata2") != NULL);
+	CHECK(!strstr(log_text, "did not stick"));
+	CHECK_MSG(m.bad == 0, "model: %s", m.why);
+	shutdown(SELF);
+	CHECK(clean_end());
+
+	/* Started again on the same HBA: the firmware's three ports. */
+	log_text[0] = '\0';
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE((a = ahci_of(SELF, 0)) != NULL);
+	CHECK_EQ_INT(a->nports, 3);
+	CHECK_EQ_INT(a->pi, 0x5);
+	CHECK(a->cap & CAP_SSS);
+	CHECK(!strstr(log_text, "PI is 0"));
+	CHECK_CONTAINS(log_text, "2 ports (PI 0x00000005)");
+	CHECK(res_named("block:sata2") != NULL);
+	shutdown(SELF);
+	CHECK(clean_end());
+
+	/* Lost for good: said, and the ports probe as read before it. */
+	world();
+	m.hwinit = HWINIT_LOCKED;
+	m.cap |= CAP_SSS;
+	m.pi = 0x5;
+	cap = m.cap;
+	model_disk(0, 2048, 0);
+	REQUIRE(boot(1) == PB_OK);
+	CHECK_EQ_INT(m.cap_writes, 1);
+	CHECK_EQ_INT(m.pi_writes, 1);
+	snprintf(want, sizeof(want), "CAP 0x%08x PI 0x00000000 after the "
+	    "HBA reset, not the firmware's CAP 0x%08x PI 0x00000005: "
+	    "written back, did not stick", cap & ~CAP_SSS, cap);
+	CHECK_CONTAINS(log_text, want);
 	shutdown(SELF);
 	CHECK(clean_end());
 }
