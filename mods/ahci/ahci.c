@@ -29,7 +29,8 @@
  * running driver through import_state (hub/park.c).
  *
  * boot.cfg: `ahci=no` keeps it off the controller; `ahci-msi=no` polls;
- * `ahci-ncq=no`; `ahci-handoff=no` skips the BIOS handoff.
+ * `ahci-msix=no` takes MSI over MSI-X; `ahci-ncq=no`; `ahci-handoff=no`
+ * skips the BIOS handoff.
  * QEMU: tools/qemu-run (the boot disk is on q35's AHCI at 00:1f.2),
  * --config twodisks, --config cdrom.
  */
@@ -126,7 +127,7 @@ tick_rearm(struct ahci *a)
 		if (d && (!next || d < next))
 			next = d;
 	}
-	if (!a->msi && a->hstate == HBA_UP) {
+	if (!a->irq_kind && a->hstate == HBA_UP) {
 		uint64_t poll = t + (anything_under_way(a) ? T_POLL :
 		    T_POLL_IDLE);
 
@@ -150,7 +151,7 @@ tick(void *arg)
 		hba_step(a);
 	t = ahci_now(a);
 	if (a->hstate == HBA_UP) {
-		if (!a->msi)
+		if (!a->irq_kind)
 			irq_collect(a);
 		for (unsigned i = 0; i < a->nports; i++) {
 			struct ahci_port *p = &a->port[i];
@@ -537,11 +538,11 @@ ahci_event(struct pb_module *self, int ev, struct pb_conn *c, int req)
 	} else if (req == REQ_IRQ) {
 		if (ev == PB_EV_CONNECTED) {
 			a->irqc = c;
-			if (running && !a->msi)
+			if (running && !a->irq_kind)
 				irq_setup(a);
 		} else if (ev == PB_EV_DISCONNECTED && c == a->irqc) {
 			a->irqc = NULL;
-			if (running && a->msi) {
+			if (running && a->irq_kind) {
 				irq_teardown(a);
 				irq_setup(a);	/* polling now */
 			}

@@ -186,7 +186,8 @@ struct ahci {
 	int handoff_busy;
 
 	int vector;			/* ours, or -1 */
-	int msi;			/* interrupts arrive by MSI */
+	int irq_kind;			/* PCI_IRQ_MSIX or PCI_IRQ_MSI: the
+					 * interrupts' message; 0: polled */
 	int tick_id;			/* the step timer, 0: none */
 	uint64_t tick_at;
 	int timer_failed;		/* said once */
@@ -206,14 +207,15 @@ struct ahci {
 	struct pb_work note_work;
 	unsigned notes;			/* NOTE_* */
 	unsigned note_disks, note_reqs;
-	const char *irq_why;		/* why not MSI */
+	const char *irq_why;		/* why neither MSI-X nor MSI */
 	/* release's, for a resume; room made at quiesce (held_cap) */
 	struct ahci_held *held;
 	uint32_t nheld, held_cap;
 	/* the swap's blackout, kept short (state.c) */
 	int lists_stopped;		/* quiesce saw every list stopped */
 	int pci_on;			/* standby saw MEM and MASTER on */
-	int adopt_vector;		/* the old side's MSI vector, or -1 */
+	int adopt_vector;		/* the old side's vector, or -1 */
+	int adopt_kind;			/* ... and its PCI_IRQ_MSIX or _MSI */
 	uint32_t look_later;		/* ports activate left for after it */
 
 	/* Ports 0..nports-1 (to the highest implemented one), allocated
@@ -350,7 +352,7 @@ void io_client_gone(struct ahci *a, struct pb_conn *c);
 
 /* irq.c */
 int irq_setup(struct ahci *a);
-int irq_adopt(struct ahci *a, int vector);
+int irq_adopt(struct ahci *a, int vector, int kind);
 void irq_say(struct ahci *a);
 void irq_teardown(struct ahci *a);
 void irq_collect(struct ahci *a);

@@ -1,24 +1,28 @@
 /*
- * irq.c - how the HBA tells us: MSI, or our timer when it cannot.
+ * irq.c - how the HBA tells us: MSI-X, else MSI, else our timer.
  *
- * With an `irq` provider and an MSI capability, one vector of ours gets
- * the function's single MSI message (abi/irq.h: msi_message, then the pci
- * provider's msi_enable).  INTx would need the line's GSI from the ACPI
- * _PRT, which nothing here interprets, so without MSI the controller's
- * timer polls instead (every 1 ms while anything is under way, 100 ms
- * when idle, for hot plug), said once in the log.  boot.cfg `ahci-msi=no`
- * forces polling.
+ * With an `irq` provider, one vector of ours gets MSI-X table entry 0,
+ * or else the function's single MSI message (abi/irq.h: msi_message,
+ * then the pci provider's msi_enable, which programs the entry and
+ * unmasks it).  MSI-X comes first, as OpenBSD's drivers try it (an HBA
+ * may offer MSI-X alone; QEMU's ICH9 offers MSI alone).  INTx would need
+ * the line's GSI from the ACPI _PRT, which nothing here interprets, so
+ * without either the controller's timer polls instead (every 1 ms while
+ * anything is under way, 100 ms when idle, for hot plug), said once in
+ * the log.  boot.cfg `ahci-msi=no` forces polling, `ahci-msix=no` leaves
+ * MSI-X unused (for an HBA whose MSI-X misbehaves).
  *
  * The handler only acknowledges (§5.6.2: PxIS, then IS; PxSERR.DIAG.N/X
  * for PRCS/PCS, which PxIS cannot clear) and posts the port's work item
  * with the bits it took; ahci_port_work does the rest on the event loop,
  * taking the bits with the interrupt held.
  *
- * A swap hands the vector over: the old side leaves the function's MSI
- * programmed and its vector registered (held by the hub from its quiesce
- * on), the state names the vector, and the new side takes it at activate
- * (irq_adopt: the hub lets a driver take the vectors of the one handing
- * it the device).  No MSI teardown and setup inside the blackout.
+ * A swap hands the vector over: the old side leaves the function's
+ * MSI-X entry or MSI programmed and its vector registered (held by the
+ * hub from its quiesce on), the state names the vector and which of the
+ * two, and the new side takes it at activate (irq_adopt: the hub lets a
+ * driver take the vectors of the one handing it the device).  No
+ * teardown and setup inside the blackout.
  */
 #include "ahci.h"
 #include "../../abi/cpu.h"
@@ -39,7 +43,7 @@ irq_collect(struct ahci *a)
 		if (!(a->pi & (1u << i)))
 			continue;
 		/* Polling looks at every port; an interrupt names its own. */
-		if (a->msi && !(is & (1u << i)))
+		if (a->irq_kind && !(is & (1u << i)))
 			continue;
 		if (!(v = px_rd(p, PX_IS)))
 			continue;
@@ -86,9 +90,10 @@ ahci_port_work(void *arg)
 
 /*
  * Our handler on `vector`, run by the hub on its event loop when it can
- * (PB_IRQ_ON_LOOP): MSI is edge-triggered, and the handler only collects
- * and posts the port's work, which then runs in the same call into us
- * (one protection-domain switch per interrupt instead of two).
+ * (PB_IRQ_ON_LOOP): MSI and MSI-X are edge-triggered, and the handler
+ * only collects and posts the port's work, which then runs in the same
+ * call into us (one protection-domain switch per interrupt instead of
+ * two).
  */
 static int
 irq_take(struct ahci *a, int vector)
@@ -101,18 +106,14 @@ irq_take(struct ahci *a, int vector)
 	return r;
 }
 
+/* One vector, its message programmed as `kind` (MSI-X: entry 0): NULL,
+ * or why not. */
 static const char *
-msi_setup(struct ahci *a)
+msg_setup(struct ahci *a, int kind)
 {
 	uint64_t addr;
 	uint32_t data;
 
-	if (!a->irqc)
-		return "no irq provider";
-	if (!a->fn.cap_msi)
-		return "no MSI capability";
-	if (pb_setting_off(a->hub, "ahci-msi"))
-		return "boot.cfg ahci-msi=no";
 	if (a->vector < 0 && (a->vector = a->hub->irq_alloc(a->self)) < 0) {
 		a->vector = -1;
 		return "no free vector";
@@ -123,36 +124,62 @@ msi_setup(struct ahci *a)
 	}
 	if (PB_CALL(a->irqc, irq_ops, msi_message, a->vector, &addr,
 	    &data) != PB_OK ||
-	    PB_CALL(a->pci, pci_ops, msi_enable, PCI_IRQ_MSI, 0, addr,
-	    data) != PB_OK) {
+	    PB_CALL(a->pci, pci_ops, msi_enable, kind, 0, addr, data) !=
+	    PB_OK) {
 		a->hub->irq_unregister(a->self, a->vector);
 		a->vector = -1;
-		return "MSI not programmed";
+		return kind == PCI_IRQ_MSIX ? "MSI-X not programmed" :
+		    "MSI not programmed";
 	}
 	return NULL;
 }
 
-/* The old side's vector, its MSI message already in the function (so
- * ahci-msi was not off): ours now, or PB_EBUSY (then irq_setup).  Inside
- * the blackout: one hub call, the step timer armed after it. */
-int
-irq_adopt(struct ahci *a, int vector)
+/* MSI-X, else MSI: the kind now programmed, or 0 and why not. */
+static int
+msg_choose(struct ahci *a, const char **why)
 {
-	if (vector < 0 || !a->fn.cap_msi || irq_take(a, vector) != PB_OK)
+	*why = NULL;
+	if (!a->irqc) {
+		*why = "no irq provider";
+		return 0;
+	}
+	if (pb_setting_off(a->hub, "ahci-msi")) {
+		*why = "boot.cfg ahci-msi=no";
+		return 0;
+	}
+	if (a->fn.cap_msix && !pb_setting_off(a->hub, "ahci-msix") &&
+	    !(*why = msg_setup(a, PCI_IRQ_MSIX)))
+		return PCI_IRQ_MSIX;
+	if (a->fn.cap_msi && !(*why = msg_setup(a, PCI_IRQ_MSI)))
+		return PCI_IRQ_MSI;
+	if (!*why)
+		*why = a->fn.cap_msix ? "no MSI capability, boot.cfg "
+		    "ahci-msix=no" : "no MSI-X or MSI capability";
+	return 0;
+}
+
+/* The old side's vector, its message (`kind`) already in the function
+ * (so ahci-msi was not off): ours now, or PB_EBUSY (then irq_setup).
+ * Inside the blackout: one hub call, the step timer armed after it. */
+int
+irq_adopt(struct ahci *a, int vector, int kind)
+{
+	if (vector < 0 || (kind != PCI_IRQ_MSIX && kind != PCI_IRQ_MSI) ||
+	    (kind == PCI_IRQ_MSIX ? !a->fn.cap_msix : !a->fn.cap_msi) ||
+	    irq_take(a, vector) != PB_OK)
 		return PB_EBUSY;
 	a->vector = vector;
-	a->msi = 1;
+	a->irq_kind = kind;
 	a->irq_why = NULL;
 	a->notes |= NOTE_IRQ;	/* said with the takeover's note */
 	return PB_OK;
 }
 
-/* MSI, else polling (one log line each way, said soon after). */
+/* MSI-X, MSI, else polling (one log line each way, said soon after). */
 int
 irq_setup(struct ahci *a)
 {
-	a->irq_why = msi_setup(a);
-	a->msi = !a->irq_why;
+	a->irq_kind = msg_choose(a, &a->irq_why);
 	ahci_note(a, NOTE_IRQ);
 	tick_arm(a, ahci_now(a) + T_POLL);
 	return PB_OK;
@@ -161,9 +188,9 @@ irq_setup(struct ahci *a)
 void
 irq_say(struct ahci *a)
 {
-	if (a->msi)
-		alog(a, PB_LOG_INFO, "interrupts by MSI on vector %d",
-		    a->vector);
+	if (a->irq_kind)
+		alog(a, PB_LOG_INFO, "interrupts by %s on vector %d",
+		    a->irq_kind == PCI_IRQ_MSIX ? "MSI-X" : "MSI", a->vector);
 	else if (!a->irqc)
 		alog(a, PB_LOG_INFO, "polling every %llu ms until an irq "
 		    "provider comes", (unsigned long long)(T_POLL / MS));
@@ -173,15 +200,15 @@ irq_say(struct ahci *a)
 		    MS), a->irq_why);
 }
 
-/* Let go of the interrupt: MSI off, the vector given back. */
+/* Let go of the interrupt: MSI-X and MSI off, the vector given back. */
 void
 irq_teardown(struct ahci *a)
 {
-	if (!a->msi)
+	if (!a->irq_kind)
 		return;
 	if (a->pci)
 		PB_CALL(a->pci, pci_ops, msi_disable);
 	a->hub->irq_unregister(a->self, a->vector);
 	a->vector = -1;
-	a->msi = 0;
+	a->irq_kind = 0;
 }

@@ -22,8 +22,8 @@
  * rebound) holds only what cannot be done before or after it: quiesce
  * stops the lists and makes room for the requests export hands over;
  * release only turns the HBA's interrupt off (GHC.IE: every port's
- * source with it, §3.1.2) and leaves the MSI and its vector to the new
- * side, which the tail names (irq.c); activate writes each taken port's
+ * source with it, §3.1.2) and leaves the MSI-X entry or MSI and its
+ * vector to the new side, which the tail names (irq.c); activate writes each taken port's
  * registers once.  Every register access is a trap under emulation.
  */
 #include "ahci.h"
@@ -40,8 +40,11 @@ struct ahci_state_tail {
 	uint32_t magic;
 	uint32_t nports;
 	uint32_t port_size;		/* sizeof(struct ahci_state_port) */
-	uint32_t vector;		/* the function's MSI vector + 1, left
-					 * programmed; 0: none (older builds) */
+	uint16_t vector;		/* the function's vector + 1, its
+					 * message left programmed; 0: none
+					 * (older builds) */
+	uint16_t irq_kind;		/* PCI_IRQ_MSIX; 0: MSI (builds
+					 * before MSI-X wrote 0 here) */
 };
 /* The tail passes between builds of the module: its layout is fixed. */
 _Static_assert(sizeof(struct ahci_disk) == 112, "ahci_disk layout");
@@ -156,8 +159,9 @@ state_export(struct ahci *a, void *buf, size_t cap, size_t *len)
 	tail = (struct ahci_state_tail *)(void *)((uint8_t *)buf +
 	    rt_block_state_size(ndisks, nreq));
 	*tail = (struct ahci_state_tail){ AHCI_STATE_MAGIC, nknown,
-	    sizeof(struct ahci_state_port), a->msi ? (uint32_t)a->vector + 1 :
-	    0 };
+	    sizeof(struct ahci_state_port),
+	    a->irq_kind ? (uint16_t)(a->vector + 1) : 0,
+	    a->irq_kind == PCI_IRQ_MSIX ? PCI_IRQ_MSIX : 0 };
 	sp = (struct ahci_state_port *)(tail + 1);
 	for (unsigned i = 0; i < a->nports; i++) {
 		struct ahci_port *p = &a->port[i];
@@ -239,9 +243,9 @@ state_release(struct ahci *a)
 	for (unsigned i = 0; i < a->nports && !a->lists_stopped; i++)
 		if (implemented(a, i) && port_stop_now(&a->port[i]) != PB_OK)
 			return PB_EBUSY;
-	/* No port interrupts while the new side takes over; the MSI and its
-	 * vector stay for it (export named the vector; resume takes them
-	 * back). */
+	/* No port interrupts while the new side takes over; the MSI-X entry
+	 * or MSI and its vector stay for it (export named the vector;
+	 * resume takes them back). */
 	hba_wr(a, HBA_GHC, hba_rd(a, HBA_GHC) & ~GHC_IE);
 	a->released = 1;
 	return PB_OK;
@@ -371,11 +375,12 @@ import_tail(struct ahci *a, const uint8_t *at, size_t left)
 	    left - sizeof(*t) < t->nports * sizeof(*sp))
 		return;
 	a->have_import = 1;
-	/* vector + 1 of the old side's MSI, 0 none: a blob's word, so
+	/* vector + 1 of the old side's message, 0 none: a blob's word, so
 	 * anything beyond a vector number is none (irq_register checks
-	 * the vector itself). */
+	 * the vector itself, irq_adopt the kind). */
 	a->adopt_vector = t->vector >= 1 && t->vector <= 256 ?
 	    (int)t->vector - 1 : -1;
+	a->adopt_kind = t->irq_kind == 0 ? PCI_IRQ_MSI : t->irq_kind;
 	sp = (const struct ahci_state_port *)(t + 1);
 	for (uint32_t k = 0; k < t->nports; k++) {
 		const struct ahci_disk *d = &sp[k].disk;
@@ -556,7 +561,8 @@ state_activate(struct ahci *a)
 		return PB_ENODEV;
 	}
 	a->standby = 0;
-	if (!a->have_import || irq_adopt(a, a->adopt_vector) != PB_OK)
+	if (!a->have_import || irq_adopt(a, a->adopt_vector,
+	    a->adopt_kind) != PB_OK)
 		irq_setup(a);
 	if (a->have_import) {
 		for (unsigned i = 0; i < a->nports; i++) {

@@ -10,7 +10,8 @@
  * hub's bus addresses (fake_dma_va), runs against a RAM disk and
  * finishes in model_run(): data through the PRDT, PRDBC, a D2H register,
  * PIO setup or set-device-bits FIS into the received-FIS area, PxTFD,
- * PxIS and IS, and an MSI (model_deliver) when PxIE and GHC.IE allow.
+ * PxIS and IS, and an MSI or MSI-X message (model_deliver, through
+ * table entry 0) when PxIE and GHC.IE allow.
  * Commands: IDENTIFY DEVICE, IDENTIFY PACKET DEVICE, READ/WRITE DMA EXT,
  * READ/WRITE FPDMA QUEUED, FLUSH CACHE EXT and PACKET (READ CAPACITY(10),
  * READ(10), TEST UNIT READY); anything else is aborted.
@@ -38,6 +39,7 @@
 #define M_PORTS		6
 #define M_ABAR_SIZE	0x1000		/* QEMU's ICH9: 4 KiB */
 #define M_SLOTS		32
+#define M_MSIX		4		/* MSI-X table entries */
 
 enum { ATA_ERR_ABRT = 0x04, ATA_ERR_IDNF = 0x10, ATA_ERR_UNC = 0x40 };
 
@@ -95,6 +97,10 @@ static struct {
 	uint64_t bios_until;	/* BOHC.BOS clears at this fake_ns (0: at once) */
 	int bios_busy;		/* BOHC.BB meanwhile */
 	int msi_on, msi_vector, irq_pending;
+	/* MSI-X (PCI 3.0 §6.8.2): enable, Function Mask, the table (in a
+	 * BAR; every entry masked at reset), as the pci provider sets them */
+	int msix_on, msix_fmask;
+	struct { uint32_t addr_lo, addr_hi, data, ctrl; } msix[M_MSIX];
 	unsigned irqs, hr_writes, lag;
 	int reverse;		/* finish FPDMA commands newest first */
 	unsigned per_run;	/* commands finished per model_run (0: all) */
@@ -170,17 +176,32 @@ m_raise(struct mport *p, uint32_t bits)
 	m_check_irq();
 }
 
-/* An MSI, if one is due and enabled: the driver's handler runs. */
+/* The vector the function's message names: MSI-X table entry 0 when
+ * MSI-X is on (none while the entry or the function is masked), else
+ * the MSI data; -1: no message. */
+static int
+m_vector(void)
+{
+	if (m.msix_on)
+		return (m.msix[0].ctrl & 1) || m.msix_fmask ? -1 :
+		    (int)(m.msix[0].data & 0xff);
+	return m.msi_on ? m.msi_vector : -1;
+}
+
+/* An MSI or MSI-X message, if one is due and enabled: the driver's
+ * handler runs. */
 static unsigned
 model_deliver(void)
 {
-	if (!m.irq_pending || !m.msi_on)
+	int v = m_vector();
+
+	if (!m.irq_pending || v < 0)
 		return 0;
 	m.irq_pending = 0;
-	if (!fvec[m.msi_vector].fn)
+	if (!fvec[v].fn)
 		return 0;
 	m.irqs++;
-	fvec[m.msi_vector].fn(fvec[m.msi_vector].arg);
+	fvec[v].fn(fvec[v].arg);
 	return 1;
 }
 
@@ -884,6 +905,8 @@ model_reset(void)
 	m.pi = (1u << M_PORTS) - 1;
 	m.vs = 0x00010000;
 	m.ghc = 0x80000000u;
+	for (unsigned i = 0; i < M_MSIX; i++)
+		m.msix[i].ctrl = 1;		/* Mask Bit */
 	for (unsigned i = 0; i < M_PORTS; i++) {
 		m.p[i].tfd = 0x7f;
 		m.p[i].sig = 0xffffffffu;

@@ -244,14 +244,36 @@ fpci_map_bar(void *ctx, struct pb_module *client, unsigned bar, int cache)
 	return bar == 5 && cache == PB_CACHE_UC ? abar : NULL;
 }
 
+/* As the pci provider does (mods/pci/msi.c): MSI or an MSI-X entry
+ * programmed and unmasked, the other one off; only what the function's
+ * capabilities offer. */
 static int
 fpci_msi_enable(void *ctx, int kind, unsigned entry, uint64_t addr,
     uint32_t data)
 {
-	if (kind != PCI_IRQ_MSI || entry || addr != 0xfee00000u)
+	if (addr != 0xfee00000u)
 		return PB_EINVAL;
-	m.msi_on = 1;
-	m.msi_vector = (int)data;
+	if (kind == PCI_IRQ_MSIX) {
+		if (!func.cap_msix)
+			return PB_ENOTSUP;
+		if (entry >= func.msix_entries || entry >= M_MSIX)
+			return PB_EINVAL;
+		m.msi_on = 0;
+		m.msix_on = m.msix_fmask = 1;
+		m.msix[entry].addr_lo = (uint32_t)addr;
+		m.msix[entry].addr_hi = (uint32_t)(addr >> 32);
+		m.msix[entry].data = data;
+		m.msix[entry].ctrl &= ~1u;
+		m.msix_fmask = 0;
+	} else {
+		if (kind != PCI_IRQ_MSI || entry)
+			return PB_EINVAL;
+		if (!func.cap_msi)
+			return PB_ENOTSUP;
+		m.msix_on = 0;
+		m.msi_on = 1;
+		m.msi_vector = (int)data;
+	}
 	msi_enables++;
 	return PB_OK;
 }
@@ -259,7 +281,7 @@ fpci_msi_enable(void *ctx, int kind, unsigned entry, uint64_t addr,
 static int
 fpci_msi_disable(void *ctx)
 {
-	m.msi_on = 0;
+	m.msi_on = m.msix_on = 0;
 	return PB_OK;
 }
 
@@ -1358,12 +1380,86 @@ TEST(ahci_polls_without_msi)
 		else
 			strcpy(cfg_props, "ahci-msi=no");
 		REQUIRE(boot(1) == PB_OK);
-		CHECK_CONTAINS(log_text, k == 0 ? "(no MSI capability; INTx "
+		CHECK_CONTAINS(log_text, k == 0 ? "(no MSI-X or MSI capability; INTx "
 		    "would need ACPI _PRT routing)" : "(boot.cfg ahci-msi=no");
 		CHECK(!m.msi_on);
 		CHECK_EQ_INT(vectors_used(), 0);
 		REQUIRE((f = res_named("block:sata0")) != NULL);
 		write_then_read(f, 30, 8, 2, 1, BUS_GIVEN, 0, 0);
+		shutdown(SELF);
+		CHECK(clean_end());
+	}
+}
+
+/* MSI-X before MSI (an HBA may offer MSI-X alone): table entry 0 gets
+ * our vector's message and is unmasked, and the disk's completions
+ * arrive through it. */
+TEST(ahci_interrupts_by_msix)
+{
+	struct ahci *a;
+	struct fres *f;
+	struct tio t;
+	unsigned irqs;
+	char want[64];
+
+	world();
+	func.cap_msi = 0;
+	func.cap_msix = 0x90;
+	func.msix_entries = 1;
+	model_disk(0, 4096, 1);
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE((a = ahci_of(SELF, 0)) != NULL);
+	CHECK_EQ_INT(a->irq_kind, PCI_IRQ_MSIX);
+	REQUIRE(a->vector >= 0);
+	CHECK(m.msix_on && !m.msix_fmask && !m.msi_on);
+	CHECK_EQ_INT(m.msix[0].ctrl & 1, 0);	/* unmasked */
+	CHECK_EQ_INT(m.msix[0].addr_lo, 0xfee00000u);
+	CHECK_EQ_INT(m.msix[0].data, a->vector);
+	CHECK(fvec[a->vector].used && fvec[a->vector].arg == a);
+	snprintf(want, sizeof(want), "interrupts by MSI-X on vector %d",
+	    a->vector);
+	CHECK_CONTAINS(log_text, want);
+	/* A read finishes by the interrupt, no time passing (polling needs
+	 * the timer: ahci_polls_without_msi). */
+	REQUIRE((f = res_named("block:sata0")) != NULL);
+	irqs = m.irqs;
+	tio_make(&t, BLOCK_READ, 0, 64, 512, 4, BUS_ZERO, 0, 0);
+	REQUIRE(submit(f, &t) == PB_OK);
+	pump();
+	CHECK_EQ_INT(t.done, 1);
+	CHECK(m.irqs > irqs);
+	CHECK(same_as_disk(&t, 0));
+	tio_free(&t);
+	shutdown(SELF);
+	CHECK(!m.msix_on);
+	CHECK_EQ_INT(vectors_used(), 0);
+	CHECK(clean_end());
+
+	/* Both capabilities: MSI-X; boot.cfg ahci-msix=no, or an MSI-X
+	 * entry the pci provider cannot program: MSI; ahci-msix=no and
+	 * no MSI: polled. */
+	for (unsigned k = 0; k < 4; k++) {
+		world();
+		func.cap_msix = 0x90;
+		func.msix_entries = k == 2 ? 0 : 1;
+		if (k == 1 || k == 3)
+			strcpy(cfg_props, "ahci-msix=no");
+		if (k == 3)
+			func.cap_msi = 0;
+		model_disk(0, 4096, 1);
+		REQUIRE(boot(1) == PB_OK);
+		REQUIRE((a = ahci_of(SELF, 0)) != NULL);
+		CHECK_EQ_INT(a->irq_kind, k == 0 ? PCI_IRQ_MSIX :
+		    k == 3 ? 0 : PCI_IRQ_MSI);
+		CHECK_EQ_INT(m.msix_on, k == 0);
+		CHECK_EQ_INT(m.msi_on, k == 1 || k == 2);
+		CHECK_EQ_INT(vectors_used(), k == 3 ? 0 : 1);
+		if (k == 3)
+			CHECK_CONTAINS(log_text, "(no MSI capability, boot.cfg "
+			    "ahci-msix=no; INTx");
+		REQUIRE((f = res_named("block:sata0")) != NULL);
+		write_then_read(f, 30, 8, 2, 1, BUS_GIVEN, 0, 0);
+		CHECK_MSG(m.bad == 0, "model: %s", m.why);
 		shutdown(SELF);
 		CHECK(clean_end());
 	}
@@ -1528,58 +1624,72 @@ TEST(ahci_swap_hands_requests_over_without_reset)
 	CHECK(clean_end());
 }
 
-/* The swap hands the MSI vector over: A's release leaves the function's
- * MSI and its vector as they are, the state names the vector, and B
- * takes it at activate: no MSI programmed, no vector allocated, no timer
- * asked for inside the blackout; the device's interrupts reach B. */
+/* The swap hands the vector over: A's release leaves the function's
+ * MSI (or MSI-X entry) and its vector as they are, the state names the
+ * vector and which message, and B takes it at activate: nothing
+ * programmed, no vector allocated, no timer asked for inside the
+ * blackout; the device's interrupts reach B. */
 TEST(ahci_swap_hands_the_msi_vector_over)
 {
 	struct ahci *a, *b;
 	struct fres *b0;
-	unsigned enables, timers, again;
+	unsigned enables, timers, again, irqs;
 	uint32_t ver;
 	size_t len;
 	void *st;
 	int v;
 
-	world();
-	model_disk(0, 16384, 1);
-	REQUIRE(boot(1) == PB_OK);
-	REQUIRE((a = ahci_of(SELF, 0)) != NULL);
-	REQUIRE(a->msi && m.msi_on);
-	v = m.msi_vector;
-	CHECK_EQ_INT(a->vector, v);
-	REQUIRE(start_as(SELF2, PB_START_STANDBY, 1) == PB_OK);
-	REQUIRE((b = ahci_of(SELF2, 0)) != NULL);
-	REQUIRE((b0 = res_named("block:sata0-2")) != NULL);
-	CHECK_EQ_INT(quiesce_drained(SELF, &again), PB_OK);
-	REQUIRE((st = export_from(SELF, &len, &ver)) != NULL);
-	REQUIRE(ahci_release(SELF) == PB_OK);
-	CHECK(m.msi_on);			/* left for B */
-	CHECK(fvec[v].used && fvec[v].arg == a);
-	enables = msi_enables;
-	timers = timer_calls;
-	REQUIRE(ahci_import(SELF2, st, len, ver) == PB_OK);
-	CHECK_EQ_INT(b->adopt_vector, v);
-	REQUIRE(ahci_activate(SELF2) == PB_OK);
-	CHECK_EQ_INT(msi_enables, enables);
-	CHECK_EQ_INT(timer_calls, timers);
-	CHECK_EQ_INT(b->vector, v);
-	CHECK(b->msi);
-	CHECK(fvec[v].arg == b);
-	CHECK_EQ_INT(vectors_used(), 1);
-	free(st);
-	pump();
-	CHECK(timers_armed() > 0);		/* armed after the blackout */
-	CHECK_CONTAINS(log_text, "interrupts by MSI on vector");
-	/* A goes: the vector stays B's; B's disk works by interrupt. */
-	ahci_stop(SELF);
-	CHECK(fvec[v].used && fvec[v].arg == b);
-	CHECK(m.msi_on && m.msi_vector == v);
-	write_then_read(b0, 100, 8, 1, 1, BUS_ZERO, 0, 0);
-	CHECK_MSG(m.bad == 0, "model: %s", m.why);
-	shutdown(SELF2);
-	CHECK(clean_end());
+	for (int kind = PCI_IRQ_MSI; kind <= PCI_IRQ_MSIX; kind++) {
+		world();
+		if (kind == PCI_IRQ_MSIX) {
+			func.cap_msi = 0;
+			func.cap_msix = 0x90;
+			func.msix_entries = 1;
+		}
+		model_disk(0, 16384, 1);
+		REQUIRE(boot(1) == PB_OK);
+		REQUIRE((a = ahci_of(SELF, 0)) != NULL);
+		REQUIRE(a->irq_kind == kind);
+		REQUIRE((v = m_vector()) >= 0);
+		CHECK_EQ_INT(a->vector, v);
+		REQUIRE(start_as(SELF2, PB_START_STANDBY, 1) == PB_OK);
+		REQUIRE((b = ahci_of(SELF2, 0)) != NULL);
+		REQUIRE((b0 = res_named("block:sata0-2")) != NULL);
+		CHECK_EQ_INT(quiesce_drained(SELF, &again), PB_OK);
+		REQUIRE((st = export_from(SELF, &len, &ver)) != NULL);
+		REQUIRE(ahci_release(SELF) == PB_OK);
+		CHECK_EQ_INT(m_vector(), v);		/* left for B */
+		CHECK(fvec[v].used && fvec[v].arg == a);
+		enables = msi_enables;
+		timers = timer_calls;
+		REQUIRE(ahci_import(SELF2, st, len, ver) == PB_OK);
+		CHECK_EQ_INT(b->adopt_vector, v);
+		CHECK_EQ_INT(b->adopt_kind, kind);
+		REQUIRE(ahci_activate(SELF2) == PB_OK);
+		CHECK_EQ_INT(msi_enables, enables);
+		CHECK_EQ_INT(timer_calls, timers);
+		CHECK_EQ_INT(b->vector, v);
+		CHECK_EQ_INT(b->irq_kind, kind);
+		CHECK(fvec[v].arg == b);
+		CHECK_EQ_INT(vectors_used(), 1);
+		free(st);
+		pump();
+		CHECK(timers_armed() > 0);	/* armed after the blackout */
+		CHECK_CONTAINS(log_text, kind == PCI_IRQ_MSI ?
+		    "interrupts by MSI on vector" :
+		    "interrupts by MSI-X on vector");
+		/* A goes: the vector stays B's; B's disk works by
+		 * interrupt. */
+		ahci_stop(SELF);
+		CHECK(fvec[v].used && fvec[v].arg == b);
+		CHECK_EQ_INT(m_vector(), v);
+		irqs = m.irqs;
+		write_then_read(b0, 100, 8, 1, 1, BUS_ZERO, 0, 0);
+		CHECK(m.irqs > irqs);
+		CHECK_MSG(m.bad == 0, "model: %s", m.why);
+		shutdown(SELF2);
+		CHECK(clean_end());
+	}
 }
 
 TEST(ahci_failed_swap_resumes_and_loses_nothing)
