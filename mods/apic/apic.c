@@ -5,7 +5,8 @@
  * `id=0 base=0xfec00000 gsi=0-23`; connecting to one gives the same
  * operations as irq:apic).
  *
- *   start	the 8259s remapped and masked; the local APIC enabled
+ *   start	the 8259s masked (remapped first where the MADT has
+ *		PCAT_COMPAT); the local APIC enabled
  *		(lapic.c); every I/O APIC pin masked, then the MADT's NMI
  *		sources; the spurious vector's handler; the hub's EOI hook
  *   stop	every routed line masked and forgotten, the local timer
@@ -263,8 +264,8 @@ apic_start(struct pb_module *m, const struct pb_hub *h, int mode)
 		pb_logf(h, m, PB_LOG_ERR, "no ACPI platform description");
 		return PB_ENODEV;
 	}
-	if (a->plat->madt_flags & 1)	/* PCAT_COMPAT (ACPI 6.5 Table 5.20) */
-		pic_disable();
+	/* PCAT_COMPAT (ACPI 6.5 Table 5.20): the 8259s are there. */
+	pic_disable(a->plat->madt_flags & 1);
 	if ((err = lapic_init(a)) != PB_OK)
 		return err;
 	ioapics_init(a);
@@ -287,7 +288,7 @@ apic_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	    lapic_read(&a->lapic, LAPIC_LVT_LINT0) & LVT_MASKED ? "masked" :
 	    "NMI", lapic_read(&a->lapic, LAPIC_LVT_LINT1) & LVT_MASKED ?
 	    "masked" : "NMI", a->nioapics, a->plat->madt_flags & 1 ?
-	    "masked" : "absent");
+	    "re-initialised and masked" : "masked (the MADT names none)");
 	for (unsigned i = 0; i < a->nioapics; i++)
 		pb_logf(h, m, PB_LOG_INFO, "I/O APIC %u at 0x%x: version "
 		    "0x%x, GSIs %u-%u", a->ioapics[i].id, a->ioapics[i].phys,

@@ -151,7 +151,7 @@ void route_mask_everything(struct apic *a);
 void route_nmi_sources(struct apic *a);
 
 /* pic8259.c */
-void pic_disable(void);
+void pic_disable(int reinit);
 
 /* msi.c */
 int msi_compose(uint32_t apic_id, int vector, uint64_t *addr,

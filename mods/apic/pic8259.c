@@ -5,7 +5,10 @@
  * They stay unused, but after the firmware they may be programmed with
  * vectors 0x08-0x0f, where an IRQ7/IRQ15 they raise on their own (the
  * "spurious" interrupt of a glitch) would look like a double fault.  So
- * they are re-initialised to 0x20-0x2f first, then every line is masked.
+ * where the MADT says they are there (PCAT_COMPAT) they are
+ * re-initialised to 0x20-0x2f first; then every line is masked, always:
+ * a board may have them (or an emulation of them) without saying so,
+ * and where none answers the two writes go nowhere.
  * QEMU: the i8259 of q35 (hw/intc/i8259.c).
  */
 #include "apic.h"
@@ -31,8 +34,10 @@ io_wait(void)
 	outb(0x80, 0);
 }
 
-void
-pic_disable(void)
+/* ICW1-ICW4: vectors 0x20-0x2f, cascade on IR2, 8086 mode (ICW1 also
+ * clears the mask register). */
+static void
+pic_reinit(void)
 {
 	outb(PIC1_CMD, ICW1_INIT | ICW1_ICW4);		/* edge, cascade */
 	io_wait();
@@ -50,6 +55,14 @@ pic_disable(void)
 	io_wait();
 	outb(PIC2_DATA, ICW4_8086);
 	io_wait();
+}
+
+/* Re-initialised if `reinit` (the MADT's PCAT_COMPAT), masked always. */
+void
+pic_disable(int reinit)
+{
+	if (reinit)
+		pic_reinit();
 	outb(PIC1_DATA, OCW1_ALL);			/* OCW1: mask */
 	outb(PIC2_DATA, OCW1_ALL);
 }
