@@ -176,14 +176,18 @@ plan_takeover(struct pb_module *f, struct swap *sw, char (*ifaces)[64],
 static int exited_cleanly;
 
 /* The CPU is the hub's; the firmware's page tables stay in use (they map
- * all of memory) until go_paged, after the takeover's swaps. */
+ * all of memory) until go_paged, after the takeover's swaps.  Interrupts
+ * go off first, with our GDT and IDT, before anything else runs: after
+ * ExitBootServices gates 32-255 still lead to the firmware's handlers, in
+ * memory that is no longer the firmware's (UEFI 2.10 §7.4.6), and IF is
+ * as the firmware left it (EDK2 clears it; nothing promises that). */
 static void
 go_native(struct handoff *h, int exited)
 {
+	arch_cpu_init_native();
 	arch_after_exit();
 	hub_native = 1;
 	exited_cleanly = exited;
-	arch_cpu_init_native();
 	add_memory(h, EFI_MT_CONVENTIONAL);
 }
 
