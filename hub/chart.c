@@ -1,6 +1,7 @@
 /*
- * chart.c - the boot chart's data: when each module was loaded and
- * started, and the boot's milestones (the hub's entry, the takeover,
+ * chart.c - the boot chart's data: when each module was loaded,
+ * started, connected to the device it drives (bind) and swapped in as a
+ * new provider, and the boot's milestones (the hub's entry, the takeover,
  * boot done, and what modules mark, such as the shell's first prompt).
  *
  * The hub keeps the numbers and prints them raw through the control
@@ -11,6 +12,13 @@
  *   mark hub 47123000
  *   mod acpi running 56812000 310000 57130000 9570000
  *       name, state, load began, load took, start began, start took
+ *   ev bochs-display 254165000 263390000 252000
+ *       name, bound to its device, its last swap in as the new provider
+ *       began, the clients' blackout in it (0: none)
+ *
+ * An ev line follows its module's mod line when it has a bind or a swap
+ * (one line for both: the hub's code is on a budget); readers skip the
+ * kinds they do not know.
  */
 #include "hub.h"
 #include "../abi/rt/rt.h"
@@ -60,6 +68,13 @@ chart_print(pb_line_fn out, void *arg)
 		    (unsigned long long)m->load_took_ns,
 		    (unsigned long long)m->started_at_ns,
 		    (unsigned long long)m->start_took_ns);
+		out(arg, line);
+		if (!m->bound_at_ns && !m->swap_at_ns)
+			continue;
+		rt_snprintf(line, sizeof(line), "ev %s %llu %llu %llu",
+		    m->name, (unsigned long long)m->bound_at_ns,
+		    (unsigned long long)m->swap_at_ns,
+		    (unsigned long long)m->swap_took_ns);
 		out(arg, line);
 	}
 }

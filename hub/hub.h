@@ -77,6 +77,11 @@ struct pb_module {
 	uint64_t code_sum;
 	uint64_t recovery_at_ns;	/* when its last recovery began, 0:
 					 * never (park.c) */
+	/* The boot chart's too: when it was last connected to the device
+	 * it drives (lifecycle.c), and when its last swap in as the new
+	 * provider began and how long the clients were blacked out
+	 * (swap.c); 0: never. */
+	uint64_t bound_at_ns, swap_at_ns, swap_took_ns;
 };
 
 struct pb_resource {

@@ -174,8 +174,8 @@ hub_bind_connect(struct pb_module *m)
 		return;
 	if (!r || !r->used)
 		r = hub_bind_match(m);
-	if (r)
-		conn_open(m, r, PB_REQ_BIND);
+	if (r && conn_open(m, r, PB_REQ_BIND))
+		m->bound_at_ns = hub_now_ns();	/* the boot chart's bind */
 }
 
 /* Start m itself; its providers are running already. */

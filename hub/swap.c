@@ -684,6 +684,8 @@ swap_settle(struct swap *s)
 		mem_free(NULL, s->buf);
 	s->buf = NULL;
 	swap_stats.count++;
+	s->new->swap_at_ns = s->t0_ns;		/* the boot chart's swap */
+	s->new->swap_took_ns = s->blackout_ns;
 	swap_stats.last_ns = s->blackout_ns;
 	if (s->blackout_ns > swap_stats.worst_ns)
 		swap_stats.worst_ns = s->blackout_ns;
