@@ -1,9 +1,10 @@
 /*
  * cmd_chart.c - `bootchart`: when each module was loaded and started
- * during the boot, as a text timeline (like systemd-analyze plot, one row
- * per module), from the hub's raw boot chart (hub/chart.c, control
- * `chart`).  `bootchart -r` prints the raw lines (tools/bootchart reads
- * them to draw build/bootchart.svg).
+ * during the boot, when a driver was bound to its device and when a
+ * module was swapped in as a new provider, as a text timeline (like
+ * systemd-analyze plot, one row per module), from the hub's raw boot chart
+ * (hub/chart.c, control `chart`).  `bootchart -r` prints the raw lines
+ * (tools/bootchart reads them to draw build/bootchart.svg).
  */
 #include "shell.h"
 
@@ -15,6 +16,7 @@ struct chart_mod {
 	char name[PB_NAME_MAX];
 	char state[12];
 	uint64_t load_at, load_ns, start_at, start_ns;
+	uint64_t bound_at, swap_at, swap_ns;	/* 0: none */
 };
 
 struct chart {
@@ -73,6 +75,17 @@ chart_line(void *arg, const char *line)
 		m->load_ns = number(&p);
 		m->start_at = number(&p);
 		m->start_ns = number(&p);
+	} else if (strcmp(kind, "ev") == 0 && c->nmods) {
+		/* It follows its module's mod line. */
+		struct chart_mod *m = &c->mods[c->nmods - 1];
+		char name[PB_NAME_MAX];
+
+		word(&p, name, sizeof(name));
+		if (strcmp(name, m->name) != 0)
+			return;
+		m->bound_at = number(&p);
+		m->swap_at = number(&p);
+		m->swap_ns = number(&p);
 	}
 }
 
@@ -104,9 +117,14 @@ chart_end(const struct chart *c)
 	for (unsigned i = 0; i < c->nmarks; i++)
 		if (c->marks[i].ns > end)
 			end = c->marks[i].ns;
-	for (unsigned i = 0; i < c->nmods; i++)
-		if (ready_at(&c->mods[i]) > end)
-			end = ready_at(&c->mods[i]);
+	for (unsigned i = 0; i < c->nmods; i++) {
+		const struct chart_mod *m = &c->mods[i];
+
+		if (ready_at(m) > end)
+			end = ready_at(m);
+		if (m->swap_at + m->swap_ns > end)	/* a swap after it */
+			end = m->swap_at + m->swap_ns;
+	}
 	return end;
 }
 
@@ -118,7 +136,16 @@ ms(char *buf, size_t cap, uint64_t ns)
 	    (unsigned long long)(ns / 100000 % 10));
 }
 
-/* The row's timeline: '=' while loading, '#' while starting. */
+/* Does [at, at + ns] meet the column [t0, t1)? */
+static int
+meets(uint64_t at, uint64_t ns, uint64_t t0, uint64_t t1)
+{
+	return at < t1 && at + ns >= t0;
+}
+
+/* The row's timeline: '=' while loading, '#' while starting, 'b' where
+ * it was bound to its device, 'S' where it was swapped in (a blackout is
+ * far shorter than a column: it shows as one). */
 static void
 bar(char *out, const struct chart_mod *m, uint64_t end)
 {
@@ -127,10 +154,13 @@ bar(char *out, const struct chart_mod *m, uint64_t end)
 	for (unsigned i = 0; i < BAR; i++) {
 		uint64_t t0 = end * i / BAR, t1 = end * (i + 1) / BAR;
 
-		if (m->start_at && m->start_at < t1 &&
-		    m->start_at + m->start_ns >= t0)
+		if (m->swap_at && meets(m->swap_at, m->swap_ns, t0, t1))
+			out[i] = 'S';
+		else if (m->bound_at && meets(m->bound_at, 0, t0, t1))
+			out[i] = 'b';
+		else if (m->start_at && meets(m->start_at, m->start_ns, t0, t1))
 			out[i] = '#';
-		else if (m->load_at < t1 && m->load_at + m->load_ns >= t0)
+		else if (meets(m->load_at, m->load_ns, t0, t1))
 			out[i] = '=';
 	}
 }
@@ -139,11 +169,11 @@ static void
 print_chart(struct chart *c)
 {
 	uint64_t end = chart_end(c);
-	char line[160], a[16], b[16], d[16], e[16], row[BAR + 1];
+	char line[160], a[16], b[16], d[16], e[16], f[16], row[BAR + 1];
 	size_t n = 0;
 
 	say("boot chart, ms since the stub's first instruction "
-	    "('=' load, '#' start):");
+	    "('=' load, '#' start, 'b' bound to its device, 'S' swapped in):");
 	for (unsigned i = 0; i < c->nmarks && n < sizeof(line); i++) {
 		ms(a, sizeof(a), c->marks[i].ns);
 		n += rt_snprintf(line + n, sizeof(line) - n, "%s%s %s",
@@ -152,8 +182,8 @@ print_chart(struct chart *c)
 	if (c->nmarks)
 		say("%s", line);
 	ms(a, sizeof(a), end);
-	say("%-16s %8s %6s %6s %8s  0%*s ms", "MODULE", "LOAD AT", "LOAD",
-	    "START", "READY", BAR - 1, a);
+	say("%-16s %8s %6s %6s %8s %8s  0%*s ms", "MODULE", "LOAD AT", "LOAD",
+	    "START", "READY", "BOUND", BAR - 1, a);
 	sort_by_load(c);
 	for (unsigned i = 0; i < c->nmods; i++) {
 		const struct chart_mod *m = &c->mods[i];
@@ -162,9 +192,15 @@ print_chart(struct chart *c)
 		ms(b, sizeof(b), m->load_ns);
 		ms(d, sizeof(d), m->start_ns);
 		ms(e, sizeof(e), ready_at(m));
+		ms(f, sizeof(f), m->bound_at);
 		bar(row, m, end);
-		say("%-16s %8s %6s %6s %8s  |%s|", m->name, a, b,
-		    m->start_at ? d : "-", e, row);
+		say("%-16s %8s %6s %6s %8s %8s  |%s|", m->name, a, b,
+		    m->start_at ? d : "-", e, m->bound_at ? f : "-", row);
+		if (m->swap_at) {
+			ms(a, sizeof(a), m->swap_at);
+			say("%-16s swapped in at %s ms, blackout %llu us", "",
+			    a, (unsigned long long)(m->swap_ns / 1000));
+		}
 	}
 }
 

@@ -39,7 +39,7 @@ static const struct command commands[] = {
 	{ "mem", "mem", "memory held by the hub and each module", 0, 0,
 	    cmd_inventory },
 	{ "bootchart", "bootchart [-r]",
-	    "when each module loaded and started (-r: the raw numbers)", 0, 1,
+	    "when each module loaded, started, bound, swapped in (-r: raw)", 0, 1,
 	    cmd_bootchart },
 	{ "load", "load PATH|NAME", "load and start a module", 1, 1, cmd_load },
 	{ "unload", "unload NAME", "stop and unload a module nothing uses",
