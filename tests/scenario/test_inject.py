@@ -260,6 +260,33 @@ def test_inject_at_an_entry_point():
         m.expect(r'tinject: alive \d+', 30)
 
 
+def test_inject_faulting_types_at_an_entry_point():
+    """The types that fault at once in a work item or an interrupt handler
+    (FAULTING) fault at an entry point too, armed while tinject is stopped
+    and fired at its next load: each is charged to tinject, none to the
+    hub or another module, and the shell answers after each."""
+    with tinject_machine('inject_entry_types') as m:
+        booted(m)
+        for spec in ENTRY_FAULTING:
+            ensure_running(m)
+            m.cmd('unload tinject', check=True)
+            m.cmd('faultinject tinject entry ' + spec, check=True)
+            start = len(m.serial_text())
+            m.cmd('load tinject', 60)
+            time.sleep(1.5)
+            text = m.serial_text()[start:]
+            assert 'fired tinject 0:' in m.cmd('faultinject status'), spec
+            assert charged_to_tinject(text), (spec, text[-1500:])
+            faults = re.findall(r'(\S+) (?:faulted: vector|hung at rip)', text)
+            assert set(faults) == {'tinject'}, (spec, text[-1500:])
+            assert 'hub: fatal' not in text, (spec, text[-1500:])
+            assert 'hello' in m.cmd('echo hello')
+
+
+ENTRY_FAULTING = ['stray 0', 'wild 0x800000000000', 'regbit 63', 'loop',
+                  'loopheld']
+
+
 def test_inject_loop_with_interrupts_held():
     """An endless loop with interrupts held in a work item: only an NMI
     watchdog can end it (the nmi branch's; without it the machine hangs
