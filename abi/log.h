@@ -4,8 +4,12 @@
  * (the shell's `log` and log.txt, efi-console's hand-over).
  *
  * The hub publishes one resource, `log:hub`.  Every load, start, bind,
- * swap, unload, refusal and fault is one line; the hub keeps the newest
- * LOG_RING of them, numbered from 0 at the boot (`seq`).
+ * swap, unload, refusal and fault is one line, numbered from 0 at the
+ * boot (`seq`).  The hub keeps the boot's first LOG_PIN lines (the stub,
+ * the firmware phase, the takeover, the first prompt: how the boot went)
+ * and the newest LOG_RING; the lines between them, once there are more
+ * than both hold, are gone.  (1.0 hubs kept the newest LOG_RING only: a
+ * reader from seq 0 on gets what the hub keeps either way.)
  *
  * Who shows the lines: the hub itself (its own writers: the firmware
  * console before the takeover, COM1 after it, and the screen while no
@@ -20,8 +24,11 @@
  * faults, before a reset, and at a fatal fault.
  *
  * The operations (ctx is the resource's):
- *   read	line number `seq`, or the oldest kept if that one is gone;
- *		PB_ENOENT past the newest.  Anyone may read.
+ *   read	line number `seq`, or the oldest kept after it if that one
+ *		is gone; PB_ENOENT past the newest.  Anyone may read.  From
+ *		seq 0 on, each next read asking for `l.seq + 1`, a reader
+ *		gets every line kept, oldest first; a jump in `seq` is the
+ *		lines dropped between the boot's first and the newest.
  *   watch	become the reader: `w` (set up with work_init, in the
  *		reader's memory) is posted whenever a line is added; NULL
  *		gives the log back.  PB_EBUSY while another module reads,
@@ -46,7 +53,8 @@
 #define LOG_MAJOR 1
 #define LOG_MINOR 0
 
-#define LOG_RING 256		/* lines the hub keeps */
+#define LOG_PIN 256		/* the boot's first lines, kept for good */
+#define LOG_RING 256		/* the newest lines the hub keeps */
 /* Bytes of a line's text, with the NUL: room for an exec= output line
  * such as `res` prints (a resource's name, its properties of up to 255
  * bytes and its client count). */

@@ -8,6 +8,11 @@
 #include "hub.h"
 #include "../abi/rt/rt.h"
 
+/* The boot's first LOG_PIN lines stay in pinned[], never overwritten:
+ * how a boot began (the stub, the firmware phase, the takeover) is what
+ * log.txt must show of a PC that does not boot right, however long it
+ * ran since.  The lines after them go round the ring. */
+static struct log_line pinned[LOG_PIN];
 static struct log_line ring[LOG_LINES];
 static uint64_t head;		/* lines ever written: the next seq */
 static uint64_t (*clock_ns)(void);
@@ -30,10 +35,18 @@ log_set_sink(log_sink_fn s)
 	sink = s;
 }
 
+/* The oldest of the newest lines kept without a gap. */
 static uint64_t
 oldest(void)
 {
-	return head > LOG_LINES ? head - LOG_LINES : 0;
+	return head > LOG_PIN + LOG_LINES ? head - LOG_LINES : 0;
+}
+
+/* Where line seq is kept (one copy of this: the hub's .text is watched). */
+static __attribute__((noinline)) struct log_line *
+slot(uint64_t seq)
+{
+	return seq < LOG_PIN ? &pinned[seq] : &ring[seq % LOG_LINES];
 }
 
 /* The hub's own writer, and the screen while nobody draws there. */
@@ -53,8 +66,8 @@ static void
 show_from(uint64_t s)
 {
 	for (s = s > oldest() ? s : oldest(); s < head; s++)
-		if (!(ring[s % LOG_LINES].flags & (LOG_F_QUIET | LOG_F_SHOWN)))
-			to_sink(&ring[s % LOG_LINES], 1);
+		if (!(slot(s)->flags & (LOG_F_QUIET | LOG_F_SHOWN)))
+			to_sink(slot(s), 1);
 }
 
 /* From off on, what the firmware phase left is shown: by the reader,
@@ -94,7 +107,7 @@ static void
 log_vrecord(int kind, int flags, const char *fmt, va_list ap)
 {
 	uint64_t held = arch_irq_hold();
-	struct log_line *e = &ring[head % LOG_LINES];
+	struct log_line *e = slot(head);
 
 	e->seq = head++;
 	e->ns = clock_ns ? clock_ns() : 0;
@@ -159,7 +172,7 @@ log_get(unsigned i)
 {
 	uint64_t seq = oldest() + i;
 
-	return seq < head ? &ring[seq % LOG_LINES] : NULL;
+	return seq < head ? slot(seq) : NULL;
 }
 
 void
@@ -209,7 +222,7 @@ op_read(void *ctx, uint64_t seq, struct log_line *out)
 		return PB_EFAULT;
 	held = arch_irq_hold();
 	if (seq < head) {
-		*out = ring[(seq > oldest() ? seq : oldest()) % LOG_LINES];
+		*out = *slot(seq < LOG_PIN || seq > oldest() ? seq : oldest());
 		r = PB_OK;
 	}
 	arch_irq_release(held);
@@ -258,7 +271,7 @@ op_take(void *ctx, struct log_line *out)
 	} else if (reader && taken < head) {
 		if (taken < oldest())
 			taken = oldest();
-		*out = ring[taken++ % LOG_LINES];
+		*out = *slot(taken++);
 		r = PB_OK;
 	}
 	arch_irq_release(held);

@@ -1,5 +1,6 @@
 /*
- * log.h - the hub's event log: a ring of timestamped lines (the `log`
+ * log.h - the hub's event log: timestamped lines, the boot's first
+ * LOG_PIN kept for good and the newest LOG_RING in a ring (the `log`
  * interface, abi/log.h, is how modules see it).
  *
  * Every load, start, bind, swap, unload, refusal and fault is one line,
@@ -46,7 +47,8 @@ void log_event(int kind, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* A line already on the firmware console (the stub's): ring only. */
 void log_shown(int kind, const char *text);
-/* The i-th oldest line still in the ring, or NULL. */
+/* The i-th oldest of the newest lines kept without a gap (the boot's
+ * first lines among them until lines were dropped), or NULL. */
 const struct log_line *log_get(unsigned i);
 /* The reader stops showing the log: the hub writes what it did not take
  * and shows the lines itself from now on (before a reset, at a fatal

@@ -1,9 +1,10 @@
 /*
  * test_log.c - the hub's log (hub/log.c) and `log:hub` (abi/log.h): lines
- * numbered and kept in a ring, shown by the hub itself until a reader
- * watches, taken by the reader in order, taken back (the untaken lines
- * written by the hub) when the reader's module stops, by no other module;
- * and the one line format (abi/rt/logfmt.c).
+ * numbered and kept (the boot's first for good, the newest in a ring),
+ * shown by the hub itself until a reader watches, taken by the reader in
+ * order, taken back (the untaken lines written by the hub) when the
+ * reader's module stops, by no other module; and the one line format
+ * (abi/rt/logfmt.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -107,21 +108,71 @@ TEST(log_lines_are_numbered_and_shown_by_the_hub)
 	fm_teardown();
 }
 
+/* The lines numbered from here on go round the ring: the boot's first
+ * LOG_PIN are written (by this test or those before it). */
+static void
+past_the_pinned(void)
+{
+	for (int i = 0; i < LOG_PIN; i++)
+		log_quiet(LOG_INFO, "filler %d", i);
+}
+
 TEST(log_ring_keeps_the_newest)
 {
 	struct log_line l;
 	uint64_t s;
 
 	setup();
+	past_the_pinned();
 	s = next_seq();
 	for (int i = 0; i < LOG_LINES + 10; i++)
 		log_event(LOG_INFO, "line %d", i);
-	/* A line gone from the ring reads as the oldest kept. */
+	/* A line gone from the ring reads as the oldest kept after it. */
 	CHECK_EQ_INT(log_ops.read(NULL, s, &l), PB_OK);
 	CHECK_EQ_INT(l.seq, s + 10);
 	CHECK_STR(l.text, "line 10");
 	CHECK_STR(log_get(0)->text, "line 10");
 	CHECK_STR(log_get(LOG_LINES - 1)->text, "line 265");
+	CHECK(log_get(LOG_LINES) == NULL);
+	log_set_sink(NULL);
+	fm_teardown();
+}
+
+/* The boot's first LOG_PIN lines are never overwritten: read from seq 0
+ * on, the log is those, then a jump over the lines dropped, then the
+ * newest LOG_LINES. */
+TEST(log_keeps_the_boot_s_first_lines)
+{
+	struct log_line first, last_pinned, l;
+	char oldest[32], newest[32];
+	uint64_t s;
+
+	setup();
+	past_the_pinned();
+	REQUIRE(log_ops.read(NULL, 0, &first) == PB_OK);
+	REQUIRE(log_ops.read(NULL, LOG_PIN - 1, &last_pinned) == PB_OK);
+	CHECK_EQ_INT(first.seq, 0);
+	CHECK_EQ_INT(last_pinned.seq, LOG_PIN - 1);
+	s = next_seq();
+	for (int i = 0; i < 2 * LOG_LINES; i++)
+		log_event(LOG_INFO, "late %d", i);
+	snprintf(oldest, sizeof(oldest), "late %d", LOG_LINES);
+	snprintf(newest, sizeof(newest), "late %d", 2 * LOG_LINES - 1);
+	CHECK_EQ_INT(log_ops.read(NULL, 0, &l), PB_OK);
+	CHECK_EQ_INT(l.seq, 0);
+	CHECK_STR(l.text, first.text);
+	CHECK_EQ_INT(log_ops.read(NULL, LOG_PIN - 1, &l), PB_OK);
+	CHECK_EQ_INT(l.seq, LOG_PIN - 1);
+	CHECK_STR(l.text, last_pinned.text);
+	/* The next after them: the oldest of the newest. */
+	CHECK_EQ_INT(log_ops.read(NULL, LOG_PIN, &l), PB_OK);
+	CHECK_EQ_INT(l.seq, s + LOG_LINES);
+	CHECK_STR(l.text, oldest);
+	CHECK_EQ_INT(log_ops.read(NULL, s + 2 * LOG_LINES - 1, &l), PB_OK);
+	CHECK_STR(l.text, newest);
+	CHECK_EQ_INT(log_ops.read(NULL, s + 2 * LOG_LINES, &l), PB_ENOENT);
+	/* The hub's fatal-fault screen shows the newest, without the gap. */
+	CHECK_STR(log_get(0)->text, oldest);
 	CHECK(log_get(LOG_LINES) == NULL);
 	log_set_sink(NULL);
 	fm_teardown();
@@ -139,6 +190,7 @@ TEST(log_reader_takes_the_lines_after_its_watch)
 	f->m->state = MOD_RUNNING;
 	work_init(f->m, &w, nothing, NULL);
 	work_init(NULL, &other, nothing, NULL);
+	past_the_pinned();
 	log_event(LOG_INFO, "before");
 	CHECK_EQ_INT(as(f->m, WATCH, &w), PB_OK);
 	CHECK_EQ_INT(log_ops.watch(NULL, &other), PB_EBUSY);
