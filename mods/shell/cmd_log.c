@@ -1,7 +1,8 @@
 /*
  * cmd_log.c - `log`: the hub's log as it is kept, read through `log:hub`
- * (abi/log.h), quiet lines included; `log save`: written to
- * /esp/patchbay/log.txt (logfile.c).
+ * (abi/log.h), quiet lines included: the boot's first lines, a line
+ * saying how many were dropped if any were, and the newest; `log save`:
+ * the same written to /esp/patchbay/log.txt (logfile.c).
  */
 #include "files.h"
 
@@ -31,23 +32,21 @@ save(void)
 	return PB_OK;
 }
 
+static void
+say_line(void *arg, const char *s, size_t len)
+{
+	(void)arg;
+	say("%.*s", (int)len - 1, s);	/* say adds the newline */
+}
+
 int
 cmd_log(int argc, char **argv)
 {
-	char text[LOG_FORMAT_MAX];
-	struct log_line l;
-	size_t n;
-
 	if (argc == 2 && strcmp(argv[1], "save") == 0)
 		return save();
 	if (argc == 2)
 		return fail("%s: usage: log [save]", argv[0]);
-	if (log_read(0, &l) != PB_OK)
+	if (!log_each(say_line, NULL))
 		return fail("%s: no log", argv[0]);
-	do {
-		n = log_format(&l, text, sizeof(text));
-		text[n - 1] = '\0';	/* say adds the newline */
-		say("%s", text);
-	} while (log_read(l.seq + 1, &l) == PB_OK);
 	return PB_OK;
 }

@@ -5,7 +5,9 @@
  * and a moment after a module faults (logview.c sees the line), so the
  * recovery's lines are in it too.
  *
- * The file is the ring as `log` prints it.  It is written by a request
+ * The file is the log as `log` prints it (log_each): the boot's first
+ * lines, which the hub keeps for good, a line saying how many were
+ * dropped if any were, and the newest lines.  It is written by a request
  * chain of its own (open, write, sync, close) rather than a file job, so
  * that a save after a fault runs while the user types.  One save at a
  * time: one asked for meanwhile follows it.
@@ -35,19 +37,39 @@ static struct {
 
 static void step_done(void *arg);
 
-/* The ring as `log` prints it, into lf.buf. */
+/* Measures the log (lf.buf NULL), or copies it into lf.buf up to the
+ * first line that does not fit (lines logged between the two passes). */
+static void
+add_line(void *arg, const char *s, size_t len)
+{
+	size_t *cap = arg;
+
+	if (!lf.buf) {
+		lf.len += len;
+	} else if (lf.len + len <= *cap) {
+		memcpy(lf.buf + lf.len, s, len);
+		lf.len += len;
+		lf.lines++;
+	} else {
+		*cap = 0;	/* the lines after it would leave a hole */
+	}
+}
+
+/* The log as `log` prints it, into lf.buf: as long as it is, with room
+ * for some lines more. */
 static int
 fill(void)
 {
-	size_t cap = (size_t)LOG_RING * LOG_FORMAT_MAX;
-	struct log_line l;
+	size_t cap;
 
+	lf.buf = NULL;
+	lf.len = lf.lines = 0;
+	log_each(add_line, NULL);
+	cap = lf.len + 8 * LOG_FORMAT_MAX;
 	if (!(lf.buf = shell_hub->alloc(shell_self, cap)))
 		return PB_ENOMEM;
-	lf.len = lf.lines = 0;
-	for (uint64_t s = 0; log_read(s, &l) == PB_OK && lf.len + LOG_FORMAT_MAX
-	    <= cap; s = l.seq + 1, lf.lines++)
-		lf.len += log_format(&l, lf.buf + lf.len, LOG_FORMAT_MAX);
+	lf.len = 0;
+	log_each(add_line, &cap);
 	return PB_OK;
 }
 

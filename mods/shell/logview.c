@@ -54,6 +54,33 @@ log_read(uint64_t seq, struct log_line *out)
 	return logc ? PB_CALL(logc, log_ops, read, seq, out) : PB_ENOENT;
 }
 
+/*
+ * Every line the hub keeps, oldest first, as consoles show it (with its
+ * newline), to fn: the boot's first lines, then, where `seq` jumps, a
+ * line saying how many were dropped, then the newest (abi/log.h).  For
+ * `log` and log.txt; returns the lines given to fn.
+ */
+unsigned
+log_each(void (*fn)(void *arg, const char *s, size_t len), void *arg)
+{
+	char text[LOG_FORMAT_MAX];
+	struct log_line l;
+	unsigned n = 0;
+
+	for (uint64_t s = 0; log_read(s, &l) == PB_OK; s = l.seq + 1, n++) {
+		if (l.seq != s) {
+			fn(arg, text, (size_t)rt_snprintf(text, sizeof(text),
+			    "--- %llu lines dropped: the log keeps the boot's "
+			    "first %u and the newest %u ---\n",
+			    (unsigned long long)(l.seq - s), LOG_PIN,
+			    LOG_RING));
+			n++;
+		}
+		fn(arg, text, log_format(&l, text, sizeof(text)));
+	}
+	return n;
+}
+
 static int
 wants_all(unsigned i)
 {

@@ -73,6 +73,8 @@ void logview_flush(void);
 void logview_show(void);
 void logview_console_added(unsigned slot);
 int log_read(uint64_t seq, struct log_line *out);
+unsigned log_each(void (*fn)(void *arg, const char *s, size_t len),
+    void *arg);
 int cmd_log(int argc, char **argv);
 
 /* logfile.c: /esp/patchbay/log.txt */

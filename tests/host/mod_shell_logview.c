@@ -59,10 +59,14 @@ res_props(const char *name, char *props, size_t cap)
 static struct log_line ring[LINES];
 static uint64_t head, taken;
 static struct pb_work *reader;
+static uint64_t gap_from, gap_to;	/* lines dropped: [gap_from, gap_to) */
 
+/* As the hub's: a line gone reads as the oldest kept after it. */
 static int
 fake_log_read(void *ctx, uint64_t seq, struct log_line *out)
 {
+	if (seq >= gap_from && seq < gap_to)
+		seq = gap_to;
 	if (seq >= head)
 		return PB_ENOENT;
 	*out = ring[seq % LINES];
@@ -316,6 +320,51 @@ TEST(logview_skips_what_the_hub_showed_itself)
 	consoles_forget();
 	consoles_event(PB_EV_CONNECTED, &serial);
 	CHECK_STR(SERIAL, "\r\npatchbay> ");
+	teardown();
+}
+
+static char each_got[1024];
+
+static void
+collect(void *arg, const char *s, size_t len)
+{
+	size_t n = strlen(each_got);
+
+	(*(unsigned *)arg)++;
+	if (n + len < sizeof(each_got)) {
+		memcpy(each_got + n, s, len);
+		each_got[n + len] = '\0';
+	}
+}
+
+/* `log` and log.txt: every line kept, and where the hub dropped some
+ * between the boot's first and the newest, a line saying how many. */
+TEST(logview_log_each_marks_the_lines_dropped)
+{
+	char line[16];
+	unsigned calls = 0;
+
+	setup("", 1, 0);
+	head = 0;
+	for (int i = 0; i < 10; i++) {
+		snprintf(line, sizeof(line), "line %d", i);
+		hub_logs(LOG_INFO, i == 1 ? LOG_F_QUIET : 0, line);
+	}
+	gap_from = 3, gap_to = 7;
+	each_got[0] = '\0';
+	CHECK_EQ_INT(log_each(collect, &calls), 7);
+	CHECK_EQ_INT(calls, 7);
+	CHECK_STR(each_got, "[    1.000000] line 0\n[    1.000000] line 1\n"
+	    "[    1.000000] line 2\n"
+	    "--- 4 lines dropped: the log keeps the boot's first 256 and the "
+	    "newest 256 ---\n"
+	    "[    1.000000] line 7\n[    1.000000] line 8\n"
+	    "[    1.000000] line 9\n");
+	/* Nothing dropped: no such line. */
+	gap_from = gap_to = 0;
+	each_got[0] = '\0';
+	CHECK_EQ_INT(log_each(collect, &calls), 10);
+	CHECK(!strstr(each_got, "dropped"));
 	teardown();
 }
 
