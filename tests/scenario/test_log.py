@@ -1,9 +1,11 @@
 """The hub's log on a PC without a serial port: the shell shows it on the
 consoles without ever cutting into the line being typed, log=screen puts
 all of it on the screen (errors always), it is saved to
-/esp/patchbay/log.txt at poweroff and after a fault, `screenshot` writes
-the screen as a PNG, and the hub draws on the screen itself where no
-console does: its log without fbcon, and a fatal fault's registers."""
+/esp/patchbay/log.txt at poweroff, reboot, after a fault and on `log
+save`, with the boot's first lines however long the session ran,
+`screenshot` writes the screen as a PNG, and the hub draws on the screen
+itself where no console does: its log without fbcon, and a fatal fault's
+registers."""
 
 import re
 import struct
@@ -16,6 +18,14 @@ from images import custom_image
 from screentext import shows
 
 BOOT_TIMEOUT = 90
+# abi/log.h: the boot's first lines the hub keeps for good, and the newest.
+LOG_PIN = 256
+LOG_RING = 256
+DROPPED = re.compile(r'^--- (\d+) lines dropped: the log keeps the boot\'s '
+                     r'first %d and the newest %d ---$' % (LOG_PIN, LOG_RING))
+BOOT_STEPS = ['Patchbay stub: loading the hub', 'Patchbay hub ',
+              'boot services exited', 'efi-console -> fbcon for console',
+              'boot done']
 # One log line as it reaches COM1, and the erase before a redrawn line.
 STAMP = re.compile(r'\[\s*\d+\.\d{6}\] ')
 ERASE = '\r\x1b[K'
@@ -88,6 +98,86 @@ def test_log_txt_after_poweroff():
             'boot done']
     at = [text.find(w) for w in want]
     assert all(a >= 0 for a in at) and at == sorted(at), list(zip(want, at))
+
+
+def long_session(m, ticks=450):
+    """More lines than the hub keeps: tlog logs one every 5 ms until its
+    tick `ticks`, and is unloaded.  Returns the last tick's number."""
+    booted(m)
+    assert 'tlog: running' in m.cmd('load tlog', 30)
+    m.expect(r'tlog: tick %d\n' % ticks, 60)
+    assert 'tlog unloaded' in m.cmd('unload tlog', 30)
+    last = re.findall(r'\] tlog: tick (\d+)$', m.serial_text(), re.M)
+    return int(last[-1])
+
+
+def check_kept(text, last_tick):
+    """log.txt (or `log`) of a long session: the boot's first LOG_PIN lines
+    from the stub's on, a line saying how many were dropped, and the
+    newest LOG_RING, the last tick and tlog's unload among them."""
+    lines = text.split('\n')
+    assert lines[-1] == '', text[-200:]
+    lines = lines[:-1]
+    marks = [i for i, l in enumerate(lines) if DROPPED.match(l)]
+    assert len(marks) == 1, 'dropped lines: %r' % [lines[i] for i in marks]
+    first, after = lines[:marks[0]], lines[marks[0] + 1:]
+    assert (len(first), len(after)) == (LOG_PIN, LOG_RING), \
+        (len(first), len(after))
+    assert all(STAMP.match(l) for l in first + after), text[:400]
+    assert BOOT_STEPS[0] in first[0], first[:3]
+    head = '\n'.join(first)
+    at = [head.find(w) for w in BOOT_STEPS]
+    assert all(a >= 0 for a in at) and at == sorted(at), \
+        list(zip(BOOT_STEPS, at))
+    # The lines either side of the mark are tlog's ticks: the mark counts
+    # the ticks between them.
+    tick = re.compile(r'\] tlog: tick (\d+)$')
+    before_mark, after_mark = tick.search(first[-1]), tick.search(after[0])
+    assert before_mark and after_mark, (first[-1], after[0])
+    dropped = int(DROPPED.match(lines[marks[0]]).group(1))
+    assert dropped == int(after_mark.group(1)) - int(before_mark.group(1)) \
+        - 1, (first[-1], lines[marks[0]], after[0])
+    ticks = [int(t.group(1)) for t in map(tick.search, after) if t]
+    assert ticks == list(range(ticks[0], last_tick + 1)), ticks[-5:]
+    assert any('tlog unloaded' in l for l in after[-20:]), after[-20:]
+
+
+def test_log_save_keeps_the_boot_s_first_lines():
+    """A session longer than the hub's log: `log` and `log save` still
+    hold the boot from the stub's first line on, then how many lines were
+    dropped, then the newest (read back after the machine is killed, so
+    the file is the save's, not poweroff's)."""
+    img = image_copy(custom_image('logsave', ['target=os', 'tlog-ms=5'],
+                                  mods=['tlog']),
+                     workdir() + '/logsave-rw.img')
+    with Machine('default', image=img, timeout=240, snapshot=False) as m:
+        last = long_session(m)
+        shown = m.cmd('log', 60)
+        check_kept(shown + '\n', last)
+        out = m.cmd('log save', 60)
+        assert out == 'log: %d lines written to /esp/patchbay/log.txt' % (
+            LOG_PIN + 1 + LOG_RING), out
+        m.kill()
+    check_kept(esp_cat(img, 'patchbay/log.txt').decode(), last)
+
+
+def test_log_txt_after_reboot_keeps_the_boot_s_first_lines():
+    """reboot writes log.txt before the reset, the boot's first lines in
+    it after a long session.  The harness's -no-reboot is overridden so
+    the reset is seen (a poweroff would end QEMU); the machine is killed
+    as the firmware starts the stub again, before that boot writes."""
+    img = image_copy(custom_image('logreboot', ['target=os', 'tlog-ms=5'],
+                                  mods=['tlog']),
+                     workdir() + '/logreboot-rw.img')
+    with Machine('default', image=img, timeout=240, snapshot=False,
+                 extra='-action reboot=reset') as m:
+        last = long_session(m)
+        m.sendline('reboot')
+        m.expect(r'^rebooting', 60)
+        m.expect(r'Patchbay stub: loading the hub', 120)
+        assert m.running(), 'QEMU exited instead of resetting'
+        m.kill()
+    check_kept(esp_cat(img, 'patchbay/log.txt').decode(), last)
 
 
 def test_log_txt_after_a_fault():
