@@ -310,6 +310,7 @@ void port_link_event(struct ahci_port *p);
 void port_look_later(struct ahci_port *p, uint64_t t);	/* no timer */
 void port_internal_done(struct ahci_port *p, int err);
 int port_takeover(struct ahci_port *p);
+void port_reclaim(struct ahci_port *p, const char *why);
 int port_stop_now(struct ahci_port *p);
 int port_stop_step(struct ahci_port *p);
 void port_abort_probe(struct ahci_port *p);

@@ -506,6 +506,18 @@ port_recover(struct ahci_port *p, int reset_link, const char *why)
 	    RESTART_PLAIN);
 }
 
+/* The port as another driver left it, its list maybe still reading that
+ * driver's memory: stopped, FIS receive off, our memory in, COMRESET and
+ * on again (§10.1.2), then what was queued goes out. */
+void
+port_reclaim(struct ahci_port *p, const char *why)
+{
+	alog(p->a, PB_LOG_WARN, "port %u: %s: taking it back with COMRESET",
+	    p->no, why);
+	io_requeue_issued(p);
+	stop_begin(p, AFTER_READY, RESTART_FULL);
+}
+
 /* Slot 0's IDENTIFY or READ CAPACITY ended (err: how). */
 void
 port_internal_done(struct ahci_port *p, int err)

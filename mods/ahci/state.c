@@ -260,17 +260,43 @@ take_back_held(struct ahci *a)
 	a->nheld = 0;
 }
 
+/*
+ * A port of ours again after a release.  The new side may have driven it
+ * since (it faulted in its watch window and the hub gave the disks back
+ * to us): its list may still run, from its command list, in memory that
+ * is no longer its.  So the port is taken over whatever PxCMD says, and
+ * commands the other side left in flight (PxCI, PxSACT: §3.3.13-14)
+ * mean a device in a state we do not know: COMRESET.
+ */
+static void
+resume_released_port(struct ahci_port *p)
+{
+	if (p->state == PS_EMPTY) {
+		port_probe(p);		/* it stops the list first */
+		return;
+	}
+	if (p->state != PS_READY || !p->res || !disk_known(p))
+		return;
+	if (px_rd(p, PX_CI) | px_rd(p, PX_SACT))
+		port_reclaim(p, "commands of the driver after us in flight at "
+		    "the resume");
+	else if (port_takeover(p) != PB_OK)
+		port_reclaim(p, "its list does not stop at the resume");
+}
+
 /* Undo quiesce and release: our memory into the ports again, lists on,
  * the queues dispatched; dropped probes start again. */
 int
 state_resume(struct ahci *a)
 {
+	int released = a->released;
+
 	a->quiesced = 0;
 	a->lists_stopped = 0;
 	if (a->standby)
 		return PB_OK;
 	take_back_held(a);
-	if (a->released) {
+	if (released) {
 		a->released = 0;
 		hba_enable_pci(a);
 		hba_wr(a, HBA_GHC, hba_rd(a, HBA_GHC) | GHC_AE | GHC_IE);
@@ -281,8 +307,10 @@ state_resume(struct ahci *a)
 
 		if (!implemented(a, i) || p->state == PS_OFF)
 			continue;
-		/* A list never stopped (the drain ran out) runs on. */
-		if (!(px_rd(p, PX_CMD) & PXCMD_ST)) {
+		if (released)
+			resume_released_port(p);
+		else if (!(px_rd(p, PX_CMD) & PXCMD_ST)) {
+			/* A list never stopped (the drain ran out) runs on. */
 			if (p->state == PS_READY && p->res && disk_known(p)) {
 				if (port_takeover(p) != PB_OK)
 					port_recover(p, 1, "resume");

@@ -1739,6 +1739,101 @@ TEST(ahci_failed_swap_resumes_and_loses_nothing)
 	CHECK(clean_end());
 }
 
+/* The hub after a module's fault: none of its code runs again (its
+ * timers, work and interrupt handler are gone with it). */
+static void
+never_called_again(struct pb_module *self)
+{
+	struct ahci *x = ahci_of(self, 0);
+
+	for (unsigned i = 0; i < FAKE_TIMERS; i++)
+		if (ftimer[i].id && ftimer[i].arg == x)
+			ftimer[i].id = 0;
+	for (struct pb_work *w = fpost_head, *next; w; w = next) {
+		next = w->next;
+		if (w->owner == self)
+			fake_work_cancel(self, w);
+	}
+	for (unsigned i = 0; i < fwork_n; )
+		if (fwork[i].arg == x)
+			memmove(&fwork[i], &fwork[i + 1],
+			    (--fwork_n - i) * sizeof(fwork[0]));
+		else
+			i++;
+}
+
+/* A swaps to B, B serves, and B faults in its watch window: the hub
+ * gives the disk back to A (B is never called again) and A resumes.  B's
+ * list still runs, from B's command list; A must take the port back, or
+ * its commands go where the HBA never looks (and, on the machine, B's
+ * freed memory is what the HBA reads and writes).  With B's commands in
+ * flight at the fault, A resets the device first. */
+static void
+resume_after_the_new_side_ran(int b_in_flight)
+{
+	enum { N = 8 };
+	static struct tio t[N];
+	struct fres *a0, *b0;
+	unsigned again, resets;
+	uint32_t ver;
+	size_t len;
+	void *st;
+
+	world();
+	model_disk(0, 16384, 1);
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE((a0 = res_named("block:sata0")) != NULL);
+	REQUIRE(start_as(SELF2, PB_START_STANDBY, 1) == PB_OK);
+	REQUIRE((b0 = res_named("block:sata0-2")) != NULL);
+	CHECK_EQ_INT(quiesce_drained(SELF, &again), PB_OK);
+	REQUIRE((st = export_from(SELF, &len, &ver)) != NULL);
+	REQUIRE(ahci_release(SELF) == PB_OK);
+	REQUIRE(ahci_import(SELF2, st, len, ver) == PB_OK);
+	REQUIRE(ahci_activate(SELF2) == PB_OK);
+	free(st);
+	pump();
+	write_then_read(b0, 100, 8, 1, 1, BUS_ZERO, 0, 0);
+	CHECK(m.p[0].cmd & 1);			/* B's list runs */
+	if (b_in_flight) {
+		m.p[0].d.silent = 1;		/* the disk holds them */
+		for (unsigned i = 0; i < N; i++) {
+			tio_make(&t[i], BLOCK_READ, i * 8, 8, 512, 1, BUS_ZERO,
+			    0, 0);
+			REQUIRE(submit(b0, &t[i]) == PB_OK);
+		}
+		pump();
+		CHECK(m.p[0].ci != 0 || m.p[0].sact != 0);
+	}
+	/* B faulted: nothing of B runs again.  A resumes. */
+	never_called_again(SELF2);
+	resets = m.p[0].d.resets;
+	m.p[0].d.silent = 0;
+	REQUIRE(ahci_resume(SELF) == PB_OK);
+	pump();
+	for (unsigned k = 0; k < 20; k++) {
+		wait_ms(10);
+		pump();
+	}
+	CHECK_EQ_INT(m.p[0].d.resets, resets + (b_in_flight ? 1 : 0));
+	write_then_read(a0, 300, 16, 2, 3, BUS_ZERO, 0, 0);
+	CHECK_MSG(m.bad == 0, "model: %s", m.why);
+	for (unsigned i = 0; b_in_flight && i < N; i++)
+		tio_free(&t[i]);
+	shutdown(SELF);
+	shutdown(SELF2);
+	CHECK(clean_end());
+}
+
+TEST(ahci_resume_after_the_new_side_ran_takes_the_port_back)
+{
+	resume_after_the_new_side_ran(0);
+}
+
+TEST(ahci_resume_after_the_new_side_faulted_with_commands_out_resets)
+{
+	resume_after_the_new_side_ran(1);
+}
+
 /* From a provider that hands over no IDENTIFY results (the firmware's
  * efi-block): B resets the HBA, probes, then runs the requests. */
 TEST(ahci_takeover_without_ahci_state_resets_and_probes)

@@ -2,7 +2,8 @@
 through one open `fs` handle stays right while the disk driver is
 updated from the very disk it reads (`update ahci PATH`) and while the
 file system provider itself is swapped under the handle (`update fat
-fat.mod`); and a disk whose primary GPT header is damaged is read from
+fat.mod`), and while the updated driver faults in its watch window and
+the disk goes back to the instance it replaced; and a disk whose primary GPT header is damaged is read from
 its backup (mods/gpt)."""
 
 import os
@@ -92,6 +93,51 @@ def test_stream_across_ahci_and_fat_updates():
         # The handle's connection followed the fat swap.
         assert re.search(r'tfsread: rebound: now fs:', log), 'no rebound'
         assert not ERROR.search(log), log
+        m.sendline('poweroff')
+        m.wait_exit(60)
+    finally:
+        m.close()
+
+
+def test_stream_across_a_fault_in_an_updates_watch_window():
+    """`update ahci` under the stream, and the new instance faults at once,
+    inside its watch window: the hub gives the disk back to the instance
+    it replaced, whose ports the new one drove meanwhile (its command
+    lists, in memory freed with it).  The old one takes its ports back,
+    and the stream reads right to its end: no pass mismatched, no request
+    timed out, no module charged but the one injected."""
+    big = os.path.join(workdir(), 'big.bin')
+    data = os.urandom(BIG)
+    with open(big, 'wb') as f:
+        f.write(data)
+    want = '%016x' % fnv1a64(data)
+    passes = 60
+    img = custom_image('streams_rollback', ['target=os', 'tfsread=big.bin',
+                                            'tfsread-passes=%d' % passes,
+                                            'tfsread-pause=%d' % PAUSE_MS],
+                       mods=['tfsread'], files=[(big, '/big.bin')])
+    m = booted(img)
+    try:
+        native(m)
+        logged(m, r'tfsread: pass 2 ', 120)
+        cmd(m, 'update ahci /esp/patchbay/mods/ahci.mod', 180)
+        cmd(m, 'faultinject ahci work null', 30)
+        logged(m, r'ahci: recovered in \d+ us \(vector 14 at 0x0\), by its '
+               r'swap\'s rollback', 60)
+        done = logged(m, r'tfsread: done, (\d+) passes, (\d+) mismatched',
+                      900)
+        log = m.serial_text()
+        assert (int(done.group(1)), int(done.group(2))) == (passes, 0), \
+            done.group(0)
+        rollback = log.index('ahci faulted in its watch window')
+        after = [p for p in PASS_LINE.finditer(log) if p.start() > rollback]
+        assert after, 'no pass after the rollback'
+        for p in PASS_LINE.finditer(log):
+            assert (int(p.group(2)), p.group(3)) == (BIG, want), p.group(0)
+        assert not re.search(r'timed out|out 500 ms|hung|not answered',
+                             log), log[rollback:]
+        faults = re.findall(r'(\S+) faulted: vector', log)
+        assert faults == ['ahci'], faults
         m.sendline('poweroff')
         m.wait_exit(60)
     finally:
