@@ -414,6 +414,32 @@ waits_on(const struct note *n)
 	return m && m->state == MOD_RUNNING && !m->fault_pending ? m : NULL;
 }
 
+/*
+ * Whom to charge for a request out for good at m: m, unless m itself has
+ * a request out at a provider of its own (a partition's at its disk's
+ * driver).  Then m is waiting, not hung: that provider is charged if its
+ * request is as old (and so on down), nobody yet if it is younger (one
+ * issued again to a restarted provider has its own 15 s).
+ */
+static struct pb_module *
+to_charge(struct pb_module *m, uint64_t now, unsigned depth)
+{
+	struct pb_module *young = NULL;
+
+	for (unsigned i = 0; depth < 4 && i < NOTES; i++) {
+		struct note *n = &notes[i];
+		struct shadow *s = note_shadow(n);
+		struct pb_module *p = waits_on(n);
+
+		if (!p || p == m || s->c->client != m)
+			continue;
+		if (now - n->since >= HUNG_NS)
+			return to_charge(p, now, depth + 1);
+		young = p;
+	}
+	return young ? NULL : m;
+}
+
 static void
 lost_check(void *unused)
 {
@@ -430,7 +456,7 @@ lost_check(void *unused)
 		if (!(m = waits_on(n)))
 			continue;
 		out = 1;
-		if (now - n->since >= HUNG_NS) {
+		if (now - n->since >= HUNG_NS && (m = to_charge(m, now, 0))) {
 			log_event(LOG_ERROR, "hub: %s has not answered a block "
 			    "request for %llu s: charged as hung", m->name,
 			    (unsigned long long)(HUNG_NS / 1000000000));

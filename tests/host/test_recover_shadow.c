@@ -453,6 +453,79 @@ TEST(shadow_request_never_answered_restarts_its_provider)
 	fm_teardown();
 }
 
+/* A partition in between, as gpt is: part serves block:p0 and passes
+ * each request on to disk as a request of its own; disk never answers.
+ * Both requests wait, part's client's and part's own; the one charged
+ * after 15 s is disk, which holds what part waits for, not part. */
+static struct fm *part;
+static struct block_req part_reqs[4];
+static unsigned npart;
+
+static void
+part_done(void *arg)
+{
+	(void)arg;
+}
+
+static int
+part_submit(void *ctx, struct block_req *req)
+{
+	struct block_req *mine = &part_reqs[npart++ % 4];
+	struct conn *c = fm_conn(part, 0, 0);
+
+	(void)ctx;
+	memset(mine, 0, sizeof(*mine));
+	mine->size = sizeof(*mine);
+	mine->op = req->op;
+	mine->lba = req->lba;
+	mine->count = req->count;
+	work_init(part->m, &mine->done, part_done, mine);
+	return PB_CALL(&c->pub, block_ops, submit, mine);
+}
+
+static const struct block_ops part_block = { blk_info, part_submit };
+
+TEST(shadow_request_never_answered_below_a_partition_charges_the_disk)
+{
+	struct conn *c = NULL;
+
+	REQUIRE(world(PB_CARD_ALL));
+	npart = 0;
+	part = fm_add("part", 0);
+	fm_require(part, BLOCK_IFACE, 1, 0, PB_CARD_ONE, PB_AT_START);
+	fm_provide(part, BLOCK_IFACE, 1, 0);
+	fm_publish(part, BLOCK_IFACE, "p0", "");
+	part->iops = (const struct tcon_ops *)&part_block;
+	REQUIRE(fm_start(part) == PB_OK);
+	fm_run_work();
+	REQUIRE(fm_conn_res(part, 0, 0) == disk->res[0]);
+	for (unsigned n = 0; n < fm_nconns(fs); n++)
+		if (fm_conn_res(fs, 0, n) == part->res[0])
+			c = fm_conn(fs, 0, n);
+	REQUIRE(c != NULL);
+	shadow_lost_due = 0;
+	REQUIRE(PB_CALL(&c->pub, block_ops, submit, &reqs[0]) == PB_OK);
+	CHECK_EQ_INT(nqueue, 1);		/* part's own, at disk */
+	fm_step_hook = fresh_queue;
+	for (unsigned i = 0; i < 32; i++)
+		advance(500000000);		/* 16 s */
+	fm_step_hook = NULL;
+	CHECK(fm_log_has("hub: disk has not answered a block request for "
+	    "15 s: charged as hung"));
+	CHECK(!fm_log_has("hub: part has not answered"));
+	CHECK_EQ_INT(disk->nstart, 2);
+	CHECK_EQ_INT(part->nstart, 1);
+	CHECK_EQ_INT(nqueue, 1);		/* part's, issued again */
+	CHECK(queue[0] == &part_reqs[0]);
+	/* fs's request is 16 s old now, but what part waits for went to
+	 * the new disk just now: part is not charged for it. */
+	for (unsigned i = 0; i < 8; i++)
+		advance(500000000);
+	CHECK(!fm_log_has("hub: part has not answered"));
+	CHECK_EQ_INT(part->nstart, 1);
+	fm_teardown();
+}
+
 /* reqs[3] went to the restarted instance, which completes it: the client
  * hears of it once, with its status; the world goes. */
 static void
