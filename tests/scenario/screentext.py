@@ -5,7 +5,8 @@ glyph rows, and its Unicode table for the glyph of each character, the
 box for one it lacks.  A line is drawn with it, and a text row of the
 screen must show exactly those pixels (the cells' background being the
 row's commonest colour), from the left edge, at font scale 1 unless
-told."""
+told.  rows_in_order finds lines shown one under the other (however far
+the screen scrolled), console_scale the scale fbcon said it draws at."""
 
 import os
 import re
@@ -93,7 +94,8 @@ def row_background(px, w, row, scale=1):
     return max(counts, key=counts.get)
 
 
-def _shows(px, w, row, text, scale):
+def row_shows(px, w, row, text, scale=1):
+    """Does text row `row` begin with `text`?"""
     f = font()
     if len(px) < (row + 1) * f.h * scale * w * 3 or \
             len(text) * f.w * scale > w:
@@ -106,8 +108,56 @@ def _shows(px, w, row, text, scale):
 def rows_showing(w, h, px, text, scale=1):
     """The text rows that begin with `text`."""
     return [r for r in range(h // (font().h * scale))
-            if _shows(px, w, r, text, scale)]
+            if row_shows(px, w, r, text, scale)]
 
 
 def shows(w, h, px, text):
     return bool(rows_showing(w, h, px, text))
+
+
+def blank_row(px, w, row, scale=1):
+    """Is a text row one colour (nothing drawn on it)?"""
+    ch = font().h * scale
+    band = px[row * ch * w * 3:(row + 1) * ch * w * 3]
+    return band == band[:3] * (len(band) // 3)
+
+
+def rows_in_order(w, h, px, lines, scale=1):
+    """The text rows r0 < r1 < ... that begin with lines[0], lines[1], ...
+    (the lowest such row for the last line, and for each line before it
+    the lowest above the next one's), or None when the screen does not
+    show them in that order.  The rows between may hold anything: the
+    hub's error lines may come in between."""
+    rows = []
+    below = h // (font().h * scale)
+    for text in reversed(lines):
+        r = below - 1
+        while r >= 0 and not row_shows(px, w, r, text, scale):
+            r -= 1
+        if r < 0:
+            return None
+        rows.append(r)
+        below = r
+    return rows[::-1]
+
+
+# fbcon's line as it starts (mods/fbcon/fbcon.c, fbcon_start), again
+# after each restart: the last one is the scale it draws at now.
+CELLS_RX = re.compile(r'fbcon: \d+x\d+ cells on \S+ \(\d+x\d+, font '
+                      r'\d+x\d+ x(\d+),')
+
+
+def console_scale(serial_text):
+    """The font scale fbcon draws at, from its last start line in the
+    serial transcript (font-scale=N, or chosen by the screen's height);
+    1 when it said none."""
+    found = CELLS_RX.findall(serial_text)
+    return int(found[-1]) if found else 1
+
+
+def screen_lines(text, cols):
+    """How many screen lines `text` (serial output) takes at most on a
+    console `cols` wide: each line, wrapped.  More than the screen shows:
+    serial also gets the hub's log lines that only go there."""
+    return sum(max(1, -(-len(l) // cols))
+               for l in text.replace('\r', '').split('\n'))
