@@ -17,7 +17,10 @@
  *
  * A console swap carries struct console_state (state.c) both ways; fbcon
  * outranks the firmware console, so the takeover at ExitBootServices
- * swaps it in and it redraws what the firmware console showed.
+ * swaps it in and it redraws what the firmware console showed.  The state
+ * is only the text its clients wrote, so it also survives a restart after
+ * a fault (PB_MOD_RESTATE): the new instance draws the screen it had,
+ * not an empty one.
  *
  * Try it: tools/qemu-run --config default with `target=console` and
  * `font-scale=2` in boot.cfg; the log names the grid it drew.
@@ -394,7 +397,7 @@ static const struct pb_module_ops ops = {
 
 PB_MODULE(.name = "fbcon", .version = "1.0",
     .desc = "text console on any display: Unicode font, ANSI, scrollback",
-    .rank = 20, .flags = PB_MOD_HARDWARE, .ops = &ops,
+    .rank = 20, .flags = PB_MOD_HARDWARE | PB_MOD_RESTATE, .ops = &ops,
     .nprovides = 1, .provides = { PB_PROVIDE(CONSOLE_IFACE, 1, 0) },
     .nrequires = 1,
     .requires = { PB_REQUIRE(DISPLAY_IFACE, 1, 0, PB_CARD_ONE,
