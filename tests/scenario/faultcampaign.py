@@ -23,12 +23,23 @@ dead hub (QEMU gone, or the hub's fatal line) be seen; the machine is then
 booted again and the campaign goes on with injection i + 1 (a choice
 depends only on seed and index, so the sequence is the same).
 
+An injection into a module that draws the screen (fbcon, the display
+drivers: SCREEN_MODULES) is judged from the screen too, once the
+workload came through intact: a screendump must show, one under another,
+the line typed before the injection (`write NOTE TOKEN`, when so little
+was printed since that it cannot have scrolled away), the keyboard's
+`echo TOKEN` and its output, `cat NOTE` and the note, and the prompt as
+the last text drawn.  The serial transcript alone passes a screen left
+black, stale or without its text (screentext.py reads the screen).
+
 Outcomes (classify):
   transparent  the workload is intact: the right checksum, no error line,
                the keys typed afterwards echoed (`fault` tells whether a
                fault was caught and recovered, or none showed)
   visible      the workload saw an error, and works again within HEAL_S
-               (a note lost after fat said so on the console is one)
+               (a note lost after fat said so on the console is one, and
+               a screen that does not show the workload's text after an
+               injection into a module that draws it)
   stopped      the system is alive, but a module was left stopped, or the
                workload does not work again (the service is lost); the
                machine is booted again for the next injection
@@ -46,7 +57,9 @@ import os
 import re
 import time
 
-from pbtest import Machine, PROMPT, ROOT, TestFailure
+from pbtest import Machine, PROMPT, ROOT, TestFailure, read_ppm
+from screentext import blank_row, console_scale, font, rows_in_order, \
+    rows_showing, screen_lines
 
 OUTCOMES = ['transparent', 'visible', 'stopped', 'hang', 'hubcrash',
             'corrupt']
@@ -67,6 +80,11 @@ KEYS_S = 10         # how long typed keys may take to come back
 SCRUB_S = 1.5       # a flipped code bit that never faults is found by the
                     # hub's scrub, every module's code about once a second
                     # (hub/scrub.c): its recovery is this injection's
+# Modules that draw the screen or the text on it (the console, the display
+# drivers): their injections are judged from a screendump too.
+SCREEN_MODULES = ('fbcon', 'bochs-display', 'gop-fb')
+SCREEN_S = 3        # fbcon's frame for the last line may come after the
+                    # prompt reached COM1
 MOMENTS = ['entry', 'work', 'irq']            # mods/shell/faultinject.c
 TYPES = ['stray', 'pointer', 'null', 'wild', 'regbit', 'codebit', 'loop',
          'loopheld', 'retcode', 'svcarg', 'skip', 'slot']
@@ -98,6 +116,22 @@ def judge_sum(out, sha):
     if shell_error(out) or len(sums) != 1:
         return 'error'
     return 'ok' if sums[0] == sha else 'mismatch'
+
+
+def judge_screen(w, h, px, lines, scale):
+    """None when the screen (w x h, px RGB) shows `lines` in text rows one
+    under another, anything drawn in between, and nothing drawn under the
+    last; else what it lacks."""
+    rows = rows_in_order(w, h, px, lines, scale)
+    if rows is None:
+        missing = [t for t in lines if not rows_showing(w, h, px, t, scale)]
+        return 'no row shows %r' % missing[0] if missing else \
+            'the lines are not in order: %r' % lines
+    under = [r for r in range(rows[-1] + 1, h // (font().h * scale))
+             if not blank_row(px, w, r, scale)]
+    if under:
+        return 'rows %s under %r are drawn on' % (under, lines[-1])
+    return None
 
 
 # fat's error lines that say written blocks are lost (mods/fat: its disk
@@ -282,6 +316,36 @@ class Campaign:
         m.expect(r'^' + re.escape(PROMPT), self.timeout)
         return 'ok'
 
+    def _screen(self, i, note, since):
+        """After an injection into a module that draws the screen, the
+        workload intact: does the screen show what the workload put there
+        last (since: where its serial text starts, at the note's `write`)?
+        Why not, or None.  One screendump when it does; more only while
+        fbcon's last frame may still be coming."""
+        m = self.m
+        text = m.serial_text()
+        scale = console_scale(text)
+        tok = token(i)
+        lines = [PROMPT + 'echo ' + tok, tok, PROMPT + 'cat ' + NOTE, note,
+                 PROMPT]
+        until = time.monotonic() + SCREEN_S
+        while True:
+            w, h, px = read_ppm(m.screendump('screen.ppm'))
+            cols = w // (font().w * scale)
+            want = lines
+            # The note's line is on the screen unless more was printed
+            # since than the screen has rows (serial gets more lines than
+            # the screen: the hub's log lines that are no errors).
+            if screen_lines(text[since:], cols) <= h // (font().h * scale):
+                want = ['%swrite %s %s' % (PROMPT, NOTE, note)] + lines
+            why = judge_screen(w, h, px, want, scale)
+            if not why or time.monotonic() > until:
+                break
+            time.sleep(0.5)
+        if why:
+            m.screendump('screen%d.png' % i)    # kept, to be looked at
+        return why
+
     def one(self, i):
         """Arm injection i (finishing the one before, if a failure left it
         unjudged), run the workload under it and judge it."""
@@ -340,6 +404,11 @@ class Campaign:
             rec['why'] = 'the note reads back as %s%s' % (
                 back.strip()[-200:], ', as fat said: ' + lost.group(0)
                 if lost else '')
+        if rec['workload'] == 'ok' and rec.get('module') in SCREEN_MODULES:
+            why = self._screen(i, note, start)
+            if why:
+                rec['workload'] = 'error'
+                rec['why'] = 'the screen was not restored: ' + why
         # Judged now, before the next is armed: its heal check (a
         # workload that failed must work again) must not run under the
         # next injection, which would be charged to this one.

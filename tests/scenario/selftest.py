@@ -778,6 +778,59 @@ def test_inject_classify():
     assert fc.judge_sum('', sha) == 'error'
 
 
+def _painted(w, h, rows, scale):
+    """An RGB screen, black, with rows[r] drawn in text row r in grey with
+    fbcon's font at `scale`, as fbcon draws it."""
+    from screentext import font, glyph
+    f = font()
+    px = bytearray(w * h * 3)
+    for r, text in rows.items():
+        for col, ch in enumerate(text):
+            g = glyph(ch)
+            for y in range(f.h * scale):
+                for x in range(f.w * scale):
+                    if g[y // scale][x // scale] == '#':
+                        p = ((r * f.h * scale + y) * w +
+                             col * f.w * scale + x) * 3
+                        px[p:p + 3] = b'\xaa\xaa\xaa'
+    return bytes(px)
+
+
+def test_inject_judge_screen():
+    """faultcampaign's look at the screen after an injection into a module
+    that draws it: the lines one under another (other lines between them
+    allowed), nothing drawn under the last; at font scale 1 and 2."""
+    import faultcampaign as fc
+    from screentext import FONT_C, console_scale, screen_lines
+    if not os.path.exists(FONT_C):
+        raise Skip('no %s: make image builds it' % FONT_C)
+    lines = ['patchbay> echo abc', 'abc', 'patchbay> ']
+    for scale in (1, 2):
+        w, h = 320 * scale, 160 * scale     # 40 x 10 cells
+        good = {2: lines[0], 3: '[ 1.0] error: x', 4: lines[1], 5: lines[2]}
+        px = _painted(w, h, good, scale)
+        assert fc.judge_screen(w, h, px, lines, scale) is None, scale
+        # At the other scale nothing matches.
+        assert fc.judge_screen(w, h, px, lines, 3 - scale) is not None
+        black = bytes(w * h * 3)
+        assert 'no row shows' in fc.judge_screen(w, h, black, lines, scale)
+        lost = dict(good)
+        del lost[2]                       # the text before, gone
+        assert "no row shows 'patchbay> echo abc'" in \
+            fc.judge_screen(w, h, _painted(w, h, lost, scale), lines, scale)
+        swapped = {**good, 2: lines[1], 4: lines[0]}
+        assert 'not in order' in fc.judge_screen(
+            w, h, _painted(w, h, swapped, scale), lines, scale)
+        stale = {**good, 7: 'old text'}     # drawn under the prompt
+        assert 'rows [7] under' in fc.judge_screen(
+            w, h, _painted(w, h, stale, scale), lines, scale)
+    assert console_scale('fbcon: 160x50 cells on display:bochs0 (1280x800, '
+                         'font 8x16 x1, 200 lines\nfbcon: 80x25 cells on '
+                         'display:gop0 (1280x800, font 8x16 x2, 200') == 2
+    assert console_scale('no fbcon here') == 1
+    assert screen_lines('a\n' + 'b' * 41 + '\npatchbay> ', 40) == 4
+
+
 def main(argv):
     filt = None
     if '--filter' in argv:
