@@ -698,7 +698,14 @@ mod_handle_fault(struct pb_module *m)
 		    (unsigned long long)m->fault_addr, fault_where_text(m),
 		    fault_what(m));
 	m->fault_pending = 1;	/* keeps mod_stop from calling it */
-	if (m->swapped_from && hub_now_ns() < m->watch_until_ns) {
+	/* Inside a swap's watch window the clients go back to the provider
+	 * it replaced, which resumes as it was before the swap.  Not a
+	 * module whose state survives a restart: what its clients did since
+	 * (a file system's blocks not yet written) is in its state, not in
+	 * the old instance, so it is restarted with that state like any
+	 * other fault, and the old instance waits out the window. */
+	if (m->swapped_from && hub_now_ns() < m->watch_until_ns &&
+	    !(m->desc.flags & PB_MOD_RESTATE)) {
 		recover_swap_back(m, t0);
 		return;
 	}

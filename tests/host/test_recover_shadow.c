@@ -353,6 +353,50 @@ TEST(shadow_requests_go_back_to_the_old_provider_on_rollback)
 	fm_teardown();
 }
 
+/* The same, but the provider's state survives a restart
+ * (PB_MOD_RESTATE: a file system's unwritten blocks are in it): it is
+ * restarted with its state, as at any other fault, and its clients stay
+ * on it; the instance it replaced, which holds none of what they did
+ * since the swap, waits out the window and goes. */
+TEST(shadow_restate_provider_faulting_in_its_window_is_restarted_not_rolled_back)
+{
+	struct fm *disk2;
+	char err[128];
+
+	REQUIRE(world(PB_CARD_ONE));
+	disk->m->desc.flags |= PB_MOD_RESTATE;
+	disk2 = fm_add_loadable("disk", 6);
+	disk2->m->desc.flags |= PB_MOD_RESTATE;
+	fm_provide(disk2, BLOCK_IFACE, 1, 0);
+	fm_publish(disk2, BLOCK_IFACE, "d0", "");
+	disk2->iops = (const struct tcon_ops *)&fake_block;
+	err[0] = 0;
+	CHECK_EQ_INT(swap_provider(disk->m, disk2->m, BLOCK_IFACE, err,
+	    sizeof(err)), PB_OK);
+	REQUIRE(fm_conn_res(fs, 0, 0) == disk2->res[0]);
+	CHECK_EQ_INT(submit(2), PB_OK);		/* taken by disk2 */
+	nqueue = 0;				/* disk2's queue dies with it */
+	work_queue(disk2->m, fm_fault_work, disk2->m);
+	fm_run_work();
+	CHECK(!fm_log_has("faulted in its watch window"));
+	CHECK(fm_log_has("disk: its state of"));
+	CHECK(fm_log_has("disk: recovered in"));
+	CHECK_EQ_INT(disk2->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(disk2->nstart, 2);
+	CHECK(fm_conn_res(fs, 0, 0) == disk2->res[0]);
+	CHECK_EQ_INT(disk->m->state, MOD_QUIESCED);
+	CHECK_EQ_INT(nqueue, 1);
+	CHECK(queue[0] == &reqs[2]);
+	complete_one(PB_OK);
+	fm_run_work();
+	CHECK_EQ_INT(nheard, 1);
+	CHECK(heard[0].req == &reqs[2] && heard[0].status == PB_OK);
+	fm_advance(3000000000ull);			/* the window ends */
+	CHECK(disk->m->state != MOD_QUIESCED && disk->m->state != MOD_RUNNING);
+	CHECK(fm_conn_res(fs, 0, 0) == disk2->res[0]);
+	fm_teardown();
+}
+
 /*
  * A lost interrupt: disk's handler did not run for a request it finished
  * (an injected skip, or a device left unacknowledged).  Once the request

@@ -99,49 +99,69 @@ def test_stream_across_ahci_and_fat_updates():
         m.close()
 
 
-def test_stream_across_a_fault_in_an_updates_watch_window():
-    """`update ahci` under the stream, and the new instance faults at once,
-    inside its watch window: the hub gives the disk back to the instance
-    it replaced, whose ports the new one drove meanwhile (its command
-    lists, in memory freed with it).  The old one takes its ports back,
-    and the stream reads right to its end: no pass mismatched, no request
-    timed out, no module charged but the one injected."""
+def stream_across_a_fault_in_an_updates_watch_window(module, path,
+                                                     recovered):
+    """`update MODULE PATH` under the stream, and the new instance faults
+    at once, inside its watch window; `recovered` is the hub's line for
+    it.  The stream reads right to its end: no pass mismatched, no
+    request timed out, no module charged but the one injected."""
     big = os.path.join(workdir(), 'big.bin')
     data = os.urandom(BIG)
     with open(big, 'wb') as f:
         f.write(data)
     want = '%016x' % fnv1a64(data)
     passes = 60
-    img = custom_image('streams_rollback', ['target=os', 'tfsread=big.bin',
-                                            'tfsread-passes=%d' % passes,
-                                            'tfsread-pause=%d' % PAUSE_MS],
+    img = custom_image('streams_window_' + module,
+                       ['target=os', 'tfsread=big.bin',
+                        'tfsread-passes=%d' % passes,
+                        'tfsread-pause=%d' % PAUSE_MS],
                        mods=['tfsread'], files=[(big, '/big.bin')])
     m = booted(img)
     try:
         native(m)
         logged(m, r'tfsread: pass 2 ', 120)
-        cmd(m, 'update ahci /esp/patchbay/mods/ahci.mod', 180)
-        cmd(m, 'faultinject ahci work null', 30)
-        logged(m, r'ahci: recovered in \d+ us \(vector 14 at 0x0\), by its '
-               r'swap\'s rollback', 60)
+        cmd(m, 'update %s %s' % (module, path), 180)
+        swapped = len(m.serial_text())
+        cmd(m, 'faultinject %s work null' % module, 30)
+        logged(m, recovered, 60)
         done = logged(m, r'tfsread: done, (\d+) passes, (\d+) mismatched',
                       900)
         log = m.serial_text()
         assert (int(done.group(1)), int(done.group(2))) == (passes, 0), \
             done.group(0)
-        rollback = log.index('ahci faulted in its watch window')
-        after = [p for p in PASS_LINE.finditer(log) if p.start() > rollback]
-        assert after, 'no pass after the rollback'
+        after = [p for p in PASS_LINE.finditer(log) if p.start() > swapped]
+        assert after, 'no pass after the fault'
         for p in PASS_LINE.finditer(log):
             assert (int(p.group(2)), p.group(3)) == (BIG, want), p.group(0)
-        assert not re.search(r'timed out|out 500 ms|hung|not answered',
-                             log), log[rollback:]
+        assert not re.search(r'timed out|out 500 ms|hung|not answered|'
+                             r'no answer', log), log[swapped:]
         faults = re.findall(r'(\S+) faulted: vector', log)
-        assert faults == ['ahci'], faults
+        assert faults == [module], faults
+        assert 'hello' in cmd(m, 'echo hello', 30)
         m.sendline('poweroff')
         m.wait_exit(60)
     finally:
         m.close()
+
+
+def test_stream_across_a_fault_in_an_ahci_updates_watch_window():
+    """The hub gives the disk back to the ahci the update replaced, whose
+    ports the new one drove meanwhile (its command lists, in memory freed
+    with it): the old one takes its ports back."""
+    stream_across_a_fault_in_an_updates_watch_window(
+        'ahci', '/esp/patchbay/mods/ahci.mod',
+        r'ahci: recovered in \d+ us \(vector 14 at 0x0\), by its swap\'s '
+        r'rollback')
+
+
+def test_stream_across_a_fault_in_a_fat_updates_watch_window():
+    """fat's state survives a restart (the handles, the blocks not yet
+    written): the new instance is restarted with it, not rolled back to
+    the old one, which holds none of what was done since the swap and
+    no longer has the disk."""
+    stream_across_a_fault_in_an_updates_watch_window(
+        'fat', 'fat.mod', r'fat: recovered in \d+ us \(vector 14 at '
+        r'0x0\), \d+ clients? rebound')
 
 
 def test_load_after_boot():
