@@ -23,6 +23,14 @@ dead hub (QEMU gone, or the hub's fatal line) be seen; the machine is then
 booted again and the campaign goes on with injection i + 1 (a choice
 depends only on seed and index, so the sequence is the same).
 
+With `updates` (a share, 0 by default), that share of the injections,
+chosen by seed and index, is followed at once by `update MODULE` from the
+module's own file: the injection then fires in the new instance, in its
+standby start or import (the swap fails and the old instance resumes) or
+inside its watch window (the hub gives the clients back to the old
+instance, which resumes after the new one drove its device: the ahci bug
+the demo found).  The record says `update`.
+
 An injection into a module that draws the screen (fbcon, the display
 drivers: SCREEN_MODULES) is judged from the screen too, once the
 workload came through intact: a screendump must show, one under another,
@@ -173,8 +181,9 @@ class Campaign:
     # its cancel; ahci: 10 s; the shell: 30 s for a volume's answer), so
     # a slow error is judged as the error (visible or stopped) it is.
     def __init__(self, config, image, seed, modules=None, timeout=40,
-                 name='campaign', log=None):
+                 name='campaign', log=None, updates=0.0):
         self.config, self.image, self.seed = config, image, seed
+        self.updates = updates
         self.modules = modules or DRIVERS[config]
         self.timeout = timeout
         self.name = name
@@ -379,6 +388,10 @@ class Campaign:
             # console driver through the shell's next call).  Lost output
             # is a visible error; the status says what was armed.
             rec['lost'] = out.strip()[-200:]
+        if a and self._updated(i):
+            up = m.cmd('update %s /esp/patchbay/mods/%s.mod' %
+                       (rec['module'], rec['module']), self.timeout)
+            rec['update'] = up.strip()[-120:]
         m.sendkey(KEYS[self.config])
         rec['workload'] = judge_sum(m.cmd('sha256sum ' + FILE, self.timeout),
                                     self.sha)
@@ -413,6 +426,12 @@ class Campaign:
         # workload that failed must work again) must not run under the
         # next injection, which would be charged to this one.
         self._finish(status)
+
+    def _updated(self, i):
+        """Is injection i followed by an update of its module?"""
+        import random
+        return random.Random(self.seed * 1000003 + i).random() < \
+            self.updates
 
     def run(self, first, n, budget=None):
         """Injections from first on until n of them fired, or budget
@@ -465,7 +484,9 @@ class Campaign:
 def main(argv):
     """By hand: `faultcampaign.py CONFIG SEED FIRST N [OUT.json]` runs a
     campaign on a fresh image (target=os, watchdog=1000) and prints each
-    record and the shares; OUT.json gets the records."""
+    record and the shares; OUT.json gets the records.  CAMPAIGN_UPDATES=F
+    in the environment follows a share F of the injections by an update
+    of their module."""
     import json
     import sys
     from images import custom_image
@@ -473,7 +494,8 @@ def main(argv):
     config, seed, first, n = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
     img = custom_image('campaign_' + config, ['target=os', 'watchdog=1000'])
     c = Campaign(config, img, seed, name='campaign.%s.%d' % (config, seed),
-                 log=lambda r: print(json.dumps(r), flush=True))
+                 log=lambda r: print(json.dumps(r), flush=True),
+                 updates=float(os.environ.get('CAMPAIGN_UPDATES', '0')))
     c.run(first, n)
     print(json.dumps({o: round(100 * s, 1) for o, s in c.shares().items()}))
     if len(argv) > 4:
