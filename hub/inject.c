@@ -97,6 +97,21 @@ abuse_service(uint64_t p)
 	}
 }
 
+/* The module's own code, where a code bit, a loop or the store's stub is
+ * put: its executable sections (scrub.c notes them at load).  Never the
+ * start of [base, base + size): the header's page is not loaded, and what
+ * lies there is another module's or the hub's. */
+static uint64_t
+code_at(const struct pb_module *m, uint32_t *len)
+{
+	if (m->code_len) {
+		*len = m->code_len;
+		return m->base + m->code_rva;
+	}
+	*len = (uint32_t)(m->size - m->head);
+	return m->base + m->head;
+}
+
 /* Runs in place of the module's call, inside its guard, with the call's
  * argument (for an entry point, the copy module code may write:
  * x86_64/stacks.c). */
@@ -107,6 +122,8 @@ injector(void *arg)
 	/* cli; 1: pause; jmp 1b */
 	static const uint8_t spin[] = { 0xfa, 0xf3, 0x90, 0xeb, 0xfc };
 	long (*volatile jump)(void *);
+	uint32_t len;
+	uint64_t code = code_at(inj.m, &len);
 	uint8_t bit;
 	long r;
 
@@ -118,14 +135,14 @@ injector(void *arg)
 	arch_domain_enter(inj.m);
 	switch (inj.type) {
 	case T_STRAY:
-		arch_module_store(inj.m->base, inj.m->size, p,
-		    0xdeadbeefcafef00dull);
+		arch_module_store(code, len, p, 0xdeadbeefcafef00dull);
 		break;
 	case T_POINTER:
 		if (inj.entry)
-			a = inj.m->base + (p % inj.m->size & ~7ull);
+			a = inj.m->base + inj.m->head + (p % (inj.m->size -
+			    inj.m->head) & ~7ull);
 		a ^= 8ull << (p % 18);
-		arch_module_store(inj.m->base, inj.m->size, a, p);
+		arch_module_store(code, len, a, p);
 		break;
 	case T_NULL:
 		p = 0;
@@ -137,16 +154,15 @@ injector(void *arg)
 		return call_real((void *)(uintptr_t)(a ^ (1ull << (p % 64))));
 	case T_CODEBIT:
 		bit = (uint8_t)(1u << (p >> 32) % 8);
-		arch_code_poke(inj.m->base, inj.m->size, (uint32_t)p, &bit, 1,
-		    1);
+		arch_code_poke(code, len, (uint32_t)p, &bit, 1, 1);
 		break;
 	case T_LOOP:
 	case T_LOOP_HELD:
 		/* The loop is put in the module's code and run there: the
 		 * module is what spins, as far as anyone can tell. */
-		jump = (long (*)(void *))(uintptr_t)arch_code_poke(
-		    inj.m->base, inj.m->size, 0, spin + (inj.type == T_LOOP),
-		    sizeof(spin) - (inj.type == T_LOOP), 0);
+		jump = (long (*)(void *))(uintptr_t)arch_code_poke(code, len,
+		    0, spin + (inj.type == T_LOOP), sizeof(spin) -
+		    (inj.type == T_LOOP), 0);
 		return jump(arg);
 	case T_RETCODE:
 		call_real(arg);
@@ -162,7 +178,7 @@ injector(void *arg)
 		arch_irq_hold();
 		return r;
 	case T_SLOT:
-		arch_module_store(inj.m->base, inj.m->size, p & 0x100 ?
+		arch_module_store(code, len, p & 0x100 ?
 		    arch_guard_depth_word() : arch_guard_slot() + (p & 0x78),
 		    0xdeadbeefcafef00dull);
 		if (p & 0x80) {

@@ -122,6 +122,36 @@ TEST(inject_pointer_writes_next_to_the_argument)
 	fm_teardown();
 }
 
+/* A code bit goes into the module's own code (its executable sections),
+ * never into the page below its image: that page holds no header (it is
+ * not loaded) but another module's code or the hub's, and a bit flipped
+ * there crashed the hub (campaign usbonly 41, with updates, #18). */
+TEST(inject_codebit_flips_only_the_modules_own_code)
+{
+	static uint8_t image[3 * 4096];
+	struct pb_module saved;
+	struct fm *m;
+
+	fm_setup();
+	m = fm_add_running("m");
+	calls = 0;
+	CHECK_EQ_INT(ctl("inject m 1:5:0x200000000"), PB_OK); /* bit 2, +0 */
+	CHECK_EQ_INT(work_queue(m->m, item, NULL), PB_OK);
+	saved = *m->m;
+	memset(image, 0, sizeof(image));
+	m->m->base = (uint64_t)(uintptr_t)image;
+	m->m->head = 4096;
+	m->m->size = sizeof(image);
+	m->m->code_rva = 4096;
+	m->m->code_len = 4096;
+	CHECK_EQ_INT(fm_run_work(), 1);
+	*m->m = saved;
+	CHECK_EQ_INT(image[0], 0);		/* the page below: untouched */
+	CHECK_EQ_INT(image[4096], 4);		/* its code's first byte */
+	CHECK_EQ_INT(calls, 1);
+	fm_teardown();
+}
+
 /* The store is the module's, made in its domain: the injector's own
  * writes before it (its record of firing) are the hub's code writing the
  * hub's memory, which on hardware takes the hub's domain for the call. */
