@@ -498,6 +498,17 @@ resume_old(struct pb_module *m, int rebound)
 		tell_rebound(m);
 }
 
+/* The device m is bound to (its PB_REQ_BIND connection), or NULL. */
+static struct pb_resource *
+bound_device(const struct pb_module *m)
+{
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (conns[i].used && conns[i].client == m &&
+		    conns[i].req == PB_REQ_BIND)
+			return conns[i].res;
+	return NULL;
+}
+
 /* Undo steps 1-3 (or 1-4): P resumes, P' goes. */
 void
 swap_abort(struct swap *s)
@@ -505,6 +516,7 @@ swap_abort(struct swap *s)
 	struct mod_op a = { 0 };
 	int running = s->new->state != MOD_UNLOADED &&
 	    s->new->state != MOD_KNOWN;
+	struct pb_resource *dev = running ? bound_device(s->new) : NULL;
 
 	/* P' lets go first (abi/pb.h: P'.stop(); P.resume()): two drivers
 	 * must never drive one device.  A P' that took the state (imported
@@ -526,6 +538,15 @@ swap_abort(struct swap *s)
 	if (s->buf)
 		mem_free(NULL, s->buf);
 	s->buf = NULL;
+	/* P faulted while it drained and, restarted, waits for its device
+	 * (recover.c), which P' held for the handover: free now, it is P's
+	 * again, as a device back from a reset is. */
+	if (dev && dev->used && s->old->state == MOD_KNOWN &&
+	    s->old->desc.nbinds && hub_binds(s->old, dev) && !res_full(dev)) {
+		log_event(LOG_BIND, "%s binds to %s", s->old->name, dev->name);
+		s->old->bind_res = dev;
+		hub_start_module(s->old, NULL, 0);
+	}
 }
 
 /*

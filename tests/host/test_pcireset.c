@@ -149,6 +149,47 @@ TEST(pcireset_restarted_driver_binds_when_its_device_is_back)
 	done();
 }
 
+/* An update of drv: drv faults while it drains, and its restart waits
+ * for its device, which the new instance holds for the handover.  The
+ * swap fails and the new instance goes: the device is free again, and
+ * drv binds to it at once, app held meanwhile and rebound, never
+ * disconnected (found by the fault campaign with updates: usb-kbd was
+ * left waiting for good, the keyboard dead). */
+TEST(pcireset_driver_faulting_in_its_update_binds_its_device_again)
+{
+	struct pb_modinfo *d;
+	struct fm *drv2;
+	struct conn *c;
+	char err[128];
+
+	REQUIRE(world());
+	c = fm_conn(app, 0, 0);
+	drv2 = fm_add_loadable("drv", 2);	/* the update: same names */
+	fm_serve(drv2, "tcon", "drv0");
+	d = &drv2->m->desc;
+	rt_strlcpy(d->binds[0].iface, "dev", sizeof(d->binds[0].iface));
+	rt_strlcpy(d->binds[0].match, "vendor=1", sizeof(d->binds[0].match));
+	d->nbinds = 1;
+	drv->fault_at = FM_QUIESCE;
+	err[0] = '\0';
+	CHECK(swap_provider(drv->m, drv2->m, NULL, err, sizeof(err)) != PB_OK);
+	fm_run_work();
+	CHECK(fm_log_has("drv: waits for its device"));
+	CHECK(fm_log_has("drv binds to dev:d0"));
+	CHECK_EQ_INT(drv->m->state, MOD_RUNNING);
+	CHECK_EQ_INT(drv->nstart, 2);
+	REQUIRE(fm_bind_conn(drv) != NULL);
+	CHECK(fm_bind_conn(drv)->res == bus->res[0]);
+	CHECK(drv2->m->state != MOD_RUNNING);
+	CHECK(fm_conn(app, 0, 0) == c);
+	CHECK(c->res == drv->res[0] && c->res->owner == drv->m);
+	CHECK_EQ_INT(app->ndisconnected, 0);
+	CHECK_EQ_INT(fm_write(c, "after\n"), PB_OK);
+	fm_advance(6000000000ull);
+	CHECK_EQ_INT(app->ndisconnected, 0);
+	done();
+}
+
 static void
 handler(void *arg)
 {
