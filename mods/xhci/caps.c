@@ -4,8 +4,9 @@
  * Support capability is (handoff.c), and which root ports speak USB 2 and
  * which USB 3, with their Protocol Speed IDs (Supported Protocol, §7.2).
  *
- * Everything here only reads.  A controller that is not there (registers
- * all ones), or whose registers would lie beyond its BAR, is declined.
+ * Everything here only reads (handoff_note_smis too).  A controller that
+ * is not there (registers all ones), or whose registers would lie beyond
+ * its BAR, is declined.
  * QEMU's qemu-xhci: HCIVERSION 1.00, 8 ports (USB 3 on 1-4, USB 2 on
  * 5-8), 64 slots, 32-byte contexts, no scratchpads, no legacy capability.
  */
@@ -132,6 +133,7 @@ caps_read(struct xhci *a, const char **why)
 	a->nproto = 0;
 	xecp_walk(a);
 	caps_protocols(a);
+	handoff_note_smis(a);
 	return PB_OK;
 }
 

@@ -19,7 +19,8 @@
  * The memory the controller reads is allocated at setup below the DMA
  * limit (AC64=0: 4 GiB) and given back when the driver stops.  A give-up
  * (hc_dead) fails every request with PB_EIO and leaves the controller
- * halted with bus mastering off.
+ * halted with bus mastering off (on while the firmware's SMIs are not
+ * known off: hc_halt_now).
  */
 #include "xhci.h"
 
@@ -56,7 +57,10 @@ hc_dead(struct xhci *a, const char *fmt, ...)
 }
 
 /* Quiet at once, without waiting: R/S and interrupts off, bus mastering
- * off so nothing more reaches memory (stop, a client gone, a give-up). */
+ * off so nothing more reaches memory (stop, a client gone, a give-up).
+ * Not bus mastering while the firmware's SMIs may be armed (the handoff
+ * not done, skipped, or not taken): some AMD boards hang in SMM when it
+ * goes off under the firmware's USB code (HARDWARE.md; handoff.c). */
 void
 hc_halt_now(struct xhci *a)
 {
@@ -66,6 +70,13 @@ hc_halt_now(struct xhci *a)
 		op_wr(a, OP_USBCMD, op_rd(a, OP_USBCMD) & ~(USBCMD_RS |
 		    USBCMD_INTE | USBCMD_HSEE));
 	irq_teardown(a);
+	if (!a->smis_off) {
+		xlog(a, PB_LOG_WARN, "%s: halted with bus mastering left on: "
+		    "the firmware's SMIs are not known off (USBLEGSUP 0x%08x "
+		    "USBLEGCTLSTS 0x%08x)", a->path,
+		    cap_rd(a, a->legacy), cap_rd(a, a->legacy + USBLEGCTLSTS));
+		return;
+	}
 	PB_CALL(a->pci, pci_ops, enable, PCI_CMD_MASTER, 0);
 }
 

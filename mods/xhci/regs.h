@@ -167,6 +167,9 @@
  * BAR) and the RO bits cleared; the RsvdP bits kept. */
 #define LEGCTL_KEEP		((7u << 1) | (0xffu << 5) | (7u << 17))
 #define LEGCTL_RW1C		(7u << 29)	/* SMI on OS own., PCI cmd, BAR */
+/* The SMI enables: USB SMI (0), SMI on Host System Error (4), on OS
+ * Ownership Change (13), on PCI Command (14), on BAR (15). */
+#define LEGCTL_SMI_ENABLES	0x0000e011u
 
 /* Supported Protocol (§7.2) */
 #define PROTO_MAJOR(v)		((v) >> 24)		/* dword 0 */

@@ -298,6 +298,9 @@ struct xhci {
 	unsigned nports, nslots, ctxsz, nscratch;
 	uint64_t dma_limit;		/* AC64=0: below 4 GiB */
 	unsigned legacy;		/* USBLEGSUP offset from BAR0, 0: none */
+	int smis_off;			/* the firmware's SMIs known off
+					 * (handoff_note_smis): until then
+					 * bus mastering stays on */
 	struct xhci_proto proto[XHCI_MAX_PROTO];
 	unsigned nproto;
 
@@ -468,6 +471,7 @@ void caps_port_range(const struct xhci *a, int usb3, char *buf, size_t cap);
 /* handoff.c */
 int handoff_begin(struct xhci *a);
 int handoff_step(struct xhci *a, uint64_t t);
+void handoff_note_smis(struct xhci *a);
 void handoff_route_ports(struct xhci *a);
 
 /* hc.c */

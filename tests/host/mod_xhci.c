@@ -244,6 +244,7 @@ static struct pci_func_info func;
 static uint32_t pci_cmd;
 static uint8_t pci_cfg[256];
 static unsigned cfg_writes[64];		/* offsets written, in order */
+static uint32_t cfg_values[64];		/* ... and what was written */
 static unsigned ncfg_writes;
 
 static int
@@ -269,8 +270,10 @@ static int
 fpci_cfg_write(void *ctx, uint16_t off, unsigned width, uint32_t v)
 {
 	memcpy(pci_cfg + off, &v, width);
-	if (ncfg_writes < 64)
+	if (ncfg_writes < 64) {
+		cfg_values[ncfg_writes] = v;
 		cfg_writes[ncfg_writes++] = off;
+	}
 	return PB_OK;
 }
 
@@ -839,6 +842,8 @@ TEST(xhci_bios_handoff)
 	CHECK(!strstr(log_text, "taken anyway"));
 	CHECK_EQ_INT(drv()->hstate, HC_UP);
 	shutdown(SELF);
+	CHECK(!(pci_cmd & PCI_CMD_MASTER));	/* SMIs off: may go off */
+	CHECK(!strstr(log_text, "bus mastering left on"));
 	CHECK(clean_end());
 
 	/* A BIOS that never lets go: after 1 s, taken anyway. */
@@ -859,16 +864,52 @@ TEST(xhci_bios_handoff)
 	CHECK_CONTAINS(log_text, "xHCI 1.00");
 	shutdown(SELF);
 
-	/* xhci-handoff=no: not touched */
+	/* xhci-handoff=no: not touched; its SMIs never turned off, so
+	 * stopping leaves bus mastering on (HARDWARE.md: AMD SMM freeze) */
 	world();
 	strcpy(cfg_props, "xhci-handoff=no");
 	xm.legacy = 1;
 	xm.usblegsup = USBLEGSUP_BIOS_OWNED;
+	xm.usblegctl = 0x0000e011u;		/* SMIs on */
 	xm.bios_until = ~0ull;
 	REQUIRE(boot(1) == PB_OK);
 	CHECK(!(xm.usblegsup & USBLEGSUP_OS_OWNED));
 	CHECK_CONTAINS(log_text, "BIOS handoff skipped");
+	CHECK_EQ_INT(drv()->hstate, HC_UP);
 	shutdown(SELF);
+	CHECK(!(xm.usbcmd & USBCMD_RS));	/* halted all the same */
+	CHECK(pci_cmd & PCI_CMD_MASTER);
+	CHECK_CONTAINS(log_text, "pci:00:02.0: halted with bus mastering left "
+	    "on: the firmware's SMIs are not known off (USBLEGSUP 0x00010401 "
+	    "USBLEGCTLSTS 0x0000e011)");
+	CHECK(clean_end());
+
+	/* ... and one whose firmware left them off (BIOS Owned clear, no
+	 * SMI enable set) is as after a handoff */
+	world();
+	strcpy(cfg_props, "xhci-handoff=no");
+	xm.legacy = 1;
+	xm.usblegsup = 0;
+	xm.usblegctl = 0x000000e0u;		/* RsvdP bits only */
+	REQUIRE(boot(1) == PB_OK);
+	shutdown(SELF);
+	CHECK(!(pci_cmd & PCI_CMD_MASTER));
+	CHECK(!strstr(log_text, "bus mastering left on"));
+	CHECK(clean_end());
+
+	/* Stopped while still waiting for the BIOS: bus mastering stays on */
+	world();
+	xm.legacy = 1;
+	xm.usblegsup = USBLEGSUP_BIOS_OWNED;
+	xm.usblegctl = 0x0000e011u;
+	xm.bios_until = ~0ull;
+	REQUIRE(start_as(SELF, PB_START_NORMAL, 1) == PB_OK);
+	wait_ms(100);
+	CHECK_EQ_INT(drv()->hstate, HC_HANDOFF);
+	REQUIRE(pci_cmd & PCI_CMD_MASTER);
+	shutdown(SELF);
+	CHECK(pci_cmd & PCI_CMD_MASTER);
+	CHECK_CONTAINS(log_text, "halted with bus mastering left on");
 	CHECK(clean_end());
 }
 
@@ -944,36 +985,73 @@ TEST(xhci_waits_for_cnr_at_power_on)
 	CHECK(clean_end());
 }
 
+/* Another PCI function as pci publishes it (pci:BDF, its properties). */
+static void
+other_function(const char *bdf, const char *vendor, const char *class)
+{
+	char props[128];
+
+	snprintf(props, sizeof(props), "bdf=%s seg=0 vendor=%s device=1234 "
+	    "class=%s subsys=8086:7270 rev=04 irq-pin=1", bdf, vendor, class);
+	REQUIRE(fake_publish(OTHER, "pci", bdf, props, &fpci_ops, NULL));
+}
+
+/* Intel's shared ports: routed on any Intel xHCI (Wildcat Point LP 9cb1
+ * here, no list of devices) when an Intel EHCI is on the bus, each
+ * routing register written with its mask register's value, SuperSpeed
+ * first; without one, or on another vendor's xHCI, nothing is written. */
 TEST(xhci_intel_port_routing)
 {
 	world();
 	func.vendor = 0x8086;
-	func.device = 0x8c31;			/* Lynx Point */
-	memcpy(pci_cfg + 0xdc, &(uint32_t){ 0x3f }, 4);		/* USB3PRM */
-	memcpy(pci_cfg + 0xd4, &(uint32_t){ 0x7fff }, 4);	/* XUSB2PRM */
+	func.device = 0x9cb1;
+	other_function("00:1d.0", "8086", "0c.03.20");
+	memcpy(pci_cfg + 0xdc, &(uint32_t){ 0x0f }, 4);		/* USB3PRM */
+	memcpy(pci_cfg + 0xd4, &(uint32_t){ 0x07ff }, 4);	/* XUSB2PRM */
 	REQUIRE(boot(1) == PB_OK);
-	CHECK_EQ_INT(*(uint32_t *)(pci_cfg + 0xd8), 0x3f);	/* PSSEN */
-	CHECK_EQ_INT(*(uint32_t *)(pci_cfg + 0xd0), 0x7fff);	/* XUSB2PR */
-	REQUIRE(ncfg_writes >= 2);
-	CHECK_EQ_INT(cfg_writes[0], 0xd8);	/* SuperSpeed first */
-	CHECK_EQ_INT(cfg_writes[1], 0xd0);
-	CHECK_CONTAINS(log_text, "Intel 8c31: ports routed to xHCI");
+	REQUIRE(ncfg_writes == 2);
+	CHECK_EQ_INT(cfg_writes[0], 0xd8);	/* USB3_PSSEN, SuperSpeed first */
+	CHECK_EQ_INT(cfg_values[0], 0x0f);
+	CHECK_EQ_INT(cfg_writes[1], 0xd0);	/* XUSB2PR */
+	CHECK_EQ_INT(cfg_values[1], 0x07ff);
+	CHECK_CONTAINS(log_text, "Intel 9cb1: ports shared with the EHCI at "
+	    "pci:00:1d.0 routed to xHCI (USB3_PSSEN 0xf, XUSB2PR 0x7ff)");
+	CHECK_EQ_INT(count_of(log_text, "routed to xHCI"), 1);
+	CHECK_EQ_INT(drv()->hstate, HC_UP);
 	shutdown(SELF);
 
+	/* Lynx Point 8c31 without an EHCI (only a UHCI and another
+	 * vendor's EHCI): nothing to route, nothing written */
+	world();
+	func.vendor = 0x8086;
+	func.device = 0x8c31;
+	other_function("00:1a.0", "8086", "0c.03.00");
+	other_function("03:00.0", "1033", "0c.03.20");
+	memcpy(pci_cfg + 0xdc, &(uint32_t){ 0x3f }, 4);
+	memcpy(pci_cfg + 0xd4, &(uint32_t){ 0x7fff }, 4);
+	REQUIRE(boot(1) == PB_OK);
+	CHECK_EQ_INT(ncfg_writes, 0);
+	CHECK(!strstr(log_text, "routed"));
+	shutdown(SELF);
+
+	/* an Intel EHCI but another vendor's xHCI: left alone */
+	world();
+	other_function("00:1d.0", "8086", "0c.03.20");
+	memcpy(pci_cfg + 0xdc, &(uint32_t){ 0x3f }, 4);
+	REQUIRE(boot(1) == PB_OK);
+	CHECK_EQ_INT(ncfg_writes, 0);
+	shutdown(SELF);
+
+	/* xhci-route=no: left as the BIOS set it */
 	world();
 	strcpy(cfg_props, "xhci-route=no");
 	func.vendor = 0x8086;
 	func.device = 0x1e31;			/* Panther Point */
+	other_function("00:1d.0", "8086", "0c.03.20");
+	memcpy(pci_cfg + 0xdc, &(uint32_t){ 0x0f }, 4);
 	REQUIRE(boot(1) == PB_OK);
 	CHECK_EQ_INT(ncfg_writes, 0);
 	CHECK_CONTAINS(log_text, "xhci-route=no");
-	shutdown(SELF);
-
-	world();				/* another Intel: left alone */
-	func.vendor = 0x8086;
-	func.device = 0xa36d;
-	REQUIRE(boot(1) == PB_OK);
-	CHECK_EQ_INT(ncfg_writes, 0);
 	shutdown(SELF);
 	CHECK(clean_end());
 }
