@@ -158,6 +158,13 @@ pci_stop(struct pb_module *self)
  * faulted (PB_EV_CLIENT_FAULTED came first) and the function can be reset
  * on its own, it is reset too (flr.c): whatever the dead driver left it
  * doing, the next one finds it as after power-on.
+ *
+ * Not an xHCI whose firmware SMIs may still be armed (xhcileg.c; xHCI 1.2
+ * §7.1 USB Legacy Support Capability): some AMD boards hang in SMM when
+ * its bus mastering goes off under the firmware's USB code (HARDWARE.md).
+ * Its COMMAND is not written at all (the SMI on PCI Command enable makes
+ * any write an SMI), nor is it reset; MSI and MSI-X go off, and the hub
+ * is told by conn->ops NULL, as for a function that still masters.
  */
 static struct func *
 func_of(const struct pb_conn *c)
@@ -174,6 +181,7 @@ static void
 client_gone(struct pb_conn *c)
 {
 	struct func *f = func_of(c);
+	char why[64];
 	uint32_t cmd;
 	int faulted;
 
@@ -181,6 +189,14 @@ client_gone(struct pb_conn *c)
 		return;
 	faulted = f->client_faulted;
 	f->client_faulted = 0;
+	if (func_is_xhci(f) && !xhci_smis_off(f, why, sizeof(why))) {
+		msi_disable(f);
+		pci_log(PB_LOG_WARN, "%s: its driver is gone, but the "
+		    "firmware's SMIs may be armed (%s): bus mastering left on, "
+		    "its memory kept", f->name, why);
+		c->ops = NULL;
+		return;
+	}
 	cfg_write(f, PCI_COMMAND, 2, (cfg_read(f, PCI_COMMAND, 2) &
 	    ~PCI_CMD_MASTER) | PCI_CMD_INTX_DISABLE);
 	msi_disable(f);

@@ -13,6 +13,8 @@
  *   msi.c      MSI and MSI-X programming (PCI 3.0 §6.8)
  *   flr.c      function-level reset when a driver faulted (PCIe 3.0
  *              §6.6.2, PCI Advanced Features ECN)
+ *   xhcileg.c  whether an xHCI's firmware SMIs may be armed (xHCI 1.2
+ *              §7.1), before its bus mastering goes off
  *
  * Every configuration access goes through a segment's struct cfg_ops, so
  * ECAM, port I/O and the host tests' model of a bus share the rest.
@@ -26,6 +28,7 @@
 #include "../../abi/pbmod.h"
 #include "../../abi/pci.h"
 #include "../../abi/acpi.h"
+#include "../../abi/mmio.h"
 
 #define PCI_MAX_SEGMENTS ACPI_MAX_ECAM
 #define PCI_MAX_FUNCS	256	/* a big PC has 40-60 */
@@ -154,6 +157,11 @@ void caps_read(struct func *f);
  * is back, then published again).  PB_OK: under way. */
 void flr_probe(struct func *f);
 int flr_start(struct func *f);
+
+/* xhcileg.c: is f an xHCI (class 0c.03.30); are its firmware's SMIs
+ * known off (1), or may they be armed (0, why says what was seen)? */
+int func_is_xhci(const struct func *f);
+int xhci_smis_off(const struct func *f, char *why, size_t cap);
 
 /* pci.c: publish f's resource (again). */
 void func_publish(struct func *f);

@@ -41,6 +41,7 @@
 #include "../../mods/pci/ops.c"
 #include "../../mods/pci/msi.c"
 #include "../../mods/pci/flr.c"
+#include "../../mods/pci/xhcileg.c"
 
 /* ---- the model ----------------------------------------------------- */
 
@@ -72,7 +73,20 @@ static unsigned bar_writes;		/* all-ones BAR writes in all */
 static unsigned logged_while_off;	/* log lines while decode was off */
 static unsigned sized_with_irqs;	/* all-ones BAR writes, irqs open */
 static unsigned bus1_scans;		/* header type reads, 01:00.0 */
+static unsigned cmd_writes;		/* COMMAND writes, any function */
 static uint8_t barmem[0x1000];		/* 00:02.0 BAR0: the MSI-X table */
+#define XHCI_BAR_BASE 0xf7f00000ull	/* an xHCI's BAR0 (boot_xhci) */
+static uint8_t xhcimem[0x10000];
+
+/* The pci module reads an xHCI's registers through mmio.h. */
+uint32_t
+mmio_read32(const volatile void *reg)
+{
+	uint32_t v;
+
+	memcpy(&v, (const void *)reg, 4);
+	return v;
+}
 
 static struct fdev *
 fd(unsigned bus, unsigned dev, unsigned fn)
@@ -168,6 +182,8 @@ model_write(void *ctx, unsigned bus, unsigned dev, unsigned fn, unsigned off,
 	(void)ctx;
 	if (!d || !d->present || resetting(d))
 		return;
+	if (off <= PCI_COMMAND && off + width > PCI_COMMAND)
+		cmd_writes++;
 	if ((d->flr_devctl && off == d->flr_devctl && width >= 2 &&
 	    (v & 0x8000)) || (d->flr_afctl && off == d->flr_afctl && (v & 1))) {
 		model_flr(d);
@@ -391,6 +407,8 @@ fake_map(struct pb_module *m, uint64_t phys, size_t len, int cache)
 
 	if (phys >= BARMEM_BASE && phys + len <= BARMEM_BASE + sizeof(barmem))
 		va = barmem + (phys - BARMEM_BASE);
+	else if (phys == XHCI_BAR_BASE && len <= sizeof(xhcimem))
+		va = xhcimem;
 	else if (ecam_window)
 		va = ecam_window;
 	*r = (struct maprec){ m, phys, len, cache, 0, va };
@@ -1370,5 +1388,161 @@ TEST(pci_flr_function_never_back_stays_withdrawn)
 	CHECK_CONTAINS(logbuf, "00:02.0: not back 1000 ms after its reset "
 	    "(Vendor ID reads 0x0001): left out of use");
 	CHECK_EQ_INT(d->touched_early, 0);
+	pci_stop(SELF);
+}
+
+/* ---- an xHCI whose firmware SMIs may be armed (xhcileg.c) ---------- */
+
+#define XHCI_XECP	0x800		/* the legacy capability, then a
+					 * Supported Protocol one */
+
+static void
+xhci_reg(unsigned off, uint32_t v)
+{
+	memcpy(xhcimem + off, &v, 4);
+}
+
+/* 00:14.0, an Intel xHCI (class 0c.03.30) with MSI and PCIe (FLR
+ * offered), its BAR0 in xhcimem: HCCPARAMS1.xECP at XHCI_XECP, where a
+ * USB Legacy Support capability holds usblegsup and usblegctlsts
+ * (legacy 0: only the Supported Protocol capability). */
+static struct fdev *
+boot_xhci(int legacy, uint32_t usblegsup, uint32_t usblegctlsts)
+{
+	struct fdev *d;
+
+	reset_all();
+	memset(xhcimem, 0, sizeof(xhcimem));
+	d = fnew(0, 0x14, 0, 0x8086, 0x8c31, 0x0c0330, 4, 0);
+	fbar(d, 0, 4, XHCI_BAR_BASE, sizeof(xhcimem));
+	fcaps(d, (const uint8_t[]){ 0x70, 0x80 },
+	    (const uint8_t[]){ 0x05, 0x10 }, 2, 0);
+	writable(d, 0x72, 2, 0x0071);
+	put(d, 0x80 + 0x04, 4, 1u << 28);	/* FLR */
+	d->flr_devctl = 0x80 + 0x08;
+	put(d, 0x04, 2, PCI_CMD_MEM);
+	d->boot_cmd = get(d, 4, 2);
+	xhci_reg(0x10, (XHCI_XECP / 4) << 16);	/* HCCPARAMS1 */
+	if (legacy) {
+		xhci_reg(XHCI_XECP, usblegsup | 4u << 8 | 1u);
+		xhci_reg(XHCI_XECP + 4, usblegctlsts);
+		xhci_reg(XHCI_XECP + 0x10, 0x03000002u);
+	} else {
+		xhci_reg(XHCI_XECP, 0x03000002u);
+	}
+	return pci_start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK ? d : NULL;
+}
+
+
+/* Its driver takes it into use (bus mastering, MSI), then goes. */
+static struct pb_conn
+xhci_driver_goes(struct fdev *d, int faulted)
+{
+	struct func *f = func_at(0, 0x14, 0);
+	struct pb_conn c = { .ops = &pci_func_ops, .ctx = f,
+	    .res = "pci:00:14.0" };
+
+	pci_func_ops.enable(f, PCI_CMD_MASTER | PCI_CMD_MEM, 1);
+	CHECK_EQ_INT(pci_func_ops.msi_enable(f, PCI_IRQ_MSI, 0, 0xfee00000,
+	    0x41), PB_OK);
+	CHECK(get(d, 0x72, 2) & 1);
+	cmd_writes = 0;
+	if (faulted)
+		pci_event(SELF, PB_EV_CLIENT_FAULTED, &c, PB_REQ_BIND);
+	pci_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
+	return c;
+}
+
+/* Every mapping pci made of the xHCI's BAR0 undone. */
+static int
+xhci_bar_unmapped(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nmaps; i++) {
+		if (maps[i].phys != XHCI_BAR_BASE)
+			continue;
+		if (maps[i].owner != SELF || !maps[i].unmapped)
+			return 0;
+		n++;
+	}
+	return n == 1;
+}
+
+/* HARDWARE.md: bus mastering never goes off on an xHCI whose SMIs may be
+ * armed (an AMD board hangs in SMM): COMMAND not written at all, not
+ * reset, its MSI off, the hub told by conn->ops NULL. */
+TEST(pci_client_gone_leaves_an_armed_xhci_mastering)
+{
+	struct fdev *d;
+	struct pb_conn c;
+
+	/* OS Owned, but the SMI enables still set */
+	REQUIRE((d = boot_xhci(1, 1u << 24, 0x0000e011u)) != NULL);
+	REQUIRE(func_at(0, 0x14, 0) != NULL);
+	CHECK_EQ_INT(func_at(0, 0x14, 0)->flr, FLR_PCIE);
+	c = xhci_driver_goes(d, 1);
+	CHECK(get(d, 4, 2) & PCI_CMD_MASTER);
+	CHECK_EQ_INT(cmd_writes, 0);	/* an SMI on PCI Command each */
+	CHECK_EQ_INT(get(d, 0x72, 2) & 1, 0);		/* MSI off */
+	CHECK(c.ops == NULL);
+	CHECK_EQ_INT(d->flrs, 0);			/* not reset either */
+	CHECK(!pub_named("pci:00:14.0")->withdrawn);
+	CHECK_CONTAINS(logbuf, "00:14.0: its driver is gone, but the "
+	    "firmware's SMIs may be armed (USBLEGSUP 0x01000401 USBLEGCTLSTS "
+	    "0x0000e011): bus mastering left on, its memory kept");
+	CHECK(xhci_bar_unmapped());
+	pci_stop(SELF);
+
+	/* the BIOS still owns it, no enable set: left on too */
+	REQUIRE((d = boot_xhci(1, 1u << 16, 0)) != NULL);
+	c = xhci_driver_goes(d, 0);
+	CHECK(get(d, 4, 2) & PCI_CMD_MASTER);
+	CHECK(c.ops == NULL);
+	CHECK_CONTAINS(logbuf, "(USBLEGSUP 0x00010401 USBLEGCTLSTS "
+	    "0x00000000)");
+	pci_stop(SELF);
+
+	/* decode off: the register cannot be read, so left on */
+	REQUIRE((d = boot_xhci(1, 1u << 24, 0)) != NULL);
+	pci_func_ops.enable(func_at(0, 0x14, 0), PCI_CMD_MASTER, 1);
+	pci_func_ops.enable(func_at(0, 0x14, 0), PCI_CMD_MEM, 0);
+	c = (struct pb_conn){ .ops = &pci_func_ops,
+	    .ctx = func_at(0, 0x14, 0), .res = "pci:00:14.0" };
+	pci_event(SELF, PB_EV_CLIENT_GONE, &c, PB_REQ_BIND);
+	CHECK(get(d, 4, 2) & PCI_CMD_MASTER);
+	CHECK(c.ops == NULL);
+	CHECK_CONTAINS(logbuf, "(memory decode off: USBLEGCTLSTS unread)");
+	pci_stop(SELF);
+}
+
+/* Once the driver's handoff turned them off (OS Owned, enables clear,
+ * RsvdP bits left), or when there is no legacy capability (QEMU's), an
+ * xHCI is silenced like any function: and reset when its driver faulted. */
+TEST(pci_client_gone_silences_an_xhci_whose_smis_are_off)
+{
+	struct fdev *d;
+	struct pb_conn c;
+
+	REQUIRE((d = boot_xhci(1, 1u << 24, 0x000000e0u)) != NULL);
+	c = xhci_driver_goes(d, 0);
+	CHECK_EQ_INT(get(d, 4, 2) & PCI_CMD_MASTER, 0);
+	CHECK(get(d, 4, 2) & PCI_CMD_INTX_DISABLE);
+	CHECK(cmd_writes > 0);
+	CHECK(c.ops == &pci_func_ops);
+	CHECK_CONTAINS(logbuf, "00:14.0: its driver is gone: bus mastering "
+	    "and interrupts off");
+	CHECK(!strstr(logbuf, "SMIs"));
+	CHECK(xhci_bar_unmapped());
+	pci_stop(SELF);
+
+	REQUIRE((d = boot_xhci(0, 0, 0)) != NULL);
+	c = xhci_driver_goes(d, 1);
+	CHECK_EQ_INT(get(d, 4, 2) & PCI_CMD_MASTER, 0);
+	CHECK(c.ops == &pci_func_ops);
+	CHECK_EQ_INT(d->flrs, 1);
+	CHECK(!strstr(logbuf, "SMIs"));
+	time_passes(100000000ull);
+	CHECK_CONTAINS(logbuf, "00:14.0: back");
 	pci_stop(SELF);
 }
