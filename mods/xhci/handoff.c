@@ -36,14 +36,13 @@
 #define INTEL_XUSB2PRM	0xd4
 #define INTEL_USB3_PSSEN 0xd8
 #define INTEL_USB3PRM	0xdc
+#define PCI_VENDOR_INTEL 0x8086
 
 static void
 cap_wr(const struct xhci *a, unsigned off, uint32_t v)
 {
 	mmio_write32(a->bar + off, v);
 }
-
-#define PCI_VENDOR_INTEL	0x8086
 
 /* Are the firmware's SMIs known off?  No legacy capability: it has none.
  * Else the BIOS must have let go (USBLEGSUP BIOS Owned clear, §7.1.1) and
