@@ -219,10 +219,12 @@ disable(struct nvme *c)
 	wait_in(c, C_DISABLING);
 }
 
-/* The admin queue into the registers, then enabled (§7.6.1 steps 3-5). */
+/* The admin queue into the registers, then enabled (§7.6.1 steps 3-5);
+ * bus mastering on first (a resume leaves it off until here). */
 static void
 enable(struct nvme *c)
 {
+	ctrl_enable_pci(c);
 	queue_reset(&c->aq);
 	queue_reset(&c->ioq);
 	reg_wr(c, NVME_AQA, AQA(c->aq.size, c->aq.size));

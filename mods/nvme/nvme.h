@@ -286,6 +286,12 @@ reg_wr64(const struct nvme *c, unsigned off, uint64_t v)
 	reg_wr(c, off + 4, (uint32_t)(v >> 32));
 }
 
+static inline uint64_t
+reg_rd64(const struct nvme *c, unsigned off)
+{
+	return reg_rd(c, off) | (uint64_t)reg_rd(c, off + 4) << 32;
+}
+
 #define nlog(c, lvl, ...) pb_logf((c)->hub, (c)->self, (lvl), __VA_ARGS__)
 
 /* nvme.c */

@@ -240,18 +240,32 @@ take_back_held(struct nvme *c)
 	c->nheld = 0;
 }
 
-/* Is the controller still as we left it: enabled, ready, no fault? */
+/*
+ * Is the controller still as we left it: enabled, ready, no fault, and
+ * on our admin queue?  A new side that activated reset it and enabled it
+ * again with its own (AQA, ASQ, ACQ: §3.1.8-10), then created its I/O
+ * queues through them; if it faulted in its watch window, the hub gave
+ * the namespaces back to us with the controller still running on the
+ * new side's queues, in memory freed with it.
+ */
 static int
 ctrl_intact(struct nvme *c)
 {
 	uint32_t cc = reg_rd(c, NVME_CC), csts = reg_rd(c, NVME_CSTS);
 
 	return cc != 0xffffffffu && (cc & CC_EN) && (csts & CSTS_RDY) &&
-	    !(csts & CSTS_CFS) && c->state == C_READY;
+	    !(csts & CSTS_CFS) && c->state == C_READY &&
+	    reg_rd(c, NVME_AQA) == AQA(c->aq.size, c->aq.size) &&
+	    reg_rd64(c, NVME_ASQ) == c->aq.sq_bus &&
+	    reg_rd64(c, NVME_ACQ) == c->aq.cq_bus;
 }
 
 /* Undo quiesce and release: serve again; a controller the failed new
- * side touched is brought up again with our queues. */
+ * side touched is brought up again with our queues.  Until CC.EN=0 has
+ * dropped the other side's queues and commands (§7.3.1), bus mastering
+ * stays off (the hub turned it off at that side's fault): what they
+ * still complete must not reach memory that is no longer theirs.
+ * enable() turns it on again before CC.EN=1. */
 int
 state_resume(struct nvme *c)
 {
@@ -261,7 +275,7 @@ state_resume(struct nvme *c)
 	take_back_held(c);
 	if (c->released) {
 		c->released = 0;
-		ctrl_enable_pci(c);
+		PB_CALL(c->pci, pci_ops, enable, PCI_CMD_MEM, 1);
 		if (c->irq == IRQ_POLL || irq_adopt(c, c->vector, c->irq) !=
 		    PB_OK)
 			irq_setup(c);
@@ -270,6 +284,8 @@ state_resume(struct nvme *c)
 			    "while handed over: bringing it up again",
 			    c->name);
 			ctrl_begin(c, 1);
+		} else {
+			ctrl_enable_pci(c);
 		}
 	}
 	io_dispatch(c);

@@ -219,9 +219,16 @@ fpci_cfg_read(void *ctx, uint16_t off, unsigned width, uint32_t *v)
 	return PB_OK;
 }
 
+/* The admin SQ the controller ran on when bus mastering last came on
+ * (0: it was disabled then). */
+static uint64_t master_on_asq;
+
 static int
 fpci_enable(void *ctx, uint16_t bits, int on)
 {
+	if (on && (bits & PCI_CMD_MASTER) && !(pci_cmd & PCI_CMD_MASTER))
+		master_on_asq = (m.cc & 1) ? (uint64_t)m.asq_hi << 32 |
+		    m.asq_lo : 0;
 	pci_cmd = on ? pci_cmd | bits : pci_cmd & ~(uint32_t)bits;
 	return PB_OK;
 }
@@ -1473,6 +1480,130 @@ TEST(nvme_resume_after_the_new_side_touched_the_controller)
 	MODEL_OK();
 	shutdown(SELF);
 	CHECK(clean_end());
+}
+
+/* The hub after a module's fault: none of its code runs again (its
+ * timers, work and interrupt handler go with it), and its device is
+ * silenced (bus mastering off). */
+static void
+never_called_again(struct pb_module *self)
+{
+	struct nvme *x = nvme_of(self, 0);
+
+	for (unsigned i = 0; i < FAKE_TIMERS; i++)
+		if (ftimer[i].id && ftimer[i].arg == x)
+			ftimer[i].id = 0;
+	for (struct pb_work *w = fpost_head, *next; w; w = next) {
+		next = w->next;
+		if (w->owner == self)
+			fake_work_cancel(self, w);
+	}
+	for (unsigned i = 0; i < fwork_n; )
+		if (fwork[i].arg == x)
+			memmove(&fwork[i], &fwork[i + 1],
+			    (--fwork_n - i) * sizeof(fwork[0]));
+		else
+			i++;
+	for (int v = FAKE_VEC_FIRST; v < FAKE_VEC_END; v++)
+		if (fvec[v].used && fvec[v].arg == x)
+			fake_irq_unregister(self, v);
+	fpci_enable(NULL, PCI_CMD_MASTER, 0);
+}
+
+/* A swaps to B, B serves, and B faults in its watch window: the hub
+ * gives the namespace back to A (B is never called again) and A resumes.
+ * The controller runs, enabled and ready, on B's admin and I/O queues in
+ * B's memory (freed with B on the machine); A must bring it up again
+ * with its own queues, or its doorbells index B's rings.  With B's
+ * commands on the device at the fault, the reset drops them. */
+static void
+resume_after_the_new_side_ran(int b_in_flight)
+{
+	enum { N = 6 };
+	static struct tio t[N], w, r;
+	struct fres *a1, *b1;
+	unsigned again, cmds;
+	uint32_t ver;
+	size_t len;
+	void *st;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE((a1 = res_named("block:nvme0n1")) != NULL);
+	write_then_read(a1, 1, 40, 8, 1, 1, BUS_ZERO, 0, 0, 0, 0);
+	REQUIRE(start_as(SELF2, PB_START_STANDBY, 1) == PB_OK);
+	REQUIRE((b1 = res_named("block:nvme1n1")) != NULL);
+	CHECK_EQ_INT(quiesce_drained(SELF, &again), PB_OK);
+	REQUIRE((st = export_from(SELF, &len, &ver)) != NULL);
+	REQUIRE(nvme_release(SELF) == PB_OK);
+	REQUIRE(nvme_import(SELF2, st, len, ver) == PB_OK);
+	REQUIRE(nvme_activate(SELF2) == PB_OK);
+	free(st);
+	nvme_event(SELF, PB_EV_DISCONNECTED, &pci_conn, PB_REQ_BIND);
+	pump();
+	wait_ms(20);
+	for (unsigned k = 0; k < 3; k++)	/* B's rings move on */
+		write_then_read(b1, 1, 100 + k * 16, 8, 1, 1, BUS_ZERO, 0, 0,
+		    0, 0);
+	if (b_in_flight) {
+		m.drop_next = N;		/* the device holds them */
+		for (unsigned i = 0; i < N; i++) {
+			tio_make(&t[i], BLOCK_READ, i * 8, 8, 512, 1, BUS_ZERO,
+			    0, 0, 0);
+			REQUIRE(submit(b1, &t[i]) == PB_OK);
+		}
+		pump();
+		CHECK(m.inflight > 0);
+	}
+	/* B faulted: nothing of B runs again.  A gets the function back and
+	 * resumes. */
+	never_called_again(SELF2);
+	nvme_event(SELF, PB_EV_CONNECTED, &pci_conn, PB_REQ_BIND);
+	master_on_asq = 1;
+	REQUIRE(nvme_resume(SELF) == PB_OK);
+	pump();
+	wait_ms(30);
+	/* nothing of B's reached memory: bus mastering came on with the
+	 * controller disabled, B's queues gone */
+	CHECK_EQ_INT(master_on_asq, 0);
+	/* A serves: a write, then a read of it, each one command */
+	cmds = m.io_cmds;
+	tio_make(&w, BLOCK_WRITE, 300, 16, 512, 1, BUS_ZERO, 0, 0, 0);
+	memset(w.buf, 0x5a, w.len);
+	REQUIRE(submit(a1, &w) == PB_OK);
+	pump();
+	wait_ms(2);
+	CHECK_EQ_INT(w.done, 1);
+	CHECK_EQ_INT(w.r.status, PB_OK);
+	CHECK(same_as_disk(&w, 1));
+	tio_make(&r, BLOCK_READ, 300, 16, 512, 1, BUS_ZERO, 0, 0, 0);
+	REQUIRE(submit(a1, &r) == PB_OK);
+	pump();
+	wait_ms(2);
+	CHECK_EQ_INT(r.done, 1);
+	CHECK(r.done == 1 && memcmp(r.buf, w.buf, w.len) == 0);
+	CHECK_EQ_INT(m.io_cmds - cmds, 2);
+	CHECK_EQ_INT(m.inflight, 0);		/* B's went with the reset */
+	CHECK(pci_cmd & PCI_CMD_MASTER);
+	MODEL_OK();
+	shutdown(SELF);
+	never_called_again(SELF2);
+	nvme_stop(SELF2);	/* only to free it: the controller is off */
+	tio_free(&w);
+	tio_free(&r);
+	for (unsigned i = 0; b_in_flight && i < N; i++)
+		tio_free(&t[i]);
+	CHECK(clean_end());
+}
+
+TEST(nvme_resume_after_the_new_side_ran_takes_the_controller_back)
+{
+	resume_after_the_new_side_ran(0);
+}
+
+TEST(nvme_resume_after_the_new_side_faulted_with_commands_out_resets)
+{
+	resume_after_the_new_side_ran(1);
 }
 
 TEST(nvme_import_refuses_a_disk_it_does_not_have)
