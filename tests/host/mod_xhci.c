@@ -277,9 +277,15 @@ fpci_cfg_write(void *ctx, uint16_t off, unsigned width, uint32_t v)
 	return PB_OK;
 }
 
+static unsigned master_on_running;
+
 static int
 fpci_enable(void *ctx, uint16_t bits, int on)
 {
+	/* Bus mastering on while the controller runs on someone's rings. */
+	if (on && (bits & PCI_CMD_MASTER) && !(pci_cmd & PCI_CMD_MASTER) &&
+	    (xm.usbcmd & USBCMD_RS))
+		master_on_running++;
 	pci_cmd = on ? pci_cmd | bits : pci_cmd & ~(uint32_t)bits;
 	return PB_OK;
 }
@@ -2375,6 +2381,104 @@ TEST(xhci_swap_remove_drops_held_and_swap_back)
 	CHECK_EQ_INT(add_dev(1, 0, 5, USB_SPEED_HIGH), PB_OK);
 	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
 	shutdown(SELF);
+	CHECK(clean_end());
+}
+
+/* The hub after a module's fault: none of its code runs again (its
+ * timers, work and interrupt handler go with it), and its device is
+ * silenced (bus mastering off). */
+static void
+never_called_again(struct pb_module *self)
+{
+	struct xhci *x = xhci_of(self, 0);
+
+	for (unsigned i = 0; i < FAKE_TIMERS; i++)
+		if (ftimer[i].id && ftimer[i].arg == x)
+			ftimer[i].id = 0;
+	for (struct pb_work *w = fpost_head, *next; w; w = next) {
+		next = w->next;
+		if (w->owner == self)
+			fake_work_cancel(self, w);
+	}
+	for (unsigned i = 0; i < fwork_n; )
+		if (fwork[i].arg == x)
+			memmove(&fwork[i], &fwork[i + 1],
+			    (--fwork_n - i) * sizeof(fwork[0]));
+		else
+			i++;
+	for (int v = FAKE_VEC_FIRST; v < FAKE_VEC_END; v++)
+		if (fvec[v].used && fvec[v].arg == x)
+			fake_irq_unregister(self, v);
+	fpci_enable(NULL, PCI_CMD_MASTER, 0);
+}
+
+/* A swaps to B, B sets the device up again and serves it, and B faults
+ * in its watch window with a transfer on its ring: the hub gives the bus
+ * back to A (B is never called again) and reconnects A to the function.
+ * The controller runs on B's DCBAA, command ring, event ring and device
+ * contexts, in B's memory (freed with it on the machine).  A halts and
+ * resets it before bus mastering is on again, sets it up with its own,
+ * and the bus finds the device again through A. */
+TEST(xhci_resume_after_the_new_side_faulted_resets_the_controller)
+{
+	struct treq *served, *left, *intr;
+	uint8_t report[8] = { 4, 0, 7 };
+	struct usb_req ev;
+	int md;
+
+	world();
+	REQUIRE(boot(1) == PB_OK);
+	REQUIRE(stick(&md) == PB_OK);
+	REQUIRE(swap_to_second() == PB_OK);
+	fres[0].used = 0;			/* the bus is on the new side */
+	pump();
+	wait_ms(150);
+	CHECK_EQ_INT(xm.hcrsts, 2);
+	CHECK_EQ_INT(add_dev(1, 0, 5, USB_SPEED_HIGH), PB_OK);
+	CHECK_EQ_INT(enable_ep(1, &ep_intr_in, NULL), PB_OK);
+	served = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(served), PB_OK);
+	model_feed(md, report, 8);
+	pump();
+	CHECK_EQ_INT(served->done, 1);		/* B serves */
+	left = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(left), PB_OK);	/* on B's ring at the fault */
+	pump();
+	CHECK(xm.usbcmd & USBCMD_RS);
+
+	/* B faulted.  A gets the function back and resumes. */
+	never_called_again(SELF2);
+	fres[0].used = 1;
+	master_on_running = 0;
+	xhci_event(SELF, PB_EV_CONNECTED, &pci_conn, PB_REQ_BIND);
+	REQUIRE(xhci_resume(SELF) == PB_OK);
+	wait_ms(150);
+	CHECK_EQ_INT(master_on_running, 0);
+	CHECK_EQ_INT(drv()->hstate, HC_UP);
+	CHECK_EQ_INT(xm.hcrsts, 3);
+	CHECK(xm.dcbaap == drv()->dcbaa_bus);
+	ev = wait_event(1);
+	CHECK_EQ_INT(ev.u.event.kind, USB_EVENT_CONNECT);
+	CHECK_EQ_INT(ev.u.event.port, 5);
+	CHECK_EQ_INT(add_dev(1, 0, 5, USB_SPEED_HIGH), PB_OK);
+	CHECK_EQ_INT(enable_ep(1, &ep_intr_in, NULL), PB_OK);
+	intr = bulk(1, 0x83, 8, 1, BUS_GIVEN, 0);
+	CHECK_EQ_INT(submit(intr), PB_OK);
+	report[2] = 9;
+	model_feed(md, report, 8);
+	pump();
+	CHECK_EQ_INT(intr->done, 1);
+	CHECK_EQ_INT(intr->r.status, PB_OK);
+	CHECK(memcmp(intr->buf, report, 8) == 0);
+	CHECK_EQ_INT(left->done, 0);		/* B's, never ended by A */
+	CHECK_MSG(xm.bad == 0, "model: %s", xm.why);
+	shutdown(SELF);
+	never_called_again(SELF2);
+	xhci_stop(SELF2);	/* only to free it: the controller is off */
+	pump();
+	treq_free(served, 0);
+	treq_free(left, 0);
+	treq_free(intr, 0);
 	CHECK(clean_end());
 }
 
