@@ -571,8 +571,9 @@ bochs_activate(struct pb_module *m)
 }
 
 /* Back after a failed swap: the mode is ours unless the other driver
- * changed it; then it is set again, black (there is no copy of the
- * picture: the hub has the clients draw it again). */
+ * changed it (its size, or only its stride: VIRT_WIDTH, which we draw
+ * by); then it is set again, black (there is no copy of the picture:
+ * the hub has the clients draw it again). */
 static int
 bochs_resume(struct pb_module *m)
 {
@@ -580,7 +581,8 @@ bochs_resume(struct pb_module *m)
 	int err;
 
 	dispi_read_mode(&dispi, &now);
-	if (!dispi_shows(&now, cur.width, cur.height)) {
+	if (!dispi_shows(&now, cur.width, cur.height) ||
+	    now.pitch != cur.pitch) {
 		pb_logf(hub, self, PB_LOG_WARN, "the mode changed under a failed "
 		    "swap: %ux%u set again, the picture is lost", cur.width,
 		    cur.height);

@@ -989,6 +989,29 @@ TEST(bochs_resume_restores_the_mode)
 	done();
 }
 
+/* The other driver kept the size but changed the stride (VIRT_WIDTH, a
+ * virtual screen wider than the visible one): resume takes the mode back
+ * too, or every line it draws lands where the device shows another. */
+TEST(bochs_resume_restores_a_changed_stride)
+{
+	device(16u << 20, 16000, 12000, 1024, 768);
+	function(1, 1);
+	fresh_module();
+	REQUIRE(bochs_start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	bochs_quiesce(SELF);
+	bochs_release(SELF);
+	dispi_set(&dispi, DISPI_INDEX_VIRT_WIDTH, 1280);	/* someone else */
+	REQUIRE(dev.line_offset == 1280 * 4);
+	CHECK_EQ_INT(bochs_resume(SELF), PB_RESUMED_LOST);
+	CHECK_EQ_INT(dev.regs[DISPI_INDEX_XRES], 1024);
+	CHECK_EQ_INT(dev.regs[DISPI_INDEX_YRES], 768);
+	CHECK_EQ_INT(bochs_fill(NULL, 0, 0, 1024, 768, 0x111111), PB_OK);
+	CHECK_EQ_INT(bochs_fill(NULL, 5, 300, 1, 1, 0x777777), PB_OK);
+	CHECK_EQ_INT(pixel(5, 300), 0x777777);
+	CHECK_EQ_INT(pixel(1023, 767), 0x111111);
+	done();
+}
+
 /* QEMU's bochs-display: GETCAPS ignored (the video memory is the limit),
  * nothing cleared on enable (the driver clears), no VGA side. */
 TEST(bochs_display_without_getcaps)
