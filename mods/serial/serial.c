@@ -19,7 +19,9 @@
  *   release		let go (writes and reads refused)
  *   event		the irq provider came or went (irq.c)
  *   activate		probe and take the ports present (PB_ENODEV: none)
- *   resume		serve again after a failed swap
+ *   resume		serve again after a failed swap; after a release, every
+ *			present port set up again first (the next driver may
+ *			have left it its way)
  *
  * QEMU: tools/qemu-run gives COM1 on stdio; the QEMU lines for COM2 and
  * for no port at all are in uart.c.
@@ -179,6 +181,7 @@ serial_start(struct pb_module *m, const struct pb_hub *h, int mode)
 	ser.hub = h;
 	ser.self = m;
 	ser.active = 0;
+	ser.released = 0;
 	rt_textring_init(&ser.text, serial_text, sizeof(serial_text));
 	port_init_table();
 	ser.primary = &ser.ports[0];
@@ -226,6 +229,7 @@ serial_release(struct pb_module *m)
 {
 	rx_stop();
 	ser.active = 0;
+	ser.released = 1;
 	return PB_OK;
 }
 
@@ -235,9 +239,18 @@ serial_activate(struct pb_module *m)
 	return take_ports();
 }
 
+/* After a release the next driver may have programmed the ports its
+ * way and left them so (it faulted in its watch window, or part way
+ * through activate: another divisor, DLAB or loopback still on): each
+ * present port is set up as we had it, its receiver FIFO kept. */
 static int
 serial_resume(struct pb_module *m)
 {
+	if (ser.released)
+		for (unsigned i = 0; i < SERIAL_NPORTS; i++)
+			if (ser.ports[i].present)
+				uart_setup(&ser.ports[i], SERIAL_BAUD);
+	ser.released = 0;
 	ser.active = 1;
 	return rx_start();
 }

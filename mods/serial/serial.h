@@ -66,6 +66,7 @@ struct serial {
 	const struct pb_hub *hub;
 	struct pb_module *self;
 	int active;		/* ours to drive: writes and reads go out */
+	int released;		/* the next driver may have set the ports up */
 	struct port ports[SERIAL_NPORTS];
 	struct port *primary;	/* the first present: what a swap hands over */
 	struct rt_textring text;	/* the primary's console output, for export */

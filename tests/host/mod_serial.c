@@ -1258,6 +1258,35 @@ TEST(serial_quiesce_export_resume)
 	serial_ops.stop(SELF);
 }
 
+/* The swap got as far as the new side programming the port, then went
+ * back: that side faulted in its watch window, or part way through its
+ * activate, and may have left the line as it liked it (another divisor,
+ * DLAB still set, its loopback probe on).  The port is ours again only
+ * as we set it up: what we write goes out on the line, what comes in is
+ * read as keys. */
+TEST(serial_resume_after_a_release_sets_the_port_up_again)
+{
+	serial_setup(1);
+	REQUIRE(serial_ops.start(SELF, &fake_hub, PB_START_NORMAL) == PB_OK);
+	REQUIRE(serial_ops.quiesce(SELF) == PB_OK);
+	REQUIRE(serial_ops.release(SELF) == PB_OK);
+	um[0].lcr = LCR_DLAB | LCR_8N1;		/* the other side's */
+	um[0].dll = 12;
+	um[0].mcr = MCR_LOOP;
+	um[0].txn = 0;
+	REQUIRE(serial_ops.resume(SELF) == PB_OK);
+	CHECK_EQ_INT(con_write_to("console:com1", "ok"), 2);
+	CHECK_EQ_INT(um[0].txn, 2);
+	CHECK(um[0].txn == 2 && memcmp(um[0].tx, "ok", 2) == 0);
+	CHECK_EQ_INT(um[0].lcr, LCR_8N1);
+	CHECK_EQ_INT(um[0].dll, 1);
+	CHECK_EQ_INT(um[0].mcr, MCR_DTR | MCR_RTS | MCR_OUT2);
+	TYPE(&um[0], "z");
+	run_timers();
+	CHECK_STR(keys_of("keyboard:com1"), "7a");
+	serial_ops.stop(SELF);
+}
+
 /* A line typed while serial could not run (a work item hung for a
  * watchdog period, the interrupt queueing all the while) is longer than
  * the state's keys[]: every key reaches the restarted instance, in
