@@ -403,11 +403,16 @@ dev_of_path(const char *dev)
 	return NULL;
 }
 
+/* A stick gone waits for the bus to give back its command, which a
+ * controller restarted without its requests never does (USB_HCI_FRESH:
+ * a rolled back controller swap); the bus plugs the stick in again
+ * under the same resource name meanwhile, and that one is not driven. */
 static int
 driven(const char *resname)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
-		if (dev_in_use(i) && strcmp(us.dev[i]->res, resname) == 0)
+		if (dev_in_use(i) && us.dev[i]->state != DEV_GONE &&
+		    strcmp(us.dev[i]->res, resname) == 0)
 			return 1;
 	return 0;
 }

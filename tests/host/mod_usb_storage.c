@@ -1495,6 +1495,71 @@ dev_named(const char *res)
 	return NULL;
 }
 
+/*
+ * The controller under the bus restarted without the requests it held
+ * (USB_HCI_FRESH: an xhci swap rolled back after the new driver faulted
+ * in its watch window): the bus unplugs the stick and plugs it in again
+ * under the same `usb` resource name, and the command we had out will
+ * never come back.  The gone record waits for it (its memory is the
+ * bus's until then), but it is not the stick any more: the stick plugged
+ * in again is connected and served.
+ */
+TEST(usbstor_stick_plugged_again_while_its_request_is_lost)
+{
+	struct creq c, d;
+	struct pb_conn *bound;
+	struct usb_req *lost;
+	struct fres *r;
+
+	REQUIRE(rig_one(2048));
+	bound = us.dev[0]->conn;
+	stick[0].silent = 1;
+	creq_init(&c, 1, BLOCK_READ, 0, 16, 512, 1, 1);
+	REQUIRE(submit_to("block:usb0", &c) == PB_OK);
+	settle();
+	REQUIRE(stick[0].usb.nheld == 1);
+	ops.event(SELF, PB_EV_DISCONNECTED, bound, PB_REQ_BIND);
+	conn_close(bound);
+	settle();
+	CHECK(res_named("block:usb0") == NULL);
+	CHECK_EQ_INT(us.dev[0]->state, DEV_GONE);
+	/* The controller forgot the command: nothing completes it. */
+	REQUIRE((lost = stick[0].usb.held[0]) != NULL);
+	stick[0].usb.nheld = 0;
+	stick[0].silent = 0;
+	r = res_named("usb:1-1-0");
+	REQUIRE(r != NULL);
+	memset(r, 0, sizeof(*r));
+	r = stick_publish(0);
+	tell_resource(r->name);
+	settle();
+	CHECK_EQ_INT(r->clients, 1);
+	REQUIRE(res_named("block:usb0") != NULL || res_named("block:usb1"));
+	creq_init(&d, 2, BLOCK_READ, 40, 8, 512, 1, 1);
+	REQUIRE(submit_to(res_named("block:usb0") ? "block:usb0" :
+	    "block:usb1", &d) == PB_OK);
+	settle();
+	CHECK_EQ_INT(d.runs, 1);
+	CHECK(d.r.status == PB_OK && matches(&d, 0, 0));
+	/* The lost command: failed once its deadline and the cancel's have
+	 * passed, the new stick serving on. */
+	for (int i = 0; i < 4; i++) {
+		time_passes(T_CMD);
+		settle();
+	}
+	CHECK_EQ_INT(c.runs, 1);
+	CHECK_EQ_INT(c.r.status, PB_EIO);
+	CHECK_EQ_INT(r->clients, 1);
+	/* Only for the test's end: the record kept for it goes when it
+	 * comes back after all. */
+	lost->status = PB_ECANCELED;
+	fake_work_post(NULL, &lost->done);
+	settle();
+	creq_free(&d);
+	rig_end();
+	creq_free(&c);
+}
+
 TEST(usbstor_several_sticks)
 {
 	struct creq a, b, c;
