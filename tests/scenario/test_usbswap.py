@@ -7,8 +7,10 @@ The new driver resets the controller and the bus enumerates every device
 again; requests wait, they are not failed: every pass of the file hashes
 right and every key typed reaches the shell."""
 
+import hashlib
 import os
 import re
+import time
 
 from pbtest import Machine, PROMPT, workdir
 from images import custom_image
@@ -65,5 +67,61 @@ def test_update_xhci_under_keys_and_reads():
         # The devices came back under their numbers: no unplug.
         assert not re.search(r'usb: \S+: unplugged', log), log
         assert not re.search(r'^(?:\[[ \d.]+\] )?error: ', log, re.M), log
+        m.sendline('poweroff')
+        m.wait_exit(60)
+
+
+
+def test_xhci_fault_in_an_updates_watch_window():
+    """`update xhci` under the stream and the keyboard, and the new driver
+    faults at once, inside its watch window: the hub gives the bus back to
+    the driver it replaced, whose controller the new one had reset and run
+    on its own rings and contexts (memory freed with it).  The old driver
+    resets the controller and sets it up again with its own memory: the
+    stick and the keyboard are found again, keys typed after reach the
+    shell, the file on the stick reads right, no pass of the stream ever
+    hashed wrong, and no module faults but the one injected.  (The
+    requests the new driver held go with it: the hub replays no usb-hci
+    requests, so the driver says it restarted without them and the bus
+    finds its devices afresh, as unplugged and plugged again; the stream
+    ends at the read it lost.)"""
+    big = os.path.join(workdir(), 'big.bin')
+    data = os.urandom(BIG)
+    with open(big, 'wb') as f:
+        f.write(data)
+    want = '%016x' % fnv1a64(data)
+    img = custom_image('usbswap_rollback', ['target=os', 'tfsread=big.bin',
+                                            'tfsread-passes=%d' % PASSES,
+                                            'tfsread-pause=10'],
+                       mods=['tfsread'], files=[(big, '/big.bin')])
+    with Machine('usbonly', image=img, timeout=900) as m:
+        m.expect(r'^' + re.escape(PROMPT), 180)
+        logged(m, r'shell -> keyboard:usbkbd0', 60)
+        logged(m, r'tfsread: pass 2 of big\.bin', 120)
+        m.cmd('update xhci %s' % XHCI, 180)
+        m.cmd('faultinject xhci work null', 30)
+        logged(m, r'xhci faulted in its watch window: back to xhci', 60)
+        logged(m, r'xhci: recovered in \d+ us \(vector 14 at 0x0\), by its '
+               r'swap\'s rollback', 60)
+        rollback = m.serial_text().index('xhci faulted in its watch window')
+        logged(m, r'shell -> keyboard:usbkbd1', 60)
+        m.typekeys('echo keys after\n', delay=0)
+        logged(m, r'^keys after\r?$', 60)
+        sums = ''
+        for _ in range(30):     # until the volume is mounted again
+            sums = m.cmd('sha256sum /esp/big.bin', 120)
+            if hashlib.sha256(data).hexdigest() in sums:
+                break
+            time.sleep(1)
+        assert hashlib.sha256(data).hexdigest() in sums, sums
+        log = m.serial_text()
+        assert log.find('usb-storage: block:usb', rollback) > rollback, \
+            'the stick was not found again'
+        whole = [p for p in PASS_LINE.finditer(log) if int(p.group(2)) == BIG]
+        assert whole, 'no pass read the file whole'
+        for p in whole:
+            assert p.group(3) == want, p.group(0)
+        faults = re.findall(r'(\S+) faulted: vector', log)
+        assert faults == ['xhci'], faults
         m.sendline('poweroff')
         m.wait_exit(60)
