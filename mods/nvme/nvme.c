@@ -481,6 +481,7 @@ pci_gone(struct nvme *c)
 {
 	if (c->released) {
 		c->pci = NULL;
+		c->fn_handed = 1;
 		return;
 	}
 	nlog(c, PB_LOG_WARN, "%s went away: its namespaces are withdrawn",

@@ -220,6 +220,8 @@ struct nvme {
 
 	/* the module's life (nvme.c, state.c) */
 	int standby, quiesced, released, stopping;
+	int fn_handed;			/* the function went to the next
+					 * driver after our release */
 	struct nvme_held *imported;
 	uint32_t nimported, imported_cap;
 	int have_import;		/* an nvme state with Identify data */

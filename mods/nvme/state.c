@@ -265,7 +265,10 @@ ctrl_intact(struct nvme *c)
  * dropped the other side's queues and commands (§7.3.1), bus mastering
  * stays off (the hub turned it off at that side's fault): what they
  * still complete must not reach memory that is no longer theirs.
- * enable() turns it on again before CC.EN=1. */
+ * enable() turns it on again before CC.EN=1.  A function that went to
+ * the next driver and came back had MSI and MSI-X turned off as that
+ * driver went (the pci provider silences it): our message is programmed
+ * again, not adopted. */
 int
 state_resume(struct nvme *c)
 {
@@ -276,9 +279,10 @@ state_resume(struct nvme *c)
 	if (c->released) {
 		c->released = 0;
 		PB_CALL(c->pci, pci_ops, enable, PCI_CMD_MEM, 1);
-		if (c->irq == IRQ_POLL || irq_adopt(c, c->vector, c->irq) !=
-		    PB_OK)
+		if (c->fn_handed || c->irq == IRQ_POLL ||
+		    irq_adopt(c, c->vector, c->irq) != PB_OK)
 			irq_setup(c);
+		c->fn_handed = 0;
 		if (c->state == C_READY && !ctrl_intact(c)) {
 			nlog(c, PB_LOG_WARN, "%s: the controller changed "
 			    "while handed over: bringing it up again",

@@ -1484,7 +1484,7 @@ TEST(nvme_resume_after_the_new_side_touched_the_controller)
 
 /* The hub after a module's fault: none of its code runs again (its
  * timers, work and interrupt handler go with it), and its device is
- * silenced (bus mastering off). */
+ * silenced (the pci provider: bus mastering, MSI and MSI-X off). */
 static void
 never_called_again(struct pb_module *self)
 {
@@ -1504,10 +1504,12 @@ never_called_again(struct pb_module *self)
 			    (--fwork_n - i) * sizeof(fwork[0]));
 		else
 			i++;
+	/* Its handler goes; the vector stays allocated (A's, adopted) */
 	for (int v = FAKE_VEC_FIRST; v < FAKE_VEC_END; v++)
 		if (fvec[v].used && fvec[v].arg == x)
-			fake_irq_unregister(self, v);
+			fvec[v].fn = NULL, fvec[v].arg = NULL;
 	fpci_enable(NULL, PCI_CMD_MASTER, 0);
+	fpci_msi_disable(NULL);
 }
 
 /* A swaps to B, B serves, and B faults in its watch window: the hub
@@ -1585,6 +1587,7 @@ resume_after_the_new_side_ran(int b_in_flight)
 	CHECK_EQ_INT(m.io_cmds - cmds, 2);
 	CHECK_EQ_INT(m.inflight, 0);		/* B's went with the reset */
 	CHECK(pci_cmd & PCI_CMD_MASTER);
+	CHECK(m.msix_on);			/* programmed again */
 	MODEL_OK();
 	shutdown(SELF);
 	never_called_again(SELF2);
