@@ -123,3 +123,38 @@ def test_nvme_update_with_reads_streaming():
                          r'corrupt, blackout median (\d+) us worst (\d+) '
                          r'us$', out, re.M), out
         assert 'error: ' not in m.serial_text(), m.tail()
+
+
+def test_nvme_fault_in_an_updates_watch_window():
+    """nvmeboot: `update nvme`, and the new driver faults at its first
+    work, inside its watch window, under a file read: the hub gives the
+    disk back to the driver it replaced, whose controller the new one had
+    reset and run on its own queues (memory freed with it).  The old one
+    brings the controller up again with its own queues and programs its
+    interrupt message again (the function's MSI-X went off as the new
+    one went): the read the new one held is issued again and completes
+    with the file's bytes, no request waits on a lost interrupt, no
+    command times out, and no module faults but the one injected."""
+    img = custom_image('nvme-rollback', ['target=os'])
+    with Machine('nvmeboot', image=img, timeout=BOOT_TIMEOUT) as m:
+        m.expect(r'^' + re.escape(PROMPT), 120)
+        m.expect_seen(r'takeover: block:efi0 \(path=pci:00:02\.0/nvme:1\) '
+                      r'-> block:nvme0n1 \(nvme\)', 60)
+        m.cmd('update nvme /esp/patchbay/mods/nvme.mod', 120, check=True)
+        m.cmd('faultinject nvme work null', 30, check=True)
+        for name in ('ahci', 'xhci', 'usb-storage'):
+            out = m.cmd('sha256sum /esp/patchbay/mods/%s.mod' % name, 120)
+            with open(os.path.join(MODS, name + '.mod'), 'rb') as f:
+                want = hashlib.sha256(f.read()).hexdigest()
+            got = re.search(r'^([0-9a-f]{64})  /esp/patchbay/mods/%s\.mod$'
+                            % re.escape(name), out, re.M)
+            assert got and got.group(1) == want, out
+        text = m.serial_text()
+        assert 'nvme faulted in its watch window: back to nvme' in text, \
+            m.tail()
+        assert re.search(r'nvme: recovered in \d+ us \(vector 14 at 0x0\), '
+                         r'by its swap\'s rollback', text), m.tail()
+        assert not re.search(r'not completed|timed out|out 500 ms|'
+                             r'resetting the controller', text), m.tail()
+        faults = re.findall(r'(\S+) faulted: vector', text)
+        assert faults == ['nvme'], faults
