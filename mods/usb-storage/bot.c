@@ -324,6 +324,17 @@ recover(struct usbstor_dev *d, const char *what, int status)
 	class_request(d, BS_RESET, BOT_REQ_RESET, 0);
 }
 
+/* §5.3.4 before our first command on a stick another driver used since
+ * (it may have left a command half way): the class reset, both halts
+ * cleared; then done(d), whatever the result (a failed recovery goes on
+ * to the port reset, or leaves the stick dead, as after a command). */
+void
+bot_reset_recovery(struct usbstor_dev *d, void (*done)(struct usbstor_dev *d))
+{
+	d->bot.done = done;
+	class_request(d, BS_RESET, BOT_REQ_RESET, 0);
+}
+
 /*
  * The reset recovery failed (its stage and status), and the port reset
  * did not help: the bus refused it or could not complete it, or it was

@@ -403,6 +403,17 @@ dev_of_path(const char *dev)
 	return NULL;
 }
 
+/* The stick of `res` we handed over at a swap, not connected again. */
+struct usbstor_dev *
+dev_handed(const char *res)
+{
+	for (unsigned i = 0; i < USBSTOR_DEVS; i++)
+		if (dev_in_use(i) && us.dev[i]->handed && !us.dev[i]->conn &&
+		    res && strcmp(us.dev[i]->res, res) == 0)
+			return us.dev[i];
+	return NULL;
+}
+
 /* A stick gone waits for the bus to give back its command, which a
  * controller restarted without its requests never does (USB_HCI_FRESH:
  * a rolled back controller swap); the bus plugs the stick in again
@@ -507,10 +518,14 @@ void
 dev_disconnected(struct usbstor_dev *d)
 {
 	if (us.released) {
-		/* Handed over in a swap: the next driver has the stick. */
+		/* Handed over in a swap: the next driver has the stick.  The
+		 * record stays, its disks with it, until our stop: if that
+		 * driver faults in its watch window, the hub connects us to
+		 * the stick again before our resume (dev_handed). */
 		d->conn = NULL;
 		io_forget(d);
-		d->state = DEV_GONE;
+		d->handed = 1;
+		return;
 	} else {
 		dev_gone(d, "disconnected");
 		d->conn = NULL;

@@ -22,6 +22,12 @@
  *                  LUNs' geometry for activate; while running, takes
  *                  them at once (the ones it handed itself go first)
  *   activate (new) the sticks are ours: their queues run
+ *   resume (old)   a failed swap: the sticks let go are connected again
+ *                  (the bound one, handed over at the rebind, the hub
+ *                  connects again when the new driver faulted in its
+ *                  watch window), each through a reset recovery first
+ *                  (§5.3.4: the new driver may have left a command half
+ *                  way), then the requests handed over run
  * A `usb` provider's swap or a controller swap under the bus is not ours
  * to see: our requests wait in the bus (abi/usb.h).
  */
@@ -278,20 +284,38 @@ state_release(void)
 	return PB_OK;
 }
 
-/* A failed swap: the sticks let go at release are connected again. */
+/* The stick is ours again: its queue runs. */
+static void
+taken_back(struct usbstor_dev *d)
+{
+	if (d->state == DEV_READY)
+		io_kick(d);
+}
+
+/*
+ * A failed swap: the sticks let go at release are connected again (the
+ * bound one the hub handed over, if the swap got that far, it connected
+ * again before the resume: dev_handed).  The next driver may have used
+ * them, and may have left a command half way when it faulted: each goes
+ * through a reset recovery (BOT §5.3.4) before our first command.
+ */
 static void
 reconnect(void)
 {
 	for (unsigned i = 0; i < USBSTOR_DEVS; i++) {
 		struct usbstor_dev *d = dev_in_use(i);
 
-		if (!d || d->state == DEV_GONE || d->conn || !d->by_hand)
+		if (!d || d->state == DEV_GONE || (!d->by_hand && !d->handed))
 			continue;
-		d->conn = us.hub->connect(us.self, USB_IFACE, USB_MAJOR,
-		    USBSTOR_USB_MINOR, d->res);
+		if (d->by_hand && !d->conn)
+			d->conn = us.hub->connect(us.self, USB_IFACE, USB_MAJOR,
+			    USBSTOR_USB_MINOR, d->res);
+		d->handed = 0;
 		if (!d->conn) {
 			dev_gone(d, "its usb resource went during a swap");
 			dev_maybe_free(d);
+		} else if (d->state == DEV_READY) {
+			bot_reset_recovery(d, taken_back);
 		}
 	}
 }

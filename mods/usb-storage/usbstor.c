@@ -194,7 +194,11 @@ usbstor_event(struct pb_module *self, int ev, struct pb_conn *c, int req)
 			break;
 		if (!us.started) {
 			us.bound = c;	/* start() takes it */
-		} else if (!us.standby && !us.released && !dev_of_conn(c) &&
+		} else if (us.released) {
+			/* the swap rolled back: the stick we handed over */
+			if ((d = dev_handed(c->res)))
+				d->conn = c;
+		} else if (!us.standby && !dev_of_conn(c) &&
 		    (d = dev_add(c))) {
 			probe_begin(d);
 		}

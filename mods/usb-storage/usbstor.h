@@ -199,6 +199,8 @@ struct usbstor_dev {
 	unsigned no;			/* usbN */
 	struct pb_conn *conn;		/* the `usb` connection */
 	int by_hand;			/* conn is ours, not the bind rule's */
+	int handed;			/* the bind rule's conn went to the
+					 * next driver at a swap's rebind */
 	char res[64];			/* its resource name */
 	char dev[USBSTOR_DEV_MAX];	/* its dev= property */
 	char serial[40];
@@ -315,6 +317,7 @@ int dev_bind(struct usbstor_dev *d, struct pb_conn *c);
 struct usbstor_dev *dev_add(struct pb_conn *c);
 struct usbstor_dev *dev_of_conn(const struct pb_conn *c);
 struct usbstor_dev *dev_of_path(const char *dev);
+struct usbstor_dev *dev_handed(const char *res);
 void dev_scan(void);
 void dev_disconnected(struct usbstor_dev *d);
 void dev_gone(struct usbstor_dev *d, const char *why);
@@ -332,6 +335,8 @@ void dev_forget(struct usbstor_dev *d);
 
 /* bot.c */
 void bot_start(struct usbstor_dev *d, void (*done)(struct usbstor_dev *d));
+void bot_reset_recovery(struct usbstor_dev *d,
+    void (*done)(struct usbstor_dev *d));
 void bot_control(struct usbstor_dev *d, uint8_t request, uint32_t len,
     void (*done)(struct usbstor_dev *d));
 void bot_req_done(void *arg);

@@ -1991,6 +1991,57 @@ TEST(usbstor_failed_swap_resumes)
 	rig_end();
 }
 
+/*
+ * The swap went through (the hub handed the bound stick to the new
+ * instance: PB_EV_DISCONNECTED at the rebind), and the new instance
+ * faulted in its watch window: the hub connects us to the stick again
+ * (PB_EV_CONNECTED, still released) and resumes us, our disks' clients
+ * rebound to them.  The stick and its disks are ours again: the requests
+ * we handed over are taken back and served, and so are new ones.
+ */
+TEST(usbstor_resume_after_the_new_side_took_the_stick)
+{
+	struct fres *r0, *r1;
+	struct pb_conn *bound, *again;
+	unsigned resets;
+	struct creq c;
+	size_t len;
+	uint8_t *buf;
+
+	swap_rig();
+	bound = us.dev[0]->conn;
+	buf = swap_out(&len);
+	REQUIRE(buf != NULL);
+	r0 = res_named("usb:1-1-0");
+	r1 = res_named("usb:1-2-0");
+	ops.event(SELF, PB_EV_DISCONNECTED, bound, PB_REQ_BIND);
+	conn_close(bound);		/* the new instance's now */
+	settle();
+	CHECK_EQ_INT(swap_req[1].runs, 0);	/* handed: not ours to run */
+	/* The new instance's last command had its data moved, its CSW not
+	 * read yet, when it faulted. */
+	stick[0].phase = BM_CSW;
+	resets = stick[0].resets;
+	/* It faulted: its connections are closed, ours come back. */
+	REQUIRE((again = conn_to(r0)) != NULL);
+	ops.event(SELF, PB_EV_CONNECTED, again, PB_REQ_BIND);
+	REQUIRE(ops.resume(SELF) == PB_OK);
+	CHECK_EQ_INT(r0->clients, 1);
+	CHECK_EQ_INT(r1->clients, 1);
+	settle();
+	CHECK(swap_all_done());
+	CHECK_EQ_INT(read_once(77, &c), PB_OK);
+	CHECK(matches(&c, 0, 0));
+	creq_free(&c);
+	/* The reset recovery came first: no command of ours met the other
+	 * one's CSW (or was stalled for it) */
+	CHECK_EQ_INT(stick[0].resets, resets + 1);
+	CHECK(strstr(log_text, ": reset recovery") == NULL);
+	CHECK_EQ_INT(stick[0].bad_bus + stick[1].bad_bus, 0);
+	free(buf);
+	rig_end();
+}
+
 TEST(usbstor_import_refuses_what_is_not_ours)
 {
 	struct block_state st = { 1, 1 };
