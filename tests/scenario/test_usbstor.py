@@ -157,3 +157,35 @@ def test_update_under_streaming_reads():
         no_errors(m.serial_text())
     finally:
         m.close()
+
+
+def test_update_rolled_back_by_a_fault_in_its_watch_window():
+    """`update usb-storage`, and the new instance faults at its first work,
+    inside its watch window, under a file read: the hub gives the disks
+    back to the instance it replaced and connects it to the boot stick
+    again (it had handed the stick over at the rebind).  That one takes
+    the stick back (a reset recovery first: the new one may have left a
+    command half way) with its disks as they were: the read the new one
+    held is issued again, and every file reads right after."""
+    img = custom_image('usbstor-rollback', ['target=os'])
+    m, _, disk = usb_booted(img)
+    try:
+        cmd(m, 'update usb-storage /esp/patchbay/mods/usb-storage.mod', 180)
+        cmd(m, 'faultinject usb-storage work null', 30)
+        for name in ('ahci', 'xhci', 'fbcon'):
+            out = cmd(m, 'sha256sum /esp/patchbay/mods/%s.mod' % name, 120)
+            assert out.split()[0] == \
+                sha256_of(os.path.join(MODS, name + '.mod')), out
+        log = m.serial_text()
+        assert 'usb-storage faulted in its watch window: back to ' \
+               'usb-storage' in log, m.tail()
+        assert re.search(r'usb-storage: recovered in \d+ us \(vector 14 at '
+                         r'0x0\), by its swap\'s rollback', log), m.tail()
+        rows = disk_rows(cmd(m, 'disks'))
+        assert rows[disk][2] == 'usb-storage', rows
+        assert not re.search(r'timed out|out 500 ms|stopped answering|'
+                             r'went during', log), m.tail()
+        faults = re.findall(r'(\S+) faulted: vector', log)
+        assert faults == ['usb-storage'], faults
+    finally:
+        m.close()
