@@ -235,6 +235,7 @@ static int
 fat_release(struct pb_module *m)
 {
 	fm.active = 0;
+	fm.released = 1;
 	return PB_OK;
 }
 
@@ -278,21 +279,57 @@ fat_activate(struct pb_module *m)
 	return take_disks();
 }
 
+/*
+ * A volume whose disk we handed over at a swap's rebind, back after the
+ * new instance faulted in its watch window (the hub connected us to the
+ * disk again before the resume): that instance may have written to it.
+ * Nothing of ours is unwritten (the quiesce's unmount synced), so every
+ * unit the cache holds is dropped and read again from the disk when
+ * needed.  Not connected again: the disk went meanwhile.
+ */
+static void
+take_back(struct fat_vol *v)
+{
+	v->disk_handed = 0;
+	if (!v->blk) {
+		vol_block_event(v, PB_EV_DISCONNECTED);
+		return;
+	}
+	cache_drop_clean(v, 0, v->g.total_sectors);
+}
+
 static int
 fat_resume(struct pb_module *m)
 {
 	fm.active = 1;
+	fm.released = 0;
 	for (unsigned i = 0; i < FAT_MAX_VOLS; i++) {
 		struct fat_vol *v = fm.vols[i];
 
 		if (!v)
 			continue;
+		if (v->disk_handed)
+			take_back(v);
 		v->quiescing = v->quiesced = v->barrier_passed = 0;
 		v->barrier = NULL;
 		run_kick(v);
 	}
 	start_timer();
 	return PB_OK;
+}
+
+/* The volume whose disk we handed over, now connected to us again. */
+static struct fat_vol *
+vol_handed(const struct pb_conn *c)
+{
+	for (unsigned i = 0; i < FAT_MAX_VOLS; i++) {
+		struct fat_vol *v = fm.vols[i];
+
+		if (v && v->disk_handed && !v->blk && c->res &&
+		    strcmp(v->disk, c->res) == 0)
+			return v;
+	}
+	return NULL;
 }
 
 static void
@@ -312,10 +349,17 @@ fat_event(struct pb_module *m, int ev, struct pb_conn *c, int req)
 		return;
 	}
 	if (req == PB_REQ_BIND && ev == PB_EV_CONNECTED) {
-		if (fm.active)
+		if (fm.released && (v = vol_handed(c)))
+			v->blk = c;	/* the swap rolled back: take_back */
+		else if (fm.active)
 			vol_consider(c->res, c);
 		else
 			fm.bind = c;	/* before start: taken there */
+		return;
+	}
+	if (fm.released && ev == PB_EV_DISCONNECTED && (v = vol_by_conn(c))) {
+		v->blk = NULL;		/* the next instance's: kept for a */
+		v->disk_handed = 1;	/* rollback, until our stop */
 		return;
 	}
 	if ((v = vol_by_conn(c)))

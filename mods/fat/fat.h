@@ -451,6 +451,8 @@ struct fat_vol {
 	int was_dirty;			/* not cleanly unmounted before */
 	int mounted;			/* the mount job finished */
 	int failed;			/* the mount failed, or the disk went */
+	int disk_handed;		/* its disk went to the next instance
+					 * at a swap's rebind */
 	int quiescing;			/* stop at the barrier */
 	int quiesced;			/* the unmount before it is done */
 	struct fat_job *barrier;	/* the quiesce's unmount job */
@@ -507,6 +509,7 @@ struct fat_mod {
 	int flush_timer;
 	int active;			/* serving (not released) */
 	int standby;
+	int released;			/* a swap's old side, until resume */
 	struct pb_conn *bind;		/* the bind's, before start */
 	/* imported handles, re-attached at mount */
 	struct fs_state_handle *imp;

@@ -1729,6 +1729,63 @@ TEST(fat_resume_after_a_failed_swap)
 	CHECK(mtools_same("re.img", "after.bin", 3000, 70));
 }
 
+/*
+ * The swap went through (the hub handed the disk to the new instance at
+ * the rebind: PB_EV_DISCONNECTED) and the new instance wrote to the
+ * volume before it faulted in its watch window: the hub connects us to
+ * the disk again and resumes us, the volume's clients rebound to it.  We
+ * serve the volume as it is now on the disk: the file the other one
+ * wrote is there, and what we write goes around its clusters (a FAT or
+ * directory read before the swap and kept would put ours over them).
+ */
+TEST(fat_resume_after_the_new_side_wrote_the_volume)
+{
+	struct pb_conn *blk;
+	char why[160], out[4096];
+	uint64_t len;
+	uint8_t *now;
+	int r;
+
+	REQUIRE(make_image("rb.img", "-F 16", 16384));
+	REQUIRE(mount_img("rb.img"));
+	/* The root, the FAT and a file in our cache. */
+	CHECK_MSG(same_as_pattern(tfiles[0].path, tfiles[0].size, 1, why,
+	    sizeof(why)), "%s", why);
+	CHECK_EQ_INT(write_file("ours.bin", 3000, 71, 3000), PB_OK);
+	while ((r = fat_ops.quiesce(FF_SELF)) == PB_EAGAIN)
+		ff_pump();
+	CHECK_EQ_INT(r, PB_OK);
+	CHECK_EQ_INT(fat_ops.release(FF_SELF), PB_OK);
+	blk = fm.vols[0]->blk;
+	REQUIRE(blk != NULL);
+	fat_ops.event(FF_SELF, PB_EV_DISCONNECTED, blk, PB_REQ_BIND);
+	CHECK(ff_res_find("fs:disk0") != NULL);	/* kept for a rollback */
+	/* The new instance writes a file (mtools stands for it). */
+	REQUIRE(save(tpath("rb.img"), disk->img, disk->bytes));
+	REQUIRE(host_file("theirs.bin", 20000, 72));
+	REQUIRE(mcopy_in("rb.img", "theirs.bin", "theirs.bin"));
+	REQUIRE((now = load(tpath("rb.img"), &len)) != NULL);
+	REQUIRE(len == disk->bytes);
+	memcpy(disk->img, now, len);
+	free(now);
+	/* It faulted: we are connected again and resume. */
+	fat_ops.event(FF_SELF, PB_EV_CONNECTED, blk, PB_REQ_BIND);
+	CHECK_EQ_INT(fat_ops.resume(FF_SELF), PB_OK);
+	ff_pump();
+	CHECK_MSG(same_as_pattern("theirs.bin", 20000, 72, why, sizeof(why)),
+	    "%s", why);
+	CHECK_MSG(same_as_pattern("ours.bin", 3000, 71, why, sizeof(why)),
+	    "%s", why);
+	CHECK_EQ_INT(write_file("after.bin", 30000, 73, 4096), PB_OK);
+	CHECK_MSG(same_as_pattern("after.bin", 30000, 73, why, sizeof(why)),
+	    "%s", why);
+	CHECK_EQ_INT(disk->bad, 0);
+	REQUIRE(unmount_to("rb.img"));
+	CHECK_MSG(fsck_clean("rb.img", out, sizeof(out)), "%s", out);
+	CHECK(mtools_same("rb.img", "theirs.bin", 20000, 72));
+	CHECK(mtools_same("rb.img", "after.bin", 30000, 73));
+}
+
 /* ---- module-source -------------------------------------------------- */
 
 static void
