@@ -367,6 +367,40 @@ def test_writing_survives_poweroff():
     fsck_clean(esp_partition(img, os.path.join(workdir(), 'files-esp.img')))
 
 
+def test_fat_update_rolled_back_by_a_fault_in_its_watch_window():
+    """`update fat`, and the new instance faults at its first work, inside
+    its watch window: the hub gives /esp back to the instance it replaced
+    and connects it to the disk again (handed over at the rebind).  That
+    one serves the volume as the disk has it now: the read the new one
+    held is issued again, files read right, a file written after is there
+    after poweroff, and the host finds the volume clean."""
+    img = image_copy(IMAGE, os.path.join(workdir(), 'fat-rollback.img'))
+    with open(os.path.join(MODS, 'ahci.mod'), 'rb') as f:
+        want = hashlib.sha256(f.read()).hexdigest()
+    m = booted(img, snapshot=False)
+    try:
+        cmd(m, 'update fat /esp/patchbay/mods/fat.mod', 120)
+        cmd(m, 'faultinject fat work null', 30)
+        out = cmd(m, 'sha256sum /esp/patchbay/mods/ahci.mod', 120)
+        assert out.split()[0] == want, out
+        assert cmd(m, 'write /esp/rollback.txt after the rollback', 60) == ''
+        assert cmd(m, 'cat /esp/rollback.txt') == 'after the rollback'
+        log = m.serial_text()
+        assert 'fat faulted in its watch window: back to fat' in log, \
+            m.tail()
+        assert re.search(r'fat: recovered in \d+ us \(vector 14 at 0x0\), '
+                         r'by its swap\'s rollback', log), m.tail()
+        assert re.findall(r'(\S+) faulted: vector', log) == ['fat'], log
+        m.sendline('poweroff')
+        m.expect(r'^powering off', 120)
+        assert m.wait_exit(120) == 0
+    finally:
+        m.close()
+    assert esp_cat(img, 'rollback.txt') == b'after the rollback\n'
+    fsck_clean(esp_partition(img, os.path.join(workdir(),
+                                               'fat-rollback-esp.img')))
+
+
 def test_two_volumes():
     """A second disk's FAT volume at its label: both in mounts and df,
     a large file read, hashed and copied across in pipelined requests,
