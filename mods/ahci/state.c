@@ -269,7 +269,7 @@ take_back_held(struct ahci *a)
  * mean a device in a state we do not know: COMRESET.
  */
 static void
-resume_released_port(struct ahci_port *p)
+resume_released_port(struct ahci_port *p, int commands_out)
 {
 	if (p->state == PS_EMPTY) {
 		port_probe(p);		/* it stops the list first */
@@ -277,7 +277,7 @@ resume_released_port(struct ahci_port *p)
 	}
 	if (p->state != PS_READY || !p->res || !disk_known(p))
 		return;
-	if (px_rd(p, PX_CI) | px_rd(p, PX_SACT))
+	if (commands_out)
 		port_reclaim(p, "commands of the driver after us in flight at "
 		    "the resume");
 	else if (port_takeover(p) != PB_OK)
@@ -290,6 +290,7 @@ int
 state_resume(struct ahci *a)
 {
 	int released = a->released;
+	uint32_t out = 0;		/* ports with the next driver's commands */
 
 	a->quiesced = 0;
 	a->lists_stopped = 0;
@@ -298,6 +299,19 @@ state_resume(struct ahci *a)
 	take_back_held(a);
 	if (released) {
 		a->released = 0;
+		/* The next driver's lists stop before bus mastering is on
+		 * again (the pci provider turned it off as that driver went):
+		 * until then they read and write its memory, freed with it.
+		 * A list that does not stop is reclaimed below. */
+		for (unsigned i = 0; i < a->nports; i++) {
+			struct ahci_port *p = &a->port[i];
+
+			if (!implemented(a, i) || p->state == PS_OFF)
+				continue;
+			if (px_rd(p, PX_CI) | px_rd(p, PX_SACT))
+				out |= 1u << i;
+			(void)port_stop_now(p);
+		}
 		hba_enable_pci(a);
 		hba_wr(a, HBA_GHC, hba_rd(a, HBA_GHC) | GHC_AE | GHC_IE);
 		irq_setup(a);
@@ -308,7 +322,7 @@ state_resume(struct ahci *a)
 		if (!implemented(a, i) || p->state == PS_OFF)
 			continue;
 		if (released)
-			resume_released_port(p);
+			resume_released_port(p, (out >> i) & 1);
 		else if (!(px_rd(p, PX_CMD) & PXCMD_ST)) {
 			/* A list never stopped (the drain ran out) runs on. */
 			if (p->state == PS_READY && p->res && disk_known(p)) {

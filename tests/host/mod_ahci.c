@@ -231,9 +231,17 @@ fpci_cfg_read(void *ctx, uint16_t off, unsigned width, uint32_t *v)
 	return PB_OK;
 }
 
+/* A list still running when bus mastering comes on (its DMA goes to
+ * memory its driver had: after a rollback, memory freed with it). */
+static int list_ran_at_master_on;
+
 static int
 fpci_enable(void *ctx, uint16_t bits, int on)
 {
+	if (on && (bits & PCI_CMD_MASTER) && !(pci_cmd & PCI_CMD_MASTER))
+		for (unsigned i = 0; i < M_PORTS; i++)
+			if (m.p[i].cmd & ((1u << 0) | (1u << 15)))
+				list_ran_at_master_on = 1;
 	pci_cmd = on ? pci_cmd | bits : pci_cmd & ~(uint32_t)bits;
 	return PB_OK;
 }
@@ -1740,11 +1748,14 @@ TEST(ahci_failed_swap_resumes_and_loses_nothing)
 }
 
 /* The hub after a module's fault: none of its code runs again (its
- * timers, work and interrupt handler are gone with it). */
+ * timers, work and interrupt handler are gone with it), and the pci
+ * provider turns its function's bus mastering off. */
 static void
 never_called_again(struct pb_module *self)
 {
 	struct ahci *x = ahci_of(self, 0);
+
+	pci_cmd &= ~(uint32_t)PCI_CMD_MASTER;
 
 	for (unsigned i = 0; i < FAKE_TIMERS; i++)
 		if (ftimer[i].id && ftimer[i].arg == x)
@@ -1808,7 +1819,11 @@ resume_after_the_new_side_ran(int b_in_flight)
 	never_called_again(SELF2);
 	resets = m.p[0].d.resets;
 	m.p[0].d.silent = 0;
+	list_ran_at_master_on = 0;
 	REQUIRE(ahci_resume(SELF) == PB_OK);
+	/* B's list stopped before bus mastering came on again. */
+	CHECK(!list_ran_at_master_on);
+	CHECK(pci_cmd & PCI_CMD_MASTER);
 	pump();
 	for (unsigned k = 0; k < 20; k++) {
 		wait_ms(10);
