@@ -266,6 +266,29 @@ fake_work_cancel(struct pb_module *self, struct pb_work *w)
 	w->queued = 0;
 }
 
+/* The hub after a module's fault: none of its code runs again.  Its
+ * timers and queued work (their argument: the module's instance, ctx)
+ * and the work items it posted go; a test silences its device and its
+ * vectors as its pci provider and hub would. */
+FAKE void
+fake_faulted(struct pb_module *self, void *ctx)
+{
+	for (unsigned i = 0; i < FAKE_TIMERS; i++)
+		if (ftimer[i].id && ftimer[i].arg == ctx)
+			ftimer[i].id = 0;
+	for (struct pb_work *w = fpost_head, *next; w; w = next) {
+		next = w->next;
+		if (w->owner == self)
+			fake_work_cancel(self, w);
+	}
+	for (unsigned i = 0; i < fwork_n; )
+		if (fwork[i].arg == ctx)
+			memmove(&fwork[i], &fwork[i + 1],
+			    (--fwork_n - i) * sizeof(fwork[0]));
+		else
+			i++;
+}
+
 /* Forget what is posted (a test starting afresh). */
 FAKE void
 fake_work_reset(void)

@@ -1755,22 +1755,8 @@ never_called_again(struct pb_module *self)
 {
 	struct ahci *x = ahci_of(self, 0);
 
+	fake_faulted(self, x);
 	pci_cmd &= ~(uint32_t)PCI_CMD_MASTER;
-
-	for (unsigned i = 0; i < FAKE_TIMERS; i++)
-		if (ftimer[i].id && ftimer[i].arg == x)
-			ftimer[i].id = 0;
-	for (struct pb_work *w = fpost_head, *next; w; w = next) {
-		next = w->next;
-		if (w->owner == self)
-			fake_work_cancel(self, w);
-	}
-	for (unsigned i = 0; i < fwork_n; )
-		if (fwork[i].arg == x)
-			memmove(&fwork[i], &fwork[i + 1],
-			    (--fwork_n - i) * sizeof(fwork[0]));
-		else
-			i++;
 }
 
 /* A swaps to B, B serves, and B faults in its watch window: the hub

@@ -2392,20 +2392,7 @@ never_called_again(struct pb_module *self)
 {
 	struct xhci *x = xhci_of(self, 0);
 
-	for (unsigned i = 0; i < FAKE_TIMERS; i++)
-		if (ftimer[i].id && ftimer[i].arg == x)
-			ftimer[i].id = 0;
-	for (struct pb_work *w = fpost_head, *next; w; w = next) {
-		next = w->next;
-		if (w->owner == self)
-			fake_work_cancel(self, w);
-	}
-	for (unsigned i = 0; i < fwork_n; )
-		if (fwork[i].arg == x)
-			memmove(&fwork[i], &fwork[i + 1],
-			    (--fwork_n - i) * sizeof(fwork[0]));
-		else
-			i++;
+	fake_faulted(self, x);
 	for (int v = FAKE_VEC_FIRST; v < FAKE_VEC_END; v++)
 		if (fvec[v].used && fvec[v].arg == x)
 			fake_irq_unregister(self, v);
