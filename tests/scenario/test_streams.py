@@ -51,16 +51,22 @@ PASS_LINE = re.compile(r'tfsread: pass (\d+) of big\.bin: (\d+) bytes, '
                        r'fnv1a64 ([0-9a-f]{16}), via (\S+)')
 
 
-def test_stream_across_ahci_and_fat_updates():
+def stream_image(name, size, passes, pause_ms):
+    """An image whose boot.cfg has tfsread stream /big.bin, `size` random
+    bytes, `passes` times: (image, the file's bytes, their FNV-1a 64)."""
     big = os.path.join(workdir(), 'big.bin')
-    data = os.urandom(BIG)
+    data = os.urandom(size)
     with open(big, 'wb') as f:
         f.write(data)
-    want = '%016x' % fnv1a64(data)
-    img = custom_image('streams', ['target=os', 'tfsread=big.bin',
-                                   'tfsread-passes=%d' % PASSES,
-                                   'tfsread-pause=%d' % PAUSE_MS],
+    img = custom_image(name, ['target=os', 'tfsread=big.bin',
+                              'tfsread-passes=%d' % passes,
+                              'tfsread-pause=%d' % pause_ms],
                        mods=['tfsread'], files=[(big, '/big.bin')])
+    return img, data, '%016x' % fnv1a64(data)
+
+
+def test_stream_across_ahci_and_fat_updates():
+    img, data, want = stream_image('streams', BIG, PASSES, PAUSE_MS)
     m = booted(img)
     try:
         native(m)
@@ -105,17 +111,9 @@ def stream_across_a_fault_in_an_updates_watch_window(module, path,
     at once, inside its watch window; `recovered` is the hub's line for
     it.  The stream reads right to its end: no pass mismatched, no
     request timed out, no module charged but the one injected."""
-    big = os.path.join(workdir(), 'big.bin')
-    data = os.urandom(BIG)
-    with open(big, 'wb') as f:
-        f.write(data)
-    want = '%016x' % fnv1a64(data)
     passes = 60
-    img = custom_image('streams_window_' + module,
-                       ['target=os', 'tfsread=big.bin',
-                        'tfsread-passes=%d' % passes,
-                        'tfsread-pause=%d' % PAUSE_MS],
-                       mods=['tfsread'], files=[(big, '/big.bin')])
+    img, data, want = stream_image('streams_window_' + module, BIG, passes,
+                                   PAUSE_MS)
     m = booted(img)
     try:
         native(m)

@@ -8,13 +8,11 @@ again; requests wait, they are not failed: every pass of the file hashes
 right and every key typed reaches the shell."""
 
 import hashlib
-import os
 import re
 import time
 
-from pbtest import Machine, PROMPT, workdir
-from images import custom_image
-from test_streams import PASS_LINE, fnv1a64, logged
+from pbtest import Machine, PROMPT
+from test_streams import PASS_LINE, logged, stream_image
 
 BIG = 2 << 20
 PASSES = 800
@@ -22,15 +20,7 @@ XHCI = '/esp/patchbay/mods/xhci.mod'
 
 
 def test_update_xhci_under_keys_and_reads():
-    big = os.path.join(workdir(), 'big.bin')
-    data = os.urandom(BIG)
-    with open(big, 'wb') as f:
-        f.write(data)
-    want = '%016x' % fnv1a64(data)
-    img = custom_image('usbswap', ['target=os', 'tfsread=big.bin',
-                                   'tfsread-passes=%d' % PASSES,
-                                   'tfsread-pause=10'],
-                       mods=['tfsread'], files=[(big, '/big.bin')])
+    img, data, want = stream_image('usbswap', BIG, PASSES, 10)
     with Machine('usbonly', image=img, timeout=900) as m:
         m.expect(r'^' + re.escape(PROMPT), 180)
         logged(m, r'shell -> keyboard:usbkbd0', 60)
@@ -82,15 +72,7 @@ def test_xhci_fault_in_an_updates_watch_window():
     requests in flight lost).  Keys typed after reach the shell, the file
     on the stick reads right, no pass of the stream ever hashed wrong, and
     no module faults but the one injected."""
-    big = os.path.join(workdir(), 'big.bin')
-    data = os.urandom(BIG)
-    with open(big, 'wb') as f:
-        f.write(data)
-    want = '%016x' % fnv1a64(data)
-    img = custom_image('usbswap_rollback', ['target=os', 'tfsread=big.bin',
-                                            'tfsread-passes=%d' % PASSES,
-                                            'tfsread-pause=10'],
-                       mods=['tfsread'], files=[(big, '/big.bin')])
+    img, data, want = stream_image('usbswap_rollback', BIG, PASSES, 10)
     with Machine('usbonly', image=img, timeout=900) as m:
         m.expect(r'^' + re.escape(PROMPT), 180)
         logged(m, r'shell -> keyboard:usbkbd0', 60)
