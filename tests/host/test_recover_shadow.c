@@ -322,25 +322,36 @@ TEST(shadow_request_completed_before_the_fault_is_not_issued_again)
 
 /* A provider swapped in that faults in its watch window with requests:
  * the swap rolls back and they go to the old provider again. */
-TEST(shadow_requests_go_back_to_the_old_provider_on_rollback)
+/* A newer build of disk (same names, flags) swapped in under fs; it takes
+ * reqs[2] and faults at its next work, inside its watch window.  It is
+ * returned, or NULL when the swap did not go as planned. */
+static struct fm *
+swap_in_and_fault(uint32_t flags)
 {
 	struct fm *disk2;
 	char err[128];
 
-	REQUIRE(world(PB_CARD_ONE));
-	disk2 = fm_add_loadable("disk", 6);	/* a newer build: same names */
+	disk->m->desc.flags |= flags;
+	disk2 = fm_add_loadable("disk", 6);
+	disk2->m->desc.flags |= flags;
 	fm_provide(disk2, BLOCK_IFACE, 1, 0);
 	fm_publish(disk2, BLOCK_IFACE, "d0", "");
 	disk2->iops = (const struct tcon_ops *)&fake_block;
 	err[0] = 0;
-	CHECK_EQ_INT(swap_provider(disk->m, disk2->m, BLOCK_IFACE, err,
-	    sizeof(err)), PB_OK);
-	CHECK_STR(err, "");
-	REQUIRE(fm_conn_res(fs, 0, 0) == disk2->res[0]);
-	CHECK_EQ_INT(submit(2), PB_OK);		/* taken by disk2 */
+	if (swap_provider(disk->m, disk2->m, BLOCK_IFACE, err,
+	    sizeof(err)) != PB_OK || err[0] ||
+	    fm_conn_res(fs, 0, 0) != disk2->res[0] || submit(2) != PB_OK)
+		return NULL;
 	nqueue = 0;				/* disk2's queue dies with it */
 	work_queue(disk2->m, fm_fault_work, disk2->m);
 	fm_run_work();
+	return disk2;
+}
+
+TEST(shadow_requests_go_back_to_the_old_provider_on_rollback)
+{
+	REQUIRE(world(PB_CARD_ONE));
+	REQUIRE(swap_in_and_fault(0) != NULL);
 	CHECK(fm_log_has("disk faulted in its watch window: back to disk"));
 	CHECK(fm_conn_res(fs, 0, 0) == disk->res[0]);
 	CHECK_EQ_INT(nqueue, 1);
@@ -361,23 +372,9 @@ TEST(shadow_requests_go_back_to_the_old_provider_on_rollback)
 TEST(shadow_restate_provider_faulting_in_its_window_is_restarted_not_rolled_back)
 {
 	struct fm *disk2;
-	char err[128];
 
 	REQUIRE(world(PB_CARD_ONE));
-	disk->m->desc.flags |= PB_MOD_RESTATE;
-	disk2 = fm_add_loadable("disk", 6);
-	disk2->m->desc.flags |= PB_MOD_RESTATE;
-	fm_provide(disk2, BLOCK_IFACE, 1, 0);
-	fm_publish(disk2, BLOCK_IFACE, "d0", "");
-	disk2->iops = (const struct tcon_ops *)&fake_block;
-	err[0] = 0;
-	CHECK_EQ_INT(swap_provider(disk->m, disk2->m, BLOCK_IFACE, err,
-	    sizeof(err)), PB_OK);
-	REQUIRE(fm_conn_res(fs, 0, 0) == disk2->res[0]);
-	CHECK_EQ_INT(submit(2), PB_OK);		/* taken by disk2 */
-	nqueue = 0;				/* disk2's queue dies with it */
-	work_queue(disk2->m, fm_fault_work, disk2->m);
-	fm_run_work();
+	REQUIRE((disk2 = swap_in_and_fault(PB_MOD_RESTATE)) != NULL);
 	CHECK(!fm_log_has("faulted in its watch window"));
 	CHECK(fm_log_has("disk: its state of"));
 	CHECK(fm_log_has("disk: recovered in"));
