@@ -302,8 +302,12 @@ def test_inject_campaign_200():
     """A seeded campaign of 200 injections that fired, across the default
     machine's drivers, under the workload (faultcampaign.py).  Every one
     is judged; none may corrupt data silently or kill the hub, at most 1 %
-    may hang and at least 90 % are transparent.  The outcome shares are
-    written to build/test-logs/inject.campaign.json."""
+    may hang and at least 90 % are transparent.  A fifth of them are
+    followed at once by an update of their module (faultcampaign.py's
+    `updates`), so faults land in a swap's standby start and watch window
+    too, where the update campaign found a dead volume, a dead keyboard
+    and a hub crash.  The outcome shares are written to
+    build/test-logs/inject.campaign.json."""
     img = custom_image('inject_campaign', ['target=os', 'watchdog=1000'])
     # bochs-display is left to make bench: no guarded call reaches it
     # under this workload (fbcon calls it directly), so its injections
@@ -311,7 +315,7 @@ def test_inject_campaign_200():
     drivers = [d for d in faultcampaign.DRIVERS['default']
                if d != 'bochs-display']
     c = faultcampaign.Campaign('default', img, seed=15, modules=drivers,
-                               name=test_id() + '.m')
+                               name=test_id() + '.m', updates=0.2)
     t0 = time.monotonic()
     try:
         c.run(0, 200, budget=540)   # the runner's limit is 600 s
@@ -323,6 +327,8 @@ def test_inject_campaign_200():
                       indent=1)
     counted = c.counted()
     assert len(counted) >= 200, (len(counted), c.records[-3:])
+    updated = [r for r in counted if 'update' in r]
+    assert len(updated) >= 20, len(updated)
     corrupt = [r for r in counted if r['outcome'] == 'corrupt']
     assert not corrupt, corrupt
     # The issue's targets, with room for a slow host: no dead hub, at
