@@ -571,6 +571,7 @@ int arch_reset_write(const struct reset_reg *r);	/* PB_ENOTSUP: mem */
 void arch_reset_8042(void);
 void arch_reset_triple(void);	/* returns only in host tests */
 void hub_bind(struct pb_resource *r);
+void hub_bind_start(struct pb_module *m, struct pb_resource *r);
 void hub_bind_connect(struct pb_module *m);
 struct pb_resource *hub_bind_match(const struct pb_module *m);
 int hub_binds(const struct pb_module *m, const struct pb_resource *r);

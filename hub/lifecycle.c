@@ -308,6 +308,15 @@ retry_declined(const struct pb_resource *r)
 	}
 }
 
+/* m binds to the device r: connected just before its start. */
+void
+hub_bind_start(struct pb_module *m, struct pb_resource *r)
+{
+	log_event(LOG_BIND, "%s binds to %s", m->name, r->name);
+	m->bind_res = r;
+	hub_start_module(m, NULL, 0);
+}
+
 /* A resource appeared: load the modules whose bind rules match it. */
 void
 hub_bind(struct pb_resource *r)
@@ -316,13 +325,8 @@ hub_bind(struct pb_resource *r)
 
 	retry_declined(r);
 	n = bind_candidates(build_set(), r->iface.iface, r->props, idx, 8);
-	for (int i = 0; i < n; i++) {
-		struct pb_module *m = &modules[idx[i]];
-
-		log_event(LOG_BIND, "%s binds to %s", m->name, r->name);
-		m->bind_res = r;	/* connected just before its start */
-		hub_start_module(m, NULL, 0);
-	}
+	for (int i = 0; i < n; i++)
+		hub_bind_start(&modules[idx[i]], r);
 }
 
 /*

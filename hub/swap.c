@@ -542,11 +542,8 @@ swap_abort(struct swap *s)
 	 * (recover.c), which P' held for the handover: free now, it is P's
 	 * again, as a device back from a reset is. */
 	if (dev && dev->used && s->old->state == MOD_KNOWN &&
-	    s->old->desc.nbinds && hub_binds(s->old, dev) && !res_full(dev)) {
-		log_event(LOG_BIND, "%s binds to %s", s->old->name, dev->name);
-		s->old->bind_res = dev;
-		hub_start_module(s->old, NULL, 0);
-	}
+	    s->old->desc.nbinds && hub_binds(s->old, dev) && !res_full(dev))
+		hub_bind_start(s->old, dev);
 }
 
 /*

@@ -62,6 +62,7 @@ Outcomes (classify):
 import hashlib
 import itertools
 import os
+import random
 import re
 import time
 
@@ -429,7 +430,6 @@ class Campaign:
 
     def _updated(self, i):
         """Is injection i followed by an update of its module?"""
-        import random
         return random.Random(self.seed * 1000003 + i).random() < \
             self.updates
 
